@@ -1,0 +1,1 @@
+"""Delivery adapters, one sub-package each, registered as entry points (``lingang.adapters``)."""

@@ -1,0 +1,59 @@
+"""The ``lingang`` command.
+
+Each sub-command lives in its own module in this package and exposes
+``register(subparsers) -> None``, which adds its parser and sets ``handler`` to a function
+taking the parsed arguments and returning the exit code. Modules are discovered, so adding a
+command never means editing this file.
+
+Exit codes: 0 success, 1 the input was rejected or the document has fatal findings,
+2 usage error (argparse's own), 3 an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from gateway import __version__
+from gateway.errors import LingangError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every discovered sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="lingang", description="Lingang Gateway: cross-border trade documents."
+    )
+    parser.add_argument("--version", action="version", version=f"lingang {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(handler(args))
+    except LingangError as exc:
+        print(f"lingang: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

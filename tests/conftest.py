@@ -1,0 +1,28 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def reference_root() -> Path:
+    """The official reference data: ``$LINGANG_REFERENCE`` or ``../shared/reference``."""
+    explicit = os.environ.get("LINGANG_REFERENCE")
+    return Path(explicit) if explicit else (REPO.parent / "shared" / "reference").resolve()
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """The official reference folder. In CI it is always there; tests that read it never skip
+    there, and skip only on a machine without it (``CI`` unset)."""
+    root = reference_root()
+    if not root.is_dir():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"reference data missing at {root}")
+        pytest.skip(f"reference data not found at {root}")
+    return root

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's test command: sets up everything on a fresh machine (Debian packages, a
+# virtualenv, the official artefacts from ../shared/reference) and runs lint, types and tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+export LINGANG_HOME="${LINGANG_HOME:-$PWD/var/test-home}"
+if [ -d ../shared/reference ]; then
+  .venv/bin/lingang artefacts import ../shared/reference
+fi
+
+.venv/bin/ruff check gateway adapters tests bench
+.venv/bin/mypy
+.venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup "$@"
