@@ -1,0 +1,27 @@
+"""Validation against the official artefacts only: XSD (lxml) and compiled Schematron (Saxon).
+
+::
+
+    from gateway.validation import Validator, validate_many
+
+    report = Validator.default().validate(xml)          # profile detected from the document
+    report.fatal, report.fatals(), report.to_json(), report.to_text()
+    reports = validate_many(docs, profile="bis3")       # spread over the cores
+"""
+
+from gateway.validation.engine import Validator
+from gateway.validation.pool import shutdown_pools, validate_many
+from gateway.validation.profiles import ALL_PROFILES, PROFILES, detect_profile, document_type
+from gateway.validation.report import Finding, ValidationReport
+
+__all__ = [
+    "ALL_PROFILES",
+    "PROFILES",
+    "Finding",
+    "ValidationReport",
+    "Validator",
+    "detect_profile",
+    "document_type",
+    "shutdown_pools",
+    "validate_many",
+]

@@ -1,0 +1,173 @@
+"""The validator: XSD, then the official Schematron of the document's profile."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from gateway.artefacts import load_manifest, require_files
+from gateway.config import data_home
+from gateway.errors import InputError
+from gateway.validation import schematron
+from gateway.validation.profiles import (
+    PROFILE_TABLE,
+    DocumentType,
+    Profile,
+    RuleFile,
+    detect_profile,
+    document_type,
+)
+from gateway.validation.report import Finding, ValidationReport
+from gateway.validation.xsd import compile_schema, validate_xsd
+from gateway.xmlsafe import parse_xml
+
+_DEFAULTS: dict[Path, Validator] = {}
+_DEFAULTS_LOCK = threading.Lock()
+
+
+class Validator:
+    """Validates documents against the installed official artefacts.
+
+    Artefacts are located (and hash-checked) on first use of each profile and document type;
+    schemas and stylesheets are compiled once per process. A missing or corrupt artefact raises
+    :class:`~gateway.errors.ArtefactError` naming it and the command that installs it.
+    """
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home or data_home()
+        self._manifest = load_manifest()
+        self._paths: dict[tuple[str, str, str], Path] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls, home: Path | None = None) -> Validator:
+        """The process's validator for ``home`` (default: the data directory), cached.
+
+        Checks at once that the artefacts of the ``bis3`` profile are installed.
+        """
+        key = (home or data_home()).resolve()
+        with _DEFAULTS_LOCK:
+            validator = _DEFAULTS.get(key)
+            if validator is None:
+                validator = cls(key)
+                validator.artefact_paths("bis3", "Invoice")
+                _DEFAULTS[key] = validator
+            return validator
+
+    def _path(self, set_name: str, version: str, rel: str) -> Path:
+        key = (set_name, version, rel)
+        with self._lock:
+            path = self._paths.get(key)
+            if path is None:
+                (path,) = require_files(set_name, version, [rel], self.home, self._manifest)
+                self._paths[key] = path
+            return path
+
+    def artefact_paths(self, profile: str, doc_type: str) -> list[Path]:
+        """Installed files the profile applies to ``doc_type`` (XSD first); checks them."""
+        prof = self.profile(profile)
+        dtype = self._dtype(prof, doc_type)
+        paths = [self._path(dtype.xsd_set, dtype.xsd_version, dtype.xsd_path)]
+        paths += [self._path(r.set_name, r.version, r.path) for r in prof.rules[doc_type]]
+        return paths
+
+    @staticmethod
+    def profile(name: str) -> Profile:
+        """The profile called ``name``; :class:`InputError` if unknown."""
+        try:
+            return PROFILE_TABLE[name]
+        except KeyError:
+            known = ", ".join(PROFILE_TABLE)
+            raise InputError(
+                f"unknown validation profile {name!r} (known: {known})", field="profile"
+            ) from None
+
+    @staticmethod
+    def _dtype(prof: Profile, doc_type: str) -> DocumentType:
+        from gateway.validation.profiles import DOCUMENT_TYPES
+
+        if doc_type not in prof.rules:
+            raise InputError(
+                f"profile {prof.name} does not apply to a {doc_type} document",
+                field="profile",
+                rule="validation.profile-document-type",
+            )
+        return next(t for t in DOCUMENT_TYPES if t.name == doc_type)
+
+    def warm(self, profiles: Sequence[str], doc_types: Sequence[str] = ("Invoice",)) -> None:
+        """Compile the schemas and stylesheets of ``profiles`` now rather than on first use."""
+        for name in profiles:
+            prof = self.profile(name)
+            for doc_type in doc_types:
+                if doc_type in prof.rules:
+                    self._compiled(prof, doc_type)
+
+    def _compiled(
+        self, prof: Profile, doc_type: str
+    ) -> tuple[etree.XMLSchema, list[tuple[RuleFile, Any]]]:
+        dtype = self._dtype(prof, doc_type)
+        schema = compile_schema(self._path(dtype.xsd_set, dtype.xsd_version, dtype.xsd_path))
+        rules = [
+            (r, schematron.compile_stylesheet(self._path(r.set_name, r.version, r.path)))
+            for r in prof.rules[doc_type]
+        ]
+        return schema, rules
+
+    def detect_profile(self, xml: bytes) -> str:
+        """The profile :meth:`validate` would choose for ``xml``."""
+        return detect_profile(parse_xml(xml, what="document to validate"))
+
+    def validate(self, xml: bytes, profile: str | None = None) -> ValidationReport:
+        """Validate ``xml`` under ``profile`` (detected when ``None``).
+
+        Raises :class:`InputError` for unreadable or unsafe input or an unknown document type,
+        :class:`ArtefactError` when the profile's artefacts are not installed.
+        """
+        root = parse_xml(xml, what="document to validate")
+        dtype = document_type(root)
+        prof = self.profile(profile or detect_profile(root))
+        schema, rules = self._compiled(prof, dtype.name)
+        report = ValidationReport(prof.name, dtype.name, artefacts=self._labels(prof, dtype))
+        report.findings.extend(validate_xsd(schema, root))
+        if rules:
+            report.findings.extend(self._run_rules(xml, root, rules))
+        return report
+
+    def validate_rules_only(self, root: etree._Element, profile: str) -> list[Finding]:
+        """Only the Schematron of ``profile`` on an already parsed root (as vefa tests do)."""
+        dtype = document_type(root)
+        _, rules = self._compiled(self.profile(profile), dtype.name)
+        return self._run_rules(None, root, rules)
+
+    @staticmethod
+    def _run_rules(
+        xml: bytes | None, root: etree._Element, rules: list[tuple[RuleFile, Any]]
+    ) -> list[Finding]:
+        node, failure = schematron.parse_document(_as_text(xml, root))
+        if failure is not None:
+            return [failure]
+        findings: list[Finding] = []
+        for rule, executable in rules:
+            findings.extend(schematron.run_stylesheet(executable, node, rule.source))
+        return findings
+
+    @staticmethod
+    def _labels(prof: Profile, dtype: DocumentType) -> list[str]:
+        labels = [f"{dtype.xsd_set}/{dtype.xsd_version}:{dtype.xsd_path}"]
+        labels += [f"{r.set_name}/{r.version}:{r.path}" for r in prof.rules[dtype.name]]
+        return labels
+
+
+def _as_text(xml: bytes | None, root: etree._Element) -> str:
+    """The document as text for Saxon: the input itself when it is UTF-8, else re-serialised."""
+    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper()
+    if xml is not None and encoding in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
+        try:
+            return xml.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    return etree.tostring(root, encoding="unicode")

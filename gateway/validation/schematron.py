@@ -1,0 +1,124 @@
+"""Run official compiled Schematron (XSLT 2.0) with Saxon and read the SVRL it writes.
+
+One Saxon processor per process; each stylesheet is compiled once per process and the
+executable reused. The input is parsed once into a Saxon tree and handed to every stylesheet.
+A transform that fails, or SVRL that cannot be read, yields a fatal ``ENGINE`` finding: a
+document is never "valid" because the rules could not run.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from saxonche import PySaxonApiError, PySaxonProcessor
+
+from gateway.validation.report import Finding
+
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+ENGINE_RULE = "ENGINE"
+"""Rule id of findings that say the validation itself could not run."""
+
+_LOCK = threading.RLock()
+_processor: PySaxonProcessor | None = None
+_compiled: dict[Path, Any] = {}
+_SVRL_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
+)
+_NS_STEP = re.compile(r"\*:([\w.-]+)\[namespace-uri\(\)='[^']*'\]")
+
+
+def saxon() -> PySaxonProcessor:
+    """The process's Saxon processor (created on first use)."""
+    global _processor
+    with _LOCK:
+        if _processor is None:
+            _processor = PySaxonProcessor(license=False)
+        return _processor
+
+
+def compile_stylesheet(path: Path) -> Any:
+    """The compiled executable for ``path``, compiled on first use and cached per process."""
+    with _LOCK:
+        executable = _compiled.get(path)
+        if executable is None:
+            compiler = saxon().new_xslt30_processor()
+            try:
+                executable = compiler.compile_stylesheet(stylesheet_file=str(path))
+            except PySaxonApiError as exc:
+                from gateway.errors import ArtefactError
+
+                raise ArtefactError(f"cannot compile official stylesheet {path}: {exc}") from exc
+            if executable is None:
+                from gateway.errors import ArtefactError
+
+                raise ArtefactError(f"cannot compile official stylesheet {path}")
+            _compiled[path] = executable
+        return executable
+
+
+def engine_finding(source: str, text: str) -> Finding:
+    """A fatal finding saying the validation step could not run."""
+    return Finding(ENGINE_RULE, "fatal", "/", text, source)
+
+
+def parse_document(xml_text: str) -> tuple[Any, Finding | None]:
+    """Parse the document into a Saxon tree; on failure return a fatal finding instead."""
+    try:
+        with _LOCK:
+            node = saxon().parse_xml(xml_text=xml_text)
+    except PySaxonApiError as exc:
+        return None, engine_finding("saxon", f"Saxon could not parse the document: {exc}")
+    if node is None:
+        return None, engine_finding("saxon", "Saxon could not parse the document")
+    return node, None
+
+
+def run_stylesheet(executable: Any, node: Any, source: str) -> list[Finding]:
+    """Apply one compiled Schematron to a parsed document; its findings (or an engine error)."""
+    try:
+        with _LOCK:
+            svrl = executable.transform_to_string(xdm_node=node)
+    except PySaxonApiError as exc:
+        return [engine_finding(source, f"the {source} rules failed to run: {exc}")]
+    if not svrl:
+        return [engine_finding(source, f"the {source} rules produced no report")]
+    return parse_svrl(svrl, source)
+
+
+def compact_location(location: str) -> str:
+    """``/*:Invoice[namespace-uri()='…'][1]/*:ID[…][1]`` → ``/Invoice[1]/ID[1]``."""
+    return _NS_STEP.sub(r"\1", location)
+
+
+def parse_svrl(svrl: str, source: str) -> list[Finding]:
+    """The failed asserts and successful reports of an SVRL document, as findings."""
+    try:
+        root = etree.fromstring(svrl.encode("utf-8"), _SVRL_PARSER)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        return [engine_finding(source, f"the {source} report (SVRL) is unreadable: {exc}")]
+    if root.tag != f"{{{SVRL}}}schematron-output":
+        return [engine_finding(source, f"the {source} rules did not produce an SVRL report")]
+    findings: list[Finding] = []
+    for element in root:
+        if element.tag not in (f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
+            continue
+        text = " ".join("".join(element.findtext(f"{{{SVRL}}}text") or "").split())
+        findings.append(
+            Finding(
+                rule_id=element.get("id") or _rule_from_text(text) or "UNNAMED",
+                flag=(element.get("flag") or "fatal").lower(),
+                location=compact_location(element.get("location") or ""),
+                text=text,
+                source=source,
+            )
+        )
+    return findings
+
+
+def _rule_from_text(text: str) -> str | None:
+    match = re.match(r"\[([^\]]+)\]", text)
+    return match.group(1) if match else None
