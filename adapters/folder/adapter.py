@@ -1,0 +1,124 @@
+"""Deliver by writing files: a temp file, ``fsync``, then ``rename`` into place.
+
+Options::
+
+    type = "folder"
+    path = "outbox/hk"        # the target directory (relative to the data dir); created if missing
+
+The file is named after the transport message id (made filesystem-safe) plus an extension
+from the content type, so a retry of the same envelope finds its file already in place and
+answers with a duplicate receipt instead of writing a second copy. Readers of the directory
+never see a partial file: only complete files are renamed in, and names starting with ``.``
+are in-progress temp files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from adapters.base import AdapterContext, Envelope, Receipt
+from gateway.errors import PermanentDeliveryError, TransientDeliveryError
+from gateway.settings import ConfigError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
+_EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
+
+
+def safe_name(message_id: str) -> str:
+    """A file name for a message id: unsafe characters become ``_``; never hidden or empty."""
+    name = _UNSAFE.sub("_", message_id).lstrip(".")[:200]
+    if not name:
+        raise PermanentDeliveryError("empty message id", field="message_id")
+    return name
+
+
+class FolderAdapter:
+    """Writes each envelope once into one directory."""
+
+    def __init__(self, name: str, directory: Path) -> None:
+        self.name = name
+        self.directory = directory
+
+    @classmethod
+    def from_config(
+        cls, name: str, options: Mapping[str, Any], context: AdapterContext
+    ) -> FolderAdapter:
+        """Build from ``path`` (relative to the data dir)."""
+        unknown = sorted(set(options) - {"path"})
+        if unknown:
+            raise ConfigError(
+                f"adapter {name!r}: unknown options {unknown}", field=f"adapters.{name}"
+            )
+        raw = options.get("path")
+        if not raw:
+            raise ConfigError(f"adapter {name!r}: path is required", field=f"adapters.{name}.path")
+        directory = Path(str(raw)).expanduser()
+        if not directory.is_absolute():
+            directory = context.data_dir / directory
+        return cls(name, directory)
+
+    def target(self, envelope: Envelope) -> Path:
+        """Where the envelope's file goes."""
+        extension = _EXTENSIONS.get(envelope.content_type.split(";")[0].strip(), ".bin")
+        return self.directory / f"{safe_name(envelope.message_id)}{extension}"
+
+    async def deliver(self, envelope: Envelope) -> Receipt:
+        """Write the file (in a thread; the disk may be slow)."""
+        return await asyncio.to_thread(self._write, envelope)
+
+    def _write(self, envelope: Envelope) -> Receipt:
+        target = self.target(envelope)
+        digest = hashlib.sha256(envelope.body).hexdigest()
+        duplicate = target.exists()
+        if not duplicate:
+            try:
+                self._write_atomically(target, envelope.body)
+            except OSError as exc:
+                raise TransientDeliveryError(f"{self.name}: cannot write {target}: {exc}") from exc
+        details = {"path": str(target), "sha256": digest}
+        return Receipt(
+            message_id=envelope.message_id,
+            adapter=self.name,
+            remote_id=target.name,
+            duplicate=duplicate,
+            body=json.dumps(details, sort_keys=True).encode(),
+            content_type="application/json",
+            details=details,
+        )
+
+    def _write_atomically(self, target: Path, data: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        directory_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)
+
+    async def ping(self) -> bool:
+        """Whether the directory exists (or can be made) and is writable."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(self.directory, os.W_OK)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,223 @@
+"""POST each envelope to one configured URL, with mutual TLS and a detached body signature.
+
+Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data dir)::
+
+    type = "https"
+    url = "https://receiver.example.hk/inbox"   # required; http:// only with insecure = true
+    ca = "partners/hk-ca.pem"                    # trust anchors for the server (default: system)
+    client_cert = "keys/tls-client.pem"          # mutual TLS (both or neither)
+    client_key = "keys/tls-client.key"
+    timeout = 30                                  # seconds for the whole exchange
+    connect_timeout = 10
+    insecure = false                              # allow plain http (tests only)
+
+Every request carries ``X-Lingang-Message-Id`` (stable across retries; the receiver drops
+duplicates by it), ``Idempotency-Key`` (the same id), ``Content-Digest`` (RFC 9530) and, when
+the gateway has a signing key, ``X-Lingang-Signature`` (a detached JWS over the body).
+
+Outcomes: 2xx is a receipt (the response body kept as is); 429, 5xx, connection errors,
+resets and timeouts are :class:`TransientDeliveryError`; any other status is a
+:class:`PermanentDeliveryError` naming it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from adapters.base import AdapterContext, BodySigner, Envelope, Receipt
+from adapters.https.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
+from gateway.errors import PermanentDeliveryError, TransientDeliveryError
+from gateway.settings import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class HttpsOptions:
+    """The adapter's validated options."""
+
+    url: str
+    ca: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    insecure: bool = False
+
+    @classmethod
+    def parse(cls, name: str, options: Mapping[str, Any], data_dir: Path) -> HttpsOptions:
+        """Check the option table; :class:`ConfigError` names the bad option."""
+        known = {"url", "ca", "client_cert", "client_key", "timeout", "connect_timeout", "insecure"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(
+                f"adapter {name!r}: unknown options {unknown}", field=f"adapters.{name}"
+            )
+        url = str(options.get("url") or "")
+        insecure = str(options.get("insecure", False)).lower() in {"1", "true", "yes"}
+        scheme = urlsplit(url).scheme
+        if scheme != "https" and not (scheme == "http" and insecure):
+            raise ConfigError(
+                f"adapter {name!r}: url must be https:// (got {url!r})",
+                field=f"adapters.{name}.url",
+            )
+
+        def path(key: str) -> Path | None:
+            raw = options.get(key)
+            if not raw:
+                return None
+            candidate = Path(str(raw)).expanduser()
+            return candidate if candidate.is_absolute() else data_dir / candidate
+
+        parsed = cls(
+            url=url,
+            ca=path("ca"),
+            client_cert=path("client_cert"),
+            client_key=path("client_key"),
+            timeout=float(options.get("timeout", 30.0)),
+            connect_timeout=float(options.get("connect_timeout", 10.0)),
+            insecure=insecure,
+        )
+        if (parsed.client_cert is None) != (parsed.client_key is None):
+            raise ConfigError(
+                f"adapter {name!r}: client_cert and client_key go together",
+                field=f"adapters.{name}.client_cert",
+            )
+        return parsed
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Server verification against ``ca`` (or the system store) plus the client cert."""
+        context = ssl.create_default_context(cafile=str(self.ca) if self.ca else None)
+        if self.client_cert and self.client_key:
+            context.load_cert_chain(str(self.client_cert), str(self.client_key))
+        return context
+
+
+class HttpsAdapter:
+    """Delivers envelopes by HTTPS POST; one connection pool per adapter instance."""
+
+    def __init__(self, name: str, options: HttpsOptions, *, signer: BodySigner | None = None):
+        self.name = name
+        self.options = options
+        self.signer = signer
+        self._ssl = options.ssl_context() if urlsplit(options.url).scheme == "https" else None
+        self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_config(
+        cls, name: str, options: Mapping[str, Any], context: AdapterContext
+    ) -> HttpsAdapter:
+        """Build from the configuration table (see the module docstring)."""
+        parsed = HttpsOptions.parse(name, options, context.data_dir)
+        try:
+            return cls(name, parsed, signer=context.body_signer)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"adapter {name!r}: cannot load TLS files: {exc}", field=f"adapters.{name}"
+            ) from exc
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(
+                total=self.options.timeout, sock_connect=self.options.connect_timeout
+            )
+            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else False)
+            self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
+        return self._session
+
+    def headers_for(self, envelope: Envelope) -> dict[str, str]:
+        """The request headers for one envelope."""
+        digest = base64.b64encode(hashlib.sha256(envelope.body).digest()).decode("ascii")
+        headers = {
+            "Content-Type": envelope.content_type,
+            MESSAGE_ID_HEADER: envelope.message_id,
+            "Idempotency-Key": envelope.message_id,
+            "Content-Digest": f"sha-256=:{digest}:",
+            "X-Lingang-Attempt": str(envelope.attempt),
+        }
+        for key, value in (
+            ("X-Lingang-Submission-Id", envelope.submission_id),
+            ("X-Lingang-Profile", envelope.profile),
+            ("X-Lingang-Receiver", envelope.receiver),
+            ("X-Lingang-Sender", envelope.sender),
+        ):
+            if value:
+                headers[key] = value
+        headers.update(envelope.headers)
+        if self.signer is not None:
+            headers[SIGNATURE_HEADER] = self.signer.sign_detached(envelope.body)
+        return headers
+
+    async def deliver(self, envelope: Envelope) -> Receipt:
+        """POST the envelope; translate every failure to a transient or permanent error."""
+        try:
+            async with self._client().post(
+                self.options.url, data=envelope.body, headers=self.headers_for(envelope)
+            ) as response:
+                body = await response.read()
+                status = response.status
+                content_type = response.headers.get("Content-Type", "")
+        except TimeoutError as exc:
+            raise TransientDeliveryError(
+                f"{self.name}: timed out after {self.options.timeout}s"
+            ) from exc
+        except aiohttp.ClientSSLError as exc:
+            raise TransientDeliveryError(f"{self.name}: TLS failure: {exc}", rule="tls") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransientDeliveryError(f"{self.name}: connection failed: {exc!r}") from exc
+        return self._receipt(envelope, status, body, content_type)
+
+    def _receipt(self, envelope: Envelope, status: int, body: bytes, content_type: str) -> Receipt:
+        snippet = body[:200].decode("utf-8", "replace")
+        if status == 429 or status >= 500:
+            raise TransientDeliveryError(
+                f"{self.name}: HTTP {status} {snippet}".strip(), rule=f"http.{status}"
+            )
+        if not 200 <= status < 300:
+            raise PermanentDeliveryError(
+                f"{self.name}: rejected with HTTP {status} {snippet}".strip(), rule=f"http.{status}"
+            )
+        details: dict[str, Any] = {"status": status}
+        remote_id = ""
+        duplicate = False
+        if content_type.startswith("application/json"):
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                remote_id = str(parsed.get("receipt_id", ""))
+                duplicate = bool(parsed.get("duplicate", False))
+                details["response"] = parsed
+        return Receipt(
+            message_id=envelope.message_id,
+            adapter=self.name,
+            remote_id=remote_id,
+            duplicate=duplicate,
+            body=body,
+            content_type=content_type,
+            details=details,
+        )
+
+    async def ping(self) -> bool:
+        """Whether the receiver answers HTTP at all (any status counts)."""
+        try:
+            async with self._client().head(
+                self.options.url, timeout=aiohttp.ClientTimeout(total=5)
+            ) as response:
+                return response.status < 600
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return False
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()

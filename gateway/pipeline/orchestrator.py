@@ -1,0 +1,277 @@
+"""The orchestrator: durable submission, the stage table, and delivery of the result.
+
+Processing model::
+
+    submit ──► store.create_submission + processing job (adapter ``pipeline``) ──► 202 + id
+    worker claims the processing job ──► stages (ingest … envelope) ──► outputs + events
+                                     └─► delivery job for the routed adapter (stable message id)
+    worker claims the delivery job ──► adapter.deliver(envelope) ──► receipt, ``delivered``
+
+Every write is idempotent (outputs are replaced per kind, a job is unique per submission and
+adapter), so a job whose worker died is simply run again once its lease expires. The
+orchestrator knows no document format: it runs the stages of
+:mod:`gateway.pipeline.stages` in order and records what they report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
+from typing import Any
+
+from adapters.base import Envelope
+from adapters.registry import AdapterRegistry
+from gateway.errors import (
+    DeliveryError,
+    InputError,
+    LingangError,
+    MissingFactError,
+    PermanentDeliveryError,
+    ValidationFailed,
+)
+from gateway.pipeline.routing import Router
+from gateway.pipeline.stages import Stage, StageContext, StageOutcome, Toolbox
+from gateway.store import Job, NotFoundError, Receipt, Store, Submission
+
+log = logging.getLogger("lingang.pipeline")
+
+PIPELINE_ADAPTER = "pipeline"
+"""Adapter name of processing jobs in the outbox (claimed by workers like deliveries)."""
+
+SIGNED_OUTPUT = "signed"
+"""Output kind the delivery step sends."""
+
+
+class SubmissionState(StrEnum):
+    """The states a submission goes through (the store keeps them as text)."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    DEAD = "dead"
+
+
+REJECTING_ERRORS: tuple[type[LingangError], ...] = (InputError, MissingFactError, ValidationFailed)
+"""Errors that mean the document itself is wrong: state ``rejected``, never retried."""
+
+
+class Pipeline:
+    """Submission, processing and delivery of documents; used by the API and the workers."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        stages: Sequence[Stage],
+        toolbox: Toolbox,
+        adapters: AdapterRegistry,
+        router: Router,
+    ) -> None:
+        self.store = store
+        self.stages = tuple(stages)
+        self.toolbox = toolbox
+        self.adapters = adapters
+        self.router = router
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lingang-stages")
+        """Stages run on one dedicated thread: CPU work stays off the event loop, and
+        libraries that are not thread-safe (Saxon) always see the same thread."""
+
+    # -- API side ---------------------------------------------------------------------
+
+    async def submit(
+        self,
+        tenant_id: str,
+        body: bytes,
+        *,
+        content_type: str,
+        filename: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Submission, bool]:
+        """Store the submission durably and queue its processing; return ``(submission,
+        created)``. A repeated ``idempotency_key`` returns the first submission with
+        ``created=False``. When this returns, the document will be processed even if every
+        process dies right afterwards."""
+        submission, created = await self.store.create_submission(
+            tenant_id,
+            body,
+            content_type=content_type,
+            filename=filename,
+            idempotency_key=idempotency_key,
+            metadata=dict(metadata or {}),
+            state=SubmissionState.RECEIVED,
+            reason="accepted for processing",
+        )
+        await self.store.enqueue_job(submission.id, PIPELINE_ADAPTER, PIPELINE_ADAPTER)
+        return submission, created
+
+    async def retry(self, tenant_id: str, submission_id: str) -> list[Job]:
+        """Manual retry of a submission's dead jobs (same transport message ids).
+
+        :class:`NotFoundError` when the tenant has no such submission; an empty list when
+        nothing is dead.
+        """
+        submission = await self.store.get_submission(tenant_id, submission_id)
+        if submission is None:
+            raise NotFoundError(f"no submission {submission_id}", field="submission_id")
+        jobs = await self.store.retry_submission(submission_id)
+        if jobs:
+            await self.store.record_event(
+                submission_id, SubmissionState.QUEUED, reason="manual retry"
+            )
+        return jobs
+
+    # -- worker side ------------------------------------------------------------------
+
+    async def handle(self, job: Job) -> Receipt | None:
+        """Run one claimed job: processing (``pipeline``) or a delivery (any adapter)."""
+        if job.adapter == PIPELINE_ADAPTER:
+            await self.process(job)
+            return None
+        return await self.deliver(job)
+
+    async def process(self, job: Job) -> None:
+        """Run the stage table for the job's submission and queue the delivery.
+
+        A document error ends in ``rejected`` (the job completes: retrying cannot help); an
+        operational error (artefacts missing, key unreadable) propagates so the outbox
+        retries and finally dead-letters the job with the reason.
+        """
+        submission = await self.store.get_submission_any_tenant(job.submission_id)
+        if submission is None:
+            raise PermanentDeliveryError(f"submission {job.submission_id} vanished")
+        if await self._already_processed(submission):
+            return
+        context = StageContext(submission=submission, toolbox=self.toolbox)
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(self._cpu, self._run_stages, context)
+        for output in context.outputs:
+            await self.store.put_output(submission.id, output.kind, output.media_type, output.data)
+        if outcome.error is not None:
+            await self._record_failure(submission, outcome)
+            return
+        route = self.router.route(context)
+        await self.store.record_event(
+            submission.id,
+            SubmissionState.PROCESSED,
+            reason=f"ready for {route.adapter}",
+            detail={"stages": outcome.timings, **context.facts},
+        )
+        delivery = await self.store.enqueue_job(
+            submission.id, route.adapter, route.endpoint, payload_ref=SIGNED_OUTPUT
+        )
+        await self.store.record_event(
+            submission.id,
+            SubmissionState.QUEUED,
+            reason=f"delivery queued on {route.adapter}",
+            detail={"job_id": delivery.id, "message_id": delivery.message_id},
+        )
+
+    async def _already_processed(self, submission: Submission) -> bool:
+        """Whether an earlier run (whose worker died) already finished this submission."""
+        if submission.state == SubmissionState.REJECTED:
+            return True
+        jobs = await self.store.list_jobs(submission_id=submission.id)
+        return any(job.adapter != PIPELINE_ADAPTER for job in jobs)
+
+    def _run_stages(self, context: StageContext) -> StageOutcome:
+        """Run every stage in order on the stages thread, timing each one."""
+        timings: list[dict[str, Any]] = []
+        for stage in self.stages:
+            started = time.perf_counter()
+            try:
+                summary = stage.run(context)
+            except LingangError as exc:
+                elapsed = round((time.perf_counter() - started) * 1000, 3)
+                timings.append({"stage": stage.name, "ok": False, "ms": elapsed, **exc.as_dict()})
+                return StageOutcome(timings=timings, error=exc, failed_stage=stage.name)
+            elapsed = round((time.perf_counter() - started) * 1000, 3)
+            timings.append({"stage": stage.name, "ok": True, "ms": elapsed, **summary})
+        return StageOutcome(timings=timings)
+
+    async def _record_failure(self, submission: Submission, outcome: StageOutcome) -> None:
+        error = outcome.error
+        assert error is not None
+        detail: dict[str, Any] = {"stages": outcome.timings, "error": error.as_dict()}
+        if isinstance(error, REJECTING_ERRORS):
+            await self.store.record_event(
+                submission.id,
+                SubmissionState.REJECTED,
+                reason=f"{outcome.failed_stage}: {error}",
+                detail=detail,
+            )
+            return
+        await self.store.record_event(
+            submission.id,
+            SubmissionState.FAILED,
+            reason=f"{outcome.failed_stage}: {error}",
+            detail=detail,
+        )
+        raise error
+
+    async def deliver(self, job: Job) -> Receipt:
+        """Send the submission's signed output through the job's adapter; return the receipt."""
+        submission = await self.store.get_submission_any_tenant(job.submission_id)
+        output = await self.store.get_output(job.submission_id, job.payload_ref or SIGNED_OUTPUT)
+        if submission is None or output is None:
+            raise PermanentDeliveryError(
+                f"nothing to deliver for submission {job.submission_id}", field="payload_ref"
+            )
+        adapter = self.adapters.get(job.adapter)
+        envelope = Envelope(
+            message_id=job.message_id,
+            body=output.data,
+            content_type=output.media_type,
+            submission_id=submission.id,
+            tenant_id=submission.tenant_id,
+            profile=str(submission.metadata.get("profile", "")),
+            receiver=str(submission.metadata.get("receiver", "")),
+            filename=f"{submission.id}.xml",
+            attempt=job.attempts,
+        )
+        try:
+            receipt = await adapter.deliver(envelope)
+        except DeliveryError as exc:
+            log.info(
+                "delivery attempt failed",
+                extra={"submission_id": submission.id, "job_id": job.id, "error": str(exc)},
+            )
+            raise
+        return Receipt(
+            kind=f"{job.adapter}-receipt",
+            data=receipt.body,
+            media_type=receipt.content_type or "application/octet-stream",
+            detail=receipt.as_dict(),
+        )
+
+    async def on_delivered(self, job: Job) -> None:
+        """Record the delivered state once the outbox has completed the job."""
+        if job.adapter != PIPELINE_ADAPTER:
+            await self.store.record_event(
+                job.submission_id,
+                SubmissionState.DELIVERED,
+                reason=f"delivered by {job.adapter}",
+                detail={"job_id": job.id, "message_id": job.message_id},
+            )
+
+    async def on_dead(self, job: Job) -> None:
+        """Record that a job ended in the dead letter (reason kept on the job)."""
+        state = SubmissionState.FAILED if job.adapter == PIPELINE_ADAPTER else SubmissionState.DEAD
+        await self.store.record_event(
+            job.submission_id,
+            state,
+            reason=job.last_error or "dead letter",
+            detail={"job_id": job.id, "retryable": job.retryable},
+        )
+
+    async def aclose(self) -> None:
+        """Stop the stages thread."""
+        self._cpu.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,301 @@
+"""The gateway's configuration: one TOML file, overridden by ``LINGANG_*`` environment variables.
+
+The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)::
+
+    data_dir = "/var/lib/lingang"          # default: $LINGANG_HOME or ~/.lingang
+
+    [store]
+    url = "sqlite:///var/lib/lingang/gateway.db"   # or postgresql://user@host/db
+
+    [server]
+    host = "127.0.0.1"
+    port = 8080
+    tls_cert = "server.pem"                # both or neither; relative to data_dir
+    tls_key = "server.key"
+    client_ca = "clients-ca.pem"           # optional: require client certificates (mTLS)
+
+    [signing]
+    key = "keys/signing.key"
+    cert = "keys/signing.pem"
+    chain = ["keys/ca.pem"]
+
+    [worker]
+    count = 2                              # in-process workers of `lingang serve`
+    lease_seconds = 30
+    poll_seconds = 0.5
+    max_attempts = 12
+
+    [limits]
+    max_body_bytes = 10485760
+
+    [pipeline]
+    default_profile = "pint-sg"
+    partners = "partners.toml"             # partner directory file (optional)
+    validate = true
+    sign = true
+
+    [adapters.hk]                          # one table per configured adapter instance
+    type = "https"                         # entry point name in group `lingang.adapters`
+    url = "https://receiver.example.hk/inbox"
+
+    [routing]
+    default = "hk"                         # adapter for anything not matched below
+    [routing.profiles]
+    "pint-sg" = "hk"
+    [routing.partners]
+    "0195:T08GB0001A" = "hk"
+
+Environment overrides (each wins over the file): ``LINGANG_CONFIG`` (the file itself),
+``LINGANG_HOME``, ``LINGANG_STORE_URL``, ``LINGANG_HOST``, ``LINGANG_PORT``, ``LINGANG_TLS_CERT``,
+``LINGANG_TLS_KEY``, ``LINGANG_CLIENT_CA``, ``LINGANG_SIGNING_KEY``, ``LINGANG_SIGNING_CERT``,
+``LINGANG_SIGNING_CHAIN`` (``os.pathsep``-separated), ``LINGANG_WORKERS``,
+``LINGANG_LEASE_SECONDS``, ``LINGANG_MAX_BODY_BYTES``, ``LINGANG_DEFAULT_PROFILE``,
+``LINGANG_PARTNERS``, ``LINGANG_LOG_LEVEL``; adapter options as
+``LINGANG_ADAPTER_<NAME>_<OPTION>`` (e.g. ``LINGANG_ADAPTER_HK_URL``) and the default route as
+``LINGANG_ROUTE_DEFAULT``.
+
+Relative paths in the file are resolved against ``data_dir``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gateway.config import data_home
+from gateway.errors import LingangError
+
+CONFIG_ENV = "LINGANG_CONFIG"
+
+
+class ConfigError(LingangError):
+    """The configuration is invalid or names something that cannot be loaded."""
+
+    code = "config"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterConfig:
+    """One configured adapter instance: its ``type`` (entry point name) and its options."""
+
+    name: str
+    type: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Which adapter gets a document: by partner (receiver id), then profile, then default."""
+
+    default: str | None = None
+    profiles: Mapping[str, str] = field(default_factory=dict)
+    partners: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the gateway process needs to start, immutable once loaded."""
+
+    data_dir: Path
+    store_url: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    client_ca: Path | None = None
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
+    signing_chain: tuple[Path, ...] = ()
+    workers: int = 2
+    lease_seconds: float = 30.0
+    poll_seconds: float = 0.5
+    max_attempts: int = 12
+    max_body_bytes: int = 10 * 1024 * 1024
+    default_profile: str = "pint-sg"
+    partners_file: Path | None = None
+    validate: bool = True
+    sign: bool = True
+    adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
+    routing: Routing = field(default_factory=Routing)
+    log_level: str = "INFO"
+    source: Path | None = None
+    """The file these settings were read from, if any."""
+
+    @classmethod
+    def load(
+        cls, path: Path | str | None = None, *, env: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Read ``path`` (or ``$LINGANG_CONFIG``; none is fine) and apply environment overrides."""
+        environ = os.environ if env is None else env
+        chosen = path if path is not None else environ.get(CONFIG_ENV)
+        data: dict[str, Any] = {}
+        source: Path | None = None
+        if chosen:
+            source = Path(chosen).expanduser()
+            try:
+                data = tomllib.loads(source.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise ConfigError(f"cannot read configuration file {source}: {exc}") from exc
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"configuration file {source} is not valid TOML: {exc}") from exc
+        return cls.from_dict(data, env=environ, source=source)
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] | None = None,
+        source: Path | None = None,
+    ) -> Settings:
+        """Build settings from parsed TOML data plus environment overrides."""
+        environ: Mapping[str, str] = {} if env is None else env
+        return _Builder(data, environ, source).build()
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (used by CLI flags such as ``--port``)."""
+        return replace(self, **changes)
+
+    @property
+    def tls_enabled(self) -> bool:
+        """Whether the API listens with TLS."""
+        return self.tls_cert is not None and self.tls_key is not None
+
+
+class _Builder:
+    """Merges file values and environment values into a ``Settings``, naming bad keys."""
+
+    def __init__(self, data: Mapping[str, Any], env: Mapping[str, str], source: Path | None):
+        self.data = data
+        self.env = env
+        self.source = source
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.data.get(name, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"[{name}] must be a table", field=name)
+        return value
+
+    def value(self, section: str, key: str, env_name: str, default: Any) -> Any:
+        if env_name in self.env:
+            return self.env[env_name]
+        table = self.data if section == "" else self.section(section)
+        return table.get(key, default)
+
+    def path(self, data_dir: Path, section: str, key: str, env_name: str) -> Path | None:
+        raw = self.value(section, key, env_name, None)
+        if raw in (None, ""):
+            return None
+        candidate = Path(str(raw)).expanduser()
+        return candidate if candidate.is_absolute() else data_dir / candidate
+
+    def build(self) -> Settings:
+        data_dir = self.data_dir()
+        store_url = str(
+            self.value("store", "url", "LINGANG_STORE_URL", f"sqlite:///{data_dir / 'gateway.db'}")
+        )
+        return Settings(
+            data_dir=data_dir,
+            store_url=store_url,
+            host=str(self.value("server", "host", "LINGANG_HOST", "127.0.0.1")),
+            port=_as_int(self.value("server", "port", "LINGANG_PORT", 8080), "server.port"),
+            tls_cert=self.path(data_dir, "server", "tls_cert", "LINGANG_TLS_CERT"),
+            tls_key=self.path(data_dir, "server", "tls_key", "LINGANG_TLS_KEY"),
+            client_ca=self.path(data_dir, "server", "client_ca", "LINGANG_CLIENT_CA"),
+            signing_key=self.path(data_dir, "signing", "key", "LINGANG_SIGNING_KEY"),
+            signing_cert=self.path(data_dir, "signing", "cert", "LINGANG_SIGNING_CERT"),
+            signing_chain=self.chain(data_dir),
+            workers=_as_int(self.value("worker", "count", "LINGANG_WORKERS", 2), "worker.count"),
+            lease_seconds=_as_float(
+                self.value("worker", "lease_seconds", "LINGANG_LEASE_SECONDS", 30.0),
+                "worker.lease_seconds",
+            ),
+            poll_seconds=_as_float(
+                self.value("worker", "poll_seconds", "LINGANG_POLL_SECONDS", 0.5),
+                "worker.poll_seconds",
+            ),
+            max_attempts=_as_int(
+                self.value("worker", "max_attempts", "LINGANG_MAX_ATTEMPTS", 12),
+                "worker.max_attempts",
+            ),
+            max_body_bytes=_as_int(
+                self.value("limits", "max_body_bytes", "LINGANG_MAX_BODY_BYTES", 10 * 1024 * 1024),
+                "limits.max_body_bytes",
+            ),
+            default_profile=str(
+                self.value("pipeline", "default_profile", "LINGANG_DEFAULT_PROFILE", "pint-sg")
+            ),
+            partners_file=self.path(data_dir, "pipeline", "partners", "LINGANG_PARTNERS"),
+            validate=_as_bool(self.value("pipeline", "validate", "LINGANG_VALIDATE", True)),
+            sign=_as_bool(self.value("pipeline", "sign", "LINGANG_SIGN", True)),
+            adapters=self.adapters(),
+            routing=self.routing(),
+            log_level=str(self.value("", "log_level", "LINGANG_LOG_LEVEL", "INFO")).upper(),
+            source=self.source,
+        )
+
+    def data_dir(self) -> Path:
+        if "LINGANG_HOME" in self.env:
+            return Path(self.env["LINGANG_HOME"]).expanduser()
+        raw = self.data.get("data_dir")
+        return Path(str(raw)).expanduser() if raw else data_home()
+
+    def chain(self, data_dir: Path) -> tuple[Path, ...]:
+        if "LINGANG_SIGNING_CHAIN" in self.env:
+            items: list[Any] = [p for p in self.env["LINGANG_SIGNING_CHAIN"].split(os.pathsep) if p]
+        else:
+            raw = self.section("signing").get("chain", [])
+            items = [raw] if isinstance(raw, str) else list(raw)
+        paths = [Path(str(p)).expanduser() for p in items]
+        return tuple(p if p.is_absolute() else data_dir / p for p in paths)
+
+    def adapters(self) -> dict[str, AdapterConfig]:
+        tables: dict[str, dict[str, Any]] = {
+            name: dict(table) for name, table in self.section("adapters").items()
+        }
+        for key, value in self.env.items():
+            if key.startswith("LINGANG_ADAPTER_") and key.count("_") >= 3:
+                name, _, option = key[len("LINGANG_ADAPTER_") :].partition("_")
+                tables.setdefault(name.lower(), {})[option.lower()] = value
+        configs: dict[str, AdapterConfig] = {}
+        for name, table in tables.items():
+            kind = table.pop("type", name)
+            configs[name] = AdapterConfig(name=name, type=str(kind), options=table)
+        return configs
+
+    def routing(self) -> Routing:
+        table = self.section("routing")
+        profiles = table.get("profiles", {})
+        partners = table.get("partners", {})
+        if not isinstance(profiles, Mapping) or not isinstance(partners, Mapping):
+            raise ConfigError("[routing.profiles] and [routing.partners] must be tables")
+        default = self.env.get("LINGANG_ROUTE_DEFAULT", table.get("default"))
+        return Routing(
+            default=str(default) if default else None,
+            profiles={str(k): str(v) for k, v in profiles.items()},
+            partners={str(k): str(v) for k, v in partners.items()},
+        )
+
+
+def _as_int(value: Any, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} must be an integer, got {value!r}", field=name) from exc
+
+
+def _as_float(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} must be a number, got {value!r}", field=name) from exc
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
