@@ -26,3 +26,20 @@ def reference() -> Path:
             raise RuntimeError(f"reference data missing at {root}")
         pytest.skip(f"reference data not found at {root}")
     return root
+
+
+@pytest.fixture(scope="session")
+def artefacts_home(reference: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the official artefacts installed, for ``Validator.default()``.
+
+    Imports from the reference mirror into ``$LINGANG_HOME`` when set (``tests/run.sh`` sets it
+    and has usually imported already, so this is a quick hash check), else into a temporary
+    folder, which then becomes ``$LINGANG_HOME`` for the rest of the process.
+    """
+    from gateway.artefacts import import_mirror
+
+    explicit = os.environ.get("LINGANG_HOME")
+    home = Path(explicit) if explicit else tmp_path_factory.mktemp("lingang-home")
+    import_mirror(reference, home)
+    os.environ["LINGANG_HOME"] = str(home)
+    return home

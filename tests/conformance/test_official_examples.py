@@ -1,0 +1,66 @@
+"""Every official example passes our engine (XSD + Schematron) with zero fatal findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import reference_root
+
+from gateway.validation import Validator
+
+# (glob in the reference mirror, profile to apply; None = detected from the document)
+EXAMPLE_SETS = {
+    "bis3-3.0.19": ("openpeppol-peppol-bis-invoice-3/rules/examples/*.xml", None),
+    "bis3-3.0.21": (
+        "phax-phive-rules/openpeppol-billing-3.0.21-2026.5/examples/billing/*.xml",
+        None,
+    ),
+    "bis3-selfbilling": (
+        "phax-phive-rules/openpeppol-billing-3.0.21-2026.5/examples/selfbilling/*.xml",
+        None,
+    ),
+    "pint-sg": ("openpeppol-pint-sg-1.4.1/trn-invoice/example/*.xml", None),
+    "en16931-ubl": ("connectingeurope-einvoicing-en16931/ubl/examples/*", "en16931-ubl"),
+    "en16931-cii": ("connectingeurope-einvoicing-en16931/cii/examples/*.xml", None),
+}
+
+EXPECTED_PROFILE = {
+    "bis3-3.0.19": "bis3",
+    "bis3-3.0.21": "bis3",
+    "bis3-selfbilling": "bis3-selfbilling",
+    "pint-sg": "pint-sg",
+    "en16931-ubl": "en16931-ubl",
+    "en16931-cii": "cii",
+}
+
+
+def _params() -> list[object]:
+    params: list[object] = []
+    for group, (pattern, _profile) in EXAMPLE_SETS.items():
+        names = sorted(p.name for p in reference_root().glob(pattern)) or ["<reference missing>"]
+        params += [pytest.param(group, n, id=f"{group}/{n}") for n in names]
+    return params
+
+
+@pytest.mark.parametrize(("group", "name"), _params())
+def test_official_example_has_no_fatal(
+    reference: Path, artefacts_home: Path, group: str, name: str
+) -> None:
+    pattern, profile = EXAMPLE_SETS[group]
+    path = reference / Path(pattern).parent / name
+    report = Validator.default().validate(path.read_bytes(), profile)
+    assert report.profile == EXPECTED_PROFILE[group]
+    assert not report.fatal, report.to_text()
+
+
+def test_pint_sg_has_sixteen_examples(reference: Path) -> None:
+    assert len(list(reference.glob(EXAMPLE_SETS["pint-sg"][0]))) == 16
+
+
+def test_pint_examples_pass_plain_pint(reference: Path, artefacts_home: Path) -> None:
+    """PINT-SG documents also satisfy the international PINT rules on their own."""
+    validator = Validator.default()
+    for path in sorted(reference.glob(EXAMPLE_SETS["pint-sg"][0])):
+        report = validator.validate(path.read_bytes(), "pint")
+        assert not report.fatal, report.to_text()

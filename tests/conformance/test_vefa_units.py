@@ -1,0 +1,95 @@
+"""Every official vefa unit test produces exactly its expected rule ids through our engine.
+
+As vefa does, only the Schematron under test runs (no XSD): the test documents are fragments.
+Stylesheets are compiled once per worker (module-level cache in ``gateway.validation``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import reference_root
+from lxml import etree
+
+from conformance.vefa import mismatches, read_cases
+from gateway.artefacts import require_files
+from gateway.validation import schematron
+
+# (folder in the reference mirror, artefact set, version, stylesheet, finding source)
+SUITES = {
+    "cen-ubl-invoice": (
+        "connectingeurope-einvoicing-en16931/test/Invoice-unit-UBL",
+        "cen-ubl",
+        "1.3.16",
+        "EN16931-UBL-validation.xslt",
+        "cen-ubl",
+    ),
+    "cen-ubl-creditnote": (
+        "connectingeurope-einvoicing-en16931/test/CreditNote-unit-UBL",
+        "cen-ubl",
+        "1.3.16",
+        "EN16931-UBL-validation.xslt",
+        "cen-ubl",
+    ),
+    "cen-cii": (
+        "connectingeurope-einvoicing-en16931/test/cii",
+        "cen-cii",
+        "1.3.16",
+        "EN16931-CII-validation.xslt",
+        "cen-cii",
+    ),
+    "peppol-ubl-3.0.19": (
+        "openpeppol-peppol-bis-invoice-3/rules/unit-UBL-PEPPOL",
+        "peppol-bis3",
+        "3.0.19",
+        "PEPPOL-EN16931-UBL.xslt",
+        "peppol-bis3",
+    ),
+    "peppol-ubl-3.0.21": (
+        "openpeppol-peppol-bis-invoice-3/rules/unit-UBL-PEPPOL",
+        "peppol-bis3",
+        "3.0.21",
+        "PEPPOL-EN16931-UBL.xslt",
+        "peppol-bis3",
+    ),
+}
+
+EXPECTED_CASES = {"cen-ubl-invoice": 915, "cen-ubl-creditnote": 216, "peppol-ubl-3.0.19": 221}
+"""Case counts named by the reference's SOURCES.md (1,131 CEN UBL, 221 PEPPOL UBL)."""
+
+
+def _params() -> list[object]:
+    params: list[object] = []
+    for suite, (folder, *_rest) in SUITES.items():
+        files = sorted((reference_root() / folder).glob("*.xml"))
+        names = [f.name for f in files] or ["<reference missing>"]
+        params += [pytest.param(suite, name, id=f"{suite}/{name}") for name in names]
+    return params
+
+
+def _cases_and_findings(reference: Path, suite: str, name: str) -> list[tuple[object, list[str]]]:
+    folder, set_name, version, stylesheet, source = SUITES[suite]
+    (path,) = require_files(set_name, version, [stylesheet])
+    executable = schematron.compile_stylesheet(path)
+    results = []
+    for case in read_cases(reference / folder / name):
+        node, failure = schematron.parse_document(etree.tostring(case.document, encoding="unicode"))
+        findings = [failure] if failure else schematron.run_stylesheet(executable, node, source)
+        results.append((case.name, mismatches(case, findings)))
+    return results
+
+
+@pytest.mark.parametrize(("suite", "name"), _params())
+def test_vefa_file(reference: Path, artefacts_home: Path, suite: str, name: str) -> None:
+    results = _cases_and_findings(reference, suite, name)
+    assert results, f"{name} holds no test cases"
+    failed = {case: problems for case, problems in results if problems}
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("suite", sorted(EXPECTED_CASES))
+def test_vefa_case_counts(reference: Path, suite: str) -> None:
+    folder = reference / SUITES[suite][0]
+    count = sum(len(read_cases(f)) for f in folder.glob("*.xml"))
+    assert count == EXPECTED_CASES[suite]
