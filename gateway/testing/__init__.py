@@ -1,0 +1,1 @@
+"""Test helpers that ship with the gateway (the local receiving endpoint)."""
