@@ -1,0 +1,98 @@
+"""``lingang artefacts import`` and ``list``: hash-checked, idempotent, refusing corrupt files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gateway.artefacts import import_mirror, load_manifest, require_files, set_root, status
+from gateway.cli import main
+from gateway.errors import ArtefactError
+
+
+def test_import_installs_every_file_then_skips_them(reference: Path, tmp_path: Path) -> None:
+    manifest = load_manifest()
+    total = sum(len(s.files) for s in manifest.sets)
+    first = import_mirror(reference, tmp_path)
+    assert len(first.installed) == total and not first.skipped
+    again = import_mirror(reference, tmp_path)
+    assert not again.installed and len(again.skipped) == total
+    assert all(s.intact for s in status(tmp_path))
+    aset = manifest.get("cen-ubl", "1.3.16")
+    installed = set_root(aset, tmp_path) / "EN16931-UBL-validation.xslt"
+    assert (
+        installed == tmp_path / "artefacts" / "cen-ubl" / "1.3.16" / "EN16931-UBL-validation.xslt"
+    )
+
+
+def _mirror_of(reference: Path, tmp_path: Path, folder: str) -> Path:
+    mirror = tmp_path / "mirror"
+    shutil.copytree(reference / folder, mirror / folder)
+    return mirror
+
+
+def test_corrupt_mirror_file_is_refused_and_named(reference: Path, tmp_path: Path) -> None:
+    mirror = _mirror_of(reference, tmp_path, "phax-peppol-commons/envelope-xsd")
+    target = (
+        mirror
+        / "phax-peppol-commons/envelope-xsd/PEPPOL-EDN-Business-Message-Envelope-1.2-2019-02-01.xsd"
+    )
+    target.chmod(0o644)
+    target.write_bytes(target.read_bytes().replace(b"required", b"optional"))
+    home = tmp_path / "home"
+    with pytest.raises(ArtefactError) as caught:
+        import_mirror(mirror, home, names=["peppol-envelope"])
+    assert "PEPPOL-EDN-Business-Message-Envelope-1.2-2019-02-01.xsd" in str(caught.value)
+    assert caught.value.rule == "artefacts.sha256"
+    assert not (home / "artefacts" / "peppol-envelope").exists()
+
+
+def test_missing_mirror_file_is_named(reference: Path, tmp_path: Path) -> None:
+    mirror = _mirror_of(reference, tmp_path, "unece-sbdh-1.3/xsd")
+    (mirror / "unece-sbdh-1.3/xsd/Partner.xsd").unlink()
+    with pytest.raises(ArtefactError, match=r"sbdh/1\.3 file Partner\.xsd"):
+        import_mirror(mirror, tmp_path / "home", names=["sbdh"])
+
+
+def test_missing_artefact_names_set_file_and_fix(tmp_path: Path) -> None:
+    with pytest.raises(ArtefactError) as caught:
+        require_files(
+            "pint-sg",
+            "1.4.1",
+            ["trn-invoice/schematron/PINT-jurisdiction-aligned-rules.xslt"],
+            tmp_path,
+        )
+    message = str(caught.value)
+    assert "pint-sg/1.4.1" in message
+    assert "PINT-jurisdiction-aligned-rules.xslt (missing)" in message
+    assert "lingang artefacts import" in message and "lingang artefacts sync" in message
+
+
+def test_tampered_installed_file_is_reported(reference: Path, tmp_path: Path) -> None:
+    import_mirror(reference, tmp_path, names=["sbdh"])
+    aset = load_manifest().get("sbdh")
+    (set_root(aset, tmp_path) / "Manifest.xsd").write_text("<tampered/>")
+    state = next(s for s in status(tmp_path) if s.aset.name == "sbdh")
+    assert state.installed and not state.intact and state.corrupt == ("Manifest.xsd",)
+    with pytest.raises(ArtefactError, match=r"Manifest\.xsd \(sha256 mismatch\)"):
+        require_files("sbdh", "1.3", ["Manifest.xsd"], tmp_path)
+    assert import_mirror(reference, tmp_path, names=["sbdh"]).installed == ["sbdh/1.3/Manifest.xsd"]
+
+
+def test_cli_import_and_list(
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LINGANG_HOME", str(tmp_path))
+    assert main(["artefacts", "list"]) == 1
+    assert "no (" in capsys.readouterr().out
+    assert main(["artefacts", "import", str(reference)]) == 0
+    assert "files installed" in capsys.readouterr().out
+    assert main(["artefacts", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "pint-sg" in out and "CORRUPT" not in out
+    assert main(["artefacts", "import", str(tmp_path / "nowhere")]) == 1
