@@ -1,0 +1,168 @@
+"""Locate the fields of a 数电票 XML (root ``EInvoice``, no namespace; FORMAT.md §2).
+
+Every value is looked up by its full path from the root, never by position or bare name:
+``Amount``, ``ItemName``, ``Remark`` and others occur in several blocks (FORMAT.md §13.3).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
+
+ROOT = "EInvoice"
+DATA = "EInvoiceData"
+SELLER = f"{DATA}/SellerInformation"
+BUYER = f"{DATA}/BuyerInformation"
+BASIC = f"{DATA}/BasicInformation"
+LINE = f"{DATA}/IssuItemInformation"
+SPECIFIC = f"{DATA}/SpecificInformation"
+LABELS = "Header/InherentLabel"
+
+
+def _text(root: etree._Element, path: str) -> str | None:
+    found = root.find(path)
+    if found is None:
+        return None
+    return "".join(t for t in found.itertext() if isinstance(t, str))
+
+
+def _src(root: etree._Element, path: str) -> Src:
+    return Src(_text(root, path), path)
+
+
+def _opt(root: etree._Element, path: str) -> str | None:
+    return _src(root, path).value
+
+
+def strip_namespaces(root: etree._Element) -> None:
+    """Drop namespaces from element names in place (a namespaced EInvoice is read like a plain one)."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            element.tag = etree.QName(element).localname
+
+
+def _line(element: etree._Element, path: str) -> RawLine:
+    def src(name: str) -> Src:
+        return Src(_text(element, name), f"{path}/{name}")
+
+    return RawLine(
+        path=path,
+        name=src("ItemName"),
+        amount=src("Amount"),
+        rate=src("TaxRate"),
+        tax=src("ComTaxAm"),
+        spec=src("SpecMod"),
+        unit=src("MeaUnits"),
+        quantity=src("Quantity"),
+        price=src("UnPrice"),
+        gross=src("TotaltaxIncludedAmount"),
+        tax_code=src("TaxClassificationCode"),
+    )
+
+
+def _party(root: etree._Element, base: str, prefix: str) -> RawParty:
+    return RawParty(
+        name=_src(root, f"{base}/{prefix}Name"),
+        tax_id=_src(root, f"{base}/{prefix}IdNum"),
+        address=_src(root, f"{base}/{prefix}Addr"),
+        phone=_src(root, f"{base}/{prefix}TelNum"),
+        bank_name=_src(root, f"{base}/{prefix}BankName"),
+        bank_account=_src(root, f"{base}/{prefix}BankAccNum"),
+        handler=_src(root, f"{base}/{prefix}HandlingName") if prefix == "Buyer" else None,
+    )
+
+
+def _blue(root: etree._Element) -> bool | None:
+    code = _opt(root, f"{LABELS}/InIssuType/LabelCode")
+    if code is None:
+        return None
+    return {"Y": True, "N": False}.get(code.upper())
+
+
+def _labels(root: etree._Element) -> list[tuple[str, str]]:
+    out = []
+    for label in root.findall("Header/UndefinedLabel/Label"):
+        label_type = (label.findtext("LabelType") or "").strip()
+        code = (label.findtext("LabelCode") or "").strip()
+        if label_type and code:
+            out.append((label_type, code))
+    return out
+
+
+def _extra(root: etree._Element) -> dict[str, str]:
+    extra: dict[str, str] = {}
+    for key, path in (
+        ("ptbh", "ptbh"),
+        ("eiid", "Header/EIid"),
+        ("issue_time", "TaxSupervisionInfo/IssueTime"),
+        ("authentication", "SellerAuthentication/AuthenticationMethods"),
+        ("signature_algorithm", "TaxBureauSignature/SignatureAlgorithm"),
+        ("signature_time", "TaxBureauSignature/SignatureTime"),
+        ("invoice_type", f"{LABELS}/EInvoiceType/LabelCode"),
+        ("amount_in_words", f"{BASIC}/TotalTax-includedAmountInChinese"),
+    ):
+        value = _opt(root, path)
+        if value:
+            extra[key] = value
+    for index, block in enumerate(root.findall(f"{DATA}/AdditionalInformation/Additional"), 1):
+        name = (block.findtext("Information") or "").strip()
+        value = (block.findtext("InformationValue") or "").strip()
+        if name and value:
+            extra[f"additional.{index}.{name}"] = value
+    specific = root.find(SPECIFIC)
+    if specific is not None:
+        kinds = [
+            etree.QName(child).localname
+            for child in specific
+            if isinstance(child.tag, str)
+            and etree.QName(child).localname not in {"DifferentialTaxation", "RedEInvoice"}
+        ]
+        if kinds:
+            extra["specific_blocks"] = ",".join(kinds)
+    return extra
+
+
+def read_einvoice(root: etree._Element) -> RawFapiao:
+    """Locate every field the canonical invoice needs in a parsed ``EInvoice`` tree."""
+    number = _src(root, "TaxSupervisionInfo/InvoiceNumber")
+    eiid = _src(root, "Header/EIid")
+    if number.value is None and eiid.value is not None:
+        number = eiid
+    issued = _src(root, f"{BASIC}/RequestTime")
+    if issued.value is None:
+        issued = _src(root, "TaxSupervisionInfo/IssueTime")
+    lines = [
+        _line(element, f"{LINE}[{i}]") for i, element in enumerate(root.findall(LINE), start=1)
+    ]
+    differential = None
+    if root.find(f"{SPECIFIC}/DifferentialTaxation") is not None:
+        differential = (
+            _src(root, f"{SPECIFIC}/DifferentialTaxation/Deduction"),
+            _src(root, f"{SPECIFIC}/DifferentialTaxation/SalesIncludingTax"),
+        )
+    return RawFapiao(
+        number=number,
+        issued=issued,
+        seller=_party(root, SELLER, "Seller"),
+        buyer=_party(root, BUYER, "Buyer"),
+        net_total=_src(root, f"{BASIC}/TotalAmWithoutTax"),
+        tax_total=_src(root, f"{BASIC}/TotalTaxAm"),
+        gross_total=_src(root, f"{BASIC}/TotalTax-includedAmount"),
+        gross_in_words=_src(root, f"{BASIC}/TotalTax-includedAmountInChinese"),
+        lines=lines,
+        blue=_blue(root),
+        kind=_opt(root, f"{LABELS}/GeneralOrSpecialVAT/LabelCode"),
+        taxpayer_type=_opt(root, f"{LABELS}/TaxpayerType/LabelCode"),
+        labels=_labels(root),
+        drawer=_opt(root, f"{BASIC}/Drawer"),
+        remark=_src(root, f"{DATA}/AdditionalInformation/Remark"),
+        red_original=_src(root, f"{SPECIFIC}/RedEInvoice/OriginalInvoiceCode"),
+        red_confirmation=_src(root, f"{SPECIFIC}/RedEInvoice/CreditNoteNumber"),
+        differential=differential,
+        version=_opt(root, "Header/Version"),
+        region_tag=_opt(root, "Header/EInvoiceTag"),
+        tax_bureau_code=_opt(root, "TaxSupervisionInfo/TaxBureauCode"),
+        tax_bureau_name=_opt(root, "TaxSupervisionInfo/TaxBureauName"),
+        extra=_extra(root),
+    )

@@ -1,0 +1,85 @@
+"""Character encodings of incoming XML and JSON, checked before any parser sees the bytes.
+
+A wrong encoding becomes one clear :class:`InputError` naming the encoding and the byte offset,
+instead of a parser message deep inside the document.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from gateway.errors import InputError
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+
+
+def sniff(data: bytes) -> str | None:
+    """The encoding given by a byte-order mark or by UTF-16/32 zero-byte patterns, if any."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:4]
+    if len(head) == 4:
+        if head[1:] == b"\x00\x00\x00":
+            return "utf-32-le"
+        if head[:3] == b"\x00\x00\x00":
+            return "utf-32-be"
+        if head[1] == 0 and head[3] == 0:
+            return "utf-16-le"
+        if head[0] == 0 and head[2] == 0:
+            return "utf-16-be"
+    return None
+
+
+def _strict_decode(data: bytes, encoding: str, what: str, how: str, rule: str) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise InputError(f"{what} {how} unknown encoding {encoding!r}", rule=rule) from exc
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start : exc.start + 1].hex()
+        hint = " (GBK/GB18030 text declared as UTF-8?)" if encoding.startswith("utf-8") else ""
+        raise InputError(
+            f"{what} {how} {encoding} but byte 0x{bad} at offset {exc.start} is not valid "
+            f"{encoding}{hint}",
+            rule=rule,
+        ) from exc
+
+
+def check_xml_encoding(data: bytes, what: str) -> str:
+    """Check that ``data`` decodes in the encoding it announces; return that encoding."""
+    sniffed = sniff(data)
+    if sniffed is not None:
+        _strict_decode(data, sniffed, what, "is", "xml.encoding")
+        return sniffed
+    found = _DECLARED.match(data[:256])
+    encoding = found.group(1).decode("ascii").lower() if found else "utf-8"
+    how = "declares" if found else "has no encoding declaration, so must be"
+    _strict_decode(data, encoding, what, how, "xml.encoding")
+    return encoding
+
+
+def decode_json_text(data: bytes, what: str = "JSON") -> str:
+    """JSON text per RFC 8259: UTF-8 (a BOM tolerated), or UTF-16/32 recognised by its pattern."""
+    sniffed = sniff(data)
+    encoding = sniffed or "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start : exc.start + 1].hex()
+        raise InputError(
+            f"{what} must be UTF-8 (RFC 8259) but byte 0x{bad} at offset {exc.start} is not "
+            f"valid {encoding} (GBK-encoded export?)",
+            rule="json.encoding",
+        ) from exc
+    return text.lstrip("\ufeff")

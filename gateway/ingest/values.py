@@ -1,0 +1,165 @@
+"""Reading the texts a fapiao prints: amounts, rates, dates and units.
+
+Amounts are :class:`~decimal.Decimal` throughout; no value ever passes through a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from gateway.errors import FieldError
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_CURRENCY_SIGNS = "¥￥ \u3000,，"
+CENT = Decimal("0.01")
+
+
+def clean(text: str | None) -> str | None:
+    """Stripped text, or ``None`` when empty."""
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def number_or_none(text: str | None) -> Decimal | None:
+    """A decimal read from ``text`` (currency signs and thousands separators dropped), or None."""
+    text = clean(text)
+    if text is None:
+        return None
+    for ch in _CURRENCY_SIGNS:
+        text = text.replace(ch, "")
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+        return None
+    return value if value.is_finite() else None
+
+
+def money(value: Decimal) -> Decimal:
+    """Drop trailing zeros beyond two decimals (``0.120000`` → ``0.12``); keep real extra digits."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value == value.quantize(CENT):
+        return value.quantize(CENT)
+    return value
+
+
+def require_number(text: str | None, path: str) -> Decimal:
+    """A decimal from a required numeric field; a :class:`FieldError` naming ``path`` if not."""
+    value = number_or_none(text)
+    if value is None:
+        shown = "empty" if clean(text) is None else repr(text)
+        raise FieldError(f"{path} is {shown}, expected a number", field=path, rule="fapiao.number")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RateText:
+    """A TaxRate text read: a percentage, or a special marker."""
+
+    percent: Decimal | None
+    """Rate in percent (``6``), or ``None`` for a text marker."""
+    marker: str | None
+    """``exempt`` (免税), ``not-subject`` (不征税, ``*``), ``hidden`` (``***``) or None."""
+
+
+def read_rate(text: str | None) -> RateText | None:
+    """Read a rate as printed: ``0.06``, ``0.060000``, ``6%``, ``0%``, ``免税``, ``不征税``, ``*``, ``***``.
+
+    A bare number of 1 or more is taken as a percentage (``6`` → 6 %). ``None`` when unreadable.
+    """
+    text = clean(text)
+    if text is None:
+        return None
+    if text in {"免税", "免征"}:
+        return RateText(Decimal(0), "exempt")
+    if text in {"不征税", "不征收", "*"}:
+        return RateText(None, "not-subject")
+    if text == "***":
+        return RateText(None, "hidden")
+    if text.endswith(("%", "％")):
+        value = number_or_none(text[:-1])
+        return None if value is None or value < 0 else RateText(value.normalize() + 0, None)
+    value = number_or_none(text)
+    if value is None or value < 0:
+        return None
+    percent = value if value >= 1 else value * 100
+    return RateText(_plain(percent), None)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """``6.000000`` → ``6``, ``1.50`` → ``1.5``, without exponent notation."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
+
+
+_DATE_FORMATS = (
+    ("%Y-%m-%d %H:%M:%S", True),
+    ("%Y-%m-%dT%H:%M:%S", True),
+    ("%Y-%m-%d", False),
+    ("%Y年%m月%d日", False),
+    ("%Y/%m/%d %H:%M:%S", True),
+    ("%Y/%m/%d", False),
+)
+
+
+def read_datetime(text: str | None) -> tuple[dt.date, dt.time | None] | None:
+    """Read a fapiao date: ``yyyy-MM-dd HH:mm:ss``, ``yyyy-MM-dd``, ``yyyy年MM月dd日``,
+    ``yyyyMMddHHmmssSSS`` (and ``yyyyMMdd``). All are local time in China (UTC+8)."""
+    text = clean(text)
+    if text is None:
+        return None
+    if text.isdigit() and len(text) in (8, 14, 17):
+        fmt = {8: "%Y%m%d", 14: "%Y%m%d%H%M%S", 17: "%Y%m%d%H%M%S"}[len(text)]
+        try:
+            stamp = dt.datetime.strptime(text[:14] if len(text) == 17 else text, fmt)
+        except ValueError:
+            return None
+        return stamp.date(), (stamp.time() if len(text) > 8 else None)
+    for fmt, has_time in _DATE_FORMATS:
+        try:
+            stamp = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return stamp.date(), (stamp.time() if has_time else None)
+    return None
+
+
+REC20_UNITS: dict[str, str] = {
+    "个": "H87",
+    "件": "H87",
+    "只": "H87",
+    "台": "C62",
+    "次": "E48",
+    "吨": "TNE",
+    "千克": "KGM",
+    "公斤": "KGM",
+    "克": "GRM",
+    "米": "MTR",
+    "千米": "KMT",
+    "公里": "KMT",
+    "平方米": "MTK",
+    "立方米": "MTQ",
+    "升": "LTR",
+    "天": "DAY",
+    "日": "DAY",
+    "月": "MON",
+    "年": "ANN",
+    "小时": "HUR",
+    "套": "SET",
+}
+"""UN/ECE Rec 20 codes for the common 单位 texts (FORMAT.md §12); anything else is C62."""
+
+
+def unit_code(text: str | None) -> tuple[str, bool]:
+    """The Rec 20 code for a MeaUnits text, and whether the text was recognised."""
+    text = clean(text)
+    if text is None:
+        return "C62", True
+    code = REC20_UNITS.get(text) or REC20_UNITS.get(text.upper())
+    return (code, True) if code else ("C62", False)
