@@ -1,0 +1,158 @@
+"""Line transforms: credit-note signs, discount lines, differential taxation.
+
+Each function takes and returns plain model objects; the order they run in is fixed by
+:mod:`gateway.mapping.mapper`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from gateway.model import AllowanceCharge, Invoice, Line, TaxCase, Totals
+
+ZERO = Decimal("0")
+
+DISCOUNT_REASON = "Discount"
+DISCOUNT_REASON_CODE = "95"
+"""UNCL5189 95: discount."""
+
+
+@dataclass(slots=True)
+class DocAllowance:
+    """A document-level allowance made from a discount line that could not be folded."""
+
+    allowance: AllowanceCharge
+    category: str
+    rate: Decimal | None
+    tax_amount: Decimal
+    """The discount's printed (negative-signed) tax, CNY."""
+    exemption_reason: str | None = None
+    exemption_reason_code: str | None = None
+
+
+def is_red(invoice: Invoice) -> bool:
+    """A red-letter fapiao: credit-note type code or negative totals."""
+    return invoice.is_credit_note or invoice.totals.tax_inclusive < 0
+
+
+def _neg(value: Decimal | None) -> Decimal | None:
+    return None if value is None else -value
+
+
+def flip_signs(invoice: Invoice) -> None:
+    """Turn a red-letter fapiao's negative amounts into a credit note's positive ones."""
+    t = invoice.totals
+    invoice.totals = Totals(
+        line_net=-t.line_net,
+        tax_exclusive=-t.tax_exclusive,
+        tax=-t.tax,
+        tax_inclusive=-t.tax_inclusive,
+        payable=-t.payable,
+    )
+    for line in invoice.lines:
+        line.quantity = -line.quantity
+        line.net_amount = -line.net_amount
+        line.tax_amount = _neg(line.tax_amount)
+        line.gross_amount = _neg(line.gross_amount)
+
+
+def normalise_line(line: Line) -> None:
+    """Price never negative (BR-27); the quantity carries the sign of the net amount."""
+    price = abs(line.price)
+    qty = abs(line.quantity) if line.quantity_given else Decimal(1)
+    if not line.quantity_given or qty == 0:
+        qty, price = Decimal(1), abs(line.net_amount)
+    if line.net_amount < 0:
+        qty = -qty
+    line.quantity, line.price = qty, price
+
+
+def fold_discounts(lines: list[Line]) -> tuple[list[Line], list[DocAllowance]]:
+    """Fold each discount line into the line it discounts (BT-136), else to document level.
+
+    A discount follows the discounted line and shares its VAT category and rate. When that
+    line is missing, has another category, or would go negative, the discount becomes a
+    document-level allowance (BG-20) of the same category.
+    """
+    out: list[Line] = []
+    doc: list[DocAllowance] = []
+    for line in lines:
+        if not line.is_discount or line.net_amount >= 0:
+            out.append(line)
+            continue
+        amount = -line.net_amount
+        tax = line.tax_amount or ZERO
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and not prev.is_discount
+            and prev.vat_category == line.vat_category
+            and prev.vat_rate == line.vat_rate
+            and prev.net_amount >= amount
+            and prev.quantity > 0
+        ):
+            prev.allowances.append(
+                AllowanceCharge(
+                    is_charge=False,
+                    amount=amount,
+                    reason=DISCOUNT_REASON,
+                    reason_code=DISCOUNT_REASON_CODE,
+                )
+            )
+            prev.net_amount -= amount
+            prev.tax_amount = (prev.tax_amount or ZERO) + tax
+            if prev.gross_amount is not None and line.gross_amount is not None:
+                prev.gross_amount += line.gross_amount
+            continue
+        doc.append(
+            DocAllowance(
+                AllowanceCharge(
+                    is_charge=False,
+                    amount=amount,
+                    vat_category=line.vat_category,
+                    vat_rate=line.vat_rate,
+                    reason=f"{DISCOUNT_REASON}: {line.item.name}",
+                    reason_code=DISCOUNT_REASON_CODE,
+                ),
+                line.vat_category,
+                line.vat_rate,
+                tax,
+            )
+        )
+    return out, doc
+
+
+def split_differential(line: Line, exempt_reason: str) -> list[Line]:
+    """Split a 差额征税 line into its taxed base (S) and the deducted part (E).
+
+    The printed tax is ``(gross - deduction) / (1 + r) × r``, so the taxed base is
+    ``tax / r``; EN 16931 needs BT-116 × rate ≈ BT-117 (BR-S-08/09), which one line carrying
+    the full amount cannot satisfy.
+    """
+    rate = line.vat_rate
+    tax = line.tax_amount or ZERO
+    if rate is None or rate == 0 or line.net_amount <= 0:
+        return [line]
+    base = (tax * 100 / rate).quantize(Decimal("0.01"))
+    base = min(base, line.net_amount)
+    rest = line.net_amount - base
+    if rest == 0:
+        return [line]
+    taxed = replace(line, net_amount=base, quantity=Decimal(1), price=base, allowances=[])
+    taxed.quantity_given = False
+    deducted = replace(
+        line,
+        id=f"{line.id}-D",
+        net_amount=rest,
+        quantity=Decimal(1),
+        price=rest,
+        tax_amount=ZERO,
+        vat_category="E",
+        vat_rate=Decimal(0),
+        note=exempt_reason,
+        allowances=[],
+        tax_case=TaxCase.DIFFERENTIAL,
+    )
+    deducted.quantity_given = False
+    return [taxed, deducted]

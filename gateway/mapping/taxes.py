@@ -1,0 +1,156 @@
+"""VAT categories from the Chinese tax case, and the VAT breakdown (BG-23).
+
+The breakdown follows the tax bureau's own printed per-line taxes (FORMAT.md §13.7): BT-117 of
+a group is the sum of its lines' printed taxes, as long as that stays within the EN 16931
+tolerance (BR-S-09: strictly less than one unit from BT-116 × rate). Outside it, BT-117 is the
+computed tax and the difference travels as the rounding amount (BT-114), so the amount due
+still equals the fapiao's total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from gateway.mapping.lines import DocAllowance
+from gateway.model import Line, TaxCase, VatBreakdown
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+EXPORT_REASON = "Export of goods or services, zero-rated in China (出口零税率)"
+EXEMPT_REASON = "Exempt from VAT in China (免税)"
+NOT_SUBJECT_REASON = "Not subject to VAT in China (不征税)"
+DEDUCTION_REASON = "Deducted amount under Chinese differential taxation (差额征税扣除额)"
+NG_CATEGORY = "NG"
+"""IRAS GST category: supplier not GST-registered (PINT SG example 04)."""
+
+_CASE_CATEGORY = {
+    TaxCase.STANDARD: "S",
+    TaxCase.SIMPLIFIED: "S",
+    TaxCase.DIFFERENTIAL: "S",
+    TaxCase.ZERO_RATE_EXPORT: "G",
+    TaxCase.ZERO_RATE: "Z",
+    TaxCase.EXEMPT: "E",
+    TaxCase.NOT_SUBJECT: "O",
+}
+
+
+def assign_categories(lines: list[Line], scheme: str) -> None:
+    """Set BT-151 / BT-152 on every line for the target's tax scheme.
+
+    ``GST`` (PINT SG): every line ``NG`` at 0 %. ``VAT``: UNCL5305 from the tax case; category
+    O only when every line is not subject (BR-O-11), otherwise such lines become E.
+    """
+    if scheme == "GST":
+        for line in lines:
+            line.vat_category, line.vat_rate = NG_CATEGORY, ZERO
+        return
+    all_o = all(line.tax_case is TaxCase.NOT_SUBJECT for line in lines)
+    for line in lines:
+        category = _CASE_CATEGORY.get(line.tax_case, "S")
+        if category == "O" and not all_o:
+            category = "E"
+        line.vat_category = category
+        if category == "O":
+            line.vat_rate = None
+        elif category == "S":
+            line.vat_rate = line.vat_rate if line.vat_rate is not None else ZERO
+        else:
+            line.vat_rate = ZERO
+
+
+def reasons_for(category: str, cases: Iterable[TaxCase]) -> tuple[str | None, str | None]:
+    """BT-120 text and BT-121 code for a breakdown group."""
+    found = set(cases)
+    if category == "G":
+        return EXPORT_REASON, "VATEX-EU-G"
+    if category == "O":
+        return NOT_SUBJECT_REASON, "VATEX-EU-O"
+    if category == "E":
+        texts = []
+        if TaxCase.EXEMPT in found:
+            texts.append(EXEMPT_REASON)
+        if TaxCase.NOT_SUBJECT in found:
+            texts.append(NOT_SUBJECT_REASON)
+        if TaxCase.DIFFERENTIAL in found:
+            texts.append(DEDUCTION_REASON)
+        return "; ".join(texts) or EXEMPT_REASON, None
+    return None, None
+
+
+@dataclass(slots=True)
+class Group:
+    """One (category, rate) group while the breakdown is built."""
+
+    category: str
+    rate: Decimal | None
+    taxable: Decimal = ZERO
+    printed_tax: Decimal = ZERO
+    """Σ printed taxes in CNY (lines and folded discounts)."""
+    cases: set[TaxCase] | None = None
+
+
+def group_lines(
+    lines: list[Line],
+    doc: list[DocAllowance],
+    charges_by_key: dict[tuple[str, Decimal | None], Decimal] | None = None,
+) -> dict[tuple[str, Decimal | None], Group]:
+    """Groups keyed by (category, rate) with taxable amounts in the line currency."""
+    groups: dict[tuple[str, Decimal | None], Group] = {}
+    for line in lines:
+        key = (line.vat_category, line.vat_rate)
+        g = groups.setdefault(key, Group(key[0], key[1], cases=set()))
+        g.taxable += line.net_amount
+        g.printed_tax += line.tax_amount or ZERO
+        assert g.cases is not None
+        g.cases.add(line.tax_case)
+    for d in doc:
+        key = (d.category, d.rate)
+        g = groups.setdefault(key, Group(key[0], key[1], cases=set()))
+        g.taxable -= d.allowance.amount
+        g.printed_tax += d.tax_amount
+    for key, amount in (charges_by_key or {}).items():
+        g = groups.setdefault(key, Group(key[0], key[1], cases=set()))
+        g.taxable += amount
+    return groups
+
+
+def money(value: Decimal) -> Decimal:
+    """Round half up to cents."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def build_breakdown(
+    groups: dict[tuple[str, Decimal | None], Group],
+    convert: Callable[[Decimal], Decimal],
+) -> tuple[list[VatBreakdown], Decimal]:
+    """The VAT breakdown and the rounding difference it leaves (target currency).
+
+    ``convert`` turns a CNY amount into the document currency (identity for CNY).
+    """
+    out: list[VatBreakdown] = []
+    rounding = ZERO
+    for g in groups.values():
+        reason, code = reasons_for(g.category, g.cases or set())
+        tax = ZERO
+        if g.category == "S" and g.rate:
+            printed = convert(g.printed_tax)
+            computed = money(g.taxable * g.rate / 100)
+            if abs(printed - computed) < 1:
+                tax = printed
+            else:
+                tax = computed
+                rounding += printed - computed
+        out.append(
+            VatBreakdown(
+                category=g.category,
+                taxable_amount=g.taxable,
+                tax_amount=tax,
+                rate=g.rate,
+                exemption_reason=reason,
+                exemption_reason_code=code,
+            )
+        )
+    return out, rounding

@@ -1,0 +1,322 @@
+"""Partner directory in its TOML file form (``--partners FILE``) and as plain data.
+
+One ``[[partners]]`` table per counterparty and one ``[[exporters]]`` table per exporter::
+
+    [[partners]]
+    buyer_name = "Acme Trading Pte. Ltd."     # exact match on the fapiao's BuyerName
+    buyer_id = "T08GA0028A"                   # or / and the BuyerIdNum
+    endpoint = "0195:SGUEN200212345Z"         # BT-49, scheme:value
+    country = "SG"                            # BT-55
+    street = "1 Harbourfront Ave"
+    city = "Singapore"
+    postcode = "098632"
+    profile = "pint-sg"                       # pint-sg | bis3 | pint | cii
+    currency = "USD"                          # optional BT-5; amounts converted
+    exchange_rate = "7.1"                     # CNY per unit of currency
+    vat_id = "SG200212345Z"                   # optional BT-48
+    legal_id = "0195:200212345Z"              # optional BT-47 (scheme:value or value)
+
+    [[exporters]]
+    seller_id = "91310115MA1K4XXXXX"          # the USCC as printed
+    endpoint = "0199:5493001KJTIIGC8Y1R12"    # BT-34 (EAS 0199 / 0088 / 0060 / 0195)
+
+The file is read strictly: an unknown key, a malformed endpoint or country is a
+:class:`~gateway.errors.FieldError` naming the table and key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import FieldError, MissingFactError
+from gateway.model import Endpoint
+
+PROFILES = ("pint-sg", "bis3", "pint", "cii")
+"""Target profiles a partner may prefer."""
+
+EXPORTER_SCHEMES = frozenset({"0199", "0088", "0060", "0195"})
+"""EAS schemes an exporter may register with (DESIGN.md: no Chinese Peppol scheme exists)."""
+
+COUNTRY_CODES = frozenset(
+    ["AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "XI", "YE", "YT", "ZA", "ZM", "ZW"]
+)
+"""ISO 3166-1 alpha-2 codes (plus XI, Northern Ireland, as the Peppol lists carry it)."""
+
+_SCHEME = re.compile(r"^[0-9]{4}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+_PARTNER_KEYS = frozenset(
+    {
+        "buyer_name",
+        "buyer_id",
+        "endpoint",
+        "country",
+        "street",
+        "city",
+        "postcode",
+        "profile",
+        "currency",
+        "exchange_rate",
+        "vat_id",
+        "legal_id",
+        "buyer_reference",
+        "payment_terms",
+    }
+)
+_EXPORTER_KEYS = frozenset({"seller_id", "endpoint", "street", "city", "postcode"})
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A counterparty (buyer) and the facts the fapiao does not carry."""
+
+    buyer_name: str | None
+    """BT-44 as printed on the fapiao (exact match)."""
+    buyer_id: str | None
+    """BuyerIdNum as printed (exact match)."""
+    endpoint: Endpoint | None
+    """BT-49 electronic address."""
+    country: str | None
+    """BT-55 ISO 3166-1 alpha-2."""
+    street: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    profile: str | None = None
+    """Preferred target profile."""
+    currency: str | None = None
+    """BT-5 when the buyer is invoiced in a currency other than CNY."""
+    exchange_rate: Decimal | None = None
+    """CNY per unit of :attr:`currency`."""
+    vat_id: str | None = None
+    """BT-48 buyer VAT / GST identifier."""
+    legal_id: str | None = None
+    """BT-47 buyer legal registration id (value)."""
+    legal_id_scheme: str | None = None
+    """BT-47-1 its ICD scheme."""
+    buyer_reference: str | None = None
+    """BT-10 buyer reference to quote."""
+    payment_terms: str | None = None
+    """BT-20 payment terms to state."""
+
+    @property
+    def label(self) -> str:
+        """How this partner is named in messages."""
+        return repr(self.buyer_name or self.buyer_id or "?")
+
+
+@dataclass(frozen=True, slots=True)
+class Exporter:
+    """An exporter (seller) and its Peppol identity."""
+
+    seller_id: str
+    """The USCC (or taxpayer number) as printed on its fapiao."""
+    endpoint: Endpoint
+    """BT-34 electronic address in an EAS scheme."""
+    street: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+
+
+class PartnerDirectory:
+    """Partners and exporters, looked up by what the fapiao prints."""
+
+    def __init__(self, partners: list[Partner], exporters: list[Exporter]) -> None:
+        self.partners = list(partners)
+        self.exporters = list(exporters)
+        self._by_name = {p.buyer_name: p for p in self.partners if p.buyer_name}
+        self._by_id = {p.buyer_id: p for p in self.partners if p.buyer_id}
+        self._exporters = {e.seller_id: e for e in self.exporters}
+
+    @classmethod
+    def load(cls, path: str | Path) -> PartnerDirectory:
+        """Read a TOML directory file."""
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise FieldError(f"cannot read partner directory {file}: {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise FieldError(f"partner directory {file} is not valid TOML: {exc}") from exc
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PartnerDirectory:
+        """Build from plain data shaped like the TOML file (the store holds the same)."""
+        unknown = set(data) - {"partners", "exporters"}
+        if unknown:
+            raise FieldError(
+                f"unknown top-level key(s) {sorted(unknown)} in partner directory",
+                field=sorted(unknown)[0],
+            )
+        partners = [
+            _partner(i, t) for i, t in enumerate(_tables(data.get("partners", []), "partners"))
+        ]
+        exporters = [
+            _exporter(i, t) for i, t in enumerate(_tables(data.get("exporters", []), "exporters"))
+        ]
+        return cls(partners, exporters)
+
+    def find_partner(self, buyer_name: str | None, buyer_id: str | None) -> Partner:
+        """The partner whose ``buyer_id`` or ``buyer_name`` matches; the id wins."""
+        if buyer_id and buyer_id in self._by_id:
+            return self._by_id[buyer_id]
+        if buyer_name and buyer_name in self._by_name:
+            return self._by_name[buyer_name]
+        raise MissingFactError(
+            f"no [[partners]] entry for buyer name {buyer_name!r} / buyer id {buyer_id!r}: "
+            "add one with `buyer_name` (exact) or `buyer_id`, `endpoint` and `country`",
+            field="partners.buyer_name",
+        )
+
+    def find_exporter(self, seller_id: str | None) -> Exporter | None:
+        """The exporter registered under the printed seller id, if any."""
+        return self._exporters.get(seller_id) if seller_id else None
+
+
+def _tables(value: object, name: str) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(t, Mapping) for t in value):
+        raise FieldError(f"`{name}` must be an array of tables ([[{name}]])", field=name)
+    return list(value)
+
+
+def _check_keys(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise FieldError(f"{where}: unknown key `{key}`", field=f"{where}.{key}")
+
+
+def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise FieldError(f"{where}: `{key}` must be a non-empty string", field=f"{where}.{key}")
+    return value.strip()
+
+
+def _endpoint(table: Mapping[str, Any], where: str, schemes: frozenset[str] | None) -> Endpoint:
+    text = _text(table, "endpoint", where)
+    if text is None:
+        raise FieldError(f"{where}: `endpoint` is required", field=f"{where}.endpoint")
+    try:
+        endpoint = Endpoint.parse(text)
+    except ValueError as exc:
+        raise FieldError(f"{where}: {exc}", field=f"{where}.endpoint") from exc
+    if not _SCHEME.match(endpoint.scheme):
+        raise FieldError(
+            f"{where}: endpoint scheme {endpoint.scheme!r} is not a 4-digit EAS code",
+            field=f"{where}.endpoint",
+        )
+    if schemes is not None and endpoint.scheme not in schemes:
+        raise FieldError(
+            f"{where}: exporter endpoint scheme {endpoint.scheme!r} is not one of "
+            f"{sorted(schemes)}",
+            field=f"{where}.endpoint",
+        )
+    return endpoint
+
+
+def _partner(index: int, table: Mapping[str, Any]) -> Partner:
+    where = f"partners[{index}]"
+    _check_keys(table, _PARTNER_KEYS, where)
+    name, buyer_id = _text(table, "buyer_name", where), _text(table, "buyer_id", where)
+    if name is None and buyer_id is None:
+        raise FieldError(f"{where}: needs `buyer_name` or `buyer_id`", field=f"{where}.buyer_name")
+    country = _text(table, "country", where)
+    if country is not None and country not in COUNTRY_CODES:
+        raise FieldError(
+            f"{where}: country {country!r} is not an ISO 3166-1 alpha-2 code",
+            field=f"{where}.country",
+        )
+    profile = _text(table, "profile", where)
+    if profile is not None and profile not in PROFILES:
+        raise FieldError(
+            f"{where}: profile {profile!r} is not one of {list(PROFILES)}", field=f"{where}.profile"
+        )
+    currency, rate = _currency(table, where)
+    legal_scheme, legal_id = _legal_id(_text(table, "legal_id", where), where)
+    return Partner(
+        buyer_name=name,
+        buyer_id=buyer_id,
+        endpoint=_endpoint(table, where, None) if "endpoint" in table else None,
+        country=country,
+        street=_text(table, "street", where),
+        city=_text(table, "city", where),
+        postcode=_text(table, "postcode", where),
+        profile=profile,
+        currency=currency,
+        exchange_rate=rate,
+        vat_id=_text(table, "vat_id", where),
+        legal_id=legal_id,
+        legal_id_scheme=legal_scheme,
+        buyer_reference=_text(table, "buyer_reference", where),
+        payment_terms=_text(table, "payment_terms", where),
+    )
+
+
+def _currency(table: Mapping[str, Any], where: str) -> tuple[str | None, Decimal | None]:
+    currency = _text(table, "currency", where)
+    raw = table.get("exchange_rate")
+    if currency is None:
+        if raw is not None:
+            raise FieldError(
+                f"{where}: `exchange_rate` given without `currency`", field=f"{where}.currency"
+            )
+        return None, None
+    if not _CURRENCY.match(currency):
+        raise FieldError(
+            f"{where}: currency {currency!r} is not an ISO 4217 code", field=f"{where}.currency"
+        )
+    if currency == "CNY":
+        return None, None
+    if raw is None or isinstance(raw, bool):
+        raise FieldError(
+            f"{where}: `exchange_rate` (CNY per {currency}) is required with `currency`",
+            field=f"{where}.exchange_rate",
+        )
+    try:
+        rate = Decimal(str(raw))
+    except InvalidOperation as exc:
+        raise FieldError(
+            f"{where}: `exchange_rate` {raw!r} is not a number", field=f"{where}.exchange_rate"
+        ) from exc
+    if not rate.is_finite() or rate <= 0:
+        raise FieldError(
+            f"{where}: `exchange_rate` must be positive", field=f"{where}.exchange_rate"
+        )
+    return currency, rate
+
+
+def _legal_id(text: str | None, where: str) -> tuple[str | None, str | None]:
+    if text is None:
+        return None, None
+    scheme, sep, value = text.partition(":")
+    if sep and _SCHEME.match(scheme) and value:
+        return scheme, value
+    if sep:
+        raise FieldError(
+            f"{where}: legal_id {text!r} must be `ICD:value` or a plain value",
+            field=f"{where}.legal_id",
+        )
+    return None, text
+
+
+def _exporter(index: int, table: Mapping[str, Any]) -> Exporter:
+    where = f"exporters[{index}]"
+    _check_keys(table, _EXPORTER_KEYS, where)
+    seller_id = _text(table, "seller_id", where)
+    if seller_id is None:
+        raise FieldError(f"{where}: `seller_id` is required", field=f"{where}.seller_id")
+    return Exporter(
+        seller_id=seller_id,
+        endpoint=_endpoint(table, where, EXPORTER_SCHEMES),
+        street=_text(table, "street", where),
+        city=_text(table, "city", where),
+        postcode=_text(table, "postcode", where),
+    )

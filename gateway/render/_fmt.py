@@ -1,0 +1,36 @@
+"""Number and date text shared by the renderers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+
+
+def amount(value: Decimal) -> str:
+    """A monetary amount with exactly two decimals."""
+    return f"{value.quantize(CENT):f}"
+
+
+def decimal(value: Decimal) -> str:
+    """A quantity, price or rate without exponent and without needless trailing zeros."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def date(value: dt.date) -> str:
+    """ISO 8601 calendar date."""
+    return value.isoformat()
+
+
+def time(value: dt.time, offset_minutes: int | None) -> str:
+    """``hh:mm:ss`` with the issuer's UTC offset when known."""
+    text = value.replace(microsecond=0, tzinfo=None).isoformat()
+    if offset_minutes is None:
+        return text
+    sign = "+" if offset_minutes >= 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"

@@ -1,0 +1,106 @@
+"""Hand-built fapiao-shaped invoices (as a parser returns them) for the mapping tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from gateway.model import (
+    INVOICE,
+    Address,
+    Identifier,
+    IdScheme,
+    Invoice,
+    Item,
+    Line,
+    Party,
+    PrecedingInvoice,
+    TaxCase,
+    Totals,
+)
+
+SELLER_USCC = "91310115MA1K4ABC12"
+BUYER_NAME = "Acme Trading Pte. Ltd."
+
+
+def D(text: str | int) -> Decimal:
+    return Decimal(str(text))
+
+
+def line(
+    n: int,
+    net: str,
+    tax: str | None,
+    *,
+    rate: str | None = "13",
+    case: TaxCase = TaxCase.STANDARD,
+    qty: str | None = "1",
+    price: str | None = None,
+    discount: bool = False,
+    name: str = "*电子计算机*笔记本电脑",
+) -> Line:
+    """One fapiao line as printed (negative amounts on red-letter fapiao and discounts)."""
+    amount = D(net)
+    tax_amount = D(tax) if tax is not None else None
+    quantity = D(qty) if qty is not None else D(1)
+    return Line(
+        id=str(n),
+        quantity=quantity,
+        unit_code="H87",
+        net_amount=amount,
+        price=D(price) if price is not None else abs(amount / quantity),
+        item=Item(name=name, classifications=[("1090511030000000000", "ZZZ", None)]),
+        vat_category="S",
+        vat_rate=D(rate) if rate is not None else None,
+        tax_amount=tax_amount,
+        gross_amount=amount + (tax_amount or 0),
+        tax_case=case,
+        is_discount=discount,
+        quantity_given=qty is not None,
+    )
+
+
+def fapiao(
+    lines: list[Line], *, red: bool = False, number: str = "24312000000012345678"
+) -> Invoice:
+    """A fapiao invoice with totals summed from its lines."""
+    net = sum((ln.net_amount for ln in lines), D(0))
+    tax = sum((ln.tax_amount or D(0) for ln in lines), D(0))
+    return Invoice(
+        number=number,
+        issue_date=dt.date(2026, 11, 20),
+        issue_time=dt.time(10, 15, 0),
+        timezone_offset_minutes=480,
+        type_code="381" if red else INVOICE,
+        currency="CNY",
+        seller=Party(
+            name="上海临港示例科技有限公司",
+            identifiers=[Identifier(SELLER_USCC, IdScheme.USCC)],
+            address=Address(street="上海市浦东新区临港大道1号", country="CN"),
+        ),
+        buyer=Party(name=BUYER_NAME),
+        lines=lines,
+        totals=Totals(
+            line_net=net, tax_exclusive=net, tax=tax, tax_inclusive=net + tax, payable=net + tax
+        ),
+        notes=["Contract LG-2026-001"],
+        preceding_invoices=[PrecedingInvoice("24312000000011111111")] if red else [],
+    )
+
+
+def partners_dict(**overrides: object) -> dict[str, object]:
+    """A directory with one SG buyer and the exporter."""
+    partner: dict[str, object] = {
+        "buyer_name": BUYER_NAME,
+        "endpoint": "0195:SGUEN200212345Z",
+        "country": "SG",
+        "street": "1 Harbourfront Avenue",
+        "city": "Singapore",
+        "postcode": "098632",
+        "profile": "pint-sg",
+    }
+    partner.update(overrides)
+    return {
+        "partners": [partner],
+        "exporters": [{"seller_id": SELLER_USCC, "endpoint": "0199:5493001KJTIIGC8Y1R12"}],
+    }
