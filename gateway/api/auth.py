@@ -1,0 +1,75 @@
+"""API-key authentication: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+
+Keys are high-entropy random strings (:func:`gateway.store.new_api_key`); the store keeps
+only their SHA-256 (:func:`gateway.store.hash_api_key`) and looks a tenant up by that digest.
+A presented key is hashed before anything compares it, so the comparison the database makes
+is between digests: timing can at most reveal digest prefixes, which do not help anyone
+find a key. Where two presented values must agree (both headers given) they are compared
+with :func:`hmac.compare_digest`.
+
+A key never reaches a log line or a problem body: failures say only that the key is
+missing or not valid.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway.api.context import TENANT, store
+from gateway.api.problems import FieldIssue, Problem
+
+MAX_KEY_LENGTH = 256
+"""Longer values cannot be keys; they are refused before hashing."""
+
+PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json"})
+"""Paths served without a key (no tenant data behind them)."""
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="lingang"'}
+
+
+def presented_key(request: web.Request) -> str | None:
+    """The API key the request carries, or ``None``; 401 if the headers are contradictory."""
+    bearer: str | None = None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise unauthorized("the Authorization header must be 'Bearer <API key>'")
+        bearer = value.strip()
+    api_key = request.headers.get("X-API-Key")
+    api_key = api_key.strip() if api_key is not None else None
+    both = bearer is not None and api_key is not None
+    if both and not hmac.compare_digest(str(bearer).encode(), str(api_key).encode()):
+        raise unauthorized("Authorization and X-API-Key carry different keys")
+    return bearer if bearer is not None else api_key
+
+
+def unauthorized(detail: str) -> Problem:
+    """A 401 with a bearer challenge; says nothing about the key that was presented."""
+    issue = FieldIssue(detail, field="Authorization", rule="api-key")
+    return Problem(401, "unauthorized", detail, [issue], headers=dict(CHALLENGE))
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate every request except the public paths; store the tenant on the request.
+
+    A request no route matches goes on to its 404 / 405 without a key: that reveals only
+    the API's shape, which the OpenAPI document publishes anyway.
+    """
+    unrouted = request.match_info.http_exception is not None
+    if unrouted or request.path in PUBLIC_PATHS or not request.path.startswith("/v1/"):
+        return await handler(request)
+    key = presented_key(request)
+    if not key:
+        raise unauthorized("an API key is required (Authorization: Bearer <key>)")
+    if len(key) > MAX_KEY_LENGTH or not key.isascii():
+        raise unauthorized("the API key is not valid")
+    tenant = await store(request).authenticate(key)
+    if tenant is None:
+        raise unauthorized("the API key is not valid")
+    request[TENANT] = tenant
+    return await handler(request)

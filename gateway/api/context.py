@@ -1,0 +1,108 @@
+"""What the HTTP API needs from the rest of the gateway, and the typed keys it keeps it under.
+
+The API depends on a narrow, structural view of the services (:class:`ApiServices`): the store,
+the pipeline's ``submit`` and ``retry``, and the adapters (for health pings). The gateway's
+:class:`gateway.service.Services` satisfies it; so does any small test double that writes to a
+real store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from gateway.store import Store, Submission, Tenant
+
+
+class SubmitsDocuments(Protocol):
+    """The pipeline as the API sees it."""
+
+    async def submit(
+        self,
+        tenant_id: str,
+        body: bytes,
+        *,
+        content_type: str,
+        filename: str | None,
+        metadata: Mapping[str, Any],
+        idempotency_key: str | None,
+    ) -> tuple[Submission, bool]:
+        """Store a submission durably (then process it); ``(submission, created)``."""
+        ...
+
+    async def retry(self, tenant_id: str, submission_id: str) -> Any:
+        """Manually retry a dead-lettered delivery; raises ``ConflictError`` if not retryable."""
+        ...
+
+
+class AdapterSet(Protocol):
+    """The configured adapters by name (the health endpoint pings each one)."""
+
+    def names(self) -> list[str]: ...
+
+    def get(self, name: str) -> Any: ...
+
+
+class ApiServices(Protocol):
+    """The services the API is built on."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def pipeline(self) -> SubmitsDocuments: ...
+
+    @property
+    def adapters(self) -> AdapterSet: ...
+
+
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    """Settings of the HTTP API itself.
+
+    ``max_body_bytes`` bounds every request body (413 beyond it). ``client_ca`` only records
+    that the listener requires client certificates (see :mod:`gateway.api.tls`); the check
+    is made by TLS before a request reaches the app. ``health_timeout`` bounds each ping.
+    """
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    health_timeout: float = 5.0
+    client_ca: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ApiOptions:
+        """Take the API's options from the gateway settings where they are given."""
+        if settings is None:
+            return cls()
+        client_ca = getattr(settings, "client_ca", None)
+        return cls(
+            max_body_bytes=int(getattr(settings, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
+            client_ca=str(client_ca) if client_ca else None,
+        )
+
+
+SERVICES = web.AppKey[ApiServices]("services")
+OPTIONS = web.AppKey("options", ApiOptions)
+TENANT = web.RequestKey("tenant", Tenant)
+"""Request key of the authenticated :class:`~gateway.store.Tenant` (set by the auth middleware)."""
+
+
+def services(request: web.Request) -> ApiServices:
+    """The services of the app handling ``request``."""
+    return request.app[SERVICES]
+
+
+def store(request: web.Request) -> Store:
+    """The store of the app handling ``request``."""
+    return request.app[SERVICES].store
+
+
+def tenant(request: web.Request) -> Tenant:
+    """The tenant the request authenticated as (only on routes behind the auth middleware)."""
+    return request[TENANT]

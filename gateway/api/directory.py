@@ -1,0 +1,88 @@
+"""A tenant's partner directory in the store, in the TOML file's own shape.
+
+Each ``[[partners]]`` table is one store entry of kind ``partner`` keyed ``id:<buyer_id>``
+(or ``name:<buyer_name>`` when it has no id); each ``[[exporters]]`` table is one entry of
+kind ``exporter`` keyed by its ``seller_id``. The stored document is the table exactly as
+given (after :class:`~gateway.partners.PartnerDirectory` accepted the whole directory), so
+:func:`load_directory` rebuilds the same directory the client sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.errors import FieldError
+from gateway.partners import PartnerDirectory
+from gateway.store import Store
+
+PARTNER = "partner"
+EXPORTER = "exporter"
+SECTIONS = {"partners": PARTNER, "exporters": EXPORTER}
+"""Top-level array of tables → store entry kind."""
+
+
+def validate_directory(data: Mapping[str, Any]) -> PartnerDirectory:
+    """Check a whole directory as the TOML file form; raise ``FieldError`` naming the field."""
+    return PartnerDirectory.from_dict(data)
+
+
+def directory_entries(data: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(kind, key, table)`` for every table of a validated directory; keys must be unique."""
+    entries: list[tuple[str, str, dict[str, Any]]] = []
+    seen: set[tuple[str, str]] = set()
+    for section, kind in SECTIONS.items():
+        for index, table in enumerate(data.get(section, [])):
+            key = entry_key(kind, table)
+            if (kind, key) in seen:
+                raise FieldError(
+                    f"{section}[{index}] repeats {key!r} of an earlier entry",
+                    field=f"{section}[{index}]",
+                    rule="unique",
+                )
+            seen.add((kind, key))
+            entries.append((kind, key, dict(table)))
+    return entries
+
+
+def entry_key(kind: str, table: Mapping[str, Any]) -> str:
+    """The store key of one table."""
+    if kind == EXPORTER:
+        return str(table["seller_id"]).strip()
+    buyer_id = table.get("buyer_id")
+    if isinstance(buyer_id, str) and buyer_id.strip():
+        return "id:" + buyer_id.strip()
+    return "name:" + str(table["buyer_name"]).strip()
+
+
+async def replace_directory(store: Store, tenant_id: str, data: Mapping[str, Any]) -> int:
+    """Validate ``data`` and make it the tenant's whole directory; return the entry count.
+
+    New and changed entries are written first, then entries no longer present are removed,
+    so a reader in between sees the new entries, never an empty directory.
+    """
+    validate_directory(data)
+    entries = directory_entries(data)
+    for kind, key, table in entries:
+        await store.put_directory_entry(tenant_id, kind, key, table)
+    keep = {(kind, key) for kind, key, _ in entries}
+    for old in await store.list_directory(tenant_id):
+        if (old.kind, old.key) not in keep:
+            await store.delete_directory_entry(tenant_id, old.kind, old.key)
+    return len(entries)
+
+
+async def directory_document(store: Store, tenant_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The tenant's directory in the TOML file's shape (``partners`` and ``exporters``)."""
+    out: dict[str, list[dict[str, Any]]] = {section: [] for section in SECTIONS}
+    kinds = {kind: section for section, kind in SECTIONS.items()}
+    for entry in await store.list_directory(tenant_id):
+        section = kinds.get(entry.kind)
+        if section is not None:
+            out[section].append(dict(entry.document))
+    return out
+
+
+async def load_directory(store: Store, tenant_id: str) -> PartnerDirectory:
+    """The tenant's directory as a :class:`PartnerDirectory` (for the pipeline)."""
+    return PartnerDirectory.from_dict(await directory_document(store, tenant_id))

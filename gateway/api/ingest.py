@@ -1,0 +1,269 @@
+"""Read a ``POST /v1/documents`` request into one :class:`Upload`, or refuse it with a problem.
+
+Two shapes are accepted:
+
+* a raw body — fapiao XML (``application/xml``, ``text/xml``), OFD (``application/ofd``,
+  ``application/zip``, ``application/octet-stream``) or platform JSON (``application/json``)
+  — with metadata in the query string (``profile``, ``recipient``, ``filename``);
+* ``multipart/form-data`` with one ``document`` file part and the metadata as form fields
+  and/or one ``metadata`` JSON part.
+
+The idempotency key comes from the ``Idempotency-Key`` header or the ``idempotency_key``
+field (they must agree when both are given). Every body is bounded by
+:attr:`ApiOptions.max_body_bytes` (413 beyond it), multipart parts included.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from gateway.api.problems import FieldIssue, Problem
+
+RAW_TYPES = frozenset(
+    {
+        "application/xml",
+        "text/xml",
+        "application/ofd",
+        "application/zip",
+        "application/octet-stream",
+        "application/json",
+    }
+)
+MULTIPART = "multipart/form-data"
+METADATA_FIELDS = ("profile", "recipient", "receiver", "idempotency_key")
+RECEIVER = "receiver"
+"""The metadata key the pipeline reads the receiver endpoint from (``recipient`` in the API)."""
+MAX_FIELD_BYTES = 64 * 1024
+
+_PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
+_SCHEME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_ENDPOINT_VALUE = re.compile(r"[\x21-\x7e]{1,200}")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_FILENAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\]")
+_MALFORMED = (ValueError, LookupError, AssertionError, HttpProcessingError)
+"""What aiohttp's multipart reader raises on a malformed body (UnicodeDecodeError and
+binascii.Error are ValueErrors)."""
+
+
+@dataclass
+class Upload:
+    """A document as received: bytes, media type, file name and submission metadata."""
+
+    body: bytes
+    content_type: str
+    filename: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+def unprocessable(message: str, field_name: str, rule: str) -> Problem:
+    """A 422 naming one field and rule."""
+    return Problem(422, "invalid-request", message, [FieldIssue(message, field_name, rule)])
+
+
+def too_large(limit: int) -> Problem:
+    """A 413 naming the limit."""
+    detail = f"the request body exceeds the limit of {limit} bytes"
+    return Problem(413, "too-large", detail, [FieldIssue(detail, "body", "max-body-bytes")])
+
+
+async def read_upload(request: web.Request, limit: int) -> Upload:
+    """Read and check the request; raise :class:`Problem` on anything wrong with it."""
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    media_type = request.content_type
+    if media_type == MULTIPART:
+        upload = await _read_multipart(request, limit)
+    elif media_type in RAW_TYPES:
+        upload = await _read_raw(request, media_type, limit)
+    else:
+        detail = f"unsupported content type {media_type!r}"
+        issue = FieldIssue(detail, "Content-Type", "media-type")
+        raise Problem(415, "unsupported-media-type", detail, [issue])
+    if not upload.body:
+        raise unprocessable("the document is empty", "document", "required")
+    upload.idempotency_key = _idempotency_key(request, upload.idempotency_key)
+    upload.metadata = _normalise(upload.metadata)
+    if upload.filename is not None:
+        upload.filename = _check_filename(upload.filename)
+    return upload
+
+
+async def _read_raw(request: web.Request, media_type: str, limit: int) -> Upload:
+    body = await _read_bounded(request, limit)
+    metadata: dict[str, str] = {}
+    for name in ("profile", "recipient", "receiver"):
+        value = request.query.get(name)
+        if value is not None:
+            _merge(metadata, {name: value})
+    unknown = set(request.query) - {"profile", "recipient", "receiver", "filename"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise unprocessable(f"unknown query parameter {name!r}", name, "unknown-parameter")
+    return Upload(body, media_type, request.query.get("filename"), metadata)
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_multipart(request: web.Request, limit: int) -> Upload:
+    try:
+        reader = await request.multipart()
+    except _MALFORMED as exc:
+        raise unprocessable("the multipart body is malformed", "body", "multipart") from exc
+    document: Upload | None = None
+    metadata: dict[str, str] = {}
+    budget = _Budget(limit)
+    while True:
+        try:
+            part = await reader.next()
+        except _MALFORMED as exc:
+            raise unprocessable("the multipart body is malformed", "body", "multipart") from exc
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            raise unprocessable("nested multipart is not accepted", "body", "multipart")
+        name = part.name or ""
+        if name == "document":
+            if document is not None:
+                raise unprocessable("only one document part is accepted", "document", "single")
+            data = await budget.read(part)
+            media_type = part.headers.get("Content-Type", "application/octet-stream")
+            document = Upload(data, media_type.split(";")[0].strip().lower(), part.filename)
+        elif name == "metadata":
+            _merge(metadata, _metadata_json(await budget.read(part, MAX_FIELD_BYTES)))
+        elif name in METADATA_FIELDS:
+            _merge(metadata, {name: _text(await budget.read(part, MAX_FIELD_BYTES), name)})
+        else:
+            raise unprocessable(f"unknown form field {name!r}", name or "body", "unknown-field")
+    if document is None:
+        raise unprocessable("a 'document' file part is required", "document", "required")
+    if document.content_type not in RAW_TYPES:
+        detail = f"unsupported document content type {document.content_type!r}"
+        issue = FieldIssue(detail, "document", "media-type")
+        raise Problem(415, "unsupported-media-type", detail, [issue])
+    document.idempotency_key = metadata.pop("idempotency_key", None)
+    document.metadata = metadata
+    return document
+
+
+class _Budget:
+    """Bytes left of the body limit, shared by all parts of one multipart request."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    async def read(self, part: BodyPartReader, cap: int | None = None) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := await part.read_chunk(64 * 1024):
+                size += len(chunk)
+                self.left -= len(chunk)
+                if self.left < 0:
+                    raise too_large(self.limit)
+                if cap is not None and size > cap:
+                    raise unprocessable(
+                        f"form field exceeds {cap} bytes", part.name or "body", "max-field-bytes"
+                    )
+                chunks.append(chunk)
+        except _MALFORMED as exc:
+            raise unprocessable("the multipart body is malformed", "body", "multipart") from exc
+        return b"".join(chunks)
+
+
+def _text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise unprocessable(f"{name} is not UTF-8 text", name, "utf-8") from exc
+
+
+def _metadata_json(data: bytes) -> dict[str, str]:
+    try:
+        value: Any = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise unprocessable("the metadata part is not valid JSON", "metadata", "json") from exc
+    if not isinstance(value, dict):
+        raise unprocessable("the metadata part must be a JSON object", "metadata", "json-object")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if key not in METADATA_FIELDS:
+            raise unprocessable(
+                f"unknown metadata field {key!r}", f"metadata.{key}", "unknown-field"
+            )
+        if not isinstance(item, str):
+            raise unprocessable(f"{key} must be a string", f"metadata.{key}", "type")
+        out[key] = item
+    return out
+
+
+def _merge(into: dict[str, str], new: dict[str, str]) -> None:
+    for key, value in new.items():
+        if key in into and into[key] != value:
+            raise unprocessable(f"{key} is given twice with different values", key, "conflict")
+        into[key] = value
+
+
+def _idempotency_key(request: web.Request, from_body: str | None) -> str | None:
+    header = request.headers.get("Idempotency-Key")
+    if header is not None and from_body is not None and header != from_body:
+        raise unprocessable(
+            "the Idempotency-Key header and the idempotency_key field differ",
+            "idempotency_key",
+            "conflict",
+        )
+    key = header if header is not None else from_body
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise unprocessable(
+            "an idempotency key is 1 to 255 visible ASCII characters",
+            "Idempotency-Key",
+            "format",
+        )
+    return key
+
+
+def _normalise(metadata: dict[str, str]) -> dict[str, str]:
+    """Check the metadata and store the recipient under the pipeline's key (``receiver``)."""
+    out = dict(metadata)
+    recipient = out.pop("recipient", None)
+    if recipient is not None:
+        _merge(out, {RECEIVER: recipient})
+    _check_metadata(out)
+    return out
+
+
+def _check_metadata(metadata: dict[str, str]) -> None:
+    profile = metadata.get("profile")
+    if profile is not None and not _PROFILE.fullmatch(profile):
+        raise unprocessable(f"profile {profile!r} is not a profile name", "profile", "format")
+    recipient = metadata.get(RECEIVER)
+    if recipient is not None:
+        scheme, sep, value = recipient.partition(":")
+        if not sep or not _SCHEME.fullmatch(scheme) or not _ENDPOINT_VALUE.fullmatch(value):
+            raise unprocessable(
+                "recipient must be an endpoint 'scheme:value' (e.g. 0195:SGUEN201234567A)",
+                "recipient",
+                "endpoint",
+            )
+
+
+def _check_filename(name: str) -> str:
+    if len(name) > 255 or _FILENAME_BAD.search(name):
+        raise unprocessable("the file name is not acceptable", "filename", "format")
+    return name

@@ -1,0 +1,93 @@
+"""Prometheus metrics of the API: request counts and latency, submissions and outbox depth.
+
+Each app has its own :class:`prometheus_client.CollectorRegistry`, so several apps (tests,
+replicas in one process) never collide. Labels carry the route template
+(``/v1/documents/{id}``), never a path with an id in it and never tenant data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from gateway.store import JobState, Store
+
+SCAN_LIMIT = 10_000
+"""Upper bound of rows read per state when the store offers no counting method."""
+
+
+class ApiMetrics:
+    """The metric families of one app."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "lingang_http_requests",
+            "HTTP requests handled, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lingang_http_request_duration_seconds",
+            "Time to handle an HTTP request, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.submissions = Gauge(
+            "lingang_submissions",
+            "Submissions in the store, by pipeline state.",
+            ["state"],
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "lingang_outbox_jobs",
+            "Delivery jobs in the outbox, by state (pending + leased = depth).",
+            ["state"],
+            registry=self.registry,
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one handled request."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    async def refresh(self, store: Store) -> None:
+        """Read the store's current counts into the gauges (called on each scrape)."""
+        self.submissions.clear()
+        for state, count in (await submission_counts(store)).items():
+            self.submissions.labels(state).set(count)
+        for job_state in JobState:
+            jobs = await store.list_jobs(state=job_state, limit=SCAN_LIMIT)
+            self.outbox.labels(job_state.value).set(len(jobs))
+
+    def render(self) -> bytes:
+        """The exposition text."""
+        data: bytes = generate_latest(self.registry)
+        return data
+
+
+METRICS = web.AppKey("metrics", ApiMetrics)
+
+
+async def submission_counts(store: Store) -> dict[str, int]:
+    """Submissions per state: the store's own count if it has one, else a bounded scan."""
+    counter: Any = getattr(store, "count_submissions_by_state", None)
+    if counter is not None:
+        counts = await counter()
+        return {str(k): int(v) for k, v in dict(counts).items()}
+    tally: Tally[str] = Tally()
+    for tenant in await store.list_tenants():
+        for submission in await store.list_submissions(tenant.id, limit=SCAN_LIMIT):
+            tally[submission.state] += 1
+    return dict(tally)
+
+
+def route_label(request: web.Request) -> str:
+    """The route template that matched (``unmatched`` for 404s), bounded in cardinality."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return "unmatched"
+    return resource.canonical

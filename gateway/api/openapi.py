@@ -1,0 +1,47 @@
+"""The OpenAPI 3.1 document of the HTTP API (``schemas/openapi.json``) and route coverage.
+
+The document is written by hand and kept beside the other schemas; a test checks that it
+is a valid OpenAPI 3.1 document and that it lists exactly the routes the app serves.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aiohttp import web
+
+from gateway.resources import schema_file
+
+DOCUMENT = "openapi.json"
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The parsed document (read once per process)."""
+    data: dict[str, Any] = json.loads(schema_file(DOCUMENT).read_text(encoding="utf-8"))
+    return data
+
+
+def documented_operations(document: dict[str, Any] | None = None) -> set[tuple[str, str]]:
+    """``(METHOD, path template)`` of every operation the document describes."""
+    paths = (document or openapi_document()).get("paths", {})
+    return {
+        (method.upper(), path)
+        for path, item in paths.items()
+        for method in METHODS
+        if method in item
+    }
+
+
+def served_operations(app: web.Application) -> set[tuple[str, str]]:
+    """``(METHOD, path template)`` of every route the app serves (HEAD left out)."""
+    out: set[tuple[str, str]] = set()
+    for route in app.router.routes():
+        resource = route.resource
+        if resource is None or route.method in {"HEAD", "*"}:
+            continue
+        out.add((route.method, resource.canonical))
+    return out

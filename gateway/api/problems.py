@@ -1,0 +1,177 @@
+"""RFC 9457 problem details: every error the API returns is one of these.
+
+A problem body is ``application/problem+json`` with ``type``, ``title``, ``status``,
+``detail`` and ``instance``, plus ``errors`` — a list of ``{field, rule, message}`` naming what
+was wrong. Handlers raise :class:`Problem` (or any :class:`~gateway.errors.LingangError`); the
+middleware in :mod:`gateway.api.middleware` turns both, and aiohttp's own HTTP errors, into a
+response. Nothing a client sends may produce a 5xx; an unexpected exception becomes a bare 500
+problem with no internals in it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+from gateway.errors import (
+    ArtefactError,
+    DeliveryError,
+    InputError,
+    LingangError,
+    MissingFactError,
+    UnsafeInputError,
+    ValidationFailed,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:lingang:problem:"
+"""Problem types are URNs: stable identifiers, not links a client is expected to fetch."""
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """One thing wrong with the request: which field, which rule, in words."""
+
+    message: str
+    field: str | None = None
+    rule: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"message": self.message}
+        if self.field:
+            out["field"] = self.field
+        if self.rule:
+            out["rule"] = self.rule
+        return out
+
+
+@dataclass
+class Problem(Exception):
+    """An HTTP problem a handler raises; rendered by the error middleware."""
+
+    status: int
+    code: str
+    detail: str
+    errors: list[FieldIssue] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+
+    @property
+    def title(self) -> str:
+        return HTTPStatus(self.status).phrase
+
+    def body(self, instance: str) -> dict[str, Any]:
+        """The problem as JSON data, ``instance`` being the request path."""
+        out: dict[str, Any] = {
+            "type": TYPE_BASE + self.code,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+            "errors": [issue.as_dict() for issue in self.errors],
+        }
+        out.update(self.extra)
+        return out
+
+    def response(self, instance: str) -> web.Response:
+        """The problem as an aiohttp response."""
+        text = json.dumps(self.body(instance), ensure_ascii=False)
+        return web.Response(
+            status=self.status, text=text, content_type=PROBLEM_JSON, headers=self.headers
+        )
+
+
+def bad_request(detail: str, *, field: str | None = None, rule: str | None = None) -> Problem:
+    """A 400 naming the field and rule."""
+    return Problem(400, "bad-request", detail, [FieldIssue(detail, field, rule)])
+
+
+def not_found(what: str = "resource") -> Problem:
+    """A 404 that says nothing about whether the thing exists for someone else."""
+    return Problem(404, "not-found", f"no such {what}")
+
+
+def status_for(exc: LingangError) -> int:
+    """The HTTP status a domain error maps to.
+
+    Input errors, missing facts and fatal findings are the client's to fix (422; a body over
+    a size limit is 413). Missing official artefacts make the server unable to work (503).
+    """
+    if isinstance(exc, UnsafeInputError) and exc.rule and "size" in exc.rule:
+        return 413
+    if isinstance(exc, InputError | MissingFactError | ValidationFailed):
+        return 422
+    if isinstance(exc, ArtefactError):
+        return 503
+    if isinstance(exc, DeliveryError):
+        return 502
+    return 500
+
+
+def from_lingang_error(exc: LingangError) -> Problem:
+    """Translate a domain error into a problem naming its field and rule."""
+    status = status_for(exc)
+    if status >= 500 and not isinstance(exc, ArtefactError | DeliveryError):
+        return internal_error()
+    issues = [FieldIssue(exc.message, exc.field, exc.rule)]
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationFailed):
+        report = _report_json(exc.report)
+        if report is not None:
+            extra["report"] = report
+            issues.extend(_report_issues(report))
+    return Problem(status, exc.code, exc.message, issues, extra=extra)
+
+
+def internal_error() -> Problem:
+    """The only thing a client learns about a bug: that there was one."""
+    return Problem(500, "internal", "the server failed to handle this request")
+
+
+def from_http_exception(exc: web.HTTPException) -> Problem:
+    """Translate aiohttp's own errors (404 no route, 405, 413, …) into a problem."""
+    status = exc.status
+    code = HTTPStatus(status).phrase.lower().replace(" ", "-") if status in _STATUSES else "http"
+    detail = exc.text if exc.text and not exc.text.startswith(f"{status}:") else exc.reason
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
+    return Problem(status, code, detail or HTTPStatus(status).phrase, headers=headers)
+
+
+_STATUSES = {s.value for s in HTTPStatus}
+
+
+def _report_json(report: Any) -> dict[str, Any] | None:
+    to_json = getattr(report, "to_json", None)
+    if to_json is None:
+        return report if isinstance(report, dict) else None
+    data = to_json()
+    if isinstance(data, str):
+        data = json.loads(data)
+    return data if isinstance(data, dict) else None
+
+
+def _report_issues(report: dict[str, Any]) -> list[FieldIssue]:
+    """The fatal findings of a validation report (``ValidationReport.to_json()``)."""
+    findings = report.get("findings")
+    out = []
+    for item in findings if isinstance(findings, list) else []:
+        if isinstance(item, dict) and item.get("flag", "fatal") == "fatal":
+            out.append(
+                FieldIssue(
+                    str(item.get("text", "")),
+                    _opt_str(item.get("location")),
+                    _opt_str(item.get("rule_id")),
+                )
+            )
+    return out
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

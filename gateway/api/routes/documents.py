@@ -1,0 +1,260 @@
+"""``/v1/documents``: submit, list, status (history, report, receipts), outputs, retry.
+
+Every lookup is scoped to the authenticated tenant: another tenant's document is answered
+exactly like one that does not exist (404), so ids cannot be probed across tenants.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api.context import OPTIONS, services, store, tenant
+from gateway.api.ingest import read_upload, unprocessable
+from gateway.api.problems import FieldIssue, Problem, not_found
+from gateway.store import ConflictError, Event, Job, NotFoundError, Output, Submission
+
+routes = web.RouteTableDef()
+
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+DEFAULT_OUTPUT = "signed"
+"""The output ``GET …/output`` returns without ``?kind=``: the signed document."""
+REPORT_OUTPUT = "report"
+"""The output kind holding the validation report (``ValidationReport.to_json()``)."""
+INTERNAL_ADAPTER = "pipeline"
+"""Outbox jobs of this adapter are processing runs, not deliveries."""
+MAX_LIST = 200
+
+
+@routes.post("/v1/documents")
+async def submit_document(request: web.Request) -> web.Response:
+    """Accept a document once it is durably stored; a repeated idempotency key replays."""
+    upload = await read_upload(request, request.app[OPTIONS].max_body_bytes)
+    who = tenant(request)
+    submission, created = await services(request).pipeline.submit(
+        who.id,
+        upload.body,
+        content_type=upload.content_type,
+        filename=upload.filename,
+        metadata=upload.metadata,
+        idempotency_key=upload.idempotency_key,
+    )
+    if not created and submission.data != upload.body:
+        detail = "this idempotency key was already used with a different document"
+        issue = FieldIssue(detail, "Idempotency-Key", "idempotency-key-reuse")
+        raise Problem(409, "idempotency-conflict", detail, [issue])
+    location = f"/v1/documents/{submission.id}"
+    body = {"id": submission.id, "status": submission.state, "links": _links(submission.id)}
+    headers = {"Location": location}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return web.json_response(body, status=202 if created else 200, headers=headers)
+
+
+@routes.get("/v1/documents")
+async def list_documents(request: web.Request) -> web.Response:
+    """The tenant's documents, newest first; ``state``, ``limit`` and ``before`` filter."""
+    limit = _int_param(request, "limit", default=50, low=1, high=MAX_LIST)
+    before = _time_param(request, "before")
+    state = request.query.get("state")
+    found = await store(request).list_submissions(
+        tenant(request).id, state=state, limit=limit, before=before
+    )
+    items = [_summary(s) for s in found]
+    return web.json_response({"items": items, "count": len(items)})
+
+
+@routes.get("/v1/documents/{id}")
+async def get_document(request: web.Request) -> web.Response:
+    """Status, history with stage timings, validation report, deliveries, receipts, links."""
+    submission = await _owned(request)
+    db = store(request)
+    events = await db.list_events(submission.id)
+    outputs = await db.list_outputs(submission.id)
+    jobs = await db.list_jobs(submission_id=submission.id)
+    receipts = await db.list_receipts(submission_id=submission.id)
+    body = _summary(submission)
+    body.update(
+        {
+            "metadata": submission.metadata,
+            "history": [_event(e) for e in events],
+            "validation": _report(outputs),
+            "outputs": [
+                {"kind": o.kind, "media_type": o.media_type, "size": len(o.data)} for o in outputs
+            ],
+            "deliveries": [_job(j) for j in jobs if j.adapter != INTERNAL_ADAPTER],
+            "receipts": [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "media_type": r.media_type,
+                    "received_at": r.received_at.isoformat(),
+                    "detail": r.detail,
+                }
+                for r in receipts
+            ],
+            "links": _links(submission.id, [o.kind for o in outputs]),
+        }
+    )
+    return web.json_response(body)
+
+
+@routes.get("/v1/documents/{id}/output")
+async def get_output(request: web.Request) -> web.Response:
+    """The signed document (or another output with ``?kind=``) as its own media type."""
+    submission = await _owned(request)
+    kind = request.query.get("kind", DEFAULT_OUTPUT)
+    output: Output | None = None
+    if _ID.fullmatch(kind):
+        output = await store(request).get_output(submission.id, kind)
+    if output is None:
+        raise not_found(f"output {kind!r} for this document (yet)")
+    extension = _extension(output.media_type)
+    disposition = f'attachment; filename="{submission.id}-{output.kind}{extension}"'
+    return web.Response(
+        body=output.data,
+        content_type=output.media_type.split(";")[0],
+        headers={"Content-Disposition": disposition},
+    )
+
+
+@routes.post("/v1/documents/{id}/retry")
+async def retry_document(request: web.Request) -> web.Response:
+    """Manual retry of a dead-lettered delivery; 409 when nothing can be retried now."""
+    submission = await _owned(request)
+    try:
+        jobs = await services(request).pipeline.retry(tenant(request).id, submission.id)
+    except NotFoundError as exc:
+        raise not_found("document") from exc
+    except ConflictError as exc:
+        raise _not_retryable(exc.message) from exc
+    retried = list(jobs) if isinstance(jobs, list | tuple) else []
+    if not retried:
+        raise _not_retryable("no delivery of this document is dead-lettered")
+    fresh = await store(request).get_submission(tenant(request).id, submission.id)
+    status = fresh.state if fresh is not None else submission.state
+    body = {
+        "id": submission.id,
+        "status": status,
+        "retried": [_job(j) for j in retried if isinstance(j, Job)],
+        "links": _links(submission.id),
+    }
+    return web.json_response(body, status=202)
+
+
+async def _owned(request: web.Request) -> Submission:
+    """The submission named in the path if the tenant owns it; else 404 (never 403)."""
+    submission_id = request.match_info["id"]
+    if not _ID.fullmatch(submission_id):
+        raise not_found("document")
+    submission = await store(request).get_submission(tenant(request).id, submission_id)
+    if submission is None:
+        raise not_found("document")
+    return submission
+
+
+def _not_retryable(detail: str) -> Problem:
+    return Problem(409, "not-retryable", detail, [FieldIssue(detail, "id", "retryable")])
+
+
+def _links(submission_id: str, kinds: list[str] | None = None) -> dict[str, str]:
+    base = f"/v1/documents/{submission_id}"
+    links = {"self": base, "output": f"{base}/output", "retry": f"{base}/retry"}
+    for kind in kinds or []:
+        links[f"output:{kind}"] = f"{base}/output?kind={kind}"
+    return links
+
+
+def _summary(submission: Submission) -> dict[str, Any]:
+    return {
+        "id": submission.id,
+        "status": submission.state,
+        "content_type": submission.content_type,
+        "filename": submission.filename,
+        "idempotency_key": submission.idempotency_key,
+        "created_at": submission.created_at.isoformat(),
+        "updated_at": submission.updated_at.isoformat(),
+        "links": {"self": f"/v1/documents/{submission.id}"},
+    }
+
+
+def _event(event: Event) -> dict[str, Any]:
+    detail = event.detail or {}
+    out: dict[str, Any] = {
+        "state": event.state,
+        "at": event.at.isoformat(),
+        "reason": event.reason,
+        "detail": detail,
+    }
+    stages = detail.get("stages")
+    if isinstance(stages, list):
+        out["timings"] = [
+            {"stage": s.get("stage"), "ms": s.get("ms"), "ok": s.get("ok")}
+            for s in stages
+            if isinstance(s, dict)
+        ]
+    return out
+
+
+def _job(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "adapter": job.adapter,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "message_id": job.message_id,
+        "next_attempt_at": job.next_attempt_at.isoformat(),
+        "last_error": job.last_error,
+        "retryable": job.retryable,
+    }
+
+
+def _report(outputs: list[Output]) -> dict[str, Any] | None:
+    for output in outputs:
+        if output.kind == REPORT_OUTPUT and "json" in output.media_type:
+            try:
+                data = json.loads(output.data)
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None
+
+
+def _extension(media_type: str) -> str:
+    if "xml" in media_type:
+        return ".xml"
+    if "json" in media_type:
+        return ".json"
+    if "zip" in media_type or "ofd" in media_type:
+        return ".zip"
+    return ".bin"
+
+
+def _int_param(request: web.Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise unprocessable(f"{name} must be an integer", name, "integer") from exc
+    if not low <= value <= high:
+        raise unprocessable(f"{name} must be between {low} and {high}", name, "range")
+    return value
+
+
+def _time_param(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise unprocessable(f"{name} must be an ISO 8601 date-time", name, "date-time") from exc
+    if value.tzinfo is None:
+        raise unprocessable(f"{name} must carry a time zone", name, "date-time")
+    return value

@@ -1,0 +1,79 @@
+"""Operator endpoints without authentication: ``/healthz``, ``/metrics``, ``/openapi.json``.
+
+None of them shows tenant data: health names services, metrics carry route templates and
+counts, the OpenAPI document describes the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api.context import OPTIONS, services
+from gateway.api.metrics import METRICS
+from gateway.api.openapi import openapi_document
+from gateway.errors import LingangError
+
+routes = web.RouteTableDef()
+log = logging.getLogger("gateway.api")
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """Ping the store and every adapter: 200 if all answer, else 503, with per-service detail."""
+    timeout = request.app[OPTIONS].health_timeout
+    checks: dict[str, Any] = {}
+    svc = services(request)
+    targets: list[tuple[str, Any]] = [("store", svc.store)]
+    targets += [(f"adapter:{name}", svc.adapters.get(name)) for name in svc.adapters.names()]
+    results = await asyncio.gather(*(_ping(target, timeout) for _, target in targets))
+    for (name, _), result in zip(targets, results, strict=True):
+        checks[name] = result
+    healthy = all(check["status"] == "ok" for check in checks.values())
+    body = {"status": "ok" if healthy else "fail", "checks": checks}
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def _ping(target: Any, timeout: float) -> dict[str, Any]:
+    ping = getattr(target, "ping", None)
+    if ping is None:
+        return {"status": "ok", "detail": "no health check"}
+    try:
+        async with asyncio.timeout(timeout):
+            result = ping()
+            if inspect.isawaitable(result):
+                result = await result
+    except TimeoutError:
+        return {"status": "fail", "detail": f"no answer within {timeout:g}s"}
+    except LingangError as exc:
+        return {"status": "fail", "detail": exc.message}
+    except Exception as exc:
+        log.warning("health check failed: %s", type(exc).__name__)
+        return {"status": "fail", "detail": type(exc).__name__}
+    if result is False:
+        return {"status": "fail", "detail": "reported unhealthy"}
+    return {"status": "ok"}
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition (request counts and latency, submissions, outbox)."""
+    registry = request.app[METRICS]
+    try:
+        await registry.refresh(services(request).store)
+    except Exception as exc:
+        log.warning("metrics: store counts unavailable: %s", type(exc).__name__)
+    return web.Response(
+        body=registry.render(),
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    )
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of this API."""
+    return web.json_response(openapi_document())

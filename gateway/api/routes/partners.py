@@ -1,0 +1,87 @@
+"""``/v1/partners``: read and replace the tenant's partner directory.
+
+``PUT`` takes the directory as JSON (``{"partners": [...], "exporters": [...]}``) or as the
+TOML file (``[[partners]]`` / ``[[exporters]]`` tables), validates all of it with
+:class:`~gateway.partners.PartnerDirectory`, then replaces the tenant's directory.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api.context import store, tenant
+from gateway.api.directory import directory_document, replace_directory
+from gateway.api.ingest import unprocessable
+from gateway.api.problems import FieldIssue, Problem
+
+routes = web.RouteTableDef()
+
+JSON_TYPES = frozenset({"application/json"})
+TOML_TYPES = frozenset({"application/toml", "text/toml", "application/x-toml"})
+MAX_DIRECTORY_BYTES = 2 * 1024 * 1024
+
+
+@routes.get("/v1/partners")
+async def get_partners(request: web.Request) -> web.Response:
+    """The tenant's directory in the file's shape."""
+    return web.json_response(await directory_document(store(request), tenant(request).id))
+
+
+@routes.put("/v1/partners")
+async def put_partners(request: web.Request) -> web.Response:
+    """Validate and replace the tenant's whole directory; answer with what is now stored."""
+    data = await _read_directory(request)
+    who = tenant(request).id
+    count = await replace_directory(store(request), who, data)
+    document = await directory_document(store(request), who)
+    return web.json_response({"entries": count, **document})
+
+
+async def _read_directory(request: web.Request) -> dict[str, Any]:
+    media_type = request.content_type
+    if media_type not in JSON_TYPES | TOML_TYPES:
+        detail = f"send the directory as application/json or application/toml, not {media_type!r}"
+        issue = FieldIssue(detail, "Content-Type", "media-type")
+        raise Problem(415, "unsupported-media-type", detail, [issue])
+    raw = await request.read()
+    if len(raw) > MAX_DIRECTORY_BYTES:
+        raise unprocessable("the directory is too large", "body", "max-directory-bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise unprocessable("the directory is not UTF-8 text", "body", "utf-8") from exc
+    data: Any
+    if media_type in TOML_TYPES:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise unprocessable(f"the directory is not valid TOML: {exc}", "body", "toml") from exc
+    else:
+        try:
+            data = json.loads(text, parse_constant=_no_constants)
+        except (ValueError, RecursionError) as exc:
+            raise unprocessable("the directory is not valid JSON", "body", "json") from exc
+    if not isinstance(data, dict):
+        raise unprocessable("the directory must be an object / a TOML document", "body", "object")
+    _check_json_safe(data)
+    return data
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_json_safe(data: dict[str, Any]) -> None:
+    """TOML dates and times cannot be stored as JSON: refuse them with the field named."""
+    try:
+        json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise unprocessable(
+            "the directory holds a value that is not text or a number (e.g. a TOML date)",
+            "body",
+            "json-value",
+        ) from exc

@@ -1,0 +1,295 @@
+"""``/v1/documents``: submit (raw and multipart), idempotency, status, outputs, retry, list."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from gateway.store import JobState
+from tests.api.conftest import ApiClient, LiveApi
+
+XML = {"Content-Type": "application/xml"}
+
+
+def problem(body: bytes, status: int) -> dict[str, Any]:
+    """Parse a problem body and check its RFC 9457 shape."""
+    data = json.loads(body)
+    assert data["status"] == status
+    assert data["type"].startswith("urn:lingang:problem:")
+    for name in ("title", "detail", "instance"):
+        assert isinstance(data[name], str)
+    assert isinstance(data["errors"], list)
+    return data
+
+
+def named(data: dict[str, Any], field: str, rule: str) -> bool:
+    """Whether the problem names this field and rule."""
+    return any(e.get("field") == field and e.get("rule") == rule for e in data["errors"])
+
+
+async def submit(client: ApiClient, body: bytes, **headers: str) -> tuple[int, dict[str, Any]]:
+    status, _, raw = await client.request(
+        "POST", "/v1/documents", data=body, headers={**XML, **headers}
+    )
+    return status, json.loads(raw)
+
+
+async def test_raw_xml_is_stored_durably_and_acknowledged(api: LiveApi, fapiao_xml: bytes) -> None:
+    status, headers, raw = await api.a.request(
+        "POST",
+        "/v1/documents?profile=pint-sg&recipient=0195:SGUEN201234567A&filename=f.xml",
+        data=fapiao_xml,
+        headers=XML,
+    )
+    assert status == 202
+    body = json.loads(raw)
+    assert headers["Location"] == f"/v1/documents/{body['id']}"
+    assert body["status"] == "received"
+    assert body["links"]["self"] == headers["Location"]
+    stored = await api.store.get_submission(api.tenant_a.id, body["id"])
+    assert stored is not None
+    assert stored.data == fapiao_xml
+    assert stored.content_type == "application/xml"
+    assert stored.filename == "f.xml"
+    assert stored.metadata == {"profile": "pint-sg", "receiver": "0195:SGUEN201234567A"}
+
+
+async def test_multipart_with_fields_and_metadata_part(api: LiveApi, fapiao_xml: bytes) -> None:
+    form = aiohttp.FormData()
+    form.add_field("document", fapiao_xml, filename="inv.xml", content_type="application/xml")
+    form.add_field("metadata", json.dumps({"profile": "bis3"}), content_type="application/json")
+    form.add_field("recipient", "0088:5790000435975")
+    form.add_field("idempotency_key", "mp-1")
+    status, _, raw = await api.a.request("POST", "/v1/documents", data=form)
+    assert status == 202, raw
+    stored = await api.store.get_submission(api.tenant_a.id, json.loads(raw)["id"])
+    assert stored is not None
+    assert stored.filename == "inv.xml"
+    assert stored.idempotency_key == "mp-1"
+    assert stored.metadata == {"profile": "bis3", "receiver": "0088:5790000435975"}
+
+
+async def test_same_idempotency_key_returns_the_first_submission(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    first_status, first = await submit(api.a, fapiao_xml, **{"Idempotency-Key": "k-1"})
+    again_status, again = await submit(api.a, fapiao_xml, **{"Idempotency-Key": "k-1"})
+    assert (first_status, again_status) == (202, 200)
+    assert again["id"] == first["id"]
+    assert len(await api.store.list_submissions(api.tenant_a.id)) == 1
+
+
+async def test_same_key_with_another_body_is_a_conflict(api: LiveApi, fapiao_xml: bytes) -> None:
+    await submit(api.a, fapiao_xml, **{"Idempotency-Key": "k-2"})
+    _status, _, raw = await api.a.request(
+        "POST",
+        "/v1/documents",
+        data=b"<EInvoice/>",
+        headers={**XML, "Idempotency-Key": "k-2"},
+    )
+    assert named(problem(raw, 409), "Idempotency-Key", "idempotency-key-reuse")
+
+
+async def test_idempotency_keys_are_per_tenant(api: LiveApi, fapiao_xml: bytes) -> None:
+    _, mine = await submit(api.a, fapiao_xml, **{"Idempotency-Key": "shared"})
+    status, theirs = await submit(api.b, fapiao_xml, **{"Idempotency-Key": "shared"})
+    assert status == 202
+    assert theirs["id"] != mine["id"]
+
+
+async def test_bad_submissions_are_4xx_problems_naming_the_field(api: LiveApi) -> None:
+    cases: list[tuple[dict[str, Any], int, str, str]] = [
+        (
+            {"data": b"x", "headers": {"Content-Type": "image/png"}},
+            415,
+            "Content-Type",
+            "media-type",
+        ),
+        ({"data": b"", "headers": XML}, 422, "document", "required"),
+        (
+            {"data": b"<a/>", "headers": {**XML, "Idempotency-Key": "has space"}},
+            422,
+            "Idempotency-Key",
+            "format",
+        ),
+    ]
+    for kwargs, status, field, rule in cases:
+        code, _, raw = await api.a.request("POST", "/v1/documents", **kwargs)
+        assert code == status, raw
+        assert named(problem(raw, status), field, rule)
+    code, _, raw = await api.a.request(
+        "POST", "/v1/documents?recipient=nocolon", data=b"<a/>", headers=XML
+    )
+    assert named(problem(raw, 422), "recipient", "endpoint")
+    code, _, raw = await api.a.request(
+        "POST", "/v1/documents?colour=red", data=b"<a/>", headers=XML
+    )
+    assert named(problem(raw, 422), "colour", "unknown-parameter")
+
+
+async def test_bad_multipart_is_a_problem(api: LiveApi) -> None:
+    form = aiohttp.FormData()
+    form.add_field("metadata", "{not json", content_type="application/json")
+    form.add_field("document", b"<a/>", filename="a.xml", content_type="application/xml")
+    status, _, raw = await api.a.request("POST", "/v1/documents", data=form)
+    assert named(problem(raw, 422), "metadata", "json")
+
+    form = aiohttp.FormData(default_to_multipart=True)
+    form.add_field("profile", "pint-sg")
+    status, _, raw = await api.a.request("POST", "/v1/documents", data=form)
+    assert named(problem(raw, 422), "document", "required")
+
+    status, _, raw = await api.a.request(
+        "POST",
+        "/v1/documents",
+        data=b"--x\r\ngarbage without headers",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert 400 <= status < 500
+    problem(raw, status)
+
+    status, _, raw = await api.a.request(
+        "POST",
+        "/v1/documents",
+        data=b"whatever",
+        headers={"Content-Type": "multipart/form-data"},
+    )
+    assert 400 <= status < 500
+    problem(raw, status)
+
+
+async def test_body_over_the_limit_is_413(tmp_path: Any, fapiao_xml: bytes) -> None:
+    from tests.api.conftest import start_api
+
+    async for live in start_api(tmp_path, f"sqlite:///{tmp_path}/s.db", max_body_bytes=1024):
+        _, _, raw = await live.a.request(
+            "POST", "/v1/documents", data=b"<a>" + b"x" * 4096 + b"</a>", headers=XML
+        )
+        assert named(problem(raw, 413), "body", "max-body-bytes")
+
+        async def chunks() -> Any:
+            for _ in range(8):
+                yield b"y" * 512
+
+        _, _, raw = await live.a.request("POST", "/v1/documents", data=chunks(), headers=XML)
+        assert named(problem(raw, 413), "body", "max-body-bytes")
+
+        form = aiohttp.FormData()
+        form.add_field("document", b"z" * 4096, filename="a.xml", content_type="application/xml")
+        _status, _, raw = await live.a.request("POST", "/v1/documents", data=form)
+        problem(raw, 413)
+        assert await live.store.list_submissions(live.tenant_a.id) == []
+
+
+async def test_status_shows_history_timings_report_deliveries_and_receipts(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    _, accepted = await submit(api.a, fapiao_xml)
+    sid = accepted["id"]
+    report = {"profile": "pint-sg", "valid": True, "findings": [], "counts": {"fatal": 0}}
+    await api.store.put_output(sid, "report", "application/json", json.dumps(report).encode())
+    await api.store.put_output(sid, "signed", "application/xml", b"<Invoice/>")
+    stages = [{"stage": "parse", "ok": True, "ms": 1.5}, {"stage": "sign", "ok": True, "ms": 3.0}]
+    await api.store.record_event(sid, "processed", reason="ready", detail={"stages": stages})
+    job = await api.store.enqueue_job(sid, "local", "out", payload_ref="signed")
+    claimed = await api.store.claim_jobs("w1")
+    assert [j.id for j in claimed if j.id == job.id] == [job.id]
+    from gateway.store import Receipt
+
+    await api.store.complete_job(job.id, "w1", Receipt(kind="local-receipt", detail={"ok": 1}))
+
+    status, _, raw = await api.a.request("GET", f"/v1/documents/{sid}")
+    assert status == 200
+    body = json.loads(raw)
+    assert body["status"] == "processed"
+    assert [e["state"] for e in body["history"]] == ["received", "processed"]
+    assert body["history"][1]["timings"][1] == {"stage": "sign", "ms": 3.0, "ok": True}
+    assert body["validation"] == report
+    assert [d["adapter"] for d in body["deliveries"]] == ["local"]
+    assert body["deliveries"][0]["state"] == "done"
+    assert [r["kind"] for r in body["receipts"]] == ["local-receipt"]
+    assert body["links"]["output:report"].endswith("/output?kind=report")
+
+
+async def test_output_returns_the_signed_document_or_another_kind(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    _, accepted = await submit(api.a, fapiao_xml)
+    sid = accepted["id"]
+    status, _, raw = await api.a.request("GET", f"/v1/documents/{sid}/output")
+    problem(raw, 404)
+    await api.store.put_output(sid, "signed", "application/xml", b"<Invoice>signed</Invoice>")
+    await api.store.put_output(sid, "ubl", "application/xml", b"<Invoice>plain</Invoice>")
+    status, headers, raw = await api.a.request("GET", f"/v1/documents/{sid}/output")
+    assert (status, raw) == (200, b"<Invoice>signed</Invoice>")
+    assert headers["Content-Type"].startswith("application/xml")
+    assert "attachment" in headers["Content-Disposition"]
+    status, _, raw = await api.a.request("GET", f"/v1/documents/{sid}/output?kind=ubl")
+    assert raw == b"<Invoice>plain</Invoice>"
+    status, _, raw = await api.a.request("GET", f"/v1/documents/{sid}/output?kind=../../x")
+    problem(raw, 404)
+
+
+async def test_unknown_and_malformed_ids_are_404_problems(api: LiveApi) -> None:
+    for path in (
+        "/v1/documents/0123456789abcdef0123456789abcdef",
+        "/v1/documents/not-a-uuid",
+        "/v1/documents/%00%ff",
+        "/v1/documents/" + "a" * 500,
+        "/v1/documents/x/output",
+    ):
+        status, headers, raw = await api.a.request("GET", path)
+        assert status == 404, path
+        assert headers["Content-Type"].startswith("application/problem+json")
+        problem(raw, 404)
+
+
+async def test_retry_of_a_dead_letter_and_409_when_nothing_is_dead(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    _, accepted = await submit(api.a, fapiao_xml)
+    sid = accepted["id"]
+    status, _, raw = await api.a.request("POST", f"/v1/documents/{sid}/retry")
+    assert named(problem(raw, 409), "id", "retryable")
+
+    job = await api.store.enqueue_job(sid, "local", "out", payload_ref="signed")
+    pipeline_job = [j for j in await api.store.claim_jobs("w1", limit=10)]
+    assert job.id in {j.id for j in pipeline_job}
+    await api.store.fail_job(
+        job.id, "w1", "receiver said no", retryable=False, next_attempt_at=None
+    )
+    dead = await api.store.get_job(job.id)
+    assert dead is not None and dead.state == JobState.DEAD
+
+    status, _, raw = await api.a.request("POST", f"/v1/documents/{sid}/retry")
+    assert status == 202, raw
+    body = json.loads(raw)
+    assert [j["id"] for j in body["retried"]] == [job.id]
+    assert body["retried"][0]["message_id"] == job.message_id
+    again = await api.store.get_job(job.id)
+    assert again is not None and again.state == JobState.PENDING
+
+
+async def test_list_pages_and_filters(api: LiveApi, fapiao_xml: bytes) -> None:
+    ids = [(await submit(api.a, fapiao_xml + str(i).encode()))[1]["id"] for i in range(3)]
+    status, _, raw = await api.a.request("GET", "/v1/documents?limit=2")
+    body = json.loads(raw)
+    assert status == 200
+    assert body["count"] == 2
+    assert {item["id"] for item in body["items"]} <= set(ids)
+    status, _, raw = await api.a.request("GET", "/v1/documents?state=delivered")
+    assert json.loads(raw)["items"] == []
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    status, _, raw = await api.a.request("GET", "/v1/documents", params={"before": future})
+    assert json.loads(raw)["count"] == 3
+    for query, field, rule in (
+        ("limit=0", "limit", "range"),
+        ("limit=ten", "limit", "integer"),
+        ("before=yesterday", "before", "date-time"),
+        ("before=2026-01-01T00:00:00", "before", "date-time"),
+    ):
+        status, _, raw = await api.a.request("GET", f"/v1/documents?{query}")
+        assert named(problem(raw, 422), field, rule), query
