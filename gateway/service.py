@@ -97,6 +97,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         validator=validator,
         signer=signer,
         partners=partners,
+        options={"max_body_bytes": settings.max_body_bytes},
     )
     pipeline = Pipeline(
         opened,

@@ -21,6 +21,7 @@ The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)
 
     [worker]
     count = 2                              # in-process workers of `lingang serve`
+    concurrency = 8                        # jobs in flight per worker
     lease_seconds = 30
     poll_seconds = 0.5
     max_attempts = 12
@@ -48,7 +49,7 @@ The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)
 Environment overrides (each wins over the file): ``LINGANG_CONFIG`` (the file itself),
 ``LINGANG_HOME``, ``LINGANG_STORE_URL``, ``LINGANG_HOST``, ``LINGANG_PORT``, ``LINGANG_TLS_CERT``,
 ``LINGANG_TLS_KEY``, ``LINGANG_CLIENT_CA``, ``LINGANG_SIGNING_KEY``, ``LINGANG_SIGNING_CERT``,
-``LINGANG_SIGNING_CHAIN`` (``os.pathsep``-separated), ``LINGANG_WORKERS``,
+``LINGANG_SIGNING_CHAIN`` (``os.pathsep``-separated), ``LINGANG_WORKERS``, ``LINGANG_CONCURRENCY``,
 ``LINGANG_LEASE_SECONDS``, ``LINGANG_MAX_BODY_BYTES``, ``LINGANG_DEFAULT_PROFILE``,
 ``LINGANG_PARTNERS``, ``LINGANG_LOG_LEVEL``; adapter options as
 ``LINGANG_ADAPTER_<NAME>_<OPTION>`` (e.g. ``LINGANG_ADAPTER_HK_URL``) and the default route as
@@ -111,6 +112,8 @@ class Settings:
     signing_cert: Path | None = None
     signing_chain: tuple[Path, ...] = ()
     workers: int = 2
+    concurrency: int = 8
+    """Jobs each worker runs at once."""
     lease_seconds: float = 30.0
     poll_seconds: float = 0.5
     max_attempts: int = 12
@@ -210,6 +213,9 @@ class _Builder:
             signing_cert=self.path(data_dir, "signing", "cert", "LINGANG_SIGNING_CERT"),
             signing_chain=self.chain(data_dir),
             workers=_as_int(self.value("worker", "count", "LINGANG_WORKERS", 2), "worker.count"),
+            concurrency=_as_int(
+                self.value("worker", "concurrency", "LINGANG_CONCURRENCY", 8), "worker.concurrency"
+            ),
             lease_seconds=_as_float(
                 self.value("worker", "lease_seconds", "LINGANG_LEASE_SECONDS", 30.0),
                 "worker.lease_seconds",

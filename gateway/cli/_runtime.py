@@ -1,0 +1,115 @@
+"""Shared by ``lingang serve``, ``lingang worker`` and ``lingang demo``: settings from flags,
+JSON logs, signal handling and the worker pool."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import ssl
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.pipeline.worker import RetryPolicy, Worker, WorkerPool, default_worker_id
+from gateway.service import Services
+from gateway.settings import Settings
+
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and every ``extra`` field."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str, *, stream: Any = None) -> None:
+    """JSON logs on stderr at ``level`` (keys and bodies are never logged by the gateway)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config`` and the few overrides every long-running command takes."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="lingang.toml (default: $LINGANG_CONFIG, else built-in defaults)",
+    )
+    parser.add_argument("--store-url", help="override [store].url / $LINGANG_STORE_URL")
+    parser.add_argument("--concurrency", type=int, help="jobs in flight per worker")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ...")
+
+
+def settings_from(args: argparse.Namespace, **more: Any) -> Settings:
+    """Settings from ``--config`` (or the environment) plus command-line overrides."""
+    settings = Settings.load(args.config)
+    changes: dict[str, Any] = {k: v for k, v in more.items() if v is not None}
+    if args.store_url:
+        changes["store_url"] = args.store_url
+    if args.concurrency:
+        changes["concurrency"] = args.concurrency
+    if args.log_level:
+        changes["log_level"] = args.log_level.upper()
+    return settings.with_overrides(**changes) if changes else settings
+
+
+def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPool:
+    """``count`` workers sharing the services' store and pipeline."""
+    settings = services.settings
+    policy = RetryPolicy(max_attempts=settings.max_attempts)
+    return WorkerPool(
+        [
+            Worker(
+                services.store,
+                services.pipeline,
+                worker_id=f"{prefix}{default_worker_id(index)}",
+                concurrency=settings.concurrency,
+                lease_seconds=settings.lease_seconds,
+                poll_seconds=settings.poll_seconds,
+                policy=policy,
+            )
+            for index in range(count)
+        ]
+    )
+
+
+def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """TLS for the API listener when ``tls_cert``/``tls_key`` are set; mTLS with ``client_ca``."""
+    if not settings.tls_enabled:
+        return None
+    assert settings.tls_cert is not None and settings.tls_key is not None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
+    if settings.client_ca is not None:
+        context.load_verify_locations(cafile=str(settings.client_ca))
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def install_stop_signals(stop: Callable[[], None]) -> None:
+    """Call ``stop`` on SIGTERM and SIGINT (graceful shutdown)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop)

@@ -1,0 +1,81 @@
+"""``lingang serve``: the HTTP API and, unless ``--no-worker``, in-process workers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from aiohttp import web
+
+from gateway.cli._runtime import (
+    add_settings_arguments,
+    configure_logging,
+    install_stop_signals,
+    server_ssl_context,
+    settings_from,
+    worker_pool,
+)
+from gateway.service import open_services
+from gateway.settings import Settings
+
+log = logging.getLogger("lingang.serve")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="run the HTTP API (and workers)",
+        description="Run the gateway's HTTP API on [server].host:port; with in-process workers "
+        "unless --no-worker. SIGTERM stops gracefully.",
+    )
+    add_settings_arguments(parser)
+    parser.add_argument("--host", help="listen address (default [server].host)")
+    parser.add_argument("--port", type=int, help="listen port (default [server].port)")
+    parser.add_argument("--workers", type=int, help="in-process workers (default [worker].count)")
+    parser.add_argument("--no-worker", action="store_true", help="API only; run `lingang worker`")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args, host=args.host, port=args.port, workers=args.workers)
+    configure_logging(settings.log_level)
+    workers = 0 if args.no_worker else settings.workers
+    asyncio.run(serve(settings, workers=workers))
+    return 0
+
+
+async def serve(settings: Settings, *, workers: int) -> None:
+    """Serve until SIGTERM/SIGINT, then stop workers, the listener and the services."""
+    from gateway.api import HEADER_LIMITS, create_app
+
+    services = await open_services(settings)
+    pool = worker_pool(services, workers)
+    runner = web.AppRunner(
+        create_app(services),
+        access_log=None,
+        shutdown_timeout=5.0,
+        max_line_size=HEADER_LIMITS["max_line_size"],
+        max_field_size=HEADER_LIMITS["max_field_size"],
+    )
+    stop = asyncio.Event()
+    try:
+        install_stop_signals(stop.set)
+        await runner.setup()
+        site = web.TCPSite(
+            runner, settings.host, settings.port, ssl_context=server_ssl_context(settings)
+        )
+        await site.start()
+        pool.start()
+        scheme = "https" if settings.tls_enabled else "http"
+        log.info(
+            "listening",
+            extra={"url": f"{scheme}://{settings.host}:{settings.port}", "workers": workers},
+        )
+        print(f"lingang serve: listening on {scheme}://{settings.host}:{settings.port}", flush=True)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await pool.stop()
+        await runner.cleanup()
+        await services.close()

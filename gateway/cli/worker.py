@@ -1,0 +1,56 @@
+"""``lingang worker``: workers only (processing and delivery), no HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from gateway.cli._runtime import (
+    add_settings_arguments,
+    configure_logging,
+    install_stop_signals,
+    settings_from,
+    worker_pool,
+)
+from gateway.service import open_services
+from gateway.settings import Settings
+
+log = logging.getLogger("lingang.worker")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "worker",
+        help="run workers (processing and delivery) without the API",
+        description="Claim and run outbox jobs from the configured store until SIGTERM; "
+        "in-flight jobs finish or are released on the way out.",
+    )
+    add_settings_arguments(parser)
+    parser.add_argument(
+        "--count", type=int, help="worker loops in this process (default [worker].count)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args, workers=args.count)
+    configure_logging(settings.log_level)
+    asyncio.run(work(settings))
+    return 0
+
+
+async def work(settings: Settings) -> None:
+    """Run ``settings.workers`` workers until SIGTERM/SIGINT."""
+    services = await open_services(settings)
+    pool = worker_pool(services, max(1, settings.workers))
+    stop = asyncio.Event()
+    try:
+        install_stop_signals(stop.set)
+        pool.start()
+        print(f"lingang worker: {len(pool.workers)} worker(s) running", flush=True)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await pool.stop()
+        await services.close()
