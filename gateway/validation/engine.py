@@ -9,9 +9,9 @@ from typing import Any
 
 from lxml import etree
 
-from gateway.artefacts import load_manifest, require_files
+from gateway.artefacts import INSTALL_HINT, load_manifest, require_files
 from gateway.config import data_home
-from gateway.errors import InputError
+from gateway.errors import ArtefactError, InputError
 from gateway.validation import schematron
 from gateway.validation.profiles import (
     PROFILE_TABLE,
@@ -42,6 +42,7 @@ class Validator:
         self._manifest = load_manifest()
         self._paths: dict[tuple[str, str, str], Path] = {}
         self._lock = threading.Lock()
+        self._ready: dict[tuple[str, str], tuple[etree.XMLSchema, list[tuple[RuleFile, Any]]]] = {}
 
     @classmethod
     def default(cls, home: Path | None = None) -> Validator:
@@ -68,11 +69,29 @@ class Validator:
             return path
 
     def artefact_paths(self, profile: str, doc_type: str) -> list[Path]:
-        """Installed files the profile applies to ``doc_type`` (XSD first); checks them."""
+        """Installed files the profile applies to ``doc_type`` (XSD first), hash-checked.
+
+        One :class:`ArtefactError` names every missing or corrupt file of every set involved.
+        """
         prof = self.profile(profile)
         dtype = self._dtype(prof, doc_type)
-        paths = [self._path(dtype.xsd_set, dtype.xsd_version, dtype.xsd_path)]
-        paths += [self._path(r.set_name, r.version, r.path) for r in prof.rules[doc_type]]
+        wanted = [(dtype.xsd_set, dtype.xsd_version, dtype.xsd_path)]
+        wanted += [(r.set_name, r.version, r.path) for r in prof.rules[doc_type]]
+        paths: list[Path] = []
+        problems: list[str] = []
+        for set_name, version, rel in wanted:
+            try:
+                paths.append(self._path(set_name, version, rel))
+            except ArtefactError as exc:
+                problems.append(exc.message.split("; install")[0])
+        if problems:
+            raise ArtefactError(
+                f"profile {prof.name} cannot validate a {doc_type}: "
+                + "; ".join(problems)
+                + f"; {INSTALL_HINT}",
+                field=prof.name,
+                rule="artefacts.missing",
+            )
         return paths
 
     @staticmethod
@@ -109,13 +128,18 @@ class Validator:
     def _compiled(
         self, prof: Profile, doc_type: str
     ) -> tuple[etree.XMLSchema, list[tuple[RuleFile, Any]]]:
-        dtype = self._dtype(prof, doc_type)
-        schema = compile_schema(self._path(dtype.xsd_set, dtype.xsd_version, dtype.xsd_path))
-        rules = [
-            (r, schematron.compile_stylesheet(self._path(r.set_name, r.version, r.path)))
-            for r in prof.rules[doc_type]
-        ]
-        return schema, rules
+        key = (prof.name, doc_type)
+        ready = self._ready.get(key)
+        if ready is None:
+            self._dtype(prof, doc_type)
+            xsd_path, *rule_paths = self.artefact_paths(prof.name, doc_type)
+            rules = [
+                (rule, schematron.compile_stylesheet(path))
+                for rule, path in zip(prof.rules[doc_type], rule_paths, strict=True)
+            ]
+            ready = (compile_schema(xsd_path), rules)
+            self._ready[key] = ready
+        return ready
 
     def detect_profile(self, xml: bytes) -> str:
         """The profile :meth:`validate` would choose for ``xml``."""

@@ -78,6 +78,14 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
         "1.3",
         "StandardBusinessDocumentHeader.xsd",
     ),
+    DocumentType(
+        "StandardBusinessDocumentHeader",
+        SBDH,
+        "StandardBusinessDocumentHeader",
+        "sbdh",
+        "1.3",
+        "StandardBusinessDocumentHeader.xsd",
+    ),
 )
 
 
