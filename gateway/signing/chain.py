@@ -1,0 +1,145 @@
+"""Certificate paths: from the signer to a configured trust anchor, valid at signing time.
+
+The path is built by name and checked by signature (``verify_directly_issued_by``); every
+issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, when present).
+Each certificate of the path must be valid at the signing time the signature claims:
+``expired`` when it ended before, ``not-yet-valid`` when it started after. Certificates signed
+with SHA-1 (or MD5) are refused with ``check="algorithm"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from gateway.errors import VerificationError
+from gateway.signing.keys import ecdsa_raw_to_der, load_certificates
+
+MAX_PATH = 8
+"""Longest accepted path, signer and anchor included."""
+
+
+def load_trust(entries: Sequence[x509.Certificate | str | Path]) -> list[x509.Certificate]:
+    """Trust anchors from certificates or PEM files."""
+    out: list[x509.Certificate] = []
+    for entry in entries:
+        out.extend([entry] if isinstance(entry, x509.Certificate) else load_certificates(entry))
+    return out
+
+
+def verify_with_key(
+    public: object,
+    signature: bytes,
+    data: bytes,
+    algorithm: hashes.HashAlgorithm,
+    *,
+    raw_ecdsa: bool,
+) -> bool:
+    """Whether ``signature`` over ``data`` verifies with ``public`` (RSA PKCS#1 v1.5 or ECDSA)."""
+    try:
+        if isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, data, padding.PKCS1v15(), algorithm)
+        elif isinstance(public, ec.EllipticCurvePublicKey):
+            der = ecdsa_raw_to_der(signature) if raw_ecdsa else signature
+            public.verify(der, data, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    if not constraints.ca:
+        return False
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return usage.key_cert_sign
+
+
+def _refuse_weak_signature(cert: x509.Certificate) -> None:
+    algorithm = cert.signature_hash_algorithm
+    if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        raise VerificationError(
+            f"certificate {cert.subject.rfc4514_string()} is signed with {algorithm.name}",
+            check="algorithm",
+        )
+
+
+def build_path(
+    signer: x509.Certificate,
+    pool: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+) -> list[x509.Certificate]:
+    """The path ``[signer, intermediates…, anchor]``; raises ``check="chain"`` if none."""
+    path = [signer]
+    current = signer
+    while len(path) <= MAX_PATH:
+        if current in anchors:
+            return path
+        _refuse_weak_signature(current)
+        issuer = next((a for a in anchors if _issued_by(current, a)), None)
+        if issuer is None:
+            issuer = next((c for c in pool if c not in path and _issued_by(current, c)), None)
+        if issuer is None:
+            raise VerificationError(
+                f"no trusted issuer for {current.subject.rfc4514_string()}", check="chain"
+            )
+        if not _is_ca(issuer):
+            raise VerificationError(
+                f"{issuer.subject.rfc4514_string()} is not a CA allowed to sign certificates",
+                check="chain",
+            )
+        path.append(issuer)
+        current = issuer
+    raise VerificationError("the certificate path is too long", check="chain")
+
+
+def check_signer_usage(signer: x509.Certificate) -> None:
+    """The signer's keyUsage (when present) must allow signatures."""
+    try:
+        usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not (usage.digital_signature or usage.content_commitment):
+        raise VerificationError("the signer certificate may not sign documents", check="chain")
+
+
+def check_validity(path: Sequence[x509.Certificate], moment: datetime) -> None:
+    """Every certificate of ``path`` must be valid at ``moment`` (the signing time)."""
+    for cert in path:
+        name = cert.subject.rfc4514_string()
+        if moment > cert.not_valid_after_utc:
+            raise VerificationError(
+                f"certificate {name} expired {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, "
+                f"before the signing time {moment:%Y-%m-%d %H:%M} UTC",
+                check="expired",
+            )
+        if moment < cert.not_valid_before_utc:
+            raise VerificationError(
+                f"certificate {name} is valid only from {cert.not_valid_before_utc:%Y-%m-%d %H:%M} "
+                f"UTC, after the signing time {moment:%Y-%m-%d %H:%M} UTC",
+                check="not-yet-valid",
+            )

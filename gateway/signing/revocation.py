@@ -1,0 +1,238 @@
+"""Revocation status: OCSP first, CRL as the fallback.
+
+For each certificate of a path (the anchor excepted) the checker asks, in order:
+
+1. the OCSP responders named in the certificate's Authority Information Access (when OCSP is
+   enabled); the response must be signed by the issuer or by a responder certificate the
+   issuer gave the OCSPSigning purpose, and be current (``thisUpdate`` / ``nextUpdate``);
+2. the configured CRLs from the issuer, then the CRLs at the certificate's distribution
+   points (``http`` only); each CRL's signature and ``nextUpdate`` are checked.
+
+The first definite answer counts: *revoked* raises ``check="revoked"``. When no source gives
+one, the status is unknown: ``check="revocation-unknown"`` (hard fail, the default) or, with
+``soft_fail``, accepted and reported. Answers are cached until their ``nextUpdate``.
+
+A revoked certificate is refused whatever the revocation date: a B-B signature has no trusted
+time, so its claimed SigningTime cannot prove it was made before the revocation.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
+
+from gateway.errors import VerificationError
+from gateway.signing.chain import verify_with_key
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.bindings._rust.ocsp import OCSPResponse
+
+CLOCK_SKEW = timedelta(minutes=5)
+DEFAULT_CACHE = timedelta(minutes=5)
+MAX_CRL_BYTES = 16 * 1024 * 1024
+
+
+class RevokedError(VerificationError):
+    """A certificate of the path is revoked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, check="revoked")
+
+
+@dataclass(slots=True)
+class RevocationChecker:
+    """Checks certificates against OCSP responders and CRLs."""
+
+    crls: Sequence[x509.CertificateRevocationList] = ()
+    ocsp: bool = True
+    fetch_crls: bool = True
+    timeout: float = 5.0
+    _cache: dict[tuple[bytes, int], tuple[str, datetime]] = field(default_factory=dict)
+    _crl_cache: dict[str, x509.CertificateRevocationList] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> str:
+        """``"good:<source>"`` or ``"unknown"``; raises :class:`RevokedError` when revoked."""
+        now = datetime.now(UTC)
+        key = (issuer.fingerprint(hashes.SHA256()), cert.serial_number)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and cached[1] > now:
+            return self._conclude(cached[0], cert)
+        answer, until = self._ocsp_status(cert, issuer, now) if self.ocsp else ("unknown", now)
+        if answer == "unknown":
+            answer, until = self._crl_status(cert, issuer, now)
+        if answer != "unknown":
+            with self._lock:
+                self._cache[key] = (answer, until)
+        return self._conclude(answer, cert)
+
+    @staticmethod
+    def _conclude(answer: str, cert: x509.Certificate) -> str:
+        if answer.startswith("revoked"):
+            raise RevokedError(
+                f"certificate {cert.subject.rfc4514_string()} (serial {cert.serial_number}) "
+                f"is revoked ({answer.split(':', 1)[1]})"
+            )
+        return answer
+
+    def _ocsp_status(
+        self, cert: x509.Certificate, issuer: x509.Certificate, now: datetime
+    ) -> tuple[str, datetime]:
+        for url in _ocsp_urls(cert):
+            response = self._ask_ocsp(url, cert, issuer)
+            if response is None or not _ocsp_signed_by(response, issuer, now):
+                continue
+            if response.serial_number != cert.serial_number:
+                continue
+            this_update = response.this_update_utc
+            next_update = response.next_update_utc or (now + DEFAULT_CACHE)
+            if this_update > now + CLOCK_SKEW or next_update < now - CLOCK_SKEW:
+                continue
+            status = response.certificate_status
+            if status == ocsp.OCSPCertStatus.GOOD:
+                return f"good:ocsp {url}", min(next_update, now + DEFAULT_CACHE * 12)
+            if status == ocsp.OCSPCertStatus.REVOKED:
+                return f"revoked:OCSP {url}", next_update
+        return "unknown", now
+
+    def _ask_ocsp(
+        self, url: str, cert: x509.Certificate, issuer: x509.Certificate
+    ) -> OCSPResponse | None:
+        request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA256()).build()
+        body = request.public_bytes(serialization.Encoding.DER)
+        http = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/ocsp-request"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(http, timeout=self.timeout) as reply:
+                data = reply.read(1024 * 1024)
+            response = ocsp.load_der_ocsp_response(data)
+        except (OSError, ValueError):
+            return None
+        if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+            return None
+        return response
+
+    def _crl_status(
+        self, cert: x509.Certificate, issuer: x509.Certificate, now: datetime
+    ) -> tuple[str, datetime]:
+        for source, crl in self._crls_for(cert, issuer):
+            next_update = crl.next_update_utc
+            if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                continue
+            if next_update is None or next_update < now - CLOCK_SKEW:
+                continue
+            entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+            if entry is not None:
+                return f"revoked:CRL {source}", next_update
+            return f"good:crl {source}", next_update
+        return "unknown", now
+
+    def _crls_for(
+        self, cert: x509.Certificate, issuer: x509.Certificate
+    ) -> list[tuple[str, x509.CertificateRevocationList]]:
+        found = [("file", crl) for crl in self.crls if crl.issuer == issuer.subject]
+        if self.fetch_crls:
+            for url in _crl_urls(cert):
+                crl = self._fetch_crl(url)
+                if crl is not None:
+                    found.append((url, crl))
+        return found
+
+    def _fetch_crl(self, url: str) -> x509.CertificateRevocationList | None:
+        with self._lock:
+            cached = self._crl_cache.get(url)
+        now = datetime.now(UTC)
+        if cached is not None and (cached.next_update_utc or now) > now:
+            return cached
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as reply:
+                data = reply.read(MAX_CRL_BYTES)
+            crl = load_crl(data)
+        except (OSError, ValueError):
+            return None
+        with self._lock:
+            self._crl_cache[url] = crl
+        return crl
+
+
+def load_crl(data: bytes) -> x509.CertificateRevocationList:
+    """A CRL from PEM or DER bytes."""
+    if b"-----BEGIN" in data:
+        return x509.load_pem_x509_crl(data)
+    return x509.load_der_x509_crl(data)
+
+
+def _http_only(urls: list[str]) -> list[str]:
+    return [u for u in urls if u.lower().startswith(("http://", "https://"))]
+
+
+def _ocsp_urls(cert: x509.Certificate) -> list[str]:
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return []
+    return _http_only(
+        [
+            d.access_location.value
+            for d in access
+            if d.access_method == AuthorityInformationAccessOID.OCSP
+            and isinstance(d.access_location, x509.UniformResourceIdentifier)
+        ]
+    )
+
+
+def _crl_urls(cert: x509.Certificate) -> list[str]:
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return []
+    urls = [
+        name.value
+        for point in points
+        for name in (point.full_name or [])
+        if isinstance(name, x509.UniformResourceIdentifier)
+    ]
+    return _http_only(urls)
+
+
+def _ocsp_signed_by(response: OCSPResponse, issuer: x509.Certificate, now: datetime) -> bool:
+    """Whether ``response`` is signed by ``issuer`` or a responder ``issuer`` delegated to."""
+    algorithm = response.signature_hash_algorithm
+    if algorithm is None or isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        return False
+    candidates = [issuer, *[c for c in response.certificates if _delegated(c, issuer, now)]]
+    return any(
+        verify_with_key(
+            c.public_key(),
+            response.signature,
+            response.tbs_response_bytes,
+            algorithm,
+            raw_ecdsa=False,
+        )
+        for c in candidates
+    )
+
+
+def _delegated(responder: x509.Certificate, issuer: x509.Certificate, now: datetime) -> bool:
+    if responder.issuer != issuer.subject:
+        return False
+    if not responder.not_valid_before_utc <= now <= responder.not_valid_after_utc:
+        return False
+    try:
+        responder.verify_directly_issued_by(issuer)
+        usage = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+        return False
+    return ExtendedKeyUsageOID.OCSP_SIGNING in usage

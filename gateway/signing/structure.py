@@ -1,0 +1,283 @@
+"""Read a ``ds:Signature`` strictly: where it is, what it references, what it claims.
+
+This is the first line of the signature-wrapping defence. A signature is accepted only in
+its one expected place, with exactly two references — the whole document (enveloped, URI
+``""``) or the detached data, and this signature's own ``xades:SignedProperties`` — and with
+no other element anywhere in the document sharing the SignedProperties' Id. Anything else
+is refused with ``check="structure"`` before any cryptography runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from lxml import etree
+
+from gateway.errors import VerificationError
+from gateway.signing import ubl
+from gateway.signing.algorithms import (
+    DS_NS,
+    ENVELOPED_TRANSFORM,
+    SIGNED_PROPERTIES_TYPE,
+    XADES_NS,
+    Canonicalization,
+    DigestAlgorithm,
+    SignatureAlgorithm,
+    canonicalization,
+    digest_algorithm,
+    signature_algorithm,
+)
+
+DS = f"{{{DS_NS}}}"
+XA = f"{{{XADES_NS}}}"
+EC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+
+def _fail(message: str) -> VerificationError:
+    return VerificationError(message, check="structure")
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    """One canonicalization step of a reference."""
+
+    method: Canonicalization
+    prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A ``ds:Reference``: what it points at, how it is transformed and its digest."""
+
+    uri: str
+    enveloped: bool
+    c14n: Transform | None
+    digest_method: DigestAlgorithm
+    digest_value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CertDigest:
+    """The signing-certificate digest claimed in the signed properties."""
+
+    method: DigestAlgorithm
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSignature:
+    """Everything a verifier needs from one signature, already checked for shape."""
+
+    element: etree._Element
+    signed_info: etree._Element
+    c14n: Transform
+    algorithm: SignatureAlgorithm
+    value: bytes
+    certificates: tuple[x509.Certificate, ...]
+    document: Reference
+    properties_ref: Reference
+    signed_properties: etree._Element
+    signing_time: datetime
+    cert_digest: CertDigest
+
+
+def _b64(text: str | None, what: str) -> bytes:
+    try:
+        return base64.b64decode("".join((text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise _fail(f"{what} is not valid base64") from None
+
+
+def _children(element: etree._Element) -> list[etree._Element]:
+    """Element children, skipping comments and processing instructions."""
+    return [child for child in element if isinstance(child.tag, str)]
+
+
+def locate_enveloped(root: etree._Element) -> etree._Element:
+    """The one ``ds:Signature`` of an enveloped document, at its only allowed place."""
+    found = list(root.iter(f"{DS}Signature"))
+    if not found:
+        raise _fail("the document carries no ds:Signature")
+    if len(found) > 1:
+        raise _fail(f"the document carries {len(found)} ds:Signature elements; one is allowed")
+    signature = found[0]
+    if ubl.is_ubl(root):
+        expected = [
+            f"{{{ubl.SAC}}}SignatureInformation",
+            f"{{{ubl.SIG}}}UBLDocumentSignatures",
+            f"{{{ubl.EXT}}}ExtensionContent",
+            f"{{{ubl.EXT}}}UBLExtension",
+            f"{{{ubl.EXT}}}UBLExtensions",
+        ]
+        ancestors = list(signature.iterancestors())
+        if [a.tag for a in ancestors[:-1]] != expected or ancestors[-1] is not root:
+            raise _fail(f"the signature is not at {ubl.signature_information_path()}")
+    elif signature.getparent() is not root:
+        raise _fail("the ds:Signature is not a child of the document root")
+    return signature
+
+
+def _transforms(reference: etree._Element) -> tuple[bool, Transform | None]:
+    holder = reference.find(f"{DS}Transforms")
+    if holder is None:
+        return False, None
+    enveloped = False
+    c14n: Transform | None = None
+    for index, step in enumerate(_children(holder)):
+        algorithm = step.get("Algorithm", "")
+        if step.tag != f"{DS}Transform":
+            raise _fail(f"unexpected {step.tag} in ds:Transforms")
+        if algorithm == ENVELOPED_TRANSFORM and index == 0:
+            enveloped = True
+            continue
+        if c14n is not None:
+            raise _fail("a reference has more than one canonicalization transform")
+        method = canonicalization(algorithm)
+        prefixes = _inclusive_prefixes(step) if method.exclusive else ()
+        c14n = Transform(method, prefixes)
+    return enveloped, c14n
+
+
+def _inclusive_prefixes(step: etree._Element) -> tuple[str, ...]:
+    holder = step.find(f"{{{EC_NS}}}InclusiveNamespaces")
+    if holder is None:
+        return ()
+    return tuple(p for p in holder.get("PrefixList", "").split() if p != "#default")
+
+
+def _reference(element: etree._Element) -> Reference:
+    enveloped, c14n = _transforms(element)
+    method_el = element.find(f"{DS}DigestMethod")
+    value_el = element.find(f"{DS}DigestValue")
+    if method_el is None or value_el is None:
+        raise _fail("a ds:Reference lacks DigestMethod or DigestValue")
+    return Reference(
+        uri=element.get("URI", ""),
+        enveloped=enveloped,
+        c14n=c14n,
+        digest_method=digest_algorithm(method_el.get("Algorithm", "")),
+        digest_value=_b64(value_el.text, "DigestValue"),
+    )
+
+
+def _signed_info(signature: etree._Element) -> tuple[etree._Element, Transform, SignatureAlgorithm]:
+    parts = _children(signature)
+    if not parts or parts[0].tag != f"{DS}SignedInfo":
+        raise _fail("ds:Signature does not start with ds:SignedInfo")
+    info = parts[0]
+    steps = _children(info)
+    if len(steps) < 3 or [s.tag for s in steps[:2]] != [
+        f"{DS}CanonicalizationMethod",
+        f"{DS}SignatureMethod",
+    ]:
+        raise _fail("ds:SignedInfo is malformed")
+    method = canonicalization(steps[0].get("Algorithm", ""))
+    prefixes = _inclusive_prefixes(steps[0]) if method.exclusive else ()
+    algorithm = signature_algorithm(steps[1].get("Algorithm", ""))
+    return info, Transform(method, prefixes), algorithm
+
+
+def _split_references(info: etree._Element, detached: bool) -> tuple[Reference, Reference, str]:
+    elements = _children(info)[2:]
+    if any(e.tag != f"{DS}Reference" for e in elements):
+        raise _fail("ds:SignedInfo holds something other than ds:Reference")
+    if len(elements) != 2:
+        raise _fail(f"ds:SignedInfo has {len(elements)} references; exactly 2 are allowed")
+    props_els = [e for e in elements if e.get("Type") == SIGNED_PROPERTIES_TYPE]
+    if len(props_els) != 1:
+        raise _fail("exactly one reference must point at the xades:SignedProperties")
+    doc_el = elements[0] if elements[1] is props_els[0] else elements[1]
+    document, properties = _reference(doc_el), _reference(props_els[0])
+    if properties.enveloped or not properties.uri.startswith("#"):
+        raise _fail("the SignedProperties reference must be a plain same-document #id")
+    if detached:
+        if document.enveloped or document.c14n or document.uri in ("",) or document.uri[0] == "#":
+            raise _fail("a detached signature must reference external data without transforms")
+    elif document.uri != "" or not document.enveloped:
+        raise _fail('the signed reference does not cover the whole document (URI "", enveloped)')
+    return document, properties, properties.uri[1:]
+
+
+def _certificates(signature: etree._Element) -> tuple[x509.Certificate, ...]:
+    found = signature.findall(f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
+    if not found:
+        raise _fail("ds:KeyInfo carries no X509Certificate")
+    try:
+        return tuple(x509.load_der_x509_certificate(_b64(c.text, "X509Certificate")) for c in found)
+    except ValueError as exc:
+        raise _fail(f"an X509Certificate cannot be read: {exc}") from exc
+
+
+def _signed_properties(
+    root: etree._Element, signature: etree._Element, prop_id: str
+) -> etree._Element:
+    matches = root.xpath("//*[@Id=$v or @ID=$v or @id=$v]", v=prop_id)
+    if not isinstance(matches, list) or len(matches) != 1:
+        raise _fail(f"Id {prop_id!r} is not unique in the document")
+    path = f"{DS}Object/{XA}QualifyingProperties/{XA}SignedProperties"
+    own = [p for p in signature.findall(path) if p.get("Id") == prop_id]
+    if len(own) != 1 or own[0] is not matches[0]:
+        raise _fail("the SignedProperties reference does not point into this signature")
+    target = own[0].getparent()
+    sig_id = signature.get("Id")
+    if target is not None and sig_id and target.get("Target") != f"#{sig_id}":
+        raise _fail("xades:QualifyingProperties does not target this signature")
+    return own[0]
+
+
+def _signing_time(props: etree._Element) -> datetime:
+    text = props.findtext(f"{XA}SignedSignatureProperties/{XA}SigningTime")
+    if not text:
+        raise VerificationError("xades:SigningTime is missing", check="signed-properties")
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise VerificationError(
+            f"SigningTime {text!r} is not a dateTime", check="signed-properties"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _cert_digest(props: etree._Element) -> CertDigest:
+    base = f"{XA}SignedSignatureProperties/"
+    certs = props.findall(f"{base}{XA}SigningCertificateV2/{XA}Cert") + props.findall(
+        f"{base}{XA}SigningCertificate/{XA}Cert"
+    )
+    if len(certs) < 1:
+        raise VerificationError(
+            "xades:SigningCertificate(V2) is missing", check="signed-properties"
+        )
+    method = certs[0].find(f"{XA}CertDigest/{DS}DigestMethod")
+    value = certs[0].findtext(f"{XA}CertDigest/{DS}DigestValue")
+    if method is None or value is None:
+        raise VerificationError("xades:CertDigest is incomplete", check="signed-properties")
+    return CertDigest(digest_algorithm(method.get("Algorithm", "")), _b64(value, "CertDigest"))
+
+
+def parse_signature(
+    root: etree._Element, signature: etree._Element, *, detached: bool = False
+) -> ParsedSignature:
+    """Check the shape of ``signature`` (inside ``root``) and read it."""
+    info, c14n, algorithm = _signed_info(signature)
+    document, properties_ref, prop_id = _split_references(info, detached)
+    value_el = signature.find(f"{DS}SignatureValue")
+    if value_el is None:
+        raise _fail("ds:SignatureValue is missing")
+    props = _signed_properties(root, signature, prop_id)
+    return ParsedSignature(
+        element=signature,
+        signed_info=info,
+        c14n=c14n,
+        algorithm=algorithm,
+        value=_b64(value_el.text, "SignatureValue"),
+        certificates=_certificates(signature),
+        document=document,
+        properties_ref=properties_ref,
+        signed_properties=props,
+        signing_time=_signing_time(props),
+        cert_digest=_cert_digest(props),
+    )

@@ -1,0 +1,228 @@
+"""Verify XAdES signatures and hand back exactly what was signed.
+
+:meth:`Verifier.verify` runs the checks in this order and stops at the first failure with a
+:class:`~gateway.errors.VerificationError` whose ``check`` names it:
+
+==================== =========================================================================
+``structure``        one signature at its allowed place, two references, unique Ids (wrapping)
+``algorithm``        SHA-2 RSA / ECDSA only; SHA-1 refused
+``signature``        SignatureValue over the canonical SignedInfo, with the signer's key
+``reference``        the digest of the document (enveloped) or of the detached data
+``signed-properties`` the SignedProperties digest, SigningTime and signing-certificate digest
+``chain``            a path from the signer to a configured trust anchor
+``expired`` / ``not-yet-valid``  each certificate of the path at the claimed SigningTime
+``revoked`` / ``revocation-unknown``  OCSP, then CRL (soft-fail configurable)
+==================== =========================================================================
+
+Wrapping defence: the result's :attr:`VerifiedDocument.signed_xml` is the canonical octets
+that were digested — the document without its ``ds:Signature`` — re-parsed to prove they are
+XML. Callers use only that, never the bytes they passed in.
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
+
+from gateway.errors import InputError, VerificationError
+from gateway.signing.algorithms import Canonicalization
+from gateway.signing.c14n import canonicalize, detached
+from gateway.signing.chain import (
+    build_path,
+    check_signer_usage,
+    check_validity,
+    load_trust,
+    verify_with_key,
+)
+from gateway.signing.revocation import RevocationChecker, load_crl
+from gateway.signing.structure import (
+    ParsedSignature,
+    Reference,
+    locate_enveloped,
+    parse_signature,
+)
+from gateway.signing.xades import digest
+from gateway.xmlsafe import parse_xml
+
+FUTURE_SKEW = timedelta(minutes=5)
+"""How far in the future a claimed SigningTime may be (clock differences)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDocument:
+    """A signature that passed every check, and the content it covers."""
+
+    signed_xml: bytes
+    """Exactly the signed content: for enveloped signatures the canonical document without its
+    ``ds:Signature``; for detached ones the data passed in."""
+    signer_certificate: x509.Certificate
+    signing_time: datetime
+    checks: list[str]
+    """The checks that passed, in order (``revocation-soft-fail`` when status was unknown)."""
+    chain: list[x509.Certificate] = field(default_factory=list)
+    """The certificate path, signer first, trust anchor last."""
+
+
+VerificationResult = VerifiedDocument
+"""Alias: the typed result of a successful verification."""
+
+
+@dataclass(slots=True)
+class Verifier:
+    """Verifies signatures against a trust store, with revocation checking."""
+
+    trust: Sequence[x509.Certificate | str | Path]
+    crls: Sequence[x509.CertificateRevocationList | str | Path] = ()
+    ocsp: bool = True
+    soft_fail: bool = False
+    fetch_crls: bool = True
+    check_revocation: bool = True
+    timeout: float = 5.0
+    _anchors: list[x509.Certificate] = field(init=False)
+    _revocation: RevocationChecker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._anchors = load_trust(self.trust)
+        if not self._anchors:
+            raise InputError("the trust store is empty", field="trust")
+        loaded = [
+            c if isinstance(c, x509.CertificateRevocationList) else _read_crl(c) for c in self.crls
+        ]
+        self._revocation = RevocationChecker(
+            crls=loaded, ocsp=self.ocsp, fetch_crls=self.fetch_crls, timeout=self.timeout
+        )
+
+    def verify(self, signed: bytes) -> VerifiedDocument:
+        """Verify an enveloped signature (UBL extension or root child)."""
+        root = _parse(signed)
+        signature = locate_enveloped(root)
+        parsed = parse_signature(root, signature)
+        signer = self._check_signature(parsed)
+        with detached(signature):
+            content = self._document_octets(root, parsed.document)
+        _check_digest(parsed.document, content, "reference", "the document")
+        self._check_properties(parsed, signer)
+        _parse(content)
+        return self._finish(parsed, signer, content)
+
+    def verify_detached(self, signature: bytes, data: bytes) -> VerifiedDocument:
+        """Verify a detached signature over ``data`` (the bytes its reference names)."""
+        root = _parse(signature)
+        if root.tag != "{http://www.w3.org/2000/09/xmldsig#}Signature":
+            raise VerificationError(
+                "a detached signature must be a ds:Signature document", check="structure"
+            )
+        parsed = parse_signature(root, root, detached=True)
+        signer = self._check_signature(parsed)
+        _check_digest(parsed.document, data, "reference", f"the data {parsed.document.uri!r}")
+        self._check_properties(parsed, signer)
+        return self._finish(parsed, signer, data)
+
+    def _check_signature(self, parsed: ParsedSignature) -> x509.Certificate:
+        signer = _signer(parsed)
+        octets = canonicalize(parsed.signed_info, parsed.c14n.method, prefixes=parsed.c14n.prefixes)
+        if not verify_with_key(
+            signer.public_key(), parsed.value, octets, parsed.algorithm.hash(), raw_ecdsa=True
+        ):
+            raise VerificationError(
+                "the signature value does not verify with the signer's key", check="signature"
+            )
+        return signer
+
+    @staticmethod
+    def _document_octets(root: etree._Element, reference: Reference) -> bytes:
+        step = reference.c14n
+        method = step.method if step else Canonicalization.INCLUSIVE
+        prefixes = step.prefixes if step else ()
+        return canonicalize(root.getroottree(), method, prefixes=prefixes, keep_comments=False)
+
+    @staticmethod
+    def _check_properties(parsed: ParsedSignature, signer: x509.Certificate) -> None:
+        reference = parsed.properties_ref
+        step = reference.c14n
+        method = step.method if step else Canonicalization.INCLUSIVE
+        prefixes = step.prefixes if step else ()
+        octets = canonicalize(
+            parsed.signed_properties, method, prefixes=prefixes, keep_comments=False
+        )
+        _check_digest(reference, octets, "signed-properties", "xades:SignedProperties")
+        if parsed.signing_time > datetime.now(UTC) + FUTURE_SKEW:
+            raise VerificationError(
+                f"the claimed SigningTime {parsed.signing_time:%Y-%m-%dT%H:%M:%SZ} is in the future",
+                check="not-yet-valid",
+            )
+
+    def _finish(
+        self, parsed: ParsedSignature, signer: x509.Certificate, content: bytes
+    ) -> VerifiedDocument:
+        checks = ["structure", "algorithm", "signature", "reference", "signed-properties"]
+        check_signer_usage(signer)
+        path = build_path(signer, parsed.certificates, self._anchors)
+        checks.append("chain")
+        check_validity(path, parsed.signing_time)
+        checks.append("validity")
+        if self.check_revocation:
+            checks.append(self._revocation_check(path))
+        return VerifiedDocument(
+            signed_xml=content,
+            signer_certificate=signer,
+            signing_time=parsed.signing_time,
+            checks=checks,
+            chain=path,
+        )
+
+    def _revocation_check(self, path: Sequence[x509.Certificate]) -> str:
+        unknown: list[str] = []
+        for cert, issuer in itertools.pairwise(path):
+            if cert in self._anchors:
+                break
+            if self._revocation.status(cert, issuer) == "unknown":
+                unknown.append(cert.subject.rfc4514_string())
+        if not unknown:
+            return "revocation"
+        if self.soft_fail:
+            return "revocation-soft-fail"
+        raise VerificationError(
+            f"revocation status unknown (no OCSP or CRL answer) for {'; '.join(unknown)}",
+            check="revocation-unknown",
+        )
+
+
+def _read_crl(path: str | Path) -> x509.CertificateRevocationList:
+    try:
+        return load_crl(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the CRL {path}: {exc}", field="crl") from exc
+
+
+def _parse(data: bytes) -> etree._Element:
+    try:
+        return parse_xml(data, what="signed document")
+    except InputError as exc:
+        raise VerificationError(f"not acceptable XML: {exc}", check="structure") from exc
+
+
+def _signer(parsed: ParsedSignature) -> x509.Certificate:
+    """The KeyInfo certificate whose digest the signed properties name."""
+    claimed = parsed.cert_digest
+    for cert in parsed.certificates:
+        der = cert.public_bytes(serialization.Encoding.DER)
+        if hmac.compare_digest(digest(der, claimed.method), claimed.value):
+            return cert
+    raise VerificationError(
+        "no certificate in ds:KeyInfo matches the signed signing-certificate digest",
+        check="signed-properties",
+    )
+
+
+def _check_digest(reference: Reference, octets: bytes, check: str, what: str) -> None:
+    if not hmac.compare_digest(digest(octets, reference.digest_method), reference.digest_value):
+        raise VerificationError(f"the digest of {what} does not match: it was altered", check=check)

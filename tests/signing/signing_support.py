@@ -1,0 +1,169 @@
+"""Support for the signing tests: a real OCSP responder / CRL server and sample documents.
+
+The responder is an aiohttp server on 127.0.0.1 running in its own thread. It answers OCSP
+requests built with ``cryptography.x509.ocsp`` faithfully: it checks the CertID's issuer
+hashes, answers ``good`` / ``revoked`` from the PKI, signs with a delegated OCSP-signing
+certificate, echoes the nonce, and answers ``unauthorized`` for certificates it does not know.
+It also serves the CRLs at ``/crl/<name>.crl`` (the certificates' distribution points).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from gateway.signing import XadesSigner
+from gateway.signing.keys import PrivateKeyProvider
+from gateway.signing.testpki import TestPki
+
+DER = serialization.Encoding.DER
+
+
+class Responder:
+    """OCSP responder and CRL server for one :class:`TestPki`."""
+
+    def __init__(self) -> None:
+        self.pki: TestPki | None = None
+        self.ocsp_down = False
+        self.crl_down = False
+        self.ocsp_requests = 0
+        self.crl_requests = 0
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("responder did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        app = web.Application()
+        app.router.add_post("/ocsp", self._ocsp)
+        app.router.add_get("/crl/{name}", self._crl)
+        runner = web.AppRunner(app)
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+    async def _ocsp(self, request: web.Request) -> web.Response:
+        self.ocsp_requests += 1
+        if self.ocsp_down or self.pki is None:
+            return web.Response(status=503)
+        body = await request.read()
+        try:
+            query = ocsp.load_der_ocsp_request(body)
+        except ValueError:
+            return self._unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        return self._answer(query, self.pki)
+
+    def _answer(self, query: ocsp.OCSPRequest, pki: TestPki) -> web.Response:
+        issuer = pki.intermediate.cert
+        known = {
+            i.cert.serial_number: i.cert
+            for i in (pki.signer_rsa, pki.signer_ec, pki.expired, pki.revoked)
+        }
+        cert = known.get(query.serial_number)
+        if cert is None or not self._same_issuer(query, cert, issuer):
+            return self._unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        now = datetime.now(UTC)
+        revoked = cert.serial_number == pki.revoked.cert.serial_number
+        response = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=cert,
+                issuer=issuer,
+                algorithm=query.hash_algorithm,
+                cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+                this_update=now - timedelta(minutes=1),
+                next_update=now + timedelta(hours=1),
+                revocation_time=now - timedelta(hours=1) if revoked else None,
+                revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.ocsp.cert)
+            .certificates([pki.ocsp.cert])
+        )
+        for extension in query.extensions:
+            if isinstance(extension.value, x509.OCSPNonce):
+                response = response.add_extension(extension.value, critical=False)
+        signed = response.sign(pki.ocsp.key, hashes.SHA256())
+        return web.Response(body=signed.public_bytes(DER), content_type="application/ocsp-response")
+
+    @staticmethod
+    def _same_issuer(
+        query: ocsp.OCSPRequest, cert: x509.Certificate, issuer: x509.Certificate
+    ) -> bool:
+        """Whether the request's CertID names ``issuer`` (by name and key hash)."""
+        builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, query.hash_algorithm)
+        reference = builder.build()
+        return (
+            query.issuer_key_hash == reference.issuer_key_hash
+            and query.issuer_name_hash == reference.issuer_name_hash
+        )
+
+    @staticmethod
+    def _unsuccessful(status: ocsp.OCSPResponseStatus) -> web.Response:
+        body = ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(DER)
+        return web.Response(body=body, content_type="application/ocsp-response")
+
+    async def _crl(self, request: web.Request) -> web.Response:
+        self.crl_requests += 1
+        if self.crl_down or self.pki is None:
+            return web.Response(status=503)
+        crls = {"intermediate.crl": self.pki.intermediate_crl, "root.crl": self.pki.root_crl}
+        crl = crls.get(request.match_info["name"])
+        if crl is None:
+            return web.Response(status=404)
+        return web.Response(body=crl.public_bytes(DER), content_type="application/pkix-crl")
+
+
+def signer_for(pki: TestPki, which: str = "signer_rsa", **options: object) -> XadesSigner:
+    issued = getattr(pki, which)
+    provider = PrivateKeyProvider(issued.key, issued.cert, [pki.intermediate.cert])
+    return XadesSigner(provider, **options)  # type: ignore[arg-type]
+
+
+BILL_OF_LADING = b"""<?xml version="1.0" encoding="UTF-8"?>
+<BillOfLading xmlns="urn:oasis:names:specification:ubl:schema:xsd:BillOfLading-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:UBLVersionID>2.1</cbc:UBLVersionID>
+  <cbc:ID>LGW-BL-0001</cbc:ID>
+  <cbc:IssueDate>2026-11-20</cbc:IssueDate>
+  <cac:ConsignorParty><cac:PartyName><cbc:Name>Shanghai Lingang Exporter</cbc:Name></cac:PartyName></cac:ConsignorParty>
+  <cac:CarrierParty><cac:PartyName><cbc:Name>Carrier Line</cbc:Name></cac:PartyName></cac:CarrierParty>
+  <cac:Shipment><cbc:ID>SHP-1</cbc:ID></cac:Shipment>
+</BillOfLading>
+"""
+
+
+def xmlsec1_available() -> bool:
+    return shutil.which("xmlsec1") is not None

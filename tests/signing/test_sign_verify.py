@@ -1,0 +1,246 @@
+"""Signing and verifying round trips, key providers, and each refusal with its ``check``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from lxml import etree
+from signing_support import BILL_OF_LADING, Responder, signer_for
+
+from gateway.errors import SigningError, VerificationError
+from gateway.signing import (
+    BackendKeyProvider,
+    InProcessBackend,
+    SignatureAlgorithm,
+    Verifier,
+    XadesSigner,
+)
+from gateway.signing.keys import PrivateKeyProvider
+from gateway.signing.testpki import P12_PASSWORD, TestPki
+
+DS = "{http://www.w3.org/2000/09/xmldsig#}"
+XA = "{http://uri.etsi.org/01903/v1.3.2#}"
+CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+
+
+def offline_verifier(pki: TestPki, **options: object) -> Verifier:
+    """Trusts ``pki``'s root; revocation from its CRL files only."""
+    return Verifier(
+        trust=[pki.root.cert],
+        crls=[pki.intermediate_crl, pki.root_crl],
+        ocsp=False,
+        fetch_crls=False,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def refused(verifier: Verifier, data: bytes) -> str:
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(data)
+    return caught.value.check
+
+
+@pytest.mark.parametrize("which", ["signer_rsa", "signer_ec"])
+def test_ubl_invoice_round_trip(pki: TestPki, bis_invoice: bytes, which: str) -> None:
+    signed = signer_for(pki, which).sign(bis_invoice)
+    result = offline_verifier(pki).verify(signed)
+    assert result.signer_certificate == getattr(pki, which).cert
+    assert result.chain[-1] == pki.root.cert
+    assert result.checks[-1] == "revocation"
+    root = etree.fromstring(result.signed_xml)
+    assert root.findtext(f"{CBC}ID") == etree.fromstring(bis_invoice).findtext(f"{CBC}ID")
+    assert root.find(f".//{DS}Signature") is None
+
+
+def test_signature_sits_in_ubl_extensions(pki: TestPki, bis_invoice: bytes) -> None:
+    root = etree.fromstring(signer_for(pki).sign(bis_invoice))
+    ext = "{urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2}"
+    assert root[0].tag == f"{ext}UBLExtensions"
+    info = root[0][0].find(f"{ext}ExtensionContent")[0][0]  # type: ignore[index]
+    assert info[2].tag == f"{DS}Signature"
+    body = root.find(
+        "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}Signature"
+    )
+    assert body is not None
+    assert body.findtext(f"{CBC}ID") == info.findtext(
+        "{urn:oasis:names:specification:ubl:schema:xsd:SignatureBasicComponents-2}ReferencedSignatureID"
+    )
+
+
+def test_credit_note_and_bill_of_lading(pki: TestPki, bis_credit_note: bytes) -> None:
+    verifier = offline_verifier(pki)
+    for document in (bis_credit_note, BILL_OF_LADING):
+        assert verifier.verify(signer_for(pki, "signer_ec").sign(document)).checks
+
+
+def test_generic_xml_enveloped_and_detached(pki: TestPki) -> None:
+    signer, verifier = signer_for(pki), offline_verifier(pki)
+    signed = signer.sign(b"<order><line>1</line></order>")
+    assert etree.fromstring(signed)[-1].tag == f"{DS}Signature"
+    assert verifier.verify(signed).signed_xml == b"<order><line>1</line></order>"
+    data = b'{"fphm": "24312000000000000001", "amount": "100.00"}'
+    detached = signer.sign_detached(data, name="fapiao.json", mime_type="application/json")
+    assert verifier.verify_detached(detached, data).signed_xml == data
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify_detached(detached, data.replace(b"100", b"900"))
+    assert caught.value.check == "reference"
+
+
+def test_key_providers_pem_pkcs12_and_backend(pki: TestPki, bis_invoice: bytes) -> None:
+    verifier = offline_verifier(pki)
+    pem = XadesSigner.from_files(
+        pki.path("signer-rsa.key.pem"), pki.path("signer-rsa.pem"), [pki.path("chain.pem")]
+    )
+    again = XadesSigner.from_files(
+        pki.path("signer-rsa.key.pem"), pki.path("signer-rsa.pem"), [pki.path("chain.pem")]
+    )
+    assert pem.provider is again.provider
+    p12 = XadesSigner.from_files(pki.path("signer-rsa.p12"), password=P12_PASSWORD)
+    backend = InProcessBackend({"gw-ec": pki.signer_ec.key})
+    hsm = XadesSigner(
+        BackendKeyProvider(backend, "gw-ec", pki.signer_ec.cert, [pki.intermediate.cert])
+    )
+    for signer in (pem, p12, hsm):
+        assert verifier.verify(signer.sign(bis_invoice)).checks
+    assert backend.calls == 1
+
+
+def test_mismatched_key_and_certificate_refused(pki: TestPki) -> None:
+    with pytest.raises(SigningError):
+        PrivateKeyProvider(pki.signer_ec.key, pki.signer_rsa.cert)
+    with pytest.raises(SigningError):
+        BackendKeyProvider(InProcessBackend({"k": pki.signer_ec.key}), "k", pki.signer_rsa.cert)
+
+
+def test_sha1_refused_when_signing(pki: TestPki) -> None:
+    provider = PrivateKeyProvider(pki.signer_rsa.key, pki.signer_rsa.cert)
+    with pytest.raises(SigningError):
+        XadesSigner(provider, algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1")  # type: ignore[arg-type]
+    with pytest.raises(SigningError):
+        XadesSigner(provider, algorithm=SignatureAlgorithm.ECDSA_SHA256).sign(b"<a/>")
+
+
+def test_expired_certificate_refused_by_signer_and_verifier(
+    pki: TestPki, bis_invoice: bytes
+) -> None:
+    with pytest.raises(SigningError):
+        signer_for(pki, "expired").sign(bis_invoice)
+    signed = signer_for(pki, "expired", check_validity=False).sign(bis_invoice)
+    assert refused(offline_verifier(pki), signed) == "expired"
+
+
+def test_not_yet_valid_at_claimed_signing_time(pki: TestPki, bis_invoice: bytes) -> None:
+    early = pki.signer_rsa.cert.not_valid_before_utc - timedelta(days=2)
+    signed = signer_for(pki, check_validity=False).sign(bis_invoice, signing_time=early)
+    assert refused(offline_verifier(pki), signed) == "not-yet-valid"
+
+
+def test_tampered_content_refused(pki: TestPki, bis_invoice: bytes) -> None:
+    signed = signer_for(pki).sign(bis_invoice)
+    tampered = signed.replace(
+        b'<cbc:PayableAmount currencyID="EUR">', b'<cbc:PayableAmount currencyID="USD">'
+    )
+    assert tampered != signed
+    assert refused(offline_verifier(pki), tampered) == "reference"
+
+
+def test_tampered_signed_properties_refused(pki: TestPki, bis_invoice: bytes) -> None:
+    root = etree.fromstring(signer_for(pki).sign(bis_invoice))
+    signing_time = next(root.iter(f"{XA}SigningTime"))
+    signing_time.text = "2026-01-01T00:00:00Z"
+    assert refused(offline_verifier(pki), etree.tostring(root)) == "signed-properties"
+
+
+class WrongKeyProvider:
+    """Claims one certificate, signs with another key."""
+
+    def __init__(self, pki: TestPki) -> None:
+        self.certificate = pki.signer_ec.cert
+        self.chain = [pki.intermediate.cert]
+        self._other = PrivateKeyProvider(pki.revoked.key, pki.revoked.cert)
+
+    def sign(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        return self._other.sign(data, algorithm)
+
+
+def test_wrong_key_refused(pki: TestPki, bis_invoice: bytes) -> None:
+    signed = XadesSigner(WrongKeyProvider(pki)).sign(bis_invoice)
+    assert refused(offline_verifier(pki), signed) == "signature"
+
+
+def test_untrusted_certificate_refused(
+    pki: TestPki, other_pki: TestPki, bis_invoice: bytes
+) -> None:
+    signed = signer_for(other_pki).sign(bis_invoice)
+    assert refused(offline_verifier(pki), signed) == "chain"
+
+
+def test_revoked_by_crl_file(pki: TestPki, bis_invoice: bytes) -> None:
+    signed = signer_for(pki, "revoked").sign(bis_invoice)
+    assert refused(offline_verifier(pki), signed) == "revoked"
+
+
+@pytest.mark.xdist_group("responder")
+def test_revoked_by_ocsp(pki: TestPki, live_responder: Responder, bis_invoice: bytes) -> None:
+    verifier = Verifier(trust=[pki.root.cert])
+    before = live_responder.ocsp_requests
+    assert refused(verifier, signer_for(pki, "revoked").sign(bis_invoice)) == "revoked"
+    assert live_responder.ocsp_requests > before
+    result = verifier.verify(signer_for(pki, "signer_ec").sign(bis_invoice))
+    assert result.checks[-1] == "revocation"
+
+
+@pytest.mark.xdist_group("responder")
+def test_crl_distribution_point_fallback_when_ocsp_down(
+    pki: TestPki, live_responder: Responder, bis_invoice: bytes
+) -> None:
+    live_responder.ocsp_down = True
+    verifier = Verifier(trust=[pki.root.cert])
+    before = live_responder.crl_requests
+    assert refused(verifier, signer_for(pki, "revoked").sign(bis_invoice)) == "revoked"
+    assert live_responder.crl_requests > before
+    assert verifier.verify(signer_for(pki).sign(bis_invoice)).checks[-1] == "revocation"
+
+
+@pytest.mark.xdist_group("responder")
+def test_unknown_revocation_hard_and_soft_fail(
+    pki: TestPki, live_responder: Responder, bis_invoice: bytes
+) -> None:
+    live_responder.ocsp_down = True
+    live_responder.crl_down = True
+    signed = signer_for(pki).sign(bis_invoice)
+    assert refused(Verifier(trust=[pki.root.cert]), signed) == "revocation-unknown"
+    soft = Verifier(trust=[pki.root.cert], soft_fail=True).verify(signed)
+    assert soft.checks[-1] == "revocation-soft-fail"
+
+
+def test_offline_pki_without_crl_is_unknown(offline_pki: TestPki, bis_invoice: bytes) -> None:
+    signed = signer_for(offline_pki).sign(bis_invoice)
+    verifier = Verifier(trust=[offline_pki.root.cert])
+    assert refused(verifier, signed) == "revocation-unknown"
+    with_crls = Verifier(
+        trust=[offline_pki.root.cert],
+        crls=[offline_pki.path("intermediate.crl.pem"), offline_pki.path("root.crl.pem")],
+    )
+    assert with_crls.verify(signed).checks[-1] == "revocation"
+
+
+def test_ecdsa_value_is_raw_r_s(pki: TestPki) -> None:
+    signed = signer_for(pki, "signer_ec").sign(b"<a>x</a>")
+    value = etree.fromstring(signed).findtext(f".//{DS}SignatureValue")
+    import base64
+
+    assert len(base64.b64decode(value or "")) == 64
+    assert isinstance(pki.signer_ec.cert.public_key(), ec.EllipticCurvePublicKey)
+
+
+def test_already_signed_and_bad_input(pki: TestPki, bis_invoice: bytes) -> None:
+    signer = signer_for(pki)
+    with pytest.raises(SigningError):
+        signer.sign(signer.sign(bis_invoice))
+    assert refused(offline_verifier(pki), b"<not-xml") == "structure"
+    assert refused(offline_verifier(pki), bis_invoice) == "structure"
+    assert isinstance(pki.root.cert, x509.Certificate)
