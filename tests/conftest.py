@@ -9,6 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.pg"]
+"""A real PostgreSQL per test process: fixtures ``pg_server``, ``pg_url``, ``pg_empty_url``."""
+
 
 def reference_root() -> Path:
     """The official reference data: ``$LINGANG_REFERENCE`` or ``../shared/reference``."""

@@ -1,0 +1,131 @@
+-- The current schema in one file (what migrations 0001.. produce); kept equal by tests.
+
+-- Tenants, API keys (hashes only), the partner directory, submissions, outputs, events.
+-- Times are ISO 8601 UTC text with microseconds (sortable); JSON is text.
+
+CREATE TABLE tenants (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    key_hash    TEXT NOT NULL UNIQUE,
+    label       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+);
+
+CREATE TABLE directory_entries (
+    tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    document    TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, kind, key)
+);
+
+CREATE TABLE submissions (
+    id               TEXT PRIMARY KEY,
+    tenant_id        TEXT NOT NULL REFERENCES tenants (id),
+    idempotency_key  TEXT,
+    data             BLOB NOT NULL,
+    content_type     TEXT NOT NULL,
+    filename         TEXT,
+    metadata         TEXT NOT NULL DEFAULT '{}',
+    state            TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    UNIQUE (tenant_id, idempotency_key)
+);
+
+CREATE INDEX submissions_by_tenant ON submissions (tenant_id, created_at);
+
+CREATE TABLE outputs (
+    submission_id  TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+    kind           TEXT NOT NULL,
+    media_type     TEXT NOT NULL,
+    data           BLOB NOT NULL,
+    created_at     TEXT NOT NULL,
+    PRIMARY KEY (submission_id, kind)
+);
+
+CREATE TABLE events (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id  TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+    state          TEXT NOT NULL,
+    at             TEXT NOT NULL,
+    reason         TEXT,
+    detail         TEXT
+);
+
+CREATE INDEX events_by_submission ON events (submission_id, id);
+
+-- The delivery outbox, receipts, shared circuit breakers, inbound messages and keys.
+
+CREATE TABLE outbox_jobs (
+    id                TEXT PRIMARY KEY,
+    submission_id     TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+    adapter           TEXT NOT NULL,
+    endpoint          TEXT NOT NULL,
+    payload_ref       TEXT,
+    message_id        TEXT NOT NULL,
+    state             TEXT NOT NULL DEFAULT 'pending'
+                      CHECK (state IN ('pending', 'leased', 'done', 'dead')),
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   TEXT NOT NULL,
+    lease_owner       TEXT,
+    lease_expires_at  TEXT,
+    last_error        TEXT,
+    retryable         INTEGER,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    UNIQUE (submission_id, adapter)
+);
+
+CREATE INDEX outbox_jobs_due ON outbox_jobs (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_jobs_leases ON outbox_jobs (lease_expires_at) WHERE state = 'leased';
+
+CREATE TABLE receipts (
+    id           TEXT PRIMARY KEY,
+    job_id       TEXT NOT NULL REFERENCES outbox_jobs (id) ON DELETE CASCADE,
+    kind         TEXT NOT NULL,
+    data         BLOB NOT NULL,
+    media_type   TEXT NOT NULL,
+    detail       TEXT NOT NULL DEFAULT '{}',
+    received_at  TEXT NOT NULL
+);
+
+CREATE INDEX receipts_by_job ON receipts (job_id, received_at);
+
+CREATE TABLE breakers (
+    endpoint   TEXT PRIMARY KEY,
+    phase      TEXT NOT NULL CHECK (phase IN ('closed', 'open', 'half_open')),
+    failures   INTEGER NOT NULL DEFAULT 0,
+    opened_at  TEXT,
+    version    INTEGER NOT NULL
+);
+
+CREATE TABLE inbound_keys (
+    key      TEXT PRIMARY KEY,
+    seen_at  TEXT NOT NULL
+);
+
+CREATE TABLE inbound_messages (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT REFERENCES tenants (id),
+    channel      TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    sender       TEXT,
+    receiver     TEXT,
+    data         BLOB NOT NULL,
+    media_type   TEXT NOT NULL,
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    received_at  TEXT NOT NULL,
+    UNIQUE (channel, message_id)
+);
+
+CREATE INDEX inbound_by_time ON inbound_messages (received_at);
+

@@ -1,0 +1,242 @@
+-- Queries of the PostgreSQL store. Parameters are %(named)s (psycopg).
+
+-- name: schema_version_table
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  TIMESTAMPTZ NOT NULL
+)
+
+-- name: schema_version
+SELECT COALESCE(MAX(version), 0) AS version FROM schema_version
+
+-- name: insert_schema_version
+INSERT INTO schema_version (version, name, applied_at) VALUES (%(version)s, %(name)s, %(now)s)
+
+-- name: insert_tenant
+INSERT INTO tenants (id, name, created_at) VALUES (%(id)s, %(name)s, %(now)s) RETURNING *
+
+-- name: get_tenant
+SELECT * FROM tenants WHERE id = %(id)s
+
+-- name: list_tenants
+SELECT * FROM tenants ORDER BY created_at, id
+
+-- name: insert_api_key
+INSERT INTO api_keys (id, tenant_id, key_hash, label, created_at)
+VALUES (%(id)s, %(tenant_id)s, %(key_hash)s, %(label)s, %(now)s) RETURNING *
+
+-- name: tenant_for_key_hash
+SELECT t.* FROM tenants t JOIN api_keys k ON k.tenant_id = t.id
+WHERE k.key_hash = %(key_hash)s AND k.revoked_at IS NULL
+
+-- name: revoke_api_key
+UPDATE api_keys SET revoked_at = %(now)s WHERE id = %(id)s AND revoked_at IS NULL
+
+-- name: put_directory_entry
+INSERT INTO directory_entries (tenant_id, kind, key, document, updated_at)
+VALUES (%(tenant_id)s, %(kind)s, %(key)s, %(document)s, %(now)s)
+ON CONFLICT (tenant_id, kind, key) DO UPDATE
+SET document = excluded.document, updated_at = excluded.updated_at
+RETURNING *
+
+-- name: get_directory_entry
+SELECT * FROM directory_entries WHERE tenant_id = %(tenant_id)s AND kind = %(kind)s AND key = %(key)s
+
+-- name: list_directory
+SELECT * FROM directory_entries
+WHERE tenant_id = %(tenant_id)s AND (%(kind)s::text IS NULL OR kind = %(kind)s)
+ORDER BY kind, key
+
+-- name: delete_directory_entry
+DELETE FROM directory_entries WHERE tenant_id = %(tenant_id)s AND kind = %(kind)s AND key = %(key)s
+
+-- name: insert_submission
+INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
+                         metadata, state, created_at, updated_at)
+VALUES (%(id)s, %(tenant_id)s, %(idempotency_key)s, %(data)s, %(content_type)s, %(filename)s,
+        %(metadata)s, %(state)s, %(now)s, %(now)s)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+RETURNING *
+
+-- name: submission_by_key
+SELECT * FROM submissions WHERE tenant_id = %(tenant_id)s AND idempotency_key = %(idempotency_key)s
+
+-- name: get_submission
+SELECT * FROM submissions WHERE id = %(id)s AND tenant_id = %(tenant_id)s
+
+-- name: get_submission_any_tenant
+SELECT * FROM submissions WHERE id = %(id)s
+
+-- name: list_submissions
+SELECT * FROM submissions
+WHERE tenant_id = %(tenant_id)s
+  AND (%(state)s::text IS NULL OR state = %(state)s)
+  AND (%(before)s::timestamptz IS NULL OR created_at < %(before)s)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+
+-- name: insert_event
+INSERT INTO events (submission_id, state, at, reason, detail)
+VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
+RETURNING *
+
+-- name: set_submission_state
+UPDATE submissions SET state = %(state)s, updated_at = %(now)s WHERE id = %(submission_id)s
+
+-- name: list_events
+SELECT * FROM events WHERE submission_id = %(submission_id)s ORDER BY id
+
+-- name: put_output
+INSERT INTO outputs (submission_id, kind, media_type, data, created_at)
+VALUES (%(submission_id)s, %(kind)s, %(media_type)s, %(data)s, %(now)s)
+ON CONFLICT (submission_id, kind) DO UPDATE
+SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
+RETURNING *
+
+-- name: get_output
+SELECT * FROM outputs WHERE submission_id = %(submission_id)s AND kind = %(kind)s
+
+-- name: list_outputs
+SELECT * FROM outputs WHERE submission_id = %(submission_id)s ORDER BY kind
+
+-- name: insert_job
+INSERT INTO outbox_jobs (id, submission_id, adapter, endpoint, payload_ref, message_id,
+                         state, attempts, next_attempt_at, created_at, updated_at)
+VALUES (%(id)s, %(submission_id)s, %(adapter)s, %(endpoint)s, %(payload_ref)s, %(message_id)s,
+        'pending', 0, %(next_attempt_at)s, %(now)s, %(now)s)
+ON CONFLICT (submission_id, adapter) DO NOTHING
+RETURNING *
+
+-- name: job_by_submission_adapter
+SELECT * FROM outbox_jobs WHERE submission_id = %(submission_id)s AND adapter = %(adapter)s
+
+-- name: get_job
+SELECT * FROM outbox_jobs WHERE id = %(id)s
+
+-- name: list_jobs
+SELECT * FROM outbox_jobs
+WHERE (%(submission_id)s::text IS NULL OR submission_id = %(submission_id)s)
+  AND (%(state)s::text IS NULL OR state = %(state)s)
+ORDER BY created_at, id
+LIMIT %(limit)s
+
+-- name: claim_jobs
+WITH due AS (
+    SELECT id FROM outbox_jobs
+    WHERE ((state = 'pending' AND next_attempt_at <= %(now)s)
+           OR (state = 'leased' AND lease_expires_at <= %(now)s))
+      AND NOT (endpoint = ANY(%(excluded)s::text[]))
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox_jobs j
+SET state = 'leased', lease_owner = %(worker_id)s, lease_expires_at = %(lease_expires_at)s,
+    attempts = j.attempts + 1, updated_at = %(now)s
+FROM due
+WHERE j.id = due.id
+RETURNING j.*
+
+-- name: renew_lease
+UPDATE outbox_jobs SET lease_expires_at = %(lease_expires_at)s, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
+RETURNING *
+
+-- name: complete_job
+UPDATE outbox_jobs
+SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+    retryable = NULL, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
+RETURNING *
+
+-- name: fail_job
+UPDATE outbox_jobs
+SET state = %(state)s, next_attempt_at = COALESCE(%(next_attempt_at)s::timestamptz, next_attempt_at),
+    lease_owner = NULL, lease_expires_at = NULL, last_error = %(error)s,
+    retryable = %(retryable)s, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
+RETURNING *
+
+-- name: defer_job
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = %(until)s, attempts = GREATEST(attempts - 1, 0),
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
+RETURNING *
+
+-- name: retry_job
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = %(now)s, attempts = 0, retryable = NULL,
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
+WHERE id = %(id)s AND state IN ('pending', 'dead')
+RETURNING *
+
+-- name: retry_submission
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = %(now)s, attempts = 0, retryable = NULL,
+    updated_at = %(now)s
+WHERE submission_id = %(submission_id)s AND state = 'dead'
+RETURNING *
+
+-- name: release_jobs
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = %(now)s, attempts = GREATEST(attempts - 1, 0),
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
+WHERE state = 'leased' AND lease_owner = %(worker_id)s
+
+-- name: insert_receipt
+INSERT INTO receipts (id, job_id, kind, data, media_type, detail, received_at)
+VALUES (%(id)s, %(job_id)s, %(kind)s, %(data)s, %(media_type)s, %(detail)s, %(now)s)
+RETURNING *
+
+-- name: list_receipts
+SELECT r.* FROM receipts r JOIN outbox_jobs j ON j.id = r.job_id
+WHERE (%(job_id)s::text IS NULL OR r.job_id = %(job_id)s)
+  AND (%(submission_id)s::text IS NULL OR j.submission_id = %(submission_id)s)
+ORDER BY r.received_at, r.id
+
+-- name: get_breaker
+SELECT * FROM breakers WHERE endpoint = %(endpoint)s
+
+-- name: insert_breaker
+INSERT INTO breakers (endpoint, phase, failures, opened_at, version)
+VALUES (%(endpoint)s, %(phase)s, %(failures)s, %(opened_at)s, 1)
+ON CONFLICT (endpoint) DO NOTHING
+
+-- name: update_breaker
+UPDATE breakers
+SET phase = %(phase)s, failures = %(failures)s, opened_at = %(opened_at)s, version = version + 1
+WHERE endpoint = %(endpoint)s AND version = %(expected_version)s
+
+-- name: open_breakers
+SELECT * FROM breakers WHERE phase <> 'closed' ORDER BY endpoint
+
+-- name: remember_inbound
+INSERT INTO inbound_keys (key, seen_at) VALUES (%(key)s, %(now)s) ON CONFLICT (key) DO NOTHING
+
+-- name: insert_inbound
+INSERT INTO inbound_messages (id, tenant_id, channel, message_id, sender, receiver, data,
+                              media_type, metadata, received_at)
+VALUES (%(id)s, %(tenant_id)s, %(channel)s, %(message_id)s, %(sender)s, %(receiver)s, %(data)s,
+        %(media_type)s, %(metadata)s, %(now)s)
+ON CONFLICT (channel, message_id) DO NOTHING
+RETURNING *
+
+-- name: inbound_by_message_id
+SELECT * FROM inbound_messages WHERE channel = %(channel)s AND message_id = %(message_id)s
+
+-- name: get_inbound
+SELECT * FROM inbound_messages WHERE id = %(id)s
+
+-- name: list_inbound
+SELECT * FROM inbound_messages
+WHERE (%(tenant_id)s::text IS NULL OR tenant_id = %(tenant_id)s)
+ORDER BY received_at DESC, id DESC
+LIMIT %(limit)s
+
+-- name: notify_jobs
+NOTIFY lingang_outbox
+
+-- name: migration_lock
+SELECT pg_advisory_xact_lock(7460323091)

@@ -1,0 +1,233 @@
+-- Queries of the SQLite store. Parameters are :named; times are ISO 8601 UTC text.
+
+-- name: schema_version_table
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+)
+
+-- name: schema_version
+SELECT COALESCE(MAX(version), 0) AS version FROM schema_version
+
+-- name: insert_schema_version
+INSERT INTO schema_version (version, name, applied_at) VALUES (:version, :name, :now)
+
+-- name: insert_tenant
+INSERT INTO tenants (id, name, created_at) VALUES (:id, :name, :now) RETURNING *
+
+-- name: get_tenant
+SELECT * FROM tenants WHERE id = :id
+
+-- name: list_tenants
+SELECT * FROM tenants ORDER BY created_at, id
+
+-- name: insert_api_key
+INSERT INTO api_keys (id, tenant_id, key_hash, label, created_at)
+VALUES (:id, :tenant_id, :key_hash, :label, :now) RETURNING *
+
+-- name: tenant_for_key_hash
+SELECT t.* FROM tenants t JOIN api_keys k ON k.tenant_id = t.id
+WHERE k.key_hash = :key_hash AND k.revoked_at IS NULL
+
+-- name: revoke_api_key
+UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL
+
+-- name: put_directory_entry
+INSERT INTO directory_entries (tenant_id, kind, key, document, updated_at)
+VALUES (:tenant_id, :kind, :key, :document, :now)
+ON CONFLICT (tenant_id, kind, key) DO UPDATE
+SET document = excluded.document, updated_at = excluded.updated_at
+RETURNING *
+
+-- name: get_directory_entry
+SELECT * FROM directory_entries WHERE tenant_id = :tenant_id AND kind = :kind AND key = :key
+
+-- name: list_directory
+SELECT * FROM directory_entries
+WHERE tenant_id = :tenant_id AND (:kind IS NULL OR kind = :kind)
+ORDER BY kind, key
+
+-- name: delete_directory_entry
+DELETE FROM directory_entries WHERE tenant_id = :tenant_id AND kind = :kind AND key = :key
+
+-- name: insert_submission
+INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
+                         metadata, state, created_at, updated_at)
+VALUES (:id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
+        :metadata, :state, :now, :now)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+RETURNING *
+
+-- name: submission_by_key
+SELECT * FROM submissions WHERE tenant_id = :tenant_id AND idempotency_key = :idempotency_key
+
+-- name: get_submission
+SELECT * FROM submissions WHERE id = :id AND tenant_id = :tenant_id
+
+-- name: get_submission_any_tenant
+SELECT * FROM submissions WHERE id = :id
+
+-- name: list_submissions
+SELECT * FROM submissions
+WHERE tenant_id = :tenant_id
+  AND (:state IS NULL OR state = :state)
+  AND (:before IS NULL OR created_at < :before)
+ORDER BY created_at DESC, id DESC
+LIMIT :limit
+
+-- name: insert_event
+INSERT INTO events (submission_id, state, at, reason, detail)
+VALUES (:submission_id, :state, :now, :reason, :detail)
+RETURNING *
+
+-- name: set_submission_state
+UPDATE submissions SET state = :state, updated_at = :now WHERE id = :submission_id
+
+-- name: list_events
+SELECT * FROM events WHERE submission_id = :submission_id ORDER BY id
+
+-- name: put_output
+INSERT INTO outputs (submission_id, kind, media_type, data, created_at)
+VALUES (:submission_id, :kind, :media_type, :data, :now)
+ON CONFLICT (submission_id, kind) DO UPDATE
+SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
+RETURNING *
+
+-- name: get_output
+SELECT * FROM outputs WHERE submission_id = :submission_id AND kind = :kind
+
+-- name: list_outputs
+SELECT * FROM outputs WHERE submission_id = :submission_id ORDER BY kind
+
+-- name: insert_job
+INSERT INTO outbox_jobs (id, submission_id, adapter, endpoint, payload_ref, message_id,
+                         state, attempts, next_attempt_at, created_at, updated_at)
+VALUES (:id, :submission_id, :adapter, :endpoint, :payload_ref, :message_id,
+        'pending', 0, :next_attempt_at, :now, :now)
+ON CONFLICT (submission_id, adapter) DO NOTHING
+RETURNING *
+
+-- name: job_by_submission_adapter
+SELECT * FROM outbox_jobs WHERE submission_id = :submission_id AND adapter = :adapter
+
+-- name: get_job
+SELECT * FROM outbox_jobs WHERE id = :id
+
+-- name: list_jobs
+SELECT * FROM outbox_jobs
+WHERE (:submission_id IS NULL OR submission_id = :submission_id)
+  AND (:state IS NULL OR state = :state)
+ORDER BY created_at, id
+LIMIT :limit
+
+-- name: claim_jobs
+UPDATE outbox_jobs
+SET state = 'leased', lease_owner = :worker_id, lease_expires_at = :lease_expires_at,
+    attempts = attempts + 1, updated_at = :now
+WHERE id IN (
+    SELECT id FROM outbox_jobs
+    WHERE ((state = 'pending' AND next_attempt_at <= :now)
+           OR (state = 'leased' AND lease_expires_at <= :now))
+      AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
+    ORDER BY next_attempt_at, id
+    LIMIT :limit
+)
+RETURNING *
+
+-- name: renew_lease
+UPDATE outbox_jobs SET lease_expires_at = :lease_expires_at, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
+RETURNING *
+
+-- name: complete_job
+UPDATE outbox_jobs
+SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+    retryable = NULL, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
+RETURNING *
+
+-- name: fail_job
+UPDATE outbox_jobs
+SET state = :state, next_attempt_at = COALESCE(:next_attempt_at, next_attempt_at),
+    lease_owner = NULL, lease_expires_at = NULL, last_error = :error,
+    retryable = :retryable, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
+RETURNING *
+
+-- name: defer_job
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = :until, attempts = MAX(attempts - 1, 0),
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
+RETURNING *
+
+-- name: retry_job
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = :now, attempts = 0, retryable = NULL,
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+WHERE id = :id AND state IN ('pending', 'dead')
+RETURNING *
+
+-- name: retry_submission
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = :now, attempts = 0, retryable = NULL,
+    updated_at = :now
+WHERE submission_id = :submission_id AND state = 'dead'
+RETURNING *
+
+-- name: release_jobs
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = :now, attempts = MAX(attempts - 1, 0),
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+WHERE state = 'leased' AND lease_owner = :worker_id
+
+-- name: insert_receipt
+INSERT INTO receipts (id, job_id, kind, data, media_type, detail, received_at)
+VALUES (:id, :job_id, :kind, :data, :media_type, :detail, :now)
+RETURNING *
+
+-- name: list_receipts
+SELECT r.* FROM receipts r JOIN outbox_jobs j ON j.id = r.job_id
+WHERE (:job_id IS NULL OR r.job_id = :job_id)
+  AND (:submission_id IS NULL OR j.submission_id = :submission_id)
+ORDER BY r.received_at, r.id
+
+-- name: get_breaker
+SELECT * FROM breakers WHERE endpoint = :endpoint
+
+-- name: insert_breaker
+INSERT INTO breakers (endpoint, phase, failures, opened_at, version)
+VALUES (:endpoint, :phase, :failures, :opened_at, 1)
+ON CONFLICT (endpoint) DO NOTHING
+
+-- name: update_breaker
+UPDATE breakers
+SET phase = :phase, failures = :failures, opened_at = :opened_at, version = version + 1
+WHERE endpoint = :endpoint AND version = :expected_version
+
+-- name: open_breakers
+SELECT * FROM breakers WHERE phase <> 'closed' ORDER BY endpoint
+
+-- name: remember_inbound
+INSERT INTO inbound_keys (key, seen_at) VALUES (:key, :now) ON CONFLICT (key) DO NOTHING
+
+-- name: insert_inbound
+INSERT INTO inbound_messages (id, tenant_id, channel, message_id, sender, receiver, data,
+                              media_type, metadata, received_at)
+VALUES (:id, :tenant_id, :channel, :message_id, :sender, :receiver, :data,
+        :media_type, :metadata, :now)
+ON CONFLICT (channel, message_id) DO NOTHING
+RETURNING *
+
+-- name: inbound_by_message_id
+SELECT * FROM inbound_messages WHERE channel = :channel AND message_id = :message_id
+
+-- name: get_inbound
+SELECT * FROM inbound_messages WHERE id = :id
+
+-- name: list_inbound
+SELECT * FROM inbound_messages
+WHERE (:tenant_id IS NULL OR tenant_id = :tenant_id)
+ORDER BY received_at DESC, id DESC
+LIMIT :limit

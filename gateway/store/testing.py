@@ -1,0 +1,406 @@
+"""The store conformance suite: every :class:`~gateway.store.base.Store` must pass it.
+
+Subclass :class:`StoreContract` in a test module and provide the ``store_factory``
+fixture: an async function taking a clock and returning a new, migrated store instance on
+the *same* database each time it is called (the suite opens two instances to check that
+what must be shared is shared)::
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store_factory(self, tmp_path):
+            async def make(clock):
+                return await MyStore.open(..., clock=clock)
+            return make
+
+Time is a :class:`FakeClock` the tests move forward, so leases and schedules are tested
+without sleeping. Requires pytest-asyncio in auto mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.store.base import (
+    BreakerPhase,
+    BreakerState,
+    Clock,
+    ConflictError,
+    JobState,
+    LeaseLostError,
+    NotFoundError,
+    Receipt,
+    Store,
+    StoreError,
+    hash_api_key,
+)
+from gateway.store.migrations import current_version
+
+StoreFactory = Callable[[Clock], Awaitable[Store]]
+
+
+class FakeClock:
+    """A clock that stands still until told to move."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        """Move forward and return the new time."""
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+class StoreContract:
+    """Behaviour every store implementation must show."""
+
+    @pytest.fixture
+    def store_factory(self) -> StoreFactory:
+        raise NotImplementedError("a StoreContract subclass must provide store_factory")
+
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock()
+
+    @pytest.fixture
+    async def store(self, store_factory: StoreFactory, clock: FakeClock) -> AsyncIterator[Store]:
+        opened = await store_factory(clock)
+        try:
+            yield opened
+        finally:
+            await opened.close()
+
+    async def _submission(self, store: Store, tenant: str = "t1", key: str | None = None) -> str:
+        if await store.get_tenant(tenant) is None:
+            await store.create_tenant(tenant.upper(), tenant_id=tenant)
+        sub, _ = await store.create_submission(
+            tenant, b"<EInvoice/>", content_type="application/xml", idempotency_key=key
+        )
+        return sub.id
+
+    # -- life cycle ------------------------------------------------------------------
+
+    async def test_migrated_to_current_version(self, store: Store) -> None:
+        version = await store.schema_version()
+        assert version >= 1
+        assert await store.migrate() == version
+        await store.ping()
+
+    async def test_schema_version_matches_migration_files(self, store: Store) -> None:
+        version = await store.schema_version()
+        assert version in {current_version("sqlite"), current_version("postgres")}
+
+    # -- tenants and API keys --------------------------------------------------------
+
+    async def test_api_keys_are_hashed_and_revocable(self, store: Store) -> None:
+        tenant = await store.create_tenant("Lingang Export Co")
+        key, record = await store.issue_api_key(tenant.id, label="ci")
+        assert record.key_hash == hash_api_key(key) != key
+        found = await store.authenticate(key)
+        assert found is not None and found.id == tenant.id
+        assert await store.authenticate(key + "x") is None
+        await store.revoke_api_key(record.id)
+        assert await store.authenticate(key) is None
+        assert [t.id for t in await store.list_tenants()] == [tenant.id]
+
+    async def test_directory_is_per_tenant(self, store: Store) -> None:
+        await store.create_tenant("A", tenant_id="a")
+        await store.create_tenant("B", tenant_id="b")
+        doc = {"participant": "0195:SGUEN201912345K", "country": "SG", "名称": "买方"}
+        await store.put_directory_entry("a", "partner", "buyer-1", doc)
+        entry = await store.get_directory_entry("a", "partner", "buyer-1")
+        assert entry is not None and entry.document == doc
+        assert await store.get_directory_entry("b", "partner", "buyer-1") is None
+        await store.put_directory_entry("a", "partner", "buyer-1", {"country": "HK"})
+        await store.put_directory_entry("a", "exporter", "91310000MA1FL0000X", {"e": 1})
+        assert [e.kind for e in await store.list_directory("a")] == ["exporter", "partner"]
+        assert [e.document for e in await store.list_directory("a", "partner")] == [
+            {"country": "HK"}
+        ]
+        assert await store.delete_directory_entry("a", "partner", "buyer-1")
+        assert not await store.delete_directory_entry("a", "partner", "buyer-1")
+
+    # -- submissions -----------------------------------------------------------------
+
+    async def test_idempotency_key_returns_first_submission(self, store: Store) -> None:
+        await store.create_tenant("A", tenant_id="a")
+        await store.create_tenant("B", tenant_id="b")
+        first, created = await store.create_submission(
+            "a", b"one", content_type="application/xml", idempotency_key="k1", metadata={"x": 1}
+        )
+        again, created_again = await store.create_submission(
+            "a", b"two", content_type="application/json", idempotency_key="k1"
+        )
+        assert created and not created_again
+        assert again == first and again.data == b"one" and again.metadata == {"x": 1}
+        other, other_created = await store.create_submission(
+            "b", b"two", content_type="application/json", idempotency_key="k1"
+        )
+        assert other_created and other.id != first.id
+        plain1, _ = await store.create_submission("a", b"p", content_type="text/plain")
+        plain2, _ = await store.create_submission("a", b"p", content_type="text/plain")
+        assert plain1.id != plain2.id
+        assert [e.state for e in await store.list_events(first.id)] == ["received"]
+
+    async def test_concurrent_idempotent_creates_make_one_row(
+        self, store_factory: StoreFactory, store: Store, clock: FakeClock
+    ) -> None:
+        await store.create_tenant("A", tenant_id="a")
+        other = await store_factory(clock)
+        try:
+            results = await asyncio.gather(
+                *(
+                    (store if i % 2 else other).create_submission(
+                        "a", b"x", content_type="text/plain", idempotency_key="same"
+                    )
+                    for i in range(10)
+                )
+            )
+        finally:
+            await other.close()
+        assert sum(created for _, created in results) == 1
+        assert len({sub.id for sub, _ in results}) == 1
+
+    async def test_submissions_are_tenant_scoped(self, store: Store) -> None:
+        sub_id = await self._submission(store, "a")
+        await store.create_tenant("B", tenant_id="b")
+        assert await store.get_submission("a", sub_id) is not None
+        assert await store.get_submission("b", sub_id) is None
+        assert await store.list_submissions("b") == []
+        assert [s.id for s in await store.list_submissions("a")] == [sub_id]
+        found = await store.get_submission_any_tenant(sub_id)
+        assert found is not None and found.tenant_id == "a"
+
+    async def test_unknown_tenant_is_refused(self, store: Store) -> None:
+        with pytest.raises(StoreError):
+            await store.create_submission("nobody", b"x", content_type="text/plain")
+
+    async def test_events_set_state_and_keep_history(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        clock.advance(1)
+        await store.record_event(sub_id, "validated", detail={"timings_ms": {"parse": 3.5}})
+        clock.advance(1)
+        await store.record_event(sub_id, "failed", reason="BR-CO-10")
+        events = await store.list_events(sub_id)
+        assert [(e.state, e.reason) for e in events] == [
+            ("received", None),
+            ("validated", None),
+            ("failed", "BR-CO-10"),
+        ]
+        assert events[1].detail == {"timings_ms": {"parse": 3.5}}
+        sub = await store.get_submission("t1", sub_id)
+        assert sub is not None and sub.state == "failed" and sub.updated_at == clock.now
+        assert [s.id for s in await store.list_submissions("t1", state="failed")] == [sub_id]
+        with pytest.raises(NotFoundError):
+            await store.record_event("missing", "x")
+
+    async def test_outputs_are_replaced_per_kind(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        await store.put_output(sub_id, "ubl", "application/xml", b"<Invoice/>")
+        await store.put_output(sub_id, "signed", "application/xml", b"<Invoice>sig</Invoice>")
+        await store.put_output(sub_id, "ubl", "application/xml", b"<Invoice>2</Invoice>")
+        out = await store.get_output(sub_id, "ubl")
+        assert out is not None and out.data == b"<Invoice>2</Invoice>"
+        assert [o.kind for o in await store.list_outputs(sub_id)] == ["signed", "ubl"]
+        assert await store.get_output(sub_id, "cii") is None
+
+    # -- outbox ----------------------------------------------------------------------
+
+    async def test_enqueue_is_idempotent_per_adapter(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, "peppol", "https://ap.example/as4")
+        again = await store.enqueue_job(sub_id, "peppol", "https://other", message_id="m")
+        assert again == job and job.state is JobState.PENDING and job.attempts == 0
+        other = await store.enqueue_job(sub_id, "folder", "out", message_id="fixed@x")
+        assert other.id != job.id and other.message_id == "fixed@x"
+        assert len(await store.list_jobs(submission_id=sub_id)) == 2
+
+    async def test_claim_lease_expiry_and_fencing(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, "peppol", "ep")
+        [claimed] = await store.claim_jobs("w1", lease_seconds=30)
+        assert claimed.id == job.id and claimed.state is JobState.LEASED
+        assert claimed.lease_owner == "w1" and claimed.attempts == 1
+        assert await store.claim_jobs("w2") == []
+        clock.advance(31)
+        [taken] = await store.claim_jobs("w2", lease_seconds=30)
+        assert taken.lease_owner == "w2" and taken.attempts == 2
+        with pytest.raises(LeaseLostError):
+            await store.complete_job(job.id, "w1", Receipt("as4-receipt"))
+        with pytest.raises(LeaseLostError):
+            await store.fail_job(job.id, "w1", "late", retryable=True, next_attempt_at=clock.now)
+        done = await store.complete_job(job.id, "w2", Receipt("as4-receipt", b"<r/>"))
+        assert done.state is JobState.DONE and done.message_id == job.message_id
+        with pytest.raises(LeaseLostError):
+            await store.complete_job(job.id, "w2", None)
+        clock.advance(3600)
+        assert await store.claim_jobs("w3") == []
+        with pytest.raises(NotFoundError):
+            await store.complete_job("missing", "w2", None)
+
+    async def test_lease_renewal(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        await store.enqueue_job(sub_id, "peppol", "ep")
+        [job] = await store.claim_jobs("w1", lease_seconds=10)
+        clock.advance(8)
+        renewed = await store.renew_lease(job.id, "w1", 10)
+        assert renewed.lease_expires_at == clock.now + timedelta(seconds=10)
+        clock.advance(8)
+        assert await store.claim_jobs("w2") == []
+        with pytest.raises(LeaseLostError):
+            await store.renew_lease(job.id, "w2", 10)
+
+    async def test_schedule_and_backoff(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        later = clock.now + timedelta(seconds=60)
+        await store.enqueue_job(sub_id, "peppol", "ep", not_before=later)
+        assert await store.claim_jobs("w1") == []
+        clock.advance(60)
+        [job] = await store.claim_jobs("w1")
+        retry_at = clock.now + timedelta(seconds=5)
+        failed = await store.fail_job(
+            job.id, "w1", "timeout", retryable=True, next_attempt_at=retry_at
+        )
+        assert failed.state is JobState.PENDING and failed.last_error == "timeout"
+        assert failed.retryable is True and failed.lease_owner is None
+        assert await store.claim_jobs("w1") == []
+        clock.advance(5)
+        [again] = await store.claim_jobs("w2")
+        assert again.attempts == 2 and again.message_id == job.message_id
+
+    async def test_dead_letter_and_manual_retry(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, "peppol", "ep")
+        await store.claim_jobs("w1")
+        dead = await store.fail_job(
+            job.id, "w1", "rejected: PEPPOL-EN16931-R001", retryable=False, next_attempt_at=None
+        )
+        assert dead.state is JobState.DEAD and dead.retryable is False
+        assert dead.last_error == "rejected: PEPPOL-EN16931-R001"
+        assert [j.id for j in await store.list_jobs(state=JobState.DEAD)] == [job.id]
+        assert await store.claim_jobs("w1") == []
+        retried = await store.retry_job(job.id)
+        assert retried.state is JobState.PENDING and retried.attempts == 0
+        assert retried.message_id == job.message_id
+        [claimed] = await store.claim_jobs("w2")
+        await store.complete_job(claimed.id, "w2", None)
+        with pytest.raises(ConflictError):
+            await store.retry_job(job.id)
+        with pytest.raises(NotFoundError):
+            await store.retry_job("missing")
+
+    async def test_retry_submission_revives_dead_jobs(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        for adapter in ("peppol", "folder"):
+            await store.enqueue_job(sub_id, adapter, adapter)
+        for job in await store.claim_jobs("w1"):
+            await store.fail_job(job.id, "w1", "no", retryable=False, next_attempt_at=None)
+        revived = await store.retry_submission(sub_id)
+        assert sorted(j.adapter for j in revived) == ["folder", "peppol"]
+        assert all(j.state is JobState.PENDING for j in revived)
+
+    async def test_release_and_defer(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        await store.enqueue_job(sub_id, "peppol", "ep1")
+        await store.enqueue_job(sub_id, "folder", "ep2")
+        claimed = await store.claim_jobs("w1")
+        assert len(claimed) == 2
+        deferred = await store.defer_job(claimed[0].id, "w1", clock.now + timedelta(seconds=30))
+        assert deferred.state is JobState.PENDING and deferred.attempts == 0
+        assert await store.release_jobs("w1") == 1
+        assert await store.release_jobs("w1") == 0
+        [back] = await store.claim_jobs("w2")
+        assert back.id == claimed[1].id and back.attempts == 1
+
+    async def test_claim_skips_excluded_endpoints(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        await store.enqueue_job(sub_id, "peppol", "down")
+        await store.enqueue_job(sub_id, "folder", "up")
+        claimed = await store.claim_jobs("w1", exclude_endpoints={"down"})
+        assert [j.endpoint for j in claimed] == ["up"]
+
+    async def test_receipts_are_kept(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, "peppol", "ep")
+        await store.claim_jobs("w1")
+        receipt = Receipt("as4-receipt", b"<eb:Receipt/>", "application/xml", {"nonrepudiation": 1})
+        await store.complete_job(job.id, "w1", receipt)
+        clock.advance(1)
+        await store.add_receipt(job.id, Receipt("mls", b"{}", "application/json"))
+        by_job = await store.list_receipts(job_id=job.id)
+        assert [(r.kind, r.data, r.detail) for r in by_job] == [
+            ("as4-receipt", b"<eb:Receipt/>", {"nonrepudiation": 1}),
+            ("mls", b"{}", {}),
+        ]
+        assert await store.list_receipts(submission_id=sub_id) == by_job
+        with pytest.raises(NotFoundError):
+            await store.add_receipt("missing", receipt)
+
+    async def test_many_concurrent_claimers_never_share_a_job(
+        self, store_factory: StoreFactory, store: Store, clock: FakeClock
+    ) -> None:
+        sub_ids = [await self._submission(store) for _ in range(10)]
+        for sub_id in sub_ids:
+            for adapter in ("a", "b", "c", "d"):
+                await store.enqueue_job(sub_id, adapter, adapter)
+        second = await store_factory(clock)
+        seen: list[str] = []
+
+        async def claimer(instance: Store, worker: str) -> None:
+            while batch := await instance.claim_jobs(worker, limit=3):
+                seen.extend(job.id for job in batch)
+
+        try:
+            await asyncio.gather(*(claimer(store if i % 2 else second, f"w{i}") for i in range(8)))
+        finally:
+            await second.close()
+        assert len(seen) == len(set(seen)) == 40
+
+    async def test_wait_for_jobs_wakes_after_enqueue(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        await store.wait_for_jobs(0.01)
+        await store.enqueue_job(sub_id, "peppol", "ep")
+        assert await store.wait_for_jobs(30) is True
+
+    # -- breakers --------------------------------------------------------------------
+
+    async def test_breaker_compare_and_set(self, store: Store, clock: FakeClock) -> None:
+        fresh = await store.get_breaker("ep")
+        assert fresh == BreakerState("ep")
+        opened = BreakerState("ep", BreakerPhase.OPEN, failures=5, opened_at=clock.now)
+        assert await store.update_breaker(opened, 0)
+        assert not await store.update_breaker(opened, 0)
+        stored = await store.get_breaker("ep")
+        assert stored.phase is BreakerPhase.OPEN and stored.version == 1
+        assert stored.opened_at == clock.now and stored.failures == 5
+        assert [b.endpoint for b in await store.open_breakers()] == ["ep"]
+        assert await store.update_breaker(BreakerState("ep"), 1)
+        assert await store.open_breakers() == []
+
+    # -- inbound ---------------------------------------------------------------------
+
+    async def test_inbound_keys_are_shared_between_instances(
+        self, store_factory: StoreFactory, store: Store, clock: FakeClock
+    ) -> None:
+        other = await store_factory(clock)
+        try:
+            assert await store.remember_inbound("as4:msg-1@sender") is True
+            assert await other.remember_inbound("as4:msg-1@sender") is False
+            assert await other.remember_inbound("as4:msg-2@sender") is True
+            first, new = await store.receive_inbound(
+                channel="as4", message_id="m1", data=b"<Invoice/>", media_type="application/xml"
+            )
+            dup, dup_new = await other.receive_inbound(
+                channel="as4", message_id="m1", data=b"changed", media_type="application/xml"
+            )
+        finally:
+            await other.close()
+        assert new and not dup_new and dup == first and dup.data == b"<Invoice/>"
+        assert await store.get_inbound(first.id) == first
+        assert [m.id for m in await store.list_inbound()] == [first.id]

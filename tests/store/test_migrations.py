@@ -1,0 +1,128 @@
+"""Migrations from zero give exactly ``schema.sql``, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from gateway.store import StoreError, open_store
+from gateway.store.migrations import current_version, load_migrations, schema_sql
+from gateway.store.postgres import PostgresStore
+from gateway.store.sql import split_statements
+from gateway.store.sqlite import SqliteStore, sqlite_path
+
+Shape = list[tuple[object, ...]]
+
+
+def sqlite_shape(path: Path) -> Shape:
+    """Tables, columns, indexes and foreign keys of an SQLite file, migration table aside."""
+    conn = sqlite3.connect(path)
+    try:
+        shape: Shape = []
+        tables = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name <> 'schema_version' ORDER BY name"
+        ).fetchall()
+        for (table,) in tables:
+            shape.append(("table", table, conn.execute(f"PRAGMA table_info({table})").fetchall()))
+            shape.append(
+                ("fks", table, conn.execute(f"PRAGMA foreign_key_list({table})").fetchall())
+            )
+        shape.extend(
+            conn.execute(
+                "SELECT 'index', name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
+                "ORDER BY name"
+            ).fetchall()
+        )
+        return shape
+    finally:
+        conn.close()
+
+
+async def test_sqlite_migrations_equal_schema(tmp_path: Path) -> None:
+    store = await SqliteStore.open(f"sqlite:///{tmp_path}/migrated.db")
+    try:
+        assert await store.schema_version() == 0
+        assert await store.migrate() == current_version("sqlite")
+        assert await store.migrate() == current_version("sqlite")
+    finally:
+        await store.close()
+    fresh = tmp_path / "fresh.db"
+    conn = sqlite3.connect(fresh)
+    for statement in split_statements(schema_sql("sqlite")):
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    assert sqlite_shape(tmp_path / "migrated.db") == sqlite_shape(fresh)
+
+
+async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path}/s.db")
+    await store.close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    conn.execute("INSERT INTO schema_version VALUES (999, 'future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        await open_store(f"sqlite:///{tmp_path}/s.db")
+
+
+def test_sqlite_urls() -> None:
+    assert sqlite_path("sqlite:///var/store.db") == Path("var/store.db")
+    assert sqlite_path("sqlite:////srv/lingang/store.db") == Path("/srv/lingang/store.db")
+    with pytest.raises(StoreError):
+        sqlite_path("sqlite://host/x.db")
+
+
+async def test_unknown_url_scheme() -> None:
+    with pytest.raises(StoreError, match="mysql"):
+        await open_store("mysql://x/y")
+
+
+def test_migration_files_are_numbered() -> None:
+    for backend in ("sqlite", "postgres"):
+        names = [m.name for m in load_migrations(backend)]
+        assert names == ["core", "outbox"]
+
+
+PG_SHAPE = """
+SELECT 'column', table_name, column_name, data_type, is_nullable, column_default, is_identity
+FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_version'
+UNION ALL
+SELECT 'index', tablename, indexname, indexdef, NULL, NULL, NULL
+FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'schema_version'
+UNION ALL
+SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid), NULL, NULL, NULL
+FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  AND conrelid::regclass::text <> 'schema_version'
+ORDER BY 1, 2, 3
+"""
+
+
+def pg_shape(url: str) -> Shape:
+    with psycopg.connect(url) as conn:
+        return list(conn.execute(PG_SHAPE).fetchall())
+
+
+@pytest.mark.postgres
+async def test_postgres_migrations_equal_schema(pg_empty_url: str, pg_url: str) -> None:
+    store = await PostgresStore.open(pg_empty_url)
+    other = await PostgresStore.open(pg_empty_url)
+    try:
+        assert await store.schema_version() == 0
+        versions = await asyncio.gather(store.migrate(), other.migrate())
+        assert versions == [current_version("postgres")] * 2
+        assert await store.schema_version() == current_version("postgres")
+    finally:
+        await store.close()
+        await other.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+        conn.execute(schema_sql("postgres").encode())
+    shape = pg_shape(pg_empty_url)
+    assert shape and shape == pg_shape(pg_url)
