@@ -55,6 +55,10 @@ def map_seller(
             field="exporters.seller_id",
         )
     code = org_code(seller_id) if seller_id else None
+    if code:
+        legal: Identifier | None = Identifier(code, IdScheme.CN_ORG_CODE)
+    else:
+        legal = Identifier(seller_id, None) if seller_id else None
     old = seller.address or Address()
     address = Address(
         street=exporter.street or old.street,
@@ -67,7 +71,7 @@ def map_seller(
     return Party(
         name=seller.name,
         trading_name=seller.trading_name,
-        legal_registration=Identifier(code, IdScheme.CN_ORG_CODE) if code else None,
+        legal_registration=legal,
         vat_id=f"CN{seller_id}" if with_vat_id and seller_id else None,
         legal_info=f"Unified Social Credit Code (统一社会信用代码) {seller_id}"
         if seller_id
