@@ -150,7 +150,11 @@ class Pipeline:
             raise PermanentDeliveryError(f"submission {job.submission_id} vanished")
         if await self._already_processed(submission):
             return
-        context = StageContext(submission=submission, toolbox=self.toolbox)
+        context = StageContext(
+            submission=submission,
+            toolbox=self.toolbox,
+            directory=await self._directory(submission.tenant_id),
+        )
         loop = asyncio.get_running_loop()
         outcome = await loop.run_in_executor(self._cpu, self._run_stages, context)
         for output in context.outputs:
@@ -174,6 +178,20 @@ class Pipeline:
             reason=f"delivery queued on {route.adapter}",
             detail={"job_id": delivery.id, "message_id": delivery.message_id},
         )
+
+    async def _directory(self, tenant_id: str) -> Any:
+        """The tenant's partner directory from the store, else the configured file's."""
+        entries = await self.store.list_directory(tenant_id)
+        if not entries:
+            return self.toolbox.partners
+        from gateway.partners import PartnerDirectory
+
+        document: dict[str, list[dict[str, Any]]] = {"partners": [], "exporters": []}
+        for entry in entries:
+            section = {"partner": "partners", "exporter": "exporters"}.get(entry.kind)
+            if section is not None:
+                document[section].append(dict(entry.document))
+        return PartnerDirectory.from_dict(document)
 
     async def _already_processed(self, submission: Submission) -> bool:
         """Whether an earlier run (whose worker died) already finished this submission."""

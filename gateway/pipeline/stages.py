@@ -46,6 +46,8 @@ class StageContext:
 
     submission: Submission
     toolbox: Toolbox
+    directory: Any = None
+    """The tenant's partner directory (from the store; else the configured file)."""
     source_format: str = ""
     parsed: Any = None
     """What the parse stage produced (e.g. ``ParsedInvoice``)."""

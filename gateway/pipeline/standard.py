@@ -1,26 +1,23 @@
-"""The standard stage table for invoices: ingest → parse → map → render → validate → sign → envelope.
+"""The standard stage table for invoices:
 
-Each stage is a small class calling the module that owns the format knowledge (``ingest``,
-``mapping``, ``validation``, ``signing``); the orchestrator only runs the table.
+    ingest → detect → parse → map → render → validate → sign → envelope
+
+Each stage is a small class calling the module that owns the format knowledge
+(``gateway.ingest``, ``gateway.mapping``, ``gateway.render``, ``gateway.validation``,
+``gateway.signing``); the orchestrator only runs the table.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import InputError, ValidationFailed
+from gateway.errors import InputError, MissingFactError, ValidationFailed
 from gateway.pipeline.stages import Stage, StageContext, Toolbox
 
 XML = "application/xml"
-
-
-def _module(name: str) -> Any:
-    """Import a sibling subsystem lazily (keeps process start-up light and seams loose)."""
-    return importlib.import_module(name)
 
 
 @dataclass(slots=True)
@@ -46,47 +43,80 @@ class IngestStage:
 
 
 @dataclass(slots=True)
+class DetectStage:
+    """Recognises the source format (or takes the one the client named)."""
+
+    name: str = "detect"
+
+    def run(self, context: StageContext) -> dict[str, Any]:
+        from gateway.ingest import detect
+
+        named = str(context.metadata.get("format") or "auto")
+        context.source_format = detect(context.submission.data) if named == "auto" else named
+        context.facts["source_format"] = context.source_format
+        return {"format": context.source_format, "named": named != "auto"}
+
+
+@dataclass(slots=True)
 class ParseStage:
-    """Detects the source format and parses it into the canonical model (``gateway.ingest``)."""
+    """Parses the source into the canonical model (``gateway.ingest``)."""
 
     name: str = "parse"
 
     def run(self, context: StageContext) -> dict[str, Any]:
-        fmt = str(context.metadata.get("format", "auto"))
-        parsed = _module("gateway.ingest").parse(context.submission.data, format=fmt)
+        from gateway.ingest import parse
+
+        parsed = parse(
+            context.submission.data,
+            format=context.source_format or "auto",
+            filename=context.submission.filename,
+        )
         context.parsed = parsed
-        context.source_format = str(parsed.source_format)
-        invoice = parsed.invoice
-        context.facts.update(source_format=context.source_format, number=str(invoice.number))
-        return {
-            "format": context.source_format,
-            "number": str(invoice.number),
-            "warnings": [w.code for w in parsed.warnings],
-        }
+        context.facts["number"] = str(parsed.invoice.number)
+        return {"number": str(parsed.invoice.number), "warnings": [w.code for w in parsed.warnings]}
 
 
 @dataclass(slots=True)
 class MapStage:
-    """Completes the invoice for its destination from the partner directory and metadata."""
+    """Completes the invoice for its destination from the partner directory (``gateway.mapping``).
+
+    Profile: the submission's ``profile`` metadata, else the partner's preferred one, else
+    the configured default.
+    """
 
     name: str = "map"
 
     def run(self, context: StageContext) -> dict[str, Any]:
-        mapping = _module("gateway.mapping")
-        result = mapping.map_invoice(
-            context.parsed,
-            directory=context.toolbox.partners,
-            profile=context.metadata.get("profile"),
-            metadata=context.metadata,
-            default_profile=context.toolbox.default_profile,
+        from gateway.mapping import map_with_warnings, profile_spec
+        from gateway.mapping.parties import printed_buyer_id, printed_seller_id
+
+        directory = context.directory
+        if directory is None:
+            raise MissingFactError(
+                "no partner directory: upload one (PUT /v1/partners) or set [pipeline].partners",
+                field="partners",
+            )
+        source = context.parsed.invoice
+        buyer_id = printed_buyer_id(source.buyer)
+        partner = directory.find_partner(source.buyer.name, buyer_id)
+        profile = str(
+            context.metadata.get("profile") or partner.profile or context.toolbox.default_profile
         )
-        context.document = result.invoice
-        context.profile = str(result.profile)
-        receiver = getattr(result, "receiver", None)
-        if receiver:
-            context.facts["receiver"] = str(receiver)
-        context.facts["profile"] = context.profile
-        return {"profile": context.profile, "receiver": context.facts.get("receiver", "")}
+        profile_spec(profile)
+        exporter = directory.find_exporter(printed_seller_id(source.seller))
+        mapped = map_with_warnings(context.parsed, partner, exporter, profile)
+        context.document = mapped.invoice
+        context.profile = profile
+        if partner.endpoint is not None:
+            context.facts["receiver"] = str(partner.endpoint)
+        if buyer_id:
+            context.facts["buyer_id"] = buyer_id
+        context.facts["profile"] = profile
+        return {
+            "profile": profile,
+            "receiver": context.facts.get("receiver", ""),
+            "warnings": len(mapped.warnings),
+        }
 
 
 @dataclass(slots=True)
@@ -96,8 +126,9 @@ class RenderStage:
     name: str = "render"
 
     def run(self, context: StageContext) -> dict[str, Any]:
-        rendered = _module("gateway.render").render(context.document, context.profile)
-        context.rendered = bytes(rendered)
+        from gateway.render import render
+
+        context.rendered = render(context.document, context.profile)
         context.keep("rendered", XML, context.rendered)
         return {"bytes": len(context.rendered)}
 
@@ -117,17 +148,17 @@ class ValidateStage:
         context.report = report
         body = json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True).encode()
         context.keep("report", "application/json", body)
-        fatals = [f.rule for f in report.fatals()]
         if report.fatal:
+            rules = [f.rule for f in report.fatals()]
             raise ValidationFailed(
-                f"{len(fatals)} fatal finding(s): {', '.join(fatals[:5])}", report=report
+                f"{len(rules)} fatal finding(s): {', '.join(rules[:5])}", report=report
             )
         return {"fatal": 0, "warnings": len(report.warnings())}
 
 
 @dataclass(slots=True)
 class SignStage:
-    """XAdES-signs the rendered document (``gateway.signing``); passes it on unsigned if no
+    """XAdES-signs the rendered document (``gateway.signing``); passes it on unsigned when no
     key is configured."""
 
     name: str = "sign"
@@ -160,6 +191,7 @@ def standard_stages(toolbox: Toolbox) -> list[Stage]:
     max_bytes = int(toolbox.options.get("max_body_bytes", 16 * 1024 * 1024))
     return [
         IngestStage(max_bytes=max_bytes),
+        DetectStage(),
         ParseStage(),
         MapStage(),
         RenderStage(),
