@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import MakePipeline, Raise, Seal, Upper
-
 from gateway.errors import ArtefactError, ValidationFailed
 from gateway.pipeline import PIPELINE_ADAPTER, Pipeline
 from gateway.pipeline.worker import RetryPolicy, Worker
 from gateway.store import JobState, Store
+from pipeline.conftest import MakePipeline
+from pipeline.stand_ins import Raise, Seal, Upper
 
 
 async def run_until(
