@@ -80,6 +80,8 @@ class Verifier:
     """Verifies signatures against a trust store, with revocation checking."""
 
     trust: Sequence[x509.Certificate | str | Path]
+    intermediates: Sequence[x509.Certificate | str | Path] = ()
+    """Extra untrusted certificates for path building (besides those in ds:KeyInfo)."""
     crls: Sequence[x509.CertificateRevocationList | str | Path] = ()
     ocsp: bool = True
     soft_fail: bool = False
@@ -87,12 +89,14 @@ class Verifier:
     check_revocation: bool = True
     timeout: float = 5.0
     _anchors: list[x509.Certificate] = field(init=False)
+    _pool: list[x509.Certificate] = field(init=False)
     _revocation: RevocationChecker = field(init=False)
 
     def __post_init__(self) -> None:
         self._anchors = load_trust(self.trust)
         if not self._anchors:
             raise InputError("the trust store is empty", field="trust")
+        self._pool = load_trust(self.intermediates)
         loaded = [
             c if isinstance(c, x509.CertificateRevocationList) else _read_crl(c) for c in self.crls
         ]
@@ -165,7 +169,7 @@ class Verifier:
     ) -> VerifiedDocument:
         checks = ["structure", "algorithm", "signature", "reference", "signed-properties"]
         check_signer_usage(signer)
-        path = build_path(signer, parsed.certificates, self._anchors)
+        path = build_path(signer, [*parsed.certificates, *self._pool], self._anchors)
         checks.append("chain")
         check_validity(path, parsed.signing_time)
         checks.append("validity")

@@ -1,0 +1,199 @@
+"""Independent proof: other implementations verify our signatures, and we verify theirs.
+
+* xmlsec1 (the command-line tool, libxmlsec1 + OpenSSL) and python-xmlsec verify every kind
+  of signature we make (UBL RSA / ECDSA, generic enveloped, detached);
+* signxml's XAdES verifier accepts ours too;
+* signatures made by xmlsec1 from a template (inclusive and exclusive C14N, RSA and ECDSA)
+  verify with ours, and an xmlsec1 RSA-SHA1 signature is refused with ``check="algorithm"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from pathlib import Path
+
+import pytest
+import xmlsec
+from cryptography.hazmat.primitives import hashes, serialization
+from lxml import etree
+from signing_support import BILL_OF_LADING, signer_for, xmlsec1_available
+from signxml.xades import XAdESVerifier
+
+from gateway.errors import VerificationError
+from gateway.signing import Verifier
+from gateway.signing.testpki import TestPki
+
+DS = "{http://www.w3.org/2000/09/xmldsig#}"
+XA = "{http://uri.etsi.org/01903/v1.3.2#}"
+ID_ATTR = "--id-attr:Id"
+SIGNED_PROPERTIES = "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+needs_xmlsec1 = pytest.mark.skipif(not xmlsec1_available(), reason="xmlsec1 is not installed")
+
+
+def xmlsec1(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["xmlsec1", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def xmlsec1_verify(pki: TestPki, signed: bytes, folder: Path) -> subprocess.CompletedProcess[str]:
+    target = folder / "signed.xml"
+    target.write_bytes(signed)
+    return xmlsec1(
+        "--verify",
+        "--trusted-pem",
+        str(pki.path("root.pem")),
+        "--untrusted-pem",
+        str(pki.path("intermediate.pem")),
+        ID_ATTR,
+        SIGNED_PROPERTIES,
+        str(target),
+        cwd=folder,
+    )
+
+
+@needs_xmlsec1
+@pytest.mark.parametrize("which", ["signer_rsa", "signer_ec"])
+def test_xmlsec1_cli_verifies_ours(
+    pki: TestPki, bis_invoice: bytes, tmp_path: Path, which: str
+) -> None:
+    signer = signer_for(pki, which)
+    for document in (bis_invoice, BILL_OF_LADING, b"<order><n>1</n></order>"):
+        run = xmlsec1_verify(pki, signer.sign(document), tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert "OK" in run.stdout + run.stderr
+
+
+@needs_xmlsec1
+def test_xmlsec1_cli_verifies_our_detached(pki: TestPki, tmp_path: Path) -> None:
+    data = b'{"transportDocumentReference": "LGW-BL-0001"}'
+    (tmp_path / "ebl.json").write_bytes(data)
+    signed = signer_for(pki, "signer_ec").sign_detached(data, name="ebl.json")
+    run = xmlsec1_verify(pki, signed, tmp_path)
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "ebl.json").write_bytes(data + b" ")
+    assert xmlsec1_verify(pki, signed, tmp_path).returncode != 0
+
+
+@needs_xmlsec1
+def test_xmlsec1_cli_rejects_tampering(pki: TestPki, bis_invoice: bytes, tmp_path: Path) -> None:
+    signed = signer_for(pki).sign(bis_invoice).replace(b"<cbc:Note>", b"<cbc:Note>X")
+    assert xmlsec1_verify(pki, signed, tmp_path).returncode != 0
+
+
+@pytest.mark.parametrize("which", ["signer_rsa", "signer_ec"])
+def test_python_xmlsec_verifies_ours(pki: TestPki, bis_invoice: bytes, which: str) -> None:
+    root = etree.fromstring(signer_for(pki, which).sign(bis_invoice))
+    xmlsec.tree.add_ids(root, ["Id"])
+    # the intermediate travels in ds:KeyInfo; only the root is trusted
+    manager = xmlsec.KeysManager()
+    manager.load_cert(
+        str(pki.path("root.pem")),
+        xmlsec.constants.KeyDataFormatCertPem,
+        xmlsec.constants.KeyDataTypeTrusted,
+    )
+    context = xmlsec.SignatureContext(manager)
+    context.verify(next(root.iter(f"{DS}Signature")))
+
+
+def test_signxml_verifies_ours(pki: TestPki, bis_invoice: bytes) -> None:
+    signed = signer_for(pki).sign(bis_invoice)
+    pem = pki.signer_rsa.cert.public_bytes(serialization.Encoding.PEM).decode()
+    results = XAdESVerifier().verify(signed, x509_cert=pem, expect_references=2)
+    assert results
+
+
+def _template(signed: bytes, *, exclusive: bool, algorithm: str | None = None) -> bytes:
+    """Turn one of our signatures into an xmlsec1 template: values emptied, certs removed."""
+    root = etree.fromstring(signed)
+    signature = next(root.iter(f"{DS}Signature"))
+    for value in signature.iter(f"{DS}DigestValue"):
+        if value.getparent().tag == f"{DS}Reference":  # type: ignore[union-attr]
+            value.text = ""
+    signature.find(f"{DS}SignatureValue").text = ""  # type: ignore[union-attr]
+    x509_data = signature.find(f"{DS}KeyInfo/{DS}X509Data")
+    assert x509_data is not None
+    for cert in list(x509_data):
+        x509_data.remove(cert)
+    info = signature.find(f"{DS}SignedInfo")
+    assert info is not None
+    if algorithm:
+        info[1].set("Algorithm", algorithm)
+    if exclusive:
+        info[0].set("Algorithm", EXC_C14N)
+        for transform in info.iter(f"{DS}Transform"):
+            if "c14n" in transform.get("Algorithm", ""):
+                transform.set("Algorithm", EXC_C14N)
+    return etree.tostring(root)
+
+
+def _cert_digest_matches(signed: bytes, pki: TestPki, which: str) -> bool:
+    root = etree.fromstring(signed)
+    claimed = next(root.iter(f"{XA}CertDigest")).findtext(f"{DS}DigestValue")
+    cert = getattr(pki, which).cert
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(cert.public_bytes(serialization.Encoding.DER))
+    return claimed == base64.b64encode(digest.finalize()).decode()
+
+
+def xmlsec1_sign(pki: TestPki, template: bytes, which: str, folder: Path) -> bytes:
+    name = {"signer_rsa": "signer-rsa", "signer_ec": "signer-ec"}[which]
+    (folder / "template.xml").write_bytes(template)
+    keys = f"{pki.path(name + '.key.pem')},{pki.path(name + '.pem')},{pki.path('intermediate.pem')}"
+    run = xmlsec1(
+        "--sign",
+        "--privkey-pem",
+        keys,
+        ID_ATTR,
+        SIGNED_PROPERTIES,
+        "--output",
+        str(folder / "out.xml"),
+        str(folder / "template.xml"),
+        cwd=folder,
+    )
+    assert run.returncode == 0, run.stderr
+    return (folder / "out.xml").read_bytes()
+
+
+@needs_xmlsec1
+@pytest.mark.parametrize(
+    ("which", "exclusive"),
+    [("signer_rsa", False), ("signer_rsa", True), ("signer_ec", False), ("signer_ec", True)],
+)
+def test_xmlsec1_signatures_verify_with_ours(
+    pki: TestPki, bis_invoice: bytes, tmp_path: Path, which: str, exclusive: bool
+) -> None:
+    ours = signer_for(pki, which).sign(bis_invoice)
+    theirs = xmlsec1_sign(pki, _template(ours, exclusive=exclusive), which, tmp_path)
+    assert _cert_digest_matches(theirs, pki, which)
+    signature_value = next(etree.fromstring(theirs).iter(f"{DS}SignatureValue")).text
+    assert signature_value and signature_value.strip()
+    verifier = Verifier(
+        trust=[pki.root.cert],
+        intermediates=[pki.intermediate.cert],
+        crls=[pki.intermediate_crl, pki.root_crl],
+        ocsp=False,
+        fetch_crls=False,
+    )
+    result = verifier.verify(theirs)
+    assert result.signer_certificate == getattr(pki, which).cert
+    tampered = theirs.replace(b"<cbc:Note>", b"<cbc:Note>X")
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(tampered)
+    assert caught.value.check == "reference"
+
+
+@needs_xmlsec1
+def test_xmlsec1_sha1_signature_refused(pki: TestPki, bis_invoice: bytes, tmp_path: Path) -> None:
+    ours = signer_for(pki).sign(bis_invoice)
+    template = _template(
+        ours, exclusive=False, algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+    )
+    theirs = xmlsec1_sign(pki, template, "signer_rsa", tmp_path)
+    verifier = Verifier(trust=[pki.root.cert], check_revocation=False)
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(theirs)
+    assert caught.value.check == "algorithm"
