@@ -20,7 +20,6 @@ Typical use::
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -125,17 +124,22 @@ def load_validator(settings: Settings) -> Any:
     """The shared validator (official artefacts from the data dir), or ``None`` if disabled."""
     if not settings.validate:
         return None
-    module = importlib.import_module("gateway.validation")
-    return module.Validator.default()
+    from gateway.validation import Validator
+
+    validator = Validator.default(settings.artefacts_dir or settings.data_dir)
+    profiles = {settings.default_profile, *settings.routing.profiles}
+    validator.warm(sorted(profiles))
+    return validator
 
 
 def load_signer(settings: Settings) -> Any:
     """The XAdES signer from the configured key and certificate, or ``None``."""
     if not settings.sign or settings.signing_key is None or settings.signing_cert is None:
         return None
-    module = importlib.import_module("gateway.signing")
+    from gateway.signing import XadesSigner
+
     try:
-        return module.XadesSigner.from_files(
+        return XadesSigner.from_files(
             key=settings.signing_key, cert=settings.signing_cert, chain=list(settings.signing_chain)
         )
     except LingangError:
@@ -157,8 +161,9 @@ def load_partners(settings: Settings) -> Any:
     """The partner directory from ``settings.partners_file``, or ``None``."""
     if settings.partners_file is None:
         return None
-    module = importlib.import_module("gateway.partners")
-    return module.PartnerDirectory.load(settings.partners_file)
+    from gateway.partners import PartnerDirectory
+
+    return PartnerDirectory.load(settings.partners_file)
 
 
 def _redact(url: str) -> str:

@@ -32,6 +32,7 @@ The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)
     [pipeline]
     default_profile = "pint-sg"
     partners = "partners.toml"             # partner directory file (optional)
+    artefacts = "/var/lib/lingang"         # official artefacts (default: data_dir)
     validate = true
     sign = true
 
@@ -51,7 +52,7 @@ Environment overrides (each wins over the file): ``LINGANG_CONFIG`` (the file it
 ``LINGANG_TLS_KEY``, ``LINGANG_CLIENT_CA``, ``LINGANG_SIGNING_KEY``, ``LINGANG_SIGNING_CERT``,
 ``LINGANG_SIGNING_CHAIN`` (``os.pathsep``-separated), ``LINGANG_WORKERS``, ``LINGANG_CONCURRENCY``,
 ``LINGANG_LEASE_SECONDS``, ``LINGANG_MAX_BODY_BYTES``, ``LINGANG_DEFAULT_PROFILE``,
-``LINGANG_PARTNERS``, ``LINGANG_LOG_LEVEL``; adapter options as
+``LINGANG_PARTNERS``, ``LINGANG_ARTEFACTS``, ``LINGANG_LOG_LEVEL``; adapter options as
 ``LINGANG_ADAPTER_<NAME>_<OPTION>`` (e.g. ``LINGANG_ADAPTER_HK_URL``) and the default route as
 ``LINGANG_ROUTE_DEFAULT``.
 
@@ -120,6 +121,8 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     default_profile: str = "pint-sg"
     partners_file: Path | None = None
+    artefacts_dir: Path | None = None
+    """Where the official artefacts are installed (default: ``data_dir``)."""
     validate: bool = True
     sign: bool = True
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
@@ -236,6 +239,7 @@ class _Builder:
                 self.value("pipeline", "default_profile", "LINGANG_DEFAULT_PROFILE", "pint-sg")
             ),
             partners_file=self.path(data_dir, "pipeline", "partners", "LINGANG_PARTNERS"),
+            artefacts_dir=self.path(data_dir, "pipeline", "artefacts", "LINGANG_ARTEFACTS"),
             validate=_as_bool(self.value("pipeline", "validate", "LINGANG_VALIDATE", True)),
             sign=_as_bool(self.value("pipeline", "sign", "LINGANG_SIGN", True)),
             adapters=self.adapters(),

@@ -149,7 +149,7 @@ class ValidateStage:
         body = json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True).encode()
         context.keep("report", "application/json", body)
         if report.fatal:
-            rules = [f.rule for f in report.fatals()]
+            rules = [f.rule_id for f in report.fatals()]
             raise ValidationFailed(
                 f"{len(rules)} fatal finding(s): {', '.join(rules[:5])}", report=report
             )

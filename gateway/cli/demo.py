@@ -1,0 +1,336 @@
+"""``lingang demo``: the whole flow on one machine, with real sockets on 127.0.0.1.
+
+1. reads the sample fapiao and shows what the parser finds;
+2. makes a temporary data directory with an SQLite store, a test PKI (XAdES signing key) and a
+   throw-away TLS PKI (mutual TLS between the gateway and the counterpart);
+3. starts a local HTTPS receiving endpoint (the "Hong Kong counterpart") that checks the
+   client certificate and the detached body signature and answers with a receipt;
+4. starts the gateway (HTTP API + workers) with an https adapter routed to that endpoint;
+5. creates a tenant and an API key, uploads the partner directory and submits every sample
+   through the HTTP API (with an Idempotency-Key, then once more to show the replay);
+6. follows each document to ``delivered`` and prints its history, stage timings and receipt.
+
+Exit code 0 when every document was delivered exactly once. The official artefacts must be
+installed in ``$LINGANG_HOME`` (``lingang artefacts import ../shared/reference``;
+``deploy/demo.sh`` does it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from gateway.cli._runtime import configure_logging, worker_pool
+from gateway.config import data_home
+from gateway.errors import LingangError
+from gateway.service import Services, open_services
+from gateway.settings import AdapterConfig, Routing, Settings
+from gateway.testing.receiver import Receiver
+from gateway.testing.tls import make_tls
+
+REPO = Path(__file__).resolve().parents[2]
+
+DEMO_DIRECTORY = """\
+# The demo tenant's partner directory: the buyers of the sample fapiao and the exporters'
+# Peppol identities. Endpoints are syntactically valid examples, not registered participants.
+
+[[partners]]
+buyer_name = "xxxxxx有限责任公司"
+endpoint = "0195:SGUEN200212345Z"
+country = "SG"
+street = "1 Harbourfront Avenue"
+city = "Singapore"
+postcode = "098632"
+profile = "pint-sg"
+
+[[partners]]
+buyer_name = "示例商贸有限公司"
+endpoint = "0088:4035811991021"
+country = "HK"
+street = "1 Queen's Road Central"
+city = "Hong Kong"
+profile = "pint"
+
+[[partners]]
+buyer_name = "购买方名称"
+endpoint = "0195:SGUEN201912345K"
+country = "SG"
+city = "Singapore"
+profile = "bis3"
+currency = "USD"
+exchange_rate = "7.1012"
+
+[[exporters]]
+seller_id = "91320000000000000X"
+endpoint = "0199:5493001KJTIIGC8Y1R12"
+street = "示例市示例区示例路100号"
+city = "Nanjing"
+postcode = "210000"
+
+[[exporters]]
+seller_id = "91440000000000000X"
+endpoint = "0088:4035811991014"
+city = "Guangzhou"
+
+[[exporters]]
+seller_id = "销售方纳税人识别号"
+endpoint = "0060:123456789"
+"""
+
+FINAL_STATES = {"delivered", "rejected", "dead", "failed"}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "demo",
+        help="run the whole flow locally: submit, convert, validate, sign, deliver, receipt",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "samples", nargs="*", type=Path, help="fapiao files to send (default: the bundled samples)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for delivery")
+    parser.add_argument("--verbose", action="store_true", help="show the gateway's JSON logs")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging("INFO" if args.verbose else "WARNING")
+    samples = list(args.samples) or default_samples()
+    if not samples:
+        print("lingang demo: no sample fapiao found (gateway/samples or ../shared/reference)")
+        return 2
+    show_parsed(samples)
+    home = Path(tempfile.mkdtemp(prefix="lingang-demo-"))
+    try:
+        return asyncio.run(Demo(home, samples, args.timeout).run())
+    finally:
+        if args.keep:
+            print(f"\ndata directory kept: {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def default_samples() -> list[Path]:
+    """The bundled samples (``gateway/samples``), else the reference mirror's XML samples."""
+    for folder in (
+        REPO / "gateway" / "samples",
+        REPO.parent / "shared" / "reference" / "fapiao" / "samples" / "xml",
+    ):
+        found = sorted(p for p in folder.glob("*.xml") if p.is_file()) if folder.is_dir() else []
+        if found:
+            return found
+    return []
+
+
+def show_parsed(samples: list[Path]) -> None:
+    """Step 1: what the parser reads from each sample."""
+    from gateway.ingest import parse
+
+    print("== 1. the sample fapiao, parsed ==")
+    for path in samples:
+        try:
+            parsed = parse(path.read_bytes(), filename=path.name)
+        except LingangError as exc:
+            print(f"  {path.name}: not parsed: {exc}")
+            continue
+        inv = parsed.invoice
+        print(
+            f"  {path.name}: {parsed.source_format} no. {inv.number}, {inv.issue_date}, "
+            f"seller {inv.seller.name!r} → buyer {inv.buyer.name!r}, "
+            f"total {inv.totals.tax_inclusive} {inv.currency}, {len(inv.lines)} line(s), "
+            f"{len(parsed.warnings)} warning(s)"
+        )
+
+
+@dataclass
+class Sent:
+    """One submitted sample and what became of it."""
+
+    path: Path
+    id: str = ""
+    state: str = ""
+    detail: dict[str, Any] | None = None
+
+
+class Demo:
+    """Steps 2–6 (see the module docstring)."""
+
+    def __init__(self, home: Path, samples: list[Path], timeout: float) -> None:
+        self.home = home
+        self.samples = samples
+        self.timeout = timeout
+
+    async def run(self) -> int:
+        print(f"\n== 2. data directory {self.home} (SQLite store, test PKI, TLS PKI) ==")
+        from gateway.signing.testpki import make_test_pki
+
+        pki = make_test_pki(self.home / "pki")
+        tls = make_tls(self.home / "tls")
+        (self.home / "partners.toml").write_text(DEMO_DIRECTORY, encoding="utf-8")
+        print("  signing key: test PKI signer-ec (ECDSA P-256), chain: test intermediate")
+
+        from cryptography import x509
+
+        signer_public = x509.load_pem_x509_certificate(
+            pki.path("signer-ec.pem").read_bytes()
+        ).public_key()
+        receiver = Receiver(ssl_context=tls.server_context(), verify_key=signer_public)
+        await receiver.start()
+        print(f"\n== 3. counterpart endpoint {receiver.url} (mutual TLS, checks signatures) ==")
+
+        settings = Settings.from_dict({}, env={}).with_overrides(
+            data_dir=self.home,
+            store_url=f"sqlite:///{self.home / 'gateway.db'}",
+            port=0,
+            signing_key=pki.path("signer-ec.key.pem"),
+            signing_cert=pki.path("signer-ec.pem"),
+            signing_chain=(pki.path("chain.pem"),),
+            artefacts_dir=data_home(),
+            workers=2,
+            poll_seconds=0.2,
+            adapters={
+                "hk": AdapterConfig(
+                    "hk",
+                    "https",
+                    {
+                        "url": receiver.url,
+                        "ca": str(tls.ca),
+                        "client_cert": str(tls.client_cert),
+                        "client_key": str(tls.client_key),
+                        "timeout": 10,
+                    },
+                )
+            },
+            routing=Routing(default="hk"),
+        )
+        try:
+            services = await open_services(settings)
+        except LingangError:
+            await receiver.stop()
+            raise
+        try:
+            return await self._with_gateway(services, receiver)
+        finally:
+            await services.close()
+            await receiver.stop()
+
+    async def _with_gateway(self, services: Services, receiver: Receiver) -> int:
+        from gateway.api import create_app
+
+        runner = web.AppRunner(create_app(services), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        base = f"http://127.0.0.1:{port}"
+        pool = worker_pool(services, services.settings.workers, prefix="demo-")
+        pool.start()
+        print(f"\n== 4. gateway API on {base}, {len(pool.workers)} workers, adapter 'hk' ==")
+        try:
+            tenant = await services.store.create_tenant("Demo Exporter Co.")
+            key, _ = await services.store.issue_api_key(tenant.id, label="demo")
+            print(f"  tenant {tenant.id} with a fresh API key (shown once, not logged)")
+            headers = {"Authorization": f"Bearer {key}"}
+            async with aiohttp.ClientSession(base_url=base, headers=headers) as http:
+                return await self._submit_and_follow(http, receiver)
+        finally:
+            await pool.stop()
+            await runner.cleanup()
+
+    async def _submit_and_follow(self, http: aiohttp.ClientSession, receiver: Receiver) -> int:
+        async with http.put(
+            "/v1/partners",
+            data=DEMO_DIRECTORY.encode(),
+            headers={"Content-Type": "application/toml"},
+        ) as response:
+            answer = await response.json()
+            print(f"  partner directory uploaded: {answer.get('entries')} entries")
+        print("\n== 5. submitting through the HTTP API ==")
+        sent = [Sent(path) for path in self.samples]
+        started = time.perf_counter()
+        for item in sent:
+            item.id = await self._submit(http, item.path, replay=False)
+        await self._submit(http, sent[0].path, replay=True)
+        print("\n== 6. following each document ==")
+        await self._follow(http, sent)
+        elapsed = time.perf_counter() - started
+        for item in sent:
+            self._report(item)
+        delivered = sum(1 for item in sent if item.state == "delivered")
+        stats = receiver.stats()
+        print(
+            f"\n{delivered}/{len(sent)} delivered in {elapsed:.2f}s; the counterpart accepted "
+            f"{stats['accepted']} distinct message(s) from {stats['posts']} post(s), "
+            f"{stats['duplicates']} duplicate(s) dropped"
+        )
+        ok = delivered == len(sent) and stats["accepted"] == len(sent)
+        print("demo: OK" if ok else "demo: NOT all documents were delivered")
+        return 0 if ok else 1
+
+    async def _submit(self, http: aiohttp.ClientSession, path: Path, *, replay: bool) -> str:
+        body = path.read_bytes()
+        headers = {"Content-Type": "application/xml", "Idempotency-Key": f"demo-{path.name}"}
+        async with http.post(
+            "/v1/documents", data=body, params={"filename": path.name}, headers=headers
+        ) as response:
+            answer = await response.json()
+            if response.status not in (200, 202):
+                raise LingangError(f"submission of {path.name} refused: {answer}")
+        label = "replayed (same Idempotency-Key)" if replay else "accepted"
+        print(f"  {path.name}: HTTP {response.status} {label}, id {answer['id']}")
+        return str(answer["id"])
+
+    async def _follow(self, http: aiohttp.ClientSession, sent: list[Sent]) -> None:
+        deadline = time.monotonic() + self.timeout
+        waiting = list(sent)
+        while waiting and time.monotonic() < deadline:
+            for item in list(waiting):
+                async with http.get(f"/v1/documents/{item.id}") as response:
+                    item.detail = await response.json()
+                item.state = str(item.detail.get("status", item.detail.get("state", "")))
+                if item.state in FINAL_STATES:
+                    waiting.remove(item)
+            if waiting:
+                await asyncio.sleep(0.2)
+
+    def _report(self, item: Sent) -> None:
+        detail = item.detail or {}
+        print(f"\n  {item.path.name} → {item.state or 'unknown'}")
+        for event in detail.get("history", []):
+            stages = (event.get("detail") or {}).get("stages")
+            line = f"    {event.get('at', '')[11:23]}  {event.get('state', ''):<10} {event.get('reason') or ''}"
+            print(line.rstrip())
+            if stages:
+                timing = ", ".join(f"{s['stage']} {s['ms']:.1f}ms" for s in stages)
+                print(f"                  stages: {timing}")
+        validation = detail.get("validation") or {}
+        if validation:
+            print(f"    validation: {_validation_line(validation)}")
+        for receipt in detail.get("receipts", []):
+            info = receipt.get("detail") or {}
+            print(
+                f"    receipt: message {info.get('message_id')} remote id {info.get('remote_id')} "
+                f"received {receipt.get('received_at', '')[:19]}"
+            )
+
+
+def _validation_line(validation: dict[str, Any]) -> str:
+    counts = validation.get("counts") or {}
+    summary = ", ".join(f"{n} {flag}" for flag, n in counts.items() if n) or "no findings"
+    verdict = "valid" if validation.get("valid") else "NOT valid"
+    return f"{verdict} against {validation.get('profile', '?')} ({summary})"
+
+
+logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
