@@ -7,7 +7,11 @@ so tests drive later states through the real store (outputs, outbox claims, dead
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import queue
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,3 +127,35 @@ async def api(tmp_path: Path) -> AsyncIterator[LiveApi]:
 def fapiao_xml(reference: Path) -> bytes:
     """A real 数电票 XML sample."""
     return (reference / "fapiao/samples/xml/invoice-precheck_official-gd-special.xml").read_bytes()
+
+
+@contextmanager
+def threaded_api(tmp_path: Path) -> Iterator[LiveApi]:
+    """The live API on its own event loop in a thread, for synchronous clients (fuzzers).
+
+    The yielded :class:`LiveApi` belongs to that loop: use only its ``base`` and keys from the
+    calling thread, or :func:`asyncio.run_coroutine_threadsafe` with ``live.loop``.
+    """
+    ready: queue.Queue[LiveApi | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        try:
+            async for live in start_api(tmp_path, f"sqlite:///{tmp_path}/fuzz.db"):
+                ready.put(live)
+                while not stop.is_set():
+                    await asyncio.sleep(0.05)
+        except BaseException as exc:
+            ready.put(exc)
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    got = ready.get(timeout=60)
+    if isinstance(got, BaseException):
+        raise got
+    try:
+        yield got
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -1,0 +1,125 @@
+"""Health, metrics, the OpenAPI document, and problems for what no route handles."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from gateway.api.openapi import documented_operations, openapi_document, served_operations
+from gateway.resources import schema_file
+from tests.api.conftest import LiveApi
+from tests.api.test_api_documents import problem, submit
+
+
+async def test_health_is_ok_when_store_and_adapters_answer(api: LiveApi) -> None:
+    status, _, raw = await api.anonymous.request("GET", "/healthz")
+    assert status == 200
+    assert json.loads(raw) == {
+        "status": "ok",
+        "checks": {"store": {"status": "ok"}, "adapter:local": {"status": "ok"}},
+    }
+
+
+async def test_health_is_503_with_detail_when_an_adapter_fails(api: LiveApi) -> None:
+    folder = api.data_dir / "out"
+    if folder.is_dir():
+        folder.rmdir()
+    folder.write_text("a file where the adapter wants its folder")
+    status, _, raw = await api.anonymous.request("GET", "/healthz")
+    assert status == 503
+    body = json.loads(raw)
+    assert body["status"] == "fail"
+    assert body["checks"]["store"] == {"status": "ok"}
+    assert body["checks"]["adapter:local"]["status"] == "fail"
+
+
+async def test_health_is_503_when_the_store_is_gone(api: LiveApi) -> None:
+    await api.store.close()
+    status, _, raw = await api.anonymous.request("GET", "/healthz")
+    assert status == 503
+    assert json.loads(raw)["checks"]["store"]["status"] == "fail"
+
+
+async def test_an_internal_error_is_a_bare_500_problem_and_logged(
+    api: LiveApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    await api.store.close()
+    status, _, raw = await api.a.request("GET", "/v1/documents")
+    assert status == 500
+    data = problem(raw, 500)
+    assert data["detail"] == "the server failed to handle this request"
+    assert "Traceback" not in raw.decode() and "sqlite" not in raw.decode().lower()
+    assert any(r.levelno >= logging.ERROR for r in caplog.records)
+
+
+async def test_metrics_count_requests_by_route_and_show_store_depth(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    await submit(api.a, fapiao_xml)
+    await api.a.request("GET", "/v1/documents/0123456789abcdef0123456789abcdef")
+    await api.a.request("GET", "/no/such/path")
+    status, headers, raw = await api.anonymous.request("GET", "/metrics")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain")
+    text = raw.decode()
+    assert (
+        'lingang_http_requests_total{method="POST",route="/v1/documents",status="202"} 1.0' in text
+    )
+    assert 'route="/v1/documents/{id}",status="404"' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "lingang_http_request_duration_seconds_bucket" in text
+    assert 'lingang_submissions{state="received"} 1.0' in text
+    assert 'lingang_outbox_jobs{state="pending"} 1.0' in text
+    assert api.tenant_a.id not in text and api.tenant_a.name not in text
+
+
+async def test_unrouted_requests_are_problems(api: LiveApi) -> None:
+    status, _, raw = await api.anonymous.request("GET", "/nothing/here")
+    problem(raw, 404)
+    status, headers, raw = await api.a.request("DELETE", "/v1/documents")
+    assert status == 405
+    problem(raw, 405)
+    assert "POST" in headers["Allow"]
+    status, _, raw = await api.anonymous.request("PATCH", "/healthz")
+    problem(raw, 405)
+
+
+async def test_huge_headers_are_refused_with_4xx(api: LiveApi) -> None:
+    status, _, _ = await api.a.request("GET", "/v1/documents", headers={"X-Big": "b" * 20_000})
+    assert 400 <= status < 500
+    many = {f"X-H{i}": "v" for i in range(200)}
+    status, _, _ = await api.a.request("GET", "/v1/documents", headers=many)
+    assert 400 <= status < 500 or status == 200
+
+
+def test_openapi_document_is_valid_openapi_3_1() -> None:
+    document = json.loads(schema_file("openapi.json").read_text(encoding="utf-8"))
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+async def test_openapi_document_lists_exactly_the_served_routes(api: LiveApi) -> None:
+    status, _, raw = await api.anonymous.request("GET", "/openapi.json")
+    assert status == 200
+    assert json.loads(raw) == openapi_document()
+    from gateway.api import create_app
+
+    app = create_app(api.services)
+    assert served_operations(app) == documented_operations()
+
+
+def test_openapi_problem_responses_are_problem_json(tmp_path: Path) -> None:
+    document = openapi_document()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for code, response in operation["responses"].items():
+                if int(code) >= 400 and "$ref" in response:
+                    assert response["$ref"].startswith("#/components/responses/Problem"), (
+                        path,
+                        method,
+                        code,
+                    )

@@ -1,0 +1,103 @@
+"""``/v1/partners``: JSON and TOML bodies, validated, replacing the tenant's directory."""
+
+from __future__ import annotations
+
+import json
+
+from gateway.api.directory import load_directory
+from tests.api.conftest import LiveApi
+from tests.api.test_api_documents import named, problem
+
+TOML = """
+[[partners]]
+buyer_name = "Acme Trading Pte. Ltd."
+buyer_id = "T08GA0028A"
+endpoint = "0195:SGUEN200212345Z"
+country = "SG"
+profile = "pint-sg"
+currency = "USD"
+exchange_rate = "7.1"
+
+[[partners]]
+buyer_name = "Harbour Ltd"
+endpoint = "0088:5790000435975"
+country = "HK"
+
+[[exporters]]
+seller_id = "91310115MA1K4XXXXX"
+endpoint = "0199:5493001KJTIIGC8Y1R12"
+"""
+
+
+async def test_put_toml_then_get_returns_the_same_directory(api: LiveApi) -> None:
+    status, _, raw = await api.a.request(
+        "PUT", "/v1/partners", data=TOML.encode(), headers={"Content-Type": "application/toml"}
+    )
+    assert status == 200, raw
+    assert json.loads(raw)["entries"] == 3
+    status, _, raw = await api.a.request("GET", "/v1/partners")
+    body = json.loads(raw)
+    assert {p.get("buyer_id") for p in body["partners"]} == {"T08GA0028A", None}
+    assert body["exporters"] == [
+        {"seller_id": "91310115MA1K4XXXXX", "endpoint": "0199:5493001KJTIIGC8Y1R12"}
+    ]
+    directory = await load_directory(api.store, api.tenant_a.id)
+    partner = directory.find_partner(None, "T08GA0028A")
+    assert partner.currency == "USD"
+    assert directory.find_exporter("91310115MA1K4XXXXX") is not None
+
+
+async def test_put_replaces_the_whole_directory(api: LiveApi) -> None:
+    await api.a.request(
+        "PUT", "/v1/partners", data=TOML.encode(), headers={"Content-Type": "application/toml"}
+    )
+    replacement = {"partners": [{"buyer_name": "Only One", "country": "SG"}]}
+    status, _, raw = await api.a.request("PUT", "/v1/partners", json=replacement)
+    assert status == 200, raw
+    status, _, raw = await api.a.request("GET", "/v1/partners")
+    assert json.loads(raw) == {"partners": replacement["partners"], "exporters": []}
+
+
+async def test_invalid_directories_name_the_field(api: LiveApi) -> None:
+    before = {"partners": [{"buyer_name": "Keep Me"}]}
+    await api.a.request("PUT", "/v1/partners", json=before)
+    cases = [
+        ({"partners": [{"buyer_name": "X", "country": "ZZ"}]}, "partners[0].country"),
+        ({"partners": [{"buyer_name": "X", "colour": "red"}]}, "partners[0].colour"),
+        ({"exporters": [{"seller_id": "9131", "endpoint": "0131:x"}]}, "exporters[0].endpoint"),
+        ({"partners": [{"country": "SG"}]}, "partners[0].buyer_name"),
+        ({"partners": "nope"}, "partners"),
+        ({"suppliers": []}, "suppliers"),
+    ]
+    for directory, field in cases:
+        status, _, raw = await api.a.request("PUT", "/v1/partners", json=directory)
+        assert status == 422, directory
+        data = problem(raw, 422)
+        assert any(e.get("field") == field for e in data["errors"]), data
+    status, _, raw = await api.a.request("GET", "/v1/partners")
+    assert json.loads(raw)["partners"] == before["partners"]
+
+
+async def test_duplicate_entries_are_refused(api: LiveApi) -> None:
+    twice = {"partners": [{"buyer_id": "A1"}, {"buyer_id": "A1", "country": "SG"}]}
+    _, _, raw = await api.a.request("PUT", "/v1/partners", json=twice)
+    assert named(problem(raw, 422), "partners[1]", "unique")
+
+
+async def test_malformed_bodies_are_problems(api: LiveApi) -> None:
+    cases = [
+        (b"{not json", "application/json", 422, "json"),
+        (b"[1, 2]", "application/json", 422, "object"),
+        (b'{"partners": [{"buyer_id": NaN}]}', "application/json", 422, "json"),
+        (b"[[partners]\nbroken", "application/toml", 422, "toml"),
+        (b"d = 1979-05-27", "text/toml", 422, "json-value"),
+        (b"\xff\xfe", "application/json", 422, "utf-8"),
+        (b"partners=[]", "application/x-www-form-urlencoded", 415, "media-type"),
+    ]
+    for body, media_type, status, rule in cases:
+        code, _, raw = await api.a.request(
+            "PUT", "/v1/partners", data=body, headers={"Content-Type": media_type}
+        )
+        assert code == status, (body, raw)
+        data = problem(raw, status)
+        assert any(e.get("rule") == rule for e in data["errors"]), data
