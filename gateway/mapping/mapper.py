@@ -221,6 +221,8 @@ def _header(
     conv: Converter,
 ) -> None:
     inv.profile = spec.name
+    if not spec.issue_time:
+        inv.issue_time = inv.timezone_offset_minutes = None
     inv.customization_id = spec.customization_id
     inv.process_id = spec.process_id
     inv.buyer_reference = partner.buyer_reference or inv.buyer_reference or inv.number

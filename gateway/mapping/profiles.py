@@ -24,6 +24,8 @@ class ProfileSpec:
     """Whether BT-125 may carry ``application/xml`` (the original fapiao)."""
     uuid: bool = False
     """Whether the document carries a UUID (PINT SG BT-SG-003)."""
+    issue_time: bool = False
+    """Whether the document carries the issue time (PINT BT-168)."""
 
 
 PROFILE_SPECS: dict[str, ProfileSpec] = {
@@ -35,6 +37,7 @@ PROFILE_SPECS: dict[str, ProfileSpec] = {
         "GST",
         xml_attachment=True,
         uuid=True,
+        issue_time=True,
     ),
     "bis3": ProfileSpec(
         "bis3",
@@ -51,6 +54,7 @@ PROFILE_SPECS: dict[str, ProfileSpec] = {
         "ubl",
         "VAT",
         xml_attachment=True,
+        issue_time=True,
     ),
     "cii": ProfileSpec(
         "cii",

@@ -80,7 +80,7 @@ def render_ubl(inv: Invoice) -> bytes:
             str(uuid.uuid5(_UUID_NS, f"{_endpoint_text(inv.seller)}|{inv.number}")),
         )
     _sub(root, "cbc:IssueDate", date(inv.issue_date))
-    if inv.issue_time is not None and inv.profile in ("pint", "pint-sg"):
+    if inv.issue_time is not None:
         _sub(root, "cbc:IssueTime", time(inv.issue_time, inv.timezone_offset_minutes))
     if credit:
         if inv.tax_point_date:

@@ -104,3 +104,49 @@ def partners_dict(**overrides: object) -> dict[str, object]:
         "partners": [partner],
         "exporters": [{"seller_id": SELLER_USCC, "endpoint": "0199:5493001KJTIIGC8Y1R12"}],
     }
+
+
+def cases() -> dict[str, Invoice]:
+    """One fapiao per tax case and mapping rule, as a parser would return it."""
+    return {
+        "standard": fapiao(
+            [
+                line(1, "1000.00", "130.00", qty="2", price="500"),
+                line(2, "200.00", "12.00", rate="6"),
+            ]
+        ),
+        "simplified": fapiao([line(1, "100.00", "3.00", rate="3", case=TaxCase.SIMPLIFIED)]),
+        "export": fapiao([line(1, "1000.00", "0.00", rate="0", case=TaxCase.ZERO_RATE_EXPORT)]),
+        "zero": fapiao([line(1, "50.00", "0.00", rate="0", case=TaxCase.ZERO_RATE)]),
+        "exempt": fapiao([line(1, "1000.00", None, rate="0", case=TaxCase.EXEMPT)]),
+        "not-subject": fapiao([line(1, "1000.00", None, rate=None, case=TaxCase.NOT_SUBJECT)]),
+        "mixed-o": fapiao(
+            [
+                line(1, "1000.00", "130.00"),
+                line(2, "500.00", None, rate=None, case=TaxCase.NOT_SUBJECT),
+            ]
+        ),
+        "differential": fapiao([line(1, "9660.38", "339.62", rate="6", case=TaxCase.DIFFERENTIAL)]),
+        "red": fapiao([line(1, "-1000.00", "-130.00", qty="-2", price="500")], red=True),
+        "discount": fapiao(
+            [
+                line(1, "1000.00", "130.00", qty="2", price="500"),
+                line(2, "-100.00", "-13.00", qty=None, discount=True),
+            ]
+        ),
+        "doc-discount": fapiao(
+            [
+                line(1, "1000.00", "130.00"),
+                line(2, "200.00", "12.00", rate="6"),
+                line(3, "-50.00", "-6.50", qty=None, discount=True),
+            ]
+        ),
+        "rounding": fapiao([line(i, "0.10", "0.02") for i in range(1, 201)]),
+        "red-discount": fapiao(
+            [
+                line(1, "-1000.00", "-130.00", qty="-2", price="500"),
+                line(2, "100.00", "13.00", qty=None, discount=True),
+            ],
+            red=True,
+        ),
+    }
