@@ -258,6 +258,8 @@ def _gross(raw: RawFapiao, net: Decimal, tax: Decimal, warn: _Warn) -> Decimal:
 
 
 def _check_number(raw: RawFapiao, number: str, year: int, warn: _Warn) -> None:
+    if "invoice_code" in raw.extra:
+        return
     if len(number) == 20 and number.isdigit() and number[:2] != f"{year % 100:02d}":
         warn(
             "fapiao.number-year",

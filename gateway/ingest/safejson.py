@@ -1,0 +1,72 @@
+"""Hardened JSON loading: size, nesting depth, encoding, no NaN/Infinity, no duplicate keys.
+
+Numbers with a fraction become :class:`~decimal.Decimal`, never float. A key given twice in one
+object is refused: for an amount, "the last one wins" would be a silent guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from gateway.errors import InputError, UnsafeInputError
+from gateway.ingest.textenc import decode_json_text
+from gateway.ingest.types import IngestLimits
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_depth(text: str, max_depth: int, what: str) -> None:
+    """Refuse nesting deeper than ``max_depth`` before the recursive parser sees it."""
+    depth = 0
+    for match in _BRACKETS.finditer(_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > max_depth:
+            raise UnsafeInputError(
+                f"{what} nests deeper than {max_depth} levels", rule="json.max-depth"
+            )
+
+
+def _reject_constant(name: str) -> Any:
+    raise InputError(f"JSON constant {name} is not a number", rule="json.non-finite")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InputError(
+                f"JSON object has the key {key!r} twice", field=key, rule="json.duplicate-key"
+            )
+        out[key] = value
+    return out
+
+
+def load_json(data: bytes, limits: IngestLimits, what: str = "platform JSON") -> Any:
+    """Parse ``data`` as JSON under ``limits``; every failure is a typed error naming the rule."""
+    if len(data) > limits.max_input_bytes:
+        raise UnsafeInputError(
+            f"{what} is {len(data)} bytes, more than {limits.max_input_bytes}",
+            rule="input.max-bytes",
+        )
+    text = decode_json_text(data, what)
+    _check_depth(text, limits.json_max_depth, what)
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_no_duplicates,
+        )
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            rule="json.syntax",
+        ) from exc
+    except RecursionError as exc:  # pragma: no cover - the depth check comes first
+        raise UnsafeInputError(f"{what} nests too deep", rule="json.max-depth") from exc
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise InputError(f"{what} has an unreadable number: {exc}", rule="json.number") from exc

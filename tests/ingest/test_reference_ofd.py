@@ -1,0 +1,85 @@
+"""The staged OFD samples parse, and their totals equal the values in their own XML / tags."""
+
+from __future__ import annotations
+
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+from lxml import etree
+
+from gateway.ingest import detect, parse
+from gateway.model import IdScheme, TaxCase
+
+FP = "{http://www.edrm.org.cn/schema/e-invoice/2019}"
+OFD = "{http://www.ofdspec.org/2016}"
+
+
+def _ofd(reference: Path, name: str) -> bytes:
+    return (reference / "fapiao" / "samples" / "ofd" / name).read_bytes()
+
+
+def test_sdp_special_2024_from_custom_tags(reference: Path) -> None:
+    data = _ofd(reference, "ofdrw_20240531141733_sdp-special-2024.ofd")
+    assert detect(data) == "fapiao-ofd"
+    parsed = parse(data)
+    inv = parsed.invoice
+    assert parsed.source_format == "fapiao-ofd" and parsed.original_xml is None
+    assert parsed.original == data
+    assert inv.number == "24112000000048542163"
+    assert str(inv.issue_date) == "2024-05-28"
+    assert inv.seller.identifier(IdScheme.USCC).value == "91110108690017781B"  # type: ignore[union-attr]
+    assert inv.buyer.identifier(IdScheme.USCC).value == "91460300MAA92DJN95"  # type: ignore[union-attr]
+    assert inv.seller.name == "北京互联三六五科技有限公司"
+    (line,) = inv.lines
+    assert line.item.name == "*信息技术服务*技术服务费"  # split over two text objects
+    assert line.net_amount == Decimal("4197.17") and line.tax_amount == Decimal("251.83")
+    assert line.price == Decimal("4197.16981132075") and line.quantity == 1
+    assert line.vat_rate == Decimal(6) and line.tax_case is TaxCase.STANDARD
+    assert inv.totals.tax_inclusive == Decimal("4449.00")  # "¥" + "4449.00"
+    assert parsed.facts.kind == "01" and parsed.facts.drawer == "于俪"
+    assert not [w for w in parsed.warnings if not w.code.startswith("uscc")]
+
+
+def test_sdp_special_2024_totals_equal_customdatas(reference: Path) -> None:
+    data = _ofd(reference, "ofdrw_20240531141733_sdp-special-2024.ofd")
+    ofd_xml = (
+        reference / "fapiao/samples/ofd/ofdrw_20240531141733_sdp-special-2024.extracted/OFD.xml"
+    ).read_bytes()
+    datas = {e.get("Name"): e.text for e in etree.fromstring(ofd_xml).iter(f"{OFD}CustomData")}
+    inv = parse(data).invoice
+    assert inv.totals.tax_exclusive == Decimal(datas["合计金额"])  # 合计金额 is the NET total
+    assert inv.totals.tax == Decimal(datas["合计税额"])
+    assert inv.number == datas["发票号码"]
+
+
+def test_legacy_2020_from_embedded_xml(reference: Path) -> None:
+    data = _ofd(reference, "ofdrw_fapiao-shili_vat-e-ordinary-2020.ofd")
+    assert detect(data) == "fapiao-ofd-legacy"
+    parsed = parse(data, "fapiao-ofd")
+    inv = parsed.invoice
+    assert parsed.source_format == "fapiao-ofd-legacy"
+    with zipfile.ZipFile(
+        reference / "fapiao/samples/ofd/ofdrw_fapiao-shili_vat-e-ordinary-2020.ofd"
+    ) as archive:
+        embedded = archive.read("Doc_0/Attachs/original_invoice.xml")
+    assert parsed.original_xml == embedded
+    root = etree.fromstring(embedded)
+    assert inv.number == "050001700111" + "99999951"
+    assert inv.totals.tax_exclusive == Decimal(root.findtext(f"{FP}TaxExclusiveTotalAmount"))
+    assert inv.totals.tax == Decimal(root.findtext(f"{FP}TaxTotalAmount"))
+    assert inv.totals.tax_inclusive == Decimal(root.findtext(f"{FP}TaxInclusiveTotalAmount"))
+    assert [ln.net_amount for ln in inv.lines] == [Decimal("100.00")] * 3
+    assert [ln.tax_amount for ln in inv.lines] == [Decimal("6.00")] * 3
+    assert {ln.unit_code for ln in inv.lines} == {"E48"}  # 次
+    assert inv.lines[0].quantity == 4 and inv.lines[0].price == 25
+    assert str(inv.issue_date) == "2020-10-10"
+    assert inv.seller.identifier(IdScheme.USCC).value == "91500106MA2CE71F65"  # type: ignore[union-attr]
+    assert inv.buyer.identifiers[0].scheme == IdScheme.CN_TAXPAYER
+    assert inv.buyer.contact is not None and inv.buyer.contact.telephone == "13392342520"
+    assert inv.payment is not None
+    assert (inv.payment.provider_id, inv.payment.account_id) == ("建设银行", "625555888900998711")
+    assert parsed.facts.kind == "10"
+    assert parsed.facts.extra["check_code"] == "14754822929856772523"
+    codes = {w.code for w in parsed.warnings}
+    assert "uscc.check-digit" in codes  # the 2020 demo's seller id is test data
