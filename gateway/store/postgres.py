@@ -11,7 +11,9 @@ them once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -52,6 +54,8 @@ Conn = psycopg.AsyncConnection[DictRow]
 Params = Mapping[str, Any]
 CHANNEL = "lingang_outbox"
 
+log = logging.getLogger("lingang.store")
+
 
 def jsonb(value: Mapping[str, Any] | None, what: str) -> Jsonb:
     """A JSON column value, naming the field when it is not JSON-serialisable."""
@@ -72,7 +76,10 @@ class PostgresStore(Store):
         self._conninfo = conninfo
         self._q = load_queries("postgres.sql")
         self._listener: Conn | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._listen_lock = asyncio.Lock()
+        self._notified = asyncio.Event()
+        self._pending = False
         self._closed = False
 
     @classmethod
@@ -177,9 +184,7 @@ class PostgresStore(Store):
         if self._closed:
             return
         self._closed = True
-        if self._listener is not None:
-            await self._listener.close()
-            self._listener = None
+        await self._drop_listener()
         await self._pool.close()
 
     # -- tenants and API keys --------------------------------------------------------
@@ -531,21 +536,54 @@ class PostgresStore(Store):
         return await self._tx(work)
 
     async def wait_for_jobs(self, timeout: float) -> bool:
-        async with self._listen_lock:
+        """Wait for a ``NOTIFY`` (or return at once if one came since the last wait).
+
+        One ``LISTEN`` connection per store feeds every waiter of this process: a
+        notification wakes all of them.
+        """
+        await self._ensure_listener()
+        if not self._pending:
             try:
-                if self._listener is None or self._listener.closed:
-                    self._listener = await psycopg.AsyncConnection.connect(
-                        self._conninfo, autocommit=True, row_factory=dict_row
-                    )
-                    await self._listener.execute(f"LISTEN {CHANNEL}")
-                async for _ in self._listener.notifies(timeout=max(timeout, 0.0), stop_after=1):
-                    return True
+                await asyncio.wait_for(self._notified.wait(), max(timeout, 0.0))
+            except TimeoutError:
+                return False
+        self._pending = False
+        return True
+
+    async def _ensure_listener(self) -> None:
+        """Start (or restart after an error) the connection that LISTENs for jobs."""
+        async with self._listen_lock:
+            if self._reader is not None and not self._reader.done():
+                return
+            await self._drop_listener()
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, row_factory=dict_row
+                )
+                await conn.execute(f"LISTEN {CHANNEL}")
             except psycopg.Error as exc:
-                if self._listener is not None:
-                    await self._listener.close()
-                self._listener = None
                 raise StoreError(f"postgresql LISTEN failed: {exc}") from exc
-        return False
+            self._listener = conn
+            self._reader = asyncio.create_task(self._read_notifications(conn))
+
+    async def _read_notifications(self, conn: Conn) -> None:
+        try:
+            async for _ in conn.notifies():
+                self._pending = True
+                woken, self._notified = self._notified, asyncio.Event()
+                woken.set()
+        except psycopg.Error as exc:
+            log.warning("LISTEN connection lost: %s", exc)
+
+    async def _drop_listener(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
+                await self._reader
+            self._reader = None
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
 
     # -- receipts --------------------------------------------------------------------
 

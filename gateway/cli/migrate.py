@@ -1,0 +1,54 @@
+"""``lingang migrate``: bring the store's schema up to date (also done on every start)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from gateway.store import open_store
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "migrate",
+        help="apply pending store schema migrations",
+        description="Apply the versioned schema migrations to the store (SQLite or "
+        "PostgreSQL). Safe to run again and from several replicas at once.",
+    )
+    add_database_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--database URL`` and ``--config`` (the URL defaults to the configured store)."""
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="sqlite:///path.db or postgresql://... (default: [store].url of the configuration)",
+    )
+    parser.add_argument("--config", type=Path, help="lingang.toml (default: $LINGANG_CONFIG)")
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The store URL from ``--database``, else from the settings."""
+    if args.database:
+        return str(args.database)
+    from gateway.settings import Settings
+
+    return Settings.load(args.config).store_url
+
+
+def run(args: argparse.Namespace) -> int:
+    url = database_url(args)
+    version = asyncio.run(_migrate(url))
+    print(f"store schema at version {version}")
+    return 0
+
+
+async def _migrate(url: str) -> int:
+    store = await open_store(url, migrate=False)
+    try:
+        return await store.migrate()
+    finally:
+        await store.close()

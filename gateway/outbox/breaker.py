@@ -1,0 +1,114 @@
+"""A circuit breaker per delivery endpoint, shared by every replica through the store.
+
+::
+
+    closed ──(failure_threshold transport failures in a row)──► open
+    open ──(cooldown elapsed: one caller wins the probe)──► half_open
+    half_open ──probe succeeds──► closed        half_open ──probe fails──► open
+
+While an endpoint is open its jobs are not claimed (``blocked_endpoints`` feeds
+``Store.claim_jobs(exclude_endpoints=...)``) and a job claimed anyway is deferred to the
+end of the cool-down, its attempt not counted. Only failures a retry could fix (transport
+errors, timeouts, 5xx) count: a permanent rejection proves the endpoint is up.
+
+State lives in the store's ``breakers`` table and every change is a compare-and-set on its
+version, so replicas agree on the phase and exactly one of them gets the half-open probe.
+A probe whose worker died is given up after another cool-down and a new one is allowed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from gateway.store.base import BreakerPhase, BreakerState, Clock, Store
+
+log = logging.getLogger("lingang.outbox.breaker")
+
+_CAS_TRIES = 8
+
+
+class CircuitBreaker:
+    """Per-endpoint breaker over the store's shared breaker records."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        failure_threshold: int = 5,
+        cooldown_seconds: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if failure_threshold < 1 or cooldown_seconds < 0:
+            raise ValueError("failure_threshold >= 1 and cooldown_seconds >= 0 required")
+        self.store = store
+        self.failure_threshold = failure_threshold
+        self.cooldown = timedelta(seconds=cooldown_seconds)
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock() if self._clock is not None else self.store.clock()
+
+    def reopens_at(self, state: BreakerState) -> datetime:
+        """When an open breaker lets a probe through (or a stale probe is replaced)."""
+        return (state.opened_at or self.now()) + self.cooldown
+
+    async def allow(self, endpoint: str) -> bool:
+        """Whether a delivery to ``endpoint`` may go ahead now.
+
+        Closed: yes. Open past its cool-down (or half-open with a stale probe): yes for
+        exactly one caller, which moves the breaker to half-open. Otherwise no.
+        """
+        for _ in range(_CAS_TRIES):
+            state = await self.store.get_breaker(endpoint)
+            if state.phase is BreakerPhase.CLOSED:
+                return True
+            if self.now() < self.reopens_at(state):
+                return False
+            probe = replace(state, phase=BreakerPhase.HALF_OPEN, opened_at=self.now())
+            if await self.store.update_breaker(probe, state.version):
+                log.info("breaker half-open: probing", extra={"endpoint": endpoint})
+                return True
+        return False
+
+    async def record_success(self, endpoint: str) -> None:
+        """A delivery went through: close the breaker and forget past failures."""
+        closed = BreakerState(endpoint)
+        for _ in range(_CAS_TRIES):
+            state = await self.store.get_breaker(endpoint)
+            if state.phase is BreakerPhase.CLOSED and state.failures == 0:
+                return
+            if await self.store.update_breaker(closed, state.version):
+                if state.phase is not BreakerPhase.CLOSED:
+                    log.info("breaker closed", extra={"endpoint": endpoint})
+                return
+
+    async def record_failure(self, endpoint: str) -> BreakerState:
+        """A transport failure: count it; open the breaker at the threshold, or again
+        when the half-open probe failed. Returns the state written."""
+        state = await self.store.get_breaker(endpoint)
+        for _ in range(_CAS_TRIES):
+            updated = self._after_failure(state)
+            if updated == state or await self.store.update_breaker(updated, state.version):
+                if updated.phase is BreakerPhase.OPEN and state.phase is not BreakerPhase.OPEN:
+                    log.warning(
+                        "breaker open", extra={"endpoint": endpoint, "failures": updated.failures}
+                    )
+                return replace(updated, version=state.version + (updated != state))
+            state = await self.store.get_breaker(endpoint)
+        return state
+
+    def _after_failure(self, state: BreakerState) -> BreakerState:
+        failures = state.failures + 1
+        if state.phase is BreakerPhase.OPEN:
+            return state
+        if state.phase is BreakerPhase.HALF_OPEN or failures >= self.failure_threshold:
+            return replace(state, phase=BreakerPhase.OPEN, failures=failures, opened_at=self.now())
+        return replace(state, failures=failures)
+
+    async def blocked_endpoints(self) -> set[str]:
+        """Endpoints whose jobs should not be claimed now (open, cool-down running, or
+        half-open with a probe in flight)."""
+        now = self.now()
+        return {s.endpoint for s in await self.store.open_breakers() if now < self.reopens_at(s)}

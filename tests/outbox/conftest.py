@@ -1,0 +1,54 @@
+"""Fixtures for the outbox tests: real stores, a folder-writing deliverer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gateway.store.base import Job, Receipt, Store
+from gateway.store.sqlite import SqliteStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await SqliteStore.open(f"sqlite:///{tmp_path}/outbox.db", poll_interval=0.05)
+    await opened.migrate()
+    yield opened
+    await opened.close()
+
+
+async def queue_documents(
+    store: Store, count: int, *, adapters: tuple[str, ...] = ("folder",), endpoint: str = "out"
+) -> list[Job]:
+    """``count`` submissions with a rendered output each, one job per adapter."""
+    if await store.get_tenant("t") is None:
+        await store.create_tenant("T", tenant_id="t")
+    jobs = []
+    for n in range(count):
+        sub, _ = await store.create_submission("t", b"<EInvoice/>", content_type="application/xml")
+        await store.put_output(sub.id, "signed", "application/xml", f"<Invoice n='{n}'/>".encode())
+        for adapter in adapters:
+            jobs.append(await store.enqueue_job(sub.id, adapter, endpoint, payload_ref="signed"))
+    return jobs
+
+
+class FolderDeliverer:
+    """Writes each job's payload to ``<folder>/<message id>.xml``; refuses to write one twice."""
+
+    def __init__(self, store: Store, folder: Path) -> None:
+        self.store = store
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.deliveries: Counter[str] = Counter()
+
+    async def __call__(self, job: Job) -> Receipt:
+        self.deliveries[job.id] += 1
+        output = await self.store.get_output(job.submission_id, job.payload_ref or "signed")
+        assert output is not None
+        target = self.folder / f"{job.message_id}.xml"
+        with target.open("xb") as handle:
+            handle.write(output.data)
+        return Receipt("folder", detail={"path": target.name})

@@ -1,0 +1,64 @@
+"""``lingang migrate`` and ``lingang retry`` against a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.store import JobState, open_store
+
+
+async def dead_job(url: str) -> tuple[str, str, str]:
+    store = await open_store(url)
+    try:
+        await store.create_tenant("T", tenant_id="t")
+        sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
+        job = await store.enqueue_job(sub.id, "peppol", "ep")
+        await store.claim_jobs("w")
+        await store.fail_job(job.id, "w", "rejected", retryable=False, next_attempt_at=None)
+        return sub.id, job.id, job.message_id
+    finally:
+        await store.close()
+
+
+async def job_state(url: str, job_id: str) -> tuple[JobState, str]:
+    store = await open_store(url)
+    try:
+        job = await store.get_job(job_id)
+        assert job is not None
+        return job.state, job.message_id
+    finally:
+        await store.close()
+
+
+def test_migrate_then_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    assert main(["migrate", "--database", url]) == 0
+    assert "version 2" in capsys.readouterr().out
+    sub_id, job_id, message_id = asyncio.run(dead_job(url))
+    assert main(["retry", job_id, "--database", url]) == 0
+    assert f"{job_id} peppol -> ep: pending (message {message_id})" in capsys.readouterr().out
+    assert asyncio.run(job_state(url, job_id)) == (JobState.PENDING, message_id)
+    assert main(["retry", job_id, "--database", url]) == 0
+    assert main(["retry", sub_id, "--database", url]) == 0
+    assert "no dead jobs" in capsys.readouterr().out
+
+
+def test_retry_unknown_id_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    assert main(["retry", "nope", "--database", url]) == 1
+    assert "no job or submission" in capsys.readouterr().err
+
+
+def test_migrate_uses_configured_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LINGANG_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LINGANG_CONFIG", raising=False)
+    monkeypatch.delenv("LINGANG_STORE_URL", raising=False)
+    assert main(["migrate"]) == 0
+    assert "version 2" in capsys.readouterr().out
+    assert list((tmp_path / "home").glob("*.db"))

@@ -1,0 +1,167 @@
+"""The dispatcher loop on a real SQLite store: deliveries, retries, dead letter, breaker,
+lease renewal and graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from gateway.errors import PermanentDeliveryError, TransientDeliveryError
+from gateway.outbox import CircuitBreaker, Dispatcher, RetryPolicy
+from gateway.store.base import Job, JobState, Receipt, Store
+from tests.outbox.conftest import FolderDeliverer, queue_documents
+
+FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.02, max_attempts=4)
+
+
+async def until_settled(store: Store, count: int, guard: float = 60.0) -> list[Job]:
+    """Wait until ``count`` jobs are done or dead (the guard only stops a hung test)."""
+    async with asyncio.timeout(guard):
+        while True:
+            settled = [
+                j
+                for state in (JobState.DONE, JobState.DEAD)
+                for j in await store.list_jobs(state=state, limit=10_000)
+            ]
+            if len(settled) >= count:
+                return settled
+            await asyncio.sleep(0.02)
+
+
+async def test_delivers_every_job_once_with_receipts(store: Store, tmp_path: Path) -> None:
+    jobs = await queue_documents(store, 12)
+    deliver = FolderDeliverer(store, tmp_path / "out")
+    dispatcher = Dispatcher(store, deliver, concurrency=3, retry=FAST, record_events=True)
+    while await dispatcher.run_once():
+        pass
+    assert deliver.deliveries == Counter({job.id: 1 for job in jobs})
+    assert sorted(p.stem for p in (tmp_path / "out").iterdir()) == sorted(
+        j.message_id for j in jobs
+    )
+    for job in jobs:
+        [receipt] = await store.list_receipts(job_id=job.id)
+        assert receipt.kind == "folder" and receipt.detail == {"path": f"{job.message_id}.xml"}
+        assert [e.state for e in await store.list_events(job.submission_id)][-1] == "delivered"
+
+
+async def test_flaky_receiver_is_retried_with_the_same_message_id(store: Store) -> None:
+    [job] = await queue_documents(store, 1)
+    seen: list[tuple[str, int]] = []
+
+    async def flaky(claimed: Job) -> Receipt:
+        seen.append((claimed.message_id, claimed.attempts))
+        if claimed.attempts < 3:
+            raise TransientDeliveryError("connection reset")
+        return Receipt("as4-receipt", b"<Receipt/>")
+
+    dispatcher = Dispatcher(
+        store, flaky, retry=FAST, breaker=CircuitBreaker(store, failure_threshold=99)
+    )
+    runner = asyncio.create_task(dispatcher.run())
+    [settled] = await until_settled(store, 1)
+    await dispatcher.stop()
+    await runner
+    assert settled.state is JobState.DONE and settled.attempts == 3
+    assert seen == [(job.message_id, 1), (job.message_id, 2), (job.message_id, 3)]
+
+
+async def test_permanent_rejection_dead_letters_then_manual_retry(store: Store) -> None:
+    [job] = await queue_documents(store, 1)
+
+    async def rejecting(claimed: Job) -> Receipt:
+        raise PermanentDeliveryError("receiver says: PEPPOL-EN16931-R001")
+
+    await Dispatcher(store, rejecting, retry=FAST, record_events=True).run_once()
+    dead = await store.get_job(job.id)
+    assert dead is not None and dead.state is JobState.DEAD and dead.retryable is False
+    assert dead.last_error == "PermanentDeliveryError: receiver says: PEPPOL-EN16931-R001"
+    events = await store.list_events(job.submission_id)
+    assert events[-1].state == "dead-letter" and events[-1].reason == dead.last_error
+
+    async def accepting(claimed: Job) -> Receipt:
+        return Receipt("as4-receipt")
+
+    await store.retry_job(job.id)
+    await Dispatcher(store, accepting, retry=FAST).run_once()
+    done = await store.get_job(job.id)
+    assert done is not None and done.state is JobState.DONE
+    assert done.message_id == job.message_id
+
+
+async def test_retries_run_out(store: Store) -> None:
+    [job] = await queue_documents(store, 1)
+
+    async def down(claimed: Job) -> Receipt:
+        raise TransientDeliveryError("503")
+
+    breaker = CircuitBreaker(store, failure_threshold=99)
+    dispatcher = Dispatcher(store, down, retry=FAST, breaker=breaker)
+    runner = asyncio.create_task(dispatcher.run())
+    [settled] = await until_settled(store, 1)
+    await dispatcher.stop()
+    await runner
+    assert settled.state is JobState.DEAD and settled.attempts == FAST.max_attempts
+    assert settled.retryable is True and settled.id == job.id
+
+
+async def test_open_breaker_holds_back_one_endpoint(store: Store) -> None:
+    down = await queue_documents(store, 3, endpoint="https://down.example/as4")
+    up = await queue_documents(store, 3, endpoint="https://up.example/as4")
+    calls: Counter[str] = Counter()
+
+    async def deliver(claimed: Job) -> Receipt:
+        calls[claimed.endpoint] += 1
+        if "down" in claimed.endpoint:
+            raise TransientDeliveryError("timeout")
+        return Receipt("ok")
+
+    breaker = CircuitBreaker(store, failure_threshold=2, cooldown_seconds=3600)
+    dispatcher = Dispatcher(store, deliver, concurrency=1, retry=FAST, breaker=breaker)
+    for _ in range(12):
+        await dispatcher.run_once()
+        await asyncio.sleep(0.03)
+    assert calls["https://down.example/as4"] == 2
+    assert calls["https://up.example/as4"] == 3
+    for job in down:
+        current = await store.get_job(job.id)
+        assert current is not None and current.state is JobState.PENDING
+    states = [await store.get_job(j.id) for j in up]
+    assert all(j is not None and j.state is JobState.DONE for j in states)
+
+
+async def test_long_delivery_renews_its_lease(store: Store) -> None:
+    [job] = await queue_documents(store, 1)
+
+    async def slow(claimed: Job) -> Receipt:
+        first = claimed.lease_expires_at
+        assert first is not None
+        while True:
+            current = await store.get_job(claimed.id)
+            assert current is not None and current.lease_expires_at is not None
+            if current.lease_expires_at > first:
+                return Receipt("slow")
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(Dispatcher(store, slow, lease_seconds=0.3).run_once(), 60)
+    done = await store.get_job(job.id)
+    assert done is not None and done.state is JobState.DONE and done.attempts == 1
+
+
+async def test_stop_releases_unfinished_jobs(store: Store) -> None:
+    [job] = await queue_documents(store, 1)
+    started = asyncio.Event()
+
+    async def hangs(claimed: Job) -> Receipt:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    dispatcher = Dispatcher(store, hangs)
+    runner = asyncio.create_task(dispatcher.run())
+    await asyncio.wait_for(started.wait(), 60)
+    await dispatcher.stop(grace=0)
+    await runner
+    released = await store.get_job(job.id)
+    assert released is not None and released.state is JobState.PENDING
+    assert released.lease_owner is None and released.attempts == 0
