@@ -1,0 +1,118 @@
+"""``lingang tenants``: create tenants, list them, and rotate their API keys.
+
+``create NAME`` and ``rotate-key NAME`` print a new API key exactly once, on stdout; only
+its SHA-256 is stored, so a lost key cannot be recovered, only replaced. ``rotate-key``
+revokes the key ids given with ``--revoke`` (each ``create`` / ``rotate-key`` prints the id
+of the key it made) after issuing the new one, so clients can switch before the old key
+stops working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from gateway.cli.migrate import add_database_arguments, database_url
+from gateway.errors import FieldError
+from gateway.store import Store, Tenant, open_store
+
+T = TypeVar("T")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "tenants",
+        help="create tenants, list them, rotate their API keys",
+        description="Manage the tenants of the HTTP API and their API keys (stored hashed).",
+    )
+    commands = parser.add_subparsers(dest="tenants_command", metavar="ACTION", required=True)
+
+    create = commands.add_parser("create", help="create a tenant and print its first API key")
+    create.add_argument("name", metavar="NAME")
+    create.add_argument("--label", default="initial", help="label of the key (default: initial)")
+    add_database_arguments(create)
+    create.set_defaults(handler=run_create)
+
+    listing = commands.add_parser("list", help="list the tenants")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_database_arguments(listing)
+    listing.set_defaults(handler=run_list)
+
+    rotate = commands.add_parser("rotate-key", help="issue a new API key for a tenant")
+    rotate.add_argument("name", metavar="NAME")
+    rotate.add_argument(
+        "--revoke",
+        action="append",
+        default=[],
+        metavar="KEY_ID",
+        help="revoke this key id once the new key exists (repeatable)",
+    )
+    rotate.add_argument("--label", default="rotated", help="label of the new key")
+    add_database_arguments(rotate)
+    rotate.set_defaults(handler=run_rotate)
+
+
+def run_create(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> tuple[Tenant, str, str]:
+        if await find_tenant(store, args.name) is not None:
+            raise FieldError(f"a tenant named {args.name!r} exists already", field="name")
+        tenant = await store.create_tenant(args.name)
+        key, record = await store.issue_api_key(tenant.id, label=args.label)
+        return tenant, key, record.id
+
+    tenant, key, key_id = _with_store(args, work)
+    print(f"tenant {tenant.name} ({tenant.id}) created; API key id {key_id}")
+    print("API key (shown once, store it now):")
+    print(key)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    tenants = _with_store(args, lambda store: store.list_tenants())
+    for tenant in tenants:
+        if args.json:
+            entry = {"id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
+            print(json.dumps(entry, default=str, ensure_ascii=False))
+        else:
+            print(f"{tenant.id}  {tenant.created_at:%Y-%m-%d %H:%M}  {tenant.name}")
+    return 0
+
+
+def run_rotate(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> tuple[Tenant, str, str]:
+        tenant = await find_tenant(store, args.name)
+        if tenant is None:
+            raise FieldError(f"no tenant named {args.name!r}", field="name")
+        key, record = await store.issue_api_key(tenant.id, label=args.label)
+        for key_id in args.revoke:
+            await store.revoke_api_key(key_id)
+        return tenant, key, record.id
+
+    tenant, key, key_id = _with_store(args, work)
+    revoked = f"; revoked {', '.join(args.revoke)}" if args.revoke else ""
+    print(f"new API key id {key_id} for tenant {tenant.name}{revoked}")
+    print("API key (shown once, store it now):")
+    print(key)
+    return 0
+
+
+async def find_tenant(store: Store, name: str) -> Tenant | None:
+    """The tenant called ``name`` (names are unique through this command)."""
+    for tenant in await store.list_tenants():
+        if tenant.name == name:
+            return tenant
+    return None
+
+
+def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = await open_store(database_url(args))
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
