@@ -24,7 +24,11 @@ The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)
     concurrency = 8                        # jobs in flight per worker
     lease_seconds = 30
     poll_seconds = 0.5
-    max_attempts = 12
+    max_attempts = 12                      # then the job is dead-lettered
+    retry_base_seconds = 2.0               # backoff ceiling of the first retry (doubles)
+    retry_cap_seconds = 600.0
+    breaker_failures = 5                   # transport failures in a row open the breaker
+    breaker_cooldown_seconds = 30.0
 
     [limits]
     max_body_bytes = 10485760
@@ -118,6 +122,11 @@ class Settings:
     lease_seconds: float = 30.0
     poll_seconds: float = 0.5
     max_attempts: int = 12
+    retry_base_seconds: float = 2.0
+    retry_cap_seconds: float = 600.0
+    breaker_failures: int = 5
+    """Transport failures in a row that open an endpoint's circuit breaker."""
+    breaker_cooldown_seconds: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
     default_profile: str = "pint-sg"
     partners_file: Path | None = None
@@ -230,6 +239,22 @@ class _Builder:
             max_attempts=_as_int(
                 self.value("worker", "max_attempts", "LINGANG_MAX_ATTEMPTS", 12),
                 "worker.max_attempts",
+            ),
+            retry_base_seconds=_as_float(
+                self.value("worker", "retry_base_seconds", "LINGANG_RETRY_BASE_SECONDS", 2.0),
+                "worker.retry_base_seconds",
+            ),
+            retry_cap_seconds=_as_float(
+                self.value("worker", "retry_cap_seconds", "LINGANG_RETRY_CAP_SECONDS", 600.0),
+                "worker.retry_cap_seconds",
+            ),
+            breaker_failures=_as_int(
+                self.value("worker", "breaker_failures", "LINGANG_BREAKER_FAILURES", 5),
+                "worker.breaker_failures",
+            ),
+            breaker_cooldown_seconds=_as_float(
+                self.value("worker", "breaker_cooldown_seconds", "LINGANG_BREAKER_COOLDOWN", 30.0),
+                "worker.breaker_cooldown_seconds",
             ),
             max_body_bytes=_as_int(
                 self.value("limits", "max_body_bytes", "LINGANG_MAX_BODY_BYTES", 10 * 1024 * 1024),

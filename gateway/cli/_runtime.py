@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.pipeline.worker import RetryPolicy, Worker, WorkerPool, default_worker_id
+from gateway.outbox import CircuitBreaker, RetryPolicy
+from gateway.pipeline.worker import Worker, WorkerPool, default_worker_id
 from gateway.service import Services
 from gateway.settings import Settings
 
@@ -78,7 +79,16 @@ def settings_from(args: argparse.Namespace, **more: Any) -> Settings:
 def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPool:
     """``count`` workers sharing the services' store and pipeline."""
     settings = services.settings
-    policy = RetryPolicy(max_attempts=settings.max_attempts)
+    policy = RetryPolicy(
+        base_seconds=settings.retry_base_seconds,
+        cap_seconds=settings.retry_cap_seconds,
+        max_attempts=settings.max_attempts,
+    )
+    breaker = CircuitBreaker(
+        services.store,
+        failure_threshold=settings.breaker_failures,
+        cooldown_seconds=settings.breaker_cooldown_seconds,
+    )
     return WorkerPool(
         [
             Worker(
@@ -89,6 +99,7 @@ def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPo
                 lease_seconds=settings.lease_seconds,
                 poll_seconds=settings.poll_seconds,
                 policy=policy,
+                breaker=breaker,
             )
             for index in range(count)
         ]

@@ -3,8 +3,10 @@
 One :class:`Worker` is one claimer with up to ``concurrency`` jobs in flight. It claims due
 jobs with a lease, runs them through :meth:`Pipeline.handle`, and completes or fails them
 (fenced by the lease: a worker whose lease was taken over cannot complete the job). Failures
-are retried with exponential backoff and jitter until ``max_attempts``; a permanent error
-(or the last attempt) dead-letters the job with its reason. A job whose worker died is
+are retried with exponential backoff and jitter (:class:`gateway.outbox.RetryPolicy`) until
+``max_attempts``; a permanent error (or the last attempt) dead-letters the job with its
+reason. Deliveries go through the per-endpoint :class:`gateway.outbox.CircuitBreaker`: jobs
+of an open endpoint are not claimed, and a claimed one is deferred without counting. A job whose worker died is
 claimed again once its lease expires.
 
 Graceful stop (:meth:`Worker.stop`, e.g. on SIGTERM): claim nothing more, let in-flight jobs
@@ -18,12 +20,10 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import socket
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from gateway.errors import DeliveryError, LingangError
+from gateway.outbox import CircuitBreaker, RetryPolicy
 from gateway.pipeline.orchestrator import PIPELINE_ADAPTER, Pipeline
 from gateway.store import Job, LeaseLostError, Store, StoreError
 
@@ -33,22 +33,6 @@ log = logging.getLogger("lingang.worker")
 def default_worker_id(index: int = 0) -> str:
     """``host:pid:index`` — unique per worker task across processes and replicas."""
     return f"{socket.gethostname()}:{os.getpid()}:{index}"
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, capped; ``max_attempts`` claims in all."""
-
-    max_attempts: int = 12
-    base_seconds: float = 0.5
-    cap_seconds: float = 300.0
-
-    def next_attempt(self, job: Job, now: datetime, *, retryable: bool) -> datetime | None:
-        """When to try again, or ``None`` to dead-letter the job."""
-        if not retryable or job.attempts >= self.max_attempts:
-            return None
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(job.attempts - 1, 0))
-        return now + timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
 class Worker:
@@ -64,6 +48,7 @@ class Worker:
         lease_seconds: float = 30.0,
         poll_seconds: float = 0.5,
         policy: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
         grace: float = 10.0,
     ) -> None:
         self.store = store
@@ -73,6 +58,7 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.policy = policy or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker(store)
         self.grace = grace
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -104,8 +90,12 @@ class Worker:
 
     async def _claim(self, limit: int) -> list[Job]:
         try:
+            blocked = await self.breaker.blocked_endpoints()
             return await self.store.claim_jobs(
-                self.worker_id, limit=limit, lease_seconds=self.lease_seconds
+                self.worker_id,
+                limit=limit,
+                lease_seconds=self.lease_seconds,
+                exclude_endpoints=blocked,
             )
         except StoreError as exc:
             log.warning("claim failed", extra={"worker_id": self.worker_id, "error": str(exc)})
@@ -134,27 +124,36 @@ class Worker:
         task.add_done_callback(done)
 
     async def _run_job(self, job: Job) -> None:
+        delivery = job.adapter != PIPELINE_ADAPTER
+        try:
+            if delivery and not await self.breaker.allow(job.endpoint):
+                state = await self.store.get_breaker(job.endpoint)
+                await self.store.defer_job(job.id, self.worker_id, self.breaker.reopens_at(state))
+                return
+            await self._run_claimed(job, delivery)
+        except LeaseLostError:
+            log.warning("lease lost; another worker owns the job", extra={"job_id": job.id})
+        except StoreError as exc:
+            log.error("could not record the outcome", extra={"job_id": job.id, "error": str(exc)})
+
+    async def _run_claimed(self, job: Job, delivery: bool) -> None:
         renewer = asyncio.create_task(self._keep_lease(job))
         try:
             receipt = await self.pipeline.handle(job)
+        except asyncio.CancelledError:
+            raise
         except LingangError as exc:
-            renewer.cancel()
             await self._failed(job, exc)
             return
-        except asyncio.CancelledError:
-            renewer.cancel()
-            raise
         except Exception as exc:
-            renewer.cancel()
             log.exception("job crashed", extra={"job_id": job.id, "worker_id": self.worker_id})
             await self._failed(job, exc)
             return
-        renewer.cancel()
-        try:
-            done = await self.store.complete_job(job.id, self.worker_id, receipt)
-        except LeaseLostError:
-            log.warning("lease lost before completion", extra={"job_id": job.id})
-            return
+        finally:
+            renewer.cancel()
+        if delivery:
+            await self.breaker.record_success(job.endpoint)
+        done = await self.store.complete_job(job.id, self.worker_id, receipt)
         await self.pipeline.on_delivered(done)
 
     async def _keep_lease(self, job: Job) -> None:
@@ -166,20 +165,23 @@ class Worker:
 
     async def _failed(self, job: Job, error: BaseException) -> None:
         retryable = error.retryable if isinstance(error, DeliveryError) else True
+        delivery = job.adapter != PIPELINE_ADAPTER
+        if delivery and isinstance(error, DeliveryError):
+            if retryable:
+                await self.breaker.record_failure(job.endpoint)
+            else:
+                await self.breaker.record_success(job.endpoint)  # it answered: it is up
         when = self.policy.next_attempt(job, self.store.clock(), retryable=retryable)
         reason = f"{type(error).__name__}: {error}"
-        try:
-            failed = await self.store.fail_job(
-                job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when
-            )
-        except LeaseLostError:
-            return
+        failed = await self.store.fail_job(
+            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when
+        )
         extra = {"job_id": job.id, "adapter": job.adapter, "attempt": job.attempts}
         if when is None:
             log.warning("job dead-lettered", extra={**extra, "reason": reason})
             await self.pipeline.on_dead(failed)
-        elif job.adapter != PIPELINE_ADAPTER:
-            log.info("delivery will be retried", extra={**extra, "reason": reason})
+        else:
+            log.info("job will be retried", extra={**extra, "reason": reason})
 
     async def _drain(self) -> None:
         if self._in_flight:

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import secrets
 import ssl
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,10 @@ class Receiver:
     hang_seconds: float = 60.0
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     accepted: dict[str, str] = field(default_factory=dict)
+    submissions: dict[str, str] = field(default_factory=dict)
+    """Accepted message id → the gateway's submission id (``X-Lingang-Submission-Id``)."""
+    accepted_at: dict[str, float] = field(default_factory=dict)
+    """Accepted message id → wall-clock time (``time.time()``) of its first acceptance."""
     receipts: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     duplicates: Counter[str] = field(default_factory=Counter)
@@ -143,6 +148,8 @@ class Receiver:
             return web.json_response({**self.receipts[message_id], "duplicate": True})
         digest = hashlib.sha256(body).hexdigest()
         self.accepted[message_id] = digest
+        self.submissions[message_id] = request.headers.get("X-Lingang-Submission-Id", "")
+        self.accepted_at[message_id] = time.time()
         receipt = self._receipt(message_id, digest)
         self.receipts[message_id] = receipt
         return web.json_response(receipt)

@@ -6,8 +6,9 @@ import asyncio
 from pathlib import Path
 
 from gateway.errors import ArtefactError, ValidationFailed
+from gateway.outbox import RetryPolicy
 from gateway.pipeline import PIPELINE_ADAPTER, Pipeline
-from gateway.pipeline.worker import RetryPolicy, Worker
+from gateway.pipeline.worker import Worker
 from gateway.store import JobState, Store
 from pipeline.conftest import MakePipeline
 from pipeline.stand_ins import Raise, Seal, Upper

@@ -1,0 +1,146 @@
+"""Shared by the reliability tests: a submitting client that never gives up on a document
+until it is acknowledged, and the final exactly-once check."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from gateway.store import Store, open_store
+from gateway.testing.receiver import Receiver
+
+SAMPLES = (
+    "invoice-precheck_gaode-js-taxi.xml",
+    "invoice-precheck_official-gd-special.xml",
+    "sta-spec-v5.002_example-template_v0.35.xml",
+)
+
+
+def sample_bodies(reference: Path) -> list[bytes]:
+    """The reference 数电票 XML samples (their buyers are in tests/data/partners.toml)."""
+    folder = reference / "fapiao" / "samples" / "xml"
+    return [(folder / name).read_bytes() for name in SAMPLES]
+
+
+async def new_tenant(store_url: str) -> tuple[str, str]:
+    """Create a tenant and an API key in the store; ``(tenant id, key)``."""
+    store = await open_store(store_url)
+    try:
+        tenant = await store.create_tenant("reliability")
+        key, _ = await store.issue_api_key(tenant.id, label="test")
+        return tenant.id, key
+    finally:
+        await store.close()
+
+
+@dataclass
+class Submitter:
+    """Posts documents until each one is acknowledged (202 or an idempotent 200).
+
+    A connection error, a reset or a 5xx is retried with the same Idempotency-Key, so a
+    document the server stored but could not acknowledge is never stored twice.
+    """
+
+    base_url: str
+    api_key: str
+    acked: dict[str, str] = field(default_factory=dict)
+    """Idempotency key → submission id, for every acknowledged document."""
+    attempts: int = 0
+    errors: int = 0
+    submitted_at: dict[str, float] = field(default_factory=dict)
+    """Submission id → wall-clock time of its first acknowledgement."""
+
+    async def submit_all(
+        self, bodies: Sequence[bytes], count: int, *, concurrency: int, deadline: float
+    ) -> None:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(count):
+            queue.put_nowait(index)
+        timeout = aiohttp.ClientTimeout(total=10)
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        async with aiohttp.ClientSession(
+            self.base_url, headers=headers, timeout=timeout
+        ) as session:
+
+            async def run() -> None:
+                while not queue.empty():
+                    index = queue.get_nowait()
+                    await self._one(session, f"doc-{index}", bodies[index % len(bodies)], deadline)
+
+            await asyncio.gather(*(run() for _ in range(concurrency)))
+
+    async def _one(
+        self, session: aiohttp.ClientSession, key: str, body: bytes, deadline: float
+    ) -> None:
+        import time
+
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            self.attempts += 1
+            try:
+                async with session.post(
+                    "/v1/documents",
+                    data=body,
+                    headers={"Content-Type": "application/xml", "Idempotency-Key": key},
+                ) as response:
+                    if response.status in (200, 202):
+                        answer = await response.json()
+                        self.acked[key] = str(answer["id"])
+                        self.submitted_at.setdefault(str(answer["id"]), time.time())
+                        return
+                    self.errors += 1
+            except (aiohttp.ClientError, OSError, TimeoutError):
+                self.errors += 1
+            await asyncio.sleep(random.uniform(0.05, 0.3))
+        raise AssertionError(f"{key} was never acknowledged")
+
+
+def delivered_submissions(receiver: Receiver) -> dict[str, list[str]]:
+    """Submission id → the message ids the receiver accepted for it."""
+    out: dict[str, list[str]] = {}
+    for message_id, submission_id in receiver.submissions.items():
+        out.setdefault(submission_id, []).append(message_id)
+    return out
+
+
+async def wait_all_delivered(receiver: Receiver, ids: set[str], timeout: float) -> set[str]:
+    """Wait until every id was delivered; return those still missing at the timeout."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        missing = ids - set(delivered_submissions(receiver))
+        if not missing or loop.time() > end:
+            return missing
+        await asyncio.sleep(0.25)
+
+
+async def check_exactly_once(store_url: str, receiver: Receiver, acked: set[str]) -> None:
+    """Every acknowledged submission: state ``delivered``, exactly one accepted message."""
+    by_submission = delivered_submissions(receiver)
+    missing = sorted(acked - set(by_submission))
+    assert not missing, f"{len(missing)} acknowledged submissions never delivered: {missing[:5]}"
+    doubled = {s: m for s, m in by_submission.items() if len(m) > 1}
+    assert not doubled, f"submissions delivered under several message ids: {doubled}"
+    store: Store = await open_store(store_url)
+    try:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 60
+        pending = set(acked)
+        while pending and loop.time() < end:
+            for submission_id in list(pending):
+                submission = await store.get_submission_any_tenant(submission_id)
+                assert submission is not None, f"acknowledged submission {submission_id} missing"
+                if submission.state == "delivered":
+                    pending.discard(submission_id)
+            if pending:
+                await asyncio.sleep(0.5)
+        assert not pending, (
+            f"{len(pending)} submissions not in state delivered: {sorted(pending)[:5]}"
+        )
+    finally:
+        await store.close()
