@@ -19,8 +19,11 @@ class Converter:
         value = cny if self.rate is None else cny / self.rate
         return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
-    def price(self, cny: Decimal) -> Decimal:
-        """A unit price: unchanged in CNY, else to six decimals (BT-146 has no decimal limit)."""
+    def price(self, cny: Decimal, quantity: Decimal = Decimal(1)) -> Decimal:
+        """A unit price: unchanged in CNY, else precise enough that quantity × price stays
+        within half a cent of the converted line amount (BT-146 has no decimal limit)."""
         if self.rate is None:
             return cny
-        return (cny / self.rate).quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
+        digits = len(str(int(abs(quantity)))) if quantity else 1
+        step = PRICE_STEP.scaleb(-max(0, digits - 2))
+        return (cny / self.rate).quantize(step, rounding=ROUND_HALF_UP)

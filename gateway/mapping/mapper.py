@@ -140,6 +140,12 @@ def map_with_warnings(
     inv.seller = map_seller(inv.seller, exporter, with_vat_id=with_vat, scheme_name=spec.tax_scheme)
     inv.buyer = map_buyer(inv.buyer, partner, with_vat_id=with_vat)
     _header(inv, spec, partner, original_xml, source, printed_total, conv)
+    gross = abs(source.totals.tax_inclusive)
+    if conv.rate is None and inv.totals.payable != gross:
+        warnings.append(
+            f"amount due {inv.totals.payable} differs from the fapiao's total {gross} "
+            "(line amounts or taxes do not add up to the printed totals)"
+        )
     return Mapped(inv, warnings)
 
 
@@ -186,7 +192,7 @@ def _printed_tax_total(lines: list[Line], doc: list[DocAllowance]) -> Decimal:
 def _convert_lines(lines: list[Line], doc: list[DocAllowance], conv: Converter) -> None:
     for line in lines:
         line.net_amount = conv.amount(line.net_amount)
-        line.price = conv.price(line.price)
+        line.price = conv.price(line.price, line.quantity)
         for ac in line.allowances:
             ac.amount = conv.amount(ac.amount)
     for d in doc:

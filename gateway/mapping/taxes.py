@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from gateway.errors import FieldError
 from gateway.mapping.lines import DocAllowance
 from gateway.model import Line, TaxCase, VatBreakdown
 
@@ -56,7 +57,13 @@ def assign_categories(lines: list[Line], scheme: str) -> None:
         if category == "O":
             line.vat_rate = None
         elif category == "S":
-            line.vat_rate = line.vat_rate if line.vat_rate is not None else ZERO
+            if not line.vat_rate:
+                raise FieldError(
+                    f"line {line.id}: no VAT rate for tax case '{line.tax_case}' "
+                    f"(printed rate {line.source_rate_text!r}); EN 16931 needs one above zero",
+                    field=f"lines[{line.id}].vat_rate",
+                    rule="BR-S-05",
+                )
         else:
             line.vat_rate = ZERO
 

@@ -188,6 +188,10 @@ class Attachment:
     """BT-125-1 attached document MIME code (e.g. ``application/xml``)."""
     filename: str | None = None
     """BT-125-2 attached document filename."""
+    type_code: str | None = None
+    """UBL ``DocumentTypeCode`` of the reference, where a CIUS gives it a meaning (PINT SG
+    ``sgdtotal-incl-gst`` / ``sgdtotal-excl-gst``: the totals in SGD, with the amount in
+    :attr:`description`)."""
 
 
 @dataclass(slots=True)

@@ -287,7 +287,8 @@ def _allowance(el: _El) -> AllowanceCharge:
 
 def _documents(root: _El, inv: Invoice) -> None:
     for ref in _all(root, "cac:AdditionalDocumentReference"):
-        if _t(ref, "cbc:DocumentTypeCode") == "130":
+        type_code = _t(ref, "cbc:DocumentTypeCode")
+        if type_code == "130":
             inv.invoiced_object_id = _t(ref, "cbc:ID")
             continue
         obj = _f(ref, "cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
@@ -307,6 +308,7 @@ def _documents(root: _El, inv: Invoice) -> None:
                 content=content,
                 mime_code=obj.get("mimeCode") if obj is not None else None,
                 filename=obj.get("filename") if obj is not None else None,
+                type_code=type_code,
             )
         )
 

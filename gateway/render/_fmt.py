@@ -9,7 +9,10 @@ CENT = Decimal("0.01")
 
 
 def amount(value: Decimal) -> str:
-    """A monetary amount with exactly two decimals."""
+    """A monetary amount with two decimals, or as given when it has more (never rounded)."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return f"{value:f}"
     return f"{value.quantize(CENT):f}"
 
 

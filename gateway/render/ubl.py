@@ -157,6 +157,7 @@ def _references(root: _El, inv: Invoice, credit: bool) -> None:
 def _attachment(root: _El, att: Attachment) -> None:
     ref = _sub(root, "cac:AdditionalDocumentReference")
     _sub(ref, "cbc:ID", att.id)
+    _opt(ref, "cbc:DocumentTypeCode", att.type_code)
     _opt(ref, "cbc:DocumentDescription", att.description)
     if att.content is None and not att.uri:
         return

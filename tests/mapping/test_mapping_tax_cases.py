@@ -287,3 +287,27 @@ def test_missing_buyer_endpoint_names_bt49() -> None:
 def test_unknown_profile_is_a_field_error() -> None:
     with pytest.raises(FieldError, match="unknown profile"):
         _map(fapiao([line(1, "10.00", "1.30")]), "xrechnung")
+
+
+def test_taxed_line_without_a_rate_is_a_field_error() -> None:
+    src = fapiao([line(1, "100.00", "6.00", rate=None, case=TaxCase.DIFFERENTIAL)])
+    with pytest.raises(FieldError) as err:
+        _map(src)
+    assert err.value.rule == "BR-S-05" and "line 1" in str(err.value)
+
+
+def test_converted_price_keeps_large_quantities_exact_enough() -> None:
+    src = fapiao([line(1, "1234567.89", "160493.83", qty="3000000", price="0.41152263")])
+    out = _map(src, currency="USD", exchange_rate="7.1234")
+    (ln,) = out.lines
+    assert abs(ln.quantity * ln.price - ln.net_amount) <= D("0.02")
+
+
+def test_totals_that_do_not_add_up_are_reported() -> None:
+    src = fapiao([line(1, "100.00", "13.00")])
+    src.totals.tax_inclusive = D("114.00")
+    directory = PartnerDirectory.from_dict(partners_dict())
+    mapped = map_with_warnings(
+        src, directory.find_partner(BUYER_NAME, None), directory.find_exporter(SELLER_USCC), "bis3"
+    )
+    assert any("114.00" in w for w in mapped.warnings)

@@ -95,14 +95,27 @@ def test_rendering_is_deterministic_and_credit_notes_use_creditnote() -> None:
     assert first.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
 
 
-def test_reader_reads_official_examples(reference: Path) -> None:
-    folder = reference / "openpeppol-pint-sg-1.4.1" / "trn-invoice" / "example"
-    for path in sorted(folder.glob("*.xml")):
+def _official(reference: Path) -> list[tuple[Path, str]]:
+    sg = reference / "openpeppol-pint-sg-1.4.1" / "trn-invoice" / "example"
+    bis = reference / "openpeppol-peppol-bis-invoice-3" / "rules" / "examples"
+    return [(p, "pint-sg") for p in sorted(sg.glob("*.xml"))] + [
+        (p, "bis3") for p in sorted(bis.glob("*.xml"))
+    ]
+
+
+def test_official_examples_read_render_read_losslessly(reference: Path) -> None:
+    examples = _official(reference)
+    assert len(examples) > 20
+    for path, profile in examples:
         inv = read_ubl(path.read_bytes())
-        assert inv.lines and inv.totals.payable is not None
-        assert inv.profile == "pint-sg"
+        assert inv.lines, path.name
+        assert read_ubl(render(inv, profile)) == inv, path.name
+    folder = reference / "openpeppol-pint-sg-1.4.1" / "trn-invoice" / "example"
     cn = read_ubl((folder / "PINT-SG CN example 01 - Credit Note.xml").read_bytes())
-    assert cn.is_credit_note
+    assert cn.is_credit_note and cn.profile == "pint-sg"
+    fx = read_ubl((folder / "PINT-SG INV example 06 - Foreign currency.xml").read_bytes())
+    assert fx.tax_currency == "SGD" and fx.totals.tax_in_accounting_currency is not None
+    assert {a.type_code for a in fx.attachments} >= {"sgdtotal-incl-gst", "sgdtotal-excl-gst"}
 
 
 def test_reader_rejects_other_documents_and_bad_values() -> None:

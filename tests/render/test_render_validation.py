@@ -8,6 +8,7 @@ import pytest
 
 from gateway.mapping import map_invoice
 from gateway.partners import PartnerDirectory
+from gateway.read import read_ubl
 from gateway.render import render
 from gateway.validation import Validator
 from tests.mapping.factory import BUYER_NAME, SELLER_USCC, cases, partners_dict
@@ -33,4 +34,21 @@ def test_all_cases_have_zero_fatal_findings(
         report = validator.validate(render(mapped, profile), profile)
         if report.fatal:
             failures[name] = [(f.rule_id, f.text[:120]) for f in report.fatals()]
+    assert failures == {}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("engc-validator")
+def test_official_examples_rerendered_stay_valid(reference: Path, artefacts_home: Path) -> None:
+    """Inbound: official examples read into the model and rendered again pass their rules."""
+    validator = Validator.default()
+    sg = reference / "openpeppol-pint-sg-1.4.1" / "trn-invoice" / "example"
+    bis = reference / "openpeppol-peppol-bis-invoice-3" / "rules" / "examples"
+    examples = [(p, "pint-sg") for p in sorted(sg.glob("*.xml"))]
+    examples += [(p, "bis3") for p in sorted(bis.glob("*.xml"))]
+    failures = {}
+    for path, profile in examples:
+        report = validator.validate(render(read_ubl(path.read_bytes()), profile), profile)
+        if report.fatal:
+            failures[path.name] = [f.rule_id for f in report.fatals()]
     assert failures == {}
