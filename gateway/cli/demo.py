@@ -85,6 +85,55 @@ city = "Guangzhou"
 [[exporters]]
 seller_id = "销售方纳税人识别号"
 endpoint = "0060:123456789"
+
+# The buyers and exporters of the project's own samples (gateway/samples).
+
+[[partners]]
+buyer_name = "Lion City Trading Pte. Ltd."
+endpoint = "0195:SGUEN201612345D"
+country = "SG"
+street = "8 Marina View, #20-01"
+city = "Singapore"
+postcode = "018960"
+profile = "pint-sg"
+
+[[partners]]
+buyer_name = "Harbour Gate Logistics Limited"
+endpoint = "0088:4035811991038"
+country = "HK"
+street = "25 Harbour Road, Wan Chai"
+city = "Hong Kong"
+profile = "pint"
+
+[[partners]]
+buyer_name = "Merlion Research Institute Ltd."
+endpoint = "0195:SGUEN199912345A"
+country = "SG"
+street = "1 Fusionopolis Way, #08-10"
+city = "Singapore"
+postcode = "138632"
+profile = "pint-sg"
+
+[[partners]]
+buyer_name = "Straits Marine Supplies Pte. Ltd."
+endpoint = "0195:SGUEN200512345G"
+country = "SG"
+street = "21 Tuas South Avenue 7"
+city = "Singapore"
+postcode = "637480"
+profile = "pint-sg"
+
+[[exporters]]
+seller_id = "91310115MA1FL8K22H"
+endpoint = "0199:5493001KJTIIGC8Y1R14"
+street = "Lingang Avenue 1"
+city = "Shanghai"
+postcode = "201306"
+
+[[exporters]]
+seller_id = "91310115MA7CX3Q041"
+endpoint = "0195:SGUEN202312345H"
+city = "Shanghai"
 """
 
 FINAL_STATES = {"delivered", "rejected", "dead", "failed"}
