@@ -81,6 +81,10 @@ _AFTER_SIGNATURE: dict[str, frozenset[str]] = {
 }
 """Per document type: the body elements that follow ``cac:Signature`` in the UBL 2.1 XSD."""
 
+_AFTER_SIGNATURE_TAGS = {
+    doc: frozenset(f"{{{CAC}}}{name}" for name in names) for doc, names in _AFTER_SIGNATURE.items()
+}
+
 
 def is_ubl(root: etree._Element) -> bool:
     """Whether ``root`` is a UBL 2.x document."""
@@ -137,14 +141,14 @@ def _extensions(root: etree._Element) -> etree._Element:
 
 
 def _add_body_signature(root: etree._Element, doc_type: str, referenced_id: str) -> None:
-    after = _AFTER_SIGNATURE.get(doc_type)
+    after = _AFTER_SIGNATURE_TAGS.get(doc_type)
     if after is None:
         return
     signature = etree.Element(f"{{{CAC}}}Signature", nsmap={"cac": CAC, "cbc": CBC})
     etree.SubElement(signature, f"{{{CBC}}}ID").text = referenced_id
     etree.SubElement(signature, f"{{{CBC}}}SignatureMethod").text = XADES_EXTENSION_URI
     for index, child in enumerate(root):
-        if isinstance(child.tag, str) and etree.QName(child).localname in after:
+        if child.tag in after:
             root.insert(index, signature)
             _copy_indentation(root, index)
             return

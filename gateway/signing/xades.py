@@ -27,6 +27,7 @@ XAdES schema knows; everything else carries ``xades:SigningCertificateV2``.
 from __future__ import annotations
 
 import base64
+import copy
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class XadesSigner:
         self.c14n = Canonicalization.INCLUSIVE
         self.check_validity = check_validity
         self._identity = _identity(provider, digest_method)
+        self._templates: dict[tuple[tuple[str, ...], bool], etree._Element] = {}
 
     @classmethod
     def from_files(
@@ -221,51 +223,70 @@ class XadesSigner:
         moment: datetime,
         legacy_certificate: bool,
     ) -> etree._Element:
-        """The ``ds:Signature`` with everything but the SignedProperties digest and value."""
+        """The ``ds:Signature`` with everything but the SignedProperties digest and value.
+
+        Built by copying this signer's cached template (the structure, certificates and
+        algorithms never change between signatures) and filling in what does.
+        """
+        key = (tuple(doc_transforms), legacy_certificate)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._template(doc_transforms, legacy_certificate)
+            self._templates[key] = template
+        signature = copy.deepcopy(template)
         sig_id = f"xades-{uuid.uuid4().hex}"
+        signature.set("Id", sig_id)
+        info = signature[0]
+        doc_ref, props_ref = info[2], info[3]
+        doc_ref.set("Id", f"{sig_id}-doc")
+        doc_ref.set("URI", doc_uri)
+        doc_ref[-1].text = b64(doc_digest)
+        props_ref.set("URI", f"#{sig_id}-signedprops")
+        signature[1].set("Id", f"{sig_id}-value")
+        qualifying = signature[3][0]
+        qualifying.set("Target", f"#{sig_id}")
+        props = qualifying[0]
+        props.set("Id", f"{sig_id}-signedprops")
+        props[0][0].text = format_signing_time(moment)
+        data_format = props[1][0]
+        data_format.set("ObjectReference", f"#{sig_id}-doc")
+        data_format[0].text = mime_type
+        return signature
+
+    def _template(self, doc_transforms: Sequence[str], legacy_certificate: bool) -> etree._Element:
+        """The signature structure with placeholders where :meth:`_skeleton` fills in."""
         digest_uri = str(self.digest_method)
-        signature = etree.Element(f"{DS}Signature", {"Id": sig_id}, nsmap={"ds": DS_NS})
+        signature = etree.Element(f"{DS}Signature", {"Id": ""}, nsmap={"ds": DS_NS})
         info = _sub(signature, f"{DS}SignedInfo")
         _sub(info, f"{DS}CanonicalizationMethod", Algorithm=str(self.c14n))
         _sub(info, f"{DS}SignatureMethod", Algorithm=str(self.algorithm))
-        doc_ref = _sub(info, f"{DS}Reference", Id=f"{sig_id}-doc", URI=doc_uri)
+        doc_ref = _sub(info, f"{DS}Reference", Id="", URI="")
         if doc_transforms:
             transforms = _sub(doc_ref, f"{DS}Transforms")
             for transform in doc_transforms:
                 _sub(transforms, f"{DS}Transform", Algorithm=str(transform))
         _sub(doc_ref, f"{DS}DigestMethod", Algorithm=digest_uri)
-        _sub(doc_ref, f"{DS}DigestValue", b64(doc_digest))
-        props_id = f"{sig_id}-signedprops"
-        props_ref = _sub(info, f"{DS}Reference", Type=SIGNED_PROPERTIES_TYPE, URI=f"#{props_id}")
+        _sub(doc_ref, f"{DS}DigestValue")
+        props_ref = _sub(info, f"{DS}Reference", Type=SIGNED_PROPERTIES_TYPE, URI="")
         _sub(_sub(props_ref, f"{DS}Transforms"), f"{DS}Transform", Algorithm=str(self.c14n))
         _sub(props_ref, f"{DS}DigestMethod", Algorithm=digest_uri)
         _sub(props_ref, f"{DS}DigestValue")
-        _sub(signature, f"{DS}SignatureValue", Id=f"{sig_id}-value")
+        _sub(signature, f"{DS}SignatureValue", Id="")
         x509_data = _sub(_sub(signature, f"{DS}KeyInfo"), f"{DS}X509Data")
         for cert_b64 in self._identity.certificates_b64:
             _sub(x509_data, f"{DS}X509Certificate", cert_b64)
-        self._qualifying_properties(
-            signature, sig_id, props_id, moment, mime_type, legacy_certificate
-        )
+        self._qualifying_properties(signature, legacy_certificate)
         return signature
 
-    def _qualifying_properties(
-        self,
-        signature: etree._Element,
-        sig_id: str,
-        props_id: str,
-        moment: datetime,
-        mime_type: str,
-        legacy_certificate: bool,
-    ) -> None:
+    def _qualifying_properties(self, signature: etree._Element, legacy_certificate: bool) -> None:
         ident = self._identity
         obj = _sub(signature, f"{DS}Object")
         qualifying = etree.SubElement(
-            obj, f"{XA}QualifyingProperties", {"Target": f"#{sig_id}"}, nsmap={"xades": XADES_NS}
+            obj, f"{XA}QualifyingProperties", {"Target": ""}, nsmap={"xades": XADES_NS}
         )
-        props = _sub(qualifying, f"{XA}SignedProperties", Id=props_id)
+        props = _sub(qualifying, f"{XA}SignedProperties", Id="")
         signature_props = _sub(props, f"{XA}SignedSignatureProperties")
-        _sub(signature_props, f"{XA}SigningTime", format_signing_time(moment))
+        _sub(signature_props, f"{XA}SigningTime")
         tag = "SigningCertificate" if legacy_certificate else "SigningCertificateV2"
         cert = _sub(_sub(signature_props, f"{XA}{tag}"), f"{XA}Cert")
         cert_digest = _sub(cert, f"{XA}CertDigest")
@@ -276,8 +297,8 @@ class XadesSigner:
             _sub(issuer_serial, f"{DS}X509IssuerName", ident.issuer_name)
             _sub(issuer_serial, f"{DS}X509SerialNumber", ident.serial)
         data_props = _sub(props, f"{XA}SignedDataObjectProperties")
-        data_format = _sub(data_props, f"{XA}DataObjectFormat", ObjectReference=f"#{sig_id}-doc")
-        _sub(data_format, f"{XA}MimeType", mime_type)
+        data_format = _sub(data_props, f"{XA}DataObjectFormat", ObjectReference="")
+        _sub(data_format, f"{XA}MimeType")
 
     def _seal(self, signature: etree._Element) -> None:
         """Digest the SignedProperties in place, then sign the canonical SignedInfo."""
