@@ -88,6 +88,8 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
         raise Problem(415, "unsupported-media-type", detail, [issue])
     if not upload.body:
         raise unprocessable("the document is empty", "document", "required")
+    if upload.content_type == "application/json":
+        _check_json(upload.body)
     upload.idempotency_key = _idempotency_key(request, upload.idempotency_key)
     upload.metadata = _normalise(upload.metadata)
     if upload.filename is not None:
@@ -185,6 +187,14 @@ class _Budget:
         except _MALFORMED as exc:
             raise unprocessable("the multipart body is malformed", "body", "multipart") from exc
         return b"".join(chunks)
+
+
+def _check_json(body: bytes) -> None:
+    """A JSON document must at least be JSON: refuse malformed text at once (422)."""
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise unprocessable("the document is not valid JSON", "document", "json") from exc
 
 
 def _text(data: bytes, name: str) -> str:

@@ -26,6 +26,7 @@ from gateway.errors import (
     UnsafeInputError,
     ValidationFailed,
 )
+from gateway.store import ConflictError, NotFoundError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:lingang:problem:"
@@ -102,10 +103,15 @@ def status_for(exc: LingangError) -> int:
     """The HTTP status a domain error maps to.
 
     Input errors, missing facts and fatal findings are the client's to fix (422; a body over
-    a size limit is 413). Missing official artefacts make the server unable to work (503).
+    a size limit is 413). A store row that is not there is a 404, one in the wrong state a
+    409. Missing official artefacts make the server unable to work (503).
     """
     if isinstance(exc, UnsafeInputError) and exc.rule and "size" in exc.rule:
         return 413
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
     if isinstance(exc, InputError | MissingFactError | ValidationFailed):
         return 422
     if isinstance(exc, ArtefactError):
@@ -120,6 +126,8 @@ def from_lingang_error(exc: LingangError) -> Problem:
     status = status_for(exc)
     if status >= 500 and not isinstance(exc, ArtefactError | DeliveryError):
         return internal_error()
+    if status == 404:
+        return not_found()
     issues = [FieldIssue(exc.message, exc.field, exc.rule)]
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationFailed):

@@ -110,6 +110,12 @@ async def test_bad_submissions_are_4xx_problems_naming_the_field(api: LiveApi) -
         ),
         ({"data": b"", "headers": XML}, 422, "document", "required"),
         (
+            {"data": b'{"fphm": ', "headers": {"Content-Type": "application/json"}},
+            422,
+            "document",
+            "json",
+        ),
+        (
             {"data": b"<a/>", "headers": {**XML, "Idempotency-Key": "has space"}},
             422,
             "Idempotency-Key",
