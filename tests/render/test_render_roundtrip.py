@@ -127,3 +127,14 @@ def test_reader_rejects_other_documents_and_bad_values() -> None:
         read_ubl(xml)
     with pytest.raises(UnsafeInputError):
         read_ubl(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
+
+
+def test_render_refuses_another_profile_and_unknown_ones() -> None:
+    mapped = _mapped(cases()["standard"], "bis3")
+    with pytest.raises(FieldError, match="mapped for 'bis3'"):
+        render(mapped, "pint-sg")
+    with pytest.raises(FieldError, match="cannot render"):
+        render(mapped, "xrechnung")
+    unmapped = copy.deepcopy(mapped)
+    unmapped.profile = None
+    assert b"CrossIndustryInvoice" in render(unmapped, "cii")
