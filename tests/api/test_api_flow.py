@@ -62,7 +62,7 @@ async def test_submit_process_deliver_and_read_back(api: LiveApi, fapiao_xml: by
         assert [d["state"] for d in body["deliveries"]] == ["done"]
         assert len(body["receipts"]) == 1
         kinds = {o["kind"] for o in body["outputs"]}
-        status, headers, output = await api.a.request(
+        status, _, output = await api.a.request(
             "GET", f"/v1/documents/{document_id}/output?kind={sorted(kinds)[0]}"
         )
         assert status == 200 and output
