@@ -80,6 +80,8 @@ class ParsedSignature:
     certificates: tuple[x509.Certificate, ...]
     document: Reference
     properties_ref: Reference
+    key_info_refs: tuple[Reference, ...]
+    """References to this signature's own ds:KeyInfo (some signers sign their certificate)."""
     signed_properties: etree._Element
     signing_time: datetime
     cert_digest: CertDigest
@@ -181,25 +183,52 @@ def _signed_info(signature: etree._Element) -> tuple[etree._Element, Transform, 
     return info, Transform(method, prefixes), algorithm
 
 
-def _split_references(info: etree._Element, detached: bool) -> tuple[Reference, Reference, str]:
+def _split_references(
+    signature: etree._Element, info: etree._Element, detached: bool
+) -> tuple[Reference, Reference, list[Reference]]:
+    """The document reference, the SignedProperties reference and any ds:KeyInfo references."""
     elements = _children(info)[2:]
     if any(e.tag != f"{DS}Reference" for e in elements):
         raise _fail("ds:SignedInfo holds something other than ds:Reference")
-    if len(elements) != 2:
-        raise _fail(f"ds:SignedInfo has {len(elements)} references; exactly 2 are allowed")
     props_els = [e for e in elements if e.get("Type") == SIGNED_PROPERTIES_TYPE]
     if len(props_els) != 1:
         raise _fail("exactly one reference must point at the xades:SignedProperties")
-    doc_el = elements[0] if elements[1] is props_els[0] else elements[1]
-    document, properties = _reference(doc_el), _reference(props_els[0])
-    if properties.enveloped or not properties.uri.startswith("#"):
-        raise _fail("the SignedProperties reference must be a plain same-document #id")
+    key_info_ids = _key_info_ids(signature)
+    key_info_els = [e for e in elements if e.get("URI", "")[1:] in key_info_ids]
+    doc_els = [e for e in elements if e is not props_els[0] and e not in key_info_els]
+    if len(doc_els) != 1 or len(key_info_els) > 1:
+        raise _fail(
+            f"ds:SignedInfo has {len(elements)} references; allowed are one for the document, "
+            "one for the SignedProperties and at most one for this signature's ds:KeyInfo"
+        )
+    document, properties = _reference(doc_els[0]), _reference(props_els[0])
+    key_info_refs = [_reference(e) for e in key_info_els]
+    if any(r.enveloped or not r.uri.startswith("#") for r in (properties, *key_info_refs)):
+        raise _fail("SignedProperties / KeyInfo references must be plain same-document #ids")
     if detached:
         if document.enveloped or document.c14n or document.uri in ("",) or document.uri[0] == "#":
             raise _fail("a detached signature must reference external data without transforms")
     elif document.uri != "" or not document.enveloped:
         raise _fail('the signed reference does not cover the whole document (URI "", enveloped)')
-    return document, properties, properties.uri[1:]
+    return document, properties, key_info_refs
+
+
+def _key_info_ids(signature: etree._Element) -> dict[str, etree._Element]:
+    """Ids carried by this signature's ds:KeyInfo and its descendants."""
+    key_info = signature.find(f"{DS}KeyInfo")
+    if key_info is None:
+        return {}
+    return {el.get("Id", ""): el for el in key_info.iter() if el.get("Id")}
+
+
+def key_info_target(root: etree._Element, signature: etree._Element, uri: str) -> etree._Element:
+    """The element inside ds:KeyInfo that ``uri`` (``#id``) names; the Id must be unique."""
+    target_id = uri[1:]
+    matches = root.xpath("//*[@Id=$v or @ID=$v or @id=$v]", v=target_id)
+    target = _key_info_ids(signature).get(target_id)
+    if target is None or not isinstance(matches, list) or len(matches) != 1:
+        raise _fail(f"Id {target_id!r} is not unique in the document")
+    return target
 
 
 def _certificates(signature: etree._Element) -> tuple[x509.Certificate, ...]:
@@ -263,7 +292,8 @@ def parse_signature(
 ) -> ParsedSignature:
     """Check the shape of ``signature`` (inside ``root``) and read it."""
     info, c14n, algorithm = _signed_info(signature)
-    document, properties_ref, prop_id = _split_references(info, detached)
+    document, properties_ref, key_info_refs = _split_references(signature, info, detached)
+    prop_id = properties_ref.uri[1:]
     value_el = signature.find(f"{DS}SignatureValue")
     if value_el is None:
         raise _fail("ds:SignatureValue is missing")
@@ -277,6 +307,7 @@ def parse_signature(
         certificates=_certificates(signature),
         document=document,
         properties_ref=properties_ref,
+        key_info_refs=tuple(key_info_refs),
         signed_properties=props,
         signing_time=_signing_time(props),
         cert_digest=_cert_digest(props),

@@ -46,6 +46,7 @@ from gateway.signing.revocation import RevocationChecker, load_crl
 from gateway.signing.structure import (
     ParsedSignature,
     Reference,
+    key_info_target,
     locate_enveloped,
     parse_signature,
 )
@@ -114,6 +115,7 @@ class Verifier:
             content = self._document_octets(root, parsed.document)
         _check_digest(parsed.document, content, "reference", "the document")
         self._check_properties(parsed, signer)
+        _check_key_info(root, parsed)
         _parse(content)
         return self._finish(parsed, signer, content)
 
@@ -128,6 +130,7 @@ class Verifier:
         signer = self._check_signature(parsed)
         _check_digest(parsed.document, data, "reference", f"the data {parsed.document.uri!r}")
         self._check_properties(parsed, signer)
+        _check_key_info(root, parsed)
         return self._finish(parsed, signer, data)
 
     def _check_signature(self, parsed: ParsedSignature) -> x509.Certificate:
@@ -151,12 +154,7 @@ class Verifier:
     @staticmethod
     def _check_properties(parsed: ParsedSignature, signer: x509.Certificate) -> None:
         reference = parsed.properties_ref
-        step = reference.c14n
-        method = step.method if step else Canonicalization.INCLUSIVE
-        prefixes = step.prefixes if step else ()
-        octets = canonicalize(
-            parsed.signed_properties, method, prefixes=prefixes, keep_comments=False
-        )
+        octets = _same_document_octets(parsed.signed_properties, reference)
         _check_digest(reference, octets, "signed-properties", "xades:SignedProperties")
         if parsed.signing_time > datetime.now(UTC) + FUTURE_SKEW:
             raise VerificationError(
@@ -225,6 +223,21 @@ def _signer(parsed: ParsedSignature) -> x509.Certificate:
         "no certificate in ds:KeyInfo matches the signed signing-certificate digest",
         check="signed-properties",
     )
+
+
+def _same_document_octets(element: etree._Element, reference: Reference) -> bytes:
+    """Canonical octets of a ``#id`` target (comments dropped, as such references require)."""
+    step = reference.c14n
+    method = step.method if step else Canonicalization.INCLUSIVE
+    prefixes = step.prefixes if step else ()
+    return canonicalize(element, method, prefixes=prefixes, keep_comments=False)
+
+
+def _check_key_info(root: etree._Element, parsed: ParsedSignature) -> None:
+    for reference in parsed.key_info_refs:
+        target = key_info_target(root, parsed.element, reference.uri)
+        octets = _same_document_octets(target, reference)
+        _check_digest(reference, octets, "reference", f"ds:KeyInfo element {reference.uri}")
 
 
 def _check_digest(reference: Reference, octets: bytes, check: str, what: str) -> None:

@@ -60,6 +60,8 @@ from gateway.xmlsafe import parse_xml
 
 DS = f"{{{DS_NS}}}"
 XA = f"{{{XADES_NS}}}"
+DETACHED_ONLY = frozenset({"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"})
+"""Root namespaces whose schema forbids an enveloped signature (UN/CEFACT CII)."""
 
 
 def b64(data: bytes) -> str:
@@ -154,8 +156,17 @@ class XadesSigner:
 
     def sign(self, xml: bytes, *, signing_time: datetime | None = None) -> bytes:
         """Sign an XML document enveloped: inside ``ext:UBLExtensions`` for UBL, else as the
-        root's last child. Returns the serialised signed document."""
+        root's last child. Returns the serialised signed document.
+
+        CII is refused (its schema has no place for the signature): use :meth:`sign_detached`.
+        """
         root = parse_xml(xml, what="document to sign")
+        if etree.QName(root).namespace in DETACHED_ONLY:
+            raise SigningError(
+                "this document type has no place for an enveloped ds:Signature in its schema; "
+                "sign it detached (sign_detached)",
+                field="document",
+            )
         if next(root.iter(f"{DS}Signature"), None) is not None:
             raise SigningError("the document already carries a ds:Signature", field="ds:Signature")
         moment = self._signing_time(signing_time)

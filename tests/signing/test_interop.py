@@ -197,3 +197,37 @@ def test_xmlsec1_sha1_signature_refused(pki: TestPki, bis_invoice: bytes, tmp_pa
     with pytest.raises(VerificationError) as caught:
         verifier.verify(theirs)
     assert caught.value.check == "algorithm"
+
+
+def _signxml_xades(pki: TestPki, document: bytes, c14n: str) -> bytes:
+    from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+    from signxml.xades import XAdESSigner
+
+    signer = XAdESSigner(
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod(c14n),
+    )
+    key = pki.path("signer-rsa.key.pem").read_bytes()
+    certs = [pki.signer_rsa.cert, pki.intermediate.cert]
+    pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in certs]
+    return etree.tostring(signer.sign(etree.fromstring(document), key=key, cert=pems))
+
+
+@needs_xmlsec1
+def test_signxml_c14n11_xades_verifies_with_ours_and_xmlsec1(pki: TestPki, tmp_path: Path) -> None:
+    signed = _signxml_xades(pki, b"<order><n>1</n></order>", "http://www.w3.org/2006/12/xml-c14n11")
+    assert xmlsec1_verify(pki, signed, tmp_path).returncode == 0
+    result = Verifier(trust=[pki.root.cert], check_revocation=False).verify(signed)
+    assert result.signed_xml == b"<order><n>1</n></order>"
+
+
+@needs_xmlsec1
+def test_signxml_exclusive_c14n_trap(pki: TestPki, tmp_path: Path) -> None:
+    """signxml's XAdESSigner with exclusive C14N: the SignedProperties reference has no
+    transform, so every verifier digests it with inclusive C14N and refuses it."""
+    signed = _signxml_xades(pki, b"<order><n>1</n></order>", EXC_C14N)
+    assert xmlsec1_verify(pki, signed, tmp_path).returncode != 0
+    with pytest.raises(VerificationError) as caught:
+        Verifier(trust=[pki.root.cert], check_revocation=False).verify(signed)
+    assert caught.value.check == "signed-properties"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -244,3 +245,14 @@ def test_already_signed_and_bad_input(pki: TestPki, bis_invoice: bytes) -> None:
     assert refused(offline_verifier(pki), b"<not-xml") == "structure"
     assert refused(offline_verifier(pki), bis_invoice) == "structure"
     assert isinstance(pki.root.cert, x509.Certificate)
+
+
+def test_cii_is_signed_detached(pki: TestPki, reference: Path) -> None:
+    cii = (
+        reference / "connectingeurope-einvoicing-en16931/cii/examples/CII_example1.xml"
+    ).read_bytes()
+    signer = signer_for(pki, "signer_ec")
+    with pytest.raises(SigningError, match="detached"):
+        signer.sign(cii)
+    signature = signer.sign_detached(cii, name="invoice.xml", mime_type="text/xml")
+    assert offline_verifier(pki).verify_detached(signature, cii).signed_xml == cii
