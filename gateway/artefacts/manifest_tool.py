@@ -28,6 +28,7 @@ _PHIVE = f"{_GH}/phax/phive-rules/432f0e9a8cff5c03d06625abe7a5fd8e7e346a64"
 _COMMONS = f"{_GH}/phax/peppol-commons/b460bac7d8d903674400979b4c556e9c2dedecf9"
 _PH_UBL = f"{_GH}/phax/ph-ubl/4171aae6bee05fa569fa1cd1e3d91e58ed9467a3"
 _OASIS_XSDRT = "https://docs.oasis-open.org/ubl/os-UBL-2.1/xsdrt"
+_BIS3 = f"{_GH}/OpenPEPPOL/peppol-bis-invoice-3/78d7f7dfa223f39f8ebd8d35c127f2690e646322"
 _CII_DIR = "cii/schema/D16B SCRDM (Subset)/uncoupled clm/CII"
 
 
@@ -118,6 +119,16 @@ SET_SPECS: tuple[SetSpec, ...] = (
                 f"{_PHIVE}/phive-rules-peppol/src/main/resources/external/schematron/openpeppol/2026.5/xslt/",
             ),
         ),
+    ),
+    SetSpec(
+        "peppol-bis3-sch",
+        "3.0.19",
+        "Peppol BIS Billing 3.0.19 Schematron sources (PEPPOL UBL and CII rules; the CII rules "
+        "have no published XSLT, the gateway compiles them)",
+        f"{_BIS3}/rules/sch",
+        "openpeppol-peppol-bis-invoice-3/rules/sch",
+        ("PEPPOL-EN16931-*.sch",),
+        (("", f"{_BIS3}/rules/sch/"),),
     ),
     SetSpec(
         "pint",

@@ -20,6 +20,8 @@ UBL_APPLICATION_RESPONSE = "urn:oasis:names:specification:ubl:schema:xsd:Applica
 CII = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 SBDH = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,16 @@ PROFILE_TABLE: dict[str, Profile] = {
             "cii", "EN 16931 CII: CII D16B XSD + CEN rules", {"CrossIndustryInvoice": _CEN_CII}
         ),
         Profile(
+            "bis3-cii",
+            "Peppol BIS Billing 3 in CII: CII D16B XSD + CEN rules + PEPPOL CII rules (3.0.19)",
+            {
+                "CrossIndustryInvoice": (
+                    *_CEN_CII,
+                    RuleFile("peppol-bis3", "peppol-bis3-sch", "3.0.19", "PEPPOL-EN16931-CII.sch"),
+                )
+            },
+        ),
+        Profile(
             "en16931-ubl",
             "EN 16931 UBL: UBL XSD + CEN rules 1.3.16",
             {"Invoice": _CEN_UBL, "CreditNote": _CEN_UBL},
@@ -180,7 +192,7 @@ PROFILE_TABLE: dict[str, Profile] = {
 }
 
 PROFILES = ("bis3", "pint", "pint-sg", "cii", "en16931-ubl")
-"""The invoice profiles; ``bis3-selfbilling`` and ``xsd`` are also accepted."""
+"""The invoice profiles; ``bis3-cii``, ``bis3-selfbilling`` and ``xsd`` are also accepted."""
 ALL_PROFILES = tuple(PROFILE_TABLE)
 
 
@@ -201,7 +213,11 @@ def detect_profile(root: etree._Element) -> str:
     """The profile for a document: by root element, then by CustomizationID (BT-24)."""
     dtype = document_type(root)
     if dtype.name == "CrossIndustryInvoice":
-        return "cii"
+        context = f"{{{CII}}}ExchangedDocumentContext"
+        guideline = root.findtext(
+            f"{context}/{{{RAM}}}GuidelineSpecifiedDocumentContextParameter/{{{RAM}}}ID"
+        )
+        return "bis3-cii" if PEPPOL_BILLING in (guideline or "") else "cii"
     if dtype.name not in ("Invoice", "CreditNote"):
         return "xsd"
     customization = (root.findtext(f"{{{CBC}}}CustomizationID") or "").strip()
@@ -211,6 +227,6 @@ def detect_profile(root: etree._Element) -> str:
         return "pint"
     if "urn:fdc:peppol.eu:2017:poacc:selfbilling:3.0" in customization:
         return "bis3-selfbilling"
-    if "urn:fdc:peppol.eu:2017:poacc:billing:3.0" in customization:
+    if PEPPOL_BILLING in customization:
         return "bis3"
     return "en16931-ubl"

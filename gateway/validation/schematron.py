@@ -17,6 +17,7 @@ from lxml import etree
 from saxonche import PySaxonApiError, PySaxonProcessor
 
 from gateway.validation.report import Finding
+from gateway.validation.schc import compile_schematron
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 ENGINE_RULE = "ENGINE"
@@ -28,7 +29,7 @@ _compiled: dict[Path, Any] = {}
 _SVRL_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
 )
-_NS_STEP = re.compile(r"\*:([\w.-]+)\[namespace-uri\(\)='[^']*'\]")
+_NS_STEP = re.compile(r"\*:([\w.-]+)\[namespace-uri\(\)='[^']*'\]|Q\{[^}]*\}([\w.-]+)")
 
 
 def saxon() -> PySaxonProcessor:
@@ -41,13 +42,21 @@ def saxon() -> PySaxonProcessor:
 
 
 def compile_stylesheet(path: Path) -> Any:
-    """The compiled executable for ``path``, compiled on first use and cached per process."""
+    """The compiled executable for ``path``, compiled on first use and cached per process.
+
+    An official ``.xslt`` is compiled as it is; an official ``.sch`` (rules published without
+    a compiled XSLT) is first turned into XSLT by :mod:`gateway.validation.schc`.
+    """
     with _LOCK:
         executable = _compiled.get(path)
         if executable is None:
             compiler = saxon().new_xslt30_processor()
             try:
-                executable = compiler.compile_stylesheet(stylesheet_file=str(path))
+                if path.suffix == ".sch":
+                    text = compile_schematron(path.read_bytes(), what=str(path)).decode("utf-8")
+                    executable = compiler.compile_stylesheet(stylesheet_text=text)
+                else:
+                    executable = compiler.compile_stylesheet(stylesheet_file=str(path))
             except PySaxonApiError as exc:
                 from gateway.errors import ArtefactError
 
@@ -90,8 +99,8 @@ def run_stylesheet(executable: Any, node: Any, source: str) -> list[Finding]:
 
 
 def compact_location(location: str) -> str:
-    """``/*:Invoice[namespace-uri()='…'][1]/*:ID[…][1]`` → ``/Invoice[1]/ID[1]``."""
-    return _NS_STEP.sub(r"\1", location)
+    """``/*:Invoice[namespace-uri()='…'][1]`` or ``/Q{…}Invoice[1]`` → ``/Invoice[1]``."""
+    return _NS_STEP.sub(lambda m: m.group(1) or m.group(2), location)
 
 
 def parse_svrl(svrl: str, source: str) -> list[Finding]:

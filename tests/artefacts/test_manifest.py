@@ -19,6 +19,7 @@ REQUIRED = {
     ("cen-cii", "1.3.16"): ["EN16931-CII-validation.xslt"],
     ("peppol-bis3", "3.0.19"): ["CEN-EN16931-UBL.xslt", "PEPPOL-EN16931-UBL.xslt"],
     ("peppol-bis3", "3.0.21"): ["CEN-EN16931-UBL.xslt", "PEPPOL-EN16931-UBL.xslt"],
+    ("peppol-bis3-sch", "3.0.19"): ["PEPPOL-EN16931-CII.sch", "PEPPOL-EN16931-UBL.sch"],
     ("pint", "1.1.3"): [
         "trn-invoice/schematron/PINT-UBL-validation-preprocessed.xslt",
         "trn-creditnote/schematron/PINT-UBL-validation-preprocessed.xslt",

@@ -205,3 +205,15 @@ def test_report_as_json_and_text(reference: Path, validator: Validator) -> None:
     assert {"rule_id", "flag", "location", "text", "source"} <= set(as_json["findings"][0])
     text = report.to_text()
     assert text.startswith("Invoice under profile bis3: INVALID") and "BR-CO-16" in text
+
+
+def test_peppol_cii_gets_the_peppol_cii_rules(reference: Path, validator: Validator) -> None:
+    data = _read(reference, f"{CEN}/cii/examples/CII_example1.xml").replace(
+        b"<ram:ID>urn:cen.eu:en16931:2017</ram:ID>",
+        b"<ram:ID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</ram:ID>",
+    )
+    report = validator.validate(data)
+    assert report.profile == "bis3-cii"
+    assert any(a.endswith("PEPPOL-EN16931-CII.sch") for a in report.artefacts)
+    fired = {f.rule_id for f in report.fatals() if f.source == "peppol-bis3"}
+    assert "PEPPOL-EN16931-R001" in fired
