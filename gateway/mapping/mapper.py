@@ -6,10 +6,9 @@ differential split → currency → VAT breakdown and totals → parties → hea
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -89,7 +88,7 @@ def map_with_warnings(
     source = parsed if isinstance(parsed, Invoice) else parsed.invoice
     if original_xml is None and not isinstance(parsed, Invoice):
         original_xml = parsed.original_xml
-    inv = copy.deepcopy(source)
+    inv = _working_copy(source)
     warnings: list[str] = []
     red = is_red(inv)
     if inv.totals.tax_inclusive < 0:
@@ -147,6 +146,27 @@ def map_with_warnings(
             "(line amounts or taxes do not add up to the printed totals)"
         )
     return Mapped(inv, warnings)
+
+
+def _working_copy(source: Invoice) -> Invoice:
+    """A copy the mapper may change: lines, allowances and lists are new, the rest shared.
+
+    Cheaper than a deep copy (the hot path); the mapper never mutates parties, items or
+    references in place, it replaces them.
+    """
+    return replace(
+        source,
+        lines=[
+            replace(line, allowances=[replace(a) for a in line.allowances])
+            for line in source.lines
+        ],
+        allowances=[replace(a) for a in source.allowances],
+        totals=replace(source.totals),
+        vat_breakdown=[],
+        notes=list(source.notes),
+        attachments=list(source.attachments),
+        preceding_invoices=list(source.preceding_invoices),
+    )
 
 
 def _chinese_tax_by_rate(lines: list[Line]) -> dict[Decimal, Decimal]:
