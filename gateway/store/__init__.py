@@ -61,16 +61,20 @@ async def open_store(url: str, *, migrate: bool = True) -> Store:
     ``postgresql://user@host:port/db`` (``postgres://`` too). Unknown schemes raise
     :class:`StoreError`.
     """
-    import importlib
-
     if url.startswith("sqlite:"):
-        module = importlib.import_module("gateway.store.sqlite")
-        store: Store = await module.SqliteStore.open(url)
+        from gateway.store.sqlite import SqliteStore
+
+        store: Store = await SqliteStore.open(url)
     elif url.startswith(("postgresql:", "postgres:")):
-        module = importlib.import_module("gateway.store.postgres")
-        store = await module.PostgresStore.open(url)
+        from gateway.store.postgres import PostgresStore
+
+        store = await PostgresStore.open(url)
     else:
         raise StoreError(f"unsupported store URL scheme in {url.split(':', 1)[0]!r}", field="url")
     if migrate:
-        await store.migrate()
+        try:
+            await store.migrate()
+        except BaseException:
+            await store.close()
+            raise
     return store
