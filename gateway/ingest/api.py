@@ -41,12 +41,15 @@ def _xml_root_name(head: str) -> tuple[str | None, str]:
         return (found.group(2), found.group(1) or "") if found else (None, "")
 
 
-def detect(data: bytes) -> str:
-    """The source format of ``data`` (one of :data:`SOURCE_FORMATS`), or UnknownFormatError."""
+def detect(data: bytes, *, limits: IngestLimits = DEFAULT_LIMITS) -> str:
+    """The source format of ``data`` (one of :data:`SOURCE_FORMATS`), or UnknownFormatError.
+
+    A zip is opened (under ``limits``) to tell a legacy OFD from a 数电 one.
+    """
     if data.startswith(_ZIP_MAGIC):
         from gateway.ingest.ofd import detect_ofd
 
-        return detect_ofd(data, DEFAULT_LIMITS)
+        return detect_ofd(data, limits)
     if data.startswith(b"%PDF"):
         raise UnknownFormatError(
             "a PDF fapiao carries no structured data; submit its XML or OFD", rule="detect.pdf"
@@ -108,7 +111,7 @@ def parse(
     if not data.strip():
         raise UnknownFormatError(f"{what}input is empty", rule="input.empty")
     if format == "auto":
-        chosen = detect(data)
+        chosen = detect(data, limits=limits)
     elif format in FORMATS:
         chosen = format
     else:

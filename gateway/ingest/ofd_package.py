@@ -52,7 +52,7 @@ class OfdPackage:
         self.ofd = self.xml("OFD.xml")
         doc_root = child_text(self.ofd, "DocBody", "DocRoot") or "Doc_0/Document.xml"
         self.document_name = self.resolve("", doc_root)
-        self.document = self.xml(self.document_name) if self.document_name else None
+        self.document = self.xml(self.document_name) if self.has(self.document_name) else None
 
     def resolve(self, base: str, location: str) -> str:
         """A package path named in file ``base`` (relative to its folder, or absolute)."""

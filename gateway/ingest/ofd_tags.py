@@ -150,13 +150,14 @@ def _join(pieces: list[str]) -> str | None:
 
 
 def _split_names(pieces: list[str]) -> list[str]:
-    """Item names from text pieces: each name starts with ``*分类*``; other pieces continue it."""
+    """Item names from text pieces: a name starts with ``*分类*``; a piece starting with ``*``
+    begins a new name only once the previous one has its closing ``*``."""
     names: list[str] = []
-    for piece in pieces:
-        if piece.strip().startswith("*") or not names:
-            names.append(piece.strip())
+    for piece in (p.strip() for p in pieces):
+        if not names or (piece.startswith("*") and names[-1].count("*") >= 2):
+            names.append(piece)
         else:
-            names[-1] += piece.strip()
+            names[-1] += piece
     return names
 
 

@@ -182,6 +182,10 @@ def einvoice_xml(inv: SampleInvoice) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def _is_discount(inv: SampleInvoice, line: SampleLine) -> bool:
+    return inv.blue != "N" and line.quantity is None and line.amount.startswith("-")
+
+
 def platform_json(inv: SampleInvoice, *, export_policy: str | None = None) -> bytes:
     """The STA platform JSON (乐企 pinyin keys) of ``inv``."""
     doc: dict[str, Any] = {
@@ -210,7 +214,7 @@ def platform_json(inv: SampleInvoice, *, export_policy: str | None = None) -> by
             "se": ln.tax or "",
             "hsje": ln.gross or "",
             "sphfwssflhbbm": ln.code or "",
-            "fphxz": "01" if ln.quantity is None and ln.amount.startswith("-") else "00",
+            "fphxz": "01" if _is_discount(inv, ln) else "00",
         }
         for i, ln in enumerate(inv.lines, start=1)
     ]

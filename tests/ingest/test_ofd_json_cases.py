@@ -1,0 +1,169 @@
+"""OFD quirks (FORMAT.md §9, §13.15) and platform JSON shapes (§11), built here."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from gateway.errors import FieldError, InputError, UnknownFormatError
+from gateway.ingest import detect, parse
+from gateway.model import TaxCase
+from gateway.samples import catalogue
+from gateway.samples.build import einvoice_xml, platform_json, zip_bytes
+from gateway.samples.build_ofd import OfdOptions, ofd_package
+
+INV = catalogue.OFD_SERVICES
+
+
+def _codes(data: bytes) -> set[str]:
+    return {w.code for w in parse(data).warnings}
+
+
+def test_gross_printed_only_as_yen_is_recomputed() -> None:
+    parsed = parse(ofd_package(INV, OfdOptions(gross_only_yen=True)))
+    assert parsed.invoice.totals.tax_inclusive == Decimal("49820.00")
+    assert {w.code for w in parsed.warnings} == {"fapiao.gross-recomputed"}
+
+
+@pytest.mark.parametrize("cut", [None, 1, 5, 9])
+def test_item_names_split_over_text_objects(cut: int | None) -> None:
+    parsed = parse(ofd_package(INV, OfdOptions(split_names_at=cut)))
+    assert [ln.item.name for ln in parsed.invoice.lines] == [ln.name for ln in INV.lines]
+    assert [ln.net_amount for ln in parsed.invoice.lines] == [
+        Decimal("40000.00"),
+        Decimal("7000.00"),
+    ]
+
+
+def test_case_mismatched_package_paths() -> None:
+    parsed = parse(ofd_package(INV, OfdOptions(upper_case_dirs=True)))
+    assert parsed.invoice.number == INV.number and parsed.warnings == []
+
+
+def test_customdata_disagreeing_with_tags_is_warned() -> None:
+    data = ofd_package(INV, OfdOptions(customdata_net="47000.01"))
+    parsed = parse(data)
+    assert parsed.invoice.totals.tax_exclusive == Decimal("47000.00")  # the tag wins
+    warning = next(w for w in parsed.warnings if w.code == "ofd.customdata-mismatch")
+    assert "合计金额" in warning.message
+
+
+def test_ofd_with_embedded_einvoice_xml() -> None:
+    xml = einvoice_xml(catalogue.EXPORT_ZERO_RATE)
+    data = zip_bytes(
+        {
+            "OFD.xml": b'<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody>'
+            b"<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
+            "Doc_0/Document.xml": b'<ofd:Document xmlns:ofd="http://www.ofdspec.org/2016">'
+            b"<ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments></ofd:Document>",
+            "Doc_0/Attachs/Attachments.xml": b'<ofd:Attachments xmlns:ofd="http://www.ofdspec.org/2016">'
+            b'<ofd:Attachment Name="invoice" Format="xml"><ofd:FileLoc>invoice.xml</ofd:FileLoc>'
+            b"</ofd:Attachment></ofd:Attachments>",
+            "Doc_0/Attachs/invoice.xml": xml,
+        }
+    )
+    assert detect(data) == "fapiao-ofd"
+    parsed = parse(data)
+    assert parsed.source_format == "fapiao-ofd" and parsed.original_xml == xml
+    assert parsed.invoice.number == catalogue.EXPORT_ZERO_RATE.number
+
+
+def test_zip_that_is_not_an_ofd() -> None:
+    with pytest.raises(UnknownFormatError) as caught:
+        parse(zip_bytes({"readme.txt": b"hello"}))
+    assert caught.value.rule == "ofd.no-ofd-xml"
+
+
+def test_ofd_without_any_invoice_data() -> None:
+    data = zip_bytes(
+        {"OFD.xml": b'<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody/></ofd:OFD>'}
+    )
+    with pytest.raises(FieldError) as caught:
+        parse(data)
+    assert caught.value.rule == "ofd.no-data"
+
+
+# platform JSON --------------------------------------------------------------------------------
+
+
+def _doc() -> dict[str, object]:
+    doc: dict[str, object] = json.loads(
+        platform_json(catalogue.PLATFORM_EXPORT, export_policy="01")
+    )
+    return doc
+
+
+def _dump(doc: object) -> bytes:
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def test_json_in_a_response_envelope() -> None:
+    parsed = parse(_dump({"code": "0000", "msg": "ok", "data": _doc()}))
+    assert parsed.source_format == "fapiao-json"
+    assert parsed.invoice.number == catalogue.PLATFORM_EXPORT.number
+
+
+def test_json_numbers_are_decimals_not_floats() -> None:
+    text = _dump(_doc()).replace(b'"je": "28650.00"', b'"je": 28650.10')
+    parsed = parse(text)
+    assert parsed.invoice.lines[0].net_amount == Decimal("28650.10")
+    assert "sta.line-sum-tolerance" in {w.code for w in parsed.warnings}
+
+
+def test_json_red_letter_and_natural_person() -> None:
+    doc = _doc()
+    doc.update(lzfpbz="1", dylzfphm="26312000000000000101", hzqrxxdbh="31012026100800000099",
+               gmfzrrbz="Y", gmfmc="王示例", hjje="-28650.00", jshj="-28650.00",
+               ckywsyzcDm="")  # fmt: skip
+    doc["fpmxList"] = [dict(doc["fpmxList"][0], je="-28650.00", hsje="-28650.00", sl="-300")]  # type: ignore[index]
+    parsed = parse(_dump(doc))
+    assert parsed.invoice.type_code == "381" and parsed.facts.is_red
+    assert [p.number for p in parsed.invoice.preceding_invoices] == ["26312000000000000101"]
+    assert parsed.invoice.buyer.is_natural_person
+    assert parsed.invoice.lines[0].tax_case is TaxCase.ZERO_RATE
+
+
+def test_json_policy_flags_and_discount_lines() -> None:
+    doc = _doc()
+    lines = doc["fpmxList"]
+    assert isinstance(lines, list)
+    lines[0].update(yhzcbs="03", slv="免税", se="***")
+    lines[1].update(fphxz="01", je="-50.00", hsje="-50.00", sl="", dj="")
+    doc.update(hjje="28600.00", jshj="28600.00")
+    parsed = parse(_dump(doc))
+    exempt, discount = parsed.invoice.lines
+    assert exempt.tax_case is TaxCase.EXEMPT and exempt.vat_category == "E"
+    assert discount.is_discount and not discount.quantity_given
+
+
+def test_json_verification_shape() -> None:
+    doc = {
+        "fphm": "26312000000000000777", "kprq": "2026-11-02 11:12:13", "fppzDm": "82",
+        "sflzfp": "Y", "xsfnsrsbh": "91310115MA1FL8K22H", "xsfmc": "上海临港示例精密机械有限公司",
+        "gmfmc": "Lion City Trading Pte. Ltd.", "hjje": "100.00", "hjse": "6.00", "jshj": "106.00",
+        "hwxx": [{"xh": 1, "hwhyslwfwmc": "*现代服务*咨询", "fpjysl": "1", "fpjydj": "100",
+                  "je": "100.00", "slv": "0.06", "se": "6.00"}],
+    }  # fmt: skip
+    parsed = parse(_dump(doc))
+    assert parsed.invoice.lines[0].price == 100 and parsed.facts.kind == "82"
+    assert parsed.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (b'{"fphm": "1", "fphm": "2"}', "json.duplicate-key"),
+        (b'{"fphm": NaN}', "json.non-finite"),
+        (b'{"fphm": Infinity}', "json.non-finite"),
+        (b'{"fphm": "1",', "json.syntax"),
+        (b"[1, 2]", "json.shape"),
+        (b'{"hello": "world"}', "json.shape"),
+        (b'{"fphm": 1' + b"0" * 5000 + b"}", "json.number"),
+    ],
+)
+def test_bad_json_is_a_typed_error(text: bytes, rule: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse(text, "fapiao-json")
+    assert caught.value.rule == rule
