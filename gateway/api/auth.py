@@ -24,8 +24,9 @@ from gateway.api.problems import FieldIssue, Problem
 MAX_KEY_LENGTH = 256
 """Longer values cannot be keys; they are refused before hashing."""
 
-PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json"})
-"""Paths served without a key (no tenant data behind them)."""
+PROTECTED_PREFIX = "/v1/"
+"""Everything under it needs a key; ``/healthz``, ``/metrics`` and ``/openapi.json`` do not
+(no tenant data behind them)."""
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="lingang"'}
 
@@ -55,13 +56,13 @@ def unauthorized(detail: str) -> Problem:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate every request except the public paths; store the tenant on the request.
+    """Authenticate every ``/v1/`` request; store the tenant on the request.
 
     A request no route matches goes on to its 404 / 405 without a key: that reveals only
     the API's shape, which the OpenAPI document publishes anyway.
     """
     unrouted = request.match_info.http_exception is not None
-    if unrouted or request.path in PUBLIC_PATHS or not request.path.startswith("/v1/"):
+    if unrouted or not request.path.startswith(PROTECTED_PREFIX):
         return await handler(request)
     key = presented_key(request)
     if not key:

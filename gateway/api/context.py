@@ -8,13 +8,13 @@ real store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiohttp import web
 
-from gateway.store import Store, Submission, Tenant
+from gateway.store import Job, Store, Submission, Tenant
 
 
 class SubmitsDocuments(Protocol):
@@ -33,8 +33,8 @@ class SubmitsDocuments(Protocol):
         """Store a submission durably (then process it); ``(submission, created)``."""
         ...
 
-    async def retry(self, tenant_id: str, submission_id: str) -> Any:
-        """Manually retry a dead-lettered delivery; raises ``ConflictError`` if not retryable."""
+    async def retry(self, tenant_id: str, submission_id: str) -> Sequence[Job]:
+        """Manually retry the dead-lettered deliveries; the jobs retried (none: nothing was)."""
         ...
 
 
@@ -66,25 +66,20 @@ DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 class ApiOptions:
     """Settings of the HTTP API itself.
 
-    ``max_body_bytes`` bounds every request body (413 beyond it). ``client_ca`` only records
-    that the listener requires client certificates (see :mod:`gateway.api.tls`); the check
-    is made by TLS before a request reaches the app. ``health_timeout`` bounds each ping.
+    ``max_body_bytes`` bounds every request body (413 beyond it); ``health_timeout`` bounds
+    each ping of ``/healthz``. Client certificates (mTLS) are the listener's business: with
+    ``client_ca`` set, ``lingang serve`` refuses clients without one before the app sees them.
     """
 
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     health_timeout: float = 5.0
-    client_ca: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> ApiOptions:
         """Take the API's options from the gateway settings where they are given."""
         if settings is None:
             return cls()
-        client_ca = getattr(settings, "client_ca", None)
-        return cls(
-            max_body_bytes=int(getattr(settings, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
-            client_ca=str(client_ca) if client_ca else None,
-        )
+        return cls(max_body_bytes=int(getattr(settings, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)))
 
 
 SERVICES = web.AppKey[ApiServices]("services")

@@ -4,7 +4,8 @@ Each ``[[partners]]`` table is one store entry of kind ``partner`` keyed ``id:<b
 (or ``name:<buyer_name>`` when it has no id); each ``[[exporters]]`` table is one entry of
 kind ``exporter`` keyed by its ``seller_id``. The stored document is the table exactly as
 given (after :class:`~gateway.partners.PartnerDirectory` accepted the whole directory), so
-:func:`load_directory` rebuilds the same directory the client sent.
+``PartnerDirectory.from_dict(await directory_document(...))`` rebuilds the directory the
+client sent (the pipeline reads it back the same way for each submission).
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ PARTNER = "partner"
 EXPORTER = "exporter"
 SECTIONS = {"partners": PARTNER, "exporters": EXPORTER}
 """Top-level array of tables → store entry kind."""
-
-
-def validate_directory(data: Mapping[str, Any]) -> PartnerDirectory:
-    """Check a whole directory as the TOML file form; raise ``FieldError`` naming the field."""
-    return PartnerDirectory.from_dict(data)
 
 
 def directory_entries(data: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -61,7 +57,7 @@ async def replace_directory(store: Store, tenant_id: str, data: Mapping[str, Any
     New and changed entries are written first, then entries no longer present are removed,
     so a reader in between sees the new entries, never an empty directory.
     """
-    validate_directory(data)
+    PartnerDirectory.from_dict(data)
     entries = directory_entries(data)
     for kind, key, table in entries:
         await store.put_directory_entry(tenant_id, kind, key, table)
@@ -81,8 +77,3 @@ async def directory_document(store: Store, tenant_id: str) -> dict[str, list[dic
         if section is not None:
             out[section].append(dict(entry.document))
     return out
-
-
-async def load_directory(store: Store, tenant_id: str) -> PartnerDirectory:
-    """The tenant's directory as a :class:`PartnerDirectory` (for the pipeline)."""
-    return PartnerDirectory.from_dict(await directory_document(store, tenant_id))

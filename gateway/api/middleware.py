@@ -42,7 +42,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except LingangError as exc:
         mapped = from_lingang_error(exc)
         if mapped.status >= 500:
-            log.error("%s %s failed: %s", request.method, request.path, exc.code)
+            log.error("%s %s failed: %s", request.method, request.path, exc)
         return mapped.response(request.path)
     except asyncio.CancelledError:
         raise

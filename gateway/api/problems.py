@@ -89,11 +89,6 @@ class Problem(Exception):
         )
 
 
-def bad_request(detail: str, *, field: str | None = None, rule: str | None = None) -> Problem:
-    """A 400 naming the field and rule."""
-    return Problem(400, "bad-request", detail, [FieldIssue(detail, field, rule)])
-
-
 def not_found(what: str = "resource") -> Problem:
     """A 404 that says nothing about whether the thing exists for someone else."""
     return Problem(404, "not-found", f"no such {what}")
@@ -104,7 +99,8 @@ def status_for(exc: LingangError) -> int:
 
     Input errors, missing facts and fatal findings are the client's to fix (422; a body over
     a size limit is 413). A store row that is not there is a 404, one in the wrong state a
-    409. Missing official artefacts make the server unable to work (503).
+    409. Missing official artefacts make the server unable to work (503). A 5xx problem never
+    carries the error's message (it may name files or hosts); the log has it.
     """
     if isinstance(exc, UnsafeInputError) and exc.rule and "size" in exc.rule:
         return 413
@@ -124,8 +120,10 @@ def status_for(exc: LingangError) -> int:
 def from_lingang_error(exc: LingangError) -> Problem:
     """Translate a domain error into a problem naming its field and rule."""
     status = status_for(exc)
-    if status >= 500 and not isinstance(exc, ArtefactError | DeliveryError):
+    if status == 500:
         return internal_error()
+    if status > 500:
+        return Problem(status, exc.code, "the gateway cannot handle this request now")
     if status == 404:
         return not_found()
     issues = [FieldIssue(exc.message, exc.field, exc.rule)]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gateway.api.directory import load_directory
+from gateway.api.directory import directory_document
+from gateway.partners import PartnerDirectory
 from tests.api.conftest import LiveApi
 from tests.api.test_api_documents import named, problem
 
@@ -41,7 +42,7 @@ async def test_put_toml_then_get_returns_the_same_directory(api: LiveApi) -> Non
     assert body["exporters"] == [
         {"seller_id": "91310115MA1K4XXXXX", "endpoint": "0199:5493001KJTIIGC8Y1R12"}
     ]
-    directory = await load_directory(api.store, api.tenant_a.id)
+    directory = PartnerDirectory.from_dict(await directory_document(api.store, api.tenant_a.id))
     partner = directory.find_partner(None, "T08GA0028A")
     assert partner.currency == "USD"
     assert directory.find_exporter("91310115MA1K4XXXXX") is not None

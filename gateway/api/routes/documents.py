@@ -132,15 +132,14 @@ async def retry_document(request: web.Request) -> web.Response:
         raise not_found("document") from exc
     except ConflictError as exc:
         raise _not_retryable(exc.message) from exc
-    retried = list(jobs) if isinstance(jobs, list | tuple) else []
-    if not retried:
+    if not jobs:
         raise _not_retryable("no delivery of this document is dead-lettered")
     fresh = await store(request).get_submission(tenant(request).id, submission.id)
     status = fresh.state if fresh is not None else submission.state
     body = {
         "id": submission.id,
         "status": status,
-        "retried": [_job(j) for j in retried if isinstance(j, Job)],
+        "retried": [_job(j) for j in jobs],
         "links": _links(submission.id),
     }
     return web.json_response(body, status=202)
