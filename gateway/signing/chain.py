@@ -130,16 +130,17 @@ def check_signer_usage(signer: x509.Certificate) -> None:
 def check_validity(path: Sequence[x509.Certificate], moment: datetime) -> None:
     """Every certificate of ``path`` must be valid at ``moment`` (the signing time)."""
     for cert in path:
-        name = cert.subject.rfc4514_string()
         if moment > cert.not_valid_after_utc:
             raise VerificationError(
-                f"certificate {name} expired {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, "
+                f"certificate {cert.subject.rfc4514_string()} expired "
+                f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, "
                 f"before the signing time {moment:%Y-%m-%d %H:%M} UTC",
                 check="expired",
             )
         if moment < cert.not_valid_before_utc:
             raise VerificationError(
-                f"certificate {name} is valid only from {cert.not_valid_before_utc:%Y-%m-%d %H:%M} "
-                f"UTC, after the signing time {moment:%Y-%m-%d %H:%M} UTC",
+                f"certificate {cert.subject.rfc4514_string()} is valid only from "
+                f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC, "
+                f"after the signing time {moment:%Y-%m-%d %H:%M} UTC",
                 check="not-yet-valid",
             )

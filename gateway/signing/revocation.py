@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 CLOCK_SKEW = timedelta(minutes=5)
 DEFAULT_CACHE = timedelta(minutes=5)
 MAX_CRL_BYTES = 16 * 1024 * 1024
+CACHE_SIZE = 4096
 
 
 class RevokedError(VerificationError):
@@ -57,14 +58,14 @@ class RevocationChecker:
     ocsp: bool = True
     fetch_crls: bool = True
     timeout: float = 5.0
-    _cache: dict[tuple[bytes, int], tuple[str, datetime]] = field(default_factory=dict)
+    _cache: dict[tuple[x509.Certificate, int], tuple[str, datetime]] = field(default_factory=dict)
     _crl_cache: dict[str, x509.CertificateRevocationList] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> str:
         """``"good:<source>"`` or ``"unknown"``; raises :class:`RevokedError` when revoked."""
         now = datetime.now(UTC)
-        key = (issuer.fingerprint(hashes.SHA256()), cert.serial_number)
+        key = (issuer, cert.serial_number)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and cached[1] > now:
@@ -74,6 +75,8 @@ class RevocationChecker:
             answer, until = self._crl_status(cert, issuer, now)
         if answer != "unknown":
             with self._lock:
+                if len(self._cache) >= CACHE_SIZE:
+                    self._cache.clear()
                 self._cache[key] = (answer, until)
         return self._conclude(answer, cert)
 

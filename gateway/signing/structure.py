@@ -13,6 +13,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cryptography import x509
 from lxml import etree
@@ -35,6 +36,18 @@ from gateway.signing.algorithms import (
 DS = f"{{{DS_NS}}}"
 XA = f"{{{XADES_NS}}}"
 EC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+
+_ID_OWNERS = etree.XPath(
+    "//@*[(local-name()='Id' or local-name()='ID' or local-name()='id') and .=$v]/.."
+)
+"""Every element carrying an Id-like attribute (any namespace) with the value ``$v``."""
+
+
+def elements_with_id(root: etree._Element, value: str) -> list[etree._Element]:
+    """Elements anywhere in ``root``'s document whose Id / ID / id attribute is ``value``."""
+    found = _ID_OWNERS(root, v=value)
+    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
 
 
 def _fail(message: str) -> VerificationError:
@@ -224,9 +237,9 @@ def _key_info_ids(signature: etree._Element) -> dict[str, etree._Element]:
 def key_info_target(root: etree._Element, signature: etree._Element, uri: str) -> etree._Element:
     """The element inside ds:KeyInfo that ``uri`` (``#id``) names; the Id must be unique."""
     target_id = uri[1:]
-    matches = root.xpath("//*[@Id=$v or @ID=$v or @id=$v]", v=target_id)
+    matches = elements_with_id(root, target_id)
     target = _key_info_ids(signature).get(target_id)
-    if target is None or not isinstance(matches, list) or len(matches) != 1:
+    if target is None or len(matches) != 1:
         raise _fail(f"Id {target_id!r} is not unique in the document")
     return target
 
@@ -235,8 +248,14 @@ def _certificates(signature: etree._Element) -> tuple[x509.Certificate, ...]:
     found = signature.findall(f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
     if not found:
         raise _fail("ds:KeyInfo carries no X509Certificate")
+    return tuple(_certificate("".join((c.text or "").split())) for c in found)
+
+
+@lru_cache(maxsize=256)
+def _certificate(text: str) -> x509.Certificate:
+    """One X509Certificate value, parsed (cached: the same certificates come again and again)."""
     try:
-        return tuple(x509.load_der_x509_certificate(_b64(c.text, "X509Certificate")) for c in found)
+        return x509.load_der_x509_certificate(_b64(text, "X509Certificate"))
     except ValueError as exc:
         raise _fail(f"an X509Certificate cannot be read: {exc}") from exc
 
@@ -244,8 +263,8 @@ def _certificates(signature: etree._Element) -> tuple[x509.Certificate, ...]:
 def _signed_properties(
     root: etree._Element, signature: etree._Element, prop_id: str
 ) -> etree._Element:
-    matches = root.xpath("//*[@Id=$v or @ID=$v or @id=$v]", v=prop_id)
-    if not isinstance(matches, list) or len(matches) != 1:
+    matches = elements_with_id(root, prop_id)
+    if len(matches) != 1:
         raise _fail(f"Id {prop_id!r} is not unique in the document")
     path = f"{DS}Object/{XA}QualifyingProperties/{XA}SignedProperties"
     own = [p for p in signature.findall(path) if p.get("Id") == prop_id]

@@ -53,6 +53,8 @@ from gateway.signing.structure import (
 from gateway.signing.xades import digest
 from gateway.xmlsafe import parse_xml
 
+PATH_CACHE_SIZE = 1024
+"""Certificate paths remembered per verifier."""
 FUTURE_SKEW = timedelta(minutes=5)
 """How far in the future a claimed SigningTime may be (clock differences)."""
 
@@ -91,6 +93,7 @@ class Verifier:
     timeout: float = 5.0
     _anchors: list[x509.Certificate] = field(init=False)
     _pool: list[x509.Certificate] = field(init=False)
+    _paths: dict[tuple[x509.Certificate, ...], list[x509.Certificate]] = field(init=False)
     _revocation: RevocationChecker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +101,7 @@ class Verifier:
         if not self._anchors:
             raise InputError("the trust store is empty", field="trust")
         self._pool = load_trust(self.intermediates)
+        self._paths = {}
         loaded = [
             c if isinstance(c, x509.CertificateRevocationList) else _read_crl(c) for c in self.crls
         ]
@@ -116,7 +120,7 @@ class Verifier:
         _check_digest(parsed.document, content, "reference", "the document")
         self._check_properties(parsed, signer)
         _check_key_info(root, parsed)
-        _parse(content)
+        _reparse(content)
         return self._finish(parsed, signer, content)
 
     def verify_detached(self, signature: bytes, data: bytes) -> VerifiedDocument:
@@ -167,7 +171,7 @@ class Verifier:
     ) -> VerifiedDocument:
         checks = ["structure", "algorithm", "signature", "reference", "signed-properties"]
         check_signer_usage(signer)
-        path = build_path(signer, [*parsed.certificates, *self._pool], self._anchors)
+        path = self._path(signer, [*parsed.certificates, *self._pool])
         checks.append("chain")
         check_validity(path, parsed.signing_time)
         checks.append("validity")
@@ -180,6 +184,20 @@ class Verifier:
             checks=checks,
             chain=path,
         )
+
+    def _path(
+        self, signer: x509.Certificate, pool: Sequence[x509.Certificate]
+    ) -> list[x509.Certificate]:
+        """:func:`build_path`, remembered per signer and candidate set (certificates are
+        immutable and the anchors fixed, so the answer cannot change)."""
+        key = (signer, *pool)
+        path = self._paths.get(key)
+        if path is None:
+            path = build_path(signer, pool, self._anchors)
+            if len(self._paths) >= PATH_CACHE_SIZE:
+                self._paths.clear()
+            self._paths[key] = path
+        return path
 
     def _revocation_check(self, path: Sequence[x509.Certificate]) -> str:
         unknown: list[str] = []
@@ -203,6 +221,24 @@ def _read_crl(path: str | Path) -> x509.CertificateRevocationList:
         return load_crl(Path(path).read_bytes())
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the CRL {path}: {exc}", field="crl") from exc
+
+
+_CANONICAL_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)
+
+
+def _reparse(content: bytes) -> None:
+    """Prove the canonical signed octets are XML on their own.
+
+    They were produced by canonicalising a tree that :func:`parse_xml` already accepted
+    (limits checked; canonical XML never has a DOCTYPE), so a plain non-resolving parser
+    suffices here.
+    """
+    try:
+        etree.fromstring(content, _CANONICAL_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise VerificationError(f"the signed content is not XML: {exc}", check="structure") from exc
 
 
 def _parse(data: bytes) -> etree._Element:
