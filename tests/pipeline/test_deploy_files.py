@@ -1,0 +1,71 @@
+"""deploy/ is runnable as written: every `lingang` command in it parses with the real CLI, and
+the example configurations load and route to configured adapters."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from adapters.base import AdapterContext
+from adapters.registry import AdapterRegistry
+from gateway.cli import build_parser
+from gateway.pipeline.routing import Router
+from gateway.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+FILES = sorted(p for p in DEPLOY.rglob("*") if p.is_file())
+INLINE = re.compile(r"lingang ((?:[a-z-]+)(?:[ \t]+[^\s&|;)\\`'\"<>]+)*)")
+ARRAY = re.compile(r"^\s*(?:args:|command:|CMD)\s*(\[.*\])\s*$", re.MULTILINE)
+
+
+def commands(path: Path) -> list[list[str]]:
+    text = path.read_text(encoding="utf-8")
+    found = [shlex.split(match) for match in INLINE.findall(text)]
+    for array in ARRAY.findall(text):
+        argv = json.loads(array)
+        if argv and argv[0] not in ("sh", "pg_isready", "CMD", "python"):
+            found.append([a for a in argv if a != "lingang"])
+    return [argv for argv in found if argv and argv[0] not in {"gateway", "demo"} | _NOT_CLI]
+
+
+_NOT_CLI = {"configuration", "keys-for", "to", "owning", "system", "Gateway"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_every_lingang_command_parses(path: Path) -> None:
+    parser = build_parser()
+    subcommands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    for argv in commands(path):
+        if argv[0] not in subcommands or "--help" in argv:
+            continue
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:
+            raise AssertionError(f"{path.name}: `lingang {' '.join(argv)}` does not parse") from exc
+        assert getattr(args, "handler", None) is not None, argv
+
+
+def test_the_files_name_real_commands() -> None:
+    seen = {argv[0] for path in FILES for argv in commands(path)}
+    assert {"serve", "worker", "migrate", "artefacts", "keys"} <= seen
+
+
+@pytest.mark.parametrize("name", ["lingang.toml", "kubernetes/lingang.toml"])
+def test_example_configuration_loads_and_routes(name: str, tmp_path: Path) -> None:
+    settings = Settings.load(DEPLOY / name, env={})
+    assert settings.store_url.startswith("sqlite:")
+    assert settings.signing_key is not None and settings.signing_key.name == "signer-ec.key.pem"
+    registry = AdapterRegistry.build(settings.adapters, AdapterContext(data_dir=tmp_path))
+    Router(settings.routing, registry.names())
+    assert registry.names() == ["archive"]
+
+
+def test_environment_overrides_the_file() -> None:
+    env = {"LINGANG_STORE_URL": "postgresql://u@db/lingang", "LINGANG_PORT": "9000"}
+    settings = Settings.load(DEPLOY / "lingang.toml", env=env)
+    assert settings.store_url == "postgresql://u@db/lingang"
+    assert settings.port == 9000
