@@ -112,12 +112,19 @@ class LocalServer:
     def _run(self, *args: str) -> None:
         command = [str(a) for a in args]
         if self.as_root:
-            command = ["runuser", "-u", "postgres", "--", *command]
+            command = [*self._as_postgres(), *command]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode:
             log = self.root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(f"{command} failed:\n{result.stdout}\n{result.stderr}\n{tail}")
+
+    @staticmethod
+    def _as_postgres() -> list[str]:
+        """A command prefix that runs the rest as the ``postgres`` OS user."""
+        if shutil.which("runuser"):
+            return ["runuser", "-u", "postgres", "--"]
+        return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
 
     def start(self) -> PgServer:
         self.sockets.mkdir()
