@@ -91,7 +91,7 @@ def map_with_warnings(
     inv = _working_copy(source)
     warnings: list[str] = []
     red = is_red(inv)
-    if inv.totals.tax_inclusive < 0:
+    if inv.totals.tax_inclusive < 0 or (red and sum(ln.net_amount for ln in inv.lines) < 0):
         flip_signs(inv)
     if red:
         inv.type_code = CREDIT_NOTE if not inv.is_credit_note else inv.type_code

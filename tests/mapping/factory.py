@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -150,3 +151,13 @@ def cases() -> dict[str, Invoice]:
             red=True,
         ),
     }
+
+
+def ubl_view(inv: Invoice) -> Invoice:
+    """The invoice without the fields UBL does not carry (fapiao-side line facts, FX rate)."""
+    out = copy.deepcopy(inv)
+    out.exchange_rate = None
+    for line in out.lines:
+        line.tax_amount = line.gross_amount = line.source_rate_text = None
+        line.tax_case, line.is_discount, line.quantity_given = TaxCase.STANDARD, False, True
+    return out
