@@ -157,8 +157,7 @@ def _working_copy(source: Invoice) -> Invoice:
     return replace(
         source,
         lines=[
-            replace(line, allowances=[replace(a) for a in line.allowances])
-            for line in source.lines
+            replace(line, allowances=[replace(a) for a in line.allowances]) for line in source.lines
         ],
         allowances=[replace(a) for a in source.allowances],
         totals=replace(source.totals),
@@ -255,10 +254,12 @@ def _header(
     inv.payment_terms = partner.payment_terms or inv.payment_terms or DEFAULT_PAYMENT_TERMS
     notes = [n for n in inv.notes if n.strip()]
     if spec.tax_scheme == "GST":
-        notes.append(
-            "Seller not registered for Singapore GST (category NG); Chinese VAT of "
-            f"{printed_tax} CNY shown as document-level charges."
+        vat = (
+            f"; Chinese VAT of {printed_tax:.2f} CNY shown as document-level charges"
+            if printed_tax
+            else ""
         )
+        notes.append(f"Seller not registered for Singapore GST (category NG){vat}.")
     if conv.rate is not None:
         t = source.totals
         notes.append(
