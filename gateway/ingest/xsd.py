@@ -25,14 +25,55 @@ _lock = threading.Lock()
 _INDEX = re.compile(r"\[1\]")
 
 
+XS = "{http://www.w3.org/2001/XMLSchema}"
+_TYPE_IN_MESSAGE = re.compile(r"type '(?:xs:)?(\w+)'")
+_ELEMENT_IN_MESSAGE = re.compile(r"^Element '([\w\-]+)'")
+
+
+@cache
+def _schema_document() -> etree._ElementTree:
+    try:
+        return etree.parse(str(schema_file(SCHEMA_NAME)))
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise ArtefactError(f"project schema {SCHEMA_NAME} cannot be read: {exc}") from exc
+
+
 @cache
 def einvoice_schema() -> etree.XMLSchema:
     """The compiled schema (cached)."""
     try:
-        path = schema_file(SCHEMA_NAME)
-        return etree.XMLSchema(etree.parse(str(path)))
-    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        raise ArtefactError(f"project schema {SCHEMA_NAME} cannot be loaded: {exc}") from exc
+        return etree.XMLSchema(_schema_document())
+    except etree.XMLSchemaParseError as exc:
+        raise ArtefactError(f"project schema {SCHEMA_NAME} cannot be compiled: {exc}") from exc
+
+
+@cache
+def _expectations() -> tuple[dict[str, str], dict[str, str]]:
+    """(simple type → its documentation, element name → its type's documentation)."""
+    root = _schema_document().getroot()
+    types = {
+        str(t.get("name")): " ".join(t.findtext(f"{XS}annotation/{XS}documentation", "").split())
+        for t in root.iter(f"{XS}simpleType")
+        if t.get("name")
+    }
+    elements: dict[str, str] = {}
+    for element in root.iter(f"{XS}element"):
+        name, type_name = element.get("name"), element.get("type")
+        if name and type_name in types and types[type_name]:
+            elements.setdefault(name, types[type_name])
+    return types, elements
+
+
+def _expected(message: str) -> str:
+    """What the schema expected, in words, for a value finding (empty when not a value one)."""
+    types, elements = _expectations()
+    found = _TYPE_IN_MESSAGE.search(message)
+    if found and types.get(found.group(1)):
+        return f" Expected {types[found.group(1)]}."
+    element = _ELEMENT_IN_MESSAGE.match(message)
+    if element and "facet" in message and elements.get(element.group(1)):
+        return f" Expected {elements[element.group(1)]}."
+    return ""
 
 
 def _field(path: str | None) -> str | None:
@@ -42,7 +83,7 @@ def _field(path: str | None) -> str | None:
     parts = path.strip("/").split("/")
     if parts and parts[0].startswith("EInvoice") and not parts[0].startswith("EInvoiceData"):
         parts = parts[1:]
-    return _INDEX.sub("", "/".join(parts)) or None
+    return _INDEX.sub("", "/".join(parts)) or "EInvoice"
 
 
 def schema_findings(root: etree._Element) -> list[ParseWarning]:
@@ -54,6 +95,7 @@ def schema_findings(root: etree._Element) -> list[ParseWarning]:
     findings = []
     for entry in entries[:MAX_FINDINGS]:
         message = entry.message.replace("{http://www.w3.org/2001/XMLSchema}", "xs:")
+        message += _expected(message)
         findings.append(ParseWarning("xsd", f"line {entry.line}: {message}", _field(entry.path)))
     if len(entries) > MAX_FINDINGS:
         findings.append(ParseWarning("xsd", f"{len(entries) - MAX_FINDINGS} more schema findings"))
