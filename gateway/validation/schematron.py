@@ -26,6 +26,11 @@ ENGINE_RULE = "ENGINE"
 _LOCK = threading.RLock()
 _processor: PySaxonProcessor | None = None
 _compiled: dict[Path, Any] = {}
+_xpath: Any = None
+_COUNT = (
+    "if (/svrl:schematron-output) "
+    "then count(/svrl:schematron-output/(svrl:failed-assert | svrl:successful-report)) else -1"
+)
 _SVRL_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
 )
@@ -86,16 +91,36 @@ def parse_document(xml_text: str) -> tuple[Any, Finding | None]:
     return node, None
 
 
+def _finding_count(document: Any) -> int:
+    """Failed asserts plus successful reports in an SVRL result; -1 when it is not SVRL."""
+    global _xpath
+    if _xpath is None:
+        _xpath = saxon().new_xpath_processor()
+        _xpath.declare_namespace("svrl", SVRL)
+    _xpath.set_context(xdm_item=document)
+    item = _xpath.evaluate_single(_COUNT)
+    return int(str(item)) if item is not None else -1
+
+
 def run_stylesheet(executable: Any, node: Any, source: str) -> list[Finding]:
-    """Apply one compiled Schematron to a parsed document; its findings (or an engine error)."""
+    """Apply one compiled Schematron to a parsed document; its findings (or an engine error).
+
+    The SVRL stays a Saxon tree and its findings are counted there; only when there are some
+    is it serialised and read with lxml (most documents sent have none).
+    """
     try:
         with _LOCK:
-            svrl = executable.transform_to_string(xdm_node=node)
+            result = executable.transform_to_value(xdm_node=node)
+            document = result.head if result is not None and result.size > 0 else None
+            if document is None:
+                return [engine_finding(source, f"the {source} rules produced no report")]
+            count = _finding_count(document)
+            svrl = str(document) if count > 0 else ""
     except PySaxonApiError as exc:
         return [engine_finding(source, f"the {source} rules failed to run: {exc}")]
-    if not svrl:
-        return [engine_finding(source, f"the {source} rules produced no report")]
-    return parse_svrl(svrl, source)
+    if count < 0:
+        return [engine_finding(source, f"the {source} rules did not produce an SVRL report")]
+    return parse_svrl(svrl, source) if count else []
 
 
 def compact_location(location: str) -> str:

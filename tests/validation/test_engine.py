@@ -217,3 +217,16 @@ def test_peppol_cii_gets_the_peppol_cii_rules(reference: Path, validator: Valida
     assert any(a.endswith("PEPPOL-EN16931-CII.sch") for a in report.artefacts)
     fired = {f.rule_id for f in report.fatals() if f.source == "peppol-bis3"}
     assert "PEPPOL-EN16931-R001" in fired
+
+
+def test_stylesheet_without_svrl_output_is_fatal(tmp_path: Path) -> None:
+    from gateway.validation import schematron
+
+    sheet = tmp_path / "not-svrl.xslt"
+    sheet.write_text(
+        '<xsl:stylesheet version="2.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+        '<xsl:template match="/"><report/></xsl:template></xsl:stylesheet>'
+    )
+    node, _ = schematron.parse_document("<x/>")
+    findings = schematron.run_stylesheet(schematron.compile_stylesheet(sheet), node, "test")
+    assert [(f.rule_id, f.flag) for f in findings] == [(ENGINE_RULE, "fatal")]
