@@ -54,10 +54,10 @@ def _timed(func: Callable[[], Any]) -> tuple[Any, float]:
     return value, time.perf_counter() - start
 
 
-def generate(count: int, seed: int) -> dict[str, list[bytes]]:
-    """``count`` generated fapiao per target profile."""
+def generate(count: int, seed: int, max_lines: int) -> dict[str, list[bytes]]:
+    """``count`` generated fapiao per target profile, 1..``max_lines`` lines each."""
     rng = random.Random(seed)
-    return {p: [fapiao(i, p, rng) for i in range(count)] for p in PROFILES}
+    return {p: [fapiao(i, p, rng, max_lines) for i in range(count)] for p in PROFILES}
 
 
 def convert_all(sources: dict[str, list[bytes]], out: dict[str, Any]) -> dict[str, list[bytes]]:
@@ -134,7 +134,7 @@ def run_pool(
     context = multiprocessing.get_context("spawn")
     start = time.perf_counter()
     with ProcessPoolExecutor(workers, context, _workers.init, (kind, str(home), profile)) as pool:
-        list(pool.map(_workers.run, xmls[: workers * 2]))
+        list(pool.map(_workers.run, xmls[: workers * 8]))
         startup = time.perf_counter() - start
         chunk = max(1, min(16, len(xmls) // (workers * 4)))
         verdicts, seconds = _timed(lambda: list(pool.map(_workers.run, xmls, chunksize=chunk)))
@@ -148,7 +148,7 @@ def run_pool(
 
 def run_validate_many(xmls: Sequence[bytes], profile: str, workers: int) -> dict[str, Any]:
     """The production path: ``gateway.validation.validate_many``."""
-    _, startup = _timed(lambda: validate_many(xmls[: workers * 2], profile, workers))
+    _, startup = _timed(lambda: validate_many(xmls[: workers * 8], profile, workers))
     reports, seconds = _timed(lambda: validate_many(xmls, profile, workers))
     shutdown_pools()
     return {
@@ -244,19 +244,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--naive-docs", type=int, default=6, help="documents for the naive run")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--max-lines", type=int, default=20, help="lines per fapiao: 1..N")
     args = parser.parse_args(argv)
     home = data_home()
     validator = Validator.default(home)
     validator.warm(PROFILES, ["Invoice"])
     out: dict[str, Any] = {
         "docs": args.docs,
+        "max_lines": args.max_lines,
         "workers": args.workers,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "load_before": os.getloadavg()[0],
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    sources = generate(args.docs, args.seed)
+    sources = generate(args.docs, args.seed, args.max_lines)
     docs = convert_all(sources, out)
     single_process(validator, docs, out)
     out["stages_bis3"] = stage_profile(validator, docs["bis3"][:200], "bis3")
