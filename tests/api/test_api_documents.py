@@ -296,6 +296,7 @@ async def test_list_pages_and_filters(api: LiveApi, fapiao_xml: bytes) -> None:
         ("limit=ten", "limit", "integer"),
         ("before=yesterday", "before", "date-time"),
         ("before=2026-01-01T00:00:00", "before", "date-time"),
+        ("state=" + "s" * 65, "state", "format"),
     ):
         status, _, raw = await api.a.request("GET", f"/v1/documents?{query}")
         assert named(problem(raw, 422), field, rule), query

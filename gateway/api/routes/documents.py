@@ -61,6 +61,8 @@ async def list_documents(request: web.Request) -> web.Response:
     limit = _int_param(request, "limit", default=50, low=1, high=MAX_LIST)
     before = _time_param(request, "before")
     state = request.query.get("state")
+    if state is not None and not _ID.fullmatch(state):
+        raise unprocessable("state is a state name such as 'delivered'", "state", "format")
     found = await store(request).list_submissions(
         tenant(request).id, state=state, limit=limit, before=before
     )
