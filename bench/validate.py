@@ -163,7 +163,8 @@ def report(out: dict[str, Any]) -> None:
     """Print the figures and ratios."""
     w = out["workers"]
     print(
-        f"\n== validation benchmark: {out['docs']} docs/profile, {w} workers, "
+        f"\n== validation benchmark: {out['docs']} docs/profile "
+        f"(1..{out['max_lines']} lines), {w} workers, "
         f"{out['cpus']} cpus, load {out['load_before']} =="
     )
     for profile, row in out["convert_single"].items():
