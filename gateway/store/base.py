@@ -421,6 +421,10 @@ class Store(abc.ABC):
         """A tenant's submissions, newest first (``before`` pages by ``created_at``)."""
 
     @abc.abstractmethod
+    async def count_submissions_by_state(self) -> dict[str, int]:
+        """How many submissions are in each state, over all tenants (for metrics)."""
+
+    @abc.abstractmethod
     async def record_event(
         self,
         submission_id: str,
@@ -481,6 +485,10 @@ class Store(abc.ABC):
         limit: int = 100,
     ) -> list[Job]:
         """Jobs filtered by submission and/or state, oldest first."""
+
+    @abc.abstractmethod
+    async def count_jobs_by_state(self) -> dict[JobState, int]:
+        """How many outbox jobs are in each state (every state present, zeros included)."""
 
     @abc.abstractmethod
     async def claim_jobs(

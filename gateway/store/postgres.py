@@ -310,6 +310,14 @@ class PostgresStore(Store):
         params = {"tenant_id": tenant_id, "state": state, "limit": limit, "before": before}
         return [rows.submission(r) for r in await self._tx(self._every("list_submissions", params))]
 
+    async def count_submissions_by_state(self) -> dict[str, int]:
+        found = await self._tx(self._every("count_submissions_by_state", {}))
+        return {r["state"]: int(r["n"]) for r in found}
+
+    async def count_jobs_by_state(self) -> dict[JobState, int]:
+        found = await self._tx(self._every("count_jobs_by_state", {}))
+        return {state: 0 for state in JobState} | {JobState(r["state"]): int(r["n"]) for r in found}
+
     async def record_event(
         self,
         submission_id: str,

@@ -349,6 +349,16 @@ class SqliteStore(Store):
         found = await self._tx(lambda c: self._all(c, "list_submissions", params), write=False)
         return [rows.submission(r) for r in found]
 
+    async def count_submissions_by_state(self) -> dict[str, int]:
+        found = await self._tx(
+            lambda c: self._all(c, "count_submissions_by_state", {}), write=False
+        )
+        return {r["state"]: int(r["n"]) for r in found}
+
+    async def count_jobs_by_state(self) -> dict[JobState, int]:
+        found = await self._tx(lambda c: self._all(c, "count_jobs_by_state", {}), write=False)
+        return {state: 0 for state in JobState} | {JobState(r["state"]): int(r["n"]) for r in found}
+
     async def record_event(
         self,
         submission_id: str,

@@ -210,6 +210,22 @@ class StoreContract:
         assert [o.kind for o in await store.list_outputs(sub_id)] == ["signed", "ubl"]
         assert await store.get_output(sub_id, "cii") is None
 
+    async def test_counts_by_state(self, store: Store) -> None:
+        first = await self._submission(store)
+        await self._submission(store)
+        await store.record_event(first, "delivered")
+        assert await store.count_submissions_by_state() == {"received": 1, "delivered": 1}
+        await store.enqueue_job(first, "peppol", "ep")
+        await store.enqueue_job(first, "folder", "out")
+        await store.claim_jobs("w1", limit=1)
+        counts = await store.count_jobs_by_state()
+        assert counts == {
+            JobState.PENDING: 1,
+            JobState.LEASED: 1,
+            JobState.DONE: 0,
+            JobState.DEAD: 0,
+        }
+
     # -- outbox ----------------------------------------------------------------------
 
     async def test_enqueue_is_idempotent_per_adapter(self, store: Store) -> None:

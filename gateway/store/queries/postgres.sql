@@ -76,6 +76,12 @@ WHERE tenant_id = %(tenant_id)s
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 
+-- name: count_submissions_by_state
+SELECT state, COUNT(*) AS n FROM submissions GROUP BY state
+
+-- name: count_jobs_by_state
+SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state
+
 -- name: insert_event
 INSERT INTO events (submission_id, state, at, reason, detail)
 VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
