@@ -80,17 +80,28 @@ VerificationResult = VerifiedDocument
 
 @dataclass(slots=True)
 class Verifier:
-    """Verifies signatures against a trust store, with revocation checking."""
+    """Verifies signatures against a trust store, with revocation checking.
+
+    Build one per trust store and reuse it (from several threads too): certificate paths and
+    revocation answers are remembered between documents. The defaults are the secure ones.
+    """
 
     trust: Sequence[x509.Certificate | str | Path]
+    """Trust anchors (certificates or PEM files): the CAs whose certificates may sign."""
     intermediates: Sequence[x509.Certificate | str | Path] = ()
     """Extra untrusted certificates for path building (besides those in ds:KeyInfo)."""
     crls: Sequence[x509.CertificateRevocationList | str | Path] = ()
+    """CRLs (objects or PEM/DER files), used when OCSP gives no answer."""
     ocsp: bool = True
+    """Ask the OCSP responders named in the certificates (AIA) first."""
     soft_fail: bool = False
+    """Accept a signature whose revocation status nobody could tell (default: refuse)."""
     fetch_crls: bool = True
+    """Download CRLs from the certificates' distribution points (``http`` only)."""
     check_revocation: bool = True
+    """Check revocation at all (switch off only for offline tests and benchmarks)."""
     timeout: float = 5.0
+    """Seconds allowed for one OCSP or CRL request."""
     _anchors: list[x509.Certificate] = field(init=False)
     _pool: list[x509.Certificate] = field(init=False)
     _paths: dict[tuple[x509.Certificate, ...], list[x509.Certificate]] = field(init=False)

@@ -256,3 +256,20 @@ def test_cii_is_signed_detached(pki: TestPki, reference: Path) -> None:
         signer.sign(cii)
     signature = signer.sign_detached(cii, name="invoice.xml", mime_type="text/xml")
     assert offline_verifier(pki).verify_detached(signature, cii).signed_xml == cii
+
+
+def test_existing_extensions_and_top_level_nodes_kept(pki: TestPki, bis_invoice: bytes) -> None:
+    root = etree.fromstring(bis_invoice)
+    ext = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+    extensions = etree.Element(f"{{{ext}}}UBLExtensions", nsmap={"ext": ext})
+    other = etree.SubElement(extensions, f"{{{ext}}}UBLExtension")
+    etree.SubElement(other, f"{{{ext}}}ExtensionURI").text = "urn:example:other"
+    etree.SubElement(etree.SubElement(other, f"{{{ext}}}ExtensionContent"), "Other").text = "x"
+    root.insert(0, extensions)
+    document = b'<?xml version="1.0" encoding="UTF-8"?>\n<?app hint="1"?>\n' + etree.tostring(root)
+    signed = signer_for(pki).sign(document)
+    assert signed.count(b"<ext:UBLExtensions") == 1
+    assert b'<?app hint="1"?>' in signed
+    result = offline_verifier(pki).verify(signed)
+    assert b'<?app hint="1"?>' in result.signed_xml
+    assert b"urn:example:other" in result.signed_xml
