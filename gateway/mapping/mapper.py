@@ -2,6 +2,19 @@
 
 Stages, in order: credit-note signs → VAT categories → discount folding → line signs →
 differential split → currency → VAT breakdown and totals → parties → header facts.
+
+Decisions the official rules forced (each checked against the validators):
+
+* PINT SG: the Chinese seller is not GST-registered, so every line is ``NG`` at 0 % with
+  scheme ``GST`` (PINT SG example 04) and no seller or buyer GST id (BR-NG-02). The Chinese VAT
+  the buyer pays travels as one ``NG`` document-level charge per Chinese rate, so the amount
+  due equals the fapiao's gross total. The SGD rules for foreign currency (BR-113-GST-SG: BT-6
+  = SGD) apply only to SR/ZR/… categories, and BT-6 would demand SGD totals (BR-53-GST-SG)
+  that no fapiao carries, so a PINT SG invoice has no BT-6; the conversion is stated in BT-22.
+* BIS 3 / PINT / CII: UNCL5305 from the tax case; O only when every line is not subject
+  (BR-O-11), otherwise E with a reason; BT-111 in CNY when the partner invoices in another
+  currency.
+* At most one note (PEPPOL-EN16931-R002, ibr-sr-51): the remark and our statements are joined.
 """
 
 from __future__ import annotations
