@@ -21,6 +21,16 @@ class ParseWarning:
     """Source path of the field concerned (e.g. ``EInvoiceData/SellerInformation/SellerIdNum``)."""
 
 
+class Warn:
+    """Appends :class:`ParseWarning` s to a list; one call names the rule, message and field."""
+
+    def __init__(self, sink: list[ParseWarning]) -> None:
+        self.sink = sink
+
+    def __call__(self, code: str, message: str, field: str | None = None) -> None:
+        self.sink.append(ParseWarning(code, message, field))
+
+
 @dataclass(slots=True)
 class FapiaoFacts:
     """Fapiao-side facts that are not EN 16931 business terms."""

@@ -1,0 +1,117 @@
+"""Invoice lines: amounts, quantity and price, item, tax case; and the VAT breakdown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gateway.errors import FieldError
+from gateway.ingest.record import RawLine, Src
+from gateway.ingest.taxcase import EXEMPTION_TEXT, TaxContext, line_tax
+from gateway.ingest.types import Warn
+from gateway.ingest.values import money, number_or_none, read_rate, require_number, unit_code
+from gateway.model.invoice import Item, ItemAttribute, Line, VatBreakdown
+
+_PRICE_STEP = Decimal("0.00000001")
+NO_TAX_MARKERS = frozenset({"***", "*"})
+
+
+def optional_number(
+    src: Src | None, warn: Warn, allowed: frozenset[str] = frozenset()
+) -> Decimal | None:
+    """A number, or None for empty / the allowed markers; other text is warned about."""
+    if src is None or src.value is None or src.value in allowed:
+        return None
+    value = number_or_none(src.text)
+    if value is None:
+        warn("fapiao.number", f"{src.path} is {src.text!r}, not a number; ignored", src.path)
+    return value
+
+
+def _plain(value: Decimal) -> Decimal:
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
+
+
+def _quantity_and_price(raw: RawLine, amount: Decimal, warn: Warn) -> tuple[Decimal, Decimal, bool]:
+    qty = optional_number(raw.quantity, warn)
+    price = optional_number(raw.price, warn)
+    if qty is not None and qty != 0 and price is None:
+        return qty, _plain((amount / qty).quantize(_PRICE_STEP)), True
+    if price is not None and price != 0 and qty is None:
+        return _plain((amount / price).quantize(_PRICE_STEP)), price, True
+    if qty is None or price is None:
+        return Decimal(1), amount, False
+    return qty, price, True
+
+
+def build_line(raw: RawLine, index: int, ctx: TaxContext, is_red: bool, warn: Warn) -> Line:
+    """One canonical line; ``index`` is its 1-based position (BT-126)."""
+    amount = money(require_number(raw.amount.text, raw.amount.path))
+    rate = read_rate(raw.rate.text)
+    if rate is None:
+        raise FieldError(
+            f"{raw.rate.path} is {raw.rate.text!r}: expected a rate such as 0.06, 6%, 免税, "
+            "不征税, * or ***",
+            field=raw.rate.path,
+            rule="fapiao.rate",
+        )
+    tax_raw = optional_number(raw.tax, warn, NO_TAX_MARKERS)
+    tax = None if tax_raw is None else money(tax_raw)
+    decided = line_tax(rate, tax, ctx, raw.policy_flag)
+    if decided.note:
+        warn("fapiao.rate-guess", f"line {index}: {decided.note}", raw.rate.path)
+    qty, price, given = _quantity_and_price(raw, amount, warn)
+    unit_text = raw.unit.value if raw.unit else None
+    unit, _known = unit_code(unit_text)
+    attributes: list[ItemAttribute] = []
+    spec = raw.spec.value if raw.spec else None
+    if spec:
+        attributes.append(ItemAttribute("Specification", spec))
+    if unit_text:
+        attributes.append(ItemAttribute("Unit", unit_text))
+    code = raw.tax_code.value if raw.tax_code else None
+    gross_raw = optional_number(raw.gross, warn, NO_TAX_MARKERS)
+    gross = money(gross_raw) if gross_raw is not None else amount + (tax or 0)
+    is_discount = raw.line_kind == "01" or (not is_red and amount < 0 and not given)
+    line = Line(
+        id=str(index),
+        quantity=qty,
+        unit_code=unit,
+        net_amount=amount,
+        price=price,
+        item=Item(
+            name=raw.name.value or "",
+            classifications=[(code, "ZZZ", None)] if code else [],
+            attributes=attributes,
+        ),
+        vat_category=decided.category,
+        vat_rate=decided.rate,
+        tax_amount=tax,
+        gross_amount=gross,
+        tax_case=decided.case,
+        source_rate_text=raw.rate.value,
+        is_discount=is_discount,
+        quantity_given=given,
+    )
+    if raw.name.value is None:
+        warn("fapiao.item-name", f"line {index} has no item name", raw.name.path)
+    return line
+
+
+def breakdown(lines: list[Line]) -> list[VatBreakdown]:
+    """BG-23 per (category, rate), from the lines' printed amounts and taxes."""
+    groups: dict[tuple[str, Decimal | None], VatBreakdown] = {}
+    for line in lines:
+        key = (line.vat_category, line.vat_rate)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = VatBreakdown(
+                category=line.vat_category,
+                taxable_amount=Decimal("0.00"),
+                tax_amount=Decimal("0.00"),
+                rate=line.vat_rate,
+                exemption_reason=EXEMPTION_TEXT.get(line.tax_case),
+            )
+        group.taxable_amount += line.net_amount
+        group.tax_amount += line.tax_amount or 0
+    return list(groups.values())
