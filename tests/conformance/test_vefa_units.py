@@ -32,6 +32,20 @@ SUITES = {
         "EN16931-UBL-validation.xslt",
         "cen-ubl",
     ),
+    "bis3-cen-ubl-invoice": (
+        "connectingeurope-einvoicing-en16931/test/Invoice-unit-UBL",
+        "peppol-bis3",
+        "3.0.21",
+        "CEN-EN16931-UBL.xslt",
+        "cen-ubl",
+    ),
+    "bis3-cen-ubl-creditnote": (
+        "connectingeurope-einvoicing-en16931/test/CreditNote-unit-UBL",
+        "peppol-bis3",
+        "3.0.21",
+        "CEN-EN16931-UBL.xslt",
+        "cen-ubl",
+    ),
     "cen-cii": (
         "connectingeurope-einvoicing-en16931/test/cii",
         "cen-cii",
@@ -68,8 +82,10 @@ SUITES = {
         "peppol-bis3",
     ),
 }
-"""The two ``.sch`` suites run rules compiled by ``gateway.validation.schc``: the CII rules have
-no published XSLT, and the UBL run cross-checks that compiler against the official XSLT's run."""
+"""The ``bis3-cen-*`` suites run the CEN XSLT bundled with BIS 3.0.21 (the one the ``bis3``
+profile applies) against the CEN tests. The two ``.sch`` suites run rules compiled by
+``gateway.validation.schc``: the CII rules have no published XSLT, and the UBL run
+cross-checks that compiler against the official XSLT's run."""
 
 EXPECTED_CASES = {
     "cen-ubl-invoice": 915,
