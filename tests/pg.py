@@ -41,6 +41,9 @@ from psycopg import sql
 
 TEMPLATE = "lingang_template"
 
+# The store conformance suite lives in the package; let pytest explain its failed asserts.
+pytest.register_assert_rewrite("gateway.store.testing")
+
 
 @dataclass
 class PgServer:

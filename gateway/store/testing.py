@@ -167,6 +167,25 @@ class StoreContract:
         assert sum(created for _, created in results) == 1
         assert len({sub.id for sub, _ in results}) == 1
 
+    async def test_everything_survives_a_restart(
+        self, store_factory: StoreFactory, clock: FakeClock
+    ) -> None:
+        first = await store_factory(clock)
+        sub_id = await self._submission(first, key="k")
+        job = await first.enqueue_job(sub_id, "peppol", "ep")
+        await first.remember_inbound("as4:m1")
+        await first.close()
+        second = await store_factory(clock)
+        try:
+            again, created = await second.create_submission(
+                "t1", b"other", content_type="text/plain", idempotency_key="k"
+            )
+            assert again.id == sub_id and not created
+            assert [j.id for j in await second.claim_jobs("w")] == [job.id]
+            assert await second.remember_inbound("as4:m1") is False
+        finally:
+            await second.close()
+
     async def test_submissions_are_tenant_scoped(self, store: Store) -> None:
         sub_id = await self._submission(store, "a")
         await store.create_tenant("B", tenant_id="b")
