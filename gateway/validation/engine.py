@@ -14,6 +14,7 @@ from gateway.config import data_home
 from gateway.errors import ArtefactError, InputError
 from gateway.validation import schematron
 from gateway.validation.profiles import (
+    DOCUMENT_TYPES,
     PROFILE_TABLE,
     DocumentType,
     Profile,
@@ -107,8 +108,6 @@ class Validator:
 
     @staticmethod
     def _dtype(prof: Profile, doc_type: str) -> DocumentType:
-        from gateway.validation.profiles import DOCUMENT_TYPES
-
         if doc_type not in prof.rules:
             raise InputError(
                 f"profile {prof.name} does not apply to a {doc_type} document",
