@@ -97,7 +97,8 @@ def parse(
     filename: str | None = None,
     limits: IngestLimits = DEFAULT_LIMITS,
 ) -> ParsedInvoice:
-    """Parse one fapiao. ``format`` is ``auto`` or one of :data:`FORMATS`.
+    """Parse one fapiao. ``format`` is ``auto``, one of :data:`FORMATS`, or what :func:`detect`
+    returned (``fapiao-ofd-legacy`` included).
 
     Raises a :class:`~gateway.errors.InputError` subclass naming the field or rule on bad input.
     ``filename`` is only used in messages.
@@ -112,7 +113,7 @@ def parse(
         raise UnknownFormatError(f"{what}input is empty", rule="input.empty")
     if format == "auto":
         chosen = detect(data, limits=limits)
-    elif format in FORMATS:
+    elif format in SOURCE_FORMATS:  # detect()'s answer is accepted as it stands
         chosen = format
     else:
         raise UnknownFormatError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -83,3 +84,40 @@ def test_legacy_2020_from_embedded_xml(reference: Path) -> None:
     assert parsed.facts.extra["check_code"] == "14754822929856772523"
     codes = {w.code for w in parsed.warnings}
     assert "uscc.check-digit" in codes  # the 2020 demo's seller id is test data
+
+
+def test_legacy_negative_invoice_built_from_the_reference(reference: Path) -> None:
+    """The legacy reference OFD turned into a 负数 invoice in memory (TypeCode 1, negative
+    amounts, the blue reference only in the Note) reads as a credit note with that reference."""
+    path = reference / "fapiao/samples/ofd/ofdrw_fapiao-shili_vat-e-ordinary-2020.ofd"
+    with zipfile.ZipFile(path) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    root = etree.fromstring(members["Doc_0/Attachs/original_invoice.xml"])
+    root.find(f"{FP}TypeCode").text = "1"  # type: ignore[union-attr]
+    root.find(f"{FP}Note").text = "对应正数发票代码:050001700111号码:99999950"  # type: ignore[union-attr]
+    for name in ("TaxInclusiveTotalAmount", "TaxTotalAmount", "TaxExclusiveTotalAmount"):
+        element = root.find(f"{FP}{name}")
+        element.text = "-" + element.text  # type: ignore[union-attr,operator]
+    for goods in root.iter(f"{FP}GoodsInfo"):
+        for name in ("Amount", "TaxAmount", "Quantity"):
+            element = goods.find(f"{FP}{name}")
+            element.text = "-" + element.text  # type: ignore[union-attr,operator]
+    members["Doc_0/Attachs/original_invoice.xml"] = etree.tostring(root, encoding="utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    parsed = parse(buffer.getvalue())
+    inv = parsed.invoice
+    assert inv.type_code == "381" and parsed.facts.is_red
+    assert [p.number for p in inv.preceding_invoices] == ["05000170011199999950"]
+    assert inv.totals.tax_inclusive == Decimal("-318.00")
+    assert [ln.net_amount for ln in inv.lines] == [Decimal("-100.00")] * 3
+    assert not any(ln.is_discount for ln in inv.lines)
+
+
+def test_detect_answer_is_a_valid_parse_format(reference: Path) -> None:
+    for path in sorted((reference / "fapiao/samples").glob("*/*.*")):
+        if path.suffix in {".xml", ".ofd"}:
+            data = path.read_bytes()
+            assert parse(data, detect(data)).source_format == detect(data)
