@@ -21,7 +21,7 @@ from gateway.model import (
 )
 from gateway.model.party import Address
 from gateway.partners import PartnerDirectory
-from gateway.read import read_ubl
+from gateway.read import read_cii, read_invoice, read_ubl
 from gateway.render import render
 from tests.mapping.factory import BUYER_NAME, SELLER_USCC, cases, partners_dict, ubl_view
 
@@ -127,3 +127,23 @@ def test_render_refuses_another_profile_and_unknown_ones() -> None:
     unmapped = copy.deepcopy(mapped)
     unmapped.profile = None
     assert b"CrossIndustryInvoice" in render(unmapped, "cii")
+
+
+@pytest.mark.parametrize("currency", [{}, {"currency": "USD", "exchange_rate": "7.1234"}])
+def test_cii_round_trip_is_lossless(currency: dict[str, str]) -> None:
+    for name, source in cases().items():
+        mapped = _mapped(_enrich(source), "cii", **currency)
+        assert read_cii(render(mapped, "cii")) == ubl_view(mapped), name
+
+
+def test_read_invoice_dispatches_on_the_root(reference: Path) -> None:
+    mapped = _mapped(cases()["standard"], "pint")
+    assert read_invoice(render(mapped, "pint")).profile == "pint"
+    cii = reference / "connectingeurope-einvoicing-en16931" / "cii" / "examples"
+    for path in sorted(cii.glob("*.xml")):
+        inv = read_invoice(path.read_bytes())
+        assert inv.lines and inv.vat_breakdown, path.name
+    with pytest.raises(UnknownFormatError):
+        read_invoice(b"<EInvoice/>")
+    with pytest.raises(UnknownFormatError):
+        read_cii(render(mapped, "pint"))
