@@ -96,3 +96,20 @@ def test_cli_import_and_list(
     out = capsys.readouterr().out
     assert "pint-sg" in out and "CORRUPT" not in out
     assert main(["artefacts", "import", str(tmp_path / "nowhere")]) == 1
+
+
+def test_cli_list_json(
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    monkeypatch.setenv("LINGANG_HOME", str(tmp_path))
+    import_mirror(reference, tmp_path, names=["cen-ubl"])
+    assert main(["artefacts", "list", "--json"]) == 1
+    rows = {(r["set"], r["version"]): r for r in json.loads(capsys.readouterr().out)}
+    assert rows[("cen-ubl", "1.3.16")]["intact"] is True
+    assert rows[("pint-sg", "1.4.1")]["installed"] is False
+    assert rows[("pint-sg", "1.4.1")]["missing"]
