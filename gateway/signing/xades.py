@@ -182,7 +182,10 @@ class XadesSigner:
             legacy_certificate=legacy,
         )
         parent.append(signature)
-        self._seal(signature)
+        try:
+            self._seal(signature)
+        except VerificationError as exc:
+            raise SigningError(f"cannot sign this document: {exc.message}") from exc
         return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
     def sign_detached(

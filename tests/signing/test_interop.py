@@ -231,3 +231,19 @@ def test_signxml_exclusive_c14n_trap(pki: TestPki, tmp_path: Path) -> None:
     with pytest.raises(VerificationError) as caught:
         Verifier(trust=[pki.root.cert], check_revocation=False).verify(signed)
     assert caught.value.check == "signed-properties"
+
+
+@needs_xmlsec1
+def test_inherited_xml_lang_canonicalised_like_xmlsec1(pki: TestPki, tmp_path: Path) -> None:
+    """Inclusive C14N carries an ancestor's xml:lang into SignedInfo / SignedProperties."""
+    document = b'<order xml:lang="zh" xml:space="preserve"><n>1</n></order>'
+    signed = signer_for(pki).sign(document)
+    assert xmlsec1_verify(pki, signed, tmp_path).returncode == 0
+    assert Verifier(trust=[pki.root.cert], check_revocation=False).verify(signed).checks
+
+
+def test_xml_base_on_ancestor_refused(pki: TestPki) -> None:
+    from gateway.errors import SigningError
+
+    with pytest.raises(SigningError):
+        signer_for(pki).sign(b'<order xml:base="http://example.com/"><n>1</n></order>')
