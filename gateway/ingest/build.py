@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from gateway.ingest.checks import check_line, check_totals
 from gateway.ingest.lines import breakdown, build_line
 from gateway.ingest.numerals import read_chinese_amount
 from gateway.ingest.parties import build_party, looks_foreign, seller_payment
-from gateway.ingest.record import RawFapiao
+from gateway.ingest.record import RawFapiao, Src
 from gateway.ingest.redletter import is_red, red_references
 from gateway.ingest.taxcase import TaxContext
 from gateway.ingest.types import FapiaoFacts, ParseWarning, Warn
@@ -92,6 +93,18 @@ def _gross(raw: RawFapiao, net: Decimal, tax: Decimal, warn: Warn) -> Decimal:
     return money(printed)
 
 
+def _with_generated_time(
+    issued: tuple[dt.date, dt.time | None], generated: Src | None
+) -> tuple[dt.date, dt.time | None]:
+    """Take the time from 发票生成时间 when 开票日期 has none and both name the same day."""
+    if issued[1] is not None or generated is None:
+        return issued
+    other = read_datetime(generated.text)
+    if other is not None and other[0] == issued[0] and other[1] is not None:
+        return issued[0], other[1]
+    return issued
+
+
 def _check_number(raw: RawFapiao, number: str, year: int, warn: Warn) -> None:
     if "invoice_code" in raw.extra:
         return
@@ -124,6 +137,7 @@ def build(
             field=raw.issued.path,
             rule="fapiao.date",
         )
+    issued = _with_generated_time(issued, raw.generated)
     _check_number(raw, number, issued[0].year, warn)
     if not raw.lines:
         raise FieldError(

@@ -144,6 +144,7 @@ def read_einvoice(root: etree._Element) -> RawFapiao:
     return RawFapiao(
         number=number,
         issued=issued,
+        generated=_src(root, "TaxSupervisionInfo/IssueTime"),
         seller=_party(root, SELLER, "Seller"),
         buyer=_party(root, BUYER, "Buyer"),
         net_total=_src(root, f"{BASIC}/TotalAmWithoutTax"),

@@ -73,6 +73,7 @@ class RawFapiao:
 
     number: Src
     issued: Src
+    """开票日期 (the issue date, with time when printed)."""
     seller: RawParty
     buyer: RawParty
     net_total: Src
@@ -97,4 +98,6 @@ class RawFapiao:
     tax_bureau_name: str | None = None
     export_policy: str | None = None
     """Platform 出口业务适用政策代码 ``ckywsyzcDm`` when present."""
+    generated: Src | None = None
+    """发票生成时间 (TaxSupervisionInfo/IssueTime): supplies the time when ``issued`` has none."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -26,7 +26,8 @@ def test_official_special_invoice(reference: Path) -> None:
     assert parsed.original_xml == parsed.original
     assert inv.number == "23440000000000100001"
     assert inv.type_code == "380" and inv.currency == "CNY"
-    assert str(inv.issue_date) == "2023-02-23" and inv.issue_time is None
+    assert str(inv.issue_date) == "2023-02-23"  # RequestTime, date only
+    assert str(inv.issue_time) == "10:08:05"  # from TaxSupervisionInfo/IssueTime, same day
     assert inv.timezone_offset_minutes == 480
     assert inv.seller.identifier(IdScheme.USCC).value == "91440000000000000X"  # type: ignore[union-attr]
     assert inv.seller.identifier(IdScheme.CN_ORG_CODE).value == "000000000"  # type: ignore[union-attr]
