@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
+import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -26,6 +28,10 @@ from gateway.errors import LingangError
 
 log = logging.getLogger("gateway.api")
 access_log = logging.getLogger("gateway.api.access")
+
+REQUEST_ID = "X-Request-Id"
+"""Correlates a response, its access-log line and the client's own logs."""
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 @web.middleware
@@ -53,12 +59,19 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count and time the request, and write one structured access-log line (no keys)."""
+    """Count and time the request, and write one structured access-log line (no keys).
+
+    The line and the response carry a request id: the client's ``X-Request-Id`` when it is a
+    plain token, else a fresh one.
+    """
     started = time.perf_counter()
     status = 500
+    given = request.headers.get(REQUEST_ID, "")
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     try:
         response = await handler(request)
         status = response.status
+        response.headers[REQUEST_ID] = request_id
         return response
     except web.HTTPException as exc:
         status = exc.status
@@ -79,6 +92,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
                 "http_route": route,
                 "http_path": request.path,
                 "http_status": status,
+                "request_id": request_id,
                 "duration_ms": round(elapsed * 1000, 3),
                 "tenant_id": getattr(tenant, "id", None),
                 "remote": request.remote,

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict
 
 from gateway.api import create_app
 from gateway.service import Services, open_services
@@ -41,11 +42,11 @@ class ApiClient:
 
     async def request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kw: Any
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, CIMultiDict[str], bytes]:
         async with self.session.request(
             method, self.base + path, headers=self.headers(headers), **kw
         ) as response:
-            return response.status, dict(response.headers), await response.read()
+            return response.status, CIMultiDict(response.headers), await response.read()
 
 
 @dataclass

@@ -123,3 +123,16 @@ def test_openapi_problem_responses_are_problem_json(tmp_path: Path) -> None:
                         method,
                         code,
                     )
+
+
+async def test_responses_carry_a_request_id_also_in_the_access_log(
+    api: LiveApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.api.access")
+    _, headers, _ = await api.a.request("GET", "/v1/documents", headers={"X-Request-Id": "abc-1"})
+    assert headers["X-Request-Id"] == "abc-1"
+    _, headers, _ = await api.a.request("GET", "/nope", headers={"X-Request-Id": "bad id\t"})
+    fresh = headers["X-Request-Id"]
+    assert len(fresh) == 32 and fresh != "bad id"
+    ids = [getattr(r, "request_id", None) for r in caplog.records if r.name == "gateway.api.access"]
+    assert ids[-2:] == ["abc-1", fresh]
