@@ -56,11 +56,16 @@ class KeyProvider(Protocol):
 
 
 def default_algorithm(certificate: x509.Certificate) -> SignatureAlgorithm:
-    """RSA-SHA256 for RSA certificates, ECDSA-SHA256 for EC ones."""
+    """RSA-SHA256 for RSA certificates; ECDSA with the hash matching the curve (P-256: SHA-256,
+    P-384: SHA-384, P-521: SHA-512)."""
     key = certificate.public_key()
     if isinstance(key, rsa.RSAPublicKey):
         return SignatureAlgorithm.RSA_SHA256
     if isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.key_size > 384:
+            return SignatureAlgorithm.ECDSA_SHA512
+        if key.curve.key_size > 256:
+            return SignatureAlgorithm.ECDSA_SHA384
         return SignatureAlgorithm.ECDSA_SHA256
     raise SigningError(f"certificate key type {type(key).__name__} is not supported")
 

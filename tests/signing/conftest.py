@@ -36,6 +36,7 @@ def live_responder(responder: Responder) -> Iterator[Responder]:
     yield responder
     responder.ocsp_down = False
     responder.crl_down = False
+    responder.rogue = False
 
 
 @pytest.fixture(scope="session")

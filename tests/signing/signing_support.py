@@ -33,6 +33,8 @@ class Responder:
         self.pki: TestPki | None = None
         self.ocsp_down = False
         self.crl_down = False
+        self.rogue = False
+        """Answer "revoked" for everything, signed with a key the issuer never delegated."""
         self.ocsp_requests = 0
         self.crl_requests = 0
         self.port = 0
@@ -95,7 +97,8 @@ class Responder:
         if cert is None or not self._same_issuer(query, cert, issuer):
             return self._unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         now = datetime.now(UTC)
-        revoked = cert.serial_number == pki.revoked.cert.serial_number
+        revoked = self.rogue or cert.serial_number == pki.revoked.cert.serial_number
+        responder = pki.signer_rsa if self.rogue else pki.ocsp
         response = (
             ocsp.OCSPResponseBuilder()
             .add_response(
@@ -108,13 +111,13 @@ class Responder:
                 revocation_time=now - timedelta(hours=1) if revoked else None,
                 revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
             )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.ocsp.cert)
-            .certificates([pki.ocsp.cert])
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.cert)
+            .certificates([responder.cert])
         )
         for extension in query.extensions:
             if isinstance(extension.value, x509.OCSPNonce):
                 response = response.add_extension(extension.value, critical=False)
-        signed = response.sign(pki.ocsp.key, hashes.SHA256())
+        signed = response.sign(responder.key, hashes.SHA256())
         return web.Response(body=signed.public_bytes(DER), content_type="application/ocsp-response")
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -273,3 +273,46 @@ def test_existing_extensions_and_top_level_nodes_kept(pki: TestPki, bis_invoice:
     result = offline_verifier(pki).verify(signed)
     assert b'<?app hint="1"?>' in result.signed_xml
     assert b"urn:example:other" in result.signed_xml
+
+
+@pytest.mark.xdist_group("responder")
+def test_rogue_ocsp_answer_ignored(
+    pki: TestPki, live_responder: Responder, bis_invoice: bytes
+) -> None:
+    """An OCSP answer signed by a key the issuer never delegated counts for nothing: the
+    CRL at the distribution point decides."""
+    live_responder.rogue = True
+    verifier = Verifier(trust=[pki.root.cert])
+    before = live_responder.crl_requests
+    result = verifier.verify(signer_for(pki, "signer_ec").sign(bis_invoice))
+    assert result.checks[-1] == "revocation"
+    assert live_responder.crl_requests > before
+
+
+def test_signing_time_in_the_future_refused(pki: TestPki, bis_invoice: bytes) -> None:
+    later = datetime.now(UTC) + timedelta(days=1)
+    signed = signer_for(pki, check_validity=False).sign(bis_invoice, signing_time=later)
+    assert refused(offline_verifier(pki), signed) == "not-yet-valid"
+
+
+def test_p384_key_signs_with_sha384(tmp_path: Path, pki: TestPki) -> None:
+    from cryptography.hazmat.primitives import hashes as h
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "P-384 signer")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(pki.intermediate.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(pki.intermediate.key, h.SHA256())
+    )
+    signer = XadesSigner(PrivateKeyProvider(key, cert, [pki.intermediate.cert]))
+    assert signer.algorithm == SignatureAlgorithm.ECDSA_SHA384
+    verifier = Verifier(trust=[pki.root.cert], check_revocation=False)
+    assert verifier.verify(signer.sign(b"<a>1</a>")).signer_certificate == cert
