@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
@@ -67,16 +68,20 @@ def _req(el: _El, path: str) -> str:
     return text
 
 
+_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_MAX_DECIMAL_CHARS = 40
+
+
 def _dec(text: str | None, path: str) -> Decimal | None:
+    """An ``xs:decimal`` (no exponent, no NaN, at most 40 characters)."""
     if text is None:
         return None
+    if len(text) > _MAX_DECIMAL_CHARS or not _DECIMAL.match(text):
+        raise FieldError(f"{path}: {text[:50]!r} is not a decimal", field=path)
     try:
-        value = Decimal(text)
+        return Decimal(text)
     except InvalidOperation as exc:
         raise FieldError(f"{path}: {text!r} is not a decimal", field=path) from exc
-    if not value.is_finite():
-        raise FieldError(f"{path}: {text!r} is not a finite decimal", field=path)
-    return value
 
 
 def _d(el: _El | None, path: str) -> Decimal | None:

@@ -147,3 +147,13 @@ def test_read_invoice_dispatches_on_the_root(reference: Path) -> None:
         read_invoice(b"<EInvoice/>")
     with pytest.raises(UnknownFormatError):
         read_cii(render(mapped, "pint"))
+
+
+@pytest.mark.parametrize("bad", [b"1E+999999", b"NaN", b"Infinity", b"1" * 60, b"12,50", b"-"])
+def test_reader_accepts_only_plain_decimals(bad: bytes) -> None:
+    xml = render(_mapped(cases()["standard"], "bis3"), "bis3")
+    with pytest.raises(FieldError):
+        read_ubl(xml.replace(b">1000.00<", b">" + bad + b"<", 1))
+    cii = render(_mapped(cases()["standard"], "cii"), "cii")
+    with pytest.raises(FieldError):
+        read_cii(cii.replace(b">1000.00<", b">" + bad + b"<", 1))
