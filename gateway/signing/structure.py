@@ -114,6 +114,8 @@ def _children(element: etree._Element) -> list[etree._Element]:
 
 def locate_enveloped(root: etree._Element) -> etree._Element:
     """The one ``ds:Signature`` of an enveloped document, at its only allowed place."""
+    if root.tag == f"{DS}Signature":
+        raise _fail("this is a detached signature: verify it together with the data it covers")
     found = list(root.iter(f"{DS}Signature"))
     if not found:
         raise _fail("the document carries no ds:Signature")
@@ -219,7 +221,7 @@ def _split_references(
     if any(r.enveloped or not r.uri.startswith("#") for r in (properties, *key_info_refs)):
         raise _fail("SignedProperties / KeyInfo references must be plain same-document #ids")
     if detached:
-        if document.enveloped or document.c14n or document.uri in ("",) or document.uri[0] == "#":
+        if document.enveloped or document.c14n or document.uri[:1] in ("", "#"):
             raise _fail("a detached signature must reference external data without transforms")
     elif document.uri != "" or not document.enveloped:
         raise _fail('the signed reference does not cover the whole document (URI "", enveloped)')

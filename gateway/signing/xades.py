@@ -210,7 +210,6 @@ class XadesSigner:
             moment=self._signing_time(signing_time),
             legacy_certificate=False,
         )
-        etree.ElementTree(signature)
         self._seal(signature)
         return etree.tostring(signature, xml_declaration=True, encoding="UTF-8")
 
