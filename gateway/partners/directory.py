@@ -261,12 +261,23 @@ def _partner(index: int, table: Mapping[str, Any]) -> Partner:
         profile=profile,
         currency=currency,
         exchange_rate=rate,
-        vat_id=_text(table, "vat_id", where),
+        vat_id=_vat_id(_text(table, "vat_id", where), where),
         legal_id=legal_id,
         legal_id_scheme=legal_scheme,
         buyer_reference=_text(table, "buyer_reference", where),
         payment_terms=_text(table, "payment_terms", where),
     )
+
+
+def _vat_id(text: str | None, where: str) -> str | None:
+    """BT-48 must start with its ISO 3166 country prefix (EN 16931 BR-CO-09)."""
+    if text is not None and text[:2] not in COUNTRY_CODES | {"EL"}:
+        raise FieldError(
+            f"{where}: vat_id {text!r} must start with its country code (e.g. 'SG'), BR-CO-09",
+            field=f"{where}.vat_id",
+            rule="BR-CO-09",
+        )
+    return text
 
 
 def _currency(table: Mapping[str, Any], where: str) -> tuple[str | None, Decimal | None]:

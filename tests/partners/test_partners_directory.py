@@ -69,6 +69,7 @@ def test_unknown_buyer_is_a_missing_fact_naming_the_lookup() -> None:
         ({"exchange_rate": 7}, "partners[0].currency"),
         ({"street": 12}, "partners[0].street"),
         ({"legal_id": "x:y"}, "partners[0].legal_id"),
+        ({"vat_id": "M2-1234567-8"}, "partners[0].vat_id"),
     ],
 )
 def test_bad_partner_entries_name_index_and_key(partner: dict[str, Any], field: str) -> None:
@@ -113,9 +114,9 @@ def test_unknown_top_level_key_and_bad_shapes(tmp_path: Path) -> None:
 
 def test_cny_currency_means_no_conversion_and_legal_id_scheme() -> None:
     directory = PartnerDirectory.from_dict(
-        _directory({"currency": "CNY", "legal_id": "0195:200212345Z", "vat_id": "M2-1234567-8"})
+        _directory({"currency": "CNY", "legal_id": "0195:200212345Z", "vat_id": "SGM2-1234567-8"})
     )
     partner = directory.find_partner("Acme", None)
     assert partner.currency is None and partner.exchange_rate is None
     assert (partner.legal_id_scheme, partner.legal_id) == ("0195", "200212345Z")
-    assert partner.vat_id == "M2-1234567-8"
+    assert partner.vat_id == "SGM2-1234567-8"

@@ -14,7 +14,12 @@ from gateway.validation import Validator
 from tests.mapping.factory import BUYER_NAME, SELLER_USCC, cases, partners_dict
 
 PROFILES = ("pint-sg", "bis3", "pint", "cii")
-CURRENCIES = {"cny": {}, "usd": {"currency": "USD", "exchange_rate": "7.1234"}}
+CURRENCIES = {
+    "cny": {},
+    "usd": {"currency": "USD", "exchange_rate": "7.1234"},
+    "buyer-ids": {"legal_id": "0195:200212345Z", "vat_id": "SG200212345Z", "currency": "SGD",
+                  "exchange_rate": "5.3"},
+}  # fmt: skip
 
 
 @pytest.mark.slow
