@@ -102,3 +102,11 @@ async def test_malformed_bodies_are_problems(api: LiveApi) -> None:
         assert code == status, (body, raw)
         data = problem(raw, status)
         assert any(e.get("rule") == rule for e in data["errors"]), data
+
+
+async def test_a_huge_directory_is_413(api: LiveApi) -> None:
+    huge = b'{"partners": [' + b'{"buyer_name": "x"},' * 110_000 + b'{"buyer_name": "y"}]}'
+    _, _, raw = await api.a.request(
+        "PUT", "/v1/partners", data=huge, headers={"Content-Type": "application/json"}
+    )
+    assert named(problem(raw, 413), "body", "max-directory-bytes")

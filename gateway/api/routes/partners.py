@@ -47,9 +47,11 @@ async def _read_directory(request: web.Request) -> dict[str, Any]:
         detail = f"send the directory as application/json or application/toml, not {media_type!r}"
         issue = FieldIssue(detail, "Content-Type", "media-type")
         raise Problem(415, "unsupported-media-type", detail, [issue])
-    raw = await request.read()
+    if (request.content_length or 0) > MAX_DIRECTORY_BYTES:
+        raise _too_large()
+    raw = await request.content.read(MAX_DIRECTORY_BYTES + 1)
     if len(raw) > MAX_DIRECTORY_BYTES:
-        raise unprocessable("the directory is too large", "body", "max-directory-bytes")
+        raise _too_large()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -69,6 +71,11 @@ async def _read_directory(request: web.Request) -> dict[str, Any]:
         raise unprocessable("the directory must be an object / a TOML document", "body", "object")
     _check_json_safe(data)
     return data
+
+
+def _too_large() -> Problem:
+    detail = f"a partner directory is at most {MAX_DIRECTORY_BYTES} bytes"
+    return Problem(413, "too-large", detail, [FieldIssue(detail, "body", "max-directory-bytes")])
 
 
 def _no_constants(name: str) -> Any:
