@@ -45,7 +45,14 @@ class SafeZip:
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            NotImplementedError,
+            OSError,
+            ValueError,
+            EOFError,
+        ) as exc:
             raise InputError(
                 f"{what} is not a readable zip (truncated or corrupt): {exc}", rule="zip.corrupt"
             ) from exc
@@ -127,7 +134,14 @@ class SafeZip:
                             rule="zip.size-mismatch",
                         )
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            EOFError,
+            NotImplementedError,
+            ValueError,
+        ) as exc:
             raise InputError(
                 f"{self.what} entry {info.filename!r} cannot be read (truncated or corrupt): {exc}",
                 rule="zip.corrupt",

@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 from gateway.errors import FieldError
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})")
+"""ASCII digits only; at most 18 integer digits (the spec's number(18,2)) and 20 decimals."""
 _CURRENCY_SIGNS = "¥￥ \u3000,，"
 CENT = Decimal("0.01")
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.ingest import ParsedInvoice, parse
+from gateway.samples import sample_paths
 from gateway.samples.build import SampleInvoice, SampleLine, einvoice_xml, platform_json
 
 CENT = Decimal("0.01")
@@ -112,3 +113,57 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
         parse(data)
     except LingangError as exc:
         assert exc.rule
+
+
+_SAMPLES = {p.name: p.read_bytes() for p in sample_paths()}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(sorted(_SAMPLES)),
+    flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=8),
+    cut=st.one_of(st.none(), st.integers(min_value=0)),
+)
+def test_mutated_samples_parse_or_fail_with_a_typed_error(
+    name: str, flips: list[tuple[int, int]], cut: int | None
+) -> None:
+    from gateway.errors import LingangError
+
+    data = bytearray(_SAMPLES[name])
+    for position, value in flips:
+        data[position % len(data)] = value
+    if cut is not None:
+        del data[cut % len(data) :]
+    try:
+        parse(bytes(data))
+    except LingangError as exc:
+        assert exc.rule
+
+
+_ODD_VALUES = ["", " ", "abc", "-", "1e5", "NaN", "Infinity", "1_000", "١٢٣", "１２３", "*", "***",
+               "免税", "9" * 100, "0." + "1" * 40, "-5%", "2026-13-45", "2026年02月30日", "x" * 3000,
+               "00000000000000000001", "11010519491231002X"]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(sorted(n for n in _SAMPLES if n.endswith(".xml"))),
+    changes=st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(_ODD_VALUES)), max_size=4),
+)
+def test_odd_values_in_any_field_parse_or_fail_with_a_typed_error(
+    name: str, changes: list[tuple[int, str]]
+) -> None:
+    from lxml import etree
+
+    from gateway.errors import LingangError
+
+    root = etree.fromstring(_SAMPLES[name])
+    leaves = [e for e in root.iter() if len(e) == 0]
+    for position, value in changes:
+        leaves[position % len(leaves)].text = value
+    try:
+        parsed = parse(etree.tostring(root))
+    except LingangError as exc:
+        assert exc.rule
+    else:
+        assert parsed.invoice.totals.tax_inclusive.is_finite()
