@@ -94,3 +94,30 @@ def test_missing_files_and_bad_profile_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["convert", str(sample), "--to", "ubl", "--partners", str(PARTNERS)])
     assert exc.value.code == 2
+
+
+@pytest.mark.xdist_group("engc-validator")
+def test_fatal_findings_exit_one_with_the_report_on_stderr(
+    reference: Path, artefacts_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = PARTNERS.read_text(encoding="utf-8").replace(
+        'endpoint = "0088:4035811991021"', 'endpoint = "9999:NOT-AN-EAS"'
+    )
+    partners = tmp_path / "partners.toml"
+    partners.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.xml"
+    code = main(
+        [
+            "convert",
+            str(_sample(reference)),
+            "--to",
+            "bis3",
+            "--partners",
+            str(partners),
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 1
+    assert "9999" in out.read_text(encoding="utf-8")
+    assert "fatal" in capsys.readouterr().err.lower()
