@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from gateway.store import JobState
+from gateway.store import JobState, open_store
 from tests.api.conftest import ApiClient, LiveApi
 
 XML = {"Content-Type": "application/xml"}
@@ -300,3 +302,29 @@ async def test_list_pages_and_filters(api: LiveApi, fapiao_xml: bytes) -> None:
     ):
         status, _, raw = await api.a.request("GET", f"/v1/documents?{query}")
         assert named(problem(raw, 422), field, rule), query
+
+
+async def test_concurrent_repeats_of_one_key_make_one_submission(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    results = await asyncio.gather(
+        *(submit(api.a, fapiao_xml, **{"Idempotency-Key": "burst"}) for _ in range(8))
+    )
+    assert sorted(status for status, _ in results) == [200] * 7 + [202]
+    assert len({body["id"] for _, body in results}) == 1
+    assert len(await api.store.list_submissions(api.tenant_a.id)) == 1
+
+
+async def test_an_acknowledged_submission_is_visible_to_another_store_instance(
+    api: LiveApi, fapiao_xml: bytes, tmp_path: Path
+) -> None:
+    _, accepted = await submit(api.a, fapiao_xml)
+    other = await open_store(f"sqlite:///{tmp_path}/gateway.db")
+    try:
+        stored = await other.get_submission(api.tenant_a.id, accepted["id"])
+        assert stored is not None and stored.data == fapiao_xml
+        assert [job.adapter for job in await other.list_jobs(submission_id=stored.id)] == [
+            "pipeline"
+        ]
+    finally:
+        await other.close()

@@ -18,6 +18,7 @@ from tests.api.test_api_auth import (
     test_x_api_key_header_works_too,
 )
 from tests.api.test_api_documents import (
+    test_concurrent_repeats_of_one_key_make_one_submission,
     test_idempotency_keys_are_per_tenant,
     test_list_pages_and_filters,
     test_raw_xml_is_stored_durably_and_acknowledged,
@@ -26,6 +27,7 @@ from tests.api.test_api_documents import (
     test_same_key_with_another_body_is_a_conflict,
     test_status_shows_history_timings_report_deliveries_and_receipts,
 )
+from tests.api.test_api_flow import test_submit_process_deliver_and_read_back
 from tests.api.test_api_ops import (
     test_health_is_ok_when_store_and_adapters_answer,
     test_metrics_count_requests_by_route_and_show_store_depth,
@@ -39,6 +41,7 @@ from tests.api.test_api_partners import (
 pytestmark = pytest.mark.postgres
 
 __all__ = [
+    "test_concurrent_repeats_of_one_key_make_one_submission",
     "test_health_is_ok_when_store_and_adapters_answer",
     "test_idempotency_keys_are_per_tenant",
     "test_invalid_directories_name_the_field",
@@ -51,6 +54,7 @@ __all__ = [
     "test_same_idempotency_key_returns_the_first_submission",
     "test_same_key_with_another_body_is_a_conflict",
     "test_status_shows_history_timings_report_deliveries_and_receipts",
+    "test_submit_process_deliver_and_read_back",
     "test_tenants_cannot_read_retry_or_list_each_others_documents",
     "test_tenants_cannot_see_or_change_each_others_partners",
     "test_x_api_key_header_works_too",
