@@ -27,7 +27,7 @@ from gateway.model import (
     VatBreakdown,
 )
 from gateway.model.party import Address, Contact, Endpoint, Party
-from gateway.read.ubl import _dec
+from gateway.read._values import decimal_value as _dec
 from gateway.render.cii import QDT, RAM, RSM, UDT
 from gateway.xmlsafe import parse_xml
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
@@ -32,6 +31,7 @@ from gateway.model import (
     VatBreakdown,
 )
 from gateway.model.party import Address, Contact, Endpoint, Party
+from gateway.read._values import decimal_value as _dec
 from gateway.render.ubl import CAC, CBC, NS_CREDIT_NOTE, NS_INVOICE
 from gateway.xmlsafe import parse_xml
 
@@ -66,22 +66,6 @@ def _req(el: _El, path: str) -> str:
     if text is None:
         raise FieldError(f"UBL document lacks {path}", field=path)
     return text
-
-
-_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
-_MAX_DECIMAL_CHARS = 40
-
-
-def _dec(text: str | None, path: str) -> Decimal | None:
-    """An ``xs:decimal`` (no exponent, no NaN, at most 40 characters)."""
-    if text is None:
-        return None
-    if len(text) > _MAX_DECIMAL_CHARS or not _DECIMAL.match(text):
-        raise FieldError(f"{path}: {text[:50]!r} is not a decimal", field=path)
-    try:
-        return Decimal(text)
-    except InvalidOperation as exc:
-        raise FieldError(f"{path}: {text!r} is not a decimal", field=path) from exc
 
 
 def _d(el: _El | None, path: str) -> Decimal | None:
@@ -300,7 +284,7 @@ def _documents(root: _El, inv: Invoice) -> None:
         content = None
         if obj is not None and obj.text:
             try:
-                content = base64.b64decode(obj.text, validate=False)
+                content = base64.b64decode("".join(obj.text.split()), validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise FieldError(
                     "attachment is not valid base64", field="EmbeddedDocumentBinaryObject"

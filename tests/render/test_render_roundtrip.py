@@ -157,3 +157,11 @@ def test_reader_accepts_only_plain_decimals(bad: bytes) -> None:
     cii = render(_mapped(cases()["standard"], "cii"), "cii")
     with pytest.raises(FieldError):
         read_cii(cii.replace(b">1000.00<", b">" + bad + b"<", 1))
+
+
+def test_reader_rejects_corrupt_attachments() -> None:
+    xml = render(_mapped(cases()["standard"], "pint"), "pint")
+    start = xml.index(b'filename="fapiao-')
+    body = xml.index(b">", start) + 1
+    with pytest.raises(FieldError, match="base64"):
+        read_ubl(xml[:body] + b"!!!" + xml[body:])
