@@ -105,15 +105,25 @@ def _with_generated_time(
     return issued
 
 
-def _check_number(raw: RawFapiao, number: str, year: int, warn: Warn) -> None:
-    if "invoice_code" in raw.extra:
-        return
-    if len(number) == 20 and number.isdigit() and number[:2] != f"{year % 100:02d}":
+def _check_identity(raw: RawFapiao, number: str, year: int, warn: Warn) -> None:
+    """STA issuing rules on the number (20 digits, starting with the year) and on 专票 buyers."""
+    if "invoice_code" not in raw.extra:  # legacy code + number follows other rules
+        if len(number) != 20 or not number.isdigit():
+            warn(
+                "sta.number-format", f"invoice number {number!r} is not 20 digits", raw.number.path
+            )
+        elif number[:2] != f"{year % 100:02d}":
+            warn(
+                "sta.number-year",
+                f"invoice number {number} does not start with the issue year's last two "
+                f"digits ({year % 100:02d})",
+                raw.number.path,
+            )
+    if raw.kind == "01" and not raw.buyer.tax_id.value:
         warn(
-            "fapiao.number-year",
-            f"invoice number {number} does not start with the issue "
-            f"year's last two digits ({year % 100:02d})",
-            raw.number.path,
+            "sta.special-needs-buyer-id",
+            "a 增值税专用发票 (kind 01) must name the buyer's taxpayer id",
+            raw.buyer.tax_id.path,
         )
 
 
@@ -138,7 +148,7 @@ def build(
             rule="fapiao.date",
         )
     issued = _with_generated_time(issued, raw.generated)
-    _check_number(raw, number, issued[0].year, warn)
+    _check_identity(raw, number, issued[0].year, warn)
     if not raw.lines:
         raise FieldError(
             "the fapiao has no lines", field="IssuItemInformation", rule="fapiao.lines"

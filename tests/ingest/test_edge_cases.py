@@ -386,7 +386,7 @@ def test_bad_date_is_a_field_error() -> None:
 
 
 def test_number_year_mismatch_is_warned() -> None:
-    assert "fapiao.number-year" in _codes(_parse(_invoice(issued="2025-12-31 23:59:59")))
+    assert "sta.number-year" in _codes(_parse(_invoice(issued="2025-12-31 23:59:59")))
 
 
 # 13. versions and unknown elements ----------------------------------------------------------
@@ -409,3 +409,13 @@ def test_namespaced_einvoice_is_read() -> None:
     parsed = parse(data)
     assert parsed.invoice.number == "26312000000000000901"
     assert "xml.namespace" in _codes(parsed)
+
+
+def test_number_not_20_digits_is_warned() -> None:
+    assert "sta.number-format" in _codes(_parse(_invoice(number="2631200000000000090")))
+
+
+def test_special_invoice_without_buyer_id_is_warned() -> None:
+    assert "sta.special-needs-buyer-id" in _codes(_parse(_invoice(kind="01")))
+    domestic = _invoice(kind="01", buyer_id="91310115MA7CX3Q041", buyer_name="上海示例有限公司")
+    assert "sta.special-needs-buyer-id" not in _codes(_parse(domestic))
