@@ -11,6 +11,33 @@ Public API::
     parsed.invoice                        # canonical Invoice, faithful to the source
     parsed.facts, parsed.warnings         # FapiaoFacts, [ParseWarning]
     detect(data)                          # "fapiao-xml" | "fapiao-ofd" | "fapiao-ofd-legacy" | "fapiao-json"
+
+Faithful, not strict: what can be read is read and anything odd becomes a :class:`ParseWarning`
+(``code`` below); only what the invoice cannot exist without (number, date, totals, line
+amounts and rates) raises a :class:`~gateway.errors.FieldError` naming the source path.
+
+=================================  ==========================================================
+warning codes                      meaning
+=================================  ==========================================================
+``uscc.check-digit``               GB 32100 check character wrong (``uscc.org-code-check``:
+                                   the GB 11714 check inside it); ``uscc.format``,
+                                   ``party.id-format``: not a well-formed id
+``sta.*``                          a tax-bureau issuing rule or arithmetic tolerance
+                                   (see :mod:`gateway.ingest.checks`): ``sta.line-tax-tolerance``,
+                                   ``sta.total-tax-tolerance``, ``sta.number-year`` …
+``xsd``                            a finding of the project's own schema
+                                   (``schemas/fapiao-einvoice.xsd``), element path + expectation
+``fapiao.*``                       read with a caveat: red inferred, gross recomputed, amount in
+                                   words differs, text in a number field ignored …
+``red.no-blue-reference``          a red-letter fapiao that names no blue invoice
+``ofd.*``                          OFD only: CustomDatas disagree with the tags, columns that do
+                                   not line up, net taken from CustomDatas …
+=================================  ==========================================================
+
+The STA specification's XML example (a *template*: field labels where values belong) parses:
+its structure is valid; every label in a value field is reported (``xsd`` and
+``party.id-format`` / ``fapiao.number``) and then ignored or kept as text — never turned into a
+number or a reference.
 """
 
 from gateway.ingest.api import FORMATS, SOURCE_FORMATS, detect, parse
