@@ -36,7 +36,7 @@ RAW_TYPES = frozenset(
     }
 )
 MULTIPART = "multipart/form-data"
-METADATA_FIELDS = ("profile", "recipient", "receiver", "idempotency_key")
+METADATA_FIELDS = ("profile", "recipient", "idempotency_key")
 RECEIVER = "receiver"
 """The metadata key the pipeline reads the receiver endpoint from (``recipient`` in the API)."""
 MAX_FIELD_BYTES = 64 * 1024
@@ -100,11 +100,11 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
 async def _read_raw(request: web.Request, media_type: str, limit: int) -> Upload:
     body = await _read_bounded(request, limit)
     metadata: dict[str, str] = {}
-    for name in ("profile", "recipient", "receiver"):
+    for name in ("profile", "recipient"):
         value = request.query.get(name)
         if value is not None:
-            _merge(metadata, {name: value})
-    unknown = set(request.query) - {"profile", "recipient", "receiver", "filename"}
+            metadata[name] = value
+    unknown = set(request.query) - {"profile", "recipient", "filename"}
     if unknown:
         name = sorted(unknown)[0]
         raise unprocessable(f"unknown query parameter {name!r}", name, "unknown-parameter")
@@ -253,7 +253,7 @@ def _normalise(metadata: dict[str, str]) -> dict[str, str]:
     out = dict(metadata)
     recipient = out.pop("recipient", None)
     if recipient is not None:
-        _merge(out, {RECEIVER: recipient})
+        out[RECEIVER] = recipient
     _check_metadata(out)
     return out
 
