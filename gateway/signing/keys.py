@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from gateway.errors import SigningError
+from gateway.errors import InputError, SigningError
 from gateway.signing.algorithms import SignatureAlgorithm
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -202,14 +202,17 @@ class BackendKeyProvider:
 
 
 def load_certificates(path: str | Path) -> list[x509.Certificate]:
-    """All certificates in a PEM (or single DER) file."""
-    data = Path(path).read_bytes()
+    """All certificates in a PEM (or single DER) file; :class:`InputError` if unreadable."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", field=str(path)) from exc
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificates(data)
         return [x509.load_der_x509_certificate(data)]
     except ValueError as exc:
-        raise SigningError(f"cannot read certificates from {path}: {exc}", field=str(path)) from exc
+        raise InputError(f"{path} holds no readable certificate: {exc}", field=str(path)) from exc
 
 
 _CACHE: dict[tuple[object, ...], PrivateKeyProvider] = {}

@@ -316,3 +316,19 @@ def test_p384_key_signs_with_sha384(tmp_path: Path, pki: TestPki) -> None:
     assert signer.algorithm == SignatureAlgorithm.ECDSA_SHA384
     verifier = Verifier(trust=[pki.root.cert], check_revocation=False)
     assert verifier.verify(signer.sign(b"<a>1</a>")).signer_certificate == cert
+
+
+def test_unreadable_key_material_is_a_typed_error(pki: TestPki, tmp_path: Path) -> None:
+    from gateway.errors import InputError
+
+    with pytest.raises(InputError):
+        Verifier(trust=[tmp_path / "missing.pem"])
+    (tmp_path / "junk.pem").write_bytes(
+        b"-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----\n"
+    )
+    with pytest.raises(InputError):
+        Verifier(trust=[tmp_path / "junk.pem"])
+    with pytest.raises(SigningError):
+        XadesSigner.from_files(tmp_path / "missing.key.pem", pki.path("signer-rsa.pem"))
+    with pytest.raises(SigningError):
+        XadesSigner.from_files(pki.path("signer-rsa.p12"), password=b"wrong")
