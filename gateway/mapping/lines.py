@@ -78,7 +78,7 @@ def fold_discounts(lines: list[Line]) -> tuple[list[Line], list[DocAllowance]]:
     out: list[Line] = []
     doc: list[DocAllowance] = []
     for line in lines:
-        if not line.is_discount or line.net_amount >= 0:
+        if line.net_amount >= 0 or not _looks_like_discount(line, out[-1] if out else None):
             out.append(line)
             continue
         amount = -line.net_amount
@@ -121,6 +121,19 @@ def fold_discounts(lines: list[Line]) -> tuple[list[Line], list[DocAllowance]]:
             )
         )
     return out, doc
+
+
+def _looks_like_discount(line: Line, prev: Line | None) -> bool:
+    """A parser-marked discount line, or the fapiao's convention for one: no quantity, negative
+    amount, right after a line with the same item name (FORMAT.md §6)."""
+    if line.is_discount:
+        return True
+    return (
+        not line.quantity_given
+        and prev is not None
+        and prev.item.name == line.item.name
+        and prev.net_amount > 0
+    )
 
 
 def split_differential(line: Line, exempt_reason: str) -> list[Line]:

@@ -311,3 +311,18 @@ def test_totals_that_do_not_add_up_are_reported() -> None:
         src, directory.find_partner(BUYER_NAME, None), directory.find_exporter(SELLER_USCC), "bis3"
     )
     assert any("114.00" in w for w in mapped.warnings)
+
+
+def test_red_letter_reversal_of_a_discounted_line_folds_the_discount() -> None:
+    src = fapiao(
+        [
+            line(1, "-1000.00", "-130.00", qty="-2", price="500"),
+            line(2, "100.00", "13.00", qty=None),
+        ],
+        red=True,
+    )
+    out = _map(src)
+    (only,) = out.lines
+    assert only.net_amount == D("900.00") and only.quantity == 2
+    assert [a.amount for a in only.allowances] == [D("100.00")]
+    assert out.totals.payable == D("1017.00")
