@@ -16,6 +16,7 @@ from decimal import Decimal
 from gateway.errors import FieldError
 from gateway.ingest.ofd_package import OfdPackage, child, child_text, local
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src, none
+from gateway.ingest.taxcase import KNOWN_RATES
 from gateway.ingest.types import ParseWarning
 from gateway.ingest.values import number_or_none, read_datetime
 
@@ -233,6 +234,18 @@ def _kind_from_template(package: OfdPackage) -> str | None:
     return None
 
 
+def _same(key: str, value: str, data: str) -> bool:
+    """Tag value and CustomData agree: same day for dates, same amount for numbers, else text."""
+    if key == "issued":
+        a, b = read_datetime(value), read_datetime(data)
+        if a is not None and b is not None:
+            return a[0] == b[0]
+    x, y = number_or_none(value), number_or_none(data)
+    if x is not None and y is not None:
+        return x == y
+    return value.strip() == data.strip()
+
+
 def _cross_check(
     key: str, value: str | None, datas: dict[str, str], warnings: list[ParseWarning]
 ) -> str | None:
@@ -241,23 +254,14 @@ def _cross_check(
     data = datas.get(label) if label else None
     if value is None or not value.strip("¥￥ "):
         return data if data is not None else value
-    if data is not None:
-        a, b = number_or_none(value), number_or_none(data)
-        same = a == b if a is not None and b is not None else None
-        if same is None and key == "issued":
-            same = read_datetime(value) is not None and (
-                (read_datetime(value) or (None,))[0] == (read_datetime(data) or (None,))[0]
+    if data is not None and not _same(key, value, data):
+        warnings.append(
+            ParseWarning(
+                "ofd.customdata-mismatch",
+                f"tag value {value!r} differs from OFD.xml CustomData {label}={data!r}",
+                f"OFD.xml:CustomData[{label}]",
             )
-        if same is None:
-            same = value.strip() == data.strip()
-        if not same:
-            warnings.append(
-                ParseWarning(
-                    "ofd.customdata-mismatch",
-                    f"tag value {value!r} differs from OFD.xml CustomData {label}={data!r}",
-                    f"OFD.xml:CustomData[{label}]",
-                )
-            )
+        )
     return value
 
 
@@ -299,7 +303,7 @@ def read_custom_tags(package: OfdPackage, warnings: list[ParseWarning]) -> RawFa
     lines = [_raw_line(row, i, tagged.source) for i, row in enumerate(rows, start=1)]
     for line in lines:
         if line.rate.value is None:
-            line.rate = Src(_guess_rate(line), line.rate.path)
+            line.rate = Src(_guess_rate(line, warnings), line.rate.path)
     issued = header("issued")
     if issued.value is None:
         issued = header("issued_alt")
@@ -327,10 +331,19 @@ def read_custom_tags(package: OfdPackage, warnings: list[ParseWarning]) -> RawFa
     )
 
 
-def _guess_rate(line: RawLine) -> str | None:
-    """A missing rate from amount and tax (only when it lands on a whole known rate)."""
+def _guess_rate(line: RawLine, warnings: list[ParseWarning]) -> str | None:
+    """A missing rate from amount and tax, only when it lands on a known rate (warned)."""
     amount, tax = number_or_none(line.amount.text), number_or_none(line.tax.text)
     if amount is None or tax is None or amount == 0:
         return None
-    percent = (tax / amount * 100).quantize(Decimal(1))
-    return f"{percent}%"
+    for percent in (Decimal(0), *KNOWN_RATES):
+        if abs(amount * percent / 100 - tax) <= Decimal("0.06"):
+            warnings.append(
+                ParseWarning(
+                    "fapiao.rate-guess",
+                    f"no rate printed; {percent}% derived from amount {amount} and tax {tax}",
+                    line.rate.path,
+                )
+            )
+            return f"{percent}%"
+    return None

@@ -167,3 +167,27 @@ def test_bad_json_is_a_typed_error(text: bytes, rule: str) -> None:
     with pytest.raises(InputError) as caught:
         parse(text, "fapiao-json")
     assert caught.value.rule == rule
+
+
+def test_ofd_with_customdatas_only() -> None:
+    datas = "".join(
+        f'<ofd:CustomData Name="{k}">{v}</ofd:CustomData>'
+        for k, v in {
+            "发票号码": "26312000000000000555", "开票日期": "2026年11月10日",
+            "销售方纳税人识别号": "91310115MA1FL8K22H", "合计金额": "100.00", "合计税额": "6.00",
+        }.items()
+    )  # fmt: skip
+    ofd = (
+        '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody><ofd:DocInfo>'
+        f"<ofd:CustomDatas>{datas}</ofd:CustomDatas></ofd:DocInfo></ofd:DocBody></ofd:OFD>"
+    )
+    parsed = parse(zip_bytes({"OFD.xml": ofd.encode()}))
+    inv = parsed.invoice
+    assert inv.number == "26312000000000000555" and str(inv.issue_date) == "2026-11-10"
+    assert inv.totals.tax_exclusive == Decimal("100.00")  # 合计金额 is the net total
+    assert inv.totals.tax_inclusive == Decimal("106.00")
+    (line,) = inv.lines
+    assert line.vat_rate == Decimal(6) and line.net_amount == Decimal("100.00")
+    codes = {w.code for w in parsed.warnings}
+    assert {"ofd.net-from-customdata", "ofd.no-lines", "fapiao.rate-guess",
+            "fapiao.gross-recomputed"} <= codes  # fmt: skip
