@@ -111,12 +111,7 @@ def map_with_warnings(
         if not inv.preceding_invoices:
             warnings.append("red-letter fapiao without the reversed invoice number (BT-25)")
     chinese_tax = _chinese_tax_by_rate(inv.lines) if spec.tax_scheme == "GST" else {}
-    assign_categories(inv.lines, spec.tax_scheme)
-    lines, doc = fold_discounts(inv.lines)
-    for line in lines:
-        normalise_line(line)
-    if spec.tax_scheme == "VAT":
-        lines = _split_differentials(lines)
+    lines, doc = _prepare_lines(inv.lines, spec)
     printed_total = _printed_tax_total(lines, doc)
     if printed_total != inv.totals.tax:
         warnings.append(
@@ -149,7 +144,7 @@ def map_with_warnings(
     else:
         inv.tax_currency, inv.exchange_rate = None, partner.exchange_rate
     with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in breakdown)
-    inv.seller = map_seller(inv.seller, exporter, with_vat_id=with_vat, scheme_name=spec.tax_scheme)
+    inv.seller = map_seller(inv.seller, exporter, with_vat_id=with_vat)
     inv.buyer = map_buyer(inv.buyer, partner, with_vat_id=with_vat)
     _header(inv, spec, partner, original_xml, source, printed_total, conv)
     gross = abs(source.totals.tax_inclusive)
@@ -159,6 +154,17 @@ def map_with_warnings(
             "(line amounts or taxes do not add up to the printed totals)"
         )
     return Mapped(inv, warnings)
+
+
+def _prepare_lines(lines: list[Line], spec: ProfileSpec) -> tuple[list[Line], list[DocAllowance]]:
+    """Categories, discount folding, line signs and (VAT profiles) differential splits."""
+    assign_categories(lines, spec.tax_scheme)
+    out, doc = fold_discounts(lines)
+    for line in out:
+        normalise_line(line)
+    if spec.tax_scheme == "VAT":
+        out = _split_differentials(out)
+    return out, doc
 
 
 def _working_copy(source: Invoice) -> Invoice:

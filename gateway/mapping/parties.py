@@ -43,9 +43,7 @@ def printed_buyer_id(buyer: Party) -> str | None:
     return None
 
 
-def map_seller(
-    seller: Party, exporter: Exporter | None, *, with_vat_id: bool, scheme_name: str
-) -> Party:
+def map_seller(seller: Party, exporter: Exporter | None, *, with_vat_id: bool) -> Party:
     """BG-4 for the target: exporter endpoint, USCC as legal id (0131) and BT-33, VAT id."""
     seller_id = printed_seller_id(seller)
     if exporter is None:
