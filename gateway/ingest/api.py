@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from gateway.errors import UnknownFormatError, UnsafeInputError
+from gateway.ingest.bundle import ZIP_MAGIC, bundle_member
 from gateway.ingest.fapiao_xml import parse_fapiao_xml
-from gateway.ingest.textenc import sniff
+from gateway.ingest.textenc import head_text, xml_root_name
 from gateway.ingest.types import DEFAULT_LIMITS, IngestLimits, ParsedInvoice
 
 FORMATS = ("fapiao-xml", "fapiao-ofd", "fapiao-json")
 """User-facing ``--format`` names (besides ``auto``); ``fapiao-ofd`` covers both OFD kinds."""
 SOURCE_FORMATS = ("fapiao-xml", "fapiao-ofd", "fapiao-ofd-legacy", "fapiao-json")
-
-_ROOT_TAG = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-
-
-def _head_text(data: bytes) -> str:
-    encoding = sniff(data) or "utf-8"
-    return data[:4096].decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
-
-
-def _xml_root_name(head: str) -> tuple[str | None, str]:
-    pos = 0
-    while True:
-        start = head.find("<", pos)
-        if start < 0:
-            return None, ""
-        if head.startswith(("<?", "<!--"), start):
-            end = head.find("?>" if head[start + 1] == "?" else "-->", start)
-            if end < 0:
-                return None, ""
-            pos = end + 2
-            continue
-        if head.startswith("<!", start):
-            return "!DOCTYPE", ""
-        found = _ROOT_TAG.match(head, start)
-        return (found.group(2), found.group(1) or "") if found else (None, "")
 
 
 def detect(data: bytes, *, limits: IngestLimits = DEFAULT_LIMITS) -> str:
@@ -46,19 +20,20 @@ def detect(data: bytes, *, limits: IngestLimits = DEFAULT_LIMITS) -> str:
 
     A zip is opened (under ``limits``) to tell a legacy OFD from a 数电 one.
     """
-    if data.startswith(_ZIP_MAGIC):
+    if data.startswith(ZIP_MAGIC):
         from gateway.ingest.ofd import detect_ofd
 
-        return detect_ofd(data, limits)
+        member = bundle_member(data, limits)
+        return detect_ofd(data, limits) if member is None else detect(member[1], limits=limits)
     if data.startswith(b"%PDF"):
         raise UnknownFormatError(
             "a PDF fapiao carries no structured data; submit its XML or OFD", rule="detect.pdf"
         )
-    head = _head_text(data)
+    head = head_text(data)
     if head.startswith(("{", "[")):
         return "fapiao-json"
     if head.startswith("<"):
-        name, _prefix = _xml_root_name(head)
+        name, _prefix = xml_root_name(head)
         if name == "!DOCTYPE":
             raise UnsafeInputError("XML with a DOCTYPE is refused", rule="xml.no-dtd")
         if name == "EInvoice":
@@ -120,4 +95,9 @@ def parse(
             f"unknown format {format!r}; choose auto or one of {', '.join(FORMATS)}",
             rule="format.unknown",
         )
+    if data.startswith(ZIP_MAGIC) and (member := bundle_member(data, limits)) is not None:
+        parsed = _parser(chosen)(member[1], limits)
+        parsed.original = data
+        parsed.facts.extra["bundle_member"] = member[0]
+        return parsed
     return _parser(chosen)(data, limits)

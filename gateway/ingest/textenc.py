@@ -18,6 +18,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_ROOT_TAG = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
 
 
@@ -83,3 +84,28 @@ def decode_json_text(data: bytes, what: str = "JSON") -> str:
             rule="json.encoding",
         ) from exc
     return text.lstrip("\ufeff")
+
+
+def head_text(data: bytes) -> str:
+    """The first 4 KiB as text (encoding sniffed, lossy), leading BOM and blanks stripped."""
+    encoding = sniff(data) or "utf-8"
+    return data[:4096].decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
+
+
+def xml_root_name(head: str) -> tuple[str | None, str]:
+    """(local name, prefix) of the root element in ``head``; ``!DOCTYPE`` when a DTD comes first."""
+    pos = 0
+    while True:
+        start = head.find("<", pos)
+        if start < 0:
+            return None, ""
+        if head.startswith(("<?", "<!--"), start):
+            end = head.find("?>" if head[start + 1] == "?" else "-->", start)
+            if end < 0:
+                return None, ""
+            pos = end + 2
+            continue
+        if head.startswith("<!", start):
+            return "!DOCTYPE", ""
+        found = _ROOT_TAG.match(head, start)
+        return (found.group(2), found.group(1) or "") if found else (None, "")

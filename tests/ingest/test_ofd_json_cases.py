@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.errors import FieldError, InputError, UnknownFormatError
+from gateway.errors import FieldError, InputError
 from gateway.ingest import detect, parse
 from gateway.model import TaxCase
 from gateway.samples import catalogue
@@ -70,10 +70,49 @@ def test_ofd_with_embedded_einvoice_xml() -> None:
     assert parsed.invoice.number == catalogue.EXPORT_ZERO_RATE.number
 
 
-def test_zip_that_is_not_an_ofd() -> None:
-    with pytest.raises(UnknownFormatError) as caught:
+def test_zip_without_any_invoice() -> None:
+    with pytest.raises(InputError) as caught:
         parse(zip_bytes({"readme.txt": b"hello"}))
-    assert caught.value.rule == "ofd.no-ofd-xml"
+    assert caught.value.rule == "zip.no-invoice"
+
+
+def test_download_bundle_reads_the_xml() -> None:
+    xml = einvoice_xml(catalogue.EXPORT_ZERO_RATE)
+    data = zip_bytes(
+        {
+            "dzfp_26312000000000000101_示例_20260914102133.xml": xml,
+            "dzfp_26312000000000000101_示例_20260914102133.ofd": ofd_package(INV),
+            "dzfp_26312000000000000101_示例_20260914102133.pdf": b"%PDF-1.7",
+        }
+    )
+    assert detect(data) == "fapiao-xml"
+    parsed = parse(data)
+    assert parsed.source_format == "fapiao-xml" and parsed.original == data
+    assert parsed.original_xml == xml
+    assert parsed.invoice.number == catalogue.EXPORT_ZERO_RATE.number
+    assert parsed.facts.extra["bundle_member"].endswith(".xml")
+
+
+def test_download_bundle_with_only_an_ofd() -> None:
+    data = zip_bytes({"invoice.ofd": ofd_package(INV), "invoice.pdf": b"%PDF-1.7"})
+    assert detect(data) == "fapiao-ofd"
+    assert parse(data).invoice.number == INV.number
+
+
+@pytest.mark.parametrize(
+    ("members", "rule"),
+    [
+        (
+            {"a.xml": einvoice_xml(INV), "b.xml": einvoice_xml(catalogue.EXEMPT)},
+            "zip.many-invoices",
+        ),
+        ({"inner.ofd": zip_bytes({"x.xml": einvoice_xml(INV)})}, "zip.nested"),
+    ],
+)
+def test_bundles_that_are_refused(members: dict[str, bytes], rule: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse(zip_bytes(members))
+    assert caught.value.rule == rule
 
 
 def test_ofd_without_any_invoice_data() -> None:
