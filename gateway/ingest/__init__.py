@@ -2,7 +2,8 @@
 
 Inputs (``../shared/reference/fapiao/FORMAT.md``): 数电票 XML (root ``EInvoice``), 数电票 OFD
 (custom tags → page text), legacy VAT e-invoice OFD (embedded ``original_invoice.xml``) and
-STA 乐企 platform JSON (pinyin keys). Every reader only *locates* values into one neutral
+STA 乐企 platform JSON (pinyin keys); a download bundle (zip with the XML / OFD / PDF of one
+invoice) is read through its XML. Every reader only *locates* values into one neutral
 record (:mod:`gateway.ingest.record`); :mod:`gateway.ingest.build` applies the tax logic once.
 
 Public API::
