@@ -17,15 +17,48 @@ from gateway.ingest.build import build
 from gateway.ingest.fapiao_xml import parse_einvoice_root
 from gateway.ingest.legacy_xml import LEGACY_ROOT, read_legacy
 from gateway.ingest.ofd_package import OfdPackage, local
-from gateway.ingest.ofd_tags import read_custom_tags
+from gateway.ingest.ofd_tags import read_custom_tags, same_value
 from gateway.ingest.textenc import check_xml_encoding
 from gateway.ingest.types import IngestLimits, ParsedInvoice, ParseWarning
+from gateway.model.invoice import Invoice
 from gateway.xmlsafe import parse_xml
 
 
 def _attachment_kind(data: bytes, name: str, limits: IngestLimits) -> etree._Element:
     check_xml_encoding(data, f"OFD attachment {name}")
     return parse_xml(data, limits=limits.xml, what=f"OFD attachment {name}")
+
+
+def check_against_customdatas(
+    invoice: Invoice, datas: dict[str, str], warnings: list[ParseWarning]
+) -> None:
+    """Warn where ``OFD.xml`` CustomDatas disagree with the invoice read from the embedded XML."""
+    seller, buyer = invoice.seller.legal_registration, invoice.buyer.legal_registration
+    printed = {
+        "发票号码": invoice.number,
+        "合计金额": str(invoice.totals.tax_exclusive),
+        "合计税额": str(invoice.totals.tax),
+        "价税合计": str(invoice.totals.tax_inclusive),
+        "开票日期": invoice.issue_date.isoformat(),
+        "销售方纳税人识别号": seller.value if seller else "",
+        "购买方纳税人识别号": buyer.value if buyer else "",
+    }
+    code = datas.get("发票代码", "")
+    for label, value in printed.items():
+        data = datas.get(label)
+        if data is None:
+            continue
+        key = "issued" if label == "开票日期" else label
+        if label == "发票号码" and code and invoice.number == code + data:
+            continue
+        if not same_value(key, value, data):
+            warnings.append(
+                ParseWarning(
+                    "ofd.customdata-mismatch",
+                    f"embedded XML says {value!r}, OFD.xml CustomData {label} says {data!r}",
+                    f"OFD.xml:CustomData[{label}]",
+                )
+            )
 
 
 def detect_ofd(data: bytes, limits: IngestLimits) -> str:
@@ -48,9 +81,11 @@ def parse_ofd(data: bytes, limits: IngestLimits) -> ParsedInvoice:
             warnings: list[ParseWarning] = []
             raw = read_legacy(root, name)
             invoice, facts = build(raw, warnings, limits.max_lines)
+            check_against_customdatas(invoice, package.custom_datas(), warnings)
             return ParsedInvoice(invoice, "fapiao-ofd-legacy", data, xml_bytes, facts, warnings)
         if local(root) == "EInvoice":
             parsed, _ = parse_einvoice_root(root, limits, [])
+            check_against_customdatas(parsed.invoice, package.custom_datas(), parsed.warnings)
             parsed.source_format = "fapiao-ofd"
             parsed.original, parsed.original_xml = data, xml_bytes
             return parsed

@@ -234,7 +234,7 @@ def _kind_from_template(package: OfdPackage) -> str | None:
     return None
 
 
-def _same(key: str, value: str, data: str) -> bool:
+def same_value(key: str, value: str, data: str) -> bool:
     """Tag value and CustomData agree: same day for dates, same amount for numbers, else text."""
     if key == "issued":
         a, b = read_datetime(value), read_datetime(data)
@@ -254,7 +254,7 @@ def _cross_check(
     data = datas.get(label) if label else None
     if value is None or not value.strip("¥￥ "):
         return data if data is not None else value
-    if data is not None and not _same(key, value, data):
+    if data is not None and not same_value(key, value, data):
         warnings.append(
             ParseWarning(
                 "ofd.customdata-mismatch",

@@ -84,6 +84,22 @@ def test_legacy_2020_from_embedded_xml(reference: Path) -> None:
     assert parsed.facts.extra["check_code"] == "14754822929856772523"
     codes = {w.code for w in parsed.warnings}
     assert "uscc.check-digit" in codes  # the 2020 demo's seller id is test data
+    assert "ofd.customdata-mismatch" not in codes  # OFD.xml CustomDatas agree with the XML
+
+
+def test_legacy_customdata_disagreeing_with_the_xml_is_warned(reference: Path) -> None:
+    path = reference / "fapiao/samples/ofd/ofdrw_fapiao-shili_vat-e-ordinary-2020.ofd"
+    with zipfile.ZipFile(path) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    members["OFD.xml"] = members["OFD.xml"].replace(b">318.00<", b">381.00<")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    parsed = parse(buffer.getvalue())
+    assert parsed.invoice.totals.tax_inclusive == Decimal("318.00")  # the XML wins
+    (warning,) = [w for w in parsed.warnings if w.code == "ofd.customdata-mismatch"]
+    assert "价税合计" in warning.message
 
 
 def test_legacy_negative_invoice_built_from_the_reference(reference: Path) -> None:
