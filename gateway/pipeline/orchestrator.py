@@ -42,6 +42,9 @@ log = logging.getLogger("lingang.pipeline")
 PIPELINE_ADAPTER = "pipeline"
 """Adapter name of processing jobs in the outbox (claimed by workers like deliveries)."""
 
+DIRECTORY_TTL_SECONDS = 2.0
+"""How long a tenant's partner directory is reused before it is read again."""
+
 SIGNED_OUTPUT = "signed"
 """Output kind the delivery step sends."""
 
@@ -50,7 +53,6 @@ class SubmissionState(StrEnum):
     """The states a submission goes through (the store keeps them as text)."""
 
     RECEIVED = "received"
-    PROCESSED = "processed"
     REJECTED = "rejected"
     FAILED = "failed"
     QUEUED = "queued"
@@ -80,6 +82,7 @@ class Pipeline:
         self.toolbox = toolbox
         self.adapters = adapters
         self.router = router
+        self._directories: dict[str, tuple[float, Any]] = {}
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lingang-stages")
         """Stages run on one dedicated thread: CPU work stays off the event loop, and
         libraries that are not thread-safe (Saxon) always see the same thread."""
@@ -148,7 +151,7 @@ class Pipeline:
         submission = await self.store.get_submission_any_tenant(job.submission_id)
         if submission is None:
             raise PermanentDeliveryError(f"submission {job.submission_id} vanished")
-        if await self._already_processed(submission):
+        if await self._already_processed(submission, job):
             return
         context = StageContext(
             submission=submission,
@@ -159,44 +162,59 @@ class Pipeline:
         outcome = await loop.run_in_executor(self._cpu, self._run_stages, context)
         for output in context.outputs:
             await self.store.put_output(submission.id, output.kind, output.media_type, output.data)
+        if outcome.error is None:
+            try:
+                route = self.router.route(context)
+            except LingangError as exc:
+                outcome = StageOutcome(outcome.timings, error=exc, failed_stage="route")
         if outcome.error is not None:
             await self._record_failure(submission, outcome)
             return
-        route = self.router.route(context)
-        await self.store.record_event(
-            submission.id,
-            SubmissionState.PROCESSED,
-            reason=f"ready for {route.adapter}",
-            detail={"stages": outcome.timings, **context.facts},
-        )
         delivery = await self.store.enqueue_job(
             submission.id, route.adapter, route.endpoint, payload_ref=SIGNED_OUTPUT
         )
         await self.store.record_event(
             submission.id,
             SubmissionState.QUEUED,
-            reason=f"delivery queued on {route.adapter}",
-            detail={"job_id": delivery.id, "message_id": delivery.message_id},
+            reason=f"processed; delivery queued on {route.adapter} ({route.rule})",
+            detail={
+                "stages": outcome.timings,
+                **context.facts,
+                "job_id": delivery.id,
+                "message_id": delivery.message_id,
+            },
         )
 
     async def _directory(self, tenant_id: str) -> Any:
-        """The tenant's partner directory from the store, else the configured file's."""
+        """The tenant's partner directory from the store (cached for a few seconds), else
+        the configured file's."""
+        now = time.monotonic()
+        cached = self._directories.get(tenant_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         entries = await self.store.list_directory(tenant_id)
-        if not entries:
-            return self.toolbox.partners
-        from gateway.partners import PartnerDirectory
+        directory: Any = self.toolbox.partners
+        if entries:
+            from gateway.partners import PartnerDirectory
 
-        document: dict[str, list[dict[str, Any]]] = {"partners": [], "exporters": []}
-        for entry in entries:
-            section = {"partner": "partners", "exporter": "exporters"}.get(entry.kind)
-            if section is not None:
-                document[section].append(dict(entry.document))
-        return PartnerDirectory.from_dict(document)
+            document: dict[str, list[dict[str, Any]]] = {"partners": [], "exporters": []}
+            for entry in entries:
+                section = {"partner": "partners", "exporter": "exporters"}.get(entry.kind)
+                if section is not None:
+                    document[section].append(dict(entry.document))
+            directory = PartnerDirectory.from_dict(document)
+        self._directories[tenant_id] = (now + DIRECTORY_TTL_SECONDS, directory)
+        return directory
 
-    async def _already_processed(self, submission: Submission) -> bool:
-        """Whether an earlier run (whose worker died) already finished this submission."""
+    async def _already_processed(self, submission: Submission, job: Job) -> bool:
+        """Whether an earlier run (whose worker died) already finished this submission.
+
+        On the job's first claim of a freshly received submission there was no earlier run,
+        so the store is not asked."""
         if submission.state == SubmissionState.REJECTED:
             return True
+        if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:
+            return False
         jobs = await self.store.list_jobs(submission_id=submission.id)
         return any(job.adapter != PIPELINE_ADAPTER for job in jobs)
 

@@ -56,7 +56,7 @@ async def test_submit_process_deliver(
     assert again.id == submission.id and not created_again
     assert await run_until(store, pipeline, submission.id, {"delivered"}) == "delivered"
     states = [e.state for e in await store.list_events(submission.id)]
-    assert states == ["received", "processed", "queued", "delivered"]
+    assert states == ["received", "queued", "delivered"]
     processed = (await store.list_events(submission.id))[1]
     assert processed.detail is not None
     assert [s["stage"] for s in processed.detail["stages"]] == ["render", "sign"]
