@@ -30,7 +30,15 @@ from collections.abc import Awaitable, Callable
 from gateway.errors import DeliveryError, LingangError
 from gateway.outbox.breaker import CircuitBreaker
 from gateway.outbox.retry import RetryPolicy
-from gateway.store.base import Job, JobState, LeaseLostError, Receipt, Store, StoreError
+from gateway.store.base import (
+    Job,
+    JobState,
+    LeaseLostError,
+    Receipt,
+    StateChange,
+    Store,
+    StoreError,
+)
 
 log = logging.getLogger("lingang.outbox")
 
@@ -192,11 +200,12 @@ class Dispatcher:
 
     async def _delivered(self, job: Job, receipt: Receipt | None) -> None:
         await self.breaker.record_success(job.endpoint)
-        done = await self.store.complete_job(job.id, self.worker_id, receipt)
-        log.info("delivered", extra={"job": job.id, "attempts": done.attempts})
+        event = None
         if self.record_events:
             detail = {"job": job.id, "adapter": job.adapter, "message_id": job.message_id}
-            await self.store.record_event(job.submission_id, "delivered", detail=detail)
+            event = StateChange("delivered", f"delivered by {job.adapter}", detail)
+        done = await self.store.complete_job(job.id, self.worker_id, receipt, event=event)
+        log.info("delivered", extra={"job": job.id, "attempts": done.attempts})
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         retryable = classify(exc)
@@ -204,16 +213,15 @@ class Dispatcher:
             await self.breaker.record_failure(job.endpoint)
         when = self.retry.next_attempt(job, self.store.clock(), retryable=retryable)
         reason = f"{type(exc).__name__}: {exc}"
+        event = None
+        if self.record_events:
+            detail = {"job": job.id, "adapter": job.adapter, "attempts": job.attempts}
+            event = StateChange("dead-letter" if when is None else "delivery-retry", reason, detail)
         failed = await self.store.fail_job(
-            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when
+            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when, event=event
         )
-        dead = failed.state is JobState.DEAD
         log.log(
-            logging.ERROR if dead else logging.WARNING,
+            logging.ERROR if failed.state is JobState.DEAD else logging.WARNING,
             "delivery failed",
             extra={"job": job.id, "attempts": job.attempts, "retry_at": when, "error": reason},
         )
-        if self.record_events:
-            detail = {"job": job.id, "adapter": job.adapter, "attempts": job.attempts}
-            state = "dead-letter" if dead else "delivery-retry"
-            await self.store.record_event(job.submission_id, state, reason=reason, detail=detail)

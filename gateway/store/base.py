@@ -227,6 +227,19 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class StateChange:
+    """A submission event to write in the same transaction as an outbox transition.
+
+    Passing it to :meth:`Store.complete_job` or :meth:`Store.fail_job` means a crash can
+    never leave a job ``done`` while its submission still looks undelivered.
+    """
+
+    state: str
+    reason: str | None = None
+    detail: JSON | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """What a delivery produced as proof (an AS4 signal, a DCSA signed response, ...).
 
@@ -512,8 +525,16 @@ class Store(abc.ABC):
         """Extend the lease of a job the worker still owns; else :class:`LeaseLostError`."""
 
     @abc.abstractmethod
-    async def complete_job(self, job_id: str, worker_id: str, receipt: Receipt | None) -> Job:
-        """Mark the job ``done`` and store its receipt, atomically.
+    async def complete_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        receipt: Receipt | None,
+        *,
+        event: StateChange | None = None,
+    ) -> Job:
+        """Mark the job ``done``, store its receipt and (optionally) record ``event`` on
+        its submission, all in one transaction.
 
         Only the current lease owner may do it (:class:`LeaseLostError` otherwise), so a
         job is completed at most once.
@@ -528,10 +549,12 @@ class Store(abc.ABC):
         *,
         retryable: bool,
         next_attempt_at: datetime | None,
+        event: StateChange | None = None,
     ) -> Job:
         """Record a failed attempt: back to ``pending`` at ``next_attempt_at``, or ``dead``
         (dead letter, ``error`` kept as the reason) when ``next_attempt_at`` is ``None``.
-        Owner-fenced like :meth:`complete_job`."""
+        ``event`` (e.g. the dead-letter state) is recorded on the submission in the same
+        transaction. Owner-fenced like :meth:`complete_job`."""
 
     @abc.abstractmethod
     async def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Job:

@@ -38,6 +38,7 @@ from gateway.store.base import (
     NotFoundError,
     Output,
     Receipt,
+    StateChange,
     Store,
     StoredReceipt,
     StoreError,
@@ -455,16 +456,39 @@ class PostgresStore(Store):
         }
         return rows.job(await self._tx(lambda conn: self._fenced(conn, "renew_lease", params)))
 
-    async def complete_job(self, job_id: str, worker_id: str, receipt: Receipt | None) -> Job:
+    async def complete_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        receipt: Receipt | None,
+        *,
+        event: StateChange | None = None,
+    ) -> Job:
         params = {"id": job_id, "worker_id": worker_id, "now": self.clock()}
 
         async def work(conn: Conn) -> DictRow:
             row = await self._fenced(conn, "complete_job", params)
             if receipt is not None:
                 await self._insert_receipt(conn, job_id, receipt)
+            await self._change_state(conn, row["submission_id"], event)
             return row
 
         return rows.job(await self._tx(work))
+
+    async def _change_state(
+        self, conn: Conn, submission_id: str, event: StateChange | None
+    ) -> None:
+        if event is None:
+            return
+        params = {
+            "submission_id": submission_id,
+            "state": event.state,
+            "reason": event.reason,
+            "detail": None if event.detail is None else jsonb(event.detail, "detail"),
+            "now": self.clock(),
+        }
+        await conn.execute(self._q["set_submission_state"], params)
+        await conn.execute(self._q["insert_event"], params)
 
     async def _insert_receipt(self, conn: Conn, job_id: str, receipt: Receipt) -> DictRow:
         params = {
@@ -488,6 +512,7 @@ class PostgresStore(Store):
         *,
         retryable: bool,
         next_attempt_at: datetime | None,
+        event: StateChange | None = None,
     ) -> Job:
         params = {
             "id": job_id,
@@ -498,7 +523,13 @@ class PostgresStore(Store):
             "next_attempt_at": next_attempt_at,
             "now": self.clock(),
         }
-        return rows.job(await self._tx(lambda conn: self._fenced(conn, "fail_job", params)))
+
+        async def work(conn: Conn) -> DictRow:
+            row = await self._fenced(conn, "fail_job", params)
+            await self._change_state(conn, row["submission_id"], event)
+            return row
+
+        return rows.job(await self._tx(work))
 
     async def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Job:
         params = {"id": job_id, "worker_id": worker_id, "until": until, "now": self.clock()}

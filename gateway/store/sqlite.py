@@ -35,6 +35,7 @@ from gateway.store.base import (
     NotFoundError,
     Output,
     Receipt,
+    StateChange,
     Store,
     StoredReceipt,
     StoreError,
@@ -502,16 +503,39 @@ class SqliteStore(Store):
         }
         return rows.job(await self._tx(lambda c: self._fenced(c, "renew_lease", params)))
 
-    async def complete_job(self, job_id: str, worker_id: str, receipt: Receipt | None) -> Job:
+    async def complete_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        receipt: Receipt | None,
+        *,
+        event: StateChange | None = None,
+    ) -> Job:
         params = {"id": job_id, "worker_id": worker_id, "now": self._now()}
 
         def work(conn: Conn) -> Row:
             row = self._fenced(conn, "complete_job", params)
             if receipt is not None:
                 self._insert_receipt(conn, job_id, receipt, params["now"])
+            self._change_state(conn, row["submission_id"], event, params["now"])
             return row
 
         return rows.job(await self._tx(work))
+
+    def _change_state(
+        self, conn: Conn, submission_id: str, event: StateChange | None, now: str
+    ) -> None:
+        if event is None:
+            return
+        params = {
+            "submission_id": submission_id,
+            "state": event.state,
+            "reason": event.reason,
+            "detail": None if event.detail is None else dump_json(event.detail, "detail"),
+            "now": now,
+        }
+        conn.execute(self._q["set_submission_state"], params)
+        conn.execute(self._q["insert_event"], params)
 
     def _insert_receipt(self, conn: Conn, job_id: str, receipt: Receipt, now: str) -> Row:
         params = {
@@ -535,7 +559,9 @@ class SqliteStore(Store):
         *,
         retryable: bool,
         next_attempt_at: datetime | None,
+        event: StateChange | None = None,
     ) -> Job:
+        now = self._now()
         params = {
             "id": job_id,
             "worker_id": worker_id,
@@ -543,9 +569,15 @@ class SqliteStore(Store):
             "retryable": int(retryable),
             "state": JobState.DEAD if next_attempt_at is None else JobState.PENDING,
             "next_attempt_at": opt_ts(next_attempt_at),
-            "now": self._now(),
+            "now": now,
         }
-        return rows.job(await self._tx(lambda c: self._fenced(c, "fail_job", params)))
+
+        def work(conn: Conn) -> Row:
+            row = self._fenced(conn, "fail_job", params)
+            self._change_state(conn, row["submission_id"], event, now)
+            return row
+
+        return rows.job(await self._tx(work))
 
     async def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Job:
         params = {"id": job_id, "worker_id": worker_id, "until": ts(until), "now": self._now()}

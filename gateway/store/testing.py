@@ -33,6 +33,7 @@ from gateway.store.base import (
     LeaseLostError,
     NotFoundError,
     Receipt,
+    StateChange,
     Store,
     StoreError,
     hash_api_key,
@@ -278,6 +279,31 @@ class StoreContract:
         assert await store.claim_jobs("w3") == []
         with pytest.raises(NotFoundError):
             await store.complete_job("missing", "w2", None)
+
+    async def test_outcome_and_submission_state_change_together(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, "peppol", "ep")
+        other = await store.enqueue_job(sub_id, "folder", "out")
+        await store.claim_jobs("w1")
+        with pytest.raises(LeaseLostError):
+            await store.complete_job(job.id, "w2", None, event=StateChange("delivered"))
+        assert [e.state for e in await store.list_events(sub_id)] == ["received"]
+        await store.complete_job(
+            job.id, "w1", None, event=StateChange("delivered", "by peppol", {"job": job.id})
+        )
+        await store.fail_job(
+            other.id, "w1", "no", retryable=False, next_attempt_at=None,
+            event=StateChange("dead", "no"),
+        )  # fmt: skip
+        events = await store.list_events(sub_id)
+        assert [(e.state, e.reason) for e in events] == [
+            ("received", None),
+            ("delivered", "by peppol"),
+            ("dead", "no"),
+        ]
+        assert events[1].detail == {"job": job.id}
+        sub = await store.get_submission("t1", sub_id)
+        assert sub is not None and sub.state == "dead"
 
     async def test_lease_renewal(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
