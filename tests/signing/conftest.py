@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from signing_support import Responder
 
 from gateway.signing.testpki import TestPki, make_test_pki
+
+from .signing_support import Responder
 
 
 @pytest.fixture(scope="session")

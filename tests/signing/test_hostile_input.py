@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from signing_support import signer_for
 
 from gateway.errors import VerificationError
 from gateway.signing import Verifier
 from gateway.signing.testpki import TestPki
+
+from .signing_support import signer_for
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,13 @@ import pytest
 import xmlsec
 from cryptography.hazmat.primitives import hashes, serialization
 from lxml import etree
-from signing_support import BILL_OF_LADING, signer_for, xmlsec1_available
 from signxml.xades import XAdESVerifier
 
 from gateway.errors import VerificationError
 from gateway.signing import Verifier
 from gateway.signing.testpki import TestPki
+
+from .signing_support import BILL_OF_LADING, signer_for, xmlsec1_available
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XA = "{http://uri.etsi.org/01903/v1.3.2#}"

@@ -9,7 +9,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
-from signing_support import BILL_OF_LADING, Responder, signer_for
 
 from gateway.errors import SigningError, VerificationError
 from gateway.signing import (
@@ -21,6 +20,8 @@ from gateway.signing import (
 )
 from gateway.signing.keys import PrivateKeyProvider
 from gateway.signing.testpki import P12_PASSWORD, TestPki
+
+from .signing_support import BILL_OF_LADING, Responder, signer_for
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XA = "{http://uri.etsi.org/01903/v1.3.2#}"

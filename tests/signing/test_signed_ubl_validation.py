@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from signing_support import BILL_OF_LADING, signer_for
 
 from gateway.signing import Verifier
 from gateway.signing.testpki import TestPki
+
+from .signing_support import BILL_OF_LADING, signer_for
 
 SIGNATURE_PATH = "/UBLExtensions[1]/UBLExtension[1]/ExtensionContent[1]/UBLDocumentSignatures[1]/"
 

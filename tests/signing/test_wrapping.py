@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import pytest
 from lxml import etree
-from signing_support import signer_for
 
 from gateway.errors import VerificationError
 from gateway.signing import Verifier
 from gateway.signing.testpki import TestPki
+
+from .signing_support import signer_for
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XA = "{http://uri.etsi.org/01903/v1.3.2#}"

@@ -1,0 +1,1 @@
+"""Tests of gateway.signing: XAdES signing, verification, trust, revocation and interop."""
