@@ -21,6 +21,7 @@ XML. Callers use only that, never the bytes they passed in.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import itertools
 from collections.abc import Sequence
@@ -133,6 +134,10 @@ class Verifier:
         _check_key_info(root, parsed)
         _reparse(content)
         return self._finish(parsed, signer, content)
+
+    async def verify_async(self, signed: bytes) -> VerifiedDocument:
+        """:meth:`verify` in a worker thread (it may wait on OCSP / CRL servers)."""
+        return await asyncio.to_thread(self.verify, signed)
 
     def verify_detached(self, signature: bytes, data: bytes) -> VerifiedDocument:
         """Verify a detached signature over ``data`` (the bytes its reference names)."""

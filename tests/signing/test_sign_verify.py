@@ -333,3 +333,24 @@ def test_unreadable_key_material_is_a_typed_error(pki: TestPki, tmp_path: Path) 
         XadesSigner.from_files(tmp_path / "missing.key.pem", pki.path("signer-rsa.pem"))
     with pytest.raises(SigningError):
         XadesSigner.from_files(pki.path("signer-rsa.p12"), password=b"wrong")
+
+
+@pytest.mark.xdist_group("responder")
+def test_untrusted_certificates_trigger_no_fetches(
+    live_responder: Responder, pki: TestPki, tmp_path: Path, bis_invoice: bytes
+) -> None:
+    """Revocation URLs are only followed for certificates that chain to the trust store."""
+    from gateway.signing.testpki import make_test_pki
+
+    base = live_responder.base
+    stranger = make_test_pki(tmp_path / "stranger", ocsp_url=f"{base}/ocsp", crl_base=f"{base}/crl")
+    before = (live_responder.ocsp_requests, live_responder.crl_requests)
+    assert (
+        refused(Verifier(trust=[pki.root.cert]), signer_for(stranger).sign(bis_invoice)) == "chain"
+    )
+    assert (live_responder.ocsp_requests, live_responder.crl_requests) == before
+
+
+async def test_verify_async(pki: TestPki, bis_invoice: bytes) -> None:
+    result = await offline_verifier(pki).verify_async(signer_for(pki).sign(bis_invoice))
+    assert result.checks[-1] == "revocation"
