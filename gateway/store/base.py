@@ -239,6 +239,14 @@ class StateChange:
     detail: JSON | None = None
 
 
+def with_job(event: StateChange | None, job: Mapping[str, Any]) -> StateChange | None:
+    """``event`` with the new job's ``job_id`` and ``message_id`` added to its detail."""
+    if event is None:
+        return None
+    detail = {"job_id": job["id"], "message_id": job["message_id"], **(event.detail or {})}
+    return StateChange(event.state, event.reason, detail)
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """What a delivery produced as proof (an AS4 signal, a DCSA signed response, ...).
@@ -478,11 +486,17 @@ class Store(abc.ABC):
         message_id: str | None = None,
         payload_ref: str | None = None,
         not_before: datetime | None = None,
+        event: StateChange | None = None,
     ) -> Job:
         """Queue a delivery and wake waiting workers.
 
         Idempotent per ``(submission_id, adapter)``: a second call returns the existing
         job unchanged. ``message_id`` defaults to a fresh ``uuid4@lingang`` style id.
+
+        ``event`` (e.g. ``queued``) is recorded on the submission in the same transaction,
+        before any worker can see the job, so a fast delivery's ``delivered`` event can
+        never be overtaken by it; its detail gains ``job_id`` and ``message_id``. It is
+        written only when the job is new.
         """
 
     @abc.abstractmethod

@@ -46,6 +46,7 @@ from gateway.store.base import (
     Tenant,
     new_id,
     utcnow,
+    with_job,
 )
 from gateway.store.migrations import load_migrations
 from gateway.store.sql import load_queries
@@ -380,6 +381,7 @@ class PostgresStore(Store):
         message_id: str | None = None,
         payload_ref: str | None = None,
         not_before: datetime | None = None,
+        event: StateChange | None = None,
     ) -> Job:
         now = self.clock()
         params = {
@@ -397,9 +399,10 @@ class PostgresStore(Store):
             row = await self._one(conn, "insert_job", params)
             if row is None:
                 row = await self._one(conn, "job_by_submission_adapter", params)
-            else:
-                await conn.execute(self._q["notify_jobs"])
-            assert row is not None
+                assert row is not None
+                return row
+            await self._change_state(conn, submission_id, with_job(event, row))
+            await conn.execute(self._q["notify_jobs"])
             return row
 
         return rows.job(await self._tx(work))

@@ -43,6 +43,7 @@ from gateway.store.base import (
     Tenant,
     new_id,
     utcnow,
+    with_job,
 )
 from gateway.store.migrations import load_migrations
 from gateway.store.sql import load_queries, split_statements
@@ -426,6 +427,7 @@ class SqliteStore(Store):
         message_id: str | None = None,
         payload_ref: str | None = None,
         not_before: datetime | None = None,
+        event: StateChange | None = None,
     ) -> Job:
         now = self.clock()
         params = {
@@ -443,7 +445,9 @@ class SqliteStore(Store):
             row = self._one(conn, "insert_job", params)
             if row is None:
                 row = self._one(conn, "job_by_submission_adapter", params)
-            assert row is not None
+                assert row is not None
+                return row
+            self._change_state(conn, submission_id, with_job(event, row), ts(now))
             return row
 
         job = rows.job(await self._tx(work))

@@ -305,6 +305,19 @@ class StoreContract:
         sub = await store.get_submission("t1", sub_id)
         assert sub is not None and sub.state == "dead"
 
+    async def test_enqueue_records_its_event_once(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        queued = StateChange("queued", "delivery queued", {"stages": {"parse": 1.0}})
+        job = await store.enqueue_job(sub_id, "peppol", "ep", event=queued)
+        await store.enqueue_job(sub_id, "peppol", "ep", event=queued)
+        events = await store.list_events(sub_id)
+        assert [e.state for e in events] == ["received", "queued"]
+        assert events[1].detail == {
+            "stages": {"parse": 1.0},
+            "job_id": job.id,
+            "message_id": job.message_id,
+        }
+
     async def test_lease_renewal(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
         await store.enqueue_job(sub_id, "peppol", "ep")
