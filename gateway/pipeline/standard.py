@@ -121,7 +121,10 @@ class MapStage:
 
 @dataclass(slots=True)
 class RenderStage:
-    """Writes the target syntax (UBL or CII) for the chosen profile (``gateway.render``)."""
+    """Writes the target syntax (UBL or CII) for the chosen profile (``gateway.render``).
+
+    The rendered document is kept as an output only when validation rejects it; otherwise
+    the signed output (the same document plus its signature) is what is kept and sent."""
 
     name: str = "render"
 
@@ -129,7 +132,6 @@ class RenderStage:
         from gateway.render import render
 
         context.rendered = render(context.document, context.profile)
-        context.keep("rendered", XML, context.rendered)
         return {"bytes": len(context.rendered)}
 
 
@@ -149,6 +151,7 @@ class ValidateStage:
         body = json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True).encode()
         context.keep("report", "application/json", body)
         if report.fatal:
+            context.keep("rendered", XML, context.rendered)
             rules = [f.rule_id for f in report.fatals()]
             raise ValidationFailed(
                 f"{len(rules)} fatal finding(s): {', '.join(rules[:5])}", report=report

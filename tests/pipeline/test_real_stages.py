@@ -1,0 +1,89 @@
+"""The standard stage table on real samples: converted, validated, signed, delivered to a
+folder; an unknown buyer is rejected with the reason; a fatal finding keeps the report."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gateway.cli._runtime import worker_pool
+from gateway.service import Services, open_services
+from gateway.settings import AdapterConfig, Routing, Settings
+from gateway.signing.testpki import make_test_pki
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "gateway" / "samples"
+PARTNERS = REPO / "tests" / "data" / "partners.toml"
+
+
+async def open_real(tmp_path: Path, artefacts: Path) -> Services:
+    pki = make_test_pki(tmp_path / "pki")
+    settings = Settings.from_dict({}, env={}).with_overrides(
+        data_dir=tmp_path,
+        store_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        signing_key=pki.path("signer-ec.key.pem"),
+        signing_cert=pki.path("signer-ec.pem"),
+        signing_chain=(pki.path("chain.pem"),),
+        artefacts_dir=artefacts,
+        partners_file=PARTNERS,
+        poll_seconds=0.05,
+        adapters={"drop": AdapterConfig("drop", "folder", {"path": "out"})},
+        routing=Routing(default="drop"),
+    )
+    return await open_services(settings)
+
+
+async def settle(services: Services, ids: list[str]) -> dict[str, str]:
+    for _ in range(600):
+        states = {}
+        for submission_id in ids:
+            found = await services.store.get_submission_any_tenant(submission_id)
+            assert found is not None
+            states[submission_id] = found.state
+        if all(s in {"delivered", "rejected", "dead"} for s in states.values()):
+            return states
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not settled: {states}")
+
+
+async def test_samples_delivered_and_unknown_buyer_rejected(
+    tmp_path: Path, artefacts_home: Path
+) -> None:
+    services = await open_real(tmp_path, artefacts_home)
+    pool = worker_pool(services, 1)
+    pool.start()
+    try:
+        tenant = await services.store.create_tenant("real")
+        good = sorted(SAMPLES.glob("*.xml"))[:2]
+        ids = []
+        for path in good:
+            submission, _ = await services.pipeline.submit(
+                tenant.id, path.read_bytes(), content_type="application/xml", filename=path.name
+            )
+            ids.append(submission.id)
+        stranger = good[0].read_bytes().replace(b"Merlion Research", b"Unknown Research")
+        unknown, _ = await services.pipeline.submit(
+            tenant.id, stranger, content_type="application/xml"
+        )
+        states = await settle(services, [*ids, unknown.id])
+    finally:
+        await pool.stop()
+    try:
+        assert [states[i] for i in ids] == ["delivered", "delivered"]
+        assert states[unknown.id] == "rejected"
+        events = await services.store.list_events(unknown.id)
+        assert events[-1].reason is not None and "partners" in events[-1].reason
+        files = sorted((tmp_path / "out").iterdir())
+        assert len(files) == 2
+        for file in files:
+            assert b"<ds:Signature" in file.read_bytes() or b"Signature" in file.read_bytes()
+        queued = [e for e in await services.store.list_events(ids[0]) if e.state == "queued"]
+        assert queued[0].detail is not None
+        stages = [s["stage"] for s in queued[0].detail["stages"]]
+        assert stages == [
+            "ingest", "detect", "parse", "map", "render", "validate", "sign", "envelope"
+        ]  # fmt: skip
+        report = await services.store.get_output(ids[0], "report")
+        assert report is not None and b'"valid": true' in report.data
+    finally:
+        await services.close()
