@@ -27,7 +27,7 @@ rules over the whole signed document.
 """
 
 from gateway.errors import SigningError, VerificationError
-from gateway.signing.algorithms import DigestAlgorithm, SignatureAlgorithm
+from gateway.signing.algorithms import Check, DigestAlgorithm, SignatureAlgorithm
 from gateway.signing.keys import (
     BackendKeyProvider,
     InProcessBackend,
@@ -42,6 +42,7 @@ from gateway.signing.xades import XadesSigner
 
 __all__ = [
     "BackendKeyProvider",
+    "Check",
     "DigestAlgorithm",
     "InProcessBackend",
     "KeyProvider",

@@ -1,7 +1,7 @@
 """Algorithm identifiers (XML-DSig / XAdES URIs) and the policy on which are accepted.
 
 Only SHA-2 based algorithms are accepted. SHA-1 (and MD5, DSA, HMAC) is refused both when
-signing and when verifying, with ``check="algorithm"``.
+signing and when verifying, with ``check=Check.ALGORITHM``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,31 @@ DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
 SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
 ENVELOPED_TRANSFORM = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+
+class Check(StrEnum):
+    """What a :class:`~gateway.errors.VerificationError` ``check`` can name (equal to its string)."""
+
+    STRUCTURE = "structure"
+    """Shape and place of the signature, references, unique Ids (signature wrapping)."""
+    ALGORITHM = "algorithm"
+    """A refused algorithm (SHA-1, MD5, DSA, HMAC, XPath/XSLT transforms, unknown ones)."""
+    SIGNATURE = "signature"
+    """The SignatureValue does not verify with the signer's key."""
+    REFERENCE = "reference"
+    """The signed document (or detached data, or signed KeyInfo) was altered."""
+    SIGNED_PROPERTIES = "signed-properties"
+    """The XAdES SignedProperties were altered, are incomplete, or name another certificate."""
+    CHAIN = "chain"
+    """No path from the signer to a trust anchor."""
+    EXPIRED = "expired"
+    """A certificate of the path had expired at the signing time."""
+    NOT_YET_VALID = "not-yet-valid"
+    """A certificate was not yet valid at the signing time, or the signing time is ahead."""
+    REVOKED = "revoked"
+    """A certificate of the path is revoked (OCSP or CRL)."""
+    REVOCATION_UNKNOWN = "revocation-unknown"
+    """No OCSP or CRL answer (hard fail)."""
 
 
 class SignatureAlgorithm(StrEnum):
@@ -90,7 +115,7 @@ def _refuse_weak(uri: str, what: str) -> None:
     for marker in _WEAK_MARKERS:
         if marker in lowered:
             reason = "SHA-1" if marker == "sha1" else "weak"
-            raise VerificationError(f"{what} {uri} is refused ({reason})", check="algorithm")
+            raise VerificationError(f"{what} {uri} is refused ({reason})", check=Check.ALGORITHM)
 
 
 def signature_algorithm(uri: str) -> SignatureAlgorithm:
@@ -100,7 +125,7 @@ def signature_algorithm(uri: str) -> SignatureAlgorithm:
         return SignatureAlgorithm(uri)
     except ValueError:
         raise VerificationError(
-            f"signature method {uri!r} is not supported", check="algorithm"
+            f"signature method {uri!r} is not supported", check=Check.ALGORITHM
         ) from None
 
 
@@ -111,7 +136,7 @@ def digest_algorithm(uri: str) -> DigestAlgorithm:
         return DigestAlgorithm(uri)
     except ValueError:
         raise VerificationError(
-            f"digest method {uri!r} is not supported", check="algorithm"
+            f"digest method {uri!r} is not supported", check=Check.ALGORITHM
         ) from None
 
 
@@ -121,5 +146,5 @@ def canonicalization(uri: str) -> Canonicalization:
         return Canonicalization(uri)
     except ValueError:
         raise VerificationError(
-            f"canonicalization or transform {uri!r} is not supported", check="algorithm"
+            f"canonicalization or transform {uri!r} is not supported", check=Check.ALGORITHM
         ) from None

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from lxml import etree
 
 from gateway.errors import VerificationError
-from gateway.signing.algorithms import Canonicalization
+from gateway.signing.algorithms import Canonicalization, Check
 
 XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 
@@ -71,7 +71,7 @@ def _inherited_xml_attributes(node: etree._Element) -> dict[str, str]:
             if key not in INHERITED:
                 raise VerificationError(
                     f"an ancestor of the signed element carries {key!r}; refused",
-                    check="structure",
+                    check=Check.STRUCTURE,
                 )
             if key not in found and node.get(key) is None:
                 found[key] = str(value)
@@ -87,7 +87,7 @@ def detached(element: etree._Element) -> Iterator[None]:
     """
     parent = element.getparent()
     if parent is None:
-        raise VerificationError("the signature is the document root", check="structure")
+        raise VerificationError("the signature is the document root", check=Check.STRUCTURE)
     index = parent.index(element)
     tail = element.tail
     previous = element.getprevious()

@@ -4,7 +4,7 @@ The path is built by name and checked by signature (``verify_directly_issued_by`
 issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, when present).
 Each certificate of the path must be valid at the signing time the signature claims:
 ``expired`` when it ended before, ``not-yet-valid`` when it started after. Certificates signed
-with SHA-1 (or MD5) are refused with ``check="algorithm"``.
+with SHA-1 (or MD5) are refused with ``check=Check.ALGORITHM``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from gateway.errors import VerificationError
+from gateway.signing.algorithms import Check
 from gateway.signing.keys import ecdsa_raw_to_der, load_certificates
 
 MAX_PATH = 8
@@ -84,7 +85,7 @@ def _refuse_weak_signature(cert: x509.Certificate) -> None:
     if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
         raise VerificationError(
             f"certificate {cert.subject.rfc4514_string()} is signed with {algorithm.name}",
-            check="algorithm",
+            check=Check.ALGORITHM,
         )
 
 
@@ -93,7 +94,7 @@ def build_path(
     pool: Sequence[x509.Certificate],
     anchors: Sequence[x509.Certificate],
 ) -> list[x509.Certificate]:
-    """The path ``[signer, intermediates…, anchor]``; raises ``check="chain"`` if none."""
+    """The path ``[signer, intermediates…, anchor]``; raises ``check=Check.CHAIN`` if none."""
     path = [signer]
     current = signer
     while len(path) <= MAX_PATH:
@@ -105,16 +106,16 @@ def build_path(
             issuer = next((c for c in pool if c not in path and _issued_by(current, c)), None)
         if issuer is None:
             raise VerificationError(
-                f"no trusted issuer for {current.subject.rfc4514_string()}", check="chain"
+                f"no trusted issuer for {current.subject.rfc4514_string()}", check=Check.CHAIN
             )
         if not _is_ca(issuer):
             raise VerificationError(
                 f"{issuer.subject.rfc4514_string()} is not a CA allowed to sign certificates",
-                check="chain",
+                check=Check.CHAIN,
             )
         path.append(issuer)
         current = issuer
-    raise VerificationError("the certificate path is too long", check="chain")
+    raise VerificationError("the certificate path is too long", check=Check.CHAIN)
 
 
 def check_signer_usage(signer: x509.Certificate) -> None:
@@ -124,7 +125,7 @@ def check_signer_usage(signer: x509.Certificate) -> None:
     except x509.ExtensionNotFound:
         return
     if not (usage.digital_signature or usage.content_commitment):
-        raise VerificationError("the signer certificate may not sign documents", check="chain")
+        raise VerificationError("the signer certificate may not sign documents", check=Check.CHAIN)
 
 
 def check_validity(path: Sequence[x509.Certificate], moment: datetime) -> None:
@@ -135,12 +136,12 @@ def check_validity(path: Sequence[x509.Certificate], moment: datetime) -> None:
                 f"certificate {cert.subject.rfc4514_string()} expired "
                 f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, "
                 f"before the signing time {moment:%Y-%m-%d %H:%M} UTC",
-                check="expired",
+                check=Check.EXPIRED,
             )
         if moment < cert.not_valid_before_utc:
             raise VerificationError(
                 f"certificate {cert.subject.rfc4514_string()} is valid only from "
                 f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC, "
                 f"after the signing time {moment:%Y-%m-%d %H:%M} UTC",
-                check="not-yet-valid",
+                check=Check.NOT_YET_VALID,
             )

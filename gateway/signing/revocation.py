@@ -8,8 +8,8 @@ For each certificate of a path (the anchor excepted) the checker asks, in order:
 2. the configured CRLs from the issuer, then the CRLs at the certificate's distribution
    points (``http`` only); each CRL's signature and ``nextUpdate`` are checked.
 
-The first definite answer counts: *revoked* raises ``check="revoked"``. When no source gives
-one, the status is unknown: ``check="revocation-unknown"`` (hard fail, the default) or, with
+The first definite answer counts: *revoked* raises ``check=Check.REVOKED``. When no source gives
+one, the status is unknown: ``check=Check.REVOCATION_UNKNOWN`` (hard fail, the default) or, with
 ``soft_fail``, accepted and reported. Answers are cached until their ``nextUpdate``.
 
 A revoked certificate is refused whatever the revocation date: a B-B signature has no trusted
@@ -32,6 +32,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from gateway.errors import VerificationError
+from gateway.signing.algorithms import Check
 from gateway.signing.chain import verify_with_key
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class RevokedError(VerificationError):
     """A certificate of the path is revoked."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, check="revoked")
+        super().__init__(message, check=Check.REVOKED)
 
 
 @dataclass(slots=True)

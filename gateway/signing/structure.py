@@ -4,7 +4,7 @@ This is the first line of the signature-wrapping defence. A signature is accepte
 its one expected place, with exactly two references — the whole document (enveloped, URI
 ``""``) or the detached data, and this signature's own ``xades:SignedProperties`` — and with
 no other element anywhere in the document sharing the SignedProperties' Id. Anything else
-is refused with ``check="structure"`` before any cryptography runs.
+is refused with ``check=Check.STRUCTURE`` before any cryptography runs.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from gateway.signing.algorithms import (
     SIGNED_PROPERTIES_TYPE,
     XADES_NS,
     Canonicalization,
+    Check,
     DigestAlgorithm,
     SignatureAlgorithm,
     canonicalization,
@@ -51,7 +52,7 @@ def elements_with_id(root: etree._Element, value: str) -> list[etree._Element]:
 
 
 def _fail(message: str) -> VerificationError:
-    return VerificationError(message, check="structure")
+    return VerificationError(message, check=Check.STRUCTURE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,12 +283,12 @@ def _signed_properties(
 def _signing_time(props: etree._Element) -> datetime:
     text = props.findtext(f"{XA}SignedSignatureProperties/{XA}SigningTime")
     if not text:
-        raise VerificationError("xades:SigningTime is missing", check="signed-properties")
+        raise VerificationError("xades:SigningTime is missing", check=Check.SIGNED_PROPERTIES)
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise VerificationError(
-            f"SigningTime {text!r} is not a dateTime", check="signed-properties"
+            f"SigningTime {text!r} is not a dateTime", check=Check.SIGNED_PROPERTIES
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
@@ -299,12 +300,12 @@ def _cert_digest(props: etree._Element) -> CertDigest:
     )
     if len(certs) < 1:
         raise VerificationError(
-            "xades:SigningCertificate(V2) is missing", check="signed-properties"
+            "xades:SigningCertificate(V2) is missing", check=Check.SIGNED_PROPERTIES
         )
     method = certs[0].find(f"{XA}CertDigest/{DS}DigestMethod")
     value = certs[0].findtext(f"{XA}CertDigest/{DS}DigestValue")
     if method is None or value is None:
-        raise VerificationError("xades:CertDigest is incomplete", check="signed-properties")
+        raise VerificationError("xades:CertDigest is incomplete", check=Check.SIGNED_PROPERTIES)
     return CertDigest(digest_algorithm(method.get("Algorithm", "")), _b64(value, "CertDigest"))
 
 

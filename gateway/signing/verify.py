@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from gateway.errors import InputError, VerificationError
-from gateway.signing.algorithms import Canonicalization
+from gateway.signing.algorithms import Canonicalization, Check
 from gateway.signing.c14n import canonicalize, detached
 from gateway.signing.chain import (
     build_path,
@@ -129,7 +129,7 @@ class Verifier:
         signer = self._check_signature(parsed)
         with detached(signature):
             content = self._document_octets(root, parsed.document)
-        _check_digest(parsed.document, content, "reference", "the document")
+        _check_digest(parsed.document, content, Check.REFERENCE, "the document")
         self._check_properties(parsed, signer)
         _check_key_info(root, parsed)
         _reparse(content)
@@ -144,11 +144,11 @@ class Verifier:
         root = _parse(signature)
         if root.tag != "{http://www.w3.org/2000/09/xmldsig#}Signature":
             raise VerificationError(
-                "a detached signature must be a ds:Signature document", check="structure"
+                "a detached signature must be a ds:Signature document", check=Check.STRUCTURE
             )
         parsed = parse_signature(root, root, detached=True)
         signer = self._check_signature(parsed)
-        _check_digest(parsed.document, data, "reference", f"the data {parsed.document.uri!r}")
+        _check_digest(parsed.document, data, Check.REFERENCE, f"the data {parsed.document.uri!r}")
         self._check_properties(parsed, signer)
         _check_key_info(root, parsed)
         return self._finish(parsed, signer, data)
@@ -160,7 +160,7 @@ class Verifier:
             signer.public_key(), parsed.value, octets, parsed.algorithm.hash(), raw_ecdsa=True
         ):
             raise VerificationError(
-                "the signature value does not verify with the signer's key", check="signature"
+                "the signature value does not verify with the signer's key", check=Check.SIGNATURE
             )
         return signer
 
@@ -175,11 +175,11 @@ class Verifier:
     def _check_properties(parsed: ParsedSignature, signer: x509.Certificate) -> None:
         reference = parsed.properties_ref
         octets = _same_document_octets(parsed.signed_properties, reference)
-        _check_digest(reference, octets, "signed-properties", "xades:SignedProperties")
+        _check_digest(reference, octets, Check.SIGNED_PROPERTIES, "xades:SignedProperties")
         if parsed.signing_time > datetime.now(UTC) + FUTURE_SKEW:
             raise VerificationError(
                 f"the claimed SigningTime {parsed.signing_time:%Y-%m-%dT%H:%M:%SZ} is in the future",
-                check="not-yet-valid",
+                check=Check.NOT_YET_VALID,
             )
 
     def _finish(
@@ -228,7 +228,7 @@ class Verifier:
             return "revocation-soft-fail"
         raise VerificationError(
             f"revocation status unknown (no OCSP or CRL answer) for {'; '.join(unknown)}",
-            check="revocation-unknown",
+            check=Check.REVOCATION_UNKNOWN,
         )
 
 
@@ -254,14 +254,16 @@ def _reparse(content: bytes) -> None:
     try:
         etree.fromstring(content, _CANONICAL_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise VerificationError(f"the signed content is not XML: {exc}", check="structure") from exc
+        raise VerificationError(
+            f"the signed content is not XML: {exc}", check=Check.STRUCTURE
+        ) from exc
 
 
 def _parse(data: bytes) -> etree._Element:
     try:
         return parse_xml(data, what="signed document")
     except InputError as exc:
-        raise VerificationError(f"not acceptable XML: {exc}", check="structure") from exc
+        raise VerificationError(f"not acceptable XML: {exc}", check=Check.STRUCTURE) from exc
 
 
 def _signer(parsed: ParsedSignature) -> x509.Certificate:
@@ -273,7 +275,7 @@ def _signer(parsed: ParsedSignature) -> x509.Certificate:
             return cert
     raise VerificationError(
         "no certificate in ds:KeyInfo matches the signed signing-certificate digest",
-        check="signed-properties",
+        check=Check.SIGNED_PROPERTIES,
     )
 
 
@@ -289,7 +291,7 @@ def _check_key_info(root: etree._Element, parsed: ParsedSignature) -> None:
     for reference in parsed.key_info_refs:
         target = key_info_target(root, parsed.element, reference.uri)
         octets = _same_document_octets(target, reference)
-        _check_digest(reference, octets, "reference", f"ds:KeyInfo element {reference.uri}")
+        _check_digest(reference, octets, Check.REFERENCE, f"ds:KeyInfo element {reference.uri}")
 
 
 def _check_digest(reference: Reference, octets: bytes, check: str, what: str) -> None:
