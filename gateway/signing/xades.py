@@ -1,11 +1,14 @@
 """XAdES baseline B-B signatures (ETSI EN 319 132-1), built with lxml and ``cryptography``.
 
 Why not signxml's ``XAdESSigner``: with exclusive C14N it emits a SignedProperties reference
-without its transform (so independent verifiers digest it differently and refuse it), and it
-signs at about 25 documents per second where the gateway needs hundreds. This module builds
-the same standard structure directly: the document is canonicalised once, the certificate
-digests are computed once per signer, and the key is loaded once (see :mod:`.keys`).
-Every signature it makes is verified by xmlsec1 and python-xmlsec in the tests.
+without its transform (so independent verifiers digest it differently and refuse it — the
+tests show xmlsec1 doing so); it cannot place the signature inside ``ext:UBLExtensions``; and
+it re-parses the key on every call when given PEM bytes (about 25 signatures/s; about 2.3x
+slower than this module even with the key loaded once, see ``bench/sign.py``). This module
+builds the same standard structure directly: the document is canonicalised once, the
+signature structure, certificates and their digests are prepared once per signer, and the key
+is loaded once (see :mod:`.keys`). Every kind of signature it makes is verified by xmlsec1,
+python-xmlsec and signxml in the tests.
 
 Layout of the signature (inclusive C14N 1.0 throughout, explicit transforms)::
 
