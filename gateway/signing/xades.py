@@ -7,8 +7,8 @@ it re-parses the key on every call when given PEM bytes (about 25 signatures/s; 
 slower than this module even with the key loaded once, see ``bench/sign.py``). This module
 builds the same standard structure directly: the document is canonicalised once, the
 signature structure, certificates and their digests are prepared once per signer, and the key
-is loaded once (see :mod:`.keys`). Every kind of signature it makes is verified by xmlsec1,
-python-xmlsec and signxml in the tests.
+is loaded once (see :mod:`.keys`). Every kind of signature it makes is verified by xmlsec1 in
+the tests, UBL ones by python-xmlsec and signxml too.
 
 Layout of the signature (inclusive C14N 1.0 throughout, explicit transforms)::
 

@@ -100,9 +100,10 @@ def test_python_xmlsec_verifies_ours(pki: TestPki, bis_invoice: bytes, which: st
     context.verify(next(root.iter(f"{DS}Signature")))
 
 
-def test_signxml_verifies_ours(pki: TestPki, bis_invoice: bytes) -> None:
-    signed = signer_for(pki).sign(bis_invoice)
-    pem = pki.signer_rsa.cert.public_bytes(serialization.Encoding.PEM).decode()
+@pytest.mark.parametrize("which", ["signer_rsa", "signer_ec"])
+def test_signxml_verifies_ours(pki: TestPki, bis_invoice: bytes, which: str) -> None:
+    signed = signer_for(pki, which).sign(bis_invoice)
+    pem = getattr(pki, which).cert.public_bytes(serialization.Encoding.PEM).decode()
     results = XAdESVerifier().verify(signed, x509_cert=pem, expect_references=2)
     assert results
 
