@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -131,6 +132,27 @@ class Pipeline:
                 submission_id, SubmissionState.QUEUED, reason="manual retry"
             )
         return jobs
+
+    async def recover_orphans(self, *, older_than: float = 60.0, limit: int = 500) -> int:
+        """Queue processing for submissions stored without their processing job.
+
+        :meth:`submit` writes the submission and then its job; a process dying between the
+        two leaves a stored, unacknowledged submission with no job (a client retry with the
+        same Idempotency-Key also repairs it). Workers call this at start. Returns how many
+        were queued."""
+        cutoff = self.store.clock() - timedelta(seconds=older_than)
+        queued = 0
+        for tenant in await self.store.list_tenants():
+            waiting = await self.store.list_submissions(
+                tenant.id, state=SubmissionState.RECEIVED, limit=limit, before=cutoff
+            )
+            for submission in waiting:
+                if not await self.store.list_jobs(submission_id=submission.id, limit=1):
+                    await self.store.enqueue_job(submission.id, PIPELINE_ADAPTER, PIPELINE_ADAPTER)
+                    queued += 1
+        if queued:
+            log.warning("orphaned submissions queued", extra={"count": queued})
+        return queued
 
     # -- worker side ------------------------------------------------------------------
 

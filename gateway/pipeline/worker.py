@@ -196,6 +196,13 @@ class Worker:
                 log.info("leases released", extra={"worker_id": self.worker_id, "jobs": released})
 
 
+async def _recover(pipeline: Pipeline) -> None:
+    try:
+        await pipeline.recover_orphans()
+    except StoreError as exc:
+        log.warning("orphan recovery failed", extra={"error": str(exc)})
+
+
 class WorkerPool:
     """Several workers in one process (``lingang worker --count N`` / ``lingang serve``)."""
 
@@ -204,8 +211,11 @@ class WorkerPool:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start every worker's loop as a task."""
+        """Start every worker's loop as a task (the first also recovers orphans once)."""
         self._tasks = [asyncio.create_task(w.run(), name=w.worker_id) for w in self.workers]
+        if self.workers:
+            first = self.workers[0]
+            self._tasks.append(asyncio.create_task(_recover(first.pipeline), name="recover"))
 
     async def stop(self) -> None:
         """Stop gracefully and wait for every loop to end."""

@@ -42,3 +42,22 @@ def test_bad_options_refuse_to_start(tmp_path: Path) -> None:
             {"hk": AdapterConfig("hk", "https", {"url": "ftp://x"})},
             AdapterContext(data_dir=tmp_path),
         )
+
+
+def test_broken_optional_plugin_is_skipped_but_refuses_when_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    import adapters.registry as registry
+
+    real = registry._entry_points()
+    broken = EntryPoint(name="broken", value="adapters.no_such_module:Nope", group=registry.GROUP)
+    monkeypatch.setattr(registry, "_entry_points", lambda: {**real, "broken": broken})
+    found = discover()
+    assert "broken" not in found and {"folder", "https"} <= set(found)
+    assert any("skipped" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ConfigError, match="failed to load"):
+        AdapterRegistry.build(
+            {"b": AdapterConfig("b", "broken", {})}, AdapterContext(data_dir=tmp_path)
+        )

@@ -126,3 +126,12 @@ async def test_retry_of_unknown_submission_is_not_found(
     tenant = await store.create_tenant("acme")
     with pytest.raises(NotFoundError):
         await make_pipeline().retry(tenant.id, "nope")
+
+
+async def test_orphaned_submission_is_recovered(store: Store, make_pipeline: MakePipeline) -> None:
+    tenant = await store.create_tenant("acme")
+    orphan, _ = await store.create_submission(tenant.id, b"<a/>", content_type="application/xml")
+    pipeline = make_pipeline()
+    assert await pipeline.recover_orphans(older_than=0) == 1
+    assert await pipeline.recover_orphans(older_than=0) == 0
+    assert await run_until(store, pipeline, orphan.id, {"delivered"}) == "delivered"
