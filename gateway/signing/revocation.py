@@ -18,6 +18,7 @@ time, so its claimed SigningTime cannot prove it was made before the revocation.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import urllib.request
 from collections.abc import Sequence
@@ -113,7 +114,18 @@ class RevocationChecker:
     def _ask_ocsp(
         self, url: str, cert: x509.Certificate, issuer: x509.Certificate
     ) -> OCSPResponse | None:
-        request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA256()).build()
+        """POST one OCSP request; the answer if it is for this request, else ``None``.
+
+        A nonce is sent; a responder that echoes one must echo ours (responders that serve
+        pre-produced answers send none, and are judged by ``thisUpdate`` alone).
+        """
+        nonce = x509.OCSPNonce(secrets.token_bytes(16))
+        request = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate(cert, issuer, hashes.SHA256())
+            .add_extension(nonce, critical=False)
+            .build()
+        )
         body = request.public_bytes(serialization.Encoding.DER)
         http = urllib.request.Request(
             url, data=body, headers={"Content-Type": "application/ocsp-request"}, method="POST"
@@ -125,6 +137,8 @@ class RevocationChecker:
         except (OSError, ValueError):
             return None
         if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+            return None
+        if not _answers(request, response, nonce):
             return None
         return response
 
@@ -209,6 +223,22 @@ def _crl_urls(cert: x509.Certificate) -> list[str]:
         if isinstance(name, x509.UniformResourceIdentifier)
     ]
     return _http_only(urls)
+
+
+def _answers(request: ocsp.OCSPRequest, response: OCSPResponse, nonce: x509.OCSPNonce) -> bool:
+    """Whether ``response`` answers ``request``: same CertID, and our nonce if it has one."""
+    try:
+        same_id = (
+            response.serial_number == request.serial_number
+            and response.issuer_key_hash == request.issuer_key_hash
+            and response.issuer_name_hash == request.issuer_name_hash
+        )
+        echoed = response.extensions.get_extension_for_class(x509.OCSPNonce).value
+    except x509.ExtensionNotFound:
+        return same_id
+    except ValueError:
+        return False
+    return same_id and echoed.nonce == nonce.nonce
 
 
 def _ocsp_signed_by(response: OCSPResponse, issuer: x509.Certificate, now: datetime) -> bool:

@@ -38,6 +38,7 @@ def live_responder(responder: Responder) -> Iterator[Responder]:
     responder.ocsp_down = False
     responder.crl_down = False
     responder.rogue = False
+    responder.replay = False
 
 
 @pytest.fixture(scope="session")

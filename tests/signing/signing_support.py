@@ -34,6 +34,8 @@ class Responder:
         self.ocsp_down = False
         self.crl_down = False
         self.rogue = False
+        self.replay = False
+        """Echo a nonce other than the request's (a replayed answer)."""
         """Answer "revoked" for everything, signed with a key the issuer never delegated."""
         self.ocsp_requests = 0
         self.crl_requests = 0
@@ -116,7 +118,8 @@ class Responder:
         )
         for extension in query.extensions:
             if isinstance(extension.value, x509.OCSPNonce):
-                response = response.add_extension(extension.value, critical=False)
+                nonce = x509.OCSPNonce(b"replayed-nonce-0") if self.replay else extension.value
+                response = response.add_extension(nonce, critical=False)
         signed = response.sign(responder.key, hashes.SHA256())
         return web.Response(body=signed.public_bytes(DER), content_type="application/ocsp-response")
 

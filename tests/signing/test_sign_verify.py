@@ -189,7 +189,9 @@ def test_revoked_by_crl_file(pki: TestPki, bis_invoice: bytes) -> None:
 def test_revoked_by_ocsp(pki: TestPki, live_responder: Responder, bis_invoice: bytes) -> None:
     verifier = Verifier(trust=[pki.root.cert])
     before = live_responder.ocsp_requests
-    assert refused(verifier, signer_for(pki, "revoked").sign(bis_invoice)) == "revoked"
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(signer_for(pki, "revoked").sign(bis_invoice))
+    assert caught.value.check == "revoked" and "OCSP" in caught.value.message
     assert live_responder.ocsp_requests > before
     result = verifier.verify(signer_for(pki, "signer_ec").sign(bis_invoice))
     assert result.checks[-1] == "revocation"
@@ -202,7 +204,9 @@ def test_crl_distribution_point_fallback_when_ocsp_down(
     live_responder.ocsp_down = True
     verifier = Verifier(trust=[pki.root.cert])
     before = live_responder.crl_requests
-    assert refused(verifier, signer_for(pki, "revoked").sign(bis_invoice)) == "revoked"
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(signer_for(pki, "revoked").sign(bis_invoice))
+    assert caught.value.check == "revoked" and "CRL http" in caught.value.message
     assert live_responder.crl_requests > before
     assert verifier.verify(signer_for(pki).sign(bis_invoice)).checks[-1] == "revocation"
 
@@ -354,3 +358,15 @@ def test_untrusted_certificates_trigger_no_fetches(
 async def test_verify_async(pki: TestPki, bis_invoice: bytes) -> None:
     result = await offline_verifier(pki).verify_async(signer_for(pki).sign(bis_invoice))
     assert result.checks[-1] == "revocation"
+
+
+@pytest.mark.xdist_group("responder")
+def test_replayed_ocsp_answer_ignored(
+    pki: TestPki, live_responder: Responder, bis_invoice: bytes
+) -> None:
+    """An OCSP answer carrying another request's nonce is not taken; the CRL decides."""
+    live_responder.replay = True
+    before = live_responder.crl_requests
+    result = Verifier(trust=[pki.root.cert]).verify(signer_for(pki).sign(bis_invoice))
+    assert result.checks[-1] == "revocation"
+    assert live_responder.crl_requests > before
