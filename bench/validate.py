@@ -1,17 +1,19 @@
 """Issue 3's figure: documents/s for convert + full validation, side by side with baselines.
 
-    .venv/bin/python -m bench.validate [--docs 600] [--workers N]
+    .venv/bin/python -m bench.validate [--docs 300] [--rounds 3] [--workers N] [--max-lines 20]
 
-On the same generated fapiao (``bench.fapiao_gen``) converted with ``gateway.convert``:
+On the same generated fapiao (``bench.fapiao_gen``), converted with ``gateway.convert``:
 
 * **ours**: XSD + official Schematron (BIS 3: CEN + PEPPOL; PINT-SG: PINT + SG), compiled once
-  per process; single process (with per-document latency and a per-stage profile) and a
-  process pool (``validate_many``, and convert + validate in the workers);
+  per process; in this process (per-document latency, per-stage profile) and over the cores
+  (``validate_many``; and convert + validate inside the workers);
 * **naive**: the same official XSD and XSLTs compiled again for every document;
 * **mock-einvoice**: the ``mock-einvoice`` package's pure-Python validator (BIS 3 only: it
   refuses PINT).
 
-Figures and ratios are printed and saved as JSON under ``bench/results/``.
+The machine is shared and noisy, so every measurement runs once per round, the rounds
+interleaved, and the median is reported. Figures and ratios are printed and saved as JSON
+under ``bench/results/``.
 """
 
 from __future__ import annotations
@@ -42,10 +44,8 @@ from gateway.xmlsafe import parse_xml
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES = ("bis3", "pint-sg")
-
-
-def _rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
+Measure = Callable[[], tuple[int, float, int]]
+"""A measurement: returns (documents, seconds, documents with fatal findings)."""
 
 
 def _timed(func: Callable[[], Any]) -> tuple[Any, float]:
@@ -69,37 +69,80 @@ def convert_all(sources: dict[str, list[bytes]], out: dict[str, Any]) -> dict[st
         converted[profile] = xmls
         out.setdefault("convert_single", {})[profile] = {
             "docs": len(docs),
-            "docs_per_s": _rate(len(docs), seconds),
+            "docs_per_s": len(docs) / seconds,
             "mean_kb": statistics.mean(len(x) for x in xmls) / 1024,
         }
     return converted
 
 
-def single_process(validator: Validator, docs: dict[str, list[bytes]], out: dict[str, Any]) -> None:
-    """Per-document latency of the gateway's validator in this process."""
-    for profile, xmls in docs.items():
-        latencies, fatal = [], 0
+class Pool:
+    """A spawned process pool initialised for one ``kind`` of work (see ``bench._workers``)."""
+
+    def __init__(self, kind: str, profile: str, home: Path, workers: int, warm: Sequence[bytes]):
+        context = multiprocessing.get_context("spawn")
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(workers, context, _workers.init, (kind, str(home), profile))
+        list(self.pool.map(_workers.run, warm))
+
+    def measure(self, xmls: Sequence[bytes]) -> Measure:
+        chunk = max(1, min(16, len(xmls) // (self.workers * 4)))
+
+        def run() -> tuple[int, float, int]:
+            verdicts, seconds = _timed(
+                lambda: list(self.pool.map(_workers.run, xmls, chunksize=chunk))
+            )
+            return len(xmls), seconds, sum(verdicts)
+
+        return run
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def ours_single(
+    validator: Validator, xmls: Sequence[bytes], profile: str, lat: list[float]
+) -> Measure:
+    """The gateway's validator in this process; per-document latencies go to ``lat``."""
+
+    def run() -> tuple[int, float, int]:
+        fatal, total = 0, 0.0
         for xml in xmls:
-            report, seconds = _timed(lambda x=xml, p=profile: validator.validate(x, p))
-            latencies.append(seconds * 1000)
+            report, seconds = _timed(lambda x=xml: validator.validate(x, profile))
+            lat.append(seconds * 1000)
             fatal += report.fatal
-        ordered = sorted(latencies)
-        out.setdefault("ours_single", {})[profile] = {
-            "docs": len(xmls),
-            "fatal_docs": fatal,
-            "docs_per_s": _rate(len(xmls), sum(latencies) / 1000),
-            "latency_ms": {
-                "mean": statistics.mean(latencies),
-                "p50": ordered[len(ordered) // 2],
-                "p95": ordered[int(len(ordered) * 0.95)],
-                "max": ordered[-1],
-            },
-        }
+            total += seconds
+        return len(xmls), total, fatal
+
+    return run
+
+
+def baseline_single(kind: str, xmls: Sequence[bytes], profile: str, home: Path) -> Measure:
+    """A baseline (``naive`` or ``mock``) in this process."""
+
+    def run() -> tuple[int, float, int]:
+        _workers.init(kind, str(home), profile)
+        verdicts, seconds = _timed(lambda: [_workers.run(x) for x in xmls])
+        return len(xmls), seconds, sum(verdicts)
+
+    return run
+
+
+def ours_many(xmls: Sequence[bytes], profile: str, workers: int) -> Measure:
+    """The production path: ``gateway.validation.validate_many`` (its pool stays up)."""
+    validate_many(xmls[: workers * 8], profile, workers)
+
+    def run() -> tuple[int, float, int]:
+        reports, seconds = _timed(lambda: validate_many(xmls, profile, workers))
+        return len(xmls), seconds, sum(r.fatal for r in reports)
+
+    return run
 
 
 def stage_profile(validator: Validator, xmls: Sequence[bytes], profile: str) -> dict[str, float]:
-    """Mean milliseconds per stage: safe parse, XSD, Saxon parse, each XSLT, SVRL parse."""
+    """Mean milliseconds per stage of ``Validator.validate`` on documents without findings."""
     schema, rules = validator._compiled(validator.profile(profile), "Invoice")
+    for xml in xmls[:20]:
+        validator.validate(xml, profile)
     totals: dict[str, float] = {}
 
     def add(stage: str, func: Callable[[], Any]) -> Any:
@@ -112,148 +155,153 @@ def stage_profile(validator: Validator, xmls: Sequence[bytes], profile: str) -> 
         add("XSD (lxml)", lambda r=root: validate_xsd(schema, r))
         node = add("Saxon parse", lambda x=xml: sch.saxon().parse_xml(xml_text=x.decode()))
         for rule, executable in rules:
-            svrl = add(
-                f"transform {rule.path.rsplit('/', 1)[-1]}",
-                lambda e=executable, n=node: e.transform_to_string(xdm_node=n),
+            name = rule.path.rsplit("/", 1)[-1]
+            add(
+                f"transform + count {name}",
+                lambda e=executable, n=node, r=rule: sch.run_stylesheet(e, n, r.source),
             )
-            add("SVRL parse (lxml)", lambda s=svrl, r=rule: sch.parse_svrl(s, r.source))
     return {stage: ms / len(xmls) for stage, ms in totals.items()}
 
 
-def run_single(kind: str, xmls: Sequence[bytes], profile: str, home: Path) -> dict[str, Any]:
-    """A baseline in this process."""
-    _workers.init(kind, str(home), profile)
-    verdicts, seconds = _timed(lambda: [_workers.run(x) for x in xmls])
-    return {"docs": len(xmls), "fatal_docs": sum(verdicts), "docs_per_s": _rate(len(xmls), seconds)}
-
-
-def run_pool(
-    kind: str, xmls: Sequence[bytes], profile: str, home: Path, workers: int
-) -> dict[str, Any]:
-    """A process pool of ``workers`` initialised for ``kind``; start-up timed apart."""
-    context = multiprocessing.get_context("spawn")
-    start = time.perf_counter()
-    with ProcessPoolExecutor(workers, context, _workers.init, (kind, str(home), profile)) as pool:
-        list(pool.map(_workers.run, xmls[: workers * 8]))
-        startup = time.perf_counter() - start
-        chunk = max(1, min(16, len(xmls) // (workers * 4)))
-        verdicts, seconds = _timed(lambda: list(pool.map(_workers.run, xmls, chunksize=chunk)))
+def run_rounds(measures: dict[str, Measure], rounds: int) -> dict[str, dict[str, Any]]:
+    """Every measurement once per round, interleaved; docs/s per round and the median."""
+    rates: dict[str, list[float]] = {name: [] for name in measures}
+    fatal: dict[str, int] = {}
+    docs: dict[str, int] = {}
+    for number in range(1, rounds + 1):
+        print(f"round {number}/{rounds} (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
+        for name, measure in measures.items():
+            count, seconds, fatal[name] = measure()
+            docs[name] = count
+            rates[name].append(count / seconds)
     return {
-        "docs": len(xmls),
-        "fatal_docs": sum(verdicts),
-        "docs_per_s": _rate(len(xmls), seconds),
-        "startup_s": startup,
+        name: {
+            "docs": docs[name],
+            "fatal_docs": fatal[name],
+            "docs_per_s": statistics.median(values),
+            "rounds": values,
+        }
+        for name, values in rates.items()
     }
 
 
-def run_validate_many(xmls: Sequence[bytes], profile: str, workers: int) -> dict[str, Any]:
-    """The production path: ``gateway.validation.validate_many``."""
-    _, startup = _timed(lambda: validate_many(xmls[: workers * 8], profile, workers))
-    reports, seconds = _timed(lambda: validate_many(xmls, profile, workers))
-    shutdown_pools()
-    return {
-        "docs": len(xmls),
-        "fatal_docs": sum(r.fatal for r in reports),
-        "docs_per_s": _rate(len(xmls), seconds),
-        "startup_s": startup,
-    }
+def ratios(fig: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Ours against each baseline, medians of the same run."""
+
+    def r(a: str, b: str) -> float:
+        return float(fig[a]["docs_per_s"] / fig[b]["docs_per_s"])
+
+    out = {}
+    for p in PROFILES:
+        out[f"{p}: ours 1 proc / naive 1 proc"] = r(f"ours 1 proc {p}", f"naive 1 proc {p}")
+        out[f"{p}: ours pool / naive pool"] = r(f"ours pool {p}", f"naive pool {p}")
+    out["bis3: ours 1 proc / mock-einvoice 1 proc"] = r("ours 1 proc bis3", "mock 1 proc bis3")
+    out["bis3: ours pool / mock-einvoice pool"] = r("ours pool bis3", "mock pool bis3")
+    out["bis3: ours convert+validate pool / mock-einvoice pool"] = r(
+        "convert+validate pool bis3", "mock pool bis3"
+    )
+    out["bis3: ours convert+validate pool / mock-einvoice 1 proc"] = r(
+        "convert+validate pool bis3", "mock 1 proc bis3"
+    )
+    return out
 
 
 def report(out: dict[str, Any]) -> None:
     """Print the figures and ratios."""
-    w = out["workers"]
     print(
-        f"\n== validation benchmark: {out['docs']} docs/profile "
-        f"(1..{out['max_lines']} lines), {w} workers, "
-        f"{out['cpus']} cpus, load {out['load_before']} =="
+        f"\n== validation benchmark: {out['docs']} docs/profile (1..{out['max_lines']} lines), "
+        f"{out['workers']} workers, {out['cpus']} cpus, {out['rounds']} rounds (median), "
+        f"load {out['load_before']:.1f} -> {out['load_after']:.1f} =="
     )
     for profile, row in out["convert_single"].items():
         print(
-            f"convert only (1 proc)         {profile:8s} {row['docs_per_s']:8.1f} docs/s "
-            f"(mean UBL {row['mean_kb']:.1f} KiB)"
+            f"  convert only, 1 proc             {profile:8s} {row['docs_per_s']:8.1f} docs/s "
+            f"(mean output {row['mean_kb']:.1f} KiB)"
         )
-    for profile, row in out["ours_single"].items():
-        lat = row["latency_ms"]
+    for name, row in out["figures"].items():
+        spread = ", ".join(f"{v:.0f}" for v in row["rounds"])
         print(
-            f"ours validate (1 proc)        {profile:8s} {row['docs_per_s']:8.1f} docs/s  "
-            f"latency mean {lat['mean']:.2f} p50 {lat['p50']:.2f} p95 {lat['p95']:.2f} ms  "
-            f"fatal {row['fatal_docs']}"
+            f"  {name:40s} {row['docs_per_s']:8.1f} docs/s  [{spread}]  "
+            f"fatal {row['fatal_docs']}/{row['docs']}"
         )
-    for profile in PROFILES:
-        for label, key in (
-            ("ours validate_many", "ours_pool"),
-            ("ours convert+validate", "convert_pool"),
-            ("naive (compile/doc)", "naive_pool"),
-            ("mock-einvoice", "mock_pool"),
-        ):
-            row = out.get(key, {}).get(profile)
-            if row:
-                print(
-                    f"{label + f' ({w} procs)':29s} {profile:8s} {row['docs_per_s']:8.1f} docs/s  "
-                    f"fatal {row['fatal_docs']}/{row['docs']}"
-                )
-        for label, key in (
-            ("naive (1 proc)", "naive_single"),
-            ("mock-einvoice (1 proc)", "mock_single"),
-        ):
-            row = out.get(key, {}).get(profile)
-            if row:
-                print(
-                    f"{label:29s} {profile:8s} {row['docs_per_s']:8.1f} docs/s  "
-                    f"fatal {row['fatal_docs']}/{row['docs']}"
-                )
-    print("\nper-stage mean ms (bis3, 1 proc):")
+    for profile, lat in out["latency_ms"].items():
+        print(
+            f"  latency, ours 1 proc {profile:8s} mean {lat['mean']:.2f}  p50 {lat['p50']:.2f}  "
+            f"p95 {lat['p95']:.2f}  max {lat['max']:.2f} ms"
+        )
+    print("\nper-stage mean ms (bis3, 1 proc, ours):")
     for stage, ms in out["stages_bis3"].items():
-        print(f"  {stage:34s} {ms:7.3f}")
-    print("\nratios:")
+        print(f"  {stage:42s} {ms:7.3f}")
+    print("\nratios (medians, same run):")
     for name, value in out["ratios"].items():
-        print(f"  {name:58s} {value:7.2f}x")
-    goal = out["convert_pool"]["bis3"]["docs_per_s"]
+        print(f"  {name:60s} {value:7.2f}x")
+    goal = out["figures"]["convert+validate pool bis3"]["docs_per_s"]
     print(
-        f"\ngoal >= 250 BIS 3 docs/s (convert + full validation): {goal:.1f} -> "
+        f"\ngoal >= 250 BIS 3 docs/s, convert + full validation: {goal:.1f} docs/s -> "
         f"{'met' if goal >= 250 else 'NOT met'}"
     )
 
 
-def ratios(out: dict[str, Any]) -> dict[str, float]:
-    """Ours against each baseline measured in this run."""
-    result: dict[str, float] = {}
-    for profile in PROFILES:
-        ours_1 = out["ours_single"][profile]["docs_per_s"]
-        ours_n = out["ours_pool"][profile]["docs_per_s"]
-        result[f"{profile}: ours 1 proc / naive 1 proc"] = (
-            ours_1 / out["naive_single"][profile]["docs_per_s"]
+def _latency(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "mean": statistics.mean(ordered),
+        "p50": ordered[len(ordered) // 2],
+        "p95": ordered[int(len(ordered) * 0.95)],
+        "max": ordered[-1],
+    }
+
+
+def build_measures(
+    args: argparse.Namespace,
+    validator: Validator,
+    sources: dict[str, list[bytes]],
+    docs: dict[str, list[bytes]],
+    lat: dict[str, list[float]],
+    pools: list[Pool],
+) -> dict[str, Measure]:
+    """Every measurement of the run, pools started and warmed."""
+    home, w = data_home(), args.workers
+    single = docs["bis3"][: args.single_docs]
+    measures: dict[str, Measure] = {}
+    for p in PROFILES:
+        measures[f"ours 1 proc {p}"] = ours_single(
+            validator, docs[p][: args.single_docs], p, lat[p]
         )
-        result[f"{profile}: ours pool / naive pool"] = (
-            ours_n / out["naive_pool"][profile]["docs_per_s"]
+        measures[f"naive 1 proc {p}"] = baseline_single(
+            "naive", docs[p][: args.naive_docs], p, home
         )
-    result["bis3: ours 1 proc / mock-einvoice 1 proc"] = (
-        out["ours_single"]["bis3"]["docs_per_s"] / out["mock_single"]["bis3"]["docs_per_s"]
-    )
-    result["bis3: ours pool / mock-einvoice pool"] = (
-        out["ours_pool"]["bis3"]["docs_per_s"] / out["mock_pool"]["bis3"]["docs_per_s"]
-    )
-    result["bis3: ours convert+validate pool / mock-einvoice 1 proc"] = (
-        out["convert_pool"]["bis3"]["docs_per_s"] / out["mock_single"]["bis3"]["docs_per_s"]
-    )
-    return result
+    measures["mock 1 proc bis3"] = baseline_single("mock", single, "bis3", home)
+    for p in PROFILES:
+        measures[f"ours pool {p}"] = ours_many(docs[p], p, w)
+        convert_pool = Pool("convert", p, home, w, sources[p][: w * 8])
+        naive_pool = Pool("naive", p, home, w, docs[p][:w])
+        pools += [convert_pool, naive_pool]
+        measures[f"convert+validate pool {p}"] = convert_pool.measure(sources[p])
+        measures[f"naive pool {p}"] = naive_pool.measure(docs[p][: args.naive_docs * w])
+    mock_pool = Pool("mock", "bis3", home, w, docs["bis3"][: w * 8])
+    pools.append(mock_pool)
+    measures["mock pool bis3"] = mock_pool.measure(docs["bis3"])
+    return measures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.validate")
-    parser.add_argument("--docs", type=int, default=600, help="documents per profile")
+    parser.add_argument("--docs", type=int, default=300, help="documents per profile")
+    parser.add_argument("--single-docs", type=int, default=100, help="docs per 1-proc round")
+    parser.add_argument("--naive-docs", type=int, default=3, help="docs per naive round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--naive-docs", type=int, default=6, help="documents for the naive run")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--max-lines", type=int, default=20, help="lines per fapiao: 1..N")
     args = parser.parse_args(argv)
-    home = data_home()
-    validator = Validator.default(home)
+    validator = Validator.default()
     validator.warm(PROFILES, ["Invoice"])
     out: dict[str, Any] = {
         "docs": args.docs,
         "max_lines": args.max_lines,
         "workers": args.workers,
+        "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "load_before": os.getloadavg()[0],
@@ -261,24 +309,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     sources = generate(args.docs, args.seed, args.max_lines)
     docs = convert_all(sources, out)
-    single_process(validator, docs, out)
-    out["stages_bis3"] = stage_profile(validator, docs["bis3"][:200], "bis3")
-    for profile in PROFILES:
-        naive = docs[profile][: args.naive_docs]
-        out.setdefault("naive_single", {})[profile] = run_single("naive", naive, profile, home)
-        naive_n = docs[profile][: args.naive_docs * args.workers * 2]
-        out.setdefault("naive_pool", {})[profile] = run_pool(
-            "naive", naive_n, profile, home, args.workers
-        )
-        out.setdefault("ours_pool", {})[profile] = run_validate_many(
-            docs[profile], profile, args.workers
-        )
-        out.setdefault("convert_pool", {})[profile] = run_pool(
-            "convert", sources[profile], profile, home, args.workers
-        )
-    out["mock_single"] = {"bis3": run_single("mock", docs["bis3"], "bis3", home)}
-    out["mock_pool"] = {"bis3": run_pool("mock", docs["bis3"], "bis3", home, args.workers)}
-    out["ratios"] = ratios(out)
+    out["stages_bis3"] = stage_profile(validator, docs["bis3"][:100], "bis3")
+    lat: dict[str, list[float]] = {p: [] for p in PROFILES}
+    pools: list[Pool] = []
+    try:
+        measures = build_measures(args, validator, sources, docs, lat, pools)
+        out["figures"] = run_rounds(measures, args.rounds)
+    finally:
+        for pool in pools:
+            pool.close()
+        shutdown_pools()
+    out["latency_ms"] = {p: _latency(values) for p, values in lat.items()}
+    out["ratios"] = ratios(out["figures"])
     out["load_after"] = os.getloadavg()[0]
     report(out)
     RESULTS.mkdir(exist_ok=True)
