@@ -111,3 +111,26 @@ def test_cli_sync(
     monkeypatch.setenv("LINGANG_HOME", str(tmp_path))
     assert main(["artefacts", "sync", "--mirror-url", mirror_url, "--set", "cen-ubl"]) == 0
     assert "1 files installed" in capsys.readouterr().out
+
+
+def test_archive_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "bundle.zip").write_bytes(b"this is not a zip")
+    for url in _serve(served):
+        manifest = _with_archive(load_manifest(), "pint", f"{url}/bundle.zip")
+        with pytest.raises(ArtefactError, match="is not a zip"):
+            sync(tmp_path / "home", manifest=manifest, names=["pint"])
+
+
+def test_archive_member_of_the_wrong_size_is_refused(reference: Path, tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    with zipfile.ZipFile(served / "bundle.zip", "w") as bundle:
+        for path in (reference / "openpeppol-pint-1.1.3").rglob("*.xslt"):
+            rel = path.relative_to(reference / "openpeppol-pint-1.1.3").as_posix()
+            bundle.writestr(rel, path.read_bytes() + b" ")
+    for url in _serve(served):
+        manifest = _with_archive(load_manifest(), "pint", f"{url}/bundle.zip")
+        with pytest.raises(ArtefactError, match=r"no file .* of the pinned size"):
+            sync(tmp_path / "home", manifest=manifest, names=["pint"])
