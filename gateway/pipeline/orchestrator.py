@@ -36,7 +36,7 @@ from gateway.errors import (
 )
 from gateway.pipeline.routing import Router
 from gateway.pipeline.stages import Stage, StageContext, StageOutcome, Toolbox
-from gateway.store import Job, NotFoundError, Receipt, Store, Submission
+from gateway.store import Job, JobState, NotFoundError, Receipt, Store, Submission
 
 log = logging.getLogger("lingang.pipeline")
 
@@ -48,6 +48,12 @@ DIRECTORY_TTL_SECONDS = 2.0
 
 SIGNED_OUTPUT = "signed"
 """Output kind the delivery step sends."""
+
+
+def transport_message_id(submission_id: str, adapter: str) -> str:
+    """The delivery's transport message id: derived from the submission, so every retry and
+    every re-processing after a crash sends under the same id."""
+    return f"{submission_id}.{adapter}@lingang"
 
 
 class SubmissionState(StrEnum):
@@ -126,12 +132,16 @@ class Pipeline:
         submission = await self.store.get_submission(tenant_id, submission_id)
         if submission is None:
             raise NotFoundError(f"no submission {submission_id}", field="submission_id")
-        jobs = await self.store.retry_submission(submission_id)
-        if jobs:
-            await self.store.record_event(
-                submission_id, SubmissionState.QUEUED, reason="manual retry"
-            )
-        return jobs
+        dead = await self.store.list_jobs(submission_id=submission_id, state=JobState.DEAD)
+        if not dead:
+            return []
+        await self.store.record_event(
+            submission_id,
+            SubmissionState.QUEUED,
+            reason="manual retry",
+            detail={"jobs": [job.id for job in dead]},
+        )
+        return await self.store.retry_submission(submission_id)
 
     async def recover_orphans(self, *, older_than: float = 60.0, limit: int = 500) -> int:
         """Queue processing for submissions stored without their processing job.
@@ -192,19 +202,19 @@ class Pipeline:
         if outcome.error is not None:
             await self._record_failure(submission, outcome)
             return
-        delivery = await self.store.enqueue_job(
-            submission.id, route.adapter, route.endpoint, payload_ref=SIGNED_OUTPUT
-        )
+        message_id = transport_message_id(submission.id, route.adapter)
         await self.store.record_event(
             submission.id,
             SubmissionState.QUEUED,
             reason=f"processed; delivery queued on {route.adapter} ({route.rule})",
-            detail={
-                "stages": outcome.timings,
-                **context.facts,
-                "job_id": delivery.id,
-                "message_id": delivery.message_id,
-            },
+            detail={"stages": outcome.timings, **context.facts, "message_id": message_id},
+        )
+        await self.store.enqueue_job(
+            submission.id,
+            route.adapter,
+            route.endpoint,
+            message_id=message_id,
+            payload_ref=SIGNED_OUTPUT,
         )
 
     async def _directory(self, tenant_id: str) -> Any:
