@@ -321,7 +321,10 @@ class Pipeline:
         )
 
     async def on_delivered(self, job: Job) -> None:
-        """Record the delivered state once the outbox has completed the job."""
+        """Record the delivered state; called with the receipt in hand, *before* the job is
+        completed, so no crash can leave a delivered document in an earlier state (a crash
+        in between means one more delivery under the same message id, which the receiver
+        drops)."""
         if job.adapter != PIPELINE_ADAPTER:
             await self.store.record_event(
                 job.submission_id,
@@ -330,14 +333,15 @@ class Pipeline:
                 detail={"job_id": job.id, "message_id": job.message_id},
             )
 
-    async def on_dead(self, job: Job) -> None:
-        """Record that a job ended in the dead letter (reason kept on the job)."""
+    async def on_dead(self, job: Job, reason: str, *, retryable: bool) -> None:
+        """Record that a job goes to the dead letter (called before the store marks it, for
+        the same reason as :meth:`on_delivered`)."""
         state = SubmissionState.FAILED if job.adapter == PIPELINE_ADAPTER else SubmissionState.DEAD
         await self.store.record_event(
             job.submission_id,
             state,
-            reason=job.last_error or "dead letter",
-            detail={"job_id": job.id, "retryable": job.retryable},
+            reason=reason,
+            detail={"job_id": job.id, "retryable": retryable, "attempts": job.attempts},
         )
 
     async def aclose(self) -> None:

@@ -153,8 +153,8 @@ class Worker:
             renewer.cancel()
         if delivery:
             await self.breaker.record_success(job.endpoint)
-        done = await self.store.complete_job(job.id, self.worker_id, receipt)
-        await self.pipeline.on_delivered(done)
+        await self.pipeline.on_delivered(job)
+        await self.store.complete_job(job.id, self.worker_id, receipt)
 
     async def _keep_lease(self, job: Job) -> None:
         """Renew the lease at a third of its length while the job runs."""
@@ -173,15 +173,15 @@ class Worker:
                 await self.breaker.record_success(job.endpoint)  # it answered: it is up
         when = self.policy.next_attempt(job, self.store.clock(), retryable=retryable)
         reason = f"{type(error).__name__}: {error}"
-        failed = await self.store.fail_job(
-            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when
-        )
         extra = {"job_id": job.id, "adapter": job.adapter, "attempt": job.attempts}
         if when is None:
             log.warning("job dead-lettered", extra={**extra, "reason": reason})
-            await self.pipeline.on_dead(failed)
+            await self.pipeline.on_dead(job, reason, retryable=retryable)
         else:
             log.info("job will be retried", extra={**extra, "reason": reason})
+        await self.store.fail_job(
+            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when
+        )
 
     async def _drain(self) -> None:
         if self._in_flight:
