@@ -12,13 +12,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
-from gateway.store.base import ConflictError, JobState, LeaseLostError
+from gateway.store.base import ConflictError, JobState, LeaseLostError, Store
+from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
 from gateway.store.testing import FakeClock
+from tests.pg import TEMPLATE, PgServer
 
 T = TypeVar("T")
 WORKERS = st.sampled_from(["w1", "w2", "w3"])
@@ -37,12 +46,23 @@ class ModelJob:
 
 
 class OutboxMachine(RuleBasedStateMachine):
+    """Runs on SQLite; :func:`test_postgres_outbox_model` points it at PostgreSQL."""
+
+    postgres: PgServer | None = None
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.folder = Path(tempfile.mkdtemp(prefix="lingang-model-"))
         self.clock = FakeClock()
-        self.store = self.run(SqliteStore.open(f"sqlite:///{self.folder}/m.db", clock=self.clock))
+        self.database: str | None = None
+        if self.postgres is None:
+            url = f"sqlite:///{self.folder}/m.db"
+            self.store: Store = self.run(SqliteStore.open(url, clock=self.clock))
+        else:
+            self.database = self.postgres.create_database(TEMPLATE)
+            url = self.postgres.url(self.database)
+            self.store = self.run(PostgresStore.open(url, clock=self.clock, max_size=2))
         self.run(self.store.migrate())
         self.run(self.store.create_tenant("T", tenant_id="t"))
         self.submissions: list[str] = []
@@ -55,6 +75,8 @@ class OutboxMachine(RuleBasedStateMachine):
         self.run(self.store.close())
         self.loop.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.postgres is not None and self.database is not None:
+            self.postgres.drop_database(self.database)
 
     def claimable(self) -> list[ModelJob]:
         now = self.clock.now
@@ -65,6 +87,11 @@ class OutboxMachine(RuleBasedStateMachine):
             or (j.state is JobState.LEASED and j.lease_until is not None and j.lease_until <= now)
         ]
         return sorted(due, key=lambda j: (j.due, j.id))
+
+    @initialize(count=st.integers(1, 4))
+    def some_jobs(self, count: int) -> None:
+        for n in range(count):
+            self.enqueue("peppol", new=n % 2 == 0)
 
     @rule(adapter=st.sampled_from(["peppol", "folder"]), new=st.booleans())
     def enqueue(self, adapter: str, new: bool) -> None:
@@ -165,10 +192,24 @@ class OutboxMachine(RuleBasedStateMachine):
                 assert real.next_attempt_at == model.due
 
 
-TestOutboxModel = OutboxMachine.TestCase
-TestOutboxModel.settings = settings(
+MODEL_SETTINGS = settings(
     max_examples=25,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+TestOutboxModel = OutboxMachine.TestCase
+TestOutboxModel.settings = MODEL_SETTINGS
+
+
+class PostgresOutboxMachine(OutboxMachine):
+    pass
+
+
+@pytest.mark.postgres
+def test_postgres_outbox_model(pg_server: PgServer, pg_template: str) -> None:
+    PostgresOutboxMachine.postgres = pg_server
+    run_state_machine_as_test(
+        PostgresOutboxMachine, settings=settings(MODEL_SETTINGS, max_examples=15)
+    )
