@@ -39,7 +39,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-TEMPLATE = "lingang_template"
+TEMPLATE = f"lingang_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+"""The migrated template database (one per xdist worker, should they share a server)."""
 
 # The store conformance suite lives in the package; let pytest explain its failed asserts.
 pytest.register_assert_rewrite("gateway.store.testing")

@@ -27,7 +27,7 @@ from gateway.store.base import ConflictError, JobState, LeaseLostError, Store
 from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
 from gateway.store.testing import FakeClock
-from tests.pg import TEMPLATE, PgServer
+from tests.pg import PgServer
 
 T = TypeVar("T")
 WORKERS = st.sampled_from(["w1", "w2", "w3"])
@@ -49,6 +49,7 @@ class OutboxMachine(RuleBasedStateMachine):
     """Runs on SQLite; :func:`test_postgres_outbox_model` points it at PostgreSQL."""
 
     postgres: PgServer | None = None
+    template = "template1"
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,7 +61,7 @@ class OutboxMachine(RuleBasedStateMachine):
             url = f"sqlite:///{self.folder}/m.db"
             self.store: Store = self.run(SqliteStore.open(url, clock=self.clock))
         else:
-            self.database = self.postgres.create_database(TEMPLATE)
+            self.database = self.postgres.create_database(self.template)
             url = self.postgres.url(self.database)
             self.store = self.run(PostgresStore.open(url, clock=self.clock, max_size=2))
         self.run(self.store.migrate())
@@ -210,6 +211,7 @@ class PostgresOutboxMachine(OutboxMachine):
 @pytest.mark.postgres
 def test_postgres_outbox_model(pg_server: PgServer, pg_template: str) -> None:
     PostgresOutboxMachine.postgres = pg_server
+    PostgresOutboxMachine.template = pg_template
     run_state_machine_as_test(
         PostgresOutboxMachine, settings=settings(MODEL_SETTINGS, max_examples=15)
     )
