@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
@@ -61,12 +60,8 @@ log = logging.getLogger("lingang.store")
 
 def jsonb(value: Mapping[str, Any] | None, what: str) -> Jsonb:
     """A JSON column value, naming the field when it is not JSON-serialisable."""
-    document = dict(value or {})
-    try:
-        json.dumps(document)
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"{what} is not JSON-serialisable: {exc}", field=what) from exc
-    return Jsonb(document)
+    text = rows.encode_json(value, what)
+    return Jsonb(dict(value or {}), dumps=lambda _: text)
 
 
 class PostgresStore(Store):

@@ -23,11 +23,21 @@ from gateway.store.base import (
     JobState,
     Output,
     StoredReceipt,
+    StoreError,
     Submission,
     Tenant,
 )
 
 Row = Mapping[str, Any]
+
+
+def encode_json(value: Mapping[str, Any] | None, what: str) -> str:
+    """A JSON column's text: strict JSON (no NaN/Infinity), keys sorted. A value that is
+    not JSON (odd types, NaN, absurd nesting) is refused naming the field."""
+    try:
+        return json.dumps(dict(value or {}), ensure_ascii=False, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StoreError(f"{what} is not JSON-serialisable: {exc}", field=what) from exc
 
 
 def to_time(value: Any) -> datetime:

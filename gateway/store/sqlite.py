@@ -84,11 +84,8 @@ def opt_ts(value: datetime | None) -> str | None:
 
 
 def dump_json(value: Mapping[str, Any] | None, what: str) -> str:
-    """Encode a JSON column, naming the field when the value is not JSON."""
-    try:
-        return json.dumps(dict(value or {}), ensure_ascii=False, sort_keys=True)
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"{what} is not JSON-serialisable: {exc}", field=what) from exc
+    """Encode a JSON column (see :func:`gateway.store.rows.encode_json`)."""
+    return rows.encode_json(value, what)
 
 
 class SqliteStore(Store):

@@ -197,6 +197,18 @@ class StoreContract:
         found = await store.get_submission_any_tenant(sub_id)
         assert found is not None and found.tenant_id == "a"
 
+    async def test_metadata_must_be_json(self, store: Store) -> None:
+        await store.create_tenant("A", tenant_id="a")
+        deep: dict[str, object] = {}
+        node = deep
+        for _ in range(100_000):
+            node["x"] = node = {}
+        for bad in ({"amount": float("nan")}, {"when": object()}, deep):
+            with pytest.raises(StoreError) as caught:
+                await store.create_submission("a", b"x", content_type="t", metadata=bad)
+            assert caught.value.field == "metadata"
+        assert await store.list_submissions("a") == []
+
     async def test_unknown_tenant_is_refused(self, store: Store) -> None:
         with pytest.raises(StoreError):
             await store.create_submission("nobody", b"x", content_type="text/plain")

@@ -62,3 +62,10 @@ def test_migrate_uses_configured_store(
     assert main(["migrate"]) == 0
     assert "version 2" in capsys.readouterr().out
     assert list((tmp_path / "home").glob("*.db"))
+
+
+@pytest.mark.postgres
+def test_migrate_postgres(pg_empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--database", pg_empty_url]) == 0
+    assert main(["migrate", "--database", pg_empty_url]) == 0
+    assert capsys.readouterr().out.count("store schema at version 2") == 2
