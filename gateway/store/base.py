@@ -239,12 +239,29 @@ class StateChange:
     detail: JSON | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """An outbox job to queue in the same transaction as a new submission."""
+
+    adapter: str
+    endpoint: str
+    payload_ref: str | None = None
+    message_id: str | None = None
+
+
 def with_job(event: StateChange | None, job: Mapping[str, Any]) -> StateChange | None:
     """``event`` with the new job's ``job_id`` and ``message_id`` added to its detail."""
     if event is None:
         return None
     detail = {"job_id": job["id"], "message_id": job["message_id"], **(event.detail or {})}
     return StateChange(event.state, event.reason, detail)
+
+
+def with_jobs(event: StateChange | None, job_ids: list[str]) -> StateChange | None:
+    """``event`` with the affected ``jobs`` added to its detail."""
+    if event is None:
+        return None
+    return StateChange(event.state, event.reason, {"jobs": job_ids, **(event.detail or {})})
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,12 +431,17 @@ class Store(abc.ABC):
         metadata: Mapping[str, Any] | None = None,
         state: str = "received",
         reason: str | None = None,
+        enqueue: JobSpec | None = None,
     ) -> tuple[Submission, bool]:
         """Store a submission durably and record its first event.
 
         Returns ``(submission, created)``. When ``idempotency_key`` was already used by the
         same tenant, nothing is written and the first submission is returned with
         ``created=False`` (even under concurrent calls). Keys are per tenant.
+
+        ``enqueue`` queues a job (e.g. the processing job) in the same transaction, so a
+        stored submission never lacks it; on an idempotent repeat the job is ensured too
+        (queueing is idempotent per ``(submission, adapter)``). Workers are woken.
         """
 
     @abc.abstractmethod
@@ -582,8 +604,13 @@ class Store(abc.ABC):
         :class:`ConflictError` if it is ``done`` or currently ``leased``."""
 
     @abc.abstractmethod
-    async def retry_submission(self, submission_id: str) -> list[Job]:
-        """Manual retry of every ``dead`` job of a submission; returns the retried jobs."""
+    async def retry_submission(
+        self, submission_id: str, *, event: StateChange | None = None
+    ) -> list[Job]:
+        """Manual retry of every ``dead`` job of a submission; returns the retried jobs.
+
+        ``event`` is recorded on the submission in the same transaction when at least one
+        job was retried (its detail gains ``jobs``, the retried job ids)."""
 
     @abc.abstractmethod
     async def release_jobs(self, worker_id: str) -> int:

@@ -32,6 +32,7 @@ from gateway.store.base import (
     Event,
     InboundMessage,
     Job,
+    JobSpec,
     JobState,
     LeaseLostError,
     NotFoundError,
@@ -46,6 +47,7 @@ from gateway.store.base import (
     new_id,
     utcnow,
     with_job,
+    with_jobs,
 )
 from gateway.store.migrations import load_migrations
 from gateway.store.sql import load_queries
@@ -259,6 +261,7 @@ class PostgresStore(Store):
         metadata: Mapping[str, Any] | None = None,
         state: str = "received",
         reason: str | None = None,
+        enqueue: JobSpec | None = None,
     ) -> tuple[Submission, bool]:
         params = {
             "id": new_id(),
@@ -276,13 +279,16 @@ class PostgresStore(Store):
             if await self._one(conn, "get_tenant", {"id": tenant_id}) is None:
                 raise NotFoundError(f"unknown tenant {tenant_id!r}", field="tenant_id")
             row = await self._one(conn, "insert_submission", params)
+            created = row is not None
             if row is None:
-                first = await self._one(conn, "submission_by_key", params)
-                assert first is not None
-                return first, False
-            event = {**params, "submission_id": params["id"], "reason": reason, "detail": None}
-            await conn.execute(self._q["insert_event"], event)
-            return row, True
+                row = await self._one(conn, "submission_by_key", params)
+                assert row is not None
+            else:
+                event = {**params, "submission_id": row["id"], "reason": reason, "detail": None}
+                await conn.execute(self._q["insert_event"], event)
+            if enqueue is not None:
+                await self._insert_job(conn, row["id"], enqueue, self.clock())
+            return row, created
 
         row, created = await self._tx(work)
         return rows.submission(row), created
@@ -379,28 +385,38 @@ class PostgresStore(Store):
         event: StateChange | None = None,
     ) -> Job:
         now = self.clock()
-        params = {
-            "id": new_id(),
-            "submission_id": submission_id,
-            "adapter": adapter,
-            "endpoint": endpoint,
-            "payload_ref": payload_ref,
-            "message_id": message_id or f"{new_id()}@lingang",
-            "next_attempt_at": not_before or now,
-            "now": now,
-        }
+        spec = JobSpec(adapter, endpoint, payload_ref, message_id)
 
         async def work(conn: Conn) -> DictRow:
-            row = await self._one(conn, "insert_job", params)
-            if row is None:
-                row = await self._one(conn, "job_by_submission_adapter", params)
-                assert row is not None
-                return row
-            await self._change_state(conn, submission_id, with_job(event, row))
-            await conn.execute(self._q["notify_jobs"])
+            row, created = await self._insert_job(conn, submission_id, spec, not_before or now)
+            if created:
+                await self._change_state(conn, submission_id, with_job(event, row))
             return row
 
         return rows.job(await self._tx(work))
+
+    async def _insert_job(
+        self, conn: Conn, submission_id: str, spec: JobSpec, due: datetime
+    ) -> tuple[DictRow, bool]:
+        """Queue ``spec`` (and NOTIFY) unless the submission has a job on that adapter;
+        ``(row, new)``."""
+        params = {
+            "id": new_id(),
+            "submission_id": submission_id,
+            "adapter": spec.adapter,
+            "endpoint": spec.endpoint,
+            "payload_ref": spec.payload_ref,
+            "message_id": spec.message_id or f"{new_id()}@lingang",
+            "next_attempt_at": due,
+            "now": self.clock(),
+        }
+        row = await self._one(conn, "insert_job", params)
+        if row is not None:
+            await conn.execute(self._q["notify_jobs"])
+            return row, True
+        existing = await self._one(conn, "job_by_submission_adapter", params)
+        assert existing is not None
+        return existing, False
 
     async def get_job(self, job_id: str) -> Job | None:
         row = await self._tx(self._first("get_job", {"id": job_id}))
@@ -550,12 +566,16 @@ class PostgresStore(Store):
 
         return rows.job(await self._tx(work))
 
-    async def retry_submission(self, submission_id: str) -> list[Job]:
+    async def retry_submission(
+        self, submission_id: str, *, event: StateChange | None = None
+    ) -> list[Job]:
         params = {"submission_id": submission_id, "now": self.clock()}
 
         async def work(conn: Conn) -> list[DictRow]:
             found = await self._all(conn, "retry_submission", params)
             if found:
+                change = with_jobs(event, [r["id"] for r in found])
+                await self._change_state(conn, submission_id, change)
                 await conn.execute(self._q["notify_jobs"])
             return found
 

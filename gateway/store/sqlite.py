@@ -30,6 +30,7 @@ from gateway.store.base import (
     Event,
     InboundMessage,
     Job,
+    JobSpec,
     JobState,
     LeaseLostError,
     NotFoundError,
@@ -44,6 +45,7 @@ from gateway.store.base import (
     new_id,
     utcnow,
     with_job,
+    with_jobs,
 )
 from gateway.store.migrations import load_migrations
 from gateway.store.sql import load_queries, split_statements
@@ -296,7 +298,9 @@ class SqliteStore(Store):
         metadata: Mapping[str, Any] | None = None,
         state: str = "received",
         reason: str | None = None,
+        enqueue: JobSpec | None = None,
     ) -> tuple[Submission, bool]:
+        now = self.clock()
         params = {
             "id": new_id(),
             "tenant_id": tenant_id,
@@ -306,22 +310,27 @@ class SqliteStore(Store):
             "filename": filename,
             "metadata": dump_json(metadata, "metadata"),
             "state": state,
-            "now": self._now(),
+            "now": ts(now),
         }
 
         def work(conn: Conn) -> tuple[Row, bool]:
             if self._one(conn, "get_tenant", {"id": tenant_id}) is None:
                 raise NotFoundError(f"unknown tenant {tenant_id!r}", field="tenant_id")
             row = self._one(conn, "insert_submission", params)
+            created = row is not None
             if row is None:
-                first = self._one(conn, "submission_by_key", params)
-                assert first is not None
-                return first, False
-            event = {**params, "submission_id": params["id"], "reason": reason, "detail": None}
-            conn.execute(self._q["insert_event"], event)
-            return row, True
+                row = self._one(conn, "submission_by_key", params)
+                assert row is not None
+            else:
+                event = {**params, "submission_id": row["id"], "reason": reason, "detail": None}
+                conn.execute(self._q["insert_event"], event)
+            if enqueue is not None:
+                self._insert_job(conn, row["id"], enqueue, now, now)
+            return row, created
 
         row, created = await self._tx(work)
+        if enqueue is not None:
+            self._wake.set()
         return rows.submission(row), created
 
     async def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
@@ -427,29 +436,38 @@ class SqliteStore(Store):
         event: StateChange | None = None,
     ) -> Job:
         now = self.clock()
-        params = {
-            "id": new_id(),
-            "submission_id": submission_id,
-            "adapter": adapter,
-            "endpoint": endpoint,
-            "payload_ref": payload_ref,
-            "message_id": message_id or f"{new_id()}@lingang",
-            "next_attempt_at": ts(not_before or now),
-            "now": ts(now),
-        }
+        spec = JobSpec(adapter, endpoint, payload_ref, message_id)
 
         def work(conn: Conn) -> Row:
-            row = self._one(conn, "insert_job", params)
-            if row is None:
-                row = self._one(conn, "job_by_submission_adapter", params)
-                assert row is not None
-                return row
-            self._change_state(conn, submission_id, with_job(event, row), ts(now))
+            row, created = self._insert_job(conn, submission_id, spec, not_before or now, now)
+            if created:
+                self._change_state(conn, submission_id, with_job(event, row), ts(now))
             return row
 
         job = rows.job(await self._tx(work))
         self._wake.set()
         return job
+
+    def _insert_job(
+        self, conn: Conn, submission_id: str, spec: JobSpec, due: datetime, now: datetime
+    ) -> tuple[Row, bool]:
+        """Queue ``spec`` unless the submission has a job on that adapter; ``(row, new)``."""
+        params = {
+            "id": new_id(),
+            "submission_id": submission_id,
+            "adapter": spec.adapter,
+            "endpoint": spec.endpoint,
+            "payload_ref": spec.payload_ref,
+            "message_id": spec.message_id or f"{new_id()}@lingang",
+            "next_attempt_at": ts(due),
+            "now": ts(now),
+        }
+        row = self._one(conn, "insert_job", params)
+        if row is not None:
+            return row, True
+        existing = self._one(conn, "job_by_submission_adapter", params)
+        assert existing is not None
+        return existing, False
 
     async def get_job(self, job_id: str) -> Job | None:
         row = await self._tx(lambda c: self._one(c, "get_job", {"id": job_id}), write=False)
@@ -602,9 +620,19 @@ class SqliteStore(Store):
         self._wake.set()
         return job
 
-    async def retry_submission(self, submission_id: str) -> list[Job]:
+    async def retry_submission(
+        self, submission_id: str, *, event: StateChange | None = None
+    ) -> list[Job]:
         params = {"submission_id": submission_id, "now": self._now()}
-        found = await self._tx(lambda c: self._all(c, "retry_submission", params))
+
+        def work(conn: Conn) -> list[Row]:
+            found = self._all(conn, "retry_submission", params)
+            if found:
+                change = with_jobs(event, [r["id"] for r in found])
+                self._change_state(conn, submission_id, change, params["now"])
+            return found
+
+        found = await self._tx(work)
         self._wake.set()
         return [rows.job(r) for r in found]
 

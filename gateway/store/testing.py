@@ -29,6 +29,7 @@ from gateway.store.base import (
     BreakerState,
     Clock,
     ConflictError,
+    JobSpec,
     JobState,
     LeaseLostError,
     NotFoundError,
@@ -148,6 +149,25 @@ class StoreContract:
         plain2, _ = await store.create_submission("a", b"p", content_type="text/plain")
         assert plain1.id != plain2.id
         assert [e.state for e in await store.list_events(first.id)] == ["received"]
+
+    async def test_submission_and_its_job_are_stored_together(self, store: Store) -> None:
+        await store.create_tenant("A", tenant_id="a")
+        await store.wait_for_jobs(0)
+        spec = JobSpec("pipeline", "pipeline", message_id="proc-1@x")
+        sub, _ = await store.create_submission(
+            "a", b"x", content_type="t", idempotency_key="k", enqueue=spec
+        )
+        [job] = await store.list_jobs(submission_id=sub.id)
+        assert (job.adapter, job.message_id, job.state) == ("pipeline", "proc-1@x", "pending")
+        again, created = await store.create_submission(
+            "a", b"x", content_type="t", idempotency_key="k", enqueue=spec
+        )
+        assert again.id == sub.id and not created
+        assert await store.list_jobs(submission_id=sub.id) == [job]
+        assert await store.wait_for_jobs(30) is True
+        with pytest.raises(StoreError):
+            await store.create_submission("nobody", b"x", content_type="t", enqueue=spec)
+        assert len(await store.list_jobs()) == 1
 
     async def test_concurrent_idempotent_creates_make_one_row(
         self, store_factory: StoreFactory, store: Store, clock: FakeClock
@@ -387,9 +407,16 @@ class StoreContract:
             await store.enqueue_job(sub_id, adapter, adapter)
         for job in await store.claim_jobs("w1"):
             await store.fail_job(job.id, "w1", "no", retryable=False, next_attempt_at=None)
-        revived = await store.retry_submission(sub_id)
+        revived = await store.retry_submission(sub_id, event=StateChange("queued", "manual"))
         assert sorted(j.adapter for j in revived) == ["folder", "peppol"]
         assert all(j.state is JobState.PENDING for j in revived)
+        last = (await store.list_events(sub_id))[-1]
+        assert (last.state, last.reason) == ("queued", "manual")
+        assert last.detail is not None and sorted(last.detail["jobs"]) == sorted(
+            j.id for j in revived
+        )
+        assert await store.retry_submission(sub_id, event=StateChange("queued", "again")) == []
+        assert (await store.list_events(sub_id))[-1].reason == "manual"
 
     async def test_release_and_defer(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
