@@ -1,0 +1,409 @@
+"""End to end: documents/s through the HTTP API to delivered, latency and peak memory.
+
+    .venv/bin/python -m bench.e2e [--docs 1000] [--paced-rate 100,50] [--paced-seconds 10]
+                                  [--store sqlite,postgres] [--worker-procs 0]
+
+For each store (SQLite file; a throw-away PostgreSQL server with ``initdb``):
+
+* the gateway runs as real subprocesses: ``python -m gateway serve`` (API + in-process
+  workers), plus ``--worker-procs`` extra ``python -m gateway worker`` processes;
+* the full stage table runs: parse, map, render, **full validation** (XSD + official
+  Schematron) and **XAdES signing**, then delivery over **mutual TLS** with a detached JWS
+  to the local receiving endpoint (in this process), which counts by message id;
+* **burst**: ``--docs`` documents submitted as fast as the API takes them (32 concurrent
+  clients); throughput = documents / (first submit → last delivery);
+* **paced**: an open-loop ``--paced-rate`` documents/s (each rate in turn) for
+  ``--paced-seconds``; latency = the
+  receiver's first acceptance − the client's send time, p50/p99;
+* **peak memory**: the peak RSS (``VmHWM``) of every gateway process.
+
+Baseline, measured in the same run: the same documents through parse + map + render +
+validate + sign in one process, no service (no HTTP, store, queue or TLS). Ratios are printed
+against it. Results are saved as JSON under ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from cryptography import x509
+
+from gateway.cli.demo import DEMO_DIRECTORY, default_samples
+from gateway.config import data_home
+from gateway.store import open_store
+from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
+from gateway.testing.receiver import Receiver
+from gateway.testing.tls import make_tls
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def baseline(bodies: list[bytes], partners: Path, keys: Path, seconds: float = 5.0) -> float:
+    """Documents/s for parse + map + render + validate + sign in-process (no service)."""
+    from datetime import datetime as dt
+
+    from gateway.partners import PartnerDirectory
+    from gateway.pipeline.stages import StageContext, Toolbox
+    from gateway.pipeline.standard import standard_stages
+    from gateway.signing import XadesSigner
+    from gateway.store import Submission
+    from gateway.validation import Validator
+
+    signer = XadesSigner.from_files(
+        key=keys / "signer-ec.key.pem", cert=keys / "signer-ec.pem", chain=[keys / "chain.pem"]
+    )
+    toolbox = Toolbox(
+        validator=Validator.default(data_home()),
+        signer=signer,
+        partners=PartnerDirectory.load(partners),
+    )
+    stages = standard_stages(toolbox)
+    now = dt.now(UTC)
+
+    def one(body: bytes) -> None:
+        submission = Submission("b", "t", None, body, "application/xml", None, {}, "", now, now)
+        context = StageContext(submission=submission, toolbox=toolbox, directory=toolbox.partners)
+        for stage in stages:
+            stage.run(context)
+
+    for body in bodies:  # warm every profile
+        one(body)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        one(bodies[done % len(bodies)])
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
+def sqlite_commit_ms(folder: Path, count: int = 300) -> dict[str, float]:
+    """Milliseconds per small write transaction on this disk, WAL with synchronous FULL (what
+    the store uses) and NORMAL: the floor under every store write of the pipeline."""
+    import sqlite3
+
+    out: dict[str, float] = {}
+    for mode in ("FULL", "NORMAL"):
+        path = folder / f"commit-{mode}.db"
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={mode}")
+        conn.execute("CREATE TABLE t (data BLOB)")
+        started = time.perf_counter()
+        for _ in range(count):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t VALUES (?)", (b"x" * 4096,))
+            conn.execute("COMMIT")
+        out[mode] = 1000 * (time.perf_counter() - started) / count
+        conn.close()
+    return out
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass
+class Load:
+    """Client-side record of one phase."""
+
+    sent_at: dict[str, float] = field(default_factory=dict)
+    """Submission id → wall-clock time the POST was sent."""
+    errors: int = 0
+
+
+async def post(
+    session: aiohttp.ClientSession, body: bytes, key: str, load: Load, sent: float
+) -> None:
+    headers = {"Content-Type": "application/xml", "Idempotency-Key": key}
+    for _ in range(50):
+        try:
+            async with session.post("/v1/documents", data=body, headers=headers) as response:
+                if response.status in (200, 202):
+                    answer = await response.json()
+                    load.sent_at.setdefault(str(answer["id"]), sent)
+                    return
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            pass
+        load.errors += 1
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{key} never accepted")
+
+
+async def burst(session: aiohttp.ClientSession, bodies: list[bytes], count: int, tag: str) -> Load:
+    load = Load()
+    queue = list(range(count))
+
+    async def client() -> None:
+        while queue:
+            index = queue.pop()
+            await post(session, bodies[index % len(bodies)], f"{tag}-{index}", load, time.time())
+
+    await asyncio.gather(*(client() for _ in range(32)))
+    return load
+
+
+async def paced(
+    session: aiohttp.ClientSession, bodies: list[bytes], rate: float, seconds: float, tag: str
+) -> Load:
+    load = Load()
+    tasks = []
+    start = time.perf_counter()
+    for index in range(int(rate * seconds)):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent = time.time()
+        body = bodies[index % len(bodies)]
+        tasks.append(asyncio.create_task(post(session, body, f"{tag}-{index}", load, sent)))
+    await asyncio.gather(*tasks)
+    return load
+
+
+async def delivered_times(receiver: Receiver, ids: set[str], timeout: float) -> dict[str, float]:
+    """Submission id → first acceptance time, waiting until all ``ids`` are in."""
+    end = time.monotonic() + timeout
+    while True:
+        seen = {
+            submission: receiver.accepted_at[message]
+            for message, submission in receiver.submissions.items()
+            if submission in ids
+        }
+        if len(seen) == len(ids) or time.monotonic() > end:
+            return seen
+        await asyncio.sleep(0.05)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Peak resident set size of a process (``VmHWM``) in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+# --------------------------------------------------------------------------- one store
+
+
+async def run_store(
+    name: str, store_url: str, args: argparse.Namespace, home: Path, bodies: list[bytes]
+) -> dict[str, Any]:
+    tls = make_tls(home / "tls")
+    from gateway.signing.testpki import make_test_pki
+
+    keys = home / "pki"
+    if not (keys / "signer-ec.pem").exists():
+        make_test_pki(keys)
+    public = x509.load_pem_x509_certificate((keys / "signer-ec.pem").read_bytes()).public_key()
+    receiver = Receiver(ssl_context=tls.server_context(), verify_key=public)
+    await receiver.start()
+    partners = home / "partners.toml"
+    config = ClusterConfig(
+        home=home / name,
+        store_url=store_url,
+        receiver_url=receiver.url,
+        tls=tls,
+        signing_key=keys / "signer-ec.key.pem",
+        signing_cert=keys / "signer-ec.pem",
+        artefacts_dir=data_home(),
+        partners_file=partners,
+        lease_seconds=30.0,
+        poll_seconds=0.05,
+        workers=args.workers,
+        concurrency=args.concurrency,
+    )
+    path = write_config(config)
+    store = await open_store(store_url)
+    tenant = await store.create_tenant("bench")
+    api_key, _ = await store.issue_api_key(tenant.id)
+    await store.close()
+    processes = [GatewayProcess(["serve"], path, config.home / "serve.log")]
+    processes += [
+        GatewayProcess(["worker"], path, config.home / f"worker-{n}.log")
+        for n in range(args.worker_procs)
+    ]
+    for process in processes:
+        process.start()
+    headers = {"Authorization": f"Bearer {api_key}"}
+    timeout = aiohttp.ClientTimeout(total=30)
+    connector = aiohttp.TCPConnector(limit=64)
+    result: dict[str, Any] = {"store": name}
+    try:
+        async with aiohttp.ClientSession(
+            config.base_url, headers=headers, timeout=timeout, connector=connector
+        ) as session:
+            await wait_ready(session)
+            warm = await burst(session, bodies, 3 * len(bodies), "warm")
+            await delivered_times(receiver, set(warm.sent_at), 60)
+            started = time.time()
+            load = await burst(session, bodies, args.docs, "burst")
+            submitted = time.time() - started
+            done = await delivered_times(receiver, set(load.sent_at), 300)
+            finished = max(done.values()) if done else time.time()
+            latencies = [1000 * (done[s] - load.sent_at[s]) for s in done]
+            result["burst"] = {
+                "docs": args.docs,
+                "delivered": len(done),
+                "docs_per_s": len(done) / (finished - started),
+                "api_accept_per_s": args.docs / submitted,
+                "p50_ms": percentile(latencies, 0.5),
+                "p99_ms": percentile(latencies, 0.99),
+                "client_retries": load.errors,
+            }
+            result["paced"] = []
+            for rate in args.paced_rate:
+                await asyncio.sleep(1.0)
+                tag = f"paced{rate:g}"
+                slow = await paced(session, bodies, rate, args.paced_seconds, tag)
+                done = await delivered_times(receiver, set(slow.sent_at), 120)
+                latencies = [1000 * (done[s] - slow.sent_at[s]) for s in done]
+                result["paced"].append(
+                    {
+                        "rate": rate,
+                        "docs": len(slow.sent_at),
+                        "delivered": len(done),
+                        "p50_ms": percentile(latencies, 0.5),
+                        "p99_ms": percentile(latencies, 0.99),
+                        "max_ms": max(latencies) if latencies else float("nan"),
+                    }
+                )
+        result["peak_rss_mib"] = {
+            " ".join(p.command): peak_rss_mib(p.process.pid)
+            for p in processes
+            if p.process is not None
+        }
+        stats = receiver.stats()
+        result["receiver"] = {"accepted": stats["accepted"], "posts": stats["posts"]}
+    finally:
+        for process in processes:
+            process.terminate()
+        await receiver.stop()
+    return result
+
+
+async def wait_ready(session: aiohttp.ClientSession) -> None:
+    for _ in range(300):
+        try:
+            async with session.get("/healthz") as response:
+                if response.status == 200:
+                    return
+        except (aiohttp.ClientError, OSError):
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the gateway did not become healthy")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def start_postgres() -> tuple[Any, str]:
+    """A throw-away PostgreSQL (``initdb``; fsync off, as in the test suite)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.pg import LocalServer, find_pg_bin
+
+    bindir = find_pg_bin()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL binaries not found")
+    local = LocalServer(bindir)
+    server = local.start()
+    name = server.create_database()
+    return local, server.url(name)
+
+
+def report(results: list[dict[str, Any]], base: float, commits: dict[str, float]) -> None:
+    print(f"\nbaseline (in-process parse+map+render+validate+sign, 1 core): {base:.1f} docs/s")
+    print(
+        f"SQLite write transaction on this disk: {commits['FULL']:.2f} ms (synchronous=FULL, "
+        f"the store's setting), {commits['NORMAL']:.2f} ms (NORMAL)"
+    )
+    for r in results:
+        b = r["burst"]
+        print(f"\n[{r['store']}]")
+        print(
+            f"  burst {b['docs']} docs: {b['docs_per_s']:.1f} docs/s delivered "
+            f"({b['docs_per_s'] / base:.2f}× baseline); API accepted {b['api_accept_per_s']:.1f}/s; "
+            f"latency p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms (queueing included)"
+        )
+        for p in r["paced"]:
+            print(
+                f"  paced {p['rate']:.0f} docs/s × {p['docs']} docs: latency p50 {p['p50_ms']:.0f} ms, "
+                f"p99 {p['p99_ms']:.0f} ms, max {p['max_ms']:.0f} ms; delivered {p['delivered']}"
+            )
+        for command, rss in r["peak_rss_mib"].items():
+            print(f"  peak RSS {command}: {rss:.0f} MiB")
+        print(f"  receiver: {r['receiver']['accepted']} accepted / {r['receiver']['posts']} posts")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.e2e", description=__doc__)
+    parser.add_argument("--docs", type=int, default=1000)
+    parser.add_argument(
+        "--paced-rate",
+        type=lambda text: [float(x) for x in text.split(",")],
+        default=[100.0, 50.0],
+        help="comma-separated documents/s for the paced phases",
+    )
+    parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument("--store", default="sqlite,postgres")
+    parser.add_argument("--workers", type=int, default=2, help="worker loops in `serve`")
+    parser.add_argument("--concurrency", type=int, default=16, help="jobs per worker loop")
+    parser.add_argument("--worker-procs", type=int, default=0, help="extra `worker` processes")
+    args = parser.parse_args(argv)
+    samples = default_samples()
+    bodies = [p.read_bytes() for p in samples]
+    home = Path(tempfile.mkdtemp(prefix="lingang-bench-"))
+    (home / "partners.toml").write_text(DEMO_DIRECTORY, encoding="utf-8")
+    from gateway.signing.testpki import make_test_pki
+
+    make_test_pki(home / "pki")
+    print(
+        f"samples: {[p.name for p in samples]}; cpus: {os.cpu_count()}; {platform.python_version()}"
+    )
+    base = baseline(bodies, home / "partners.toml", home / "pki")
+    commits = sqlite_commit_ms(home)
+    results = []
+    for name in args.store.split(","):
+        if name == "sqlite":
+            url = f"sqlite:///{home / 'bench.db'}"
+            results.append(asyncio.run(run_store(name, url, args, home, bodies)))
+        elif name == "postgres":
+            local, url = start_postgres()
+            try:
+                results.append(asyncio.run(run_store(name, url, args, home, bodies)))
+            finally:
+                local.stop()
+    report(results, base, commits)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"e2e-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(
+        json.dumps({"baseline_docs_per_s": base, "args": vars(args), "results": results}, indent=2)
+    )
+    print(f"\nsaved {out.relative_to(RESULTS.parent.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
