@@ -26,6 +26,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from gateway.errors import DeliveryError, LingangError
 from gateway.outbox.breaker import CircuitBreaker
@@ -73,6 +74,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         record_events: bool = False,
+        error_pause: float = 1.0,
     ) -> None:
         self.store = store
         self.deliver = deliver
@@ -84,6 +86,8 @@ class Dispatcher:
         self.breaker = breaker or CircuitBreaker(store)
         self.record_events = record_events
         """Also write ``delivered`` / ``delivery-retry`` / ``dead-letter`` submission events."""
+        self.error_pause = error_pause
+        """Seconds to wait after the store failed before trying again."""
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -97,7 +101,8 @@ class Dispatcher:
                 started = await self.claim_and_start()
             except StoreError as exc:
                 log.warning("claim failed: %s", exc, extra={"worker": self.worker_id})
-                started = 0
+                await self._pause(self.error_pause)
+                continue
             if started == 0:
                 await self._idle()
 
@@ -126,19 +131,26 @@ class Dispatcher:
         return len(jobs)
 
     async def _idle(self) -> None:
-        """Wait for a wake-up (new job, free slot) or for :meth:`stop`."""
-        waits: set[asyncio.Future[object]] = {
-            asyncio.ensure_future(self._stopping.wait()),
-            asyncio.ensure_future(self.store.wait_for_jobs(self.idle_wait)),
-        }
+        """Wait for a wake-up (new job, a free slot) or for :meth:`stop`."""
+        waker = asyncio.ensure_future(self.store.wait_for_jobs(self.idle_wait))
+        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._stopping.wait()), waker}
         if len(self._in_flight) >= self.concurrency:
-            waits.add(asyncio.ensure_future(asyncio.wait(set(self._in_flight))))
+            slot = asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+            waits.add(asyncio.ensure_future(slot))
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiting in waits:
                 waiting.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
+        if waker.done() and not waker.cancelled() and waker.exception() is not None:
+            log.warning("waiting for jobs failed: %s", waker.exception())
+            await self._pause(self.error_pause)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` unless stopped first (after store errors: no busy loop)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def drain(self) -> None:
         """Wait until every delivery in flight has finished."""

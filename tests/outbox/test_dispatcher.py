@@ -10,6 +10,7 @@ from pathlib import Path
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
 from gateway.outbox import CircuitBreaker, Dispatcher, RetryPolicy
 from gateway.store.base import Job, JobState, Receipt, Store
+from gateway.store.sqlite import SqliteStore
 from tests.outbox.conftest import FolderDeliverer, queue_documents
 
 FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.02, max_attempts=4)
@@ -165,3 +166,28 @@ async def test_stop_releases_unfinished_jobs(store: Store) -> None:
     released = await store.get_job(job.id)
     assert released is not None and released.state is JobState.PENDING
     assert released.lease_owner is None and released.attempts == 0
+
+
+async def test_a_finished_delivery_frees_its_slot_at_once(tmp_path: Path) -> None:
+    store = await SqliteStore.open(f"sqlite:///{tmp_path}/slots.db", poll_interval=3600)
+    await store.migrate()
+    first, second, third = await queue_documents(store, 3)
+    third_delivered = asyncio.Event()
+
+    async def deliver(job: Job) -> Receipt:
+        if job.id == first.id:
+            await third_delivered.wait()
+        if job.id == third.id:
+            third_delivered.set()
+        return Receipt("ok")
+
+    dispatcher = Dispatcher(store, deliver, concurrency=2, idle_wait=3600)
+    runner = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.wait_for(third_delivered.wait(), 60)
+        await until_settled(store, 3)
+    finally:
+        await dispatcher.stop()
+        await runner
+        await store.close()
+    assert second.id not in {first.id, third.id}
