@@ -617,9 +617,15 @@ class PostgresStore(Store):
                 conn = await psycopg.AsyncConnection.connect(
                     self._conninfo, autocommit=True, row_factory=dict_row
                 )
-                await conn.execute(f"LISTEN {CHANNEL}")
             except psycopg.Error as exc:
                 raise StoreError(f"postgresql LISTEN failed: {exc}") from exc
+            try:
+                await conn.execute(f"LISTEN {CHANNEL}")
+            except BaseException as exc:
+                await conn.close()
+                if isinstance(exc, psycopg.Error):
+                    raise StoreError(f"postgresql LISTEN failed: {exc}") from exc
+                raise
             self._listener = conn
             self._reader = asyncio.create_task(self._read_notifications(conn))
 
