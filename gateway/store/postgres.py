@@ -6,6 +6,11 @@ instead of waiting) and are woken by ``NOTIFY lingang_outbox`` sent in the trans
 that queued the job, received on one dedicated ``LISTEN`` connection per store.
 Migrations take a transaction-scoped advisory lock, so replicas starting together apply
 them once.
+
+Times (leases, schedules) come from the gateway's clock, like on SQLite, so tests can move
+it; replicas therefore need synchronised clocks (NTP: skew far below the lease length). A
+replica running ahead would take over leases early, which fencing keeps harmless to the
+bookkeeping but which can cost a duplicate send (dropped by the receiver's message id).
 """
 
 from __future__ import annotations
