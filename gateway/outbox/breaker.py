@@ -38,6 +38,7 @@ class CircuitBreaker:
         *,
         failure_threshold: int = 5,
         cooldown_seconds: float = 30.0,
+        probe_wait_seconds: float = 5.0,
         clock: Clock | None = None,
     ) -> None:
         if failure_threshold < 1 or cooldown_seconds < 0:
@@ -45,6 +46,7 @@ class CircuitBreaker:
         self.store = store
         self.failure_threshold = failure_threshold
         self.cooldown = timedelta(seconds=cooldown_seconds)
+        self.probe_wait = timedelta(seconds=probe_wait_seconds)
         self._clock = clock
 
     def now(self) -> datetime:
@@ -53,6 +55,14 @@ class CircuitBreaker:
     def reopens_at(self, state: BreakerState) -> datetime:
         """When an open breaker lets a probe through (or a stale probe is replaced)."""
         return (state.opened_at or self.now()) + self.cooldown
+
+    def defer_until(self, state: BreakerState) -> datetime:
+        """When a job refused by the breaker should be due again: the end of the
+        cool-down while open; shortly (``probe_wait``) while a probe is in flight, so the
+        queue drains soon after the probe succeeds (until then claims skip the endpoint)."""
+        if state.phase is BreakerPhase.HALF_OPEN:
+            return min(self.reopens_at(state), self.now() + self.probe_wait)
+        return self.reopens_at(state)
 
     async def allow(self, endpoint: str) -> bool:
         """Whether a delivery to ``endpoint`` may go ahead now.

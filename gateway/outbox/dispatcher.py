@@ -175,7 +175,7 @@ class Dispatcher:
         try:
             if not await self.breaker.allow(job.endpoint):
                 state = await self.store.get_breaker(job.endpoint)
-                await self.store.defer_job(job.id, self.worker_id, self.breaker.reopens_at(state))
+                await self.store.defer_job(job.id, self.worker_id, self.breaker.defer_until(state))
                 return
             renewer = asyncio.create_task(self._keep_lease(job))
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,17 @@ async def test_success_resets_the_count(stores: tuple[Store, Store]) -> None:
     await breaker.record_success("ep")
     state = await breaker.record_failure("ep")
     assert state.phase is BreakerPhase.CLOSED and state.failures == 1
+
+
+async def test_refused_jobs_wait_less_behind_a_probe(
+    stores: tuple[Store, Store], clock: FakeClock
+) -> None:
+    store, _ = stores
+    breaker = CircuitBreaker(store, failure_threshold=1, cooldown_seconds=30, probe_wait_seconds=5)
+    opened = await breaker.record_failure("ep")
+    assert breaker.defer_until(opened) == clock.now + timedelta(seconds=30)
+    clock.advance(30)
+    assert await breaker.allow("ep")
+    probing = await store.get_breaker("ep")
+    assert probing.phase is BreakerPhase.HALF_OPEN
+    assert breaker.defer_until(probing) == clock.now + timedelta(seconds=5)
