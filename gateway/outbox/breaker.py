@@ -7,8 +7,9 @@
     half_open ──probe succeeds──► closed        half_open ──probe fails──► open
 
 While an endpoint is open its jobs are not claimed (``blocked_endpoints`` feeds
-``Store.claim_jobs(exclude_endpoints=...)``) and a job claimed anyway is deferred to the
-end of the cool-down, its attempt not counted. Only failures a retry could fix (transport
+``Store.claim_jobs(exclude_endpoints=...)``) and a job claimed anyway is deferred
+(``defer_until``: the end of the cool-down, or a short wait behind a running probe), its
+attempt not counted. Only failures a retry could fix (transport
 errors, timeouts, 5xx) count: a permanent rejection proves the endpoint is up.
 
 State lives in the store's ``breakers`` table and every change is a compare-and-set on its
