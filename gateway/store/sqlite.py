@@ -69,8 +69,8 @@ def sqlite_path(url: str) -> Path:
     path = unquote(parts.path)
     if parts.netloc:
         raise StoreError(f"sqlite URL must not name a host: {parts.netloc!r}", field="url")
-    if path.startswith("//") or path.startswith("/"):
-        path = path[1:]
+    if path.startswith("/"):
+        path = path[1:]  # "sqlite:///x" is relative, "sqlite:////x" absolute
     if not path:
         raise StoreError("sqlite URL names no file", field="url")
     return Path(path)
