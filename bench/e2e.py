@@ -291,8 +291,8 @@ async def run_store(
                     }
                 )
         result["peak_rss_mib"] = {
-            " ".join(p.command): peak_rss_mib(p.process.pid)
-            for p in processes
+            f"{' '.join(p.command)} #{n}": peak_rss_mib(p.process.pid)
+            for n, p in enumerate(processes)
             if p.process is not None
         }
         stats = receiver.stats()
