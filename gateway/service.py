@@ -39,6 +39,10 @@ __all__ = ["ConfigError", "Services", "Settings", "open_services"]
 
 log = logging.getLogger("lingang.service")
 
+WARM_PROFILES = ("pint-sg", "pint", "bis3")
+"""UBL profiles compiled in the background at start (the default profile is compiled first,
+before start-up finishes)."""
+
 
 @dataclass(slots=True)
 class Services:
@@ -105,6 +109,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         adapters=registry,
         router=router,
     )
+    pipeline.warm_in_background(WARM_PROFILES)
     log.info(
         "services open",
         extra={"store": _redact(settings.store_url), "adapters": registry.names()},

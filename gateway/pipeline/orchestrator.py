@@ -94,6 +94,13 @@ class Pipeline:
         """Stages run on one dedicated thread: CPU work stays off the event loop, and
         libraries that are not thread-safe (Saxon) always see the same thread."""
 
+    def warm_in_background(self, profiles: Sequence[str]) -> None:
+        """Compile the validation artefacts of ``profiles`` on the stages thread, ahead of
+        the first document that needs them (jobs queue behind it; start-up does not wait)."""
+        validator = self.toolbox.validator
+        if validator is not None and profiles:
+            self._cpu.submit(validator.warm, list(profiles), ("Invoice", "CreditNote"))
+
     # -- API side ---------------------------------------------------------------------
 
     async def submit(
