@@ -1,12 +1,16 @@
-"""``lingang retry ID``: send a dead-lettered delivery again (same transport message id)."""
+"""``lingang retry ID``: send a dead-lettered delivery again (same transport message id).
+
+``lingang retry --list`` shows the dead letter: every dead job with its reason.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from gateway.cli.migrate import add_database_arguments, database_url
-from gateway.store import Job, NotFoundError, Store, open_store
+from gateway.store import Job, JobState, NotFoundError, Store, open_store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,20 +18,40 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "retry",
         help="retry a dead-lettered delivery job (or every dead job of a submission)",
         description="Make a dead (or waiting) outbox job due now with its attempts reset. "
-        "ID is a job id or a submission id; the receiver sees the same message id.",
+        "ID is a job id or a submission id; the receiver sees the same message id. "
+        "--list shows the dead letter instead.",
     )
-    parser.add_argument("id", metavar="ID", help="job id or submission id")
+    parser.add_argument("id", metavar="ID", nargs="?", help="job id or submission id")
+    parser.add_argument("--list", action="store_true", help="list dead jobs and their reasons")
     add_database_arguments(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    jobs = asyncio.run(_retry(database_url(args), args.id))
+    if args.list == bool(args.id):
+        args.parser.print_usage(sys.stderr)
+        print("lingang retry: give either ID or --list", file=sys.stderr)
+        return 2
+    url = database_url(args)
+    if args.list:
+        for job in asyncio.run(_dead(url)):
+            print(f"{job.id} submission {job.submission_id} {job.adapter} -> {job.endpoint} "
+                  f"after {job.attempts} attempts: {job.last_error}")  # fmt: skip
+        return 0
+    jobs = asyncio.run(_retry(url, args.id))
     for job in jobs:
         print(f"{job.id} {job.adapter} -> {job.endpoint}: {job.state} (message {job.message_id})")
     if not jobs:
         print(f"submission {args.id} has no dead jobs")
     return 0
+
+
+async def _dead(url: str) -> list[Job]:
+    store = await open_store(url)
+    try:
+        return await store.list_jobs(state=JobState.DEAD, limit=10_000)
+    finally:
+        await store.close()
 
 
 async def _retry(url: str, ident: str) -> list[Job]:

@@ -39,6 +39,9 @@ def test_migrate_then_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["migrate", "--database", url]) == 0
     assert "version 2" in capsys.readouterr().out
     sub_id, job_id, message_id = asyncio.run(dead_job(url))
+    assert main(["retry", "--list", "--database", url]) == 0
+    listed = capsys.readouterr().out
+    assert f"{job_id} submission {sub_id} peppol -> ep after 1 attempts: rejected" in listed
     assert main(["retry", job_id, "--database", url]) == 0
     assert f"{job_id} peppol -> ep: pending (message {message_id})" in capsys.readouterr().out
     assert asyncio.run(job_state(url, job_id)) == (JobState.PENDING, message_id)
@@ -69,3 +72,8 @@ def test_migrate_postgres(pg_empty_url: str, capsys: pytest.CaptureFixture[str])
     assert main(["migrate", "--database", pg_empty_url]) == 0
     assert main(["migrate", "--database", pg_empty_url]) == 0
     assert capsys.readouterr().out.count("store schema at version 2") == 2
+
+
+def test_retry_needs_id_or_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retry"]) == 2
+    assert main(["retry", "x", "--list"]) == 2
