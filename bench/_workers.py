@@ -23,7 +23,7 @@ def init(kind: str, home: str, profile: str) -> None:
         from gateway.validation import Validator
 
         _state["validator"] = Validator.default(Path(home))
-        _state["validator"].warm([profile], ["Invoice", "CreditNote"])
+        _state["validator"].warm([profile], ["Invoice", "CreditNote"], exercise=True)
     if kind == "convert":
         from bench.fapiao_gen import directory_data
         from gateway.partners import PartnerDirectory

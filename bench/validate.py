@@ -334,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-lines", type=int, default=20, help="lines per fapiao: 1..N")
     args = parser.parse_args(argv)
     validator = Validator.default()
-    validator.warm(PROFILES, ["Invoice"])
+    validator.warm(PROFILES, ["Invoice"], exercise=True)
     out: dict[str, Any] = {
         "docs": args.docs,
         "max_lines": args.max_lines,

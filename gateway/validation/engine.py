@@ -23,6 +23,7 @@ from gateway.validation.profiles import (
     document_type,
 )
 from gateway.validation.report import Finding, ValidationReport
+from gateway.validation.warmup import CUSTOMIZATION, warmup_invoice
 from gateway.validation.xsd import compile_schema, validate_xsd
 from gateway.xmlsafe import parse_xml
 
@@ -116,13 +117,25 @@ class Validator:
             )
         return next(t for t in DOCUMENT_TYPES if t.name == doc_type)
 
-    def warm(self, profiles: Sequence[str], doc_types: Sequence[str] = ("Invoice",)) -> None:
-        """Compile the schemas and stylesheets of ``profiles`` now rather than on first use."""
+    def warm(
+        self,
+        profiles: Sequence[str],
+        doc_types: Sequence[str] = ("Invoice",),
+        *,
+        exercise: bool = False,
+    ) -> None:
+        """Compile the schemas and stylesheets of ``profiles`` now rather than on first use.
+
+        With ``exercise``, also run the invoice rules once on a synthetic invoice, so that
+        Saxon's lazily compiled template rules are ready before the first real document.
+        """
         for name in profiles:
             prof = self.profile(name)
             for doc_type in doc_types:
                 if doc_type in prof.rules:
                     self._compiled(prof, doc_type)
+            if exercise and name in CUSTOMIZATION and "Invoice" in doc_types:
+                self.validate(warmup_invoice(CUSTOMIZATION[name]), name)
 
     def _compiled(
         self, prof: Profile, doc_type: str

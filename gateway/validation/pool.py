@@ -28,7 +28,7 @@ _worker: Validator | None = None
 def _init_worker(home: str, warm: tuple[str, ...]) -> None:
     global _worker
     _worker = Validator.default(Path(home))
-    _worker.warm(warm, ("Invoice", "CreditNote"))
+    _worker.warm(warm, ("Invoice", "CreditNote"), exercise=True)
 
 
 def validate_or_report(validator: Validator, xml: bytes, profile: str | None) -> ValidationReport:

@@ -230,3 +230,11 @@ def test_stylesheet_without_svrl_output_is_fatal(tmp_path: Path) -> None:
     node, _ = schematron.parse_document("<x/>")
     findings = schematron.run_stylesheet(schematron.compile_stylesheet(sheet), node, "test")
     assert [(f.rule_id, f.flag) for f in findings] == [(ENGINE_RULE, "fatal")]
+
+
+def test_warm_up_exercises_every_invoice_profile(validator: Validator) -> None:
+    from gateway.validation.warmup import CUSTOMIZATION, warmup_invoice
+
+    validator.warm(list(CUSTOMIZATION), ("Invoice", "CreditNote"), exercise=True)
+    report = validator.validate(warmup_invoice(CUSTOMIZATION["pint"]))
+    assert report.profile == "pint" and not report.fatal, report.to_text()
