@@ -9,9 +9,10 @@ set's folder inside an offline mirror laid out like ``../shared/reference``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gateway.errors import ArtefactError
@@ -100,8 +101,22 @@ def _set_to_json(aset: ArtefactSet) -> dict[str, Any]:
     return out
 
 
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _check_paths(aset: ArtefactSet) -> None:
+    """Refuse names and paths that could write outside the set's folder."""
+    for token in (aset.name, aset.version):
+        if not _SAFE_NAME.match(token):
+            raise ArtefactError(f"artefact manifest: unsafe set name or version {token!r}")
+    for entry in aset.files:
+        parts = PurePosixPath(entry.path).parts
+        if not parts or entry.path.startswith("/") or ".." in parts or "\\" in entry.path:
+            raise ArtefactError(f"artefact manifest: unsafe path {entry.path!r} in {aset.key}")
+
+
 def manifest_from_json(data: dict[str, Any]) -> Manifest:
-    """Build a :class:`Manifest` from its JSON form; ``ArtefactError`` if malformed."""
+    """Build a :class:`Manifest` from its JSON form; ``ArtefactError`` if malformed or unsafe."""
     try:
         sets = tuple(
             ArtefactSet(
@@ -120,6 +135,8 @@ def manifest_from_json(data: dict[str, Any]) -> Manifest:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtefactError(f"the artefact manifest is malformed: {exc!r}") from exc
+    for aset in sets:
+        _check_paths(aset)
     return Manifest(sets)
 
 

@@ -59,3 +59,19 @@ def test_manifest_tool_writes_a_file(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "artefacts.json"
     assert main([str(reference), "-o", str(out)]) == 0
     assert load_manifest(out) == load_manifest()
+
+
+def test_manifest_paths_cannot_escape_the_set_folder() -> None:
+    import pytest
+
+    from gateway.errors import ArtefactError
+
+    data = load_manifest().to_json()
+    for bad in ("../evil.xsd", "/etc/passwd", "a/../../b"):
+        data["sets"][0]["files"][0]["path"] = bad
+        with pytest.raises(ArtefactError, match="unsafe path"):
+            manifest_from_json(data)
+    data = load_manifest().to_json()
+    data["sets"][0]["version"] = "../1"
+    with pytest.raises(ArtefactError, match="unsafe set name"):
+        manifest_from_json(data)
