@@ -238,3 +238,14 @@ def test_warm_up_exercises_every_invoice_profile(validator: Validator) -> None:
     validator.warm(list(CUSTOMIZATION), ("Invoice", "CreditNote"), exercise=True)
     report = validator.validate(warmup_invoice(CUSTOMIZATION["pint"]))
     assert report.profile == "pint" and not report.fatal, report.to_text()
+
+
+def test_validator_is_safe_to_share_between_threads(reference: Path, validator: Validator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = _read(reference, f"{BIS3}/base-example.xml")
+    bad = good.replace(b"1656.25</cbc:PayableAmount>", b"1.00</cbc:PayableAmount>")
+    docs = [good, bad] * 10
+    with ThreadPoolExecutor(4) as pool:
+        verdicts = list(pool.map(lambda d: validator.validate(d).fatal, docs))
+    assert verdicts == [False, True] * 10
