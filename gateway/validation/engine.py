@@ -16,6 +16,7 @@ from gateway.validation import schematron
 from gateway.validation.profiles import (
     DOCUMENT_TYPES,
     PROFILE_TABLE,
+    SBDH,
     DocumentType,
     Profile,
     RuleFile,
@@ -160,11 +161,15 @@ class Validator:
     def validate(self, xml: bytes, profile: str | None = None) -> ValidationReport:
         """Validate ``xml`` under ``profile`` (detected when ``None``).
 
-        Raises :class:`InputError` for unreadable or unsafe input or an unknown document type,
+        A StandardBusinessDocument is checked against the SBDH XSD and its payload validated
+        under the payload's profile (``profile="xsd"``: the envelope only). Raises
+        :class:`InputError` for unreadable or unsafe input or an unknown document type,
         :class:`ArtefactError` when the profile's artefacts are not installed.
         """
         root = parse_xml(xml, what="document to validate")
         dtype = document_type(root)
+        if dtype.name == "StandardBusinessDocument" and profile != "xsd":
+            return self._validate_envelope(root, profile)
         prof = self.profile(profile or detect_profile(root))
         schema, rules = self._compiled(prof, dtype.name)
         report = ValidationReport(prof.name, dtype.name, artefacts=self._labels(prof, dtype))
@@ -172,6 +177,35 @@ class Validator:
         if rules:
             report.findings.extend(self._run_rules(xml, root, rules))
         return report
+
+    def _validate_envelope(self, root: etree._Element, profile: str | None) -> ValidationReport:
+        """An SBD: its header against the SBDH XSD, its payload under the payload's profile.
+
+        (With ``profile="xsd"`` only the envelope is checked.)
+        """
+        xsd = self.profile("xsd")
+        schema, _ = self._compiled(xsd, "StandardBusinessDocument")
+        findings = validate_xsd(schema, root)
+        labels = self._labels(
+            xsd, next(t for t in DOCUMENT_TYPES if t.local_name == "StandardBusinessDocument")
+        )
+        payload = next(
+            (c for c in root if isinstance(c.tag, str) and etree.QName(c).namespace != SBDH),
+            None,
+        )
+        if payload is None:
+            raise InputError(
+                "the StandardBusinessDocument carries no payload",
+                field="StandardBusinessDocument",
+                rule="sbdh.payload",
+            )
+        inner = self.validate(etree.tostring(payload), profile)
+        return ValidationReport(
+            inner.profile,
+            f"StandardBusinessDocument/{inner.document_type}",
+            findings + inner.findings,
+            labels + inner.artefacts,
+        )
 
     def validate_rules_only(self, root: etree._Element, profile: str) -> list[Finding]:
         """Only the Schematron of ``profile`` on an already parsed root (as vefa tests do)."""

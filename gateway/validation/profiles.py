@@ -19,6 +19,7 @@ UBL_BILL_OF_LADING = "urn:oasis:names:specification:ubl:schema:xsd:BillOfLading-
 UBL_APPLICATION_RESPONSE = "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"
 CII = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 SBDH = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+PEPPOL_ENVELOPE = "http://peppol.eu/xsd/ticc/envelope/1.0"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
@@ -79,6 +80,22 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
         "sbdh",
         "1.3",
         "StandardBusinessDocumentHeader.xsd",
+    ),
+    DocumentType(
+        "BinaryContent",
+        PEPPOL_ENVELOPE,
+        "BinaryContent",
+        "peppol-envelope",
+        "1.2",
+        "PEPPOL-EDN-Business-Message-Envelope-1.2-2019-02-01.xsd",
+    ),
+    DocumentType(
+        "TextContent",
+        PEPPOL_ENVELOPE,
+        "TextContent",
+        "peppol-envelope",
+        "1.2",
+        "PEPPOL-EDN-Business-Message-Envelope-1.2-2019-02-01.xsd",
     ),
     DocumentType(
         "StandardBusinessDocumentHeader",
@@ -185,7 +202,7 @@ PROFILE_TABLE: dict[str, Profile] = {
         ),
         Profile(
             "xsd",
-            "XSD only (BillOfLading, ApplicationResponse, SBDH envelope)",
+            "XSD only (BillOfLading, ApplicationResponse, SBDH, Peppol binary/text envelope)",
             {t.name: () for t in DOCUMENT_TYPES},
         ),
     )

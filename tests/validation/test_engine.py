@@ -131,10 +131,28 @@ def test_sbdh_sample_is_checked_against_its_xsd(reference: Path, validator: Vali
     )
     report = validator.validate(envelope)
     assert (report.document_type, report.profile, report.fatal) == (
+        "StandardBusinessDocument/Invoice",
+        "bis3",
+        False,
+    ), report.to_text()
+    assert any("StandardBusinessDocumentHeader.xsd" in a for a in report.artefacts)
+    only = validator.validate(envelope, "xsd")
+    assert (only.document_type, only.profile, only.fatal) == (
         "StandardBusinessDocument",
         "xsd",
         False,
-    ), report.to_text()
+    )
+    broken = envelope.replace(b"1656.25</cbc:PayableAmount>", b"1.00</cbc:PayableAmount>")
+    assert "BR-CO-16" in {f.rule_id for f in validator.validate(broken).fatals()}
+    binary = envelope.replace(
+        invoice,
+        b'<BinaryContent xmlns="http://peppol.eu/xsd/ticc/envelope/1.0" '
+        b'mimeType="application/pdf">JVBERi0=</BinaryContent>',
+    )
+    report = validator.validate(binary)
+    assert (report.document_type, report.fatal) == ("StandardBusinessDocument/BinaryContent", False)
+    with pytest.raises(InputError, match="no payload"):
+        validator.validate(envelope.replace(invoice, b""))
 
 
 @pytest.mark.parametrize(
