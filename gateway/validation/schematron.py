@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 from saxonche import PySaxonApiError, PySaxonProcessor
 
+from gateway.errors import ArtefactError
 from gateway.validation.report import Finding
 from gateway.validation.schc import compile_schematron
 
@@ -63,12 +64,8 @@ def compile_stylesheet(path: Path) -> Any:
                 else:
                     executable = compiler.compile_stylesheet(stylesheet_file=str(path))
             except PySaxonApiError as exc:
-                from gateway.errors import ArtefactError
-
                 raise ArtefactError(f"cannot compile official stylesheet {path}: {exc}") from exc
             if executable is None:
-                from gateway.errors import ArtefactError
-
                 raise ArtefactError(f"cannot compile official stylesheet {path}")
             _compiled[path] = executable
         return executable
