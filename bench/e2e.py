@@ -234,6 +234,7 @@ async def run_store(
         poll_seconds=0.05,
         workers=args.workers,
         concurrency=args.concurrency,
+        stage_processes=args.stage_processes,
     )
     path = write_config(config)
     store = await open_store(store_url)
@@ -371,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker loops in `serve`")
     parser.add_argument("--concurrency", type=int, default=16, help="jobs per worker loop")
     parser.add_argument("--worker-procs", type=int, default=0, help="extra `worker` processes")
+    parser.add_argument(
+        "--stage-processes", type=int, default=0, help="[pipeline] stage_processes per process"
+    )
     args = parser.parse_args(argv)
     samples = default_samples()
     bodies = [p.read_bytes() for p in samples]

@@ -30,6 +30,7 @@ from adapters.registry import AdapterRegistry
 from gateway.errors import LingangError
 from gateway.pipeline import Pipeline
 from gateway.pipeline.routing import Router
+from gateway.pipeline.runner import ProcessStageRunner
 from gateway.pipeline.stages import Toolbox
 from gateway.pipeline.standard import standard_stages
 from gateway.settings import ConfigError, Settings
@@ -102,12 +103,18 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         partners=partners,
         options={"max_body_bytes": settings.max_body_bytes},
     )
+    runner = (
+        ProcessStageRunner(settings.stage_processes, settings)
+        if settings.stage_processes > 0
+        else None
+    )
     pipeline = Pipeline(
         opened,
         stages=standard_stages(toolbox),
         toolbox=toolbox,
         adapters=registry,
         router=router,
+        runner=runner,
     )
     pipeline.warm_in_background(WARM_PROFILES)
     log.info(

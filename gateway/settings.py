@@ -39,6 +39,7 @@ The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)
     artefacts = "/var/lib/lingang"         # official artefacts (default: data_dir)
     validate = true
     sign = true
+    stage_processes = 0                    # >0: run the stages in that many child processes
 
     [adapters.hk]                          # one table per configured adapter instance
     type = "https"                         # entry point name in group `lingang.adapters`
@@ -134,6 +135,8 @@ class Settings:
     """Where the official artefacts are installed (default: ``data_dir``)."""
     validate: bool = True
     sign: bool = True
+    stage_processes: int = 0
+    """Child processes running the stage table (0: one thread of the gateway process)."""
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"
@@ -267,6 +270,10 @@ class _Builder:
             artefacts_dir=self.path(data_dir, "pipeline", "artefacts", "LINGANG_ARTEFACTS"),
             validate=_as_bool(self.value("pipeline", "validate", "LINGANG_VALIDATE", True)),
             sign=_as_bool(self.value("pipeline", "sign", "LINGANG_SIGN", True)),
+            stage_processes=_as_int(
+                self.value("pipeline", "stage_processes", "LINGANG_STAGE_PROCESSES", 0),
+                "pipeline.stage_processes",
+            ),
             adapters=self.adapters(),
             routing=self.routing(),
             log_level=str(self.value("", "log_level", "LINGANG_LOG_LEVEL", "INFO")).upper(),

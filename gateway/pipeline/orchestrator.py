@@ -15,11 +15,9 @@ orchestrator knows no document format: it runs the stages of
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -35,6 +33,7 @@ from gateway.errors import (
     ValidationFailed,
 )
 from gateway.pipeline.routing import Router
+from gateway.pipeline.runner import StageRunner, ThreadStageRunner
 from gateway.pipeline.stages import Stage, StageContext, StageOutcome, Toolbox
 from gateway.store import Job, JobState, NotFoundError, Receipt, Store, Submission
 
@@ -83,6 +82,7 @@ class Pipeline:
         toolbox: Toolbox,
         adapters: AdapterRegistry,
         router: Router,
+        runner: StageRunner | None = None,
     ) -> None:
         self.store = store
         self.stages = tuple(stages)
@@ -90,16 +90,13 @@ class Pipeline:
         self.adapters = adapters
         self.router = router
         self._directories: dict[str, tuple[float, Any]] = {}
-        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lingang-stages")
-        """Stages run on one dedicated thread: CPU work stays off the event loop, and
-        libraries that are not thread-safe (Saxon) always see the same thread."""
+        self.runner: StageRunner = runner or ThreadStageRunner(self.stages, toolbox)
+        """Runs the stage table (a dedicated thread, or child processes)."""
 
     def warm_in_background(self, profiles: Sequence[str]) -> None:
         """Compile the validation artefacts of ``profiles`` on the stages thread, ahead of
         the first document that needs them (jobs queue behind it; start-up does not wait)."""
-        validator = self.toolbox.validator
-        if validator is not None and profiles:
-            self._cpu.submit(validator.warm, list(profiles), ("Invoice", "CreditNote"))
+        self.runner.warm(profiles)
 
     # -- API side ---------------------------------------------------------------------
 
@@ -197,8 +194,7 @@ class Pipeline:
             toolbox=self.toolbox,
             directory=await self._directory(submission.tenant_id),
         )
-        loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._cpu, self._run_stages, context)
+        outcome = await self.runner.run(context)
         for output in context.outputs:
             await self.store.put_output(submission.id, output.kind, output.media_type, output.data)
         if outcome.error is None:
@@ -256,21 +252,6 @@ class Pipeline:
             return False
         jobs = await self.store.list_jobs(submission_id=submission.id)
         return any(job.adapter != PIPELINE_ADAPTER for job in jobs)
-
-    def _run_stages(self, context: StageContext) -> StageOutcome:
-        """Run every stage in order on the stages thread, timing each one."""
-        timings: list[dict[str, Any]] = []
-        for stage in self.stages:
-            started = time.perf_counter()
-            try:
-                summary = stage.run(context)
-            except LingangError as exc:
-                elapsed = round((time.perf_counter() - started) * 1000, 3)
-                timings.append({"stage": stage.name, "ok": False, "ms": elapsed, **exc.as_dict()})
-                return StageOutcome(timings=timings, error=exc, failed_stage=stage.name)
-            elapsed = round((time.perf_counter() - started) * 1000, 3)
-            timings.append({"stage": stage.name, "ok": True, "ms": elapsed, **summary})
-        return StageOutcome(timings=timings)
 
     async def _record_failure(self, submission: Submission, outcome: StageOutcome) -> None:
         error = outcome.error
@@ -353,4 +334,4 @@ class Pipeline:
 
     async def aclose(self) -> None:
         """Stop the stages thread."""
-        self._cpu.shutdown(wait=False, cancel_futures=True)
+        self.runner.close()

@@ -52,6 +52,7 @@ class ClusterConfig:
     validate: bool = True
     sign: bool = True
     delivery_timeout: float = 5.0
+    stage_processes: int = 0
 
     @property
     def base_url(self) -> str:
@@ -83,6 +84,7 @@ def write_config(config: ClusterConfig) -> Path:
         f"artefacts = {_toml(str(config.artefacts_dir))}",
         f"validate = {_toml(config.validate)}",
         f"sign = {_toml(config.sign)}",
+        f"stage_processes = {config.stage_processes}",
         "[adapters.hk]",
         "type = 'https'",
         f"url = {_toml(config.receiver_url)}",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from gateway.cli._runtime import worker_pool
 from gateway.service import Services, open_services
 from gateway.settings import AdapterConfig, Routing, Settings
@@ -16,7 +18,7 @@ SAMPLES = REPO / "gateway" / "samples"
 PARTNERS = REPO / "tests" / "data" / "partners.toml"
 
 
-async def open_real(tmp_path: Path, artefacts: Path) -> Services:
+async def open_real(tmp_path: Path, artefacts: Path, stage_processes: int = 0) -> Services:
     pki = make_test_pki(tmp_path / "pki")
     settings = Settings.from_dict({}, env={}).with_overrides(
         data_dir=tmp_path,
@@ -27,6 +29,7 @@ async def open_real(tmp_path: Path, artefacts: Path) -> Services:
         artefacts_dir=artefacts,
         partners_file=PARTNERS,
         poll_seconds=0.05,
+        stage_processes=stage_processes,
         adapters={"drop": AdapterConfig("drop", "folder", {"path": "out"})},
         routing=Routing(default="drop"),
     )
@@ -46,10 +49,11 @@ async def settle(services: Services, ids: list[str]) -> dict[str, str]:
     raise AssertionError(f"not settled: {states}")
 
 
+@pytest.mark.parametrize("stage_processes", [0, 1], ids=["thread", "process"])
 async def test_samples_delivered_and_unknown_buyer_rejected(
-    tmp_path: Path, artefacts_home: Path
+    tmp_path: Path, artefacts_home: Path, stage_processes: int
 ) -> None:
-    services = await open_real(tmp_path, artefacts_home)
+    services = await open_real(tmp_path, artefacts_home, stage_processes)
     pool = worker_pool(services, 1)
     pool.start()
     try:

@@ -1,0 +1,191 @@
+"""Where the stage table runs: on one thread of the gateway process, or in worker processes.
+
+:class:`ThreadStageRunner` (the default) runs the stages on one dedicated thread: CPU work
+stays off the event loop and libraries that are not thread-safe see one thread.
+:class:`ProcessStageRunner` (``[pipeline] stage_processes = N``) runs them in ``N`` child
+processes, each with its own validator, signer and directory loaded once, so the CPU-heavy
+stages use other cores than the process serving the API and the store. Both fill the same
+:class:`~gateway.pipeline.stages.StageContext` and return the same outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gateway.errors import LingangError
+from gateway.pipeline.stages import Stage, StageContext, StageOutcome, StageOutput, Toolbox
+from gateway.store import Submission
+
+
+def run_stage_table(stages: Sequence[Stage], context: StageContext) -> StageOutcome:
+    """Run every stage in order, timing each one; stop at the first ``LingangError``."""
+    timings: list[dict[str, Any]] = []
+    for stage in stages:
+        started = time.perf_counter()
+        try:
+            summary = stage.run(context)
+        except LingangError as exc:
+            elapsed = round((time.perf_counter() - started) * 1000, 3)
+            timings.append({"stage": stage.name, "ok": False, "ms": elapsed, **exc.as_dict()})
+            return StageOutcome(timings=timings, error=exc, failed_stage=stage.name)
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        timings.append({"stage": stage.name, "ok": True, "ms": elapsed, **summary})
+    return StageOutcome(timings=timings)
+
+
+class StageRunner(Protocol):
+    """Runs the stage table for one document."""
+
+    async def run(self, context: StageContext) -> StageOutcome: ...
+
+    def warm(self, profiles: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ThreadStageRunner:
+    """The stage table on one dedicated thread of this process."""
+
+    def __init__(self, stages: Sequence[Stage], toolbox: Toolbox) -> None:
+        self.stages = tuple(stages)
+        self.toolbox = toolbox
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lingang-stages")
+
+    async def run(self, context: StageContext) -> StageOutcome:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, run_stage_table, self.stages, context)
+
+    def warm(self, profiles: Sequence[str]) -> None:
+        """Compile validation artefacts on the stages thread, without waiting for it."""
+        validator = self.toolbox.validator
+        if validator is not None and profiles:
+            self._thread.submit(validator.warm, list(profiles), ("Invoice", "CreditNote"))
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@dataclass(slots=True)
+class _RemoteResult:
+    """What a child process sends back: everything the stages left on the context."""
+
+    timings: list[dict[str, Any]]
+    failed_stage: str | None
+    error: tuple[str, str, str, str | None, str | None] | None
+    """``(module, class name, message, field, rule)`` of the stopping error."""
+    outputs: list[StageOutput] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    profile: str = ""
+    source_format: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_CHILD: tuple[list[Stage], Toolbox] | None = None
+
+
+def _child_init(settings: Any) -> None:
+    """Load the validator, signer and directory once in each child process."""
+    global _CHILD
+    from gateway.pipeline.standard import standard_stages
+    from gateway.service import load_partners, load_signer, load_validator
+
+    toolbox = Toolbox(
+        default_profile=settings.default_profile,
+        validator=load_validator(settings),
+        signer=load_signer(settings),
+        partners=load_partners(settings),
+        options={"max_body_bytes": settings.max_body_bytes},
+    )
+    if toolbox.validator is not None:
+        toolbox.validator.warm(["pint-sg", "pint", "bis3"], ("Invoice", "CreditNote"))
+    _CHILD = (standard_stages(toolbox), toolbox)
+
+
+def _child_run(submission: Submission, directory: Any) -> _RemoteResult:
+    assert _CHILD is not None, "stage process not initialised"
+    stages, toolbox = _CHILD
+    context = StageContext(
+        submission=submission,
+        toolbox=toolbox,
+        directory=directory if directory is not None else toolbox.partners,
+    )
+    outcome = run_stage_table(stages, context)
+    error = outcome.error
+    return _RemoteResult(
+        timings=outcome.timings,
+        failed_stage=outcome.failed_stage,
+        error=(
+            (
+                type(error).__module__,
+                type(error).__qualname__,
+                error.message,
+                error.field,
+                error.rule,
+            )
+            if error is not None
+            else None
+        ),
+        outputs=context.outputs,
+        facts=context.facts,
+        profile=context.profile,
+        source_format=context.source_format,
+        headers=context.headers,
+    )
+
+
+def _rebuild_error(record: tuple[str, str, str, str | None, str | None]) -> LingangError:
+    """The child's error as an instance of the same class (message, field and rule kept)."""
+    import importlib
+
+    module, name, message, field_name, rule = record
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        cls = LingangError
+    if not (isinstance(cls, type) and issubclass(cls, LingangError)):
+        cls = LingangError
+    error: LingangError = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.message, error.field, error.rule = message, field_name, rule
+    return error
+
+
+class ProcessStageRunner:
+    """The stage table in ``processes`` child processes (see the module docstring)."""
+
+    def __init__(self, processes: int, settings: Any, fallback_directory: Any = None) -> None:
+        import multiprocessing
+
+        self._pool = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_init,
+            initargs=(settings,),
+        )
+        self.fallback_directory = fallback_directory
+
+    async def run(self, context: StageContext) -> StageOutcome:
+        loop = asyncio.get_running_loop()
+        directory = context.directory if context.directory is not context.toolbox.partners else None
+        result = await loop.run_in_executor(self._pool, _child_run, context.submission, directory)
+        context.outputs.extend(result.outputs)
+        context.facts.update(result.facts)
+        context.profile = result.profile
+        context.source_format = result.source_format
+        context.headers.update(result.headers)
+        error = _rebuild_error(result.error) if result.error is not None else None
+        return StageOutcome(result.timings, error=error, failed_stage=result.failed_stage)
+
+    def warm(self, profiles: Sequence[str]) -> None:
+        """Children warm themselves when they start."""
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
