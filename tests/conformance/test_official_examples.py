@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import reference_root
 
 from gateway.validation import Validator
+from tests.conftest import reference_root
 
 # (glob in the reference mirror, profile to apply; None = detected from the document)
 EXAMPLE_SETS = {

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import reference_root
 from lxml import etree
 
-from conformance.vefa import mismatches, read_cases
 from gateway.artefacts import require_files
 from gateway.validation import schematron
+from tests.conformance.vefa import mismatches, read_cases
+from tests.conftest import reference_root
 
 # (folder in the reference mirror, artefact set, version, stylesheet, finding source)
 SUITES = {
