@@ -195,14 +195,27 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def peak_rss_mib(pid: int) -> float:
-    """Peak resident set size of a process (``VmHWM``) in MiB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    """Peak resident set size (``VmHWM``) in MiB of a process plus its child processes
+    (stage processes); each process's own peak, summed."""
+    total = 0.0
+    for one in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total or float("nan")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in task.read_text().split()]
+        except OSError:
+            continue
+    return found + [grandchild for child in found for grandchild in _children(child)]
 
 
 # --------------------------------------------------------------------------- one store
@@ -354,7 +367,7 @@ def report(results: list[dict[str, Any]], base: float, commits: dict[str, float]
                 f"p99 {p['p99_ms']:.0f} ms, max {p['max_ms']:.0f} ms; delivered {p['delivered']}"
             )
         for command, rss in r["peak_rss_mib"].items():
-            print(f"  peak RSS {command}: {rss:.0f} MiB")
+            print(f"  peak RSS {command} (with its child processes): {rss:.0f} MiB")
         print(f"  receiver: {r['receiver']['accepted']} accepted / {r['receiver']['posts']} posts")
 
 

@@ -49,6 +49,8 @@ async def serve(settings: Settings, *, workers: int) -> None:
     """Serve until SIGTERM/SIGINT, then stop workers, the listener and the services."""
     from gateway.api import HEADER_LIMITS, create_app
 
+    stop = asyncio.Event()
+    install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
     services = await open_services(settings)
     pool = worker_pool(services, workers)
     runner = web.AppRunner(
@@ -58,9 +60,7 @@ async def serve(settings: Settings, *, workers: int) -> None:
         max_line_size=HEADER_LIMITS["max_line_size"],
         max_field_size=HEADER_LIMITS["max_field_size"],
     )
-    stop = asyncio.Event()
     try:
-        install_stop_signals(stop.set)
         await runner.setup()
         site = web.TCPSite(
             runner, settings.host, settings.port, ssl_context=server_ssl_context(settings)

@@ -42,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
 
 async def work(settings: Settings) -> None:
     """Run ``settings.workers`` workers until SIGTERM/SIGINT."""
+    stop = asyncio.Event()
+    install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
     services = await open_services(settings)
     pool = worker_pool(services, max(1, settings.workers))
-    stop = asyncio.Event()
     try:
-        install_stop_signals(stop.set)
         pool.start()
         print(f"lingang worker: {len(pool.workers)} worker(s) running", flush=True)
         await stop.wait()

@@ -11,6 +11,7 @@ stages use other cores than the process serving the API and the store. Both fill
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -91,9 +92,28 @@ class _RemoteResult:
 _CHILD: tuple[list[Stage], Toolbox] | None = None
 
 
-def _child_init(settings: Any) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel SIGKILL this child when its parent dies (even by SIGKILL), so
+    a crashed gateway leaves no stage processes behind; exit at once if it already has."""
+    import ctypes
+    import os
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _child_init(settings: Any, parent: int) -> None:
     """Load the validator, signer and directory once in each child process."""
     global _CHILD
+    _die_with_parent(parent)
     from gateway.pipeline.standard import standard_stages
     from gateway.service import load_partners, load_signer, load_validator
 
@@ -168,7 +188,7 @@ class ProcessStageRunner:
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_child_init,
-            initargs=(settings,),
+            initargs=(settings, os.getpid()),
         )
         self.fallback_directory = fallback_directory
 

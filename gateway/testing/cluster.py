@@ -133,6 +133,18 @@ class GatewayProcess:
         )
         self.starts += 1
 
+    def ready(self) -> bool:
+        """Whether the latest start has printed its ready line (``lingang serve: listening``
+        or ``lingang worker: ... running``)."""
+        if not self.alive:
+            return False
+        marker = b"listening on" if self.command[0] == "serve" else b"running"
+        try:
+            text = self.log_path.read_bytes()
+        except OSError:
+            return False
+        return text.count(marker) >= self.starts
+
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, like a power cut for this process."""
         if self.alive:

@@ -1,8 +1,8 @@
 """Crash test: 1,000 submissions while the server and the worker are SIGKILLed at random
 moments and restarted; afterwards every acknowledged submission was delivered exactly once.
 
-Real subprocesses (``python -m gateway serve`` / ``worker``), a real store (SQLite file, or
-PostgreSQL), the real stage table with full validation and signing, delivery over mutual TLS
+Real subprocesses (``python -m gateway serve`` / ``worker``), a real store (SQLite file with
+the stages in a child process each, or PostgreSQL with the stages on a thread), the real stage table with full validation and signing, delivery over mutual TLS
 to the local receiver. The seed is printed; set ``LINGANG_CRASH_SEED`` to replay a run, and
 ``LINGANG_CRASH_DOCS`` to change the number of documents.
 """
@@ -29,15 +29,24 @@ from reliability.harness import (
 )
 
 DOCS = int(os.environ.get("LINGANG_CRASH_DOCS", "1000"))
+MIN_KILLS = 8
+"""The chaos continues (also after the last submission) until at least this many kills."""
 
 
 async def crash_run(
-    store_url: str, make_config: MakeConfig, receiver: Receiver, reference: Path, tmp_path: Path
+    store_url: str,
+    stage_processes: int,
+    make_config: MakeConfig,
+    receiver: Receiver,
+    reference: Path,
+    tmp_path: Path,
 ) -> None:
     seed = int(os.environ.get("LINGANG_CRASH_SEED", str(random.randrange(2**32))))
     print(f"\ncrash test seed: {seed} (LINGANG_CRASH_SEED={seed} replays it)")
     rng = random.Random(seed)
-    config = make_config(store_url, lease_seconds=3.0, workers=1, concurrency=8)
+    config = make_config(
+        store_url, lease_seconds=3.0, workers=1, concurrency=8, stage_processes=stage_processes
+    )
     path = write_config(config)
     _, key = await new_tenant(store_url)
     server = GatewayProcess(["serve"], path, tmp_path / "serve.log")
@@ -50,7 +59,7 @@ async def crash_run(
 
     async def chaos() -> None:
         while not done.is_set():
-            await asyncio.sleep(rng.uniform(1.5, 4.0))
+            await asyncio.sleep(rng.uniform(0.8, 3.0))
             if done.is_set():
                 break
             victim = rng.choice([server, worker])
@@ -64,14 +73,24 @@ async def crash_run(
         await submitter.submit_all(
             sample_bodies(reference), DOCS, concurrency=8, deadline=loop.time() + 240
         )
+        acked = set(submitter.acked.values())
+        end = loop.time() + 180
+        while loop.time() < end and (
+            server.kills + worker.kills < MIN_KILLS
+            or await wait_all_delivered(receiver, acked, timeout=0)
+        ):
+            await asyncio.sleep(0.25)  # the chaos goes on while documents are in flight
         done.set()
         await killer
         server.start()
         worker.start()
-        acked = set(submitter.acked.values())
         missing = await wait_all_delivered(receiver, acked, timeout=180)
         assert not missing, f"{len(missing)} never delivered"
         await check_exactly_once(store_url, receiver, acked)
+        for _ in range(600):  # let the last restarts come up before the graceful stop
+            if server.ready() and worker.ready():
+                break
+            await asyncio.sleep(0.05)
     finally:
         done.set()
         killer.cancel()
@@ -94,7 +113,7 @@ async def test_crash_sqlite(
     make_config: MakeConfig, receiver: Receiver, reference: Path, tmp_path: Path
 ) -> None:
     await crash_run(
-        f"sqlite:///{tmp_path / 'gateway.db'}", make_config, receiver, reference, tmp_path
+        f"sqlite:///{tmp_path / 'gateway.db'}", 1, make_config, receiver, reference, tmp_path
     )
 
 
@@ -104,4 +123,4 @@ async def test_crash_sqlite(
 async def test_crash_postgres(
     pg_url: str, make_config: MakeConfig, receiver: Receiver, reference: Path, tmp_path: Path
 ) -> None:
-    await crash_run(pg_url, make_config, receiver, reference, tmp_path)
+    await crash_run(pg_url, 0, make_config, receiver, reference, tmp_path)
