@@ -63,7 +63,6 @@ class SubmissionState(StrEnum):
     FAILED = "failed"
     QUEUED = "queued"
     DELIVERED = "delivered"
-    DELIVERY_FAILED = "delivery_failed"
     DEAD = "dead"
 
 
