@@ -159,10 +159,25 @@ class ValidateStage:
         return {"fatal": 0, "warnings": len(report.warnings())}
 
 
+DETACHED_SIGNATURE_PROFILES = frozenset({"bis3", "pint", "pint-sg", "cii"})
+"""Profiles whose documents travel unsigned, with a detached XAdES signature kept beside them.
+
+Peppol BIS 3 (PEPPOL-EN16931-R008) and PINT (ibr-079) forbid empty elements anywhere in the
+document, and an XML signature is made of them (``ds:DigestMethod``, ``ds:Transform`` …): an
+enveloped signature would make a valid invoice invalid at the receiver. Peppol signs the
+transport (AS4) instead. CII has no place for a signature in its schema. For these profiles the
+document is delivered exactly as validated, and a detached XAdES B-B signature over its bytes is
+kept as the output ``signature`` (the HTTPS route also sends a detached signature header)."""
+
+DETACHED_SIGNATURE_NAME = "document.xml"
+"""The reference URI a detached signature names: the document it signs, as delivered."""
+
+
 @dataclass(slots=True)
 class SignStage:
     """XAdES-signs the rendered document (``gateway.signing``); passes it on unsigned when no
-    key is configured."""
+    key is configured. Invoice profiles get a detached signature (see
+    :data:`DETACHED_SIGNATURE_PROFILES`); other XML an enveloped one."""
 
     name: str = "sign"
 
@@ -172,13 +187,21 @@ class SignStage:
         if signer is None:
             context.signed = context.rendered
             return {"signed": False}
+        if context.profile in DETACHED_SIGNATURE_PROFILES:
+            signature = signer.sign_detached(
+                context.rendered, name=DETACHED_SIGNATURE_NAME, mime_type=XML
+            )
+            context.keep("signature", XML, bytes(signature))
+            context.signed = context.rendered
+            return {"signed": "detached", "bytes": len(signature)}
         context.signed = bytes(signer.sign(context.rendered))
-        return {"signed": True, "bytes": len(context.signed)}
+        return {"signed": "enveloped", "bytes": len(context.signed)}
 
 
 @dataclass(slots=True)
 class EnvelopeStage:
-    """For now the envelope is the signed document itself plus transport headers."""
+    """For now the envelope is the outgoing document itself plus transport headers; it is kept
+    as the output ``signed`` (the document as delivered, signed enveloped or detached)."""
 
     name: str = "envelope"
 

@@ -57,7 +57,7 @@ async def test_submit_process_deliver_and_read_back(api: LiveApi, fapiao_xml: by
         assert body["status"] == "delivered", body["history"]
         states = [event["state"] for event in body["history"]]
         assert states[0] == "received" and states[-1] == "delivered"
-        processed = next(e for e in body["history"] if e["state"] == "processed")
+        processed = next(e for e in body["history"] if e["state"] == "queued")
         assert {t["stage"] for t in processed["timings"]} >= {"parse", "map", "render"}
         assert [d["state"] for d in body["deliveries"]] == ["done"]
         assert len(body["receipts"]) == 1
