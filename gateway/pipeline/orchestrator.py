@@ -35,7 +35,17 @@ from gateway.errors import (
 from gateway.pipeline.routing import Router
 from gateway.pipeline.runner import StageRunner, ThreadStageRunner
 from gateway.pipeline.stages import Stage, StageContext, StageOutcome, Toolbox
-from gateway.store import Job, JobState, NotFoundError, Receipt, Store, Submission
+from gateway.store import (
+    Job,
+    JobSpec,
+    JobState,
+    NotFoundError,
+    OutputSpec,
+    Receipt,
+    StateChange,
+    Store,
+    Submission,
+)
 
 log = logging.getLogger("lingang.pipeline")
 
@@ -47,6 +57,9 @@ DIRECTORY_TTL_SECONDS = 2.0
 
 SIGNED_OUTPUT = "signed"
 """Output kind the delivery step sends."""
+
+PROCESSING_JOB = JobSpec(PIPELINE_ADAPTER, PIPELINE_ADAPTER)
+"""The processing job every submission is stored with (same transaction)."""
 
 
 def transport_message_id(submission_id: str, adapter: str) -> str:
@@ -113,7 +126,7 @@ class Pipeline:
         created)``. A repeated ``idempotency_key`` returns the first submission with
         ``created=False``. When this returns, the document will be processed even if every
         process dies right afterwards."""
-        submission, created = await self.store.create_submission(
+        return await self.store.create_submission(
             tenant_id,
             body,
             content_type=content_type,
@@ -122,9 +135,8 @@ class Pipeline:
             metadata=dict(metadata or {}),
             state=SubmissionState.RECEIVED,
             reason="accepted for processing",
+            enqueue=PROCESSING_JOB,
         )
-        await self.store.enqueue_job(submission.id, PIPELINE_ADAPTER, PIPELINE_ADAPTER)
-        return submission, created
 
     async def retry(self, tenant_id: str, submission_id: str) -> list[Job]:
         """Manual retry of a submission's dead jobs (same transport message ids).
@@ -138,21 +150,16 @@ class Pipeline:
         dead = await self.store.list_jobs(submission_id=submission_id, state=JobState.DEAD)
         if not dead:
             return []
-        await self.store.record_event(
-            submission_id,
-            SubmissionState.QUEUED,
-            reason="manual retry",
-            detail={"jobs": [job.id for job in dead]},
+        return await self.store.retry_submission(
+            submission_id, event=StateChange(SubmissionState.QUEUED, "manual retry")
         )
-        return await self.store.retry_submission(submission_id)
 
     async def recover_orphans(self, *, older_than: float = 60.0, limit: int = 500) -> int:
         """Queue processing for submissions stored without their processing job.
 
-        :meth:`submit` writes the submission and then its job; a process dying between the
-        two leaves a stored, unacknowledged submission with no job (a client retry with the
-        same Idempotency-Key also repairs it). Workers call this at start. Returns how many
-        were queued."""
+        :meth:`submit` stores the submission and its job in one transaction, so only
+        submissions written by other means (or by gateways before that) can lack one.
+        Workers call this at start. Returns how many were queued."""
         cutoff = self.store.clock() - timedelta(seconds=older_than)
         queued = 0
         for tenant in await self.store.list_tenants():
@@ -170,23 +177,31 @@ class Pipeline:
     # -- worker side ------------------------------------------------------------------
 
     async def handle(self, job: Job) -> Receipt | None:
-        """Run one claimed job: processing (``pipeline``) or a delivery (any adapter)."""
+        """Run one claimed job: processing (``pipeline``) or a delivery (any adapter).
+
+        A processing job is completed here, in the same transaction as its result (the
+        caller must not complete it); a delivery returns its receipt for the caller to
+        complete the job with :meth:`delivered_event`."""
         if job.adapter == PIPELINE_ADAPTER:
             await self.process(job)
             return None
         return await self.deliver(job)
 
     async def process(self, job: Job) -> None:
-        """Run the stage table for the job's submission and queue the delivery.
+        """Run the stage table for the job's submission, then record the outputs, the
+        ``queued`` event and the delivery job and complete ``job``, all in one transaction
+        (:meth:`Store.finish_processing`, fenced by the job's lease).
 
         A document error ends in ``rejected`` (the job completes: retrying cannot help); an
         operational error (artefacts missing, key unreadable) propagates so the outbox
         retries and finally dead-letters the job with the reason.
         """
+        owner = job.lease_owner or ""
         submission = await self.store.get_submission_any_tenant(job.submission_id)
         if submission is None:
             raise PermanentDeliveryError(f"submission {job.submission_id} vanished")
         if await self._already_processed(submission, job):
+            await self.store.complete_job(job.id, owner, None)
             return
         context = StageContext(
             submission=submission,
@@ -194,29 +209,28 @@ class Pipeline:
             directory=await self._directory(submission.tenant_id),
         )
         outcome = await self.runner.run(context)
-        for output in context.outputs:
-            await self.store.put_output(submission.id, output.kind, output.media_type, output.data)
+        outputs = [OutputSpec(o.kind, o.media_type, o.data) for o in context.outputs]
         if outcome.error is None:
             try:
                 route = self.router.route(context)
             except LingangError as exc:
                 outcome = StageOutcome(outcome.timings, error=exc, failed_stage="route")
         if outcome.error is not None:
-            await self._record_failure(submission, outcome)
+            await self._record_failure(submission, job, outputs, outcome)
             return
         message_id = transport_message_id(submission.id, route.adapter)
-        await self.store.record_event(
-            submission.id,
-            SubmissionState.QUEUED,
-            reason=f"processed; delivery queued on {route.adapter} ({route.rule})",
-            detail={"stages": outcome.timings, **context.facts, "message_id": message_id},
-        )
-        await self.store.enqueue_job(
-            submission.id,
-            route.adapter,
-            route.endpoint,
-            message_id=message_id,
-            payload_ref=SIGNED_OUTPUT,
+        await self.store.finish_processing(
+            job.id,
+            owner,
+            outputs=outputs,
+            event=StateChange(
+                SubmissionState.QUEUED,
+                f"processed; delivery queued on {route.adapter} ({route.rule})",
+                {"stages": outcome.timings, **context.facts, "message_id": message_id},
+            ),
+            enqueue=JobSpec(
+                route.adapter, route.endpoint, payload_ref=SIGNED_OUTPUT, message_id=message_id
+            ),
         )
 
     async def _directory(self, tenant_id: str) -> Any:
@@ -252,23 +266,26 @@ class Pipeline:
         jobs = await self.store.list_jobs(submission_id=submission.id)
         return any(job.adapter != PIPELINE_ADAPTER for job in jobs)
 
-    async def _record_failure(self, submission: Submission, outcome: StageOutcome) -> None:
+    async def _record_failure(
+        self, submission: Submission, job: Job, outputs: list[OutputSpec], outcome: StageOutcome
+    ) -> None:
+        """A document error completes the job as ``rejected`` (outputs such as the
+        validation report kept, one transaction); an operational one records ``failed``
+        and raises for the outbox to retry."""
         error = outcome.error
         assert error is not None
         detail: dict[str, Any] = {"stages": outcome.timings, "error": error.as_dict()}
+        reason = f"{outcome.failed_stage}: {error}"
         if isinstance(error, REJECTING_ERRORS):
-            await self.store.record_event(
-                submission.id,
-                SubmissionState.REJECTED,
-                reason=f"{outcome.failed_stage}: {error}",
-                detail=detail,
+            event = StateChange(SubmissionState.REJECTED, reason, detail)
+            await self.store.finish_processing(
+                job.id, job.lease_owner or "", outputs=outputs, event=event
             )
             return
+        for output in outputs:
+            await self.store.put_output(submission.id, output.kind, output.media_type, output.data)
         await self.store.record_event(
-            submission.id,
-            SubmissionState.FAILED,
-            reason=f"{outcome.failed_stage}: {error}",
-            detail=detail,
+            submission.id, SubmissionState.FAILED, reason=reason, detail=detail
         )
         raise error
 
@@ -307,29 +324,24 @@ class Pipeline:
             detail=receipt.as_dict(),
         )
 
-    async def on_delivered(self, job: Job) -> None:
-        """Record the delivered state; called with the receipt in hand, *before* the job is
-        completed, so no crash can leave a delivered document in an earlier state (a crash
-        in between means one more delivery under the same message id, which the receiver
-        drops)."""
-        if job.adapter != PIPELINE_ADAPTER:
-            await self.store.record_event(
-                job.submission_id,
-                SubmissionState.DELIVERED,
-                reason=f"delivered by {job.adapter}",
-                detail={"job_id": job.id, "message_id": job.message_id},
-            )
-
-    async def on_dead(self, job: Job, reason: str, *, retryable: bool) -> None:
-        """Record that a job goes to the dead letter (called before the store marks it, for
-        the same reason as :meth:`on_delivered`)."""
-        state = SubmissionState.FAILED if job.adapter == PIPELINE_ADAPTER else SubmissionState.DEAD
-        await self.store.record_event(
-            job.submission_id,
-            state,
-            reason=reason,
-            detail={"job_id": job.id, "retryable": retryable, "attempts": job.attempts},
+    @staticmethod
+    def delivered_event(job: Job) -> StateChange | None:
+        """The ``delivered`` event a delivery job is completed with (same transaction as
+        the job's ``done`` and its receipt); ``None`` for a processing job."""
+        if job.adapter == PIPELINE_ADAPTER:
+            return None
+        return StateChange(
+            SubmissionState.DELIVERED,
+            f"delivered by {job.adapter}",
+            {"job_id": job.id, "message_id": job.message_id},
         )
+
+    @staticmethod
+    def dead_event(job: Job, reason: str, *, retryable: bool) -> StateChange:
+        """The event a job going to the dead letter is failed with (same transaction)."""
+        state = SubmissionState.FAILED if job.adapter == PIPELINE_ADAPTER else SubmissionState.DEAD
+        detail = {"job_id": job.id, "retryable": retryable, "attempts": job.attempts}
+        return StateChange(state, reason, detail)
 
     async def aclose(self) -> None:
         """Stop the stages thread."""

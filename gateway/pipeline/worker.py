@@ -151,10 +151,11 @@ class Worker:
             return
         finally:
             renewer.cancel()
-        if delivery:
-            await self.breaker.record_success(job.endpoint)
-        await self.pipeline.on_delivered(job)
-        await self.store.complete_job(job.id, self.worker_id, receipt)
+        if not delivery:
+            return  # the pipeline completed it with its result, in one transaction
+        await self.breaker.record_success(job.endpoint)
+        event = self.pipeline.delivered_event(job)
+        await self.store.complete_job(job.id, self.worker_id, receipt, event=event)
 
     async def _keep_lease(self, job: Job) -> None:
         """Renew the lease at a third of its length while the job runs."""
@@ -174,13 +175,14 @@ class Worker:
         when = self.policy.next_attempt(job, self.store.clock(), retryable=retryable)
         reason = f"{type(error).__name__}: {error}"
         extra = {"job_id": job.id, "adapter": job.adapter, "attempt": job.attempts}
+        event = None
         if when is None:
             log.warning("job dead-lettered", extra={**extra, "reason": reason})
-            await self.pipeline.on_dead(job, reason, retryable=retryable)
+            event = self.pipeline.dead_event(job, reason, retryable=retryable)
         else:
             log.info("job will be retried", extra={**extra, "reason": reason})
         await self.store.fail_job(
-            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when
+            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when, event=event
         )
 
     async def _drain(self) -> None:

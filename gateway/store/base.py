@@ -32,7 +32,7 @@ import abc
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -247,6 +247,15 @@ class JobSpec:
     endpoint: str
     payload_ref: str | None = None
     message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """An output to write as part of a processing result (see :meth:`Store.finish_processing`)."""
+
+    kind: str
+    media_type: str
+    data: bytes
 
 
 def with_job(event: StateChange | None, job: Mapping[str, Any]) -> StateChange | None:
@@ -591,6 +600,26 @@ class Store(abc.ABC):
         (dead letter, ``error`` kept as the reason) when ``next_attempt_at`` is ``None``.
         ``event`` (e.g. the dead-letter state) is recorded on the submission in the same
         transaction. Owner-fenced like :meth:`complete_job`."""
+
+    @abc.abstractmethod
+    async def finish_processing(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        outputs: Sequence[OutputSpec] = (),
+        event: StateChange | None = None,
+        enqueue: JobSpec | None = None,
+    ) -> Job | None:
+        """Record a processing job's whole result in one transaction: replace ``outputs``
+        (per kind), queue ``enqueue`` (idempotent per ``(submission, adapter)`` like
+        :meth:`enqueue_job`; workers are woken), record ``event`` (its detail gains the
+        queued job's ``job_id`` and ``message_id``) and mark the job ``done``.
+
+        Owner-fenced like :meth:`complete_job`: a worker whose lease was taken over gets
+        :class:`LeaseLostError` and nothing is written, so a crash at any point leaves
+        either none or all of the result. Returns the queued (or already existing) job,
+        or ``None`` without ``enqueue``."""
 
     @abc.abstractmethod
     async def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Job:

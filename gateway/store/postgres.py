@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -42,6 +42,7 @@ from gateway.store.base import (
     LeaseLostError,
     NotFoundError,
     Output,
+    OutputSpec,
     Receipt,
     StateChange,
     Store,
@@ -493,6 +494,42 @@ class PostgresStore(Store):
             return row
 
         return rows.job(await self._tx(work))
+
+    async def finish_processing(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        outputs: Sequence[OutputSpec] = (),
+        event: StateChange | None = None,
+        enqueue: JobSpec | None = None,
+    ) -> Job | None:
+        now = self.clock()
+        params = {"id": job_id, "worker_id": worker_id, "now": now}
+
+        async def work(conn: Conn) -> DictRow | None:
+            done = await self._fenced(conn, "complete_job", params)
+            submission_id = done["submission_id"]
+            for output in outputs:
+                await conn.execute(
+                    self._q["put_output"],
+                    {
+                        "submission_id": submission_id,
+                        "kind": output.kind,
+                        "media_type": output.media_type,
+                        "data": bytes(output.data),
+                        "now": now,
+                    },
+                )
+            if enqueue is None:
+                await self._change_state(conn, submission_id, event)
+                return None
+            row, _ = await self._insert_job(conn, submission_id, enqueue, now)
+            await self._change_state(conn, submission_id, with_job(event, row))
+            return row
+
+        row = await self._tx(work)
+        return None if row is None else rows.job(row)
 
     async def _change_state(
         self, conn: Conn, submission_id: str, event: StateChange | None

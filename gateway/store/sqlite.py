@@ -1,9 +1,11 @@
 """The embedded store: one SQLite file in WAL mode.
 
-Every operation runs as one transaction on a single connection owned by one worker
-thread, so the event loop never blocks on disk. Writers start with ``BEGIN IMMEDIATE``,
-which makes SQLite serialise them across connections and processes (the busy timeout
-makes the others wait). Several :class:`SqliteStore` instances, or processes, may share
+Every operation is one transaction on a connection owned by a thread, so the event loop
+never blocks on disk: writes go to one writer thread that commits whatever writes queued up
+together (:mod:`gateway.store.sqlite_commit`: each write its own savepoint, one ``fsync``
+per group, ``synchronous=FULL``); reads run on a second connection, which in WAL mode
+never waits for a writer. Writers start with ``BEGIN IMMEDIATE``, which makes SQLite
+serialise them across connections and processes (the busy timeout makes the others wait). Several :class:`SqliteStore` instances, or processes, may share
 one file; ``wait_for_jobs`` is then a short poll, woken at once by jobs this instance
 enqueues.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +37,7 @@ from gateway.store.base import (
     LeaseLostError,
     NotFoundError,
     Output,
+    OutputSpec,
     Receipt,
     StateChange,
     Store,
@@ -49,6 +52,7 @@ from gateway.store.base import (
 )
 from gateway.store.migrations import load_migrations
 from gateway.store.sql import load_queries, split_statements
+from gateway.store.sqlite_commit import GroupCommitter
 
 T = TypeVar("T")
 Params = Mapping[str, Any]
@@ -106,8 +110,10 @@ class SqliteStore(Store):
         self.poll_interval = poll_interval
         self.busy_timeout = busy_timeout
         self._q = load_queries("sqlite.sql")
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lingang-sqlite")
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lingang-sqlite-reader")
         self._conn: Conn | None = None
+        """The reader connection (on the executor's thread)."""
+        self._writer = GroupCommitter(self._open_connection)
         self._wake = asyncio.Event()
         self._closed = False
 
@@ -122,36 +128,38 @@ class SqliteStore(Store):
 
     # -- plumbing --------------------------------------------------------------------
 
-    def _connection(self) -> Conn:
-        if self._conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            conn.row_factory = _dict_row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._conn = conn
-        return self._conn
+    def _open_connection(self) -> Conn:
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        conn.row_factory = _dict_row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
 
-    def _transaction(self, work: Callable[[Conn], T], write: bool) -> T:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    def _read(self, work: Callable[[Conn], T]) -> T:
+        """A read-only transaction on the reader connection (WAL: never waits for writes)."""
+        if self._conn is None:
+            self._conn = self._open_connection()
+        conn = self._conn
+        conn.execute("BEGIN")
         try:
-            result = work(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+            return work(conn)
+        finally:
+            conn.execute("COMMIT")
 
     async def _tx(self, work: Callable[[Conn], T], *, write: bool = True) -> T:
-        """Run ``work(conn)`` as one transaction on the store's thread."""
+        """Run ``work(conn)`` as one transaction: a write through the group committer
+        (durable when this returns), a read on the reader thread."""
         if self._closed:
             raise StoreError("store is closed")
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, self._transaction, work, write)
+            if write:
+                result: T = await asyncio.wrap_future(self._writer.submit(work))
+                return result
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, self._read, work)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"constraint violated: {exc}") from exc
         except sqlite3.Error as exc:
@@ -212,7 +220,9 @@ class SqliteStore(Store):
                 self._conn.close()
                 self._conn = None
 
-        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._writer.close)
+        await loop.run_in_executor(self._executor, shut)
         self._executor.shutdown(wait=True)
 
     # -- tenants and API keys --------------------------------------------------------
@@ -540,6 +550,45 @@ class SqliteStore(Store):
             return row
 
         return rows.job(await self._tx(work))
+
+    async def finish_processing(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        outputs: Sequence[OutputSpec] = (),
+        event: StateChange | None = None,
+        enqueue: JobSpec | None = None,
+    ) -> Job | None:
+        now = self.clock()
+        params = {"id": job_id, "worker_id": worker_id, "now": ts(now)}
+
+        def work(conn: Conn) -> Row | None:
+            done = self._fenced(conn, "complete_job", params)
+            submission_id = done["submission_id"]
+            for output in outputs:
+                conn.execute(
+                    self._q["put_output"],
+                    {
+                        "submission_id": submission_id,
+                        "kind": output.kind,
+                        "media_type": output.media_type,
+                        "data": bytes(output.data),
+                        "now": params["now"],
+                    },
+                ).fetchall()
+            if enqueue is None:
+                self._change_state(conn, submission_id, event, params["now"])
+                return None
+            row, _ = self._insert_job(conn, submission_id, enqueue, now, now)
+            self._change_state(conn, submission_id, with_job(event, row), params["now"])
+            return row
+
+        row = await self._tx(work)
+        if row is None:
+            return None
+        self._wake.set()
+        return rows.job(row)
 
     def _change_state(
         self, conn: Conn, submission_id: str, event: StateChange | None, now: str

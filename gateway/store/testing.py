@@ -33,6 +33,7 @@ from gateway.store.base import (
     JobState,
     LeaseLostError,
     NotFoundError,
+    OutputSpec,
     Receipt,
     StateChange,
     Store,
@@ -336,6 +337,60 @@ class StoreContract:
         assert events[1].detail == {"job": job.id}
         sub = await store.get_submission("t1", sub_id)
         assert sub is not None and sub.state == "dead"
+
+    async def test_processing_result_is_one_fenced_transaction(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, "pipeline", "pipeline")
+        await store.put_output(sub_id, "signed", "text/plain", b"old")
+        await store.claim_jobs("w1")
+        outputs = [
+            OutputSpec("ubl", "application/xml", b"<u/>"),
+            OutputSpec("signed", "application/xml", b"<s/>"),
+        ]
+        queued = StateChange("queued", "processed", {"stages": [{"stage": "sign"}]})
+        delivery = JobSpec("peppol", "ep", payload_ref="signed", message_id="m-1@x")
+        with pytest.raises(LeaseLostError):
+            await store.finish_processing(
+                job.id, "w2", outputs=outputs, event=queued, enqueue=delivery
+            )
+        assert [e.state for e in await store.list_events(sub_id)] == ["received"]
+        assert [o.kind for o in await store.list_outputs(sub_id)] == ["signed"]
+        assert len(await store.list_jobs(submission_id=sub_id)) == 1
+        queued_job = await store.finish_processing(
+            job.id, "w1", outputs=outputs, event=queued, enqueue=delivery
+        )
+        assert queued_job is not None
+        assert (queued_job.adapter, queued_job.message_id) == ("peppol", "m-1@x")
+        assert queued_job.payload_ref == "signed" and queued_job.state is JobState.PENDING
+        done = await store.get_job(job.id)
+        assert done is not None and done.state is JobState.DONE
+        signed = await store.get_output(sub_id, "signed")
+        assert signed is not None and signed.data == b"<s/>"
+        events = await store.list_events(sub_id)
+        assert [e.state for e in events] == ["received", "queued"]
+        assert events[1].detail == {
+            "stages": [{"stage": "sign"}],
+            "job_id": queued_job.id,
+            "message_id": "m-1@x",
+        }
+        with pytest.raises(LeaseLostError):
+            await store.finish_processing(job.id, "w1", event=queued, enqueue=delivery)
+        with pytest.raises(NotFoundError):
+            await store.finish_processing("missing", "w1")
+        (claimed,) = await store.claim_jobs("w3")
+        assert claimed.id == queued_job.id
+
+    async def test_processing_result_without_delivery(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, "pipeline", "pipeline")
+        await store.claim_jobs("w1")
+        rejected = StateChange("rejected", "validate: BR-01", {"error": {"rule": "BR-01"}})
+        report = [OutputSpec("report", "application/json", b"{}")]
+        assert await store.finish_processing(job.id, "w1", outputs=report, event=rejected) is None
+        sub = await store.get_submission("t1", sub_id)
+        assert sub is not None and sub.state == "rejected"
+        assert [j.adapter for j in await store.list_jobs(submission_id=sub_id)] == ["pipeline"]
+        assert [o.kind for o in await store.list_outputs(sub_id)] == ["report"]
 
     async def test_enqueue_records_its_event_once(self, store: Store) -> None:
         sub_id = await self._submission(store)

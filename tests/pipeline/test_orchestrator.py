@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from gateway.errors import ArtefactError, ValidationFailed
 from gateway.outbox import RetryPolicy
 from gateway.pipeline import PIPELINE_ADAPTER, Pipeline
 from gateway.pipeline.worker import Worker
-from gateway.store import JobState, Store
+from gateway.store import JobState, LeaseLostError, Store
 from pipeline.conftest import MakePipeline
 from pipeline.stand_ins import Raise, Seal, Upper
 
@@ -109,18 +111,38 @@ async def test_reprocessing_after_crash_queues_one_delivery(
     tenant = await store.create_tenant("acme")
     pipeline = make_pipeline()
     submission, _ = await pipeline.submit(tenant.id, b"<a/>", content_type="application/xml")
-    (job,) = await store.claim_jobs("dead-worker", lease_seconds=60)
-    await pipeline.process(job)  # the worker "dies" here, before completing the job
-    await pipeline.process(job)  # a second worker runs it again after the lease expired
+    (job,) = await store.claim_jobs("first", lease_seconds=60)
+    await pipeline.process(job)  # result and completion: one transaction
+    with pytest.raises(LeaseLostError):
+        await pipeline.process(job)  # a stale worker running it again records nothing
     jobs = await store.list_jobs(submission_id=submission.id)
     assert sorted(j.adapter for j in jobs) == ["drop", PIPELINE_ADAPTER]
+    assert [e.state for e in await store.list_events(submission.id)] == ["received", "queued"]
+
+
+async def test_processing_interrupted_before_its_commit_runs_again(
+    store: Store, make_pipeline: MakePipeline
+) -> None:
+    tenant = await store.create_tenant("acme")
+    pipeline = make_pipeline()
+    submission, _ = await pipeline.submit(tenant.id, b"<a/>", content_type="application/xml")
+    (job,) = await store.claim_jobs("dies", lease_seconds=0)  # it dies before its commit
+    (again,) = await store.claim_jobs("takes-over", lease_seconds=60)
+    assert again.id == job.id and again.attempts == 2
+    with pytest.raises(LeaseLostError):
+        await pipeline.process(job)  # the first worker wakes up late: fenced
+    await pipeline.process(again)
+    jobs = await store.list_jobs(submission_id=submission.id)
+    assert sorted((j.adapter, j.state) for j in jobs) == [
+        ("drop", JobState.PENDING),
+        (PIPELINE_ADAPTER, JobState.DONE),
+    ]
+    assert [e.state for e in await store.list_events(submission.id)] == ["received", "queued"]
 
 
 async def test_retry_of_unknown_submission_is_not_found(
     store: Store, make_pipeline: MakePipeline
 ) -> None:
-    import pytest
-
     from gateway.store import NotFoundError
 
     tenant = await store.create_tenant("acme")
