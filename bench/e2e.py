@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.e2e [--docs 1000] [--paced-rate 100,50] [--paced-seconds 10]
                                   [--store sqlite,postgres] [--worker-procs 0]
+                                  [--stage-processes N]
 
 For each store (SQLite file; a throw-away PostgreSQL server with ``initdb``):
 
@@ -42,6 +43,7 @@ from cryptography import x509
 
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
 from gateway.config import data_home
+from gateway.settings import default_stage_processes
 from gateway.store import open_store
 from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
@@ -386,7 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="jobs per worker loop")
     parser.add_argument("--worker-procs", type=int, default=0, help="extra `worker` processes")
     parser.add_argument(
-        "--stage-processes", type=int, default=0, help="[pipeline] stage_processes per process"
+        "--stage-processes",
+        type=int,
+        default=default_stage_processes(),
+        help="[pipeline] stage_processes per process (default: the service's default)",
     )
     args = parser.parse_args(argv)
     samples = default_samples()
@@ -398,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     make_test_pki(home / "pki")
     print(
         f"samples: {[p.name for p in samples]}; cpus: {os.cpu_count()}; {platform.python_version()}"
+        f"; stage_processes: {args.stage_processes}"
     )
     base = baseline(bodies, home / "partners.toml", home / "pki")
     commits = sqlite_commit_ms(home)

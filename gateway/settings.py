@@ -39,7 +39,8 @@ The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)
     artefacts = "/var/lib/lingang"         # official artefacts (default: data_dir)
     validate = true
     sign = true
-    stage_processes = 0                    # >0: run the stages in that many child processes
+    stage_processes = 1                    # child processes running the stages (0: a thread);
+                                           # default 1 with more than one CPU, else 0
 
     [adapters.hk]                          # one table per configured adapter instance
     type = "https"                         # entry point name in group `lingang.adapters`
@@ -136,7 +137,10 @@ class Settings:
     validate: bool = True
     sign: bool = True
     stage_processes: int = 0
-    """Child processes running the stage table (0: one thread of the gateway process)."""
+    """Child processes running the stage table (0: one thread of the gateway process). A
+    configuration file or environment that does not say defaults to
+    :func:`default_stage_processes`; this field's own default (0) is for settings built in
+    code (tests)."""
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"
@@ -271,7 +275,12 @@ class _Builder:
             validate=_as_bool(self.value("pipeline", "validate", "LINGANG_VALIDATE", True)),
             sign=_as_bool(self.value("pipeline", "sign", "LINGANG_SIGN", True)),
             stage_processes=_as_int(
-                self.value("pipeline", "stage_processes", "LINGANG_STAGE_PROCESSES", 0),
+                self.value(
+                    "pipeline",
+                    "stage_processes",
+                    "LINGANG_STAGE_PROCESSES",
+                    default_stage_processes(),
+                ),
                 "pipeline.stage_processes",
             ),
             adapters=self.adapters(),
@@ -321,6 +330,13 @@ class _Builder:
             profiles={str(k): str(v) for k, v in profiles.items()},
             partners={str(k): str(v) for k, v in partners.items()},
         )
+
+
+def default_stage_processes() -> int:
+    """``[pipeline] stage_processes`` when not configured: 1 with more than one CPU (the
+    stages then use another core than the API and the store; measured by ``bench.e2e``),
+    else 0."""
+    return 1 if (os.cpu_count() or 1) > 1 else 0
 
 
 def _as_int(value: Any, name: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import aiohttp
 import pytest
 
 from gateway.pipeline.routing import Router
-from gateway.settings import ConfigError, Routing, Settings
+from gateway.settings import ConfigError, Routing, Settings, default_stage_processes
 from gateway.testing.cluster import GatewayProcess, free_port
 from gateway.testing.tls import make_tls
 
@@ -29,6 +30,14 @@ def test_file_then_environment(tmp_path: Path) -> None:
     assert settings.store_url == f"sqlite:///{tmp_path / 'gateway.db'}"
     assert dict(settings.adapters["hk"].options) == {"url": "https://a.example", "timeout": "7"}
     assert settings.routing.default == "hk"
+
+
+def test_stage_processes_default_follows_the_cpus() -> None:
+    assert Settings.from_dict({}, env={}).stage_processes == default_stage_processes()
+    assert default_stage_processes() == (1 if (os.cpu_count() or 1) > 1 else 0)
+    env = {"LINGANG_STAGE_PROCESSES": "0"}
+    assert Settings.from_dict({}, env=env).stage_processes == 0
+    assert Settings.from_dict({"pipeline": {"stage_processes": 2}}, env={}).stage_processes == 2
 
 
 def test_bad_values_name_the_field(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ def settings_for(make_config: MakeConfig, store_url: str, max_attempts: int) -> 
         max_attempts=max_attempts,
         retry_base_seconds=0.05,
         retry_cap_seconds=0.4,
+        stage_processes=0,  # retries are under test here, not the stage runner
         breaker_failures=3,
         breaker_cooldown_seconds=0.3,
         adapters={
