@@ -190,7 +190,9 @@ class Pipeline:
     async def process(self, job: Job) -> None:
         """Run the stage table for the job's submission, then record the outputs, the
         ``queued`` event and the delivery job and complete ``job``, all in one transaction
-        (:meth:`Store.finish_processing`, fenced by the job's lease).
+        (:meth:`Store.finish_processing`, fenced by the job's lease). The delivery job is
+        ordered by the submission's arrival, so it is claimed before the processing of
+        documents that arrived later (a backlog is delivered as it is processed, not after).
 
         A document error ends in ``rejected`` (the job completes: retrying cannot help); an
         operational error (artefacts missing, key unreadable) propagates so the outbox
@@ -229,7 +231,11 @@ class Pipeline:
                 {"stages": outcome.timings, **context.facts, "message_id": message_id},
             ),
             enqueue=JobSpec(
-                route.adapter, route.endpoint, payload_ref=SIGNED_OUTPUT, message_id=message_id
+                route.adapter,
+                route.endpoint,
+                payload_ref=SIGNED_OUTPUT,
+                message_id=message_id,
+                not_before=submission.created_at,  # oldest documents first, end to end
             ),
         )
 

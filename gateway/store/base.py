@@ -241,12 +241,18 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    """An outbox job to queue in the same transaction as a new submission."""
+    """An outbox job to queue in the same transaction as other writes.
+
+    ``not_before`` is when it becomes due (default: now). A time in the past makes it due
+    at once but orders it among the due jobs by that time (claims take the oldest first):
+    e.g. a delivery queued with its submission's arrival time goes before the processing
+    of documents that arrived later."""
 
     adapter: str
     endpoint: str
     payload_ref: str | None = None
     message_id: str | None = None
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

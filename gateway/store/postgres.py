@@ -293,7 +293,7 @@ class PostgresStore(Store):
                 event = {**params, "submission_id": row["id"], "reason": reason, "detail": None}
                 await conn.execute(self._q["insert_event"], event)
             if enqueue is not None:
-                await self._insert_job(conn, row["id"], enqueue, self.clock())
+                await self._insert_job(conn, row["id"], enqueue, enqueue.not_before or self.clock())
             return row, created
 
         row, created = await self._tx(work)
@@ -524,7 +524,8 @@ class PostgresStore(Store):
             if enqueue is None:
                 await self._change_state(conn, submission_id, event)
                 return None
-            row, _ = await self._insert_job(conn, submission_id, enqueue, now)
+            due = enqueue.not_before or now
+            row, _ = await self._insert_job(conn, submission_id, enqueue, due)
             await self._change_state(conn, submission_id, with_job(event, row))
             return row
 

@@ -335,7 +335,7 @@ class SqliteStore(Store):
                 event = {**params, "submission_id": row["id"], "reason": reason, "detail": None}
                 conn.execute(self._q["insert_event"], event)
             if enqueue is not None:
-                self._insert_job(conn, row["id"], enqueue, now, now)
+                self._insert_job(conn, row["id"], enqueue, enqueue.not_before or now, now)
             return row, created
 
         row, created = await self._tx(work)
@@ -580,7 +580,8 @@ class SqliteStore(Store):
             if enqueue is None:
                 self._change_state(conn, submission_id, event, params["now"])
                 return None
-            row, _ = self._insert_job(conn, submission_id, enqueue, now, now)
+            due = enqueue.not_before or now
+            row, _ = self._insert_job(conn, submission_id, enqueue, due, now)
             self._change_state(conn, submission_id, with_job(event, row), params["now"])
             return row
 

@@ -380,6 +380,23 @@ class StoreContract:
         (claimed,) = await store.claim_jobs("w3")
         assert claimed.id == queued_job.id
 
+    async def test_a_job_queued_with_a_past_time_is_claimed_first(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        first = await self._submission(store)
+        processing = await store.enqueue_job(first, "pipeline", "pipeline")
+        arrived = clock()
+        clock.advance(5)
+        later = await self._submission(store)
+        waiting = await store.enqueue_job(later, "pipeline", "pipeline")
+        (claimed,) = await store.claim_jobs("w1", limit=1)
+        assert claimed.id == processing.id
+        delivery = JobSpec("peppol", "ep", not_before=arrived)
+        queued = await store.finish_processing(processing.id, "w1", enqueue=delivery)
+        assert queued is not None and queued.next_attempt_at == arrived
+        assert [j.id for j in await store.claim_jobs("w2", limit=1)] == [queued.id]
+        assert [j.id for j in await store.claim_jobs("w2", limit=1)] == [waiting.id]
+
     async def test_processing_result_without_delivery(self, store: Store) -> None:
         sub_id = await self._submission(store)
         job = await store.enqueue_job(sub_id, "pipeline", "pipeline")

@@ -132,10 +132,25 @@ UPDATE outbox_jobs
 SET state = 'leased', lease_owner = :worker_id, lease_expires_at = :lease_expires_at,
     attempts = attempts + 1, updated_at = :now
 WHERE id IN (
-    SELECT id FROM outbox_jobs
-    WHERE ((state = 'pending' AND next_attempt_at <= :now)
-           OR (state = 'leased' AND lease_expires_at <= :now))
-      AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
+    -- each branch walks its partial index and stops at :limit (one OR over both made
+    -- SQLite collect and sort every due job: slow with a backlog of thousands)
+    SELECT id FROM (
+        SELECT * FROM (
+            SELECT id, next_attempt_at FROM outbox_jobs
+            WHERE state = 'pending' AND next_attempt_at <= :now
+              AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
+            ORDER BY next_attempt_at, id
+            LIMIT :limit
+        )
+        UNION ALL
+        SELECT * FROM (
+            SELECT id, next_attempt_at FROM outbox_jobs
+            WHERE state = 'leased' AND lease_expires_at <= :now
+              AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
+            ORDER BY next_attempt_at, id
+            LIMIT :limit
+        )
+    )
     ORDER BY next_attempt_at, id
     LIMIT :limit
 )
