@@ -510,17 +510,19 @@ class PostgresStore(Store):
         async def work(conn: Conn) -> DictRow | None:
             done = await self._fenced(conn, "complete_job", params)
             submission_id = done["submission_id"]
-            for output in outputs:
-                await conn.execute(
-                    self._q["put_output"],
-                    {
-                        "submission_id": submission_id,
-                        "kind": output.kind,
-                        "media_type": output.media_type,
-                        "data": bytes(output.data),
-                        "now": now,
-                    },
-                )
+            rows_to_put = [
+                {
+                    "submission_id": submission_id,
+                    "kind": output.kind,
+                    "media_type": output.media_type,
+                    "data": bytes(output.data),
+                    "now": now,
+                }
+                for output in outputs
+            ]
+            if rows_to_put:  # one pipelined round trip for every output
+                async with conn.cursor() as cursor:
+                    await cursor.executemany(self._q["put_output"], rows_to_put)
             if enqueue is None:
                 await self._change_state(conn, submission_id, event)
                 return None
