@@ -72,3 +72,28 @@ def test_signed_invoice_official_validation(
         assert SIGNATURE_PATH in finding.location and "/Signature[1]/" in finding.location
     content = Verifier(trust=[pki.root.cert], check_revocation=False).verify(signed).signed_xml
     assert not validator.validate(content, profile).fatal
+
+
+@pytest.mark.slow
+def test_signed_invoice_passes_full_en16931_validation(
+    pki: TestPki, reference: Path, artefacts_home: Path
+) -> None:
+    """Where the rules admit a document signature (EN 16931 itself: UBL XSD + CEN Schematron),
+    the signed document as it stands, signature included, has no fatal finding."""
+    from gateway.validation import Validator
+
+    validator = Validator.default(artefacts_home)
+    examples = sorted(
+        (reference / "connectingeurope-einvoicing-en16931/ubl/examples").glob("*.xml")
+    )
+    checked = 0
+    for example in examples[:6]:
+        document = example.read_bytes()
+        if validator.validate(document, "en16931-ubl").fatal:
+            continue
+        signed = signer_for(pki).sign(document)
+        assert b"UBLDocumentSignatures" in signed
+        report = validator.validate(signed, "en16931-ubl")
+        assert not report.fatal, (example.name, report.to_text())
+        checked += 1
+    assert checked >= 3
