@@ -246,16 +246,12 @@ class Pipeline:
         cached = self._directories.get(tenant_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        entries = await self.store.list_directory(tenant_id)
-        directory: Any = self.toolbox.partners
-        if entries:
-            from gateway.partners import PartnerDirectory
+        from gateway.partners import PartnerDirectory
+        from gateway.partners.stored import directory_document
 
-            document: dict[str, list[dict[str, Any]]] = {"partners": [], "exporters": []}
-            for entry in entries:
-                section = {"partner": "partners", "exporter": "exporters"}.get(entry.kind)
-                if section is not None:
-                    document[section].append(dict(entry.document))
+        document = await directory_document(self.store, tenant_id)
+        directory: Any = self.toolbox.partners
+        if any(document.values()):
             directory = PartnerDirectory.from_dict(document)
         self._directories[tenant_id] = (now + DIRECTORY_TTL_SECONDS, directory)
         return directory

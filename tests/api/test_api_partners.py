@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gateway.api.directory import directory_document
 from gateway.partners import PartnerDirectory
+from gateway.partners.stored import directory_document
 from tests.api.conftest import LiveApi
 from tests.api.test_api_documents import named, problem
 

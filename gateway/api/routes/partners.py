@@ -14,9 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.context import store, tenant
-from gateway.api.directory import directory_document, replace_directory
 from gateway.api.ingest import unprocessable
 from gateway.api.problems import FieldIssue, Problem
+from gateway.partners.stored import directory_document, replace_directory
 
 routes = web.RouteTableDef()
 

@@ -5,7 +5,7 @@ Each ``[[partners]]`` table is one store entry of kind ``partner`` keyed ``id:<b
 kind ``exporter`` keyed by its ``seller_id``. The stored document is the table exactly as
 given (after :class:`~gateway.partners.PartnerDirectory` accepted the whole directory), so
 ``PartnerDirectory.from_dict(await directory_document(...))`` rebuilds the directory the
-client sent (the pipeline reads it back the same way for each submission).
+client sent. The HTTP API writes and shows it; the pipeline reads it for each submission.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.errors import FieldError
-from gateway.partners import PartnerDirectory
+from gateway.partners.directory import PartnerDirectory
 from gateway.store import Store
 
 PARTNER = "partner"
