@@ -7,16 +7,10 @@ replicas in one process) never collide. Labels carry the route template
 
 from __future__ import annotations
 
-from collections import Counter as Tally
-from typing import Any
-
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from gateway.store import JobState, Store
-
-SCAN_LIMIT = 10_000
-"""Upper bound of rows read per state when the store offers no counting method."""
+from gateway.store import Store
 
 
 class ApiMetrics:
@@ -57,11 +51,10 @@ class ApiMetrics:
     async def refresh(self, store: Store) -> None:
         """Read the store's current counts into the gauges (called on each scrape)."""
         self.submissions.clear()
-        for state, count in (await submission_counts(store)).items():
+        for state, count in (await store.count_submissions_by_state()).items():
             self.submissions.labels(state).set(count)
-        for job_state in JobState:
-            jobs = await store.list_jobs(state=job_state, limit=SCAN_LIMIT)
-            self.outbox.labels(job_state.value).set(len(jobs))
+        for job_state, count in (await store.count_jobs_by_state()).items():
+            self.outbox.labels(job_state.value).set(count)
 
     def render(self) -> bytes:
         """The exposition text."""
@@ -70,19 +63,6 @@ class ApiMetrics:
 
 
 METRICS = web.AppKey("metrics", ApiMetrics)
-
-
-async def submission_counts(store: Store) -> dict[str, int]:
-    """Submissions per state: the store's own count if it has one, else a bounded scan."""
-    counter: Any = getattr(store, "count_submissions_by_state", None)
-    if counter is not None:
-        counts = await counter()
-        return {str(k): int(v) for k, v in dict(counts).items()}
-    tally: Tally[str] = Tally()
-    for tenant in await store.list_tenants():
-        for submission in await store.list_submissions(tenant.id, limit=SCAN_LIMIT):
-            tally[submission.state] += 1
-    return dict(tally)
 
 
 def route_label(request: web.Request) -> str:
