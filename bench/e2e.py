@@ -11,6 +11,8 @@ For each store (SQLite file; a throw-away PostgreSQL server with ``initdb``):
 * the full stage table runs: parse, map, render, **full validation** (XSD + official
   Schematron) and **XAdES signing**, then delivery over **mutual TLS** with a detached JWS
   to the local receiving endpoint (in this process), which counts by message id;
+* **warm-up**: ``--warm-docs`` documents delivered before anything is measured (the JVM
+  Schematron engine compiles its hot paths on the first few hundred documents);
 * **burst**: ``--docs`` documents submitted as fast as the API takes them (32 concurrent
   clients); throughput = documents / (first submit → last delivery);
 * **paced**: an open-loop ``--paced-rate`` documents/s (each rate in turn) for
@@ -272,7 +274,7 @@ async def run_store(
             config.base_url, headers=headers, timeout=timeout, connector=connector
         ) as session:
             await wait_ready(session)
-            warm = await burst(session, bodies, 3 * len(bodies), "warm")
+            warm = await burst(session, bodies, args.warm_docs, "warm")
             await delivered_times(receiver, set(warm.sent_at), 60)
             started = time.time()
             load = await burst(session, bodies, args.docs, "burst")
@@ -383,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated documents/s for the paced phases",
     )
     parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--warm-docs",
+        type=int,
+        default=300,
+        help="documents sent (and delivered) before measuring: JIT and caches warm",
+    )
     parser.add_argument("--store", default="sqlite,postgres")
     parser.add_argument("--workers", type=int, default=2, help="worker loops in `serve`")
     parser.add_argument("--concurrency", type=int, default=16, help="jobs per worker loop")

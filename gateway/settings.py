@@ -39,8 +39,8 @@ The file (``lingang.toml``; see ``deploy/lingang.toml`` for a commented example)
     artefacts = "/var/lib/lingang"         # official artefacts (default: data_dir)
     validate = true
     sign = true
-    stage_processes = 1                    # child processes running the stages (0: a thread);
-                                           # default 1 with more than one CPU, else 0
+    stage_processes = 2                    # child processes running the stages (0: a thread);
+                                           # default one per CPU up to 4, 0 with one CPU
 
     [adapters.hk]                          # one table per configured adapter instance
     type = "https"                         # entry point name in group `lingang.adapters`
@@ -333,10 +333,12 @@ class _Builder:
 
 
 def default_stage_processes() -> int:
-    """``[pipeline] stage_processes`` when not configured: 1 with more than one CPU (the
-    stages then use another core than the API and the store; measured by ``bench.e2e``),
-    else 0."""
-    return 1 if (os.cpu_count() or 1) > 1 else 0
+    """``[pipeline] stage_processes`` when not configured: with more than one CPU, one per
+    CPU up to 4 (each child waits on its Schematron JVM for much of a document, so two
+    children keep two cores busy beside the API and the store; measured by ``bench.e2e``),
+    else 0 (a thread)."""
+    cpus = os.cpu_count() or 1
+    return min(cpus, 4) if cpus > 1 else 0
 
 
 def _as_int(value: Any, name: str) -> int:

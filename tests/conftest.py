@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    from gateway.validation import Validator
+    from gateway.validation.schematron import SchematronEngine
+
 REPO = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("LINGANG_JVM_WARM_RUNS", "3")
+"""Gateways started by the tests warm the JVM engine's JIT only briefly (speed is not measured
+in tests; ``bench/`` does that)."""
 
 pytest_plugins = ["tests.pg"]
 """A real PostgreSQL per test process: fixtures ``pg_server``, ``pg_url``, ``pg_empty_url``."""
@@ -46,3 +55,32 @@ def artefacts_home(reference: Path, tmp_path_factory: pytest.TempPathFactory) ->
     import_mirror(reference, home)
     os.environ["LINGANG_HOME"] = str(home)
     return home
+
+
+@pytest.fixture(scope="session", params=["saxonche", "jvm"])
+def schematron_engine(request: pytest.FixtureRequest) -> SchematronEngine:
+    """Each Schematron engine in turn: both must give the official results.
+
+    The JVM engine needs Java and Saxon-HE (``tests/run.sh`` installs them); without them it
+    is skipped, except in CI, where that is an error.
+    """
+    from gateway.validation import jvm
+    from gateway.validation.schematron import JvmEngine, SaxonCEngine
+
+    if request.param == "saxonche":
+        return SaxonCEngine()
+    try:
+        jvm.host()
+    except jvm.JvmUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"JVM engine unavailable: {exc}")
+    return JvmEngine()
+
+
+@pytest.fixture(scope="session")
+def engine_validator(artefacts_home: Path, schematron_engine: SchematronEngine) -> Validator:
+    """A validator on the official artefacts using ``schematron_engine``."""
+    from gateway.validation import Validator
+
+    return Validator(artefacts_home, schematron_engine)

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+# The JVM Schematron engine: a JDK (javac compiles its small host once) and Saxon-HE.
+command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
+[ -f /usr/share/java/Saxon-HE.jar ] || need+=(libsaxonhe-java)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

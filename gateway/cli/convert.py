@@ -61,9 +61,9 @@ def _convert(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
     if args.no_validate:
         return 0
-    from gateway.validation import Validator
+    from gateway.validation import one_shot_validator
 
-    report = Validator.default().validate(result.xml, result.profile)
+    report = one_shot_validator().validate(result.xml, result.profile)
     if report.fatal:
         print(report.to_text(), file=sys.stderr)
         return 1

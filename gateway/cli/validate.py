@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from gateway.errors import InputError
-from gateway.validation import ALL_PROFILES, Validator
+from gateway.validation import ALL_PROFILES, one_shot_validator
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,7 +34,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"lingang validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        report = Validator.default().validate(data, args.profile)
+        report = one_shot_validator().validate(data, args.profile)
     except InputError as exc:
         if args.json:
             print(json.dumps({"valid": False, "error": exc.as_dict()}, indent=2))

@@ -65,7 +65,9 @@ class ThreadStageRunner:
         """Compile validation artefacts on the stages thread, without waiting for it."""
         validator = self.toolbox.validator
         if validator is not None and profiles:
-            self._thread.submit(validator.warm, list(profiles), ("Invoice", "CreditNote"))
+            self._thread.submit(
+                validator.warm, list(profiles), ("Invoice", "CreditNote"), exercise=True
+            )
 
     def close(self) -> None:
         self._thread.shutdown(wait=False, cancel_futures=True)
@@ -125,7 +127,9 @@ def _child_init(settings: Any, parent: int) -> None:
         options={"max_body_bytes": settings.max_body_bytes},
     )
     if toolbox.validator is not None:
-        toolbox.validator.warm(["pint-sg", "pint", "bis3"], ("Invoice", "CreditNote"))
+        toolbox.validator.warm(
+            ["pint-sg", "pint", "bis3"], ("Invoice", "CreditNote"), exercise=True
+        )
     _CHILD = (standard_stages(toolbox), toolbox)
 
 

@@ -9,7 +9,7 @@
     reports = validate_many(docs, profile="bis3")       # spread over the cores
 """
 
-from gateway.validation.engine import Validator
+from gateway.validation.engine import Validator, one_shot_validator
 from gateway.validation.pool import shutdown_pools, validate_many
 from gateway.validation.profiles import ALL_PROFILES, PROFILES, detect_profile, document_type
 from gateway.validation.report import Finding, ValidationReport
@@ -22,6 +22,7 @@ __all__ = [
     "Validator",
     "detect_profile",
     "document_type",
+    "one_shot_validator",
     "shutdown_pools",
     "validate_many",
 ]

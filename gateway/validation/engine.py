@@ -40,12 +40,15 @@ class Validator:
     :class:`~gateway.errors.ArtefactError` naming it and the command that installs it.
     """
 
-    def __init__(self, home: Path | None = None) -> None:
+    def __init__(
+        self, home: Path | None = None, engine: schematron.SchematronEngine | None = None
+    ) -> None:
         self.home = home or data_home()
         self._manifest = load_manifest()
         self._paths: dict[tuple[str, str, str], Path] = {}
         self._lock = threading.Lock()
         self._ready: dict[tuple[str, str], tuple[etree.XMLSchema, list[tuple[RuleFile, Any]]]] = {}
+        self.engine = engine or schematron.engine()
 
     @classmethod
     def default(cls, home: Path | None = None) -> Validator:
@@ -136,7 +139,9 @@ class Validator:
                 if doc_type in prof.rules:
                     self._compiled(prof, doc_type)
             if exercise and name in CUSTOMIZATION and "Invoice" in doc_types:
-                self.validate(warmup_invoice(CUSTOMIZATION[name]), name)
+                _, rules = self._compiled(prof, "Invoice")
+                sample = warmup_invoice(CUSTOMIZATION[name], self.engine.WARM_LINES)
+                self.engine.warm(sample, [(rule.source, exe) for rule, exe in rules])
 
     def _compiled(
         self, prof: Profile, doc_type: str
@@ -147,7 +152,7 @@ class Validator:
             self._dtype(prof, doc_type)
             xsd_path, *rule_paths = self.artefact_paths(prof.name, doc_type)
             rules = [
-                (rule, schematron.compile_stylesheet(path))
+                (rule, self.engine.compile(path))
                 for rule, path in zip(prof.rules[doc_type], rule_paths, strict=True)
             ]
             ready = (compile_schema(xsd_path), rules)
@@ -213,17 +218,10 @@ class Validator:
         _, rules = self._compiled(self.profile(profile), dtype.name)
         return self._run_rules(None, root, rules)
 
-    @staticmethod
     def _run_rules(
-        xml: bytes | None, root: etree._Element, rules: list[tuple[RuleFile, Any]]
+        self, xml: bytes | None, root: etree._Element, rules: list[tuple[RuleFile, Any]]
     ) -> list[Finding]:
-        node, failure = schematron.parse_document(_as_text(xml, root))
-        if failure is not None:
-            return [failure]
-        findings: list[Finding] = []
-        for rule, executable in rules:
-            findings.extend(schematron.run_stylesheet(executable, node, rule.source))
-        return findings
+        return self.engine.run(_as_utf8(xml, root), [(rule.source, exe) for rule, exe in rules])
 
     @staticmethod
     def _labels(prof: Profile, dtype: DocumentType) -> list[str]:
@@ -232,12 +230,17 @@ class Validator:
         return labels
 
 
-def _as_text(xml: bytes | None, root: etree._Element) -> str:
-    """The document as text for Saxon: the input itself when it is UTF-8, else re-serialised."""
+def one_shot_validator() -> Validator:
+    """The validator for a command that validates once and exits: Schematron in process
+    (unless ``$LINGANG_SCHEMATRON_ENGINE`` says otherwise), so no JVM is started for it."""
+    schematron.prefer_in_process()
+    return Validator.default()
+
+
+def _as_utf8(xml: bytes | None, root: etree._Element) -> bytes:
+    """The document as UTF-8 for the engine: the input itself when it is UTF-8, else
+    re-serialised (so an engine never has to guess an encoding)."""
     encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper()
     if xml is not None and encoding in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
-        try:
-            return xml.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            pass
-    return etree.tostring(root, encoding="unicode")
+        return xml[3:] if xml.startswith(b"\xef\xbb\xbf") else xml
+    return etree.tostring(root, encoding="utf-8")

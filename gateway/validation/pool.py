@@ -1,6 +1,7 @@
-"""Validate many documents across the cores: a process pool whose workers compile once.
+"""Validate many documents across the cores.
 
-Saxon cannot be shared across a ``fork``, so workers are started with ``spawn``; each builds
+With the JVM engine, threads of this process feed the JVM's worker threads. With SaxonC, a
+process pool whose workers compile once: SaxonC cannot be shared across a ``fork``, so workers are started with ``spawn``; each builds
 its own :class:`Validator` in the initializer and keeps it (and its compiled stylesheets)
 for the pool's life. The pool is kept between calls and shut down at exit.
 """
@@ -12,7 +13,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from gateway.config import data_home
@@ -70,6 +71,20 @@ def shutdown_pools() -> None:
 atexit.register(shutdown_pools)
 
 
+def _validate_threaded(
+    validator: Validator,
+    docs: Sequence[bytes],
+    profile: str | None,
+    workers: int,
+    warm: tuple[str, ...],
+) -> list[ValidationReport]:
+    """With the JVM engine the rules already run on all cores in the JVM's threads: a few
+    threads here keep it busy while they parse and check the XSD (lxml frees the GIL)."""
+    validator.warm(warm, ("Invoice", "CreditNote"), exercise=True)
+    with ThreadPoolExecutor(workers * 2) as threads:
+        return list(threads.map(lambda doc: validate_or_report(validator, doc, profile), docs))
+
+
 def validate_many(
     docs: Sequence[bytes],
     profile: str | None = None,
@@ -79,15 +94,17 @@ def validate_many(
     """Validate ``docs`` in parallel, reports in input order.
 
     ``workers`` defaults to the number of cores; with one worker (or a single document) the
-    work is done in this process.
+    work is done in this process. With the JVM engine the documents go to its threads from a
+    few threads of this process; with SaxonC, to a pool of processes.
     """
     workers = workers or os.cpu_count() or 1
     home = (home or data_home()).resolve()
+    validator = Validator.default(home)
     if workers <= 1 or len(docs) <= 1:
-        validator = Validator.default(home)
         return [validate_or_report(validator, doc, profile) for doc in docs]
-    Validator.default(home)
     warm = (profile,) if profile else ("bis3",)
+    if validator.engine.name == "jvm":
+        return _validate_threaded(validator, docs, profile, workers, warm)
     pool = _pool(workers, home, warm)
     chunk = max(1, min(32, len(docs) // (workers * 4)))
     return list(pool.map(_validate_in_worker, [(d, profile) for d in docs], chunksize=chunk))

@@ -1,6 +1,8 @@
 """Run official compiled Schematron (XSLT 2.0) with Saxon and read the SVRL it writes.
 
-One Saxon processor per process; each stylesheet is compiled once per process and the
+Two engines run the same official XSLT: :class:`SaxonCEngine` in this process (the functions
+below) and :class:`JvmEngine`, Saxon-HE on the JVM in a child process (:mod:`.jvm`);
+:func:`engine` chooses. For SaxonC: one Saxon processor per process; each stylesheet is compiled once per process and the
 executable reused. The input is parsed once into a Saxon tree and handed to every stylesheet.
 A transform that fails, or SVRL that cannot be read, yields a fatal ``ENGINE`` finding: a
 document is never "valid" because the rules could not run.
@@ -8,8 +10,11 @@ document is never "valid" because the rules could not run.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,7 @@ from gateway.errors import ArtefactError
 from gateway.validation.report import Finding
 from gateway.validation.schc import compile_schematron
 
+log = logging.getLogger(__name__)
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 ENGINE_RULE = "ENGINE"
 """Rule id of findings that say the validation itself could not run."""
@@ -140,7 +146,7 @@ def parse_svrl(svrl: str, source: str) -> list[Finding]:
         text = " ".join("".join(element.findtext(f"{{{SVRL}}}text") or "").split())
         findings.append(
             Finding(
-                rule_id=element.get("id") or _rule_from_text(text) or "UNNAMED",
+                rule_id=element.get("id") or rule_from_text(text) or "UNNAMED",
                 flag=(element.get("flag") or "fatal").lower(),
                 location=compact_location(element.get("location") or ""),
                 text=text,
@@ -150,6 +156,148 @@ def parse_svrl(svrl: str, source: str) -> list[Finding]:
     return findings
 
 
-def _rule_from_text(text: str) -> str | None:
+def rule_from_text(text: str) -> str | None:
+    """The rule id of a message written ``[ID]-text`` (when the SVRL names none)."""
     match = re.match(r"\[([^\]]+)\]", text)
     return match.group(1) if match else None
+
+
+class SaxonCEngine:
+    """Schematron in this process with SaxonC-HE (``saxonche``): always available."""
+
+    name = "saxonche"
+    WARM_LINES = 3
+
+    def compile(self, path: Path) -> Any:
+        """The compiled executable for ``path`` (cached per process)."""
+        return compile_stylesheet(path)
+
+    def run(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> list[Finding]:
+        """The findings of each (source, executable) in ``rules`` on ``xml``."""
+        node, failure = parse_document(xml.decode("utf-8"))
+        if failure is not None:
+            return [failure]
+        findings: list[Finding] = []
+        for source, executable in rules:
+            findings.extend(run_stylesheet(executable, node, source))
+        return findings
+
+    def warm(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> None:
+        """Run the rules once (Saxon compiles template rules on first use)."""
+        self.run(xml, rules)
+
+    def cpu_seconds(self) -> float:
+        """CPU time spent outside this process: none."""
+        return 0.0
+
+
+class JvmEngine:
+    """Schematron with Saxon-HE on the JVM, in this process's child (:mod:`.jvm`)."""
+
+    name = "jvm"
+    WARM_LINES = 20
+    WARM_RUNS = 200
+    """Runs of the warm-up invoice per core, enough for the JIT to compile the rules
+    (``$LINGANG_JVM_WARM_RUNS`` overrides it)."""
+
+    def __init__(self) -> None:
+        self._warmed: set[tuple[int, ...]] = set()
+
+    def compile(self, path: Path) -> Any:
+        """The JVM handle of ``path`` (a ``.sch`` is compiled to XSLT here first)."""
+        from gateway.validation import jvm
+
+        with _LOCK:
+            handle = _jvm_handles.get(path)
+            if handle is None:
+                text = None
+                if path.suffix == ".sch":
+                    text = compile_schematron(path.read_bytes(), what=str(path))
+                handle = jvm.host().compile(path, text)
+                _jvm_handles[path] = handle
+            return handle
+
+    def run(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> list[Finding]:
+        """The findings of each (source, handle) in ``rules`` on ``xml``."""
+        from gateway.validation import jvm
+
+        return jvm.host().run(xml, rules)
+
+    def warm(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> None:
+        """Run the rules often enough, on every JVM thread, for the JIT to settle."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from gateway.validation import jvm
+
+        host = jvm.host()
+        handles = [handle for _, handle in rules]
+        runs = int(os.environ.get("LINGANG_JVM_WARM_RUNS") or self.WARM_RUNS)
+        if tuple(handles) in self._warmed or runs <= 0:
+            return
+        self._warmed.add(tuple(handles))
+        threads = os.cpu_count() or 1
+        with ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(host.warm, xml, handles, runs) for _ in range(threads)]:
+                future.result()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the JVM child has used so far."""
+        from gateway.validation import jvm
+
+        return jvm.host().cpu_seconds()
+
+
+SchematronEngine = SaxonCEngine | JvmEngine
+_jvm_handles: dict[Path, int] = {}
+_engine: SchematronEngine | None = None
+ENGINES = ("auto", "jvm", "saxonche")
+
+
+def engine() -> SchematronEngine:
+    """The process's Schematron engine, chosen by ``$LINGANG_SCHEMATRON_ENGINE``.
+
+    ``auto`` (the default) takes the JVM when Java and Saxon-HE are installed, and SaxonC
+    otherwise; ``jvm`` insists on the JVM (:class:`ArtefactError` when it cannot run);
+    ``saxonche`` never starts a JVM. Both run the same official XSLT and give the same
+    findings (the conformance tests run every official case through each).
+    """
+    global _engine
+    with _LOCK:
+        if _engine is not None:
+            return _engine
+        choice = os.environ.get("LINGANG_SCHEMATRON_ENGINE", "auto").strip().lower() or "auto"
+        if choice not in ENGINES:
+            raise ArtefactError(
+                f"LINGANG_SCHEMATRON_ENGINE={choice!r}: expected one of {', '.join(ENGINES)}"
+            )
+        _engine = SaxonCEngine() if choice == "saxonche" else _try_jvm(choice == "jvm")
+        return _engine
+
+
+def _try_jvm(required: bool) -> SchematronEngine:
+    from gateway.validation import jvm
+
+    try:
+        jvm.host()
+    except (jvm.JvmUnavailable, OSError) as exc:
+        if required:
+            raise ArtefactError(f"the JVM Schematron engine cannot run: {exc}") from exc
+        log.info("Schematron on SaxonC (no JVM engine: %s)", exc)
+        return SaxonCEngine()
+    return JvmEngine()
+
+
+def prefer_in_process() -> None:
+    """For commands that validate a few documents and exit: SaxonC, unless the environment
+    chooses (a JVM's start and JIT warm-up would cost more than they save)."""
+    global _engine
+    with _LOCK:
+        if _engine is None and not os.environ.get("LINGANG_SCHEMATRON_ENGINE"):
+            _engine = SaxonCEngine()
+
+
+def reset_engine() -> None:
+    """Forget the chosen engine (tests switch engines with the environment variable)."""
+    global _engine
+    with _LOCK:
+        _engine = None

@@ -35,12 +35,12 @@ def _party(role: str, name: str, country: str) -> str:
   </cac:Party></cac:{role}>"""
 
 
-def warmup_invoice(customization: str) -> bytes:
+def warmup_invoice(customization: str, line_count: int = WARMUP_LINES) -> bytes:
     """A plausible UBL invoice with ``customization`` as its CustomizationID."""
-    lines = "".join(_line(n) for n in range(1, WARMUP_LINES + 1))
-    net = f"{100 * WARMUP_LINES:.2f}"
-    tax = f"{25 * WARMUP_LINES:.2f}"
-    gross = f"{125 * WARMUP_LINES:.2f}"
+    lines = "".join(_line(n) for n in range(1, line_count + 1))
+    net = f"{100 * line_count:.2f}"
+    tax = f"{25 * line_count:.2f}"
+    gross = f"{125 * line_count:.2f}"
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"

@@ -45,11 +45,11 @@ def _params() -> list[object]:
 
 @pytest.mark.parametrize(("group", "name"), _params())
 def test_official_example_has_no_fatal(
-    reference: Path, artefacts_home: Path, group: str, name: str
+    reference: Path, engine_validator: Validator, group: str, name: str
 ) -> None:
     pattern, profile = EXAMPLE_SETS[group]
     path = reference / Path(pattern).parent / name
-    report = Validator.default().validate(path.read_bytes(), profile)
+    report = engine_validator.validate(path.read_bytes(), profile)
     assert report.profile == EXPECTED_PROFILE[group]
     assert not report.fatal, report.to_text()
 

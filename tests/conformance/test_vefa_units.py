@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from gateway.artefacts import require_files
-from gateway.validation import schematron
+from gateway.validation.schematron import SchematronEngine
 from tests.conformance.vefa import mismatches, read_cases
 from tests.conftest import reference_root
 
@@ -105,21 +105,28 @@ def _params() -> list[object]:
     return params
 
 
-def _cases_and_findings(reference: Path, suite: str, name: str) -> list[tuple[object, list[str]]]:
+def _cases_and_findings(
+    engine: SchematronEngine, reference: Path, suite: str, name: str
+) -> list[tuple[object, list[str]]]:
     folder, set_name, version, stylesheet, source = SUITES[suite]
     (path,) = require_files(set_name, version, [stylesheet])
-    executable = schematron.compile_stylesheet(path)
+    executable = engine.compile(path)
     results = []
     for case in read_cases(reference / folder / name):
-        node, failure = schematron.parse_document(etree.tostring(case.document, encoding="unicode"))
-        findings = [failure] if failure else schematron.run_stylesheet(executable, node, source)
+        findings = engine.run(etree.tostring(case.document), [(source, executable)])
         results.append((case.name, mismatches(case, findings)))
     return results
 
 
 @pytest.mark.parametrize(("suite", "name"), _params())
-def test_vefa_file(reference: Path, artefacts_home: Path, suite: str, name: str) -> None:
-    results = _cases_and_findings(reference, suite, name)
+def test_vefa_file(
+    reference: Path,
+    artefacts_home: Path,
+    schematron_engine: SchematronEngine,
+    suite: str,
+    name: str,
+) -> None:
+    results = _cases_and_findings(schematron_engine, reference, suite, name)
     assert results, f"{name} holds no test cases"
     failed = {case: problems for case, problems in results if problems}
     assert not failed, failed

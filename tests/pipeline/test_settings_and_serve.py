@@ -34,7 +34,8 @@ def test_file_then_environment(tmp_path: Path) -> None:
 
 def test_stage_processes_default_follows_the_cpus() -> None:
     assert Settings.from_dict({}, env={}).stage_processes == default_stage_processes()
-    assert default_stage_processes() == (1 if (os.cpu_count() or 1) > 1 else 0)
+    cpus = os.cpu_count() or 1
+    assert default_stage_processes() == (min(cpus, 4) if cpus > 1 else 0)
     env = {"LINGANG_STAGE_PROCESSES": "0"}
     assert Settings.from_dict({}, env=env).stage_processes == 0
     assert Settings.from_dict({"pipeline": {"stage_processes": 2}}, env={}).stage_processes == 2

@@ -33,6 +33,18 @@ MIN_KILLS = 8
 """The chaos continues (also after the last submission) until at least this many kills."""
 
 
+@pytest.fixture(autouse=True)
+def _saxonc_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway processes here run Schematron on SaxonC, in process.
+
+    What is under test is the store and the outbox. With kills every one to three seconds, the
+    JVM engine would spend most of each life starting and compiling the rules again (its cost
+    is paid once per process start, which a real deployment does rarely);
+    ``tests/validation/test_jvm.py`` kills the JVM and its parent on their own.
+    """
+    monkeypatch.setenv("LINGANG_SCHEMATRON_ENGINE", "saxonche")
+
+
 async def crash_run(
     store_url: str,
     stage_processes: int,
