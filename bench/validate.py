@@ -5,8 +5,12 @@
 On the same generated fapiao (``bench.fapiao_gen``), converted with ``gateway.convert``:
 
 * **ours**: XSD + official Schematron (BIS 3: CEN + PEPPOL; PINT-SG: PINT + SG), compiled once
-  per process; in this process (per-document latency, per-stage profile) and over the cores
-  (``validate_many``; and convert + validate inside the workers);
+  per process, on the engine the gateway chooses (the JVM where installed, see
+  ``gateway.validation.schematron.engine``): one document at a time from this process ("1
+  proc": per-document latency, per-stage profile, documents per CPU-second counting the JVM
+  child's CPU too) and over the cores (``validate_many``; convert + validate laid out the same
+  way: threads feeding the one JVM, or with SaxonC a process pool);
+* **ours on SaxonC**: the same, on the in-process engine, for the engines' ratio;
 * **naive**: the same official XSD and XSLTs compiled again for every document;
 * **mock-einvoice**: the ``mock-einvoice`` package's pure-Python validator (BIS 3 only: it
   refuses PINT).
@@ -28,7 +32,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -137,13 +141,34 @@ def baseline_single(kind: str, xmls: Sequence[bytes], profile: str, home: Path) 
     return run
 
 
-def ours_many(xmls: Sequence[bytes], profile: str, workers: int) -> Measure:
+def ours_many(xmls: Sequence[bytes], profile: str, workers: int, warm: int) -> Measure:
     """The production path: ``gateway.validation.validate_many`` (its pool stays up)."""
-    validate_many(xmls[: workers * 8], profile, workers)
+    validate_many(xmls[:warm], profile, workers)
 
     def run() -> tuple[int, float, int, float | None]:
         reports, seconds = _timed(lambda: validate_many(xmls, profile, workers))
         return len(xmls), seconds, sum(r.fatal for r in reports), None
+
+    return run
+
+
+def convert_threads(
+    validator: Validator, sources: Sequence[bytes], profile: str, workers: int, warm: int
+) -> Measure:
+    """Convert + validate with the JVM engine laid out as ``validate_many`` lays it out:
+    threads of this process (convert, parse, XSD) feeding the process's one JVM (the rules
+    on all cores). With SaxonC the same measure is a process pool (``Pool("convert")``)."""
+    directory = PartnerDirectory.from_dict(directory_data())
+
+    def one(source: bytes) -> bool:
+        return bool(validator.validate(convert(source, profile, directory).xml, profile).fatal)
+
+    threads = ThreadPoolExecutor(workers * 2)
+    list(threads.map(one, sources[:warm]))
+
+    def run() -> tuple[int, float, int, float | None]:
+        verdicts, seconds = _timed(lambda: list(threads.map(one, sources)))
+        return len(sources), seconds, sum(verdicts), None
 
     return run
 
@@ -330,13 +355,19 @@ def build_measures(
         saxonc.warm(["bis3"], ["Invoice"], exercise=True)
         measures["ours on SaxonC 1 proc bis3"] = ours_single(saxonc, single, "bis3", [])
     for p in PROFILES:
-        measures[f"ours pool {p}"] = ours_many(docs[p], p, w)
-        convert_pool = Pool("convert", p, home, w, sources[p][: w * 8])
+        measures[f"ours pool {p}"] = ours_many(docs[p], p, w, args.warm_docs)
+        if validator.engine.name == "jvm":
+            measures[f"convert+validate pool {p}"] = convert_threads(
+                validator, sources[p], p, w, args.warm_docs
+            )
+        else:
+            convert_pool = Pool("convert", p, home, w, sources[p][: args.warm_docs])
+            pools.append(convert_pool)
+            measures[f"convert+validate pool {p}"] = convert_pool.measure(sources[p])
         naive_pool = Pool("naive", p, home, w, docs[p][:w])
-        pools += [convert_pool, naive_pool]
-        measures[f"convert+validate pool {p}"] = convert_pool.measure(sources[p])
+        pools.append(naive_pool)
         measures[f"naive pool {p}"] = naive_pool.measure(docs[p][: args.naive_docs * w])
-    mock_pool = Pool("mock", "bis3", home, w, docs["bis3"][: w * 8])
+    mock_pool = Pool("mock", "bis3", home, w, docs["bis3"][: args.warm_docs])
     pools.append(mock_pool)
     measures["mock pool bis3"] = mock_pool.measure(docs["bis3"])
     return measures
@@ -351,6 +382,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--max-lines", type=int, default=20, help="lines per fapiao: 1..N")
+    parser.add_argument(
+        "--warm-docs",
+        type=int,
+        default=300,
+        help="documents each pool processes before it is measured (JIT and caches warm)",
+    )
     args = parser.parse_args(argv)
     validator = Validator.default()
     validator.warm(PROFILES, ["Invoice"], exercise=True)

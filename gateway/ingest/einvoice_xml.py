@@ -24,6 +24,8 @@ def _text(root: etree._Element, path: str) -> str | None:
     found = root.find(path)
     if found is None:
         return None
+    if len(found) == 0:
+        return found.text or ""
     return "".join(t for t in found.itertext() if isinstance(t, str))
 
 
