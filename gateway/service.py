@@ -84,7 +84,7 @@ class Services:
 async def open_services(settings: Settings, *, store: Store | None = None) -> Services:
     """Open everything the settings describe (``store`` may be given already opened)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    validator = load_validator(settings)
+    validator = load_validator(settings, compile_rules=settings.stage_processes == 0)
     signer = load_signer(settings)
     partners = load_partners(settings)
     context = AdapterContext(
@@ -132,15 +132,25 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     )
 
 
-def load_validator(settings: Settings) -> Any:
-    """The shared validator (official artefacts from the data dir), or ``None`` if disabled."""
+def load_validator(settings: Settings, *, compile_rules: bool = True) -> Any:
+    """The shared validator (official artefacts from the data dir), or ``None`` if disabled.
+
+    The artefacts of the configured profiles are checked at once (a missing one stops the
+    start). With ``compile_rules`` they are compiled too; a process whose stages run in child
+    processes only checks them (the children compile, and no Schematron engine starts here).
+    """
     if not settings.validate:
         return None
     from gateway.validation import Validator
 
     validator = Validator.default(settings.artefacts_dir or settings.data_dir)
-    profiles = {settings.default_profile, *settings.routing.profiles}
-    validator.warm(sorted(profiles))
+    profiles = sorted({settings.default_profile, *settings.routing.profiles})
+    if compile_rules:
+        validator.warm(profiles)
+    else:
+        for profile in profiles:
+            for doc_type in validator.profile(profile).rules:
+                validator.artefact_paths(profile, doc_type)
     return validator
 
 
