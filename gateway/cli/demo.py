@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -156,6 +157,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging("INFO" if args.verbose else "WARNING")
+    # A handful of documents: warming a JVM Schematron engine's JIT would cost more than it saves.
+    os.environ.setdefault("LINGANG_JVM_WARM_RUNS", "0")
     samples = list(args.samples) or default_samples()
     if not samples:
         print("lingang demo: no sample fapiao found (gateway/samples or ../shared/reference)")
