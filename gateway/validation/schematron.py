@@ -196,7 +196,7 @@ class JvmEngine:
 
     name = "jvm"
     WARM_LINES = 20
-    WARM_RUNS = 200
+    WARM_RUNS = 100
     """Runs of the warm-up invoice per core, enough for the JIT to compile the rules
     (``$LINGANG_JVM_WARM_RUNS`` overrides it)."""
 
