@@ -54,17 +54,12 @@ def entry_key(kind: str, table: Mapping[str, Any]) -> str:
 async def replace_directory(store: Store, tenant_id: str, data: Mapping[str, Any]) -> int:
     """Validate ``data`` and make it the tenant's whole directory; return the entry count.
 
-    New and changed entries are written first, then entries no longer present are removed,
-    so a reader in between sees the new entries, never an empty directory.
+    One store transaction (:meth:`Store.replace_directory`): a reader sees the old directory
+    or the new one, and a crash part-way leaves the old one.
     """
     PartnerDirectory.from_dict(data)
     entries = directory_entries(data)
-    for kind, key, table in entries:
-        await store.put_directory_entry(tenant_id, kind, key, table)
-    keep = {(kind, key) for kind, key, _ in entries}
-    for old in await store.list_directory(tenant_id):
-        if (old.kind, old.key) not in keep:
-            await store.delete_directory_entry(tenant_id, old.kind, old.key)
+    await store.replace_directory(tenant_id, entries)
     return len(entries)
 
 

@@ -432,6 +432,14 @@ class Store(abc.ABC):
     async def delete_directory_entry(self, tenant_id: str, kind: str, key: str) -> bool:
         """Delete an entry; ``True`` if it existed."""
 
+    @abc.abstractmethod
+    async def replace_directory(
+        self, tenant_id: str, entries: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> int:
+        """Make ``entries`` ((kind, key, document) each) the tenant's whole directory, in one
+        transaction: readers see the old directory or the new one, never a mix; a crash
+        leaves the old one. Returns the number of entries removed."""
+
     # -- submissions, outputs, events ------------------------------------------------
 
     @abc.abstractmethod

@@ -254,6 +254,35 @@ class PostgresStore(Store):
         params = {"tenant_id": tenant_id, "kind": kind, "key": key}
         return await self._tx(lambda conn: self._count(conn, "delete_directory_entry", params)) > 0
 
+    async def replace_directory(
+        self, tenant_id: str, entries: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> int:
+        now = self.clock()
+        puts = [
+            {
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "key": key,
+                "document": jsonb(document, "document"),
+                "now": now,
+            }
+            for kind, key, document in entries
+        ]
+        keep = {(kind, key) for kind, key, _ in entries}
+
+        async def work(conn: Conn) -> int:
+            await conn.execute(self._q["lock_tenant_directory"], {"tenant_id": tenant_id})
+            for params in puts:
+                await self._one(conn, "put_directory_entry", params)
+            listed = await self._all(conn, "list_directory", {"tenant_id": tenant_id, "kind": None})
+            gone = [r for r in map(rows.directory_entry, listed) if (r.kind, r.key) not in keep]
+            for entry in gone:
+                params = {"tenant_id": tenant_id, "kind": entry.kind, "key": entry.key}
+                await self._count(conn, "delete_directory_entry", params)
+            return len(gone)
+
+        return await self._tx(work)
+
     # -- submissions, outputs, events ------------------------------------------------
 
     async def create_submission(

@@ -295,6 +295,34 @@ class SqliteStore(Store):
         cursor = await self._tx(lambda c: c.execute(self._q["delete_directory_entry"], params))
         return cursor.rowcount > 0
 
+    async def replace_directory(
+        self, tenant_id: str, entries: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> int:
+        now = self._now()
+        puts = [
+            {
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "key": key,
+                "document": dump_json(document, "document"),
+                "now": now,
+            }
+            for kind, key, document in entries
+        ]
+        keep = {(kind, key) for kind, key, _ in entries}
+
+        def work(conn: Conn) -> int:
+            for params in puts:
+                self._one(conn, "put_directory_entry", params)
+            listed = self._all(conn, "list_directory", {"tenant_id": tenant_id, "kind": None})
+            gone = [r for r in map(rows.directory_entry, listed) if (r.kind, r.key) not in keep]
+            for entry in gone:
+                params = {"tenant_id": tenant_id, "kind": entry.kind, "key": entry.key}
+                conn.execute(self._q["delete_directory_entry"], params)
+            return len(gone)
+
+        return await self._tx(work)
+
     # -- submissions, outputs, events ------------------------------------------------
 
     async def create_submission(

@@ -129,6 +129,34 @@ class StoreContract:
         assert await store.delete_directory_entry("a", "partner", "buyer-1")
         assert not await store.delete_directory_entry("a", "partner", "buyer-1")
 
+    async def test_replace_directory_is_whole_and_per_tenant(self, store: Store) -> None:
+        await store.create_tenant("A", tenant_id="a")
+        await store.create_tenant("B", tenant_id="b")
+        await store.put_directory_entry("b", "partner", "keep", {"b": 1})
+        first = [("partner", "p1", {"n": 1}), ("partner", "p2", {"n": 2}), ("exporter", "e", {})]
+        assert await store.replace_directory("a", first) == 0
+        second = [("partner", "p2", {"n": 22}), ("partner", "p3", {"n": 3})]
+        assert await store.replace_directory("a", second) == 2
+        listed = await store.list_directory("a")
+        assert [(e.kind, e.key, e.document) for e in listed] == [
+            ("partner", "p2", {"n": 22}),
+            ("partner", "p3", {"n": 3}),
+        ]
+        assert [e.key for e in await store.list_directory("b")] == ["keep"]
+        assert await store.replace_directory("a", []) == 2
+        assert await store.list_directory("a") == []
+
+    async def test_concurrent_directory_replacements_never_mix(self, store: Store) -> None:
+        await store.create_tenant("A", tenant_id="a")
+        left = [("partner", f"l{n}", {"n": n}) for n in range(8)]
+        right = [("partner", f"r{n}", {"n": n}) for n in range(8)]
+        for _ in range(10):
+            await asyncio.gather(
+                store.replace_directory("a", left), store.replace_directory("a", right)
+            )
+            keys = {e.key for e in await store.list_directory("a")}
+            assert keys in ({k for _, k, _ in left}, {k for _, k, _ in right}), keys
+
     # -- submissions -----------------------------------------------------------------
 
     async def test_idempotency_key_returns_first_submission(self, store: Store) -> None:

@@ -51,6 +51,9 @@ ORDER BY kind, key
 -- name: delete_directory_entry
 DELETE FROM directory_entries WHERE tenant_id = %(tenant_id)s AND kind = %(kind)s AND key = %(key)s
 
+-- name: lock_tenant_directory
+SELECT pg_advisory_xact_lock(hashtextextended('lingang-directory:' || %(tenant_id)s, 0))
+
 -- name: insert_submission
 INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
                          metadata, state, created_at, updated_at)
