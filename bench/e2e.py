@@ -11,8 +11,9 @@ For each store (SQLite file; a throw-away PostgreSQL server with ``initdb``):
 * the full stage table runs: parse, map, render, **full validation** (XSD + official
   Schematron) and **XAdES signing**, then delivery over **mutual TLS** with a detached JWS
   to the local receiving endpoint (in this process), which counts by message id;
-* **warm-up**: ``--warm-docs`` documents delivered before anything is measured (the JVM
-  Schematron engine compiles its hot paths on the first few hundred documents);
+* **warm-up**: ``--warm-docs`` documents delivered before anything is measured (each stage
+  process's Schematron JVM takes about a thousand documents before its JIT has settled; a
+  gateway runs for days, so the steady state is what is measured);
 * **burst**: ``--docs`` documents submitted as fast as the API takes them (32 concurrent
   clients); throughput = documents / (first submit → last delivery);
 * **paced**: an open-loop ``--paced-rate`` documents/s (each rate in turn) for
@@ -391,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warm-docs",
         type=int,
-        default=300,
+        default=1500,
         help="documents sent (and delivered) before measuring: JIT and caches warm",
     )
     parser.add_argument("--store", default="sqlite,postgres")
