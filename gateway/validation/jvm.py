@@ -120,8 +120,12 @@ class JvmHost:
     """A Saxon-HE JVM child process serving this process's Schematron runs."""
 
     def __init__(self, threads: int, home: Path | None = None) -> None:
+        self.threads = threads
+        """Worker threads in the JVM (requests it runs at once)."""
         self._command = host_command(threads, home)
         self._lock = threading.Lock()
+        self._compile_lock = threading.Lock()
+        self._handles: dict[Path, int] = {}
         self._ids = itertools.count(1)
         self._pending: dict[int, Future[list[str]]] = {}
         self._stylesheets: list[tuple[str, bytes]] = []
@@ -256,25 +260,36 @@ class JvmHost:
 
     # -- requests -----------------------------------------------------------------------
 
+    def handle(self, path: Path) -> int | None:
+        """The handle ``path`` was compiled to in this host, if it was."""
+        return self._handles.get(path)
+
     def compile(self, path: Path, text: bytes | None = None) -> int:
-        """Compile a stylesheet (file ``path``, or ``text`` named after it); its handle."""
-        arg, body = ("", text) if text is not None else (str(path), b"")
-        with self._lock:
-            recompiles = self._ensure_started()
-            future = self._send("C", arg, body)
-            self._stylesheets.append((arg, body))
-            expected = len(self._stylesheets) - 1
-        for done in recompiles:
-            done.result(TIMEOUT_S)
-        section = future.result(TIMEOUT_S)[0]
-        status, _, value = section.partition(RS)
-        if status != "OK":
+        """Compile a stylesheet (file ``path``, or ``text`` named after it) once; its handle.
+
+        Handles number the stylesheets in the order they were compiled; after a restart the
+        JVM compiles them again in that order, so a handle stays valid for the host's life.
+        """
+        with self._compile_lock:
+            known = self._handles.get(path)
+            if known is not None:
+                return known
+            arg, body = ("", text) if text is not None else (str(path), b"")
             with self._lock:
-                self._stylesheets.pop()
-            raise ArtefactError(f"cannot compile official stylesheet {path}: {value}")
-        if int(value) != expected:
-            raise ArtefactError(f"Saxon JVM handle {value} for {path}, expected {expected}")
-        return expected
+                recompiles = self._ensure_started()
+                future = self._send("C", arg, body)
+                self._stylesheets.append((arg, body))  # a restart from here compiles it too
+                expected = len(self._stylesheets) - 1
+            for done in recompiles:
+                done.result(TIMEOUT_S)
+            status, _, value = future.result(TIMEOUT_S)[0].partition(RS)
+            if status != "OK" or int(value) != expected:
+                with self._lock:
+                    self._stylesheets.pop()  # the last one: compiles are serialised
+                problem = value if status != "OK" else f"handle {value}, expected {expected}"
+                raise ArtefactError(f"cannot compile official stylesheet {path}: {problem}")
+            self._handles[path] = expected
+            return expected
 
     def run(self, xml: bytes, rules: Sequence[tuple[str, int]]) -> list[Finding]:
         """The findings of every stylesheet in ``rules`` ((source, handle) pairs) on ``xml``."""
@@ -338,12 +353,3 @@ def host() -> JvmHost:
             threads = int(os.environ.get("LINGANG_JVM_THREADS") or os.cpu_count() or 1)
             _HOST = JvmHost(threads)
         return _HOST
-
-
-def shutdown() -> None:
-    """Stop this process's JVM host, if one was started."""
-    global _HOST
-    with _HOST_LOCK:
-        current, _HOST = _HOST, None
-    if current is not None and current._pid == os.getpid():
-        current.close()

@@ -207,14 +207,14 @@ class JvmEngine:
         """The JVM handle of ``path`` (a ``.sch`` is compiled to XSLT here first)."""
         from gateway.validation import jvm
 
+        host = jvm.host()
         with _LOCK:
-            handle = _jvm_handles.get(path)
+            handle = host.handle(path)
             if handle is None:
                 text = None
                 if path.suffix == ".sch":
                     text = compile_schematron(path.read_bytes(), what=str(path))
-                handle = jvm.host().compile(path, text)
-                _jvm_handles[path] = handle
+                handle = host.compile(path, text)
             return handle
 
     def run(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> list[Finding]:
@@ -235,7 +235,7 @@ class JvmEngine:
         if tuple(handles) in self._warmed or runs <= 0:
             return
         self._warmed.add(tuple(handles))
-        threads = os.cpu_count() or 1
+        threads = host.threads
         with ThreadPoolExecutor(threads) as pool:
             for future in [pool.submit(host.warm, xml, handles, runs) for _ in range(threads)]:
                 future.result()
@@ -248,7 +248,6 @@ class JvmEngine:
 
 
 SchematronEngine = SaxonCEngine | JvmEngine
-_jvm_handles: dict[Path, int] = {}
 _engine: SchematronEngine | None = None
 ENGINES = ("auto", "jvm", "saxonche")
 
