@@ -1,9 +1,10 @@
 """Validate many documents across the cores.
 
 With the JVM engine, threads of this process feed the JVM's worker threads. With SaxonC, a
-process pool whose workers compile once: SaxonC cannot be shared across a ``fork``, so workers are started with ``spawn``; each builds
-its own :class:`Validator` in the initializer and keeps it (and its compiled stylesheets)
-for the pool's life. The pool is kept between calls and shut down at exit.
+process pool whose workers compile once: SaxonC cannot be shared across a ``fork``, so
+workers are started with ``spawn``; each builds its own :class:`Validator` in the
+initializer and keeps it (and its compiled stylesheets) for the pool's life. The pool is
+kept between calls and shut down at exit.
 """
 
 from __future__ import annotations
