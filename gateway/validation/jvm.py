@@ -314,7 +314,7 @@ class JvmHost:
 
 
 def _section_findings(source: str, section: str) -> list[Finding]:
-    from gateway.validation.schematron import compact_location, engine_finding, rule_from_text
+    from gateway.validation.schematron import engine_finding, svrl_finding
 
     status, *records = section.split(RS)
     if status == "NS":
@@ -324,17 +324,8 @@ def _section_findings(source: str, section: str) -> list[Finding]:
         return [engine_finding(source, f"the {source} rules failed to run: {message}")]
     findings = []
     for record in records:
-        _kind, rule_id, flag, location, raw_text = record.split(US)
-        text = " ".join(raw_text.split())
-        findings.append(
-            Finding(
-                rule_id=rule_id or rule_from_text(text) or "UNNAMED",
-                flag=(flag or "fatal").lower(),
-                location=compact_location(location),
-                text=text,
-                source=source,
-            )
-        )
+        _kind, rule_id, flag, location, text = record.split(US)
+        findings.append(svrl_finding(rule_id, flag, location, text, source))
     return findings
 
 

@@ -2,8 +2,8 @@
 
 Two engines run the same official XSLT: :class:`SaxonCEngine` in this process (the functions
 below) and :class:`JvmEngine`, Saxon-HE on the JVM in a child process (:mod:`.jvm`);
-:func:`engine` chooses. For SaxonC: one Saxon processor per process; each stylesheet is compiled once per process and the
-executable reused. The input is parsed once into a Saxon tree and handed to every stylesheet.
+:func:`engine` chooses. For SaxonC: one Saxon processor per process; each stylesheet is
+compiled once per process and the executable reused. The input is parsed once into a Saxon tree and handed to every stylesheet.
 A transform that fails, or SVRL that cannot be read, yields a fatal ``ENGINE`` finding: a
 document is never "valid" because the rules could not run.
 """
@@ -22,6 +22,7 @@ from lxml import etree
 from saxonche import PySaxonApiError, PySaxonProcessor
 
 from gateway.errors import ArtefactError
+from gateway.validation import jvm
 from gateway.validation.report import Finding
 from gateway.validation.schc import compile_schematron
 
@@ -143,17 +144,32 @@ def parse_svrl(svrl: str, source: str) -> list[Finding]:
     for element in root:
         if element.tag not in (f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
             continue
-        text = " ".join("".join(element.findtext(f"{{{SVRL}}}text") or "").split())
         findings.append(
-            Finding(
-                rule_id=element.get("id") or rule_from_text(text) or "UNNAMED",
-                flag=(element.get("flag") or "fatal").lower(),
-                location=compact_location(element.get("location") or ""),
-                text=text,
-                source=source,
+            svrl_finding(
+                element.get("id"),
+                element.get("flag"),
+                element.get("location"),
+                element.findtext(f"{{{SVRL}}}text"),
+                source,
             )
         )
     return findings
+
+
+def svrl_finding(
+    rule_id: str | None, flag: str | None, location: str | None, text: str | None, source: str
+) -> Finding:
+    """One failed assert or successful report as a finding: whitespace of the text collapsed,
+    the rule id taken from a ``[ID]`` prefix when the SVRL names none, ``fatal`` by default,
+    the location compacted (both engines read SVRL through this)."""
+    message = " ".join((text or "").split())
+    return Finding(
+        rule_id=rule_id or rule_from_text(message) or "UNNAMED",
+        flag=(flag or "fatal").lower(),
+        location=compact_location(location or ""),
+        text=message,
+        source=source,
+    )
 
 
 def rule_from_text(text: str) -> str | None:
@@ -205,8 +221,6 @@ class JvmEngine:
 
     def compile(self, path: Path) -> Any:
         """The JVM handle of ``path`` (a ``.sch`` is compiled to XSLT here first)."""
-        from gateway.validation import jvm
-
         host = jvm.host()
         with _LOCK:
             handle = host.handle(path)
@@ -219,15 +233,11 @@ class JvmEngine:
 
     def run(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> list[Finding]:
         """The findings of each (source, handle) in ``rules`` on ``xml``."""
-        from gateway.validation import jvm
-
         return jvm.host().run(xml, rules)
 
     def warm(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> None:
         """Run the rules often enough, on every JVM thread, for the JIT to settle."""
         from concurrent.futures import ThreadPoolExecutor
-
-        from gateway.validation import jvm
 
         host = jvm.host()
         handles = [handle for _, handle in rules]
@@ -242,8 +252,6 @@ class JvmEngine:
 
     def cpu_seconds(self) -> float:
         """CPU time the JVM child has used so far."""
-        from gateway.validation import jvm
-
         return jvm.host().cpu_seconds()
 
 
@@ -274,8 +282,6 @@ def engine() -> SchematronEngine:
 
 
 def _try_jvm(required: bool) -> SchematronEngine:
-    from gateway.validation import jvm
-
     try:
         jvm.host()
     except (jvm.JvmUnavailable, OSError) as exc:
