@@ -1,4 +1,4 @@
-"""The delivery adapter seam: one method to deliver, one to close, one to ping.
+"""The adapter seam: deliver, ping, close, and an optional receiving side.
 
 An adapter takes an :class:`Envelope` (the signed document, its headers and a stable transport
 message id) and returns a :class:`Receipt`, or raises
@@ -11,18 +11,32 @@ Lower-library errors are translated inside the adapter and chained. The same env
 ``message_id``) is delivered again on every retry, so receivers can drop duplicates and
 adapters can be idempotent per message id.
 
-Adapters are built by the registry from their configuration table with
-``AdapterClass.from_config(name, options, context)``; a class may say it cannot run on this
-machine through ``unavailable_reason()``.
+Adapters are two-way. An adapter that also receives (an AS4 endpoint, a DCSA PINT
+platform, an HTTPS inbox) implements :class:`Receiving`: it lists the HTTP routes it serves
+on the gateway's server, authenticates what arrives by its own protocol, and hands each
+message to the :class:`InboundSink` in its context, which stores it durably (duplicates by
+message id are recognised there, across restarts and replicas) and queues a ``receive`` job,
+before the adapter acknowledges anything to the sender.
+
+An adapter may also say which receiving endpoint an envelope goes to
+(:class:`EndpointKeyed`): the gateway keeps one circuit breaker per such endpoint, so one
+dead receiver does not stop deliveries to the others behind the same adapter.
+
+Adapters are built by the gateway from their configuration table with
+``AdapterClass.from_config(name, options, context)``, and get everything they need through
+the :class:`AdapterContext` (never by reading the gateway's settings); a class may say it
+cannot run on this machine through ``unavailable_reason()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+from aiohttp import web
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
 
@@ -31,9 +45,15 @@ __all__ = [
     "AdapterContext",
     "AdapterFactory",
     "BodySigner",
+    "EndpointKeyed",
     "Envelope",
+    "InboundAck",
+    "InboundDocument",
+    "InboundRoute",
+    "InboundSink",
     "PermanentDeliveryError",
     "Receipt",
+    "Receiving",
     "TransientDeliveryError",
 ]
 
@@ -55,8 +75,12 @@ class Envelope:
     """Receiver participant id (``scheme:value``), if known."""
     filename: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
-    """Extra transport headers the pipeline wants carried."""
+    """Transport headers the flow decided (e.g. ``X-Lingang-Profile``)."""
     attempt: int = 1
+    document_kind: str = ""
+    """``invoice``, ``credit-note``, ``bill-of-lading`` …"""
+    attachments: Mapping[str, bytes] = field(default_factory=dict)
+    """Further parts that travel with the body, by kind (e.g. a detached ``signature``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +121,66 @@ class BodySigner(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class InboundDocument:
+    """A message an adapter received and authenticated, for the gateway to keep."""
+
+    channel: str
+    """The adapter that received it (its configured name)."""
+    message_id: str
+    """The sender's transport id: duplicates are recognised by ``(channel, message_id)``."""
+    body: bytes
+    media_type: str = "application/xml"
+    sender: str = ""
+    receiver: str = ""
+    tenant_id: str | None = None
+    """The tenant the message is for, if the adapter knows it."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAck:
+    """What the gateway answers an adapter that handed it a message."""
+
+    inbound_id: str
+    duplicate: bool
+    """The message id was seen before: nothing new was stored or queued."""
+
+
+class InboundSink(Protocol):
+    """Where a receiving adapter hands messages: stored durably, a ``receive`` job queued,
+    in one transaction, before this returns."""
+
+    async def accept(self, document: InboundDocument) -> InboundAck: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRoute:
+    """One HTTP route a receiving adapter serves on the gateway's server."""
+
+    method: str
+    path: str
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@runtime_checkable
+class Receiving(Protocol):
+    """The optional receiving side of an adapter."""
+
+    def inbound_routes(self) -> Sequence[InboundRoute]:
+        """The routes to mount (empty when receiving is not configured)."""
+        ...
+
+
+@runtime_checkable
+class EndpointKeyed(Protocol):
+    """An adapter that can name the receiving endpoint of an envelope."""
+
+    def endpoint_key(self, envelope: Envelope) -> str:
+        """A stable key of the endpoint ``envelope`` goes to (its circuit breaker's key)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class AdapterContext:
     """What the gateway hands every adapter when it builds it."""
 
@@ -105,6 +189,10 @@ class AdapterContext:
     tls_cert: Path | None = None
     """The gateway's own client certificate (PEM), for adapters using mutual TLS."""
     tls_key: Path | None = None
+    inbound: InboundSink | None = None
+    """Where received messages go (``None``: this process does not receive)."""
+    max_body_bytes: int = 16 * 1024 * 1024
+    """The largest message a receiving side accepts."""
 
 
 @runtime_checkable

@@ -1,19 +1,26 @@
 """Service wiring: from :class:`~gateway.settings.Settings` to the live handles a process uses.
 
-``open_services(settings)`` opens the store (and migrates it), loads the validator, the signer
-and the partner directory once, builds every configured adapter (a configured adapter that
-cannot load stops start-up with :class:`~gateway.settings.ConfigError`), and assembles the
-:class:`~gateway.pipeline.Pipeline`. The HTTP API (``gateway.api.create_app(services)``), the
-workers and the CLI all take a :class:`Services`; ``await services.close()`` releases it all.
+``open_services(settings)`` opens the store (and migrates it), loads the stages' tools once
+(validator, signer, partner directory), builds every configured adapter (one that cannot load
+stops start-up with :class:`~gateway.errors.ConfigError`), and registers the job kinds:
 
-Typical use::
+=============  ==========================================================================
+kind           what runs it
+=============  ==========================================================================
+``process``    :class:`~gateway.jobs.ProcessKind`: the submission's flow, then the route
+``deliver``    :class:`~gateway.delivery.DeliverKind`: the stored envelope to its adapter
+``receive``    :class:`~gateway.delivery.ReceiveKind`: the inbound flow on a received message
+=============  ==========================================================================
+
+The HTTP API (``gateway.api.create_app(services)``), the workers and the CLI all take a
+:class:`Services`; ``await services.close()`` releases it all. Typical use::
 
     settings = Settings.load("lingang.toml")
     services = await open_services(settings)
     try:
-        submission, created = await services.pipeline.submit(
+        submission, created = await services.submissions.submit(
             tenant_id, body, content_type="application/xml", filename="f.xml",
-            metadata={"receiver": "0195:T08GB0001A"}, idempotency_key="abc")
+            metadata={}, idempotency_key="abc")
     finally:
         await services.close()
 """
@@ -26,23 +33,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.base import AdapterContext, BodySigner
-from adapters.registry import AdapterRegistry
-from gateway.errors import LingangError
-from gateway.pipeline import Pipeline
-from gateway.pipeline.routing import Router
-from gateway.pipeline.runner import ProcessStageRunner
-from gateway.pipeline.stages import Toolbox
-from gateway.pipeline.standard import standard_stages
-from gateway.settings import ConfigError, Settings
+from gateway.delivery import (
+    AdapterRegistry,
+    DeliverKind,
+    ReceiveKind,
+    Router,
+    RoutingPlanner,
+    StoreInbound,
+)
+from gateway.flows import Tools, ToolsSpec, load_tools
+from gateway.jobs import (
+    CircuitBreaker,
+    FlowRunner,
+    JobKinds,
+    ProcessFlowRunner,
+    ProcessKind,
+    RetryPolicy,
+    Submissions,
+    ThreadFlowRunner,
+    Worker,
+    WorkerPool,
+    default_worker_id,
+)
+from gateway.settings import Settings
 from gateway.store import Store, open_store
 
-__all__ = ["ConfigError", "Services", "Settings", "open_services"]
+__all__ = ["Services", "Settings", "open_services", "tools_spec"]
 
 log = logging.getLogger("lingang.service")
 
 WARM_PROFILES = ("pint-sg", "pint", "bis3")
-"""UBL profiles compiled in the background at start (the default profile is compiled first,
-before start-up finishes)."""
+"""UBL profiles compiled when a process starts (the default profile first)."""
 
 
 @dataclass(slots=True)
@@ -51,14 +72,12 @@ class Services:
 
     settings: Settings
     store: Store
-    pipeline: Pipeline
+    submissions: Submissions
     adapters: AdapterRegistry
-    validator: Any = None
-    """``gateway.validation.Validator`` or ``None`` when validation is off."""
-    signer: Any = None
-    """``gateway.signing.XadesSigner`` or ``None`` when no signing key is configured."""
-    partners: Any = None
-    """``gateway.partners.PartnerDirectory`` loaded from ``settings.partners_file``, or ``None``."""
+    kinds: JobKinds
+    runner: FlowRunner
+    tools: Tools
+    inbound: StoreInbound
     started_at: float = field(default_factory=time.time)
     _closed: bool = False
 
@@ -71,121 +90,116 @@ class Services:
             store_ok = False
         return {"store": store_ok, "adapters": await self.adapters.ping_all()}
 
+    def worker_pool(self, count: int, *, prefix: str = "") -> WorkerPool:
+        """``count`` workers over this process's store and job kinds; the pool's start also
+        queues processing for orphaned submissions."""
+        section = self.settings.worker
+        policy = RetryPolicy(
+            base_seconds=section.retry_base_seconds,
+            cap_seconds=section.retry_cap_seconds,
+            max_attempts=section.max_attempts,
+        )
+        breaker = CircuitBreaker(
+            self.store,
+            failure_threshold=section.breaker_failures,
+            cooldown_seconds=section.breaker_cooldown_seconds,
+        )
+        workers = [
+            Worker(
+                self.store,
+                self.kinds,
+                worker_id=default_worker_id(index, prefix),
+                concurrency=section.concurrency,
+                lease_seconds=section.lease_seconds,
+                poll_seconds=section.poll_seconds,
+                policy=policy,
+                breaker=breaker,
+            )
+            for index in range(count)
+        ]
+        return WorkerPool(workers, on_start=self.submissions.recover_orphans)
+
     async def close(self) -> None:
-        """Close adapters, the stages thread and the store. Idempotent."""
+        """Close adapters, the flow runner and the store. Idempotent."""
         if self._closed:
             return
         self._closed = True
         await self.adapters.aclose()
-        await self.pipeline.aclose()
+        self.runner.close()
         await self.store.close()
+
+
+def tools_spec(settings: Settings) -> ToolsSpec:
+    """What the stages load, as plain data (also what a stage process receives)."""
+    pipeline = settings.pipeline
+    profiles = (pipeline.default_profile, *WARM_PROFILES, *settings.routing.profiles)
+    return ToolsSpec(
+        artefacts_dir=(pipeline.artefacts or settings.data_dir) if pipeline.validate else None,
+        engine=settings.validation,
+        signing_key=settings.signing.key if pipeline.sign else None,
+        signing_cert=settings.signing.cert if pipeline.sign else None,
+        signing_chain=settings.signing.chain,
+        partners_file=pipeline.partners,
+        default_profile=pipeline.default_profile,
+        max_body_bytes=settings.limits.max_body_bytes,
+        warm_profiles=tuple(dict.fromkeys(profiles)),
+    )
 
 
 async def open_services(settings: Settings, *, store: Store | None = None) -> Services:
     """Open everything the settings describe (``store`` may be given already opened)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    validator = load_validator(settings, compile_rules=settings.stage_processes == 0)
-    signer = load_signer(settings)
-    partners = load_partners(settings)
+    spec = tools_spec(settings)
+    in_children = settings.pipeline.stage_processes > 0
+    tools = load_tools(spec, compile_rules=not in_children)
+    opened = store if store is not None else await open_store(settings.store.url)
+    inbound = StoreInbound(opened)
     context = AdapterContext(
         data_dir=settings.data_dir,
         body_signer=load_body_signer(settings),
-        tls_cert=settings.tls_cert,
-        tls_key=settings.tls_key,
+        tls_cert=settings.server.tls_cert,
+        tls_key=settings.server.tls_key,
+        inbound=inbound,
+        max_body_bytes=settings.limits.max_body_bytes,
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     router = Router(settings.routing, registry.names())
-    opened = store if store is not None else await open_store(settings.store_url)
-    toolbox = Toolbox(
-        default_profile=settings.default_profile,
-        validator=validator,
-        signer=signer,
-        partners=partners,
-        options={"max_body_bytes": settings.max_body_bytes},
+    runner: FlowRunner = (
+        ProcessFlowRunner(settings.pipeline.stage_processes, spec)
+        if in_children
+        else ThreadFlowRunner(tools)
     )
-    runner = (
-        ProcessStageRunner(settings.stage_processes, settings)
-        if settings.stage_processes > 0
-        else None
+    runner.warm(spec.warm_profiles)
+    kinds = JobKinds(
+        [
+            ProcessKind(opened, runner, RoutingPlanner(router, registry)),
+            DeliverKind(opened, registry),
+            ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
+        ]
     )
-    pipeline = Pipeline(
-        opened,
-        stages=standard_stages(toolbox),
-        toolbox=toolbox,
-        adapters=registry,
-        router=router,
-        runner=runner,
-    )
-    pipeline.warm_in_background(WARM_PROFILES)
     log.info(
         "services open",
-        extra={"store": _redact(settings.store_url), "adapters": registry.names()},
+        extra={"store": _redact(settings.store.url), "adapters": registry.names()},
     )
     return Services(
         settings=settings,
         store=opened,
-        pipeline=pipeline,
+        submissions=Submissions(opened),
         adapters=registry,
-        validator=validator,
-        signer=signer,
-        partners=partners,
+        kinds=kinds,
+        runner=runner,
+        tools=tools,
+        inbound=inbound,
     )
-
-
-def load_validator(settings: Settings, *, compile_rules: bool = True) -> Any:
-    """The shared validator (official artefacts from the data dir), or ``None`` if disabled.
-
-    The artefacts of the configured profiles are checked at once (a missing one stops the
-    start). With ``compile_rules`` they are compiled too; a process whose stages run in child
-    processes only checks them (the children compile, and no Schematron engine starts here).
-    """
-    if not settings.validate:
-        return None
-    from gateway.validation import Validator
-
-    validator = Validator.default(settings.artefacts_dir or settings.data_dir)
-    profiles = sorted({settings.default_profile, *settings.routing.profiles})
-    if compile_rules:
-        validator.warm(profiles)
-    else:
-        for profile in profiles:
-            for doc_type in validator.profile(profile).rules:
-                validator.artefact_paths(profile, doc_type)
-    return validator
-
-
-def load_signer(settings: Settings) -> Any:
-    """The XAdES signer from the configured key and certificate, or ``None``."""
-    if not settings.sign or settings.signing_key is None or settings.signing_cert is None:
-        return None
-    from gateway.signing import XadesSigner
-
-    try:
-        return XadesSigner.from_files(
-            key=settings.signing_key, cert=settings.signing_cert, chain=list(settings.signing_chain)
-        )
-    except LingangError:
-        raise
-    except Exception as exc:
-        raise ConfigError(f"cannot load the signing key: {exc}", field="signing") from exc
 
 
 def load_body_signer(settings: Settings) -> BodySigner | None:
     """The detached-JWS signer for transport bodies (same key as documents), or ``None``."""
-    if settings.signing_key is None:
+    if settings.signing.key is None:
         return None
-    from adapters.https.jws import DetachedJwsSigner
+    from gateway.signing.jws import DetachedJwsSigner
 
-    return DetachedJwsSigner.from_files(settings.signing_key, settings.signing_cert)
-
-
-def load_partners(settings: Settings) -> Any:
-    """The partner directory from ``settings.partners_file``, or ``None``."""
-    if settings.partners_file is None:
-        return None
-    from gateway.partners import PartnerDirectory
-
-    return PartnerDirectory.load(settings.partners_file)
+    return DetachedJwsSigner.from_files(settings.signing.key, settings.signing.cert)
 
 
 def _redact(url: str) -> str:

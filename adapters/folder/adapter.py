@@ -26,7 +26,7 @@ from typing import Any
 
 from adapters.base import AdapterContext, Envelope, Receipt
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
-from gateway.settings import ConfigError
+from gateway.errors import ConfigError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
 _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
@@ -64,6 +64,10 @@ class FolderAdapter:
         if not directory.is_absolute():
             directory = context.data_dir / directory
         return cls(name, directory)
+
+    def endpoint_key(self, envelope: Envelope) -> str:
+        """Every envelope goes to the one directory."""
+        return str(self.directory)
 
     def target(self, envelope: Envelope) -> Path:
         """Where the envelope's file goes."""

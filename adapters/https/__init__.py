@@ -6,7 +6,7 @@ This is the Hong Kong counterpart route. See :class:`HttpsAdapter`.
 from __future__ import annotations
 
 from adapters.https.adapter import HttpsAdapter, HttpsOptions
-from adapters.https.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, DetachedJwsSigner
+from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, DetachedJwsSigner
 
 __all__ = [
     "MESSAGE_ID_HEADER",

@@ -10,6 +10,9 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     timeout = 30                                  # seconds for the whole exchange
     connect_timeout = 10
     insecure = false                              # allow plain http (tests only)
+    inbound_path = "/inbound/hk"                  # also receive here (see adapters.https.inbound)
+    inbound_trust = "partners/hk-signer.pem"      # the sender's certificate (its JWS required)
+    inbound_tenant = "<tenant id>"                # whose documents received ones are
 
 Every request carries ``X-Lingang-Message-Id`` (stable across retries; the receiver drops
 duplicates by it), ``Idempotency-Key`` (the same id), ``Content-Digest`` (RFC 9530) and, when
@@ -34,10 +37,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from adapters.base import AdapterContext, BodySigner, Envelope, Receipt
-from adapters.https.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
+from cryptography import x509
+
+from adapters.base import AdapterContext, BodySigner, Envelope, InboundRoute, Receipt
+from adapters.https.inbound import HttpsInbox
+from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
-from gateway.settings import ConfigError
+from gateway.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +57,25 @@ class HttpsOptions:
     timeout: float = 30.0
     connect_timeout: float = 10.0
     insecure: bool = False
+    inbound_path: str | None = None
+    inbound_trust: Path | None = None
+    inbound_tenant: str | None = None
 
     @classmethod
     def parse(cls, name: str, options: Mapping[str, Any], data_dir: Path) -> HttpsOptions:
         """Check the option table; :class:`ConfigError` names the bad option."""
-        known = {"url", "ca", "client_cert", "client_key", "timeout", "connect_timeout", "insecure"}
+        known = {
+            "url",
+            "ca",
+            "client_cert",
+            "client_key",
+            "timeout",
+            "connect_timeout",
+            "insecure",
+            "inbound_path",
+            "inbound_trust",
+            "inbound_tenant",
+        }
         unknown = sorted(set(options) - known)
         if unknown:
             raise ConfigError(
@@ -85,6 +105,9 @@ class HttpsOptions:
             timeout=float(options.get("timeout", 30.0)),
             connect_timeout=float(options.get("connect_timeout", 10.0)),
             insecure=insecure,
+            inbound_path=_inbound_path(name, options.get("inbound_path")),
+            inbound_trust=path("inbound_trust"),
+            inbound_tenant=str(options["inbound_tenant"]) if options.get("inbound_tenant") else None,
         )
         if (parsed.client_cert is None) != (parsed.client_key is None):
             raise ConfigError(
@@ -101,13 +124,34 @@ class HttpsOptions:
         return context
 
 
-class HttpsAdapter:
-    """Delivers envelopes by HTTPS POST; one connection pool per adapter instance."""
+def _inbound_path(name: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw)
+    if not text.startswith("/") or text.startswith("/v1") or "{" in text:
+        raise ConfigError(
+            f"adapter {name!r}: inbound_path must be an absolute path outside /v1 (got {text!r})",
+            field=f"adapters.{name}.inbound_path",
+        )
+    return text
 
-    def __init__(self, name: str, options: HttpsOptions, *, signer: BodySigner | None = None):
+
+class HttpsAdapter:
+    """Delivers envelopes by HTTPS POST (one connection pool per adapter instance) and, with
+    ``inbound_path``, receives them too (:class:`~adapters.https.inbound.HttpsInbox`)."""
+
+    def __init__(
+        self,
+        name: str,
+        options: HttpsOptions,
+        *,
+        signer: BodySigner | None = None,
+        inbox: HttpsInbox | None = None,
+    ):
         self.name = name
         self.options = options
         self.signer = signer
+        self.inbox = inbox
         self._ssl = options.ssl_context() if urlsplit(options.url).scheme == "https" else None
         self._session: aiohttp.ClientSession | None = None
 
@@ -118,11 +162,35 @@ class HttpsAdapter:
         """Build from the configuration table (see the module docstring)."""
         parsed = HttpsOptions.parse(name, options, context.data_dir)
         try:
-            return cls(name, parsed, signer=context.body_signer)
-        except (OSError, ssl.SSLError) as exc:
+            inbox = None
+            if parsed.inbound_path is not None:
+                trusted = (
+                    x509.load_pem_x509_certificate(parsed.inbound_trust.read_bytes())
+                    if parsed.inbound_trust is not None
+                    else None
+                )
+                inbox = HttpsInbox(
+                    channel=name,
+                    sink=context.inbound,
+                    max_bytes=context.max_body_bytes,
+                    trusted=trusted,
+                    tenant_id=parsed.inbound_tenant,
+                )
+            return cls(name, parsed, signer=context.body_signer, inbox=inbox)
+        except (OSError, ssl.SSLError, ValueError) as exc:
             raise ConfigError(
                 f"adapter {name!r}: cannot load TLS files: {exc}", field=f"adapters.{name}"
             ) from exc
+
+    def endpoint_key(self, envelope: Envelope) -> str:
+        """Every envelope goes to the one configured URL."""
+        return self.options.url
+
+    def inbound_routes(self) -> list[InboundRoute]:
+        """``POST inbound_path`` when receiving is configured."""
+        if self.inbox is None or self.options.inbound_path is None:
+            return []
+        return [InboundRoute("POST", self.options.inbound_path, self.inbox.handle)]
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

@@ -1,10 +1,9 @@
 """The HTTP API (aiohttp): documents, partner directory, health, metrics, OpenAPI.
 
-Build it with :func:`create_app` (services opened by the caller) or
-:func:`create_app_from_settings`; see :mod:`gateway.api.app`.
+Build it with :func:`create_app` (services opened by the caller); see :mod:`gateway.api.app`.
 """
 
-from gateway.api.app import HEADER_LIMITS, create_app, create_app_from_settings
+from gateway.api.app import HEADER_LIMITS, create_app
 from gateway.api.context import ApiOptions, ApiServices
 
-__all__ = ["HEADER_LIMITS", "ApiOptions", "ApiServices", "create_app", "create_app_from_settings"]
+__all__ = ["HEADER_LIMITS", "ApiOptions", "ApiServices", "create_app"]

@@ -1,20 +1,17 @@
 """Build the HTTP API application.
 
 :func:`create_app` wires already-open services into an app (the caller owns their life
-cycle); :func:`create_app_from_settings` opens them in the app's ``cleanup_ctx`` so the
-app owns them. Both give the same routes and middleware::
+cycle), with these middleware around every route::
 
     observe (access log, metrics) ─► problems (RFC 9457) ─► auth (API key → tenant) ─► route
 
-Request bodies are bounded by ``client_max_size`` (= :attr:`ApiOptions.max_body_bytes`).
+The receiving sides of the adapters (:class:`~adapters.base.Receiving`) are mounted beside
+the API; they authenticate by their own protocol, not by API key. Request bodies are bounded by ``client_max_size`` (= :attr:`ApiOptions.max_body_bytes`).
 aiohttp's own access log repeats what :mod:`gateway.api.middleware` writes; run the app with
 ``access_log=None`` (``web.AppRunner(app, access_log=None)``) to keep one line per request.
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 
@@ -32,25 +29,14 @@ def create_app(services: ApiServices, options: ApiOptions | None = None) -> web.
     """The API over ``services``; options default to those in ``services.settings``."""
     app = _bare_app(options or ApiOptions.from_settings(getattr(services, "settings", None)))
     app[SERVICES] = services
+    mount_inbound(app, services)
     return app
 
 
-def create_app_from_settings(settings: Any) -> web.Application:
-    """The API that opens the gateway's services on start-up and closes them on clean-up."""
-    app = _bare_app(ApiOptions.from_settings(settings))
-
-    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-        from gateway.service import open_services
-
-        opened = await open_services(settings)
-        app[SERVICES] = opened
-        try:
-            yield
-        finally:
-            await opened.close()
-
-    app.cleanup_ctx.append(services_ctx)
-    return app
+def mount_inbound(app: web.Application, services: ApiServices) -> None:
+    """Serve the receiving sides of the adapters (their own authentication, no API key)."""
+    for route in services.adapters.inbound_routes():
+        app.router.add_route(route.method, route.path, route.handler)
 
 
 def _bare_app(options: ApiOptions) -> web.Application:

@@ -1,7 +1,7 @@
 """What the HTTP API needs from the rest of the gateway, and the typed keys it keeps it under.
 
 The API depends on a narrow, structural view of the services (:class:`ApiServices`): the store,
-the pipeline's ``submit`` and ``retry``, and the adapters (for health pings). The gateway's
+the job layer's ``submit`` and ``retry``, and the adapters (health pings, receiving routes). The gateway's
 :class:`gateway.service.Services` satisfies it; so does any small test double that writes to a
 real store.
 """
@@ -14,11 +14,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from adapters.base import InboundRoute
 from gateway.store import Job, Store, Submission, Tenant
 
 
 class SubmitsDocuments(Protocol):
-    """The pipeline as the API sees it."""
+    """The job layer's submissions as the API sees them."""
 
     async def submit(
         self,
@@ -45,6 +46,8 @@ class AdapterSet(Protocol):
 
     def get(self, name: str) -> Any: ...
 
+    def inbound_routes(self) -> list[InboundRoute]: ...
+
 
 class ApiServices(Protocol):
     """The services the API is built on."""
@@ -53,7 +56,7 @@ class ApiServices(Protocol):
     def store(self) -> Store: ...
 
     @property
-    def pipeline(self) -> SubmitsDocuments: ...
+    def submissions(self) -> SubmitsDocuments: ...
 
     @property
     def adapters(self) -> AdapterSet: ...

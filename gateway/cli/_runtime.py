@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.outbox import CircuitBreaker, RetryPolicy
-from gateway.pipeline.worker import Worker, WorkerPool, default_worker_id
 from gateway.service import Services
 from gateway.settings import Settings
+from gateway.jobs import WorkerPool
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -77,44 +76,20 @@ def settings_from(args: argparse.Namespace, **more: Any) -> Settings:
 
 
 def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPool:
-    """``count`` workers sharing the services' store and pipeline."""
-    settings = services.settings
-    policy = RetryPolicy(
-        base_seconds=settings.retry_base_seconds,
-        cap_seconds=settings.retry_cap_seconds,
-        max_attempts=settings.max_attempts,
-    )
-    breaker = CircuitBreaker(
-        services.store,
-        failure_threshold=settings.breaker_failures,
-        cooldown_seconds=settings.breaker_cooldown_seconds,
-    )
-    return WorkerPool(
-        [
-            Worker(
-                services.store,
-                services.pipeline,
-                worker_id=f"{prefix}{default_worker_id(index)}",
-                concurrency=settings.concurrency,
-                lease_seconds=settings.lease_seconds,
-                poll_seconds=settings.poll_seconds,
-                policy=policy,
-                breaker=breaker,
-            )
-            for index in range(count)
-        ]
-    )
+    """``count`` workers sharing the services' store and job kinds."""
+    return services.worker_pool(count, prefix=prefix)
 
 
 def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     """TLS for the API listener when ``tls_cert``/``tls_key`` are set; mTLS with ``client_ca``."""
-    if not settings.tls_enabled:
+    server = settings.server
+    if not server.tls_enabled:
         return None
-    assert settings.tls_cert is not None and settings.tls_key is not None
+    assert server.tls_cert is not None and server.tls_key is not None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
-    if settings.client_ca is not None:
-        context.load_verify_locations(cafile=str(settings.client_ca))
+    context.load_cert_chain(str(server.tls_cert), str(server.tls_key))
+    if server.client_ca is not None:
+        context.load_verify_locations(cafile=str(server.client_ca))
         context.verify_mode = ssl.CERT_REQUIRED
     return context
 

@@ -10,6 +10,7 @@ import asyncio
 import sys
 
 from gateway.cli.migrate import add_database_arguments, database_url
+from gateway.jobs import Submissions, SubmissionState
 from gateway.store import Job, JobState, NotFoundError, Store, open_store
 
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     url = database_url(args)
     if args.list:
         for job in asyncio.run(_dead(url)):
-            print(f"{job.id} submission {job.submission_id} {job.adapter} -> {job.endpoint} "
+            print(f"{job.id} {job.kind} submission {job.submission_id} {job.adapter} -> {job.endpoint} "
                   f"after {job.attempts} attempts: {job.last_error}")  # fmt: skip
         return 0
     jobs = asyncio.run(_retry(url, args.id))
@@ -63,9 +64,15 @@ async def _retry(url: str, ident: str) -> list[Job]:
 
 
 async def retry_by_id(store: Store, ident: str) -> list[Job]:
-    """Retry the job ``ident``, or the dead jobs of the submission ``ident``."""
-    if await store.get_job(ident) is not None:
-        return [await store.retry_job(ident)]
+    """Retry the job ``ident``, or the dead jobs of the submission ``ident``; the submission's
+    history records the ``queued`` event, as the API's retry does."""
+    job = await store.get_job(ident)
+    if job is not None:
+        retried = await store.retry_job(ident)
+        await store.record_event(
+            job.submission_id, SubmissionState.QUEUED, reason="manual retry", detail={"jobs": [ident]}
+        )
+        return [retried]
     if await store.get_submission_any_tenant(ident) is not None:
-        return await store.retry_submission(ident)
+        return await Submissions(store).retry_any_tenant(ident)
     raise NotFoundError(f"no job or submission with id {ident!r}", field="id")

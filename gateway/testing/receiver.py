@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.https.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
+from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 from gateway.errors import VerificationError
 
 MODES = ("ok", "500", "429", "reset", "timeout", "400")

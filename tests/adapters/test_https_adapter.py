@@ -10,7 +10,7 @@ import pytest
 
 from adapters.base import AdapterContext
 from adapters.https import DetachedJwsSigner, HttpsAdapter
-from adapters.https.jws import verify_detached
+from gateway.signing.jws import verify_detached
 from adapters.testing import AdapterContract, make_envelope
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
 from gateway.settings import ConfigError

@@ -25,8 +25,8 @@ DEFAULT_OUTPUT = "signed"
 """The output ``GET …/output`` returns without ``?kind=``: the signed document."""
 REPORT_OUTPUT = "report"
 """The output kind holding the validation report (``ValidationReport.to_json()``)."""
-INTERNAL_ADAPTER = "pipeline"
-"""Outbox jobs of this adapter are processing runs, not deliveries."""
+DELIVERY_KIND = "deliver"
+"""Jobs of this kind are deliveries (``process`` jobs are the document's own processing)."""
 MAX_LIST = 200
 
 
@@ -35,7 +35,7 @@ async def submit_document(request: web.Request) -> web.Response:
     """Accept a document once it is durably stored; a repeated idempotency key replays."""
     upload = await read_upload(request, request.app[OPTIONS].max_body_bytes)
     who = tenant(request)
-    submission, created = await services(request).pipeline.submit(
+    submission, created = await services(request).submissions.submit(
         who.id,
         upload.body,
         content_type=upload.content_type,
@@ -88,7 +88,7 @@ async def get_document(request: web.Request) -> web.Response:
             "outputs": [
                 {"kind": o.kind, "media_type": o.media_type, "size": len(o.data)} for o in outputs
             ],
-            "deliveries": [_job(j) for j in jobs if j.adapter != INTERNAL_ADAPTER],
+            "deliveries": [_job(j) for j in jobs if j.kind == DELIVERY_KIND],
             "receipts": [
                 {
                     "id": r.id,
@@ -129,7 +129,7 @@ async def retry_document(request: web.Request) -> web.Response:
     """Manual retry of a dead-lettered delivery; 409 when nothing can be retried now."""
     submission = await _owned(request)
     try:
-        jobs = await services(request).pipeline.retry(tenant(request).id, submission.id)
+        jobs = await services(request).submissions.retry(tenant(request).id, submission.id)
     except NotFoundError as exc:
         raise not_found("document") from exc
     except ConflictError as exc:
@@ -205,6 +205,7 @@ def _job(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
         "adapter": job.adapter,
+        "endpoint": job.endpoint,
         "state": job.state.value,
         "attempts": job.attempts,
         "message_id": job.message_id,

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from gateway.store.base import BreakerPhase, BreakerState, Clock, Store
 
-log = logging.getLogger("lingang.outbox.breaker")
+log = logging.getLogger("lingang.jobs.breaker")
 
 _CAS_TRIES = 8
 

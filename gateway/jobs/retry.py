@@ -17,7 +17,7 @@ from gateway.store.base import Job
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Backoff settings; immutable and shareable between dispatchers."""
+    """Backoff settings; immutable and shareable between workers."""
 
     base_seconds: float = 2.0
     """Ceiling of the first retry's delay."""

@@ -1,5 +1,8 @@
 """The adapter registry: entry points of group ``lingang.adapters`` turned into live adapters.
 
+It lives in the delivery layer, not beside the adapters: building adapters from the
+configuration is the gateway's job, and adapters themselves import no settings.
+
 Built-in adapters are registered exactly like third-party ones (``pyproject.toml``)::
 
     [project.entry-points."lingang.adapters"]
@@ -7,7 +10,7 @@ Built-in adapters are registered exactly like third-party ones (``pyproject.toml
     https = "adapters.https:HttpsAdapter"
 
 An adapter the configuration names must load, or :meth:`AdapterRegistry.build` raises
-:class:`~gateway.settings.ConfigError` and the gateway refuses to start. Adapters nobody
+:class:`~gateway.errors.ConfigError` and the gateway refuses to start. Adapters nobody
 configured are only listed by :func:`discover`: a broken one is logged and skipped.
 """
 
@@ -19,9 +22,9 @@ from collections.abc import Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from adapters.base import Adapter, AdapterContext
-from gateway.errors import PermanentDeliveryError
-from gateway.settings import AdapterConfig, ConfigError
+from adapters.base import Adapter, AdapterContext, EndpointKeyed, Envelope, InboundRoute, Receiving
+from gateway.delivery.config import AdapterConfig
+from gateway.errors import ConfigError, PermanentDeliveryError
 
 log = logging.getLogger("lingang.adapters")
 
@@ -121,6 +124,23 @@ class AdapterRegistry:
             raise PermanentDeliveryError(
                 f"no adapter {name!r} is configured in this process", field="adapter"
             ) from None
+
+    def endpoint_key(self, name: str, envelope: Envelope) -> str:
+        """The circuit-breaker key of the endpoint ``envelope`` goes to through adapter
+        ``name``: ``name:<adapter's key>`` when the adapter names endpoints, else ``name``."""
+        adapter = self.get(name)
+        if isinstance(adapter, EndpointKeyed):
+            return f"{name}:{adapter.endpoint_key(envelope)}"
+        return name
+
+    def inbound_routes(self) -> list[InboundRoute]:
+        """Every HTTP route the receiving sides of the adapters serve."""
+        routes: list[InboundRoute] = []
+        for name in self.names():
+            adapter = self._adapters[name]
+            if isinstance(adapter, Receiving):
+                routes.extend(adapter.inbound_routes())
+        return routes
 
     def names(self) -> list[str]:
         """Configured adapter names, sorted."""

@@ -1,0 +1,124 @@
+"""The https adapter's receiving side: an HTTPS inbox another gateway (or partner) POSTs to.
+
+Options (in the adapter's table, beside the sending ones)::
+
+    inbound_path = "/inbound/hk"        # serve POST here on the gateway's server
+    inbound_trust = "partners/hk.pem"   # the sender's certificate: its detached JWS is required
+    inbound_tenant = "…"                # the tenant received documents belong to (optional)
+
+A request must carry ``X-Lingang-Message-Id`` (the sender's stable id: a repeat is a
+duplicate, answered with the first receipt and not processed again), may carry
+``Content-Digest`` (checked), and with ``inbound_trust`` must carry ``X-Lingang-Signature``,
+a detached JWS over the body by the trusted key. The answer, after the message is stored
+durably and its ``receive`` job queued, is ``{"receipt_id", "duplicate"}``: exactly what this
+adapter's sending side reads as a receipt. Errors are ``application/problem+json`` naming the
+header and rule, never echoing what was sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from cryptography import x509
+
+from adapters.base import InboundDocument, InboundSink
+from gateway.errors import VerificationError
+from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
+
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9._@:+/-]{1,200}$")
+_DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
+
+
+def problem(status: int, rule: str, detail: str, field: str) -> web.Response:
+    """An RFC 9457 problem naming the offending header and rule."""
+    body = {
+        "type": f"urn:lingang:problem:{rule}",
+        "title": detail,
+        "status": status,
+        "detail": detail,
+        "errors": [{"field": field, "rule": rule, "message": detail}],
+    }
+    return web.Response(
+        status=status, text=json.dumps(body), content_type="application/problem+json"
+    )
+
+
+@dataclass(slots=True)
+class HttpsInbox:
+    """Receives POSTs for one adapter and hands them to the gateway's inbound sink."""
+
+    channel: str
+    sink: InboundSink | None
+    max_bytes: int
+    trusted: x509.Certificate | None = None
+    tenant_id: str | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Check, store durably, then acknowledge (see the module docstring)."""
+        if self.sink is None:
+            return problem(503, "inbound.unavailable", "this gateway does not receive", "path")
+        message_id = request.headers.get(MESSAGE_ID_HEADER, "")
+        if not _MESSAGE_ID.fullmatch(message_id):
+            return problem(
+                400, "inbound.message-id", "a safe message id of 1 to 200 characters is required",
+                MESSAGE_ID_HEADER,
+            )  # fmt: skip
+        if request.content_length is not None and request.content_length > self.max_bytes:
+            return problem(413, "inbound.max-bytes", f"the limit is {self.max_bytes} bytes", "body")
+        try:
+            body = await request.content.read(self.max_bytes + 1)
+        except (ValueError, OSError):
+            return problem(400, "inbound.body", "the body could not be read", "body")
+        if len(body) > self.max_bytes:
+            return problem(413, "inbound.max-bytes", f"the limit is {self.max_bytes} bytes", "body")
+        refused = self._check(request, body)
+        if refused is not None:
+            return refused
+        ack = await self.sink.accept(
+            InboundDocument(
+                channel=self.channel,
+                message_id=message_id,
+                body=body,
+                media_type=(request.content_type or "application/octet-stream"),
+                sender=request.headers.get("X-Lingang-Sender", ""),
+                receiver=request.headers.get("X-Lingang-Receiver", ""),
+                tenant_id=self.tenant_id,
+                metadata=_metadata(request),
+            )
+        )
+        answer = {"receipt_id": ack.inbound_id, "duplicate": ack.duplicate}
+        return web.json_response(answer, status=200)
+
+    def _check(self, request: web.Request, body: bytes) -> web.Response | None:
+        """Digest and signature; a problem response when either fails."""
+        digest = request.headers.get("Content-Digest")
+        if digest is not None:
+            match = _DIGEST.search(digest)
+            expected = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+            if match is None or match.group(1) != expected:
+                return problem(400, "inbound.digest", "Content-Digest does not match the body",
+                               "Content-Digest")  # fmt: skip
+        if self.trusted is None:
+            return None
+        token = request.headers.get(SIGNATURE_HEADER)
+        if not token:
+            return problem(401, "inbound.signature-missing", "a detached JWS is required",
+                           SIGNATURE_HEADER)  # fmt: skip
+        try:
+            verify_detached(token, body, self.trusted.public_key())
+        except VerificationError as exc:
+            return problem(403, f"inbound.{exc.check}", "the signature does not verify",
+                           SIGNATURE_HEADER)  # fmt: skip
+        return None
+
+
+def _metadata(request: web.Request) -> dict[str, Any]:
+    """The transport facts worth keeping with the message."""
+    keep = {"X-Lingang-Profile": "profile", "X-Lingang-Submission-Id": "sender_submission"}
+    return {name: request.headers[header] for header, name in keep.items() if header in request.headers}

@@ -1,0 +1,76 @@
+"""The ``deliver`` kind: hand a stored envelope to its adapter, keep the receipt.
+
+The job names its adapter and endpoint (the breaker's key) and points at the stored
+envelope (``payload_ref = "envelope"``). The envelope and the parts it most often needs are
+read in one round trip; the adapter gets exactly what was stored, under the transport message
+id fixed when the submission was processed (the same on every retry).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from gateway.delivery.envelope import ENVELOPE, StoredEnvelope
+from gateway.delivery.planner import DELIVER
+from gateway.delivery.registry import AdapterRegistry
+from gateway.errors import DeliveryError, PermanentDeliveryError
+from gateway.jobs import Completed, JobResult, SubmissionState
+from gateway.store import Job, Receipt, StateChange, Store
+
+log = logging.getLogger("lingang.delivery")
+
+USUAL_PARTS = ("signed", "signature")
+"""Output kinds read together with the envelope (one round trip for the usual case)."""
+
+
+class DeliverKind:
+    """Delivers stored envelopes (job kind ``deliver``)."""
+
+    name = DELIVER
+
+    def __init__(self, store: Store, adapters: AdapterRegistry) -> None:
+        self.store = store
+        self.adapters = adapters
+
+    async def run(self, job: Job, worker_id: str) -> JobResult:
+        outputs = await self.store.get_outputs(job.submission_id, [ENVELOPE, *USUAL_PARTS])
+        stored = outputs.get(ENVELOPE)
+        if stored is None:
+            raise PermanentDeliveryError(
+                f"nothing to deliver for submission {job.submission_id}: no stored envelope",
+                field="outputs.envelope",
+            )
+        envelope = StoredEnvelope.from_bytes(stored.data)
+        if envelope.adapter != job.adapter or envelope.message_id != job.message_id:
+            raise PermanentDeliveryError(
+                "the stored envelope does not match its delivery job", field="outputs.envelope"
+            )
+        missing = [kind for kind in envelope.parts() if kind not in outputs]
+        if missing:
+            outputs.update(await self.store.get_outputs(job.submission_id, missing))
+        adapter = self.adapters.get(job.adapter)
+        try:
+            receipt = await adapter.deliver(envelope.for_adapter(outputs, job.attempts))
+        except DeliveryError as exc:
+            log.info(
+                "delivery attempt failed",
+                extra={"submission_id": job.submission_id, "job_id": job.id, "error": str(exc)},
+            )
+            raise
+        return Completed(
+            Receipt(
+                kind=f"{job.adapter}-receipt",
+                data=receipt.body,
+                media_type=receipt.content_type or "application/octet-stream",
+                detail=receipt.as_dict(),
+            ),
+            StateChange(
+                SubmissionState.DELIVERED,
+                f"delivered by {job.adapter}",
+                {"job_id": job.id, "message_id": job.message_id, "endpoint": job.endpoint},
+            ),
+        )
+
+    def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
+        detail = {"job_id": job.id, "retryable": retryable, "attempts": job.attempts}
+        return StateChange(SubmissionState.DEAD, reason, detail)

@@ -1,0 +1,128 @@
+"""The inbound direction: what receiving adapters hand over, and the ``receive`` kind.
+
+::
+
+    adapter's endpoint ──► StoreInbound.accept: stored + ``receive`` job, one transaction
+                          (a duplicate message id: the first message's id, nothing new)
+    worker claims ``receive`` ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
+                               └─► the job's receipt records the verdict, facts and report
+
+The adapter acknowledges its sender only after :meth:`StoreInbound.accept` returned, so a
+crash after the acknowledgement loses nothing; duplicate detection is the store's, so it
+holds across restarts and replicas.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from adapters.base import Envelope, InboundAck, InboundDocument
+from gateway.delivery.registry import AdapterRegistry
+from gateway.flows import FlowOutcome, Source
+from gateway.jobs import Completed, FlowRunner, JobResult
+from gateway.jobs.process import DOCUMENT_ERRORS
+from gateway.store import Job, JobSpec, NotFoundError, Receipt, StateChange, Store
+
+RECEIVE = "receive"
+"""Kind of the job that runs the inbound flow on a received message."""
+INBOUND_FLOW = "document-in"
+
+
+class StoreInbound:
+    """The :class:`~adapters.base.InboundSink` of this gateway: the store."""
+
+    def __init__(self, store: Store, *, flow: str = INBOUND_FLOW) -> None:
+        self.store = store
+        self.flow = flow
+
+    async def accept(self, document: InboundDocument) -> InboundAck:
+        message, first_seen = await self.store.receive_inbound(
+            channel=document.channel,
+            message_id=document.message_id,
+            data=document.body,
+            media_type=document.media_type,
+            sender=document.sender or None,
+            receiver=document.receiver or None,
+            tenant_id=document.tenant_id,
+            metadata=dict(document.metadata),
+            enqueue=JobSpec(RECEIVE, payload_ref=self.flow),
+        )
+        return InboundAck(inbound_id=message.id, duplicate=not first_seen)
+
+
+class ReceiveKind:
+    """Runs the inbound flow on received messages (job kind ``receive``) and hands accepted
+    documents on to the local system through the ``hand_on`` adapter, if one is configured."""
+
+    name = RECEIVE
+
+    def __init__(
+        self,
+        store: Store,
+        runner: FlowRunner,
+        adapters: AdapterRegistry,
+        *,
+        hand_on: str | None = None,
+    ) -> None:
+        self.store = store
+        self.runner = runner
+        self.adapters = adapters
+        self.hand_on = hand_on
+
+    async def run(self, job: Job, worker_id: str) -> JobResult:
+        message = await self.store.get_inbound(job.submission_id)
+        if message is None:
+            raise NotFoundError(f"inbound message {job.submission_id} vanished", field="inbound")
+        source = Source(
+            data=message.data,
+            content_type=message.media_type,
+            metadata=dict(message.metadata),
+            document_id=message.id,
+            tenant_id=message.tenant_id or "",
+        )
+        outcome = await self.runner.run(job.payload_ref or INBOUND_FLOW, source)
+        if outcome.error is not None and not isinstance(outcome.error, DOCUMENT_ERRORS):
+            raise outcome.error
+        verdict = "accepted" if outcome.error is None else "rejected"
+        handed_on: dict[str, Any] = {}
+        if outcome.error is None and self.hand_on is not None:
+            receipt = await self.adapters.get(self.hand_on).deliver(
+                Envelope(
+                    message_id=f"{message.id}.{self.hand_on}@lingang",
+                    body=message.data,
+                    content_type=message.media_type,
+                    tenant_id=message.tenant_id or "",
+                    profile=str(outcome.facts.get("profile", "")),
+                    sender=message.sender or "",
+                    receiver=message.receiver or "",
+                    filename=f"{message.id}.xml",
+                    attempt=job.attempts,
+                    document_kind=str(outcome.facts.get("document_kind", "")),
+                )
+            )
+            handed_on = {"adapter": self.hand_on, "receipt": receipt.as_dict()}
+        return Completed(
+            Receipt(
+                kind=f"inbound-{verdict}",
+                data=_verdict(outcome, verdict, handed_on),
+                media_type="application/json",
+                detail={"verdict": verdict, **outcome.facts},
+            )
+        )
+
+    def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
+        return None  # an inbound message has no submission history to write to
+
+
+def _verdict(outcome: FlowOutcome, verdict: str, handed_on: dict[str, Any]) -> bytes:
+    report = outcome.output("report")
+    data = {
+        "verdict": verdict,
+        "stages": outcome.timings,
+        "facts": outcome.facts,
+        "error": outcome.error.as_dict() if outcome.error is not None else None,
+        "report": json.loads(report.data) if report is not None else None,
+        "handed_on": handed_on or None,
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()

@@ -1,0 +1,57 @@
+"""Flows: one typed stage table per document kind and direction.
+
+=================  =========  ===============================================================
+flow               direction  table
+=================  =========  ===============================================================
+``invoice-out``    out        ingest → detect → parse → map → render → validate → sign → envelope
+``document-in``    in         ingest → identify → validate → keep
+=================  =========  ===============================================================
+
+Flows are pure: they import no store and no adapter. The jobs layer runs them
+(:mod:`gateway.jobs`), the delivery layer routes what they produce (:mod:`gateway.delivery`).
+New kinds (eBL out, DCSA PINT in/out) add a module here and a line in :data:`FLOWS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.errors import ConfigError
+from gateway.flows.document_in import DOCUMENT_IN, DocumentIn
+from gateway.flows.invoice_out import INVOICE_OUT, InvoiceOut, RecipientMismatch
+from gateway.flows.stage import Flow, FlowOutcome, FlowState, Output, Source, Stage, run_flow
+from gateway.flows.tools import Tools, ToolsSpec, load_tools
+from gateway.flows.transport import TransportFacts
+
+FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (INVOICE_OUT, DOCUMENT_IN)}
+"""Every flow, by name."""
+
+
+def flow_named(name: str) -> Flow[Any]:
+    """The flow called ``name``; :class:`ConfigError` for an unknown one."""
+    try:
+        return FLOWS[name]
+    except KeyError:
+        raise ConfigError(f"no flow {name!r} (flows: {sorted(FLOWS)})", field="flow") from None
+
+
+__all__ = [
+    "DOCUMENT_IN",
+    "FLOWS",
+    "INVOICE_OUT",
+    "DocumentIn",
+    "Flow",
+    "FlowOutcome",
+    "FlowState",
+    "InvoiceOut",
+    "Output",
+    "RecipientMismatch",
+    "Source",
+    "Stage",
+    "Tools",
+    "ToolsSpec",
+    "TransportFacts",
+    "flow_named",
+    "load_tools",
+    "run_flow",
+]

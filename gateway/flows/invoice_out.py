@@ -1,0 +1,279 @@
+"""The outbound invoice flow: a fapiao in, a Peppol / CII invoice out.
+
+::
+
+    ingest → detect → parse → map → render → validate → sign → envelope
+
+Each stage calls the module that owns the format knowledge (``gateway.ingest``,
+``gateway.mapping``, ``gateway.render``, ``gateway.validation``, ``gateway.signing``); the
+table is :data:`INVOICE_OUT`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gateway.errors import FieldError, InputError, ValidationFailed
+from gateway.flows.stage import Flow, FlowState, require
+from gateway.flows.tools import Tools
+from gateway.flows.transport import TransportFacts
+
+if TYPE_CHECKING:
+    from gateway.ingest.types import ParsedInvoice
+    from gateway.mapping import MappedDocument
+    from gateway.validation import ValidationReport
+
+XML = "application/xml"
+SIGNED = "signed"
+"""The output kind of the document as it is delivered."""
+DETACHED_SIGNATURE_NAME = "document.xml"
+"""The reference URI a detached signature names: the document it signs, as delivered."""
+
+
+class RecipientMismatch(FieldError):
+    """The client named a recipient other than the document's receiver.
+
+    The document goes to the receiver its partner directory entry names; a ``recipient``
+    that disagrees is refused (never a silent reroute)."""
+
+    code = "recipient-mismatch"
+
+
+@dataclass(slots=True)
+class InvoiceOut(FlowState):
+    """The outbound invoice as it moves through the stages."""
+
+    sha256: str | None = None
+    source_format: str | None = None
+    parsed: ParsedInvoice | None = None
+    mapped: MappedDocument | None = None
+    rendered: bytes | None = None
+    report: ValidationReport | None = None
+    signed: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStage:
+    """Checks the submission is something at all, within the size limit, and fingerprints it."""
+
+    name: str = "ingest"
+    reads: tuple[str, ...] = ("source",)
+    adds: tuple[str, ...] = ("sha256",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        data = state.source.data
+        if not data:
+            raise InputError("the submission is empty", field="body", rule="ingest.empty")
+        if len(data) > tools.max_body_bytes:
+            raise InputError(
+                f"the submission is {len(data)} bytes; the limit is {tools.max_body_bytes}",
+                field="body",
+                rule="ingest.max-bytes",
+            )
+        state.sha256 = hashlib.sha256(data).hexdigest()
+        state.facts["sha256"] = state.sha256
+        return {"bytes": len(data), "sha256": state.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectStage:
+    """Recognises the source format (or takes the one the client named)."""
+
+    name: str = "detect"
+    reads: tuple[str, ...] = ("source",)
+    adds: tuple[str, ...] = ("source_format",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        from gateway.ingest import detect
+
+        named = str(state.source.metadata.get("format") or "auto")
+        state.source_format = detect(state.source.data) if named == "auto" else named
+        state.facts["source_format"] = state.source_format
+        return {"format": state.source_format, "named": named != "auto"}
+
+
+@dataclass(frozen=True, slots=True)
+class ParseStage:
+    """Parses the fapiao into the canonical model (``gateway.ingest``)."""
+
+    name: str = "parse"
+    reads: tuple[str, ...] = ("source", "source_format")
+    adds: tuple[str, ...] = ("parsed",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        from gateway.ingest import parse
+
+        parsed = parse(
+            state.source.data,
+            format=require(state.source_format, "source_format"),
+            filename=state.source.filename,
+        )
+        state.parsed = parsed
+        state.facts["number"] = str(parsed.invoice.number)
+        return {"number": str(parsed.invoice.number), "warnings": [w.code for w in parsed.warnings]}
+
+
+@dataclass(frozen=True, slots=True)
+class MapStage:
+    """Completes the invoice for its destination (``gateway.mapping.map_parsed``, the one
+    mapping entry point) and checks a recipient the client named against the receiver."""
+
+    name: str = "map"
+    reads: tuple[str, ...] = ("parsed", "directory")
+    adds: tuple[str, ...] = ("mapped",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        from gateway.errors import MissingFactError
+        from gateway.mapping import map_parsed
+
+        directory = state.directory if state.directory is not None else tools.partners
+        if directory is None:
+            raise MissingFactError(
+                "no partner directory: upload one (PUT /v1/partners) or set [pipeline].partners",
+                field="partners",
+            )
+        metadata = state.source.metadata
+        mapped = map_parsed(
+            require(state.parsed, "parsed"),
+            directory,
+            profile=str(metadata.get("profile") or "") or None,
+            default_profile=tools.default_profile,
+            metadata=metadata,
+        )
+        receiver = str(mapped.partner.endpoint) if mapped.partner.endpoint is not None else ""
+        named = str(metadata.get("receiver") or "")
+        if named and named != receiver:
+            raise RecipientMismatch(
+                f"recipient {named!r} is not this document's receiver "
+                f"({receiver or 'none in the partner directory'})",
+                field="recipient",
+                rule="recipient.matches-receiver",
+            )
+        state.mapped = mapped
+        state.facts.update(profile=mapped.profile, receiver=receiver)
+        if mapped.exporter is not None:
+            state.facts["sender"] = str(mapped.exporter.endpoint)
+        return {"profile": mapped.profile, "receiver": receiver, "warnings": len(mapped.warnings)}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderStage:
+    """Writes the target syntax (UBL or CII) for the chosen profile (``gateway.render``)."""
+
+    name: str = "render"
+    reads: tuple[str, ...] = ("mapped",)
+    adds: tuple[str, ...] = ("rendered",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        from gateway.render import render
+
+        mapped = require(state.mapped, "mapped")
+        state.rendered = render(mapped.invoice, mapped.profile)
+        return {"bytes": len(state.rendered)}
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateStage:
+    """Runs the official artefacts; a fatal finding stops the document (report kept)."""
+
+    name: str = "validate"
+    reads: tuple[str, ...] = ("mapped", "rendered")
+    adds: tuple[str, ...] = ("report",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        if tools.validator is None:
+            state.facts["validated"] = False
+            return {"skipped": True}
+        rendered = require(state.rendered, "rendered")
+        report = tools.validator.validate(rendered, require(state.mapped, "mapped").profile)
+        state.report = report
+        body = json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True).encode()
+        state.keep("report", "application/json", body)
+        if report.fatal:
+            state.keep("rendered", XML, rendered)
+            rules = [f.rule_id for f in report.fatals()]
+            raise ValidationFailed(
+                f"{len(rules)} fatal finding(s): {', '.join(rules[:5])}", report=report
+            )
+        return {"fatal": 0, "warnings": len(report.warnings())}
+
+
+@dataclass(frozen=True, slots=True)
+class SignStage:
+    """XAdES-signs the rendered document (``gateway.signing``); passes it on unsigned when no
+    key is configured. Profiles whose rules forbid an enveloped signature
+    (``ProfileSpec.detached_signature``) travel exactly as validated with a detached XAdES
+    signature kept beside them (output ``signature``); other XML is signed enveloped."""
+
+    name: str = "sign"
+    reads: tuple[str, ...] = ("mapped", "rendered")
+    adds: tuple[str, ...] = ("signed",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        from gateway.mapping import profile_spec
+
+        rendered = require(state.rendered, "rendered")
+        profile = require(state.mapped, "mapped").profile
+        if tools.signer is None:
+            state.signed = rendered
+            return {"signed": False}
+        if profile_spec(profile).detached_signature:
+            signature = tools.signer.sign_detached(
+                rendered, name=DETACHED_SIGNATURE_NAME, mime_type=XML
+            )
+            state.keep("signature", XML, bytes(signature))
+            state.signed = rendered
+            return {"signed": "detached", "bytes": len(signature)}
+        state.signed = bytes(tools.signer.sign(rendered))
+        return {"signed": "enveloped", "bytes": len(state.signed)}
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeStage:
+    """Keeps the document as delivered (output ``signed``) and decides the envelope's
+    facts: body, content type, profile, sender, receiver, headers."""
+
+    name: str = "envelope"
+    reads: tuple[str, ...] = ("mapped", "signed")
+    adds: tuple[str, ...] = ("transport",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        signed = require(state.signed, "signed")
+        mapped = require(state.mapped, "mapped")
+        state.keep(SIGNED, XML, signed)
+        kind = "credit-note" if mapped.invoice.is_credit_note else "invoice"
+        attachments = tuple(o.kind for o in state.outputs if o.kind == "signature")
+        state.transport = TransportFacts(
+            body=SIGNED,
+            content_type=XML,
+            document_kind=kind,
+            profile=mapped.profile,
+            sender=str(state.facts.get("sender", "")),
+            receiver=str(state.facts.get("receiver", "")),
+            document_number=mapped.invoice.number,
+            filename=f"{state.source.document_id or mapped.invoice.number}.xml",
+            headers={"X-Lingang-Profile": mapped.profile},
+            attachments=attachments,
+        )
+        return {"bytes": len(signed), "receiver": state.transport.receiver}
+
+
+INVOICE_OUT: Flow[InvoiceOut] = Flow(
+    name="invoice-out",
+    direction="out",
+    state_type=InvoiceOut,
+    stages=(
+        IngestStage(),
+        DetectStage(),
+        ParseStage(),
+        MapStage(),
+        RenderStage(),
+        ValidateStage(),
+        SignStage(),
+        EnvelopeStage(),
+    ),
+)
+"""Fapiao (XML, OFD, platform JSON) to a signed Peppol / CII invoice, ready to route."""

@@ -1,0 +1,112 @@
+"""The long-lived handles stages use, and how a process loads them.
+
+:class:`ToolsSpec` is plain, picklable data (paths, flags, engine options): the service builds
+it from the settings and a stage process receives it, so a child loads its own validator,
+signer and directory without reading any configuration itself. :func:`load_tools` turns a spec
+into :class:`Tools`, once per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gateway.errors import ConfigError, LingangError
+from gateway.validation.options import EngineOptions
+
+if TYPE_CHECKING:
+    from gateway.partners import PartnerDirectory
+    from gateway.signing import XadesSigner
+    from gateway.validation import Validator
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ToolsSpec:
+    """What to load for the stages; every field is plain data."""
+
+    artefacts_dir: Path | None = None
+    """Installed official artefacts; ``None``: validation off."""
+    engine: EngineOptions = field(default_factory=EngineOptions)
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
+    signing_chain: tuple[Path, ...] = ()
+    partners_file: Path | None = None
+    default_profile: str = "pint-sg"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    warm_profiles: tuple[str, ...] = ()
+    """Profiles whose rules are compiled (and exercised) when the tools are loaded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tools:
+    """Handles the stages share, loaded once per process."""
+
+    validator: Validator | None = None
+    """``None``: validation is off (an operator's explicit choice)."""
+    signer: XadesSigner | None = None
+    """``None``: no signing key configured."""
+    partners: PartnerDirectory | None = None
+    """The configured directory file's partners (a tenant's stored directory wins)."""
+    default_profile: str = "pint-sg"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
+    """Load validator, signer and directory from ``spec``.
+
+    With ``compile_rules`` the rules of ``spec.warm_profiles`` are compiled now; without, the
+    artefacts are only checked (a process whose stages run in children compiles nothing)."""
+    return Tools(
+        validator=load_validator(spec, compile_rules=compile_rules),
+        signer=load_signer(spec),
+        partners=load_partners(spec.partners_file),
+        default_profile=spec.default_profile,
+        max_body_bytes=spec.max_body_bytes,
+    )
+
+
+def load_validator(spec: ToolsSpec, *, compile_rules: bool = True) -> Validator | None:
+    """The shared validator, or ``None`` when validation is off. A missing artefact of a
+    profile to warm stops the start with an :class:`~gateway.errors.ArtefactError`."""
+    if spec.artefacts_dir is None:
+        return None
+    from gateway.validation import Validator
+
+    validator = Validator.default(spec.artefacts_dir, spec.engine)
+    profiles: Sequence[str] = spec.warm_profiles or (spec.default_profile,)
+    if compile_rules:
+        validator.warm(list(profiles))
+    else:
+        for profile in profiles:
+            for doc_type in validator.profile(profile).rules:
+                validator.artefact_paths(profile, doc_type)
+    return validator
+
+
+def load_signer(spec: ToolsSpec) -> XadesSigner | None:
+    """The XAdES signer from the configured key and certificate, or ``None``."""
+    if spec.signing_key is None or spec.signing_cert is None:
+        return None
+    from gateway.signing import XadesSigner
+
+    try:
+        return XadesSigner.from_files(
+            key=spec.signing_key, cert=spec.signing_cert, chain=list(spec.signing_chain)
+        )
+    except LingangError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"cannot load the signing key: {exc}", field="signing.key") from exc
+
+
+def load_partners(path: Path | None) -> PartnerDirectory | None:
+    """The partner directory file, or ``None``."""
+    if path is None:
+        return None
+    from gateway.partners import PartnerDirectory
+
+    return PartnerDirectory.load(path)

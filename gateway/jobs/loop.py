@@ -1,0 +1,289 @@
+"""The one claim loop: claim due jobs with a lease, run them by kind, record the outcome.
+
+One :class:`Worker` is one claimer (one ``worker_id``) with up to ``concurrency`` jobs in
+flight. For each claimed job it
+
+1. asks the per-endpoint :class:`~gateway.jobs.breaker.CircuitBreaker` (jobs with an
+   ``endpoint``, i.e. deliveries): an open endpoint's jobs are not claimed at all, and one
+   claimed anyway is deferred without counting the attempt;
+2. runs the job's kind (:mod:`gateway.jobs.kinds`) while renewing the lease at a third of its
+   length (a store hiccup is retried at the next tick; a lost lease ends renewing, and the
+   outcome is then refused by the store's fencing);
+3. completes it, or fails it with a backoff time from the :class:`~gateway.jobs.retry.RetryPolicy`
+   or to the dead letter, by the error's ``retryable`` (an unexpected exception counts as
+   retryable, bounded by the policy).
+
+Exactly-once bookkeeping comes from the store's fencing: only the lease owner may record an
+outcome. A worker that dies stops renewing; its jobs are claimed again when the lease
+expires. Delivery itself is at-least-once, under a transport message id that never changes,
+so receivers drop the duplicate.
+
+Graceful stop (:meth:`Worker.stop`, e.g. on SIGTERM): claim nothing more, give in-flight jobs
+``grace`` seconds, then cancel them and release their leases so another worker takes them at
+once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+from gateway.errors import ConfigError, DeliveryError, LingangError
+from gateway.jobs.breaker import CircuitBreaker
+from gateway.jobs.kinds import Completed, JobKinds
+from gateway.jobs.retry import RetryPolicy
+from gateway.store import Job, JobState, LeaseLostError, Store, StoreError
+
+log = logging.getLogger("lingang.jobs")
+
+
+def default_worker_id(index: int = 0, prefix: str = "") -> str:
+    """``[prefix]host:pid:index``: unique per worker across processes and replicas."""
+    return f"{prefix}{socket.gethostname()}:{os.getpid()}:{index}"
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether another attempt can help: the error says so; an unexpected one might."""
+    if isinstance(error, LingangError):
+        return bool(error.retryable)
+    return True
+
+
+class Worker:
+    """Claims and runs jobs of the registered kinds until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        kinds: JobKinds,
+        *,
+        worker_id: str | None = None,
+        concurrency: int = 8,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 0.5,
+        policy: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        grace: float = 10.0,
+        error_pause: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.kinds = kinds
+        self.worker_id = worker_id or default_worker_id()
+        self.concurrency = max(1, concurrency)
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.policy = policy or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker(store)
+        self.grace = grace
+        self.error_pause = error_pause
+        """Seconds to wait after the store failed before claiming again (no busy loop)."""
+        self._stopping = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slot_free = asyncio.Event()
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop claiming; :meth:`run` returns once in-flight jobs are finished or released."""
+        self._stopping.set()
+        self._slot_free.set()
+
+    async def run(self) -> None:
+        """Claim and run until stopped."""
+        log.info("worker started", extra={"worker_id": self.worker_id, "kinds": self.kinds.names()})
+        try:
+            while not self._stopping.is_set():
+                free = self.concurrency - len(self._in_flight)
+                if free <= 0:
+                    self._slot_free.clear()
+                    await self._slot_free.wait()
+                    continue
+                jobs = await self._claim(free)
+                for job in jobs:
+                    self._spawn(job)
+                if not jobs:
+                    await self._idle()
+        finally:
+            await self._drain()
+            log.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    async def run_once(self) -> int:
+        """Claim one batch and run it to the end; how many jobs were claimed (tests, tools)."""
+        jobs = await self.store.claim_jobs(
+            self.worker_id,
+            limit=self.concurrency,
+            lease_seconds=self.lease_seconds,
+            exclude_endpoints=await self.breaker.blocked_endpoints(),
+            kinds=self.kinds.names(),
+        )
+        await asyncio.gather(*(self.run_job(job) for job in jobs))
+        return len(jobs)
+
+    async def _claim(self, limit: int) -> list[Job]:
+        try:
+            return await self.store.claim_jobs(
+                self.worker_id,
+                limit=limit,
+                lease_seconds=self.lease_seconds,
+                exclude_endpoints=await self.breaker.blocked_endpoints(),
+                kinds=self.kinds.names(),
+            )
+        except StoreError as exc:
+            log.warning("claim failed", extra={"worker_id": self.worker_id, "error": str(exc)})
+            await self._pause(self.error_pause)
+            return []
+
+    async def _idle(self) -> None:
+        """Wait for a wake-up (new job, a notification) or for :meth:`stop`."""
+        waiter = asyncio.ensure_future(self.store.wait_for_jobs(self.poll_seconds))
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiter, stopper):
+                task.cancel()
+            await asyncio.gather(waiter, stopper, return_exceptions=True)
+        if waiter.done() and not waiter.cancelled() and waiter.exception() is not None:
+            log.warning("waiting for jobs failed", extra={"error": str(waiter.exception())})
+            await self._pause(self.error_pause)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    def _spawn(self, job: Job) -> None:
+        task = asyncio.create_task(self.run_job(job), name=f"job-{job.id}")
+        self._in_flight.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._in_flight.discard(finished)
+            self._slot_free.set()
+
+        task.add_done_callback(done)
+
+    async def _drain(self) -> None:
+        if self._in_flight:
+            _, pending = await asyncio.wait(set(self._in_flight), timeout=self.grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        with contextlib.suppress(StoreError):
+            released = await self.store.release_jobs(self.worker_id)
+            if released:
+                log.info("leases released", extra={"worker_id": self.worker_id, "jobs": released})
+
+    # -- one job ----------------------------------------------------------------------
+
+    async def run_job(self, job: Job) -> None:
+        """Run one claimed job and record its outcome (never raises but cancellation)."""
+        try:
+            if job.endpoint and not await self.breaker.allow(job.endpoint):
+                state = await self.store.get_breaker(job.endpoint)
+                await self.store.defer_job(job.id, self.worker_id, self.breaker.defer_until(state))
+                return
+            await self._run_claimed(job)
+        except LeaseLostError:
+            log.warning("lease lost; another worker owns the job", extra={"job_id": job.id})
+        except StoreError as exc:
+            log.error("could not record the outcome", extra={"job_id": job.id, "error": str(exc)})
+
+    async def _run_claimed(self, job: Job) -> None:
+        kind = self.kinds.get(job.kind)
+        if kind is None:  # claims ask only for registered kinds; a store bug otherwise
+            await self._failed(job, ConfigError(f"no job kind {job.kind!r} in this worker"))
+            return
+        renewer = asyncio.create_task(self._keep_lease(job))
+        try:
+            result = await kind.run(job, self.worker_id)
+        except asyncio.CancelledError:
+            raise
+        except LingangError as exc:
+            await self._failed(job, exc)
+            return
+        except Exception as exc:
+            log.exception("job crashed", extra={"job_id": job.id, "kind": job.kind})
+            await self._failed(job, exc)
+            return
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+        if job.endpoint:
+            await self.breaker.record_success(job.endpoint)
+        if isinstance(result, Completed):
+            await self.store.complete_job(job.id, self.worker_id, result.receipt, event=result.event)
+
+    async def _keep_lease(self, job: Job) -> None:
+        interval = max(self.lease_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.store.renew_lease(job.id, self.worker_id, self.lease_seconds)
+            except LeaseLostError:
+                log.warning("lease lost while running", extra={"job_id": job.id})
+                return
+            except StoreError as exc:
+                log.warning("lease renewal failed", extra={"job_id": job.id, "error": str(exc)})
+
+    async def _failed(self, job: Job, error: BaseException) -> None:
+        retryable = is_retryable(error)
+        if job.endpoint and isinstance(error, DeliveryError):
+            if retryable:
+                await self.breaker.record_failure(job.endpoint)
+            else:
+                await self.breaker.record_success(job.endpoint)  # it answered: it is up
+        when = self.policy.next_attempt(job, self.store.clock(), retryable=retryable)
+        reason = f"{type(error).__name__}: {error}"
+        extra = {"job_id": job.id, "kind": job.kind, "adapter": job.adapter, "attempt": job.attempts}
+        event = None
+        if when is None:
+            log.warning("job dead-lettered", extra={**extra, "reason": reason})
+            kind = self.kinds.get(job.kind)
+            event = kind.dead_event(job, reason, retryable=retryable) if kind else None
+        else:
+            log.info("job will be retried", extra={**extra, "reason": reason})
+        failed = await self.store.fail_job(
+            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when, event=event
+        )
+        if failed.state is JobState.DEAD:
+            log.debug("dead letter recorded", extra=extra)
+
+
+class WorkerPool:
+    """Several workers in one process (``lingang worker --count N`` / ``lingang serve``)."""
+
+    def __init__(
+        self, workers: list[Worker], *, on_start: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
+        self.workers = workers
+        self.on_start = on_start
+        """Run once when the pool starts (e.g. queueing orphaned submissions)."""
+        self._tasks: list[asyncio.Task[object]] = []
+
+    def start(self) -> None:
+        """Start every worker's loop as a task, and ``on_start`` beside them."""
+        self._tasks = [asyncio.create_task(w.run(), name=w.worker_id) for w in self.workers]
+        if self.on_start is not None:
+            self._tasks.append(asyncio.create_task(self._start_hook(), name="on-start"))
+
+    async def _start_hook(self) -> None:
+        assert self.on_start is not None
+        try:
+            await self.on_start()
+        except (StoreError, LingangError) as exc:
+            log.warning("start-up task failed", extra={"error": str(exc)})
+
+    async def stop(self) -> None:
+        """Stop gracefully and wait for every loop to end."""
+        for worker in self.workers:
+            worker.stop()
+        await self.wait()
+
+    async def wait(self) -> None:
+        """Wait for every loop to end (after :meth:`stop` from elsewhere)."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,167 @@
+"""The ``process`` kind: run a submission's flow and record the whole result at once.
+
+::
+
+    claim ──► flow (thread or stage process) ──► plan the delivery ──► finish_processing:
+              outputs + envelope + ``queued`` event + the ``deliver`` job + this job done
+
+One transaction, fenced by the job's lease: a crash at any point leaves none or all of it,
+and a job whose worker died is simply run again. A document error (the input, a missing fact,
+a fatal finding, a recipient that is not the receiver) ends in ``rejected`` with its outputs
+(e.g. the validation report) kept: retrying cannot help. An operational error (artefacts
+missing, key unreadable) records ``failed`` and propagates, so the loop retries or
+dead-letters it by the error's ``retryable``.
+
+What happens after the flow is the delivery layer's: a :class:`DeliveryPlanner` turns the
+outcome into the envelope to persist and the job to queue. This module knows no adapter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
+from gateway.flows import FlowOutcome, Source
+from gateway.jobs.kinds import JobResult, Recorded
+from gateway.jobs.runner import FlowRunner
+from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState
+from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Store, Submission
+
+DIRECTORY_TTL_SECONDS = 2.0
+"""How long a tenant's partner directory is reused before it is read again."""
+
+DOCUMENT_ERRORS: tuple[type[LingangError], ...] = (InputError, MissingFactError, ValidationFailed)
+"""Errors that mean the document itself is wrong: state ``rejected``, never retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPlan:
+    """What to persist and queue after a successful flow."""
+
+    outputs: Sequence[OutputSpec] = ()
+    """Extra outputs (the envelope as it will be delivered)."""
+    job: JobSpec | None = None
+    reason: str = "processed"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class DeliveryPlanner(Protocol):
+    """Turns a flow's outcome into a delivery plan; raises ``LingangError`` when it cannot
+    (no route: the document is rejected with that error)."""
+
+    def plan(self, submission: Submission, outcome: FlowOutcome) -> DeliveryPlan: ...
+
+
+class ProcessKind:
+    """Runs flows on submissions (job kind ``process``)."""
+
+    name = PROCESS
+
+    def __init__(
+        self,
+        store: Store,
+        runner: FlowRunner,
+        planner: DeliveryPlanner,
+    ) -> None:
+        self.store = store
+        self.runner = runner
+        self.planner = planner
+        self._directories: dict[str, tuple[float, Any]] = {}
+
+    async def run(self, job: Job, worker_id: str) -> JobResult:
+        submission = await self.store.get_submission_any_tenant(job.submission_id)
+        if submission is None:
+            raise NotFoundError(f"submission {job.submission_id} vanished", field="submission_id")
+        if await self._already_processed(submission, job):
+            await self.store.complete_job(job.id, worker_id, None)
+            return Recorded()
+        source = Source(
+            data=submission.data,
+            content_type=submission.content_type,
+            filename=submission.filename,
+            metadata=submission.metadata,
+            document_id=submission.id,
+            tenant_id=submission.tenant_id,
+        )
+        outcome = await self.runner.run(
+            job.payload_ref or DEFAULT_FLOW, source, await self._directory(submission.tenant_id)
+        )
+        outputs = [OutputSpec(o.kind, o.media_type, o.data) for o in outcome.outputs]
+        plan = DeliveryPlan()
+        if outcome.error is None:
+            try:
+                plan = self.planner.plan(submission, outcome)
+            except LingangError as exc:
+                outcome.error, outcome.failed_stage = exc, "route"
+        if outcome.error is not None:
+            await self._record_failure(submission, job, worker_id, outputs, outcome)
+            return Recorded()
+        await self.store.finish_processing(
+            job.id,
+            worker_id,
+            outputs=[*outputs, *plan.outputs],
+            event=StateChange(
+                SubmissionState.QUEUED,
+                plan.reason,
+                {"stages": outcome.timings, **outcome.facts, **plan.detail},
+            ),
+            enqueue=plan.job,
+        )
+        return Recorded()
+
+    def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
+        return StateChange(
+            SubmissionState.FAILED,
+            reason,
+            {"job_id": job.id, "retryable": retryable, "attempts": job.attempts},
+        )
+
+    async def _directory(self, tenant_id: str) -> Any:
+        """The tenant's stored partner directory (cached a few seconds), or ``None``."""
+        now = time.monotonic()
+        cached = self._directories.get(tenant_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        from gateway.partners import PartnerDirectory
+        from gateway.partners.stored import directory_document
+
+        document = await directory_document(self.store, tenant_id)
+        directory = PartnerDirectory.from_dict(document) if any(document.values()) else None
+        self._directories[tenant_id] = (now + DIRECTORY_TTL_SECONDS, directory)
+        return directory
+
+    async def _already_processed(self, submission: Submission, job: Job) -> bool:
+        """Whether an earlier run (whose worker died) already finished this submission.
+        On the first claim of a freshly received submission there was none."""
+        if submission.state == SubmissionState.REJECTED:
+            return True
+        if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:
+            return False
+        jobs = await self.store.list_jobs(submission_id=submission.id)
+        return any(other.kind != PROCESS for other in jobs)
+
+    async def _record_failure(
+        self,
+        submission: Submission,
+        job: Job,
+        worker_id: str,
+        outputs: list[OutputSpec],
+        outcome: FlowOutcome,
+    ) -> None:
+        error = outcome.error
+        assert error is not None
+        detail: dict[str, Any] = {"stages": outcome.timings, "error": error.as_dict()}
+        reason = f"{outcome.failed_stage}: {error}"
+        if isinstance(error, DOCUMENT_ERRORS):
+            event = StateChange(SubmissionState.REJECTED, reason, detail)
+            await self.store.finish_processing(job.id, worker_id, outputs=outputs, event=event)
+            return
+        for output in outputs:
+            await self.store.put_output(submission.id, output.kind, output.media_type, output.data)
+        await self.store.record_event(
+            submission.id, SubmissionState.FAILED, reason=reason, detail=detail
+        )
+        raise error

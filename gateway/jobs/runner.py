@@ -1,0 +1,115 @@
+"""Where flows run: on one thread of this process, or in stage processes.
+
+:class:`ThreadFlowRunner` (the default) runs a flow on one dedicated thread: CPU work stays off
+the event loop and libraries that are not thread-safe see one thread.
+:class:`ProcessFlowRunner` (``[pipeline] stage_processes = N``) runs flows in ``N`` child
+processes, each loading its own tools once from a :class:`~gateway.flows.ToolsSpec`, so the
+CPU-heavy stages use other cores than the process serving the API and the store. The outcome
+crosses back as plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both runners return
+the same :class:`~gateway.flows.FlowOutcome`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, Protocol
+
+from gateway.flows import FlowOutcome, Source, Tools, ToolsSpec, flow_named, load_tools
+
+WARM_DOCUMENT_TYPES = ("Invoice", "CreditNote")
+
+
+class FlowRunner(Protocol):
+    """Runs one flow for one document."""
+
+    async def run(self, flow: str, source: Source, directory: Any = None) -> FlowOutcome: ...
+
+    def warm(self, profiles: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ThreadFlowRunner:
+    """Flows on one dedicated thread of this process."""
+
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lingang-flows")
+
+    async def run(self, flow: str, source: Source, directory: Any = None) -> FlowOutcome:
+        chosen = flow_named(flow)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, chosen.run, source, self.tools, directory)
+
+    def warm(self, profiles: Sequence[str]) -> None:
+        """Compile validation artefacts on the flows thread, without waiting for it."""
+        validator = self.tools.validator
+        if validator is not None and profiles:
+            self._thread.submit(validator.warm, list(profiles), WARM_DOCUMENT_TYPES, exercise=True)
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
+
+
+_CHILD_TOOLS: Tools | None = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel SIGKILL this child when its parent dies (even by SIGKILL), so
+    a crashed gateway leaves no stage processes behind; exit at once if it already has."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _child_init(spec: ToolsSpec, parent: int) -> None:
+    """Load the tools once in each child process and warm the rules it will run."""
+    global _CHILD_TOOLS
+    _die_with_parent(parent)
+    tools = load_tools(spec)
+    if tools.validator is not None and spec.warm_profiles:
+        tools.validator.warm(list(spec.warm_profiles), WARM_DOCUMENT_TYPES, exercise=True)
+    _CHILD_TOOLS = tools
+
+
+def _child_run(flow: str, source: Source, directory: Any) -> dict[str, Any]:
+    assert _CHILD_TOOLS is not None, "stage process not initialised"
+    return flow_named(flow).run(source, _CHILD_TOOLS, directory).to_wire()
+
+
+class ProcessFlowRunner:
+    """Flows in ``processes`` child processes (see the module docstring)."""
+
+    def __init__(self, processes: int, spec: ToolsSpec) -> None:
+        import multiprocessing
+
+        self._pool = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_init,
+            initargs=(spec, os.getpid()),
+        )
+
+    async def run(self, flow: str, source: Source, directory: Any = None) -> FlowOutcome:
+        flow_named(flow)
+        loop = asyncio.get_running_loop()
+        wire = await loop.run_in_executor(self._pool, _child_run, flow, source, directory)
+        return FlowOutcome.from_wire(wire)
+
+    def warm(self, profiles: Sequence[str]) -> None:
+        """Children warm themselves when they start."""
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

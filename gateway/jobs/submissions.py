@@ -1,0 +1,105 @@
+"""Submissions: made durable with their processing job, retried by hand, recovered.
+
+``submit`` stores the submission and its ``process`` job in one transaction before the API
+answers, so a document acknowledged to a client is processed even if every process dies right
+afterwards. The job's ``payload_ref`` names the flow that processes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from gateway.store import Job, JobSpec, JobState, NotFoundError, StateChange, Store, Submission
+
+log = logging.getLogger("lingang.jobs")
+
+PROCESS = "process"
+"""Kind of the job that runs a submission's flow."""
+DEFAULT_FLOW = "invoice-out"
+
+
+class SubmissionState(StrEnum):
+    """The states a submission goes through (the store keeps them as text)."""
+
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+def process_job(flow: str = DEFAULT_FLOW) -> JobSpec:
+    """The processing job a submission is stored with (same transaction)."""
+    return JobSpec(PROCESS, payload_ref=flow)
+
+
+class Submissions:
+    """The API side of the job layer: submit, retry, recover."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def submit(
+        self,
+        tenant_id: str,
+        body: bytes,
+        *,
+        content_type: str,
+        filename: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        flow: str = DEFAULT_FLOW,
+    ) -> tuple[Submission, bool]:
+        """Store the submission durably and queue its processing; ``(submission, created)``.
+        A repeated ``idempotency_key`` returns the first submission with ``created=False``."""
+        return await self.store.create_submission(
+            tenant_id,
+            body,
+            content_type=content_type,
+            filename=filename,
+            idempotency_key=idempotency_key,
+            metadata=dict(metadata or {}),
+            state=SubmissionState.RECEIVED,
+            reason="accepted for processing",
+            enqueue=process_job(flow),
+        )
+
+    async def retry(self, tenant_id: str, submission_id: str) -> list[Job]:
+        """Manual retry of a submission's dead jobs (same transport message ids), recorded
+        as a ``queued`` event. :class:`NotFoundError` when the tenant has no such submission;
+        an empty list when nothing is dead."""
+        submission = await self.store.get_submission(tenant_id, submission_id)
+        if submission is None:
+            raise NotFoundError(f"no submission {submission_id}", field="submission_id")
+        return await self.retry_any_tenant(submission_id)
+
+    async def retry_any_tenant(self, submission_id: str) -> list[Job]:
+        """:meth:`retry` for an operator (``lingang retry``), whatever the tenant."""
+        dead = await self.store.list_jobs(submission_id=submission_id, state=JobState.DEAD)
+        if not dead:
+            return []
+        return await self.store.retry_submission(
+            submission_id, event=StateChange(SubmissionState.QUEUED, "manual retry")
+        )
+
+    async def recover_orphans(self, *, older_than: float = 60.0, limit: int = 500) -> int:
+        """Queue processing for submissions stored without any job (written by other means,
+        or by gateways before submission and job shared a transaction). Returns how many."""
+        cutoff = self.store.clock() - timedelta(seconds=older_than)
+        queued = 0
+        for tenant in await self.store.list_tenants():
+            waiting = await self.store.list_submissions(
+                tenant.id, state=SubmissionState.RECEIVED, limit=limit, before=cutoff
+            )
+            for submission in waiting:
+                if not await self.store.list_jobs(submission_id=submission.id, limit=1):
+                    await self.store.enqueue_job(submission.id, process_job())
+                    queued += 1
+        if queued:
+            log.warning("orphaned submissions queued", extra={"count": queued})
+        return queued
