@@ -43,6 +43,9 @@ from gateway.store.base import (
 
 log = logging.getLogger("lingang.outbox")
 
+DELIVER_KIND = "deliver"
+"""The job kind a dispatcher claims."""
+
 Deliver = Callable[[Job], Awaitable[Receipt | None]]
 """Sends one job's payload; returns the receipt (or ``None``) or raises."""
 
@@ -123,6 +126,7 @@ class Dispatcher:
             limit=free,
             lease_seconds=self.lease_seconds,
             exclude_endpoints=blocked,
+            kinds=(DELIVER_KIND,),
         )
         for job in jobs:
             task = asyncio.create_task(self._handle(job), name=f"deliver {job.id}")

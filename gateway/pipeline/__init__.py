@@ -7,6 +7,6 @@ a worker runs :meth:`Pipeline.process` (the stages in :mod:`gateway.pipeline.sta
 
 from __future__ import annotations
 
-from gateway.pipeline.orchestrator import PIPELINE_ADAPTER, Pipeline, SubmissionState
+from gateway.pipeline.orchestrator import PROCESS_KIND, Pipeline, SubmissionState
 
-__all__ = ["PIPELINE_ADAPTER", "Pipeline", "SubmissionState"]
+__all__ = ["PROCESS_KIND", "Pipeline", "SubmissionState"]

@@ -2,13 +2,13 @@
 
 Processing model::
 
-    submit ──► store.create_submission + processing job (adapter ``pipeline``) ──► 202 + id
+    submit ──► store.create_submission + processing job (kind ``process``) ──► 202 + id
     worker claims the processing job ──► stages (ingest … envelope) ──► outputs + events
                                      └─► delivery job for the routed adapter (stable message id)
     worker claims the delivery job ──► adapter.deliver(envelope) ──► receipt, ``delivered``
 
-Every write is idempotent (outputs are replaced per kind, a job is unique per submission and
-adapter), so a job whose worker died is simply run again once its lease expires. The
+Every write is idempotent (outputs are replaced per kind, a job is unique per submission,
+kind and adapter), so a job whose worker died is simply run again once its lease expires. The
 orchestrator knows no document format: it runs the stages of
 :mod:`gateway.pipeline.stages` in order and records what they report.
 """
@@ -49,8 +49,11 @@ from gateway.store import (
 
 log = logging.getLogger("lingang.pipeline")
 
-PIPELINE_ADAPTER = "pipeline"
-"""Adapter name of processing jobs in the outbox (claimed by workers like deliveries)."""
+PROCESS_KIND = "process"
+"""Kind of processing jobs in the outbox (claimed by workers like deliveries)."""
+
+DELIVER_KIND = "deliver"
+"""Kind of delivery jobs in the outbox."""
 
 DIRECTORY_TTL_SECONDS = 2.0
 """How long a tenant's partner directory is reused before it is read again."""
@@ -58,7 +61,7 @@ DIRECTORY_TTL_SECONDS = 2.0
 SIGNED_OUTPUT = "signed"
 """Output kind the delivery step sends."""
 
-PROCESSING_JOB = JobSpec(PIPELINE_ADAPTER, PIPELINE_ADAPTER)
+PROCESSING_JOB = JobSpec(PROCESS_KIND)
 """The processing job every submission is stored with (same transaction)."""
 
 
@@ -168,7 +171,7 @@ class Pipeline:
             )
             for submission in waiting:
                 if not await self.store.list_jobs(submission_id=submission.id, limit=1):
-                    await self.store.enqueue_job(submission.id, PIPELINE_ADAPTER, PIPELINE_ADAPTER)
+                    await self.store.enqueue_job(submission.id, PROCESSING_JOB)
                     queued += 1
         if queued:
             log.warning("orphaned submissions queued", extra={"count": queued})
@@ -177,12 +180,12 @@ class Pipeline:
     # -- worker side ------------------------------------------------------------------
 
     async def handle(self, job: Job) -> Receipt | None:
-        """Run one claimed job: processing (``pipeline``) or a delivery (any adapter).
+        """Run one claimed job: processing (kind ``process``) or a delivery (``deliver``).
 
         A processing job is completed here, in the same transaction as its result (the
         caller must not complete it); a delivery returns its receipt for the caller to
         complete the job with :meth:`delivered_event`."""
-        if job.adapter == PIPELINE_ADAPTER:
+        if job.kind == PROCESS_KIND:
             await self.process(job)
             return None
         return await self.deliver(job)
@@ -231,6 +234,7 @@ class Pipeline:
                 {"stages": outcome.timings, **context.facts, "message_id": message_id},
             ),
             enqueue=JobSpec(
+                DELIVER_KIND,
                 route.adapter,
                 route.endpoint,
                 payload_ref=SIGNED_OUTPUT,
@@ -266,7 +270,7 @@ class Pipeline:
         if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:
             return False
         jobs = await self.store.list_jobs(submission_id=submission.id)
-        return any(job.adapter != PIPELINE_ADAPTER for job in jobs)
+        return any(job.kind != PROCESS_KIND for job in jobs)
 
     async def _record_failure(
         self, submission: Submission, job: Job, outputs: list[OutputSpec], outcome: StageOutcome
@@ -330,7 +334,7 @@ class Pipeline:
     def delivered_event(job: Job) -> StateChange | None:
         """The ``delivered`` event a delivery job is completed with (same transaction as
         the job's ``done`` and its receipt); ``None`` for a processing job."""
-        if job.adapter == PIPELINE_ADAPTER:
+        if job.kind == PROCESS_KIND:
             return None
         return StateChange(
             SubmissionState.DELIVERED,
@@ -341,7 +345,7 @@ class Pipeline:
     @staticmethod
     def dead_event(job: Job, reason: str, *, retryable: bool) -> StateChange:
         """The event a job going to the dead letter is failed with (same transaction)."""
-        state = SubmissionState.FAILED if job.adapter == PIPELINE_ADAPTER else SubmissionState.DEAD
+        state = SubmissionState.FAILED if job.kind == PROCESS_KIND else SubmissionState.DEAD
         detail = {"job_id": job.id, "retryable": retryable, "attempts": job.attempts}
         return StateChange(state, reason, detail)
 

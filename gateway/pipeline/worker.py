@@ -24,7 +24,7 @@ import socket
 
 from gateway.errors import DeliveryError, LingangError
 from gateway.outbox import CircuitBreaker, RetryPolicy
-from gateway.pipeline.orchestrator import PIPELINE_ADAPTER, Pipeline
+from gateway.pipeline.orchestrator import PROCESS_KIND, Pipeline
 from gateway.store import Job, LeaseLostError, Store, StoreError
 
 log = logging.getLogger("lingang.worker")
@@ -124,7 +124,7 @@ class Worker:
         task.add_done_callback(done)
 
     async def _run_job(self, job: Job) -> None:
-        delivery = job.adapter != PIPELINE_ADAPTER
+        delivery = job.kind != PROCESS_KIND
         try:
             if delivery and not await self.breaker.allow(job.endpoint):
                 state = await self.store.get_breaker(job.endpoint)
@@ -166,7 +166,7 @@ class Worker:
 
     async def _failed(self, job: Job, error: BaseException) -> None:
         retryable = error.retryable if isinstance(error, DeliveryError) else True
-        delivery = job.adapter != PIPELINE_ADAPTER
+        delivery = job.kind != PROCESS_KIND
         if delivery and isinstance(error, DeliveryError):
             if retryable:
                 await self.breaker.record_failure(job.endpoint)

@@ -25,8 +25,8 @@ DEFAULT_OUTPUT = "signed"
 """The output ``GET …/output`` returns without ``?kind=``: the signed document."""
 REPORT_OUTPUT = "report"
 """The output kind holding the validation report (``ValidationReport.to_json()``)."""
-INTERNAL_ADAPTER = "pipeline"
-"""Outbox jobs of this adapter are processing runs, not deliveries."""
+DELIVERY_KIND = "deliver"
+"""Outbox jobs of this kind are deliveries (the others are processing runs and the like)."""
 MAX_LIST = 200
 
 
@@ -88,7 +88,7 @@ async def get_document(request: web.Request) -> web.Response:
             "outputs": [
                 {"kind": o.kind, "media_type": o.media_type, "size": len(o.data)} for o in outputs
             ],
-            "deliveries": [_job(j) for j in jobs if j.adapter != INTERNAL_ADAPTER],
+            "deliveries": [_job(j) for j in jobs if j.kind == DELIVERY_KIND],
             "receipts": [
                 {
                     "id": r.id,
