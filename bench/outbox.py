@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.outbox import CircuitBreaker, Dispatcher
-from gateway.store import Job, JobState, Receipt, Store
+from gateway.store import Job, JobSpec, JobState, Receipt, Store
 from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
 
@@ -37,7 +37,7 @@ async def queue(store: Store, jobs: int) -> float:
     started = time.perf_counter()
     for n in range(jobs):
         sub, _ = await store.create_submission(tenant, b"<x/>", content_type="application/xml")
-        await store.enqueue_job(sub.id, "bench", f"ep-{n % 8}")
+        await store.enqueue_job(sub.id, JobSpec("deliver", "bench", f"ep-{n % 8}"))
     return time.perf_counter() - started
 
 

@@ -202,14 +202,21 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """An outbox job: deliver one submission's payload through one adapter to one endpoint.
+    """A queued unit of work: process a submission, deliver its payload through one
+    adapter to one endpoint, receive an inbound message, ...
 
-    ``endpoint`` is the circuit-breaker key (e.g. a receiver's AS4 URL or participant id);
-    ``payload_ref`` tells the deliverer what to send (e.g. an :class:`Output` kind);
-    ``message_id`` is the transport message id, stable across retries.
+    ``kind`` names the work (``process``, ``deliver``, ``receive``, ``transfer``,
+    ``release``, ``report``): workers claim the kinds they run (see
+    :meth:`Store.claim_jobs`). ``submission_id`` is the submission, or for kind
+    ``receive`` the inbound message, the job works on. ``adapter`` and ``endpoint`` are
+    set for deliveries and empty (``""``) otherwise: ``endpoint`` is the circuit-breaker
+    key (e.g. a receiver's AS4 URL or participant id); ``payload_ref`` tells the worker
+    what to use (e.g. an :class:`Output` kind); ``message_id`` is the transport message
+    id, stable across retries.
     """
 
     id: str
+    kind: str
     submission_id: str
     adapter: str
     endpoint: str
@@ -241,15 +248,20 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    """An outbox job to queue in the same transaction as other writes.
+    """A job to queue (see :meth:`Store.enqueue_job`), possibly in the same transaction as
+    other writes.
 
-    ``not_before`` is when it becomes due (default: now). A time in the past makes it due
-    at once but orders it among the due jobs by that time (claims take the oldest first):
-    e.g. a delivery queued with its submission's arrival time goes before the processing
-    of documents that arrived later."""
+    ``kind`` is the job kind (``"process"``, ``"deliver"``, ...); ``adapter`` and
+    ``endpoint`` name a delivery's adapter and receiving endpoint (``""`` for jobs that
+    are not deliveries); see :class:`Job`. ``message_id`` defaults to a fresh
+    ``uuid@lingang`` style id. ``not_before`` is when it becomes due (default: now). A
+    time in the past makes it due at once but orders it among the due jobs by that time
+    (claims take the oldest first): e.g. a delivery queued with its submission's arrival
+    time goes before the processing of documents that arrived later."""
 
-    adapter: str
-    endpoint: str
+    kind: str
+    adapter: str = ""
+    endpoint: str = ""
     payload_ref: str | None = None
     message_id: str | None = None
     not_before: datetime | None = None
@@ -464,7 +476,7 @@ class Store(abc.ABC):
 
         ``enqueue`` queues a job (e.g. the processing job) in the same transaction, so a
         stored submission never lacks it; on an idempotent repeat the job is ensured too
-        (queueing is idempotent per ``(submission, adapter)``). Workers are woken.
+        (queueing is idempotent per ``(submission, kind, adapter)``). Workers are woken.
         """
 
     @abc.abstractmethod
@@ -516,6 +528,11 @@ class Store(abc.ABC):
         """One output, or ``None``."""
 
     @abc.abstractmethod
+    async def get_outputs(self, submission_id: str, kinds: Sequence[str]) -> dict[str, Output]:
+        """The outputs of the named ``kinds`` of one submission, by kind, read in one query
+        (e.g. a delivery's stored envelope with its body). Kinds not stored are absent."""
+
+    @abc.abstractmethod
     async def list_outputs(self, submission_id: str) -> list[Output]:
         """All outputs of a submission, ordered by kind."""
 
@@ -523,20 +540,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def enqueue_job(
-        self,
-        submission_id: str,
-        adapter: str,
-        endpoint: str,
-        *,
-        message_id: str | None = None,
-        payload_ref: str | None = None,
-        not_before: datetime | None = None,
-        event: StateChange | None = None,
+        self, submission_id: str, spec: JobSpec, *, event: StateChange | None = None
     ) -> Job:
-        """Queue a delivery and wake waiting workers.
+        """Queue the job ``spec`` describes on ``submission_id`` and wake waiting workers.
 
-        Idempotent per ``(submission_id, adapter)``: a second call returns the existing
-        job unchanged. ``message_id`` defaults to a fresh ``uuid4@lingang`` style id.
+        Idempotent per ``(submission_id, kind, adapter)``: a second call returns the
+        existing job unchanged.
 
         ``event`` (e.g. ``queued``) is recorded on the submission in the same transaction,
         before any worker can see the job, so a fast delivery's ``delivered`` event can
@@ -570,13 +579,17 @@ class Store(abc.ABC):
         limit: int = 10,
         lease_seconds: float = 60.0,
         exclude_endpoints: Collection[str] = (),
+        kinds: Collection[str] | None = None,
     ) -> list[Job]:
-        """Lease up to ``limit`` due jobs to ``worker_id`` and return them.
+        """Lease up to ``limit`` due jobs to ``worker_id`` and return them, oldest due
+        first.
 
         Due: ``pending`` with ``next_attempt_at <= now``, or ``leased`` with an expired
         lease. Each claim increments ``attempts``. Concurrent claimers (tasks, processes,
         replicas) never receive the same job while its lease is valid. Jobs whose
-        endpoint is in ``exclude_endpoints`` (open breakers) are left alone.
+        endpoint is in ``exclude_endpoints`` (open breakers) are left alone; jobs without
+        an endpoint (``""``) are never excluded. ``kinds`` restricts the claim to jobs of
+        those kinds (``None``: any kind; empty: none).
         """
 
     @abc.abstractmethod
@@ -626,7 +639,7 @@ class Store(abc.ABC):
         enqueue: JobSpec | None = None,
     ) -> Job | None:
         """Record a processing job's whole result in one transaction: replace ``outputs``
-        (per kind), queue ``enqueue`` (idempotent per ``(submission, adapter)`` like
+        (per kind), queue ``enqueue`` (idempotent per ``(submission, kind, adapter)`` like
         :meth:`enqueue_job`; workers are woken), record ``event`` (its detail gains the
         queued job's ``job_id`` and ``message_id``) and mark the job ``done``.
 
@@ -711,10 +724,14 @@ class Store(abc.ABC):
         receiver: str | None = None,
         tenant_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        enqueue: JobSpec | None = None,
     ) -> tuple[InboundMessage, bool]:
         """Store an inbound message unless ``(channel, message_id)`` was seen before.
 
         Returns ``(message, first_seen)``; a duplicate returns the first stored message.
+        ``enqueue`` (e.g. kind ``receive``) queues a job on the message in the same
+        transaction: its ``submission_id`` is the inbound message's id. On a duplicate the
+        job is ensured too (idempotent per ``(message, kind, adapter)``); workers are woken.
         """
 
     @abc.abstractmethod

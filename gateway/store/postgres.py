@@ -402,6 +402,11 @@ class PostgresStore(Store):
         row = await self._tx(self._first("get_output", params))
         return None if row is None else rows.output(row)
 
+    async def get_outputs(self, submission_id: str, kinds: Sequence[str]) -> dict[str, Output]:
+        params = {"submission_id": submission_id, "kinds": list(kinds)}
+        found = await self._tx(self._every("get_outputs", params))
+        return {r["kind"]: rows.output(r) for r in found}
+
     async def list_outputs(self, submission_id: str) -> list[Output]:
         found = await self._tx(self._every("list_outputs", {"submission_id": submission_id}))
         return [rows.output(r) for r in found]
@@ -409,21 +414,12 @@ class PostgresStore(Store):
     # -- outbox ----------------------------------------------------------------------
 
     async def enqueue_job(
-        self,
-        submission_id: str,
-        adapter: str,
-        endpoint: str,
-        *,
-        message_id: str | None = None,
-        payload_ref: str | None = None,
-        not_before: datetime | None = None,
-        event: StateChange | None = None,
+        self, submission_id: str, spec: JobSpec, *, event: StateChange | None = None
     ) -> Job:
         now = self.clock()
-        spec = JobSpec(adapter, endpoint, payload_ref, message_id)
 
         async def work(conn: Conn) -> DictRow:
-            row, created = await self._insert_job(conn, submission_id, spec, not_before or now)
+            row, created = await self._insert_job(conn, submission_id, spec, spec.not_before or now)
             if created:
                 await self._change_state(conn, submission_id, with_job(event, row))
             return row
@@ -437,6 +433,7 @@ class PostgresStore(Store):
         ``(row, new)``."""
         params = {
             "id": new_id(),
+            "kind": spec.kind,
             "submission_id": submission_id,
             "adapter": spec.adapter,
             "endpoint": spec.endpoint,
@@ -449,7 +446,7 @@ class PostgresStore(Store):
         if row is not None:
             await conn.execute(self._q["notify_jobs"])
             return row, True
-        existing = await self._one(conn, "job_by_submission_adapter", params)
+        existing = await self._one(conn, "job_by_key", params)
         assert existing is not None
         return existing, False
 
@@ -474,14 +471,18 @@ class PostgresStore(Store):
         limit: int = 10,
         lease_seconds: float = 60.0,
         exclude_endpoints: Collection[str] = (),
+        kinds: Collection[str] | None = None,
     ) -> list[Job]:
+        if kinds is not None and not kinds:
+            return []
         now = self.clock()
         params = {
             "worker_id": worker_id,
             "limit": limit,
             "now": now,
             "lease_expires_at": now + timedelta(seconds=lease_seconds),
-            "excluded": sorted(exclude_endpoints),
+            "excluded": sorted(set(exclude_endpoints) - {""}),
+            "kinds": None if kinds is None else sorted(kinds),
         }
         found = await self._tx(self._every("claim_jobs", params))
         return sorted((rows.job(r) for r in found), key=lambda j: (j.next_attempt_at, j.id))
@@ -775,6 +776,7 @@ class PostgresStore(Store):
         receiver: str | None = None,
         tenant_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        enqueue: JobSpec | None = None,
     ) -> tuple[InboundMessage, bool]:
         params = {
             "id": new_id(),
@@ -791,11 +793,13 @@ class PostgresStore(Store):
 
         async def work(conn: Conn) -> tuple[DictRow, bool]:
             row = await self._one(conn, "insert_inbound", params)
-            if row is not None:
-                return row, True
-            first = await self._one(conn, "inbound_by_message_id", params)
-            assert first is not None
-            return first, False
+            first_seen = row is not None
+            if row is None:
+                row = await self._one(conn, "inbound_by_message_id", params)
+                assert row is not None
+            if enqueue is not None:
+                await self._insert_job(conn, row["id"], enqueue, enqueue.not_before or self.clock())
+            return row, first_seen
 
         row, first_seen = await self._tx(work)
         return rows.inbound(row), first_seen

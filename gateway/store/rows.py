@@ -138,6 +138,7 @@ def job(row: Row) -> Job:
     retryable = row["retryable"]
     return Job(
         id=row["id"],
+        kind=row["kind"],
         submission_id=row["submission_id"],
         adapter=row["adapter"],
         endpoint=row["endpoint"],

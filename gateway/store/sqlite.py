@@ -181,6 +181,7 @@ class SqliteStore(Store):
         migrations = load_migrations("sqlite")
 
         def work(conn: Conn) -> int:
+            conn.execute("BEGIN IMMEDIATE")
             conn.execute(self._q["schema_version_table"])
             version = int(conn.execute(self._q["schema_version"]).fetchone()["version"])
             if version > len(migrations):
@@ -192,9 +193,25 @@ class SqliteStore(Store):
                     self._q["insert_schema_version"],
                     {"version": migration.version, "name": migration.name, "now": self._now()},
                 )
+            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise StoreError("a migration left rows breaking a foreign key")
+            conn.execute("COMMIT")
             return len(migrations)
 
-        return await self._tx(work)
+        return await self._tx(lambda _: self._migration_connection(work), write=False)
+
+    def _migration_connection(self, work: Callable[[Conn], T]) -> T:
+        """Run ``work`` on a connection of its own with foreign keys off (SQLite rebuilds a
+        table to change its constraints; with foreign keys on, dropping the old one would
+        cascade), rolled back unless ``work`` committed."""
+        conn = self._open_connection()
+        try:
+            conn.execute("PRAGMA foreign_keys=OFF")
+            return work(conn)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
 
     async def schema_version(self) -> int:
         def work(conn: Conn) -> int:
@@ -455,6 +472,11 @@ class SqliteStore(Store):
         row = await self._tx(lambda c: self._one(c, "get_output", params), write=False)
         return None if row is None else rows.output(row)
 
+    async def get_outputs(self, submission_id: str, kinds: Sequence[str]) -> dict[str, Output]:
+        params = {"submission_id": submission_id, "kinds": json.dumps(list(kinds))}
+        found = await self._tx(lambda c: self._all(c, "get_outputs", params), write=False)
+        return {r["kind"]: rows.output(r) for r in found}
+
     async def list_outputs(self, submission_id: str) -> list[Output]:
         params = {"submission_id": submission_id}
         found = await self._tx(lambda c: self._all(c, "list_outputs", params), write=False)
@@ -463,21 +485,12 @@ class SqliteStore(Store):
     # -- outbox ----------------------------------------------------------------------
 
     async def enqueue_job(
-        self,
-        submission_id: str,
-        adapter: str,
-        endpoint: str,
-        *,
-        message_id: str | None = None,
-        payload_ref: str | None = None,
-        not_before: datetime | None = None,
-        event: StateChange | None = None,
+        self, submission_id: str, spec: JobSpec, *, event: StateChange | None = None
     ) -> Job:
         now = self.clock()
-        spec = JobSpec(adapter, endpoint, payload_ref, message_id)
 
         def work(conn: Conn) -> Row:
-            row, created = self._insert_job(conn, submission_id, spec, not_before or now, now)
+            row, created = self._insert_job(conn, submission_id, spec, spec.not_before or now, now)
             if created:
                 self._change_state(conn, submission_id, with_job(event, row), ts(now))
             return row
@@ -492,6 +505,7 @@ class SqliteStore(Store):
         """Queue ``spec`` unless the submission has a job on that adapter; ``(row, new)``."""
         params = {
             "id": new_id(),
+            "kind": spec.kind,
             "submission_id": submission_id,
             "adapter": spec.adapter,
             "endpoint": spec.endpoint,
@@ -503,7 +517,7 @@ class SqliteStore(Store):
         row = self._one(conn, "insert_job", params)
         if row is not None:
             return row, True
-        existing = self._one(conn, "job_by_submission_adapter", params)
+        existing = self._one(conn, "job_by_key", params)
         assert existing is not None
         return existing, False
 
@@ -529,14 +543,18 @@ class SqliteStore(Store):
         limit: int = 10,
         lease_seconds: float = 60.0,
         exclude_endpoints: Collection[str] = (),
+        kinds: Collection[str] | None = None,
     ) -> list[Job]:
+        if kinds is not None and not kinds:
+            return []
         now = self.clock()
         params = {
             "worker_id": worker_id,
             "limit": limit,
             "now": ts(now),
             "lease_expires_at": ts(now + timedelta(seconds=lease_seconds)),
-            "excluded": json.dumps(sorted(exclude_endpoints)),
+            "excluded": json.dumps(sorted(set(exclude_endpoints) - {""})),
+            "kinds": None if kinds is None else json.dumps(sorted(kinds)),
         }
         found = await self._tx(lambda c: self._all(c, "claim_jobs", params))
         return sorted((rows.job(r) for r in found), key=lambda j: (j.next_attempt_at, j.id))
@@ -789,6 +807,7 @@ class SqliteStore(Store):
         receiver: str | None = None,
         tenant_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        enqueue: JobSpec | None = None,
     ) -> tuple[InboundMessage, bool]:
         params = {
             "id": new_id(),
@@ -805,13 +824,18 @@ class SqliteStore(Store):
 
         def work(conn: Conn) -> tuple[Row, bool]:
             row = self._one(conn, "insert_inbound", params)
-            if row is not None:
-                return row, True
-            first = self._one(conn, "inbound_by_message_id", params)
-            assert first is not None
-            return first, False
+            first_seen = row is not None
+            if row is None:
+                row = self._one(conn, "inbound_by_message_id", params)
+                assert row is not None
+            if enqueue is not None:
+                now = self.clock()
+                self._insert_job(conn, row["id"], enqueue, enqueue.not_before or now, now)
+            return row, first_seen
 
         row, first_seen = await self._tx(work)
+        if enqueue is not None:
+            self._wake.set()
         return rows.inbound(row), first_seen
 
     async def get_inbound(self, inbound_id: str) -> InboundMessage | None:

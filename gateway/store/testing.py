@@ -44,6 +44,9 @@ from gateway.store.migrations import current_version
 
 StoreFactory = Callable[[Clock], Awaitable[Store]]
 
+PROCESS = JobSpec("process")
+"""A processing job (no adapter, no endpoint)."""
+
 
 class FakeClock:
     """A clock that stands still until told to move."""
@@ -182,12 +185,13 @@ class StoreContract:
     async def test_submission_and_its_job_are_stored_together(self, store: Store) -> None:
         await store.create_tenant("A", tenant_id="a")
         await store.wait_for_jobs(0)
-        spec = JobSpec("pipeline", "pipeline", message_id="proc-1@x")
+        spec = JobSpec("process", message_id="proc-1@x")
         sub, _ = await store.create_submission(
             "a", b"x", content_type="t", idempotency_key="k", enqueue=spec
         )
         [job] = await store.list_jobs(submission_id=sub.id)
-        assert (job.adapter, job.message_id, job.state) == ("pipeline", "proc-1@x", "pending")
+        assert (job.kind, job.adapter, job.endpoint) == ("process", "", "")
+        assert (job.message_id, job.state) == ("proc-1@x", "pending")
         again, created = await store.create_submission(
             "a", b"x", content_type="t", idempotency_key="k", enqueue=spec
         )
@@ -222,7 +226,7 @@ class StoreContract:
     ) -> None:
         first = await store_factory(clock)
         sub_id = await self._submission(first, key="k")
-        job = await first.enqueue_job(sub_id, "peppol", "ep")
+        job = await first.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
         await first.remember_inbound("as4:m1")
         await first.close()
         second = await store_factory(clock)
@@ -281,6 +285,20 @@ class StoreContract:
         with pytest.raises(NotFoundError):
             await store.record_event("missing", "x")
 
+    async def test_named_outputs_in_one_read(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        other_id = await self._submission(store)
+        await store.put_output(sub_id, "envelope", "application/json", b'{"to": "x"}')
+        await store.put_output(sub_id, "signed", "application/xml", b"<Invoice/>")
+        await store.put_output(sub_id, "report", "application/json", b"{}")
+        await store.put_output(other_id, "signed", "application/xml", b"<Other/>")
+        found = await store.get_outputs(sub_id, ["signed", "envelope", "missing"])
+        assert sorted(found) == ["envelope", "signed"]
+        assert found["signed"].data == b"<Invoice/>" and found["signed"].submission_id == sub_id
+        assert found["envelope"].media_type == "application/json"
+        assert await store.get_outputs(sub_id, []) == {}
+        assert await store.get_outputs("missing", ["signed"]) == {}
+
     async def test_outputs_are_replaced_per_kind(self, store: Store) -> None:
         sub_id = await self._submission(store)
         await store.put_output(sub_id, "ubl", "application/xml", b"<Invoice/>")
@@ -296,8 +314,8 @@ class StoreContract:
         await self._submission(store)
         await store.record_event(first, "delivered")
         assert await store.count_submissions_by_state() == {"received": 1, "delivered": 1}
-        await store.enqueue_job(first, "peppol", "ep")
-        await store.enqueue_job(first, "folder", "out")
+        await store.enqueue_job(first, JobSpec("deliver", "peppol", "ep"))
+        await store.enqueue_job(first, JobSpec("deliver", "folder", "out"))
         await store.claim_jobs("w1", limit=1)
         counts = await store.count_jobs_by_state()
         assert counts == {
@@ -309,18 +327,29 @@ class StoreContract:
 
     # -- outbox ----------------------------------------------------------------------
 
-    async def test_enqueue_is_idempotent_per_adapter(self, store: Store) -> None:
+    async def test_enqueue_is_idempotent_per_kind_and_adapter(self, store: Store) -> None:
         sub_id = await self._submission(store)
-        job = await store.enqueue_job(sub_id, "peppol", "https://ap.example/as4")
-        again = await store.enqueue_job(sub_id, "peppol", "https://other", message_id="m")
+        job = await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "https://ap/as4"))
+        again = await store.enqueue_job(
+            sub_id, JobSpec("deliver", "peppol", "https://other", message_id="m")
+        )
         assert again == job and job.state is JobState.PENDING and job.attempts == 0
-        other = await store.enqueue_job(sub_id, "folder", "out", message_id="fixed@x")
+        assert (job.kind, job.adapter, job.endpoint) == ("deliver", "peppol", "https://ap/as4")
+        other = await store.enqueue_job(
+            sub_id, JobSpec("deliver", "folder", "out", message_id="fixed@x")
+        )
         assert other.id != job.id and other.message_id == "fixed@x"
-        assert len(await store.list_jobs(submission_id=sub_id)) == 2
+        process = await store.enqueue_job(sub_id, PROCESS)
+        assert await store.enqueue_job(sub_id, JobSpec("process")) == process
+        report = await store.enqueue_job(sub_id, JobSpec("report"))
+        assert (process.kind, process.adapter, process.endpoint) == ("process", "", "")
+        assert report.kind == "report" and report.id != process.id
+        jobs = await store.list_jobs(submission_id=sub_id)
+        assert sorted(j.kind for j in jobs) == ["deliver", "deliver", "process", "report"]
 
     async def test_claim_lease_expiry_and_fencing(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
-        job = await store.enqueue_job(sub_id, "peppol", "ep")
+        job = await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
         [claimed] = await store.claim_jobs("w1", lease_seconds=30)
         assert claimed.id == job.id and claimed.state is JobState.LEASED
         assert claimed.lease_owner == "w1" and claimed.attempts == 1
@@ -343,8 +372,8 @@ class StoreContract:
 
     async def test_outcome_and_submission_state_change_together(self, store: Store) -> None:
         sub_id = await self._submission(store)
-        job = await store.enqueue_job(sub_id, "peppol", "ep")
-        other = await store.enqueue_job(sub_id, "folder", "out")
+        job = await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
+        other = await store.enqueue_job(sub_id, JobSpec("deliver", "folder", "out"))
         await store.claim_jobs("w1")
         with pytest.raises(LeaseLostError):
             await store.complete_job(job.id, "w2", None, event=StateChange("delivered"))
@@ -368,7 +397,7 @@ class StoreContract:
 
     async def test_processing_result_is_one_fenced_transaction(self, store: Store) -> None:
         sub_id = await self._submission(store)
-        job = await store.enqueue_job(sub_id, "pipeline", "pipeline")
+        job = await store.enqueue_job(sub_id, PROCESS)
         await store.put_output(sub_id, "signed", "text/plain", b"old")
         await store.claim_jobs("w1")
         outputs = [
@@ -376,7 +405,7 @@ class StoreContract:
             OutputSpec("signed", "application/xml", b"<s/>"),
         ]
         queued = StateChange("queued", "processed", {"stages": [{"stage": "sign"}]})
-        delivery = JobSpec("peppol", "ep", payload_ref="signed", message_id="m-1@x")
+        delivery = JobSpec("deliver", "peppol", "ep", payload_ref="signed", message_id="m-1@x")
         with pytest.raises(LeaseLostError):
             await store.finish_processing(
                 job.id, "w2", outputs=outputs, event=queued, enqueue=delivery
@@ -388,7 +417,8 @@ class StoreContract:
             job.id, "w1", outputs=outputs, event=queued, enqueue=delivery
         )
         assert queued_job is not None
-        assert (queued_job.adapter, queued_job.message_id) == ("peppol", "m-1@x")
+        assert (queued_job.kind, queued_job.adapter) == ("deliver", "peppol")
+        assert (queued_job.endpoint, queued_job.message_id) == ("ep", "m-1@x")
         assert queued_job.payload_ref == "signed" and queued_job.state is JobState.PENDING
         done = await store.get_job(job.id)
         assert done is not None and done.state is JobState.DONE
@@ -412,14 +442,14 @@ class StoreContract:
         self, store: Store, clock: FakeClock
     ) -> None:
         first = await self._submission(store)
-        processing = await store.enqueue_job(first, "pipeline", "pipeline")
+        processing = await store.enqueue_job(first, PROCESS)
         arrived = clock()
         clock.advance(5)
         later = await self._submission(store)
-        waiting = await store.enqueue_job(later, "pipeline", "pipeline")
+        waiting = await store.enqueue_job(later, PROCESS)
         (claimed,) = await store.claim_jobs("w1", limit=1)
         assert claimed.id == processing.id
-        delivery = JobSpec("peppol", "ep", not_before=arrived)
+        delivery = JobSpec("deliver", "peppol", "ep", not_before=arrived)
         queued = await store.finish_processing(processing.id, "w1", enqueue=delivery)
         assert queued is not None and queued.next_attempt_at == arrived
         assert [j.id for j in await store.claim_jobs("w2", limit=1)] == [queued.id]
@@ -427,21 +457,21 @@ class StoreContract:
 
     async def test_processing_result_without_delivery(self, store: Store) -> None:
         sub_id = await self._submission(store)
-        job = await store.enqueue_job(sub_id, "pipeline", "pipeline")
+        job = await store.enqueue_job(sub_id, PROCESS)
         await store.claim_jobs("w1")
         rejected = StateChange("rejected", "validate: BR-01", {"error": {"rule": "BR-01"}})
         report = [OutputSpec("report", "application/json", b"{}")]
         assert await store.finish_processing(job.id, "w1", outputs=report, event=rejected) is None
         sub = await store.get_submission("t1", sub_id)
         assert sub is not None and sub.state == "rejected"
-        assert [j.adapter for j in await store.list_jobs(submission_id=sub_id)] == ["pipeline"]
+        assert [j.kind for j in await store.list_jobs(submission_id=sub_id)] == ["process"]
         assert [o.kind for o in await store.list_outputs(sub_id)] == ["report"]
 
     async def test_enqueue_records_its_event_once(self, store: Store) -> None:
         sub_id = await self._submission(store)
         queued = StateChange("queued", "delivery queued", {"stages": {"parse": 1.0}})
-        job = await store.enqueue_job(sub_id, "peppol", "ep", event=queued)
-        await store.enqueue_job(sub_id, "peppol", "ep", event=queued)
+        job = await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"), event=queued)
+        await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"), event=queued)
         events = await store.list_events(sub_id)
         assert [e.state for e in events] == ["received", "queued"]
         assert events[1].detail == {
@@ -452,7 +482,7 @@ class StoreContract:
 
     async def test_lease_renewal(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
-        await store.enqueue_job(sub_id, "peppol", "ep")
+        await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
         [job] = await store.claim_jobs("w1", lease_seconds=10)
         clock.advance(8)
         renewed = await store.renew_lease(job.id, "w1", 10)
@@ -465,7 +495,7 @@ class StoreContract:
     async def test_schedule_and_backoff(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
         later = clock.now + timedelta(seconds=60)
-        await store.enqueue_job(sub_id, "peppol", "ep", not_before=later)
+        await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep", not_before=later))
         assert await store.claim_jobs("w1") == []
         clock.advance(60)
         [job] = await store.claim_jobs("w1")
@@ -482,7 +512,7 @@ class StoreContract:
 
     async def test_dead_letter_and_manual_retry(self, store: Store) -> None:
         sub_id = await self._submission(store)
-        job = await store.enqueue_job(sub_id, "peppol", "ep")
+        job = await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
         await store.claim_jobs("w1")
         dead = await store.fail_job(
             job.id, "w1", "rejected: PEPPOL-EN16931-R001", retryable=False, next_attempt_at=None
@@ -504,7 +534,7 @@ class StoreContract:
     async def test_retry_submission_revives_dead_jobs(self, store: Store) -> None:
         sub_id = await self._submission(store)
         for adapter in ("peppol", "folder"):
-            await store.enqueue_job(sub_id, adapter, adapter)
+            await store.enqueue_job(sub_id, JobSpec("deliver", adapter, adapter))
         for job in await store.claim_jobs("w1"):
             await store.fail_job(job.id, "w1", "no", retryable=False, next_attempt_at=None)
         revived = await store.retry_submission(sub_id, event=StateChange("queued", "manual"))
@@ -520,8 +550,8 @@ class StoreContract:
 
     async def test_release_and_defer(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
-        await store.enqueue_job(sub_id, "peppol", "ep1")
-        await store.enqueue_job(sub_id, "folder", "ep2")
+        await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep1"))
+        await store.enqueue_job(sub_id, JobSpec("deliver", "folder", "ep2"))
         claimed = await store.claim_jobs("w1")
         assert len(claimed) == 2
         deferred = await store.defer_job(claimed[0].id, "w1", clock.now + timedelta(seconds=30))
@@ -533,14 +563,38 @@ class StoreContract:
 
     async def test_claim_skips_excluded_endpoints(self, store: Store) -> None:
         sub_id = await self._submission(store)
-        await store.enqueue_job(sub_id, "peppol", "down")
-        await store.enqueue_job(sub_id, "folder", "up")
+        await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "down"))
+        await store.enqueue_job(sub_id, JobSpec("deliver", "folder", "up"))
         claimed = await store.claim_jobs("w1", exclude_endpoints={"down"})
         assert [j.endpoint for j in claimed] == ["up"]
 
+    async def test_jobs_without_endpoint_are_never_excluded(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        await store.enqueue_job(sub_id, PROCESS)
+        await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "down"))
+        claimed = await store.claim_jobs("w1", exclude_endpoints={"", "down"})
+        assert [(j.kind, j.endpoint) for j in claimed] == [("process", "")]
+
+    async def test_claim_by_kind(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        process = await store.enqueue_job(sub_id, PROCESS)
+        clock.advance(1)
+        delivery = await store.enqueue_job(sub_id, JobSpec("deliver", "folder", "out"))
+        clock.advance(1)
+        report = await store.enqueue_job(sub_id, JobSpec("report"))
+        assert await store.claim_jobs("w1", kinds=()) == []
+        assert await store.claim_jobs("w1", kinds={"receive"}) == []
+        claimed = await store.claim_jobs("w1", kinds=["deliver", "report"])
+        assert [j.id for j in claimed] == [delivery.id, report.id]
+        [rest] = await store.claim_jobs("w2", kinds=None)
+        assert rest.id == process.id and rest.kind == "process"
+        clock.advance(3600)
+        expired = await store.claim_jobs("w3", kinds=("report",))
+        assert [j.id for j in expired] == [report.id]
+
     async def test_receipts_are_kept(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
-        job = await store.enqueue_job(sub_id, "peppol", "ep")
+        job = await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
         await store.claim_jobs("w1")
         receipt = Receipt("as4-receipt", b"<eb:Receipt/>", "application/xml", {"nonrepudiation": 1})
         await store.complete_job(job.id, "w1", receipt)
@@ -561,7 +615,7 @@ class StoreContract:
         sub_ids = [await self._submission(store) for _ in range(10)]
         for sub_id in sub_ids:
             for adapter in ("a", "b", "c", "d"):
-                await store.enqueue_job(sub_id, adapter, adapter)
+                await store.enqueue_job(sub_id, JobSpec("deliver", adapter, adapter))
         second = await store_factory(clock)
         seen: list[str] = []
 
@@ -578,7 +632,7 @@ class StoreContract:
     async def test_wait_for_jobs_wakes_after_enqueue(self, store: Store) -> None:
         sub_id = await self._submission(store)
         await store.wait_for_jobs(0.01)
-        await store.enqueue_job(sub_id, "peppol", "ep")
+        await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
         assert await store.wait_for_jobs(30) is True
 
     # -- breakers --------------------------------------------------------------------
@@ -617,3 +671,29 @@ class StoreContract:
         assert new and not dup_new and dup == first and dup.data == b"<Invoice/>"
         assert await store.get_inbound(first.id) == first
         assert [m.id for m in await store.list_inbound()] == [first.id]
+
+    async def test_inbound_message_and_its_job_are_stored_together(self, store: Store) -> None:
+        await store.wait_for_jobs(0)
+        receive = JobSpec("receive", message_id="in-1@x")
+        message, new = await store.receive_inbound(
+            channel="as4", message_id="m1", data=b"<Invoice/>", media_type="application/xml",
+            sender="0195:SGUEN1", enqueue=receive,
+        )  # fmt: skip
+        assert new and await store.wait_for_jobs(30) is True
+        [job] = await store.list_jobs(submission_id=message.id)
+        assert (job.kind, job.adapter, job.endpoint) == ("receive", "", "")
+        assert (job.message_id, job.state) == ("in-1@x", JobState.PENDING)
+        again, again_new = await store.receive_inbound(
+            channel="as4", message_id="m1", data=b"<Invoice/>", media_type="application/xml",
+            enqueue=receive,
+        )  # fmt: skip
+        assert again == message and not again_new
+        assert await store.list_jobs(submission_id=message.id) == [job]
+        [claimed] = await store.claim_jobs("w1", kinds=["receive"])
+        assert claimed.id == job.id and claimed.submission_id == message.id
+        done = await store.complete_job(job.id, "w1", None)
+        assert done.state is JobState.DONE
+        plain, _ = await store.receive_inbound(
+            channel="as4", message_id="m2", data=b"x", media_type="application/xml"
+        )
+        assert await store.list_jobs(submission_id=plain.id) == []

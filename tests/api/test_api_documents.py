@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from gateway.store import JobState, open_store
+from gateway.store import JobSpec, JobState, open_store
 from tests.api.conftest import ApiClient, LiveApi
 
 XML = {"Content-Type": "application/xml"}
@@ -202,7 +202,7 @@ async def test_status_shows_history_timings_report_deliveries_and_receipts(
     await api.store.put_output(sid, "signed", "application/xml", b"<Invoice/>")
     stages = [{"stage": "parse", "ok": True, "ms": 1.5}, {"stage": "sign", "ok": True, "ms": 3.0}]
     await api.store.record_event(sid, "processed", reason="ready", detail={"stages": stages})
-    job = await api.store.enqueue_job(sid, "local", "out", payload_ref="signed")
+    job = await api.store.enqueue_job(sid, JobSpec("deliver", "local", "out", payload_ref="signed"))
     claimed = await api.store.claim_jobs("w1")
     assert [j.id for j in claimed if j.id == job.id] == [job.id]
     from gateway.store import Receipt
@@ -263,7 +263,7 @@ async def test_retry_of_a_dead_letter_and_409_when_nothing_is_dead(
     status, _, raw = await api.a.request("POST", f"/v1/documents/{sid}/retry")
     assert named(problem(raw, 409), "id", "retryable")
 
-    job = await api.store.enqueue_job(sid, "local", "out", payload_ref="signed")
+    job = await api.store.enqueue_job(sid, JobSpec("deliver", "local", "out", payload_ref="signed"))
     pipeline_job = [j for j in await api.store.claim_jobs("w1", limit=10)]
     assert job.id in {j.id for j in pipeline_job}
     await api.store.fail_job(
@@ -323,8 +323,6 @@ async def test_an_acknowledged_submission_is_visible_to_another_store_instance(
     try:
         stored = await other.get_submission(api.tenant_a.id, accepted["id"])
         assert stored is not None and stored.data == fapiao_xml
-        assert [job.adapter for job in await other.list_jobs(submission_id=stored.id)] == [
-            "pipeline"
-        ]
+        assert [job.kind for job in await other.list_jobs(submission_id=stored.id)] == ["process"]
     finally:
         await other.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.store.base import Job, Receipt, Store
+from gateway.store.base import Job, JobSpec, Receipt, Store
 from gateway.store.sqlite import SqliteStore
 
 
@@ -31,7 +31,11 @@ async def queue_documents(
         sub, _ = await store.create_submission("t", b"<EInvoice/>", content_type="application/xml")
         await store.put_output(sub.id, "signed", "application/xml", f"<Invoice n='{n}'/>".encode())
         for adapter in adapters:
-            jobs.append(await store.enqueue_job(sub.id, adapter, endpoint, payload_ref="signed"))
+            jobs.append(
+                await store.enqueue_job(
+                    sub.id, JobSpec("deliver", adapter, endpoint, payload_ref="signed")
+                )
+            )
     return jobs
 
 

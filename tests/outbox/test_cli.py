@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
-from gateway.store import JobState, open_store
+from gateway.store import JobSpec, JobState, open_store
+from gateway.store.migrations import current_version
 
 
 async def dead_job(url: str) -> tuple[str, str, str]:
@@ -16,7 +17,7 @@ async def dead_job(url: str) -> tuple[str, str, str]:
     try:
         await store.create_tenant("T", tenant_id="t")
         sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
-        job = await store.enqueue_job(sub.id, "peppol", "ep")
+        job = await store.enqueue_job(sub.id, JobSpec("deliver", "peppol", "ep"))
         await store.claim_jobs("w")
         await store.fail_job(job.id, "w", "rejected", retryable=False, next_attempt_at=None)
         return sub.id, job.id, job.message_id
@@ -37,7 +38,7 @@ async def job_state(url: str, job_id: str) -> tuple[JobState, str]:
 def test_migrate_then_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
     assert main(["migrate", "--database", url]) == 0
-    assert "version 2" in capsys.readouterr().out
+    assert f"version {current_version('sqlite')}" in capsys.readouterr().out
     sub_id, job_id, message_id = asyncio.run(dead_job(url))
     assert main(["retry", "--list", "--database", url]) == 0
     listed = capsys.readouterr().out
@@ -63,7 +64,7 @@ def test_migrate_uses_configured_store(
     monkeypatch.delenv("LINGANG_CONFIG", raising=False)
     monkeypatch.delenv("LINGANG_STORE_URL", raising=False)
     assert main(["migrate"]) == 0
-    assert "version 2" in capsys.readouterr().out
+    assert f"version {current_version('sqlite')}" in capsys.readouterr().out
     assert list((tmp_path / "home").glob("*.db"))
 
 
@@ -71,7 +72,9 @@ def test_migrate_uses_configured_store(
 def test_migrate_postgres(pg_empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate", "--database", pg_empty_url]) == 0
     assert main(["migrate", "--database", pg_empty_url]) == 0
-    assert capsys.readouterr().out.count("store schema at version 2") == 2
+    assert (
+        capsys.readouterr().out.count(f"store schema at version {current_version('postgres')}") == 2
+    )
 
 
 def test_retry_needs_id_or_list(capsys: pytest.CaptureFixture[str]) -> None:

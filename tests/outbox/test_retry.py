@@ -17,7 +17,7 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 def job(attempts: int) -> Job:
     return Job(
-        id="j", submission_id="s", adapter="peppol", endpoint="ep", payload_ref=None,
+        id="j", kind="deliver", submission_id="s", adapter="peppol", endpoint="ep", payload_ref=None,
         message_id="m@x", state=JobState.LEASED, attempts=attempts, next_attempt_at=NOW,
         lease_owner="w", lease_expires_at=NOW, last_error=None, retryable=None,
         created_at=NOW, updated_at=NOW,

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.errors import ArtefactError, ValidationFailed
 from gateway.outbox import RetryPolicy
-from gateway.pipeline import PIPELINE_ADAPTER, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.pipeline.worker import Worker
 from gateway.store import JobState, LeaseLostError, Store
 from pipeline.conftest import MakePipeline
@@ -63,7 +63,7 @@ async def test_submit_process_deliver(
     assert processed.detail is not None
     assert [s["stage"] for s in processed.detail["stages"]] == ["render", "sign"]
     jobs = await store.list_jobs(submission_id=submission.id)
-    assert {j.adapter for j in jobs} == {PIPELINE_ADAPTER, "drop"}
+    assert {(j.kind, j.adapter) for j in jobs} == {("process", ""), ("deliver", "drop")}
     delivery = next(j for j in jobs if j.adapter == "drop")
     files = list((tmp_path / "out").iterdir())
     assert [f.read_bytes() for f in files] == [b"<A/><!--sealed-->"]
@@ -82,7 +82,7 @@ async def test_fatal_finding_rejects_and_keeps_report(
     events = await store.list_events(submission.id)
     assert events[-1].reason is not None and "BR-01" in events[-1].reason
     jobs = await store.list_jobs(submission_id=submission.id)
-    assert [(j.adapter, j.state) for j in jobs] == [(PIPELINE_ADAPTER, JobState.DONE)]
+    assert [(j.kind, j.state) for j in jobs] == [("process", JobState.DONE)]
     assert await store.get_output(submission.id, "rendered") is not None
 
 
@@ -116,7 +116,7 @@ async def test_reprocessing_after_crash_queues_one_delivery(
     with pytest.raises(LeaseLostError):
         await pipeline.process(job)  # a stale worker running it again records nothing
     jobs = await store.list_jobs(submission_id=submission.id)
-    assert sorted(j.adapter for j in jobs) == ["drop", PIPELINE_ADAPTER]
+    assert sorted(j.kind for j in jobs) == ["deliver", "process"]
     assert [e.state for e in await store.list_events(submission.id)] == ["received", "queued"]
 
 
@@ -133,9 +133,9 @@ async def test_processing_interrupted_before_its_commit_runs_again(
         await pipeline.process(job)  # the first worker wakes up late: fenced
     await pipeline.process(again)
     jobs = await store.list_jobs(submission_id=submission.id)
-    assert sorted((j.adapter, j.state) for j in jobs) == [
-        ("drop", JobState.PENDING),
-        (PIPELINE_ADAPTER, JobState.DONE),
+    assert sorted((j.kind, j.adapter, j.state) for j in jobs) == [
+        ("deliver", "drop", JobState.PENDING),
+        ("process", "", JobState.DONE),
     ]
     assert [e.state for e in await store.list_events(submission.id)] == ["received", "queued"]
 

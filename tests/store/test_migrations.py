@@ -9,13 +9,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gateway.store import StoreError, open_store
+from gateway.store import JobSpec, JobState, Store, StoreError, open_store
 from gateway.store.migrations import current_version, load_migrations, schema_sql
 from gateway.store.postgres import PostgresStore
 from gateway.store.sql import split_statements
 from gateway.store.sqlite import SqliteStore, sqlite_path
 
 Shape = list[tuple[object, ...]]
+WHEN = "2026-03-01T08:00:00.000000+00:00"
 
 
 def sqlite_shape(path: Path) -> Shape:
@@ -86,7 +87,7 @@ async def test_unknown_url_scheme() -> None:
 def test_migration_files_are_numbered() -> None:
     for backend in ("sqlite", "postgres"):
         names = [m.name for m in load_migrations(backend)]
-        assert names == ["core", "outbox"]
+        assert names == ["core", "outbox", "job_kinds"]
 
 
 PG_SHAPE = """
@@ -126,3 +127,94 @@ async def test_postgres_migrations_equal_schema(pg_empty_url: str, pg_url: str) 
         conn.execute(schema_sql("postgres").encode())
     shape = pg_shape(pg_empty_url)
     assert shape and shape == pg_shape(pg_url)
+
+
+OLD_ROWS: list[tuple[str, tuple[object, ...]]] = [
+    ("INSERT INTO tenants (id, name, created_at) VALUES ('t', 'T', ?)", (WHEN,)),
+    (
+        "INSERT INTO submissions (id, tenant_id, data, content_type, metadata, state, "
+        "created_at, updated_at) VALUES ('s', 't', ?, 'text/plain', '{}', 'queued', ?, ?)",
+        (b"x", WHEN, WHEN),
+    ),
+    (
+        "INSERT INTO outbox_jobs (id, submission_id, adapter, endpoint, message_id, state, "
+        "attempts, next_attempt_at, created_at, updated_at) "
+        "VALUES ('p', 's', 'pipeline', 'pipeline', 'p@x', 'done', 1, ?, ?, ?)",
+        (WHEN, WHEN, WHEN),
+    ),
+    (
+        "INSERT INTO outbox_jobs (id, submission_id, adapter, endpoint, message_id, state, "
+        "attempts, next_attempt_at, created_at, updated_at) "
+        "VALUES ('d', 's', 'peppol', 'https://ap/as4', 'd@x', 'pending', 0, ?, ?, ?)",
+        (WHEN, WHEN, WHEN),
+    ),
+    (
+        "INSERT INTO receipts (id, job_id, kind, data, media_type, detail, received_at) "
+        "VALUES ('r', 'p', 'x', ?, 'text/plain', '{}', ?)",
+        (b"r", WHEN),
+    ),
+]
+"""Rows as a gateway of schema version 2 wrote them: a processing job (adapter
+``pipeline``) with a receipt, and a delivery."""
+
+
+async def check_migrated_old_rows(store: Store) -> None:
+    jobs = {j.id: j for j in await store.list_jobs(submission_id="s")}
+    assert {k: (j.kind, j.adapter, j.endpoint) for k, j in jobs.items()} == {
+        "p": ("process", "", ""),
+        "d": ("deliver", "peppol", "https://ap/as4"),
+    }
+    assert (jobs["p"].state, jobs["p"].message_id) == (JobState.DONE, "p@x")
+    assert [r.id for r in await store.list_receipts(job_id="p")] == ["r"]
+    assert (await store.enqueue_job("s", JobSpec("process"))).id == "p"
+    assert (await store.enqueue_job("s", JobSpec("deliver", "peppol", "other"))).id == "d"
+    [claimed] = await store.claim_jobs("w", kinds=["deliver"])
+    assert claimed.id == "d"
+
+
+async def test_sqlite_migration_gives_old_jobs_kinds(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "old.db")
+    for migration in load_migrations("sqlite")[:2]:
+        for statement in split_statements(migration.sql):
+            conn.execute(statement)
+    conn.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL)"
+    )
+    conn.execute("INSERT INTO schema_version VALUES (1, 'core', ?), (2, 'outbox', ?)", (WHEN, WHEN))
+    for statement, params in OLD_ROWS:
+        conn.execute(statement, params)
+    conn.commit()
+    conn.close()
+    store = await open_store(f"sqlite:///{tmp_path}/old.db")
+    try:
+        assert await store.schema_version() == current_version("sqlite")
+        await check_migrated_old_rows(store)
+    finally:
+        await store.close()
+    conn = sqlite3.connect(tmp_path / "old.db")
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_migration_gives_old_jobs_kinds(pg_empty_url: str) -> None:
+    with psycopg.connect(pg_empty_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        for migration in load_migrations("postgres")[:2]:
+            conn.execute(migration.sql.encode())
+            conn.execute(
+                "INSERT INTO schema_version VALUES (%s, %s, %s)",
+                (migration.version, migration.name, WHEN),
+            )
+        for statement, params in OLD_ROWS:
+            conn.execute(statement.replace("?", "%s").encode(), params)
+    store = await open_store(pg_empty_url)
+    try:
+        assert await store.schema_version() == current_version("postgres")
+        await check_migrated_old_rows(store)
+    finally:
+        await store.close()

@@ -23,7 +23,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from gateway.store.base import ConflictError, JobState, LeaseLostError, Store
+from gateway.store.base import ConflictError, JobSpec, JobState, LeaseLostError, Store
 from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
 from gateway.store.testing import FakeClock
@@ -100,7 +100,7 @@ class OutboxMachine(RuleBasedStateMachine):
             sub, _ = self.run(self.store.create_submission("t", b"x", content_type="text/plain"))
             self.submissions.append(sub.id)
         sub_id = self.submissions[-1]
-        job = self.run(self.store.enqueue_job(sub_id, adapter, adapter))
+        job = self.run(self.store.enqueue_job(sub_id, JobSpec("deliver", adapter, adapter)))
         if job.id not in self.jobs:
             self.jobs[job.id] = ModelJob(job.id, job.message_id, job.next_attempt_at)
 

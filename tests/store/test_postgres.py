@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from gateway.store.base import JobSpec
 from gateway.store.postgres import PostgresStore
 
 pytestmark = pytest.mark.postgres
@@ -25,7 +26,7 @@ async def test_listener_reconnects_after_being_terminated(pg_url: str) -> None:
         for _ in range(20):
             await store.wait_for_jobs(0)
             sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
-            await store.enqueue_job(sub.id, "folder", "out")
+            await store.enqueue_job(sub.id, JobSpec("deliver", "folder", "out"))
             if await store.wait_for_jobs(5):
                 woken = True
                 break

@@ -106,19 +106,23 @@ RETURNING *
 -- name: get_output
 SELECT * FROM outputs WHERE submission_id = %(submission_id)s AND kind = %(kind)s
 
+-- name: get_outputs
+SELECT * FROM outputs WHERE submission_id = %(submission_id)s AND kind = ANY(%(kinds)s::text[])
+
 -- name: list_outputs
 SELECT * FROM outputs WHERE submission_id = %(submission_id)s ORDER BY kind
 
 -- name: insert_job
-INSERT INTO outbox_jobs (id, submission_id, adapter, endpoint, payload_ref, message_id,
+INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
                          state, attempts, next_attempt_at, created_at, updated_at)
-VALUES (%(id)s, %(submission_id)s, %(adapter)s, %(endpoint)s, %(payload_ref)s, %(message_id)s,
-        'pending', 0, %(next_attempt_at)s, %(now)s, %(now)s)
-ON CONFLICT (submission_id, adapter) DO NOTHING
+VALUES (%(id)s, %(kind)s, %(submission_id)s, %(adapter)s, %(endpoint)s, %(payload_ref)s,
+        %(message_id)s, 'pending', 0, %(next_attempt_at)s, %(now)s, %(now)s)
+ON CONFLICT (submission_id, kind, adapter) DO NOTHING
 RETURNING *
 
--- name: job_by_submission_adapter
-SELECT * FROM outbox_jobs WHERE submission_id = %(submission_id)s AND adapter = %(adapter)s
+-- name: job_by_key
+SELECT * FROM outbox_jobs
+WHERE submission_id = %(submission_id)s AND kind = %(kind)s AND adapter = %(adapter)s
 
 -- name: get_job
 SELECT * FROM outbox_jobs WHERE id = %(id)s
@@ -136,6 +140,7 @@ WITH due AS (
     WHERE ((state = 'pending' AND next_attempt_at <= %(now)s)
            OR (state = 'leased' AND lease_expires_at <= %(now)s))
       AND NOT (endpoint = ANY(%(excluded)s::text[]))
+      AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED

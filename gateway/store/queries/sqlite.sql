@@ -103,19 +103,24 @@ RETURNING *
 -- name: get_output
 SELECT * FROM outputs WHERE submission_id = :submission_id AND kind = :kind
 
+-- name: get_outputs
+SELECT * FROM outputs
+WHERE submission_id = :submission_id AND kind IN (SELECT value FROM json_each(:kinds))
+
 -- name: list_outputs
 SELECT * FROM outputs WHERE submission_id = :submission_id ORDER BY kind
 
 -- name: insert_job
-INSERT INTO outbox_jobs (id, submission_id, adapter, endpoint, payload_ref, message_id,
+INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
                          state, attempts, next_attempt_at, created_at, updated_at)
-VALUES (:id, :submission_id, :adapter, :endpoint, :payload_ref, :message_id,
-        'pending', 0, :next_attempt_at, :now, :now)
-ON CONFLICT (submission_id, adapter) DO NOTHING
+VALUES (:id, :kind, :submission_id, :adapter, :endpoint, :payload_ref,
+        :message_id, 'pending', 0, :next_attempt_at, :now, :now)
+ON CONFLICT (submission_id, kind, adapter) DO NOTHING
 RETURNING *
 
--- name: job_by_submission_adapter
-SELECT * FROM outbox_jobs WHERE submission_id = :submission_id AND adapter = :adapter
+-- name: job_by_key
+SELECT * FROM outbox_jobs
+WHERE submission_id = :submission_id AND kind = :kind AND adapter = :adapter
 
 -- name: get_job
 SELECT * FROM outbox_jobs WHERE id = :id
@@ -139,6 +144,7 @@ WHERE id IN (
             SELECT id, next_attempt_at FROM outbox_jobs
             WHERE state = 'pending' AND next_attempt_at <= :now
               AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
+              AND (:kinds IS NULL OR kind IN (SELECT value FROM json_each(:kinds)))
             ORDER BY next_attempt_at, id
             LIMIT :limit
         )
@@ -147,6 +153,7 @@ WHERE id IN (
             SELECT id, next_attempt_at FROM outbox_jobs
             WHERE state = 'leased' AND lease_expires_at <= :now
               AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
+              AND (:kinds IS NULL OR kind IN (SELECT value FROM json_each(:kinds)))
             ORDER BY next_attempt_at, id
             LIMIT :limit
         )

@@ -66,7 +66,8 @@ CREATE INDEX events_by_submission ON events (submission_id, id);
 
 CREATE TABLE outbox_jobs (
     id                TEXT PRIMARY KEY,
-    submission_id     TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+    kind              TEXT NOT NULL,
+    submission_id     TEXT NOT NULL,
     adapter           TEXT NOT NULL,
     endpoint          TEXT NOT NULL,
     payload_ref       TEXT,
@@ -80,11 +81,11 @@ CREATE TABLE outbox_jobs (
     last_error        TEXT,
     retryable         BOOLEAN,
     created_at        TIMESTAMPTZ NOT NULL,
-    updated_at        TIMESTAMPTZ NOT NULL,
-    UNIQUE (submission_id, adapter)
+    updated_at        TIMESTAMPTZ NOT NULL
 );
 
-CREATE INDEX outbox_jobs_due ON outbox_jobs (next_attempt_at) WHERE state = 'pending';
+CREATE UNIQUE INDEX outbox_jobs_once ON outbox_jobs (submission_id, kind, adapter);
+CREATE INDEX outbox_jobs_due ON outbox_jobs (next_attempt_at, id) WHERE state = 'pending';
 CREATE INDEX outbox_jobs_leases ON outbox_jobs (lease_expires_at) WHERE state = 'leased';
 
 CREATE TABLE receipts (
