@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateway.errors import LingangError
+from gateway.errors import LingangError, from_wire
 from gateway.pipeline.stages import Stage, StageContext, StageOutcome, StageOutput, Toolbox
 from gateway.store import Submission
 
@@ -82,8 +82,8 @@ class _RemoteResult:
 
     timings: list[dict[str, Any]]
     failed_stage: str | None
-    error: tuple[str, str, str, str | None, str | None] | None
-    """``(module, class name, message, field, rule)`` of the stopping error."""
+    error: dict[str, Any] | None
+    """The stopping error's :meth:`~gateway.errors.LingangError.to_wire` form."""
     outputs: list[StageOutput] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     profile: str = ""
@@ -146,40 +146,13 @@ def _child_run(submission: Submission, directory: Any) -> _RemoteResult:
     return _RemoteResult(
         timings=outcome.timings,
         failed_stage=outcome.failed_stage,
-        error=(
-            (
-                type(error).__module__,
-                type(error).__qualname__,
-                error.message,
-                error.field,
-                error.rule,
-            )
-            if error is not None
-            else None
-        ),
+        error=error.to_wire() if error is not None else None,
         outputs=context.outputs,
         facts=context.facts,
         profile=context.profile,
         source_format=context.source_format,
         headers=context.headers,
     )
-
-
-def _rebuild_error(record: tuple[str, str, str, str | None, str | None]) -> LingangError:
-    """The child's error as an instance of the same class (message, field and rule kept)."""
-    import importlib
-
-    module, name, message, field_name, rule = record
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        cls = LingangError
-    if not (isinstance(cls, type) and issubclass(cls, LingangError)):
-        cls = LingangError
-    error: LingangError = cls.__new__(cls)
-    Exception.__init__(error, message)
-    error.message, error.field, error.rule = message, field_name, rule
-    return error
 
 
 class ProcessStageRunner:
@@ -205,7 +178,7 @@ class ProcessStageRunner:
         context.profile = result.profile
         context.source_format = result.source_format
         context.headers.update(result.headers)
-        error = _rebuild_error(result.error) if result.error is not None else None
+        error = from_wire(result.error) if result.error is not None else None
         return StageOutcome(result.timings, error=error, failed_stage=result.failed_stage)
 
     def warm(self, profiles: Sequence[str]) -> None:
