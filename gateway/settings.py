@@ -75,15 +75,11 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config import data_home
-from gateway.errors import LingangError
+from gateway.errors import ConfigError
+
+__all__ = ["AdapterConfig", "ConfigError", "Routing", "Settings", "default_stage_processes"]
 
 CONFIG_ENV = "LINGANG_CONFIG"
-
-
-class ConfigError(LingangError):
-    """The configuration is invalid or names something that cannot be loaded."""
-
-    code = "config"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,10 @@ from __future__ import annotations
 import secrets
 import threading
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -48,8 +48,14 @@ CACHE_SIZE = 4096
 class RevokedError(VerificationError):
     """A certificate of the path is revoked."""
 
+    code = "revoked"
+
     def __init__(self, message: str) -> None:
         super().__init__(message, check=Check.REVOKED)
+
+    @classmethod
+    def _from_wire(cls, data: Mapping[str, Any]) -> Self:
+        return cls(str(data["message"]))
 
 
 @dataclass(slots=True)

@@ -64,24 +64,28 @@ class StoreError(LingangError):
     """The store could not do what was asked (connection, schema, constraint)."""
 
     code = "store"
+    retryable = True
 
 
 class NotFoundError(StoreError):
     """The row the operation refers to does not exist."""
 
     code = "not-found"
+    retryable = False
 
 
 class ConflictError(StoreError):
     """The row is in a state that does not allow the operation (e.g. retrying a done job)."""
 
     code = "conflict"
+    retryable = False
 
 
 class LeaseLostError(ConflictError):
     """The worker no longer holds the job's lease (it expired and another worker took it)."""
 
     code = "lease-lost"
+    retryable = False
 
 
 # --------------------------------------------------------------------------- API keys
