@@ -179,7 +179,7 @@ class HttpsAdapter:
             return cls(name, parsed, signer=context.body_signer, inbox=inbox)
         except (OSError, ssl.SSLError, ValueError) as exc:
             raise ConfigError(
-                f"adapter {name!r}: cannot load TLS files: {exc}", field=f"adapters.{name}"
+                f"adapter {name!r}: cannot load its TLS or trust files: {exc}", field=f"adapters.{name}"
             ) from exc
 
     def endpoint_key(self, envelope: Envelope) -> str:

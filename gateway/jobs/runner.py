@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from gateway.flows import FlowOutcome, Source, Tools, ToolsSpec, flow_named, load_tools
+from gateway.errors import ConfigError
+from gateway.flows import FLOWS, Flow, FlowOutcome, Source, Tools, ToolsSpec, flow_named, load_tools
 
 WARM_DOCUMENT_TYPES = ("Invoice", "CreditNote")
 
@@ -33,14 +34,18 @@ class FlowRunner(Protocol):
 
 
 class ThreadFlowRunner:
-    """Flows on one dedicated thread of this process."""
+    """Flows on one dedicated thread of this process (``flows``: the table by name; tests
+    and embedders may run their own)."""
 
-    def __init__(self, tools: Tools) -> None:
+    def __init__(self, tools: Tools, flows: Mapping[str, Flow[Any]] = FLOWS) -> None:
         self.tools = tools
+        self.flows = dict(flows)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lingang-flows")
 
     async def run(self, flow: str, source: Source, directory: Any = None) -> FlowOutcome:
-        chosen = flow_named(flow)
+        chosen = self.flows.get(flow)
+        if chosen is None:
+            raise ConfigError(f"no flow {flow!r} in this process", field="flow")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, chosen.run, source, self.tools, directory)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.outbox.breaker import CircuitBreaker
+from gateway.jobs.breaker import CircuitBreaker
 from gateway.store.base import BreakerPhase, Store
 from gateway.store.sqlite import SqliteStore
 from gateway.store.testing import FakeClock

@@ -1,4 +1,4 @@
-"""The dispatcher loop on a real SQLite store: deliveries, retries, dead letter, breaker,
+"""The production claim loop on a real SQLite store: deliveries, retries, dead letter, breaker,
 lease renewal and graceful stop."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
-from gateway.outbox import CircuitBreaker, Dispatcher, RetryPolicy
+from gateway.jobs import CircuitBreaker, RetryPolicy
 from gateway.store.base import Job, JobState, Receipt, Store
 from gateway.store.sqlite import SqliteStore
-from tests.outbox.conftest import FolderDeliverer, queue_documents
+from tests.jobs.conftest import FolderDeliverer, make_worker, queue_documents
 
 FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.02, max_attempts=4)
 
@@ -33,7 +33,7 @@ async def until_settled(store: Store, count: int, guard: float = 60.0) -> list[J
 async def test_delivers_every_job_once_with_receipts(store: Store, tmp_path: Path) -> None:
     jobs = await queue_documents(store, 12)
     deliver = FolderDeliverer(store, tmp_path / "out")
-    dispatcher = Dispatcher(store, deliver, concurrency=3, retry=FAST, record_events=True)
+    dispatcher = make_worker(store, deliver, concurrency=3, retry=FAST, record_events=True)
     while await dispatcher.run_once():
         pass
     assert deliver.deliveries == Counter({job.id: 1 for job in jobs})
@@ -56,12 +56,12 @@ async def test_flaky_receiver_is_retried_with_the_same_message_id(store: Store) 
             raise TransientDeliveryError("connection reset")
         return Receipt("as4-receipt", b"<Receipt/>")
 
-    dispatcher = Dispatcher(
+    dispatcher = make_worker(
         store, flaky, retry=FAST, breaker=CircuitBreaker(store, failure_threshold=99)
     )
     runner = asyncio.create_task(dispatcher.run())
     [settled] = await until_settled(store, 1)
-    await dispatcher.stop()
+    dispatcher.stop()
     await runner
     assert settled.state is JobState.DONE and settled.attempts == 3
     assert seen == [(job.message_id, 1), (job.message_id, 2), (job.message_id, 3)]
@@ -73,18 +73,18 @@ async def test_permanent_rejection_dead_letters_then_manual_retry(store: Store) 
     async def rejecting(claimed: Job) -> Receipt:
         raise PermanentDeliveryError("receiver says: PEPPOL-EN16931-R001")
 
-    await Dispatcher(store, rejecting, retry=FAST, record_events=True).run_once()
+    await make_worker(store, rejecting, retry=FAST, record_events=True).run_once()
     dead = await store.get_job(job.id)
     assert dead is not None and dead.state is JobState.DEAD and dead.retryable is False
     assert dead.last_error == "PermanentDeliveryError: receiver says: PEPPOL-EN16931-R001"
     events = await store.list_events(job.submission_id)
-    assert events[-1].state == "dead-letter" and events[-1].reason == dead.last_error
+    assert events[-1].state == "dead" and events[-1].reason == dead.last_error
 
     async def accepting(claimed: Job) -> Receipt:
         return Receipt("as4-receipt")
 
     await store.retry_job(job.id)
-    await Dispatcher(store, accepting, retry=FAST).run_once()
+    await make_worker(store, accepting, retry=FAST).run_once()
     done = await store.get_job(job.id)
     assert done is not None and done.state is JobState.DONE
     assert done.message_id == job.message_id
@@ -97,10 +97,10 @@ async def test_retries_run_out(store: Store) -> None:
         raise TransientDeliveryError("503")
 
     breaker = CircuitBreaker(store, failure_threshold=99)
-    dispatcher = Dispatcher(store, down, retry=FAST, breaker=breaker)
+    dispatcher = make_worker(store, down, retry=FAST, breaker=breaker)
     runner = asyncio.create_task(dispatcher.run())
     [settled] = await until_settled(store, 1)
-    await dispatcher.stop()
+    dispatcher.stop()
     await runner
     assert settled.state is JobState.DEAD and settled.attempts == FAST.max_attempts
     assert settled.retryable is True and settled.id == job.id
@@ -118,7 +118,7 @@ async def test_open_breaker_holds_back_one_endpoint(store: Store) -> None:
         return Receipt("ok")
 
     breaker = CircuitBreaker(store, failure_threshold=2, cooldown_seconds=3600)
-    dispatcher = Dispatcher(store, deliver, concurrency=1, retry=FAST, breaker=breaker)
+    dispatcher = make_worker(store, deliver, concurrency=1, retry=FAST, breaker=breaker)
     for _ in range(12):
         await dispatcher.run_once()
         await asyncio.sleep(0.03)
@@ -144,7 +144,7 @@ async def test_long_delivery_renews_its_lease(store: Store) -> None:
                 return Receipt("slow")
             await asyncio.sleep(0.05)
 
-    await asyncio.wait_for(Dispatcher(store, slow, lease_seconds=0.3).run_once(), 60)
+    await asyncio.wait_for(make_worker(store, slow, lease_seconds=0.3).run_once(), 60)
     done = await store.get_job(job.id)
     assert done is not None and done.state is JobState.DONE and done.attempts == 1
 
@@ -158,10 +158,11 @@ async def test_stop_releases_unfinished_jobs(store: Store) -> None:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    dispatcher = Dispatcher(store, hangs)
+    dispatcher = make_worker(store, hangs)
     runner = asyncio.create_task(dispatcher.run())
     await asyncio.wait_for(started.wait(), 60)
-    await dispatcher.stop(grace=0)
+    dispatcher.grace = 0
+    dispatcher.stop()
     await runner
     released = await store.get_job(job.id)
     assert released is not None and released.state is JobState.PENDING
@@ -181,13 +182,13 @@ async def test_a_finished_delivery_frees_its_slot_at_once(tmp_path: Path) -> Non
             third_delivered.set()
         return Receipt("ok")
 
-    dispatcher = Dispatcher(store, deliver, concurrency=2, idle_wait=3600)
+    dispatcher = make_worker(store, deliver, concurrency=2, idle_wait=3600)
     runner = asyncio.create_task(dispatcher.run())
     try:
         await asyncio.wait_for(third_delivered.wait(), 60)
         await until_settled(store, 3)
     finally:
-        await dispatcher.stop()
+        dispatcher.stop()
         await runner
         await store.close()
     assert second.id not in {first.id, third.id}

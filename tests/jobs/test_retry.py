@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.outbox.retry import RetryPolicy
+from gateway.jobs.retry import RetryPolicy
 from gateway.store.base import Job, JobState
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

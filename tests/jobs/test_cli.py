@@ -25,6 +25,14 @@ async def dead_job(url: str) -> tuple[str, str, str]:
         await store.close()
 
 
+async def event_states(url: str, submission_id: str) -> list[str]:
+    store = await open_store(url)
+    try:
+        return [e.state for e in await store.list_events(submission_id)]
+    finally:
+        await store.close()
+
+
 async def job_state(url: str, job_id: str) -> tuple[JobState, str]:
     store = await open_store(url)
     try:
@@ -42,10 +50,11 @@ def test_migrate_then_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     sub_id, job_id, message_id = asyncio.run(dead_job(url))
     assert main(["retry", "--list", "--database", url]) == 0
     listed = capsys.readouterr().out
-    assert f"{job_id} submission {sub_id} peppol -> ep after 1 attempts: rejected" in listed
+    assert f"{job_id} deliver submission {sub_id} peppol -> ep after 1 attempts: rejected" in listed
     assert main(["retry", job_id, "--database", url]) == 0
     assert f"{job_id} peppol -> ep: pending (message {message_id})" in capsys.readouterr().out
     assert asyncio.run(job_state(url, job_id)) == (JobState.PENDING, message_id)
+    assert asyncio.run(event_states(url, sub_id))[-1] == "queued"  # as the API's retry records
     assert main(["retry", job_id, "--database", url]) == 0
     assert main(["retry", sub_id, "--database", url]) == 0
     assert "no dead jobs" in capsys.readouterr().out

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.outbox import Dispatcher, RetryPolicy
+from gateway.jobs import RetryPolicy
 from gateway.store.base import Job, JobState, Receipt
 from gateway.store.postgres import PostgresStore
-from tests.outbox.conftest import FolderDeliverer, queue_documents
+from tests.jobs.conftest import FolderDeliverer, make_worker, queue_documents
 
 pytestmark = pytest.mark.postgres
 
@@ -32,7 +32,7 @@ async def test_two_dispatchers_never_deliver_a_job_twice(pg_url: str, tmp_path: 
                 return await folder(job)
 
             retry = RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
-            return Dispatcher(one if name == "a" else two, deliver, f"worker-{name}",
+            return make_worker(one if name == "a" else two, deliver, f"worker-{name}",
                               concurrency=4, retry=retry, idle_wait=0.2)  # fmt: skip
 
         dispatchers = [deliverer("a"), deliverer("b")]
@@ -41,7 +41,7 @@ async def test_two_dispatchers_never_deliver_a_job_twice(pg_url: str, tmp_path: 
             while len(await one.list_jobs(state=JobState.DONE, limit=1000)) < len(jobs):
                 await asyncio.sleep(0.05)
         for dispatcher in dispatchers:
-            await dispatcher.stop()
+            dispatcher.stop()
         await asyncio.gather(*runners)
     finally:
         await one.close()
@@ -59,7 +59,7 @@ async def test_notify_wakes_an_idle_dispatcher(pg_url: str) -> None:
         delivered.set()
         return Receipt("ok")
 
-    dispatcher = Dispatcher(store, deliver, idle_wait=3600)
+    dispatcher = make_worker(store, deliver, idle_wait=3600)
     runner = asyncio.create_task(dispatcher.run())
     try:
         await store.wait_for_jobs(0)
@@ -67,6 +67,6 @@ async def test_notify_wakes_an_idle_dispatcher(pg_url: str) -> None:
         await queue_documents(store, 1)
         await asyncio.wait_for(delivered.wait(), 60)
     finally:
-        await dispatcher.stop()
+        dispatcher.stop()
         await runner
         await store.close()

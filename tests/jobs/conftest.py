@@ -1,4 +1,5 @@
-"""Fixtures for the outbox tests: real stores, a folder-writing deliverer."""
+"""Fixtures for the job-layer tests: real stores, a folder-writing deliverer, and the
+production claim loop (:class:`~gateway.jobs.Worker`) running a stand-in delivery kind."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.store.base import Job, JobSpec, Receipt, Store
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gateway.jobs import Completed, JobKinds, JobResult, Worker
+from gateway.store.base import Job, JobSpec, Receipt, StateChange, Store
 from gateway.store.sqlite import SqliteStore
 
 
@@ -56,3 +61,46 @@ class FolderDeliverer:
         with target.open("xb") as handle:
             handle.write(output.data)
         return Receipt("folder", detail={"path": target.name})
+
+
+Deliver = Callable[[Job], Awaitable[Receipt | None]]
+
+
+class FnKind:
+    """A ``deliver`` kind that calls ``deliver(job)`` (the far edge: a stand-in receiver)."""
+
+    name = "deliver"
+
+    def __init__(self, deliver: Deliver, *, record_events: bool = False) -> None:
+        self.deliver = deliver
+        self.record_events = record_events
+
+    async def run(self, job: Job, worker_id: str) -> JobResult:
+        receipt = await self.deliver(job)
+        event = None
+        if self.record_events:
+            detail = {"job": job.id, "adapter": job.adapter, "message_id": job.message_id}
+            event = StateChange("delivered", f"delivered by {job.adapter}", detail)
+        return Completed(receipt, event)
+
+    def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
+        if not self.record_events:
+            return None
+        return StateChange("dead", reason, {"job": job.id, "attempts": job.attempts})
+
+
+def make_worker(
+    store: Store,
+    deliver: Deliver,
+    worker_id: str | None = None,
+    *,
+    record_events: bool = False,
+    retry: Any = None,
+    idle_wait: float = 5.0,
+    **options: Any,
+) -> Worker:
+    """The production :class:`Worker` over a stand-in ``deliver`` kind."""
+    kinds = JobKinds([FnKind(deliver, record_events=record_events)])
+    return Worker(
+        store, kinds, worker_id=worker_id, policy=retry, poll_seconds=idle_wait, **options
+    )

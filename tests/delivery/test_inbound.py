@@ -1,0 +1,177 @@
+"""Two-way adapters: one gateway's https adapter delivers to another's receiving side, over
+real TLS on 127.0.0.1 with a signed body; the receiver stores before it acknowledges, knows
+a repeat by its message id, and runs the inbound flow as a ``receive`` job."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from adapters.base import AdapterContext, Envelope
+from gateway.delivery import (
+    AdapterConfig,
+    AdapterRegistry,
+    ReceiveKind,
+    StoreInbound,
+)
+from gateway.flows import Tools
+from gateway.jobs import JobKinds, ThreadFlowRunner, Worker
+from gateway.signing.jws import DetachedJwsSigner
+from gateway.signing.testpki import make_test_pki
+from gateway.store import JobState, Store, open_store
+from gateway.testing.tls import TlsFiles, make_tls
+
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+EXAMPLE = REFERENCE / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 09 - Zero rated GST.xml"
+
+
+FORGED = "eyJhbGciOiJFUzI1NiJ9.." + "A" * 86
+"""A detached ES256 JWS whose signature is 64 zero bytes."""
+
+
+@dataclass
+class Receiving:
+    """The receiving gateway: its store, adapters and the URL of its inbox."""
+
+    store: Store
+    adapters: AdapterRegistry
+    url: str
+    out: Path
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> TlsFiles:
+    return make_tls(tmp_path / "tls")
+
+
+@pytest.fixture
+def signer(tmp_path: Path) -> DetachedJwsSigner:
+    pki = make_test_pki(tmp_path / "pki")
+    return DetachedJwsSigner.from_files(pki.path("signer-ec.key.pem"), pki.path("signer-ec.pem"))
+
+
+@pytest.fixture
+async def receiving(
+    tmp_path: Path, tls: TlsFiles, signer: DetachedJwsSigner
+) -> AsyncIterator[Receiving]:
+    store = await open_store(f"sqlite:///{tmp_path / 'receiver.db'}")
+    context = AdapterContext(data_dir=tmp_path, inbound=StoreInbound(store))
+    adapters = AdapterRegistry.build(
+        {
+            "cn": AdapterConfig(
+                "cn",
+                "https",
+                {
+                    "url": "https://sender.invalid/inbox",
+                    "inbound_path": "/inbound/cn",
+                    "inbound_trust": str(tmp_path / "pki" / "signer-ec.pem"),
+                },
+            ),
+            "local": AdapterConfig("local", "folder", {"path": "received"}),
+        },
+        context,
+    )
+    app = web.Application()
+    for route in adapters.inbound_routes():
+        app.router.add_route(route.method, route.path, route.handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False))
+    await site.start()
+    port = runner.addresses[0][1]
+    yield Receiving(store, adapters, f"https://127.0.0.1:{port}/inbound/cn", tmp_path / "received")
+    await runner.cleanup()
+    await adapters.aclose()
+    await store.close()
+
+
+def sender(url: str, tls: TlsFiles, signer: DetachedJwsSigner, tmp_path: Path) -> AdapterRegistry:
+    return AdapterRegistry.build(
+        {"sg": AdapterConfig("sg", "https", {"url": url, "ca": str(tls.ca), "timeout": 10})},
+        AdapterContext(data_dir=tmp_path, body_signer=signer),
+    )
+
+
+def envelope(body: bytes, message_id: str = "sub-1.sg@lingang") -> Envelope:
+    return Envelope(message_id=message_id, body=body, profile="pint-sg", receiver="0195:T08GB0001A")
+
+
+async def test_delivered_once_stored_once_then_received_and_handed_on(
+    receiving: Receiving, tls: TlsFiles, signer: DetachedJwsSigner, tmp_path: Path
+) -> None:
+    body = EXAMPLE.read_bytes()
+    adapters = sender(receiving.url, tls, signer, tmp_path)
+    try:
+        first = await adapters.get("sg").deliver(envelope(body))
+        again = await adapters.get("sg").deliver(envelope(body))
+    finally:
+        await adapters.aclose()
+    assert first.remote_id and not first.duplicate
+    assert again.duplicate and again.remote_id == first.remote_id
+    (message,) = await receiving.store.list_inbound()
+    assert message.data == body and message.channel == "cn" and message.id == first.remote_id
+    (job,) = await receiving.store.list_jobs(submission_id=message.id)
+    assert (job.kind, job.payload_ref) == ("receive", "document-in")
+
+    runner = ThreadFlowRunner(Tools())
+    kinds = JobKinds([ReceiveKind(receiving.store, runner, receiving.adapters, hand_on="local")])
+    worker = Worker(receiving.store, kinds, worker_id="w", poll_seconds=0.05)
+    try:
+        assert await worker.run_once() == 1
+    finally:
+        runner.close()
+    done = await receiving.store.get_job(job.id)
+    assert done is not None and done.state is JobState.DONE
+    (receipt,) = await receiving.store.list_receipts(job_id=job.id)
+    verdict = json.loads(receipt.data)
+    assert receipt.kind == "inbound-accepted" and verdict["facts"]["profile"] == "pint-sg"
+    assert [p.read_bytes() for p in receiving.out.iterdir()] == [body]
+
+
+async def test_a_rejected_inbound_document_is_not_handed_on(receiving: Receiving) -> None:
+    inbound = StoreInbound(receiving.store)
+    from adapters.base import InboundDocument
+
+    ack = await inbound.accept(InboundDocument("cn", "m-1", b"<NotAnInvoice/>"))
+    runner = ThreadFlowRunner(Tools())
+    kinds = JobKinds([ReceiveKind(receiving.store, runner, receiving.adapters, hand_on="local")])
+    try:
+        assert await Worker(receiving.store, kinds, worker_id="w").run_once() == 1
+    finally:
+        runner.close()
+    (job,) = await receiving.store.list_jobs(submission_id=ack.inbound_id)
+    (receipt,) = await receiving.store.list_receipts(job_id=job.id)
+    assert receipt.kind == "inbound-rejected"
+    assert json.loads(receipt.data)["error"]["code"] == "unknown-format"
+    assert not receiving.out.exists()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "rule"),
+    [
+        ({}, 400, "inbound.message-id"),
+        ({"X-Lingang-Message-Id": "m-2"}, 401, "inbound.signature-missing"),
+        ({"X-Lingang-Message-Id": "m-3", "X-Lingang-Signature": FORGED}, 403, "inbound.jws.signature"),
+        ({"X-Lingang-Message-Id": "m-4", "Content-Digest": "sha-256=:AAAA:"}, 400, "inbound.digest"),
+    ],
+)
+async def test_what_the_inbox_refuses(
+    receiving: Receiving, tls: TlsFiles, headers: dict[str, str], status: int, rule: str
+) -> None:
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async with session.post(receiving.url, data=b"<Invoice/>", headers=headers) as response:
+            problem = await response.json(content_type=None)
+            assert response.status == status
+            assert response.content_type == "application/problem+json"
+    assert problem["errors"][0]["rule"] == rule
+    assert "<Invoice/>" not in json.dumps(problem)
+    assert await receiving.store.list_inbound() == []
+    await asyncio.sleep(0)

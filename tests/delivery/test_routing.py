@@ -1,0 +1,43 @@
+"""Routing: the receiver the flow decided, then the profile, then the default."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.delivery import Router, Routing
+from gateway.errors import ConfigError, MissingFactError
+from gateway.flows import TransportFacts
+
+ROUTING = Routing(
+    default="folder",
+    profiles={"pint": "hk"},
+    partners={"0195:SGUEN200212345Z": "sg"},
+)
+
+
+def facts(profile: str, receiver: str = "") -> TransportFacts:
+    return TransportFacts("signed", "application/xml", "invoice", profile=profile, receiver=receiver)
+
+
+def test_precedence() -> None:
+    router = Router(ROUTING, ["folder", "hk", "sg"])
+    assert router.route(facts("pint", "0195:SGUEN200212345Z")).adapter == "sg"
+    assert router.route(facts("pint", "0088:1")).adapter == "hk"
+    chosen = router.route(facts("bis3"))
+    assert (chosen.adapter, chosen.rule) == ("folder", "default")
+
+
+def test_no_route_is_a_missing_fact() -> None:
+    with pytest.raises(MissingFactError):
+        Router(Routing(), ["a", "b"]).route(facts("pint"))
+    assert Router(Routing(), ["only"]).route(facts("pint")).adapter == "only"
+
+
+def test_the_inbound_hand_on_adapter_is_not_an_outbound_default() -> None:
+    router = Router(Routing(inbound="local"), ["local", "hk"])
+    assert router.route(facts("pint")).adapter == "hk"
+
+
+def test_routing_to_an_unconfigured_adapter_stops_the_start() -> None:
+    with pytest.raises(ConfigError, match="not configured"):
+        Router(ROUTING, ["folder", "hk"])

@@ -1,0 +1,59 @@
+"""The flow machinery: tables checked when built, stages timed, outcomes across processes."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from gateway.errors import FieldError, ValidationFailed, from_wire
+from gateway.flows import FLOWS, INVOICE_OUT, FlowOutcome, Source, Tools, TransportFacts
+from gateway.flows.stage import Flow, FlowTableError
+from tests.jobs.stand_ins import Raise, Seal, TextDoc, Upper, text_flow
+
+
+def test_a_stage_may_not_read_what_no_earlier_stage_adds() -> None:
+    with pytest.raises(FlowTableError, match="reads \\['rendered'\\]"):
+        Flow("bad", "out", TextDoc, (Seal(), Upper()))
+
+
+def test_a_stage_may_not_add_what_the_state_does_not_declare() -> None:
+    with pytest.raises(FlowTableError, match="does not declare"):
+        Flow("bad", "out", TextDoc, (Upper(adds=("nonsense",)),))
+
+
+def test_the_shipped_tables() -> None:
+    assert INVOICE_OUT.stage_names == [
+        "ingest", "detect", "parse", "map", "render", "validate", "sign", "envelope",
+    ]  # fmt: skip
+    assert {name: flow.direction for name, flow in FLOWS.items()} == {
+        "invoice-out": "out",
+        "document-in": "in",
+    }
+
+
+def test_run_times_every_stage_and_stops_at_the_first_error() -> None:
+    ok = text_flow().run(Source(b"<a/>"), Tools())
+    assert ok.ok and [t["stage"] for t in ok.timings] == ["render", "sign"]
+    assert ok.transport is not None and ok.output("signed") is not None
+    failed = text_flow(Upper(), Raise(FieldError("bad", field="x")), Seal()).run(
+        Source(b"<a/>"), Tools()
+    )
+    assert failed.failed_stage == "check" and isinstance(failed.error, FieldError)
+    assert [t["ok"] for t in failed.timings] == [True, False]
+    assert failed.transport is None and failed.output("rendered") is not None
+
+
+def test_an_outcome_crosses_a_process_boundary_as_plain_data() -> None:
+    outcome = text_flow(Upper(), Raise(ValidationFailed("BR-01 broken")), Seal()).run(
+        Source(b"<a/>"), Tools()
+    )
+    wire = pickle.loads(pickle.dumps(outcome.to_wire()))
+    back = FlowOutcome.from_wire(wire)
+    assert isinstance(back.error, ValidationFailed) and back.error.message == "BR-01 broken"
+    assert back.outputs == outcome.outputs and back.timings == outcome.timings
+    done = text_flow().run(Source(b"<a/>"), Tools())
+    assert done.transport is not None
+    assert FlowOutcome.from_wire(done.to_wire()).transport == done.transport
+    assert TransportFacts.from_json(done.transport.to_json()) == done.transport
+    assert from_wire(FieldError("x", field="f").to_wire()).field == "f"

@@ -1,0 +1,253 @@
+"""Submission, the ``process`` kind and the ``deliver`` kind on a real SQLite store with the
+folder adapter, run by the production claim loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base import AdapterContext
+from gateway.delivery import (
+    AdapterConfig,
+    AdapterRegistry,
+    DeliverKind,
+    Router,
+    Routing,
+    RoutingPlanner,
+    StoredEnvelope,
+)
+from gateway.errors import ArtefactError, ValidationFailed
+from gateway.flows import Flow, Tools
+from gateway.jobs import JobKinds, ProcessKind, RetryPolicy, Submissions, ThreadFlowRunner, Worker
+from gateway.store import JobState, LeaseLostError, Store, open_store
+from tests.jobs.stand_ins import Raise, Seal, Upper, text_flow
+
+
+@dataclass
+class Kit:
+    """A store, the job kinds over a stand-in flow, and the folder adapter ``drop``."""
+
+    store: Store
+    submissions: Submissions
+    kinds: JobKinds
+    process: ProcessKind
+    runner: ThreadFlowRunner
+    adapters: AdapterRegistry
+
+    async def submit(self, tenant_id: str, body: bytes, **kw: Any) -> str:
+        submission, _ = await self.submissions.submit(
+            tenant_id, body, content_type="application/xml", flow="text-out", **kw
+        )
+        return submission.id
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await open_store(f"sqlite:///{tmp_path / 'gateway.db'}")
+    yield opened
+    await opened.close()
+
+
+MakeKit = Callable[..., Kit]
+
+
+@pytest.fixture
+async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
+    made: list[Kit] = []
+
+    def make(flow: Flow[Any] | None = None) -> Kit:
+        registry = AdapterRegistry.build(
+            {"drop": AdapterConfig("drop", "folder", {"path": "out"})},
+            AdapterContext(data_dir=tmp_path),
+        )
+        runner = ThreadFlowRunner(Tools(), flows={"text-out": flow or text_flow()})
+        process = ProcessKind(
+            store, runner, RoutingPlanner(Router(Routing(default="drop"), registry.names()), registry)
+        )
+        kinds = JobKinds([process, DeliverKind(store, registry)])
+        kit = Kit(store, Submissions(store), kinds, process, runner, registry)
+        made.append(kit)
+        return kit
+
+    yield make
+    for kit in made:
+        await kit.adapters.aclose()
+        kit.runner.close()
+
+
+async def run_until(
+    kit: Kit,
+    submission_id: str,
+    states: set[str],
+    policy: RetryPolicy | None = None,
+    *,
+    dead_jobs: int = 0,
+) -> str:
+    """Run a worker until the submission reaches one of ``states`` (and, if asked, until
+    ``dead_jobs`` of its jobs are dead)."""
+    store = kit.store
+    worker = Worker(store, kit.kinds, worker_id="w1", poll_seconds=0.05, policy=policy, grace=1)
+    task = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                submission = await store.get_submission_any_tenant(submission_id)
+                assert submission is not None
+                dead = await store.list_jobs(submission_id=submission_id, state=JobState.DEAD)
+                if submission.state in states and len(dead) >= dead_jobs:
+                    return submission.state
+                await asyncio.sleep(0.025)
+    finally:
+        worker.stop()
+        await task
+
+
+async def test_submit_process_deliver(store: Store, make_kit: MakeKit, tmp_path: Path) -> None:
+    tenant = await store.create_tenant("acme")
+    kit = make_kit()
+    sid = await kit.submit(tenant.id, b"<a/>", idempotency_key="k1")
+    assert await kit.submit(tenant.id, b"<a/>", idempotency_key="k1") == sid
+    assert await run_until(kit, sid, {"delivered"}) == "delivered"
+    events = await store.list_events(sid)
+    assert [e.state for e in events] == ["received", "queued", "delivered"]
+    assert events[1].detail is not None
+    assert [s["stage"] for s in events[1].detail["stages"]] == ["render", "sign"]
+    jobs = await store.list_jobs(submission_id=sid)
+    assert {(j.kind, j.adapter) for j in jobs} == {("process", ""), ("deliver", "drop")}
+    delivery = next(j for j in jobs if j.kind == "deliver")
+    assert delivery.endpoint == f"drop:{tmp_path / 'out'}"  # the breaker's key: the directory
+    files = list((tmp_path / "out").iterdir())
+    assert [f.read_bytes() for f in files] == [b"<A/><!--sealed-->"]
+    receipts = await store.list_receipts(submission_id=sid)
+    assert len(receipts) == 1 and receipts[0].detail["adapter"] == "drop"
+
+
+async def test_the_envelope_is_persisted_and_delivered_as_stored(
+    store: Store, make_kit: MakeKit, tmp_path: Path
+) -> None:
+    """The adapter gets the envelope the flow built, as stored, whatever the metadata says."""
+    tenant = await store.create_tenant("acme")
+    kit = make_kit()
+    sid = await kit.submit(tenant.id, b"<a/>", metadata={"profile": "bis3"})
+    (job,) = await store.claim_jobs("w", kinds=["process"])
+    await kit.process.run(job, "w")
+    stored = await store.get_output(sid, "envelope")
+    assert stored is not None
+    envelope = StoredEnvelope.from_bytes(stored.data)
+    assert envelope.facts.profile == "bis3" and envelope.facts.headers == {"X-Test": "sealed"}
+    (delivery,) = await store.list_jobs(submission_id=sid, state=JobState.PENDING)
+    assert (delivery.message_id, delivery.adapter) == (envelope.message_id, "drop")
+    # what is delivered comes from the store, not from a second reading of the metadata
+    seen: list[Any] = []
+    adapter = kit.adapters.get("drop")
+    original = adapter.deliver
+
+    async def spy(env: Any) -> Any:
+        seen.append(env)
+        return await original(env)
+
+    adapter.deliver = spy  # type: ignore[method-assign]
+    await store.put_output(sid, "signed", "application/xml", b"<stored/>")
+    assert await run_until(kit, sid, {"delivered"}) == "delivered"
+    (sent,) = seen
+    assert sent.body == b"<stored/>" and sent.profile == "bis3"
+    assert sent.headers == {"X-Test": "sealed"} and sent.receiver == "0195:T08GB0001A"
+    assert json.loads(stored.data)["endpoint"] == delivery.endpoint
+
+
+async def test_fatal_finding_rejects_and_keeps_report(store: Store, make_kit: MakeKit) -> None:
+    tenant = await store.create_tenant("acme")
+    kit = make_kit(text_flow(Upper(), Raise(ValidationFailed("BR-01 broken")), Seal()))
+    sid = await kit.submit(tenant.id, b"<a/>")
+    assert await run_until(kit, sid, {"rejected"}) == "rejected"
+    events = await store.list_events(sid)
+    assert events[-1].reason is not None and "BR-01" in events[-1].reason
+    jobs = await store.list_jobs(submission_id=sid)
+    assert [(j.kind, j.state) for j in jobs] == [("process", JobState.DONE)]
+    assert await store.get_output(sid, "rendered") is not None
+
+
+async def test_operational_failure_dead_letters_then_manual_retry(
+    store: Store, make_kit: MakeKit
+) -> None:
+    tenant = await store.create_tenant("acme")
+    broken = Raise(ArtefactError("PINT SG artefacts missing", retryable=True))
+    kit = make_kit(text_flow(Upper(), broken, Seal()))
+    sid = await kit.submit(tenant.id, b"<a/>")
+    policy = RetryPolicy(max_attempts=2, base_seconds=0.01)
+    assert await run_until(kit, sid, {"failed"}, policy, dead_jobs=1) == "failed"
+    jobs = await store.list_jobs(submission_id=sid)
+    assert jobs[0].state == JobState.DEAD and jobs[0].attempts == 2
+    assert jobs[0].last_error is not None and "artefacts missing" in jobs[0].last_error
+    broken.armed = False
+    retried = await kit.submissions.retry(tenant.id, sid)
+    assert [j.id for j in retried] == [jobs[0].id]
+    assert await run_until(kit, sid, {"delivered"}, policy) == "delivered"
+
+
+async def test_an_error_that_says_retrying_cannot_help_dead_letters_at_once(
+    store: Store, make_kit: MakeKit
+) -> None:
+    tenant = await store.create_tenant("acme")
+    kit = make_kit(text_flow(Upper(), Raise(ArtefactError("no PINT SG artefacts")), Seal()))
+    sid = await kit.submit(tenant.id, b"<a/>")
+    assert await run_until(kit, sid, {"failed"}, dead_jobs=1) == "failed"
+    (job,) = await store.list_jobs(submission_id=sid)
+    assert job.attempts == 1 and job.retryable is False
+
+
+async def test_reprocessing_after_crash_queues_one_delivery(store: Store, make_kit: MakeKit) -> None:
+    tenant = await store.create_tenant("acme")
+    kit = make_kit()
+    sid = await kit.submit(tenant.id, b"<a/>")
+    (job,) = await store.claim_jobs("first", lease_seconds=60)
+    await kit.process.run(job, "first")  # result and completion: one transaction
+    with pytest.raises(LeaseLostError):
+        await kit.process.run(job, "first")  # a stale worker running it again records nothing
+    jobs = await store.list_jobs(submission_id=sid)
+    assert sorted(j.kind for j in jobs) == ["deliver", "process"]
+    assert [e.state for e in await store.list_events(sid)] == ["received", "queued"]
+
+
+async def test_processing_interrupted_before_its_commit_runs_again(
+    store: Store, make_kit: MakeKit
+) -> None:
+    tenant = await store.create_tenant("acme")
+    kit = make_kit()
+    sid = await kit.submit(tenant.id, b"<a/>")
+    (job,) = await store.claim_jobs("dies", lease_seconds=0)  # it dies before its commit
+    (again,) = await store.claim_jobs("takes-over", lease_seconds=60)
+    assert again.id == job.id and again.attempts == 2
+    with pytest.raises(LeaseLostError):
+        await kit.process.run(job, "dies")  # the first worker wakes up late: fenced
+    await kit.process.run(again, "takes-over")
+    jobs = await store.list_jobs(submission_id=sid)
+    assert sorted((j.kind, j.adapter, j.state) for j in jobs) == [
+        ("deliver", "drop", JobState.PENDING),
+        ("process", "", JobState.DONE),
+    ]
+    assert [e.state for e in await store.list_events(sid)] == ["received", "queued"]
+
+
+async def test_retry_of_unknown_submission_is_not_found(store: Store, make_kit: MakeKit) -> None:
+    from gateway.store import NotFoundError
+
+    tenant = await store.create_tenant("acme")
+    with pytest.raises(NotFoundError):
+        await make_kit().submissions.retry(tenant.id, "nope")
+
+
+async def test_orphaned_submission_is_recovered(store: Store, make_kit: MakeKit) -> None:
+    tenant = await store.create_tenant("acme")
+    orphan, _ = await store.create_submission(tenant.id, b"<a/>", content_type="application/xml")
+    kit = make_kit()
+    assert await kit.submissions.recover_orphans(older_than=0) == 1
+    assert await kit.submissions.recover_orphans(older_than=0) == 0
+    (job,) = await store.list_jobs(submission_id=orphan.id)
+    assert job.payload_ref == "invoice-out"  # the default flow
