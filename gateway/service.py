@@ -21,6 +21,7 @@ Typical use::
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from gateway.pipeline.routing import Router
 from gateway.pipeline.runner import ProcessStageRunner
 from gateway.pipeline.stages import Toolbox
 from gateway.pipeline.standard import standard_stages
-from gateway.settings import ConfigError, Settings
+from gateway.settings import ConfigError, Settings, engine_options
 from gateway.store import Store, open_store
 
 __all__ = ["ConfigError", "Services", "Settings", "open_services"]
@@ -143,7 +144,9 @@ def load_validator(settings: Settings, *, compile_rules: bool = True) -> Any:
         return None
     from gateway.validation import Validator
 
-    validator = Validator.default(settings.artefacts_dir or settings.data_dir)
+    validator = Validator.default(
+        settings.artefacts_dir or settings.data_dir, engine_options(os.environ)
+    )
     profiles = sorted({settings.default_profile, *settings.routing.profiles})
     if compile_rules:
         validator.warm(profiles)
