@@ -54,7 +54,7 @@ def naive_validate(doc: bytes, profile: str, home: Path) -> bool:
     from saxonche import PySaxonProcessor
 
     from gateway.validation import Validator
-    from gateway.validation.schematron import parse_svrl
+    from gateway.validation.svrl import parse_svrl
 
     paths = Validator.default(home).artefact_paths(profile, "Invoice")
     schema = etree.XMLSchema(etree.parse(str(paths[0])))

@@ -41,6 +41,7 @@ from bench.fapiao_gen import directory_data, fapiao
 from gateway.config import data_home
 from gateway.convert import convert
 from gateway.partners import PartnerDirectory
+from gateway.settings import engine_options
 from gateway.validation import Validator, shutdown_pools, validate_many
 from gateway.validation import schematron as sch
 from gateway.validation.schematron import SaxonCEngine
@@ -143,10 +144,11 @@ def baseline_single(kind: str, xmls: Sequence[bytes], profile: str, home: Path) 
 
 def ours_many(xmls: Sequence[bytes], profile: str, workers: int, warm: int) -> Measure:
     """The production path: ``gateway.validation.validate_many`` (its pool stays up)."""
-    validate_many(xmls[:warm], profile, workers)
+    home = data_home()
+    validate_many(xmls[:warm], home, profile, workers)
 
     def run() -> tuple[int, float, int, float | None]:
-        reports, seconds = _timed(lambda: validate_many(xmls, profile, workers))
+        reports, seconds = _timed(lambda: validate_many(xmls, home, profile, workers))
         return len(xmls), seconds, sum(r.fatal for r in reports), None
 
     return run
@@ -389,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="documents each pool processes before it is measured (JIT and caches warm)",
     )
     args = parser.parse_args(argv)
-    validator = Validator.default()
+    validator = Validator.default(data_home(), engine_options(os.environ))
     validator.warm(PROFILES, ["Invoice"], exercise=True)
     out: dict[str, Any] = {
         "engine": validator.engine.name,

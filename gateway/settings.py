@@ -72,12 +72,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.config import data_home
 from gateway.errors import ConfigError
 
 __all__ = ["AdapterConfig", "ConfigError", "Routing", "Settings", "default_stage_processes"]
+
+if TYPE_CHECKING:
+    from gateway.validation.options import EngineOptions
 
 CONFIG_ENV = "LINGANG_CONFIG"
 
@@ -355,3 +358,43 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     return bool(value)
+
+
+ENGINE_ENV = {
+    "engine": "LINGANG_SCHEMATRON_ENGINE",
+    "saxon_jar": "LINGANG_SAXON_JAR",
+    "java_home": "JAVA_HOME",
+    "jvm_threads": "LINGANG_JVM_THREADS",
+    "jvm_options": "LINGANG_JVM_OPTIONS",
+    "jvm_warm_runs": "LINGANG_JVM_WARM_RUNS",
+    "rules": "LINGANG_RULES",
+}
+"""Environment variables that set the Schematron engine's options (field → variable)."""
+
+
+def engine_options(env: Mapping[str, str], work_dir: Path | None = None) -> EngineOptions:
+    """The validation layer's :class:`~gateway.validation.options.EngineOptions` from the
+    environment (:data:`ENGINE_ENV`); an engine named there counts as chosen explicitly."""
+    from gateway.validation.options import EngineOptions
+
+    def raw(name: str) -> str | None:
+        value = env.get(ENGINE_ENV[name], "").strip()
+        return value or None
+
+    engine, jar, java_home = raw("engine"), raw("saxon_jar"), raw("java_home")
+    threads, options, warm = (
+        raw("jvm_threads"),
+        env.get(ENGINE_ENV["jvm_options"]),
+        raw("jvm_warm_runs"),
+    )
+    return EngineOptions(
+        engine=(engine or "auto").lower(),
+        work_dir=work_dir,
+        saxon_jar=Path(jar) if jar else None,
+        java_home=Path(java_home) if java_home else None,
+        jvm_threads=_as_int(threads, ENGINE_ENV["jvm_threads"]) if threads else None,
+        jvm_options=tuple(options.split()) if options is not None else None,
+        jvm_warm_runs=_as_int(warm, ENGINE_ENV["jvm_warm_runs"]) if warm else None,
+        rules=(raw("rules") or "official").lower(),
+        explicit=engine is not None,
+    )

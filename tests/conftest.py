@@ -65,17 +65,19 @@ def schematron_engine(request: pytest.FixtureRequest) -> SchematronEngine:
     is skipped, except in CI, where that is an error.
     """
     from gateway.validation import jvm
+    from gateway.validation.options import EngineOptions
     from gateway.validation.schematron import JvmEngine, SaxonCEngine
 
     if request.param == "saxonche":
         return SaxonCEngine()
+    options = EngineOptions(engine="jvm", jvm_warm_runs=3)
     try:
-        jvm.host()
+        jvm.host(options)
     except jvm.JvmUnavailable as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"JVM engine unavailable: {exc}")
-    return JvmEngine()
+    return JvmEngine(options)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ Writes the document to stdout or ``-o OUT`` and validates it against the officia
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -61,9 +62,12 @@ def _convert(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
     if args.no_validate:
         return 0
+    from gateway.config import data_home
+    from gateway.settings import engine_options
     from gateway.validation import one_shot_validator
 
-    report = one_shot_validator().validate(result.xml, result.profile)
+    validator = one_shot_validator(data_home(), engine_options(os.environ))
+    report = validator.validate(result.xml, result.profile)
     if report.fatal:
         print(report.to_text(), file=sys.stderr)
         return 1

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from gateway.config import data_home
 from gateway.errors import InputError
+from gateway.settings import engine_options
 from gateway.validation import ALL_PROFILES, one_shot_validator
 
 
@@ -34,7 +37,8 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"lingang validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        report = one_shot_validator().validate(data, args.profile)
+        validator = one_shot_validator(data_home(), engine_options(os.environ))
+        report = validator.validate(data, args.profile)
     except InputError as exc:
         if args.json:
             print(json.dumps({"valid": False, "error": exc.as_dict()}, indent=2))

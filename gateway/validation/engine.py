@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from gateway.artefacts import INSTALL_HINT, load_manifest, require_files
-from gateway.config import data_home
 from gateway.errors import ArtefactError, InputError
 from gateway.validation import schematron
+from gateway.validation.options import EngineOptions
 from gateway.validation.profiles import (
     DOCUMENT_TYPES,
     PROFILE_TABLE,
@@ -28,7 +29,7 @@ from gateway.validation.warmup import CUSTOMIZATION, warmup_invoice
 from gateway.validation.xsd import compile_schema, validate_xsd
 from gateway.xmlsafe import parse_xml
 
-_DEFAULTS: dict[Path, Validator] = {}
+_DEFAULTS: dict[tuple[Path, EngineOptions], Validator] = {}
 _DEFAULTS_LOCK = threading.Lock()
 
 
@@ -40,29 +41,28 @@ class Validator:
     :class:`~gateway.errors.ArtefactError` naming it and the command that installs it.
     """
 
-    def __init__(
-        self, home: Path | None = None, engine: schematron.SchematronEngine | None = None
-    ) -> None:
-        self.home = home or data_home()
+    def __init__(self, home: Path, engine: schematron.SchematronEngine | None = None) -> None:
+        self.home = home
         self._manifest = load_manifest()
         self._paths: dict[tuple[str, str, str], Path] = {}
         self._lock = threading.Lock()
         self._ready: dict[tuple[str, str], tuple[etree.XMLSchema, list[tuple[RuleFile, Any]]]] = {}
-        self.engine = engine or schematron.engine()
+        self.engine = engine or schematron.engine(engine_options(home, None))
 
     @classmethod
-    def default(cls, home: Path | None = None) -> Validator:
-        """The process's validator for ``home`` (default: the data directory), cached.
+    def default(cls, home: Path, options: EngineOptions | None = None) -> Validator:
+        """The process's validator for the artefacts in ``home`` and ``options``, cached.
 
         Checks at once that the artefacts of the ``bis3`` profile are installed.
         """
-        key = (home or data_home()).resolve()
+        home = home.resolve()
+        options = engine_options(home, options)
         with _DEFAULTS_LOCK:
-            validator = _DEFAULTS.get(key)
+            validator = _DEFAULTS.get((home, options))
             if validator is None:
-                validator = cls(key)
+                validator = cls(home, schematron.engine(options))
                 validator.artefact_paths("bis3", "Invoice")
-                _DEFAULTS[key] = validator
+                _DEFAULTS[(home, options)] = validator
             return validator
 
     def _path(self, set_name: str, version: str, rel: str) -> Path:
@@ -230,11 +230,16 @@ class Validator:
         return labels
 
 
-def one_shot_validator() -> Validator:
+def engine_options(home: Path, options: EngineOptions | None) -> EngineOptions:
+    """``options`` (default: all defaults) with the engine's work folder defaulting to ``home``."""
+    options = options or EngineOptions()
+    return options if options.work_dir is not None else replace(options, work_dir=home)
+
+
+def one_shot_validator(home: Path, options: EngineOptions | None = None) -> Validator:
     """The validator for a command that validates once and exits: Schematron in process
-    (unless ``$LINGANG_SCHEMATRON_ENGINE`` says otherwise), so no JVM is started for it."""
-    schematron.prefer_in_process()
-    return Validator.default()
+    (unless the options chose an engine explicitly), so no JVM is started for it."""
+    return Validator.default(home, schematron.prefer_in_process(options))
 
 
 def _as_utf8(xml: bytes | None, root: etree._Element) -> bytes:

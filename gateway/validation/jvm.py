@@ -31,9 +31,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from importlib import resources
 from pathlib import Path
 
-from gateway.config import data_home
 from gateway.errors import ArtefactError
+from gateway.validation.options import EngineOptions
 from gateway.validation.report import Finding
+from gateway.validation.svrl import engine_finding, svrl_finding
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ SOURCE_NAME = "LingangSchematron.java"
 MAIN_CLASS = "LingangSchematron"
 DEFAULT_JAR = Path("/usr/share/java/Saxon-HE.jar")
 JVM_OPTIONS = ("-XX:+UseSerialGC", "-Xmn32m", "-Xmx1g", "-Xss8m", "-XX:+ExitOnOutOfMemoryError")
-"""Default JVM options (``$LINGANG_JVM_OPTIONS`` replaces them): the serial collector suits
-short transforms that leave little garbage behind, and uses no CPU on other threads."""
+"""Default JVM options (:attr:`EngineOptions.jvm_options` replaces them): the serial collector
+suits short transforms that leave little garbage behind, and uses no CPU on other threads."""
 TIMEOUT_S = 120.0
 """Longest a single request may take before the JVM is considered hung and restarted."""
 
@@ -56,33 +57,32 @@ class JvmDied(RuntimeError):
     """The JVM exited (or was killed) while a request was in flight."""
 
 
-def saxon_jar() -> Path:
-    """Saxon-HE's jar: ``$LINGANG_SAXON_JAR``, else Debian's ``libsaxonhe-java`` location."""
-    configured = os.environ.get("LINGANG_SAXON_JAR")
-    return Path(configured) if configured else DEFAULT_JAR
+def saxon_jar(options: EngineOptions) -> Path:
+    """Saxon-HE's jar: the options' ``saxon_jar``, else Debian's ``libsaxonhe-java`` location."""
+    return options.saxon_jar or DEFAULT_JAR
 
 
-def _tool(name: str) -> str | None:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / name).exists():
-        return str(Path(java_home) / "bin" / name)
+def _tool(name: str, java_home: Path | None) -> str | None:
+    if java_home is not None and (java_home / "bin" / name).exists():
+        return str(java_home / "bin" / name)
     return shutil.which(name)
 
 
-def host_command(threads: int, home: Path | None = None) -> list[str]:
-    """The command line that starts the host, compiling it first when needed.
+def host_command(threads: int, work_dir: Path, options: EngineOptions) -> list[str]:
+    """The command line that starts the host, compiling it into ``work_dir`` first when needed.
 
     Raises :class:`JvmUnavailable` naming what is missing.
     """
-    java, javac, jar = _tool("java"), _tool("javac"), saxon_jar()
+    java = _tool("java", options.java_home)
+    javac = _tool("javac", options.java_home)
+    jar = saxon_jar(options)
     if java is None:
         raise JvmUnavailable("no java on PATH (Debian: default-jre-headless)")
     if not jar.is_file():
         raise JvmUnavailable(f"no Saxon-HE jar at {jar} (Debian: libsaxonhe-java)")
-    classes = _compiled_host(javac, jar, home or data_home())
+    classes = _compiled_host(javac, jar, work_dir)
     classpath = os.pathsep.join([str(jar), str(classes)])
-    options = os.environ.get("LINGANG_JVM_OPTIONS")
-    chosen = options.split() if options is not None else list(JVM_OPTIONS)
+    chosen = list(options.jvm_options if options.jvm_options is not None else JVM_OPTIONS)
     return [java, *chosen, "-cp", classpath, MAIN_CLASS, str(threads)]
 
 
@@ -119,10 +119,10 @@ def _compiled_host(javac: str | None, jar: Path, home: Path) -> Path:
 class JvmHost:
     """A Saxon-HE JVM child process serving this process's Schematron runs."""
 
-    def __init__(self, threads: int, home: Path | None = None) -> None:
+    def __init__(self, threads: int, work_dir: Path, options: EngineOptions | None = None) -> None:
         self.threads = threads
         """Worker threads in the JVM (requests it runs at once)."""
-        self._command = host_command(threads, home)
+        self._command = host_command(threads, work_dir, options or EngineOptions())
         self._lock = threading.Lock()
         self._compile_lock = threading.Lock()
         self._handles: dict[Path, int] = {}
@@ -293,8 +293,6 @@ class JvmHost:
 
     def run(self, xml: bytes, rules: Sequence[tuple[str, int]]) -> list[Finding]:
         """The findings of every stylesheet in ``rules`` ((source, handle) pairs) on ``xml``."""
-        from gateway.validation.schematron import engine_finding
-
         handles = ",".join(str(handle) for _, handle in rules)
         try:
             sections = self._call("V", handles, xml)
@@ -314,8 +312,6 @@ class JvmHost:
 
 
 def _section_findings(source: str, section: str) -> list[Finding]:
-    from gateway.validation.schematron import engine_finding, svrl_finding
-
     status, *records = section.split(RS)
     if status == "NS":
         return [engine_finding(source, f"the {source} rules did not produce an SVRL report")]
@@ -329,18 +325,31 @@ def _section_findings(source: str, section: str) -> list[Finding]:
     return findings
 
 
-_HOST: JvmHost | None = None
+_HOSTS: dict[EngineOptions, JvmHost] = {}
+_HOSTS_PID = os.getpid()
 _HOST_LOCK = threading.Lock()
 
 
-def host() -> JvmHost:
-    """This process's JVM host (created on first use; a new one after ``fork``).
+def default_work_dir() -> Path:
+    """Where the host class is compiled when the options name no ``work_dir``."""
+    return Path(tempfile.gettempdir()) / f"lingang-{os.getuid()}"
 
-    Its worker threads: ``$LINGANG_JVM_THREADS``, else the number of cores.
+
+def host(options: EngineOptions | None = None) -> JvmHost:
+    """This process's JVM host for ``options`` (created on first use; new ones after ``fork``).
+
+    Its worker threads: the options' ``jvm_threads``, else the number of cores; its host class
+    is compiled into ``work_dir`` (default: a folder under the system's temporary folder).
     """
-    global _HOST
+    global _HOSTS_PID
+    options = options or EngineOptions()
     with _HOST_LOCK:
-        if _HOST is None or _HOST._pid != os.getpid():
-            threads = int(os.environ.get("LINGANG_JVM_THREADS") or os.cpu_count() or 1)
-            _HOST = JvmHost(threads)
-        return _HOST
+        if os.getpid() != _HOSTS_PID:
+            _HOSTS.clear()
+            _HOSTS_PID = os.getpid()
+        found = _HOSTS.get(options)
+        if found is None:
+            threads = options.jvm_threads or os.cpu_count() or 1
+            found = JvmHost(threads, options.work_dir or default_work_dir(), options)
+            _HOSTS[options] = found
+        return found

@@ -13,6 +13,10 @@ from pathlib import Path
 ENGINE_CHOICES = ("auto", "jvm", "saxonche")
 """``auto``: the JVM when Java and Saxon-HE are installed, else SaxonC."""
 
+RULES_CHOICES = ("official", "fast")
+"""``official``: the official compiled XSLT as published; ``fast``: our compiled form of the
+same rules (:mod:`gateway.validation.fastrules`), proven to give identical findings."""
+
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
@@ -33,6 +37,8 @@ class EngineOptions:
     """JVM command-line options; default: the engine's tuned set."""
     jvm_warm_runs: int | None = None
     """Warm-up runs per thread and profile when a stage process starts; default 100."""
+    rules: str = "official"
+    """One of :data:`RULES_CHOICES`: which compiled form of the official rules runs."""
     explicit: bool = False
     """Whether the engine was chosen explicitly (a one-shot command then keeps it instead
     of preferring the in-process engine)."""

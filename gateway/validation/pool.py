@@ -17,19 +17,19 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-from gateway.config import data_home
 from gateway.errors import InputError
 from gateway.validation.engine import Validator
+from gateway.validation.options import EngineOptions
 from gateway.validation.report import Finding, ValidationReport
 
-_pools: dict[tuple[int, Path], ProcessPoolExecutor] = {}
+_pools: dict[tuple[int, Path, EngineOptions], ProcessPoolExecutor] = {}
 _pools_lock = threading.Lock()
 _worker: Validator | None = None
 
 
-def _init_worker(home: str, warm: tuple[str, ...]) -> None:
+def _init_worker(home: str, options: EngineOptions, warm: tuple[str, ...]) -> None:
     global _worker
-    _worker = Validator.default(Path(home))
+    _worker = Validator.default(Path(home), options)
     _worker.warm(warm, ("Invoice", "CreditNote"), exercise=True)
 
 
@@ -47,17 +47,19 @@ def _validate_in_worker(args: tuple[bytes, str | None]) -> ValidationReport:
     return validate_or_report(_worker, args[0], args[1])
 
 
-def _pool(workers: int, home: Path, warm: tuple[str, ...]) -> ProcessPoolExecutor:
+def _pool(
+    workers: int, home: Path, options: EngineOptions, warm: tuple[str, ...]
+) -> ProcessPoolExecutor:
     with _pools_lock:
-        pool = _pools.get((workers, home))
+        pool = _pools.get((workers, home, options))
         if pool is None:
             pool = ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(str(home), warm),
+                initargs=(str(home), options, warm),
             )
-            _pools[(workers, home)] = pool
+            _pools[(workers, home, options)] = pool
         return pool
 
 
@@ -88,24 +90,26 @@ def _validate_threaded(
 
 def validate_many(
     docs: Sequence[bytes],
+    home: Path,
     profile: str | None = None,
     workers: int | None = None,
-    home: Path | None = None,
+    options: EngineOptions | None = None,
 ) -> list[ValidationReport]:
-    """Validate ``docs`` in parallel, reports in input order.
+    """Validate ``docs`` against the artefacts in ``home`` in parallel, reports in input order.
 
     ``workers`` defaults to the number of cores; with one worker (or a single document) the
     work is done in this process. With the JVM engine the documents go to its threads from a
     few threads of this process; with SaxonC, to a pool of processes.
     """
     workers = workers or os.cpu_count() or 1
-    home = (home or data_home()).resolve()
-    validator = Validator.default(home)
+    home = home.resolve()
+    options = options or EngineOptions()
+    validator = Validator.default(home, options)
     if workers <= 1 or len(docs) <= 1:
         return [validate_or_report(validator, doc, profile) for doc in docs]
     warm = (profile,) if profile else ("bis3",)
     if validator.engine.name == "jvm":
         return _validate_threaded(validator, docs, profile, workers, warm)
-    pool = _pool(workers, home, warm)
+    pool = _pool(workers, home, options, warm)
     chunk = max(1, min(32, len(docs) // (workers * 4)))
     return list(pool.map(_validate_in_worker, [(d, profile) for d in docs], chunksize=chunk))

@@ -11,26 +11,33 @@ document is never "valid" because the rules could not run.
 from __future__ import annotations
 
 import logging
-import os
-import re
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
 from saxonche import PySaxonApiError, PySaxonProcessor
 
 from gateway.errors import ArtefactError
 from gateway.validation import jvm
+from gateway.validation.options import ENGINE_CHOICES, EngineOptions
 from gateway.validation.report import Finding
 from gateway.validation.schc import compile_schematron
+from gateway.validation.svrl import ENGINE_RULE, SVRL, engine_finding, parse_svrl
+
+__all__ = [
+    "ENGINE_RULE",
+    "Finding",
+    "JvmEngine",
+    "SaxonCEngine",
+    "SchematronEngine",
+    "engine",
+    "prefer_in_process",
+]
 
 log = logging.getLogger(__name__)
-SVRL = "http://purl.oclc.org/dsdl/svrl"
-ENGINE_RULE = "ENGINE"
-"""Rule id of findings that say the validation itself could not run."""
-
 _LOCK = threading.RLock()
 _processor: PySaxonProcessor | None = None
 _compiled: dict[Path, Any] = {}
@@ -39,10 +46,6 @@ _COUNT = (
     "if (/svrl:schematron-output) "
     "then count(/svrl:schematron-output/(svrl:failed-assert | svrl:successful-report)) else -1"
 )
-_SVRL_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
-)
-_NS_STEP = re.compile(r"\*:([\w.-]+)\[namespace-uri\(\)='[^']*'\]|Q\{[^}]*\}([\w.-]+)")
 
 
 def saxon() -> PySaxonProcessor:
@@ -76,11 +79,6 @@ def compile_stylesheet(path: Path) -> Any:
                 raise ArtefactError(f"cannot compile official stylesheet {path}")
             _compiled[path] = executable
         return executable
-
-
-def engine_finding(source: str, text: str) -> Finding:
-    """A fatal finding saying the validation step could not run."""
-    return Finding(ENGINE_RULE, "fatal", "/", text, source)
 
 
 def parse_document(xml_text: str) -> tuple[Any, Finding | None]:
@@ -127,57 +125,6 @@ def run_stylesheet(executable: Any, node: Any, source: str) -> list[Finding]:
     return parse_svrl(svrl, source) if count else []
 
 
-def compact_location(location: str) -> str:
-    """``/*:Invoice[namespace-uri()='…'][1]`` or ``/Q{…}Invoice[1]`` → ``/Invoice[1]``."""
-    return _NS_STEP.sub(lambda m: m.group(1) or m.group(2), location)
-
-
-def parse_svrl(svrl: str, source: str) -> list[Finding]:
-    """The failed asserts and successful reports of an SVRL document, as findings."""
-    try:
-        root = etree.fromstring(svrl.encode("utf-8"), _SVRL_PARSER)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        return [engine_finding(source, f"the {source} report (SVRL) is unreadable: {exc}")]
-    if root.tag != f"{{{SVRL}}}schematron-output":
-        return [engine_finding(source, f"the {source} rules did not produce an SVRL report")]
-    findings: list[Finding] = []
-    for element in root:
-        if element.tag not in (f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
-            continue
-        findings.append(
-            svrl_finding(
-                element.get("id"),
-                element.get("flag"),
-                element.get("location"),
-                element.findtext(f"{{{SVRL}}}text"),
-                source,
-            )
-        )
-    return findings
-
-
-def svrl_finding(
-    rule_id: str | None, flag: str | None, location: str | None, text: str | None, source: str
-) -> Finding:
-    """One failed assert or successful report as a finding: whitespace of the text collapsed,
-    the rule id taken from a ``[ID]`` prefix when the SVRL names none, ``fatal`` by default,
-    the location compacted (both engines read SVRL through this)."""
-    message = " ".join((text or "").split())
-    return Finding(
-        rule_id=rule_id or rule_from_text(message) or "UNNAMED",
-        flag=(flag or "fatal").lower(),
-        location=compact_location(location or ""),
-        text=message,
-        source=source,
-    )
-
-
-def rule_from_text(text: str) -> str | None:
-    """The rule id of a message written ``[ID]-text`` (when the SVRL names none)."""
-    match = re.match(r"\[([^\]]+)\]", text)
-    return match.group(1) if match else None
-
-
 class SaxonCEngine:
     """Schematron in this process with SaxonC-HE (``saxonche``): always available."""
 
@@ -214,14 +161,19 @@ class JvmEngine:
     WARM_LINES = 20
     WARM_RUNS = 100
     """Runs of the warm-up invoice per core, enough for the JIT to compile the rules
-    (``$LINGANG_JVM_WARM_RUNS`` overrides it)."""
+    (:attr:`EngineOptions.jvm_warm_runs` overrides it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: EngineOptions | None = None) -> None:
+        self.options = options or EngineOptions()
         self._warmed: set[tuple[int, ...]] = set()
+
+    def host(self) -> jvm.JvmHost:
+        """The JVM host these options run on (started on first use)."""
+        return jvm.host(self.options)
 
     def compile(self, path: Path) -> Any:
         """The JVM handle of ``path`` (a ``.sch`` is compiled to XSLT here first)."""
-        host = jvm.host()
+        host = self.host()
         with _LOCK:
             handle = host.handle(path)
             if handle is None:
@@ -233,15 +185,14 @@ class JvmEngine:
 
     def run(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> list[Finding]:
         """The findings of each (source, handle) in ``rules`` on ``xml``."""
-        return jvm.host().run(xml, rules)
+        return self.host().run(xml, rules)
 
     def warm(self, xml: bytes, rules: Sequence[tuple[str, Any]]) -> None:
         """Run the rules often enough, on every JVM thread, for the JIT to settle."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        host = jvm.host()
+        host = self.host()
         handles = [handle for _, handle in rules]
-        runs = int(os.environ.get("LINGANG_JVM_WARM_RUNS") or self.WARM_RUNS)
+        runs = self.options.jvm_warm_runs
+        runs = self.WARM_RUNS if runs is None else runs
         if tuple(handles) in self._warmed or runs <= 0:
             return
         self._warmed.add(tuple(handles))
@@ -252,57 +203,54 @@ class JvmEngine:
 
     def cpu_seconds(self) -> float:
         """CPU time the JVM child has used so far."""
-        return jvm.host().cpu_seconds()
+        return self.host().cpu_seconds()
 
 
 SchematronEngine = SaxonCEngine | JvmEngine
-_engine: SchematronEngine | None = None
-ENGINES = ("auto", "jvm", "saxonche")
+_engines: dict[EngineOptions, SchematronEngine] = {}
 
 
-def engine() -> SchematronEngine:
-    """The process's Schematron engine, chosen by ``$LINGANG_SCHEMATRON_ENGINE``.
+def engine(options: EngineOptions | None = None) -> SchematronEngine:
+    """The process's Schematron engine for ``options`` (one per distinct options).
 
     ``auto`` (the default) takes the JVM when Java and Saxon-HE are installed, and SaxonC
     otherwise; ``jvm`` insists on the JVM (:class:`ArtefactError` when it cannot run);
-    ``saxonche`` never starts a JVM. Both run the same official XSLT and give the same
-    findings (the conformance tests run every official case through each).
+    ``saxonche`` never starts a JVM. Both run the same XSLT and give the same findings (the
+    conformance tests run every official case through each).
     """
-    global _engine
+    options = options or EngineOptions()
     with _LOCK:
-        if _engine is not None:
-            return _engine
-        choice = os.environ.get("LINGANG_SCHEMATRON_ENGINE", "auto").strip().lower() or "auto"
-        if choice not in ENGINES:
+        chosen = _engines.get(options)
+        if chosen is not None:
+            return chosen
+        choice = options.engine.strip().lower() or "auto"
+        if choice not in ENGINE_CHOICES:
             raise ArtefactError(
-                f"LINGANG_SCHEMATRON_ENGINE={choice!r}: expected one of {', '.join(ENGINES)}"
+                f"Schematron engine {options.engine!r}: expected one of {', '.join(ENGINE_CHOICES)}",
+                field="validation.engine",
             )
-        _engine = SaxonCEngine() if choice == "saxonche" else _try_jvm(choice == "jvm")
-        return _engine
+        if choice == "saxonche":
+            chosen = SaxonCEngine()
+        else:
+            chosen = _try_jvm(options, required=choice == "jvm")
+        _engines[options] = chosen
+        return chosen
 
 
-def _try_jvm(required: bool) -> SchematronEngine:
+def _try_jvm(options: EngineOptions, *, required: bool) -> SchematronEngine:
     try:
-        jvm.host()
+        jvm.host(options)
     except (jvm.JvmUnavailable, OSError) as exc:
         if required:
             raise ArtefactError(f"the JVM Schematron engine cannot run: {exc}") from exc
         log.info("Schematron on SaxonC (no JVM engine: %s)", exc)
         return SaxonCEngine()
-    return JvmEngine()
+    return JvmEngine(options)
 
 
-def prefer_in_process() -> None:
-    """For commands that validate a few documents and exit: SaxonC, unless the environment
-    chooses (a JVM's start and JIT warm-up would cost more than they save)."""
-    global _engine
-    with _LOCK:
-        if _engine is None and not os.environ.get("LINGANG_SCHEMATRON_ENGINE"):
-            _engine = SaxonCEngine()
-
-
-def reset_engine() -> None:
-    """Forget the chosen engine (tests switch engines with the environment variable)."""
-    global _engine
-    with _LOCK:
-        _engine = None
+def prefer_in_process(options: EngineOptions | None = None) -> EngineOptions:
+    """The options for a command that validates a few documents and exits: SaxonC, unless
+    the engine was chosen explicitly (a JVM's start and JIT warm-up would cost more than
+    they save)."""
+    options = options or EngineOptions()
+    return options if options.explicit else replace(options, engine="saxonche")

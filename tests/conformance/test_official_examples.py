@@ -60,7 +60,7 @@ def test_pint_sg_has_sixteen_examples(reference: Path) -> None:
 
 def test_pint_examples_pass_plain_pint(reference: Path, artefacts_home: Path) -> None:
     """PINT-SG documents also satisfy the international PINT rules on their own."""
-    validator = Validator.default()
+    validator = Validator.default(artefacts_home)
     for path in sorted(reference.glob(EXAMPLE_SETS["pint-sg"][0])):
         report = validator.validate(path.read_bytes(), "pint")
         assert not report.fatal, report.to_text()

@@ -112,7 +112,7 @@ def test_generated_fapiao_validate_without_fatal_findings(
         directory.find_exporter(SELLER_USCC),
         profile,
     )
-    report = Validator.default().validate(render(out, profile), profile)
+    report = Validator.default(artefacts_home).validate(render(out, profile), profile)
     assert not report.fatal, [(f.rule_id, f.text[:100]) for f in report.fatals()]
 
 

@@ -34,7 +34,7 @@ def test_every_sample_converts_without_fatal_findings(
     reference: Path, artefacts_home: Path, profile: str
 ) -> None:
     directory = PartnerDirectory.load(PARTNERS)
-    validator = Validator.default()
+    validator = Validator.default(artefacts_home)
     failures: dict[str, object] = {}
     converted = 0
     for path in _samples(reference):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli._runtime import worker_pool
+from gateway.config import data_home
 from gateway.service import Services, open_services
 from gateway.settings import AdapterConfig, Routing, Settings
 from gateway.signing import Verifier
@@ -29,7 +30,7 @@ async def _delivered_documents_are_valid_and_signed(
     verifier = Verifier(
         trust=[pki_root / "root.pem"], crls=sorted(pki_root.glob("*.crl.pem")), ocsp=False
     )
-    validator = Validator.default()
+    validator = Validator.default(data_home())
     for submission_id in ids:
         delivered = await services.store.get_output(submission_id, "signed")
         signature = await services.store.get_output(submission_id, "signature")

@@ -29,7 +29,7 @@ CURRENCIES = {
 def test_all_cases_have_zero_fatal_findings(
     artefacts_home: Path, profile: str, currency: str
 ) -> None:
-    validator = Validator.default()
+    validator = Validator.default(artefacts_home)
     directory = PartnerDirectory.from_dict(partners_dict(**CURRENCIES[currency]))
     partner = directory.find_partner(BUYER_NAME, None)
     exporter = directory.find_exporter(SELLER_USCC)
@@ -46,7 +46,7 @@ def test_all_cases_have_zero_fatal_findings(
 @pytest.mark.xdist_group("engc-validator")
 def test_official_examples_rerendered_stay_valid(reference: Path, artefacts_home: Path) -> None:
     """Inbound: official examples read into the model and rendered again pass their rules."""
-    validator = Validator.default()
+    validator = Validator.default(artefacts_home)
     sg = reference / "openpeppol-pint-sg-1.4.1" / "trn-invoice" / "example"
     bis = reference / "openpeppol-peppol-bis-invoice-3" / "rules" / "examples"
     examples = [(p, "pint-sg") for p in sorted(sg.glob("*.xml"))]

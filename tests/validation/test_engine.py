@@ -10,7 +10,7 @@ import pytest
 from gateway.artefacts import import_mirror
 from gateway.errors import ArtefactError, InputError, UnknownFormatError, UnsafeInputError
 from gateway.validation import PROFILES, Validator, detect_profile
-from gateway.validation.schematron import ENGINE_RULE, parse_svrl
+from gateway.validation.svrl import ENGINE_RULE, parse_svrl
 from gateway.xmlsafe import parse_xml
 
 BIS3 = "openpeppol-peppol-bis-invoice-3/rules/examples"
@@ -28,7 +28,7 @@ BILL_OF_LADING = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture(scope="module")
 def validator(artefacts_home: Path) -> Validator:
-    return Validator.default()
+    return Validator.default(artefacts_home)
 
 
 def _read(reference: Path, rel: str) -> bytes:

@@ -16,6 +16,7 @@ import pytest
 
 from gateway.errors import ArtefactError
 from gateway.validation import Validator, jvm, schematron
+from gateway.validation.options import EngineOptions
 from gateway.validation.schematron import ENGINE_RULE, JvmEngine, SaxonCEngine
 from gateway.validation.warmup import CUSTOMIZATION, warmup_invoice
 
@@ -24,7 +25,7 @@ SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
 
 def _require_jvm() -> None:
     try:
-        jvm.host_command(1)
+        jvm.host_command(1, jvm.default_work_dir(), EngineOptions())
     except jvm.JvmUnavailable as exc:
         if os.environ.get("CI"):
             raise
@@ -35,7 +36,7 @@ def _require_jvm() -> None:
 def host() -> Iterator[jvm.JvmHost]:
     """A JVM host of the test's own (not the process's shared one)."""
     _require_jvm()
-    own = jvm.JvmHost(threads=2)
+    own = jvm.JvmHost(2, jvm.default_work_dir())
     yield own
     own.close()
 
@@ -179,7 +180,7 @@ CHILD = """
 import sys
 from pathlib import Path
 from gateway.validation import jvm
-host = jvm.JvmHost(threads=1)
+host = jvm.JvmHost(1, jvm.default_work_dir())
 path = Path(sys.argv[1])
 host.compile(path)
 print(host.pid, flush=True)
@@ -214,29 +215,25 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LINGANG_SCHEMATRON_ENGINE", "nonsense")
-    schematron.reset_engine()
-    try:
-        with pytest.raises(ArtefactError, match="LINGANG_SCHEMATRON_ENGINE"):
-            schematron.engine()
-        monkeypatch.setenv("LINGANG_SCHEMATRON_ENGINE", "saxonche")
-        schematron.reset_engine()
-        assert schematron.engine().name == "saxonche"
-    finally:
-        monkeypatch.delenv("LINGANG_SCHEMATRON_ENGINE")
-        schematron.reset_engine()
+def test_engine_choice() -> None:
+    with pytest.raises(ArtefactError, match="nonsense"):
+        schematron.engine(EngineOptions(engine="nonsense"))
+    assert schematron.engine(EngineOptions(engine="saxonche")).name == "saxonche"
+    assert schematron.engine(EngineOptions(engine="saxonche")) is schematron.engine(
+        EngineOptions(engine="saxonche")
+    )
+
+
+def test_one_shot_commands_prefer_the_in_process_engine_unless_chosen() -> None:
+    assert schematron.prefer_in_process(EngineOptions()).engine == "saxonche"
+    chosen = EngineOptions(engine="jvm", explicit=True)
+    assert schematron.prefer_in_process(chosen) == chosen
 
 
 def test_missing_java_parts_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LINGANG_SAXON_JAR", str(tmp_path / "none.jar"))
+    no_jar = EngineOptions(saxon_jar=tmp_path / "none.jar")
     with pytest.raises(jvm.JvmUnavailable, match="libsaxonhe-java"):
-        jvm.host_command(1, tmp_path)
-
-    def unavailable() -> jvm.JvmHost:
-        raise jvm.JvmUnavailable("no java on PATH")
-
-    monkeypatch.setattr(jvm, "host", unavailable)
-    with pytest.raises(ArtefactError, match="no java on PATH"):
-        schematron._try_jvm(required=True)
-    assert schematron._try_jvm(required=False).name == "saxonche"
+        jvm.host_command(1, tmp_path, no_jar)
+    with pytest.raises(ArtefactError, match="libsaxonhe-java"):
+        schematron._try_jvm(no_jar, required=True)
+    assert schematron._try_jvm(no_jar, required=False).name == "saxonche"

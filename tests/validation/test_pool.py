@@ -20,10 +20,10 @@ def test_pool_matches_sequential_results_in_order(reference: Path, artefacts_hom
     docs.insert(3, base.replace(b"1656.25</cbc:PayableAmount>", b"1.00</cbc:PayableAmount>"))
     docs.insert(5, b"<broken")
     try:
-        parallel = validate_many(docs, workers=2)
+        parallel = validate_many(docs, artefacts_home, workers=2)
     finally:
         shutdown_pools()
-    validator = Validator.default()
+    validator = Validator.default(artefacts_home)
     assert len(parallel) == len(docs)
     for doc, report in zip(docs, parallel, strict=True):
         if doc == b"<broken":
@@ -38,5 +38,5 @@ def test_single_worker_runs_in_process(reference: Path, artefacts_home: Path) ->
     doc = (
         reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
     ).read_bytes()
-    (report,) = validate_many([doc], workers=1)
+    (report,) = validate_many([doc], artefacts_home, workers=1)
     assert report.profile == "bis3" and not report.fatal
