@@ -124,7 +124,7 @@ async def run(docs: int, clients: int, store_url: str | None) -> dict[str, Any]:
             results.append(summary("api status", docs, *await timed(docs, clients, get)))
 
         async def direct(index: int) -> None:
-            _, created = await services.pipeline.submit(
+            _, created = await services.submissions.submit(
                 tenant.id,
                 body,
                 content_type="application/xml",

@@ -46,11 +46,12 @@ from cryptography import x509
 
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
 from gateway.config import data_home
-from gateway.settings import default_stage_processes
+from gateway.settings import default_stage_processes, engine_options
 from gateway.store import open_store
 from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
 from gateway.testing.tls import make_tls
+from gateway.validation.options import EngineOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -58,36 +59,33 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # --------------------------------------------------------------------------- baseline
 
 
+def baseline_engine() -> EngineOptions:
+    """The Schematron engine the gateway processes get (the same environment decides)."""
+    return engine_options(os.environ)
+
+
 def baseline(
     bodies: list[bytes], partners: Path, keys: Path, warm_docs: int, seconds: float = 5.0
 ) -> float:
     """Documents/s for parse + map + render + validate + sign in-process (no service),
     after ``warm_docs`` documents untimed (as the service gets its warm-up)."""
-    from datetime import datetime as dt
+    from gateway.flows import INVOICE_OUT, Source, ToolsSpec, load_tools
 
-    from gateway.partners import PartnerDirectory
-    from gateway.pipeline.stages import StageContext, Toolbox
-    from gateway.pipeline.standard import standard_stages
-    from gateway.signing import XadesSigner
-    from gateway.store import Submission
-    from gateway.validation import Validator
-
-    signer = XadesSigner.from_files(
-        key=keys / "signer-ec.key.pem", cert=keys / "signer-ec.pem", chain=[keys / "chain.pem"]
+    tools = load_tools(
+        ToolsSpec(
+            artefacts_dir=data_home(),
+            engine=baseline_engine(),
+            signing_key=keys / "signer-ec.key.pem",
+            signing_cert=keys / "signer-ec.pem",
+            signing_chain=(keys / "chain.pem",),
+            partners_file=partners,
+        ),
+        compile_rules=False,
     )
-    toolbox = Toolbox(
-        validator=Validator.default(data_home()),
-        signer=signer,
-        partners=PartnerDirectory.load(partners),
-    )
-    stages = standard_stages(toolbox)
-    now = dt.now(UTC)
 
     def one(body: bytes) -> None:
-        submission = Submission("b", "t", None, body, "application/xml", None, {}, "", now, now)
-        context = StageContext(submission=submission, toolbox=toolbox, directory=toolbox.partners)
-        for stage in stages:
-            stage.run(context)
+        outcome = INVOICE_OUT.run(Source(body, "application/xml"), tools)
+        assert outcome.ok, outcome.error
 
     for n in range(max(warm_docs, len(bodies))):  # every profile, and the JIT warm
         one(bodies[n % len(bodies)])

@@ -1,9 +1,12 @@
 """Outbox throughput: jobs/s through enqueue → claim → deliver → complete, per store and
-number of dispatchers, with the baseline (SQLite, one dispatcher) measured in the same run.
+number of workers, with the baseline (SQLite, one worker) measured in the same run.
 
     .venv/bin/python -m bench.outbox [--jobs 1000] [--database postgresql://...]
 
-Delivery is a no-op returning a receipt, so the figures are the store and loop overhead.
+It runs the code production runs: the claim loop (:class:`gateway.jobs.Worker`) with the
+real ``deliver`` kind, which reads each stored envelope and body in one round trip and hands
+them to an adapter. Only the adapter is a no-op returning a receipt, so the figures are the
+store and loop overhead.
 Without ``--database`` a throw-away PostgreSQL is started (as in the tests). Every run also
 checks that no job was delivered twice. Figures and ratios are printed and saved as JSON
 under ``bench/results/``.
@@ -21,8 +24,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from gateway.outbox import CircuitBreaker, Dispatcher
-from gateway.store import Job, JobSpec, JobState, Receipt, Store
+from adapters.base import Envelope, Receipt
+from gateway.delivery import AdapterRegistry, DeliverKind, StoredEnvelope, transport_message_id
+from gateway.flows import TransportFacts
+from gateway.jobs import CircuitBreaker, JobKinds, Worker
+from gateway.store import JobSpec, JobState, Store
 from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
 
@@ -30,40 +36,64 @@ RESULTS = Path(__file__).resolve().parent / "results"
 Opener = Callable[[], Awaitable[Store]]
 
 
+class CountingAdapter:
+    """The far edge: accepts every envelope and counts deliveries per message id."""
+
+    name = "bench"
+
+    def __init__(self) -> None:
+        self.delivered: Counter[str] = Counter()
+
+    async def deliver(self, envelope: Envelope) -> Receipt:
+        self.delivered[envelope.message_id] += 1
+        return Receipt(envelope.message_id, self.name)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
 async def queue(store: Store, jobs: int) -> float:
-    """Queue ``jobs`` deliveries (one submission each); returns seconds taken."""
+    """Queue ``jobs`` deliveries as processing leaves them (one submission each, with its
+    body and stored envelope); returns seconds taken."""
     await store.create_tenant("bench", tenant_id=f"bench-{time.monotonic_ns()}")
     tenant = (await store.list_tenants())[-1].id
     started = time.perf_counter()
     for n in range(jobs):
         sub, _ = await store.create_submission(tenant, b"<x/>", content_type="application/xml")
-        await store.enqueue_job(sub.id, JobSpec("deliver", "bench", f"ep-{n % 8}"))
+        message_id = transport_message_id(sub.id, "bench")
+        endpoint = f"bench:ep-{n % 8}"
+        facts = TransportFacts("signed", "application/xml", "invoice", profile="pint-sg")
+        envelope = StoredEnvelope(message_id, sub.id, tenant, "bench", endpoint, "default", facts)
+        await store.put_output(sub.id, "signed", "application/xml", b"<Invoice/>")
+        await store.put_output(sub.id, "envelope", "application/json", envelope.to_bytes())
+        spec = JobSpec("deliver", "bench", endpoint, payload_ref="envelope", message_id=message_id)
+        await store.enqueue_job(sub.id, spec)
     return time.perf_counter() - started
 
 
-async def scenario(name: str, opener: Opener, dispatchers: int, jobs: int) -> dict[str, Any]:
+async def scenario(name: str, opener: Opener, workers: int, jobs: int) -> dict[str, Any]:
     """One measured run on a fresh database."""
-    stores = [await opener() for _ in range(dispatchers)]
+    stores = [await opener() for _ in range(workers)]
     try:
         enqueue_s = await queue(stores[0], jobs)
-        delivered: Counter[str] = Counter()
-
-        async def deliver(job: Job) -> Receipt:
-            delivered[job.id] += 1
-            return Receipt("bench")
-
+        adapter = CountingAdapter()
+        delivered = adapter.delivered
         loops = [
-            Dispatcher(s, deliver, f"{name}-{i}", concurrency=8, idle_wait=0.05,
-                       breaker=CircuitBreaker(s, failure_threshold=10**6))
+            Worker(s, JobKinds([DeliverKind(s, AdapterRegistry({"bench": adapter}))]),
+                   worker_id=f"{name}-{i}", concurrency=8, poll_seconds=0.05,
+                   breaker=CircuitBreaker(s, failure_threshold=10**6))
             for i, s in enumerate(stores)
         ]  # fmt: skip
         started = time.perf_counter()
-        runners = [asyncio.create_task(d.run()) for d in loops]
+        runners = [asyncio.create_task(w.run()) for w in loops]
         while len(delivered) < jobs:
             await asyncio.sleep(0.01)
         drain_s = time.perf_counter() - started
-        for d in loops:
-            await d.stop()
+        for w in loops:
+            w.stop()
         await asyncio.gather(*runners)
         done = await stores[0].list_jobs(state=JobState.DONE, limit=jobs + 1)
     finally:
@@ -71,7 +101,7 @@ async def scenario(name: str, opener: Opener, dispatchers: int, jobs: int) -> di
             await s.close()
     return {
         "scenario": name,
-        "dispatchers": dispatchers,
+        "workers": workers,
         "jobs": jobs,
         "enqueue_per_s": jobs / enqueue_s,
         "deliver_per_s": jobs / drain_s,

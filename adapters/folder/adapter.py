@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.base import AdapterContext, Envelope, Receipt
-from gateway.errors import PermanentDeliveryError, TransientDeliveryError
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
 _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}

@@ -36,14 +36,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-
 from cryptography import x509
 
 from adapters.base import AdapterContext, BodySigner, Envelope, InboundRoute, Receipt
 from adapters.https.inbound import HttpsInbox
+from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
-from gateway.errors import PermanentDeliveryError, TransientDeliveryError
-from gateway.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +105,9 @@ class HttpsOptions:
             insecure=insecure,
             inbound_path=_inbound_path(name, options.get("inbound_path")),
             inbound_trust=path("inbound_trust"),
-            inbound_tenant=str(options["inbound_tenant"]) if options.get("inbound_tenant") else None,
+            inbound_tenant=str(options["inbound_tenant"])
+            if options.get("inbound_tenant")
+            else None,
         )
         if (parsed.client_cert is None) != (parsed.client_key is None):
             raise ConfigError(
@@ -179,7 +179,8 @@ class HttpsAdapter:
             return cls(name, parsed, signer=context.body_signer, inbox=inbox)
         except (OSError, ssl.SSLError, ValueError) as exc:
             raise ConfigError(
-                f"adapter {name!r}: cannot load its TLS or trust files: {exc}", field=f"adapters.{name}"
+                f"adapter {name!r}: cannot load its TLS or trust files: {exc}",
+                field=f"adapters.{name}",
             ) from exc
 
     def endpoint_key(self, envelope: Envelope) -> str:

@@ -121,4 +121,6 @@ class HttpsInbox:
 def _metadata(request: web.Request) -> dict[str, Any]:
     """The transport facts worth keeping with the message."""
     keep = {"X-Lingang-Profile": "profile", "X-Lingang-Submission-Id": "sender_submission"}
-    return {name: request.headers[header] for header, name in keep.items() if header in request.headers}
+    return {
+        name: request.headers[header] for header, name in keep.items() if header in request.headers
+    }

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.jobs import WorkerPool
 from gateway.service import Services
 from gateway.settings import Settings
-from gateway.jobs import WorkerPool
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 

@@ -55,4 +55,3 @@ class RoutingPlanner:
             reason=f"processed; delivery queued on {route.adapter} ({route.rule})",
             detail={"message_id": message_id, "adapter": route.adapter, "endpoint": endpoint},
         )
-

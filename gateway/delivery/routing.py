@@ -53,7 +53,9 @@ class Router:
             return Route(self.routing.profiles[transport.profile], f"profile:{transport.profile}")
         if self.routing.default:
             return Route(self.routing.default, "default")
-        outbound = self.configured - {self.routing.inbound} if self.routing.inbound else self.configured
+        outbound = (
+            self.configured - {self.routing.inbound} if self.routing.inbound else self.configured
+        )
         if len(outbound) == 1:
             (only,) = outbound
             return Route(only, "default")

@@ -214,4 +214,3 @@ def run_flow(flow: Flow[S], state: S, tools: Tools) -> FlowOutcome:
     outcome.facts = dict(state.facts)
     outcome.transport = state.transport if outcome.error is None else None
     return outcome
-

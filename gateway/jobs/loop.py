@@ -216,7 +216,9 @@ class Worker:
         if job.endpoint:
             await self.breaker.record_success(job.endpoint)
         if isinstance(result, Completed):
-            await self.store.complete_job(job.id, self.worker_id, result.receipt, event=result.event)
+            await self.store.complete_job(
+                job.id, self.worker_id, result.receipt, event=result.event
+            )
 
     async def _keep_lease(self, job: Job) -> None:
         interval = max(self.lease_seconds / 3, 0.05)
@@ -239,7 +241,12 @@ class Worker:
                 await self.breaker.record_success(job.endpoint)  # it answered: it is up
         when = self.policy.next_attempt(job, self.store.clock(), retryable=retryable)
         reason = f"{type(error).__name__}: {error}"
-        extra = {"job_id": job.id, "kind": job.kind, "adapter": job.adapter, "attempt": job.attempts}
+        extra = {
+            "job_id": job.id,
+            "kind": job.kind,
+            "adapter": job.adapter,
+            "attempt": job.attempts,
+        }
         event = None
         if when is None:
             log.warning("job dead-lettered", extra={**extra, "reason": reason})

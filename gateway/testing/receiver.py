@@ -30,8 +30,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 from gateway.errors import VerificationError
+from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 
 MODES = ("ok", "500", "429", "reset", "timeout", "400")
 """How the receiver answers: normally, or with one kind of failure."""

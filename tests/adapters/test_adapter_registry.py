@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from adapters.base import AdapterContext
-from adapters.registry import AdapterRegistry, discover
-from gateway.errors import PermanentDeliveryError
-from gateway.settings import AdapterConfig, ConfigError
+from gateway.delivery import AdapterConfig
+from gateway.delivery.registry import AdapterRegistry, discover
+from gateway.errors import ConfigError, PermanentDeliveryError
 
 
 def test_builtins_are_entry_points() -> None:
@@ -49,7 +49,7 @@ def test_broken_optional_plugin_is_skipped_but_refuses_when_configured(
 ) -> None:
     from importlib.metadata import EntryPoint
 
-    import adapters.registry as registry
+    import gateway.delivery.registry as registry
 
     real = registry._entry_points()
     broken = EntryPoint(name="broken", value="adapters.no_such_module:Nope", group=registry.GROUP)

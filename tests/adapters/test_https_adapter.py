@@ -10,10 +10,10 @@ import pytest
 
 from adapters.base import AdapterContext
 from adapters.https import DetachedJwsSigner, HttpsAdapter
-from gateway.signing.jws import verify_detached
 from adapters.testing import AdapterContract, make_envelope
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
 from gateway.settings import ConfigError
+from gateway.signing.jws import verify_detached
 from gateway.testing.receiver import Receiver
 from gateway.testing.tls import TlsFiles
 

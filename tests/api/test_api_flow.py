@@ -8,7 +8,7 @@ import asyncio
 import json
 from typing import Any
 
-from gateway.pipeline.worker import Worker
+from gateway.jobs import Worker
 from tests.api.conftest import ApiClient, LiveApi
 from tests.api.test_api_documents import XML
 
@@ -45,7 +45,7 @@ async def test_submit_process_deliver_and_read_back(api: LiveApi, fapiao_xml: by
         "PUT", "/v1/partners", data=DIRECTORY.encode(), headers={"Content-Type": "application/toml"}
     )
     assert status == 200, raw
-    worker = Worker(api.store, api.services.pipeline, poll_seconds=0.05, concurrency=2)
+    worker = Worker(api.store, api.services.kinds, poll_seconds=0.05, concurrency=2)
     running = asyncio.create_task(worker.run())
     try:
         status, _, raw = await api.a.request(

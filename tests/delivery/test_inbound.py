@@ -29,7 +29,10 @@ from gateway.store import JobState, Store, open_store
 from gateway.testing.tls import TlsFiles, make_tls
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-EXAMPLE = REFERENCE / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 09 - Zero rated GST.xml"
+EXAMPLE = (
+    REFERENCE
+    / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 09 - Zero rated GST.xml"
+)
 
 
 FORGED = "eyJhbGciOiJFUzI1NiJ9.." + "A" * 86
@@ -83,7 +86,9 @@ async def receiving(
         app.router.add_route(route.method, route.path, route.handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False))
+    site = web.TCPSite(
+        runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False)
+    )
     await site.start()
     port = runner.addresses[0][1]
     yield Receiving(store, adapters, f"https://127.0.0.1:{port}/inbound/cn", tmp_path / "received")
@@ -158,19 +163,29 @@ async def test_a_rejected_inbound_document_is_not_handed_on(receiving: Receiving
     [
         ({}, 400, "inbound.message-id"),
         ({"X-Lingang-Message-Id": "m-2"}, 401, "inbound.signature-missing"),
-        ({"X-Lingang-Message-Id": "m-3", "X-Lingang-Signature": FORGED}, 403, "inbound.jws.signature"),
-        ({"X-Lingang-Message-Id": "m-4", "Content-Digest": "sha-256=:AAAA:"}, 400, "inbound.digest"),
+        (
+            {"X-Lingang-Message-Id": "m-3", "X-Lingang-Signature": FORGED},
+            403,
+            "inbound.jws.signature",
+        ),
+        (
+            {"X-Lingang-Message-Id": "m-4", "Content-Digest": "sha-256=:AAAA:"},
+            400,
+            "inbound.digest",
+        ),
     ],
 )
 async def test_what_the_inbox_refuses(
     receiving: Receiving, tls: TlsFiles, headers: dict[str, str], status: int, rule: str
 ) -> None:
     connector = aiohttp.TCPConnector(ssl=tls.client_context())
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async with session.post(receiving.url, data=b"<Invoice/>", headers=headers) as response:
-            problem = await response.json(content_type=None)
-            assert response.status == status
-            assert response.content_type == "application/problem+json"
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.post(receiving.url, data=b"<Invoice/>", headers=headers) as response,
+    ):
+        problem = await response.json(content_type=None)
+        assert response.status == status
+        assert response.content_type == "application/problem+json"
     assert problem["errors"][0]["rule"] == rule
     assert "<Invoice/>" not in json.dumps(problem)
     assert await receiving.store.list_inbound() == []

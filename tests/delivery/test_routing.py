@@ -16,7 +16,9 @@ ROUTING = Routing(
 
 
 def facts(profile: str, receiver: str = "") -> TransportFacts:
-    return TransportFacts("signed", "application/xml", "invoice", profile=profile, receiver=receiver)
+    return TransportFacts(
+        "signed", "application/xml", "invoice", profile=profile, receiver=receiver
+    )
 
 
 def test_precedence() -> None:

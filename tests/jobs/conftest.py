@@ -4,13 +4,11 @@ production claim loop (:class:`~gateway.jobs.Worker`) running a stand-in deliver
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from gateway.jobs import Completed, JobKinds, JobResult, Worker
 from gateway.store.base import Job, JobSpec, Receipt, StateChange, Store

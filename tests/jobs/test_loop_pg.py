@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.jobs import RetryPolicy
+from gateway.jobs import RetryPolicy, Worker
 from gateway.store.base import Job, JobState, Receipt
 from gateway.store.postgres import PostgresStore
 from tests.jobs.conftest import FolderDeliverer, make_worker, queue_documents
@@ -25,7 +25,7 @@ async def test_two_dispatchers_never_deliver_a_job_twice(pg_url: str, tmp_path: 
         folder = FolderDeliverer(one, tmp_path / "out")
         by_worker: Counter[str] = Counter()
 
-        def deliverer(name: str) -> Dispatcher:
+        def deliverer(name: str) -> Worker:
             async def deliver(job: Job) -> Receipt:
                 by_worker[name] += 1
                 await asyncio.sleep(0)

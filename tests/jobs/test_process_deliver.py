@@ -68,7 +68,9 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
         )
         runner = ThreadFlowRunner(Tools(), flows={"text-out": flow or text_flow()})
         process = ProcessKind(
-            store, runner, RoutingPlanner(Router(Routing(default="drop"), registry.names()), registry)
+            store,
+            runner,
+            RoutingPlanner(Router(Routing(default="drop"), registry.names()), registry),
         )
         kinds = JobKinds([process, DeliverKind(store, registry)])
         kit = Kit(store, Submissions(store), kinds, process, runner, registry)
@@ -202,7 +204,9 @@ async def test_an_error_that_says_retrying_cannot_help_dead_letters_at_once(
     assert job.attempts == 1 and job.retryable is False
 
 
-async def test_reprocessing_after_crash_queues_one_delivery(store: Store, make_kit: MakeKit) -> None:
+async def test_reprocessing_after_crash_queues_one_delivery(
+    store: Store, make_kit: MakeKit
+) -> None:
     tenant = await store.create_tenant("acme")
     kit = make_kit()
     sid = await kit.submit(tenant.id, b"<a/>")

@@ -85,12 +85,12 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
         good = sorted(SAMPLES.glob("*.xml"))[:2]
         ids = []
         for path in good:
-            submission, _ = await services.pipeline.submit(
+            submission, _ = await services.submissions.submit(
                 tenant.id, path.read_bytes(), content_type="application/xml", filename=path.name
             )
             ids.append(submission.id)
         stranger = good[0].read_bytes().replace(b"Merlion Research", b"Unknown Research")
-        unknown, _ = await services.pipeline.submit(
+        unknown, _ = await services.submissions.submit(
             tenant.id, stranger, content_type="application/xml"
         )
         states = await settle(services, [*ids, unknown.id])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli._runtime import worker_pool
-from gateway.pipeline.worker import WorkerPool
+from gateway.jobs import WorkerPool
 from gateway.service import Services, open_services
 from gateway.settings import AdapterConfig, Routing, Settings
 from gateway.store import JobState
@@ -86,7 +86,7 @@ async def test_recovers_from_500_reset_and_timeout(
     receiver.set_mode("500")
     ids = []
     for index, body in enumerate(sample_bodies(reference) * 2):
-        submission, _ = await services.pipeline.submit(
+        submission, _ = await services.submissions.submit(
             tenant.id, body, content_type="application/xml", idempotency_key=f"f-{index}"
         )
         ids.append(submission.id)
@@ -111,7 +111,7 @@ async def test_permanent_failure_dead_letters_then_manual_retry_delivers(
     tenant = await services.store.create_tenant("down")
     receiver.set_mode("500")
     rejected_body, broken_body = sample_bodies(reference)[:2]
-    broken, _ = await services.pipeline.submit(
+    broken, _ = await services.submissions.submit(
         tenant.id, broken_body, content_type="application/xml"
     )
 
@@ -130,7 +130,7 @@ async def test_permanent_failure_dead_letters_then_manual_retry_delivers(
     assert state is not None and state.state == "dead"
 
     receiver.set_mode("400")
-    rejected, _ = await services.pipeline.submit(
+    rejected, _ = await services.submissions.submit(
         tenant.id, rejected_body, content_type="application/xml"
     )
     for _ in range(1200):
@@ -143,7 +143,7 @@ async def test_permanent_failure_dead_letters_then_manual_retry_delivers(
 
     receiver.set_mode("ok")
     for submission in (broken, rejected):
-        retried = await services.pipeline.retry(tenant.id, submission.id)
+        retried = await services.submissions.retry(tenant.id, submission.id)
         assert len(retried) == 1
     await until(lambda: len(receiver.accepted) == 2)
     await check_exactly_once(url, receiver, {broken.id, rejected.id})

@@ -30,7 +30,7 @@ async def test_two_worker_processes_deliver_each_job_once(
         bodies = sample_bodies(reference)
         ids = set()
         for index in range(DOCS):
-            submission, _ = await services.pipeline.submit(
+            submission, _ = await services.submissions.submit(
                 tenant.id, bodies[index % len(bodies)], content_type="application/xml"
             )
             ids.add(submission.id)
