@@ -15,11 +15,18 @@ errors, timeouts, 5xx) count: a permanent rejection proves the endpoint is up.
 State lives in the store's ``breakers`` table and every change is a compare-and-set on its
 version, so replicas agree on the phase and exactly one of them gets the half-open probe.
 A probe whose worker died is given up after another cool-down and a new one is allowed.
+
+With ``memory_seconds > 0`` a breaker remembers, for that long, what it last saw: an endpoint
+seen closed and clean is let through (and a success there recorded) without asking the store,
+and the set of blocked endpoints is reused. Another replica's opening of a breaker is then
+seen up to ``memory_seconds`` late — a handful of extra attempts against a dead endpoint —
+in exchange for two store reads fewer per delivery. A failure always goes to the store.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -41,6 +48,7 @@ class CircuitBreaker:
         cooldown_seconds: float = 30.0,
         probe_wait_seconds: float = 5.0,
         clock: Clock | None = None,
+        memory_seconds: float = 0.0,
     ) -> None:
         if failure_threshold < 1 or cooldown_seconds < 0:
             raise ValueError("failure_threshold >= 1 and cooldown_seconds >= 0 required")
@@ -49,6 +57,21 @@ class CircuitBreaker:
         self.cooldown = timedelta(seconds=cooldown_seconds)
         self.probe_wait = timedelta(seconds=probe_wait_seconds)
         self._clock = clock
+        self.memory_seconds = memory_seconds
+        self._clean_until: dict[str, float] = {}
+        """Endpoint → monotonic time until which it is taken as closed with no failures."""
+        self._blocked: tuple[float, set[str]] = (0.0, set())
+
+    def _remembered_clean(self, endpoint: str) -> bool:
+        return self._clean_until.get(endpoint, 0.0) > time.monotonic()
+
+    def _remember(self, state: BreakerState) -> None:
+        if self.memory_seconds <= 0:
+            return
+        if state.phase is BreakerPhase.CLOSED and state.failures == 0:
+            self._clean_until[state.endpoint] = time.monotonic() + self.memory_seconds
+        else:
+            self._clean_until.pop(state.endpoint, None)
 
     def now(self) -> datetime:
         return self._clock() if self._clock is not None else self.store.clock()
@@ -71,8 +94,11 @@ class CircuitBreaker:
         Closed: yes. Open past its cool-down (or half-open with a stale probe): yes for
         exactly one caller, which moves the breaker to half-open. Otherwise no.
         """
+        if self._remembered_clean(endpoint):
+            return True
         for _ in range(_CAS_TRIES):
             state = await self.store.get_breaker(endpoint)
+            self._remember(state)
             if state.phase is BreakerPhase.CLOSED:
                 return True
             if self.now() < self.reopens_at(state):
@@ -85,12 +111,16 @@ class CircuitBreaker:
 
     async def record_success(self, endpoint: str) -> None:
         """A delivery went through: close the breaker and forget past failures."""
+        if self._remembered_clean(endpoint):
+            return
         closed = BreakerState(endpoint)
         for _ in range(_CAS_TRIES):
             state = await self.store.get_breaker(endpoint)
             if state.phase is BreakerPhase.CLOSED and state.failures == 0:
+                self._remember(state)
                 return
             if await self.store.update_breaker(closed, state.version):
+                self._remember(closed)
                 if state.phase is not BreakerPhase.CLOSED:
                     log.info("breaker closed", extra={"endpoint": endpoint})
                 return
@@ -98,6 +128,7 @@ class CircuitBreaker:
     async def record_failure(self, endpoint: str) -> BreakerState:
         """A transport failure: count it; open the breaker at the threshold, or again
         when the half-open probe failed. Returns the state written."""
+        self._clean_until.pop(endpoint, None)
         state = await self.store.get_breaker(endpoint)
         for _ in range(_CAS_TRIES):
             updated = self._after_failure(state)
@@ -121,5 +152,11 @@ class CircuitBreaker:
     async def blocked_endpoints(self) -> set[str]:
         """Endpoints whose jobs should not be claimed now (open, cool-down running, or
         half-open with a probe in flight)."""
+        fresh_until, blocked = self._blocked
+        if fresh_until > time.monotonic():
+            return set(blocked)
         now = self.now()
-        return {s.endpoint for s in await self.store.open_breakers() if now < self.reopens_at(s)}
+        blocked = {s.endpoint for s in await self.store.open_breakers() if now < self.reopens_at(s)}
+        if self.memory_seconds > 0:
+            self._blocked = (time.monotonic() + self.memory_seconds, blocked)
+        return set(blocked)

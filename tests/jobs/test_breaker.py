@@ -98,3 +98,18 @@ async def test_refused_jobs_wait_less_behind_a_probe(
     probing = await store.get_breaker("ep")
     assert probing.phase is BreakerPhase.HALF_OPEN
     assert breaker.defer_until(probing) == clock.now + timedelta(seconds=5)
+
+
+async def test_memory_saves_reads_and_sees_another_replicas_opening_late(
+    stores: tuple[Store, Store],
+) -> None:
+    one, two = stores
+    opener = CircuitBreaker(one, failure_threshold=1, cooldown_seconds=30)
+    remembering = CircuitBreaker(two, failure_threshold=1, cooldown_seconds=30, memory_seconds=60)
+    exact = CircuitBreaker(two, failure_threshold=1, cooldown_seconds=30)
+    assert await remembering.allow("ep") and await exact.allow("ep")
+    await opener.record_failure("ep")  # another replica opens it
+    assert not await exact.allow("ep")
+    assert await remembering.allow("ep")  # seen late: it still remembers "closed"
+    await remembering.record_failure("ep")  # its own failure always goes to the store
+    assert not await remembering.allow("ep")
