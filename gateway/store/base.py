@@ -1,15 +1,21 @@
-"""The durable store: one abstract interface, typed records, two implementations.
+"""The durable store: its transaction logic, written once over a database connector.
 
 Everything the gateway must not lose lives here: tenants and their API keys (hashed), the
 partner directory, submissions with their original bytes, rendered outputs, state-change
-events, the delivery outbox, receipts and inbound messages with their duplicate keys.
+events, the job queue (the outbox), receipts and inbound messages with their duplicate keys
+(the records are in :mod:`gateway.store.records`, re-exported here).
 
-Implementations: :class:`gateway.store.sqlite.SqliteStore` (embedded, WAL) and
-:class:`gateway.store.postgres.PostgresStore` (many replicas; ``FOR UPDATE SKIP LOCKED``
-claims, ``LISTEN/NOTIFY`` wake-ups). Open either with :func:`gateway.store.open_store`.
-Both pass the same conformance suite, :class:`gateway.store.testing.StoreContract`.
+Every operation of :class:`Store` is a *transaction script* (:mod:`gateway.store.connector`):
+a generator yielding named queries and receiving their results, run as one transaction by
+the database's connector — :class:`gateway.store.sqlite.SqliteStore` (embedded, WAL, one
+writer thread with group commit) or :class:`gateway.store.postgres.PostgresStore` (many
+replicas; ``FOR UPDATE SKIP LOCKED`` claims, ``LISTEN/NOTIFY`` wake-ups). The decorators
+:func:`reads` and :func:`writes` turn each script into the ``async`` method callers see.
+The SQL is in ``queries/<backend>.sql``. Open a store with
+:func:`gateway.store.open_store`; both pass the same conformance suite,
+:class:`gateway.store.testing.StoreContract`.
 
-Outbox state machine (each transition is one transaction inside the store)::
+Job state machine (each transition is one transaction inside the store)::
 
     pending ──claim──► leased ──complete──► done
        ▲                 │ │
@@ -28,358 +34,160 @@ All times are timezone-aware UTC ``datetime``. Identifiers are opaque strings.
 
 from __future__ import annotations
 
-import abc
-import hashlib
-import secrets
-import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
+import functools
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from gateway.store import rows
+from gateway.store.connector import (
+    Connector,
+    JsonValue,
+    Migrate,
+    Notify,
+    Query,
+    QueryMany,
+    Script,
+)
+from gateway.store.migrations import Migration, load_migrations
+from gateway.store.records import (
+    JSON,
+    ApiKey,
+    BreakerPhase,
+    BreakerState,
+    Clock,
+    ConflictError,
+    DirectoryEntry,
+    Event,
+    InboundMessage,
+    Job,
+    JobSpec,
+    JobState,
+    LeaseLostError,
+    NotFoundError,
+    Output,
+    OutputSpec,
+    Receipt,
+    StateChange,
+    StoredReceipt,
+    StoreError,
+    Submission,
+    Tenant,
+    hash_api_key,
+    new_api_key,
+    new_id,
+    utcnow,
+)
+from gateway.store.scripts import (
+    change_state,
+    fenced,
+    insert_job,
+    insert_receipt,
+    one,
+    with_job,
+    with_jobs,
+)
+
+__all__ = [
+    "JSON",
+    "ApiKey",
+    "BreakerPhase",
+    "BreakerState",
+    "Clock",
+    "ConflictError",
+    "DirectoryEntry",
+    "Event",
+    "InboundMessage",
+    "Job",
+    "JobSpec",
+    "JobState",
+    "LeaseLostError",
+    "NotFoundError",
+    "Output",
+    "OutputSpec",
+    "Receipt",
+    "StateChange",
+    "Store",
+    "StoreError",
+    "StoredReceipt",
+    "Submission",
+    "Tenant",
+    "hash_api_key",
+    "new_api_key",
+    "new_id",
+    "utcnow",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+S = TypeVar("S", bound="Store")
+Operation = Callable[Concatenate[S, P], Coroutine[Any, Any, T]]
+
+
+def reads(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P, T]:
+    """Make a read-only transaction script the ``async`` store method that runs it."""
+
+    async def run(store: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await store.connector.read(script(store, *args, **kwargs))
+
+    functools.update_wrapper(run, script)
+    return run
+
+
+def writes(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P, T]:
+    """Make a transaction script that writes the ``async`` store method that runs it
+    (durable when it returns)."""
 
-from gateway.errors import LingangError
+    async def run(store: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await store.connector.write(script(store, *args, **kwargs))
 
-JSON = dict[str, Any]
-"""A JSON object as Python data (what the store keeps in JSON columns)."""
+    functools.update_wrapper(run, script)
+    return run
 
-Clock = Callable[[], datetime]
-"""A function returning the current time (timezone-aware, UTC); injectable for tests."""
 
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-def new_id() -> str:
-    """A fresh opaque identifier (32 hex digits)."""
-    return uuid.uuid4().hex
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class StoreError(LingangError):
-    """The store could not do what was asked (connection, schema, constraint)."""
-
-    code = "store"
-    retryable = True
-
-
-class NotFoundError(StoreError):
-    """The row the operation refers to does not exist."""
-
-    code = "not-found"
-    retryable = False
-
-
-class ConflictError(StoreError):
-    """The row is in a state that does not allow the operation (e.g. retrying a done job)."""
-
-    code = "conflict"
-    retryable = False
-
-
-class LeaseLostError(ConflictError):
-    """The worker no longer holds the job's lease (it expired and another worker took it)."""
-
-    code = "lease-lost"
-    retryable = False
-
-
-# --------------------------------------------------------------------------- API keys
-
-API_KEY_PREFIX = "lgk_"
-
-
-def new_api_key() -> str:
-    """A fresh high-entropy API key (256 bits). Show it once; store only its hash."""
-    return API_KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_api_key(key: str) -> str:
-    """The at-rest form of an API key: hex SHA-256. Safe because keys are high-entropy."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------- records
-
-
-class JobState(StrEnum):
-    """Where an outbox job is in its life."""
-
-    PENDING = "pending"
-    LEASED = "leased"
-    DONE = "done"
-    DEAD = "dead"
-
-
-class BreakerPhase(StrEnum):
-    """Circuit-breaker phase of one delivery endpoint."""
-
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-
-
-@dataclass(frozen=True, slots=True)
-class Tenant:
-    """A customer of the gateway; every submission belongs to one."""
-
-    id: str
-    name: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    """An API key's stored form. The key itself is never stored, only ``key_hash``."""
-
-    id: str
-    tenant_id: str
-    key_hash: str
-    label: str
-    created_at: datetime
-    revoked_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DirectoryEntry:
-    """One partner-directory entry of a tenant.
-
-    ``kind`` is ``"partner"`` (a buyer/receiver) or ``"exporter"`` (a sender identity);
-    ``key`` identifies it within the kind (e.g. the buyer's tax id or the seller USCC);
-    ``document`` is the entry as JSON (its schema belongs to the directory module).
-    """
-
-    tenant_id: str
-    kind: str
-    key: str
-    document: JSON
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """A document handed to the gateway, kept with its original bytes.
-
-    ``state`` is the pipeline's current state (free text owned by the pipeline, e.g.
-    ``received``, ``validated``, ``queued``, ``delivered``, ``failed``, ``held``); it is
-    changed only through :meth:`Store.record_event`, which also writes the history.
-    """
-
-    id: str
-    tenant_id: str
-    idempotency_key: str | None
-    data: bytes
-    content_type: str
-    filename: str | None
-    metadata: JSON
-    state: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """A rendered, signed or enveloped artefact of a submission (one per ``kind``)."""
-
-    submission_id: str
-    kind: str
-    media_type: str
-    data: bytes
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One state change of a submission, with why and (optionally) stage timings."""
-
-    id: int
-    submission_id: str
-    state: str
-    at: datetime
-    reason: str | None = None
-    detail: JSON | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A queued unit of work: process a submission, deliver its payload through one
-    adapter to one endpoint, receive an inbound message, ...
-
-    ``kind`` names the work (``process``, ``deliver``, ``receive``, ``transfer``,
-    ``release``, ``report``): workers claim the kinds they run (see
-    :meth:`Store.claim_jobs`). ``submission_id`` is the submission, or for kind
-    ``receive`` the inbound message, the job works on. ``adapter`` and ``endpoint`` are
-    set for deliveries and empty (``""``) otherwise: ``endpoint`` is the circuit-breaker
-    key (e.g. a receiver's AS4 URL or participant id); ``payload_ref`` tells the worker
-    what to use (e.g. an :class:`Output` kind); ``message_id`` is the transport message
-    id, stable across retries.
-    """
-
-    id: str
-    kind: str
-    submission_id: str
-    adapter: str
-    endpoint: str
-    payload_ref: str | None
-    message_id: str
-    state: JobState
-    attempts: int
-    next_attempt_at: datetime
-    lease_owner: str | None
-    lease_expires_at: datetime | None
-    last_error: str | None
-    retryable: bool | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """A submission event to write in the same transaction as an outbox transition.
-
-    Passing it to :meth:`Store.complete_job` or :meth:`Store.fail_job` means a crash can
-    never leave a job ``done`` while its submission still looks undelivered.
-    """
-
-    state: str
-    reason: str | None = None
-    detail: JSON | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class JobSpec:
-    """A job to queue (see :meth:`Store.enqueue_job`), possibly in the same transaction as
-    other writes.
-
-    ``kind`` is the job kind (``"process"``, ``"deliver"``, ...); ``adapter`` and
-    ``endpoint`` name a delivery's adapter and receiving endpoint (``""`` for jobs that
-    are not deliveries); see :class:`Job`. ``message_id`` defaults to a fresh
-    ``uuid@lingang`` style id. ``not_before`` is when it becomes due (default: now). A
-    time in the past makes it due at once but orders it among the due jobs by that time
-    (claims take the oldest first): e.g. a delivery queued with its submission's arrival
-    time goes before the processing of documents that arrived later."""
-
-    kind: str
-    adapter: str = ""
-    endpoint: str = ""
-    payload_ref: str | None = None
-    message_id: str | None = None
-    not_before: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutputSpec:
-    """An output to write as part of a processing result (see :meth:`Store.finish_processing`)."""
-
-    kind: str
-    media_type: str
-    data: bytes
-
-
-def with_job(event: StateChange | None, job: Mapping[str, Any]) -> StateChange | None:
-    """``event`` with the new job's ``job_id`` and ``message_id`` added to its detail."""
-    if event is None:
-        return None
-    detail = {"job_id": job["id"], "message_id": job["message_id"], **(event.detail or {})}
-    return StateChange(event.state, event.reason, detail)
-
-
-def with_jobs(event: StateChange | None, job_ids: list[str]) -> StateChange | None:
-    """``event`` with the affected ``jobs`` added to its detail."""
-    if event is None:
-        return None
-    return StateChange(event.state, event.reason, {"jobs": job_ids, **(event.detail or {})})
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What a delivery produced as proof (an AS4 signal, a DCSA signed response, ...).
-
-    This is what a deliverer returns; the store keeps it as a :class:`StoredReceipt`.
-    """
-
-    kind: str
-    data: bytes = b""
-    media_type: str = "application/octet-stream"
-    detail: JSON = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredReceipt:
-    """A receipt as kept by the store, attached to the job it proves."""
-
-    id: str
-    job_id: str
-    kind: str
-    data: bytes
-    media_type: str
-    detail: JSON
-    received_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A document received from a counterpart (AS4, DCSA PINT, ...)."""
-
-    id: str
-    tenant_id: str | None
-    channel: str
-    message_id: str
-    sender: str | None
-    receiver: str | None
-    data: bytes
-    media_type: str
-    metadata: JSON
-    received_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class BreakerState:
-    """The shared circuit-breaker record of one endpoint.
-
-    ``version`` increases with every update; :meth:`Store.update_breaker` is a
-    compare-and-set on it, so replicas sharing a store agree on the phase.
-    """
-
-    endpoint: str
-    phase: BreakerPhase = BreakerPhase.CLOSED
-    failures: int = 0
-    opened_at: datetime | None = None
-    version: int = 0
-
-
-# --------------------------------------------------------------------------- the interface
-
-
-class Store(abc.ABC):
+class Store:
     """The durable store. Every method is one transaction; every read is tenant-scoped
     where the record belongs to a tenant."""
 
-    clock: Clock
-    """Source of "now" for leases and schedules (implementations take it as a constructor
-    argument defaulting to :func:`utcnow`; tests inject a fake one)."""
+    def __init__(self, connector: Connector, *, clock: Clock = utcnow) -> None:
+        self.connector = connector
+        """The database behind the store."""
+        self.clock = clock
+        """Source of "now" for leases and schedules (:func:`utcnow` unless a test injects
+        a fake one)."""
 
     # -- life cycle ------------------------------------------------------------------
 
-    @abc.abstractmethod
     async def migrate(self) -> int:
         """Apply pending schema migrations; return the schema version now in place."""
+        return await self.connector.migrate(self._migrate(load_migrations(self.connector.backend)))
 
-    @abc.abstractmethod
-    async def schema_version(self) -> int:
+    def _migrate(self, migrations: list[Migration]) -> Script[int]:
+        yield Query("migration_lock")
+        yield Query("schema_version_table")
+        version = int((yield from one("schema_version", {}))["version"])
+        if version > len(migrations):
+            raise StoreError(f"database schema {version} is newer than this gateway")
+        for migration in migrations[version:]:
+            yield Migrate(migration.sql)
+            params = {"version": migration.version, "name": migration.name, "now": self.clock()}
+            yield Query("insert_schema_version", params)
+        return len(migrations)
+
+    @reads
+    def schema_version(self) -> Script[int]:
         """The applied schema version (0 for an empty database)."""
+        if not (yield from one("schema_version_exists", {}))["present"]:
+            return 0
+        return int((yield from one("schema_version", {}))["version"])
 
-    @abc.abstractmethod
     async def ping(self) -> None:
         """Raise :class:`StoreError` unless the store answers."""
+        await self.connector.read(one("ping", {}))
 
-    @abc.abstractmethod
     async def close(self) -> None:
         """Release connections and threads. Idempotent."""
+        await self.connector.close()
 
     async def __aenter__(self) -> Store:
         return self
@@ -389,29 +197,45 @@ class Store(abc.ABC):
 
     # -- tenants and API keys --------------------------------------------------------
 
-    @abc.abstractmethod
-    async def create_tenant(self, name: str, *, tenant_id: str | None = None) -> Tenant:
+    @writes
+    def create_tenant(self, name: str, *, tenant_id: str | None = None) -> Script[Tenant]:
         """Create a tenant (``tenant_id`` chosen by the caller or generated)."""
+        params = {"id": tenant_id or new_id(), "name": name, "now": self.clock()}
+        return rows.tenant((yield from one("insert_tenant", params)))
 
-    @abc.abstractmethod
-    async def get_tenant(self, tenant_id: str) -> Tenant | None:
+    @reads
+    def get_tenant(self, tenant_id: str) -> Script[Tenant | None]:
         """The tenant, or ``None``."""
+        row = yield Query("get_tenant", {"id": tenant_id}, "one")
+        return None if row is None else rows.tenant(row)
 
-    @abc.abstractmethod
-    async def list_tenants(self) -> list[Tenant]:
+    @reads
+    def list_tenants(self) -> Script[list[Tenant]]:
         """All tenants, oldest first."""
+        return [rows.tenant(r) for r in (yield Query("list_tenants", {}, "all"))]
 
-    @abc.abstractmethod
-    async def add_api_key(self, tenant_id: str, key_hash: str, *, label: str = "") -> ApiKey:
+    @writes
+    def add_api_key(self, tenant_id: str, key_hash: str, *, label: str = "") -> Script[ApiKey]:
         """Store an API key's hash (see :func:`hash_api_key`) for a tenant."""
+        params = {
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "key_hash": key_hash,
+            "label": label,
+            "now": self.clock(),
+        }
+        return rows.api_key((yield from one("insert_api_key", params)))
 
-    @abc.abstractmethod
-    async def tenant_for_key_hash(self, key_hash: str) -> Tenant | None:
+    @reads
+    def tenant_for_key_hash(self, key_hash: str) -> Script[Tenant | None]:
         """The tenant owning a non-revoked key with this hash, or ``None``."""
+        row = yield Query("tenant_for_key_hash", {"key_hash": key_hash}, "one")
+        return None if row is None else rows.tenant(row)
 
-    @abc.abstractmethod
-    async def revoke_api_key(self, key_id: str) -> None:
+    @writes
+    def revoke_api_key(self, key_id: str) -> Script[None]:
         """Revoke a key; later lookups by its hash find nothing."""
+        yield Query("revoke_api_key", {"id": key_id, "now": self.clock()})
 
     async def issue_api_key(self, tenant_id: str, *, label: str = "") -> tuple[str, ApiKey]:
         """Generate a key, store its hash, return ``(plain key, stored record)``.
@@ -428,38 +252,72 @@ class Store(abc.ABC):
 
     # -- partner directory -----------------------------------------------------------
 
-    @abc.abstractmethod
-    async def put_directory_entry(
+    @writes
+    def put_directory_entry(
         self, tenant_id: str, kind: str, key: str, document: Mapping[str, Any]
-    ) -> DirectoryEntry:
+    ) -> Script[DirectoryEntry]:
         """Insert or replace one directory entry."""
+        params = self._directory_params(tenant_id, kind, key, document)
+        return rows.directory_entry((yield from one("put_directory_entry", params)))
 
-    @abc.abstractmethod
-    async def get_directory_entry(
+    @reads
+    def get_directory_entry(
         self, tenant_id: str, kind: str, key: str
-    ) -> DirectoryEntry | None:
+    ) -> Script[DirectoryEntry | None]:
         """One entry, or ``None``."""
+        params = {"tenant_id": tenant_id, "kind": kind, "key": key}
+        row = yield Query("get_directory_entry", params, "one")
+        return None if row is None else rows.directory_entry(row)
 
-    @abc.abstractmethod
-    async def list_directory(self, tenant_id: str, kind: str | None = None) -> list[DirectoryEntry]:
+    @reads
+    def list_directory(
+        self, tenant_id: str, kind: str | None = None
+    ) -> Script[list[DirectoryEntry]]:
         """A tenant's entries (of one kind, or all), ordered by kind then key."""
+        params = {"tenant_id": tenant_id, "kind": kind}
+        return [rows.directory_entry(r) for r in (yield Query("list_directory", params, "all"))]
 
-    @abc.abstractmethod
-    async def delete_directory_entry(self, tenant_id: str, kind: str, key: str) -> bool:
+    @writes
+    def delete_directory_entry(self, tenant_id: str, kind: str, key: str) -> Script[bool]:
         """Delete an entry; ``True`` if it existed."""
+        params = {"tenant_id": tenant_id, "kind": kind, "key": key}
+        return bool((yield Query("delete_directory_entry", params, "rowcount")))
 
-    @abc.abstractmethod
-    async def replace_directory(
+    @writes
+    def replace_directory(
         self, tenant_id: str, entries: Sequence[tuple[str, str, Mapping[str, Any]]]
-    ) -> int:
+    ) -> Script[int]:
         """Make ``entries`` ((kind, key, document) each) the tenant's whole directory, in one
         transaction: readers see the old directory or the new one, never a mix; a crash
         leaves the old one. Returns the number of entries removed."""
+        puts = [self._directory_params(tenant_id, kind, key, doc) for kind, key, doc in entries]
+        keep = {(kind, key) for kind, key, _ in entries}
+        yield Query("lock_tenant_directory", {"tenant_id": tenant_id})
+        yield QueryMany("put_directory_entry", puts)
+        listed = yield Query("list_directory", {"tenant_id": tenant_id, "kind": None}, "all")
+        gone = [
+            {"tenant_id": tenant_id, "kind": r["kind"], "key": r["key"]}
+            for r in listed
+            if (r["kind"], r["key"]) not in keep
+        ]
+        yield QueryMany("delete_directory_entry", gone)
+        return len(gone)
+
+    def _directory_params(
+        self, tenant_id: str, kind: str, key: str, document: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "tenant_id": tenant_id,
+            "kind": kind,
+            "key": key,
+            "document": JsonValue.of(document, "document"),
+            "now": self.clock(),
+        }
 
     # -- submissions, outputs, events ------------------------------------------------
 
-    @abc.abstractmethod
-    async def create_submission(
+    @writes
+    def create_submission(
         self,
         tenant_id: str,
         data: bytes,
@@ -471,7 +329,7 @@ class Store(abc.ABC):
         state: str = "received",
         reason: str | None = None,
         enqueue: JobSpec | None = None,
-    ) -> tuple[Submission, bool]:
+    ) -> Script[tuple[Submission, bool]]:
         """Store a submission durably and record its first event.
 
         Returns ``(submission, created)``. When ``idempotency_key`` was already used by the
@@ -482,70 +340,131 @@ class Store(abc.ABC):
         stored submission never lacks it; on an idempotent repeat the job is ensured too
         (queueing is idempotent per ``(submission, kind, adapter)``). Workers are woken.
         """
+        now = self.clock()
+        params = {
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "idempotency_key": idempotency_key,
+            "data": bytes(data),
+            "content_type": content_type,
+            "filename": filename,
+            "metadata": JsonValue.of(metadata, "metadata"),
+            "state": state,
+            "now": now,
+        }
+        if (yield Query("get_tenant", {"id": tenant_id}, "one")) is None:
+            raise NotFoundError(f"unknown tenant {tenant_id!r}", field="tenant_id")
+        row = yield Query("insert_submission", params, "one")
+        created = row is not None
+        if row is None:
+            row = yield from one("submission_by_key", params)
+        else:
+            event = {**params, "submission_id": row["id"], "reason": reason, "detail": None}
+            yield Query("insert_event", event)
+        if enqueue is not None:
+            yield from insert_job(row["id"], enqueue, now)
+        return rows.submission(row), created
 
-    @abc.abstractmethod
-    async def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
+    @reads
+    def get_submission(self, tenant_id: str, submission_id: str) -> Script[Submission | None]:
         """The submission if it belongs to ``tenant_id``, else ``None``."""
+        params = {"id": submission_id, "tenant_id": tenant_id}
+        row = yield Query("get_submission", params, "one")
+        return None if row is None else rows.submission(row)
 
-    @abc.abstractmethod
-    async def get_submission_any_tenant(self, submission_id: str) -> Submission | None:
+    @reads
+    def get_submission_any_tenant(self, submission_id: str) -> Script[Submission | None]:
         """The submission regardless of tenant: for workers and the CLI only, never the API."""
+        row = yield Query("get_submission_any_tenant", {"id": submission_id}, "one")
+        return None if row is None else rows.submission(row)
 
-    @abc.abstractmethod
-    async def list_submissions(
+    @reads
+    def list_submissions(
         self,
         tenant_id: str,
         *,
         state: str | None = None,
         limit: int = 50,
         before: datetime | None = None,
-    ) -> list[Submission]:
+    ) -> Script[list[Submission]]:
         """A tenant's submissions, newest first (``before`` pages by ``created_at``)."""
+        params = {"tenant_id": tenant_id, "state": state, "limit": limit, "before": before}
+        return [rows.submission(r) for r in (yield Query("list_submissions", params, "all"))]
 
-    @abc.abstractmethod
-    async def count_submissions_by_state(self) -> dict[str, int]:
+    @reads
+    def count_submissions_by_state(self) -> Script[dict[str, int]]:
         """How many submissions are in each state, over all tenants (for metrics)."""
+        found = yield Query("count_submissions_by_state", {}, "all")
+        return {r["state"]: int(r["n"]) for r in found}
 
-    @abc.abstractmethod
-    async def record_event(
+    @writes
+    def record_event(
         self,
         submission_id: str,
         state: str,
         *,
         reason: str | None = None,
         detail: Mapping[str, Any] | None = None,
-    ) -> Event:
+    ) -> Script[Event]:
         """Append a state-change event and set the submission's current state."""
+        params = {
+            "submission_id": submission_id,
+            "state": state,
+            "reason": reason,
+            "detail": None if detail is None else JsonValue.of(detail, "detail"),
+            "now": self.clock(),
+        }
+        if not (yield Query("set_submission_state", params, "rowcount")):
+            raise NotFoundError(f"unknown submission {submission_id!r}")
+        return rows.event((yield from one("insert_event", params)))
 
-    @abc.abstractmethod
-    async def list_events(self, submission_id: str) -> list[Event]:
+    @reads
+    def list_events(self, submission_id: str) -> Script[list[Event]]:
         """A submission's events, oldest first."""
+        found = yield Query("list_events", {"submission_id": submission_id}, "all")
+        return [rows.event(r) for r in found]
 
-    @abc.abstractmethod
-    async def put_output(
+    @writes
+    def put_output(
         self, submission_id: str, kind: str, media_type: str, data: bytes
-    ) -> Output:
+    ) -> Script[Output]:
         """Insert or replace the output of one ``kind`` (e.g. ``ubl``, ``signed``, ``envelope``)."""
+        params = {
+            "submission_id": submission_id,
+            "kind": kind,
+            "media_type": media_type,
+            "data": bytes(data),
+            "now": self.clock(),
+        }
+        return rows.output((yield from one("put_output", params)))
 
-    @abc.abstractmethod
-    async def get_output(self, submission_id: str, kind: str) -> Output | None:
+    @reads
+    def get_output(self, submission_id: str, kind: str) -> Script[Output | None]:
         """One output, or ``None``."""
+        params = {"submission_id": submission_id, "kind": kind}
+        row = yield Query("get_output", params, "one")
+        return None if row is None else rows.output(row)
 
-    @abc.abstractmethod
-    async def get_outputs(self, submission_id: str, kinds: Sequence[str]) -> dict[str, Output]:
+    @reads
+    def get_outputs(self, submission_id: str, kinds: Sequence[str]) -> Script[dict[str, Output]]:
         """The outputs of the named ``kinds`` of one submission, by kind, read in one query
         (e.g. a delivery's stored envelope with its body). Kinds not stored are absent."""
+        params = {"submission_id": submission_id, "kinds": list(kinds)}
+        found = yield Query("get_outputs", params, "all")
+        return {r["kind"]: rows.output(r) for r in found}
 
-    @abc.abstractmethod
-    async def list_outputs(self, submission_id: str) -> list[Output]:
+    @reads
+    def list_outputs(self, submission_id: str) -> Script[list[Output]]:
         """All outputs of a submission, ordered by kind."""
+        found = yield Query("list_outputs", {"submission_id": submission_id}, "all")
+        return [rows.output(r) for r in found]
 
     # -- outbox ----------------------------------------------------------------------
 
-    @abc.abstractmethod
-    async def enqueue_job(
+    @writes
+    def enqueue_job(
         self, submission_id: str, spec: JobSpec, *, event: StateChange | None = None
-    ) -> Job:
+    ) -> Script[Job]:
         """Queue the job ``spec`` describes on ``submission_id`` and wake waiting workers.
 
         Idempotent per ``(submission_id, kind, adapter)``: a second call returns the
@@ -556,27 +475,38 @@ class Store(abc.ABC):
         never be overtaken by it; its detail gains ``job_id`` and ``message_id``. It is
         written only when the job is new.
         """
+        now = self.clock()
+        row, created = yield from insert_job(submission_id, spec, now)
+        if created:
+            yield from change_state(submission_id, with_job(event, row), now)
+        return rows.job(row)
 
-    @abc.abstractmethod
-    async def get_job(self, job_id: str) -> Job | None:
+    @reads
+    def get_job(self, job_id: str) -> Script[Job | None]:
         """One job, or ``None``."""
+        row = yield Query("get_job", {"id": job_id}, "one")
+        return None if row is None else rows.job(row)
 
-    @abc.abstractmethod
-    async def list_jobs(
+    @reads
+    def list_jobs(
         self,
         *,
         submission_id: str | None = None,
         state: JobState | None = None,
         limit: int = 100,
-    ) -> list[Job]:
+    ) -> Script[list[Job]]:
         """Jobs filtered by submission and/or state, oldest first."""
+        params = {"submission_id": submission_id, "state": state, "limit": limit}
+        return [rows.job(r) for r in (yield Query("list_jobs", params, "all"))]
 
-    @abc.abstractmethod
-    async def count_jobs_by_state(self) -> dict[JobState, int]:
+    @reads
+    def count_jobs_by_state(self) -> Script[dict[JobState, int]]:
         """How many outbox jobs are in each state (every state present, zeros included)."""
+        found = yield Query("count_jobs_by_state", {}, "all")
+        return {state: 0 for state in JobState} | {JobState(r["state"]): int(r["n"]) for r in found}
 
-    @abc.abstractmethod
-    async def claim_jobs(
+    @writes
+    def claim_jobs(
         self,
         worker_id: str,
         *,
@@ -584,7 +514,7 @@ class Store(abc.ABC):
         lease_seconds: float = 60.0,
         exclude_endpoints: Collection[str] = (),
         kinds: Collection[str] | None = None,
-    ) -> list[Job]:
+    ) -> Script[list[Job]]:
         """Lease up to ``limit`` due jobs to ``worker_id`` and return them, oldest due
         first.
 
@@ -595,29 +525,56 @@ class Store(abc.ABC):
         an endpoint (``""``) are never excluded. ``kinds`` restricts the claim to jobs of
         those kinds (``None``: any kind; empty: none).
         """
+        if kinds is not None and not kinds:
+            return []
+        now = self.clock()
+        params = {
+            "worker_id": worker_id,
+            "limit": limit,
+            "now": now,
+            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+            "excluded": sorted(set(exclude_endpoints) - {""}),
+            "kinds": None if kinds is None else sorted(kinds),
+        }
+        found = yield Query("claim_jobs", params, "all")
+        return sorted((rows.job(r) for r in found), key=lambda j: (j.next_attempt_at, j.id))
 
-    @abc.abstractmethod
-    async def renew_lease(self, job_id: str, worker_id: str, lease_seconds: float) -> Job:
+    @writes
+    def renew_lease(self, job_id: str, worker_id: str, lease_seconds: float) -> Script[Job]:
         """Extend the lease of a job the worker still owns; else :class:`LeaseLostError`."""
+        now = self.clock()
+        params = {
+            "id": job_id,
+            "worker_id": worker_id,
+            "now": now,
+            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        }
+        return rows.job((yield from fenced("renew_lease", params)))
 
-    @abc.abstractmethod
-    async def complete_job(
+    @writes
+    def complete_job(
         self,
         job_id: str,
         worker_id: str,
         receipt: Receipt | None,
         *,
         event: StateChange | None = None,
-    ) -> Job:
+    ) -> Script[Job]:
         """Mark the job ``done``, store its receipt and (optionally) record ``event`` on
         its submission, all in one transaction.
 
         Only the current lease owner may do it (:class:`LeaseLostError` otherwise), so a
         job is completed at most once.
         """
+        now = self.clock()
+        row = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
+        if receipt is not None:
+            yield from insert_receipt(job_id, receipt, now)
+        yield from change_state(row["submission_id"], event, now)
+        return rows.job(row)
 
-    @abc.abstractmethod
-    async def fail_job(
+    @writes
+    def fail_job(
         self,
         job_id: str,
         worker_id: str,
@@ -626,14 +583,27 @@ class Store(abc.ABC):
         retryable: bool,
         next_attempt_at: datetime | None,
         event: StateChange | None = None,
-    ) -> Job:
+    ) -> Script[Job]:
         """Record a failed attempt: back to ``pending`` at ``next_attempt_at``, or ``dead``
         (dead letter, ``error`` kept as the reason) when ``next_attempt_at`` is ``None``.
         ``event`` (e.g. the dead-letter state) is recorded on the submission in the same
         transaction. Owner-fenced like :meth:`complete_job`."""
+        now = self.clock()
+        params = {
+            "id": job_id,
+            "worker_id": worker_id,
+            "error": error,
+            "retryable": retryable,
+            "state": (JobState.DEAD if next_attempt_at is None else JobState.PENDING).value,
+            "next_attempt_at": next_attempt_at,
+            "now": now,
+        }
+        row = yield from fenced("fail_job", params)
+        yield from change_state(row["submission_id"], event, now)
+        return rows.job(row)
 
-    @abc.abstractmethod
-    async def finish_processing(
+    @writes
+    def finish_processing(
         self,
         job_id: str,
         worker_id: str,
@@ -641,7 +611,7 @@ class Store(abc.ABC):
         outputs: Sequence[OutputSpec] = (),
         event: StateChange | None = None,
         enqueue: JobSpec | None = None,
-    ) -> Job | None:
+    ) -> Script[Job | None]:
         """Record a processing job's whole result in one transaction: replace ``outputs``
         (per kind), queue ``enqueue`` (idempotent per ``(submission, kind, adapter)`` like
         :meth:`enqueue_job`; workers are woken), record ``event`` (its detail gains the
@@ -651,73 +621,137 @@ class Store(abc.ABC):
         :class:`LeaseLostError` and nothing is written, so a crash at any point leaves
         either none or all of the result. Returns the queued (or already existing) job,
         or ``None`` without ``enqueue``."""
+        now = self.clock()
+        done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
+        submission_id = done["submission_id"]
+        puts = [
+            {
+                "submission_id": submission_id,
+                "kind": output.kind,
+                "media_type": output.media_type,
+                "data": bytes(output.data),
+                "now": now,
+            }
+            for output in outputs
+        ]
+        yield QueryMany("put_output", puts)
+        if enqueue is None:
+            yield from change_state(submission_id, event, now)
+            return None
+        row, _ = yield from insert_job(submission_id, enqueue, now)
+        yield from change_state(submission_id, with_job(event, row), now)
+        return rows.job(row)
 
-    @abc.abstractmethod
-    async def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Job:
+    @writes
+    def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Script[Job]:
         """Give a claimed job back without counting the attempt (e.g. its breaker is
         open), due again at ``until``. Owner-fenced."""
+        params = {"id": job_id, "worker_id": worker_id, "until": until, "now": self.clock()}
+        return rows.job((yield from fenced("defer_job", params)))
 
-    @abc.abstractmethod
-    async def retry_job(self, job_id: str) -> Job:
+    @writes
+    def retry_job(self, job_id: str) -> Script[Job]:
         """Manual retry: a ``dead`` (or waiting ``pending``) job becomes due now with
         ``attempts`` reset; the message id is kept. :class:`NotFoundError` if unknown,
         :class:`ConflictError` if it is ``done`` or currently ``leased``."""
+        params = {"id": job_id, "now": self.clock()}
+        row = yield Query("retry_job", params, "one")
+        if row is None:
+            current = yield Query("get_job", params, "one")
+            if current is None:
+                raise NotFoundError(f"unknown job {job_id!r}")
+            raise ConflictError(
+                f"job {job_id} is {current['state']}; only dead or waiting jobs can be retried"
+            )
+        yield Notify()
+        return rows.job(row)
 
-    @abc.abstractmethod
-    async def retry_submission(
+    @writes
+    def retry_submission(
         self, submission_id: str, *, event: StateChange | None = None
-    ) -> list[Job]:
+    ) -> Script[list[Job]]:
         """Manual retry of every ``dead`` job of a submission; returns the retried jobs.
 
         ``event`` is recorded on the submission in the same transaction when at least one
         job was retried (its detail gains ``jobs``, the retried job ids)."""
+        now = self.clock()
+        params = {"submission_id": submission_id, "now": now}
+        found = yield Query("retry_submission", params, "all")
+        if found:
+            yield from change_state(submission_id, with_jobs(event, [r["id"] for r in found]), now)
+            yield Notify()
+        return [rows.job(r) for r in found]
 
-    @abc.abstractmethod
-    async def release_jobs(self, worker_id: str) -> int:
+    @writes
+    def release_jobs(self, worker_id: str) -> Script[int]:
         """Graceful shutdown: give back every job leased to ``worker_id`` (due now, the
         claim not counted). Returns how many."""
+        params = {"worker_id": worker_id, "now": self.clock()}
+        released: int = yield Query("release_jobs", params, "rowcount")
+        if released:
+            yield Notify()
+        return released
 
-    @abc.abstractmethod
     async def wait_for_jobs(self, timeout: float) -> bool:
         """Wait until jobs may be due (a NOTIFY on PostgreSQL, a short poll on SQLite) or
         ``timeout`` seconds pass. ``True`` if woken by a notification."""
+        return await self.connector.wait_for_jobs(timeout)
 
     # -- receipts --------------------------------------------------------------------
 
-    @abc.abstractmethod
-    async def add_receipt(self, job_id: str, receipt: Receipt) -> StoredReceipt:
+    @writes
+    def add_receipt(self, job_id: str, receipt: Receipt) -> Script[StoredReceipt]:
         """Attach a receipt to a job outside completion (e.g. an asynchronous AS4 receipt)."""
+        if (yield Query("get_job", {"id": job_id}, "one")) is None:
+            raise NotFoundError(f"unknown job {job_id!r}")
+        return rows.receipt((yield from insert_receipt(job_id, receipt, self.clock())))
 
-    @abc.abstractmethod
-    async def list_receipts(
+    @reads
+    def list_receipts(
         self, *, job_id: str | None = None, submission_id: str | None = None
-    ) -> list[StoredReceipt]:
+    ) -> Script[list[StoredReceipt]]:
         """Receipts of one job or of every job of a submission, oldest first."""
+        params = {"job_id": job_id, "submission_id": submission_id}
+        return [rows.receipt(r) for r in (yield Query("list_receipts", params, "all"))]
 
     # -- circuit breakers ------------------------------------------------------------
 
-    @abc.abstractmethod
-    async def get_breaker(self, endpoint: str) -> BreakerState:
+    @reads
+    def get_breaker(self, endpoint: str) -> Script[BreakerState]:
         """The endpoint's breaker record (a fresh closed one, version 0, if none)."""
+        row = yield Query("get_breaker", {"endpoint": endpoint}, "one")
+        return BreakerState(endpoint=endpoint) if row is None else rows.breaker(row)
 
-    @abc.abstractmethod
-    async def update_breaker(self, state: BreakerState, expected_version: int) -> bool:
+    @writes
+    def update_breaker(self, state: BreakerState, expected_version: int) -> Script[bool]:
         """Compare-and-set: write ``state`` (with ``version = expected_version + 1``) only
         if the stored version is ``expected_version``. ``True`` when written."""
+        params = {
+            "endpoint": state.endpoint,
+            "phase": state.phase.value,
+            "failures": state.failures,
+            "opened_at": state.opened_at,
+            "expected_version": expected_version,
+        }
+        name = "insert_breaker" if expected_version == 0 else "update_breaker"
+        return bool((yield Query(name, params, "rowcount")))
 
-    @abc.abstractmethod
-    async def open_breakers(self) -> list[BreakerState]:
+    @reads
+    def open_breakers(self) -> Script[list[BreakerState]]:
         """Every breaker not closed (open or half-open)."""
+        return [rows.breaker(r) for r in (yield Query("open_breakers", {}, "all"))]
 
     # -- inbound ---------------------------------------------------------------------
 
-    @abc.abstractmethod
-    async def remember_inbound(self, key: str) -> bool:
+    @writes
+    def remember_inbound(self, key: str) -> Script[bool]:
         """Record a duplicate-detection key; ``True`` the first time it is seen (across
         restarts, replicas and store instances), ``False`` afterwards."""
+        params = {"key": key, "now": self.clock()}
+        return bool((yield Query("remember_inbound", params, "rowcount")))
 
-    @abc.abstractmethod
-    async def receive_inbound(
+    @writes
+    def receive_inbound(
         self,
         *,
         channel: str,
@@ -729,7 +763,7 @@ class Store(abc.ABC):
         tenant_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         enqueue: JobSpec | None = None,
-    ) -> tuple[InboundMessage, bool]:
+    ) -> Script[tuple[InboundMessage, bool]]:
         """Store an inbound message unless ``(channel, message_id)`` was seen before.
 
         Returns ``(message, first_seen)``; a duplicate returns the first stored message.
@@ -737,13 +771,37 @@ class Store(abc.ABC):
         transaction: its ``submission_id`` is the inbound message's id. On a duplicate the
         job is ensured too (idempotent per ``(message, kind, adapter)``); workers are woken.
         """
+        now = self.clock()
+        params = {
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "channel": channel,
+            "message_id": message_id,
+            "sender": sender,
+            "receiver": receiver,
+            "data": bytes(data),
+            "media_type": media_type,
+            "metadata": JsonValue.of(metadata, "metadata"),
+            "now": now,
+        }
+        row = yield Query("insert_inbound", params, "one")
+        first_seen = row is not None
+        if row is None:
+            row = yield from one("inbound_by_message_id", params)
+        if enqueue is not None:
+            yield from insert_job(row["id"], enqueue, now)
+        return rows.inbound(row), first_seen
 
-    @abc.abstractmethod
-    async def get_inbound(self, inbound_id: str) -> InboundMessage | None:
+    @reads
+    def get_inbound(self, inbound_id: str) -> Script[InboundMessage | None]:
         """One inbound message, or ``None``."""
+        row = yield Query("get_inbound", {"id": inbound_id}, "one")
+        return None if row is None else rows.inbound(row)
 
-    @abc.abstractmethod
-    async def list_inbound(
+    @reads
+    def list_inbound(
         self, *, tenant_id: str | None = None, limit: int = 50
-    ) -> list[InboundMessage]:
+    ) -> Script[list[InboundMessage]]:
         """Inbound messages, newest first (optionally one tenant's)."""
+        params = {"tenant_id": tenant_id, "limit": limit}
+        return [rows.inbound(r) for r in (yield Query("list_inbound", params, "all"))]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.store.base import (
+from gateway.store.records import (
     JSON,
     ApiKey,
     BreakerPhase,

@@ -18,7 +18,7 @@ async def test_concurrent_writes_share_commits_and_stay_separate(tmp_path: Path)
     try:
         await store.migrate()
         await store.create_tenant("T", tenant_id="t")
-        before = store._writer.groups
+        before = store.writer.groups
 
         async def submit(index: int) -> str:
             sub, _ = await store.create_submission(
@@ -35,7 +35,7 @@ async def test_concurrent_writes_share_commits_and_stay_separate(tmp_path: Path)
         assert isinstance(results[-1], NotFoundError)
         ids = [r for r in results[:-1] if isinstance(r, str)]
         assert len(ids) == 80 and len(set(ids)) == 40  # one submission per idempotency key
-        assert store._writer.groups - before < 81
+        assert store.writer.groups - before < 81
         assert len(await store.list_submissions("t", limit=200)) == 40
     finally:
         await store.close()

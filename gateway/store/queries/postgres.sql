@@ -254,3 +254,9 @@ NOTIFY lingang_outbox
 
 -- name: migration_lock
 SELECT pg_advisory_xact_lock(7460323091)
+
+-- name: schema_version_exists
+SELECT to_regclass('schema_version') IS NOT NULL AS present
+
+-- name: ping
+SELECT 1 AS ok

@@ -259,3 +259,17 @@ SELECT * FROM inbound_messages
 WHERE (:tenant_id IS NULL OR tenant_id = :tenant_id)
 ORDER BY received_at DESC, id DESC
 LIMIT :limit
+
+-- name: schema_version_exists
+SELECT COUNT(*) > 0 AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'
+
+-- name: migration_lock
+-- (nothing to lock: the migration's BEGIN IMMEDIATE already holds the write lock)
+SELECT 1
+
+-- name: lock_tenant_directory
+-- (nothing to lock: BEGIN IMMEDIATE serialises every writer)
+SELECT 1
+
+-- name: ping
+SELECT 1 AS ok

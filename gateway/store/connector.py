@@ -1,0 +1,147 @@
+"""What the store's transaction logic asks of a database, and the connectors that answer.
+
+The logic (:mod:`gateway.store.scripts`) is written once, as *transaction scripts*: each
+store operation is a generator that yields requests — run the named query of the
+database's ``.sql`` file (:class:`Query`), run it once per parameter set
+(:class:`QueryMany`), wake the workers once committed (:class:`Notify`), apply a migration
+(:class:`Migrate`) — and is sent each result back. It does no I/O itself, so the same
+script runs on SQLite's writer thread (driven synchronously, :func:`drive`) and on
+PostgreSQL's async driver (:func:`drive_async`).
+
+A :class:`Connector` is the thin, database-specific part: it runs one script as one
+transaction, turns parameter values into what its driver takes (:meth:`Connector.adapt`:
+times, JSON, lists), maps driver errors to :class:`~gateway.store.records.StoreError`,
+and waits for job wake-ups. Nothing above it imports a database driver.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal, TypeVar
+
+from gateway.store import rows
+
+T = TypeVar("T")
+Row = dict[str, Any]
+"""A result row: column name to value."""
+
+Fetch = Literal["one", "all", "none", "rowcount"]
+"""What a :class:`Query` sends back: the first row (or ``None``), every row, nothing, or
+the number of rows it changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Run the named query of the database's ``.sql`` file with ``params``."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    fetch: Fetch = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryMany:
+    """Run the named query once per parameter set (sends back nothing)."""
+
+    name: str
+    params: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Wake the workers waiting for jobs (:meth:`Connector.wait_for_jobs`) once the
+    transaction has committed (sends back nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migrate:
+    """Run one migration script (several statements; sends back nothing)."""
+
+    sql: str
+
+
+Request = Query | QueryMany | Notify | Migrate
+
+Script = Generator[Request, Any, T]
+"""A transaction script: yields requests, is sent their results, returns its outcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class JsonValue:
+    """A JSON column's value, already encoded (strict JSON, see
+    :func:`gateway.store.rows.encode_json`): a value that is not JSON is refused naming
+    the field before anything is written."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None, what: str) -> JsonValue:
+        return cls(rows.encode_json(value, what))
+
+
+def drive(script: Script[T], execute: Callable[[Request], Any]) -> T:
+    """Run ``script`` to its end, answering each request with ``execute`` (synchronous)."""
+    try:
+        request = next(script)
+        while True:
+            request = script.send(execute(request))
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    finally:
+        script.close()
+
+
+async def drive_async(script: Script[T], execute: Callable[[Request], Awaitable[Any]]) -> T:
+    """Run ``script`` to its end, answering each request with ``await execute``."""
+    try:
+        request = next(script)
+        while True:
+            request = script.send(await execute(request))
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    finally:
+        script.close()
+
+
+class Connector(abc.ABC):
+    """One database behind the store: runs transaction scripts, nothing else."""
+
+    backend: str
+    """The name of its migrations folder and ``.sql`` file (``sqlite``, ``postgres``)."""
+
+    @abc.abstractmethod
+    async def read(self, script: Script[T]) -> T:
+        """Run a script that only reads, as one transaction."""
+
+    @abc.abstractmethod
+    async def write(self, script: Script[T]) -> T:
+        """Run a script as one transaction, durable when this returns."""
+
+    @abc.abstractmethod
+    async def migrate(self, script: Script[T]) -> T:
+        """Run the migration script as one transaction, excluding concurrent migrations."""
+
+    @abc.abstractmethod
+    async def wait_for_jobs(self, timeout: float) -> bool:
+        """Wait until jobs may be due or ``timeout`` seconds pass; ``True`` if woken."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections and threads. Idempotent."""
+
+    @abc.abstractmethod
+    def adapt(self, value: Any) -> Any:
+        """A parameter value as the driver takes it (``datetime``, :class:`JsonValue`,
+        lists and tuples are the values that differ between databases)."""
+
+    def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Every parameter :meth:`adapt`-ed (enumerations by their value)."""
+        return {
+            key: self.adapt(value.value if isinstance(value, Enum) else value)
+            for key, value in params.items()
+        }

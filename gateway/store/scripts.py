@@ -1,0 +1,103 @@
+"""Pieces of transaction scripts that several store operations share (see
+:mod:`gateway.store.connector` for what a script is). Each is a generator to ``yield from``
+inside a script; none does I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from gateway.store.connector import JsonValue, Notify, Query, Row, Script
+from gateway.store.records import (
+    JobSpec,
+    LeaseLostError,
+    NotFoundError,
+    Receipt,
+    StateChange,
+    new_id,
+)
+
+
+def one(name: str, params: Mapping[str, Any]) -> Script[Row]:
+    """The first row of a query that must return one (e.g. ``INSERT … RETURNING``)."""
+    row: Row | None = yield Query(name, params, "one")
+    assert row is not None, name
+    return row
+
+
+def fenced(name: str, params: Mapping[str, Any]) -> Script[Row]:
+    """Run an owner-fenced job update (``params`` hold ``id`` and ``worker_id``); raise
+    :class:`NotFoundError` for an unknown job, :class:`LeaseLostError` when the worker no
+    longer holds the lease."""
+    row: Row | None = yield Query(name, params, "one")
+    if row is None:
+        if (yield Query("get_job", {"id": params["id"]}, "one")) is None:
+            raise NotFoundError(f"unknown job {params['id']!r}")
+        raise LeaseLostError(f"job {params['id']} is not leased to {params['worker_id']}")
+    return row
+
+
+def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple[Row, bool]]:
+    """Queue ``spec`` on ``submission_id`` (and wake workers) unless a job of the same kind
+    and adapter is there already; ``(row, new)``."""
+    params = {
+        "id": new_id(),
+        "kind": spec.kind,
+        "submission_id": submission_id,
+        "adapter": spec.adapter,
+        "endpoint": spec.endpoint,
+        "payload_ref": spec.payload_ref,
+        "message_id": spec.message_id or f"{new_id()}@lingang",
+        "next_attempt_at": spec.not_before or now,
+        "now": now,
+    }
+    row: Row | None = yield Query("insert_job", params, "one")
+    if row is not None:
+        yield Notify()
+        return row, True
+    return (yield from one("job_by_key", params)), False
+
+
+def change_state(submission_id: str, event: StateChange | None, now: datetime) -> Script[None]:
+    """Record ``event`` on the submission (its state and history), if there is one."""
+    if event is None:
+        return
+    params = {
+        "submission_id": submission_id,
+        "state": event.state,
+        "reason": event.reason,
+        "detail": None if event.detail is None else JsonValue.of(event.detail, "detail"),
+        "now": now,
+    }
+    yield Query("set_submission_state", params)
+    yield Query("insert_event", params)
+
+
+def insert_receipt(job_id: str, receipt: Receipt, now: datetime) -> Script[Row]:
+    """Store ``receipt`` for the job."""
+    params = {
+        "id": new_id(),
+        "job_id": job_id,
+        "kind": receipt.kind,
+        "data": bytes(receipt.data),
+        "media_type": receipt.media_type,
+        "detail": JsonValue.of(receipt.detail, "receipt.detail"),
+        "now": now,
+    }
+    return (yield from one("insert_receipt", params))
+
+
+def with_job(event: StateChange | None, job: Mapping[str, Any]) -> StateChange | None:
+    """``event`` with the new job's ``job_id`` and ``message_id`` added to its detail."""
+    if event is None:
+        return None
+    detail = {"job_id": job["id"], "message_id": job["message_id"], **(event.detail or {})}
+    return StateChange(event.state, event.reason, detail)
+
+
+def with_jobs(event: StateChange | None, job_ids: list[str]) -> StateChange | None:
+    """``event`` with the affected ``jobs`` added to its detail."""
+    if event is None:
+        return None
+    return StateChange(event.state, event.reason, {"jobs": job_ids, **(event.detail or {})})
