@@ -79,7 +79,7 @@ def test_legacy_2020_from_embedded_xml(reference: Path) -> None:
     assert inv.buyer.identifiers[0].scheme == IdScheme.CN_TAXPAYER
     assert inv.buyer.contact is not None and inv.buyer.contact.telephone == "13392342520"
     assert inv.payment is not None
-    assert (inv.payment.provider_id, inv.payment.account_id) == ("建设银行", "625555888900998711")
+    assert (inv.payment.provider_name, inv.payment.account_id) == ("建设银行", "625555888900998711")
     assert parsed.facts.kind == "10"
     assert parsed.facts.extra["check_code"] == "14754822929856772523"
     codes = {w.code for w in parsed.warnings}
