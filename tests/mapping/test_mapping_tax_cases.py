@@ -59,16 +59,11 @@ def test_simplified_levy_is_s_at_the_levy_rate() -> None:
     assert _groups(out) == [("S", D(3), D("100.00"), D("3.00"))]
 
 
-def test_export_zero_rate_is_g_with_vatex_reason() -> None:
+def test_export_zero_rate_is_g_with_a_chinese_reason_and_no_eu_code() -> None:
     out = _map(fapiao([line(1, "1000.00", "0.00", rate="0", case=TaxCase.ZERO_RATE_EXPORT)]))
     (b,) = out.vat_breakdown
-    assert (b.category, b.rate, b.tax_amount, b.exemption_reason_code) == (
-        "G",
-        D(0),
-        D(0),
-        "VATEX-EU-G",
-    )
-    assert b.exemption_reason
+    assert (b.category, b.rate, b.tax_amount, b.exemption_reason_code) == ("G", D(0), D(0), None)
+    assert b.exemption_reason and "出口零税率" in b.exemption_reason
     assert out.seller.vat_id
 
 
@@ -90,7 +85,8 @@ def test_not_subject_alone_is_o_without_rate_or_vat_ids() -> None:
         vat_id="SG200212345Z",
     )
     (b,) = out.vat_breakdown
-    assert (b.category, b.rate, b.exemption_reason_code) == ("O", None, "VATEX-EU-O")
+    assert (b.category, b.rate, b.exemption_reason_code) == ("O", None, None)
+    assert b.exemption_reason and "不征税" in b.exemption_reason
     assert out.lines[0].vat_rate is None
     assert out.seller.vat_id is None and out.buyer.vat_id is None
 
