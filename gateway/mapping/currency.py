@@ -46,7 +46,8 @@ class RateChoice:
 
 
 def _decimals(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
+    """The decimals as stated (``7.0000`` has four: its zeros are significant)."""
+    exponent = value.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 

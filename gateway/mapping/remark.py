@@ -113,7 +113,8 @@ def read_rate(remark: str) -> StatedRate | None:
             value = _decimal(value_text)
             if value is None or units is None or _currency(cur) == "CNY":
                 continue
-            return StatedRate((value / units).normalize(), _currency(cur), found.group(0))
+            rate = value if units == 1 else (value / units).normalize()
+            return StatedRate(rate, _currency(cur), found.group(0))
     plain = _RATE_PLAIN.search(remark)
     if plain is not None and (value := _decimal(plain.group(1))) is not None:
         return StatedRate(value, None, plain.group(0))

@@ -258,6 +258,8 @@ class Line:
     """BT-127 invoice line note."""
     object_id: str | None = None
     """BT-128 invoice line object identifier."""
+    object_scheme: str | None = None
+    """BT-128-1 its scheme identifier (UNTDID 1153)."""
     order_line_ref: str | None = None
     """BT-132 referenced purchase order line reference."""
     accounting_ref: str | None = None

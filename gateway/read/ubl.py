@@ -60,6 +60,11 @@ def _t(el: _El | None, path: str) -> str | None:
     return found.text.strip() or None
 
 
+def _attr(el: _El | None, path: str, name: str) -> str | None:
+    found = _f(el, path) if el is not None else None
+    return found.get(name) if found is not None else None
+
+
 def _req(el: _El, path: str) -> str:
     text = _t(el, path)
     if text is None:
@@ -282,11 +287,8 @@ def _documents(root: _El, inv: Invoice) -> None:
     for ref in _all(root, "cac:AdditionalDocumentReference"):
         type_code = _t(ref, "cbc:DocumentTypeCode")
         if type_code == "130":
-            object_id = _f(ref, "cbc:ID")
             inv.invoiced_object_id = _t(ref, "cbc:ID")
-            inv.invoiced_object_scheme = (
-                object_id.get("schemeID") if object_id is not None else None
-            )
+            inv.invoiced_object_scheme = _attr(ref, "cbc:ID", "schemeID")
             continue
         obj = _f(ref, "cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
         content = None
@@ -390,6 +392,7 @@ def _line(el: _El, credit: bool) -> Line:
         vat_rate=_d(cat, "cbc:Percent"),
         note=_t(el, "cbc:Note"),
         object_id=_t(doc_ref, "cbc:ID") if doc_ref is not None else None,
+        object_scheme=_attr(doc_ref, "cbc:ID", "schemeID"),
         order_line_ref=_t(el, "cac:OrderLineReference/cbc:LineID"),
         accounting_ref=_t(el, "cbc:AccountingCost"),
         period=_period(_f(el, "cac:InvoicePeriod")),

@@ -58,6 +58,10 @@ def _opt(parent: _El, tag: str, text: str | None, **attrib: str) -> None:
         _sub(parent, tag, text, **attrib)
 
 
+def _scheme(scheme: str | None) -> dict[str, str]:
+    return {"schemeID": scheme} if scheme else {}
+
+
 def _amt(parent: _El, name: str, value: Decimal, currency: str) -> None:
     _sub(parent, name, amount(value), currencyID=currency)
 
@@ -145,10 +149,7 @@ def _references(root: _El, inv: Invoice, credit: bool) -> None:
         _sub(_sub(root, "cac:ContractDocumentReference"), "cbc:ID", inv.contract_ref)
     if inv.invoiced_object_id:
         ref = _sub(root, "cac:AdditionalDocumentReference")
-        if inv.invoiced_object_scheme:
-            _sub(ref, "cbc:ID", inv.invoiced_object_id, schemeID=inv.invoiced_object_scheme)
-        else:
-            _sub(ref, "cbc:ID", inv.invoiced_object_id)
+        _sub(ref, "cbc:ID", inv.invoiced_object_id, **_scheme(inv.invoiced_object_scheme))
         _sub(ref, "cbc:DocumentTypeCode", "130")
     for att in inv.attachments:
         _attachment(root, att)
@@ -406,7 +407,7 @@ def _line(root: _El, line: Line, inv: Invoice, credit: bool) -> None:
         _sub(_sub(el, "cac:OrderLineReference"), "cbc:LineID", line.order_line_ref)
     if line.object_id:
         ref = _sub(el, "cac:DocumentReference")
-        _sub(ref, "cbc:ID", line.object_id)
+        _opt(ref, "cbc:ID", line.object_id, **_scheme(line.object_scheme))
         _sub(ref, "cbc:DocumentTypeCode", "130")
     for ac in line.allowances:
         _allowance(el, ac, cur, inv, document_level=False)
