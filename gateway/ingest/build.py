@@ -222,6 +222,7 @@ def build(
         region_tag=raw.region_tag,
         differential=differential,
         remark=remark,
+        special=list(raw.special),
         extra=_extra(raw),
     )
     if (

@@ -125,6 +125,31 @@ def _extra(root: etree._Element) -> dict[str, str]:
     return extra
 
 
+SPECIAL_SKIP = frozenset({"DifferentialTaxation", "RedEInvoice"})
+"""SpecificInformation children read elsewhere (they are not 特定业务 blocks)."""
+
+
+def _special(root: etree._Element) -> list[tuple[str, dict[str, str]]]:
+    """Each 特定业务 block with its leaf fields (texts stripped, empty ones left out)."""
+    specific = root.find(SPECIFIC)
+    if specific is None:
+        return []
+    blocks: list[tuple[str, dict[str, str]]] = []
+    for child in specific:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name in SPECIAL_SKIP:
+            continue
+        fields = {
+            etree.QName(leaf).localname: (leaf.text or "").strip()
+            for leaf in child
+            if isinstance(leaf.tag, str) and len(leaf) == 0 and (leaf.text or "").strip()
+        }
+        blocks.append((name, fields))
+    return blocks
+
+
 def read_einvoice(root: etree._Element) -> RawFapiao:
     """Locate every field the canonical invoice needs in a parsed ``EInvoice`` tree."""
     number = _src(root, "TaxSupervisionInfo/InvoiceNumber")
@@ -167,5 +192,6 @@ def read_einvoice(root: etree._Element) -> RawFapiao:
         region_tag=_opt(root, "Header/EInvoiceTag"),
         tax_bureau_code=_opt(root, "TaxSupervisionInfo/TaxBureauCode"),
         tax_bureau_name=_opt(root, "TaxSupervisionInfo/TaxBureauName"),
+        special=_special(root),
         extra=_extra(root),
     )

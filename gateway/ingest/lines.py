@@ -8,7 +8,8 @@ from gateway.errors import FieldError
 from gateway.ingest.record import RawLine, Src
 from gateway.ingest.taxcase import EXEMPTION_TEXT, TaxContext, line_tax
 from gateway.ingest.types import Warn
-from gateway.ingest.values import money, number_or_none, read_rate, require_number, unit_code
+from gateway.ingest.units import unit_code
+from gateway.ingest.values import money, number_or_none, read_rate, require_number
 from gateway.model.invoice import Item, ItemAttribute, Line, VatBreakdown
 
 _PRICE_STEP = Decimal("0.00000001")
@@ -62,13 +63,20 @@ def build_line(raw: RawLine, index: int, ctx: TaxContext, is_red: bool, warn: Wa
         warn("fapiao.rate-guess", f"line {index}: {decided.note}", raw.rate.path)
     qty, price, given = _quantity_and_price(raw, amount, warn)
     unit_text = raw.unit.value if raw.unit else None
-    unit, _known = unit_code(unit_text)
+    unit, known = unit_code(unit_text)
+    if not known:
+        warn(
+            "fapiao.unit-unknown",
+            f"line {index}: unit {unit_text!r} has no UN/ECE Rec 20 code here; sent as C62 "
+            "(one) with the printed unit as an item attribute",
+            raw.unit.path if raw.unit else None,
+        )
     attributes: list[ItemAttribute] = []
     spec = raw.spec.value if raw.spec else None
     if spec:
         attributes.append(ItemAttribute("Specification", spec))
     if unit_text:
-        attributes.append(ItemAttribute("Unit", unit_text))
+        attributes.append(ItemAttribute("Unit as printed (单位)", unit_text))
     code = raw.tax_code.value if raw.tax_code else None
     gross_raw = optional_number(raw.gross, warn, NO_TAX_MARKERS)
     gross = money(gross_raw) if gross_raw is not None else amount + (tax or 0)

@@ -93,4 +93,4 @@ def seller_payment(raw: RawParty) -> PaymentInstructions | None:
     bank = _value(raw.bank_name)
     if account is None and bank is None:
         return None
-    return PaymentInstructions(account_id=account, provider_id=bank)
+    return PaymentInstructions(account_id=account, provider_name=bank)

@@ -100,4 +100,6 @@ class RawFapiao:
     """Platform 出口业务适用政策代码 ``ckywsyzcDm`` when present."""
     generated: Src | None = None
     """发票生成时间 (TaxSupervisionInfo/IssueTime): supplies the time when ``issued`` has none."""
+    special: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    """特定业务 blocks of SpecificInformation: (block name, {field: text}), in document order."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -61,6 +61,9 @@ class FapiaoFacts:
     """差额征税 (Deduction, SalesIncludingTax)."""
     remark: str | None = None
     """备注 as printed."""
+    special: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    """特定业务 blocks (ConstructionServices, RealEstateLease, PassengerTransportation …):
+    (block name, {field: text as printed}); nested fields are left out."""
     extra: dict[str, str] = field(default_factory=dict)
     """Anything else worth keeping (ptbh, check code, machine number, buyer bank …)."""
 

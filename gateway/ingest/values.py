@@ -129,38 +129,3 @@ def read_datetime(text: str | None) -> tuple[dt.date, dt.time | None] | None:
             continue
         return stamp.date(), (stamp.time() if has_time else None)
     return None
-
-
-REC20_UNITS: dict[str, str] = {
-    "个": "H87",
-    "件": "H87",
-    "只": "H87",
-    "台": "C62",
-    "次": "E48",
-    "吨": "TNE",
-    "千克": "KGM",
-    "公斤": "KGM",
-    "克": "GRM",
-    "米": "MTR",
-    "千米": "KMT",
-    "公里": "KMT",
-    "平方米": "MTK",
-    "立方米": "MTQ",
-    "升": "LTR",
-    "天": "DAY",
-    "日": "DAY",
-    "月": "MON",
-    "年": "ANN",
-    "小时": "HUR",
-    "套": "SET",
-}
-"""UN/ECE Rec 20 codes for the common 单位 texts (FORMAT.md §12); anything else is C62."""
-
-
-def unit_code(text: str | None) -> tuple[str, bool]:
-    """The Rec 20 code for a MeaUnits text, and whether the text was recognised."""
-    text = clean(text)
-    if text is None:
-        return "C62", True
-    code = REC20_UNITS.get(text) or REC20_UNITS.get(text.upper())
-    return (code, True) if code else ("C62", False)

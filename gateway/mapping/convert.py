@@ -1,18 +1,17 @@
-"""One call from source bytes to a rendered document: parse → find partner → map → render.
+"""One call from source bytes to a rendered document: parse → :func:`map_parsed` → render.
 
-The pipeline and ``lingang convert`` both call :func:`convert`; validation is left to the
-caller (it needs the installed artefacts).
+``lingang convert`` calls :func:`convert`; validation is left to the caller (it needs the
+installed artefacts). This module imports the renderers, so the mapping package does not
+import it (``gateway.render`` reads the profile facts from ``gateway.mapping.profiles``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gateway.errors import MissingFactError
-from gateway.mapping.mapper import map_with_warnings
-from gateway.mapping.parties import printed_buyer_id, printed_seller_id
-from gateway.mapping.profiles import profile_spec
+from gateway.mapping.document import map_parsed
 from gateway.model import Invoice
 from gateway.partners import PartnerDirectory
 from gateway.render import render
@@ -39,41 +38,38 @@ def convert(
     directory: PartnerDirectory,
     *,
     format: str = "auto",
+    metadata: Mapping[str, Any] | None = None,
+    strict: bool = False,
 ) -> ConvertResult:
     """Convert one fapiao (XML, OFD, JSON) to ``profile`` (default: the partner's)."""
     from gateway.ingest import parse
 
     parsed = parse(data, format=format)
-    return convert_parsed(parsed, profile, directory)
+    return convert_parsed(parsed, profile, directory, metadata=metadata, strict=strict)
 
 
 def convert_parsed(
-    parsed: ParsedInvoice, profile: str | None, directory: PartnerDirectory
+    parsed: ParsedInvoice,
+    profile: str | None,
+    directory: PartnerDirectory,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    strict: bool = False,
+    default_profile: str | None = None,
 ) -> ConvertResult:
     """:func:`convert` for an already parsed fapiao."""
-    source = parsed.invoice
-    partner = directory.find_partner(source.buyer.name, printed_buyer_id(source.buyer))
-    target = profile or partner.profile
-    if target is None:
-        raise MissingFactError(
-            f"target profile for buyer {source.buyer.name!r}: pass --to or add `profile` to "
-            "its [[partners]] entry",
-            field="partners.profile",
-        )
-    profile_spec(target)
-    exporter = directory.find_exporter(printed_seller_id(source.seller))
-    mapped = map_with_warnings(parsed, partner, exporter, target)
-    warnings = [_text(w) for w in parsed.warnings] + mapped.warnings
+    mapped = map_parsed(
+        parsed,
+        directory,
+        profile=profile,
+        default_profile=default_profile,
+        metadata=metadata,
+        strict=strict,
+    )
     return ConvertResult(
-        xml=render(mapped.invoice, target),
+        xml=render(mapped.invoice, mapped.profile),
         invoice=mapped.invoice,
         parsed=parsed,
-        profile=target,
-        warnings=warnings,
+        profile=mapped.profile,
+        warnings=mapped.warnings,
     )
-
-
-def _text(warning: Any) -> str:
-    message = getattr(warning, "message", None)
-    code = getattr(warning, "code", None)
-    return f"{code}: {message}" if code and message else str(warning)

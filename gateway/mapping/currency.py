@@ -1,29 +1,220 @@
-"""Conversion from CNY (the fapiao's only currency) into a partner's invoice currency."""
+"""The invoice currency and its rate, and converting a mapped CNY invoice into it.
+
+**Which rate.** A fapiao is in CNY; an invoice in another currency needs the rate of *this*
+invoice. Sources, in order: the submission's ``exchange_rate``, the rate the fapiao itself
+states in its 备注, then the partner's standing ``exchange_rate``. Two sources that disagree
+beyond rounding (compared at the precision of the less precise one) are a conflict: the
+submission against the fapiao is refused (the document would contradict the exporter's own
+legal document), anything against the partner default is a warning.
+
+**Rounding.** EN 16931 amounts have two decimals. Each converted amount is rounded half up and
+the cents left over are handed to the amounts with the largest rounding remainders, so that
+the net total, the VAT total and the amount due are each the converted fapiao figure rounded
+once (the amount due equals the converted fapiao total). A converted unit price takes as few
+decimals as keep quantity × price within a cent of the line amount; a price base quantity
+(BT-149) is used before more than six decimals would be needed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from gateway.errors import FieldError, MissingFactError
+from gateway.mapping.remark import StatedRate
+from gateway.mapping.submission import Submission
+from gateway.model import Invoice, Totals
+from gateway.partners import Partner
+
 CENT = Decimal("0.01")
-PRICE_STEP = Decimal("0.000001")
+ZERO = Decimal("0")
+MAX_PRICE_DECIMALS = 6
+PRICE_TOLERANCE = CENT
+"""Largest accepted |quantity × price / base − line amount| (PEPPOL-EN16931-R120 allows 0.02)."""
 
 
-class Converter:
-    """Divides CNY amounts by the partner's rate (CNY per unit); identity without a rate."""
+@dataclass(slots=True)
+class RateChoice:
+    """The invoice currency, the rate (CNY per unit) and where it came from."""
 
-    def __init__(self, rate: Decimal | None = None) -> None:
-        self.rate = rate
+    currency: str
+    rate: Decimal | None
+    source: str | None = None
+    """``submission``, ``fapiao`` or ``partner``."""
+    warnings: list[str] = field(default_factory=list)
 
-    def amount(self, cny: Decimal) -> Decimal:
-        """A monetary amount in the document currency, rounded half up to cents."""
-        value = cny if self.rate is None else cny / self.rate
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
-    def price(self, cny: Decimal, quantity: Decimal = Decimal(1)) -> Decimal:
-        """A unit price: unchanged in CNY, else precise enough that quantity × price stays
-        within half a cent of the converted line amount (BT-146 has no decimal limit)."""
-        if self.rate is None:
-            return cny
-        digits = len(str(int(abs(quantity)))) if quantity else 1
-        step = PRICE_STEP.scaleb(-max(0, digits - 2))
-        return (cny / self.rate).quantize(step, rounding=ROUND_HALF_UP)
+def _decimals(value: Decimal) -> int:
+    """The decimals as stated (``7.0000`` has four: its zeros are significant)."""
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def rates_agree(a: Decimal, b: Decimal) -> bool:
+    """Equal at the precision of the less precise of the two (7.12 agrees with 7.1234)."""
+    places = min(_decimals(a), _decimals(b))
+    step = Decimal(1).scaleb(-places)
+    return a.quantize(step, ROUND_HALF_UP) == b.quantize(step, ROUND_HALF_UP)
+
+
+def choose_rate(submission: Submission, stated: StatedRate | None, partner: Partner) -> RateChoice:
+    """The invoice currency and its rate, from the three sources in order (module docstring)."""
+    currency = submission.currency or partner.currency or "CNY"
+    if currency == "CNY":
+        out = RateChoice("CNY", None)
+        if submission.exchange_rate is not None:
+            out.warnings.append(
+                "submission exchange_rate ignored: the invoice is in CNY (no currency given)"
+            )
+        return out
+    out = RateChoice(currency, None)
+    fapiao_rate: Decimal | None = None
+    if stated is not None:
+        if stated.currency in (None, currency):
+            fapiao_rate = stated.rate
+        else:
+            out.warnings.append(
+                f"the fapiao states a rate for {stated.currency} ({stated.text!r}), but the "
+                f"invoice is in {currency}: not used"
+            )
+    partner_rate = partner.exchange_rate if partner.currency == currency else None
+    sub = submission.exchange_rate
+    if sub is not None and fapiao_rate is not None and not rates_agree(sub, fapiao_rate):
+        raise FieldError(
+            f"exchange rate conflict: the submission says {sub} CNY per {currency}, the fapiao's "
+            f"remark says {stated.text if stated else fapiao_rate!r}; the invoice would contradict "
+            "the exporter's fapiao (send the rate the fapiao states, or none)",
+            field="metadata.exchange_rate",
+            rule="fx.conflict",
+        )
+    chosen = next(
+        (
+            (rate, name)
+            for rate, name in (
+                (sub, "submission"),
+                (fapiao_rate, "fapiao"),
+                (partner_rate, "partner"),
+            )
+            if rate is not None
+        ),
+        None,
+    )
+    if chosen is None:
+        raise MissingFactError(
+            f"exchange rate CNY per {currency}: send `exchange_rate` with the submission, state "
+            f"it in the fapiao's remark (汇率：1 {currency} = x CNY) or add `exchange_rate` to "
+            "the [[partners]] entry",
+            field="metadata.exchange_rate",
+        )
+    out.rate, out.source = chosen
+    if (
+        partner_rate is not None
+        and out.source != "partner"
+        and not rates_agree(out.rate, partner_rate)
+    ):
+        out.warnings.append(
+            f"exchange rate {out.rate} from the {out.source} used; the partner's standing rate "
+            f"{partner_rate} differs"
+        )
+    return out
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round half up to cents."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def allocate(exact: Sequence[Decimal], target: Decimal) -> list[Decimal]:
+    """Round each value to cents so that they sum to ``target`` (largest remainder).
+
+    Each result stays within one cent of its exact value as long as ``target`` is within
+    half a cent per value of the exact sum.
+    """
+    rounded = [round_money(v) for v in exact]
+    diff = target - sum(rounded, ZERO)
+    steps = int((abs(diff) / CENT).to_integral_value())
+    if steps == 0 or not rounded:
+        return rounded
+    sign = CENT if diff > 0 else -CENT
+    order = sorted(
+        range(len(exact)),
+        key=lambda i: (exact[i] - rounded[i]) * (1 if diff > 0 else -1),
+        reverse=True,
+    )
+    for n in range(steps):
+        rounded[order[n % len(order)]] += sign
+    return rounded
+
+
+def convert_price(
+    cny_price: Decimal, rate: Decimal, quantity: Decimal, line_gross: Decimal
+) -> tuple[Decimal, Decimal | None]:
+    """(price, base quantity or None): as few decimals as keep the line within a cent."""
+    exact = cny_price / rate
+    qty = abs(quantity) or Decimal(1)
+    base = Decimal(1)
+    while True:
+        for places in range(2, MAX_PRICE_DECIMALS + 1):
+            price = (exact * base).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+            if abs(qty * price / base - abs(line_gross)) <= PRICE_TOLERANCE:
+                return price, (base if base != 1 else None)
+        if base >= qty:
+            price = (exact * base).quantize(Decimal(1).scaleb(-MAX_PRICE_DECIMALS), ROUND_HALF_UP)
+            return price, (base if base != 1 else None)
+        base *= 10
+
+
+def convert_invoice(inv: Invoice, rate: Decimal, cny_gross: Decimal) -> Decimal:
+    """Convert a mapped CNY invoice in place; returns the amount due in the new currency.
+
+    ``cny_gross`` is the fapiao's total (CNY) the amount due must equal once converted.
+    """
+    doc_items = [(-a.amount if not a.is_charge else a.amount) for a in inv.allowances]
+    exclusive_exact = [ln.net_amount / rate for ln in inv.lines] + [v / rate for v in doc_items]
+    t = inv.totals
+    exclusive = allocate(exclusive_exact, round_money(t.tax_exclusive / rate))
+    for line, value in zip(inv.lines, exclusive, strict=False):
+        line.net_amount = value
+        for ac in line.allowances:
+            ac.amount = round_money(ac.amount / rate)
+        gross = value + sum((a.amount for a in line.allowances if not a.is_charge), ZERO)
+        gross -= sum((a.amount for a in line.allowances if a.is_charge), ZERO)
+        line.price, line.base_quantity = convert_price(line.price, rate, line.quantity, gross)
+    for ac, value in zip(inv.allowances, exclusive[len(inv.lines) :], strict=True):
+        ac.amount = abs(value)
+    payable = round_money(cny_gross / rate)
+    net = sum(exclusive, ZERO)
+    rounding_cny = t.rounding or ZERO
+    rounding = round_money(rounding_cny / rate)
+    taxed = [b for b in inv.vat_breakdown if b.tax_amount]
+    tax_target = payable - net - rounding
+    for b, value in zip(
+        taxed, allocate([b.tax_amount / rate for b in taxed], tax_target), strict=True
+    ):
+        b.tax_amount = value
+    taxes = sum((b.tax_amount for b in inv.vat_breakdown), ZERO)
+    groups: dict[tuple[str, Decimal | None], Decimal] = {}
+    for line in inv.lines:
+        key = (line.vat_category, line.vat_rate)
+        groups[key] = groups.get(key, ZERO) + line.net_amount
+    for ac in inv.allowances:
+        key = (ac.vat_category or "", ac.vat_rate)
+        groups[key] = groups.get(key, ZERO) + (ac.amount if ac.is_charge else -ac.amount)
+    for b in inv.vat_breakdown:
+        b.taxable_amount = groups.get((b.category, b.rate), ZERO)
+    allowances = sum((a.amount for a in inv.allowances if not a.is_charge), ZERO)
+    charges = sum((a.amount for a in inv.allowances if a.is_charge), ZERO)
+    line_net = sum((ln.net_amount for ln in inv.lines), ZERO)
+    rest = payable - net - taxes
+    inv.totals = Totals(
+        line_net=line_net,
+        tax_exclusive=net,
+        tax=taxes,
+        tax_inclusive=net + taxes,
+        payable=payable,
+        allowances=allowances if t.allowances is not None else None,
+        charges=charges if t.charges is not None else None,
+        rounding=rest or None,
+    )
+    return payable

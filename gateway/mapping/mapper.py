@@ -19,13 +19,13 @@ Decisions the official rules forced (each checked against the validators):
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from gateway.mapping.currency import Converter
+from gateway.errors import FieldError
+from gateway.mapping.currency import choose_rate, convert_invoice
 from gateway.mapping.lines import (
     DocAllowance,
     flip_signs,
@@ -34,8 +34,14 @@ from gateway.mapping.lines import (
     normalise_line,
     split_differential,
 )
-from gateway.mapping.parties import map_buyer, map_seller
-from gateway.mapping.profiles import ProfileSpec, profile_spec
+from gateway.mapping.originals import Original, original_attachment
+from gateway.mapping.parties import endpoint_country_warnings, map_buyer, map_seller
+from gateway.mapping.payment import payment_instructions
+from gateway.mapping.profiles import ProfileSpec, document_uuid, profile_spec
+from gateway.mapping.references import apply_references
+from gateway.mapping.remark import RemarkFacts, read_remark
+from gateway.mapping.special import SpecialFacts, read_special
+from gateway.mapping.submission import Submission
 from gateway.mapping.taxes import (
     DEDUCTION_REASON,
     NG_CATEGORY,
@@ -43,21 +49,19 @@ from gateway.mapping.taxes import (
     assign_categories,
     build_breakdown,
     group_lines,
+    money,
 )
 from gateway.model import (
     CREDIT_NOTE,
     AllowanceCharge,
-    Attachment,
     Invoice,
     Line,
-    PaymentInstructions,
     TaxCase,
     Totals,
 )
 from gateway.partners import Exporter, Partner
 
 DEFAULT_PAYMENT_TERMS = "As agreed between seller and buyer (the fapiao states no terms)"
-_BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
 @runtime_checkable
@@ -83,9 +87,46 @@ def map_invoice(
     profile: str,
     *,
     original_xml: bytes | None = None,
+    submission: Submission | None = None,
 ) -> Invoice:
-    """The invoice prepared for ``profile`` (``pint-sg``, ``bis3``, ``pint``, ``cii``)."""
-    return map_with_warnings(parsed, partner, exporter, profile, original_xml=original_xml).invoice
+    """The invoice prepared for ``profile`` (one of :data:`~gateway.mapping.PROFILE_SPECS`)."""
+    return map_with_warnings(
+        parsed, partner, exporter, profile, original_xml=original_xml, submission=submission
+    ).invoice
+
+
+@dataclass(slots=True)
+class _Context:
+    """What the mapper reads besides the invoice: the fapiao facts and the submission."""
+
+    remark: RemarkFacts
+    special: SpecialFacts
+    confirmation: str | None
+    original: Original
+    submission: Submission
+
+
+def _context(
+    parsed: ParsedLike | Invoice, original_xml: bytes | None, submission: Submission | None
+) -> _Context:
+    facts = None if isinstance(parsed, Invoice) else getattr(parsed, "facts", None)
+    source = parsed if isinstance(parsed, Invoice) else parsed.invoice
+    remark_text = getattr(facts, "remark", None)
+    if facts is None:
+        remark_text = " ".join(source.notes) or None
+    if original_xml is None and not isinstance(parsed, Invoice):
+        original_xml = parsed.original_xml
+    return _Context(
+        remark=read_remark(remark_text),
+        special=read_special(list(getattr(facts, "special", None) or [])),
+        confirmation=getattr(facts, "red_confirmation_no", None),
+        original=Original(
+            source_format=getattr(parsed, "source_format", None),
+            data=getattr(parsed, "original", None) or original_xml,
+            xml=original_xml,
+        ),
+        submission=submission or Submission(),
+    )
 
 
 def map_with_warnings(
@@ -95,12 +136,13 @@ def map_with_warnings(
     profile: str,
     *,
     original_xml: bytes | None = None,
+    submission: Submission | None = None,
 ) -> Mapped:
-    """:func:`map_invoice` plus the warnings (tolerances used, references missing)."""
+    """:func:`map_invoice` plus the warnings (tolerances used, references missing, facts the
+    directory contradicts, what could not travel)."""
     spec = profile_spec(profile)
     source = parsed if isinstance(parsed, Invoice) else parsed.invoice
-    if original_xml is None and not isinstance(parsed, Invoice):
-        original_xml = parsed.original_xml
+    ctx = _context(parsed, original_xml, submission)
     inv = _working_copy(source)
     warnings: list[str] = []
     red = is_red(inv)
@@ -118,15 +160,10 @@ def map_with_warnings(
             f"Σ printed line taxes {printed_total} ≠ fapiao total tax {inv.totals.tax}; "
             "the per-line figures are used"
         )
-    conv = Converter(partner.exchange_rate if partner.currency else None)
-    _convert_lines(lines, doc, conv)
-    charges = _ng_charges(chinese_tax, conv) if spec.tax_scheme == "GST" else []
-    groups = group_lines(
-        lines,
-        doc,
-        {(NG_CATEGORY, ZERO): sum((c.amount for c in charges), ZERO)} if charges else None,
-    )
-    breakdown, rounding = build_breakdown(groups, conv.amount)
+    charges = _ng_charges(chinese_tax) if spec.tax_scheme == "GST" else []
+    ng_base = sum((c.amount if c.is_charge else -c.amount for c in charges), ZERO)
+    groups = group_lines(lines, doc, {(NG_CATEGORY, ZERO): ng_base} if charges else None)
+    breakdown, rounding = build_breakdown(groups, money)
     if rounding:
         warnings.append(
             f"printed VAT differs from BT-116 × rate by more than the EN 16931 tolerance; "
@@ -135,24 +172,35 @@ def map_with_warnings(
     inv.lines = lines
     inv.allowances = [d.allowance for d in doc] + charges
     inv.vat_breakdown = breakdown
-    inv.currency = partner.currency or "CNY"
     inv.totals = _totals(inv, rounding)
-    if partner.currency and spec.tax_scheme == "VAT":
-        inv.tax_currency = "CNY"
-        inv.exchange_rate = partner.exchange_rate
-        inv.totals.tax_in_accounting_currency = printed_total
-    else:
-        inv.tax_currency, inv.exchange_rate = None, partner.exchange_rate
-    with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in breakdown)
-    inv.seller = map_seller(inv.seller, exporter, with_vat_id=with_vat)
-    inv.buyer = map_buyer(inv.buyer, partner, with_vat_id=with_vat)
-    _header(inv, spec, partner, original_xml, source, printed_total, conv)
+    _check_group_bases(inv, spec)
     gross = abs(source.totals.tax_inclusive)
-    if conv.rate is None and inv.totals.payable != gross:
+    if inv.totals.payable != gross:
         warnings.append(
             f"amount due {inv.totals.payable} differs from the fapiao's total {gross} "
             "(line amounts or taxes do not add up to the printed totals)"
         )
+    choice = choose_rate(ctx.submission, ctx.remark.rate, partner)
+    warnings += choice.warnings
+    inv.currency = choice.currency
+    cny_totals = replace(inv.totals)
+    if choice.rate is not None:
+        convert_invoice(inv, choice.rate, inv.totals.payable)
+    inv.exchange_rate = choice.rate
+    inv.tax_currency = None
+    if choice.rate is not None and spec.tax_scheme == "VAT":
+        inv.tax_currency = "CNY"
+        inv.totals.tax_in_accounting_currency = cny_totals.tax
+    with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in breakdown)
+    inv.seller, seller_warnings = map_seller(inv.seller, exporter, with_vat_id=with_vat)
+    inv.buyer, buyer_warnings = map_buyer(inv.buyer, partner, with_vat_id=with_vat)
+    warnings += seller_warnings + buyer_warnings
+    warnings += endpoint_country_warnings("seller", inv.seller)
+    warnings += endpoint_country_warnings("buyer", inv.buyer)
+    warnings += _header(inv, spec, partner, source, ctx, printed_total, cny_totals)
+    payment, payment_warnings = payment_instructions(inv, source.payment, exporter)
+    inv.payment = payment
+    warnings += payment_warnings
     return Mapped(inv, warnings)
 
 
@@ -195,11 +243,15 @@ def _chinese_tax_by_rate(lines: list[Line]) -> dict[Decimal, Decimal]:
     return {rate: tax for rate, tax in taxes.items() if tax}
 
 
-def _ng_charges(taxes: dict[Decimal, Decimal], conv: Converter) -> list[AllowanceCharge]:
-    """PINT SG: the Chinese VAT travels as NG charges, since the seller charges no GST."""
+def _ng_charges(taxes: dict[Decimal, Decimal]) -> list[AllowanceCharge]:
+    """PINT SG: the Chinese VAT travels as NG charges, since the seller charges no GST.
+
+    A rate whose printed VAT is negative overall (a discount at a rate with no other line)
+    becomes an NG *allowance* of that amount; the NG group's base is charges − allowances.
+    """
     out = []
     for rate, tax in sorted(taxes.items()):
-        amount = conv.amount(tax)
+        amount = money(tax)
         out.append(
             AllowanceCharge(
                 is_charge=amount > 0,
@@ -227,14 +279,20 @@ def _printed_tax_total(lines: list[Line], doc: list[DocAllowance]) -> Decimal:
     return total + sum((d.tax_amount for d in doc), ZERO)
 
 
-def _convert_lines(lines: list[Line], doc: list[DocAllowance], conv: Converter) -> None:
-    for line in lines:
-        line.net_amount = conv.amount(line.net_amount)
-        line.price = conv.price(line.price, line.quantity)
-        for ac in line.allowances:
-            ac.amount = conv.amount(ac.amount)
-    for d in doc:
-        d.allowance.amount = conv.amount(d.allowance.amount)
+def _check_group_bases(inv: Invoice, spec: ProfileSpec) -> None:
+    """PINT SG: refuse, before rendering, an NG group whose base is negative (the fapiao's
+    discounts and negative VAT exceed what they reduce); the GST rules cannot carry it."""
+    if spec.tax_scheme != "GST":
+        return
+    for b in inv.vat_breakdown:
+        if b.taxable_amount < 0:
+            raise FieldError(
+                f"{spec.name}: the {b.category} group's taxable amount would be "
+                f"{b.taxable_amount} (discounts and negative Chinese VAT exceed the lines); "
+                "issue the reduction as a red-letter fapiao, or convert to pint or bis3",
+                field="vat_breakdown",
+                rule="mapping.negative-ng-base",
+            )
 
 
 def _totals(inv: Invoice, rounding: Decimal) -> Totals:
@@ -259,18 +317,24 @@ def _header(
     inv: Invoice,
     spec: ProfileSpec,
     partner: Partner,
-    original_xml: bytes | None,
     source: Invoice,
+    ctx: _Context,
     printed_tax: Decimal,
-    conv: Converter,
-) -> None:
+    cny: Totals,
+) -> list[str]:
+    """Profile identifiers, references, notes, special-business facts and the original."""
     inv.profile = spec.name
     if not spec.issue_time:
         inv.issue_time = inv.timezone_offset_minutes = None
     inv.customization_id = spec.customization_id
     inv.process_id = spec.process_id
-    inv.buyer_reference = partner.buyer_reference or inv.buyer_reference or inv.number
+    if spec.uuid and inv.uuid is None:
+        seller_key = str(inv.seller.endpoint) if inv.seller.endpoint else inv.seller.name
+        inv.uuid = document_uuid(seller_key, inv.number)
     inv.payment_terms = partner.payment_terms or inv.payment_terms or DEFAULT_PAYMENT_TERMS
+    inv.attachments = []
+    warnings = apply_references(inv, spec, partner, ctx.submission, ctx.remark, ctx.confirmation)
+    warnings += _special_facts(inv, ctx.special)
     notes = [n for n in inv.notes if n.strip()]
     if spec.tax_scheme == "GST":
         vat = (
@@ -279,39 +343,26 @@ def _header(
             else ""
         )
         notes.append(f"Seller not registered for Singapore GST (category NG){vat}.")
-    if conv.rate is not None:
-        t = source.totals
+    if inv.exchange_rate is not None:
         notes.append(
-            f"Amounts converted from CNY at {conv.rate} CNY per {inv.currency}; fapiao totals "
-            f"(CNY): net {abs(t.tax_exclusive)}, VAT {abs(t.tax)}, gross {abs(t.tax_inclusive)}."
+            f"Amounts converted from CNY at {inv.exchange_rate} CNY per {inv.currency}; fapiao "
+            f"totals (CNY): net {cny.tax_exclusive}, VAT {cny.tax}, gross {cny.payable}."
         )
     inv.notes = [" | ".join(notes)] if notes else []
-    inv.attachments = []
-    if spec.xml_attachment and original_xml:
-        inv.attachments.append(
-            Attachment(
-                id=f"fapiao-{inv.number}",
-                description="Original e-fapiao XML (数电票), the legal source document",
-                content=original_xml,
-                mime_code="application/xml",
-                filename=f"fapiao-{inv.number}.xml",
-            )
-        )
-    inv.payment = _payment(inv.payment)
+    attachment, original_warnings = original_attachment(inv.number, spec, ctx.original)
+    if attachment is not None:
+        inv.attachments.insert(0, attachment)
+    return warnings + original_warnings
 
 
-def _payment(payment: PaymentInstructions | None) -> PaymentInstructions | None:
-    """Keep credit-transfer details only when an account is known; BT-86 only as a BIC."""
-    if payment is None or not payment.account_id:
-        return None
-    provider, name = payment.provider_id, payment.account_name
-    if provider and not _BIC.match(provider):
-        name, provider = name or provider, None
-    return PaymentInstructions(
-        means_code=payment.means_code or "30",
-        means_text=payment.means_text,
-        remittance_info=payment.remittance_info,
-        account_id=payment.account_id,
-        account_name=name,
-        provider_id=provider,
-    )
+def _special_facts(inv: Invoice, special: SpecialFacts) -> list[str]:
+    """Deliver-to place, invoicing period, project and object from the 特定业务 blocks."""
+    if special.delivery is not None and inv.delivery is None:
+        inv.delivery = special.delivery
+    if special.period is not None and inv.period is None:
+        inv.period = special.period
+    if special.project and not inv.project_ref:
+        inv.project_ref = special.project
+    if special.object_id and not inv.invoiced_object_id:
+        inv.invoiced_object_id = special.object_id
+    return list(special.warnings)

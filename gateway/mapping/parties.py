@@ -43,7 +43,58 @@ def printed_buyer_id(buyer: Party) -> str | None:
     return None
 
 
-def map_seller(seller: Party, exporter: Exporter | None, *, with_vat_id: bool) -> Party:
+def directory_address(
+    role: str,
+    printed: Address | None,
+    street: str | None,
+    city: str | None,
+    postcode: str | None,
+    *,
+    override: bool,
+    country: str | None,
+) -> tuple[Address, list[str]]:
+    """The postal address to state: what the fapiao prints, unless the directory overrides it.
+
+    The directory's address is used whole (never a printed street with a directory city):
+    when ``override`` is set, or when the fapiao prints none. A directory city or postcode is
+    added to a printed street only when the printed text already names it. Every disagreement
+    is reported.
+    """
+    warnings: list[str] = []
+    old = printed or Address()
+    has_directory = bool(street or city or postcode)
+    if has_directory and (override or not old.street):
+        return Address(street=street, city=city, postcode=postcode, country=country), warnings
+    text = old.street or ""
+    agreeing_city = city if city and city in text else None
+    agreeing_postcode = postcode if postcode and postcode in text else None
+    if has_directory and (
+        (street and street not in text)
+        or (city and not agreeing_city)
+        or (postcode and not agreeing_postcode)
+    ):
+        listed = ", ".join(v for v in (street, postcode, city) if v)
+        warnings.append(
+            f"{role} address: the fapiao prints {text!r}, the directory says {listed!r}; the "
+            "printed address is kept (set override_address = true in the directory entry to "
+            "use the directory's)"
+        )
+    return (
+        Address(
+            street=old.street,
+            additional_street=old.additional_street,
+            city=agreeing_city or old.city,
+            postcode=agreeing_postcode or old.postcode,
+            subdivision=old.subdivision,
+            country=country,
+        ),
+        warnings,
+    )
+
+
+def map_seller(
+    seller: Party, exporter: Exporter | None, *, with_vat_id: bool
+) -> tuple[Party, list[str]]:
     """BG-4 for the target: exporter endpoint, USCC as legal id (0131) and BT-33, VAT id."""
     seller_id = printed_seller_id(seller)
     if exporter is None:
@@ -57,16 +108,16 @@ def map_seller(seller: Party, exporter: Exporter | None, *, with_vat_id: bool) -
         legal: Identifier | None = Identifier(code, IdScheme.CN_ORG_CODE)
     else:
         legal = Identifier(seller_id, None) if seller_id else None
-    old = seller.address or Address()
-    address = Address(
-        street=exporter.street or old.street,
-        additional_street=old.additional_street,
-        city=exporter.city or old.city,
-        postcode=exporter.postcode or old.postcode,
-        subdivision=old.subdivision,
+    address, warnings = directory_address(
+        "seller",
+        seller.address,
+        exporter.street,
+        exporter.city,
+        exporter.postcode,
+        override=exporter.override_address,
         country="CN",
     )
-    return Party(
+    party = Party(
         name=seller.name,
         trading_name=seller.trading_name,
         legal_registration=legal,
@@ -78,10 +129,31 @@ def map_seller(seller: Party, exporter: Exporter | None, *, with_vat_id: bool) -
         address=address,
         contact=seller.contact,
     )
+    return party, warnings
 
 
-def map_buyer(buyer: Party, partner: Partner, *, with_vat_id: bool) -> Party:
-    """BG-7 for the target: name as printed, endpoint / country / address from the partner."""
+def _buyer_identifiers(buyer: Party) -> tuple[list[Identifier], list[str]]:
+    """BT-46 (at most one, UBL-SR-16): the BuyerIdNum as printed; never an ID-card number,
+    never a value that is no identifier at all (a template's placeholder text)."""
+    warnings: list[str] = []
+    for ident in buyer.identifiers:
+        if ident.scheme == IdScheme.CN_RESIDENT_ID:
+            warnings.append(
+                "the buyer's printed id is a resident identity card number (personal data): "
+                "not forwarded"
+            )
+            return [], warnings
+        if not (ident.value.isascii() and ident.value.isalnum()):
+            warnings.append(f"the buyer's printed id {ident.value!r} is not an identifier: dropped")
+            return [], warnings
+        scheme = ident.scheme if ident.scheme and ident.scheme.isdigit() else None
+        return [Identifier(ident.value, scheme)], warnings
+    return [], warnings
+
+
+def map_buyer(buyer: Party, partner: Partner, *, with_vat_id: bool) -> tuple[Party, list[str]]:
+    """BG-7 for the target: name, id and address as printed; endpoint and country (and, when
+    asked to or when nothing is printed, the address) from the partner."""
     if partner.endpoint is None:
         raise MissingFactError(
             f"buyer electronic address (BT-49) for buyer {buyer.name!r}: add `endpoint` "
@@ -94,18 +166,21 @@ def map_buyer(buyer: Party, partner: Partner, *, with_vat_id: bool) -> Party:
             "[[partners]] entry",
             field="partners.country",
         )
-    old = buyer.address or Address()
-    from_partner = bool(partner.street or partner.city or partner.postcode)
-    address = Address(
-        street=partner.street if from_partner else old.street,
-        city=partner.city if from_partner else old.city,
-        postcode=partner.postcode if from_partner else old.postcode,
+    address, warnings = directory_address(
+        "buyer",
+        buyer.address,
+        partner.street,
+        partner.city,
+        partner.postcode,
+        override=partner.override_address,
         country=partner.country,
     )
+    identifiers, id_warnings = _buyer_identifiers(buyer)
     legal = Identifier(partner.legal_id, partner.legal_id_scheme) if partner.legal_id else None
-    return Party(
+    party = Party(
         name=buyer.name,
         trading_name=buyer.trading_name,
+        identifiers=identifiers,
         legal_registration=legal,
         vat_id=partner.vat_id if with_vat_id else None,
         endpoint=partner.endpoint,
@@ -113,3 +188,74 @@ def map_buyer(buyer: Party, partner: Partner, *, with_vat_id: bool) -> Party:
         contact=buyer.contact,
         is_natural_person=buyer.is_natural_person,
     )
+    return party, warnings + id_warnings
+
+
+NATIONAL_EAS = {
+    "0002": "FR", "0007": "SE", "0009": "FR", "0037": "FI", "0096": "DK", "0097": "IT",
+    "0106": "NL", "0130": "EU", "0135": "IT", "0142": "IT", "0151": "AU", "0183": "CH",
+    "0184": "DK", "0188": "JP", "0190": "NL", "0191": "EE", "0192": "NO", "0193": "TR",
+    "0195": "SG", "0196": "IS", "0198": "DK", "0200": "LT", "0201": "IT", "0202": "IT",
+    "0204": "DE", "0208": "BE", "0209": None, "0210": "IT", "0211": "IT", "0212": "FI",
+    "0213": "FI", "0215": "FI", "0216": "FI", "0221": "JP", "0230": "MY", "9901": "DK",
+    "9910": "HU", "9913": "EU", "9914": "AT", "9915": "AT", "9918": "EU", "9919": "AT",
+    "9920": "ES", "9922": "AD", "9923": "AL", "9924": "BA", "9925": "BE", "9926": "BG",
+    "9927": "CH", "9928": "CY", "9929": "CZ", "9930": "DE", "9931": "EE", "9932": "GB",
+    "9933": "GR", "9934": "HR", "9935": "IE", "9936": "LI", "9937": "LT", "9938": "LU",
+    "9939": "LV", "9940": "MC", "9941": "ME", "9942": "MK", "9943": "MT", "9944": "NL",
+    "9945": "PL", "9946": "PT", "9947": "RO", "9948": "RS", "9949": "SI", "9950": "SK",
+    "9951": "SM", "9952": "TR", "9953": "VA", "9957": "FR", "9959": "US",
+}  # fmt: skip
+"""EAS schemes that belong to one country's register (``None``/absent: international, such as
+0088 GLN, 0060 DUNS, 0199 LEI, 0209 GS1)."""
+
+
+def endpoint_country_warnings(role: str, party: Party) -> list[str]:
+    """A warning when an endpoint's EAS scheme belongs to another country than the party's."""
+    endpoint, address = party.endpoint, party.address
+    country = address.country if address is not None else None
+    if endpoint is None or country is None:
+        return []
+    scheme_country = NATIONAL_EAS.get(endpoint.scheme)
+    if scheme_country is None or scheme_country == country:
+        return []
+    if scheme_country == "EU" and country in EU_COUNTRIES:
+        return []
+    return [
+        f"{role} endpoint {endpoint} is in EAS scheme {endpoint.scheme}, a {scheme_country} "
+        f"register, but the {role} is in {country}: check the directory entry (a party "
+        "normally registers where it is established)"
+    ]
+
+
+EU_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)

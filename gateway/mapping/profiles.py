@@ -1,10 +1,40 @@
-"""The four target profiles and the constants each one fixes."""
+"""The target profiles and every constant each one fixes: the one source for mapping and render.
+
+``gateway.validation.profiles`` still keeps its own table (rule files per profile, detection
+by CustomizationID); that module belongs to validation and repeats the profile names, the
+BT-24 values it detects by and ``bis3-cii``'s guideline id. Keep the two in step.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from gateway.errors import FieldError
+
+_UUID_NAMESPACE = uuid.UUID("6f0c7a4e-2a51-4b7e-9d35-6c1f0e0b8a11")
+
+BIS3_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+BIS3_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+PINT_PROCESS = "urn:peppol:bis:billing"
+
+UBL_INVOICE_ROOT = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+UBL_CREDIT_NOTE_ROOT = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2::CreditNote"
+CII_ROOT = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100::CrossIndustryInvoice"
+
+PEPPOL_MIME_CODES = frozenset(
+    {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    }
+)
+"""BT-125-1 MIME codes EN 16931 and Peppol BIS 3 accept (BR-CL-24)."""
+PINT_MIME_CODES = PEPPOL_MIME_CODES | {"application/xml"}
+"""PINT and PINT SG add ``application/xml`` (ibr-cl-24). Neither list has an OFD or JSON type."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,48 +43,90 @@ class ProfileSpec:
 
     name: str
     customization_id: str
-    """BT-24 specification identifier."""
+    """BT-24 specification identifier (CII: the guideline id)."""
     process_id: str | None
-    """BT-23 business process type."""
+    """BT-23 business process type (the Peppol process identifier where Peppol carries it)."""
     syntax: str
     """``ubl`` or ``cii``."""
     tax_scheme: str
     """``VAT`` (UNCL5305 categories) or ``GST`` (IRAS categories, PINT SG)."""
-    xml_attachment: bool
-    """Whether BT-125 may carry ``application/xml`` (the original fapiao)."""
+    attachment_mime_codes: frozenset[str]
+    """BT-125-1 MIME codes the profile's rules accept for an embedded document."""
     uuid: bool = False
     """Whether the document carries a UUID (PINT SG BT-SG-003)."""
     issue_time: bool = False
     """Whether the document carries the issue time (PINT BT-168)."""
+    detached_signature: bool = True
+    """Whether the document travels unsigned with a detached XAdES signature kept beside it.
 
+    Peppol BIS 3 (PEPPOL-EN16931-R008) and PINT (ibr-079) forbid empty elements anywhere in
+    the document and an XML signature is made of them (``ds:DigestMethod``, ``ds:Transform``),
+    so an enveloped signature would make a valid invoice invalid at the receiver; Peppol signs
+    the transport (AS4) instead. CII has no place for a signature in its schema. True for every
+    invoice profile here."""
+    peppol_document_types: tuple[str, str] | None = None
+    """Peppol document type identifier values (invoice, credit note) when Peppol carries the
+    profile; ``None`` for plain EN 16931 CII, which has no Peppol document type."""
+    peppol_doctype_scheme: str = "busdox-docid-qns"
+    """The document type identifier scheme (PINT: ``peppol-doctype-wildcard``)."""
+    requires_buyer_reference: bool = False
+    """Whether the rules demand BT-10 or BT-13 (PEPPOL-EN16931-R003 and its PINT SG twin)."""
+
+    @property
+    def xml_attachment(self) -> bool:
+        """Whether BT-125 may carry ``application/xml`` (the original fapiao XML)."""
+        return "application/xml" in self.attachment_mime_codes
+
+    def document_type(self, credit_note: bool) -> str | None:
+        """The Peppol document type identifier value for an invoice or a credit note."""
+        if self.peppol_document_types is None:
+            return None
+        return self.peppol_document_types[1 if credit_note else 0]
+
+
+def _ubl_types(customization: str) -> tuple[str, str]:
+    return (
+        f"{UBL_INVOICE_ROOT}##{customization}::2.1",
+        f"{UBL_CREDIT_NOTE_ROOT}##{customization}::2.1",
+    )
+
+
+_BIS3_CII_TYPE = f"{CII_ROOT}##{BIS3_CUSTOMIZATION}::D16B"
 
 PROFILE_SPECS: dict[str, ProfileSpec] = {
     "pint-sg": ProfileSpec(
         "pint-sg",
         "urn:peppol:pint:billing-1@sg-1",
-        "urn:peppol:bis:billing",
+        PINT_PROCESS,
         "ubl",
         "GST",
-        xml_attachment=True,
+        PINT_MIME_CODES,
         uuid=True,
         issue_time=True,
+        peppol_document_types=_ubl_types("urn:peppol:pint:billing-1@sg-1"),
+        peppol_doctype_scheme="peppol-doctype-wildcard",
+        requires_buyer_reference=True,
     ),
     "bis3": ProfileSpec(
         "bis3",
-        "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0",
-        "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0",
+        BIS3_CUSTOMIZATION,
+        BIS3_PROCESS,
         "ubl",
         "VAT",
-        xml_attachment=False,
+        PEPPOL_MIME_CODES,
+        peppol_document_types=_ubl_types(BIS3_CUSTOMIZATION),
+        requires_buyer_reference=True,
     ),
     "pint": ProfileSpec(
         "pint",
         "urn:peppol:pint:billing-1",
-        "urn:peppol:bis:billing",
+        PINT_PROCESS,
         "ubl",
         "VAT",
-        xml_attachment=True,
+        PINT_MIME_CODES,
         issue_time=True,
+        peppol_document_types=_ubl_types("urn:peppol:pint:billing-1"),
+        peppol_doctype_scheme="peppol-doctype-wildcard",
     ),
     "cii": ProfileSpec(
         "cii",
@@ -62,9 +134,34 @@ PROFILE_SPECS: dict[str, ProfileSpec] = {
         None,
         "cii",
         "VAT",
-        xml_attachment=False,
+        PEPPOL_MIME_CODES,
+    ),
+    "bis3-cii": ProfileSpec(
+        "bis3-cii",
+        BIS3_CUSTOMIZATION,
+        BIS3_PROCESS,
+        "cii",
+        "VAT",
+        PEPPOL_MIME_CODES,
+        peppol_document_types=(_BIS3_CII_TYPE, _BIS3_CII_TYPE),
+        requires_buyer_reference=True,
     ),
 }
+
+PROFILE_NAMES = tuple(PROFILE_SPECS)
+"""Every target profile name, in a stable order."""
+UBL_PROFILES = frozenset(n for n, s in PROFILE_SPECS.items() if s.syntax == "ubl")
+CII_PROFILES = frozenset(n for n, s in PROFILE_SPECS.items() if s.syntax == "cii")
+DETACHED_SIGNATURE_PROFILES = frozenset(n for n, s in PROFILE_SPECS.items() if s.detached_signature)
+"""Profiles whose documents travel with a detached signature (see
+:attr:`ProfileSpec.detached_signature`)."""
+
+
+def document_uuid(seller_key: str, number: str) -> str:
+    """The UUID a profile that wants one (PINT SG BT-SG-003) gets for a document the gateway
+    issues: derived from the seller (endpoint) and the invoice number, so a re-conversion of
+    the same fapiao carries the same UUID."""
+    return str(uuid.uuid5(_UUID_NAMESPACE, f"{seller_key}|{number}"))
 
 
 def profile_spec(profile: str) -> ProfileSpec:

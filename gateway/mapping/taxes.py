@@ -20,9 +20,12 @@ from gateway.model import Line, TaxCase, VatBreakdown
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 
-EXPORT_REASON = "Export of goods or services, zero-rated in China (出口零税率)"
-EXEMPT_REASON = "Exempt from VAT in China (免税)"
-NOT_SUBJECT_REASON = "Not subject to VAT in China (不征税)"
+EXPORT_REASON = (
+    "Export zero rate under Chinese VAT (出口零税率): no Chinese VAT "
+    "charged on the export of goods or zero-rated cross-border services"
+)
+EXEMPT_REASON = "Exempt from Chinese VAT (免税)"
+NOT_SUBJECT_REASON = "Not subject to VAT: outside the scope of Chinese VAT (不征税)"
 DEDUCTION_REASON = "Deducted amount under Chinese differential taxation (差额征税扣除额)"
 NG_CATEGORY = "NG"
 """IRAS GST category: supplier not GST-registered (PINT SG example 04)."""
@@ -69,12 +72,17 @@ def assign_categories(lines: list[Line], scheme: str) -> None:
 
 
 def reasons_for(category: str, cases: Iterable[TaxCase]) -> tuple[str | None, str | None]:
-    """BT-120 text and BT-121 code for a breakdown group."""
+    """BT-120 text and BT-121 code for a breakdown group.
+
+    Only texts: the VATEX codes name EU VAT-directive cases (``VATEX-EU-G`` is an export out
+    of the EU under Art. 146), which a Chinese export or a Chinese not-subject supply is not.
+    EN 16931 accepts the text alone (BR-G-10, BR-O-10, BR-E-10).
+    """
     found = set(cases)
     if category == "G":
-        return EXPORT_REASON, "VATEX-EU-G"
+        return EXPORT_REASON, None
     if category == "O":
-        return NOT_SUBJECT_REASON, "VATEX-EU-O"
+        return NOT_SUBJECT_REASON, None
     if category == "E":
         texts = []
         if TaxCase.EXEMPT in found:

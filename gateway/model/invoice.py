@@ -102,9 +102,12 @@ class PaymentInstructions:
     account_id: str | None = None
     """BT-84 payment account identifier (IBAN or, for a fapiao, the Chinese account number)."""
     account_name: str | None = None
-    """BT-85 payment account name."""
+    """BT-85 payment account name: the account *holder* (for a fapiao, the seller)."""
     provider_id: str | None = None
-    """BT-86 payment service provider identifier (BIC, or the bank name when only that is known)."""
+    """BT-86 payment service provider identifier (a BIC)."""
+    provider_name: str | None = None
+    """The account-servicing bank's name (UBL ``FinancialInstitutionBranch/cbc:Name``); not
+    an EN 16931 term, kept because a fapiao names the bank (开户行) and rarely its BIC."""
 
 
 @dataclass(slots=True)
@@ -255,6 +258,8 @@ class Line:
     """BT-127 invoice line note."""
     object_id: str | None = None
     """BT-128 invoice line object identifier."""
+    object_scheme: str | None = None
+    """BT-128-1 its scheme identifier (UNTDID 1153)."""
     order_line_ref: str | None = None
     """BT-132 referenced purchase order line reference."""
     accounting_ref: str | None = None
@@ -338,6 +343,8 @@ class Invoice:
     """BT-17 tender or lot reference."""
     invoiced_object_id: str | None = None
     """BT-18 invoiced object identifier."""
+    invoiced_object_scheme: str | None = None
+    """BT-18-1 its scheme identifier (UNTDID 1153, e.g. ``AAA``)."""
     buyer_accounting_ref: str | None = None
     """BT-19 buyer accounting reference."""
     payment_terms: str | None = None
@@ -364,6 +371,9 @@ class Invoice:
     """BG-20 document level allowances and BG-21 charges."""
     attachments: list[Attachment] = field(default_factory=list)
     """BG-24 additional supporting documents (the original fapiao travels here, BT-125)."""
+    uuid: str | None = None
+    """The document's universally unique identifier (UBL ``cbc:UUID``; PINT SG BT-SG-003).
+    Read from a received document so a relay keeps it; the renderer derives one when unset."""
     profile: str | None = None
     """Target profile a mapper prepared this invoice for (``pint-sg``, ``bis3``, ``pint``,
     ``cii``); ``None`` for an invoice as parsed."""

@@ -4,9 +4,10 @@ currency) and the exporters' own Peppol identities."""
 from gateway.partners.directory import (
     COUNTRY_CODES,
     PROFILES,
+    BankAccount,
     Exporter,
     Partner,
     PartnerDirectory,
 )
 
-__all__ = ["COUNTRY_CODES", "PROFILES", "Exporter", "Partner", "PartnerDirectory"]
+__all__ = ["COUNTRY_CODES", "PROFILES", "BankAccount", "Exporter", "Partner", "PartnerDirectory"]

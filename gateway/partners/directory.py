@@ -10,15 +10,27 @@ One ``[[partners]]`` table per counterparty and one ``[[exporters]]`` table per 
     street = "1 Harbourfront Ave"
     city = "Singapore"
     postcode = "098632"
-    profile = "pint-sg"                       # pint-sg | bis3 | pint | cii
+    profile = "pint-sg"                       # pint-sg | bis3 | pint | cii | bis3-cii
     currency = "USD"                          # optional BT-5; amounts converted
-    exchange_rate = "7.1"                     # CNY per unit of currency
+    exchange_rate = "7.1"                     # standing CNY per unit (a per-invoice rate wins)
     vat_id = "SG200212345Z"                   # optional BT-48
     legal_id = "0195:200212345Z"              # optional BT-47 (scheme:value or value)
+    buyer_reference = "ACME-AP-7"             # optional BT-10 the buyer routes by
+    order_reference = "4500012345"            # optional BT-13 standing purchase order
+    override_address = false                  # true: this address replaces the printed one
 
     [[exporters]]
     seller_id = "91310115MA1K4XXXXX"          # the USCC as printed
     endpoint = "0199:5493001KJTIIGC8Y1R12"    # BT-34 (EAS 0199 / 0088 / 0060 / 0195)
+    bic = "BKCHCNBJ300"                       # optional BT-86 of the printed account's bank
+    override_address = false                  # true: street/city/postcode replace the printed
+
+    [[exporters.accounts]]                    # optional, one per currency
+    currency = "USD"
+    account = "456789012345"                  # BT-84
+    bic = "BKCHCNBJ300"                       # BT-86
+    bank = "Bank of China Shanghai Branch"    # the bank's name
+    holder = "Shanghai Lingang Demo Co., Ltd." # BT-85 (default: the seller's name)
 
 The file is read strictly: an unknown key, a malformed endpoint or country is a
 :class:`~gateway.errors.FieldError` naming the table and key.
@@ -37,8 +49,9 @@ from typing import Any
 from gateway.errors import FieldError, MissingFactError
 from gateway.model import Endpoint
 
-PROFILES = ("pint-sg", "bis3", "pint", "cii")
-"""Target profiles a partner may prefer."""
+PROFILES = ("pint-sg", "bis3", "pint", "cii", "bis3-cii")
+"""Target profiles a partner may prefer (the names of ``gateway.mapping.profiles``; this
+package sits below mapping and cannot import it)."""
 
 EXPORTER_SCHEMES = frozenset({"0199", "0088", "0060", "0195"})
 """EAS schemes an exporter may register with (DESIGN.md: no Chinese Peppol scheme exists)."""
@@ -75,10 +88,16 @@ _PARTNER_KEYS = frozenset(
         "vat_id",
         "legal_id",
         "buyer_reference",
+        "order_reference",
         "payment_terms",
+        "override_address",
     }
 )
-_EXPORTER_KEYS = frozenset({"seller_id", "endpoint", "street", "city", "postcode"})
+_EXPORTER_KEYS = frozenset(
+    {"seller_id", "endpoint", "street", "city", "postcode", "bic", "accounts", "override_address"}
+)
+_ACCOUNT_KEYS = frozenset({"currency", "account", "bic", "bank", "holder"})
+_BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +131,31 @@ class Partner:
     """BT-10 buyer reference to quote."""
     payment_terms: str | None = None
     """BT-20 payment terms to state."""
+    order_reference: str | None = None
+    """BT-13 standing purchase order reference."""
+    override_address: bool = False
+    """True: the directory address replaces the one printed on the fapiao."""
 
     @property
     def label(self) -> str:
         """How this partner is named in messages."""
         return repr(self.buyer_name or self.buyer_id or "?")
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    """An account the exporter is paid into (BG-17), for one currency or any."""
+
+    account: str
+    """BT-84 payment account identifier."""
+    currency: str | None = None
+    """The currency this account receives; ``None``: the account printed for any currency."""
+    bic: str | None = None
+    """BT-86 payment service provider identifier (BIC)."""
+    bank: str | None = None
+    """The bank's name."""
+    holder: str | None = None
+    """BT-85 account holder; ``None`` means the seller's name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +169,16 @@ class Exporter:
     street: str | None = None
     city: str | None = None
     postcode: str | None = None
+    bic: str | None = None
+    """BIC of the bank that holds the account printed on the fapiao (开户行)."""
+    accounts: tuple[BankAccount, ...] = ()
+    """Accounts per currency (a USD invoice is paid into the USD account)."""
+    override_address: bool = False
+    """True: the directory address replaces the one printed on the fapiao."""
+
+    def account_for(self, currency: str) -> BankAccount | None:
+        """The registered account for ``currency``, if any."""
+        return next((a for a in self.accounts if a.currency == currency), None)
 
 
 class PartnerDirectory:
@@ -266,7 +315,53 @@ def _partner(index: int, table: Mapping[str, Any]) -> Partner:
         legal_id_scheme=legal_scheme,
         buyer_reference=_text(table, "buyer_reference", where),
         payment_terms=_text(table, "payment_terms", where),
+        order_reference=_text(table, "order_reference", where),
+        override_address=_flag(table, "override_address", where),
     )
+
+
+def _flag(table: Mapping[str, Any], key: str, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise FieldError(f"{where}: `{key}` must be true or false", field=f"{where}.{key}")
+    return value
+
+
+def _bic(table: Mapping[str, Any], where: str) -> str | None:
+    bic = _text(table, "bic", where)
+    if bic is not None and not _BIC.match(bic):
+        raise FieldError(
+            f"{where}: bic {bic!r} is not a BIC (ISO 9362: 8 or 11 letters and digits)",
+            field=f"{where}.bic",
+        )
+    return bic
+
+
+def _accounts(value: object, where: str) -> tuple[BankAccount, ...]:
+    out: list[BankAccount] = []
+    for index, table in enumerate(_tables(value, f"{where}.accounts")):
+        here = f"{where}.accounts[{index}]"
+        _check_keys(table, _ACCOUNT_KEYS, here)
+        account = _text(table, "account", here)
+        if account is None:
+            raise FieldError(f"{here}: `account` is required", field=f"{here}.account")
+        currency = _text(table, "currency", here)
+        if currency is not None and not _CURRENCY.match(currency):
+            raise FieldError(
+                f"{here}: currency {currency!r} is not an ISO 4217 code", field=f"{here}.currency"
+            )
+        if currency is not None and any(a.currency == currency for a in out):
+            raise FieldError(f"{here}: a second account for {currency}", field=f"{here}.currency")
+        out.append(
+            BankAccount(
+                account=account,
+                currency=currency,
+                bic=_bic(table, here),
+                bank=_text(table, "bank", here),
+                holder=_text(table, "holder", here),
+            )
+        )
+    return tuple(out)
 
 
 def _vat_id(text: str | None, where: str) -> str | None:
@@ -295,10 +390,11 @@ def _currency(table: Mapping[str, Any], where: str) -> tuple[str | None, Decimal
         )
     if currency == "CNY":
         return None, None
-    if raw is None or isinstance(raw, bool):
+    if raw is None:
+        return currency, None
+    if isinstance(raw, bool):
         raise FieldError(
-            f"{where}: `exchange_rate` (CNY per {currency}) is required with `currency`",
-            field=f"{where}.exchange_rate",
+            f"{where}: `exchange_rate` {raw!r} is not a number", field=f"{where}.exchange_rate"
         )
     try:
         rate = Decimal(str(raw))
@@ -339,4 +435,7 @@ def _exporter(index: int, table: Mapping[str, Any]) -> Exporter:
         street=_text(table, "street", where),
         city=_text(table, "city", where),
         postcode=_text(table, "postcode", where),
+        bic=_bic(table, where),
+        accounts=_accounts(table.get("accounts", []), where),
+        override_address=_flag(table, "override_address", where),
     )

@@ -6,14 +6,18 @@ The mirror of :mod:`gateway.render.cii`, for partners who answer in CII. Input g
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from decimal import Decimal
 
 from lxml import etree
 
 from gateway.errors import FieldError, UnknownFormatError
+from gateway.mapping.profiles import PROFILE_SPECS
 from gateway.model import (
     AllowanceCharge,
+    Attachment,
     Delivery,
     Identifier,
     Invoice,
@@ -30,6 +34,10 @@ from gateway.model.party import Address, Contact, Endpoint, Party
 from gateway.read._values import decimal_value as _dec
 from gateway.render.cii import QDT, RAM, RSM, UDT
 from gateway.xmlsafe import parse_xml
+
+_PROFILES = {
+    spec.customization_id: name for name, spec in PROFILE_SPECS.items() if spec.syntax == "cii"
+}
 
 _NS = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 _El = etree._Element
@@ -139,12 +147,35 @@ def read_cii(xml: bytes) -> Invoice:
         period=_period(_f(st, "ram:BillingSpecifiedPeriod")),
         payment=_payment(st),
         allowances=[_allowance(el) for el in _all(st, "ram:SpecifiedTradeAllowanceCharge")],
-        profile="cii" if customization == "urn:cen.eu:en16931:2017" else None,
+        profile=_PROFILES.get(customization or ""),
     )
     for ref in _all(agr, "ram:AdditionalReferencedDocument"):
         if _t(ref, "ram:TypeCode") == "130":
             inv.invoiced_object_id = _t(ref, "ram:IssuerAssignedID")
+            inv.invoiced_object_scheme = _t(ref, "ram:ReferenceTypeCode")
+        else:
+            inv.attachments.append(_supporting_document(ref))
     return inv
+
+
+def _supporting_document(ref: _El) -> Attachment:
+    obj = _f(ref, "ram:AttachmentBinaryObject")
+    content = None
+    if obj is not None and obj.text:
+        try:
+            content = base64.b64decode("".join(obj.text.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise FieldError(
+                "attachment is not valid base64", field="AttachmentBinaryObject"
+            ) from exc
+    return Attachment(
+        id=_req(ref, "ram:IssuerAssignedID"),
+        description=_t(ref, "ram:Name"),
+        uri=_t(ref, "ram:URIID"),
+        content=content,
+        mime_code=obj.get("mimeCode") if obj is not None else None,
+        filename=obj.get("filename") if obj is not None else None,
+    )
 
 
 def _address(el: _El | None) -> Address | None:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.errors import FieldError, UnknownFormatError
+from gateway.mapping.profiles import PROFILE_SPECS
 from gateway.model import (
     AllowanceCharge,
     Attachment,
@@ -38,9 +39,7 @@ from gateway.xmlsafe import parse_xml
 _NS = {"cac": CAC, "cbc": CBC}
 _El = etree._Element
 _PROFILES = {
-    "urn:peppol:pint:billing-1@sg-1": "pint-sg",
-    "urn:peppol:pint:billing-1": "pint",
-    "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0": "bis3",
+    spec.customization_id: name for name, spec in PROFILE_SPECS.items() if spec.syntax == "ubl"
 }
 
 
@@ -59,6 +58,11 @@ def _t(el: _El | None, path: str) -> str | None:
     if found is None or found.text is None:
         return None
     return found.text.strip() or None
+
+
+def _attr(el: _El | None, path: str, name: str) -> str | None:
+    found = _f(el, path) if el is not None else None
+    return found.get(name) if found is not None else None
 
 
 def _req(el: _El, path: str) -> str:
@@ -137,10 +141,14 @@ def read_ubl(xml: bytes) -> Invoice:
         delivery=_delivery(_f(root, "cac:Delivery")),
         allowances=[_allowance(el) for el in _all(root, "cac:AllowanceCharge")],
         profile=_PROFILES.get(customization or ""),
+        uuid=_t(root, "cbc:UUID"),
     )
     payee = _f(root, "cac:PayeeParty")
     if payee is not None:
         inv.payee = _party(payee, "payee")
+    representative = _f(root, "cac:TaxRepresentativeParty")
+    if representative is not None:
+        inv.tax_representative = _party(representative, "tax representative")
     _documents(root, inv)
     _tax(root, inv)
     return inv
@@ -244,6 +252,7 @@ def _payment(el: _El | None) -> PaymentInstructions | None:
         account_id=_t(el, "cac:PayeeFinancialAccount/cbc:ID"),
         account_name=_t(el, "cac:PayeeFinancialAccount/cbc:Name"),
         provider_id=_t(el, "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID"),
+        provider_name=_t(el, "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name"),
     )
 
 
@@ -279,6 +288,7 @@ def _documents(root: _El, inv: Invoice) -> None:
         type_code = _t(ref, "cbc:DocumentTypeCode")
         if type_code == "130":
             inv.invoiced_object_id = _t(ref, "cbc:ID")
+            inv.invoiced_object_scheme = _attr(ref, "cbc:ID", "schemeID")
             continue
         obj = _f(ref, "cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
         content = None
@@ -382,6 +392,7 @@ def _line(el: _El, credit: bool) -> Line:
         vat_rate=_d(cat, "cbc:Percent"),
         note=_t(el, "cbc:Note"),
         object_id=_t(doc_ref, "cbc:ID") if doc_ref is not None else None,
+        object_scheme=_attr(doc_ref, "cbc:ID", "schemeID"),
         order_line_ref=_t(el, "cac:OrderLineReference/cbc:LineID"),
         accounting_ref=_t(el, "cbc:AccountingCost"),
         period=_period(_f(el, "cac:InvoicePeriod")),

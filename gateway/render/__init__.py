@@ -1,4 +1,5 @@
-"""Renderers: canonical invoice → UBL 2.1 (PINT SG, BIS 3, PINT) or UN/CEFACT CII D16B.
+"""Renderers: canonical invoice → UBL 2.1 (PINT SG, BIS 3, PINT) or UN/CEFACT CII D16B
+(EN 16931 CII, Peppol BIS 3 CII); the profile facts come from :mod:`gateway.mapping.profiles`.
 
 A renderer writes the invoice as mapped; it never re-maps. An invoice prepared by
 :func:`gateway.mapping.map_invoice` for one profile is refused for another (map it again);
@@ -10,12 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gateway.errors import FieldError
+from gateway.mapping.profiles import CII_PROFILES, PROFILE_NAMES, UBL_PROFILES
 from gateway.model import Invoice
 from gateway.render.cii import render_cii
 from gateway.render.ubl import render_ubl
 
-UBL_PROFILES = frozenset({"pint-sg", "bis3", "pint"})
-PROFILES = (*sorted(UBL_PROFILES), "cii")
+PROFILES = PROFILE_NAMES
 
 
 def render(invoice: Invoice, profile: str | None = None) -> bytes:
@@ -33,7 +34,7 @@ def render(invoice: Invoice, profile: str | None = None) -> bytes:
         )
     if invoice.profile is None:
         invoice = replace(invoice, profile=target)
-    return render_cii(invoice) if target == "cii" else render_ubl(invoice)
+    return render_cii(invoice) if target in CII_PROFILES else render_ubl(invoice)
 
 
-__all__ = ["PROFILES", "UBL_PROFILES", "render", "render_cii", "render_ubl"]
+__all__ = ["CII_PROFILES", "PROFILES", "UBL_PROFILES", "render", "render_cii", "render_ubl"]

@@ -6,13 +6,14 @@ except the tax totals (BT-110 / BT-111).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from decimal import Decimal
 from typing import cast
 
 from lxml import etree
 
-from gateway.model import AllowanceCharge, Invoice, Line, Party
+from gateway.model import AllowanceCharge, Attachment, Invoice, Line, Party
 from gateway.model.party import Address
 from gateway.render._fmt import amount, decimal
 
@@ -210,14 +211,32 @@ def _agreement(tx: _El, inv: Invoice) -> None:
         _sub(_sub(agr, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", inv.order_ref)
     if inv.contract_ref:
         _sub(_sub(agr, "ram:ContractReferencedDocument"), "ram:IssuerAssignedID", inv.contract_ref)
+    for att in inv.attachments:
+        _supporting_document(agr, att)
     if inv.invoiced_object_id:
         ref = _sub(agr, "ram:AdditionalReferencedDocument")
         _sub(ref, "ram:IssuerAssignedID", inv.invoiced_object_id)
         _sub(ref, "ram:TypeCode", "130")
+        if inv.invoiced_object_scheme:
+            _sub(ref, "ram:ReferenceTypeCode", inv.invoiced_object_scheme)
     if inv.project_ref:
         proj = _sub(agr, "ram:SpecifiedProcuringProject")
         _sub(proj, "ram:ID", inv.project_ref)
         _sub(proj, "ram:Name", "Project reference")
+
+
+def _supporting_document(agr: _El, att: Attachment) -> None:
+    """BG-24 as ``AdditionalReferencedDocument`` with type code 916 (related document)."""
+    ref = _sub(agr, "ram:AdditionalReferencedDocument")
+    _sub(ref, "ram:IssuerAssignedID", att.id)
+    _opt(ref, "ram:URIID", att.uri)
+    _sub(ref, "ram:TypeCode", "916")
+    _opt(ref, "ram:Name", att.description)
+    if att.content is not None:
+        attrib = {"mimeCode": att.mime_code or "application/octet-stream"}
+        if att.filename:
+            attrib["filename"] = att.filename
+        _sub(ref, "ram:AttachmentBinaryObject", base64.b64encode(att.content).decode(), **attrib)
 
 
 def _party(parent: _El, tag: str, party: Party, *, seller: bool) -> None:

@@ -7,12 +7,12 @@ precomputed Clark names; nothing is loaded per call.
 from __future__ import annotations
 
 import base64
-import uuid
 from decimal import Decimal
 from typing import cast
 
 from lxml import etree
 
+from gateway.mapping.profiles import PROFILE_SPECS, ProfileSpec, document_uuid
 from gateway.model import (
     AllowanceCharge,
     Attachment,
@@ -28,7 +28,6 @@ NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-_UUID_NS = uuid.UUID("6f0c7a4e-2a51-4b7e-9d35-6c1f0e0b8a11")
 
 _Q: dict[str, str] = {}
 
@@ -59,6 +58,10 @@ def _opt(parent: _El, tag: str, text: str | None, **attrib: str) -> None:
         _sub(parent, tag, text, **attrib)
 
 
+def _scheme(scheme: str | None) -> dict[str, str]:
+    return {"schemeID": scheme} if scheme else {}
+
+
 def _amt(parent: _El, name: str, value: Decimal, currency: str) -> None:
     _sub(parent, name, amount(value), currencyID=currency)
 
@@ -73,12 +76,11 @@ def render_ubl(inv: Invoice) -> bytes:
     _opt(root, "cbc:CustomizationID", inv.customization_id)
     _opt(root, "cbc:ProfileID", inv.process_id)
     _sub(root, "cbc:ID", inv.number)
-    if inv.profile == "pint-sg":
-        _sub(
-            root,
-            "cbc:UUID",
-            str(uuid.uuid5(_UUID_NS, f"{_endpoint_text(inv.seller)}|{inv.number}")),
-        )
+    spec = _spec(inv)
+    if inv.uuid:
+        _sub(root, "cbc:UUID", inv.uuid)
+    elif spec is not None and spec.uuid:
+        _sub(root, "cbc:UUID", document_uuid(endpoint_text(inv.seller), inv.number))
     _sub(root, "cbc:IssueDate", date(inv.issue_date))
     if inv.issue_time is not None:
         _sub(root, "cbc:IssueTime", time(inv.issue_time, inv.timezone_offset_minutes))
@@ -103,6 +105,8 @@ def render_ubl(inv: Invoice) -> bytes:
     _party_block(root, "cac:AccountingCustomerParty", inv.buyer, inv, seller=False)
     if inv.payee is not None:
         _party(_sub(root, "cac:PayeeParty"), inv.payee, inv, seller=False, full=False)
+    if inv.tax_representative is not None:
+        _tax_representative(root, inv.tax_representative, inv)
     _delivery(root, inv)
     _payment(root, inv)
     for ac in inv.allowances:
@@ -114,7 +118,8 @@ def render_ubl(inv: Invoice) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _endpoint_text(party: Party) -> str:
+def endpoint_text(party: Party) -> str:
+    """The seller key a derived UUID is made from: its endpoint, else its name."""
     return str(party.endpoint) if party.endpoint else party.name
 
 
@@ -144,7 +149,7 @@ def _references(root: _El, inv: Invoice, credit: bool) -> None:
         _sub(_sub(root, "cac:ContractDocumentReference"), "cbc:ID", inv.contract_ref)
     if inv.invoiced_object_id:
         ref = _sub(root, "cac:AdditionalDocumentReference")
-        _sub(ref, "cbc:ID", inv.invoiced_object_id)
+        _sub(ref, "cbc:ID", inv.invoiced_object_id, **_scheme(inv.invoiced_object_scheme))
         _sub(ref, "cbc:DocumentTypeCode", "130")
     for att in inv.attachments:
         _attachment(root, att)
@@ -176,8 +181,13 @@ def _attachment(root: _El, att: Attachment) -> None:
         _sub(_sub(holder, "cac:ExternalReference"), "cbc:URI", att.uri)
 
 
+def _spec(inv: Invoice) -> ProfileSpec | None:
+    return PROFILE_SPECS.get(inv.profile) if inv.profile else None
+
+
 def _tax_scheme(inv: Invoice) -> str:
-    return "GST" if inv.profile == "pint-sg" else "VAT"
+    spec = _spec(inv)
+    return spec.tax_scheme if spec is not None else "VAT"
 
 
 def _party_block(root: _El, name: str, party: Party, inv: Invoice, *, seller: bool) -> None:
@@ -243,6 +253,18 @@ def _address(el: _El, a: Address) -> None:
         _sub(_sub(el, "cac:Country"), "cbc:IdentificationCode", a.country)
 
 
+def _tax_representative(root: _El, rep: Party, inv: Invoice) -> None:
+    """BG-11: name (BT-62), postal address (BG-12) and VAT identifier (BT-63)."""
+    p = _sub(root, "cac:TaxRepresentativeParty")
+    _sub(_sub(p, "cac:PartyName"), "cbc:Name", rep.name)
+    if rep.address is not None:
+        _address(_sub(p, "cac:PostalAddress"), rep.address)
+    if rep.vat_id:
+        scheme = _sub(p, "cac:PartyTaxScheme")
+        _sub(scheme, "cbc:CompanyID", rep.vat_id)
+        _sub(_sub(scheme, "cac:TaxScheme"), "cbc:ID", _tax_scheme(inv))
+
+
 def _delivery(root: _El, inv: Invoice) -> None:
     d = inv.delivery
     if d is None or not (d.date or d.location_id or d.address or d.party_name):
@@ -278,9 +300,10 @@ def _payment(root: _El, inv: Invoice) -> None:
             account = _sub(means, "cac:PayeeFinancialAccount")
             _sub(account, "cbc:ID", pay.account_id)
             _opt(account, "cbc:Name", pay.account_name)
-            if pay.provider_id:
+            if pay.provider_id or pay.provider_name:
                 branch = _sub(account, "cac:FinancialInstitutionBranch")
-                _sub(branch, "cbc:ID", pay.provider_id)
+                _opt(branch, "cbc:ID", pay.provider_id)
+                _opt(branch, "cbc:Name", pay.provider_name)
     if inv.payment_terms:
         _sub(_sub(root, "cac:PaymentTerms"), "cbc:Note", inv.payment_terms)
 
@@ -384,7 +407,7 @@ def _line(root: _El, line: Line, inv: Invoice, credit: bool) -> None:
         _sub(_sub(el, "cac:OrderLineReference"), "cbc:LineID", line.order_line_ref)
     if line.object_id:
         ref = _sub(el, "cac:DocumentReference")
-        _sub(ref, "cbc:ID", line.object_id)
+        _opt(ref, "cbc:ID", line.object_id, **_scheme(line.object_scheme))
         _sub(ref, "cbc:DocumentTypeCode", "130")
     for ac in line.allowances:
         _allowance(el, ac, cur, inv, document_level=False)

@@ -75,6 +75,8 @@ class SampleInvoice:
     bureau_name: str = "国家税务总局上海市税务局"
     extra_elements: list[tuple[str, str]] = field(default_factory=list)
     """(path under EInvoice, text) of unknown elements to add, to test tolerance."""
+    special: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    """特定业务 blocks of SpecificInformation: (block name, {field: text})."""
 
 
 def _sub(parent: etree._Element, name: str, text: str | None) -> None:
@@ -144,6 +146,10 @@ def _specific(data: etree._Element, inv: SampleInvoice) -> None:
         block = etree.SubElement(specific, "DifferentialTaxation")
         _sub(block, "Deduction", inv.differential[0])
         _sub(block, "SalesIncludingTax", inv.differential[1])
+    for name, fields in inv.special:
+        block = etree.SubElement(specific, name)
+        for key, text in fields.items():
+            _sub(block, key, text)
     if inv.red_original or inv.red_confirmation:
         block = etree.SubElement(specific, "RedEInvoice")
         _sub(block, "OriginalInvoiceCode", inv.red_original)

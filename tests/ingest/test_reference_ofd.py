@@ -72,14 +72,14 @@ def test_legacy_2020_from_embedded_xml(reference: Path) -> None:
     assert inv.totals.tax_inclusive == Decimal(root.findtext(f"{FP}TaxInclusiveTotalAmount"))
     assert [ln.net_amount for ln in inv.lines] == [Decimal("100.00")] * 3
     assert [ln.tax_amount for ln in inv.lines] == [Decimal("6.00")] * 3
-    assert {ln.unit_code for ln in inv.lines} == {"E48"}  # 次
+    assert {ln.unit_code for ln in inv.lines} == {"E54"}  # 次
     assert inv.lines[0].quantity == 4 and inv.lines[0].price == 25
     assert str(inv.issue_date) == "2020-10-10"
     assert inv.seller.identifier(IdScheme.USCC).value == "91500106MA2CE71F65"  # type: ignore[union-attr]
     assert inv.buyer.identifiers[0].scheme == IdScheme.CN_TAXPAYER
     assert inv.buyer.contact is not None and inv.buyer.contact.telephone == "13392342520"
     assert inv.payment is not None
-    assert (inv.payment.provider_id, inv.payment.account_id) == ("建设银行", "625555888900998711")
+    assert (inv.payment.provider_name, inv.payment.account_id) == ("建设银行", "625555888900998711")
     assert parsed.facts.kind == "10"
     assert parsed.facts.extra["check_code"] == "14754822929856772523"
     codes = {w.code for w in parsed.warnings}

@@ -33,7 +33,7 @@ def test_official_special_invoice(reference: Path) -> None:
     assert inv.seller.identifier(IdScheme.CN_ORG_CODE).value == "000000000"  # type: ignore[union-attr]
     assert inv.seller.address is not None and inv.seller.address.country == "CN"
     assert inv.buyer.identifier(IdScheme.USCC).value == "91440000000000001Y"  # type: ignore[union-attr]
-    assert inv.payment is not None and inv.payment.provider_id == "示例银行股份有限公司示例支行"
+    assert inv.payment is not None and inv.payment.provider_name == "示例银行股份有限公司示例支行"
     (line,) = inv.lines
     assert (line.quantity, line.price, line.net_amount) == (Decimal(2), Decimal(1), Decimal("2.00"))
     assert line.tax_amount == Decimal("0.12") and line.vat_rate == Decimal(6)

@@ -50,7 +50,8 @@ def test_standard_rates_make_s_groups_and_keep_fapiao_totals() -> None:
     assert out.seller.endpoint is not None and str(out.seller.endpoint).startswith("0199:")
     assert out.buyer.endpoint is not None and out.buyer.address is not None
     assert out.buyer.address.country == "SG"
-    assert len(out.notes) == 1 and out.buyer_reference and out.payment_terms
+    assert len(out.notes) == 1 and out.payment_terms
+    assert out.buyer_reference is None and out.order_ref == "NA"
 
 
 def test_simplified_levy_is_s_at_the_levy_rate() -> None:
@@ -58,16 +59,11 @@ def test_simplified_levy_is_s_at_the_levy_rate() -> None:
     assert _groups(out) == [("S", D(3), D("100.00"), D("3.00"))]
 
 
-def test_export_zero_rate_is_g_with_vatex_reason() -> None:
+def test_export_zero_rate_is_g_with_a_chinese_reason_and_no_eu_code() -> None:
     out = _map(fapiao([line(1, "1000.00", "0.00", rate="0", case=TaxCase.ZERO_RATE_EXPORT)]))
     (b,) = out.vat_breakdown
-    assert (b.category, b.rate, b.tax_amount, b.exemption_reason_code) == (
-        "G",
-        D(0),
-        D(0),
-        "VATEX-EU-G",
-    )
-    assert b.exemption_reason
+    assert (b.category, b.rate, b.tax_amount, b.exemption_reason_code) == ("G", D(0), D(0), None)
+    assert b.exemption_reason and "出口零税率" in b.exemption_reason
     assert out.seller.vat_id
 
 
@@ -89,7 +85,8 @@ def test_not_subject_alone_is_o_without_rate_or_vat_ids() -> None:
         vat_id="SG200212345Z",
     )
     (b,) = out.vat_breakdown
-    assert (b.category, b.rate, b.exemption_reason_code) == ("O", None, "VATEX-EU-O")
+    assert (b.category, b.rate, b.exemption_reason_code) == ("O", None, None)
+    assert b.exemption_reason and "不征税" in b.exemption_reason
     assert out.lines[0].vat_rate is None
     assert out.seller.vat_id is None and out.buyer.vat_id is None
 
@@ -204,7 +201,7 @@ def test_foreign_currency_converts_and_carries_cny_tax() -> None:
     out = _map(src, currency="USD", exchange_rate="7.1234")
     assert (out.currency, out.tax_currency) == ("USD", "CNY")
     assert out.totals.tax_in_accounting_currency == D("142.00")
-    assert out.lines[0].net_amount == D("140.38") and out.lines[0].price == D("70.191201")
+    assert out.lines[0].net_amount == D("140.38") and out.lines[0].price == D("70.19")
     assert out.totals.line_net == sum(ln.net_amount for ln in out.lines)
     assert out.totals.tax == sum(b.tax_amount for b in out.vat_breakdown) == D("19.93")
     assert abs(out.totals.payable * D("7.1234") - src.totals.tax_inclusive) < D("0.2")
@@ -233,11 +230,13 @@ def test_pint_sg_in_foreign_currency_has_no_accounting_currency() -> None:
     assert out.totals.payable == D("113.00")
 
 
-def test_bis3_and_cii_carry_no_xml_attachment() -> None:
+def test_bis3_and_cii_reference_the_xml_they_cannot_embed() -> None:
     src = fapiao([line(1, "10.00", "1.30")])
-    assert _map(src, "bis3").attachments == []
-    assert _map(src, "cii").attachments == []
-    assert len(_map(src, "pint").attachments) == 1
+    for profile in ("bis3", "cii", "bis3-cii"):
+        (att,) = _map(src, profile).attachments
+        assert att.content is None and att.description and "SHA-256" in att.description
+    (att,) = _map(src, "pint").attachments
+    assert att.mime_code == "application/xml" and att.content == b"<EInvoice/>"
 
 
 def test_source_invoice_is_not_modified() -> None:
@@ -300,7 +299,9 @@ def test_converted_price_keeps_large_quantities_exact_enough() -> None:
     src = fapiao([line(1, "1234567.89", "160493.83", qty="3000000", price="0.41152263")])
     out = _map(src, currency="USD", exchange_rate="7.1234")
     (ln,) = out.lines
-    assert abs(ln.quantity * ln.price - ln.net_amount) <= D("0.02")
+    base = ln.base_quantity or 1
+    assert abs(ln.quantity * ln.price / base - ln.net_amount) <= D("0.01")
+    assert -ln.price.as_tuple().exponent <= 6  # type: ignore[operator]
 
 
 def test_totals_that_do_not_add_up_are_reported() -> None:

@@ -13,7 +13,7 @@ from gateway.render import render
 from gateway.validation import Validator
 from tests.mapping.factory import BUYER_NAME, SELLER_USCC, cases, partners_dict
 
-PROFILES = ("pint-sg", "bis3", "pint", "cii")
+PROFILES = ("pint-sg", "bis3", "pint", "cii", "bis3-cii")
 CURRENCIES = {
     "cny": {},
     "usd": {"currency": "USD", "exchange_rate": "7.1234"},

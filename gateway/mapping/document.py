@@ -1,0 +1,99 @@
+"""``map_parsed``: the one mapping entry point (the flow's ``map`` stage, ``convert`` and the CLI).
+
+It finds the buyer's partner entry and the exporter, chooses the profile, applies the strict
+input checks and maps; rendering and validation are the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gateway.errors import MissingFactError
+from gateway.mapping.checks import input_conformance
+from gateway.mapping.mapper import map_with_warnings
+from gateway.mapping.parties import printed_buyer_id, printed_seller_id
+from gateway.mapping.profiles import profile_spec
+from gateway.mapping.submission import Submission
+from gateway.model import Invoice
+from gateway.partners import Exporter, Partner, PartnerDirectory
+
+if TYPE_CHECKING:
+    from gateway.ingest.types import ParsedInvoice
+
+
+@dataclass(frozen=True, slots=True)
+class MappedDocument:
+    """A fapiao mapped for one profile, with everything the later stages need to know."""
+
+    invoice: Invoice
+    """The invoice prepared for :attr:`profile` (render it with ``gateway.render.render``)."""
+    profile: str
+    partner: Partner
+    """The buyer's directory entry."""
+    exporter: Exporter | None
+    warnings: list[str]
+    """Parser warnings (``code: message``) then mapper warnings, as text for people."""
+
+
+def choose_profile(
+    partner: Partner, profile: str | None, default_profile: str | None, buyer: str
+) -> str:
+    """``profile``, else the partner's preferred one, else the default; checked to exist."""
+    chosen = profile or partner.profile or default_profile
+    if chosen is None:
+        raise MissingFactError(
+            f"target profile for buyer {buyer!r}: pass --to (or `profile` in the submission "
+            "metadata), add `profile` to its [[partners]] entry, or configure a default",
+            field="partners.profile",
+        )
+    profile_spec(chosen)
+    return chosen
+
+
+def map_parsed(
+    parsed: ParsedInvoice,
+    directory: PartnerDirectory,
+    *,
+    profile: str | None = None,
+    default_profile: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    strict: bool = False,
+) -> MappedDocument:
+    """Map a parsed fapiao for its buyer.
+
+    ``profile`` is the explicit choice (submission metadata ``profile`` or ``--to``); without
+    it the partner's preferred profile, then ``default_profile``, else a
+    :class:`~gateway.errors.MissingFactError` naming ``partners.profile``.
+
+    ``metadata`` is the submission's metadata as the client sent it; the mapper reads these
+    keys (others are ignored; a malformed value is a ``FieldError`` naming ``metadata.<key>``):
+
+    * ``exchange_rate`` — CNY per one unit of the invoice currency, for this invoice (decimal
+      text). Wins over the rate the fapiao's remark states and the partner's standing rate; a
+      conflict with the fapiao's own rate is refused (rule ``fx.conflict``).
+    * ``currency`` — the invoice currency (BT-5, ISO 4217) for this invoice, instead of the
+      partner's ``currency``.
+    * ``buyer_reference`` — BT-10, the reference the buyer routes by.
+    * ``order_reference`` — BT-13, the buyer's purchase order.
+    * ``contract_reference`` — BT-12.
+    * ``project_reference`` — BT-11.
+
+    ``strict`` turns the input's schema findings and non-conformant identifiers into a
+    ``FieldError`` (rule ``strict.input``); without it they are loud warnings.
+    """
+    source = parsed.invoice
+    submission = Submission.from_metadata(metadata)
+    warnings = input_conformance(parsed.warnings, strict=strict)
+    partner = directory.find_partner(source.buyer.name, printed_buyer_id(source.buyer))
+    chosen = choose_profile(partner, profile, default_profile, source.buyer.name)
+    exporter = directory.find_exporter(printed_seller_id(source.seller))
+    mapped = map_with_warnings(parsed, partner, exporter, chosen, submission=submission)
+    return MappedDocument(
+        invoice=mapped.invoice,
+        profile=chosen,
+        partner=partner,
+        exporter=exporter,
+        warnings=warnings + mapped.warnings,
+    )

@@ -1,0 +1,140 @@
+"""The well-known structured statements an exporter writes into the 备注 (Remark).
+
+Exporters customarily write the exchange rate, the contract number, the customs declaration
+number and the buyer's order number into the remark (FORMAT.md §8); a red-letter fapiao
+carries its confirmation-form number there. :func:`read_remark` extracts those forms; the
+remark itself still travels unchanged as the note (BT-22).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+CURRENCY_NAMES = {
+    "美元": "USD",
+    "美金": "USD",
+    "港币": "HKD",
+    "港元": "HKD",
+    "新加坡元": "SGD",
+    "新币": "SGD",
+    "欧元": "EUR",
+    "日元": "JPY",
+    "英镑": "GBP",
+    "澳元": "AUD",
+    "加元": "CAD",
+    "马来西亚林吉特": "MYR",
+}
+"""Chinese currency names an exporter may write instead of the ISO code."""
+
+_CNY = r"(?:CNY|RMB|人民币|元)"
+_CUR = r"([A-Z]{3}|" + "|".join(CURRENCY_NAMES) + ")"
+_NUM = r"([0-9]+(?:\.[0-9]+)?)"
+_RATE_FORMS = (
+    # 汇率：1 USD = 7.1234 CNY / 100美元=712.34人民币
+    re.compile(rf"{_NUM}?\s*{_CUR}\s*[=＝]\s*{_NUM}\s*{_CNY}", re.IGNORECASE),
+    # USD/CNY 7.1234, USDCNY: 7.1234
+    re.compile(rf"{_CUR}\s*/?\s*CNY\s*[:：=＝]?\s*{_NUM}", re.IGNORECASE),
+)
+_RATE_PLAIN = re.compile(rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}(?!\s*[A-Za-z\u4e00-\u9fff])")
+
+_ID = r"([A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]|[A-Za-z0-9])"
+CONTRACT = re.compile(
+    rf"(?:合同(?:编号|号码|号)|合同|Contract\s*(?:No\.?|Number|#)?)\s*[:：#]?\s*{_ID}",
+    re.IGNORECASE,
+)
+ORDER = re.compile(
+    rf"(?:(?:采购订单(?:编号|号)?|订单(?:编号|号码|号)|Purchase\s+Order\s*(?:No\.?|Number)?|"
+    rf"Order\s*(?:No\.?|Number))\s*[:：#]?|\bP\.?O\.?\s*(?:No\.?|Number)\s*[:：#]?|"
+    rf"\bP\.?O\.?\s*[:：#])\s*{_ID}",
+    re.IGNORECASE,
+)
+PROJECT = re.compile(
+    r"(?:项目(?:编号|名称|号)?|Project\s*(?:No\.?|Number|#)?)\s*[:：]\s*([^\s,，;；|]+)",
+    re.IGNORECASE,
+)
+CUSTOMS = re.compile(r"(?:出口)?报关单(?:编号|号码|号)?\s*[:：]?\s*([0-9A-Za-z]{9,20})")
+CONFIRMATION = re.compile(r"(?:红字发票信息)?确认单(?:编号|号)\s*[:：]?\s*([0-9A-Za-z]{8,32})")
+
+
+@dataclass(frozen=True, slots=True)
+class StatedRate:
+    """An exchange rate the fapiao states: CNY per one unit of :attr:`currency`."""
+
+    rate: Decimal
+    currency: str | None
+    """ISO 4217 code, ``None`` when the remark names no currency."""
+    text: str
+    """The statement as printed."""
+
+
+@dataclass(slots=True)
+class RemarkFacts:
+    """What :func:`read_remark` found."""
+
+    rate: StatedRate | None = None
+    contract: str | None = None
+    """BT-12."""
+    project: str | None = None
+    """BT-11."""
+    order: str | None = None
+    """BT-13."""
+    customs_declarations: list[str] = field(default_factory=list)
+    """报关单号: each a supporting document reference (BT-122)."""
+    confirmation: str | None = None
+    """红字发票信息确认单编号 (red-letter confirmation form)."""
+
+
+def _currency(text: str) -> str:
+    return CURRENCY_NAMES.get(text, text.upper())
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value > 0 else None
+
+
+def read_rate(remark: str) -> StatedRate | None:
+    """The exchange rate stated in a remark, if one of the known forms is there."""
+    for form in _RATE_FORMS:
+        for found in form.finditer(remark):
+            groups = found.groups()
+            units: Decimal | None = Decimal(1)
+            if len(groups) == 3:
+                units_text, cur, value_text = groups
+                if units_text:
+                    units = _decimal(units_text)
+            else:
+                cur, value_text = groups
+            value = _decimal(value_text)
+            if value is None or units is None or _currency(cur) == "CNY":
+                continue
+            rate = value if units == 1 else (value / units).normalize()
+            return StatedRate(rate, _currency(cur), found.group(0))
+    plain = _RATE_PLAIN.search(remark)
+    if plain is not None and (value := _decimal(plain.group(1))) is not None:
+        return StatedRate(value, None, plain.group(0))
+    return None
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    found = pattern.search(text)
+    return found.group(1) if found else None
+
+
+def read_remark(remark: str | None) -> RemarkFacts:
+    """Extract the rate and the references from a 备注 text."""
+    if not remark:
+        return RemarkFacts()
+    return RemarkFacts(
+        rate=read_rate(remark),
+        contract=_first(CONTRACT, remark),
+        project=_first(PROJECT, remark),
+        order=_first(ORDER, remark),
+        customs_declarations=list(dict.fromkeys(CUSTOMS.findall(remark))),
+        confirmation=_first(CONFIRMATION, remark),
+    )

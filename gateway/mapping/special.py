@@ -1,0 +1,106 @@
+"""特定业务 (special business) blocks: what has an EN 16931 home, and what must not leave.
+
+* 建筑服务 ``ConstructionServices``: the site (``OccurredSite``) is where the service is
+  delivered (BG-15 deliver-to address); the project name is the project reference (BT-11).
+* 不动产销售 ``RealEstateSales``: the property address is the deliver-to address; the property
+  certificate number identifies the invoiced object (BT-18).
+* 不动产经营租赁 ``RealEstateLease``: the property address is the deliver-to address and the
+  lease term (``TheLeaseTermBeginsAndEnds``) the invoicing period (BT-73 / BT-74).
+* 旅客运输 ``PassengerTransportation`` and 医疗服务 ``MedicalService-Outpatient`` /
+  ``MedicalServices-Inpatient`` carry personal data (travellers' and patients' names and ID
+  numbers, FORMAT.md §13.8): nothing of them is mapped, and they are removed from the copy of
+  the original embedded in the invoice (BT-125). Whether such a fapiao may leave at all is the
+  export gate's decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from gateway.model import Address, Delivery, Period
+from gateway.xmlsafe import parse_xml
+
+PERSONAL_BLOCKS = (
+    "PassengerTransportation",
+    "MedicalService-Outpatient",
+    "MedicalServices-Inpatient",
+)
+"""SpecificInformation blocks that hold personal data and never leave with the invoice."""
+
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})"
+)
+
+
+@dataclass(slots=True)
+class SpecialFacts:
+    """What the special blocks contribute to the invoice."""
+
+    delivery: Delivery | None = None
+    period: Period | None = None
+    project: str | None = None
+    object_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _dates(text: str) -> list[dt.date]:
+    out = []
+    for found in _DATE.finditer(text):
+        parts = found.groups()
+        year, month, day = (parts[0], parts[1], parts[2]) if parts[0] else parts[3:]
+        try:
+            out.append(dt.date(int(year), int(month), int(day)))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def read_special(blocks: list[tuple[str, dict[str, str]]]) -> SpecialFacts:
+    """Delivery place, invoicing period, project and object from the special blocks."""
+    out = SpecialFacts()
+    for name, fields in blocks:
+        if name in PERSONAL_BLOCKS:
+            out.warnings.append(
+                f"special block {name} holds personal data: not mapped, and removed from the "
+                "embedded original"
+            )
+            continue
+        site = None
+        if name == "ConstructionServices":
+            site = fields.get("OccurredSite")
+            out.project = out.project or fields.get("ItemName")
+        elif name in ("RealEstateSales", "RealEstateLease"):
+            site = fields.get("RealEstateAddress")
+            out.object_id = out.object_id or fields.get("RealEstateWarrantNumber")
+        if name == "RealEstateLease" and (term := fields.get("TheLeaseTermBeginsAndEnds")):
+            found = _dates(term)
+            if len(found) >= 2 and found[0] <= found[1]:
+                out.period = Period(found[0], found[1])
+            else:
+                out.warnings.append(f"lease term {term!r} not readable as two dates: not mapped")
+        if site and out.delivery is None:
+            out.delivery = Delivery(address=Address(street=site, country="CN"))
+    return out
+
+
+def strip_personal_blocks(original: bytes) -> tuple[bytes, list[str]]:
+    """The fapiao XML without its personal-data blocks, and the names of those removed."""
+    if not any(name.encode() in original for name in PERSONAL_BLOCKS):
+        return original, []
+    root = parse_xml(original, what="fapiao XML")
+    removed: list[str] = []
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        parent = element.getparent()
+        if name in PERSONAL_BLOCKS and parent is not None:
+            parent.remove(element)
+            removed.append(name)
+    if not removed:
+        return original, []
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), removed

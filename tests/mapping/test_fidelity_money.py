@@ -1,0 +1,200 @@
+"""Issue 10, items 1-3: the rate of this invoice, exact converted totals, references the buyer
+routes by, and where (and whether) the buyer pays."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import FieldError, MissingFactError
+from gateway.validation import Validator
+from tests.mapping.fidelity import SELLER_NAME, convert, fapiao, machine_line
+
+CENT = Decimal("0.01")
+USD = {"currency": "USD"}
+
+
+@pytest.fixture(scope="module")
+def validator(artefacts_home: Path) -> Validator:
+    return Validator.default()
+
+
+def _due(gross: str, rate: str) -> Decimal:
+    return (Decimal(gross) / Decimal(rate)).quantize(CENT, ROUND_HALF_UP)
+
+
+# 1. exchange rate -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "cii", "bis3-cii", "pint"])
+def test_the_rate_printed_in_the_remark_is_the_rate_used(
+    validator: Validator, profile: str
+) -> None:
+    inv = fapiao(remark="汇率：1 USD = 7.1234 CNY；FOB Shanghai")
+    out = convert(inv, profile, validator, partner={**USD, "exchange_rate": "7.0000"})
+    assert out.fatal == []
+    assert out.mapped.invoice.exchange_rate == Decimal("7.1234")
+    assert out.mapped.invoice.totals.payable == _due("1130.00", "7.1234")
+    assert out.warned("7.1234", "7.0000")  # the partner's standing rate differs
+
+
+def test_the_submission_rate_wins_and_agrees_with_the_fapiao_at_its_precision(
+    validator: Validator,
+) -> None:
+    inv = fapiao(remark="汇率：1 USD = 7.1234 CNY")
+    out = convert(inv, "bis3", validator, partner=USD, metadata={"exchange_rate": "7.12340"})
+    assert out.fatal == [] and out.mapped.invoice.exchange_rate == Decimal("7.12340")
+    coarse = convert(inv, "bis3", None, partner=USD, metadata={"exchange_rate": "7.12"})
+    assert coarse.mapped.invoice.exchange_rate == Decimal("7.12")
+
+
+def test_a_submission_rate_that_contradicts_the_fapiao_is_refused() -> None:
+    inv = fapiao(remark="汇率：1 USD = 7.1234 CNY")
+    with pytest.raises(FieldError) as err:
+        convert(inv, "bis3", None, partner=USD, metadata={"exchange_rate": "7.20"})
+    assert err.value.rule == "fx.conflict" and err.value.field == "metadata.exchange_rate"
+    assert "7.1234" in str(err.value)
+
+
+def test_a_rate_stated_for_another_currency_is_not_used() -> None:
+    inv = fapiao(remark="汇率：1 EUR = 7.8000 CNY")
+    out = convert(inv, "pint", None, partner={**USD, "exchange_rate": "7.1"})
+    assert out.mapped.invoice.exchange_rate == Decimal("7.1")
+    assert out.warned("EUR", "not used")
+
+
+def test_no_rate_anywhere_names_the_fact() -> None:
+    with pytest.raises(MissingFactError) as err:
+        convert(fapiao(), "bis3", None, partner=USD)
+    assert err.value.field == "metadata.exchange_rate"
+
+
+def test_a_bad_metadata_rate_is_a_field_error() -> None:
+    with pytest.raises(FieldError) as err:
+        convert(fapiao(), "bis3", None, partner=USD, metadata={"exchange_rate": "seven"})
+    assert err.value.field == "metadata.exchange_rate"
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "pint", "cii"])
+def test_converted_totals_are_the_converted_fapiao_totals(
+    validator: Validator, profile: str
+) -> None:
+    """Three lines of 1.00 CNY at 3 CNY/USD: each 0.33, but the net is 1.00 and the amount
+    due 1.13 — rounding each line and adding would make 0.99 and 1.12."""
+    lines = [
+        machine_line(amount="1.00", tax="0.13", gross="1.13", quantity="1", price="1")
+        for _ in range(3)
+    ]
+    out = convert(fapiao(lines), profile, validator, partner={**USD, "exchange_rate": "3"})
+    assert out.fatal == []
+    t = out.mapped.invoice.totals
+    assert t.payable == _due("3.39", "3") == Decimal("1.13")
+    assert t.rounding is None
+    if profile != "pint-sg":
+        assert t.tax_exclusive == Decimal("1.00") and t.tax == Decimal("0.13")
+    assert sum(ln.net_amount for ln in out.mapped.invoice.lines) == t.line_net
+
+
+def test_converted_prices_carry_few_decimals(validator: Validator) -> None:
+    line = machine_line(
+        amount="1234.57", tax="160.49", gross="1395.06", quantity="3", price="411.523333333333"
+    )
+    out = convert(fapiao([line]), "bis3", validator, partner={**USD, "exchange_rate": "7.1234"})
+    assert out.fatal == []
+    (ln,) = out.mapped.invoice.lines
+    assert -ln.price.as_tuple().exponent <= 6  # type: ignore[operator]
+    assert abs(ln.quantity * ln.price - ln.net_amount) <= CENT
+
+
+# 2. buyer reference -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "bis3-cii"])
+def test_no_reference_is_never_the_sellers_invoice_number(
+    validator: Validator, profile: str
+) -> None:
+    out = convert(fapiao(), profile, validator)
+    inv = out.mapped.invoice
+    assert out.fatal == []
+    assert inv.buyer_reference is None and inv.buyer_reference != inv.number
+    assert inv.order_ref == "NA"
+    assert out.warned("BT-10", "BT-13")
+
+
+def test_references_come_from_submission_partner_and_remark(validator: Validator) -> None:
+    sub = convert(fapiao(), "pint-sg", validator, metadata={"buyer_reference": "AP-LC-77"})
+    assert sub.fatal == [] and sub.text("cbc:BuyerReference") == "AP-LC-77"
+    partner = convert(fapiao(), "bis3", validator, partner={"order_reference": "4500012345"})
+    assert partner.fatal == [] and partner.text("cac:OrderReference/cbc:ID") == "4500012345"
+    assert partner.text("cbc:BuyerReference") is None and partner.warned("4500012345")
+    remark = convert(fapiao(remark="PO: 7788-A 请按合同付款"), "bis3", validator)
+    assert remark.fatal == [] and remark.mapped.invoice.order_ref == "7788-A"
+    both = convert(
+        fapiao(remark="订单号：SO-1"),
+        "pint",
+        validator,
+        partner={"buyer_reference": "LC-ROUTING"},
+        metadata={"order_reference": "PO-META"},
+    )
+    assert (both.mapped.invoice.buyer_reference, both.mapped.invoice.order_ref) == (
+        "LC-ROUTING",
+        "PO-META",
+    )
+
+
+# 3. payment account -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "cii"])
+def test_the_account_holder_is_the_seller_and_the_bank_is_the_institution(
+    validator: Validator, profile: str
+) -> None:
+    out = convert(fapiao(), profile, validator, exporter={"bic": "BKCHCNBJ300"})
+    assert out.fatal == []
+    pay = out.mapped.invoice.payment
+    assert pay is not None
+    assert pay.account_name == SELLER_NAME and pay.account_id == "31001234567890000001"
+    assert pay.provider_id == "BKCHCNBJ300" and pay.provider_name == "中国示例银行上海临港支行"
+    if profile != "cii":
+        account = "cac:PaymentMeans/cac:PayeeFinancialAccount"
+        assert out.text(f"{account}/cbc:Name") == SELLER_NAME
+        assert out.text(f"{account}/cac:FinancialInstitutionBranch/cbc:ID") == "BKCHCNBJ300"
+
+
+def test_a_usd_invoice_pays_into_the_usd_account(validator: Validator) -> None:
+    accounts = [
+        {"currency": "USD", "account": "USD-8899", "bic": "BKCHCNBJ300", "bank": "BOC Shanghai"},
+        {"currency": "CNY", "account": "CNY-1111"},
+    ]
+    exporter = {"accounts": accounts}
+    usd = convert(
+        fapiao(), "pint-sg", validator, partner={**USD, "exchange_rate": "7.1"}, exporter=exporter
+    )
+    assert usd.fatal == []
+    assert usd.mapped.invoice.payment is not None
+    assert usd.mapped.invoice.payment.account_id == "USD-8899"
+    assert usd.mapped.invoice.payment.account_name == SELLER_NAME
+    cny = convert(fapiao(), "pint-sg", None, exporter=exporter)
+    assert cny.mapped.invoice.payment is not None
+    assert cny.mapped.invoice.payment.account_id == "CNY-1111"
+    printed = convert(fapiao(), "pint", None, partner={**USD, "exchange_rate": "7.1"})
+    assert printed.warned("USD", "[[exporters.accounts]]")
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "cii"])
+def test_a_credit_note_never_presents_the_sellers_account(
+    validator: Validator, profile: str
+) -> None:
+    red = fapiao(
+        [machine_line(amount="-1000.00", tax="-130.00", gross="-1130.00", quantity="-2")],
+        blue="N",
+        red_original="26312000000000100001",
+        red_confirmation="31010526112200001234",
+    )
+    out = convert(red, profile, validator)
+    assert out.fatal == []
+    assert out.mapped.invoice.is_credit_note and out.mapped.invoice.payment is None
+    assert b"31001234567890000001" not in out.xml.split(b"AdditionalDocumentReference")[0]
+    assert b"PayeeFinancialAccount" not in out.xml and b"CreditorFinancialAccount" not in out.xml
