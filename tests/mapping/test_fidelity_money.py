@@ -18,7 +18,7 @@ USD = {"currency": "USD"}
 
 @pytest.fixture(scope="module")
 def validator(artefacts_home: Path) -> Validator:
-    return Validator.default()
+    return Validator.default(artefacts_home)
 
 
 def _due(gross: str, rate: str) -> Decimal:
