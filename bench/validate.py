@@ -38,9 +38,9 @@ from typing import Any
 
 from bench import _workers
 from bench.fapiao_gen import directory_data, fapiao
-from gateway.config import data_home
 from gateway.convert import convert
 from gateway.partners import PartnerDirectory
+from gateway.settings import data_home
 from gateway.validation import Validator, shutdown_pools, validate_many
 from gateway.validation import schematron as sch
 from gateway.validation.schematron import SaxonCEngine

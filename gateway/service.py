@@ -58,7 +58,7 @@ class Services:
     signer: Any = None
     """``gateway.signing.XadesSigner`` or ``None`` when no signing key is configured."""
     partners: Any = None
-    """``gateway.partners.PartnerDirectory`` loaded from ``settings.partners_file``, or ``None``."""
+    """``gateway.partners.PartnerDirectory`` loaded from ``settings.pipeline.partners``, or ``None``."""
     started_at: float = field(default_factory=time.time)
     _closed: bool = False
 
@@ -84,28 +84,28 @@ class Services:
 async def open_services(settings: Settings, *, store: Store | None = None) -> Services:
     """Open everything the settings describe (``store`` may be given already opened)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    validator = load_validator(settings, compile_rules=settings.stage_processes == 0)
+    validator = load_validator(settings, compile_rules=settings.pipeline.stage_processes == 0)
     signer = load_signer(settings)
     partners = load_partners(settings)
     context = AdapterContext(
         data_dir=settings.data_dir,
         body_signer=load_body_signer(settings),
-        tls_cert=settings.tls_cert,
-        tls_key=settings.tls_key,
+        tls_cert=settings.server.tls_cert,
+        tls_key=settings.server.tls_key,
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     router = Router(settings.routing, registry.names())
-    opened = store if store is not None else await open_store(settings.store_url)
+    opened = store if store is not None else await open_store(settings.store.url)
     toolbox = Toolbox(
-        default_profile=settings.default_profile,
+        default_profile=settings.pipeline.default_profile,
         validator=validator,
         signer=signer,
         partners=partners,
-        options={"max_body_bytes": settings.max_body_bytes},
+        options={"max_body_bytes": settings.limits.max_body_bytes},
     )
     runner = (
-        ProcessStageRunner(settings.stage_processes, settings)
-        if settings.stage_processes > 0
+        ProcessStageRunner(settings.pipeline.stage_processes, settings)
+        if settings.pipeline.stage_processes > 0
         else None
     )
     pipeline = Pipeline(
@@ -119,7 +119,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     pipeline.warm_in_background(WARM_PROFILES)
     log.info(
         "services open",
-        extra={"store": _redact(settings.store_url), "adapters": registry.names()},
+        extra={"store": _redact(settings.store.url), "adapters": registry.names()},
     )
     return Services(
         settings=settings,
@@ -139,12 +139,13 @@ def load_validator(settings: Settings, *, compile_rules: bool = True) -> Any:
     start). With ``compile_rules`` they are compiled too; a process whose stages run in child
     processes only checks them (the children compile, and no Schematron engine starts here).
     """
-    if not settings.validate:
+    if not settings.pipeline.validate:
         return None
     from gateway.validation import Validator
 
-    validator = Validator.default(settings.artefacts_dir or settings.data_dir)
-    profiles = sorted({settings.default_profile, *settings.routing.profiles})
+    # TODO(merge): Validator.default(settings.artefacts_home, settings.validation)
+    validator = Validator.default(settings.artefacts_home)
+    profiles = sorted({settings.pipeline.default_profile, *settings.routing.profiles})
     if compile_rules:
         validator.warm(profiles)
     else:
@@ -156,13 +157,13 @@ def load_validator(settings: Settings, *, compile_rules: bool = True) -> Any:
 
 def load_signer(settings: Settings) -> Any:
     """The XAdES signer from the configured key and certificate, or ``None``."""
-    if not settings.sign or settings.signing_key is None or settings.signing_cert is None:
+    if not settings.pipeline.sign or settings.signing.key is None or settings.signing.cert is None:
         return None
     from gateway.signing import XadesSigner
 
     try:
         return XadesSigner.from_files(
-            key=settings.signing_key, cert=settings.signing_cert, chain=list(settings.signing_chain)
+            key=settings.signing.key, cert=settings.signing.cert, chain=list(settings.signing.chain)
         )
     except LingangError:
         raise
@@ -172,20 +173,20 @@ def load_signer(settings: Settings) -> Any:
 
 def load_body_signer(settings: Settings) -> BodySigner | None:
     """The detached-JWS signer for transport bodies (same key as documents), or ``None``."""
-    if settings.signing_key is None:
+    if settings.signing.key is None:
         return None
     from adapters.https.jws import DetachedJwsSigner
 
-    return DetachedJwsSigner.from_files(settings.signing_key, settings.signing_cert)
+    return DetachedJwsSigner.from_files(settings.signing.key, settings.signing.cert)
 
 
 def load_partners(settings: Settings) -> Any:
-    """The partner directory from ``settings.partners_file``, or ``None``."""
-    if settings.partners_file is None:
+    """The partner directory from ``settings.pipeline.partners``, or ``None``."""
+    if settings.pipeline.partners is None:
         return None
     from gateway.partners import PartnerDirectory
 
-    return PartnerDirectory.load(settings.partners_file)
+    return PartnerDirectory.load(settings.pipeline.partners)
 
 
 def _redact(url: str) -> str:

@@ -14,7 +14,6 @@ aiohttp's own access log repeats what :mod:`gateway.api.middleware` writes; run 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 
@@ -23,6 +22,7 @@ from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
 from gateway.api.routes import documents, ops, partners
+from gateway.settings import Settings
 
 HEADER_LIMITS = {"max_line_size": 8190, "max_field_size": 8190}
 """Runner keyword arguments bounding request lines and headers (4xx beyond them)."""
@@ -35,7 +35,7 @@ def create_app(services: ApiServices, options: ApiOptions | None = None) -> web.
     return app
 
 
-def create_app_from_settings(settings: Any) -> web.Application:
+def create_app_from_settings(settings: Settings) -> web.Application:
     """The API that opens the gateway's services on start-up and closes them on clean-up."""
     app = _bare_app(ApiOptions.from_settings(settings))
 

@@ -10,7 +10,8 @@ import logging
 import signal
 import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,31 +64,36 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ...")
 
 
-def settings_from(args: argparse.Namespace, **more: Any) -> Settings:
-    """Settings from ``--config`` (or the environment) plus command-line overrides."""
+def settings_from(args: argparse.Namespace, flags: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from ``--config`` (or the environment) plus command-line overrides: the
+    common flags and ``flags`` (``{"server.port": 9000}``; ``None`` values are ignored)."""
     settings = Settings.load(args.config)
-    changes: dict[str, Any] = {k: v for k, v in more.items() if v is not None}
-    if args.store_url:
-        changes["store_url"] = args.store_url
-    if args.concurrency:
-        changes["concurrency"] = args.concurrency
+    chosen = {
+        "store.url": args.store_url or None,
+        "worker.concurrency": args.concurrency or None,
+        **(flags or {}),
+    }
+    for dotted, value in chosen.items():
+        if value is not None:
+            section, _, key = dotted.partition(".")
+            settings = settings.with_section(section, **{key: value})
     if args.log_level:
-        changes["log_level"] = args.log_level.upper()
-    return settings.with_overrides(**changes) if changes else settings
+        settings = replace(settings, log_level=args.log_level.upper())
+    return settings
 
 
 def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPool:
     """``count`` workers sharing the services' store and pipeline."""
     settings = services.settings
     policy = RetryPolicy(
-        base_seconds=settings.retry_base_seconds,
-        cap_seconds=settings.retry_cap_seconds,
-        max_attempts=settings.max_attempts,
+        base_seconds=settings.worker.retry_base_seconds,
+        cap_seconds=settings.worker.retry_cap_seconds,
+        max_attempts=settings.worker.max_attempts,
     )
     breaker = CircuitBreaker(
         services.store,
-        failure_threshold=settings.breaker_failures,
-        cooldown_seconds=settings.breaker_cooldown_seconds,
+        failure_threshold=settings.worker.breaker_failures,
+        cooldown_seconds=settings.worker.breaker_cooldown_seconds,
     )
     return WorkerPool(
         [
@@ -95,9 +101,9 @@ def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPo
                 services.store,
                 services.pipeline,
                 worker_id=f"{prefix}{default_worker_id(index)}",
-                concurrency=settings.concurrency,
-                lease_seconds=settings.lease_seconds,
-                poll_seconds=settings.poll_seconds,
+                concurrency=settings.worker.concurrency,
+                lease_seconds=settings.worker.lease_seconds,
+                poll_seconds=settings.worker.poll_seconds,
                 policy=policy,
                 breaker=breaker,
             )
@@ -108,13 +114,13 @@ def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPo
 
 def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     """TLS for the API listener when ``tls_cert``/``tls_key`` are set; mTLS with ``client_ca``."""
-    if not settings.tls_enabled:
+    if not settings.server.tls_enabled:
         return None
-    assert settings.tls_cert is not None and settings.tls_key is not None
+    assert settings.server.tls_cert is not None and settings.server.tls_key is not None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
-    if settings.client_ca is not None:
-        context.load_verify_locations(cafile=str(settings.client_ca))
+    context.load_cert_chain(str(settings.server.tls_cert), str(settings.server.tls_key))
+    if settings.server.client_ca is not None:
+        context.load_verify_locations(cafile=str(settings.server.client_ca))
         context.verify_mode = ssl.CERT_REQUIRED
     return context
 

@@ -61,7 +61,7 @@ def _convert(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
     if args.no_validate:
         return 0
-    from gateway.validation import one_shot_validator
+    from gateway.cli._validator import one_shot_validator
 
     report = one_shot_validator().validate(result.xml, result.profile)
     if report.fatal:

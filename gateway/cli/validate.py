@@ -10,8 +10,9 @@ import json
 import sys
 from pathlib import Path
 
+from gateway.cli._validator import one_shot_validator
 from gateway.errors import InputError
-from gateway.validation import ALL_PROFILES, one_shot_validator
+from gateway.validation import ALL_PROFILES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -120,11 +120,11 @@ def _child_init(settings: Any, parent: int) -> None:
     from gateway.service import load_partners, load_signer, load_validator
 
     toolbox = Toolbox(
-        default_profile=settings.default_profile,
+        default_profile=settings.pipeline.default_profile,
         validator=load_validator(settings),
         signer=load_signer(settings),
         partners=load_partners(settings),
-        options={"max_body_bytes": settings.max_body_bytes},
+        options={"max_body_bytes": settings.limits.max_body_bytes},
     )
     if toolbox.validator is not None:
         toolbox.validator.warm(
