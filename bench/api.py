@@ -32,7 +32,7 @@ from aiohttp import web
 
 from gateway.api import create_app
 from gateway.service import Services, open_services
-from gateway.settings import AdapterConfig, Settings
+from gateway.settings import AdapterConfig, PipelineSettings, Settings, StoreSettings
 from gateway.store import open_store
 
 SAMPLE = (
@@ -81,9 +81,8 @@ def summary(name: str, count: int, seconds: float, latencies: list[float]) -> di
 async def open_gateway(home: Path, store_url: str) -> Services:
     settings = Settings(
         data_dir=home,
-        store_url=store_url,
-        validate=False,
-        sign=False,
+        store=StoreSettings(store_url),
+        pipeline=PipelineSettings(validate=False, sign=False),
         adapters={"local": AdapterConfig(name="local", type="folder", options={"path": "out"})},
     )
     return await open_services(settings, store=await open_store(store_url))

@@ -45,8 +45,7 @@ import aiohttp
 from cryptography import x509
 
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
-from gateway.config import data_home
-from gateway.settings import default_stage_processes, engine_options
+from gateway.settings import Settings, data_home, default_stage_processes
 from gateway.store import open_store
 from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
@@ -61,7 +60,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def baseline_engine() -> EngineOptions:
     """The Schematron engine the gateway processes get (the same environment decides)."""
-    return engine_options(os.environ)
+    return Settings.load().validation
 
 
 def baseline(

@@ -38,10 +38,9 @@ from typing import Any
 
 from bench import _workers
 from bench.fapiao_gen import directory_data, fapiao
-from gateway.config import data_home
 from gateway.convert import convert
 from gateway.partners import PartnerDirectory
-from gateway.settings import engine_options
+from gateway.settings import Settings, data_home
 from gateway.validation import Validator, shutdown_pools, validate_many
 from gateway.validation import schematron as sch
 from gateway.validation.schematron import SaxonCEngine
@@ -391,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="documents each pool processes before it is measured (JIT and caches warm)",
     )
     args = parser.parse_args(argv)
-    validator = Validator.default(data_home(), engine_options(os.environ))
+    validator = Validator.default(data_home(), Settings.load().validation)
     validator.warm(PROFILES, ["Invoice"], exercise=True)
     out: dict[str, Any] = {
         "engine": validator.engine.name,

@@ -134,7 +134,7 @@ def tools_spec(settings: Settings) -> ToolsSpec:
     pipeline = settings.pipeline
     profiles = (pipeline.default_profile, *WARM_PROFILES, *settings.routing.profiles)
     return ToolsSpec(
-        artefacts_dir=(pipeline.artefacts or settings.data_dir) if pipeline.validate else None,
+        artefacts_dir=settings.artefacts_home if pipeline.validate else None,
         engine=settings.validation,
         signing_key=settings.signing.key if pipeline.sign else None,
         signing_cert=settings.signing.cert if pipeline.sign else None,

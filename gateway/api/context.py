@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from adapters.base import InboundRoute
+from gateway.settings import Settings
 from gateway.store import Job, Store, Submission, Tenant
 
 
@@ -78,11 +79,11 @@ class ApiOptions:
     health_timeout: float = 5.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ApiOptions:
-        """Take the API's options from the gateway settings where they are given."""
+    def from_settings(cls, settings: Settings | None) -> ApiOptions:
+        """Take the API's options from the gateway settings (defaults without any)."""
         if settings is None:
             return cls()
-        return cls(max_body_bytes=int(getattr(settings, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)))
+        return cls(max_body_bytes=settings.limits.max_body_bytes)
 
 
 SERVICES = web.AppKey[ApiServices]("services")

@@ -10,7 +10,8 @@ import logging
 import signal
 import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,17 +63,22 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ...")
 
 
-def settings_from(args: argparse.Namespace, **more: Any) -> Settings:
-    """Settings from ``--config`` (or the environment) plus command-line overrides."""
+def settings_from(args: argparse.Namespace, flags: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from ``--config`` (or the environment) plus command-line overrides: the
+    common flags and ``flags`` (``{"server.port": 9000}``; ``None`` values are ignored)."""
     settings = Settings.load(args.config)
-    changes: dict[str, Any] = {k: v for k, v in more.items() if v is not None}
-    if args.store_url:
-        changes["store_url"] = args.store_url
-    if args.concurrency:
-        changes["concurrency"] = args.concurrency
+    chosen = {
+        "store.url": args.store_url or None,
+        "worker.concurrency": args.concurrency or None,
+        **(flags or {}),
+    }
+    for dotted, value in chosen.items():
+        if value is not None:
+            section, _, key = dotted.partition(".")
+            settings = settings.with_section(section, **{key: value})
     if args.log_level:
-        changes["log_level"] = args.log_level.upper()
-    return settings.with_overrides(**changes) if changes else settings
+        settings = replace(settings, log_level=args.log_level.upper())
+    return settings
 
 
 def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPool:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from gateway.artefacts import import_mirror, status, sync
+from gateway.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,20 +31,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst.set_defaults(handler=_list)
 
 
+def _home() -> Path:
+    """Where the artefacts go: ``[pipeline] artefacts`` of ``$LINGANG_CONFIG``, else the data
+    directory (``$LINGANG_HOME``, else ``~/.lingang``)."""
+    return Settings.load().artefacts_home
+
+
 def _import(args: argparse.Namespace) -> int:
-    result = import_mirror(args.mirror, names=args.sets)
+    result = import_mirror(args.mirror, _home(), names=args.sets)
     print(f"artefacts import: {result.summary()}")
     return 0
 
 
 def _sync(args: argparse.Namespace) -> int:
-    result = sync(names=args.sets, mirror_url=args.mirror_url, timeout=args.timeout)
+    result = sync(_home(), names=args.sets, mirror_url=args.mirror_url, timeout=args.timeout)
     print(f"artefacts sync: {result.summary()}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = status()
+    rows = status(_home())
     if args.json:
         data = [
             {

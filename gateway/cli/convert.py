@@ -102,11 +102,9 @@ def _convert(args: argparse.Namespace) -> int:
     report_json: dict[str, Any] | None = None
     fatal = False
     if not args.no_validate:
-        from gateway.config import data_home
-        from gateway.settings import engine_options
-        from gateway.validation import one_shot_validator
+        from gateway.cli._validator import one_shot_validator
 
-        validator = one_shot_validator(data_home(), engine_options(os.environ))
+        validator = one_shot_validator()
         report = validator.validate(result.xml, result.profile)
         report_json, fatal = report.to_json(), bool(report.fatal)
         if fatal:

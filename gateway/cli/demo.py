@@ -11,8 +11,9 @@
 6. follows each document to ``delivered`` and prints its history, stage timings and receipt.
 
 Exit code 0 when every document was delivered exactly once. The official artefacts must be
-installed in ``$LINGANG_HOME`` (``lingang artefacts import ../shared/reference``;
-``deploy/demo.sh`` does it).
+installed in the data directory (``$LINGANG_HOME``, or ``[pipeline] artefacts`` of
+``$LINGANG_CONFIG``; ``lingang artefacts import ../shared/reference``, as ``deploy/demo.sh``
+does).
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,19 @@ import aiohttp
 from aiohttp import web
 
 from gateway.cli._runtime import configure_logging, worker_pool
-from gateway.config import data_home
 from gateway.errors import LingangError
 from gateway.service import Services, open_services
-from gateway.settings import AdapterConfig, Routing, Settings
+from gateway.settings import (
+    AdapterConfig,
+    EngineOptions,
+    PipelineSettings,
+    Routing,
+    ServerSettings,
+    Settings,
+    SigningSettings,
+    WorkerSettings,
+    default_stage_processes,
+)
 from gateway.testing.receiver import Receiver
 from gateway.testing.tls import make_tls
 
@@ -157,8 +166,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging("INFO" if args.verbose else "WARNING")
-    # A handful of documents: warming a JVM Schematron engine's JIT would cost more than it saves.
-    os.environ.setdefault("LINGANG_JVM_WARM_RUNS", "0")
+    environment = Settings.load()
     samples = list(args.samples) or default_samples()
     if not samples:
         print("lingang demo: no sample fapiao found (gateway/samples or ../shared/reference)")
@@ -166,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     show_parsed(samples)
     home = Path(tempfile.mkdtemp(prefix="lingang-demo-"))
     try:
-        return asyncio.run(Demo(home, samples, args.timeout).run())
+        return asyncio.run(Demo(home, samples, args.timeout, environment).run())
     finally:
         if args.keep:
             print(f"\ndata directory kept: {home}")
@@ -219,10 +227,23 @@ class Sent:
 class Demo:
     """Steps 2–6 (see the module docstring)."""
 
-    def __init__(self, home: Path, samples: list[Path], timeout: float) -> None:
+    def __init__(
+        self, home: Path, samples: list[Path], timeout: float, environment: Settings
+    ) -> None:
         self.home = home
+        self.environment = environment
+        """The settings of the environment the demo runs in (where the artefacts are, how the
+        Schematron engine runs); the demo's own gateway lives in ``home``."""
         self.samples = samples
         self.timeout = timeout
+
+    def validation_options(self) -> EngineOptions:
+        """The environment's engine options, with no JIT warm-up unless it asks for one: for
+        a handful of documents, warming the JVM would cost more than it saves."""
+        options = self.environment.validation
+        if options.jvm_warm_runs is None:
+            options = replace(options, jvm_warm_runs=0)
+        return replace(options, work_dir=self.environment.artefacts_home)
 
     async def run(self) -> int:
         print(f"\n== 2. data directory {self.home} (SQLite store, test PKI, TLS PKI) ==")
@@ -242,16 +263,20 @@ class Demo:
         await receiver.start()
         print(f"\n== 3. counterpart endpoint {receiver.url} (mutual TLS, checks signatures) ==")
 
-        settings = Settings.from_dict({}, env={}).with_overrides(
-            data_dir=self.home,
-            store_url=f"sqlite:///{self.home / 'gateway.db'}",
-            port=0,
-            signing_key=pki.path("signer-ec.key.pem"),
-            signing_cert=pki.path("signer-ec.pem"),
-            signing_chain=(pki.path("chain.pem"),),
-            artefacts_dir=data_home(),
-            workers=2,
-            poll_seconds=0.2,
+        settings = Settings.for_data_dir(
+            self.home,
+            server=ServerSettings(port=0),
+            signing=SigningSettings(
+                key=pki.path("signer-ec.key.pem"),
+                cert=pki.path("signer-ec.pem"),
+                chain=(pki.path("chain.pem"),),
+            ),
+            worker=WorkerSettings(count=2, poll_seconds=0.2),
+            pipeline=PipelineSettings(
+                artefacts=self.environment.artefacts_home,
+                stage_processes=default_stage_processes(),
+            ),
+            validation=self.validation_options(),
             adapters={
                 "hk": AdapterConfig(
                     "hk",
@@ -287,7 +312,7 @@ class Demo:
         await site.start()
         port = runner.addresses[0][1]
         base = f"http://127.0.0.1:{port}"
-        pool = worker_pool(services, services.settings.workers, prefix="demo-")
+        pool = worker_pool(services, services.settings.worker.count, prefix="demo-")
         pool.start()
         print(f"\n== 4. gateway API on {base}, {len(pool.workers)} workers, adapter 'hk' ==")
         try:

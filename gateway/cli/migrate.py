@@ -36,7 +36,7 @@ def database_url(args: argparse.Namespace) -> str:
         return str(args.database)
     from gateway.settings import Settings
 
-    return Settings.load(args.config).store_url
+    return Settings.load(args.config).store.url
 
 
 def run(args: argparse.Namespace) -> int:

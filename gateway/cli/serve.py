@@ -38,9 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from(args, host=args.host, port=args.port, workers=args.workers)
+    settings = settings_from(
+        args, {"server.host": args.host, "server.port": args.port, "worker.count": args.workers}
+    )
     configure_logging(settings.log_level)
-    workers = 0 if args.no_worker else settings.workers
+    workers = 0 if args.no_worker else settings.worker.count
     asyncio.run(serve(settings, workers=workers))
     return 0
 
@@ -63,16 +65,25 @@ async def serve(settings: Settings, *, workers: int) -> None:
     try:
         await runner.setup()
         site = web.TCPSite(
-            runner, settings.host, settings.port, ssl_context=server_ssl_context(settings)
+            runner,
+            settings.server.host,
+            settings.server.port,
+            ssl_context=server_ssl_context(settings),
         )
         await site.start()
         pool.start()
-        scheme = "https" if settings.tls_enabled else "http"
+        scheme = "https" if settings.server.tls_enabled else "http"
         log.info(
             "listening",
-            extra={"url": f"{scheme}://{settings.host}:{settings.port}", "workers": workers},
+            extra={
+                "url": f"{scheme}://{settings.server.host}:{settings.server.port}",
+                "workers": workers,
+            },
         )
-        print(f"lingang serve: listening on {scheme}://{settings.host}:{settings.port}", flush=True)
+        print(
+            f"lingang serve: listening on {scheme}://{settings.server.host}:{settings.server.port}",
+            flush=True,
+        )
         await stop.wait()
         log.info("stopping")
     finally:

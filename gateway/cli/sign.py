@@ -10,11 +10,11 @@ Exit codes: 0 signed, 1 the key or document was refused, 2 unreadable files or u
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from gateway.errors import InputError, SigningError
+from gateway.settings import environment_value
 from gateway.signing import XadesSigner
 
 
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _password(args: argparse.Namespace) -> bytes | None:
     if not args.password_env:
         return None
-    value = os.environ.get(args.password_env)
+    value = environment_value(args.password_env)
     if value is None:
         raise InputError(f"environment variable {args.password_env} is not set", field="password")
     return value.encode()

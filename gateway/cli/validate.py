@@ -11,10 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from gateway.config import data_home
+from gateway.cli._validator import one_shot_validator
 from gateway.errors import InputError
-from gateway.settings import engine_options
-from gateway.validation import ALL_PROFILES, one_shot_validator
+from gateway.validation import ALL_PROFILES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +36,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"lingang validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        validator = one_shot_validator(data_home(), engine_options(os.environ))
+        validator = one_shot_validator()
         report = validator.validate(data, args.profile)
     except InputError as exc:
         if args.json:

@@ -34,18 +34,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from(args, workers=args.count)
+    settings = settings_from(args, {"worker.count": args.count})
     configure_logging(settings.log_level)
     asyncio.run(work(settings))
     return 0
 
 
 async def work(settings: Settings) -> None:
-    """Run ``settings.workers`` workers until SIGTERM/SIGINT."""
+    """Run ``settings.worker.count`` workers until SIGTERM/SIGINT."""
     stop = asyncio.Event()
     install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
     services = await open_services(settings)
-    pool = worker_pool(services, max(1, settings.workers))
+    pool = worker_pool(services, max(1, settings.worker.count))
     try:
         pool.start()
         print(f"lingang worker: {len(pool.workers)} worker(s) running", flush=True)

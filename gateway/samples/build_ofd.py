@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from gateway.samples.build import SampleInvoice, zip_bytes
+from gateway.samples.writers import SampleInvoice, zip_bytes
 
 OFD_NS = "http://www.ofdspec.org/2016"
 _Q = f"{{{OFD_NS}}}"

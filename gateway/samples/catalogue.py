@@ -7,7 +7,8 @@ directories. Invoice numbers follow the 数电 rule (year ``26``, region ``31`` 
 
 from __future__ import annotations
 
-from gateway.samples.build import (
+from gateway.samples.build_ofd import ofd_package
+from gateway.samples.writers import (
     SELLER2_NAME,
     SELLER2_USCC,
     SampleInvoice,
@@ -15,7 +16,6 @@ from gateway.samples.build import (
     einvoice_xml,
     platform_json,
 )
-from gateway.samples.build_ofd import ofd_package
 
 EXPORT_LABELS = [
     ("企业行业性质类标签", "20", "生产型出口企业"),

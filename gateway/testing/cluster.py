@@ -8,7 +8,6 @@ with it as a real subprocess that can be killed (SIGKILL) and started again.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -122,12 +121,10 @@ class GatewayProcess:
         """Start it (no-op when alive)."""
         if self.alive:
             return
-        env = {**os.environ, "LINGANG_CONFIG": str(self.config_path)}
         if self._log is None:
             self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gateway", *self.command, "--config", str(self.config_path)],
-            env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

@@ -23,7 +23,7 @@ from multidict import CIMultiDict
 
 from gateway.api import create_app
 from gateway.service import Services, open_services
-from gateway.settings import AdapterConfig, Settings
+from gateway.settings import AdapterConfig, PipelineSettings, Settings, StoreSettings
 from gateway.store import Store, Tenant, open_store
 
 
@@ -70,9 +70,8 @@ def gateway_settings(tmp_path: Path, store_url: str) -> Settings:
     """Settings for a test gateway: one folder adapter, no validation or signing."""
     return Settings(
         data_dir=tmp_path / "home",
-        store_url=store_url,
-        validate=False,
-        sign=False,
+        store=StoreSettings(store_url),
+        pipeline=PipelineSettings(validate=False, sign=False),
         adapters={"local": AdapterConfig(name="local", type="folder", options={"path": "out"})},
     )
 
@@ -83,7 +82,7 @@ async def start_api(
     """Open services over ``store_url``, serve the API, yield it, then shut it all down."""
     settings = gateway_settings(tmp_path, store_url)
     if max_body_bytes is not None:
-        settings = settings.with_overrides(max_body_bytes=max_body_bytes)
+        settings = settings.with_section("limits", max_body_bytes=max_body_bytes)
     store = await open_store(store_url)
     services = await open_services(settings, store=store)
     runner = web.AppRunner(create_app(services), access_log=None)

@@ -24,7 +24,8 @@ async def test_client_certificate_is_required_when_a_client_ca_is_set(tmp_path: 
     server_cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
     server_cert.private_key_pem.write_to_path(str(tmp_path / "server.key"))
     client_ca.cert_pem.write_to_path(str(tmp_path / "clients-ca.pem"))
-    settings = gateway_settings(tmp_path, f"sqlite:///{tmp_path}/gateway.db").with_overrides(
+    settings = gateway_settings(tmp_path, f"sqlite:///{tmp_path}/gateway.db").with_section(
+        "server",
         tls_cert=tmp_path / "server.pem",
         tls_key=tmp_path / "server.key",
         client_ca=tmp_path / "clients-ca.pem",
@@ -32,7 +33,7 @@ async def test_client_certificate_is_required_when_a_client_ca_is_set(tmp_path: 
     context = server_ssl_context(settings)
     assert context is not None and context.verify_mode == ssl.CERT_REQUIRED
 
-    services = await open_services(settings, store=await open_store(settings.store_url))
+    services = await open_services(settings, store=await open_store(settings.store.url))
     runner = web.AppRunner(create_app(services), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)

@@ -12,7 +12,7 @@ from lxml import etree
 from gateway.errors import FieldError
 from gateway.ingest import ParsedInvoice, parse
 from gateway.model import IdScheme, TaxCase
-from gateway.samples.build import SampleInvoice, SampleLine, einvoice_xml
+from gateway.samples.writers import SampleInvoice, SampleLine, einvoice_xml
 
 
 def _invoice(**changes: object) -> SampleInvoice:

@@ -17,8 +17,8 @@ from gateway.errors import InputError, LingangError, UnsafeInputError
 from gateway.ingest import IngestLimits, parse
 from gateway.ingest.source import read_input
 from gateway.samples import catalogue
-from gateway.samples.build import einvoice_xml, platform_json, zip_bytes
 from gateway.samples.build_ofd import ofd_package
+from gateway.samples.writers import einvoice_xml, platform_json, zip_bytes
 
 MiB = 1024 * 1024
 

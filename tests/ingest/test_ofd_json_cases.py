@@ -11,8 +11,8 @@ from gateway.errors import FieldError, InputError
 from gateway.ingest import detect, parse
 from gateway.model import TaxCase
 from gateway.samples import catalogue
-from gateway.samples.build import einvoice_xml, platform_json, zip_bytes
 from gateway.samples.build_ofd import OfdOptions, ofd_package
+from gateway.samples.writers import einvoice_xml, platform_json, zip_bytes
 
 INV = catalogue.OFD_SERVICES
 

@@ -10,7 +10,7 @@ from gateway.ingest import parse
 from gateway.ingest.uscc import uscc_valid
 from gateway.model import IdScheme, TaxCase
 from gateway.samples import catalogue, sample_paths
-from gateway.samples.build import SampleInvoice
+from gateway.samples.writers import SampleInvoice
 
 EXPECTED = {
     "export-zero-rate.xml": (catalogue.EXPORT_ZERO_RATE, "fapiao-xml"),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gateway.ingest import ParsedInvoice, parse
 from gateway.samples import sample_paths
-from gateway.samples.build import SampleInvoice, SampleLine, einvoice_xml, platform_json
+from gateway.samples.writers import SampleInvoice, SampleLine, einvoice_xml, platform_json
 
 CENT = Decimal("0.01")
 RATES = ("0.13", "0.09", "0.06", "0.03", "0.01", "0", "免税")

@@ -57,8 +57,8 @@ def test_the_files_name_real_commands() -> None:
 @pytest.mark.parametrize("name", ["lingang.toml", "kubernetes/lingang.toml"])
 def test_example_configuration_loads_and_routes(name: str, tmp_path: Path) -> None:
     settings = Settings.load(DEPLOY / name, env={})
-    assert settings.store_url.startswith("sqlite:")
-    assert settings.signing_key is not None and settings.signing_key.name == "signer-ec.key.pem"
+    assert settings.store.url.startswith("sqlite:")
+    assert settings.signing.key is not None and settings.signing.key.name == "signer-ec.key.pem"
     registry = AdapterRegistry.build(settings.adapters, AdapterContext(data_dir=tmp_path))
     Router(settings.routing, registry.names())
     assert registry.names() == ["archive"]
@@ -67,5 +67,5 @@ def test_example_configuration_loads_and_routes(name: str, tmp_path: Path) -> No
 def test_environment_overrides_the_file() -> None:
     env = {"LINGANG_STORE_URL": "postgresql://u@db/lingang", "LINGANG_PORT": "9000"}
     settings = Settings.load(DEPLOY / "lingang.toml", env=env)
-    assert settings.store_url == "postgresql://u@db/lingang"
-    assert settings.port == 9000
+    assert settings.store.url == "postgresql://u@db/lingang"
+    assert settings.server.port == 9000

@@ -11,7 +11,14 @@ import pytest
 from gateway.cli._runtime import worker_pool
 from gateway.config import data_home
 from gateway.service import Services, open_services
-from gateway.settings import AdapterConfig, Routing, Settings
+from gateway.settings import (
+    AdapterConfig,
+    PipelineSettings,
+    Routing,
+    Settings,
+    SigningSettings,
+    WorkerSettings,
+)
 from gateway.signing import Verifier
 from gateway.signing.testpki import make_test_pki
 from gateway.validation import Validator
@@ -44,16 +51,17 @@ async def _delivered_documents_are_valid_and_signed(
 
 async def open_real(tmp_path: Path, artefacts: Path, stage_processes: int = 0) -> Services:
     pki = make_test_pki(tmp_path / "pki")
-    settings = Settings.from_dict({}, env={}).with_overrides(
-        data_dir=tmp_path,
-        store_url=f"sqlite:///{tmp_path / 'gateway.db'}",
-        signing_key=pki.path("signer-ec.key.pem"),
-        signing_cert=pki.path("signer-ec.pem"),
-        signing_chain=(pki.path("chain.pem"),),
-        artefacts_dir=artefacts,
-        partners_file=PARTNERS,
-        poll_seconds=0.05,
-        stage_processes=stage_processes,
+    settings = Settings.for_data_dir(
+        tmp_path,
+        signing=SigningSettings(
+            key=pki.path("signer-ec.key.pem"),
+            cert=pki.path("signer-ec.pem"),
+            chain=(pki.path("chain.pem"),),
+        ),
+        pipeline=PipelineSettings(
+            artefacts=artefacts, partners=PARTNERS, stage_processes=stage_processes
+        ),
+        worker=WorkerSettings(poll_seconds=0.05),
         adapters={"drop": AdapterConfig("drop", "folder", {"path": "out"})},
         routing=Routing(default="drop"),
     )

@@ -12,7 +12,15 @@ import pytest
 from gateway.cli._runtime import worker_pool
 from gateway.jobs import WorkerPool
 from gateway.service import Services, open_services
-from gateway.settings import AdapterConfig, Routing, Settings
+from gateway.settings import (
+    AdapterConfig,
+    PipelineSettings,
+    Routing,
+    Settings,
+    SigningSettings,
+    StoreSettings,
+    WorkerSettings,
+)
 from gateway.store import JobState
 from gateway.testing.receiver import Receiver
 from reliability.conftest import MakeConfig
@@ -21,21 +29,24 @@ from reliability.harness import check_exactly_once, sample_bodies
 
 def settings_for(make_config: MakeConfig, store_url: str, max_attempts: int) -> Settings:
     config = make_config(store_url)
-    return Settings.from_dict({}, env={}).with_overrides(
-        data_dir=config.home,
-        store_url=store_url,
-        signing_key=config.signing_key,
-        signing_cert=config.signing_cert,
-        artefacts_dir=config.artefacts_dir,
-        partners_file=config.partners_file,
-        poll_seconds=0.05,
-        lease_seconds=5.0,
-        max_attempts=max_attempts,
-        retry_base_seconds=0.05,
-        retry_cap_seconds=0.4,
-        stage_processes=0,  # retries are under test here, not the stage runner
-        breaker_failures=3,
-        breaker_cooldown_seconds=0.3,
+    return Settings.for_data_dir(
+        config.home,
+        store=StoreSettings(store_url),
+        signing=SigningSettings(key=config.signing_key, cert=config.signing_cert),
+        pipeline=PipelineSettings(
+            artefacts=config.artefacts_dir,
+            partners=config.partners_file,
+            stage_processes=0,  # retries are under test here, not the stage runner
+        ),
+        worker=WorkerSettings(
+            poll_seconds=0.05,
+            lease_seconds=5.0,
+            max_attempts=max_attempts,
+            retry_base_seconds=0.05,
+            retry_cap_seconds=0.4,
+            breaker_failures=3,
+            breaker_cooldown_seconds=0.3,
+        ),
         adapters={
             "hk": AdapterConfig(
                 "hk",

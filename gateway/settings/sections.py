@@ -1,0 +1,190 @@
+"""The typed sections of the settings, one frozen dataclass per TOML table, and the table of
+environment variables that override their keys."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.delivery.config import AdapterConfig, Routing
+from gateway.validation.options import ENGINE_CHOICES, RULES_CHOICES, EngineOptions
+
+HOME_ENV = "LINGANG_HOME"
+"""Environment variable naming the data directory (artefacts, SQLite store, keys, outputs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """``[store]``: where the gateway keeps its state."""
+
+    url: str
+    """``sqlite:///PATH`` or ``postgresql://…`` (default: ``gateway.db`` in ``data_dir``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """``[server]``: the HTTP API listener."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_cert: Path | None = None
+    """Serve HTTPS with this certificate (PEM, chain included) and ``tls_key``."""
+    tls_key: Path | None = None
+    client_ca: Path | None = None
+    """Require client certificates issued by this CA (mutual TLS)."""
+
+    @property
+    def tls_enabled(self) -> bool:
+        """Whether the API listens with TLS."""
+        return self.tls_cert is not None and self.tls_key is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SigningSettings:
+    """``[signing]``: the gateway's own key (signatures on documents, detached XAdES, JWS)."""
+
+    key: Path | None = None
+    cert: Path | None = None
+    chain: tuple[Path, ...] = ()
+    """Intermediate certificates sent along with ``cert``."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """``[worker]``: the job loop (leases, retries, circuit breaker)."""
+
+    count: int = 2
+    """Worker loops per process (``lingang serve`` without ``--no-worker``, ``lingang worker``)."""
+    concurrency: int = 8
+    """Jobs each worker runs at once."""
+    lease_seconds: float = 30.0
+    poll_seconds: float = 0.5
+    max_attempts: int = 12
+    """Attempts before a job is dead-lettered."""
+    retry_base_seconds: float = 2.0
+    """Backoff ceiling of the first retry (doubles each time, with jitter)."""
+    retry_cap_seconds: float = 600.0
+    breaker_failures: int = 5
+    """Transport failures in a row that open an endpoint's circuit breaker."""
+    breaker_cooldown_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsSettings:
+    """``[limits]``: what the API accepts."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """``[pipeline]``: what happens to a submitted document."""
+
+    default_profile: str = "pint-sg"
+    partners: Path | None = None
+    """A partner directory file (tenants may upload their own)."""
+    artefacts: Path | None = None
+    """Where the official artefacts are installed (default: ``data_dir``)."""
+    validate: bool = True
+    sign: bool = True
+    stage_processes: int = 0
+    """Child processes running the stage table (0: one thread of the gateway process). A
+    file or environment that does not say gets :func:`default_stage_processes`; this
+    field's own default (0) is for settings built in code (tests)."""
+
+
+SECTIONS: Mapping[str, type] = {
+    "store": StoreSettings,
+    "server": ServerSettings,
+    "signing": SigningSettings,
+    "worker": WorkerSettings,
+    "limits": LimitsSettings,
+    "pipeline": PipelineSettings,
+    "validation": EngineOptions,
+}
+"""The typed tables, by name (``adapters`` and ``routing`` have their own shape)."""
+
+NOT_IN_FILE: Mapping[str, frozenset[str]] = {
+    "validation": frozenset({"work_dir", "explicit"}),
+}
+"""Section fields the loader derives instead of reading (``work_dir``: the artefacts
+directory; ``explicit``: whether ``engine`` was set)."""
+
+TOP_LEVEL: Mapping[str, type] = {"data_dir": Path, "log_level": str}
+"""Keys outside any table."""
+
+ENVIRONMENT: Mapping[str, str] = {
+    "data_dir": HOME_ENV,
+    "log_level": "LINGANG_LOG_LEVEL",
+    "store.url": "LINGANG_STORE_URL",
+    "server.host": "LINGANG_HOST",
+    "server.port": "LINGANG_PORT",
+    "server.tls_cert": "LINGANG_TLS_CERT",
+    "server.tls_key": "LINGANG_TLS_KEY",
+    "server.client_ca": "LINGANG_CLIENT_CA",
+    "signing.key": "LINGANG_SIGNING_KEY",
+    "signing.cert": "LINGANG_SIGNING_CERT",
+    "signing.chain": "LINGANG_SIGNING_CHAIN",
+    "worker.count": "LINGANG_WORKERS",
+    "worker.concurrency": "LINGANG_CONCURRENCY",
+    "worker.lease_seconds": "LINGANG_LEASE_SECONDS",
+    "worker.poll_seconds": "LINGANG_POLL_SECONDS",
+    "worker.max_attempts": "LINGANG_MAX_ATTEMPTS",
+    "worker.retry_base_seconds": "LINGANG_RETRY_BASE_SECONDS",
+    "worker.retry_cap_seconds": "LINGANG_RETRY_CAP_SECONDS",
+    "worker.breaker_failures": "LINGANG_BREAKER_FAILURES",
+    "worker.breaker_cooldown_seconds": "LINGANG_BREAKER_COOLDOWN",
+    "limits.max_body_bytes": "LINGANG_MAX_BODY_BYTES",
+    "pipeline.default_profile": "LINGANG_DEFAULT_PROFILE",
+    "pipeline.partners": "LINGANG_PARTNERS",
+    "pipeline.artefacts": "LINGANG_ARTEFACTS",
+    "pipeline.validate": "LINGANG_VALIDATE",
+    "pipeline.sign": "LINGANG_SIGN",
+    "pipeline.stage_processes": "LINGANG_STAGE_PROCESSES",
+    "validation.engine": "LINGANG_SCHEMATRON_ENGINE",
+    "validation.saxon_jar": "LINGANG_SAXON_JAR",
+    "validation.java_home": "JAVA_HOME",
+    "validation.jvm_threads": "LINGANG_JVM_THREADS",
+    "validation.jvm_options": "LINGANG_JVM_OPTIONS",
+    "validation.jvm_warm_runs": "LINGANG_JVM_WARM_RUNS",
+    "validation.rules": "LINGANG_RULES",
+}
+"""The environment variable that overrides each key (dotted ``table.key``)."""
+
+ADAPTER_ENV_PREFIX = "LINGANG_ADAPTER_"
+"""``LINGANG_ADAPTER_<NAME>_<OPTION>`` sets option ``<option>`` of adapter ``<name>``."""
+ROUTE_DEFAULT_ENV = "LINGANG_ROUTE_DEFAULT"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+CHOICES: Mapping[str, tuple[str, ...]] = {
+    "log_level": LOG_LEVELS,
+    "validation.engine": ENGINE_CHOICES,
+    "validation.rules": RULES_CHOICES,
+}
+"""Keys whose value must be one of a few words (compared case-insensitively)."""
+
+
+def default_stage_processes() -> int:
+    """``[pipeline] stage_processes`` when not configured: with more than one CPU, one per
+    CPU up to 4 (each child waits on its Schematron JVM for much of a document, so two
+    children keep two cores busy beside the API and the store; measured by ``bench.e2e``),
+    else 0 (a thread)."""
+    cpus = os.cpu_count() or 1
+    return min(cpus, 4) if cpus > 1 else 0
+
+
+def default_store_url(data_dir: Path) -> str:
+    """The embedded store: ``gateway.db`` in ``data_dir``."""
+    return f"sqlite:///{data_dir / 'gateway.db'}"
+
+
+LOADED_DEFAULTS: Mapping[str, Callable[[Path], Any]] = {
+    "store.url": default_store_url,
+    "pipeline.stage_processes": lambda _data_dir: default_stage_processes(),
+}
+"""Defaults a loaded file gets that differ from (or are missing in) the dataclass, computed
+from ``data_dir``."""
