@@ -20,7 +20,6 @@ from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
 from gateway.api.routes import documents, ops, partners
-from gateway.settings import Settings
 
 HEADER_LIMITS = {"max_line_size": 8190, "max_field_size": 8190}
 """Runner keyword arguments bounding request lines and headers (4xx beyond them)."""

@@ -15,18 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.artefacts.manifest import ArtefactFile, ArtefactSet, Manifest, load_manifest
-from gateway.config import data_home
 from gateway.errors import ArtefactError
 
 INSTALL_HINT = "install them with `lingang artefacts import <mirror>` or `lingang artefacts sync`"
 
 
-def artefacts_root(home: Path | None = None) -> Path:
+def artefacts_root(home: Path) -> Path:
     """The folder holding every installed set."""
-    return (home or data_home()) / "artefacts"
+    return home / "artefacts"
 
 
-def set_root(aset: ArtefactSet, home: Path | None = None) -> Path:
+def set_root(aset: ArtefactSet, home: Path) -> Path:
     """Where ``aset`` is (or would be) installed."""
     return artefacts_root(home) / aset.name / aset.version
 
@@ -86,7 +85,7 @@ class InstallResult:
 
 def import_mirror(
     mirror: Path,
-    home: Path | None = None,
+    home: Path,
     manifest: Manifest | None = None,
     names: Iterable[str] | None = None,
 ) -> InstallResult:
@@ -150,7 +149,7 @@ class SetStatus:
         return not self.missing and not self.corrupt
 
 
-def set_status(aset: ArtefactSet, home: Path | None = None) -> SetStatus:
+def set_status(aset: ArtefactSet, home: Path) -> SetStatus:
     """Check every file of ``aset`` in the data directory."""
     root = set_root(aset, home)
     missing: list[str] = []
@@ -164,7 +163,7 @@ def set_status(aset: ArtefactSet, home: Path | None = None) -> SetStatus:
     return SetStatus(aset, root, tuple(missing), tuple(corrupt))
 
 
-def status(home: Path | None = None, manifest: Manifest | None = None) -> list[SetStatus]:
+def status(home: Path, manifest: Manifest | None = None) -> list[SetStatus]:
     """The state of every set in the manifest."""
     manifest = manifest or load_manifest()
     return [set_status(aset, home) for aset in manifest.sets]
@@ -174,7 +173,7 @@ def require_files(
     name: str,
     version: str | None,
     paths: Iterable[str],
-    home: Path | None = None,
+    home: Path,
     manifest: Manifest | None = None,
 ) -> list[Path]:
     """Installed paths of the given files of one set, each checked against its hash.

@@ -83,7 +83,7 @@ def _from_archive(aset: ArtefactSet, archive: bytes, entry: ArtefactFile) -> byt
 
 
 def _download_set(
-    aset: ArtefactSet, home: Path | None, mirror_url: str | None, timeout: float
+    aset: ArtefactSet, home: Path, mirror_url: str | None, timeout: float
 ) -> tuple[list[tuple[ArtefactFile, bytes]], list[str]]:
     root = set_root(aset, home)
     todo = [e for e in aset.files if not file_matches(root / e.path, e)]
@@ -109,7 +109,7 @@ def _download_set(
 
 
 def sync(
-    home: Path | None = None,
+    home: Path,
     manifest: Manifest | None = None,
     names: Iterable[str] | None = None,
     mirror_url: str | None = None,

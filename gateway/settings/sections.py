@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.delivery.config import AdapterConfig, Routing
+from gateway.delivery.config import AdapterConfig as AdapterConfig
+from gateway.delivery.config import Routing as Routing
 from gateway.validation.options import ENGINE_CHOICES, RULES_CHOICES, EngineOptions
 
 HOME_ENV = "LINGANG_HOME"

@@ -1,4 +1,4 @@
-"""The standard stage table on real samples: converted, validated, signed, delivered to a
+"""The invoice-out flow through the service on real samples: converted, validated, signed, delivered to a
 folder; an unknown buyer is rejected with the reason; a fatal finding keeps the report."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from gateway.cli._runtime import worker_pool
-from gateway.config import data_home
 from gateway.service import Services, open_services
 from gateway.settings import (
     AdapterConfig,
@@ -20,6 +19,7 @@ from gateway.settings import (
     WorkerSettings,
 )
 from gateway.signing import Verifier
+from gateway.store import JobState
 from gateway.signing.testpki import make_test_pki
 from gateway.validation import Validator
 
@@ -29,7 +29,7 @@ PARTNERS = REPO / "tests" / "data" / "partners.toml"
 
 
 async def _delivered_documents_are_valid_and_signed(
-    services: Services, ids: list[str], *, pki_root: Path
+    services: Services, ids: list[str], *, pki_root: Path, artefacts: Path
 ) -> None:
     """What was delivered passes the full official validation as it stands (no enveloped
     signature to trip R008 / ibr-079), and the detached XAdES signature kept beside it
@@ -37,7 +37,7 @@ async def _delivered_documents_are_valid_and_signed(
     verifier = Verifier(
         trust=[pki_root / "root.pem"], crls=sorted(pki_root.glob("*.crl.pem")), ocsp=False
     )
-    validator = Validator.default(data_home())
+    validator = Validator.default(artefacts)
     for submission_id in ids:
         delivered = await services.store.get_output(submission_id, "signed")
         signature = await services.store.get_output(submission_id, "signature")
@@ -69,7 +69,9 @@ async def open_real(tmp_path: Path, artefacts: Path, stage_processes: int = 0) -
 
 
 async def settle(services: Services, ids: list[str]) -> dict[str, str]:
-    for _ in range(600):
+    """Wait until every document is final (the bound only stops a hung test; the first
+    documents wait behind the rules' warm-up on a loaded machine)."""
+    for _ in range(3600):
         states = {}
         for submission_id in ids:
             found = await services.store.get_submission_any_tenant(submission_id)
@@ -97,21 +99,35 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
                 tenant.id, path.read_bytes(), content_type="application/xml", filename=path.name
             )
             ids.append(submission.id)
+        elsewhere, _ = await services.submissions.submit(
+            tenant.id,
+            good[0].read_bytes(),
+            content_type="application/xml",
+            metadata={"receiver": "0195:SGUEN999999999X"},
+        )
         stranger = good[0].read_bytes().replace(b"Merlion Research", b"Unknown Research")
         unknown, _ = await services.submissions.submit(
             tenant.id, stranger, content_type="application/xml"
         )
-        states = await settle(services, [*ids, unknown.id])
+        states = await settle(services, [*ids, unknown.id, elsewhere.id])
     finally:
         await pool.stop()
     try:
         assert [states[i] for i in ids] == ["delivered", "delivered"]
         assert states[unknown.id] == "rejected"
+        assert states[elsewhere.id] == "rejected"  # a recipient that is not the receiver
+        (refused,) = [e for e in await services.store.list_events(elsewhere.id) if e.detail]
+        assert refused.detail is not None
+        assert refused.detail["error"]["code"] == "recipient-mismatch"
+        assert refused.detail["error"]["field"] == "recipient"
+        assert not await services.store.list_jobs(submission_id=elsewhere.id, state=JobState.PENDING)
         events = await services.store.list_events(unknown.id)
         assert events[-1].reason is not None and "partners" in events[-1].reason
         files = sorted((tmp_path / "out").iterdir())
         assert len(files) == 2
-        await _delivered_documents_are_valid_and_signed(services, ids, pki_root=tmp_path / "pki")
+        await _delivered_documents_are_valid_and_signed(
+            services, ids, pki_root=tmp_path / "pki", artefacts=artefacts_home
+        )
         queued = [e for e in await services.store.list_events(ids[0]) if e.state == "queued"]
         assert queued[0].detail is not None
         stages = [s["stage"] for s in queued[0].detail["stages"]]
