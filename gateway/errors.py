@@ -38,6 +38,9 @@ constructor), and the wire form carries the instance's value. Errors that are no
 job loop, which dead-letters them after its attempt limit. ``StoreError`` is transient by
 nature (the database went away, a driver call failed) and so retryable; its subclasses say
 that a row is missing or in the wrong state, which another attempt does not change.
+:class:`TransientError` is the base for new operational failures worth retrying; the
+validation engine's ``JvmDied`` (a ``RuntimeError`` inside ``gateway.validation`` today) is
+one and should be translated into a ``TransientError`` subclass where it leaves that layer.
 
 **Codes.** ``code`` is short, stable and unique per class: a class that sets its own ``code``
 is registered under it when it is defined (:meth:`LingangError.__init_subclass__`), and a
@@ -48,8 +51,10 @@ one travels as its nearest registered ancestor (``SchematronError`` arrives as a
 **Across processes.** :meth:`LingangError.to_wire` gives the error as JSON-ready data — code,
 message, field, rule, retryable and the class's extras (``VerificationError.check``,
 ``ValidationFailed.report`` as the report's ``to_json()``) — and :func:`from_wire` builds it
-back through the class's own constructor. An unknown code gives a plain :class:`LingangError`
-carrying the same code, message and ``retryable``. Pickling uses the same form.
+back through the class's own constructor (missing keys take empty values). An unknown code
+gives a plain :class:`LingangError` carrying the same code, message and ``retryable`` (as
+does a class whose module the receiving process has not imported). Pickling uses the same
+form.
 
 Lower-library exceptions are translated where they occur and chained (``raise X from exc``).
 """
@@ -147,7 +152,7 @@ class LingangError(Exception):
     def _from_wire(cls, data: Mapping[str, Any]) -> Self:
         """This class built from :meth:`to_wire`'s data through its constructor."""
         return cls(
-            str(data["message"]),
+            _message(data),
             field=_optional_str(data.get("field")),
             rule=_optional_str(data.get("rule")),
         )
@@ -175,6 +180,10 @@ def _register(cls: type[LingangError]) -> None:
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _message(data: Mapping[str, Any]) -> str:
+    return str(data.get("message", ""))
 
 
 def from_wire(data: Mapping[str, Any]) -> LingangError:
@@ -262,7 +271,7 @@ class ValidationFailed(LingangError):
 
     @classmethod
     def _from_wire(cls, data: Mapping[str, Any]) -> Self:
-        error = cls(str(data["message"]), report=data.get("report"))
+        error = cls(_message(data), report=data.get("report"))
         error.field = _optional_str(data.get("field"))
         error.rule = _optional_str(data.get("rule"))
         return error
@@ -288,7 +297,7 @@ class VerificationError(LingangError):
 
     @classmethod
     def _from_wire(cls, data: Mapping[str, Any]) -> Self:
-        error = cls(str(data["message"]), check=str(data["check"]))
+        error = cls(_message(data), check=str(data.get("check") or data.get("rule") or ""))
         error.field = _optional_str(data.get("field"))
         return error
 

@@ -178,3 +178,9 @@ def test_errors_pickle_through_the_wire_form() -> None:
     error = VerificationError("bad", check="digest")
     back = pickle.loads(pickle.dumps(error))
     assert isinstance(back, VerificationError) and back.message == "bad"
+
+
+def test_missing_keys_take_empty_values() -> None:
+    checked = from_wire({"code": "verification"})
+    assert isinstance(checked, VerificationError) and checked.message == "" and not checked.check
+    assert type(from_wire({})) is LingangError

@@ -55,7 +55,7 @@ class RevokedError(VerificationError):
 
     @classmethod
     def _from_wire(cls, data: Mapping[str, Any]) -> Self:
-        return cls(str(data["message"]))
+        return cls(str(data.get("message", "")))
 
 
 @dataclass(slots=True)
