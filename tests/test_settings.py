@@ -11,8 +11,8 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from gateway.delivery import Router
 
+from gateway.delivery import Router
 from gateway.settings import (
     ENVIRONMENT,
     SECTIONS,

@@ -70,7 +70,10 @@ async def retry_by_id(store: Store, ident: str) -> list[Job]:
     if job is not None:
         retried = await store.retry_job(ident)
         await store.record_event(
-            job.submission_id, SubmissionState.QUEUED, reason="manual retry", detail={"jobs": [ident]}
+            job.submission_id,
+            SubmissionState.QUEUED,
+            reason="manual retry",
+            detail={"jobs": [ident]},
         )
         return [retried]
     if await store.get_submission_any_tenant(ident) is not None:

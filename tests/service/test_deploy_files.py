@@ -9,11 +9,10 @@ import shlex
 from pathlib import Path
 
 import pytest
-from gateway.delivery import AdapterRegistry
-from gateway.delivery import Router
 
 from adapters.base import AdapterContext
 from gateway.cli import build_parser
+from gateway.delivery import AdapterRegistry, Router
 from gateway.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

@@ -19,8 +19,8 @@ from gateway.settings import (
     WorkerSettings,
 )
 from gateway.signing import Verifier
-from gateway.store import JobState
 from gateway.signing.testpki import make_test_pki
+from gateway.store import JobState
 from gateway.validation import Validator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,7 +120,9 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
         assert refused.detail is not None
         assert refused.detail["error"]["code"] == "recipient-mismatch"
         assert refused.detail["error"]["field"] == "recipient"
-        assert not await services.store.list_jobs(submission_id=elsewhere.id, state=JobState.PENDING)
+        assert not await services.store.list_jobs(
+            submission_id=elsewhere.id, state=JobState.PENDING
+        )
         events = await services.store.list_events(unknown.id)
         assert events[-1].reason is not None and "partners" in events[-1].reason
         files = sorted((tmp_path / "out").iterdir())

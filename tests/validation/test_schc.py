@@ -27,8 +27,12 @@ def _variants(reference: Path) -> list[bytes]:
 
 
 def test_compiled_sch_matches_the_official_xslt(reference: Path, artefacts_home: Path) -> None:
-    (official,) = require_files("peppol-bis3", "3.0.19", ["PEPPOL-EN16931-UBL.xslt"], artefacts_home)
-    (source,) = require_files("peppol-bis3-sch", "3.0.19", ["PEPPOL-EN16931-UBL.sch"], artefacts_home)
+    (official,) = require_files(
+        "peppol-bis3", "3.0.19", ["PEPPOL-EN16931-UBL.xslt"], artefacts_home
+    )
+    (source,) = require_files(
+        "peppol-bis3-sch", "3.0.19", ["PEPPOL-EN16931-UBL.sch"], artefacts_home
+    )
     ours = schematron.compile_stylesheet(source)
     theirs = schematron.compile_stylesheet(official)
     fired = 0
