@@ -23,7 +23,7 @@ from gateway.settings import (
     data_home,
     default_stage_processes,
 )
-from gateway.settings.sections import NOT_IN_FILE
+from gateway.settings.sections import CHOICES, NOT_IN_FILE
 from gateway.settings.toml_lines import line_of, split_key
 from gateway.settings.values import unwrap
 
@@ -162,8 +162,10 @@ def test_the_configuration_file_can_come_from_the_environment(tmp_path: Path) ->
     assert settings.limits.max_body_bytes == 1024 and settings.source == path
 
 
-def sample_text(hint: object) -> str:
+def sample_text(hint: object, dotted: str = "") -> str:
     """An environment value for a field of type ``hint`` that differs from its default."""
+    if dotted in CHOICES:
+        return CHOICES[dotted][-1]
     base = unwrap(hint)
     if typing.get_origin(base) is tuple:
         return "a b"
@@ -176,7 +178,7 @@ def test_every_documented_variable_overrides_its_key(tmp_path: Path) -> None:
     for dotted, variable in ENVIRONMENT.items():
         section, _, key = dotted.rpartition(".")
         if section:
-            text = sample_text(typing.get_type_hints(SECTIONS[section])[key])
+            text = sample_text(typing.get_type_hints(SECTIONS[section])[key], dotted)
             loaded = Settings.load(env={**home, variable: text})
             assert getattr(getattr(loaded, section), key) != getattr(
                 getattr(defaults, section), key

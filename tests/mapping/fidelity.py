@@ -14,7 +14,7 @@ from gateway.ingest import parse
 from gateway.mapping import MappedDocument, map_parsed
 from gateway.partners import PartnerDirectory
 from gateway.render import render
-from gateway.samples.build import (
+from gateway.samples.writers import (
     SELLER_NAME,
     SELLER_USCC,
     SampleInvoice,
