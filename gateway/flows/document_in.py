@@ -12,13 +12,11 @@ keeps it (output ``received``) with its report for the local system to collect.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import InputError, ValidationFailed
-from gateway.flows.stage import Flow, FlowState, require
+from gateway.flows.common import Fingerprinted, IngestStage, keep_report
+from gateway.flows.stage import Flow, require
 from gateway.flows.tools import Tools
 
 RECEIVED = "received"
@@ -26,35 +24,11 @@ RECEIVED = "received"
 
 
 @dataclass(slots=True)
-class DocumentIn(FlowState):
+class DocumentIn(Fingerprinted):
     """An inbound document as it moves through the stages."""
 
-    sha256: str | None = None
     profile: str | None = None
     document_kind: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InboundIngestStage:
-    """Checks the document is within the size limit and fingerprints it."""
-
-    name: str = "ingest"
-    reads: tuple[str, ...] = ("source",)
-    adds: tuple[str, ...] = ("sha256",)
-
-    def run(self, state: DocumentIn, tools: Tools) -> dict[str, Any]:
-        data = state.source.data
-        if not data:
-            raise InputError("the message carries no document", field="body", rule="ingest.empty")
-        if len(data) > tools.max_body_bytes:
-            raise InputError(
-                f"the document is {len(data)} bytes; the limit is {tools.max_body_bytes}",
-                field="body",
-                rule="ingest.max-bytes",
-            )
-        state.sha256 = hashlib.sha256(data).hexdigest()
-        state.facts["sha256"] = state.sha256
-        return {"bytes": len(data), "sha256": state.sha256}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +64,7 @@ class InboundValidateStage:
             state.facts["validated"] = False
             return {"skipped": True}
         report = tools.validator.validate(state.source.data, require(state.profile, "profile"))
-        body = json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True).encode()
-        state.keep("report", "application/json", body)
-        if report.fatal:
-            rules = [f.rule_id for f in report.fatals()]
-            raise ValidationFailed(
-                f"{len(rules)} fatal finding(s): {', '.join(rules[:5])}", report=report
-            )
-        return {"fatal": 0, "warnings": len(report.warnings())}
+        return keep_report(state, report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +84,6 @@ DOCUMENT_IN: Flow[DocumentIn] = Flow(
     name="document-in",
     direction="in",
     state_type=DocumentIn,
-    stages=(InboundIngestStage(), IdentifyStage(), InboundValidateStage(), KeepStage()),
+    stages=(IngestStage(what="the document"), IdentifyStage(), InboundValidateStage(), KeepStage()),
 )
 """A UBL or CII business document received from a counterpart."""

@@ -11,13 +11,12 @@ table is :data:`INVOICE_OUT`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gateway.errors import FieldError, InputError, ValidationFailed
-from gateway.flows.stage import Flow, FlowState, require
+from gateway.errors import FieldError
+from gateway.flows.common import Fingerprinted, IngestStage, keep_report
+from gateway.flows.stage import Flow, require
 from gateway.flows.tools import Tools
 from gateway.flows.transport import TransportFacts
 
@@ -43,39 +42,15 @@ class RecipientMismatch(FieldError):
 
 
 @dataclass(slots=True)
-class InvoiceOut(FlowState):
+class InvoiceOut(Fingerprinted):
     """The outbound invoice as it moves through the stages."""
 
-    sha256: str | None = None
     source_format: str | None = None
     parsed: ParsedInvoice | None = None
     mapped: MappedDocument | None = None
     rendered: bytes | None = None
     report: ValidationReport | None = None
     signed: bytes | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IngestStage:
-    """Checks the submission is something at all, within the size limit, and fingerprints it."""
-
-    name: str = "ingest"
-    reads: tuple[str, ...] = ("source",)
-    adds: tuple[str, ...] = ("sha256",)
-
-    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
-        data = state.source.data
-        if not data:
-            raise InputError("the submission is empty", field="body", rule="ingest.empty")
-        if len(data) > tools.max_body_bytes:
-            raise InputError(
-                f"the submission is {len(data)} bytes; the limit is {tools.max_body_bytes}",
-                field="body",
-                rule="ingest.max-bytes",
-            )
-        state.sha256 = hashlib.sha256(data).hexdigest()
-        state.facts["sha256"] = state.sha256
-        return {"bytes": len(data), "sha256": state.sha256}
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,15 +165,9 @@ class ValidateStage:
         rendered = require(state.rendered, "rendered")
         report = tools.validator.validate(rendered, require(state.mapped, "mapped").profile)
         state.report = report
-        body = json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True).encode()
-        state.keep("report", "application/json", body)
         if report.fatal:
             state.keep("rendered", XML, rendered)
-            rules = [f.rule_id for f in report.fatals()]
-            raise ValidationFailed(
-                f"{len(rules)} fatal finding(s): {', '.join(rules[:5])}", report=report
-            )
-        return {"fatal": 0, "warnings": len(report.warnings())}
+        return keep_report(state, report)
 
 
 @dataclass(frozen=True, slots=True)
