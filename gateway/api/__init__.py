@@ -6,5 +6,13 @@ Build it with :func:`create_app` (services opened by the caller) or
 
 from gateway.api.app import HEADER_LIMITS, create_app, create_app_from_settings
 from gateway.api.context import ApiOptions, ApiServices
+from gateway.api.server import api_runner
 
-__all__ = ["HEADER_LIMITS", "ApiOptions", "ApiServices", "create_app", "create_app_from_settings"]
+__all__ = [
+    "HEADER_LIMITS",
+    "ApiOptions",
+    "ApiServices",
+    "api_runner",
+    "create_app",
+    "create_app_from_settings",
+]
