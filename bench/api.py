@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from gateway.api import create_app
+from gateway.api import api_runner, create_app
 from gateway.service import Services, open_services
 from gateway.settings import AdapterConfig, PipelineSettings, Settings, StoreSettings
 from gateway.store import open_store
@@ -94,7 +94,7 @@ async def run(docs: int, clients: int, store_url: str | None) -> dict[str, Any]:
     services = await open_gateway(home, store_url or f"sqlite:///{home}/gateway.db")
     tenant = await services.store.create_tenant("bench")
     key, _ = await services.store.issue_api_key(tenant.id)
-    runner = web.AppRunner(create_app(services), access_log=None)
+    runner = api_runner(create_app(services))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

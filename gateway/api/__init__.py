@@ -5,5 +5,6 @@ Build it with :func:`create_app` (services opened by the caller); see :mod:`gate
 
 from gateway.api.app import HEADER_LIMITS, create_app
 from gateway.api.context import ApiOptions, ApiServices
+from gateway.api.server import api_runner
 
-__all__ = ["HEADER_LIMITS", "ApiOptions", "ApiServices", "create_app"]
+__all__ = ["HEADER_LIMITS", "ApiOptions", "ApiServices", "api_runner", "create_app"]

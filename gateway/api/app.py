@@ -6,9 +6,11 @@ cycle), with these middleware around every route::
     observe (access log, metrics) ─► problems (RFC 9457) ─► auth (API key → tenant) ─► route
 
 The receiving sides of the adapters (:class:`~adapters.base.Receiving`) are mounted beside
-the API; they authenticate by their own protocol, not by API key. Request bodies are bounded by ``client_max_size`` (= :attr:`ApiOptions.max_body_bytes`).
-aiohttp's own access log repeats what :mod:`gateway.api.middleware` writes; run the app with
-``access_log=None`` (``web.AppRunner(app, access_log=None)``) to keep one line per request.
+the API; they authenticate by their own protocol, not by API key.
+Request bodies are bounded by ``client_max_size`` (= :attr:`ApiOptions.max_body_bytes`).
+Serve the app with :func:`gateway.api.server.api_runner`: it keeps aiohttp's parser errors out
+of logs and error bodies, enforces the listener's timeouts and connection cap, and turns off
+aiohttp's access log (the middleware writes one line per request).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
 from gateway.api.routes import documents, ops, partners
+from gateway.api.server import MAX_LINE_BYTES
 
-HEADER_LIMITS = {"max_line_size": 8190, "max_field_size": 8190}
+HEADER_LIMITS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
 """Runner keyword arguments bounding request lines and headers (4xx beyond them)."""
 
 

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from adapters.base import InboundRoute
-from gateway.settings import Settings
 from gateway.store import Job, Store, Submission, Tenant
 
 
@@ -73,17 +72,57 @@ class ApiOptions:
     ``max_body_bytes`` bounds every request body (413 beyond it); ``health_timeout`` bounds
     each ping of ``/healthz``. Client certificates (mTLS) are the listener's business: with
     ``client_ca`` set, ``lingang serve`` refuses clients without one before the app sees them.
+
+    The listener (:mod:`gateway.api.server`) enforces the rest: a request head must arrive
+    within ``header_timeout`` seconds of its first byte (or of the connection), a body within
+    ``body_timeout`` of its head, a keep-alive connection is closed after ``idle_timeout``
+    seconds without a request, and at most ``max_connections`` are open at once.
     """
 
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     health_timeout: float = 5.0
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    idle_timeout: float = 75.0
+    max_connections: int = 1000
+
+    def __post_init__(self) -> None:
+        for name in ("header_timeout", "body_timeout", "idle_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+
+    @property
+    def tick(self) -> float:
+        """How often the listener checks its deadlines (a fraction of the shortest one)."""
+        return max(0.02, min(1.0, self.header_timeout / 4, self.body_timeout / 4))
 
     @classmethod
-    def from_settings(cls, settings: Settings | None) -> ApiOptions:
-        """Take the API's options from the gateway settings (defaults without any)."""
+    def from_settings(cls, settings: Any) -> ApiOptions:
+        """Take the API's options from the gateway settings where they are given.
+
+        Each option is read from ``settings.<name>`` or ``settings.server.<name>`` (typed
+        settings sections), else its default here.
+        """
         if settings is None:
             return cls()
-        return cls(max_body_bytes=settings.limits.max_body_bytes)
+        defaults = cls()
+        return cls(
+            max_body_bytes=int(_option(settings, "max_body_bytes", defaults.max_body_bytes)),
+            header_timeout=float(_option(settings, "header_timeout", defaults.header_timeout)),
+            body_timeout=float(_option(settings, "body_timeout", defaults.body_timeout)),
+            idle_timeout=float(_option(settings, "idle_timeout", defaults.idle_timeout)),
+            max_connections=int(_option(settings, "max_connections", defaults.max_connections)),
+        )
+
+
+def _option(settings: Any, name: str, default: Any) -> Any:
+    for holder in (settings, getattr(settings, "server", None), getattr(settings, "limits", None)):
+        value = getattr(holder, name, None) if holder is not None else None
+        if value is not None:
+            return value
+    return default
 
 
 SERVICES = web.AppKey[ApiServices]("services")

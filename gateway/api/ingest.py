@@ -24,6 +24,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.api.problems import FieldIssue, Problem
+from gateway.mapping.profiles import PROFILE_SPECS
 
 RAW_TYPES = frozenset(
     {
@@ -77,6 +78,10 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
     """Read and check the request; raise :class:`Problem` on anything wrong with it."""
     if request.content_length is not None and request.content_length > limit:
         raise too_large(limit)
+    if "Content-Type" not in request.headers:
+        detail = "say what the document is: a Content-Type header is required"
+        issue = FieldIssue(detail, "Content-Type", "required")
+        raise Problem(415, "unsupported-media-type", detail, [issue])
     media_type = request.content_type
     if media_type == MULTIPART:
         upload = await _read_multipart(request, limit)
@@ -260,8 +265,11 @@ def _normalise(metadata: dict[str, str]) -> dict[str, str]:
 
 def _check_metadata(metadata: dict[str, str]) -> None:
     profile = metadata.get("profile")
-    if profile is not None and not _PROFILE.fullmatch(profile):
-        raise unprocessable(f"profile {profile!r} is not a profile name", "profile", "format")
+    if profile is not None and profile not in PROFILE_SPECS:
+        shown = repr(profile) if _PROFILE.fullmatch(profile) else "given"
+        raise unprocessable(
+            f"profile {shown} is not one of {', '.join(PROFILE_SPECS)}", "profile", "enum"
+        )
     recipient = metadata.get(RECEIVER)
     if recipient is not None:
         scheme, sep, value = recipient.partition(":")

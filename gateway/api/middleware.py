@@ -14,6 +14,7 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from gateway.api.context import TENANT
@@ -24,6 +25,7 @@ from gateway.api.problems import (
     from_lingang_error,
     internal_error,
 )
+from gateway.api.server import RequestTimeout, parser_problem, scrubbed
 from gateway.errors import LingangError
 
 log = logging.getLogger("gateway.api")
@@ -50,11 +52,25 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if mapped.status >= 500:
             log.error("%s %s failed: %s", request.method, request.path, exc)
         return mapped.response(request.path)
+    except (web.RequestPayloadError, HttpProcessingError, RequestTimeout) as exc:
+        response = _body_problem(exc).response(request.path)
+        response.force_close()
+        return response
     except asyncio.CancelledError:
         raise
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
+    except Exception as exc:
+        log.error(
+            "unhandled error in %s %s: %s", request.method, route_label(request), scrubbed(exc)
+        )
         return internal_error().response(request.path)
+
+
+def _body_problem(exc: BaseException) -> Problem:
+    """A body that broke while being read: bad framing or encoding (4xx), or too slow (408)."""
+    if isinstance(exc, RequestTimeout):
+        return Problem(408, "timeout", "the request body did not arrive in time")
+    cause = exc.__cause__ if isinstance(exc, web.RequestPayloadError) else exc
+    return parser_problem(cause)
 
 
 @web.middleware

@@ -68,20 +68,21 @@ class Problem(Exception):
     def title(self) -> str:
         return HTTPStatus(self.status).phrase
 
-    def body(self, instance: str) -> dict[str, Any]:
-        """The problem as JSON data, ``instance`` being the request path."""
+    def body(self, instance: str | None) -> dict[str, Any]:
+        """The problem as JSON data, ``instance`` being the request path (None: not known)."""
         out: dict[str, Any] = {
             "type": TYPE_BASE + self.code,
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
-            "instance": instance,
-            "errors": [issue.as_dict() for issue in self.errors],
         }
+        if instance is not None:
+            out["instance"] = instance
+        out["errors"] = [issue.as_dict() for issue in self.errors]
         out.update(self.extra)
         return out
 
-    def response(self, instance: str) -> web.Response:
+    def response(self, instance: str | None) -> web.Response:
         """The problem as an aiohttp response."""
         text = json.dumps(self.body(instance), ensure_ascii=False)
         return web.Response(

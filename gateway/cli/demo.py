@@ -304,9 +304,9 @@ class Demo:
             await receiver.stop()
 
     async def _with_gateway(self, services: Services, receiver: Receiver) -> int:
-        from gateway.api import create_app
+        from gateway.api import api_runner, create_app
 
-        runner = web.AppRunner(create_app(services), access_log=None)
+        runner = api_runner(create_app(services))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -49,19 +49,13 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings, *, workers: int) -> None:
     """Serve until SIGTERM/SIGINT, then stop workers, the listener and the services."""
-    from gateway.api import HEADER_LIMITS, create_app
+    from gateway.api import api_runner, create_app
 
     stop = asyncio.Event()
     install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
     services = await open_services(settings)
     pool = worker_pool(services, workers)
-    runner = web.AppRunner(
-        create_app(services),
-        access_log=None,
-        shutdown_timeout=5.0,
-        max_line_size=HEADER_LIMITS["max_line_size"],
-        max_field_size=HEADER_LIMITS["max_field_size"],
-    )
+    runner = api_runner(create_app(services), shutdown_timeout=5.0)
     try:
         await runner.setup()
         site = web.TCPSite(

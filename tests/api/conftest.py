@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway.api import create_app
+from gateway.api import ApiOptions, api_runner, create_app
 from gateway.service import Services, open_services
 from gateway.settings import AdapterConfig, PipelineSettings, Settings, StoreSettings
 from gateway.store import Store, Tenant, open_store
@@ -77,15 +77,20 @@ def gateway_settings(tmp_path: Path, store_url: str) -> Settings:
 
 
 async def start_api(
-    tmp_path: Path, store_url: str, *, max_body_bytes: int | None = None
+    tmp_path: Path,
+    store_url: str,
+    *,
+    max_body_bytes: int | None = None,
+    options: ApiOptions | None = None,
 ) -> AsyncIterator[LiveApi]:
-    """Open services over ``store_url``, serve the API, yield it, then shut it all down."""
+    """Open services over ``store_url``, serve the API (with ``options`` when given, else those
+    of the settings), yield it, then shut it all down."""
     settings = gateway_settings(tmp_path, store_url)
     if max_body_bytes is not None:
         settings = settings.with_section("limits", max_body_bytes=max_body_bytes)
     store = await open_store(store_url)
     services = await open_services(settings, store=store)
-    runner = web.AppRunner(create_app(services), access_log=None)
+    runner = api_runner(create_app(services, options))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

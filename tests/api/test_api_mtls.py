@@ -11,7 +11,7 @@ import pytest
 import trustme
 from aiohttp import web
 
-from gateway.api import create_app
+from gateway.api import api_runner, create_app
 from gateway.cli._runtime import server_ssl_context
 from gateway.service import open_services
 from gateway.store import open_store
@@ -34,7 +34,7 @@ async def test_client_certificate_is_required_when_a_client_ca_is_set(tmp_path: 
     assert context is not None and context.verify_mode == ssl.CERT_REQUIRED
 
     services = await open_services(settings, store=await open_store(settings.store.url))
-    runner = web.AppRunner(create_app(services), access_log=None)
+    runner = api_runner(create_app(services))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
     await site.start()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -259,4 +259,16 @@ def _time_param(request: web.Request, name: str) -> datetime | None:
         raise unprocessable(f"{name} must be an ISO 8601 date-time", name, "date-time") from exc
     if value.tzinfo is None:
         raise unprocessable(f"{name} must carry a time zone", name, "date-time")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return _calendar_end(value)
+
+
+def _calendar_end(value: datetime) -> datetime:
+    """A time within a day of the calendar's ends, in UTC: the end it is beyond.
+
+    ``9999-12-31T23:59:59-14:00`` is in year 10000 in UTC, which :class:`datetime` cannot
+    hold; as a bound it means "any time", as ``0001-01-01T00:00:00+14:00`` means "no time".
+    """
+    return (datetime.max if value.year > 1 else datetime.min).replace(tzinfo=UTC)

@@ -70,7 +70,20 @@ async def _read_directory(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise unprocessable("the directory must be an object / a TOML document", "body", "object")
     _check_json_safe(data)
+    _check_no_nulls(data, "")
     return data
+
+
+def _check_no_nulls(value: Any, where: str) -> None:
+    """A JSON ``null`` is not "absent": leave the key out instead (422 naming it)."""
+    if value is None:
+        raise unprocessable(f"{where} is null: leave the key out instead", where, "not-null")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_no_nulls(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_no_nulls(item, f"{where}[{index}]")
 
 
 def _too_large() -> Problem:
