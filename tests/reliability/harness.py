@@ -1,11 +1,16 @@
 """Shared by the reliability tests: a submitting client that never gives up on a document
-until it is acknowledged, and the final exactly-once check."""
+until it is acknowledged, and the final exactly-once check.
+
+Deadlines follow progress, not the wall clock: a run fails when nothing was acknowledged (or
+delivered) for ``stall`` seconds, however long a loaded machine makes the whole run.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,15 +54,20 @@ class Submitter:
     base_url: str
     api_key: str
     acked: dict[str, str] = field(default_factory=dict)
-    """Idempotency key → submission id, for every acknowledged document."""
+    """Idempotency key → submission id of its first acknowledgement."""
+    acked_ids: dict[str, set[str]] = field(default_factory=dict)
+    """Idempotency key → every submission id it was ever acknowledged with (one, unless
+    idempotency broke)."""
     attempts: int = 0
     errors: int = 0
     submitted_at: dict[str, float] = field(default_factory=dict)
     """Submission id → wall-clock time of its first acknowledgement."""
 
     async def submit_all(
-        self, bodies: Sequence[bytes], count: int, *, concurrency: int, deadline: float
+        self, bodies: Sequence[bytes], count: int, *, concurrency: int, stall: float = 120.0
     ) -> None:
+        """Submit ``count`` documents; fail when none was acknowledged for ``stall`` seconds."""
+        self._last_progress = asyncio.get_running_loop().time()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(count):
             queue.put_nowait(index)
@@ -70,17 +80,17 @@ class Submitter:
             async def run() -> None:
                 while not queue.empty():
                     index = queue.get_nowait()
-                    await self._one(session, f"doc-{index}", bodies[index % len(bodies)], deadline)
+                    await self._one(session, f"doc-{index}", bodies[index % len(bodies)], stall)
 
             await asyncio.gather(*(run() for _ in range(concurrency)))
 
     async def _one(
-        self, session: aiohttp.ClientSession, key: str, body: bytes, deadline: float
+        self, session: aiohttp.ClientSession, key: str, body: bytes, stall: float
     ) -> None:
         import time
 
         loop = asyncio.get_running_loop()
-        while loop.time() < deadline:
+        while loop.time() - self._last_progress < stall:
             self.attempts += 1
             try:
                 async with session.post(
@@ -90,14 +100,17 @@ class Submitter:
                 ) as response:
                     if response.status in (200, 202):
                         answer = await response.json()
-                        self.acked[key] = str(answer["id"])
-                        self.submitted_at.setdefault(str(answer["id"]), time.time())
+                        submission_id = str(answer["id"])
+                        self.acked.setdefault(key, submission_id)
+                        self.acked_ids.setdefault(key, set()).add(submission_id)
+                        self.submitted_at.setdefault(submission_id, time.time())
+                        self._last_progress = loop.time()
                         return
                     self.errors += 1
             except (aiohttp.ClientError, OSError, TimeoutError):
                 self.errors += 1
             await asyncio.sleep(random.uniform(0.05, 0.3))
-        raise AssertionError(f"{key} was never acknowledged")
+        raise AssertionError(f"{key} was never acknowledged (nothing acknowledged for {stall}s)")
 
 
 def delivered_submissions(receiver: Receiver) -> dict[str, list[str]]:
@@ -108,26 +121,55 @@ def delivered_submissions(receiver: Receiver) -> dict[str, list[str]]:
     return out
 
 
-async def wait_all_delivered(receiver: Receiver, ids: set[str], timeout: float) -> set[str]:
-    """Wait until every id was delivered; return those still missing at the timeout."""
+async def wait_all_delivered(receiver: Receiver, ids: set[str], stall: float) -> set[str]:
+    """Wait until every id was delivered; return those still missing once no new delivery
+    came for ``stall`` seconds (``0``: look once)."""
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    last_progress, seen = loop.time(), -1
     while True:
-        missing = ids - set(delivered_submissions(receiver))
-        if not missing or loop.time() > end:
+        delivered = set(delivered_submissions(receiver))
+        missing = ids - delivered
+        if len(delivered) != seen:
+            last_progress, seen = loop.time(), len(delivered)
+        if not missing or loop.time() - last_progress >= stall:
             return missing
         await asyncio.sleep(0.25)
 
 
-async def check_exactly_once(store_url: str, receiver: Receiver, acked: set[str]) -> None:
-    """Every acknowledged submission: state ``delivered``, exactly one accepted message."""
+def one_id_per_key(acked_ids: Mapping[str, set[str]]) -> set[str]:
+    """The acknowledged submission ids, after checking every idempotency key was answered
+    with one submission only (a retry after a crash never made a second one)."""
+    split = {key: sorted(ids) for key, ids in acked_ids.items() if len(ids) != 1}
+    assert not split, f"idempotency keys acknowledged as several submissions: {split}"
+    return {next(iter(ids)) for ids in acked_ids.values()}
+
+
+async def check_exactly_once(
+    store_url: str, receiver: Receiver, acked: set[str], *, documents: int | None = None
+) -> None:
+    """The receiver saw exactly the acknowledged submissions — no more, no fewer — each under
+    one message id and with the very bytes the store kept as delivered; every one of them
+    ends ``delivered``; and, when ``documents`` is given, that many distinct deliveries."""
     by_submission = delivered_submissions(receiver)
     missing = sorted(acked - set(by_submission))
     assert not missing, f"{len(missing)} acknowledged submissions never delivered: {missing[:5]}"
+    extra = sorted(set(by_submission) - acked)
+    assert not extra, f"{len(extra)} deliveries of submissions nobody acknowledged: {extra[:5]}"
     doubled = {s: m for s, m in by_submission.items() if len(m) > 1}
     assert not doubled, f"submissions delivered under several message ids: {doubled}"
+    if documents is not None:
+        assert len(by_submission) == documents, (
+            f"{len(by_submission)} distinct deliveries for {documents} documents sent"
+        )
     store: Store = await open_store(store_url)
     try:
+        for submission_id, (message_id,) in by_submission.items():
+            stored = await store.get_output(submission_id, "signed")
+            assert stored is not None, f"{submission_id} delivered but nothing stored as sent"
+            digest = hashlib.sha256(stored.data).hexdigest()
+            assert receiver.accepted[message_id] == digest, (
+                f"{submission_id}: the receiver got other bytes than the store kept"
+            )
         loop = asyncio.get_running_loop()
         end = loop.time() + 60
         pending = set(acked)

@@ -24,6 +24,7 @@ from reliability.harness import (
     Submitter,
     check_exactly_once,
     new_tenant,
+    one_id_per_key,
     sample_bodies,
     wait_all_delivered,
 )
@@ -82,23 +83,21 @@ async def crash_run(
     started = time.perf_counter()
     killer = asyncio.create_task(chaos())
     try:
-        await submitter.submit_all(
-            sample_bodies(reference), DOCS, concurrency=8, deadline=loop.time() + 240
-        )
-        acked = set(submitter.acked.values())
+        await submitter.submit_all(sample_bodies(reference), DOCS, concurrency=8)
+        acked = one_id_per_key(submitter.acked_ids)
         end = loop.time() + 180
         while loop.time() < end and (
             server.kills + worker.kills < MIN_KILLS
-            or await wait_all_delivered(receiver, acked, timeout=0)
+            or await wait_all_delivered(receiver, acked, stall=0)
         ):
             await asyncio.sleep(0.25)  # the chaos goes on while documents are in flight
         done.set()
         await killer
         server.start()
         worker.start()
-        missing = await wait_all_delivered(receiver, acked, timeout=180)
+        missing = await wait_all_delivered(receiver, acked, stall=120)
         assert not missing, f"{len(missing)} never delivered"
-        await check_exactly_once(store_url, receiver, acked)
+        await check_exactly_once(store_url, receiver, acked, documents=DOCS)
         for _ in range(600):  # let the last restarts come up before the graceful stop
             if server.ready() and worker.ready():
                 break

@@ -40,9 +40,9 @@ async def test_two_worker_processes_deliver_each_job_once(
     for worker in workers:
         worker.start()
     try:
-        missing = await wait_all_delivered(receiver, ids, timeout=240)
+        missing = await wait_all_delivered(receiver, ids, stall=120)
         assert not missing
-        await check_exactly_once(pg_url, receiver, ids)
+        await check_exactly_once(pg_url, receiver, ids, documents=DOCS)
     finally:
         codes = [worker.terminate() for worker in workers]
     posts = receiver.stats()["posts"]
