@@ -63,7 +63,8 @@ __all__ = ["Services", "Settings", "open_services", "tools_spec"]
 log = logging.getLogger("lingang.service")
 
 WARM_PROFILES = ("pint-sg", "pint", "bis3")
-"""UBL profiles compiled when a process starts (the default profile first)."""
+"""UBL profiles compiled in the background when a process starts (the configured ones are
+compiled before start-up finishes)."""
 
 
 @dataclass(slots=True)
@@ -132,7 +133,7 @@ class Services:
 def tools_spec(settings: Settings) -> ToolsSpec:
     """What the stages load, as plain data (also what a stage process receives)."""
     pipeline = settings.pipeline
-    profiles = (pipeline.default_profile, *WARM_PROFILES, *settings.routing.profiles)
+    profiles = (pipeline.default_profile, *settings.routing.profiles)
     return ToolsSpec(
         artefacts_dir=settings.artefacts_home if pipeline.validate else None,
         engine=settings.validation,
@@ -142,7 +143,8 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         partners_file=pipeline.partners,
         default_profile=pipeline.default_profile,
         max_body_bytes=settings.limits.max_body_bytes,
-        warm_profiles=tuple(dict.fromkeys(profiles)),
+        profiles=tuple(dict.fromkeys(profiles)),
+        warm_profiles=tuple(dict.fromkeys((*profiles, *WARM_PROFILES))),
     )
 
 

@@ -37,8 +37,12 @@ class ToolsSpec:
     partners_file: Path | None = None
     default_profile: str = "pint-sg"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    profiles: tuple[str, ...] = ()
+    """Profiles whose artefacts must be installed: checked (and compiled) when the tools are
+    loaded, so a missing one stops the start; default: the default profile."""
     warm_profiles: tuple[str, ...] = ()
-    """Profiles whose rules are compiled (and exercised) when the tools are loaded."""
+    """Profiles whose rules are compiled and exercised ahead of the first document, in the
+    background (or by each stage process when it starts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,7 @@ def load_validator(spec: ToolsSpec, *, compile_rules: bool = True) -> Validator 
     from gateway.validation import Validator
 
     validator = Validator.default(spec.artefacts_dir, spec.engine)
-    profiles: Sequence[str] = spec.warm_profiles or (spec.default_profile,)
+    profiles: Sequence[str] = spec.profiles or (spec.default_profile,)
     if compile_rules:
         validator.warm(list(profiles))
     else:
