@@ -394,6 +394,10 @@ class Store(abc.ABC):
         """The tenant owning a non-revoked key with this hash, or ``None``."""
 
     @abc.abstractmethod
+    async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        """A tenant's keys (revoked ones included), oldest first."""
+
+    @abc.abstractmethod
     async def revoke_api_key(self, key_id: str) -> None:
         """Revoke a key; later lookups by its hash find nothing."""
 

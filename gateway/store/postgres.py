@@ -219,6 +219,10 @@ class PostgresStore(Store):
         row = await self._tx(self._first("tenant_for_key_hash", {"key_hash": key_hash}))
         return None if row is None else rows.tenant(row)
 
+    async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        found = await self._tx(self._every("list_api_keys", {"tenant_id": tenant_id}))
+        return [rows.api_key(r) for r in found]
+
     async def revoke_api_key(self, key_id: str) -> None:
         params = {"id": key_id, "now": self.clock()}
         await self._tx(lambda conn: self._count(conn, "revoke_api_key", params))

@@ -258,6 +258,11 @@ class SqliteStore(Store):
         row = await self._tx(lambda c: self._one(c, "tenant_for_key_hash", params), write=False)
         return None if row is None else rows.tenant(row)
 
+    async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        params = {"tenant_id": tenant_id}
+        found = await self._tx(lambda c: self._all(c, "list_api_keys", params), write=False)
+        return [rows.api_key(r) for r in found]
+
     async def revoke_api_key(self, key_id: str) -> None:
         params = {"id": key_id, "now": self._now()}
         await self._tx(lambda c: c.execute(self._q["revoke_api_key"], params))
