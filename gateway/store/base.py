@@ -395,7 +395,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
-        """A tenant's keys (revoked ones included), oldest first."""
+        """A tenant's keys (revoked ones included), oldest first (same instant: by id)."""
 
     @abc.abstractmethod
     async def revoke_api_key(self, key_id: str) -> None:

@@ -119,9 +119,12 @@ class StoreContract:
         _, second = await store.issue_api_key(mine.id, label="rotated")
         await store.issue_api_key(theirs.id)
         await store.revoke_api_key(first.id)
-        listed = await store.list_api_keys(mine.id)
-        assert [(k.id, k.label) for k in listed] == [(first.id, "initial"), (second.id, "rotated")]
-        assert listed[0].revoked_at is not None and listed[1].revoked_at is None
+        listed = {k.id: k for k in await store.list_api_keys(mine.id)}
+        assert {i: k.label for i, k in listed.items()} == {
+            first.id: "initial",
+            second.id: "rotated",
+        }
+        assert listed[first.id].revoked_at is not None and listed[second.id].revoked_at is None
 
     async def test_directory_is_per_tenant(self, store: Store) -> None:
         await store.create_tenant("A", tenant_id="a")
