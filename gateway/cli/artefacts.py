@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 from gateway.artefacts import import_mirror, status, sync
+from gateway.config import data_home
+from gateway.private_files import private_dir
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,12 +33,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    private_dir(data_home())
     result = import_mirror(args.mirror, names=args.sets)
     print(f"artefacts import: {result.summary()}")
     return 0
 
 
 def _sync(args: argparse.Namespace) -> int:
+    private_dir(data_home())
     result = sync(names=args.sets, mirror_url=args.mirror_url, timeout=args.timeout)
     print(f"artefacts sync: {result.summary()}")
     return 0
