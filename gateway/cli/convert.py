@@ -1,8 +1,9 @@
 """``lingang convert FILE --to PROFILE --partners FILE``: a fapiao to UBL / CII.
 
-Writes the document to stdout or ``-o OUT`` and validates it against the official artefacts
-(unless ``--no-validate``). Exit codes: 0 valid document, 1 input rejected or fatal findings
-(report on stderr), 2 usage error or unreadable file.
+Validates the document against the official artefacts (unless ``--no-validate``), then writes
+it to stdout or ``-o OUT`` — only when it converted and has no fatal finding, and atomically
+(see :mod:`gateway.cli._io`). Exit codes: 0 valid document, 1 input rejected or fatal findings
+(report on stderr, nothing written), 2 usage error or unreadable file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from gateway.cli._io import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    check_output,
+    read_source,
+    write_output,
+)
+from gateway.errors import LingangError
+from gateway.ingest import FORMATS
 from gateway.mapping.convert import convert
 from gateway.mapping.profiles import PROFILE_SPECS
 from gateway.partners import PartnerDirectory
@@ -21,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "convert", help="convert a fapiao (XML, OFD, JSON) to PINT SG, BIS 3, PINT or CII"
     )
-    parser.add_argument("file", type=Path, help="the fapiao file ('-' for stdin)")
+    parser.add_argument("file", help="the fapiao file ('-' for stdin)")
     parser.add_argument(
         "--to",
         dest="profile",
@@ -32,9 +43,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--partners", type=Path, required=True, help="partner directory (TOML) with the buyer"
     )
     parser.add_argument(
-        "-o", "--output", type=Path, help="write the document here (default: stdout)"
+        "-o",
+        "--output",
+        type=Path,
+        help="write the document here, only if the conversion succeeds (default: stdout)",
     )
-    parser.add_argument("--format", default="auto", help="input format (default: auto-detect)")
+    parser.add_argument(
+        "--format", choices=("auto", *FORMATS), default="auto", help="input format (default auto)"
+    )
     parser.add_argument(
         "--no-validate", action="store_true", help="skip validation with the official artefacts"
     )
@@ -42,29 +58,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    try:
-        data = sys.stdin.buffer.read() if str(args.file) == "-" else args.file.read_bytes()
-    except OSError as exc:
-        print(f"lingang convert: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
+    check_output(args.output)
+    data, name = read_source(args.file)
     if not args.partners.is_file():
-        print(f"lingang convert: no partner directory at {args.partners}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no partner directory at {args.partners}")
     directory = PartnerDirectory.load(args.partners)
-    result = convert(data, args.profile, directory, format=args.format)
+    try:
+        result = convert(data, args.profile, directory, format=args.format)
+    except LingangError as exc:
+        print(f"lingang convert: {name}: rejected: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if args.output is not None:
-        args.output.write_bytes(result.xml)
-    else:
-        sys.stdout.buffer.write(result.xml)
-        sys.stdout.buffer.flush()
-    if args.no_validate:
-        return 0
-    from gateway.validation import one_shot_validator
+    if not args.no_validate:
+        from gateway.validation import one_shot_validator
 
-    report = one_shot_validator().validate(result.xml, result.profile)
-    if report.fatal:
-        print(report.to_text(), file=sys.stderr)
-        return 1
-    return 0
+        report = one_shot_validator().validate(result.xml, result.profile)
+        if report.fatal:
+            print(report.to_text(), file=sys.stderr)
+            print(f"lingang convert: {name}: fatal findings; nothing written", file=sys.stderr)
+            return EXIT_REJECTED
+    write_output(args.output, result.xml)
+    return EXIT_OK
