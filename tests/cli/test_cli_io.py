@@ -103,3 +103,21 @@ def test_a_folder_or_missing_input_is_a_usage_error(
         assert main([command, str(given), *extra]) == 2
         err = capsys.readouterr().err
         assert "Traceback" not in err and str(given) in err
+
+
+def test_sign_refuses_an_enveloped_signature_on_a_peppol_document(
+    tmp_path: Path, reference: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 18: signing a Peppol document enveloped made it invalid without a word."""
+    pki = tmp_path / "pki"
+    assert main(["keys", "test-pki", str(pki)]) == 0
+    source = reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
+    key = ["--key", str(pki / "signer-ec.key.pem"), "--cert", str(pki / "signer-ec.pem")]
+    out = tmp_path / "signed.xml"
+    capsys.readouterr()
+    assert main(["sign", str(source), *key, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "--detached" in err and "PEPPOL-EN16931-R008" in err and "bis3" in err
+    assert not out.exists()
+    assert main(["sign", str(source), *key, "--detached", "-o", str(out)]) == 0
+    assert main(["sign", str(source), *key, "--force", "-o", str(out)]) == 0
