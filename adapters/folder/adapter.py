@@ -10,6 +10,11 @@ from the content type, so a retry of the same envelope finds its file already in
 answers with a duplicate receipt instead of writing a second copy. Readers of the directory
 never see a partial file: only complete files are renamed in, and names starting with ``.``
 are in-progress temp files.
+
+A process killed while writing leaves its temp file behind. Temp files are named
+``.<host>.<pid>.<random>.part`` so that the adapter, when it starts, removes those of its own
+host whose process is gone, and any temp file older than :data:`STALE_PART_SECONDS` (another
+host's crash, or an older naming).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import hashlib
 import json
 import os
 import re
+import socket
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +35,10 @@ from adapters.base import AdapterContext, Envelope, Receipt
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
+PART_SUFFIX = ".part"
+STALE_PART_SECONDS = 24 * 3600.0
+"""A temp file this old is a leftover whoever wrote it: no write takes a day."""
+_HOST = _UNSAFE.sub("_", socket.gethostname())[:64] or "host"
 _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
 
 
@@ -62,7 +73,26 @@ class FolderAdapter:
         directory = Path(str(raw)).expanduser()
         if not directory.is_absolute():
             directory = context.data_dir / directory
-        return cls(name, directory)
+        adapter = cls(name, directory)
+        adapter.remove_leftovers()
+        return adapter
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete temp files of writers that died (see the module docstring); the removed."""
+        removed: list[Path] = []
+        try:
+            candidates = list(self.directory.glob(f".*{PART_SUFFIX}"))
+        except OSError:
+            return removed
+        now = time.time()
+        for path in candidates:
+            try:
+                if _abandoned(path, now):
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                continue
+        return removed
 
     def endpoint_key(self, envelope: Envelope) -> str:
         """Every envelope goes to the one directory."""
@@ -99,7 +129,8 @@ class FolderAdapter:
 
     def _write_atomically(self, target: Path, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".part")
+        prefix = f".{_HOST}.{os.getpid()}."
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=prefix, suffix=PART_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -125,3 +156,26 @@ class FolderAdapter:
 
     async def aclose(self) -> None:
         """Nothing to release."""
+
+
+def _abandoned(path: Path, now: float) -> bool:
+    """Whether a temp file's writer is gone: a dead pid of this host, or old age."""
+    if now - path.stat().st_mtime > STALE_PART_SECONDS:
+        return True
+    host, _, rest = path.name[1:].partition(".")
+    pid_text = rest.partition(".")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return False
+    return not _running(int(pid_text))
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -89,13 +89,14 @@ def scrubbed(exc: BaseException) -> str:
 def _raw_problem(problem: Problem) -> bytes:
     """A complete ``Connection: close`` response, for answers outside the request cycle."""
     body = json.dumps(problem.body(None)).encode()
-    head = (
-        f"HTTP/1.1 {problem.status} {HTTPStatus(problem.status).phrase}\r\n"
-        f"Content-Type: {PROBLEM_JSON}\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    return head.encode("ascii") + body
+    lines = [
+        f"HTTP/1.1 {problem.status} {HTTPStatus(problem.status).phrase}",
+        f"Content-Type: {PROBLEM_JSON}",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in problem.headers.items()),
+        "Connection: close",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
 
 
 class RequestTimeout(Exception):
@@ -149,6 +150,9 @@ class GuardedRequestHandler(RequestHandler):
         elif data and self._head_deadline is None:
             self._body = None
             self._head_deadline = now + self._options.header_timeout
+        if data and self._head_deadline is not None and self._keepalive_handle is not None:
+            self._keepalive_handle.cancel()  # a head is arriving: header_timeout governs
+            self._keepalive_handle = None
 
     def _fail_body_on_parse_error(self) -> bool:
         """A framing error in a body being read fails that body (the handler answers 400);

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from gateway import __version__
+from gateway.cli._io import UsageError
 from gateway.errors import LingangError
 
 
@@ -48,9 +49,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(handler(args))
+    except UsageError as exc:
+        print(f"lingang {args.command}: {exc.message}", file=sys.stderr)
+        return exc.exit_code
     except LingangError as exc:
-        print(f"lingang: {exc}", file=sys.stderr)
+        print(f"lingang {args.command}: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"lingang {args.command}: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

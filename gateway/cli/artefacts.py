@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from gateway.artefacts import import_mirror, status, sync
+from gateway.private_files import private_dir
 from gateway.settings import Settings
 
 
@@ -38,12 +39,14 @@ def _home() -> Path:
 
 
 def _import(args: argparse.Namespace) -> int:
+    private_dir(_home())
     result = import_mirror(args.mirror, _home(), names=args.sets)
     print(f"artefacts import: {result.summary()}")
     return 0
 
 
 def _sync(args: argparse.Namespace) -> int:
+    private_dir(_home())
     result = sync(_home(), names=args.sets, mirror_url=args.mirror_url, timeout=args.timeout)
     print(f"artefacts sync: {result.summary()}")
     return 0

@@ -1,10 +1,11 @@
 """``lingang convert FILE --to PROFILE --partners FILE``: a fapiao to UBL / CII.
 
-Writes the document to stdout or ``-o OUT`` and validates it against the official artefacts
-(unless ``--no-validate``). Warnings go to stderr, one per line (``--json`` prints one JSON
+Validates the document against the official artefacts (unless ``--no-validate``), then writes
+it to stdout or ``-o OUT`` — only when it converted and has no fatal finding, and atomically
+(see :mod:`gateway.cli._io`). Warnings go to stderr, one per line (``--json`` prints one JSON
 report on stdout instead, with the warnings, the validation report and — without ``-o`` — the
-document). Exit codes: 0 valid document, 1 input rejected or fatal findings (report on
-stderr), 2 usage error or unreadable file.
+document). Exit codes: 0 valid document, 1 input rejected or fatal findings (report on stderr,
+nothing written), 2 usage error or unreadable file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.cli._io import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    check_output,
+    read_source,
+    write_output,
+)
+from gateway.errors import LingangError
+from gateway.ingest import FORMATS
 from gateway.mapping.convert import ConvertResult, convert
 from gateway.mapping.profiles import PROFILE_SPECS
 from gateway.partners import PartnerDirectory
@@ -26,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "convert",
         help="convert a fapiao (XML, OFD, JSON) to PINT SG, BIS 3, PINT, CII or BIS 3 CII",
     )
-    parser.add_argument("file", type=Path, help="the fapiao file ('-' for stdin)")
+    parser.add_argument("file", help="the fapiao file ('-' for stdin)")
     parser.add_argument(
         "--to",
         dest="profile",
@@ -37,9 +48,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--partners", type=Path, required=True, help="partner directory (TOML) with the buyer"
     )
     parser.add_argument(
-        "-o", "--output", type=Path, help="write the document here (default: stdout)"
+        "-o",
+        "--output",
+        type=Path,
+        help="write the document here, only if the conversion succeeds (default: stdout)",
     )
-    parser.add_argument("--format", default="auto", help="input format (default: auto-detect)")
+    parser.add_argument(
+        "--format", choices=("auto", *FORMATS), default="auto", help="input format (default auto)"
+    )
     parser.add_argument(
         "--meta",
         action="append",
@@ -67,50 +83,50 @@ def _metadata(pairs: list[str]) -> dict[str, str] | None:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise SystemExit(f"lingang convert: --meta {pair!r} is not KEY=VALUE")
+            raise UsageError(f"--meta {pair!r} is not KEY=VALUE")
         out[key.strip()] = value.strip()
     return out or None
 
 
 def _convert(args: argparse.Namespace) -> int:
-    try:
-        data = sys.stdin.buffer.read() if str(args.file) == "-" else args.file.read_bytes()
-    except OSError as exc:
-        print(f"lingang convert: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
+    check_output(args.output)
+    metadata = _metadata(args.meta)
+    data, name = read_source(args.file)
     if not args.partners.is_file():
-        print(f"lingang convert: no partner directory at {args.partners}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no partner directory at {args.partners}")
     directory = PartnerDirectory.load(args.partners)
-    result = convert(
-        data,
-        args.profile,
-        directory,
-        format=args.format,
-        metadata=_metadata(args.meta),
-        strict=args.strict,
-    )
+    try:
+        result = convert(
+            data,
+            args.profile,
+            directory,
+            format=args.format,
+            metadata=metadata,
+            strict=args.strict,
+        )
+    except LingangError as exc:
+        print(f"lingang convert: {name}: rejected: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     if not args.json:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-    if args.output is not None:
-        args.output.write_bytes(result.xml)
-    elif not args.json:
-        sys.stdout.buffer.write(result.xml)
-        sys.stdout.buffer.flush()
     report_json: dict[str, Any] | None = None
-    fatal = False
     if not args.no_validate:
         from gateway.cli._validator import one_shot_validator
 
-        validator = one_shot_validator()
-        report = validator.validate(result.xml, result.profile)
-        report_json, fatal = report.to_json(), bool(report.fatal)
-        if fatal:
+        report = one_shot_validator().validate(result.xml, result.profile)
+        report_json = report.to_json()
+        if report.fatal:
             print(report.to_text(), file=sys.stderr)
+            print(f"lingang convert: {name}: fatal findings; nothing written", file=sys.stderr)
+            if args.json:
+                print(json.dumps(_json_report(result, None, report_json), ensure_ascii=False))
+            return EXIT_REJECTED
+    if args.output is not None or not args.json:
+        write_output(args.output, result.xml)
     if args.json:
         print(json.dumps(_json_report(result, args.output, report_json), ensure_ascii=False))
-    return 1 if fatal else 0
+    return EXIT_OK
 
 
 def _json_report(

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from gateway.cli._io import STDIN, read_source
 from gateway.errors import LingangError
 from gateway.ingest import FORMATS, ParsedInvoice, parse
-from gateway.ingest.source import read_input
 from gateway.model import to_jsonable
 
 
@@ -25,16 +24,13 @@ def parsed_as_json(parsed: ParsedInvoice) -> dict[str, Any]:
 
 
 def run_parse(args: argparse.Namespace) -> int:
-    """Parse ``args.file``; 0 ok, 1 rejected (stderr names the problem), 2 usage."""
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"lingang parse: {path}: no such file", file=sys.stderr)
-        return 2
+    """Parse ``args.file`` (``-``: stdin); 0 ok, 1 rejected (stderr names the problem), 2
+    usage."""
+    data, name = read_source(args.file)
     try:
-        data = read_input(path)
-        parsed = parse(data, args.format, filename=path.name)
+        parsed = parse(data, args.format, filename=None if args.file == STDIN else name)
     except LingangError as exc:
-        print(f"lingang parse: {path.name}: rejected: {exc}", file=sys.stderr)
+        print(f"lingang parse: {name}: rejected: {exc}", file=sys.stderr)
         return 1
     json.dump(parsed_as_json(parsed), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
@@ -49,7 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "parse", help="parse a fapiao (XML, OFD, platform JSON) into the canonical invoice"
     )
-    parser.add_argument("file", help="the fapiao file")
+    parser.add_argument("file", help="the fapiao file ('-' for stdin)")
     parser.add_argument(
         "--format", choices=("auto", *FORMATS), default="auto", help="input format (default auto)"
     )

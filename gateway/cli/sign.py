@@ -4,6 +4,10 @@ UBL documents get an enveloped signature in ``ext:UBLExtensions``; other XML an 
 ``ds:Signature`` as the root's last child; ``--detached`` makes a detached signature over the
 file's bytes (CII, JSON). A PKCS#12 file can be given as ``--key`` without ``--cert``.
 
+Peppol profiles (BIS 3, PINT, PINT SG) forbid empty elements (PEPPOL-EN16931-R008, PINT
+ibr-079) and an enveloped signature is made of them: such a document is refused unless
+``--force``, with a pointer to ``--detached`` (how the gateway keeps Peppol evidence).
+
 Exit codes: 0 signed, 1 the key or document was refused, 2 unreadable files or usage error.
 """
 
@@ -13,9 +17,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.errors import InputError, SigningError
+from gateway.cli._io import write_output
+from gateway.errors import InputError, LingangError, SigningError
 from gateway.settings import environment_value
 from gateway.signing import XadesSigner
+from gateway.validation.profiles import detect_profile
+from gateway.xmlsafe import parse_xml
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--password-env", metavar="VAR", help="environment variable holding the key password"
     )
     parser.add_argument("--detached", action="store_true", help="make a detached signature")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="sign a Peppol document enveloped although that makes it invalid",
+    )
     parser.add_argument("--mime-type", default=None, help="MIME type of detached data")
     parser.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
     parser.set_defaults(handler=_sign)
@@ -57,16 +69,37 @@ def _sign(args: argparse.Namespace) -> int:
             mime = args.mime_type or _guess_mime(args.file)
             out = signer.sign_detached(data, name=args.file.name, mime_type=mime)
         else:
+            _refuse_peppol_enveloped(data, args.force)
             out = signer.sign(data)
     except (SigningError, InputError) as exc:
         print(f"lingang sign: {exc}", file=sys.stderr)
         return 1
+    write_output(args.output, out)
     if args.output:
-        args.output.write_bytes(out)
         print(f"signed {args.file} -> {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(out)
     return 0
+
+
+PEPPOL_PROFILES = frozenset({"bis3", "bis3-cii", "bis3-selfbilling", "pint", "pint-sg"})
+"""Profiles whose rules forbid empty elements, and so an enveloped XAdES signature."""
+
+
+def _refuse_peppol_enveloped(data: bytes, force: bool) -> None:
+    if force:
+        return
+    try:
+        profile = detect_profile(parse_xml(data, what="the document"))
+    except LingangError:
+        return  # not a document a profile applies to: the signer says what is wrong
+    if profile in PEPPOL_PROFILES:
+        raise InputError(
+            f"this is a {profile} document: an enveloped signature makes it invalid "
+            "(PEPPOL-EN16931-R008 / ibr-079 forbid its empty elements). Use --detached to "
+            "keep the document as validated and the signature beside it, or --force to sign "
+            "it enveloped anyway",
+            field="file",
+            rule="peppol-enveloped-signature",
+        )
 
 
 def _guess_mime(path: Path) -> str:

@@ -3,8 +3,9 @@
 ``create NAME`` and ``rotate-key NAME`` print a new API key exactly once, on stdout; only
 its SHA-256 is stored, so a lost key cannot be recovered, only replaced. ``rotate-key``
 revokes the key ids given with ``--revoke`` (each ``create`` / ``rotate-key`` prints the id
-of the key it made) after issuing the new one, so clients can switch before the old key
-stops working.
+of the key it made; ``list`` shows them all) after issuing the new one, so clients can switch
+before the old key stops working. A ``--revoke`` id must be a live key of the named tenant:
+anything else is refused before any key is made.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from gateway.cli.migrate import add_database_arguments, database_url
 from gateway.errors import FieldError
-from gateway.store import Store, Tenant, open_store
+from gateway.store import ApiKey, Store, Tenant, open_store
 
 T = TypeVar("T")
 
@@ -71,14 +73,46 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    tenants = _with_store(args, lambda store: store.list_tenants())
-    for tenant in tenants:
+    async def work(store: Store) -> list[tuple[Tenant, list[ApiKey]]]:
+        return [(t, await store.list_api_keys(t.id)) for t in await store.list_tenants()]
+
+    listed = _with_store(args, work)
+    if not listed and not args.json:
+        where = shown_url(database_url(args))
+        print(f"no tenants in the store {where}; make one with: lingang tenants create NAME")
+    for tenant, keys in listed:
         if args.json:
-            entry = {"id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
+            entry = {
+                "id": tenant.id,
+                "name": tenant.name,
+                "created_at": tenant.created_at,
+                "keys": [_key_entry(k) for k in keys],
+            }
             print(json.dumps(entry, default=str, ensure_ascii=False))
-        else:
-            print(f"{tenant.id}  {tenant.created_at:%Y-%m-%d %H:%M}  {tenant.name}")
+            continue
+        print(f"{tenant.id}  {tenant.created_at:%Y-%m-%d %H:%M}  {tenant.name}")
+        for key in keys:
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            print(f"    key {key.id}  made {key.created_at:%Y-%m-%d %H:%M}  {state}  {key.label}")
     return 0
+
+
+def shown_url(url: str) -> str:
+    """A store URL fit to print: any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _key_entry(key: ApiKey) -> dict[str, object]:
+    return {
+        "id": key.id,
+        "label": key.label,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+    }
 
 
 def run_rotate(args: argparse.Namespace) -> int:
@@ -86,6 +120,7 @@ def run_rotate(args: argparse.Namespace) -> int:
         tenant = await find_tenant(store, args.name)
         if tenant is None:
             raise FieldError(f"no tenant named {args.name!r}", field="name")
+        await _check_revocable(store, tenant, args.revoke)
         key, record = await store.issue_api_key(tenant.id, label=args.label)
         for key_id in args.revoke:
             await store.revoke_api_key(key_id)
@@ -97,6 +132,25 @@ def run_rotate(args: argparse.Namespace) -> int:
     print("API key (shown once, store it now):")
     print(key)
     return 0
+
+
+async def _check_revocable(store: Store, tenant: Tenant, key_ids: list[str]) -> None:
+    """Each id must name a live key of ``tenant`` (another tenant's key looks unknown)."""
+    keys = {key.id: key for key in await store.list_api_keys(tenant.id)}
+    for key_id in key_ids:
+        key = keys.get(key_id)
+        if key is None:
+            raise FieldError(
+                f"tenant {tenant.name!r} has no API key {key_id!r} "
+                f"(see its keys with: lingang tenants list)",
+                field="revoke",
+            )
+        if key.revoked_at is not None:
+            raise FieldError(
+                f"API key {key_id!r} of tenant {tenant.name!r} was revoked already "
+                f"({key.revoked_at:%Y-%m-%d %H:%M})",
+                field="revoke",
+            )
 
 
 async def find_tenant(store: Store, name: str) -> Tenant | None:

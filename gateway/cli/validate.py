@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from gateway.cli._io import read_source
 from gateway.cli._validator import one_shot_validator
 from gateway.errors import InputError
 from gateway.validation import ALL_PROFILES
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "validate", help="validate a UBL/CII document (XSD + official Schematron)"
     )
-    parser.add_argument("file", type=Path, help="the XML document")
+    parser.add_argument("file", help="the XML document ('-' for stdin)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--profile", choices=ALL_PROFILES, help="profile to apply (default: detected)"
@@ -29,11 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        print(f"lingang validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
+    data, _name = read_source(args.file)
     try:
         validator = one_shot_validator()
         report = validator.validate(data, args.profile)

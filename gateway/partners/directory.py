@@ -226,8 +226,10 @@ class PartnerDirectory:
             return self._by_id[buyer_id]
         if buyer_name and buyer_name in self._by_name:
             return self._by_name[buyer_name]
+        printed = [f"name {buyer_name!r}" if buyer_name else "no name"]
+        printed.append(f"id {buyer_id!r}" if buyer_id else "no id")
         raise MissingFactError(
-            f"no [[partners]] entry for buyer name {buyer_name!r} / buyer id {buyer_id!r}: "
+            f"no [[partners]] entry for the buyer (the fapiao prints {' and '.join(printed)}): "
             "add one with `buyer_name` (exact) or `buyer_id`, `endpoint` and `country`",
             field="partners.buyer_name",
         )

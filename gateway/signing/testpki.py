@@ -13,8 +13,9 @@
     chain.pem                                the intermediate (to pass as ``--chain``)
 
 End-entity certificates name ``ocsp_url`` (AIA) and ``{crl_base}/intermediate.crl`` (CDP) when
-those are given; the intermediate names ``{crl_base}/root.crl``. PKCS#12 password: ``test``.
-Private keys are written unencrypted: this is test material only.
+those are given; the intermediate names ``{crl_base}/root.crl``. The PKCS#12 file's password
+is ``password`` (default :data:`P12_PASSWORD`, ``test``). Private keys are written unencrypted,
+``0600`` in a ``0700`` folder: this is test material only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
+from gateway.private_files import private_dir, write_private
 from gateway.signing.keys import PrivateKey
 
 P12_PASSWORD = b"test"
@@ -162,10 +164,11 @@ def make_test_pki(
     ocsp_url: str | None = None,
     crl_base: str | None = None,
     now: datetime | None = None,
+    password: bytes = P12_PASSWORD,
 ) -> TestPki:
-    """Make the PKI and write it into ``folder`` (created if missing)."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    """Make the PKI and write it into ``folder`` (created if missing); ``password`` protects
+    ``signer-rsa.p12``."""
+    out = private_dir(Path(folder))
     now = now or datetime.now(UTC)
     start, end = now - timedelta(days=1), now + timedelta(days=365)
     root = _issue(
@@ -221,7 +224,7 @@ def make_test_pki(
         intermediate_crl=_crl(inter, [revoked.cert], now),
         root_crl=_crl(root, [], now),
     )
-    _write(pki)
+    _write(pki, password)
     return pki
 
 
@@ -233,7 +236,7 @@ def _pem_key(key: PrivateKey) -> bytes:
     )
 
 
-def _write(pki: TestPki) -> None:
+def _write(pki: TestPki, password: bytes) -> None:
     pem = serialization.Encoding.PEM
     items = {
         "root": pki.root,
@@ -246,7 +249,7 @@ def _write(pki: TestPki) -> None:
     }
     for name, issued in items.items():
         pki.path(f"{name}.pem").write_bytes(issued.cert.public_bytes(pem))
-        pki.path(f"{name}.key.pem").write_bytes(_pem_key(issued.key))
+        write_private(pki.path(f"{name}.key.pem"), _pem_key(issued.key))
     pki.path("chain.pem").write_bytes(pki.intermediate.cert.public_bytes(pem))
     pki.path("intermediate.crl.pem").write_bytes(pki.intermediate_crl.public_bytes(pem))
     pki.path("root.crl.pem").write_bytes(pki.root_crl.public_bytes(pem))
@@ -255,6 +258,6 @@ def _write(pki: TestPki) -> None:
         pki.signer_rsa.key,
         pki.signer_rsa.cert,
         [pki.intermediate.cert],
-        serialization.BestAvailableEncryption(P12_PASSWORD),
+        serialization.BestAvailableEncryption(password),
     )
-    pki.path("signer-rsa.p12").write_bytes(p12)
+    write_private(pki.path("signer-rsa.p12"), p12)

@@ -232,6 +232,12 @@ class Store:
         row = yield Query("tenant_for_key_hash", {"key_hash": key_hash}, "one")
         return None if row is None else rows.tenant(row)
 
+    @reads
+    def list_api_keys(self, tenant_id: str) -> Script[list[ApiKey]]:
+        """A tenant's keys (revoked ones included), oldest first (same instant: by id)."""
+        found = yield Query("list_api_keys", {"tenant_id": tenant_id}, "all")
+        return [rows.api_key(r) for r in found]
+
     @writes
     def revoke_api_key(self, key_id: str) -> Script[None]:
         """Revoke a key; later lookups by its hash find nothing."""

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
+from gateway.private_files import private_dir, touch_private
 from gateway.store.base import Store
 from gateway.store.connector import (
     Connector,
@@ -247,9 +248,21 @@ class SqliteStore(Store):
 
     @classmethod
     async def open(cls, url: str, **options: Any) -> SqliteStore:
-        """Open (creating the file and its folder if needed) and check the connection."""
+        """Open (creating the file and its folder if needed) and check the connection.
+
+        A new folder is ``0700``; the database file is ``0600`` (SQLite gives its WAL and
+        shared-memory files the database file's mode)."""
         path = sqlite_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            private_dir(path.parent)
+        if str(path) != ":memory:":
+            for companion in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                if companion == path or companion.exists():
+                    touch_private(companion)
         store = cls(path, **options)
         await store.ping()
         return store

@@ -115,6 +115,20 @@ class StoreContract:
         assert await store.authenticate(key) is None
         assert [t.id for t in await store.list_tenants()] == [tenant.id]
 
+    async def test_api_keys_are_listed_per_tenant(self, store: Store) -> None:
+        mine = await store.create_tenant("A")
+        theirs = await store.create_tenant("B")
+        _, first = await store.issue_api_key(mine.id, label="initial")
+        _, second = await store.issue_api_key(mine.id, label="rotated")
+        await store.issue_api_key(theirs.id)
+        await store.revoke_api_key(first.id)
+        listed = {k.id: k for k in await store.list_api_keys(mine.id)}
+        assert {i: k.label for i, k in listed.items()} == {
+            first.id: "initial",
+            second.id: "rotated",
+        }
+        assert listed[first.id].revoked_at is not None and listed[second.id].revoked_at is None
+
     async def test_directory_is_per_tenant(self, store: Store) -> None:
         await store.create_tenant("A", tenant_id="a")
         await store.create_tenant("B", tenant_id="b")

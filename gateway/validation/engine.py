@@ -92,7 +92,7 @@ class Validator:
                 problems.append(exc.message.split("; install")[0])
         if problems:
             raise ArtefactError(
-                f"profile {prof.name} cannot validate a {doc_type}: "
+                f"profile {prof.name} cannot validate {_a(doc_type)}: "
                 + "; ".join(problems)
                 + f"; {INSTALL_HINT}",
                 field=prof.name,
@@ -115,7 +115,7 @@ class Validator:
     def _dtype(prof: Profile, doc_type: str) -> DocumentType:
         if doc_type not in prof.rules:
             raise InputError(
-                f"profile {prof.name} does not apply to a {doc_type} document",
+                f"profile {prof.name} does not apply to {_a(doc_type)} document",
                 field="profile",
                 rule="validation.profile-document-type",
             )
@@ -249,3 +249,8 @@ def _as_utf8(xml: bytes | None, root: etree._Element) -> bytes:
     if xml is not None and encoding in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
         return xml[3:] if xml.startswith(b"\xef\xbb\xbf") else xml
     return etree.tostring(root, encoding="utf-8")
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an Invoice", "a CreditNote"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

@@ -64,21 +64,26 @@ def parse_response(data: bytes) -> RawResponse:
 async def raw(
     base: str, *chunks: bytes, pause: float = 0.0, read_timeout: float = 15.0
 ) -> RawResponse:
-    """Send ``chunks`` on one fresh connection (``pause`` seconds apart) and read the answer
-    until the server closes the connection or a whole response has arrived."""
+    """Send ``chunks`` on one fresh connection (``pause`` seconds apart) while reading the
+    answer, until the server closes the connection or a whole response has arrived (sending
+    stops once the server has answered)."""
     host, port = base.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
+    answer = asyncio.create_task(_read_one(reader, read_timeout))
     try:
         for index, chunk in enumerate(chunks):
             if index and pause:
-                await asyncio.sleep(pause)
+                await asyncio.wait([answer], timeout=pause)
+            if answer.done():
+                break
             writer.write(chunk)
             try:
                 await writer.drain()
             except ConnectionError:
                 break
-        return parse_response(await _read_one(reader, read_timeout))
+        return parse_response(await answer)
     finally:
+        answer.cancel()
         writer.close()
 
 

@@ -23,7 +23,7 @@ def test_sign_then_verify(
     source = tmp_path / "invoice.xml"
     source.write_bytes(bis_invoice)
     signed = tmp_path / "signed.xml"
-    sign_args = ["sign", str(source), "--key", str(cli_pki / "signer-ec.key.pem")]
+    sign_args = ["sign", str(source), "--force", "--key", str(cli_pki / "signer-ec.key.pem")]
     sign_args += ["--cert", str(cli_pki / "signer-ec.pem"), "--chain", str(cli_pki / "chain.pem")]
     assert main([*sign_args, "-o", str(signed)]) == 0
     crls = ["--crl", str(cli_pki / "intermediate.crl.pem"), "--crl", str(cli_pki / "root.crl.pem")]
@@ -44,7 +44,20 @@ def test_verify_reports_the_failed_check(
     signed = tmp_path / "signed.xml"
     key, cert = cli_pki / "revoked.key.pem", cli_pki / "revoked.pem"
     assert (
-        main(["sign", str(source), "--key", str(key), "--cert", str(cert), "-o", str(signed)]) == 0
+        main(
+            [
+                "sign",
+                str(source),
+                "--force",
+                "--key",
+                str(key),
+                "--cert",
+                str(cert),
+                "-o",
+                str(signed),
+            ]
+        )
+        == 0
     )
     trust = ["--trust", str(cli_pki / "root.pem"), "--intermediate", str(cli_pki / "chain.pem")]
     crls = ["--crl", str(cli_pki / "intermediate.crl.pem"), "--crl", str(cli_pki / "root.crl.pem")]

@@ -14,7 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.context import OPTIONS, services, store, tenant
-from gateway.api.ingest import read_upload, unprocessable
+from gateway.api.disclosure import delivery_error, event_reason, public_detail
+from gateway.api.ingest import RECEIVER, Upload, read_upload, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.store import ConflictError, Event, Job, NotFoundError, Output, Submission
 
@@ -43,10 +44,8 @@ async def submit_document(request: web.Request) -> web.Response:
         metadata=upload.metadata,
         idempotency_key=upload.idempotency_key,
     )
-    if not created and submission.data != upload.body:
-        detail = "this idempotency key was already used with a different document"
-        issue = FieldIssue(detail, "Idempotency-Key", "idempotency-key-reuse")
-        raise Problem(409, "idempotency-conflict", detail, [issue])
+    if not created:
+        _check_replay(submission, upload)
     location = f"/v1/documents/{submission.id}"
     body = {"id": submission.id, "status": submission.state, "links": _links(submission.id)}
     headers = {"Location": location}
@@ -95,7 +94,7 @@ async def get_document(request: web.Request) -> web.Response:
                     "kind": r.kind,
                     "media_type": r.media_type,
                     "received_at": r.received_at.isoformat(),
-                    "detail": r.detail,
+                    "detail": public_detail(r.detail),
                 }
                 for r in receipts
             ],
@@ -147,6 +146,35 @@ async def retry_document(request: web.Request) -> web.Response:
     return web.json_response(body, status=202)
 
 
+REPLAYED_FIELDS = (("profile", "profile"), ("recipient", RECEIVER))
+"""Metadata a replay must repeat exactly: ``(name in the API, key in the submission)``."""
+
+
+def _check_replay(first: Submission, again: Upload) -> None:
+    """A repeated idempotency key must repeat the submission: same document, content type
+    and metadata; else 409 naming every field that differs (the first one is kept)."""
+    differ: list[str] = []
+    if first.data != again.body:
+        differ.append("document")
+    if first.content_type != again.content_type:
+        differ.append("Content-Type")
+    for name, key in REPLAYED_FIELDS:
+        if first.metadata.get(key) != again.metadata.get(key):
+            differ.append(name)
+    if not differ:
+        return
+    detail = (
+        "this idempotency key was already used with a different "
+        + ", ".join(differ)
+        + ": send the same submission again, or use a new key"
+    )
+    issues = [FieldIssue(detail, "Idempotency-Key", "idempotency-key-reuse")]
+    issues += [
+        FieldIssue(f"{name} differs from the first submission", name, "differs") for name in differ
+    ]
+    raise Problem(409, "idempotency-conflict", detail, issues)
+
+
 async def _owned(request: web.Request) -> Submission:
     """The submission named in the path if the tenant owns it; else 404 (never 403)."""
     submission_id = request.match_info["id"]
@@ -188,8 +216,8 @@ def _event(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {
         "state": event.state,
         "at": event.at.isoformat(),
-        "reason": event.reason,
-        "detail": detail,
+        "reason": event_reason(event.state, event.reason),
+        "detail": public_detail(detail),
     }
     stages = detail.get("stages")
     if isinstance(stages, list):
@@ -210,7 +238,7 @@ def _job(job: Job) -> dict[str, Any]:
         "attempts": job.attempts,
         "message_id": job.message_id,
         "next_attempt_at": job.next_attempt_at.isoformat(),
-        "last_error": job.last_error,
+        "last_error": delivery_error(job.last_error, job.retryable),
         "retryable": job.retryable,
     }
 

@@ -30,6 +30,9 @@ VALUES (%(id)s, %(tenant_id)s, %(key_hash)s, %(label)s, %(now)s) RETURNING *
 SELECT t.* FROM tenants t JOIN api_keys k ON k.tenant_id = t.id
 WHERE k.key_hash = %(key_hash)s AND k.revoked_at IS NULL
 
+-- name: list_api_keys
+SELECT * FROM api_keys WHERE tenant_id = %(tenant_id)s ORDER BY created_at, id
+
 -- name: revoke_api_key
 UPDATE api_keys SET revoked_at = %(now)s WHERE id = %(id)s AND revoked_at IS NULL
 

@@ -30,6 +30,9 @@ VALUES (:id, :tenant_id, :key_hash, :label, :now) RETURNING *
 SELECT t.* FROM tenants t JOIN api_keys k ON k.tenant_id = t.id
 WHERE k.key_hash = :key_hash AND k.revoked_at IS NULL
 
+-- name: list_api_keys
+SELECT * FROM api_keys WHERE tenant_id = :tenant_id ORDER BY created_at, id
+
 -- name: revoke_api_key
 UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL
 

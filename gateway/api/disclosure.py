@@ -1,0 +1,63 @@
+"""What a tenant may see of the gateway's own errors and receipts.
+
+Delivery errors are recorded for operators as ``ExceptionType: message`` — host names, ports,
+``ConnectionKey(...)`` reprs, file paths — and adapters' receipts carry the files they wrote.
+Tenants get a stable, readable reason instead (the operator's detail stays in the logs, the
+metrics and ``lingang`` commands), and receipt details without paths, hosts or URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+TRANSPORT_REASON = "the receiving side could not be reached or answered with a temporary error"
+REJECTED_REASON = "the receiving side refused the document"
+UNKNOWN_REASON = "the delivery failed"
+
+_RULE_ID = re.compile(r"\b(?:PEPPOL|BR|ibr|SG|CII|UBL|MLS)-[A-Za-z0-9-]*\d\b")
+"""Rule ids a receiver's rejection may quote (official Schematron ids): safe and useful."""
+_HIDDEN_KEYS = frozenset({"path", "file", "directory", "host", "port", "url", "address"})
+_LOOKS_INTERNAL = re.compile(
+    r"^(?:/|[A-Za-z]:\\|\\\\)|://|ConnectionKey\(|\b\d{1,3}(?:\.\d{1,3}){3}\b"
+)
+
+DELIVERY_STATES = frozenset({"delivery-retry", "dead-letter"})
+"""Events whose reason is a delivery error text (written by the outbox)."""
+
+
+def delivery_error(text: str | None, retryable: bool | None) -> str | None:
+    """The tenant's words for a recorded delivery error (None: there was none)."""
+    if not text:
+        return None
+    if retryable is True:
+        return TRANSPORT_REASON
+    if retryable is False:
+        rules = sorted(set(_RULE_ID.findall(text)))
+        return f"{REJECTED_REASON} ({', '.join(rules)})" if rules else REJECTED_REASON
+    return UNKNOWN_REASON
+
+
+def event_reason(state: str, reason: str | None) -> str | None:
+    """An event's reason as a tenant sees it: delivery errors in stable words."""
+    if reason is None or state not in DELIVERY_STATES:
+        return reason
+    rejected = state == "dead-letter" and "Permanent" in reason.split(":", 1)[0]
+    return delivery_error(reason, retryable=not rejected)
+
+
+def public_detail(detail: Any) -> Any:
+    """A receipt's or event's detail without file paths, hosts and URLs."""
+    if isinstance(detail, dict):
+        return {
+            key: public_detail(value)
+            for key, value in detail.items()
+            if key.lower() not in _HIDDEN_KEYS and not _internal(value)
+        }
+    if isinstance(detail, list):
+        return [public_detail(item) for item in detail if not _internal(item)]
+    return detail
+
+
+def _internal(value: Any) -> bool:
+    return isinstance(value, str) and bool(_LOOKS_INTERNAL.search(value))

@@ -1,0 +1,48 @@
+"""Files and folders only the gateway's own user may read, whatever the process umask.
+
+Private keys, the SQLite store (with its WAL and shared-memory files) and the data directory
+hold secrets and documents: files are made ``0600`` and folders ``0700`` at creation (and an
+existing file is tightened when rewritten), never left to a umask such as ``022``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) if needed; the folder itself ends ``0700``.
+
+    Parents created on the way get the umask's usual mode: only the named folder is the
+    gateway's own.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` as a ``0600`` file (created so, never readable by others
+    even for an instant; an existing file is tightened first)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            handle.write(data)
+    finally:
+        os.close(fd)
+    return path
+
+
+def touch_private(path: Path) -> Path:
+    """Make sure ``path`` exists as a ``0600`` file (content untouched)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    return path
