@@ -9,9 +9,11 @@ turns such a stylesheet into one that, rule for rule, gives the same failed asse
 successful reports:
 
 * **one traversal** for all patterns: a walk mode visits the document node, every element
-  and (when the official walk does, and only for patterns with a rule that can match an
-  attribute) every attribute once, and offers each node to every pattern's mode in turn
-  (``apply-templates select="."``), so each pattern's first matching rule still fires for it;
+  and (when the official walk does) every attribute once, and offers each node to every
+  pattern's mode in turn (``apply-templates select="."``) whose rules can match a node of
+  that name (:func:`reach_of`; a pattern with a rule that is not a plain name test gets
+  every node), so each pattern's first matching rule still fires for it, while most nodes
+  are offered to one or two patterns instead of all;
   the rule templates and the patterns' catch-all templates no longer recurse themselves (the
   catch-alls stay, empty, and one more for the document node, which ``node()`` does not
   match: the built-in rule would descend from it);
@@ -21,7 +23,9 @@ successful reports:
 * **whole-document paths once**: a test's ``//q:name`` (every ``q:name`` element of the
   document, which the CEN rules scan again in dozens of asserts of the same rule) becomes
   a global variable computed once per document, where that is provably the same node
-  sequence (:func:`hoist_document_paths`).
+  sequence (:func:`hoist_document_paths`);
+* **absent elements checked once**: a run of asserts ``not(q:name/...)`` that all start at
+  the same child runs only when there is such a child (:func:`guard_absent_elements`).
 
 Code lists stay as the official string scans: a map built from each list per transform
 (global variables are per transform) was measured slower than the scans it replaced.
@@ -52,7 +56,7 @@ _X = f"{{{XSL}}}"
 WALK_MODE = "lingang-walk"
 PATTERN_ATTRIBUTE = "lingang-pattern"
 """Attribute on each finding carrying its pattern's number (readers ignore it)."""
-FORM_VERSION = "5"
+FORM_VERSION = "7"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -72,6 +76,7 @@ class FastForm:
     patterns: int
     rules: int
     document_paths: int
+    guards: int
 
 
 def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
@@ -86,18 +91,20 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
     modes = _pattern_modes(root_template, what)
     templates = _templates_by_mode(sheet, modes)
     walk = _walk_select(templates, what)
+    default_namespace = sheet.get("xpath-default-namespace")
+    reaches = {
+        mode: reach_of([t for t in templates[mode] if not _is_catch_all(t)], default_namespace)
+        for mode in modes
+    }
     rules = 0
-    attribute_modes: list[str] = []
     for number, mode in enumerate(modes, start=1):
-        count, matches_attributes = _rewrite_pattern(sheet, templates[mode], mode, number, walk)
-        rules += count
-        if matches_attributes:
-            attribute_modes.append(mode)
+        rules += _rewrite_pattern(sheet, templates[mode], mode, number, walk)
     document_paths = hoist_document_paths(sheet)
-    _replace_root_template(sheet, root_template, modes, attribute_modes, walk)
+    guards = guard_absent_elements(sheet)
+    _replace_root_template(sheet, root_template, modes, reaches, walk)
     sheet.set("version", "3.0")
     text = etree.tostring(sheet, xml_declaration=True, encoding="UTF-8")
-    return FastForm(text, len(modes), rules, document_paths)
+    return FastForm(text, len(modes), rules, document_paths, guards)
 
 
 def _root_template(sheet: etree._Element, what: str) -> etree._Element:
@@ -155,11 +162,9 @@ def _element_children(element: etree._Element) -> list[etree._Element]:
 
 def _rewrite_pattern(
     sheet: etree._Element, group: list[etree._Element], mode: str, number: int, walk: str
-) -> tuple[int, bool]:
-    """Strip one pattern's rule templates to their checks; (rules, whether one can match an
-    attribute)."""
+) -> int:
+    """Strip one pattern's rule templates to their checks; the number of rules."""
     rules = 0
-    matches_attributes = False
     for template in group:
         if _is_catch_all(template):
             for child in list(template):
@@ -186,21 +191,19 @@ def _rewrite_pattern(
                 template.remove(child)
         for finding in template.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
             finding.set(PATTERN_ATTRIBUTE, str(number))
-        match = template.get("match", "")
-        matches_attributes = matches_attributes or "@" in match or "attribute" in match
         rules += 1
-    return rules, matches_attributes
+    return rules
 
 
 def _replace_root_template(
     sheet: etree._Element,
     root_template: etree._Element,
     modes: list[str],
-    attribute_modes: list[str],
+    reaches: dict[str, Reach],
     walk: str,
 ) -> None:
     """The root template walks once and writes the findings in the official order; the walk
-    template offers each node to every pattern."""
+    templates offer each node to the patterns whose rules can match it."""
     nsmap = {"xsl": XSL, "svrl": SVRL}
     root = etree.Element(f"{_X}template", match="/", nsmap=nsmap)
     found = etree.SubElement(root, f"{_X}variable", name="lingang-found")
@@ -214,17 +217,44 @@ def _replace_root_template(
     etree.SubElement(ordered, f"{_X}sort", select=f"number(@{PATTERN_ATTRIBUTE})")
     sheet.replace(root_template, root)
 
-    visit = etree.Element(f"{_X}template", match="/|*", mode=WALK_MODE)
+    attributes = walk == "@*|*" and any(r.attributes for r in reaches.values())
+    children = "@*|*" if attributes else "*"
+    visits = [_visit("/", modes, children, None)]
+    named = sorted({n for r in reaches.values() for n in r.elements} - {ANY})
+    for name in named:
+        offered = [m for m in modes if reaches[m].offers("element", name)]
+        visits.append(_visit(_eqname(name), offered, children, "1"))
+    visits.append(_visit("*", [m for m in modes if ANY in reaches[m].elements], children, None))
+    if attributes:
+        named = sorted({n for r in reaches.values() for n in r.attributes} - {ANY})
+        for name in named:
+            offered = [m for m in modes if reaches[m].offers("attribute", name)]
+            visits.append(_visit(f"@{_eqname(name)}", offered, None, "1"))
+        generic = [m for m in modes if ANY in reaches[m].attributes]
+        visits.append(_visit("@*", generic, None, None))
+    anchor = root
+    for visit in visits:
+        anchor.addnext(visit)
+        anchor = visit
+
+
+def _eqname(name: str) -> str:
+    """``{uri}local`` as an XPath EQName ``Q{uri}local``."""
+    return f"Q{name}"
+
+
+def _visit(
+    match: str, modes: list[str], children: str | None, priority: str | None
+) -> etree._Element:
+    """A walk template: offer the node to ``modes`` in order, then walk ``children``."""
+    visit = etree.Element(f"{_X}template", match=match, mode=WALK_MODE)
+    if priority is not None:
+        visit.set("priority", priority)
     for mode in modes:
         etree.SubElement(visit, f"{_X}apply-templates", select=".", mode=mode)
-    children = "@*|*" if walk == "@*|*" and attribute_modes else "*"
-    etree.SubElement(visit, f"{_X}apply-templates", select=children, mode=WALK_MODE)
-    root.addnext(visit)
-    if children == "@*|*":
-        attribute = etree.Element(f"{_X}template", match="@*", mode=WALK_MODE)
-        for mode in attribute_modes:
-            etree.SubElement(attribute, f"{_X}apply-templates", select=".", mode=mode)
-        visit.addnext(attribute)
+    if children is not None:
+        etree.SubElement(visit, f"{_X}apply-templates", select=children, mode=WALK_MODE)
+    return visit
 
 
 def stylesheet_for(official: Path, rules: str, home: Path) -> Path:
@@ -422,4 +452,169 @@ def _closing(text: str, index: int, open_char: str, close_char: str) -> int:
             depth -= 1
             if depth == 0:
                 return position
+    return -1
+
+
+# -- absent-element guards -----------------------------------------------------------------
+
+_ABSENT_PATH = re.compile(r"not\(\s*([A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*)(/[\w.:/@-]*)?\s*\)")
+
+
+def guard_absent_elements(sheet: etree._Element) -> int:
+    """Put each run of consecutive asserts ``not(q:name/...)`` sharing their first step
+    under one ``xsl:if test="q:name"``; the number of guards.
+
+    Without a ``q:name`` child every such path is empty and every one of those asserts
+    holds: they write nothing, so skipping them is exact; with one, they all run as before,
+    in the same order. The syntax patterns of the CEN and PINT rules are hundreds of
+    asserts like ``not(cac:BillingReference/cbc:UUID)``, each scanning the root's children.
+    """
+    guards = 0
+    for template in sheet.iterchildren(f"{_X}template"):
+        run: list[etree._Element] = []
+        first_step: str | None = None
+        for child in list(template):
+            step = _absent_step(child) if isinstance(child.tag, str) else first_step
+            if step is not None and step == first_step:
+                run.append(child)
+                continue
+            guards += _guard(run, first_step)
+            run, first_step = ([child], step) if step is not None else ([], None)
+        guards += _guard(run, first_step)
+    return guards
+
+
+def _absent_step(element: etree._Element) -> str | None:
+    """The first step of an assert ``not(step/...)`` (an ``xsl:choose``), else ``None``."""
+    if element.tag != f"{_X}choose" or len(element) != 2:
+        return None
+    when = element[0]
+    if when.tag != f"{_X}when" or len(when) or (when.text or "").strip():
+        return None
+    match = _ABSENT_PATH.fullmatch(when.get("test", "").strip())
+    return match.group(1) if match else None
+
+
+def _guard(run: list[etree._Element], step: str | None) -> int:
+    asserts = [e for e in run if isinstance(e.tag, str)]
+    if step is None or len(asserts) < 2:
+        return 0
+    guard = etree.Element(f"{_X}if", test=step)
+    run[0].addprevious(guard)
+    for element in run:
+        guard.append(element)
+    return 1
+
+
+# -- which nodes a pattern's rules can match ------------------------------------------------
+
+ANY = "*"
+"""In a :class:`Reach`: any name."""
+
+
+@dataclass
+class Reach:
+    """The nodes a pattern's rules can match, by kind and expanded name (``{uri}local``);
+    :data:`ANY` when a rule's pattern is not a plain name test (or cannot be read)."""
+
+    elements: set[str]
+    attributes: set[str]
+
+    def offers(self, kind: str, name: str) -> bool:
+        """Whether a node of ``kind`` (``element``/``attribute``) named ``name`` may match."""
+        names = self.elements if kind == "element" else self.attributes
+        return ANY in names or name in names
+
+
+_NAME = re.compile(r"(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)")
+
+
+def reach_of(templates: list[etree._Element], default_namespace: str | None) -> Reach:
+    """What the rule templates of one pattern can match, from the last step of each branch
+    of their ``match`` patterns (an over-approximation: anything unusual counts as ANY)."""
+    reach = Reach(set(), set())
+    for template in templates:
+        for branch in _split_top_level(template.get("match", ""), "|"):
+            kind, name = _last_step(branch.strip(), template.nsmap, default_namespace)
+            if kind in ("element", "any"):
+                reach.elements.add(name)
+            if kind in ("attribute", "any"):
+                reach.attributes.add(name)
+    return reach
+
+
+def _last_step(
+    branch: str, nsmap: dict[str | None, str], default_namespace: str | None
+) -> tuple[str, str]:
+    """(``element``|``attribute``|``document``|``any``, expanded name or ANY)."""
+    while branch.endswith("]"):
+        start = _opening_bracket(branch)
+        if start < 0:
+            return "any", ANY
+        branch = branch[:start].rstrip()
+    steps = _split_top_level(branch, "/")
+    if not steps or all(not s.strip() for s in steps):
+        return ("document", "") if branch == "/" else ("any", ANY)
+    step = steps[-1].strip()
+    if step.startswith("@") or step.startswith("attribute::"):
+        local = step[1:] if step.startswith("@") else step[len("attribute::") :]
+        match = _NAME.fullmatch(local)
+        if match is None:
+            return "attribute", ANY
+        prefix, name = match.groups()
+        uri = "" if prefix is None else nsmap.get(prefix)
+        return ("attribute", f"{{{uri}}}{name}") if uri is not None else ("attribute", ANY)
+    step = step.removeprefix("child::")
+    match = _NAME.fullmatch(step)
+    if match is None:
+        return ("element", ANY) if step in ("*", "element()") else ("any", ANY)
+    prefix, name = match.groups()
+    if prefix is None and default_namespace is not None:
+        return "element", ANY
+    uri = "" if prefix is None else nsmap.get(prefix)
+    return ("element", f"{{{uri}}}{name}") if uri is not None else ("element", ANY)
+
+
+def _split_top_level(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` outside brackets, parentheses and string literals."""
+    parts: list[str] = []
+    depth = 0
+    quote: str | None = None
+    start = 0
+    for index, char in enumerate(text):
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _opening_bracket(text: str) -> int:
+    """Index of the top-level ``[`` whose ``]`` ends ``text`` (-1 if there is none)."""
+    depth = 0
+    quote: str | None = None
+    start = -1
+    for index, char in enumerate(text):
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            if depth == 0 and char == "[":
+                start = index
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth == 0 and char == "]" and index == len(text) - 1:
+                return start
     return -1

@@ -14,10 +14,13 @@ from lxml import etree
 from gateway.artefacts import require_files
 from gateway.errors import ArtefactError
 from gateway.validation.fastrules import (
+    ANY,
     FORM_VERSION,
     FastRulesError,
     compile_fast,
+    guard_absent_elements,
     hoist_document_paths,
+    reach_of,
     stylesheet_for,
 )
 
@@ -72,8 +75,11 @@ def test_compiled_form_has_one_walk_and_no_fired_rules(artefacts_home: Path) -> 
     text = form.xslt
     assert b"fired-rule" not in text and b"active-pattern" not in text
     sheet = etree.fromstring(text)
-    walks = sheet.findall(f"{{{XSL}}}template[@mode='lingang-walk']")
-    assert len(walks) == 2  # elements (and the document node), attributes
+    walks = {t.get("match"): t for t in sheet.findall(f"{{{XSL}}}template[@mode='lingang-walk']")}
+    everything = [a.get("mode") for a in walks["/"] if a.get("mode") != "lingang-walk"]
+    assert len(everything) == 13, "the document node is offered to every pattern"
+    offered = [a.get("mode") for a in walks["*"] if a.get("mode") != "lingang-walk"]
+    assert 0 < len(offered) < 13, "other nodes only to patterns whose rules can match them"
 
 
 def _hoisted(test: str) -> str:
@@ -105,3 +111,62 @@ def _hoisted(test: str) -> str:
 def test_document_paths_are_hoisted_only_where_exactly_equal(test: str, hoisted: bool) -> None:
     rewritten = _hoisted(test)
     assert ("$lingang-all-1" in rewritten) is hoisted, rewritten
+
+
+def _choose(test: str) -> str:
+    return (
+        f'<xsl:choose><xsl:when test="{test}"/><xsl:otherwise><failed id="{test}"/>'
+        "</xsl:otherwise></xsl:choose>"
+    )
+
+
+def test_runs_of_absent_element_asserts_share_one_guard() -> None:
+    tests = [
+        "not(cac:A/cbc:X)",
+        "not(cac:A/cbc:Y)",
+        "not(cac:B)",
+        "cbc:Z = 1",
+        "not(cac:C/cbc:X)",
+        "not(cac:C)",
+    ]
+    sheet = etree.fromstring(
+        f'<xsl:stylesheet xmlns:xsl="{XSL}"><xsl:template match="x">'
+        + "".join(_choose(t) for t in tests)
+        + "</xsl:template></xsl:stylesheet>"
+    )
+    assert guard_absent_elements(sheet) == 2
+    template = sheet[0]
+    shape = [(c.tag.split("}")[1], c.get("test")) for c in template]
+    assert shape == [
+        ("if", "cac:A"),
+        ("choose", None),
+        ("choose", None),
+        ("if", "cac:C"),
+    ]
+    ordered = [f.get("id") for f in template.iter("failed")]
+    assert ordered == tests, "the asserts keep their order"
+
+
+@pytest.mark.parametrize(
+    ("match", "elements", "attributes"),
+    [
+        ("cac:Line", {"{urn:cac}Line"}, set()),
+        ("/ubl:Invoice | /cac:Line[cbc:ID = 'a|b']", {"{urn:ubl}Invoice", "{urn:cac}Line"}, set()),
+        ("cac:Party[x/y]/cac:Line[contains(., ']')]", {"{urn:cac}Line"}, set()),
+        ("cac:Line/@cac:code", set(), {"{urn:cac}code"}),
+        ("cac:Line/@code", set(), {"{}code"}),
+        ("//*[ends-with(name(), 'Amount')]", {ANY}, set()),
+        ("cac:*", {ANY}, {ANY}),
+        ("node()", {ANY}, {ANY}),
+        ("unknown:Line", {ANY}, set()),
+        ("/", set(), set()),
+    ],
+)
+def test_reach_is_read_from_the_last_step_of_each_branch(
+    match: str, elements: set[str], attributes: set[str]
+) -> None:
+    template = etree.fromstring(
+        f'<xsl:template xmlns:xsl="{XSL}" xmlns:cac="urn:cac" xmlns:ubl="urn:ubl" match="{match}"/>'
+    )
+    reach = reach_of([template], None)
+    assert (reach.elements, reach.attributes) == (elements, attributes)
