@@ -60,7 +60,11 @@ Environment overrides (each wins over the file): ``LINGANG_CONFIG`` (the file it
 ``LINGANG_LEASE_SECONDS``, ``LINGANG_MAX_BODY_BYTES``, ``LINGANG_DEFAULT_PROFILE``,
 ``LINGANG_PARTNERS``, ``LINGANG_ARTEFACTS``, ``LINGANG_LOG_LEVEL``; adapter options as
 ``LINGANG_ADAPTER_<NAME>_<OPTION>`` (e.g. ``LINGANG_ADAPTER_HK_URL``) and the default route as
-``LINGANG_ROUTE_DEFAULT``.
+``LINGANG_ROUTE_DEFAULT``. The Schematron engine's options (:func:`engine_options`, handed to
+``gateway.validation`` as ``EngineOptions``): ``LINGANG_SCHEMATRON_ENGINE`` (``auto``, ``jvm``,
+``saxonche``), ``LINGANG_RULES`` (``official``: the official XSLT; ``fast``: our compiled form
+of it), ``LINGANG_SAXON_JAR``, ``JAVA_HOME``, ``LINGANG_JVM_THREADS``, ``LINGANG_JVM_OPTIONS``,
+``LINGANG_JVM_WARM_RUNS``.
 
 Relative paths in the file are resolved against ``data_dir``.
 """

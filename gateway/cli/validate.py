@@ -9,12 +9,14 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from gateway.config import data_home
 from gateway.errors import InputError
 from gateway.settings import engine_options
 from gateway.validation import ALL_PROFILES, one_shot_validator
+from gateway.validation.options import RULES_CHOICES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +29,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--profile", choices=ALL_PROFILES, help="profile to apply (default: detected)"
     )
+    parser.add_argument(
+        "--rules",
+        choices=RULES_CHOICES,
+        help="official: the official compiled XSLT as published (for audits); fast: our "
+        "compiled form of the same rules (default: $LINGANG_RULES, else official)",
+    )
     parser.set_defaults(handler=_validate)
 
 
@@ -37,7 +45,10 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"lingang validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        validator = one_shot_validator(data_home(), engine_options(os.environ))
+        options = engine_options(os.environ)
+        if args.rules:
+            options = replace(options, rules=args.rules)
+        validator = one_shot_validator(data_home(), options)
         report = validator.validate(data, args.profile)
     except InputError as exc:
         if args.json:
