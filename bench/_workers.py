@@ -16,13 +16,14 @@ from typing import Any
 _state: dict[str, Any] = {}
 
 
-def init(kind: str, home: str, profile: str) -> None:
-    """Pool initializer: prepare what ``kind`` needs once per process."""
+def init(kind: str, home: str, profile: str, rules: str = "official") -> None:
+    """Pool initializer: prepare what ``kind`` needs once per process (``rules``: which
+    compiled form of the official rules the gateway's validator runs)."""
     _state.update(kind=kind, home=Path(home), profile=profile)
     if kind in ("ours", "convert"):
-        from gateway.validation import Validator
+        from gateway.validation import EngineOptions, Validator
 
-        _state["validator"] = Validator.default(Path(home))
+        _state["validator"] = Validator.default(Path(home), EngineOptions(rules=rules))
         _state["validator"].warm([profile], ["Invoice", "CreditNote"], exercise=True)
     if kind == "convert":
         from bench.fapiao_gen import directory_data

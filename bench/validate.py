@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ from bench.fapiao_gen import directory_data, fapiao
 from gateway.convert import convert
 from gateway.partners import PartnerDirectory
 from gateway.settings import Settings, data_home
-from gateway.validation import Validator, shutdown_pools, validate_many
+from gateway.validation import EngineOptions, Validator, shutdown_pools, validate_many
 from gateway.validation import schematron as sch
+from gateway.validation.options import RULES_CHOICES
 from gateway.validation.schematron import SaxonCEngine
 from gateway.validation.xsd import validate_xsd
 from gateway.xmlsafe import parse_xml
@@ -87,10 +89,19 @@ def convert_all(sources: dict[str, list[bytes]], out: dict[str, Any]) -> dict[st
 class Pool:
     """A spawned process pool initialised for one ``kind`` of work (see ``bench._workers``)."""
 
-    def __init__(self, kind: str, profile: str, home: Path, workers: int, warm: Sequence[bytes]):
+    def __init__(
+        self,
+        kind: str,
+        profile: str,
+        home: Path,
+        workers: int,
+        warm: Sequence[bytes],
+        rules: str = "official",
+    ):
         context = multiprocessing.get_context("spawn")
         self.workers = workers
-        self.pool = ProcessPoolExecutor(workers, context, _workers.init, (kind, str(home), profile))
+        args = (kind, str(home), profile, rules)
+        self.pool = ProcessPoolExecutor(workers, context, _workers.init, args)
         list(self.pool.map(_workers.run, warm))
 
     def measure(self, xmls: Sequence[bytes]) -> Measure:
@@ -141,13 +152,15 @@ def baseline_single(kind: str, xmls: Sequence[bytes], profile: str, home: Path) 
     return run
 
 
-def ours_many(xmls: Sequence[bytes], profile: str, workers: int, warm: int) -> Measure:
+def ours_many(
+    xmls: Sequence[bytes], profile: str, workers: int, warm: int, options: EngineOptions
+) -> Measure:
     """The production path: ``gateway.validation.validate_many`` (its pool stays up)."""
     home = data_home()
-    validate_many(xmls[:warm], home, profile, workers)
+    validate_many(xmls[:warm], home, profile, workers, options)
 
     def run() -> tuple[int, float, int, float | None]:
-        reports, seconds = _timed(lambda: validate_many(xmls, home, profile, workers))
+        reports, seconds = _timed(lambda: validate_many(xmls, home, profile, workers, options))
         return len(xmls), seconds, sum(r.fatal for r in reports), None
 
     return run
@@ -271,7 +284,7 @@ def ratios(fig: dict[str, dict[str, Any]]) -> dict[str, float]:
 def report(out: dict[str, Any]) -> None:
     """Print the figures and ratios."""
     print(
-        f"\n== validation benchmark ({out['engine']} engine): {out['docs']} docs/profile (1..{out['max_lines']} lines), "
+        f"\n== validation benchmark ({out['engine']} engine, {out['rules']} rules): {out['docs']} docs/profile (1..{out['max_lines']} lines), "
         f"{out['workers']} workers, {out['cpus']} cpus, {out['rounds']} rounds (median), "
         f"load {out['load_before']:.1f} -> {out['load_after']:.1f} =="
     )
@@ -352,17 +365,17 @@ def build_measures(
         )
     measures["mock 1 proc bis3"] = baseline_single("mock", single, "bis3", home)
     if validator.engine.name != "saxonche":
-        saxonc = Validator(home, SaxonCEngine())
+        saxonc = Validator(home, SaxonCEngine(), args.rules)
         saxonc.warm(["bis3"], ["Invoice"], exercise=True)
         measures["ours on SaxonC 1 proc bis3"] = ours_single(saxonc, single, "bis3", [])
     for p in PROFILES:
-        measures[f"ours pool {p}"] = ours_many(docs[p], p, w, args.warm_docs)
+        measures[f"ours pool {p}"] = ours_many(docs[p], p, w, args.warm_docs, args.options)
         if validator.engine.name == "jvm":
             measures[f"convert+validate pool {p}"] = convert_threads(
                 validator, sources[p], p, w, args.warm_docs
             )
         else:
-            convert_pool = Pool("convert", p, home, w, sources[p][: args.warm_docs])
+            convert_pool = Pool("convert", p, home, w, sources[p][: args.warm_docs], args.rules)
             pools.append(convert_pool)
             measures[f"convert+validate pool {p}"] = convert_pool.measure(sources[p])
         naive_pool = Pool("naive", p, home, w, docs[p][:w])
@@ -372,6 +385,83 @@ def build_measures(
     pools.append(mock_pool)
     measures["mock pool bis3"] = mock_pool.measure(docs["bis3"])
     return measures
+
+
+FORMS = ("official", "fast")
+
+
+def forms_measures(
+    engine_name: str, docs: dict[str, list[bytes]], args: argparse.Namespace
+) -> dict[tuple[str, str], Measure]:
+    """(profile, form) → one-process measure on ``engine_name``, both forms warmed alike."""
+    home = data_home()
+    engine = sch.engine(replace(args.options, engine=engine_name, explicit=True, work_dir=home))
+    measures: dict[tuple[str, str], Measure] = {}
+    for form in FORMS:
+        validator = Validator(home, engine, form)
+        validator.warm(PROFILES, ["Invoice"], exercise=True)
+        for p in PROFILES:
+            sample = docs[p][: args.single_docs]
+            for xml in docs[p][: args.warm_docs]:
+                validator.validate(xml, p)
+            measures[(p, form)] = ours_single(validator, sample, p, [])
+    return measures
+
+
+def compare_forms(
+    docs: dict[str, list[bytes]], args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    """Ours vs the official XSLT on each engine, documents per CPU-second (the JVM child's
+    CPU counted): both forms measured back to back in every round, on the same documents;
+    the ratio of each round, then the median and spread."""
+    result: dict[str, dict[str, Any]] = {}
+    for engine_name in args.engines:
+        measures = forms_measures(engine_name, docs, args)
+        for p in PROFILES:
+            rates: dict[str, list[float]] = {form: [] for form in FORMS}
+            fatal: dict[str, int] = {}
+            for number in range(1, args.rounds + 1):
+                load = os.getloadavg()[0]
+                print(f"{engine_name} {p} round {number} (load {load:.1f})", file=sys.stderr)
+                for form in FORMS:
+                    count, _seconds, fatal[form], cpu = measures[(p, form)]()
+                    rates[form].append(count / (cpu or 1e-9))
+            per_round = [f / o for f, o in zip(rates["fast"], rates["official"], strict=True)]
+            result[f"{engine_name} {p}"] = {
+                "official_docs_per_cpu_s": statistics.median(rates["official"]),
+                "fast_docs_per_cpu_s": statistics.median(rates["fast"]),
+                "ratio_median": statistics.median(per_round),
+                "ratio_rounds": per_round,
+                "fatal": fatal,
+            }
+    return result
+
+
+def forms_main(args: argparse.Namespace) -> int:
+    """``--forms``: print and save the comparison of the two compiled forms."""
+    sources = generate(args.docs, args.seed, args.max_lines)
+    out: dict[str, Any] = {"docs": args.docs, "rounds": args.rounds, "cpus": os.cpu_count()}
+    docs = convert_all(sources, out)
+    out["load_before"] = os.getloadavg()[0]
+    out["forms"] = compare_forms(docs, args)
+    out["load_after"] = os.getloadavg()[0]
+    print(
+        f"\n== ours (fast) vs official XSLT, same engine, same documents: {args.single_docs} "
+        f"docs per round (1..{args.max_lines} lines), {args.warm_docs} warm-up docs per form, "
+        f"{args.rounds} rounds, load {out['load_before']:.1f} -> {out['load_after']:.1f} =="
+    )
+    for name, row in out["forms"].items():
+        spread = ", ".join(f"{r:.2f}" for r in row["ratio_rounds"])
+        print(
+            f"  {name:18s} official {row['official_docs_per_cpu_s']:7.1f}  "
+            f"fast {row['fast_docs_per_cpu_s']:7.1f} docs/CPU-s   "
+            f"ratio {row['ratio_median']:.2f}x [{spread}]  fatal {row['fatal']}"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"validate-forms-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+    path.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    print(f"\nsaved {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -389,11 +479,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=300,
         help="documents each pool processes before it is measured (JIT and caches warm)",
     )
+    parser.add_argument(
+        "--rules",
+        choices=RULES_CHOICES,
+        default=None,
+        help="compiled form of the official rules for 'ours' (default: $LINGANG_RULES)",
+    )
+    parser.add_argument(
+        "--forms",
+        action="store_true",
+        help="only compare our compiled form with the official XSLT, per engine (issue 12)",
+    )
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=("saxonche", "jvm"),
+        default=["saxonche", "jvm"],
+        help="engines for --forms",
+    )
     args = parser.parse_args(argv)
-    validator = Validator.default(data_home(), Settings.load().validation)
+    options = Settings.load().validation
+    args.options = options = replace(options, rules=args.rules or options.rules)
+    args.rules = options.rules
+    if args.forms:
+        return forms_main(args)
+    validator = Validator.default(data_home(), options)
     validator.warm(PROFILES, ["Invoice"], exercise=True)
     out: dict[str, Any] = {
         "engine": validator.engine.name,
+        "rules": args.rules,
         "docs": args.docs,
         "max_lines": args.max_lines,
         "workers": args.workers,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gateway.settings import Settings
@@ -11,10 +12,12 @@ if TYPE_CHECKING:
     from gateway.validation import Validator
 
 
-def one_shot_validator(settings: Settings | None = None) -> Validator:
+def one_shot_validator(settings: Settings | None = None, *, rules: str | None = None) -> Validator:
     """The validator for the artefacts ``settings`` (default: :meth:`Settings.load`) name,
-    Schematron in process unless the settings choose an engine."""
+    Schematron in process unless the settings choose an engine; ``rules`` overrides which
+    compiled form of the official rules runs."""
     from gateway.validation import one_shot_validator as in_process
 
     chosen = settings if settings is not None else Settings.load()
-    return in_process(chosen.artefacts_home, chosen.validation)
+    options = chosen.validation if rules is None else replace(chosen.validation, rules=rules)
+    return in_process(chosen.artefacts_home, options)

@@ -13,6 +13,7 @@ from gateway.cli._io import read_source
 from gateway.cli._validator import one_shot_validator
 from gateway.errors import InputError
 from gateway.validation import ALL_PROFILES
+from gateway.validation.options import RULES_CHOICES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,13 +26,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--profile", choices=ALL_PROFILES, help="profile to apply (default: detected)"
     )
+    parser.add_argument(
+        "--rules",
+        choices=RULES_CHOICES,
+        help="official: the official compiled XSLT as published (for audits); fast: our "
+        "compiled form of the same rules (default: [validation] rules / $LINGANG_RULES, "
+        "else official)",
+    )
     parser.set_defaults(handler=_validate)
 
 
 def _validate(args: argparse.Namespace) -> int:
     data, _name = read_source(args.file)
     try:
-        validator = one_shot_validator()
+        validator = one_shot_validator(rules=args.rules)
         report = validator.validate(data, args.profile)
     except InputError as exc:
         if args.json:

@@ -13,6 +13,7 @@ from lxml import etree
 from gateway.artefacts import INSTALL_HINT, load_manifest, require_files
 from gateway.errors import ArtefactError, InputError
 from gateway.validation import schematron
+from gateway.validation.fastrules import stylesheet_for
 from gateway.validation.options import EngineOptions
 from gateway.validation.profiles import (
     DOCUMENT_TYPES,
@@ -41,8 +42,15 @@ class Validator:
     :class:`~gateway.errors.ArtefactError` naming it and the command that installs it.
     """
 
-    def __init__(self, home: Path, engine: schematron.SchematronEngine | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        engine: schematron.SchematronEngine | None = None,
+        rules: str | None = None,
+    ) -> None:
         self.home = home
+        self.rules = rules or "official"
+        """Which compiled form of the official rules runs (``official`` or ``fast``)."""
         self._manifest = load_manifest()
         self._paths: dict[tuple[str, str, str], Path] = {}
         self._lock = threading.Lock()
@@ -60,7 +68,7 @@ class Validator:
         with _DEFAULTS_LOCK:
             validator = _DEFAULTS.get((home, options))
             if validator is None:
-                validator = cls(home, schematron.engine(options))
+                validator = cls(home, schematron.engine(options), options.rules)
                 validator.artefact_paths("bis3", "Invoice")
                 _DEFAULTS[(home, options)] = validator
             return validator
@@ -152,7 +160,7 @@ class Validator:
             self._dtype(prof, doc_type)
             xsd_path, *rule_paths = self.artefact_paths(prof.name, doc_type)
             rules = [
-                (rule, self.engine.compile(path))
+                (rule, self.engine.compile(stylesheet_for(path, self.rules, self.home)))
                 for rule, path in zip(prof.rules[doc_type], rule_paths, strict=True)
             ]
             ready = (compile_schema(xsd_path), rules)

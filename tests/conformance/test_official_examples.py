@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.validation import Validator
+from gateway.validation.schematron import SchematronEngine
 from tests.conftest import reference_root
 
 # (glob in the reference mirror, profile to apply; None = detected from the document)
@@ -52,6 +53,22 @@ def test_official_example_has_no_fatal(
     report = engine_validator.validate(path.read_bytes(), profile)
     assert report.profile == EXPECTED_PROFILE[group]
     assert not report.fatal, report.to_text()
+
+
+@pytest.mark.parametrize(("group", "name"), _params())
+def test_fast_form_finds_what_the_official_form_finds(
+    reference: Path,
+    artefacts_home: Path,
+    schematron_engine: SchematronEngine,
+    group: str,
+    name: str,
+) -> None:
+    """Every finding (warnings too), in order, the same from our compiled form."""
+    pattern, profile = EXAMPLE_SETS[group]
+    data = (reference / Path(pattern).parent / name).read_bytes()
+    official = Validator(artefacts_home, schematron_engine, "official").validate(data, profile)
+    fast = Validator(artefacts_home, schematron_engine, "fast").validate(data, profile)
+    assert fast.findings == official.findings
 
 
 def test_pint_sg_has_sixteen_examples(reference: Path) -> None:

@@ -34,6 +34,20 @@ def test_fatal_findings_exit_one_with_json(
     assert "BR-CO-16" in {f["rule_id"] for f in report["findings"]}
 
 
+def test_rules_choice_official_and_fast_give_the_same_report(
+    reference: Path, artefacts_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.xml"
+    data = (reference / EXAMPLE).read_bytes()
+    bad.write_bytes(data.replace(b"1656.25</cbc:PayableAmount>", b"9</cbc:PayableAmount>"))
+    reports = {}
+    for rules in ("official", "fast"):
+        assert main(["validate", "--json", "--rules", rules, str(bad)]) == 1
+        reports[rules] = json.loads(capsys.readouterr().out)
+    assert "BR-CO-16" in {f["rule_id"] for f in reports["fast"]["findings"]}
+    assert reports["fast"] == reports["official"]
+
+
 def test_explicit_profile(
     reference: Path, artefacts_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

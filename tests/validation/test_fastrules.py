@@ -1,0 +1,172 @@
+"""Our compiled form of the official rules: how it is built, cached and rebuilt.
+
+That it finds exactly what the official XSLT finds is proven by the conformance tests (every
+official example and vefa case, both forms) and ``test_differential.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from gateway.artefacts import require_files
+from gateway.errors import ArtefactError
+from gateway.validation.fastrules import (
+    ANY,
+    FORM_VERSION,
+    FastRulesError,
+    compile_fast,
+    guard_absent_elements,
+    hoist_document_paths,
+    reach_of,
+    stylesheet_for,
+)
+
+XSL = "http://www.w3.org/1999/XSL/Transform"
+
+
+def _official(artefacts_home: Path) -> Path:
+    (path,) = require_files("peppol-bis3", "3.0.21", ["PEPPOL-EN16931-UBL.xslt"], artefacts_home)
+    return path
+
+
+def test_compiled_form_is_built_once_and_rebuilt_when_the_artefact_changes(
+    artefacts_home: Path, tmp_path: Path
+) -> None:
+    official = tmp_path / "PEPPOL-EN16931-UBL.xslt"
+    official.write_bytes(_official(artefacts_home).read_bytes())
+    first = stylesheet_for(official, "fast", tmp_path)
+    assert first != official and first.parent.name == f"fast-{FORM_VERSION}"
+    built = first.stat().st_mtime_ns
+    assert stylesheet_for(official, "fast", tmp_path) == first
+    assert first.stat().st_mtime_ns == built, "an unchanged artefact must not be rebuilt"
+
+    message = b"Business process MUST have an approved identifier."
+    official.write_bytes(official.read_bytes().replace(message, b"Changed upstream."))
+    second = stylesheet_for(official, "fast", tmp_path)
+    assert second != first
+    assert b"Changed upstream." in second.read_bytes()
+    assert message not in second.read_bytes()
+
+
+def test_official_choice_runs_the_official_file(artefacts_home: Path, tmp_path: Path) -> None:
+    official = _official(artefacts_home)
+    assert stylesheet_for(official, "official", tmp_path) == official
+    with pytest.raises(ArtefactError, match="expected one of official, fast"):
+        stylesheet_for(official, "quick", tmp_path)
+
+
+def test_unknown_shape_keeps_the_official_form(tmp_path: Path) -> None:
+    sheet = tmp_path / "other.xslt"
+    sheet.write_text(
+        f'<xsl:stylesheet version="2.0" xmlns:xsl="{XSL}"><xsl:template match="/"/>'
+        "</xsl:stylesheet>"
+    )
+    with pytest.raises(FastRulesError):
+        compile_fast(sheet.read_bytes())
+    assert stylesheet_for(sheet, "fast", tmp_path) == sheet
+
+
+def test_compiled_form_has_one_walk_and_no_fired_rules(artefacts_home: Path) -> None:
+    form = compile_fast(_official(artefacts_home).read_bytes())
+    assert form.patterns == 13 and form.rules > 90
+    text = form.xslt
+    assert b"fired-rule" not in text and b"active-pattern" not in text
+    sheet = etree.fromstring(text)
+    walks = {t.get("match"): t for t in sheet.findall(f"{{{XSL}}}template[@mode='lingang-walk']")}
+    everything = [a.get("mode") for a in walks["/"] if a.get("mode") != "lingang-walk"]
+    assert len(everything) == 13, "the document node is offered to every pattern"
+    offered = [a.get("mode") for a in walks["*"] if a.get("mode") != "lingang-walk"]
+    assert 0 < len(offered) < 13, "other nodes only to patterns whose rules can match them"
+
+
+def _hoisted(test: str) -> str:
+    sheet = etree.fromstring(
+        f'<xsl:stylesheet xmlns:xsl="{XSL}" xmlns:cac="urn:cac">'
+        f'<xsl:template match="x"><xsl:if test="{test}"/></xsl:template></xsl:stylesheet>'
+    )
+    hoist_document_paths(sheet)
+    return sheet.find(f".//{{{XSL}}}if").get("test", "")
+
+
+@pytest.mark.parametrize(
+    ("test", "hoisted"),
+    [
+        ("exists(//cac:Line)", True),
+        ("count(//cac:Line[cbc:ID = 'S']) = 1", True),
+        ("//cac:Line[normalize-space(cbc:ID)]/cbc:Amount", True),
+        ("x and //*[ends-with(name(), 'Amount')]", True),
+        ("count(//cac:Line[1]) = 1", False),
+        ("exists(//cac:Line[last()])", False),
+        ("exists(//cac:Line[$n])", False),
+        ("count(//cac:Line[count(x)])", False),
+        ("exists(cac:Doc//cac:Line)", False),
+        ("contains('a //cac:Line b', 'x')", False),
+        ("exists(//cac:Line/..)", True),
+        ("exists(//unknown:Line)", False),
+    ],
+)
+def test_document_paths_are_hoisted_only_where_exactly_equal(test: str, hoisted: bool) -> None:
+    rewritten = _hoisted(test)
+    assert ("$lingang-all-1" in rewritten) is hoisted, rewritten
+
+
+def _choose(test: str) -> str:
+    return (
+        f'<xsl:choose><xsl:when test="{test}"/><xsl:otherwise><failed id="{test}"/>'
+        "</xsl:otherwise></xsl:choose>"
+    )
+
+
+def test_runs_of_absent_element_asserts_share_one_guard() -> None:
+    tests = [
+        "not(cac:A/cbc:X)",
+        "not(cac:A/cbc:Y)",
+        "not(cac:B)",
+        "cbc:Z = 1",
+        "not(cac:C/cbc:X)",
+        "not(cac:C)",
+    ]
+    sheet = etree.fromstring(
+        f'<xsl:stylesheet xmlns:xsl="{XSL}"><xsl:template match="x">'
+        + "".join(_choose(t) for t in tests)
+        + "</xsl:template></xsl:stylesheet>"
+    )
+    assert guard_absent_elements(sheet) == 2
+    template = sheet[0]
+    shape = [(c.tag.split("}")[1], c.get("test")) for c in template]
+    assert shape == [
+        ("if", "cac:A"),
+        ("choose", None),
+        ("choose", None),
+        ("if", "cac:C"),
+    ]
+    ordered = [f.get("id") for f in template.iter("failed")]
+    assert ordered == tests, "the asserts keep their order"
+
+
+@pytest.mark.parametrize(
+    ("match", "elements", "attributes"),
+    [
+        ("cac:Line", {"{urn:cac}Line"}, set()),
+        ("/ubl:Invoice | /cac:Line[cbc:ID = 'a|b']", {"{urn:ubl}Invoice", "{urn:cac}Line"}, set()),
+        ("cac:Party[x/y]/cac:Line[contains(., ']')]", {"{urn:cac}Line"}, set()),
+        ("cac:Line/@cac:code", set(), {"{urn:cac}code"}),
+        ("cac:Line/@code", set(), {"{}code"}),
+        ("//*[ends-with(name(), 'Amount')]", {ANY}, set()),
+        ("cac:*", {ANY}, {ANY}),
+        ("node()", {ANY}, {ANY}),
+        ("unknown:Line", {ANY}, set()),
+        ("/", set(), set()),
+    ],
+)
+def test_reach_is_read_from_the_last_step_of_each_branch(
+    match: str, elements: set[str], attributes: set[str]
+) -> None:
+    template = etree.fromstring(
+        f'<xsl:template xmlns:xsl="{XSL}" xmlns:cac="urn:cac" xmlns:ubl="urn:ubl" match="{match}"/>'
+    )
+    reach = reach_of([template], None)
+    assert (reach.elements, reach.attributes) == (elements, attributes)
