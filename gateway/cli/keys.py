@@ -10,10 +10,10 @@ default; either way the command says which, so ``lingang sign --key signer-rsa.p
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from gateway.settings import environment_value
 from gateway.signing.testpki import P12_PASSWORD, make_test_pki
 
 
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _test_pki(args: argparse.Namespace) -> int:
     password = P12_PASSWORD
     if args.password_env:
-        given = os.environ.get(args.password_env)
+        given = environment_value(args.password_env)
         if not given:
             print(
                 f"lingang keys: environment variable {args.password_env} is not set or empty",
