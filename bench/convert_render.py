@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 
 from bench.fapiao_gen import BUYERS, directory_data, fapiao
+from gateway.convert import convert_parsed
 from gateway.ingest import parse
 from gateway.mapping import map_with_warnings
-from gateway.mapping.convert import convert_parsed
 from gateway.mapping.parties import printed_buyer_id, printed_seller_id
 from gateway.model import Invoice
 from gateway.partners import PartnerDirectory

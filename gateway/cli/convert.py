@@ -24,9 +24,9 @@ from gateway.cli._io import (
     read_source,
     write_output,
 )
+from gateway.convert import ConvertResult, convert
 from gateway.errors import LingangError
 from gateway.ingest import FORMATS
-from gateway.mapping.convert import ConvertResult, convert
 from gateway.mapping.profiles import PROFILE_SPECS
 from gateway.partners import PartnerDirectory
 

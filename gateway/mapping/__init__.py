@@ -2,8 +2,8 @@
 
 :func:`map_parsed` is the one entry point (partner and profile lookup, strict checks, mapping);
 ``map_invoice`` / ``map_with_warnings`` map with a partner already found. One-call parse → map
-→ render lives in :mod:`gateway.mapping.convert` (also ``gateway.convert``), which this package
-does not import because the renderers import :mod:`gateway.mapping.profiles`.
+→ render lives above both, in :mod:`gateway.convert` (the renderers import
+:mod:`gateway.mapping.profiles`).
 """
 
 from gateway.mapping.document import MappedDocument, choose_profile, map_parsed
