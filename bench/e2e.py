@@ -213,6 +213,28 @@ def peak_rss_mib(pid: int) -> float:
     return total or float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(pids: list[int]) -> dict[str, float]:
+    """CPU seconds so far of the gateway processes themselves, of all their descendants
+    (stage processes and their JVMs), and of this benchmark process (clients, receiver)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "gateway": sum(cpu_seconds(pid) for pid in pids),
+        "stages": sum(cpu_seconds(child) for pid in pids for child in _children(pid)),
+        "bench": own.ru_utime + own.ru_stime,
+    }
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
@@ -277,12 +299,19 @@ async def run_store(
             await wait_ready(session)
             warm = await burst(session, bodies, args.warm_docs, "warm")
             await delivered_times(receiver, set(warm.sent_at), 60)
+            pids = [p.process.pid for p in processes if p.process is not None]
+            cpu_before = cpu_split(pids)
             started = time.time()
             load = await burst(session, bodies, args.docs, "burst")
             submitted = time.time() - started
             done = await delivered_times(receiver, set(load.sent_at), 300)
             finished = max(done.values()) if done else time.time()
             latencies = [1000 * (done[s] - load.sent_at[s]) for s in done]
+            cpu_after = cpu_split(pids)
+            result["cpu_ms_per_doc"] = {
+                name: 1000 * (cpu_after[name] - cpu_before[name]) / max(1, len(done))
+                for name in cpu_after
+            }
             result["burst"] = {
                 "docs": args.docs,
                 "delivered": len(done),
@@ -365,6 +394,12 @@ def report(results: list[dict[str, Any]], base: float, commits: dict[str, float]
             f"  burst {b['docs']} docs: {b['docs_per_s']:.1f} docs/s delivered "
             f"({b['docs_per_s'] / base:.2f}× baseline); API accepted {b['api_accept_per_s']:.1f}/s; "
             f"latency p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms (queueing included)"
+        )
+        cpu = r["cpu_ms_per_doc"]
+        print(
+            f"  CPU per delivered document in the burst: gateway processes "
+            f"{cpu['gateway']:.1f} ms, their stage processes and JVMs {cpu['stages']:.1f} ms, "
+            f"clients and receiver {cpu['bench']:.1f} ms (baseline: {1000 / base:.1f} ms wall)"
         )
         for p in r["paced"]:
             print(

@@ -104,6 +104,7 @@ class Services:
             self.store,
             failure_threshold=section.breaker_failures,
             cooldown_seconds=section.breaker_cooldown_seconds,
+            memory_seconds=section.breaker_memory_seconds,
         )
         workers = [
             Worker(

@@ -31,6 +31,7 @@ per table::
     retry_cap_seconds = 600.0
     breaker_failures = 5                   # transport failures in a row open the breaker
     breaker_cooldown_seconds = 30.0
+    breaker_memory_seconds = 2.0
 
     [limits]
     max_body_bytes = 10485760

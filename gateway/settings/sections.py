@@ -71,6 +71,9 @@ class WorkerSettings:
     breaker_failures: int = 5
     """Transport failures in a row that open an endpoint's circuit breaker."""
     breaker_cooldown_seconds: float = 30.0
+    breaker_memory_seconds: float = 2.0
+    """How long a worker trusts what it last saw of an endpoint's breaker (closed and clean)
+    before asking the store again; another replica's opening is seen that much later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "worker.retry_cap_seconds": "LINGANG_RETRY_CAP_SECONDS",
     "worker.breaker_failures": "LINGANG_BREAKER_FAILURES",
     "worker.breaker_cooldown_seconds": "LINGANG_BREAKER_COOLDOWN",
+    "worker.breaker_memory_seconds": "LINGANG_BREAKER_MEMORY",
     "limits.max_body_bytes": "LINGANG_MAX_BODY_BYTES",
     "pipeline.default_profile": "LINGANG_DEFAULT_PROFILE",
     "pipeline.partners": "LINGANG_PARTNERS",
