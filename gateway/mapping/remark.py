@@ -39,7 +39,9 @@ _RATE_FORMS = (
 )
 _RATE_PLAIN = re.compile(rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}(?!\s*[A-Za-z\u4e00-\u9fff])")
 
-_ID = r"([A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]|[A-Za-z0-9])"
+_ID = r"((?=[A-Za-z0-9\-_/.]*[0-9])[A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]|[0-9])"
+"""A reference: letters, digits and ``-_/.``, with at least one digit ("contract terms" is
+not a contract number)."""
 CONTRACT = re.compile(
     rf"(?:合同(?:编号|号码|号)|合同|Contract\s*(?:No\.?|Number|#)?)\s*[:：#]?\s*{_ID}",
     re.IGNORECASE,
