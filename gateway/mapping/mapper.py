@@ -1,7 +1,15 @@
 """``map_invoice``: a parsed fapiao (canonical, as printed) → an invoice ready for a profile.
 
 Stages, in order: credit-note signs → VAT categories → discount folding → line signs →
-differential split → currency → VAT breakdown and totals → parties → header facts.
+differential split → VAT breakdown and totals (CNY) → currency (rate of this invoice, totals
+converted once, :mod:`~gateway.mapping.currency`) → parties (printed facts kept,
+:mod:`~gateway.mapping.parties`) → header facts (references, special business, the original,
+:mod:`~gateway.mapping.references`, :mod:`~gateway.mapping.special`,
+:mod:`~gateway.mapping.originals`) → payment (:mod:`~gateway.mapping.payment`).
+
+Every fact the mapper could not carry, chose between sources for, or found contradicted is a
+warning: the receiver's accounts team and the exporter's accountant read the result, and a
+valid document can still be wrong in meaning.
 
 Decisions the official rules forced (each checked against the validators):
 
@@ -190,7 +198,7 @@ def map_with_warnings(
     inv.tax_currency = None
     if choice.rate is not None and spec.tax_scheme == "VAT":
         inv.tax_currency = "CNY"
-        inv.totals.tax_in_accounting_currency = cny_totals.tax
+        inv.totals.tax_in_accounting_currency = printed_total
     with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in breakdown)
     inv.seller, seller_warnings = map_seller(inv.seller, exporter, with_vat_id=with_vat)
     inv.buyer, buyer_warnings = map_buyer(inv.buyer, partner, with_vat_id=with_vat)
