@@ -17,9 +17,15 @@ from gateway.mapping.remark import read_rate, read_remark
         ("汇率:1USD=7.1234RMB 报关单号:223320260001234567", "7.1234", "USD"),
         ("100美元=712.34人民币", "7.1234", "USD"),
         ("USD/CNY 7.1012", "7.1012", "USD"),
+        ("USDCNY: 7.1012", "7.1012", "USD"),
         ("1 新加坡元 = 5.35 元", "5.35", "SGD"),
         ("exchange rate: 7.12", "7.12", None),
         ("汇率 7.0500", "7.0500", None),
+        ("汇率：USD 1 = CNY 7.1234", "7.1234", "USD"),
+        ("1美元兑7.1234元", "7.1234", "USD"),
+        ("美元汇率：7.1234", "7.1234", "USD"),
+        ("汇率：7.1234（USD/CNY）", "7.1234", "USD"),
+        ("按中国人民银行中间价 1 HKD = 0.9125 CNY 折算", "0.9125", "HKD"),
     ],
 )
 def test_rate_forms(remark: str, rate: str, currency: str | None) -> None:
