@@ -193,21 +193,25 @@ def map_buyer(buyer: Party, partner: Partner, *, with_vat_id: bool) -> tuple[Par
 
 NATIONAL_EAS = {
     "0002": "FR", "0007": "SE", "0009": "FR", "0037": "FI", "0096": "DK", "0097": "IT",
-    "0106": "NL", "0130": "EU", "0135": "IT", "0142": "IT", "0151": "AU", "0183": "CH",
-    "0184": "DK", "0188": "JP", "0190": "NL", "0191": "EE", "0192": "NO", "0193": "TR",
-    "0195": "SG", "0196": "IS", "0198": "DK", "0200": "LT", "0201": "IT", "0202": "IT",
-    "0204": "DE", "0208": "BE", "0209": None, "0210": "IT", "0211": "IT", "0212": "FI",
-    "0213": "FI", "0215": "FI", "0216": "FI", "0221": "JP", "0230": "MY", "9901": "DK",
-    "9910": "HU", "9913": "EU", "9914": "AT", "9915": "AT", "9918": "EU", "9919": "AT",
-    "9920": "ES", "9922": "AD", "9923": "AL", "9924": "BA", "9925": "BE", "9926": "BG",
-    "9927": "CH", "9928": "CY", "9929": "CZ", "9930": "DE", "9931": "EE", "9932": "GB",
-    "9933": "GR", "9934": "HR", "9935": "IE", "9936": "LI", "9937": "LT", "9938": "LU",
-    "9939": "LV", "9940": "MC", "9941": "ME", "9942": "MK", "9943": "MT", "9944": "NL",
-    "9945": "PL", "9946": "PT", "9947": "RO", "9948": "RS", "9949": "SI", "9950": "SK",
-    "9951": "SM", "9952": "TR", "9953": "VA", "9957": "FR", "9959": "US",
+    "0106": "NL", "0135": "IT", "0142": "IT", "0151": "AU", "0158": "SK", "0183": "CH",
+    "0184": "DK", "0188": "JP", "0190": "NL", "0191": "EE", "0192": "NO", "0193": "BE",
+    "0195": "SG", "0196": "IS", "0198": "DK", "0200": "LT", "0201": "IT", "0204": "DE",
+    "0205": "IT", "0208": "BE", "0210": "IT", "0211": "IT", "0212": "FI", "0213": "FI",
+    "0215": "FI", "0216": "FI", "0218": "LV", "0221": "JP", "0225": "FR", "0230": "MY",
+    "0235": "AE", "0240": "LU", "0244": "NG", "0245": "SK", "0246": "DE", "0248": "OM",
+    "9901": "DK", "9902": "DK", "9904": "DK", "9905": "DK", "9906": "IT", "9907": "IT",
+    "9908": "NO", "9909": "NO", "9910": "HU", "9914": "AT", "9915": "AT", "9916": "AT",
+    "9917": "IS", "9919": "AT", "9920": "ES", "9921": "IT", "9922": "AD", "9923": "AL",
+    "9924": "BA", "9925": "BE", "9926": "BG", "9927": "CH", "9928": "CY", "9929": "CZ",
+    "9930": "DE", "9931": "EE", "9932": "GB", "9933": "GR", "9934": "HR", "9935": "IE",
+    "9936": "LI", "9937": "LT", "9938": "LU", "9939": "LV", "9940": "MC", "9941": "ME",
+    "9942": "MK", "9943": "MT", "9944": "NL", "9945": "PL", "9946": "PT", "9947": "RO",
+    "9948": "RS", "9949": "SI", "9950": "SK", "9951": "SM", "9952": "TR", "9953": "VA",
+    "9954": "NL", "9955": "SE", "9956": "BE", "9957": "FR", "9958": "DE", "9959": "US",
 }  # fmt: skip
-"""EAS schemes that belong to one country's register (``None``/absent: international, such as
-0088 GLN, 0060 DUNS, 0199 LEI, 0209 GS1)."""
+"""EAS schemes that belong to one country's register, from the Peppol participant identifier
+scheme list v9.7 (``country`` attribute); absent: international (0088 GLN, 0060 DUNS, 0199 LEI,
+0209 GS1, 0130 and 9913/9918 EU-wide ones)."""
 
 
 def endpoint_country_warnings(role: str, party: Party) -> list[str]:
@@ -219,43 +223,8 @@ def endpoint_country_warnings(role: str, party: Party) -> list[str]:
     scheme_country = NATIONAL_EAS.get(endpoint.scheme)
     if scheme_country is None or scheme_country == country:
         return []
-    if scheme_country == "EU" and country in EU_COUNTRIES:
-        return []
     return [
         f"{role} endpoint {endpoint} is in EAS scheme {endpoint.scheme}, a {scheme_country} "
         f"register, but the {role} is in {country}: check the directory entry (a party "
         "normally registers where it is established)"
     ]
-
-
-EU_COUNTRIES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)
