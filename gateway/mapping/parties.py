@@ -43,6 +43,27 @@ def printed_buyer_id(buyer: Party) -> str | None:
     return None
 
 
+CITY_NAMES = {
+    "beijing": "北京", "shanghai": "上海", "tianjin": "天津", "chongqing": "重庆",
+    "guangzhou": "广州", "shenzhen": "深圳", "hangzhou": "杭州", "nanjing": "南京",
+    "suzhou": "苏州", "wuxi": "无锡", "ningbo": "宁波", "xiamen": "厦门", "fuzhou": "福州",
+    "qingdao": "青岛", "jinan": "济南", "dalian": "大连", "shenyang": "沈阳", "wuhan": "武汉",
+    "changsha": "长沙", "chengdu": "成都", "xi'an": "西安", "xian": "西安", "zhengzhou": "郑州",
+    "hefei": "合肥", "kunming": "昆明", "dongguan": "东莞", "foshan": "佛山", "zhuhai": "珠海",
+    "haikou": "海口", "sanya": "三亚", "harbin": "哈尔滨", "changchun": "长春",
+    "hong kong": "香港", "macau": "澳门", "singapore": "新加坡",
+}  # fmt: skip
+"""Latin names of cities a directory may give, and how a Chinese address prints them."""
+
+
+def _names_city(text: str, city: str) -> bool:
+    """Whether an address text names ``city`` (in Latin or Chinese script)."""
+    if city.casefold() in text.casefold():
+        return True
+    chinese = CITY_NAMES.get(city.strip().casefold())
+    return chinese is not None and chinese in text
+
+
 def directory_address(
     role: str,
     printed: Address | None,
@@ -56,22 +77,22 @@ def directory_address(
     """The postal address to state: what the fapiao prints, unless the directory overrides it.
 
     The directory's address is used whole (never a printed street with a directory city):
-    when ``override`` is set, or when the fapiao prints none. A directory city or postcode is
-    added to a printed street only when the printed text already names it. Every disagreement
-    is reported.
+    when ``override`` is set, when the fapiao prints none, or when it prints the directory's
+    street. Otherwise a directory city or postcode is added to the printed street only when the
+    printed text already names it (``Shanghai`` for ``上海市…``); anything else the directory
+    says differently is reported, and the printed address stays.
     """
     warnings: list[str] = []
     old = printed or Address()
-    has_directory = bool(street or city or postcode)
-    if has_directory and (override or not old.street):
-        return Address(street=street, city=city, postcode=postcode, country=country), warnings
     text = old.street or ""
-    agreeing_city = city if city and city in text else None
+    has_directory = bool(street or city or postcode)
+    same_street = bool(street and text and street.strip() == text.strip())
+    if has_directory and (override or not text or same_street):
+        return Address(street=street, city=city, postcode=postcode, country=country), warnings
+    agreeing_city = city if city and _names_city(text, city) else None
     agreeing_postcode = postcode if postcode and postcode in text else None
     if has_directory and (
-        (street and street not in text)
-        or (city and not agreeing_city)
-        or (postcode and not agreeing_postcode)
+        street or (city and not agreeing_city) or (postcode and not agreeing_postcode)
     ):
         listed = ", ".join(v for v in (street, postcode, city) if v)
         warnings.append(

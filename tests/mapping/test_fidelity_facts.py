@@ -191,3 +191,20 @@ def test_ofd_and_json_originals_are_referenced(
     assert hashlib.sha256(data).hexdigest() in att.description
     assert att.content is None
     assert out.warned("not embedded", kind.upper() if kind == "ofd" else "json")
+
+
+def test_a_directory_city_the_printed_address_names_is_added_without_a_word() -> None:
+    out = convert(fapiao(), "bis3", None, exporter={"city": "Shanghai"})
+    address = out.mapped.invoice.seller.address
+    assert address is not None
+    assert (address.street, address.city) == ("上海市浦东新区临港新片区示例路88号", "Shanghai")
+    assert not out.warned("seller address")
+    same = convert(
+        fapiao(),
+        "bis3",
+        None,
+        exporter={"street": "上海市浦东新区临港新片区示例路88号", "postcode": "201306"},
+    )
+    assert same.mapped.invoice.seller.address is not None
+    assert same.mapped.invoice.seller.address.postcode == "201306"
+    assert not same.warned("seller address")
