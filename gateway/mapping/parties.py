@@ -235,10 +235,48 @@ scheme list v9.7 (``country`` attribute); absent: international (0088 GLN, 0060 
 0209 GS1, 0130 and 9913/9918 EU-wide ones)."""
 
 
+_SG_UEN = re.compile(r"^SGUEN([0-9]{8}|[0-9]{9}|[RST][0-9]{2}[A-Z]{2}[0-9]{4})[0-9A-Z]$", re.I)
+_LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
+
+
+def _gln_ok(value: str) -> bool:
+    if not (len(value) == 13 and value.isdigit()):
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(value[:12]))
+    return (10 - total % 10) % 10 == int(value[12])
+
+
+def _lei_ok(value: str) -> bool:
+    return bool(_LEI.match(value)) and int("".join(str(int(c, 36)) for c in value)) % 97 == 1
+
+
+_ENDPOINT_CHECKS = {
+    "0195": (lambda v: bool(_SG_UEN.match(v)), "SGUEN followed by a UEN"),
+    "0088": (_gln_ok, "a 13-digit GLN with a valid check digit"),
+    "0199": (_lei_ok, "a 20-character LEI with valid check digits (ISO 17442)"),
+    "0060": (lambda v: len(v) == 9 and v.isdigit(), "a 9-digit DUNS number"),
+}
+
+
 def endpoint_country_warnings(role: str, party: Party) -> list[str]:
-    """A warning when an endpoint's EAS scheme belongs to another country than the party's."""
+    """Warnings when an endpoint's value is not of its EAS scheme's form, or when its scheme
+    belongs to another country than the party's."""
     endpoint, address = party.endpoint, party.address
     country = address.country if address is not None else None
+    if endpoint is None:
+        return []
+    out: list[str] = []
+    check = _ENDPOINT_CHECKS.get(endpoint.scheme)
+    if check is not None and not check[0](endpoint.value):
+        out.append(
+            f"{role} endpoint {endpoint}: the value is not {check[1]} (check the directory "
+            "entry; Peppol looks participants up by exactly this value)"
+        )
+    return out + _scheme_country(role, party, country)
+
+
+def _scheme_country(role: str, party: Party, country: str | None) -> list[str]:
+    endpoint = party.endpoint
     if endpoint is None or country is None:
         return []
     scheme_country = NATIONAL_EAS.get(endpoint.scheme)

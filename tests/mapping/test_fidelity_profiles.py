@@ -188,6 +188,29 @@ def test_a_chinese_seller_with_an_sg_uen_endpoint_is_questioned(validator: Valid
     assert not fine.warned("endpoint")
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "valid"),
+    [
+        ("0199:5493001KJTIIGC8Y1R12", True),
+        ("0199:5493001KJTIIGC8Y1R13", False),
+        ("0088:4035811991021", True),
+        ("0088:4035811991022", False),
+        ("0060:123456789", True),
+        ("0060:12345", False),
+    ],
+)
+def test_exporter_endpoint_values_are_checked_against_their_scheme(
+    endpoint: str, valid: bool
+) -> None:
+    out = convert(fapiao(), "pint", None, exporter={"endpoint": endpoint})
+    assert out.warned("seller endpoint", "is not") is not valid
+
+
+def test_an_sg_uen_endpoint_must_look_like_one() -> None:
+    out = convert(fapiao(), "pint", None, partner={"endpoint": "0195:201612345D"})
+    assert out.warned("buyer endpoint 0195:201612345D", "SGUEN")
+
+
 # the entry point ---------------------------------------------------------------------------------
 
 
