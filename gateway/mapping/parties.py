@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from gateway.errors import MissingFactError
 from gateway.model import Address, Identifier, IdScheme, Party
@@ -250,11 +251,19 @@ def _lei_ok(value: str) -> bool:
     return bool(_LEI.match(value)) and int("".join(str(int(c, 36)) for c in value)) % 97 == 1
 
 
-_ENDPOINT_CHECKS = {
-    "0195": (lambda v: bool(_SG_UEN.match(v)), "SGUEN followed by a UEN"),
+def _sg_uen_ok(value: str) -> bool:
+    return bool(_SG_UEN.match(value))
+
+
+def _duns_ok(value: str) -> bool:
+    return len(value) == 9 and value.isdigit()
+
+
+_ENDPOINT_CHECKS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "0195": (_sg_uen_ok, "SGUEN followed by a UEN"),
     "0088": (_gln_ok, "a 13-digit GLN with a valid check digit"),
     "0199": (_lei_ok, "a 20-character LEI with valid check digits (ISO 17442)"),
-    "0060": (lambda v: len(v) == 9 and v.isdigit(), "a 9-digit DUNS number"),
+    "0060": (_duns_ok, "a 9-digit DUNS number"),
 }
 
 
