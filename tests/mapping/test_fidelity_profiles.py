@@ -167,6 +167,9 @@ def test_cli_strict_exits_one_and_json_carries_the_warnings(
     assert report["profile"] == "cii" and report["validation"] is None
     assert any("NOT CONFORMANT" in w for w in report["warnings"])
     assert "<ram:BuyerReference>X-1</ram:BuyerReference>" in report["document"]
+    assert main([*args, "-o", str(tmp_path / "out.xml")]) == 0
+    printed = capsys.readouterr()
+    assert "warning: NOT CONFORMANT" in printed.err and printed.out == ""
 
 
 # 14. endpoint schemes against countries --------------------------------------------------------
