@@ -181,6 +181,7 @@ def convert_invoice(inv: Invoice, rate: Decimal, cny_gross: Decimal) -> Decimal:
         gross = value + sum((a.amount for a in line.allowances if not a.is_charge), ZERO)
         gross -= sum((a.amount for a in line.allowances if a.is_charge), ZERO)
         line.price, line.base_quantity = convert_price(line.price, rate, line.quantity, gross)
+        line.base_quantity_unit = line.unit_code if line.base_quantity is not None else None
     for ac, value in zip(inv.allowances, exclusive[len(inv.lines) :], strict=True):
         ac.amount = abs(value)
     payable = round_money(cny_gross / rate)

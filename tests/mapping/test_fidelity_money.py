@@ -198,3 +198,21 @@ def test_a_credit_note_never_presents_the_sellers_account(
     assert out.mapped.invoice.is_credit_note and out.mapped.invoice.payment is None
     assert b"31001234567890000001" not in out.xml.split(b"AdditionalDocumentReference")[0]
     assert b"PayeeFinancialAccount" not in out.xml and b"CreditorFinancialAccount" not in out.xml
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "cii"])
+def test_huge_quantities_use_a_price_base_quantity(validator: Validator, profile: str) -> None:
+    line = machine_line(
+        amount="1234567.89",
+        tax="160493.83",
+        gross="1395061.72",
+        quantity="3000000",
+        price="0.41152263",
+        unit="个",
+    )
+    out = convert(fapiao([line]), profile, validator, partner={**USD, "exchange_rate": "7.1234"})
+    assert out.fatal == []
+    (ln,) = out.mapped.invoice.lines
+    assert ln.base_quantity is not None and ln.base_quantity_unit == "H87"
+    assert abs(ln.quantity * ln.price / ln.base_quantity - ln.net_amount) <= CENT
+    assert out.mapped.invoice.totals.payable == _due("1395061.72", "7.1234")
