@@ -67,6 +67,12 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
             out.warnings.append(
                 "submission exchange_rate ignored: the invoice is in CNY (no currency given)"
             )
+        if stated is not None:
+            out.warnings.append(
+                f"the fapiao states an exchange rate ({stated.text!r}) but the invoice is in CNY: "
+                "give the partner a `currency` (or send `currency` with the submission) to "
+                "invoice in that currency"
+            )
         return out
     out = RateChoice(currency, None)
     fapiao_rate: Decimal | None = None

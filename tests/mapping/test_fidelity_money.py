@@ -65,6 +65,12 @@ def test_a_rate_stated_for_another_currency_is_not_used() -> None:
     assert out.warned("EUR", "not used")
 
 
+def test_a_stated_rate_on_a_cny_invoice_is_pointed_out() -> None:
+    out = convert(fapiao(remark="汇率：1 USD = 7.1234 CNY"), "pint", None)
+    assert out.mapped.invoice.currency == "CNY" and out.mapped.invoice.exchange_rate is None
+    assert out.warned("7.1234", "CNY", "currency")
+
+
 def test_no_rate_anywhere_names_the_fact() -> None:
     with pytest.raises(MissingFactError) as err:
         convert(fapiao(), "bis3", None, partner=USD)
@@ -216,3 +222,17 @@ def test_huge_quantities_use_a_price_base_quantity(validator: Validator, profile
     assert ln.base_quantity is not None and ln.base_quantity_unit == "H87"
     assert abs(ln.quantity * ln.price / ln.base_quantity - ln.net_amount) <= CENT
     assert out.mapped.invoice.totals.payable == _due("1395061.72", "7.1234")
+
+
+def test_the_submission_may_choose_the_currency(validator: Validator) -> None:
+    meta = {"currency": "SGD", "exchange_rate": "5.35"}
+    out = convert(fapiao(), "pint-sg", validator, metadata=meta)
+    assert out.fatal == []
+    assert (out.mapped.invoice.currency, out.mapped.invoice.exchange_rate) == (
+        "SGD",
+        Decimal("5.35"),
+    )
+    assert out.mapped.invoice.totals.payable == _due("1130.00", "5.35")
+    with pytest.raises(FieldError) as err:
+        convert(fapiao(), "pint-sg", None, metadata={"currency": "Singapore dollar"})
+    assert err.value.field == "metadata.currency"
