@@ -22,7 +22,7 @@ from gateway.model import Invoice
 from gateway.partners import PartnerDirectory
 from gateway.render import render
 
-PROFILES = ("pint-sg", "bis3", "pint", "cii")
+PROFILES = ("pint-sg", "bis3", "pint", "cii", "bis3-cii")
 
 
 def _rate(func: Callable[[int], object], n: int) -> float:

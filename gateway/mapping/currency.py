@@ -67,6 +67,12 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
             out.warnings.append(
                 "submission exchange_rate ignored: the invoice is in CNY (no currency given)"
             )
+        if stated is not None:
+            out.warnings.append(
+                f"the fapiao states an exchange rate ({stated.text!r}) but the invoice is in CNY: "
+                "give the partner a `currency` (or send `currency` with the submission) to "
+                "invoice in that currency"
+            )
         return out
     out = RateChoice(currency, None)
     fapiao_rate: Decimal | None = None
@@ -181,6 +187,7 @@ def convert_invoice(inv: Invoice, rate: Decimal, cny_gross: Decimal) -> Decimal:
         gross = value + sum((a.amount for a in line.allowances if not a.is_charge), ZERO)
         gross -= sum((a.amount for a in line.allowances if a.is_charge), ZERO)
         line.price, line.base_quantity = convert_price(line.price, rate, line.quantity, gross)
+        line.base_quantity_unit = line.unit_code if line.base_quantity is not None else None
     for ac, value in zip(inv.allowances, exclusive[len(inv.lines) :], strict=True):
         ac.amount = abs(value)
     payable = round_money(cny_gross / rate)

@@ -1,7 +1,15 @@
 """``map_invoice``: a parsed fapiao (canonical, as printed) → an invoice ready for a profile.
 
 Stages, in order: credit-note signs → VAT categories → discount folding → line signs →
-differential split → currency → VAT breakdown and totals → parties → header facts.
+differential split → VAT breakdown and totals (CNY) → currency (rate of this invoice, totals
+converted once, :mod:`~gateway.mapping.currency`) → parties (printed facts kept,
+:mod:`~gateway.mapping.parties`) → header facts (references, special business, the original,
+:mod:`~gateway.mapping.references`, :mod:`~gateway.mapping.special`,
+:mod:`~gateway.mapping.originals`) → payment (:mod:`~gateway.mapping.payment`).
+
+Every fact the mapper could not carry, chose between sources for, or found contradicted is a
+warning: the receiver's accounts team and the exporter's accountant read the result, and a
+valid document can still be wrong in meaning.
 
 Decisions the official rules forced (each checked against the validators):
 
@@ -144,6 +152,24 @@ def map_with_warnings(
     source = parsed if isinstance(parsed, Invoice) else parsed.invoice
     ctx = _context(parsed, original_xml, submission)
     inv = _working_copy(source)
+    printed_total, warnings = _amounts(inv, spec, source)
+    cny_totals, currency_warnings = _currency(inv, spec, ctx, partner, printed_total)
+    warnings += currency_warnings
+    with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in inv.vat_breakdown)
+    inv.seller, seller_warnings = map_seller(inv.seller, exporter, with_vat_id=with_vat)
+    inv.buyer, buyer_warnings = map_buyer(inv.buyer, partner, with_vat_id=with_vat)
+    warnings += seller_warnings + buyer_warnings
+    warnings += endpoint_country_warnings("seller", inv.seller)
+    warnings += endpoint_country_warnings("buyer", inv.buyer)
+    warnings += _header(inv, spec, partner, ctx, printed_total, cny_totals)
+    payment, payment_warnings = payment_instructions(inv, source.payment, exporter)
+    inv.payment = payment
+    warnings += payment_warnings
+    return Mapped(inv, warnings)
+
+
+def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Decimal, list[str]]:
+    """Signs, categories, lines, VAT breakdown and totals in CNY; returns the printed VAT."""
     warnings: list[str] = []
     red = is_red(inv)
     if inv.totals.tax_inclusive < 0 or (red and sum(ln.net_amount for ln in inv.lines) < 0):
@@ -180,8 +206,14 @@ def map_with_warnings(
             f"amount due {inv.totals.payable} differs from the fapiao's total {gross} "
             "(line amounts or taxes do not add up to the printed totals)"
         )
+    return printed_total, warnings
+
+
+def _currency(
+    inv: Invoice, spec: ProfileSpec, ctx: _Context, partner: Partner, printed_total: Decimal
+) -> tuple[Totals, list[str]]:
+    """The invoice currency and rate; converts the CNY amounts. Returns the CNY totals."""
     choice = choose_rate(ctx.submission, ctx.remark.rate, partner)
-    warnings += choice.warnings
     inv.currency = choice.currency
     cny_totals = replace(inv.totals)
     if choice.rate is not None:
@@ -190,18 +222,8 @@ def map_with_warnings(
     inv.tax_currency = None
     if choice.rate is not None and spec.tax_scheme == "VAT":
         inv.tax_currency = "CNY"
-        inv.totals.tax_in_accounting_currency = cny_totals.tax
-    with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in breakdown)
-    inv.seller, seller_warnings = map_seller(inv.seller, exporter, with_vat_id=with_vat)
-    inv.buyer, buyer_warnings = map_buyer(inv.buyer, partner, with_vat_id=with_vat)
-    warnings += seller_warnings + buyer_warnings
-    warnings += endpoint_country_warnings("seller", inv.seller)
-    warnings += endpoint_country_warnings("buyer", inv.buyer)
-    warnings += _header(inv, spec, partner, source, ctx, printed_total, cny_totals)
-    payment, payment_warnings = payment_instructions(inv, source.payment, exporter)
-    inv.payment = payment
-    warnings += payment_warnings
-    return Mapped(inv, warnings)
+        inv.totals.tax_in_accounting_currency = printed_total
+    return cny_totals, choice.warnings
 
 
 def _prepare_lines(lines: list[Line], spec: ProfileSpec) -> tuple[list[Line], list[DocAllowance]]:
@@ -317,7 +339,6 @@ def _header(
     inv: Invoice,
     spec: ProfileSpec,
     partner: Partner,
-    source: Invoice,
     ctx: _Context,
     printed_tax: Decimal,
     cny: Totals,

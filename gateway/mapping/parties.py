@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from gateway.errors import MissingFactError
 from gateway.model import Address, Identifier, IdScheme, Party
@@ -43,6 +44,27 @@ def printed_buyer_id(buyer: Party) -> str | None:
     return None
 
 
+CITY_NAMES = {
+    "beijing": "北京", "shanghai": "上海", "tianjin": "天津", "chongqing": "重庆",
+    "guangzhou": "广州", "shenzhen": "深圳", "hangzhou": "杭州", "nanjing": "南京",
+    "suzhou": "苏州", "wuxi": "无锡", "ningbo": "宁波", "xiamen": "厦门", "fuzhou": "福州",
+    "qingdao": "青岛", "jinan": "济南", "dalian": "大连", "shenyang": "沈阳", "wuhan": "武汉",
+    "changsha": "长沙", "chengdu": "成都", "xi'an": "西安", "xian": "西安", "zhengzhou": "郑州",
+    "hefei": "合肥", "kunming": "昆明", "dongguan": "东莞", "foshan": "佛山", "zhuhai": "珠海",
+    "haikou": "海口", "sanya": "三亚", "harbin": "哈尔滨", "changchun": "长春",
+    "hong kong": "香港", "macau": "澳门", "singapore": "新加坡",
+}  # fmt: skip
+"""Latin names of cities a directory may give, and how a Chinese address prints them."""
+
+
+def _names_city(text: str, city: str) -> bool:
+    """Whether an address text names ``city`` (in Latin or Chinese script)."""
+    if city.casefold() in text.casefold():
+        return True
+    chinese = CITY_NAMES.get(city.strip().casefold())
+    return chinese is not None and chinese in text
+
+
 def directory_address(
     role: str,
     printed: Address | None,
@@ -56,22 +78,22 @@ def directory_address(
     """The postal address to state: what the fapiao prints, unless the directory overrides it.
 
     The directory's address is used whole (never a printed street with a directory city):
-    when ``override`` is set, or when the fapiao prints none. A directory city or postcode is
-    added to a printed street only when the printed text already names it. Every disagreement
-    is reported.
+    when ``override`` is set, when the fapiao prints none, or when it prints the directory's
+    street. Otherwise a directory city or postcode is added to the printed street only when the
+    printed text already names it (``Shanghai`` for ``上海市…``); anything else the directory
+    says differently is reported, and the printed address stays.
     """
     warnings: list[str] = []
     old = printed or Address()
-    has_directory = bool(street or city or postcode)
-    if has_directory and (override or not old.street):
-        return Address(street=street, city=city, postcode=postcode, country=country), warnings
     text = old.street or ""
-    agreeing_city = city if city and city in text else None
+    has_directory = bool(street or city or postcode)
+    same_street = bool(street and text and street.strip() == text.strip())
+    if has_directory and (override or not text or same_street):
+        return Address(street=street, city=city, postcode=postcode, country=country), warnings
+    agreeing_city = city if city and _names_city(text, city) else None
     agreeing_postcode = postcode if postcode and postcode in text else None
     if has_directory and (
-        (street and street not in text)
-        or (city and not agreeing_city)
-        or (postcode and not agreeing_postcode)
+        street or (city and not agreeing_city) or (postcode and not agreeing_postcode)
     ):
         listed = ", ".join(v for v in (street, postcode, city) if v)
         warnings.append(
@@ -193,69 +215,84 @@ def map_buyer(buyer: Party, partner: Partner, *, with_vat_id: bool) -> tuple[Par
 
 NATIONAL_EAS = {
     "0002": "FR", "0007": "SE", "0009": "FR", "0037": "FI", "0096": "DK", "0097": "IT",
-    "0106": "NL", "0130": "EU", "0135": "IT", "0142": "IT", "0151": "AU", "0183": "CH",
-    "0184": "DK", "0188": "JP", "0190": "NL", "0191": "EE", "0192": "NO", "0193": "TR",
-    "0195": "SG", "0196": "IS", "0198": "DK", "0200": "LT", "0201": "IT", "0202": "IT",
-    "0204": "DE", "0208": "BE", "0209": None, "0210": "IT", "0211": "IT", "0212": "FI",
-    "0213": "FI", "0215": "FI", "0216": "FI", "0221": "JP", "0230": "MY", "9901": "DK",
-    "9910": "HU", "9913": "EU", "9914": "AT", "9915": "AT", "9918": "EU", "9919": "AT",
-    "9920": "ES", "9922": "AD", "9923": "AL", "9924": "BA", "9925": "BE", "9926": "BG",
-    "9927": "CH", "9928": "CY", "9929": "CZ", "9930": "DE", "9931": "EE", "9932": "GB",
-    "9933": "GR", "9934": "HR", "9935": "IE", "9936": "LI", "9937": "LT", "9938": "LU",
-    "9939": "LV", "9940": "MC", "9941": "ME", "9942": "MK", "9943": "MT", "9944": "NL",
-    "9945": "PL", "9946": "PT", "9947": "RO", "9948": "RS", "9949": "SI", "9950": "SK",
-    "9951": "SM", "9952": "TR", "9953": "VA", "9957": "FR", "9959": "US",
+    "0106": "NL", "0135": "IT", "0142": "IT", "0151": "AU", "0158": "SK", "0183": "CH",
+    "0184": "DK", "0188": "JP", "0190": "NL", "0191": "EE", "0192": "NO", "0193": "BE",
+    "0195": "SG", "0196": "IS", "0198": "DK", "0200": "LT", "0201": "IT", "0204": "DE",
+    "0205": "IT", "0208": "BE", "0210": "IT", "0211": "IT", "0212": "FI", "0213": "FI",
+    "0215": "FI", "0216": "FI", "0218": "LV", "0221": "JP", "0225": "FR", "0230": "MY",
+    "0235": "AE", "0240": "LU", "0244": "NG", "0245": "SK", "0246": "DE", "0248": "OM",
+    "9901": "DK", "9902": "DK", "9904": "DK", "9905": "DK", "9906": "IT", "9907": "IT",
+    "9908": "NO", "9909": "NO", "9910": "HU", "9914": "AT", "9915": "AT", "9916": "AT",
+    "9917": "IS", "9919": "AT", "9920": "ES", "9921": "IT", "9922": "AD", "9923": "AL",
+    "9924": "BA", "9925": "BE", "9926": "BG", "9927": "CH", "9928": "CY", "9929": "CZ",
+    "9930": "DE", "9931": "EE", "9932": "GB", "9933": "GR", "9934": "HR", "9935": "IE",
+    "9936": "LI", "9937": "LT", "9938": "LU", "9939": "LV", "9940": "MC", "9941": "ME",
+    "9942": "MK", "9943": "MT", "9944": "NL", "9945": "PL", "9946": "PT", "9947": "RO",
+    "9948": "RS", "9949": "SI", "9950": "SK", "9951": "SM", "9952": "TR", "9953": "VA",
+    "9954": "NL", "9955": "SE", "9956": "BE", "9957": "FR", "9958": "DE", "9959": "US",
 }  # fmt: skip
-"""EAS schemes that belong to one country's register (``None``/absent: international, such as
-0088 GLN, 0060 DUNS, 0199 LEI, 0209 GS1)."""
+"""EAS schemes that belong to one country's register, from the Peppol participant identifier
+scheme list v9.7 (``country`` attribute); absent: international (0088 GLN, 0060 DUNS, 0199 LEI,
+0209 GS1, 0130 and 9913/9918 EU-wide ones)."""
+
+
+_SG_UEN = re.compile(r"^SGUEN([0-9]{8}|[0-9]{9}|[RST][0-9]{2}[A-Z]{2}[0-9]{4})[0-9A-Z]$", re.I)
+_LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
+
+
+def _gln_ok(value: str) -> bool:
+    if not (len(value) == 13 and value.isdigit()):
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(value[:12]))
+    return (10 - total % 10) % 10 == int(value[12])
+
+
+def _lei_ok(value: str) -> bool:
+    return bool(_LEI.match(value)) and int("".join(str(int(c, 36)) for c in value)) % 97 == 1
+
+
+def _sg_uen_ok(value: str) -> bool:
+    return bool(_SG_UEN.match(value))
+
+
+def _duns_ok(value: str) -> bool:
+    return len(value) == 9 and value.isdigit()
+
+
+_ENDPOINT_CHECKS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "0195": (_sg_uen_ok, "SGUEN followed by a UEN"),
+    "0088": (_gln_ok, "a 13-digit GLN with a valid check digit"),
+    "0199": (_lei_ok, "a 20-character LEI with valid check digits (ISO 17442)"),
+    "0060": (_duns_ok, "a 9-digit DUNS number"),
+}
 
 
 def endpoint_country_warnings(role: str, party: Party) -> list[str]:
-    """A warning when an endpoint's EAS scheme belongs to another country than the party's."""
+    """Warnings when an endpoint's value is not of its EAS scheme's form, or when its scheme
+    belongs to another country than the party's."""
     endpoint, address = party.endpoint, party.address
     country = address.country if address is not None else None
+    if endpoint is None:
+        return []
+    out: list[str] = []
+    check = _ENDPOINT_CHECKS.get(endpoint.scheme)
+    if check is not None and not check[0](endpoint.value):
+        out.append(
+            f"{role} endpoint {endpoint}: the value is not {check[1]} (check the directory "
+            "entry; Peppol looks participants up by exactly this value)"
+        )
+    return out + _scheme_country(role, party, country)
+
+
+def _scheme_country(role: str, party: Party, country: str | None) -> list[str]:
+    endpoint = party.endpoint
     if endpoint is None or country is None:
         return []
     scheme_country = NATIONAL_EAS.get(endpoint.scheme)
     if scheme_country is None or scheme_country == country:
-        return []
-    if scheme_country == "EU" and country in EU_COUNTRIES:
         return []
     return [
         f"{role} endpoint {endpoint} is in EAS scheme {endpoint.scheme}, a {scheme_country} "
         f"register, but the {role} is in {country}: check the directory entry (a party "
         "normally registers where it is established)"
     ]
-
-
-EU_COUNTRIES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)

@@ -29,17 +29,31 @@ CURRENCY_NAMES = {
 """Chinese currency names an exporter may write instead of the ISO code."""
 
 _CNY = r"(?:CNY|RMB|人民币|元)"
-_CUR = r"([A-Z]{3}|" + "|".join(CURRENCY_NAMES) + ")"
-_NUM = r"([0-9]+(?:\.[0-9]+)?)"
-_RATE_FORMS = (
-    # 汇率：1 USD = 7.1234 CNY / 100美元=712.34人民币
-    re.compile(rf"{_NUM}?\s*{_CUR}\s*[=＝]\s*{_NUM}\s*{_CNY}", re.IGNORECASE),
-    # USD/CNY 7.1234, USDCNY: 7.1234
-    re.compile(rf"{_CUR}\s*/?\s*CNY\s*[:：=＝]?\s*{_NUM}", re.IGNORECASE),
+_CUR = r"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{3})(?![A-Za-z])|" + "|".join(CURRENCY_NAMES) + ")"
+_NUM = r"(?P<value>[0-9]+(?:\.[0-9]+)?)"
+_UNITS = r"(?P<units>[0-9]+(?:\.[0-9]+)?)"
+_RATE_FORMS = tuple(
+    re.compile(form, re.IGNORECASE)
+    for form in (
+        # 1 USD = 7.1234 CNY · 100美元=712.34人民币 · 1美元兑7.1234元
+        rf"{_UNITS}?\s*{_CUR}\s*(?:[=＝]|兑换?)\s*(?:人民币)?\s*{_NUM}\s*{_CNY}?",
+        # USD 1 = CNY 7.1234
+        rf"{_CUR}\s*{_UNITS}\s*[=＝]\s*{_CNY}\s*{_NUM}",
+        # USD/CNY 7.1012 · USDCNY: 7.1012
+        rf"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{{3}}))\s*/?\s*CNY\s*[:：=＝]?\s*{_NUM}",
+        # 美元汇率：7.1234 · USD rate 7.12
+        rf"{_CUR}\s*(?:汇率|exchange\s*rate|rate)\s*[:：]?\s*{_NUM}",
+        # 汇率：7.1234（USD/CNY）
+        rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}\s*[（(]?\s*{_CUR}\s*/\s*(?:CNY|RMB)",
+    )
 )
-_RATE_PLAIN = re.compile(rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}(?!\s*[A-Za-z\u4e00-\u9fff])")
+_RATE_PLAIN = re.compile(
+    rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}(?!\s*[A-Za-z\u4e00-\u9fff])", re.IGNORECASE
+)
 
-_ID = r"([A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]|[A-Za-z0-9])"
+_ID = r"((?=[A-Za-z0-9\-_/.]*[0-9])[A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]|[0-9])"
+"""A reference: letters, digits and ``-_/.``, with at least one digit ("contract terms" is
+not a contract number)."""
 CONTRACT = re.compile(
     rf"(?:合同(?:编号|号码|号)|合同|Contract\s*(?:No\.?|Number|#)?)\s*[:：#]?\s*{_ID}",
     re.IGNORECASE,
@@ -102,21 +116,17 @@ def read_rate(remark: str) -> StatedRate | None:
     """The exchange rate stated in a remark, if one of the known forms is there."""
     for form in _RATE_FORMS:
         for found in form.finditer(remark):
-            groups = found.groups()
-            units: Decimal | None = Decimal(1)
-            if len(groups) == 3:
-                units_text, cur, value_text = groups
-                if units_text:
-                    units = _decimal(units_text)
-            else:
-                cur, value_text = groups
-            value = _decimal(value_text)
-            if value is None or units is None or _currency(cur) == "CNY":
+            parts = found.groupdict()
+            value = _decimal(parts["value"])
+            units_text = parts.get("units")
+            units = _decimal(units_text) if units_text else Decimal(1)
+            currency = _currency(parts["cur"])
+            if value is None or units is None or currency == "CNY":
                 continue
             rate = value if units == 1 else (value / units).normalize()
-            return StatedRate(rate, _currency(cur), found.group(0))
+            return StatedRate(rate, currency, found.group(0).strip())
     plain = _RATE_PLAIN.search(remark)
-    if plain is not None and (value := _decimal(plain.group(1))) is not None:
+    if plain is not None and (value := _decimal(plain.group("value"))) is not None:
         return StatedRate(value, None, plain.group(0))
     return None
 

@@ -40,7 +40,7 @@ PARTNER: dict[str, Any] = {
 }
 EXPORTER: dict[str, Any] = {
     "seller_id": SELLER_USCC,
-    "endpoint": "0199:5493001KJTIIGC8Y1R14",
+    "endpoint": "0199:5493001KJTIIGC8Y1R12",
 }
 
 

@@ -65,6 +65,12 @@ def test_a_rate_stated_for_another_currency_is_not_used() -> None:
     assert out.warned("EUR", "not used")
 
 
+def test_a_stated_rate_on_a_cny_invoice_is_pointed_out() -> None:
+    out = convert(fapiao(remark="汇率：1 USD = 7.1234 CNY"), "pint", None)
+    assert out.mapped.invoice.currency == "CNY" and out.mapped.invoice.exchange_rate is None
+    assert out.warned("7.1234", "CNY", "currency")
+
+
 def test_no_rate_anywhere_names_the_fact() -> None:
     with pytest.raises(MissingFactError) as err:
         convert(fapiao(), "bis3", None, partner=USD)
@@ -198,3 +204,35 @@ def test_a_credit_note_never_presents_the_sellers_account(
     assert out.mapped.invoice.is_credit_note and out.mapped.invoice.payment is None
     assert b"31001234567890000001" not in out.xml.split(b"AdditionalDocumentReference")[0]
     assert b"PayeeFinancialAccount" not in out.xml and b"CreditorFinancialAccount" not in out.xml
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "cii"])
+def test_huge_quantities_use_a_price_base_quantity(validator: Validator, profile: str) -> None:
+    line = machine_line(
+        amount="1234567.89",
+        tax="160493.83",
+        gross="1395061.72",
+        quantity="3000000",
+        price="0.41152263",
+        unit="个",
+    )
+    out = convert(fapiao([line]), profile, validator, partner={**USD, "exchange_rate": "7.1234"})
+    assert out.fatal == []
+    (ln,) = out.mapped.invoice.lines
+    assert ln.base_quantity is not None and ln.base_quantity_unit == "H87"
+    assert abs(ln.quantity * ln.price / ln.base_quantity - ln.net_amount) <= CENT
+    assert out.mapped.invoice.totals.payable == _due("1395061.72", "7.1234")
+
+
+def test_the_submission_may_choose_the_currency(validator: Validator) -> None:
+    meta = {"currency": "SGD", "exchange_rate": "5.35"}
+    out = convert(fapiao(), "pint-sg", validator, metadata=meta)
+    assert out.fatal == []
+    assert (out.mapped.invoice.currency, out.mapped.invoice.exchange_rate) == (
+        "SGD",
+        Decimal("5.35"),
+    )
+    assert out.mapped.invoice.totals.payable == _due("1130.00", "5.35")
+    with pytest.raises(FieldError) as err:
+        convert(fapiao(), "pint-sg", None, metadata={"currency": "Singapore dollar"})
+    assert err.value.field == "metadata.currency"

@@ -92,6 +92,22 @@ def test_partner_needs_a_name_or_id() -> None:
         ({"endpoint": "9930:DE123"}, "exporters[0].endpoint"),
         ({"seller_id": ""}, "exporters[0].seller_id"),
         ({"country": "CN"}, "exporters[0].country"),
+        ({"bic": "BOC"}, "exporters[0].bic"),
+        ({"override_address": 1}, "exporters[0].override_address"),
+        ({"accounts": {"account": "1"}}, "exporters[0].accounts"),
+        ({"accounts": [{"currency": "USD"}]}, "exporters[0].accounts[0].account"),
+        ({"accounts": [{"account": "1", "bic": "x"}]}, "exporters[0].accounts[0].bic"),
+        ({"accounts": [{"account": "1", "currency": "usd"}]}, "exporters[0].accounts[0].currency"),
+        (
+            {
+                "accounts": [
+                    {"account": "1", "currency": "USD"},
+                    {"account": "2", "currency": "USD"},
+                ]
+            },
+            "exporters[0].accounts[1].currency",
+        ),
+        ({"accounts": [{"account": "1", "iban": "x"}]}, "exporters[0].accounts[0].iban"),
     ],
 )
 def test_bad_exporter_entries(exporter: dict[str, Any], field: str) -> None:
@@ -121,3 +137,29 @@ def test_cny_currency_means_no_conversion_and_legal_id_scheme() -> None:
     assert partner.currency is None and partner.exchange_rate is None
     assert (partner.legal_id_scheme, partner.legal_id) == ("0195", "200212345Z")
     assert partner.vat_id == "SGM2-1234567-8"
+
+
+def test_exporter_accounts_per_currency_and_partner_references() -> None:
+    accounts = [
+        {"currency": "USD", "account": "USD-1", "bic": "BKCHCNBJ300", "bank": "BOC", "holder": "H"},
+        {"account": "ANY-1"},
+    ]
+    data = _directory(
+        {"order_reference": "4500012345", "override_address": True, "currency": "USD"},
+        bic="BKCHCNBJ",
+        accounts=accounts,
+    )
+    directory = PartnerDirectory.from_dict(data)
+    exporter = directory.find_exporter("91310115MA1K4ABC12")
+    assert exporter is not None and exporter.bic == "BKCHCNBJ"
+    usd = exporter.account_for("USD")
+    assert usd is not None and (usd.account, usd.bic, usd.bank, usd.holder) == (
+        "USD-1",
+        "BKCHCNBJ300",
+        "BOC",
+        "H",
+    )
+    assert exporter.account_for("EUR") is None
+    partner = directory.find_partner("Acme", None)
+    assert (partner.order_reference, partner.override_address) == ("4500012345", True)
+    assert (partner.currency, partner.exchange_rate) == ("USD", None)

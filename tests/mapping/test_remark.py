@@ -1,0 +1,65 @@
+"""The 备注 reader: exchange-rate statements and references in the forms exporters write."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from gateway.mapping.currency import allocate, rates_agree
+from gateway.mapping.remark import read_rate, read_remark
+
+
+@pytest.mark.parametrize(
+    ("remark", "rate", "currency"),
+    [
+        ("汇率：1 USD = 7.1234 CNY", "7.1234", "USD"),
+        ("汇率:1USD=7.1234RMB 报关单号:223320260001234567", "7.1234", "USD"),
+        ("100美元=712.34人民币", "7.1234", "USD"),
+        ("USD/CNY 7.1012", "7.1012", "USD"),
+        ("USDCNY: 7.1012", "7.1012", "USD"),
+        ("1 新加坡元 = 5.35 元", "5.35", "SGD"),
+        ("exchange rate: 7.12", "7.12", None),
+        ("汇率 7.0500", "7.0500", None),
+        ("汇率：USD 1 = CNY 7.1234", "7.1234", "USD"),
+        ("1美元兑7.1234元", "7.1234", "USD"),
+        ("美元汇率：7.1234", "7.1234", "USD"),
+        ("汇率：7.1234（USD/CNY）", "7.1234", "USD"),
+        ("按中国人民银行中间价 1 HKD = 0.9125 CNY 折算", "0.9125", "HKD"),
+    ],
+)
+def test_rate_forms(remark: str, rate: str, currency: str | None) -> None:
+    stated = read_rate(remark)
+    assert stated is not None
+    assert (stated.rate, stated.currency) == (Decimal(rate), currency)
+
+
+@pytest.mark.parametrize("remark", ["", "FOB Shanghai", "汇率按合同约定", "1 CNY = 1 CNY"])
+def test_no_rate(remark: str) -> None:
+    assert read_rate(remark) is None
+
+
+def test_references() -> None:
+    facts = read_remark(
+        "Contract No. LG-2026-001；项目：临港一期；PO#4500012345；出口报关单号：223320260001234567，"
+        "报关单号 223320260001234568"
+    )
+    assert (facts.contract, facts.project, facts.order) == ("LG-2026-001", "临港一期", "4500012345")
+    assert facts.customs_declarations == ["223320260001234567", "223320260001234568"]
+
+
+def test_words_are_not_references() -> None:
+    facts = read_remark("as per contract terms, order no. pending, POLICY 12")
+    assert (facts.contract, facts.order) == (None, None)
+
+
+def test_rates_agree_at_the_stated_precision() -> None:
+    assert rates_agree(Decimal("7.1234"), Decimal("7.12"))
+    assert not rates_agree(Decimal("7.1234"), Decimal("7.0000"))
+    assert not rates_agree(Decimal("7.1234"), Decimal("7.13"))
+
+
+def test_allocation_keeps_the_rounded_sum() -> None:
+    exact = [Decimal(1) / 3] * 3
+    assert allocate(exact, Decimal("1.00")) == [Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
+    assert sum(allocate([Decimal("-0.005"), Decimal("2.005")], Decimal("2.00"))) == 2
