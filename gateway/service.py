@@ -144,6 +144,7 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         partners_file=pipeline.partners,
         default_profile=pipeline.default_profile,
         max_body_bytes=settings.limits.max_body_bytes,
+        strict=pipeline.strict,
         profiles=tuple(dict.fromkeys(profiles)),
         warm_profiles=tuple(dict.fromkeys((*profiles, *WARM_PROFILES))),
     )

@@ -117,6 +117,7 @@ class MapStage:
             profile=str(metadata.get("profile") or "") or None,
             default_profile=tools.default_profile,
             metadata=metadata,
+            strict=tools.strict,
         )
         receiver = str(mapped.partner.endpoint) if mapped.partner.endpoint is not None else ""
         named = str(metadata.get("receiver") or "")
@@ -129,6 +130,8 @@ class MapStage:
             )
         state.mapped = mapped
         state.facts.update(profile=mapped.profile, receiver=receiver)
+        if mapped.warnings:
+            state.facts["warnings"] = list(mapped.warnings)
         if mapped.exporter is not None:
             state.facts["sender"] = str(mapped.exporter.endpoint)
         return {"profile": mapped.profile, "receiver": receiver, "warnings": len(mapped.warnings)}

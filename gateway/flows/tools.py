@@ -37,6 +37,7 @@ class ToolsSpec:
     partners_file: Path | None = None
     default_profile: str = "pint-sg"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    strict: bool = False
     profiles: tuple[str, ...] = ()
     """Profiles whose artefacts must be installed: checked (and compiled) when the tools are
     loaded, so a missing one stops the start; default: the default profile."""
@@ -57,6 +58,8 @@ class Tools:
     """The configured directory file's partners (a tenant's stored directory wins)."""
     default_profile: str = "pint-sg"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    strict: bool = False
+    """Refuse inputs with schema findings or non-conformant identifiers."""
 
 
 def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
@@ -70,6 +73,7 @@ def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
         partners=load_partners(spec.partners_file),
         default_profile=spec.default_profile,
         max_body_bytes=spec.max_body_bytes,
+        strict=spec.strict,
     )
 
 

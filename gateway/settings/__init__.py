@@ -42,6 +42,7 @@ per table::
     artefacts = "/var/lib/lingang"         # official artefacts (default: data_dir)
     validate = true
     sign = true
+    strict = false                         # refuse fapiao with schema findings
     stage_processes = 2                    # child processes running the stages (0: a thread);
                                            # default one per CPU up to 4, 0 with one CPU
 

@@ -98,6 +98,9 @@ class PipelineSettings:
     """Child processes running the stage table (0: one thread of the gateway process). A
     file or environment that does not say gets :func:`default_stage_processes`; this
     field's own default (0) is for settings built in code (tests)."""
+    strict: bool = False
+    """Refuse fapiao with schema findings or non-conformant identifiers (otherwise each is
+    a warning in the document's history)."""
 
 
 SECTIONS: Mapping[str, type] = {
@@ -149,6 +152,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "pipeline.validate": "LINGANG_VALIDATE",
     "pipeline.sign": "LINGANG_SIGN",
     "pipeline.stage_processes": "LINGANG_STAGE_PROCESSES",
+    "pipeline.strict": "LINGANG_STRICT",
     "validation.engine": "LINGANG_SCHEMATRON_ENGINE",
     "validation.saxon_jar": "LINGANG_SAXON_JAR",
     "validation.java_home": "JAVA_HOME",
