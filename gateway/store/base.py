@@ -158,7 +158,12 @@ def writes_one(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P
 
 class Store:
     """The durable store. Every method is one transaction; every read is tenant-scoped
-    where the record belongs to a tenant."""
+    where the record belongs to a tenant.
+
+    Another database is another :class:`~gateway.store.connector.Connector` with its
+    ``queries/<backend>.sql`` and ``migrations/<backend>/``; nothing here changes. A new
+    operation is one script here, its named queries in each ``.sql`` file, and a test in
+    :class:`gateway.store.testing.StoreContract`."""
 
     def __init__(self, connector: Connector, *, clock: Clock = utcnow) -> None:
         self.connector = connector
