@@ -1,7 +1,9 @@
-"""The durable store (submissions, outputs, outbox, receipts, inbound) and its factory.
+"""The durable store (submissions, outputs, jobs, receipts, inbound) and its factory.
 
 ``open_store(url)`` opens ``sqlite:///path.db`` or ``postgresql://...``; see
-:mod:`gateway.store.base` for the interface and records.
+:mod:`gateway.store.base` for the store (its transaction logic, written once),
+:mod:`gateway.store.records` for the records, :mod:`gateway.store.connector` for what a
+database has to provide.
 """
 
 from __future__ import annotations

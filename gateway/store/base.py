@@ -10,7 +10,8 @@ a generator yielding named queries and receiving their results, run as one trans
 the database's connector — :class:`gateway.store.sqlite.SqliteStore` (embedded, WAL, one
 writer thread with group commit) or :class:`gateway.store.postgres.PostgresStore` (many
 replicas; ``FOR UPDATE SKIP LOCKED`` claims, ``LISTEN/NOTIFY`` wake-ups). The decorators
-:func:`reads` and :func:`writes` turn each script into the ``async`` method callers see.
+:func:`reads`, :func:`writes` and :func:`writes_one` turn each script into the ``async``
+method callers see.
 The SQL is in ``queries/<backend>.sql``. Open a store with
 :func:`gateway.store.open_store`; both pass the same conformance suite,
 :class:`gateway.store.testing.StoreContract`.
@@ -35,7 +36,7 @@ All times are timezone-aware UTC ``datetime``. Identifiers are opaque strings.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -80,10 +81,11 @@ from gateway.store.records import (
 )
 from gateway.store.scripts import (
     change_state,
+    ensure_job,
     fenced,
     insert_job,
-    insert_receipt,
     one,
+    receipt_params,
     with_job,
     with_jobs,
 )
@@ -124,30 +126,44 @@ S = TypeVar("S", bound="Store")
 Operation = Callable[Concatenate[S, P], Coroutine[Any, Any, T]]
 
 
-def reads(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P, T]:
-    """Make a read-only transaction script the ``async`` store method that runs it."""
-
+def _operation(
+    script: Callable[Concatenate[S, P], Script[T]],
+    run_on: Callable[[Connector, Script[Any]], Awaitable[Any]],
+) -> Operation[S, P, T]:
     async def run(store: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await store.connector.read(script(store, *args, **kwargs))
+        result: T = await run_on(store.connector, script(store, *args, **kwargs))
+        return result
 
     functools.update_wrapper(run, script)
     return run
+
+
+def reads(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P, T]:
+    """Make a read-only transaction script the ``async`` store method that runs it."""
+    return _operation(script, lambda connector, run: connector.read(run))
 
 
 def writes(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P, T]:
     """Make a transaction script that writes the ``async`` store method that runs it
     (durable when it returns)."""
+    return _operation(script, lambda connector, run: connector.write(run))
 
-    async def run(store: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await store.connector.write(script(store, *args, **kwargs))
 
-    functools.update_wrapper(run, script)
-    return run
+def writes_one(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P, T]:
+    """Like :func:`writes`, for a script whose first statement is its only change (what
+    follows only reads, e.g. to tell why nothing changed): see
+    :meth:`Connector.write_one`."""
+    return _operation(script, lambda connector, run: connector.write_one(run))
 
 
 class Store:
     """The durable store. Every method is one transaction; every read is tenant-scoped
-    where the record belongs to a tenant."""
+    where the record belongs to a tenant.
+
+    Another database is another :class:`~gateway.store.connector.Connector` with its
+    ``queries/<backend>.sql`` and ``migrations/<backend>/``; nothing here changes. A new
+    operation is one script here, its named queries in each ``.sql`` file, and a test in
+    :class:`gateway.store.testing.StoreContract`."""
 
     def __init__(self, connector: Connector, *, clock: Clock = utcnow) -> None:
         self.connector = connector
@@ -197,7 +213,7 @@ class Store:
 
     # -- tenants and API keys --------------------------------------------------------
 
-    @writes
+    @writes_one
     def create_tenant(self, name: str, *, tenant_id: str | None = None) -> Script[Tenant]:
         """Create a tenant (``tenant_id`` chosen by the caller or generated)."""
         params = {"id": tenant_id or new_id(), "name": name, "now": self.clock()}
@@ -214,7 +230,7 @@ class Store:
         """All tenants, oldest first."""
         return [rows.tenant(r) for r in (yield Query("list_tenants", {}, "all"))]
 
-    @writes
+    @writes_one
     def add_api_key(self, tenant_id: str, key_hash: str, *, label: str = "") -> Script[ApiKey]:
         """Store an API key's hash (see :func:`hash_api_key`) for a tenant."""
         params = {
@@ -238,7 +254,7 @@ class Store:
         found = yield Query("list_api_keys", {"tenant_id": tenant_id}, "all")
         return [rows.api_key(r) for r in found]
 
-    @writes
+    @writes_one
     def revoke_api_key(self, key_id: str) -> Script[None]:
         """Revoke a key; later lookups by its hash find nothing."""
         yield Query("revoke_api_key", {"id": key_id, "now": self.clock()})
@@ -258,7 +274,7 @@ class Store:
 
     # -- partner directory -----------------------------------------------------------
 
-    @writes
+    @writes_one
     def put_directory_entry(
         self, tenant_id: str, kind: str, key: str, document: Mapping[str, Any]
     ) -> Script[DirectoryEntry]:
@@ -283,7 +299,7 @@ class Store:
         params = {"tenant_id": tenant_id, "kind": kind}
         return [rows.directory_entry(r) for r in (yield Query("list_directory", params, "all"))]
 
-    @writes
+    @writes_one
     def delete_directory_entry(self, tenant_id: str, kind: str, key: str) -> Script[bool]:
         """Delete an entry; ``True`` if it existed."""
         params = {"tenant_id": tenant_id, "kind": kind, "key": key}
@@ -358,17 +374,17 @@ class Store:
             "state": state,
             "now": now,
         }
-        if (yield Query("get_tenant", {"id": tenant_id}, "one")) is None:
-            raise NotFoundError(f"unknown tenant {tenant_id!r}", field="tenant_id")
-        row = yield Query("insert_submission", params, "one")
+        row = yield Query("insert_submission", params, "one")  # only for a known tenant
         created = row is not None
         if row is None:
-            row = yield from one("submission_by_key", params)
+            row = yield Query("submission_by_key", params, "one")
+            if row is None:
+                raise NotFoundError(f"unknown tenant {tenant_id!r}", field="tenant_id")
         else:
             event = {**params, "submission_id": row["id"], "reason": reason, "detail": None}
             yield Query("insert_event", event)
         if enqueue is not None:
-            yield from insert_job(row["id"], enqueue, now)
+            yield from ensure_job(row["id"], enqueue, now)
         return rows.submission(row), created
 
     @reads
@@ -430,7 +446,7 @@ class Store:
         found = yield Query("list_events", {"submission_id": submission_id}, "all")
         return [rows.event(r) for r in found]
 
-    @writes
+    @writes_one
     def put_output(
         self, submission_id: str, kind: str, media_type: str, data: bytes
     ) -> Script[Output]:
@@ -511,7 +527,7 @@ class Store:
         found = yield Query("count_jobs_by_state", {}, "all")
         return {state: 0 for state in JobState} | {JobState(r["state"]): int(r["n"]) for r in found}
 
-    @writes
+    @writes_one
     def claim_jobs(
         self,
         worker_id: str,
@@ -545,7 +561,7 @@ class Store:
         found = yield Query("claim_jobs", params, "all")
         return sorted((rows.job(r) for r in found), key=lambda j: (j.next_attempt_at, j.id))
 
-    @writes
+    @writes_one
     def renew_lease(self, job_id: str, worker_id: str, lease_seconds: float) -> Script[Job]:
         """Extend the lease of a job the worker still owns; else :class:`LeaseLostError`."""
         now = self.clock()
@@ -575,7 +591,7 @@ class Store:
         now = self.clock()
         row = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
         if receipt is not None:
-            yield from insert_receipt(job_id, receipt, now)
+            yield Query("insert_receipt", receipt_params(job_id, receipt, now))
         yield from change_state(row["submission_id"], event, now)
         return rows.job(row)
 
@@ -648,7 +664,7 @@ class Store:
         yield from change_state(submission_id, with_job(event, row), now)
         return rows.job(row)
 
-    @writes
+    @writes_one
     def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Script[Job]:
         """Give a claimed job back without counting the attempt (e.g. its breaker is
         open), due again at ``until``. Owner-fenced."""
@@ -688,7 +704,7 @@ class Store:
             yield Notify()
         return [rows.job(r) for r in found]
 
-    @writes
+    @writes_one
     def release_jobs(self, worker_id: str) -> Script[int]:
         """Graceful shutdown: give back every job leased to ``worker_id`` (due now, the
         claim not counted). Returns how many."""
@@ -710,7 +726,8 @@ class Store:
         """Attach a receipt to a job outside completion (e.g. an asynchronous AS4 receipt)."""
         if (yield Query("get_job", {"id": job_id}, "one")) is None:
             raise NotFoundError(f"unknown job {job_id!r}")
-        return rows.receipt((yield from insert_receipt(job_id, receipt, self.clock())))
+        params = receipt_params(job_id, receipt, self.clock())
+        return rows.receipt((yield from one("insert_receipt", params)))
 
     @reads
     def list_receipts(
@@ -728,7 +745,7 @@ class Store:
         row = yield Query("get_breaker", {"endpoint": endpoint}, "one")
         return BreakerState(endpoint=endpoint) if row is None else rows.breaker(row)
 
-    @writes
+    @writes_one
     def update_breaker(self, state: BreakerState, expected_version: int) -> Script[bool]:
         """Compare-and-set: write ``state`` (with ``version = expected_version + 1``) only
         if the stored version is ``expected_version``. ``True`` when written."""
@@ -749,7 +766,7 @@ class Store:
 
     # -- inbound ---------------------------------------------------------------------
 
-    @writes
+    @writes_one
     def remember_inbound(self, key: str) -> Script[bool]:
         """Record a duplicate-detection key; ``True`` the first time it is seen (across
         restarts, replicas and store instances), ``False`` afterwards."""
@@ -795,7 +812,7 @@ class Store:
         if row is None:
             row = yield from one("inbound_by_message_id", params)
         if enqueue is not None:
-            yield from insert_job(row["id"], enqueue, now)
+            yield from ensure_job(row["id"], enqueue, now)
         return rows.inbound(row), first_seen
 
     @reads

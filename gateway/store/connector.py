@@ -122,6 +122,12 @@ class Connector(abc.ABC):
     async def write(self, script: Script[T]) -> T:
         """Run a script as one transaction, durable when this returns."""
 
+    async def write_one(self, script: Script[T]) -> T:
+        """Run a script whose first statement is its only change (what follows only
+        reads): a database may then skip the transaction block around it (one statement
+        is atomic on its own). Durable when this returns, like :meth:`write`."""
+        return await self.write(script)
+
     @abc.abstractmethod
     async def migrate(self, script: Script[T]) -> T:
         """Run the migration script as one transaction, excluding concurrent migrations."""

@@ -3,8 +3,8 @@
 :class:`PostgresConnector` runs each transaction script on a pooled psycopg 3 (async)
 connection, as one transaction. Workers claim jobs with ``FOR UPDATE SKIP LOCKED``
 (concurrent claimers skip each other's rows instead of waiting) and are woken by ``NOTIFY
-lingang_outbox`` sent in the transaction that queued the job, received on one dedicated
-``LISTEN`` connection per store. Migrations take a transaction-scoped advisory lock, so
+lingang_outbox`` sent after the transaction that queued the job, received on one dedicated
+``LISTEN`` connection per store (:mod:`gateway.store.postgres_wake`). Migrations take a transaction-scoped advisory lock, so
 replicas starting together apply them once.
 
 Times (leases, schedules) come from the gateway's clock, like on SQLite, so tests can move
@@ -15,13 +15,13 @@ bookkeeping but which can cost a duplicate send (dropped by the receiver's messa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import AsyncPipeline as Pipeline
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -37,12 +37,12 @@ from gateway.store.connector import (
     Script,
     drive_async,
 )
+from gateway.store.postgres_wake import Wakeups
 from gateway.store.records import Clock, ConflictError, StoreError, utcnow
 from gateway.store.sql import load_queries
 
 T = TypeVar("T")
 Conn = psycopg.AsyncConnection[DictRow]
-CHANNEL = "lingang_outbox"
 
 log = logging.getLogger("lingang.store")
 
@@ -60,11 +60,7 @@ class PostgresConnector(Connector):
         self._pool = pool
         self._conninfo = conninfo
         self._queries = load_queries("postgres.sql")
-        self._listener: Conn | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._listen_lock = asyncio.Lock()
-        self._notified = asyncio.Event()
-        self._pending = False
+        self._wakeups = Wakeups(conninfo)
         self._closed = False
 
     def adapt(self, value: Any) -> Any:
@@ -76,7 +72,16 @@ class PostgresConnector(Connector):
 
     # -- running scripts ------------------------------------------------------------
 
-    async def _run(self, conn: Conn, script: Script[T]) -> T:
+    async def _run(
+        self, conn: Conn, script: Script[T], pipeline: Pipeline | None
+    ) -> tuple[T, bool]:
+        """Drive ``script`` on ``conn``. In ``pipeline`` mode a request whose result the
+        script does not read (``fetch="none"``, :class:`QueryMany`) is only queued: it
+        travels with the next request that must wait, or the commit. :class:`Notify` is
+        sent once the script's transaction has committed (:mod:`postgres_wake`); returns
+        ``(result, whether it asked to wake workers)``."""
+        notify = False
+
         async def execute(request: Request) -> Any:
             if isinstance(request, Query):
                 cursor = await conn.execute(self._queries[request.name], self.bind(request.params))
@@ -84,28 +89,32 @@ class PostgresConnector(Connector):
                     return await cursor.fetchone()
                 if request.fetch == "all":
                     return await cursor.fetchall()
-                return cursor.rowcount if request.fetch == "rowcount" else None
-            if isinstance(request, QueryMany):
-                if request.params:  # one pipelined round trip for every parameter set
+                if request.fetch == "rowcount":
+                    if pipeline is not None:
+                        await pipeline.sync()
+                    return cursor.rowcount
+            elif isinstance(request, QueryMany):
+                if request.params:
                     async with conn.cursor() as cursor:
                         await cursor.executemany(
                             self._queries[request.name], [self.bind(p) for p in request.params]
                         )
             elif isinstance(request, Notify):
-                await conn.execute(self._queries["notify_jobs"])
+                nonlocal notify
+                notify = True
             else:
                 await conn.execute(request.sql.encode())
             return None
 
-        return await drive_async(script, execute)
+        return await drive_async(script, execute), notify
 
     @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[Conn]:
-        """A pooled connection inside a transaction; driver errors become store errors."""
+    async def _connection(self) -> AsyncIterator[Conn]:
+        """A pooled connection (autocommit); driver errors become store errors."""
         if self._closed:
             raise StoreError("store is closed")
         try:
-            async with self._pool.connection() as conn, conn.transaction():
+            async with self._pool.connection() as conn:
                 yield conn
         except (psycopg.errors.UniqueViolation, psycopg.errors.ForeignKeyViolation) as exc:
             raise ConflictError(f"constraint violated: {exc}") from exc
@@ -113,80 +122,51 @@ class PostgresConnector(Connector):
             raise StoreError(f"postgresql: {exc}") from exc
 
     async def read(self, script: Script[T]) -> T:
-        async with self._transaction() as conn:
-            return await self._run(conn, script)
+        """Each query of a read runs on its own (autocommit): one round trip for the
+        usual single-query read, no ``BEGIN``/``COMMIT``."""
+        async with self._connection() as conn:
+            return (await self._run(conn, script, None))[0]
 
     async def write(self, script: Script[T]) -> T:
-        async with self._transaction() as conn:
-            return await self._run(conn, script)
+        """One transaction in pipeline mode: ``BEGIN`` goes with the first query and the
+        queries whose results are not read go with the next one that is, or with the
+        ``COMMIT``. Returns once the ``COMMIT`` has been answered."""
+        async with (
+            self._connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction(),
+        ):
+            result, notify = await self._run(conn, script, pipeline)
+        if notify:
+            self._wakeups.jobs_queued()
+        return result
+
+    async def write_one(self, script: Script[T]) -> T:
+        """The statement in autocommit, its own transaction (no ``BEGIN``/``COMMIT``
+        round trips); its commit is as durable as an explicit one."""
+        async with self._connection() as conn:
+            result, notify = await self._run(conn, script, None)
+        if notify:
+            self._wakeups.jobs_queued()
+        return result
 
     async def migrate(self, script: Script[T]) -> T:
-        return await self.write(script)  # the script's migration_lock query serialises it
+        """One plain transaction (a migration is several statements in one string, which
+        pipeline mode cannot send); its ``migration_lock`` query serialises replicas."""
+        async with self._connection() as conn, conn.transaction():
+            return (await self._run(conn, script, None))[0]
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        await self._drop_listener()
+        await self._wakeups.close()
         await self._pool.close()
 
     # -- wake-ups -------------------------------------------------------------------
 
     async def wait_for_jobs(self, timeout: float) -> bool:
-        """Wait for a ``NOTIFY`` (or return at once if one came since the last wait).
-
-        One ``LISTEN`` connection per store feeds every waiter of this process: a
-        notification wakes all of them.
-        """
-        await self._ensure_listener()
-        if not self._pending:
-            try:
-                await asyncio.wait_for(self._notified.wait(), max(timeout, 0.0))
-            except TimeoutError:
-                return False
-        self._pending = False
-        return True
-
-    async def _ensure_listener(self) -> None:
-        """Start (or restart after an error) the connection that LISTENs for jobs."""
-        async with self._listen_lock:
-            if self._reader is not None and not self._reader.done():
-                return
-            await self._drop_listener()
-            try:
-                conn = await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, row_factory=dict_row
-                )
-            except psycopg.Error as exc:
-                raise StoreError(f"postgresql LISTEN failed: {exc}") from exc
-            try:
-                await conn.execute(f"LISTEN {CHANNEL}")
-            except BaseException as exc:
-                await conn.close()
-                if isinstance(exc, psycopg.Error):
-                    raise StoreError(f"postgresql LISTEN failed: {exc}") from exc
-                raise
-            self._listener = conn
-            self._reader = asyncio.create_task(self._read_notifications(conn))
-
-    async def _read_notifications(self, conn: Conn) -> None:
-        try:
-            async for _ in conn.notifies():
-                self._pending = True
-                woken, self._notified = self._notified, asyncio.Event()
-                woken.set()
-        except psycopg.Error as exc:
-            log.warning("LISTEN connection lost: %s", exc)
-
-    async def _drop_listener(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
-                await self._reader
-            self._reader = None
-        if self._listener is not None:
-            await self._listener.close()
-            self._listener = None
+        return await self._wakeups.wait(timeout)
 
 
 class PostgresStore(Store):
@@ -199,14 +179,14 @@ class PostgresStore(Store):
         *,
         clock: Clock = utcnow,
         min_size: int = 1,
-        max_size: int = 10,
+        max_size: int = 20,
         timeout: float = 30.0,
     ) -> PostgresStore:
         """Open a pool on ``postgresql://...`` and wait for a first connection."""
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             url,
             connection_class=psycopg.AsyncConnection[DictRow],
-            kwargs={"row_factory": dict_row},
+            kwargs={"row_factory": dict_row, "autocommit": True},
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,

@@ -38,10 +38,9 @@ def fenced(name: str, params: Mapping[str, Any]) -> Script[Row]:
     return row
 
 
-def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple[Row, bool]]:
-    """Queue ``spec`` on ``submission_id`` (and wake workers) unless a job of the same kind
-    and adapter is there already; ``(row, new)``."""
-    params = {
+def job_params(submission_id: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
+    """The parameters of ``insert_job`` for ``spec`` on ``submission_id``."""
+    return {
         "id": new_id(),
         "kind": spec.kind,
         "submission_id": submission_id,
@@ -52,11 +51,24 @@ def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple
         "next_attempt_at": spec.not_before or now,
         "now": now,
     }
+
+
+def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple[Row, bool]]:
+    """Queue ``spec`` on ``submission_id`` (and wake workers) unless a job of the same kind
+    and adapter is there already; ``(row, new)``."""
+    params = job_params(submission_id, spec, now)
     row: Row | None = yield Query("insert_job", params, "one")
     if row is not None:
         yield Notify()
         return row, True
     return (yield from one("job_by_key", params)), False
+
+
+def ensure_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[None]:
+    """Queue ``spec`` on ``submission_id`` unless it is there already, and wake workers,
+    without reading anything back (on PostgreSQL it rides along with the commit)."""
+    yield Query("insert_job", job_params(submission_id, spec, now))
+    yield Notify()
 
 
 def change_state(submission_id: str, event: StateChange | None, now: datetime) -> Script[None]:
@@ -74,9 +86,9 @@ def change_state(submission_id: str, event: StateChange | None, now: datetime) -
     yield Query("insert_event", params)
 
 
-def insert_receipt(job_id: str, receipt: Receipt, now: datetime) -> Script[Row]:
-    """Store ``receipt`` for the job."""
-    params = {
+def receipt_params(job_id: str, receipt: Receipt, now: datetime) -> dict[str, Any]:
+    """The parameters of ``insert_receipt`` for ``receipt`` of the job."""
+    return {
         "id": new_id(),
         "job_id": job_id,
         "kind": receipt.kind,
@@ -85,7 +97,6 @@ def insert_receipt(job_id: str, receipt: Receipt, now: datetime) -> Script[Row]:
         "detail": JsonValue.of(receipt.detail, "receipt.detail"),
         "now": now,
     }
-    return (yield from one("insert_receipt", params))
 
 
 def with_job(event: StateChange | None, job: Mapping[str, Any]) -> StateChange | None:

@@ -1,6 +1,9 @@
-"""PostgreSQL-only behaviour: the LISTEN connection comes back after the server drops it."""
+"""PostgreSQL-only behaviour: wake-ups between store instances (NOTIFY after the commit),
+and the LISTEN connection coming back after the server drops it."""
 
 from __future__ import annotations
+
+import asyncio
 
 import psycopg
 import pytest
@@ -33,3 +36,20 @@ async def test_listener_reconnects_after_being_terminated(pg_url: str) -> None:
         assert woken
     finally:
         await store.close()
+
+
+async def test_another_store_is_woken_once_the_job_is_committed(pg_url: str) -> None:
+    first = await PostgresStore.open(pg_url)
+    second = await PostgresStore.open(pg_url)
+    try:
+        await first.create_tenant("T", tenant_id="t")
+        sub, _ = await first.create_submission("t", b"x", content_type="text/plain")
+        assert await second.wait_for_jobs(0) is False  # listening from now on
+        jobs = [JobSpec("deliver", f"a{n}", "out") for n in range(20)]
+        await asyncio.gather(*(first.enqueue_job(sub.id, spec) for spec in jobs))
+        assert await second.wait_for_jobs(10) is True
+        claimed = await second.claim_jobs("w", limit=50)
+        assert len(claimed) == 20
+    finally:
+        await first.close()
+        await second.close()

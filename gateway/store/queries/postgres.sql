@@ -60,8 +60,9 @@ SELECT pg_advisory_xact_lock(hashtextextended('lingang-directory:' || %(tenant_i
 -- name: insert_submission
 INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
                          metadata, state, created_at, updated_at)
-VALUES (%(id)s, %(tenant_id)s, %(idempotency_key)s, %(data)s, %(content_type)s, %(filename)s,
-        %(metadata)s, %(state)s, %(now)s, %(now)s)
+SELECT %(id)s, %(tenant_id)s, %(idempotency_key)s, %(data)s, %(content_type)s, %(filename)s,
+       %(metadata)s, %(state)s, %(now)s, %(now)s
+WHERE EXISTS (SELECT 1 FROM tenants WHERE id = %(tenant_id)s)
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 RETURNING *
 
@@ -138,15 +139,29 @@ ORDER BY created_at, id
 LIMIT %(limit)s
 
 -- name: claim_jobs
-WITH due AS (
-    SELECT id FROM outbox_jobs
-    WHERE ((state = 'pending' AND next_attempt_at <= %(now)s)
-           OR (state = 'leased' AND lease_expires_at <= %(now)s))
+-- Each branch walks its partial index in claim order and stops at the limit (one OR over
+-- both states made PostgreSQL collect and sort every due job, dead index entries included);
+-- a branch locks at most :limit rows it may then leave unclaimed, until this commits.
+WITH pending AS (
+    SELECT id, next_attempt_at FROM outbox_jobs
+    WHERE state = 'pending' AND next_attempt_at <= %(now)s
       AND NOT (endpoint = ANY(%(excluded)s::text[]))
       AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
+), expired AS (
+    SELECT id, next_attempt_at FROM outbox_jobs
+    WHERE state = 'leased' AND lease_expires_at <= %(now)s
+      AND NOT (endpoint = ANY(%(excluded)s::text[]))
+      AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), due AS (
+    SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM expired) AS candidates
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
 )
 UPDATE outbox_jobs j
 SET state = 'leased', lease_owner = %(worker_id)s, lease_expires_at = %(lease_expires_at)s,
@@ -251,9 +266,6 @@ SELECT * FROM inbound_messages
 WHERE (%(tenant_id)s::text IS NULL OR tenant_id = %(tenant_id)s)
 ORDER BY received_at DESC, id DESC
 LIMIT %(limit)s
-
--- name: notify_jobs
-NOTIFY lingang_outbox
 
 -- name: migration_lock
 SELECT pg_advisory_xact_lock(7460323091)

@@ -57,8 +57,9 @@ DELETE FROM directory_entries WHERE tenant_id = :tenant_id AND kind = :kind AND 
 -- name: insert_submission
 INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
                          metadata, state, created_at, updated_at)
-VALUES (:id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
-        :metadata, :state, :now, :now)
+SELECT :id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
+       :metadata, :state, :now, :now
+WHERE EXISTS (SELECT 1 FROM tenants WHERE id = :tenant_id)
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 RETURNING *
 
