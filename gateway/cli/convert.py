@@ -71,8 +71,10 @@ def _convert(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.no_validate:
+        from gateway.cli._artefacts import require_artefacts
         from gateway.validation import one_shot_validator
 
+        require_artefacts(result.profile)
         report = one_shot_validator().validate(result.xml, result.profile)
         if report.fatal:
             print(report.to_text(), file=sys.stderr)

@@ -138,6 +138,7 @@ city = "Shanghai"
 """
 
 FINAL_STATES = {"delivered", "rejected", "dead", "failed"}
+_EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -166,12 +167,19 @@ def run(args: argparse.Namespace) -> int:
     show_parsed(samples)
     home = Path(tempfile.mkdtemp(prefix="lingang-demo-"))
     try:
-        return asyncio.run(Demo(home, samples, args.timeout).run())
+        return asyncio.run(Demo(home, samples, args.timeout, keep=args.keep).run())
     finally:
         if args.keep:
             print(f"\ndata directory kept: {home}")
+            print(f"  outputs of each document: {home / 'outputs'}/<sample>/<kind>")
+            print(f"  store: {home / 'gateway.db'}   test PKI: {home / 'pki'}")
         else:
             shutil.rmtree(home, ignore_errors=True)
+            print(
+                "\nthe demo's data directory was removed; to look at what it produced "
+                "(signed documents, reports, store), run it again with --keep "
+                "(bash deploy/demo.sh --keep)"
+            )
 
 
 def default_samples() -> list[Path]:
@@ -219,10 +227,11 @@ class Sent:
 class Demo:
     """Steps 2–6 (see the module docstring)."""
 
-    def __init__(self, home: Path, samples: list[Path], timeout: float) -> None:
+    def __init__(self, home: Path, samples: list[Path], timeout: float, *, keep: bool = False):
         self.home = home
         self.samples = samples
         self.timeout = timeout
+        self.keep = keep
 
     async def run(self) -> int:
         print(f"\n== 2. data directory {self.home} (SQLite store, test PKI, TLS PKI) ==")
@@ -320,6 +329,8 @@ class Demo:
         elapsed = time.perf_counter() - started
         for item in sent:
             self._report(item)
+            if self.keep:
+                await self._save_outputs(http, item)
         delivered = sum(1 for item in sent if item.state == "delivered")
         stats = receiver.stats()
         print(
@@ -356,6 +367,18 @@ class Demo:
                     waiting.remove(item)
             if waiting:
                 await asyncio.sleep(0.2)
+
+    async def _save_outputs(self, http: aiohttp.ClientSession, item: Sent) -> None:
+        """Write every output of a document (signed, report, signature, ...) to files."""
+        folder = self.home / "outputs" / item.path.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        for output in (item.detail or {}).get("outputs", []):
+            kind = str(output.get("kind", ""))
+            async with http.get(f"/v1/documents/{item.id}/output", params={"kind": kind}) as got:
+                if got.status != 200:
+                    continue
+                extension = _EXTENSIONS.get(got.content_type, ".bin")
+                (folder / f"{kind}{extension}").write_bytes(await got.read())
 
     def _report(self, item: Sent) -> None:
         detail = item.detail or {}

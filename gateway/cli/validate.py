@@ -9,9 +9,12 @@ import argparse
 import json
 import sys
 
+from gateway.cli._artefacts import require_artefacts
 from gateway.cli._io import read_source
 from gateway.errors import InputError
 from gateway.validation import ALL_PROFILES, one_shot_validator
+from gateway.validation.profiles import detect_profile, document_type
+from gateway.xmlsafe import parse_xml
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _validate(args: argparse.Namespace) -> int:
     data, _name = read_source(args.file)
     try:
+        root = parse_xml(data, what="document to validate")
+        dtype = document_type(root).name
+        if dtype != "StandardBusinessDocument":
+            require_artefacts(args.profile or detect_profile(root), dtype)
         report = one_shot_validator().validate(data, args.profile)
     except InputError as exc:
         if args.json:
