@@ -20,6 +20,7 @@ from gateway.cli._io import (
     read_source,
     write_output,
 )
+from gateway.cli.validate import add_batch_arguments, is_batch
 from gateway.errors import LingangError
 from gateway.ingest import FORMATS
 from gateway.mapping.convert import convert
@@ -32,7 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "convert", help="convert a fapiao (XML, OFD, JSON) to PINT SG, BIS 3, PINT or CII"
     )
-    parser.add_argument("file", help="the fapiao file ('-' for stdin)")
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="fapiao files or folders ('-' for stdin)"
+    )
     parser.add_argument(
         "--to",
         dest="profile",
@@ -54,12 +57,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--no-validate", action="store_true", help="skip validation with the official artefacts"
     )
+    parser.add_argument(
+        "--out-dir", type=Path, help="batch: write <name>.xml here for each file that passed"
+    )
+    add_batch_arguments(parser)
     parser.set_defaults(handler=_convert)
 
 
 def _convert(args: argparse.Namespace) -> int:
+    if is_batch(args) or args.out_dir is not None:
+        return _convert_batch(args)
     check_output(args.output)
-    data, name = read_source(args.file)
+    data, name = read_source(args.files[0])
     if not args.partners.is_file():
         raise UsageError(f"no partner directory at {args.partners}")
     directory = PartnerDirectory.load(args.partners)
@@ -82,3 +91,34 @@ def _convert(args: argparse.Namespace) -> int:
             return EXIT_REJECTED
     write_output(args.output, result.xml)
     return EXIT_OK
+
+
+def _convert_batch(args: argparse.Namespace) -> int:
+    from gateway.cli._batch import FAILED, expand_inputs, print_summary, run_all, write_reports
+    from gateway.cli._batch_work import convert_file
+
+    if args.output is not None:
+        raise UsageError("several inputs: give --out-dir DIR instead of -o")
+    if args.out_dir is None:
+        raise UsageError("several inputs: give --out-dir DIR for the converted documents")
+    if not args.partners.is_file():
+        raise UsageError(f"no partner directory at {args.partners}")
+    files = expand_inputs(args.files, frozenset({".xml", ".ofd", ".json", ".zip"}))
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    if args.profile and not args.no_validate:
+        from gateway.cli._artefacts import require_artefacts
+
+        require_artefacts(args.profile)
+    extra = (
+        args.profile,
+        str(args.partners),
+        args.format,
+        str(args.out_dir),
+        not args.no_validate,
+    )
+    results = run_all(convert_file, files, extra, args.jobs)
+    counts = print_summary(results)
+    if args.report:
+        page = write_reports(results, args.report, "lingang convert")
+        print(f"report: {args.report} and {page}")
+    return EXIT_REJECTED if counts[FAILED] else EXIT_OK
