@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: sets up everything on a fresh machine (Debian packages, a
 # virtualenv, the official artefacts from ../shared/reference) and runs lint, types and tests.
+# Runs as a normal user when the Debian packages are installed; installing them needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +11,24 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 # The JVM Schematron engine: a JDK (javac compiles its small host once) and Saxon-HE.
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 [ -f /usr/share/java/Saxon-HE.jar ] || need+=(libsaxonhe-java)
+# Installed already: nothing needs root. Missing: apt-get as root, or through sudo when it
+# works without a password prompt; otherwise stop and name the packages.
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo="sudo"
+    else
+      echo "tests/run.sh: missing Debian packages: ${need[*]}" >&2
+      echo "install them as root, then run this again without root:" >&2
+      echo "  sudo apt-get install ${need[*]}" >&2
+      exit 2
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "tests/run.sh: missing packages (Debian names): ${need[*]}; no apt-get here to install them" >&2
+    exit 2
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi

@@ -24,6 +24,7 @@ from gateway.cli._io import (
     read_source,
     write_output,
 )
+from gateway.cli.validate import add_batch_arguments, is_batch
 from gateway.convert import ConvertResult, convert
 from gateway.errors import LingangError
 from gateway.ingest import FORMATS
@@ -37,7 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "convert",
         help="convert a fapiao (XML, OFD, JSON) to PINT SG, BIS 3, PINT, CII or BIS 3 CII",
     )
-    parser.add_argument("file", help="the fapiao file ('-' for stdin)")
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="fapiao files or folders ('-' for stdin)"
+    )
     parser.add_argument(
         "--to",
         dest="profile",
@@ -75,6 +78,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--no-validate", action="store_true", help="skip validation with the official artefacts"
     )
+    parser.add_argument(
+        "--out-dir", type=Path, help="batch: write <name>.xml here for each file that passed"
+    )
+    add_batch_arguments(parser)
     parser.set_defaults(handler=_convert)
 
 
@@ -89,9 +96,11 @@ def _metadata(pairs: list[str]) -> dict[str, str] | None:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    if is_batch(args) or args.out_dir is not None:
+        return _convert_batch(args)
     check_output(args.output)
     metadata = _metadata(args.meta)
-    data, name = read_source(args.file)
+    data, name = read_source(args.files[0])
     if not args.partners.is_file():
         raise UsageError(f"no partner directory at {args.partners}")
     directory = PartnerDirectory.load(args.partners)
@@ -112,8 +121,10 @@ def _convert(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     report_json: dict[str, Any] | None = None
     if not args.no_validate:
+        from gateway.cli._artefacts import require_artefacts
         from gateway.cli._validator import one_shot_validator
 
+        require_artefacts(result.profile)
         report = one_shot_validator().validate(result.xml, result.profile)
         report_json = report.to_json()
         if report.fatal:
@@ -127,6 +138,37 @@ def _convert(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_json_report(result, args.output, report_json), ensure_ascii=False))
     return EXIT_OK
+
+
+def _convert_batch(args: argparse.Namespace) -> int:
+    from gateway.cli._batch import FAILED, expand_inputs, print_summary, run_all, write_reports
+    from gateway.cli._batch_work import convert_file
+
+    if args.output is not None:
+        raise UsageError("several inputs: give --out-dir DIR instead of -o")
+    if args.out_dir is None:
+        raise UsageError("several inputs: give --out-dir DIR for the converted documents")
+    if not args.partners.is_file():
+        raise UsageError(f"no partner directory at {args.partners}")
+    files = expand_inputs(args.files, frozenset({".xml", ".ofd", ".json", ".zip"}))
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    if args.profile and not args.no_validate:
+        from gateway.cli._artefacts import require_artefacts
+
+        require_artefacts(args.profile)
+    extra = (
+        args.profile,
+        str(args.partners),
+        args.format,
+        str(args.out_dir),
+        not args.no_validate,
+    )
+    results = run_all(convert_file, files, extra, args.jobs)
+    counts = print_summary(results)
+    if args.report:
+        page = write_reports(results, args.report, "lingang convert")
+        print(f"report: {args.report} and {page}")
+    return EXIT_REJECTED if counts[FAILED] else EXIT_OK
 
 
 def _json_report(

@@ -147,6 +147,7 @@ city = "Shanghai"
 """
 
 FINAL_STATES = {"delivered", "rejected", "dead", "failed"}
+_EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -174,12 +175,19 @@ def run(args: argparse.Namespace) -> int:
     show_parsed(samples)
     home = Path(tempfile.mkdtemp(prefix="lingang-demo-"))
     try:
-        return asyncio.run(Demo(home, samples, args.timeout, environment).run())
+        return asyncio.run(Demo(home, samples, args.timeout, environment, keep=args.keep).run())
     finally:
         if args.keep:
             print(f"\ndata directory kept: {home}")
+            print(f"  outputs of each document: {home / 'outputs'}/<sample>/<kind>")
+            print(f"  store: {home / 'gateway.db'}   test PKI: {home / 'pki'}")
         else:
             shutil.rmtree(home, ignore_errors=True)
+            print(
+                "\nthe demo's data directory was removed; to look at what it produced "
+                "(signed documents, reports, store), run it again with --keep "
+                "(bash deploy/demo.sh --keep)"
+            )
 
 
 def default_samples() -> list[Path]:
@@ -228,7 +236,13 @@ class Demo:
     """Steps 2–6 (see the module docstring)."""
 
     def __init__(
-        self, home: Path, samples: list[Path], timeout: float, environment: Settings
+        self,
+        home: Path,
+        samples: list[Path],
+        timeout: float,
+        environment: Settings,
+        *,
+        keep: bool = False,
     ) -> None:
         self.home = home
         self.environment = environment
@@ -236,6 +250,7 @@ class Demo:
         Schematron engine runs); the demo's own gateway lives in ``home``."""
         self.samples = samples
         self.timeout = timeout
+        self.keep = keep
 
     def validation_options(self) -> EngineOptions:
         """The environment's engine options, with no JIT warm-up unless it asks for one: for
@@ -345,6 +360,8 @@ class Demo:
         elapsed = time.perf_counter() - started
         for item in sent:
             self._report(item)
+            if self.keep:
+                await self._save_outputs(http, item)
         delivered = sum(1 for item in sent if item.state == "delivered")
         stats = receiver.stats()
         print(
@@ -381,6 +398,18 @@ class Demo:
                     waiting.remove(item)
             if waiting:
                 await asyncio.sleep(0.2)
+
+    async def _save_outputs(self, http: aiohttp.ClientSession, item: Sent) -> None:
+        """Write every output of a document (signed, report, signature, ...) to files."""
+        folder = self.home / "outputs" / item.path.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        for output in (item.detail or {}).get("outputs", []):
+            kind = str(output.get("kind", ""))
+            async with http.get(f"/v1/documents/{item.id}/output", params={"kind": kind}) as got:
+                if got.status != 200:
+                    continue
+                extension = _EXTENSIONS.get(got.content_type, ".bin")
+                (folder / f"{kind}{extension}").write_bytes(await got.read())
 
     def _report(self, item: Sent) -> None:
         detail = item.detail or {}

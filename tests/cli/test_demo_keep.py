@@ -1,0 +1,50 @@
+"""``lingang demo --keep`` says where its data and each document's outputs are; without
+``--keep`` it says how to keep them (item 21 of the hardening issue)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SAMPLE = "fapiao/samples/xml/invoice-precheck_official-gd-special.xml"
+
+
+def _demo(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LINGANG_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", "demo", "--timeout", "120", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_demo_keep_shows_the_outputs(artefacts_home: Path, reference: Path) -> None:
+    result = _demo(artefacts_home, "--keep", str(reference / SAMPLE))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    found = re.search(r"data directory kept: (\S+)", result.stdout)
+    assert found is not None, result.stdout[-2000:]
+    home = Path(found.group(1))
+    try:
+        outputs = home / "outputs" / Path(SAMPLE).stem
+        assert f"outputs of each document: {home / 'outputs'}" in result.stdout
+        assert (outputs / "signed.xml").is_file() or any(outputs.glob("*.xml"))
+        assert (home / "gateway.db").is_file()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_demo_without_keep_says_how_to_keep(artefacts_home: Path, reference: Path) -> None:
+    result = _demo(artefacts_home, str(reference / SAMPLE))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "run it again with --keep" in result.stdout
