@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from gateway.config import data_home
+from gateway.settings import data_home
 from lxml import etree
 
 from bench.fapiao_gen import directory_data, fapiao
@@ -148,16 +148,19 @@ def swap_currencies(root: etree._Element, rng: random.Random) -> bool:
     currency = rng.choice(("EUR", "USD", "SGD", "CNY", "NOK", "XYZ"))
     amounts = _elements(root, lambda e: e.get("currencyID") is not None)
     choice = rng.random()
+    changed = False
     if choice < 0.3:
         for element in _elements(root, lambda e: _local(e) == "DocumentCurrencyCode"):
+            changed |= element.text != currency
             element.text = currency
-    elif choice < 0.6:
-        for element in amounts:
-            element.set("currencyID", currency)
     else:
-        for element in rng.sample(amounts, k=min(len(amounts), rng.randint(1, 3))):
+        chosen = (
+            amounts if choice < 0.6 else rng.sample(amounts, k=min(len(amounts), rng.randint(1, 3)))
+        )
+        for element in chosen:
+            changed |= element.get("currencyID") != currency
             element.set("currencyID", currency)
-    return bool(amounts)
+    return changed
 
 
 def extra_line(root: etree._Element, rng: random.Random) -> bool:
@@ -200,8 +203,9 @@ def empty_value(root: etree._Element, rng: random.Random) -> bool:
     if not leaves:
         return False
     target = rng.choice(leaves)
+    before = target.text
     target.text = rng.choice(("", "   ", f" {target.text} ", (target.text or "").lower()))
-    return True
+    return target.text != before
 
 
 MUTATIONS: dict[str, Mutation] = {

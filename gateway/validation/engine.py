@@ -26,6 +26,7 @@ from gateway.validation.profiles import (
     document_type,
 )
 from gateway.validation.report import Finding, ValidationReport
+from gateway.validation.svrl import ENGINE_RULE
 from gateway.validation.warmup import CUSTOMIZATION, warmup_invoice
 from gateway.validation.xsd import compile_schema, validate_xsd
 from gateway.xmlsafe import parse_xml
@@ -229,7 +230,25 @@ class Validator:
     def _run_rules(
         self, xml: bytes | None, root: etree._Element, rules: list[tuple[RuleFile, Any]]
     ) -> list[Finding]:
-        return self.engine.run(_as_utf8(xml, root), [(rule.source, exe) for rule, exe in rules])
+        """The findings of ``rules`` on the document.
+
+        When our compiled form cannot run to the end on a document (a dynamic error, such
+        as a malformed amount that a rule converts to a number), the official form runs
+        instead and decides: both stop at an error, but not necessarily at the same one
+        (they visit rules in another order), and the report must be the official one.
+        """
+        document = _as_utf8(xml, root)
+        findings = self.engine.run(document, [(rule.source, exe) for rule, exe in rules])
+        if self.rules != "official" and any(f.rule_id == ENGINE_RULE for f in findings):
+            official = [
+                (rule.source, self.engine.compile(self._official(rule))) for rule, _ in rules
+            ]
+            findings = self.engine.run(document, official)
+        return findings
+
+    def _official(self, rule: RuleFile) -> Path:
+        """The installed official file of ``rule`` (hash-checked)."""
+        return self._path(rule.set_name, rule.version, rule.path)
 
     @staticmethod
     def _labels(prof: Profile, dtype: DocumentType) -> list[str]:
