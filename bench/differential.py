@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from gateway.settings import data_home
 from lxml import etree
 
 from bench.fapiao_gen import directory_data, fapiao
 from gateway.convert import convert
 from gateway.partners import PartnerDirectory
+from gateway.settings import data_home
 from gateway.validation import EngineOptions, Validator
 from gateway.validation import schematron as sch
 from gateway.validation.report import Finding
