@@ -55,6 +55,7 @@ from gateway.jobs import (
     WorkerPool,
     default_worker_id,
 )
+from gateway.private_files import private_dir
 from gateway.settings import Settings
 from gateway.store import Store, open_store
 
@@ -152,7 +153,7 @@ def tools_spec(settings: Settings) -> ToolsSpec:
 
 async def open_services(settings: Settings, *, store: Store | None = None) -> Services:
     """Open everything the settings describe (``store`` may be given already opened)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     spec = tools_spec(settings)
     in_children = settings.pipeline.stage_processes > 0
     tools = load_tools(spec, compile_rules=not in_children)

@@ -37,7 +37,18 @@ RAW_TYPES = frozenset(
     }
 )
 MULTIPART = "multipart/form-data"
-METADATA_FIELDS = ("profile", "recipient", "idempotency_key")
+MAPPING_FIELDS: dict[str, re.Pattern[str]] = {
+    "exchange_rate": re.compile(r"[1-9][0-9]{0,11}(\.[0-9]{1,12})?|0\.[0-9]{0,11}[1-9][0-9]{0,11}"),
+    "currency": re.compile(r"[A-Z]{3}"),
+    "buyer_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
+    "order_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
+    "contract_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
+    "project_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
+}
+"""Facts for the mapping a client may send with a document (``gateway.mapping.METADATA_KEYS``:
+this invoice's exchange rate and currency, the buyer's references), each with its form."""
+MAX_MAPPING_FIELD = 200
+METADATA_FIELDS = ("profile", "recipient", "idempotency_key", *MAPPING_FIELDS)
 RECEIVER = "receiver"
 """The metadata key the pipeline reads the receiver endpoint from (``recipient`` in the API)."""
 MAX_FIELD_BYTES = 64 * 1024
@@ -105,11 +116,11 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
 async def _read_raw(request: web.Request, media_type: str, limit: int) -> Upload:
     body = await _read_bounded(request, limit)
     metadata: dict[str, str] = {}
-    for name in ("profile", "recipient"):
+    for name in ("profile", "recipient", *MAPPING_FIELDS):
         value = request.query.get(name)
         if value is not None:
             metadata[name] = value
-    unknown = set(request.query) - {"profile", "recipient", "filename"}
+    unknown = set(request.query) - {"profile", "recipient", "filename", *MAPPING_FIELDS}
     if unknown:
         name = sorted(unknown)[0]
         raise unprocessable(f"unknown query parameter {name!r}", name, "unknown-parameter")
@@ -270,6 +281,12 @@ def _check_metadata(metadata: dict[str, str]) -> None:
         raise unprocessable(
             f"profile {shown} is not one of {', '.join(PROFILE_SPECS)}", "profile", "enum"
         )
+    for name, form in MAPPING_FIELDS.items():
+        value = metadata.get(name)
+        if value is not None and (len(value) > MAX_MAPPING_FIELD or not form.fullmatch(value)):
+            raise unprocessable(
+                f"{name} is not in its form (see the OpenAPI document)", name, "format"
+            )
     recipient = metadata.get(RECEIVER)
     if recipient is not None:
         scheme, sep, value = recipient.partition(":")

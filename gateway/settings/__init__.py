@@ -15,6 +15,8 @@ per table::
     tls_cert = "server.pem"                # both or neither
     tls_key = "server.key"
     client_ca = "clients-ca.pem"           # optional: require client certificates (mTLS)
+    header_timeout = 10.0                  # seconds for a request head; body_timeout = 60.0,
+                                           # idle_timeout = 75.0, max_connections = 1000
 
     [signing]
     key = "keys/signing.key"

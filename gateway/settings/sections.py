@@ -36,6 +36,14 @@ class ServerSettings:
     tls_key: Path | None = None
     client_ca: Path | None = None
     """Require client certificates issued by this CA (mutual TLS)."""
+    header_timeout: float = 10.0
+    """Seconds a request's head may take to arrive (trickling does not extend it)."""
+    body_timeout: float = 60.0
+    """Seconds a request's body may take after its head."""
+    idle_timeout: float = 75.0
+    """Seconds a keep-alive connection may wait for its next request."""
+    max_connections: int = 1000
+    """Open connections at once; more are answered 503 with Retry-After."""
 
     @property
     def tls_enabled(self) -> bool:
@@ -132,6 +140,10 @@ ENVIRONMENT: Mapping[str, str] = {
     "server.tls_cert": "LINGANG_TLS_CERT",
     "server.tls_key": "LINGANG_TLS_KEY",
     "server.client_ca": "LINGANG_CLIENT_CA",
+    "server.header_timeout": "LINGANG_HEADER_TIMEOUT",
+    "server.body_timeout": "LINGANG_BODY_TIMEOUT",
+    "server.idle_timeout": "LINGANG_IDLE_TIMEOUT",
+    "server.max_connections": "LINGANG_MAX_CONNECTIONS",
     "signing.key": "LINGANG_SIGNING_KEY",
     "signing.cert": "LINGANG_SIGNING_CERT",
     "signing.chain": "LINGANG_SIGNING_CHAIN",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.ingest.uscc import make_uscc
-from gateway.samples.build import einvoice_xml, platform_json
+from gateway.samples.writers import einvoice_xml, platform_json
 from gateway.samples.build_ofd import ofd_package
 from gateway.validation import Validator
 from tests.mapping.fidelity import convert, fapiao, machine_line

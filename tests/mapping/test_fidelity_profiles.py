@@ -18,7 +18,7 @@ from gateway.mapping import DETACHED_SIGNATURE_PROFILES, PROFILE_SPECS, map_pars
 from gateway.partners import PROFILES as PARTNER_PROFILES
 from gateway.render import PROFILES as RENDER_PROFILES
 from gateway.render import render
-from gateway.samples.build import SELLER2_USCC, einvoice_xml
+from gateway.samples.writers import SELLER2_USCC, einvoice_xml
 from gateway.validation import Validator
 from gateway.validation.profiles import PROFILE_TABLE, detect_profile
 from tests.mapping.fidelity import NS, convert, directory, fapiao, machine_line
