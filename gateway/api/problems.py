@@ -100,8 +100,10 @@ def status_for(exc: LingangError) -> int:
 
     Input errors, missing facts and fatal findings are the client's to fix (422; a body over
     a size limit is 413). A store row that is not there is a 404, one in the wrong state a
-    409. Missing official artefacts make the server unable to work (503). A 5xx problem never
-    carries the error's message (it may name files or hosts); the log has it.
+    409. Missing official artefacts, or any error that says another attempt can help (the
+    store went away, an engine crashed), make the server unable to work now (503: try again).
+    A 5xx problem never carries the error's message (it may name files or hosts); the log has
+    it.
     """
     if isinstance(exc, UnsafeInputError) and exc.rule and "size" in exc.rule:
         return 413
@@ -115,6 +117,8 @@ def status_for(exc: LingangError) -> int:
         return 503
     if isinstance(exc, DeliveryError):
         return 502
+    if exc.retryable:
+        return 503
     return 500
 
 

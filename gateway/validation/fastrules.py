@@ -67,6 +67,8 @@ _PARSER = etree.XMLParser(
 class FastRulesError(ArtefactError):
     """The official stylesheet is not of the shape this compiler rewrites."""
 
+    code = "fast-rules"
+
 
 @dataclass(frozen=True, slots=True)
 class FastForm:

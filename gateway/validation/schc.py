@@ -24,6 +24,8 @@ _X = f"{{{XSL}}}"
 class SchematronError(ArtefactError):
     """A Schematron file uses a feature this compiler does not support, or is malformed."""
 
+    code = "schematron"
+
 
 def compile_schematron(sch: bytes, *, what: str = "schematron") -> bytes:
     """The XSLT 3.0 text equivalent to the Schematron document ``sch``."""
