@@ -189,7 +189,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     return Services(
         settings=settings,
         store=opened,
-        submissions=Submissions(opened),
+        submissions=Submissions(opened, tools),
         adapters=registry,
         kinds=kinds,
         runner=runner,

@@ -18,7 +18,7 @@ from typing import Any
 
 from gateway.errors import ConfigError
 from gateway.flows.document_in import DOCUMENT_IN, DocumentIn
-from gateway.flows.invoice_out import INVOICE_OUT, InvoiceOut, RecipientMismatch
+from gateway.flows.invoice_out import INVOICE_OUT, InvoiceOut, RecipientMismatch, check_recipient
 from gateway.flows.stage import Flow, FlowOutcome, FlowState, Output, Source, Stage, run_flow
 from gateway.flows.tools import Tools, ToolsSpec, load_tools
 from gateway.flows.transport import TransportFacts
@@ -51,6 +51,7 @@ __all__ = [
     "Tools",
     "ToolsSpec",
     "TransportFacts",
+    "check_recipient",
     "flow_named",
     "load_tools",
     "run_flow",

@@ -233,6 +233,31 @@ class EnvelopeStage:
         return {"bytes": len(signed), "receiver": state.transport.receiver}
 
 
+def check_recipient(data: bytes, named: str, directory: Any, tools: Tools) -> None:
+    """Refuse a ``named`` recipient that is not the document's receiver, before anything is
+    stored (:class:`RecipientMismatch`). What cannot be read or mapped is left to the flow,
+    which rejects it with the reason."""
+    from gateway.errors import LingangError
+    from gateway.ingest import parse
+    from gateway.mapping import map_parsed
+
+    chosen = directory if directory is not None else tools.partners
+    if chosen is None:
+        return
+    try:
+        mapped = map_parsed(parse(data), chosen, default_profile=tools.default_profile)
+    except LingangError:
+        return
+    receiver = str(mapped.partner.endpoint) if mapped.partner.endpoint is not None else ""
+    if named != receiver:
+        raise RecipientMismatch(
+            f"recipient {named!r} is not this document's receiver "
+            f"({receiver or 'none in the partner directory'})",
+            field="recipient",
+            rule="recipient.matches-receiver",
+        )
+
+
 INVOICE_OUT: Flow[InvoiceOut] = Flow(
     name="invoice-out",
     direction="out",

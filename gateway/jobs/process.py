@@ -27,7 +27,7 @@ from gateway.errors import InputError, LingangError, MissingFactError, Validatio
 from gateway.flows import FlowOutcome, Source
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.runner import FlowRunner
-from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState
+from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState, tenant_directory
 from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Store, Submission
 
 DIRECTORY_TTL_SECONDS = 2.0
@@ -125,11 +125,7 @@ class ProcessKind:
         cached = self._directories.get(tenant_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        from gateway.partners import PartnerDirectory
-        from gateway.partners.stored import directory_document
-
-        document = await directory_document(self.store, tenant_id)
-        directory = PartnerDirectory.from_dict(document) if any(document.values()) else None
+        directory = await tenant_directory(self.store, tenant_id)
         self._directories[tenant_id] = (now + DIRECTORY_TTL_SECONDS, directory)
         return directory
 

@@ -7,12 +7,15 @@ afterwards. The job's ``payload_ref`` names the flow that processes it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from gateway.flows import Tools
+from gateway.flows.invoice_out import check_recipient
 from gateway.store import Job, JobSpec, JobState, NotFoundError, StateChange, Store, Submission
 
 log = logging.getLogger("lingang.jobs")
@@ -39,10 +42,16 @@ def process_job(flow: str = DEFAULT_FLOW) -> JobSpec:
 
 
 class Submissions:
-    """The API side of the job layer: submit, retry, recover."""
+    """The API side of the job layer: submit, retry, recover.
 
-    def __init__(self, store: Store) -> None:
+    With ``tools``, a submission that names its recipient has it checked against the
+    document's receiver before it is stored: a mismatch is refused at the door
+    (:class:`~gateway.flows.RecipientMismatch`, a 422), never rerouted. Without, the flow
+    rejects it."""
+
+    def __init__(self, store: Store, tools: Tools | None = None) -> None:
         self.store = store
+        self.tools = tools
 
     async def submit(
         self,
@@ -57,6 +66,10 @@ class Submissions:
     ) -> tuple[Submission, bool]:
         """Store the submission durably and queue its processing; ``(submission, created)``.
         A repeated ``idempotency_key`` returns the first submission with ``created=False``."""
+        named = str((metadata or {}).get("receiver") or "")
+        if named and self.tools is not None and flow == DEFAULT_FLOW:
+            directory = await tenant_directory(self.store, tenant_id)
+            await asyncio.to_thread(check_recipient, body, named, directory, self.tools)
         return await self.store.create_submission(
             tenant_id,
             body,
@@ -103,3 +116,12 @@ class Submissions:
         if queued:
             log.warning("orphaned submissions queued", extra={"count": queued})
         return queued
+
+
+async def tenant_directory(store: Store, tenant_id: str) -> Any:
+    """The tenant's stored partner directory (``PartnerDirectory``), or ``None``."""
+    from gateway.partners import PartnerDirectory
+    from gateway.partners.stored import directory_document
+
+    document = await directory_document(store, tenant_id)
+    return PartnerDirectory.from_dict(document) if any(document.values()) else None

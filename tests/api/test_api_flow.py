@@ -81,3 +81,21 @@ async def test_submit_process_deliver_and_read_back(api: LiveApi, fapiao_xml: by
     finally:
         worker.stop()
         await running
+
+
+async def test_a_recipient_that_is_not_the_receiver_is_refused_at_the_door(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    status, _, raw = await api.a.request(
+        "PUT", "/v1/partners", data=DIRECTORY.encode(), headers={"Content-Type": "application/toml"}
+    )
+    assert status == 200, raw
+    status, headers, raw = await api.a.request(
+        "POST", "/v1/documents?recipient=0195:SGUEN999999999X", data=fapiao_xml, headers=XML
+    )
+    assert status == 422, raw
+    assert headers["Content-Type"].startswith("application/problem+json")
+    problem = json.loads(raw)
+    assert problem["errors"][0]["field"] == "recipient"
+    assert problem["errors"][0]["rule"] == "recipient.matches-receiver"
+    assert await api.store.list_submissions(api.tenant_a.id) == []  # nothing stored

@@ -18,6 +18,8 @@ from gateway.settings import (
     SigningSettings,
     WorkerSettings,
 )
+from gateway.flows import RecipientMismatch
+from gateway.jobs import Submissions
 from gateway.signing import Verifier
 from gateway.signing.testpki import make_test_pki
 from gateway.store import JobState
@@ -99,12 +101,26 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
                 tenant.id, path.read_bytes(), content_type="application/xml", filename=path.name
             )
             ids.append(submission.id)
-        elsewhere, _ = await services.submissions.submit(
+        with pytest.raises(RecipientMismatch, match="not this document's receiver"):
+            await services.submissions.submit(
+                tenant.id,
+                good[0].read_bytes(),
+                content_type="application/xml",
+                metadata={"receiver": "0195:SGUEN999999999X"},
+            )  # refused at the door: nothing stored
+        elsewhere, _ = await Submissions(services.store).submit(
             tenant.id,
             good[0].read_bytes(),
             content_type="application/xml",
             metadata={"receiver": "0195:SGUEN999999999X"},
+        )  # a submission that got past the door (no tools there) is rejected by the flow
+        agreed, _ = await services.submissions.submit(
+            tenant.id,
+            good[0].read_bytes(),
+            content_type="application/xml",
+            metadata={"receiver": "0195:SGUEN199912345A"},
         )
+        ids.append(agreed.id)
         stranger = good[0].read_bytes().replace(b"Merlion Research", b"Unknown Research")
         unknown, _ = await services.submissions.submit(
             tenant.id, stranger, content_type="application/xml"
@@ -113,7 +129,7 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
     finally:
         await pool.stop()
     try:
-        assert [states[i] for i in ids] == ["delivered", "delivered"]
+        assert [states[i] for i in ids] == ["delivered", "delivered", "delivered"]
         assert states[unknown.id] == "rejected"
         assert states[elsewhere.id] == "rejected"  # a recipient that is not the receiver
         (refused,) = [e for e in await services.store.list_events(elsewhere.id) if e.detail]
@@ -126,7 +142,7 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
         events = await services.store.list_events(unknown.id)
         assert events[-1].reason is not None and "partners" in events[-1].reason
         files = sorted((tmp_path / "out").iterdir())
-        assert len(files) == 2
+        assert len(files) == 3
         await _delivered_documents_are_valid_and_signed(
             services, ids, pki_root=tmp_path / "pki", artefacts=artefacts_home
         )
