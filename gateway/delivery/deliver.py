@@ -67,7 +67,7 @@ class DeliverKind:
             StateChange(
                 SubmissionState.DELIVERED,
                 f"delivered by {job.adapter}",
-                {"job_id": job.id, "message_id": job.message_id, "endpoint": job.endpoint},
+                {"job_id": job.id, "message_id": job.message_id},
             ),
         )
 

@@ -53,5 +53,5 @@ class RoutingPlanner:
                 not_before=submission.created_at,
             ),
             reason=f"processed; delivery queued on {route.adapter} ({route.rule})",
-            detail={"message_id": message_id, "adapter": route.adapter, "endpoint": endpoint},
+            detail={"message_id": message_id, "adapter": route.adapter},
         )

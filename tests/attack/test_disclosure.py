@@ -15,7 +15,7 @@ import aiohttp
 from adapters.base import Envelope
 from adapters.folder.adapter import FolderAdapter
 from gateway.api.disclosure import REJECTED_REASON, TRANSPORT_REASON
-from gateway.store import Receipt, StateChange
+from gateway.store import JobSpec, Receipt, StateChange
 from tests.api.conftest import LiveApi
 
 
@@ -45,9 +45,9 @@ async def test_delivery_errors_and_receipts_hide_internals(
     sid = json.loads(raw)["id"]
     error = await _connection_error_text()
     assert "ConnectionKey" in error or "127.0.0.1" in error
-    remote = await live.store.enqueue_job(sid, "hk", "https://127.0.0.1/inbox")
-    rejected = await live.store.enqueue_job(sid, "sg", "0195:SGUEN201234567A")
-    local = await live.store.enqueue_job(sid, "local", "out")
+    remote = await live.store.enqueue_job(sid, JobSpec("deliver", "hk", "https://127.0.0.1/inbox"))
+    rejected = await live.store.enqueue_job(sid, JobSpec("deliver", "sg", "0195:SGUEN201234567A"))
+    local = await live.store.enqueue_job(sid, JobSpec("deliver", "local", "out"))
     await live.store.claim_jobs("w1", limit=10)
     await live.store.fail_job(
         remote.id,

@@ -26,10 +26,10 @@ LOCAL = REPO / "deploy" / "local.toml"
 
 def test_local_config_is_for_a_normal_user_on_loopback(tmp_path: Path) -> None:
     settings = Settings.load(LOCAL, env={"LINGANG_HOME": str(tmp_path)})
-    assert settings.host == "127.0.0.1" and not settings.tls_enabled
-    assert settings.store_url == f"sqlite:///{tmp_path / 'gateway.db'}"
-    assert Settings.load(None, env={"LINGANG_HOME": str(tmp_path)}).store_url == settings.store_url
-    assert settings.signing_key == tmp_path / "pki/signer-ec.key.pem"
+    assert settings.server.host == "127.0.0.1" and not settings.server.tls_enabled
+    assert settings.store.url == f"sqlite:///{tmp_path / 'gateway.db'}"
+    assert Settings.load(None, env={"LINGANG_HOME": str(tmp_path)}).store.url == settings.store.url
+    assert settings.signing.key == tmp_path / "pki/signer-ec.key.pem"
     assert "/var/lib" not in LOCAL.read_text(encoding="utf-8").split("production example")[0]
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gateway.ingest.uscc import make_uscc
-from gateway.samples.writers import einvoice_xml, platform_json
 from gateway.samples.build_ofd import ofd_package
+from gateway.samples.writers import einvoice_xml, platform_json
 from gateway.validation import Validator
 from tests.mapping.fidelity import convert, fapiao, machine_line
 
@@ -20,7 +20,7 @@ PROFILES = ["bis3", "pint-sg", "pint", "cii", "bis3-cii"]
 
 @pytest.fixture(scope="module")
 def validator(artefacts_home: Path) -> Validator:
-    return Validator.default()
+    return Validator.default(artefacts_home)
 
 
 # 6. references in the remark ------------------------------------------------------------------

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def validator(artefacts_home: Path) -> Validator:
-    return Validator.default()
+    return Validator.default(artefacts_home)
 
 
 # 4. units ------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli._runtime import worker_pool
+from gateway.flows import RecipientMismatch
+from gateway.jobs import Submissions
 from gateway.service import Services, open_services
 from gateway.settings import (
     AdapterConfig,
@@ -18,8 +20,6 @@ from gateway.settings import (
     SigningSettings,
     WorkerSettings,
 )
-from gateway.flows import RecipientMismatch
-from gateway.jobs import Submissions
 from gateway.signing import Verifier
 from gateway.signing.testpki import make_test_pki
 from gateway.store import JobState

@@ -175,25 +175,21 @@ def test_reach_is_read_from_the_last_step_of_each_branch(
 def test_when_our_form_cannot_run_the_official_form_decides(
     reference: Path, artefacts_home: Path
 ) -> None:
-    """Case 823 of the 10,000-document differential run: two malformed numbers; both forms
-    stop at a dynamic error, ours at another one (it visits the rules in another order). The
-    validator then runs the official form, so the report is the official one."""
-    import itertools
-    import random
+    """Two malformed amounts make both forms stop at a dynamic error (an ``ENGINE``
+    finding); the 10,000-document differential found cases where they stop at different
+    ones. The validator then runs the official form, so the report is the official one."""
+    import re
 
-    from bench.differential import mutated, seeds
     from gateway.validation import Validator
     from gateway.validation.schematron import SaxonCEngine
     from gateway.validation.svrl import ENGINE_RULE
 
-    seed_docs = seeds(reference, random.Random(12), 40)
-    case = next(itertools.islice(mutated(seed_docs, 824, 12), 823, None))
-    assert case.origin == "fapiao-pint-sg-31"
+    example = reference / "openpeppol-pint-sg-1.4.1/trn-invoice/example"
+    xml = (example / "PINT-SG INV example 09 - Zero rated GST.xml").read_bytes()
+    xml = re.sub(rb"(<cbc:LineExtensionAmount[^>]*>)[^<]*", rb"\g<1>1,5", xml, count=1)
+    xml = re.sub(rb"(<cbc:PayableAmount[^>]*>)[^<]*", rb"\g<1>--1", xml)
     engine = SaxonCEngine()
-    official = Validator(artefacts_home, engine, "official").validate(case.xml, case.profile)
-    fast = Validator(artefacts_home, engine, "fast")
-    assert fast.validate(case.xml, case.profile).findings == official.findings
+    official = Validator(artefacts_home, engine, "official").validate(xml, "pint-sg")
     assert ENGINE_RULE in {f.rule_id for f in official.findings}
-    rules = fast._compiled(fast.profile(case.profile), "Invoice")[1]
-    alone = engine.run(case.xml, [(rule.source, exe) for rule, exe in rules])
-    assert alone != official.findings, "the case should still show the order difference"
+    fast = Validator(artefacts_home, engine, "fast").validate(xml, "pint-sg")
+    assert fast.findings == official.findings

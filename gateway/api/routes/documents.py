@@ -233,7 +233,6 @@ def _job(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
         "adapter": job.adapter,
-        "endpoint": job.endpoint,
         "state": job.state.value,
         "attempts": job.attempts,
         "message_id": job.message_id,
