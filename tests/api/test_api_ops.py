@@ -44,14 +44,15 @@ async def test_health_is_503_when_the_store_is_gone(api: LiveApi) -> None:
     assert json.loads(raw)["checks"]["store"]["status"] == "fail"
 
 
-async def test_an_internal_error_is_a_bare_500_problem_and_logged(
+async def test_a_store_outage_is_a_bare_503_problem_and_logged(
     api: LiveApi, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The store going away is an error another attempt can get past: 503, no detail."""
     await api.store.close()
     status, _, raw = await api.a.request("GET", "/v1/documents")
-    assert status == 500
-    data = problem(raw, 500)
-    assert data["detail"] == "the server failed to handle this request"
+    assert status == 503
+    data = problem(raw, 503)
+    assert data["detail"] == "the gateway cannot handle this request now"
     assert "Traceback" not in raw.decode() and "sqlite" not in raw.decode().lower()
     assert any(r.levelno >= logging.ERROR for r in caplog.records)
 
