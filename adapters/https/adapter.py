@@ -25,8 +25,6 @@ resets and timeouts are :class:`TransientDeliveryError`; any other status is a
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import ssl
 from collections.abc import Mapping
@@ -39,7 +37,7 @@ import aiohttp
 from cryptography import x509
 
 from adapters.base import AdapterContext, BodySigner, Envelope, InboundRoute, Receipt
-from adapters.https.inbound import HttpsInbox
+from adapters.https.inbound import HttpsInbox, body_digest
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
 
@@ -204,7 +202,7 @@ class HttpsAdapter:
 
     def headers_for(self, envelope: Envelope) -> dict[str, str]:
         """The request headers for one envelope."""
-        digest = base64.b64encode(hashlib.sha256(envelope.body).digest()).decode("ascii")
+        digest = body_digest(envelope.body)
         headers = {
             "Content-Type": envelope.content_type,
             MESSAGE_ID_HEADER: envelope.message_id,

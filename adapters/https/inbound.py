@@ -35,6 +35,11 @@ _MESSAGE_ID = re.compile(r"^[A-Za-z0-9._@:+/-]{1,200}$")
 _DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
 
 
+def body_digest(body: bytes) -> str:
+    """The base64 SHA-256 of ``body``, as ``Content-Digest: sha-256=:<this>:`` carries it."""
+    return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+
+
 def problem(status: int, rule: str, detail: str, field: str) -> web.Response:
     """An RFC 9457 problem naming the offending header and rule."""
     body = {
@@ -100,8 +105,7 @@ class HttpsInbox:
         digest = request.headers.get("Content-Digest")
         if digest is not None:
             match = _DIGEST.search(digest)
-            expected = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
-            if match is None or match.group(1) != expected:
+            if match is None or match.group(1) != body_digest(body):
                 return problem(400, "inbound.digest", "Content-Digest does not match the body",
                                "Content-Digest")  # fmt: skip
         if self.trusted is None:

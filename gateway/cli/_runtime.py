@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.jobs import WorkerPool
-from gateway.service import Services
 from gateway.settings import Settings
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -79,11 +77,6 @@ def settings_from(args: argparse.Namespace, flags: Mapping[str, Any] | None = No
     if args.log_level:
         settings = replace(settings, log_level=args.log_level.upper())
     return settings
-
-
-def worker_pool(services: Services, count: int, *, prefix: str = "") -> WorkerPool:
-    """``count`` workers sharing the services' store and job kinds."""
-    return services.worker_pool(count, prefix=prefix)
 
 
 def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:

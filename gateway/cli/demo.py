@@ -31,7 +31,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from gateway.cli._runtime import configure_logging, worker_pool
+from gateway.cli._runtime import configure_logging
 from gateway.errors import LingangError
 from gateway.service import Services, open_services
 from gateway.settings import (
@@ -327,7 +327,7 @@ class Demo:
         await site.start()
         port = runner.addresses[0][1]
         base = f"http://127.0.0.1:{port}"
-        pool = worker_pool(services, services.settings.worker.count, prefix="demo-")
+        pool = services.worker_pool(services.settings.worker.count, prefix="demo-")
         pool.start()
         print(f"\n== 4. gateway API on {base}, {len(pool.workers)} workers, adapter 'hk' ==")
         try:

@@ -14,7 +14,6 @@ from gateway.cli._runtime import (
     install_stop_signals,
     server_ssl_context,
     settings_from,
-    worker_pool,
 )
 from gateway.service import open_services
 from gateway.settings import Settings
@@ -54,7 +53,7 @@ async def serve(settings: Settings, *, workers: int) -> None:
     stop = asyncio.Event()
     install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
     services = await open_services(settings)
-    pool = worker_pool(services, workers)
+    pool = services.worker_pool(workers)
     runner = api_runner(create_app(services), shutdown_timeout=5.0)
     try:
         await runner.setup()

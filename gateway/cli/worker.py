@@ -11,7 +11,6 @@ from gateway.cli._runtime import (
     configure_logging,
     install_stop_signals,
     settings_from,
-    worker_pool,
 )
 from gateway.service import open_services
 from gateway.settings import Settings
@@ -45,7 +44,7 @@ async def work(settings: Settings) -> None:
     stop = asyncio.Event()
     install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
     services = await open_services(settings)
-    pool = worker_pool(services, max(1, settings.worker.count))
+    pool = services.worker_pool(max(1, settings.worker.count))
     try:
         pool.start()
         print(f"lingang worker: {len(pool.workers)} worker(s) running", flush=True)

@@ -119,15 +119,10 @@ class MapStage:
             metadata=metadata,
             strict=tools.strict,
         )
-        receiver = str(mapped.partner.endpoint) if mapped.partner.endpoint is not None else ""
+        receiver = receiver_of(mapped)
         named = str(metadata.get("receiver") or "")
-        if named and named != receiver:
-            raise RecipientMismatch(
-                f"recipient {named!r} is not this document's receiver "
-                f"({receiver or 'none in the partner directory'})",
-                field="recipient",
-                rule="recipient.matches-receiver",
-            )
+        if named:
+            refuse_other_recipient(named, receiver)
         state.mapped = mapped
         state.facts.update(profile=mapped.profile, receiver=receiver)
         if mapped.warnings:
@@ -248,7 +243,17 @@ def check_recipient(data: bytes, named: str, directory: Any, tools: Tools) -> No
         mapped = map_parsed(parse(data), chosen, default_profile=tools.default_profile)
     except LingangError:
         return
-    receiver = str(mapped.partner.endpoint) if mapped.partner.endpoint is not None else ""
+    refuse_other_recipient(named, receiver_of(mapped))
+
+
+def receiver_of(mapped: MappedDocument) -> str:
+    """The receiver's participant id (``scheme:value``) from the partner directory, or ``""``."""
+    endpoint = mapped.partner.endpoint
+    return str(endpoint) if endpoint is not None else ""
+
+
+def refuse_other_recipient(named: str, receiver: str) -> None:
+    """:class:`RecipientMismatch` unless the ``named`` recipient is the ``receiver``."""
     if named != receiver:
         raise RecipientMismatch(
             f"recipient {named!r} is not this document's receiver "

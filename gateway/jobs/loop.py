@@ -36,7 +36,7 @@ from gateway.errors import ConfigError, DeliveryError, LingangError
 from gateway.jobs.breaker import CircuitBreaker
 from gateway.jobs.kinds import Completed, JobKinds
 from gateway.jobs.retry import RetryPolicy
-from gateway.store import Job, JobState, LeaseLostError, Store, StoreError
+from gateway.store import Job, LeaseLostError, Store, StoreError
 
 log = logging.getLogger("lingang.jobs")
 
@@ -113,25 +113,23 @@ class Worker:
 
     async def run_once(self) -> int:
         """Claim one batch and run it to the end; how many jobs were claimed (tests, tools)."""
-        jobs = await self.store.claim_jobs(
+        jobs = await self._claim_due(self.concurrency)
+        await asyncio.gather(*(self.run_job(job) for job in jobs))
+        return len(jobs)
+
+    async def _claim_due(self, limit: int) -> list[Job]:
+        """Lease up to ``limit`` due jobs of this worker's kinds, open breakers' left alone."""
+        return await self.store.claim_jobs(
             self.worker_id,
-            limit=self.concurrency,
+            limit=limit,
             lease_seconds=self.lease_seconds,
             exclude_endpoints=await self.breaker.blocked_endpoints(),
             kinds=self.kinds.names(),
         )
-        await asyncio.gather(*(self.run_job(job) for job in jobs))
-        return len(jobs)
 
     async def _claim(self, limit: int) -> list[Job]:
         try:
-            return await self.store.claim_jobs(
-                self.worker_id,
-                limit=limit,
-                lease_seconds=self.lease_seconds,
-                exclude_endpoints=await self.breaker.blocked_endpoints(),
-                kinds=self.kinds.names(),
-            )
+            return await self._claim_due(limit)
         except StoreError as exc:
             log.warning("claim failed", extra={"worker_id": self.worker_id, "error": str(exc)})
             await self._pause(self.error_pause)
@@ -254,11 +252,9 @@ class Worker:
             event = kind.dead_event(job, reason, retryable=retryable) if kind else None
         else:
             log.info("job will be retried", extra={**extra, "reason": reason})
-        failed = await self.store.fail_job(
+        await self.store.fail_job(
             job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when, event=event
         )
-        if failed.state is JobState.DEAD:
-            log.debug("dead letter recorded", extra=extra)
 
 
 class WorkerPool:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli._runtime import worker_pool
 from gateway.jobs import WorkerPool
 from gateway.service import Services, open_services
 from gateway.settings import (
@@ -71,7 +70,7 @@ async def running(
     max_attempts = getattr(request, "param", 200)
     url = f"sqlite:///{tmp_path / 'gateway.db'}"
     services = await open_services(settings_for(make_config, url, max_attempts))
-    pool: WorkerPool = worker_pool(services, 2)
+    pool: WorkerPool = services.worker_pool(2)
     pool.start()
     try:
         yield services, url

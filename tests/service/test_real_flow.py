@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli._runtime import worker_pool
 from gateway.flows import RecipientMismatch
 from gateway.jobs import Submissions
 from gateway.service import Services, open_services
@@ -90,7 +89,7 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
     tmp_path: Path, artefacts_home: Path, stage_processes: int
 ) -> None:
     services = await open_real(tmp_path, artefacts_home, stage_processes)
-    pool = worker_pool(services, 1)
+    pool = services.worker_pool(1)
     pool.start()
     try:
         tenant = await services.store.create_tenant("real")
