@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from gateway.store import rows
 from gateway.store.connector import (
@@ -99,6 +99,7 @@ __all__ = [
     "ConflictError",
     "DirectoryEntry",
     "Event",
+    "HasConnector",
     "InboundMessage",
     "Job",
     "JobSpec",
@@ -122,8 +123,17 @@ __all__ = [
 
 P = ParamSpec("P")
 T = TypeVar("T")
-S = TypeVar("S", bound="Store")
+S = TypeVar("S", bound="HasConnector")
 Operation = Callable[Concatenate[S, P], Coroutine[Any, Any, T]]
+
+
+class HasConnector(Protocol):
+    """What the :func:`reads` / :func:`writes` decorators need: :class:`Store`, or a
+    feature's own store class over the same connector (``gateway/store/<feature>.py``, its
+    SQL in ``queries/<feature>.<backend>.sql``)."""
+
+    connector: Connector
+    clock: Clock
 
 
 def _operation(
@@ -163,7 +173,8 @@ class Store:
     Another database is another :class:`~gateway.store.connector.Connector` with its
     ``queries/<backend>.sql`` and ``migrations/<backend>/``; nothing here changes. A new
     operation is one script here, its named queries in each ``.sql`` file, and a test in
-    :class:`gateway.store.testing.StoreContract`."""
+    :class:`gateway.store.testing.StoreContract`. A feature with tables of its own keeps
+    its scripts in a class of its own over ``store.connector`` (see :class:`HasConnector`)."""
 
     def __init__(self, connector: Connector, *, clock: Clock = utcnow) -> None:
         self.connector = connector

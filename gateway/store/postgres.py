@@ -59,7 +59,7 @@ class PostgresConnector(Connector):
     def __init__(self, pool: AsyncConnectionPool[Conn], conninfo: str) -> None:
         self._pool = pool
         self._conninfo = conninfo
-        self._queries = load_queries("postgres.sql")
+        self._queries = load_queries("postgres")
         self._wakeups = Wakeups(conninfo)
         self._closed = False
 

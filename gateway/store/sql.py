@@ -15,15 +15,22 @@ _HEADER = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
 
 @functools.cache
-def load_queries(filename: str) -> dict[str, str]:
-    """The named blocks of ``gateway/store/queries/<filename>``."""
-    text = resources.files("gateway.store").joinpath("queries", filename).read_text("utf-8")
-    parts = _HEADER.split(text)
+def load_queries(backend: str) -> dict[str, str]:
+    """The named blocks of ``gateway/store/queries/<backend>.sql`` and of every feature's
+    ``queries/<feature>.<backend>.sql`` (a name may be defined only once across them)."""
+    folder = resources.files("gateway.store").joinpath("queries")
+    files = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name == f"{backend}.sql" or entry.name.endswith(f".{backend}.sql")
+    )
     queries: dict[str, str] = {}
-    for name, body in zip(parts[1::2], parts[2::2], strict=True):
-        if name in queries:
-            raise RuntimeError(f"{filename}: query {name!r} defined twice")
-        queries[name] = body.strip()
+    for filename in files:
+        parts = _HEADER.split(folder.joinpath(filename).read_text("utf-8"))
+        for name, body in zip(parts[1::2], parts[2::2], strict=True):
+            if name in queries:
+                raise RuntimeError(f"{filename}: query {name!r} defined twice")
+            queries[name] = body.strip()
     return queries
 
 

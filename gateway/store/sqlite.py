@@ -81,7 +81,7 @@ class SqliteConnector(Connector):
         self.path = path
         self.poll_interval = poll_interval
         self.busy_timeout = busy_timeout
-        self._queries = load_queries("sqlite.sql")
+        self._queries = load_queries("sqlite")
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="lingang-sqlite-reader")
         self._reader: Conn | None = None
         """The reader connection (on the executor's thread)."""
