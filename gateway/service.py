@@ -177,7 +177,12 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     runner.warm(spec.warm_profiles)
     kinds = JobKinds(
         [
-            ProcessKind(opened, runner, RoutingPlanner(router, registry)),
+            ProcessKind(
+                opened,
+                runner,
+                RoutingPlanner(router, registry),
+                hand_off_seconds=settings.worker.lease_seconds,
+            ),
             DeliverKind(opened, registry),
             ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
         ]

@@ -25,7 +25,12 @@ from gateway.store import Job, Receipt, StateChange
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """The kind recorded the job's result itself (the job is done)."""
+    """The kind recorded the job's result itself (the job is done).
+
+    ``then`` is a job the kind queued already leased to this worker (a hand-off, e.g.
+    ``process`` → ``deliver``): the loop runs it next in the same slot, with no claim."""
+
+    then: Job | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from gateway.errors import ConfigError, DeliveryError, LingangError
 from gateway.jobs.breaker import CircuitBreaker
 from gateway.jobs.kinds import Completed, JobKinds
 from gateway.jobs.retry import RetryPolicy
-from gateway.store import Job, LeaseLostError, Store, StoreError
+from gateway.store import Job, JobState, LeaseLostError, Store, StoreError
 
 log = logging.getLogger("lingang.jobs")
 
@@ -217,6 +217,18 @@ class Worker:
             await self.store.complete_job(
                 job.id, self.worker_id, result.receipt, event=result.event
             )
+        elif result.then is not None:
+            await self._take_over(result.then)
+
+    async def _take_over(self, job: Job) -> None:
+        """Run a job handed to this worker already leased (see :class:`Recorded`); one this
+        worker cannot run, or not leased to it, is left to the claim loop."""
+        if job.state != JobState.LEASED or job.lease_owner != self.worker_id:
+            return
+        if self.kinds.get(job.kind) is None or self._stopping.is_set():
+            await self.store.defer_job(job.id, self.worker_id, self.store.clock())
+            return
+        await self.run_job(job)
 
     async def _keep_lease(self, job: Job) -> None:
         interval = max(self.lease_seconds / 3, 0.05)

@@ -4,6 +4,8 @@
 
     claim ──► flow (thread or stage process) ──► plan the delivery ──► finish_processing:
               outputs + envelope + ``queued`` event + the ``deliver`` job + this job done
+          ──► (hand-off) the same worker runs the ``deliver`` job, leased to it in that
+              transaction: no second claim, no wake-up on the way
 
 One transaction, fenced by the job's lease: a crash at any point leaves none or all of it,
 and a job whose worker died is simply run again. A document error (the input, a missing fact,
@@ -65,10 +67,15 @@ class ProcessKind:
         store: Store,
         runner: FlowRunner,
         planner: DeliveryPlanner,
+        *,
+        hand_off_seconds: float | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
         self.planner = planner
+        self.hand_off_seconds = hand_off_seconds
+        """With a lease length, the delivery job is queued leased to this worker, which
+        runs it next (no claim, no wake-up); ``None`` queues it for any worker."""
         self._directories: dict[str, tuple[float, Any]] = {}
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
@@ -99,7 +106,7 @@ class ProcessKind:
         if outcome.error is not None:
             await self._record_failure(submission, job, worker_id, outputs, outcome)
             return Recorded()
-        await self.store.finish_processing(
+        queued = await self.store.finish_processing(
             job.id,
             worker_id,
             outputs=[*outputs, *plan.outputs],
@@ -109,8 +116,9 @@ class ProcessKind:
                 {"stages": outcome.timings, **outcome.facts, **plan.detail},
             ),
             enqueue=plan.job,
+            hand_off_seconds=self.hand_off_seconds,
         )
-        return Recorded()
+        return Recorded(then=queued)
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         return StateChange(

@@ -84,6 +84,7 @@ from gateway.store.scripts import (
     ensure_job,
     fenced,
     insert_job,
+    insert_leased_job,
     one,
     receipt_params,
     with_job,
@@ -644,11 +645,16 @@ class Store:
         outputs: Sequence[OutputSpec] = (),
         event: StateChange | None = None,
         enqueue: JobSpec | None = None,
+        hand_off_seconds: float | None = None,
     ) -> Script[Job | None]:
         """Record a processing job's whole result in one transaction: replace ``outputs``
         (per kind), queue ``enqueue`` (idempotent per ``(submission, kind, adapter)`` like
         :meth:`enqueue_job`; workers are woken), record ``event`` (its detail gains the
         queued job's ``job_id`` and ``message_id``) and mark the job ``done``.
+
+        With ``hand_off_seconds``, a job due now is queued already leased to ``worker_id``
+        for that long (its first attempt), so the same worker runs it next without a claim
+        or a wake-up; if the worker dies, the lease expires and any worker claims it.
 
         Owner-fenced like :meth:`complete_job`: a worker whose lease was taken over gets
         :class:`LeaseLostError` and nothing is written, so a crash at any point leaves
@@ -671,7 +677,11 @@ class Store:
         if enqueue is None:
             yield from change_state(submission_id, event, now)
             return None
-        row, _ = yield from insert_job(submission_id, enqueue, now)
+        if hand_off_seconds is not None and (enqueue.not_before or now) <= now:
+            expires = now + timedelta(seconds=hand_off_seconds)
+            row, _ = yield from insert_leased_job(submission_id, enqueue, now, worker_id, expires)
+        else:
+            row, _ = yield from insert_job(submission_id, enqueue, now)
         yield from change_state(submission_id, with_job(event, row), now)
         return rows.job(row)
 

@@ -64,6 +64,20 @@ def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple
     return (yield from one("job_by_key", params)), False
 
 
+def insert_leased_job(
+    submission_id: str, spec: JobSpec, now: datetime, worker_id: str, expires: datetime
+) -> Script[tuple[Row, bool]]:
+    """Queue ``spec`` already leased to ``worker_id`` (its first attempt), so the worker
+    that made it runs it at once without a claim; if a job of the same kind and adapter is
+    there already, that one, untouched. ``(row, leased)``."""
+    params = {**job_params(submission_id, spec, now), "lease_owner": worker_id}
+    params["lease_expires_at"] = expires
+    row: Row | None = yield Query("insert_job_leased", params, "one")
+    if row is not None:
+        return row, True
+    return (yield from one("job_by_key", params)), False
+
+
 def ensure_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[None]:
     """Queue ``spec`` on ``submission_id`` unless it is there already, and wake workers,
     without reading anything back (on PostgreSQL it rides along with the commit)."""

@@ -469,6 +469,49 @@ class StoreContract:
         assert [j.id for j in await store.claim_jobs("w2", limit=1)] == [queued.id]
         assert [j.id for j in await store.claim_jobs("w2", limit=1)] == [waiting.id]
 
+    async def test_a_handed_off_job_is_leased_to_the_processing_worker(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        sub_id = await self._submission(store)
+        processing = await store.enqueue_job(sub_id, PROCESS)
+        await store.claim_jobs("w1")
+        delivery = JobSpec("deliver", "https", "ep")
+        handed = await store.finish_processing(
+            processing.id, "w1", enqueue=delivery, hand_off_seconds=30
+        )
+        assert handed is not None
+        assert (handed.state, handed.lease_owner, handed.attempts) == (JobState.LEASED, "w1", 1)
+        assert await store.claim_jobs("w2") == []
+        clock.advance(31)
+        (taken,) = await store.claim_jobs("w2")
+        assert (taken.id, taken.attempts, taken.message_id) == (handed.id, 2, handed.message_id)
+
+    async def test_a_hand_off_leaves_an_existing_job_alone(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        delivery = JobSpec("deliver", "https", "ep")
+        existing = await store.enqueue_job(sub_id, delivery)
+        processing = await store.enqueue_job(sub_id, PROCESS)
+        await store.claim_jobs("w1", kinds=["process"])
+        handed = await store.finish_processing(
+            processing.id, "w1", enqueue=delivery, hand_off_seconds=30
+        )
+        assert handed is not None
+        assert (handed.id, handed.state, handed.lease_owner) == (
+            existing.id,
+            JobState.PENDING,
+            None,
+        )
+
+    async def test_a_hand_off_not_yet_due_is_queued(self, store: Store, clock: FakeClock) -> None:
+        sub_id = await self._submission(store)
+        processing = await store.enqueue_job(sub_id, PROCESS)
+        await store.claim_jobs("w1")
+        later = JobSpec("deliver", "https", "ep", not_before=clock() + timedelta(seconds=60))
+        handed = await store.finish_processing(
+            processing.id, "w1", enqueue=later, hand_off_seconds=30
+        )
+        assert handed is not None and handed.state == JobState.PENDING
+
     async def test_processing_result_without_delivery(self, store: Store) -> None:
         sub_id = await self._submission(store)
         job = await store.enqueue_job(sub_id, PROCESS)

@@ -61,7 +61,7 @@ MakeKit = Callable[..., Kit]
 async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
     made: list[Kit] = []
 
-    def make(flow: Flow[Any] | None = None) -> Kit:
+    def make(flow: Flow[Any] | None = None, hand_off_seconds: float | None = None) -> Kit:
         registry = AdapterRegistry.build(
             {"drop": AdapterConfig("drop", "folder", {"path": "out"})},
             AdapterContext(data_dir=tmp_path),
@@ -71,6 +71,7 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
             store,
             runner,
             RoutingPlanner(Router(Routing(default="drop"), registry.names()), registry),
+            hand_off_seconds=hand_off_seconds,
         )
         kinds = JobKinds([process, DeliverKind(store, registry)])
         kit = Kit(store, Submissions(store), kinds, process, runner, registry)
@@ -128,6 +129,38 @@ async def test_submit_process_deliver(store: Store, make_kit: MakeKit, tmp_path:
     assert [f.read_bytes() for f in files] == [b"<A/><!--sealed-->"]
     receipts = await store.list_receipts(submission_id=sid)
     assert len(receipts) == 1 and receipts[0].detail["adapter"] == "drop"
+
+
+async def test_the_processing_worker_delivers_what_it_processed_without_a_claim(
+    store: Store, make_kit: MakeKit, tmp_path: Path
+) -> None:
+    """With a hand-off, one claim runs both jobs: the delivery job is born leased to the
+    worker that processed the submission, on its first attempt."""
+    tenant = await store.create_tenant("acme")
+    kit = make_kit(hand_off_seconds=30)
+    sid = await kit.submit(tenant.id, b"<a/>")
+    worker = Worker(store, kit.kinds, worker_id="w1")
+    assert await worker.run_once() == 1
+    submission = await store.get_submission_any_tenant(sid)
+    assert submission is not None and submission.state == "delivered"
+    jobs = {j.kind: j for j in await store.list_jobs(submission_id=sid)}
+    assert (jobs["deliver"].state, jobs["deliver"].attempts) == (JobState.DONE, 1)
+    assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [b"<A/><!--sealed-->"]
+
+
+async def test_a_handed_off_job_of_a_kind_the_worker_lacks_is_given_back(
+    store: Store, make_kit: MakeKit
+) -> None:
+    tenant = await store.create_tenant("acme")
+    kit = make_kit(hand_off_seconds=30)
+    sid = await kit.submit(tenant.id, b"<a/>")
+    only_process = JobKinds([kit.process])
+    assert await Worker(store, only_process, worker_id="w1").run_once() == 1
+    jobs = {j.kind: j for j in await store.list_jobs(submission_id=sid)}
+    assert jobs["deliver"].state == JobState.PENDING
+    assert await Worker(store, kit.kinds, worker_id="w2").run_once() == 1
+    submission = await store.get_submission_any_tenant(sid)
+    assert submission is not None and submission.state == "delivered"
 
 
 async def test_the_envelope_is_persisted_and_delivered_as_stored(

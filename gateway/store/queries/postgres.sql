@@ -124,6 +124,16 @@ VALUES (%(id)s, %(kind)s, %(submission_id)s, %(adapter)s, %(endpoint)s, %(payloa
 ON CONFLICT (submission_id, kind, adapter) DO NOTHING
 RETURNING *
 
+-- name: insert_job_leased
+INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
+                         state, attempts, lease_owner, lease_expires_at, next_attempt_at,
+                         created_at, updated_at)
+VALUES (%(id)s, %(kind)s, %(submission_id)s, %(adapter)s, %(endpoint)s, %(payload_ref)s,
+        %(message_id)s, 'leased', 1, %(lease_owner)s, %(lease_expires_at)s, %(next_attempt_at)s,
+        %(now)s, %(now)s)
+ON CONFLICT (submission_id, kind, adapter) DO NOTHING
+RETURNING *
+
 -- name: job_by_key
 SELECT * FROM outbox_jobs
 WHERE submission_id = %(submission_id)s AND kind = %(kind)s AND adapter = %(adapter)s

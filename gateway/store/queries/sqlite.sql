@@ -122,6 +122,16 @@ VALUES (:id, :kind, :submission_id, :adapter, :endpoint, :payload_ref,
 ON CONFLICT (submission_id, kind, adapter) DO NOTHING
 RETURNING *
 
+-- name: insert_job_leased
+INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
+                         state, attempts, lease_owner, lease_expires_at, next_attempt_at,
+                         created_at, updated_at)
+VALUES (:id, :kind, :submission_id, :adapter, :endpoint, :payload_ref,
+        :message_id, 'leased', 1, :lease_owner, :lease_expires_at, :next_attempt_at,
+        :now, :now)
+ON CONFLICT (submission_id, kind, adapter) DO NOTHING
+RETURNING *
+
 -- name: job_by_key
 SELECT * FROM outbox_jobs
 WHERE submission_id = :submission_id AND kind = :kind AND adapter = :adapter
