@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api.auth import auth_middleware
+from gateway.api.auth import KNOWN_KEYS, KnownKeys, auth_middleware
 from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
@@ -49,6 +49,7 @@ def _bare_app(options: ApiOptions) -> web.Application:
     )
     app[OPTIONS] = options
     app[METRICS] = ApiMetrics()
+    app[KNOWN_KEYS] = KnownKeys()
     app.add_routes(documents.routes)
     app.add_routes(partners.routes)
     app.add_routes(ops.routes)

@@ -9,17 +9,24 @@ with :func:`hmac.compare_digest`.
 
 A key never reaches a log line or a problem body: failures say only that the key is
 missing or not valid.
+
+A key that was found is remembered for :data:`KEY_CACHE_SECONDS` (by its digest), so a
+client's stream of requests costs one store read per interval, not one per request; a key
+revoked in the store therefore stops working on every replica within that interval. Keys
+not found are never remembered.
 """
 
 from __future__ import annotations
 
 import hmac
+import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gateway.api.context import TENANT, store
 from gateway.api.problems import FieldIssue, Problem
+from gateway.store import Tenant, hash_api_key
 
 MAX_KEY_LENGTH = 256
 """Longer values cannot be keys; they are refused before hashing."""
@@ -29,6 +36,40 @@ PROTECTED_PREFIX = "/v1/"
 (no tenant data behind them)."""
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="lingang"'}
+
+KEY_CACHE_SECONDS = 2.0
+"""How long a found key's tenant is reused before the store is asked again."""
+
+KEY_CACHE_SIZE = 10_000
+"""At most this many digests are remembered (the oldest go first)."""
+
+
+class KnownKeys:
+    """Digest → tenant for keys found recently (see the module docstring)."""
+
+    def __init__(self, seconds: float = KEY_CACHE_SECONDS, size: int = KEY_CACHE_SIZE) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._known: dict[str, tuple[float, Tenant]] = {}
+
+    def get(self, digest: str) -> Tenant | None:
+        """The tenant remembered for ``digest``, if still fresh."""
+        found = self._known.get(digest)
+        if found is None:
+            return None
+        if found[0] <= time.monotonic():
+            del self._known[digest]
+            return None
+        return found[1]
+
+    def remember(self, digest: str, tenant: Tenant) -> None:
+        """Remember a key that the store found."""
+        if len(self._known) >= self.size:
+            del self._known[next(iter(self._known))]
+        self._known[digest] = (time.monotonic() + self.seconds, tenant)
+
+
+KNOWN_KEYS = web.AppKey("known_keys", KnownKeys)
 
 
 def presented_key(request: web.Request) -> str | None:
@@ -69,8 +110,20 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise unauthorized("an API key is required (Authorization: Bearer <key>)")
     if len(key) > MAX_KEY_LENGTH or not key.isascii():
         raise unauthorized("the API key is not valid")
-    tenant = await store(request).authenticate(key)
+    tenant = await tenant_for(request, key)
     if tenant is None:
         raise unauthorized("the API key is not valid")
     request[TENANT] = tenant
     return await handler(request)
+
+
+async def tenant_for(request: web.Request, key: str) -> Tenant | None:
+    """The tenant ``key`` belongs to: remembered, or looked up in the store."""
+    known = request.app.get(KNOWN_KEYS)
+    digest = hash_api_key(key)
+    tenant = known.get(digest) if known is not None else None
+    if tenant is None:
+        tenant = await store(request).tenant_for_key_hash(digest)
+        if tenant is not None and known is not None:
+            known.remember(digest, tenant)
+    return tenant
