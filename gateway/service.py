@@ -45,6 +45,7 @@ from gateway.flows import Tools, ToolsSpec, load_tools
 from gateway.jobs import (
     CircuitBreaker,
     FlowRunner,
+    HandedOutputs,
     JobKinds,
     ProcessFlowRunner,
     ProcessKind,
@@ -175,6 +176,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         else ThreadFlowRunner(tools)
     )
     runner.warm(spec.warm_profiles)
+    handed = HandedOutputs()
     kinds = JobKinds(
         [
             ProcessKind(
@@ -182,8 +184,9 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 runner,
                 RoutingPlanner(router, registry),
                 hand_off_seconds=settings.worker.lease_seconds,
+                handed=handed,
             ),
-            DeliverKind(opened, registry),
+            DeliverKind(opened, registry, handed),
             ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
         ]
     )

@@ -7,6 +7,7 @@ module                 what it holds
 ``kinds``              the :class:`JobKind` seam and the :class:`JobKinds` registry
 ``submissions``        submit / manual retry / orphan recovery, submission states
 ``process``            the ``process`` kind: a flow on a submission, result in one transaction
+``handoff``            the stored outputs a hand-off carries to the delivery that follows
 ``runner``             where flows run: a thread, or stage processes
 ``retry``, ``breaker``  backoff with jitter; the per-endpoint circuit breaker
 =====================  ==============================================================
@@ -17,6 +18,7 @@ The ``deliver`` and ``receive`` kinds live with the adapters' side, in :mod:`gat
 from __future__ import annotations
 
 from gateway.jobs.breaker import CircuitBreaker
+from gateway.jobs.handoff import HandedOutputs
 from gateway.jobs.kinds import Completed, JobKind, JobKinds, JobResult, Recorded
 from gateway.jobs.loop import Worker, WorkerPool, default_worker_id, is_retryable
 from gateway.jobs.process import DeliveryPlan, DeliveryPlanner, ProcessKind
@@ -31,6 +33,7 @@ __all__ = [
     "DeliveryPlan",
     "DeliveryPlanner",
     "FlowRunner",
+    "HandedOutputs",
     "JobKind",
     "JobKinds",
     "JobResult",

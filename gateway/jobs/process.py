@@ -27,10 +27,20 @@ from typing import Any, Protocol
 
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
 from gateway.flows import FlowOutcome, Source
+from gateway.jobs.handoff import HandedOutputs
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.runner import FlowRunner
 from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState, tenant_directory
-from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Store, Submission
+from gateway.store import (
+    Job,
+    JobSpec,
+    NotFoundError,
+    Output,
+    OutputSpec,
+    StateChange,
+    Store,
+    Submission,
+)
 
 DIRECTORY_TTL_SECONDS = 2.0
 """How long a tenant's partner directory is reused before it is read again."""
@@ -69,6 +79,7 @@ class ProcessKind:
         planner: DeliveryPlanner,
         *,
         hand_off_seconds: float | None = None,
+        handed: HandedOutputs | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -76,6 +87,8 @@ class ProcessKind:
         self.hand_off_seconds = hand_off_seconds
         """With a lease length, the delivery job is queued leased to this worker, which
         runs it next (no claim, no wake-up); ``None`` queues it for any worker."""
+        self.handed = handed
+        """Where a hand-off leaves the stored outputs for the delivery (no re-read)."""
         self._directories: dict[str, tuple[float, Any]] = {}
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
@@ -118,6 +131,17 @@ class ProcessKind:
             enqueue=plan.job,
             hand_off_seconds=self.hand_off_seconds,
         )
+        handed_to_me = queued is not None and queued.lease_owner == worker_id
+        if handed_to_me and self.handed is not None:
+            now = self.store.clock()
+            stored = [*outputs, *plan.outputs]
+            self.handed.keep(
+                submission.id,
+                {
+                    o.kind: Output(submission.id, o.kind, o.media_type, bytes(o.data), now)
+                    for o in stored
+                },
+            )
         return Recorded(then=queued)
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:

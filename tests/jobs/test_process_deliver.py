@@ -24,7 +24,15 @@ from gateway.delivery import (
 )
 from gateway.errors import ArtefactError, ValidationFailed
 from gateway.flows import Flow, Tools
-from gateway.jobs import JobKinds, ProcessKind, RetryPolicy, Submissions, ThreadFlowRunner, Worker
+from gateway.jobs import (
+    HandedOutputs,
+    JobKinds,
+    ProcessKind,
+    RetryPolicy,
+    Submissions,
+    ThreadFlowRunner,
+    Worker,
+)
 from gateway.store import JobState, LeaseLostError, Store, open_store
 from tests.jobs.stand_ins import Raise, Seal, Upper, text_flow
 
@@ -61,7 +69,11 @@ MakeKit = Callable[..., Kit]
 async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
     made: list[Kit] = []
 
-    def make(flow: Flow[Any] | None = None, hand_off_seconds: float | None = None) -> Kit:
+    def make(
+        flow: Flow[Any] | None = None,
+        hand_off_seconds: float | None = None,
+        handed: HandedOutputs | None = None,
+    ) -> Kit:
         registry = AdapterRegistry.build(
             {"drop": AdapterConfig("drop", "folder", {"path": "out"})},
             AdapterContext(data_dir=tmp_path),
@@ -72,8 +84,9 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
             runner,
             RoutingPlanner(Router(Routing(default="drop"), registry.names()), registry),
             hand_off_seconds=hand_off_seconds,
+            handed=handed,
         )
-        kinds = JobKinds([process, DeliverKind(store, registry)])
+        kinds = JobKinds([process, DeliverKind(store, registry, handed)])
         kit = Kit(store, Submissions(store), kinds, process, runner, registry)
         made.append(kit)
         return kit
@@ -146,6 +159,39 @@ async def test_the_processing_worker_delivers_what_it_processed_without_a_claim(
     jobs = {j.kind: j for j in await store.list_jobs(submission_id=sid)}
     assert (jobs["deliver"].state, jobs["deliver"].attempts) == (JobState.DONE, 1)
     assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [b"<A/><!--sealed-->"]
+
+
+async def test_a_hand_off_delivers_the_committed_outputs_without_reading_them_again(
+    store: Store, make_kit: MakeKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed = HandedOutputs()
+    kit = make_kit(hand_off_seconds=30, handed=handed)
+    tenant = await store.create_tenant("acme")
+    sid = await kit.submit(tenant.id, b"<a/>")
+    reads: list[str] = []
+    real_get_outputs = store.get_outputs
+
+    async def counted(submission_id: str, kinds: Any) -> Any:
+        reads.append(submission_id)
+        return await real_get_outputs(submission_id, kinds)
+
+    monkeypatch.setattr(store, "get_outputs", counted)
+    assert await Worker(store, kit.kinds, worker_id="w1").run_once() == 1
+    assert reads == [] and len(handed) == 0
+    stored = await real_get_outputs(sid, ["signed"])
+    assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [stored["signed"].data]
+
+
+async def test_a_delivery_without_kept_outputs_reads_the_store(
+    store: Store, make_kit: MakeKit, tmp_path: Path
+) -> None:
+    """A retry, or a delivery taken over by another worker, finds nothing kept."""
+    handed = HandedOutputs()
+    kit = make_kit(handed=handed)
+    tenant = await store.create_tenant("acme")
+    sid = await kit.submit(tenant.id, b"<a/>")
+    assert await run_until(kit, sid, {"delivered"}) == "delivered"
+    assert len(handed) == 0
 
 
 async def test_a_handed_off_job_of_a_kind_the_worker_lacks_is_given_back(
