@@ -85,8 +85,10 @@ from gateway.store.scripts import (
     fenced,
     insert_job,
     insert_leased_job,
+    job_params,
     one,
     receipt_params,
+    state_params,
     with_job,
     with_jobs,
 )
@@ -350,8 +352,7 @@ class Store:
 
     # -- submissions, outputs, events ------------------------------------------------
 
-    @writes
-    def create_submission(
+    async def create_submission(
         self,
         tenant_id: str,
         data: bytes,
@@ -363,7 +364,7 @@ class Store:
         state: str = "received",
         reason: str | None = None,
         enqueue: JobSpec | None = None,
-    ) -> Script[tuple[Submission, bool]]:
+    ) -> tuple[Submission, bool]:
         """Store a submission durably and record its first event.
 
         Returns ``(submission, created)``. When ``idempotency_key`` was already used by the
@@ -373,6 +374,7 @@ class Store:
         ``enqueue`` queues a job (e.g. the processing job) in the same transaction, so a
         stored submission never lacks it; on an idempotent repeat the job is ensured too
         (queueing is idempotent per ``(submission, kind, adapter)``). Workers are woken.
+        A new submission with its job is one statement (``insert_submission_with_job``).
         """
         now = self.clock()
         params = {
@@ -384,19 +386,42 @@ class Store:
             "filename": filename,
             "metadata": JsonValue.of(metadata, "metadata"),
             "state": state,
+            "reason": reason,
             "now": now,
         }
+        if enqueue is not None:
+            created = await self._insert_submission_with_job(params, enqueue)
+            if created is not None:
+                return created, True
+        return await self._create_submission(params, enqueue)
+
+    @writes_one
+    def _insert_submission_with_job(
+        self, params: dict[str, Any], enqueue: JobSpec
+    ) -> Script[Submission | None]:
+        job = job_params(params["id"], enqueue, params["now"])
+        job["job_id"] = job.pop("id")
+        row = yield Query("insert_submission_with_job", {**job, **params}, "one")
+        if row is None:
+            return None
+        yield Notify()
+        return rows.submission(row)
+
+    @writes
+    def _create_submission(
+        self, params: dict[str, Any], enqueue: JobSpec | None
+    ) -> Script[tuple[Submission, bool]]:
         row = yield Query("insert_submission", params, "one")  # only for a known tenant
         created = row is not None
         if row is None:
             row = yield Query("submission_by_key", params, "one")
             if row is None:
-                raise NotFoundError(f"unknown tenant {tenant_id!r}", field="tenant_id")
+                raise NotFoundError(f"unknown tenant {params['tenant_id']!r}", field="tenant_id")
         else:
-            event = {**params, "submission_id": row["id"], "reason": reason, "detail": None}
+            event = {**params, "submission_id": row["id"], "detail": None}
             yield Query("insert_event", event)
         if enqueue is not None:
-            yield from ensure_job(row["id"], enqueue, now)
+            yield from ensure_job(row["id"], enqueue, params["now"])
         return rows.submission(row), created
 
     @reads
@@ -585,21 +610,47 @@ class Store:
         }
         return rows.job((yield from fenced("renew_lease", params)))
 
-    @writes
-    def complete_job(
+    async def complete_job(
         self,
         job_id: str,
         worker_id: str,
         receipt: Receipt | None,
         *,
         event: StateChange | None = None,
-    ) -> Script[Job]:
+    ) -> Job:
         """Mark the job ``done``, store its receipt and (optionally) record ``event`` on
         its submission, all in one transaction.
 
         Only the current lease owner may do it (:class:`LeaseLostError` otherwise), so a
-        job is completed at most once.
+        job is completed at most once. The usual delivery (a receipt and an event) is one
+        statement (``complete_delivery``), so it needs no ``BEGIN``/``COMMIT`` round trips.
         """
+        if receipt is not None and event is not None:
+            return await self._complete_delivery(job_id, worker_id, receipt, event)
+        return await self._complete_job(job_id, worker_id, receipt, event)
+
+    @writes_one
+    def _complete_delivery(
+        self, job_id: str, worker_id: str, receipt: Receipt, event: StateChange
+    ) -> Script[Job]:
+        now = self.clock()
+        stored = receipt_params(job_id, receipt, now)
+        params = {
+            **state_params("", event, now),
+            "id": job_id,
+            "worker_id": worker_id,
+            "receipt_id": stored["id"],
+            "kind": stored["kind"],
+            "data": stored["data"],
+            "media_type": stored["media_type"],
+            "receipt_detail": stored["detail"],
+        }
+        return rows.job((yield from fenced("complete_delivery", params)))
+
+    @writes
+    def _complete_job(
+        self, job_id: str, worker_id: str, receipt: Receipt | None, event: StateChange | None
+    ) -> Script[Job]:
         now = self.clock()
         row = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
         if receipt is not None:

@@ -85,19 +85,23 @@ def ensure_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[None]
     yield Notify()
 
 
-def change_state(submission_id: str, event: StateChange | None, now: datetime) -> Script[None]:
-    """Record ``event`` on the submission (its state and history), if there is one."""
-    if event is None:
-        return
-    params = {
+def state_params(submission_id: str, event: StateChange, now: datetime) -> dict[str, Any]:
+    """The parameters of ``record_state`` (and of the queries that embed it)."""
+    return {
         "submission_id": submission_id,
         "state": event.state,
         "reason": event.reason,
         "detail": None if event.detail is None else JsonValue.of(event.detail, "detail"),
         "now": now,
     }
-    yield Query("set_submission_state", params)
-    yield Query("insert_event", params)
+
+
+def change_state(submission_id: str, event: StateChange | None, now: datetime) -> Script[None]:
+    """Record ``event`` on the submission (its state and its history: one statement where
+    the database can write both at once), if there is one."""
+    if event is None:
+        return
+    yield Query("record_state", state_params(submission_id, event, now))
 
 
 def receipt_params(job_id: str, receipt: Receipt, now: datetime) -> dict[str, Any]:

@@ -81,7 +81,13 @@ class SqliteConnector(Connector):
         self.path = path
         self.poll_interval = poll_interval
         self.busy_timeout = busy_timeout
-        self._queries = load_queries("sqlite")
+        self._queries = {
+            name: split_statements(text if text.endswith(";") else f"{text};")
+            for name, text in load_queries("sqlite").items()
+        }
+        """Each named query's statements: SQLite writes one table per statement, so a query
+        that PostgreSQL runs as one statement (a data-modifying ``WITH``) is several here,
+        run in order in the same transaction; the last one's rows are the result."""
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="lingang-sqlite-reader")
         self._reader: Conn | None = None
         """The reader connection (on the executor's thread)."""
@@ -119,7 +125,11 @@ class SqliteConnector(Connector):
         def execute(request: Request) -> Any:
             nonlocal notified
             if isinstance(request, Query):
-                cursor = conn.execute(self._queries[request.name], self.bind(request.params))
+                *leading, last = self._queries[request.name]
+                bound = self.bind(request.params)
+                for statement in leading:
+                    conn.execute(statement, bound).fetchall()
+                cursor = conn.execute(last, bound)
                 if request.fetch == "one":
                     return cursor.fetchone()
                 if request.fetch == "all":
@@ -128,7 +138,9 @@ class SqliteConnector(Connector):
                 return cursor.rowcount if request.fetch == "rowcount" else None
             if isinstance(request, QueryMany):
                 for params in request.params:
-                    conn.execute(self._queries[request.name], self.bind(params)).fetchall()
+                    bound = self.bind(params)
+                    for statement in self._queries[request.name]:
+                        conn.execute(statement, bound).fetchall()
             elif isinstance(request, Notify):
                 notified = True
             else:

@@ -66,6 +66,28 @@ WHERE EXISTS (SELECT 1 FROM tenants WHERE id = %(tenant_id)s)
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 RETURNING *
 
+-- name: insert_submission_with_job
+WITH sub AS (
+    INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
+                             metadata, state, created_at, updated_at)
+    SELECT %(id)s, %(tenant_id)s, %(idempotency_key)s, %(data)s, %(content_type)s,
+           %(filename)s, %(metadata)s, %(state)s, %(now)s, %(now)s
+    WHERE EXISTS (SELECT 1 FROM tenants WHERE id = %(tenant_id)s)
+    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+    RETURNING *
+), event AS (
+    INSERT INTO events (submission_id, state, at, reason, detail)
+    SELECT sub.id, %(state)s, %(now)s, %(reason)s, NULL FROM sub
+), job AS (
+    INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref,
+                             message_id, state, attempts, next_attempt_at, created_at,
+                             updated_at)
+    SELECT %(job_id)s, %(kind)s, sub.id, %(adapter)s, %(endpoint)s, %(payload_ref)s,
+           %(message_id)s, 'pending', 0, %(next_attempt_at)s, %(now)s, %(now)s
+    FROM sub
+)
+SELECT * FROM sub
+
 -- name: submission_by_key
 SELECT * FROM submissions WHERE tenant_id = %(tenant_id)s AND idempotency_key = %(idempotency_key)s
 
@@ -96,6 +118,13 @@ RETURNING *
 
 -- name: set_submission_state
 UPDATE submissions SET state = %(state)s, updated_at = %(now)s WHERE id = %(submission_id)s
+
+-- name: record_state
+WITH changed AS (
+    UPDATE submissions SET state = %(state)s, updated_at = %(now)s WHERE id = %(submission_id)s
+)
+INSERT INTO events (submission_id, state, at, reason, detail)
+VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
 
 -- name: list_events
 SELECT * FROM events WHERE submission_id = %(submission_id)s ORDER BY id
@@ -191,6 +220,26 @@ SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NU
     retryable = NULL, updated_at = %(now)s
 WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
 RETURNING *
+
+-- name: complete_delivery
+WITH done AS (
+    UPDATE outbox_jobs
+    SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+        retryable = NULL, updated_at = %(now)s
+    WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
+    RETURNING *
+), receipt AS (
+    INSERT INTO receipts (id, job_id, kind, data, media_type, detail, received_at)
+    SELECT %(receipt_id)s, done.id, %(kind)s, %(data)s, %(media_type)s, %(receipt_detail)s, %(now)s
+    FROM done
+), changed AS (
+    UPDATE submissions SET state = %(state)s, updated_at = %(now)s
+    FROM done WHERE submissions.id = done.submission_id
+), event AS (
+    INSERT INTO events (submission_id, state, at, reason, detail)
+    SELECT done.submission_id, %(state)s, %(now)s, %(reason)s, %(detail)s FROM done
+)
+SELECT * FROM done
 
 -- name: fail_job
 UPDATE outbox_jobs

@@ -63,6 +63,22 @@ WHERE EXISTS (SELECT 1 FROM tenants WHERE id = :tenant_id)
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 RETURNING *
 
+-- name: insert_submission_with_job
+INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
+                         metadata, state, created_at, updated_at)
+SELECT :id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
+       :metadata, :state, :now, :now
+WHERE EXISTS (SELECT 1 FROM tenants WHERE id = :tenant_id)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING;
+INSERT INTO events (submission_id, state, at, reason, detail)
+SELECT id, :state, :now, :reason, NULL FROM submissions WHERE id = :id;
+INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
+                         state, attempts, next_attempt_at, created_at, updated_at)
+SELECT :job_id, :kind, id, :adapter, :endpoint, :payload_ref, :message_id,
+       'pending', 0, :next_attempt_at, :now, :now
+FROM submissions WHERE id = :id;
+SELECT * FROM submissions WHERE id = :id;
+
 -- name: submission_by_key
 SELECT * FROM submissions WHERE tenant_id = :tenant_id AND idempotency_key = :idempotency_key
 
@@ -93,6 +109,11 @@ RETURNING *
 
 -- name: set_submission_state
 UPDATE submissions SET state = :state, updated_at = :now WHERE id = :submission_id
+
+-- name: record_state
+UPDATE submissions SET state = :state, updated_at = :now WHERE id = :submission_id;
+INSERT INTO events (submission_id, state, at, reason, detail)
+VALUES (:submission_id, :state, :now, :reason, :detail);
 
 -- name: list_events
 SELECT * FROM events WHERE submission_id = :submission_id ORDER BY id
@@ -188,6 +209,22 @@ SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NU
     retryable = NULL, updated_at = :now
 WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
 RETURNING *
+
+-- name: complete_delivery
+INSERT INTO receipts (id, job_id, kind, data, media_type, detail, received_at)
+SELECT :receipt_id, id, :kind, :data, :media_type, :receipt_detail, :now
+FROM outbox_jobs WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id;
+UPDATE submissions SET state = :state, updated_at = :now
+WHERE id = (SELECT submission_id FROM outbox_jobs
+            WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id);
+INSERT INTO events (submission_id, state, at, reason, detail)
+SELECT submission_id, :state, :now, :reason, :detail
+FROM outbox_jobs WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id;
+UPDATE outbox_jobs
+SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+    retryable = NULL, updated_at = :now
+WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
+RETURNING *;
 
 -- name: fail_job
 UPDATE outbox_jobs
