@@ -109,7 +109,7 @@ def edit_value(signed: bytes, index: int, char: str) -> bytes:
             continue
         if element.text and element.text.strip():
             slots.append((element, None))
-        slots += [(element, name) for name in element.attrib]
+        slots += [(element, name) for name, value in element.attrib.items() if value]
     element, attribute = slots[index % len(slots)]
     value = element.text if attribute is None else element.get(attribute)
     assert value is not None
