@@ -241,6 +241,46 @@ def test_a_verifier_that_skips_the_document_digest_fails_the_fuzz(
         fuzz()
 
 
+@pytest.fixture(scope="module")
+def detached_signature(pki: TestPki, bis_invoice: bytes) -> bytes:
+    return signer_for(pki, "signer_ec").sign_detached(bis_invoice, name="invoice.xml")
+
+
+def check_detached(signature: bytes, data: bytes, mutated: bytes, verifier: Verifier) -> None:
+    """A detached signature covers every byte of the data: any change is refused."""
+    if mutated == data:
+        return
+    try:
+        verifier.verify_detached(signature, mutated)
+    except VerificationError as exc:
+        assert exc.check == "reference"
+        return
+    raise AssertionError(f"accepted forgery: changed data verified: {mutated[:80]!r}…")
+
+
+@FUZZ
+@given(data=st.data())
+def test_detached_data_mutations_are_refused(
+    signed_and_verifier: tuple[bytes, Verifier],
+    detached_signature: bytes,
+    bis_invoice: bytes,
+    data: st.DataObject,
+) -> None:
+    _, verifier = signed_and_verifier
+    kind = data.draw(st.sampled_from(sorted(MUTATIONS)))
+    check_detached(detached_signature, bis_invoice, MUTATIONS[kind](bis_invoice, data), verifier)
+
+
+def test_a_verifier_that_skips_the_data_digest_fails_the_detached_check(
+    signed_and_verifier: tuple[bytes, Verifier], detached_signature: bytes, bis_invoice: bytes
+) -> None:
+    _, verifier = signed_and_verifier
+    mutated = bis_invoice.replace(b"1656.25", b"1656.26", 1)
+    check_detached(detached_signature, bis_invoice, mutated, verifier)
+    with reference_digest_unchecked(), pytest.raises(AssertionError, match="accepted forgery"):
+        check_detached(detached_signature, bis_invoice, mutated, verifier)
+
+
 @pytest.mark.parametrize(
     "document",
     [
