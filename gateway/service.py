@@ -41,6 +41,7 @@ from gateway.delivery import (
     RoutingPlanner,
     StoreInbound,
 )
+from gateway.errors import ConfigError
 from gateway.flows import Tools, ToolsSpec, load_tools
 from gateway.jobs import (
     CircuitBreaker,
@@ -60,7 +61,7 @@ from gateway.private_files import private_dir
 from gateway.settings import Settings
 from gateway.store import Store, open_store
 
-__all__ = ["Services", "Settings", "open_services", "tools_spec"]
+__all__ = ["Services", "Settings", "check_assurance", "open_services", "tools_spec"]
 
 log = logging.getLogger("lingang.service")
 
@@ -153,7 +154,11 @@ def tools_spec(settings: Settings) -> ToolsSpec:
 
 
 async def open_services(settings: Settings, *, store: Store | None = None) -> Services:
-    """Open everything the settings describe (``store`` may be given already opened)."""
+    """Open everything the settings describe (``store`` may be given already opened).
+
+    Refuses to start (:class:`~gateway.errors.ConfigError`) when signing is on without a key
+    and certificate; logs a warning when the operator turned validation or signing off."""
+    check_assurance(settings)
     private_dir(settings.data_dir)
     spec = tools_spec(settings)
     in_children = settings.pipeline.stage_processes > 0
@@ -204,6 +209,39 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         tools=tools,
         inbound=inbound,
     )
+
+
+def check_assurance(settings: Settings) -> None:
+    """Signing on (the default) needs ``[signing] key`` and ``cert``: without them the
+    gateway would deliver unsigned documents, so it refuses to start, naming the setting.
+    Validation or signing off is the operator's explicit choice (``[pipeline] validate`` /
+    ``sign = false``, or ``LINGANG_VALIDATE`` / ``LINGANG_SIGN``; no API client can ask for
+    it): logged here at start-up, and marked on every document it affects."""
+    pipeline, signing = settings.pipeline, settings.signing
+    if pipeline.sign:
+        for name, value, variable in (
+            ("key", signing.key, "LINGANG_SIGNING_KEY"),
+            ("cert", signing.cert, "LINGANG_SIGNING_CERT"),
+        ):
+            if value is None:
+                raise ConfigError(
+                    f"signing is on ([pipeline] sign = true, the default) but [signing] {name} "
+                    f"is not set ({variable}): documents would go out unsigned. Configure the "
+                    f"gateway's signing {name}, or turn signing off explicitly with "
+                    "[pipeline] sign = false",
+                    field=f"signing.{name}",
+                    rule="signing.key-required",
+                )
+    else:
+        log.warning(
+            "signing is OFF ([pipeline] sign = false): documents are delivered unsigned, "
+            "each marked 'signed: false' in its history"
+        )
+    if not pipeline.validate:
+        log.warning(
+            "validation is OFF ([pipeline] validate = false): documents are delivered without "
+            "the official rules, each marked 'validated: false' in its history"
+        )
 
 
 def load_body_signer(settings: Settings) -> BodySigner | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,23 @@ def reference_root() -> Path:
     """The official reference data: ``$LINGANG_REFERENCE`` or ``../shared/reference``."""
     explicit = os.environ.get("LINGANG_REFERENCE")
     return Path(explicit) if explicit else (REPO.parent / "shared" / "reference").resolve()
+
+
+def in_ci() -> bool:
+    """Whether this run is CI (``.ci/run`` sets ``CI=true``): nothing may skip there."""
+    return bool(os.environ.get("CI"))
+
+
+def require_tool(name: str) -> str:
+    """The path of the command-line tool ``name``. Without it the test is skipped on a
+    developer's machine, and fails in CI (``tests/run.sh`` installs every tool it needs)."""
+    found = shutil.which(name)
+    if found is None:
+        message = f"{name} is not installed"
+        if in_ci():
+            pytest.fail(f"{message}: CI runs every interoperability test (install it)")
+        pytest.skip(message)
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -46,8 +46,23 @@ class IngestStage:
         return {"bytes": len(data), "sha256": state.sha256}
 
 
+VALIDATION_OFF = (
+    "not validated: the operator turned validation off ([pipeline] validate = false); "
+    "the official rules were not run on this document"
+)
+"""The reason every document carries in its history while validation is off."""
+
+
+def skip_validation(state: FlowState) -> dict[str, Any]:
+    """Mark the document unvalidated (fact ``validated: false``, stage summary ``skipped``
+    with :data:`VALIDATION_OFF`): validation off is visible on every document it affects."""
+    state.facts["validated"] = False
+    return {"skipped": True, "validated": False, "reason": VALIDATION_OFF}
+
+
 def keep_report(state: FlowState, report: ValidationReport) -> dict[str, Any]:
     """Keep ``report`` (output ``report``) and stop the document on a fatal finding."""
+    state.facts["validated"] = True
     body = json.dumps(report.to_json(), ensure_ascii=False, sort_keys=True).encode()
     state.keep("report", "application/json", body)
     if report.fatal:

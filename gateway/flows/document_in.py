@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.flows.common import Fingerprinted, IngestStage, keep_report
+from gateway.flows.common import Fingerprinted, IngestStage, keep_report, skip_validation
 from gateway.flows.stage import Flow, require
 from gateway.flows.tools import Tools
 
@@ -61,8 +61,7 @@ class InboundValidateStage:
 
     def run(self, state: DocumentIn, tools: Tools) -> dict[str, Any]:
         if tools.validator is None:
-            state.facts["validated"] = False
-            return {"skipped": True}
+            return skip_validation(state)
         report = tools.validator.validate(state.source.data, require(state.profile, "profile"))
         return keep_report(state, report)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gateway.errors import FieldError
-from gateway.flows.common import Fingerprinted, IngestStage, keep_report
+from gateway.flows.common import Fingerprinted, IngestStage, keep_report, skip_validation
 from gateway.flows.stage import Flow, require
 from gateway.flows.tools import Tools
 from gateway.flows.transport import TransportFacts
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 XML = "application/xml"
 SIGNED = "signed"
 """The output kind of the document as it is delivered."""
+SIGNING_OFF = "not signed: the operator turned signing off ([pipeline] sign = false)"
+"""The reason every document carries in its history while signing is off."""
 DETACHED_SIGNATURE_NAME = "document.xml"
 """The reference URI a detached signature names: the document it signs, as delivered."""
 
@@ -158,8 +160,7 @@ class ValidateStage:
 
     def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
         if tools.validator is None:
-            state.facts["validated"] = False
-            return {"skipped": True}
+            return skip_validation(state)
         rendered = require(state.rendered, "rendered")
         report = tools.validator.validate(rendered, require(state.mapped, "mapped").profile)
         state.report = report
@@ -170,8 +171,9 @@ class ValidateStage:
 
 @dataclass(frozen=True, slots=True)
 class SignStage:
-    """XAdES-signs the rendered document (``gateway.signing``); passes it on unsigned when no
-    key is configured. Profiles whose rules forbid an enveloped signature
+    """XAdES-signs the rendered document (``gateway.signing``); passes it on unsigned, marked
+    so in its history, only when the operator turned signing off (``[pipeline] sign = false``;
+    with signing on, a process without a key refuses to start). Profiles whose rules forbid an enveloped signature
     (``ProfileSpec.detached_signature``) travel exactly as validated with a detached XAdES
     signature kept beside them (output ``signature``); other XML is signed enveloped."""
 
@@ -186,15 +188,18 @@ class SignStage:
         profile = require(state.mapped, "mapped").profile
         if tools.signer is None:
             state.signed = rendered
-            return {"signed": False}
+            state.facts["signed"] = False
+            return {"signed": False, "reason": SIGNING_OFF}
         if profile_spec(profile).detached_signature:
             signature = tools.signer.sign_detached(
                 rendered, name=DETACHED_SIGNATURE_NAME, mime_type=XML
             )
             state.keep("signature", XML, bytes(signature))
             state.signed = rendered
+            state.facts["signed"] = "detached"
             return {"signed": "detached", "bytes": len(signature)}
         state.signed = bytes(tools.signer.sign(rendered))
+        state.facts["signed"] = "enveloped"
         return {"signed": "enveloped", "bytes": len(state.signed)}
 
 

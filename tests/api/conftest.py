@@ -1,8 +1,11 @@
 """A live API server on 127.0.0.1:0 over real services (SQLite file store, folder adapter).
 
-The services come from :func:`gateway.service.open_services` with validation and signing
-off: submissions are stored and queued exactly as in production, no worker processes them,
-so tests drive later states through the real store (outputs, outbox claims, dead letters).
+The services come from :func:`gateway.service.open_services`. The fast ``api`` fixture has
+validation and signing off (the operator's choice, so every document it processes is marked
+``validated: false`` / ``signed: false``): submissions are stored and queued exactly as in
+production, no worker processes them, so tests drive later states through the real store
+(outputs, outbox claims, dead letters). ``full_api`` runs the whole stage table: the official
+artefacts validate and a test PKI's key signs.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from multidict import CIMultiDict
 
 from gateway.api import ApiOptions, api_runner, create_app
 from gateway.service import Services, open_services
-from gateway.settings import AdapterConfig, PipelineSettings, Settings, StoreSettings
+from gateway.settings import (
+    AdapterConfig,
+    PipelineSettings,
+    Settings,
+    SigningSettings,
+    StoreSettings,
+)
+from gateway.signing.testpki import TestPki, make_test_pki
 from gateway.store import Store, Tenant, open_store
 
 
@@ -66,14 +76,38 @@ class LiveApi:
     data_dir: Path
 
 
-def gateway_settings(tmp_path: Path, store_url: str) -> Settings:
-    """Settings for a test gateway: one folder adapter, no validation or signing."""
+def gateway_settings(tmp_path: Path, store_url: str, full: FullStages | None = None) -> Settings:
+    """Settings for a test gateway: one folder adapter; validation and signing off, or with
+    ``full`` the official artefacts and a signing key (the production stage table)."""
+    adapters = {"local": AdapterConfig(name="local", type="folder", options={"path": "out"})}
+    if full is None:
+        pipeline = PipelineSettings(validate=False, sign=False)
+        return Settings(
+            data_dir=tmp_path / "home",
+            store=StoreSettings(store_url),
+            pipeline=pipeline,
+            adapters=adapters,
+        )
+    pki = full.pki
     return Settings(
         data_dir=tmp_path / "home",
         store=StoreSettings(store_url),
-        pipeline=PipelineSettings(validate=False, sign=False),
-        adapters={"local": AdapterConfig(name="local", type="folder", options={"path": "out"})},
+        signing=SigningSettings(
+            key=pki.path("signer-ec.key.pem"),
+            cert=pki.path("signer-ec.pem"),
+            chain=(pki.path("chain.pem"),),
+        ),
+        pipeline=PipelineSettings(artefacts=full.artefacts),
+        adapters=adapters,
     )
+
+
+@dataclass(frozen=True)
+class FullStages:
+    """What the full stage table needs: installed official artefacts and a test PKI."""
+
+    artefacts: Path
+    pki: TestPki
 
 
 async def start_api(
@@ -82,10 +116,11 @@ async def start_api(
     *,
     max_body_bytes: int | None = None,
     options: ApiOptions | None = None,
+    full: FullStages | None = None,
 ) -> AsyncIterator[LiveApi]:
     """Open services over ``store_url``, serve the API (with ``options`` when given, else those
     of the settings), yield it, then shut it all down."""
-    settings = gateway_settings(tmp_path, store_url)
+    settings = gateway_settings(tmp_path, store_url, full)
     if max_body_bytes is not None:
         settings = settings.with_section("limits", max_body_bytes=max_body_bytes)
     store = await open_store(store_url)
@@ -125,6 +160,14 @@ async def start_api(
 async def api(tmp_path: Path) -> AsyncIterator[LiveApi]:
     """The API over a SQLite file store in ``tmp_path``."""
     async for live in start_api(tmp_path, f"sqlite:///{tmp_path}/gateway.db"):
+        yield live
+
+
+@pytest.fixture
+async def full_api(tmp_path: Path, artefacts_home: Path) -> AsyncIterator[LiveApi]:
+    """The API over the whole stage table: real validation, real signing (test PKI)."""
+    full = FullStages(artefacts_home, make_test_pki(tmp_path / "pki"))
+    async for live in start_api(tmp_path, f"sqlite:///{tmp_path}/gateway.db", full=full):
         yield live
 
 

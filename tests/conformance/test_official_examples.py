@@ -24,7 +24,13 @@ EXAMPLE_SETS = {
     "pint-sg": ("openpeppol-pint-sg-1.4.1/trn-invoice/example/*.xml", None),
     "en16931-ubl": ("connectingeurope-einvoicing-en16931/ubl/examples/*", "en16931-ubl"),
     "en16931-cii": ("connectingeurope-einvoicing-en16931/cii/examples/*.xml", None),
+    "en16931-testfiles": (
+        "connectingeurope-einvoicing-en16931/test/testfiles/*.xml",
+        "en16931-ubl",
+    ),
 }
+"""``en16931-testfiles``: the CEN repository's own test files under the CEN rules they were
+written for; as the profile each declares (BIS 3) see ``test_declared_examples.py``."""
 
 EXPECTED_PROFILE = {
     "bis3-3.0.19": "bis3",
@@ -33,6 +39,7 @@ EXPECTED_PROFILE = {
     "pint-sg": "pint-sg",
     "en16931-ubl": "en16931-ubl",
     "en16931-cii": "cii",
+    "en16931-testfiles": "en16931-ubl",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,21 @@ def test_an_outcome_crosses_a_process_boundary_as_plain_data() -> None:
     assert FlowOutcome.from_wire(done.to_wire()).transport == done.transport
     assert TransportFacts.from_json(done.transport.to_json()) == done.transport
     assert from_wire(FieldError("x", field="f").to_wire()).field == "f"
+
+
+def test_without_a_validator_the_inbound_flow_marks_the_document_unvalidated(
+    reference: Path,
+) -> None:
+    """Validation off (no validator in the tools) is never silent: the fact and the stage's
+    summary say so, with the reason."""
+    from gateway.flows import DOCUMENT_IN
+    from gateway.flows.common import VALIDATION_OFF
+
+    data = (
+        reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
+    ).read_bytes()
+    outcome = DOCUMENT_IN.run(Source(data, "application/xml"), Tools())
+    assert outcome.ok, outcome.error
+    assert outcome.facts["validated"] is False
+    (validate,) = [t for t in outcome.timings if t["stage"] == "validate"]
+    assert validate["skipped"] is True and validate["reason"] == VALIDATION_OFF

@@ -21,7 +21,7 @@ async def test_serve_with_mutual_tls(tmp_path: Path, artefacts_home: Path) -> No
     config.write_text(
         f'data_dir = "{tmp_path}"\n[server]\nport = {port}\n'
         f'tls_cert = "{tls.server_cert}"\ntls_key = "{tls.server_key}"\nclient_ca = "{tls.ca}"\n'
-        f'[pipeline]\nartefacts = "{artefacts_home}"\n'
+        f'[pipeline]\nartefacts = "{artefacts_home}"\nsign = false\n'
         '[adapters.drop]\ntype = "folder"\npath = "out"\n',
         encoding="utf-8",
     )

@@ -10,7 +10,6 @@ It also serves the CRLs at ``/crl/<name>.crl`` (the certificates' distribution p
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -169,7 +168,3 @@ BILL_OF_LADING = b"""<?xml version="1.0" encoding="UTF-8"?>
   <cac:Shipment><cbc:ID>SHP-1</cbc:ID></cac:Shipment>
 </BillOfLading>
 """
-
-
-def xmlsec1_available() -> bool:
-    return shutil.which("xmlsec1") is not None

@@ -17,6 +17,7 @@ from gateway.api.context import OPTIONS, services, store, tenant
 from gateway.api.disclosure import delivery_error, event_reason, public_detail
 from gateway.api.ingest import RECEIVER, Upload, read_upload, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
+from gateway.errors import ValidationFailed
 from gateway.store import ConflictError, Event, Job, NotFoundError, Output, Submission
 
 routes = web.RouteTableDef()
@@ -84,6 +85,7 @@ async def get_document(request: web.Request) -> web.Response:
             "metadata": submission.metadata,
             "history": [_event(e) for e in events],
             "validation": _report(outputs),
+            **_assurance(events),
             "outputs": [
                 {"kind": o.kind, "media_type": o.media_type, "size": len(o.data)} for o in outputs
             ],
@@ -227,6 +229,33 @@ def _event(event: Event) -> dict[str, Any]:
             if isinstance(s, dict)
         ]
     return out
+
+
+def _assurance(events: list[Event]) -> dict[str, Any]:
+    """Whether the document was validated and signed, from its stages' summaries:
+    ``validated`` true / false (validation off) and ``signed`` ``"detached"`` /
+    ``"enveloped"`` / false (signing off); null until that stage has run."""
+    found: dict[str, Any] = {"validated": None, "signed": None}
+    for event in events:
+        stages = (event.detail or {}).get("stages")
+        for stage in stages if isinstance(stages, list) else []:
+            if not isinstance(stage, dict):
+                continue
+            if stage.get("stage") == "validate":
+                found["validated"] = _validated(stage)
+            elif stage.get("stage") == "sign" and "signed" in stage:
+                found["signed"] = stage["signed"]
+    return found
+
+
+def _validated(stage: dict[str, Any]) -> bool | None:
+    """A validate stage's verdict on "was it checked": skipped (off) is false; a run that
+    ended, or stopped on fatal findings, is true; one that broke before deciding is null."""
+    if stage.get("skipped"):
+        return False
+    if stage.get("ok") or stage.get("code") == ValidationFailed.code:
+        return True
+    return None
 
 
 def _job(job: Job) -> dict[str, Any]:
