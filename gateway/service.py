@@ -148,6 +148,9 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         strict=pipeline.strict,
         profiles=tuple(dict.fromkeys(profiles)),
         warm_profiles=tuple(dict.fromkeys((*profiles, *WARM_PROFILES))),
+        policy_file=settings.policy.file,
+        subject_key_file=settings.policy.subject_key or settings.data_dir / "keys" / "subject.key",
+        subject_key_from=settings.signing.key if settings.policy.subject_key is None else None,
     )
 
 

@@ -3,7 +3,7 @@
 =================  =========  ===============================================================
 flow               direction  table
 =================  =========  ===============================================================
-``invoice-out``    out        ingest → detect → parse → map → render → validate → sign → envelope
+``invoice-out``    out        ingest → detect → parse → map → policy → render → validate → sign → envelope
 ``document-in``    in         ingest → identify → validate → keep
 =================  =========  ===============================================================
 
