@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
 from gateway.flows import FlowOutcome, Source
@@ -29,6 +29,9 @@ from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.runner import FlowRunner
 from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState, tenant_directory
 from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Store, Submission
+
+if TYPE_CHECKING:
+    from gateway.jobs.gate import ExportGate
 
 DIRECTORY_TTL_SECONDS = 2.0
 """How long a tenant's partner directory is reused before it is read again."""
@@ -65,10 +68,13 @@ class ProcessKind:
         store: Store,
         runner: FlowRunner,
         planner: DeliveryPlanner,
+        gate: ExportGate | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
         self.planner = planner
+        self.gate = gate
+        """The export gate: a gated outcome is finished through the export ledger."""
         self._directories: dict[str, tuple[float, Any]] = {}
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
@@ -98,6 +104,18 @@ class ProcessKind:
                 outcome.error, outcome.failed_stage = exc, "route"
         if outcome.error is not None:
             await self._record_failure(submission, job, worker_id, outputs, outcome)
+            return Recorded()
+        if self.gate is not None and plan.job is not None and self.gate.applies(outcome):
+            await self.gate.finish(
+                job,
+                worker_id,
+                submission,
+                outcome,
+                [*outputs, *plan.outputs],
+                plan.job,
+                plan.reason,
+                plan.detail,
+            )
             return Recorded()
         await self.store.finish_processing(
             job.id,
@@ -132,7 +150,7 @@ class ProcessKind:
     async def _already_processed(self, submission: Submission, job: Job) -> bool:
         """Whether an earlier run (whose worker died) already finished this submission.
         On the first claim of a freshly received submission there was none."""
-        if submission.state == SubmissionState.REJECTED:
+        if submission.state in (SubmissionState.REJECTED, SubmissionState.HELD):
             return True
         if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:
             return False
