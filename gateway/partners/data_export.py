@@ -190,7 +190,9 @@ def _filing(index: int, table: object, where: str) -> Filing:
             raise FieldError(f"{here}: unknown key `{key}`", field=f"{here}.{key}")
     kind = table.get("kind")
     if kind not in FILING_KINDS:
-        raise FieldError(f"{here}: `kind` must be one of {list(FILING_KINDS)}", field=f"{here}.kind")
+        raise FieldError(
+            f"{here}: `kind` must be one of {list(FILING_KINDS)}", field=f"{here}.kind"
+        )
     reference = table.get("reference")
     if not isinstance(reference, str) or not reference.strip():
         raise FieldError(f"{here}: `reference` is required", field=f"{here}.reference")

@@ -56,8 +56,7 @@ def classify(
         return bool(value) and len(value or "") >= _MIN_VALUE and (value or "") in text
 
     findings = [
-        dataclasses.replace(f, leaves=leaves(value))
-        for f, value in _findings(parsed, important)
+        dataclasses.replace(f, leaves=leaves(value)) for f, value in _findings(parsed, important)
     ]
     return Classification(tuple(findings))
 
@@ -97,7 +96,10 @@ def _buyer(buyer: Party) -> Iterator[tuple[Finding, str | None]]:
             yield Finding("buyer.id", Category.SENSITIVE, why, subject=subject), ident.value
     if buyer.address is not None and buyer.address.street:
         why = "address of an individual"
-        yield Finding("buyer.address", Category.PERSONAL, why, subject=subject), buyer.address.street
+        yield (
+            Finding("buyer.address", Category.PERSONAL, why, subject=subject),
+            buyer.address.street,
+        )
     contact = buyer.contact
     if contact is not None:
         if contact.telephone:

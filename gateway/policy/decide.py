@@ -171,7 +171,11 @@ def decide_volume(
     elif counts.personal >= exporter.exempt_below or counts.sensitive > 0:
         why = (
             f"{counts.personal:,} individuals this year"
-            + (f", {counts.sensitive:,} with sensitive personal information" if counts.sensitive else "")
+            + (
+                f", {counts.sensitive:,} with sensitive personal information"
+                if counts.sensitive
+                else ""
+            )
             + " need a standard-contract filing or certification (Art. 8)"
         )
         decision = _needs(ART_8_FILINGS, "art-8", why, exporter, day, version, counted=True)
@@ -205,15 +209,19 @@ def _needs(
     counted: bool = False,
 ) -> Decision:
     filing = exporter.filing(kinds, day)
-    name = "Art. 7 security-assessment approval" if article == "art-7" else (
-        "Art. 8 standard-contract filing or certification"
+    name = (
+        "Art. 7 security-assessment approval"
+        if article == "art-7"
+        else ("Art. 8 standard-contract filing or certification")
     )
     if filing is None:
         reason = f"{why}: needs an {name}; the exporter has none valid on {day.isoformat()}"
         return Decision(HELD, article, reason=reason, policy_version=version, counted=counted)
     until = f", valid until {filing.expires.isoformat()}" if filing.expires else ""
     basis = f"{article.replace('art-', 'Art. ')}: {filing.kind} {filing.reference}{until}"
-    return Decision(ALLOWED, article, basis=basis, reason=why, policy_version=version, counted=counted)
+    return Decision(
+        ALLOWED, article, basis=basis, reason=why, policy_version=version, counted=counted
+    )
 
 
 def _warnings(exporter: DataExport, counts: Counts) -> tuple[str, ...]:

@@ -77,9 +77,7 @@ def run_gate(
     minimised, actions = minimise(invoice, policy.minimisation, keep)
     classification = classify(parsed, minimised, policy.important)
     decision = decide_rules(classification, flow, policy, day)
-    exporter_id = (
-        mapped.exporter.seller_id if mapped.exporter is not None else _seller_id(parsed)
-    )
+    exporter_id = mapped.exporter.seller_id if mapped.exporter is not None else _seller_id(parsed)
     subjects = subject_hashes(classification.subjects(), subject_key, exporter_id)
     return GateResult(
         mapped=replace(mapped, invoice=minimised),

@@ -83,7 +83,9 @@ def _buyer(buyer: Party, rules: Minimisation, keep: Collection[str], done: list[
             identifiers = kept
         if legal is not None and legal.scheme == IdScheme.CN_RESIDENT_ID:
             legal = None
-    return dataclasses.replace(buyer, contact=contact, identifiers=identifiers, legal_registration=legal)
+    return dataclasses.replace(
+        buyer, contact=contact, identifiers=identifiers, legal_registration=legal
+    )
 
 
 def minimise_original(
@@ -105,7 +107,12 @@ def minimise_original(
     touched = False
     for path in masks:
         element = root.find(path)
-        if element is not None and element.text and element.text.strip() and "*" not in element.text:
+        if (
+            element is not None
+            and element.text
+            and element.text.strip()
+            and "*" not in element.text
+        ):
             element.text = mask(element.text)
             changes.append(f"{path.rsplit('/', 1)[-1]} masked")
             touched = True

@@ -66,7 +66,9 @@ _RULE_KEYS = frozenset(
 _POSITIVE_KEYS = (_RULE_KEYS - {"effect"}) | {"basis", "keep"}
 _IMPORTANT_KEYS = frozenset({"id", "notice", "tax_codes", "keywords"})
 _MINIMISATION_KEYS = frozenset({"mask_personal_phone", "mask_clerk", "mask_personal_id"})
-_TOP_KEYS = frozenset({"version", "include", "negative", "positive", "important_data", "minimisation"})
+_TOP_KEYS = frozenset(
+    {"version", "include", "negative", "positive", "important_data", "minimisation"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +145,14 @@ class Policy:
             "negative": [_rule_json(r) for r in self.negative],
             "positive": [_rule_json(r) for r in self.positive],
             "important_data": [
-                {"id": i.id, "notice": i.notice, "tax_codes": list(i.tax_codes),
-                 "keywords": list(i.keywords)}
+                {
+                    "id": i.id,
+                    "notice": i.notice,
+                    "tax_codes": list(i.tax_codes),
+                    "keywords": list(i.keywords),
+                }
                 for i in self.important
-            ],  # fmt: skip
+            ],
             "minimisation": {
                 "mask_personal_phone": self.minimisation.mask_personal_phone,
                 "mask_clerk": self.minimisation.mask_clerk,
@@ -188,7 +194,9 @@ class _File:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}", field="policy") from exc
 
-    def error(self, message: str, table: str, index: int | None = None, key: str | None = None) -> ConfigError:
+    def error(
+        self, message: str, table: str, index: int | None = None, key: str | None = None
+    ) -> ConfigError:
         line = self.line(table, index, key)
         where = f"{self.path}, line {line}" if line else str(self.path)
         dotted = table + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
@@ -204,7 +212,10 @@ class _File:
         if index >= len(starts):
             return line_of(self.text, (table,))
         start = starts[index]
-        end = next((n for n in range(start + 1, len(lines)) if lines[n].lstrip().startswith("[")), len(lines))
+        end = next(
+            (n for n in range(start + 1, len(lines)) if lines[n].lstrip().startswith("[")),
+            len(lines),
+        )
         if key is None:
             return start + 1
         found = line_of("\n".join(lines[start:end]), (table, key))
@@ -233,9 +244,7 @@ def load_policy(path: str | Path) -> Policy:
     for file in files:
         negative += [_rule(file, "negative", i, t) for i, t in enumerate(_tables(file, "negative"))]
         positive += [_rule(file, "positive", i, t) for i, t in enumerate(_tables(file, "positive"))]
-        important += [
-            _important(file, i, t) for i, t in enumerate(_tables(file, "important_data"))
-        ]
+        important += [_important(file, i, t) for i, t in enumerate(_tables(file, "important_data"))]
     ids = [r.id for r in (*negative, *positive)]
     duplicate = next((i for i in ids if ids.count(i) > 1), None)
     if duplicate is not None:
@@ -270,10 +279,22 @@ def _words(file: _File, table: Mapping[str, Any], key: str, where: tuple[str, in
     return list(value)
 
 
-def _text(file: _File, table: Mapping[str, Any], key: str, where: tuple[str, int], *, required: bool = False) -> str:
+def _text(
+    file: _File,
+    table: Mapping[str, Any],
+    key: str,
+    where: tuple[str, int],
+    *,
+    required: bool = False,
+) -> str:
     value = table.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise file.error("is required (a non-empty string)" if required else "must be a string", where[0], where[1], key)
+        raise file.error(
+            "is required (a non-empty string)" if required else "must be a string",
+            where[0],
+            where[1],
+            key,
+        )
     return value.strip()
 
 
@@ -293,11 +314,15 @@ def _rule(file: _File, name: str, index: int, table: Mapping[str, Any]) -> Rule:
     destinations = _words(file, table, "destinations", where)
     bad = next((d for d in destinations if not _COUNTRY.match(d)), None)
     if bad is not None:
-        raise file.error(f"{bad!r} is not an ISO 3166 alpha-2 country code", name, index, "destinations")
+        raise file.error(
+            f"{bad!r} is not an ISO 3166 alpha-2 country code", name, index, "destinations"
+        )
     kinds = _words(file, table, "kinds", where)
     bad = next((k for k in kinds if k not in KINDS), None)
     if bad is not None:
-        raise file.error(f"unknown document kind {bad!r} (kinds: {list(KINDS)})", name, index, "kinds")
+        raise file.error(
+            f"unknown document kind {bad!r} (kinds: {list(KINDS)})", name, index, "kinds"
+        )
     names = _words(file, table, "categories", where)
     try:
         categories = frozenset(Category(c) for c in names)
@@ -310,7 +335,9 @@ def _rule(file: _File, name: str, index: int, table: Mapping[str, Any]) -> Rule:
         keep = _words(file, table, "keep", where)
         bad = next((k for k in keep if k not in KEEPABLE), None)
         if bad is not None:
-            raise file.error(f"cannot keep {bad!r} (keepable: {list(KEEPABLE)})", name, index, "keep")
+            raise file.error(
+                f"cannot keep {bad!r} (keepable: {list(KEEPABLE)})", name, index, "keep"
+            )
     return Rule(
         id=rule_id,
         effect=str(effect),
@@ -388,7 +415,9 @@ class PolicySource:
                     self._policy = load_policy(self.path)
                     log.info("policy reloaded", extra={"version": self._policy.version})
                 except ConfigError as exc:
-                    log.error("policy file not reloaded, version %s stays: %s", self._policy.version, exc)
+                    log.error(
+                        "policy file not reloaded, version %s stays: %s", self._policy.version, exc
+                    )
             return self._policy
 
     def reload(self) -> Policy:

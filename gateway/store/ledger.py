@@ -25,7 +25,7 @@ from typing import Any
 
 from gateway.store import rows
 from gateway.store.base import reads, writes
-from gateway.store.connector import Connector, JsonValue, Query, QueryMany, Script
+from gateway.store.connector import Connector, Query, QueryMany, Script
 from gateway.store.ledger_chain import checkpoint_payload, entry_hash
 from gateway.store.records import (
     Clock,
@@ -233,7 +233,9 @@ class LedgerStore:
         if verdict.counted and record.subjects:
             subjects = [{**keys, "subject": h, "sensitive": int(s)} for h, s in record.subjects]
             yield QueryMany("ledger_insert_subject", subjects)
-            yield Query("ledger_update_counts", {**keys, "personal": personal, "sensitive": sensitive})
+            yield Query(
+                "ledger_update_counts", {**keys, "personal": personal, "sensitive": sensitive}
+            )
         else:
             personal, sensitive = int(counts["personal"]), int(counts["sensitive"])
         entry = {
@@ -416,7 +418,9 @@ class LedgerStore:
         return [dict(r) for r in entries], dict(head), [dict(r) for r in marks]
 
     @reads
-    def entries_for_year(self, year: int, exporter: str | None = None) -> Script[list[dict[str, Any]]]:
+    def entries_for_year(
+        self, year: int, exporter: str | None = None
+    ) -> Script[list[dict[str, Any]]]:
         """The entries of a calendar year (Beijing time), of one exporter or all."""
         start = dt.datetime(year, 1, 1, tzinfo=CHINA)
         end = dt.datetime(year + 1, 1, 1, tzinfo=CHINA)
@@ -483,7 +487,6 @@ __all__ = [
     "ExportResult",
     "Hold",
     "Judge",
-    "JsonValue",
     "LedgerStore",
     "Verdict",
     "china_year",

@@ -107,20 +107,24 @@ def verify_chain(
         return bad(int(head["seq"]) + 1, f"entry {int(head['seq']) + 1} was inserted after the "
                                          "head the gateway wrote")  # fmt: skip
     by_seq = {int(e["seq"]): e for e in entries}
-    for mark in checkpoints:
+    agreed = 0
+    for mark in sorted(checkpoints, key=lambda m: int(m["seq"])):
         seq = int(mark["seq"])
         payload = checkpoint_payload(seq, str(mark["head_hash"]), str(mark["at"]))
         if check_signature is not None and not check_signature(
             payload, str(mark["signature"]), str(mark["certificate"])
         ):
             return bad(seq, f"checkpoint at entry {seq} has a bad signature")
-        entry = by_seq.get(seq)
-        if entry is None:
+        covered = by_seq.get(seq)
+        if covered is None:
             return bad(seq, f"entry {seq} was removed (signed checkpoint {seq} covers it)")
-        if entry["entry_hash"] != mark["head_hash"]:
-            first = _first_rewritten(entries, seq)
-            return bad(first, f"entry {first} was changed and the chain rewritten after it "
-                              f"(signed checkpoint {seq} disagrees)")  # fmt: skip
+        if covered["entry_hash"] != mark["head_hash"]:
+            return bad(
+                agreed + 1,
+                f"an entry from {agreed + 1} to {seq} was changed and the chain rewritten "
+                f"after it (signed checkpoint {seq} disagrees)",
+            )
+        agreed = seq
     return ChainReport(True, count, marks)
 
 
@@ -139,9 +143,3 @@ def _break(entries: Sequence[Mapping[str, Any]], index: int, hashes: Mapping[str
     if index and entries[index - 1]["prev_hash"] not in hashes and index > 1:
         return f"entry {int(entries[index - 1]['seq'])} was inserted"
     return f"an entry before {seq} was removed (entry {seq} follows an entry no longer there)"
-
-
-def _first_rewritten(entries: Sequence[Mapping[str, Any]], upto: int) -> int:
-    """Without the original hashes the first rewritten entry cannot be told from the chain
-    alone; the checkpoint before it bounds it: the entry after the last good checkpoint."""
-    return min((int(e["seq"]) for e in entries if int(e["seq"]) <= upto), default=upto)

@@ -132,7 +132,9 @@ def test_thresholds_are_per_exporter_configuration() -> None:
 def test_a_ciio_exporter_needs_an_assessment_for_any_personal_information() -> None:
     result = gate(with_contact(), exporter={"data_export": {"ciio": True}})
     assert not result.decision.allowed and result.decision.article == "art-7"
-    approved = gate(with_contact(), exporter={"data_export": {"ciio": True, "filings": [ASSESSMENT]}})
+    approved = gate(
+        with_contact(), exporter={"data_export": {"ciio": True, "filings": [ASSESSMENT]}}
+    )
     assert approved.decision.allowed and approved.decision.article == "art-7"
     assert gate(company(), exporter={"data_export": {"ciio": True}}).decision.article == "art-3"
 
@@ -214,5 +216,5 @@ def test_distinct_individuals_and_keyed_hashes() -> None:
     again = gate(with_contact("Tan", number="26312000000000100002"))
     other = gate(with_contact("Lim"))
     assert one.subjects == again.subjects != other.subjects
-    (digest, sensitive), = one.subjects
+    ((digest, sensitive),) = one.subjects
     assert len(digest) == 64 and "Tan" not in digest and sensitive is False

@@ -61,7 +61,9 @@ async def stores(backend: tuple[str, str]) -> AsyncIterator[Stores]:
 
 
 def allow(basis: str = "Art. 3", *, counted: bool = False) -> Verdict:
-    return Verdict(True, basis, "art-3", policy_version="v1", decided_by="policy v1", counted=counted)
+    return Verdict(
+        True, basis, "art-3", policy_version="v1", decided_by="policy v1", counted=counted
+    )
 
 
 def thresholds(limit: int) -> object:
