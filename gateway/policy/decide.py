@@ -72,7 +72,8 @@ class Decision:
     rule: str | None = None
     policy_version: str = ""
     counted: bool = False
-    """The document's individuals count toward the exporter's yearly thresholds."""
+    """The document's individuals count toward the exporter's yearly thresholds (also for a
+    held document: once released, they are counted)."""
     warnings: tuple[str, ...] = ()
 
     @property
@@ -131,7 +132,11 @@ def decide_rules(
             reason = f"negative list {rule.id}: {what}{source}" + (
                 f": {rule.reason}" if rule.reason else ""
             )
-            return Decision(HELD, "negative", reason=reason, rule=rule.id, policy_version=version)
+            counted = classification.personal and not only_the_contract_party(classification)
+            return Decision(
+                HELD, "negative", reason=reason, rule=rule.id, policy_version=version,
+                counted=counted,
+            )  # fmt: skip
     for rule in policy.positive:
         if rule.matches(flow.destination, flow.platform, flow.kind, carried):
             reason = f"positive guidance {rule.id}"
