@@ -10,12 +10,10 @@ persons whose data leaves are the document's personal-information subjects.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from gateway.model import Invoice
-from gateway.model.jsonable import to_jsonable
 from gateway.model.party import IdScheme, Party
 from gateway.policy.categories import Category, Classification, Finding
 from gateway.policy.policyfile import ImportantData
@@ -35,15 +33,46 @@ _MIN_VALUE = 2
 
 
 def outgoing_text(invoice: Invoice) -> str:
-    """Everything that leaves with ``invoice``: its terms as JSON, and each attachment's
-    description and content (as text)."""
-    bare = dataclasses.replace(invoice, attachments=[])
-    parts = [json.dumps(to_jsonable(bare), ensure_ascii=False)]
+    """Everything that leaves with ``invoice`` where a person's data can be: its parties,
+    delivery, notes, references, lines (names, descriptions, notes, attributes) and each
+    attachment's description and content (as text)."""
+    parts: list[str] = []
+    for party in (invoice.seller, invoice.buyer, invoice.payee, invoice.tax_representative):
+        if party is not None:
+            _party_text(party, parts)
+    if invoice.delivery is not None:
+        parts.append(invoice.delivery.party_name or "")
+        if invoice.delivery.address is not None:
+            parts += _texts(invoice.delivery.address)
+    parts += invoice.notes
+    parts += [v for v in (invoice.buyer_reference, invoice.contract_ref, invoice.order_ref,
+                          invoice.project_ref, invoice.invoiced_object_id) if v]  # fmt: skip
+    if invoice.payment is not None:
+        parts += _texts(invoice.payment)
+    for line in invoice.lines:
+        item = line.item
+        parts += [item.name, item.description or "", line.note or ""]
+        parts += [f"{a.name} {a.value}" for a in item.attributes]
     for attachment in invoice.attachments:
         parts.append(attachment.description or "")
         if attachment.content:
             parts.append(attachment.content.decode("utf-8", "replace"))
     return "\n".join(parts)
+
+
+def _party_text(party: Party, parts: list[str]) -> None:
+    parts += [party.name, party.trading_name or "", party.vat_id or "", party.legal_info or ""]
+    parts += [i.value for i in party.identifiers]
+    if party.legal_registration is not None:
+        parts.append(party.legal_registration.value)
+    for part in (party.address, party.contact):
+        if part is not None:
+            parts += _texts(part)
+
+
+def _texts(record: object) -> list[str]:
+    """The text fields of a small record (address, contact, payment instructions)."""
+    return [v for f in dataclasses.fields(record) if isinstance(v := getattr(record, f.name), str)]  # type: ignore[arg-type]
 
 
 def classify(
