@@ -150,7 +150,11 @@ class ProcessKind:
     async def _already_processed(self, submission: Submission, job: Job) -> bool:
         """Whether an earlier run (whose worker died) already finished this submission.
         On the first claim of a freshly received submission there was none."""
-        if submission.state in (SubmissionState.REJECTED, SubmissionState.HELD):
+        if submission.state in (
+            SubmissionState.REJECTED,
+            SubmissionState.HELD,
+            SubmissionState.REFUSED,
+        ):
             return True
         if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:
             return False

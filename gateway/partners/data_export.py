@@ -16,8 +16,8 @@
     [[exporters.data_export.filings]]
     kind = "standard-contract"            # standard-contract | certification | security-assessment
     reference = "SH-SCC-2026-00042"
-    valid_from = 2026-01-15
-    expires = 2029-01-14                  # certification: three years from valid_from by default
+    valid_from = "2026-01-15"             # a date (quoted: the API stores JSON, no TOML dates)
+    expires = "2029-01-14"                # certification: three years from valid_from by default
 
 The defaults are the numbers of the 2024 Provisions on Promoting and Regulating Cross-Border
 Data Flows; an exporter without the part gets them, no filing and ``ciio = false``.
