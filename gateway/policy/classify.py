@@ -95,6 +95,11 @@ def _findings(
 ) -> Iterator[tuple[Finding, str | None]]:
     invoice = parsed.invoice
     yield from _buyer(invoice.buyer)
+    account = parsed.facts.extra.get("buyer_bank_account")
+    if account and invoice.buyer.is_natural_person:
+        why = "bank-card number of an individual (购买方账号)"
+        subject = _buyer_subject(invoice.buyer)
+        yield Finding("buyer.bank_account", Category.SENSITIVE, why, subject=subject), account
     yield from _contact(invoice.seller, "seller")
     drawer = parsed.facts.drawer
     if drawer:
@@ -115,8 +120,7 @@ def _buyer(buyer: Party) -> Iterator[tuple[Finding, str | None]]:
         yield Finding("buyer.name", Category.BUSINESS, "an organisation's name"), buyer.name
         yield from _contact(buyer, "buyer")
         return
-    resident = next((i for i in buyer.identifiers if i.scheme == IdScheme.CN_RESIDENT_ID), None)
-    subject = f"id:{resident.value}" if resident is not None else f"name:{buyer.name}"
+    subject = _buyer_subject(buyer)
     reason = "personal buyer (自然人; name marked （个人）)"
     yield Finding("buyer.name", Category.PERSONAL, reason, subject=subject), buyer.name
     for ident in buyer.identifiers:
@@ -141,6 +145,12 @@ def _buyer(buyer: Party) -> Iterator[tuple[Finding, str | None]]:
             why = "name of a contact person (经办人)"
             key = f"contact:{contact.name}@{subject}"
             yield Finding("buyer.contact", Category.PERSONAL, why, subject=key), contact.name
+
+
+def _buyer_subject(buyer: Party) -> str:
+    """A personal buyer's identity key: the ID-card number, else the name."""
+    resident = next((i for i in buyer.identifiers if i.scheme == IdScheme.CN_RESIDENT_ID), None)
+    return f"id:{resident.value}" if resident is not None else f"name:{buyer.name}"
 
 
 def _contact(party: Party, role: str) -> Iterator[tuple[Finding, str | None]]:

@@ -170,3 +170,27 @@ async def test_a_personal_buyers_invoice_leaves_under_art_5_1(gate: Gate) -> Non
     assert entry["basis"].startswith("Art. 5(1)") and entry["decided_by"] == "policy ftz-2026-1"
     status, _, raw = await gate.a.request("GET", "/v1/policy")
     assert status == 200 and json.loads(raw)["version"] == "ftz-2026-1"
+
+
+async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    path = f"/v1/holds/{ident}/release"
+    status, _, _ = await gate.a.request("POST", path, data=b"basis=x",
+                                        headers={"Content-Type": "text/plain"})  # fmt: skip
+    assert status == 415
+    status, _, _ = await gate.a.request(
+        "POST", path, data=b"{" * 20_000, headers={"Content-Type": "application/json"}
+    )
+    assert status == 413
+    status, _, raw = await gate.a.request(
+        "POST", path, data=b"[1, 2", headers={"Content-Type": "application/json"}
+    )
+    assert status == 422 and b"not valid JSON" in raw
+    status, _, raw = await gate.a.request("POST", path, json={"officer": "Wang", "basis": " "})
+    assert status == 422 and b"basis" in raw
+    status, _, _ = await gate.a.request("POST", "/v1/holds/no-such-id/refuse", json={})
+    assert status == 404
+    status, _, raw = await gate.a.request("GET", "/v1/holds?state=lost")
+    assert status == 422 and b"state" in raw
+    assert await gate.state(ident) == "held"

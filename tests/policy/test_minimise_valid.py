@@ -18,6 +18,10 @@ BLOCKS = [
 ]
 
 
+CARD = "6222021234567890123"
+"""A personal buyer's bank-card number (sensitive)."""
+
+
 @pytest.fixture(scope="module")
 def validator(artefacts_home: Path) -> Validator:
     return Validator.default(artefacts_home)
@@ -35,12 +39,22 @@ def decoded(xml: bytes) -> str:
 
 @pytest.mark.parametrize("profile", ["pint-sg", "pint", "bis3", "cii"])
 def test_minimised_personal_buyer_invoice_stays_valid(validator: Validator, profile: str) -> None:
-    result = gate(personal(special=BLOCKS), profile=profile)
+    inv = personal(special=BLOCKS)
+    inv.extra_elements = [("EInvoiceData/BuyerInformation/BuyerBankAccNum", CARD)]
+    result = gate(inv, profile=profile)
     xml = render(result.mapped.invoice, profile)
     report = validator.validate(xml, profile)
     assert [f.rule_id for f in report.fatals()] == []
     text = decoded(xml)
-    for secret in (PERSON_PHONE, PERSON_ID, "李四", "110101198001011234", "YB123456", "王示例"):
+    for secret in (
+        PERSON_PHONE,
+        PERSON_ID,
+        CARD,
+        "李四",
+        "110101198001011234",
+        "YB123456",
+        "王示例",
+    ):
         assert secret not in text, secret
     if profile in ("pint-sg", "pint"):  # the original travels embedded (XML accepted)
         assert "138****5678" in text and "<PassengerTransportation" not in text
@@ -48,3 +62,6 @@ def test_minimised_personal_buyer_invoice_stays_valid(validator: Validator, prof
     passenger = [f for f in result.classification.findings if "PassengerTransportation" in f.path]
     assert passenger and all(f.category.value == "sensitive" and not f.leaves for f in passenger)
     assert "passenger block" in passenger[0].reason
+    card = next(f for f in result.classification.findings if f.path == "buyer.bank_account")
+    assert card.category.value == "sensitive" and not card.leaves
+    assert result.decision.article == "art-5-1"
