@@ -103,3 +103,29 @@ def test_policy_check_names_the_line(tmp_path: Path) -> None:
     bad.write_text('version = "1"\n', encoding="utf-8")
     code, out, _ = cli("policy", "check", str(bad))
     assert code == 0 and json.loads(out)["version"] == "1"
+
+
+def test_checkpoint_signatures_verify_with_an_independent_jose_library(
+    tmp_path: Path, pki: Path
+) -> None:
+    """An auditor checks a checkpoint with standard tools: jwcrypto verifies the detached
+    JWS over the checkpoint payload with the gateway's certificate."""
+    from jwcrypto import jwk, jws
+
+    from gateway.store.ledger_chain import checkpoint_payload
+
+    db, _ = asyncio.run(ledger_with_entries(tmp_path, pki, count=3))
+    with sqlite3.connect(db) as conn:
+        seq, head_hash, at, signature, certificate = conn.execute(
+            "SELECT seq, head_hash, at, signature, certificate FROM export_checkpoints"
+        ).fetchone()
+    assert certificate == (pki / "signer-ec.pem").read_text(encoding="ascii")
+    key = jwk.JWK.from_pem((pki / "signer-ec.pem").read_bytes())
+    token = jws.JWS()
+    token.deserialize(signature)
+    token.verify(key, detached_payload=checkpoint_payload(seq, head_hash, at))
+    assert token.jose_header["alg"] == "ES256"
+    forged = jws.JWS()
+    forged.deserialize(signature)
+    with pytest.raises(jws.InvalidJWSSignature):
+        forged.verify(key, detached_payload=checkpoint_payload(seq, "0" * 64, at))
