@@ -84,11 +84,18 @@ class Gate:
         return str(json.loads(raw)["status"])
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/gateway.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-async def gate(tmp_path: Path) -> AsyncIterator[Gate]:
+async def gate(tmp_path: Path, store_url: str) -> AsyncIterator[Gate]:
     (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
     (tmp_path / "partners.toml").write_text(PARTNERS, encoding="utf-8")
-    url = f"sqlite:///{tmp_path}/gateway.db"
+    url = store_url
     settings = gateway_settings(tmp_path, url).with_section("policy", file=tmp_path / "policy.toml")
     settings = settings.with_section("pipeline", partners=tmp_path / "partners.toml")
     store = await open_store(url)
