@@ -10,7 +10,14 @@ kind           what runs it
 ``process``    :class:`~gateway.jobs.ProcessKind`: the submission's flow, then the route
 ``deliver``    :class:`~gateway.delivery.DeliverKind`: the stored envelope to its adapter
 ``receive``    :class:`~gateway.delivery.ReceiveKind`: the inbound flow on a received message
+``release``    :class:`~gateway.jobs.gate.ReleaseKind`: a released document's ledger entry
+               and delivery job (the export gate)
 =============  ==========================================================================
+
+Outbound documents pass the export gate: ``ProcessKind`` finishes them through the export
+ledger (:class:`~gateway.jobs.gate.ExportGate` over :class:`~gateway.store.ledger.LedgerStore`),
+which signs a ledger checkpoint with the gateway's key every ``[policy] checkpoint_every``
+entries.
 
 The HTTP API (``gateway.api.create_app(services)``), the workers and the CLI all take a
 :class:`Services`; ``await services.close()`` releases it all. Typical use::
@@ -57,9 +64,11 @@ from gateway.jobs import (
     WorkerPool,
     default_worker_id,
 )
+from gateway.jobs.gate import ExportGate, ReleaseKind, Sign, jws_checkpoint_signer
 from gateway.private_files import private_dir
 from gateway.settings import Settings
 from gateway.store import Store, open_store
+from gateway.store.ledger import LedgerStore
 
 __all__ = ["Services", "Settings", "check_assurance", "open_services", "tools_spec"]
 
@@ -82,6 +91,8 @@ class Services:
     runner: FlowRunner
     tools: Tools
     inbound: StoreInbound
+    ledger: LedgerStore | None = None
+    """The export gate's store (ledger, counts, holds)."""
     started_at: float = field(default_factory=time.time)
     _closed: bool = False
 
@@ -150,6 +161,9 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         strict=pipeline.strict,
         profiles=tuple(dict.fromkeys(profiles)),
         warm_profiles=tuple(dict.fromkeys((*profiles, *WARM_PROFILES))),
+        policy_file=settings.policy.file,
+        subject_key_file=settings.policy.subject_key or settings.data_dir / "keys" / "subject.key",
+        subject_key_from=settings.signing.key if settings.policy.subject_key is None else None,
     )
 
 
@@ -181,6 +195,12 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         else ThreadFlowRunner(tools)
     )
     runner.warm(spec.warm_profiles)
+    ledger = LedgerStore(opened.connector, clock=opened.clock)
+    gate = ExportGate(
+        ledger,
+        sign=checkpoint_signer(settings),
+        checkpoint_every=settings.policy.checkpoint_every,
+    )
     handed = HandedOutputs()
     kinds = JobKinds(
         [
@@ -188,11 +208,13 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 opened,
                 runner,
                 RoutingPlanner(router, registry),
+                gate=gate,
                 hand_off_seconds=settings.worker.lease_seconds,
                 handed=handed,
             ),
             DeliverKind(opened, registry, handed),
             ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
+            ReleaseKind(gate),
         ]
     )
     log.info(
@@ -208,6 +230,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         runner=runner,
         tools=tools,
         inbound=inbound,
+        ledger=ledger,
     )
 
 
@@ -251,6 +274,17 @@ def load_body_signer(settings: Settings) -> BodySigner | None:
     from gateway.signing.jws import DetachedJwsSigner
 
     return DetachedJwsSigner.from_files(settings.signing.key, settings.signing.cert)
+
+
+def checkpoint_signer(settings: Settings) -> Sign | None:
+    """Signs export-ledger checkpoints with the gateway's key and certificate, or ``None``
+    without a configured key and certificate."""
+    if settings.signing.key is None or settings.signing.cert is None:
+        return None
+    from gateway.signing.jws import DetachedJwsSigner
+
+    signer = DetachedJwsSigner.from_files(settings.signing.key, settings.signing.cert)
+    return jws_checkpoint_signer(signer, settings.signing.cert.read_text(encoding="ascii"))
 
 
 def _redact(url: str) -> str:

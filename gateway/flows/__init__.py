@@ -3,13 +3,16 @@
 =================  =========  ===============================================================
 flow               direction  table
 =================  =========  ===============================================================
-``invoice-out``    out        ingest → detect → parse → map → render → validate → sign → envelope
+``invoice-out``    out        ingest → detect → parse → map → policy → render → validate →
+                              sign → envelope
 ``document-in``    in         ingest → identify → validate → keep
 =================  =========  ===============================================================
 
 Flows are pure: they import no store and no adapter. The jobs layer runs them
 (:mod:`gateway.jobs`), the delivery layer routes what they produce (:mod:`gateway.delivery`).
-New kinds (eBL out, DCSA PINT in/out) add a module here and a line in :data:`FLOWS`.
+New kinds (eBL out, DCSA PINT in/out) add a module here and a line in :data:`FLOWS`; an
+outbound one runs the export gate (``policy``, :mod:`gateway.policy`) between its mapping and
+its rendering.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ::
 
-    ingest → detect → parse → map → render → validate → sign → envelope
+    ingest → detect → parse → map → policy → render → validate → sign → envelope
 
 Each stage calls the module that owns the format knowledge (``gateway.ingest``,
 ``gateway.mapping``, ``gateway.render``, ``gateway.validation``, ``gateway.signing``); the
@@ -50,6 +50,8 @@ class InvoiceOut(Fingerprinted):
     source_format: str | None = None
     parsed: ParsedInvoice | None = None
     mapped: MappedDocument | None = None
+    gated: bool = False
+    """The export gate has minimised the mapped document and recorded its decision."""
     rendered: bytes | None = None
     report: ValidationReport | None = None
     signed: bytes | None = None
@@ -132,6 +134,42 @@ class MapStage:
         if mapped.exporter is not None:
             state.facts["sender"] = str(mapped.exporter.endpoint)
         return {"profile": mapped.profile, "receiver": receiver, "warnings": len(mapped.warnings)}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStage:
+    """The cross-border data gate (``gateway.policy``): minimises the mapped document for its
+    destination, classifies what leaves and decides by the export policy. The decision is
+    a fact (``policy``), not a stop: a document the policy holds is still rendered, validated
+    and signed, so that once a compliance officer releases it nothing has to be redone; the
+    jobs layer holds it instead of queueing its delivery (nothing leaves without a decision)."""
+
+    name: str = "policy"
+    reads: tuple[str, ...] = ("parsed", "mapped")
+    adds: tuple[str, ...] = ("gated",)
+
+    def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
+        from gateway.policy import DEFAULT_POLICY, run_gate
+
+        policy = tools.policy.current() if tools.policy is not None else DEFAULT_POLICY
+        result = run_gate(
+            require(state.parsed, "parsed"),
+            require(state.mapped, "mapped"),
+            policy,
+            tools.subject_key,
+        )
+        state.mapped = result.mapped
+        state.gated = True
+        state.facts["policy"] = result.facts(str(state.facts.get("receiver", "")))
+        decision = result.decision
+        return {
+            "outcome": decision.outcome,
+            "article": decision.article,
+            "categories": sorted(c.value for c in result.classification.categories),
+            "subjects": len(result.subjects),
+            "minimised": len(result.minimised),
+            "policy_version": decision.policy_version,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +315,7 @@ INVOICE_OUT: Flow[InvoiceOut] = Flow(
         DetectStage(),
         ParseStage(),
         MapStage(),
+        PolicyStage(),
         RenderStage(),
         ValidateStage(),
         SignStage(),

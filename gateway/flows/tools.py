@@ -18,6 +18,7 @@ from gateway.validation.options import EngineOptions
 
 if TYPE_CHECKING:
     from gateway.partners import PartnerDirectory
+    from gateway.policy import PolicySource
     from gateway.signing import XadesSigner
     from gateway.validation import Validator
 
@@ -44,6 +45,12 @@ class ToolsSpec:
     warm_profiles: tuple[str, ...] = ()
     """Profiles whose rules are compiled and exercised ahead of the first document, in the
     background (or by each stage process when it starts)."""
+    policy_file: Path | None = None
+    """The export policy file; ``None``: the built-in defaults."""
+    subject_key_file: Path | None = None
+    """The subject key file (created owner-only when missing), unless derived."""
+    subject_key_from: Path | None = None
+    """A secret to derive the subject key from (the signing key) when no key file is set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,10 @@ class Tools:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     strict: bool = False
     """Refuse inputs with schema findings or non-conformant identifiers."""
+    policy: PolicySource | None = None
+    """The export policy in force (``None``: the built-in defaults)."""
+    subject_key: bytes = b""
+    """The key individuals are hashed under for the yearly counts (never stored)."""
 
 
 def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
@@ -74,7 +85,45 @@ def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
         default_profile=spec.default_profile,
         max_body_bytes=spec.max_body_bytes,
         strict=spec.strict,
+        policy=load_policy_source(spec.policy_file),
+        subject_key=load_subject_key(spec),
     )
+
+
+def load_policy_source(path: Path | None) -> PolicySource:
+    """The export policy (checked now: a file with errors stops the start naming its line)."""
+    from gateway.policy import PolicySource
+
+    return PolicySource(path)
+
+
+MIN_SUBJECT_KEY_BYTES = 16
+
+
+def load_subject_key(spec: ToolsSpec) -> bytes:
+    """The subject key: derived from ``subject_key_from``, else read from
+    ``subject_key_file`` (created with 32 random bytes when missing), else empty (tests)."""
+    from gateway.policy.subjects import derive_subject_key
+
+    if spec.subject_key_from is not None:
+        return derive_subject_key(spec.subject_key_from.read_bytes())
+    if spec.subject_key_file is None:
+        return b""
+    path = spec.subject_key_file
+    if not path.exists():
+        import secrets
+
+        from gateway.private_files import private_dir, write_private
+
+        private_dir(path.parent)
+        write_private(path, secrets.token_bytes(32))
+    key = path.read_bytes()
+    if len(key) < MIN_SUBJECT_KEY_BYTES:
+        raise ConfigError(
+            f"subject key {path} has {len(key)} bytes; at least {MIN_SUBJECT_KEY_BYTES} are needed",
+            field="policy.subject_key",
+        )
+    return key
 
 
 def load_validator(spec: ToolsSpec, *, compile_rules: bool = True) -> Validator | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
 from gateway.flows import FlowOutcome, Source
@@ -41,6 +41,9 @@ from gateway.store import (
     Store,
     Submission,
 )
+
+if TYPE_CHECKING:
+    from gateway.jobs.gate import ExportGate
 
 DIRECTORY_TTL_SECONDS = 2.0
 """How long a tenant's partner directory is reused before it is read again."""
@@ -78,12 +81,15 @@ class ProcessKind:
         runner: FlowRunner,
         planner: DeliveryPlanner,
         *,
+        gate: ExportGate | None = None,
         hand_off_seconds: float | None = None,
         handed: HandedOutputs | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
         self.planner = planner
+        self.gate = gate
+        """The export gate: a gated outcome is finished through the export ledger."""
         self.hand_off_seconds = hand_off_seconds
         """With a lease length, the delivery job is queued leased to this worker, which
         runs it next (no claim, no wake-up); ``None`` queues it for any worker."""
@@ -119,10 +125,24 @@ class ProcessKind:
         if outcome.error is not None:
             await self._record_failure(submission, job, worker_id, outputs, outcome)
             return Recorded()
+        stored = [*outputs, *plan.outputs]
+        if self.gate is not None and plan.job is not None and self.gate.applies(outcome):
+            result = await self.gate.finish(
+                job,
+                worker_id,
+                submission,
+                outcome,
+                stored,
+                plan.job,
+                plan.reason,
+                plan.detail,
+                hand_off_seconds=self.hand_off_seconds,
+            )
+            return self._handed_on(submission, worker_id, result.job, stored)
         queued = await self.store.finish_processing(
             job.id,
             worker_id,
-            outputs=[*outputs, *plan.outputs],
+            outputs=stored,
             event=StateChange(
                 SubmissionState.QUEUED,
                 plan.reason,
@@ -131,10 +151,19 @@ class ProcessKind:
             enqueue=plan.job,
             hand_off_seconds=self.hand_off_seconds,
         )
-        handed_to_me = queued is not None and queued.lease_owner == worker_id
-        if handed_to_me and self.handed is not None:
+        return self._handed_on(submission, worker_id, queued, stored)
+
+    def _handed_on(
+        self,
+        submission: Submission,
+        worker_id: str,
+        queued: Job | None,
+        stored: Sequence[OutputSpec],
+    ) -> Recorded:
+        """The result, with the delivery job when it was handed to this worker (and the
+        outputs just committed kept for it)."""
+        if queued is not None and queued.lease_owner == worker_id and self.handed is not None:
             now = self.store.clock()
-            stored = [*outputs, *plan.outputs]
             self.handed.keep(
                 submission.id,
                 {
@@ -164,7 +193,11 @@ class ProcessKind:
     async def _already_processed(self, submission: Submission, job: Job) -> bool:
         """Whether an earlier run (whose worker died) already finished this submission.
         On the first claim of a freshly received submission there was none."""
-        if submission.state == SubmissionState.REJECTED:
+        if submission.state in (
+            SubmissionState.REJECTED,
+            SubmissionState.HELD,
+            SubmissionState.REFUSED,
+        ):
             return True
         if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:
             return False

@@ -34,6 +34,10 @@ class SubmissionState(StrEnum):
     QUEUED = "queued"
     DELIVERED = "delivered"
     DEAD = "dead"
+    HELD = "held"
+    """The export gate holds the document until a compliance officer decides."""
+    REFUSED = "refused"
+    """A compliance officer refused the export for good."""
 
 
 def process_job(flow: str = DEFAULT_FLOW) -> JobSpec:

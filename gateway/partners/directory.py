@@ -41,13 +41,14 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from gateway.errors import FieldError, MissingFactError
 from gateway.model import Endpoint
+from gateway.partners.data_export import DataExport, parse_data_export
 
 PROFILES = ("pint-sg", "bis3", "pint", "cii", "bis3-cii")
 """Target profiles a partner may prefer (the names of ``gateway.mapping.profiles``; this
@@ -94,7 +95,17 @@ _PARTNER_KEYS = frozenset(
     }
 )
 _EXPORTER_KEYS = frozenset(
-    {"seller_id", "endpoint", "street", "city", "postcode", "bic", "accounts", "override_address"}
+    {
+        "seller_id",
+        "endpoint",
+        "street",
+        "city",
+        "postcode",
+        "bic",
+        "accounts",
+        "override_address",
+        "data_export",
+    }
 )
 _ACCOUNT_KEYS = frozenset({"currency", "account", "bic", "bank", "holder"})
 _BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
@@ -175,6 +186,8 @@ class Exporter:
     """Accounts per currency (a USD invoice is paid into the USD account)."""
     override_address: bool = False
     """True: the directory address replaces the one printed on the fapiao."""
+    data_export: DataExport = field(default_factory=DataExport)
+    """Thresholds, CIIO flag and filings for the export gate (``[exporters.data_export]``)."""
 
     def account_for(self, currency: str) -> BankAccount | None:
         """The registered account for ``currency``, if any."""
@@ -440,4 +453,9 @@ def _exporter(index: int, table: Mapping[str, Any]) -> Exporter:
         bic=_bic(table, where),
         accounts=_accounts(table.get("accounts", []), where),
         override_address=_flag(table, "override_address", where),
+        data_export=(
+            parse_data_export(table["data_export"], where)
+            if "data_export" in table
+            else DataExport()
+        ),
     )

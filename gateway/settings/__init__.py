@@ -116,6 +116,7 @@ from gateway.settings.sections import (
     AdapterConfig,
     LimitsSettings,
     PipelineSettings,
+    PolicySettings,
     Routing,
     ServerSettings,
     SigningSettings,
@@ -136,6 +137,7 @@ __all__ = [
     "EngineOptions",
     "LimitsSettings",
     "PipelineSettings",
+    "PolicySettings",
     "Routing",
     "ServerSettings",
     "Settings",
@@ -165,6 +167,8 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     validation: EngineOptions = field(default_factory=EngineOptions)
     """How the Schematron engine runs (``[validation]``), handed to the validator."""
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    """The export gate (``[policy]``)."""
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"

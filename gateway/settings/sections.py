@@ -172,6 +172,8 @@ ENVIRONMENT: Mapping[str, str] = {
     "validation.jvm_options": "LINGANG_JVM_OPTIONS",
     "validation.jvm_warm_runs": "LINGANG_JVM_WARM_RUNS",
     "validation.rules": "LINGANG_RULES",
+    "policy.file": "LINGANG_POLICY",
+    "policy.subject_key": "LINGANG_SUBJECT_KEY",
 }
 """The environment variable that overrides each key (dotted ``table.key``)."""
 
@@ -209,3 +211,21 @@ LOADED_DEFAULTS: Mapping[str, Callable[[Path], Any]] = {
 }
 """Defaults a loaded file gets that differ from (or are missing in) the dataclass, computed
 from ``data_dir``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    """``[policy]``: the cross-border data gate every outbound document passes."""
+
+    file: Path | None = None
+    """The export policy file (TOML; checked at start-up, re-read when it changes); none:
+    the 2024 Provisions' defaults with no lists."""
+    subject_key: Path | None = None
+    """The key (32+ random bytes) that turns individuals into keyed hashes for the yearly
+    counts; none: derived from the signing key, else ``keys/subject.key`` in ``data_dir``
+    (created on first use, owner-only)."""
+    checkpoint_every: int = 100
+    """A signed checkpoint of the export ledger after this many entries."""
+
+
+SECTIONS = {**SECTIONS, "policy": PolicySettings}

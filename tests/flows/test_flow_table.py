@@ -25,7 +25,7 @@ def test_a_stage_may_not_add_what_the_state_does_not_declare() -> None:
 
 def test_the_shipped_tables() -> None:
     assert INVOICE_OUT.stage_names == [
-        "ingest", "detect", "parse", "map", "render", "validate", "sign", "envelope",
+        "ingest", "detect", "parse", "map", "policy", "render", "validate", "sign", "envelope",
     ]  # fmt: skip
     assert {name: flow.direction for name, flow in FLOWS.items()} == {
         "invoice-out": "out",

@@ -149,7 +149,7 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
         assert queued[0].detail is not None
         stages = [s["stage"] for s in queued[0].detail["stages"]]
         assert stages == [
-            "ingest", "detect", "parse", "map", "render", "validate", "sign", "envelope"
+            "ingest", "detect", "parse", "map", "policy", "render", "validate", "sign", "envelope",
         ]  # fmt: skip
         report = await services.store.get_output(ids[0], "report")
         assert report is not None and b'"valid": true' in report.data

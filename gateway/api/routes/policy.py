@@ -1,0 +1,110 @@
+"""``/v1/policy`` and ``/v1/holds``: the export policy in force, and the documents it holds.
+
+A compliance officer releases a held document on a recorded legal basis (a ``release`` job
+then writes its export-ledger entry, attributed to the officer, and queues the delivery) or
+refuses it for good. Holds are scoped to the authenticated tenant like documents: another
+tenant's hold is answered 404.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api.context import services, store, tenant
+from gateway.api.ingest import unprocessable
+from gateway.api.problems import FieldIssue, Problem, not_found
+from gateway.store.ledger import Hold, LedgerStore
+
+routes = web.RouteTableDef()
+
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+STATES = ("held", "releasing", "released", "refused")
+MAX_DECISION_BYTES = 16 * 1024
+MAX_TEXT = 1000
+
+
+def _ledger(request: web.Request) -> LedgerStore:
+    db = store(request)
+    return LedgerStore(db.connector, clock=db.clock)
+
+
+@routes.get("/v1/policy")
+async def get_policy(request: web.Request) -> web.Response:
+    """The export policy in force: version, negative list, positive guidance, minimisation."""
+    from gateway.policy import DEFAULT_POLICY
+
+    tools = getattr(services(request), "tools", None)
+    source = getattr(tools, "policy", None)
+    policy = source.current() if source is not None else DEFAULT_POLICY
+    return web.json_response(policy.summary())
+
+
+@routes.get("/v1/holds")
+async def list_holds(request: web.Request) -> web.Response:
+    """The tenant's held documents (``state`` filters: held, releasing, released, refused)."""
+    state = request.query.get("state", "held")
+    if state not in STATES:
+        raise unprocessable(f"state is one of {', '.join(STATES)}", "state", "enum")
+    found = await _ledger(request).list_holds(state=state, tenant_id=tenant(request).id)
+    items = [hold.to_json() for hold in found]
+    return web.json_response({"items": items, "count": len(items)})
+
+
+@routes.post("/v1/holds/{id}/release")
+async def release_hold(request: web.Request) -> web.Response:
+    """Release a held document on a recorded ``basis``, decided by ``officer``."""
+    hold = await _owned(request)
+    body = await _decision(request, "basis")
+    released = await _ledger(request).release(hold.submission_id, body["officer"], body["basis"])
+    return web.json_response(released.to_json(), status=202)
+
+
+@routes.post("/v1/holds/{id}/refuse")
+async def refuse_hold(request: web.Request) -> web.Response:
+    """Refuse a held document for good, with the ``reason``, decided by ``officer``."""
+    hold = await _owned(request)
+    body = await _decision(request, "reason")
+    refused = await _ledger(request).refuse(hold.submission_id, body["officer"], body["reason"])
+    return web.json_response(refused.to_json())
+
+
+async def _owned(request: web.Request) -> Hold:
+    ident = request.match_info["id"]
+    if not _ID.fullmatch(ident):
+        raise not_found("held document")
+    hold = await _ledger(request).get_hold(ident)
+    if hold is None or hold.tenant_id != tenant(request).id:
+        raise not_found("held document")
+    return hold
+
+
+async def _decision(request: web.Request, what: str) -> dict[str, str]:
+    """``{officer, <what>}`` from a small JSON body; 415 / 413 / 422 naming the field."""
+    if request.content_type != "application/json":
+        detail = f"send the decision as application/json, not {request.content_type!r}"
+        raise Problem(415, "unsupported-media-type", detail,
+                      [FieldIssue(detail, "Content-Type", "media-type")])  # fmt: skip
+    raw = await request.content.read(MAX_DECISION_BYTES + 1)
+    if len(raw) > MAX_DECISION_BYTES:
+        raise Problem(413, "too-large", f"a decision is at most {MAX_DECISION_BYTES} bytes")
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise unprocessable("the body is not valid JSON", "body", "json") from exc
+    if not isinstance(data, dict):
+        raise unprocessable("the body must be a JSON object", "body", "object")
+    out: dict[str, str] = {}
+    for key in ("officer", what):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+            raise unprocessable(
+                f"`{key}` is required: a non-empty string of at most {MAX_TEXT} characters",
+                key,
+                "required",
+            )
+        out[key] = value.strip()
+    return out

@@ -1,0 +1,43 @@
+"""``lingang ledger report --year YYYY [--exporter ID] [--format csv|json]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from gateway.cli._gatestore import gate_store
+from gateway.cli.migrate import add_database_arguments, database_url
+from gateway.policy.report import ledger_report, report_csv
+
+
+def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = actions.add_parser(
+        "report",
+        help="the year's exports per destination, category and legal basis",
+        description="What an auditor or the regulator asks for: per exporter, the distinct "
+        "individuals counted this year (Beijing time), and the documents that left per "
+        "destination, per data category and per legal basis, with the individuals carried.",
+    )
+    parser.add_argument("--year", type=int, required=True)
+    parser.add_argument("--exporter", help="one exporter (the seller's USCC)")
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    add_database_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = asyncio.run(_report(database_url(args), args.year, args.exporter))
+    if args.format == "csv":
+        print(report_csv(report), end="")
+    else:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _report(url: str, year: int, exporter: str | None) -> dict[str, Any]:
+    async with gate_store(url) as (_, ledger):
+        entries = await ledger.entries_for_year(year, exporter)
+        counts = await ledger.counts(year, exporter)
+    return ledger_report(year, entries, counts)

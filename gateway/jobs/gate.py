@@ -1,0 +1,148 @@
+"""The export gate's side of the jobs: finishing an outbound document's processing through
+the export ledger, and the ``release`` kind.
+
+The flow's ``policy`` stage decided by the rules (:func:`gateway.policy.run_gate`); what
+depends on the exporter's yearly counts is decided here, *inside* the store transaction
+that also writes the ledger entry and queues the delivery
+(:meth:`~gateway.store.ledger.LedgerStore.finish_export`), so concurrent workers see each
+other's counts. A held document keeps its outputs and waits for a compliance officer;
+released, the ``release`` job writes its ledger entry and queues its delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from gateway.flows import FlowOutcome
+from gateway.jobs.kinds import JobResult, Recorded
+from gateway.partners.data_export import DataExport
+from gateway.policy import CHINA, Counts, Decision, decide_volume
+from gateway.store import Job, JobSpec, OutputSpec, StateChange, Submission
+from gateway.store.ledger import RELEASE, ExportRecord, ExportResult, LedgerStore, Verdict
+
+log = logging.getLogger("lingang.gate")
+
+Sign = Callable[[bytes], tuple[str, str]]
+"""Signs a ledger checkpoint: payload → (detached JWS, the signer's certificate PEM)."""
+
+
+class ExportGate:
+    """Finishes gated documents and signs ledger checkpoints every ``checkpoint_every``."""
+
+    def __init__(
+        self, ledger: LedgerStore, *, sign: Sign | None = None, checkpoint_every: int = 100
+    ) -> None:
+        self.ledger = ledger
+        self.sign = sign
+        self.checkpoint_every = max(1, checkpoint_every)
+
+    @staticmethod
+    def applies(outcome: FlowOutcome) -> bool:
+        """Whether the flow ran the gate (its facts carry the ``policy`` decision)."""
+        return isinstance(outcome.facts.get("policy"), Mapping)
+
+    async def finish(
+        self,
+        job: Job,
+        worker_id: str,
+        submission: Submission,
+        outcome: FlowOutcome,
+        outputs: Sequence[OutputSpec],
+        enqueue: JobSpec,
+        reason: str,
+        detail: Mapping[str, Any],
+        *,
+        hand_off_seconds: float | None = None,
+    ) -> ExportResult:
+        """Record the processing result through the ledger (one transaction); with
+        ``hand_off_seconds`` the delivery job is queued leased to ``worker_id`` (see
+        :meth:`~gateway.store.Store.finish_processing`)."""
+        policy = dict(outcome.facts["policy"])
+        subjects = tuple((str(h), bool(s)) for h, s in policy.pop("subjects", ()))
+        decision = Decision.from_json(policy["decision"])
+        data_export = DataExport.from_json(policy["data_export"])
+        body = outcome.output("signed") or outcome.output("rendered")
+        record = ExportRecord(
+            exporter=str(policy["exporter"]),
+            destination=str(policy.get("destination") or ""),
+            recipient=str(policy.get("recipient") or ""),
+            document_id=str(outcome.facts.get("number") or submission.id),
+            digest=hashlib.sha256(body.data if body is not None else b"").hexdigest(),
+            categories=tuple(policy["classification"]["categories"]),
+            subjects=subjects,
+        )
+        facts = {**outcome.facts, "policy": policy}
+        queued = StateChange("queued", reason, {"stages": outcome.timings, **facts, **detail})
+        result = await self.ledger.finish_export(
+            job.id,
+            worker_id,
+            tenant_id=submission.tenant_id,
+            outputs=outputs,
+            record=record,
+            judge=self.judge(decision, data_export),
+            enqueue=enqueue,
+            queued=queued,
+            hand_off_seconds=hand_off_seconds,
+        )
+        for warning in result.verdict.detail.get("warnings", ()):
+            log.warning("exporter %s: %s", record.exporter, warning)
+        await self.after(result)
+        return result
+
+    def judge(self, decision: Decision, data_export: DataExport) -> Callable[[int, int], Verdict]:
+        """The final decision given the yearly counts (run inside the transaction)."""
+
+        def final(personal: int, sensitive: int) -> Verdict:
+            day = self.ledger.clock().astimezone(CHINA).date()
+            decided = decide_volume(decision, data_export, Counts(personal, sensitive), day)
+            reason = decided.reason or decided.basis
+            return Verdict(
+                allowed=decided.allowed,
+                basis=decided.basis,
+                article=decided.article,
+                reason=f"export gate: {reason}" if not decided.allowed else reason,
+                policy_version=decided.policy_version,
+                decided_by=f"policy {decided.policy_version}",
+                counted=decided.counted,
+                detail={"decision": decided.to_json(), "warnings": list(decided.warnings)},
+            )
+
+        return final
+
+    async def after(self, result: ExportResult) -> None:
+        """Sign a checkpoint when the ledger has grown by ``checkpoint_every`` entries."""
+        if result.seq is None or self.sign is None or result.seq % self.checkpoint_every:
+            return
+        try:
+            await self.ledger.checkpoint(self.sign)
+        except Exception:  # a missed checkpoint is made by the next one; never fail a job
+            log.exception("ledger checkpoint at entry %s failed", result.seq)
+
+
+class ReleaseKind:
+    """Job kind ``release``: a released document's ledger entry and delivery job."""
+
+    name = RELEASE
+
+    def __init__(self, gate: ExportGate) -> None:
+        self.gate = gate
+
+    async def run(self, job: Job, worker_id: str) -> JobResult:
+        result = await self.gate.ledger.finish_release(job.id, worker_id)
+        await self.gate.after(result)
+        return Recorded()
+
+    def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
+        return StateChange("held", f"release failed: {reason}", {"job_id": job.id})
+
+
+def jws_checkpoint_signer(signer: Any, certificate_pem: str) -> Sign:
+    """A :data:`Sign` from a :class:`~gateway.signing.jws.DetachedJwsSigner`."""
+
+    def sign(payload: bytes) -> tuple[str, str]:
+        return signer.sign_detached(payload), certificate_pem
+
+    return sign

@@ -1,0 +1,72 @@
+"""What an auditor or the regulator asks of the export ledger for a year: per exporter, the
+distinct individuals counted against the thresholds, and the documents that left per
+destination, per data category and per legal basis, with the individuals they carried."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def ledger_report(
+    year: int, entries: Sequence[Mapping[str, Any]], counts: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The year's report from ledger rows and yearly count rows."""
+    exporters: dict[str, dict[str, Any]] = {}
+
+    def of(exporter: str) -> dict[str, Any]:
+        return exporters.setdefault(
+            exporter,
+            {
+                "individuals": 0,
+                "sensitive_individuals": 0,
+                "counted_documents": 0,
+                "documents": 0,
+                "subjects_carried": 0,
+                "by_destination": Counter(),
+                "by_category": Counter(),
+                "by_basis": Counter(),
+                "subjects_by_destination": Counter(),
+            },
+        )
+
+    for row in counts:
+        part = of(str(row["exporter"]))
+        part["individuals"] = int(row["personal"])
+        part["sensitive_individuals"] = int(row["sensitive"])
+        part["counted_documents"] = int(row["documents"])
+    for entry in entries:
+        part = of(str(entry["exporter"]))
+        part["documents"] += 1
+        part["subjects_carried"] += int(entry["subjects"])
+        part["by_destination"][entry["destination"] or "?"] += 1
+        part["subjects_by_destination"][entry["destination"] or "?"] += int(entry["subjects"])
+        for category in str(entry["categories"]).split(","):
+            part["by_category"][category] += 1
+        part["by_basis"][str(entry["basis"])] += 1
+    return {
+        "year": year,
+        "exporters": {
+            name: {key: dict(value) if isinstance(value, Counter) else value
+                   for key, value in part.items()}
+            for name, part in sorted(exporters.items())
+        },
+    }  # fmt: skip
+
+
+def report_csv(report: Mapping[str, Any]) -> str:
+    """The report as CSV: ``year,exporter,dimension,key,value`` rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["year", "exporter", "dimension", "key", "value"])
+    for exporter, part in report["exporters"].items():
+        for key in ("individuals", "sensitive_individuals", "counted_documents", "documents",
+                    "subjects_carried"):  # fmt: skip
+            writer.writerow([report["year"], exporter, "total", key, part[key]])
+        for dimension in ("by_destination", "subjects_by_destination", "by_category", "by_basis"):
+            for key, value in sorted(part[dimension].items()):
+                writer.writerow([report["year"], exporter, dimension, key, value])
+    return out.getvalue()

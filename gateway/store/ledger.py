@@ -1,0 +1,517 @@
+"""The export gate's store: the export ledger, yearly subject counts, holds, checkpoints.
+
+A feature store over the gateway's connector (see :class:`~gateway.store.base.HasConnector`);
+its SQL is in ``queries/ledger.<backend>.sql``, its tables in migration 0004.
+
+:meth:`LedgerStore.finish_export` is the outbound twin of
+:meth:`~gateway.store.Store.finish_processing`: in **one** transaction, fenced by the process
+job's lease, it stores the outputs, locks the ledger head (PostgreSQL: ``FOR UPDATE``; SQLite:
+the single writer), adds the document's individuals (keyed hashes) to the exporter's counts
+for the year, asks the caller's ``judge`` for the final decision with those counts, and then
+either appends the hash-chained ledger entry and queues the delivery job, or records the hold.
+A crash leaves all of it or none; two workers never lose an update of a count.
+
+Times in the ledger are ISO 8601 text (UTC), so the hash covers exactly what is stored.
+The year of the counts is the calendar year in Beijing time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.store import rows
+from gateway.store.base import reads, writes
+from gateway.store.connector import Connector, Query, QueryMany, Script
+from gateway.store.ledger_chain import checkpoint_payload, entry_hash
+from gateway.store.records import (
+    Clock,
+    ConflictError,
+    Job,
+    JobSpec,
+    NotFoundError,
+    OutputSpec,
+    StateChange,
+    utcnow,
+)
+from gateway.store.scripts import (
+    change_state,
+    fenced,
+    insert_job,
+    insert_leased_job,
+    one,
+    with_job,
+)
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+HELD = "held"
+REFUSED = "refused"
+RELEASE = "release"
+"""The job kind that finishes a released document's export."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The final decision, as the store records it."""
+
+    allowed: bool
+    basis: str = ""
+    article: str = ""
+    reason: str = ""
+    policy_version: str = ""
+    decided_by: str = ""
+    """``policy <version>`` or the person who released the document."""
+    counted: bool = False
+    """Add the document's individuals to the yearly counts."""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+Judge = Callable[[int, int], Verdict]
+"""Given the exporter's individuals this year (all, with sensitive information) with this
+document's new ones added, the final :class:`Verdict`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """What the ledger records about a document leaving, before the decision."""
+
+    exporter: str
+    destination: str
+    recipient: str
+    document_id: str
+    digest: str
+    categories: tuple[str, ...]
+    subjects: tuple[tuple[str, bool], ...] = ()
+    """Keyed hashes of the individuals, with whether sensitive information of them leaves."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exporter": self.exporter,
+            "destination": self.destination,
+            "recipient": self.recipient,
+            "document_id": self.document_id,
+            "digest": self.digest,
+            "categories": list(self.categories),
+            "subjects": [[h, s] for h, s in self.subjects],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ExportRecord:
+        return cls(
+            exporter=str(data["exporter"]),
+            destination=str(data["destination"]),
+            recipient=str(data["recipient"]),
+            document_id=str(data["document_id"]),
+            digest=str(data["digest"]),
+            categories=tuple(data["categories"]),
+            subjects=tuple((str(h), bool(s)) for h, s in data["subjects"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """How :meth:`LedgerStore.finish_export` ended."""
+
+    verdict: Verdict
+    seq: int | None = None
+    """The ledger entry written (``None``: held)."""
+    job: Job | None = None
+    personal: int = 0
+    sensitive: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A document the policy holds (or held), and what was decided about it."""
+
+    submission_id: str
+    tenant_id: str
+    state: str
+    """``held``, ``releasing`` (a release job is queued), ``released`` or ``refused``."""
+    reason: str
+    policy_version: str
+    record: ExportRecord
+    counted: bool
+    job: JobSpec
+    held_at: str
+    decided_by: str | None = None
+    basis: str | None = None
+    decided_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.submission_id,
+            "state": self.state,
+            "reason": self.reason,
+            "policy_version": self.policy_version,
+            "exporter": self.record.exporter,
+            "destination": self.record.destination,
+            "recipient": self.record.recipient,
+            "document_id": self.record.document_id,
+            "categories": list(self.record.categories),
+            "subjects": len(self.record.subjects),
+            "held_at": self.held_at,
+            "decided_by": self.decided_by,
+            "basis": self.basis,
+            "decided_at": self.decided_at,
+        }
+
+
+def china_year(moment: dt.datetime) -> int:
+    """The calendar year of ``moment`` in Beijing time."""
+    return moment.astimezone(CHINA).year
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+class LedgerStore:
+    """The export gate's transactions over the gateway's connector."""
+
+    def __init__(self, connector: Connector, *, clock: Clock = utcnow) -> None:
+        self.connector = connector
+        self.clock = clock
+
+    # -- exporting -------------------------------------------------------------------
+
+    @writes
+    def finish_export(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        tenant_id: str,
+        outputs: Sequence[OutputSpec],
+        record: ExportRecord,
+        judge: Judge,
+        enqueue: JobSpec,
+        queued: StateChange,
+        hand_off_seconds: float | None = None,
+    ) -> Script[ExportResult]:
+        """Finish a process job whose document passed the gate's rules (see the module
+        docstring): outputs, counts, ledger entry and delivery job — or the hold. With
+        ``hand_off_seconds`` the delivery job is queued leased to ``worker_id``, as
+        :meth:`~gateway.store.Store.finish_processing` does."""
+        now = self.clock()
+        done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
+        submission_id = str(done["submission_id"])
+        puts = [
+            {
+                "submission_id": submission_id,
+                "kind": output.kind,
+                "media_type": output.media_type,
+                "data": bytes(output.data),
+                "now": now,
+            }
+            for output in outputs
+        ]
+        yield QueryMany("put_output", puts)
+        return (
+            yield from self._export(
+                submission_id,
+                tenant_id,
+                record,
+                judge,
+                enqueue,
+                queued,
+                now,
+                lease=None if hand_off_seconds is None else (worker_id, hand_off_seconds),
+            )
+        )
+
+    def _export(
+        self,
+        submission_id: str,
+        tenant_id: str,
+        record: ExportRecord,
+        judge: Judge,
+        enqueue: JobSpec,
+        queued: StateChange,
+        now: dt.datetime,
+        lease: tuple[str, float] | None = None,
+    ) -> Script[ExportResult]:
+        head = yield from one("ledger_lock_head", {})
+        keys = {"exporter": record.exporter, "year": china_year(now)}
+        yield Query("ledger_ensure_counts", keys)
+        counts = yield from one("ledger_lock_counts", keys)
+        known_rows = yield Query(
+            "ledger_known_subjects", {**keys, "subjects": [h for h, _ in record.subjects]}, "all"
+        )
+        known = {str(r["subject"]): bool(r["sensitive"]) for r in known_rows}
+        personal = int(counts["personal"]) + sum(1 for h, _ in record.subjects if h not in known)
+        sensitive = int(counts["sensitive"]) + sum(
+            1 for h, s in record.subjects if s and not known.get(h, False)
+        )
+        verdict = judge(personal, sensitive)
+        if not verdict.allowed:
+            yield from self._hold(submission_id, tenant_id, record, verdict, enqueue, now)
+            return ExportResult(verdict, personal=personal, sensitive=sensitive)
+        if verdict.counted and record.subjects:
+            subjects = [{**keys, "subject": h, "sensitive": int(s)} for h, s in record.subjects]
+            yield QueryMany("ledger_insert_subject", subjects)
+            yield Query(
+                "ledger_update_counts", {**keys, "personal": personal, "sensitive": sensitive}
+            )
+        else:
+            personal, sensitive = int(counts["personal"]), int(counts["sensitive"])
+        entry = {
+            "at": _iso(now),
+            "exporter": record.exporter,
+            "destination": record.destination,
+            "recipient": record.recipient,
+            "submission_id": submission_id,
+            "document_id": record.document_id,
+            "digest": record.digest,
+            "categories": ",".join(sorted(record.categories)),
+            "subjects": len(record.subjects),
+            "basis": verdict.basis,
+            "article": verdict.article,
+            "policy_version": verdict.policy_version,
+            "decided_by": verdict.decided_by,
+        }
+        seq = int(head["seq"]) + 1
+        chained = entry_hash(str(head["hash"]), entry)
+        params = {**entry, "seq": seq, "prev_hash": head["hash"], "entry_hash": chained}
+        yield Query("ledger_insert_entry", params)
+        yield Query("ledger_set_head", {"seq": seq, "hash": chained})
+        if lease is not None and (enqueue.not_before or now) <= now:
+            expires = now + dt.timedelta(seconds=lease[1])
+            row, _ = yield from insert_leased_job(submission_id, enqueue, now, lease[0], expires)
+        else:
+            row, _ = yield from insert_job(submission_id, enqueue, now)
+        detail = {**(queued.detail or {}), "ledger_seq": seq, **verdict.detail}
+        event = StateChange(queued.state, queued.reason, detail)
+        yield from change_state(submission_id, with_job(event, row), now)
+        return ExportResult(verdict, seq, rows.job(row), personal, sensitive)
+
+    def _hold(
+        self,
+        submission_id: str,
+        tenant_id: str,
+        record: ExportRecord,
+        verdict: Verdict,
+        enqueue: JobSpec,
+        now: dt.datetime,
+    ) -> Script[None]:
+        job = {
+            "kind": enqueue.kind,
+            "adapter": enqueue.adapter,
+            "endpoint": enqueue.endpoint,
+            "payload_ref": enqueue.payload_ref,
+            "message_id": enqueue.message_id,
+        }
+        export = {**record.to_json(), "counted": verdict.counted}
+        yield Query(
+            "hold_insert",
+            {
+                "submission_id": submission_id,
+                "tenant_id": tenant_id,
+                "reason": verdict.reason,
+                "policy_version": verdict.policy_version,
+                "export": json.dumps(export),
+                "job": json.dumps(job),
+                "now": _iso(now),
+            },
+        )
+        detail = {"decided_by": verdict.decided_by, **verdict.detail}
+        yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
+
+    # -- holds -----------------------------------------------------------------------
+
+    @reads
+    def get_hold(self, submission_id: str) -> Script[Hold | None]:
+        """The hold of a document, or ``None``."""
+        row = yield Query("hold_get", {"submission_id": submission_id}, "one")
+        return None if row is None else _hold(row)
+
+    @reads
+    def list_holds(
+        self, *, state: str | None = HELD, tenant_id: str | None = None, limit: int = 100
+    ) -> Script[list[Hold]]:
+        """Holds (by default the ones waiting for a decision), oldest first."""
+        params = {"state": state, "tenant_id": tenant_id, "limit": limit}
+        return [_hold(r) for r in (yield Query("hold_list", params, "all"))]
+
+    @writes
+    def release(self, submission_id: str, officer: str, basis: str) -> Script[Hold]:
+        """A compliance officer releases a held document on a recorded ``basis``: the hold
+        becomes ``releasing`` and a ``release`` job is queued, which writes the ledger entry
+        and queues the delivery (:meth:`finish_release`)."""
+        if not basis.strip() or not officer.strip():
+            raise ConflictError("a release needs the officer's name and the legal basis")
+        now = self.clock()
+        row = yield from self._decide(submission_id, HELD, "releasing", officer, basis, now)
+        yield from insert_job(submission_id, JobSpec(RELEASE), now)
+        event = StateChange(HELD, f"release by {officer}: {basis}", {"decided_by": officer})
+        yield from change_state(submission_id, event, now)
+        return _hold(row)
+
+    @writes
+    def refuse(self, submission_id: str, officer: str, reason: str) -> Script[Hold]:
+        """A compliance officer refuses a held document for good (state ``refused``)."""
+        if not reason.strip() or not officer.strip():
+            raise ConflictError("a refusal needs the officer's name and the reason")
+        now = self.clock()
+        row = yield from self._decide(submission_id, HELD, REFUSED, officer, reason, now)
+        event = StateChange(REFUSED, f"refused by {officer}: {reason}", {"decided_by": officer})
+        yield from change_state(submission_id, event, now)
+        return _hold(row)
+
+    def _decide(
+        self,
+        submission_id: str,
+        from_state: str,
+        to_state: str,
+        officer: str,
+        basis: str,
+        now: dt.datetime,
+    ) -> Script[dict[str, Any]]:
+        params = {
+            "submission_id": submission_id,
+            "from_state": from_state,
+            "state": to_state,
+            "decided_by": officer,
+            "basis": basis,
+            "now": _iso(now),
+        }
+        row = yield Query("hold_decide", params, "one")
+        if row is None:
+            current = yield Query("hold_get", params, "one")
+            if current is None:
+                raise NotFoundError(f"no held document {submission_id!r}", field="id")
+            raise ConflictError(f"document {submission_id} is {current['state']}, not {from_state}")
+        return dict(row)
+
+    @writes
+    def finish_release(self, job_id: str, worker_id: str) -> Script[ExportResult]:
+        """The ``release`` job: the ledger entry (decided by the officer, on their basis),
+        the counts and the delivery job, in one transaction fenced by the job's lease."""
+        now = self.clock()
+        done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
+        submission_id = str(done["submission_id"])
+        row = yield Query("hold_get", {"submission_id": submission_id}, "one")
+        if row is None or row["state"] != "releasing":
+            state = "missing" if row is None else row["state"]
+            raise ConflictError(f"hold of {submission_id} is {state}, not releasing")
+        hold = _hold(row)
+        yield from self._decide(
+            submission_id, "releasing", "released", str(hold.decided_by), str(hold.basis), now
+        )
+        verdict = Verdict(
+            allowed=True,
+            basis=str(hold.basis),
+            article="release",
+            reason=f"released by {hold.decided_by}",
+            policy_version=hold.policy_version,
+            decided_by=str(hold.decided_by),
+            counted=hold.counted,
+        )
+        queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})
+        return (
+            yield from self._export(
+                submission_id,
+                hold.tenant_id,
+                hold.record,
+                lambda _p, _s: verdict,
+                hold.job,
+                queued,
+                now,
+            )
+        )
+
+    # -- reading, checkpoints --------------------------------------------------------
+
+    @reads
+    def entries(self, *, after: int = 0, limit: int = 1_000_000) -> Script[list[dict[str, Any]]]:
+        """Ledger rows in ``seq`` order (as stored, for verification and reports)."""
+        found = yield Query("ledger_entries", {"after": after, "limit": limit}, "all")
+        return [dict(r) for r in found]
+
+    @reads
+    def chain_state(
+        self,
+    ) -> Script[tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]]:
+        """Entries, head and checkpoints, read in one transaction (for ``ledger verify``)."""
+        entries = yield Query("ledger_entries", {"after": 0, "limit": 1_000_000_000}, "all")
+        head = yield from one("ledger_head", {})
+        marks = yield Query("ledger_checkpoints", {}, "all")
+        return [dict(r) for r in entries], dict(head), [dict(r) for r in marks]
+
+    @reads
+    def entries_for_year(
+        self, year: int, exporter: str | None = None
+    ) -> Script[list[dict[str, Any]]]:
+        """The entries of a calendar year (Beijing time), of one exporter or all."""
+        start = dt.datetime(year, 1, 1, tzinfo=CHINA)
+        end = dt.datetime(year + 1, 1, 1, tzinfo=CHINA)
+        params = {"start": _iso(start), "end": _iso(end), "exporter": exporter}
+        return [dict(r) for r in (yield Query("ledger_entries_between", params, "all"))]
+
+    @reads
+    def counts(self, year: int, exporter: str | None = None) -> Script[list[dict[str, Any]]]:
+        """The yearly counts of individuals per exporter."""
+        found = yield Query("ledger_counts", {"year": year, "exporter": exporter}, "all")
+        return [dict(r) for r in found]
+
+    @writes
+    def checkpoint(self, sign: Callable[[bytes], tuple[str, str]]) -> Script[int | None]:
+        """Sign the head (``sign(payload) -> (signature, certificate)``) unless it is signed
+        already; the checkpointed sequence number, or ``None`` for an empty ledger."""
+        head = yield from one("ledger_lock_head", {})
+        seq = int(head["seq"])
+        if seq == 0:
+            return None
+        at = _iso(self.clock())
+        signature, certificate = sign(checkpoint_payload(seq, str(head["hash"]), at))
+        params = {
+            "seq": seq,
+            "head_hash": head["hash"],
+            "at": at,
+            "signature": signature,
+            "certificate": certificate,
+        }
+        yield Query("ledger_insert_checkpoint", params)
+        return seq
+
+
+def _hold(row: Mapping[str, Any]) -> Hold:
+    export = json.loads(str(row["export"]))
+    job = json.loads(str(row["job"]))
+    return Hold(
+        submission_id=str(row["submission_id"]),
+        tenant_id=str(row["tenant_id"]),
+        state=str(row["state"]),
+        reason=str(row["reason"]),
+        policy_version=str(row["policy_version"]),
+        record=ExportRecord.from_json(export),
+        counted=bool(export.get("counted")),
+        job=JobSpec(
+            kind=str(job["kind"]),
+            adapter=str(job["adapter"]),
+            endpoint=str(job["endpoint"]),
+            payload_ref=job.get("payload_ref"),
+            message_id=job.get("message_id"),
+        ),
+        held_at=str(row["held_at"]),
+        decided_by=row.get("decided_by"),
+        basis=row.get("basis"),
+        decided_at=row.get("decided_at"),
+    )
+
+
+__all__ = [
+    "HELD",
+    "REFUSED",
+    "RELEASE",
+    "ExportRecord",
+    "ExportResult",
+    "Hold",
+    "Judge",
+    "LedgerStore",
+    "Verdict",
+    "china_year",
+]

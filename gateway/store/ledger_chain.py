@@ -1,0 +1,145 @@
+"""The export ledger's hash chain: how an entry's hash is made, and how a chain is checked.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the entry's own fields as
+canonical JSON (sorted keys, no spaces), so changing, removing, inserting or reordering an
+entry breaks the chain at that entry. The head row names the last entry; signed checkpoints
+(the gateway's signing key) fix the chain up to a point, so even rewriting every hash after an
+edit, or cutting entries off the end, is caught. :func:`verify_chain` names the first problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS = "0" * 64
+"""The previous hash of the first entry."""
+
+ENTRY_FIELDS = (
+    "at",
+    "exporter",
+    "destination",
+    "recipient",
+    "submission_id",
+    "document_id",
+    "digest",
+    "categories",
+    "subjects",
+    "basis",
+    "article",
+    "policy_version",
+    "decided_by",
+)
+"""What an entry records (and its hash covers), besides its place in the chain."""
+
+
+def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    """The hash of ``entry`` chained after ``prev_hash``."""
+    body = {name: entry[name] for name in ENTRY_FIELDS}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+
+
+def checkpoint_payload(seq: int, head_hash: str, at: str) -> bytes:
+    """The bytes a checkpoint signs."""
+    body = {"seq": seq, "head_hash": head_hash, "at": at}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What :func:`verify_chain` found."""
+
+    ok: bool
+    entries: int
+    checkpoints: int
+    problem: str = ""
+    """The first problem, naming the entry (empty when ``ok``)."""
+    seq: int | None = None
+    """The sequence number of the first entry found wrong."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "problem": self.problem,
+            "seq": self.seq,
+        }
+
+
+def verify_chain(
+    entries: Sequence[Mapping[str, Any]],
+    head: Mapping[str, Any],
+    checkpoints: Sequence[Mapping[str, Any]] = (),
+    check_signature: Callable[[bytes, str, str], bool] | None = None,
+) -> ChainReport:
+    """Check ``entries`` (rows in ``seq`` order) against each other, the ``head`` row and
+    the ``checkpoints`` (their signatures with ``check_signature(payload, signature,
+    certificate)`` when given). Names the first edited, removed, inserted or reordered one."""
+    count, marks = len(entries), len(checkpoints)
+
+    def bad(seq: int | None, problem: str) -> ChainReport:
+        return ChainReport(False, count, marks, problem, seq)
+
+    hashes = {str(e["entry_hash"]): i for i, e in enumerate(entries)}
+    previous = GENESIS
+    for index, entry in enumerate(entries):
+        seq = int(entry["seq"])
+        if entry_hash(str(entry["prev_hash"]), entry) != entry["entry_hash"]:
+            return bad(seq, f"entry {seq} was edited (its hash does not match its contents)")
+        if entry["prev_hash"] != previous:
+            return bad(seq, _break(entries, index, hashes))
+        if index and seq != int(entries[index - 1]["seq"]) + 1:
+            return bad(seq, f"entry {int(entries[index - 1]['seq']) + 1} was removed "
+                            f"(the sequence jumps to {seq})")  # fmt: skip
+        if not index and seq != 1:
+            return bad(seq, f"entries before {seq} were removed (the ledger starts at {seq})")
+        previous = str(entry["entry_hash"])
+    last_seq = int(entries[-1]["seq"]) if entries else 0
+    if int(head["seq"]) != last_seq or head["hash"] != previous:
+        if int(head["seq"]) > last_seq:
+            return bad(last_seq + 1, f"entry {last_seq + 1} was removed (the head names entry "
+                                     f"{int(head['seq'])})")  # fmt: skip
+        return bad(int(head["seq"]) + 1, f"entry {int(head['seq']) + 1} was inserted after the "
+                                         "head the gateway wrote")  # fmt: skip
+    by_seq = {int(e["seq"]): e for e in entries}
+    agreed = 0
+    for mark in sorted(checkpoints, key=lambda m: int(m["seq"])):
+        seq = int(mark["seq"])
+        payload = checkpoint_payload(seq, str(mark["head_hash"]), str(mark["at"]))
+        if check_signature is not None and not check_signature(
+            payload, str(mark["signature"]), str(mark["certificate"])
+        ):
+            return bad(seq, f"checkpoint at entry {seq} has a bad signature")
+        covered = by_seq.get(seq)
+        if covered is None:
+            return bad(seq, f"entry {seq} was removed (signed checkpoint {seq} covers it)")
+        if covered["entry_hash"] != mark["head_hash"]:
+            return bad(
+                agreed + 1,
+                f"an entry from {agreed + 1} to {seq} was changed and the chain rewritten "
+                f"after it (signed checkpoint {seq} disagrees)",
+            )
+        agreed = seq
+    return ChainReport(True, count, marks)
+
+
+def _break(entries: Sequence[Mapping[str, Any]], index: int, hashes: Mapping[str, int]) -> str:
+    """Why entry ``index`` does not follow the one before it."""
+    entry = entries[index]
+    seq = int(entry["seq"])
+    points_to = hashes.get(str(entry["prev_hash"]))
+    if points_to is not None and points_to > index:
+        return f"entry {seq} is out of order (it follows entry {int(entries[points_to]['seq'])})"
+    if points_to is not None and points_to == index - 2:
+        before = int(entries[index - 1]["seq"])
+        return f"entry {before} was inserted (entry {seq} follows entry {before - 1})"
+    if points_to is not None and points_to < index - 1:
+        return f"entry {seq} is out of order (it follows entry {int(entries[points_to]['seq'])})"
+    if index and entries[index - 1]["prev_hash"] not in hashes and index > 1:
+        return f"entry {int(entries[index - 1]['seq'])} was inserted"
+    return f"an entry before {seq} was removed (entry {seq} follows an entry no longer there)"

@@ -1,0 +1,85 @@
+-- The export gate's tables (gateway/store/ledger.py). BEGIN IMMEDIATE serialises writers,
+-- so the head needs no row lock here.
+
+-- name: ledger_lock_head
+SELECT seq, hash FROM export_ledger_head WHERE id = 1
+
+-- name: ledger_set_head
+UPDATE export_ledger_head SET seq = :seq, hash = :hash WHERE id = 1
+
+-- name: ledger_head
+SELECT seq, hash FROM export_ledger_head WHERE id = 1
+
+-- name: ledger_ensure_counts
+INSERT INTO export_counts (exporter, year, personal, sensitive, documents)
+VALUES (:exporter, :year, 0, 0, 0)
+ON CONFLICT (exporter, year) DO NOTHING
+
+-- name: ledger_lock_counts
+SELECT personal, sensitive, documents FROM export_counts WHERE exporter = :exporter AND year = :year
+
+-- name: ledger_known_subjects
+SELECT subject, sensitive FROM export_subjects
+WHERE exporter = :exporter AND year = :year AND subject IN (SELECT value FROM json_each(:subjects))
+
+-- name: ledger_insert_subject
+INSERT INTO export_subjects (exporter, year, subject, sensitive)
+VALUES (:exporter, :year, :subject, :sensitive)
+ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, excluded.sensitive)
+
+-- name: ledger_update_counts
+UPDATE export_counts SET personal = :personal, sensitive = :sensitive, documents = documents + 1
+WHERE exporter = :exporter AND year = :year
+
+-- name: ledger_insert_entry
+INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
+                           digest, categories, subjects, basis, article, policy_version,
+                           decided_by, prev_hash, entry_hash)
+VALUES (:seq, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest,
+        :categories, :subjects, :basis, :article, :policy_version, :decided_by, :prev_hash,
+        :entry_hash)
+
+-- name: ledger_entries
+SELECT * FROM export_ledger WHERE seq > :after ORDER BY seq LIMIT :limit
+
+-- name: ledger_entries_between
+SELECT * FROM export_ledger
+WHERE at >= :start AND at < :end AND (:exporter IS NULL OR exporter = :exporter)
+ORDER BY seq
+
+-- name: ledger_entry_for
+SELECT * FROM export_ledger WHERE submission_id = :submission_id ORDER BY seq
+
+-- name: ledger_counts
+SELECT * FROM export_counts
+WHERE year = :year AND (:exporter IS NULL OR exporter = :exporter)
+ORDER BY exporter
+
+-- name: ledger_insert_checkpoint
+INSERT INTO export_checkpoints (seq, head_hash, at, signature, certificate)
+VALUES (:seq, :head_hash, :at, :signature, :certificate)
+ON CONFLICT (seq) DO NOTHING
+
+-- name: ledger_checkpoints
+SELECT * FROM export_checkpoints ORDER BY seq
+
+-- name: hold_insert
+INSERT INTO export_holds (submission_id, tenant_id, state, reason, policy_version, export, job,
+                          held_at)
+VALUES (:submission_id, :tenant_id, 'held', :reason, :policy_version, :export, :job, :now)
+ON CONFLICT (submission_id) DO NOTHING
+
+-- name: hold_get
+SELECT * FROM export_holds WHERE submission_id = :submission_id
+
+-- name: hold_list
+SELECT * FROM export_holds
+WHERE (:state IS NULL OR state = :state) AND (:tenant_id IS NULL OR tenant_id = :tenant_id)
+ORDER BY held_at, submission_id
+LIMIT :limit
+
+-- name: hold_decide
+UPDATE export_holds
+SET state = :state, decided_by = :decided_by, basis = :basis, decided_at = :now
+WHERE submission_id = :submission_id AND state = :from_state
+RETURNING *

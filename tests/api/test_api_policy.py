@@ -1,0 +1,197 @@
+"""The export gate end to end through the real services: a document the policy holds is
+visible in the API and the CLI with its reason, released by a compliance officer (the
+``release`` job writes the ledger entry and queues the delivery) or refused for good; the
+ledger verifies and reports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from gateway.api import api_runner, create_app
+from gateway.cli import main
+from gateway.jobs import Worker
+from gateway.samples.writers import SELLER_USCC, einvoice_xml
+from gateway.service import Services, open_services
+from gateway.store import open_store
+from gateway.store.ledger import LedgerStore
+from tests.api.conftest import ApiClient, gateway_settings
+from tests.policy.support import personal, with_contact
+
+POLICY = """version = "ftz-2026-1"
+
+[[negative]]
+id = "sg-contacts-need-approval"
+effect = "approval"
+destinations = ["SG"]
+categories = ["personal"]
+kinds = ["invoice"]
+reason = "contact persons' data to Singapore needs the zone's approval"
+source = "FTZ negative list 2026, item 7"
+"""
+PARTNERS = f"""[[partners]]
+buyer_name = "Lion City Trading Pte. Ltd."
+endpoint = "0195:SGUEN201612345D"
+country = "SG"
+city = "Singapore"
+
+[[partners]]
+buyer_name = "张三（个人）"
+endpoint = "0088:4035811991021"
+country = "HK"
+city = "Hong Kong"
+
+[[exporters]]
+seller_id = "{SELLER_USCC}"
+endpoint = "0199:5493001KJTIIGC8Y1R12"
+"""
+
+
+class Gate:
+    def __init__(self, services: Services, a: ApiClient, b: ApiClient, url: str) -> None:
+        self.services, self.a, self.b, self.url = services, a, b, url
+
+    async def drain(self) -> None:
+        """Run every due job (process, release, deliver) with the production claim loop."""
+        worker = Worker(self.services.store, self.services.kinds, worker_id="w", concurrency=50)
+        while await worker.run_once():
+            pass
+
+    async def submit(self, body: bytes) -> str:
+        status, _, raw = await self.a.request(
+            "POST", "/v1/documents", data=body, headers={"Content-Type": "application/xml"}
+        )
+        assert status == 202, raw
+        return str(json.loads(raw)["id"])
+
+    async def state(self, ident: str) -> str:
+        status, _, raw = await self.a.request("GET", f"/v1/documents/{ident}")
+        assert status == 200
+        return str(json.loads(raw)["status"])
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/gateway.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def gate(tmp_path: Path, store_url: str) -> AsyncIterator[Gate]:
+    (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "partners.toml").write_text(PARTNERS, encoding="utf-8")
+    url = store_url
+    settings = gateway_settings(tmp_path, url).with_section("policy", file=tmp_path / "policy.toml")
+    settings = settings.with_section("pipeline", partners=tmp_path / "partners.toml")
+    store = await open_store(url)
+    services = await open_services(settings, store=store)
+    runner = api_runner(create_app(services))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    a, _ = await store.issue_api_key((await store.create_tenant("a")).id)
+    b, _ = await store.issue_api_key((await store.create_tenant("b")).id)
+    async with aiohttp.ClientSession() as session:
+        yield Gate(services, ApiClient(session, base, a), ApiClient(session, base, b), url)
+    await runner.cleanup()
+    await services.close()
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+async def test_held_then_released_by_an_officer_then_delivered(gate: Gate) -> None:
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    assert await gate.state(ident) == "held"
+    status, _, raw = await gate.a.request("GET", "/v1/holds")
+    (hold,) = json.loads(raw)["items"]
+    assert hold["id"] == ident and hold["policy_version"] == "ftz-2026-1"
+    assert "sg-contacts-need-approval" in hold["reason"] and hold["subjects"] == 1
+    assert json.loads((await gate.b.request("GET", "/v1/holds"))[2])["items"] == []
+    code, text = await asyncio.to_thread(cli, "policy", "holds", "--database", gate.url)
+    assert code == 0 and ident in text and "FTZ negative list 2026, item 7" in text
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    status, _, _ = await gate.b.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    assert status == 404
+    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/release", json={})
+    assert status == 422 and b"officer" in raw
+    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    assert status == 202 and json.loads(raw)["state"] == "releasing"
+    await gate.drain()
+    assert await gate.state(ident) == "delivered"
+    ledger = LedgerStore(gate.services.store.connector)
+    (entry,) = await ledger.entries()
+    assert entry["decided_by"] == "Officer Wang" and entry["basis"] == decision["basis"]
+    assert entry["policy_version"] == "ftz-2026-1" and entry["subjects"] == 1
+    code, text = await asyncio.to_thread(cli, "ledger", "verify", "--database", gate.url)
+    assert code == 0 and "ledger ok: 1 entries" in text
+    year = entry["at"][:4]
+    code, text = await asyncio.to_thread(
+        cli, "ledger", "report", "--year", year, "--format", "csv", "--database", gate.url
+    )
+    assert code == 0 and f"{SELLER_USCC},by_basis,zone approval LG-2026-0042,1" in text
+    assert f"{SELLER_USCC},total,individuals,1" in text
+
+
+async def test_held_then_refused_for_good(gate: Gate) -> None:
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    refusal = {"officer": "Officer Li", "reason": "no approval will be sought"}
+    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/refuse", json=refusal)
+    assert status == 200 and json.loads(raw)["state"] == "refused"
+    assert await gate.state(ident) == "refused"
+    await gate.drain()
+    assert await gate.state(ident) == "refused"
+    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/release",
+                                          json={"officer": "x", "basis": "y"})  # fmt: skip
+    assert status == 409
+    assert await LedgerStore(gate.services.store.connector).entries() == []
+
+
+async def test_a_personal_buyers_invoice_leaves_under_art_5_1(gate: Gate) -> None:
+    ident = await gate.submit(einvoice_xml(personal()))
+    await gate.drain()
+    assert await gate.state(ident) == "delivered"
+    (entry,) = await LedgerStore(gate.services.store.connector).entries()
+    assert entry["basis"].startswith("Art. 5(1)") and entry["decided_by"] == "policy ftz-2026-1"
+    status, _, raw = await gate.a.request("GET", "/v1/policy")
+    assert status == 200 and json.loads(raw)["version"] == "ftz-2026-1"
+
+
+async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    path = f"/v1/holds/{ident}/release"
+    status, _, _ = await gate.a.request("POST", path, data=b"basis=x",
+                                        headers={"Content-Type": "text/plain"})  # fmt: skip
+    assert status == 415
+    status, _, _ = await gate.a.request(
+        "POST", path, data=b"{" * 20_000, headers={"Content-Type": "application/json"}
+    )
+    assert status == 413
+    status, _, raw = await gate.a.request(
+        "POST", path, data=b"[1, 2", headers={"Content-Type": "application/json"}
+    )
+    assert status == 422 and b"not valid JSON" in raw
+    status, _, raw = await gate.a.request("POST", path, json={"officer": "Wang", "basis": " "})
+    assert status == 422 and b"basis" in raw
+    status, _, _ = await gate.a.request("POST", "/v1/holds/no-such-id/refuse", json={})
+    assert status == 404
+    status, _, raw = await gate.a.request("GET", "/v1/holds?state=lost")
+    assert status == 422 and b"state" in raw
+    assert await gate.state(ident) == "held"

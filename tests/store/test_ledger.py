@@ -1,0 +1,112 @@
+"""The export ledger on SQLite and PostgreSQL: one transaction for counts, entry and delivery
+job; yearly counts deduplicated by keyed hash across documents and a year boundary; holds
+released and refused; a chain that ``verify`` checks, and tampering it catches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gateway.store.ledger import china_year
+from gateway.store.ledger_chain import verify_chain
+from tests.store.ledger_support import Stores, backend, export, stores, thresholds
+
+__all__ = ["backend", "stores"]
+
+
+async def test_an_export_writes_entry_counts_and_delivery_job_together(stores: Stores) -> None:
+    sid, result = await export(stores, [("h1", False), ("h2", True)])
+    assert result.seq == 1 and result.job is not None and result.job.kind == "deliver"
+    assert (result.personal, result.sensitive) == (2, 1)
+    sub = await stores.store.get_submission("t", sid)
+    assert sub is not None and sub.state == "queued"
+    (entry,) = await stores.ledger.entries()
+    assert entry["submission_id"] == sid and entry["subjects"] == 2
+    assert entry["categories"] == "business,personal" and entry["decided_by"] == "policy v1"
+    (counts,) = await stores.ledger.counts(2026)
+    assert (counts["personal"], counts["sensitive"], counts["documents"]) == (2, 1, 1)
+    assert verify_chain(*await stores.ledger.chain_state()).ok
+
+
+async def test_individuals_are_counted_once_per_year_and_again_the_next(stores: Stores) -> None:
+    await export(stores, [("a", False), ("b", False)])
+    await export(stores, [("b", False), ("c", False)])
+    _, third = await export(stores, [("a", True)])
+    assert (third.personal, third.sensitive) == (3, 1)
+    stores.clock.now = dt.datetime(2026, 12, 31, 15, 59, tzinfo=dt.UTC)  # 23:59 in Beijing
+    assert china_year(stores.clock.now) == 2026
+    _, last = await export(stores, [("d", False)])
+    assert last.personal == 4
+    stores.clock.now = dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)  # 1 January, Beijing
+    _, new_year = await export(stores, [("a", False), ("d", False)])
+    assert (new_year.personal, new_year.sensitive) == (2, 0)
+    assert [c["personal"] for c in await stores.ledger.counts(2026)] == [4]
+    assert [c["personal"] for c in await stores.ledger.counts(2027)] == [2]
+    assert len(await stores.ledger.entries_for_year(2027)) == 1
+    assert len(await stores.ledger.entries_for_year(2026)) == 4
+
+
+async def test_the_threshold_holds_the_document_that_would_reach_it(stores: Stores) -> None:
+    judge = thresholds(5)
+    for n in range(4):
+        _, ok = await export(stores, [(f"p{n}", False)], judge=judge)
+        assert ok.verdict.allowed
+    _, again = await export(stores, [("p0", False)], judge=judge)  # known: no new individual
+    assert again.verdict.allowed and again.personal == 4
+    sid, held = await export(stores, [("p9", False)], judge=judge)
+    assert not held.verdict.allowed and held.seq is None and held.job is None
+    sub = await stores.store.get_submission("t", sid)
+    assert sub is not None and sub.state == "held"
+    assert [j.kind for j in await stores.store.list_jobs(submission_id=sid)] == ["process"]
+    (counts,) = await stores.ledger.counts(2026)
+    assert counts["personal"] == 4  # the held document's individual is not counted
+    assert await stores.store.get_output(sid, "signed") is not None  # nothing lost
+
+
+async def test_held_then_released_by_an_officer(stores: Stores) -> None:
+    sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
+    (hold,) = await stores.ledger.list_holds(tenant_id="t")
+    assert hold.submission_id == sid and hold.state == "held" and "1 >= 1" in hold.reason
+    released = await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
+    assert released.state == "releasing"
+    (job,) = [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"]
+    result = await stores.ledger.finish_release(job.id, "w2")
+    assert result.seq == 1 and result.job is not None and result.job.kind == "deliver"
+    (entry,) = await stores.ledger.entries()
+    assert entry["decided_by"] == "Officer Wang" and entry["basis"] == "SCC filing SH-2026-1"
+    after = await stores.ledger.get_hold(sid)
+    assert after is not None and after.state == "released"
+    sub = await stores.store.get_submission("t", sid)
+    assert sub is not None and sub.state == "queued"
+    assert (await stores.ledger.counts(2026))[0]["personal"] == 1
+    with pytest.raises(Exception, match="released, not held"):
+        await stores.ledger.release(sid, "Officer Wang", "again")
+
+
+async def test_held_then_refused_for_good(stores: Stores) -> None:
+    sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
+    refused = await stores.ledger.refuse(sid, "Officer Li", "no filing will be made")
+    assert refused.state == "refused" and refused.decided_by == "Officer Li"
+    sub = await stores.store.get_submission("t", sid)
+    assert sub is not None and sub.state == "refused"
+    events = await stores.store.list_events(sid)
+    assert events[-1].reason == "refused by Officer Li: no filing will be made"
+    assert await stores.ledger.entries() == []
+    assert [j.kind for j in await stores.store.list_jobs(submission_id=sid)] == ["process"]
+    with pytest.raises(Exception, match="refused, not held"):
+        await stores.ledger.release(sid, "Officer Li", "changed my mind")
+    with pytest.raises(Exception, match="no held document"):
+        await stores.ledger.refuse("nope", "Officer Li", "x")
+
+
+async def test_checkpoints_are_signed_and_verified(stores: Stores) -> None:
+    for n in range(3):
+        await export(stores, number=str(n))
+    seq = await stores.ledger.checkpoint(lambda payload: ("sig:" + payload.hex(), "CERT"))
+    assert seq == 3
+    entries, head, marks = await stores.ledger.chain_state()
+    good = verify_chain(entries, head, marks, lambda p, s, c: s == "sig:" + p.hex())
+    assert good.ok and good.checkpoints == 1
+    bad = verify_chain(entries, head, marks, lambda p, s, c: False)
+    assert not bad.ok and "checkpoint at entry 3" in bad.problem
