@@ -1,0 +1,2 @@
+"""Peppol: the SBDH envelope, the AS4 codec (both ways), SML/SMP discovery and the
+``peppol`` delivery adapter (a sending access point, corner 2)."""
