@@ -96,7 +96,7 @@ class IncomingMessage:
 
 
 def _text(parent: etree._Element, text: str, tag: str, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, **attrs)
+    el = etree.SubElement(parent, tag, attrib=attrs)
     el.text = text
     return el
 

@@ -17,7 +17,13 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from adapters.peppol.identifiers import (
+    BIS3_CREDIT_NOTE,
+    BIS3_INVOICE,
+    BIS3_PROCESS,
     PARTICIPANT_SCHEME,
+    PINT_PROCESS,
+    PINT_SG_CREDIT_NOTE,
+    PINT_SG_INVOICE,
     PROCESS_SCHEME,
     DocumentTypeId,
     ParticipantId,
@@ -26,13 +32,20 @@ from adapters.peppol.identifiers import (
     process_for,
 )
 from gateway.errors import FieldError, InputError
-from gateway.xmlsafe import XmlLimits, parse_xml
+from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 _COUNTRY = re.compile(r"^[A-Z0-9]{2}$")
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
 MLS_TYPES = ("ALWAYS_SEND", "FAILURE_ONLY")
+PROFILE_IDENTIFIERS: dict[tuple[str, str], tuple[DocumentTypeId, ProcessId]] = {
+    ("Invoice", "pint-sg"): (PINT_SG_INVOICE, PINT_PROCESS),
+    ("CreditNote", "pint-sg"): (PINT_SG_CREDIT_NOTE, PINT_PROCESS),
+    ("Invoice", "bis3"): (BIS3_INVOICE, BIS3_PROCESS),
+    ("CreditNote", "bis3"): (BIS3_CREDIT_NOTE, BIS3_PROCESS),
+}
+"""Identifiers by payload root and gateway profile, for documents that do not carry them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +164,7 @@ class DocumentFacts:
 
 def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> DocumentFacts:
     """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document."""
-    root = parse_xml(payload, what="business document", **({"limits": limits} if limits else {}))
+    root = parse_xml(payload, what="business document", limits=limits or DEFAULT_LIMITS)
     qname = etree.QName(root)
 
     def text(path: str) -> str:
@@ -171,13 +184,6 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
 
     customization = text("cbc:CustomizationID")
     profile = text("cbc:ProfileID")
-    if not customization or not profile:
-        missing = "cbc:CustomizationID" if not customization else "cbc:ProfileID"
-        raise FieldError(
-            f"the document has no {missing}: its Peppol document type is unknown",
-            field=missing,
-            rule="peppol.doctype-from-document",
-        )
     return DocumentFacts(
         root_namespace=qname.namespace or "",
         local_name=qname.localname,
@@ -195,8 +201,11 @@ def header_for_document(
     sender: ParticipantId | None = None,
     receiver: ParticipantId | None = None,
     instance_id: str | None = None,
+    profile: str = "",
 ) -> SbdhHeader:
-    """The SBDH header for a document (sender/receiver default to its endpoint ids)."""
+    """The SBDH header for a document (sender/receiver default to its endpoint ids; the
+    document type and process come from its ``CustomizationID`` / ``ProfileID``, else from
+    the gateway ``profile`` the flow chose)."""
     chosen_sender = sender or facts.sender
     chosen_receiver = receiver or facts.receiver
     if chosen_sender is None or chosen_receiver is None:
@@ -216,7 +225,7 @@ def header_for_document(
         country_c1=country_c1,
         standard=facts.root_namespace,
         type_name=facts.local_name,
-        **({"instance_id": instance_id} if instance_id else {}),
+        instance_id=instance_id or str(uuid.uuid4()),
     )
 
 
@@ -233,7 +242,7 @@ def _text(parent: etree._Element, name: str, where: str) -> str:
 
 def parse_sbdh(data: bytes, *, limits: XmlLimits | None = None) -> Sbdh:
     """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part."""
-    root = parse_xml(data, what="SBDH", **({"limits": limits} if limits else {}))
+    root = parse_xml(data, what="SBDH", limits=limits or DEFAULT_LIMITS)
     if root.tag != f"{{{SBDH_NS}}}StandardBusinessDocument":
         raise FieldError(
             f"not a StandardBusinessDocument (root is {root.tag})",

@@ -240,6 +240,7 @@ def verify_signature(
     *,
     attachments: Mapping[str, bytes] | None = None,
     enveloped: bool = False,
+    legacy_sha1: bool = False,
 ) -> VerifiedSignature:
     """Check every reference digest and the signature value; :class:`VerificationError` says
     which failed. ``attachments=None``: attachment references are listed as unchecked."""
@@ -250,7 +251,7 @@ def verify_signature(
     c14n_alg = c14n.get("Algorithm", "") if c14n is not None else ""
     method = signed_info.find(ns.q("ds", "SignatureMethod"))
     sig_alg = method.get("Algorithm", "") if method is not None else ""
-    if sig_alg not in _SIGNATURES:
+    if sig_alg not in _SIGNATURES or (sig_alg == ns.RSA_SHA1 and not legacy_sha1):
         raise VerificationError(
             f"signature algorithm {sig_alg!r} is not accepted", check="xmldsig.signature-method"
         )
@@ -260,6 +261,15 @@ def verify_signature(
     if not refs:
         raise VerificationError("the signature has no references", check="xmldsig.structure")
     for ref in refs:
+        digest_method = ref.find(ns.q("ds", "DigestMethod"))
+        if (
+            digest_method is not None
+            and digest_method.get("Algorithm") == ns.SHA1
+            and not legacy_sha1
+        ):
+            raise VerificationError(
+                "SHA-1 digests are not accepted here", check="xmldsig.digest-method"
+            )
         expected = base64.b64decode((ref.findtext(ns.q("ds", "DigestValue")) or "").strip())
         actual = _digest_of_reference(
             root, ref, attachments, enveloping=signature if enveloped else None
