@@ -229,6 +229,7 @@ class PeppolAdapter:
             receiver=receiver,
             sender=sender,
             report=report,
+            profile=envelope.profile,
         )
         private_dir(self.receipts_dir)
         write_private(kept.with_suffix(".xml"), sent.receipt.raw)

@@ -215,13 +215,25 @@ def header_for_document(
             field=f"cac:{which}/cac:Party/cbc:EndpointID",
             rule="peppol.sbdh.participants",
         )
+    if facts.customization_id and facts.profile_id:
+        document_type = document_type_for(
+            facts.root_namespace, facts.local_name, facts.customization_id
+        )
+        process = process_for(facts.profile_id)
+    elif (facts.local_name, profile) in PROFILE_IDENTIFIERS:
+        document_type, process = PROFILE_IDENTIFIERS[(facts.local_name, profile)]
+    else:
+        raise FieldError(
+            "the document has no cbc:CustomizationID/cbc:ProfileID and no known profile: "
+            "its Peppol document type is unknown",
+            field="cbc:CustomizationID",
+            rule="peppol.doctype-from-document",
+        )
     return SbdhHeader(
         sender=chosen_sender,
         receiver=chosen_receiver,
-        document_type=document_type_for(
-            facts.root_namespace, facts.local_name, facts.customization_id
-        ),
-        process=process_for(facts.profile_id),
+        document_type=document_type,
+        process=process,
         country_c1=country_c1,
         standard=facts.root_namespace,
         type_name=facts.local_name,

@@ -298,3 +298,29 @@ def verify_signature(
             "the signature value does not verify", check="xmldsig.signature-value"
         ) from exc
     return VerifiedSignature(references, unchecked)
+
+
+def sign_enveloped(root: etree._Element, key: rsa.RSAPrivateKey, cert_der: bytes) -> etree._Element:
+    """Append an enveloped RSA-SHA256 signature (exc-c14n, the certificate in ``X509Data``) to
+    ``root``, as an SMP signs ``SignedServiceMetadata``."""
+    signature = etree.SubElement(root, ns.q("ds", "Signature"), nsmap={"ds": ns.DS})
+    signed_info = etree.SubElement(signature, ns.q("ds", "SignedInfo"))
+    etree.SubElement(signed_info, ns.q("ds", "CanonicalizationMethod"), Algorithm=ns.EXC_C14N)
+    etree.SubElement(signed_info, ns.q("ds", "SignatureMethod"), Algorithm=ns.RSA_SHA256)
+    ref = etree.SubElement(signed_info, ns.q("ds", "Reference"), URI="")
+    transforms = etree.SubElement(ref, ns.q("ds", "Transforms"))
+    etree.SubElement(transforms, ns.q("ds", "Transform"), Algorithm=ns.ENVELOPED)
+    etree.SubElement(transforms, ns.q("ds", "Transform"), Algorithm=ns.EXC_C14N)
+    etree.SubElement(ref, ns.q("ds", "DigestMethod"), Algorithm=ns.SHA256)
+    digest_value = etree.SubElement(ref, ns.q("ds", "DigestValue"))
+    etree.SubElement(signature, ns.q("ds", "SignatureValue"))
+    key_info = etree.SubElement(signature, ns.q("ds", "KeyInfo"))
+    x509_data = etree.SubElement(key_info, ns.q("ds", "X509Data"))
+    etree.SubElement(x509_data, ns.q("ds", "X509Certificate")).text = base64.b64encode(
+        cert_der
+    ).decode()
+    root.remove(signature)
+    digest_value.text = digest_b64(exc_c14n(root))
+    root.append(signature)
+    sign_value(signature, key)
+    return signature
