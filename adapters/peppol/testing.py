@@ -13,7 +13,8 @@ import base64
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+from urllib.parse import unquote
 
 import dns.flags
 import dns.message
@@ -49,8 +50,7 @@ class _DnsProtocol(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         if self.server.down:
@@ -103,8 +103,7 @@ class DnsTestServer:
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _DnsProtocol(self), local_addr=("127.0.0.1", 0)
         )
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        self._transport = cast(asyncio.DatagramTransport, transport)
         self.port = transport.get_extra_info("sockname")[1]
 
     async def stop(self) -> None:
@@ -196,14 +195,14 @@ class SmpTestServer:
             return web.Response(status=503, text="maintenance")
         if self.fault == "redirect":
             raise web.HTTPFound("https://127.0.0.1:1/elsewhere")
-        raw = request.raw_path
+        raw = unquote(request.raw_path)
         for key, entries in self.entries.items():
             participant = ParticipantId(key)
-            group = service_path(participant)
+            group = unquote(service_path(participant))
             if raw.lower() == group.lower():
                 return web.Response(status=200, content_type="text/xml", text="<ServiceGroup/>")
             for entry in entries:
-                if raw.lower() == service_path(participant, entry.doctype).lower():
+                if raw.lower() == unquote(service_path(participant, entry.doctype)).lower():
                     body = signed_metadata(
                         participant,
                         entry,

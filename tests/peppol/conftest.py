@@ -11,14 +11,19 @@ import pytest
 
 from adapters.base import AdapterContext
 from adapters.peppol import PeppolAdapter
-from adapters.peppol.identifiers import PINT_PROCESS, PINT_SG_CREDIT_NOTE, PINT_SG_INVOICE, ParticipantId
+from adapters.peppol.identifiers import (
+    PINT_PROCESS,
+    PINT_SG_CREDIT_NOTE,
+    PINT_SG_INVOICE,
+    ParticipantId,
+)
 from adapters.peppol.testing import As4TestReceiver, DnsTestServer, SmpEntry, SmpTestServer
 from adapters.peppol.trust import TrustStore
 from adapters.peppol.wssec import Credentials
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, make_peppol_pki
 from gateway.testing.tls import TlsFiles, make_tls
 
-RECEIVER = ParticipantId("0195:SGUEN201234567A")
+RECEIVER = ParticipantId("0195:SGUEN200254321Z")
 """A registered Singapore buyer (the SML and SMP know it)."""
 UNKNOWN = ParticipantId("0195:SGUEN209999999Z")
 ZONE = "sml.lingang.test."
@@ -49,7 +54,9 @@ def smp_trust(pki: PeppolTestPki) -> TrustStore:
 
 
 @pytest.fixture
-async def receiver(pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore) -> AsyncIterator[As4TestReceiver]:
+async def receiver(
+    pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore
+) -> AsyncIterator[As4TestReceiver]:
     server = As4TestReceiver(
         credentials(pki.receiver),
         tls.server_context(require_client_cert=False),
@@ -62,7 +69,9 @@ async def receiver(pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore) -> A
 
 
 @pytest.fixture
-async def smp(pki: PeppolTestPki, tls: TlsFiles, receiver: As4TestReceiver) -> AsyncIterator[SmpTestServer]:
+async def smp(
+    pki: PeppolTestPki, tls: TlsFiles, receiver: As4TestReceiver
+) -> AsyncIterator[SmpTestServer]:
     server = SmpTestServer(credentials(pki.smp), tls.server_context(require_client_cert=False))
     for doctype in (PINT_SG_INVOICE, PINT_SG_CREDIT_NOTE):
         server.register(RECEIVER, SmpEntry(doctype, PINT_PROCESS, receiver.url, pki.receiver.cert))
@@ -80,7 +89,9 @@ async def dns_server(smp: SmpTestServer) -> AsyncIterator[DnsTestServer]:
     await server.stop()
 
 
-def adapter_options(pki: PeppolTestPki, tls: TlsFiles, dns_server: DnsTestServer, **extra: Any) -> dict[str, Any]:
+def adapter_options(
+    pki: PeppolTestPki, tls: TlsFiles, dns_server: DnsTestServer, **extra: Any
+) -> dict[str, Any]:
     return {
         "type": "peppol",
         "key": str(pki.path("ap-sender.key.pem")),

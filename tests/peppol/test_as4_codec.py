@@ -10,7 +10,13 @@ from cryptography import x509
 from lxml import etree
 
 from adapters.peppol import as4, mime, ns, signals, wssec, xmldsig
-from adapters.peppol.identifiers import BIS3_INVOICE, BIS3_PROCESS, PINT_PROCESS, PINT_SG_INVOICE, ParticipantId
+from adapters.peppol.identifiers import (
+    BIS3_INVOICE,
+    BIS3_PROCESS,
+    PINT_PROCESS,
+    PINT_SG_INVOICE,
+    ParticipantId,
+)
 from adapters.peppol.trust import TrustStore
 from gateway.errors import InputError, VerificationError
 from gateway.signing.peppol_pki import PeppolTestPki
@@ -37,9 +43,14 @@ def build(pki: PeppolTestPki, payload: bytes = b"<Invoice>hello</Invoice>") -> a
     return as4.build_user_message(payload, header(), credentials(pki.sender), pki.receiver.cert)
 
 
-def receive(pki: PeppolTestPki, ap_trust: TrustStore, message: as4.OutgoingMessage) -> as4.IncomingMessage:
+def receive(
+    pki: PeppolTestPki, ap_trust: TrustStore, message: as4.OutgoingMessage
+) -> as4.IncomingMessage:
     return as4.parse_user_message(
-        message.content_type, message.body, credentials=credentials(pki.receiver), check_signer=ap_trust.check
+        message.content_type,
+        message.body,
+        credentials=credentials(pki.receiver),
+        check_signer=ap_trust.check,
     )
 
 
@@ -53,7 +64,9 @@ def test_round_trip_signed_encrypted_receipted(pki: PeppolTestPki, ap_trust: Tru
     assert incoming.header.final_recipient.value == "0195:SGUEN201234567A"
     assert {r.uri[:4] for r in sent.signed_references} == {"#msg", "#bod", "cid:"}
     answer = signals.parse_signal(
-        signals.SOAP_CONTENT_TYPE, signals.build_receipt(incoming, credentials(pki.receiver)), check_signer=ap_trust.check
+        signals.SOAP_CONTENT_TYPE,
+        signals.build_receipt(incoming, credentials(pki.receiver)),
+        check_signer=ap_trust.check,
     )
     assert answer.receipt is not None and not answer.errors
     signals.check_receipt_covers(answer.receipt, sent)
@@ -65,11 +78,24 @@ def test_wire_form_follows_the_profile(pki: PeppolTestPki) -> None:
     root = parse_xml(parts.soap)
     user = root.find("S12:Header/eb:Messaging/eb:UserMessage", ns.NSMAP)
     assert user is not None
-    assert user.findtext("eb:CollaborationInfo/eb:AgreementRef", namespaces=ns.NSMAP) == ns.PEPPOL_AGREEMENT
+    assert (
+        user.findtext("eb:CollaborationInfo/eb:AgreementRef", namespaces=ns.NSMAP)
+        == ns.PEPPOL_AGREEMENT
+    )
     assert user.find("eb:CollaborationInfo/eb:Service", ns.NSMAP).get("type") == "cenbii-procid-ubl"  # type: ignore[union-attr]
-    assert user.findtext("eb:CollaborationInfo/eb:Action", namespaces=ns.NSMAP) == PINT_SG_INVOICE.uri()
+    assert (
+        user.findtext("eb:CollaborationInfo/eb:Action", namespaces=ns.NSMAP)
+        == PINT_SG_INVOICE.uri()
+    )
     algorithms = {el.get("Algorithm") for el in root.iter() if el.get("Algorithm")}
-    assert {ns.RSA_SHA256, ns.SHA256, ns.EXC_C14N, ns.RSA_OAEP, ns.MGF1_SHA256, ns.AES128_GCM} <= algorithms
+    assert {
+        ns.RSA_SHA256,
+        ns.SHA256,
+        ns.EXC_C14N,
+        ns.RSA_OAEP,
+        ns.MGF1_SHA256,
+        ns.AES128_GCM,
+    } <= algorithms
     assert root.find(".//wsse:BinarySecurityToken", ns.NSMAP).get("ValueType") == ns.X509V3  # type: ignore[union-attr]
     assert len(parts.attachments) == 1
     assert next(iter(parts.attachments.values())).content_type == "application/octet-stream"
@@ -77,7 +103,9 @@ def test_wire_form_follows_the_profile(pki: PeppolTestPki) -> None:
     assert body is not None and len(body) == 0 and not (body.text or "").strip()
 
 
-def test_untrusted_signer_is_failed_authentication(pki: PeppolTestPki, ap_trust: TrustStore) -> None:
+def test_untrusted_signer_is_failed_authentication(
+    pki: PeppolTestPki, ap_trust: TrustStore
+) -> None:
     sent = as4.build_user_message(b"<x/>", header(), credentials(pki.rogue), pki.receiver.cert)
     with pytest.raises(as4.As4Invalid) as caught:
         receive(pki, ap_trust, sent)
@@ -98,7 +126,9 @@ def test_changed_header_or_attachment_is_refused(pki: PeppolTestPki, ap_trust: T
     assert decrypt.value.ebms_code == "EBMS:0102"
 
 
-def test_message_for_another_receiver_does_not_decrypt(pki: PeppolTestPki, ap_trust: TrustStore) -> None:
+def test_message_for_another_receiver_does_not_decrypt(
+    pki: PeppolTestPki, ap_trust: TrustStore
+) -> None:
     sent = as4.build_user_message(b"<x/>", header(), credentials(pki.sender), pki.smp.cert)
     with pytest.raises(as4.As4Invalid) as caught:
         receive(pki, ap_trust, sent)
@@ -113,7 +143,8 @@ def test_unsigned_message_is_refused(pki: PeppolTestPki, ap_trust: TrustStore) -
     assert signature is not None
     signature.getparent().remove(signature)  # type: ignore[union-attr]
     body, content_type = mime.build_multipart(
-        etree.tostring(root), [(cid, "application/octet-stream", p.body) for cid, p in parts.attachments.items()]
+        etree.tostring(root),
+        [(cid, "application/octet-stream", p.body) for cid, p in parts.attachments.items()],
     )
     with pytest.raises(as4.As4Invalid) as caught:
         receive(pki, ap_trust, as4.OutgoingMessage(sent.message_id, body, content_type, ()))
@@ -131,20 +162,26 @@ def test_receipt_echoing_other_digests_is_refused(pki: PeppolTestPki, ap_trust: 
     sent, other = build(pki), build(pki, b"<Invoice>other</Invoice>")
     incoming = receive(pki, ap_trust, other)
     receipt_for_other = signals.build_receipt(incoming, credentials(pki.receiver))
-    answer = signals.parse_signal(signals.SOAP_CONTENT_TYPE, receipt_for_other, check_signer=ap_trust.check)
+    answer = signals.parse_signal(
+        signals.SOAP_CONTENT_TYPE, receipt_for_other, check_signer=ap_trust.check
+    )
     assert answer.receipt is not None
     with pytest.raises(VerificationError) as caught:
         signals.check_receipt_covers(answer.receipt, sent)
     assert caught.value.check == "as4.receipt-digests"
     with pytest.raises(VerificationError):
         signals.parse_signal(
-            signals.SOAP_CONTENT_TYPE, receipt_for_other.replace(b"Timestamp>2", b"Timestamp>1", 1), check_signer=ap_trust.check
+            signals.SOAP_CONTENT_TYPE,
+            receipt_for_other.replace(b"Timestamp>2", b"Timestamp>1", 1),
+            check_signer=ap_trust.check,
         )
 
 
 def test_error_signal_round_trip() -> None:
     error = signals.not_serviced("m-9@x", "no such receiver here")
-    answer = signals.parse_signal(signals.SOAP_CONTENT_TYPE, signals.build_error("m-9@x", [error]), check_signer=print)
+    answer = signals.parse_signal(
+        signals.SOAP_CONTENT_TYPE, signals.build_error("m-9@x", [error]), check_signer=print
+    )
     assert answer.receipt is None
     assert answer.errors[0].not_serviced and not answer.errors[0].retryable
     assert answer.errors[0].code == "EBMS:0004"
@@ -166,7 +203,9 @@ def _signed(root: etree._Element) -> tuple[etree._Element, x509.Certificate]:
 
 @pytest.mark.parametrize("name", GOOD_RECEIPTS)
 def test_real_receipts_verify(reference: Path, name: str) -> None:
-    headers, body = mime.split_http_dump((reference / PHASE4 / "receipts" / f"{name}.as4in").read_bytes())
+    headers, body = mime.split_http_dump(
+        (reference / PHASE4 / "receipts" / f"{name}.as4in").read_bytes()
+    )
     answer = signals.parse_signal(headers["content-type"], body, check_signer=lambda cert: None)
     assert answer.receipt is not None
     assert len(answer.receipt.references) == 3
@@ -176,21 +215,27 @@ def test_real_receipts_verify(reference: Path, name: str) -> None:
 
 
 def test_real_tampered_receipt_is_refused(reference: Path) -> None:
-    headers, body = mime.split_http_dump((reference / PHASE4 / "receipts" / "dataport1.as4in").read_bytes())
+    headers, body = mime.split_http_dump(
+        (reference / PHASE4 / "receipts" / "dataport1.as4in").read_bytes()
+    )
     with pytest.raises(VerificationError) as caught:
         signals.parse_signal(headers["content-type"], body, check_signer=lambda cert: None)
     assert caught.value.check == "xmldsig.digest"
 
 
 def test_real_receipt_from_untrusted_ca_is_refused(reference: Path, ap_trust: TrustStore) -> None:
-    headers, body = mime.split_http_dump((reference / PHASE4 / "receipts" / "helger.as4in").read_bytes())
+    headers, body = mime.split_http_dump(
+        (reference / PHASE4 / "receipts" / "helger.as4in").read_bytes()
+    )
     with pytest.raises(VerificationError) as caught:
         signals.parse_signal(headers["content-type"], body, check_signer=ap_trust.check)
     assert caught.value.check == "chain"
 
 
 def test_real_user_message_reads_and_its_signature_verifies(reference: Path) -> None:
-    headers, body = mime.split_http_dump((reference / PHASE4 / "usermessage" / "dump-raw.as4out").read_bytes())
+    headers, body = mime.split_http_dump(
+        (reference / PHASE4 / "usermessage" / "dump-raw.as4out").read_bytes()
+    )
     parts = mime.parse_message(headers["content-type"], body)
     root = as4.parse_soap(parts.soap)
     messaging = root.find("S12:Header/eb:Messaging", ns.NSMAP)
@@ -207,7 +252,9 @@ def test_real_user_message_reads_and_its_signature_verifies(reference: Path) -> 
     assert verified.unchecked == [r.uri for r in verified.references if r.uri.startswith("cid:")]
     # without the receiver's key it cannot be decrypted: an honest refusal, not a crash
     with pytest.raises(as4.As4Invalid) as caught:
-        as4.parse_user_message(headers["content-type"], body, credentials=None, check_signer=lambda c: None)
+        as4.parse_user_message(
+            headers["content-type"], body, credentials=None, check_signer=lambda c: None
+        )
     assert caught.value.ebms_code == "EBMS:0102"
 
 

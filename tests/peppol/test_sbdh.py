@@ -8,8 +8,19 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from adapters.peppol.identifiers import PINT_PROCESS, PINT_SG_CREDIT_NOTE, PINT_SG_INVOICE, ParticipantId
-from adapters.peppol.sbdh import MLS_TYPES, build_sbdh, document_facts, header_for_document, parse_sbdh
+from adapters.peppol.identifiers import (
+    PINT_PROCESS,
+    PINT_SG_CREDIT_NOTE,
+    PINT_SG_INVOICE,
+    ParticipantId,
+)
+from adapters.peppol.sbdh import (
+    MLS_TYPES,
+    build_sbdh,
+    document_facts,
+    header_for_document,
+    parse_sbdh,
+)
 from gateway.errors import FieldError
 
 PINT_SG = "openpeppol-pint-sg-1.4.1"
@@ -19,10 +30,14 @@ CREDIT_NOTE = f"{PINT_SG}/trn-invoice/example/PINT-SG CN example 01 - Credit Not
 
 @pytest.fixture(scope="module")
 def sbdh_schema(reference: Path) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(reference / "unece-sbdh-1.3/xsd/StandardBusinessDocumentHeader.xsd")))
+    return etree.XMLSchema(
+        etree.parse(str(reference / "unece-sbdh-1.3/xsd/StandardBusinessDocumentHeader.xsd"))
+    )
 
 
-@pytest.mark.parametrize(("rel", "doctype"), [(INVOICE, PINT_SG_INVOICE), (CREDIT_NOTE, PINT_SG_CREDIT_NOTE)])
+@pytest.mark.parametrize(
+    ("rel", "doctype"), [(INVOICE, PINT_SG_INVOICE), (CREDIT_NOTE, PINT_SG_CREDIT_NOTE)]
+)
 def test_pint_sg_document_in_sbdh_is_schema_valid_and_reads_back(
     reference: Path, sbdh_schema: etree.XMLSchema, rel: str, doctype: object
 ) -> None:
@@ -43,14 +58,18 @@ def test_pint_sg_document_in_sbdh_is_schema_valid_and_reads_back(
 
 
 def test_mls_scopes_and_official_snippets(reference: Path, sbdh_schema: etree.XMLSchema) -> None:
-    snippets = sorted((reference / "openpeppol-mls-1.1.0/trn-mls/example").glob("snippet-sbdh-*.xml"))
+    snippets = sorted(
+        (reference / "openpeppol-mls-1.1.0/trn-mls/example").glob("snippet-sbdh-*.xml")
+    )
     assert snippets
     for snippet in snippets:
         parsed = parse_sbdh(snippet.read_bytes())
         assert parsed.header.country_c1 == "NL"
         assert parsed.header.mls_type in (None, *MLS_TYPES)
     payload = (reference / INVOICE).read_bytes()
-    header = header_for_document(document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1"))
+    header = header_for_document(
+        document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
+    )
     with_mls = replace(header, mls_to=ParticipantId("0242:987654"), mls_type="ALWAYS_SEND")
     built = build_sbdh(payload, with_mls)
     sbdh_schema.assertValid(etree.fromstring(built))
@@ -62,10 +81,16 @@ def test_country_c1_is_required_and_checked(reference: Path) -> None:
     payload = (reference / INVOICE).read_bytes()
     facts = document_facts(payload)
     with pytest.raises(FieldError) as caught:
-        build_sbdh(payload, header_for_document(facts, country_c1="China", sender=ParticipantId("0088:1")))
+        build_sbdh(
+            payload, header_for_document(facts, country_c1="China", sender=ParticipantId("0088:1"))
+        )
     assert caught.value.rule == "peppol.sbdh.country-c1"
-    built = build_sbdh(payload, header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1")))
-    without = built.replace(b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>CN</InstanceIdentifier></Scope>", b"")
+    built = build_sbdh(
+        payload, header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
+    )
+    without = built.replace(
+        b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>CN</InstanceIdentifier></Scope>", b""
+    )
     with pytest.raises(FieldError) as missing:
         parse_sbdh(without)
     assert missing.value.rule == "peppol.sbdh.scopes"
@@ -74,11 +99,16 @@ def test_country_c1_is_required_and_checked(reference: Path) -> None:
 def test_wrong_authority_and_two_payloads_refused(reference: Path) -> None:
     payload = (reference / INVOICE).read_bytes()
     built = build_sbdh(
-        payload, header_for_document(document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1"))
+        payload,
+        header_for_document(
+            document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
+        ),
     )
     with pytest.raises(FieldError, match="Authority"):
         parse_sbdh(built.replace(b'Authority="iso6523-actorid-upis"', b'Authority="GLN"', 1))
-    doubled = built.replace(b"</StandardBusinessDocument>", b"<x:Extra xmlns:x='urn:x'/></StandardBusinessDocument>")
+    doubled = built.replace(
+        b"</StandardBusinessDocument>", b"<x:Extra xmlns:x='urn:x'/></StandardBusinessDocument>"
+    )
     with pytest.raises(FieldError, match="exactly one payload"):
         parse_sbdh(doubled)
 
@@ -86,8 +116,14 @@ def test_wrong_authority_and_two_payloads_refused(reference: Path) -> None:
 def test_document_without_identifiers_needs_a_profile() -> None:
     facts = document_facts(b'<Invoice xmlns="urn:example">x</Invoice>')
     with pytest.raises(FieldError):
-        header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"), receiver=ParticipantId("0195:X"))
+        header_for_document(
+            facts, country_c1="CN", sender=ParticipantId("0088:1"), receiver=ParticipantId("0195:X")
+        )
     header = header_for_document(
-        facts, country_c1="CN", sender=ParticipantId("0088:1"), receiver=ParticipantId("0195:X"), profile="pint-sg"
+        facts,
+        country_c1="CN",
+        sender=ParticipantId("0088:1"),
+        receiver=ParticipantId("0195:X"),
+        profile="pint-sg",
     )
     assert header.document_type == PINT_SG_INVOICE
