@@ -103,7 +103,7 @@ class DnsTestServer:
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _DnsProtocol(self), local_addr=("127.0.0.1", 0)
         )
-        self._transport = cast(asyncio.DatagramTransport, transport)
+        self._transport = transport
         self.port = transport.get_extra_info("sockname")[1]
 
     async def stop(self) -> None:
