@@ -136,7 +136,7 @@ async def test_send_usage_errors(
     reference: Path, pki: PeppolTestPki, tls: TlsFiles, extra: list[str], code: int, text: str
 ) -> None:
     dns = DnsTestServer()
-    got, out, err = await lingang(
+    got, _out, err = await lingang(
         "peppol", "send", str(reference / INVOICE), *extra, *peppol_flags(pki, tls, dns)
     )
     assert got == code and text in err
@@ -147,7 +147,7 @@ async def test_send_refuses_what_is_not_a_document(
 ) -> None:
     junk = tmp_path / "junk.xml"
     junk.write_bytes(b"<not-an-invoice/>")
-    code, out, err = await lingang(
+    code, _out, err = await lingang(
         "peppol",
         "send",
         str(junk),
