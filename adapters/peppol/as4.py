@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -191,18 +191,25 @@ def sign_envelope(
     return made
 
 
-def compress(data: bytes) -> bytes:
-    """gzip (AS4 compression), without a timestamp so equal input gives equal bytes."""
-    return gzip.compress(data, compresslevel=6, mtime=0)
+def compress(data: bytes | Sequence[bytes | memoryview]) -> bytes:
+    """gzip (AS4 compression) of ``data`` or of its pieces in turn (no copy of a large
+    payload), without a timestamp so equal input gives equal bytes."""
+    if isinstance(data, bytes):
+        return gzip.compress(data, compresslevel=6, mtime=0)
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    out = [packer.compress(piece) for piece in data]
+    out.append(packer.flush())
+    return b"".join(out)
 
 
 def build_user_message(
-    sbdh: bytes,
+    sbdh: bytes | Sequence[bytes | memoryview],
     header: UserMessageHeader,
     credentials: wssec.Credentials,
     receiver_cert: x509.Certificate | None,
 ) -> OutgoingMessage:
-    """The signed (and, with ``receiver_cert``, encrypted) MIME UserMessage carrying ``sbdh``."""
+    """The signed (and, with ``receiver_cert``, encrypted) MIME UserMessage carrying ``sbdh``
+    (bytes, or pieces such as :func:`adapters.peppol.sbdh.sbdh_parts`)."""
     content_id = f"{uuid.uuid4()}@lingang"
     messaging_id = wssec.new_id("msg")
     body_id = wssec.new_id("body")

@@ -8,6 +8,7 @@ always, ``COUNTRY_C1``; ``MLS_TO`` / ``MLS_TYPE`` when asked. :func:`parse_sbdh`
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from adapters.peppol.identifiers import (
     document_type_for,
     process_for,
 )
-from gateway.errors import FieldError, InputError
+from gateway.errors import FieldError, InputError, UnsafeInputError
 from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
@@ -123,31 +124,39 @@ def header_xml(header: SbdhHeader) -> str:
     )
 
 
-def strip_declaration(payload: bytes) -> bytes:
-    """The payload without its XML declaration (it must be UTF-8, like the envelope)."""
-    match = _DECLARATION.match(payload)
+def strip_declaration(payload: bytes) -> memoryview:
+    """The payload without its byte-order mark and XML declaration (it must be UTF-8, like the
+    envelope), as a view of ``payload``."""
+    offset = 3 if payload.startswith(b"\xef\xbb\xbf") else 0
+    match = _DECLARATION.match(payload[offset : offset + 1024])
     if match is None:
-        return payload.lstrip(b"\xef\xbb\xbf")
+        return memoryview(payload)[offset:]
     declaration = match.group(0).lower()
     if b"encoding" in declaration and b"utf-8" not in declaration:
         raise InputError(
             "the payload must be UTF-8 (the envelope and the payload share one encoding)",
             rule="peppol.sbdh.encoding",
         )
-    return payload[match.end() :]
+    return memoryview(payload)[offset + match.end() :]
 
 
-def build_sbdh(payload: bytes, header: SbdhHeader) -> bytes:
-    """``payload`` (an XML document) inside a Peppol SBDH, as UTF-8 bytes."""
-    return b"".join(
+def sbdh_parts(payload: bytes, header: SbdhHeader) -> tuple[bytes, memoryview, bytes]:
+    """The SBDH as three pieces — head, the payload (a view, not a copy), tail — so a large
+    document is compressed without being copied."""
+    body = strip_declaration(payload)
+    head = b"".join(
         (
             b'<?xml version="1.0" encoding="UTF-8"?>\n',
             f'<StandardBusinessDocument xmlns="{SBDH_NS}">'.encode(),
             header_xml(header).encode(),
-            strip_declaration(payload),
-            b"</StandardBusinessDocument>",
         )
     )
+    return head, body, b"</StandardBusinessDocument>"
+
+
+def build_sbdh(payload: bytes, header: SbdhHeader) -> bytes:
+    """``payload`` (an XML document) inside a Peppol SBDH, as UTF-8 bytes."""
+    return b"".join(sbdh_parts(payload, header))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,34 +172,73 @@ class DocumentFacts:
 
 
 def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> DocumentFacts:
-    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document."""
-    root = parse_xml(payload, what="business document", limits=limits or DEFAULT_LIMITS)
-    qname = etree.QName(root)
+    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document.
 
-    def text(path: str) -> str:
-        found = root.find(
-            path, {"cbc": _CBC, "cac": _CBC.replace("BasicComponents", "AggregateComponents")}
+    Reads only the head of the document (events until both accounting parties are past), so a
+    large document costs no tree; hostile input is refused as :func:`parse_xml` refuses it."""
+    chosen = limits or DEFAULT_LIMITS
+    if len(payload) > chosen.max_bytes:
+        raise UnsafeInputError(
+            f"business document is {len(payload)} bytes, more than {chosen.max_bytes}",
+            rule="xml.max-bytes",
         )
-        return (found.text or "").strip() if found is not None else ""
-
-    def endpoint(party: str) -> ParticipantId | None:
-        ns = {"cbc": _CBC, "cac": _CBC.replace("BasicComponents", "AggregateComponents")}
-        found = root.find(f"cac:{party}/cac:Party/cbc:EndpointID", ns)
-        if found is None or not (found.text or "").strip():
-            return None
-        return ParticipantId.parse(
-            f"{found.get('schemeID', '')}:{found.text.strip() if found.text else ''}"
+    head = payload[:65536]
+    if b"<!DOCTYPE" in head or b"<!doctype" in head or b"<!ENTITY" in head:
+        raise UnsafeInputError(
+            "XML with a DOCTYPE or entity declaration is refused", rule="xml.no-dtd"
         )
-
-    customization = text("cbc:CustomizationID")
-    profile = text("cbc:ProfileID")
+    found: dict[str, str] = {}
+    parties: dict[str, ParticipantId | None] = {}
+    stack: list[str] = []
+    root_tag = ""
+    events = etree.iterparse(
+        io.BytesIO(payload),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    try:
+        for event, element in events:
+            if event == "start":
+                if not root_tag:
+                    root_tag = element.tag
+                stack.append(etree.QName(element).localname)
+                if len(stack) > chosen.max_depth:
+                    raise UnsafeInputError(
+                        f"XML nests deeper than {chosen.max_depth} elements", rule="xml.max-depth"
+                    )
+                continue
+            path = "/".join(stack[1:])
+            if path in ("CustomizationID", "ProfileID"):
+                found[path] = (element.text or "").strip()
+            elif path.endswith("Party/Party/EndpointID") and len(stack) == 4:
+                text = (element.text or "").strip()
+                parties[stack[1]] = (
+                    ParticipantId.parse(f"{element.get('schemeID', '')}:{text}", field=path)
+                    if text
+                    else None
+                )
+            stack.pop()
+            if len(stack) == 1:
+                element.clear()
+                if etree.QName(element).localname == "AccountingCustomerParty":
+                    break
+    except etree.XMLSyntaxError as exc:
+        raise InputError(
+            f"business document is not well-formed: {exc}", rule="xml.well-formed"
+        ) from exc
+    qname = etree.QName(root_tag) if root_tag else None
+    if qname is None:
+        raise InputError("business document is empty", rule="xml.well-formed")
     return DocumentFacts(
         root_namespace=qname.namespace or "",
         local_name=qname.localname,
-        customization_id=customization,
-        profile_id=profile,
-        sender=endpoint("AccountingSupplierParty"),
-        receiver=endpoint("AccountingCustomerParty"),
+        customization_id=found.get("CustomizationID", ""),
+        profile_id=found.get("ProfileID", ""),
+        sender=parties.get("AccountingSupplierParty"),
+        receiver=parties.get("AccountingCustomerParty"),
     )
 
 

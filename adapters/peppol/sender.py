@@ -40,6 +40,7 @@ from gateway.errors import (
     TransientDeliveryError,
     VerificationError,
 )
+from gateway.xmlsafe import XmlLimits
 
 MESSAGE_NAMESPACE = uuid.UUID("6f0d3b8e-5c1e-4e53-9d3f-3a1f2f7c9b10")
 
@@ -95,6 +96,8 @@ class As4Sender:
     ssl_context: ssl.SSLContext | None = None
     timeout: float = 60.0
     default_sender: ParticipantId | None = None
+    max_document_bytes: int = 256 * 1024 * 1024
+    """The largest business document sent (its head is read for the SBDH, never a tree)."""
     _session: aiohttp.ClientSession | None = None
 
     @property
@@ -160,7 +163,9 @@ class As4Sender:
         profile: str,
     ) -> Sent:
         try:
-            facts = sbdh.document_facts(document)
+            facts = sbdh.document_facts(
+                document, limits=XmlLimits(max_bytes=self.max_document_bytes)
+            )
             header = sbdh.header_for_document(
                 facts,
                 country_c1=self.country_c1,
@@ -200,7 +205,7 @@ class As4Sender:
         else:
             report.lookup = {"source": "given", "endpoint": endpoint.as_dict()}
         built = time.perf_counter()
-        envelope_bytes = sbdh.build_sbdh(document, header)
+        envelope_parts = sbdh.sbdh_parts(document, header)
         message_header = as4.UserMessageHeader(
             from_party=self.seat_id,
             to_party=common_name(endpoint.certificate),
@@ -211,7 +216,7 @@ class As4Sender:
             message_id=message_id,
         )
         outgoing = as4.build_user_message(
-            envelope_bytes, message_header, self.credentials, endpoint.certificate
+            envelope_parts, message_header, self.credentials, endpoint.certificate
         )
         report.timings["build"] = time.perf_counter() - built
         posted = time.perf_counter()

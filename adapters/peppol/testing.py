@@ -40,6 +40,7 @@ from adapters.peppol.sbdh import parse_sbdh
 from adapters.peppol.sml import sml_name
 from adapters.peppol.smp import IDS, SMP, WSA, service_path
 from adapters.peppol.wssec import Credentials
+from gateway.errors import LingangError
 
 __all__ = ["As4TestReceiver", "DnsTestServer", "SmpTestServer"]
 
@@ -242,6 +243,9 @@ class As4TestReceiver:
     """``not-serviced``, ``retry-later`` (EBMS:0005), ``http-500``, ``tampered-receipt``,
     ``other-digests``, ``foreign-signer``, ``reset``."""
     foreign: Credentials | None = None
+    check_sbdh: bool = True
+    """Parse the received SBDH (off for very large test payloads)."""
+    max_payload: int = 256 * 1024 * 1024
     received: dict[str, bytes] = field(default_factory=dict)
     """SBDH bytes by MessageId (one copy per message id)."""
     deliveries: int = 0
@@ -269,11 +273,14 @@ class As4TestReceiver:
                 body,
                 credentials=self.credentials,
                 check_signer=self.check_signer,
+                max_payload=self.max_payload,
             )
-            parse_sbdh(incoming.sbdh)
-        except as4.As4Invalid as exc:
-            self.refusals.append(exc.ebms_code)
-            error = EbmsError(code=exc.ebms_code, severity="failure", description=exc.message)
+            if self.check_sbdh:
+                parse_sbdh(incoming.sbdh)
+        except LingangError as exc:
+            code = exc.ebms_code if isinstance(exc, as4.As4Invalid) else "EBMS:0004"
+            self.refusals.append(code)
+            error = EbmsError(code=code, severity="failure", description=exc.message)
             return self._soap(signals.build_error("", [error], self.credentials))
         message_id = incoming.header.message_id
         if self.fault == "not-serviced":
@@ -320,3 +327,13 @@ class As4TestReceiver:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+def large_document(base: bytes, size: int) -> bytes:
+    """``base`` (a UBL invoice) grown to about ``size`` bytes by repeating its first
+    ``cac:InvoiceLine`` (for memory and throughput tests)."""
+    start = base.index(b"<cac:InvoiceLine>")
+    end = base.index(b"</cac:InvoiceLine>", start) + len(b"</cac:InvoiceLine>")
+    line = base[start:end]
+    copies = max(0, (size - len(base)) // len(line))
+    return b"".join((base[:end], line * copies, base[end:]))
