@@ -68,11 +68,18 @@ KNOWN_OPTIONS = frozenset(
 RECEIPT_MEDIA_TYPE = "application/soap+xml"
 
 
+def _list(raw: Any) -> tuple[str, ...]:
+    """A list option, also given as one string (space or comma separated, from the environment)."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return tuple(part for part in raw.replace(",", " ").split() if part)
+    return tuple(str(item) for item in raw)
+
+
 def _paths(name: str, options: Mapping[str, Any], key: str, data_dir: Path) -> list[Path]:
-    raw = options.get(key) or []
-    items = [raw] if isinstance(raw, str) else list(raw)
     out = []
-    for item in items:
+    for item in _list(options.get(key)):
         path = Path(str(item)).expanduser()
         out.append(path if path.is_absolute() else data_dir / path)
     return out
@@ -153,9 +160,7 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
             timeout=timeout,
             ttl=float(options.get("smp_cache_seconds", 600)),
         ),
-        sml=sml_module.SmlLookup(
-            zone=zone, nameservers=tuple(str(s) for s in options.get("sml_nameservers") or ())
-        ),
+        sml=sml_module.SmlLookup(zone=zone, nameservers=_list(options.get("sml_nameservers"))),
         static=routes,
     )
     sender_text = str(options.get("sender") or "")

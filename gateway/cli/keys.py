@@ -5,6 +5,9 @@ and a revoked certificate, an OCSP responder certificate and the CRLs (see
 :mod:`gateway.signing.testpki`). Test material only: the PEM keys are not encrypted (and are
 ``0600``). The PKCS#12 file's password comes from ``--password-env NAME`` or is the test
 default; either way the command says which, so ``lingang sign --key signer-rsa.p12`` works.
+
+``--peppol`` makes the Peppol-like test PKI instead (root, AP CA, SMP CA, AP and SMP
+certificates with seat ids ``PSG00000N``; :mod:`gateway.signing.peppol_pki`).
 """
 
 from __future__ import annotations
