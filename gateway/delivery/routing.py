@@ -18,7 +18,6 @@ from gateway.delivery.config import Routing
 from gateway.errors import ConfigError, MissingFactError
 from gateway.flows import TransportFacts
 
-
 PEPPOL_BY_DEFAULT = "0195:"
 """Receivers under this participant scheme go over Peppol unless a rule says otherwise."""
 
