@@ -39,14 +39,14 @@ class SignedReference:
     digest: str
 
 
+_BY_ID = etree.XPath("//*[@wsu:Id = $ident or @Id = $ident]", namespaces={"wsu": ns.WSU})
+
+
 def element_by_id(root: etree._Element, ident: str) -> etree._Element:
     """The one element whose ``wsu:Id`` or ``Id`` is ``ident``; refuses none or several."""
-    found = [
-        el
-        for el in root.iter()
-        if isinstance(el.tag, str) and ident in (el.get(ns.q("wsu", "Id")), el.get("Id"))
-    ]
-    if len(found) != 1:
+    found = _BY_ID(root, ident=ident)
+    assert isinstance(found, list)
+    if len(found) != 1 or not isinstance(found[0], etree._Element):
         raise VerificationError(
             f"reference #{ident} matches {len(found)} elements (must be exactly one)",
             check="xmldsig.reference-id",
