@@ -16,6 +16,7 @@ envelope. Outcomes:
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 import uuid
@@ -222,6 +223,11 @@ class As4Sender:
         posted = time.perf_counter()
         status, content_type, answer = await self._post(endpoint.url, outgoing)
         report.timings["exchange"] = time.perf_counter() - posted
+        if self.ap_trust is not None and self.ap_trust.revocation is not None:
+            # revocation may ask OCSP responders or fetch CRLs: not on the event loop
+            return await asyncio.to_thread(
+                self._conclude, status, content_type, answer, outgoing, endpoint, report
+            )
         return self._conclude(status, content_type, answer, outgoing, endpoint, report)
 
     async def _post(self, url: str, outgoing: as4.OutgoingMessage) -> tuple[int, str, bytes]:

@@ -14,6 +14,7 @@ process or transport), :class:`SmpUnavailable` (network, 5xx, 429: retryable) an
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ssl
 import time
@@ -312,10 +313,23 @@ class SmpClient:
             )
         if status != 200:
             raise SmpAnswerInvalid(f"the SMP answered HTTP {status}", rule=f"http.{status}")
-        info = read_signed_metadata(body, self.smp_trust)
-        found = choose_endpoint(info, participant, doctype, process, self.ap_trust, smp_url=base)
+        found = await asyncio.to_thread(
+            self._trusted_endpoint, body, participant, doctype, process, base
+        )
         self._cache[key] = (time.monotonic() + self.ttl, found)
         return found
+
+    def _trusted_endpoint(
+        self,
+        body: bytes,
+        participant: ParticipantId,
+        doctype: DocumentTypeId,
+        process: ProcessId | None,
+        smp_url: str,
+    ) -> Endpoint:
+        """Verify the answer and pick the endpoint (in a thread: revocation may ask the network)."""
+        info = read_signed_metadata(body, self.smp_trust)
+        return choose_endpoint(info, participant, doctype, process, self.ap_trust, smp_url=smp_url)
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

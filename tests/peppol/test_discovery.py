@@ -44,6 +44,23 @@ def test_sml_name_is_base32_sha256_of_the_lower_case_value() -> None:
     assert "=" not in label and len(label) == 52
 
 
+@pytest.mark.parametrize(
+    ("participant", "label"),
+    [
+        # Peppol Policy for use of Identifiers, POLICY 7 example (case does not matter)
+        ("0088:123abc", "y7dzfxaf3d4cjz4kcgrxtec6twvcga4ky7zwa5boif6mswd4tdrq"),
+        ("0088:123ABC", "y7dzfxaf3d4cjz4kcgrxtec6twvcga4ky7zwa5boif6mswd4tdrq"),
+        # the Peppol SML specification's example
+        ("0010:5798000000001", "xukhfqabqziki3ykvr2fhr4snfa3pf5vpq6k4tonv3lmvsy5arvq"),
+    ],
+)
+def test_sml_name_matches_the_published_examples(participant: str, label: str) -> None:
+    from adapters.peppol.identifiers import ParticipantId
+
+    zone = "acc.edelivery.tech.ec.europa.eu."
+    assert sml_name(ParticipantId(participant), zone) == f"{label}.iso6523-actorid-upis.{zone}"
+
+
 def test_naptr_regexp() -> None:
     assert apply_naptr_regexp("!^.*$!https://smp.example.org!", "x.y.") == "https://smp.example.org"
     with pytest.raises(ValueError):
