@@ -33,6 +33,7 @@ from adapters.peppol.identifiers import (
     ProcessId,
 )
 from adapters.peppol.ns import q
+from adapters.peppol.sbdh import SbdhHeader
 from adapters.peppol.xmldsig import SignedReference
 from gateway.errors import InputError, LingangError, VerificationError
 from gateway.xmlsafe import XmlLimits, parse_xml
@@ -435,3 +436,26 @@ def _rsa(cert: x509.Certificate) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise VerificationError("the signing certificate has no RSA key", check="as4.signer-key")
     return key
+
+
+def check_header_matches_sbdh(header: UserMessageHeader, sbdh_header: SbdhHeader) -> None:
+    """The AS4 header must say what the SBDH says (Peppol AS4 profile, SBDH section):
+    ``originalSender`` / ``finalRecipient`` = SBDH Sender / Receiver, ``Action`` = the
+    DOCUMENTID scope, ``Service`` = the PROCESSID scope; :class:`As4Invalid` (EBMS:0003) else."""
+    pairs = (
+        ("originalSender", header.original_sender.same_as(sbdh_header.sender)),
+        ("finalRecipient", header.final_recipient.same_as(sbdh_header.receiver)),
+        ("Action", header.action.uri() == sbdh_header.document_type.uri()),
+        (
+            "Service",
+            header.service.value == sbdh_header.process.value
+            and header.service.scheme == sbdh_header.process.scheme,
+        ),
+    )
+    for name, agrees in pairs:
+        if not agrees:
+            raise As4Invalid(
+                f"the AS4 {name} does not match the SBDH",
+                ebms_code="EBMS:0003",
+                rule=f"as4.sbdh-{name}",
+            )

@@ -276,7 +276,7 @@ class As4TestReceiver:
                 max_payload=self.max_payload,
             )
             if self.check_sbdh:
-                parse_sbdh(incoming.sbdh)
+                as4.check_header_matches_sbdh(incoming.header, parse_sbdh(incoming.sbdh).header)
         except LingangError as exc:
             code = exc.ebms_code if isinstance(exc, as4.As4Invalid) else "EBMS:0004"
             self.refusals.append(code)

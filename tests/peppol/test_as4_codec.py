@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,33 @@ def test_hostile_soap_is_refused() -> None:
     with pytest.raises(as4.As4Invalid) as caught:
         as4.parse_user_message("multipart/related", b"--x", credentials=None, check_signer=print)
     assert caught.value.ebms_code == "EBMS:0007"
+
+
+def test_as4_header_must_match_the_sbdh(
+    pki: PeppolTestPki, ap_trust: TrustStore, reference: Path
+) -> None:
+    from adapters.peppol import sbdh
+
+    payload = (
+        reference
+        / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG CN example 01 - Credit Note.xml"
+    ).read_bytes()
+    envelope = sbdh.header_for_document(sbdh.document_facts(payload), country_c1="CN")
+    agreeing = replace(
+        header(),
+        action=envelope.document_type,
+        original_sender=envelope.sender,
+        final_recipient=envelope.receiver,
+    )
+    as4.check_header_matches_sbdh(agreeing, envelope)
+    for changed, rule in (
+        (
+            replace(agreeing, final_recipient=ParticipantId("0195:SGUEN000000000X")),
+            "as4.sbdh-finalRecipient",
+        ),
+        (replace(agreeing, action=PINT_SG_INVOICE), "as4.sbdh-Action"),
+        (replace(agreeing, service=BIS3_PROCESS), "as4.sbdh-Service"),
+    ):
+        with pytest.raises(as4.As4Invalid) as caught:
+            as4.check_header_matches_sbdh(changed, envelope)
+        assert caught.value.ebms_code == "EBMS:0003" and caught.value.rule == rule
