@@ -156,3 +156,33 @@ async def test_send_refuses_what_is_not_a_document(
         *peppol_flags(pki, tls, DnsTestServer()),
     )
     assert code == 1 and "--partners" in err
+
+
+async def test_send_a_fapiao_converts_and_validates_it_first(
+    artefacts_home: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    smp: SmpTestServer,
+    receiver: As4TestReceiver,
+) -> None:
+    from adapters.peppol.identifiers import PINT_PROCESS, PINT_SG_INVOICE, ParticipantId
+    from adapters.peppol.sbdh import parse_sbdh
+    from adapters.peppol.testing import SmpEntry
+    from tests.service.test_real_flow import PARTNERS, SAMPLES
+
+    buyer = ParticipantId("0195:SGUEN199912345A")
+    smp.register(buyer, SmpEntry(PINT_SG_INVOICE, PINT_PROCESS, receiver.url, pki.receiver.cert))
+    dns_server.register(buyer, smp.url)
+    code, out, err = await lingang(
+        "peppol", "send", str(SAMPLES / "exempt-services.xml"), "--receiver", buyer.value,
+        "--partners", str(PARTNERS), "--json", *peppol_flags(pki, tls, dns_server),
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["sbdh"]["document_type"] == PINT_SG_INVOICE.uri()
+    received = parse_sbdh(receiver.received[report["message_id"]])
+    assert (
+        received.header.receiver == buyer
+        and received.payload.count(b"urn:peppol:pint:billing-1@sg-1") == 1
+    )
