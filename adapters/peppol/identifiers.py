@@ -52,10 +52,9 @@ class ParticipantId:
         return f"{self.scheme}::{self.value}"
 
     def same_as(self, other: ParticipantId) -> bool:
-        """Participant ids compare case-insensitively (Peppol Policy for use of Identifiers)."""
-        return self.scheme.lower() == other.scheme.lower() and (
-            self.value.lower() == other.value.lower()
-        )
+        """The value compares case-insensitively, the scheme exactly (Peppol Policy for use of
+        Identifiers, POLICY 2)."""
+        return self.scheme == other.scheme and self.value.lower() == other.value.lower()
 
     def __str__(self) -> str:
         return self.value

@@ -167,7 +167,7 @@ def choose_endpoint(
     if (
         got_doctype is None
         or (got_doctype.text or "").strip() != doctype.value
-        or got_doctype.get("scheme", "").lower() != doctype.scheme.lower()
+        or got_doctype.get("scheme", "") != doctype.scheme
     ):
         raise SmpAnswerInvalid(
             f"the SMP answered for document type {got_doctype.text if got_doctype is not None else None!r}, "
@@ -182,8 +182,8 @@ def choose_endpoint(
         if process is None
         or (
             (p.findtext("ids:ProcessIdentifier", "", SMP_NS) or "").strip() == process.value
-            and (p.find("ids:ProcessIdentifier", SMP_NS).get("scheme", "") or "").lower()  # type: ignore[union-attr]
-            == process.scheme.lower()
+            and (p.find("ids:ProcessIdentifier", SMP_NS).get("scheme", "") or "")  # type: ignore[union-attr]
+            == process.scheme
         )
     ]
     if not matching:
