@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
@@ -356,7 +357,34 @@ def parse_user_message(
     check_signer: Callable[[x509.Certificate], object],
     max_payload: int = MAX_DECOMPRESSED,
 ) -> IncomingMessage:
-    """Read, authenticate, decrypt and decompress a received UserMessage (see the module doc)."""
+    """Read, authenticate, decrypt and decompress a received UserMessage (see the module doc).
+
+    Every refusal is an :class:`As4Invalid`; library errors from malformed certificates, keys
+    or base64 are translated (EBMS:0101), never raised as they are."""
+    try:
+        return _parse_user_message(
+            content_type,
+            body,
+            credentials=credentials,
+            check_signer=check_signer,
+            max_payload=max_payload,
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise As4Invalid(
+            f"the message's security header cannot be processed: {exc}",
+            ebms_code="EBMS:0101",
+            rule="as4.unreadable",
+        ) from exc
+
+
+def _parse_user_message(
+    content_type: str,
+    body: bytes,
+    *,
+    credentials: wssec.Credentials | None,
+    check_signer: Callable[[x509.Certificate], object],
+    max_payload: int = MAX_DECOMPRESSED,
+) -> IncomingMessage:
     try:
         parts = mime.parse_message(content_type, body)
     except InputError as exc:

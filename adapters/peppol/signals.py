@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from lxml import etree
 
 from adapters.peppol import mime, ns, wssec, xmldsig
@@ -207,9 +208,14 @@ def parse_signal(
         return SignalResult(errors=errors, ref_to_message_id=ref_to)
     if signature is None:
         raise VerificationError("the receipt is not signed", check="as4.receipt-unsigned")
-    signer = wssec.signing_certificate(root, signature)
-    check_signer(signer)
-    verified = xmldsig.verify_signature(root, signature, _rsa(signer), attachments={})
+    try:
+        signer = wssec.signing_certificate(root, signature)
+        check_signer(signer)
+        verified = xmldsig.verify_signature(root, signature, _rsa(signer), attachments={})
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise VerificationError(
+            f"the receipt's signature cannot be processed: {exc}", check="as4.receipt-unreadable"
+        ) from exc
     messaging = root.find("S12:Header/eb:Messaging", ns.NSMAP)
     body_el = root.find("S12:Body", ns.NSMAP)
     needed = {

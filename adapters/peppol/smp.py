@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from lxml import etree
 
 from adapters.peppol import ns, xmldsig
@@ -328,8 +329,15 @@ class SmpClient:
         smp_url: str,
     ) -> Endpoint:
         """Verify the answer and pick the endpoint (in a thread: revocation may ask the network)."""
-        info = read_signed_metadata(body, self.smp_trust)
-        return choose_endpoint(info, participant, doctype, process, self.ap_trust, smp_url=smp_url)
+        try:
+            info = read_signed_metadata(body, self.smp_trust)
+            return choose_endpoint(
+                info, participant, doctype, process, self.ap_trust, smp_url=smp_url
+            )
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise SmpAnswerInvalid(
+                f"the SMP answer cannot be processed: {exc}", rule="smp.unreadable"
+            ) from exc
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

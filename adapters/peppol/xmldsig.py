@@ -74,6 +74,14 @@ def exc_c14n(element: etree._Element, prefixes: Sequence[str] = ()) -> bytes:
     )
 
 
+def _b64(text: str | None, what: str) -> bytes:
+    """Base64 text (whitespace allowed) as bytes; :class:`VerificationError` when malformed."""
+    try:
+        return base64.b64decode("".join((text or "").split()), validate=True)
+    except ValueError as exc:
+        raise VerificationError(f"{what} is not base64", check="xmldsig.base64") from exc
+
+
 def digest_b64(data: bytes) -> str:
     """Base64 SHA-256 of ``data``."""
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -270,7 +278,7 @@ def verify_signature(
             raise VerificationError(
                 "SHA-1 digests are not accepted here", check="xmldsig.digest-method"
             )
-        expected = base64.b64decode((ref.findtext(ns.q("ds", "DigestValue")) or "").strip())
+        expected = _b64(ref.findtext(ns.q("ds", "DigestValue")), "DigestValue")
         actual = _digest_of_reference(
             root, ref, attachments, enveloping=signature if enveloped else None
         )
@@ -290,7 +298,7 @@ def verify_signature(
         raise VerificationError(
             f"canonicalization {c14n_alg!r} is not accepted", check="xmldsig.c14n"
         )
-    value = base64.b64decode((signature.findtext(ns.q("ds", "SignatureValue")) or "").strip())
+    value = _b64(signature.findtext(ns.q("ds", "SignatureValue")), "SignatureValue")
     try:
         public_key.verify(value, octets, padding.PKCS1v15(), _SIGNATURES[sig_alg])
     except InvalidSignature as exc:

@@ -314,3 +314,90 @@ def test_as4_header_must_match_the_sbdh(
         with pytest.raises(as4.As4Invalid) as caught:
             as4.check_header_matches_sbdh(changed, envelope)
         assert caught.value.ebms_code == "EBMS:0003" and caught.value.rule == rule
+
+
+def test_mangled_messages_are_refused_never_crash(pki: PeppolTestPki, ap_trust: TrustStore) -> None:
+    """Hostile input: random byte changes, cuts and splices of a valid message end in a typed
+    refusal (or, for changes outside what is signed, a verified message) — never another error."""
+    import random
+
+    sent = build(pki)
+    rng = random.Random(13)
+    outcomes: dict[str, int] = {}
+    for _ in range(300):
+        body = bytearray(sent.body)
+        action = rng.choice(["flip", "cut", "splice", "drop"])
+        at = rng.randrange(len(body))
+        if action == "flip":
+            body[at] ^= 1 << rng.randrange(8)
+        elif action == "cut":
+            del body[at:]
+        elif action == "splice":
+            body[at:at] = rng.choice(
+                [b"<", b"&amp;", b"--", b"\r\n\r\n", b"<!DOCTYPE x>", b"\xff\xfe"]
+            )
+        else:
+            del body[at : at + rng.randrange(1, 64)]
+        try:
+            receive(
+                pki,
+                ap_trust,
+                as4.OutgoingMessage(sent.message_id, bytes(body), sent.content_type, ()),
+            )
+            outcomes["accepted"] = outcomes.get("accepted", 0) + 1
+        except as4.As4Invalid as exc:
+            outcomes[exc.ebms_code] = outcomes.get(exc.ebms_code, 0) + 1
+    assert sum(v for k, v in outcomes.items() if k != "accepted") > 250, outcomes
+
+
+def _mangle(data: bytes, rng: object) -> bytes:
+    import random
+
+    assert isinstance(rng, random.Random)
+    body = bytearray(data)
+    at = rng.randrange(len(body))
+    action = rng.choice(["flip", "cut", "splice", "drop"])
+    if action == "flip":
+        body[at] ^= 1 << rng.randrange(8)
+    elif action == "cut":
+        del body[at:]
+    elif action == "splice":
+        body[at:at] = rng.choice([b"<", b"&amp;", b"\xff\xfe", b"<!DOCTYPE x>", b"=="])
+    else:
+        del body[at : at + rng.randrange(1, 64)]
+    return bytes(body)
+
+
+def test_mangled_receipts_and_smp_answers_are_refused_never_crash(
+    pki: PeppolTestPki, ap_trust: TrustStore, smp_trust: TrustStore
+) -> None:
+    import random
+
+    from adapters.peppol.errors import SmpAnswerInvalid
+    from adapters.peppol.identifiers import PINT_PROCESS as PROCESS
+    from adapters.peppol.smp import read_signed_metadata
+    from adapters.peppol.testing import SmpEntry, signed_metadata
+
+    sent = build(pki)
+    receipt = signals.build_receipt(receive(pki, ap_trust, sent), credentials(pki.receiver))
+    metadata = signed_metadata(
+        ParticipantId("0195:SGUEN200254321Z"),
+        SmpEntry(PINT_SG_INVOICE, PROCESS, "https://127.0.0.1/as4", pki.receiver.cert),
+        credentials(pki.smp),
+    )
+    rng = random.Random(14)
+    refused = 0
+    for _ in range(300):
+        try:
+            answer = signals.parse_signal(
+                signals.SOAP_CONTENT_TYPE, _mangle(receipt, rng), check_signer=ap_trust.check
+            )
+            if answer.receipt is not None:
+                signals.check_receipt_covers(answer.receipt, sent)
+        except (VerificationError, InputError):
+            refused += 1
+        try:
+            read_signed_metadata(_mangle(metadata, rng), smp_trust)
+        except SmpAnswerInvalid:
+            refused += 1
+    assert refused > 500
