@@ -37,6 +37,7 @@ from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 _COUNTRY = re.compile(r"^[A-Z0-9]{2}$")
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
 MLS_TYPES = ("ALWAYS_SEND", "FAILURE_ONLY")
@@ -171,11 +172,21 @@ class DocumentFacts:
     receiver: ParticipantId | None
 
 
+_FACT_TAGS = [
+    f"{{{_CBC}}}CustomizationID",
+    f"{{{_CBC}}}ProfileID",
+    f"{{{_CBC}}}EndpointID",
+    f"{{{_CAC}}}AccountingCustomerParty",
+]
+"""The only elements :func:`document_facts` is shown (the parser skips the rest in C)."""
+
+
 def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> DocumentFacts:
     """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document.
 
-    Reads only the head of the document (events until both accounting parties are past), so a
-    large document costs no tree; hostile input is refused as :func:`parse_xml` refuses it."""
+    Reads only the head of the document (events for a few tags, until the customer party is
+    past), so a large document costs no full tree; a DOCTYPE or entity is refused, and the
+    parser's own depth limit applies (``huge_tree`` off)."""
     chosen = limits or DEFAULT_LIMITS
     if len(payload) > chosen.max_bytes:
         raise UnsafeInputError(
@@ -189,11 +200,11 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
         )
     found: dict[str, str] = {}
     parties: dict[str, ParticipantId | None] = {}
-    stack: list[str] = []
-    root_tag = ""
+    root: etree._Element | None = None
     events = etree.iterparse(
         io.BytesIO(payload),
         events=("start", "end"),
+        tag=_FACT_TAGS,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -201,34 +212,36 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
     )
     try:
         for event, element in events:
+            if root is None:
+                root = element.getroottree().getroot()
             if event == "start":
-                if not root_tag:
-                    root_tag = element.tag
-                stack.append(etree.QName(element).localname)
-                if len(stack) > chosen.max_depth:
-                    raise UnsafeInputError(
-                        f"XML nests deeper than {chosen.max_depth} elements", rule="xml.max-depth"
-                    )
                 continue
-            path = "/".join(stack[1:])
-            if path in ("CustomizationID", "ProfileID"):
-                found[path] = (element.text or "").strip()
-            elif path.endswith("Party/Party/EndpointID") and len(stack) == 4:
-                text = (element.text or "").strip()
-                parties[stack[1]] = (
-                    ParticipantId.parse(f"{element.get('schemeID', '')}:{text}", field=path)
-                    if text
-                    else None
-                )
-            stack.pop()
-            if len(stack) == 1:
-                element.clear()
-                if etree.QName(element).localname == "AccountingCustomerParty":
-                    break
+            parent = element.getparent()
+            local = etree.QName(element).localname
+            if parent is root and local in ("CustomizationID", "ProfileID"):
+                found[local] = (element.text or "").strip()
+            elif local == "EndpointID" and parent is not None:
+                party = parent.getparent()
+                if party is not None and party.getparent() is root:
+                    side = etree.QName(party).localname
+                    text = (element.text or "").strip()
+                    parties[side] = (
+                        ParticipantId.parse(
+                            f"{element.get('schemeID', '')}:{text}",
+                            field=f"{side}/Party/EndpointID",
+                        )
+                        if text
+                        else None
+                    )
+            elif local == "AccountingCustomerParty" and parent is root:
+                break
     except etree.XMLSyntaxError as exc:
         raise InputError(
             f"business document is not well-formed: {exc}", rule="xml.well-formed"
         ) from exc
+    if root is None:
+        root = events.root  # none of the tags: the whole (small, non-UBL) document was read
+    root_tag = root.tag if root is not None else ""
     qname = etree.QName(root_tag) if root_tag else None
     if qname is None:
         raise InputError("business document is empty", rule="xml.well-formed")

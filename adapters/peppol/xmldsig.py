@@ -39,14 +39,30 @@ class SignedReference:
     digest: str
 
 
-_BY_ID = etree.XPath("//*[@wsu:Id = $ident or @Id = $ident]", namespaces={"wsu": ns.WSU})
+_WITH_ID = etree.XPath("//*[@wsu:Id or @Id]", namespaces={"wsu": ns.WSU})
+_WSU_ID = ns.q("wsu", "Id")
 
 
-def element_by_id(root: etree._Element, ident: str) -> etree._Element:
-    """The one element whose ``wsu:Id`` or ``Id`` is ``ident``; refuses none or several."""
-    found = _BY_ID(root, ident=ident)
+def id_index(root: etree._Element) -> dict[str, list[etree._Element]]:
+    """Every element carrying a ``wsu:Id`` or ``Id``, by id (one pass over the document)."""
+    index: dict[str, list[etree._Element]] = {}
+    found = _WITH_ID(root)
     assert isinstance(found, list)
-    if len(found) != 1 or not isinstance(found[0], etree._Element):
+    for element in found:
+        if not isinstance(element, etree._Element):
+            continue
+        for ident in {element.get(_WSU_ID), element.get("Id")} - {None}:
+            assert ident is not None
+            index.setdefault(ident, []).append(element)
+    return index
+
+
+def element_by_id(
+    root: etree._Element, ident: str, index: dict[str, list[etree._Element]] | None = None
+) -> etree._Element:
+    """The one element whose ``wsu:Id`` or ``Id`` is ``ident``; refuses none or several."""
+    found = (index if index is not None else id_index(root)).get(ident, [])
+    if len(found) != 1:
         raise VerificationError(
             f"reference #{ident} matches {len(found)} elements (must be exactly one)",
             check="xmldsig.reference-id",
@@ -136,8 +152,9 @@ def build_signature(
         )
     etree.SubElement(signed_info, ns.q("ds", "SignatureMethod"), Algorithm=ns.RSA_SHA256)
     made: list[SignedReference] = []
+    index = id_index(root)
     for ident in element_ids:
-        digest = digest_b64(exc_c14n(element_by_id(root, ident)))
+        digest = digest_b64(exc_c14n(element_by_id(root, ident, index)))
         signed_info.append(reference_xml(f"#{ident}", digest, attachment=False))
         made.append(SignedReference(f"#{ident}", digest))
     for content_id, data in attachments.items():
@@ -183,6 +200,7 @@ def _digest_of_reference(
     attachments: Mapping[str, bytes] | None,
     *,
     enveloping: etree._Element | None,
+    index: dict[str, list[etree._Element]],
 ) -> bytes | None:
     uri = ref.get("URI")
     if uri is None:
@@ -238,7 +256,7 @@ def _digest_of_reference(
             f"reference {uri!r} with transforms {algorithms} is not accepted",
             check="xmldsig.transforms",
         )
-    return digest(exc_c14n(element_by_id(root, uri[1:]), _prefixes(transforms[0])))
+    return digest(exc_c14n(element_by_id(root, uri[1:], index), _prefixes(transforms[0])))
 
 
 def verify_signature(
@@ -268,6 +286,7 @@ def verify_signature(
     refs = list(signed_info.iterfind(ns.q("ds", "Reference")))
     if not refs:
         raise VerificationError("the signature has no references", check="xmldsig.structure")
+    index = id_index(root)
     for ref in refs:
         digest_method = ref.find(ns.q("ds", "DigestMethod"))
         if (
@@ -280,7 +299,7 @@ def verify_signature(
             )
         expected = _b64(ref.findtext(ns.q("ds", "DigestValue")), "DigestValue")
         actual = _digest_of_reference(
-            root, ref, attachments, enveloping=signature if enveloped else None
+            root, ref, attachments, enveloping=signature if enveloped else None, index=index
         )
         uri = ref.get("URI", "")
         if actual is None:

@@ -127,3 +127,16 @@ def test_document_without_identifiers_needs_a_profile() -> None:
         profile="pint-sg",
     )
     assert header.document_type == PINT_SG_INVOICE
+
+
+def test_document_facts_refuse_hostile_or_broken_input() -> None:
+    from gateway.errors import InputError, UnsafeInputError
+
+    with pytest.raises(UnsafeInputError):
+        document_facts(b'<!DOCTYPE x [<!ENTITY a "b">]><Invoice>&a;</Invoice>')
+    with pytest.raises(InputError):
+        document_facts(b"<Invoice><cbc:ID xmlns:cbc='x'>")
+    with pytest.raises(InputError):
+        document_facts(b"<a>" * 300 + b"</a>" * 300)  # deeper than the parser allows
+    facts = document_facts(b'<Invoice xmlns="urn:example">x</Invoice>')
+    assert (facts.local_name, facts.customization_id, facts.sender) == ("Invoice", "", None)
