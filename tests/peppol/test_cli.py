@@ -68,6 +68,19 @@ async def test_lookup_prints_the_endpoint(
         "peppol", "lookup", UNKNOWN.value, *peppol_flags(pki, tls, dns_server)
     )
     assert code == 1 and "peppol-not-registered (final)" in err
+    bis3 = (
+        "busdox-docid-qns::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+        "##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1"
+    )
+    code, out, err = await lingang(
+        "peppol", "lookup", RECEIVER.value, "--doctype", bis3,
+        "--process", "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0", *peppol_flags(pki, tls, dns_server),
+    )  # fmt: skip
+    assert code == 1 and "peppol-doctype-unsupported (final)" in err
+    code, out, err = await lingang(
+        "peppol", "lookup", "not-an-id", *peppol_flags(pki, tls, dns_server)
+    )
+    assert code == 2 and "ICD:VALUE" in err
     dns_server.down = True
     code, out, err = await lingang(
         "peppol", "lookup", RECEIVER.value, *peppol_flags(pki, tls, dns_server)
