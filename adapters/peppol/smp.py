@@ -20,7 +20,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 from cryptography import x509
@@ -35,6 +35,7 @@ from adapters.peppol.errors import (
     SmpUnavailable,
 )
 from adapters.peppol.identifiers import (
+    DOCTYPE_SCHEME_WILDCARD,
     TRANSPORT_PROFILE_AS4,
     DocumentTypeId,
     ParticipantId,
@@ -64,6 +65,8 @@ class Endpoint:
     """``smp`` or ``static`` (a configured route)."""
     description: str = ""
     technical_contact: str = ""
+    document_type: str = ""
+    """The registration that matched (``scheme::value``; a wildcard one for PINT)."""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -77,6 +80,7 @@ class Endpoint:
             "certificate_not_after": self.certificate.not_valid_after_utc.isoformat(),
             "description": self.description,
             "technical_contact": self.technical_contact,
+            "document_type": self.document_type,
         }
 
 
@@ -86,6 +90,55 @@ def service_path(participant: ParticipantId, doctype: DocumentTypeId | None = No
     if doctype is not None:
         path += "/services/" + quote(doctype.uri(), safe="")
     return path
+
+
+def registered_document_types(service_group: bytes) -> list[DocumentTypeId]:
+    """The document types a ``ServiceGroup`` lists (from its ``ServiceMetadataReference``
+    hrefs); :class:`SmpAnswerInvalid` when it is not a service group."""
+    try:
+        root = parse_xml(service_group, limits=SMP_LIMITS, what="SMP service group")
+    except LingangError as exc:
+        raise SmpAnswerInvalid(
+            f"the SMP service group is not usable XML: {exc.message}", rule=exc.rule
+        ) from exc
+    if root.tag != f"{{{SMP}}}ServiceGroup":
+        raise SmpAnswerInvalid(f"the SMP answered {root.tag}, not ServiceGroup", rule="smp.root")
+    found: list[DocumentTypeId] = []
+    for reference in root.iterfind(
+        "smp:ServiceMetadataReferenceCollection/smp:ServiceMetadataReference", SMP_NS
+    ):
+        href = reference.get("href", "")
+        _, marker, tail = href.rpartition("/services/")
+        if not marker:
+            continue
+        scheme, separator, value = unquote(tail).partition("::")
+        if separator:
+            found.append(DocumentTypeId(value, scheme))
+    return found
+
+
+def best_wildcard(
+    wanted: DocumentTypeId, registered: list[DocumentTypeId]
+) -> DocumentTypeId | None:
+    """The most specific ``peppol-doctype-wildcard`` registration that covers ``wanted``: same
+    root and syntax version, a customization ending in ``*`` that ``wanted``'s customization
+    starts with (Peppol Policy for use of Identifiers, the wildcard scheme); ``None`` if none."""
+    if wanted.scheme != DOCTYPE_SCHEME_WILDCARD or "##" not in wanted.value:
+        return None
+    root, _, rest = wanted.value.partition("##")
+    customization, _, version = rest.rpartition("::")
+    best: tuple[int, DocumentTypeId] | None = None
+    for candidate in registered:
+        if candidate.scheme != DOCTYPE_SCHEME_WILDCARD or "##" not in candidate.value:
+            continue
+        c_root, _, c_rest = candidate.value.partition("##")
+        c_customization, _, c_version = c_rest.rpartition("::")
+        if c_root != root or c_version != version or not c_customization.endswith("*"):
+            continue
+        prefix = c_customization[:-1]
+        if customization.startswith(prefix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), candidate)
+    return best[1] if best else None
 
 
 def _date(text: str | None) -> datetime | None:
@@ -239,6 +292,7 @@ def choose_endpoint(
                 technical_contact=(
                     endpoint.findtext("smp:TechnicalContactUrl", "", SMP_NS) or ""
                 ).strip(),
+                document_type=doctype.uri(),
             )
     raise DocumentTypeNotSupported(
         f"{participant} has no active {TRANSPORT_PROFILE_AS4} endpoint for {doctype.value}",
@@ -302,20 +356,29 @@ class SmpClient:
             return cached[1]
         base = smp_url.rstrip("/")
         status, body = await self._get(base + service_path(participant, doctype))
+        requested = doctype
         if status == 404:
-            group_status, _ = await self._get(base + service_path(participant))
+            group_status, group = await self._get(base + service_path(participant))
             if group_status == 404:
                 raise ParticipantNotRegistered(
                     f"the SMP {base} does not know {participant}", field="participant"
                 )
-            raise DocumentTypeNotSupported(
-                f"{participant} does not accept {doctype.uri()} (the SMP has no metadata for it)",
-                field="doctype",
-            )
+            if group_status != 200:
+                raise SmpAnswerInvalid(
+                    f"the SMP answered HTTP {group_status}", rule=f"http.{group_status}"
+                )
+            wildcard = best_wildcard(doctype, registered_document_types(group))
+            if wildcard is None:
+                raise DocumentTypeNotSupported(
+                    f"{participant} does not accept {doctype.uri()} (the SMP has no metadata for it)",
+                    field="doctype",
+                )
+            requested = wildcard
+            status, body = await self._get(base + service_path(participant, wildcard))
         if status != 200:
             raise SmpAnswerInvalid(f"the SMP answered HTTP {status}", rule=f"http.{status}")
         found = await asyncio.to_thread(
-            self._trusted_endpoint, body, participant, doctype, process, base
+            self._trusted_endpoint, body, participant, requested, process, base
         )
         self._cache[key] = (time.monotonic() + self.ttl, found)
         return found

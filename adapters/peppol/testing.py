@@ -190,6 +190,20 @@ class SmpTestServer:
     def register(self, participant: ParticipantId, entry: SmpEntry) -> None:
         self.entries.setdefault(participant.value.lower(), []).append(entry)
 
+    def service_group(self, participant: ParticipantId, entries: list[SmpEntry]) -> bytes:
+        """The participant's ``ServiceGroup`` listing a reference per registration."""
+        root = etree.Element(f"{{{SMP}}}ServiceGroup", nsmap={"smp": SMP, "ids": IDS})
+        _e(root, IDS, "ParticipantIdentifier", participant.value, scheme=participant.scheme)
+        collection = _e(root, SMP, "ServiceMetadataReferenceCollection")
+        for entry in entries:
+            _e(
+                collection,
+                SMP,
+                "ServiceMetadataReference",
+                href=self.url + service_path(participant, entry.doctype),
+            )
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
         if self.fault == "down":
@@ -201,7 +215,11 @@ class SmpTestServer:
             participant = ParticipantId(key)
             group = unquote(service_path(participant))
             if raw.lower() == group.lower():
-                return web.Response(status=200, content_type="text/xml", text="<ServiceGroup/>")
+                return web.Response(
+                    status=200,
+                    content_type="text/xml",
+                    body=self.service_group(participant, entries),
+                )
             for entry in entries:
                 if raw.lower() == unquote(service_path(participant, entry.doctype)).lower():
                     body = signed_metadata(

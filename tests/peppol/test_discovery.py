@@ -24,10 +24,11 @@ from adapters.peppol.identifiers import (
     PINT_PROCESS,
     PINT_SG_CREDIT_NOTE,
     PINT_SG_INVOICE,
+    DocumentTypeId,
     ProcessId,
 )
 from adapters.peppol.sml import SmlLookup, apply_naptr_regexp, sml_name
-from adapters.peppol.smp import SmpClient, choose_endpoint, read_signed_metadata
+from adapters.peppol.smp import SmpClient, best_wildcard, choose_endpoint, read_signed_metadata
 from adapters.peppol.testing import DnsTestServer, SmpEntry, SmpTestServer
 from adapters.peppol.trust import TrustStore
 from gateway.signing.peppol_pki import PeppolTestPki
@@ -262,3 +263,50 @@ def test_real_metadata_endpoint_choice(reference: Path) -> None:
     with pytest.raises(SmpAnswerInvalid):
         choose_endpoint(info, ParticipantId("0106:1"), doctype, process, None)
     assert SmpEntry  # the harness type is importable for other suites
+
+
+PINT_ROOT_WILDCARD = DocumentTypeId(
+    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:peppol:pint:billing-1*::2.1",
+    "peppol-doctype-wildcard",
+)
+
+
+def test_best_wildcard_is_the_most_specific_covering_registration() -> None:
+    sg_star = DocumentTypeId(
+        PINT_ROOT_WILDCARD.value.replace("billing-1*", "billing-1@sg-1*"), PINT_ROOT_WILDCARD.scheme
+    )
+    credit_star = DocumentTypeId(
+        PINT_ROOT_WILDCARD.value.replace("Invoice-2::Invoice", "CreditNote-2::CreditNote"),
+        PINT_ROOT_WILDCARD.scheme,
+    )
+    exact = PINT_SG_INVOICE
+    assert best_wildcard(PINT_SG_INVOICE, [PINT_ROOT_WILDCARD, sg_star, exact]) == sg_star
+    assert best_wildcard(PINT_SG_INVOICE, [PINT_ROOT_WILDCARD, credit_star]) == PINT_ROOT_WILDCARD
+    assert best_wildcard(PINT_SG_INVOICE, [credit_star, exact]) is None
+    assert best_wildcard(BIS3_INVOICE, [PINT_ROOT_WILDCARD]) is None  # busdox-docid-qns: exact only
+
+
+async def test_pint_sg_found_through_a_wildcard_registration(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    smp: SmpTestServer,
+    smp_trust: TrustStore,
+    ap_trust: TrustStore,
+) -> None:
+    from adapters.peppol.identifiers import ParticipantId
+
+    other = ParticipantId("0195:SGUEN201612345D")
+    smp.register(
+        other,
+        SmpEntry(PINT_ROOT_WILDCARD, PINT_PROCESS, "https://127.0.0.1:1/as4", pki.receiver.cert),
+    )
+    smp_client = client(pki, tls, smp_trust, ap_trust)
+    try:
+        found = await smp_client.endpoint(smp.url, other, PINT_SG_INVOICE, PINT_PROCESS)
+        with pytest.raises(DocumentTypeNotSupported):
+            await smp_client.endpoint(smp.url, other, PINT_SG_CREDIT_NOTE, PINT_PROCESS)
+    finally:
+        await smp_client.aclose()
+    assert (
+        found.document_type == PINT_ROOT_WILDCARD.uri() and found.url == "https://127.0.0.1:1/as4"
+    )
