@@ -11,7 +11,7 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     sml_zone = "production"                  # "production", "test" or a DNS zone
     sml_nameservers = []                     # DNS servers to ask ("host" or "host:port")
     tls_ca = ""                              # CA bundle for TLS to SMPs and APs (default: system)
-    country_c1 = "CN"                        # COUNTRY_C1 of the SBDH (the exporter's country)
+    country_c1 = "CN"                        # COUNTRY_C1 when the document names no seller country
     sender = ""                              # sender participant when a document names none
     timeout = 60                             # seconds per AS4 exchange
     smp_cache_seconds = 600                  # TTL of cached SMP answers

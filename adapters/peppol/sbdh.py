@@ -170,12 +170,15 @@ class DocumentFacts:
     profile_id: str
     sender: ParticipantId | None
     receiver: ParticipantId | None
+    seller_country: str = ""
+    """The seller's country (``AccountingSupplierParty/Party/PostalAddress/Country``): C1's."""
 
 
 _FACT_TAGS = [
     f"{{{_CBC}}}CustomizationID",
     f"{{{_CBC}}}ProfileID",
     f"{{{_CBC}}}EndpointID",
+    f"{{{_CBC}}}IdentificationCode",
     f"{{{_CAC}}}AccountingCustomerParty",
 ]
 """The only elements :func:`document_facts` is shown (the parser skips the rest in C)."""
@@ -233,6 +236,8 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
                         if text
                         else None
                     )
+            elif local == "IdentificationCode" and _is_seller_country(element, root):
+                found["country"] = (element.text or "").strip().upper()
             elif local == "AccountingCustomerParty" and parent is root:
                 break
     except etree.XMLSyntaxError as exc:
@@ -252,13 +257,29 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
         profile_id=found.get("ProfileID", ""),
         sender=parties.get("AccountingSupplierParty"),
         receiver=parties.get("AccountingCustomerParty"),
+        seller_country=found.get("country", ""),
     )
+
+
+def _is_seller_country(element: etree._Element, root: etree._Element) -> bool:
+    """Whether ``element`` is ``AccountingSupplierParty/Party/PostalAddress/Country/…``."""
+    names: list[str] = []
+    node = element.getparent()
+    while node is not None and node is not root and len(names) < 5:
+        names.append(etree.QName(node).localname)
+        node = node.getparent()
+    return node is root and names == [
+        "Country",
+        "PostalAddress",
+        "Party",
+        "AccountingSupplierParty",
+    ]
 
 
 def header_for_document(
     facts: DocumentFacts,
     *,
-    country_c1: str,
+    country_c1: str = "",
     sender: ParticipantId | None = None,
     receiver: ParticipantId | None = None,
     instance_id: str | None = None,
@@ -266,7 +287,8 @@ def header_for_document(
 ) -> SbdhHeader:
     """The SBDH header for a document (sender/receiver default to its endpoint ids; the
     document type and process come from its ``CustomizationID`` / ``ProfileID``, else from
-    the gateway ``profile`` the flow chose)."""
+    the gateway ``profile`` the flow chose). COUNTRY_C1 is the seller's country in the
+    document, else ``country_c1``."""
     chosen_sender = sender or facts.sender
     chosen_receiver = receiver or facts.receiver
     if chosen_sender is None or chosen_receiver is None:
@@ -295,7 +317,7 @@ def header_for_document(
         receiver=chosen_receiver,
         document_type=document_type,
         process=process,
-        country_c1=country_c1,
+        country_c1=facts.seller_country or country_c1,
         standard=facts.root_namespace,
         type_name=facts.local_name,
         instance_id=instance_id or str(uuid.uuid4()),

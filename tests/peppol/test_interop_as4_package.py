@@ -134,7 +134,7 @@ async def test_as4_package_receives_ours_and_we_verify_its_receipt(
     assert len(report["receipt"]["references"]) == 3
     assert len(as4_endpoint.payloads) == 1
     received = parse_sbdh(as4_endpoint.payloads[0])
-    assert received.header.receiver == RECEIVER and received.header.country_c1 == "CN"
+    assert received.header.receiver == RECEIVER and received.header.country_c1 == "SG"
 
 
 async def test_as4_package_not_serviced_is_final(

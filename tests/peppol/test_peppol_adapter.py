@@ -86,7 +86,7 @@ async def test_pint_sg_arrives_through_sml_and_smp(
     assert report["receipt"]["verified"] and len(report["receipt"]["references"]) == 3
     assert receipt.body.startswith(b"<?xml") and b"NonRepudiationInformation" in receipt.body
     received = parse_sbdh(receiver.received[envelope.message_id])
-    assert received.header.receiver == RECEIVER and received.header.country_c1 == "CN"
+    assert received.header.receiver == RECEIVER and received.header.country_c1 == "SG"
     assert received.header.sender.value == "0195:SGUEN200212345Z"
     validation = Validator.default(artefacts_home).validate(received.payload, "pint-sg")
     assert not [f for f in validation.findings if f.flag == "fatal"], validation.findings

@@ -50,7 +50,8 @@ def test_pint_sg_document_in_sbdh_is_schema_valid_and_reads_back(
     sbdh_schema.assertValid(etree.fromstring(built))
     back = parse_sbdh(built)
     assert back.header.sender == header.sender and back.header.receiver == header.receiver
-    assert back.header.document_type == doctype and back.header.country_c1 == "CN"
+    assert back.header.document_type == doctype
+    assert back.header.country_c1 == "SG"  # the seller's country in the document wins
     assert back.header.instance_id == header.instance_id
     assert etree.tostring(etree.fromstring(back.payload), method="c14n") == etree.tostring(
         etree.fromstring(payload), method="c14n"
@@ -80,17 +81,14 @@ def test_mls_scopes_and_official_snippets(reference: Path, sbdh_schema: etree.XM
 def test_country_c1_is_required_and_checked(reference: Path) -> None:
     payload = (reference / INVOICE).read_bytes()
     facts = document_facts(payload)
+    header = header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
     with pytest.raises(FieldError) as caught:
-        build_sbdh(
-            payload, header_for_document(facts, country_c1="China", sender=ParticipantId("0088:1"))
-        )
+        build_sbdh(payload, replace(header, country_c1="China"))
     assert caught.value.rule == "peppol.sbdh.country-c1"
-    built = build_sbdh(
-        payload, header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
-    )
-    without = built.replace(
-        b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>CN</InstanceIdentifier></Scope>", b""
-    )
+    built = build_sbdh(payload, header)
+    scope = b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>SG</InstanceIdentifier></Scope>"
+    assert scope in built
+    without = built.replace(scope, b"")
     with pytest.raises(FieldError) as missing:
         parse_sbdh(without)
     assert missing.value.rule == "peppol.sbdh.scopes"
@@ -127,6 +125,7 @@ def test_document_without_identifiers_needs_a_profile() -> None:
         profile="pint-sg",
     )
     assert header.document_type == PINT_SG_INVOICE
+    assert header.country_c1 == "CN"  # no seller country in the document: the configured one
 
 
 def test_document_facts_refuse_hostile_or_broken_input() -> None:
