@@ -188,7 +188,8 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         max_body_bytes=settings.limits.max_body_bytes,
     )
     registry = AdapterRegistry.build(settings.adapters, context)
-    router = Router(settings.routing, registry.names())
+    peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]
+    router = Router(settings.routing, registry.names(), peppol=peppol)
     runner: FlowRunner = (
         ProcessFlowRunner(settings.pipeline.stage_processes, spec)
         if in_children

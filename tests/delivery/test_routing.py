@@ -43,3 +43,18 @@ def test_the_inbound_hand_on_adapter_is_not_an_outbound_default() -> None:
 def test_routing_to_an_unconfigured_adapter_stops_the_start() -> None:
     with pytest.raises(ConfigError, match="not configured"):
         Router(ROUTING, ["folder", "hk"])
+
+
+def test_singapore_receivers_go_over_peppol_by_default() -> None:
+    router = Router(Routing(default="folder"), ["folder", "ap"], peppol=["ap"])
+    chosen = router.route(facts("pint-sg", "0195:SGUEN200254321Z"))
+    assert (chosen.adapter, chosen.rule) == ("ap", "peppol:0195")
+    assert router.route(facts("pint-sg", "0088:1")).adapter == "folder"
+    explicit = Router(
+        Routing(default="folder", partners={"0195:SGUEN1": "folder"}),
+        ["folder", "ap"],
+        peppol=["ap"],
+    )
+    assert explicit.route(facts("pint-sg", "0195:SGUEN1")).adapter == "folder"
+    two = Router(Routing(default="folder"), ["folder", "ap", "ap2"], peppol=["ap", "ap2"])
+    assert two.route(facts("pint-sg", "0195:SGUEN1")).adapter == "folder"

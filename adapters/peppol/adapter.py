@@ -1,0 +1,258 @@
+"""The ``peppol`` adapter: deliver envelopes as a Peppol sending access point over AS4.
+
+Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data dir)::
+
+    type = "peppol"
+    key = "pki/ap-sender.key.pem"            # our AP key (RSA) and certificate (required)
+    cert = "pki/ap-sender.pem"
+    ap_trust = ["pki/ap-ca.pem"]             # CAs of access points (receipts, SMP endpoints)
+    smp_trust = ["pki/smp-ca.pem"]           # CAs of SMPs (signed service metadata)
+    revocation = "soft-fail"                 # OCSP → CRL: "off", "soft-fail" or "hard-fail"
+    sml_zone = "production"                  # "production", "test" or a DNS zone
+    sml_nameservers = []                     # DNS servers to ask ("host" or "host:port")
+    tls_ca = ""                              # CA bundle for TLS to SMPs and APs (default: system)
+    country_c1 = "CN"                        # COUNTRY_C1 when the document names no seller country
+    sender = ""                              # sender participant when a document names none
+    timeout = 60                             # seconds per AS4 exchange
+    smp_cache_seconds = 600                  # TTL of cached SMP answers
+
+    [[adapters.<name>.routes]]               # static routes override discovery
+    participant = "0195:SGUEN201234567A"     # or "*"
+    url = "https://ap.example.sg/as4"
+    certificate = "partners/ap.pem"          # the receiving AP's certificate
+
+Every delivered message's verified receipt is kept under ``<data>/peppol/receipts/`` by
+message id: delivering the same envelope again answers that receipt with ``duplicate=True``
+and sends nothing (after a crash before it was kept, the resend carries the same MessageId,
+which the receiving AP deduplicates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import ssl
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from adapters.base import AdapterContext, Envelope, Receipt
+from adapters.peppol import sml as sml_module
+from adapters.peppol.discovery import Discovery, StaticRoute
+from adapters.peppol.identifiers import ParticipantId
+from adapters.peppol.sender import As4Sender, SendReport
+from adapters.peppol.smp import SmpClient
+from adapters.peppol.trust import TrustStore, load_certificates
+from adapters.peppol.wssec import Credentials
+from gateway.errors import ConfigError, InputError, PermanentDeliveryError
+from gateway.private_files import private_dir, write_private
+from gateway.signing.revocation import RevocationChecker
+
+KNOWN_OPTIONS = frozenset(
+    {
+        "key",
+        "cert",
+        "ap_trust",
+        "smp_trust",
+        "revocation",
+        "sml_zone",
+        "sml_nameservers",
+        "tls_ca",
+        "country_c1",
+        "sender",
+        "timeout",
+        "smp_cache_seconds",
+        "routes",
+    }
+)
+RECEIPT_MEDIA_TYPE = "application/soap+xml"
+
+
+def _list(raw: Any) -> tuple[str, ...]:
+    """A list option, also given as one string (space or comma separated, from the environment)."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return tuple(part for part in raw.replace(",", " ").split() if part)
+    return tuple(str(item) for item in raw)
+
+
+def _paths(name: str, options: Mapping[str, Any], key: str, data_dir: Path) -> list[Path]:
+    out = []
+    for item in _list(options.get(key)):
+        path = Path(str(item)).expanduser()
+        out.append(path if path.is_absolute() else data_dir / path)
+    return out
+
+
+def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Sender:
+    """The sender an option table describes; :class:`ConfigError` names the bad option."""
+    where = f"adapters.{name}"
+    unknown = sorted(set(options) - KNOWN_OPTIONS - {"type"})
+    if unknown:
+        raise ConfigError(f"adapter {name!r}: unknown options {unknown}", field=where)
+    key_paths, cert_paths = (
+        _paths(name, options, "key", data_dir),
+        _paths(name, options, "cert", data_dir),
+    )
+    if len(key_paths) != 1 or len(cert_paths) != 1:
+        raise ConfigError(
+            f"adapter {name!r}: key and cert (our AP's) are required", field=f"{where}.key"
+        )
+    try:
+        credentials = Credentials.from_pem(key_paths[0].read_bytes(), cert_paths[0].read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"adapter {name!r}: cannot load key/cert: {exc}", field=f"{where}.key"
+        ) from exc
+    mode = str(options.get("revocation", "soft-fail"))
+    if mode not in {"off", "soft-fail", "hard-fail"}:
+        raise ConfigError(
+            f"adapter {name!r}: revocation must be off, soft-fail or hard-fail",
+            field=f"{where}.revocation",
+        )
+    checker = None if mode == "off" else RevocationChecker()
+    soft = mode != "hard-fail"
+
+    def trust(key: str, what: str) -> TrustStore | None:
+        paths = _paths(name, options, key, data_dir)
+        if not paths:
+            return None
+        return TrustStore.from_files(paths, what=what, revocation=checker, soft_fail=soft)
+
+    ap_trust = trust("ap_trust", "access point certificate")
+    smp_trust = trust("smp_trust", "SMP certificate")
+    if ap_trust is None or smp_trust is None:
+        raise ConfigError(
+            f"adapter {name!r}: ap_trust and smp_trust are required", field=f"{where}.ap_trust"
+        )
+    tls = _paths(name, options, "tls_ca", data_dir)
+    context = ssl.create_default_context(cafile=str(tls[0]) if tls else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    zone = str(options.get("sml_zone", "production"))
+    zone = {"production": sml_module.PRODUCTION_ZONE, "test": sml_module.TEST_ZONE}.get(zone, zone)
+    routes: dict[str, StaticRoute] = {}
+    for index, raw in enumerate(options.get("routes") or []):
+        try:
+            participant = str(raw["participant"])
+            cert_path = _paths(name, raw, "certificate", data_dir)[0]
+            route = StaticRoute(participant, str(raw["url"]), load_certificates(cert_path)[0])
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ConfigError(
+                f"adapter {name!r}: route {index} needs participant, url and certificate",
+                field=f"{where}.routes",
+            ) from exc
+        if not route.url.startswith("https://"):
+            raise ConfigError(
+                f"adapter {name!r}: route {index} url must be https://", field=f"{where}.routes"
+            )
+        routes[
+            participant.lower()
+            if participant == "*"
+            else ParticipantId.parse(participant).value.lower()
+        ] = route
+    timeout = float(options.get("timeout", 60))
+    discovery = Discovery(
+        smp=SmpClient(
+            smp_trust,
+            ap_trust,
+            ssl_context=context,
+            timeout=timeout,
+            ttl=float(options.get("smp_cache_seconds", 600)),
+        ),
+        sml=sml_module.SmlLookup(zone=zone, nameservers=_list(options.get("sml_nameservers"))),
+        static=routes,
+    )
+    sender_text = str(options.get("sender") or "")
+    return As4Sender(
+        credentials=credentials,
+        discovery=discovery,
+        ap_trust=ap_trust,
+        country_c1=str(options.get("country_c1", "CN")),
+        ssl_context=context,
+        timeout=timeout,
+        default_sender=ParticipantId.parse(sender_text, field=f"{where}.sender")
+        if sender_text
+        else None,
+    )
+
+
+class PeppolAdapter:
+    """Delivers envelopes over Peppol AS4 (see the module docstring)."""
+
+    def __init__(self, name: str, sender: As4Sender, receipts_dir: Path):
+        self.name = name
+        self.sender = sender
+        self.receipts_dir = receipts_dir
+
+    @classmethod
+    def from_config(
+        cls, name: str, options: Mapping[str, Any], context: AdapterContext
+    ) -> PeppolAdapter:
+        return cls(
+            name,
+            build_sender(name, options, context.data_dir),
+            context.data_dir / "peppol" / "receipts",
+        )
+
+    def _receipt_path(self, message_id: str) -> Path:
+        return self.receipts_dir / hashlib.sha256(message_id.encode()).hexdigest()
+
+    def endpoint_key(self, envelope: Envelope) -> str:
+        """One circuit breaker per receiving participant (its AP is found per message)."""
+        return f"peppol:{envelope.receiver.lower()}"
+
+    async def deliver(self, envelope: Envelope) -> Receipt:
+        """Send over AS4 under the envelope's message id; keep and answer the verified receipt."""
+        kept = self._receipt_path(envelope.message_id)
+        if kept.with_suffix(".json").exists():
+            details = json.loads(kept.with_suffix(".json").read_text("utf-8"))
+            return Receipt(
+                message_id=envelope.message_id,
+                adapter=self.name,
+                remote_id=str(details.get("receipt", {}).get("message_id", "")),
+                duplicate=True,
+                body=kept.with_suffix(".xml").read_bytes(),
+                content_type=RECEIPT_MEDIA_TYPE,
+                details={"report": details},
+            )
+        try:
+            receiver = (
+                ParticipantId.parse(envelope.receiver, field="receiver")
+                if envelope.receiver
+                else None
+            )
+            sender = (
+                ParticipantId.parse(envelope.sender, field="sender") if envelope.sender else None
+            )
+        except InputError as exc:
+            raise PermanentDeliveryError(exc.message, field=exc.field, rule=exc.rule) from exc
+        report = SendReport(envelope.message_id)
+        sent = await self.sender.send(
+            envelope.body,
+            message_id=envelope.message_id,
+            receiver=receiver,
+            sender=sender,
+            report=report,
+            profile=envelope.profile,
+        )
+        private_dir(self.receipts_dir)
+        write_private(kept.with_suffix(".xml"), sent.receipt.raw)
+        write_private(kept.with_suffix(".json"), json.dumps(report.as_dict()).encode())
+        return Receipt(
+            message_id=envelope.message_id,
+            adapter=self.name,
+            remote_id=sent.receipt.message_id,
+            body=sent.receipt.raw,
+            content_type=RECEIPT_MEDIA_TYPE,
+            details={"report": report.as_dict()},
+        )
+
+    async def ping(self) -> bool:
+        """Whether our own certificate is still valid (the network is asked per message)."""
+        from datetime import UTC, datetime
+
+        return self.sender.credentials.cert.not_valid_after_utc > datetime.now(UTC)
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()

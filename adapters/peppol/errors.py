@@ -1,0 +1,113 @@
+"""Typed Peppol errors: discovery outcomes and AS4 (ebMS) errors, each saying whether a retry
+can help.
+
+Discovery keeps "not there" apart from "could not look": a participant that is not registered
+or a document type it does not accept is final; a DNS or SMP failure is retryable and never
+reported as "not registered".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.errors import LingangError, PermanentDeliveryError, TransientDeliveryError
+
+
+class DiscoveryError(LingangError):
+    """Base of the SML/SMP lookup outcomes."""
+
+    code = "peppol-discovery"
+
+
+class ParticipantNotRegistered(DiscoveryError):
+    """The SML has no NAPTR record for the participant (DNS NXDOMAIN / no ``Meta:SMP``), or
+    its SMP does not know it (HTTP 404 on the service group)."""
+
+    code = "peppol-not-registered"
+
+
+class DocumentTypeNotSupported(DiscoveryError):
+    """The participant is registered but accepts not this document type / process over AS4."""
+
+    code = "peppol-doctype-unsupported"
+
+
+class DnsFailure(DiscoveryError):
+    """The SML could not be asked (timeout, SERVFAIL, no answer from any server)."""
+
+    code = "peppol-dns"
+    retryable = True
+
+
+class SmpUnavailable(DiscoveryError):
+    """The SMP could not be reached or answered 5xx / 429."""
+
+    code = "peppol-smp-unavailable"
+    retryable = True
+
+
+class SmpAnswerInvalid(DiscoveryError):
+    """The SMP answered something that must not be trusted: a broken or untrusted signature,
+    identifiers other than those asked for, a redirect, malformed XML, an endpoint certificate
+    not from the access-point CA."""
+
+    code = "peppol-smp-invalid"
+
+
+EBMS_RETRYABLE = frozenset({"EBMS:0005"})
+"""ebMS error codes after which the same message may be sent again (ConnectionFailure)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EbmsError:
+    """One ``eb:Error`` of a signal message."""
+
+    code: str
+    severity: str
+    short_description: str = ""
+    category: str = ""
+    ref_to_message_id: str = ""
+    description: str = ""
+    detail: str = ""
+    origin: str = ""
+
+    @property
+    def not_serviced(self) -> bool:
+        """``EBMS:0004`` with ``PEPPOL:NOT_SERVICED`` (Peppol AS4 profile §4)."""
+        return self.code == "EBMS:0004" and "PEPPOL:NOT_SERVICED" in self.detail
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the same message again later can help."""
+        return self.code in EBMS_RETRYABLE and not self.not_serviced
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "short_description": self.short_description,
+            "category": self.category,
+            "ref_to_message_id": self.ref_to_message_id,
+            "description": self.description,
+            "detail": self.detail,
+        }
+
+
+class As4Rejected(PermanentDeliveryError):
+    """The receiving access point answered an ebMS error that a retry cannot change."""
+
+    def __init__(
+        self, message: str, errors: tuple[EbmsError, ...] = (), *, rule: str | None = None
+    ):
+        super().__init__(message, rule=rule)
+        self.errors = errors
+
+
+class As4RetryLater(TransientDeliveryError):
+    """The receiving access point answered an ebMS error worth retrying (same MessageId)."""
+
+    def __init__(
+        self, message: str, errors: tuple[EbmsError, ...] = (), *, rule: str | None = None
+    ):
+        super().__init__(message, rule=rule)
+        self.errors = errors

@@ -1,0 +1,154 @@
+"""Peppol identifiers: participants, document types and processes (code lists v9.7).
+
+A participant is ``iso6523-actorid-upis::ICD:VALUE`` on the wire; the gateway writes it
+``ICD:VALUE`` (e.g. ``0195:SGUEN201234567A``). PINT SG uses the ``peppol-doctype-wildcard``
+document type scheme and the ``urn:peppol:bis:billing`` process.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gateway.errors import FieldError
+
+PARTICIPANT_SCHEME = "iso6523-actorid-upis"
+DOCTYPE_SCHEME_QNS = "busdox-docid-qns"
+DOCTYPE_SCHEME_WILDCARD = "peppol-doctype-wildcard"
+PROCESS_SCHEME = "cenbii-procid-ubl"
+TRANSPORT_PROFILE_AS4 = "peppol-transport-as4-v2_0"
+
+_PARTICIPANT = re.compile(r"^[0-9]{4}:[^\s:][^\s]{0,134}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantId:
+    """A Peppol participant (scheme ``iso6523-actorid-upis``): ``ICD:VALUE``."""
+
+    value: str
+    scheme: str = PARTICIPANT_SCHEME
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "participant") -> ParticipantId:
+        """``0195:SG…`` or ``iso6523-actorid-upis::0195:SG…``; :class:`FieldError` otherwise."""
+        raw = text.strip()
+        if raw.lower().startswith(PARTICIPANT_SCHEME + "::"):
+            raw = raw[len(PARTICIPANT_SCHEME) + 2 :]
+        if not _PARTICIPANT.match(raw):
+            raise FieldError(
+                f"participant id {text!r} is not ICD:VALUE (four-digit ICD, e.g. 0195:SGUEN…)",
+                field=field,
+                rule="peppol.participant-id",
+            )
+        return cls(raw)
+
+    @property
+    def icd(self) -> str:
+        """The ISO 6523 ICD (``0195``)."""
+        return self.value.split(":", 1)[0]
+
+    def uri(self) -> str:
+        """``scheme::value`` as used in SMP URLs."""
+        return f"{self.scheme}::{self.value}"
+
+    def same_as(self, other: ParticipantId) -> bool:
+        """The value compares case-insensitively, the scheme exactly (Peppol Policy for use of
+        Identifiers, POLICY 2)."""
+        return self.scheme == other.scheme and self.value.lower() == other.value.lower()
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentTypeId:
+    """A document type identifier with its scheme."""
+
+    value: str
+    scheme: str = DOCTYPE_SCHEME_WILDCARD
+
+    @classmethod
+    def parse(cls, text: str) -> DocumentTypeId:
+        """``scheme::value`` or a bare value (scheme from the value's form)."""
+        for scheme in (DOCTYPE_SCHEME_WILDCARD, DOCTYPE_SCHEME_QNS):
+            if text.startswith(scheme + "::"):
+                return cls(text[len(scheme) + 2 :], scheme)
+        if "##" not in text or "::" not in text:
+            raise FieldError(
+                f"document type {text!r} is not ROOTNS::ROOT##CUSTOMIZATION::VERSION",
+                field="doctype",
+                rule="peppol.doctype-id",
+            )
+        scheme = DOCTYPE_SCHEME_WILDCARD if ":pint:" in text else DOCTYPE_SCHEME_QNS
+        return cls(text, scheme)
+
+    @property
+    def root_namespace(self) -> str:
+        """The payload's root namespace (``urn:…:Invoice-2``)."""
+        return self.value.split("::", 1)[0]
+
+    @property
+    def local_name(self) -> str:
+        """The payload's root element name (``Invoice``)."""
+        return self.value.split("::", 1)[1].split("##", 1)[0]
+
+    @property
+    def version(self) -> str:
+        """The syntax version after the last ``::`` (``2.1``)."""
+        return self.value.rsplit("::", 1)[1]
+
+    def uri(self) -> str:
+        """``scheme::value`` (the AS4 ``Action`` and the SMP path segment)."""
+        return f"{self.scheme}::{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessId:
+    """A process identifier with its scheme."""
+
+    value: str
+    scheme: str = PROCESS_SCHEME
+
+    def uri(self) -> str:
+        """``scheme::value``."""
+        return f"{self.scheme}::{self.value}"
+
+
+UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+
+PINT_SG_INVOICE = DocumentTypeId(
+    f"{UBL_INVOICE_NS}::Invoice##urn:peppol:pint:billing-1@sg-1::2.1", DOCTYPE_SCHEME_WILDCARD
+)
+PINT_SG_CREDIT_NOTE = DocumentTypeId(
+    f"{UBL_CREDIT_NOTE_NS}::CreditNote##urn:peppol:pint:billing-1@sg-1::2.1",
+    DOCTYPE_SCHEME_WILDCARD,
+)
+BIS3_INVOICE = DocumentTypeId(
+    f"{UBL_INVOICE_NS}::Invoice##urn:cen.eu:en16931:2017#compliant"
+    "#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1",
+    DOCTYPE_SCHEME_QNS,
+)
+BIS3_CREDIT_NOTE = DocumentTypeId(
+    f"{UBL_CREDIT_NOTE_NS}::CreditNote##urn:cen.eu:en16931:2017#compliant"
+    "#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1",
+    DOCTYPE_SCHEME_QNS,
+)
+PINT_PROCESS = ProcessId("urn:peppol:bis:billing")
+BIS3_PROCESS = ProcessId("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0")
+
+
+def document_type_for(
+    root_namespace: str, local_name: str, customization_id: str
+) -> DocumentTypeId:
+    """The document type identifier of a UBL document from its root and ``CustomizationID``.
+
+    PINT customizations use the wildcard scheme (PINT SG BIS §5.1.2); others ``busdox-docid-qns``.
+    """
+    scheme = DOCTYPE_SCHEME_WILDCARD if ":pint:" in customization_id else DOCTYPE_SCHEME_QNS
+    return DocumentTypeId(f"{root_namespace}::{local_name}##{customization_id}::2.1", scheme)
+
+
+def process_for(profile_id: str) -> ProcessId:
+    """The process identifier of a document's ``ProfileID``."""
+    return ProcessId(profile_id.strip())

@@ -1,0 +1,147 @@
+"""MIME ``multipart/related`` as AS4 uses it (SOAP part first, then attachments).
+
+Our own small codec over bytes: binary attachments pass untouched (no line-ending or charset
+rewriting), the boundary comes from the Content-Type, and limits (part count, header size)
+guard against hostile input.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gateway.errors import InputError
+
+SOAP_CONTENT_TYPE = "application/soap+xml"
+MAX_PARTS = 16
+_PARAM = re.compile(r';\s*([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One MIME part: its headers (lower-case names) and body."""
+
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def content_id(self) -> str:
+        """The ``Content-ID`` without angle brackets."""
+        return self.headers.get("content-id", "").strip().strip("<>")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Multipart:
+    """The SOAP part and the attachments (by Content-ID)."""
+
+    soap: bytes
+    attachments: Mapping[str, Part] = field(default_factory=dict)
+
+
+def content_type_params(value: str) -> tuple[str, dict[str, str]]:
+    """``type/subtype`` (lower-case) and its parameters (names lower-case, quotes removed)."""
+    main = value.split(";", 1)[0].strip().lower()
+    params = {name.lower(): raw.strip().strip('"') for name, raw in _PARAM.findall(value)}
+    return main, params
+
+
+def build_multipart(soap: bytes, parts: Sequence[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """The body and Content-Type of a ``multipart/related`` message: the SOAP envelope, then
+    each ``(content_id, content_type, octets)``."""
+    boundary = f"----=_Part_{uuid.uuid4().hex}"
+    chunks = [
+        f"--{boundary}\r\nContent-Type: {SOAP_CONTENT_TYPE};charset=UTF-8\r\n"
+        "Content-Transfer-Encoding: binary\r\n\r\n".encode(),
+        soap,
+    ]
+    for content_id, content_type, octets in parts:
+        chunks.append(
+            f"\r\n--{boundary}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Transfer-Encoding: binary\r\nContent-ID: <{content_id}>\r\n\r\n".encode()
+        )
+        chunks.append(octets)
+    chunks.append(f"\r\n--{boundary}--\r\n".encode())
+    content_type = f'multipart/related; boundary="{boundary}"; type="{SOAP_CONTENT_TYPE}"'
+    return b"".join(chunks), content_type
+
+
+def _headers(raw: bytes) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in raw.decode("latin-1").splitlines():
+        if not line.strip():
+            continue
+        if line[0] in " \t" and headers:
+            last = next(reversed(headers))
+            headers[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise InputError(f"malformed MIME header line {line[:60]!r}", rule="as4.mime.header")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def parse_message(content_type: str, body: bytes) -> Multipart:
+    """Split an AS4 HTTP body: a bare SOAP envelope or ``multipart/related``."""
+    main, params = content_type_params(content_type)
+    if main == SOAP_CONTENT_TYPE:
+        return Multipart(soap=body)
+    if main != "multipart/related":
+        raise InputError(
+            f"content type {main!r} is not an AS4 message", rule="as4.mime.content-type"
+        )
+    boundary = params.get("boundary")
+    if not boundary:
+        raise InputError("multipart/related without a boundary", rule="as4.mime.boundary")
+    delimiter = b"--" + boundary.encode("latin-1")
+    pieces = body.split(delimiter)
+    if len(pieces) < 3:
+        raise InputError("multipart body has no parts", rule="as4.mime.parts")
+    if len(pieces) - 2 > MAX_PARTS:
+        raise InputError(f"more than {MAX_PARTS} MIME parts", rule="as4.mime.parts")
+    parts: list[Part] = []
+    for piece in pieces[1:]:
+        if piece.startswith(b"--"):
+            break
+        if piece.startswith(b"\r\n"):
+            piece = piece[2:]
+        elif piece.startswith(b"\n"):
+            piece = piece[1:]
+        split = re.search(rb"\r?\n\r?\n", piece)
+        if split is None:
+            raise InputError("a MIME part has no header end", rule="as4.mime.header")
+        content = piece[split.end() :]
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        elif content.endswith(b"\n"):
+            content = content[:-1]
+        parts.append(Part(_headers(piece[: split.start()]), content))
+    else:
+        raise InputError("multipart body has no closing boundary", rule="as4.mime.closing")
+    if not parts:
+        raise InputError("multipart body has no parts", rule="as4.mime.parts")
+    soap, *rest = parts
+    if content_type_params(soap.content_type)[0] != SOAP_CONTENT_TYPE:
+        raise InputError("the first MIME part is not the SOAP envelope", rule="as4.mime.soap-first")
+    attachments: dict[str, Part] = {}
+    for part in rest:
+        if not part.content_id or part.content_id in attachments:
+            raise InputError(
+                "an attachment has no or a repeated Content-ID", rule="as4.mime.content-id"
+            )
+        attachments[part.content_id] = part
+    return Multipart(soap=soap.body, attachments=attachments)
+
+
+def split_http_dump(data: bytes) -> tuple[dict[str, str], bytes]:
+    """HTTP headers and body of a message dump (headers, blank line, body)."""
+    match = re.search(rb"\r?\n\r?\n", data)
+    if match is None:
+        raise InputError("no blank line after the HTTP headers", rule="as4.http.headers")
+    return _headers(data[: match.start()]), data[match.end() :]

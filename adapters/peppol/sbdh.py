@@ -1,0 +1,417 @@
+"""The Peppol Business Message Envelope: build and read the SBDH (UN/CEFACT SBDH 1.3).
+
+:func:`build_sbdh` wraps a business document (its bytes, spliced in without re-serialising it)
+in a ``StandardBusinessDocument`` with the Peppol scopes ``DOCUMENTID``, ``PROCESSID`` and,
+always, ``COUNTRY_C1``; ``MLS_TO`` / ``MLS_TYPE`` when asked. :func:`parse_sbdh` reads one back
+(hostile input: :func:`gateway.xmlsafe.parse_xml`) and checks what Peppol requires of it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from adapters.peppol.identifiers import (
+    BIS3_CREDIT_NOTE,
+    BIS3_INVOICE,
+    BIS3_PROCESS,
+    PARTICIPANT_SCHEME,
+    PINT_PROCESS,
+    PINT_SG_CREDIT_NOTE,
+    PINT_SG_INVOICE,
+    PROCESS_SCHEME,
+    DocumentTypeId,
+    ParticipantId,
+    ProcessId,
+    document_type_for,
+    process_for,
+)
+from gateway.errors import FieldError, InputError, UnsafeInputError
+from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
+
+SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+_COUNTRY = re.compile(r"^[A-Z0-9]{2}$")
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
+MLS_TYPES = ("ALWAYS_SEND", "FAILURE_ONLY")
+PROFILE_IDENTIFIERS: dict[tuple[str, str], tuple[DocumentTypeId, ProcessId]] = {
+    ("Invoice", "pint-sg"): (PINT_SG_INVOICE, PINT_PROCESS),
+    ("CreditNote", "pint-sg"): (PINT_SG_CREDIT_NOTE, PINT_PROCESS),
+    ("Invoice", "bis3"): (BIS3_INVOICE, BIS3_PROCESS),
+    ("CreditNote", "bis3"): (BIS3_CREDIT_NOTE, BIS3_PROCESS),
+}
+"""Identifiers by payload root and gateway profile, for documents that do not carry them."""
+
+
+@dataclass(frozen=True, slots=True)
+class SbdhHeader:
+    """The facts an SBDH carries."""
+
+    sender: ParticipantId
+    receiver: ParticipantId
+    document_type: DocumentTypeId
+    process: ProcessId
+    country_c1: str
+    instance_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    standard: str = ""
+    """The payload's root namespace (default: the document type's)."""
+    type_name: str = ""
+    """The payload's root element name (default: the document type's)."""
+    type_version: str = "2.1"
+    mls_to: ParticipantId | None = None
+    mls_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sbdh:
+    """A parsed SBDH: the header and the payload element's bytes."""
+
+    header: SbdhHeader
+    payload: bytes
+
+
+def _scope(kind: str, value: str, identifier: str | None) -> str:
+    ident = f"<Identifier>{escape(identifier)}</Identifier>" if identifier else ""
+    return f"<Scope><Type>{kind}</Type><InstanceIdentifier>{escape(value)}</InstanceIdentifier>{ident}</Scope>"
+
+
+def header_xml(header: SbdhHeader) -> str:
+    """The ``StandardBusinessDocumentHeader`` element (default namespace in scope)."""
+    if not _COUNTRY.match(header.country_c1):
+        raise FieldError(
+            f"COUNTRY_C1 {header.country_c1!r} is not an ISO 3166 alpha-2 code",
+            field="country_c1",
+            rule="peppol.sbdh.country-c1",
+        )
+    created = header.created.astimezone(UTC).isoformat(timespec="milliseconds")
+    scopes = [
+        _scope("DOCUMENTID", header.document_type.value, header.document_type.scheme),
+        _scope("PROCESSID", header.process.value, header.process.scheme),
+        _scope("COUNTRY_C1", header.country_c1, None),
+    ]
+    if header.mls_to is not None:
+        scopes.append(_scope("MLS_TO", header.mls_to.value, PARTICIPANT_SCHEME))
+    if header.mls_type is not None:
+        if header.mls_type not in MLS_TYPES:
+            raise FieldError(
+                f"MLS_TYPE {header.mls_type!r} is not one of {MLS_TYPES}",
+                field="mls_type",
+                rule="peppol.sbdh.mls-type",
+            )
+        scopes.append(_scope("MLS_TYPE", header.mls_type, None))
+    return (
+        "<StandardBusinessDocumentHeader><HeaderVersion>1.0</HeaderVersion>"
+        f'<Sender><Identifier Authority="{PARTICIPANT_SCHEME}">{escape(header.sender.value)}'
+        "</Identifier></Sender>"
+        f'<Receiver><Identifier Authority="{PARTICIPANT_SCHEME}">{escape(header.receiver.value)}'
+        "</Identifier></Receiver>"
+        "<DocumentIdentification>"
+        f"<Standard>{escape(header.standard or header.document_type.root_namespace)}</Standard>"
+        f"<TypeVersion>{escape(header.type_version)}</TypeVersion>"
+        f"<InstanceIdentifier>{escape(header.instance_id)}</InstanceIdentifier>"
+        f"<Type>{escape(header.type_name or header.document_type.local_name)}</Type>"
+        f"<CreationDateAndTime>{created}</CreationDateAndTime>"
+        "</DocumentIdentification>"
+        f"<BusinessScope>{''.join(scopes)}</BusinessScope>"
+        "</StandardBusinessDocumentHeader>"
+    )
+
+
+def strip_declaration(payload: bytes) -> memoryview:
+    """The payload without its byte-order mark and XML declaration (it must be UTF-8, like the
+    envelope), as a view of ``payload``."""
+    offset = 3 if payload.startswith(b"\xef\xbb\xbf") else 0
+    match = _DECLARATION.match(payload[offset : offset + 1024])
+    if match is None:
+        return memoryview(payload)[offset:]
+    declaration = match.group(0).lower()
+    if b"encoding" in declaration and b"utf-8" not in declaration:
+        raise InputError(
+            "the payload must be UTF-8 (the envelope and the payload share one encoding)",
+            rule="peppol.sbdh.encoding",
+        )
+    return memoryview(payload)[offset + match.end() :]
+
+
+def sbdh_parts(payload: bytes, header: SbdhHeader) -> tuple[bytes, memoryview, bytes]:
+    """The SBDH as three pieces — head, the payload (a view, not a copy), tail — so a large
+    document is compressed without being copied."""
+    body = strip_declaration(payload)
+    head = b"".join(
+        (
+            b'<?xml version="1.0" encoding="UTF-8"?>\n',
+            f'<StandardBusinessDocument xmlns="{SBDH_NS}">'.encode(),
+            header_xml(header).encode(),
+        )
+    )
+    return head, body, b"</StandardBusinessDocument>"
+
+
+def build_sbdh(payload: bytes, header: SbdhHeader) -> bytes:
+    """``payload`` (an XML document) inside a Peppol SBDH, as UTF-8 bytes."""
+    return b"".join(sbdh_parts(payload, header))
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFacts:
+    """What the SBDH needs from a UBL document."""
+
+    root_namespace: str
+    local_name: str
+    customization_id: str
+    profile_id: str
+    sender: ParticipantId | None
+    receiver: ParticipantId | None
+    seller_country: str = ""
+    """The seller's country (``AccountingSupplierParty/Party/PostalAddress/Country``): C1's."""
+
+
+_FACT_TAGS = [
+    f"{{{_CBC}}}CustomizationID",
+    f"{{{_CBC}}}ProfileID",
+    f"{{{_CBC}}}EndpointID",
+    f"{{{_CBC}}}IdentificationCode",
+    f"{{{_CAC}}}AccountingCustomerParty",
+]
+"""The only elements :func:`document_facts` is shown (the parser skips the rest in C)."""
+
+
+def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> DocumentFacts:
+    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document.
+
+    Reads only the head of the document (events for a few tags, until the customer party is
+    past), so a large document costs no full tree; a DOCTYPE or entity is refused, and the
+    parser's own depth limit applies (``huge_tree`` off)."""
+    chosen = limits or DEFAULT_LIMITS
+    if len(payload) > chosen.max_bytes:
+        raise UnsafeInputError(
+            f"business document is {len(payload)} bytes, more than {chosen.max_bytes}",
+            rule="xml.max-bytes",
+        )
+    head = payload[:65536]
+    if b"<!DOCTYPE" in head or b"<!doctype" in head or b"<!ENTITY" in head:
+        raise UnsafeInputError(
+            "XML with a DOCTYPE or entity declaration is refused", rule="xml.no-dtd"
+        )
+    found: dict[str, str] = {}
+    parties: dict[str, ParticipantId | None] = {}
+    root: etree._Element | None = None
+    events = etree.iterparse(
+        io.BytesIO(payload),
+        events=("start", "end"),
+        tag=_FACT_TAGS,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    try:
+        for event, element in events:
+            if root is None:
+                root = element.getroottree().getroot()
+            if event == "start":
+                continue
+            parent = element.getparent()
+            local = etree.QName(element).localname
+            if parent is root and local in ("CustomizationID", "ProfileID"):
+                found[local] = (element.text or "").strip()
+            elif local == "EndpointID" and parent is not None:
+                party = parent.getparent()
+                if party is not None and party.getparent() is root:
+                    side = etree.QName(party).localname
+                    text = (element.text or "").strip()
+                    parties[side] = (
+                        ParticipantId.parse(
+                            f"{element.get('schemeID', '')}:{text}",
+                            field=f"{side}/Party/EndpointID",
+                        )
+                        if text
+                        else None
+                    )
+            elif local == "IdentificationCode" and _is_seller_country(element, root):
+                found["country"] = (element.text or "").strip().upper()
+            elif local == "AccountingCustomerParty" and parent is root:
+                break
+    except etree.XMLSyntaxError as exc:
+        raise InputError(
+            f"business document is not well-formed: {exc}", rule="xml.well-formed"
+        ) from exc
+    if root is None:
+        root = events.root  # none of the tags: the whole (small, non-UBL) document was read
+    root_tag = root.tag if root is not None else ""
+    qname = etree.QName(root_tag) if root_tag else None
+    if qname is None:
+        raise InputError("business document is empty", rule="xml.well-formed")
+    return DocumentFacts(
+        root_namespace=qname.namespace or "",
+        local_name=qname.localname,
+        customization_id=found.get("CustomizationID", ""),
+        profile_id=found.get("ProfileID", ""),
+        sender=parties.get("AccountingSupplierParty"),
+        receiver=parties.get("AccountingCustomerParty"),
+        seller_country=found.get("country", ""),
+    )
+
+
+def _is_seller_country(element: etree._Element, root: etree._Element) -> bool:
+    """Whether ``element`` is ``AccountingSupplierParty/Party/PostalAddress/Country/…``."""
+    names: list[str] = []
+    node = element.getparent()
+    while node is not None and node is not root and len(names) < 5:
+        names.append(etree.QName(node).localname)
+        node = node.getparent()
+    return node is root and names == [
+        "Country",
+        "PostalAddress",
+        "Party",
+        "AccountingSupplierParty",
+    ]
+
+
+def header_for_document(
+    facts: DocumentFacts,
+    *,
+    country_c1: str = "",
+    sender: ParticipantId | None = None,
+    receiver: ParticipantId | None = None,
+    instance_id: str | None = None,
+    profile: str = "",
+) -> SbdhHeader:
+    """The SBDH header for a document (sender/receiver default to its endpoint ids; the
+    document type and process come from its ``CustomizationID`` / ``ProfileID``, else from
+    the gateway ``profile`` the flow chose). COUNTRY_C1 is the seller's country in the
+    document, else ``country_c1``."""
+    chosen_sender = sender or facts.sender
+    chosen_receiver = receiver or facts.receiver
+    if chosen_sender is None or chosen_receiver is None:
+        which = "AccountingSupplierParty" if chosen_sender is None else "AccountingCustomerParty"
+        raise FieldError(
+            f"no Peppol participant id for the {which} (cbc:EndpointID) and none given",
+            field=f"cac:{which}/cac:Party/cbc:EndpointID",
+            rule="peppol.sbdh.participants",
+        )
+    if facts.customization_id and facts.profile_id:
+        document_type = document_type_for(
+            facts.root_namespace, facts.local_name, facts.customization_id
+        )
+        process = process_for(facts.profile_id)
+    elif (facts.local_name, profile) in PROFILE_IDENTIFIERS:
+        document_type, process = PROFILE_IDENTIFIERS[(facts.local_name, profile)]
+    else:
+        raise FieldError(
+            "the document has no cbc:CustomizationID/cbc:ProfileID and no known profile: "
+            "its Peppol document type is unknown",
+            field="cbc:CustomizationID",
+            rule="peppol.doctype-from-document",
+        )
+    return SbdhHeader(
+        sender=chosen_sender,
+        receiver=chosen_receiver,
+        document_type=document_type,
+        process=process,
+        country_c1=facts.seller_country or country_c1,
+        standard=facts.root_namespace,
+        type_name=facts.local_name,
+        instance_id=instance_id or str(uuid.uuid4()),
+    )
+
+
+def _child(parent: etree._Element, name: str, where: str) -> etree._Element:
+    found = parent.find(f"{{{SBDH_NS}}}{name}")
+    if found is None:
+        raise FieldError(f"SBDH has no {where}/{name}", field=f"{where}/{name}", rule="peppol.sbdh")
+    return found
+
+
+def _text(parent: etree._Element, name: str, where: str) -> str:
+    return (_child(parent, name, where).text or "").strip()
+
+
+def parse_sbdh(data: bytes, *, limits: XmlLimits | None = None) -> Sbdh:
+    """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part."""
+    root = parse_xml(data, what="SBDH", limits=limits or DEFAULT_LIMITS)
+    if root.tag != f"{{{SBDH_NS}}}StandardBusinessDocument":
+        raise FieldError(
+            f"not a StandardBusinessDocument (root is {root.tag})",
+            field="StandardBusinessDocument",
+            rule="peppol.sbdh",
+        )
+    head = _child(root, "StandardBusinessDocumentHeader", "StandardBusinessDocument")
+    where = "StandardBusinessDocumentHeader"
+
+    def participant(kind: str) -> ParticipantId:
+        ident = _child(_child(head, kind, where), "Identifier", f"{where}/{kind}")
+        authority = ident.get("Authority", "")
+        if authority != PARTICIPANT_SCHEME:
+            raise FieldError(
+                f"{kind} Identifier Authority is {authority!r}, not {PARTICIPANT_SCHEME}",
+                field=f"{where}/{kind}/Identifier/@Authority",
+                rule="peppol.sbdh.authority",
+            )
+        return ParticipantId.parse(ident.text or "", field=f"{where}/{kind}/Identifier")
+
+    ident = _child(head, "DocumentIdentification", where)
+    scopes: dict[str, tuple[str, str]] = {}
+    scope_parent = _child(head, "BusinessScope", where)
+    for scope in scope_parent.findall(f"{{{SBDH_NS}}}Scope"):
+        kind = _text(scope, "Type", "Scope")
+        value = _text(scope, "InstanceIdentifier", "Scope")
+        found = scope.find(f"{{{SBDH_NS}}}Identifier")
+        scopes[kind] = (value, (found.text or "").strip() if found is not None else "")
+    for required in ("DOCUMENTID", "PROCESSID", "COUNTRY_C1"):
+        if required not in scopes:
+            raise FieldError(
+                f"SBDH BusinessScope has no {required} scope",
+                field=f"{where}/BusinessScope/Scope[Type={required}]",
+                rule="peppol.sbdh.scopes",
+            )
+    country = scopes["COUNTRY_C1"][0]
+    if not _COUNTRY.match(country):
+        raise FieldError(
+            f"COUNTRY_C1 {country!r} is not an ISO 3166 alpha-2 code",
+            field=f"{where}/BusinessScope/Scope[Type=COUNTRY_C1]",
+            rule="peppol.sbdh.country-c1",
+        )
+    doc_value, doc_scheme = scopes["DOCUMENTID"]
+    proc_value, proc_scheme = scopes["PROCESSID"]
+    mls_to = scopes.get("MLS_TO")
+    payloads = [child for child in root if isinstance(child.tag, str) and child is not head]
+    if len(payloads) != 1:
+        raise FieldError(
+            f"SBDH must carry exactly one payload element (found {len(payloads)})",
+            field="StandardBusinessDocument",
+            rule="peppol.sbdh.payload",
+        )
+    created_text = _text(ident, "CreationDateAndTime", f"{where}/DocumentIdentification")
+    try:
+        created = datetime.fromisoformat(created_text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise FieldError(
+            f"CreationDateAndTime {created_text!r} is not a date-time",
+            field=f"{where}/DocumentIdentification/CreationDateAndTime",
+            rule="peppol.sbdh.created",
+        ) from exc
+    header = SbdhHeader(
+        sender=participant("Sender"),
+        receiver=participant("Receiver"),
+        document_type=DocumentTypeId(doc_value, doc_scheme or "busdox-docid-qns"),
+        process=ProcessId(proc_value, proc_scheme or PROCESS_SCHEME),
+        country_c1=country,
+        instance_id=_text(ident, "InstanceIdentifier", f"{where}/DocumentIdentification"),
+        created=created,
+        standard=_text(ident, "Standard", f"{where}/DocumentIdentification"),
+        type_name=_text(ident, "Type", f"{where}/DocumentIdentification"),
+        type_version=_text(ident, "TypeVersion", f"{where}/DocumentIdentification"),
+        mls_to=ParticipantId.parse(mls_to[0], field="MLS_TO") if mls_to else None,
+        mls_type=scopes["MLS_TYPE"][0] if "MLS_TYPE" in scopes else None,
+    )
+    payload = etree.tostring(payloads[0], encoding="UTF-8", xml_declaration=True)
+    return Sbdh(header=header, payload=payload)

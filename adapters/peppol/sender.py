@@ -1,0 +1,320 @@
+"""Send one business document over Peppol AS4: discover, envelope, sign, encrypt, POST,
+verify the receipt — and report every step.
+
+:class:`As4Sender` is what the ``peppol`` adapter and ``lingang peppol send`` share. The
+message id is the caller's (the same on every retry, so the receiving AP can drop
+duplicates) and the SBDH ``InstanceIdentifier`` is derived from it, so a retry sends the same
+envelope. Outcomes:
+
+* a verified receipt whose digests are exactly the ones signed → :class:`SendReport`;
+* discovery errors → their typed error (retryable or not), wrapped as a delivery error;
+* an ebMS error answer → :class:`As4Rejected` (final: ``EBMS:0004`` / ``PEPPOL:NOT_SERVICED``
+  and the rest) or :class:`As4RetryLater` (``EBMS:0005``);
+* connection failures, timeouts, 5xx without an ebMS answer, 429 → retryable;
+* a receipt that does not verify or covers other digests → final (``as4.receipt-*``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from cryptography import x509
+
+from adapters.peppol import as4, sbdh, signals
+from adapters.peppol.discovery import Discovery, LookupReport
+from adapters.peppol.errors import As4Rejected, As4RetryLater, DiscoveryError
+from adapters.peppol.identifiers import ParticipantId
+from adapters.peppol.smp import Endpoint
+from adapters.peppol.trust import TrustStore, common_name
+from adapters.peppol.wssec import Credentials
+from gateway.errors import (
+    InputError,
+    LingangError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    VerificationError,
+)
+from gateway.xmlsafe import XmlLimits
+
+MESSAGE_NAMESPACE = uuid.UUID("6f0d3b8e-5c1e-4e53-9d3f-3a1f2f7c9b10")
+
+
+@dataclass
+class SendReport:
+    """One send, step by step (kept with the receipt and printed by ``peppol send --json``)."""
+
+    message_id: str
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    lookup: dict[str, Any] = field(default_factory=dict)
+    sbdh: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    receipt: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    outcome: str = "pending"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "started_at": self.started_at,
+            "outcome": self.outcome,
+            "lookup": self.lookup,
+            "sbdh": self.sbdh,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "receipt": self.receipt,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A delivered message: its verified receipt and the report."""
+
+    receipt: signals.VerifiedReceipt
+    endpoint: Endpoint
+    report: SendReport
+
+
+def sbdh_instance_id(message_id: str) -> str:
+    """The SBDH ``InstanceIdentifier`` for a transport message id (stable across retries)."""
+    return str(uuid.uuid5(MESSAGE_NAMESPACE, message_id))
+
+
+@dataclass
+class As4Sender:
+    """A sending access point (corner 2)."""
+
+    credentials: Credentials
+    discovery: Discovery
+    ap_trust: TrustStore | None
+    country_c1: str
+    ssl_context: ssl.SSLContext | None = None
+    timeout: float = 60.0
+    default_sender: ParticipantId | None = None
+    max_document_bytes: int = 256 * 1024 * 1024
+    """The largest business document sent (its head is read for the SBDH, never a tree)."""
+    _session: aiohttp.ClientSession | None = None
+
+    @property
+    def seat_id(self) -> str:
+        return common_name(self.credentials.cert)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(ssl=self.ssl_context if self.ssl_context else True),
+            )
+        return self._session
+
+    def _check_receipt_signer(self, endpoint: Endpoint) -> Any:
+        def check(cert: x509.Certificate) -> None:
+            if self.ap_trust is not None:
+                self.ap_trust.check(cert)
+            if cert.public_key() != endpoint.certificate.public_key():
+                raise VerificationError(
+                    f"the receipt is signed by {cert.subject.rfc4514_string()}, not by the receiving AP "
+                    f"{endpoint.certificate.subject.rfc4514_string()}",
+                    check="as4.receipt-signer",
+                )
+
+        return check
+
+    async def send(
+        self,
+        document: bytes,
+        *,
+        message_id: str,
+        receiver: ParticipantId | None = None,
+        sender: ParticipantId | None = None,
+        endpoint: Endpoint | None = None,
+        report: SendReport | None = None,
+        profile: str = "",
+    ) -> Sent:
+        """Send ``document`` (a UBL invoice or credit note); see the module docstring."""
+        report = report or SendReport(message_id)
+        started = time.perf_counter()
+        try:
+            sent = await self._send(
+                document, message_id, receiver, sender, endpoint, report, profile
+            )
+        except LingangError as exc:
+            report.outcome = "retry" if exc.retryable else "failed"
+            report.error = exc.to_wire()
+            report.timings["total"] = time.perf_counter() - started
+            raise
+        report.outcome = "delivered"
+        report.timings["total"] = time.perf_counter() - started
+        return sent
+
+    async def _send(
+        self,
+        document: bytes,
+        message_id: str,
+        receiver: ParticipantId | None,
+        sender: ParticipantId | None,
+        endpoint: Endpoint | None,
+        report: SendReport,
+        profile: str,
+    ) -> Sent:
+        try:
+            facts = sbdh.document_facts(
+                document, limits=XmlLimits(max_bytes=self.max_document_bytes)
+            )
+            header = sbdh.header_for_document(
+                facts,
+                country_c1=self.country_c1,
+                sender=sender or facts.sender or self.default_sender,
+                receiver=receiver,
+                instance_id=sbdh_instance_id(message_id),
+                profile=profile,
+            )
+        except InputError as exc:
+            raise PermanentDeliveryError(
+                f"cannot envelope the document: {exc.message}", field=exc.field, rule=exc.rule
+            ) from exc
+        report.sbdh = {
+            "sender": header.sender.value,
+            "receiver": header.receiver.value,
+            "document_type": header.document_type.uri(),
+            "process": header.process.uri(),
+            "country_c1": header.country_c1,
+            "instance_id": header.instance_id,
+        }
+        if endpoint is None:
+            lookup = LookupReport(
+                header.receiver.value, header.document_type.uri(), header.process.uri()
+            )
+            try:
+                endpoint = await self.discovery.find(
+                    header.receiver, header.document_type, header.process, lookup
+                )
+            except DiscoveryError as exc:
+                report.lookup = lookup.as_dict()
+                wrapper = TransientDeliveryError if exc.retryable else PermanentDeliveryError
+                raise wrapper(
+                    f"Peppol discovery: {exc.message}", field=exc.field, rule=exc.code
+                ) from exc
+            report.lookup = lookup.as_dict()
+            report.timings["lookup"] = lookup.seconds
+        else:
+            report.lookup = {"source": "given", "endpoint": endpoint.as_dict()}
+        built = time.perf_counter()
+        envelope_parts = sbdh.sbdh_parts(document, header)
+        message_header = as4.UserMessageHeader(
+            from_party=self.seat_id,
+            to_party=common_name(endpoint.certificate),
+            service=header.process,
+            action=header.document_type,
+            original_sender=header.sender,
+            final_recipient=header.receiver,
+            message_id=message_id,
+        )
+        outgoing = as4.build_user_message(
+            envelope_parts, message_header, self.credentials, endpoint.certificate
+        )
+        report.timings["build"] = time.perf_counter() - built
+        posted = time.perf_counter()
+        status, content_type, answer = await self._post(endpoint.url, outgoing)
+        report.timings["exchange"] = time.perf_counter() - posted
+        if self.ap_trust is not None and self.ap_trust.revocation is not None:
+            # revocation may ask OCSP responders or fetch CRLs: not on the event loop
+            return await asyncio.to_thread(
+                self._conclude, status, content_type, answer, outgoing, endpoint, report
+            )
+        return self._conclude(status, content_type, answer, outgoing, endpoint, report)
+
+    async def _post(self, url: str, outgoing: as4.OutgoingMessage) -> tuple[int, str, bytes]:
+        headers = {"Content-Type": outgoing.content_type, "MIME-Version": "1.0"}
+        try:
+            async with self._client().post(
+                url, data=outgoing.body, headers=headers, allow_redirects=False
+            ) as response:
+                return (
+                    response.status,
+                    response.headers.get("Content-Type", ""),
+                    await response.read(),
+                )
+        except TimeoutError as exc:
+            raise TransientDeliveryError(
+                f"AS4: {url} did not answer within {self.timeout}s", rule="as4.timeout"
+            ) from exc
+        except aiohttp.ClientSSLError as exc:
+            raise TransientDeliveryError(f"AS4: TLS failure with {url}: {exc}", rule="tls") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransientDeliveryError(
+                f"AS4: cannot reach {url}: {exc!r}", rule="as4.connection"
+            ) from exc
+
+    def _conclude(
+        self,
+        status: int,
+        content_type: str,
+        answer: bytes,
+        outgoing: as4.OutgoingMessage,
+        endpoint: Endpoint,
+        report: SendReport,
+    ) -> Sent:
+        try:
+            result = signals.parse_signal(
+                content_type, answer, check_signer=self._check_receipt_signer(endpoint)
+            )
+        except VerificationError as exc:
+            raise PermanentDeliveryError(
+                f"AS4: the receipt does not verify: {exc.message}", rule=exc.rule
+            ) from exc
+        except InputError as exc:
+            snippet = answer[:200].decode("utf-8", "replace")
+            if status == 429 or status >= 500:
+                raise TransientDeliveryError(
+                    f"AS4: HTTP {status} {snippet}".strip(), rule=f"http.{status}"
+                ) from exc
+            if 300 <= status < 400:
+                raise PermanentDeliveryError(
+                    f"AS4: HTTP {status}: redirects are refused", rule="as4.redirect"
+                ) from exc
+            raise PermanentDeliveryError(
+                f"AS4: HTTP {status} without an ebMS answer: {exc.message}", rule=f"http.{status}"
+            ) from exc
+        if result.errors and result.receipt is None:
+            report.receipt = {"errors": [e.as_dict() for e in result.errors]}
+            failures = [e for e in result.errors if e.severity.lower() != "warning"] or list(
+                result.errors
+            )
+            text = "; ".join(
+                f"{e.code} {e.short_description} {e.detail} {e.description}".strip()
+                for e in failures
+            )
+            if all(e.retryable for e in failures):
+                raise As4RetryLater(
+                    f"AS4 error answer: {text}", tuple(result.errors), rule=failures[0].code
+                )
+            raise As4Rejected(
+                f"AS4 error answer: {text}", tuple(result.errors), rule=failures[0].code
+            )
+        receipt = result.receipt
+        assert receipt is not None
+        try:
+            signals.check_receipt_covers(receipt, outgoing)
+        except VerificationError as exc:
+            raise PermanentDeliveryError(f"AS4: {exc.message}", rule=exc.rule) from exc
+        report.receipt = {
+            "message_id": receipt.message_id,
+            "ref_to_message_id": receipt.ref_to_message_id,
+            "timestamp": receipt.timestamp,
+            "signer": receipt.signer.subject.rfc4514_string(),
+            "references": [{"uri": r.uri, "digest": r.digest} for r in receipt.references],
+            "verified": True,
+        }
+        return Sent(receipt, endpoint, report)
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        await self.discovery.aclose()

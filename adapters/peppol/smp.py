@@ -1,0 +1,407 @@
+"""SMP client (Peppol SMP 1.x, BusDox): fetch and trust a participant's service metadata.
+
+``GET {smp}/{participant}/services/{doctype}`` over HTTPS only, redirects refused. The
+``SignedServiceMetadata`` must carry an enveloped signature that verifies against a
+certificate from the SMP trust store; the participant and document type in the answer must be
+the ones asked for, and the process too; the ``peppol-transport-as4-v2_0`` endpoint is chosen
+(active, https, its certificate from the AP trust store). Answers are cached for ``ttl``.
+
+Outcomes are distinct: :class:`ParticipantNotRegistered` (the SMP does not know the
+participant), :class:`DocumentTypeNotSupported` (it does, but not for this document type,
+process or transport), :class:`SmpUnavailable` (network, 5xx, 429: retryable) and
+:class:`SmpAnswerInvalid` (anything that must not be trusted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote, urlsplit
+
+import aiohttp
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from lxml import etree
+
+from adapters.peppol import ns, xmldsig
+from adapters.peppol.errors import (
+    DocumentTypeNotSupported,
+    ParticipantNotRegistered,
+    SmpAnswerInvalid,
+    SmpUnavailable,
+)
+from adapters.peppol.identifiers import (
+    DOCTYPE_SCHEME_WILDCARD,
+    TRANSPORT_PROFILE_AS4,
+    DocumentTypeId,
+    ParticipantId,
+    ProcessId,
+)
+from adapters.peppol.trust import TrustStore
+from gateway.errors import LingangError, VerificationError
+from gateway.xmlsafe import XmlLimits, parse_xml
+
+SMP = "http://busdox.org/serviceMetadata/publishing/1.0/"
+IDS = "http://busdox.org/transport/identifiers/1.0/"
+WSA = "http://www.w3.org/2005/08/addressing"
+SMP_NS = {"smp": SMP, "ids": IDS, "wsa": WSA, "ds": ns.DS}
+SMP_LIMITS = XmlLimits(max_bytes=2 * 1024 * 1024, max_depth=32, max_elements=20_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where and to whom to send: the receiving AP for one participant and document type."""
+
+    url: str
+    certificate: x509.Certificate
+    transport_profile: str = TRANSPORT_PROFILE_AS4
+    process: ProcessId | None = None
+    smp_url: str = ""
+    source: str = "smp"
+    """``smp`` or ``static`` (a configured route)."""
+    description: str = ""
+    technical_contact: str = ""
+    document_type: str = ""
+    """The registration that matched (``scheme::value``; a wildcard one for PINT)."""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "url": self.url,
+            "transport_profile": self.transport_profile,
+            "process": self.process.uri() if self.process else "",
+            "smp_url": self.smp_url,
+            "source": self.source,
+            "certificate_subject": self.certificate.subject.rfc4514_string(),
+            "certificate_issuer": self.certificate.issuer.rfc4514_string(),
+            "certificate_not_after": self.certificate.not_valid_after_utc.isoformat(),
+            "description": self.description,
+            "technical_contact": self.technical_contact,
+            "document_type": self.document_type,
+        }
+
+
+def service_path(participant: ParticipantId, doctype: DocumentTypeId | None = None) -> str:
+    """The URL path of the service group (or of one service's metadata)."""
+    path = "/" + quote(participant.uri(), safe="")
+    if doctype is not None:
+        path += "/services/" + quote(doctype.uri(), safe="")
+    return path
+
+
+def registered_document_types(service_group: bytes) -> list[DocumentTypeId]:
+    """The document types a ``ServiceGroup`` lists (from its ``ServiceMetadataReference``
+    hrefs); :class:`SmpAnswerInvalid` when it is not a service group."""
+    try:
+        root = parse_xml(service_group, limits=SMP_LIMITS, what="SMP service group")
+    except LingangError as exc:
+        raise SmpAnswerInvalid(
+            f"the SMP service group is not usable XML: {exc.message}", rule=exc.rule
+        ) from exc
+    if root.tag != f"{{{SMP}}}ServiceGroup":
+        raise SmpAnswerInvalid(f"the SMP answered {root.tag}, not ServiceGroup", rule="smp.root")
+    found: list[DocumentTypeId] = []
+    for reference in root.iterfind(
+        "smp:ServiceMetadataReferenceCollection/smp:ServiceMetadataReference", SMP_NS
+    ):
+        href = reference.get("href", "")
+        _, marker, tail = href.rpartition("/services/")
+        if not marker:
+            continue
+        scheme, separator, value = unquote(tail).partition("::")
+        if separator:
+            found.append(DocumentTypeId(value, scheme))
+    return found
+
+
+def best_wildcard(
+    wanted: DocumentTypeId, registered: list[DocumentTypeId]
+) -> DocumentTypeId | None:
+    """The most specific ``peppol-doctype-wildcard`` registration that covers ``wanted``: same
+    root and syntax version, a customization ending in ``*`` that ``wanted``'s customization
+    starts with (Peppol Policy for use of Identifiers, the wildcard scheme); ``None`` if none."""
+    if wanted.scheme != DOCTYPE_SCHEME_WILDCARD or "##" not in wanted.value:
+        return None
+    root, _, rest = wanted.value.partition("##")
+    customization, _, version = rest.rpartition("::")
+    best: tuple[int, DocumentTypeId] | None = None
+    for candidate in registered:
+        if candidate.scheme != DOCTYPE_SCHEME_WILDCARD or "##" not in candidate.value:
+            continue
+        c_root, _, c_rest = candidate.value.partition("##")
+        c_customization, _, c_version = c_rest.rpartition("::")
+        if c_root != root or c_version != version or not c_customization.endswith("*"):
+            continue
+        prefix = c_customization[:-1]
+        if customization.startswith(prefix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), candidate)
+    return best[1] if best else None
+
+
+def _date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def read_signed_metadata(
+    data: bytes, smp_trust: TrustStore | None, *, legacy_sha1: bool = True
+) -> etree._Element:
+    """Parse ``SignedServiceMetadata`` and verify its enveloped signature (and, with a trust
+    store, its signer); the ``ServiceInformation`` element. :class:`SmpAnswerInvalid` else."""
+    try:
+        root = parse_xml(data, limits=SMP_LIMITS, what="SMP answer")
+    except LingangError as exc:
+        raise SmpAnswerInvalid(
+            f"the SMP answer is not usable XML: {exc.message}", rule=exc.rule
+        ) from exc
+    if root.tag != f"{{{SMP}}}SignedServiceMetadata":
+        raise SmpAnswerInvalid(
+            f"the SMP answered {root.tag}, not SignedServiceMetadata", rule="smp.root"
+        )
+    signature = root.find("ds:Signature", SMP_NS)
+    if signature is None:
+        raise SmpAnswerInvalid("the SMP answer is not signed", rule="smp.signature")
+    cert_text = signature.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", "", SMP_NS)
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode("".join(cert_text.split())))
+    except ValueError as exc:
+        raise SmpAnswerInvalid(
+            "the SMP signature carries no readable certificate", rule="smp.signature"
+        ) from exc
+    try:
+        if smp_trust is not None:
+            smp_trust.check(cert)
+        key = cert.public_key()
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise VerificationError("the SMP certificate has no RSA key", check="smp.key")
+        xmldsig.verify_signature(root, signature, key, enveloped=True, legacy_sha1=legacy_sha1)
+    except VerificationError as exc:
+        raise SmpAnswerInvalid(
+            f"the SMP signature is not valid: {exc.message}", rule=exc.rule
+        ) from exc
+    metadata = root.find("smp:ServiceMetadata", SMP_NS)
+    if metadata is not None and metadata.find("smp:Redirect", SMP_NS) is not None:
+        raise SmpAnswerInvalid(
+            "the SMP answered with a Redirect, which is not followed", rule="smp.redirect"
+        )
+    info = root.find("smp:ServiceMetadata/smp:ServiceInformation", SMP_NS)
+    if info is None:
+        raise SmpAnswerInvalid("the SMP answer has no ServiceInformation", rule="smp.structure")
+    return info
+
+
+def choose_endpoint(
+    info: etree._Element,
+    participant: ParticipantId,
+    doctype: DocumentTypeId,
+    process: ProcessId | None,
+    ap_trust: TrustStore | None,
+    *,
+    now: datetime | None = None,
+    smp_url: str = "",
+) -> Endpoint:
+    """Check the identifiers in ``info`` and pick the active AS4 v2 endpoint."""
+    got_participant = info.find("ids:ParticipantIdentifier", SMP_NS)
+    got_doctype = info.find("ids:DocumentIdentifier", SMP_NS)
+    if got_participant is None or not ParticipantId(
+        (got_participant.text or "").strip(), got_participant.get("scheme", "")
+    ).same_as(participant):
+        raise SmpAnswerInvalid(
+            f"the SMP answered for participant {got_participant.text if got_participant is not None else None!r}, "
+            f"not {participant}",
+            rule="smp.participant-mismatch",
+        )
+    if (
+        got_doctype is None
+        or (got_doctype.text or "").strip() != doctype.value
+        or got_doctype.get("scheme", "") != doctype.scheme
+    ):
+        raise SmpAnswerInvalid(
+            f"the SMP answered for document type {got_doctype.text if got_doctype is not None else None!r}, "
+            f"not {doctype.uri()}",
+            rule="smp.doctype-mismatch",
+        )
+    moment = now or datetime.now(UTC)
+    processes = info.findall("smp:ProcessList/smp:Process", SMP_NS)
+    matching = [
+        p
+        for p in processes
+        if process is None
+        or (
+            (p.findtext("ids:ProcessIdentifier", "", SMP_NS) or "").strip() == process.value
+            and (p.find("ids:ProcessIdentifier", SMP_NS).get("scheme", "") or "")  # type: ignore[union-attr]
+            == process.scheme
+        )
+    ]
+    if not matching:
+        raise DocumentTypeNotSupported(
+            f"{participant} accepts {doctype.value} but not in process {process.uri() if process else '?'}",
+            rule="smp.process",
+        )
+    for proc in matching:
+        for endpoint in proc.iterfind("smp:ServiceEndpointList/smp:Endpoint", SMP_NS):
+            if endpoint.get("transportProfile") != TRANSPORT_PROFILE_AS4:
+                continue
+            try:
+                start = _date(endpoint.findtext("smp:ServiceActivationDate", None, SMP_NS))
+                end = _date(endpoint.findtext("smp:ServiceExpirationDate", None, SMP_NS))
+            except ValueError as exc:
+                raise SmpAnswerInvalid(
+                    f"an endpoint date is malformed: {exc}", rule="smp.endpoint-date"
+                ) from exc
+            if (start and moment < start) or (end and moment > end):
+                continue
+            address = (
+                endpoint.findtext("wsa:EndpointReference/wsa:Address", "", SMP_NS) or ""
+            ).strip()
+            if urlsplit(address).scheme != "https":
+                raise SmpAnswerInvalid(
+                    f"the AS4 endpoint {address!r} is not https", rule="smp.endpoint-https"
+                )
+            text = endpoint.findtext("smp:Certificate", "", SMP_NS) or ""
+            try:
+                cert = x509.load_der_x509_certificate(base64.b64decode("".join(text.split())))
+            except ValueError as exc:
+                raise SmpAnswerInvalid(
+                    "the endpoint certificate is unreadable", rule="smp.endpoint-certificate"
+                ) from exc
+            if ap_trust is not None:
+                try:
+                    ap_trust.check(cert, moment=moment)
+                except VerificationError as exc:
+                    raise SmpAnswerInvalid(
+                        f"the receiving AP's certificate is not trusted: {exc.message}",
+                        rule="smp.endpoint-certificate",
+                    ) from exc
+            pid = proc.find("ids:ProcessIdentifier", SMP_NS)
+            return Endpoint(
+                url=address,
+                certificate=cert,
+                process=ProcessId((pid.text or "").strip(), pid.get("scheme", ""))
+                if pid is not None
+                else None,
+                smp_url=smp_url,
+                description=(endpoint.findtext("smp:ServiceDescription", "", SMP_NS) or "").strip(),
+                technical_contact=(
+                    endpoint.findtext("smp:TechnicalContactUrl", "", SMP_NS) or ""
+                ).strip(),
+                document_type=doctype.uri(),
+            )
+    raise DocumentTypeNotSupported(
+        f"{participant} has no active {TRANSPORT_PROFILE_AS4} endpoint for {doctype.value}",
+        rule="smp.transport-profile",
+    )
+
+
+@dataclass
+class SmpClient:
+    """Fetches, verifies and caches service metadata (one HTTP session per client)."""
+
+    smp_trust: TrustStore | None
+    ap_trust: TrustStore | None
+    ssl_context: ssl.SSLContext | None = None
+    timeout: float = 10.0
+    ttl: float = 600.0
+    _cache: dict[tuple[str, str, str, str], tuple[float, Endpoint]] = field(default_factory=dict)
+    _session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(ssl=self.ssl_context if self.ssl_context else True),
+            )
+        return self._session
+
+    async def _get(self, url: str) -> tuple[int, bytes]:
+        if urlsplit(url).scheme != "https":
+            raise SmpAnswerInvalid(f"SMP URL {url!r} is not https", rule="smp.https-only")
+        try:
+            async with self._client().get(url, allow_redirects=False) as response:
+                body = await response.content.read(SMP_LIMITS.max_bytes + 1)
+                status = response.status
+        except TimeoutError as exc:
+            raise SmpUnavailable(f"the SMP did not answer within {self.timeout}s ({url})") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise SmpUnavailable(f"the SMP could not be reached ({url}): {exc!r}") from exc
+        if len(body) > SMP_LIMITS.max_bytes:
+            raise SmpAnswerInvalid("the SMP answer is too large", rule="smp.size")
+        if status in (429,) or status >= 500:
+            raise SmpUnavailable(f"the SMP answered HTTP {status} ({url})", rule=f"http.{status}")
+        if 300 <= status < 400:
+            raise SmpAnswerInvalid(
+                f"the SMP answered a redirect (HTTP {status}), which is refused",
+                rule="smp.redirect",
+            )
+        return status, body
+
+    async def endpoint(
+        self,
+        smp_url: str,
+        participant: ParticipantId,
+        doctype: DocumentTypeId,
+        process: ProcessId | None,
+    ) -> Endpoint:
+        """The AS4 endpoint for one participant, document type and process."""
+        key = (smp_url, participant.value.lower(), doctype.uri(), process.uri() if process else "")
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        base = smp_url.rstrip("/")
+        status, body = await self._get(base + service_path(participant, doctype))
+        requested = doctype
+        if status == 404:
+            group_status, group = await self._get(base + service_path(participant))
+            if group_status == 404:
+                raise ParticipantNotRegistered(
+                    f"the SMP {base} does not know {participant}", field="participant"
+                )
+            if group_status != 200:
+                raise SmpAnswerInvalid(
+                    f"the SMP answered HTTP {group_status}", rule=f"http.{group_status}"
+                )
+            wildcard = best_wildcard(doctype, registered_document_types(group))
+            if wildcard is None:
+                raise DocumentTypeNotSupported(
+                    f"{participant} does not accept {doctype.uri()} (the SMP has no metadata for it)",
+                    field="doctype",
+                )
+            requested = wildcard
+            status, body = await self._get(base + service_path(participant, wildcard))
+        if status != 200:
+            raise SmpAnswerInvalid(f"the SMP answered HTTP {status}", rule=f"http.{status}")
+        found = await asyncio.to_thread(
+            self._trusted_endpoint, body, participant, requested, process, base
+        )
+        self._cache[key] = (time.monotonic() + self.ttl, found)
+        return found
+
+    def _trusted_endpoint(
+        self,
+        body: bytes,
+        participant: ParticipantId,
+        doctype: DocumentTypeId,
+        process: ProcessId | None,
+        smp_url: str,
+    ) -> Endpoint:
+        """Verify the answer and pick the endpoint (in a thread: revocation may ask the network)."""
+        try:
+            info = read_signed_metadata(body, self.smp_trust)
+            return choose_endpoint(
+                info, participant, doctype, process, self.ap_trust, smp_url=smp_url
+            )
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise SmpAnswerInvalid(
+                f"the SMP answer cannot be processed: {exc}", rule="smp.unreadable"
+            ) from exc
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()

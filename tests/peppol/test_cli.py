@@ -1,0 +1,201 @@
+"""``lingang peppol lookup`` and ``lingang peppol send`` as processes against the loopback
+Peppol network (SML over DNS, SMP and AP over TLS)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.peppol.testing import As4TestReceiver, DnsTestServer, SmpTestServer
+from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.testing.tls import TlsFiles
+from tests.peppol.conftest import RECEIVER, UNKNOWN, ZONE
+
+INVOICE = (
+    "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml"
+)
+
+
+async def lingang(*args: str) -> tuple[int, str, str]:
+    env = {**os.environ}
+    env.pop("LINGANG_CONFIG", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def peppol_flags(pki: PeppolTestPki, tls: TlsFiles, dns_server: DnsTestServer) -> list[str]:
+    return [
+        "--key", str(pki.path("ap-sender.key.pem")),
+        "--cert", str(pki.path("ap-sender.pem")),
+        "--trust", str(pki.path("ap-ca.pem")),
+        "--smp-trust", str(pki.path("smp-ca.pem")),
+        "--sml-zone", ZONE,
+        "--nameserver", dns_server.nameserver,
+        "--tls-ca", str(tls.ca),
+    ]  # fmt: skip
+
+
+async def test_lookup_prints_the_endpoint(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    smp: SmpTestServer,
+    receiver: As4TestReceiver,
+) -> None:
+    code, out, err = await lingang(
+        "peppol", "lookup", RECEIVER.value, "--json", *peppol_flags(pki, tls, dns_server)
+    )
+    assert code == 0, err
+    found = json.loads(out)
+    assert found["smp_url"] == smp.url and found["endpoint"]["url"] == receiver.url
+    assert "PSG000002" in found["endpoint"]["certificate_subject"]
+    code, out, err = await lingang(
+        "peppol", "lookup", UNKNOWN.value, *peppol_flags(pki, tls, dns_server)
+    )
+    assert code == 1 and "peppol-not-registered (final)" in err
+    bis3 = (
+        "busdox-docid-qns::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+        "##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1"
+    )
+    code, out, err = await lingang(
+        "peppol", "lookup", RECEIVER.value, "--doctype", bis3,
+        "--process", "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0", *peppol_flags(pki, tls, dns_server),
+    )  # fmt: skip
+    assert code == 1 and "peppol-doctype-unsupported (final)" in err
+    code, out, err = await lingang(
+        "peppol", "lookup", "not-an-id", *peppol_flags(pki, tls, dns_server)
+    )
+    assert code == 2 and "ICD:VALUE" in err
+    dns_server.down = True
+    code, out, err = await lingang(
+        "peppol", "lookup", RECEIVER.value, *peppol_flags(pki, tls, dns_server)
+    )
+    assert code == 3 and "peppol-dns (retry later)" in err
+
+
+async def test_send_through_discovery_prints_the_report(
+    reference: Path,
+    artefacts_home: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    receiver: As4TestReceiver,
+    tmp_path: Path,
+) -> None:
+    report_path = tmp_path / "report.json"
+    code, out, err = await lingang(
+        "peppol", "send", str(reference / INVOICE), "--receiver", RECEIVER.value, "--json",
+        "--report", str(report_path), *peppol_flags(pki, tls, dns_server),
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report == json.loads(report_path.read_text())
+    assert report["outcome"] == "delivered" and report["receipt"]["verified"]
+    assert report["lookup"]["source"] == "smp" and report["timings"]["total"] > 0
+    assert list(receiver.received) == [report["message_id"]]
+
+
+async def test_send_to_a_given_endpoint(
+    reference: Path,
+    artefacts_home: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    receiver: As4TestReceiver,
+) -> None:
+    flags = peppol_flags(pki, tls, dns_server)
+    code, out, err = await lingang(
+        "peppol", "send", str(reference / INVOICE), "--receiver", RECEIVER.value, "--endpoint", receiver.url,
+        "--receiver-cert", str(pki.path("ap-receiver.pem")), "--message-id", "cli-1@lingang", *flags,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "delivered cli-1@lingang" in out and "(verified)" in out
+    code, out, err = await lingang(
+        "peppol", "send", str(reference / INVOICE), "--receiver", RECEIVER.value, "--endpoint", receiver.url,
+        "--receiver-cert", str(pki.path("ap-rogue.pem")), *flags,
+    )  # fmt: skip
+    assert code == 1 and "not from a trusted CA" in err
+    receiver.fault = "not-serviced"
+    code, out, err = await lingang(
+        "peppol", "send", str(reference / INVOICE), "--receiver", RECEIVER.value, "--endpoint", receiver.url,
+        "--receiver-cert", str(pki.path("ap-receiver.pem")), *flags,
+    )  # fmt: skip
+    assert code == 1 and "EBMS:0004 (final)" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "text"),
+    [
+        (["--receiver", "SGUEN1"], 2, "ICD:VALUE"),
+        (["--receiver", "0195:SGUEN1", "--endpoint", "https://x"], 2, "go together"),
+    ],
+)
+async def test_send_usage_errors(
+    reference: Path, pki: PeppolTestPki, tls: TlsFiles, extra: list[str], code: int, text: str
+) -> None:
+    dns = DnsTestServer()
+    got, _out, err = await lingang(
+        "peppol", "send", str(reference / INVOICE), *extra, *peppol_flags(pki, tls, dns)
+    )
+    assert got == code and text in err
+
+
+async def test_send_refuses_what_is_not_a_document(
+    pki: PeppolTestPki, tls: TlsFiles, tmp_path: Path
+) -> None:
+    junk = tmp_path / "junk.xml"
+    junk.write_bytes(b"<not-an-invoice/>")
+    code, _out, err = await lingang(
+        "peppol",
+        "send",
+        str(junk),
+        "--receiver",
+        RECEIVER.value,
+        *peppol_flags(pki, tls, DnsTestServer()),
+    )
+    assert code == 1 and "--partners" in err
+
+
+async def test_send_a_fapiao_converts_and_validates_it_first(
+    artefacts_home: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    smp: SmpTestServer,
+    receiver: As4TestReceiver,
+) -> None:
+    from adapters.peppol.identifiers import PINT_PROCESS, PINT_SG_INVOICE, ParticipantId
+    from adapters.peppol.sbdh import parse_sbdh
+    from adapters.peppol.testing import SmpEntry
+    from tests.service.test_real_flow import PARTNERS, SAMPLES
+
+    buyer = ParticipantId("0195:SGUEN199912345A")
+    smp.register(buyer, SmpEntry(PINT_SG_INVOICE, PINT_PROCESS, receiver.url, pki.receiver.cert))
+    dns_server.register(buyer, smp.url)
+    code, out, err = await lingang(
+        "peppol", "send", str(SAMPLES / "exempt-services.xml"), "--receiver", buyer.value,
+        "--partners", str(PARTNERS), "--json", *peppol_flags(pki, tls, dns_server),
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["sbdh"]["document_type"] == PINT_SG_INVOICE.uri()
+    received = parse_sbdh(receiver.received[report["message_id"]])
+    assert (
+        received.header.receiver == buyer
+        and received.payload.count(b"urn:peppol:pint:billing-1@sg-1") == 1
+    )

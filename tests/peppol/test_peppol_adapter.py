@@ -1,0 +1,214 @@
+"""The ``peppol`` adapter on a loopback Peppol network over TLS: the contract suite, PINT SG
+invoices and credit notes found through SML and SMP, receipts verified, and every failure a
+typed result that retries only where it can help."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base import AdapterContext, Envelope
+from adapters.peppol import PeppolAdapter
+from adapters.peppol.errors import As4Rejected, As4RetryLater
+from adapters.peppol.sbdh import parse_sbdh
+from adapters.peppol.testing import As4TestReceiver, DnsTestServer, SmpTestServer
+from adapters.testing import AdapterContract, make_envelope
+from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.testing.tls import TlsFiles
+from gateway.validation import Validator
+from tests.peppol.conftest import RECEIVER, adapter_options
+
+EXAMPLES = "openpeppol-pint-sg-1.4.1/trn-invoice/example"
+INVOICE = "PINT-SG INV example 02 - full valid invoice 1.xml"
+CREDIT_NOTE = "PINT-SG CN example 01 - Credit Note.xml"
+
+
+class TestPeppolContract(AdapterContract):
+    @pytest.fixture
+    async def adapter(
+        self,
+        pki: PeppolTestPki,
+        tls: TlsFiles,
+        dns_server: DnsTestServer,
+        receiver: As4TestReceiver,
+        tmp_path: Path,
+    ) -> AsyncIterator[PeppolAdapter]:
+        self.receiver = receiver
+        options = adapter_options(
+            pki,
+            tls,
+            dns_server,
+            routes=[
+                {
+                    "participant": "*",
+                    "url": receiver.url,
+                    "certificate": str(pki.path("ap-receiver.pem")),
+                }
+            ],
+        )
+        made = PeppolAdapter.from_config("peppol", options, AdapterContext(data_dir=tmp_path))
+        yield made
+        await made.aclose()
+
+    async def delivered_count(self, adapter: Any, message_id: str) -> int:
+        return 1 if message_id in self.receiver.received else 0
+
+
+def envelope_for(reference: Path, name: str, message_id: str) -> Envelope:
+    return Envelope(
+        message_id=message_id,
+        body=(reference / EXAMPLES / name).read_bytes(),
+        profile="pint-sg",
+        receiver=RECEIVER.value,
+        document_kind="credit-note" if "CN" in name else "invoice",
+    )
+
+
+@pytest.mark.parametrize("name", [INVOICE, CREDIT_NOTE])
+async def test_pint_sg_arrives_through_sml_and_smp(
+    reference: Path,
+    artefacts_home: Path,
+    adapter: PeppolAdapter,
+    receiver: As4TestReceiver,
+    smp: SmpTestServer,
+    name: str,
+) -> None:
+    envelope = envelope_for(reference, name, f"sub-{name[:12].replace(' ', '')}.peppol@lingang")
+    receipt = await adapter.deliver(envelope)
+    assert receipt.message_id == envelope.message_id and not receipt.duplicate
+    report = receipt.details["report"]
+    assert report["outcome"] == "delivered"
+    assert report["lookup"]["smp_url"] == smp.url and report["lookup"]["source"] == "smp"
+    assert report["receipt"]["verified"] and len(report["receipt"]["references"]) == 3
+    assert receipt.body.startswith(b"<?xml") and b"NonRepudiationInformation" in receipt.body
+    received = parse_sbdh(receiver.received[envelope.message_id])
+    assert received.header.receiver == RECEIVER and received.header.country_c1 == "SG"
+    assert received.header.sender.value == "0195:SGUEN200212345Z"
+    validation = Validator.default(artefacts_home).validate(received.payload, "pint-sg")
+    assert not [f for f in validation.findings if f.flag == "fatal"], validation.findings
+
+
+async def test_retry_after_a_lost_answer_sends_the_same_message_id(
+    reference: Path, adapter: PeppolAdapter, receiver: As4TestReceiver
+) -> None:
+    envelope = envelope_for(reference, INVOICE, "sub-retry.peppol@lingang")
+    receiver.fault = "reset"
+    with pytest.raises(TransientDeliveryError):
+        await adapter.deliver(envelope)
+    receiver.fault = ""
+    first = await adapter.deliver(envelope)
+    again = await adapter.deliver(envelope)
+    assert again.duplicate and again.remote_id == first.remote_id
+    assert list(receiver.received) == [envelope.message_id]
+    assert receiver.deliveries == 2  # the reset attempt and the one that got its receipt
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "retryable", "rule"),
+    [
+        ("not-serviced", As4Rejected, False, "EBMS:0004"),
+        ("retry-later", As4RetryLater, True, "EBMS:0005"),
+        ("http-500", TransientDeliveryError, True, "http.500"),
+        ("tampered-receipt", PermanentDeliveryError, False, "xmldsig.digest"),
+        ("other-digests", PermanentDeliveryError, False, "as4.receipt-digests"),
+        ("foreign-signer", PermanentDeliveryError, False, "chain"),
+    ],
+)
+async def test_receiver_answers_are_typed(
+    reference: Path,
+    adapter: PeppolAdapter,
+    receiver: As4TestReceiver,
+    fault: str,
+    error: type[Exception],
+    retryable: bool,
+    rule: str,
+) -> None:
+    receiver.fault = fault
+    with pytest.raises(error) as caught:
+        await adapter.deliver(envelope_for(reference, INVOICE, f"sub-{fault}.peppol@lingang"))
+    assert caught.value.retryable is retryable  # type: ignore[attr-defined]
+    assert caught.value.rule == rule  # type: ignore[attr-defined]
+    assert not list(adapter.receipts_dir.glob("*.json")) if adapter.receipts_dir.exists() else True
+
+
+@pytest.mark.parametrize(
+    ("setup", "retryable", "rule"),
+    [
+        ("unknown-participant", False, "peppol-not-registered"),
+        ("dns-down", True, "peppol-dns"),
+        ("smp-down", True, "peppol-smp-unavailable"),
+        ("smp-broken-signature", False, "peppol-smp-invalid"),
+        ("smp-wrong-participant", False, "peppol-smp-invalid"),
+    ],
+)
+async def test_discovery_failures_are_typed(
+    reference: Path,
+    adapter: PeppolAdapter,
+    receiver: As4TestReceiver,
+    dns_server: DnsTestServer,
+    smp: SmpTestServer,
+    setup: str,
+    retryable: bool,
+    rule: str,
+) -> None:
+    envelope = envelope_for(reference, INVOICE, f"sub-{setup}.peppol@lingang")
+    if setup == "unknown-participant":
+        envelope = Envelope(**{**_fields(envelope), "receiver": "0195:SGUEN209999999Z"})
+    elif setup == "dns-down":
+        dns_server.down = True
+    else:
+        smp.fault = setup.removeprefix("smp-")
+    with pytest.raises(
+        PermanentDeliveryError if not retryable else TransientDeliveryError
+    ) as caught:
+        await adapter.deliver(envelope)
+    assert caught.value.retryable is retryable and caught.value.rule == rule
+    assert receiver.deliveries == 0  # nothing was sent anywhere
+
+
+async def test_unsupported_document_type_is_final(
+    reference: Path, adapter: PeppolAdapter, receiver: As4TestReceiver
+) -> None:
+    bis3 = (reference / "openpeppol-peppol-bis-invoice-3").rglob("base-example.xml")
+    body = next(iter(bis3)).read_bytes()
+    envelope = Envelope(
+        message_id="sub-bis3.peppol@lingang", body=body, receiver=RECEIVER.value, profile="bis3"
+    )
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await adapter.deliver(envelope)
+    assert caught.value.rule == "peppol-doctype-unsupported" and not caught.value.retryable
+    assert receiver.deliveries == 0
+
+
+def _fields(envelope: Envelope) -> dict[str, Any]:
+    return {name: getattr(envelope, name) for name in Envelope.__dataclass_fields__}
+
+
+def test_configuration_errors_name_the_option(
+    pki: PeppolTestPki, tls: TlsFiles, tmp_path: Path
+) -> None:
+    dns = DnsTestServer()
+    base = adapter_options(pki, tls, dns)
+    for broken, field in (
+        ({**base, "colour": "red"}, "adapters.p"),
+        ({**base, "key": []}, "adapters.p.key"),
+        ({**base, "revocation": "maybe"}, "adapters.p.revocation"),
+        (
+            {
+                **base,
+                "routes": [{"participant": "*", "url": "http://x", "certificate": base["cert"]}],
+            },
+            "adapters.p.routes",
+        ),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            PeppolAdapter.from_config("p", broken, AdapterContext(data_dir=tmp_path))
+        assert caught.value.field == field
+
+
+async def test_make_envelope_contract_body_uses_the_profile(adapter: PeppolAdapter) -> None:
+    assert make_envelope().profile == "pint-sg"

@@ -1,0 +1,90 @@
+"""Trust in Peppol certificates: AP and SMP anchors apart, validity, revocation (CRL, and the
+soft-fail setting for an unknown status)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from adapters.peppol.trust import TrustStore, common_name
+from gateway.errors import VerificationError
+from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
+from gateway.signing.revocation import RevocationChecker, RevokedError
+
+
+def crl(issuer: PeppolIssued, revoked: list[x509.Certificate]) -> x509.CertificateRevocationList:
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.cert.subject)
+        .last_update(now - timedelta(minutes=1))
+        .next_update(now + timedelta(days=1))
+    )
+    for cert in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(cert.serial_number)
+            .revocation_date(now)
+            .build()
+        )
+    return builder.sign(issuer.key, hashes.SHA256())
+
+
+def test_ap_and_smp_anchors_are_apart(
+    pki: PeppolTestPki, ap_trust: TrustStore, smp_trust: TrustStore
+) -> None:
+    assert ap_trust.check(pki.receiver.cert)[-1] == pki.ap_ca.cert
+    assert smp_trust.check(pki.smp.cert)[-1] == pki.smp_ca.cert
+    for store, cert in (
+        (ap_trust, pki.smp.cert),
+        (smp_trust, pki.sender.cert),
+        (ap_trust, pki.rogue.cert),
+    ):
+        with pytest.raises(VerificationError) as caught:
+            store.check(cert)
+        assert caught.value.check == "chain"
+    assert common_name(pki.sender.cert) == "PSG000001"
+
+
+def test_validity_is_checked(pki: PeppolTestPki, ap_trust: TrustStore) -> None:
+    with pytest.raises(VerificationError) as caught:
+        ap_trust.check(pki.receiver.cert, moment=datetime.now(UTC) + timedelta(days=800))
+    assert caught.value.check == "expired"
+
+
+def test_revoked_by_crl_is_refused(pki: PeppolTestPki) -> None:
+    checker = RevocationChecker(
+        crls=[crl(pki.ap_ca, [pki.receiver.cert])], ocsp=False, fetch_crls=False
+    )
+    store = TrustStore((pki.ap_ca.cert,), revocation=checker, soft_fail=False)
+    with pytest.raises(RevokedError):
+        store.check(pki.receiver.cert)
+    store.check(pki.sender.cert)  # the CRL answers "good" for another certificate
+
+
+def test_unknown_status_soft_and_hard_fail(pki: PeppolTestPki) -> None:
+    checker = RevocationChecker(ocsp=False, fetch_crls=False)
+    TrustStore((pki.ap_ca.cert,), revocation=checker, soft_fail=True).check(pki.receiver.cert)
+    with pytest.raises(VerificationError) as caught:
+        TrustStore((pki.ap_ca.cert,), revocation=checker, soft_fail=False).check(pki.receiver.cert)
+    assert caught.value.check == "revocation-unknown"
+
+
+def test_keys_test_pki_peppol_writes_the_pki(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from gateway.cli import main
+
+    folder = Path(str(tmp_path)) / "pki"
+    assert main(["keys", "test-pki", "--peppol", str(folder)]) == 0
+    assert "PSG000001" in capsys.readouterr().out
+    names = {p.name for p in folder.iterdir()}
+    assert {"ap-ca.pem", "smp-ca.pem", "ap-sender.key.pem", "ap-receiver.pem", "smp.pem"} <= names
+    store = TrustStore(tuple(x509.load_pem_x509_certificates((folder / "ap-ca.pem").read_bytes())))
+    store.check(x509.load_pem_x509_certificate((folder / "ap-sender.pem").read_bytes()))
+    assert (folder / "ap-sender.key.pem").stat().st_mode & 0o077 == 0
