@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -46,13 +46,37 @@ def require_tool(name: str) -> str:
     return found
 
 
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember every skipped test (with xdist, the reports reach the controlling process)."""
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skip is a failure: the run fails, naming every skipped test."""
+    if in_ci() and _SKIPPED and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if in_ci() and _SKIPPED:
+        terminalreporter.write_line(
+            f"CI: {len(_SKIPPED)} test(s) skipped, which fails a CI run: "
+            + ", ".join(sorted(_SKIPPED)[:20]),
+            red=True,
+        )
+
+
 @pytest.fixture(scope="session")
 def reference() -> Path:
     """The official reference folder. In CI it is always there; tests that read it never skip
     there, and skip only on a machine without it (``CI`` unset)."""
     root = reference_root()
     if not root.is_dir():
-        if os.environ.get("CI"):
+        if in_ci():
             raise RuntimeError(f"reference data missing at {root}")
         pytest.skip(f"reference data not found at {root}")
     return root

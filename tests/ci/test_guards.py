@@ -68,3 +68,16 @@ def test_reference_missing(tmp_path: Path, ci: bool) -> None:
     else:
         assert done.returncode == 0, output
         assert "1 skipped" in output
+
+
+@pytest.mark.parametrize("ci", [True, False], ids=["ci", "local"])
+def test_any_skip_fails_a_ci_run(ci: bool) -> None:
+    """Whatever the reason, a skipped test fails the run in CI and is named."""
+    done = run_pytest("tests/ci/sample_skip.py", {"CI": "true"} if ci else {})
+    output = done.stdout + done.stderr
+    assert "1 skipped" in output
+    if ci:
+        assert done.returncode == 1, output
+        assert "tests/ci/sample_skip.py::test_skips" in output
+    else:
+        assert done.returncode == 0, output
