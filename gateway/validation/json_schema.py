@@ -1,0 +1,102 @@
+"""JSON Schema (2020-12) validation against installed official artefacts.
+
+A schema is located in the data home through the artefact manifest (hash-checked), compiled
+once per process and reused; :func:`check` returns one :class:`Finding` per error, located by
+the JSON pointer of the offending member (``/consignmentItems/0/cargoItems/0/outerPackaging``)
+and named by the keyword that failed (``json-schema.required``, ``json-schema.enum`` …).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from gateway.artefacts import require_files
+from gateway.errors import ArtefactError
+from gateway.validation.report import Finding
+
+MAX_FINDINGS = 200
+"""Errors reported per document at most (a hostile document can have millions)."""
+
+_COMPILED: dict[tuple[Path, str, str, str], Draft202012Validator] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRef:
+    """One JSON Schema of an artefact set: ``set/version:path``."""
+
+    set_name: str
+    version: str
+    path: str
+
+    @property
+    def label(self) -> str:
+        """``set/version:path``, as validation reports list artefacts."""
+        return f"{self.set_name}/{self.version}:{self.path}"
+
+
+def compile_schema(path: Path) -> Draft202012Validator:
+    """A validator for the schema file at ``path`` (formats checked), without caching."""
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtefactError(f"cannot read JSON schema {path}: {exc}") from exc
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def compiled(ref: SchemaRef, home: Path) -> Draft202012Validator:
+    """The process's compiled validator for ``ref`` installed in ``home``."""
+    key = (home.resolve(), ref.set_name, ref.version, ref.path)
+    with _LOCK:
+        validator = _COMPILED.get(key)
+        if validator is None:
+            (path,) = require_files(ref.set_name, ref.version, [ref.path], home)
+            validator = compile_schema(path)
+            _COMPILED[key] = validator
+        return validator
+
+
+def pointer(parts: Iterable[Any]) -> str:
+    """A JSON pointer (RFC 6901) from path parts; ``/`` for the document itself."""
+    escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
+    return "/" + "/".join(escaped) if escaped else "/"
+
+
+def findings_of(validator: Draft202012Validator, instance: Any, source: str) -> list[Finding]:
+    """Every schema error of ``instance`` as a fatal finding, in document order."""
+    found: list[Finding] = []
+    for error in sorted(validator.iter_errors(instance), key=_order):
+        found.append(_finding(error, source))
+        if len(found) >= MAX_FINDINGS:
+            break
+    return found
+
+
+def check(instance: Any, ref: SchemaRef, home: Path) -> list[Finding]:
+    """Validate ``instance`` (already parsed JSON) against ``ref``; the findings."""
+    return findings_of(compiled(ref, home), instance, ref.set_name)
+
+
+def _order(error: ValidationError) -> tuple[str, str]:
+    return (pointer(error.absolute_path), str(error.validator))
+
+
+def _finding(error: ValidationError, source: str) -> Finding:
+    where = pointer(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        message = error.message
+    else:
+        message = _short(error.message)
+    return Finding(f"json-schema.{error.validator}", "fatal", where, message, source)
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
