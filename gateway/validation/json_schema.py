@@ -13,9 +13,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
+from jsonschema.validators import validator_for
 from jsonschema.exceptions import ValidationError
 
 from gateway.artefacts import require_files
@@ -44,12 +45,14 @@ class SchemaRef:
 
 
 def compile_schema(path: Path) -> Draft202012Validator:
-    """A validator for the schema file at ``path`` (formats checked), without caching."""
+    """A validator for the schema file at ``path`` (its own draft, formats checked), not
+    cached."""
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ArtefactError(f"cannot read JSON schema {path}: {exc}") from exc
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    cls = validator_for(schema, default=Draft202012Validator)
+    return cast(Draft202012Validator, cls(schema, format_checker=cls.FORMAT_CHECKER))
 
 
 def compiled(ref: SchemaRef, home: Path) -> Draft202012Validator:
@@ -89,7 +92,22 @@ def _order(error: ValidationError) -> tuple[str, str]:
     return (pointer(error.absolute_path), str(error.validator))
 
 
+def _deepest(error: ValidationError) -> ValidationError:
+    """For ``oneOf``/``anyOf`` failures, the innermost error that goes deepest into the
+    document (it names a member rather than the whole object)."""
+    candidates = [error]
+    pending = list(error.context or ())
+    while pending:
+        inner = pending.pop()
+        if inner.context:
+            pending.extend(inner.context)
+        else:
+            candidates.append(inner)
+    return max(candidates, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+
+
 def _finding(error: ValidationError, source: str) -> Finding:
+    error = _deepest(error)
     where = pointer(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         message = error.message
