@@ -16,6 +16,7 @@ in :attr:`EblConversion.warnings`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -167,10 +168,15 @@ def convert_ebl(
     *,
     issuer: TradeTrustIssuer = LOCAL_ISSUER,
     limits: IngestLimits = DEFAULT_LIMITS,
+    sign_xml: Callable[[bytes], bytes] | None = None,
 ) -> EblConversion:
-    """Check ``data`` and convert it to ``target``; the output is validated before return."""
+    """Check ``data`` and convert it to ``target``; the output is validated before return.
+
+    ``sign_xml`` (e.g. :meth:`gateway.signing.xades.XadesSigner.sign`) signs a UBL output
+    (enveloped XAdES in ``ext:UBLExtensions``); the signed document is validated again.
+    """
     checked = check_ebl(data, home, limits)
-    return convert_document(checked, target, home, issuer=issuer)
+    return convert_document(checked, target, home, issuer=issuer, sign_xml=sign_xml)
 
 
 def convert_document(
@@ -179,8 +185,16 @@ def convert_document(
     home: Path,
     *,
     issuer: TradeTrustIssuer = LOCAL_ISSUER,
+    sign_xml: Callable[[bytes], bytes] | None = None,
 ) -> EblConversion:
-    """Render a checked eBL as ``target`` and validate the output."""
+    """Render a checked eBL as ``target`` and validate the output (signed, for UBL, when
+    ``sign_xml`` is given)."""
+    if sign_xml is not None and target is not EblTarget.UBL:
+        raise InputError(
+            f"only the ubl output is signed (XAdES); {target.value} is not XML",
+            field="--sign-key",
+            rule="ebl.sign-ubl-only",
+        )
     if target is EblTarget.TRADETRUST_VC:
         raise InputError(
             "tradetrust-vc (W3C VC 2.0, ecdsa-sd-2023) is not built yet; use tradetrust-oa",
@@ -197,8 +211,8 @@ def convert_document(
     elif target is EblTarget.UBL:
         ubl = render_bill_of_lading(doc)
         warnings += ubl.warnings
-        findings = _xsd_validator(home).validate(ubl.xml).findings
-        output = ubl.xml
+        output = ubl.xml if sign_xml is None else sign_xml(ubl.xml)
+        findings = _xsd_validator(home).validate(output).findings
     elif target is EblTarget.UNCEFACT:
         un = render_uncefact(doc)
         warnings += un.warnings
