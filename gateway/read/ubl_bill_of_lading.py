@@ -32,6 +32,7 @@ from gateway.model.transport_document import (
     PartyCode,
     ReeferSettings,
     Seal,
+    SourceKind,
     TaxLegalReference,
     TransportDocument,
     Transports,
@@ -157,7 +158,8 @@ def _measure(el: _El, path: str) -> Measure | None:
 
 
 def read_bill_of_lading(root: _El) -> TransportDocument:
-    """Read a parsed ``BillOfLading`` element."""
+    """Read a parsed ``BillOfLading`` element. One without a status and a route is the draft
+    of shipping instructions (:attr:`SourceKind.SHIPPING_INSTRUCTIONS`)."""
     if root.tag != f"{{{NS}}}BillOfLading":
         raise UnknownFormatError(
             f"not a UBL BillOfLading (root {etree.QName(root).localname})", rule="ubl.root"
@@ -192,6 +194,9 @@ def read_bill_of_lading(root: _El) -> TransportDocument:
     stage = _one(consignment, "cac:MainCarriageShipmentStage")
     carrier = _one(consignment, "cac:CarrierParty")
     carrier_id = None if carrier is None else _one(carrier, "cac:PartyIdentification/cbc:ID")
+    status = _text(root, "cbc:DocumentStatusCode")
+    transports = _transports(consignment, shipment)
+    draft = status is None and transports is None
     return TransportDocument(
         type_code=type_code,
         is_shipped_on_board_type=on_board,
@@ -202,8 +207,9 @@ def read_bill_of_lading(root: _El) -> TransportDocument:
         equipments=tuple(
             _equipment(u) for u in _all(shipment, "cac:TransportHandlingUnit")
         ),
+        source=SourceKind.SHIPPING_INSTRUCTIONS if draft else SourceKind.TRANSPORT_DOCUMENT,
         reference=_text(root, "cbc:ID"),
-        status=_text(root, "cbc:DocumentStatusCode"),
+        status=status,
         terms_and_conditions=_text(root, "cbc:Description"),
         receipt_type_at_origin=_text(
             consignment, "cac:OriginalDespatchTransportationService/cbc:TransportServiceCode"
@@ -219,7 +225,7 @@ def read_bill_of_lading(root: _El) -> TransportDocument:
         ),
         carrier_code=None if carrier_id is None else (carrier_id.text or "").strip(),
         carrier_code_list_provider=None if carrier_id is None else carrier_id.get("schemeAgencyName"),
-        transports=_transports(consignment, shipment),
+        transports=transports,
         contacts=() if carrier is None else _contacts(carrier),
         invoice_payable_at=None if stage is None else _location(stage, "cac:FreightChargeLocation"),
         sub_reference=_text(root, "cbc:CarrierAssignedID"),

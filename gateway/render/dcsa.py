@@ -100,11 +100,10 @@ def _set(out: dict[str, Any], key: str, value: Any) -> None:
 
 def _document(doc: TransportDocument, as_si: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if not as_si:
-        _set(out, "transportDocumentReference", doc.reference)
-        _set(out, "transportDocumentSubReference", doc.sub_reference)
-        _set(out, "shippingInstructionsReference", doc.shipping_instructions_reference)
-        _set(out, "transportDocumentStatus", doc.status)
+    _set(out, "transportDocumentReference", doc.reference)
+    _set(out, "transportDocumentSubReference", doc.sub_reference)
+    _set(out, "shippingInstructionsReference", doc.shipping_instructions_reference)
+    _set(out, "transportDocumentStatus", doc.status)
     out["transportDocumentTypeCode"] = doc.type_code
     out["isShippedOnBoardType"] = doc.is_shipped_on_board_type
     _set(out, "freightPaymentTermCode", doc.freight_payment_term)
