@@ -32,6 +32,9 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     parser.add_argument("--sign-key", type=Path, help="sign the UBL output: PEM key or .p12")
     parser.add_argument("--sign-cert", type=Path, help="the signing certificate (PEM)")
+    parser.add_argument(
+        "--sign-chain", type=Path, action="append", default=[], help="intermediate CA (PEM)"
+    )
     parser.add_argument("--token-registry", help="TradeTrust: token registry address (0x…)")
     parser.add_argument("--identity-dns", help="TradeTrust: DNS name of the DNS-TXT identity proof")
     parser.add_argument("--chain-id", help="TradeTrust: chain id of the token registry's network")
@@ -58,7 +61,7 @@ def _convert(args: argparse.Namespace) -> int:
 
         if not args.sign_key.is_file():
             raise UsageError(f"--sign-key {args.sign_key}: no such file")
-        sign = XadesSigner.from_files(args.sign_key, args.sign_cert).sign
+        sign = XadesSigner.from_files(args.sign_key, args.sign_cert, args.sign_chain).sign
     home = artefacts_home()
     target = EblTarget(args.to)
     try:
