@@ -15,7 +15,14 @@ import sys
 from pathlib import Path
 
 from gateway.cli._eblio import artefacts_home, with_artefacts
-from gateway.cli._io import EXIT_OK, EXIT_REJECTED, UsageError, check_output, read_source, write_output
+from gateway.cli._io import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    check_output,
+    read_source,
+    write_output,
+)
 from gateway.errors import LingangError, ValidationFailed
 from gateway.flows.ebl_convert import EblConversion, EblTarget, convert_ebl
 from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer

@@ -133,9 +133,17 @@ def check_ebl(data: bytes, home: Path, limits: IngestLimits = DEFAULT_LIMITS) ->
 def _check_dcsa(parsed: Any, home: Path) -> CheckedEbl:
     kind = detect_kind(parsed)
     if kind == "TransportDocumentNotification":
-        findings = validate_dcsa(parsed["data"]["transportDocument"], DcsaKind.TRANSPORT_DOCUMENT, home)
+        findings = validate_dcsa(
+            parsed["data"]["transportDocument"], DcsaKind.TRANSPORT_DOCUMENT, home
+        )
         findings = [
-            Finding(f.rule_id, f.flag, "/data/transportDocument" + f.location.rstrip("/"), f.text, f.source)
+            Finding(
+                f.rule_id,
+                f.flag,
+                "/data/transportDocument" + f.location.rstrip("/"),
+                f.text,
+                f.source,
+            )
             for f in findings
         ]
     else:
@@ -224,10 +232,17 @@ def convert_document(
         wrapped = wrap_document(raw.data)
         findings = check(raw.data, TRADETRUST_BL_SCHEMA, home) + check(raw.data, OA_SCHEMA, home)
         verdict = verify_document(wrapped)
-        findings += [Finding("oa.integrity", "fatal", "/signature", p, "oa") for p in verdict.problems]
+        findings += [
+            Finding("oa.integrity", "fatal", "/signature", p, "oa") for p in verdict.problems
+        ]
         output = dump_json(wrapped)
     if any(f.flag == "fatal" for f in findings):
         raise _reject(target.value, findings, f"the {target.value} output")
     return EblConversion(
-        target, output, MEDIA_TYPES[target], checked.input_kind, warnings, checked.findings + findings
+        target,
+        output,
+        MEDIA_TYPES[target],
+        checked.input_kind,
+        warnings,
+        checked.findings + findings,
     )

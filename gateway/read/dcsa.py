@@ -256,7 +256,9 @@ def _transports(m: Members) -> Transports:
 
 
 def _vessel_voyage(m: Members) -> VesselVoyage:
-    voyage = VesselVoyage(m.required_text("vesselName"), m.required_text("carrierExportVoyageNumber"))
+    voyage = VesselVoyage(
+        m.required_text("vesselName"), m.required_text("carrierExportVoyageNumber")
+    )
     m.done()
     return voyage
 

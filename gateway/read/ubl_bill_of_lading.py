@@ -135,7 +135,9 @@ def _date(el: _El, path: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat((node.text or "").strip())
     except ValueError:
-        raise FieldError(f"{_where(node)} is not a date: {node.text!r}", field=_where(node)) from None
+        raise FieldError(
+            f"{_where(node)} is not a date: {node.text!r}", field=_where(node)
+        ) from None
 
 
 def _flag(el: _El, path: str) -> bool | None:
@@ -204,9 +206,7 @@ def read_bill_of_lading(root: _El) -> TransportDocument:
         is_to_order=to_order,
         parties=_parties(root, shipment, consignment, shipper),
         consignment_items=items,
-        equipments=tuple(
-            _equipment(u) for u in _all(shipment, "cac:TransportHandlingUnit")
-        ),
+        equipments=tuple(_equipment(u) for u in _all(shipment, "cac:TransportHandlingUnit")),
         source=SourceKind.SHIPPING_INSTRUCTIONS if draft else SourceKind.TRANSPORT_DOCUMENT,
         reference=_text(root, "cbc:ID"),
         status=status,
@@ -224,7 +224,9 @@ def read_bill_of_lading(root: _El) -> TransportDocument:
             consignment, "cac:FinalDeliveryTransportationService/cbc:TariffClassCode"
         ),
         carrier_code=None if carrier_id is None else (carrier_id.text or "").strip(),
-        carrier_code_list_provider=None if carrier_id is None else carrier_id.get("schemeAgencyName"),
+        carrier_code_list_provider=None
+        if carrier_id is None
+        else carrier_id.get("schemeAgencyName"),
         transports=transports,
         contacts=() if carrier is None else _contacts(carrier),
         invoice_payable_at=None if stage is None else _location(stage, "cac:FreightChargeLocation"),
@@ -302,7 +304,9 @@ def _party(el: _El) -> Party:
         tax_references=tuple(
             TaxLegalReference(
                 _required_text(scheme, "cac:TaxScheme/cbc:ID"),
-                _required_text(scheme, "cac:RegistrationAddress/cac:Country/cbc:IdentificationCode"),
+                _required_text(
+                    scheme, "cac:RegistrationAddress/cac:Country/cbc:IdentificationCode"
+                ),
                 _required_text(scheme, "cbc:CompanyID"),
             )
             for scheme in _all(el, "cac:PartyTaxScheme")
@@ -381,7 +385,9 @@ def _transports(consignment: _El, shipment: _El) -> Transports | None:
         vessel_voyages=voyages,
         place_of_receipt=_location(first, "cac:ReceiptTransportEvent/cac:Location"),
         place_of_delivery=_location(shipment, "cac:Delivery/cac:DeliveryLocation"),
-        pre_carriage_by=_text(consignment, "cac:PreCarriageShipmentStage/cbc:TransportMeansTypeCode"),
+        pre_carriage_by=_text(
+            consignment, "cac:PreCarriageShipmentStage/cbc:TransportMeansTypeCode"
+        ),
         on_carriage_by=_text(consignment, "cac:OnCarriageShipmentStage/cbc:TransportMeansTypeCode"),
     )
 

@@ -60,9 +60,7 @@ def render_dcsa(doc: TransportDocument) -> DcsaOutput:
 def dump_json(data: Any) -> bytes:
     """``data`` as UTF-8 JSON, Decimals written as exact JSON numbers (never through float)."""
     token = secrets.token_hex(8)
-    text = json.dumps(
-        data, ensure_ascii=False, indent=2, default=lambda o: _number_token(o, token)
-    )
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=lambda o: _number_token(o, token))
     pattern = re.compile(rf'"{token}:([-0-9.Ee+]+)"')
     return (pattern.sub(lambda m: m.group(1), text) + "\n").encode("utf-8")
 
@@ -296,8 +294,7 @@ def _equipment(equipment: Equipment, as_si: bool) -> dict[str, Any]:
     _set(out, "activeReeferSettings", _reefer(equipment.reefer))
     _set(out, "shippingMarks", list(equipment.shipping_marks) or None)
     out["seals"] = [
-        {"number": s.number, **({"source": s.source} if s.source else {})}
-        for s in equipment.seals
+        {"number": s.number, **({"source": s.source} if s.source else {})} for s in equipment.seals
     ]
     return out
 

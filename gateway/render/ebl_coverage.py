@@ -28,7 +28,9 @@ def leaves(data: Any, path: str = "") -> Iterator[str]:
 
 
 def _pattern(patterns: Iterable[str]) -> re.Pattern[str]:
-    parts = ["/".join("[^/]+" if p == "*" else re.escape(p) for p in pat.split("/")) for pat in patterns]
+    parts = [
+        "/".join("[^/]+" if p == "*" else re.escape(p) for p in pat.split("/")) for pat in patterns
+    ]
     return re.compile("^(?:" + "|".join(parts) + ")$")
 
 

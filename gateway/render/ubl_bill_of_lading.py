@@ -234,7 +234,12 @@ def _consignment(consignment: _El, doc: TransportDocument) -> None:
         _party(_sub(consignment, "cac:BillOfLadingHolderParty"), doc.parties.endorsee)
     if doc.service_contract_reference is not None:
         _sub(_sub(consignment, "cac:TransportContract"), "cbc:ID", doc.service_contract_reference)
-    _service(consignment, "OriginalDespatch", doc.receipt_type_at_origin, doc.cargo_movement_type_at_origin)
+    _service(
+        consignment,
+        "OriginalDespatch",
+        doc.receipt_type_at_origin,
+        doc.cargo_movement_type_at_origin,
+    )
     _service(
         consignment,
         "FinalDelivery",
@@ -402,11 +407,11 @@ def _handling_unit(unit: _El, equipment: Equipment) -> None:
             (reefer.co2_setpoint, PERCENT),
             (reefer.air_exchange_setpoint, reefer.air_exchange_unit or "MQH"),
         )
-        for attribute, (value, unit) in zip(REEFER_DIMENSIONS, values, strict=True):
+        for attribute, (value, unit_code) in zip(REEFER_DIMENSIONS, values, strict=True):
             if value is not None:
                 dimension = _sub(el, "cac:MeasurementDimension")
                 _sub(dimension, "cbc:AttributeID", attribute)
-                _sub(dimension, "cbc:Measure", decimal(value), unitCode=unit)
+                _sub(dimension, "cbc:Measure", decimal(value), unitCode=unit_code)
     for seal in equipment.seals:
         seal_el = _sub(el, "cac:TransportEquipmentSeal")
         _sub(seal_el, "cbc:ID", seal.number)

@@ -54,7 +54,11 @@ CARRIED = (
     "/carrierClauses/*",
     "/termsAndConditions",
     "/documentParties/issuingParty/partyName",
-    *(f"/documentParties/{role}/{member}" for role in ("shipper", "consignee") for member in _PARTY),
+    *(
+        f"/documentParties/{role}/{member}"
+        for role in ("shipper", "consignee")
+        for member in _PARTY
+    ),
     *(f"/documentParties/notifyParties/*/{member}" for member in _PARTY[:-1]),
     "/carrierCode",
     "/carrierCodeListProvider",
@@ -147,7 +151,9 @@ def _consignment(doc: TransportDocument) -> dict[str, Any]:
     }
     totals: dict[str, Decimal] = {}
     for c in cargo:
-        totals[c.gross_weight.unit] = totals.get(c.gross_weight.unit, Decimal(0)) + c.gross_weight.value
+        totals[c.gross_weight.unit] = (
+            totals.get(c.gross_weight.unit, Decimal(0)) + c.gross_weight.value
+        )
     out["grossWeight"] = [_measure(Measure(v, u)) for u, v in totals.items()]
     if doc.declared_value is not None and doc.declared_value_currency:
         out["declaredValueForCarriageAmount"] = {
@@ -266,9 +272,7 @@ def _item(index: int, item: ConsignmentItem, cargo: CargoItem) -> dict[str, Any]
         "grossWeight": [_measure(cargo.gross_weight)],
         "information": [_text(f"booking {item.carrier_booking_reference}")]
         + [_text(line) for line in item.description_of_goods],
-        "associatedReferencedLogisticsTransportEquipment": [
-            {"id": _id(cargo.equipment_reference)}
-        ],
+        "associatedReferencedLogisticsTransportEquipment": [{"id": _id(cargo.equipment_reference)}],
     }
     if cargo.gross_volume is not None:
         out["grossVolume"] = [_measure(cargo.gross_volume)]

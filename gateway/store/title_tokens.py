@@ -151,7 +151,9 @@ class StoredTokenRegistry:
         """The holder hands the document to ``to``."""
         token = yield from self._active(token_id)
         _require(actor == token.holder, f"only the holder ({token.holder}) transfers holdership")
-        change = _Change("transfer-holder", actor, token.beneficiary, to, token.nominee, token.state)
+        change = _Change(
+            "transfer-holder", actor, token.beneficiary, to, token.nominee, token.state
+        )
         return (yield from self._apply(token, change))
 
     @writes
@@ -202,7 +204,9 @@ class StoredTokenRegistry:
         """The issuer accepts a surrender: the token ends."""
         token = yield from self._current(token_id)
         _require(token.state is TokenState.SURRENDERED, f"token {token_id} is not surrendered")
-        change = _Change("burn", self.issuer, token.beneficiary, token.holder, None, TokenState.BURNED)
+        change = _Change(
+            "burn", self.issuer, token.beneficiary, token.holder, None, TokenState.BURNED
+        )
         return (yield from self._apply(token, change))
 
     def _active(self, token_id: str) -> Script[TitleToken]:

@@ -30,7 +30,9 @@ def check_transport_document(doc: TransportDocument) -> list[Finding]:
 def _title(doc: TransportDocument) -> Iterator[Finding]:
     if doc.type_code == "SWB" and doc.is_to_order:
         yield _fatal(
-            "ebl.swb-not-negotiable", "/isToOrder", "a sea waybill (SWB) cannot be made out to order"
+            "ebl.swb-not-negotiable",
+            "/isToOrder",
+            "a sea waybill (SWB) cannot be made out to order",
         )
     if not doc.is_to_order and doc.parties.endorsee is not None:
         yield _fatal(

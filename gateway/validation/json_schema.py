@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator
-from jsonschema.validators import validator_for
 from jsonschema.exceptions import ValidationError
+from jsonschema.validators import validator_for
 
 from gateway.artefacts import require_files
 from gateway.errors import ArtefactError

@@ -34,11 +34,7 @@ _CHARS = st.sampled_from("abcXYZ019 -/.,&<>'\"éü中文")
 
 def text(max_size: int) -> st.SearchStrategy[str]:
     """Text without leading or trailing space (DCSA's ``^\\S(?:.*\\S)?$``), XML-safe."""
-    return (
-        st.text(_CHARS, min_size=1, max_size=max_size)
-        .map(str.strip)
-        .filter(bool)
-    )
+    return st.text(_CHARS, min_size=1, max_size=max_size).map(str.strip).filter(bool)
 
 
 def code(alphabet: str, size: int) -> st.SearchStrategy[str]:
@@ -100,7 +96,9 @@ def parties(min_codes: int = 0, address: bool = False) -> st.SearchStrategy[Part
 
 
 locations = st.builds(Location, un_location_code=locode, name=opt(text(40)))
-places = st.builds(Location, un_location_code=opt(locode), name=opt(text(40)), address=opt(addresses))
+places = st.builds(
+    Location, un_location_code=opt(locode), name=opt(text(40)), address=opt(addresses)
+)
 weights = st.builds(Measure, value=positive, unit=st.sampled_from(["KGM", "LBR"]))
 volumes = st.builds(Measure, value=positive, unit=st.sampled_from(["MTQ", "FTQ"]))
 goods = st.builds(
@@ -172,7 +170,11 @@ def transport_documents(draw: st.DrawFn) -> TransportDocument:
             seals=tuple(
                 draw(
                     st.lists(
-                        st.builds(Seal, number=text(15), source=opt(st.sampled_from(["CAR", "SHI", "VET", "CUS"]))),
+                        st.builds(
+                            Seal,
+                            number=text(15),
+                            source=opt(st.sampled_from(["CAR", "SHI", "VET", "CUS"])),
+                        ),
                         min_size=1,
                         max_size=2,
                     )

@@ -42,7 +42,9 @@ def fill(text: str) -> str:
     """The template with every placeholder replaced."""
     for placeholder, value in FILLS.items():
         text = text.replace(placeholder, value)
-    return re.sub(r"([A-Z_]+)_PLACEHOLDER", lambda m: m.group(1).title().replace("_", "")[:20], text)
+    return re.sub(
+        r"([A-Z_]+)_PLACEHOLDER", lambda m: m.group(1).title().replace("_", "")[:20], text
+    )
 
 
 def template(reference: Path, name: str) -> bytes:
@@ -52,8 +54,9 @@ def template(reference: Path, name: str) -> bytes:
     data = json.loads(fill((folder / "conformance-templates" / name).read_text(encoding="utf-8")))
     if name.startswith("eblissuance"):
         example = json.loads(
-            (folder / "examples" / "EBL_ISS_v3.0.3.ebl-issuance-request.PUT.request.regular.json")
-            .read_text(encoding="utf-8")
+            (
+                folder / "examples" / "EBL_ISS_v3.0.3.ebl-issuance-request.PUT.request.regular.json"
+            ).read_text(encoding="utf-8")
         )
         data.setdefault("issuanceManifestSignedContent", example["issuanceManifestSignedContent"])
     return json.dumps(data, ensure_ascii=False).encode("utf-8")

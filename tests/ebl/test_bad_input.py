@@ -89,7 +89,10 @@ def test_inconsistent_weights_and_references(
     cargo["equipmentReference"] = "MSKU0000000"
     with pytest.raises(ValidationFailed) as exc:
         check_ebl(json.dumps(doc).encode(), artefacts_home)
-    assert ("ebl.net-over-gross", "/consignmentItems/0/cargoItems/0/cargoNetWeight/value") in _findings(exc)
+    assert (
+        "ebl.net-over-gross",
+        "/consignmentItems/0/cargoItems/0/cargoNetWeight/value",
+    ) in _findings(exc)
     assert (
         "ebl.equipment-reference",
         "/consignmentItems/0/cargoItems/0/equipmentReference",
@@ -110,9 +113,7 @@ def _ubl(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -> bytes:
 
 def test_ubl_inconsistent_totals(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -> None:
     xml = _ubl(artefacts_home, ebl_inputs)
-    packages = xml.replace(
-        b"<cbc:TotalPackagesQuantity>400<", b"<cbc:TotalPackagesQuantity>401<"
-    )
+    packages = xml.replace(b"<cbc:TotalPackagesQuantity>400<", b"<cbc:TotalPackagesQuantity>401<")
     with pytest.raises(InputError) as exc:
         check_ebl(packages, artefacts_home)
     assert exc.value.rule == "ebl.totals"
@@ -124,7 +125,9 @@ def test_ubl_inconsistent_totals(artefacts_home: Path, ebl_inputs: dict[str, byt
 
 
 def test_ubl_not_xsd_valid(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -> None:
-    xml = _ubl(artefacts_home, ebl_inputs).replace(b"<cbc:ToOrderIndicator>", b"<cbc:Bogus/><cbc:ToOrderIndicator>")
+    xml = _ubl(artefacts_home, ebl_inputs).replace(
+        b"<cbc:ToOrderIndicator>", b"<cbc:Bogus/><cbc:ToOrderIndicator>"
+    )
     with pytest.raises(ValidationFailed) as exc:
         check_ebl(xml, artefacts_home)
     assert exc.value.report.fatal

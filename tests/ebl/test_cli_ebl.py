@@ -30,7 +30,10 @@ def test_validate_ok_and_json(regular: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_validate_rejects_with_path(
-    tmp_path: Path, ebl_inputs: dict[str, bytes], artefacts_home: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    ebl_inputs: dict[str, bytes],
+    artefacts_home: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     doc = json.loads(ebl_inputs[REGULAR])
     doc["receiptTypeAtOrigin"] = "XX"
@@ -81,7 +84,12 @@ def test_convert_signed_ubl(regular: Path, tmp_path: Path) -> None:
     out = tmp_path / "signed.xml"
     args = ["ebl", "convert", str(regular), "--to", "ubl", "-o", str(out)]
     args += ["--sign-key", str(pki.path("signer-rsa.key.pem"))]
-    args += ["--sign-cert", str(pki.path("signer-rsa.pem")), "--sign-chain", str(pki.path("chain.pem"))]
+    args += [
+        "--sign-cert",
+        str(pki.path("signer-rsa.pem")),
+        "--sign-chain",
+        str(pki.path("chain.pem")),
+    ]
     assert main(args) == 0
     signed = out.read_bytes()
     assert main(["ebl", "validate", str(out)]) == 0

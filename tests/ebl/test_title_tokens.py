@@ -57,7 +57,11 @@ async def test_life_of_a_title(store: Store) -> None:
     assert restored.state is TokenState.ACTIVE
     await registry.surrender(TOKEN, "buyer")
     burned = await registry.burn(TOKEN)
-    assert (burned.state, burned.beneficiary, burned.holder) == (TokenState.BURNED, "buyer", "buyer")
+    assert (burned.state, burned.beneficiary, burned.holder) == (
+        TokenState.BURNED,
+        "buyer",
+        "buyer",
+    )
     actions = [e.action for e in await registry.history(TOKEN)]
     assert actions == [
         "mint", "transfer-holder", "nominate", "transfer-beneficiary", "transfer-holder",
