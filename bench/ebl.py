@@ -7,7 +7,8 @@ Input: the DCSA eBL 3.0.3 example transport documents (regular, reefer, dangerou
 each given a fresh reference per document.
 
 * **ours**: ``gateway.flows.ebl_convert.convert_ebl``: DCSA schema check (compiled once per
-  process), eBL rules, render, output validated against its schema (compiled once).
+  process; a Rust gate answers for valid documents, ``jsonschema`` explains invalid ones),
+  eBL rules, render, output validated against its schema (compiled once).
 * **naive**: the same steps, but every JSON schema (and, for UBL, the XSD) compiled again for
   each document, as a script calling ``jsonschema.validate`` per document would.
 * **OA**: wrap (salt, keccak-256 field hashes, Merkle root) + verify of the TradeTrust raw

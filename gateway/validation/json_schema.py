@@ -1,7 +1,8 @@
 """JSON Schema (2020-12) validation against installed official artefacts.
 
 A schema is located in the data home through the artefact manifest (hash-checked), compiled
-once per process and reused; :func:`check` returns one :class:`Finding` per error, located by
+once per process and reused (twice: a Rust gate for the common valid case, the reference
+``jsonschema`` validator to explain an invalid document); :func:`check` returns one :class:`Finding` per error, located by
 the JSON pointer of the offending member (``/consignmentItems/0/cargoItems/0/outerPackaging``)
 and named by the keyword that failed (``json-schema.required``, ``json-schema.enum`` …).
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from jsonschema.validators import validator_for
@@ -26,7 +28,17 @@ from gateway.validation.report import Finding
 MAX_FINDINGS = 200
 """Errors reported per document at most (a hostile document can have millions)."""
 
-_COMPILED: dict[tuple[Path, str, str, str], Draft202012Validator] = {}
+
+@dataclass(frozen=True, slots=True)
+class CompiledSchema:
+    """A schema compiled twice: a fast gate (``jsonschema_rs``, Rust) that says valid or not,
+    and the reference validator (``jsonschema``) that explains an invalid document."""
+
+    explain: Draft202012Validator
+    gate: jsonschema_rs.Validator | None
+
+
+_COMPILED: dict[tuple[Path, str, str, str], CompiledSchema] = {}
 _LOCK = threading.Lock()
 
 
@@ -55,16 +67,24 @@ def compile_schema(path: Path) -> Draft202012Validator:
     return cast(Draft202012Validator, cls(schema, format_checker=cls.FORMAT_CHECKER))
 
 
-def compiled(ref: SchemaRef, home: Path) -> Draft202012Validator:
-    """The process's compiled validator for ``ref`` installed in ``home``."""
+def _gate(path: Path) -> jsonschema_rs.Validator | None:
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        return jsonschema_rs.validator_for(schema, validate_formats=True)
+    except (ValueError, jsonschema_rs.ReferencingError):
+        return None
+
+
+def compiled(ref: SchemaRef, home: Path) -> CompiledSchema:
+    """The process's compiled validators for ``ref`` installed in ``home``."""
     key = (home.resolve(), ref.set_name, ref.version, ref.path)
     with _LOCK:
-        validator = _COMPILED.get(key)
-        if validator is None:
+        found = _COMPILED.get(key)
+        if found is None:
             (path,) = require_files(ref.set_name, ref.version, [ref.path], home)
-            validator = compile_schema(path)
-            _COMPILED[key] = validator
-        return validator
+            found = CompiledSchema(compile_schema(path), _gate(path))
+            _COMPILED[key] = found
+        return found
 
 
 def pointer(parts: Iterable[Any]) -> str:
@@ -84,8 +104,19 @@ def findings_of(validator: Draft202012Validator, instance: Any, source: str) -> 
 
 
 def check(instance: Any, ref: SchemaRef, home: Path) -> list[Finding]:
-    """Validate ``instance`` (already parsed JSON) against ``ref``; the findings."""
-    return findings_of(compiled(ref, home), instance, ref.set_name)
+    """Validate ``instance`` (already parsed JSON) against ``ref``; the findings.
+
+    The Rust gate answers for a valid document (thousands of times faster on the large
+    UN/CEFACT schema); an invalid one, or one the gate cannot take (e.g. a ``Decimal`` it
+    does not convert), goes to the reference validator, whose findings are the answer."""
+    schema = compiled(ref, home)
+    if schema.gate is not None:
+        try:
+            if schema.gate.is_valid(instance):
+                return []
+        except (ValueError, TypeError):
+            pass
+    return findings_of(schema.explain, instance, ref.set_name)
 
 
 def _order(error: ValidationError) -> tuple[str, str]:
