@@ -116,4 +116,5 @@ EBL_OUT: Flow[EblOut] = Flow(
     "out",
     EblOut,
     (IngestStage("the eBL"), EblCheckStage(), EblConvertStage(), EblHtmlStage()),
+    delivers=False,
 )

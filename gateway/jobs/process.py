@@ -90,6 +90,18 @@ class ProcessKind:
             job.payload_ref or DEFAULT_FLOW, source, await self._directory(submission.tenant_id)
         )
         outputs = [OutputSpec(o.kind, o.media_type, o.data) for o in outcome.outputs]
+        if outcome.error is None and not outcome.delivers:
+            await self.store.finish_processing(
+                job.id,
+                worker_id,
+                outputs=outputs,
+                event=StateChange(
+                    SubmissionState.CONVERTED,
+                    f"converted by {outcome.flow}; nothing to deliver",
+                    {"stages": outcome.timings, **outcome.facts},
+                ),
+            )
+            return Recorded()
         plan = DeliveryPlan()
         if outcome.error is None:
             try:
@@ -132,7 +144,7 @@ class ProcessKind:
     async def _already_processed(self, submission: Submission, job: Job) -> bool:
         """Whether an earlier run (whose worker died) already finished this submission.
         On the first claim of a freshly received submission there was none."""
-        if submission.state == SubmissionState.REJECTED:
+        if submission.state in (SubmissionState.REJECTED, SubmissionState.CONVERTED):
             return True
         if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:
             return False
