@@ -57,7 +57,7 @@ async def live(
 
 async def _follow(client: ApiClient, document_id: str) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    for _ in range(600):
+    for _ in range(3000):  # the first document waits for the validator's warm-up
         status, _, raw = await client.request("GET", f"/v1/documents/{document_id}")
         assert status == 200
         body = json.loads(raw)
