@@ -69,3 +69,15 @@ def test_uncefact_gate_agrees(
     broken = copy.deepcopy(data)
     broken["specifiedConsignment"][0]["grossWeight"][0]["content"] = "12,5"
     assert not _agree(broken, UNCEFACT_SCHEMA, artefacts_home)
+
+
+def test_mirror_only_sets_are_skipped_by_a_plain_sync(tmp_path: Path) -> None:
+    """``lingang artefacts sync`` without a mirror must not fail on the derived DCSA
+    schemas (no upstream URL): it skips them, naming the command that installs them."""
+    from gateway.artefacts import load_manifest
+    from gateway.artefacts.sync import sync
+
+    manifest = load_manifest()
+    result = sync(tmp_path, manifest=manifest, names=["dcsa-ebl"])
+    assert result.installed == []
+    assert result.skipped == ["dcsa-ebl/3.0.3 (mirror only: lingang artefacts import)"]
