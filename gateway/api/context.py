@@ -30,8 +30,10 @@ class SubmitsDocuments(Protocol):
         filename: str | None,
         metadata: Mapping[str, Any],
         idempotency_key: str | None,
+        flow: str = ...,
     ) -> tuple[Submission, bool]:
-        """Store a submission durably (then process it); ``(submission, created)``."""
+        """Store a submission durably (then process it by ``flow``); ``(submission,
+        created)``."""
         ...
 
     async def retry(self, tenant_id: str, submission_id: str) -> Sequence[Job]:

@@ -47,8 +47,14 @@ MAPPING_FIELDS: dict[str, re.Pattern[str]] = {
 }
 """Facts for the mapping a client may send with a document (``gateway.mapping.METADATA_KEYS``:
 this invoice's exchange rate and currency, the buyer's references), each with its form."""
+DOCUMENT_FIELDS: dict[str, re.Pattern[str]] = {
+    "kind": re.compile(r"invoice|ebl"),
+    "targets": re.compile(r"[a-z-]{1,20}(,[a-z-]{1,20}){0,7}"),
+}
+"""What the document is (``kind``: ``invoice``, the default, or ``ebl``) and, for an eBL, the
+formats to convert it to (``targets``, comma-separated; see ``gateway.flows.ebl_out``)."""
 MAX_MAPPING_FIELD = 200
-METADATA_FIELDS = ("profile", "recipient", "idempotency_key", *MAPPING_FIELDS)
+METADATA_FIELDS = ("profile", "recipient", "idempotency_key", *MAPPING_FIELDS, *DOCUMENT_FIELDS)
 RECEIVER = "receiver"
 """The metadata key the pipeline reads the receiver endpoint from (``recipient`` in the API)."""
 MAX_FIELD_BYTES = 64 * 1024
@@ -116,11 +122,12 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
 async def _read_raw(request: web.Request, media_type: str, limit: int) -> Upload:
     body = await _read_bounded(request, limit)
     metadata: dict[str, str] = {}
-    for name in ("profile", "recipient", *MAPPING_FIELDS):
+    for name in ("profile", "recipient", *MAPPING_FIELDS, *DOCUMENT_FIELDS):
         value = request.query.get(name)
         if value is not None:
             metadata[name] = value
-    unknown = set(request.query) - {"profile", "recipient", "filename", *MAPPING_FIELDS}
+    known = {"profile", "recipient", "filename", *MAPPING_FIELDS, *DOCUMENT_FIELDS}
+    unknown = set(request.query) - known
     if unknown:
         name = sorted(unknown)[0]
         raise unprocessable(f"unknown query parameter {name!r}", name, "unknown-parameter")
@@ -281,7 +288,7 @@ def _check_metadata(metadata: dict[str, str]) -> None:
         raise unprocessable(
             f"profile {shown} is not one of {', '.join(PROFILE_SPECS)}", "profile", "enum"
         )
-    for name, form in MAPPING_FIELDS.items():
+    for name, form in {**MAPPING_FIELDS, **DOCUMENT_FIELDS}.items():
         value = metadata.get(name)
         if value is not None and (len(value) > MAX_MAPPING_FIELD or not form.fullmatch(value)):
             raise unprocessable(

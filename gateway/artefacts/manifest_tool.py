@@ -48,6 +48,12 @@ class SetSpec:
     archive: str | None = None
 
 
+_UNCEFACT_JSON = (
+    f"{_GH}/uncefact/spec-JSONschema/47d813e9809db02db2c5d841791d7118ab8b835f/JSONschema2020-12"
+)
+_D23B_MARITIME = "snapshot/BuyShipPay/D23B/MultiModalTransport/ITIGG/Maritime IFT"
+
+
 SET_SPECS: tuple[SetSpec, ...] = (
     SetSpec(
         "ubl-2.1",
@@ -174,6 +180,38 @@ SET_SPECS: tuple[SetSpec, ...] = (
         "phax-peppol-commons/codelists-v9.7",
         ("*.xml",),
         (("", f"{_COMMONS}/peppol-id/src/main/resources/external/codelists/"),),
+    ),
+    SetSpec(
+        "dcsa-ebl",
+        "3.0.3",
+        "DCSA eBL 3.0.3 JSON Schemas (TransportDocument, CreateShippingInstructions, "
+        "IssuanceRequest, SurrenderRequest; PINT 3.0.0 EblEnvelope), derived from the OpenAPI "
+        "YAML of dcsaorg/DCSA-OpenAPI (mirror only)",
+        f"{_GH}/dcsaorg/DCSA-OpenAPI/5d0f8337a994e25d4605754339e14eb6bf2d1d08/ebl/v3",
+        "ebl/dcsa",
+        ("jsonschema/*.schema.json",),
+    ),
+    SetSpec(
+        "uncefact-d23b-json",
+        "D23B",
+        "UN/CEFACT JSON Schema D23B snapshot: Maritime Bill of Lading (ITIGG Maritime IFT)",
+        f"{_UNCEFACT_JSON}/{_D23B_MARITIME}",
+        "ebl/uncefact",
+        ("jsonschema-D23B-snapshot/UNECE-MaritimeBillofLading.json",),
+        (("jsonschema-D23B-snapshot/", f"{_UNCEFACT_JSON}/{quote(_D23B_MARITIME)}/"),),
+    ),
+    SetSpec(
+        "tradetrust",
+        "oa-2.0",
+        "OpenAttestation v2 document schema and the TradeTrust bill-of-lading 1.0 schema "
+        "(mirror only: the staged names differ from upstream)",
+        "https://github.com/Open-Attestation/open-attestation ; "
+        "https://github.com/Open-Attestation/schemata",
+        "ebl/tradetrust",
+        (
+            "openattestation/oa-v2.0-schema.json",
+            "schemata/io.tradetrust.bill-of-lading.1.0.schema.json",
+        ),
     ),
 )
 

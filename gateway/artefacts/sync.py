@@ -3,7 +3,9 @@
 Each file is fetched from its manifest URL (or, for a set published as a zip, the zip is
 fetched once and the files are taken out of it), checked against its pinned SHA-256 and only
 then installed. ``mirror_url`` replaces the upstream locations by an HTTP mirror laid out like
-``../shared/reference`` (``<mirror_url>/<set mirror folder>/<path>``).
+``../shared/reference`` (``<mirror_url>/<set mirror folder>/<path>``). A set with files that
+have no upstream URL (derived files, e.g. DCSA's JSON Schemas generated from its OpenAPI
+YAML) is installed only from a mirror; a plain ``sync`` skips it and says so.
 """
 
 from __future__ import annotations
@@ -121,6 +123,9 @@ def sync(
     result = InstallResult()
     for aset in manifest.sets:
         if wanted is not None and aset.name not in wanted and aset.key not in wanted:
+            continue
+        if mirror_url is None and not aset.archive and any(e.url is None for e in aset.files):
+            result.skipped.append(f"{aset.key} (mirror only: lingang artefacts import)")
             continue
         got, skipped = _download_set(aset, home, mirror_url, timeout)
         result.skipped.extend(skipped)

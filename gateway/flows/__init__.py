@@ -6,6 +6,7 @@ flow               direction  table
 ``invoice-out``    out        ingest → detect → parse → map → policy → render → validate →
                               sign → envelope
 ``document-in``    in         ingest → identify → validate → keep
+``ebl-out``        out        ingest → ebl-check → ebl-convert → ebl-html
 =================  =========  ===============================================================
 
 Flows are pure: they import no store and no adapter. The jobs layer runs them
@@ -21,12 +22,13 @@ from typing import Any
 
 from gateway.errors import ConfigError
 from gateway.flows.document_in import DOCUMENT_IN, DocumentIn
+from gateway.flows.ebl_out import EBL_OUT, EblOut
 from gateway.flows.invoice_out import INVOICE_OUT, InvoiceOut, RecipientMismatch, check_recipient
 from gateway.flows.stage import Flow, FlowOutcome, FlowState, Output, Source, Stage, run_flow
 from gateway.flows.tools import Tools, ToolsSpec, load_tools
 from gateway.flows.transport import TransportFacts
 
-FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (INVOICE_OUT, DOCUMENT_IN)}
+FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (INVOICE_OUT, DOCUMENT_IN, EBL_OUT)}
 """Every flow, by name."""
 
 
@@ -40,9 +42,11 @@ def flow_named(name: str) -> Flow[Any]:
 
 __all__ = [
     "DOCUMENT_IN",
+    "EBL_OUT",
     "FLOWS",
     "INVOICE_OUT",
     "DocumentIn",
+    "EblOut",
     "Flow",
     "FlowOutcome",
     "FlowState",

@@ -115,6 +115,9 @@ class Flow(Generic[S]):
     """``out`` (to a counterpart) or ``in`` (from one)."""
     state_type: type[S]
     stages: tuple[Stage[S], ...]
+    delivers: bool = True
+    """Whether a successful run is delivered (sets transport facts); ``False``: the flow's
+    outputs are the result (an eBL converted for its submitter)."""
 
     def __post_init__(self) -> None:
         declared = {f.name for f in dataclasses.fields(self.state_type)}
@@ -158,6 +161,8 @@ class FlowOutcome:
     transport: TransportFacts | None = None
     error: LingangError | None = None
     failed_stage: str | None = None
+    delivers: bool = True
+    """The flow's :attr:`Flow.delivers`."""
 
     @property
     def ok(self) -> bool:
@@ -177,6 +182,7 @@ class FlowOutcome:
             "transport": self.transport.to_json() if self.transport else None,
             "error": self.error.to_wire() if self.error is not None else None,
             "failed_stage": self.failed_stage,
+            "delivers": self.delivers,
         }
 
     @classmethod
@@ -192,13 +198,14 @@ class FlowOutcome:
             transport=TransportFacts.from_json(transport) if transport else None,
             error=from_wire(error) if error is not None else None,
             failed_stage=data.get("failed_stage"),
+            delivers=bool(data.get("delivers", True)),
         )
 
 
 def run_flow(flow: Flow[S], state: S, tools: Tools) -> FlowOutcome:
     """Run the stages in order, timing each; stop at the first ``LingangError``."""
     timings: list[dict[str, Any]] = []
-    outcome = FlowOutcome(flow.name, timings)
+    outcome = FlowOutcome(flow.name, timings, delivers=flow.delivers)
     for stage in flow.stages:
         started = time.perf_counter()
         try:

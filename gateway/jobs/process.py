@@ -116,6 +116,18 @@ class ProcessKind:
             job.payload_ref or DEFAULT_FLOW, source, await self._directory(submission.tenant_id)
         )
         outputs = [OutputSpec(o.kind, o.media_type, o.data) for o in outcome.outputs]
+        if outcome.error is None and not outcome.delivers:
+            await self.store.finish_processing(
+                job.id,
+                worker_id,
+                outputs=outputs,
+                event=StateChange(
+                    SubmissionState.CONVERTED,
+                    f"converted by {outcome.flow}; nothing to deliver",
+                    {"stages": outcome.timings, **outcome.facts},
+                ),
+            )
+            return Recorded()
         plan = DeliveryPlan()
         if outcome.error is None:
             try:
@@ -197,6 +209,7 @@ class ProcessKind:
             SubmissionState.REJECTED,
             SubmissionState.HELD,
             SubmissionState.REFUSED,
+            SubmissionState.CONVERTED,
         ):
             return True
         if job.attempts <= 1 and submission.state == SubmissionState.RECEIVED:

@@ -32,6 +32,9 @@ class SubmissionState(StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
     QUEUED = "queued"
+    CONVERTED = "converted"
+    """Processed by a flow that delivers nothing (an eBL converted): the outputs are the
+    result."""
     DELIVERED = "delivered"
     DEAD = "dead"
     HELD = "held"

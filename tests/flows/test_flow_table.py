@@ -30,6 +30,7 @@ def test_the_shipped_tables() -> None:
     assert {name: flow.direction for name, flow in FLOWS.items()} == {
         "invoice-out": "out",
         "document-in": "in",
+        "ebl-out": "out",
     }
 
 

@@ -18,6 +18,7 @@ from gateway.api.disclosure import delivery_error, event_reason, public_detail
 from gateway.api.ingest import RECEIVER, Upload, read_upload, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.errors import ValidationFailed
+from gateway.flows import EBL_OUT, INVOICE_OUT
 from gateway.store import ConflictError, Event, Job, NotFoundError, Output, Submission
 
 routes = web.RouteTableDef()
@@ -30,6 +31,8 @@ REPORT_OUTPUT = "report"
 DELIVERY_KIND = "deliver"
 """Jobs of this kind are deliveries (``process`` jobs are the document's own processing)."""
 MAX_LIST = 200
+FLOW_BY_KIND = {"invoice": INVOICE_OUT.name, "ebl": EBL_OUT.name}
+"""The flow that processes each document ``kind`` (query parameter ``kind``)."""
 
 
 @routes.post("/v1/documents")
@@ -44,6 +47,7 @@ async def submit_document(request: web.Request) -> web.Response:
         filename=upload.filename,
         metadata=upload.metadata,
         idempotency_key=upload.idempotency_key,
+        flow=FLOW_BY_KIND[upload.metadata.get("kind", "invoice")],
     )
     if not created:
         _check_replay(submission, upload)

@@ -1,0 +1,106 @@
+"""``lingang ebl convert FILE --to dcsa|ubl|uncefact|tradetrust-oa|tradetrust-vc [-o OUT]``.
+
+Reads a DCSA eBL JSON or UBL BillOfLading, checks it, converts it and validates the output
+against its own schema; the output is written (atomically) only when all of that passed.
+What the target cannot carry is printed as warnings on stderr (``--json``: in the summary).
+The UBL output can be signed with an enveloped XAdES signature (``--sign-key``/``--sign-cert``).
+Exit codes: 0 written, 1 the input or the output has fatal findings, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from gateway.cli._eblio import artefacts_home, with_artefacts
+from gateway.cli._io import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    check_output,
+    read_source,
+    write_output,
+)
+from gateway.errors import LingangError, ValidationFailed
+from gateway.flows.ebl_convert import EblConversion, EblTarget, convert_ebl
+from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer
+
+
+def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``ebl convert``."""
+    parser = actions.add_parser(
+        "convert", help="convert an eBL to DCSA, UBL, UN/CEFACT D23B or TradeTrust"
+    )
+    parser.add_argument("file", metavar="FILE", help="DCSA JSON or UBL BillOfLading ('-': stdin)")
+    parser.add_argument("--to", required=True, choices=[t.value for t in EblTarget])
+    parser.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument("--sign-key", type=Path, help="sign the UBL output: PEM key or .p12")
+    parser.add_argument("--sign-cert", type=Path, help="the signing certificate (PEM)")
+    parser.add_argument(
+        "--sign-chain", type=Path, action="append", default=[], help="intermediate CA (PEM)"
+    )
+    parser.add_argument("--token-registry", help="TradeTrust: token registry address (0x…)")
+    parser.add_argument("--identity-dns", help="TradeTrust: DNS name of the DNS-TXT identity proof")
+    parser.add_argument("--chain-id", help="TradeTrust: chain id of the token registry's network")
+    parser.set_defaults(handler=_convert)
+
+
+def _issuer(args: argparse.Namespace) -> TradeTrustIssuer:
+    return TradeTrustIssuer(
+        token_registry=args.token_registry or LOCAL_ISSUER.token_registry,
+        identity_location=args.identity_dns or LOCAL_ISSUER.identity_location,
+        chain=LOCAL_ISSUER.chain if args.chain_id is None else "custom",
+        chain_id=args.chain_id or LOCAL_ISSUER.chain_id,
+    )
+
+
+def _convert(args: argparse.Namespace) -> int:
+    if args.json and args.output is None:
+        raise UsageError("--json prints a summary on stdout: give the document a file with -o")
+    check_output(args.output)
+    data, name = read_source(args.file)
+    sign = None
+    if args.sign_key is not None:
+        from gateway.signing.xades import XadesSigner
+
+        if not args.sign_key.is_file():
+            raise UsageError(f"--sign-key {args.sign_key}: no such file")
+        sign = XadesSigner.from_files(args.sign_key, args.sign_cert, args.sign_chain).sign
+    home = artefacts_home()
+    target = EblTarget(args.to)
+    try:
+        result = with_artefacts(
+            lambda: convert_ebl(data, target, home, issuer=_issuer(args), sign_xml=sign), home
+        )
+    except ValidationFailed as exc:
+        print(f"lingang ebl convert: {name}: rejected: {exc.message}", file=sys.stderr)
+        for finding in getattr(exc.report, "findings", []):
+            if finding.flag == "fatal":
+                print(f"  {finding.rule_id} at {finding.location}: {finding.text}", file=sys.stderr)
+        return EXIT_REJECTED
+    except LingangError as exc:
+        print(f"lingang ebl convert: {name}: rejected: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    write_output(args.output, result.output)
+    _report(args, name, result)
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, name: str, result: EblConversion) -> None:
+    if args.json:
+        summary = {
+            "file": name,
+            "input": result.input_kind,
+            "to": result.target.value,
+            "output": str(args.output),
+            "media_type": result.media_type,
+            "warnings": result.warnings,
+            "findings": [f.to_json() for f in result.findings],
+        }
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)

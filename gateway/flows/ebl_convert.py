@@ -1,0 +1,248 @@
+"""eBL in, eBL out: read any supported eBL, check it, convert it, validate what comes out.
+
+::
+
+    checked = check_ebl(data, home)                      # read + schema + ebl.* rules
+    result = convert_ebl(data, EblTarget.UBL, home)      # + render + validate the output
+
+Inputs: DCSA ``TransportDocument``, ``CreateShippingInstructions``, ``IssuanceRequest``, PINT
+``EblEnvelope``, full-state ``TransportDocumentNotification`` (JSON), and UBL 2.1
+``BillOfLading`` (XML). JSON is validated against DCSA's schema before it is read; XML against
+the UBL XSD. A fatal finding raises :class:`~gateway.errors.ValidationFailed` carrying the
+report (every finding names its JSON pointer or XPath); nothing is produced. Every output is
+validated against its own schema before it is returned, and what the target cannot carry is
+in :attr:`EblConversion.warnings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import InputError, UnknownFormatError, ValidationFailed
+from gateway.ingest.safejson import load_json
+from gateway.ingest.types import DEFAULT_LIMITS, IngestLimits
+from gateway.model.transport_document import TransportDocument
+from gateway.read.dcsa import detect_kind, read_dcsa
+from gateway.read.ubl_bill_of_lading import read_bill_of_lading
+from gateway.render.dcsa import dump_json, render_dcsa
+from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer, render_tradetrust_raw
+from gateway.render.ubl_bill_of_lading import render_bill_of_lading
+from gateway.render.uncefact_bill_of_lading import render_uncefact
+from gateway.signing.openattestation import verify_document, wrap_document
+from gateway.validation.dcsa_schema import DcsaKind, validate_dcsa
+from gateway.validation.ebl_rules import check_transport_document
+from gateway.validation.engine import Validator
+from gateway.validation.json_schema import SchemaRef, check
+from gateway.validation.report import Finding, ValidationReport
+from gateway.xmlsafe import parse_xml
+
+UNCEFACT_SCHEMA = SchemaRef(
+    "uncefact-d23b-json", "D23B", "jsonschema-D23B-snapshot/UNECE-MaritimeBillofLading.json"
+)
+OA_SCHEMA = SchemaRef("tradetrust", "oa-2.0", "openattestation/oa-v2.0-schema.json")
+TRADETRUST_BL_SCHEMA = SchemaRef(
+    "tradetrust", "oa-2.0", "schemata/io.tradetrust.bill-of-lading.1.0.schema.json"
+)
+_DCSA_KINDS = {
+    "TransportDocument": DcsaKind.TRANSPORT_DOCUMENT,
+    "CreateShippingInstructions": DcsaKind.CREATE_SHIPPING_INSTRUCTIONS,
+    "IssuanceRequest": DcsaKind.ISSUANCE_REQUEST,
+    "EblEnvelope": DcsaKind.PINT_ENVELOPE,
+}
+
+
+class EblTarget(StrEnum):
+    """Output formats of ``lingang ebl convert --to``."""
+
+    DCSA = "dcsa"
+    UBL = "ubl"
+    UNCEFACT = "uncefact"
+    TRADETRUST_OA = "tradetrust-oa"
+    TRADETRUST_VC = "tradetrust-vc"
+
+
+MEDIA_TYPES = {
+    EblTarget.DCSA: "application/json",
+    EblTarget.UBL: "application/xml",
+    EblTarget.UNCEFACT: "application/json",
+    EblTarget.TRADETRUST_OA: "application/json",
+}
+
+
+@dataclass(slots=True)
+class CheckedEbl:
+    """An eBL read and checked: the canonical document, its input kind, non-fatal findings
+    and reader warnings."""
+
+    document: TransportDocument
+    input_kind: str
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EblConversion:
+    """A converted eBL: the output bytes, their media type, and what did not carry over."""
+
+    target: EblTarget
+    output: bytes
+    media_type: str
+    input_kind: str
+    warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def _xsd_validator(home: Path) -> Validator:
+    """One validator per data home (its compiled UBL XSD is reused)."""
+    return Validator(home)
+
+
+def _reject(kind: str, findings: list[Finding], what: str) -> ValidationFailed:
+    report = ValidationReport(profile="ebl", document_type=kind, findings=findings)
+    first = report.fatals()[0]
+    return ValidationFailed(
+        f"{what} has {len(report.fatals())} fatal finding(s); first: {first.location}: "
+        f"{first.text}",
+        report,
+    )
+
+
+def check_ebl(data: bytes, home: Path, limits: IngestLimits = DEFAULT_LIMITS) -> CheckedEbl:
+    """Read and check an eBL; :class:`ValidationFailed` on any fatal finding."""
+    if len(data) > limits.max_input_bytes:
+        raise InputError(
+            f"eBL input is {len(data)} bytes, more than {limits.max_input_bytes}",
+            rule="input.max-bytes",
+        )
+    start = data.lstrip()[:1]
+    if start == b"<":
+        return _check_ubl(data, home, limits)
+    if start in (b"{", b"["):
+        return _check_dcsa(load_json(data, limits, "DCSA eBL JSON"), home)
+    raise UnknownFormatError(
+        "not an eBL: expected DCSA JSON or a UBL BillOfLading", rule="ebl.format"
+    )
+
+
+def _check_dcsa(parsed: Any, home: Path) -> CheckedEbl:
+    kind = detect_kind(parsed)
+    if kind == "TransportDocumentNotification":
+        findings = validate_dcsa(
+            parsed["data"]["transportDocument"], DcsaKind.TRANSPORT_DOCUMENT, home
+        )
+        findings = [
+            Finding(
+                f.rule_id,
+                f.flag,
+                "/data/transportDocument" + f.location.rstrip("/"),
+                f.text,
+                f.source,
+            )
+            for f in findings
+        ]
+    else:
+        findings = validate_dcsa(parsed, _DCSA_KINDS[kind], home)
+    if any(f.flag == "fatal" for f in findings):
+        raise _reject(kind, findings, f"DCSA {kind}")
+    read = read_dcsa(parsed)
+    findings += check_transport_document(read.document)
+    if any(f.flag == "fatal" for f in findings):
+        raise _reject(kind, findings, f"DCSA {kind}")
+    return CheckedEbl(read.document, kind, findings, read.warnings)
+
+
+def _check_ubl(data: bytes, home: Path, limits: IngestLimits) -> CheckedEbl:
+    root = parse_xml(data, limits=limits.xml, what="UBL BillOfLading")
+    report = _xsd_validator(home).validate(data)
+    if report.fatal:
+        raise _reject("BillOfLading", report.findings, "UBL BillOfLading")
+    document = read_bill_of_lading(root)
+    findings = check_transport_document(document)
+    if any(f.flag == "fatal" for f in findings):
+        raise _reject("BillOfLading", findings, "UBL BillOfLading")
+    return CheckedEbl(document, "BillOfLading", findings)
+
+
+def convert_ebl(
+    data: bytes,
+    target: EblTarget,
+    home: Path,
+    *,
+    issuer: TradeTrustIssuer = LOCAL_ISSUER,
+    limits: IngestLimits = DEFAULT_LIMITS,
+    sign_xml: Callable[[bytes], bytes] | None = None,
+) -> EblConversion:
+    """Check ``data`` and convert it to ``target``; the output is validated before return.
+
+    ``sign_xml`` (e.g. :meth:`gateway.signing.xades.XadesSigner.sign`) signs a UBL output
+    (enveloped XAdES in ``ext:UBLExtensions``); the signed document is validated again.
+    """
+    checked = check_ebl(data, home, limits)
+    return convert_document(checked, target, home, issuer=issuer, sign_xml=sign_xml)
+
+
+def convert_document(
+    checked: CheckedEbl,
+    target: EblTarget,
+    home: Path,
+    *,
+    issuer: TradeTrustIssuer = LOCAL_ISSUER,
+    sign_xml: Callable[[bytes], bytes] | None = None,
+) -> EblConversion:
+    """Render a checked eBL as ``target`` and validate the output (signed, for UBL, when
+    ``sign_xml`` is given)."""
+    if sign_xml is not None and target is not EblTarget.UBL:
+        raise InputError(
+            f"only the ubl output is signed (XAdES); {target.value} is not XML",
+            field="--sign-key",
+            rule="ebl.sign-ubl-only",
+        )
+    if target is EblTarget.TRADETRUST_VC:
+        raise InputError(
+            "tradetrust-vc (W3C VC 2.0, ecdsa-sd-2023) is not built yet; use tradetrust-oa",
+            field="--to",
+            rule="ebl.target-not-built",
+        )
+    doc = checked.document
+    warnings = list(checked.warnings)
+    if target is EblTarget.DCSA:
+        dcsa = render_dcsa(doc)
+        warnings += dcsa.warnings
+        findings = validate_dcsa(dcsa.data, DcsaKind(dcsa.kind), home)
+        output = dump_json(dcsa.data)
+    elif target is EblTarget.UBL:
+        ubl = render_bill_of_lading(doc)
+        warnings += ubl.warnings
+        output = ubl.xml if sign_xml is None else sign_xml(ubl.xml)
+        findings = _xsd_validator(home).validate(output).findings
+    elif target is EblTarget.UNCEFACT:
+        un = render_uncefact(doc)
+        warnings += un.warnings
+        findings = check(un.data, UNCEFACT_SCHEMA, home)
+        output = dump_json(un.data)
+    else:
+        raw = render_tradetrust_raw(doc, issuer)
+        warnings += raw.warnings
+        wrapped = wrap_document(raw.data)
+        findings = check(raw.data, TRADETRUST_BL_SCHEMA, home) + check(raw.data, OA_SCHEMA, home)
+        verdict = verify_document(wrapped)
+        findings += [
+            Finding("oa.integrity", "fatal", "/signature", p, "oa") for p in verdict.problems
+        ]
+        output = dump_json(wrapped)
+    if any(f.flag == "fatal" for f in findings):
+        raise _reject(target.value, findings, f"the {target.value} output")
+    return EblConversion(
+        target,
+        output,
+        MEDIA_TYPES[target],
+        checked.input_kind,
+        warnings,
+        checked.findings + findings,
+    )

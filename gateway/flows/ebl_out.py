@@ -1,0 +1,120 @@
+"""The outbound eBL flow: a bill of lading in, its conversions out.
+
+::
+
+    ingest → ebl-check → ebl-convert → ebl-html
+
+``ebl-check`` reads and checks the eBL (DCSA JSON or UBL BillOfLading: schema, eBL rules);
+``ebl-convert`` renders each target named in the submission's metadata ``targets``
+(comma-separated; default every built one), validates each against its schema and keeps it as
+an output of that name (``ubl`` signed when a signing key is configured), with the warnings
+as output ``warnings``; ``ebl-html`` keeps a readable page (output ``html``). The flow sets
+no transport facts: an eBL's delivery (DCSA PINT) is a flow of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import ConfigError, FieldError
+from gateway.flows.common import Fingerprinted, IngestStage
+from gateway.flows.ebl_convert import CheckedEbl, EblTarget, check_ebl, convert_document
+from gateway.flows.stage import Flow, require
+from gateway.flows.tools import Tools
+from gateway.render.ebl_html import render_ebl_html
+
+DEFAULT_TARGETS = (EblTarget.DCSA, EblTarget.UBL, EblTarget.UNCEFACT, EblTarget.TRADETRUST_OA)
+
+
+@dataclass(slots=True)
+class EblOut(Fingerprinted):
+    """An eBL as it moves through the stages."""
+
+    ebl: CheckedEbl | None = None
+
+
+def _home(tools: Tools) -> Any:
+    if tools.validator is None:
+        raise ConfigError("eBL conversion needs the official artefacts (validation is off)")
+    return tools.validator.home
+
+
+def _targets(metadata: Any) -> list[EblTarget]:
+    text = str(metadata.get("targets") or "")
+    if not text:
+        return list(DEFAULT_TARGETS)
+    try:
+        return [EblTarget(t.strip()) for t in text.split(",") if t.strip()]
+    except ValueError:
+        choices = ", ".join(t.value for t in DEFAULT_TARGETS)
+        raise FieldError(
+            f"targets {text!r}: each must be one of {choices}", field="targets", rule="ebl.targets"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class EblCheckStage:
+    """Reads and checks the eBL; a fatal finding rejects it, naming the path."""
+
+    name: str = "ebl-check"
+    reads: tuple[str, ...] = ("sha256",)
+    adds: tuple[str, ...] = ("ebl",)
+
+    def run(self, state: EblOut, tools: Tools) -> dict[str, Any]:
+        checked = check_ebl(state.source.data, _home(tools))
+        state.ebl = checked
+        doc = checked.document
+        facts = {
+            "format": checked.input_kind,
+            "document_number": doc.display_reference,
+            "bill_kind": doc.kind.value,
+            "type_code": doc.type_code,
+        }
+        state.facts.update(facts)
+        return facts
+
+
+@dataclass(frozen=True, slots=True)
+class EblConvertStage:
+    """Renders and validates each target; keeps each and the warnings."""
+
+    name: str = "ebl-convert"
+    reads: tuple[str, ...] = ("ebl",)
+    adds: tuple[str, ...] = ()
+
+    def run(self, state: EblOut, tools: Tools) -> dict[str, Any]:
+        checked = require(state.ebl, "ebl")
+        warnings: dict[str, list[str]] = {}
+        for target in _targets(state.source.metadata):
+            sign = tools.signer.sign if tools.signer and target is EblTarget.UBL else None
+            result = convert_document(checked, target, _home(tools), sign_xml=sign)
+            state.keep(target.value, result.media_type, result.output)
+            warnings[target.value] = result.warnings
+        body = json.dumps(warnings, ensure_ascii=False, indent=2).encode()
+        state.keep("warnings", "application/json", body)
+        return {"targets": sorted(warnings), "warnings": sum(len(w) for w in warnings.values())}
+
+
+@dataclass(frozen=True, slots=True)
+class EblHtmlStage:
+    """Keeps a readable HTML page of the eBL."""
+
+    name: str = "ebl-html"
+    reads: tuple[str, ...] = ("ebl",)
+    adds: tuple[str, ...] = ()
+
+    def run(self, state: EblOut, tools: Tools) -> dict[str, Any]:
+        page = render_ebl_html(require(state.ebl, "ebl").document)
+        state.keep("html", "text/html; charset=utf-8", page)
+        return {"bytes": len(page)}
+
+
+EBL_OUT: Flow[EblOut] = Flow(
+    "ebl-out",
+    "out",
+    EblOut,
+    (IngestStage("the eBL"), EblCheckStage(), EblConvertStage(), EblHtmlStage()),
+    delivers=False,
+)

@@ -1,0 +1,151 @@
+"""JSON Schema (2020-12) validation against installed official artefacts.
+
+A schema is located in the data home through the artefact manifest (hash-checked), compiled
+once per process and reused (twice: a Rust gate for the common valid case, the reference
+``jsonschema`` validator to explain an invalid document); :func:`check` returns one :class:`Finding` per error, located by
+the JSON pointer of the offending member (``/consignmentItems/0/cargoItems/0/outerPackaging``)
+and named by the keyword that failed (``json-schema.required``, ``json-schema.enum`` …).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from jsonschema.validators import validator_for
+
+from gateway.artefacts import require_files
+from gateway.errors import ArtefactError
+from gateway.validation.report import Finding
+
+MAX_FINDINGS = 200
+"""Errors reported per document at most (a hostile document can have millions)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSchema:
+    """A schema compiled twice: a fast gate (``jsonschema_rs``, Rust) that says valid or not,
+    and the reference validator (``jsonschema``) that explains an invalid document."""
+
+    explain: Draft202012Validator
+    gate: jsonschema_rs.Validator | None
+
+
+_COMPILED: dict[tuple[Path, str, str, str], CompiledSchema] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRef:
+    """One JSON Schema of an artefact set: ``set/version:path``."""
+
+    set_name: str
+    version: str
+    path: str
+
+    @property
+    def label(self) -> str:
+        """``set/version:path``, as validation reports list artefacts."""
+        return f"{self.set_name}/{self.version}:{self.path}"
+
+
+def compile_schema(path: Path) -> Draft202012Validator:
+    """A validator for the schema file at ``path`` (its own draft, formats checked), not
+    cached."""
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtefactError(f"cannot read JSON schema {path}: {exc}") from exc
+    cls = validator_for(schema, default=Draft202012Validator)
+    return cast(Draft202012Validator, cls(schema, format_checker=cls.FORMAT_CHECKER))
+
+
+def _gate(path: Path) -> jsonschema_rs.Validator | None:
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        return jsonschema_rs.validator_for(schema, validate_formats=True)
+    except (ValueError, jsonschema_rs.ReferencingError):
+        return None
+
+
+def compiled(ref: SchemaRef, home: Path) -> CompiledSchema:
+    """The process's compiled validators for ``ref`` installed in ``home``."""
+    key = (home.resolve(), ref.set_name, ref.version, ref.path)
+    with _LOCK:
+        found = _COMPILED.get(key)
+        if found is None:
+            (path,) = require_files(ref.set_name, ref.version, [ref.path], home)
+            found = CompiledSchema(compile_schema(path), _gate(path))
+            _COMPILED[key] = found
+        return found
+
+
+def pointer(parts: Iterable[Any]) -> str:
+    """A JSON pointer (RFC 6901) from path parts; ``/`` for the document itself."""
+    escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
+    return "/" + "/".join(escaped) if escaped else "/"
+
+
+def findings_of(validator: Draft202012Validator, instance: Any, source: str) -> list[Finding]:
+    """Every schema error of ``instance`` as a fatal finding, in document order."""
+    found: list[Finding] = []
+    for error in sorted(validator.iter_errors(instance), key=_order):
+        found.append(_finding(error, source))
+        if len(found) >= MAX_FINDINGS:
+            break
+    return found
+
+
+def check(instance: Any, ref: SchemaRef, home: Path) -> list[Finding]:
+    """Validate ``instance`` (already parsed JSON) against ``ref``; the findings.
+
+    The Rust gate answers for a valid document (thousands of times faster on the large
+    UN/CEFACT schema); an invalid one, or one the gate cannot take (e.g. a ``Decimal`` it
+    does not convert), goes to the reference validator, whose findings are the answer."""
+    schema = compiled(ref, home)
+    if schema.gate is not None:
+        try:
+            if schema.gate.is_valid(instance):
+                return []
+        except (ValueError, TypeError):
+            pass
+    return findings_of(schema.explain, instance, ref.set_name)
+
+
+def _order(error: ValidationError) -> tuple[str, str]:
+    return (pointer(error.absolute_path), str(error.validator))
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For ``oneOf``/``anyOf`` failures, the innermost error that goes deepest into the
+    document (it names a member rather than the whole object)."""
+    candidates = [error]
+    pending = list(error.context or ())
+    while pending:
+        inner = pending.pop()
+        if inner.context:
+            pending.extend(inner.context)
+        else:
+            candidates.append(inner)
+    return max(candidates, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+
+
+def _finding(error: ValidationError, source: str) -> Finding:
+    error = _deepest(error)
+    where = pointer(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        message = error.message
+    else:
+        message = _short(error.message)
+    return Finding(f"json-schema.{error.validator}", "fatal", where, message, source)
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"

@@ -1,0 +1,98 @@
+"""``lingang ebl validate`` and ``lingang ebl convert``: exit codes 0/1/2, output written only
+when valid, findings naming the path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.signing import Verifier
+from gateway.signing.testpki import make_test_pki
+
+REGULAR = "EBL_v3.0.3.transport-document.GET.200.regular.json"
+
+
+@pytest.fixture
+def regular(tmp_path: Path, ebl_inputs: dict[str, bytes], artefacts_home: Path) -> Path:
+    path = tmp_path / "td.json"
+    path.write_bytes(ebl_inputs[REGULAR])
+    return path
+
+
+def test_validate_ok_and_json(regular: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ebl", "validate", str(regular)]) == 0
+    assert "valid (TransportDocument)" in capsys.readouterr().out
+    assert main(["ebl", "validate", str(regular), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
+
+
+def test_validate_rejects_with_path(
+    tmp_path: Path,
+    ebl_inputs: dict[str, bytes],
+    artefacts_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = json.loads(ebl_inputs[REGULAR])
+    doc["receiptTypeAtOrigin"] = "XX"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    assert main(["ebl", "validate", str(bad)]) == 1
+    assert "json-schema.enum at /receiptTypeAtOrigin" in capsys.readouterr().err
+
+
+def test_validate_usage(tmp_path: Path) -> None:
+    assert main(["ebl", "validate", str(tmp_path / "missing.json")]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["ebl", "convert", str(tmp_path / "x.json"), "--to", "pdf"])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("target", ["dcsa", "ubl", "uncefact", "tradetrust-oa"])
+def test_convert_writes_each_output(regular: Path, tmp_path: Path, target: str) -> None:
+    out = tmp_path / f"out.{target}"
+    assert main(["ebl", "convert", str(regular), "--to", target, "-o", str(out)]) == 0
+    assert out.stat().st_size > 0
+    assert main(["ebl", "validate", str(out)]) == (0 if target in ("dcsa", "ubl") else 1)
+
+
+def test_convert_rejected_writes_nothing(
+    tmp_path: Path, ebl_inputs: dict[str, bytes], artefacts_home: Path
+) -> None:
+    doc = json.loads(ebl_inputs[REGULAR])
+    doc["transportDocumentTypeCode"] = "SWB"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    out = tmp_path / "out.xml"
+    assert main(["ebl", "convert", str(bad), "--to", "ubl", "-o", str(out)]) == 1
+    assert not out.exists()
+
+
+def test_convert_json_summary_lists_warnings(
+    regular: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "un.json"
+    assert main(["ebl", "convert", str(regular), "--to", "uncefact", "-o", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert "/isToOrder: not carried by UN/CEFACT D23B" in summary["warnings"]
+
+
+def test_convert_signed_ubl(regular: Path, tmp_path: Path) -> None:
+    pki = make_test_pki(tmp_path / "pki")
+    out = tmp_path / "signed.xml"
+    args = ["ebl", "convert", str(regular), "--to", "ubl", "-o", str(out)]
+    args += ["--sign-key", str(pki.path("signer-rsa.key.pem"))]
+    args += [
+        "--sign-cert",
+        str(pki.path("signer-rsa.pem")),
+        "--sign-chain",
+        str(pki.path("chain.pem")),
+    ]
+    assert main(args) == 0
+    signed = out.read_bytes()
+    assert main(["ebl", "validate", str(out)]) == 0
+    crls = [pki.path("intermediate.crl.pem"), pki.path("root.crl.pem")]
+    result = Verifier(trust=[pki.path("root.pem")], crls=crls).verify(signed)
+    assert b"BillOfLading" in result.signed_xml
