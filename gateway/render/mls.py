@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from lxml import etree
 
@@ -248,9 +248,8 @@ def _location(finding: FindingLike) -> str:
 def render_mls(document: MlsDocument) -> bytes:
     """The MLS ``ApplicationResponse`` (UTF-8 XML)."""
     issued = document.issued_at.astimezone(UTC)
-    root = etree.Element(
-        f"{{{MLS_NS}}}ApplicationResponse", nsmap={None: MLS_NS, "cac": CAC, "cbc": CBC}
-    )
+    nsmap = cast("dict[str, str]", {None: MLS_NS, "cac": CAC, "cbc": CBC})
+    root = etree.Element(f"{{{MLS_NS}}}ApplicationResponse", nsmap=nsmap)
     _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
     _cbc(root, "ProfileID", PROFILE_ID)
     _cbc(root, "ID", _required(document.mls_id, "mls_id"))
