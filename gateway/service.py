@@ -10,6 +10,8 @@ kind           what runs it
 ``process``    :class:`~gateway.jobs.ProcessKind`: the submission's flow, then the route
 ``deliver``    :class:`~gateway.delivery.DeliverKind`: the stored envelope to its adapter
 ``receive``    :class:`~gateway.delivery.ReceiveKind`: the inbound flow on a received message
+``report``     :class:`~gateway.delivery.peppol_reports.ReportKind`: the monthly Peppol
+               reports (registered, and scheduled, when ``[peppol] seat_id`` is set)
 =============  ==========================================================================
 
 The HTTP API (``gateway.api.create_app(services)``), the workers and the CLI all take a
@@ -182,6 +184,8 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
             ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
         ]
     )
+    if settings.peppol.seat_id:
+        await _peppol_reporting(settings, opened, kinds, tools)
     log.info(
         "services open",
         extra={"store": _redact(settings.store.url), "adapters": registry.names()},
@@ -196,6 +200,20 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         tools=tools,
         inbound=inbound,
     )
+
+
+async def _peppol_reporting(
+    settings: Settings, store: Store, kinds: JobKinds, tools: Tools
+) -> None:
+    """Register the ``report`` kind and queue the report jobs due now (idempotent)."""
+    from gateway.delivery.peppol_reports import ReportKind, ReportSettings, schedule_reports
+
+    peppol = settings.peppol
+    report = ReportSettings(
+        peppol.seat_id, peppol.report_tenant, peppol.report_receiver, peppol.report_until_day
+    )
+    kinds.register(ReportKind(store, lambda: tools.validator, report))
+    await schedule_reports(store, store.clock(), until_day=peppol.report_until_day)
 
 
 def load_body_signer(settings: Settings) -> BodySigner | None:

@@ -5,6 +5,7 @@ flow               direction  table
 =================  =========  ===============================================================
 ``invoice-out``    out        ingest → detect → parse → map → render → validate → sign → envelope
 ``document-in``    in         ingest → identify → validate → keep
+``peppol-out``     out        ingest → identify → validate → address (reports, MLS)
 =================  =========  ===============================================================
 
 Flows are pure: they import no store and no adapter. The jobs layer runs them
@@ -19,11 +20,12 @@ from typing import Any
 from gateway.errors import ConfigError
 from gateway.flows.document_in import DOCUMENT_IN, DocumentIn
 from gateway.flows.invoice_out import INVOICE_OUT, InvoiceOut, RecipientMismatch, check_recipient
+from gateway.flows.peppol_out import PEPPOL_OUT
 from gateway.flows.stage import Flow, FlowOutcome, FlowState, Output, Source, Stage, run_flow
 from gateway.flows.tools import Tools, ToolsSpec, load_tools
 from gateway.flows.transport import TransportFacts
 
-FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (INVOICE_OUT, DOCUMENT_IN)}
+FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (INVOICE_OUT, DOCUMENT_IN, PEPPOL_OUT)}
 """Every flow, by name."""
 
 
@@ -39,6 +41,7 @@ __all__ = [
     "DOCUMENT_IN",
     "FLOWS",
     "INVOICE_OUT",
+    "PEPPOL_OUT",
     "DocumentIn",
     "Flow",
     "FlowOutcome",

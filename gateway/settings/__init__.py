@@ -115,6 +115,7 @@ from gateway.settings.sections import (
     SECTIONS,
     AdapterConfig,
     LimitsSettings,
+    PeppolSettings,
     PipelineSettings,
     Routing,
     ServerSettings,
@@ -135,6 +136,7 @@ __all__ = [
     "ConfigError",
     "EngineOptions",
     "LimitsSettings",
+    "PeppolSettings",
     "PipelineSettings",
     "Routing",
     "ServerSettings",
@@ -165,6 +167,8 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     validation: EngineOptions = field(default_factory=EngineOptions)
     """How the Schematron engine runs (``[validation]``), handed to the validator."""
+    peppol: PeppolSettings = field(default_factory=PeppolSettings)
+    """This gateway as a Peppol access point (``[peppol]``)."""
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"
