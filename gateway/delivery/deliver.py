@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 
+from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.envelope import ENVELOPE, StoredEnvelope
+from gateway.delivery.peppol_recording import PeppolRecorder, peppol_facts
 from gateway.delivery.planner import DELIVER
 from gateway.delivery.registry import AdapterRegistry
-from gateway.errors import DeliveryError, PermanentDeliveryError
+from gateway.errors import DeliveryError, InputError, PermanentDeliveryError
 from gateway.jobs import Completed, JobResult, SubmissionState
 from gateway.store import Job, Receipt, StateChange, Store
 
@@ -28,9 +30,14 @@ class DeliverKind:
 
     name = DELIVER
 
-    def __init__(self, store: Store, adapters: AdapterRegistry) -> None:
+    def __init__(
+        self, store: Store, adapters: AdapterRegistry, *, recorder: PeppolRecorder | None = None
+    ) -> None:
         self.store = store
         self.adapters = adapters
+        self.recorder = recorder
+        """Writes the Peppol reporting record of deliveries whose receipt carries Peppol
+        facts (see :mod:`gateway.delivery.peppol_recording`)."""
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
         outputs = await self.store.get_outputs(job.submission_id, [ENVELOPE, *USUAL_PARTS])
@@ -57,6 +64,7 @@ class DeliverKind:
                 extra={"submission_id": job.submission_id, "job_id": job.id, "error": str(exc)},
             )
             raise
+        await self._record(job, envelope, receipt)
         return Completed(
             Receipt(
                 kind=f"{job.adapter}-receipt",
@@ -70,6 +78,27 @@ class DeliverKind:
                 {"job_id": job.id, "message_id": job.message_id},
             ),
         )
+
+    async def _record(self, job: Job, envelope: StoredEnvelope, receipt: AdapterReceipt) -> None:
+        """The reporting record of a Peppol transmission (before the job completes: a retry
+        after a crash records nothing twice). Facts that cannot be recorded are logged; the
+        document is delivered all the same."""
+        facts = peppol_facts(receipt.details)
+        if facts is None or self.recorder is None:
+            return
+        try:
+            await self.recorder.sent(
+                facts,
+                message_id=job.message_id,
+                at=receipt.received_at,
+                tenant_id=envelope.tenant_id or None,
+                submission_id=job.submission_id,
+            )
+        except InputError as exc:
+            log.warning(
+                "Peppol transmission not recorded for reporting",
+                extra={"submission_id": job.submission_id, "error": str(exc)},
+            )
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         detail = {"job_id": job.id, "retryable": retryable, "attempts": job.attempts}

@@ -29,7 +29,11 @@ def test_the_shipped_tables() -> None:
     assert {name: flow.direction for name, flow in FLOWS.items()} == {
         "invoice-out": "out",
         "document-in": "in",
+        "peppol-out": "out",
     }
+    assert FLOWS["document-in"].stage_names == [
+        "ingest", "identify", "validate", "read", "render", "keep",
+    ]  # fmt: skip
 
 
 def test_run_times_every_stage_and_stops_at_the_first_error() -> None:
