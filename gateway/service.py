@@ -43,6 +43,9 @@ from gateway.delivery import (
     RoutingPlanner,
     StoreInbound,
 )
+from gateway.delivery.peppol_duties import PeppolDuties
+from gateway.delivery.peppol_recording import LocalParticipants, PeppolRecorder
+from gateway.delivery.peppol_reports import ensure_tenant
 from gateway.flows import Tools, ToolsSpec, load_tools
 from gateway.jobs import (
     CircuitBreaker,
@@ -59,6 +62,7 @@ from gateway.jobs import (
 )
 from gateway.private_files import private_dir
 from gateway.settings import Settings
+from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
 from gateway.store import Store, open_store
 
 __all__ = ["Services", "Settings", "open_services", "tools_spec"]
@@ -160,7 +164,10 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     in_children = settings.pipeline.stage_processes > 0
     tools = load_tools(spec, compile_rules=not in_children)
     opened = store if store is not None else await open_store(settings.store.url)
-    inbound = StoreInbound(opened)
+    duties = peppol_duties(settings, opened)
+    for tenant_id in sorted(set(duties.participants.tenants.values())):
+        await ensure_tenant(opened, tenant_id)
+    inbound = StoreInbound(opened, participants=duties.participants)
     context = AdapterContext(
         data_dir=settings.data_dir,
         body_signer=load_body_signer(settings),
@@ -180,8 +187,10 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     kinds = JobKinds(
         [
             ProcessKind(opened, runner, RoutingPlanner(router, registry)),
-            DeliverKind(opened, registry),
-            ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
+            DeliverKind(opened, registry, recorder=duties.recorder),
+            ReceiveKind(
+                opened, runner, registry, hand_on=settings.routing.inbound, peppol=duties.duties
+            ),
         ]
     )
     if settings.peppol.seat_id:
@@ -200,6 +209,36 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         tools=tools,
         inbound=inbound,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PeppolParts:
+    """The access point's pieces the kinds and the inbound sink take (``None``: not an
+    access point, ``[peppol] seat_id`` unset)."""
+
+    participants: LocalParticipants
+    recorder: PeppolRecorder | None = None
+    duties: PeppolDuties | None = None
+
+
+def peppol_duties(settings: Settings, store: Store) -> PeppolParts:
+    """Local participants, the reporting recorder and the MLS duties from ``[peppol]``."""
+    peppol = settings.peppol
+    participants = LocalParticipants.parse(peppol.local_participants)
+    if not peppol.seat_id:
+        return PeppolParts(participants)
+    key = load_reporting_key(peppol.reporting_key or settings.data_dir / DEFAULT_KEY_FILE)
+    recorder = PeppolRecorder(
+        store,
+        key=key,
+        seat_id=peppol.seat_id,
+        transport_profile=peppol.transport_profile,
+        local_country=peppol.local_country,
+    )
+    duties = PeppolDuties(
+        store, seat_id=peppol.seat_id, recorder=recorder, tenant_id=peppol.report_tenant
+    )
+    return PeppolParts(participants, recorder, duties)
 
 
 async def _peppol_reporting(

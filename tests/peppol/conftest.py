@@ -20,6 +20,16 @@ class Catcher:
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     status: int = 200
 
+    def profile(self, profile: str) -> list[tuple[dict[str, str], bytes]]:
+        """The requests that carried a document of ``profile`` (the service also sends the
+        monthly reports it schedules for the real current date)."""
+        return [(h, b) for h, b in self.requests if h.get("X-Lingang-Profile") == profile]
+
+    def month(self, month: str) -> list[tuple[dict[str, str], bytes]]:
+        """The report requests of ``month`` (``YYYY-MM``)."""
+        start = f"<StartDate>{month}-01</StartDate>".encode()
+        return [(h, b) for h, b in self.requests if start in b]
+
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         self.requests.append((dict(request.headers), body))

@@ -76,7 +76,7 @@ async def test_cli_builds_writes_and_sends_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = write_config(tmp_path, artefacts_home, tls, catcher.url)
-    settings = Settings.load(config)
+    settings = Settings.load(config, env={})
     services = await open_services(settings)
     try:
         reporting = PeppolReportingStore(services.store.connector)
@@ -90,26 +90,26 @@ async def test_cli_builds_writes_and_sends_once(
         printed = capsys.readouterr().out
         assert "4 transmissions counted" in printed and f"queued for {RECEIVER}" in printed
         assert await drain(services) >= 4
-        assert len(catcher.requests) == 2
+        assert len(catcher.month("2026-11")) == 2
         again = [*args, "--config", str(config)]
         assert await asyncio.to_thread(main, again) == 0  # the month again: nothing new
         await drain(services)
-        assert len(catcher.requests) == 2
+        assert len(catcher.month("2026-11")) == 2
     finally:
         await services.close()
-    roots = [etree.fromstring(body) for _, body in catcher.requests]
+    roots = [etree.fromstring(body) for _, body in catcher.month("2026-11")]
     assert sorted(etree.QName(r).namespace for r in roots) == sorted([EUSR_NS, TSR_NS])
     assert {h["X-Lingang-Receiver"] for h, _ in catcher.requests} == {RECEIVER}
     tsr = next(r for r in roots if etree.QName(r).namespace == TSR_NS)
     assert tsr.findtext(f"{{{TSR_NS}}}Total/{{{TSR_NS}}}Outgoing") == "3"
-    assert (out / "peppol-tsr-2026-11.xml").read_bytes() in [b for _, b in catcher.requests]
+    assert (out / "peppol-tsr-2026-11.xml").read_bytes() in [b for _, b in catcher.month("2026-11")]
 
 
 async def test_report_job_sends_an_empty_month_once_and_schedules_the_next(
     tmp_path: Path, artefacts_home: Path, tls: TlsFiles, catcher: Catcher
 ) -> None:
     config = write_config(tmp_path, artefacts_home, tls, catcher.url)
-    services = await open_services(Settings.load(config))
+    services = await open_services(Settings.load(config, env={}))
     try:
         store = services.store
         assert REPORT in services.kinds.names()
@@ -125,7 +125,7 @@ async def test_report_job_sends_an_empty_month_once_and_schedules_the_next(
         assert job.state is JobState.DONE
         month = await PeppolReportingStore(store.connector).reported_month("2026-11")
         assert month is not None and month.detail["transmissions"] == 0
-        assert len(catcher.requests) == 2  # the zero-count month is reported too
+        assert len(catcher.month("2026-11")) == 2  # the zero-count month is reported too
         (following,) = await store.list_jobs(
             submission_id=report_job_key(ReportPeriod.of_month("2026-12"))
         )
@@ -134,7 +134,7 @@ async def test_report_job_sends_an_empty_month_once_and_schedules_the_next(
         assert kind is not None
         await kind.run(job, "w")
         await drain(services)
-        assert len(catcher.requests) == 2
+        assert len(catcher.month("2026-11")) == 2
     finally:
         await services.close()
 
