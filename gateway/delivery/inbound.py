@@ -3,13 +3,18 @@
 ::
 
     adapter's endpoint ──► StoreInbound.accept: stored + ``receive`` job, one transaction
-                          (a duplicate message id: the first message's id, nothing new)
-    worker claims ``receive`` ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
+                          (a duplicate message id: the first message's id, nothing new;
+                          a receiver we do not serve: refused, nothing stored)
+    worker claims ``receive`` ──► Peppol reporting record (Peppol traffic only)
+                               ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
+                               ──► Message Level Status, if the sender's SBDH asks for one
                                └─► the job's receipt records the verdict, facts and report
+    a received MLS ──► correlated to the submission we sent (history + output ``mls``)
 
 The adapter acknowledges its sender only after :meth:`StoreInbound.accept` returned, so a
 crash after the acknowledgement loses nothing; duplicate detection is the store's, so it
-holds across restarts and replicas.
+holds across restarts and replicas. The MLS is itself a submission (flow ``peppol-out``)
+under an idempotency key per received message, so a retried job answers once.
 """
 
 from __future__ import annotations
