@@ -29,6 +29,7 @@ from gateway.flows.peppol_out import PEPPOL_OUT
 from gateway.jobs import Submissions
 from gateway.read.mls import read_mls
 from gateway.render.mls import (
+    DOCUMENT_TYPE_ID,
     SPIS_SCHEME,
     MlsDocument,
     MlsStatus,
@@ -129,10 +130,14 @@ class PeppolDuties:
             outcome, handed_on=handed_on, confirmed=confirmed, error=delivery_error
         )
         scopes = facts.get("scopes")
+        received_is_mls = (
+            self.is_mls(outcome) or str(facts.get("doctype") or "") == DOCUMENT_TYPE_ID
+        )
         target = mls_target(
             scopes if isinstance(scopes, Mapping) else {},
             status.code,
             sending_seat=str(facts.get("c2_seat") or ""),
+            received_is_mls=received_is_mls,
         )
         if target is None:
             return {"code": status.code, "sent": False}

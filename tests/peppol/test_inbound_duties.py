@@ -39,6 +39,10 @@ PINT_SG_DOCTYPE = (
     "urn:peppol:pint:billing-1@sg-1::2.1"
 )
 LOCAL = "0195:SGUEN200254321Z"
+MLS_DOCTYPE = (
+    "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2::"
+    "ApplicationResponse##urn:peppol:edec:mls:1.0::2.1"
+)
 SECRET = b"the-local-system-shared-secret!!"
 
 
@@ -259,3 +263,27 @@ async def test_a_received_mls_is_correlated_and_never_answered(
     jobs = await store.list_jobs(state=JobState.DEAD)
     assert not jobs
     assert etree.fromstring(mls) is not None
+
+
+async def test_a_broken_mls_is_rejected_and_still_never_answered(
+    services: Services, catcher: Catcher
+) -> None:
+    broken = render_mls(
+        MlsDocument("m", datetime.now(UTC), "000123", "000360", "x", MlsStatus("AB", "kept"))
+    ).replace(b"<cbc:ResponseCode>AB", b"<cbc:ResponseCode>ZZ")
+    facts = peppol_facts("their-instance", MLS_TYPE="ALWAYS_SEND")["peppol"]
+    facts["doctype"] = MLS_DOCTYPE
+    services.inbound.participants = None
+    ack = await services.inbound.accept(
+        InboundDocument(
+            "as4", "m-broken-mls", broken, receiver="0242:000360", metadata={"peppol": facts}
+        )
+    )
+    await drain(services)
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    (receipt,) = await services.store.list_receipts(job_id=job.id)
+    verdict = json.loads(receipt.data)
+    assert receipt.kind == "inbound-rejected"
+    assert "SCH-MLS-19" in {f["rule_id"] for f in verdict["report"]["findings"]}
+    assert verdict["mls"] == {"code": "RE", "sent": False}
+    assert not catcher.profile("peppol-mls")
