@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from lxml import etree
 
 from adapters.base import InboundDocument
 from adapters.webhook import SIGNATURE_HEADER, verify_signature
+from gateway.api import api_runner, create_app
 from gateway.errors import InputError
 from gateway.read.mls import read_mls
 from gateway.render.mls import MlsDocument, MlsStatus, render_mls
@@ -114,6 +116,26 @@ inbound = "erp"
     opened = await open_services(Settings.load(config, env={}))
     yield opened
     await opened.close()
+
+
+async def api_document(services: Services, tenant_id: str, submission_id: str) -> dict[str, Any]:
+    """``GET /v1/documents/{id}`` from a live API over ``services`` on 127.0.0.1."""
+    key, _ = await services.store.issue_api_key(tenant_id)
+    runner = api_runner(create_app(services))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/documents/{submission_id}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, headers={"Authorization": f"Bearer {key}"}) as response,
+        ):
+            assert response.status == 200
+            body: dict[str, Any] = await response.json()
+            return body
+    finally:
+        await runner.cleanup()
 
 
 def peppol_facts(instance: str, **scopes: str) -> dict[str, Any]:
@@ -259,6 +281,11 @@ async def test_a_received_mls_is_correlated_and_never_answered(
     assert events[-1].state == "delivered"
     outputs = await store.get_outputs(submission.id, ["mls"])
     assert outputs["mls"].data == mls
+    shown = await api_document(services, tenant.id, submission.id)
+    (status,) = [e for e in shown["history"] if "Message Level Status" in (e["reason"] or "")]
+    assert status["detail"]["mls"]["code"] == "AB"
+    assert status["detail"]["mls"]["instance_id"] == "our-instance"
+    assert "mls" in {o["kind"] for o in shown["outputs"]}
     assert not catcher.profile("peppol-mls")  # never an MLS in reply to an MLS
     jobs = await store.list_jobs(state=JobState.DEAD)
     assert not jobs
