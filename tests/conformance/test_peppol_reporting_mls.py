@@ -61,3 +61,22 @@ def test_all_reference_files_were_found(reference: Path) -> None:
     assert len(_files(f"{REPORTING}/*/good/*.xml")) == 12
     assert len(_files(f"{REPORTING}/*/bad/*.xml")) == 16
     assert len(_files(f"{MLS_EXAMPLES}/MessageLevelStatus_Example_*.xml")) == 8
+
+
+def test_our_compiled_rules_agree_with_the_official_ones(
+    reference: Path, artefacts_home: Path
+) -> None:
+    """``--rules fast`` gives exactly the official findings on every report and MLS file."""
+    from gateway.validation.schematron import SaxonCEngine
+
+    official = Validator(artefacts_home, SaxonCEngine())
+    fast = Validator(artefacts_home, SaxonCEngine(), rules="fast")
+    files = [
+        *_files(f"{REPORTING}/*/*/*.xml"),
+        *_files(f"{MLS_EXAMPLES}/MessageLevelStatus_Example_*.xml"),
+    ]
+    for rel in files:
+        xml = (reference / rel).read_bytes()
+        want = sorted((f.rule_id, f.location) for f in official.validate(xml).findings)
+        got = sorted((f.rule_id, f.location) for f in fast.validate(xml).findings)
+        assert got == want, rel
