@@ -26,13 +26,15 @@ from tests.peppol.test_reports import record
 RECEIVER = "9915:reports-test"
 
 
-def write_config(tmp_path: Path, artefacts: Path, tls: TlsFiles, url: str) -> Path:
+def write_config(
+    tmp_path: Path, artefacts: Path, tls: TlsFiles, url: str, store_url: str | None = None
+) -> Path:
     config = tmp_path / "lingang.toml"
     config.write_text(
         f"""
 data_dir = "{tmp_path / "home"}"
 [store]
-url = "sqlite:///{tmp_path / "home" / "gateway.db"}"
+url = "{store_url or f"sqlite:///{tmp_path / 'home' / 'gateway.db'}"}"
 [pipeline]
 artefacts = "{artefacts}"
 sign = false
@@ -105,10 +107,15 @@ async def test_cli_builds_writes_and_sends_once(
     assert (out / "peppol-tsr-2026-11.xml").read_bytes() in [b for _, b in catcher.month("2026-11")]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
 async def test_report_job_sends_an_empty_month_once_and_schedules_the_next(
-    tmp_path: Path, artefacts_home: Path, tls: TlsFiles, catcher: Catcher
+    tmp_path: Path, artefacts_home: Path, tls: TlsFiles, catcher: Catcher, store_url: str | None
 ) -> None:
-    config = write_config(tmp_path, artefacts_home, tls, catcher.url)
+    config = write_config(tmp_path, artefacts_home, tls, catcher.url, store_url)
     services = await open_services(Settings.load(config, env={}))
     try:
         store = services.store
