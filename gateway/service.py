@@ -30,6 +30,7 @@ The HTTP API (``gateway.api.create_app(services)``), the workers and the CLI all
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,7 @@ from gateway.delivery import (
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants, PeppolRecorder
 from gateway.delivery.peppol_reports import ensure_tenant
+from gateway.errors import ConfigError
 from gateway.flows import Tools, ToolsSpec, load_tools
 from gateway.jobs import (
     CircuitBreaker,
@@ -227,6 +229,11 @@ def peppol_duties(settings: Settings, store: Store) -> PeppolParts:
     participants = LocalParticipants.parse(peppol.local_participants)
     if not peppol.seat_id:
         return PeppolParts(participants)
+    if not re.fullmatch(r"P[A-Z]{2}[0-9]{6}", peppol.seat_id):
+        raise ConfigError(
+            f"[peppol] seat_id {peppol.seat_id!r} is not a Peppol seat id (PXX000000)",
+            field="peppol.seat_id",
+        )
     key = load_reporting_key(peppol.reporting_key or settings.data_dir / DEFAULT_KEY_FILE)
     recorder = PeppolRecorder(
         store,

@@ -142,3 +142,18 @@ def test_local_participants() -> None:
     for bad in (["no-equals"], ["=0088:1"], ["t=novalue"]):
         with pytest.raises(ConfigError, match="local participant"):
             LocalParticipants.parse(bad)
+
+
+async def test_a_malformed_seat_id_stops_the_start(tmp_path: Path) -> None:
+    from gateway.service import open_services
+    from gateway.settings import Settings
+
+    settings = Settings.from_dict(
+        {
+            "data_dir": str(tmp_path),
+            "pipeline": {"validate": False, "sign": False, "stage_processes": 0},
+            "peppol": {"seat_id": "POP36"},
+        }
+    )
+    with pytest.raises(ConfigError, match="seat id"):
+        await open_services(settings)
