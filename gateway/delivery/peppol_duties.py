@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from gateway.render.mls import (
 )
 from gateway.store import InboundMessage, Store
 from gateway.store.peppol_reporting import PeppolReportingStore
+
+log = logging.getLogger("lingang.peppol.mls")
 
 MLS_PROFILE = "peppol-mls"
 MLS_OUTPUT = "mls"
@@ -97,7 +100,14 @@ class PeppolDuties:
             else None
         )
         if submission is None:
+            log.info(
+                "a Message Level Status names no document we sent",
+                extra={"inbound_id": message.id, "instance_id": mls.instance_id},
+            )
             return {"correlated": False, "instance_id": mls.instance_id, "code": mls.code}
+        seen = await self.store.list_events(submission.id)
+        if any((event.detail or {}).get("inbound_id") == message.id for event in seen):
+            return {"correlated": True, "submission_id": submission.id, "code": mls.code}
         await self.store.record_event(
             submission.id,
             submission.state,

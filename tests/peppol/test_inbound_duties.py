@@ -274,9 +274,14 @@ async def test_a_received_mls_is_correlated_and_never_answered(
         },
     )
     services.inbound.participants = None  # an MLS is addressed to our SPIS id, not a tenant
-    await services.inbound.accept(document)
+    ack = await services.inbound.accept(document)
     await drain(services)
+    (job,) = await store.list_jobs(submission_id=ack.inbound_id)
+    kind = services.kinds.get("receive")
+    assert kind is not None
+    await kind.run(job, "w")  # as if the worker died before completing: no second event
     events = await store.list_events(submission.id)
+    assert sum("Message Level Status" in (e.reason or "") for e in events) == 1
     assert events[-1].reason == "Message Level Status AB from 0242:000123"
     assert events[-1].state == "delivered"
     outputs = await store.get_outputs(submission.id, ["mls"])
