@@ -152,3 +152,26 @@ def test_cli_refuses_without_a_seat_id(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["peppol", "report", "--month", "2026-11", "--config", str(config)]) == 1
     assert "seat_id" in capsys.readouterr().err
     assert main(["peppol", "report", "--month", "2026-11", "-o", str(tmp_path / "no")]) == 2
+
+
+async def test_a_report_breaking_a_rule_is_neither_written_nor_sent(
+    tmp_path: Path,
+    artefacts_home: Path,
+    tls: TlsFiles,
+    catcher: Catcher,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = write_config(tmp_path, artefacts_home, tls, catcher.url)
+    services = await open_services(Settings.load(config, env={}))
+    try:
+        bad_seat = record(1, OUTGOING, c3_seat="not-a-seat")
+        await PeppolReportingStore(services.store.connector).record(bad_seat)
+    finally:
+        await services.close()
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["peppol", "report", "--month", "2026-11", "--send", "-o", str(out)]
+    assert await asyncio.to_thread(main, [*args, "--config", str(config)]) == 1
+    assert "SCH-TSR-19" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+    assert not catcher.month("2026-11")
