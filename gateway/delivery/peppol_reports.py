@@ -63,12 +63,12 @@ async def build_month_reports(
 ) -> MonthReports:
     """Both reports of ``period``; :class:`ValidationFailed` if either breaks an official rule
     (a bug of ours: the report is never sent then)."""
-    records = await PeppolReportingStore(store.connector).between(*period.bounds)
+    groups = await PeppolReportingStore(store.connector).groups_between(*period.bounds)
     reports = MonthReports(
         period,
-        render_tsr(period, seat_id, records),
-        render_eusr(period, seat_id, records),
-        len(records),
+        render_tsr(period, seat_id, groups),
+        render_eusr(period, seat_id, groups),
+        sum(group.count for group in groups),
     )
     if validator is not None:
         for kind, xml, profile in (

@@ -86,6 +86,11 @@ class TransmissionLike(Protocol):
     @property
     def end_user_hash(self) -> str: ...
 
+    @property
+    def count(self) -> int:
+        """How many transmissions this stands for (a record: 1; a group: its size)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ReportPeriod:
@@ -257,8 +262,13 @@ def _keys(parent: etree._Element, ns: str, key: Key) -> None:
 
 
 def _in_out(members: Iterable[TransmissionLike]) -> tuple[int, int]:
-    directions = [t.direction for t in members]
-    return directions.count("in"), directions.count("out")
+    incoming = outgoing = 0
+    for t in members:
+        if t.direction == "in":
+            incoming += t.count
+        else:
+            outgoing += t.count
+    return incoming, outgoing
 
 
 def _counts(parent: etree._Element, ns: str, counts: tuple[int, int]) -> None:

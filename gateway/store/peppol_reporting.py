@@ -63,6 +63,30 @@ class Transmission:
         """The other access point: C3 for outgoing, C2 for incoming."""
         return self.c3_seat if self.direction == OUTGOING else self.c2_seat
 
+    @property
+    def count(self) -> int:
+        """One transmission (a :class:`TransmissionGroup` counts many)."""
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class TransmissionGroup:
+    """Transmissions alike in everything the reports count by, and how many they are: what
+    the monthly reports are built from, so a busy month is a few thousand groups, not
+    millions of records, in memory."""
+
+    direction: str
+    other_seat: str
+    doctype_scheme: str
+    doctype: str
+    process_scheme: str
+    process: str
+    transport_profile: str
+    c1_country: str
+    c4_country: str | None
+    end_user_hash: str
+    count: int
+
 
 @dataclass(frozen=True, slots=True)
 class ReportedMonth:
@@ -93,6 +117,16 @@ class PeppolReportingStore:
         """The transmissions with ``start <= exchanged_at < end``, oldest first."""
         found = yield Query("peppol_transmissions_between", {"start": start, "end": end}, "all")
         return [_transmission(row) for row in found]
+
+    @reads
+    def groups_between(self, start: datetime, end: datetime) -> Script[list[TransmissionGroup]]:
+        """The transmissions with ``start <= exchanged_at < end``, grouped and counted."""
+        params = {"start": start, "end": end}
+        found = yield Query("peppol_transmission_groups", params, "all")
+        return [
+            TransmissionGroup(**{**row, "count": int(row["count"])})
+            for row in sorted(found, key=lambda r: tuple(str(v) for v in r.values()))
+        ]
 
     @reads
     def sent_by_instance(self, instance_id: str) -> Script[Transmission | None]:

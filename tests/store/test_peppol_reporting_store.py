@@ -106,3 +106,24 @@ async def test_a_month_is_claimed_once(store: Store) -> None:
         {"transmissions": 3},
     )
     assert await other.reported_month("2026-10") is None
+
+
+async def test_reports_from_groups_equal_reports_from_records(store: Store) -> None:
+    """The grouped read gives exactly the reports the individual records give."""
+    from gateway.render.peppol_reports import ReportPeriod, render_eusr, render_tsr
+    from tests.peppol.test_reports import mixed_month
+
+    reporting = PeppolReportingStore(store.connector)
+    records = [
+        replace(r, transmission_id=f"{r.transmission_id}-{n}")
+        for n, r in enumerate(mixed_month(7) + mixed_month(8))
+    ]
+    for r in records:
+        assert await reporting.record(r)
+    period = ReportPeriod.of_month("2026-11")
+    raw = await reporting.between(*period.bounds)
+    groups = await reporting.groups_between(*period.bounds)
+    assert len(raw) == len(records) and sum(g.count for g in groups) == len(records)
+    assert len(groups) < len(records)
+    for render in (render_tsr, render_eusr):
+        assert render(period, "POP000360", groups) == render(period, "POP000360", raw)

@@ -28,3 +28,14 @@ WHERE month = %(month)s
 
 -- name: get_peppol_report_month
 SELECT * FROM peppol_report_months WHERE month = %(month)s
+
+-- name: peppol_transmission_groups
+SELECT direction,
+       CASE WHEN direction = 'out' THEN c3_seat ELSE c2_seat END AS other_seat,
+       doctype_scheme, doctype, process_scheme, process, transport_profile,
+       c1_country, c4_country, end_user_hash, COUNT(*) AS count
+FROM peppol_transmissions
+WHERE exchanged_at >= %(start)s AND exchanged_at < %(end)s
+GROUP BY direction, CASE WHEN direction = 'out' THEN c3_seat ELSE c2_seat END,
+         doctype_scheme, doctype, process_scheme, process, transport_profile,
+         c1_country, c4_country, end_user_hash
