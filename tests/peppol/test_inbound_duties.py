@@ -78,9 +78,21 @@ async def local_system(tls: TlsFiles) -> AsyncIterator[LocalSystem]:
     await runner.cleanup()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'home' / 'gateway.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
 async def services(
-    tmp_path: Path, artefacts_home: Path, tls: TlsFiles, catcher: Catcher, local_system: LocalSystem
+    tmp_path: Path,
+    artefacts_home: Path,
+    tls: TlsFiles,
+    catcher: Catcher,
+    local_system: LocalSystem,
+    store_url: str,
 ) -> AsyncIterator[Services]:
     home = tmp_path / "home"
     home.mkdir()
@@ -89,6 +101,8 @@ async def services(
     config.write_text(
         f"""
 data_dir = "{home}"
+[store]
+url = "{store_url}"
 [pipeline]
 artefacts = "{artefacts_home}"
 sign = false
