@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.delivery.peppol_recording import LocalParticipants, PeppolRecorder, peppol_facts
+from gateway.delivery.peppol_recording import PeppolRecorder, peppol_facts
 from gateway.delivery.peppol_reports import ensure_tenant
 from gateway.errors import InputError, LingangError
 from gateway.flows import FlowOutcome
@@ -221,5 +221,3 @@ def _error_finding(error: LingangError) -> _Finding:
         str(error),
     )
 
-
-__all__ = ["LocalParticipants", "PeppolDuties"]
