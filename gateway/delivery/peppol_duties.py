@@ -220,4 +220,3 @@ def _error_finding(error: LingangError) -> _Finding:
         error.field or "",
         str(error),
     )
-
