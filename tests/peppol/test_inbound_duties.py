@@ -6,6 +6,7 @@ ordinary delivery path; a received MLS is correlated to the document we sent."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -23,6 +24,7 @@ from adapters.base import InboundDocument
 from adapters.webhook import SIGNATURE_HEADER, verify_signature
 from gateway.api import api_runner, create_app
 from gateway.errors import InputError
+from gateway.jobs import RetryPolicy, Worker
 from gateway.read.mls import read_mls
 from gateway.render.mls import MlsDocument, MlsStatus, render_mls
 from gateway.service import Services, open_services
@@ -54,8 +56,11 @@ class LocalSystem:
     def __init__(self) -> None:
         self.url = ""
         self.received: list[dict[str, Any]] = []
+        self.down = False
 
     async def handle(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503, text="maintenance")
         body = await request.read()
         if not verify_signature(SECRET, request.headers[SIGNATURE_HEADER], body, now=time.time()):
             return web.Response(status=401)
@@ -333,3 +338,23 @@ async def test_a_broken_mls_is_rejected_and_still_never_answered(
     assert "SCH-MLS-19" in {f["rule_id"] for f in verdict["report"]["findings"]}
     assert verdict["mls"] == {"code": "RE", "sent": False}
     assert not catcher.profile("peppol-mls")
+
+
+async def test_a_local_system_that_is_down_is_retried_then_dead_lettered(
+    services: Services, reference: Path, local_system: LocalSystem
+) -> None:
+    local_system.down = True
+    ack = await services.inbound.accept(inbound((reference / EXAMPLE).read_bytes(), "m-down"))
+    policy = RetryPolicy(base_seconds=0.0, cap_seconds=0.0, max_attempts=2)
+    worker = Worker(services.store, services.kinds, worker_id="w", policy=policy)
+    assert await worker.run_once() >= 1
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state is JobState.PENDING and job.attempts == 1 and "503" in (job.last_error or "")
+    await asyncio.sleep(0.01)
+    assert await worker.run_once() >= 1
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state is JobState.DEAD
+    local_system.down = False
+    await services.store.retry_job(job.id)  # the operator's retry delivers it, once
+    await drain(services)
+    assert len(local_system.received) == 1
