@@ -23,9 +23,37 @@ from gateway.flows.document_in import DocumentIn, IdentifyStage, InboundValidate
 from gateway.flows.stage import Flow, require
 from gateway.flows.tools import Tools
 from gateway.flows.transport import TransportFacts
+from gateway.render.mls import DOCUMENT_TYPE_ID as MLS_DOCUMENT_TYPE
+from gateway.render.mls import PROCESS_ID as MLS_PROCESS
+from gateway.render.peppol_reports import (
+    EUSR_DOCUMENT_TYPE,
+    REPORTING_PROFILE,
+    TSR_DOCUMENT_TYPE,
+)
 
 OWN_PROFILES = ("peppol-tsr", "peppol-eusr", "peppol-mls")
 """The profiles of the documents this flow sends."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeppolIdentifiers:
+    """What the SBDH and the AS4 header of one of our own documents name."""
+
+    document_type: str
+    """Scheme ``busdox-docid-qns``."""
+    process: str
+    """Scheme ``cenbii-procid-ubl``."""
+    type_version: str
+    """The SBDH ``DocumentIdentification/TypeVersion``."""
+
+
+PEPPOL_IDENTIFIERS: dict[str, PeppolIdentifiers] = {
+    "peppol-tsr": PeppolIdentifiers(TSR_DOCUMENT_TYPE, REPORTING_PROFILE, "1.0"),
+    "peppol-eusr": PeppolIdentifiers(EUSR_DOCUMENT_TYPE, REPORTING_PROFILE, "1.1"),
+    "peppol-mls": PeppolIdentifiers(MLS_DOCUMENT_TYPE, MLS_PROCESS, "2.1"),
+}
+"""By profile (the envelope's ``profile``): the identifiers a Peppol transport puts in the
+SBDH and the AS4 header when it sends one of these documents."""
 DOCUMENT = "document"
 """The output kind of the document as it is sent."""
 

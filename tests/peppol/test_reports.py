@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -139,3 +140,19 @@ def test_period_and_reporter_checks() -> None:
             ReportPeriod.of_month(bad)
     with pytest.raises(FieldError, match="seat id"):
         render_tsr(PERIOD, "not-a-seat", [])
+
+
+def test_identifiers_of_our_own_documents_are_in_the_code_list(reference: Path) -> None:
+    """What a transport puts in the SBDH for a report or an MLS is an active document type
+    and process of the official Peppol code lists (v9.7)."""
+    from gateway.flows.peppol_out import PEPPOL_IDENTIFIERS
+
+    lists = reference / "phax-peppol-commons/codelists-v9.7"
+    doctypes = etree.parse(str(lists / "Peppol Code Lists - Document types v9.7.xml"))
+    processes = etree.parse(str(lists / "Peppol Code Lists - Processes v9.7.xml"))
+    for ids in PEPPOL_IDENTIFIERS.values():
+        (entry,) = doctypes.xpath("//document-type[@value=$v]", v=ids.document_type)
+        assert entry.get("state") == "active"
+        assert ids.process in entry.xpath("process-id/@value")
+        (process,) = processes.xpath("//process[@value=$v]", v=ids.process)
+        assert process.get("state") == "active"
