@@ -191,7 +191,12 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
             ProcessKind(opened, runner, RoutingPlanner(router, registry)),
             DeliverKind(opened, registry, recorder=duties.recorder),
             ReceiveKind(
-                opened, runner, registry, hand_on=settings.routing.inbound, peppol=duties.duties
+                opened,
+                runner,
+                registry,
+                hand_on=settings.routing.inbound,
+                peppol=duties.duties,
+                max_attempts=settings.worker.max_attempts,
             ),
         ]
     )

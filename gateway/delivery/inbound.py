@@ -28,7 +28,7 @@ from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants
 from gateway.delivery.registry import AdapterRegistry
-from gateway.errors import PermanentDeliveryError
+from gateway.errors import DeliveryError, PermanentDeliveryError
 from gateway.flows import FlowOutcome, Source
 from gateway.jobs import Completed, FlowRunner, JobResult
 from gateway.jobs.process import DOCUMENT_ERRORS
@@ -99,6 +99,7 @@ class ReceiveKind:
         *,
         hand_on: str | None = None,
         peppol: PeppolDuties | None = None,
+        max_attempts: int = 12,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -106,6 +107,9 @@ class ReceiveKind:
         self.hand_on = hand_on
         self.peppol = peppol
         """Reporting records, MLS answers and MLS correlation for Peppol traffic."""
+        self.max_attempts = max_attempts
+        """The worker's attempts before the dead letter: a hand-over failing on the last
+        one is answered with an ``RE``/``FD`` Message Level Status."""
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
         message = await self.store.get_inbound(job.submission_id)
@@ -138,8 +142,10 @@ class ReceiveKind:
         if outcome.error is None and self.hand_on is not None:
             try:
                 receipt = await self._hand_on(message, outcome, job.attempts)
-            except PermanentDeliveryError as exc:
-                await self._answer(message, outcome, handed_on=False, error=str(exc))
+            except DeliveryError as exc:
+                last = isinstance(exc, PermanentDeliveryError) or job.attempts >= self.max_attempts
+                if last:  # the job goes to the dead letter: tell the sender delivery failed
+                    await self._answer(message, outcome, handed_on=False, error=str(exc))
                 raise
             handed_on = {"adapter": self.hand_on, "receipt": receipt.as_dict()}
         mls = await self._answer(message, outcome, handed_on=bool(handed_on), error="")

@@ -114,6 +114,8 @@ sign = false
 stage_processes = 0
 [validation]
 engine = "saxonche"
+[worker]
+max_attempts = 2
 [peppol]
 seat_id = "POP000360"
 local_participants = ["importer={LOCAL}"]
@@ -341,7 +343,7 @@ async def test_a_broken_mls_is_rejected_and_still_never_answered(
 
 
 async def test_a_local_system_that_is_down_is_retried_then_dead_lettered(
-    services: Services, reference: Path, local_system: LocalSystem
+    services: Services, reference: Path, local_system: LocalSystem, catcher: Catcher
 ) -> None:
     local_system.down = True
     ack = await services.inbound.accept(inbound((reference / EXAMPLE).read_bytes(), "m-down"))
@@ -354,6 +356,10 @@ async def test_a_local_system_that_is_down_is_retried_then_dead_lettered(
     assert await worker.run_once() >= 1
     (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
     assert job.state is JobState.DEAD
+    await drain(services)  # the RE answer goes out through the delivery path
+    (request,) = catcher.profile("peppol-mls")
+    mls = read_mls(request[1])
+    assert mls.code == "RE" and [i.reason for i in mls.issues] == ["FD"]
     local_system.down = False
     await services.store.retry_job(job.id)  # the operator's retry delivers it, once
     await drain(services)
