@@ -165,3 +165,25 @@ def test_configuration_errors_name_the_option(
     (tmp_path / "short.secret").write_bytes(b"short")
     with pytest.raises(ConfigError, match=words):
         build(tmp_path, options)
+
+
+def test_the_documented_signature_is_what_openssl_computes(tmp_path: Path) -> None:
+    """An independent HMAC (the ``openssl`` command) over ``"<t>." + body`` with the shared
+    secret gives the header's ``v1``: the format is exactly as documented."""
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not installed")
+    body = json.dumps({"document": "x", "n": 1}).encode()
+    header = sign_body(SECRET, body, 1_800_000_000)
+    signed = tmp_path / "signed"
+    signed.write_bytes(b"1800000000." + body)
+    out = subprocess.run(
+        [openssl, "dgst", "-sha256", "-hmac", SECRET.decode(), str(signed)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert header == f"t=1800000000,v1={out.strip().rsplit(' ', 1)[-1]}"
