@@ -12,6 +12,8 @@ kind           what runs it
 ``receive``    :class:`~gateway.delivery.ReceiveKind`: the inbound flow on a received message
 ``release``    :class:`~gateway.jobs.gate.ReleaseKind`: a released document's ledger entry
                and delivery job (the export gate)
+``report``     :class:`~gateway.delivery.peppol_reports.ReportKind`: the monthly Peppol
+               reports (registered, and scheduled, when ``[peppol] seat_id`` is set)
 =============  ==========================================================================
 
 Outbound documents pass the export gate: ``ProcessKind`` finishes them through the export
@@ -35,6 +37,7 @@ The HTTP API (``gateway.api.create_app(services)``), the workers and the CLI all
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +51,9 @@ from gateway.delivery import (
     RoutingPlanner,
     StoreInbound,
 )
+from gateway.delivery.peppol_duties import PeppolDuties
+from gateway.delivery.peppol_recording import LocalParticipants, PeppolRecorder
+from gateway.delivery.peppol_reports import ensure_tenant
 from gateway.errors import ConfigError
 from gateway.flows import Tools, ToolsSpec, load_tools
 from gateway.jobs import (
@@ -67,6 +73,7 @@ from gateway.jobs import (
 from gateway.jobs.gate import ExportGate, ReleaseKind, Sign, jws_checkpoint_signer
 from gateway.private_files import private_dir
 from gateway.settings import Settings
+from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
 from gateway.store import Store, open_store
 from gateway.store.ledger import LedgerStore
 
@@ -178,7 +185,10 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     in_children = settings.pipeline.stage_processes > 0
     tools = load_tools(spec, compile_rules=not in_children)
     opened = store if store is not None else await open_store(settings.store.url)
-    inbound = StoreInbound(opened)
+    duties = peppol_duties(settings, opened)
+    for tenant_id in sorted(set(duties.participants.tenants.values())):
+        await ensure_tenant(opened, tenant_id)
+    inbound = StoreInbound(opened, participants=duties.participants)
     context = AdapterContext(
         data_dir=settings.data_dir,
         body_signer=load_body_signer(settings),
@@ -213,11 +223,20 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 hand_off_seconds=settings.worker.lease_seconds,
                 handed=handed,
             ),
-            DeliverKind(opened, registry, handed),
-            ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
+            DeliverKind(opened, registry, handed, recorder=duties.recorder),
+            ReceiveKind(
+                opened,
+                runner,
+                registry,
+                hand_on=settings.routing.inbound,
+                peppol=duties.duties,
+                max_attempts=settings.worker.max_attempts,
+            ),
             ReleaseKind(gate),
         ]
     )
+    if settings.peppol.seat_id:
+        await _peppol_reporting(settings, opened, kinds, tools)
     log.info(
         "services open",
         extra={"store": _redact(settings.store.url), "adapters": registry.names()},
@@ -266,6 +285,55 @@ def check_assurance(settings: Settings) -> None:
             "validation is OFF ([pipeline] validate = false): documents are delivered without "
             "the official rules, each marked 'validated: false' in its history"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PeppolParts:
+    """The access point's pieces the kinds and the inbound sink take (``None``: not an
+    access point, ``[peppol] seat_id`` unset)."""
+
+    participants: LocalParticipants
+    recorder: PeppolRecorder | None = None
+    duties: PeppolDuties | None = None
+
+
+def peppol_duties(settings: Settings, store: Store) -> PeppolParts:
+    """Local participants, the reporting recorder and the MLS duties from ``[peppol]``."""
+    peppol = settings.peppol
+    participants = LocalParticipants.parse(peppol.local_participants)
+    if not peppol.seat_id:
+        return PeppolParts(participants)
+    if not re.fullmatch(r"P[A-Z]{2}[0-9]{6}", peppol.seat_id):
+        raise ConfigError(
+            f"[peppol] seat_id {peppol.seat_id!r} is not a Peppol seat id (PXX000000)",
+            field="peppol.seat_id",
+        )
+    key = load_reporting_key(peppol.reporting_key or settings.data_dir / DEFAULT_KEY_FILE)
+    recorder = PeppolRecorder(
+        store,
+        key=key,
+        seat_id=peppol.seat_id,
+        transport_profile=peppol.transport_profile,
+        local_country=peppol.local_country,
+    )
+    duties = PeppolDuties(
+        store, seat_id=peppol.seat_id, recorder=recorder, tenant_id=peppol.report_tenant
+    )
+    return PeppolParts(participants, recorder, duties)
+
+
+async def _peppol_reporting(
+    settings: Settings, store: Store, kinds: JobKinds, tools: Tools
+) -> None:
+    """Register the ``report`` kind and queue the report jobs due now (idempotent)."""
+    from gateway.delivery.peppol_reports import ReportKind, ReportSettings, schedule_reports
+
+    peppol = settings.peppol
+    report = ReportSettings(
+        peppol.seat_id, peppol.report_tenant, peppol.report_receiver, peppol.report_until_day
+    )
+    kinds.register(ReportKind(store, lambda: tools.validator, report))
+    await schedule_reports(store, store.clock(), until_day=peppol.report_until_day)
 
 
 def load_body_signer(settings: Settings) -> BodySigner | None:

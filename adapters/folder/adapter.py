@@ -4,6 +4,9 @@ Options::
 
     type = "folder"
     path = "outbox/hk"        # the target directory (relative to the data dir); created if missing
+    attachments = false       # also write each attachment as <name>.<kind>.<ext>, before the
+                              # document itself (e.g. a received invoice's canonical JSON and
+                              # readable HTML page for the local system)
 
 The file is named after the transport message id (made filesystem-safe) plus an extension
 from the content type, so a retry of the same envelope finds its file already in place and
@@ -40,6 +43,7 @@ STALE_PART_SECONDS = 24 * 3600.0
 """A temp file this old is a leftover whoever wrote it: no write takes a day."""
 _HOST = _UNSAFE.sub("_", socket.gethostname())[:64] or "host"
 _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
+_ATTACHMENT_EXTENSIONS = {"canonical": ".json", "readable": ".html", "signature": ".xml"}
 
 
 def safe_name(message_id: str) -> str:
@@ -53,16 +57,18 @@ def safe_name(message_id: str) -> str:
 class FolderAdapter:
     """Writes each envelope once into one directory."""
 
-    def __init__(self, name: str, directory: Path) -> None:
+    def __init__(self, name: str, directory: Path, *, attachments: bool = False) -> None:
         self.name = name
         self.directory = directory
+        self.attachments = attachments
+        """Whether attachments are written beside the document."""
 
     @classmethod
     def from_config(
         cls, name: str, options: Mapping[str, Any], context: AdapterContext
     ) -> FolderAdapter:
         """Build from ``path`` (relative to the data dir)."""
-        unknown = sorted(set(options) - {"path"})
+        unknown = sorted(set(options) - {"path", "attachments"})
         if unknown:
             raise ConfigError(
                 f"adapter {name!r}: unknown options {unknown}", field=f"adapters.{name}"
@@ -73,7 +79,8 @@ class FolderAdapter:
         directory = Path(str(raw)).expanduser()
         if not directory.is_absolute():
             directory = context.data_dir / directory
-        adapter = cls(name, directory)
+        attachments = str(options.get("attachments", False)).lower() in {"1", "true", "yes"}
+        adapter = cls(name, directory, attachments=attachments)
         adapter.remove_leftovers()
         return adapter
 
@@ -113,6 +120,9 @@ class FolderAdapter:
         duplicate = target.exists()
         if not duplicate:
             try:
+                if self.attachments:
+                    for kind, data in envelope.attachments.items():
+                        self._write_atomically(self._beside(target, kind), data)
                 self._write_atomically(target, envelope.body)
             except OSError as exc:
                 raise TransientDeliveryError(f"{self.name}: cannot write {target}: {exc}") from exc
@@ -126,6 +136,13 @@ class FolderAdapter:
             content_type="application/json",
             details=details,
         )
+
+    @staticmethod
+    def _beside(target: Path, kind: str) -> Path:
+        """The file of attachment ``kind`` next to ``target`` (written before it, so the
+        document's presence means its attachments are complete)."""
+        extension = _ATTACHMENT_EXTENSIONS.get(kind, ".bin")
+        return target.with_name(f"{target.stem}.{_UNSAFE.sub('_', kind)}{extension}")
 
     def _write_atomically(self, target: Path, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,10 @@ _PH_UBL = f"{_GH}/phax/ph-ubl/4171aae6bee05fa569fa1cd1e3d91e58ed9467a3"
 _OASIS_XSDRT = "https://docs.oasis-open.org/ubl/os-UBL-2.1/xsdrt"
 _BIS3 = f"{_GH}/OpenPEPPOL/peppol-bis-invoice-3/78d7f7dfa223f39f8ebd8d35c127f2690e646322"
 _CII_DIR = "cii/schema/D16B SCRDM (Subset)/uncoupled clm/CII"
+_REPORTING = f"{_GH}/phax/peppol-reporting/3eda92a55dd21cfad3c93d04548601836fba43f3"
+_REPORTING_XSD = f"{_REPORTING}/peppol-reporting-datatypes/src/main/resources/external/schemas/"
+_REPORTING_XSLT = f"{_PHIVE}/phive-rules-peppol/src/main/resources/external/schematron/reporting"
+_MLS_ZIP = f"{_PHIVE}/phive-rules-peppol/docs/MLS/mls-resources-1.1.0.zip"
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,42 @@ SET_SPECS: tuple[SetSpec, ...] = (
         (
             "openattestation/oa-v2.0-schema.json",
             "schemata/io.tradetrust.bill-of-lading.1.0.schema.json",
+        ),
+    ),
+    SetSpec(
+        "peppol-mls",
+        "1.0.1",
+        "Peppol Message Level Status rules peppol-mls-1.0.1 (MLS bundle 1.1.0), compiled XSLT",
+        _MLS_ZIP,
+        "openpeppol-mls-1.1.0/trn-mls/schematron",
+        ("peppol-mls-1.0.1.xslt",),
+        archive=_MLS_ZIP,
+    ),
+    SetSpec(
+        "peppol-reporting-xsd",
+        "tsr-1.0.1-eusr-1.1",
+        "Peppol Reporting XSDs: Transaction Statistics Report 1.0.1, End User Statistics Report 1.1",
+        _REPORTING_XSD,
+        "phax-peppol-reporting/xsd",
+        ("*.xsd",),
+        (("", _REPORTING_XSD),),
+    ),
+    SetSpec(
+        "peppol-reporting",
+        "tsr-1.0.5-eusr-1.1.5",
+        "Peppol Reporting Schematron TSR 1.0.5 and EUSR 1.1.5, compiled XSLT",
+        _REPORTING_XSLT,
+        "phax-phive-rules/peppol-reporting-eusr-1.1.5-tsr-1.0.5/xslt",
+        ("*.xslt",),
+        (
+            (
+                "peppol-transaction-statistics-reporting-1.0.5.xslt",
+                f"{_REPORTING_XSLT}/tsr/1.0.5/xslt/peppol-transaction-statistics-reporting-1.0.5.xslt",
+            ),
+            (
+                "peppol-end-user-statistics-reporting-1.1.5.xslt",
+                f"{_REPORTING_XSLT}/eusr/1.1.5/xslt/peppol-end-user-statistics-reporting-1.1.5.xslt",
+            ),
         ),
     ),
 )

@@ -11,6 +11,9 @@ module         what it holds
 ``planner``    :class:`RoutingPlanner`: after a flow, the envelope and the ``deliver`` job
 ``deliver``    the ``deliver`` kind
 ``inbound``    :class:`StoreInbound` (the adapters' inbound sink) and the ``receive`` kind
+``peppol_*``   an access point's duties: reporting records (``peppol_recording``), the
+               monthly reports and the ``report`` kind (``peppol_reports``), Message
+               Level Status answers and correlation (``peppol_duties``)
 =============  ===================================================================
 """
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 
+from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.envelope import ENVELOPE, StoredEnvelope
+from gateway.delivery.peppol_recording import PeppolRecorder, peppol_facts
 from gateway.delivery.planner import DELIVER
 from gateway.delivery.registry import AdapterRegistry
-from gateway.errors import DeliveryError, PermanentDeliveryError
+from gateway.errors import DeliveryError, InputError, PermanentDeliveryError
 from gateway.jobs import Completed, HandedOutputs, JobResult, SubmissionState
 from gateway.store import Job, Receipt, StateChange, Store
 
@@ -30,12 +32,20 @@ class DeliverKind:
     name = DELIVER
 
     def __init__(
-        self, store: Store, adapters: AdapterRegistry, handed: HandedOutputs | None = None
+        self,
+        store: Store,
+        adapters: AdapterRegistry,
+        handed: HandedOutputs | None = None,
+        *,
+        recorder: PeppolRecorder | None = None,
     ) -> None:
         self.store = store
         self.adapters = adapters
         self.handed = handed
         """Outputs a hand-off left in memory (read from the store when absent)."""
+        self.recorder = recorder
+        """Writes the Peppol reporting record of deliveries whose receipt carries Peppol
+        facts (see :mod:`gateway.delivery.peppol_recording`)."""
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
         outputs = self.handed.take(job.submission_id) if self.handed is not None else None
@@ -64,6 +74,7 @@ class DeliverKind:
                 extra={"submission_id": job.submission_id, "job_id": job.id, "error": str(exc)},
             )
             raise
+        await self._record(job, envelope, receipt)
         return Completed(
             Receipt(
                 kind=f"{job.adapter}-receipt",
@@ -77,6 +88,27 @@ class DeliverKind:
                 {"job_id": job.id, "message_id": job.message_id},
             ),
         )
+
+    async def _record(self, job: Job, envelope: StoredEnvelope, receipt: AdapterReceipt) -> None:
+        """The reporting record of a Peppol transmission (before the job completes: a retry
+        after a crash records nothing twice). Facts that cannot be recorded are logged; the
+        document is delivered all the same."""
+        facts = peppol_facts(receipt.details)
+        if facts is None or self.recorder is None:
+            return
+        try:
+            await self.recorder.sent(
+                facts,
+                message_id=job.message_id,
+                at=receipt.received_at,
+                tenant_id=envelope.tenant_id or None,
+                submission_id=job.submission_id,
+            )
+        except InputError as exc:
+            log.warning(
+                "Peppol transmission not recorded for reporting",
+                extra={"submission_id": job.submission_id, "error": str(exc)},
+            )
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         detail = {"job_id": job.id, "retryable": retryable, "attempts": job.attempts}

@@ -3,40 +3,74 @@
 ::
 
     adapter's endpoint ──► StoreInbound.accept: stored + ``receive`` job, one transaction
-                          (a duplicate message id: the first message's id, nothing new)
-    worker claims ``receive`` ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
+                          (a duplicate message id: the first message's id, nothing new;
+                          a receiver we do not serve: refused, nothing stored)
+    worker claims ``receive`` ──► Peppol reporting record (Peppol traffic only)
+                               ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
+                               ──► Message Level Status, if the sender's SBDH asks for one
                                └─► the job's receipt records the verdict, facts and report
+    a received MLS ──► correlated to the submission we sent (history + output ``mls``)
 
 The adapter acknowledges its sender only after :meth:`StoreInbound.accept` returned, so a
 crash after the acknowledgement loses nothing; duplicate detection is the store's, so it
-holds across restarts and replicas.
+holds across restarts and replicas. The MLS is itself a submission (flow ``peppol-out``)
+under an idempotency key per received message, so a retried job answers once.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from adapters.base import Envelope, InboundAck, InboundDocument
+from adapters.base import Receipt as AdapterReceipt
+from gateway.delivery.peppol_duties import PeppolDuties
+from gateway.delivery.peppol_recording import LocalParticipants
 from gateway.delivery.registry import AdapterRegistry
+from gateway.errors import DeliveryError, PermanentDeliveryError
 from gateway.flows import FlowOutcome, Source
 from gateway.jobs import Completed, FlowRunner, JobResult
 from gateway.jobs.process import DOCUMENT_ERRORS
-from gateway.store import Job, JobSpec, NotFoundError, Receipt, StateChange, Store
+from gateway.store import (
+    InboundMessage,
+    Job,
+    JobSpec,
+    NotFoundError,
+    Receipt,
+    StateChange,
+    Store,
+)
 
 RECEIVE = "receive"
 """Kind of the job that runs the inbound flow on a received message."""
 INBOUND_FLOW = "document-in"
+HAND_ON_ATTACHMENTS = ("canonical", "readable")
+"""Outputs of the inbound flow that travel to the local system with the document."""
 
 
 class StoreInbound:
-    """The :class:`~adapters.base.InboundSink` of this gateway: the store."""
+    """The :class:`~adapters.base.InboundSink` of this gateway: the store.
 
-    def __init__(self, store: Store, *, flow: str = INBOUND_FLOW) -> None:
+    With ``participants`` (``[peppol] local_participants``), a document naming a receiver we
+    do not receive for is refused before anything is stored (:class:`InputError`, rule
+    ``peppol.not-serviced``), and one without a tenant gets its receiver's tenant."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        flow: str = INBOUND_FLOW,
+        participants: LocalParticipants | None = None,
+    ) -> None:
         self.store = store
         self.flow = flow
+        self.participants = participants
 
     async def accept(self, document: InboundDocument) -> InboundAck:
+        if self.participants is not None and self.participants.tenants and document.receiver:
+            tenant = self.participants.tenant_for(document.receiver)
+            document = replace(document, tenant_id=document.tenant_id or tenant)
         message, first_seen = await self.store.receive_inbound(
             channel=document.channel,
             message_id=document.message_id,
@@ -64,16 +98,25 @@ class ReceiveKind:
         adapters: AdapterRegistry,
         *,
         hand_on: str | None = None,
+        peppol: PeppolDuties | None = None,
+        max_attempts: int = 12,
     ) -> None:
         self.store = store
         self.runner = runner
         self.adapters = adapters
         self.hand_on = hand_on
+        self.peppol = peppol
+        """Reporting records, MLS answers and MLS correlation for Peppol traffic."""
+        self.max_attempts = max_attempts
+        """The worker's attempts before the dead letter: a hand-over failing on the last
+        one is answered with an ``RE``/``FD`` Message Level Status."""
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
         message = await self.store.get_inbound(job.submission_id)
         if message is None:
             raise NotFoundError(f"inbound message {job.submission_id} vanished", field="inbound")
+        if self.peppol is not None:
+            await self.peppol.record(message)
         source = Source(
             data=message.data,
             content_type=message.media_type,
@@ -84,38 +127,89 @@ class ReceiveKind:
         outcome = await self.runner.run(job.payload_ref or INBOUND_FLOW, source)
         if outcome.error is not None and not isinstance(outcome.error, DOCUMENT_ERRORS):
             raise outcome.error
+        if self.peppol is not None and outcome.error is None and self.peppol.is_mls(outcome):
+            correlation = await self.peppol.correlate(message)
+            return Completed(
+                Receipt(
+                    kind="inbound-mls",
+                    data=json.dumps(correlation, sort_keys=True).encode(),
+                    media_type="application/json",
+                    detail={"verdict": "mls", **correlation},
+                )
+            )
         verdict = "accepted" if outcome.error is None else "rejected"
         handed_on: dict[str, Any] = {}
         if outcome.error is None and self.hand_on is not None:
-            receipt = await self.adapters.get(self.hand_on).deliver(
-                Envelope(
-                    message_id=f"{message.id}.{self.hand_on}@lingang",
-                    body=message.data,
-                    content_type=message.media_type,
-                    tenant_id=message.tenant_id or "",
-                    profile=str(outcome.facts.get("profile", "")),
-                    sender=message.sender or "",
-                    receiver=message.receiver or "",
-                    filename=f"{message.id}.xml",
-                    attempt=job.attempts,
-                    document_kind=str(outcome.facts.get("document_kind", "")),
-                )
-            )
+            try:
+                receipt = await self._hand_on(message, outcome, job.attempts)
+            except DeliveryError as exc:
+                last = isinstance(exc, PermanentDeliveryError) or job.attempts >= self.max_attempts
+                if last:  # the job goes to the dead letter: tell the sender delivery failed
+                    await self._answer(message, outcome, handed_on=False, error=str(exc))
+                raise
             handed_on = {"adapter": self.hand_on, "receipt": receipt.as_dict()}
+        mls = await self._answer(message, outcome, handed_on=bool(handed_on), error="")
         return Completed(
             Receipt(
                 kind=f"inbound-{verdict}",
-                data=_verdict(outcome, verdict, handed_on),
+                data=_verdict(outcome, verdict, handed_on, mls),
                 media_type="application/json",
                 detail={"verdict": verdict, **outcome.facts},
             )
+        )
+
+    async def _hand_on(
+        self, message: InboundMessage, outcome: FlowOutcome, attempt: int
+    ) -> AdapterReceipt:
+        """Deliver the accepted document to the local system with its canonical and readable
+        forms as attachments."""
+        assert self.hand_on is not None
+        attachments = {
+            kind: output.data
+            for kind in HAND_ON_ATTACHMENTS
+            if (output := outcome.output(kind)) is not None
+        }
+        return await self.adapters.get(self.hand_on).deliver(
+            Envelope(
+                message_id=f"{message.id}.{self.hand_on}@lingang",
+                body=message.data,
+                content_type=message.media_type,
+                tenant_id=message.tenant_id or "",
+                profile=str(outcome.facts.get("profile", "")),
+                sender=message.sender or "",
+                receiver=message.receiver or "",
+                filename=f"{message.id}.xml",
+                attempt=attempt,
+                document_kind=str(outcome.facts.get("document_kind", "")),
+                attachments=attachments,
+            )
+        )
+
+    async def _answer(
+        self, message: InboundMessage, outcome: FlowOutcome, *, handed_on: bool, error: str
+    ) -> dict[str, Any] | None:
+        """The Message Level Status for a Peppol message (``None``: not Peppol traffic). The
+        local system's 2xx is its confirmation (``AP``); kept for collection is ``AB``."""
+        if self.peppol is None:
+            return None
+        return await self.peppol.respond(
+            message,
+            outcome,
+            handed_on=handed_on or self.hand_on is None,
+            confirmed=handed_on,
+            delivery_error=error,
         )
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         return None  # an inbound message has no submission history to write to
 
 
-def _verdict(outcome: FlowOutcome, verdict: str, handed_on: dict[str, Any]) -> bytes:
+def _verdict(
+    outcome: FlowOutcome,
+    verdict: str,
+    handed_on: dict[str, Any],
+    mls: dict[str, Any] | None = None,
+) -> bytes:
     report = outcome.output("report")
     data = {
         "verdict": verdict,
@@ -124,5 +218,6 @@ def _verdict(outcome: FlowOutcome, verdict: str, handed_on: dict[str, Any]) -> b
         "error": outcome.error.as_dict() if outcome.error is not None else None,
         "report": json.loads(report.data) if report is not None else None,
         "handed_on": handed_on or None,
+        "mls": mls,
     }
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()

@@ -7,6 +7,7 @@ flow               direction  table
                               sign → envelope
 ``document-in``    in         ingest → identify → validate → keep
 ``ebl-out``        out        ingest → ebl-check → ebl-convert → ebl-html
+``peppol-out``     out        ingest → identify → validate → address (reports, MLS)
 =================  =========  ===============================================================
 
 Flows are pure: they import no store and no adapter. The jobs layer runs them
@@ -24,11 +25,14 @@ from gateway.errors import ConfigError
 from gateway.flows.document_in import DOCUMENT_IN, DocumentIn
 from gateway.flows.ebl_out import EBL_OUT, EblOut
 from gateway.flows.invoice_out import INVOICE_OUT, InvoiceOut, RecipientMismatch, check_recipient
+from gateway.flows.peppol_out import PEPPOL_OUT
 from gateway.flows.stage import Flow, FlowOutcome, FlowState, Output, Source, Stage, run_flow
 from gateway.flows.tools import Tools, ToolsSpec, load_tools
 from gateway.flows.transport import TransportFacts
 
-FLOWS: dict[str, Flow[Any]] = {flow.name: flow for flow in (INVOICE_OUT, DOCUMENT_IN, EBL_OUT)}
+FLOWS: dict[str, Flow[Any]] = {
+    flow.name: flow for flow in (INVOICE_OUT, DOCUMENT_IN, EBL_OUT, PEPPOL_OUT)
+}
 """Every flow, by name."""
 
 
@@ -45,6 +49,7 @@ __all__ = [
     "EBL_OUT",
     "FLOWS",
     "INVOICE_OUT",
+    "PEPPOL_OUT",
     "DocumentIn",
     "EblOut",
     "Flow",

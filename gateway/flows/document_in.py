@@ -2,16 +2,19 @@
 
 ::
 
-    ingest → identify → validate → keep
+    ingest → identify → validate → read → render → keep
 
 The mirror of the outbound flows. The transport layer (an adapter's receiving side) has
 already authenticated the sender and stored the message durably; this flow fingerprints the
-document, identifies its kind and profile from its own content, runs the official rules, and
-keeps it (output ``received``) with its report for the local system to collect.
+document, identifies its kind and profile from its own content, runs the official rules,
+reads an invoice or credit note (UBL or CII) into the canonical model (output ``canonical``,
+JSON) with a readable rendering of it (output ``readable``, HTML), and keeps the document
+exactly as received (output ``received``) with its report for the local system.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +32,8 @@ class DocumentIn(Fingerprinted):
 
     profile: str | None = None
     document_kind: str | None = None
+    invoice: Any = None
+    """The canonical :class:`~gateway.model.Invoice` of a received invoice or credit note."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,64 @@ class InboundValidateStage:
         return keep_report(state, report)
 
 
+INVOICE_KINDS = ("Invoice", "CreditNote", "CrossIndustryInvoice")
+CANONICAL = "canonical"
+READABLE = "readable"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStage:
+    """Reads a received invoice or credit note into the canonical model (output
+    ``canonical``). The document already passed the official rules, so a part our reader
+    cannot take is recorded as a fact rather than a rejection."""
+
+    name: str = "read"
+    reads: tuple[str, ...] = ("document_kind",)
+    adds: tuple[str, ...] = ("invoice",)
+
+    def run(self, state: DocumentIn, tools: Tools) -> dict[str, Any]:
+        if state.document_kind not in INVOICE_KINDS:
+            return {"skipped": True}
+        from gateway.errors import LingangError
+        from gateway.model.jsonable import to_jsonable
+        from gateway.read import read_invoice
+
+        try:
+            invoice = read_invoice(state.source.data)
+        except LingangError as exc:
+            state.facts["canonical_error"] = exc.as_dict()
+            return {"read": False, "error": exc.code}
+        state.invoice = invoice
+        body = json.dumps(to_jsonable(invoice), ensure_ascii=False, sort_keys=True).encode()
+        state.keep(CANONICAL, "application/json", body)
+        state.facts.update(
+            document_number=invoice.number,
+            seller=invoice.seller.name,
+            buyer=invoice.buyer.name,
+            currency=invoice.currency,
+            payable=str(invoice.totals.payable),
+        )
+        return {"read": True, "lines": len(invoice.lines)}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderReadableStage:
+    """A readable HTML rendering of the canonical invoice (output ``readable``)."""
+
+    name: str = "render"
+    reads: tuple[str, ...] = ("invoice",)
+    adds: tuple[str, ...] = ()
+
+    def run(self, state: DocumentIn, tools: Tools) -> dict[str, Any]:
+        if state.invoice is None:
+            return {"skipped": True}
+        from gateway.render.readable import render_readable
+
+        page = render_readable(state.invoice)
+        state.keep(READABLE, "text/html; charset=utf-8", page)
+        return {"bytes": len(page)}
+
+
 @dataclass(frozen=True, slots=True)
 class KeepStage:
     """Keeps the document exactly as received (output ``received``)."""
@@ -83,6 +146,13 @@ DOCUMENT_IN: Flow[DocumentIn] = Flow(
     name="document-in",
     direction="in",
     state_type=DocumentIn,
-    stages=(IngestStage(what="the document"), IdentifyStage(), InboundValidateStage(), KeepStage()),
+    stages=(
+        IngestStage(what="the document"),
+        IdentifyStage(),
+        InboundValidateStage(),
+        ReadStage(),
+        RenderReadableStage(),
+        KeepStage(),
+    ),
 )
 """A UBL or CII business document received from a counterpart."""

@@ -9,8 +9,8 @@ the job with (``deliver``). A kind that raises has failed the attempt: the loop 
 dead-letters by the error's ``retryable`` and asks the kind for the dead-letter event.
 
 Kinds: ``process`` (run a flow on a submission), ``deliver`` (hand the stored envelope to an
-adapter), ``receive`` (run the inbound flow on a received message); later ``transfer``,
-``release``, ``report``.
+adapter), ``receive`` (run the inbound flow on a received message), ``report`` (the monthly
+Peppol reports, :mod:`gateway.delivery.peppol_reports`); later ``transfer``, ``release``.
 """
 
 from __future__ import annotations

@@ -85,7 +85,9 @@ keys, see :data:`ENVIRONMENT`: ``LINGANG_HOME``, ``LINGANG_LOG_LEVEL``, ``LINGAN
 ``LINGANG_DEFAULT_PROFILE``, ``LINGANG_PARTNERS``, ``LINGANG_ARTEFACTS``, ``LINGANG_VALIDATE``,
 ``LINGANG_SIGN``, ``LINGANG_STAGE_PROCESSES``, ``LINGANG_SCHEMATRON_ENGINE``,
 ``LINGANG_SAXON_JAR``, ``JAVA_HOME``, ``LINGANG_JVM_THREADS``, ``LINGANG_JVM_OPTIONS``
-(space-separated), ``LINGANG_JVM_WARM_RUNS``; adapter options as
+(space-separated), ``LINGANG_JVM_WARM_RUNS``, ``LINGANG_PEPPOL_SEAT_ID``,
+``LINGANG_PEPPOL_REPORTING_KEY``, ``LINGANG_PEPPOL_REPORT_RECEIVER``,
+``LINGANG_PEPPOL_LOCAL_PARTICIPANTS`` (space-separated); adapter options as
 ``LINGANG_ADAPTER_<NAME>_<OPTION>`` (e.g. ``LINGANG_ADAPTER_HK_URL``; an adapter only the
 environment names needs ``LINGANG_ADAPTER_<NAME>_TYPE``) and the default route as
 ``LINGANG_ROUTE_DEFAULT``. Booleans: ``1/true/yes/on`` or ``0/false/no/off``.
@@ -115,6 +117,7 @@ from gateway.settings.sections import (
     SECTIONS,
     AdapterConfig,
     LimitsSettings,
+    PeppolSettings,
     PipelineSettings,
     PolicySettings,
     Routing,
@@ -136,6 +139,7 @@ __all__ = [
     "ConfigError",
     "EngineOptions",
     "LimitsSettings",
+    "PeppolSettings",
     "PipelineSettings",
     "PolicySettings",
     "Routing",
@@ -169,6 +173,8 @@ class Settings:
     """How the Schematron engine runs (``[validation]``), handed to the validator."""
     policy: PolicySettings = field(default_factory=PolicySettings)
     """The export gate (``[policy]``)."""
+    peppol: PeppolSettings = field(default_factory=PeppolSettings)
+    """This gateway as a Peppol access point (``[peppol]``)."""
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"

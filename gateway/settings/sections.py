@@ -229,3 +229,40 @@ class PolicySettings:
 
 
 SECTIONS = {**SECTIONS, "policy": PolicySettings}
+
+
+@dataclass(frozen=True, slots=True)
+class PeppolSettings:
+    """``[peppol]``: this gateway as a Peppol access point (reporting, MLS, local receivers)."""
+
+    seat_id: str = ""
+    """Our Peppol seat id (``PXX000000``, the CN of our AP certificate): the reporter of the
+    monthly reports and the sender of MLS."""
+    reporting_key: Path | None = None
+    """A file holding the key of the end-user hashes in the reporting records (default
+    ``keys/peppol-reporting.key`` in ``data_dir``, made on first use)."""
+    report_receiver: str = "9925:be0848934496"
+    """The participant the monthly reports go to (OpenPeppol; another one in tests). Route
+    it with ``[routing.partners]`` to the adapter that sends it."""
+    report_tenant: str = "peppol-reporting"
+    """The tenant whose submissions carry the monthly reports (made when missing)."""
+    report_until_day: int = 15
+    """The scheduled ``report`` job sends a month's reports from the 1st of the next month;
+    it is late (and says so in the log) after this day."""
+    local_participants: tuple[str, ...] = ()
+    """The participants we receive for, ``"<tenant id>=<scheme>:<value>"`` each; a document
+    for anyone else is refused."""
+    local_country: str = "CN"
+    """The country of our local (C4) end users, for reporting."""
+    transport_profile: str = "peppol-transport-as4-v2_0"
+    """The transport profile reported for our transmissions."""
+
+
+SECTIONS = {**SECTIONS, "peppol": PeppolSettings}
+ENVIRONMENT = {
+    **ENVIRONMENT,
+    "peppol.seat_id": "LINGANG_PEPPOL_SEAT_ID",
+    "peppol.reporting_key": "LINGANG_PEPPOL_REPORTING_KEY",
+    "peppol.report_receiver": "LINGANG_PEPPOL_REPORT_RECEIVER",
+    "peppol.local_participants": "LINGANG_PEPPOL_LOCAL_PARTICIPANTS",
+}

@@ -23,6 +23,10 @@ PEPPOL_ENVELOPE = "http://peppol.eu/xsd/ticc/envelope/1.0"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PEPPOL_TSR = "urn:fdc:peppol:transaction-statistics-report:1.0"
+PEPPOL_EUSR = "urn:fdc:peppol:end-user-statistics-report:1.1"
+MLS_CUSTOMIZATION = "urn:peppol:edec:mls:1.0"
+REPORTING_XSD = ("peppol-reporting-xsd", "tsr-1.0.1-eusr-1.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,20 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
         "1.3",
         "StandardBusinessDocumentHeader.xsd",
     ),
+    DocumentType(
+        "TransactionStatisticsReport",
+        PEPPOL_TSR,
+        "TransactionStatisticsReport",
+        *REPORTING_XSD,
+        "peppol-transaction-statistics-reporting-1.0.1.xsd",
+    ),
+    DocumentType(
+        "EndUserStatisticsReport",
+        PEPPOL_EUSR,
+        "EndUserStatisticsReport",
+        *REPORTING_XSD,
+        "peppol-end-user-statistics-reporting-1.1.xsd",
+    ),
 )
 
 
@@ -148,6 +166,11 @@ def _pint(set_name: str, version: str, kind: str, sg: bool) -> tuple[RuleFile, .
         base,
         RuleFile("pint-sg", set_name, version, f"{folder}/PINT-jurisdiction-aligned-rules.xslt"),
     )
+
+
+def _reporting(kind: str, version: str) -> RuleFile:
+    name = f"peppol-{kind}-statistics-reporting-{version}.xslt"
+    return RuleFile("peppol-reporting", "peppol-reporting", "tsr-1.0.5-eusr-1.1.5", name)
 
 
 _CEN_UBL = (RuleFile("cen-ubl", "cen-ubl", "1.3.16", "EN16931-UBL-validation.xslt"),)
@@ -201,15 +224,35 @@ PROFILE_TABLE: dict[str, Profile] = {
             {t: _bis3("PEPPOL-EN16931-UBL-SB.xslt") for t in ("Invoice", "CreditNote")},
         ),
         Profile(
+            "peppol-mls",
+            "Peppol Message Level Status: UBL ApplicationResponse XSD + peppol-mls-1.0.1",
+            {
+                "ApplicationResponse": (
+                    RuleFile("peppol-mls", "peppol-mls", "1.0.1", "peppol-mls-1.0.1.xslt"),
+                )
+            },
+        ),
+        Profile(
+            "peppol-tsr",
+            "Peppol Transaction Statistics Report: XSD 1.0.1 + rules 1.0.5",
+            {"TransactionStatisticsReport": (_reporting("transaction", "1.0.5"),)},
+        ),
+        Profile(
+            "peppol-eusr",
+            "Peppol End User Statistics Report: XSD 1.1 + rules 1.1.5",
+            {"EndUserStatisticsReport": (_reporting("end-user", "1.1.5"),)},
+        ),
+        Profile(
             "xsd",
-            "XSD only (BillOfLading, ApplicationResponse, SBDH, Peppol binary/text envelope)",
+            "XSD only (BillOfLading, ApplicationResponse, SBDH, Peppol envelope, reports)",
             {t.name: () for t in DOCUMENT_TYPES},
         ),
     )
 }
 
 PROFILES = ("bis3", "pint", "pint-sg", "cii", "en16931-ubl")
-"""The invoice profiles; ``bis3-cii``, ``bis3-selfbilling`` and ``xsd`` are also accepted."""
+"""The invoice profiles; ``bis3-cii``, ``bis3-selfbilling``, ``peppol-mls``, ``peppol-tsr``,
+``peppol-eusr`` and ``xsd`` are also accepted."""
 ALL_PROFILES = tuple(PROFILE_TABLE)
 
 
@@ -235,6 +278,13 @@ def detect_profile(root: etree._Element) -> str:
             f"{context}/{{{RAM}}}GuidelineSpecifiedDocumentContextParameter/{{{RAM}}}ID"
         )
         return "bis3-cii" if PEPPOL_BILLING in (guideline or "") else "cii"
+    if dtype.name == "TransactionStatisticsReport":
+        return "peppol-tsr"
+    if dtype.name == "EndUserStatisticsReport":
+        return "peppol-eusr"
+    if dtype.name == "ApplicationResponse":
+        customization = (root.findtext(f"{{{CBC}}}CustomizationID") or "").strip()
+        return "peppol-mls" if customization == MLS_CUSTOMIZATION else "xsd"
     if dtype.name not in ("Invoice", "CreditNote"):
         return "xsd"
     customization = (root.findtext(f"{{{CBC}}}CustomizationID") or "").strip()

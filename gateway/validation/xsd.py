@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,12 +30,30 @@ def compile_schema(path: Path) -> etree.XMLSchema:
         return schema
 
 
+_DATE_TYPE_ERROR = re.compile(
+    r"is not a valid value of the atomic type 'xs:(date|time|dateTime|gYear|gYearMonth|"
+    r"gMonth|gMonthDay|gDay|duration)'"
+)
+_DATE_LEXICAL = re.compile(r"-?[0-9T:.Z+\-P]+")
+
+
 def validate_xsd(schema: etree.XMLSchema, root: etree._Element) -> list[Finding]:
-    """Schema errors of ``root`` as fatal findings (``rule_id`` ``XSD``)."""
+    """Schema errors of ``root`` as fatal findings (``rule_id`` ``XSD``).
+
+    XML Schema collapses whitespace around date and time values (their ``whiteSpace`` facet
+    is ``collapse``), but libxml2 does not, so ``<cbc:IssueDate> 2025-03-11 </cbc:IssueDate>``
+    would fail (an official MLS example has exactly that). When such an error appears, the
+    document is checked once more with the padding of date-like values removed, and that
+    second run's errors are the answer.
+    """
     with _LOCK:
         if schema.validate(root):
             return []
         errors: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
+        if any(_DATE_TYPE_ERROR.search(error.message) for error in errors):
+            collapsed = _collapse_date_padding(root)
+            schema.validate(collapsed)
+            errors = list(schema.error_log)  # type: ignore[call-overload]
     return [
         Finding(
             rule_id="XSD",
@@ -44,3 +64,20 @@ def validate_xsd(schema: etree.XMLSchema, root: etree._Element) -> list[Finding]
         )
         for error in errors
     ]
+
+
+def _collapse_date_padding(root: etree._Element) -> etree._Element:
+    """A copy of ``root`` whose leaf values that look like dates or times lose their
+    surrounding whitespace (what the schema's ``collapse`` facet does)."""
+    twin = copy.deepcopy(root)
+    for element in twin.iter():
+        text = element.text
+        if (
+            isinstance(element.tag, str)
+            and text is not None
+            and len(element) == 0
+            and text != text.strip()
+            and _DATE_LEXICAL.fullmatch(text.strip())
+        ):
+            element.text = text.strip()
+    return twin

@@ -31,7 +31,11 @@ def test_the_shipped_tables() -> None:
         "invoice-out": "out",
         "document-in": "in",
         "ebl-out": "out",
+        "peppol-out": "out",
     }
+    assert FLOWS["document-in"].stage_names == [
+        "ingest", "identify", "validate", "read", "render", "keep",
+    ]  # fmt: skip
 
 
 def test_run_times_every_stage_and_stops_at_the_first_error() -> None:

@@ -87,7 +87,14 @@ async def test_unknown_url_scheme() -> None:
 def test_migration_files_are_numbered() -> None:
     for backend in ("sqlite", "postgres"):
         names = [m.name for m in load_migrations(backend)]
-        assert names == ["core", "outbox", "job_kinds", "export_ledger", "title_tokens"]
+        assert names == [
+            "core",
+            "outbox",
+            "job_kinds",
+            "export_ledger",
+            "title_tokens",
+            "peppol_reporting",
+        ]
 
 
 PG_SHAPE = """

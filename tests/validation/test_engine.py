@@ -267,3 +267,19 @@ def test_validator_is_safe_to_share_between_threads(reference: Path, validator: 
     with ThreadPoolExecutor(4) as pool:
         verdicts = list(pool.map(lambda d: validator.validate(d).fatal, docs))
     assert verdicts == [False, True] * 10
+
+
+def test_padded_dates_are_collapsed_as_the_schema_says(artefacts_home: Path) -> None:
+    """libxml2 does not collapse whitespace around xs:date values; the validator does, and a
+    padded value that is not a date still fails."""
+    validator = Validator.default(artefacts_home)
+    mls = (
+        b'<ApplicationResponse xmlns="urn:oasis:names:specification:ubl:schema:xsd:'
+        b'ApplicationResponse-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:'
+        b'CommonBasicComponents-2"><cbc:ID>1</cbc:ID><cbc:IssueDate> DATE </cbc:IssueDate>'
+        b"</ApplicationResponse>"
+    )
+    good = validator.validate(mls.replace(b"DATE", b"2025-03-11"), "xsd")
+    assert not [f for f in good.findings if "IssueDate" in f.text], good.to_text()
+    bad = validator.validate(mls.replace(b"DATE", b"2025-13-45"), "xsd")
+    assert any("IssueDate" in f.text for f in bad.findings), bad.to_text()

@@ -1,0 +1,222 @@
+"""An access point's duties towards what it receives over Peppol.
+
+* **Record** every received transmission for the monthly reports
+  (:class:`~gateway.delivery.peppol_recording.PeppolRecorder`).
+* **Answer with Message Level Status**: after the inbound flow and the hand-over to the local
+  system, build the MLS (``AP`` handed over and acknowledged by the local system, ``AB``
+  kept for collection, ``RE`` rejected or undeliverable), decide from the SBDH's
+  ``MLS_TYPE``/``MLS_TO`` whether and to whom it goes (default ``FAILURE_ONLY`` to ``0242:`` +
+  the sending access point's SPIS id), and submit it as flow ``peppol-out`` — validated with
+  ``peppol-mls-1.0.1`` and sent through the ordinary delivery path. Once per received message.
+* **Correlate a received MLS** with the document we sent, by the SBDH InstanceIdentifier it
+  names: the status is added to that submission's history (its state is unchanged) and the
+  MLS kept as its output ``mls``. An MLS is never answered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.delivery.peppol_recording import PeppolRecorder, peppol_facts
+from gateway.delivery.peppol_reports import ensure_tenant
+from gateway.errors import InputError, LingangError
+from gateway.flows import FlowOutcome
+from gateway.flows.peppol_out import PEPPOL_OUT
+from gateway.jobs import Submissions
+from gateway.read.mls import read_mls
+from gateway.render.mls import (
+    DOCUMENT_TYPE_ID,
+    SPIS_SCHEME,
+    MlsDocument,
+    MlsStatus,
+    mls_target,
+    render_mls,
+    spis_id,
+    status_from_findings,
+)
+from gateway.store import InboundMessage, Store
+from gateway.store.peppol_reporting import PeppolReportingStore
+
+log = logging.getLogger("lingang.peppol.mls")
+
+MLS_PROFILE = "peppol-mls"
+MLS_OUTPUT = "mls"
+SYNTAX_ERRORS = ("unknown-format", "unsafe-input", "input")
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    rule_id: str
+    flag: str
+    location: str
+    text: str
+
+
+class PeppolDuties:
+    """What the ``receive`` kind does besides the inbound flow, for Peppol traffic."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        seat_id: str,
+        recorder: PeppolRecorder | None = None,
+        tenant_id: str = "peppol-reporting",
+    ) -> None:
+        self.store = store
+        self.seat_id = seat_id
+        self.recorder = recorder
+        self.tenant_id = tenant_id
+        """The tenant of MLS sent for messages that belong to no tenant."""
+
+    async def record(self, message: InboundMessage) -> None:
+        """The reporting record of a received Peppol transmission (idempotent)."""
+        facts = peppol_facts(message.metadata)
+        if facts is not None and self.recorder is not None:
+            await self.recorder.received(
+                facts,
+                message_id=message.message_id,
+                at=message.received_at,
+                tenant_id=message.tenant_id,
+            )
+
+    @staticmethod
+    def is_mls(outcome: FlowOutcome) -> bool:
+        """Whether the inbound flow found a Message Level Status."""
+        return outcome.facts.get("profile") == MLS_PROFILE
+
+    async def correlate(self, message: InboundMessage) -> dict[str, Any]:
+        """Attach a received MLS to the submission whose SBDH InstanceIdentifier it names."""
+        mls = read_mls(message.data)
+        sent = await PeppolReportingStore(self.store.connector).sent_by_instance(mls.instance_id)
+        submission = (
+            await self.store.get_submission_any_tenant(sent.submission_id)
+            if sent is not None and sent.submission_id
+            else None
+        )
+        if submission is None:
+            log.info(
+                "a Message Level Status names no document we sent",
+                extra={"inbound_id": message.id, "instance_id": mls.instance_id},
+            )
+            return {"correlated": False, "instance_id": mls.instance_id, "code": mls.code}
+        seen = await self.store.list_events(submission.id)
+        if any((event.detail or {}).get("inbound_id") == message.id for event in seen):
+            return {"correlated": True, "submission_id": submission.id, "code": mls.code}
+        await self.store.record_event(
+            submission.id,
+            submission.state,
+            reason=f"Message Level Status {mls.code} from {SPIS_SCHEME}:{mls.sender_spis}",
+            detail={"mls": mls.to_json(), "inbound_id": message.id},
+        )
+        await self.store.put_output(submission.id, MLS_OUTPUT, "application/xml", message.data)
+        return {
+            "correlated": True,
+            "submission_id": submission.id,
+            "instance_id": mls.instance_id,
+            "code": mls.code,
+        }
+
+    async def respond(
+        self,
+        message: InboundMessage,
+        outcome: FlowOutcome,
+        *,
+        handed_on: bool,
+        confirmed: bool,
+        delivery_error: str = "",
+    ) -> dict[str, Any] | None:
+        """Submit the MLS for a processed message when its SBDH asks for one; what was
+        decided, or ``None`` for a message that did not come over Peppol."""
+        facts = peppol_facts(message.metadata)
+        if facts is None:
+            return None
+        status = self.status(
+            outcome, handed_on=handed_on, confirmed=confirmed, error=delivery_error
+        )
+        scopes = facts.get("scopes")
+        received_is_mls = (
+            self.is_mls(outcome) or str(facts.get("doctype") or "") == DOCUMENT_TYPE_ID
+        )
+        target = mls_target(
+            scopes if isinstance(scopes, Mapping) else {},
+            status.code,
+            sending_seat=str(facts.get("c2_seat") or ""),
+            received_is_mls=received_is_mls,
+        )
+        if target is None:
+            return {"code": status.code, "sent": False}
+        instance_id = str(facts.get("instance_id") or "")
+        xml = render_mls(
+            MlsDocument(
+                mls_id=str(uuid.uuid4()),
+                issued_at=self.store.clock(),
+                sender_spis=spis_id(self.seat_id),
+                receiver_spis=target.spis,
+                instance_id=instance_id,
+                status=status,
+            )
+        )
+        tenant = message.tenant_id or self.tenant_id
+        await ensure_tenant(self.store, tenant)
+        submission, _ = await Submissions(self.store).submit(
+            tenant,
+            xml,
+            content_type="application/xml",
+            filename=f"mls-{message.id}.xml",
+            metadata={
+                "receiver": target.participant,
+                "sender": f"{SPIS_SCHEME}:{spis_id(self.seat_id)}",
+                "document_number": instance_id,
+                "in_reply_to": message.id,
+            },
+            idempotency_key=f"mls:{message.id}",
+            flow=PEPPOL_OUT.name,
+        )
+        return {
+            "code": status.code,
+            "sent": True,
+            "to": target.participant,
+            "submission_id": submission.id,
+        }
+
+    @staticmethod
+    def status(
+        outcome: FlowOutcome, *, handed_on: bool, confirmed: bool, error: str = ""
+    ) -> MlsStatus:
+        """The MLS status of a processed message."""
+        findings: list[_Finding] = []
+        report = outcome.output("report")
+        if report is not None:
+            for item in json.loads(report.data).get("findings", []):
+                findings.append(
+                    _Finding(
+                        str(item.get("rule_id", "")),
+                        str(item.get("flag", "")),
+                        str(item.get("location", "")),
+                        str(item.get("text", "")),
+                    )
+                )
+        if outcome.error is not None and not any(f.flag == "fatal" for f in findings):
+            findings.append(_error_finding(outcome.error))
+        delivered = outcome.error is None and handed_on
+        return status_from_findings(
+            findings, delivered=delivered, confirmed=confirmed, delivery_error=error
+        )
+
+
+def _error_finding(error: LingangError) -> _Finding:
+    """A rejection without a validation report (unreadable, unknown kind) as an issue:
+    a syntax violation when the input could not be read, else a business rule."""
+    syntax = isinstance(error, InputError) and error.code in SYNTAX_ERRORS
+    return _Finding(
+        "XSD" if syntax else (error.rule or error.code),
+        "fatal",
+        error.field or "",
+        str(error),
+    )

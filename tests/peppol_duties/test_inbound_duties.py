@@ -1,0 +1,366 @@
+"""Receiving over Peppol, past the AS4 wire: what the transport hands the gateway (an
+:class:`InboundDocument` with its Peppol facts, as the AS4 receiving side does) is recorded for
+reporting, validated, read into the canonical model, rendered, handed to the local system by
+the webhook adapter over real TLS, and answered with a Message Level Status sent through the
+ordinary delivery path; a received MLS is correlated to the document we sent."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from lxml import etree
+
+from adapters.base import InboundDocument
+from adapters.webhook import SIGNATURE_HEADER, verify_signature
+from gateway.api import api_runner, create_app
+from gateway.errors import InputError
+from gateway.jobs import RetryPolicy, Worker
+from gateway.read.mls import read_mls
+from gateway.render.mls import MlsDocument, MlsStatus, render_mls
+from gateway.service import Services, open_services
+from gateway.settings import Settings
+from gateway.store import JobState
+from gateway.store.peppol_reporting import OUTGOING, PeppolReportingStore
+from gateway.testing.tls import TlsFiles
+from gateway.validation import Validator
+from tests.peppol_duties.conftest import Catcher
+from tests.peppol_duties.test_report_send import drain
+from tests.peppol_duties.test_reports import record
+
+EXAMPLE = "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 09 - Zero rated GST.xml"
+PINT_SG_DOCTYPE = (
+    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##"
+    "urn:peppol:pint:billing-1@sg-1::2.1"
+)
+LOCAL = "0195:SGUEN200254321Z"
+MLS_DOCTYPE = (
+    "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2::"
+    "ApplicationResponse##urn:peppol:edec:mls:1.0::2.1"
+)
+SECRET = b"the-local-system-shared-secret!!"
+
+
+class LocalSystem:
+    """The importer's ERP: checks the webhook signature and keeps what it got."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.received: list[dict[str, Any]] = []
+        self.down = False
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        body = await request.read()
+        if not verify_signature(SECRET, request.headers[SIGNATURE_HEADER], body, now=time.time()):
+            return web.Response(status=401)
+        self.received.append(json.loads(body))
+        return web.json_response({"receipt_id": str(len(self.received))})
+
+
+@pytest.fixture
+async def local_system(tls: TlsFiles) -> AsyncIterator[LocalSystem]:
+    system = LocalSystem()
+    app = web.Application()
+    app.router.add_post("/hook", system.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(
+        runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False)
+    ).start()
+    system.url = f"https://127.0.0.1:{runner.addresses[0][1]}/hook"
+    yield system
+    await runner.cleanup()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'home' / 'gateway.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def services(
+    tmp_path: Path,
+    artefacts_home: Path,
+    tls: TlsFiles,
+    catcher: Catcher,
+    local_system: LocalSystem,
+    store_url: str,
+) -> AsyncIterator[Services]:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "webhook.secret").write_bytes(SECRET)
+    config = tmp_path / "lingang.toml"
+    config.write_text(
+        f"""
+data_dir = "{home}"
+[store]
+url = "{store_url}"
+[pipeline]
+artefacts = "{artefacts_home}"
+sign = false
+stage_processes = 0
+[validation]
+engine = "saxonche"
+[worker]
+max_attempts = 2
+[peppol]
+seat_id = "POP000360"
+local_participants = ["importer={LOCAL}"]
+[adapters.peppol]
+type = "https"
+url = "{catcher.url}"
+ca = "{tls.ca}"
+[adapters.erp]
+type = "webhook"
+url = "{local_system.url}"
+ca = "{tls.ca}"
+secret_file = "webhook.secret"
+[routing]
+default = "peppol"
+inbound = "erp"
+""",
+        encoding="utf-8",
+    )
+    opened = await open_services(Settings.load(config, env={}))
+    yield opened
+    await opened.close()
+
+
+async def api_document(services: Services, tenant_id: str, submission_id: str) -> dict[str, Any]:
+    """``GET /v1/documents/{id}`` from a live API over ``services`` on 127.0.0.1."""
+    key, _ = await services.store.issue_api_key(tenant_id)
+    runner = api_runner(create_app(services))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/documents/{submission_id}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, headers={"Authorization": f"Bearer {key}"}) as response,
+        ):
+            assert response.status == 200
+            body: dict[str, Any] = await response.json()
+            return body
+    finally:
+        await runner.cleanup()
+
+
+def peppol_facts(instance: str, **scopes: str) -> dict[str, Any]:
+    return {
+        "peppol": {
+            "instance_id": instance,
+            "c2_seat": "PSG000123",
+            "doctype": PINT_SG_DOCTYPE,
+            "process": "urn:peppol:bis:billing",
+            "c1_country": "SG",
+            "receiver": LOCAL,
+            "scopes": scopes,
+        }
+    }
+
+
+def inbound(body: bytes, message_id: str, **scopes: str) -> InboundDocument:
+    return InboundDocument(
+        channel="as4",
+        message_id=message_id,
+        body=body,
+        sender="0195:SGUEN200212345Z",
+        receiver=LOCAL,
+        metadata=peppol_facts(f"instance-{message_id}", **scopes),
+    )
+
+
+async def test_a_valid_invoice_reaches_the_local_system_and_is_recorded(
+    services: Services, reference: Path, local_system: LocalSystem, catcher: Catcher
+) -> None:
+    body = (reference / EXAMPLE).read_bytes()
+    ack = await services.inbound.accept(inbound(body, "m-ok"))
+    assert (await services.inbound.accept(inbound(body, "m-ok"))).duplicate
+    await drain(services)
+    (got,) = local_system.received
+    assert base64.b64decode(got["document"]["base64"]) == body
+    assert got["canonical"]["number"] and got["tenant_id"] == "importer"
+    assert b"<h1>Invoice" in base64.b64decode(got["attachments"]["readable"])
+    assert not catcher.profile(
+        "peppol-mls"
+    )  # FAILURE_ONLY by default: a positive status is not sent
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    (receipt,) = await services.store.list_receipts(job_id=job.id)
+    verdict = json.loads(receipt.data)
+    assert verdict["mls"] == {"code": "AP", "sent": False}
+    records = await PeppolReportingStore(services.store.connector).between(
+        datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    )
+    (incoming,) = records
+    assert (incoming.direction, incoming.c2_seat, incoming.c3_seat) == (
+        "in",
+        "PSG000123",
+        "POP000360",
+    )
+    assert incoming.c4_country == "CN" and LOCAL.lower() not in incoming.end_user_hash
+
+
+async def test_always_send_gives_an_ap_through_the_delivery_path(
+    services: Services, reference: Path, catcher: Catcher, engine_validator: Validator
+) -> None:
+    body = (reference / EXAMPLE).read_bytes()
+    await services.inbound.accept(
+        inbound(body, "m-ap", MLS_TYPE="ALWAYS_SEND", MLS_TO="0242:987654")
+    )
+    await drain(services)
+    (request,) = catcher.profile("peppol-mls")
+    headers, mls_xml = request
+    assert headers["X-Lingang-Receiver"] == "0242:987654"
+    assert not engine_validator.validate(mls_xml).findings
+    mls = read_mls(mls_xml)
+    assert (mls.code, mls.instance_id, mls.sender_spis) == ("AP", "instance-m-ap", "000360")
+
+
+async def test_a_broken_invoice_is_answered_re_and_not_handed_on(
+    services: Services, reference: Path, catcher: Catcher, local_system: LocalSystem
+) -> None:
+    body = (
+        (reference / EXAMPLE)
+        .read_bytes()
+        .replace(b"<cbc:DocumentCurrencyCode>SGD", b"<cbc:DocumentCurrencyCode>QQQ", 1)
+    )
+    await services.inbound.accept(inbound(body, "m-bad"))
+    await drain(services)
+    assert not local_system.received
+    (request,) = catcher.profile("peppol-mls")
+    headers, mls_xml = request
+    assert headers["X-Lingang-Receiver"] == "0242:000123"  # the sending AP's SPIS id
+    mls = read_mls(mls_xml)
+    assert mls.code == "RE" and {i.reason for i in mls.issues} >= {"BV"}
+    assert any("[ibr-cl-04]" in i.description for i in mls.issues)
+
+
+async def test_a_document_for_someone_else_is_refused_before_it_is_stored(
+    services: Services, reference: Path
+) -> None:
+    other = InboundDocument(
+        channel="as4",
+        message_id="m-other",
+        body=(reference / EXAMPLE).read_bytes(),
+        receiver="0195:SGUEN999999999Z",
+        metadata=peppol_facts("instance-other"),
+    )
+    with pytest.raises(InputError) as refused:
+        await services.inbound.accept(other)
+    assert refused.value.rule == "peppol.not-serviced"
+    assert await services.store.list_inbound() == []
+
+
+async def test_a_received_mls_is_correlated_and_never_answered(
+    services: Services, catcher: Catcher
+) -> None:
+    store = services.store
+    tenant = await store.create_tenant("exporter")
+    submission, _ = await store.create_submission(
+        tenant.id, b"<Invoice/>", content_type="application/xml", state="delivered"
+    )
+    sent = record(1, OUTGOING, instance_id="our-instance", submission_id=submission.id)
+    await PeppolReportingStore(store.connector).record(sent)
+    mls = render_mls(
+        MlsDocument(
+            "mls-9", datetime.now(UTC), "000123", "000360", "our-instance", MlsStatus("AB", "kept")
+        )
+    )
+    document = InboundDocument(
+        channel="as4",
+        message_id="m-mls",
+        body=mls,
+        receiver="0242:000360",
+        metadata={
+            "peppol": {
+                **peppol_facts("their-mls-instance")["peppol"],
+                "doctype": "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2::"
+                "ApplicationResponse##urn:peppol:edec:mls:1.0::2.1",
+                "receiver": "0242:000360",
+            }
+        },
+    )
+    services.inbound.participants = None  # an MLS is addressed to our SPIS id, not a tenant
+    ack = await services.inbound.accept(document)
+    await drain(services)
+    (job,) = await store.list_jobs(submission_id=ack.inbound_id)
+    kind = services.kinds.get("receive")
+    assert kind is not None
+    await kind.run(job, "w")  # as if the worker died before completing: no second event
+    events = await store.list_events(submission.id)
+    assert sum("Message Level Status" in (e.reason or "") for e in events) == 1
+    assert events[-1].reason == "Message Level Status AB from 0242:000123"
+    assert events[-1].state == "delivered"
+    outputs = await store.get_outputs(submission.id, ["mls"])
+    assert outputs["mls"].data == mls
+    shown = await api_document(services, tenant.id, submission.id)
+    (status,) = [e for e in shown["history"] if "Message Level Status" in (e["reason"] or "")]
+    assert status["detail"]["mls"]["code"] == "AB"
+    assert status["detail"]["mls"]["instance_id"] == "our-instance"
+    assert "mls" in {o["kind"] for o in shown["outputs"]}
+    assert not catcher.profile("peppol-mls")  # never an MLS in reply to an MLS
+    jobs = await store.list_jobs(state=JobState.DEAD)
+    assert not jobs
+    assert etree.fromstring(mls) is not None
+
+
+async def test_a_broken_mls_is_rejected_and_still_never_answered(
+    services: Services, catcher: Catcher
+) -> None:
+    broken = render_mls(
+        MlsDocument("m", datetime.now(UTC), "000123", "000360", "x", MlsStatus("AB", "kept"))
+    ).replace(b"<cbc:ResponseCode>AB", b"<cbc:ResponseCode>ZZ")
+    facts = peppol_facts("their-instance", MLS_TYPE="ALWAYS_SEND")["peppol"]
+    facts["doctype"] = MLS_DOCTYPE
+    services.inbound.participants = None
+    ack = await services.inbound.accept(
+        InboundDocument(
+            "as4", "m-broken-mls", broken, receiver="0242:000360", metadata={"peppol": facts}
+        )
+    )
+    await drain(services)
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    (receipt,) = await services.store.list_receipts(job_id=job.id)
+    verdict = json.loads(receipt.data)
+    assert receipt.kind == "inbound-rejected"
+    assert "SCH-MLS-19" in {f["rule_id"] for f in verdict["report"]["findings"]}
+    assert verdict["mls"] == {"code": "RE", "sent": False}
+    assert not catcher.profile("peppol-mls")
+
+
+async def test_a_local_system_that_is_down_is_retried_then_dead_lettered(
+    services: Services, reference: Path, local_system: LocalSystem, catcher: Catcher
+) -> None:
+    local_system.down = True
+    ack = await services.inbound.accept(inbound((reference / EXAMPLE).read_bytes(), "m-down"))
+    policy = RetryPolicy(base_seconds=0.0, cap_seconds=0.0, max_attempts=2)
+    worker = Worker(services.store, services.kinds, worker_id="w", policy=policy)
+    assert await worker.run_once() >= 1
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state is JobState.PENDING and job.attempts == 1 and "503" in (job.last_error or "")
+    await asyncio.sleep(0.01)
+    assert await worker.run_once() >= 1
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state is JobState.DEAD
+    await drain(services)  # the RE answer goes out through the delivery path
+    (request,) = catcher.profile("peppol-mls")
+    mls = read_mls(request[1])
+    assert mls.code == "RE" and [i.reason for i in mls.issues] == ["FD"]
+    local_system.down = False
+    await services.store.retry_job(job.id)  # the operator's retry delivers it, once
+    await drain(services)
+    assert len(local_system.received) == 1
