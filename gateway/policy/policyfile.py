@@ -34,16 +34,13 @@
     mask_personal_id = true            # a personal buyer's ID-card number in an embedded original
 
 Without a file the gateway runs :data:`DEFAULT_POLICY` (no lists, the Provisions' defaults).
-:class:`PolicySource` re-reads a changed file; a file with errors is refused naming the file and
-line, at start-up, and on reload the last good version stays in force.
+A file with errors is refused naming the file and line; :class:`~gateway.policy.source.PolicySource`
+re-reads a changed file and keeps the last good version when the new one has errors.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import threading
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,8 +50,6 @@ from typing import Any
 from gateway.errors import ConfigError
 from gateway.policy.categories import Category
 from gateway.toml_lines import line_of
-
-log = logging.getLogger("lingang.policy")
 
 EFFECTS = ("forbid", "approval")
 KINDS = ("invoice", "credit-note", "bill-of-lading")
@@ -380,56 +375,3 @@ def _minimisation(file: _File) -> Minimisation:
             raise file.error("must be true or false", "minimisation", None, key)
         flags[key] = value
     return Minimisation(**flags)
-
-
-class PolicySource:
-    """The policy in force: the file re-read when it changes (checked at most every
-    ``check_seconds``); a changed file with errors is logged and the last good version kept."""
-
-    def __init__(self, path: Path | None, *, check_seconds: float = 1.0) -> None:
-        self.path = path
-        self.check_seconds = check_seconds
-        self._lock = threading.Lock()
-        self._policy = load_policy(path) if path is not None else DEFAULT_POLICY
-        self._stamp = self._mtime()
-        self._checked = _now()
-
-    def _mtime(self) -> float | None:
-        if self.path is None:
-            return None
-        try:
-            return os.stat(self.path).st_mtime
-        except OSError:
-            return None
-
-    def current(self) -> Policy:
-        """The policy to decide with now."""
-        if self.path is None or _now() - self._checked < self.check_seconds:
-            return self._policy
-        with self._lock:
-            self._checked = _now()
-            stamp = self._mtime()
-            if stamp != self._stamp:
-                self._stamp = stamp
-                try:
-                    self._policy = load_policy(self.path)
-                    log.info("policy reloaded", extra={"version": self._policy.version})
-                except ConfigError as exc:
-                    log.error(
-                        "policy file not reloaded, version %s stays: %s", self._policy.version, exc
-                    )
-            return self._policy
-
-    def reload(self) -> Policy:
-        """Re-read the file now (errors raise, the old version stays)."""
-        if self.path is not None:
-            with self._lock:
-                self._policy = load_policy(self.path)
-                self._stamp = self._mtime()
-        return self._policy
-
-
-def _now() -> float:
-    import time
-
-    return time.monotonic()

@@ -19,18 +19,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gateway.store import rows
 from gateway.store.base import reads, writes
 from gateway.store.connector import Connector, Query, QueryMany, Script
 from gateway.store.ledger_chain import checkpoint_payload, entry_hash
+from gateway.store.ledger_records import (
+    ExportRecord,
+    ExportResult,
+    Hold,
+    Judge,
+    Verdict,
+)
+from gateway.store.ledger_records import hold_from_row as _hold
 from gateway.store.records import (
     Clock,
     ConflictError,
-    Job,
     JobSpec,
     NotFoundError,
     OutputSpec,
@@ -51,113 +57,6 @@ HELD = "held"
 REFUSED = "refused"
 RELEASE = "release"
 """The job kind that finishes a released document's export."""
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The final decision, as the store records it."""
-
-    allowed: bool
-    basis: str = ""
-    article: str = ""
-    reason: str = ""
-    policy_version: str = ""
-    decided_by: str = ""
-    """``policy <version>`` or the person who released the document."""
-    counted: bool = False
-    """Add the document's individuals to the yearly counts."""
-    detail: Mapping[str, Any] = field(default_factory=dict)
-
-
-Judge = Callable[[int, int], Verdict]
-"""Given the exporter's individuals this year (all, with sensitive information) with this
-document's new ones added, the final :class:`Verdict`."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRecord:
-    """What the ledger records about a document leaving, before the decision."""
-
-    exporter: str
-    destination: str
-    recipient: str
-    document_id: str
-    digest: str
-    categories: tuple[str, ...]
-    subjects: tuple[tuple[str, bool], ...] = ()
-    """Keyed hashes of the individuals, with whether sensitive information of them leaves."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "exporter": self.exporter,
-            "destination": self.destination,
-            "recipient": self.recipient,
-            "document_id": self.document_id,
-            "digest": self.digest,
-            "categories": list(self.categories),
-            "subjects": [[h, s] for h, s in self.subjects],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ExportRecord:
-        return cls(
-            exporter=str(data["exporter"]),
-            destination=str(data["destination"]),
-            recipient=str(data["recipient"]),
-            document_id=str(data["document_id"]),
-            digest=str(data["digest"]),
-            categories=tuple(data["categories"]),
-            subjects=tuple((str(h), bool(s)) for h, s in data["subjects"]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ExportResult:
-    """How :meth:`LedgerStore.finish_export` ended."""
-
-    verdict: Verdict
-    seq: int | None = None
-    """The ledger entry written (``None``: held)."""
-    job: Job | None = None
-    personal: int = 0
-    sensitive: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Hold:
-    """A document the policy holds (or held), and what was decided about it."""
-
-    submission_id: str
-    tenant_id: str
-    state: str
-    """``held``, ``releasing`` (a release job is queued), ``released`` or ``refused``."""
-    reason: str
-    policy_version: str
-    record: ExportRecord
-    counted: bool
-    job: JobSpec
-    held_at: str
-    decided_by: str | None = None
-    basis: str | None = None
-    decided_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.submission_id,
-            "state": self.state,
-            "reason": self.reason,
-            "policy_version": self.policy_version,
-            "exporter": self.record.exporter,
-            "destination": self.record.destination,
-            "recipient": self.record.recipient,
-            "document_id": self.record.document_id,
-            "categories": list(self.record.categories),
-            "subjects": len(self.record.subjects),
-            "held_at": self.held_at,
-            "decided_by": self.decided_by,
-            "basis": self.basis,
-            "decided_at": self.decided_at,
-        }
 
 
 def china_year(moment: dt.datetime) -> int:
@@ -476,31 +375,6 @@ class LedgerStore:
         }
         yield Query("ledger_insert_checkpoint", params)
         return seq
-
-
-def _hold(row: Mapping[str, Any]) -> Hold:
-    export = json.loads(str(row["export"]))
-    job = json.loads(str(row["job"]))
-    return Hold(
-        submission_id=str(row["submission_id"]),
-        tenant_id=str(row["tenant_id"]),
-        state=str(row["state"]),
-        reason=str(row["reason"]),
-        policy_version=str(row["policy_version"]),
-        record=ExportRecord.from_json(export),
-        counted=bool(export.get("counted")),
-        job=JobSpec(
-            kind=str(job["kind"]),
-            adapter=str(job["adapter"]),
-            endpoint=str(job["endpoint"]),
-            payload_ref=job.get("payload_ref"),
-            message_id=job.get("message_id"),
-        ),
-        held_at=str(row["held_at"]),
-        decided_by=row.get("decided_by"),
-        basis=row.get("basis"),
-        decided_at=row.get("decided_at"),
-    )
 
 
 __all__ = [

@@ -195,3 +195,31 @@ async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:
     status, _, raw = await gate.a.request("GET", "/v1/holds?state=lost")
     assert status == 422 and b"state" in raw
     assert await gate.state(ident) == "held"
+
+
+async def test_release_and_refuse_from_the_command_line(gate: Gate) -> None:
+    first = await gate.submit(einvoice_xml(with_contact("Tan", number="26312000000000100011")))
+    second = await gate.submit(einvoice_xml(with_contact("Lim", number="26312000000000100012")))
+    await gate.drain()
+    code, text = await asyncio.to_thread(
+        cli, "policy", "release", first, "--basis", "approval LG-7", "--officer", "Officer Wang",
+        "--database", gate.url,
+    )  # fmt: skip
+    assert code == 0 and "releasing" in text and "Officer Wang" in text
+    code, text = await asyncio.to_thread(
+        cli, "policy", "refuse", second, "--reason", "no approval", "--officer", "Officer Li",
+        "--database", gate.url,
+    )  # fmt: skip
+    assert code == 0 and "refused by Officer Li" in text
+    code, _ = await asyncio.to_thread(
+        cli, "policy", "refuse", second, "--reason", "again", "--officer", "Officer Li",
+        "--database", gate.url,
+    )  # fmt: skip
+    assert code == 1
+    await gate.drain()
+    assert (await gate.state(first), await gate.state(second)) == ("delivered", "refused")
+    code, text = await asyncio.to_thread(
+        cli, "policy", "holds", "--state", "released", "--json", "--database", gate.url
+    )
+    (line,) = text.splitlines()
+    assert json.loads(line)["decided_by"] == "Officer Wang"
