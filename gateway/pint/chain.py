@@ -115,7 +115,9 @@ def verify_envelope(
     if not isinstance(document, dict):
         raise _benv("transportDocument is missing", "transportDocument")
     if not isinstance(chain, list) or not chain or len(chain) > MAX_CHAIN:
-        raise _benv(f"envelopeTransferChain needs 1 to {MAX_CHAIN} entries", "envelopeTransferChain")
+        raise _benv(
+            f"envelopeTransferChain needs 1 to {MAX_CHAIN} entries", "envelopeTransferChain"
+        )
     signed_manifest = _verify(
         envelope.get("envelopeManifestSignedContent"), keys, "envelopeManifestSignedContent"
     )
@@ -184,7 +186,9 @@ def _verify_entries(
                 field,
             )
         if entry.get("transportDocumentChecksum") != td_checksum:
-            raise _benv(f"{field} is for another transport document", f"{field}.transportDocumentChecksum")
+            raise _benv(
+                f"{field} is for another transport document", f"{field}.transportDocumentChecksum"
+            )
         previous = entry.get("previousEnvelopeTransferChainEntrySignedContentChecksum")
         expected = checksums[index - 1] if index else None
         if previous != expected:

@@ -59,7 +59,7 @@ def read_response(token: str, keys: KeySet, *, platform: str, last_checksum: str
     if not isinstance(payload, dict):
         raise VerificationError("the response payload is not an object", check="pint.response")
     try:
-        code = ResponseCode(payload.get("responseCode"))
+        code = ResponseCode(str(payload.get("responseCode")))
     except ValueError:
         raise VerificationError(
             f"unknown responseCode {payload.get('responseCode')!r}", check="pint.response"

@@ -40,15 +40,13 @@ class Party:
             if isinstance(c, Mapping)
         )
         if not codes:
-            raise PintRejection(
-                ResponseCode.BENV, f"{where} has no identifying code", field=where
-            )
+            raise PintRejection(ResponseCode.BENV, f"{where} has no identifying code", field=where)
         return cls(str(data.get("eblPlatform", "")), str(data.get("partyName", "")), codes)
 
     def same(self, other: Party | None) -> bool:
         """Whether ``other`` is this party (same platform, a shared identifying code)."""
-        return other is not None and self.platform == other.platform and bool(
-            self.codes & other.codes
+        return (
+            other is not None and self.platform == other.platform and bool(self.codes & other.codes)
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -95,7 +93,7 @@ def _reject(message: str, field: str) -> PintRejection:
 
 def _action(transaction: Mapping[str, Any], where: str) -> ActionCode:
     try:
-        return ActionCode(transaction.get("actionCode"))
+        return ActionCode(str(transaction.get("actionCode")))
     except ValueError:
         raise _reject(
             f"{where}.actionCode {transaction.get('actionCode')!r} is not a PINT action code",

@@ -25,7 +25,15 @@ from gateway.errors import FieldError
 MAX_DEPTH = 64
 """Deepest nesting accepted (hostile input)."""
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
 _SAFE_INTEGER = 2**53
 
 
