@@ -34,7 +34,7 @@ _ESCAPES = {
     "\r": "\\r",
     "\t": "\\t",
 }
-_SAFE_INTEGER = 2**53
+_SAFE_INTEGER = 2**53 - 1
 
 
 def canonical_json(value: Any) -> bytes:
