@@ -10,6 +10,7 @@ kind           what runs it
 ``process``    :class:`~gateway.jobs.ProcessKind`: the submission's flow, then the route
 ``deliver``    :class:`~gateway.delivery.DeliverKind`: the stored envelope to its adapter
 ``receive``    :class:`~gateway.delivery.ReceiveKind`: the inbound flow on a received message
+``transfer``   :class:`~gateway.delivery.TransferKind`: an eBL envelope transfer (DCSA PINT)
 =============  ==========================================================================
 
 The HTTP API (``gateway.api.create_app(services)``), the workers and the CLI all take a
@@ -40,6 +41,7 @@ from gateway.delivery import (
     Router,
     RoutingPlanner,
     StoreInbound,
+    TransferKind,
 )
 from gateway.flows import Tools, ToolsSpec, load_tools
 from gateway.jobs import (
@@ -166,6 +168,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         tls_key=settings.server.tls_key,
         inbound=inbound,
         max_body_bytes=settings.limits.max_body_bytes,
+        store=opened,
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     router = Router(settings.routing, registry.names())
@@ -180,6 +183,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
             ProcessKind(opened, runner, RoutingPlanner(router, registry)),
             DeliverKind(opened, registry),
             ReceiveKind(opened, runner, registry, hand_on=settings.routing.inbound),
+            TransferKind(opened, registry),
         ]
     )
     log.info(

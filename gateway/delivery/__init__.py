@@ -11,6 +11,7 @@ module         what it holds
 ``planner``    :class:`RoutingPlanner`: after a flow, the envelope and the ``deliver`` job
 ``deliver``    the ``deliver`` kind
 ``inbound``    :class:`StoreInbound` (the adapters' inbound sink) and the ``receive`` kind
+``transfer``   the ``transfer`` kind (eBL envelope transfers, DCSA PINT)
 =============  ===================================================================
 """
 
@@ -23,6 +24,7 @@ from gateway.delivery.inbound import RECEIVE, ReceiveKind, StoreInbound
 from gateway.delivery.planner import DELIVER, RoutingPlanner
 from gateway.delivery.registry import AdapterRegistry, discover, load_type
 from gateway.delivery.routing import Route, Router
+from gateway.delivery.transfer import TransferKind
 
 __all__ = [
     "DELIVER",
@@ -38,6 +40,7 @@ __all__ = [
     "RoutingPlanner",
     "StoreInbound",
     "StoredEnvelope",
+    "TransferKind",
     "discover",
     "load_type",
     "transport_message_id",

@@ -21,6 +21,7 @@ from gateway.errors import ConfigError
 from gateway.pint.codes import PintRejection, ResponseCode
 
 PAYLOADS = (
+    "TransportDocument",
     "EnvelopeManifest",
     "EnvelopeTransferChainEntry",
     "IssuanceManifest",

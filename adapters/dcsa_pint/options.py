@@ -1,0 +1,191 @@
+"""The ``dcsa_pint`` adapter's options (one ``[adapters.NAME]`` table) and the keys they name.
+
+::
+
+    [adapters.pint]
+    type = "dcsa_pint"
+    platform = "AEOT"                     # this platform's code (PINT eblPlatform)
+    signing_key = "pint/aeot.key.pem"     # signs chain entries, manifests and responses
+    signing_algorithm = "PS256"           # RSA keys: PS256 (default) or RS256
+    carrier = "COSCO"                     # optional: the carrier this platform issues for
+    carrier_key = "pint/cosco.key.pem"    #   and its key (signs issuance manifests)
+    envelope_schema = "…/EBL_PINT_v3.0.0.EblEnvelope.schema.json"
+    trust = ["pint/roots.pem"]            # optional: anchors for x5c chains in JWS headers
+    require_x5c = false
+    parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation
+    timeout = 30.0
+
+    [adapters.pint.partners.IQAX]         # one table per partner platform
+    url = "https://pint.iqax.example"     # its PINT base URL (…/v3/envelopes)
+    jwks = "pint/iqax.jwks.json"          # its signing keys (kid = JWK thumbprint)
+    carrier_jwks = "pint/iqax.carrier.jwks.json"   # optional: carriers issuing on it
+    ca = "pint/iqax-ca.pem"               # optional: TLS trust for its server
+
+Relative paths are under the data home. Unknown keys are refused, naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from gateway.errors import ConfigError, LingangError
+from gateway.pint.title import Party
+from gateway.signing.jose import CompactSigner, KeySet, load_private_key
+from gateway.signing.keys import load_certificates
+
+_KNOWN = {
+    "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
+    "trust", "require_x5c", "parties", "timeout", "partners", "max_document_bytes",
+}  # fmt: skip
+_PARTNER_KNOWN = {"url", "jwks", "carrier_jwks", "ca"}
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A partner platform: where it listens and the TLS trust for it."""
+
+    code: str
+    url: str
+    ca: Path | None = None
+
+    def endpoint(self, path: str) -> str:
+        """The absolute URL of a PINT path on this partner."""
+        return self.url.rstrip("/") + path
+
+    def ssl_context(self, client_cert: Path | None, client_key: Path | None) -> ssl.SSLContext:
+        """Server verification against ``ca`` (else the system store), client cert if any."""
+        context = ssl.create_default_context(cafile=str(self.ca) if self.ca else None)
+        if client_cert is not None and client_key is not None:
+            context.load_cert_chain(str(client_cert), str(client_key))
+        return context
+
+
+@dataclass(slots=True)
+class PintOptions:
+    """Validated options with the keys loaded."""
+
+    platform: str
+    signer: CompactSigner
+    keys: KeySet
+    """Platform keys (partners' and this platform's own), owner = platform code."""
+    carriers: KeySet
+    """Carrier keys, owner = the platform the carrier issues on."""
+    envelope_schema: Path
+    partners: dict[str, Partner] = field(default_factory=dict)
+    carrier: Party | None = None
+    carrier_signer: CompactSigner | None = None
+    parties: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    max_document_bytes: int = 16 * 1024 * 1024
+
+    def party(self, code: str, name: str = "") -> Party:
+        """A party of this platform (codes issued by the platform itself)."""
+        return Party(
+            self.platform, name or self.parties.get(code, code), frozenset({(self.platform, code)})
+        )
+
+    @classmethod
+    def parse(cls, name: str, options: Mapping[str, Any], data_dir: Path) -> PintOptions:
+        """Check the table and load every key; :class:`ConfigError` names the bad option."""
+        where = f"adapters.{name}"
+        unknown = sorted(set(options) - _KNOWN - {"type"})
+        if unknown:
+            raise ConfigError(f"adapter {name!r}: unknown options {unknown}", field=where)
+
+        def path(raw: Any) -> Path:
+            candidate = Path(str(raw)).expanduser()
+            return candidate if candidate.is_absolute() else data_dir / candidate
+
+        def required(key: str) -> Any:
+            if not options.get(key):
+                raise ConfigError(
+                    f"adapter {name!r}: option {key!r} is required", field=f"{where}.{key}"
+                )
+            return options[key]
+
+        platform = str(required("platform"))
+        if not platform.isascii() or not platform.isalnum() or len(platform) > 4:
+            raise ConfigError(
+                f"adapter {name!r}: platform must be a PINT code of up to 4 letters",
+                field=f"{where}.platform",
+            )
+        try:
+            signer = CompactSigner(
+                load_private_key(path(required("signing_key")).read_bytes()),
+                str(options.get("signing_algorithm", "")),
+            )
+            keys, carriers = KeySet(), KeySet()
+            keys.add(signer.key, platform)
+            carrier = carrier_signer = None
+            if options.get("carrier"):
+                carrier = Party(
+                    platform,
+                    str(options["carrier"]),
+                    frozenset({(platform, str(options["carrier"]))}),
+                )
+                carrier_signer = CompactSigner(
+                    load_private_key(path(required("carrier_key")).read_bytes())
+                )
+                carriers.add(carrier_signer.key, platform)
+            partners = _partners(name, options.get("partners") or {}, path, keys, carriers)
+            if options.get("trust"):
+                for entry in options["trust"]:
+                    keys.anchors.extend(load_certificates(path(entry)))
+                carriers.anchors = keys.anchors
+            keys.require_x5c = carriers.require_x5c = bool(options.get("require_x5c", False))
+        except (OSError, ValueError, LingangError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"adapter {name!r}: {exc}", field=where) from exc
+        parties = options.get("parties") or {}
+        if not isinstance(parties, Mapping):
+            raise ConfigError(
+                f"adapter {name!r}: parties is a table code = name", field=f"{where}.parties"
+            )
+        return cls(
+            platform=platform,
+            signer=signer,
+            keys=keys,
+            carriers=carriers,
+            envelope_schema=path(required("envelope_schema")),
+            partners=partners,
+            carrier=carrier,
+            carrier_signer=carrier_signer,
+            parties={str(k): str(v) for k, v in parties.items()},
+            timeout=float(options.get("timeout", 30.0)),
+            max_document_bytes=int(options.get("max_document_bytes", 16 * 1024 * 1024)),
+        )
+
+
+def _partners(
+    name: str, table: Any, path: Any, keys: KeySet, carriers: KeySet
+) -> dict[str, Partner]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"adapter {name!r}: partners is a table per platform", field=f"adapters.{name}.partners"
+        )
+    partners: dict[str, Partner] = {}
+    for code, spec in table.items():
+        where = f"adapters.{name}.partners.{code}"
+        if not isinstance(spec, Mapping) or set(spec) - _PARTNER_KNOWN:
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} takes {sorted(_PARTNER_KNOWN)}", field=where
+            )
+        url = str(spec.get("url") or "")
+        if urlsplit(url).scheme != "https":
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} url must be https:// (got {url!r})",
+                field=f"{where}.url",
+            )
+        if spec.get("jwks"):
+            keys.add_jwks(json.loads(path(spec["jwks"]).read_text("utf-8")), str(code))
+        if spec.get("carrier_jwks"):
+            carriers.add_jwks(json.loads(path(spec["carrier_jwks"]).read_text("utf-8")), str(code))
+        partners[str(code)] = Partner(str(code), url, path(spec["ca"]) if spec.get("ca") else None)
+    return partners
