@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gateway.pint.title import Party
 from gateway.signing.jose import CompactSigner, KeySet, PrivateKey, jwks_of
+from gateway.testing.tls import TlsFiles
 
 TEMPLATE = Path("ebl/dcsa/conformance-templates/pint-3.0.0-transport-document.json")
 """The DCSA conformance kit's PINT transport document, under the reference folder."""
@@ -58,6 +59,15 @@ class DemoPlatform:
     def signer(self) -> CompactSigner:
         return CompactSigner(self.key, self.algorithm)
 
+    @property
+    def party_code(self) -> str:
+        return min(self.party.codes)[1]
+
+    @property
+    def carrier_code(self) -> str:
+        assert self.carrier is not None
+        return min(self.carrier.codes)[1]
+
     def write(self, folder: Path) -> dict[str, Path]:
         """PEM private key, JWKS of the public key (and the carrier's) under ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
@@ -82,13 +92,14 @@ def pem(key: PrivateKey) -> bytes:
 
 
 def platform(code: str, kind: str, party_code: str, *, carrier: bool = False) -> DemoPlatform:
-    """A test platform with a key of ``kind`` and one party (``ZZZ`` code ``party_code``)."""
+    """A test platform with a key of ``kind`` and one party (code ``party_code`` issued by the
+    platform itself, as ``lingang ebl … --to PLATFORM:PARTY`` names parties)."""
     made = DemoPlatform(
-        code, make_key(kind), Party(code, f"{party_code} Ltd", frozenset({("ZZZ", party_code)}))
+        code, make_key(kind), Party(code, f"{party_code} Ltd", frozenset({(code, party_code)}))
     )
     if carrier:
         made.carrier_key = make_key("p256")
-        made.carrier = Party(code, "COSCO Shipping Lines", frozenset({("SMDG", "COS")}))
+        made.carrier = Party(code, "COSCO", frozenset({(code, "COSCO")}))
     return made
 
 
@@ -100,3 +111,92 @@ def key_sets(platforms: list[DemoPlatform]) -> tuple[KeySet, KeySet]:
         if each.carrier_key is not None:
             carriers.add(each.carrier_key, each.code)
     return keys, carriers
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformHome:
+    """One platform's gateway home: its configuration and its port."""
+
+    platform: DemoPlatform
+    home: Path
+    port: int
+    config: Path
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def store(self) -> Path:
+        return self.home / "gateway.db"
+
+
+def write_platform_homes(
+    root: Path,
+    platforms: list[DemoPlatform],
+    *,
+    reference_root: Path,
+    tls: TlsFiles,
+    ports: list[int],
+    store_urls: list[str] | None = None,
+    worker_count: int = 1,
+) -> list[PlatformHome]:
+    """A ``lingang.toml`` per platform: TLS on 127.0.0.1, the ``dcsa_pint`` adapter named
+    ``pint`` knowing every other platform as a partner (keys by JWKS, TLS by the test CA)."""
+    keys = {p.code: p.write(root / "keys") for p in platforms}
+    homes = []
+    for index, (each, port) in enumerate(zip(platforms, ports, strict=True)):
+        home = root / each.code
+        home.mkdir(parents=True, exist_ok=True)
+        store_url = store_urls[index] if store_urls else f"sqlite:///{home / 'gateway.db'}"
+        lines = [
+            f"data_dir = {json.dumps(str(home))}",
+            "log_level = 'INFO'",
+            "[store]",
+            f"url = {json.dumps(store_url)}",
+            "[server]",
+            "host = '127.0.0.1'",
+            f"port = {port}",
+            f"tls_cert = {json.dumps(str(tls.server_cert))}",
+            f"tls_key = {json.dumps(str(tls.server_key))}",
+            "[worker]",
+            f"count = {worker_count}",
+            "concurrency = 16",
+            "lease_seconds = 3.0",
+            "poll_seconds = 0.1",
+            "max_attempts = 10000",
+            "retry_base_seconds = 0.2",
+            "retry_cap_seconds = 1.0",
+            "breaker_failures = 100000",
+            "breaker_cooldown_seconds = 0.5",
+            "[pipeline]",
+            "validate = false",
+            "sign = false",
+            "[adapters.pint]",
+            "type = 'dcsa_pint'",
+            f"platform = {json.dumps(each.code)}",
+            f"signing_key = {json.dumps(str(keys[each.code]['key']))}",
+            f"envelope_schema = {json.dumps(str(reference_root / SCHEMA))}",
+            f"parties = {{ {json.dumps(each.party_code)} = {json.dumps(each.party.name)} }}",
+            "timeout = 10.0",
+        ]
+        if each.carrier is not None:
+            lines += [
+                f"carrier = {json.dumps(each.carrier_code)}",
+                f"carrier_key = {json.dumps(str(keys[each.code]['carrier_key']))}",
+            ]
+        for other, other_port in zip(platforms, ports, strict=True):
+            if other is each:
+                continue
+            lines += [
+                f"[adapters.pint.partners.{other.code}]",
+                f"url = {json.dumps(f'https://127.0.0.1:{other_port}')}",
+                f"jwks = {json.dumps(str(keys[other.code]['jwks']))}",
+                f"ca = {json.dumps(str(tls.ca))}",
+            ]
+            if "carrier_jwks" in keys[other.code]:
+                lines.append(f"carrier_jwks = {json.dumps(str(keys[other.code]['carrier_jwks']))}")
+        config = home / "lingang.toml"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        homes.append(PlatformHome(each, home, port, config))
+    return homes
