@@ -200,3 +200,49 @@ def write_platform_homes(
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         homes.append(PlatformHome(each, home, port, config))
     return homes
+
+
+class InProcessPlatform:
+    """A platform of :func:`write_platform_homes` run inside this process: its store, its
+    ``dcsa_pint`` adapter and its receiving endpoints on TLS (no API, no workers)."""
+
+    def __init__(self, home: PlatformHome, tls: TlsFiles) -> None:
+        self.home = home
+        self.tls = tls
+        self.store: Any = None
+        self.adapter: Any = None
+        self._runner: Any = None
+
+    async def start(self) -> InProcessPlatform:
+        from aiohttp import web
+
+        from adapters.base import AdapterContext
+        from adapters.dcsa_pint import PintAdapter
+        from gateway.settings import Settings
+        from gateway.store import open_store
+
+        settings = Settings.load(self.home.config)
+        self.store = await open_store(settings.store.url)
+        context = AdapterContext(data_dir=self.home.home, store=self.store)
+        self.adapter = PintAdapter.from_config("pint", settings.adapters["pint"].options, context)
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        for route in self.adapter.inbound_routes():
+            app.router.add_route(route.method, route.path, route.handler)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner,
+            "127.0.0.1",
+            self.home.port,
+            ssl_context=self.tls.server_context(require_client_cert=False),
+        )
+        await site.start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.adapter is not None:
+            await self.adapter.aclose()
+        if self.store is not None:
+            await self.store.close()

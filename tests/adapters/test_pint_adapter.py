@@ -1,0 +1,113 @@
+"""The ``dcsa_pint`` adapter: the adapter contract against a real receiving platform on TLS,
+and its options refused by name."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.base import AdapterContext, Envelope
+from adapters.dcsa_pint import PintAdapter
+from adapters.testing import AdapterContract
+from gateway.errors import ConfigError
+from gateway.pint import build
+from gateway.pint.checksums import bytes_checksum, jws_checksum
+from gateway.pint.codes import ActionCode
+from gateway.signing.jose import CompactSigner
+from gateway.store.ebl import EblRegistry
+from gateway.testing.cluster import free_port
+from gateway.testing.pint import (
+    InProcessPlatform,
+    platform,
+    transport_document,
+    write_platform_homes,
+)
+from gateway.testing.tls import TlsFiles, make_tls
+
+DOCUMENT = b"%PDF-1.7 packing list"
+
+
+class TestPintContract(AdapterContract):
+    @pytest.fixture
+    async def adapter(self, tmp_path: Path, reference: Path) -> AsyncIterator[PintAdapter]:
+        tls: TlsFiles = make_tls(tmp_path / "tls")
+        self.reference = reference
+        self.sender, self.receiver_platform = (
+            platform("AEOT", "ed25519", "SHIPPER", carrier=True),
+            platform("IQAX", "p256", "BUYER"),
+        )
+        homes = write_platform_homes(
+            tmp_path, [self.sender, self.receiver_platform], reference_root=reference, tls=tls,
+            ports=[free_port(), free_port()],
+        )  # fmt: skip
+        sending, receiving = InProcessPlatform(homes[0], tls), InProcessPlatform(homes[1], tls)
+        await sending.start()
+        await receiving.start()
+        self.receiving = receiving
+        self.sent: dict[str, str] = {}
+        yield sending.adapter
+        await sending.stop()
+        await receiving.stop()
+
+    def make_envelope(self, variant: int = 0) -> Envelope:
+        sender = self.sender
+        assert sender.carrier is not None and sender.carrier_key is not None
+        document = transport_document(self.reference, f"C{uuid.uuid4().hex[:12].upper()}")
+        issuance = build.issuance_manifest(
+            document, sender.party, CompactSigner(sender.carrier_key)
+        )
+        transactions = [
+            build.transaction(ActionCode.ISSUE, sender.carrier, sender.party),
+            build.transaction(ActionCode.TRANSFER, sender.party, self.receiver_platform.party),
+        ]
+        from gateway.pint.checksums import document_checksum
+
+        entry = build.chain_entry(
+            sender.signer, sender.code, document_checksum(document), transactions, issuance=issuance
+        )
+        meta = build.document_metadata("packing-list.pdf", DOCUMENT, "application/pdf")
+        body = build.envelope(sender.signer, document, [entry], [meta])
+        message_id = f"{uuid.uuid4()}@pint"
+        self.sent[message_id] = jws_checksum(entry)
+        return Envelope(
+            message_id=message_id,
+            body=json.dumps(body).encode(),
+            content_type="application/json",
+            receiver="IQAX",
+            attachments={bytes_checksum(DOCUMENT): DOCUMENT},
+        )
+
+    async def delivered_count(self, adapter: Any, message_id: str) -> int:
+        registry = EblRegistry.of(self.receiving.store)
+        return 0 if await registry.accepted(self.sent[message_id]) is None else 1
+
+
+def test_options_are_checked_by_name(tmp_path: Path) -> None:
+    context = AdapterContext(data_dir=tmp_path, store=None)
+    with pytest.raises(ConfigError, match="needs the gateway's store"):
+        PintAdapter.from_config("pint", {}, context)
+
+    class FakeStore:
+        connector: Any = None
+        clock: Any = None
+
+    context = AdapterContext(data_dir=tmp_path, store=FakeStore())
+    cases = {
+        "unknown options": {"platform": "AEOT", "colour": "red"},
+        "'platform' is required": {},
+        "up to 4 letters": {"platform": "TOOLONG"},
+        "'signing_key' is required": {"platform": "AEOT"},
+    }
+    for message, options in cases.items():
+        with pytest.raises(ConfigError, match=message):
+            PintAdapter.from_config("pint", options, context)
+    (tmp_path / "k.pem").write_text("not a key")
+    with pytest.raises(ConfigError, match="cannot load private key"):
+        PintAdapter.from_config(
+            "pint", {"platform": "AEOT", "signing_key": "k.pem", "envelope_schema": "x"}, context
+        )
