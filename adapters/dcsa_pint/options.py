@@ -19,6 +19,8 @@
     url = "https://pint.iqax.example"     # its PINT base URL (…/v3/envelopes)
     jwks = "pint/iqax.jwks.json"          # its signing keys (kid = JWK thumbprint)
     carrier_jwks = "pint/iqax.carrier.jwks.json"   # optional: carriers issuing on it
+    certificates = ["pint/iqax.pem"]      # or: its keys as X.509 certificates (PEM), out of band
+    carrier_certificates = []             #   (tokens whose header has no kid are tried on them)
     ca = "pint/iqax-ca.pem"               # optional: TLS trust for its server
 
 Relative paths are under the data home. Unknown keys are refused, naming the key.
@@ -43,7 +45,7 @@ _KNOWN = {
     "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
     "trust", "require_x5c", "parties", "timeout", "partners", "max_document_bytes",
 }  # fmt: skip
-_PARTNER_KNOWN = {"url", "jwks", "carrier_jwks", "ca"}
+_PARTNER_KNOWN = {"url", "jwks", "carrier_jwks", "certificates", "carrier_certificates", "ca"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,5 +189,9 @@ def _partners(
             keys.add_jwks(json.loads(path(spec["jwks"]).read_text("utf-8")), str(code))
         if spec.get("carrier_jwks"):
             carriers.add_jwks(json.loads(path(spec["carrier_jwks"]).read_text("utf-8")), str(code))
+        for option, into in (("certificates", keys), ("carrier_certificates", carriers)):
+            for entry in spec.get(option) or ():
+                for certificate in load_certificates(path(entry)):
+                    into.add(certificate.public_key(), str(code))  # type: ignore[arg-type]
         partners[str(code)] = Partner(str(code), url, path(spec["ca"]) if spec.get("ca") else None)
     return partners

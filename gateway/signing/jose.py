@@ -7,7 +7,9 @@ before any key is looked up, and a key is only used with the algorithm family it
 
 The protected header carries ``alg`` and ``kid`` = the base64url SHA-256 JWK thumbprint of the
 signer's public key; a verifier finds the key by ``kid`` in a :class:`KeySet` (keys from
-configuration or a partner's JWKS). A header may also carry ``x5c``: the certificate's public
+configuration or a partner's JWKS). A header with ``alg`` only (the DCSA conformance kit
+exchanges certificates out of band and signs so) verifies when one known key of the
+algorithm's family verifies it. A header may also carry ``x5c``: the certificate's public
 key must then be the key the ``kid`` names, and, when the verifier has a trust store, the
 chain must lead to one of its anchors.
 """
@@ -288,10 +290,32 @@ def verify_compact(token: str, keys: KeySet) -> Verified:
     critical = header.get("crit")
     if critical is not None:
         raise VerificationError(f"unsupported critical header {critical!r}", check="jws.crit")
+    if "kid" not in header and "x5c" not in header:
+        return _verify_without_kid(header, payload, signature, signing_input, keys)
     trusted = keys.resolve(header)
     if not _verify(trusted.key, str(algorithm), signature, signing_input):
         raise VerificationError("the JWS signature does not verify", check=Check.SIGNATURE)
     return Verified(header, payload, trusted)
+
+
+def _verify_without_kid(
+    header: dict[str, Any], payload: bytes, signature: bytes, signing_input: bytes, keys: KeySet
+) -> Verified:
+    """A header naming only ``alg`` (as the DCSA conformance kit signs): the signature must
+    verify with one of the known keys of that algorithm's family; that key names the signer."""
+    if keys.require_x5c:
+        raise VerificationError("the JWS header carries no x5c chain", check=Check.CHAIN)
+    algorithm = str(header["alg"])
+    for trusted in keys.keys.values():
+        try:
+            _check_pair(trusted.key, algorithm)
+        except SigningError:
+            continue
+        if _verify(trusted.key, algorithm, signature, signing_input):
+            return Verified(header, payload, trusted)
+    raise VerificationError(
+        "the JWS names no kid and verifies with no known key", check=Check.SIGNATURE
+    )
 
 
 def _check_pair(key: PrivateKey | PublicKey, algorithm: str) -> None:

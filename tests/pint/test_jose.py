@@ -168,3 +168,17 @@ def test_x5c_must_be_the_named_key_and_chain_to_the_trust_store() -> None:
     keys.require_x5c = True
     with pytest.raises(VerificationError, match="x5c"):
         verify_compact(CompactSigner(other).sign_json({}), keys)
+
+
+def test_a_header_with_alg_only_verifies_with_a_known_key() -> None:
+    """The DCSA conformance kit signs with ``alg`` alone and exchanges certificates."""
+    ours, theirs = make_key("p256"), make_key("rsa")
+    keys = _known(ours, "AEOT")
+    keys.add(theirs, "IQAX")
+    jose_key = RSAKey.import_key(pem(theirs))
+    token = jose_jws.serialize_compact({"alg": "PS256"}, b"{}", jose_key, algorithms=["PS256"])
+    assert verify_compact(token, keys).signer.owner == "IQAX"
+    stranger = RSAKey.import_key(pem(make_key("rsa")))
+    forged = jose_jws.serialize_compact({"alg": "PS256"}, b"{}", stranger, algorithms=["PS256"])
+    with pytest.raises(VerificationError, match="no known key"):
+        verify_compact(forged, keys)
