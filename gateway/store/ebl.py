@@ -282,7 +282,8 @@ class EblRegistry:
         else:
             known = _title(row)
             if known.state != "transferred" or not _extends(known.chain, new.chain):
-                return Decision(
+                duplicate = yield from self._duplicate(last)  # accepted since the first look
+                return duplicate or Decision(
                     "DISE",
                     f"the registry has the eBL {known.state} with {len(known.chain)} chain "
                     "entries this envelope does not continue",
