@@ -141,6 +141,9 @@ class PintReceiver:
         if known is not None and (
             known.state != "transferred" or not _extends(known.chain, verified.chain)
         ):
+            duplicate = await registry.accepted(verified.last_checksum)  # accepted meanwhile
+            if duplicate is not None:
+                return self._decided(duplicate, verified.last_checksum)
             return self._signed(
                 ResponseCode.DISE, verified.last_checksum,
                 reason=f"this platform knows the eBL as {known.state} with a chain this envelope does not continue",
