@@ -415,7 +415,9 @@ class EblRegistry:
     ) -> Script[Outbound]:
         """Record the signed answer to an outbound transfer (and complete its job, fenced by
         the lease, in the same transaction): accepted → the eBL is ``transferred`` with the
-        chain sent; rejected → ``held`` again as before."""
+        chain sent (or still ``held``, with that chain, when the transfer only notified the
+        other platform, e.g. an ``ENDORSE`` that moves no possession); rejected → ``held``
+        again as before."""
         now = self.clock()
         if job_id is not None:
             yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
@@ -428,9 +430,13 @@ class EblRegistry:
         title_row = yield Query("ebl_get_title", {"td_checksum": transfer.td_checksum}, "one")
         known = _title(title_row)
         chain = transfer.envelope["envelopeTransferChain"] if accepted else known.chain
+        passed_on = (
+            accepted
+            and (transfer.title.get("possessor") or {}).get("eblPlatform") == transfer.platform
+        )
         params = {
             "td_checksum": transfer.td_checksum,
-            "state": "transferred" if accepted else "held",
+            "state": "transferred" if passed_on else "held",
             "possessor": _possessor_label(transfer.title) if accepted else known.possessor,
             "head": hashlib.sha256(chain[-1].encode("ascii")).hexdigest(),
             "chain": _dump(chain),

@@ -13,6 +13,12 @@ import pytest
 from gateway.store import ConflictError, Store, open_store
 from gateway.store.ebl import TRANSFER, EblRegistry, NewTitle
 
+SG_POSSESSES = {
+    "possessor": {
+        "eblPlatform": "SGTD",
+        "identifyingCodes": [{"codeListProvider": "SGTD", "partyCode": "SG"}],
+    }
+}
 Opener = Callable[[], Coroutine[Any, Any, Store]]
 
 
@@ -163,7 +169,7 @@ async def test_an_ebl_passed_on_may_come_back_only_along_its_chain(opener: Opene
         platform="SGTD",
         envelope={"envelopeTransferChain": ["e1", "e2"]},
         documents=[],
-        title={},
+        title=SG_POSSESSES,
         adapter="pint",
     )
     await registry.finish_transfer(outbound.id, accepted=True, response_code="RECE", response="")
@@ -224,3 +230,26 @@ async def test_documents_are_content_addressed(opener: Opener) -> None:
     await registry.put_document(_sum("doc"), "application/pdf", b"doc")
     assert await registry.present_documents([_sum("doc"), _sum("nope")]) == {_sum("doc")}
     assert await registry.document(_sum("doc")) == ("application/pdf", b"doc")
+
+
+async def test_a_notification_that_moves_no_possession_leaves_the_ebl_held(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    held = await registry.issue(title(["e1"]))
+    still_here = {
+        "possessor": {
+            "eblPlatform": "AEOT",
+            "identifyingCodes": [{"codeListProvider": "AEOT", "partyCode": "A"}],
+        }
+    }
+    outbound = await registry.begin_transfer(
+        held.td_checksum,
+        base_head=held.head,
+        platform="IQAX",
+        envelope={"envelopeTransferChain": ["e1", "endorse"]},
+        documents=[],
+        title=still_here,
+        adapter="pint",
+    )
+    await registry.finish_transfer(outbound.id, accepted=True, response_code="RECE", response="")
+    after = await registry.get(held.td_checksum)
+    assert after is not None and (after.state, after.chain) == ("held", ["e1", "endorse"])
