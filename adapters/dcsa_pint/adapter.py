@@ -7,6 +7,8 @@ context; options are in :mod:`adapters.dcsa_pint.options`.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ from adapters.dcsa_pint.options import PintOptions
 from adapters.dcsa_pint.platform import PintPlatform
 from adapters.dcsa_pint.receiver import PintReceiver
 from adapters.dcsa_pint.sender import PintSender
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, TransientDeliveryError
 from gateway.store.ebl import EblRegistry
+
+log = logging.getLogger("lingang.pint")
 
 
 class PintAdapter:
@@ -37,11 +41,12 @@ class PintAdapter:
     ) -> None:
         self.name = name
         self.options = options
-        self.platform = PintPlatform(options, registry, name)
+        self.platform = PintPlatform(options, registry, name, fetch_jwks=self._fetch_jwks)
         self.receiver = PintReceiver(self.platform, max_body_bytes=max_body_bytes)
         self._client = (client_cert, client_key)
         self._session: aiohttp.ClientSession | None = None
         self._contexts: dict[str, Any] = {}
+        self._keys_fetched = False
 
     @classmethod
     def from_config(
@@ -60,18 +65,47 @@ class PintAdapter:
             client_key=context.tls_key,
         )
 
-    def _sender(self, platform: str) -> PintSender:
+    def _http(self, platform: str) -> tuple[aiohttp.ClientSession, dict[str, Any]]:
         if self._session is None:
             timeout = aiohttp.ClientTimeout(total=self.options.timeout)
             self._session = aiohttp.ClientSession(timeout=timeout)
         partner = self.options.partners.get(platform)
         if partner is not None and platform not in self._contexts:
             self._contexts[platform] = {"ssl": partner.ssl_context(*self._client)}
-        return PintSender(self.name, self.options, self._session, self._contexts.get(platform, {}))
+        return self._session, self._contexts.get(platform, {})
+
+    def _sender(self, platform: str) -> PintSender:
+        session, ssl = self._http(platform)
+        return PintSender(self.name, self.options, session, ssl)
+
+    async def _fetch_jwks(self, platform: str, url: str) -> dict[str, Any]:
+        session, ssl = self._http(platform)
+        try:
+            async with session.get(url, **ssl) as response:
+                if response.status != 200:
+                    raise ValueError(f"HTTP {response.status}")
+                data = await response.content.read(1024 * 1024 + 1)
+                if len(data) > 1024 * 1024:
+                    raise ValueError("larger than 1 MiB")
+                document = json.loads(data)
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            log.warning(
+                "cannot fetch JWKS", extra={"platform": platform, "url": url, "error": str(exc)}
+            )
+            return {"keys": []}
+        return document if isinstance(document, dict) else {"keys": []}
 
     async def deliver(self, envelope: Envelope) -> Receipt:
         """Run the envelope transfer in ``envelope`` (see :class:`PintSender`)."""
-        return await self._sender(envelope.receiver).send(envelope)
+        if not self._keys_fetched:
+            self._keys_fetched = True
+            await self.platform.refresh_keys()
+        try:
+            return await self._sender(envelope.receiver).send(envelope)
+        except TransientDeliveryError as exc:
+            if "unknown signing key" in str(exc):
+                await self.platform.refresh_keys()
+            raise
 
     def endpoint_key(self, envelope: Envelope) -> str:
         return f"{self.name}:{envelope.receiver}"

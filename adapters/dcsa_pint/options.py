@@ -18,6 +18,8 @@
     [adapters.pint.partners.IQAX]         # one table per partner platform
     url = "https://pint.iqax.example"     # its PINT base URL (…/v3/envelopes)
     jwks = "pint/iqax.jwks.json"          # its signing keys (kid = JWK thumbprint)
+    jwks_url = "https://pint.iqax.example/.well-known/jwks.json"   # or where it publishes them
+                                          # (fetched on first need and on an unknown kid)
     carrier_jwks = "pint/iqax.carrier.jwks.json"   # optional: carriers issuing on it
     certificates = ["pint/iqax.pem"]      # or: its keys as X.509 certificates (PEM), out of band
     carrier_certificates = []             #   (tokens whose header has no kid are tried on them)
@@ -45,7 +47,15 @@ _KNOWN = {
     "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
     "trust", "require_x5c", "parties", "timeout", "partners", "max_document_bytes",
 }  # fmt: skip
-_PARTNER_KNOWN = {"url", "jwks", "carrier_jwks", "certificates", "carrier_certificates", "ca"}
+_PARTNER_KNOWN = {
+    "url",
+    "jwks",
+    "jwks_url",
+    "carrier_jwks",
+    "certificates",
+    "carrier_certificates",
+    "ca",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,8 @@ class Partner:
     code: str
     url: str
     ca: Path | None = None
+    jwks_url: str | None = None
+    """Where the partner publishes its signing keys (JWKS over https)."""
 
     def endpoint(self, path: str) -> str:
         """The absolute URL of a PINT path on this partner."""
@@ -193,5 +205,12 @@ def _partners(
             for entry in spec.get(option) or ():
                 for certificate in load_certificates(path(entry)):
                     into.add(certificate.public_key(), str(code))  # type: ignore[arg-type]
-        partners[str(code)] = Partner(str(code), url, path(spec["ca"]) if spec.get("ca") else None)
+        jwks_url = str(spec["jwks_url"]) if spec.get("jwks_url") else None
+        if jwks_url is not None and urlsplit(jwks_url).scheme != "https":
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} jwks_url must be https://",
+                field=f"{where}.jwks_url",
+            )
+        ca = path(spec["ca"]) if spec.get("ca") else None
+        partners[str(code)] = Partner(str(code), url, ca, jwks_url)
     return partners

@@ -11,7 +11,9 @@ lock the eBL and queue the ``transfer`` job in one transaction
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,14 @@ from gateway.pint.title import Party, Title, replay
 from gateway.signing.jose import split_compact, verify_compact
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import EblRegistry, NewTitle, Outbound, TitleRecord
+
+log = logging.getLogger("lingang.pint")
+
+JWKS_REFRESH_SECONDS = 60.0
+"""A partner's published JWKS is fetched again at most this often (on an unknown kid)."""
+
+FetchJwks = Callable[[str, str], Awaitable[dict[str, Any]]]
+"""``(platform, url) -> JWKS document`` (an empty key set when it cannot be fetched)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +77,52 @@ def chain_title(chain: Sequence[str], *, to_order: bool) -> Title:
 class PintPlatform:
     """One PINT platform: its keys, its registry and the adapter that sends for it."""
 
-    def __init__(self, options: PintOptions, registry: EblRegistry, adapter: str) -> None:
+    def __init__(
+        self,
+        options: PintOptions,
+        registry: EblRegistry,
+        adapter: str,
+        *,
+        fetch_jwks: FetchJwks | None = None,
+    ) -> None:
         self.options = options
         self.registry = registry
         self.adapter = adapter
         self.schema: EnvelopeSchema = load_schema(options.envelope_schema)
+        self._fetch_jwks = fetch_jwks
+        self._fetched: dict[str, float] = {}
+
+    async def refresh_keys(self) -> bool:
+        """Fetch the JWKS of every partner that publishes one (each at most once per
+        :data:`JWKS_REFRESH_SECONDS`); ``True`` if any was fetched."""
+        if self._fetch_jwks is None:
+            return False
+        fetched = False
+        now = time.monotonic()
+        for partner in self.options.partners.values():
+            last = self._fetched.get(partner.code)
+            if partner.jwks_url is None or (last is not None and now - last < JWKS_REFRESH_SECONDS):
+                continue
+            self._fetched[partner.code] = now
+            document = await self._fetch_jwks(partner.code, partner.jwks_url)
+            try:
+                self.options.keys.add_jwks(document, partner.code)
+            except VerificationError as exc:
+                log.warning(
+                    "partner JWKS refused", extra={"platform": partner.code, "error": exc.message}
+                )
+                continue
+            fetched = True
+        return fetched
+
+    async def verify_fetching(self, envelope: Any) -> VerifiedEnvelope:
+        """:meth:`verify`, fetching partners' published keys once when a key is unknown."""
+        try:
+            return self.verify(envelope)
+        except PintRejection as exc:
+            if "unknown signing key" in exc.message and await self.refresh_keys():
+                return self.verify(envelope)
+            raise
 
     @property
     def code(self) -> str:

@@ -129,7 +129,7 @@ class PintReceiver:
         try:
             envelope = await self._json(request)
             fallback = _claimed_last(envelope) or fallback
-            verified = self.platform.verify(envelope)
+            verified = await self.platform.verify_fetching(envelope)
         except PintRejection as exc:
             log.info("envelope refused", extra={"code": exc.response.value, "error": exc.message})
             return self._signed(exc.response, fallback, reason=exc.message)

@@ -111,3 +111,65 @@ def test_options_are_checked_by_name(tmp_path: Path) -> None:
         PintAdapter.from_config(
             "pint", {"platform": "AEOT", "signing_key": "k.pem", "envelope_schema": "x"}, context
         )
+
+
+async def test_partner_keys_from_their_published_jwks(tmp_path: Path, reference: Path) -> None:
+    """Neither platform holds the other's keys: each fetches the other's JWKS over https on
+    first need (an unknown kid) and the transfer completes."""
+    from aiohttp import web
+
+    from gateway.signing.jose import jwks_of
+
+    tls = make_tls(tmp_path / "tls")
+    sender, receiver = (
+        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
+        platform("IQAX", "rsa", "BUYER"),
+    )
+    homes = write_platform_homes(
+        tmp_path,
+        [sender, receiver],
+        reference_root=reference,
+        tls=tls,
+        ports=[free_port(), free_port()],
+    )
+    published = {"AEOT": jwks_of([sender.key]), "IQAX": jwks_of([receiver.key])}
+
+    async def serve_jwks(request: web.Request) -> web.Response:
+        return web.json_response(published[request.match_info["code"]])
+
+    app = web.Application()
+    app.router.add_get("/{code}.json", serve_jwks)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(
+        runner, "127.0.0.1", port, ssl_context=tls.server_context(require_client_cert=False)
+    ).start()
+    for home in homes:
+        text = home.config.read_text()
+        lines = []
+        for line in text.splitlines():
+            if line.startswith("jwks = "):
+                code = Path(json.loads(line.split("=", 1)[1])).name.split(".")[0]
+                line = f'jwks_url = "https://127.0.0.1:{port}/{code}.json"'
+            lines.append(line)
+        home.config.write_text("\n".join(lines) + "\n")
+    sending, receiving = InProcessPlatform(homes[0], tls), InProcessPlatform(homes[1], tls)
+    await sending.start()
+    await receiving.start()
+    try:
+        assert len(sending.adapter.options.keys.keys) == 1  # only its own
+        contract = TestPintContract()
+        contract.reference, contract.sender, contract.receiver_platform = (
+            reference,
+            sender,
+            receiver,
+        )
+        contract.sent = {}
+        receipt = await sending.adapter.deliver(contract.make_envelope())
+        assert receipt.details["responseCode"] == "RECE"
+        assert len(receiving.adapter.options.keys.keys) == 2
+    finally:
+        await sending.stop()
+        await receiving.stop()
+        await runner.cleanup()
