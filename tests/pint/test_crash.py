@@ -13,6 +13,7 @@ import asyncio
 import os
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,25 @@ async def _open(home: PlatformHome) -> PintAdapter:
     )
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_urls(request: pytest.FixtureRequest) -> Iterator[list[str] | None]:
+    """``None`` (a SQLite file per platform) or two fresh migrated PostgreSQL databases."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_template")
+    names = [server.create_database(template) for _ in range(2)]
+    try:
+        yield [server.url(n) for n in names]
+    finally:
+        for name in names:
+            server.drop_database(name)
+
+
 @pytest.mark.slow
 async def test_sigkill_sender_and_receiver_during_transfers(
-    tmp_path: Path, reference: Path
+    tmp_path: Path, reference: Path, store_urls: list[str] | None
 ) -> None:
     tls = make_tls(tmp_path / "tls")
     sender, receiver = (
@@ -47,7 +64,7 @@ async def test_sigkill_sender_and_receiver_during_transfers(
         platform("IQAX", "rsa", "BUYER"),
     )
     homes = write_platform_homes(tmp_path, [sender, receiver], reference_root=reference, tls=tls,
-                                 ports=[free_port(), free_port()])  # fmt: skip
+                                 ports=[free_port(), free_port()], store_urls=store_urls)  # fmt: skip
     a = await _open(homes[0])
     references = [f"CRASH{n:05d}" for n in range(TRANSFERS)]
     for number in references:
