@@ -358,7 +358,7 @@ class EblRegistry:
                     f"transport document {issue.reference} was issued before",
                     field="transportDocument",
                 )
-            base = issue.checksums[-1]
+            base = ""  # an issue: no head before it
         else:
             row = yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")
             if row is None:
@@ -417,7 +417,8 @@ class EblRegistry:
         the lease, in the same transaction): accepted → the eBL is ``transferred`` with the
         chain sent (or still ``held``, with that chain, when the transfer only notified the
         other platform, e.g. an ``ENDORSE`` that moves no possession); rejected → ``held``
-        again as before."""
+        again as before, or, for an eBL issued straight to another platform, not issued at all
+        (the carrier may issue it again)."""
         now = self.clock()
         if job_id is not None:
             yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
@@ -445,7 +446,12 @@ class EblRegistry:
             "from_head": known.head,
             "now": now,
         }
-        yield Query("ebl_move_title", params, "rowcount")
+        if not accepted and not transfer.base_head:
+            yield Query(
+                "ebl_delete_title", {"td_checksum": transfer.td_checksum, "from_state": "sending"}
+            )
+        else:
+            yield Query("ebl_move_title", params, "rowcount")
         state = "accepted" if accepted else "rejected"
         close = {"id": transfer_id, "state": state, "response_code": response_code,
                  "response": response, "now": now}  # fmt: skip

@@ -253,3 +253,24 @@ async def test_a_notification_that_moves_no_possession_leaves_the_ebl_held(opene
     await registry.finish_transfer(outbound.id, accepted=True, response_code="RECE", response="")
     after = await registry.get(held.td_checksum)
     assert after is not None and (after.state, after.chain) == ("held", ["e1", "endorse"])
+
+
+async def test_a_refused_issue_to_another_platform_leaves_nothing_issued(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    new = title(["issue"], state="sending", possessor="AEOT:AEOT/COSCO")
+    outbound = await registry.begin_transfer(
+        new.td_checksum,
+        base_head=None,
+        platform="IQAX",
+        envelope={"envelopeTransferChain": ["issue"]},
+        documents=[],
+        title=SG_POSSESSES,
+        adapter="pint",
+        issue=new,
+    )
+    assert (await registry.get(new.td_checksum)) is not None
+    with pytest.raises(ConflictError):
+        await registry.issue(new)
+    await registry.finish_transfer(outbound.id, accepted=False, response_code="BENV", response="")
+    assert await registry.get(new.td_checksum) is None
+    assert (await registry.issue(title(["issue-again"]))).state == "held"

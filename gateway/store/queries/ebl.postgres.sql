@@ -64,3 +64,6 @@ WHERE id = %(id)s AND state = 'sending'
 
 -- name: ebl_outbound_of_title
 SELECT * FROM ebl_outbound WHERE td_checksum = %(td_checksum)s ORDER BY created_at, id
+
+-- name: ebl_delete_title
+DELETE FROM ebl_titles WHERE td_checksum = %(td_checksum)s AND state = %(from_state)s
