@@ -216,7 +216,14 @@ def _check_issuance(
     where = f"{field}.issuanceManifestSignedContent"
     if "issuanceManifestSignedContent" not in entry:
         raise _benv("the first entry must carry the carrier-signed issuance manifest", where)
-    issuance = _payload(_verify(entry["issuanceManifestSignedContent"], carriers, where), where)
+    signed = _verify(entry["issuanceManifestSignedContent"], carriers, where)
+    if signed.signer.owner != entry.get("eblPlatform"):
+        raise _bsig(
+            f"the issuance manifest is signed by a carrier of {signed.signer.owner}, "
+            f"not of the issuing platform {entry.get('eblPlatform')!r}",
+            where,
+        )
+    issuance = _payload(signed, where)
     if schema is not None:
         schema.check_payload("IssuanceManifest", issuance)
     if issuance.get("documentChecksum") != td_checksum:

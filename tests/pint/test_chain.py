@@ -196,3 +196,17 @@ def test_endorsement_only_by_the_named_holder(
     second = next_entry(b, to_order, first, [transfer(b.party, b.party, ActionCode.ENDORSE)])
     failure = _code(envelope(b, to_order, [first, second]), platforms, schema, "B")
     assert "only the named holder" in failure.message
+
+
+def test_the_carrier_must_issue_on_the_issuing_platform(
+    platforms: dict[str, DemoPlatform], schema: EnvelopeSchema, document: dict[str, Any]
+) -> None:
+    a, b = platforms["A"], platforms["B"]
+    keys, carriers = key_sets(list(platforms.values()))
+    carriers.keys[next(iter(carriers.keys))] = type(next(iter(carriers.keys.values())))(
+        next(iter(carriers.keys.values())).key, "IQAX", next(iter(carriers.keys))
+    )  # the carrier's key now listed for another platform
+    env = envelope(a, document, [issue_entry(a, document, a.party, transfer(a.party, b.party))])
+    with pytest.raises(PintRejection) as caught:
+        verify_envelope(env, keys=keys, carriers=carriers, platform="IQAX", schema=schema)
+    assert caught.value.response is ResponseCode.BSIG and "issuing platform" in caught.value.message

@@ -130,7 +130,6 @@ class Client:
         return status, answer.code, answer.payload
 
 
-@pytest.mark.slow
 async def test_a_to_b_to_c_and_every_refusal(
     cluster: list[PlatformHome], reference: Path, tmp_path: Path
 ) -> None:
