@@ -14,6 +14,7 @@
     require_x5c = false
     parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation
     timeout = 30.0
+    tenants = ["acme-exports"]            # tenant ids that may use /v1/ebls
 
     [adapters.pint.partners.IQAX]         # one table per partner platform
     url = "https://pint.iqax.example"     # its PINT base URL (…/v3/envelopes)
@@ -45,7 +46,7 @@ from gateway.signing.keys import load_certificates
 
 _KNOWN = {
     "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
-    "trust", "require_x5c", "parties", "timeout", "partners", "max_document_bytes",
+    "trust", "require_x5c", "parties", "timeout", "partners", "max_document_bytes", "tenants",
 }  # fmt: skip
 _PARTNER_KNOWN = {
     "url",
@@ -97,6 +98,8 @@ class PintOptions:
     parties: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
     max_document_bytes: int = 16 * 1024 * 1024
+    tenants: frozenset[str] = frozenset()
+    """Tenants (ids) that operate this platform's eBLs through the API (``/v1/ebls``)."""
 
     def party(self, code: str, name: str = "") -> Party:
         """A party of this platform (codes issued by the platform itself)."""
@@ -174,6 +177,7 @@ class PintOptions:
             parties={str(k): str(v) for k, v in parties.items()},
             timeout=float(options.get("timeout", 30.0)),
             max_document_bytes=int(options.get("max_document_bytes", 16 * 1024 * 1024)),
+            tenants=frozenset(str(t) for t in options.get("tenants") or ()),
         )
 
 
