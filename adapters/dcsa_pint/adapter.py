@@ -18,7 +18,7 @@ import aiohttp
 from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
 from adapters.dcsa_pint.options import PintOptions
 from adapters.dcsa_pint.platform import PintPlatform
-from adapters.dcsa_pint.receiver import PintReceiver
+from adapters.dcsa_pint.receiver import PintReceiver, read_bounded
 from adapters.dcsa_pint.sender import PintSender
 from gateway.errors import ConfigError, TransientDeliveryError
 from gateway.store.ebl import EblRegistry
@@ -84,8 +84,8 @@ class PintAdapter:
             async with session.get(url, **ssl) as response:
                 if response.status != 200:
                     raise ValueError(f"HTTP {response.status}")
-                data = await response.content.read(1024 * 1024 + 1)
-                if len(data) > 1024 * 1024:
+                data = await read_bounded(response.content, 1024 * 1024)
+                if data is None:
                     raise ValueError("larger than 1 MiB")
                 document = json.loads(data)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 
 from adapters.base import InboundRoute
 from adapters.dcsa_pint.platform import PintPlatform
@@ -110,8 +110,8 @@ class PintReceiver:
         return web.json_response(body, status=status, headers={"API-Version": "3.0.0"})
 
     async def _json(self, request: web.Request) -> Any:
-        raw = await request.content.read(self.max_body_bytes + 1)
-        if len(raw) > self.max_body_bytes:
+        raw = await read_bounded(request.content, self.max_body_bytes)
+        if raw is None:
             raise PintRejection(
                 ResponseCode.BENV, f"the body exceeds {self.max_body_bytes} bytes", field="$"
             )
@@ -280,6 +280,19 @@ class PintReceiver:
         if body["codeListProvider"] != self.platform.code or code not in parties:
             return self._error(request, 404, "Unknown party", "Unknown party")
         return web.json_response({"partyName": parties[code]}, headers={"API-Version": "3.0.0"})
+
+
+async def read_bounded(stream: StreamReader, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it exceeds ``limit`` bytes (``read(n)`` alone
+    may return only the first chunk)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _claimed_last(envelope: Any) -> str | None:

@@ -105,3 +105,20 @@ async def test_issue_straight_to_another_platform(pair: Any, reference: Path) ->
     assert (await pb.registry.find("STRAIGHT01")).state == "held"
     with pytest.raises(ConflictError, match="issued before"):
         await pa.issue(transport_document(reference, "STRAIGHT01"), to=pa.options.party("SHIPPER"))
+
+
+async def test_a_large_supporting_document_arrives_whole(pair: Any, reference: Path) -> None:
+    """A 3 MB document travels as a 4 MB JSON string: read whole, however it is chunked."""
+    from adapters.dcsa_pint.platform import Attachment
+    from gateway.pint.checksums import bytes_checksum
+
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    big = bytes(range(256)) * (3 * 1024 * 1024 // 256)
+    await pa.issue(
+        transport_document(reference, "BIGDOC0001"),
+        to=pb.options.party("BANK"),
+        attachments=[Attachment("scan.pdf", big)],
+    )
+    assert await run_transfers(a) == ["RECE"]
+    assert await pb.registry.document(bytes_checksum(big)) == ("application/pdf", big)

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
+from adapters.dcsa_pint.receiver import read_bounded
 from gateway.api.context import services, tenant
 from gateway.api.ingest import too_large, unprocessable
 from gateway.api.problems import FieldIssue, Problem
@@ -43,8 +44,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise Problem(415, "unsupported-media-type", "send application/json",
                       [FieldIssue("Content-Type must be application/json", field="Content-Type")])  # fmt: skip
-    raw = await request.content.read(MAX_EBL_BYTES + 1)
-    if len(raw) > MAX_EBL_BYTES:
+    raw = await read_bounded(request.content, MAX_EBL_BYTES)
+    if raw is None:
         raise too_large(MAX_EBL_BYTES)
     try:
         body = json.loads(raw)
