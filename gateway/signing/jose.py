@@ -37,6 +37,7 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519Pri
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 
 ALGORITHMS = ("PS256", "RS256", "ES256", "EdDSA")
+_SUPPORTED_JWK = {("RSA", None), ("EC", "P-256"), ("OKP", "Ed25519")}
 MAX_TOKEN_CHARS = 4 * 1024 * 1024
 """Longest compact JWS accepted (hostile input)."""
 MIN_RSA_BITS = 2048
@@ -155,7 +156,8 @@ class KeySet:
         return kid
 
     def add_jwks(self, jwks: Mapping[str, Any], owner: str) -> list[str]:
-        """Add every supported key of a JWKS document (``{"keys": [...]}``); returns kids.
+        """Add every supported signing key of a JWKS document (``{"keys": [...]}``; keys of
+        other types and encryption keys are skipped); returns kids.
 
         A key's ``kid`` member, when present, must equal its thumbprint: the gateway never
         trusts a name the key does not prove."""
@@ -166,6 +168,8 @@ class KeySet:
         for entry in entries:
             if not isinstance(entry, Mapping) or entry.get("use", "sig") != "sig":
                 continue
+            if (entry.get("kty"), entry.get("crv")) not in _SUPPORTED_JWK:
+                continue  # another algorithm family (P-384, X25519 ...): not ours to use
             key = key_from_jwk(entry)
             kid = self.add(key, owner)
             if "kid" in entry and entry["kid"] != kid:

@@ -182,3 +182,16 @@ def test_a_header_with_alg_only_verifies_with_a_known_key() -> None:
     forged = jose_jws.serialize_compact({"alg": "PS256"}, b"{}", stranger, algorithms=["PS256"])
     with pytest.raises(VerificationError, match="no known key"):
         verify_compact(forged, keys)
+
+
+def test_a_jwks_with_foreign_keys_keeps_the_usable_ones() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    p384 = ECKey.import_key(pem(ec.generate_private_key(ec.SECP384R1())))  # type: ignore[arg-type]
+    usable = make_key("ed25519")
+    document = jwks_of([usable])
+    document["keys"] += [
+        p384.as_dict(private=False),
+        {**jwks_of([make_key("p256")])["keys"][0], "use": "enc"},
+    ]
+    assert KeySet().add_jwks(document, "IQAX") == [thumbprint(usable)]
