@@ -7,11 +7,12 @@
     platform = "AEOT"                     # this platform's code (PINT eblPlatform)
     signing_key = "pint/aeot.key.pem"     # signs chain entries, manifests and responses
     signing_algorithm = "PS256"           # RSA keys: PS256 (default) or RS256
+    signing_chain = ["pint/platform.pem"] # optional: its certificate (and CA) sent as x5c
     carrier = "COSCO"                     # optional: the carrier this platform issues for
     carrier_key = "pint/cosco.key.pem"    #   and its key (signs issuance manifests)
     envelope_schema = "…/EBL_PINT_v3.0.0.EblEnvelope.schema.json"
     trust = ["pint/roots.pem"]            # optional: anchors for x5c chains in JWS headers
-    require_x5c = false
+    require_x5c = false                   # refuse partners' JWS without an x5c chain to `trust`
     parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation
     timeout = 30.0
     tenants = ["acme-exports"]            # tenant ids that may use /v1/ebls
@@ -41,12 +42,12 @@ from urllib.parse import urlsplit
 
 from gateway.errors import ConfigError, LingangError
 from gateway.pint.title import Party
-from gateway.signing.jose import CompactSigner, KeySet, load_private_key
+from gateway.signing.jose import CompactSigner, KeySet, load_private_key, thumbprint
 from gateway.signing.keys import load_certificates
 
 _KNOWN = {
     "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
-    "trust", "require_x5c", "parties", "timeout", "partners", "max_document_bytes", "tenants",
+    "trust", "require_x5c", "signing_chain", "parties", "timeout", "partners", "max_document_bytes", "tenants",
 }  # fmt: skip
 _PARTNER_KNOWN = {
     "url",
@@ -133,10 +134,21 @@ class PintOptions:
                 field=f"{where}.platform",
             )
         try:
+            chain = [
+                c
+                for entry in options.get("signing_chain") or ()
+                for c in load_certificates(path(entry))
+            ]
             signer = CompactSigner(
                 load_private_key(path(required("signing_key")).read_bytes()),
                 str(options.get("signing_algorithm", "")),
+                x5c=chain,
             )
+            if chain and thumbprint(chain[0].public_key()) != signer.kid:  # type: ignore[arg-type]
+                raise ConfigError(
+                    f"adapter {name!r}: the first signing_chain certificate is not the signing key's",
+                    field=f"{where}.signing_chain",
+                )
             keys, carriers = KeySet(), KeySet()
             keys.add(signer.key, platform)
             carrier = carrier_signer = None
@@ -155,7 +167,7 @@ class PintOptions:
                 for entry in options["trust"]:
                     keys.anchors.extend(load_certificates(path(entry)))
                 carriers.anchors = keys.anchors
-            keys.require_x5c = carriers.require_x5c = bool(options.get("require_x5c", False))
+            keys.require_x5c = bool(options.get("require_x5c", False))
         except (OSError, ValueError, LingangError) as exc:
             if isinstance(exc, ConfigError):
                 raise

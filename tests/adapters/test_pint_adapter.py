@@ -23,6 +23,8 @@ from gateway.store.ebl import EblRegistry
 from gateway.testing.cluster import free_port
 from gateway.testing.pint import (
     InProcessPlatform,
+    make_key,
+    pem,
     platform,
     transport_document,
     write_platform_homes,
@@ -173,3 +175,87 @@ async def test_partner_keys_from_their_published_jwks(tmp_path: Path, reference:
         await sending.stop()
         await receiving.stop()
         await runner.cleanup()
+
+
+async def test_x5c_chains_checked_against_the_trust_store_over_the_wire(
+    tmp_path: Path, reference: Path
+) -> None:
+    """The receiver requires an x5c chain to its trust store: the sender's chained signatures
+    pass, the same key without the chain is BSIG."""
+    import trustme
+    from cryptography.hazmat.primitives import serialization
+
+    from gateway.delivery.registry import AdapterRegistry
+    from gateway.delivery.transfer import TransferKind
+
+    ca = trustme.CA()
+    leaf = ca.issue_cert("aeot.example")
+    (tmp_path / "aeot.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
+    (tmp_path / "roots.pem").write_bytes(ca.cert_pem.bytes())
+    tls = make_tls(tmp_path / "tls")
+    sender, receiver = (
+        platform("AEOT", "p256", "SHIPPER", carrier=True),
+        platform("IQAX", "rsa", "BUYER"),
+    )
+    sender.key = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), None)  # type: ignore[assignment]
+    homes = write_platform_homes(
+        tmp_path,
+        [sender, receiver],
+        reference_root=reference,
+        tls=tls,
+        ports=[free_port(), free_port()],
+    )
+    for home, extra in ((homes[0], f'signing_chain = ["{tmp_path / "aeot.pem"}"]'),
+                        (homes[1], f'trust = ["{tmp_path / "roots.pem"}"]\nrequire_x5c = true')):  # fmt: skip
+        home.config.write_text(
+            home.config.read_text().replace("timeout = 10.0\n", f"timeout = 10.0\n{extra}\n", 1)
+        )
+    sending, receiving = InProcessPlatform(homes[0], tls), InProcessPlatform(homes[1], tls)
+    await sending.start()
+    await receiving.start()
+    try:
+        await sending.adapter.platform.issue(
+            transport_document(reference, "X5C0000001"), to=receiving.adapter.options.party("BUYER")
+        )
+        kind = TransferKind(sending.store, AdapterRegistry({"pint": sending.adapter}))
+        (job,) = await sending.store.claim_jobs("w", limit=5)
+        await kind.run(job, "w")
+        assert (await receiving.adapter.platform.registry.find("X5C0000001")).state == "held"
+        contract = TestPintContract()
+        contract.reference, contract.sender, contract.receiver_platform, contract.sent = (
+            reference,
+            sender,
+            receiver,
+            {},
+        )
+        unchained = await sending.adapter.deliver(
+            contract.make_envelope()
+        )  # DemoPlatform signer: no x5c
+        assert unchained.details["responseCode"] == "BSIG"
+        assert "x5c" in unchained.details["reason"]
+    finally:
+        await sending.stop()
+        await receiving.stop()
+
+
+def test_signing_chain_must_match_the_signing_key(tmp_path: Path, reference: Path) -> None:
+    import trustme
+
+    leaf = trustme.CA().issue_cert("aeot.example")
+    (tmp_path / "aeot.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
+    (tmp_path / "k.pem").write_bytes(pem(make_key("p256")))
+
+    class FakeStore:
+        connector: Any = None
+        clock: Any = None
+
+    options = {
+        "platform": "AEOT",
+        "signing_key": "k.pem",
+        "signing_chain": ["aeot.pem"],
+        "envelope_schema": "x",
+    }
+    with pytest.raises(ConfigError, match="not the signing key"):
+        PintAdapter.from_config(
+            "pint", options, AdapterContext(data_dir=tmp_path, store=FakeStore())
+        )
