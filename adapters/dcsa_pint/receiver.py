@@ -113,13 +113,15 @@ class PintReceiver:
         raw = await read_bounded(request.content, self.max_body_bytes)
         if raw is None:
             raise PintRejection(
-                ResponseCode.BENV, f"the body exceeds {self.max_body_bytes} bytes", field="$"
+                f"the body exceeds {self.max_body_bytes} bytes",
+                response=ResponseCode.BENV,
+                field="$",
             )
         try:
             return json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise PintRejection(
-                ResponseCode.BENV, f"the body is not JSON: {exc}", field="$"
+                f"the body is not JSON: {exc}", response=ResponseCode.BENV, field="$"
             ) from exc
 
     # -- POST /v3/envelopes -------------------------------------------------------------

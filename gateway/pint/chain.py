@@ -63,11 +63,11 @@ class VerifiedEnvelope:
 
 
 def _bsig(message: str, field: str) -> PintRejection:
-    return PintRejection(ResponseCode.BSIG, message, field=field)
+    return PintRejection(message, response=ResponseCode.BSIG, field=field)
 
 
 def _benv(message: str, field: str) -> PintRejection:
-    return PintRejection(ResponseCode.BENV, message, field=field)
+    return PintRejection(message, response=ResponseCode.BENV, field=field)
 
 
 def _verify(token: Any, keys: KeySet, field: str) -> Verified:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any, Self
 
 from gateway.errors import LingangError
 
@@ -71,12 +73,28 @@ class PintRejection(LingangError):
 
     def __init__(
         self,
-        response: ResponseCode,
         message: str,
         *,
+        response: ResponseCode = ResponseCode.BENV,
         field: str | None = None,
+        rule: str | None = None,
         missing: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(message, field=field, rule=f"pint.{response.value}")
+        super().__init__(message, field=field, rule=rule or f"pint.{response.value}")
         self.response = response
         self.missing = missing
+
+    def _wire_extras(self) -> dict[str, Any]:
+        return {"response": self.response.value}
+
+    @classmethod
+    def _from_wire(cls, data: Mapping[str, Any]) -> Self:
+        try:
+            response = ResponseCode(str(data.get("response") or "BENV"))
+        except ValueError:
+            response = ResponseCode.BENV
+        error = cls(
+            str(data.get("message") or ""), response=response, rule=data.get("rule") or None
+        )
+        error.field = data.get("field") or None
+        return error

@@ -69,8 +69,8 @@ class EnvelopeSchema:
         if error is not None:
             path = error.json_path
             raise PintRejection(
-                ResponseCode.BENV,
                 f"{what} {path}: {error.message[:300]} (schema rule {error.validator})",
+                response=ResponseCode.BENV,
                 field=path,
             )
 

@@ -33,14 +33,16 @@ class Party:
     def of(cls, data: Mapping[str, Any] | None, where: str) -> Party:
         """The party of an ``ActorParty`` / ``RecipientParty`` object."""
         if not isinstance(data, Mapping):
-            raise PintRejection(ResponseCode.BENV, f"{where} is missing", field=where)
+            raise PintRejection(f"{where} is missing", response=ResponseCode.BENV, field=where)
         codes = frozenset(
             (str(c.get("codeListProvider", "")), str(c.get("partyCode", "")))
             for c in data.get("identifyingCodes") or ()
             if isinstance(c, Mapping)
         )
         if not codes:
-            raise PintRejection(ResponseCode.BENV, f"{where} has no identifying code", field=where)
+            raise PintRejection(
+                f"{where} has no identifying code", response=ResponseCode.BENV, field=where
+            )
         return cls(str(data.get("eblPlatform", "")), str(data.get("partyName", "")), codes)
 
     def same(self, other: Party | None) -> bool:
@@ -88,7 +90,7 @@ class Title:
 
 
 def _reject(message: str, field: str) -> PintRejection:
-    return PintRejection(ResponseCode.BENV, message, field=field)
+    return PintRejection(message, response=ResponseCode.BENV, field=field)
 
 
 def _action(transaction: Mapping[str, Any], where: str) -> ActionCode:
