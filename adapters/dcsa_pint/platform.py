@@ -22,7 +22,7 @@ from gateway.errors import FieldError, InputError, VerificationError
 from gateway.pint import build
 from gateway.pint.chain import VerifiedEnvelope, verify_envelope
 from gateway.pint.checksums import bytes_checksum, document_checksum, jws_checksum
-from gateway.pint.codes import ActionCode, PintRejection
+from gateway.pint.codes import ActionCode, PintRejection, ResponseCode
 from gateway.pint.schema import EnvelopeSchema, load_schema
 from gateway.pint.title import Party, Title, replay
 from gateway.signing.jose import split_compact, verify_compact
@@ -129,14 +129,27 @@ class PintPlatform:
         return self.options.platform
 
     def verify(self, envelope: Any) -> VerifiedEnvelope:
-        """Verify a received envelope for this platform (raises ``PintRejection``)."""
-        return verify_envelope(
+        """Verify a received envelope for this platform (raises ``PintRejection``).
+
+        A chain guarded by a control tracking registry is refused (``BENV``): such a transfer
+        is valid only once the registry records it, and this platform has no registry client
+        to record it with, so accepting it would assert a title the registry may deny."""
+        verified = verify_envelope(
             envelope,
             keys=self.options.keys,
             carriers=self.options.carriers,
             platform=self.code,
             schema=self.schema,
         )
+        registry = verified.entries[0].get("controlTrackingRegistry")
+        if registry is not None:
+            raise PintRejection(
+                f"the transfers of this eBL are guarded by the control tracking registry "
+                f"{str(registry)[:200]!r}, which platform {self.code} does not use",
+                response=ResponseCode.BENV,
+                field="envelopeTransferChain[0].controlTrackingRegistry",
+            )
+        return verified
 
     def check_document(self, document: Any) -> dict[str, Any]:
         """A transport document the official schema allows (an ``InputError`` naming the path)."""

@@ -89,3 +89,36 @@ async def test_racing_platforms(target: Any, reference: Path) -> None:
     assert held is not None and held.state == "held"
     winner = next(s for s, code in zip(candidates * 4, codes, strict=True) if code == "RECE")
     assert held.chain == winner["envelopeTransferChain"]
+
+
+async def test_a_chain_guarded_by_a_control_tracking_registry_is_refused(
+    target: Any, reference: Path
+) -> None:
+    """Without a registry client the platform cannot make such a transfer final: BENV, nothing kept."""
+    from gateway.pint import build
+    from gateway.pint.checksums import document_checksum
+    from gateway.pint.codes import ActionCode
+    from gateway.signing.jose import CompactSigner
+
+    running, platforms, context = target
+    a, _, c = platforms
+    keys, _ = key_sets(platforms)
+    document = transport_document(reference, "CTR0000001")
+    issuance = build.issuance_manifest(document, a.party, CompactSigner(a.carrier_key))
+    entry = json.loads(json.dumps({
+        "eblPlatform": a.code,
+        "transportDocumentChecksum": document_checksum(document),
+        "issuanceManifestSignedContent": issuance,
+        "controlTrackingRegistry": "https://ctr.example/v1",
+        "transactions": [build.transaction(ActionCode.ISSUE, a.carrier, a.party), transfer(a.party, c.party)],
+    }))  # fmt: skip
+    token = a.signer.sign_json(entry)
+    ((status, body),) = await _post_all(
+        running, context, [envelope(a, document, [token], with_document=False)]
+    )
+    answer = read_response(
+        json.loads(body), keys, platform="SGTD", last_checksum=jws_checksum(token)
+    )
+    assert (status, answer.code.value) == (422, "BENV")
+    assert "control tracking registry" in answer.payload["reason"]
+    assert await running.adapter.platform.registry.find("CTR0000001") is None
