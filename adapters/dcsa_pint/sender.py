@@ -21,13 +21,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
 from adapters.base import Envelope, Receipt
 from adapters.dcsa_pint.options import PintOptions
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
-from gateway.pint.checksums import jws_checksum
+from gateway.pint.checksums import is_checksum, jws_checksum
 from gateway.pint.codes import ResponseCode
 from gateway.pint.responses import SignedResponse, read_response
 
@@ -71,20 +72,20 @@ class PintSender:
             "POST", partner.endpoint("/v3/envelopes"), envelope.body, partner.code
         )
         if answer.status == 201:
-            started = _started(answer.body, last)
-            for checksum in started:
+            reference, missing = _started(answer.body, last)
+            for checksum in missing:
                 document = envelope.attachments.get(checksum)
                 if document is None:
                     raise PermanentDeliveryError(
                         f"the receiver wants document {checksum} this transfer does not hold",
                         field="documents",
                     )
-                url = partner.endpoint(f"/v3/envelopes/{last}/additional-documents/{checksum}")
+                url = partner.endpoint(f"/v3/envelopes/{reference}/additional-documents/{checksum}")
                 body = json.dumps(base64.b64encode(document).decode("ascii")).encode()
                 sent = await self._call("PUT", url, body, partner.code)
                 if sent.status != 204:
                     return self._receipt(envelope, self._signed(sent, partner.code, last))
-            finish = partner.endpoint(f"/v3/envelopes/{last}/finish-transfer")
+            finish = partner.endpoint(f"/v3/envelopes/{reference}/finish-transfer")
             answer = await self._call("PUT", finish, b"", partner.code)
         return self._receipt(envelope, self._signed(answer, partner.code, last))
 
@@ -133,14 +134,19 @@ class PintSender:
         )
 
 
-def _started(body: bytes, last: str) -> list[str]:
+def _started(body: bytes, last: str) -> tuple[str, list[str]]:
+    """``(envelopeReference, missing document checksums)`` of a started transfer; the
+    reference is the receiver's own (opaque, URL-quoted when used)."""
     try:
         started = json.loads(body)
         missing = started["missingAdditionalDocumentChecksums"]
-        if started["lastEnvelopeTransferChainEntrySignedContentChecksum"] != last or not isinstance(
-            missing, list
-        ):
+        reference = started["envelopeReference"]
+        if started["lastEnvelopeTransferChainEntrySignedContentChecksum"] != last:
             raise ValueError("the started transfer is about another envelope")
+        if not isinstance(missing, list) or not isinstance(reference, str) or not reference:
+            raise ValueError(
+                "envelopeReference and missingAdditionalDocumentChecksums are required"
+            )
     except (ValueError, KeyError, TypeError) as exc:
         raise TransientDeliveryError(f"unreadable EnvelopeTransferStartedResponse: {exc}") from exc
-    return [str(c) for c in missing]
+    return quote(reference[:100], safe=""), [str(c) for c in missing if is_checksum(c)]

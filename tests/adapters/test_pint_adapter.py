@@ -259,3 +259,79 @@ def test_signing_chain_must_match_the_signing_key(tmp_path: Path, reference: Pat
         PintAdapter.from_config(
             "pint", options, AdapterContext(data_dir=tmp_path, store=FakeStore())
         )
+
+
+async def test_sender_follows_the_receivers_own_envelope_reference(
+    tmp_path: Path, reference: Path
+) -> None:
+    """A receiver built by someone else hands out an opaque reference of its own (here with a
+    slash): the documents and the finish go to exactly that reference."""
+    from aiohttp import web
+
+    from gateway.pint.codes import ResponseCode
+    from gateway.pint.responses import sign_response
+
+    tls = make_tls(tmp_path / "tls")
+    sender, foreign = (
+        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
+        platform("IQAX", "rsa", "BUYER"),
+    )
+    homes = write_platform_homes(
+        tmp_path,
+        [sender, foreign],
+        reference_root=reference,
+        tls=tls,
+        ports=[free_port(), free_port()],
+    )
+    seen: list[str] = []
+    state: dict[str, str] = {}
+
+    async def start(request: web.Request) -> web.Response:
+        body = await request.json()
+        state["last"] = jws_checksum(body["envelopeTransferChain"][-1])
+        return web.json_response({
+            "envelopeReference": "opaque/ref 1",
+            "transportDocumentChecksum": "0" * 64,
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": state["last"],
+            "missingAdditionalDocumentChecksums": [bytes_checksum(DOCUMENT)],
+        }, status=201)  # fmt: skip
+
+    async def document(request: web.Request) -> web.Response:
+        seen.append(f"doc {request.match_info['ref']}")
+        return web.Response(status=204)
+
+    async def finish(request: web.Request) -> web.Response:
+        seen.append(f"finish {request.match_info['ref']}")
+        token = sign_response(
+            foreign.signer, ResponseCode.RECE, state["last"], received=[bytes_checksum(DOCUMENT)]
+        )
+        return web.json_response(token)
+
+    app = web.Application()
+    app.router.add_post("/v3/envelopes", start)
+    app.router.add_put("/v3/envelopes/{ref}/additional-documents/{checksum}", document)
+    app.router.add_put("/v3/envelopes/{ref}/finish-transfer", finish)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(
+        runner,
+        "127.0.0.1",
+        homes[1].port,
+        ssl_context=tls.server_context(require_client_cert=False),
+    ).start()
+    sending = InProcessPlatform(homes[0], tls)
+    await sending.start()
+    try:
+        contract = TestPintContract()
+        contract.reference, contract.sender, contract.receiver_platform, contract.sent = (
+            reference,
+            sender,
+            foreign,
+            {},
+        )
+        receipt = await sending.adapter.deliver(contract.make_envelope())
+        assert receipt.details["responseCode"] == "RECE"
+        assert seen == ["doc opaque/ref 1", "finish opaque/ref 1"]
+    finally:
+        await sending.stop()
+        await runner.cleanup()
