@@ -39,6 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 from aiohttp import web
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
+from gateway.store.base import HasConnector
 
 __all__ = [
     "Adapter",
@@ -193,6 +194,9 @@ class AdapterContext:
     """Where received messages go (``None``: this process does not receive)."""
     max_body_bytes: int = 16 * 1024 * 1024
     """The largest message a receiving side accepts."""
+    store: HasConnector | None = None
+    """The gateway's store, for adapters keeping protocol state of their own in tables of
+    their own (``dcsa_pint``: the eBL registry)."""
 
 
 @runtime_checkable

@@ -47,12 +47,19 @@ class AdapterContract:
         """How many copies of ``message_id`` the far side holds (override)."""
         raise NotImplementedError
 
+    def make_envelope(self, variant: int = 0) -> Envelope:
+        """A fresh envelope the adapter can deliver (override for adapters whose protocol
+        needs a body of its own; ``variant`` makes a distinct message)."""
+        return make_envelope(
+            body=SAMPLE_BODY.replace(b"contract", b"two") if variant else SAMPLE_BODY
+        )
+
     async def test_is_an_adapter(self, adapter: Adapter) -> None:
         assert isinstance(adapter, Adapter)
         assert isinstance(adapter.name, str) and adapter.name
 
     async def test_deliver_returns_receipt(self, adapter: Adapter) -> None:
-        envelope = make_envelope()
+        envelope = self.make_envelope()
         receipt = await adapter.deliver(envelope)
         assert isinstance(receipt, Receipt)
         assert receipt.message_id == envelope.message_id
@@ -60,7 +67,7 @@ class AdapterContract:
         assert await self.delivered_count(adapter, envelope.message_id) == 1
 
     async def test_retry_of_same_envelope_is_not_a_second_copy(self, adapter: Adapter) -> None:
-        envelope = make_envelope()
+        envelope = self.make_envelope()
         first = await adapter.deliver(envelope)
         second = await adapter.deliver(envelope)
         assert first.message_id == second.message_id == envelope.message_id
@@ -68,7 +75,7 @@ class AdapterContract:
         assert await self.delivered_count(adapter, envelope.message_id) == 1
 
     async def test_distinct_messages_stay_distinct(self, adapter: Adapter) -> None:
-        one, two = make_envelope(), make_envelope(body=SAMPLE_BODY.replace(b"contract", b"two"))
+        one, two = self.make_envelope(), self.make_envelope(1)
         await adapter.deliver(one)
         await adapter.deliver(two)
         assert await self.delivered_count(adapter, one.message_id) == 1
@@ -77,7 +84,7 @@ class AdapterContract:
     async def test_receipt_as_dict_is_json_ready(self, adapter: Adapter) -> None:
         import json
 
-        receipt = await adapter.deliver(make_envelope())
+        receipt = await adapter.deliver(self.make_envelope())
         json.dumps(receipt.as_dict())
 
     async def test_ping_answers_bool(self, adapter: Adapter) -> None:

@@ -14,6 +14,7 @@ kind           what runs it
                and delivery job (the export gate)
 ``report``     :class:`~gateway.delivery.peppol_reports.ReportKind`: the monthly Peppol
                reports (registered, and scheduled, when ``[peppol] seat_id`` is set)
+``transfer``   :class:`~gateway.delivery.TransferKind`: an eBL envelope transfer (DCSA PINT)
 =============  ==========================================================================
 
 Outbound documents pass the export gate: ``ProcessKind`` finishes them through the export
@@ -50,6 +51,7 @@ from gateway.delivery import (
     Router,
     RoutingPlanner,
     StoreInbound,
+    TransferKind,
 )
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants, PeppolRecorder
@@ -196,6 +198,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         tls_key=settings.server.tls_key,
         inbound=inbound,
         max_body_bytes=settings.limits.max_body_bytes,
+        store=opened,
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]
@@ -233,6 +236,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 max_attempts=settings.worker.max_attempts,
             ),
             ReleaseKind(gate),
+            TransferKind(opened, registry),
         ]
     )
     if settings.peppol.seat_id:

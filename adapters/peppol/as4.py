@@ -48,9 +48,19 @@ class As4Invalid(InputError):
 
     code = "as4-invalid"
 
-    def __init__(self, message: str, *, ebms_code: str, rule: str | None = None) -> None:
-        super().__init__(message, rule=rule or ebms_code)
-        self.ebms_code = ebms_code
+    def __init__(
+        self,
+        message: str,
+        *,
+        ebms_code: str | None = None,
+        field: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        code = ebms_code or rule or "EBMS:0004"
+        super().__init__(message, field=field, rule=rule or code)
+        self.ebms_code = code
+        """The ebMS error to answer with (rebuilt from ``rule`` after crossing a process
+        boundary; ``EBMS:0004``, "other", when neither is known)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,18 +96,32 @@ class EbmsError:
 class As4Rejected(PermanentDeliveryError):
     """The receiving access point answered an ebMS error that a retry cannot change."""
 
+    code = "as4-rejected"
+
     def __init__(
-        self, message: str, errors: tuple[EbmsError, ...] = (), *, rule: str | None = None
+        self,
+        message: str,
+        errors: tuple[EbmsError, ...] = (),
+        *,
+        field: str | None = None,
+        rule: str | None = None,
     ):
-        super().__init__(message, rule=rule)
+        super().__init__(message, field=field, rule=rule)
         self.errors = errors
 
 
 class As4RetryLater(TransientDeliveryError):
     """The receiving access point answered an ebMS error worth retrying (same MessageId)."""
 
+    code = "as4-retry-later"
+
     def __init__(
-        self, message: str, errors: tuple[EbmsError, ...] = (), *, rule: str | None = None
+        self,
+        message: str,
+        errors: tuple[EbmsError, ...] = (),
+        *,
+        field: str | None = None,
+        rule: str | None = None,
     ):
-        super().__init__(message, rule=rule)
+        super().__init__(message, field=field, rule=rule)
         self.errors = errors

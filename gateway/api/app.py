@@ -21,7 +21,7 @@ from gateway.api.auth import KNOWN_KEYS, KnownKeys, auth_middleware
 from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
-from gateway.api.routes import documents, ops, partners, policy
+from gateway.api.routes import documents, ebl, ops, partners, policy
 from gateway.api.server import MAX_LINE_BYTES
 
 HEADER_LIMITS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
@@ -53,5 +53,6 @@ def _bare_app(options: ApiOptions) -> web.Application:
     app.add_routes(documents.routes)
     app.add_routes(partners.routes)
     app.add_routes(policy.routes)
+    app.add_routes(ebl.routes)
     app.add_routes(ops.routes)
     return app

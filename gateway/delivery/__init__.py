@@ -14,6 +14,7 @@ module         what it holds
 ``peppol_*``   an access point's duties: reporting records (``peppol_recording``), the
                monthly reports and the ``report`` kind (``peppol_reports``), Message
                Level Status answers and correlation (``peppol_duties``)
+``transfer``   the ``transfer`` kind (eBL envelope transfers, DCSA PINT)
 =============  ===================================================================
 """
 
@@ -26,6 +27,7 @@ from gateway.delivery.inbound import RECEIVE, ReceiveKind, StoreInbound
 from gateway.delivery.planner import DELIVER, RoutingPlanner
 from gateway.delivery.registry import AdapterRegistry, discover, load_type
 from gateway.delivery.routing import Route, Router
+from gateway.delivery.transfer import TransferKind
 
 __all__ = [
     "DELIVER",
@@ -41,6 +43,7 @@ __all__ = [
     "RoutingPlanner",
     "StoreInbound",
     "StoredEnvelope",
+    "TransferKind",
     "discover",
     "load_type",
     "transport_message_id",

@@ -94,6 +94,7 @@ def test_migration_files_are_numbered() -> None:
             "export_ledger",
             "title_tokens",
             "peppol_reporting",
+            "ebl_registry",
         ]
 
 

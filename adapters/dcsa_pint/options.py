@@ -1,0 +1,232 @@
+"""The ``dcsa_pint`` adapter's options (one ``[adapters.NAME]`` table) and the keys they name.
+
+::
+
+    [adapters.pint]
+    type = "dcsa_pint"
+    platform = "AEOT"                     # this platform's code (PINT eblPlatform)
+    signing_key = "pint/aeot.key.pem"     # signs chain entries, manifests and responses
+    signing_algorithm = "PS256"           # RSA keys: PS256 (default) or RS256
+    signing_chain = ["pint/platform.pem"] # optional: its certificate (and CA) sent as x5c
+    carrier = "COSCO"                     # optional: the carrier this platform issues for
+    carrier_key = "pint/cosco.key.pem"    #   and its key (signs issuance manifests)
+    envelope_schema = "…/EBL_PINT_v3.0.0.EblEnvelope.schema.json"
+    trust = ["pint/roots.pem"]            # optional: anchors for x5c chains in JWS headers
+    require_x5c = false                   # refuse partners' JWS without an x5c chain to `trust`
+    parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation
+    timeout = 30.0
+    tenants = ["acme-exports"]            # tenant ids that may use /v1/ebls
+
+    [adapters.pint.partners.IQAX]         # one table per partner platform
+    url = "https://pint.iqax.example"     # its PINT base URL (…/v3/envelopes)
+    jwks = "pint/iqax.jwks.json"          # its signing keys (kid = JWK thumbprint)
+    jwks_url = "https://pint.iqax.example/.well-known/jwks.json"   # or where it publishes them
+                                          # (fetched on first need and on an unknown kid)
+    carrier_jwks = "pint/iqax.carrier.jwks.json"   # optional: carriers issuing on it
+    certificates = ["pint/iqax.pem"]      # or: its keys as X.509 certificates (PEM), out of band
+    carrier_certificates = []             #   (tokens whose header has no kid are tried on them)
+    ca = "pint/iqax-ca.pem"               # optional: TLS trust for its server
+
+Relative paths are under the data home. Unknown keys are refused, naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from gateway.errors import ConfigError, LingangError
+from gateway.pint.title import Party
+from gateway.signing.jose import CompactSigner, KeySet, load_private_key, thumbprint
+from gateway.signing.keys import load_certificates
+
+_KNOWN = {
+    "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
+    "trust", "require_x5c", "signing_chain", "parties", "timeout", "partners", "max_document_bytes", "tenants",
+}  # fmt: skip
+_PARTNER_KNOWN = {
+    "url",
+    "jwks",
+    "jwks_url",
+    "carrier_jwks",
+    "certificates",
+    "carrier_certificates",
+    "ca",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A partner platform: where it listens and the TLS trust for it."""
+
+    code: str
+    url: str
+    ca: Path | None = None
+    jwks_url: str | None = None
+    """Where the partner publishes its signing keys (JWKS over https)."""
+
+    def endpoint(self, path: str) -> str:
+        """The absolute URL of a PINT path on this partner."""
+        return self.url.rstrip("/") + path
+
+    def ssl_context(self, client_cert: Path | None, client_key: Path | None) -> ssl.SSLContext:
+        """Server verification against ``ca`` (else the system store), client cert if any."""
+        context = ssl.create_default_context(cafile=str(self.ca) if self.ca else None)
+        if client_cert is not None and client_key is not None:
+            context.load_cert_chain(str(client_cert), str(client_key))
+        return context
+
+
+@dataclass(slots=True)
+class PintOptions:
+    """Validated options with the keys loaded."""
+
+    platform: str
+    signer: CompactSigner
+    keys: KeySet
+    """Platform keys (partners' and this platform's own), owner = platform code."""
+    carriers: KeySet
+    """Carrier keys, owner = the platform the carrier issues on."""
+    envelope_schema: Path
+    partners: dict[str, Partner] = field(default_factory=dict)
+    carrier: Party | None = None
+    carrier_signer: CompactSigner | None = None
+    parties: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    max_document_bytes: int = 16 * 1024 * 1024
+    tenants: frozenset[str] = frozenset()
+    """Tenants (ids) that operate this platform's eBLs through the API (``/v1/ebls``)."""
+
+    def party(self, code: str, name: str = "") -> Party:
+        """A party of this platform (codes issued by the platform itself)."""
+        return Party(
+            self.platform, name or self.parties.get(code, code), frozenset({(self.platform, code)})
+        )
+
+    @classmethod
+    def parse(cls, name: str, options: Mapping[str, Any], data_dir: Path) -> PintOptions:
+        """Check the table and load every key; :class:`ConfigError` names the bad option."""
+        where = f"adapters.{name}"
+        unknown = sorted(set(options) - _KNOWN - {"type"})
+        if unknown:
+            raise ConfigError(f"adapter {name!r}: unknown options {unknown}", field=where)
+
+        def path(raw: Any) -> Path:
+            candidate = Path(str(raw)).expanduser()
+            return candidate if candidate.is_absolute() else data_dir / candidate
+
+        def required(key: str) -> Any:
+            if not options.get(key):
+                raise ConfigError(
+                    f"adapter {name!r}: option {key!r} is required", field=f"{where}.{key}"
+                )
+            return options[key]
+
+        platform = str(required("platform"))
+        if not platform.isascii() or not platform.isalnum() or len(platform) > 4:
+            raise ConfigError(
+                f"adapter {name!r}: platform must be a PINT code of up to 4 letters",
+                field=f"{where}.platform",
+            )
+        try:
+            chain = [
+                c
+                for entry in options.get("signing_chain") or ()
+                for c in load_certificates(path(entry))
+            ]
+            signer = CompactSigner(
+                load_private_key(path(required("signing_key")).read_bytes()),
+                str(options.get("signing_algorithm", "")),
+                x5c=chain,
+            )
+            if chain and thumbprint(chain[0].public_key()) != signer.kid:  # type: ignore[arg-type]
+                raise ConfigError(
+                    f"adapter {name!r}: the first signing_chain certificate is not the signing key's",
+                    field=f"{where}.signing_chain",
+                )
+            keys, carriers = KeySet(), KeySet()
+            keys.add(signer.key, platform)
+            carrier = carrier_signer = None
+            if options.get("carrier"):
+                carrier = Party(
+                    platform,
+                    str(options["carrier"]),
+                    frozenset({(platform, str(options["carrier"]))}),
+                )
+                carrier_signer = CompactSigner(
+                    load_private_key(path(required("carrier_key")).read_bytes())
+                )
+                carriers.add(carrier_signer.key, platform)
+            partners = _partners(name, options.get("partners") or {}, path, keys, carriers)
+            if options.get("trust"):
+                for entry in options["trust"]:
+                    keys.anchors.extend(load_certificates(path(entry)))
+                carriers.anchors = keys.anchors
+            keys.require_x5c = bool(options.get("require_x5c", False))
+        except (OSError, ValueError, LingangError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"adapter {name!r}: {exc}", field=where) from exc
+        parties = options.get("parties") or {}
+        if not isinstance(parties, Mapping):
+            raise ConfigError(
+                f"adapter {name!r}: parties is a table code = name", field=f"{where}.parties"
+            )
+        return cls(
+            platform=platform,
+            signer=signer,
+            keys=keys,
+            carriers=carriers,
+            envelope_schema=path(required("envelope_schema")),
+            partners=partners,
+            carrier=carrier,
+            carrier_signer=carrier_signer,
+            parties={str(k): str(v) for k, v in parties.items()},
+            timeout=float(options.get("timeout", 30.0)),
+            max_document_bytes=int(options.get("max_document_bytes", 16 * 1024 * 1024)),
+            tenants=frozenset(str(t) for t in options.get("tenants") or ()),
+        )
+
+
+def _partners(
+    name: str, table: Any, path: Any, keys: KeySet, carriers: KeySet
+) -> dict[str, Partner]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"adapter {name!r}: partners is a table per platform", field=f"adapters.{name}.partners"
+        )
+    partners: dict[str, Partner] = {}
+    for code, spec in table.items():
+        where = f"adapters.{name}.partners.{code}"
+        if not isinstance(spec, Mapping) or set(spec) - _PARTNER_KNOWN:
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} takes {sorted(_PARTNER_KNOWN)}", field=where
+            )
+        url = str(spec.get("url") or "")
+        if urlsplit(url).scheme != "https":
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} url must be https:// (got {url!r})",
+                field=f"{where}.url",
+            )
+        if spec.get("jwks"):
+            keys.add_jwks(json.loads(path(spec["jwks"]).read_text("utf-8")), str(code))
+        if spec.get("carrier_jwks"):
+            carriers.add_jwks(json.loads(path(spec["carrier_jwks"]).read_text("utf-8")), str(code))
+        for option, into in (("certificates", keys), ("carrier_certificates", carriers)):
+            for entry in spec.get(option) or ():
+                for certificate in load_certificates(path(entry)):
+                    into.add(certificate.public_key(), str(code))  # type: ignore[arg-type]
+        jwks_url = str(spec["jwks_url"]) if spec.get("jwks_url") else None
+        if jwks_url is not None and urlsplit(jwks_url).scheme != "https":
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} jwks_url must be https://",
+                field=f"{where}.jwks_url",
+            )
+        ca = path(spec["ca"]) if spec.get("ca") else None
+        partners[str(code)] = Partner(str(code), url, ca, jwks_url)
+    return partners

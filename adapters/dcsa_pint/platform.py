@@ -1,0 +1,333 @@
+"""This gateway as a PINT platform: issue, transfer and read the history of eBLs.
+
+What a sender does before the network: check the transport document against the official
+schema, sign the new chain entry and the manifest, replay the title rules over the whole
+chain (a transfer the receiver would refuse is refused here first, naming the rule), then
+lock the eBL and queue the ``transfer`` job in one transaction
+(:meth:`~gateway.store.ebl.EblRegistry.begin_transfer`). What a receiver does is in
+:mod:`adapters.dcsa_pint.receiver`; both verify with :func:`gateway.pint.chain.verify_envelope`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.dcsa_pint.options import PintOptions
+from gateway.errors import FieldError, InputError, VerificationError
+from gateway.pint import build
+from gateway.pint.chain import VerifiedEnvelope, verify_envelope
+from gateway.pint.checksums import bytes_checksum, document_checksum, jws_checksum
+from gateway.pint.codes import ActionCode, PintRejection, ResponseCode
+from gateway.pint.schema import EnvelopeSchema, load_schema
+from gateway.pint.title import Party, Title, replay
+from gateway.signing.jose import split_compact, verify_compact
+from gateway.store import ConflictError, NotFoundError
+from gateway.store.ebl import EblRegistry, NewTitle, Outbound, TitleRecord
+
+log = logging.getLogger("lingang.pint")
+
+JWKS_REFRESH_SECONDS = 60.0
+"""A partner's published JWKS is fetched again at most this often (on an unknown kid)."""
+
+FetchJwks = Callable[[str, str], Awaitable[dict[str, Any]]]
+"""``(platform, url) -> JWKS document`` (an empty key set when it cannot be fetched)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A supporting document to send with a transfer."""
+
+    name: str
+    data: bytes
+    media_type: str = "application/pdf"
+
+
+def parse_party(text: str, *, name: str = "") -> Party:
+    """``PLATFORM:CODE`` (a party code issued by that platform) as a :class:`Party`."""
+    platform, sep, code = text.partition(":")
+    if not sep or not platform or not code or len(platform) > 4:
+        raise FieldError(f"{text!r} is not PLATFORM:PARTY (e.g. IQAX:HK-TRADER)", field="to")
+    return Party(platform, name or code, frozenset({(platform, code)}))
+
+
+def _payload(token: str) -> dict[str, Any]:
+    _, payload, _, _ = split_compact(token)
+    data = json.loads(payload)
+    if not isinstance(data, dict):
+        raise VerificationError("a chain entry is not an object", check="pint.chain")
+    return data
+
+
+def chain_title(chain: Sequence[str], *, to_order: bool) -> Title:
+    """The title after every transaction of ``chain`` (entries already verified)."""
+    transactions = []
+    for index, token in enumerate(chain):
+        for number, transaction in enumerate(_payload(token).get("transactions") or ()):
+            transactions.append(
+                (transaction, f"envelopeTransferChain[{index}].transactions[{number}]")
+            )
+    return replay(transactions, to_order=to_order)
+
+
+class PintPlatform:
+    """One PINT platform: its keys, its registry and the adapter that sends for it."""
+
+    def __init__(
+        self,
+        options: PintOptions,
+        registry: EblRegistry,
+        adapter: str,
+        *,
+        fetch_jwks: FetchJwks | None = None,
+    ) -> None:
+        self.options = options
+        self.registry = registry
+        self.adapter = adapter
+        self.schema: EnvelopeSchema = load_schema(options.envelope_schema)
+        self._fetch_jwks = fetch_jwks
+        self._fetched: dict[str, float] = {}
+
+    async def refresh_keys(self) -> bool:
+        """Fetch the JWKS of every partner that publishes one (each at most once per
+        :data:`JWKS_REFRESH_SECONDS`); ``True`` if any was fetched."""
+        if self._fetch_jwks is None:
+            return False
+        fetched = False
+        now = time.monotonic()
+        for partner in self.options.partners.values():
+            last = self._fetched.get(partner.code)
+            if partner.jwks_url is None or (last is not None and now - last < JWKS_REFRESH_SECONDS):
+                continue
+            self._fetched[partner.code] = now
+            document = await self._fetch_jwks(partner.code, partner.jwks_url)
+            try:
+                self.options.keys.add_jwks(document, partner.code)
+            except VerificationError as exc:
+                log.warning(
+                    "partner JWKS refused", extra={"platform": partner.code, "error": exc.message}
+                )
+                continue
+            fetched = True
+        return fetched
+
+    async def verify_fetching(self, envelope: Any) -> VerifiedEnvelope:
+        """:meth:`verify`, fetching partners' published keys once when a key is unknown."""
+        try:
+            return self.verify(envelope)
+        except PintRejection as exc:
+            if "unknown signing key" in exc.message and await self.refresh_keys():
+                return self.verify(envelope)
+            raise
+
+    @property
+    def code(self) -> str:
+        return self.options.platform
+
+    def verify(self, envelope: Any) -> VerifiedEnvelope:
+        """Verify a received envelope for this platform (raises ``PintRejection``).
+
+        A chain guarded by a control tracking registry is refused (``BENV``): such a transfer
+        is valid only once the registry records it, and this platform has no registry client
+        to record it with, so accepting it would assert a title the registry may deny."""
+        verified = verify_envelope(
+            envelope,
+            keys=self.options.keys,
+            carriers=self.options.carriers,
+            platform=self.code,
+            schema=self.schema,
+        )
+        registry = verified.entries[0].get("controlTrackingRegistry")
+        if registry is not None:
+            raise PintRejection(
+                f"the transfers of this eBL are guarded by the control tracking registry "
+                f"{str(registry)[:200]!r}, which platform {self.code} does not use",
+                response=ResponseCode.BENV,
+                field="envelopeTransferChain[0].controlTrackingRegistry",
+            )
+        return verified
+
+    def check_document(self, document: Any) -> dict[str, Any]:
+        """A transport document the official schema allows (an ``InputError`` naming the path)."""
+        if not isinstance(document, dict):
+            raise InputError("the transport document is not a JSON object", field="$")
+        try:
+            self.schema.check_payload("TransportDocument", document)
+        except PintRejection as exc:
+            raise FieldError(exc.message, field=exc.field, rule="dcsa.schema") from exc
+        return document
+
+    async def issue(
+        self, document: Any, *, to: Party, attachments: Sequence[Attachment] = ()
+    ) -> TitleRecord | Outbound:
+        """Issue ``document`` to ``to``: held here when ``to`` is a party of this platform,
+        else sent to ``to``'s platform as the first envelope transfer (``ISSUE`` first)."""
+        options = self.options
+        if options.carrier is None or options.carrier_signer is None:
+            raise ConflictError(
+                f"platform {self.code} issues for no carrier (set carrier, carrier_key)",
+                field="carrier",
+            )
+        document = self.check_document(document)
+        td_checksum = document_checksum(document)
+        issuance = build.issuance_manifest(document, to, options.carrier_signer)
+        first = build.chain_entry(
+            options.signer, self.code, td_checksum,
+            [build.transaction(ActionCode.ISSUE, options.carrier, to)], issuance=issuance,
+        )  # fmt: skip
+        title = chain_title([first], to_order=bool(document.get("isToOrder")))
+        local = to.platform == self.code
+        new = NewTitle(
+            td_checksum=td_checksum,
+            reference=str(document.get("transportDocumentReference", "")),
+            state="held" if local else "sending",
+            possessor=to.label() if local else options.carrier.label(),
+            chain=[first],
+            checksums=[jws_checksum(first)],
+            title=title.as_json(),
+            transport_document=document,
+        )
+        if local:
+            return await self.registry.issue(new)
+        return await self._send(
+            new.td_checksum, None, document, [first], title, to, attachments, issue=new
+        )
+
+    async def transfer(
+        self,
+        key: str,
+        *,
+        to: Party,
+        action: ActionCode = ActionCode.TRANSFER,
+        actor: Party | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> Outbound:
+        """Transfer (or endorse, or surrender) a held eBL to ``to`` on another platform."""
+        record = await self.registry.find(key)
+        if record is None:
+            raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
+        if record.state != "held":
+            raise ConflictError(
+                f"eBL {record.reference} is {record.state} here: platform {self.code} has no control "
+                "of it to transfer",
+                field="reference",
+            )
+        if to.platform == self.code:
+            raise FieldError(
+                "the recipient is on this platform: nothing to send over PINT", field="to"
+            )
+        current = Title(**_title_fields(record.title))
+        acting = actor or current.possessor
+        transaction = build.transaction(
+            action, acting, None if action is ActionCode.BLANK_ENDORSE else to
+        )
+        entry = build.chain_entry(
+            self.options.signer,
+            self.code,
+            record.td_checksum,
+            [transaction],
+            previous=record.chain[-1],
+        )
+        chain = [*record.chain, entry]
+        try:
+            title = chain_title(chain, to_order=bool(record.transport_document.get("isToOrder")))
+        except PintRejection as exc:
+            raise ConflictError(exc.message, field=exc.field, rule=exc.rule) from exc
+        return await self._send(
+            record.td_checksum,
+            record.head,
+            record.transport_document,
+            chain,
+            title,
+            to,
+            attachments,
+        )
+
+    async def _send(
+        self,
+        td_checksum: str,
+        base_head: str | None,
+        document: Mapping[str, Any],
+        chain: list[str],
+        title: Title,
+        to: Party,
+        attachments: Sequence[Attachment],
+        *,
+        issue: NewTitle | None = None,
+    ) -> Outbound:
+        if to.platform not in self.options.partners:
+            raise FieldError(f"platform {to.platform} is not a configured partner", field="to")
+        metadata = [build.document_metadata(a.name, a.data, a.media_type) for a in attachments]
+        for attachment in attachments:
+            await self.registry.put_document(
+                bytes_checksum(attachment.data), attachment.media_type, attachment.data
+            )
+        envelope = build.envelope(self.options.signer, document, chain, metadata)
+        return await self.registry.begin_transfer(
+            td_checksum,
+            base_head=base_head,
+            platform=to.platform,
+            envelope=envelope,
+            documents=[m["documentChecksum"] for m in metadata],
+            title=title.as_json(),
+            adapter=self.adapter,
+            issue=issue,
+        )
+
+    async def history(self, key: str) -> dict[str, Any]:
+        """The eBL's state and its chain, every entry's signature verified again."""
+        record = await self.registry.find(key)
+        if record is None:
+            raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
+        entries = []
+        for index, token in enumerate(record.chain):
+            verified = verify_compact(token, self.options.keys)
+            payload = verified.json()
+            if index == 0:
+                verify_compact(payload["issuanceManifestSignedContent"], self.options.carriers)
+            entries.append(
+                {
+                    "platform": payload.get("eblPlatform"),
+                    "signedBy": verified.signer.owner,
+                    "kid": verified.signer.kid,
+                    "checksum": jws_checksum(token),
+                    "transactions": [
+                        {
+                            "actionCode": t.get("actionCode"),
+                            "actor": Party.of(t.get("actor"), "actor").label(),
+                            "recipient": Party.of(t["recipient"], "recipient").label()
+                            if t.get("recipient")
+                            else None,
+                            "actionDateTime": t.get("actionDateTime"),
+                        }
+                        for t in payload.get("transactions") or ()
+                    ],
+                }
+            )
+        chain_title(record.chain, to_order=bool(record.transport_document.get("isToOrder")))
+        return {
+            "transportDocumentReference": record.reference,
+            "transportDocumentChecksum": record.td_checksum,
+            "state": record.state,
+            "possessor": record.possessor,
+            "title": record.title,
+            "chain": entries,
+            "transfers": [
+                {"id": o.id, "to": o.platform, "state": o.state, "responseCode": o.response_code}
+                for o in await self.registry.outbound_of(record.td_checksum)
+            ],
+        }
+
+
+def _title_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "carrier": Party.of(data["carrier"], "carrier"),
+        "possessor": Party.of(data["possessor"], "possessor"),
+        "holder": Party.of(data["holder"], "holder") if data.get("holder") else None,
+        "to_order": bool(data.get("toOrder")),
+        "surrendered": bool(data.get("surrendered")),
+    }

@@ -1,0 +1,310 @@
+"""The receiving endpoints of PINT 3.0 on the gateway's server.
+
+=====================================================================  ===========================
+``POST /v3/envelopes``                                                 verify; ``RECE``/``DUPE``
+                                                                       (200), ``DISE`` (409), or 201
+                                                                       with the missing documents
+``PUT /v3/envelopes/{ref}/additional-documents/{documentChecksum}``    204, or ``INCD`` (409)
+``PUT /v3/envelopes/{ref}/finish-transfer``                            ``RECE``/``DUPE``, ``MDOC``,
+                                                                       ``DISE``
+``POST /v3/receiver-validation``                                       the party's name, or 404
+=====================================================================  ===========================
+
+Every outcome of an envelope is a signed ``EnvelopeTransferFinishedResponse`` (a JSON string
+holding the compact JWS) with the HTTP status the standard pairs with its code; only the
+registry's :meth:`~gateway.store.ebl.EblRegistry.accept` changes title, in one transaction,
+so a refused envelope changes nothing. The envelope reference handed out is the checksum of
+the envelope's last chain entry: a sender retrying the same envelope finds its transfer again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import StreamReader, web
+
+from adapters.base import InboundRoute
+from adapters.dcsa_pint.platform import PintPlatform
+from gateway.pint.chain import VerifiedEnvelope
+from gateway.pint.checksums import bytes_checksum, is_checksum
+from gateway.pint.codes import PintRejection, ResponseCode
+from gateway.pint.responses import sign_response
+from gateway.store.ebl import Decision, NewTitle
+
+log = logging.getLogger("lingang.pint")
+
+JSON = "application/json"
+
+
+class PintReceiver:
+    """Serves the PINT receiving endpoints for one platform."""
+
+    def __init__(self, platform: PintPlatform, *, max_body_bytes: int) -> None:
+        self.platform = platform
+        self.max_body_bytes = max_body_bytes
+
+    def routes(self) -> list[InboundRoute]:
+        return [
+            InboundRoute("POST", "/v3/envelopes", self.start),
+            InboundRoute(
+                "PUT", "/v3/envelopes/{ref}/additional-documents/{checksum}", self.document
+            ),
+            InboundRoute("PUT", "/v3/envelopes/{ref}/finish-transfer", self.finish),
+            InboundRoute("POST", "/v3/receiver-validation", self.receiver_validation),
+        ]
+
+    # -- answers ------------------------------------------------------------------------
+
+    def _signed(
+        self,
+        code: ResponseCode,
+        last_checksum: str,
+        *,
+        reason: str = "",
+        duplicate_of: str | None = None,
+        missing: Sequence[str] = (),
+        received: Sequence[str] = (),
+    ) -> web.Response:
+        token = sign_response(
+            self.platform.options.signer, code, last_checksum, reason=reason,
+            duplicate_of=duplicate_of, missing=missing, received=received,
+        )  # fmt: skip
+        return web.Response(
+            status=code.http_status,
+            text=json.dumps(token),
+            content_type=JSON,
+            headers={"API-Version": "3.0.0"},
+        )
+
+    def _decided(self, decision: Decision, last_checksum: str) -> web.Response:
+        code = ResponseCode(decision.code)
+        return self._signed(
+            code, last_checksum, reason=decision.reason,
+            duplicate_of=decision.duplicate_of, received=decision.received,
+        )  # fmt: skip
+
+    @staticmethod
+    def _error(request: web.Request, status: int, text: str, message: str) -> web.Response:
+        body = {
+            "httpMethod": request.method,
+            "requestUri": request.path,
+            "statusCode": status,
+            "statusCodeText": text,
+            "statusCodeMessage": message[:200],
+            "errorDateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "errors": [
+                {
+                    "errorCode": 7000 + status,
+                    "errorCodeText": text,
+                    "errorCodeMessage": message[:5000],
+                }
+            ],
+        }
+        return web.json_response(body, status=status, headers={"API-Version": "3.0.0"})
+
+    async def _json(self, request: web.Request) -> Any:
+        raw = await read_bounded(request.content, self.max_body_bytes)
+        if raw is None:
+            raise PintRejection(
+                f"the body exceeds {self.max_body_bytes} bytes",
+                response=ResponseCode.BENV,
+                field="$",
+            )
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise PintRejection(
+                f"the body is not JSON: {exc}", response=ResponseCode.BENV, field="$"
+            ) from exc
+
+    # -- POST /v3/envelopes -------------------------------------------------------------
+
+    async def start(self, request: web.Request) -> web.StreamResponse:
+        fallback = hashlib.sha256(b"").hexdigest()
+        try:
+            envelope = await self._json(request)
+            fallback = _claimed_last(envelope) or fallback
+            verified = await self.platform.verify_fetching(envelope)
+        except PintRejection as exc:
+            log.info("envelope refused", extra={"code": exc.response.value, "error": exc.message})
+            return self._signed(exc.response, fallback, reason=exc.message)
+        registry = self.platform.registry
+        duplicate = await registry.accepted(verified.last_checksum)
+        if duplicate is not None:
+            return self._decided(duplicate, verified.last_checksum)
+        known = await registry.get(verified.transport_document_checksum)
+        if known is not None and (
+            known.state != "transferred" or not _extends(known.chain, verified.chain)
+        ):
+            duplicate = await registry.accepted(verified.last_checksum)  # accepted meanwhile
+            if duplicate is not None:
+                return self._decided(duplicate, verified.last_checksum)
+            return self._signed(
+                ResponseCode.DISE, verified.last_checksum,
+                reason=f"this platform knows the eBL as {known.state} with a chain this envelope does not continue",
+            )  # fmt: skip
+        present = await registry.present_documents(list(verified.documents))
+        missing = [c for c in verified.documents if c not in present]
+        if not missing:
+            return await self._accept(verified, inbound=None)
+        reference = verified.last_checksum
+        await registry.open_inbound(
+            reference, verified.transport_document_checksum, envelope, verified.documents
+        )
+        return web.json_response(
+            {
+                "envelopeReference": reference,
+                "transportDocumentChecksum": verified.transport_document_checksum,
+                "lastEnvelopeTransferChainEntrySignedContentChecksum": verified.last_checksum,
+                "missingAdditionalDocumentChecksums": missing,
+            },
+            status=201,
+            headers={"API-Version": "3.0.0"},
+        )
+
+    async def _accept(self, verified: VerifiedEnvelope, *, inbound: str | None) -> web.Response:
+        title = verified.title
+        mine = title.possessor.platform == self.platform.code
+        state = ("surrendered" if title.surrendered else "held") if mine else "transferred"
+        new = NewTitle(
+            td_checksum=verified.transport_document_checksum,
+            reference=verified.reference,
+            state=state,
+            possessor=title.possessor.label(),
+            chain=verified.chain,
+            checksums=verified.checksums,
+            title=title.as_json(),
+            transport_document=verified.transport_document,
+        )
+        decision = await self.platform.registry.accept(
+            new, sender=verified.sender, received=list(verified.documents), inbound=inbound
+        )
+        log.info(
+            "envelope decided",
+            extra={
+                "code": decision.code,
+                "reference": verified.reference,
+                "sender": verified.sender,
+            },
+        )
+        return self._decided(decision, verified.last_checksum)
+
+    # -- PUT additional documents -----------------------------------------------------
+
+    async def document(self, request: web.Request) -> web.StreamResponse:
+        reference, checksum = request.match_info["ref"], request.match_info["checksum"]
+        inbound = await self.platform.registry.inbound(reference)
+        if inbound is None:
+            return self._error(
+                request, 404, "Unknown envelope", f"no active envelope transfer {reference[:100]!r}"
+            )
+        last = reference
+
+        def incd(message: str) -> web.Response:
+            return self._signed(ResponseCode.INCD, last, reason=message)
+
+        if not is_checksum(checksum) or checksum not in inbound.documents:
+            return incd(f"document {checksum[:64]} is not announced in the envelope manifest")
+        try:
+            encoded = await self._json(request)
+        except PintRejection as exc:
+            return incd(exc.message)
+        if not isinstance(encoded, str):
+            return incd("the body must be a JSON string of base64")
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            return incd("the body is not valid base64")
+        if bytes_checksum(data) != checksum:
+            return incd("the document's SHA-256 does not match its checksum")
+        expected = inbound.documents[checksum].get("size")
+        if expected is not None and expected != len(data):
+            return incd(f"the document has {len(data)} bytes, the manifest says {expected}")
+        media = str(inbound.documents[checksum].get("mediaType") or "application/octet-stream")
+        await self.platform.registry.put_document(checksum, media, data)
+        return web.Response(status=204, headers={"API-Version": "3.0.0"})
+
+    # -- PUT finish-transfer ------------------------------------------------------------
+
+    async def finish(self, request: web.Request) -> web.StreamResponse:
+        reference = request.match_info["ref"]
+        registry = self.platform.registry
+        inbound = await registry.inbound(reference)
+        if inbound is None:
+            duplicate = await registry.accepted(reference) if is_checksum(reference) else None
+            if duplicate is not None:
+                return self._decided(duplicate, reference)
+            return self._error(
+                request, 404, "Unknown envelope", f"no active envelope transfer {reference[:100]!r}"
+            )
+        try:
+            verified = self.platform.verify(inbound.envelope)
+        except PintRejection as exc:  # keys changed since the start
+            return self._signed(exc.response, reference, reason=exc.message)
+        present = await registry.present_documents(list(verified.documents))
+        missing = [c for c in verified.documents if c not in present]
+        if missing:
+            return self._signed(
+                ResponseCode.MDOC,
+                reference,
+                reason=f"{len(missing)} additional documents are missing",
+                missing=missing,
+            )
+        return await self._accept(verified, inbound=reference)
+
+    # -- POST /v3/receiver-validation -----------------------------------------------------
+
+    async def receiver_validation(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await self._json(request)
+        except PintRejection as exc:
+            return self._error(request, 400, "Bad Request", exc.message)
+        if (
+            not isinstance(body, dict)
+            or not body.get("partyCode")
+            or not body.get("codeListProvider")
+        ):
+            return self._error(
+                request,
+                400,
+                "Bad Request",
+                "an IdentifyingCode needs codeListProvider and partyCode",
+            )
+        parties = self.platform.options.parties
+        code = str(body["partyCode"])
+        if body["codeListProvider"] != self.platform.code or code not in parties:
+            return self._error(request, 404, "Unknown party", "Unknown party")
+        return web.json_response({"partyName": parties[code]}, headers={"API-Version": "3.0.0"})
+
+
+async def read_bounded(stream: StreamReader, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it exceeds ``limit`` bytes (``read(n)`` alone
+    may return only the first chunk)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _claimed_last(envelope: Any) -> str | None:
+    """The checksum of the envelope's last chain entry, before anything is verified."""
+    if isinstance(envelope, dict):
+        chain = envelope.get("envelopeTransferChain")
+        if isinstance(chain, list) and chain and isinstance(chain[-1], str) and chain[-1].isascii():
+            return hashlib.sha256(chain[-1].encode("ascii")).hexdigest()
+    return None
+
+
+def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:
+    return len(incoming) > len(known) and list(incoming[: len(known)]) == list(known)

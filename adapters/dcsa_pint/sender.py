@@ -1,0 +1,152 @@
+"""The sending side of PINT 3.0: start, send the documents, finish — until a signed answer.
+
+::
+
+    POST /v3/envelopes ─► 200 signed RECE/DUPE ─────────────────────────► done
+                       ─► 201 {envelopeReference, missing…} ─► PUT each missing document
+                          (a signed INCD is kept and the transfer is retried later)
+                          ─► PUT finish-transfer ─► signed RECE/DUPE/MDOC/DISE/…
+                       ─► 4xx/409 signed BENV/BSIG/DISE ─────────────────► done
+    anything unsigned (5xx, proxy page, network error) ─► TransientDeliveryError: retried
+
+The signed ``responseCode`` decides, never the HTTP status; a response is accepted only
+when it verifies with a key of the receiving platform and names the envelope's last entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from adapters.base import Envelope, Receipt
+from adapters.dcsa_pint.options import PintOptions
+from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
+from gateway.pint.checksums import is_checksum, jws_checksum
+from gateway.pint.codes import ResponseCode
+from gateway.pint.responses import SignedResponse, read_response
+
+log = logging.getLogger("lingang.pint")
+
+HEADERS = {"Content-Type": "application/json", "API-Version": "3"}
+
+
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    body: bytes
+
+
+class PintSender:
+    """Runs envelope transfers to partner platforms over one HTTP connection pool."""
+
+    def __init__(
+        self,
+        name: str,
+        options: PintOptions,
+        session: aiohttp.ClientSession,
+        ssl: Mapping[str, Any],
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.session = session
+        self.ssl = ssl
+
+    async def send(self, envelope: Envelope) -> Receipt:
+        """Transfer the ``EblEnvelope`` in ``envelope.body`` to ``envelope.receiver``'s platform;
+        the documents travel in ``envelope.attachments`` by checksum."""
+        partner = self.options.partners.get(envelope.receiver)
+        if partner is None:
+            raise PermanentDeliveryError(
+                f"platform {envelope.receiver!r} is not a configured partner", field="receiver"
+            )
+        data = json.loads(envelope.body)
+        last = jws_checksum(data["envelopeTransferChain"][-1])
+        answer = await self._call(
+            "POST", partner.endpoint("/v3/envelopes"), envelope.body, partner.code
+        )
+        if answer.status == 201:
+            reference, missing = _started(answer.body, last)
+            for checksum in missing:
+                document = envelope.attachments.get(checksum)
+                if document is None:
+                    raise PermanentDeliveryError(
+                        f"the receiver wants document {checksum} this transfer does not hold",
+                        field="documents",
+                    )
+                url = partner.endpoint(f"/v3/envelopes/{reference}/additional-documents/{checksum}")
+                body = json.dumps(base64.b64encode(document).decode("ascii")).encode()
+                sent = await self._call("PUT", url, body, partner.code)
+                if sent.status != 204:
+                    return self._receipt(envelope, self._signed(sent, partner.code, last))
+            finish = partner.endpoint(f"/v3/envelopes/{reference}/finish-transfer")
+            answer = await self._call("PUT", finish, b"", partner.code)
+        return self._receipt(envelope, self._signed(answer, partner.code, last))
+
+    async def _call(self, method: str, url: str, body: bytes, platform: str) -> _Answer:
+        try:
+            async with self.session.request(
+                method, url, data=body, headers=HEADERS, **self.ssl
+            ) as response:
+                return _Answer(response.status, await response.read())
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransientDeliveryError(
+                f"{platform}: {method} {url}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _signed(self, answer: _Answer, platform: str, last: str) -> SignedResponse:
+        """The verified signed response in ``answer``; unsigned answers are transient."""
+        try:
+            token = json.loads(answer.body)
+            if not isinstance(token, str):
+                raise ValueError("not a JSON string")
+            return read_response(token, self.options.keys, platform=platform, last_checksum=last)
+        except (ValueError, VerificationError) as exc:
+            raise TransientDeliveryError(
+                f"{platform} answered HTTP {answer.status} without a valid signed response ({exc}); retrying"
+            ) from exc
+
+    def _receipt(self, envelope: Envelope, response: SignedResponse) -> Receipt:
+        log.info(
+            "envelope transfer answered",
+            extra={"code": response.code.value, "platform": response.signer},
+        )
+        return Receipt(
+            message_id=envelope.message_id,
+            adapter=self.name,
+            remote_id=str(
+                response.payload.get("lastEnvelopeTransferChainEntrySignedContentChecksum", "")
+            ),
+            duplicate=response.code is ResponseCode.DUPE,
+            body=response.token.encode("ascii"),
+            content_type="application/jose",
+            details={
+                "responseCode": response.code.value,
+                "reason": response.payload.get("reason", ""),
+                "missing": response.payload.get("missingAdditionalDocumentChecksums", []),
+            },
+        )
+
+
+def _started(body: bytes, last: str) -> tuple[str, list[str]]:
+    """``(envelopeReference, missing document checksums)`` of a started transfer; the
+    reference is the receiver's own (opaque, URL-quoted when used)."""
+    try:
+        started = json.loads(body)
+        missing = started["missingAdditionalDocumentChecksums"]
+        reference = started["envelopeReference"]
+        if started["lastEnvelopeTransferChainEntrySignedContentChecksum"] != last:
+            raise ValueError("the started transfer is about another envelope")
+        if not isinstance(missing, list) or not isinstance(reference, str) or not reference:
+            raise ValueError(
+                "envelopeReference and missingAdditionalDocumentChecksums are required"
+            )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TransientDeliveryError(f"unreadable EnvelopeTransferStartedResponse: {exc}") from exc
+    return quote(reference[:100], safe=""), [str(c) for c in missing if is_checksum(c)]

@@ -1,0 +1,136 @@
+"""``/v1/ebls``: issue, transfer and read eBLs of this gateway's DCSA PINT platform.
+
+The platform is the configured ``dcsa_pint`` adapter; only the tenants its ``tenants`` option
+names operate it (any other tenant, or a gateway without the adapter, gets 404, as for any
+record the tenant does not own). The same operations as ``lingang ebl issue / transfer /
+history``: the eBL is locked and the ``transfer`` job queued in one transaction (202), and only
+a signed ``RECE``/``DUPE`` ends this platform's control.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aiohttp import web
+
+from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
+from adapters.dcsa_pint.receiver import read_bounded
+from gateway.api.context import services, tenant
+from gateway.api.ingest import too_large, unprocessable
+from gateway.api.problems import FieldIssue, Problem
+from gateway.pint.codes import ActionCode
+from gateway.store.ebl import Outbound
+
+routes = web.RouteTableDef()
+
+MAX_EBL_BYTES = 16 * 1024 * 1024
+
+
+def _platform(request: web.Request) -> PintPlatform:
+    registry = services(request).adapters
+    who = tenant(request).id
+    for name in registry.names():
+        platform = getattr(registry.get(name), "platform", None)
+        if isinstance(platform, PintPlatform) and who in platform.options.tenants:
+            return platform
+    raise Problem(404, "not-found", "no eBL platform is operated by this tenant",
+                  [FieldIssue("no dcsa_pint adapter names this tenant", field="tenant")])  # fmt: skip
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise Problem(415, "unsupported-media-type", "send application/json",
+                      [FieldIssue("Content-Type must be application/json", field="Content-Type")])  # fmt: skip
+    raw = await read_bounded(request.content, MAX_EBL_BYTES)
+    if raw is None:
+        raise too_large(MAX_EBL_BYTES)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise unprocessable(f"the body is not JSON: {str(exc)[:200]}", "body", "json") from exc
+    if not isinstance(body, dict):
+        raise unprocessable("the body must be a JSON object", "body", "json.object")
+    return body
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise unprocessable(f"{key} is required (a string)", key, "required")
+    return value
+
+
+def _attachments(body: dict[str, Any]) -> list[Attachment]:
+    documents = body.get("documents") or []
+    if not isinstance(documents, list):
+        raise unprocessable("documents must be a list", "documents", "type")
+    out = []
+    for index, item in enumerate(documents):
+        where = f"documents[{index}]"
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("name"), str)
+            or not isinstance(item.get("content"), str)
+        ):
+            raise unprocessable(f"{where} needs name and content (base64)", where, "required")
+        try:
+            data = base64.b64decode(item["content"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise unprocessable(
+                f"{where}.content is not base64", f"{where}.content", "base64"
+            ) from exc
+        out.append(Attachment(item["name"], data, str(item.get("mediaType") or "application/pdf")))
+    return out
+
+
+def _accepted(sent: Outbound) -> web.Response:
+    body = {
+        "checksum": sent.td_checksum,
+        "state": "sending",
+        "transfer": sent.id,
+        "to": sent.platform,
+    }
+    return web.json_response(body, status=202)
+
+
+@routes.post("/v1/ebls")
+async def issue_ebl(request: web.Request) -> web.Response:
+    """Issue a DCSA transport document to ``to`` (``PLATFORM:PARTY``)."""
+    platform = _platform(request)
+    body = await _body(request)
+    to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
+    done = await platform.issue(
+        body.get("transportDocument"), to=to, attachments=_attachments(body)
+    )
+    if isinstance(done, Outbound):
+        return _accepted(done)
+    return web.json_response({"checksum": done.td_checksum, "state": done.state}, status=201)
+
+
+@routes.post("/v1/ebls/{reference}/transfers")
+async def transfer_ebl(request: web.Request) -> web.Response:
+    """Transfer (endorse, surrender …) a held eBL to ``to``."""
+    platform = _platform(request)
+    body = await _body(request)
+    action = str(body.get("action") or ActionCode.TRANSFER.value)
+    if action not in ActionCode.__members__ or action == ActionCode.ISSUE.value:
+        raise unprocessable(
+            f"action {action[:50]!r} is not a PINT transfer action", "action", "pint.action"
+        )
+    to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
+    sent = await platform.transfer(
+        request.match_info["reference"],
+        to=to,
+        action=ActionCode(action),
+        attachments=_attachments(body),
+    )
+    return _accepted(sent)
+
+
+@routes.get("/v1/ebls/{reference}")
+async def ebl_history(request: web.Request) -> web.Response:
+    """The eBL's state here and its chain, every signature verified again."""
+    return web.json_response(await _platform(request).history(request.match_info["reference"]))

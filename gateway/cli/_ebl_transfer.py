@@ -1,0 +1,66 @@
+"""``lingang ebl transfer REF --to PLATFORM:PARTY [--action …]``: pass a held eBL on.
+
+REF is the ``transportDocumentReference`` or the transport document checksum. The action
+defaults to ``TRANSFER`` (possession moves); ``ENDORSE``, ``ENDORSE_TO_ORDER``,
+``BLANK_ENDORSE``, ``SIGN``, ``SURRENDER_FOR_DELIVERY`` and ``SURRENDER_FOR_AMENDMENT`` are
+checked against the title rules first. The eBL is locked here and the ``transfer`` job sends
+it; only a signed ``RECE``/``DUPE`` ends this platform's control.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from gateway.cli._pint import (
+    add_document_arguments,
+    add_platform_arguments,
+    attachments,
+    pint_platform,
+)
+from gateway.pint.codes import ActionCode
+
+
+def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = actions.add_parser(
+        "transfer",
+        help="transfer (endorse, surrender) a held eBL to PLATFORM:PARTY over DCSA PINT",
+        description="Sign the next chain entry and send the eBL to the party's platform.",
+    )
+    parser.add_argument("reference", metavar="REF", help="transportDocumentReference or checksum")
+    parser.add_argument("--to", required=True, metavar="PLATFORM:PARTY")
+    parser.add_argument("--name", default="", help="the recipient's name")
+    parser.add_argument(
+        "--action",
+        default=ActionCode.TRANSFER.value,
+        choices=[a.value for a in ActionCode if a is not ActionCode.ISSUE],
+    )
+    add_document_arguments(parser)
+    add_platform_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = asyncio.run(_transfer(args))
+    print(json.dumps(out, indent=2) if args.json else " ".join(f"{k}={v}" for k, v in out.items()))
+    return 0
+
+
+async def _transfer(args: argparse.Namespace) -> dict[str, str]:
+    from adapters.dcsa_pint.platform import parse_party
+
+    to = parse_party(args.to, name=args.name)
+    async with pint_platform(args) as platform:
+        sent = await platform.transfer(
+            args.reference,
+            to=to,
+            action=ActionCode(args.action),
+            attachments=attachments(args.document),
+        )
+    return {
+        "checksum": sent.td_checksum,
+        "state": "sending",
+        "transfer": sent.id,
+        "to": sent.platform,
+    }

@@ -1,0 +1,82 @@
+"""Shared by ``lingang ebl issue / transfer / history``: the configured PINT platform."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from adapters.base import AdapterContext
+from adapters.dcsa_pint import PintAdapter
+from adapters.dcsa_pint.platform import Attachment, PintPlatform
+from gateway.errors import ConfigError, InputError
+from gateway.settings import Settings
+from gateway.store import open_store
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+
+def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config`` and ``--adapter`` (which ``dcsa_pint`` table, when there are several)."""
+    parser.add_argument("--config", type=Path, help="lingang.toml (default: $LINGANG_CONFIG)")
+    parser.add_argument("--adapter", help="the [adapters.NAME] of type dcsa_pint to use")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_document_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--document FILE`` (repeatable): supporting documents sent with the eBL."""
+    parser.add_argument(
+        "--document",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a supporting document to send with the eBL (repeatable)",
+    )
+
+
+def attachments(paths: list[Path]) -> list[Attachment]:
+    """The supporting documents named on the command line."""
+    media = {".pdf": "application/pdf", ".json": "application/json", ".xml": "application/xml"}
+    return [
+        Attachment(p.name, p.read_bytes(), media.get(p.suffix.lower(), "application/octet-stream"))
+        for p in paths
+    ]
+
+
+def read_json(path: Path) -> Any:
+    """A JSON input file (``-``: stdin is not supported for eBLs), size-limited."""
+    data = path.read_bytes()
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{path.name} is larger than {MAX_INPUT_BYTES} bytes", field="FILE")
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path.name} is not JSON: {exc}", field="FILE") from exc
+
+
+@asynccontextmanager
+async def pint_platform(args: argparse.Namespace) -> AsyncIterator[PintPlatform]:
+    """The PINT platform of the configuration, over its store."""
+    settings = Settings.load(args.config)
+    tables = {n: c for n, c in settings.adapters.items() if c.type == "dcsa_pint"}
+    if args.adapter:
+        tables = {n: c for n, c in tables.items() if n == args.adapter}
+    if len(tables) != 1:
+        raise ConfigError(
+            "name one [adapters.NAME] table of type dcsa_pint with --adapter "
+            f"(found {sorted(tables) or 'none'})",
+            field="adapters",
+        )
+    ((name, config),) = tables.items()
+    store = await open_store(settings.store.url)
+    try:
+        context = AdapterContext(data_dir=settings.data_dir, store=store)
+        adapter = PintAdapter.from_config(name, config.options, context)
+        yield adapter.platform
+        await adapter.aclose()
+    finally:
+        await store.close()

@@ -1,0 +1,391 @@
+"""Compact JWS (RFC 7515) with JWK keys (RFC 7517) named by their thumbprint (RFC 7638).
+
+Algorithms signed and verified: ``PS256`` (RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt),
+``RS256`` (RSASSA-PKCS1-v1_5, SHA-256), ``ES256`` (ECDSA P-256, SHA-256, ``r || s``) and
+``EdDSA`` (Ed25519). Nothing else is accepted: ``none``, HMAC and unknown names are refused
+before any key is looked up, and a key is only used with the algorithm family it belongs to.
+
+The protected header carries ``alg`` and ``kid`` = the base64url SHA-256 JWK thumbprint of the
+signer's public key; a verifier finds the key by ``kid`` in a :class:`KeySet` (keys from
+configuration or a partner's JWKS). A header with ``alg`` only (the DCSA conformance kit
+exchanges certificates out of band and signs so) verifies when one known key of the
+algorithm's family verifies it. A header may also carry ``x5c``: the certificate's public
+key must then be the key the ``kid`` names, and, when the verifier has a trust store, the
+chain must lead to one of its anchors.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+
+from gateway.errors import SigningError, VerificationError
+from gateway.signing.algorithms import Check
+from gateway.signing.chain import build_path, check_validity
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+
+ALGORITHMS = ("PS256", "RS256", "ES256", "EdDSA")
+_SUPPORTED_JWK = {("RSA", None), ("EC", "P-256"), ("OKP", "Ed25519")}
+MAX_TOKEN_CHARS = 4 * 1024 * 1024
+"""Longest compact JWS accepted (hostile input)."""
+MIN_RSA_BITS = 2048
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url; refuses padding and foreign characters."""
+    if "=" in text or not text.isascii():
+        raise ValueError("not unpadded base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# -- JWK ----------------------------------------------------------------------------
+
+
+def _int_b64(value: int) -> str:
+    return b64url(value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
+
+
+def public_jwk(key: PublicKey | PrivateKey) -> dict[str, str]:
+    """The public JWK of a key (required members only, as RFC 7638 hashes them)."""
+    public = key.public_key() if isinstance(key, PrivateKey) else key
+    if isinstance(public, rsa.RSAPublicKey):
+        numbers = public.public_numbers()
+        return {"e": _int_b64(numbers.e), "kty": "RSA", "n": _int_b64(numbers.n)}
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        if not isinstance(public.curve, ec.SECP256R1):
+            raise SigningError(f"EC curve {public.curve.name} is not supported (P-256 only)")
+        point = public.public_numbers()
+        return {
+            "crv": "P-256",
+            "kty": "EC",
+            "x": b64url(point.x.to_bytes(32, "big")),
+            "y": b64url(point.y.to_bytes(32, "big")),
+        }
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"crv": "Ed25519", "kty": "OKP", "x": b64url(raw)}
+    raise SigningError(f"unsupported key type {type(public).__name__}")
+
+
+def thumbprint(key: PublicKey | PrivateKey | Mapping[str, Any]) -> str:
+    """The RFC 7638 SHA-256 JWK thumbprint (base64url) of a key or a JWK."""
+    jwk = public_jwk(key_from_jwk(key)) if isinstance(key, Mapping) else public_jwk(key)
+    members = json.dumps(jwk, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return b64url(hashlib.sha256(members.encode("utf-8")).digest())
+
+
+def key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
+    """The public key a JWK describes (``RSA``, ``EC`` P-256, ``OKP`` Ed25519)."""
+    try:
+        kty = jwk["kty"]
+        if kty == "RSA":
+            n = int.from_bytes(b64url_decode(jwk["n"]), "big")
+            e = int.from_bytes(b64url_decode(jwk["e"]), "big")
+            rsa_key = rsa.RSAPublicNumbers(e, n).public_key()
+            if rsa_key.key_size < MIN_RSA_BITS:
+                raise VerificationError(
+                    f"RSA key of {rsa_key.key_size} bits is too short", check=Check.ALGORITHM
+                )
+            return rsa_key
+        if kty == "EC" and jwk.get("crv") == "P-256":
+            x = int.from_bytes(b64url_decode(jwk["x"]), "big")
+            y = int.from_bytes(b64url_decode(jwk["y"]), "big")
+            return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+        if kty == "OKP" and jwk.get("crv") == "Ed25519":
+            return ed25519.Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VerificationError(f"malformed JWK: {exc}", check="jwk") from exc
+    raise VerificationError(
+        f"unsupported JWK kty={jwk.get('kty')!r} crv={jwk.get('crv')!r}", check="jwk"
+    )
+
+
+def default_algorithm(key: PublicKey | PrivateKey) -> str:
+    """The JWS algorithm a key signs with by default (RSA: PS256)."""
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return "PS256"
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return "ES256"
+    return "EdDSA"
+
+
+# -- keys to verify with ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedKey:
+    """A verification key and who holds it (a partner platform's code, e.g. ``IQAX``)."""
+
+    key: PublicKey
+    owner: str
+    kid: str
+
+
+@dataclass(slots=True)
+class KeySet:
+    """Verification keys by ``kid`` (their JWK thumbprint), with an optional trust store for
+    ``x5c`` chains."""
+
+    keys: dict[str, TrustedKey] = field(default_factory=dict)
+    anchors: list[x509.Certificate] = field(default_factory=list)
+    require_x5c: bool = False
+    """Refuse a token whose header carries no certificate chain (needs ``anchors``)."""
+
+    def add(self, key: PublicKey | PrivateKey, owner: str) -> str:
+        """Add a key held by ``owner``; returns its kid."""
+        public = key.public_key() if isinstance(key, PrivateKey) else key
+        kid = thumbprint(public)
+        self.keys[kid] = TrustedKey(public, owner, kid)
+        return kid
+
+    def add_jwks(self, jwks: Mapping[str, Any], owner: str) -> list[str]:
+        """Add every supported signing key of a JWKS document (``{"keys": [...]}``; keys of
+        other types and encryption keys are skipped); returns kids.
+
+        A key's ``kid`` member, when present, must equal its thumbprint: the gateway never
+        trusts a name the key does not prove."""
+        entries = jwks.get("keys")
+        if not isinstance(entries, list):
+            raise VerificationError("a JWKS needs a 'keys' array", check="jwk")
+        kids = []
+        for entry in entries:
+            if not isinstance(entry, Mapping) or entry.get("use", "sig") != "sig":
+                continue
+            if (entry.get("kty"), entry.get("crv")) not in _SUPPORTED_JWK:
+                continue  # another algorithm family (P-384, X25519 ...): not ours to use
+            key = key_from_jwk(entry)
+            kid = self.add(key, owner)
+            if "kid" in entry and entry["kid"] != kid:
+                del self.keys[kid]
+                raise VerificationError(
+                    f"JWKS kid {entry['kid']!r} is not the key's thumbprint {kid}", check="jwk"
+                )
+            kids.append(kid)
+        return kids
+
+    def resolve(self, header: Mapping[str, Any]) -> TrustedKey:
+        """The trusted key a protected header names (``kid``), checked against ``x5c``."""
+        kid = header.get("kid")
+        if not isinstance(kid, str) or kid not in self.keys:
+            raise VerificationError(f"unknown signing key kid={kid!r}", check="jws.key")
+        trusted = self.keys[kid]
+        chain = header.get("x5c")
+        if chain is None:
+            if self.require_x5c:
+                raise VerificationError("the JWS header carries no x5c chain", check=Check.CHAIN)
+            return trusted
+        certificates = _x5c(chain)
+        if thumbprint(certificates[0].public_key()) != kid:  # type: ignore[arg-type]
+            raise VerificationError(
+                "the x5c certificate is not the key named by kid", check="jws.x5c"
+            )
+        if self.anchors:
+            path = build_path(certificates[0], certificates[1:], self.anchors)
+            check_validity(path, datetime.now(UTC))
+        return trusted
+
+
+def _x5c(chain: Any) -> list[x509.Certificate]:
+    if not isinstance(chain, list) or not chain or len(chain) > 8:
+        raise VerificationError("x5c must be a list of 1 to 8 certificates", check="jws.x5c")
+    try:
+        return [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in chain]
+    except (TypeError, ValueError) as exc:
+        raise VerificationError(f"undecodable x5c certificate: {exc}", check="jws.x5c") from exc
+
+
+# -- sign and verify ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompactSigner:
+    """Signs JSON payloads as compact JWS with ``kid`` = the key's thumbprint."""
+
+    key: PrivateKey
+    algorithm: str = ""
+    x5c: Sequence[x509.Certificate] = ()
+    """Certificate chain (signer first) to put in the header, if any."""
+
+    def __post_init__(self) -> None:
+        algorithm = self.algorithm or default_algorithm(self.key)
+        _check_pair(self.key, algorithm)
+        object.__setattr__(self, "algorithm", algorithm)
+
+    @property
+    def kid(self) -> str:
+        """The signer's JWK thumbprint."""
+        return thumbprint(self.key)
+
+    def sign_bytes(self, payload: bytes) -> str:
+        """``header.payload.signature`` over raw payload bytes."""
+        header: dict[str, Any] = {"alg": self.algorithm, "kid": self.kid}
+        if self.x5c:
+            header["x5c"] = [
+                base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()
+                for c in self.x5c
+            ]
+        protected = b64url(json.dumps(header, separators=(",", ":")).encode())
+        signing_input = f"{protected}.{b64url(payload)}"
+        signature = _sign(self.key, self.algorithm, signing_input.encode("ascii"))
+        return f"{signing_input}.{b64url(signature)}"
+
+    def sign_json(self, payload: Mapping[str, Any]) -> str:
+        """A compact JWS over ``payload`` serialised as compact JSON."""
+        return self.sign_bytes(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A compact JWS that verified: its header, payload and the key's owner."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signer: TrustedKey
+
+    def json(self) -> Any:
+        """The payload as JSON (a :class:`VerificationError` if it is not)."""
+        try:
+            return json.loads(self.payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise VerificationError("the JWS payload is not JSON", check="jws.payload") from exc
+
+
+def split_compact(token: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
+    """``(header, payload, signature, signing input)`` of a compact JWS, unverified."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        raise VerificationError("not a compact JWS of acceptable size", check="jws.format")
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0] or not parts[2]:
+        raise VerificationError("a compact JWS has three non-empty parts", check="jws.format")
+    try:
+        header = json.loads(b64url_decode(parts[0]))
+        payload = b64url_decode(parts[1])
+        signature = b64url_decode(parts[2])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise VerificationError("undecodable compact JWS", check="jws.format") from exc
+    if not isinstance(header, dict):
+        raise VerificationError("the JWS header is not an object", check="jws.format")
+    return header, payload, signature, f"{parts[0]}.{parts[1]}".encode("ascii")
+
+
+def verify_compact(token: str, keys: KeySet) -> Verified:
+    """Verify a compact JWS with the key its ``kid`` names; raise :class:`VerificationError`."""
+    header, payload, signature, signing_input = split_compact(token)
+    algorithm = header.get("alg")
+    if algorithm not in ALGORITHMS:
+        raise VerificationError(f"JWS algorithm {algorithm!r} is refused", check=Check.ALGORITHM)
+    critical = header.get("crit")
+    if critical is not None:
+        raise VerificationError(f"unsupported critical header {critical!r}", check="jws.crit")
+    if "kid" not in header and "x5c" not in header:
+        return _verify_without_kid(header, payload, signature, signing_input, keys)
+    trusted = keys.resolve(header)
+    if not _verify(trusted.key, str(algorithm), signature, signing_input):
+        raise VerificationError("the JWS signature does not verify", check=Check.SIGNATURE)
+    return Verified(header, payload, trusted)
+
+
+def _verify_without_kid(
+    header: dict[str, Any], payload: bytes, signature: bytes, signing_input: bytes, keys: KeySet
+) -> Verified:
+    """A header naming only ``alg`` (as the DCSA conformance kit signs): the signature must
+    verify with one of the known keys of that algorithm's family; that key names the signer."""
+    if keys.require_x5c:
+        raise VerificationError("the JWS header carries no x5c chain", check=Check.CHAIN)
+    algorithm = str(header["alg"])
+    for trusted in keys.keys.values():
+        try:
+            _check_pair(trusted.key, algorithm)
+        except SigningError:
+            continue
+        if _verify(trusted.key, algorithm, signature, signing_input):
+            return Verified(header, payload, trusted)
+    raise VerificationError(
+        "the JWS names no kid and verifies with no known key", check=Check.SIGNATURE
+    )
+
+
+def _check_pair(key: PrivateKey | PublicKey, algorithm: str) -> None:
+    families: dict[str, tuple[type, ...]] = {
+        "PS256": (rsa.RSAPrivateKey, rsa.RSAPublicKey),
+        "RS256": (rsa.RSAPrivateKey, rsa.RSAPublicKey),
+        "ES256": (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey),
+        "EdDSA": (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey),
+    }
+    if algorithm not in families or not isinstance(key, families[algorithm]):
+        raise SigningError(f"a {type(key).__name__} cannot sign {algorithm}")
+
+
+def _sign(key: PrivateKey, algorithm: str, data: bytes) -> bytes:
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(data, _rsa_padding(algorithm), hashes.SHA256())
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        r, s = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return key.sign(data)
+
+
+def _rsa_padding(algorithm: str) -> padding.AsymmetricPadding:
+    if algorithm == "PS256":
+        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    return padding.PKCS1v15()
+
+
+def _verify(key: PublicKey, algorithm: str, signature: bytes, data: bytes) -> bool:
+    try:
+        _check_pair(key, algorithm)
+    except SigningError as exc:
+        raise VerificationError(str(exc), check=Check.ALGORITHM) from exc
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, data, _rsa_padding(algorithm), hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            if len(signature) != 64:
+                return False
+            der = utils.encode_dss_signature(
+                int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            )
+            key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+        else:
+            key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def load_private_key(pem: bytes) -> PrivateKey:
+    """A PEM private key of a supported type."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise SigningError(f"cannot load private key: {exc}") from exc
+    if not isinstance(key, PrivateKey):
+        raise SigningError(f"unsupported private key type {type(key).__name__}")
+    return key
+
+
+def jwks_of(keys: Iterable[PublicKey | PrivateKey]) -> dict[str, Any]:
+    """A JWKS document publishing ``keys`` (each with its thumbprint as ``kid``)."""
+    return {
+        "keys": [
+            {**public_jwk(k), "kid": thumbprint(k), "use": "sig", "alg": default_algorithm(k)}
+            for k in keys
+        ]
+    }

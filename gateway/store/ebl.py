@@ -1,0 +1,470 @@
+"""The eBL registry: title, chain and transfers of every eBL this platform has known.
+
+Tables (migration ``ebl_registry``): ``ebl_titles`` (one row per transport document checksum:
+state, possessor, the verified chain, the title), ``ebl_accepted`` (envelopes accepted, by
+their last entry's checksum: the ``DUPE`` answers), ``ebl_inbound`` (envelope transfers being
+received, waiting for documents), ``ebl_outbound`` (envelope transfers being sent) and
+``ebl_documents`` (additional documents by checksum).
+
+Title states::
+
+    held ──begin_transfer──► sending ──RECE/DUPE──► transferred ──(comes back)──► held
+      ▲                         │
+      └────BENV/BSIG/DISE───────┘          surrendered: final
+
+Every change is one compare-and-set on ``(state, head)``: two transfers racing for the same
+eBL (two workers, two replicas, two platforms sending it here) cannot both win, on SQLite
+(one writer) as on PostgreSQL (the losing ``UPDATE`` or ``INSERT`` finds the row changed and
+changes nothing). The checks of the envelope itself are done before, by
+:mod:`gateway.pint.chain`; this module only decides against what the registry knows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.store.base import HasConnector, reads, writes
+from gateway.store.connector import Connector, Query, Row, Script
+from gateway.store.records import Clock, ConflictError, JobSpec, NotFoundError, new_id, utcnow
+from gateway.store.scripts import fenced, insert_job
+
+TRANSFER = "transfer"
+"""The job kind that sends an outbound envelope transfer until it has a signed answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class TitleRecord:
+    """One eBL as the registry knows it."""
+
+    td_checksum: str
+    reference: str
+    state: str
+    possessor: str
+    head: str
+    chain: list[str]
+    title: dict[str, Any]
+    transport_document: dict[str, Any]
+    version: int
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewTitle:
+    """What an accepted envelope (or a local issue) makes the registry know."""
+
+    td_checksum: str
+    reference: str
+    state: str
+    possessor: str
+    chain: Sequence[str]
+    checksums: Sequence[str]
+    title: dict[str, Any]
+    transport_document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The registry's answer to an envelope: ``RECE``, ``DUPE`` or ``DISE``."""
+
+    code: str
+    reason: str = ""
+    duplicate_of: str | None = None
+    received: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """An envelope transfer this platform sends."""
+
+    id: str
+    td_checksum: str
+    platform: str
+    base_head: str
+    envelope: dict[str, Any]
+    documents: list[str]
+    title: dict[str, Any]
+    state: str
+    response_code: str | None
+    response: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """An envelope transfer being received (waiting for additional documents)."""
+
+    reference: str
+    td_checksum: str
+    envelope: dict[str, Any]
+    documents: dict[str, dict[str, Any]]
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _title(row: Row) -> TitleRecord:
+    return TitleRecord(
+        td_checksum=row["td_checksum"],
+        reference=row["reference"],
+        state=row["state"],
+        possessor=row["possessor"],
+        head=row["head"],
+        chain=json.loads(row["chain"]),
+        title=json.loads(row["title"]),
+        transport_document=json.loads(row["transport_document"]),
+        version=int(row["version"]),
+        updated_at=row["updated_at"].isoformat()
+        if isinstance(row["updated_at"], datetime)
+        else _text(row["updated_at"]),
+    )
+
+
+def _outbound(row: Row) -> Outbound:
+    return Outbound(
+        id=row["id"],
+        td_checksum=row["td_checksum"],
+        platform=row["platform"],
+        base_head=row["base_head"],
+        envelope=json.loads(row["envelope"]),
+        documents=json.loads(row["documents"]),
+        title=json.loads(row["title"]),
+        state=row["state"],
+        response_code=row["response_code"],
+        response=row["response"],
+    )
+
+
+def _title_params(new: NewTitle, now: datetime) -> dict[str, Any]:
+    return {
+        "td_checksum": new.td_checksum,
+        "reference": new.reference,
+        "state": new.state,
+        "possessor": new.possessor,
+        "head": new.checksums[-1],
+        "chain": _dump(list(new.chain)),
+        "title": _dump(new.title),
+        "transport_document": _dump(new.transport_document),
+        "now": now,
+    }
+
+
+class EblRegistry:
+    """The eBL registry over the store's connector (SQLite or PostgreSQL)."""
+
+    def __init__(self, connector: Connector, *, clock: Clock = utcnow) -> None:
+        self.connector = connector
+        self.clock = clock
+
+    @classmethod
+    def of(cls, store: HasConnector) -> EblRegistry:
+        """The registry over the same database as ``store``."""
+        return cls(store.connector, clock=store.clock)
+
+    # -- reading ------------------------------------------------------------------------
+
+    @reads
+    def get(self, td_checksum: str) -> Script[TitleRecord | None]:
+        """The eBL with this transport document checksum, or ``None``."""
+        row = yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")
+        return None if row is None else _title(row)
+
+    @reads
+    def find(self, key: str) -> Script[TitleRecord | None]:
+        """The eBL by checksum or by ``transportDocumentReference`` (the newest one)."""
+        row = yield Query("ebl_get_title", {"td_checksum": key}, "one")
+        if row is None:
+            found = yield Query("ebl_titles_by_reference", {"reference": key}, "all")
+            row = found[-1] if found else None
+        return None if row is None else _title(row)
+
+    @reads
+    def outbound(self, transfer_id: str) -> Script[Outbound | None]:
+        """An outbound transfer, or ``None``."""
+        row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
+        return None if row is None else _outbound(row)
+
+    @reads
+    def outbound_of(self, td_checksum: str) -> Script[list[Outbound]]:
+        """Every outbound transfer of an eBL, oldest first."""
+        found = yield Query("ebl_outbound_of_title", {"td_checksum": td_checksum}, "all")
+        return [_outbound(r) for r in found]
+
+    @reads
+    def present_documents(self, checksums: Sequence[str]) -> Script[set[str]]:
+        """Which of ``checksums`` the registry holds a document for."""
+        present: set[str] = set()
+        for checksum in checksums:
+            if (yield Query("ebl_document_present", {"checksum": checksum}, "one")) is not None:
+                present.add(checksum)
+        return present
+
+    @reads
+    def document(self, checksum: str) -> Script[tuple[str, bytes] | None]:
+        """``(media type, bytes)`` of a document, or ``None``."""
+        row = yield Query("ebl_get_document", {"checksum": checksum}, "one")
+        return None if row is None else (row["media_type"], bytes(row["data"]))
+
+    @reads
+    def inbound(self, reference: str) -> Script[Inbound | None]:
+        """An envelope transfer being received, or ``None``."""
+        row = yield Query("ebl_get_inbound", {"reference": reference}, "one")
+        if row is None:
+            return None
+        return Inbound(
+            row["reference"],
+            row["td_checksum"],
+            json.loads(row["envelope"]),
+            json.loads(row["documents"]),
+        )
+
+    @reads
+    def accepted(self, last_checksum: str) -> Script[Decision | None]:
+        """The ``DUPE`` answer for an envelope accepted before, or ``None``."""
+        return (yield from self._duplicate(last_checksum))
+
+    # -- receiving -----------------------------------------------------------------------
+
+    @writes
+    def put_document(self, checksum: str, media_type: str, data: bytes) -> Script[None]:
+        """Keep an additional document (content-addressed: a second copy changes nothing)."""
+        params = {"checksum": checksum, "media_type": media_type, "data": data, "now": self.clock()}
+        yield Query("ebl_put_document", params)
+
+    @writes
+    def open_inbound(
+        self, reference: str, td_checksum: str, envelope: dict[str, Any], documents: dict[str, Any]
+    ) -> Script[None]:
+        """Remember an envelope transfer waiting for documents (a retry reuses it)."""
+        params = {
+            "reference": reference,
+            "td_checksum": td_checksum,
+            "envelope": _dump(envelope),
+            "documents": _dump(documents),
+            "now": self.clock(),
+        }
+        yield Query("ebl_put_inbound", params)
+
+    @writes
+    def accept(
+        self,
+        new: NewTitle,
+        *,
+        sender: str,
+        received: Sequence[str],
+        inbound: str | None = None,
+    ) -> Script[Decision]:
+        """Decide a verified envelope against the registry and, if it is new and extends
+        what the registry knows, take the eBL (one transaction, compare-and-set).
+
+        * an envelope accepted before (same last entry) → ``DUPE`` with that entry;
+        * an eBL never seen → ``RECE``, the title inserted;
+        * an eBL this platform passed on whose chain the envelope extends → ``RECE``;
+        * anything else (the platform holds it, or knows entries the envelope lacks, or
+          lost a race for it) → ``DISE``, nothing changed."""
+        now = self.clock()
+        last = new.checksums[-1]
+        duplicate = yield from self._duplicate(last)
+        if duplicate is not None:
+            return duplicate
+        row = yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")
+        params = _title_params(new, now)
+        if row is None:
+            changed = yield Query("ebl_insert_title", params, "rowcount")
+        else:
+            known = _title(row)
+            if known.state != "transferred" or not _extends(known.chain, new.chain):
+                duplicate = yield from self._duplicate(last)  # accepted since the first look
+                return duplicate or Decision(
+                    "DISE",
+                    f"the registry has the eBL {known.state} with {len(known.chain)} chain "
+                    "entries this envelope does not continue",
+                )
+            params |= {"from_state": "transferred", "from_head": known.head}
+            changed = yield Query("ebl_move_title", params, "rowcount")
+        if not changed:
+            duplicate = yield from self._duplicate(last)
+            return duplicate or Decision("DISE", "another transfer of this eBL won the race")
+        yield Query(
+            "ebl_insert_accepted",
+            {
+                "last_checksum": last,
+                "td_checksum": new.td_checksum,
+                "last_entry": new.chain[-1],
+                "received": _dump(list(received)),
+                "sender": sender,
+                "now": now,
+            },
+        )
+        if inbound is not None:
+            yield Query("ebl_delete_inbound", {"reference": inbound})
+        return Decision("RECE", received=tuple(received))
+
+    def _duplicate(self, last_checksum: str) -> Script[Decision | None]:
+        row = yield Query("ebl_get_accepted", {"last_checksum": last_checksum}, "one")
+        if row is None:
+            return None
+        return Decision(
+            "DUPE",
+            "this envelope was accepted before",
+            duplicate_of=row["last_entry"],
+            received=tuple(json.loads(row["received"])),
+        )
+
+    # -- sending ---------------------------------------------------------------------------
+
+    @writes
+    def issue(self, new: NewTitle) -> Script[TitleRecord]:
+        """Record an eBL issued on this platform and held here (``ISSUE`` once: a second
+        issue of the same transport document is a :class:`ConflictError`)."""
+        changed = yield Query("ebl_insert_title", _title_params(new, self.clock()), "rowcount")
+        if not changed:
+            raise ConflictError(
+                f"transport document {new.reference} ({new.td_checksum[:12]}…) was issued before",
+                field="transportDocument",
+            )
+        return _title((yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")))
+
+    @writes
+    def begin_transfer(
+        self,
+        td_checksum: str,
+        *,
+        base_head: str | None,
+        platform: str,
+        envelope: dict[str, Any],
+        documents: Sequence[str],
+        title: dict[str, Any],
+        adapter: str,
+        issue: NewTitle | None = None,
+    ) -> Script[Outbound]:
+        """Lock a held eBL for a transfer to ``platform`` and queue the ``transfer`` job,
+        in one transaction. ``issue`` records a new eBL issued straight to another platform
+        (``base_head`` ``None``). A :class:`ConflictError` when the eBL is not held here (or
+        changed since ``base_head`` was read): the platform has no control to give."""
+        now = self.clock()
+        if issue is not None:
+            params = _title_params(issue, now) | {"state": "sending"}
+            if not (yield Query("ebl_insert_title", params, "rowcount")):
+                raise ConflictError(
+                    f"transport document {issue.reference} was issued before",
+                    field="transportDocument",
+                )
+            base = ""  # an issue: no head before it
+        else:
+            row = yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")
+            if row is None:
+                raise NotFoundError(f"no eBL {td_checksum}", field="reference")
+            known = _title(row)
+            if known.state != "held" or (base_head is not None and known.head != base_head):
+                raise ConflictError(
+                    f"eBL {known.reference} is {known.state} here: this platform has no control "
+                    "of it to transfer",
+                    field="reference",
+                )
+            base = known.head
+            params = {
+                "td_checksum": td_checksum,
+                "state": "sending",
+                "possessor": known.possessor,
+                "head": known.head,
+                "chain": _dump(known.chain),
+                "title": _dump(known.title),
+                "from_state": "held",
+                "from_head": known.head,
+                "now": now,
+            }
+            if not (yield Query("ebl_move_title", params, "rowcount")):
+                raise ConflictError(f"eBL {known.reference} changed meanwhile", field="reference")
+        transfer_id = new_id()
+        yield Query(
+            "ebl_insert_outbound",
+            {
+                "id": transfer_id,
+                "td_checksum": td_checksum,
+                "platform": platform,
+                "base_head": base,
+                "envelope": _dump(envelope),
+                "documents": _dump(list(documents)),
+                "title": _dump(title),
+                "now": now,
+            },
+        )
+        spec = JobSpec(TRANSFER, adapter, platform, message_id=f"{transfer_id}@pint")
+        yield from insert_job(transfer_id, spec, now)
+        return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+
+    @writes
+    def finish_transfer(
+        self,
+        transfer_id: str,
+        *,
+        accepted: bool,
+        response_code: str,
+        response: str,
+        job_id: str | None = None,
+        worker_id: str | None = None,
+    ) -> Script[Outbound]:
+        """Record the signed answer to an outbound transfer (and complete its job, fenced by
+        the lease, in the same transaction): accepted → the eBL is ``transferred`` with the
+        chain sent (or still ``held``, with that chain, when the transfer only notified the
+        other platform, e.g. an ``ENDORSE`` that moves no possession); rejected → ``held``
+        again as before, or, for an eBL issued straight to another platform, not issued at all
+        (the carrier may issue it again)."""
+        now = self.clock()
+        if job_id is not None:
+            yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
+        row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
+        if row is None:
+            raise NotFoundError(f"no outbound transfer {transfer_id}", field="transfer")
+        transfer = _outbound(row)
+        if transfer.state != "sending":
+            return transfer
+        title_row = yield Query("ebl_get_title", {"td_checksum": transfer.td_checksum}, "one")
+        known = _title(title_row)
+        chain = transfer.envelope["envelopeTransferChain"] if accepted else known.chain
+        passed_on = (
+            accepted
+            and (transfer.title.get("possessor") or {}).get("eblPlatform") == transfer.platform
+        )
+        params = {
+            "td_checksum": transfer.td_checksum,
+            "state": "transferred" if passed_on else "held",
+            "possessor": _possessor_label(transfer.title) if accepted else known.possessor,
+            "head": hashlib.sha256(chain[-1].encode("ascii")).hexdigest(),
+            "chain": _dump(chain),
+            "title": _dump(transfer.title if accepted else known.title),
+            "from_state": "sending",
+            "from_head": known.head,
+            "now": now,
+        }
+        if not accepted and not transfer.base_head:
+            yield Query(
+                "ebl_delete_title", {"td_checksum": transfer.td_checksum, "from_state": "sending"}
+            )
+        else:
+            yield Query("ebl_move_title", params, "rowcount")
+        state = "accepted" if accepted else "rejected"
+        close = {"id": transfer_id, "state": state, "response_code": response_code,
+                 "response": response, "now": now}  # fmt: skip
+        yield Query("ebl_close_outbound", close)
+        return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+
+
+def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:
+    return len(incoming) > len(known) and list(incoming[: len(known)]) == list(known)
+
+
+def _possessor_label(title: dict[str, Any]) -> str:
+    possessor = title.get("possessor") or {}
+    codes = possessor.get("identifyingCodes") or [{}]
+    first = min((c.get("codeListProvider", ""), c.get("partyCode", "")) for c in codes)
+    return f"{possessor.get('eblPlatform', '')}:{first[0]}/{first[1]}"

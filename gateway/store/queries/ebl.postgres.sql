@@ -1,0 +1,69 @@
+-- Queries of the eBL registry (gateway/store/ebl.py). Parameters are %(named)s (psycopg).
+
+-- name: ebl_get_title
+SELECT * FROM ebl_titles WHERE td_checksum = %(td_checksum)s
+
+-- name: ebl_titles_by_reference
+SELECT * FROM ebl_titles WHERE reference = %(reference)s ORDER BY created_at
+
+-- name: ebl_insert_title
+INSERT INTO ebl_titles (td_checksum, reference, state, possessor, head, chain, title,
+                        transport_document, version, created_at, updated_at)
+VALUES (%(td_checksum)s, %(reference)s, %(state)s, %(possessor)s, %(head)s, %(chain)s, %(title)s,
+        %(transport_document)s, 1, %(now)s, %(now)s)
+ON CONFLICT (td_checksum) DO NOTHING
+
+-- name: ebl_move_title
+UPDATE ebl_titles
+SET state = %(state)s, possessor = %(possessor)s, head = %(head)s, chain = %(chain)s, title = %(title)s,
+    version = version + 1, updated_at = %(now)s
+WHERE td_checksum = %(td_checksum)s AND state = %(from_state)s AND head = %(from_head)s
+
+-- name: ebl_get_accepted
+SELECT * FROM ebl_accepted WHERE last_checksum = %(last_checksum)s
+
+-- name: ebl_insert_accepted
+INSERT INTO ebl_accepted (last_checksum, td_checksum, last_entry, received, sender, accepted_at)
+VALUES (%(last_checksum)s, %(td_checksum)s, %(last_entry)s, %(received)s, %(sender)s, %(now)s)
+
+-- name: ebl_put_inbound
+INSERT INTO ebl_inbound (reference, td_checksum, envelope, documents, created_at)
+VALUES (%(reference)s, %(td_checksum)s, %(envelope)s, %(documents)s, %(now)s)
+ON CONFLICT (reference) DO NOTHING
+
+-- name: ebl_get_inbound
+SELECT * FROM ebl_inbound WHERE reference = %(reference)s
+
+-- name: ebl_delete_inbound
+DELETE FROM ebl_inbound WHERE reference = %(reference)s
+
+-- name: ebl_put_document
+INSERT INTO ebl_documents (checksum, media_type, data, created_at)
+VALUES (%(checksum)s, %(media_type)s, %(data)s, %(now)s)
+ON CONFLICT (checksum) DO NOTHING
+
+-- name: ebl_get_document
+SELECT * FROM ebl_documents WHERE checksum = %(checksum)s
+
+-- name: ebl_document_present
+SELECT checksum FROM ebl_documents WHERE checksum = %(checksum)s
+
+-- name: ebl_insert_outbound
+INSERT INTO ebl_outbound (id, td_checksum, platform, base_head, envelope, documents, title,
+                          state, created_at, updated_at)
+VALUES (%(id)s, %(td_checksum)s, %(platform)s, %(base_head)s, %(envelope)s, %(documents)s, %(title)s,
+        'sending', %(now)s, %(now)s)
+
+-- name: ebl_get_outbound
+SELECT * FROM ebl_outbound WHERE id = %(id)s
+
+-- name: ebl_close_outbound
+UPDATE ebl_outbound
+SET state = %(state)s, response_code = %(response_code)s, response = %(response)s, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'sending'
+
+-- name: ebl_outbound_of_title
+SELECT * FROM ebl_outbound WHERE td_checksum = %(td_checksum)s ORDER BY created_at, id
+
+-- name: ebl_delete_title
+DELETE FROM ebl_titles WHERE td_checksum = %(td_checksum)s AND state = %(from_state)s

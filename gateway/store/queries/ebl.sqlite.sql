@@ -1,0 +1,69 @@
+-- Queries of the eBL registry (gateway/store/ebl.py). Parameters are :named.
+
+-- name: ebl_get_title
+SELECT * FROM ebl_titles WHERE td_checksum = :td_checksum
+
+-- name: ebl_titles_by_reference
+SELECT * FROM ebl_titles WHERE reference = :reference ORDER BY created_at
+
+-- name: ebl_insert_title
+INSERT INTO ebl_titles (td_checksum, reference, state, possessor, head, chain, title,
+                        transport_document, version, created_at, updated_at)
+VALUES (:td_checksum, :reference, :state, :possessor, :head, :chain, :title,
+        :transport_document, 1, :now, :now)
+ON CONFLICT (td_checksum) DO NOTHING
+
+-- name: ebl_move_title
+UPDATE ebl_titles
+SET state = :state, possessor = :possessor, head = :head, chain = :chain, title = :title,
+    version = version + 1, updated_at = :now
+WHERE td_checksum = :td_checksum AND state = :from_state AND head = :from_head
+
+-- name: ebl_get_accepted
+SELECT * FROM ebl_accepted WHERE last_checksum = :last_checksum
+
+-- name: ebl_insert_accepted
+INSERT INTO ebl_accepted (last_checksum, td_checksum, last_entry, received, sender, accepted_at)
+VALUES (:last_checksum, :td_checksum, :last_entry, :received, :sender, :now)
+
+-- name: ebl_put_inbound
+INSERT INTO ebl_inbound (reference, td_checksum, envelope, documents, created_at)
+VALUES (:reference, :td_checksum, :envelope, :documents, :now)
+ON CONFLICT (reference) DO NOTHING
+
+-- name: ebl_get_inbound
+SELECT * FROM ebl_inbound WHERE reference = :reference
+
+-- name: ebl_delete_inbound
+DELETE FROM ebl_inbound WHERE reference = :reference
+
+-- name: ebl_put_document
+INSERT INTO ebl_documents (checksum, media_type, data, created_at)
+VALUES (:checksum, :media_type, :data, :now)
+ON CONFLICT (checksum) DO NOTHING
+
+-- name: ebl_get_document
+SELECT * FROM ebl_documents WHERE checksum = :checksum
+
+-- name: ebl_document_present
+SELECT checksum FROM ebl_documents WHERE checksum = :checksum
+
+-- name: ebl_insert_outbound
+INSERT INTO ebl_outbound (id, td_checksum, platform, base_head, envelope, documents, title,
+                          state, created_at, updated_at)
+VALUES (:id, :td_checksum, :platform, :base_head, :envelope, :documents, :title,
+        'sending', :now, :now)
+
+-- name: ebl_get_outbound
+SELECT * FROM ebl_outbound WHERE id = :id
+
+-- name: ebl_close_outbound
+UPDATE ebl_outbound
+SET state = :state, response_code = :response_code, response = :response, updated_at = :now
+WHERE id = :id AND state = 'sending'
+
+-- name: ebl_outbound_of_title
+SELECT * FROM ebl_outbound WHERE td_checksum = :td_checksum ORDER BY created_at, id
+
+-- name: ebl_delete_title
+DELETE FROM ebl_titles WHERE td_checksum = :td_checksum AND state = :from_state

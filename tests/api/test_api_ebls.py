@@ -1,0 +1,124 @@
+"""``/v1/ebls`` over real services with a ``dcsa_pint`` adapter: issue, transfer, history,
+only for the tenants the adapter names; bad requests are specific problems."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.api import create_app
+from gateway.service import open_services
+from gateway.settings import Settings
+from gateway.testing.cluster import free_port
+from gateway.testing.pint import platform, transport_document, write_platform_homes
+from gateway.testing.tls import make_tls
+
+
+@pytest.fixture
+async def api(
+    tmp_path: Path, reference: Path
+) -> AsyncIterator[tuple[TestClient[Any, Any], dict[str, str]]]:
+    tls = make_tls(tmp_path / "tls")
+    platforms = [
+        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
+        platform("IQAX", "p256", "BUYER"),
+    ]
+    homes = write_platform_homes(
+        tmp_path, platforms, reference_root=reference, tls=tls, ports=[free_port(), free_port()]
+    )
+    config = homes[0].config
+    config.write_text(
+        config.read_text().replace(
+            "timeout = 10.0\n", 'timeout = 10.0\ntenants = ["operator"]\n', 1
+        )
+    )
+    services = await open_services(Settings.load(config))
+    await services.store.create_tenant("Carrier ops", tenant_id="operator")
+    await services.store.create_tenant("Someone else", tenant_id="other")
+    keys = {
+        "operator": (await services.store.issue_api_key("operator"))[0],
+        "other": (await services.store.issue_api_key("other"))[0],
+    }
+    client = TestClient(TestServer(create_app(services)))
+    await client.start_server()
+    yield client, keys
+    await client.close()
+    await services.close()
+
+
+async def test_issue_transfer_and_history(api: Any, reference: Path) -> None:
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    document = transport_document(reference, "APIEBL0001")
+    held = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=auth
+    )
+    assert held.status == 201, await held.text()
+    assert (await held.json())["state"] == "held"
+    pdf = base64.b64encode(b"%PDF-1.7 invoice").decode()
+    sent = await client.post(
+        "/v1/ebls/APIEBL0001/transfers",
+        json={"to": "IQAX:BUYER", "documents": [{"name": "invoice.pdf", "content": pdf}]},
+        headers=auth,
+    )
+    assert sent.status == 202, await sent.text()
+    assert (await sent.json())["to"] == "IQAX"
+    history = await client.get("/v1/ebls/APIEBL0001", headers=auth)
+    body = await history.json()
+    assert body["state"] == "sending" and [e["platform"] for e in body["chain"]] == ["AEOT"]
+    again = await client.post(
+        "/v1/ebls/APIEBL0001/transfers", json={"to": "IQAX:BUYER"}, headers=auth
+    )
+    assert again.status == 409 and "no control" in (await again.json())["detail"]
+
+
+async def test_only_the_named_tenants_operate_the_platform(api: Any, reference: Path) -> None:
+    client, keys = api
+    other = {"Authorization": f"Bearer {keys['other']}"}
+    document = transport_document(reference, "APIEBL0002")
+    refused = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=other
+    )
+    assert refused.status == 404
+    assert (await client.get("/v1/ebls/APIEBL0002", headers=other)).status == 404
+    assert (await client.get("/v1/ebls/APIEBL0002")).status == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        (b"not json", 422, "body"),
+        (b"[1]", 422, "body"),
+        (json.dumps({"transportDocument": {}}).encode(), 422, "to"),
+        (json.dumps({"transportDocument": {}, "to": "nocolon"}).encode(), 422, "to"),
+        (
+            json.dumps({"transportDocument": {"isToOrder": "yes"}, "to": "AEOT:SHIPPER"}).encode(),
+            422,
+            "$",
+        ),
+        (
+            json.dumps(
+                {
+                    "transportDocument": {},
+                    "to": "AEOT:X",
+                    "documents": [{"name": "a", "content": "!!"}],
+                }
+            ).encode(),
+            422,
+            "documents[0].content",
+        ),
+    ],
+)
+async def test_bad_requests_name_the_field(api: Any, body: bytes, status: int, field: str) -> None:
+    client, keys = api
+    headers = {"Authorization": f"Bearer {keys['operator']}", "Content-Type": "application/json"}
+    response = await client.post("/v1/ebls", data=body, headers=headers)
+    assert response.status == status, await response.text()
+    problem = await response.json()
+    assert any(str(e.get("field", "")).startswith(field) for e in problem["errors"]), problem

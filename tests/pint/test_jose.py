@@ -1,0 +1,197 @@
+"""Compact JWS: our signatures verified by joserfc and joserfc's verified by us, for every
+algorithm PINT uses, keys found by JWK thumbprint from JWKS documents; refusals by name."""
+
+from __future__ import annotations
+
+import base64
+import json
+import warnings
+from collections.abc import Iterator
+
+import pytest
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from joserfc import jws as jose_jws
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+from joserfc.jwk import KeySet as JoseKeySet
+
+from gateway.errors import SigningError, VerificationError
+from gateway.signing.jose import (
+    CompactSigner,
+    KeySet,
+    b64url,
+    jwks_of,
+    key_from_jwk,
+    thumbprint,
+    verify_compact,
+)
+from gateway.testing.pint import make_key, pem
+
+CASES = [
+    ("ed25519", "EdDSA", OKPKey),
+    ("p256", "ES256", ECKey),
+    ("rsa", "PS256", RSAKey),
+    ("rsa", "RS256", RSAKey),
+]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_joserfc() -> Iterator[None]:
+    """joserfc warns that RFC 9864 deprecates the name ``EdDSA``; PINT 3.0 still uses it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def test_rfc7638_thumbprint_example() -> None:
+    jwk = {
+        "kty": "RSA",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
+    assert thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+@pytest.mark.parametrize(("kind", "alg", "jose_class"), CASES)
+def test_joserfc_verifies_ours(kind: str, alg: str, jose_class: type) -> None:
+    key = make_key(kind)
+    token = CompactSigner(key, alg).sign_json({"responseCode": "RECE"})
+    theirs = jose_class.import_key(pem(key))
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header == {"alg": alg, "kid": theirs.thumbprint()}
+    assert (
+        jose_jws.deserialize_compact(token, theirs, algorithms=[alg]).payload
+        == b'{"responseCode":"RECE"}'
+    )
+
+
+@pytest.mark.parametrize(("kind", "alg", "jose_class"), CASES)
+def test_we_verify_joserfc_with_keys_from_its_jwks(kind: str, alg: str, jose_class: type) -> None:
+    theirs = jose_class.import_key(pem(make_key(kind)))
+    token = jose_jws.serialize_compact(
+        {"alg": alg, "kid": theirs.thumbprint()}, b'{"a":[1,2]}', theirs, algorithms=[alg]
+    )
+    keys = KeySet()
+    assert keys.add_jwks(JoseKeySet([theirs]).as_dict(private=False), "IQAX") == [
+        theirs.thumbprint()
+    ]
+    verified = verify_compact(token, keys)
+    assert verified.json() == {"a": [1, 2]}
+    assert verified.signer.owner == "IQAX"
+
+
+def test_our_jwks_is_read_by_joserfc() -> None:
+    keys = [make_key("ed25519"), make_key("p256"), make_key("rsa")]
+    document = jwks_of(keys)
+    theirs = JoseKeySet.import_key_set(document)
+    assert [k.kid for k in theirs] == [thumbprint(k) for k in keys]
+    for entry in document["keys"]:
+        assert thumbprint(key_from_jwk(entry)) == entry["kid"]
+
+
+def _known(key: object, owner: str = "AEOT") -> KeySet:
+    keys = KeySet()
+    keys.add(key, owner)  # type: ignore[arg-type]
+    return keys
+
+
+def _with_header(token: str, **changes: object) -> str:
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    header.update(changes)
+    return ".".join([b64url(json.dumps(header).encode()), *token.split(".")[1:]])
+
+
+def test_refusals_name_their_check() -> None:
+    key = make_key("ed25519")
+    token = CompactSigner(key).sign_json({"x": 1})
+    keys = _known(key)
+    cases = {
+        "algorithm": _with_header(token, alg="none"),
+        "jws.key": _with_header(token, kid="someone-else"),
+        "jws.crit": _with_header(token, crit=["exp"]),
+        "signature": token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
+        "jws.format": token + ".x",
+    }
+    for check, bad in cases.items():
+        with pytest.raises(VerificationError) as caught:
+            verify_compact(bad, keys)
+        assert caught.value.check == check, check
+    hs = _with_header(token, alg="HS256")
+    with pytest.raises(VerificationError, match="refused"):
+        verify_compact(hs, keys)
+    payload = b64url(b'{"x":2}')
+    parts = token.split(".")
+    with pytest.raises(VerificationError, match="does not verify"):
+        verify_compact(f"{parts[0]}.{payload}.{parts[2]}", keys)
+
+
+def test_a_key_signs_only_its_own_family() -> None:
+    with pytest.raises(SigningError):
+        CompactSigner(make_key("p256"), "PS256")
+    rsa_key = make_key("rsa")
+    token = CompactSigner(rsa_key, "PS256").sign_json({})
+    swapped = _with_header(token, alg="ES256")
+    with pytest.raises(VerificationError):
+        verify_compact(swapped, _known(rsa_key))
+
+
+def test_jwks_kid_must_be_the_thumbprint() -> None:
+    document = jwks_of([make_key("ed25519")])
+    document["keys"][0]["kid"] = "chosen-name"
+    with pytest.raises(VerificationError, match="thumbprint"):
+        KeySet().add_jwks(document, "IQAX")
+
+
+def test_x5c_must_be_the_named_key_and_chain_to_the_trust_store() -> None:
+    ca = trustme.CA()
+    leaf = ca.issue_cert("iqax.example")
+    key = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), None)
+    cert = x509.load_pem_x509_certificate(leaf.cert_chain_pems[0].bytes())
+    anchor = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    signer = CompactSigner(key, x5c=[cert])  # type: ignore[arg-type]
+    token = signer.sign_json({"x": 1})
+    keys = _known(key, "IQAX")
+    keys.anchors = [anchor]
+    assert verify_compact(token, keys).signer.owner == "IQAX"
+    keys.anchors = [x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes())]
+    with pytest.raises(VerificationError) as caught:
+        verify_compact(token, keys)
+    assert caught.value.check == "chain"
+    other = make_key("p256")
+    forged = CompactSigner(other, x5c=[cert]).sign_json({"x": 1})  # another key, same cert
+    keys = _known(other, "IQAX")
+    with pytest.raises(VerificationError, match="x5c"):
+        verify_compact(forged, keys)
+    keys.require_x5c = True
+    with pytest.raises(VerificationError, match="x5c"):
+        verify_compact(CompactSigner(other).sign_json({}), keys)
+
+
+def test_a_header_with_alg_only_verifies_with_a_known_key() -> None:
+    """The DCSA conformance kit signs with ``alg`` alone and exchanges certificates."""
+    ours, theirs = make_key("p256"), make_key("rsa")
+    keys = _known(ours, "AEOT")
+    keys.add(theirs, "IQAX")
+    jose_key = RSAKey.import_key(pem(theirs))
+    token = jose_jws.serialize_compact({"alg": "PS256"}, b"{}", jose_key, algorithms=["PS256"])
+    assert verify_compact(token, keys).signer.owner == "IQAX"
+    stranger = RSAKey.import_key(pem(make_key("rsa")))
+    forged = jose_jws.serialize_compact({"alg": "PS256"}, b"{}", stranger, algorithms=["PS256"])
+    with pytest.raises(VerificationError, match="no known key"):
+        verify_compact(forged, keys)
+
+
+def test_a_jwks_with_foreign_keys_keeps_the_usable_ones() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    p384 = ECKey.import_key(pem(ec.generate_private_key(ec.SECP384R1())))  # type: ignore[arg-type]
+    usable = make_key("ed25519")
+    document = jwks_of([usable])
+    document["keys"] += [
+        p384.as_dict(private=False),
+        {**jwks_of([make_key("p256")])["keys"][0], "use": "enc"},
+    ]
+    assert KeySet().add_jwks(document, "IQAX") == [thumbprint(usable)]

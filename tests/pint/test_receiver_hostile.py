@@ -1,0 +1,100 @@
+"""The receiving endpoints under hostile input: every answer is a specific 4xx (signed where
+the standard says so), never a 500, and nothing reaches the registry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gateway.pint.responses import read_response
+from gateway.testing.cluster import free_port
+from gateway.testing.pint import InProcessPlatform, key_sets, platform, write_platform_homes
+from gateway.testing.tls import make_tls
+
+
+@pytest.fixture
+async def receiver(
+    tmp_path: Path, reference: Path
+) -> AsyncIterator[tuple[InProcessPlatform, Any, ssl.SSLContext]]:
+    tls = make_tls(tmp_path / "tls")
+    platforms = [platform("AEOT", "ed25519", "A", carrier=True), platform("IQAX", "p256", "B")]
+    homes = write_platform_homes(
+        tmp_path, platforms, reference_root=reference, tls=tls, ports=[free_port(), free_port()]
+    )
+    running = await InProcessPlatform(homes[1], tls).start()
+    keys, _ = key_sets(platforms)
+    yield running, keys, ssl.create_default_context(cafile=str(tls.ca))
+    await running.stop()
+
+
+async def _call(
+    running: InProcessPlatform, context: ssl.SSLContext, method: str, path: str, data: bytes
+) -> tuple[int, bytes]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method,
+            running.home.url + path,
+            data=data,
+            ssl=context,
+            headers={"Content-Type": "application/json"},
+        ) as response,
+    ):
+        return response.status, await response.read()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"transportDocument": {}, "envelopeManifestSignedContent": "a.b.c", "envelopeTransferChain": ["x"]}',
+        b'{"transportDocument": 1e999, "envelopeManifestSignedContent": 5, "envelopeTransferChain": []}',
+        json.dumps(
+            {"envelopeTransferChain": ["\u00e9.\u00e9.\u00e9"], "transportDocument": {}}
+        ).encode(),
+        b"\xff\xfe garbage",
+    ],
+)
+async def test_bad_envelopes_get_a_signed_benv_or_bsig(receiver: Any, body: bytes) -> None:
+    running, keys, context = receiver
+    status, answer = await _call(running, context, "POST", "/v3/envelopes", body)
+    assert status == 422, answer[:300]
+    token = json.loads(answer)
+    verified = read_response(token, keys, platform="IQAX", last_checksum=_last(body))
+    assert verified.code.value in {"BENV", "BSIG"}
+    assert verified.payload["reason"]
+    assert await running.adapter.platform.registry.find("anything") is None
+
+
+def _last(body: bytes) -> str:
+    try:
+        chain = json.loads(body)["envelopeTransferChain"]
+        if chain and isinstance(chain[-1], str) and chain[-1].isascii():
+            return hashlib.sha256(chain[-1].encode()).hexdigest()
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+        pass
+    return hashlib.sha256(b"").hexdigest()
+
+
+async def test_unknown_transfers_and_bad_paths_are_4xx(receiver: Any) -> None:
+    running, _, context = receiver
+    for method, path, body in [
+        ("PUT", "/v3/envelopes/nope/finish-transfer", b""),
+        ("PUT", f"/v3/envelopes/{'a' * 64}/finish-transfer", b""),
+        ("PUT", f"/v3/envelopes/nope/additional-documents/{'b' * 64}", b'"AAAA"'),
+        ("POST", "/v3/receiver-validation", b"{}"),
+        ("POST", "/v3/receiver-validation", b"[1]"),
+        ("POST", "/v3/receiver-validation", b'{"codeListProvider": "IQAX", "partyCode": "NOBODY"}'),
+    ]:
+        status, answer = await _call(running, context, method, path, body)
+        assert 400 <= status < 500, (path, status, answer[:200])
+        problem = json.loads(answer)
+        assert problem["statusCode"] == status and problem["errors"][0]["errorCodeMessage"]

@@ -1,0 +1,276 @@
+"""The eBL registry on both stores: title states, DUPE / DISE decisions and races."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.store import ConflictError, Store, open_store
+from gateway.store.ebl import TRANSFER, EblRegistry, NewTitle
+
+SG_POSSESSES = {
+    "possessor": {
+        "eblPlatform": "SGTD",
+        "identifyingCodes": [{"codeListProvider": "SGTD", "partyCode": "SG"}],
+    }
+}
+Opener = Callable[[], Coroutine[Any, Any, Store]]
+
+
+def _sum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def title(
+    chain: list[str], *, state: str = "held", td: str = "td-1", possessor: str = "IQAX:ZZZ/HK"
+) -> NewTitle:
+    return NewTitle(
+        td_checksum=_sum(td),
+        reference=td.upper(),
+        state=state,
+        possessor=possessor,
+        chain=chain,
+        checksums=[_sum(c) for c in chain],
+        title={
+            "possessor": {
+                "eblPlatform": "SGTD",
+                "identifyingCodes": [{"codeListProvider": "ZZZ", "partyCode": "SG"}],
+            }
+        },
+        transport_document={"transportDocumentReference": td.upper()},
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'g.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def opener(store_url: str) -> AsyncIterator[Opener]:
+    url = store_url
+    opened: list[Store] = []
+
+    async def open_one() -> Store:
+        store = await open_store(url)
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        await store.close()
+
+
+async def test_issue_once_then_transfer_once(opener: Opener) -> None:
+    store = await opener()
+    registry = EblRegistry.of(store)
+    held = await registry.issue(title(["e1"]))
+    assert held.state == "held" and held.chain == ["e1"] and held.head == _sum("e1")
+    with pytest.raises(ConflictError, match="issued before"):
+        await registry.issue(title(["other"]))
+    envelope = {"envelopeTransferChain": ["e1", "e2"]}
+    outbound = await registry.begin_transfer(
+        held.td_checksum,
+        base_head=held.head,
+        platform="SGTD",
+        envelope=envelope,
+        documents=["d"],
+        title={"possessor": {"eblPlatform": "SGTD"}},
+        adapter="pint",
+    )
+    jobs = await store.claim_jobs("w", limit=5)
+    assert [(j.kind, j.submission_id, j.endpoint) for j in jobs] == [
+        (TRANSFER, outbound.id, "SGTD")
+    ]
+    with pytest.raises(ConflictError, match="no control"):
+        await registry.begin_transfer(
+            held.td_checksum,
+            base_head=None,
+            platform="SGTD",
+            envelope=envelope,
+            documents=[],
+            title={},
+            adapter="pint",
+        )
+    done = await registry.finish_transfer(
+        outbound.id,
+        accepted=True,
+        response_code="RECE",
+        response="jws",
+        job_id=jobs[0].id,
+        worker_id="w",
+    )
+    assert done.state == "accepted"
+    after = await registry.get(held.td_checksum)
+    assert after is not None and after.state == "transferred" and after.chain == ["e1", "e2"]
+    assert after.head == _sum("e2")
+    with pytest.raises(ConflictError, match="transferred here"):
+        await registry.begin_transfer(
+            held.td_checksum,
+            base_head=None,
+            platform="IQAX",
+            envelope=envelope,
+            documents=[],
+            title={},
+            adapter="pint",
+        )
+
+
+async def test_a_rejected_transfer_leaves_control_as_it_was(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    held = await registry.issue(title(["e1"]))
+    outbound = await registry.begin_transfer(
+        held.td_checksum,
+        base_head=held.head,
+        platform="SGTD",
+        envelope={"envelopeTransferChain": ["e1", "e2"]},
+        documents=[],
+        title={},
+        adapter="pint",
+    )
+    await registry.finish_transfer(
+        outbound.id, accepted=False, response_code="BENV", response="jws"
+    )
+    again = await registry.get(held.td_checksum)
+    assert again is not None
+    assert (again.state, again.chain, again.head, again.title) == (
+        "held",
+        ["e1"],
+        held.head,
+        held.title,
+    )
+
+
+async def test_receiver_decisions(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    first = await registry.accept(title(["e1", "e2"]), sender="IQAX", received=["d1"])
+    assert first.code == "RECE"
+    replay = await registry.accept(title(["e1", "e2"]), sender="IQAX", received=[])
+    assert (replay.code, replay.duplicate_of, replay.received) == ("DUPE", "e2", ("d1",))
+    stale = await registry.accept(title(["e1", "e2-other"]), sender="AEOT", received=[])
+    assert stale.code == "DISE"
+    known = await registry.get(_sum("td-1"))
+    assert known is not None and known.chain == ["e1", "e2"] and known.version == 1
+
+
+async def test_an_ebl_passed_on_may_come_back_only_along_its_chain(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    held = await registry.issue(title(["e1"]))
+    outbound = await registry.begin_transfer(
+        held.td_checksum,
+        base_head=held.head,
+        platform="SGTD",
+        envelope={"envelopeTransferChain": ["e1", "e2"]},
+        documents=[],
+        title=SG_POSSESSES,
+        adapter="pint",
+    )
+    await registry.finish_transfer(outbound.id, accepted=True, response_code="RECE", response="")
+    assert (
+        await registry.accept(title(["e1", "x2", "x3"]), sender="SGTD", received=[])
+    ).code == "DISE"
+    back = await registry.accept(title(["e1", "e2", "e3"]), sender="SGTD", received=[])
+    assert back.code == "RECE"
+    now = await registry.get(held.td_checksum)
+    assert now is not None and now.state == "held" and now.chain == ["e1", "e2", "e3"]
+
+
+async def test_racing_platforms_one_wins(opener: Opener) -> None:
+    stores = [await opener(), await opener()]
+    registries = [EblRegistry.of(s) for s in stores]
+    attempts = [
+        registries[n % 2].accept(title(["e1", f"from-{n}"]), sender=f"P{n}", received=[])
+        for n in range(16)
+    ]
+    codes = sorted(d.code for d in await asyncio.gather(*attempts))
+    assert codes == ["DISE"] * 15 + ["RECE"]
+    same = [
+        registries[n % 2].accept(title(["z1"], td="td-2"), sender="P", received=[])
+        for n in range(10)
+    ]
+    codes = sorted(d.code for d in await asyncio.gather(*same))
+    assert codes.count("RECE") == 1 and set(codes) <= {"RECE", "DUPE"}
+
+
+async def test_racing_transfers_of_one_held_ebl_one_wins(opener: Opener) -> None:
+    stores = [await opener(), await opener()]
+    registries = [EblRegistry.of(s) for s in stores]
+    held = await registries[0].issue(title(["e1"]))
+
+    async def attempt(n: int) -> str:
+        try:
+            await registries[n % 2].begin_transfer(
+                held.td_checksum,
+                base_head=held.head,
+                platform=f"P{n}",
+                envelope={"envelopeTransferChain": ["e1", f"e{n}"]},
+                documents=[],
+                title={},
+                adapter="pint",
+            )
+        except ConflictError:
+            return "refused"
+        return "sending"
+
+    outcomes = sorted(await asyncio.gather(*(attempt(n) for n in range(12))))
+    assert outcomes == ["refused"] * 11 + ["sending"]
+    assert len(await registries[0].outbound_of(held.td_checksum)) == 1
+
+
+async def test_documents_are_content_addressed(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    await registry.put_document(_sum("doc"), "application/pdf", b"doc")
+    await registry.put_document(_sum("doc"), "application/pdf", b"doc")
+    assert await registry.present_documents([_sum("doc"), _sum("nope")]) == {_sum("doc")}
+    assert await registry.document(_sum("doc")) == ("application/pdf", b"doc")
+
+
+async def test_a_notification_that_moves_no_possession_leaves_the_ebl_held(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    held = await registry.issue(title(["e1"]))
+    still_here = {
+        "possessor": {
+            "eblPlatform": "AEOT",
+            "identifyingCodes": [{"codeListProvider": "AEOT", "partyCode": "A"}],
+        }
+    }
+    outbound = await registry.begin_transfer(
+        held.td_checksum,
+        base_head=held.head,
+        platform="IQAX",
+        envelope={"envelopeTransferChain": ["e1", "endorse"]},
+        documents=[],
+        title=still_here,
+        adapter="pint",
+    )
+    await registry.finish_transfer(outbound.id, accepted=True, response_code="RECE", response="")
+    after = await registry.get(held.td_checksum)
+    assert after is not None and (after.state, after.chain) == ("held", ["e1", "endorse"])
+
+
+async def test_a_refused_issue_to_another_platform_leaves_nothing_issued(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    new = title(["issue"], state="sending", possessor="AEOT:AEOT/COSCO")
+    outbound = await registry.begin_transfer(
+        new.td_checksum,
+        base_head=None,
+        platform="IQAX",
+        envelope={"envelopeTransferChain": ["issue"]},
+        documents=[],
+        title=SG_POSSESSES,
+        adapter="pint",
+        issue=new,
+    )
+    assert (await registry.get(new.td_checksum)) is not None
+    with pytest.raises(ConflictError):
+        await registry.issue(new)
+    await registry.finish_transfer(outbound.id, accepted=False, response_code="BENV", response="")
+    assert await registry.get(new.td_checksum) is None
+    assert (await registry.issue(title(["issue-again"]))).state == "held"
