@@ -114,6 +114,7 @@ from gateway.settings.sections import (
     HOME_ENV,
     SECTIONS,
     AdapterConfig,
+    ConsoleSettings,
     LimitsSettings,
     PipelineSettings,
     Routing,
@@ -133,6 +134,7 @@ __all__ = [
     "SECTIONS",
     "AdapterConfig",
     "ConfigError",
+    "ConsoleSettings",
     "EngineOptions",
     "LimitsSettings",
     "PipelineSettings",
@@ -165,6 +167,7 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     validation: EngineOptions = field(default_factory=EngineOptions)
     """How the Schematron engine runs (``[validation]``), handed to the validator."""
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"

@@ -209,3 +209,24 @@ LOADED_DEFAULTS: Mapping[str, Callable[[Path], Any]] = {
 }
 """Defaults a loaded file gets that differ from (or are missing in) the dataclass, computed
 from ``data_dir``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    """``[console]``: the operator web console at ``/console`` (served by ``lingang serve``)."""
+
+    enabled: bool = True
+    session_secret: str | None = None
+    """Signs session cookies; give every replica the same one. Unset: a random secret per
+    process (sessions end when it restarts)."""
+    session_minutes: int = 480
+    """How long a console session lasts after sign-in."""
+
+
+SECTIONS = {**SECTIONS, "console": ConsoleSettings}
+ENVIRONMENT = {
+    **ENVIRONMENT,
+    "console.enabled": "LINGANG_CONSOLE",
+    "console.session_secret": "LINGANG_CONSOLE_SECRET",
+    "console.session_minutes": "LINGANG_CONSOLE_SESSION_MINUTES",
+}

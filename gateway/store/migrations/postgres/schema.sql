@@ -129,3 +129,9 @@ CREATE TABLE inbound_messages (
 
 CREATE INDEX inbound_by_time ON inbound_messages (received_at);
 
+
+-- The operator console's reads (0004).
+
+CREATE INDEX submissions_by_tenant_state ON submissions (tenant_id, state, created_at);
+CREATE INDEX outbox_jobs_dead ON outbox_jobs (updated_at) WHERE state = 'dead';
+CREATE INDEX events_by_state_time ON events (state, at);
