@@ -3,13 +3,14 @@
 Real services over a SQLite file (or PostgreSQL) store with validation and signing off, the
 partner directory of ``tests/data/partners.toml`` for tenant A, a folder adapter that
 delivers, and a ``broken`` HTTP adapter (a closed port on 127.0.0.1) that the receiver
-``0195:SGUEN201912345K`` is routed to: its deliveries dead-letter at the first failure.
+``0195:SGUEN199912345A`` (the buyer of ``exempt-services.xml``) is routed to: its deliveries dead-letter at the first failure.
 """
 
 from __future__ import annotations
 
 import re
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,8 @@ from gateway.store import Store, Tenant, open_store
 ROOT = Path(__file__).resolve().parents[2]
 PARTNERS = ROOT / "tests/data/partners.toml"
 SAMPLES = ROOT / "gateway/samples"
-DEAD_RECEIVER = "0195:SGUEN201912345K"
+DEAD_RECEIVER = "0195:SGUEN199912345A"
+"""Merlion Research Institute (gateway/samples/exempt-services.xml): routed to `broken`."""
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -80,7 +82,7 @@ def console_settings(tmp_path: Path, store_url: str) -> Settings:
 
 
 async def start_console(
-    tmp_path: Path, store_url: str, *, workers: int = 1
+    tmp_path: Path, store_url: str, *, workers: int = 1, ssl_context: ssl.SSLContext | None = None
 ) -> AsyncIterator[LiveConsole]:
     import tomllib
 
@@ -90,7 +92,7 @@ async def start_console(
     pool = services.worker_pool(workers)
     runner = api_runner(create_app(services))
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     tenant_a = await store.create_tenant("Acme <b>Exports</b>")
@@ -100,9 +102,10 @@ async def start_console(
     await replace_directory(store, tenant_a.id, tomllib.loads(PARTNERS.read_text("utf-8")))
     if workers:
         pool.start()
+    scheme = "https" if ssl_context else "http"
     try:
         yield LiveConsole(
-            f"http://127.0.0.1:{port}", services, store, tenant_a, tenant_b, key_a, key_b
+            f"{scheme}://127.0.0.1:{port}", services, store, tenant_a, tenant_b, key_a, key_b
         )
     finally:
         if workers:
@@ -124,9 +127,11 @@ def csrf_of(page: str) -> str:
     return match[1]
 
 
-async def signed_in(live: LiveConsole, key: str) -> aiohttp.ClientSession:
+async def signed_in(
+    live: LiveConsole, key: str, connector: aiohttp.BaseConnector | None = None
+) -> aiohttp.ClientSession:
     """A client session signed in to the console with ``key``."""
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector)
     async with session.get(live.base + "/console/signin") as response:
         token = csrf_of(await response.text())
     async with session.post(
