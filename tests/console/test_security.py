@@ -263,13 +263,15 @@ async def test_signing_out_ends_the_session_even_for_a_copied_cookie(
             f"{quiet.base}/console/signout", data={"csrf": token}, allow_redirects=False
         ) as response:
             assert response.status == 303
-    async with aiohttp.ClientSession() as copy:
-        async with copy.get(
+    async with (
+        aiohttp.ClientSession() as copy,
+        copy.get(
             f"{quiet.base}/console/documents",
             cookies={"lingang_session": cookie},
             allow_redirects=False,
-        ) as response:
-            assert response.status == 303
+        ) as response,
+    ):
+        assert response.status == 303
 
 
 async def test_the_language_switch_only_goes_back_into_the_console(quiet: LiveConsole) -> None:
