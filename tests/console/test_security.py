@@ -149,12 +149,15 @@ async def test_a_token_of_another_session_is_refused(quiet: LiveConsole) -> None
 
 
 async def test_signin_needs_its_form_token(quiet: LiveConsole) -> None:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        async with session.post(
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        aiohttp.ClientSession(cookie_jar=jar) as session,
+        session.post(
             f"{quiet.base}/console/signin", data={"api_key": quiet.key_a}, allow_redirects=False
-        ) as response:
-            assert response.status == 403
-            assert "lingang_session" not in response.cookies
+        ) as response,
+    ):
+        assert response.status == 403
+        assert "lingang_session" not in response.cookies
 
 
 async def test_document_text_with_script_is_shown_as_text(quiet: LiveConsole) -> None:
