@@ -25,9 +25,23 @@ def render_pdf(html: str) -> bytes:
         raise PdfUnavailable(
             "PDF output needs WeasyPrint: pip install 'lingang-gateway[pdf]'"
         ) from exc
-    document = weasyprint.HTML(string=html, url_fetcher=_refuse_fetch)
+    document = weasyprint.HTML(string=html, url_fetcher=_refusing_fetcher(weasyprint))
     data: bytes = document.write_pdf()
     return data
+
+
+def _refusing_fetcher(weasyprint: Any) -> Any:
+    """A fetcher that refuses every URL: WeasyPrint's ``URLFetcher`` class where it has one
+    (newer releases), else a plain function (older ones)."""
+    base = getattr(getattr(weasyprint, "urls", None), "URLFetcher", None)
+    if base is None:
+        return _refuse_fetch
+
+    class RefusingFetcher(base):  # type: ignore[misc,valid-type]
+        def fetch(self, url: str, headers: Any = None) -> NoReturn:
+            _refuse_fetch(url)
+
+    return RefusingFetcher()
 
 
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> NoReturn:

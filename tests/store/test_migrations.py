@@ -87,7 +87,7 @@ async def test_unknown_url_scheme() -> None:
 def test_migration_files_are_numbered() -> None:
     for backend in ("sqlite", "postgres"):
         names = [m.name for m in load_migrations(backend)]
-        assert names == ["core", "outbox", "job_kinds"]
+        assert names == ["core", "outbox", "job_kinds", "console"]
 
 
 PG_SHAPE = """
