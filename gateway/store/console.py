@@ -2,9 +2,12 @@
 documents, queue depths and recent throughput.
 
 Every read that touches a tenant's records is scoped to that tenant. The list reads return
-summaries without the documents' bytes. Indexes for these reads are migration
-``0004_console`` (``submissions (tenant_id, state, created_at)``, dead jobs by time, events by
-state and time).
+summaries without the documents' bytes. Migration ``0004_console`` adds what they need:
+``document_facts`` (each document's profile, receiver, number and delivery time, kept by
+triggers from the submission's metadata and its ``queued`` and ``delivered`` events, in the
+same transaction) with an index per filter, so a filtered page walks one index newest first
+and stops at the page's end whatever the store holds; and indexes for documents by state
+and dead letters by time.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from gateway.store.base import reads
 from gateway.store.connector import Connector, Query, Script
 from gateway.store.records import Clock, Job, JobState, utcnow
 
+RECENT_DOCUMENTS = 500
+"""How many of a tenant's newest documents the health page looks at for endpoints."""
 HELD_STATE = "held"
 """The submission state of a document held for a person's decision (the export gate)."""
 
@@ -93,7 +98,14 @@ class ConsoleStore:
             "before_id": before[1] if before else None,
             "limit": limit,
         }
-        return [_summary(r) for r in (yield Query("console_documents", params, "all"))]
+        name = "console_documents"
+        if found.state is not None:
+            name = "console_documents_by_state"
+        if found.receiver is not None:
+            name = "console_documents_by_receiver"
+        elif found.profile is not None:
+            name = "console_documents_by_profile"
+        return [_summary(r) for r in (yield Query(name, params, "all"))]
 
     @reads
     def dead_letters(self, tenant_id: str, *, limit: int = 100) -> Script[list[DeadLetter]]:
@@ -109,21 +121,28 @@ class ConsoleStore:
 
     @reads
     def queue_depths(self) -> Script[list[QueueDepth]]:
-        """Jobs by kind and state, over the whole gateway (counts only)."""
+        """Waiting work over the whole gateway: jobs pending, leased or dead, by kind (counts
+        only; done jobs are history)."""
         found = yield Query("console_queue_depths", {}, "all")
         return [QueueDepth(r["kind"], JobState(r["state"]), int(r["n"])) for r in found]
 
     @reads
-    def delivered_since(self, tenant_id: str, since: datetime) -> Script[list[datetime]]:
-        """When each of the tenant's documents was delivered, since ``since``."""
-        params = {"tenant_id": tenant_id, "since": since, "state": "delivered"}
-        found = yield Query("console_events_since", params, "all")
-        return [rows.to_time(r["at"]) for r in found]
+    def delivered_per_bucket(
+        self, tenant_id: str, since: datetime, bucket_seconds: int
+    ) -> Script[dict[int, int]]:
+        """How many of the tenant's documents were delivered in each ``bucket_seconds``
+        since ``since`` (bucket 0 starts at ``since``; empty buckets are absent)."""
+        params = {"tenant_id": tenant_id, "since": since, "bucket_seconds": bucket_seconds}
+        found = yield Query("console_delivered_per_bucket", params, "all")
+        return {int(r["bucket"]): int(r["n"]) for r in found}
 
     @reads
-    def delivery_endpoints(self, tenant_id: str) -> Script[list[tuple[str, str]]]:
-        """``(adapter, endpoint)`` of the tenant's deliveries (for breaker states)."""
-        found = yield Query("console_endpoints", {"tenant_id": tenant_id}, "all")
+    def delivery_endpoints(
+        self, tenant_id: str, *, recent: int = RECENT_DOCUMENTS
+    ) -> Script[list[tuple[str, str]]]:
+        """``(adapter, endpoint)`` of the deliveries of the tenant's ``recent`` newest
+        documents (for their breakers' states)."""
+        found = yield Query("console_endpoints", {"tenant_id": tenant_id, "recent": recent}, "all")
         return [(r["adapter"], r["endpoint"]) for r in found]
 
 

@@ -134,14 +134,20 @@ async def test_dead_letters_held_depths_and_throughput(
 
     await store.record_event(docs[1], "held")
     assert [d.id for d in await reads.held_documents(a)] == [docs[1]]
+    assert [d.id for d in await reads.find_documents(a, DocumentFilter(state="held"))] == [docs[1]]
     assert await reads.held_documents(b) == []
 
+    await add(store, a)
+    await store.enqueue_job(docs[1], JobSpec("report"))
     depths = {(d.kind, d.state): d.count for d in await reads.queue_depths()}
-    assert depths == {("deliver", JobState.DEAD): 3, ("deliver", JobState.DONE): 1}
+    assert depths == {("deliver", JobState.DEAD): 3, ("report", JobState.PENDING): 1}
 
-    assert len(await reads.delivered_since(a, START)) == 1
-    assert await reads.delivered_since(a, clock.now + timedelta(seconds=5)) == []
-    assert await reads.delivered_since(b, START) == []
+    assert await reads.delivered_per_bucket(a, START, 3600) == {0: 1}
+    later = clock.now + timedelta(seconds=5)
+    assert await reads.delivered_per_bucket(a, later, 60) == {}
+    assert await reads.delivered_per_bucket(b, START, 60) == {}
+    buckets = await reads.delivered_per_bucket(a, START - timedelta(seconds=300), 60)
+    assert sum(buckets.values()) == 1 and min(buckets) >= 5
 
     endpoints = await reads.delivery_endpoints(a)
     assert sorted(e for _, e in endpoints) == sorted(f"ep-{d[:3]}" for d in docs)
