@@ -66,7 +66,15 @@ async def test_another_tenants_document_is_404_in_the_console(quiet: LiveConsole
         async with owner.get(f"{quiet.base}/console/documents/{doc}") as response:
             assert response.status == 200
         unknown = "0" * len(doc)
-        for path in (f"/console/documents/{doc}", f"/console/documents/{doc}/view"):
+        await quiet.store.put_output(doc, "signed", "application/xml", b"<Invoice/>")
+        async with owner.get(f"{quiet.base}/console/documents/{doc}/outputs/signed") as response:
+            assert response.status == 200 and await response.read() == b"<Invoice/>"
+            assert response.headers["Content-Disposition"].startswith("attachment")
+        for path in (
+            f"/console/documents/{doc}",
+            f"/console/documents/{doc}/view",
+            f"/console/documents/{doc}/outputs/signed",
+        ):
             async with other.get(quiet.base + path) as response:
                 assert response.status == 404, path
                 owned = (await response.text()).replace(doc, unknown)

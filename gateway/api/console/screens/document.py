@@ -71,6 +71,31 @@ async def view(request: web.Request) -> web.Response:
     return page_response(page)
 
 
+@routes.get("/documents/{id}/outputs/{kind}")
+async def output(request: web.Request) -> web.Response:
+    """One output as a download (never shown inline: it is the gateway's document, not a page)."""
+    submission = await _owned(request)
+    kind = request.match_info["kind"]
+    found = None
+    if _ID.fullmatch(kind):
+        found = await console_store(request).get_output(submission.id, kind)
+    if found is None:
+        raise web.HTTPNotFound()
+    name = f"{submission.id}-{found.kind}{_suffix(found.media_type)}"
+    return web.Response(
+        body=found.data,
+        content_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _suffix(media_type: str) -> str:
+    return ".xml" if "xml" in media_type else ".json" if "json" in media_type else ".bin"
+
+
 @routes.post("/documents/{id}/retry")
 async def retry(request: web.Request) -> web.Response:
     submission = await _owned(request)
