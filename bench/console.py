@@ -113,7 +113,7 @@ async def real_document(session: aiohttp.ClientSession, base: str) -> str:
         url = str(response.url)
     for _ in range(300):
         async with session.get(url) as response:
-            if 'id="doc-state">delivered' in await response.text():
+            if 'id="doc-state" data-state="delivered"' in await response.text():
                 return url.rsplit("/", 1)[1]
         await asyncio.sleep(0.1)
     raise RuntimeError("the sample was not delivered")

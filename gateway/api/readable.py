@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.readable import RenderSource, registered_kinds, render_html
-from gateway.store import Store, Submission
+from gateway.store import Event, Output, Store, Submission
 
 FACT_EVENTS = ("queued", "held", "delivered")
 """Events whose detail carries the flow's facts (the latest wins)."""
@@ -21,10 +22,19 @@ REPORT = "report"
 SHOWN_FACTS = ("profile", "receiver", "sender", "number", "document_kind")
 
 
-async def render_source(store: Store, submission: Submission) -> RenderSource:
-    """Everything the renderers may use about ``submission`` (already tenant-checked)."""
-    outputs = await store.list_outputs(submission.id)
-    events = await store.list_events(submission.id)
+async def render_source(
+    store: Store,
+    submission: Submission,
+    *,
+    outputs: Sequence[Output] | None = None,
+    events: Sequence[Event] | None = None,
+) -> RenderSource:
+    """Everything the renderers may use about ``submission`` (already tenant-checked);
+    ``outputs`` and ``events`` when the caller has read them already."""
+    if outputs is None:
+        outputs = await store.list_outputs(submission.id)
+    if events is None:
+        events = await store.list_events(submission.id)
     facts: dict[str, Any] = {
         key: submission.metadata[key] for key in SHOWN_FACTS if key in submission.metadata
     }

@@ -25,7 +25,7 @@ async def shot(page: Any, folder: Path, name: str) -> None:
 async def wait_for_state(page: Any, state: str) -> None:
     """Reload the document page until its state is ``state`` (it also refreshes itself)."""
     for _ in range(DEADLINE_SECONDS * 4):
-        text = await page.locator("#doc-state").text_content()
+        text = await page.locator("#doc-state").get_attribute("data-state")
         if text == state:
             return
         await asyncio.sleep(0.25)
@@ -76,7 +76,8 @@ async def test_console_in_a_browser(live: LiveConsole, tmp_path: Path) -> None:
         await page.click("#upload-submit")
         assert "/console/documents/" in page.url
         await wait_for_state(page, "delivered")
-        assert await page.locator("#deliveries td", has_text="done").count() == 1
+        assert await page.locator('#deliveries [data-state="done"]').count() == 1
+        assert await page.locator("#doc-state").text_content() == "已投递"
         frame = page.frame_locator("#readable")
         assert await frame.get_by_text("价税合计 / Total with VAT").first.is_visible()
         await shot(page, shots, "04-document-delivered")

@@ -29,10 +29,10 @@ async def test_upload_reaches_delivered_and_screens_answer(live: LiveConsole) ->
         for _ in range(100):
             async with session.get(doc_url) as response:
                 page = await response.text()
-            if 'id="doc-state">delivered' in page:
+            if 'id="doc-state" data-state="delivered"' in page:
                 break
             await asyncio.sleep(0.1)
-        assert 'id="doc-state">delivered' in page, page
+        assert 'id="doc-state" data-state="delivered"' in page, page
         async with session.get(doc_url + "/view") as response:
             assert response.status == 200
             view = await response.text()

@@ -104,6 +104,26 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 """Text key → (Chinese, English)."""
 
+STATES: dict[str, tuple[str, str]] = {
+    "received": ("已接收", "received"),
+    "queued": ("排队投递", "queued"),
+    "delivered": ("已投递", "delivered"),
+    "rejected": ("已拒绝", "rejected"),
+    "failed": ("失败", "failed"),
+    "dead": ("死信", "dead letter"),
+    "held": ("暂扣", "held"),
+    "pending": ("等待", "pending"),
+    "leased": ("处理中", "in progress"),
+    "done": ("完成", "done"),
+    "delivery-retry": ("投递重试", "delivery retry"),
+    "dead-letter": ("死信", "dead letter"),
+    "retried": ("已重试", "retried"),
+    "closed": ("闭合", "closed"),
+    "open": ("断开", "open"),
+    "half_open": ("半开", "half open"),
+}
+"""State and phase names (as stored) → (Chinese, English); others are shown as stored."""
+
 
 def add_texts(texts: Mapping[str, tuple[str, str]]) -> None:
     """Add a screen's own words (a key may be defined once)."""
@@ -111,6 +131,12 @@ def add_texts(texts: Mapping[str, tuple[str, str]]) -> None:
     if clash:
         raise ValueError(f"console text keys defined twice: {sorted(clash)}")
     TEXTS.update(texts)
+
+
+def state_namer(language: str) -> Callable[[str], str]:
+    """The words for a stored state name in ``language`` (unknown names as they are)."""
+    index = 0 if language == "zh" else 1
+    return lambda name: STATES[name][index] if name in STATES else name
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -36,7 +36,7 @@ async def document(request: web.Request) -> web.Response:
     outputs = await db.list_outputs(submission.id)
     jobs = [j for j in await db.list_jobs(submission_id=submission.id) if j.kind == DELIVERY]
     receipts = await db.list_receipts(submission_id=submission.id)
-    source = await render_source(db, submission)
+    source = await render_source(db, submission, outputs=outputs, events=events)
     notice = request.query.get("notice", "")
     return render(
         request,
