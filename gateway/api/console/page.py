@@ -62,7 +62,7 @@ def render(
 
 def html_response(text: str, *, status: int = 200) -> web.Response:
     return web.Response(
-        text=text,
+        body=text.encode("utf-8", "replace"),  # a lone surrogate (JSON "\ud800") becomes "?"
         status=status,
         content_type="text/html",
         charset="utf-8",

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 SECTIONS = ("partners", "exporters")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -37,8 +39,10 @@ def _key(key: str) -> str:
 
 
 def _string(text: str) -> str:
-    # JSON's escapes are TOML's for basic strings, except that TOML has no \\/ and needs
-    # DEL escaped; json.dumps never writes \\/ and ensure_ascii=False keeps CJK readable.
+    """A TOML basic string. JSON's escapes are TOML's, except that TOML needs DEL escaped
+    (``json.dumps`` never writes ``\\/``; ``ensure_ascii=False`` keeps CJK readable). A lone
+    surrogate (possible in JSON, not in TOML) becomes U+FFFD."""
+    text = _SURROGATE.sub("\ufffd", text)
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
 
 

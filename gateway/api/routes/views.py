@@ -38,7 +38,7 @@ async def view_document(request: web.Request) -> web.Response:
 def page_response(page: str) -> web.Response:
     """A readable page with its security headers."""
     return web.Response(
-        text=page,
+        body=page.encode("utf-8", "replace"),
         content_type="text/html",
         charset="utf-8",
         headers={
