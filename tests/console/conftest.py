@@ -120,6 +120,13 @@ async def live(tmp_path: Path) -> AsyncIterator[LiveConsole]:
         yield running
 
 
+@pytest.fixture
+async def quiet(tmp_path: Path) -> AsyncIterator[LiveConsole]:
+    """The console without workers: documents stay as submitted."""
+    async for running in start_console(tmp_path, f"sqlite:///{tmp_path}/gateway.db", workers=0):
+        yield running
+
+
 def csrf_of(page: str) -> str:
     """The CSRF token of the first form on a page."""
     match = _CSRF.search(page)

@@ -3,17 +3,14 @@ gate's ``services.holds``), releases them recording who and on what basis."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from gateway.api import api_runner, create_app
 from gateway.service import Services
-from tests.console.conftest import LiveConsole, csrf_of, signed_in, start_console
+from tests.console.conftest import LiveConsole, csrf_of, signed_in
 
 
 @dataclass
@@ -35,12 +32,6 @@ class WithHolds:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._services, name)
-
-
-@pytest.fixture
-async def quiet(tmp_path: Path) -> AsyncIterator[LiveConsole]:
-    async for running in start_console(tmp_path, f"sqlite:///{tmp_path}/g.db", workers=0):
-        yield running
 
 
 async def held_document(live: LiveConsole) -> str:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 import trustme
 
 from gateway.jobs.submissions import PROCESS
@@ -24,13 +22,6 @@ from tests.console.conftest import (
 
 HOSTILE_ITEM = "*金属制品*<script>window.pwned=1</script>"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.xml"
-
-
-@pytest.fixture
-async def quiet(tmp_path: Path) -> AsyncIterator[LiveConsole]:
-    """The console without workers: documents stay as submitted."""
-    async for running in start_console(tmp_path, f"sqlite:///{tmp_path}/gateway.db", workers=0):
-        yield running
 
 
 def hostile_fapiao() -> bytes:
