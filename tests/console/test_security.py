@@ -178,6 +178,16 @@ async def test_document_text_with_script_is_shown_as_text(quiet: LiveConsole) ->
     assert "Acme &lt;b&gt;Exports&lt;/b&gt;" in listing
 
 
+async def test_pages_cannot_be_framed_or_run_injected_script(quiet: LiveConsole) -> None:
+    session = await signed_in(quiet, quiet.key_a)
+    async with session, session.get(f"{quiet.base}/console/documents") as response:
+        policy = response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
+
+
 async def test_cookies_carry_their_flags(quiet: LiveConsole) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         async with session.get(f"{quiet.base}/console/signin") as response:
