@@ -19,7 +19,7 @@ from aiohttp import web
 from gateway.api.console.context import Screen, console, console_store, signed_in
 from gateway.api.console.page import render
 from gateway.api.context import services
-from gateway.api.routes.ops import _ping
+from gateway.api.routes.ops import ping_service
 
 routes = web.RouteTableDef()
 BUCKETS = 12
@@ -45,7 +45,7 @@ async def health(request: web.Request) -> web.Response:
     svc = services(request)
     targets: list[tuple[str, Any]] = [("store", svc.store)]
     targets += [(name, svc.adapters.get(name)) for name in svc.adapters.names()]
-    checks = await asyncio.gather(*(_ping(t, state.health_timeout) for _, t in targets))
+    checks = await asyncio.gather(*(ping_service(t, state.health_timeout) for _, t in targets))
     now = state.reads.clock()
     since = now - timedelta(minutes=BUCKETS * BUCKET_MINUTES)
     delivered = await state.reads.delivered_per_bucket(tenant.id, since, BUCKET_MINUTES * 60)
