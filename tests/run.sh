@@ -26,6 +26,10 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 # The JVM Schematron engine: a JDK (javac compiles its small host once) and Saxon-HE.
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 [ -f /usr/share/java/Saxon-HE.jar ] || need+=(libsaxonhe-java)
+# The console's browser tests drive Debian's chromium (Playwright never downloads a browser);
+# a CJK font renders the Chinese labels in screenshots and readable PDFs.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 # Installed already: nothing needs root. Missing: apt-get as root, or through sudo when it
 # works without a password prompt; otherwise stop and name the packages.
 if [ ${#need[@]} -gt 0 ]; then

@@ -5,6 +5,7 @@ cycle), with these middleware around every route::
 
     observe (access log, metrics) ─► problems (RFC 9457) ─► auth (API key → tenant) ─► route
 
+The operator console (:mod:`gateway.api.console`) is mounted at ``/console``.
 The receiving sides of the adapters (:class:`~adapters.base.Receiving`) are mounted beside
 the API; they authenticate by their own protocol, not by API key.
 Request bodies are bounded by ``client_max_size`` (= :attr:`ApiOptions.max_body_bytes`).
@@ -18,10 +19,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.api.auth import KNOWN_KEYS, KnownKeys, auth_middleware
+from gateway.api.console import mount_console
 from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
-from gateway.api.routes import documents, ebl, ops, partners, policy
+from gateway.api.routes import documents, ebl, ops, partners, policy, views
 from gateway.api.server import MAX_LINE_BYTES
 
 HEADER_LIMITS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
@@ -33,6 +35,7 @@ def create_app(services: ApiServices, options: ApiOptions | None = None) -> web.
     app = _bare_app(options or ApiOptions.from_settings(getattr(services, "settings", None)))
     app[SERVICES] = services
     mount_inbound(app, services)
+    mount_console(app, services, getattr(services, "settings", None))
     return app
 
 
@@ -51,6 +54,7 @@ def _bare_app(options: ApiOptions) -> web.Application:
     app[METRICS] = ApiMetrics()
     app[KNOWN_KEYS] = KnownKeys()
     app.add_routes(documents.routes)
+    app.add_routes(views.routes)
     app.add_routes(partners.routes)
     app.add_routes(policy.routes)
     app.add_routes(ebl.routes)

@@ -108,11 +108,17 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
         detail = f"unsupported content type {media_type!r}"
         issue = FieldIssue(detail, "Content-Type", "media-type")
         raise Problem(415, "unsupported-media-type", detail, [issue])
+    upload.idempotency_key = _idempotency_key(request, upload.idempotency_key)
+    return checked_upload(upload)
+
+
+def checked_upload(upload: Upload) -> Upload:
+    """The checks every upload passes once read (the console's upload form too): not empty,
+    JSON that parses, metadata in form (``recipient`` kept as ``receiver``), a safe name."""
     if not upload.body:
         raise unprocessable("the document is empty", "document", "required")
     if upload.content_type == "application/json":
         _check_json(upload.body)
-    upload.idempotency_key = _idempotency_key(request, upload.idempotency_key)
     upload.metadata = _normalise(upload.metadata)
     if upload.filename is not None:
         upload.filename = _check_filename(upload.filename)

@@ -36,12 +36,19 @@ def documented_operations(document: dict[str, Any] | None = None) -> set[tuple[s
     }
 
 
+NOT_API_PREFIXES = ("/console/",)
+"""Served beside the API but not part of it: the operator console's HTML pages."""
+
+
 def served_operations(app: web.Application) -> set[tuple[str, str]]:
-    """``(METHOD, path template)`` of every route the app serves (HEAD left out)."""
+    """``(METHOD, path template)`` of every API route the app serves (HEAD and the console
+    left out)."""
     out: set[tuple[str, str]] = set()
     for route in app.router.routes():
         resource = route.resource
         if resource is None or route.method in {"HEAD", "*"}:
+            continue
+        if resource.canonical.startswith(NOT_API_PREFIXES) or resource.canonical == "/console":
             continue
         out.add((route.method, resource.canonical))
     return out

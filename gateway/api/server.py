@@ -230,6 +230,12 @@ class GuardedRequestHandler(RequestHandler):
         """aiohttp's own error log, without the exception's message (it may quote bytes)."""
         exc = kw.get("exc_info")
         what = scrubbed(exc) if isinstance(exc, BaseException) else "(no exception)"
+        if isinstance(exc, web.RequestPayloadError):
+            # The client's body could not be decoded (e.g. bytes that are not the brotli its
+            # Content-Encoding names, where Brotli is installed) after the app had answered:
+            # the client's mistake, already answered with a 4xx, not the server's error.
+            log.info("aiohttp: an unread request body was malformed: %s", what)
+            return
         log.error("aiohttp: %s: %s", args[0] if args else "error", what)
 
 

@@ -157,6 +157,7 @@ def parse_data_export(value: object, where: str) -> DataExport:
         raise FieldError(
             f"{here}: `exempt_below` must not exceed `assessment_from`",
             field=f"{here}.exempt_below",
+            rule="threshold-order",
         )
     ratio = value.get("warn_ratio", WARN_RATIO)
     if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
@@ -176,6 +177,8 @@ def parse_data_export(value: object, where: str) -> DataExport:
 
 def _count(table: Mapping[str, Any], key: str, default: int, where: str) -> int:
     value = table.get(key, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema's "integer" admits 1.0
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise FieldError(f"{where}: `{key}` must be a positive integer", field=f"{where}.{key}")
     return value
@@ -207,7 +210,9 @@ def _filing(index: int, table: object, where: str) -> Filing:
             f"{here}: a security-assessment approval needs `expires`", field=f"{here}.expires"
         )
     if valid_from is not None and expires is not None and expires < valid_from:
-        raise FieldError(f"{here}: `expires` is before `valid_from`", field=f"{here}.expires")
+        raise FieldError(
+            f"{here}: `expires` is before `valid_from`", field=f"{here}.expires", rule="date-order"
+        )
     return Filing(str(kind), reference.strip(), valid_from, expires)
 
 

@@ -116,6 +116,7 @@ from gateway.settings.sections import (
     HOME_ENV,
     SECTIONS,
     AdapterConfig,
+    ConsoleSettings,
     LimitsSettings,
     PeppolSettings,
     PipelineSettings,
@@ -137,6 +138,7 @@ __all__ = [
     "SECTIONS",
     "AdapterConfig",
     "ConfigError",
+    "ConsoleSettings",
     "EngineOptions",
     "LimitsSettings",
     "PeppolSettings",
@@ -175,6 +177,7 @@ class Settings:
     """The export gate (``[policy]``)."""
     peppol: PeppolSettings = field(default_factory=PeppolSettings)
     """This gateway as a Peppol access point (``[peppol]``)."""
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"

@@ -266,3 +266,24 @@ ENVIRONMENT = {
     "peppol.report_receiver": "LINGANG_PEPPOL_REPORT_RECEIVER",
     "peppol.local_participants": "LINGANG_PEPPOL_LOCAL_PARTICIPANTS",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    """``[console]``: the operator web console at ``/console`` (served by ``lingang serve``)."""
+
+    enabled: bool = True
+    session_secret: str | None = None
+    """Signs session cookies; give every replica the same one. Unset: a random secret per
+    process (sessions end when it restarts)."""
+    session_minutes: int = 480
+    """How long a console session lasts after sign-in."""
+
+
+SECTIONS = {**SECTIONS, "console": ConsoleSettings}
+ENVIRONMENT = {
+    **ENVIRONMENT,
+    "console.enabled": "LINGANG_CONSOLE",
+    "console.session_secret": "LINGANG_CONSOLE_SECRET",
+    "console.session_minutes": "LINGANG_CONSOLE_SESSION_MINUTES",
+}

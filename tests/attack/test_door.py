@@ -111,8 +111,15 @@ def _accepts(operation: Any, base: str, auth: dict[str, str], session: Any) -> N
 def _beyond_json_schema(problem: str) -> bool:
     """Refusals the document states in words because JSON Schema cannot: a partner repeated
     (unique by key), one value given twice and differently (header, field, metadata part),
-    a document part declared JSON that is not JSON (bodies are opaque to the schema)."""
-    words = ('"rule": "unique"', '"rule": "conflict"', '"field": "document", "rule": "json"')
+    a document part declared JSON that is not JSON (bodies are opaque to the schema), an
+    exporter's thresholds or a filing's dates out of order (one compared with another)."""
+    words = (
+        '"rule": "unique"',
+        '"rule": "conflict"',
+        '"field": "document", "rule": "json"',
+        '"rule": "threshold-order"',
+        '"rule": "date-order"',
+    )
     return any(word in problem for word in words)
 
 

@@ -95,6 +95,7 @@ def test_migration_files_are_numbered() -> None:
             "title_tokens",
             "peppol_reporting",
             "ebl_registry",
+            "console",
         ]
 
 

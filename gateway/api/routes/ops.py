@@ -29,7 +29,7 @@ async def healthz(request: web.Request) -> web.Response:
     svc = services(request)
     targets: list[tuple[str, Any]] = [("store", svc.store)]
     targets += [(f"adapter:{name}", svc.adapters.get(name)) for name in svc.adapters.names()]
-    results = await asyncio.gather(*(_ping(target, timeout) for _, target in targets))
+    results = await asyncio.gather(*(ping_service(target, timeout) for _, target in targets))
     for (name, _), result in zip(targets, results, strict=True):
         checks[name] = result
     healthy = all(check["status"] == "ok" for check in checks.values())
@@ -37,8 +37,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if healthy else 503)
 
 
-async def _ping(target: Any, timeout: float) -> dict[str, Any]:
-    """Ask one service; the store raises when down, an adapter answers ``False``."""
+async def ping_service(target: Any, timeout: float) -> dict[str, Any]:
+    """Ask one service; the store raises when down, an adapter answers ``False`` (also the
+    console's health screen)."""
     try:
         async with asyncio.timeout(timeout):
             result = await target.ping()

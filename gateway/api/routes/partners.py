@@ -52,6 +52,14 @@ async def _read_directory(request: web.Request) -> dict[str, Any]:
     raw = await request.content.read(MAX_DIRECTORY_BYTES + 1)
     if len(raw) > MAX_DIRECTORY_BYTES:
         raise _too_large()
+    return directory_from_bytes(raw, media_type)
+
+
+def directory_from_bytes(raw: bytes, media_type: str) -> dict[str, Any]:
+    """The directory a TOML or JSON body holds, checked as ``PUT`` checks it (422 naming the
+    field otherwise); the console's partner screen reads its form through this too."""
+    if len(raw) > MAX_DIRECTORY_BYTES:
+        raise _too_large()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

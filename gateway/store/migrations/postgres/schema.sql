@@ -322,3 +322,57 @@ CREATE TABLE ebl_documents (
     data         BYTEA NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL
 );
+
+-- The operator console's reads (0008): document facts kept by triggers, and indexes.
+
+CREATE TABLE document_facts (
+    submission_id  TEXT PRIMARY KEY REFERENCES submissions (id) ON DELETE CASCADE,
+    tenant_id      TEXT NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL,
+    profile        TEXT,
+    receiver       TEXT,
+    number         TEXT,
+    delivered_at   TIMESTAMPTZ
+);
+
+CREATE INDEX document_facts_by_profile ON document_facts (tenant_id, profile, created_at, submission_id);
+CREATE INDEX document_facts_by_receiver ON document_facts (tenant_id, receiver, created_at, submission_id);
+CREATE INDEX document_facts_by_delivery ON document_facts (tenant_id, delivered_at);
+CREATE INDEX submissions_by_tenant_state ON submissions (tenant_id, state, created_at);
+CREATE INDEX outbox_jobs_dead ON outbox_jobs (updated_at) WHERE state = 'dead';
+
+CREATE FUNCTION document_facts_on_submission() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO document_facts (submission_id, tenant_id, created_at, profile, receiver)
+    VALUES (NEW.id, NEW.tenant_id, NEW.created_at,
+            NEW.metadata->>'profile', NEW.metadata->>'receiver');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER document_facts_on_submission AFTER INSERT ON submissions
+FOR EACH ROW EXECUTE FUNCTION document_facts_on_submission();
+
+CREATE FUNCTION document_facts_on_queued() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE document_facts
+    SET profile = COALESCE(NEW.detail->>'profile', profile),
+        receiver = COALESCE(NEW.detail->>'receiver', receiver),
+        number = COALESCE(NEW.detail->>'number', number)
+    WHERE submission_id = NEW.submission_id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER document_facts_on_queued AFTER INSERT ON events
+FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION document_facts_on_queued();
+
+CREATE FUNCTION document_facts_on_delivered() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE document_facts SET delivered_at = NEW.at WHERE submission_id = NEW.submission_id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER document_facts_on_delivered AFTER INSERT ON events
+FOR EACH ROW WHEN (NEW.state = 'delivered') EXECUTE FUNCTION document_facts_on_delivered();

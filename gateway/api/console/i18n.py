@@ -1,0 +1,145 @@
+"""The console's words in Chinese and English (the language switch picks one).
+
+Screens add their own words with :func:`add_texts` at import, so a new screen brings its
+text along without editing this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "console": ("临港网关控制台", "Lingang Gateway console"),
+    "signin": ("登录", "Sign in"),
+    "signout": ("退出", "Sign out"),
+    "api_key": ("API 密钥", "API key"),
+    "signin_hint": ("用租户的 API 密钥登录。", "Sign in with your tenant's API key."),
+    "bad_key": ("API 密钥无效。", "The API key is not valid."),
+    "language": ("语言", "Language"),
+    "documents": ("文档", "Documents"),
+    "upload": ("上传", "Upload"),
+    "stuck": ("死信与暂扣", "Dead letters and held"),
+    "partners": ("合作伙伴", "Partners"),
+    "health": ("运行状况", "Health"),
+    "state": ("状态", "State"),
+    "profile": ("规范", "Profile"),
+    "receiver": ("接收方", "Receiver"),
+    "sender": ("发送方", "Sender"),
+    "number": ("发票号码", "Number"),
+    "file": ("文件", "File"),
+    "created": ("创建时间", "Created"),
+    "updated": ("更新时间", "Updated"),
+    "from": ("自", "From"),
+    "until": ("至", "Until"),
+    "filter": ("筛选", "Filter"),
+    "any": ("全部", "any"),
+    "next_page": ("下一页", "Next page"),
+    "first_page": ("第一页", "First page"),
+    "none": ("无", "None"),
+    "document": ("文档", "Document"),
+    "history": ("历史", "History"),
+    "timings": ("各阶段耗时", "Stage timings"),
+    "reason": ("原因", "Reason"),
+    "at": ("时间", "At"),
+    "outputs": ("输出", "Outputs"),
+    "kind": ("类型", "Kind"),
+    "media_type": ("媒体类型", "Media type"),
+    "size": ("大小", "Size"),
+    "readable": ("可读视图", "Readable view"),
+    "open_readable": ("在新窗口打开", "Open on its own"),
+    "validation": ("校验报告", "Validation report"),
+    "receipts": ("回执", "Receipts"),
+    "deliveries": ("投递", "Delivery attempts"),
+    "adapter": ("适配器", "Adapter"),
+    "attempts": ("尝试次数", "Attempts"),
+    "next_attempt": ("下次尝试", "Next attempt"),
+    "last_error": ("最近错误", "Last error"),
+    "retry": ("重试", "Retry"),
+    "retried": ("已重新排队。", "Queued again."),
+    "not_retryable": ("没有可重试的投递。", "Nothing to retry."),
+    "drop_here": ("把发票文件拖到这里，或选择文件", "Drop a fapiao here, or choose a file"),
+    "recipient_optional": ("接收方（可选）", "Recipient (optional)"),
+    "profile_optional": ("规范（可选）", "Profile (optional)"),
+    "submit": ("提交", "Submit"),
+    "accepted": ("已接收，正在处理。", "Accepted; it is being processed."),
+    "refused": ("被拒绝", "Refused"),
+    "field": ("字段", "Field"),
+    "rule": ("规则", "Rule"),
+    "message": ("说明", "Message"),
+    "dead_letters": ("死信", "Dead letters"),
+    "held": ("暂扣文档", "Held documents"),
+    "release": ("放行", "Release"),
+    "release_basis": ("放行依据", "Basis for release"),
+    "release_unavailable": (
+        "此网关尚未启用暂扣放行（出口管控功能）。",
+        "Release is not available in this gateway yet (the export gate is not installed).",
+    ),
+    "released": ("已放行。", "Released."),
+    "partners_toml": ("合作伙伴目录 (TOML)", "Partner directory (TOML)"),
+    "validate": ("校验", "Validate"),
+    "save": ("保存", "Save"),
+    "upload_toml": ("上传 TOML 文件", "Upload a TOML file"),
+    "directory_valid": ("目录有效", "The directory is valid"),
+    "directory_saved": ("目录已保存", "The directory is saved"),
+    "entries": ("条目", "entries"),
+    "store": ("存储", "Store"),
+    "adapters": ("适配器", "Adapters"),
+    "breakers": ("熔断器（按接收端点）", "Circuit breakers (per endpoint)"),
+    "endpoint": ("端点", "Endpoint"),
+    "phase": ("状态", "Phase"),
+    "failures": ("连续失败", "Failures"),
+    "opened_at": ("打开时间", "Opened"),
+    "queues": ("队列深度", "Queue depths"),
+    "throughput": ("最近一小时投递量", "Delivered in the last hour"),
+    "per_5min": ("每 5 分钟", "per 5 minutes"),
+    "ok": ("正常", "ok"),
+    "fail": ("故障", "failing"),
+    "not_found": ("找不到该文档。", "No such document."),
+    "forbidden": ("请求被拒绝：表单已过期，请重试。", "Refused: the form has expired; try again."),
+    "error": ("出错了", "Something went wrong"),
+    "render_failed": ("无法生成可读视图", "No readable view"),
+}
+"""Text key → (Chinese, English)."""
+
+STATES: dict[str, tuple[str, str]] = {
+    "received": ("已接收", "received"),
+    "queued": ("排队投递", "queued"),
+    "delivered": ("已投递", "delivered"),
+    "rejected": ("已拒绝", "rejected"),
+    "failed": ("失败", "failed"),
+    "dead": ("死信", "dead letter"),
+    "held": ("暂扣", "held"),
+    "pending": ("等待", "pending"),
+    "leased": ("处理中", "in progress"),
+    "done": ("完成", "done"),
+    "delivery-retry": ("投递重试", "delivery retry"),
+    "dead-letter": ("死信", "dead letter"),
+    "retried": ("已重试", "retried"),
+    "closed": ("闭合", "closed"),
+    "open": ("断开", "open"),
+    "half_open": ("半开", "half open"),
+}
+"""State and phase names (as stored) → (Chinese, English); others are shown as stored."""
+
+
+def add_texts(texts: Mapping[str, tuple[str, str]]) -> None:
+    """Add a screen's own words (a key may be defined once)."""
+    clash = set(texts) & set(TEXTS)
+    if clash:
+        raise ValueError(f"console text keys defined twice: {sorted(clash)}")
+    TEXTS.update(texts)
+
+
+def state_namer(language: str) -> Callable[[str], str]:
+    """The words for a stored state name in ``language`` (unknown names as they are)."""
+    index = 0 if language == "zh" else 1
+    return lambda name: STATES[name][index] if name in STATES else name
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """``t(key)`` in ``language`` (unknown keys show as themselves, for a visible miss)."""
+    index = 0 if language == "zh" else 1
+    return lambda key: TEXTS[key][index] if key in TEXTS else key

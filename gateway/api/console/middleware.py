@@ -1,0 +1,114 @@
+"""The console's middleware: language, session, CSRF and error pages.
+
+Order of checks for every request below ``/console``:
+
+1. the language (cookie ``lingang_lang``, default Chinese);
+2. the session: a genuine, unexpired cookie whose key still belongs to its tenant;
+   without one, a page redirects to the sign-in form and a POST is refused (403);
+3. for a POST: an ``Origin`` from elsewhere is refused, then the form's CSRF token must be
+   the session's (the sign-in form's: the pre-session cookie's);
+4. errors become pages: 404 for what is not found (another tenant's id included), 403 for a
+   refused form, 422 for input the API would refuse; a bug is a 500 page without detail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway.api.console.context import (
+    FORM,
+    LANGUAGE,
+    PREFIX,
+    SESSION,
+    TENANT,
+    console,
+    console_store,
+)
+from gateway.api.console.i18n import LANGUAGES
+from gateway.api.console.page import redirect, render
+from gateway.api.console.session import CSRF_FIELD, LANGUAGE_COOKIE
+from gateway.api.problems import Problem
+from gateway.errors import LingangError
+
+log = logging.getLogger("gateway.console")
+
+PUBLIC = frozenset({f"{PREFIX}/signin", f"{PREFIX}/lang", f"{PREFIX}/static/console.js"})
+"""Paths served without a session."""
+
+
+@web.middleware
+async def console_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    language = request.cookies.get(LANGUAGE_COOKIE, "zh")
+    request[LANGUAGE] = language if language in LANGUAGES else "zh"
+    try:
+        await _sign_in(request)
+        public = request.path in PUBLIC
+        if TENANT not in request and not public:
+            if request.method == "POST":
+                return render(request, "error.html", status=403, message="forbidden")
+            raise redirect(f"{PREFIX}/signin")
+        if request.method == "POST":
+            refusal = await _check_form(request)
+            if refusal is not None:
+                return refusal
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        if exc.status == 404:
+            return render(request, "error.html", status=404, message="not_found")
+        return render(request, "error.html", status=exc.status, message="error")
+    except Problem as problem:
+        status = 404 if problem.status == 404 else problem.status
+        if status >= 500:
+            return render(request, "error.html", status=status, message="error")
+        return render(request, "error.html", status=status, message="error", problem=problem)
+    except LingangError as exc:
+        log.warning("console %s %s: %s", request.method, request.path, exc.code)
+        status = 503 if exc.retryable else 422
+        return render(request, "error.html", status=status, message="error")
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("console %s %s failed: %s", request.method, request.path, type(exc).__name__)
+        return render(request, "error.html", status=500, message="error")
+
+
+async def _sign_in(request: web.Request) -> None:
+    session = console(request).keeper.read(request)
+    if session is None:
+        return
+    tenant = await console_store(request).tenant_for_key_hash(session.key_hash)
+    if tenant is None or tenant.id != session.tenant_id:
+        return
+    request[SESSION] = session
+    request[TENANT] = tenant
+
+
+async def _check_form(request: web.Request) -> web.Response | None:
+    """``None`` when the POST may go on; else the refusal page (403)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != "null":
+        if urlsplit(origin).netloc != request.host:
+            return render(request, "error.html", status=403, message="forbidden")
+    elif origin == "null":
+        return render(request, "error.html", status=403, message="forbidden")
+    form = await request.post()
+    request[FORM] = form
+    token = form.get(CSRF_FIELD)
+    if not isinstance(token, str) or not token:
+        return render(request, "error.html", status=403, message="forbidden")
+    keeper = console(request).keeper
+    session = request.get(SESSION)
+    if request.path == f"{PREFIX}/signin":
+        ok = keeper.check_signin_token(request, token)
+    else:
+        ok = session is not None and keeper.check_csrf(session, token)
+    if not ok:
+        return render(request, "error.html", status=403, message="forbidden")
+    return None

@@ -1,0 +1,1 @@
+"""One module per console screen, each exposing ``SCREEN`` (see ``gateway.api.console``)."""

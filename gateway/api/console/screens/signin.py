@@ -1,0 +1,87 @@
+"""Sign in with the tenant's API key, sign out, switch the language; the console's script."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from aiohttp import web
+
+from gateway.api.auth import MAX_KEY_LENGTH
+from gateway.api.console.context import PREFIX, SESSION, Screen, console, console_store
+from gateway.api.console.forms import field
+from gateway.api.console.i18n import LANGUAGES
+from gateway.api.console.page import redirect, render
+from gateway.api.console.session import LANGUAGE_COOKIE, set_cookie
+from gateway.store import hash_api_key
+
+routes = web.RouteTableDef()
+HOME = f"{PREFIX}/documents"
+YEAR = 365 * 24 * 3600
+
+
+@routes.get("")
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    raise redirect(HOME)
+
+
+@routes.get("/signin")
+async def signin_form(request: web.Request) -> web.Response:
+    if SESSION in request:
+        raise redirect(HOME)
+    return _form(request, failed=False)
+
+
+@routes.post("/signin")
+async def signin(request: web.Request) -> web.Response:
+    key = field(request, "api_key", limit=MAX_KEY_LENGTH + 1)
+    tenant = None
+    if key and len(key) <= MAX_KEY_LENGTH and key.isascii():
+        tenant = await console_store(request).authenticate(key)
+    if tenant is None:
+        return _form(request, failed=True, status=401)
+    response = web.HTTPSeeOther(location=HOME)
+    console(request).keeper.start(response, request, tenant.id, hash_api_key(key))
+    raise response
+
+
+@routes.post("/signout")
+async def signout(request: web.Request) -> web.Response:
+    response = web.HTTPSeeOther(location=f"{PREFIX}/signin")
+    console(request).keeper.end(response, request, request.get(SESSION))
+    raise response
+
+
+@routes.get("/lang")
+async def switch_language(request: web.Request) -> web.Response:
+    """Set the interface language and go back (only to a console page)."""
+    language = request.query.get("to", "zh")
+    target = request.query.get("next", HOME)
+    if not target.startswith(PREFIX + "/") or target.startswith("//") or "\\" in target:
+        target = HOME
+    response = web.HTTPSeeOther(location=target)
+    if language in LANGUAGES:
+        set_cookie(response, request, LANGUAGE_COOKIE, language, max_age=YEAR)
+    raise response
+
+
+@routes.get("/static/console.js")
+async def script(request: web.Request) -> web.Response:
+    text = resources.files("gateway.api.console").joinpath("static/console.js").read_text("utf-8")
+    return web.Response(
+        text=text,
+        content_type="text/javascript",
+        headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _form(request: web.Request, *, failed: bool, status: int = 200) -> web.Response:
+    holder = web.Response()
+    token = console(request).keeper.signin_token(request, holder)
+    response = render(request, "signin.html", status=status, failed=failed, signin_csrf=token)
+    for name, morsel in holder.cookies.items():
+        response.cookies[name] = morsel
+    return response
+
+
+SCREEN = Screen(name="signin", routes=routes)

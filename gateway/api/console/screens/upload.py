@@ -1,0 +1,76 @@
+"""Upload a fapiao (drag and drop, or the plain file input) and see the result.
+
+The form goes through the same checks as ``POST /v1/documents`` (:func:`checked_upload`):
+the same refusals, shown with their field and rule.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.api.console.context import PREFIX, Screen, signed_in
+from gateway.api.console.forms import field, file_field
+from gateway.api.console.page import redirect, render
+from gateway.api.context import OPTIONS, services
+from gateway.api.ingest import RAW_TYPES, Upload, checked_upload, unprocessable
+from gateway.api.problems import Problem
+from gateway.mapping.profiles import PROFILE_SPECS
+
+routes = web.RouteTableDef()
+SUFFIX_TYPES = {
+    ".xml": "application/xml",
+    ".json": "application/json",
+    ".ofd": "application/ofd",
+    ".zip": "application/zip",
+}
+
+
+@routes.get("/upload")
+async def upload_form(request: web.Request) -> web.Response:
+    return render(request, "upload.html", problem=None, profiles=list(PROFILE_SPECS))
+
+
+@routes.post("/upload")
+async def upload(request: web.Request) -> web.Response:
+    tenant, _ = signed_in(request)
+    try:
+        document = _read(request)
+        submission, _created = await services(request).submissions.submit(
+            tenant.id,
+            document.body,
+            content_type=document.content_type,
+            filename=document.filename,
+            metadata=document.metadata,
+            idempotency_key=None,
+        )
+    except Problem as problem:
+        return render(
+            request,
+            "upload.html",
+            status=problem.status,
+            problem=problem,
+            profiles=list(PROFILE_SPECS),
+        )
+    raise redirect(f"{PREFIX}/documents/{submission.id}")
+
+
+def _read(request: web.Request) -> Upload:
+    part = file_field(request, "document")
+    if part is None:
+        raise unprocessable("choose a file to upload", "document", "required")
+    limit = request.config_dict[OPTIONS].max_body_bytes
+    body = part.file.read(limit + 1)
+    if len(body) > limit:
+        raise unprocessable(f"the file exceeds {limit} bytes", "document", "max-body-bytes")
+    media_type = (part.content_type or "").split(";")[0].strip().lower()
+    suffix = "." + part.filename.rpartition(".")[2].lower() if "." in part.filename else ""
+    if media_type not in RAW_TYPES:
+        media_type = SUFFIX_TYPES.get(suffix, "application/octet-stream")
+    metadata = {name: field(request, name) for name in ("profile", "recipient")}
+    upload = Upload(
+        body, media_type, part.filename or None, {k: v for k, v in metadata.items() if v}
+    )
+    return checked_upload(upload)
+
+
+SCREEN = Screen(name="upload", routes=routes, menu_path="/upload", order=20)

@@ -1,0 +1,142 @@
+"""Console sessions: a signed cookie after sign-in with the tenant's API key, and CSRF tokens.
+
+The cookie holds the tenant id, the SHA-256 of the key signed in with (never the key), a
+random nonce and the expiry, signed with HMAC-SHA256 under the console's secret. Every
+request checks the signature and the expiry and looks the key hash up again, so a revoked
+key or a deleted tenant ends its sessions at once. Signing out forgets the nonce in this
+process (sessions are otherwise stateless; with several replicas, give them one
+``[console] session_secret``).
+
+The cookie is ``HttpOnly``, ``SameSite=Strict`` and ``Secure`` when the request came over TLS.
+Every form carries a CSRF token derived from the session nonce (the sign-in form: from a
+short-lived pre-session cookie); a POST without the right token is refused (403).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+SESSION_COOKIE = "lingang_session"
+SIGNIN_COOKIE = "lingang_signin"
+LANGUAGE_COOKIE = "lingang_lang"
+CSRF_FIELD = "csrf"
+SIGNIN_SECONDS = 900
+"""How long a sign-in form stays usable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in console session."""
+
+    tenant_id: str
+    key_hash: str
+    nonce: str
+    expires: int
+
+
+class SessionKeeper:
+    """Issues and checks session cookies and CSRF tokens under one secret."""
+
+    def __init__(self, secret: bytes, *, lifetime_seconds: int) -> None:
+        if len(secret) < 16:
+            raise ValueError("the console session secret must be at least 16 bytes")
+        self.secret = secret
+        self.lifetime = lifetime_seconds
+        self.ended: set[str] = set()
+        """Nonces of sessions signed out in this process."""
+
+    def _mac(self, purpose: str, value: str) -> str:
+        message = f"{purpose}|{value}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    # -- sessions ----------------------------------------------------------------
+
+    def start(
+        self, response: web.StreamResponse, request: web.Request, tenant_id: str, key_hash: str
+    ) -> Session:
+        """A new session for ``tenant_id``, its cookie set on ``response``."""
+        session = Session(
+            tenant_id, key_hash, secrets.token_urlsafe(18), int(time.time()) + self.lifetime
+        )
+        payload = json.dumps(
+            {
+                "t": session.tenant_id,
+                "k": session.key_hash,
+                "n": session.nonce,
+                "e": session.expires,
+            },
+            separators=(",", ":"),
+        )
+        encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        value = f"{encoded}.{self._mac('session', encoded)}"
+        set_cookie(response, request, SESSION_COOKIE, value, max_age=self.lifetime)
+        return session
+
+    def read(self, request: web.Request) -> Session | None:
+        """The request's session if its cookie is genuine, unexpired and not signed out."""
+        value = request.cookies.get(SESSION_COOKIE, "")
+        encoded, _, mac = value.partition(".")
+        if not encoded or len(value) > 2048:
+            return None
+        if not hmac.compare_digest(mac, self._mac("session", encoded)):
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+            session = Session(str(data["t"]), str(data["k"]), str(data["n"]), int(data["e"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if session.expires < time.time() or session.nonce in self.ended:
+            return None
+        return session
+
+    def end(
+        self, response: web.StreamResponse, request: web.Request, session: Session | None
+    ) -> None:
+        """Sign out: forget the nonce and clear the cookie."""
+        if session is not None:
+            self.ended.add(session.nonce)
+        set_cookie(response, request, SESSION_COOKIE, "", max_age=0)
+
+    # -- CSRF --------------------------------------------------------------------
+
+    def csrf_token(self, session: Session) -> str:
+        """The token every form of this session carries."""
+        return self._mac("csrf", session.nonce)[:40]
+
+    def signin_token(self, request: web.Request, response: web.StreamResponse) -> str:
+        """The sign-in form's token, bound to a pre-session cookie (set when missing)."""
+        nonce = request.cookies.get(SIGNIN_COOKIE, "")
+        if not (16 <= len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum()):
+            nonce = secrets.token_urlsafe(18)
+            set_cookie(response, request, SIGNIN_COOKIE, nonce, max_age=SIGNIN_SECONDS)
+        return self._mac("signin", nonce)[:40]
+
+    def check_signin_token(self, request: web.Request, token: str) -> bool:
+        nonce = request.cookies.get(SIGNIN_COOKIE, "")
+        return bool(nonce) and hmac.compare_digest(token, self._mac("signin", nonce)[:40])
+
+    def check_csrf(self, session: Session, token: str) -> bool:
+        return hmac.compare_digest(token, self.csrf_token(session))
+
+
+def set_cookie(
+    response: web.StreamResponse, request: web.Request, name: str, value: str, *, max_age: int
+) -> None:
+    """A console cookie: HttpOnly, SameSite=Strict, Secure over TLS, path ``/console``."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/console",
+        httponly=True,
+        secure=request.secure,
+        samesite="Strict",
+    )

@@ -1,0 +1,72 @@
+"""A stored document as a readable page: what the API's ``…/view`` and the console show.
+
+The page is built from the submission (the original bytes), its outputs (the document in the
+profile's terms, the validation report) and the facts the flow recorded with its ``queued``
+event (profile, receiver, sender, number); :mod:`gateway.readable` renders it. Rendering
+parses XML and runs templates, so it runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.readable import RenderSource, registered_kinds, render_html
+from gateway.store import Event, Output, Store, Submission
+
+FACT_EVENTS = ("queued", "held", "delivered")
+"""Events whose detail carries the flow's facts (the latest wins)."""
+REPORT = "report"
+SHOWN_FACTS = ("profile", "receiver", "sender", "number", "document_kind")
+
+
+async def render_source(
+    store: Store,
+    submission: Submission,
+    *,
+    outputs: Sequence[Output] | None = None,
+    events: Sequence[Event] | None = None,
+) -> RenderSource:
+    """Everything the renderers may use about ``submission`` (already tenant-checked);
+    ``outputs`` and ``events`` when the caller has read them already."""
+    if outputs is None:
+        outputs = await store.list_outputs(submission.id)
+    if events is None:
+        events = await store.list_events(submission.id)
+    facts: dict[str, Any] = {
+        key: submission.metadata[key] for key in SHOWN_FACTS if key in submission.metadata
+    }
+    for event in events:
+        if event.state in FACT_EVENTS and event.detail:
+            facts.update({k: event.detail[k] for k in SHOWN_FACTS if event.detail.get(k)})
+    facts["state"] = submission.state
+    by_kind = {o.kind: o.data for o in outputs}
+    kind = facts.get("document_kind")
+    return RenderSource(
+        data=submission.data,
+        content_type=submission.content_type,
+        filename=submission.filename,
+        outputs=by_kind,
+        report=_report(by_kind.get(REPORT)),
+        facts=facts,
+        document_id=submission.id,
+        kind=kind if isinstance(kind, str) and kind in registered_kinds() else None,
+    )
+
+
+async def readable_page(store: Store, submission: Submission) -> str:
+    """The readable HTML page of ``submission``."""
+    source = await render_source(store, submission)
+    return await asyncio.to_thread(render_html, source)
+
+
+def _report(data: bytes | None) -> dict[str, Any] | None:
+    if not data:
+        return None
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

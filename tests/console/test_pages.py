@@ -1,0 +1,96 @@
+"""Console pages: every word a template uses exists in both languages; the document page
+shows the stored validation report; unreadable documents answer 422, never 500."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import aiohttp
+
+from gateway.api.console.i18n import STATES, TEXTS
+from tests.console.conftest import LiveConsole, signed_in
+from tests.console.test_security import hostile_fapiao, submit
+
+_WORD = re.compile(r"""\bt\(\s*["']([a-z_]+)["']\s*\)""")
+REPORT = {
+    "profile": "pint-sg",
+    "valid": False,
+    "findings": [
+        {
+            "rule_id": "BR-CO-15",
+            "flag": "fatal",
+            "location": "/Invoice/cac:LegalMonetaryTotal",
+            "text": "Invoice total amount with VAT = ...",
+            "source": "cen-ubl",
+        },
+        {
+            "rule_id": "SG-R004",
+            "flag": "warning",
+            "location": "/Invoice",
+            "text": "w",
+            "source": "pint-sg",
+        },
+    ],
+    "artefacts": [],
+}
+
+
+def test_every_word_in_the_templates_is_in_both_languages() -> None:
+    folder = resources.files("gateway.api.console").joinpath("templates")
+    used = set()
+    for entry in folder.iterdir():
+        used |= set(_WORD.findall(entry.read_text("utf-8")))
+    assert used, "no words found"
+    assert used <= set(TEXTS), sorted(used - set(TEXTS))
+    for chinese, english in [*TEXTS.values(), *STATES.values()]:
+        assert chinese and english
+
+
+async def test_the_document_page_shows_the_report(quiet: LiveConsole) -> None:
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "r.xml")
+    await quiet.store.put_output(doc, "report", "application/json", json.dumps(REPORT).encode())
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/documents/{doc}") as response:
+            page = await response.text()
+        async with session.get(f"{quiet.base}/console/documents/{doc}/view") as response:
+            view = await response.text()
+    for html in (page, view):
+        assert html.index("BR-CO-15") < html.index("SG-R004")
+        assert "/Invoice/cac:LegalMonetaryTotal" in html
+
+
+async def test_an_unreadable_document_is_a_422_not_a_500(quiet: LiveConsole) -> None:
+    doc = await submit(quiet, quiet.tenant_a.id, b"\x00 not a document", "x.bin")
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/documents/{doc}/view") as response:
+            assert response.status == 422
+        async with session.get(f"{quiet.base}/console/documents/{doc}") as response:
+            assert response.status == 200
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(
+            f"{quiet.base}/v1/documents/{doc}/view",
+            headers={"Authorization": f"Bearer {quiet.key_a}"},
+        ) as response,
+    ):
+        assert response.status == 422
+        problem = await response.json(content_type=None)
+    assert problem["status"] == 422 and "no renderer" in problem["detail"]
+
+
+async def test_english_everywhere_after_the_switch(quiet: LiveConsole) -> None:
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(
+            f"{quiet.base}/console/lang", params={"to": "en", "next": "/console/health"}
+        ) as response:
+            assert response.url.path == "/console/health"
+        for screen in ("documents", "upload", "stuck", "partners", "health"):
+            async with session.get(f"{quiet.base}/console/{screen}") as response:
+                page = await response.text()
+            menu = page[page.index("<header") : page.index("</header>")]
+            assert not re.search(r"[\u4e00-\u9fff]", menu.replace("中文", "")), screen

@@ -1,0 +1,103 @@
+"""Held documents: the console lists them and, when the gateway has a releaser (the export
+gate's ``services.holds``), releases them recording who and on what basis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api import api_runner, create_app
+from gateway.service import Services
+from tests.console.conftest import LiveConsole, csrf_of, signed_in
+
+
+@dataclass
+class RecordingHolds:
+    """Stands in for the export gate at the far edge: records each release."""
+
+    released: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    async def release(self, tenant_id: str, submission_id: str, *, who: str, basis: str) -> None:
+        self.released.append((tenant_id, submission_id, who, basis))
+
+
+class WithHolds:
+    """The gateway's services plus ``holds`` (as the export gate will add them)."""
+
+    def __init__(self, services: Services, holds: RecordingHolds) -> None:
+        self._services = services
+        self.holds = holds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._services, name)
+
+
+async def held_document(live: LiveConsole) -> str:
+    submission, _ = await live.services.submissions.submit(
+        live.tenant_a.id,
+        b"<x/>",
+        content_type="application/xml",
+        filename="held.xml",
+        metadata={},
+        idempotency_key=None,
+    )
+    await live.store.record_event(submission.id, "held", reason="export gate: licence needed")
+    return submission.id
+
+
+async def test_without_a_gate_held_documents_are_listed_without_release(
+    quiet: LiveConsole,
+) -> None:
+    doc = await held_document(quiet)
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/stuck") as response:
+            page = await response.text()
+        assert doc in page and "/release" not in page
+        token = csrf_of(page)
+        async with session.post(
+            f"{quiet.base}/console/stuck/{doc}/release", data={"csrf": token, "basis": "x"}
+        ) as response:
+            assert response.status == 404
+
+
+async def test_with_a_gate_release_records_who_and_why(quiet: LiveConsole) -> None:
+    doc = await held_document(quiet)
+    holds = RecordingHolds()
+    runner = api_runner(create_app(WithHolds(quiet.services, holds)))  # type: ignore[arg-type]
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    gated = LiveConsole(
+        f"http://127.0.0.1:{port}",
+        quiet.services,
+        quiet.store,
+        quiet.tenant_a,
+        quiet.tenant_b,
+        quiet.key_a,
+        quiet.key_b,
+    )
+    try:
+        session = await signed_in(gated, gated.key_a)
+        async with session:
+            async with session.get(f"{gated.base}/console/stuck") as response:
+                page = await response.text()
+            assert f"/console/stuck/{doc}/release" in page
+            async with session.post(
+                f"{gated.base}/console/stuck/{doc}/release",
+                data={"csrf": csrf_of(page), "basis": "licence 2026-118 checked"},
+            ) as response:
+                assert response.status == 200
+                assert "已放行" in await response.text()
+            async with session.post(
+                f"{gated.base}/console/stuck/{doc}/release", data={"basis": "no token"}
+            ) as response:
+                assert response.status == 403
+    finally:
+        await runner.cleanup()
+    assert holds.released == [
+        (quiet.tenant_a.id, doc, "Acme <b>Exports</b>", "licence 2026-118 checked")
+    ]

@@ -1,0 +1,321 @@
+"""The console's defences: tenant scoping, CSRF, escaping, cookie flags, redirects."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+from pathlib import Path
+
+import aiohttp
+import trustme
+
+from gateway.jobs.submissions import PROCESS
+from gateway.store import JobState
+from tests.console.conftest import (
+    SAMPLES,
+    LiveConsole,
+    csrf_of,
+    signed_in,
+    start_console,
+)
+
+HOSTILE_ITEM = "*金属制品*<script>window.pwned=1</script>"
+HOSTILE_NAME = "<img src=x onerror=alert(1)>.xml"
+
+
+def hostile_fapiao() -> bytes:
+    """The sample fapiao with script markup in an item name (escaped, as XML requires)."""
+    xml = (SAMPLES / "export-zero-rate.xml").read_text("utf-8")
+    assert "*金属制品*精密齿轮" in xml
+    escaped = HOSTILE_ITEM.replace("<", "&lt;").replace(">", "&gt;")
+    return xml.replace("*金属制品*精密齿轮", escaped).encode("utf-8")
+
+
+async def submit(live: LiveConsole, tenant_id: str, data: bytes, filename: str) -> str:
+    submission, _ = await live.services.submissions.submit(
+        tenant_id,
+        data,
+        content_type="application/xml",
+        filename=filename,
+        metadata={},
+        idempotency_key=None,
+    )
+    return submission.id
+
+
+async def page_token(session: aiohttp.ClientSession, url: str) -> str:
+    async with session.get(url) as response:
+        return csrf_of(await response.text())
+
+
+async def test_another_tenants_document_is_404_in_the_console(quiet: LiveConsole) -> None:
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "a.xml")
+    owner = await signed_in(quiet, quiet.key_a)
+    other = await signed_in(quiet, quiet.key_b)
+    async with owner, other:
+        async with owner.get(f"{quiet.base}/console/documents/{doc}") as response:
+            assert response.status == 200
+        unknown = "0" * len(doc)
+        await quiet.store.put_output(doc, "signed", "application/xml", b"<Invoice/>")
+        async with owner.get(f"{quiet.base}/console/documents/{doc}/outputs/signed") as response:
+            assert response.status == 200 and await response.read() == b"<Invoice/>"
+            assert response.headers["Content-Disposition"].startswith("attachment")
+        for path in (
+            f"/console/documents/{doc}",
+            f"/console/documents/{doc}/view",
+            f"/console/documents/{doc}/outputs/signed",
+        ):
+            async with other.get(quiet.base + path) as response:
+                assert response.status == 404, path
+                owned = (await response.text()).replace(doc, unknown)
+            async with other.get(quiet.base + path.replace(doc, unknown)) as response:
+                assert response.status == 404
+                assert await response.text() == owned, "another tenant's id looks unknown"
+        async with other.get(f"{quiet.base}/console/documents/..%2f..%2fetc") as response:
+            assert response.status == 404
+        token = await page_token(other, f"{quiet.base}/console/upload")
+        async with other.post(
+            f"{quiet.base}/console/documents/{doc}/retry",
+            data={"csrf": token},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 404
+        async with other.get(f"{quiet.base}/console/documents") as response:
+            assert doc not in await response.text()
+
+
+async def test_the_api_view_is_tenant_scoped(quiet: LiveConsole) -> None:
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "a.xml")
+    async with aiohttp.ClientSession() as client:
+        url = f"{quiet.base}/v1/documents/{doc}/view"
+        async with client.get(url, headers={"Authorization": f"Bearer {quiet.key_b}"}) as r:
+            assert r.status == 404
+        async with client.get(url) as r:
+            assert r.status == 401
+        async with client.get(url, headers={"Authorization": f"Bearer {quiet.key_a}"}) as r:
+            assert r.status == 200
+            assert r.content_type == "text/html"
+            assert "script-src" not in r.headers["Content-Security-Policy"]
+            assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+            page = await r.text()
+    assert "发票号码 / Invoice number" in page
+
+
+async def test_forms_without_the_csrf_token_are_refused(quiet: LiveConsole) -> None:
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        token = await page_token(session, f"{quiet.base}/console/partners")
+        before = await quiet.store.list_directory(quiet.tenant_a.id)
+        cases = [
+            {"toml": "", "action": "save"},
+            {"toml": "", "action": "save", "csrf": ""},
+            {"toml": "", "action": "save", "csrf": "x" * 40},
+            {"toml": "", "action": "save", "csrf": token[:-1] + ("0" if token[-1] != "0" else "1")},
+        ]
+        for form in cases:
+            async with session.post(f"{quiet.base}/console/partners", data=form) as response:
+                assert response.status == 403, form
+        assert await quiet.store.list_directory(quiet.tenant_a.id) == before
+        upload = aiohttp.FormData()
+        upload.add_field("document", hostile_fapiao(), filename="f.xml", content_type="text/xml")
+        async with session.post(f"{quiet.base}/console/upload", data=upload) as response:
+            assert response.status == 403
+        async with session.post(f"{quiet.base}/console/signout", data={}) as response:
+            assert response.status == 403
+        async with session.post(
+            f"{quiet.base}/console/partners",
+            data={"toml": "", "action": "validate", "csrf": token},
+            headers={"Origin": "http://evil.example"},
+        ) as response:
+            assert response.status == 403
+        async with session.post(
+            f"{quiet.base}/console/partners", data={"toml": "", "action": "validate", "csrf": token}
+        ) as response:
+            assert response.status == 200
+        assert (await quiet.store.list_submissions(quiet.tenant_a.id)) == []
+
+
+async def test_a_token_of_another_session_is_refused(quiet: LiveConsole) -> None:
+    first = await signed_in(quiet, quiet.key_a)
+    second = await signed_in(quiet, quiet.key_a)
+    async with first, second:
+        token = await page_token(first, f"{quiet.base}/console/partners")
+        async with second.post(
+            f"{quiet.base}/console/partners", data={"toml": "", "action": "validate", "csrf": token}
+        ) as response:
+            assert response.status == 403
+
+
+async def test_signin_needs_its_form_token(quiet: LiveConsole) -> None:
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        aiohttp.ClientSession(cookie_jar=jar) as session,
+        session.post(
+            f"{quiet.base}/console/signin", data={"api_key": quiet.key_a}, allow_redirects=False
+        ) as response,
+    ):
+        assert response.status == 403
+        assert "lingang_session" not in response.cookies
+
+
+async def test_document_text_with_script_is_shown_as_text(quiet: LiveConsole) -> None:
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), HOSTILE_NAME)
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/documents/{doc}/view") as response:
+            view = await response.text()
+        async with session.get(f"{quiet.base}/console/documents") as response:
+            listing = await response.text()
+        async with session.get(f"{quiet.base}/console/documents/{doc}") as response:
+            page = await response.text()
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in view
+    assert "<script" not in view
+    for html in (listing, page):
+        assert "&lt;img src=x onerror=alert(1)&gt;.xml" in html
+        assert "<img" not in html
+    assert "<script" not in listing
+    assert "Acme &lt;b&gt;Exports&lt;/b&gt;" in listing
+
+
+async def test_pages_cannot_be_framed_or_run_injected_script(quiet: LiveConsole) -> None:
+    session = await signed_in(quiet, quiet.key_a)
+    async with session, session.get(f"{quiet.base}/console/documents") as response:
+        policy = response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
+
+
+async def test_cookies_carry_their_flags(quiet: LiveConsole) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(f"{quiet.base}/console/signin") as response:
+            signin_cookie = response.headers.getone("Set-Cookie")
+            token = csrf_of(await response.text())
+        async with session.post(
+            f"{quiet.base}/console/signin",
+            data={"csrf": token, "api_key": quiet.key_a},
+            allow_redirects=False,
+        ) as response:
+            session_cookie = response.headers.getone("Set-Cookie")
+    for header in (signin_cookie, session_cookie):
+        assert "HttpOnly" in header
+        assert "SameSite=Strict" in header
+        assert "Path=/console" in header
+        assert "Secure" not in header  # plain HTTP here; see the TLS test
+    assert session_cookie.startswith("lingang_session=")
+    assert quiet.key_a not in session_cookie
+
+
+async def test_cookies_are_secure_over_tls(tmp_path: Path) -> None:
+    authority = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server)
+    async for live in start_console(
+        tmp_path, f"sqlite:///{tmp_path}/tls.db", workers=0, ssl_context=server
+    ):
+        client = ssl.create_default_context()
+        authority.configure_trust(client)
+        connector = aiohttp.TCPConnector(ssl=client)
+        async with aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        ) as session:
+            async with session.get(f"{live.base}/console/signin") as response:
+                token = csrf_of(await response.text())
+                assert "Secure" in response.headers.getone("Set-Cookie")
+            async with session.post(
+                f"{live.base}/console/signin",
+                data={"csrf": token, "api_key": live.key_a},
+                allow_redirects=False,
+            ) as response:
+                header = response.headers.getone("Set-Cookie")
+        assert re.search(r"; Secure\b", header), header
+        assert "HttpOnly" in header and "SameSite=Strict" in header
+
+
+async def test_without_a_session_pages_redirect_and_posts_are_refused(
+    quiet: LiveConsole,
+) -> None:
+    async with aiohttp.ClientSession() as anonymous:
+        for screen in ("documents", "upload", "stuck", "partners", "health"):
+            async with anonymous.get(
+                f"{quiet.base}/console/{screen}", allow_redirects=False
+            ) as response:
+                assert response.status == 303
+                assert response.headers["Location"] == "/console/signin"
+        async with anonymous.post(f"{quiet.base}/console/partners", data={"csrf": "x"}) as r:
+            assert r.status == 403
+        forged = {"lingang_session": "eyJ0IjoiYSJ9.0000"}
+        async with anonymous.get(
+            f"{quiet.base}/console/documents", cookies=forged, allow_redirects=False
+        ) as response:
+            assert response.status == 303
+
+
+async def test_a_revoked_key_ends_its_sessions(quiet: LiveConsole) -> None:
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/documents", allow_redirects=False) as r:
+            assert r.status == 200
+        for key in await quiet.store.list_api_keys(quiet.tenant_a.id):
+            await quiet.store.revoke_api_key(key.id)
+        async with session.get(f"{quiet.base}/console/documents", allow_redirects=False) as r:
+            assert r.status == 303
+
+
+async def test_signing_out_ends_the_session_even_for_a_copied_cookie(
+    quiet: LiveConsole,
+) -> None:
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        cookie = next(c for c in session.cookie_jar if c.key == "lingang_session").value
+        token = await page_token(session, f"{quiet.base}/console/documents")
+        async with session.post(
+            f"{quiet.base}/console/signout", data={"csrf": token}, allow_redirects=False
+        ) as response:
+            assert response.status == 303
+    async with (
+        aiohttp.ClientSession() as copy,
+        copy.get(
+            f"{quiet.base}/console/documents",
+            cookies={"lingang_session": cookie},
+            allow_redirects=False,
+        ) as response,
+    ):
+        assert response.status == 303
+
+
+async def test_the_language_switch_only_goes_back_into_the_console(quiet: LiveConsole) -> None:
+    async with aiohttp.ClientSession() as session:
+        for target in (
+            "//evil.example/x",
+            "https://evil.example/",
+            "/v1/documents",
+            "/console\\..\\x",
+        ):
+            async with session.get(
+                f"{quiet.base}/console/lang",
+                params={"to": "en", "next": target},
+                allow_redirects=False,
+            ) as response:
+                assert response.headers["Location"] == "/console/documents", target
+
+
+async def test_retry_from_the_console_requeues_a_dead_letter(quiet: LiveConsole) -> None:
+    """Without workers: a dead ``process`` job is retried from the document page."""
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "a.xml")
+    [job] = await quiet.store.claim_jobs("w", kinds=[PROCESS])
+    await quiet.store.fail_job(job.id, "w", "boom", retryable=False, next_attempt_at=None)
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/stuck") as response:
+            assert doc in await response.text()
+        token = await page_token(session, f"{quiet.base}/console/documents/{doc}")
+        async with session.post(
+            f"{quiet.base}/console/documents/{doc}/retry", data={"csrf": token}
+        ) as response:
+            assert response.status == 200
+    [again] = await quiet.store.list_jobs(submission_id=doc)
+    assert again.state is JobState.PENDING
+    await asyncio.sleep(0)

@@ -1,0 +1,152 @@
+"""Readable pages: every sample renders with both languages' labels; text is escaped; the
+report is grouped; official UBL / CII examples render through the reader; the registry."""
+
+from __future__ import annotations
+
+import html
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import InputError
+from gateway.ingest import parse
+from gateway.readable import RenderSource, registered_kinds, render_html, renderer_for
+from gateway.readable.labels import LABELS, label
+from gateway.readable.pdf import render_pdf
+from gateway.readable.report import readable_report
+
+SAMPLES = Path(__file__).resolve().parents[2] / "gateway/samples"
+SAMPLE_FILES = sorted(p for p in SAMPLES.iterdir() if p.suffix in {".xml", ".json", ".ofd"})
+REPORT = {
+    "profile": "pint-sg",
+    "valid": False,
+    "findings": [
+        {
+            "rule_id": "BR-CO-10",
+            "flag": "fatal",
+            "location": "/Invoice[1]",
+            "text": "sum",
+            "source": "cen-ubl",
+        },
+        {
+            "rule_id": "PEPPOL-EN16931-R004",
+            "flag": "warning",
+            "location": "/Invoice[1]/a",
+            "text": "<b>bold</b> & <script>x()</script>",
+            "source": "peppol",
+        },
+        {"rule_id": "X", "flag": "odd", "location": "", "text": "unknown flag", "source": ""},
+    ],
+    "artefacts": ["cen/1.3.13:ubl.xslt"],
+}
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
+def test_every_sample_renders_with_both_languages(path: Path) -> None:
+    data = path.read_bytes()
+    page = render_html(RenderSource(data=data))
+    parsed = parse(data, "auto")
+    for key in ("number", "issue_date", "seller", "buyer", "tax_breakdown", "totals", "original"):
+        assert html.escape(label(key), quote=False) in page, key
+    assert html.escape(parsed.invoice.number) in page
+    assert html.escape(parsed.invoice.seller.name, quote=False) in page
+    assert f"{parsed.invoice.totals.tax_inclusive:,.2f} {parsed.invoice.currency}" in page
+    assert "<script" not in page
+
+
+def test_labels_are_chinese_then_english() -> None:
+    assert label("number") == "发票号码 / Invoice number"
+    for chinese, english in LABELS.values():
+        assert re.search(r"[\u4e00-\u9fff]", chinese), chinese
+        assert english.isascii(), english
+
+
+def test_document_text_is_escaped() -> None:
+    xml = (SAMPLES / "export-zero-rate.xml").read_text("utf-8")
+    hostile = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
+    data = xml.replace("*金属制品*精密齿轮", "*金属制品*" + hostile).encode()
+    page = render_html(RenderSource(data=data, report=REPORT, facts={"receiver": "<i>r</i>"}))
+    assert "<script" not in page and "<img" not in page and "<i>r" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;x()&lt;/script&gt;" in page
+
+
+def test_report_is_grouped_by_severity() -> None:
+    report = readable_report(REPORT)
+    assert report is not None
+    assert [(g.flag, [f.rule_id for f in g.findings]) for g in report.groups] == [
+        ("fatal", ["BR-CO-10"]),
+        ("warning", ["PEPPOL-EN16931-R004"]),
+        ("information", ["X"]),
+    ]
+    assert not report.valid and report.total == 3
+    page = render_html(RenderSource(data=(SAMPLES / "red-letter.xml").read_bytes(), report=REPORT))
+    fatal = page.index("BR-CO-10")
+    warning = page.index("PEPPOL-EN16931-R004")
+    assert fatal < warning
+    assert "/Invoice[1]/a" in page and "cen/1.3.13:ubl.xslt" in page
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [None, [], {"findings": "x"}, {"findings": [1, None, {"flag": 3}]}, {"artefacts": {}}],
+)
+def test_a_damaged_report_still_renders(damaged: object) -> None:
+    source = RenderSource(data=(SAMPLES / "red-letter.xml").read_bytes(), report=damaged)  # type: ignore[arg-type]
+    assert "校验报告 / Validation report" in render_html(source)
+
+
+def test_official_ubl_and_cii_render_through_the_reader(reference: Path) -> None:
+    examples = [
+        reference
+        / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml",
+        reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-creditnote-correction.xml",
+        *sorted((reference / "connectingeurope-einvoicing-en16931/cii").rglob("*.xml"))[:1],
+    ]
+    for path in examples:
+        page = render_html(RenderSource(data=path.read_bytes()))
+        assert "应付金额 / Amount due" in page, path.name
+    credit = render_html(RenderSource(data=examples[1].read_bytes()))
+    assert "红字发票 (贷项通知) / Credit note" in credit
+
+
+def test_the_profile_output_is_preferred_to_the_source(reference: Path) -> None:
+    ubl = (
+        reference
+        / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml"
+    ).read_bytes()
+    fapiao = (SAMPLES / "export-zero-rate.xml").read_bytes()
+    page = render_html(RenderSource(data=fapiao, outputs={"signed": ubl}))
+    from gateway.read import read_invoice
+
+    assert html.escape(read_invoice(ubl).number) in page
+    assert "26312000000000000101" in page  # the original fapiao's number, under "original"
+
+
+def test_unknown_documents_are_refused_clearly() -> None:
+    with pytest.raises(InputError) as caught:
+        render_html(RenderSource(data=b"%PDF-1.7 not a document we know"))
+    assert caught.value.code == "no-renderer"
+    with pytest.raises(InputError) as named:
+        renderer_for(RenderSource(data=b"", kind="nope"))
+    assert "invoice" in named.value.message
+    assert "invoice" in registered_kinds()
+
+
+def test_pdf_fetches_nothing() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.3)
+        port = listener.getsockname()[1]
+        page = render_html(RenderSource(data=(SAMPLES / "services.ofd").read_bytes()))
+        page = page.replace(
+            "</body>",
+            f'<img src="http://127.0.0.1:{port}/x.png"><img src="file:///etc/passwd"></body>',
+        )
+        pdf = render_pdf(page)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert pdf.startswith(b"%PDF")
