@@ -18,8 +18,9 @@ import aiohttp
 from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
 from adapters.dcsa_pint.options import PintOptions
 from adapters.dcsa_pint.platform import PintPlatform
-from adapters.dcsa_pint.receiver import PintReceiver, read_bounded
+from adapters.dcsa_pint.receiver import PintReceiver
 from adapters.dcsa_pint.sender import PintSender
+from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, TransientDeliveryError
 from gateway.store.ebl import EblRegistry
 

@@ -28,10 +28,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import StreamReader, web
+from aiohttp import web
 
 from adapters.base import InboundRoute
 from adapters.dcsa_pint.platform import PintPlatform
+from gateway.bounded_body import read_bounded
 from gateway.pint.chain import VerifiedEnvelope
 from gateway.pint.checksums import bytes_checksum, is_checksum
 from gateway.pint.codes import PintRejection, ResponseCode
@@ -282,19 +283,6 @@ class PintReceiver:
         if body["codeListProvider"] != self.platform.code or code not in parties:
             return self._error(request, 404, "Unknown party", "Unknown party")
         return web.json_response({"partyName": parties[code]}, headers={"API-Version": "3.0.0"})
-
-
-async def read_bounded(stream: StreamReader, limit: int) -> bytes | None:
-    """The whole body, or ``None`` as soon as it exceeds ``limit`` bytes (``read(n)`` alone
-    may return only the first chunk)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in stream.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _claimed_last(envelope: Any) -> str | None:

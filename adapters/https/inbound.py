@@ -28,6 +28,7 @@ from aiohttp import web
 from cryptography import x509
 
 from adapters.base import InboundDocument, InboundSink
+from gateway.bounded_body import read_bounded
 from gateway.errors import VerificationError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 
@@ -77,10 +78,10 @@ class HttpsInbox:
         if request.content_length is not None and request.content_length > self.max_bytes:
             return problem(413, "inbound.max-bytes", f"the limit is {self.max_bytes} bytes", "body")
         try:
-            body = await request.content.read(self.max_bytes + 1)
+            body = await read_bounded(request.content, self.max_bytes)
         except (ValueError, OSError):
             return problem(400, "inbound.body", "the body could not be read", "body")
-        if len(body) > self.max_bytes:
+        if body is None:
             return problem(413, "inbound.max-bytes", f"the limit is {self.max_bytes} bytes", "body")
         refused = self._check(request, body)
         if refused is not None:

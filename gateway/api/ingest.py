@@ -24,6 +24,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.api.problems import FieldIssue, Problem
+from gateway.bounded_body import read_bounded
 from gateway.mapping.profiles import PROFILE_SPECS
 
 RAW_TYPES = frozenset(
@@ -141,14 +142,10 @@ async def _read_raw(request: web.Request, media_type: str, limit: int) -> Upload
 
 
 async def _read_bounded(request: web.Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await read_bounded(request.content, limit)
+    if body is None:
+        raise too_large(limit)
+    return body
 
 
 async def _read_multipart(request: web.Request, limit: int) -> Upload:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 
 from gateway.partners import PartnerDirectory
 from gateway.partners.stored import directory_document
@@ -46,6 +48,22 @@ async def test_put_toml_then_get_returns_the_same_directory(api: LiveApi) -> Non
     partner = directory.find_partner(None, "T08GA0028A")
     assert partner.currency == "USD"
     assert directory.find_exporter("91310115MA1K4XXXXX") is not None
+
+
+async def test_a_body_that_arrives_in_pieces_is_read_whole(api: LiveApi) -> None:
+    """``read(n)`` returns what has arrived so far; the directory must be read to its end."""
+    body = b"# padding\n" * 20_000 + TOML.encode()
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 16_384):
+            yield body[start : start + 16_384]
+            await asyncio.sleep(0.01)
+
+    status, _, raw = await api.a.request(
+        "PUT", "/v1/partners", data=slowly(), headers={"Content-Type": "application/toml"}
+    )
+    assert status == 200, raw
+    assert json.loads(raw)["entries"] == 3
 
 
 async def test_put_replaces_the_whole_directory(api: LiveApi) -> None:

@@ -16,6 +16,7 @@ from aiohttp import web
 from gateway.api.context import store, tenant
 from gateway.api.ingest import unprocessable
 from gateway.api.problems import FieldIssue, Problem
+from gateway.bounded_body import read_bounded
 from gateway.partners.stored import directory_document, replace_directory
 
 routes = web.RouteTableDef()
@@ -49,8 +50,8 @@ async def _read_directory(request: web.Request) -> dict[str, Any]:
         raise Problem(415, "unsupported-media-type", detail, [issue])
     if (request.content_length or 0) > MAX_DIRECTORY_BYTES:
         raise _too_large()
-    raw = await request.content.read(MAX_DIRECTORY_BYTES + 1)
-    if len(raw) > MAX_DIRECTORY_BYTES:
+    raw = await read_bounded(request.content, MAX_DIRECTORY_BYTES)
+    if raw is None:
         raise _too_large()
     return directory_from_bytes(raw, media_type)
 
