@@ -17,10 +17,10 @@ from typing import Any
 from aiohttp import web
 
 from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
-from gateway.bounded_body import read_bounded
 from gateway.api.context import services, tenant
 from gateway.api.ingest import too_large, unprocessable
 from gateway.api.problems import FieldIssue, Problem
+from gateway.bounded_body import read_bounded
 from gateway.pint.codes import ActionCode
 from gateway.store.ebl import Outbound
 
