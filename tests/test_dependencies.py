@@ -18,6 +18,9 @@ TOOLS = {
     "ruff": "lint and format (tests/run.sh)",
     "mypy": "type checks (tests/run.sh)",
     "lxml-stubs": "lxml's types for mypy",
+    "types-jsonschema": "jsonschema's types for mypy",
+    "isoduration": "makes jsonschema check the ISO 8601 'duration' format (UN/CEFACT D23B dates "
+    "are refused as ambiguous without it); jsonschema loads it itself",
 }
 """Declared dependencies used without being imported, and why."""
 
