@@ -72,7 +72,7 @@ from gateway.jobs import (
     WorkerPool,
     default_worker_id,
 )
-from gateway.jobs.gate import ExportGate, ReleaseKind, Sign, jws_checkpoint_signer
+from gateway.jobs.gate import ExportGate, HeldDocuments, ReleaseKind, Sign, jws_checkpoint_signer
 from gateway.private_files import private_dir
 from gateway.settings import Settings
 from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
@@ -102,6 +102,8 @@ class Services:
     inbound: StoreInbound
     ledger: LedgerStore | None = None
     """The export gate's store (ledger, counts, holds)."""
+    holds: HeldDocuments | None = None
+    """Releases held documents on a tenant's behalf (the operator console uses it)."""
     started_at: float = field(default_factory=time.time)
     _closed: bool = False
 
@@ -255,6 +257,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         tools=tools,
         inbound=inbound,
         ledger=ledger,
+        holds=HeldDocuments(ledger),
     )
 
 

@@ -42,6 +42,7 @@ from adapters.peppol.identifiers import (
     ProcessId,
 )
 from adapters.peppol.trust import TrustStore
+from gateway.bounded_body import read_bounded
 from gateway.errors import LingangError, VerificationError
 from gateway.xmlsafe import XmlLimits, parse_xml
 
@@ -325,14 +326,15 @@ class SmpClient:
             raise SmpAnswerInvalid(f"SMP URL {url!r} is not https", rule="smp.https-only")
         try:
             async with self._client().get(url, allow_redirects=False) as response:
-                body = await response.content.read(SMP_LIMITS.max_bytes + 1)
+                read = await read_bounded(response.content, SMP_LIMITS.max_bytes)
                 status = response.status
         except TimeoutError as exc:
             raise SmpUnavailable(f"the SMP did not answer within {self.timeout}s ({url})") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise SmpUnavailable(f"the SMP could not be reached ({url}): {exc!r}") from exc
-        if len(body) > SMP_LIMITS.max_bytes:
+        if read is None:
             raise SmpAnswerInvalid("the SMP answer is too large", rule="smp.size")
+        body = read
         if status in (429,) or status >= 500:
             raise SmpUnavailable(f"the SMP answered HTTP {status} ({url})", rule=f"http.{status}")
         if 300 <= status < 400:

@@ -20,7 +20,7 @@ from gateway.flows import FlowOutcome
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.partners.data_export import DataExport
 from gateway.policy import CHINA, Counts, Decision, decide_volume
-from gateway.store import Job, JobSpec, OutputSpec, StateChange, Submission
+from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Submission
 from gateway.store.ledger import RELEASE, ExportRecord, ExportResult, LedgerStore, Verdict
 
 log = logging.getLogger("lingang.gate")
@@ -146,3 +146,19 @@ def jws_checkpoint_signer(signer: Any, certificate_pem: str) -> Sign:
         return signer.sign_detached(payload), certificate_pem
 
     return sign
+
+
+class HeldDocuments:
+    """A tenant's way to release a held document (the operator console's ``holds``): the
+    hold must be the tenant's, and the release records who decided and on what basis."""
+
+    def __init__(self, ledger: LedgerStore) -> None:
+        self.ledger = ledger
+
+    async def release(self, tenant_id: str, submission_id: str, *, who: str, basis: str) -> None:
+        """Release the document (its ``release`` job writes the ledger entry and queues the
+        delivery); :class:`NotFoundError` when the tenant holds no such document."""
+        hold = await self.ledger.get_hold(submission_id)
+        if hold is None or hold.tenant_id != tenant_id:
+            raise NotFoundError(f"no held document {submission_id}", field="id")
+        await self.ledger.release(submission_id, who, basis)

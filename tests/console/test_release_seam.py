@@ -47,9 +47,12 @@ async def held_document(live: LiveConsole) -> str:
     return submission.id
 
 
-async def test_without_a_gate_held_documents_are_listed_without_release(
+async def test_without_a_releaser_held_documents_are_listed_without_release(
     quiet: LiveConsole,
 ) -> None:
+    """A gateway whose services carry no ``holds`` (the gate always gives one; this is the
+    seam's other side) lists held documents and offers no release."""
+    quiet.services.holds = None
     doc = await held_document(quiet)
     session = await signed_in(quiet, quiet.key_a)
     async with session:

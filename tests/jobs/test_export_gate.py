@@ -13,6 +13,7 @@ import pytest
 from gateway.samples.writers import SELLER_USCC, einvoice_xml
 from gateway.service import Services, open_services
 from gateway.settings import AdapterConfig, PipelineSettings, Settings, StoreSettings
+from gateway.store import NotFoundError
 from gateway.store.ledger import LedgerStore
 from tests.policy.support import with_contact
 
@@ -86,3 +87,26 @@ async def test_counts_cross_the_thresholds_across_documents(services: Services) 
     assert queued and queued[0].detail is not None
     assert any("2 of 3" in w for w in queued[0].detail["warnings"])
     assert "subjects" not in queued[0].detail["policy"]  # keyed hashes stay out of history
+
+
+async def test_the_console_releases_only_its_own_tenants_held_documents(
+    services: Services,
+) -> None:
+    """``Services.holds`` is what the console's release form calls: the tenant's own hold is
+    released on the recorded basis; another tenant's id is not found, and nothing changes."""
+    states = [
+        await process(services, contact, f"2631200000000020000{n}")
+        for n, contact in enumerate(("Tan", "Lim", "Ong", "Koh"), start=1)
+    ]
+    assert "held" in states
+    ledger = LedgerStore(services.store.connector)
+    hold = (await ledger.list_holds())[0]
+    assert services.holds is not None
+    await services.store.create_tenant("U", tenant_id="u")
+    with pytest.raises(NotFoundError):
+        await services.holds.release("u", hold.submission_id, who="U", basis="contract")
+    still = await ledger.get_hold(hold.submission_id)
+    assert still is not None and still.state == "held"
+    await services.holds.release("t", hold.submission_id, who="officer", basis="SC-2026-01")
+    after = await ledger.get_hold(hold.submission_id)
+    assert after is not None and after.state != "held"

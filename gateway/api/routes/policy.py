@@ -17,6 +17,7 @@ from aiohttp import web
 from gateway.api.context import services, store, tenant
 from gateway.api.ingest import unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
+from gateway.bounded_body import read_bounded
 from gateway.store.ledger import Hold, LedgerStore
 
 routes = web.RouteTableDef()
@@ -88,8 +89,8 @@ async def _decision(request: web.Request, what: str) -> dict[str, str]:
         detail = f"send the decision as application/json, not {request.content_type!r}"
         raise Problem(415, "unsupported-media-type", detail,
                       [FieldIssue(detail, "Content-Type", "media-type")])  # fmt: skip
-    raw = await request.content.read(MAX_DECISION_BYTES + 1)
-    if len(raw) > MAX_DECISION_BYTES:
+    raw = await read_bounded(request.content, MAX_DECISION_BYTES)
+    if raw is None:
         raise Problem(413, "too-large", f"a decision is at most {MAX_DECISION_BYTES} bytes")
     try:
         data: Any = json.loads(raw.decode("utf-8"))
