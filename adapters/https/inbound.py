@@ -29,7 +29,7 @@ from cryptography import x509
 
 from adapters.base import InboundDocument, InboundSink
 from gateway.bounded_body import read_bounded
-from gateway.errors import VerificationError
+from gateway.errors import LingangError, VerificationError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9._@:+/-]{1,200}$")
@@ -86,18 +86,21 @@ class HttpsInbox:
         refused = self._check(request, body)
         if refused is not None:
             return refused
-        ack = await self.sink.accept(
-            InboundDocument(
-                channel=self.channel,
-                message_id=message_id,
-                body=body,
-                media_type=(request.content_type or "application/octet-stream"),
-                sender=request.headers.get("X-Lingang-Sender", ""),
-                receiver=request.headers.get("X-Lingang-Receiver", ""),
-                tenant_id=self.tenant_id,
-                metadata=_metadata(request),
+        try:
+            ack = await self.sink.accept(
+                InboundDocument(
+                    channel=self.channel,
+                    message_id=message_id,
+                    body=body,
+                    media_type=(request.content_type or "application/octet-stream"),
+                    sender=request.headers.get("X-Lingang-Sender", ""),
+                    receiver=request.headers.get("X-Lingang-Receiver", ""),
+                    tenant_id=self.tenant_id,
+                    metadata=_metadata(request),
+                )
             )
-        )
+        except LingangError as exc:
+            return refusal(exc)
         answer = {"receipt_id": ack.inbound_id, "duplicate": ack.duplicate}
         return web.json_response(answer, status=200)
 
@@ -121,6 +124,15 @@ class HttpsInbox:
             return problem(403, f"inbound.{exc.check}", "the signature does not verify",
                            SIGNATURE_HEADER)  # fmt: skip
         return None
+
+
+def refusal(error: LingangError) -> web.Response:
+    """The sink refused the message: 503 when a retry can help (the store is down), else
+    422 naming the field and rule (e.g. a receiver this gateway does not serve). Nothing
+    was stored either way."""
+    status = 503 if error.retryable else 422
+    rule = error.rule or error.code
+    return problem(status, rule, error.message, error.field or "body")
 
 
 def _metadata(request: web.Request) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from gateway.delivery import (
     ReceiveKind,
     StoreInbound,
 )
+from gateway.delivery.peppol_recording import LocalParticipants
 from gateway.flows import Tools
 from gateway.jobs import JobKinds, ThreadFlowRunner, Worker
 from gateway.signing.jws import DetachedJwsSigner
@@ -190,3 +191,55 @@ async def test_what_the_inbox_refuses(
     assert "<Invoice/>" not in json.dumps(problem)
     assert await receiving.store.list_inbound() == []
     await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def serving_one_receiver(tmp_path: Path, tls: TlsFiles) -> AsyncIterator[Receiving]:
+    """An inbox whose sink serves only ``0195:T08GB0001A`` (tenant ``t``)."""
+    store = await open_store(f"sqlite:///{tmp_path / 'one.db'}")
+    await store.create_tenant("T", tenant_id="t")
+    participants = LocalParticipants.parse(["t=0195:T08GB0001A"])
+    context = AdapterContext(
+        data_dir=tmp_path, inbound=StoreInbound(store, participants=participants)
+    )
+    options = {"url": "https://sender.invalid/inbox", "inbound_path": "/inbound/one"}
+    adapters = AdapterRegistry.build({"one": AdapterConfig("one", "https", options)}, context)
+    app = web.Application()
+    for route in adapters.inbound_routes():
+        app.router.add_route(route.method, route.path, route.handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(
+        runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False)
+    )
+    await site.start()
+    port = runner.addresses[0][1]
+    yield Receiving(store, adapters, f"https://127.0.0.1:{port}/inbound/one", tmp_path)
+    await runner.cleanup()
+    await adapters.aclose()
+    await store.close()
+
+
+async def test_a_receiver_the_gateway_does_not_serve_is_a_422_and_nothing_is_stored(
+    serving_one_receiver: Receiving, tls: TlsFiles
+) -> None:
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())
+    headers = {"X-Lingang-Message-Id": "m-1.sg@lingang", "Content-Type": "application/xml"}
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for receiver, status in (("0195:T08GB9999Z", 422), ("0195:T08GB0001A", 200)):
+            async with session.post(
+                serving_one_receiver.url,
+                data=b"<Invoice/>",
+                headers={**headers, "X-Lingang-Receiver": receiver},
+            ) as response:
+                body = await response.json(content_type=None)
+                assert response.status == status, body
+            if status == 422:
+                assert body["errors"][0] == {
+                    "field": "receiver",
+                    "rule": "peppol.not-serviced",
+                    "message": body["detail"],
+                }
+                assert await serving_one_receiver.store.list_inbound() == []
+    (stored,) = await serving_one_receiver.store.list_inbound()
+    assert stored.tenant_id == "t"
