@@ -83,10 +83,11 @@ from gateway.store.scripts import (
     change_state,
     ensure_job,
     fenced,
+    finish_job_with_outputs,
     insert_job,
-    insert_leased_job,
     job_params,
     one,
+    queue_job,
     receipt_params,
     state_params,
     with_job,
@@ -712,27 +713,12 @@ class Store:
         either none or all of the result. Returns the queued (or already existing) job,
         or ``None`` without ``enqueue``."""
         now = self.clock()
-        done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
-        submission_id = done["submission_id"]
-        puts = [
-            {
-                "submission_id": submission_id,
-                "kind": output.kind,
-                "media_type": output.media_type,
-                "data": bytes(output.data),
-                "now": now,
-            }
-            for output in outputs
-        ]
-        yield QueryMany("put_output", puts)
+        submission_id = yield from finish_job_with_outputs(job_id, worker_id, outputs, now)
         if enqueue is None:
             yield from change_state(submission_id, event, now)
             return None
-        if hand_off_seconds is not None and (enqueue.not_before or now) <= now:
-            expires = now + timedelta(seconds=hand_off_seconds)
-            row, _ = yield from insert_leased_job(submission_id, enqueue, now, worker_id, expires)
-        else:
-            row, _ = yield from insert_job(submission_id, enqueue, now)
+        lease = None if hand_off_seconds is None else (worker_id, hand_off_seconds)
+        row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
         yield from change_state(submission_id, with_job(event, row), now)
         return rows.job(row)
 

@@ -46,9 +46,10 @@ from gateway.store.records import (
 from gateway.store.scripts import (
     change_state,
     fenced,
+    finish_job_with_outputs,
     insert_job,
-    insert_leased_job,
     one,
+    queue_job,
     with_job,
 )
 
@@ -96,19 +97,7 @@ class LedgerStore:
         ``hand_off_seconds`` the delivery job is queued leased to ``worker_id``, as
         :meth:`~gateway.store.Store.finish_processing` does."""
         now = self.clock()
-        done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
-        submission_id = str(done["submission_id"])
-        puts = [
-            {
-                "submission_id": submission_id,
-                "kind": output.kind,
-                "media_type": output.media_type,
-                "data": bytes(output.data),
-                "now": now,
-            }
-            for output in outputs
-        ]
-        yield QueryMany("put_output", puts)
+        submission_id = yield from finish_job_with_outputs(job_id, worker_id, outputs, now)
         return (
             yield from self._export(
                 submission_id,
@@ -177,11 +166,7 @@ class LedgerStore:
         params = {**entry, "seq": seq, "prev_hash": head["hash"], "entry_hash": chained}
         yield Query("ledger_insert_entry", params)
         yield Query("ledger_set_head", {"seq": seq, "hash": chained})
-        if lease is not None and (enqueue.not_before or now) <= now:
-            expires = now + dt.timedelta(seconds=lease[1])
-            row, _ = yield from insert_leased_job(submission_id, enqueue, now, lease[0], expires)
-        else:
-            row, _ = yield from insert_job(submission_id, enqueue, now)
+        row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
         detail = {**(queued.detail or {}), "ledger_seq": seq, **verdict.detail}
         event = StateChange(queued.state, queued.reason, detail)
         yield from change_state(submission_id, with_job(event, row), now)

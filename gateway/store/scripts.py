@@ -4,15 +4,16 @@ inside a script; none does I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.store.connector import JsonValue, Notify, Query, Row, Script
+from gateway.store.connector import JsonValue, Notify, Query, QueryMany, Row, Script
 from gateway.store.records import (
     JobSpec,
     LeaseLostError,
     NotFoundError,
+    OutputSpec,
     Receipt,
     StateChange,
     new_id,
@@ -64,18 +65,47 @@ def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple
     return (yield from one("job_by_key", params)), False
 
 
-def insert_leased_job(
-    submission_id: str, spec: JobSpec, now: datetime, worker_id: str, expires: datetime
+def queue_job(
+    submission_id: str,
+    spec: JobSpec,
+    now: datetime,
+    *,
+    lease: tuple[str, float] | None = None,
 ) -> Script[tuple[Row, bool]]:
-    """Queue ``spec`` already leased to ``worker_id`` (its first attempt), so the worker
-    that made it runs it at once without a claim; if a job of the same kind and adapter is
-    there already, that one, untouched. ``(row, leased)``."""
+    """Queue ``spec`` like :func:`insert_job`; with ``lease`` (worker id, seconds) a job due
+    now is queued already leased to that worker (its first attempt), so the worker that
+    made it runs it at once without a claim (a hand-off). A job of the same kind and adapter
+    that is there already is returned untouched. ``(row, new)``."""
+    if lease is None or (spec.not_before or now) > now:
+        return (yield from insert_job(submission_id, spec, now))
+    worker_id, seconds = lease
     params = {**job_params(submission_id, spec, now), "lease_owner": worker_id}
-    params["lease_expires_at"] = expires
+    params["lease_expires_at"] = now + timedelta(seconds=seconds)
     row: Row | None = yield Query("insert_job_leased", params, "one")
     if row is not None:
         return row, True
     return (yield from one("job_by_key", params)), False
+
+
+def finish_job_with_outputs(
+    job_id: str, worker_id: str, outputs: Sequence[OutputSpec], now: datetime
+) -> Script[str]:
+    """Mark a leased job ``done`` (owner-fenced, see :func:`fenced`) and replace its
+    submission's ``outputs`` (per kind); the submission id."""
+    done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
+    submission_id = str(done["submission_id"])
+    puts = [
+        {
+            "submission_id": submission_id,
+            "kind": output.kind,
+            "media_type": output.media_type,
+            "data": bytes(output.data),
+            "now": now,
+        }
+        for output in outputs
+    ]
+    yield QueryMany("put_output", puts)
+    return submission_id
 
 
 def ensure_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[None]:
