@@ -311,10 +311,26 @@ class TransientError(LingangError):
 
 
 class DeliveryError(LingangError):
-    """Delivery to a counterpart failed; retryable unless a subclass says otherwise."""
+    """Delivery to a counterpart failed; retryable unless a subclass says otherwise.
+
+    ``details`` is what the adapter knows about the failed attempt (e.g. the Peppol send
+    report: lookup, timings, the answer); the ``deliver`` job adds it to the document's
+    history. It stays in this process (not part of the wire form)."""
 
     code = "delivery"
     retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        retryable: bool | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, field=field, rule=rule, retryable=retryable)
+        self.details: dict[str, Any] = dict(details or {})
 
 
 class TransientDeliveryError(DeliveryError, TransientError):

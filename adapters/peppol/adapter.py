@@ -44,7 +44,7 @@ from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
 from adapters.peppol.trust import TrustStore, load_certificates
 from adapters.peppol.wssec import Credentials
-from gateway.errors import ConfigError, InputError, PermanentDeliveryError
+from gateway.errors import ConfigError, DeliveryError, InputError, PermanentDeliveryError
 from gateway.private_files import private_dir, write_private
 from gateway.signing.revocation import RevocationChecker
 
@@ -228,14 +228,18 @@ class PeppolAdapter:
         except InputError as exc:
             raise PermanentDeliveryError(exc.message, field=exc.field, rule=exc.rule) from exc
         report = SendReport(envelope.message_id)
-        sent = await self.sender.send(
-            envelope.body,
-            message_id=envelope.message_id,
-            receiver=receiver,
-            sender=sender,
-            report=report,
-            profile=envelope.profile,
-        )
+        try:
+            sent = await self.sender.send(
+                envelope.body,
+                message_id=envelope.message_id,
+                receiver=receiver,
+                sender=sender,
+                report=report,
+                profile=envelope.profile,
+            )
+        except DeliveryError as exc:
+            exc.details.setdefault("report", report.as_dict())
+            raise
         private_dir(self.receipts_dir)
         write_private(kept.with_suffix(".xml"), sent.receipt.raw)
         write_private(kept.with_suffix(".json"), json.dumps(report.as_dict()).encode())

@@ -10,6 +10,7 @@ id fixed when the submission was processed (the same on every retry). After a ha
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.envelope import ENVELOPE, StoredEnvelope
@@ -18,7 +19,7 @@ from gateway.delivery.planner import DELIVER
 from gateway.delivery.registry import AdapterRegistry
 from gateway.errors import DeliveryError, InputError, PermanentDeliveryError
 from gateway.jobs import Completed, HandedOutputs, JobResult, SubmissionState
-from gateway.store import Job, Receipt, StateChange, Store
+from gateway.store import Job, Receipt, StateChange, Store, StoreError
 
 log = logging.getLogger("lingang.delivery")
 
@@ -73,8 +74,12 @@ class DeliverKind:
                 "delivery attempt failed",
                 extra={"submission_id": job.submission_id, "job_id": job.id, "error": str(exc)},
             )
+            await self._attempt_failed(job, exc)
             raise
         await self._record(job, envelope, receipt)
+        delivered: dict[str, Any] = {"job_id": job.id, "message_id": job.message_id}
+        if "report" in receipt.details:
+            delivered["report"] = receipt.details["report"]
         return Completed(
             Receipt(
                 kind=f"{job.adapter}-receipt",
@@ -82,12 +87,38 @@ class DeliverKind:
                 media_type=receipt.content_type or "application/octet-stream",
                 detail=receipt.as_dict(),
             ),
-            StateChange(
-                SubmissionState.DELIVERED,
-                f"delivered by {job.adapter}",
-                {"job_id": job.id, "message_id": job.message_id},
-            ),
+            StateChange(SubmissionState.DELIVERED, f"delivered by {job.adapter}", delivered),
         )
+
+    async def _attempt_failed(self, job: Job, error: DeliveryError) -> None:
+        """Add what the adapter reported about a failed attempt (e.g. the Peppol send report)
+        to the document's history, its state unchanged; the loop then retries or
+        dead-letters the job. A history that cannot be written is logged, never fatal."""
+        if not error.details:
+            return
+        try:
+            submission = await self.store.get_submission_any_tenant(job.submission_id)
+            if submission is None:
+                return
+            await self.store.record_event(
+                submission.id,
+                submission.state,
+                reason=f"delivery attempt {job.attempts} by {job.adapter} failed: {error.code}"
+                + (f" ({error.rule})" if error.rule else ""),
+                detail={
+                    "job_id": job.id,
+                    "message_id": job.message_id,
+                    "attempt": job.attempts,
+                    "retryable": error.retryable,
+                    "error": error.to_wire(),
+                    **error.details,
+                },
+            )
+        except StoreError as exc:
+            log.warning(
+                "delivery attempt not recorded in the history",
+                extra={"submission_id": job.submission_id, "error": str(exc)},
+            )
 
     async def _record(self, job: Job, envelope: StoredEnvelope, receipt: AdapterReceipt) -> None:
         """The reporting record of a Peppol transmission (before the job completes: a retry
