@@ -22,6 +22,8 @@ fi
 
 need=()
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+# A live OCSP responder for the revocation tests (`openssl ocsp`).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 # The JVM Schematron engine: a JDK (javac compiles its small host once) and Saxon-HE.
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
