@@ -228,6 +228,28 @@ def _check_issuance(
         schema.check_payload("IssuanceManifest", issuance)
     if issuance.get("documentChecksum") != td_checksum:
         raise _bsig("the carrier signed another transport document", f"{where}.documentChecksum")
+    _check_issued_to(entry, issuance, where)
+
+
+def _check_issued_to(entry: Mapping[str, Any], issuance: Mapping[str, Any], where: str) -> None:
+    """The ``ISSUE`` transaction's recipient is the party the carrier issued to: its RFC 8785
+    checksum is the issuance manifest's ``issueToChecksum``. A mismatch is ``BENV`` (the
+    signatures hold; the envelope's content is not acceptable — ``INCD`` is only for
+    additional documents and never answers the start of a transfer). A first transaction
+    that is not ``ISSUE`` is left to the title rules."""
+    transactions = entry.get("transactions")
+    first = transactions[0] if isinstance(transactions, list) and transactions else None
+    if not isinstance(first, Mapping) or first.get("actionCode") != "ISSUE":
+        return
+    recipient = first.get("recipient")
+    if not isinstance(recipient, Mapping) or (
+        document_checksum(recipient) != issuance.get("issueToChecksum")
+    ):
+        raise _benv(
+            "the ISSUE transaction's recipient is not the party the carrier issued the eBL to "
+            "(issueToChecksum of the issuance manifest)",
+            f"{where}.issueToChecksum",
+        )
 
 
 def _transactions(entries: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], str]]:
