@@ -13,6 +13,7 @@
     envelope_schema = "…/EBL_PINT_v3.0.0.EblEnvelope.schema.json"
     trust = ["pint/roots.pem"]            # optional: anchors for x5c chains in JWS headers
     require_x5c = false                   # refuse partners' JWS without an x5c chain to `trust`
+    revocation = "soft-fail"              # x5c chains: OCSP → CRL, "off", "soft-fail" or "hard-fail"
     parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation
     timeout = 30.0
     tenants = ["acme-exports"]            # tenant ids that may use /v1/ebls
@@ -44,10 +45,12 @@ from gateway.errors import ConfigError, LingangError
 from gateway.pint.title import Party
 from gateway.signing.jose import CompactSigner, KeySet, load_private_key, thumbprint
 from gateway.signing.keys import load_certificates
+from gateway.signing.revocation import RevocationChecker
+from gateway.signing.truststore import TrustStore
 
 _KNOWN = {
     "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
-    "trust", "require_x5c", "signing_chain", "parties", "timeout", "partners", "max_document_bytes", "tenants",
+    "trust", "require_x5c", "revocation", "signing_chain", "parties", "timeout", "partners", "max_document_bytes", "tenants",
 }  # fmt: skip
 _PARTNER_KNOWN = {
     "url",
@@ -164,9 +167,11 @@ class PintOptions:
                 carriers.add(carrier_signer.key, platform)
             partners = _partners(name, options.get("partners") or {}, path, keys, carriers)
             if options.get("trust"):
-                for entry in options["trust"]:
-                    keys.anchors.extend(load_certificates(path(entry)))
-                carriers.anchors = keys.anchors
+                keys.trust = carriers.trust = _trust_store(
+                    name,
+                    [c for entry in options["trust"] for c in load_certificates(path(entry))],
+                    str(options.get("revocation", "soft-fail")),
+                )
             keys.require_x5c = bool(options.get("require_x5c", False))
         except (OSError, ValueError, LingangError) as exc:
             if isinstance(exc, ConfigError):
@@ -191,6 +196,22 @@ class PintOptions:
             max_document_bytes=int(options.get("max_document_bytes", 16 * 1024 * 1024)),
             tenants=frozenset(str(t) for t in options.get("tenants") or ()),
         )
+
+
+def _trust_store(name: str, anchors: list[Any], mode: str) -> TrustStore:
+    """Where x5c chains must lead, revocation by ``mode`` (``off``, ``soft-fail``,
+    ``hard-fail``: an unknown status refused)."""
+    if mode not in {"off", "soft-fail", "hard-fail"}:
+        raise ConfigError(
+            f"adapter {name!r}: revocation must be off, soft-fail or hard-fail",
+            field=f"adapters.{name}.revocation",
+        )
+    return TrustStore(
+        tuple(anchors),
+        revocation=None if mode == "off" else RevocationChecker(),
+        soft_fail=mode != "hard-fail",
+        what="x5c signing certificate",
+    )
 
 
 def _partners(

@@ -10,6 +10,7 @@ lock the eBL and queue the ``transfer`` job in one transaction
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -118,11 +119,19 @@ class PintPlatform:
     async def verify_fetching(self, envelope: Any) -> VerifiedEnvelope:
         """:meth:`verify`, fetching partners' published keys once when a key is unknown."""
         try:
-            return self.verify(envelope)
+            return await self.verify_async(envelope)
         except PintRejection as exc:
             if "unknown signing key" in exc.message and await self.refresh_keys():
-                return self.verify(envelope)
+                return await self.verify_async(envelope)
             raise
+
+    async def verify_async(self, envelope: Any) -> VerifiedEnvelope:
+        """:meth:`verify`, in a thread when x5c revocation may ask OCSP responders or fetch
+        CRLs (blocking network calls stay off the event loop)."""
+        trust = self.options.keys.trust
+        if trust is not None and trust.revocation is not None:
+            return await asyncio.to_thread(self.verify, envelope)
+        return self.verify(envelope)
 
     @property
     def code(self) -> str:

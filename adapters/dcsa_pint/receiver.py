@@ -246,7 +246,7 @@ class PintReceiver:
                 request, 404, "Unknown envelope", f"no active envelope transfer {reference[:100]!r}"
             )
         try:
-            verified = self.platform.verify(inbound.envelope)
+            verified = await self.platform.verify_async(inbound.envelope)
         except PintRejection as exc:  # keys changed since the start
             return self._signed(exc.response, reference, reason=exc.message)
         present = await registry.present_documents(list(verified.documents))

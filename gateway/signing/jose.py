@@ -10,8 +10,9 @@ signer's public key; a verifier finds the key by ``kid`` in a :class:`KeySet` (k
 configuration or a partner's JWKS). A header with ``alg`` only (the DCSA conformance kit
 exchanges certificates out of band and signs so) verifies when one known key of the
 algorithm's family verifies it. A header may also carry ``x5c``: the certificate's public
-key must then be the key the ``kid`` names, and, when the verifier has a trust store, the
-chain must lead to one of its anchors.
+key must then be the key the ``kid`` names, and, when the verifier has a trust store
+(:class:`gateway.signing.truststore.TrustStore`), the chain must lead to one of its anchors,
+within validity and — when the store checks revocation — not revoked (OCSP, then CRL).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 
 from gateway.errors import SigningError, VerificationError
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import build_path, check_validity
+from gateway.signing.truststore import TrustStore
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
@@ -144,9 +144,11 @@ class KeySet:
     ``x5c`` chains."""
 
     keys: dict[str, TrustedKey] = field(default_factory=dict)
-    anchors: list[x509.Certificate] = field(default_factory=list)
+    trust: TrustStore | None = None
+    """Where ``x5c`` chains must lead (anchors, validity, revocation); ``None``: the chain's
+    first certificate must only be the named key."""
     require_x5c: bool = False
-    """Refuse a token whose header carries no certificate chain (needs ``anchors``)."""
+    """Refuse a token whose header carries no certificate chain (needs ``trust``)."""
 
     def add(self, key: PublicKey | PrivateKey, owner: str) -> str:
         """Add a key held by ``owner``; returns its kid."""
@@ -196,9 +198,8 @@ class KeySet:
             raise VerificationError(
                 "the x5c certificate is not the key named by kid", check="jws.x5c"
             )
-        if self.anchors:
-            path = build_path(certificates[0], certificates[1:], self.anchors)
-            check_validity(path, datetime.now(UTC))
+        if self.trust is not None:
+            self.trust.check(certificates[0], intermediates=certificates[1:])
         return trusted
 
 

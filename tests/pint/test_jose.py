@@ -26,6 +26,7 @@ from gateway.signing.jose import (
     thumbprint,
     verify_compact,
 )
+from gateway.signing.truststore import TrustStore
 from gateway.testing.pint import make_key, pem
 
 CASES = [
@@ -154,9 +155,9 @@ def test_x5c_must_be_the_named_key_and_chain_to_the_trust_store() -> None:
     signer = CompactSigner(key, x5c=[cert])  # type: ignore[arg-type]
     token = signer.sign_json({"x": 1})
     keys = _known(key, "IQAX")
-    keys.anchors = [anchor]
+    keys.trust = TrustStore((anchor,))
     assert verify_compact(token, keys).signer.owner == "IQAX"
-    keys.anchors = [x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes())]
+    keys.trust = TrustStore((x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes()),))
     with pytest.raises(VerificationError) as caught:
         verify_compact(token, keys)
     assert caught.value.check == "chain"

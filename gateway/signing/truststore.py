@@ -1,0 +1,84 @@
+"""A trust store: the anchors a kind of certificate must chain to, with optional revocation.
+
+Shared by the Peppol access point (AP and SMP certificates, each with their own anchors) and
+the PINT platform (``x5c`` chains in JWS headers). A certificate is trusted when a path from
+it reaches a configured anchor (through the store's pool and the intermediates the caller
+received with it), every certificate of the path is within its validity, and — when a
+:class:`gateway.signing.revocation.RevocationChecker` is set — none is revoked (OCSP first,
+then CRL). With ``soft_fail`` an unknown status is accepted, a revoked one never.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+
+from gateway.errors import ConfigError, InputError, VerificationError
+from gateway.signing.algorithms import Check
+from gateway.signing.chain import build_path, check_validity
+from gateway.signing.keys import load_certificates
+from gateway.signing.revocation import RevocationChecker
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStore:
+    """Anchors (the CAs allowed to issue this kind of certificate) and optional revocation."""
+
+    anchors: tuple[x509.Certificate, ...]
+    pool: tuple[x509.Certificate, ...] = ()
+    revocation: RevocationChecker | None = None
+    soft_fail: bool = True
+    what: str = "certificate"
+
+    @classmethod
+    def from_files(
+        cls,
+        paths: Sequence[Path],
+        *,
+        what: str,
+        revocation: RevocationChecker | None = None,
+        soft_fail: bool = True,
+    ) -> TrustStore:
+        """The anchors of PEM files; :class:`ConfigError` names a file that cannot be read."""
+        anchors: list[x509.Certificate] = []
+        for path in paths:
+            try:
+                anchors.extend(load_certificates(path))
+            except InputError as exc:
+                raise ConfigError(exc.message, field=str(path)) from exc
+        return cls(tuple(anchors), revocation=revocation, soft_fail=soft_fail, what=what)
+
+    def check(
+        self,
+        cert: x509.Certificate,
+        *,
+        moment: datetime | None = None,
+        intermediates: Sequence[x509.Certificate] = (),
+    ) -> list[x509.Certificate]:
+        """The path to an anchor; :class:`VerificationError` when there is none, a certificate
+        is outside its validity, or revoked (unknown status: refused unless ``soft_fail``).
+        May ask OCSP responders and fetch CRLs: call it off the event loop when revocation
+        is on."""
+        now = moment or datetime.now(UTC)
+        try:
+            path = build_path(cert, (*self.pool, *intermediates), self.anchors)
+        except VerificationError as exc:
+            raise VerificationError(
+                f"{self.what} {cert.subject.rfc4514_string()} is not from a trusted CA: {exc.message}",
+                check=Check.CHAIN,
+            ) from exc
+        check_validity(path, now)
+        if self.revocation is not None:
+            for child, issuer in itertools.pairwise(path):
+                status = self.revocation.status(child, issuer)
+                if status == "unknown" and not self.soft_fail:
+                    raise VerificationError(
+                        f"revocation status of {child.subject.rfc4514_string()} is unknown",
+                        check=Check.REVOCATION_UNKNOWN,
+                    )
+        return path
