@@ -6,9 +6,10 @@ reference set (root ``EblEnvelope``; ``$defs`` hold ``TransportDocument``,
 is validated against the root, each JWS payload against its own definition. Every error
 names the JSON path and the schema rule.
 
-Two engines, one verdict: ``jsonschema_rs`` (compiled) answers "valid?" quickly; whenever it
-says no, the reference implementation ``jsonschema`` decides and names the error (so a
-difference between the engines can only ever cost time, never change an outcome).
+Compiled the one way the gateway compiles JSON Schemas
+(:func:`gateway.validation.json_schema.compile_document`): ``jsonschema_rs`` answers "valid?"
+quickly; whenever it says no, the reference implementation ``jsonschema`` decides and names
+the error (a difference between the engines can only cost time, never change an outcome).
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import jsonschema_rs
-from jsonschema.exceptions import best_match
 
 from gateway.errors import ConfigError
 from gateway.pint.codes import PintRejection, ResponseCode
+from gateway.validation.json_schema import compile_document
 
 PAYLOADS = (
     "TransportDocument",
@@ -35,11 +35,10 @@ PAYLOADS = (
 
 
 class EnvelopeSchema:
-    """Validators for the envelope and each signed payload of one schema file."""
+    """Validators for the envelope and each signed payload of one schema file (compiled by
+    :func:`gateway.validation.json_schema.compile_document`, formats not checked)."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        cls = jsonschema.validators.validator_for(schema)
-        cls.check_schema(schema)
         parts = {"EblEnvelope": schema} | {
             name: {
                 "$schema": schema.get("$schema"),
@@ -48,8 +47,9 @@ class EnvelopeSchema:
             }
             for name in PAYLOADS
         }
-        self._reference = {name: cls(part) for name, part in parts.items()}
-        self._fast = {name: jsonschema_rs.validator_for(part) for name, part in parts.items()}
+        self._compiled = {
+            name: compile_document(part, formats=False) for name, part in parts.items()
+        }
 
     def check_envelope(self, envelope: Any) -> None:
         """Refuse (``BENV``) an envelope the schema does not allow."""
@@ -60,12 +60,7 @@ class EnvelopeSchema:
         self._check(name, payload)
 
     def _check(self, what: str, instance: Any) -> None:
-        try:
-            if self._fast[what].is_valid(instance):
-                return
-        except (ValueError, OverflowError):
-            pass
-        error = best_match(self._reference[what].iter_errors(instance))
+        error = self._compiled[what].first_error(instance)
         if error is not None:
             path = error.json_path
             raise PintRejection(
@@ -80,13 +75,7 @@ def load_schema(path: Path) -> EnvelopeSchema:
     """The compiled schema of ``path`` (once per process)."""
     try:
         return EnvelopeSchema(json.loads(path.read_text("utf-8")))
-    except (
-        OSError,
-        ValueError,
-        KeyError,
-        jsonschema.SchemaError,
-        jsonschema_rs.ValidationError,
-    ) as exc:
+    except (OSError, ValueError, KeyError, jsonschema.SchemaError) as exc:
         raise ConfigError(
             f"cannot load the PINT envelope schema {path}: {exc}", field="envelope_schema"
         ) from exc

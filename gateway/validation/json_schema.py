@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.validators import validator_for
 
 from gateway.artefacts import require_files
@@ -36,6 +36,40 @@ class CompiledSchema:
 
     explain: Draft202012Validator
     gate: jsonschema_rs.Validator | None
+
+    def passes_gate(self, instance: Any) -> bool:
+        """Whether the gate vouches for ``instance`` (``False`` also when it cannot take it,
+        e.g. a ``Decimal`` or a huge number: the reference validator decides then)."""
+        if self.gate is None:
+            return False
+        try:
+            return bool(self.gate.is_valid(instance))
+        except (ValueError, TypeError, OverflowError):
+            return False
+
+    def first_error(self, instance: Any) -> ValidationError | None:
+        """The most relevant error of ``instance`` (``jsonschema``'s best match), ``None``
+        when valid. A difference between the engines can only cost time, never change the
+        verdict: the reference validator decides whenever the gate does not pass."""
+        if self.passes_gate(instance):
+            return None
+        found: ValidationError | None = best_match(self.explain.iter_errors(instance))
+        return found
+
+
+def compile_document(schema: dict[str, Any], *, formats: bool = True) -> CompiledSchema:
+    """Both validators of a parsed schema (its own draft, 2020-12 by default; ``formats``:
+    check ``format`` keywords). Raises ``jsonschema.SchemaError`` for a broken schema."""
+    cls = validator_for(schema, default=Draft202012Validator)
+    cls.check_schema(schema)
+    explain = cast(
+        Draft202012Validator, cls(schema, format_checker=cls.FORMAT_CHECKER if formats else None)
+    )
+    try:
+        gate = jsonschema_rs.validator_for(schema, validate_formats=formats)
+    except (ValueError, jsonschema_rs.ReferencingError):
+        gate = None
+    return CompiledSchema(explain, gate)
 
 
 _COMPILED: dict[tuple[Path, str, str, str], CompiledSchema] = {}
@@ -56,23 +90,13 @@ class SchemaRef:
         return f"{self.set_name}/{self.version}:{self.path}"
 
 
-def compile_schema(path: Path) -> Draft202012Validator:
-    """A validator for the schema file at ``path`` (its own draft, formats checked), not
-    cached."""
+def compile_schema(path: Path) -> CompiledSchema:
+    """Both validators of the schema file at ``path`` (formats checked), not cached."""
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        return compile_document(schema)
+    except (OSError, ValueError, SchemaError) as exc:
         raise ArtefactError(f"cannot read JSON schema {path}: {exc}") from exc
-    cls = validator_for(schema, default=Draft202012Validator)
-    return cast(Draft202012Validator, cls(schema, format_checker=cls.FORMAT_CHECKER))
-
-
-def _gate(path: Path) -> jsonschema_rs.Validator | None:
-    try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        return jsonschema_rs.validator_for(schema, validate_formats=True)
-    except (ValueError, jsonschema_rs.ReferencingError):
-        return None
 
 
 def compiled(ref: SchemaRef, home: Path) -> CompiledSchema:
@@ -82,7 +106,7 @@ def compiled(ref: SchemaRef, home: Path) -> CompiledSchema:
         found = _COMPILED.get(key)
         if found is None:
             (path,) = require_files(ref.set_name, ref.version, [ref.path], home)
-            found = CompiledSchema(compile_schema(path), _gate(path))
+            found = compile_schema(path)
             _COMPILED[key] = found
         return found
 
@@ -110,12 +134,8 @@ def check(instance: Any, ref: SchemaRef, home: Path) -> list[Finding]:
     UN/CEFACT schema); an invalid one, or one the gate cannot take (e.g. a ``Decimal`` it
     does not convert), goes to the reference validator, whose findings are the answer."""
     schema = compiled(ref, home)
-    if schema.gate is not None:
-        try:
-            if schema.gate.is_valid(instance):
-                return []
-        except (ValueError, TypeError):
-            pass
+    if schema.passes_gate(instance):
+        return []
     return findings_of(schema.explain, instance, ref.set_name)
 
 
