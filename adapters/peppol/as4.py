@@ -328,7 +328,7 @@ def read_user_message_header(messaging: etree._Element) -> UserMessageHeader:
         raise As4Invalid(exc.message, ebms_code="EBMS:0009", rule=exc.rule) from exc
 
 
-def decompress(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+def decompress(data: mime.Octets, limit: int = MAX_DECOMPRESSED) -> bytes:
     """gunzip with a size cap (a gzip bomb is refused, EBMS:0303)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
@@ -361,7 +361,7 @@ def parse_soap(soap: bytes) -> etree._Element:
 
 def parse_user_message(
     content_type: str,
-    body: bytes,
+    body: mime.Body,
     *,
     credentials: wssec.Credentials | None,
     check_signer: Callable[[x509.Certificate], object],
@@ -389,17 +389,17 @@ def parse_user_message(
 
 def _parse_user_message(
     content_type: str,
-    body: bytes,
+    body: mime.Body,
     *,
     credentials: wssec.Credentials | None,
     check_signer: Callable[[x509.Certificate], object],
     max_payload: int = MAX_DECOMPRESSED,
 ) -> IncomingMessage:
     try:
-        parts = mime.parse_message(content_type, body)
+        soap, attachments = mime.split_message(content_type, body)
     except InputError as exc:
         raise As4Invalid(exc.message, ebms_code="EBMS:0007", rule=exc.rule) from exc
-    root = parse_soap(parts.soap)
+    root = parse_soap(soap)
     messaging = _required(root, "S12:Header/eb:Messaging", "Messaging")
     header = read_user_message_header(messaging)
     security = root.find("S12:Header/wsse:Security", ns.NSMAP)
@@ -415,7 +415,7 @@ def _parse_user_message(
         raise As4Invalid(
             f"the signer is not trusted: {exc.message}", ebms_code="EBMS:0101", rule=exc.rule
         ) from exc
-    wire = {cid: part.body for cid, part in parts.attachments.items()}
+    wire: dict[str, mime.Octets] = {cid: octets for cid, (_, octets) in attachments.items()}
     encrypted = security.find(q("xenc", "EncryptedKey")) is not None
     if encrypted and credentials is None:
         raise As4Invalid("encrypted message but no decryption key", ebms_code="EBMS:0102")
@@ -427,7 +427,9 @@ def _parse_user_message(
         )
     except VerificationError as exc:
         raise As4Invalid(exc.message, ebms_code="EBMS:0102", rule=exc.rule) from exc
-    signed_octets = {cid: plain.get(cid, octets) for cid, octets in wire.items()}
+    signed_octets: dict[str, mime.Octets] = {
+        cid: plain.get(cid, octets) for cid, octets in wire.items()
+    }
     try:
         verified = xmldsig.verify_signature(
             root, signature, _rsa(signer), attachments=signed_octets

@@ -7,6 +7,7 @@ guard against hostile input.
 
 from __future__ import annotations
 
+import mmap
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,9 @@ from gateway.errors import InputError
 
 SOAP_CONTENT_TYPE = "application/soap+xml"
 MAX_PARTS = 16
+MAX_HEADER_BYTES = 64 * 1024
+"""The longest header block of one MIME part."""
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _PARAM = re.compile(r';\s*([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
@@ -87,11 +91,23 @@ def _headers(raw: bytes) -> dict[str, str]:
     return headers
 
 
-def parse_message(content_type: str, body: bytes) -> Multipart:
-    """Split an AS4 HTTP body: a bare SOAP envelope or ``multipart/related``."""
+Octets = bytes | memoryview
+"""Attachment octets: bytes, or a zero-copy view into the received body (or its spool file)."""
+Body = bytes | bytearray | mmap.mmap
+"""A received body: in memory, or a memory-mapped spool file."""
+
+
+def split_message(
+    content_type: str, body: Body
+) -> tuple[bytes, dict[str, tuple[Mapping[str, str], memoryview]]]:
+    """Split an AS4 HTTP body without copying its attachments: the SOAP envelope (bytes) and
+    each attachment's headers and a :class:`memoryview` of its octets, by Content-ID.
+
+    ``body`` may be a memory-mapped spool file, so a large message is never held in memory
+    as a whole; the views keep ``body`` exported until they are released."""
     main, params = content_type_params(content_type)
     if main == SOAP_CONTENT_TYPE:
-        return Multipart(soap=body)
+        return bytes(body), {}
     if main != "multipart/related":
         raise InputError(
             f"content type {main!r} is not an AS4 message", rule="as4.mime.content-type"
@@ -100,43 +116,63 @@ def parse_message(content_type: str, body: bytes) -> Multipart:
     if not boundary:
         raise InputError("multipart/related without a boundary", rule="as4.mime.boundary")
     delimiter = b"--" + boundary.encode("latin-1")
-    pieces = body.split(delimiter)
-    if len(pieces) < 3:
+    starts: list[int] = []
+    at = body.find(delimiter)
+    while at != -1:
+        starts.append(at)
+        if len(starts) - 1 > MAX_PARTS:
+            raise InputError(f"more than {MAX_PARTS} MIME parts", rule="as4.mime.parts")
+        at = body.find(delimiter, at + len(delimiter))
+    if len(starts) < 2:
         raise InputError("multipart body has no parts", rule="as4.mime.parts")
-    if len(pieces) - 2 > MAX_PARTS:
-        raise InputError(f"more than {MAX_PARTS} MIME parts", rule="as4.mime.parts")
-    parts: list[Part] = []
-    for piece in pieces[1:]:
-        if piece.startswith(b"--"):
+    view = memoryview(body)
+    parts: list[tuple[dict[str, str], memoryview]] = []
+    for index, start in enumerate(starts):
+        begin = start + len(delimiter)
+        if body[begin : begin + 2] == b"--":
             break
-        if piece.startswith(b"\r\n"):
-            piece = piece[2:]
-        elif piece.startswith(b"\n"):
-            piece = piece[1:]
-        split = re.search(rb"\r?\n\r?\n", piece)
+        end = starts[index + 1] if index + 1 < len(starts) else len(body)
+        if body[begin : begin + 2] == b"\r\n":
+            begin += 2
+        elif body[begin : begin + 1] == b"\n":
+            begin += 1
+        split = _HEADER_END.search(bytes(view[begin : min(end, begin + MAX_HEADER_BYTES)]))
         if split is None:
             raise InputError("a MIME part has no header end", rule="as4.mime.header")
-        content = piece[split.end() :]
-        if content.endswith(b"\r\n"):
-            content = content[:-2]
-        elif content.endswith(b"\n"):
-            content = content[:-1]
-        parts.append(Part(_headers(piece[: split.start()]), content))
+        content = begin + split.end()
+        if end - content >= 2 and body[end - 2 : end] == b"\r\n":
+            end -= 2
+        elif end - content >= 1 and body[end - 1 : end] == b"\n":
+            end -= 1
+        parts.append((_headers(bytes(view[begin : begin + split.start()])), view[content:end]))
     else:
         raise InputError("multipart body has no closing boundary", rule="as4.mime.closing")
     if not parts:
         raise InputError("multipart body has no parts", rule="as4.mime.parts")
-    soap, *rest = parts
-    if content_type_params(soap.content_type)[0] != SOAP_CONTENT_TYPE:
+    (soap_headers, soap), *rest = parts
+    if content_type_params(soap_headers.get("content-type", ""))[0] != SOAP_CONTENT_TYPE:
         raise InputError("the first MIME part is not the SOAP envelope", rule="as4.mime.soap-first")
-    attachments: dict[str, Part] = {}
-    for part in rest:
-        if not part.content_id or part.content_id in attachments:
+    attachments: dict[str, tuple[Mapping[str, str], memoryview]] = {}
+    for headers, octets in rest:
+        content_id = Part(headers, b"").content_id
+        if not content_id or content_id in attachments:
             raise InputError(
                 "an attachment has no or a repeated Content-ID", rule="as4.mime.content-id"
             )
-        attachments[part.content_id] = part
-    return Multipart(soap=soap.body, attachments=attachments)
+        attachments[content_id] = (headers, octets)
+    return bytes(soap), attachments
+
+
+def parse_message(content_type: str, body: bytes) -> Multipart:
+    """Split an AS4 HTTP body: a bare SOAP envelope or ``multipart/related`` (each part's
+    octets copied once; :func:`split_message` gives views instead)."""
+    soap, attachments = split_message(content_type, body)
+    return Multipart(
+        soap=soap,
+        attachments={
+            cid: Part(headers, bytes(octets)) for cid, (headers, octets) in attachments.items()
+        },
+    )
 
 
 def split_http_dump(data: bytes) -> tuple[dict[str, str], bytes]:

@@ -141,7 +141,7 @@ def encrypt_attachments(
 
 
 def decrypt_attachments(
-    security: etree._Element, key: rsa.RSAPrivateKey, attachments: Mapping[str, bytes]
+    security: etree._Element, key: rsa.RSAPrivateKey, attachments: Mapping[str, bytes | memoryview]
 ) -> dict[str, bytes]:
     """Decrypt every attachment the ``EncryptedKey`` lists; :class:`VerificationError`
     (check ``as4.decrypt``) when an algorithm is not the profile's or a part fails."""

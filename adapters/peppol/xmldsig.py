@@ -21,7 +21,7 @@ from lxml import etree
 from adapters.peppol import ns
 from gateway.errors import VerificationError
 
-_DIGESTS: dict[str, Callable[[bytes], bytes]] = {
+_DIGESTS: dict[str, Callable[[bytes | memoryview], bytes]] = {
     ns.SHA256: lambda data: hashlib.sha256(data).digest(),
     ns.SHA1: lambda data: hashlib.sha1(data, usedforsecurity=False).digest(),
 }
@@ -197,7 +197,7 @@ class VerifiedSignature:
 def _digest_of_reference(
     root: etree._Element,
     ref: etree._Element,
-    attachments: Mapping[str, bytes] | None,
+    attachments: Mapping[str, bytes | memoryview] | None,
     *,
     enveloping: etree._Element | None,
     index: dict[str, list[etree._Element]],
@@ -264,7 +264,7 @@ def verify_signature(
     signature: etree._Element,
     public_key: rsa.RSAPublicKey,
     *,
-    attachments: Mapping[str, bytes] | None = None,
+    attachments: Mapping[str, bytes | memoryview] | None = None,
     enveloped: bool = False,
     legacy_sha1: bool = False,
 ) -> VerifiedSignature:
