@@ -1,4 +1,5 @@
-"""The send report reaches the document's history in the API (``GET /v1/documents/{id}``):
+"""The send report reaches the document's history in the API (``GET /v1/documents/{id}``),
+on SQLite and PostgreSQL:
 delivered, refused by the receiving AP (``EBMS:0004`` / ``PEPPOL:NOT_SERVICED``: final) and
 with the SMP down (retried), each with its lookup, timings and outcome, over the loopback
 Peppol network (DNS SML, HTTPS SMP, AS4 access point)."""
@@ -31,8 +32,15 @@ BUYER = ParticipantId("0195:SGUEN199912345A")
 Fetch = Callable[[str], Awaitable[dict[str, Any]]]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """``None``: the SQLite store in the data dir; else a fresh PostgreSQL database."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
 async def gateway(
+    store_url: str | None,
     tmp_path: Path,
     pki: PeppolTestPki,
     tls: TlsFiles,
@@ -54,6 +62,8 @@ async def gateway(
         },
         routing=Routing(default="drop"),
     )
+    if store_url is not None:
+        settings = settings.with_section("store", url=store_url)
     services = await open_services(settings)
     runner = api_runner(create_app(services))
     await runner.setup()
