@@ -199,3 +199,42 @@ async def test_send_a_fapiao_converts_and_validates_it_first(
         received.header.receiver == buyer
         and received.payload.count(b"urn:peppol:pint:billing-1@sg-1") == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "outcome"),
+    [("not-serviced", 1, "failed"), ("smp-down", 3, "retry")],
+)
+async def test_a_failed_send_prints_its_whole_report(
+    reference: Path,
+    artefacts_home: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    smp: SmpTestServer,
+    receiver: As4TestReceiver,
+    fault: str,
+    code: int,
+    outcome: str,
+) -> None:
+    """``--json`` prints the report of a failed send too: lookup, timings, the ebMS answer
+    or the discovery failure, and the typed error saying whether a retry can help."""
+    if fault == "smp-down":
+        smp.fault = "down"
+    else:
+        receiver.fault = fault
+    got, out, err = await lingang(
+        "peppol", "send", str(reference / INVOICE), "--receiver", RECEIVER.value, "--json",
+        *peppol_flags(pki, tls, dns_server),
+    )  # fmt: skip
+    assert got == code, err
+    report = json.loads(out)
+    assert report["outcome"] == outcome and report["lookup"]["participant"] == RECEIVER.value
+    assert report["error"]["retryable"] is (outcome == "retry") and report["timings"]["total"] > 0
+    if fault == "smp-down":
+        assert report["error"]["rule"] == "peppol-smp-unavailable" and report["lookup"]["error"]
+        assert receiver.deliveries == 0
+    else:
+        (ebms,) = report["receipt"]["errors"]
+        assert ebms["code"] == "EBMS:0004" and "PEPPOL:NOT_SERVICED" in ebms["detail"]
+        assert {"lookup", "build", "exchange"} <= set(report["timings"])
