@@ -16,6 +16,10 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     timeout = 60                             # seconds per AS4 exchange
     smp_cache_seconds = 600                  # TTL of cached SMP answers
 
+    receive_path = "/as4"                    # receive over AS4 here (adapters.peppol.receiver)
+    receive_document_types = []              # document type values received (default: ours)
+    crls = []                                # CRL files for the AP certificates (revocation)
+
     [[adapters.<name>.routes]]               # static routes override discovery
     participant = "0195:SGUEN201234567A"     # or "*"
     url = "https://ap.example.sg/as4"
@@ -32,21 +36,22 @@ from __future__ import annotations
 import hashlib
 import json
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.base import AdapterContext, Envelope, Receipt
+from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
 from adapters.peppol import sml as sml_module
 from adapters.peppol.discovery import Discovery, StaticRoute
 from adapters.peppol.identifiers import ParticipantId
+from adapters.peppol.receiver import As4Receiver, receive_options
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
 from adapters.peppol.trust import TrustStore, load_certificates
 from adapters.peppol.wssec import Credentials
 from gateway.errors import ConfigError, InputError, PermanentDeliveryError
 from gateway.private_files import private_dir, write_private
-from gateway.signing.revocation import RevocationChecker
+from gateway.signing.revocation import RevocationChecker, load_crl
 
 KNOWN_OPTIONS = frozenset(
     {
@@ -63,6 +68,9 @@ KNOWN_OPTIONS = frozenset(
         "timeout",
         "smp_cache_seconds",
         "routes",
+        "receive_path",
+        "receive_document_types",
+        "crls",
     }
 )
 RECEIPT_MEDIA_TYPE = "application/soap+xml"
@@ -111,7 +119,8 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
             f"adapter {name!r}: revocation must be off, soft-fail or hard-fail",
             field=f"{where}.revocation",
         )
-    checker = None if mode == "off" else RevocationChecker()
+    crls = [load_crl(path.read_bytes()) for path in _paths(name, options, "crls", data_dir)]
+    checker = None if mode == "off" else RevocationChecker(crls=crls)
     soft = mode != "hard-fail"
 
     def trust(key: str, what: str) -> TrustStore | None:
@@ -180,20 +189,42 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
 class PeppolAdapter:
     """Delivers envelopes over Peppol AS4 (see the module docstring)."""
 
-    def __init__(self, name: str, sender: As4Sender, receipts_dir: Path):
+    def __init__(
+        self,
+        name: str,
+        sender: As4Sender,
+        receipts_dir: Path,
+        receiver: As4Receiver | None = None,
+    ):
         self.name = name
         self.sender = sender
         self.receipts_dir = receipts_dir
+        self.receiver = receiver
+        """The AS4 endpoint (``receive_path`` set and this process receives)."""
 
     @classmethod
     def from_config(
         cls, name: str, options: Mapping[str, Any], context: AdapterContext
     ) -> PeppolAdapter:
-        return cls(
+        sender = build_sender(name, options, context.data_dir)
+        receiving = receive_options(
             name,
-            build_sender(name, options, context.data_dir),
-            context.data_dir / "peppol" / "receipts",
+            options,
+            credentials=sender.credentials,
+            ap_trust=sender.ap_trust,
+            artefacts_home=context.artefacts_home,
         )
+        receiver = (
+            As4Receiver(name, receiving, context.inbound, max_bytes=context.max_body_bytes)
+            if receiving is not None and context.inbound is not None
+            else None
+        )
+        return cls(name, sender, context.data_dir / "peppol" / "receipts", receiver)
+
+    def inbound_routes(self) -> Sequence[InboundRoute]:
+        """``POST <receive_path>`` when receiving is configured (see
+        :mod:`adapters.peppol.receiver`)."""
+        return self.receiver.routes() if self.receiver is not None else []
 
     def _receipt_path(self, message_id: str) -> Path:
         return self.receipts_dir / hashlib.sha256(message_id.encode()).hexdigest()

@@ -1,0 +1,226 @@
+"""A receiving gateway (corner 3) for the AS4 endpoint tests: ``open_services`` from a config
+file with the ``peppol`` adapter receiving at ``/as4`` and a ``folder`` adapter as the local
+system, served on TLS on 127.0.0.1 — and the pieces of a sending AP to talk to it."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from adapters.peppol import as4, signals
+from adapters.peppol.identifiers import (
+    PINT_PROCESS,
+    PINT_SG_CREDIT_NOTE,
+    PINT_SG_INVOICE,
+    DocumentTypeId,
+    ParticipantId,
+    ProcessId,
+)
+from adapters.peppol.sbdh import SbdhHeader, build_sbdh
+from adapters.peppol.trust import TrustStore
+from adapters.peppol.wssec import Credentials
+from gateway.api import api_runner, create_app
+from gateway.jobs import Worker
+from gateway.service import Services, open_services
+from gateway.settings import Settings
+from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
+from gateway.testing.tls import TlsFiles
+
+LOCAL = ParticipantId("0195:SGUEN200254321Z")
+"""The importer this gateway receives for (the buyer of the PINT SG examples)."""
+SUPPLIER = ParticipantId("0195:SGUEN200212345Z")
+EXAMPLES = "openpeppol-pint-sg-1.4.1/trn-invoice/example"
+INVOICE = f"{EXAMPLES}/PINT-SG INV example 09 - Zero rated GST.xml"
+CREDIT_NOTE = f"{EXAMPLES}/PINT-SG CN example 01 - Credit Note.xml"
+
+
+@dataclass
+class GatewayAp:
+    """A running receiving gateway."""
+
+    services: Services
+    url: str
+    home: Path
+
+    @property
+    def received(self) -> Path:
+        return self.home / "received"
+
+    async def drain(self) -> int:
+        """Run every due job until none is left."""
+        worker = Worker(self.services.store, self.services.kinds, worker_id="t", poll_seconds=0.05)
+        total = 0
+        while ran := await worker.run_once():
+            total += ran
+        return total
+
+
+def gateway_config(
+    home: Path,
+    *,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    artefacts_home: Path,
+    store_url: str,
+    extra_adapter: str = "",
+) -> str:
+    return f"""
+data_dir = "{home}"
+[store]
+url = "{store_url}"
+[pipeline]
+artefacts = "{artefacts_home}"
+sign = false
+stage_processes = 0
+[validation]
+engine = "saxonche"
+[worker]
+max_attempts = 2
+[peppol]
+seat_id = "PSG000002"
+local_participants = ["importer={LOCAL.value}"]
+[adapters.peppol]
+type = "peppol"
+key = "{pki.path("ap-receiver.key.pem")}"
+cert = "{pki.path("ap-receiver.pem")}"
+ap_trust = ["{pki.path("ap-ca.pem")}"]
+smp_trust = ["{pki.path("smp-ca.pem")}"]
+revocation = "off"
+sml_zone = "sml.lingang.test."
+tls_ca = "{tls.ca}"
+receive_path = "/as4"
+{extra_adapter}
+[adapters.erp]
+type = "folder"
+path = "received"
+[routing]
+default = "peppol"
+inbound = "erp"
+"""
+
+
+@asynccontextmanager
+async def running_gateway(
+    home: Path,
+    *,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    artefacts_home: Path,
+    store_url: str | None = None,
+    extra_adapter: str = "",
+) -> AsyncIterator[GatewayAp]:
+    """``open_services`` + the API app (with ``/as4``) on TLS on 127.0.0.1."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home.parent / f"{home.name}.toml"
+    config.write_text(
+        gateway_config(
+            home,
+            pki=pki,
+            tls=tls,
+            artefacts_home=artefacts_home,
+            store_url=store_url or f"sqlite:///{home / 'gateway.db'}",
+            extra_adapter=extra_adapter,
+        ),
+        encoding="utf-8",
+    )
+    services = await open_services(Settings.load(config, env={}))
+    runner = api_runner(create_app(services))
+    await runner.setup()
+    site = web.TCPSite(
+        runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False)
+    )
+    await site.start()
+    try:
+        yield GatewayAp(services, f"https://127.0.0.1:{runner.addresses[0][1]}/as4", home)
+    finally:
+        await runner.cleanup()
+        await services.close()
+
+
+def sbdh_header(
+    document_type: DocumentTypeId = PINT_SG_INVOICE,
+    *,
+    receiver: ParticipantId = LOCAL,
+    process: ProcessId = PINT_PROCESS,
+    **changes: Any,
+) -> SbdhHeader:
+    header = SbdhHeader(
+        sender=SUPPLIER,
+        receiver=receiver,
+        document_type=document_type,
+        process=process,
+        country_c1="SG",
+    )
+    return replace(header, **changes)
+
+
+def user_message(
+    sbdh: bytes,
+    header: SbdhHeader,
+    *,
+    signer: PeppolIssued,
+    receiver_cert: Any,
+    **changes: Any,
+) -> as4.OutgoingMessage:
+    """A UserMessage built with our codec (a sending AP's side)."""
+    message_header = as4.UserMessageHeader(
+        from_party="PSG000001",
+        to_party="PSG000002",
+        service=header.process,
+        action=header.document_type,
+        original_sender=header.sender,
+        final_recipient=header.receiver,
+    )
+    return as4.build_user_message(
+        sbdh,
+        replace(message_header, **changes),
+        Credentials(signer.key, signer.cert),
+        receiver_cert,
+    )
+
+
+def document_message(
+    pki: PeppolTestPki, body: bytes, header: SbdhHeader | None = None, **changes: Any
+) -> as4.OutgoingMessage:
+    chosen = header or sbdh_header(
+        PINT_SG_CREDIT_NOTE if b"<CreditNote" in body[:2000] else PINT_SG_INVOICE
+    )
+    return user_message(
+        build_sbdh(body, chosen),
+        chosen,
+        signer=changes.pop("signer", pki.sender),
+        receiver_cert=changes.pop("receiver_cert", pki.receiver.cert),
+        **changes,
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    body: bytes
+
+    def signal(self, trust: TrustStore) -> signals.SignalResult:
+        return signals.parse_signal(self.content_type, self.body, check_signer=trust.check)
+
+    def error_codes(self, trust: TrustStore) -> list[tuple[str, str]]:
+        return [(e.code, e.detail) for e in self.signal(trust).errors]
+
+
+async def post(url: str, body: bytes, content_type: str, context: ssl.SSLContext) -> Answer:
+    """POST one AS4 message over TLS."""
+    connector = aiohttp.TCPConnector(ssl=context)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.post(url, data=body, headers={"Content-Type": content_type}) as response,
+    ):
+        return Answer(
+            response.status, response.headers.get("Content-Type", ""), await response.read()
+        )
