@@ -69,7 +69,8 @@ def gateway_config(
     tls: TlsFiles,
     artefacts_home: Path,
     store_url: str,
-    extra_adapter: str = "",
+    adapter: str = 'revocation = "off"',
+    extra: str = "",
 ) -> str:
     return f"""
 data_dir = "{home}"
@@ -92,17 +93,17 @@ key = "{pki.path("ap-receiver.key.pem")}"
 cert = "{pki.path("ap-receiver.pem")}"
 ap_trust = ["{pki.path("ap-ca.pem")}"]
 smp_trust = ["{pki.path("smp-ca.pem")}"]
-revocation = "off"
 sml_zone = "sml.lingang.test."
 tls_ca = "{tls.ca}"
 receive_path = "/as4"
-{extra_adapter}
+{adapter}
 [adapters.erp]
 type = "folder"
 path = "received"
 [routing]
 default = "peppol"
 inbound = "erp"
+{extra}
 """
 
 
@@ -114,7 +115,8 @@ async def running_gateway(
     tls: TlsFiles,
     artefacts_home: Path,
     store_url: str | None = None,
-    extra_adapter: str = "",
+    adapter: str = 'revocation = "off"',
+    extra: str = "",
 ) -> AsyncIterator[GatewayAp]:
     """``open_services`` + the API app (with ``/as4``) on TLS on 127.0.0.1."""
     home.mkdir(parents=True, exist_ok=True)
@@ -126,7 +128,8 @@ async def running_gateway(
             tls=tls,
             artefacts_home=artefacts_home,
             store_url=store_url or f"sqlite:///{home / 'gateway.db'}",
-            extra_adapter=extra_adapter,
+            adapter=adapter,
+            extra=extra,
         ),
         encoding="utf-8",
     )
