@@ -19,6 +19,7 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     receive_path = "/as4"                    # receive over AS4 here (adapters.peppol.receiver)
     receive_document_types = []              # document type values received (default: ours)
     crls = []                                # CRL files for the AP certificates (revocation)
+    mls_type = ""                            # MLS_TYPE asked of receivers (ALWAYS_SEND, FAILURE_ONLY)
 
     [[adapters.<name>.routes]]               # static routes override discovery
     participant = "0195:SGUEN201234567A"     # or "*"
@@ -43,11 +44,12 @@ from typing import Any
 from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
 from adapters.peppol import sml as sml_module
 from adapters.peppol.discovery import Discovery, StaticRoute
-from adapters.peppol.identifiers import ParticipantId
+from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
 from adapters.peppol.receiver import As4Receiver, receive_options
+from adapters.peppol.sbdh import MLS_TYPES
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
-from adapters.peppol.trust import TrustStore, load_certificates
+from adapters.peppol.trust import TrustStore, common_name, load_certificates
 from adapters.peppol.wssec import Credentials
 from gateway.errors import ConfigError, InputError, PermanentDeliveryError
 from gateway.private_files import private_dir, write_private
@@ -71,6 +73,7 @@ KNOWN_OPTIONS = frozenset(
         "receive_path",
         "receive_document_types",
         "crls",
+        "mls_type",
     }
 )
 RECEIPT_MEDIA_TYPE = "application/soap+xml"
@@ -183,7 +186,40 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
         default_sender=ParticipantId.parse(sender_text, field=f"{where}.sender")
         if sender_text
         else None,
+        mls_type=_mls_type(name, options),
     )
+
+
+def _mls_type(name: str, options: Mapping[str, Any]) -> str | None:
+    """The ``MLS_TYPE`` our SBDHs ask receivers for (none: their default, ``FAILURE_ONLY``)."""
+    value = str(options.get("mls_type") or "")
+    if value and value not in MLS_TYPES:
+        raise ConfigError(
+            f"adapter {name!r}: mls_type must be one of {MLS_TYPES}",
+            field=f"adapters.{name}.mls_type",
+        )
+    return value or None
+
+
+PEPPOL_FACTS = "peppol"
+"""The key of a transmission's facts in a receipt's details (for the reporting records and
+MLS correlation: keys of ``gateway.delivery.peppol_recording``)."""
+
+
+def transmission_facts(sbdh_report: Mapping[str, Any], c3_seat: str) -> dict[str, str]:
+    """The facts of a sent transmission from the SBDH part of the send report."""
+    document_type = DocumentTypeId.parse(str(sbdh_report["document_type"]))
+    process_scheme, _, process = str(sbdh_report["process"]).partition("::")
+    return {
+        "instance_id": str(sbdh_report["instance_id"]),
+        "c3_seat": c3_seat,
+        "doctype": document_type.value,
+        "doctype_scheme": document_type.scheme,
+        "process": process,
+        "process_scheme": process_scheme,
+        "c1_country": str(sbdh_report.get("country_c1") or ""),
+        "sender": str(sbdh_report["sender"]),
+    }
 
 
 class PeppolAdapter:
@@ -238,6 +274,7 @@ class PeppolAdapter:
         kept = self._receipt_path(envelope.message_id)
         if kept.with_suffix(".json").exists():
             details = json.loads(kept.with_suffix(".json").read_text("utf-8"))
+            facts = details.pop(PEPPOL_FACTS, None)
             return Receipt(
                 message_id=envelope.message_id,
                 adapter=self.name,
@@ -245,7 +282,7 @@ class PeppolAdapter:
                 duplicate=True,
                 body=kept.with_suffix(".xml").read_bytes(),
                 content_type=RECEIPT_MEDIA_TYPE,
-                details={"report": details},
+                details={"report": details, **({PEPPOL_FACTS: facts} if facts else {})},
             )
         try:
             receiver = (
@@ -267,16 +304,20 @@ class PeppolAdapter:
             report=report,
             profile=envelope.profile,
         )
+        facts = transmission_facts(report.sbdh, common_name(sent.endpoint.certificate))
         private_dir(self.receipts_dir)
         write_private(kept.with_suffix(".xml"), sent.receipt.raw)
-        write_private(kept.with_suffix(".json"), json.dumps(report.as_dict()).encode())
+        write_private(
+            kept.with_suffix(".json"),
+            json.dumps({**report.as_dict(), PEPPOL_FACTS: facts}).encode(),
+        )
         return Receipt(
             message_id=envelope.message_id,
             adapter=self.name,
             remote_id=sent.receipt.message_id,
             body=sent.receipt.raw,
             content_type=RECEIPT_MEDIA_TYPE,
-            details={"report": report.as_dict()},
+            details={"report": report.as_dict(), PEPPOL_FACTS: facts},
         )
 
     async def ping(self) -> bool:

@@ -20,7 +20,7 @@ import asyncio
 import ssl
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,6 +99,8 @@ class As4Sender:
     default_sender: ParticipantId | None = None
     max_document_bytes: int = 256 * 1024 * 1024
     """The largest business document sent (its head is read for the SBDH, never a tree)."""
+    mls_type: str | None = None
+    """``MLS_TYPE`` put in the SBDH of every business document (never of an MLS)."""
     _session: aiohttp.ClientSession | None = None
 
     @property
@@ -175,6 +177,8 @@ class As4Sender:
                 instance_id=sbdh_instance_id(message_id),
                 profile=profile,
             )
+            if self.mls_type and facts.local_name != "ApplicationResponse":
+                header = replace(header, mls_type=self.mls_type)
         except InputError as exc:
             raise PermanentDeliveryError(
                 f"cannot envelope the document: {exc.message}", field=exc.field, rule=exc.rule
