@@ -4,6 +4,7 @@ system, served on TLS on 127.0.0.1 — and the pieces of a sending AP to talk to
 
 from __future__ import annotations
 
+import json
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from gateway.settings import Settings
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
 from gateway.testing.tls import TlsFiles
 
+PARTNERS = Path(__file__).resolve().parents[1] / "data" / "partners.toml"
 LOCAL = ParticipantId("0195:SGUEN200254321Z")
 """The importer this gateway receives for (the buyer of the PINT SG examples)."""
 SUPPLIER = ParticipantId("0195:SGUEN200212345Z")
@@ -62,6 +64,21 @@ class GatewayAp:
         return total
 
 
+@dataclass(frozen=True)
+class Side:
+    """Who a gateway is on the network: its AP key (a file stem of the test PKI), its seat,
+    the participant it receives for, where its Peppol messages go, its local system."""
+
+    key: str = "ap-receiver"
+    seat: str = "PSG000002"
+    local: tuple[str, ...] = (f"importer={LOCAL.value}",)
+    route: tuple[str, str] | None = None
+    """``(url, certificate stem)`` of the AP every message goes to (``None``: discovery)."""
+    local_system: str = 'type = "folder"\npath = "received"'
+    port: int = 0
+    mls_type: str = ""
+
+
 def gateway_config(
     home: Path,
     *,
@@ -71,7 +88,16 @@ def gateway_config(
     store_url: str,
     adapter: str = 'revocation = "off"',
     extra: str = "",
+    side: Side | None = None,
 ) -> str:
+    chosen = side or Side()
+    route = ""
+    if chosen.route is not None:
+        url, cert = chosen.route
+        route = (
+            f'[[adapters.peppol.routes]]\nparticipant = "*"\nurl = "{url}"\n'
+            f'certificate = "{pki.path(cert + ".pem")}"'
+        )
     return f"""
 data_dir = "{home}"
 [store]
@@ -80,26 +106,29 @@ url = "{store_url}"
 artefacts = "{artefacts_home}"
 sign = false
 stage_processes = 0
+partners = "{PARTNERS}"
 [validation]
 engine = "saxonche"
 [worker]
 max_attempts = 2
 [peppol]
-seat_id = "PSG000002"
-local_participants = ["importer={LOCAL.value}"]
+seat_id = "{chosen.seat}"
+local_participants = {json.dumps(list(chosen.local))}
 [adapters.peppol]
 type = "peppol"
-key = "{pki.path("ap-receiver.key.pem")}"
-cert = "{pki.path("ap-receiver.pem")}"
+key = "{pki.path(chosen.key + ".key.pem")}"
+cert = "{pki.path(chosen.key + ".pem")}"
 ap_trust = ["{pki.path("ap-ca.pem")}"]
 smp_trust = ["{pki.path("smp-ca.pem")}"]
 sml_zone = "sml.lingang.test."
 tls_ca = "{tls.ca}"
 receive_path = "/as4"
+mls_type = "{chosen.mls_type}"
+timeout = 10
 {adapter}
+{route}
 [adapters.erp]
-type = "folder"
-path = "received"
+{chosen.local_system}
 [routing]
 default = "peppol"
 inbound = "erp"
@@ -117,6 +146,7 @@ async def running_gateway(
     store_url: str | None = None,
     adapter: str = 'revocation = "off"',
     extra: str = "",
+    side: Side | None = None,
 ) -> AsyncIterator[GatewayAp]:
     """``open_services`` + the API app (with ``/as4``) on TLS on 127.0.0.1."""
     home.mkdir(parents=True, exist_ok=True)
@@ -130,6 +160,7 @@ async def running_gateway(
             store_url=store_url or f"sqlite:///{home / 'gateway.db'}",
             adapter=adapter,
             extra=extra,
+            side=side,
         ),
         encoding="utf-8",
     )
@@ -137,7 +168,10 @@ async def running_gateway(
     runner = api_runner(create_app(services))
     await runner.setup()
     site = web.TCPSite(
-        runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False)
+        runner,
+        "127.0.0.1",
+        side.port if side else 0,
+        ssl_context=tls.server_context(require_client_cert=False),
     )
     await site.start()
     try:
