@@ -28,8 +28,9 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
 
 Every delivered message's verified receipt is kept under ``<data>/peppol/receipts/`` by
 message id: delivering the same envelope again answers that receipt with ``duplicate=True``
-and sends nothing (after a crash before it was kept, the resend carries the same MessageId,
-which the receiving AP deduplicates).
+and sends nothing. Until its receipt, the built message is kept under ``<data>/peppol/built/``
+and a retry sends it again byte for byte (same MessageId, same signature), so the receiving
+AP's original receipt for it verifies (:mod:`adapters.peppol.resend`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from adapters.peppol import sml as sml_module
 from adapters.peppol.discovery import Discovery, StaticRoute
 from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
 from adapters.peppol.receiver import As4Receiver, receive_options
+from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.sbdh import MLS_TYPES
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
@@ -243,6 +245,7 @@ class PeppolAdapter:
         cls, name: str, options: Mapping[str, Any], context: AdapterContext
     ) -> PeppolAdapter:
         sender = build_sender(name, options, context.data_dir)
+        sender.built = BuiltMessages(context.data_dir / "peppol" / "built")
         receiving = receive_options(
             name,
             options,

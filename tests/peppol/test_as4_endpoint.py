@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from adapters.peppol import signals
+from adapters.base import AdapterContext, Envelope
+from adapters.peppol import PeppolAdapter, signals
+from adapters.peppol.sender import As4Sender
+from adapters.peppol.testing import DnsTestServer
 from adapters.peppol.trust import TrustStore
+from gateway.errors import TransientDeliveryError
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.store.peppol_reporting import PeppolReportingStore
 from gateway.testing.tls import TlsFiles
@@ -26,6 +31,7 @@ from tests.peppol.as4_gateway import (
     post,
     running_gateway,
 )
+from tests.peppol.conftest import adapter_options
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -105,3 +111,41 @@ async def test_a_duplicate_gets_the_original_receipt_across_restarts_and_replica
         assert len(await restarted.services.store.list_jobs(submission_id=stored.id)) == 1
         await restarted.drain()
         assert len([p for p in restarted.received.iterdir() if p.suffix == ".xml"]) == 1
+
+
+async def test_our_sender_resends_the_same_bytes_after_a_lost_receipt(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gateway stored the message but its receipt never arrived: the retry (the same
+    bytes, kept by the sending adapter) gets the original receipt, which verifies."""
+    route = {"participant": "*", "url": ap.url, "certificate": str(pki.path("ap-receiver.pem"))}
+    options = adapter_options(pki, tls, DnsTestServer(), routes=[route])
+    adapter = PeppolAdapter.from_config("peppol", options, AdapterContext(data_dir=tmp_path))
+    envelope = Envelope(
+        message_id="lost-receipt@lingang",
+        body=(reference / INVOICE).read_bytes(),
+        receiver="0195:SGUEN200254321Z",
+        sender="0195:SGUEN200212345Z",
+    )
+    conclude = As4Sender._conclude
+
+    def lose_the_answer(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(As4Sender, "_conclude", conclude)
+        raise TransientDeliveryError("connection reset before the receipt", rule="test")
+
+    monkeypatch.setattr(As4Sender, "_conclude", lose_the_answer)
+    try:
+        with pytest.raises(TransientDeliveryError):
+            await adapter.deliver(envelope)
+        receipt = await adapter.deliver(envelope)
+    finally:
+        await adapter.aclose()
+    report = receipt.details["report"]
+    assert report["resent"] and report["receipt"]["verified"]
+    assert len(await ap.services.store.list_inbound()) == 1
+    assert not list((tmp_path / "peppol" / "built").iterdir())
