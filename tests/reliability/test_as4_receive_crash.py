@@ -1,5 +1,5 @@
 """Crash test of the AS4 endpoint: a sending AP pushes 500 messages to a receiving gateway
-process (``python -m gateway serve`` with its workers, SQLite) that is SIGKILLed at random
+process (``python -m gateway serve`` with its workers; SQLite, and PostgreSQL) that is SIGKILLed at random
 moments and restarted; the sender retries each message, the very same bytes under the same
 MessageId, until it holds a verified receipt. Afterwards every message is in the local system
 (the ``folder`` adapter) exactly once.
@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import psycopg
 import pytest
 
 from adapters.peppol import as4, signals
@@ -39,7 +40,9 @@ INVOICE = "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 09 -
 _FIRST_ID = re.compile(rb"<cbc:ID>[^<]*</cbc:ID>")
 
 
-def write_config(home: Path, port: int, pki: PeppolTestPki, tls: TlsFiles, artefacts: Path) -> Path:
+def write_config(
+    home: Path, port: int, pki: PeppolTestPki, tls: TlsFiles, artefacts: Path, store_url: str
+) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "lingang.toml"
     config.write_text(
@@ -47,7 +50,7 @@ def write_config(home: Path, port: int, pki: PeppolTestPki, tls: TlsFiles, artef
 data_dir = "{home}"
 log_level = "WARNING"
 [store]
-url = "sqlite:///{home / "gateway.db"}"
+url = "{store_url}"
 [server]
 host = "127.0.0.1"
 port = {port}
@@ -146,15 +149,60 @@ async def send_until_receipted(
         await asyncio.sleep(0.2)
 
 
+def counts(store_url: str) -> tuple[int, int]:
+    """Stored inbound messages and kept receipts."""
+    queries = ("SELECT count(*) FROM inbound_messages", "SELECT count(*) FROM inbound_answers")
+    if store_url.startswith("sqlite:///"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
+            found = [db.execute(q).fetchone()[0] for q in queries]
+    else:
+        with psycopg.connect(store_url) as db:
+            found = [db.execute(q).fetchone()[0] for q in queries]  # type: ignore[index]
+    return found[0], found[1]
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("crash")
-async def test_as4_receiver_sigkill_every_message_exactly_once(
+async def test_as4_receiver_sigkill_sqlite(
     tmp_path: Path,
     tls: TlsFiles,
     artefacts_home: Path,
     reference: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    await crash_run(
+        f"sqlite:///{tmp_path / 'gateway.db'}",
+        tmp_path,
+        tls,
+        artefacts_home,
+        reference,
+        monkeypatch,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.xdist_group("crash")
+async def test_as4_receiver_sigkill_postgres(
+    pg_url: str,
+    tmp_path: Path,
+    tls: TlsFiles,
+    artefacts_home: Path,
+    reference: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await crash_run(pg_url, tmp_path, tls, artefacts_home, reference, monkeypatch)
+
+
+async def crash_run(
+    store_url: str,
+    tmp_path: Path,
+    tls: TlsFiles,
+    artefacts_home: Path,
+    reference: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every message in the local folder exactly once (see the module docstring)."""
     monkeypatch.setenv("LINGANG_HOME", str(tmp_path / "home"))  # the child's data home
     seed = int(os.environ.get("LINGANG_CRASH_SEED", str(random.randrange(2**32))))
     print(f"\nAS4 crash test seed: {seed} (LINGANG_CRASH_SEED={seed} replays it)")
@@ -162,7 +210,7 @@ async def test_as4_receiver_sigkill_every_message_exactly_once(
     pki = make_peppol_pki(tmp_path / "pki")
     trust = TrustStore((pki.ap_ca.cert,), what="access point certificate")
     port = free_port()
-    config = write_config(tmp_path / "home", port, pki, tls, artefacts_home)
+    config = write_config(tmp_path / "home", port, pki, tls, artefacts_home, store_url)
     server = GatewayProcess(["serve"], config, tmp_path / "serve.log")
     messages = build_messages(pki, (reference / INVOICE).read_bytes(), DOCS)
     url = f"https://127.0.0.1:{port}/as4"
@@ -216,8 +264,6 @@ async def test_as4_receiver_sigkill_every_message_exactly_once(
     found = [m.group(0).decode() for m in numbers if m is not None]
     assert len(files) == DOCS == len(found), f"{len(files)} files for {DOCS} messages"
     assert sorted(found) == [f"AS4-CRASH-{i:05d}" for i in range(DOCS)]
-    with sqlite3.connect(tmp_path / "home" / "gateway.db") as db:
-        (stored,) = db.execute("SELECT count(*) FROM inbound_messages").fetchone()
-        (answers,) = db.execute("SELECT count(*) FROM inbound_answers").fetchone()
+    stored, answers = counts(store_url)
     assert stored == answers == DOCS
     assert server.kills >= MIN_KILLS
