@@ -136,6 +136,9 @@ class InboundDocument:
     tenant_id: str | None = None
     """The tenant the message is for, if the adapter knows it."""
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    answer: bytes | None = None
+    """What the adapter will answer the sender (an AS4 receipt), kept with the message in
+    the same transaction so that a duplicate can be answered with exactly these bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,8 @@ class InboundAck:
     inbound_id: str
     duplicate: bool
     """The message id was seen before: nothing new was stored or queued."""
+    answer: bytes | None = None
+    """The answer kept with the first message of this id (``None``: none was kept)."""
 
 
 class InboundSink(Protocol):
@@ -197,6 +202,9 @@ class AdapterContext:
     store: HasConnector | None = None
     """The gateway's store, for adapters keeping protocol state of their own in tables of
     their own (``dcsa_pint``: the eBL registry)."""
+    artefacts_home: Path | None = None
+    """Where the official artefacts are installed (``peppol``: the SBDH XSD of received
+    messages)."""
 
 
 @runtime_checkable

@@ -74,6 +74,7 @@ from gateway.jobs import (
 )
 from gateway.jobs.gate import ExportGate, HeldDocuments, ReleaseKind, Sign, jws_checkpoint_signer
 from gateway.private_files import private_dir
+from gateway.render.mls import SPIS_SCHEME, spis_id
 from gateway.settings import Settings
 from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
 from gateway.store import Store, open_store
@@ -201,6 +202,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         inbound=inbound,
         max_body_bytes=settings.limits.max_body_bytes,
         store=opened,
+        artefacts_home=settings.artefacts_home,
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]
@@ -326,6 +328,9 @@ def peppol_duties(settings: Settings, store: Store) -> PeppolParts:
     duties = PeppolDuties(
         store, seat_id=peppol.seat_id, recorder=recorder, tenant_id=peppol.report_tenant
     )
+    if participants.tenants:  # MLS come addressed to our own SPIS id
+        own = f"{SPIS_SCHEME}:{spis_id(peppol.seat_id)}".lower()
+        participants = LocalParticipants({own: peppol.report_tenant, **participants.tenants})
     return PeppolParts(participants, recorder, duties)
 
 

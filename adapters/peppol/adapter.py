@@ -16,6 +16,11 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     timeout = 60                             # seconds per AS4 exchange
     smp_cache_seconds = 600                  # TTL of cached SMP answers
 
+    receive_path = "/as4"                    # receive over AS4 here (adapters.peppol.receiver)
+    receive_document_types = []              # document type values received (default: ours)
+    crls = []                                # CRL files for the AP certificates (revocation)
+    mls_type = ""                            # MLS_TYPE asked of receivers (ALWAYS_SEND, FAILURE_ONLY)
+
     [[adapters.<name>.routes]]               # static routes override discovery
     participant = "0195:SGUEN201234567A"     # or "*"
     url = "https://ap.example.sg/as4"
@@ -23,8 +28,9 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
 
 Every delivered message's verified receipt is kept under ``<data>/peppol/receipts/`` by
 message id: delivering the same envelope again answers that receipt with ``duplicate=True``
-and sends nothing (after a crash before it was kept, the resend carries the same MessageId,
-which the receiving AP deduplicates).
+and sends nothing. Until its receipt, the built message is kept under ``<data>/peppol/built/``
+and a retry sends it again byte for byte (same MessageId, same signature), so the receiving
+AP's original receipt for it verifies (:mod:`adapters.peppol.resend`).
 """
 
 from __future__ import annotations
@@ -32,21 +38,24 @@ from __future__ import annotations
 import hashlib
 import json
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.base import AdapterContext, Envelope, Receipt
+from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
 from adapters.peppol import sml as sml_module
 from adapters.peppol.discovery import Discovery, StaticRoute
-from adapters.peppol.identifiers import ParticipantId
+from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
+from adapters.peppol.receiver import As4Receiver, receive_options
+from adapters.peppol.resend import BuiltMessages
+from adapters.peppol.sbdh import MLS_TYPES
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
-from adapters.peppol.trust import TrustStore, load_certificates
+from adapters.peppol.trust import TrustStore, common_name, load_certificates
 from adapters.peppol.wssec import Credentials
 from gateway.errors import ConfigError, DeliveryError, InputError, PermanentDeliveryError
 from gateway.private_files import private_dir, write_private
-from gateway.signing.revocation import RevocationChecker
+from gateway.signing.revocation import RevocationChecker, load_crl
 
 KNOWN_OPTIONS = frozenset(
     {
@@ -63,6 +72,10 @@ KNOWN_OPTIONS = frozenset(
         "timeout",
         "smp_cache_seconds",
         "routes",
+        "receive_path",
+        "receive_document_types",
+        "crls",
+        "mls_type",
     }
 )
 RECEIPT_MEDIA_TYPE = "application/soap+xml"
@@ -111,7 +124,8 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
             f"adapter {name!r}: revocation must be off, soft-fail or hard-fail",
             field=f"{where}.revocation",
         )
-    checker = None if mode == "off" else RevocationChecker()
+    crls = [load_crl(path.read_bytes()) for path in _paths(name, options, "crls", data_dir)]
+    checker = None if mode == "off" else RevocationChecker(crls=crls)
     soft = mode != "hard-fail"
 
     def trust(key: str, what: str) -> TrustStore | None:
@@ -174,26 +188,82 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
         default_sender=ParticipantId.parse(sender_text, field=f"{where}.sender")
         if sender_text
         else None,
+        mls_type=_mls_type(name, options),
     )
+
+
+def _mls_type(name: str, options: Mapping[str, Any]) -> str | None:
+    """The ``MLS_TYPE`` our SBDHs ask receivers for (none: their default, ``FAILURE_ONLY``)."""
+    value = str(options.get("mls_type") or "")
+    if value and value not in MLS_TYPES:
+        raise ConfigError(
+            f"adapter {name!r}: mls_type must be one of {MLS_TYPES}",
+            field=f"adapters.{name}.mls_type",
+        )
+    return value or None
+
+
+PEPPOL_FACTS = "peppol"
+"""The key of a transmission's facts in a receipt's details (for the reporting records and
+MLS correlation: keys of ``gateway.delivery.peppol_recording``)."""
+
+
+def transmission_facts(sbdh_report: Mapping[str, Any], c3_seat: str) -> dict[str, str]:
+    """The facts of a sent transmission from the SBDH part of the send report."""
+    document_type = DocumentTypeId.parse(str(sbdh_report["document_type"]))
+    process_scheme, _, process = str(sbdh_report["process"]).partition("::")
+    return {
+        "instance_id": str(sbdh_report["instance_id"]),
+        "c3_seat": c3_seat,
+        "doctype": document_type.value,
+        "doctype_scheme": document_type.scheme,
+        "process": process,
+        "process_scheme": process_scheme,
+        "c1_country": str(sbdh_report.get("country_c1") or ""),
+        "sender": str(sbdh_report["sender"]),
+    }
 
 
 class PeppolAdapter:
     """Delivers envelopes over Peppol AS4 (see the module docstring)."""
 
-    def __init__(self, name: str, sender: As4Sender, receipts_dir: Path):
+    def __init__(
+        self,
+        name: str,
+        sender: As4Sender,
+        receipts_dir: Path,
+        receiver: As4Receiver | None = None,
+    ):
         self.name = name
         self.sender = sender
         self.receipts_dir = receipts_dir
+        self.receiver = receiver
+        """The AS4 endpoint (``receive_path`` set and this process receives)."""
 
     @classmethod
     def from_config(
         cls, name: str, options: Mapping[str, Any], context: AdapterContext
     ) -> PeppolAdapter:
-        return cls(
+        sender = build_sender(name, options, context.data_dir)
+        sender.built = BuiltMessages(context.data_dir / "peppol" / "built")
+        receiving = receive_options(
             name,
-            build_sender(name, options, context.data_dir),
-            context.data_dir / "peppol" / "receipts",
+            options,
+            credentials=sender.credentials,
+            ap_trust=sender.ap_trust,
+            artefacts_home=context.artefacts_home,
         )
+        receiver = (
+            As4Receiver(name, receiving, context.inbound, max_bytes=context.max_body_bytes)
+            if receiving is not None and context.inbound is not None
+            else None
+        )
+        return cls(name, sender, context.data_dir / "peppol" / "receipts", receiver)
+
+    def inbound_routes(self) -> Sequence[InboundRoute]:
+        """``POST <receive_path>`` when receiving is configured (see
+        :mod:`adapters.peppol.receiver`)."""
+        return self.receiver.routes() if self.receiver is not None else []
 
     def _receipt_path(self, message_id: str) -> Path:
         return self.receipts_dir / hashlib.sha256(message_id.encode()).hexdigest()
@@ -207,6 +277,7 @@ class PeppolAdapter:
         kept = self._receipt_path(envelope.message_id)
         if kept.with_suffix(".json").exists():
             details = json.loads(kept.with_suffix(".json").read_text("utf-8"))
+            facts = details.pop(PEPPOL_FACTS, None)
             return Receipt(
                 message_id=envelope.message_id,
                 adapter=self.name,
@@ -214,7 +285,7 @@ class PeppolAdapter:
                 duplicate=True,
                 body=kept.with_suffix(".xml").read_bytes(),
                 content_type=RECEIPT_MEDIA_TYPE,
-                details={"report": details},
+                details={"report": details, **({PEPPOL_FACTS: facts} if facts else {})},
             )
         try:
             receiver = (
@@ -240,16 +311,20 @@ class PeppolAdapter:
         except DeliveryError as exc:
             exc.details.setdefault("report", report.as_dict())
             raise
+        facts = transmission_facts(report.sbdh, common_name(sent.endpoint.certificate))
         private_dir(self.receipts_dir)
         write_private(kept.with_suffix(".xml"), sent.receipt.raw)
-        write_private(kept.with_suffix(".json"), json.dumps(report.as_dict()).encode())
+        write_private(
+            kept.with_suffix(".json"),
+            json.dumps({**report.as_dict(), PEPPOL_FACTS: facts}).encode(),
+        )
         return Receipt(
             message_id=envelope.message_id,
             adapter=self.name,
             remote_id=sent.receipt.message_id,
             body=sent.receipt.raw,
             content_type=RECEIPT_MEDIA_TYPE,
-            details={"report": report.as_dict()},
+            details={"report": report.as_dict(), PEPPOL_FACTS: facts},
         )
 
     async def ping(self) -> bool:

@@ -335,8 +335,11 @@ def _text(parent: etree._Element, name: str, where: str) -> str:
     return (_child(parent, name, where).text or "").strip()
 
 
-def parse_sbdh(data: bytes, *, limits: XmlLimits | None = None) -> Sbdh:
-    """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part."""
+def parse_sbdh(
+    data: bytes, *, limits: XmlLimits | None = None, schema: etree.XMLSchema | None = None
+) -> Sbdh:
+    """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part. With
+    ``schema`` (the official SBDH 1.3 XSD) the header is first checked against it."""
     root = parse_xml(data, what="SBDH", limits=limits or DEFAULT_LIMITS)
     if root.tag != f"{{{SBDH_NS}}}StandardBusinessDocument":
         raise FieldError(
@@ -346,6 +349,13 @@ def parse_sbdh(data: bytes, *, limits: XmlLimits | None = None) -> Sbdh:
         )
     head = _child(root, "StandardBusinessDocumentHeader", "StandardBusinessDocument")
     where = "StandardBusinessDocumentHeader"
+    if schema is not None and not schema.validate(head):
+        errors = [entry.message for entry in list(schema.error_log)]  # type: ignore[call-overload]
+        raise FieldError(
+            f"the SBDH does not follow its XSD: {errors[0] if errors else 'invalid'}",
+            field=where,
+            rule="peppol.sbdh.xsd",
+        )
 
     def participant(kind: str) -> ParticipantId:
         ident = _child(_child(head, kind, where), "Identifier", f"{where}/{kind}")

@@ -20,7 +20,7 @@ import asyncio
 import ssl
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from adapters.peppol import as4, sbdh, signals
 from adapters.peppol.discovery import Discovery, LookupReport
 from adapters.peppol.errors import As4Rejected, As4RetryLater, DiscoveryError
 from adapters.peppol.identifiers import ParticipantId
+from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.smp import Endpoint
 from adapters.peppol.trust import TrustStore, common_name
 from adapters.peppol.wssec import Credentials
@@ -58,6 +59,8 @@ class SendReport:
     receipt: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     outcome: str = "pending"
+    resent: bool = False
+    """The message was the one built for an earlier try, sent again as it was."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class SendReport:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "receipt": self.receipt,
             "error": self.error,
+            "resent": self.resent,
         }
 
 
@@ -99,6 +103,11 @@ class As4Sender:
     default_sender: ParticipantId | None = None
     max_document_bytes: int = 256 * 1024 * 1024
     """The largest business document sent (its head is read for the SBDH, never a tree)."""
+    mls_type: str | None = None
+    """``MLS_TYPE`` put in the SBDH of every business document (never of an MLS)."""
+    built: BuiltMessages | None = None
+    """Messages kept until their receipt: a retry resends the same bytes (see
+    :mod:`adapters.peppol.resend`)."""
     _session: aiohttp.ClientSession | None = None
 
     @property
@@ -175,6 +184,8 @@ class As4Sender:
                 instance_id=sbdh_instance_id(message_id),
                 profile=profile,
             )
+            if self.mls_type and facts.local_name != "ApplicationResponse":
+                header = replace(header, mls_type=self.mls_type)
         except InputError as exc:
             raise PermanentDeliveryError(
                 f"cannot envelope the document: {exc.message}", field=exc.field, rule=exc.rule
@@ -216,19 +227,27 @@ class As4Sender:
             final_recipient=header.receiver,
             message_id=message_id,
         )
-        outgoing = as4.build_user_message(
+        kept = self.built.get(message_id, endpoint.certificate) if self.built else None
+        outgoing = kept or as4.build_user_message(
             envelope_parts, message_header, self.credentials, endpoint.certificate
         )
+        if self.built is not None and kept is None:
+            self.built.keep(outgoing, endpoint.certificate)
+        report.resent = kept is not None
         report.timings["build"] = time.perf_counter() - built
         posted = time.perf_counter()
         status, content_type, answer = await self._post(endpoint.url, outgoing)
         report.timings["exchange"] = time.perf_counter() - posted
         if self.ap_trust is not None and self.ap_trust.revocation is not None:
             # revocation may ask OCSP responders or fetch CRLs: not on the event loop
-            return await asyncio.to_thread(
+            sent = await asyncio.to_thread(
                 self._conclude, status, content_type, answer, outgoing, endpoint, report
             )
-        return self._conclude(status, content_type, answer, outgoing, endpoint, report)
+        else:
+            sent = self._conclude(status, content_type, answer, outgoing, endpoint, report)
+        if self.built is not None:
+            self.built.forget(message_id, endpoint.certificate)
+        return sent
 
     async def _post(self, url: str, outgoing: as4.OutgoingMessage) -> tuple[int, str, bytes]:
         headers = {"Content-Type": outgoing.content_type, "MIME-Version": "1.0"}

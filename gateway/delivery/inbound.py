@@ -81,8 +81,9 @@ class StoreInbound:
             tenant_id=document.tenant_id,
             metadata=dict(document.metadata),
             enqueue=JobSpec(RECEIVE, payload_ref=self.flow),
+            answer=document.answer,
         )
-        return InboundAck(inbound_id=message.id, duplicate=not first_seen)
+        return InboundAck(inbound_id=message.id, duplicate=not first_seen, answer=message.answer)
 
 
 class ReceiveKind:

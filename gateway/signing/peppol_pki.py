@@ -111,6 +111,27 @@ def _issue(
     return PeppolIssued(builder.sign(signer, hashes.SHA256()), key)
 
 
+def issue_access_point(
+    ca: PeppolIssued, seat_id: str, *, not_before: datetime, not_after: datetime
+) -> PeppolIssued:
+    """One more AP certificate from ``ca`` with the given validity (an expired or a
+    to-be-revoked sender in negative tests)."""
+    issued = _issue(_name(seat_id, "PEPPOL TEST AP"), ca, ca=False, now=not_before, days=1)
+    key = issued.key
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(issued.cert.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
+    for extension in issued.cert.extensions:
+        builder = builder.add_extension(extension.value, critical=extension.critical)
+    return PeppolIssued(builder.sign(ca.key, hashes.SHA256()), key)
+
+
 def make_peppol_pki(folder: str | Path, *, now: datetime | None = None) -> PeppolTestPki:
     """Make the PKI and write it into ``folder`` (created if missing)."""
     out = private_dir(Path(folder))

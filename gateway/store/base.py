@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -844,6 +845,7 @@ class Store:
         tenant_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         enqueue: JobSpec | None = None,
+        answer: bytes | None = None,
     ) -> Script[tuple[InboundMessage, bool]]:
         """Store an inbound message unless ``(channel, message_id)`` was seen before.
 
@@ -851,6 +853,9 @@ class Store:
         ``enqueue`` (e.g. kind ``receive``) queues a job on the message in the same
         transaction: its ``submission_id`` is the inbound message's id. On a duplicate the
         job is ensured too (idempotent per ``(message, kind, adapter)``); workers are woken.
+        ``answer`` (what the adapter answers the sender, e.g. a signed AS4 receipt) is kept
+        with a first-seen message; the returned message carries the first message's answer,
+        so a duplicate is answered exactly as the original was.
         """
         now = self.clock()
         params = {
@@ -871,7 +876,14 @@ class Store:
             row = yield from one("inbound_by_message_id", params)
         if enqueue is not None:
             yield from ensure_job(row["id"], enqueue, now)
-        return rows.inbound(row), first_seen
+        key = {"inbound_id": row["id"], "answer": None if answer is None else bytes(answer)}
+        if first_seen and answer is not None:
+            yield Query("insert_inbound_answer", key)
+            kept: bytes | None = bytes(answer)
+        else:
+            found = yield Query("inbound_answer", key, "one")
+            kept = None if found is None else rows.to_bytes(found["answer"])
+        return replace(rows.inbound(row), answer=kept), first_seen
 
     @reads
     def get_inbound(self, inbound_id: str) -> Script[InboundMessage | None]:

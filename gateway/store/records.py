@@ -301,6 +301,9 @@ class InboundMessage:
     media_type: str
     metadata: JSON
     received_at: datetime
+    answer: bytes | None = None
+    """What the receiving adapter answered the sender when the message was first stored
+    (AS4: the signed receipt), if it kept one; filled by :meth:`Store.receive_inbound`."""
 
 
 @dataclass(frozen=True, slots=True)

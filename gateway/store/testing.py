@@ -754,3 +754,22 @@ class StoreContract:
             channel="as4", message_id="m2", data=b"x", media_type="application/xml"
         )
         assert await store.list_jobs(submission_id=plain.id) == []
+
+    async def test_a_duplicate_inbound_message_gets_the_first_answer_at_any_replica(
+        self, store_factory: StoreFactory, store: Store, clock: FakeClock
+    ) -> None:
+        other = await store_factory(clock)
+        try:
+            first, new = await store.receive_inbound(
+                channel="as4", message_id="r1", data=b"<Invoice/>", media_type="application/xml",
+                enqueue=JobSpec("receive"), answer=b"<receipt>1</receipt>",
+            )  # fmt: skip
+            again, again_new = await other.receive_inbound(
+                channel="as4", message_id="r1", data=b"<Invoice/>", media_type="application/xml",
+                enqueue=JobSpec("receive"), answer=b"<receipt>2</receipt>",
+            )  # fmt: skip
+        finally:
+            await other.close()
+        assert new and not again_new and again.id == first.id
+        assert first.answer == again.answer == b"<receipt>1</receipt>"
+        assert len(await store.list_jobs(submission_id=first.id)) == 1

@@ -317,6 +317,13 @@ RETURNING *
 -- name: inbound_by_message_id
 SELECT * FROM inbound_messages WHERE channel = %(channel)s AND message_id = %(message_id)s
 
+-- name: insert_inbound_answer
+INSERT INTO inbound_answers (inbound_id, answer) VALUES (%(inbound_id)s, %(answer)s)
+ON CONFLICT (inbound_id) DO NOTHING
+
+-- name: inbound_answer
+SELECT answer FROM inbound_answers WHERE inbound_id = %(inbound_id)s
+
 -- name: get_inbound
 SELECT * FROM inbound_messages WHERE id = %(id)s
 

@@ -302,6 +302,13 @@ RETURNING *
 -- name: inbound_by_message_id
 SELECT * FROM inbound_messages WHERE channel = :channel AND message_id = :message_id
 
+-- name: insert_inbound_answer
+INSERT INTO inbound_answers (inbound_id, answer) VALUES (:inbound_id, :answer)
+ON CONFLICT (inbound_id) DO NOTHING
+
+-- name: inbound_answer
+SELECT answer FROM inbound_answers WHERE inbound_id = :inbound_id
+
 -- name: get_inbound
 SELECT * FROM inbound_messages WHERE id = :id
 

@@ -1,0 +1,388 @@
+"""The ``peppol`` adapter's receiving side: the AS4 endpoint of corner 3 (``POST /as4``).
+
+Options, beside the sending ones in the adapter's table (see :mod:`adapters.peppol.adapter`)::
+
+    receive_path = "/as4"                  # serve the AS4 endpoint here (unset: not receiving)
+    receive_document_types = []            # document type values we accept (default: below)
+    crls = ["pki/ap-ca.crl.pem"]           # CRL files for the senders' certificates (optional)
+
+The sending APs' certificates must chain to ``ap_trust``; revocation follows ``revocation``
+(``soft-fail``: an unknown status is accepted, a revoked certificate never). Our key and
+certificate (``key`` / ``cert``) decrypt and sign the receipts; our seat id is the
+certificate's CN and must be the message's ``To/PartyId``.
+
+One request, in order::
+
+    body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation)
+        ─► decrypt ─► signature and coverage ─► gunzip (capped)
+        ─► SBDH: XSD, Peppol scopes (COUNTRY_C1 …), = the AS4 originalSender/finalRecipient,
+           Action and Service ─► document type served?
+        ─► signed receipt built ─► the sink stores message + ``receive`` job + receipt in one
+           transaction (a known MessageId: nothing new, the ORIGINAL receipt)
+        ─► the receipt, synchronously
+
+A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also an untrusted,
+expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0303``
+decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0003`` AS4 header ≠ SBDH,
+``EBMS:0004`` other (a bad SBDH, a body over the limit) and ``EBMS:0004`` with
+``PEPPOL:NOT_SERVICED`` for a receiver or document type not served here; ``EBMS:0005`` with
+HTTP 503 when the store cannot take the message now (the sender retries). Nothing is
+acknowledged before it is stored; every request is logged by MessageId and verdict, never
+with document content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from cryptography import x509
+from lxml import etree
+
+from adapters.base import InboundDocument, InboundRoute, InboundSink
+from adapters.peppol import as4, signals
+from adapters.peppol.errors import EbmsError
+from adapters.peppol.identifiers import (
+    BIS3_CREDIT_NOTE,
+    BIS3_INVOICE,
+    PINT_SG_CREDIT_NOTE,
+    PINT_SG_INVOICE,
+    UBL_CREDIT_NOTE_NS,
+    UBL_INVOICE_NS,
+)
+from adapters.peppol.sbdh import Sbdh, parse_sbdh
+from adapters.peppol.trust import TrustStore, common_name
+from adapters.peppol.wssec import Credentials
+from gateway.bounded_body import read_bounded
+from gateway.errors import ConfigError, LingangError
+
+log = logging.getLogger("lingang.peppol.as4")
+
+NOT_SERVICED_RULE = "peppol.not-serviced"
+"""The rule of the sink's refusal of a receiver this gateway does not serve."""
+MLS_DOCUMENT_TYPE = (
+    "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2::"
+    "ApplicationResponse##urn:peppol:edec:mls:1.0::2.1"
+)
+DEFAULT_DOCUMENT_TYPES = frozenset(
+    {
+        BIS3_INVOICE.value,
+        BIS3_CREDIT_NOTE.value,
+        PINT_SG_INVOICE.value,
+        PINT_SG_CREDIT_NOTE.value,
+        f"{UBL_INVOICE_NS}::Invoice##urn:peppol:pint:billing-1::2.1",
+        f"{UBL_CREDIT_NOTE_NS}::CreditNote##urn:peppol:pint:billing-1::2.1",
+        "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100::CrossIndustryInvoice##"
+        "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::D16B",
+        MLS_DOCUMENT_TYPE,
+    }
+)
+"""What the inbound flow reads: BIS 3 (UBL, CII), PINT and PINT SG invoices and credit
+notes, and Message Level Status."""
+SBDH_SET = ("sbdh", "1.3", "StandardBusinessDocumentHeader.xsd")
+_MESSAGE_ID = re.compile(rb"<(?:\w+:)?MessageId>\s*([^<\s]{1,256})\s*</(?:\w+:)?MessageId>")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveOptions:
+    """How this access point receives."""
+
+    path: str
+    credentials: Credentials
+    ap_trust: TrustStore
+    document_types: frozenset[str] = DEFAULT_DOCUMENT_TYPES
+    sbdh_schema: Path | None = None
+    """The official SBDH XSD (``None``: the header is checked by our reader only)."""
+
+    @property
+    def seat_id(self) -> str:
+        """Our seat id: the CN of our AP certificate."""
+        return common_name(self.credentials.cert)
+
+
+def sbdh_schema_path(artefacts_home: Path | None, where: str) -> Path | None:
+    """The installed, hash-checked SBDH XSD; :class:`ConfigError` when it is not installed."""
+    if artefacts_home is None:
+        return None
+    from gateway.artefacts.store import require_files
+
+    name, version, file = SBDH_SET
+    try:
+        return require_files(name, version, [file], artefacts_home)[0]
+    except LingangError as exc:
+        raise ConfigError(
+            f"receiving Peppol needs the SBDH XSD: {exc.message}", field=where
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A verified message, its SBDH and the receipt that answers it."""
+
+    incoming: as4.IncomingMessage
+    sbdh: Sbdh
+    receipt: bytes
+
+
+class Refused(Exception):
+    """An ebMS error to answer (with the HTTP status)."""
+
+    def __init__(self, error: EbmsError, status: int = 400, rule: str = "") -> None:
+        super().__init__(error.description)
+        self.error = error
+        self.status = status
+        self.rule = rule or error.code
+
+
+class As4Receiver:
+    """Serves ``POST <path>``: see the module docstring."""
+
+    def __init__(
+        self, channel: str, options: ReceiveOptions, sink: InboundSink, *, max_bytes: int
+    ) -> None:
+        self.channel = channel
+        self.options = options
+        self.sink = sink
+        self.max_bytes = max_bytes
+        self._schemas = threading.local()
+
+    def routes(self) -> Sequence[InboundRoute]:
+        return [InboundRoute("POST", self.options.path, self.handle)]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """One AS4 exchange: the receipt or an ebMS error, never an exception."""
+        message_id = ""
+        try:
+            body = await self._read(request)
+            content_type = request.headers.get("Content-Type", "")
+            message_id = _peek_message_id(body)
+            accepted = await asyncio.to_thread(self.verify, content_type, body)
+            message_id = accepted.incoming.header.message_id
+            answer, duplicate = await self._store(accepted)
+        except Refused as refused:
+            log.info(
+                "AS4 message refused",
+                extra={
+                    "channel": self.channel,
+                    "message_id": message_id,
+                    "ebms_code": refused.error.code,
+                    "rule": refused.rule,
+                    "reason": refused.error.description,
+                },
+            )
+            return self._error(message_id, refused)
+        log.info(
+            "AS4 message received",
+            extra={"channel": self.channel, "message_id": message_id, "duplicate": duplicate},
+        )
+        return _soap(200, answer)
+
+    async def _read(self, request: web.Request) -> bytes:
+        too_large = Refused(
+            EbmsError(
+                code="EBMS:0004",
+                severity="failure",
+                description=f"the message is larger than {self.max_bytes} bytes",
+            ),
+            status=413,
+            rule="as4.max-bytes",
+        )
+        if request.content_length is not None and request.content_length > self.max_bytes:
+            raise too_large
+        try:
+            body = await read_bounded(request.content, self.max_bytes)
+        except (ValueError, OSError) as exc:
+            raise Refused(
+                EbmsError(code="EBMS:0004", severity="failure", description="unreadable body"),
+                rule="as4.body",
+            ) from exc
+        if body is None:
+            raise too_large
+        return body
+
+    def verify(self, content_type: str, body: bytes) -> Accepted:
+        """Authenticate, decrypt, check the SBDH and build the receipt (CPU and, for
+        revocation, network work: run it off the event loop)."""
+        try:
+            incoming = as4.parse_user_message(
+                content_type,
+                body,
+                credentials=self.options.credentials,
+                check_signer=self._check_sender,
+                max_payload=self.max_bytes * 8,
+            )
+        except as4.As4Invalid as exc:
+            raise _refusal(exc.ebms_code, exc.message, exc.rule) from exc
+        header = incoming.header
+        if header.to_party != self.options.seat_id:
+            raise _refusal(
+                "EBMS:0003",
+                f"the message is addressed to the access point {header.to_party}, "
+                f"this is {self.options.seat_id}",
+                "as4.to-party",
+            )
+        try:
+            sbdh = parse_sbdh(incoming.sbdh, schema=self._schema())
+        except LingangError as exc:
+            raise _refusal("EBMS:0004", f"SBDH: {exc.message}", exc.rule or "peppol.sbdh") from exc
+        try:
+            as4.check_header_matches_sbdh(header, sbdh.header)
+        except as4.As4Invalid as exc:
+            raise _refusal(exc.ebms_code, exc.message, exc.rule) from exc
+        doctype = sbdh.header.document_type.value
+        if doctype not in self.options.document_types:
+            raise Refused(
+                signals.not_serviced(
+                    header.message_id, "this access point does not receive this document type"
+                ),
+                rule="peppol.doctype-not-serviced",
+            )
+        receipt = signals.build_receipt(incoming, self.options.credentials)
+        return Accepted(incoming, sbdh, receipt)
+
+    def _check_sender(self, cert: x509.Certificate) -> object:
+        return self.options.ap_trust.check(cert)
+
+    def _schema(self) -> etree.XMLSchema | None:
+        """The SBDH schema, one compiled copy per thread (lxml schemas are not shared)."""
+        if self.options.sbdh_schema is None:
+            return None
+        schema: etree.XMLSchema | None = getattr(self._schemas, "schema", None)
+        if schema is None:
+            schema = etree.XMLSchema(etree.parse(str(self.options.sbdh_schema)))
+            self._schemas.schema = schema
+        return schema
+
+    async def _store(self, accepted: Accepted) -> tuple[bytes, bool]:
+        """Hand the message to the sink; the answer to give (the first receipt on a
+        duplicate) and whether it was one."""
+        header, sbdh = accepted.incoming.header, accepted.sbdh.header
+        try:
+            ack = await self.sink.accept(
+                InboundDocument(
+                    channel=self.channel,
+                    message_id=header.message_id,
+                    body=accepted.sbdh.payload,
+                    media_type="application/xml",
+                    sender=sbdh.sender.value,
+                    receiver=sbdh.receiver.value,
+                    metadata={"peppol": peppol_facts(accepted)},
+                    answer=accepted.receipt,
+                )
+            )
+        except LingangError as exc:
+            if exc.rule == NOT_SERVICED_RULE:
+                raise Refused(
+                    signals.not_serviced(header.message_id, exc.message), rule=NOT_SERVICED_RULE
+                ) from exc
+            if exc.retryable:
+                raise Refused(
+                    EbmsError(
+                        code="EBMS:0005",
+                        severity="failure",
+                        description="the message cannot be stored now; send it again later",
+                    ),
+                    status=503,
+                    rule="as4.store-unavailable",
+                ) from exc
+            raise _refusal("EBMS:0004", exc.message, exc.rule or exc.code) from exc
+        return (ack.answer or accepted.receipt), ack.duplicate
+
+    def _error(self, message_id: str, refused: Refused) -> web.Response:
+        error = refused.error
+        if message_id and not error.ref_to_message_id:
+            error = EbmsError(
+                code=error.code,
+                severity=error.severity,
+                short_description=error.short_description,
+                category=error.category,
+                ref_to_message_id=message_id,
+                description=error.description,
+                detail=error.detail,
+            )
+        return _soap(
+            refused.status, signals.build_error(message_id, [error], self.options.credentials)
+        )
+
+
+def peppol_facts(accepted: Accepted) -> dict[str, Any]:
+    """The facts the gateway keeps of a received transmission (keys of
+    :mod:`gateway.delivery.peppol_recording`)."""
+    header, sbdh = accepted.incoming.header, accepted.sbdh.header
+    scopes: dict[str, str] = {}
+    if sbdh.mls_type:
+        scopes["MLS_TYPE"] = sbdh.mls_type
+    if sbdh.mls_to is not None:
+        scopes["MLS_TO"] = sbdh.mls_to.value
+    return {
+        "instance_id": sbdh.instance_id,
+        "c2_seat": common_name(accepted.incoming.signer),
+        "doctype": sbdh.document_type.value,
+        "doctype_scheme": sbdh.document_type.scheme,
+        "process": sbdh.process.value,
+        "process_scheme": sbdh.process.scheme,
+        "c1_country": sbdh.country_c1,
+        "sender": sbdh.sender.value,
+        "receiver": sbdh.receiver.value,
+        "transmission_id": header.message_id,
+        "scopes": scopes,
+    }
+
+
+def _refusal(code: str, message: str, rule: str | None) -> Refused:
+    return Refused(EbmsError(code=code, severity="failure", description=message), rule=rule or code)
+
+
+def _peek_message_id(body: bytes) -> str:
+    """The MessageId of a message, read without trusting it (for refusals' RefToMessageId
+    and the log; the verified one replaces it)."""
+    found = _MESSAGE_ID.search(body[: 64 * 1024])
+    return found.group(1).decode("ascii", "replace") if found else ""
+
+
+def _soap(status: int, body: bytes) -> web.Response:
+    return web.Response(
+        status=status, body=body, headers={"Content-Type": signals.SOAP_CONTENT_TYPE}
+    )
+
+
+def receive_options(
+    name: str,
+    options: Mapping[str, Any],
+    *,
+    credentials: Credentials,
+    ap_trust: TrustStore | None,
+    artefacts_home: Path | None,
+) -> ReceiveOptions | None:
+    """The receiving options of adapter ``name`` (``None`` without ``receive_path``)."""
+    path = str(options.get("receive_path") or "")
+    if not path:
+        return None
+    where = f"adapters.{name}"
+    if ap_trust is None:
+        raise ConfigError(
+            f"adapter {name!r}: receiving needs ap_trust (the sending APs' CA)",
+            field=f"{where}.ap_trust",
+        )
+    if not path.startswith("/"):
+        raise ConfigError(
+            f"adapter {name!r}: receive_path must start with /", field=f"{where}.receive_path"
+        )
+    types = options.get("receive_document_types")
+    return ReceiveOptions(
+        path=path,
+        credentials=credentials,
+        ap_trust=ap_trust,
+        document_types=frozenset(str(t) for t in types) if types else DEFAULT_DOCUMENT_TYPES,
+        sbdh_schema=sbdh_schema_path(artefacts_home, f"{where}.receive_path"),
+    )
+
+
+__all__ = ["As4Receiver", "ReceiveOptions", "receive_options"]

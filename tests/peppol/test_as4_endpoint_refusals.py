@@ -1,0 +1,219 @@
+"""Bad input at the AS4 endpoint: each case answered with the signed ebMS error the Peppol AS4
+profile names (HTTP 4xx, never a 500), logged by MessageId and reason without document content,
+and nothing stored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from adapters.peppol import as4
+from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
+from adapters.peppol.sbdh import build_sbdh
+from adapters.peppol.trust import TrustStore
+from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, issue_access_point
+from gateway.testing.tls import TlsFiles
+from tests.peppol.as4_gateway import (
+    INVOICE,
+    GatewayAp,
+    document_message,
+    post,
+    running_gateway,
+    sbdh_header,
+    user_message,
+)
+
+ORDER = DocumentTypeId(
+    "urn:oasis:names:specification:ubl:schema:xsd:Order-2::Order##"
+    "urn:fdc:peppol.eu:poacc:trns:order:3::2.1",
+    "busdox-docid-qns",
+)
+SECRET_MARK = b"Zero rated GST"
+"""Text of the invoice that must never appear in a log line."""
+
+
+@pytest.fixture(scope="module")
+def expired(pki: PeppolTestPki) -> PeppolIssued:
+    now = datetime.now(UTC)
+    return issue_access_point(pki.ap_ca, "PSG000001", not_before=now - timedelta(days=30),
+                              not_after=now - timedelta(days=1))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def revoked(pki: PeppolTestPki) -> PeppolIssued:
+    now = datetime.now(UTC)
+    return issue_access_point(pki.ap_ca, "PSG000001", not_before=now - timedelta(days=1),
+                              not_after=now + timedelta(days=30))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def crl_file(
+    pki: PeppolTestPki, revoked: PeppolIssued, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    now = datetime.now(UTC)
+    entry = (
+        x509.RevokedCertificateBuilder()
+        .serial_number(revoked.cert.serial_number)
+        .revocation_date(now - timedelta(hours=1))
+        .build()
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(pki.ap_ca.cert.subject)
+        .last_update(now - timedelta(hours=1))
+        .next_update(now + timedelta(days=7))
+        .add_revoked_certificate(entry)
+        .sign(pki.ap_ca.key, hashes.SHA256())
+    )
+    path = tmp_path_factory.mktemp("crl") / "ap-ca.crl.pem"
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+@pytest.fixture
+async def ap(
+    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path, crl_file: Path
+) -> AsyncIterator[GatewayAp]:
+    async with running_gateway(
+        tmp_path / "c3",
+        pki=pki,
+        tls=tls,
+        artefacts_home=artefacts_home,
+        adapter=f'revocation = "soft-fail"\ncrls = ["{crl_file}"]',
+        extra="[limits]\nmax_body_bytes = 300000",
+    ) as gateway:
+        yield gateway
+
+
+Build = Callable[[PeppolTestPki, bytes, PeppolIssued, PeppolIssued], tuple[bytes, str]]
+
+
+def _codec(**changes: object) -> Build:
+    def build(
+        pki: PeppolTestPki, body: bytes, expired: PeppolIssued, revoked: PeppolIssued
+    ) -> tuple[bytes, str]:
+        signer = {"expired": expired, "revoked": revoked, "rogue": pki.rogue}.get(
+            str(changes.get("signer", "")), pki.sender
+        )
+        rest = {k: v for k, v in changes.items() if k != "signer"}
+        if rest.get("receiver_cert") == "sender":
+            rest["receiver_cert"] = pki.sender.cert
+        message = document_message(pki, body, signer=signer, **rest)
+        return message.body, message.content_type
+
+    return build
+
+
+def _sbdh(edit: Callable[[bytes], bytes], **header: object) -> Build:
+    def build(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+        chosen = sbdh_header(**header)  # type: ignore[arg-type]
+        message = user_message(
+            edit(build_sbdh(body, chosen)),
+            chosen,
+            signer=pki.sender,
+            receiver_cert=pki.receiver.cert,
+        )
+        return message.body, message.content_type
+
+    return build
+
+
+def _tampered(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+    message = document_message(pki, body)
+    return message.body.replace(
+        b"PSG000001</eb:PartyId>", b"PSG000008</eb:PartyId>", 1
+    ), message.content_type
+
+
+def _bare_invoice(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+    header = sbdh_header()
+    message = user_message(body, header, signer=pki.sender, receiver_cert=pki.receiver.cert)
+    return message.body, message.content_type
+
+
+def _oversize(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+    message = document_message(pki, body)
+    return message.body + b"\r\n" + b" " * 400_000, message.content_type
+
+
+COUNTRY_C1 = b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>SG</InstanceIdentifier></Scope>"
+OTHER = ParticipantId("0195:SGUEN209999999Z")
+CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
+    "not multipart": (lambda *_: (b"hello", "text/plain"), 400, ("EBMS:0007", "")),
+    "SOAP without a message": (
+        lambda *_: (b"<x/>", "application/soap+xml"), 400, ("EBMS:0004", "")),
+    "missing SBDH": (_bare_invoice, 400, ("EBMS:0004", "")),
+    "SBDH without COUNTRY_C1": (_sbdh(lambda b: b.replace(COUNTRY_C1, b"")), 400, ("EBMS:0004", "")),
+    "SBDH against its XSD": (
+        _sbdh(lambda b: b.replace(b"<HeaderVersion>1.0</HeaderVersion>", b"")), 400, ("EBMS:0004", "")),
+    "wrong receiver": (_codec(header=sbdh_header(receiver=OTHER)), 400,
+                       ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "document type not served": (_codec(header=sbdh_header(ORDER)), 400,
+                                 ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), 400, ("EBMS:0003", "")),
+    "addressed to another access point": (_codec(to_party="PSG000099"), 400, ("EBMS:0003", "")),
+    "expired sender certificate": (_codec(signer="expired"), 400, ("EBMS:0101", "")),
+    "revoked sender certificate": (_codec(signer="revoked"), 400, ("EBMS:0101", "")),
+    "sender from an untrusted CA": (_codec(signer="rogue"), 400, ("EBMS:0101", "")),
+    "tampered header": (_tampered, 400, ("EBMS:0101", "")),
+    "encrypted for another AP": (_codec(receiver_cert="sender"), 400, ("EBMS:0102", "")),
+    "oversize": (_oversize, 413, ("EBMS:0004", "")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_bad_input_gets_the_profiles_error_and_nothing_is_stored(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    ap_trust: TrustStore,
+    reference: Path,
+    expired: PeppolIssued,
+    revoked: PeppolIssued,
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    build, status, expected = CASES[case]
+    body, content_type = build(pki, (reference / INVOICE).read_bytes(), expired, revoked)
+    answer = await post(ap.url, body, content_type, tls.client_context())
+    assert answer.status == status, answer.body[:400]
+    assert answer.error_codes(ap_trust) == [expected]
+    assert answer.signal(ap_trust).receipt is None
+    assert await ap.services.store.list_inbound() == []
+    lines = [r.getMessage() + repr(r.__dict__) for r in caplog.records]
+    assert any("AS4 message refused" in line for line in lines)
+    assert not any(SECRET_MARK.decode() in line for line in lines)
+    why = {"expired sender certificate": "expired", "revoked sender certificate": "revoked"}
+    assert why.get(case, "") in answer.signal(ap_trust).errors[0].description
+
+
+async def test_a_payload_that_does_not_decompress_is_ebms_0303(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    ap_trust: TrustStore,
+    reference: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(as4, "compress", lambda data: b"this is not gzip")
+    message = document_message(pki, (reference / INVOICE).read_bytes())
+    monkeypatch.undo()
+    answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+    assert (answer.status, answer.error_codes(ap_trust)) == (400, [("EBMS:0303", "")])
+    assert await ap.services.store.list_inbound() == []
+
+
+async def test_a_valid_message_still_passes_the_revocation_checked_endpoint(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """The CRL lists only the revoked certificate: the ordinary sender is received."""
+    message = document_message(pki, (reference / INVOICE).read_bytes())
+    answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+    assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
