@@ -242,7 +242,8 @@ def stylesheet_for(official: Path, rules: str, home: Path) -> Path:
     compiled form of it, built on first use and cached per content hash in ``home``.
 
     A stylesheet this compiler does not rewrite (and an official ``.sch``, which
-    :mod:`.schc` compiles already) runs in its official form.
+    :mod:`.schc` compiles already) runs in its official form, and so does every one when
+    ``home`` cannot keep compiled forms (a read-only data home).
     """
     if rules not in RULES_CHOICES:
         raise ArtefactError(
@@ -252,7 +253,7 @@ def stylesheet_for(official: Path, rules: str, home: Path) -> Path:
         return official
     try:
         return compiled_form(official, f"fast-{FORM_VERSION}", _build, home)
-    except FastRulesError as exc:
+    except (FastRulesError, OSError) as exc:
         log.warning("%s runs in its official form: %s", official.name, exc)
         return official
 
