@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=RULES_CHOICES,
         help="official: the official compiled XSLT as published (for audits); fast: our "
         "compiled form of the same rules (default: [validation] rules / $LINGANG_RULES, "
-        "else official)",
+        "else fast)",
     )
     add_batch_arguments(parser)
     parser.set_defaults(handler=_validate)

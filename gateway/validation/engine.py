@@ -50,7 +50,7 @@ class Validator:
         rules: str | None = None,
     ) -> None:
         self.home = home
-        self.rules = rules or "official"
+        self.rules = rules or "fast"
         """Which compiled form of the official rules runs (``official`` or ``fast``)."""
         self._manifest = load_manifest()
         self._paths: dict[tuple[str, str, str], Path] = {}

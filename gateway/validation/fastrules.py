@@ -1,4 +1,4 @@
-"""Our compiled form of an official Schematron XSLT: the same rules, one walk, less output.
+"""Our compiled form of an official Schematron XSLT: the same rules, no walk, less output.
 
 The official stylesheets are ISO-skeleton output. Each pattern is a mode that walks the whole
 document from ``/`` (the template rules of the pattern's ``<rule>`` elements fire on the nodes
@@ -8,18 +8,17 @@ template also walks the document once per pattern in the default mode to build e
 turns such a stylesheet into one that, rule for rule, gives the same failed asserts and
 successful reports:
 
-* **one traversal** for all patterns: a walk mode visits the document node, every element
-  and (when the official walk does) every attribute once, and offers each node to every
-  pattern's mode in turn (``apply-templates select="."``) whose rules can match a node of
-  that name (:func:`reach_of`; a pattern with a rule that is not a plain name test gets
-  every node), so each pattern's first matching rule still fires for it, while most nodes
-  are offered to one or two patterns instead of all;
-  the rule templates and the patterns' catch-all templates no longer recurse themselves (the
-  catch-alls stay, empty, and one more for the document node, which ``node()`` does not
-  match: the built-in rule would descend from it);
+* **no walk**: each pattern, in turn, gets in one ``apply-templates`` the nodes the official
+  walk would offer it (the document node, every element and, where the official walk does,
+  every attribute, in document order) restricted to those its rules can match by name
+  (:func:`reach_of`, :func:`offered_nodes`; a pattern with a rule that is not a plain name
+  test gets every element); its first matching rule still fires for each, and the findings
+  come out in the official order (pattern by pattern, document order within a pattern)
+  with no sorting. The rule templates and the patterns' catch-all templates no longer
+  recurse (the catch-alls stay, empty, and one more for the document node, which
+  ``node()`` does not match: the built-in rule would descend from it);
 * **only findings** are written: no ``fired-rule``, ``active-pattern``, namespace prefixes or
-  comment; findings are put back in the official order (pattern by pattern, document order
-  within a pattern) with a stable sort on the pattern's number;
+  comment;
 * **whole-document paths once**: a test's ``//q:name`` (every ``q:name`` element of the
   document, which the CEN rules scan again in dozens of asserts of the same rule) becomes
   a global variable computed once per document, where that is provably the same node
@@ -28,7 +27,9 @@ successful reports:
   the same child runs only when there is such a child (:func:`guard_absent_elements`).
 
 Code lists stay as the official string scans: a map built from each list per transform
-(global variables are per transform) was measured slower than the scans it replaced.
+(global variables are per transform) was measured slower than the scans it replaced. A key
+look-up guarding each ``not(a/b/q:name)`` assert (is there any ``name`` element at all?) was
+measured no faster than the asserts themselves (Saxon's cost per instruction dominates).
 
 Everything else (tests, messages, ``let`` variables, functions, the location templates) is
 the official text, untouched. A stylesheet of another shape raises :class:`FastRulesError`,
@@ -53,10 +54,7 @@ log = logging.getLogger(__name__)
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _X = f"{{{XSL}}}"
-WALK_MODE = "lingang-walk"
-PATTERN_ATTRIBUTE = "lingang-pattern"
-"""Attribute on each finding carrying its pattern's number (readers ignore it)."""
-FORM_VERSION = "7"
+FORM_VERSION = "8"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -99,8 +97,8 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
         for mode in modes
     }
     rules = 0
-    for number, mode in enumerate(modes, start=1):
-        rules += _rewrite_pattern(sheet, templates[mode], mode, number, walk)
+    for mode in modes:
+        rules += _rewrite_pattern(sheet, templates[mode], mode, walk)
     document_paths = hoist_document_paths(sheet)
     guards = guard_absent_elements(sheet)
     _replace_root_template(sheet, root_template, modes, reaches, walk)
@@ -163,7 +161,7 @@ def _element_children(element: etree._Element) -> list[etree._Element]:
 
 
 def _rewrite_pattern(
-    sheet: etree._Element, group: list[etree._Element], mode: str, number: int, walk: str
+    sheet: etree._Element, group: list[etree._Element], mode: str, walk: str
 ) -> int:
     """Strip one pattern's rule templates to their checks; the number of rules."""
     rules = 0
@@ -191,8 +189,6 @@ def _rewrite_pattern(
                 if len(child):
                     raise FastRulesError(f"rule {template.get('match')!r}: computed fired-rule")
                 template.remove(child)
-        for finding in template.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
-            finding.set(PATTERN_ATTRIBUTE, str(number))
         rules += 1
     return rules
 
@@ -204,59 +200,40 @@ def _replace_root_template(
     reaches: dict[str, Reach],
     walk: str,
 ) -> None:
-    """The root template walks once and writes the findings in the official order; the walk
-    templates offer each node to the patterns whose rules can match it."""
+    """The root template offers each pattern, in turn, the nodes its rules can match, in
+    document order: the findings come out in the official order, pattern by pattern."""
     nsmap = {"xsl": XSL, "svrl": SVRL}
     root = etree.Element(f"{_X}template", match="/", nsmap=nsmap)
-    found = etree.SubElement(root, f"{_X}variable", name="lingang-found")
-    found.set("as", "element()*")
-    etree.SubElement(found, f"{_X}apply-templates", select=".", mode=WALK_MODE)
     output = etree.SubElement(root, f"{{{SVRL}}}schematron-output")
     title = root_template.find(f"{{{SVRL}}}schematron-output")
     if title is not None and title.get("title") is not None:
         output.set("title", title.get("title", ""))
-    ordered = etree.SubElement(output, f"{_X}perform-sort", select="$lingang-found")
-    etree.SubElement(ordered, f"{_X}sort", select=f"number(@{PATTERN_ATTRIBUTE})")
+    for mode in modes:
+        select = offered_nodes(reaches[mode], attributes=walk == "@*|*")
+        etree.SubElement(output, f"{_X}apply-templates", select=select, mode=mode)
     sheet.replace(root_template, root)
 
-    attributes = walk == "@*|*" and any(r.attributes for r in reaches.values())
-    children = "@*|*" if attributes else "*"
-    visits = [_visit("/", modes, children, None)]
-    named = sorted({n for r in reaches.values() for n in r.elements} - {ANY})
-    for name in named:
-        offered = [m for m in modes if reaches[m].offers("element", name)]
-        visits.append(_visit(_eqname(name), offered, children, "1"))
-    visits.append(_visit("*", [m for m in modes if ANY in reaches[m].elements], children, None))
+
+def offered_nodes(reach: Reach, *, attributes: bool) -> str:
+    """XPath selecting, in document order, the nodes the official walk offers a pattern
+    (the document node, every element and, with ``attributes``, every attribute) that
+    the pattern's rules can match (``reach``)."""
+    branches = ["/"]
+    if ANY in reach.elements:
+        branches.append("//*")
+    else:
+        branches += [f"//{_eqname(name)}" for name in sorted(reach.elements)]
     if attributes:
-        named = sorted({n for r in reaches.values() for n in r.attributes} - {ANY})
-        for name in named:
-            offered = [m for m in modes if reaches[m].offers("attribute", name)]
-            visits.append(_visit(f"@{_eqname(name)}", offered, None, "1"))
-        generic = [m for m in modes if ANY in reaches[m].attributes]
-        visits.append(_visit("@*", generic, None, None))
-    anchor = root
-    for visit in visits:
-        anchor.addnext(visit)
-        anchor = visit
+        if ANY in reach.attributes:
+            branches.append("//@*")
+        else:
+            branches += [f"//@{_eqname(name)}" for name in sorted(reach.attributes)]
+    return " | ".join(branches)
 
 
 def _eqname(name: str) -> str:
     """``{uri}local`` as an XPath EQName ``Q{uri}local``."""
     return f"Q{name}"
-
-
-def _visit(
-    match: str, modes: list[str], children: str | None, priority: str | None
-) -> etree._Element:
-    """A walk template: offer the node to ``modes`` in order, then walk ``children``."""
-    visit = etree.Element(f"{_X}template", match=match, mode=WALK_MODE)
-    if priority is not None:
-        visit.set("priority", priority)
-    for mode in modes:
-        etree.SubElement(visit, f"{_X}apply-templates", select=".", mode=mode)
-    if children is not None:
-        etree.SubElement(visit, f"{_X}apply-templates", select=children, mode=WALK_MODE)
-    return visit
 
 
 def stylesheet_for(official: Path, rules: str, home: Path) -> Path:
@@ -265,7 +242,8 @@ def stylesheet_for(official: Path, rules: str, home: Path) -> Path:
     compiled form of it, built on first use and cached per content hash in ``home``.
 
     A stylesheet this compiler does not rewrite (and an official ``.sch``, which
-    :mod:`.schc` compiles already) runs in its official form.
+    :mod:`.schc` compiles already) runs in its official form, and so does every one when
+    ``home`` cannot keep compiled forms (a read-only data home).
     """
     if rules not in RULES_CHOICES:
         raise ArtefactError(
@@ -275,7 +253,7 @@ def stylesheet_for(official: Path, rules: str, home: Path) -> Path:
         return official
     try:
         return compiled_form(official, f"fast-{FORM_VERSION}", _build, home)
-    except FastRulesError as exc:
+    except (FastRulesError, OSError) as exc:
         log.warning("%s runs in its official form: %s", official.name, exc)
         return official
 

@@ -37,8 +37,9 @@ class EngineOptions:
     """JVM command-line options; default: the engine's tuned set."""
     jvm_warm_runs: int | None = None
     """Warm-up runs per thread and profile when a stage process starts; default 100."""
-    rules: str = "official"
-    """One of :data:`RULES_CHOICES`: which compiled form of the official rules runs."""
+    rules: str = "fast"
+    """One of :data:`RULES_CHOICES`: which compiled form of the official rules runs (``fast``
+    unless ``official`` is asked for, e.g. ``lingang validate --rules official`` for audits)."""
     explicit: bool = False
     """Whether the engine was chosen explicitly (a one-shot command then keeps it instead
     of preferring the in-process engine)."""

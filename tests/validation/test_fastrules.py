@@ -17,9 +17,11 @@ from gateway.validation.fastrules import (
     ANY,
     FORM_VERSION,
     FastRulesError,
+    Reach,
     compile_fast,
     guard_absent_elements,
     hoist_document_paths,
+    offered_nodes,
     reach_of,
     stylesheet_for,
 )
@@ -69,17 +71,28 @@ def test_unknown_shape_keeps_the_official_form(tmp_path: Path) -> None:
     assert stylesheet_for(sheet, "fast", tmp_path) == sheet
 
 
-def test_compiled_form_has_one_walk_and_no_fired_rules(artefacts_home: Path) -> None:
+def test_compiled_form_offers_each_pattern_its_nodes_and_no_fired_rules(
+    artefacts_home: Path,
+) -> None:
     form = compile_fast(_official(artefacts_home).read_bytes())
     assert form.patterns == 13 and form.rules > 90
     text = form.xslt
     assert b"fired-rule" not in text and b"active-pattern" not in text
     sheet = etree.fromstring(text)
-    walks = {t.get("match"): t for t in sheet.findall(f"{{{XSL}}}template[@mode='lingang-walk']")}
-    everything = [a.get("mode") for a in walks["/"] if a.get("mode") != "lingang-walk"]
-    assert len(everything) == 13, "the document node is offered to every pattern"
-    offered = [a.get("mode") for a in walks["*"] if a.get("mode") != "lingang-walk"]
-    assert 0 < len(offered) < 13, "other nodes only to patterns whose rules can match them"
+    (root,) = [t for t in sheet.iterfind(f"{{{XSL}}}template[@match='/']") if t.get("mode") is None]
+    offers = root.findall(f".//{{{XSL}}}apply-templates")
+    assert len(offers) == 13, "one selection per pattern, in the patterns' order"
+    selects = [a.get("select", "") for a in offers]
+    assert all(s.startswith("/ | ") or s == "/" for s in selects), "the document node to all"
+    assert any("//*" not in s for s in selects), "other nodes only where rules can match"
+
+
+def test_offered_nodes_follow_the_reach() -> None:
+    named = Reach({"{urn:cac}Line", "{urn:cac}Party"}, {"{}code"})
+    assert offered_nodes(named, attributes=False) == "/ | //Q{urn:cac}Line | //Q{urn:cac}Party"
+    assert offered_nodes(named, attributes=True).endswith(" | //@Q{}code")
+    assert offered_nodes(Reach({ANY}, {ANY}), attributes=True) == "/ | //* | //@*"
+    assert offered_nodes(Reach(set(), set()), attributes=True) == "/"
 
 
 def _hoisted(test: str) -> str:
