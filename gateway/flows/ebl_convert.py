@@ -34,6 +34,8 @@ from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer, render_
 from gateway.render.tradetrust_vc import VcFacts, render_tradetrust_vc
 from gateway.render.ubl_bill_of_lading import render_bill_of_lading
 from gateway.render.uncefact_bill_of_lading import render_uncefact
+from gateway.signing.ecdsa_sd import undefined_terms
+from gateway.signing.jsonld_loader import static_loader
 from gateway.signing.openattestation import verify_document, wrap_document
 from gateway.signing.vc_issuer import VcIssuer
 from gateway.validation.dcsa_schema import DcsaKind, validate_dcsa
@@ -249,6 +251,10 @@ def convert_document(
         warnings += rendered.warnings
         signed = vc_issuer.sign(rendered.data, home)
         findings = [
+            Finding("vc.undefined-term", "fatal", where, "no JSON-LD context defines it", "json-ld")
+            for where in undefined_terms(signed, static_loader(home))
+        ]
+        findings += [
             Finding("vc.integrity", "fatal", "/proof", p, "ecdsa-sd-2023")
             for p in vc_issuer.verify(signed, home)
         ]

@@ -130,7 +130,7 @@ def _bad(message: str) -> InputError:
 
 
 def _options(loader: DocumentLoader) -> dict[str, Any]:
-    return {"documentLoader": loader, "base": None}
+    return loader.options()
 
 
 def _jsonld_error(exc: Exception) -> InputError:
@@ -150,6 +150,56 @@ def canonicalize(document: dict[str, Any], loader: DocumentLoader) -> str:
         return str(jsonld.normalize(document, options))
     except jsonld.JsonLdError as exc:
         raise _jsonld_error(exc) from exc
+
+
+ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
+"""Where a VC 2.0 context with ``@vocab`` puts terms no context defines."""
+
+
+def undefined_terms(document: dict[str, Any], loader: DocumentLoader) -> list[str]:
+    """JSON pointers of the members of ``document`` no context defines: dropped by JSON-LD
+    expansion (so no proof covers them; jsonld.js's "safe mode" refuses them too) or mapped to
+    :data:`ISSUER_DEPENDENT` (a verifier cannot know what they mean)."""
+    try:
+        expanded = jsonld.expand(document, _options(loader))
+        again = jsonld.compact(expanded, document["@context"], _options(loader))
+    except jsonld.JsonLdError as exc:
+        raise _jsonld_error(exc) from exc
+    found: list[str] = []
+    _compare(document, again, "", found)
+    found += [f"/{t}" for t in _vocab_terms(expanded)]
+    return found
+
+
+def _compare(original: Any, kept: Any, path: str, found: list[str]) -> None:
+    if isinstance(original, list):
+        kept_list = kept if isinstance(kept, list) else [kept]
+        for index, item in enumerate(original):
+            there = kept_list[index] if index < len(kept_list) else None
+            _compare(item, there, f"{path}/{index}", found)
+    elif isinstance(original, dict):
+        if isinstance(kept, list) and len(kept) == 1:
+            kept = kept[0]
+        if isinstance(kept, str) and original.get("id") == kept:
+            return  # a node reference compacts to its id alone
+        kept_dict = kept if isinstance(kept, dict) else {}
+        for key, value in original.items():
+            if key == "@context":
+                continue
+            where = f"{path}/{key.replace('~', '~0').replace('/', '~1')}"
+            if key not in kept_dict:
+                found.append(where)
+            else:
+                _compare(value, kept_dict[key], where, found)
+
+
+def _vocab_terms(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [t for item in value for t in _vocab_terms(item)]
+    if isinstance(value, dict):
+        own = [k.removeprefix(ISSUER_DEPENDENT) for k in value if k.startswith(ISSUER_DEPENDENT)]
+        return own + [t for item in value.values() for t in _vocab_terms(item)]
+    return []
 
 
 def _skolemize(expanded: list[Any], labels: list[int], random: str) -> list[Any]:

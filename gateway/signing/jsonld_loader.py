@@ -15,11 +15,12 @@ credential that needs a context the gateway does not know cannot be checked or s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
 from gateway.artefacts import require_files
 from gateway.errors import InputError
@@ -44,11 +45,37 @@ TRUSTVC_CONTEXTS = {
     )
 }
 
-DocumentLoader = Callable[[str, Any], dict[str, Any]]
-
 
 class UnknownContextError(InputError):
     """A JSON-LD document names a context URL the static loader does not serve."""
+
+
+class DocumentLoader:
+    """A PyLD document loader over a fixed set of contexts, with its own resolved-context
+    cache (every document it serves is tagged ``static``, so PyLD processes each once)."""
+
+    def __init__(self, contexts: dict[str, Any]) -> None:
+        self.contexts = contexts
+        self.resolved: dict[str, Any] = {}
+
+    def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
+        document = self.contexts.get(url)
+        if document is None:
+            raise UnknownContextError(
+                f"JSON-LD context {url!r} is not known to this gateway (it never fetches "
+                f"contexts); known: {', '.join(sorted(self.contexts))}",
+                field="@context",
+                rule="jsonld.unknown-context",
+            )
+        return {"contextUrl": None, "documentUrl": url, "document": document, "tag": "static"}
+
+    def options(self) -> dict[str, Any]:
+        """PyLD options using this loader and its cache (base: none)."""
+        return {
+            "documentLoader": self,
+            "contextResolver": ContextResolver(self.resolved, self),
+            "base": None,
+        }
 
 
 @lru_cache(maxsize=8)
@@ -73,19 +100,12 @@ def known_contexts(home: Path) -> dict[str, Any]:
     return found
 
 
+@lru_cache(maxsize=8)
+def _loader(home: Path) -> DocumentLoader:
+    return DocumentLoader(known_contexts(home))
+
+
 def static_loader(home: Path) -> DocumentLoader:
-    """A pyld document loader over :func:`known_contexts`; unknown URLs raise."""
-    contexts = known_contexts(home)
-
-    def load(url: str, options: Any = None) -> dict[str, Any]:
-        document = contexts.get(url)
-        if document is None:
-            raise UnknownContextError(
-                f"JSON-LD context {url!r} is not known to this gateway (it never fetches "
-                f"contexts); known: {', '.join(sorted(contexts))}",
-                field="@context",
-                rule="jsonld.unknown-context",
-            )
-        return {"contextUrl": None, "documentUrl": url, "document": document}
-
-    return load
+    """The document loader over :func:`known_contexts` of ``home`` (one per process and
+    home); unknown URLs raise :class:`UnknownContextError`."""
+    return _loader(home.resolve())
