@@ -17,8 +17,9 @@ base64url(``0xd9 0x5d 0x00`` + CBOR [base signature, public key, HMAC key, signa
 mandatory pointers]). Verification repeats the transformation with the disclosed HMAC key and
 checks every signature, so it proves the whole credential unchanged.
 
-Canonicalisation is PyLD's URDNA2015 (= RDFC-1.0) with the static loader of
-:mod:`gateway.signing.jsonld_loader`; signatures are IEEE P1363 ``r || s`` (64 bytes).
+JSON-LD is processed by PyLD with the static loader of :mod:`gateway.signing.jsonld_loader`;
+canonical N-Quads come from :mod:`gateway.signing.rdfc` (PyLD's RDFC-1.0 labelling, our
+N-Quads text); signatures are IEEE P1363 ``r || s`` (64 bytes).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from pyld import jsonld  # type: ignore[import-untyped]
-from pyld.canon import URDNA2015  # type: ignore[import-untyped]
 
 from gateway.errors import InputError
 from gateway.signing.jsonld_loader import DocumentLoader, UnknownContextError
@@ -51,13 +51,20 @@ from gateway.signing.multikey import (
     public_key_from_multikey_bytes,
     public_multikey_bytes,
 )
+from gateway.signing.rdfc import (
+    Quad,
+    canonical_quads,
+    quads_of,
+    serialize_quad,
+    to_dataset,
+    utf16_order,
+)
 
 CRYPTOSUITE = "ecdsa-sd-2023"
 BASE_HEADER = b"\xd9\x5d\x00"
 DEFAULT_MANDATORY = ("/issuer", "/validFrom")
 """What TrustVC's ``signW3C`` makes mandatory for a VC 2.0 credential with ``validFrom``."""
 _SKOLEM = "urn:bnid:"
-_SKOLEM_IRI = re.compile(r"<urn:bnid:([^>]+)>")
 _BLANK = re.compile(r"_:([^\s]+)")
 
 
@@ -143,13 +150,17 @@ def _jsonld_error(exc: Exception) -> InputError:
     return InputError(f"JSON-LD processing failed: {exc}", rule="jsonld.process")
 
 
-def canonicalize(document: dict[str, Any], loader: DocumentLoader) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document."""
+def _dataset(document: Any, loader: DocumentLoader) -> dict[str, list[Quad]]:
     try:
-        options = {**_options(loader), "algorithm": "URDNA2015", "format": "application/n-quads"}
-        return str(jsonld.normalize(document, options))
+        return to_dataset(document, _options(loader))
     except jsonld.JsonLdError as exc:
         raise _jsonld_error(exc) from exc
+
+
+def canonicalize(document: dict[str, Any], loader: DocumentLoader) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document."""
+    lines, _ = canonical_quads(_dataset(document, loader))
+    return "".join(lines)
 
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
@@ -225,21 +236,28 @@ def _skolemize(expanded: list[Any], labels: list[int], random: str) -> list[Any]
     return out
 
 
-def _deskolemized_nquads(document: Any, loader: DocumentLoader) -> list[str]:
-    try:
-        rdf = jsonld.to_rdf(document, {**_options(loader), "format": "application/n-quads"})
-    except jsonld.JsonLdError as exc:
-        raise _jsonld_error(exc) from exc
-    return [_SKOLEM_IRI.sub(r"_:\1", line) + "\n" for line in str(rdf).splitlines() if line]
+def _deskolemize(part: dict[str, Any]) -> dict[str, Any]:
+    value = str(part.get("value", ""))
+    if part.get("type") == "IRI" and value.startswith(_SKOLEM):
+        return {"type": "blank node", "value": "_:" + value.removeprefix(_SKOLEM)}
+    return part
 
 
-def _canonical_relabelled(nquads: list[str], hmac_key: bytes) -> tuple[list[str], dict[str, str]]:
+def _deskolemized(document: Any, loader: DocumentLoader) -> dict[str, list[Quad]]:
+    """The dataset of a skolemised document with its ``urn:bnid:`` IRIs blank again."""
+    dataset: dict[str, list[Quad]] = {}
+    for graph, triples in _dataset(document, loader).items():
+        name = "_:" + graph.removeprefix(_SKOLEM) if graph.startswith(_SKOLEM) else graph
+        dataset[name] = [{k: _deskolemize(v) for k, v in t.items()} for t in triples]
+    return dataset
+
+
+def _canonical_relabelled(
+    dataset: dict[str, list[Quad]], hmac_key: bytes
+) -> tuple[list[str], dict[str, str]]:
     """Canonical N-Quads with each ``c14nN`` label replaced by ``u`` + base64url(HMAC(label)),
     sorted; and the map from input labels to those labels."""
-    dataset = jsonld.JsonLdProcessor.parse_nquads("".join(nquads))
-    algorithm = URDNA2015()
-    canonical = str(algorithm.main(dataset, {"format": "application/n-quads"}))
-    issued: dict[str, str] = algorithm.canonical_issuer.existing
+    canonical, issued = canonical_quads(dataset)
     c14n_to_new: dict[str, str] = {}
     label_map: dict[str, str] = {}
     for source, c14n in issued.items():
@@ -247,12 +265,8 @@ def _canonical_relabelled(nquads: list[str], hmac_key: bytes) -> tuple[list[str]
         new = "u" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
         c14n_to_new[c14n[2:]] = new
         label_map[source[2:]] = new
-    lines = [
-        _BLANK.sub(lambda m: "_:" + c14n_to_new[m.group(1)], line) + "\n"
-        for line in canonical.splitlines()
-        if line
-    ]
-    return sorted(lines, key=lambda s: s.encode("utf-16-be")), label_map
+    lines = [_BLANK.sub(lambda m: "_:" + c14n_to_new[m.group(1)], line) for line in canonical]
+    return sorted(lines, key=utf16_order), label_map
 
 
 def parse_pointer(pointer: str) -> list[str | int]:
@@ -360,11 +374,12 @@ def canonicalize_and_group(
         compact = jsonld.compact(skolemized, document["@context"], _options(loader))
     except jsonld.JsonLdError as exc:
         raise _jsonld_error(exc) from exc
-    nquads, label_map = _canonical_relabelled(_deskolemized_nquads(skolemized, loader), hmac_key)
+    nquads, label_map = _canonical_relabelled(_deskolemized(skolemized, loader), hmac_key)
     selection = select_json_ld(compact, mandatory_pointers)
     chosen: set[str] = set()
     if selection is not None:
-        for line in _deskolemized_nquads(selection, loader):
+        for quad in quads_of(_deskolemized(selection, loader)):
+            line = serialize_quad(quad)
             chosen.add(_BLANK.sub(lambda m: "_:" + label_map[m.group(1)], line))
     mandatory = [q for q in nquads if q in chosen]
     return Grouped(mandatory, [q for q in nquads if q not in chosen])

@@ -23,6 +23,7 @@ from gateway.signing.ecdsa_sd import (
 )
 from gateway.signing.jsonld_loader import UnknownContextError, static_loader
 from gateway.signing.multikey import b58decode, b58encode, did_json_url, did_web
+from gateway.signing.rdfc import canonical_quads, serialize_quad
 from gateway.signing.vc_issuer import VcIssuer
 
 REGULAR = "EBL_v3.0.3.transport-document.GET.200.regular.json"
@@ -147,3 +148,26 @@ def test_did_web_and_base58() -> None:
         assert b58decode(b58encode(data)) == data
     with pytest.raises(InputError):
         did_web("bad/host")
+
+
+def test_canonical_nquads_escapes() -> None:
+    """RDFC-1.0 canonical N-Quads (as rdf-canonize 5 writes them), not PyLD's own text."""
+    quad = {
+        "subject": {"type": "blank node", "value": "_:b0"},
+        "predicate": {"type": "IRI", "value": "https://example.com/terms#x"},
+        "object": {
+            "type": "literal",
+            "value": 'a\tb\nc\rd"e\\f\x08g\x0ch\x01i\x7fj\u2028k😀',
+            "datatype": "http://www.w3.org/2001/XMLSchema#string",
+        },
+    }
+    assert serialize_quad(quad) == (
+        '_:b0 <https://example.com/terms#x> "a\\tb\\nc\\rd\\"e\\\\f\\bg\\fh\\u0001i\\u007Fj'
+        '\u2028k😀" .\n'
+    )
+    iri = {**quad, "object": {"type": "IRI", "value": "urn:x:a b<c>"}}
+    assert serialize_quad(iri).endswith("<urn:x:a\\u0020b\\u003Cc\\u003E> .\n")
+    lines, issued = canonical_quads(
+        {"@default": [quad, {**quad, "subject": {"type": "blank node", "value": "_:q"}}]}
+    )
+    assert sorted(issued) == ["_:b0", "_:q"] and all("_:c14n" in line for line in lines)

@@ -12,6 +12,7 @@ them the test skips locally and fails in CI.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import trustme
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.flows.ebl_convert import EblTarget, check_ebl, convert_document
+from gateway.render.tradetrust_vc import token_id, uuid7
 from gateway.signing.ecdsa_sd import verify_base_proof
 from gateway.signing.jsonld_loader import known_contexts, static_loader
 from gateway.signing.multikey import did_web, public_key_multibase, secret_key_multibase
@@ -135,8 +137,8 @@ async def _minted_owners(tmp_path: Path, token_ids: list[str]) -> dict[str, dict
     await store.migrate()
     registry = StoredTokenRegistry(store.connector, store.clock, REGISTRY)
     owners: dict[str, str] = {}
-    for token_id in token_ids:
-        minted = await registry.mint(token_id, TITLE_ESCROW, TITLE_ESCROW, remark="issued")
+    for token in token_ids:
+        minted = await registry.mint(token, TITLE_ESCROW, TITLE_ESCROW, remark="issued")
         owners[minted.token_id] = minted.beneficiary
     await store.close()
     return {REGISTRY: owners}
@@ -156,7 +158,9 @@ async def test_trustvc_accepts_ours_and_rejects_a_tampered_copy(
     tmp_path: Path,
 ) -> None:
     """Every DCSA example and filled conformance template, signed by us, passes TrustVC's
-    verifyDocument (integrity, TransferableRecords status, issuer identity)."""
+    verifyDocument (integrity, TransferableRecords status, issuer identity); so does one whose
+    strings need N-Quads escapes (quotes, backslash, CR/LF, tab, U+2028, astral, CJK) and
+    one with other control characters (UCHAR escapes)."""
     _node()
     signed_docs = []
     for name in EXAMPLES + TEMPLATES:
@@ -165,12 +169,29 @@ async def test_trustvc_accepts_ours_and_rejects_a_tampered_copy(
             checked, EblTarget.TRADETRUST_VC, artefacts_home, vc_issuer=issuer
         )
         signed_docs.append(json.loads(result.output))
+    tricky = json.loads(ebl_inputs[EXAMPLES[0]])
+    tricky["documentParties"]["shipper"]["partyName"] = 'Ningbo "Lingang" 宁波\\ Ltd 😀 <&>'
+    tricky["termsAndConditions"] = "Line one\r\nLine\ttwo \u00e9\u0301 \u2028 end"
+    checked = check_ebl(json.dumps(tricky).encode(), artefacts_home)
+    result = convert_document(checked, EblTarget.TRADETRUST_VC, artefacts_home, vc_issuer=issuer)
+    signed_docs.append(json.loads(result.output))
+    controls = {k: copy.deepcopy(v) for k, v in signed_docs[-1].items() if k != "proof"}
+    controls["id"] = f"urn:uuid:{uuid7(dt.datetime.now(dt.UTC))}"
+    controls["credentialStatus"] = {
+        **controls["credentialStatus"],
+        "tokenId": token_id(controls["id"]),
+    }
+    controls["credentialSubject"]["carrierReceipt"] = 'a\x08b\x0cc\x01d\x7fe\x1f"\\'
+    signed_docs.append(issuer.sign(controls, artefacts_home))
     owners = await _minted_owners(tmp_path, [d["credentialStatus"]["tokenId"] for d in signed_docs])
     tampered = copy.deepcopy(signed_docs[0])
     tampered["credentialSubject"]["blNumber"] += "X"
     answers = _verify([*signed_docs, tampered], owners, tls_ca[1])
-    for name, answer in zip(EXAMPLES + TEMPLATES, answers, strict=False):
-        assert answer["valid"], (name, answer["fragments"])
+    for name, answer in zip([*EXAMPLES, *TEMPLATES, "escapes", "controls"], answers, strict=False):
+        assert answer["valid"], (
+            name,
+            [f for f in answer["fragments"] if f["status"] not in ("VALID", "SKIPPED")],
+        )
         assert _statuses(answer) == {
             "EcdsaW3CSignatureIntegrity": "VALID",
             "TransferableRecords": "VALID",
