@@ -27,9 +27,12 @@ from typing import Any
 import pytest
 import trustme
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 from gateway.flows.ebl_convert import EblTarget, check_ebl, convert_document
-from gateway.render.tradetrust_vc import token_id, uuid7
+from gateway.model.transport_document import DocumentParties, Party, TransportDocument
+from gateway.render.tradetrust_vc import VcFacts, render_tradetrust_vc, token_id, uuid7
 from gateway.signing.ecdsa_sd import verify_base_proof
 from gateway.signing.jsonld_loader import known_contexts, static_loader
 from gateway.signing.multikey import did_web, public_key_multibase, secret_key_multibase
@@ -44,6 +47,16 @@ MODULES = REPO / "var" / "node" / "node_modules"
 REGISTRY = "0x0000000000000000000000000000000000000001"
 TITLE_ESCROW = "0x00000000000000000000000000000000000000e5"
 pytestmark = pytest.mark.xdist_group("trustvc-node")
+MINIMAL = TransportDocument(
+    type_code="BOL",
+    is_shipped_on_board_type=True,
+    is_electronic=True,
+    is_to_order=False,
+    parties=DocumentParties(shipper=Party(name="Shipper")),
+    consignment_items=(),
+    equipments=(),
+    reference="LGTD0001",
+)
 
 
 def _node() -> str:
@@ -269,3 +282,37 @@ def test_our_contexts_are_trustvcs(artefacts_home: Path, tls_ca: tuple[trustme.C
     ours = known_contexts(artefacts_home)
     for url, context in ours.items():
         assert theirs.get(url) == context, url
+
+
+FREE_TEXT = (
+    "carrierReceipt",
+    "termsOfCarriage",
+    "signedForCarrierText",
+    "placeOfIssueBL",
+    "vessel",
+)
+
+
+@settings(max_examples=2, deadline=None, phases=[Phase.generate])
+@given(
+    texts=st.lists(st.lists(st.text(min_size=1), min_size=5, max_size=5), min_size=20, max_size=20)
+)
+def test_trustvc_accepts_any_text(
+    artefacts_home: Path, issuer: VcIssuer, tls_ca: tuple[trustme.CA, Path], texts: list[list[str]]
+) -> None:
+    """Arbitrary Unicode in the bill's free-text terms (controls, line separators, astral
+    characters, NUL …) signs into credentials TrustVC verifies (one Node run per example)."""
+    _node()
+    documents, owners = [], {}
+    for values in texts:
+        credential = render_tradetrust_vc(MINIMAL, VcFacts(issuer.did, REGISTRY)).data
+        credential["credentialSubject"].update(zip(FREE_TEXT, values, strict=True))
+        credential["credentialSubject"]["packages"] = [{"packagesDescription": values[0]}]
+        signed = issuer.sign(credential, artefacts_home)
+        assert issuer.verify(signed, artefacts_home) == []
+        documents.append(signed)
+        owners[signed["credentialStatus"]["tokenId"]] = TITLE_ESCROW
+    for values, answer in zip(
+        texts, _verify(documents, {REGISTRY: owners}, tls_ca[1]), strict=True
+    ):
+        assert answer["valid"], (values, answer["fragments"])
