@@ -11,10 +11,12 @@ from typing import Any
 
 import cbor2
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from gateway.errors import InputError
+from gateway.errors import ConfigError, InputError
 from gateway.flows.ebl_convert import EblTarget, check_ebl, convert_document
+from gateway.flows.tools import ToolsSpec, load_vc_issuer
 from gateway.signing.ecdsa_sd import (
     BaseProofValue,
     select_json_ld,
@@ -171,3 +173,25 @@ def test_canonical_nquads_escapes() -> None:
         {"@default": [quad, {**quad, "subject": {"type": "blank node", "value": "_:q"}}]}
     )
     assert sorted(issued) == ["_:b0", "_:q"] and all("_:c14n" in line for line in lines)
+
+
+def test_vc_issuer_from_settings(tmp_path: Path) -> None:
+    """``[signing] vc_key`` and ``vc_did`` go together; a bad key stops the start."""
+    key = tmp_path / "vc-key.pem"
+    key.write_bytes(
+        ISSUER.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    assert load_vc_issuer(ToolsSpec()) is None
+    loaded = load_vc_issuer(ToolsSpec(vc_key=key, vc_did=ISSUER.did))
+    assert loaded is not None and loaded.did_document() == ISSUER.did_document()
+    with pytest.raises(ConfigError, match="go together"):
+        load_vc_issuer(ToolsSpec(vc_key=key))
+    with pytest.raises(ConfigError, match="did:web"):
+        load_vc_issuer(ToolsSpec(vc_key=key, vc_did="did:key:z6Mk"))
+    (tmp_path / "rsa.pem").write_text("not a key")
+    with pytest.raises(ConfigError):
+        load_vc_issuer(ToolsSpec(vc_key=tmp_path / "rsa.pem", vc_did=ISSUER.did))
