@@ -176,6 +176,8 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         policy_file=settings.policy.file,
         subject_key_file=settings.policy.subject_key or settings.data_dir / "keys" / "subject.key",
         subject_key_from=settings.signing.key if settings.policy.subject_key is None else None,
+        vc_key=settings.signing.vc_key,
+        vc_did=settings.signing.vc_did,
     )
 
 

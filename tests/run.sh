@@ -32,6 +32,8 @@ command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 # a CJK font renders the Chinese labels in screenshots and readable PDFs.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# TrustVC (npm, under Node) judges the W3C VC bills of lading.
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 # Installed already: nothing needs root. Missing: apt-get as root, or through sudo when it
 # works without a password prompt; otherwise stop and name the packages.
 if [ ${#need[@]} -gt 0 ]; then
@@ -63,6 +65,16 @@ if [ -d "$reference" ]; then
   .venv/bin/lingang artefacts import "$reference"
 else
   echo "tests/run.sh: no $reference beside this clone: the official-case tests will skip" >&2
+fi
+
+# The npm packages the interop tests run (pinned with their lock file in tests/node/), into
+# the git-ignored var/node; reinstalled only when the lock file changed (npm's cache serves
+# a re-install offline).
+mkdir -p var/node
+if ! cmp -s tests/node/package-lock.json var/node/package-lock.json \
+  || [ ! -d var/node/node_modules/@trustvc/trustvc ]; then
+  cp tests/node/package.json tests/node/package-lock.json var/node/
+  npm ci --prefix var/node --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
 
 .venv/bin/ruff check gateway adapters tests bench

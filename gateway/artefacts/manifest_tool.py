@@ -218,6 +218,16 @@ SET_SPECS: tuple[SetSpec, ...] = (
         ),
     ),
     SetSpec(
+        "trustvc-context",
+        "w3c-064b5dd",
+        "TrustVC JSON-LD contexts served at https://trustvc.io/context/ (bill of lading, "
+        "carrier bill of lading, TransferableRecords status, render method v2, attachments) "
+        "(mirror only: the staged names differ from upstream)",
+        f"{_GH}/TrustVC/w3c/064b5dd7866f12ec3093ab7058a7b45f7b8af959/packages/w3c-context/src/context",
+        "ebl/tradetrust",
+        ("w3c-context/trustvc.io.context.*.json",),
+    ),
+    SetSpec(
         "peppol-mls",
         "1.0.1",
         "Peppol Message Level Status rules peppol-mls-1.0.1 (MLS bundle 1.1.0), compiled XSLT",

@@ -3,7 +3,9 @@
 Reads a DCSA eBL JSON or UBL BillOfLading, checks it, converts it and validates the output
 against its own schema; the output is written (atomically) only when all of that passed.
 What the target cannot carry is printed as warnings on stderr (``--json``: in the summary).
-The UBL output can be signed with an enveloped XAdES signature (``--sign-key``/``--sign-cert``).
+The UBL output can be signed with an enveloped XAdES signature (``--sign-key``/``--sign-cert``);
+the W3C VC output (``tradetrust-vc``) is always signed, ``ecdsa-sd-2023``, by ``--vc-key`` for
+the issuer ``--did`` (a did:web; ``lingang keys did-web`` makes both).
 Exit codes: 0 written, 1 the input or the output has fatal findings, 2 usage error.
 """
 
@@ -26,6 +28,7 @@ from gateway.cli._io import (
 from gateway.errors import LingangError, ValidationFailed
 from gateway.flows.ebl_convert import EblConversion, EblTarget, convert_ebl
 from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer
+from gateway.signing.vc_issuer import VcIssuer
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +48,8 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument("--token-registry", help="TradeTrust: token registry address (0x…)")
     parser.add_argument("--identity-dns", help="TradeTrust: DNS name of the DNS-TXT identity proof")
     parser.add_argument("--chain-id", help="TradeTrust: chain id of the token registry's network")
+    parser.add_argument("--vc-key", type=Path, help="tradetrust-vc: the issuer's P-256 key (PEM)")
+    parser.add_argument("--did", help="tradetrust-vc: the issuer's did:web (the key is DID#keys-1)")
     parser.set_defaults(handler=_convert)
 
 
@@ -55,6 +60,19 @@ def _issuer(args: argparse.Namespace) -> TradeTrustIssuer:
         chain=LOCAL_ISSUER.chain if args.chain_id is None else "custom",
         chain_id=args.chain_id or LOCAL_ISSUER.chain_id,
     )
+
+
+def _vc_issuer(args: argparse.Namespace) -> VcIssuer | None:
+    if args.vc_key is None and args.did is None:
+        return None
+    if args.vc_key is None or args.did is None:
+        raise UsageError("--vc-key and --did go together (the key is published as DID#keys-1)")
+    if not args.vc_key.is_file():
+        raise UsageError(f"--vc-key {args.vc_key}: no such file")
+    try:
+        return VcIssuer.from_files(args.vc_key, args.did)
+    except LingangError as exc:
+        raise UsageError(f"--vc-key/--did: {exc.message}") from exc
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -69,11 +87,20 @@ def _convert(args: argparse.Namespace) -> int:
         if not args.sign_key.is_file():
             raise UsageError(f"--sign-key {args.sign_key}: no such file")
         sign = XadesSigner.from_files(args.sign_key, args.sign_cert, args.sign_chain).sign
-    home = artefacts_home()
+    vc_issuer = _vc_issuer(args)
     target = EblTarget(args.to)
+    if target is EblTarget.TRADETRUST_VC and vc_issuer is None:
+        raise UsageError(
+            "--to tradetrust-vc signs the credential: give --vc-key and --did "
+            "(`lingang keys did-web DOMAIN DIR` makes both)"
+        )
+    home = artefacts_home()
     try:
         result = with_artefacts(
-            lambda: convert_ebl(data, target, home, issuer=_issuer(args), sign_xml=sign), home
+            lambda: convert_ebl(
+                data, target, home, issuer=_issuer(args), sign_xml=sign, vc_issuer=vc_issuer
+            ),
+            home,
         )
     except ValidationFailed as exc:
         print(f"lingang ebl convert: {name}: rejected: {exc.message}", file=sys.stderr)

@@ -31,9 +31,13 @@ from gateway.read.dcsa import detect_kind, read_dcsa
 from gateway.read.ubl_bill_of_lading import read_bill_of_lading
 from gateway.render.dcsa import dump_json, render_dcsa
 from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer, render_tradetrust_raw
+from gateway.render.tradetrust_vc import VcFacts, render_tradetrust_vc
 from gateway.render.ubl_bill_of_lading import render_bill_of_lading
 from gateway.render.uncefact_bill_of_lading import render_uncefact
+from gateway.signing.ecdsa_sd import undefined_terms
+from gateway.signing.jsonld_loader import static_loader
 from gateway.signing.openattestation import verify_document, wrap_document
+from gateway.signing.vc_issuer import VcIssuer
 from gateway.validation.dcsa_schema import DcsaKind, validate_dcsa
 from gateway.validation.ebl_rules import check_transport_document
 from gateway.validation.engine import Validator
@@ -71,7 +75,10 @@ MEDIA_TYPES = {
     EblTarget.UBL: "application/xml",
     EblTarget.UNCEFACT: "application/json",
     EblTarget.TRADETRUST_OA: "application/json",
+    EblTarget.TRADETRUST_VC: "application/vc+ld+json",
 }
+VC_CHAINS = {"local": "ETH"}
+"""TradeTrust's network code for our chain names (a local Ethereum chain is ``ETH``)."""
 
 
 @dataclass(slots=True)
@@ -177,14 +184,18 @@ def convert_ebl(
     issuer: TradeTrustIssuer = LOCAL_ISSUER,
     limits: IngestLimits = DEFAULT_LIMITS,
     sign_xml: Callable[[bytes], bytes] | None = None,
+    vc_issuer: VcIssuer | None = None,
 ) -> EblConversion:
     """Check ``data`` and convert it to ``target``; the output is validated before return.
 
     ``sign_xml`` (e.g. :meth:`gateway.signing.xades.XadesSigner.sign`) signs a UBL output
     (enveloped XAdES in ``ext:UBLExtensions``); the signed document is validated again.
+    ``vc_issuer`` signs the ``tradetrust-vc`` output (required for it).
     """
     checked = check_ebl(data, home, limits)
-    return convert_document(checked, target, home, issuer=issuer, sign_xml=sign_xml)
+    return convert_document(
+        checked, target, home, issuer=issuer, sign_xml=sign_xml, vc_issuer=vc_issuer
+    )
 
 
 def convert_document(
@@ -194,20 +205,22 @@ def convert_document(
     *,
     issuer: TradeTrustIssuer = LOCAL_ISSUER,
     sign_xml: Callable[[bytes], bytes] | None = None,
+    vc_issuer: VcIssuer | None = None,
 ) -> EblConversion:
     """Render a checked eBL as ``target`` and validate the output (signed, for UBL, when
-    ``sign_xml`` is given)."""
+    ``sign_xml`` is given; the W3C VC always, by ``vc_issuer``)."""
     if sign_xml is not None and target is not EblTarget.UBL:
         raise InputError(
             f"only the ubl output is signed (XAdES); {target.value} is not XML",
             field="--sign-key",
             rule="ebl.sign-ubl-only",
         )
-    if target is EblTarget.TRADETRUST_VC:
+    if target is EblTarget.TRADETRUST_VC and vc_issuer is None:
         raise InputError(
-            "tradetrust-vc (W3C VC 2.0, ecdsa-sd-2023) is not built yet; use tradetrust-oa",
-            field="--to",
-            rule="ebl.target-not-built",
+            "tradetrust-vc is signed (ecdsa-sd-2023) by an issuer key published under a "
+            "did:web: give the key and the DID (`lingang keys did-web` makes both)",
+            field="--vc-key",
+            rule="ebl.vc-issuer",
         )
     doc = checked.document
     warnings = list(checked.warnings)
@@ -226,6 +239,26 @@ def convert_document(
         warnings += un.warnings
         findings = check(un.data, UNCEFACT_SCHEMA, home)
         output = dump_json(un.data)
+    elif target is EblTarget.TRADETRUST_VC:
+        assert vc_issuer is not None
+        facts = VcFacts(
+            vc_issuer.did,
+            issuer.token_registry,
+            VC_CHAINS.get(issuer.chain, issuer.chain),
+            _chain_id(issuer.chain_id),
+        )
+        rendered = render_tradetrust_vc(doc, facts)
+        warnings += rendered.warnings
+        signed = vc_issuer.sign(rendered.data, home)
+        findings = [
+            Finding("vc.undefined-term", "fatal", where, "no JSON-LD context defines it", "json-ld")
+            for where in undefined_terms(signed, static_loader(home))
+        ]
+        findings += [
+            Finding("vc.integrity", "fatal", "/proof", p, "ecdsa-sd-2023")
+            for p in vc_issuer.verify(signed, home)
+        ]
+        output = dump_json(signed)
     else:
         raw = render_tradetrust_raw(doc, issuer)
         warnings += raw.warnings
@@ -246,3 +279,11 @@ def convert_document(
         warnings,
         checked.findings + findings,
     )
+
+
+def _chain_id(text: str) -> int:
+    if not text.isdigit():
+        raise InputError(
+            f"chain id {text!r} must be a whole number", field="--chain-id", rule="ebl.chain-id"
+        )
+    return int(text)

@@ -6,8 +6,9 @@
 
 ``ebl-check`` reads and checks the eBL (DCSA JSON or UBL BillOfLading: schema, eBL rules);
 ``ebl-convert`` renders each target named in the submission's metadata ``targets``
-(comma-separated; default every built one), validates each against its schema and keeps it as
-an output of that name (``ubl`` signed when a signing key is configured), with the warnings
+(comma-separated; default every one offered: ``tradetrust-vc`` only with a VC issuer key),
+validates each against its schema and keeps it as an output of that name (``ubl`` signed when
+a signing key is configured; ``tradetrust-vc`` always, ecdsa-sd-2023), with the warnings
 as output ``warnings``; ``ebl-html`` keeps a readable page (output ``html``). The flow sets
 no transport facts: an eBL's delivery (DCSA PINT) is a flow of its own.
 """
@@ -26,6 +27,7 @@ from gateway.flows.tools import Tools
 from gateway.render.ebl_html import render_ebl_html
 
 DEFAULT_TARGETS = (EblTarget.DCSA, EblTarget.UBL, EblTarget.UNCEFACT, EblTarget.TRADETRUST_OA)
+"""Made when the submission names none; plus ``tradetrust-vc`` when a VC issuer is set."""
 
 
 @dataclass(slots=True)
@@ -41,17 +43,24 @@ def _home(tools: Tools) -> Any:
     return tools.validator.home
 
 
-def _targets(metadata: Any) -> list[EblTarget]:
+def _targets(metadata: Any, tools: Tools) -> list[EblTarget]:
+    offered = [*DEFAULT_TARGETS, *([EblTarget.TRADETRUST_VC] if tools.vc_issuer else [])]
     text = str(metadata.get("targets") or "")
     if not text:
-        return list(DEFAULT_TARGETS)
+        return offered
     try:
-        return [EblTarget(t.strip()) for t in text.split(",") if t.strip()]
+        chosen = [EblTarget(t.strip()) for t in text.split(",") if t.strip()]
     except ValueError:
-        choices = ", ".join(t.value for t in DEFAULT_TARGETS)
+        chosen = []
+    if not chosen or any(t not in offered for t in chosen):
+        choices = ", ".join(t.value for t in offered)
+        why = "" if tools.vc_issuer else " (tradetrust-vc needs [signing] vc_key and vc_did)"
         raise FieldError(
-            f"targets {text!r}: each must be one of {choices}", field="targets", rule="ebl.targets"
-        ) from None
+            f"targets {text!r}: each must be one of {choices}{why}",
+            field="targets",
+            rule="ebl.targets",
+        )
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +96,11 @@ class EblConvertStage:
     def run(self, state: EblOut, tools: Tools) -> dict[str, Any]:
         checked = require(state.ebl, "ebl")
         warnings: dict[str, list[str]] = {}
-        for target in _targets(state.source.metadata):
+        for target in _targets(state.source.metadata, tools):
             sign = tools.signer.sign if tools.signer and target is EblTarget.UBL else None
-            result = convert_document(checked, target, _home(tools), sign_xml=sign)
+            result = convert_document(
+                checked, target, _home(tools), sign_xml=sign, vc_issuer=tools.vc_issuer
+            )
             state.keep(target.value, result.media_type, result.output)
             warnings[target.value] = result.warnings
         body = json.dumps(warnings, ensure_ascii=False, indent=2).encode()

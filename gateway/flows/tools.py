@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from gateway.partners import PartnerDirectory
     from gateway.policy import PolicySource
     from gateway.signing import XadesSigner
+    from gateway.signing.vc_issuer import VcIssuer
     from gateway.validation import Validator
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -51,6 +52,10 @@ class ToolsSpec:
     """The subject key file (created owner-only when missing), unless derived."""
     subject_key_from: Path | None = None
     """A secret to derive the subject key from (the signing key) when no key file is set."""
+    vc_key: Path | None = None
+    """The W3C VC issuer key (``[signing] vc_key``)."""
+    vc_did: str | None = None
+    """Its ``did:web`` (``[signing] vc_did``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,8 @@ class Tools:
     """The export policy in force (``None``: the built-in defaults)."""
     subject_key: bytes = b""
     """The key individuals are hashed under for the yearly counts (never stored)."""
+    vc_issuer: VcIssuer | None = None
+    """Signs the eBL's W3C VC output; ``None``: not configured (that output is not made)."""
 
 
 def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
@@ -87,7 +94,27 @@ def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
         strict=spec.strict,
         policy=load_policy_source(spec.policy_file),
         subject_key=load_subject_key(spec),
+        vc_issuer=load_vc_issuer(spec),
     )
+
+
+def load_vc_issuer(spec: ToolsSpec) -> VcIssuer | None:
+    """The W3C VC issuer from ``[signing] vc_key`` and ``vc_did``, or ``None`` (neither set)."""
+    if spec.vc_key is None and spec.vc_did is None:
+        return None
+    if spec.vc_key is None or spec.vc_did is None:
+        raise ConfigError(
+            "[signing] vc_key and vc_did go together (the key is published as vc_did#keys-1)",
+            field="signing.vc_key" if spec.vc_key is None else "signing.vc_did",
+        )
+    from gateway.signing.vc_issuer import VcIssuer
+
+    try:
+        return VcIssuer.from_files(spec.vc_key, spec.vc_did)
+    except LingangError as exc:
+        raise ConfigError(
+            f"[signing] vc_key/vc_did: {exc.message}", field="signing.vc_key"
+        ) from exc
 
 
 def load_policy_source(path: Path | None) -> PolicySource:

@@ -70,7 +70,8 @@ class OaRaw:
     warnings: list[str] = field(default_factory=list)
 
 
-def _place(location: Location | None) -> str | None:
+def place_text(location: Location | None) -> str | None:
+    """A place as TradeTrust prints it: name and UN/LOCODE, else city and country."""
     if location is None:
         return None
     parts = [location.name, location.un_location_code]
@@ -79,7 +80,8 @@ def _place(location: Location | None) -> str | None:
     return " ".join(p for p in parts if p) or None
 
 
-def _measure(measure: Measure | None) -> str | None:
+def measure_text(measure: Measure | None) -> str | None:
+    """A measure as ``value unit``."""
     return None if measure is None else f"{decimal(measure.value)} {measure.unit}"
 
 
@@ -112,14 +114,14 @@ def render_tradetrust_raw(doc: TransportDocument, issuer: TradeTrustIssuer = LOC
             ("placeOfReceipt", transports.place_of_receipt),
             ("placeOfDelivery", transports.place_of_delivery),
         ):
-            text = _place(location)
+            text = place_text(location)
             if text:
                 out[key] = text
     out["packages"] = [
         {
             "description": "; ".join(item.description_of_goods),
-            "weight": _measure(cargo.gross_weight) or "",
-            "measurement": _measure(cargo.gross_volume) or "",
+            "weight": measure_text(cargo.gross_weight) or "",
+            "measurement": measure_text(cargo.gross_volume) or "",
         }
         for item in doc.consignment_items
         for cargo in item.cargo_items

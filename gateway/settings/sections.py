@@ -59,6 +59,10 @@ class SigningSettings:
     cert: Path | None = None
     chain: tuple[Path, ...] = ()
     """Intermediate certificates sent along with ``cert``."""
+    vc_key: Path | None = None
+    """The W3C VC issuer key (ECDSA P-256 PEM) signing the eBL's ``tradetrust-vc`` output."""
+    vc_did: str | None = None
+    """The ``did:web`` publishing ``vc_key`` as ``#keys-1`` (``lingang keys did-web``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,8 @@ ENVIRONMENT: Mapping[str, str] = {
     "signing.key": "LINGANG_SIGNING_KEY",
     "signing.cert": "LINGANG_SIGNING_CERT",
     "signing.chain": "LINGANG_SIGNING_CHAIN",
+    "signing.vc_key": "LINGANG_SIGNING_VC_KEY",
+    "signing.vc_did": "LINGANG_SIGNING_VC_DID",
     "worker.count": "LINGANG_WORKERS",
     "worker.concurrency": "LINGANG_CONCURRENCY",
     "worker.lease_seconds": "LINGANG_LEASE_SECONDS",

@@ -15,15 +15,25 @@ import pytest
 from aiohttp import web
 
 from gateway.api import api_runner, create_app
+from gateway.cli import main
 from gateway.jobs import Worker
 from gateway.service import Services, open_services
-from gateway.settings import AdapterConfig, PipelineSettings, Settings, StoreSettings
+from gateway.settings import (
+    AdapterConfig,
+    PipelineSettings,
+    Settings,
+    SigningSettings,
+    StoreSettings,
+)
+from gateway.signing.ecdsa_sd import verify_base_proof
+from gateway.signing.jsonld_loader import static_loader
 from gateway.signing.openattestation import verify_document
 from gateway.store import Store, open_store
 from tests.api.conftest import ApiClient
 
 REGULAR = "EBL_v3.0.3.transport-document.GET.200.regular.json"
 JSON = {"Content-Type": "application/json"}
+VC_DID = "did:web:carrier.example"
 
 
 @pytest.fixture
@@ -31,9 +41,11 @@ async def live(
     tmp_path: Path, artefacts_home: Path
 ) -> AsyncIterator[tuple[ApiClient, Store, Services]]:
     url = f"sqlite:///{tmp_path}/gateway.db"
+    assert main(["keys", "did-web", "carrier.example", str(tmp_path / "vc")]) == 0
     settings = Settings(
         data_dir=tmp_path / "home",
         store=StoreSettings(url),
+        signing=SigningSettings(vc_key=tmp_path / "vc" / "vc-key.pem", vc_did=VC_DID),
         pipeline=PipelineSettings(artefacts=artefacts_home, sign=False, stage_processes=0),
         adapters={"local": AdapterConfig(name="local", type="folder", options={"path": "out"})},
     )
@@ -68,7 +80,10 @@ async def _follow(client: ApiClient, document_id: str) -> dict[str, Any]:
 
 
 async def test_ebl_through_the_api(
-    live: tuple[ApiClient, Store, Services], ebl_inputs: dict[str, bytes]
+    live: tuple[ApiClient, Store, Services],
+    ebl_inputs: dict[str, bytes],
+    artefacts_home: Path,
+    tmp_path: Path,
 ) -> None:
     client, store, services = live
     worker = Worker(store, services.kinds, poll_seconds=0.05, concurrency=1)
@@ -81,7 +96,13 @@ async def test_ebl_through_the_api(
         body = await _follow(client, json.loads(raw)["id"])
         assert body["status"] == "converted", body["history"]
         kinds = {o["kind"] for o in body["outputs"]}
-        assert {"dcsa", "ubl", "uncefact", "tradetrust-oa", "warnings", "html"} <= kinds
+        assert {"dcsa", "ubl", "uncefact", "tradetrust-oa", "tradetrust-vc", "html"} <= kinds
+        status, headers, vc = await client.request(
+            "GET", f"/v1/documents/{body['id']}/output?kind=tradetrust-vc"
+        )
+        assert status == 200 and headers["Content-Type"].startswith("application/vc+ld+json")
+        did_doc = json.loads((tmp_path / "vc" / "did.json").read_text())
+        assert verify_base_proof(json.loads(vc), did_doc, static_loader(artefacts_home)) == []
         status, headers, oa = await client.request(
             "GET", f"/v1/documents/{body['id']}/output?kind=tradetrust-oa"
         )

@@ -10,6 +10,8 @@ import pytest
 
 from gateway.cli import main
 from gateway.signing import Verifier
+from gateway.signing.ecdsa_sd import verify_base_proof
+from gateway.signing.jsonld_loader import static_loader
 from gateway.signing.testpki import make_test_pki
 
 REGULAR = "EBL_v3.0.3.transport-document.GET.200.regular.json"
@@ -96,3 +98,29 @@ def test_convert_signed_ubl(regular: Path, tmp_path: Path) -> None:
     crls = [pki.path("intermediate.crl.pem"), pki.path("root.crl.pem")]
     result = Verifier(trust=[pki.path("root.pem")], crls=crls).verify(signed)
     assert b"BillOfLading" in result.signed_xml
+
+
+def test_convert_tradetrust_vc_with_a_did_web_key(
+    regular: Path, tmp_path: Path, artefacts_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "issuer"
+    assert main(["keys", "did-web", "carrier.example", str(keys), "--port", "8443"]) == 0
+    printed = capsys.readouterr().out
+    assert "https://carrier.example:8443/.well-known/did.json" in printed
+    assert (keys / "vc-key.pem").stat().st_mode & 0o077 == 0
+    did_doc = json.loads((keys / "did.json").read_text())
+    assert did_doc["id"] == "did:web:carrier.example%3A8443"
+    out = tmp_path / "bl.vc.json"
+    args = ["ebl", "convert", str(regular), "--to", "tradetrust-vc", "-o", str(out)]
+    assert main([*args, "--vc-key", str(keys / "vc-key.pem"), "--did", did_doc["id"]]) == 0
+    signed = json.loads(out.read_text())
+    assert signed["proof"]["verificationMethod"] == did_doc["id"] + "#keys-1"
+    loader = static_loader(artefacts_home)
+    assert verify_base_proof(signed, did_doc, loader) == []
+    signed["credentialSubject"]["vessel"] = "ANOTHER SHIP"
+    assert verify_base_proof(signed, did_doc, loader)
+    # refusing to overwrite a key; a usage error without the key
+    assert main(["keys", "did-web", "carrier.example", str(keys)]) == 2
+    assert main(args) == 2
+    assert "--vc-key" in capsys.readouterr().err
+    assert main([*args, "--vc-key", str(keys / "did.json"), "--did", did_doc["id"]]) == 2

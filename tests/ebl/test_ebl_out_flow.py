@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from gateway.errors import FieldError, ValidationFailed
 from gateway.flows import EBL_OUT, FlowOutcome, Source, Tools
 from gateway.signing import XadesSigner
 from gateway.signing.openattestation import verify_document
 from gateway.signing.testpki import make_test_pki
+from gateway.signing.vc_issuer import VcIssuer
 from gateway.validation import Validator
 
 REGULAR = "EBL_v3.0.3.transport-document.GET.200.dangerous-goods.json"
@@ -23,7 +26,8 @@ def test_every_target_kept(
     signer = XadesSigner.from_files(
         pki.path("signer-ec.key.pem"), pki.path("signer-ec.pem"), [pki.path("chain.pem")]
     )
-    tools = Tools(validator=Validator(artefacts_home), signer=signer)
+    vc_issuer = VcIssuer(ec.generate_private_key(ec.SECP256R1()), "did:web:carrier.example")
+    tools = Tools(validator=Validator(artefacts_home), signer=signer, vc_issuer=vc_issuer)
     outcome = EBL_OUT.run(Source(ebl_inputs[REGULAR], "application/json"), tools)
     assert outcome.ok, outcome.error
     assert [t["stage"] for t in outcome.timings] == [
@@ -33,7 +37,17 @@ def test_every_target_kept(
         "ebl-html",
     ]
     kinds = {o.kind for o in outcome.outputs}
-    assert kinds == {"dcsa", "ubl", "uncefact", "tradetrust-oa", "warnings", "html"}
+    assert kinds == {
+        "dcsa",
+        "ubl",
+        "uncefact",
+        "tradetrust-oa",
+        "tradetrust-vc",
+        "warnings",
+        "html",
+    }
+    vc = outcome.output("tradetrust-vc")
+    assert vc is not None and vc_issuer.verify(json.loads(vc.data), artefacts_home) == []
     ubl = outcome.output("ubl")
     assert ubl is not None and b"SignatureValue" in ubl.data
     assert not Validator(artefacts_home).validate(ubl.data).fatal
@@ -66,6 +80,15 @@ def test_unknown_target(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -> N
     outcome = EBL_OUT.run(source, tools)
     assert outcome.failed_stage == "ebl-convert"
     assert isinstance(outcome.error, FieldError) and outcome.error.rule == "ebl.targets"
+
+
+def test_vc_target_needs_an_issuer(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -> None:
+    tools = Tools(validator=Validator(artefacts_home))
+    outcome = EBL_OUT.run(Source(ebl_inputs[REGULAR], metadata={"targets": "tradetrust-vc"}), tools)
+    assert isinstance(outcome.error, FieldError) and outcome.error.rule == "ebl.targets"
+    assert "vc_key" in outcome.error.message
+    default = EBL_OUT.run(Source(ebl_inputs[REGULAR]), tools)
+    assert default.ok and default.output("tradetrust-vc") is None
 
 
 def test_html_escapes(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -> None:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.flows.ebl_convert import (
     OA_SCHEMA,
@@ -19,14 +20,17 @@ from gateway.flows.ebl_convert import (
 from gateway.read.dcsa import read_dcsa
 from gateway.read.ubl_bill_of_lading import read_bill_of_lading_xml
 from gateway.render.dcsa import dump_json
+from gateway.render.tradetrust_vc import token_id
 from gateway.signing.openattestation import unsalt, verify_document
+from gateway.signing.vc_issuer import VcIssuer
 from gateway.validation import Validator
 from gateway.validation.dcsa_schema import DcsaKind, validate_dcsa
 from gateway.validation.json_schema import check
 from tests.ebl.support import EXAMPLES, TEMPLATES
 
 NAMES = EXAMPLES + TEMPLATES
-TARGETS = [t for t in EblTarget if t is not EblTarget.TRADETRUST_VC]
+TARGETS = list(EblTarget)
+VC_ISSUER = VcIssuer(ec.generate_private_key(ec.SECP256R1()), "did:web:carrier.example")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -34,7 +38,7 @@ TARGETS = [t for t in EblTarget if t is not EblTarget.TRADETRUST_VC]
 def test_converts_and_output_validates(
     artefacts_home: Path, ebl_inputs: dict[str, bytes], name: str, target: EblTarget
 ) -> None:
-    result = convert_ebl(ebl_inputs[name], target, artefacts_home)
+    result = convert_ebl(ebl_inputs[name], target, artefacts_home, vc_issuer=VC_ISSUER)
     if target is EblTarget.UBL:
         report = Validator(artefacts_home).validate(result.output)
         assert report.document_type == "BillOfLading"
@@ -49,6 +53,10 @@ def test_converts_and_output_validates(
     elif target is EblTarget.UNCEFACT:
         assert check(data, UNCEFACT_SCHEMA, artefacts_home) == []
         assert data["exchangedDocument"]["typeCode"]["content"] == "706"
+    elif target is EblTarget.TRADETRUST_VC:
+        assert VC_ISSUER.verify(data, artefacts_home) == []
+        assert data["credentialSubject"]["type"] == ["BillOfLadingCarrier"]
+        assert data["credentialStatus"]["tokenId"] == token_id(data["id"])
     else:
         assert verify_document(data).valid
         assert check(unsalt(data["data"]), OA_SCHEMA, artefacts_home) == []
