@@ -40,6 +40,7 @@ from aiohttp import web
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
 from gateway.store.base import HasConnector
+from gateway.store.ledger_records import TransferAssessor
 
 __all__ = [
     "Adapter",
@@ -197,6 +198,9 @@ class AdapterContext:
     store: HasConnector | None = None
     """The gateway's store, for adapters keeping protocol state of their own in tables of
     their own (``dcsa_pint``: the eBL registry)."""
+    export_gate: TransferAssessor | None = None
+    """The cross-border data gate for what an adapter sends out of its own accord
+    (``dcsa_pint``: eBL transfers); ``None``: not gated (tests of the protocol alone)."""
 
 
 @runtime_checkable

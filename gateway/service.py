@@ -72,7 +72,14 @@ from gateway.jobs import (
     WorkerPool,
     default_worker_id,
 )
-from gateway.jobs.gate import ExportGate, HeldDocuments, ReleaseKind, Sign, jws_checkpoint_signer
+from gateway.jobs.gate import (
+    ExportGate,
+    HeldDocuments,
+    ReleaseKind,
+    Sign,
+    TransferGate,
+    jws_checkpoint_signer,
+)
 from gateway.private_files import private_dir
 from gateway.settings import Settings
 from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
@@ -175,6 +182,8 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         policy_file=settings.policy.file,
         subject_key_file=settings.policy.subject_key or settings.data_dir / "keys" / "subject.key",
         subject_key_from=settings.signing.key if settings.policy.subject_key is None else None,
+        subject_key_env=settings.policy.subject_key_env,
+        subject_key_id=settings.policy.subject_key_id,
     )
 
 
@@ -201,6 +210,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         inbound=inbound,
         max_body_bytes=settings.limits.max_body_bytes,
         store=opened,
+        export_gate=TransferGate(tools.policy, tools.subject_key, clock=opened.clock),
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]

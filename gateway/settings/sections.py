@@ -174,6 +174,8 @@ ENVIRONMENT: Mapping[str, str] = {
     "validation.rules": "LINGANG_RULES",
     "policy.file": "LINGANG_POLICY",
     "policy.subject_key": "LINGANG_SUBJECT_KEY",
+    "policy.subject_key_env": "LINGANG_SUBJECT_KEY_ENV",
+    "policy.subject_key_id": "LINGANG_SUBJECT_KEY_ID",
 }
 """The environment variable that overrides each key (dotted ``table.key``)."""
 
@@ -224,6 +226,12 @@ class PolicySettings:
     """The key (32+ random bytes) that turns individuals into keyed hashes for the yearly
     counts; none: derived from the signing key, else ``keys/subject.key`` in ``data_dir``
     (created on first use, owner-only)."""
+    subject_key_env: str = ""
+    """The name of an environment variable holding the subject key (hex, 16+ bytes), e.g.
+    set by a secrets manager; wins over ``subject_key`` (see ``gateway/policy/keys.py``)."""
+    subject_key_id: str = ""
+    """The operator's id of the subject key, recorded with every individual counted under
+    it (rotation); default: the key's fingerprint (``sha256:`` + 16 hex digits)."""
     checkpoint_every: int = 100
     """A signed checkpoint of the export ledger after this many entries."""
 

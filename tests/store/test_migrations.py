@@ -96,6 +96,7 @@ def test_migration_files_are_numbered() -> None:
             "peppol_reporting",
             "ebl_registry",
             "console",
+            "subject_key_id",
         ]
 
 

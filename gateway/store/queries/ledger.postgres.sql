@@ -24,8 +24,8 @@ SELECT subject, sensitive FROM export_subjects
 WHERE exporter = %(exporter)s AND year = %(year)s AND subject = ANY(%(subjects)s::text[])
 
 -- name: ledger_insert_subject
-INSERT INTO export_subjects (exporter, year, subject, sensitive)
-VALUES (%(exporter)s, %(year)s, %(subject)s, %(sensitive)s)
+INSERT INTO export_subjects (exporter, year, subject, sensitive, key_id)
+VALUES (%(exporter)s, %(year)s, %(subject)s, %(sensitive)s, %(key_id)s)
 ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = GREATEST(export_subjects.sensitive, excluded.sensitive)
 
 -- name: ledger_update_counts

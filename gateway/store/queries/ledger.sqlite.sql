@@ -23,8 +23,8 @@ SELECT subject, sensitive FROM export_subjects
 WHERE exporter = :exporter AND year = :year AND subject IN (SELECT value FROM json_each(:subjects))
 
 -- name: ledger_insert_subject
-INSERT INTO export_subjects (exporter, year, subject, sensitive)
-VALUES (:exporter, :year, :subject, :sensitive)
+INSERT INTO export_subjects (exporter, year, subject, sensitive, key_id)
+VALUES (:exporter, :year, :subject, :sensitive, :key_id)
 ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, excluded.sensitive)
 
 -- name: ledger_update_counts
