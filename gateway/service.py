@@ -184,6 +184,15 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         subject_key_from=settings.signing.key if settings.policy.subject_key is None else None,
         subject_key_env=settings.policy.subject_key_env,
         subject_key_id=settings.policy.subject_key_id,
+        subject_key_pkcs11=(
+            (
+                settings.policy.subject_key_pkcs11,
+                settings.policy.subject_key_token,
+                settings.policy.subject_key_label,
+            )
+            if settings.policy.subject_key_pkcs11 is not None
+            else None
+        ),
     )
 
 

@@ -56,6 +56,9 @@ class ToolsSpec:
     """An environment variable holding the subject key (hex); wins over the others."""
     subject_key_id: str = ""
     """The operator's id of the subject key (default: its fingerprint)."""
+    subject_key_pkcs11: tuple[Path, str, str] | None = None
+    """(library, token label, key label) of a subject key inside a PKCS#11 token; the PIN
+    is read from ``LINGANG_SUBJECT_KEY_PIN`` by each process. Wins over the others."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +107,24 @@ def load_policy_source(path: Path | None) -> PolicySource:
 
 
 def load_subject_key(spec: ToolsSpec) -> KeyProvider | bytes:
-    """The subject key's provider (:mod:`gateway.policy.keys`): the environment variable
-    ``subject_key_env`` if set, else derived from ``subject_key_from``, else the file
+    """The subject key's provider (:mod:`gateway.policy.keys`): a PKCS#11 token if set
+    (checked now), else the environment variable ``subject_key_env`` if set, else derived from ``subject_key_from``, else the file
     ``subject_key_file`` (created with 32 random bytes when missing), else empty (tests)."""
-    from gateway.policy.keys import key_derived_from, key_from_env, key_from_file
+    from gateway.policy.keys import (
+        Pkcs11KeyProvider,
+        key_derived_from,
+        key_from_env,
+        key_from_file,
+    )
 
+    if spec.subject_key_pkcs11 is not None:
+        import os
+
+        module, token, label = spec.subject_key_pkcs11
+        pin = os.environ.get("LINGANG_SUBJECT_KEY_PIN", "")
+        hsm = Pkcs11KeyProvider(module, token, label, pin, key_id=spec.subject_key_id)
+        hsm.check()
+        return hsm
     if spec.subject_key_env:
         return key_from_env(spec.subject_key_env, key_id=spec.subject_key_id)
     if spec.subject_key_from is not None:

@@ -14,7 +14,7 @@ provider                 key from
                          directory, created with 32 random bytes when missing)
 ``key_from_env``         an environment variable (hex), e.g. from a secrets manager
 ``key_derived_from``     HKDF of another secret (the signing key's bytes)
-``Pkcs11KeyProvider``    the seam for an HSM: a generic-secret key on a PKCS#11 token,
+``Pkcs11KeyProvider``    an HSM or token: a generic-secret key on a PKCS#11 token,
                          ``CKM_SHA256_HMAC`` computed on the token (see its docstring)
 =======================  ====================================================================
 
@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,26 +137,69 @@ def key_derived_from(secret: bytes, *, key_id: str = "") -> StaticKeyProvider:
 
 
 class Pkcs11KeyProvider:
-    """The seam for a subject key inside an HSM (PKCS#11): not built yet.
+    """A subject key inside an HSM or token, over PKCS#11 (``python-pkcs11``, extra ``hsm``).
 
-    What it is to do: open ``module`` (the vendor's PKCS#11 library), log in to the token
-    labelled ``token`` with ``pin``, find the generic-secret key labelled ``label`` (created
-    on the token, ``CKA_SIGN`` true, ``CKA_EXTRACTABLE`` false), and compute each MAC on the
-    token with ``CKM_SHA256_HMAC`` — the key never leaves the device. Every hash the gate
-    makes goes through :meth:`mac`, so nothing else changes. Opening it today raises
-    :class:`~gateway.errors.ConfigError` naming what is missing, so a configuration that
-    asks for an HSM never falls back silently to a key in memory.
+    Opens ``module`` (the vendor's PKCS#11 library), logs in to the token labelled ``token``
+    with ``pin`` and computes each MAC on the token with ``CKM_SHA256_HMAC`` under the
+    generic-secret key labelled ``label`` (``CKA_SIGN`` true; make it non-extractable): the
+    key never leaves the device, every hash the gate makes goes through :meth:`mac`. The
+    session is opened on first use, in the process that uses it (stage processes each open
+    their own). Tested against SoftHSM2. A missing library, token or key is a
+    :class:`~gateway.errors.ConfigError` at start-up (:meth:`check`), never a silent fallback
+    to a key in memory.
     """
 
     def __init__(self, module: Path, token: str, label: str, pin: str, key_id: str = "") -> None:
-        raise ConfigError(
-            "a PKCS#11 subject key is not built yet (use a key file or LINGANG_SUBJECT_KEY)",
-            field="policy.subject_key",
-        )
+        self.module = module
+        self.token = token
+        self.label = label
+        self._pin = pin
+        self._name = key_id
+        self._key: object | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def _secret_key(self) -> object:
+        with self._lock:
+            if self._key is None or self._pid != os.getpid():
+                try:
+                    import pkcs11
+                    from pkcs11 import ObjectClass
+                except ImportError as exc:
+                    raise ConfigError(
+                        "a PKCS#11 subject key needs python-pkcs11 (pip install "
+                        "'lingang-gateway[hsm]')",
+                        field="policy.subject_key_pkcs11",
+                    ) from exc
+                try:
+                    token = pkcs11.lib(str(self.module)).get_token(token_label=self.token)
+                    try:
+                        session = token.open(user_pin=self._pin)
+                    except pkcs11.UserAlreadyLoggedIn:  # login is per process and token
+                        session = token.open()
+                    self._key = session.get_key(
+                        object_class=ObjectClass.SECRET_KEY, label=self.label
+                    )
+                except (pkcs11.PKCS11Error, RuntimeError, OSError) as exc:
+                    raise ConfigError(
+                        f"PKCS#11 subject key {self.label!r} on token {self.token!r} "
+                        f"({self.module}): {type(exc).__name__} {exc}",
+                        field="policy.subject_key_pkcs11",
+                    ) from exc
+                self._pid = os.getpid()
+            return self._key
+
+    def check(self) -> None:
+        """Open the token and find the key now (start-up), naming what is missing."""
+        self._secret_key()
 
     @property
-    def key_id(self) -> str:  # pragma: no cover - the seam
-        raise NotImplementedError
+    def key_id(self) -> str:
+        return self._name or fingerprint(self.mac)
 
-    def mac(self, message: bytes) -> bytes:  # pragma: no cover - the seam
-        raise NotImplementedError
+    def mac(self, message: bytes) -> bytes:
+        from pkcs11 import Mechanism
+
+        key = self._secret_key()
+        signed: bytes = key.sign(message, mechanism=Mechanism.SHA256_HMAC)  # type: ignore[attr-defined]
+        return bytes(signed)
