@@ -30,7 +30,7 @@ from typing import Any
 
 from gateway.store.base import HasConnector, reads, writes
 from gateway.store.connector import Connector, Query, Row, Script
-from gateway.store.ledger_export import append_export, insert_hold
+from gateway.store.ledger_export import chain_entry, count_and_judge, insert_hold
 from gateway.store.ledger_records import TransferExport
 from gateway.store.records import Clock, ConflictError, JobSpec, NotFoundError, new_id, utcnow
 from gateway.store.scripts import fenced, insert_job
@@ -411,16 +411,17 @@ class EblRegistry:
         )
         spec = JobSpec(TRANSFER, adapter, platform, message_id=f"{transfer_id}@pint")
         if export is not None:
-            verdict, seq, _, _ = yield from append_export(
-                transfer_id, export.record, export.judge, now
-            )
-            if seq is None:
+            verdict, _, _ = yield from count_and_judge(export.record, export.judge, now)
+            if not verdict.allowed:
                 yield from insert_hold(
                     transfer_id, export.tenant_id, export.record, verdict, spec, now
                 )
                 row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
                 return replace(_outbound(row), held=verdict.reason)
-        yield from insert_job(transfer_id, spec, now)
+            yield from insert_job(transfer_id, spec, now)
+            yield from chain_entry(transfer_id, export.record, verdict, now)
+        else:
+            yield from insert_job(transfer_id, spec, now)
         return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
 
     @writes

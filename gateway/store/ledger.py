@@ -5,13 +5,14 @@ its SQL is in ``queries/ledger.<backend>.sql``, its tables in migration 0004.
 
 :meth:`LedgerStore.finish_export` is the outbound twin of
 :meth:`~gateway.store.Store.finish_processing`: in **one** transaction, fenced by the process
-job's lease, it stores the outputs, locks the ledger head (PostgreSQL: ``FOR UPDATE``; SQLite:
-the single writer), adds the document's individuals (keyed hashes) to the exporter's counts
-for the year, asks the caller's ``judge`` for the final decision with those counts, and then
-either appends the hash-chained ledger entry and queues the delivery job, or records the hold.
+job's lease, it stores the outputs, locks the exporter's counts for the year (PostgreSQL:
+``FOR UPDATE``; SQLite: the single writer), adds the document's individuals (keyed hashes),
+asks the caller's ``judge`` for the final decision with those counts, and then either queues
+the delivery job and appends the hash-chained ledger entry (taking the ledger head's row
+lock last, for two statements and the commit), or records the hold.
 A crash leaves all of it or none; two workers never lose an update of a count.
 
-The counting and chaining are :func:`~gateway.store.ledger_export.append_export`, shared
+The counting and chaining are :mod:`gateway.store.ledger_export`, shared
 with eBL transfers (:meth:`~gateway.store.ebl.EblRegistry.begin_transfer`): a held transfer
 is released or refused here like a document, but its id is the transfer's and the eBL
 registry, not a submission's history, records what happens to it.
@@ -28,7 +29,13 @@ from gateway.store.base import reads, writes
 from gateway.store.connector import Connector, Query, Script
 from gateway.store.ebl import TRANSFER, close_transfer
 from gateway.store.ledger_chain import checkpoint_payload
-from gateway.store.ledger_export import CHINA, append_export, china_year, insert_hold
+from gateway.store.ledger_export import (
+    CHINA,
+    chain_entry,
+    china_year,
+    count_and_judge,
+    insert_hold,
+)
 from gateway.store.ledger_export import iso as _iso
 from gateway.store.ledger_records import (
     ExportRecord,
@@ -122,15 +129,14 @@ class LedgerStore:
         now: dt.datetime,
         lease: tuple[str, float] | None = None,
     ) -> Script[ExportResult]:
-        verdict, seq, personal, sensitive = yield from append_export(
-            submission_id, record, judge, now
-        )
-        if seq is None:
+        verdict, personal, sensitive = yield from count_and_judge(record, judge, now)
+        if not verdict.allowed:
             yield from insert_hold(submission_id, tenant_id, record, verdict, enqueue, now)
             detail = {"decided_by": verdict.decided_by, **verdict.detail}
             yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
             return ExportResult(verdict, personal=personal, sensitive=sensitive)
         row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
+        seq = yield from chain_entry(submission_id, record, verdict, now)
         detail = {**(queued.detail or {}), "ledger_seq": seq, **verdict.detail}
         event = StateChange(queued.state, queued.reason, detail)
         yield from change_state(submission_id, with_job(event, row), now)
@@ -236,10 +242,11 @@ class LedgerStore:
             counted=hold.counted,
         )
         if is_transfer(hold):
-            _, seq, personal, sensitive = yield from append_export(
-                submission_id, hold.record, lambda _p, _s: verdict, now
+            _, personal, sensitive = yield from count_and_judge(
+                hold.record, lambda _p, _s: verdict, now
             )
             job_row, _ = yield from insert_job(submission_id, hold.job, now)
+            seq = yield from chain_entry(submission_id, hold.record, verdict, now)
             return ExportResult(verdict, seq, rows.job(job_row), personal, sensitive)
         queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})
         return (

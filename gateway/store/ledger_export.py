@@ -1,10 +1,11 @@
 """The export ledger's core scripts, shared by every export: the yearly counts, the
 hash-chained entry, the hold.
 
-:func:`append_export` locks the ledger head (PostgreSQL: ``FOR UPDATE``; SQLite: the single
-writer), adds the document's individuals (keyed hashes) to the exporter's counts for the
-year, asks the ``judge`` for the final decision with those counts, and appends the entry
-when it allows. The callers queue the delivery in the same transaction: the invoice flow's
+:func:`count_and_judge` locks the exporter's counts for the year (PostgreSQL: ``FOR UPDATE``;
+SQLite: the single writer), adds the document's individuals (keyed hashes), and asks the
+``judge`` for the final decision with those counts; when it allows, the caller queues the
+delivery and :func:`chain_entry` appends the hash-chained entry under the ledger head's row
+lock, last, so that lock is held only briefly. In the same transaction: the invoice flow's
 ``deliver`` job (:mod:`gateway.store.ledger`), an eBL's ``transfer`` job
 (:meth:`gateway.store.ebl.EblRegistry.begin_transfer`). Times are ISO 8601 text (UTC), so
 the hash covers exactly what is stored; the year of the counts is the calendar year in
@@ -35,26 +36,33 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def append_export(
-    submission_id: str, record: ExportRecord, judge: Judge, now: dt.datetime
-) -> Script[tuple[Verdict, int | None, int, int]]:
-    """Count, judge and (when allowed) append the entry; ``(verdict, seq or None, personal,
-    sensitive)`` with the exporter's counts as they stand after this export."""
-    head = yield from one("ledger_lock_head", {})
+def count_and_judge(
+    record: ExportRecord, judge: Judge, now: dt.datetime
+) -> Script[tuple[Verdict, int, int]]:
+    """Lock the exporter's counts for the year, add the document's new individuals and ask
+    the ``judge``; when it allows a counted export, store them. ``(verdict, personal,
+    sensitive)`` as the counts stand after this export."""
     keys = {"exporter": record.exporter, "year": china_year(now)}
-    yield Query("ledger_ensure_counts", keys)
-    counts = yield from one("ledger_lock_counts", keys)
-    known_rows = yield Query(
-        "ledger_known_subjects", {**keys, "subjects": [h for h, _ in record.subjects]}, "all"
-    )
-    known = {str(r["subject"]): bool(r["sensitive"]) for r in known_rows}
+    known: dict[str, bool] = {}
+    if record.subjects:
+        yield Query("ledger_ensure_counts", keys)
+        counts = yield from one("ledger_lock_counts", keys)
+        known_rows = yield Query(
+            "ledger_known_subjects", {**keys, "subjects": [h for h, _ in record.subjects]}, "all"
+        )
+        known = {str(r["subject"]): bool(r["sensitive"]) for r in known_rows}
+    else:  # nothing to count: the counts are read, not created
+        counts = (yield Query("ledger_lock_counts", keys, "one")) or {
+            "personal": 0,
+            "sensitive": 0,
+        }
     personal = int(counts["personal"]) + sum(1 for h, _ in record.subjects if h not in known)
     sensitive = int(counts["sensitive"]) + sum(
         1 for h, s in record.subjects if s and not known.get(h, False)
     )
     verdict = judge(personal, sensitive)
     if not verdict.allowed:
-        return verdict, None, personal, sensitive
+        return verdict, personal, sensitive
     if verdict.counted and record.subjects:
         subjects = [
             {**keys, "subject": h, "sensitive": int(s), "key_id": record.subject_key_id}
@@ -62,8 +70,16 @@ def append_export(
         ]
         yield QueryMany("ledger_insert_subject", subjects)
         yield Query("ledger_update_counts", {**keys, "personal": personal, "sensitive": sensitive})
-    else:
-        personal, sensitive = int(counts["personal"]), int(counts["sensitive"])
+        return verdict, personal, sensitive
+    return verdict, int(counts["personal"]), int(counts["sensitive"])
+
+
+def chain_entry(
+    submission_id: str, record: ExportRecord, verdict: Verdict, now: dt.datetime
+) -> Script[int]:
+    """Append the hash-chained entry; its sequence number. The ledger head's row lock is
+    taken here, as the transaction's last writes (after the counts and the delivery job),
+    so exports serialise on it only for two statements and the commit."""
     entry = {
         "at": iso(now),
         "exporter": record.exporter,
@@ -79,12 +95,12 @@ def append_export(
         "policy_version": verdict.policy_version,
         "decided_by": verdict.decided_by,
     }
+    head = yield from one("ledger_lock_head", {})
     seq = int(head["seq"]) + 1
     chained = entry_hash(str(head["hash"]), entry)
     params = {**entry, "seq": seq, "prev_hash": head["hash"], "entry_hash": chained}
-    yield Query("ledger_insert_entry", params)
-    yield Query("ledger_set_head", {"seq": seq, "hash": chained})
-    return verdict, seq, personal, sensitive
+    yield Query("ledger_append_entry", params)
+    return seq
 
 
 def insert_hold(

@@ -4,9 +4,6 @@
 -- name: ledger_lock_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1 FOR UPDATE
 
--- name: ledger_set_head
-UPDATE export_ledger_head SET seq = %(seq)s, hash = %(hash)s WHERE id = 1
-
 -- name: ledger_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
@@ -32,13 +29,14 @@ ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = GREATEST(export_
 UPDATE export_counts SET personal = %(personal)s, sensitive = %(sensitive)s, documents = documents + 1
 WHERE exporter = %(exporter)s AND year = %(year)s
 
--- name: ledger_insert_entry
-INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
-                           digest, categories, subjects, basis, article, policy_version,
-                           decided_by, prev_hash, entry_hash)
-VALUES (%(seq)s, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s,
-        %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, %(prev_hash)s,
-        %(entry_hash)s)
+-- name: ledger_append_entry
+WITH entry AS (
+    INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id,
+                               document_id, digest, categories, subjects, basis, article,
+                               policy_version, decided_by, prev_hash, entry_hash)
+    VALUES (%(seq)s, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, %(prev_hash)s, %(entry_hash)s)
+)
+UPDATE export_ledger_head SET seq = %(seq)s, hash = %(entry_hash)s WHERE id = 1
 
 -- name: ledger_entries
 SELECT * FROM export_ledger WHERE seq > %(after)s ORDER BY seq LIMIT %(limit)s

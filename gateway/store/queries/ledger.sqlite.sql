@@ -4,9 +4,6 @@
 -- name: ledger_lock_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
--- name: ledger_set_head
-UPDATE export_ledger_head SET seq = :seq, hash = :hash WHERE id = 1
-
 -- name: ledger_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
@@ -31,13 +28,12 @@ ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, e
 UPDATE export_counts SET personal = :personal, sensitive = :sensitive, documents = documents + 1
 WHERE exporter = :exporter AND year = :year
 
--- name: ledger_insert_entry
+-- name: ledger_append_entry
 INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
                            digest, categories, subjects, basis, article, policy_version,
                            decided_by, prev_hash, entry_hash)
-VALUES (:seq, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest,
-        :categories, :subjects, :basis, :article, :policy_version, :decided_by, :prev_hash,
-        :entry_hash)
+VALUES (:seq, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, :prev_hash, :entry_hash);
+UPDATE export_ledger_head SET seq = :seq, hash = :entry_hash WHERE id = 1;
 
 -- name: ledger_entries
 SELECT * FROM export_ledger WHERE seq > :after ORDER BY seq LIMIT :limit
