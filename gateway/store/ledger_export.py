@@ -45,14 +45,13 @@ def count_and_judge(
     keys = {"exporter": record.exporter, "year": china_year(now)}
     known: dict[str, bool] = {}
     if record.subjects:
-        yield Query("ledger_ensure_counts", keys)
-        counts = yield from one("ledger_lock_counts", keys)
+        counts = yield from one("ledger_claim_counts", keys)
         known_rows = yield Query(
             "ledger_known_subjects", {**keys, "subjects": [h for h, _ in record.subjects]}, "all"
         )
         known = {str(r["subject"]): bool(r["sensitive"]) for r in known_rows}
     else:  # nothing to count: the counts are read, not created
-        counts = (yield Query("ledger_lock_counts", keys, "one")) or {
+        counts = (yield Query("ledger_counts", keys, "one")) or {
             "personal": 0,
             "sensitive": 0,
         }

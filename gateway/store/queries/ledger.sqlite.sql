@@ -7,13 +7,13 @@ SELECT seq, hash FROM export_ledger_head WHERE id = 1
 -- name: ledger_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
--- name: ledger_ensure_counts
+-- name: ledger_claim_counts
+-- The exporter's counts for the year, created at zero if new, the row locked (an upsert that
+-- updates locks the row it returns) until the transaction ends.
 INSERT INTO export_counts (exporter, year, personal, sensitive, documents)
 VALUES (:exporter, :year, 0, 0, 0)
-ON CONFLICT (exporter, year) DO NOTHING
-
--- name: ledger_lock_counts
-SELECT personal, sensitive, documents FROM export_counts WHERE exporter = :exporter AND year = :year
+ON CONFLICT (exporter, year) DO UPDATE SET documents = export_counts.documents
+RETURNING personal, sensitive, documents
 
 -- name: ledger_known_subjects
 SELECT subject, sensitive FROM export_subjects
