@@ -39,7 +39,15 @@ from typing import Any
 
 import aiohttp
 
-from bench.e2e import _children, burst, cpu_seconds, cpu_split, delivered_times, wait_ready
+from bench.e2e import (
+    _children,
+    burst,
+    cpu_seconds,
+    cpu_split,
+    delivered_times,
+    postgres_server,
+    wait_ready,
+)
 from bench.gate import PERSON_PARTNER, bodies
 from gateway.cli.demo import DEMO_DIRECTORY
 from gateway.settings import data_home, default_stage_processes
@@ -238,14 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             urls = {m: f"sqlite:///{home / f'gate-{m}.db'}" for m in MODES}
             results.append(asyncio.run(run_store(name, urls, args, home, tls, None, first)))
         elif name == "postgres":
-            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-            from tests.pg import LocalServer, find_pg_bin
-
-            bindir = find_pg_bin()
-            if bindir is None:
-                raise RuntimeError("PostgreSQL binaries not found")
-            local = LocalServer(bindir)
-            server = local.start()
+            local, server = postgres_server()
             try:
                 urls = {m: server.url(server.create_database()) for m in MODES}
                 results.append(

@@ -20,9 +20,9 @@ import asyncio
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from bench.e2e import start_postgres
 from gateway.store import JobSpec, OutputSpec, StateChange
 from gateway.store.ledger import ExportRecord, LedgerStore, Verdict
 from gateway.store.postgres import PostgresStore
@@ -118,16 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--exporters", type=int, default=1)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.pg import LocalServer, find_pg_bin
-
-    bindir = find_pg_bin()
-    if bindir is None:
-        raise RuntimeError("PostgreSQL binaries not found")
-    local = LocalServer(bindir)
-    server = local.start()
+    local, url = start_postgres()
     try:
-        results = asyncio.run(run(server.url(server.create_database()), args))
+        results = asyncio.run(run(url, args))
     finally:
         local.stop()
     print(f"warm-up: 40 recordings per mode; {args.rounds} rounds of {args.docs}; "
