@@ -40,6 +40,7 @@ from aiohttp import web
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
 from gateway.store.base import HasConnector
+from gateway.store.ledger_records import TransferAssessor
 
 __all__ = [
     "Adapter",
@@ -205,6 +206,9 @@ class AdapterContext:
     artefacts_home: Path | None = None
     """Where the official artefacts are installed (``peppol``: the SBDH XSD of received
     messages)."""
+    export_gate: TransferAssessor | None = None
+    """The cross-border data gate for what an adapter sends out of its own accord
+    (``dcsa_pint``: eBL transfers); ``None``: not gated (tests of the protocol alone)."""
 
 
 @runtime_checkable

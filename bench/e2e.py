@@ -368,8 +368,10 @@ async def wait_ready(session: aiohttp.ClientSession) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def start_postgres() -> tuple[Any, str]:
-    """A throw-away PostgreSQL (``initdb``; fsync off, as in the test suite)."""
+def postgres_server() -> tuple[Any, Any]:
+    """A throw-away PostgreSQL (``initdb``; fsync off, as in the test suite): ``(local,
+    server)``; ``server.url(server.create_database())`` is a fresh database,
+    ``local.stop()`` ends it."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.pg import LocalServer, find_pg_bin
 
@@ -377,9 +379,13 @@ def start_postgres() -> tuple[Any, str]:
     if bindir is None:
         raise RuntimeError("PostgreSQL binaries not found")
     local = LocalServer(bindir)
-    server = local.start()
-    name = server.create_database()
-    return local, server.url(name)
+    return local, local.start()
+
+
+def start_postgres() -> tuple[Any, str]:
+    """A throw-away PostgreSQL with one database: ``(local, url)``."""
+    local, server = postgres_server()
+    return local, server.url(server.create_database())
 
 
 def report(results: list[dict[str, Any]], base: float, commits: dict[str, float]) -> None:

@@ -72,7 +72,14 @@ from gateway.jobs import (
     WorkerPool,
     default_worker_id,
 )
-from gateway.jobs.gate import ExportGate, HeldDocuments, ReleaseKind, Sign, jws_checkpoint_signer
+from gateway.jobs.gate import (
+    ExportGate,
+    HeldDocuments,
+    ReleaseKind,
+    Sign,
+    TransferGate,
+    jws_checkpoint_signer,
+)
 from gateway.private_files import private_dir
 from gateway.render.mls import SPIS_SCHEME, spis_id
 from gateway.settings import Settings
@@ -178,6 +185,17 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         subject_key_from=settings.signing.key if settings.policy.subject_key is None else None,
         vc_key=settings.signing.vc_key,
         vc_did=settings.signing.vc_did,
+        subject_key_env=settings.policy.subject_key_env,
+        subject_key_id=settings.policy.subject_key_id,
+        subject_key_pkcs11=(
+            (
+                settings.policy.subject_key_pkcs11,
+                settings.policy.subject_key_token,
+                settings.policy.subject_key_label,
+            )
+            if settings.policy.subject_key_pkcs11 is not None
+            else None
+        ),
     )
 
 
@@ -205,6 +223,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         max_body_bytes=settings.limits.max_body_bytes,
         store=opened,
         artefacts_home=settings.artefacts_home,
+        export_gate=TransferGate(tools.policy, tools.subject_key, clock=opened.clock),
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]

@@ -34,6 +34,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 # TrustVC (npm, under Node) judges the W3C VC bills of lading.
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# The export gate's subject key inside a PKCS#11 token is tested against SoftHSM2.
+[ -f /usr/lib/softhsm/libsofthsm2.so ] || need+=(softhsm2)
 # Installed already: nothing needs root. Missing: apt-get as root, or through sudo when it
 # works without a password prompt; otherwise stop and name the packages.
 if [ ${#need[@]} -gt 0 ]; then

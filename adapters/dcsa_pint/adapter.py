@@ -23,6 +23,7 @@ from adapters.dcsa_pint.sender import PintSender
 from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, TransientDeliveryError
 from gateway.store.ebl import EblRegistry
+from gateway.store.ledger_records import TransferAssessor
 
 log = logging.getLogger("lingang.pint")
 
@@ -39,10 +40,13 @@ class PintAdapter:
         max_body_bytes: int = 16 * 1024 * 1024,
         client_cert: Path | None = None,
         client_key: Path | None = None,
+        export_gate: TransferAssessor | None = None,
     ) -> None:
         self.name = name
         self.options = options
-        self.platform = PintPlatform(options, registry, name, fetch_jwks=self._fetch_jwks)
+        self.platform = PintPlatform(
+            options, registry, name, fetch_jwks=self._fetch_jwks, export_gate=export_gate
+        )
         self.receiver = PintReceiver(self.platform, max_body_bytes=max_body_bytes)
         self._client = (client_cert, client_key)
         self._session: aiohttp.ClientSession | None = None
@@ -64,6 +68,7 @@ class PintAdapter:
             max_body_bytes=context.max_body_bytes,
             client_cert=context.tls_cert,
             client_key=context.tls_key,
+            export_gate=context.export_gate,
         )
 
     def _http(self, platform: str) -> tuple[aiohttp.ClientSession, dict[str, Any]]:

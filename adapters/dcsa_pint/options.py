@@ -60,6 +60,7 @@ _PARTNER_KNOWN = {
     "certificates",
     "carrier_certificates",
     "ca",
+    "country",
 }
 
 
@@ -72,6 +73,9 @@ class Partner:
     ca: Path | None = None
     jwks_url: str | None = None
     """Where the partner publishes its signing keys (JWKS over https)."""
+    country: str = ""
+    """The ISO 3166 country the partner platform holds eBLs in: the destination the export
+    gate decides for (``""``: unknown, only rules without destinations match)."""
 
     def endpoint(self, path: str) -> str:
         """The absolute URL of a PINT path on this partner."""
@@ -249,5 +253,6 @@ def _partners(
                 field=f"{where}.jwks_url",
             )
         ca = path(spec["ca"]) if spec.get("ca") else None
-        partners[str(code)] = Partner(str(code), url, ca, jwks_url)
+        country = str(spec.get("country") or "").upper()
+        partners[str(code)] = Partner(str(code), url, ca, jwks_url, country)
     return partners

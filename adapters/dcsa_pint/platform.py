@@ -29,6 +29,7 @@ from gateway.pint.title import Party, Title, replay
 from gateway.signing.jose import split_compact, verify_compact
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import EblRegistry, NewTitle, Outbound, TitleRecord
+from gateway.store.ledger_records import TransferAssessor
 
 log = logging.getLogger("lingang.pint")
 
@@ -64,6 +65,16 @@ def _payload(token: str) -> dict[str, Any]:
     return data
 
 
+def _acting(entry: str) -> str:
+    """The exporter of a transfer: the party acting in its last chain entry
+    (``PLATFORM:provider/code``), the carrier for an issue."""
+    transactions = _payload(entry).get("transactions") or [{}]
+    actor = transactions[-1].get("actor") or {}
+    codes = actor.get("identifyingCodes") or [{}]
+    first = min((str(c.get("codeListProvider", "")), str(c.get("partyCode", ""))) for c in codes)
+    return f"{actor.get('eblPlatform', '')}:{first[0]}/{first[1]}"
+
+
 def chain_title(chain: Sequence[str], *, to_order: bool) -> Title:
     """The title after every transaction of ``chain`` (entries already verified)."""
     transactions = []
@@ -85,9 +96,12 @@ class PintPlatform:
         adapter: str,
         *,
         fetch_jwks: FetchJwks | None = None,
+        export_gate: TransferAssessor | None = None,
     ) -> None:
         self.options = options
         self.registry = registry
+        self.export_gate = export_gate
+        """The cross-border data gate every transfer out of this platform passes."""
         self.adapter = adapter
         self.schema: EnvelopeSchema = load_schema(options.envelope_schema)
         self._fetch_jwks = fetch_jwks
@@ -276,6 +290,16 @@ class PintPlatform:
                 bytes_checksum(attachment.data), attachment.media_type, attachment.data
             )
         envelope = build.envelope(self.options.signer, document, chain, metadata)
+        export = None
+        if self.export_gate is not None:
+            export = self.export_gate.assess(
+                document,
+                td_checksum=td_checksum,
+                exporter=_acting(chain[-1]),
+                destination=self.options.partners[to.platform].country,
+                recipient=to.label(),
+                tenant_id=min(self.options.tenants, default=""),
+            )
         return await self.registry.begin_transfer(
             td_checksum,
             base_head=base_head,
@@ -285,6 +309,7 @@ class PintPlatform:
             title=title.as_json(),
             adapter=self.adapter,
             issue=issue,
+            export=export,
         )
 
     async def history(self, key: str) -> dict[str, Any]:

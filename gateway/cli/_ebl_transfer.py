@@ -58,9 +58,12 @@ async def _transfer(args: argparse.Namespace) -> dict[str, str]:
             action=ActionCode(args.action),
             attachments=attachments(args.document),
         )
-    return {
+    out = {
         "checksum": sent.td_checksum,
-        "state": "sending",
+        "state": "sending" if sent.held is None else "held",
         "transfer": sent.id,
         "to": sent.platform,
     }
+    if sent.held is not None:
+        out["reason"] = sent.held
+    return out

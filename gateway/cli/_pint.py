@@ -13,6 +13,7 @@ from adapters.base import AdapterContext
 from adapters.dcsa_pint import PintAdapter
 from adapters.dcsa_pint.platform import Attachment, PintPlatform
 from gateway.errors import ConfigError, InputError
+from gateway.jobs.gate import TransferGate
 from gateway.settings import Settings
 from gateway.store import open_store
 
@@ -58,6 +59,17 @@ def read_json(path: Path) -> Any:
         raise InputError(f"{path.name} is not JSON: {exc}", field="FILE") from exc
 
 
+def transfer_gate(settings: Settings, store: Any) -> TransferGate:
+    """The export gate for eBL transfers, as the service builds it (same policy, same key)."""
+    from gateway.flows.tools import load_policy_source, load_subject_key
+    from gateway.service import tools_spec
+
+    spec = tools_spec(settings)
+    return TransferGate(
+        load_policy_source(spec.policy_file), load_subject_key(spec), clock=store.clock
+    )
+
+
 @asynccontextmanager
 async def pint_platform(args: argparse.Namespace) -> AsyncIterator[PintPlatform]:
     """The PINT platform of the configuration, over its store."""
@@ -74,7 +86,9 @@ async def pint_platform(args: argparse.Namespace) -> AsyncIterator[PintPlatform]
     ((name, config),) = tables.items()
     store = await open_store(settings.store.url)
     try:
-        context = AdapterContext(data_dir=settings.data_dir, store=store)
+        context = AdapterContext(
+            data_dir=settings.data_dir, store=store, export_gate=transfer_gate(settings, store)
+        )
         adapter = PintAdapter.from_config(name, config.options, context)
         yield adapter.platform
         await adapter.aclose()

@@ -2,13 +2,19 @@
 
 ::
 
-    ingest → ebl-check → ebl-convert → ebl-html
+    ingest → ebl-check → policy → ebl-convert → ebl-html
 
 ``ebl-check`` reads and checks the eBL (DCSA JSON or UBL BillOfLading: schema, eBL rules);
-``ebl-convert`` renders each target named in the submission's metadata ``targets``
-(comma-separated; default every one offered: ``tradetrust-vc`` only with a VC issuer key),
-validates each against its schema and keeps it as an output of that name (``ubl`` signed when
-a signing key is configured; ``tradetrust-vc`` always, ecdsa-sd-2023), with the warnings
+``policy`` classifies the eBL's fields for the export gate (:mod:`gateway.policy.ebl`: contact
+persons and parties that are individuals are personal information, each with its reason) and
+keeps the classification and the rules' decision as the fact ``ebl_policy``: the conversion
+leaves nothing abroad (the outputs go back to the client), so nothing is counted or written in
+the export ledger here; that happens when the eBL leaves over DCSA PINT
+(:meth:`gateway.store.ebl.EblRegistry.begin_transfer`). ``ebl-convert`` renders each target
+named in the submission's metadata ``targets`` (comma-separated; default every one offered:
+``tradetrust-vc`` only with a VC issuer key), validates each against its schema and keeps it
+as an output of that name (``ubl`` signed when a signing key is configured; ``tradetrust-vc``
+always, ecdsa-sd-2023), with the warnings
 as output ``warnings``; ``ebl-html`` keeps a readable page (output ``html``). The flow sets
 no transport facts: an eBL's delivery (DCSA PINT) is a flow of its own.
 """
@@ -86,6 +92,39 @@ class EblCheckStage:
 
 
 @dataclass(frozen=True, slots=True)
+class EblPolicyStage:
+    """The export gate's classification of the eBL (see the module docstring)."""
+
+    name: str = "policy"
+    reads: tuple[str, ...] = ("ebl",)
+    adds: tuple[str, ...] = ()
+
+    def run(self, state: EblOut, tools: Tools) -> dict[str, Any]:
+        import datetime as dt
+
+        from gateway.partners.data_export import DataExport
+        from gateway.policy import CHINA, DEFAULT_POLICY
+        from gateway.policy.ebl import gate_ebl
+        from gateway.render.dcsa import render_dcsa
+
+        policy = tools.policy.current() if tools.policy is not None else DEFAULT_POLICY
+        document = render_dcsa(require(state.ebl, "ebl").document).data
+        classification, decision, subjects = gate_ebl(
+            document, policy, tools.subject_key, exporter="", destination="",
+            data_export=DataExport(), day=dt.datetime.now(CHINA).date(),
+        )  # fmt: skip
+        state.facts["ebl_policy"] = {
+            "classification": classification.to_json(),
+            "decision": decision.to_json(),
+        }
+        return {
+            "categories": sorted(c.value for c in classification.categories),
+            "subjects": len(subjects),
+            "outcome": decision.outcome,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class EblConvertStage:
     """Renders and validates each target; keeps each and the warnings."""
 
@@ -126,6 +165,6 @@ EBL_OUT: Flow[EblOut] = Flow(
     "ebl-out",
     "out",
     EblOut,
-    (IngestStage("the eBL"), EblCheckStage(), EblConvertStage(), EblHtmlStage()),
+    (IngestStage("the eBL"), EblCheckStage(), EblPolicyStage(), EblConvertStage(), EblHtmlStage()),
     delivers=False,
 )

@@ -19,6 +19,7 @@ from gateway.validation.options import EngineOptions
 if TYPE_CHECKING:
     from gateway.partners import PartnerDirectory
     from gateway.policy import PolicySource
+    from gateway.policy.keys import KeyProvider
     from gateway.signing import XadesSigner
     from gateway.signing.vc_issuer import VcIssuer
     from gateway.validation import Validator
@@ -56,6 +57,13 @@ class ToolsSpec:
     """The W3C VC issuer key (``[signing] vc_key``)."""
     vc_did: str | None = None
     """Its ``did:web`` (``[signing] vc_did``)."""
+    subject_key_env: str = ""
+    """An environment variable holding the subject key (hex); wins over the others."""
+    subject_key_id: str = ""
+    """The operator's id of the subject key (default: its fingerprint)."""
+    subject_key_pkcs11: tuple[Path, str, str] | None = None
+    """(library, token label, key label) of a subject key inside a PKCS#11 token; the PIN
+    is read from ``LINGANG_SUBJECT_KEY_PIN`` by each process. Wins over the others."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +82,9 @@ class Tools:
     """Refuse inputs with schema findings or non-conformant identifiers."""
     policy: PolicySource | None = None
     """The export policy in force (``None``: the built-in defaults)."""
-    subject_key: bytes = b""
-    """The key individuals are hashed under for the yearly counts (never stored)."""
+    subject_key: KeyProvider | bytes = b""
+    """The key individuals are hashed under for the yearly counts (never stored): its
+    provider (:mod:`gateway.policy.keys`), or raw bytes (tests)."""
     vc_issuer: VcIssuer | None = None
     """Signs the eBL's W3C VC output; ``None``: not configured (that output is not made)."""
 
@@ -124,33 +133,32 @@ def load_policy_source(path: Path | None) -> PolicySource:
     return PolicySource(path)
 
 
-MIN_SUBJECT_KEY_BYTES = 16
-
-
-def load_subject_key(spec: ToolsSpec) -> bytes:
-    """The subject key: derived from ``subject_key_from``, else read from
+def load_subject_key(spec: ToolsSpec) -> KeyProvider | bytes:
+    """The subject key's provider (:mod:`gateway.policy.keys`): a PKCS#11 token if set
+    (checked now), else the environment variable ``subject_key_env`` if set, else derived from ``subject_key_from``, else the file
     ``subject_key_file`` (created with 32 random bytes when missing), else empty (tests)."""
-    from gateway.policy.subjects import derive_subject_key
+    from gateway.policy.keys import (
+        Pkcs11KeyProvider,
+        key_derived_from,
+        key_from_env,
+        key_from_file,
+    )
 
+    if spec.subject_key_pkcs11 is not None:
+        import os
+
+        module, token, label = spec.subject_key_pkcs11
+        pin = os.environ.get("LINGANG_SUBJECT_KEY_PIN", "")
+        hsm = Pkcs11KeyProvider(module, token, label, pin, key_id=spec.subject_key_id)
+        hsm.check()
+        return hsm
+    if spec.subject_key_env:
+        return key_from_env(spec.subject_key_env, key_id=spec.subject_key_id)
     if spec.subject_key_from is not None:
-        return derive_subject_key(spec.subject_key_from.read_bytes())
+        return key_derived_from(spec.subject_key_from.read_bytes(), key_id=spec.subject_key_id)
     if spec.subject_key_file is None:
         return b""
-    path = spec.subject_key_file
-    if not path.exists():
-        import secrets
-
-        from gateway.private_files import private_dir, write_private
-
-        private_dir(path.parent)
-        write_private(path, secrets.token_bytes(32))
-    key = path.read_bytes()
-    if len(key) < MIN_SUBJECT_KEY_BYTES:
-        raise ConfigError(
-            f"subject key {path} has {len(key)} bytes; at least {MIN_SUBJECT_KEY_BYTES} are needed",
-            field="policy.subject_key",
-        )
-    return key
+    return key_from_file(spec.subject_key_file, key_id=spec.subject_key_id)
 
 
 def load_validator(spec: ToolsSpec, *, compile_rules: bool = True) -> Validator | None:

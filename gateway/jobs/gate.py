@@ -19,9 +19,15 @@ from typing import Any
 from gateway.flows import FlowOutcome
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.partners.data_export import DataExport
-from gateway.policy import CHINA, Counts, Decision, decide_volume
+from gateway.policy import CHINA, DEFAULT_POLICY, Counts, Decision, PolicySource, decide_volume
+from gateway.policy.ebl import gate_ebl
+from gateway.policy.keys import KeyProvider
+from gateway.policy.subjects import key_id_of
 from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Submission
+from gateway.store.ebl import TRANSFER
 from gateway.store.ledger import RELEASE, ExportRecord, ExportResult, LedgerStore, Verdict
+from gateway.store.ledger_records import Judge, TransferExport
+from gateway.store.records import Clock, utcnow
 
 log = logging.getLogger("lingang.gate")
 
@@ -73,6 +79,7 @@ class ExportGate:
             digest=hashlib.sha256(body.data if body is not None else b"").hexdigest(),
             categories=tuple(policy["classification"]["categories"]),
             subjects=subjects,
+            subject_key_id=str(policy.pop("subject_key_id", "") or ""),
         )
         facts = {**outcome.facts, "policy": policy}
         queued = StateChange("queued", reason, {"stages": outcome.timings, **facts, **detail})
@@ -92,25 +99,9 @@ class ExportGate:
         await self.after(result)
         return result
 
-    def judge(self, decision: Decision, data_export: DataExport) -> Callable[[int, int], Verdict]:
+    def judge(self, decision: Decision, data_export: DataExport) -> Judge:
         """The final decision given the yearly counts (run inside the transaction)."""
-
-        def final(personal: int, sensitive: int) -> Verdict:
-            day = self.ledger.clock().astimezone(CHINA).date()
-            decided = decide_volume(decision, data_export, Counts(personal, sensitive), day)
-            reason = decided.reason or decided.basis
-            return Verdict(
-                allowed=decided.allowed,
-                basis=decided.basis,
-                article=decided.article,
-                reason=f"export gate: {reason}" if not decided.allowed else reason,
-                policy_version=decided.policy_version,
-                decided_by=f"policy {decided.policy_version}",
-                counted=decided.counted,
-                detail={"decision": decided.to_json(), "warnings": list(decided.warnings)},
-            )
-
-        return final
+        return volume_judge(decision, data_export, self.ledger.clock)
 
     async def after(self, result: ExportResult) -> None:
         """Sign a checkpoint when the ledger has grown by ``checkpoint_every`` entries."""
@@ -120,6 +111,78 @@ class ExportGate:
             await self.ledger.checkpoint(self.sign)
         except Exception:  # a missed checkpoint is made by the next one; never fail a job
             log.exception("ledger checkpoint at entry %s failed", result.seq)
+
+
+def volume_judge(decision: Decision, data_export: DataExport, clock: Clock) -> Judge:
+    """The :data:`Judge` that finishes ``decision`` with the exporter's yearly counts."""
+
+    def final(personal: int, sensitive: int) -> Verdict:
+        day = clock().astimezone(CHINA).date()
+        decided = decide_volume(decision, data_export, Counts(personal, sensitive), day)
+        reason = decided.reason or decided.basis
+        for warning in decided.warnings:
+            log.warning("export gate: %s", warning)
+        return Verdict(
+            allowed=decided.allowed,
+            basis=decided.basis,
+            article=decided.article,
+            reason=f"export gate: {reason}" if not decided.allowed else reason,
+            policy_version=decided.policy_version,
+            decided_by=f"policy {decided.policy_version}",
+            counted=decided.counted,
+            detail={"decision": decided.to_json(), "warnings": list(decided.warnings)},
+        )
+
+    return final
+
+
+class TransferGate:
+    """The export gate for eBL transfers over DCSA PINT (a :class:`TransferAssessor`): the
+    platform asks it before locking the eBL, and the registry records its answer with the
+    ``transfer`` job in one transaction (:meth:`~gateway.store.ebl.EblRegistry.begin_transfer`).
+    Exporters' thresholds are ``data_export`` (one table for the platform's eBLs)."""
+
+    def __init__(
+        self,
+        policy: PolicySource | None,
+        keys: KeyProvider | bytes,
+        *,
+        clock: Clock = utcnow,
+        data_export: DataExport | None = None,
+    ) -> None:
+        self.policy = policy
+        self.keys = keys
+        self.clock = clock
+        self.data_export = data_export or DataExport()
+
+    def assess(
+        self,
+        document: Mapping[str, Any],
+        *,
+        td_checksum: str,
+        exporter: str,
+        destination: str,
+        recipient: str,
+        tenant_id: str,
+    ) -> TransferExport:
+        policy = self.policy.current() if self.policy is not None else DEFAULT_POLICY
+        day = self.clock().astimezone(CHINA).date()
+        classification, decision, subjects = gate_ebl(
+            document, policy, self.keys, exporter=exporter, destination=destination,
+            data_export=self.data_export, day=day,
+        )  # fmt: skip
+        record = ExportRecord(
+            exporter=exporter,
+            destination=destination,
+            recipient=recipient,
+            document_id=str(document.get("transportDocumentReference") or td_checksum),
+            digest=td_checksum,
+            categories=tuple(sorted(c.value for c in classification.categories)),
+            subjects=tuple(subjects),
+            subject_key_id=key_id_of(self.keys),
+        )
+        judge = volume_judge(decision, self.data_export, self.clock)
+        return TransferExport(record, judge, tenant_id)
 
 
 class ReleaseKind:
@@ -136,6 +199,8 @@ class ReleaseKind:
         return Recorded()
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
+        if job.endpoint == TRANSFER:  # an eBL transfer: no submission to record it on
+            return None
         return StateChange("held", f"release failed: {reason}", {"job_id": job.id})
 
 

@@ -13,11 +13,12 @@ from gateway.policy.classify import classify
 from gateway.policy.decide import Decision, Flow, decide_rules
 from gateway.policy.minimise import minimise
 from gateway.policy.policyfile import Policy
-from gateway.policy.subjects import subject_hashes
+from gateway.policy.subjects import key_id_of, subject_hashes
 
 if TYPE_CHECKING:
     from gateway.ingest.types import ParsedInvoice
     from gateway.mapping import MappedDocument
+    from gateway.policy.keys import KeyProvider
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 """The Provisions count from 1 January, Beijing time."""
@@ -36,6 +37,7 @@ class GateResult:
     destination: str
     kind: str
     subjects: list[tuple[str, bool]]
+    subject_key_id: str = ""
 
     def facts(self, recipient: str) -> dict[str, Any]:
         """Plain data for the flow's facts (``policy``); ``subjects`` is taken out before
@@ -50,6 +52,7 @@ class GateResult:
             "recipient": recipient,
             "kind": self.kind,
             "subjects": [[h, s] for h, s in self.subjects],
+            "subject_key_id": self.subject_key_id,
         }
 
 
@@ -57,7 +60,7 @@ def run_gate(
     parsed: ParsedInvoice,
     mapped: MappedDocument,
     policy: Policy,
-    subject_key: bytes,
+    subject_key: KeyProvider | bytes,
     *,
     now: dt.datetime | None = None,
 ) -> GateResult:
@@ -89,6 +92,7 @@ def run_gate(
         destination=destination,
         kind=kind,
         subjects=subjects,
+        subject_key_id=key_id_of(subject_key),
     )
 
 

@@ -11,27 +11,33 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-SUBJECT_KEY_INFO = b"lingang export-gate subject key v1"
+if TYPE_CHECKING:
+    from gateway.policy.keys import KeyProvider
 
 
 def subject_hashes(
-    subjects: Mapping[str, bool], key: bytes, exporter: str
+    subjects: Mapping[str, bool], key: KeyProvider | bytes, exporter: str
 ) -> list[tuple[str, bool]]:
-    """``(hash, sensitive)`` per subject, sorted (stable across runs)."""
+    """``(hash, sensitive)`` per subject, sorted (stable across runs); ``key`` is the key
+    provider (:mod:`gateway.policy.keys`) or the key's bytes."""
+    mac = key.mac if not isinstance(key, bytes) else _local_mac(key)
     out = [
-        (hmac.new(key, f"{exporter}\x1f{identity}".encode(), hashlib.sha256).hexdigest(), sensitive)
+        (mac(f"{exporter}\x1f{identity}".encode()).hex(), sensitive)
         for identity, sensitive in subjects.items()
     ]
     return sorted(out)
 
 
-def derive_subject_key(secret: bytes) -> bytes:
-    """A subject key derived from another secret (e.g. the signing key's bytes) with HKDF."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+def key_id_of(key: KeyProvider | bytes) -> str:
+    """The id recorded with the individuals hashed under ``key`` (``""`` for raw bytes)."""
+    return "" if isinstance(key, bytes) else key.key_id
 
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SUBJECT_KEY_INFO).derive(
-        secret
-    )
+
+def _local_mac(key: bytes) -> Callable[[bytes], bytes]:
+    def mac(message: bytes) -> bytes:
+        return hmac.new(key, message, hashlib.sha256).digest()
+
+    return mac

@@ -180,6 +180,11 @@ ENVIRONMENT: Mapping[str, str] = {
     "validation.rules": "LINGANG_RULES",
     "policy.file": "LINGANG_POLICY",
     "policy.subject_key": "LINGANG_SUBJECT_KEY",
+    "policy.subject_key_env": "LINGANG_SUBJECT_KEY_ENV",
+    "policy.subject_key_id": "LINGANG_SUBJECT_KEY_ID",
+    "policy.subject_key_pkcs11": "LINGANG_SUBJECT_KEY_PKCS11",
+    "policy.subject_key_token": "LINGANG_SUBJECT_KEY_TOKEN",
+    "policy.subject_key_label": "LINGANG_SUBJECT_KEY_LABEL",
 }
 """The environment variable that overrides each key (dotted ``table.key``)."""
 
@@ -230,6 +235,18 @@ class PolicySettings:
     """The key (32+ random bytes) that turns individuals into keyed hashes for the yearly
     counts; none: derived from the signing key, else ``keys/subject.key`` in ``data_dir``
     (created on first use, owner-only)."""
+    subject_key_env: str = ""
+    """The name of an environment variable holding the subject key (hex, 16+ bytes), e.g.
+    set by a secrets manager; wins over ``subject_key`` (see ``gateway/policy/keys.py``)."""
+    subject_key_pkcs11: Path | None = None
+    """The PKCS#11 library of an HSM or token holding the subject key (wins over the
+    others); with ``subject_key_token`` and ``subject_key_label``, the user PIN in the
+    environment variable ``LINGANG_SUBJECT_KEY_PIN``; the MAC is computed on the token."""
+    subject_key_token: str = ""
+    subject_key_label: str = "lingang-subject"
+    subject_key_id: str = ""
+    """The operator's id of the subject key, recorded with every individual counted under
+    it (rotation); default: the key's fingerprint (``sha256:`` + 16 hex digits)."""
     checkpoint_every: int = 100
     """A signed checkpoint of the export ledger after this many entries."""
 

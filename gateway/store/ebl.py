@@ -24,12 +24,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from gateway.store.base import HasConnector, reads, writes
 from gateway.store.connector import Connector, Query, Row, Script
+from gateway.store.ledger_export import chain_entry, count_and_judge, insert_hold
+from gateway.store.ledger_records import TransferExport
 from gateway.store.records import Clock, ConflictError, JobSpec, NotFoundError, new_id, utcnow
 from gateway.store.scripts import fenced, insert_job
 
@@ -91,6 +93,8 @@ class Outbound:
     state: str
     response_code: str | None
     response: str | None
+    held: str | None = None
+    """Why the export gate holds this transfer (when it does; see ``begin_transfer``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,11 +349,18 @@ class EblRegistry:
         title: dict[str, Any],
         adapter: str,
         issue: NewTitle | None = None,
+        export: TransferExport | None = None,
     ) -> Script[Outbound]:
         """Lock a held eBL for a transfer to ``platform`` and queue the ``transfer`` job,
         in one transaction. ``issue`` records a new eBL issued straight to another platform
         (``base_head`` ``None``). A :class:`ConflictError` when the eBL is not held here (or
-        changed since ``base_head`` was read): the platform has no control to give."""
+        changed since ``base_head`` was read): the platform has no control to give.
+
+        With ``export`` (the export gate's record and judge) the eBL leaving is counted and
+        written in the export ledger in the same transaction; when the gate holds it, the
+        eBL stays locked, no job is queued, and the result carries ``held`` (the reason)
+        until a compliance officer releases the transfer (its ``transfer`` job is queued
+        then) or refuses it (the eBL is ``held`` here again)."""
         now = self.clock()
         if issue is not None:
             params = _title_params(issue, now) | {"state": "sending"}
@@ -399,7 +410,18 @@ class EblRegistry:
             },
         )
         spec = JobSpec(TRANSFER, adapter, platform, message_id=f"{transfer_id}@pint")
-        yield from insert_job(transfer_id, spec, now)
+        if export is not None:
+            verdict, _, _ = yield from count_and_judge(export.record, export.judge, now)
+            if not verdict.allowed:
+                yield from insert_hold(
+                    transfer_id, export.tenant_id, export.record, verdict, spec, now
+                )
+                row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
+                return replace(_outbound(row), held=verdict.reason)
+            yield from insert_job(transfer_id, spec, now)
+            yield from chain_entry(transfer_id, export.record, verdict, now)
+        else:
+            yield from insert_job(transfer_id, spec, now)
         return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
 
     @writes
@@ -422,41 +444,48 @@ class EblRegistry:
         now = self.clock()
         if job_id is not None:
             yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
-        row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
-        if row is None:
-            raise NotFoundError(f"no outbound transfer {transfer_id}", field="transfer")
-        transfer = _outbound(row)
-        if transfer.state != "sending":
-            return transfer
-        title_row = yield Query("ebl_get_title", {"td_checksum": transfer.td_checksum}, "one")
-        known = _title(title_row)
-        chain = transfer.envelope["envelopeTransferChain"] if accepted else known.chain
-        passed_on = (
-            accepted
-            and (transfer.title.get("possessor") or {}).get("eblPlatform") == transfer.platform
+        return (yield from close_transfer(transfer_id, accepted, response_code, response, now))
+
+
+def close_transfer(
+    transfer_id: str, accepted: bool, response_code: str, response: str, now: datetime
+) -> Script[Outbound]:
+    """The end of an outbound transfer (see :meth:`EblRegistry.finish_transfer`); also how
+    a transfer the export gate held and a compliance officer refused gives the eBL back."""
+    row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
+    if row is None:
+        raise NotFoundError(f"no outbound transfer {transfer_id}", field="transfer")
+    transfer = _outbound(row)
+    if transfer.state != "sending":
+        return transfer
+    title_row = yield Query("ebl_get_title", {"td_checksum": transfer.td_checksum}, "one")
+    known = _title(title_row)
+    chain = transfer.envelope["envelopeTransferChain"] if accepted else known.chain
+    passed_on = (
+        accepted and (transfer.title.get("possessor") or {}).get("eblPlatform") == transfer.platform
+    )
+    params = {
+        "td_checksum": transfer.td_checksum,
+        "state": "transferred" if passed_on else "held",
+        "possessor": _possessor_label(transfer.title) if accepted else known.possessor,
+        "head": hashlib.sha256(chain[-1].encode("ascii")).hexdigest(),
+        "chain": _dump(chain),
+        "title": _dump(transfer.title if accepted else known.title),
+        "from_state": "sending",
+        "from_head": known.head,
+        "now": now,
+    }
+    if not accepted and not transfer.base_head:
+        yield Query(
+            "ebl_delete_title", {"td_checksum": transfer.td_checksum, "from_state": "sending"}
         )
-        params = {
-            "td_checksum": transfer.td_checksum,
-            "state": "transferred" if passed_on else "held",
-            "possessor": _possessor_label(transfer.title) if accepted else known.possessor,
-            "head": hashlib.sha256(chain[-1].encode("ascii")).hexdigest(),
-            "chain": _dump(chain),
-            "title": _dump(transfer.title if accepted else known.title),
-            "from_state": "sending",
-            "from_head": known.head,
-            "now": now,
-        }
-        if not accepted and not transfer.base_head:
-            yield Query(
-                "ebl_delete_title", {"td_checksum": transfer.td_checksum, "from_state": "sending"}
-            )
-        else:
-            yield Query("ebl_move_title", params, "rowcount")
-        state = "accepted" if accepted else "rejected"
-        close = {"id": transfer_id, "state": state, "response_code": response_code,
-                 "response": response, "now": now}  # fmt: skip
-        yield Query("ebl_close_outbound", close)
-        return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+    else:
+        yield Query("ebl_move_title", params, "rowcount")
+    state = "accepted" if accepted else "rejected"
+    close = {"id": transfer_id, "state": state, "response_code": response_code,
+             "response": response, "now": now}  # fmt: skip
+    yield Query("ebl_close_outbound", close)
+    return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
 
 
 def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:

@@ -5,27 +5,38 @@ its SQL is in ``queries/ledger.<backend>.sql``, its tables in migration 0004.
 
 :meth:`LedgerStore.finish_export` is the outbound twin of
 :meth:`~gateway.store.Store.finish_processing`: in **one** transaction, fenced by the process
-job's lease, it stores the outputs, locks the ledger head (PostgreSQL: ``FOR UPDATE``; SQLite:
-the single writer), adds the document's individuals (keyed hashes) to the exporter's counts
-for the year, asks the caller's ``judge`` for the final decision with those counts, and then
-either appends the hash-chained ledger entry and queues the delivery job, or records the hold.
+job's lease, it stores the outputs, locks the exporter's counts for the year (PostgreSQL:
+``FOR UPDATE``; SQLite: the single writer), adds the document's individuals (keyed hashes),
+asks the caller's ``judge`` for the final decision with those counts, and then either queues
+the delivery job and appends the hash-chained ledger entry (taking the ledger head's row
+lock last, for two statements and the commit), or records the hold.
 A crash leaves all of it or none; two workers never lose an update of a count.
 
-Times in the ledger are ISO 8601 text (UTC), so the hash covers exactly what is stored.
-The year of the counts is the calendar year in Beijing time.
+The counting and chaining are :mod:`gateway.store.ledger_export`, shared
+with eBL transfers (:meth:`~gateway.store.ebl.EblRegistry.begin_transfer`): a held transfer
+is released or refused here like a document, but its id is the transfer's and the eBL
+registry, not a submission's history, records what happens to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from gateway.store import rows
 from gateway.store.base import reads, writes
-from gateway.store.connector import Connector, Query, QueryMany, Script
-from gateway.store.ledger_chain import checkpoint_payload, entry_hash
+from gateway.store.connector import Connector, Query, Script
+from gateway.store.ebl import TRANSFER, close_transfer
+from gateway.store.ledger_chain import checkpoint_payload
+from gateway.store.ledger_export import (
+    CHINA,
+    chain_entry,
+    china_year,
+    count_and_judge,
+    insert_hold,
+)
+from gateway.store.ledger_export import iso as _iso
 from gateway.store.ledger_records import (
     ExportRecord,
     ExportResult,
@@ -53,20 +64,16 @@ from gateway.store.scripts import (
     with_job,
 )
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 HELD = "held"
 REFUSED = "refused"
 RELEASE = "release"
 """The job kind that finishes a released document's export."""
 
 
-def china_year(moment: dt.datetime) -> int:
-    """The calendar year of ``moment`` in Beijing time."""
-    return moment.astimezone(CHINA).year
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+def is_transfer(hold: Hold) -> bool:
+    """Whether the hold keeps an eBL transfer (its id is the transfer's, not a submission's:
+    the eBL registry, not a submission's history, records what happens to it)."""
+    return hold.job.kind == TRANSFER
 
 
 class LedgerStore:
@@ -122,87 +129,18 @@ class LedgerStore:
         now: dt.datetime,
         lease: tuple[str, float] | None = None,
     ) -> Script[ExportResult]:
-        head = yield from one("ledger_lock_head", {})
-        keys = {"exporter": record.exporter, "year": china_year(now)}
-        yield Query("ledger_ensure_counts", keys)
-        counts = yield from one("ledger_lock_counts", keys)
-        known_rows = yield Query(
-            "ledger_known_subjects", {**keys, "subjects": [h for h, _ in record.subjects]}, "all"
-        )
-        known = {str(r["subject"]): bool(r["sensitive"]) for r in known_rows}
-        personal = int(counts["personal"]) + sum(1 for h, _ in record.subjects if h not in known)
-        sensitive = int(counts["sensitive"]) + sum(
-            1 for h, s in record.subjects if s and not known.get(h, False)
-        )
-        verdict = judge(personal, sensitive)
+        verdict, personal, sensitive = yield from count_and_judge(record, judge, now)
         if not verdict.allowed:
-            yield from self._hold(submission_id, tenant_id, record, verdict, enqueue, now)
+            yield from insert_hold(submission_id, tenant_id, record, verdict, enqueue, now)
+            detail = {"decided_by": verdict.decided_by, **verdict.detail}
+            yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
             return ExportResult(verdict, personal=personal, sensitive=sensitive)
-        if verdict.counted and record.subjects:
-            subjects = [{**keys, "subject": h, "sensitive": int(s)} for h, s in record.subjects]
-            yield QueryMany("ledger_insert_subject", subjects)
-            yield Query(
-                "ledger_update_counts", {**keys, "personal": personal, "sensitive": sensitive}
-            )
-        else:
-            personal, sensitive = int(counts["personal"]), int(counts["sensitive"])
-        entry = {
-            "at": _iso(now),
-            "exporter": record.exporter,
-            "destination": record.destination,
-            "recipient": record.recipient,
-            "submission_id": submission_id,
-            "document_id": record.document_id,
-            "digest": record.digest,
-            "categories": ",".join(sorted(record.categories)),
-            "subjects": len(record.subjects),
-            "basis": verdict.basis,
-            "article": verdict.article,
-            "policy_version": verdict.policy_version,
-            "decided_by": verdict.decided_by,
-        }
-        seq = int(head["seq"]) + 1
-        chained = entry_hash(str(head["hash"]), entry)
-        params = {**entry, "seq": seq, "prev_hash": head["hash"], "entry_hash": chained}
-        yield Query("ledger_insert_entry", params)
-        yield Query("ledger_set_head", {"seq": seq, "hash": chained})
         row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
+        seq = yield from chain_entry(submission_id, record, verdict, now)
         detail = {**(queued.detail or {}), "ledger_seq": seq, **verdict.detail}
         event = StateChange(queued.state, queued.reason, detail)
         yield from change_state(submission_id, with_job(event, row), now)
         return ExportResult(verdict, seq, rows.job(row), personal, sensitive)
-
-    def _hold(
-        self,
-        submission_id: str,
-        tenant_id: str,
-        record: ExportRecord,
-        verdict: Verdict,
-        enqueue: JobSpec,
-        now: dt.datetime,
-    ) -> Script[None]:
-        job = {
-            "kind": enqueue.kind,
-            "adapter": enqueue.adapter,
-            "endpoint": enqueue.endpoint,
-            "payload_ref": enqueue.payload_ref,
-            "message_id": enqueue.message_id,
-        }
-        export = {**record.to_json(), "counted": verdict.counted}
-        yield Query(
-            "hold_insert",
-            {
-                "submission_id": submission_id,
-                "tenant_id": tenant_id,
-                "reason": verdict.reason,
-                "policy_version": verdict.policy_version,
-                "export": json.dumps(export),
-                "job": json.dumps(job),
-                "now": _iso(now),
-            },
-        )
-        detail = {"decided_by": verdict.decided_by, **verdict.detail}
-        yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
 
     # -- holds -----------------------------------------------------------------------
 
@@ -229,10 +167,14 @@ class LedgerStore:
             raise ConflictError("a release needs the officer's name and the legal basis")
         now = self.clock()
         row = yield from self._decide(submission_id, HELD, "releasing", officer, basis, now)
-        yield from insert_job(submission_id, JobSpec(RELEASE), now)
-        event = StateChange(HELD, f"release by {officer}: {basis}", {"decided_by": officer})
-        yield from change_state(submission_id, event, now)
-        return _hold(row)
+        hold = _hold(row)
+        # A transfer's release job names it (its failure then touches no submission).
+        spec = JobSpec(RELEASE, endpoint=TRANSFER) if is_transfer(hold) else JobSpec(RELEASE)
+        yield from insert_job(submission_id, spec, now)
+        if not is_transfer(hold):
+            event = StateChange(HELD, f"release by {officer}: {basis}", {"decided_by": officer})
+            yield from change_state(submission_id, event, now)
+        return hold
 
     @writes
     def refuse(self, submission_id: str, officer: str, reason: str) -> Script[Hold]:
@@ -241,9 +183,14 @@ class LedgerStore:
             raise ConflictError("a refusal needs the officer's name and the reason")
         now = self.clock()
         row = yield from self._decide(submission_id, HELD, REFUSED, officer, reason, now)
-        event = StateChange(REFUSED, f"refused by {officer}: {reason}", {"decided_by": officer})
-        yield from change_state(submission_id, event, now)
-        return _hold(row)
+        hold = _hold(row)
+        why = f"refused by {officer}: {reason}"
+        if is_transfer(hold):
+            yield from close_transfer(submission_id, False, REFUSED.upper(), why, now)
+        else:
+            event = StateChange(REFUSED, why, {"decided_by": officer})
+            yield from change_state(submission_id, event, now)
+        return hold
 
     def _decide(
         self,
@@ -294,6 +241,13 @@ class LedgerStore:
             decided_by=str(hold.decided_by),
             counted=hold.counted,
         )
+        if is_transfer(hold):
+            _, personal, sensitive = yield from count_and_judge(
+                hold.record, lambda _p, _s: verdict, now
+            )
+            job_row, _ = yield from insert_job(submission_id, hold.job, now)
+            seq = yield from chain_entry(submission_id, hold.record, verdict, now)
+            return ExportResult(verdict, seq, rows.job(job_row), personal, sensitive)
         queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})
         return (
             yield from self._export(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.store.records import Job, JobSpec
 
@@ -44,6 +44,9 @@ class ExportRecord:
     categories: tuple[str, ...]
     subjects: tuple[tuple[str, bool], ...] = ()
     """Keyed hashes of the individuals, with whether sensitive information of them leaves."""
+    subject_key_id: str = ""
+    """The id of the subject key the hashes were made with (kept with each counted
+    individual, so a count can be checked against the right key after a rotation)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +57,7 @@ class ExportRecord:
             "digest": self.digest,
             "categories": list(self.categories),
             "subjects": [[h, s] for h, s in self.subjects],
+            "subject_key_id": self.subject_key_id,
         }
 
     @classmethod
@@ -66,7 +70,35 @@ class ExportRecord:
             digest=str(data["digest"]),
             categories=tuple(data["categories"]),
             subjects=tuple((str(h), bool(s)) for h, s in data["subjects"]),
+            subject_key_id=str(data.get("subject_key_id") or ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TransferExport:
+    """What the export gate gives an eBL transfer to record with it (see
+    :meth:`gateway.store.ebl.EblRegistry.begin_transfer`)."""
+
+    record: ExportRecord
+    judge: Judge
+    tenant_id: str = ""
+    """The tenant that may release or refuse the transfer if it is held."""
+
+
+class TransferAssessor(Protocol):
+    """The export gate as an eBL platform sees it (:class:`gateway.jobs.gate.TransferGate`):
+    what a transfer of ``document`` to ``destination`` records, and how it is judged."""
+
+    def assess(
+        self,
+        document: Mapping[str, Any],
+        *,
+        td_checksum: str,
+        exporter: str,
+        destination: str,
+        recipient: str,
+        tenant_id: str,
+    ) -> TransferExport: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,13 @@ def test_every_target_kept(
     assert [t["stage"] for t in outcome.timings] == [
         "ingest",
         "ebl-check",
+        "policy",
         "ebl-convert",
         "ebl-html",
     ]
+    gate = outcome.facts["ebl_policy"]  # classified; recorded when it leaves over PINT
+    assert "business" in gate["classification"]["categories"]
+    assert all(f["reason"] for f in gate["classification"]["fields"])
     kinds = {o.kind for o in outcome.outputs}
     assert kinds == {
         "dcsa",

@@ -97,6 +97,7 @@ def test_migration_files_are_numbered() -> None:
             "ebl_registry",
             "console",
             "inbound_answers",
+            "subject_key_id",
         ]
 
 

@@ -89,10 +89,12 @@ def _attachments(body: dict[str, Any]) -> list[Attachment]:
 def _accepted(sent: Outbound) -> web.Response:
     body = {
         "checksum": sent.td_checksum,
-        "state": "sending",
+        "state": "sending" if sent.held is None else "held",
         "transfer": sent.id,
         "to": sent.platform,
     }
+    if sent.held is not None:
+        body["reason"] = sent.held
     return web.json_response(body, status=202)
 
 

@@ -4,41 +4,38 @@
 -- name: ledger_lock_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1 FOR UPDATE
 
--- name: ledger_set_head
-UPDATE export_ledger_head SET seq = %(seq)s, hash = %(hash)s WHERE id = 1
-
 -- name: ledger_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
--- name: ledger_ensure_counts
+-- name: ledger_claim_counts
+-- The exporter's counts for the year, created at zero if new, the row locked (an upsert that
+-- updates locks the row it returns) until the transaction ends.
 INSERT INTO export_counts (exporter, year, personal, sensitive, documents)
 VALUES (%(exporter)s, %(year)s, 0, 0, 0)
-ON CONFLICT (exporter, year) DO NOTHING
-
--- name: ledger_lock_counts
-SELECT personal, sensitive, documents FROM export_counts WHERE exporter = %(exporter)s AND year = %(year)s
-FOR UPDATE
+ON CONFLICT (exporter, year) DO UPDATE SET documents = export_counts.documents
+RETURNING personal, sensitive, documents
 
 -- name: ledger_known_subjects
 SELECT subject, sensitive FROM export_subjects
 WHERE exporter = %(exporter)s AND year = %(year)s AND subject = ANY(%(subjects)s::text[])
 
 -- name: ledger_insert_subject
-INSERT INTO export_subjects (exporter, year, subject, sensitive)
-VALUES (%(exporter)s, %(year)s, %(subject)s, %(sensitive)s)
+INSERT INTO export_subjects (exporter, year, subject, sensitive, key_id)
+VALUES (%(exporter)s, %(year)s, %(subject)s, %(sensitive)s, %(key_id)s)
 ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = GREATEST(export_subjects.sensitive, excluded.sensitive)
 
 -- name: ledger_update_counts
 UPDATE export_counts SET personal = %(personal)s, sensitive = %(sensitive)s, documents = documents + 1
 WHERE exporter = %(exporter)s AND year = %(year)s
 
--- name: ledger_insert_entry
-INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
-                           digest, categories, subjects, basis, article, policy_version,
-                           decided_by, prev_hash, entry_hash)
-VALUES (%(seq)s, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s,
-        %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, %(prev_hash)s,
-        %(entry_hash)s)
+-- name: ledger_append_entry
+WITH entry AS (
+    INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id,
+                               document_id, digest, categories, subjects, basis, article,
+                               policy_version, decided_by, prev_hash, entry_hash)
+    VALUES (%(seq)s, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, %(prev_hash)s, %(entry_hash)s)
+)
+UPDATE export_ledger_head SET seq = %(seq)s, hash = %(entry_hash)s WHERE id = 1
 
 -- name: ledger_entries
 SELECT * FROM export_ledger WHERE seq > %(after)s ORDER BY seq LIMIT %(limit)s

@@ -4,40 +4,36 @@
 -- name: ledger_lock_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
--- name: ledger_set_head
-UPDATE export_ledger_head SET seq = :seq, hash = :hash WHERE id = 1
-
 -- name: ledger_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
--- name: ledger_ensure_counts
+-- name: ledger_claim_counts
+-- The exporter's counts for the year, created at zero if new, the row locked (an upsert that
+-- updates locks the row it returns) until the transaction ends.
 INSERT INTO export_counts (exporter, year, personal, sensitive, documents)
 VALUES (:exporter, :year, 0, 0, 0)
-ON CONFLICT (exporter, year) DO NOTHING
-
--- name: ledger_lock_counts
-SELECT personal, sensitive, documents FROM export_counts WHERE exporter = :exporter AND year = :year
+ON CONFLICT (exporter, year) DO UPDATE SET documents = export_counts.documents
+RETURNING personal, sensitive, documents
 
 -- name: ledger_known_subjects
 SELECT subject, sensitive FROM export_subjects
 WHERE exporter = :exporter AND year = :year AND subject IN (SELECT value FROM json_each(:subjects))
 
 -- name: ledger_insert_subject
-INSERT INTO export_subjects (exporter, year, subject, sensitive)
-VALUES (:exporter, :year, :subject, :sensitive)
+INSERT INTO export_subjects (exporter, year, subject, sensitive, key_id)
+VALUES (:exporter, :year, :subject, :sensitive, :key_id)
 ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, excluded.sensitive)
 
 -- name: ledger_update_counts
 UPDATE export_counts SET personal = :personal, sensitive = :sensitive, documents = documents + 1
 WHERE exporter = :exporter AND year = :year
 
--- name: ledger_insert_entry
+-- name: ledger_append_entry
 INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
                            digest, categories, subjects, basis, article, policy_version,
                            decided_by, prev_hash, entry_hash)
-VALUES (:seq, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest,
-        :categories, :subjects, :basis, :article, :policy_version, :decided_by, :prev_hash,
-        :entry_hash)
+VALUES (:seq, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, :prev_hash, :entry_hash);
+UPDATE export_ledger_head SET seq = :seq, hash = :entry_hash WHERE id = 1;
 
 -- name: ledger_entries
 SELECT * FROM export_ledger WHERE seq > :after ORDER BY seq LIMIT :limit

@@ -177,6 +177,7 @@ CREATE TABLE export_subjects (
     year       INTEGER NOT NULL,
     subject    TEXT NOT NULL,
     sensitive  INTEGER NOT NULL,
+    key_id     TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (exporter, year, subject)
 );
 
