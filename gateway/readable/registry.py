@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +40,9 @@ class RenderSource:
     document_id: str | None = None
     kind: str | None = None
     """The document kind when known (e.g. from the flow); else each renderer is asked."""
+    title_chain: Sequence[str] = ()
+    """An eBL's transfer chain as this platform's registry holds it (compact JWS entries,
+    each verified when the registry accepted it); empty when it holds none."""
 
 
 class DocumentRenderer(Protocol):
