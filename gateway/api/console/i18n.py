@@ -18,6 +18,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "api_key": ("API 密钥", "API key"),
     "signin_hint": ("用租户的 API 密钥登录。", "Sign in with your tenant's API key."),
     "bad_key": ("API 密钥无效。", "The API key is not valid."),
+    "too_many_signins": (
+        "登录失败次数过多，请稍后再试。",
+        "Too many failed sign-ins; try again later.",
+    ),
     "language": ("语言", "Language"),
     "documents": ("文档", "Documents"),
     "upload": ("上传", "Upload"),
