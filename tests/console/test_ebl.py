@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,6 +19,7 @@ from gateway.api.console.screens.upload import detected_kind
 from gateway.pint.build import chain_entry, transaction
 from gateway.pint.checksums import document_checksum, jws_checksum
 from gateway.pint.codes import ActionCode
+from gateway.store import Store
 from gateway.store.ebl import EblRegistry, NewTitle
 from gateway.testing.pint import platform
 from tests.console.conftest import SAMPLES, LiveConsole, csrf_of, signed_in, start_console
@@ -51,6 +53,50 @@ def test_the_kind_is_detected(reference: Path) -> None:
     assert detected_kind(b"{not json") == "invoice"
 
 
+def hostile_ebl(reference: Path) -> dict[str, Any]:
+    """The DCSA example with script markup as the shipper's name."""
+    document: dict[str, Any] = json.loads((reference / EXAMPLE).read_text("utf-8"))
+    document["documentParties"]["shipper"]["partyName"] = "<script>alert(1)</script>"
+    return document
+
+
+async def register_chain(store: Store, document: dict[str, Any]) -> None:
+    """What the eBL registry would hold after WAVE issued ``document`` and transferred it to
+    BOLE's BUYER-1 (two signed chain entries)."""
+    carrier = platform("WAVE", "p256", "SHIPPER-1")
+    holder = platform("BOLE", "ed25519", "BUYER-1")
+    td = document_checksum(document)
+    entries = [
+        chain_entry(
+            carrier.signer,
+            "WAVE",
+            td,
+            [transaction(ActionCode.ISSUE, carrier.party, carrier.party)],
+        )
+    ]
+    entries.append(
+        chain_entry(
+            carrier.signer,
+            "WAVE",
+            td,
+            [transaction(ActionCode.TRANSFER, carrier.party, holder.party)],
+            previous=entries[0],
+        )
+    )
+    await EblRegistry.of(store).issue(
+        NewTitle(
+            td,
+            document["transportDocumentReference"],
+            "transferred",
+            "BOLE:BOLE/BUYER-1",
+            entries,
+            [jws_checksum(e) for e in entries],
+            {},
+            document,
+        )
+    )
+
+
 async def upload(session: aiohttp.ClientSession, base: str, name: str, data: bytes) -> str:
     """Upload through the console's form; the document id it redirects to."""
     async with session.get(base + "/console/upload") as response:
@@ -80,41 +126,9 @@ async def test_an_uploaded_ebl_shows_its_conversions_and_chain(
     ebl_console: LiveConsole, reference: Path
 ) -> None:
     live = ebl_console
-    document = json.loads((reference / EXAMPLE).read_text("utf-8"))
-    document["documentParties"]["shipper"]["partyName"] = "<script>alert(1)</script>"
+    document = hostile_ebl(reference)
     number = document["transportDocumentReference"]
-    carrier = platform("WAVE", "p256", "SHIPPER-1")
-    holder = platform("BOLE", "ed25519", "BUYER-1")
-    td = document_checksum(document)
-    entries = [
-        chain_entry(
-            carrier.signer,
-            "WAVE",
-            td,
-            [transaction(ActionCode.ISSUE, carrier.party, carrier.party)],
-        )
-    ]
-    entries.append(
-        chain_entry(
-            carrier.signer,
-            "WAVE",
-            td,
-            [transaction(ActionCode.TRANSFER, carrier.party, holder.party)],
-            previous=entries[0],
-        )
-    )
-    await EblRegistry.of(live.store).issue(
-        NewTitle(
-            td,
-            number,
-            "transferred",
-            "BOLE:BOLE/BUYER-1",
-            entries,
-            [jws_checksum(e) for e in entries],
-            {},
-            document,
-        )
-    )
+    await register_chain(live.store, document)
     session = await signed_in(live, live.key_a)
     async with session:
         doc = await upload(session, live.base, "bl.json", json.dumps(document).encode())
