@@ -151,12 +151,17 @@ async def signed_in(
 ) -> aiohttp.ClientSession:
     """A client session signed in to the console with ``key``."""
     session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector)
-    async with session.get(live.base + "/console/signin") as response:
+    response = await try_signin(session, live.base, key)
+    assert response.status == 303, response.status
+    return session
+
+
+async def try_signin(session: aiohttp.ClientSession, base: str, key: str) -> aiohttp.ClientResponse:
+    """Fetch the sign-in form, post ``key`` with its CSRF token; the (read) response."""
+    async with session.get(base + "/console/signin") as response:
         token = csrf_of(await response.text())
     async with session.post(
-        live.base + "/console/signin",
-        data={"csrf": token, "api_key": key},
-        allow_redirects=False,
+        base + "/console/signin", data={"csrf": token, "api_key": key}, allow_redirects=False
     ) as response:
-        assert response.status == 303, await response.text()
-    return session
+        await response.read()
+        return response

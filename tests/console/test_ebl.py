@@ -30,7 +30,7 @@ _STATE = re.compile(r'id="doc-state" data-state="([a-z-]+)"')
 FINAL = {"converted", "rejected", "failed", "dead"}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/gateway.db"

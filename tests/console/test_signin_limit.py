@@ -9,7 +9,7 @@ import secrets
 import aiohttp
 
 from gateway.api.console.throttle import PREFIX_CHARS, SignInThrottle
-from tests.console.conftest import LiveConsole, csrf_of
+from tests.console.conftest import LiveConsole, try_signin
 
 
 async def attempt(live: LiveConsole, key: str, source: str = "127.0.0.1") -> aiohttp.ClientResponse:
@@ -17,15 +17,7 @@ async def attempt(live: LiveConsole, key: str, source: str = "127.0.0.1") -> aio
     connector = aiohttp.TCPConnector(local_addr=(source, 0), force_close=True)
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
-        async with session.get(live.base + "/console/signin") as response:
-            token = csrf_of(await response.text())
-        async with session.post(
-            live.base + "/console/signin",
-            data={"csrf": token, "api_key": key},
-            allow_redirects=False,
-        ) as response:
-            await response.read()
-            return response
+        return await try_signin(session, live.base, key)
 
 
 def wrong_key(prefix: str = "") -> str:

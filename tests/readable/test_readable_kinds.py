@@ -120,7 +120,7 @@ def test_the_ebl_flow_keeps_the_same_page(artefacts_home: Path, reference: Path)
     assert "提单 / Bill of lading" in page and "危险品 / Dangerous goods" in page
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/gateway.db"
