@@ -15,14 +15,19 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.model.title_registry import TitleToken, TokenEvent
 from gateway.readable import RenderSource, registered_kinds, render_html
-from gateway.store import Event, Output, Store, Submission
+from gateway.signing.openattestation import unsalt
+from gateway.store import Event, NotFoundError, Output, Store, Submission
 from gateway.store.ebl import EblRegistry, TitleRecord
+from gateway.store.title_tokens import StoredTokenRegistry
 
 FACT_EVENTS = ("queued", "held", "delivered", "converted")
 """Events whose detail carries the flow's facts (the latest wins)."""
 REPORT = "report"
 SHOWN_FACTS = ("profile", "receiver", "sender", "number", "document_kind", "document_number")
+TRADETRUST_OA = "tradetrust-oa"
+"""The eBL flow's wrapped OpenAttestation document: its Merkle root is the title token's id."""
 EBL_FLOW_FACT = "bill_kind"
 """A fact only the eBL flow records (with ``document_number``, the transport document
 reference)."""
@@ -51,6 +56,8 @@ async def render_source(
     by_kind = {o.kind: o.data for o in outputs}
     kind = facts.get("document_kind")
     chain: list[str] = []
+    token: TitleToken | None = None
+    history: list[TokenEvent] = []
     if submission.metadata.get("kind") == "ebl" or any(
         e.detail and e.detail.get(EBL_FLOW_FACT) for e in events
     ):
@@ -59,6 +66,7 @@ async def render_source(
         if record is not None:
             chain = list(record.chain)
             facts.update(title_state=record.state, possessor=record.possessor)
+        token, history = await _title_token(store, by_kind.get(TRADETRUST_OA))
     return RenderSource(
         data=submission.data,
         content_type=submission.content_type,
@@ -69,6 +77,8 @@ async def render_source(
         document_id=submission.id,
         kind=kind if isinstance(kind, str) and kind in registered_kinds() else None,
         title_chain=chain,
+        title_token=token,
+        token_history=history,
     )
 
 
@@ -93,3 +103,25 @@ def _report(data: bytes | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+async def _title_token(
+    store: Store, wrapped: bytes | None
+) -> tuple[TitleToken | None, list[TokenEvent]]:
+    """The title token of a wrapped OpenAttestation document in its own token registry (the
+    ``tokenRegistry`` of its first issuer), with its history; ``(None, [])`` when the
+    document is unreadable or the registry holds no such token."""
+    if not wrapped:
+        return None, []
+    try:
+        document = json.loads(wrapped)
+        root = str(document["signature"]["merkleRoot"])
+        issuers = unsalt(document["data"]["issuers"])
+        address = str(issuers[0]["tokenRegistry"])
+    except (ValueError, LookupError, TypeError):
+        return None, []
+    registry = StoredTokenRegistry(store.connector, store.clock, address)
+    try:
+        return await registry.owner(root), await registry.history(root)
+    except NotFoundError:
+        return None, []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateway.errors import InputError
+from gateway.model.title_registry import TitleToken, TokenEvent
 
 
 class NoRendererError(InputError):
@@ -43,6 +44,11 @@ class RenderSource:
     title_chain: Sequence[str] = ()
     """An eBL's transfer chain as this platform's registry holds it (compact JWS entries,
     each verified when the registry accepted it); empty when it holds none."""
+    title_token: TitleToken | None = None
+    """The TradeTrust title token of the eBL's ``tradetrust-oa`` output, when the title-token
+    registry holds one (its id is the document's Merkle root)."""
+    token_history: Sequence[TokenEvent] = ()
+    """That token's changes, oldest first."""
 
 
 class DocumentRenderer(Protocol):

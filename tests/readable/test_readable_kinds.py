@@ -1,5 +1,6 @@
 """Readable pages of every document kind besides invoices: eBLs (parties, cargo, equipment
-with seals, the title chain from an envelope or from the eBL registry on both stores), Peppol
+with seals, the title chain from an envelope or from the eBL registry, the TradeTrust title
+token with its history from the title-token registry, both on both stores), Peppol
 MLS (status and reason codes with their meaning, the referenced message) and TSR / EUSR
 reports; hostile text is escaped; the eBL flow's ``html`` output is the same renderer's page;
 ``lingang render`` renders each kind."""
@@ -18,9 +19,13 @@ from gateway.flows import EBL_OUT, Source, Tools
 from gateway.pint.build import chain_entry, issuance_manifest, transaction
 from gateway.pint.checksums import document_checksum, jws_checksum
 from gateway.pint.codes import ActionCode
+from gateway.read.dcsa import read_dcsa
 from gateway.readable import RenderSource, registered_kinds, render_html, renderer_for
+from gateway.render.tradetrust_oa import LOCAL_ISSUER, render_tradetrust_raw
+from gateway.signing.openattestation import wrap_document
 from gateway.store import open_store
 from gateway.store.ebl import EblRegistry, NewTitle
+from gateway.store.title_tokens import StoredTokenRegistry
 from gateway.testing.pint import platform, transport_document
 from gateway.validation import Validator
 
@@ -127,7 +132,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
-async def test_the_registry_chain_is_shown_on_both_stores(reference: Path, store_url: str) -> None:
+async def test_the_registry_chain_and_title_token_are_shown_on_both_stores(
+    reference: Path, store_url: str
+) -> None:
     document = transport_document(reference, "LGCHAIN01")
     carrier_platform = platform("WAVE", "p256", "SHIPPER-1", carrier=True)
     holder = platform("BOLE", "ed25519", "BUYER-1")
@@ -177,6 +184,16 @@ async def test_the_registry_chain_is_shown_on_both_stores(reference: Path, store
             "converted",
             detail={"document_number": "LGCHAIN01", "bill_kind": "to-order"},
         )
+        wrapped = wrap_document(
+            render_tradetrust_raw(read_dcsa(document).document, LOCAL_ISSUER).data
+        )
+        await store.put_output(
+            submission.id, "tradetrust-oa", "application/json", json.dumps(wrapped).encode()
+        )
+        tokens = StoredTokenRegistry(store.connector, store.clock, LOCAL_ISSUER.token_registry)
+        root = wrapped["signature"]["merkleRoot"]
+        await tokens.mint(root, "SHIPPER-1", "SHIPPER-1", remark="<b>issued</b>")
+        await tokens.transfer_holder(root, "SHIPPER-1", "FORWARDER-9")
         source = await render_source(store, submission)
     finally:
         await store.close()
@@ -185,6 +202,10 @@ async def test_the_registry_chain_is_shown_on_both_stores(reference: Path, store
     assert "本平台 eBL 登记簿" in page and "signatures verified when accepted" in page
     assert "<code>ISSUE</code>" in page and "<code>TRANSFER</code>" in page
     assert "BUYER-1 Ltd" in page and "held" in page
+    assert source.title_token is not None and len(source.token_history) == 2
+    assert "TradeTrust 权利凭证 / TradeTrust title token" in page
+    assert "<code>transfer-holder</code>" in page and "FORWARDER-9" in page
+    assert "&lt;b&gt;issued&lt;/b&gt;" in page
 
 
 @pytest.mark.parametrize("code", ["AP", "AB", "RE"])

@@ -5,7 +5,8 @@ a PINT ``EblEnvelope``, a full-state notification) or a UBL ``BillOfLading``; it
 validated (the flow validated it; a page must show even what the rules refused). The title
 chain is, in order of preference, the one this platform's eBL registry holds for the document
 (:attr:`RenderSource.title_chain`: every entry's signature was verified when it was accepted)
-or the ``envelopeTransferChain`` of an envelope (shown, and said to be unverified here). The
+or the ``envelopeTransferChain`` of an envelope (shown, and said to be unverified here); a
+TradeTrust title token (:attr:`RenderSource.title_token`) is shown with its history. The
 conversions the ``ebl-out`` flow made (outputs ``dcsa``, ``ubl``, ``uncefact``,
 ``tradetrust-oa``) and its conversion notes (output ``warnings``) are listed.
 """
@@ -21,6 +22,7 @@ from typing import Any
 from gateway.errors import LingangError, UnknownFormatError
 from gateway.ingest.safejson import load_json
 from gateway.ingest.types import DEFAULT_LIMITS
+from gateway.model.title_registry import TitleToken, TokenEvent
 from gateway.model.transport_document import Location, Party, TransportDocument
 from gateway.read.dcsa import detect_kind, read_dcsa
 from gateway.read.ubl_bill_of_lading import read_bill_of_lading
@@ -111,6 +113,8 @@ class EblRenderer:
             facts=source.facts,
             document_id=source.document_id,
             report=source.report,
+            token=source.title_token,
+            token_history=source.token_history,
         )
 
 
@@ -142,6 +146,8 @@ def render_transport_document(
     facts: Mapping[str, Any] | None = None,
     document_id: str | None = None,
     report: Mapping[str, Any] | None = None,
+    token: TitleToken | None = None,
+    token_history: Sequence[TokenEvent] = (),
 ) -> str:
     """The readable page of one eBL (the ``ebl-out`` flow's ``html`` output, ``…/view``)."""
     outputs = outputs or {}
@@ -163,6 +169,8 @@ def render_transport_document(
         conversions=[(k, len(outputs[k])) for k in CONVERSIONS if outputs.get(k)],
         warnings=_warnings(outputs.get(WARNINGS)),
         report=readable_report(report),
+        token=token,
+        token_history=list(token_history),
     )
 
 
