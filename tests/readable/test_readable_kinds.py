@@ -22,6 +22,7 @@ from gateway.pint.codes import ActionCode
 from gateway.read.dcsa import read_dcsa
 from gateway.readable import RenderSource, registered_kinds, render_html, renderer_for
 from gateway.render.tradetrust_oa import LOCAL_ISSUER, render_tradetrust_raw
+from gateway.render.ubl_bill_of_lading import render_bill_of_lading
 from gateway.signing.openattestation import wrap_document
 from gateway.store import open_store
 from gateway.store.ebl import EblRegistry, NewTitle
@@ -80,6 +81,18 @@ def test_an_ebl_shows_parties_cargo_equipment_and_seals(reference: Path) -> None
     item = raw["consignmentItems"][0]
     assert item["descriptionOfGoods"][0] in page
     assert "无权利转让记录 / No title transfer recorded" in page
+
+
+def test_a_ubl_bill_of_lading_renders_as_an_ebl(reference: Path) -> None:
+    raw = json.loads(_example(reference, TD))
+    ubl = render_bill_of_lading(read_dcsa(raw).document).xml
+    source = RenderSource(data=ubl)
+    assert renderer_for(source).kind == "ebl"
+    page = render_html(source)
+    assert raw["transportDocumentReference"] in page and "输入格式 / Input format" in page
+    assert "BillOfLading" in page
+    for seal in raw["utilizedTransportEquipments"][0]["seals"]:
+        assert seal["number"] in page
 
 
 def test_an_envelope_shows_its_own_chain_said_unverified(reference: Path) -> None:
