@@ -30,13 +30,6 @@ _STATE = re.compile(r'id="doc-state" data-state="([a-z-]+)"')
 FINAL = {"converted", "rejected", "failed", "dead"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
 async def ebl_console(
     store_url: str, tmp_path: Path, artefacts_home: Path

@@ -138,13 +138,6 @@ def test_the_ebl_flow_keeps_the_same_page(artefacts_home: Path, reference: Path)
     assert "提单 / Bill of lading" in page and "危险品 / Dangerous goods" in page
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 async def test_the_registry_chain_and_title_token_are_shown_on_both_stores(
     reference: Path, store_url: str
 ) -> None:
