@@ -100,17 +100,14 @@ async def fill(store: Store, tenant_id: str, docs: int) -> None:
 
 async def ebl_document(store: Store, tenant_id: str) -> str:
     """One converted eBL with its registry chain and title token (see the module docstring)."""
-    from gateway.pint.build import chain_entry, transaction
-    from gateway.pint.checksums import document_checksum, jws_checksum
-    from gateway.pint.codes import ActionCode
     from gateway.read.dcsa import read_dcsa
     from gateway.readable.kinds.ebl import render_transport_document
     from gateway.render.dcsa import dump_json
     from gateway.render.tradetrust_oa import LOCAL_ISSUER, render_tradetrust_raw
     from gateway.signing.openattestation import wrap_document
-    from gateway.store.ebl import EblRegistry, NewTitle
+    from gateway.store.ebl import EblRegistry
     from gateway.store.title_tokens import StoredTokenRegistry
-    from gateway.testing.pint import platform, transport_document
+    from gateway.testing.pint import issue_and_transfer, transport_document
 
     number = "LGBENCH0001"
     document = transport_document(REFERENCE, number)
@@ -132,22 +129,7 @@ async def ebl_document(store: Store, tenant_id: str) -> str:
         await store.put_output(submission.id, kind, media_type, data)
     detail = {"document_number": number, "bill_kind": parsed.kind.value, "stages": []}
     await store.record_event(submission.id, "converted", reason="bench", detail=detail)
-    carrier, holder = platform("WAVE", "p256", "SHIPPER-1"), platform("BOLE", "p256", "BUYER-1")
-    td = document_checksum(document)
-    first = chain_entry(
-        carrier.signer, "WAVE", td, [transaction(ActionCode.ISSUE, carrier.party, carrier.party)]
-    )
-    second = chain_entry(
-        carrier.signer,
-        "WAVE",
-        td,
-        [transaction(ActionCode.TRANSFER, carrier.party, holder.party)],
-        previous=first,
-    )
-    chain = [first, second]
-    checksums = [jws_checksum(e) for e in chain]
-    title = NewTitle(td, number, "transferred", "BOLE:BOLE/BUYER-1", chain, checksums, {}, document)
-    await EblRegistry.of(store).issue(title)
+    await EblRegistry.of(store).issue(issue_and_transfer(document))
     tokens = StoredTokenRegistry(store.connector, store.clock, LOCAL_ISSUER.token_registry)
     root = wrapped["signature"]["merkleRoot"]
     await tokens.mint(root, "SHIPPER-1", "SHIPPER-1")

@@ -16,12 +16,9 @@ import aiohttp
 import pytest
 
 from gateway.api.console.screens.upload import detected_kind
-from gateway.pint.build import chain_entry, transaction
-from gateway.pint.checksums import document_checksum, jws_checksum
-from gateway.pint.codes import ActionCode
 from gateway.store import Store
-from gateway.store.ebl import EblRegistry, NewTitle
-from gateway.testing.pint import platform
+from gateway.store.ebl import EblRegistry
+from gateway.testing.pint import issue_and_transfer
 from tests.console.conftest import SAMPLES, LiveConsole, csrf_of, signed_in, start_console
 
 EXAMPLE = "ebl/dcsa/examples/EBL_v3.0.3.transport-document.GET.200.regular.json"
@@ -56,38 +53,7 @@ def hostile_ebl(reference: Path) -> dict[str, Any]:
 async def register_chain(store: Store, document: dict[str, Any]) -> None:
     """What the eBL registry would hold after WAVE issued ``document`` and transferred it to
     BOLE's BUYER-1 (two signed chain entries)."""
-    carrier = platform("WAVE", "p256", "SHIPPER-1")
-    holder = platform("BOLE", "ed25519", "BUYER-1")
-    td = document_checksum(document)
-    entries = [
-        chain_entry(
-            carrier.signer,
-            "WAVE",
-            td,
-            [transaction(ActionCode.ISSUE, carrier.party, carrier.party)],
-        )
-    ]
-    entries.append(
-        chain_entry(
-            carrier.signer,
-            "WAVE",
-            td,
-            [transaction(ActionCode.TRANSFER, carrier.party, holder.party)],
-            previous=entries[0],
-        )
-    )
-    await EblRegistry.of(store).issue(
-        NewTitle(
-            td,
-            document["transportDocumentReference"],
-            "transferred",
-            "BOLE:BOLE/BUYER-1",
-            entries,
-            [jws_checksum(e) for e in entries],
-            {},
-            document,
-        )
-    )
+    await EblRegistry.of(store).issue(issue_and_transfer(document))
 
 
 async def upload(session: aiohttp.ClientSession, base: str, name: str, data: bytes) -> str:

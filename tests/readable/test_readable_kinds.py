@@ -16,8 +16,8 @@ import pytest
 
 from gateway.api.readable import render_source
 from gateway.flows import EBL_OUT, Source, Tools
-from gateway.pint.build import chain_entry, issuance_manifest, transaction
-from gateway.pint.checksums import document_checksum, jws_checksum
+from gateway.pint.build import chain_entry, transaction
+from gateway.pint.checksums import document_checksum
 from gateway.pint.codes import ActionCode
 from gateway.read.dcsa import read_dcsa
 from gateway.readable import RenderSource, registered_kinds, render_html, renderer_for
@@ -25,9 +25,9 @@ from gateway.render.tradetrust_oa import LOCAL_ISSUER, render_tradetrust_raw
 from gateway.render.ubl_bill_of_lading import render_bill_of_lading
 from gateway.signing.openattestation import wrap_document
 from gateway.store import open_store
-from gateway.store.ebl import EblRegistry, NewTitle
+from gateway.store.ebl import EblRegistry
 from gateway.store.title_tokens import StoredTokenRegistry
-from gateway.testing.pint import platform, transport_document
+from gateway.testing.pint import issue_and_transfer, platform, transport_document
 from gateway.validation import Validator
 
 DCSA = Path("ebl/dcsa/examples")
@@ -142,43 +142,10 @@ async def test_the_registry_chain_and_title_token_are_shown_on_both_stores(
     reference: Path, store_url: str
 ) -> None:
     document = transport_document(reference, "LGCHAIN01")
-    carrier_platform = platform("WAVE", "p256", "SHIPPER-1", carrier=True)
-    holder = platform("BOLE", "ed25519", "BUYER-1")
-    assert carrier_platform.carrier is not None and carrier_platform.carrier_key is not None
-    td = document_checksum(document)
-    first = chain_entry(
-        carrier_platform.signer,
-        "WAVE",
-        td,
-        [transaction(ActionCode.ISSUE, carrier_platform.carrier, carrier_platform.party)],
-        issuance=issuance_manifest(
-            document,
-            carrier_platform.party,
-            type(carrier_platform.signer)(carrier_platform.carrier_key),
-        ),
-    )
-    second = chain_entry(
-        carrier_platform.signer,
-        "WAVE",
-        td,
-        [transaction(ActionCode.TRANSFER, carrier_platform.party, holder.party)],
-        previous=first,
-    )
     store = await open_store(store_url)
     try:
         tenant = await store.create_tenant("carrier")
-        await EblRegistry.of(store).issue(
-            NewTitle(
-                td,
-                "LGCHAIN01",
-                "held",
-                "WAVE:WAVE/SHIPPER-1",
-                [first, second],
-                [jws_checksum(first), jws_checksum(second)],
-                {},
-                document,
-            )
-        )
+        await EblRegistry.of(store).issue(issue_and_transfer(document))
         submission, _ = await store.create_submission(
             tenant.id,
             json.dumps(document).encode(),
@@ -207,7 +174,7 @@ async def test_the_registry_chain_and_title_token_are_shown_on_both_stores(
     page = render_html(source)
     assert "本平台 eBL 登记簿" in page and "signatures verified when accepted" in page
     assert "<code>ISSUE</code>" in page and "<code>TRANSFER</code>" in page
-    assert "BUYER-1 Ltd" in page and "held" in page
+    assert "BUYER-1 Ltd" in page and "transferred" in page
     assert source.title_token is not None and len(source.token_history) == 2
     assert "TradeTrust 权利凭证 / TradeTrust title token" in page
     assert "<code>transfer-holder</code>" in page and "FORWARDER-9" in page
