@@ -7,13 +7,18 @@ For each store (a SQLite file; a throw-away PostgreSQL server with ``initdb``):
 
 * one sample fapiao goes the real way (console upload → flow → folder adapter → delivered),
   so the document page and its readable view show real outputs;
+* one eBL (the DCSA conformance template from ``../shared/reference``) is written through the
+  store as the ``ebl-out`` flow and a PINT transfer leave it: the submission, its outputs
+  (dcsa, tradetrust-oa, html), its ``converted`` event, a two-entry chain in the eBL registry
+  and a minted, transferred TradeTrust title token, so its document page and readable view
+  do every look-up they do in service;
 * ``--docs`` more documents are written through the store's own operations (submission,
   ``queued`` event with profile / receiver / number, delivery job; most ``delivered``, one in
   a hundred dead-lettered), spread over three profiles and a hundred receivers;
 * a signed-in client requests each page ``--requests`` times in turn over a real socket on
   127.0.0.1 (client in the same process): the documents list (unfiltered, by state, by a
   receiver that matches one document in a hundred, by profile, the second page), one
-  document, its readable view, dead letters, health and partners.
+  document, its readable view, the eBL's page and view, dead letters, health and partners.
 
 Baseline, in the same run and on the same store: ``GET /v1/documents?limit=50`` (the API's
 own list). Each page's p95 is printed as the median of ``--runs`` runs with its spread
@@ -57,6 +62,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 SAMPLE = ROOT / "gateway/samples/export-zero-rate.xml"
 PARTNERS = ROOT / "tests/data/partners.toml"
+REFERENCE = ROOT.parent / "shared" / "reference"
+"""The official reference data (the eBL's DCSA template)."""
 PROFILES = ("pint-sg", "pint", "bis3")
 RECEIVERS = 100
 CONCURRENCY = 32
@@ -89,6 +96,45 @@ async def fill(store: Store, tenant_id: str, docs: int) -> None:
     dead = await store.claim_jobs("bench", limit=max(1, docs // 100), lease_seconds=600)
     for job in dead:
         await store.fail_job(job.id, "bench", "refused", retryable=False, next_attempt_at=None)
+
+
+async def ebl_document(store: Store, tenant_id: str) -> str:
+    """One converted eBL with its registry chain and title token (see the module docstring)."""
+    from gateway.read.dcsa import read_dcsa
+    from gateway.readable.kinds.ebl import render_transport_document
+    from gateway.render.dcsa import dump_json
+    from gateway.render.tradetrust_oa import LOCAL_ISSUER, render_tradetrust_raw
+    from gateway.signing.openattestation import wrap_document
+    from gateway.store.ebl import EblRegistry
+    from gateway.store.title_tokens import StoredTokenRegistry
+    from gateway.testing.pint import issue_and_transfer, transport_document
+
+    number = "LGBENCH0001"
+    document = transport_document(REFERENCE, number)
+    parsed = read_dcsa(document).document
+    submission, _ = await store.create_submission(
+        tenant_id,
+        dump_json(document),
+        content_type="application/json",
+        filename="bench-ebl.json",
+        metadata={"kind": "ebl"},
+    )
+    wrapped = wrap_document(render_tradetrust_raw(parsed, LOCAL_ISSUER).data)
+    outputs = {
+        "dcsa": ("application/json", dump_json(document)),
+        "tradetrust-oa": ("application/json", json.dumps(wrapped).encode()),
+        "html": ("text/html; charset=utf-8", render_transport_document(parsed).encode()),
+    }
+    for kind, (media_type, data) in outputs.items():
+        await store.put_output(submission.id, kind, media_type, data)
+    detail = {"document_number": number, "bill_kind": parsed.kind.value, "stages": []}
+    await store.record_event(submission.id, "converted", reason="bench", detail=detail)
+    await EblRegistry.of(store).issue(issue_and_transfer(document))
+    tokens = StoredTokenRegistry(store.connector, store.clock, LOCAL_ISSUER.token_registry)
+    root = wrapped["signature"]["merkleRoot"]
+    await tokens.mint(root, "SHIPPER-1", "SHIPPER-1")
+    await tokens.transfer_holder(root, "SHIPPER-1", "BUYER-1")
+    return submission.id
 
 
 async def sign_in(session: aiohttp.ClientSession, base: str, key: str) -> None:
@@ -164,6 +210,7 @@ async def bench_store(url: str, name: str, args: argparse.Namespace, work: Path)
         await sign_in(session, base, key)
         doc = await real_document(session, base)
         await pool.stop()
+        ebl = await ebl_document(store, tenant.id)
         started = time.perf_counter()
         await fill(store, tenant.id, args.docs)
         fill_seconds = time.perf_counter() - started
@@ -179,6 +226,8 @@ async def bench_store(url: str, name: str, args: argparse.Namespace, work: Path)
             "documents page 2": second or "/console/documents",
             "document": f"/console/documents/{doc}",
             "document view": f"/console/documents/{doc}/view",
+            "ebl document": f"/console/documents/{ebl}",
+            "ebl view": f"/console/documents/{ebl}/view",
             "stuck": "/console/stuck",
             "health": "/console/health",
             "partners": "/console/partners",

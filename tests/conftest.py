@@ -82,6 +82,15 @@ def reference() -> Path:
     return root
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL for each backend: a SQLite file under ``tmp_path``, a real PostgreSQL
+    database (``pg_url``). A module defining its own ``store_url`` overrides this one."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/gateway.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture(scope="session")
 def artefacts_home(reference: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the official artefacts installed, for ``Validator.default()``.

@@ -1,9 +1,11 @@
 """A stored document as a readable page: what the API's ``…/view`` and the console show.
 
 The page is built from the submission (the original bytes), its outputs (the document in the
-profile's terms, the validation report) and the facts the flow recorded with its ``queued``
-event (profile, receiver, sender, number); :mod:`gateway.readable` renders it. Rendering
-parses XML and runs templates, so it runs in a thread.
+profile's terms, the validation report, an eBL's conversions) and the facts the flow recorded
+with its ``queued`` / ``converted`` event (profile, receiver, sender, number); for an eBL, the
+transfer chain this platform's eBL registry holds for its reference (every entry verified when
+the registry accepted it). :mod:`gateway.readable` renders it. Rendering parses XML and runs
+templates, so it runs in a thread.
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.model.title_registry import TitleToken, TokenEvent
 from gateway.readable import RenderSource, registered_kinds, render_html
-from gateway.store import Event, Output, Store, Submission
+from gateway.signing.openattestation import unsalt
+from gateway.store import Event, NotFoundError, Output, Store, Submission
+from gateway.store.ebl import EblRegistry, TitleRecord
+from gateway.store.title_tokens import StoredTokenRegistry
 
-FACT_EVENTS = ("queued", "held", "delivered")
+FACT_EVENTS = ("queued", "held", "delivered", "converted")
 """Events whose detail carries the flow's facts (the latest wins)."""
 REPORT = "report"
-SHOWN_FACTS = ("profile", "receiver", "sender", "number", "document_kind")
+SHOWN_FACTS = ("profile", "receiver", "sender", "number", "document_kind", "document_number")
+TRADETRUST_OA = "tradetrust-oa"
+"""The eBL flow's wrapped OpenAttestation document: its Merkle root is the title token's id."""
+EBL_FLOW_FACT = "bill_kind"
+"""A fact only the eBL flow records (with ``document_number``, the transport document
+reference)."""
 
 
 async def render_source(
@@ -44,6 +55,18 @@ async def render_source(
     facts["state"] = submission.state
     by_kind = {o.kind: o.data for o in outputs}
     kind = facts.get("document_kind")
+    chain: list[str] = []
+    token: TitleToken | None = None
+    history: list[TokenEvent] = []
+    if submission.metadata.get("kind") == "ebl" or any(
+        e.detail and e.detail.get(EBL_FLOW_FACT) for e in events
+    ):
+        kind = "ebl"
+        record = await _registry_record(store, facts.get("document_number"))
+        if record is not None:
+            chain = list(record.chain)
+            facts.update(title_state=record.state, possessor=record.possessor)
+        token, history = await _title_token(store, by_kind.get(TRADETRUST_OA))
     return RenderSource(
         data=submission.data,
         content_type=submission.content_type,
@@ -53,7 +76,17 @@ async def render_source(
         facts=facts,
         document_id=submission.id,
         kind=kind if isinstance(kind, str) and kind in registered_kinds() else None,
+        title_chain=chain,
+        title_token=token,
+        token_history=history,
     )
+
+
+async def _registry_record(store: Store, reference: object) -> TitleRecord | None:
+    """What the eBL registry holds for ``reference`` (the newest eBL of that reference)."""
+    if not isinstance(reference, str) or not reference:
+        return None
+    return await EblRegistry.of(store).find(reference)
 
 
 async def readable_page(store: Store, submission: Submission) -> str:
@@ -70,3 +103,25 @@ def _report(data: bytes | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+async def _title_token(
+    store: Store, wrapped: bytes | None
+) -> tuple[TitleToken | None, list[TokenEvent]]:
+    """The title token of a wrapped OpenAttestation document in its own token registry (the
+    ``tokenRegistry`` of its first issuer), with its history; ``(None, [])`` when the
+    document is unreadable or the registry holds no such token."""
+    if not wrapped:
+        return None, []
+    try:
+        document = json.loads(wrapped)
+        root = str(document["signature"]["merkleRoot"])
+        issuers = unsalt(document["data"]["issuers"])
+        address = str(issuers[0]["tokenRegistry"])
+    except (ValueError, LookupError, TypeError):
+        return None, []
+    registry = StoredTokenRegistry(store.connector, store.clock, address)
+    try:
+        return await registry.owner(root), await registry.history(root)
+    except NotFoundError:
+        return None, []

@@ -1,6 +1,8 @@
 """``lingang render FILE``: a document as a readable page (HTML, or PDF with WeasyPrint).
 
-FILE is a fapiao (XML, OFD, platform JSON) or a UBL / CII invoice; ``--report`` adds a
+FILE is a fapiao (XML, OFD, platform JSON), a UBL / CII invoice or credit note, an eBL (DCSA
+JSON, a PINT envelope with its transfer chain, UBL BillOfLading), a Peppol Message Level
+Status or a Peppol TSR / EUSR report (one renderer per kind, :mod:`gateway.readable`); ``--report`` adds a
 validation report (``lingang validate --json`` output) and ``--signed`` the document in the
 profile's terms that the gateway made of the fapiao. Exit 0 written, 1 the document cannot be
 read, 2 usage (a missing file, PDF without WeasyPrint).
@@ -24,9 +26,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "render",
         help="render a document as a readable page (HTML or PDF)",
-        description="Render a fapiao or an invoice as a readable page with Chinese and English "
-        "labels side by side: amounts with currencies, the tax breakdown, the original "
-        "fapiao's key facts and (with --report) the validation report.",
+        description="Render a document as a readable page with Chinese and English labels "
+        "side by side: a fapiao or invoice (amounts, the tax breakdown, the original fapiao's "
+        "key facts), an eBL (parties, cargo, equipment, the title chain of a PINT envelope), a "
+        "Peppol MLS or TSR / EUSR report; with --report, the validation report.",
     )
     parser.add_argument("file", help="the document ('-' for stdin)")
     parser.add_argument("--format", choices=("html", "pdf"), default="html")

@@ -113,7 +113,8 @@ class ReadStage:
 
 @dataclass(frozen=True, slots=True)
 class RenderReadableStage:
-    """A readable HTML rendering of the canonical invoice (output ``readable``)."""
+    """A readable HTML rendering of the invoice (output ``readable``): the readable
+    registry's invoice page, the same as ``lingang render`` and the console's view."""
 
     name: str = "render"
     reads: tuple[str, ...] = ("invoice",)
@@ -122,9 +123,12 @@ class RenderReadableStage:
     def run(self, state: DocumentIn, tools: Tools) -> dict[str, Any]:
         if state.invoice is None:
             return {"skipped": True}
-        from gateway.render.readable import render_readable
+        from gateway.readable import RenderSource, render_html
 
-        page = render_readable(state.invoice)
+        source = RenderSource(
+            data=state.source.data, kind="invoice", facts={"profile": state.profile or ""}
+        )
+        page = render_html(source).encode("utf-8")
         state.keep(READABLE, "text/html; charset=utf-8", page)
         return {"bytes": len(page)}
 

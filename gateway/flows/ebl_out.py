@@ -30,7 +30,7 @@ from gateway.flows.common import Fingerprinted, IngestStage
 from gateway.flows.ebl_convert import CheckedEbl, EblTarget, check_ebl, convert_document
 from gateway.flows.stage import Flow, require
 from gateway.flows.tools import Tools
-from gateway.render.ebl_html import render_ebl_html
+from gateway.readable.kinds.ebl import render_transport_document
 
 DEFAULT_TARGETS = (EblTarget.DCSA, EblTarget.UBL, EblTarget.UNCEFACT, EblTarget.TRADETRUST_OA)
 """Made when the submission names none; plus ``tradetrust-vc`` when a VC issuer is set."""
@@ -149,14 +149,17 @@ class EblConvertStage:
 
 @dataclass(frozen=True, slots=True)
 class EblHtmlStage:
-    """Keeps a readable HTML page of the eBL."""
+    """Keeps a readable HTML page of the eBL (the readable registry's eBL renderer: the same
+    page as ``lingang render`` and the console's view, without the registry's chain)."""
 
     name: str = "ebl-html"
     reads: tuple[str, ...] = ("ebl",)
     adds: tuple[str, ...] = ()
 
     def run(self, state: EblOut, tools: Tools) -> dict[str, Any]:
-        page = render_ebl_html(require(state.ebl, "ebl").document)
+        checked = require(state.ebl, "ebl")
+        html = render_transport_document(checked.document, input_kind=checked.input_kind)
+        page = html.encode("utf-8")
         state.keep("html", "text/html; charset=utf-8", page)
         return {"bytes": len(page)}
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateway.errors import InputError
+from gateway.model.title_registry import TitleToken, TokenEvent
 
 
 class NoRendererError(InputError):
@@ -40,6 +41,14 @@ class RenderSource:
     document_id: str | None = None
     kind: str | None = None
     """The document kind when known (e.g. from the flow); else each renderer is asked."""
+    title_chain: Sequence[str] = ()
+    """An eBL's transfer chain as this platform's registry holds it (compact JWS entries,
+    each verified when the registry accepted it); empty when it holds none."""
+    title_token: TitleToken | None = None
+    """The TradeTrust title token of the eBL's ``tradetrust-oa`` output, when the title-token
+    registry holds one (its id is the document's Merkle root)."""
+    token_history: Sequence[TokenEvent] = ()
+    """That token's changes, oldest first."""
 
 
 class DocumentRenderer(Protocol):

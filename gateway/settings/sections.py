@@ -301,6 +301,10 @@ class ConsoleSettings:
     process (sessions end when it restarts)."""
     session_minutes: int = 480
     """How long a console session lasts after sign-in."""
+    signin_max_failures: int = 10
+    """Failed sign-ins allowed per client address and per API-key prefix within
+    ``signin_window_seconds``; then 429 with ``Retry-After`` (counted per process)."""
+    signin_window_seconds: int = 600
 
 
 SECTIONS = {**SECTIONS, "console": ConsoleSettings}
@@ -309,4 +313,6 @@ ENVIRONMENT = {
     "console.enabled": "LINGANG_CONSOLE",
     "console.session_secret": "LINGANG_CONSOLE_SECRET",
     "console.session_minutes": "LINGANG_CONSOLE_SESSION_MINUTES",
+    "console.signin_max_failures": "LINGANG_CONSOLE_SIGNIN_MAX_FAILURES",
+    "console.signin_window_seconds": "LINGANG_CONSOLE_SIGNIN_WINDOW_SECONDS",
 }

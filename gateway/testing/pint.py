@@ -11,8 +11,12 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from gateway.pint.build import chain_entry, issuance_manifest, transaction
+from gateway.pint.checksums import document_checksum, jws_checksum
+from gateway.pint.codes import ActionCode
 from gateway.pint.title import Party
 from gateway.signing.jose import CompactSigner, KeySet, PrivateKey, jwks_of
+from gateway.store.ebl import NewTitle
 from gateway.testing.tls import TlsFiles
 
 TEMPLATE = Path("ebl/dcsa/conformance-templates/pint-3.0.0-transport-document.json")
@@ -246,3 +250,39 @@ class InProcessPlatform:
             await self.adapter.aclose()
         if self.store is not None:
             await self.store.close()
+
+
+def issue_and_transfer(document: dict[str, Any]) -> NewTitle:
+    """What an eBL registry holds after platform WAVE's carrier COSCO issued ``document`` to
+    WAVE's SHIPPER-1 (with a carrier-signed issuance manifest) and SHIPPER-1 transferred it to
+    BOLE's BUYER-1: two signed chain entries, state ``transferred`` (for pages and benchmarks
+    that show a chain; the keys are thrown away)."""
+    carrier = platform("WAVE", "p256", "SHIPPER-1", carrier=True)
+    buyer = platform("BOLE", "p256", "BUYER-1")
+    assert carrier.carrier is not None and carrier.carrier_key is not None
+    td = document_checksum(document)
+    issuance = issuance_manifest(document, carrier.party, CompactSigner(carrier.carrier_key))
+    first = chain_entry(
+        carrier.signer,
+        "WAVE",
+        td,
+        [transaction(ActionCode.ISSUE, carrier.carrier, carrier.party)],
+        issuance=issuance,
+    )
+    second = chain_entry(
+        carrier.signer,
+        "WAVE",
+        td,
+        [transaction(ActionCode.TRANSFER, carrier.party, buyer.party)],
+        previous=first,
+    )
+    return NewTitle(
+        td_checksum=td,
+        reference=str(document["transportDocumentReference"]),
+        state="transferred",
+        possessor="BOLE:BOLE/BUYER-1",
+        chain=[first, second],
+        checksums=[jws_checksum(first), jws_checksum(second)],
+        title={},
+        transport_document=document,
+    )

@@ -58,11 +58,18 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def console_settings(tmp_path: Path, store_url: str) -> Settings:
+def console_settings(tmp_path: Path, store_url: str, artefacts: Path | None = None) -> Settings:
+    """Validation off, unless ``artefacts`` is given (the eBL flow needs the official
+    schemas)."""
+    pipeline = (
+        PipelineSettings(validate=False, sign=False)
+        if artefacts is None
+        else PipelineSettings(artefacts=artefacts, sign=False, stage_processes=0)
+    )
     return Settings(
         data_dir=tmp_path / "home",
         store=StoreSettings(store_url),
-        pipeline=PipelineSettings(validate=False, sign=False),
+        pipeline=pipeline,
         worker=WorkerSettings(count=1, poll_seconds=0.05, max_attempts=1, retry_base_seconds=0.05),
         adapters={
             "local": AdapterConfig(name="local", type="folder", options={"path": "out"}),
@@ -82,11 +89,16 @@ def console_settings(tmp_path: Path, store_url: str) -> Settings:
 
 
 async def start_console(
-    tmp_path: Path, store_url: str, *, workers: int = 1, ssl_context: ssl.SSLContext | None = None
+    tmp_path: Path,
+    store_url: str,
+    *,
+    workers: int = 1,
+    ssl_context: ssl.SSLContext | None = None,
+    artefacts: Path | None = None,
 ) -> AsyncIterator[LiveConsole]:
     import tomllib
 
-    settings = console_settings(tmp_path, store_url)
+    settings = console_settings(tmp_path, store_url, artefacts)
     store = await open_store(store_url)
     services = await open_services(settings, store=store)
     pool = services.worker_pool(workers)
@@ -139,12 +151,17 @@ async def signed_in(
 ) -> aiohttp.ClientSession:
     """A client session signed in to the console with ``key``."""
     session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector)
-    async with session.get(live.base + "/console/signin") as response:
+    response = await try_signin(session, live.base, key)
+    assert response.status == 303, response.status
+    return session
+
+
+async def try_signin(session: aiohttp.ClientSession, base: str, key: str) -> aiohttp.ClientResponse:
+    """Fetch the sign-in form, post ``key`` with its CSRF token; the (read) response."""
+    async with session.get(base + "/console/signin") as response:
         token = csrf_of(await response.text())
     async with session.post(
-        live.base + "/console/signin",
-        data={"csrf": token, "api_key": key},
-        allow_redirects=False,
+        base + "/console/signin", data={"csrf": token, "api_key": key}, allow_redirects=False
     ) as response:
-        assert response.status == 303, await response.text()
-    return session
+        await response.read()
+        return response

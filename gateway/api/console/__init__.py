@@ -26,6 +26,7 @@ from aiohttp import web
 from gateway.api.console.context import CONSOLE, PREFIX, Console, Screen
 from gateway.api.console.middleware import console_middleware
 from gateway.api.console.session import SessionKeeper
+from gateway.api.console.throttle import SignInThrottle
 from gateway.api.context import SERVICES, ApiServices
 from gateway.store.console import ConsoleStore
 
@@ -58,6 +59,10 @@ def console_app(services: ApiServices, settings: Any = None) -> web.Application:
         keeper=SessionKeeper(secret, lifetime_seconds=minutes * 60),
         reads=ConsoleStore(services.store.connector, clock=services.store.clock),
         menu=tuple(found),
+        throttle=SignInThrottle(
+            max_failures=int(getattr(options, "signin_max_failures", 10)),
+            window_seconds=float(getattr(options, "signin_window_seconds", 600)),
+        ),
     )
     for screen in found:
         app.add_routes(screen.routes)

@@ -9,6 +9,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from gateway.api.console.session import Session, SessionKeeper
+from gateway.api.console.throttle import SignInThrottle
 from gateway.store import Store, Tenant
 from gateway.store.console import ConsoleStore
 
@@ -33,6 +34,7 @@ class Console:
     keeper: SessionKeeper
     reads: ConsoleStore
     menu: tuple[Screen, ...]
+    throttle: SignInThrottle
     health_timeout: float = 5.0
 
 

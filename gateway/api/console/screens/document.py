@@ -1,5 +1,7 @@
 """One document: history with stage timings, outputs, the readable rendering, the
-validation report, receipts and delivery attempts; retry from the page.
+validation report, receipts and delivery attempts; retry from the page. An eBL also shows
+what this platform's eBL registry holds for it: its state here, its possessor and the title
+chain, entry by entry (the outputs list its conversions: dcsa, ubl, uncefact, tradetrust-oa).
 
 Tenant-scoped: another tenant's id is answered exactly like an unknown one (404).
 """
@@ -18,12 +20,14 @@ from gateway.api.disclosure import delivery_error, event_reason, public_detail
 from gateway.api.readable import readable_page, render_source
 from gateway.api.routes.views import page_response
 from gateway.errors import LingangError
+from gateway.readable.kinds.ebl import decode_entry
 from gateway.readable.report import readable_report
 from gateway.store import ConflictError, Event, NotFoundError, Submission
 
 routes = web.RouteTableDef()
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 DELIVERY = "deliver"
+EBL = "ebl"
 WORKING = frozenset({"received", "queued"})
 """States in which the page refreshes itself (the document is on its way)."""
 
@@ -49,6 +53,8 @@ async def document(request: web.Request) -> web.Response:
         jobs=[{"job": j, "error": delivery_error(j.last_error, j.retryable)} for j in jobs],
         receipts=[{"receipt": r, "detail": public_detail(r.detail)} for r in receipts],
         refresh=submission.state in WORKING,
+        ebl=source.kind == EBL,
+        chain=[decode_entry(entry) for entry in source.title_chain],
         notice=notice if notice in ("retried", "not_retryable") else "",
     )
 

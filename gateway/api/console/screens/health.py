@@ -1,5 +1,6 @@
 """Health: the store, each adapter, circuit breakers per endpoint, queue depths and the
-tenant's deliveries over the last hour (a small inline SVG chart, no script).
+tenant's deliveries over the last hour (a small inline SVG chart, no script). The checks and
+the three counting reads run at once (on PostgreSQL, on separate pooled connections).
 
 Endpoint keys name hosts and paths that tenants are not shown (see
 :mod:`gateway.api.disclosure`): each endpoint the tenant's deliveries use is shown by its
@@ -45,11 +46,14 @@ async def health(request: web.Request) -> web.Response:
     svc = services(request)
     targets: list[tuple[str, Any]] = [("store", svc.store)]
     targets += [(name, svc.adapters.get(name)) for name in svc.adapters.names()]
-    checks = await asyncio.gather(*(ping_service(t, state.health_timeout) for _, t in targets))
     now = state.reads.clock()
     since = now - timedelta(minutes=BUCKETS * BUCKET_MINUTES)
-    delivered = await state.reads.delivered_per_bucket(tenant.id, since, BUCKET_MINUTES * 60)
-    endpoints = await state.reads.delivery_endpoints(tenant.id)
+    checks, delivered, endpoints, depths = await asyncio.gather(
+        asyncio.gather(*(ping_service(t, state.health_timeout) for _, t in targets)),
+        state.reads.delivered_per_bucket(tenant.id, since, BUCKET_MINUTES * 60),
+        state.reads.delivery_endpoints(tenant.id),
+        state.reads.queue_depths(),
+    )
     breakers = [
         (adapter, _label(endpoint), await console_store(request).get_breaker(endpoint))
         for adapter, endpoint in endpoints
@@ -59,7 +63,7 @@ async def health(request: web.Request) -> web.Response:
         "health.html",
         checks=[(name, check) for (name, _), check in zip(targets, checks, strict=True)],
         breakers=breakers,
-        depths=await state.reads.queue_depths(),
+        depths=depths,
         bars=chart(delivered, since),
         total=sum(delivered.values()),
         width=CHART_WIDTH,

@@ -34,12 +34,22 @@ async def signin_form(request: web.Request) -> web.Response:
 
 @routes.post("/signin")
 async def signin(request: web.Request) -> web.Response:
+    """Sign in; failures are limited per address and key prefix (:mod:`..throttle`)."""
     key = field(request, "api_key", limit=MAX_KEY_LENGTH + 1)
+    throttle = console(request).throttle
+    subjects = throttle.subjects(request.remote, key)
+    wait = throttle.retry_after(subjects)
+    if wait:
+        response = _form(request, failed=False, status=429, retry_after=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
     tenant = None
     if key and len(key) <= MAX_KEY_LENGTH and key.isascii():
         tenant = await console_store(request).authenticate(key)
     if tenant is None:
+        throttle.failed(subjects)
         return _form(request, failed=True, status=401)
+    throttle.succeeded(subjects)
     response = web.HTTPSeeOther(location=HOME)
     console(request).keeper.start(response, request, tenant.id, hash_api_key(key))
     raise response
@@ -75,10 +85,19 @@ async def script(request: web.Request) -> web.Response:
     )
 
 
-def _form(request: web.Request, *, failed: bool, status: int = 200) -> web.Response:
+def _form(
+    request: web.Request, *, failed: bool, status: int = 200, retry_after: int = 0
+) -> web.Response:
     holder = web.Response()
     token = console(request).keeper.signin_token(request, holder)
-    response = render(request, "signin.html", status=status, failed=failed, signin_csrf=token)
+    response = render(
+        request,
+        "signin.html",
+        status=status,
+        failed=failed,
+        retry_after=retry_after,
+        signin_csrf=token,
+    )
     for name, morsel in holder.cookies.items():
         response.cookies[name] = morsel
     return response

@@ -1,7 +1,10 @@
-"""Upload a fapiao (drag and drop, or the plain file input) and see the result.
+"""Upload a fapiao or an eBL (drag and drop, or the plain file input) and see the result.
 
 The form goes through the same checks as ``POST /v1/documents`` (:func:`checked_upload`):
-the same refusals, shown with their field and rule.
+the same refusals, shown with their field and rule. The document's kind is detected by the
+readable registry (the renderer that recognises the bytes): an eBL (DCSA JSON, a PINT
+envelope, UBL BillOfLading) goes to the ``ebl-out`` flow as ``POST /v1/documents?kind=ebl``
+would, anything else to the invoice flow, whose checks name what is wrong with it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from gateway.api.console.page import redirect, render
 from gateway.api.context import OPTIONS, services
 from gateway.api.ingest import RAW_TYPES, Upload, checked_upload, unprocessable
 from gateway.api.problems import Problem
+from gateway.api.routes.documents import FLOW_BY_KIND
 from gateway.mapping.profiles import PROFILE_SPECS
+from gateway.readable import RenderSource, renderer_for
 
 routes = web.RouteTableDef()
+EBL = "ebl"
+INVOICE = "invoice"
 SUFFIX_TYPES = {
     ".xml": "application/xml",
     ".json": "application/json",
@@ -42,6 +49,7 @@ async def upload(request: web.Request) -> web.Response:
             filename=document.filename,
             metadata=document.metadata,
             idempotency_key=None,
+            flow=FLOW_BY_KIND[document.metadata.get("kind", INVOICE)],
         )
     except Problem as problem:
         return render(
@@ -70,7 +78,17 @@ def _read(request: web.Request) -> Upload:
     upload = Upload(
         body, media_type, part.filename or None, {k: v for k, v in metadata.items() if v}
     )
-    return checked_upload(upload)
+    checked = checked_upload(upload)
+    if detected_kind(checked.body) == EBL:
+        checked.metadata["kind"] = EBL
+    return checked
+
+
+def detected_kind(body: bytes) -> str:
+    """``ebl`` when the readable registry's eBL renderer recognises ``body``, else
+    ``invoice``."""
+    source = RenderSource(data=body, kind=EBL)
+    return EBL if renderer_for(source).accepts(source) else INVOICE
 
 
 SCREEN = Screen(name="upload", routes=routes, menu_path="/upload", order=20)
