@@ -191,7 +191,7 @@ def transport_documents(draw: st.DrawFn) -> TransportDocument:
     items = tuple(
         ConsignmentItem(
             carrier_booking_reference=draw(text(35)),
-            description_of_goods=tuple(draw(st.lists(text(80), min_size=1, max_size=2))),
+            description_of_goods=tuple(draw(st.lists(text(35), min_size=1, max_size=2))),
             hs_codes=tuple(draw(st.lists(code(DIGITS, 6), min_size=1, max_size=2))),
             cargo_items=tuple(
                 CargoItem(
