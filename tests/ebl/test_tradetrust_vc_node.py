@@ -316,3 +316,59 @@ def test_trustvc_accepts_any_text(
         texts, _verify(documents, {REGISTRY: owners}, tls_ca[1]), strict=True
     ):
         assert answer["valid"], (values, answer["fragments"])
+
+
+async def test_trustvc_verifies_our_openattestation_bills(
+    artefacts_home: Path,
+    ebl_inputs: dict[str, bytes],
+    tls_ca: tuple[trustme.CA, Path],
+    tmp_path: Path,
+) -> None:
+    """Our OpenAttestation v2 wrapped bills (``tradetrust-oa``) pass TrustVC's verifyDocument
+    for every DCSA example and template: integrity (OpenAttestationHash), the title token minted
+    in the registry (OpenAttestationEthereumTokenRegistryStatus) and the issuer's DNS-TXT
+    identity (the DNS answer is served in DNS-over-HTTPS form by the script: no DNS here). A
+    tampered copy fails integrity, an unminted token fails the status, an unlisted registry
+    fails the identity."""
+    _node()
+    wrapped = []
+    for name in EXAMPLES + TEMPLATES:
+        checked = check_ebl(ebl_inputs[name], artefacts_home)
+        result = convert_document(checked, EblTarget.TRADETRUST_OA, artefacts_home)
+        wrapped.append(json.loads(result.output))
+    owners = await _minted_owners(tmp_path, [d["signature"]["merkleRoot"] for d in wrapped])
+    unminted = json.loads(
+        convert_document(
+            check_ebl(ebl_inputs[EXAMPLES[1]], artefacts_home),
+            EblTarget.TRADETRUST_OA,
+            artefacts_home,
+        ).output
+    )
+    tampered = copy.deepcopy(wrapped[0])
+    shipper = tampered["data"]["issuers"][0]
+    shipper["name"] = shipper["name"].rsplit(":", 1)[0] + ":Someone Else"
+    dns = {"example.tradetrust.io": [f"openatts net=ethereum netId=1337 addr={REGISTRY}"]}
+    request = {
+        "action": "verify",
+        "documents": [*wrapped, tampered, unminted],
+        "chainId": 1337,
+        "owners": owners,
+        "dns": dns,
+    }
+    answers = _run(request, tls_ca[1])["answers"]
+    for name, answer in zip(EXAMPLES + TEMPLATES, answers, strict=False):
+        assert _statuses(answer) == {
+            "OpenAttestationHash": "VALID",
+            "OpenAttestationEthereumTokenRegistryStatus": "VALID",
+            "OpenAttestationDnsTxtIdentityProof": "VALID",
+        }, name
+        assert answer["valid"], name
+    tampered_answer, unminted_answer = answers[-2], answers[-1]
+    assert _statuses(tampered_answer)["OpenAttestationHash"] == "INVALID"
+    assert not tampered_answer["valid"]
+    assert _statuses(unminted_answer)["OpenAttestationEthereumTokenRegistryStatus"] == "INVALID"
+    assert not unminted_answer["valid"]
+    other = {**request, "documents": wrapped[:1], "dns": {"example.tradetrust.io": []}}
+    (elsewhere,) = _run(other, tls_ca[1])["answers"]
+    assert _statuses(elsewhere)["OpenAttestationDnsTxtIdentityProof"] != "VALID"
+    assert not elsewhere["valid"]

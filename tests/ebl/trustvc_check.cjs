@@ -3,6 +3,9 @@
 //
 //   {"action": "verify", "documents": [...], "chainId": 1337, "owners": {"0xREG": {"<tokenId>": "0xOWNER"}}}
 //     -> {"answers": [{"fragments": [...], "valid": bool, "calls": [...]}]}   verifyDocument + isValid
+//     optional "dns": {"<domain>": ["openatts net=ethereum netId=1337 addr=0x…"]}: DNS-TXT
+//     answers for the OpenAttestation identity proof, served in the DNS-over-HTTPS JSON form
+//     of the resolvers TrustVC asks (dns.google, cloudflare-dns.com); any other name is NXDOMAIN
 //   {"action": "sign", "credential": {...}, "keyPair": {...}}
 //     -> {"signed": {...}}                       TrustVC's signW3C (ecdsa-sd-2023)
 //   {"action": "contexts"} -> {"<url>": <context>}   the contexts TrustVC's loader serves
@@ -49,11 +52,33 @@ class RegistryStub extends ethers.providers.BaseProvider {
   }
 }
 
+const DOH_HOSTS = new Set(["dns.google", "cloudflare-dns.com", "dns.alidns.com"]);
+
+function serveDns(records) {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (resource, options) => {
+    const url = new URL(typeof resource === "string" ? resource : resource.url || String(resource));
+    if (!DOH_HOSTS.has(url.hostname)) return realFetch(resource, options);
+    const name = url.searchParams.get("name");
+    const found = records[name] || [];
+    const body = {
+      Status: found.length ? 0 : 3,
+      AD: false,
+      Answer: found.map((data) => ({ name: `${name}.`, type: 16, TTL: 300, data: `"${data}"` })),
+    };
+    return new Response(JSON.stringify(body), {
+      status: 200,
+      headers: { "Content-Type": "application/dns-json" },
+    });
+  };
+}
+
 async function main() {
   let input = "";
   for await (const chunk of process.stdin) input += chunk;
   const request = JSON.parse(input);
   if (request.action === "verify") {
+    if (request.dns) serveDns(request.dns);
     const answers = [];
     for (const document of request.documents) {
       const provider = new RegistryStub(request.chainId, request.owners);
