@@ -178,8 +178,11 @@ def test_every_documented_variable_overrides_its_key(tmp_path: Path) -> None:
     for dotted, variable in ENVIRONMENT.items():
         section, _, key = dotted.rpartition(".")
         if section:
+            default = getattr(getattr(defaults, section), key)
             text = sample_text(typing.get_type_hints(SECTIONS[section])[key], dotted)
-            if text == "no" and getattr(getattr(defaults, section), key) is False:
+            if dotted in CHOICES:
+                text = next(c for c in reversed(CHOICES[dotted]) if c != default)
+            if text == "no" and default is False:
                 text = "yes"
             loaded = Settings.load(env={**home, variable: text})
             assert getattr(getattr(loaded, section), key) != getattr(

@@ -49,6 +49,8 @@ TRUSTVC_CONTEXTS = {
 class UnknownContextError(InputError):
     """A JSON-LD document names a context URL the static loader does not serve."""
 
+    code = "jsonld-context"
+
 
 class DocumentLoader:
     """A PyLD document loader over a fixed set of contexts, with its own resolved-context
