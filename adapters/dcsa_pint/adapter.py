@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
+from adapters.dcsa_pint.ctr import ControlTrackingRegistry, transfer_record
 from adapters.dcsa_pint.options import PintOptions
 from adapters.dcsa_pint.platform import PintPlatform
 from adapters.dcsa_pint.receiver import PintReceiver
@@ -26,6 +28,9 @@ from gateway.store.ebl import EblRegistry
 from gateway.store.ledger_records import TransferAssessor
 
 log = logging.getLogger("lingang.pint")
+
+RECORDED = frozenset({"RECE", "DUPE"})
+"""Signed answers after which the transfer is recorded at the control tracking registry."""
 
 
 class PintAdapter:
@@ -52,6 +57,16 @@ class PintAdapter:
         self._session: aiohttp.ClientSession | None = None
         self._contexts: dict[str, Any] = {}
         self._keys_fetched = False
+        self.ctr: ControlTrackingRegistry | None = None
+        if options.control_tracking_registry is not None:
+            context = None
+            if options.control_tracking_registry_ca is not None:
+                context = ssl.create_default_context(
+                    cafile=str(options.control_tracking_registry_ca)
+                )
+            self.ctr = ControlTrackingRegistry(
+                options.control_tracking_registry, ssl_context=context
+            )
 
     @classmethod
     def from_config(
@@ -107,11 +122,23 @@ class PintAdapter:
             self._keys_fetched = True
             await self.platform.refresh_keys()
         try:
-            return await self._sender(envelope.receiver).send(envelope)
+            receipt = await self._sender(envelope.receiver).send(envelope)
         except TransientDeliveryError as exc:
             if "unknown signing key" in str(exc):
                 await self.platform.refresh_keys()
             raise
+        code = str(receipt.details.get("responseCode", ""))
+        if self.ctr is not None and code in RECORDED:
+            record = transfer_record(
+                envelope.body,
+                sending=self.options.platform,
+                receiving=envelope.receiver,
+                code=code,
+                message_id=envelope.message_id,
+            )
+            session, _ = self._http(envelope.receiver)
+            await self.ctr.record(session, record)
+        return receipt
 
     def endpoint_key(self, envelope: Envelope) -> str:
         return f"{self.name}:{envelope.receiver}"

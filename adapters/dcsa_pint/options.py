@@ -51,6 +51,7 @@ from gateway.signing.truststore import TrustStore
 _KNOWN = {
     "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
     "trust", "require_x5c", "revocation", "signing_chain", "parties", "timeout", "partners", "max_document_bytes", "tenants",
+    "control_tracking_registry", "control_tracking_registry_ca",
 }  # fmt: skip
 _PARTNER_KNOWN = {
     "url",
@@ -108,6 +109,12 @@ class PintOptions:
     max_document_bytes: int = 16 * 1024 * 1024
     tenants: frozenset[str] = frozenset()
     """Tenants (ids) that operate this platform's eBLs through the API (``/v1/ebls``)."""
+    control_tracking_registry: str | None = None
+    """URL where finished transfers are recorded (:mod:`adapters.dcsa_pint.ctr`); ``None``:
+    a signed ``RECE`` alone makes a transfer final."""
+    control_tracking_registry_ca: Path | None = None
+    """CA certificate (PEM) the registry's TLS certificate must chain to (default: the
+    system's)."""
 
     def party(self, code: str, name: str = "") -> Party:
         """A party of this platform (codes issued by the platform itself)."""
@@ -134,6 +141,7 @@ class PintOptions:
                 )
             return options[key]
 
+        registry_url = _registry_url(name, options.get("control_tracking_registry"))
         platform = str(required("platform"))
         if not platform.isascii() or not platform.isalnum() or len(platform) > 4:
             raise ConfigError(
@@ -199,7 +207,27 @@ class PintOptions:
             timeout=float(options.get("timeout", 30.0)),
             max_document_bytes=int(options.get("max_document_bytes", 16 * 1024 * 1024)),
             tenants=frozenset(str(t) for t in options.get("tenants") or ()),
+            control_tracking_registry=registry_url,
+            control_tracking_registry_ca=(
+                path(options["control_tracking_registry_ca"])
+                if options.get("control_tracking_registry_ca")
+                else None
+            ),
         )
+
+
+def _registry_url(name: str, raw: Any) -> str | None:
+    """The control tracking registry's URL: https, or http only on loopback."""
+    if not raw:
+        return None
+    url = str(raw)
+    loopback = url.startswith(("http://127.0.0.1", "http://[::1]", "http://localhost"))
+    if not (url.startswith("https://") or loopback):
+        raise ConfigError(
+            f"adapter {name!r}: control_tracking_registry must be an https URL",
+            field=f"adapters.{name}.control_tracking_registry",
+        )
+    return url
 
 
 def _trust_store(name: str, anchors: list[Any], mode: str) -> TrustStore:
