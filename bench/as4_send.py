@@ -50,9 +50,9 @@ from adapters.peppol.identifiers import BIS3_INVOICE, BIS3_PROCESS, ParticipantI
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import Endpoint, SmpClient
 from adapters.peppol.testing import As4TestReceiver, large_document
-from adapters.peppol.trust import TrustStore
 from adapters.peppol.wssec import Credentials
 from gateway.signing.peppol_pki import PeppolTestPki, make_peppol_pki
+from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles, make_tls
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"

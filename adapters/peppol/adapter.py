@@ -51,11 +51,12 @@ from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.sbdh import MLS_TYPES
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
-from adapters.peppol.trust import TrustStore, common_name, load_certificates
+from adapters.peppol.trust import common_name, load_certificates
 from adapters.peppol.wssec import Credentials
 from gateway.errors import ConfigError, DeliveryError, InputError, PermanentDeliveryError
 from gateway.private_files import private_dir, write_private
 from gateway.signing.revocation import RevocationChecker, load_crl
+from gateway.signing.truststore import TrustStore
 
 KNOWN_OPTIONS = frozenset(
     {

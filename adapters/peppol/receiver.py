@@ -58,10 +58,11 @@ from adapters.peppol.identifiers import (
     UBL_INVOICE_NS,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
-from adapters.peppol.trust import TrustStore, common_name
+from adapters.peppol.trust import common_name
 from adapters.peppol.wssec import Credentials
 from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, LingangError
+from gateway.signing.truststore import TrustStore
 
 log = logging.getLogger("lingang.peppol.as4")
 

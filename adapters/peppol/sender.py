@@ -33,7 +33,7 @@ from adapters.peppol.errors import As4Rejected, As4RetryLater, DiscoveryError
 from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.smp import Endpoint
-from adapters.peppol.trust import TrustStore, common_name
+from adapters.peppol.trust import common_name
 from adapters.peppol.wssec import Credentials
 from gateway.errors import (
     InputError,
@@ -42,6 +42,7 @@ from gateway.errors import (
     TransientDeliveryError,
     VerificationError,
 )
+from gateway.signing.truststore import TrustStore
 from gateway.xmlsafe import XmlLimits
 
 MESSAGE_NAMESPACE = uuid.UUID("6f0d3b8e-5c1e-4e53-9d3f-3a1f2f7c9b10")

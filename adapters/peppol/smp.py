@@ -41,9 +41,9 @@ from adapters.peppol.identifiers import (
     ParticipantId,
     ProcessId,
 )
-from adapters.peppol.trust import TrustStore
 from gateway.bounded_body import read_bounded
 from gateway.errors import LingangError, VerificationError
+from gateway.signing.truststore import TrustStore
 from gateway.xmlsafe import XmlLimits, parse_xml
 
 SMP = "http://busdox.org/serviceMetadata/publishing/1.0/"

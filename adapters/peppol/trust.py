@@ -14,9 +14,8 @@ from pathlib import Path
 from cryptography import x509
 
 from gateway.errors import ConfigError
-from gateway.signing.truststore import TrustStore
 
-__all__ = ["TrustStore", "common_name", "load_certificates"]
+__all__ = ["common_name", "load_certificates"]
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:

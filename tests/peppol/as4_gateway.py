@@ -25,13 +25,13 @@ from adapters.peppol.identifiers import (
     ProcessId,
 )
 from adapters.peppol.sbdh import SbdhHeader, build_sbdh
-from adapters.peppol.trust import TrustStore
 from adapters.peppol.wssec import Credentials
 from gateway.api import api_runner, create_app
 from gateway.jobs import Worker
 from gateway.service import Services, open_services
 from gateway.settings import Settings
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
+from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
 
 PARTNERS = Path(__file__).resolve().parents[1] / "data" / "partners.toml"

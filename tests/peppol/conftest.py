@@ -18,9 +18,9 @@ from adapters.peppol.identifiers import (
     ParticipantId,
 )
 from adapters.peppol.testing import As4TestReceiver, DnsTestServer, SmpEntry, SmpTestServer
-from adapters.peppol.trust import TrustStore
 from adapters.peppol.wssec import Credentials
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, make_peppol_pki
+from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles, make_tls
 
 RECEIVER = ParticipantId("0195:SGUEN200254321Z")

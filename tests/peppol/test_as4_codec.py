@@ -18,9 +18,9 @@ from adapters.peppol.identifiers import (
     PINT_SG_INVOICE,
     ParticipantId,
 )
-from adapters.peppol.trust import TrustStore
 from gateway.errors import InputError, VerificationError
 from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
 from gateway.xmlsafe import parse_xml
 from tests.peppol.conftest import credentials
 

@@ -18,9 +18,9 @@ from adapters.base import AdapterContext, Envelope
 from adapters.peppol import PeppolAdapter, signals
 from adapters.peppol.sender import As4Sender
 from adapters.peppol.testing import DnsTestServer
-from adapters.peppol.trust import TrustStore
 from gateway.errors import TransientDeliveryError
 from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
 from gateway.store.peppol_reporting import PeppolReportingStore
 from gateway.testing.tls import TlsFiles
 from tests.peppol.as4_gateway import (

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from adapters.peppol import as4
 from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
 from adapters.peppol.sbdh import build_sbdh
-from adapters.peppol.trust import TrustStore
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, issue_access_point
+from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
 from tests.peppol.as4_gateway import (
     INVOICE,

@@ -30,8 +30,8 @@ from adapters.peppol.identifiers import (
 from adapters.peppol.sml import SmlLookup, apply_naptr_regexp, sml_name
 from adapters.peppol.smp import SmpClient, best_wildcard, choose_endpoint, read_signed_metadata
 from adapters.peppol.testing import DnsTestServer, SmpEntry, SmpTestServer
-from adapters.peppol.trust import TrustStore
 from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
 from tests.peppol.conftest import RECEIVER, UNKNOWN, ZONE, credentials
 

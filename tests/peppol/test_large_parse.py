@@ -16,8 +16,8 @@ import pytest
 from adapters.peppol import as4, sbdh
 from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.spool import parse_user_message_file
-from adapters.peppol.trust import TrustStore
 from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
 from gateway.xmlsafe import XmlLimits
 from tests.peppol.conftest import credentials
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from adapters.peppol import as4, sbdh
 from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.testing import large_document
-from adapters.peppol.trust import TrustStore
 from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
 from gateway.xmlsafe import XmlLimits
 from tests.peppol.conftest import credentials
 

@@ -10,7 +10,6 @@ from adapters.peppol.identifiers import PINT_PROCESS, PINT_SG_INVOICE, Participa
 from adapters.peppol.sbdh import parse_sbdh
 from adapters.peppol.signals import parse_signal
 from adapters.peppol.testing import As4TestReceiver, DnsTestServer, SmpEntry, SmpTestServer
-from adapters.peppol.trust import TrustStore
 from gateway.service import open_services
 from gateway.settings import (
     AdapterConfig,
@@ -22,6 +21,7 @@ from gateway.settings import (
 )
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.testpki import make_test_pki
+from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
 from gateway.validation import Validator
 from tests.peppol.conftest import adapter_options

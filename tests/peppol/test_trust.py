@@ -9,10 +9,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from adapters.peppol.trust import TrustStore, common_name
+from adapters.peppol.trust import common_name
 from gateway.errors import VerificationError
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
 from gateway.signing.revocation import RevocationChecker, RevokedError
+from gateway.signing.truststore import TrustStore
 
 
 def crl(issuer: PeppolIssued, revoked: list[x509.Certificate]) -> x509.CertificateRevocationList:

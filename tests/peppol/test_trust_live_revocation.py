@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.peppol.trust import TrustStore
 from gateway.errors import VerificationError
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.revocation import RevocationChecker, RevokedError
+from gateway.signing.truststore import TrustStore
 from tests.live_revocation import RevocationLab, free_port, revocation_lab
 
 if shutil.which("openssl") is None and not os.environ.get("CI"):

@@ -26,9 +26,9 @@ import pytest
 from adapters.peppol import as4, signals
 from adapters.peppol.identifiers import PINT_PROCESS, PINT_SG_INVOICE, ParticipantId
 from adapters.peppol.sbdh import SbdhHeader, build_sbdh
-from adapters.peppol.trust import TrustStore
 from adapters.peppol.wssec import Credentials
 from gateway.signing.peppol_pki import PeppolTestPki, make_peppol_pki
+from gateway.signing.truststore import TrustStore
 from gateway.testing.cluster import GatewayProcess, free_port
 from gateway.testing.tls import TlsFiles
 
