@@ -23,6 +23,7 @@ from enum import Enum
 from typing import Any, Literal, TypeVar
 
 from gateway.store import rows
+from gateway.store.records import StoreError
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -40,6 +41,12 @@ class Query:
     name: str
     params: Mapping[str, Any] = field(default_factory=dict)
     fetch: Fetch = "none"
+    last: bool = False
+    """The script's last request (it yields nothing after it): a database may send it
+    together with the ``COMMIT`` and answer it once committed, so the row locks it takes
+    are held for no round trip (PostgreSQL in pipeline mode). A script that yields again
+    after it is a programming error: SQLite refuses it before the commit (rolled back),
+    PostgreSQL only once committed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +89,25 @@ class JsonValue:
         return cls(rows.encode_json(value, what))
 
 
+def is_last(request: Request) -> bool:
+    """Whether ``request`` is a :class:`Query` marked as its script's last."""
+    return isinstance(request, Query) and request.last
+
+
+def after_last(request: Request) -> StoreError:
+    """The error for a script that yielded ``request`` after its ``last`` query."""
+    return StoreError(f"a transaction script yielded {request!r} after its last query")
+
+
 def drive(script: Script[T], execute: Callable[[Request], Any]) -> T:
     """Run ``script`` to its end, answering each request with ``execute`` (synchronous)."""
     try:
         request = next(script)
         while True:
-            request = script.send(execute(request))
+            answered = execute(request)
+            if is_last(request):
+                raise after_last(script.send(answered))
+            request = script.send(answered)
     except StopIteration as finished:
         result: T = finished.value
         return result
@@ -100,7 +120,10 @@ async def drive_async(script: Script[T], execute: Callable[[Request], Awaitable[
     try:
         request = next(script)
         while True:
-            request = script.send(await execute(request))
+            answered = await execute(request)
+            if is_last(request):
+                raise after_last(script.send(answered))
+            request = script.send(answered)
     except StopIteration as finished:
         result: T = finished.value
         return result

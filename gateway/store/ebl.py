@@ -419,9 +419,10 @@ class EblRegistry:
                 row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
                 return replace(_outbound(row), held=verdict.reason)
             yield from insert_job(transfer_id, spec, now)
-            yield from chain_entry(transfer_id, export.record, verdict, now)
-        else:
-            yield from insert_job(transfer_id, spec, now)
+            row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
+            yield from chain_entry(transfer_id, export.record, verdict, now)  # the last request
+            return _outbound(row)
+        yield from insert_job(transfer_id, spec, now)
         return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
 
     @writes

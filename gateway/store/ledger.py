@@ -8,8 +8,8 @@ its SQL is in ``queries/ledger.<backend>.sql``, its tables in migration 0004.
 job's lease, it stores the outputs, locks the exporter's counts for the year (PostgreSQL:
 ``FOR UPDATE``; SQLite: the single writer), adds the document's individuals (keyed hashes),
 asks the caller's ``judge`` for the final decision with those counts, and then either queues
-the delivery job and appends the hash-chained ledger entry (taking the ledger head's row
-lock last, for two statements and the commit), or records the hold.
+the delivery job and appends the hash-chained ledger entry (the transaction's last statement,
+which takes the ledger head's row lock and is sent with the commit), or records the hold.
 A crash leaves all of it or none; two workers never lose an update of a count.
 
 The counting and chaining are :mod:`gateway.store.ledger_export`, shared
@@ -136,10 +136,10 @@ class LedgerStore:
             yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
             return ExportResult(verdict, personal=personal, sensitive=sensitive)
         row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
-        seq = yield from chain_entry(submission_id, record, verdict, now)
-        detail = {**(queued.detail or {}), "ledger_seq": seq, **verdict.detail}
+        detail = {**(queued.detail or {}), **verdict.detail}
         event = StateChange(queued.state, queued.reason, detail)
         yield from change_state(submission_id, with_job(event, row), now)
+        seq = yield from chain_entry(submission_id, record, verdict, now)
         return ExportResult(verdict, seq, rows.job(row), personal, sensitive)
 
     # -- holds -----------------------------------------------------------------------

@@ -36,11 +36,23 @@ ENTRY_FIELDS = (
 """What an entry records (and its hash covers), besides its place in the chain."""
 
 
+def entry_text(entry: Mapping[str, Any]) -> str:
+    """The entry's fields as the hash covers them: canonical JSON (sorted keys, no spaces,
+    UTF-8 as is)."""
+    body = {name: entry[name] for name in ENTRY_FIELDS}
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chained_hash(prev_hash: str, text: str) -> str:
+    """SHA-256 (hex) over ``prev_hash``, a line feed and the entry's :func:`entry_text`, in
+    UTF-8. The store computes the same in SQL when it appends (the ``ledger_chain_entry``
+    query), so the head's lock is never held while the gateway waits for an answer."""
+    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+
+
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
     """The hash of ``entry`` chained after ``prev_hash``."""
-    body = {name: entry[name] for name in ENTRY_FIELDS}
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+    return chained_hash(prev_hash, entry_text(entry))
 
 
 def checkpoint_payload(seq: int, head_hash: str, at: str) -> bytes:

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 
 from gateway.store.connector import Query, QueryMany, Script
-from gateway.store.ledger_chain import entry_hash
+from gateway.store.ledger_chain import entry_text
 from gateway.store.ledger_records import ExportRecord, Judge, Verdict
 from gateway.store.records import JobSpec
 from gateway.store.scripts import one
@@ -76,9 +76,11 @@ def count_and_judge(
 def chain_entry(
     submission_id: str, record: ExportRecord, verdict: Verdict, now: dt.datetime
 ) -> Script[int]:
-    """Append the hash-chained entry; its sequence number. The ledger head's row lock is
-    taken here, as the transaction's last writes (after the counts and the delivery job),
-    so exports serialise on it only for two statements and the commit."""
+    """Append the hash-chained entry; its sequence number. This must be the script's last
+    request (after the counts, the delivery job and the state change): one statement takes
+    the ledger head's row lock, makes the entry's hash in SQL and moves the head, and
+    PostgreSQL gets it together with the ``COMMIT``, so exports serialise on that lock for no
+    round trip (the gateway never holds it while it waits for an answer)."""
     entry = {
         "at": iso(now),
         "exporter": record.exporter,
@@ -94,12 +96,9 @@ def chain_entry(
         "policy_version": verdict.policy_version,
         "decided_by": verdict.decided_by,
     }
-    head = yield from one("ledger_lock_head", {})
-    seq = int(head["seq"]) + 1
-    chained = entry_hash(str(head["hash"]), entry)
-    params = {**entry, "seq": seq, "prev_hash": head["hash"], "entry_hash": chained}
-    yield Query("ledger_append_entry", params)
-    return seq
+    params = {**entry, "entry_text": entry_text(entry)}
+    row = yield Query("ledger_chain_entry", params, "one", last=True)
+    return int(row["seq"])
 
 
 def insert_hold(

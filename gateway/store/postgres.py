@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Generic, TypeVar, cast
 
 import psycopg
 from psycopg import AsyncPipeline as Pipeline
@@ -35,7 +35,9 @@ from gateway.store.connector import (
     QueryMany,
     Request,
     Script,
+    after_last,
     drive_async,
+    is_last,
 )
 from gateway.store.postgres_wake import Wakeups
 from gateway.store.records import Clock, ConflictError, StoreError, utcnow
@@ -80,7 +82,15 @@ class PostgresConnector(Connector):
         travels with the next request that must wait, or the commit. :class:`Notify` is
         sent once the script's transaction has committed (:mod:`postgres_wake`); returns
         ``(result, whether it asked to wake workers)``."""
-        notify = False
+        notified: list[bool] = []
+        execute = self._executor(conn, pipeline, notified)
+        return await drive_async(script, execute), bool(notified)
+
+    def _executor(
+        self, conn: Conn, pipeline: Pipeline | None, notified: list[bool]
+    ) -> Callable[[Request], Awaitable[Any]]:
+        """What answers a script's requests on ``conn`` (see :meth:`_run`); a
+        :class:`Notify` appends to ``notified``."""
 
         async def execute(request: Request) -> Any:
             if isinstance(request, Query):
@@ -100,13 +110,12 @@ class PostgresConnector(Connector):
                             self._queries[request.name], [self.bind(p) for p in request.params]
                         )
             elif isinstance(request, Notify):
-                nonlocal notify
-                notify = True
+                notified.append(True)
             else:
                 await conn.execute(request.sql.encode())
             return None
 
-        return await drive_async(script, execute), notify
+        return execute
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
@@ -130,14 +139,29 @@ class PostgresConnector(Connector):
     async def write(self, script: Script[T]) -> T:
         """One transaction in pipeline mode: ``BEGIN`` goes with the first query and the
         queries whose results are not read go with the next one that is, or with the
-        ``COMMIT``. Returns once the ``COMMIT`` has been answered."""
-        async with (
-            self._connection() as conn,
-            conn.pipeline() as pipeline,
-            conn.transaction(),
-        ):
-            result, notify = await self._run(conn, script, pipeline)
-        if notify:
+        ``COMMIT``. Returns once the ``COMMIT`` has been answered.
+        A query marked ``last`` is queued with the ``COMMIT`` and answered to the script
+        once committed, so the row locks it takes are held for no round trip."""
+        notified: list[bool] = []
+        steps = _Steps(script)
+        try:
+            async with self._connection() as conn, conn.pipeline() as pipeline:
+                execute = self._executor(conn, pipeline, notified)
+                async with conn.transaction():
+                    request = steps.send(None)
+                    while request is not None and not is_last(request):
+                        request = steps.send(await execute(request))
+                    late = None
+                    if request is not None:
+                        query = cast(Query, request)
+                        late = await conn.execute(
+                            self._queries[query.name], self.bind(query.params)
+                        )
+                answer = None if late is None else await late.fetchone()
+            result = steps.finish(answer) if late is not None else steps.result
+        finally:
+            steps.close()
+        if notified:
             self._wakeups.jobs_queued()
         return result
 
@@ -167,6 +191,32 @@ class PostgresConnector(Connector):
 
     async def wait_for_jobs(self, timeout: float) -> bool:
         return await self._wakeups.wait(timeout)
+
+
+class _Steps(Generic[T]):
+    """A transaction script driven one request at a time, its return value kept."""
+
+    def __init__(self, script: Script[T]) -> None:
+        self._script = script
+        self.result: T
+
+    def send(self, answer: Any) -> Request | None:
+        """The script's next request, or ``None`` once it has returned."""
+        try:
+            return self._script.send(answer)
+        except StopIteration as finished:
+            self.result = finished.value
+            return None
+
+    def finish(self, answer: Any) -> T:
+        """Answer the ``last`` query (after the commit): the script must return."""
+        request = self.send(answer)
+        if request is not None:
+            raise after_last(request)
+        return self.result
+
+    def close(self) -> None:
+        self._script.close()
 
 
 class PostgresStore(Store):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -49,6 +50,12 @@ Conn = sqlite3.Connection
 
 def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
     return {column[0]: value for column, value in zip(cursor.description, values, strict=True)}
+
+
+def _sha256_hex(text: str | None) -> str | None:
+    """SQL ``lingang_sha256(text)``: SHA-256 in hex over the text's UTF-8 (the export
+    ledger's chain, see ``queries/ledger.sqlite.sql``)."""
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
 def sqlite_path(url: str) -> Path:
@@ -101,6 +108,7 @@ class SqliteConnector(Connector):
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
         conn.row_factory = _dict_row
+        conn.create_function("lingang_sha256", 1, _sha256_hex, deterministic=True)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")

@@ -28,14 +28,27 @@ ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = GREATEST(export_
 UPDATE export_counts SET personal = %(personal)s, sensitive = %(sensitive)s, documents = documents + 1
 WHERE exporter = %(exporter)s AND year = %(year)s
 
--- name: ledger_append_entry
-WITH entry AS (
+-- name: ledger_chain_entry
+-- Append the entry after the head and move the head, in one statement: the head's row lock is
+-- taken here and the entry's hash made here (SHA-256 over the previous hash, a line feed and
+-- the entry's canonical JSON, as gateway/store/ledger_chain.py makes it), so the gateway sends
+-- this with the COMMIT and the lock is held for no round trip.
+WITH head AS (
+    SELECT seq, hash FROM export_ledger_head WHERE id = 1 FOR UPDATE
+), next AS (
+    SELECT seq + 1 AS seq, hash AS prev_hash,
+           encode(sha256(convert_to(hash || chr(10) || %(entry_text)s, 'UTF8')), 'hex') AS entry_hash
+    FROM head
+), entry AS (
     INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id,
                                document_id, digest, categories, subjects, basis, article,
                                policy_version, decided_by, prev_hash, entry_hash)
-    VALUES (%(seq)s, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, %(prev_hash)s, %(entry_hash)s)
+    SELECT next.seq, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, next.prev_hash, next.entry_hash
+    FROM next
 )
-UPDATE export_ledger_head SET seq = %(seq)s, hash = %(entry_hash)s WHERE id = 1
+UPDATE export_ledger_head SET seq = next.seq, hash = next.entry_hash FROM next
+WHERE export_ledger_head.id = 1
+RETURNING next.seq
 
 -- name: ledger_entries
 SELECT * FROM export_ledger WHERE seq > %(after)s ORDER BY seq LIMIT %(limit)s

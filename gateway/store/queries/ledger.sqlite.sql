@@ -28,12 +28,19 @@ ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, e
 UPDATE export_counts SET personal = :personal, sensitive = :sensitive, documents = documents + 1
 WHERE exporter = :exporter AND year = :year
 
--- name: ledger_append_entry
+-- name: ledger_chain_entry
+-- Append the entry after the head and move the head (the single writer serialises exports);
+-- lingang_sha256 is SHA-256 in hex over UTF-8 text, registered on every connection.
 INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
                            digest, categories, subjects, basis, article, policy_version,
                            decided_by, prev_hash, entry_hash)
-VALUES (:seq, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, :prev_hash, :entry_hash);
-UPDATE export_ledger_head SET seq = :seq, hash = :entry_hash WHERE id = 1;
+SELECT seq + 1, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, hash, lingang_sha256(hash || char(10) || :entry_text)
+FROM export_ledger_head WHERE id = 1;
+UPDATE export_ledger_head
+SET seq = seq + 1,
+    hash = (SELECT entry_hash FROM export_ledger WHERE seq = export_ledger_head.seq + 1)
+WHERE id = 1;
+SELECT seq FROM export_ledger_head WHERE id = 1;
 
 -- name: ledger_entries
 SELECT * FROM export_ledger WHERE seq > :after ORDER BY seq LIMIT :limit
