@@ -15,7 +15,7 @@ __all__ = ["backend", "stores"]
 
 
 async def test_the_hash_made_in_sql_is_the_verifiers_for_any_text(stores: Stores) -> None:
-    exporters = ["上海临港贸易有限公司", "Ünïcödé ≠ ascii \"quoted\" \\ back", "plain"]
+    exporters = ["上海临港贸易有限公司", 'Ünïcödé ≠ ascii "quoted" \\ back', "plain"]
     for number, exporter in enumerate(exporters):
         await export(stores, [("h", False)], exporter=exporter, number=f"№{number}")
     entries = await stores.ledger.entries()
