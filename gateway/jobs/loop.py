@@ -1,7 +1,8 @@
 """The one claim loop: claim due jobs with a lease, run them by kind, record the outcome.
 
 One :class:`Worker` is one claimer (one ``worker_id``) with up to ``concurrency`` jobs in
-flight. For each claimed job it
+flight; while some run, it claims once a quarter of its slots are free (or after
+``poll_seconds``), so a busy worker leases jobs in batches. For each claimed job it
 
 1. asks the per-endpoint :class:`~gateway.jobs.breaker.CircuitBreaker` (jobs with an
    ``endpoint``, i.e. deliveries): an open endpoint's jobs are not claimed at all, and one
@@ -81,6 +82,10 @@ class Worker:
         self.grace = grace
         self.error_pause = error_pause
         """Seconds to wait after the store failed before claiming again (no busy loop)."""
+        self.claim_batch = max(1, self.concurrency // 4)
+        """While jobs run, a claim waits until this many slots are free (or for
+        ``poll_seconds``): under a deep queue each claim then leases several jobs instead of
+        one per finished job, while an idle worker still claims at once."""
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slot_free = asyncio.Event()
@@ -95,6 +100,8 @@ class Worker:
     async def run(self) -> None:
         """Claim and run until stopped."""
         log.info("worker started", extra={"worker_id": self.worker_id, "kinds": self.kinds.names()})
+        loop = asyncio.get_running_loop()
+        linger_until: float | None = None
         try:
             while not self._stopping.is_set():
                 free = self.concurrency - len(self._in_flight)
@@ -102,6 +109,12 @@ class Worker:
                     self._slot_free.clear()
                     await self._slot_free.wait()
                     continue
+                if self._in_flight and free < self.claim_batch:
+                    if linger_until is None:
+                        linger_until = loop.time() + self.poll_seconds
+                    if await self._wait_for_slot(linger_until - loop.time()):
+                        continue
+                linger_until = None
                 jobs = await self._claim(free)
                 for job in jobs:
                     self._spawn(job)
@@ -110,6 +123,16 @@ class Worker:
         finally:
             await self._drain()
             log.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    async def _wait_for_slot(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a running job to end; whether one did."""
+        if seconds <= 0:
+            return False
+        self._slot_free.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._slot_free.wait(), seconds)
+            return True
+        return False
 
     async def run_once(self) -> int:
         """Claim one batch and run it to the end; how many jobs were claimed (tests, tools)."""
