@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import psycopg
 from psycopg import AsyncPipeline as Pipeline
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -140,30 +141,43 @@ class PostgresConnector(Connector):
         """One transaction in pipeline mode: ``BEGIN`` goes with the first query and the
         queries whose results are not read go with the next one that is, or with the
         ``COMMIT``. Returns once the ``COMMIT`` has been answered.
-        A query marked ``last`` is queued with the ``COMMIT`` and answered to the script
-        once committed, so the row locks it takes are held for no round trip."""
+
+        A query marked ``last`` is sent after every earlier result is in, **in one message
+        with the** ``COMMIT`` (its parameters bound by the driver on this side, the simple
+        query protocol): the server runs both back to back, so the row locks that query
+        takes are released without waiting for the gateway at all. Its row is answered to
+        the script once committed."""
         notified: list[bool] = []
         steps = _Steps(script)
         try:
-            async with self._connection() as conn, conn.pipeline() as pipeline:
-                execute = self._executor(conn, pipeline, notified)
-                async with conn.transaction():
-                    request = steps.send(None)
-                    while request is not None and not is_last(request):
-                        request = steps.send(await execute(request))
-                    late = None
-                    if request is not None:
-                        query = cast(Query, request)
-                        late = await conn.execute(
-                            self._queries[query.name], self.bind(query.params)
-                        )
-                answer = None if late is None else await late.fetchone()
-            result = steps.finish(answer) if late is not None else steps.result
+            async with self._connection() as conn:
+                try:
+                    result = await self._write_on(conn, steps, notified)
+                except Exception:
+                    if conn.info.transaction_status != TransactionStatus.IDLE:
+                        with contextlib.suppress(psycopg.Error):
+                            await conn.execute(b"ROLLBACK")
+                    raise
         finally:
             steps.close()
         if notified:
             self._wakeups.jobs_queued()
         return result
+
+    async def _write_on(self, conn: Conn, steps: _Steps[T], notified: list[bool]) -> T:
+        async with conn.pipeline() as pipeline:
+            execute = self._executor(conn, pipeline, notified)
+            await conn.execute(b"BEGIN")
+            request = steps.send(None)
+            while request is not None and not is_last(request):
+                request = steps.send(await execute(request))
+            if request is None:
+                await conn.execute(b"COMMIT")
+                return steps.result
+        query = cast(Query, request)
+        cursor = psycopg.AsyncClientCursor(conn)
+        await cursor.execute(f"{self._queries[query.name]};\nCOMMIT", self.bind(query.params))
+        return steps.finish(await cursor.fetchone())
 
     async def write_one(self, script: Script[T]) -> T:
         """The statement in autocommit, its own transaction (no ``BEGIN``/``COMMIT``

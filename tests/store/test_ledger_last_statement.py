@@ -38,3 +38,27 @@ async def test_a_script_yielding_after_its_last_query_is_rolled_back(stores: Sto
         await stores.store.connector.write(script())
     if stores.backend == "sqlite":  # refused before the commit
         assert await stores.store.get_tenant("u") is None
+
+
+async def test_a_failing_last_query_rolls_the_whole_transaction_back(stores: Stores) -> None:
+    def script() -> Script[None]:
+        now = stores.clock()
+        yield Query("insert_tenant", {"id": "v", "name": "V", "now": now}, "one")
+        yield Query("insert_tenant", {"id": "t", "name": "again", "now": now}, "one", last=True)
+
+    with pytest.raises(StoreError):
+        await stores.store.connector.write(script())
+    assert await stores.store.get_tenant("v") is None
+    assert await stores.store.create_tenant("W", tenant_id="w")  # the connection is usable
+
+
+async def test_a_failing_query_before_the_last_rolls_back_too(stores: Stores) -> None:
+    def script() -> Script[None]:
+        now = stores.clock()
+        yield Query("insert_tenant", {"id": "x", "name": "X", "now": now})
+        yield Query("insert_tenant", {"id": "t", "name": "again", "now": now})
+        yield Query("ledger_head", {}, "one", last=True)
+
+    with pytest.raises(StoreError):
+        await stores.store.connector.write(script())
+    assert await stores.store.get_tenant("x") is None
