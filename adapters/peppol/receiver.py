@@ -13,7 +13,8 @@ certificate's CN and must be the message's ``To/PartyId``.
 
 One request, in order::
 
-    body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation)
+    body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation; the
+                                      verdict kept per certificate: SenderVerdicts)
         ─► decrypt ─► signature and coverage ─► gunzip (capped)
         ─► SBDH: XSD, Peppol scopes (COUNTRY_C1 …), = the AS4 originalSender/finalRecipient,
            Action and Service ─► document type served?
@@ -29,6 +30,10 @@ decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0003`` AS4 heade
 HTTP 503 when the store cannot take the message now (the sender retries). Nothing is
 acknowledged before it is stored; every request is logged by MessageId and verdict, never
 with document content.
+
+The checks run on the event loop for an ordinary message whose sender certificate has a
+kept verdict (no network, a few milliseconds of CPU: cheaper than a hop to a worker thread
+and back), in a worker thread otherwise (:data:`INLINE_BYTES`).
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from adapters.peppol.identifiers import (
     UBL_INVOICE_NS,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
-from adapters.peppol.trust import common_name
+from adapters.peppol.trust import SenderVerdicts, common_name
 from adapters.peppol.wssec import Credentials
 from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, LingangError
@@ -88,6 +93,13 @@ DEFAULT_DOCUMENT_TYPES = frozenset(
 """What the inbound flow reads: BIS 3 (UBL, CII), PINT and PINT SG invoices and credit
 notes, and Message Level Status."""
 SBDH_SET = ("sbdh", "1.3", "StandardBusinessDocumentHeader.xsd")
+INLINE_BYTES = 256 * 1024
+"""Messages up to this size from a sender whose certificate has a kept verdict are checked
+on the event loop (a few milliseconds of CPU, no network): a hop to a worker thread per
+message costs more than it spares. Larger ones, and first sightings of a certificate (the
+revocation check may ask the network), are checked in a worker thread."""
+INLINE_PAYLOAD = 4 * 1024 * 1024
+"""The decompressed size the event loop handles; a larger payload is handled in a thread."""
 _MESSAGE_ID = re.compile(rb"<(?:\w+:)?MessageId>\s*([^<\s]{1,256})\s*</(?:\w+:)?MessageId>")
 
 
@@ -132,6 +144,10 @@ class Accepted:
     receipt: bytes
 
 
+class _NeedsThread(Exception):
+    """The message needs the network or much CPU: check it in a worker thread instead."""
+
+
 class Refused(Exception):
     """An ebMS error to answer (with the HTTP status)."""
 
@@ -152,6 +168,8 @@ class As4Receiver:
         self.options = options
         self.sink = sink
         self.max_bytes = max_bytes
+        self.seat_id = options.seat_id
+        self.senders = SenderVerdicts(options.ap_trust)
         self._schemas = threading.local()
 
     def routes(self) -> Sequence[InboundRoute]:
@@ -164,7 +182,7 @@ class As4Receiver:
             body = await self._read(request)
             content_type = request.headers.get("Content-Type", "")
             message_id = _peek_message_id(body)
-            accepted = await asyncio.to_thread(self.verify, content_type, body)
+            accepted = await self._verified(content_type, body)
             message_id = accepted.incoming.header.message_id
             answer, duplicate = await self._store(accepted)
         except Refused as refused:
@@ -208,25 +226,39 @@ class As4Receiver:
             raise too_large
         return body
 
-    def verify(self, content_type: str, body: bytes) -> Accepted:
+    async def _verified(self, content_type: str, body: bytes) -> Accepted:
+        """:meth:`verify` on the event loop when that is cheap (see :data:`INLINE_BYTES`),
+        else in a worker thread."""
+        if len(body) <= INLINE_BYTES:
+            try:
+                return self.verify(content_type, body, inline=True)
+            except _NeedsThread:
+                pass
+        return await asyncio.to_thread(self.verify, content_type, body)
+
+    def verify(self, content_type: str, body: bytes, *, inline: bool = False) -> Accepted:
         """Authenticate, decrypt, check the SBDH and build the receipt (CPU and, for
-        revocation, network work: run it off the event loop)."""
+        revocation, network work). ``inline``: raise :class:`_NeedsThread` instead of asking
+        the network about a certificate or decompressing more than :data:`INLINE_PAYLOAD`."""
+        limit = self.max_bytes * 8
         try:
             incoming = as4.parse_user_message(
                 content_type,
                 body,
                 credentials=self.options.credentials,
-                check_signer=self._check_sender,
-                max_payload=self.max_bytes * 8,
+                check_signer=self._check_known_sender if inline else self.senders.check,
+                max_payload=min(limit, INLINE_PAYLOAD) if inline else limit,
             )
         except as4.As4Invalid as exc:
+            if inline and exc.rule == "as4.decompress-limit" and limit > INLINE_PAYLOAD:
+                raise _NeedsThread from exc
             raise _refusal(exc.ebms_code, exc.message, exc.rule) from exc
         header = incoming.header
-        if header.to_party != self.options.seat_id:
+        if header.to_party != self.seat_id:
             raise _refusal(
                 "EBMS:0003",
                 f"the message is addressed to the access point {header.to_party}, "
-                f"this is {self.options.seat_id}",
+                f"this is {self.seat_id}",
                 "as4.to-party",
             )
         try:
@@ -248,8 +280,11 @@ class As4Receiver:
         receipt = signals.build_receipt(incoming, self.options.credentials)
         return Accepted(incoming, sbdh, receipt)
 
-    def _check_sender(self, cert: x509.Certificate) -> object:
-        return self.options.ap_trust.check(cert)
+    def _check_known_sender(self, cert: x509.Certificate) -> object:
+        path = self.senders.kept(cert)
+        if path is None:
+            raise _NeedsThread
+        return path
 
     def _schema(self) -> etree.XMLSchema | None:
         """The SBDH schema, one compiled copy per thread (lxml schemas are not shared)."""
