@@ -18,8 +18,10 @@ One request, in order::
         ─► decrypt ─► signature and coverage ─► gunzip (capped)
         ─► SBDH: XSD, Peppol scopes (COUNTRY_C1 …), = the AS4 originalSender/finalRecipient,
            Action and Service ─► document type served?
-        ─► signed receipt built ─► the sink stores message + ``receive`` job + receipt in one
-           transaction (a known MessageId: nothing new, the ORIGINAL receipt)
+        ─► signed receipt built ─► known? (MessageId, or the sending AP + SBDH
+           InstanceIdentifier: a replay; see As4Receiver._known) ─► the sink stores message
+           + ``receive`` job + receipt in one transaction (a known MessageId: nothing new,
+           the ORIGINAL receipt)
         ─► the receipt, synchronously
 
 A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also an untrusted,
@@ -68,6 +70,14 @@ from adapters.peppol.wssec import Credentials
 from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, LingangError
 from gateway.signing.truststore import TrustStore
+from gateway.store.peppol_instances import (
+    DUPLICATE,
+    FOREIGN,
+    IN_FLIGHT,
+    NEW,
+    REPLAY,
+    PeppolInstances,
+)
 
 log = logging.getLogger("lingang.peppol.as4")
 
@@ -162,12 +172,20 @@ class As4Receiver:
     """Serves ``POST <path>``: see the module docstring."""
 
     def __init__(
-        self, channel: str, options: ReceiveOptions, sink: InboundSink, *, max_bytes: int
+        self,
+        channel: str,
+        options: ReceiveOptions,
+        sink: InboundSink,
+        *,
+        max_bytes: int,
+        instances: PeppolInstances | None = None,
     ) -> None:
         self.channel = channel
         self.options = options
         self.sink = sink
         self.max_bytes = max_bytes
+        self.instances = instances
+        """Replay detection by SBDH InstanceIdentifier (``None``: by MessageId only)."""
         self.seat_id = options.seat_id
         self.senders = SenderVerdicts(options.ap_trust)
         self._schemas = threading.local()
@@ -184,7 +202,7 @@ class As4Receiver:
             message_id = _peek_message_id(body)
             accepted = await self._verified(content_type, body)
             message_id = accepted.incoming.header.message_id
-            answer, duplicate = await self._store(accepted)
+            answer, verdict = await self._store(accepted)
         except Refused as refused:
             log.info(
                 "AS4 message refused",
@@ -199,7 +217,7 @@ class As4Receiver:
             return self._error(message_id, refused)
         log.info(
             "AS4 message received",
-            extra={"channel": self.channel, "message_id": message_id, "duplicate": duplicate},
+            extra={"channel": self.channel, "message_id": message_id, "verdict": verdict},
         )
         return _soap(200, answer)
 
@@ -296,11 +314,14 @@ class As4Receiver:
             self._schemas.schema = schema
         return schema
 
-    async def _store(self, accepted: Accepted) -> tuple[bytes, bool]:
-        """Hand the message to the sink; the answer to give (the first receipt on a
-        duplicate) and whether it was one."""
+    async def _store(self, accepted: Accepted) -> tuple[bytes, str]:
+        """Hand the message to the sink unless it is known; the answer to give (the first
+        receipt on a duplicate) and the verdict (``new``, ``duplicate``, ``replay``)."""
         header, sbdh = accepted.incoming.header, accepted.sbdh.header
         try:
+            known = await self._known(accepted) if self.instances is not None else None
+            if known is not None:
+                return known
             ack = await self.sink.accept(
                 InboundDocument(
                     channel=self.channel,
@@ -313,6 +334,8 @@ class As4Receiver:
                     answer=accepted.receipt,
                 )
             )
+            if ack.duplicate and self.instances is not None:
+                await self._check_same_sender(accepted)
         except LingangError as exc:
             if exc.rule == NOT_SERVICED_RULE:
                 raise Refused(
@@ -329,7 +352,80 @@ class As4Receiver:
                     rule="as4.store-unavailable",
                 ) from exc
             raise _refusal("EBMS:0004", exc.message, exc.rule or exc.code) from exc
-        return (ack.answer or accepted.receipt), ack.duplicate
+        return (ack.answer or accepted.receipt), DUPLICATE if ack.duplicate else NEW
+
+    async def _check_same_sender(self, accepted: Accepted) -> None:
+        """A MessageId the sink knew must have come from this AP (a new document claimed
+        under the MessageId of another AP's message)."""
+        assert self.instances is not None
+        message_id = accepted.incoming.header.message_id
+        seat = await self.instances.seat_of(self.channel, message_id)
+        if seat is not None and seat != common_name(accepted.incoming.signer):
+            raise _message_id_taken(message_id)
+
+    async def _known(self, accepted: Accepted) -> tuple[bytes, str] | None:
+        """The answer to a message the store knows already (``None``: a new one, claimed).
+
+        Keys: the sending AP — its seat id, the CN of the certificate that signed this
+        message, which a certificate renewal keeps — and the SBDH InstanceIdentifier, which
+        the Peppol Business Message Envelope makes globally unique per document.
+
+        * The same MessageId again (a retry) from the same AP: its first receipt, nothing
+          new. From another AP: refused (``EBMS:0004``): a MessageId names one message, and
+          one AP never gets the receipt of another's.
+        * **A replay** — a document already received from this AP, under a new MessageId:
+          at the AS4 level this is a new, well-formed, authenticated message (the profile
+          has no rule against it and the sender did nothing wrong there), so it gets its own
+          signed receipt; but the document is not stored or handed on to the local system a
+          second time, so it reaches it once. The replay is logged (a warning naming both
+          MessageIds and the InstanceIdentifier, no content) and kept in
+          ``peppol_replays`` with its receipt, which a retry of it gets again.
+        * A document whose first MessageId holds the claim but is not stored (being stored
+          now, or refused or cut off before): ``EBMS:0005``, HTTP 503, the sender retries.
+
+        The message is fully authenticated before this is asked (signature over every part,
+        sender certificate), so a forged copy never gets past the check to a stored
+        receipt."""
+        assert self.instances is not None
+        header, sbdh = accepted.incoming.header, accepted.sbdh.header
+        seat = common_name(accepted.incoming.signer)
+        key = {
+            "channel": self.channel,
+            "message_id": header.message_id,
+            "c2_seat": seat,
+            "instance_id": sbdh.instance_id or f"(none) {header.message_id}",
+        }
+        if await self.instances.claim(**key):
+            return None
+        arrival = await self.instances.arrive(**key, answer=accepted.receipt)
+        if arrival.verdict == NEW:
+            return None
+        if arrival.verdict == FOREIGN:
+            raise _message_id_taken(header.message_id)
+        if arrival.verdict == IN_FLIGHT:
+            raise Refused(
+                EbmsError(
+                    code="EBMS:0005",
+                    severity="failure",
+                    description="this document is being received under another MessageId; "
+                    "send it again later",
+                ),
+                status=503,
+                rule="as4.instance-in-flight",
+            )
+        if arrival.verdict == REPLAY:
+            log.warning(
+                "AS4 replay: document already received under another MessageId; "
+                "answered, not handed on again",
+                extra={
+                    "channel": self.channel,
+                    "message_id": header.message_id,
+                    "first_message_id": arrival.first_message_id,
+                    "instance_id": sbdh.instance_id,
+                    "c2_seat": seat,
+                },
+            )
+        return (arrival.answer or accepted.receipt), arrival.verdict
 
     def _error(self, message_id: str, refused: Refused) -> web.Response:
         error = refused.error
@@ -370,6 +466,14 @@ def peppol_facts(accepted: Accepted) -> dict[str, Any]:
         "transmission_id": header.message_id,
         "scopes": scopes,
     }
+
+
+def _message_id_taken(message_id: str) -> Refused:
+    return _refusal(
+        "EBMS:0004",
+        f"MessageId {message_id} was received from another access point",
+        "as4.message-id-taken",
+    )
 
 
 def _refusal(code: str, message: str, rule: str | None) -> Refused:
