@@ -19,13 +19,6 @@ from gateway.testing.tls import TlsFiles
 from tests.peppol.as4_gateway import INVOICE, document_message, post, running_gateway, sbdh_header
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gateway.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
     tmp_path: Path,
     pki: PeppolTestPki,
