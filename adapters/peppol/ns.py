@@ -73,12 +73,15 @@ def first(parent: etree._Element, path: str) -> etree._Element | None:
     """The first element at ``path`` (child steps ``prefix:local`` joined by ``/``) below
     ``parent``, in document order — what ``parent.find(path, NSMAP)`` finds, without
     compiling an ElementPath per call (the receiving path reads a few dozen per message)."""
-    return _descend(parent, _steps(path), 0)
+    steps = _steps(path)
+    if len(steps) == 1:
+        return next(parent.iterchildren(steps[0]), None)
+    return _descend(parent, steps, 0)
 
 
 def first_text(parent: etree._Element, path: str) -> str:
     """The text of :func:`first` (``""`` when there is no such element or no text)."""
-    found = _descend(parent, _steps(path), 0)
+    found = first(parent, path)
     return (found.text or "") if found is not None else ""
 
 
