@@ -16,7 +16,9 @@ Both get the same input: messages built beforehand by the ``as4`` package (the o
 base example, one MessageId each, built outside the timing), POSTed with ``--concurrency`` in
 flight from this process over TLS on 127.0.0.1; every answer must be a receipt. Rounds alternate
 between the two after a warm-up of 5 messages each; median and spread of ``--runs`` rounds and
-the ratio of medians are printed. Timings on a shared machine are noisy.
+the ratio of medians are printed. Timings on a shared machine are noisy: beside the rates,
+each receiver process's CPU time per message (user + system, from ``/proc``) is printed, which
+other processes' load disturbs much less.
 """
 
 from __future__ import annotations
@@ -139,6 +141,27 @@ def start_gateway(
     return process
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` (``None`` where ``/proc`` is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def timed_round(
+    url: str, messages: list[tuple[bytes, str]], tls: TlsFiles, concurrency: int, pid: int
+) -> tuple[float, float | None]:
+    """Messages/s of one round and the receiver's CPU milliseconds per message."""
+    before = cpu_seconds(pid)
+    rate = await push(url, messages, tls, concurrency)
+    after = cpu_seconds(pid)
+    if before is None or after is None:
+        return rate, None
+    return rate, 1000 * (after - before) / len(messages)
+
+
 def _package_receiver(folder: str, tls_dir: str, db_path: str, ports: Any) -> None:
     """The ``as4`` package's receiver, storing each accepted payload durably (child process)."""
     from cryptography import x509
@@ -236,12 +259,18 @@ async def main(args: argparse.Namespace) -> None:
         await push(ours_url, ours_messages[:WARM_UP], tls, args.concurrency)
         await push(package_url, theirs_messages[:WARM_UP], tls, args.concurrency)
         rates: dict[str, list[float]] = {"ours": [], "as4 package": []}
+        cpu: dict[str, list[float]] = {"ours": [], "as4 package": []}
+        receivers = {
+            "ours": (ours_url, ours_messages, gateway.pid),
+            "as4 package": (package_url, theirs_messages, child.pid or 0),
+        }
         for run in range(args.runs):
             chunk = slice(WARM_UP + run * args.count, WARM_UP + (run + 1) * args.count)
-            rates["ours"].append(await push(ours_url, ours_messages[chunk], tls, args.concurrency))
-            rates["as4 package"].append(
-                await push(package_url, theirs_messages[chunk], tls, args.concurrency)
-            )
+            for name, (url, messages, pid) in receivers.items():
+                rate, ms = await timed_round(url, messages[chunk], tls, args.concurrency, pid)
+                rates[name].append(rate)
+                if ms is not None:
+                    cpu[name].append(ms)
     finally:
         gateway.terminate()
         gateway.wait(30)
@@ -259,6 +288,12 @@ async def main(args: argparse.Namespace) -> None:
         print(f"  {name:12s} median {statistics.median(values):7.1f}/s  spread {spread}")
     ratio = statistics.median(rates["ours"]) / statistics.median(rates["as4 package"])
     print(f"  ratio ours / as4 package: {ratio:.2f}x (goal >= 2x)")
+    if all(cpu.values()):
+        for name, values in cpu.items():
+            spread = f"{min(values):.2f}-{max(values):.2f}"
+            print(f"  {name:12s} CPU {statistics.median(values):5.2f} ms/message  spread {spread}")
+        saving = statistics.median(cpu["as4 package"]) / statistics.median(cpu["ours"])
+        print(f"  CPU per message, as4 package / ours: {saving:.2f}x")
 
 
 if __name__ == "__main__":

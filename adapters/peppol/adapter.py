@@ -57,6 +57,7 @@ from gateway.errors import ConfigError, DeliveryError, InputError, PermanentDeli
 from gateway.private_files import private_dir, write_private
 from gateway.signing.revocation import RevocationChecker, load_crl
 from gateway.signing.truststore import TrustStore
+from gateway.store.peppol_instances import PeppolInstances
 
 KNOWN_OPTIONS = frozenset(
     {
@@ -255,7 +256,17 @@ class PeppolAdapter:
             artefacts_home=context.artefacts_home,
         )
         receiver = (
-            As4Receiver(name, receiving, context.inbound, max_bytes=context.max_body_bytes)
+            As4Receiver(
+                name,
+                receiving,
+                context.inbound,
+                max_bytes=context.max_body_bytes,
+                instances=(
+                    PeppolInstances(context.store.connector, clock=context.store.clock)
+                    if context.store is not None
+                    else None
+                ),
+            )
             if receiving is not None and context.inbound is not None
             else None
         )

@@ -238,7 +238,7 @@ def build_user_message(
     if receiver_cert is not None:
         wire = wssec.encrypt_attachments(security, receiver_cert, {content_id: compressed})
         # tokens and encryption precede the signature, as receivers process the header in order
-        signature = security.find(q("ds", "Signature"))
+        signature = ns.first(security, "ds:Signature")
         signer_token = signature.getprevious() if signature is not None else None
         for moved in (signer_token, signature):
             if moved is not None:
@@ -254,7 +254,7 @@ def build_user_message(
 
 
 def _required(parent: etree._Element, path: str, what: str) -> etree._Element:
-    found = parent.find(path, ns.NSMAP)
+    found = ns.first(parent, path)
     if found is None:
         raise As4Invalid(
             f"the UserMessage has no {what}", ebms_code="EBMS:0009", rule="as4.header." + what
@@ -315,11 +315,11 @@ def read_user_message_header(messaging: etree._Element) -> UserMessageHeader:
             final_recipient=ParticipantId.parse(props["finalRecipient"], field="finalRecipient"),
             message_id=_required_text(user, "eb:MessageInfo/eb:MessageId", "MessageId"),
             conversation_id=(
-                user.findtext("eb:CollaborationInfo/eb:ConversationId", "", ns.NSMAP) or ""
+                ns.first_text(user, "eb:CollaborationInfo/eb:ConversationId") or ""
             ).strip(),
             timestamp=timestamp,
             ref_to_message_id=(
-                user.findtext("eb:MessageInfo/eb:RefToMessageId", "", ns.NSMAP) or ""
+                ns.first_text(user, "eb:MessageInfo/eb:RefToMessageId") or ""
             ).strip(),
         )
     except As4Invalid:
@@ -402,8 +402,8 @@ def _parse_user_message(
     root = parse_soap(soap)
     messaging = _required(root, "S12:Header/eb:Messaging", "Messaging")
     header = read_user_message_header(messaging)
-    security = root.find("S12:Header/wsse:Security", ns.NSMAP)
-    signature = security.find(q("ds", "Signature")) if security is not None else None
+    security = ns.first(root, "S12:Header/wsse:Security")
+    signature = ns.first(security, "ds:Signature") if security is not None else None
     if security is None or signature is None:
         raise As4Invalid(
             "the message is not signed", ebms_code="EBMS:0103", rule="as4.signature-required"
@@ -416,7 +416,7 @@ def _parse_user_message(
             f"the signer is not trusted: {exc.message}", ebms_code="EBMS:0101", rule=exc.rule
         ) from exc
     wire: dict[str, mime.Octets] = {cid: octets for cid, (_, octets) in attachments.items()}
-    encrypted = security.find(q("xenc", "EncryptedKey")) is not None
+    encrypted = ns.first(security, "xenc:EncryptedKey") is not None
     if encrypted and credentials is None:
         raise As4Invalid("encrypted message but no decryption key", ebms_code="EBMS:0102")
     try:
@@ -437,7 +437,7 @@ def _parse_user_message(
     except VerificationError as exc:
         raise As4Invalid(exc.message, ebms_code="EBMS:0101", rule=exc.rule) from exc
     covered = {ref.uri for ref in verified.references}
-    body_el = root.find("S12:Body", ns.NSMAP)
+    body_el = ns.first(root, "S12:Body")
     required = {
         "#" + (messaging.get(q("wsu", "Id")) or "?"),
         "#" + ((body_el.get(q("wsu", "Id")) if body_el is not None else None) or "?"),
@@ -466,7 +466,7 @@ def _parse_user_message(
             rule="as4.mime.payload-info",
         )
     payloads = {hrefs[0][4:]: decompress(signed_octets[hrefs[0][4:]], max_payload)}
-    signed_info = signature.find(q("ds", "SignedInfo"))
+    signed_info = ns.first(signature, "ds:SignedInfo")
     assert signed_info is not None
     return IncomingMessage(header, payloads, signer, tuple(verified.references), signed_info)
 

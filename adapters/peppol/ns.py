@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from lxml import etree
+
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 EB = "http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/"
 EBBP = "http://docs.oasis-open.org/ebxml-bp/ebbp-signals-2.0"
@@ -58,3 +62,34 @@ DEFAULT_MPC = EB + "defaultMPC"
 def q(prefix: str, local: str) -> str:
     """Clark notation ``{namespace}local`` for a prefix of :data:`NSMAP`."""
     return f"{{{NSMAP[prefix]}}}{local}"
+
+
+@lru_cache(maxsize=512)
+def _steps(path: str) -> tuple[str, ...]:
+    return tuple(q(*step.split(":", 1)) for step in path.split("/"))
+
+
+def first(parent: etree._Element, path: str) -> etree._Element | None:
+    """The first element at ``path`` (child steps ``prefix:local`` joined by ``/``) below
+    ``parent``, in document order — what ``parent.find(path, NSMAP)`` finds, without
+    compiling an ElementPath per call (the receiving path reads a few dozen per message)."""
+    steps = _steps(path)
+    if len(steps) == 1:
+        return next(parent.iterchildren(steps[0]), None)
+    return _descend(parent, steps, 0)
+
+
+def first_text(parent: etree._Element, path: str) -> str:
+    """The text of :func:`first` (``""`` when there is no such element or no text)."""
+    found = first(parent, path)
+    return (found.text or "") if found is not None else ""
+
+
+def _descend(parent: etree._Element, steps: tuple[str, ...], at: int) -> etree._Element | None:
+    for child in parent.iterchildren(steps[at]):
+        if at + 1 == len(steps):
+            return child
+        found = _descend(child, steps, at + 1)
+        if found is not None:
+            return found
+    return None

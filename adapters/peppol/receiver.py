@@ -13,12 +13,15 @@ certificate's CN and must be the message's ``To/PartyId``.
 
 One request, in order::
 
-    body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation)
+    body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation; the
+                                      verdict kept per certificate: SenderVerdicts)
         ─► decrypt ─► signature and coverage ─► gunzip (capped)
         ─► SBDH: XSD, Peppol scopes (COUNTRY_C1 …), = the AS4 originalSender/finalRecipient,
            Action and Service ─► document type served?
-        ─► signed receipt built ─► the sink stores message + ``receive`` job + receipt in one
-           transaction (a known MessageId: nothing new, the ORIGINAL receipt)
+        ─► signed receipt built ─► known? (MessageId, or the sending AP + SBDH
+           InstanceIdentifier: a replay; see As4Receiver._known) ─► the sink stores message
+           + ``receive`` job + receipt in one transaction (a known MessageId: nothing new,
+           the ORIGINAL receipt)
         ─► the receipt, synchronously
 
 A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also an untrusted,
@@ -29,6 +32,10 @@ decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0003`` AS4 heade
 HTTP 503 when the store cannot take the message now (the sender retries). Nothing is
 acknowledged before it is stored; every request is logged by MessageId and verdict, never
 with document content.
+
+The checks run on the event loop for an ordinary message whose sender certificate has a
+kept verdict (no network, a few milliseconds of CPU: cheaper than a hop to a worker thread
+and back), in a worker thread otherwise (:data:`INLINE_BYTES`).
 """
 
 from __future__ import annotations
@@ -58,11 +65,19 @@ from adapters.peppol.identifiers import (
     UBL_INVOICE_NS,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
-from adapters.peppol.trust import common_name
+from adapters.peppol.trust import SenderVerdicts, common_name
 from adapters.peppol.wssec import Credentials
 from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, LingangError
 from gateway.signing.truststore import TrustStore
+from gateway.store.peppol_instances import (
+    DUPLICATE,
+    FOREIGN,
+    IN_FLIGHT,
+    NEW,
+    REPLAY,
+    PeppolInstances,
+)
 
 log = logging.getLogger("lingang.peppol.as4")
 
@@ -88,6 +103,13 @@ DEFAULT_DOCUMENT_TYPES = frozenset(
 """What the inbound flow reads: BIS 3 (UBL, CII), PINT and PINT SG invoices and credit
 notes, and Message Level Status."""
 SBDH_SET = ("sbdh", "1.3", "StandardBusinessDocumentHeader.xsd")
+INLINE_BYTES = 256 * 1024
+"""Messages up to this size from a sender whose certificate has a kept verdict are checked
+on the event loop (a few milliseconds of CPU, no network): a hop to a worker thread per
+message costs more than it spares. Larger ones, and first sightings of a certificate (the
+revocation check may ask the network), are checked in a worker thread."""
+INLINE_PAYLOAD = 4 * 1024 * 1024
+"""The decompressed size the event loop handles; a larger payload is handled in a thread."""
 _MESSAGE_ID = re.compile(rb"<(?:\w+:)?MessageId>\s*([^<\s]{1,256})\s*</(?:\w+:)?MessageId>")
 
 
@@ -132,6 +154,10 @@ class Accepted:
     receipt: bytes
 
 
+class _NeedsThread(Exception):
+    """The message needs the network or much CPU: check it in a worker thread instead."""
+
+
 class Refused(Exception):
     """An ebMS error to answer (with the HTTP status)."""
 
@@ -146,12 +172,22 @@ class As4Receiver:
     """Serves ``POST <path>``: see the module docstring."""
 
     def __init__(
-        self, channel: str, options: ReceiveOptions, sink: InboundSink, *, max_bytes: int
+        self,
+        channel: str,
+        options: ReceiveOptions,
+        sink: InboundSink,
+        *,
+        max_bytes: int,
+        instances: PeppolInstances | None = None,
     ) -> None:
         self.channel = channel
         self.options = options
         self.sink = sink
         self.max_bytes = max_bytes
+        self.instances = instances
+        """Replay detection by SBDH InstanceIdentifier (``None``: by MessageId only)."""
+        self.seat_id = options.seat_id
+        self.senders = SenderVerdicts(options.ap_trust)
         self._schemas = threading.local()
 
     def routes(self) -> Sequence[InboundRoute]:
@@ -164,9 +200,9 @@ class As4Receiver:
             body = await self._read(request)
             content_type = request.headers.get("Content-Type", "")
             message_id = _peek_message_id(body)
-            accepted = await asyncio.to_thread(self.verify, content_type, body)
+            accepted = await self._verified(content_type, body)
             message_id = accepted.incoming.header.message_id
-            answer, duplicate = await self._store(accepted)
+            answer, verdict = await self._store(accepted)
         except Refused as refused:
             log.info(
                 "AS4 message refused",
@@ -181,7 +217,7 @@ class As4Receiver:
             return self._error(message_id, refused)
         log.info(
             "AS4 message received",
-            extra={"channel": self.channel, "message_id": message_id, "duplicate": duplicate},
+            extra={"channel": self.channel, "message_id": message_id, "verdict": verdict},
         )
         return _soap(200, answer)
 
@@ -208,25 +244,39 @@ class As4Receiver:
             raise too_large
         return body
 
-    def verify(self, content_type: str, body: bytes) -> Accepted:
+    async def _verified(self, content_type: str, body: bytes) -> Accepted:
+        """:meth:`verify` on the event loop when that is cheap (see :data:`INLINE_BYTES`),
+        else in a worker thread."""
+        if len(body) <= INLINE_BYTES:
+            try:
+                return self.verify(content_type, body, inline=True)
+            except _NeedsThread:
+                pass
+        return await asyncio.to_thread(self.verify, content_type, body)
+
+    def verify(self, content_type: str, body: bytes, *, inline: bool = False) -> Accepted:
         """Authenticate, decrypt, check the SBDH and build the receipt (CPU and, for
-        revocation, network work: run it off the event loop)."""
+        revocation, network work). ``inline``: raise :class:`_NeedsThread` instead of asking
+        the network about a certificate or decompressing more than :data:`INLINE_PAYLOAD`."""
+        limit = self.max_bytes * 8
         try:
             incoming = as4.parse_user_message(
                 content_type,
                 body,
                 credentials=self.options.credentials,
-                check_signer=self._check_sender,
-                max_payload=self.max_bytes * 8,
+                check_signer=self._check_known_sender if inline else self.senders.check,
+                max_payload=min(limit, INLINE_PAYLOAD) if inline else limit,
             )
         except as4.As4Invalid as exc:
+            if inline and exc.rule == "as4.decompress-limit" and limit > INLINE_PAYLOAD:
+                raise _NeedsThread from exc
             raise _refusal(exc.ebms_code, exc.message, exc.rule) from exc
         header = incoming.header
-        if header.to_party != self.options.seat_id:
+        if header.to_party != self.seat_id:
             raise _refusal(
                 "EBMS:0003",
                 f"the message is addressed to the access point {header.to_party}, "
-                f"this is {self.options.seat_id}",
+                f"this is {self.seat_id}",
                 "as4.to-party",
             )
         try:
@@ -248,8 +298,11 @@ class As4Receiver:
         receipt = signals.build_receipt(incoming, self.options.credentials)
         return Accepted(incoming, sbdh, receipt)
 
-    def _check_sender(self, cert: x509.Certificate) -> object:
-        return self.options.ap_trust.check(cert)
+    def _check_known_sender(self, cert: x509.Certificate) -> object:
+        path = self.senders.kept(cert)
+        if path is None:
+            raise _NeedsThread
+        return path
 
     def _schema(self) -> etree.XMLSchema | None:
         """The SBDH schema, one compiled copy per thread (lxml schemas are not shared)."""
@@ -261,11 +314,14 @@ class As4Receiver:
             self._schemas.schema = schema
         return schema
 
-    async def _store(self, accepted: Accepted) -> tuple[bytes, bool]:
-        """Hand the message to the sink; the answer to give (the first receipt on a
-        duplicate) and whether it was one."""
+    async def _store(self, accepted: Accepted) -> tuple[bytes, str]:
+        """Hand the message to the sink unless it is known; the answer to give (the first
+        receipt on a duplicate) and the verdict (``new``, ``duplicate``, ``replay``)."""
         header, sbdh = accepted.incoming.header, accepted.sbdh.header
         try:
+            known = await self._known(accepted) if self.instances is not None else None
+            if known is not None:
+                return known
             ack = await self.sink.accept(
                 InboundDocument(
                     channel=self.channel,
@@ -278,6 +334,8 @@ class As4Receiver:
                     answer=accepted.receipt,
                 )
             )
+            if ack.duplicate and self.instances is not None:
+                await self._check_same_sender(accepted)
         except LingangError as exc:
             if exc.rule == NOT_SERVICED_RULE:
                 raise Refused(
@@ -294,7 +352,80 @@ class As4Receiver:
                     rule="as4.store-unavailable",
                 ) from exc
             raise _refusal("EBMS:0004", exc.message, exc.rule or exc.code) from exc
-        return (ack.answer or accepted.receipt), ack.duplicate
+        return (ack.answer or accepted.receipt), DUPLICATE if ack.duplicate else NEW
+
+    async def _check_same_sender(self, accepted: Accepted) -> None:
+        """A MessageId the sink knew must have come from this AP (a new document claimed
+        under the MessageId of another AP's message)."""
+        assert self.instances is not None
+        message_id = accepted.incoming.header.message_id
+        seat = await self.instances.seat_of(self.channel, message_id)
+        if seat is not None and seat != common_name(accepted.incoming.signer):
+            raise _message_id_taken(message_id)
+
+    async def _known(self, accepted: Accepted) -> tuple[bytes, str] | None:
+        """The answer to a message the store knows already (``None``: a new one, claimed).
+
+        Keys: the sending AP — its seat id, the CN of the certificate that signed this
+        message, which a certificate renewal keeps — and the SBDH InstanceIdentifier, which
+        the Peppol Business Message Envelope makes globally unique per document.
+
+        * The same MessageId again (a retry) from the same AP: its first receipt, nothing
+          new. From another AP: refused (``EBMS:0004``): a MessageId names one message, and
+          one AP never gets the receipt of another's.
+        * **A replay** — a document already received from this AP, under a new MessageId:
+          at the AS4 level this is a new, well-formed, authenticated message (the profile
+          has no rule against it and the sender did nothing wrong there), so it gets its own
+          signed receipt; but the document is not stored or handed on to the local system a
+          second time, so it reaches it once. The replay is logged (a warning naming both
+          MessageIds and the InstanceIdentifier, no content) and kept in
+          ``peppol_replays`` with its receipt, which a retry of it gets again.
+        * A document whose first MessageId holds the claim but is not stored (being stored
+          now, or refused or cut off before): ``EBMS:0005``, HTTP 503, the sender retries.
+
+        The message is fully authenticated before this is asked (signature over every part,
+        sender certificate), so a forged copy never gets past the check to a stored
+        receipt."""
+        assert self.instances is not None
+        header, sbdh = accepted.incoming.header, accepted.sbdh.header
+        seat = common_name(accepted.incoming.signer)
+        key = {
+            "channel": self.channel,
+            "message_id": header.message_id,
+            "c2_seat": seat,
+            "instance_id": sbdh.instance_id or f"(none) {header.message_id}",
+        }
+        if await self.instances.claim(**key):
+            return None
+        arrival = await self.instances.arrive(**key, answer=accepted.receipt)
+        if arrival.verdict == NEW:
+            return None
+        if arrival.verdict == FOREIGN:
+            raise _message_id_taken(header.message_id)
+        if arrival.verdict == IN_FLIGHT:
+            raise Refused(
+                EbmsError(
+                    code="EBMS:0005",
+                    severity="failure",
+                    description="this document is being received under another MessageId; "
+                    "send it again later",
+                ),
+                status=503,
+                rule="as4.instance-in-flight",
+            )
+        if arrival.verdict == REPLAY:
+            log.warning(
+                "AS4 replay: document already received under another MessageId; "
+                "answered, not handed on again",
+                extra={
+                    "channel": self.channel,
+                    "message_id": header.message_id,
+                    "first_message_id": arrival.first_message_id,
+                    "instance_id": sbdh.instance_id,
+                    "c2_seat": seat,
+                },
+            )
+        return (arrival.answer or accepted.receipt), arrival.verdict
 
     def _error(self, message_id: str, refused: Refused) -> web.Response:
         error = refused.error
@@ -335,6 +466,14 @@ def peppol_facts(accepted: Accepted) -> dict[str, Any]:
         "transmission_id": header.message_id,
         "scopes": scopes,
     }
+
+
+def _message_id_taken(message_id: str) -> Refused:
+    return _refusal(
+        "EBMS:0004",
+        f"MessageId {message_id} was received from another access point",
+        "as4.message-id-taken",
+    )
 
 
 def _refusal(code: str, message: str, rule: str | None) -> Refused:

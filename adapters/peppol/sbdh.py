@@ -325,7 +325,7 @@ def header_for_document(
 
 
 def _child(parent: etree._Element, name: str, where: str) -> etree._Element:
-    found = parent.find(f"{{{SBDH_NS}}}{name}")
+    found = next(parent.iterchildren(f"{{{SBDH_NS}}}{name}"), None)
     if found is None:
         raise FieldError(f"SBDH has no {where}/{name}", field=f"{where}/{name}", rule="peppol.sbdh")
     return found

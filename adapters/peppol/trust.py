@@ -9,13 +9,17 @@ a revoked one never.
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
 
 from gateway.errors import ConfigError
+from gateway.signing.truststore import TrustStore
 
-__all__ = ["common_name", "load_certificates"]
+__all__ = ["SenderVerdicts", "common_name", "load_certificates"]
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:
@@ -27,7 +31,55 @@ def load_certificates(path: Path) -> list[x509.Certificate]:
     return found
 
 
+@lru_cache(maxsize=1024)
 def common_name(cert: x509.Certificate) -> str:
-    """The subject CN (a Peppol seat id such as ``PSG000001``)."""
+    """The subject CN (a Peppol seat id such as ``PSG000001``; kept per certificate)."""
     names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return str(names[0].value) if names else ""
+
+
+VERDICT_TTL = timedelta(minutes=5)
+"""How long a sending AP certificate's verdict is reused before it is checked again."""
+MAX_VERDICTS = 4096
+
+
+class SenderVerdicts:
+    """The verdicts on sending APs' certificates, kept per certificate.
+
+    Checking a certificate (the path to an ``ap_trust`` anchor, each issuer's signature, the
+    validity, the revocation status) costs about as much as the rest of a message's
+    authentication, for a handful of certificates per network. A trusted certificate's path
+    is reused until the earliest of :data:`VERDICT_TTL` and the end of the path's validity;
+    the revocation checker keeps its own answers until their ``nextUpdate``, so a revocation
+    becomes visible within the checker's window plus at most :data:`VERDICT_TTL`. Refusals
+    are never kept: a refused certificate is checked again each time."""
+
+    def __init__(self, trust: TrustStore, *, ttl: timedelta = VERDICT_TTL) -> None:
+        self.trust = trust
+        self.ttl = ttl
+        self._paths: dict[x509.Certificate, tuple[list[x509.Certificate], datetime]] = {}
+        self._lock = threading.Lock()
+
+    def kept(
+        self, cert: x509.Certificate, now: datetime | None = None
+    ) -> list[x509.Certificate] | None:
+        """The kept path of a trusted ``cert`` (``None``: it must be checked, which may ask
+        the network)."""
+        with self._lock:
+            kept = self._paths.get(cert)
+        return kept[0] if kept is not None and kept[1] > (now or datetime.now(UTC)) else None
+
+    def check(self, cert: x509.Certificate) -> list[x509.Certificate]:
+        """The path to an anchor, kept or checked now (:meth:`TrustStore.check` and its
+        :class:`VerificationError` on a refusal)."""
+        now = datetime.now(UTC)
+        path = self.kept(cert, now)
+        if path is not None:
+            return path
+        path = self.trust.check(cert, moment=now)
+        until = min([now + self.ttl, *(c.not_valid_after_utc for c in path)])
+        with self._lock:
+            if len(self._paths) >= MAX_VERDICTS:
+                self._paths.clear()
+            self._paths[cert] = (path, until)
+        return path

@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
@@ -63,8 +64,13 @@ def binary_security_token(cert: x509.Certificate, ident: str) -> etree._Element:
         ValueType=ns.X509V3,
     )
     bst.set(q("wsu", "Id"), ident)
-    bst.text = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    bst.text = _der_base64(cert)
     return bst
+
+
+@lru_cache(maxsize=64)
+def _der_base64(cert: x509.Certificate) -> str:
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
 
 def token_reference(
@@ -145,19 +151,19 @@ def decrypt_attachments(
 ) -> dict[str, bytes]:
     """Decrypt every attachment the ``EncryptedKey`` lists; :class:`VerificationError`
     (check ``as4.decrypt``) when an algorithm is not the profile's or a part fails."""
-    encrypted_key = security.find(q("xenc", "EncryptedKey"))
+    encrypted_key = ns.first(security, "xenc:EncryptedKey")
     if encrypted_key is None:
         return {}
-    method = encrypted_key.find(q("xenc", "EncryptionMethod"))
+    method = ns.first(encrypted_key, "xenc:EncryptionMethod")
     if method is None or method.get("Algorithm") != ns.RSA_OAEP:
         raise VerificationError("key transport is not RSA-OAEP (xmlenc11)", check="as4.decrypt")
-    digest = method.find(q("ds", "DigestMethod"))
-    mgf = method.find(q("xenc11", "MGF"))
+    digest = ns.first(method, "ds:DigestMethod")
+    mgf = ns.first(method, "xenc11:MGF")
     if (digest is not None and digest.get("Algorithm") != ns.SHA256) or (
         mgf is not None and mgf.get("Algorithm") != ns.MGF1_SHA256
     ):
         raise VerificationError("RSA-OAEP must use SHA-256 and MGF1-SHA256", check="as4.decrypt")
-    value = encrypted_key.findtext(f"{q('xenc', 'CipherData')}/{q('xenc', 'CipherValue')}") or ""
+    value = ns.first_text(encrypted_key, "xenc:CipherData/xenc:CipherValue") or ""
     try:
         session = key.decrypt(base64.b64decode(value.strip()), OAEP)
     except ValueError as exc:
@@ -173,15 +179,19 @@ def decrypt_attachments(
     ):
         data_id = (data_ref.get("URI") or "").removeprefix("#")
         data = next(
-            (d for d in security.iterfind(q("xenc", "EncryptedData")) if d.get("Id") == data_id),
+            (
+                d
+                for d in security.iterchildren(ns.q("xenc", "EncryptedData"))
+                if d.get("Id") == data_id
+            ),
             None,
         )
         if data is None:
             raise VerificationError(f"EncryptedData #{data_id} is missing", check="as4.decrypt")
-        algorithm = data.find(q("xenc", "EncryptionMethod"))
+        algorithm = ns.first(data, "xenc:EncryptionMethod")
         if algorithm is None or algorithm.get("Algorithm") != ns.AES128_GCM:
             raise VerificationError("attachment encryption is not AES-128-GCM", check="as4.decrypt")
-        reference = data.find(f"{q('xenc', 'CipherData')}/{q('xenc', 'CipherReference')}")
+        reference = ns.first(data, "xenc:CipherData/xenc:CipherReference")
         uri = reference.get("URI", "") if reference is not None else ""
         if not uri.startswith("cid:") or uri[4:] not in attachments:
             raise VerificationError(
@@ -199,9 +209,7 @@ def decrypt_attachments(
 
 def signing_certificate(root: etree._Element, signature: etree._Element) -> x509.Certificate:
     """The certificate in the ``BinarySecurityToken`` the signature's ``KeyInfo`` points at."""
-    reference = signature.find(
-        f"{q('ds', 'KeyInfo')}/{q('wsse', 'SecurityTokenReference')}/{q('wsse', 'Reference')}"
-    )
+    reference = ns.first(signature, "ds:KeyInfo/wsse:SecurityTokenReference/wsse:Reference")
     uri = reference.get("URI", "") if reference is not None else ""
     if not uri.startswith("#"):
         raise VerificationError(

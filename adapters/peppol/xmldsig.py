@@ -39,6 +39,8 @@ class SignedReference:
     digest: str
 
 
+_TRANSFORMS = ns.q("ds", "Transforms")
+_TRANSFORM = ns.q("ds", "Transform")
 _WITH_ID = etree.XPath("//*[@wsu:Id or @Id]", namespaces={"wsu": ns.WSU})
 _WSU_ID = ns.q("wsu", "Id")
 
@@ -73,7 +75,7 @@ def element_by_id(
 def _prefixes(parent: etree._Element | None) -> list[str]:
     if parent is None:
         return []
-    inclusive = parent.find(ns.q("ec", "InclusiveNamespaces"))
+    inclusive = ns.first(parent, "ec:InclusiveNamespaces")
     if inclusive is None:
         return []
     return [p for p in (inclusive.get("PrefixList") or "").split() if p != "#default"]
@@ -169,10 +171,10 @@ def build_signature(
 def sign_value(signature: etree._Element, key: rsa.RSAPrivateKey) -> None:
     """Fill ``SignatureValue`` once the signature sits in its document (C14N needs the
     ancestors' namespaces for the inclusive prefix list)."""
-    signed_info = signature.find(ns.q("ds", "SignedInfo"))
-    value = signature.find(ns.q("ds", "SignatureValue"))
+    signed_info = ns.first(signature, "ds:SignedInfo")
+    value = ns.first(signature, "ds:SignatureValue")
     assert signed_info is not None and value is not None
-    method = signed_info.find(ns.q("ds", "CanonicalizationMethod"))
+    method = ns.first(signed_info, "ds:CanonicalizationMethod")
     octets = exc_c14n(signed_info, _prefixes(method))
     value.text = base64.b64encode(key.sign(octets, padding.PKCS1v15(), hashes.SHA256())).decode()
 
@@ -180,7 +182,7 @@ def sign_value(signature: etree._Element, key: rsa.RSAPrivateKey) -> None:
 def references_of(signature: etree._Element) -> list[SignedReference]:
     """The URI and digest of each ``ds:Reference`` in the signature's ``SignedInfo``."""
     return [
-        SignedReference(ref.get("URI", ""), (ref.findtext(ns.q("ds", "DigestValue")) or "").strip())
+        SignedReference(ref.get("URI", ""), (ns.first_text(ref, "ds:DigestValue") or "").strip())
         for ref in signature.iterfind(f"{ns.q('ds', 'SignedInfo')}/{ns.q('ds', 'Reference')}")
     ]
 
@@ -205,9 +207,13 @@ def _digest_of_reference(
     uri = ref.get("URI")
     if uri is None:
         raise VerificationError("a ds:Reference has no URI", check="xmldsig.reference-uri")
-    transforms = [t for t in ref.iterfind(f"{ns.q('ds', 'Transforms')}/{ns.q('ds', 'Transform')}")]
+    transforms = [
+        transform
+        for parent in ref.iterchildren(_TRANSFORMS)
+        for transform in parent.iterchildren(_TRANSFORM)
+    ]
     algorithms = [t.get("Algorithm", "") for t in transforms]
-    method = ref.find(ns.q("ds", "DigestMethod"))
+    method = ns.first(ref, "ds:DigestMethod")
     digest_alg = method.get("Algorithm", "") if method is not None else ""
     if digest_alg not in _DIGESTS:
         raise VerificationError(
@@ -270,12 +276,12 @@ def verify_signature(
 ) -> VerifiedSignature:
     """Check every reference digest and the signature value; :class:`VerificationError` says
     which failed. ``attachments=None``: attachment references are listed as unchecked."""
-    signed_info = signature.find(ns.q("ds", "SignedInfo"))
+    signed_info = ns.first(signature, "ds:SignedInfo")
     if signed_info is None:
         raise VerificationError("ds:Signature has no SignedInfo", check="xmldsig.structure")
-    c14n = signed_info.find(ns.q("ds", "CanonicalizationMethod"))
+    c14n = ns.first(signed_info, "ds:CanonicalizationMethod")
     c14n_alg = c14n.get("Algorithm", "") if c14n is not None else ""
-    method = signed_info.find(ns.q("ds", "SignatureMethod"))
+    method = ns.first(signed_info, "ds:SignatureMethod")
     sig_alg = method.get("Algorithm", "") if method is not None else ""
     if sig_alg not in _SIGNATURES or (sig_alg == ns.RSA_SHA1 and not legacy_sha1):
         raise VerificationError(
@@ -283,12 +289,12 @@ def verify_signature(
         )
     unchecked: list[str] = []
     references: list[SignedReference] = []
-    refs = list(signed_info.iterfind(ns.q("ds", "Reference")))
+    refs = list(signed_info.iterchildren(ns.q("ds", "Reference")))
     if not refs:
         raise VerificationError("the signature has no references", check="xmldsig.structure")
     index = id_index(root)
     for ref in refs:
-        digest_method = ref.find(ns.q("ds", "DigestMethod"))
+        digest_method = ns.first(ref, "ds:DigestMethod")
         if (
             digest_method is not None
             and digest_method.get("Algorithm") == ns.SHA1
@@ -297,7 +303,7 @@ def verify_signature(
             raise VerificationError(
                 "SHA-1 digests are not accepted here", check="xmldsig.digest-method"
             )
-        expected = _b64(ref.findtext(ns.q("ds", "DigestValue")), "DigestValue")
+        expected = _b64(ns.first_text(ref, "ds:DigestValue"), "DigestValue")
         actual = _digest_of_reference(
             root, ref, attachments, enveloping=signature if enveloped else None, index=index
         )
@@ -317,7 +323,7 @@ def verify_signature(
         raise VerificationError(
             f"canonicalization {c14n_alg!r} is not accepted", check="xmldsig.c14n"
         )
-    value = _b64(signature.findtext(ns.q("ds", "SignatureValue")), "SignatureValue")
+    value = _b64(ns.first_text(signature, "ds:SignatureValue"), "SignatureValue")
     try:
         public_key.verify(value, octets, padding.PKCS1v15(), _SIGNATURES[sig_alg])
     except InvalidSignature as exc:

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of the HTTP API (``schemas/openapi.json``) and route coverage.
 
 The document is written by hand and kept beside the other schemas; a test checks that it
-is a valid OpenAPI 3.1 document and that it lists exactly the routes the app serves.
+is a valid OpenAPI 3.1 document and that it lists exactly the routes the app serves (the
+receiving adapters' routes, marked :data:`ADAPTER`, when they are mounted).
 """
 
 from __future__ import annotations
@@ -33,6 +34,22 @@ def documented_operations(document: dict[str, Any] | None = None) -> set[tuple[s
         for path, item in paths.items()
         for method in METHODS
         if method in item
+    }
+
+
+ADAPTER = "x-lingang-adapter"
+"""Marks an operation an adapter serves when it is configured to receive (``/as4``, the
+DCSA PINT endpoints): the adapter type; the app serves it only then."""
+
+
+def adapter_operations(document: dict[str, Any] | None = None) -> set[tuple[str, str]]:
+    """``(METHOD, path template)`` of the documented operations marked :data:`ADAPTER`."""
+    paths = (document or openapi_document()).get("paths", {})
+    return {
+        (method.upper(), path)
+        for path, item in paths.items()
+        for method in METHODS
+        if method in item and ADAPTER in item[method]
     }
 
 

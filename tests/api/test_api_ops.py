@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from gateway.api.openapi import documented_operations, openapi_document, served_operations
+from adapters.dcsa_pint.receiver import PintReceiver
+from gateway.api.openapi import (
+    adapter_operations,
+    documented_operations,
+    openapi_document,
+    served_operations,
+)
 from gateway.resources import schema_file
 from tests.api.conftest import LiveApi
 from tests.api.test_api_documents import problem, submit
@@ -110,7 +116,9 @@ async def test_openapi_document_lists_exactly_the_served_routes(api: LiveApi) ->
     from gateway.api import create_app
 
     app = create_app(api.services)
-    assert served_operations(app) == documented_operations()
+    served, receiving = served_operations(app), adapter_operations()
+    assert served - receiving == documented_operations() - receiving
+    assert served <= documented_operations()  # a receiving adapter's route, when mounted, too
 
 
 def test_openapi_problem_responses_are_problem_json(tmp_path: Path) -> None:
@@ -137,3 +145,14 @@ async def test_responses_carry_a_request_id_also_in_the_access_log(
     assert len(fresh) == 32 and fresh != "bad id"
     ids = [getattr(r, "request_id", None) for r in caplog.records if r.name == "gateway.api.access"]
     assert ids[-2:] == ["abc-1", fresh]
+
+
+def test_the_receiving_adapters_routes_are_documented() -> None:
+    """``/as4`` (the ``peppol`` adapter's ``receive_path`` by convention) and the DCSA PINT
+    endpoints, marked as served by their adapter when it receives."""
+    pint = PintReceiver(None, max_body_bytes=1).routes()  # type: ignore[arg-type]
+    expected = {(route.method, route.path) for route in pint} | {("POST", "/as4")}
+    assert adapter_operations() == expected
+    document = openapi_document()
+    marks = {document["paths"][p][m.lower()]["x-lingang-adapter"] for m, p in expected}
+    assert marks == {"peppol", "dcsa_pint"}

@@ -18,6 +18,8 @@ from adapters.base import AdapterContext, Envelope
 from adapters.peppol import PeppolAdapter, signals
 from adapters.peppol.sender import As4Sender
 from adapters.peppol.testing import DnsTestServer
+from gateway.api import create_app
+from gateway.api.openapi import adapter_operations, documented_operations, served_operations
 from gateway.errors import TransientDeliveryError
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
@@ -149,3 +151,9 @@ async def test_our_sender_resends_the_same_bytes_after_a_lost_receipt(
     assert report["resent"] and report["receipt"]["verified"]
     assert len(await ap.services.store.list_inbound()) == 1
     assert not list((tmp_path / "peppol" / "built").iterdir())
+
+
+async def test_the_endpoint_is_in_the_openapi_document(ap: GatewayAp) -> None:
+    served = served_operations(create_app(ap.services))
+    assert ("POST", "/as4") in served & adapter_operations()
+    assert served <= documented_operations()

@@ -9,9 +9,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from adapters.peppol.trust import common_name
+from adapters.peppol.trust import SenderVerdicts, common_name
 from gateway.errors import VerificationError
-from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
+from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, issue_access_point
 from gateway.signing.revocation import RevocationChecker, RevokedError
 from gateway.signing.truststore import TrustStore
 
@@ -89,3 +89,44 @@ def test_keys_test_pki_peppol_writes_the_pki(
     store = TrustStore(tuple(x509.load_pem_x509_certificates((folder / "ap-ca.pem").read_bytes())))
     store.check(x509.load_pem_x509_certificate((folder / "ap-sender.pem").read_bytes()))
     assert (folder / "ap-sender.key.pem").stat().st_mode & 0o077 == 0
+
+
+class CountingTrust(TrustStore):
+    """A trust store that counts its checks."""
+
+    checks = 0
+
+    def check(self, cert: x509.Certificate, **kwargs: object) -> list[x509.Certificate]:
+        type(self).checks += 1
+        return TrustStore.check(self, cert, **kwargs)  # type: ignore[arg-type]
+
+
+def test_sender_verdicts_keep_a_trusted_path_not_a_refusal(pki: PeppolTestPki) -> None:
+    CountingTrust.checks = 0
+    verdicts = SenderVerdicts(CountingTrust((pki.ap_ca.cert,)), ttl=timedelta(minutes=5))
+    assert verdicts.kept(pki.sender.cert) is None
+    path = verdicts.check(pki.sender.cert)
+    assert verdicts.check(pki.sender.cert) == path == verdicts.kept(pki.sender.cert)
+    assert CountingTrust.checks == 1
+    later = datetime.now(UTC) + timedelta(minutes=6)
+    assert verdicts.kept(pki.sender.cert, later) is None  # past the TTL: checked again
+    untrusted = SenderVerdicts(CountingTrust((pki.smp_ca.cert,)))
+    for _ in range(2):
+        with pytest.raises(VerificationError):
+            untrusted.check(pki.sender.cert)
+    assert untrusted.kept(pki.sender.cert) is None
+    assert CountingTrust.checks == 3
+
+
+def test_sender_verdicts_end_with_the_certificate(pki: PeppolTestPki) -> None:
+    now = datetime.now(UTC)
+    short = issue_access_point(
+        pki.ap_ca,
+        "PSG000009",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(seconds=30),
+    )
+    verdicts = SenderVerdicts(TrustStore((pki.ap_ca.cert,)), ttl=timedelta(hours=1))
+    verdicts.check(short.cert)
+    assert verdicts.kept(short.cert) is not None
+    assert verdicts.kept(short.cert, now + timedelta(minutes=1)) is None

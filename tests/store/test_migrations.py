@@ -98,6 +98,7 @@ def test_migration_files_are_numbered() -> None:
             "console",
             "inbound_answers",
             "subject_key_id",
+            "peppol_instances",
         ]
 
 

@@ -1,0 +1,82 @@
+"""A document re-sent under a new AS4 MessageId (the same SBDH InstanceIdentifier from the
+same sending AP) is answered with its own signed receipt but reaches the local system once;
+a MessageId taken by another AP is refused — on both stores, across two replicas."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.peppol import signals
+from gateway.signing.peppol_pki import PeppolTestPki, issue_access_point
+from gateway.signing.truststore import TrustStore
+from gateway.store.peppol_instances import PeppolInstances
+from gateway.testing.tls import TlsFiles
+from tests.peppol.as4_gateway import INVOICE, document_message, post, running_gateway, sbdh_header
+
+
+async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
+    tmp_path: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    ap_trust: TrustStore,
+    artefacts_home: Path,
+    reference: Path,
+    store_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = (reference / INVOICE).read_bytes()
+    header = replace(sbdh_header(), instance_id="3f1c0c1e-replayed-document")
+    first = document_message(pki, body, header, message_id="first@sender")
+    replay = document_message(pki, body, header, message_id="replay@sender")
+    now = datetime.now(UTC)
+    other_ap = issue_access_point(
+        pki.ap_ca,
+        "PSG000077",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+    )
+    taken = document_message(
+        pki, body, header, message_id="first@sender", signer=other_ap, from_party="PSG000077"
+    )
+    context = tls.client_context()
+    options = {"pki": pki, "tls": tls, "artefacts_home": artefacts_home, "store_url": store_url}
+    async with (
+        running_gateway(tmp_path / "one", **options) as one,  # type: ignore[arg-type]
+        running_gateway(tmp_path / "two", **options) as two,  # type: ignore[arg-type]
+    ):
+        original = await post(one.url, first.body, first.content_type, context)
+        with caplog.at_level(logging.WARNING, logger="lingang.peppol.as4"):
+            replayed = await post(two.url, replay.body, replay.content_type, context)
+        again = await post(one.url, replay.body, replay.content_type, context)
+        foreign = await post(two.url, taken.body, taken.content_type, context)
+
+        assert original.status == replayed.status == again.status == 200
+        receipt = replayed.signal(ap_trust).receipt
+        assert receipt is not None  # its own receipt, for its own MessageId and digests
+        signals.check_receipt_covers(receipt, replay)
+        assert again.body == replayed.body != original.body
+        assert foreign.status == 400
+        assert foreign.error_codes(ap_trust) == [("EBMS:0004", "")]
+        warned = [r for r in caplog.records if "replay" in r.getMessage()]
+        assert [(r.message_id, r.first_message_id) for r in warned] == [  # type: ignore[attr-defined]
+            ("replay@sender", "first@sender")
+        ]
+        assert b"<cbc:" not in caplog.text.encode()  # no document content in the log
+
+        (stored,) = await two.services.store.list_inbound()
+        assert stored.message_id == "first@sender"
+        (kept,) = await PeppolInstances(one.services.store.connector).replays()
+        assert (kept.message_id, kept.first_message_id, kept.c2_seat) == (
+            "replay@sender",
+            "first@sender",
+            "PSG000001",
+        )
+        await one.drain()
+        await two.drain()
+        delivered = [p for d in (one, two) for p in d.received.glob("*.xml")]
+        assert len(delivered) == 1
