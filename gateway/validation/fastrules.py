@@ -23,8 +23,11 @@ successful reports:
   document, which the CEN rules scan again in dozens of asserts of the same rule) becomes
   a global variable computed once per document, where that is provably the same node
   sequence (:func:`hoist_document_paths`);
-* **absent elements checked once**: a run of asserts ``not(q:name/...)`` that all start at
-  the same child runs only when there is such a child (:func:`guard_absent_elements`).
+* **absent paths found in one walk**: the asserts ``not(path)`` on the document element
+  (the syntax patterns' hundreds) run only when one walk of the document found one of
+  their paths (:func:`~gateway.validation.syntaxpaths.guard_absent_paths`);
+* **absent elements checked once**: elsewhere, a run of asserts ``not(q:name/...)`` that all
+  start at the same child runs only when there is such a child (:func:`guard_absent_elements`).
 
 Code lists stay as the official string scans: a map built from each list per transform
 (global variables are per transform) was measured slower than the scans it replaced. A key
@@ -48,13 +51,14 @@ from lxml import etree
 from gateway.artefacts.compiled import compiled_form
 from gateway.errors import ArtefactError
 from gateway.validation.options import RULES_CHOICES
+from gateway.validation.syntaxpaths import guard_absent_paths
 
 log = logging.getLogger(__name__)
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _X = f"{{{XSL}}}"
-FORM_VERSION = "8"
+FORM_VERSION = "9"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -100,7 +104,7 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
     for mode in modes:
         rules += _rewrite_pattern(sheet, templates[mode], mode, walk)
     document_paths = hoist_document_paths(sheet)
-    guards = guard_absent_elements(sheet)
+    guards = guard_absent_paths(sheet) + guard_absent_elements(sheet)
     _replace_root_template(sheet, root_template, modes, reaches, walk)
     sheet.set("version", "3.0")
     text = etree.tostring(sheet, xml_declaration=True, encoding="UTF-8")
