@@ -23,6 +23,9 @@ successful reports:
   document, which the CEN rules scan again in dozens of asserts of the same rule) becomes
   a global variable computed once per document, where that is provably the same node
   sequence (:func:`hoist_document_paths`);
+* **repeated filters of those once**: ``$that[predicates]/steps`` written in several asserts
+  becomes a global variable too
+  (:func:`~gateway.validation.sharedpaths.share_repeated_filters`);
 * **absent paths found in one walk**: the asserts ``not(path)`` on the document element
   (the syntax patterns' hundreds) run only when one walk of the document found one of
   their paths (:func:`~gateway.validation.syntaxpaths.guard_absent_paths`);
@@ -56,6 +59,7 @@ from gateway.artefacts.compiled import compiled_form
 from gateway.errors import ArtefactError
 from gateway.validation.codelists import map_code_lists
 from gateway.validation.options import RULES_CHOICES
+from gateway.validation.sharedpaths import share_repeated_filters
 from gateway.validation.syntaxpaths import guard_absent_paths
 from gateway.validation.xpathtext import closing as _closing
 from gateway.validation.xpathtext import split_top_level as _split_top_level
@@ -66,7 +70,7 @@ log = logging.getLogger(__name__)
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _X = f"{{{XSL}}}"
-FORM_VERSION = "10"
+FORM_VERSION = "11"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -88,6 +92,7 @@ class FastForm:
     patterns: int
     rules: int
     document_paths: int
+    shared_filters: int
     guards: int
     code_lists: int
 
@@ -113,12 +118,13 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
     for mode in modes:
         rules += _rewrite_pattern(sheet, templates[mode], mode, walk)
     document_paths = hoist_document_paths(sheet)
+    shared = share_repeated_filters(sheet)
     guards = guard_absent_paths(sheet) + guard_absent_elements(sheet)
     code_lists = map_code_lists(sheet)
     _replace_root_template(sheet, root_template, modes, reaches, walk)
     sheet.set("version", "3.0")
     text = etree.tostring(sheet, xml_declaration=True, encoding="UTF-8")
-    return FastForm(text, len(modes), rules, document_paths, guards, code_lists)
+    return FastForm(text, len(modes), rules, document_paths, shared, guards, code_lists)
 
 
 def _root_template(sheet: etree._Element, what: str) -> etree._Element:
