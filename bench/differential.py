@@ -5,7 +5,8 @@
 Documents are generated fapiao converted to BIS 3 and PINT-SG invoices, and the official
 examples of those profiles, each then mutated one to three times (:data:`MUTATIONS`: amounts
 off by a cent, elements removed, wrong or odd codes, swapped currencies, extra or duplicated
-lines, elements moved under another parent, emptied values). Every document is validated
+lines, elements moved under another parent, emptied values, UBL elements and attributes the
+EN 16931 subset forbids). Every document is validated
 under its profile twice on the same engine, once with the official XSLT and once with our
 compiled form, and the two lists of findings (rule id, flag, location, text, source, in
 order) must be identical. Any difference is printed and fails the run (exit code 1); there is
@@ -197,6 +198,63 @@ def unusual_nesting(root: etree._Element, rng: random.Random) -> bool:
     return True
 
 
+UBL_EXTRAS = (
+    ("Invoice", f"{{{CBC}}}UUID"),
+    ("Invoice", f"{{{CBC}}}CopyIndicator"),
+    ("Invoice", f"{{{CBC}}}IssueTime"),
+    ("Invoice", f"{{{CBC}}}PricingCurrencyCode"),
+    ("Invoice", f"{{{CBC}}}LineCountNumeric"),
+    ("CreditNote", f"{{{CBC}}}UUID"),
+    ("Party", f"{{{CBC}}}WebsiteURI"),
+    ("Party", f"{{{CBC}}}MarkCareIndicator"),
+    ("PostalAddress", f"{{{CBC}}}Postbox"),
+    ("PostalAddress", f"{{{CBC}}}Floor"),
+    ("PostalAddress", f"{{{CBC}}}Room"),
+    ("InvoiceLine", f"{{{CBC}}}UUID"),
+    ("InvoiceLine", f"{{{CBC}}}TaxPointDate"),
+    ("CreditNoteLine", f"{{{CBC}}}UUID"),
+    ("Item", f"{{{CBC}}}PackQuantity"),
+    ("Item", f"{{{CBC}}}CatalogueIndicator"),
+    ("Price", f"{{{CBC}}}PriceChangeReason"),
+    ("Price", f"{{{CBC}}}PriceTypeCode"),
+    ("TaxTotal", f"{{{CBC}}}RoundingAmount"),
+    ("TaxSubtotal", f"{{{CBC}}}CalculationSequenceNumeric"),
+    ("TaxCategory", f"{{{CBC}}}Name"),
+    ("LegalMonetaryTotal", f"{{{CBC}}}PayableAlternativeAmount"),
+    ("PaymentMeans", f"{{{CBC}}}PaymentChannelCode"),
+    ("AllowanceCharge", f"{{{CBC}}}SequenceNumeric"),
+)
+"""(parent, child): UBL 2.1 elements a mutation adds where the EN 16931 subset of UBL
+forbids them (the syntax rules, ``UBL-CR-*``)."""
+UBL_ATTRIBUTES = (
+    "schemeName",
+    "schemeAgencyID",
+    "listAgencyID",
+    "listVersionID",
+    "unitCodeListID",
+    "currencyCodeListVersionID",
+    "languageID",
+)
+"""UBL attributes a mutation adds (the syntax rules forbid most of them on most elements)."""
+
+
+def ubl_extra(root: etree._Element, rng: random.Random) -> bool:
+    """A UBL element or attribute the EN 16931 subset forbids, added to a random element."""
+    if rng.random() < 0.7:
+        parent, child = rng.choice(UBL_EXTRAS)
+        hosts = _elements(root, lambda e: _local(e) == parent)
+        if not hosts:
+            return False
+        etree.SubElement(rng.choice(hosts), child).text = "1"
+        return True
+    target = rng.choice(_elements(root, lambda e: True))
+    name = rng.choice(UBL_ATTRIBUTES)
+    if name in target.attrib:
+        return False
+    target.set(name, "x")
+    return True
+
+
 def empty_value(root: etree._Element, rng: random.Random) -> bool:
     """A leaf's text emptied, made blank or padded with spaces."""
     leaves = _elements(root, lambda e: len(e) == 0 and bool(e.text))
@@ -216,6 +274,7 @@ MUTATIONS: dict[str, Mutation] = {
     "extra-line": extra_line,
     "unusual-nesting": unusual_nesting,
     "empty-value": empty_value,
+    "ubl-extra": ubl_extra,
 }
 
 

@@ -390,42 +390,65 @@ def build_measures(
 FORMS = ("official", "fast")
 
 
-def forms_measures(
+def _task_cpu_ns(pid: int | None) -> int:
+    """CPU time, in ns, of every thread of process ``pid`` so far (``/proc/.../schedstat``:
+    exact, where ``/proc/.../stat`` counts 10 ms ticks); 0 for no process."""
+    if pid is None:
+        return 0
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def forms_validators(
     engine_name: str, docs: dict[str, list[bytes]], args: argparse.Namespace
-) -> dict[tuple[str, str], Measure]:
-    """(profile, form) → one-process measure on ``engine_name``, both forms warmed alike."""
+) -> tuple[dict[str, Validator], int | None]:
+    """Both forms' validators on ``engine_name``, warmed alike; the JVM's pid (or None)."""
     home = data_home()
     engine = sch.engine(replace(args.options, engine=engine_name, explicit=True, work_dir=home))
-    measures: dict[tuple[str, str], Measure] = {}
-    for form in FORMS:
-        validator = Validator(home, engine, form)
+    validators = {form: Validator(home, engine, form) for form in FORMS}
+    for validator in validators.values():
         validator.warm(PROFILES, ["Invoice"], exercise=True)
         for p in PROFILES:
-            sample = docs[p][: args.single_docs]
             for xml in docs[p][: args.warm_docs]:
                 validator.validate(xml, p)
-            measures[(p, form)] = ours_single(validator, sample, p, [])
-    return measures
+    pid = engine.host().pid if isinstance(engine, sch.JvmEngine) else None
+    return validators, pid
 
 
 def compare_forms(
     docs: dict[str, list[bytes]], args: argparse.Namespace
 ) -> dict[str, dict[str, Any]]:
-    """Ours vs the official XSLT on each engine, documents per CPU-second (the JVM child's
-    CPU counted): both forms measured back to back in every round, on the same documents;
-    the ratio of each round, then the median and spread."""
+    """Ours vs the official XSLT on each engine, documents per CPU-second (this process and,
+    on the JVM engine, every thread of the JVM child, read exactly from ``schedstat``).
+
+    The two forms are interleaved document by document (which goes first alternates), so
+    both see the same load on a shared machine; per round, each form's CPU time over the
+    same documents gives its rate and the round's ratio; then the median and spread."""
     result: dict[str, dict[str, Any]] = {}
     for engine_name in args.engines:
-        measures = forms_measures(engine_name, docs, args)
+        validators, pid = forms_validators(engine_name, docs, args)
         for p in PROFILES:
+            sample = docs[p][: args.single_docs]
             rates: dict[str, list[float]] = {form: [] for form in FORMS}
-            fatal: dict[str, int] = {}
+            fatal: dict[str, int] = dict.fromkeys(FORMS, 0)
             for number in range(1, args.rounds + 1):
                 load = os.getloadavg()[0]
                 print(f"{engine_name} {p} round {number} (load {load:.1f})", file=sys.stderr)
+                spent = dict.fromkeys(FORMS, 0)
+                for index, xml in enumerate(sample):
+                    for form in FORMS if index % 2 else reversed(FORMS):
+                        jvm_before, cpu_before = _task_cpu_ns(pid), time.process_time_ns()
+                        report = validators[form].validate(xml, p)
+                        spent[form] += time.process_time_ns() - cpu_before
+                        spent[form] += _task_cpu_ns(pid) - jvm_before
+                        fatal[form] += report.fatal if number == 1 else 0
                 for form in FORMS:
-                    count, _seconds, fatal[form], cpu = measures[(p, form)]()
-                    rates[form].append(count / (cpu or 1e-9))
+                    rates[form].append(len(sample) / (spent[form] / 1e9))
             per_round = [f / o for f, o in zip(rates["fast"], rates["official"], strict=True)]
             result[f"{engine_name} {p}"] = {
                 "official_docs_per_cpu_s": statistics.median(rates["official"]),
@@ -446,8 +469,9 @@ def forms_main(args: argparse.Namespace) -> int:
     out["forms"] = compare_forms(docs, args)
     out["load_after"] = os.getloadavg()[0]
     print(
-        f"\n== ours (fast) vs official XSLT, same engine, same documents: {args.single_docs} "
-        f"docs per round (1..{args.max_lines} lines), {args.warm_docs} warm-up docs per form, "
+        f"\n== ours (fast) vs official XSLT, same engine, same documents, interleaved: "
+        f"{args.single_docs} docs per round (1..{args.max_lines} lines), {args.warm_docs} "
+        "warm-up docs per form and profile, "
         f"{args.rounds} rounds, load {out['load_before']:.1f} -> {out['load_after']:.1f} =="
     )
     for name, row in out["forms"].items():

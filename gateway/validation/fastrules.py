@@ -23,11 +23,21 @@ successful reports:
   document, which the CEN rules scan again in dozens of asserts of the same rule) becomes
   a global variable computed once per document, where that is provably the same node
   sequence (:func:`hoist_document_paths`);
-* **absent elements checked once**: a run of asserts ``not(q:name/...)`` that all start at
-  the same child runs only when there is such a child (:func:`guard_absent_elements`).
+* **repeated filters of those once**: ``$that[predicates]/steps`` written in several asserts
+  becomes a global variable too
+  (:func:`~gateway.validation.sharedpaths.share_repeated_filters`);
+* **absent paths found in one walk**: the asserts ``not(path)`` on the document element
+  (the syntax patterns' hundreds) run only when one walk of the document found one of
+  their paths (:func:`~gateway.validation.syntaxpaths.guard_absent_paths`);
+* **absent elements checked once**: elsewhere, a run of asserts ``not(q:name/...)`` that all
+  start at the same child runs only when there is such a child (:func:`guard_absent_elements`).
 
-Code lists stay as the official string scans: a map built from each list per transform
-(global variables are per transform) was measured slower than the scans it replaced. A key
+* **code lists as maps**: ``contains(' A B C ', concat(' ', code, ' '))`` becomes a look-up
+  in a map written as a literal, which Saxon builds once when it compiles the stylesheet
+  (:func:`~gateway.validation.codelists.map_code_lists`; a map built from the list with
+  ``tokenize`` in each transform was measured slower than the scans).
+
+A key
 look-up guarding each ``not(a/b/q:name)`` assert (is there any ``name`` element at all?) was
 measured no faster than the asserts themselves (Saxon's cost per instruction dominates).
 
@@ -47,14 +57,20 @@ from lxml import etree
 
 from gateway.artefacts.compiled import compiled_form
 from gateway.errors import ArtefactError
+from gateway.validation.codelists import map_code_lists
 from gateway.validation.options import RULES_CHOICES
+from gateway.validation.sharedpaths import share_repeated_filters
+from gateway.validation.syntaxpaths import guard_absent_paths
+from gateway.validation.xpathtext import closing as _closing
+from gateway.validation.xpathtext import split_top_level as _split_top_level
+from gateway.validation.xpathtext import unquoted_spans as _unquoted_spans
 
 log = logging.getLogger(__name__)
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _X = f"{{{XSL}}}"
-FORM_VERSION = "8"
+FORM_VERSION = "11"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -76,7 +92,9 @@ class FastForm:
     patterns: int
     rules: int
     document_paths: int
+    shared_filters: int
     guards: int
+    code_lists: int
 
 
 def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
@@ -100,11 +118,13 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
     for mode in modes:
         rules += _rewrite_pattern(sheet, templates[mode], mode, walk)
     document_paths = hoist_document_paths(sheet)
-    guards = guard_absent_elements(sheet)
+    shared = share_repeated_filters(sheet)
+    guards = guard_absent_paths(sheet) + guard_absent_elements(sheet)
+    code_lists = map_code_lists(sheet)
     _replace_root_template(sheet, root_template, modes, reaches, walk)
     sheet.set("version", "3.0")
     text = etree.tostring(sheet, xml_declaration=True, encoding="UTF-8")
-    return FastForm(text, len(modes), rules, document_paths, guards)
+    return FastForm(text, len(modes), rules, document_paths, shared, guards, code_lists)
 
 
 def _root_template(sheet: etree._Element, what: str) -> etree._Element:
@@ -335,23 +355,6 @@ def _hoist(expression: str, nsmap: dict[str | None, str], names: dict[str, str])
     return "".join(out)
 
 
-def _unquoted_spans(expression: str) -> list[tuple[int, int]]:
-    """Start and end of every stretch of ``expression`` outside string literals."""
-    spans = []
-    start = 0
-    quote: str | None = None
-    for index, char in enumerate(expression):
-        if quote is None and char in "'\"":
-            spans.append((start, index))
-            quote = char
-        elif quote is not None and char == quote:
-            quote = None
-            start = index + 1
-    if quote is None:
-        spans.append((start, len(expression)))
-    return spans
-
-
 def _opens_path(expression: str, index: int) -> bool:
     before = expression[:index].rstrip()
     if not before or before[-1] in _BEFORE:
@@ -414,25 +417,6 @@ def _closing_bracket(text: str, index: int) -> int:
 def _closing_paren(text: str) -> int:
     index = text.find("(")
     return _closing(text, index, "(", ")") if index >= 0 else -1
-
-
-def _closing(text: str, index: int, open_char: str, close_char: str) -> int:
-    depth = 0
-    quote: str | None = None
-    for position in range(index, len(text)):
-        char = text[position]
-        if quote is not None:
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char == open_char:
-            depth += 1
-        elif char == close_char:
-            depth -= 1
-            if depth == 0:
-                return position
-    return -1
 
 
 # -- absent-element guards -----------------------------------------------------------------
@@ -553,29 +537,6 @@ def _last_step(
         return "element", ANY
     uri = "" if prefix is None else nsmap.get(prefix)
     return ("element", f"{{{uri}}}{name}") if uri is not None else ("element", ANY)
-
-
-def _split_top_level(text: str, separator: str) -> list[str]:
-    """``text`` split at ``separator`` outside brackets, parentheses and string literals."""
-    parts: list[str] = []
-    depth = 0
-    quote: str | None = None
-    start = 0
-    for index, char in enumerate(text):
-        if quote is not None:
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == separator and depth == 0:
-            parts.append(text[start:index])
-            start = index + 1
-    parts.append(text[start:])
-    return parts
 
 
 def _opening_bracket(text: str) -> int:
