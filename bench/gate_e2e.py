@@ -18,7 +18,10 @@ each round sends a burst of ``--docs`` documents (the same documents, in the sam
 one gateway, waits until all are delivered (full validation, XAdES signing, mutual TLS to
 the local receiver), then the same to the other; the order alternates between rounds
 (on-off, off-on, ...), so a drift of the machine's load or of the JVMs' JIT hits both
-alike. Only one gateway works at a time. A store takes about two minutes (the JVMs' start
+alike. Only one gateway works at a time. Idle workers poll the store as often as the
+gateway's default ``[worker] poll_seconds`` (0.5 s; ``bench.e2e`` polls every 0.05 s): a
+poll costs CPU in the gateway and its database for every second a burst lasts, so a 10x
+faster poll than deployed charges a slower mode with idling. A store takes about two minutes (the JVMs' start
 is most of the warm-up).
 
 Per burst: **CPU ms per delivered document** of the gateway side — the gateway process, its
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -67,6 +71,7 @@ from bench.e2e import (
 from bench.gate import PERSON_PARTNER, bodies
 from gateway.cli.demo import DEMO_DIRECTORY
 from gateway.settings import data_home, default_stage_processes
+from gateway.settings.sections import WorkerSettings
 from gateway.store import open_store
 from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
@@ -235,7 +240,7 @@ async def run_store(
             home=home / f"{name}-{mode}", store_url=urls[mode], receiver_url=receiver.url,
             tls=tls, signing_key=keys / "signer-ec.key.pem", signing_cert=keys / "signer-ec.pem",
             artefacts_dir=data_home(), partners_file=home / "partners.toml", lease_seconds=30.0,
-            poll_seconds=0.05, workers=2, concurrency=16, stage_processes=args.stage_processes,
+            poll_seconds=args.poll_seconds, workers=2, concurrency=16, stage_processes=args.stage_processes,
         )  # fmt: skip
         path = write_config(config)
         store = await open_store(urls[mode])
@@ -367,6 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", default="sqlite,postgres")
     parser.add_argument("--stage-processes", type=int, default=default_stage_processes())
     parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=WorkerSettings().poll_seconds,
+        help="[worker] poll_seconds (default: the gateway's default)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
         "--aa",
         action="store_true",
         help="A/A check of the harness: the 'off' gateway runs with the gate too, so any "
@@ -396,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
                 for local, _ in servers.values():
                     local.stop()
     report(results, args)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"args": vars(args), "results": results}, default=str))
     return 0
 
 
