@@ -28,7 +28,9 @@ Per burst: **CPU ms per delivered document** of the gateway side — the gateway
 stage processes and JVMs and, for ``postgres``, its database server — and of all processes
 (adding this process: the HTTP clients, the receiving endpoint and the harness's own
 polling, which is not the gateway's cost), and **documents/s** (first submit → last
-delivery). The headline leaves out the JVMs' JIT compiler threads: a JVM compiles for its
+delivery). CPU time is the scheduler's, per thread, in nanoseconds (``/proc/PID/task/TID/
+schedstat``), not ``/proc/PID/stat``'s 10 ms ticks, whose truncation over some twenty
+processes moved a short burst by several per cent. The headline leaves out the JVMs' JIT compiler threads: a JVM compiles for its
 first thousand or so documents (``bench.e2e``), far more than a short run can warm up, in
 bursts that land in one mode's round or the other's by chance; a gateway that has run for
 a while has done it, and the gate does not change what the JVM runs. The figure with it is
@@ -62,8 +64,6 @@ import aiohttp
 from bench.e2e import (
     _children,
     burst,
-    cpu_seconds,
-    cpu_split,
     delivered_times,
     postgres_server,
     wait_ready,
@@ -121,30 +121,40 @@ class Gateway:
     def pids(self) -> list[int]:
         return [self.process.process.pid] if self.process.process is not None else []
 
-    def postgres_cpu(self) -> dict[int, float]:
-        """CPU seconds so far of every process of this gateway's PostgreSQL server."""
-        return {pid: cpu_seconds(pid) for pid in postgres_pids(self.pg_data)}
-
 
 JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
 """HotSpot's JIT compiler threads (their names as Linux shows them, cut to 15 bytes)."""
 
+Threads = dict[tuple[int, str], tuple[str, int]]
+"""(pid, thread id) → (thread name, nanoseconds on a CPU so far)."""
 
-def jit_seconds(pids: list[int]) -> float:
-    """CPU seconds so far of the JIT compiler threads of ``pids`` (the stage processes' JVMs):
-    warm-up work a long-running gateway has done long ago, the same with the gate on or off,
-    and the noisiest part of a short burst (a compiler thread that ended is left out)."""
-    total = 0.0
+
+def thread_cpu(pids: list[int]) -> Threads:
+    """Every thread of ``pids`` with its CPU time so far, in nanoseconds, from the scheduler
+    (``/proc/PID/task/TID/schedstat``). ``/proc/PID/stat`` counts in 10 ms ticks: a burst
+    costs a few hundred ms over some twenty processes, so its truncations alone moved a
+    round by several per cent."""
+    found: Threads = {}
     for pid in pids:
         for task in Path(f"/proc/{pid}/task").glob("*"):
             try:
-                if (task / "comm").read_text().strip() not in JIT_THREADS:
-                    continue
-                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
+                name = (task / "comm").read_text().strip()
+                ns = int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
                 continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            found[(pid, task.name)] = (name, ns)
+    return found
+
+
+def used(before: Threads, after: Threads, *, jit: bool | None = None) -> float:
+    """CPU seconds the threads used between the two readings (a thread that started in
+    between counts from zero; one that ended is left out, with only what it used in
+    between); ``jit``: only the JIT compiler threads (True) or all but them (False)."""
+    total = 0
+    for key, (name, ns) in after.items():
+        if jit is None or (name in JIT_THREADS) == jit:
+            total += ns - before.get(key, (name, 0))[1]
+    return total / 1e9
 
 
 def postgres_pids(data: Path | None) -> list[int]:
@@ -172,34 +182,34 @@ async def one_burst(
     ) as session:
         pids = gateway.pids()
         children = [child for pid in pids for child in _children(pid)]
-        jit_before = jit_seconds(children)
-        before = cpu_split(pids)
-        pg_before = gateway.postgres_cpu()
+        database = postgres_pids(gateway.pg_data)
+        before = {
+            "gateway": thread_cpu(pids),
+            "stages": thread_cpu(children),
+            "postgres": thread_cpu(database),
+            "bench": thread_cpu([os.getpid()]),
+        }
         started = time.time()
         load = await burst(session, documents, count, tag)
         done = await delivered_times(receiver, set(load.sent_at), 300)
         finished = max(done.values()) if done else time.time()
-        after = cpu_split(pids)
-        pg_after = gateway.postgres_cpu()
-        jit = jit_seconds(children) - jit_before
-    # A backend started during the burst counts from zero; one that ended is lost (the
-    # pools keep their connections, so none ends in a burst).
-    pg = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
+        after = {
+            "gateway": thread_cpu(pids),
+            "stages": thread_cpu([child for pid in pids for child in _children(pid)]),
+            "postgres": thread_cpu(postgres_pids(gateway.pg_data)),
+            "bench": thread_cpu([os.getpid()]),
+        }
+    parts = {name: used(before[name], after[name], jit=False) for name in before}
+    jit = used(before["stages"], after["stages"], jit=True)
     delivered = max(1, len(done))
-    parts = {name: after[name] - before[name] for name in after}
-    gateway_side = parts["gateway"] + parts["stages"] + pg
+    gateway_side = parts["gateway"] + parts["stages"] + parts["postgres"]
     return {
         "delivered": len(done),
-        "steady_ms_per_doc": 1000 * (gateway_side - jit) / delivered,
+        "steady_ms_per_doc": 1000 * gateway_side / delivered,
         "jit_ms_per_doc": 1000 * jit / delivered,
-        "gateway_ms_per_doc": 1000 * gateway_side / delivered,
-        "cpu_ms_per_doc": 1000 * (gateway_side + parts["bench"]) / delivered,
-        "parts_ms_per_doc": {
-            "gateway": 1000 * parts["gateway"] / delivered,
-            "stages": 1000 * (parts["stages"] - jit) / delivered,
-            "postgres": 1000 * pg / delivered,
-            "bench": 1000 * parts["bench"] / delivered,
-        },
+        "gateway_ms_per_doc": 1000 * (gateway_side + jit) / delivered,
+        "cpu_ms_per_doc": 1000 * (gateway_side + jit + parts["bench"]) / delivered,
+        "parts_ms_per_doc": {name: 1000 * cpu / delivered for name, cpu in parts.items()},
         "docs_per_s": len(done) / max(1e-9, finished - started),
     }
 
