@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from gateway.store import JobSpec, OutputSpec, StateChange
-from gateway.store.ledger import ExportRecord, LedgerStore, Verdict, china_year
+from gateway.store.ledger import ExportRecord, Judge, LedgerStore, Verdict, china_year
 from gateway.store.ledger_chain import verify_chain
 from gateway.store.postgres import PostgresStore
 
@@ -23,44 +23,50 @@ def subjects_of(n: int) -> tuple[tuple[str, bool], ...]:
     return tuple((f"s{(n + k) % 50}", (n + k) % 7 == 0) for k in range(3))
 
 
+async def race(first: PostgresStore, second: PostgresStore, judge: Judge) -> list[int]:
+    """``DOCUMENTS`` submissions exported by two workers at once, one per store, each with
+    three concurrent exports at a time; how many each worker exported."""
+    await first.create_tenant("T", tenant_id="t")
+    for n in range(DOCUMENTS):
+        await first.create_submission(
+            "t", f"<EInvoice n='{n}'/>".encode(), content_type="application/xml",
+            metadata={"n": n}, enqueue=JobSpec("process"),
+        )  # fmt: skip
+
+    async def worker(store: PostgresStore, name: str) -> int:
+        ledger = LedgerStore(store.connector, clock=store.clock)
+        done = 0
+        while jobs := await store.claim_jobs(name, limit=3, kinds={"process"}):
+
+            async def one(job_id: str, submission_id: str) -> None:
+                sub = await store.get_submission("t", submission_id)
+                assert sub is not None
+                n = int(sub.metadata["n"])
+                await ledger.finish_export(
+                    job_id, name, tenant_id="t",
+                    outputs=[OutputSpec("signed", "application/xml", b"<I/>")],
+                    record=ExportRecord("E1", "SG", "0195:X", str(n), "00" * 32,
+                                        ("business", "personal"), subjects_of(n)),
+                    judge=judge,
+                    enqueue=JobSpec("deliver", "folder", "out", payload_ref="envelope"),
+                    queued=StateChange("queued", "processed", {}),
+                )  # fmt: skip
+
+            await asyncio.gather(*(one(j.id, j.submission_id) for j in jobs))
+            done += len(jobs)
+        return done
+
+    return list(await asyncio.gather(worker(first, "w1"), worker(second, "w2")))
+
+
 @pytest.mark.postgres
 async def test_two_workers_racing_keep_the_counts_exact(pg_url: str, tmp_path: Path) -> None:
     first = await PostgresStore.open(pg_url)
     await first.migrate()
     second = await PostgresStore.open(pg_url)
     try:
-        await first.create_tenant("T", tenant_id="t")
-        for n in range(DOCUMENTS):
-            await first.create_submission(
-                "t", f"<EInvoice n='{n}'/>".encode(), content_type="application/xml",
-                metadata={"n": n}, enqueue=JobSpec("process"),
-            )  # fmt: skip
-
-        async def worker(store: PostgresStore, name: str) -> int:
-            ledger = LedgerStore(store.connector, clock=store.clock)
-            done = 0
-            while jobs := await store.claim_jobs(name, limit=3, kinds={"process"}):
-
-                async def one(job_id: str, submission_id: str) -> None:
-                    sub = await store.get_submission("t", submission_id)
-                    assert sub is not None
-                    n = int(sub.metadata["n"])
-                    await ledger.finish_export(
-                        job_id, name, tenant_id="t",
-                        outputs=[OutputSpec("signed", "application/xml", b"<I/>")],
-                        record=ExportRecord("E1", "SG", "0195:X", str(n), "00" * 32,
-                                            ("business", "personal"), subjects_of(n)),
-                        judge=lambda _p, _s: Verdict(True, "Art. 5(4)", "art-5-4",
-                                                     decided_by="policy v1", counted=True),
-                        enqueue=JobSpec("deliver", "folder", "out", payload_ref="envelope"),
-                        queued=StateChange("queued", "processed", {}),
-                    )  # fmt: skip
-
-                await asyncio.gather(*(one(j.id, j.submission_id) for j in jobs))
-                done += len(jobs)
-            return done
-
-        counts = await asyncio.gather(worker(first, "w1"), worker(second, "w2"))
+        allow = Verdict(True, "Art. 5(4)", "art-5-4", decided_by="policy v1", counted=True)
+        counts = await race(first, second, lambda _p, _s: allow)
         assert sum(counts) == DOCUMENTS and all(counts)
         ledger = LedgerStore(first.connector)
         everyone = {h for n in range(DOCUMENTS) for h, _ in subjects_of(n)}
@@ -85,43 +91,17 @@ async def test_two_workers_racing_across_a_threshold_hold_exactly_what_reaches_i
     """The judge sees the counts with the document's individuals added; a document it holds
     is rolled back out of them while the other worker waits on the count row."""
     limit = 20
+
+    def judge(personal: int, _sensitive: int) -> Verdict:
+        if personal >= limit:
+            return Verdict(False, reason="threshold", decided_by="policy v1", counted=True)
+        return Verdict(True, "Art. 5(4)", "art-5-4", decided_by="policy v1", counted=True)
+
     first = await PostgresStore.open(pg_url)
     await first.migrate()
     second = await PostgresStore.open(pg_url)
     try:
-        await first.create_tenant("T", tenant_id="t")
-        for n in range(DOCUMENTS):
-            await first.create_submission(
-                "t", f"<EInvoice n='{n}'/>".encode(), content_type="application/xml",
-                metadata={"n": n}, enqueue=JobSpec("process"),
-            )  # fmt: skip
-
-        def judge(personal: int, _sensitive: int) -> Verdict:
-            if personal >= limit:
-                return Verdict(False, reason="threshold", decided_by="policy v1", counted=True)
-            return Verdict(True, "Art. 5(4)", "art-5-4", decided_by="policy v1", counted=True)
-
-        async def worker(store: PostgresStore, name: str) -> None:
-            ledger = LedgerStore(store.connector, clock=store.clock)
-            while jobs := await store.claim_jobs(name, limit=3, kinds={"process"}):
-
-                async def one(job_id: str, submission_id: str) -> None:
-                    sub = await store.get_submission("t", submission_id)
-                    assert sub is not None
-                    n = int(sub.metadata["n"])
-                    await ledger.finish_export(
-                        job_id, name, tenant_id="t",
-                        outputs=[OutputSpec("signed", "application/xml", b"<I/>")],
-                        record=ExportRecord("E1", "SG", "0195:X", str(n), "00" * 32,
-                                            ("business", "personal"), subjects_of(n)),
-                        judge=judge,
-                        enqueue=JobSpec("deliver", "folder", "out", payload_ref="envelope"),
-                        queued=StateChange("queued", "processed", {}),
-                    )  # fmt: skip
-
-                await asyncio.gather(*(one(j.id, j.submission_id) for j in jobs))
-
-        await asyncio.gather(worker(first, "w1"), worker(second, "w2"))
+        assert sum(await race(first, second, judge)) == DOCUMENTS
         ledger = LedgerStore(first.connector)
         entries, head, marks = await ledger.chain_state()
         assert verify_chain(entries, head, marks).ok
