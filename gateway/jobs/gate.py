@@ -19,7 +19,15 @@ from typing import Any
 from gateway.flows import FlowOutcome
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.partners.data_export import DataExport
-from gateway.policy import CHINA, DEFAULT_POLICY, Counts, Decision, PolicySource, decide_volume
+from gateway.policy import (
+    CHINA,
+    DEFAULT_POLICY,
+    VOLUME,
+    Counts,
+    Decision,
+    PolicySource,
+    decide_volume,
+)
 from gateway.policy.ebl import gate_ebl
 from gateway.policy.keys import KeyProvider
 from gateway.policy.subjects import key_id_of
@@ -99,8 +107,9 @@ class ExportGate:
         await self.after(result)
         return result
 
-    def judge(self, decision: Decision, data_export: DataExport) -> Judge:
-        """The final decision given the yearly counts (run inside the transaction)."""
+    def judge(self, decision: Decision, data_export: DataExport) -> Judge | Verdict:
+        """The final decision given the yearly counts (run inside the transaction), or the
+        final one already when the counts cannot change it."""
         return volume_judge(decision, data_export, self.ledger.clock)
 
     async def after(self, result: ExportResult) -> None:
@@ -113,27 +122,36 @@ class ExportGate:
             log.exception("ledger checkpoint at entry %s failed", result.seq)
 
 
-def volume_judge(decision: Decision, data_export: DataExport, clock: Clock) -> Judge:
-    """The :data:`Judge` that finishes ``decision`` with the exporter's yearly counts."""
+def volume_judge(decision: Decision, data_export: DataExport, clock: Clock) -> Judge | Verdict:
+    """The :data:`Judge` that finishes ``decision`` with the exporter's yearly counts, or the
+    final :class:`Verdict` when the counts cannot change it (any decision but ``volume``):
+    then the store takes no lock on them."""
+    if decision.outcome != VOLUME:
+        return _verdict(decision)
 
     def final(personal: int, sensitive: int) -> Verdict:
         day = clock().astimezone(CHINA).date()
         decided = decide_volume(decision, data_export, Counts(personal, sensitive), day)
-        reason = decided.reason or decided.basis
         for warning in decided.warnings:
             log.warning("export gate: %s", warning)
-        return Verdict(
-            allowed=decided.allowed,
-            basis=decided.basis,
-            article=decided.article,
-            reason=f"export gate: {reason}" if not decided.allowed else reason,
-            policy_version=decided.policy_version,
-            decided_by=f"policy {decided.policy_version}",
-            counted=decided.counted,
-            detail={"decision": decided.to_json(), "warnings": list(decided.warnings)},
-        )
+        return _verdict(decided)
 
     return final
+
+
+def _verdict(decided: Decision) -> Verdict:
+    """A final decision as the store records it."""
+    reason = decided.reason or decided.basis
+    return Verdict(
+        allowed=decided.allowed,
+        basis=decided.basis,
+        article=decided.article,
+        reason=f"export gate: {reason}" if not decided.allowed else reason,
+        policy_version=decided.policy_version,
+        decided_by=f"policy {decided.policy_version}",
+        counted=decided.counted,
+        detail={"decision": decided.to_json(), "warnings": list(decided.warnings)},
+    )
 
 
 class TransferGate:

@@ -35,7 +35,7 @@ import hmac
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -69,6 +69,8 @@ class StaticKeyProvider:
     secret: bytes
     name: str = ""
     """The operator's id for the key; empty: the fingerprint."""
+    _id: str = field(init=False, repr=False, compare=False, default="")
+    """The key id, made once (the gate records it with every document's individuals)."""
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_KEY_BYTES:
@@ -77,10 +79,11 @@ class StaticKeyProvider:
                 "needed",
                 field="policy.subject_key",
             )
+        object.__setattr__(self, "_id", self.name or fingerprint(self.mac))
 
     @property
     def key_id(self) -> str:
-        return self.name or fingerprint(self.mac)
+        return self._id
 
     def mac(self, message: bytes) -> bytes:
         return hmac.new(self.secret, message, hashlib.sha256).digest()
@@ -158,6 +161,8 @@ class Pkcs11KeyProvider:
         self._key: object | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._fingerprint = ""
+        """The default key id, made on the token once (not once per document)."""
 
     def _secret_key(self) -> object:
         with self._lock:
@@ -195,7 +200,11 @@ class Pkcs11KeyProvider:
 
     @property
     def key_id(self) -> str:
-        return self._name or fingerprint(self.mac)
+        if self._name:
+            return self._name
+        if not self._fingerprint:
+            self._fingerprint = fingerprint(self.mac)
+        return self._fingerprint
 
     def mac(self, message: bytes) -> bytes:
         from pkcs11 import Mechanism

@@ -5,11 +5,13 @@ its SQL is in ``queries/ledger.<backend>.sql``, its tables in migration 0004.
 
 :meth:`LedgerStore.finish_export` is the outbound twin of
 :meth:`~gateway.store.Store.finish_processing`: in **one** transaction, fenced by the process
-job's lease, it stores the outputs, locks the exporter's counts for the year (PostgreSQL:
-``FOR UPDATE``; SQLite: the single writer), adds the document's individuals (keyed hashes),
-asks the caller's ``judge`` for the final decision with those counts, and then either queues
-the delivery job and appends the hash-chained ledger entry (the transaction's last statement,
-which takes the ledger head's row lock and is sent with the commit), or records the hold.
+job's lease, it stores the outputs, gets the final decision — a decision the yearly counts
+cannot change is given as a :class:`Verdict` and takes no lock on them; one that depends on
+them adds the document's individuals (keyed hashes) to the exporter's counts for the year,
+locked (PostgreSQL: the row's lock; SQLite: the single writer), and asks the caller's
+``judge`` with those totals — and then either queues the delivery job and appends the
+hash-chained ledger entry (the transaction's last statement, which takes the ledger head's
+row lock and is sent with the commit), or records the hold (the counting rolled back).
 A crash leaves all of it or none; two workers never lose an update of a count.
 
 The counting and chaining are :mod:`gateway.store.ledger_export`, shared
@@ -94,7 +96,7 @@ class LedgerStore:
         tenant_id: str,
         outputs: Sequence[OutputSpec],
         record: ExportRecord,
-        judge: Judge,
+        judge: Judge | Verdict,
         enqueue: JobSpec,
         queued: StateChange,
         hand_off_seconds: float | None = None,
@@ -123,7 +125,7 @@ class LedgerStore:
         submission_id: str,
         tenant_id: str,
         record: ExportRecord,
-        judge: Judge,
+        judge: Judge | Verdict,
         enqueue: JobSpec,
         queued: StateChange,
         now: dt.datetime,
@@ -242,9 +244,7 @@ class LedgerStore:
             counted=hold.counted,
         )
         if is_transfer(hold):
-            _, personal, sensitive = yield from count_and_judge(
-                hold.record, lambda _p, _s: verdict, now
-            )
+            _, personal, sensitive = yield from count_and_judge(hold.record, verdict, now)
             job_row, _ = yield from insert_job(submission_id, hold.job, now)
             seq = yield from chain_entry(submission_id, hold.record, verdict, now)
             return ExportResult(verdict, seq, rows.job(job_row), personal, sensitive)
@@ -254,7 +254,7 @@ class LedgerStore:
                 submission_id,
                 hold.tenant_id,
                 hold.record,
-                lambda _p, _s: verdict,
+                verdict,
                 hold.job,
                 queued,
                 now,

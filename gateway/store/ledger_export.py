@@ -1,11 +1,13 @@
 """The export ledger's core scripts, shared by every export: the yearly counts, the
 hash-chained entry, the hold.
 
-:func:`count_and_judge` locks the exporter's counts for the year (PostgreSQL: ``FOR UPDATE``;
-SQLite: the single writer), adds the document's individuals (keyed hashes), and asks the
-``judge`` for the final decision with those counts; when it allows, the caller queues the
-delivery and :func:`chain_entry` appends the hash-chained entry under the ledger head's row
-lock, last, so that lock is held only briefly. In the same transaction: the invoice flow's
+:func:`count_and_judge` gives the final decision: a decision the counts cannot change takes
+no lock (and counts the individuals in one statement when it must); one that depends on the
+counts adds the document's individuals (keyed hashes) and locks the exporter's counts for the
+year in one statement, under a savepoint rolled back unless the ``judge`` allows the counted
+export. When it allows, the caller queues the delivery and :func:`chain_entry` appends the
+hash-chained entry under the ledger head's row lock, last, so that lock is held only
+briefly. In the same transaction: the invoice flow's
 ``deliver`` job (:mod:`gateway.store.ledger`), an eBL's ``transfer`` job
 (:meth:`gateway.store.ebl.EblRegistry.begin_transfer`). Times are ISO 8601 text (UTC), so
 the hash covers exactly what is stored; the year of the counts is the calendar year in
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from gateway.store.connector import Query, QueryMany, Script
+from gateway.store.connector import Query, Script
 from gateway.store.ledger_chain import entry_text
 from gateway.store.ledger_records import ExportRecord, Judge, Verdict
 from gateway.store.records import JobSpec
@@ -37,40 +41,73 @@ def iso(moment: dt.datetime) -> str:
 
 
 def count_and_judge(
-    record: ExportRecord, judge: Judge, now: dt.datetime
+    record: ExportRecord, judge: Judge | Verdict, now: dt.datetime
 ) -> Script[tuple[Verdict, int, int]]:
-    """Lock the exporter's counts for the year, add the document's new individuals and ask
-    the ``judge``; when it allows a counted export, store them. ``(verdict, personal,
-    sensitive)`` as the counts stand after this export."""
+    """The final verdict on ``record`` and the exporter's counts for the year as this export
+    leaves them: ``(verdict, personal, sensitive)``.
+
+    A :class:`Verdict` is final already (the counts cannot change it: exempt, rule-based or
+    released exports): it takes no lock and reads nothing. If it allows a counted export the
+    document's individuals are added in one statement (:func:`add_subjects`); otherwise
+    nothing is written and the counts returned are 0 (not read).
+
+    A :data:`Judge` decides with the counts. With individuals, they are added first, under a
+    savepoint, in one statement that also locks and returns the exporter's row for the year;
+    the judge sees those totals (this document's new individuals included) and unless it
+    allows a counted export, the savepoint is rolled back: a held document's individuals are
+    not counted (its would-be totals are returned), an uncounted one's neither (the counts
+    are read again). Without individuals the counts are read, without a lock."""
     keys = {"exporter": record.exporter, "year": china_year(now)}
-    known: dict[str, bool] = {}
-    if record.subjects:
-        counts = yield from one("ledger_claim_counts", keys)
-        known_rows = yield Query(
-            "ledger_known_subjects", {**keys, "subjects": [h for h, _ in record.subjects]}, "all"
-        )
-        known = {str(r["subject"]): bool(r["sensitive"]) for r in known_rows}
-    else:  # nothing to count: the counts are read, not created
-        counts = (yield Query("ledger_counts", keys, "one")) or {
-            "personal": 0,
-            "sensitive": 0,
-        }
-    personal = int(counts["personal"]) + sum(1 for h, _ in record.subjects if h not in known)
-    sensitive = int(counts["sensitive"]) + sum(
-        1 for h, s in record.subjects if s and not known.get(h, False)
-    )
+    if isinstance(judge, Verdict):
+        if judge.allowed and judge.counted and record.subjects:
+            personal, sensitive = yield from add_subjects(record, keys)
+            return judge, personal, sensitive
+        return judge, 0, 0
+    if not record.subjects:
+        personal, sensitive = yield from read_counts(keys)
+        return judge(personal, sensitive), personal, sensitive
+    yield Query("ledger_savepoint", {})
+    personal, sensitive = yield from add_subjects(record, keys)
     verdict = judge(personal, sensitive)
+    if verdict.allowed and verdict.counted:
+        return verdict, personal, sensitive
+    yield Query("ledger_rollback_to_savepoint", {})
     if not verdict.allowed:
         return verdict, personal, sensitive
-    if verdict.counted and record.subjects:
-        subjects = [
-            {**keys, "subject": h, "sensitive": int(s), "key_id": record.subject_key_id}
-            for h, s in record.subjects
-        ]
-        yield QueryMany("ledger_insert_subject", subjects)
-        yield Query("ledger_update_counts", {**keys, "personal": personal, "sensitive": sensitive})
-        return verdict, personal, sensitive
-    return verdict, int(counts["personal"]), int(counts["sensitive"])
+    personal, sensitive = yield from read_counts(keys)
+    return verdict, personal, sensitive
+
+
+def add_subjects(record: ExportRecord, keys: Mapping[str, Any]) -> Script[tuple[int, int]]:
+    """Add the document's individuals to the exporter's counts for the year in one statement:
+    each keyed hash is inserted unless known (a known one becomes sensitive if it is now),
+    and the row of counts (created at zero if new) gains the new individuals, the newly
+    sensitive ones and the document, and stays locked until the transaction ends. The
+    totals after it: ``(personal, sensitive)``.
+
+    Exact under concurrent exports: the insert of a hash another transaction inserted and
+    has not committed waits for it, and the count row is updated from its latest version,
+    so no individual is counted twice and no update is lost. Hashes are inserted in sorted
+    order and the count row locked after them, so two exports never wait for each other in
+    a cycle."""
+    merged: dict[str, bool] = {}
+    for subject, sensitive in record.subjects:
+        merged[subject] = merged.get(subject, False) or sensitive
+    subjects = sorted(merged)
+    params = {
+        **keys,
+        "subjects": subjects,
+        "sensitive": [s for s in subjects if merged[s]],
+        "key_id": record.subject_key_id,
+    }
+    row = yield from one("ledger_add_subjects", params)
+    return int(row["personal"]), int(row["sensitive"])
+
+
+def read_counts(keys: Mapping[str, Any]) -> Script[tuple[int, int]]:
+    """The exporter's counts for the year (0 when it has none), read without a lock."""
+    row = yield Query("ledger_counts", keys, "one")
+    return (0, 0) if row is None else (int(row["personal"]), int(row["sensitive"]))
 
 
 def chain_entry(

@@ -29,7 +29,9 @@ class Verdict:
 
 Judge = Callable[[int, int], Verdict]
 """Given the exporter's individuals this year (all, with sensitive information) with this
-document's new ones added, the final :class:`Verdict`."""
+document's new ones added, the final :class:`Verdict`. Where a judge is asked for, a
+:class:`Verdict` may be given instead: a decision the counts cannot change, which needs no
+lock on them (see :func:`gateway.store.ledger_export.count_and_judge`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,7 @@ class TransferExport:
     :meth:`gateway.store.ebl.EblRegistry.begin_transfer`)."""
 
     record: ExportRecord
-    judge: Judge
+    judge: Judge | Verdict
     tenant_id: str = ""
     """The tenant that may release or refuse the transfer if it is held."""
 

@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from gateway.store.ledger import china_year
+from gateway.store.ledger import Verdict, china_year
 from gateway.store.ledger_chain import verify_chain
-from tests.store.ledger_support import Stores, backend, export, stores, thresholds
+from tests.store.ledger_support import Stores, allow, backend, export, stores, thresholds
 
 __all__ = ["backend", "stores"]
 
@@ -110,3 +110,38 @@ async def test_checkpoints_are_signed_and_verified(stores: Stores) -> None:
     assert good.ok and good.checkpoints == 1
     bad = verify_chain(entries, head, marks, lambda p, s, c: False)
     assert not bad.ok and "checkpoint at entry 3" in bad.problem
+
+
+async def test_a_final_verdict_counts_without_asking_and_an_uncounted_one_writes_nothing(
+    stores: Stores,
+) -> None:
+    counted = allow("Art. 7 approval", counted=True)
+    _, first = await export(stores, [("a", False), ("b", True)], judge=counted)
+    assert first.verdict is counted and (first.personal, first.sensitive) == (2, 1)
+    _, again = await export(stores, [("b", False), ("c", True), ("c", False)], judge=counted)
+    assert (again.personal, again.sensitive) == (3, 2)  # c once, sensitive (any mention)
+    _, exempt = await export(stores, [("d", True)], judge=allow("Art. 5(1)"))
+    assert exempt.seq == 3 and (exempt.personal, exempt.sensitive) == (0, 0)  # nothing read
+    (counts,) = await stores.ledger.counts(2026)
+    assert (counts["personal"], counts["sensitive"], counts["documents"]) == (3, 2, 2)
+    assert verify_chain(*await stores.ledger.chain_state()).ok
+
+
+async def test_a_judge_that_allows_without_counting_leaves_the_counts_as_they_were(
+    stores: Stores,
+) -> None:
+    await export(stores, [("a", False)])
+    seen: list[tuple[int, int]] = []
+
+    def uncounted(personal: int, sensitive: int) -> Verdict:
+        seen.append((personal, sensitive))
+        return allow("Art. 3")
+
+    _, result = await export(stores, [("a", True), ("b", True)], judge=uncounted)
+    assert seen == [(2, 2)]  # asked with the document's individuals added (a turns sensitive)
+    assert result.verdict.allowed and result.seq == 2
+    assert (result.personal, result.sensitive) == (1, 0)  # the counting was rolled back
+    (counts,) = await stores.ledger.counts(2026)
+    assert (counts["personal"], counts["sensitive"], counts["documents"]) == (1, 0, 1)
+    _, later = await export(stores, [("b", False)])
+    assert (later.personal, later.sensitive) == (2, 0)  # b was not kept from the rollback

@@ -1,5 +1,6 @@
 -- The export gate's tables (gateway/store/ledger.py). The head row's lock serialises every
--- export, so the chain and the yearly counts never lose an update between replicas.
+-- entry, so the chain never forks between replicas; an exporter's count row's lock (taken
+-- after its individuals' keyed hashes) keeps its yearly counts exact.
 
 -- name: ledger_lock_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1 FOR UPDATE
@@ -7,26 +8,37 @@ SELECT seq, hash FROM export_ledger_head WHERE id = 1 FOR UPDATE
 -- name: ledger_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
--- name: ledger_claim_counts
--- The exporter's counts for the year, created at zero if new, the row locked (an upsert that
--- updates locks the row it returns) until the transaction ends.
-INSERT INTO export_counts (exporter, year, personal, sensitive, documents)
-VALUES (%(exporter)s, %(year)s, 0, 0, 0)
-ON CONFLICT (exporter, year) DO UPDATE SET documents = export_counts.documents
-RETURNING personal, sensitive, documents
+-- name: ledger_savepoint
+SAVEPOINT ledger_count
 
--- name: ledger_known_subjects
-SELECT subject, sensitive FROM export_subjects
-WHERE exporter = %(exporter)s AND year = %(year)s AND subject = ANY(%(subjects)s::text[])
+-- name: ledger_rollback_to_savepoint
+ROLLBACK TO SAVEPOINT ledger_count
 
--- name: ledger_insert_subject
-INSERT INTO export_subjects (exporter, year, subject, sensitive, key_id)
-VALUES (%(exporter)s, %(year)s, %(subject)s, %(sensitive)s, %(key_id)s)
-ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = GREATEST(export_subjects.sensitive, excluded.sensitive)
-
--- name: ledger_update_counts
-UPDATE export_counts SET personal = %(personal)s, sensitive = %(sensitive)s, documents = documents + 1
-WHERE exporter = %(exporter)s AND year = %(year)s
+-- name: ledger_add_subjects
+-- The document's individuals into the exporter's counts for the year, in one statement:
+-- each keyed hash inserted unless known (ON CONFLICT waits for an uncommitted insert of the
+-- same hash, then sees it); a known one is upgraded to sensitive when it is now. The rows
+-- returned are the new ones (xmax = 0: inserted) and the upgraded ones. The count row is
+-- then created or updated from its latest version (locked until the transaction ends).
+WITH changed AS (
+    INSERT INTO export_subjects AS known (exporter, year, subject, sensitive, key_id)
+    SELECT %(exporter)s, %(year)s, s.subject, (s.subject = ANY(%(sensitive)s::text[]))::int, %(key_id)s
+    FROM unnest(%(subjects)s::text[]) WITH ORDINALITY AS s(subject, n)
+    ORDER BY s.n
+    ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = 1
+    WHERE known.sensitive = 0 AND excluded.sensitive = 1
+    RETURNING known.xmax = 0 AS inserted, known.sensitive
+), added AS (
+    SELECT count(*) FILTER (WHERE inserted) AS personal,
+           count(*) FILTER (WHERE sensitive = 1) AS sensitive
+    FROM changed
+)
+INSERT INTO export_counts AS c (exporter, year, personal, sensitive, documents)
+SELECT %(exporter)s, %(year)s, added.personal, added.sensitive, 1 FROM added
+ON CONFLICT (exporter, year) DO UPDATE
+SET personal = c.personal + excluded.personal, sensitive = c.sensitive + excluded.sensitive,
+    documents = c.documents + 1
+RETURNING c.personal, c.sensitive
 
 -- name: ledger_chain_entry
 -- Append the entry after the head and move the head, in one statement: the head's row lock is

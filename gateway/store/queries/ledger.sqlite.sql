@@ -7,26 +7,35 @@ SELECT seq, hash FROM export_ledger_head WHERE id = 1
 -- name: ledger_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1
 
--- name: ledger_claim_counts
--- The exporter's counts for the year, created at zero if new, the row locked (an upsert that
--- updates locks the row it returns) until the transaction ends.
+-- name: ledger_savepoint
+SAVEPOINT ledger_count
+
+-- name: ledger_rollback_to_savepoint
+ROLLBACK TO ledger_count
+
+-- name: ledger_add_subjects
+-- The document's individuals into the exporter's counts for the year (the single writer
+-- serialises it): the count row created at zero if new, then increased by the hashes not
+-- known yet and the ones newly sensitive, then the hashes stored; the totals returned.
 INSERT INTO export_counts (exporter, year, personal, sensitive, documents)
 VALUES (:exporter, :year, 0, 0, 0)
-ON CONFLICT (exporter, year) DO UPDATE SET documents = export_counts.documents
-RETURNING personal, sensitive, documents
-
--- name: ledger_known_subjects
-SELECT subject, sensitive FROM export_subjects
-WHERE exporter = :exporter AND year = :year AND subject IN (SELECT value FROM json_each(:subjects))
-
--- name: ledger_insert_subject
+ON CONFLICT (exporter, year) DO NOTHING;
+UPDATE export_counts
+SET personal = personal + (
+        SELECT count(*) FROM json_each(:subjects) AS s
+        WHERE NOT EXISTS (SELECT 1 FROM export_subjects AS k WHERE k.exporter = :exporter
+                          AND k.year = :year AND k.subject = s.value)),
+    sensitive = sensitive + (
+        SELECT count(*) FROM json_each(:sensitive) AS s
+        WHERE NOT EXISTS (SELECT 1 FROM export_subjects AS k WHERE k.exporter = :exporter
+                          AND k.year = :year AND k.subject = s.value AND k.sensitive = 1)),
+    documents = documents + 1
+WHERE exporter = :exporter AND year = :year;
 INSERT INTO export_subjects (exporter, year, subject, sensitive, key_id)
-VALUES (:exporter, :year, :subject, :sensitive, :key_id)
-ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, excluded.sensitive)
-
--- name: ledger_update_counts
-UPDATE export_counts SET personal = :personal, sensitive = :sensitive, documents = documents + 1
-WHERE exporter = :exporter AND year = :year
+SELECT :exporter, :year, s.value, s.value IN (SELECT value FROM json_each(:sensitive)), :key_id
+FROM json_each(:subjects) AS s WHERE true
+ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, excluded.sensitive);
+SELECT personal, sensitive FROM export_counts WHERE exporter = :exporter AND year = :year;
 
 -- name: ledger_chain_entry
 -- Append the entry after the head and move the head (the single writer serialises exports);
