@@ -43,11 +43,17 @@ def entry_text(entry: Mapping[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def sha256_hex(text: str) -> str:
+    """SHA-256 in hex over ``text``'s UTF-8: the chain's hash function (SQLite's
+    ``lingang_sha256``; PostgreSQL's ``sha256(convert_to(text, 'UTF8'))`` is the same)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def chained_hash(prev_hash: str, text: str) -> str:
-    """SHA-256 (hex) over ``prev_hash``, a line feed and the entry's :func:`entry_text`, in
-    UTF-8. The store computes the same in SQL when it appends (the ``ledger_chain_entry``
-    query), so the head's lock is never held while the gateway waits for an answer."""
-    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+    """The hash over ``prev_hash``, a line feed and the entry's :func:`entry_text`. The
+    store computes the same in SQL when it appends (the ``ledger_chain_entry`` query), so
+    the head's lock is never held while the gateway waits for an answer."""
+    return sha256_hex(f"{prev_hash}\n{text}")
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from gateway.store.connector import (
     Script,
     drive,
 )
+from gateway.store.ledger_chain import sha256_hex
 from gateway.store.records import Clock, ConflictError, StoreError, utcnow
 from gateway.store.sql import load_queries, split_statements
 from gateway.store.sqlite_commit import GroupCommitter
@@ -52,10 +52,10 @@ def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
     return {column[0]: value for column, value in zip(cursor.description, values, strict=True)}
 
 
-def _sha256_hex(text: str | None) -> str | None:
-    """SQL ``lingang_sha256(text)``: SHA-256 in hex over the text's UTF-8 (the export
-    ledger's chain, see ``queries/ledger.sqlite.sql``)."""
-    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+def _sql_sha256(text: str | None) -> str | None:
+    """SQL ``lingang_sha256(text)``: the export ledger chain's hash function
+    (:func:`~gateway.store.ledger_chain.sha256_hex`; see ``queries/ledger.sqlite.sql``)."""
+    return None if text is None else sha256_hex(text)
 
 
 def sqlite_path(url: str) -> Path:
@@ -108,7 +108,7 @@ class SqliteConnector(Connector):
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
         conn.row_factory = _dict_row
-        conn.create_function("lingang_sha256", 1, _sha256_hex, deterministic=True)
+        conn.create_function("lingang_sha256", 1, _sql_sha256, deterministic=True)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
