@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from gateway.errors import FieldError
+from gateway.mapping.profiles import PROFILE_SPECS, profile_spec
 
 PARTICIPANT_SCHEME = "iso6523-actorid-upis"
 DOCTYPE_SCHEME_QNS = "busdox-docid-qns"
@@ -114,28 +115,23 @@ class ProcessId:
         return f"{self.scheme}::{self.value}"
 
 
-UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
-UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+def profile_document_type(profile: str, credit_note: bool) -> DocumentTypeId:
+    """The Peppol document type of a profile's invoice or credit note, from the profile facts
+    (:data:`gateway.mapping.profiles.PROFILE_SPECS`); a profile Peppol does not carry is a
+    :class:`FieldError`."""
+    spec = profile_spec(profile)
+    value = spec.document_type(credit_note)
+    if value is None:
+        raise FieldError(f"profile {profile!r} has no Peppol document type", field="profile")
+    return DocumentTypeId(value, spec.peppol_doctype_scheme)
 
-PINT_SG_INVOICE = DocumentTypeId(
-    f"{UBL_INVOICE_NS}::Invoice##urn:peppol:pint:billing-1@sg-1::2.1", DOCTYPE_SCHEME_WILDCARD
-)
-PINT_SG_CREDIT_NOTE = DocumentTypeId(
-    f"{UBL_CREDIT_NOTE_NS}::CreditNote##urn:peppol:pint:billing-1@sg-1::2.1",
-    DOCTYPE_SCHEME_WILDCARD,
-)
-BIS3_INVOICE = DocumentTypeId(
-    f"{UBL_INVOICE_NS}::Invoice##urn:cen.eu:en16931:2017#compliant"
-    "#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1",
-    DOCTYPE_SCHEME_QNS,
-)
-BIS3_CREDIT_NOTE = DocumentTypeId(
-    f"{UBL_CREDIT_NOTE_NS}::CreditNote##urn:cen.eu:en16931:2017#compliant"
-    "#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1",
-    DOCTYPE_SCHEME_QNS,
-)
-PINT_PROCESS = ProcessId("urn:peppol:bis:billing")
-BIS3_PROCESS = ProcessId("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0")
+
+PINT_SG_INVOICE = profile_document_type("pint-sg", credit_note=False)
+PINT_SG_CREDIT_NOTE = profile_document_type("pint-sg", credit_note=True)
+BIS3_INVOICE = profile_document_type("bis3", credit_note=False)
+BIS3_CREDIT_NOTE = profile_document_type("bis3", credit_note=True)
+PINT_PROCESS = ProcessId(PROFILE_SPECS["pint-sg"].process_id or "")
+BIS3_PROCESS = ProcessId(PROFILE_SPECS["bis3"].process_id or "")
 
 
 def document_type_for(

@@ -61,8 +61,7 @@ from adapters.peppol.identifiers import (
     BIS3_INVOICE,
     PINT_SG_CREDIT_NOTE,
     PINT_SG_INVOICE,
-    UBL_CREDIT_NOTE_NS,
-    UBL_INVOICE_NS,
+    profile_document_type,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
 from adapters.peppol.trust import SenderVerdicts, common_name
@@ -93,10 +92,9 @@ DEFAULT_DOCUMENT_TYPES = frozenset(
         BIS3_CREDIT_NOTE.value,
         PINT_SG_INVOICE.value,
         PINT_SG_CREDIT_NOTE.value,
-        f"{UBL_INVOICE_NS}::Invoice##urn:peppol:pint:billing-1::2.1",
-        f"{UBL_CREDIT_NOTE_NS}::CreditNote##urn:peppol:pint:billing-1::2.1",
-        "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100::CrossIndustryInvoice##"
-        "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::D16B",
+        profile_document_type("pint", credit_note=False).value,
+        profile_document_type("pint", credit_note=True).value,
+        profile_document_type("bis3-cii", credit_note=False).value,
         MLS_DOCUMENT_TYPE,
     }
 )

@@ -1,8 +1,9 @@
-"""The target profiles and every constant each one fixes: the one source for mapping and render.
+"""The target profiles and every constant each one fixes: the one source of profile facts.
 
-``gateway.validation.profiles`` still keeps its own table (rule files per profile, detection
-by CustomizationID); that module belongs to validation and repeats the profile names, the
-BT-24 values it detects by and ``bis3-cii``'s guideline id. Keep the two in step.
+Mapping and render build documents from :data:`PROFILE_SPECS`; validation detects a
+document's profile with :func:`profile_of_customization` and the identifiers here, and keeps
+only what is its own (which rule files each profile runs); the Peppol adapter takes its
+document type identifiers from the specs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,18 @@ from gateway.errors import FieldError
 
 _UUID_NAMESPACE = uuid.UUID("6f0c7a4e-2a51-4b7e-9d35-6c1f0e0b8a11")
 
-BIS3_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+CEN_CUSTOMIZATION = "urn:cen.eu:en16931:2017"
+"""BT-24 of a plain EN 16931 document (and the CII guideline id of ``cii``)."""
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PEPPOL_SELFBILLING = "urn:fdc:peppol.eu:2017:poacc:selfbilling:3.0"
+BIS3_CUSTOMIZATION = f"{CEN_CUSTOMIZATION}#compliant#{PEPPOL_BILLING}"
+BIS3_SELFBILLING_CUSTOMIZATION = f"{CEN_CUSTOMIZATION}#compliant#{PEPPOL_SELFBILLING}"
+PINT_FAMILY = "urn:peppol:pint:"
+"""Every PINT specification identifier starts so."""
+PINT_CUSTOMIZATION = f"{PINT_FAMILY}billing-1"
+PINT_SG_FAMILY = f"{PINT_CUSTOMIZATION}@sg-"
+"""Every PINT SG release's specification identifier starts so."""
+PINT_SG_CUSTOMIZATION = f"{PINT_SG_FAMILY}1"
 BIS3_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 PINT_PROCESS = "urn:peppol:bis:billing"
 
@@ -96,14 +108,14 @@ _BIS3_CII_TYPE = f"{CII_ROOT}##{BIS3_CUSTOMIZATION}::D16B"
 PROFILE_SPECS: dict[str, ProfileSpec] = {
     "pint-sg": ProfileSpec(
         "pint-sg",
-        "urn:peppol:pint:billing-1@sg-1",
+        PINT_SG_CUSTOMIZATION,
         PINT_PROCESS,
         "ubl",
         "GST",
         PINT_MIME_CODES,
         uuid=True,
         issue_time=True,
-        peppol_document_types=_ubl_types("urn:peppol:pint:billing-1@sg-1"),
+        peppol_document_types=_ubl_types(PINT_SG_CUSTOMIZATION),
         peppol_doctype_scheme="peppol-doctype-wildcard",
         requires_buyer_reference=True,
     ),
@@ -119,18 +131,18 @@ PROFILE_SPECS: dict[str, ProfileSpec] = {
     ),
     "pint": ProfileSpec(
         "pint",
-        "urn:peppol:pint:billing-1",
+        PINT_CUSTOMIZATION,
         PINT_PROCESS,
         "ubl",
         "VAT",
         PINT_MIME_CODES,
         issue_time=True,
-        peppol_document_types=_ubl_types("urn:peppol:pint:billing-1"),
+        peppol_document_types=_ubl_types(PINT_CUSTOMIZATION),
         peppol_doctype_scheme="peppol-doctype-wildcard",
     ),
     "cii": ProfileSpec(
         "cii",
-        "urn:cen.eu:en16931:2017",
+        CEN_CUSTOMIZATION,
         None,
         "cii",
         "VAT",
@@ -155,6 +167,20 @@ CII_PROFILES = frozenset(n for n, s in PROFILE_SPECS.items() if s.syntax == "cii
 DETACHED_SIGNATURE_PROFILES = frozenset(n for n, s in PROFILE_SPECS.items() if s.detached_signature)
 """Profiles whose documents travel with a detached signature (see
 :attr:`ProfileSpec.detached_signature`)."""
+
+
+def profile_of_customization(customization: str) -> str:
+    """The profile a UBL invoice or credit note claims by its BT-24 (already stripped): PINT SG
+    (any release), PINT, Peppol self-billing, BIS 3, else plain EN 16931 UBL."""
+    if customization.startswith(PINT_SG_FAMILY):
+        return "pint-sg"
+    if customization.startswith(PINT_FAMILY):
+        return "pint"
+    if PEPPOL_SELFBILLING in customization:
+        return "bis3-selfbilling"
+    if PEPPOL_BILLING in customization:
+        return "bis3"
+    return "en16931-ubl"
 
 
 def document_uuid(seller_key: str, number: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from gateway.errors import UnknownFormatError
+from gateway.mapping.profiles import PEPPOL_BILLING, profile_of_customization
 
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -22,7 +23,6 @@ SBDH = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 PEPPOL_ENVELOPE = "http://peppol.eu/xsd/ticc/envelope/1.0"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
-PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_TSR = "urn:fdc:peppol:transaction-statistics-report:1.0"
 PEPPOL_EUSR = "urn:fdc:peppol:end-user-statistics-report:1.1"
 MLS_CUSTOMIZATION = "urn:peppol:edec:mls:1.0"
@@ -288,12 +288,4 @@ def detect_profile(root: etree._Element) -> str:
     if dtype.name not in ("Invoice", "CreditNote"):
         return "xsd"
     customization = (root.findtext(f"{{{CBC}}}CustomizationID") or "").strip()
-    if customization.startswith("urn:peppol:pint:billing-1@sg-"):
-        return "pint-sg"
-    if customization.startswith("urn:peppol:pint:"):
-        return "pint"
-    if "urn:fdc:peppol.eu:2017:poacc:selfbilling:3.0" in customization:
-        return "bis3-selfbilling"
-    if PEPPOL_BILLING in customization:
-        return "bis3"
-    return "en16931-ubl"
+    return profile_of_customization(customization)

@@ -7,6 +7,14 @@ the rules once on this document (findings ignored) so the first real document do
 
 from __future__ import annotations
 
+from gateway.mapping.profiles import (
+    BIS3_CUSTOMIZATION,
+    BIS3_SELFBILLING_CUSTOMIZATION,
+    CEN_CUSTOMIZATION,
+    PINT_CUSTOMIZATION,
+    PINT_SG_CUSTOMIZATION,
+)
+
 WARMUP_LINES = 3
 
 
@@ -71,10 +79,10 @@ def warmup_invoice(customization: str, line_count: int = WARMUP_LINES) -> bytes:
 
 
 CUSTOMIZATION = {
-    "bis3": "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0",
-    "bis3-selfbilling": "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:selfbilling:3.0",
-    "pint": "urn:peppol:pint:billing-1",
-    "pint-sg": "urn:peppol:pint:billing-1@sg-1",
-    "en16931-ubl": "urn:cen.eu:en16931:2017",
+    "bis3": BIS3_CUSTOMIZATION,
+    "bis3-selfbilling": BIS3_SELFBILLING_CUSTOMIZATION,
+    "pint": PINT_CUSTOMIZATION,
+    "pint-sg": PINT_SG_CUSTOMIZATION,
+    "en16931-ubl": CEN_CUSTOMIZATION,
 }
 """Profiles whose rules the warm-up invoice exercises (UBL Invoice ones)."""
