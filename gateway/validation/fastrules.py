@@ -42,7 +42,10 @@ successful reports:
 * **code lists as maps**: ``contains(' A B C ', concat(' ', code, ' '))`` becomes a look-up
   in a map written as a literal, which Saxon builds once when it compiles the stylesheet
   (:func:`~gateway.validation.codelists.map_code_lists`; a map built from the list with
-  ``tokenize`` in each transform was measured slower than the scans).
+  ``tokenize`` in each transform was measured slower than the scans);
+* **quantified code-list tests as one comparison**: ``some $code in $ISO4217 satisfies
+  @currencyID = $code`` becomes ``(@currencyID) = $ISO4217``
+  (:func:`~gateway.validation.somecodes.compare_code_lists`).
 
 A key
 look-up guarding each ``not(a/b/q:name)`` assert (is there any ``name`` element at all?) was
@@ -68,6 +71,7 @@ from gateway.validation.codelists import map_code_lists
 from gateway.validation.namesuffix import local_name_suffixes
 from gateway.validation.options import RULES_CHOICES
 from gateway.validation.sharedpaths import share_repeated_filters
+from gateway.validation.somecodes import compare_code_lists
 from gateway.validation.syntaxpaths import guard_absent_paths
 from gateway.validation.xpathtext import closing as _closing
 from gateway.validation.xpathtext import split_top_level as _split_top_level
@@ -128,7 +132,7 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
     document_paths = hoist_document_paths(sheet)
     shared = share_repeated_filters(sheet)
     guards = guard_absent_paths(sheet) + guard_absent_elements(sheet)
-    code_lists = map_code_lists(sheet)
+    code_lists = map_code_lists(sheet) + compare_code_lists(sheet)
     _replace_root_template(sheet, root_template, modes, reaches, walk)
     local_name_suffixes(sheet)
     sheet.set("version", "3.0")

@@ -17,6 +17,7 @@ import re
 from lxml import etree
 
 from gateway.validation.xpathtext import unquoted_spans
+from gateway.validation.xsltplaces import rewrite_templates
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
 _X = f"{{{XSL}}}"
@@ -26,22 +27,7 @@ _CALL = re.compile(r"ends-with\(\s*name\(\s*\)(?P<rest>\s*,\s*'[^':]+'\s*\))")
 def local_name_suffixes(sheet: etree._Element) -> int:
     """Rewrite every ``ends-with(name(), 'suffix')`` of the templates' match patterns, tests
     and selects (see the module docstring); the number of calls rewritten."""
-    rewritten = 0
-    for template in sheet.iterchildren(f"{_X}template"):
-        places: list[tuple[etree._Element, str]] = [(template, "match")]
-        for element in template.iter(f"{_X}when", f"{_X}if", f"{_X}variable"):
-            places.append((element, "select" if element.tag == f"{_X}variable" else "test"))
-        for element in template.iter(f"{_X}apply-templates"):
-            places.append((element, "select"))
-        for element, attribute in places:
-            expression = element.get(attribute)
-            if expression is None or "ends-with(" not in expression:
-                continue
-            new, count = _rewrite(expression)
-            if count:
-                element.set(attribute, new)
-                rewritten += count
-    return rewritten
+    return rewrite_templates(sheet, "ends-with(", _rewrite, match=True, selects=True)
 
 
 def _rewrite(expression: str) -> tuple[str, int]:
