@@ -25,6 +25,7 @@ import re
 from lxml import etree
 
 from gateway.validation.xpathtext import closing, split_top_level, unquoted_spans
+from gateway.validation.xsltplaces import rewrite_templates
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
 MAP = "http://www.w3.org/2005/xpath-functions/map"
@@ -39,17 +40,9 @@ def map_code_lists(sheet: etree._Element) -> int:
     """Rewrite every code-list scan in the tests and variables of the templates; the number
     of scans rewritten (see the module docstring)."""
     lists: dict[str, str] = {}
-    rewritten = 0
-    for template in sheet.iterchildren(f"{_X}template"):
-        for element in template.iter(f"{_X}when", f"{_X}if", f"{_X}variable"):
-            attribute = "select" if element.tag == f"{_X}variable" else "test"
-            expression = element.get(attribute)
-            if expression is None or "contains(" not in expression:
-                continue
-            new, count = _rewrite(expression, lists)
-            if count:
-                element.set(attribute, new)
-                rewritten += count
+    rewritten = rewrite_templates(
+        sheet, "contains(", lambda e: _rewrite(e, lists), match=False, selects=False
+    )
     for text, name in lists.items():
         entries = ", ".join(f"' {code} ': true()" for code in text.split())
         variable = etree.Element(f"{_X}variable", name=name, nsmap={"xsl": XSL, "map": MAP})

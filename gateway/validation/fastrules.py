@@ -32,10 +32,20 @@ successful reports:
 * **absent elements checked once**: elsewhere, a run of asserts ``not(q:name/...)`` that all
   start at the same child runs only when there is such a child (:func:`guard_absent_elements`).
 
+* **attributes forbidden anywhere found in one walk**: runs of ``not(//@name)`` on the
+  document element run only when the document has one of their attributes (same module);
+* **name suffixes on the local name**: ``ends-with(name(), 'Amount')`` becomes
+  ``ends-with(local-name(), 'Amount')``, the same truth without building ``prefix:name``
+  for every element a wildcard rule is tried on
+  (:func:`~gateway.validation.namesuffix.local_name_suffixes`).
+
 * **code lists as maps**: ``contains(' A B C ', concat(' ', code, ' '))`` becomes a look-up
   in a map written as a literal, which Saxon builds once when it compiles the stylesheet
   (:func:`~gateway.validation.codelists.map_code_lists`; a map built from the list with
-  ``tokenize`` in each transform was measured slower than the scans).
+  ``tokenize`` in each transform was measured slower than the scans);
+* **quantified code-list tests as one comparison**: ``some $code in $ISO4217 satisfies
+  @currencyID = $code`` becomes ``(@currencyID) = $ISO4217``
+  (:func:`~gateway.validation.somecodes.compare_code_lists`).
 
 A key
 look-up guarding each ``not(a/b/q:name)`` assert (is there any ``name`` element at all?) was
@@ -50,7 +60,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -58,8 +68,10 @@ from lxml import etree
 from gateway.artefacts.compiled import compiled_form
 from gateway.errors import ArtefactError
 from gateway.validation.codelists import map_code_lists
+from gateway.validation.namesuffix import local_name_suffixes
 from gateway.validation.options import RULES_CHOICES
 from gateway.validation.sharedpaths import share_repeated_filters
+from gateway.validation.somecodes import compare_code_lists
 from gateway.validation.syntaxpaths import guard_absent_paths
 from gateway.validation.xpathtext import closing as _closing
 from gateway.validation.xpathtext import split_top_level as _split_top_level
@@ -70,7 +82,7 @@ log = logging.getLogger(__name__)
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _X = f"{{{XSL}}}"
-FORM_VERSION = "11"
+FORM_VERSION = "12"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -120,8 +132,9 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
     document_paths = hoist_document_paths(sheet)
     shared = share_repeated_filters(sheet)
     guards = guard_absent_paths(sheet) + guard_absent_elements(sheet)
-    code_lists = map_code_lists(sheet)
+    code_lists = map_code_lists(sheet) + compare_code_lists(sheet)
     _replace_root_template(sheet, root_template, modes, reaches, walk)
+    local_name_suffixes(sheet)
     sheet.set("version", "3.0")
     text = etree.tostring(sheet, xml_declaration=True, encoding="UTF-8")
     return FastForm(text, len(modes), rules, document_paths, shared, guards, code_lists)
@@ -243,6 +256,7 @@ def offered_nodes(reach: Reach, *, attributes: bool) -> str:
         branches.append("//*")
     else:
         branches += [f"//{_eqname(name)}" for name in sorted(reach.elements)]
+        branches += sorted(reach.filters)
     if attributes:
         if ANY in reach.attributes:
             branches.append("//@*")
@@ -483,6 +497,9 @@ class Reach:
 
     elements: set[str]
     attributes: set[str]
+    filters: set[str] = field(default_factory=set)
+    """Expressions selecting the elements a wildcard rule ``//*[p]`` can match (see
+    :func:`_wildcard_filter`), offered besides the named elements."""
 
     def offers(self, kind: str, name: str) -> bool:
         """Whether a node of ``kind`` (``element``/``attribute``) named ``name`` may match."""
@@ -495,16 +512,68 @@ _NAME = re.compile(r"(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)")
 
 def reach_of(templates: list[etree._Element], default_namespace: str | None) -> Reach:
     """What the rule templates of one pattern can match, from the last step of each branch
-    of their ``match`` patterns (an over-approximation: anything unusual counts as ANY)."""
+    of their ``match`` patterns (an over-approximation: anything unusual counts as ANY).
+
+    A wildcard filter is written in the root template's select, where the stylesheet
+    element's namespaces are in scope: taken only from a template declaring none of its own.
+    """
     reach = Reach(set(), set())
     for template in templates:
-        for branch in _split_top_level(template.get("match", ""), "|"):
-            kind, name = _last_step(branch.strip(), template.nsmap, default_namespace)
+        for branch in _branches(template.get("match", "")):
+            wildcard = _wildcard_filter(branch)
+            parent = template.getparent()
+            if wildcard is not None and (parent is None or parent.nsmap == template.nsmap):
+                reach.filters.add(wildcard)
+                continue
+            kind, name = _last_step(branch, template.nsmap, default_namespace)
             if kind in ("element", "any"):
                 reach.elements.add(name)
             if kind in ("attribute", "any"):
                 reach.attributes.add(name)
     return reach
+
+
+def _wildcard_filter(branch: str) -> str | None:
+    """``//*[p]...`` selecting exactly the elements the pattern ``branch`` matches, when it
+    is ``*`` or ``//*`` filtered by boolean, non-positional predicates that do not use
+    ``current()`` (which means the matched node in a pattern, the document node in the root
+    template's select); else ``None``.
+
+    Such a pattern matches an element of the document exactly when every predicate holds
+    with the element as context item, which is what the expression selects. The expression
+    also evaluates the predicates on elements a rule of higher priority takes; where that
+    raises a dynamic error the official walk may not, our form stops and the official form
+    decides (``Validator._run_rules``)."""
+    rest = branch.removeprefix("//")
+    if not rest.startswith("*["):
+        return None
+    index = 1
+    while index < len(rest):
+        if rest[index] != "[":
+            return None
+        end = _closing_bracket(rest, index)
+        predicate = rest[index + 1 : end].strip() if end > 0 else ""
+        if not predicate or "current()" in predicate or not _is_boolean_test(predicate):
+            return None
+        index = end + 1
+    return f"//{rest}"
+
+
+def _branches(pattern: str) -> list[str]:
+    """The branches of a union pattern; a parenthesised union filtered by predicates,
+    ``(a | b)[p]``, counts as its branches ``a`` and ``b`` (it matches only nodes they
+    match)."""
+    branches: list[str] = []
+    for branch in _split_top_level(pattern, "|"):
+        branch = branch.strip()
+        inner = branch
+        while inner.endswith("]") and (start := _opening_bracket(inner)) > 0:
+            inner = inner[:start].rstrip()
+        if inner.startswith("(") and _closing(inner, 0, "(", ")") == len(inner) - 1:
+            branches += _branches(inner[1:-1])
+        else:
+            branches.append(branch)
+    return branches
 
 
 def _last_step(

@@ -14,6 +14,11 @@ below the document element. This pass collects every such path of a stylesheet, 
   writes nothing, so skipping it is exact; otherwise the run's asserts all run, in order,
   as before.
 
+The same rules forbid attributes anywhere in the document, ``not(//@schemeName)``: each such
+assert is a walk of the whole document. ``$lingang-attributes`` (the expanded names of the
+document's attributes, one walk, computed once per document) decides a run of them the same
+way: ``xsl:if test="$lingang-attributes = (...)"``.
+
 Paths are written as expanded names, ``Q{uri}local`` steps joined by ``/``, an attribute
 step as ``@Q{uri}local``, so prefixes in the document do not matter.
 """
@@ -29,6 +34,8 @@ LINGANG = "urn:lingang:fast-rules"
 _X = f"{{{XSL}}}"
 PRESENT = "lingang-present"
 """Name of the global variable holding the collected paths the document has."""
+ATTRIBUTES = "lingang-attributes"
+"""Name of the global variable holding the expanded names of the document's attributes."""
 
 _QNAME = r"[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*"
 _FIRST = rf"\(\s*{_QNAME}(?:\s*\|\s*{_QNAME})*\s*\)|{_QNAME}"
@@ -37,31 +44,39 @@ _PATH = re.compile(
     rf"(?:/@(?P<attribute>(?:[A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*))?\s*\)"
 )
 _DOCUMENT_ELEMENT = re.compile(rf"/{_QNAME}")
+_ANYWHERE = re.compile(r"not\(\s*//@(?P<name>(?:[A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*)\s*\)")
+_ATTRIBUTE_NAMES = "distinct-values(//@*!('Q{' || namespace-uri(.) || '}' || local-name(.)))"
 
 
 def guard_absent_paths(sheet: etree._Element) -> int:
     """Guard the absent-path asserts of rules on the document element (see the module
     docstring); the number of guards added."""
-    all_paths: set[str] = set()
+    found: dict[str, set[str]] = {PRESENT: set(), ATTRIBUTES: set()}
     guards = 0
     for template in sheet.iterchildren(f"{_X}template"):
         if not _on_document_element(template.get("match", "")):
             continue
         run: list[etree._Element] = []
         run_paths: list[str] = []
+        run_kind = PRESENT
         for child in list(template):
-            paths = _assert_paths(child) if isinstance(child.tag, str) else []
-            if paths is None:
-                guards += _guard(run, run_paths, all_paths)
+            kind, paths = _assert_paths(child) if isinstance(child.tag, str) else (None, [])
+            if paths is None or (paths and run and kind != run_kind):
+                guards += _guard(run, run_paths, run_kind, found)
                 run, run_paths = [], []
-            elif paths:
+            if paths:
+                run_kind = kind or PRESENT
                 run.append(child)
                 run_paths += [p for p in paths if p not in run_paths]
-            elif run:
+            elif paths is not None and run:
                 run.append(child)  # a comment between two asserts
-        guards += _guard(run, run_paths, all_paths)
-    if guards:
-        _add_walk(sheet, all_paths)
+        guards += _guard(run, run_paths, run_kind, found)
+    if found[PRESENT]:
+        _add_walk(sheet, found[PRESENT])
+    if found[ATTRIBUTES]:
+        variable = etree.Element(f"{_X}variable", name=ATTRIBUTES, nsmap={"xsl": XSL})
+        variable.set("select", _ATTRIBUTE_NAMES)
+        sheet.insert(0, variable)
     return guards
 
 
@@ -71,17 +86,27 @@ def _on_document_element(match: str) -> bool:
     return bool(branches) and all(_DOCUMENT_ELEMENT.fullmatch(b) for b in branches)
 
 
-def _assert_paths(element: etree._Element) -> list[str] | None:
-    """The paths of an assert ``not(path)`` (an ``xsl:choose``); ``None`` for anything else."""
+def _assert_paths(element: etree._Element) -> tuple[str | None, list[str] | None]:
+    """The guard variable and the paths of an assert ``not(path)`` or ``not(//@name)`` (an
+    ``xsl:choose``); ``(None, None)`` for anything else."""
     if element.tag != f"{_X}choose" or len(element) != 2:
-        return None
+        return None, None
     when = element[0]
     if when.tag != f"{_X}when" or len(when) or (when.text or "").strip():
-        return None
-    match = _PATH.fullmatch(when.get("test", "").strip())
+        return None, None
+    test = when.get("test", "").strip()
+    anywhere = _ANYWHERE.fullmatch(test)
+    if anywhere is not None:
+        name = _attribute_name(anywhere.group("name"), element.nsmap)
+        return (ATTRIBUTES, [name]) if name is not None else (None, None)
+    return PRESENT, _child_paths(test, element.nsmap)
+
+
+def _child_paths(test: str, nsmap: dict[str | None, str]) -> list[str] | None:
+    """The paths below the document element of a test ``not(path)``; ``None`` otherwise."""
+    match = _PATH.fullmatch(test)
     if match is None:
         return None
-    nsmap = element.nsmap
     firsts = [s.strip() for s in match.group("first").strip("()").split("|")]
     rest = [s for s in match.group("rest").split("/") if s]
     tail: list[str] = []
@@ -92,7 +117,7 @@ def _assert_paths(element: etree._Element) -> list[str] | None:
         tail.append(name)
     attribute = match.group("attribute")
     if attribute is not None:
-        name = _expanded(attribute, nsmap) if ":" in attribute else f"Q{{}}{attribute}"
+        name = _attribute_name(attribute, nsmap)
         if name is None:
             return None
         tail.append(f"@{name}")
@@ -105,21 +130,29 @@ def _assert_paths(element: etree._Element) -> list[str] | None:
     return paths
 
 
+def _attribute_name(qname: str, nsmap: dict[str | None, str]) -> str | None:
+    """An attribute's expanded name (no prefix: no namespace, not the default one)."""
+    return _expanded(qname, nsmap) if ":" in qname else f"Q{{}}{qname}"
+
+
 def _expanded(qname: str, nsmap: dict[str | None, str]) -> str | None:
     prefix, _, local = qname.partition(":")
     uri = nsmap.get(prefix)
     return None if uri is None else f"Q{{{uri}}}{local}"
 
 
-def _guard(run: list[etree._Element], paths: list[str], all_paths: set[str]) -> int:
-    """Put ``run`` (asserts, maybe comments between them) under one guard for ``paths``."""
+def _guard(
+    run: list[etree._Element], paths: list[str], variable: str, found: dict[str, set[str]]
+) -> int:
+    """Put ``run`` (asserts, maybe comments between them) under one guard for ``paths``,
+    names held by the global ``variable``."""
     while run and not isinstance(run[-1].tag, str):
         run.pop()
     if not run:
         return 0
-    all_paths.update(paths)
+    found[variable].update(paths)
     listed = ", ".join(_literal(p) for p in paths)
-    guard = etree.Element(f"{_X}if", test=f"${PRESENT} = ({listed})")
+    guard = etree.Element(f"{_X}if", test=f"${variable} = ({listed})")
     run[0].addprevious(guard)
     for element in run:
         guard.append(element)

@@ -168,7 +168,14 @@ def test_runs_of_absent_element_asserts_share_one_guard() -> None:
         ("cac:Party[x/y]/cac:Line[contains(., ']')]", {"{urn:cac}Line"}, set()),
         ("cac:Line/@cac:code", set(), {"{urn:cac}code"}),
         ("cac:Line/@code", set(), {"{}code"}),
-        ("//*[ends-with(name(), 'Amount')]", {ANY}, set()),
+        ("//*[ends-with(name(), 'Amount')]", set(), set()),
+        ("//*[position() = 1]", {ANY}, set()),
+        (
+            "(/ubl:Invoice/cac:Line | /cac:Party)[$de and $at]",
+            {"{urn:cac}Line", "{urn:cac}Party"},
+            set(),
+        ),
+        ("(cac:Line/@code | cac:Party)[$de]", {"{urn:cac}Party"}, {"{}code"}),
         ("cac:*", {ANY}, {ANY}),
         ("node()", {ANY}, {ANY}),
         ("unknown:Line", {ANY}, set()),
@@ -183,6 +190,33 @@ def test_reach_is_read_from_the_last_step_of_each_branch(
     )
     reach = reach_of([template], None)
     assert (reach.elements, reach.attributes) == (elements, attributes)
+
+
+@pytest.mark.parametrize(
+    ("match", "offered"),
+    [
+        ("//*[ends-with(name(), 'Amount')]", "//*[ends-with(name(), 'Amount')]"),
+        ("*[not(*) and not(normalize-space())]", "//*[not(*) and not(normalize-space())]"),
+        ("//*[cbc:ID = 'S'][exists(x)]", "//*[cbc:ID = 'S'][exists(x)]"),
+        ("//*[1]", None),
+        ("//*[last()]", None),
+        ("//*[. is current()]", None),
+        ("//*[x]/cac:Line", None),
+        ("//*", None),
+    ],
+)
+def test_wildcard_rules_offer_exactly_the_elements_they_match(
+    match: str, offered: str | None
+) -> None:
+    template = etree.fromstring(
+        f'<xsl:template xmlns:xsl="{XSL}" xmlns:cac="urn:cac" xmlns:cbc="urn:cbc" match="{match}"/>'
+    )
+    reach = reach_of([template], None)
+    if offered is None:
+        assert reach.filters == set(), "a named step or a positional test: as before"
+    else:
+        assert (reach.filters, reach.elements) == ({offered}, set())
+        assert offered_nodes(reach, attributes=True) == f"/ | {offered}"
 
 
 def test_when_our_form_cannot_run_the_official_form_decides(

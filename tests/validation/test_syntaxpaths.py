@@ -35,6 +35,15 @@ def _sheet(match: str, tests: list[str]) -> etree._Element:
     )
 
 
+def _fired(sheet: etree._Element, xml: str) -> list[str | None]:
+    """The ids of the asserts that fail when SaxonC runs ``sheet`` on ``xml``."""
+    text = etree.tostring(sheet, encoding="unicode")
+    executable = saxon().new_xslt30_processor().compile_stylesheet(stylesheet_text=text)
+    node = saxon().parse_xml(xml_text=xml)
+    out = etree.fromstring(str(executable.transform_to_value(xdm_node=node).head))
+    return [f.get("id") for f in out.iter("failed")]
+
+
 TESTS = [
     "not(a:X)",
     "not(a:X/b:Y)",
@@ -94,10 +103,46 @@ def test_guarded_asserts_fire_exactly_as_unguarded_ones(document: str, fired: li
         sheet = _sheet("/a:Doc", TESTS)
         if guarded:
             assert guard_absent_paths(sheet) == 2
-        text = etree.tostring(sheet, encoding="unicode")
-        executable = saxon().new_xslt30_processor().compile_stylesheet(stylesheet_text=text)
-        node = saxon().parse_xml(xml_text=xml)
-        out = etree.fromstring(str(executable.transform_to_value(xdm_node=node).head))
-        results.append([f.get("id") for f in out.iter("failed")])
+        results.append(_fired(sheet, xml))
+    assert results[0] == fired
+    assert results[1] == results[0]
+
+
+ANYWHERE = [
+    "not(//@code)",
+    "not(//@b:code)",
+    "not(a:X)",
+    "not(//@name)",
+    "count(//@name) = 0",
+]
+
+
+@pytest.mark.parametrize(
+    ("document", "fired"),
+    [
+        ("<a:Doc {ns}/>", []),
+        ("<a:Doc {ns}><a:W code=''/></a:Doc>", ["not(//@code)"]),
+        ("<a:Doc {ns} b:code='1'/>", ["not(//@b:code)"]),
+        (
+            "<a:Doc {ns}><a:W><a:V a:code='1' name='n'/></a:W></a:Doc>",
+            ["not(//@name)", "count(//@name) = 0"],
+        ),
+        ("<a:Doc {ns}><a:X><a:V code='1'/></a:X></a:Doc>", ["not(//@code)", "not(a:X)"]),
+    ],
+)
+def test_attributes_forbidden_anywhere_fire_exactly_as_unguarded(
+    document: str, fired: list[str]
+) -> None:
+    xml = document.format(ns=NS)
+    results = []
+    for guarded in (False, True):
+        sheet = _sheet("/a:Doc", ANYWHERE)
+        if guarded:
+            assert guard_absent_paths(sheet) == 3, "two attribute runs, one path run"
+            template = sheet.find(f"{{{XSL}}}template[@match='/a:Doc']")
+            assert template is not None
+            tests = [child.get("test") for child in template if child.tag == f"{{{XSL}}}if"]
+            assert tests[0] == "$lingang-attributes = ('Q{}code', 'Q{urn:b}code')"
+        results.append(_fired(sheet, xml))
     assert results[0] == fired
     assert results[1] == results[0]
