@@ -471,8 +471,8 @@ def forms_main(args: argparse.Namespace) -> int:
     out["load_after"] = os.getloadavg()[0]
     print(
         f"\n== ours (fast) vs official XSLT, same engine, same documents, interleaved: "
-        f"{args.single_docs} docs per round (1..{args.max_lines} lines), {args.warm_docs} "
-        "warm-up docs per form and profile, "
+        f"{min(args.single_docs, args.docs)} docs per round (1..{args.max_lines} lines), "
+        f"{min(args.warm_docs, args.docs)} warm-up docs per form and profile, "
         f"{args.rounds} rounds, load {out['load_before']:.1f} -> {out['load_after']:.1f} =="
     )
     for name, row in out["forms"].items():

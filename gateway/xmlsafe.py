@@ -14,6 +14,7 @@ well-formed XML is an :class:`InputError` carrying the parser's line and column.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -57,7 +58,30 @@ def _check_doctype(data: bytes) -> None:
         )
 
 
+_probes = threading.local()
+
+
+def _shape_probe(limits: XmlLimits) -> etree.XPath:
+    """This thread's compiled test of ``limits``: true when the tree has at most
+    ``max_elements`` elements and none deeper than ``max_depth`` (the root is at depth 1)."""
+    cache: dict[tuple[int, int], etree.XPath] | None = getattr(_probes, "cache", None)
+    if cache is None:
+        cache = _probes.cache = {}
+    key = (limits.max_depth, limits.max_elements)
+    probe = cache.get(key)
+    if probe is None:
+        too_deep = "/".join(["*"] * limits.max_depth)
+        probe = cache[key] = etree.XPath(
+            f"count(descendant-or-self::*) <= {limits.max_elements} and not({too_deep})"
+        )
+    return probe
+
+
 def _check_shape(root: etree._Element, limits: XmlLimits) -> None:
+    """Refuse a tree beyond ``limits``. The common case, within them, is decided by one
+    XPath in libxml2; only a tree beyond them is walked, to name the limit met first."""
+    if limits.max_depth >= 1 and _shape_probe(limits)(root) is True:
+        return
     count = 0
     depth = 0
     for event, _ in etree.iterwalk(root, events=("start", "end")):

@@ -45,6 +45,13 @@ DEFAULT_JAR = Path("/usr/share/java/Saxon-HE.jar")
 JVM_OPTIONS = ("-XX:+UseSerialGC", "-Xmn32m", "-Xmx1g", "-Xss8m", "-XX:+ExitOnOutOfMemoryError")
 """Default JVM options (:attr:`EngineOptions.jvm_options` replaces them): the serial collector
 suits short transforms that leave little garbage behind, and uses no CPU on other threads."""
+PROTOCOL_OPTIONS = ("-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr")
+"""Always given, before the chosen options: the JVM's own messages (its warnings, which unified
+logging writes to stdout by default, and diagnostic output) go to stderr, since stdout carries
+the protocol and a stray line there would be read as a frame."""
+MAX_RESPONSE = 1 << 30
+"""Longest response frame believed: a longer length (any printable first byte) means the
+stream is not ours, and the JVM is stopped rather than waited on for a gigabyte."""
 TIMEOUT_S = 120.0
 """Longest a single request may take before the JVM is considered hung and restarted."""
 
@@ -83,7 +90,7 @@ def host_command(threads: int, work_dir: Path, options: EngineOptions) -> list[s
     classes = _compiled_host(javac, jar, work_dir)
     classpath = os.pathsep.join([str(jar), str(classes)])
     chosen = list(options.jvm_options if options.jvm_options is not None else JVM_OPTIONS)
-    return [java, *chosen, "-cp", classpath, MAIN_CLASS, str(threads)]
+    return [java, *PROTOCOL_OPTIONS, *chosen, "-cp", classpath, MAIN_CLASS, str(threads)]
 
 
 def _compiled_host(javac: str | None, jar: Path, home: Path) -> Path:
@@ -160,8 +167,14 @@ class JvmHost:
             if len(head) < 4:
                 break
             (length,) = struct.unpack(">I", head)
+            if length > MAX_RESPONSE:
+                self._stray(proc, head)
+                break
             payload = stream.read(length).decode("utf-8", "replace")
             ident, _, rest = payload.partition(GS)
+            if not ident.isdigit():
+                self._stray(proc, head + payload[:60].encode())
+                break
             with self._lock:
                 future = self._pending.pop(int(ident), None)
             if future is not None:
@@ -176,6 +189,13 @@ class JvmHost:
         for _, future in pending:
             if not future.done():
                 future.set_exception(JvmDied(f"the Saxon JVM exited ({proc.returncode}): {tail}"))
+
+    def _stray(self, proc: subprocess.Popen[bytes], seen: bytes) -> None:
+        """Something other than a frame came on the JVM's stdout: stop that JVM (its requests
+        fail, and are retried once on a new one) and say what came."""
+        self._stderr.append(f"stray output on the JVM's stdout, not a frame: {seen!r}")
+        log.warning("saxon JVM wrote %r on stdout outside the protocol; stopping it", seen)
+        proc.kill()
 
     def _drain(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None
@@ -280,9 +300,15 @@ class JvmHost:
                 future = self._send("C", arg, body)
                 self._stylesheets.append((arg, body))  # a restart from here compiles it too
                 expected = len(self._stylesheets) - 1
-            for done in recompiles:
-                done.result(TIMEOUT_S)
-            status, _, value = future.result(TIMEOUT_S)[0].partition(RS)
+            try:
+                for done in recompiles:
+                    done.result(TIMEOUT_S)
+                status, _, value = future.result(TIMEOUT_S)[0].partition(RS)
+            except FutureTimeout:
+                self.kill()
+                status, value = "ER", f"the Saxon JVM did not answer within {TIMEOUT_S:.0f} s"
+            except JvmDied as exc:
+                status, value = "ER", str(exc)
             if status != "OK" or int(value) != expected:
                 with self._lock:
                     self._stylesheets.pop()  # the last one: compiles are serialised

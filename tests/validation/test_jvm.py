@@ -237,3 +237,31 @@ def test_missing_java_parts_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path:
     with pytest.raises(ArtefactError, match="libsaxonhe-java"):
         schematron._try_jvm(no_jar, required=True)
     assert schematron._try_jvm(no_jar, required=False).name == "saxonche"
+
+
+def test_jvm_messages_stay_off_the_protocol(tmp_path: Path) -> None:
+    """The JVM's own output (here its flag table, written to stdout by default) goes to
+    stderr, so the protocol on stdout is untouched."""
+    _require_jvm()
+    chatty = EngineOptions(jvm_options=(*jvm.JVM_OPTIONS, "-XX:+PrintFlagsFinal"))
+    own = jvm.JvmHost(1, jvm.default_work_dir(), chatty)
+    try:
+        handle = own.compile(_stylesheet(tmp_path, "ok.xslt", ASSERTING))
+        assert [f.rule_id for f in own.run(b"<a/>", [("test", handle)])] == ["T-1", "T-2"]
+    finally:
+        own.close()
+
+
+def test_stray_output_on_the_protocol_fails_at_once(tmp_path: Path) -> None:
+    """Output on stdout that is not a frame (options that log there) stops that JVM and
+    names what came, instead of hanging until the request's timeout."""
+    _require_jvm()
+    stray = EngineOptions(jvm_options=(*jvm.JVM_OPTIONS, "-Xlog:gc:stdout"))
+    own = jvm.JvmHost(1, jvm.default_work_dir(), stray)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ArtefactError, match="stray output on the JVM's stdout"):
+            own.compile(_stylesheet(tmp_path, "ok.xslt", ASSERTING))
+    finally:
+        own.close()
+    assert time.monotonic() - started < jvm.TIMEOUT_S / 4
