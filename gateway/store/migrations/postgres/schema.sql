@@ -30,7 +30,7 @@ CREATE TABLE submissions (
     id               TEXT PRIMARY KEY,
     tenant_id        TEXT NOT NULL REFERENCES tenants (id),
     idempotency_key  TEXT,
-    data             BYTEA NOT NULL,
+    data             BYTEA COMPRESSION lz4 NOT NULL,
     content_type     TEXT NOT NULL,
     filename         TEXT,
     metadata         JSONB NOT NULL DEFAULT '{}',
@@ -46,7 +46,7 @@ CREATE TABLE outputs (
     submission_id  TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
     kind           TEXT NOT NULL,
     media_type     TEXT NOT NULL,
-    data           BYTEA NOT NULL,
+    data           BYTEA COMPRESSION lz4 NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (submission_id, kind)
 );
@@ -92,7 +92,7 @@ CREATE TABLE receipts (
     id           TEXT PRIMARY KEY,
     job_id       TEXT NOT NULL REFERENCES outbox_jobs (id) ON DELETE CASCADE,
     kind         TEXT NOT NULL,
-    data         BYTEA NOT NULL,
+    data         BYTEA COMPRESSION lz4 NOT NULL,
     media_type   TEXT NOT NULL,
     detail       JSONB NOT NULL DEFAULT '{}',
     received_at  TIMESTAMPTZ NOT NULL
@@ -120,7 +120,7 @@ CREATE TABLE inbound_messages (
     message_id   TEXT NOT NULL,
     sender       TEXT,
     receiver     TEXT,
-    data         BYTEA NOT NULL,
+    data         BYTEA COMPRESSION lz4 NOT NULL,
     media_type   TEXT NOT NULL,
     metadata     JSONB NOT NULL DEFAULT '{}',
     received_at  TIMESTAMPTZ NOT NULL,
@@ -320,7 +320,7 @@ CREATE INDEX ebl_outbound_by_title ON ebl_outbound (td_checksum, created_at);
 CREATE TABLE ebl_documents (
     checksum     TEXT PRIMARY KEY,
     media_type   TEXT NOT NULL,
-    data         BYTEA NOT NULL,
+    data         BYTEA COMPRESSION lz4 NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL
 );
 
