@@ -33,7 +33,7 @@ CREATE TABLE submissions (
     data             BYTEA COMPRESSION lz4 NOT NULL,
     content_type     TEXT NOT NULL,
     filename         TEXT,
-    metadata         JSONB NOT NULL DEFAULT '{}',
+    metadata         JSONB COMPRESSION lz4 NOT NULL DEFAULT '{}',
     state            TEXT NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL,
     updated_at       TIMESTAMPTZ NOT NULL,
@@ -57,7 +57,7 @@ CREATE TABLE events (
     state          TEXT NOT NULL,
     at             TIMESTAMPTZ NOT NULL,
     reason         TEXT,
-    detail         JSONB
+    detail         JSONB COMPRESSION lz4
 );
 
 CREATE INDEX events_by_submission ON events (submission_id, id);
@@ -94,7 +94,7 @@ CREATE TABLE receipts (
     kind         TEXT NOT NULL,
     data         BYTEA COMPRESSION lz4 NOT NULL,
     media_type   TEXT NOT NULL,
-    detail       JSONB NOT NULL DEFAULT '{}',
+    detail       JSONB COMPRESSION lz4 NOT NULL DEFAULT '{}',
     received_at  TIMESTAMPTZ NOT NULL
 );
 
