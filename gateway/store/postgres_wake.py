@@ -12,8 +12,8 @@ serialises the commits of every transaction that notifies.
 Waiters of other instances are woken by one dedicated ``LISTEN`` connection per store,
 restarted after an error. A store's own ``NOTIFY`` coming back to its listener wakes nobody:
 its waiters were woken when the wake-up was asked for, and a second wake-up would only make
-each idle worker claim again and find nothing. A notification that is lost (a crash between commit and
-``NOTIFY``) only delays the job until the workers' next poll.
+each idle worker claim again and find nothing. A notification that is lost (a crash between
+commit and ``NOTIFY``) only delays the job until the workers' next poll.
 """
 
 from __future__ import annotations
