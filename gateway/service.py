@@ -65,7 +65,6 @@ from gateway.jobs import (
     JobKinds,
     ProcessFlowRunner,
     ProcessKind,
-    ReceivedSubmissions,
     RetryPolicy,
     Submissions,
     ThreadFlowRunner,
@@ -242,7 +241,6 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         checkpoint_every=settings.policy.checkpoint_every,
     )
     handed = HandedOutputs()
-    received = ReceivedSubmissions()
     kinds = JobKinds(
         [
             ProcessKind(
@@ -252,7 +250,6 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 gate=gate,
                 hand_off_seconds=settings.worker.lease_seconds,
                 handed=handed,
-                received=received,
             ),
             DeliverKind(opened, registry, handed, recorder=duties.recorder),
             ReceiveKind(
@@ -276,7 +273,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     return Services(
         settings=settings,
         store=opened,
-        submissions=Submissions(opened, tools, received=received),
+        submissions=Submissions(opened, tools),
         adapters=registry,
         kinds=kinds,
         runner=runner,

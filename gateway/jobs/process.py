@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
 from gateway.flows import FlowOutcome, Source
-from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
+from gateway.jobs.handoff import HandedOutputs
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.runner import FlowRunner
 from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState, tenant_directory
@@ -84,7 +84,6 @@ class ProcessKind:
         gate: ExportGate | None = None,
         hand_off_seconds: float | None = None,
         handed: HandedOutputs | None = None,
-        received: ReceivedSubmissions | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -96,13 +95,10 @@ class ProcessKind:
         runs it next (no claim, no wake-up); ``None`` queues it for any worker."""
         self.handed = handed
         """Where a hand-off leaves the stored outputs for the delivery (no re-read)."""
-        self.received = received
-        """Where this process's API leaves the submissions it stored (no re-read on the
-        first run of their processing)."""
         self._directories: dict[str, tuple[float, Any]] = {}
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
-        submission = await self._submission(job)
+        submission = await self.store.get_submission_any_tenant(job.submission_id)
         if submission is None:
             raise NotFoundError(f"submission {job.submission_id} vanished", field="submission_id")
         if await self._already_processed(submission, job):
@@ -205,14 +201,6 @@ class ProcessKind:
         directory = await tenant_directory(self.store, tenant_id)
         self._directories[tenant_id] = (now + DIRECTORY_TTL_SECONDS, directory)
         return directory
-
-    async def _submission(self, job: Job) -> Submission | None:
-        """The job's submission: on its first claim, as this process's API stored it if it
-        is kept (nothing has changed it since: its state is still ``received``), else read."""
-        received = None if self.received is None else self.received.take(job.submission_id)
-        if received is not None and job.attempts <= 1:
-            return received
-        return await self.store.get_submission_any_tenant(job.submission_id)
 
     async def _already_processed(self, submission: Submission, job: Job) -> bool:
         """Whether an earlier run (whose worker died) already finished this submission.

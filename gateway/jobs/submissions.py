@@ -16,7 +16,6 @@ from typing import Any
 
 from gateway.flows import Tools
 from gateway.flows.invoice_out import check_recipient
-from gateway.jobs.handoff import ReceivedSubmissions
 from gateway.store import Job, JobSpec, JobState, NotFoundError, StateChange, Store, Submission
 
 log = logging.getLogger("lingang.jobs")
@@ -57,17 +56,9 @@ class Submissions:
     (:class:`~gateway.flows.RecipientMismatch`, a 422), never rerouted. Without, the flow
     rejects it."""
 
-    def __init__(
-        self,
-        store: Store,
-        tools: Tools | None = None,
-        *,
-        received: ReceivedSubmissions | None = None,
-    ) -> None:
+    def __init__(self, store: Store, tools: Tools | None = None) -> None:
         self.store = store
         self.tools = tools
-        self.received = received
-        """Where a new submission is left for its first processing in this process."""
 
     async def submit(
         self,
@@ -86,7 +77,7 @@ class Submissions:
         if named and self.tools is not None and flow == DEFAULT_FLOW:
             directory = await tenant_directory(self.store, tenant_id)
             await asyncio.to_thread(check_recipient, body, named, directory, self.tools)
-        submission, created = await self.store.create_submission(
+        return await self.store.create_submission(
             tenant_id,
             body,
             content_type=content_type,
@@ -97,9 +88,6 @@ class Submissions:
             reason="accepted for processing",
             enqueue=process_job(flow),
         )
-        if created and self.received is not None:
-            self.received.keep(submission)
-        return submission, created
 
     async def retry(self, tenant_id: str, submission_id: str) -> list[Job]:
         """Manual retry of a submission's dead jobs (same transport message ids), recorded

@@ -1,11 +1,11 @@
-"""What a hand-over keeps (outputs, received submissions): taken once, bounded."""
+"""The outputs a hand-off keeps: taken once, bounded."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.jobs import HandedOutputs, ReceivedSubmissions
-from gateway.store import Output, Submission
+from gateway.jobs import HandedOutputs
+from gateway.store import Output
 
 
 def _outputs(submission_id: str) -> dict[str, Output]:
@@ -28,15 +28,3 @@ def test_the_oldest_entries_go_first_past_the_limit() -> None:
     assert len(handed) == 2
     assert handed.take("s1") is None
     assert handed.take("s3") is not None
-
-
-def test_a_received_submission_is_taken_once_and_bounded() -> None:
-    now = datetime.now(UTC)
-    received = ReceivedSubmissions(limit=2)
-    for sid in ("s1", "s2", "s3"):
-        received.keep(Submission(sid, "t1", None, b"<a/>", "application/xml", None, {},
-                                 "received", now, now))  # fmt: skip
-    assert len(received) == 2 and received.take("s1") is None
-    taken = received.take("s3")
-    assert taken is not None and taken.id == "s3"
-    assert received.take("s3") is None

@@ -28,7 +28,6 @@ from gateway.jobs import (
     HandedOutputs,
     JobKinds,
     ProcessKind,
-    ReceivedSubmissions,
     RetryPolicy,
     Submissions,
     ThreadFlowRunner,
@@ -74,7 +73,6 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
         flow: Flow[Any] | None = None,
         hand_off_seconds: float | None = None,
         handed: HandedOutputs | None = None,
-        received: ReceivedSubmissions | None = None,
     ) -> Kit:
         registry = AdapterRegistry.build(
             {"drop": AdapterConfig("drop", "folder", {"path": "out"})},
@@ -87,11 +85,9 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
             RoutingPlanner(Router(Routing(default="drop"), registry.names()), registry),
             hand_off_seconds=hand_off_seconds,
             handed=handed,
-            received=received,
         )
         kinds = JobKinds([process, DeliverKind(store, registry, handed)])
-        submissions = Submissions(store, received=received)
-        kit = Kit(store, submissions, kinds, process, runner, registry)
+        kit = Kit(store, Submissions(store), kinds, process, runner, registry)
         made.append(kit)
         return kit
 
@@ -196,54 +192,6 @@ async def test_a_delivery_without_kept_outputs_reads_the_store(
     sid = await kit.submit(tenant.id, b"<a/>")
     assert await run_until(kit, sid, {"delivered"}) == "delivered"
     assert len(handed) == 0
-
-
-async def test_the_first_processing_takes_the_submission_the_api_stored(
-    store: Store, make_kit: MakeKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The row the API's insert returned is the one processed: no store read; a repeated
-    idempotency key keeps nothing more."""
-    received = ReceivedSubmissions()
-    kit = make_kit(hand_off_seconds=30, received=received)
-    tenant = await store.create_tenant("acme")
-    sid = await kit.submit(tenant.id, b"<a/>", idempotency_key="k1")
-    assert await kit.submit(tenant.id, b"<a/>", idempotency_key="k1") == sid
-    assert len(received) == 1
-    reads: list[str] = []
-    real_get = store.get_submission_any_tenant
-
-    async def counted(submission_id: str) -> Any:
-        reads.append(submission_id)
-        return await real_get(submission_id)
-
-    monkeypatch.setattr(store, "get_submission_any_tenant", counted)
-    assert await Worker(store, kit.kinds, worker_id="w1").run_once() == 1
-    assert reads == [] and len(received) == 0
-    assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [b"<A/><!--sealed-->"]
-
-
-async def test_a_later_attempt_reads_the_submission_from_the_store(
-    store: Store, make_kit: MakeKit, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A kept submission is only trusted on the first claim: a second attempt (an earlier
-    run may have changed it) reads the store."""
-    received = ReceivedSubmissions()
-    kit = make_kit(received=received)
-    tenant = await store.create_tenant("acme")
-    sid = await kit.submit(tenant.id, b"<a/>")
-    (job,) = await store.claim_jobs("w0", lease_seconds=0)
-    (again,) = await store.claim_jobs("w1")
-    assert (again.id, again.attempts) == (job.id, 2)
-    reads: list[str] = []
-    real_get = store.get_submission_any_tenant
-
-    async def counted(submission_id: str) -> Any:
-        reads.append(submission_id)
-        return await real_get(submission_id)
-
-    monkeypatch.setattr(store, "get_submission_any_tenant", counted)
-    await kit.process.run(again, "w1")
-    assert reads == [sid] and len(received) == 0
 
 
 async def test_a_handed_off_job_of_a_kind_the_worker_lacks_is_given_back(
