@@ -52,7 +52,10 @@ class Query:
 
 @dataclass(frozen=True, slots=True)
 class QueryMany:
-    """Run the named query once per parameter set (sends back nothing)."""
+    """Run the named query once per parameter set (sends back nothing). Every set has
+    the same keys. PostgreSQL sends all sets as one statement when its query file has a
+    ``<name>_rows`` block taking each parameter as an array (one statement to plan and
+    execute instead of one per set); SQLite, in process, steps one prepared statement."""
 
     name: str
     params: Sequence[Mapping[str, Any]]

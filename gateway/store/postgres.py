@@ -105,11 +105,7 @@ class PostgresConnector(Connector):
                         await pipeline.sync()
                     return cursor.rowcount
             elif isinstance(request, QueryMany):
-                if request.params:
-                    async with conn.cursor() as cursor:
-                        await cursor.executemany(
-                            self._queries[request.name], [self.bind(p) for p in request.params]
-                        )
+                await self._execute_many(conn, request)
             elif isinstance(request, Notify):
                 notified.append(True)
             else:
@@ -117,6 +113,20 @@ class PostgresConnector(Connector):
             return None
 
         return execute
+
+    async def _execute_many(self, conn: Conn, request: QueryMany) -> None:
+        """Run every parameter set of ``request``: as one statement when the query file
+        has ``<name>_rows`` (each parameter an array, one element per set, read back with
+        ``unnest``), else once per set."""
+        if not request.params:
+            return
+        bound = [self.bind(p) for p in request.params]
+        rows_query = self._queries.get(f"{request.name}_rows")
+        if rows_query is not None:
+            await conn.execute(rows_query, {key: [b[key] for b in bound] for key in bound[0]})
+            return
+        async with conn.cursor() as cursor:
+            await cursor.executemany(self._queries[request.name], bound)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:

@@ -10,8 +10,10 @@ and the writing transactions no longer take PostgreSQL's notification lock, whic
 serialises the commits of every transaction that notifies.
 
 Waiters of other instances are woken by one dedicated ``LISTEN`` connection per store,
-restarted after an error. A notification that is lost (a crash between commit and
-``NOTIFY``) only delays the job until the workers' next poll.
+restarted after an error. A store's own ``NOTIFY`` coming back to its listener wakes nobody:
+its waiters were woken when the wake-up was asked for, and a second wake-up would only make
+each idle worker claim again and find nothing. A notification that is lost (a crash between
+commit and ``NOTIFY``) only delays the job until the workers' next poll.
 """
 
 from __future__ import annotations
@@ -118,10 +120,16 @@ class Wakeups:
 
     async def _read_notifications(self, conn: Conn) -> None:
         try:
-            async for _ in conn.notifies():
-                self._wake_local()
+            async for note in conn.notifies():
+                if note.pid != self._own_pid():
+                    self._wake_local()
         except psycopg.Error as exc:
             log.warning("LISTEN connection lost: %s", exc)
+
+    def _own_pid(self) -> int | None:
+        """The server process of this store's ``NOTIFY`` connection, if it has one."""
+        notifier = self._notifier
+        return None if notifier is None or notifier.closed else notifier.info.backend_pid
 
     async def _drop_listener(self) -> None:
         if self._reader is not None:

@@ -94,6 +94,7 @@ def finish_job_with_outputs(
     submission's ``outputs`` (per kind); the submission id."""
     done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
     submission_id = str(done["submission_id"])
+    latest = {output.kind: output for output in outputs}  # one row per kind: the last wins
     puts = [
         {
             "submission_id": submission_id,
@@ -102,7 +103,7 @@ def finish_job_with_outputs(
             "data": bytes(output.data),
             "now": now,
         }
-        for output in outputs
+        for output in latest.values()
     ]
     yield QueryMany("put_output", puts)
     return submission_id

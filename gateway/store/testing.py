@@ -524,6 +524,27 @@ class StoreContract:
         assert [j.kind for j in await store.list_jobs(submission_id=sub_id)] == ["process"]
         assert [o.kind for o in await store.list_outputs(sub_id)] == ["report"]
 
+    async def test_processing_outputs_are_stored_byte_for_byte(self, store: Store) -> None:
+        """Every output arrives exactly (any byte value, documents of tens of KB, written
+        in one statement where the database can), and a kind given twice keeps the last."""
+        sub_id = await self._submission(store)
+        job = await store.enqueue_job(sub_id, PROCESS)
+        await store.claim_jobs("w1")
+        every_byte = bytes(range(256)) * 160
+        outputs = [
+            OutputSpec("signed", "application/xml", b"<first/>"),
+            OutputSpec("raw", "application/octet-stream", every_byte),
+            OutputSpec("empty", "text/plain", b""),
+            OutputSpec("signed", "application/xml", b"<second/>"),
+        ]
+        await store.finish_processing(job.id, "w1", outputs=outputs)
+        stored = {o.kind: (o.media_type, o.data) for o in await store.list_outputs(sub_id)}
+        assert stored == {
+            "empty": ("text/plain", b""),
+            "raw": ("application/octet-stream", every_byte),
+            "signed": ("application/xml", b"<second/>"),
+        }
+
     async def test_enqueue_records_its_event_once(self, store: Store) -> None:
         sub_id = await self._submission(store)
         queued = StateChange("queued", "delivery queued", {"stages": {"parse": 1.0}})

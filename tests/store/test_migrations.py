@@ -99,6 +99,7 @@ def test_migration_files_are_numbered() -> None:
             "inbound_answers",
             "subject_key_id",
             "peppol_instances",
+            "document_compression",
         ]
 
 
@@ -108,6 +109,10 @@ FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 
 UNION ALL
 SELECT 'index', tablename, indexname, indexdef, NULL, NULL, NULL
 FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'schema_version'
+UNION ALL
+SELECT 'compression', attrelid::regclass::text, attname, attcompression::text, NULL, NULL, NULL
+FROM pg_attribute WHERE attcompression <> ''
+  AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
 UNION ALL
 SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid), NULL, NULL, NULL
 FROM pg_constraint WHERE connamespace = 'public'::regnamespace

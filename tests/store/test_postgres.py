@@ -1,5 +1,6 @@
-"""PostgreSQL-only behaviour: wake-ups between store instances (NOTIFY after the commit),
-and the LISTEN connection coming back after the server drops it."""
+"""PostgreSQL-only behaviour: wake-ups between store instances (NOTIFY after the commit, a
+store's own NOTIFY not waking it twice), and the LISTEN connection coming back after the
+server drops it."""
 
 from __future__ import annotations
 
@@ -53,3 +54,22 @@ async def test_another_store_is_woken_once_the_job_is_committed(pg_url: str) -> 
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_store_is_not_woken_again_by_its_own_notify(pg_url: str) -> None:
+    """Its waiters are woken at once, locally; the NOTIFY it sends for other instances
+    comes back to its own listener and wakes nobody (each idle worker would claim again)."""
+    store = await PostgresStore.open(pg_url)
+    other = await PostgresStore.open(pg_url)
+    try:
+        await store.create_tenant("T", tenant_id="t")
+        sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
+        assert await store.wait_for_jobs(0) is False
+        assert await other.wait_for_jobs(0) is False
+        await store.enqueue_job(sub.id, JobSpec("deliver", "folder", "out"))
+        assert await store.wait_for_jobs(0) is True  # the local wake-up
+        assert await other.wait_for_jobs(10) is True  # the NOTIFY has gone round
+        assert await store.wait_for_jobs(0.5) is False
+    finally:
+        await store.close()
+        await other.close()

@@ -136,6 +136,16 @@ ON CONFLICT (submission_id, kind) DO UPDATE
 SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
 RETURNING *
 
+-- name: put_output_rows
+-- put_output for several outputs in one statement (see QueryMany): each parameter an array,
+-- one element per output, kinds distinct. The data array is sent in binary (the b placeholder): as
+-- text, psycopg escapes every byte of every document.
+INSERT INTO outputs (submission_id, kind, media_type, data, created_at)
+SELECT * FROM unnest(%(submission_id)s::text[], %(kind)s::text[], %(media_type)s::text[],
+                     %(data)b::bytea[], %(now)s::timestamptz[])
+ON CONFLICT (submission_id, kind) DO UPDATE
+SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
+
 -- name: get_output
 SELECT * FROM outputs WHERE submission_id = %(submission_id)s AND kind = %(kind)s
 

@@ -30,10 +30,10 @@ CREATE TABLE submissions (
     id               TEXT PRIMARY KEY,
     tenant_id        TEXT NOT NULL REFERENCES tenants (id),
     idempotency_key  TEXT,
-    data             BYTEA NOT NULL,
+    data             BYTEA COMPRESSION lz4 NOT NULL,
     content_type     TEXT NOT NULL,
     filename         TEXT,
-    metadata         JSONB NOT NULL DEFAULT '{}',
+    metadata         JSONB COMPRESSION lz4 NOT NULL DEFAULT '{}',
     state            TEXT NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL,
     updated_at       TIMESTAMPTZ NOT NULL,
@@ -46,7 +46,7 @@ CREATE TABLE outputs (
     submission_id  TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
     kind           TEXT NOT NULL,
     media_type     TEXT NOT NULL,
-    data           BYTEA NOT NULL,
+    data           BYTEA COMPRESSION lz4 NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (submission_id, kind)
 );
@@ -57,7 +57,7 @@ CREATE TABLE events (
     state          TEXT NOT NULL,
     at             TIMESTAMPTZ NOT NULL,
     reason         TEXT,
-    detail         JSONB
+    detail         JSONB COMPRESSION lz4
 );
 
 CREATE INDEX events_by_submission ON events (submission_id, id);
@@ -92,9 +92,9 @@ CREATE TABLE receipts (
     id           TEXT PRIMARY KEY,
     job_id       TEXT NOT NULL REFERENCES outbox_jobs (id) ON DELETE CASCADE,
     kind         TEXT NOT NULL,
-    data         BYTEA NOT NULL,
+    data         BYTEA COMPRESSION lz4 NOT NULL,
     media_type   TEXT NOT NULL,
-    detail       JSONB NOT NULL DEFAULT '{}',
+    detail       JSONB COMPRESSION lz4 NOT NULL DEFAULT '{}',
     received_at  TIMESTAMPTZ NOT NULL
 );
 
@@ -120,7 +120,7 @@ CREATE TABLE inbound_messages (
     message_id   TEXT NOT NULL,
     sender       TEXT,
     receiver     TEXT,
-    data         BYTEA NOT NULL,
+    data         BYTEA COMPRESSION lz4 NOT NULL,
     media_type   TEXT NOT NULL,
     metadata     JSONB NOT NULL DEFAULT '{}',
     received_at  TIMESTAMPTZ NOT NULL,
@@ -320,7 +320,7 @@ CREATE INDEX ebl_outbound_by_title ON ebl_outbound (td_checksum, created_at);
 CREATE TABLE ebl_documents (
     checksum     TEXT PRIMARY KEY,
     media_type   TEXT NOT NULL,
-    data         BYTEA NOT NULL,
+    data         BYTEA COMPRESSION lz4 NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL
 );
 

@@ -1,0 +1,3 @@
+-- PostgreSQL's 0012 compresses document bytes with lz4 (TOAST); SQLite stores them as
+-- they are, so there is nothing to change here. The file keeps both backends' migration
+-- lists the same.
