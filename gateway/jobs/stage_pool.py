@@ -81,8 +81,11 @@ class StagePool:
         self._context = multiprocessing.get_context("spawn")
         self._target = target
         self._args = args
-        self._children: list[_Child] = [self._spawn() for _ in range(max(1, size))]
-        self._idle: list[_Child] = list(self._children)
+        self.size = max(1, size)
+        self._children: list[_Child] = []
+        """Spawned at the first call, as :class:`ProcessPoolExecutor` does: a child's start
+        (its tools, its JVM) then does not compete with the gateway's own start."""
+        self._idle: list[_Child] = []
         self._waiters: deque[asyncio.Future[_Child]] = deque()
         self._closed = False
 
@@ -111,6 +114,9 @@ class StagePool:
             self._give_back(child)
 
     async def _take(self) -> _Child:
+        if not self._children:
+            self._children = [self._spawn() for _ in range(self.size)]
+            self._idle = list(self._children)
         if self._idle:
             child = self._idle.pop()
             return child if child.alive else self._replace(child)

@@ -22,6 +22,7 @@ def pool() -> Iterator[StagePool]:
 
 
 async def test_each_call_is_answered_by_a_child(pool: StagePool) -> None:
+    assert pool.pids == []  # nothing spawned before the first call
     answers = await asyncio.gather(*(pool.call(f"doc-{n}".encode()) for n in range(20)))
     assert answers == [f"doc-{n}".encode() for n in range(20)]
     pids = {int(await pool.call(b"pid")) for _ in range(4)}
