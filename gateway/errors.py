@@ -26,6 +26,8 @@
     ├── TransientError             yes        transient       an operational failure that a later
     │   │                                                     attempt can get past (a service
     │   │                                                     unavailable, an engine crashed)
+    │   ├── StageProcessDied       yes        stage-process-died  (gateway.jobs.stage_pool) a stage
+    │   │                                                     process ended while running a document
     │   └── TransientDeliveryError yes        delivery-transient  (also a DeliveryError)
     └── DeliveryError              yes        delivery        delivery to a counterpart failed
         ├── TransientDeliveryError yes        delivery-transient  network error, timeout, 5xx, 429

@@ -65,6 +65,7 @@ from gateway.jobs import (
     JobKinds,
     ProcessFlowRunner,
     ProcessKind,
+    ReceivedSubmissions,
     RetryPolicy,
     Submissions,
     ThreadFlowRunner,
@@ -241,6 +242,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         checkpoint_every=settings.policy.checkpoint_every,
     )
     handed = HandedOutputs()
+    received = ReceivedSubmissions()
     kinds = JobKinds(
         [
             ProcessKind(
@@ -250,6 +252,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 gate=gate,
                 hand_off_seconds=settings.worker.lease_seconds,
                 handed=handed,
+                received=received,
             ),
             DeliverKind(opened, registry, handed, recorder=duties.recorder),
             ReceiveKind(
@@ -273,7 +276,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     return Services(
         settings=settings,
         store=opened,
-        submissions=Submissions(opened, tools),
+        submissions=Submissions(opened, tools, received),
         adapters=registry,
         kinds=kinds,
         runner=runner,

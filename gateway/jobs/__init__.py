@@ -18,7 +18,7 @@ The ``deliver`` and ``receive`` kinds live with the adapters' side, in :mod:`gat
 from __future__ import annotations
 
 from gateway.jobs.breaker import CircuitBreaker
-from gateway.jobs.handoff import HandedOutputs
+from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
 from gateway.jobs.kinds import Completed, JobKind, JobKinds, JobResult, Recorded
 from gateway.jobs.loop import Worker, WorkerPool, default_worker_id, is_retryable
 from gateway.jobs.process import DeliveryPlan, DeliveryPlanner, ProcessKind
@@ -39,6 +39,7 @@ __all__ = [
     "JobResult",
     "ProcessFlowRunner",
     "ProcessKind",
+    "ReceivedSubmissions",
     "Recorded",
     "RetryPolicy",
     "SubmissionState",

@@ -1,4 +1,5 @@
-"""What a hand-off carries besides the job: the outputs the processing just stored.
+"""What a hand-off carries besides the job: the outputs the processing just stored, and the
+submission the API just stored.
 
 When ``process`` hands its ``deliver`` job to the same worker (see
 :class:`~gateway.jobs.kinds.Recorded`), the outputs that job will read were written a moment
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gateway.store import Output
+from gateway.store import Output, Submission
 
 HANDED_LIMIT = 256
 """At most this many submissions' outputs are kept (the oldest go first)."""
@@ -35,6 +36,43 @@ class HandedOutputs:
     def take(self, submission_id: str) -> dict[str, Output] | None:
         """The kept outputs, removed; ``None`` if none are kept."""
         return self._kept.pop(submission_id, None)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+RECEIVED_BYTES_LIMIT = 32 * 1024 * 1024
+"""At most this many bytes of received documents are kept (the oldest go first)."""
+
+
+class ReceivedSubmissions:
+    """Submission id → the submission as :meth:`~gateway.jobs.Submissions.submit` just
+    committed it, for the first run of its ``process`` job in this process (which then reads
+    nothing back). Like :class:`HandedOutputs`: only committed rows, each taken once, bounded
+    by count and bytes; a job run elsewhere or retried reads the store."""
+
+    def __init__(self, limit: int = HANDED_LIMIT, max_bytes: int = RECEIVED_BYTES_LIMIT) -> None:
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self._kept: dict[str, Submission] = {}
+        self._bytes = 0
+
+    def keep(self, submission: Submission) -> None:
+        """Keep a submission just stored (committed) for its first processing."""
+        size = len(submission.data)
+        if size > self.max_bytes:
+            return
+        while self._kept and (len(self._kept) >= self.limit or self._bytes + size > self.max_bytes):
+            self._bytes -= len(self._kept.pop(next(iter(self._kept))).data)
+        self._kept[submission.id] = submission
+        self._bytes += size
+
+    def take(self, submission_id: str) -> Submission | None:
+        """The kept submission, removed; ``None`` if none is kept."""
+        found = self._kept.pop(submission_id, None)
+        if found is not None:
+            self._bytes -= len(found.data)
+        return found
 
     def __len__(self) -> int:
         return len(self._kept)

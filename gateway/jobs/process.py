@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
 from gateway.flows import FlowOutcome, Source
-from gateway.jobs.handoff import HandedOutputs
+from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.runner import FlowRunner
 from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState, tenant_directory
@@ -84,6 +84,7 @@ class ProcessKind:
         gate: ExportGate | None = None,
         hand_off_seconds: float | None = None,
         handed: HandedOutputs | None = None,
+        received: ReceivedSubmissions | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -95,10 +96,12 @@ class ProcessKind:
         runs it next (no claim, no wake-up); ``None`` queues it for any worker."""
         self.handed = handed
         """Where a hand-off leaves the stored outputs for the delivery (no re-read)."""
+        self.received = received
+        """Submissions the API just stored, for their first run (no re-read)."""
         self._directories: dict[str, tuple[float, Any]] = {}
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
-        submission = await self.store.get_submission_any_tenant(job.submission_id)
+        submission = await self._submission(job)
         if submission is None:
             raise NotFoundError(f"submission {job.submission_id} vanished", field="submission_id")
         if await self._already_processed(submission, job):
@@ -184,6 +187,15 @@ class ProcessKind:
                 },
             )
         return Recorded(then=queued)
+
+    async def _submission(self, job: Job) -> Submission | None:
+        """The job's submission: as the API just stored it on a first attempt in the process
+        that received it, else read from the store."""
+        if self.received is not None:
+            kept = self.received.take(job.submission_id)
+            if kept is not None and job.attempts <= 1:
+                return kept
+        return await self.store.get_submission_any_tenant(job.submission_id)
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         return StateChange(

@@ -4,9 +4,10 @@
 the event loop and libraries that are not thread-safe see one thread.
 :class:`ProcessFlowRunner` (``[pipeline] stage_processes = N``) runs flows in ``N`` child
 processes, each loading its own tools once from a :class:`~gateway.flows.ToolsSpec`, so the
-CPU-heavy stages use other cores than the process serving the API and the store. The outcome
-crosses back as plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both runners return
-the same :class:`~gateway.flows.FlowOutcome`.
+CPU-heavy stages use other cores than the process serving the API and the store. A document
+is one pipe message each way (:mod:`gateway.jobs.stage_pool`); the outcome crosses back as
+plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both runners return the same
+:class:`~gateway.flows.FlowOutcome`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from gateway.errors import ConfigError
 from gateway.flows import FLOWS, Flow, FlowOutcome, Source, Tools, ToolsSpec, flow_named, load_tools
+from gateway.jobs.stage_pool import Handler, StagePool, child_main, dumps, loads
 
 WARM_DOCUMENT_TYPES = ("Invoice", "CreditNote")
 
@@ -94,27 +98,46 @@ def _child_run(flow: str, source: Source, directory: Any) -> dict[str, Any]:
     return flow_named(flow).run(source, _CHILD_TOOLS, directory).to_wire()
 
 
+def _child_answer(request: bytes) -> bytes:
+    """One request in a stage process: ``(flow, source, directory)`` in, ``("ok", outcome
+    as plain data)`` or ``("raised", exception)`` out (the flow turns every document and
+    operational error into its outcome; what is raised here is a bug, re-raised in the
+    parent)."""
+    try:
+        return dumps(("ok", _child_run(*loads(request))))
+    except Exception as exc:  # a bug: the parent re-raises it, the child lives on
+        try:
+            return dumps(("raised", exc))
+        except Exception:  # an exception that cannot be pickled: its text
+            return dumps(("raised", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _child_setup(spec: ToolsSpec, parent: int) -> Handler:
+    _child_init(spec, parent)
+    return _child_answer
+
+
+def _stage_main(conn: Connection, spec: ToolsSpec, parent: int) -> None:
+    """A stage process: its tools, then requests until the pool stops it."""
+    child_main(conn, partial(_child_setup, spec, parent))
+
+
 class ProcessFlowRunner:
-    """Flows in ``processes`` child processes (see the module docstring)."""
+    """Flows in ``processes`` child processes (see the module docstring): one pipe message
+    each way per document (:class:`~gateway.jobs.stage_pool.StagePool`)."""
 
     def __init__(self, processes: int, spec: ToolsSpec) -> None:
-        import multiprocessing
-
-        self._pool = ProcessPoolExecutor(
-            max_workers=processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_child_init,
-            initargs=(spec, os.getpid()),
-        )
+        self._pool = StagePool(processes, _stage_main, (spec, os.getpid()))
 
     async def run(self, flow: str, source: Source, directory: Any = None) -> FlowOutcome:
         flow_named(flow)
-        loop = asyncio.get_running_loop()
-        wire = await loop.run_in_executor(self._pool, _child_run, flow, source, directory)
-        return FlowOutcome.from_wire(wire)
+        status, answer = loads(await self._pool.call(dumps((flow, source, directory))))
+        if status != "ok":
+            raise answer
+        return FlowOutcome.from_wire(answer)
 
     def warm(self, profiles: Sequence[str]) -> None:
         """Children warm themselves when they start."""
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.flows import Tools
 from gateway.flows.invoice_out import check_recipient
+from gateway.jobs.handoff import ReceivedSubmissions
 from gateway.store import Job, JobSpec, JobState, NotFoundError, StateChange, Store, Submission
 
 log = logging.getLogger("lingang.jobs")
@@ -54,11 +55,20 @@ class Submissions:
     With ``tools``, a submission that names its recipient has it checked against the
     document's receiver before it is stored: a mismatch is refused at the door
     (:class:`~gateway.flows.RecipientMismatch`, a 422), never rerouted. Without, the flow
-    rejects it."""
+    rejects it.
 
-    def __init__(self, store: Store, tools: Tools | None = None) -> None:
+    With ``received``, each new submission is also left there, as committed, for the first
+    run of its processing job in this process (which then reads nothing back)."""
+
+    def __init__(
+        self,
+        store: Store,
+        tools: Tools | None = None,
+        received: ReceivedSubmissions | None = None,
+    ) -> None:
         self.store = store
         self.tools = tools
+        self.received = received
 
     async def submit(
         self,
@@ -77,7 +87,7 @@ class Submissions:
         if named and self.tools is not None and flow == DEFAULT_FLOW:
             directory = await tenant_directory(self.store, tenant_id)
             await asyncio.to_thread(check_recipient, body, named, directory, self.tools)
-        return await self.store.create_submission(
+        submission, created = await self.store.create_submission(
             tenant_id,
             body,
             content_type=content_type,
@@ -88,6 +98,9 @@ class Submissions:
             reason="accepted for processing",
             enqueue=process_job(flow),
         )
+        if created and self.received is not None:
+            self.received.keep(submission)
+        return submission, created
 
     async def retry(self, tenant_id: str, submission_id: str) -> list[Job]:
         """Manual retry of a submission's dead jobs (same transport message ids), recorded

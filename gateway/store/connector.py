@@ -29,6 +29,10 @@ T = TypeVar("T")
 Row = dict[str, Any]
 """A result row: column name to value."""
 
+PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, bytes, type(None)})
+"""Parameter types bound unchanged by every connector (exact types: an enumeration that is
+also a ``str`` is not one of them)."""
+
 Fetch = Literal["one", "all", "none", "rowcount"]
 """What a :class:`Query` sends back: the first row (or ``None``), every row, nothing, or
 the number of rows it changed."""
@@ -173,8 +177,13 @@ class Connector(abc.ABC):
         lists and tuples are the values that differ between databases)."""
 
     def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Every parameter :meth:`adapt`-ed (enumerations by their value)."""
+        """Every parameter :meth:`adapt`-ed (enumerations by their value). Values of the
+        types every driver takes as they are (:data:`PLAIN_TYPES`: most of them) skip the
+        checks: this runs for every parameter of every statement."""
+        adapt = self.adapt
         return {
-            key: self.adapt(value.value if isinstance(value, Enum) else value)
+            key: value
+            if type(value) in PLAIN_TYPES
+            else adapt(value.value if isinstance(value, Enum) else value)
             for key, value in params.items()
         }

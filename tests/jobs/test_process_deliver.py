@@ -28,6 +28,7 @@ from gateway.jobs import (
     HandedOutputs,
     JobKinds,
     ProcessKind,
+    ReceivedSubmissions,
     RetryPolicy,
     Submissions,
     ThreadFlowRunner,
@@ -73,6 +74,7 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
         flow: Flow[Any] | None = None,
         hand_off_seconds: float | None = None,
         handed: HandedOutputs | None = None,
+        received: ReceivedSubmissions | None = None,
     ) -> Kit:
         registry = AdapterRegistry.build(
             {"drop": AdapterConfig("drop", "folder", {"path": "out"})},
@@ -85,9 +87,10 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
             RoutingPlanner(Router(Routing(default="drop"), registry.names()), registry),
             hand_off_seconds=hand_off_seconds,
             handed=handed,
+            received=received,
         )
         kinds = JobKinds([process, DeliverKind(store, registry, handed)])
-        kit = Kit(store, Submissions(store), kinds, process, runner, registry)
+        kit = Kit(store, Submissions(store, received=received), kinds, process, runner, registry)
         made.append(kit)
         return kit
 
@@ -161,25 +164,54 @@ async def test_the_processing_worker_delivers_what_it_processed_without_a_claim(
     assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [b"<A/><!--sealed-->"]
 
 
-async def test_a_hand_off_delivers_the_committed_outputs_without_reading_them_again(
+def count_reads(store: Store, method: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The submission ids ``store.<method>(submission_id, ...)`` is called with from now on."""
+    reads: list[str] = []
+    real = getattr(store, method)
+
+    async def counted(submission_id: str, *args: Any) -> Any:
+        reads.append(submission_id)
+        return await real(submission_id, *args)
+
+    monkeypatch.setattr(store, method, counted)
+    return reads
+
+
+async def test_a_hand_off_processes_and_delivers_what_was_just_committed_without_reading_it(
     store: Store, make_kit: MakeKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    handed = HandedOutputs()
-    kit = make_kit(hand_off_seconds=30, handed=handed)
+    """The submission as the API stored it (first attempt), the outputs as processing stored
+    them: neither is read back."""
+    handed, received = HandedOutputs(), ReceivedSubmissions()
+    kit = make_kit(hand_off_seconds=30, handed=handed, received=received)
     tenant = await store.create_tenant("acme")
-    sid = await kit.submit(tenant.id, b"<a/>")
-    reads: list[str] = []
+    sid = await kit.submit(tenant.id, b"<a/>", idempotency_key="k1")
+    assert await kit.submit(tenant.id, b"<b/>", idempotency_key="k1") == sid  # kept once
+    assert len(received) == 1
     real_get_outputs = store.get_outputs
-
-    async def counted(submission_id: str, kinds: Any) -> Any:
-        reads.append(submission_id)
-        return await real_get_outputs(submission_id, kinds)
-
-    monkeypatch.setattr(store, "get_outputs", counted)
+    output_reads = count_reads(store, "get_outputs", monkeypatch)
+    submission_reads = count_reads(store, "get_submission_any_tenant", monkeypatch)
     assert await Worker(store, kit.kinds, worker_id="w1").run_once() == 1
-    assert reads == [] and len(handed) == 0
+    assert output_reads == [] and submission_reads == []
+    assert len(handed) == 0 and len(received) == 0
     stored = await real_get_outputs(sid, ["signed"])
     assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [stored["signed"].data]
+    assert stored["signed"].data == b"<A/><!--sealed-->"
+
+
+async def test_a_retried_processing_reads_the_submission_from_the_store(
+    store: Store, make_kit: MakeKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept submission is used only on the first attempt: a retry may follow anything."""
+    received = ReceivedSubmissions()
+    kit = make_kit(received=received)
+    tenant = await store.create_tenant("acme")
+    sid = await kit.submit(tenant.id, b"<a/>")
+    job = (await store.claim_jobs("w0", limit=1, lease_seconds=0.01))[0]
+    await asyncio.sleep(0.05)  # the lease runs out: the next claim is attempt 2
+    reads = count_reads(store, "get_submission_any_tenant", monkeypatch)
+    assert await run_until(kit, sid, {"delivered"}) == "delivered"
+    assert job.submission_id == sid and reads[0] == sid and len(received) == 0
 
 
 async def test_a_delivery_without_kept_outputs_reads_the_store(
