@@ -130,7 +130,10 @@ class LocalServer:
             return ["runuser", "-u", "postgres", "--"]
         return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
 
-    def start(self) -> PgServer:
+    def start(self, *, durable: bool = False) -> PgServer:
+        """Start the server. Tests run without ``fsync`` (nothing there needs to survive the
+        machine); ``durable`` keeps PostgreSQL's defaults (fsync, synchronous commit, full
+        page writes), for benchmarks set against SQLite's ``synchronous=FULL``."""
         self.sockets.mkdir()
         if self.as_root:
             pw = pwd.getpwnam("postgres")
@@ -144,9 +147,10 @@ class LocalServer:
             self.port = free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                 "-c max_connections=200"
             )
+            if not durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             try:
                 self._run(
                     self.bindir / "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
