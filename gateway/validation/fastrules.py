@@ -74,8 +74,10 @@ from gateway.validation.sharedpaths import share_repeated_filters
 from gateway.validation.somecodes import compare_code_lists
 from gateway.validation.syntaxpaths import guard_absent_paths
 from gateway.validation.xpathtext import closing as _closing
+from gateway.validation.xpathtext import code_characters, opening_bracket
 from gateway.validation.xpathtext import split_top_level as _split_top_level
 from gateway.validation.xpathtext import unquoted_spans as _unquoted_spans
+from gateway.validation.xsltplaces import xpath_places
 
 log = logging.getLogger(__name__)
 
@@ -331,15 +333,10 @@ def hoist_document_paths(sheet: etree._Element) -> int:
     the official path and would not be on the variable).
     """
     names: dict[str, str] = {}
-    for template in sheet.iterchildren(f"{_X}template"):
-        for element in template.iter(f"{_X}when", f"{_X}if", f"{_X}variable"):
-            attribute = "select" if element.tag == f"{_X}variable" else "test"
-            expression = element.get(attribute)
-            if expression is None or "//" not in expression:
-                continue
-            rewritten = _hoist(expression, element.nsmap, names)
-            if rewritten != expression:
-                element.set(attribute, rewritten)
+    for element, attribute, expression in xpath_places(sheet, "//"):
+        rewritten = _hoist(expression, element.nsmap, names)
+        if rewritten != expression:
+            element.set(attribute, rewritten)
     for select, name in names.items():
         sheet.insert(0, etree.Element(f"{_X}variable", name=name, select=select))
     return len(names)
@@ -403,24 +400,15 @@ def _is_boolean_test(predicate: str) -> bool:
 
 def _top_level(text: str) -> str:
     """``text`` with everything inside brackets, parentheses and quotes blanked out."""
-    out = []
+    out = [" "] * len(text)
     depth = 0
-    quote: str | None = None
-    for char in text:
-        if quote is not None:
-            quote = None if char == quote else quote
-            out.append(" ")
-        elif char in "'\"":
-            quote = char
-            out.append(" ")
-        elif char in "([":
+    for index, char in code_characters(text):
+        if char in "([":
             depth += 1
-            out.append(" ")
         elif char in ")]":
             depth -= 1
-            out.append(" ")
-        else:
-            out.append(char if depth == 0 else " ")
+        elif depth == 0:
+            out[index] = char
     return "".join(out)
 
 
@@ -567,7 +555,7 @@ def _branches(pattern: str) -> list[str]:
     for branch in _split_top_level(pattern, "|"):
         branch = branch.strip()
         inner = branch
-        while inner.endswith("]") and (start := _opening_bracket(inner)) > 0:
+        while inner.endswith("]") and (start := opening_bracket(inner)) > 0:
             inner = inner[:start].rstrip()
         if inner.startswith("(") and _closing(inner, 0, "(", ")") == len(inner) - 1:
             branches += _branches(inner[1:-1])
@@ -581,7 +569,7 @@ def _last_step(
 ) -> tuple[str, str]:
     """(``element``|``attribute``|``document``|``any``, expanded name or ANY)."""
     while branch.endswith("]"):
-        start = _opening_bracket(branch)
+        start = opening_bracket(branch)
         if start < 0:
             return "any", ANY
         branch = branch[:start].rstrip()
@@ -606,25 +594,3 @@ def _last_step(
         return "element", ANY
     uri = "" if prefix is None else nsmap.get(prefix)
     return ("element", f"{{{uri}}}{name}") if uri is not None else ("element", ANY)
-
-
-def _opening_bracket(text: str) -> int:
-    """Index of the top-level ``[`` whose ``]`` ends ``text`` (-1 if there is none)."""
-    depth = 0
-    quote: str | None = None
-    start = -1
-    for index, char in enumerate(text):
-        if quote is not None:
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char in "([":
-            if depth == 0 and char == "[":
-                start = index
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-            if depth == 0 and char == "]" and index == len(text) - 1:
-                return start
-    return -1

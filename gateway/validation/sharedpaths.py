@@ -21,6 +21,7 @@ from collections import Counter
 from lxml import etree
 
 from gateway.validation.xpathtext import closing, unquoted_spans
+from gateway.validation.xsltplaces import xpath_places
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
 _X = f"{{{XSL}}}"
@@ -34,16 +35,11 @@ def share_repeated_filters(sheet: etree._Element) -> int:
     """Make every filter written more than once a global variable; how many there are."""
     places: list[tuple[etree._Element, str]] = []
     counts: Counter[tuple[str, tuple[tuple[str | None, str], ...]]] = Counter()
-    for template in sheet.iterchildren(f"{_X}template"):
-        for element in template.iter(f"{_X}when", f"{_X}if", f"{_X}variable"):
-            attribute = "select" if element.tag == f"{_X}variable" else "test"
-            expression = element.get(attribute)
-            if expression is None or "$lingang-all-" not in expression:
-                continue
-            places.append((element, attribute))
-            scope = _scope(element)
-            for _, _, text in _filters(expression):
-                counts[(text, scope)] += 1
+    for element, attribute, expression in xpath_places(sheet, "$lingang-all-"):
+        places.append((element, attribute))
+        scope = _scope(element)
+        for _, _, text in _filters(expression):
+            counts[(text, scope)] += 1
     names: dict[tuple[str, tuple[tuple[str | None, str], ...]], str] = {}
     for element, attribute in places:
         expression = element.get(attribute, "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 def unquoted_spans(expression: str) -> list[tuple[int, int]]:
     """Start and end of every stretch of ``expression`` outside string literals."""
@@ -20,19 +22,28 @@ def unquoted_spans(expression: str) -> list[tuple[int, int]]:
     return spans
 
 
-def closing(text: str, index: int, open_char: str, close_char: str) -> int:
-    """Index of the ``close_char`` matching the first ``open_char`` at or after ``index``,
-    string literals skipped (-1 if there is none)."""
-    depth = 0
+def code_characters(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """``(index, char)`` of every character of ``text`` from ``start`` that is outside string
+    literals; the quotes themselves are not given (a doubled quote inside a literal closes and
+    reopens it, which skips it just the same)."""
     quote: str | None = None
-    for position in range(index, len(text)):
-        char = text[position]
+    for index in range(start, len(text)):
+        char = text[index]
         if quote is not None:
             if char == quote:
                 quote = None
         elif char in "'\"":
             quote = char
-        elif char == open_char:
+        else:
+            yield index, char
+
+
+def closing(text: str, index: int, open_char: str, close_char: str) -> int:
+    """Index of the ``close_char`` matching the first ``open_char`` at or after ``index``,
+    string literals skipped (-1 if there is none)."""
+    depth = 0
+    for position, char in code_characters(text, index):
+        if char == open_char:
             depth += 1
         elif char == close_char:
             depth -= 1
@@ -41,19 +52,29 @@ def closing(text: str, index: int, open_char: str, close_char: str) -> int:
     return -1
 
 
+def opening_bracket(text: str) -> int:
+    """Index of the top-level ``[`` whose ``]`` ends ``text`` (-1 if there is none)."""
+    depth = 0
+    start = -1
+    for index, char in code_characters(text):
+        if char in "([":
+            if depth == 0 and char == "[":
+                start = index
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth == 0 and char == "]" and index == len(text) - 1:
+                return start
+    return -1
+
+
 def split_top_level(text: str, separator: str) -> list[str]:
     """``text`` split at ``separator`` outside brackets, parentheses and string literals."""
     parts: list[str] = []
     depth = 0
-    quote: str | None = None
     start = 0
-    for index, char in enumerate(text):
-        if quote is not None:
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
+    for index, char in code_characters(text):
+        if char in "([{":
             depth += 1
         elif char in ")]}":
             depth -= 1
