@@ -12,67 +12,77 @@ another worker) is simply forgotten, and the delivery reads the store as on any 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Generic, TypeVar
 
 from gateway.store import Output, Submission
 
+T = TypeVar("T")
+
 HANDED_LIMIT = 256
-"""At most this many submissions' outputs are kept (the oldest go first)."""
+"""At most this many submissions' outputs (or received submissions) are kept (the oldest go
+first)."""
+RECEIVED_BYTES_LIMIT = 32 * 1024 * 1024
+"""At most this many bytes of received documents are kept (the oldest go first)."""
 
 
-class HandedOutputs:
-    """Submission id → the outputs its processing just stored, for the handed-off delivery."""
+class _TakenOnce(Generic[T]):
+    """Submission id → a value just committed, taken once; past ``limit`` entries (or, with
+    ``max_bytes``, past that many bytes as ``size`` counts them) the oldest go first, and a
+    value larger than ``max_bytes`` on its own is not kept."""
 
-    def __init__(self, limit: int = HANDED_LIMIT) -> None:
+    def __init__(
+        self, limit: int, max_bytes: int | None = None, size: Callable[[T], int] = lambda _: 0
+    ) -> None:
         self.limit = limit
-        self._kept: dict[str, dict[str, Output]] = {}
+        self.max_bytes = max_bytes
+        self._size = size
+        self._kept: dict[str, T] = {}
+        self._bytes = 0
 
-    def keep(self, submission_id: str, outputs: Mapping[str, Output]) -> None:
-        """Keep ``outputs`` (as committed) for the submission's handed-off delivery."""
-        while len(self._kept) >= self.limit:
-            del self._kept[next(iter(self._kept))]
-        self._kept[submission_id] = dict(outputs)
+    def _put(self, submission_id: str, value: T) -> None:
+        size = self._size(value)
+        budget = self.max_bytes
+        if budget is not None and size > budget:
+            return
+        while self._kept and (
+            len(self._kept) >= self.limit or (budget is not None and self._bytes + size > budget)
+        ):
+            self._bytes -= self._size(self._kept.pop(next(iter(self._kept))))
+        self._kept[submission_id] = value
+        self._bytes += size
 
-    def take(self, submission_id: str) -> dict[str, Output] | None:
-        """The kept outputs, removed; ``None`` if none are kept."""
-        return self._kept.pop(submission_id, None)
+    def take(self, submission_id: str) -> T | None:
+        """The kept value, removed; ``None`` if none is kept."""
+        found = self._kept.pop(submission_id, None)
+        if found is not None:
+            self._bytes -= self._size(found)
+        return found
 
     def __len__(self) -> int:
         return len(self._kept)
 
 
-RECEIVED_BYTES_LIMIT = 32 * 1024 * 1024
-"""At most this many bytes of received documents are kept (the oldest go first)."""
+class HandedOutputs(_TakenOnce[dict[str, Output]]):
+    """Submission id → the outputs its processing just stored, for the handed-off delivery."""
+
+    def __init__(self, limit: int = HANDED_LIMIT) -> None:
+        super().__init__(limit)
+
+    def keep(self, submission_id: str, outputs: Mapping[str, Output]) -> None:
+        """Keep ``outputs`` (as committed) for the submission's handed-off delivery."""
+        self._put(submission_id, dict(outputs))
 
 
-class ReceivedSubmissions:
+class ReceivedSubmissions(_TakenOnce[Submission]):
     """Submission id → the submission as :meth:`~gateway.jobs.Submissions.submit` just
     committed it, for the first run of its ``process`` job in this process (which then reads
     nothing back). Like :class:`HandedOutputs`: only committed rows, each taken once, bounded
     by count and bytes; a job run elsewhere or retried reads the store."""
 
     def __init__(self, limit: int = HANDED_LIMIT, max_bytes: int = RECEIVED_BYTES_LIMIT) -> None:
-        self.limit = limit
-        self.max_bytes = max_bytes
-        self._kept: dict[str, Submission] = {}
-        self._bytes = 0
+        super().__init__(limit, max_bytes, lambda submission: len(submission.data))
 
     def keep(self, submission: Submission) -> None:
         """Keep a submission just stored (committed) for its first processing."""
-        size = len(submission.data)
-        if size > self.max_bytes:
-            return
-        while self._kept and (len(self._kept) >= self.limit or self._bytes + size > self.max_bytes):
-            self._bytes -= len(self._kept.pop(next(iter(self._kept))).data)
-        self._kept[submission.id] = submission
-        self._bytes += size
-
-    def take(self, submission_id: str) -> Submission | None:
-        """The kept submission, removed; ``None`` if none is kept."""
-        found = self._kept.pop(submission_id, None)
-        if found is not None:
-            self._bytes -= len(found.data)
-        return found
-
-    def __len__(self) -> int:
-        return len(self._kept)
+        self._put(submission.id, submission)
