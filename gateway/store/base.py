@@ -74,6 +74,7 @@ from gateway.store.records import (
     StoredReceipt,
     StoreError,
     Submission,
+    SubmissionSummary,
     Tenant,
     hash_api_key,
     new_api_key,
@@ -119,6 +120,7 @@ __all__ = [
     "StoreError",
     "StoredReceipt",
     "Submission",
+    "SubmissionSummary",
     "Tenant",
     "hash_api_key",
     "new_api_key",
@@ -447,10 +449,12 @@ class Store:
         state: str | None = None,
         limit: int = 50,
         before: datetime | None = None,
-    ) -> Script[list[Submission]]:
-        """A tenant's submissions, newest first (``before`` pages by ``created_at``)."""
+    ) -> Script[list[SubmissionSummary]]:
+        """A tenant's submissions, newest first (``before`` pages by ``created_at``), without
+        their bytes."""
         params = {"tenant_id": tenant_id, "state": state, "limit": limit, "before": before}
-        return [rows.submission(r) for r in (yield Query("list_submissions", params, "all"))]
+        found = yield Query("list_submissions", params, "all")
+        return [rows.submission_summary(r) for r in found]
 
     @reads
     def count_submissions_by_state(self) -> Script[dict[str, int]]:

@@ -163,6 +163,22 @@ class Submission:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmissionSummary:
+    """A submission as a listing shows it: everything but its bytes (and metadata), with the
+    bytes' length, so a page of a tenant's documents never reads the documents themselves."""
+
+    id: str
+    tenant_id: str
+    idempotency_key: str | None
+    size: int
+    content_type: str
+    filename: str | None
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Output:
     """A rendered, signed or enveloped artefact of a submission (one per ``kind``)."""
 

@@ -25,6 +25,7 @@ from gateway.store.records import (
     StoredReceipt,
     StoreError,
     Submission,
+    SubmissionSummary,
     Tenant,
 )
 
@@ -107,6 +108,20 @@ def submission(row: Row) -> Submission:
         content_type=row["content_type"],
         filename=row["filename"],
         metadata=to_json(row["metadata"]),
+        state=row["state"],
+        created_at=to_time(row["created_at"]),
+        updated_at=to_time(row["updated_at"]),
+    )
+
+
+def submission_summary(row: Row) -> SubmissionSummary:
+    return SubmissionSummary(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        idempotency_key=row["idempotency_key"],
+        size=int(row["size"]),
+        content_type=row["content_type"],
+        filename=row["filename"],
         state=row["state"],
         created_at=to_time(row["created_at"]),
         updated_at=to_time(row["updated_at"]),

@@ -19,7 +19,15 @@ from gateway.api.ingest import RECEIVER, Upload, read_upload, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.errors import ValidationFailed
 from gateway.flows import EBL_OUT, INVOICE_OUT
-from gateway.store import ConflictError, Event, Job, NotFoundError, Output, Submission
+from gateway.store import (
+    ConflictError,
+    Event,
+    Job,
+    NotFoundError,
+    Output,
+    Submission,
+    SubmissionSummary,
+)
 
 routes = web.RouteTableDef()
 
@@ -204,7 +212,7 @@ def _links(submission_id: str, kinds: list[str] | None = None) -> dict[str, str]
     return links
 
 
-def _summary(submission: Submission) -> dict[str, Any]:
+def _summary(submission: Submission | SubmissionSummary) -> dict[str, Any]:
     return {
         "id": submission.id,
         "status": submission.state,

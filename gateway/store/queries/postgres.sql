@@ -98,7 +98,9 @@ SELECT * FROM submissions WHERE id = %(id)s AND tenant_id = %(tenant_id)s
 SELECT * FROM submissions WHERE id = %(id)s
 
 -- name: list_submissions
-SELECT * FROM submissions
+SELECT id, tenant_id, idempotency_key, octet_length(data) AS size, content_type, filename, state,
+       created_at, updated_at
+FROM submissions
 WHERE tenant_id = %(tenant_id)s
   AND (%(state)s::text IS NULL OR state = %(state)s)
   AND (%(before)s::timestamptz IS NULL OR created_at < %(before)s)

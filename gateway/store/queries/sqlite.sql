@@ -89,7 +89,9 @@ SELECT * FROM submissions WHERE id = :id AND tenant_id = :tenant_id
 SELECT * FROM submissions WHERE id = :id
 
 -- name: list_submissions
-SELECT * FROM submissions
+SELECT id, tenant_id, idempotency_key, length(data) AS size, content_type, filename, state,
+       created_at, updated_at
+FROM submissions
 WHERE tenant_id = :tenant_id
   AND (:state IS NULL OR state = :state)
   AND (:before IS NULL OR created_at < :before)
