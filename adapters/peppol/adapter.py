@@ -20,6 +20,7 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     receive_document_types = []              # document type values received (default: ours)
     crls = []                                # CRL files for the AP certificates (revocation)
     mls_type = ""                            # MLS_TYPE asked of receivers (ALWAYS_SEND, FAILURE_ONLY)
+    replay_hold_seconds = 120                # a claimed, unstored document keeps replays out this long
 
     [[adapters.<name>.routes]]               # static routes override discovery
     participant = "0195:SGUEN201234567A"     # or "*"
@@ -37,8 +38,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import ssl
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +81,7 @@ KNOWN_OPTIONS = frozenset(
         "receive_document_types",
         "crls",
         "mls_type",
+        "replay_hold_seconds",
     }
 )
 RECEIPT_MEDIA_TYPE = "application/soap+xml"
@@ -98,6 +102,21 @@ def _paths(name: str, options: Mapping[str, Any], key: str, data_dir: Path) -> l
         path = Path(str(item)).expanduser()
         out.append(path if path.is_absolute() else data_dir / path)
     return out
+
+
+def _seconds(name: str, options: Mapping[str, Any], key: str, default: float) -> float:
+    """A positive number of seconds; :class:`ConfigError` names the option otherwise."""
+    raw = options.get(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(raw, bool) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(
+            f"adapter {name!r}: {key} must be a positive number of seconds, not {raw!r}",
+            field=f"adapters.{name}.{key}",
+        )
+    return value
 
 
 def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Sender:
@@ -167,14 +186,14 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
             if participant == "*"
             else ParticipantId.parse(participant).value.lower()
         ] = route
-    timeout = float(options.get("timeout", 60))
+    timeout = _seconds(name, options, "timeout", 60)
     discovery = Discovery(
         smp=SmpClient(
             smp_trust,
             ap_trust,
             ssl_context=context,
             timeout=timeout,
-            ttl=float(options.get("smp_cache_seconds", 600)),
+            ttl=_seconds(name, options, "smp_cache_seconds", 600),
         ),
         sml=sml_module.SmlLookup(zone=zone, nameservers=_list(options.get("sml_nameservers"))),
         static=routes,
@@ -255,6 +274,7 @@ class PeppolAdapter:
             ap_trust=sender.ap_trust,
             artefacts_home=context.artefacts_home,
         )
+        replay_hold = timedelta(seconds=_seconds(name, options, "replay_hold_seconds", 120))
         receiver = (
             As4Receiver(
                 name,
@@ -262,7 +282,11 @@ class PeppolAdapter:
                 context.inbound,
                 max_bytes=context.max_body_bytes,
                 instances=(
-                    PeppolInstances(context.store.connector, clock=context.store.clock)
+                    PeppolInstances(
+                        context.store.connector,
+                        clock=context.store.clock,
+                        in_flight=replay_hold,
+                    )
                     if context.store is not None
                     else None
                 ),

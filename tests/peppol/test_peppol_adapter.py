@@ -197,6 +197,10 @@ def test_configuration_errors_name_the_option(
         ({**base, "colour": "red"}, "adapters.p"),
         ({**base, "key": []}, "adapters.p.key"),
         ({**base, "revocation": "maybe"}, "adapters.p.revocation"),
+        ({**base, "timeout": "soon"}, "adapters.p.timeout"),
+        ({**base, "smp_cache_seconds": -1}, "adapters.p.smp_cache_seconds"),
+        ({**base, "replay_hold_seconds": 0}, "adapters.p.replay_hold_seconds"),
+        ({**base, "replay_hold_seconds": True}, "adapters.p.replay_hold_seconds"),
         (
             {
                 **base,
