@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from adapters.option_values import positive_integer, positive_number
 from gateway.errors import ConfigError, LingangError
 from gateway.pint.title import Party
 from gateway.signing.jose import CompactSigner, KeySet, load_private_key, thumbprint
@@ -204,8 +205,10 @@ class PintOptions:
             carrier=carrier,
             carrier_signer=carrier_signer,
             parties={str(k): str(v) for k, v in parties.items()},
-            timeout=float(options.get("timeout", 30.0)),
-            max_document_bytes=int(options.get("max_document_bytes", 16 * 1024 * 1024)),
+            timeout=positive_number(name, options, "timeout", 30.0),
+            max_document_bytes=positive_integer(
+                name, options, "max_document_bytes", 16 * 1024 * 1024
+            ),
             tenants=frozenset(str(t) for t in options.get("tenants") or ()),
             control_tracking_registry=registry_url,
             control_tracking_registry_ca=(

@@ -38,6 +38,7 @@ from cryptography import x509
 
 from adapters.base import AdapterContext, BodySigner, Envelope, InboundRoute, Receipt
 from adapters.https.inbound import HttpsInbox, body_digest
+from adapters.option_values import positive_number
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
 
@@ -98,8 +99,8 @@ class HttpsOptions:
             ca=path("ca"),
             client_cert=path("client_cert"),
             client_key=path("client_key"),
-            timeout=float(options.get("timeout", 30.0)),
-            connect_timeout=float(options.get("connect_timeout", 10.0)),
+            timeout=positive_number(name, options, "timeout", 30.0),
+            connect_timeout=positive_number(name, options, "connect_timeout", 10.0),
             insecure=insecure,
             inbound_path=_inbound_path(name, options.get("inbound_path")),
             inbound_trust=path("inbound_trust"),

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import ssl
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
+from adapters.option_values import positive_number
 from adapters.peppol import sml as sml_module
 from adapters.peppol.discovery import Discovery, StaticRoute
 from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
@@ -102,21 +102,6 @@ def _paths(name: str, options: Mapping[str, Any], key: str, data_dir: Path) -> l
         path = Path(str(item)).expanduser()
         out.append(path if path.is_absolute() else data_dir / path)
     return out
-
-
-def _seconds(name: str, options: Mapping[str, Any], key: str, default: float) -> float:
-    """A positive number of seconds; :class:`ConfigError` names the option otherwise."""
-    raw = options.get(key, default)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(raw, bool) or not math.isfinite(value) or value <= 0:
-        raise ConfigError(
-            f"adapter {name!r}: {key} must be a positive number of seconds, not {raw!r}",
-            field=f"adapters.{name}.{key}",
-        )
-    return value
 
 
 def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Sender:
@@ -186,14 +171,14 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
             if participant == "*"
             else ParticipantId.parse(participant).value.lower()
         ] = route
-    timeout = _seconds(name, options, "timeout", 60)
+    timeout = positive_number(name, options, "timeout", 60)
     discovery = Discovery(
         smp=SmpClient(
             smp_trust,
             ap_trust,
             ssl_context=context,
             timeout=timeout,
-            ttl=_seconds(name, options, "smp_cache_seconds", 600),
+            ttl=positive_number(name, options, "smp_cache_seconds", 600),
         ),
         sml=sml_module.SmlLookup(zone=zone, nameservers=_list(options.get("sml_nameservers"))),
         static=routes,
@@ -274,7 +259,7 @@ class PeppolAdapter:
             ap_trust=sender.ap_trust,
             artefacts_home=context.artefacts_home,
         )
-        replay_hold = timedelta(seconds=_seconds(name, options, "replay_hold_seconds", 120))
+        replay_hold = timedelta(seconds=positive_number(name, options, "replay_hold_seconds", 120))
         receiver = (
             As4Receiver(
                 name,

@@ -133,3 +133,7 @@ def test_options_are_checked(tmp_path: Path) -> None:
         HttpsAdapter.from_config("hk", {"url": "https://x", "colour": 1}, context)
     with pytest.raises(ConfigError, match="together"):
         HttpsAdapter.from_config("hk", {"url": "https://x", "client_cert": "a.pem"}, context)
+    for key, bad in (("timeout", "30s"), ("timeout", 0), ("connect_timeout", -1.0)):
+        with pytest.raises(ConfigError) as caught:
+            HttpsAdapter.from_config("hk", {"url": "https://x", key: bad}, context)
+        assert caught.value.field == f"adapters.hk.{key}"
