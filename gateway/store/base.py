@@ -69,6 +69,7 @@ from gateway.store.records import (
     NotFoundError,
     Output,
     OutputSpec,
+    OutputSummary,
     Receipt,
     StateChange,
     StoredReceipt,
@@ -114,6 +115,7 @@ __all__ = [
     "NotFoundError",
     "Output",
     "OutputSpec",
+    "OutputSummary",
     "Receipt",
     "StateChange",
     "Store",
@@ -523,6 +525,16 @@ class Store:
         """All outputs of a submission, ordered by kind."""
         found = yield Query("list_outputs", {"submission_id": submission_id}, "all")
         return [rows.output(r) for r in found]
+
+    @reads
+    def list_output_summaries(
+        self, submission_id: str, *, read: Sequence[str] = ()
+    ) -> Script[list[OutputSummary]]:
+        """All outputs of a submission, ordered by kind, with their sizes; the bytes only of
+        the kinds named in ``read`` (a status answer needs the report, not the documents)."""
+        params = {"submission_id": submission_id, "kinds": list(read)}
+        found = yield Query("list_output_summaries", params, "all")
+        return [rows.output_summary(r) for r in found]
 
     # -- outbox ----------------------------------------------------------------------
 

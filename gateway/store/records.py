@@ -190,6 +190,19 @@ class Output:
 
 
 @dataclass(frozen=True, slots=True)
+class OutputSummary:
+    """An output as a status answer lists it: its bytes' length, and its bytes only when
+    asked for (``data`` is ``None`` otherwise)."""
+
+    submission_id: str
+    kind: str
+    media_type: str
+    size: int
+    created_at: datetime
+    data: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One state change of a submission, with why and (optionally) stage timings."""
 

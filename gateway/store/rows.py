@@ -22,6 +22,7 @@ from gateway.store.records import (
     Job,
     JobState,
     Output,
+    OutputSummary,
     StoredReceipt,
     StoreError,
     Submission,
@@ -135,6 +136,17 @@ def output(row: Row) -> Output:
         media_type=row["media_type"],
         data=to_bytes(row["data"]),
         created_at=to_time(row["created_at"]),
+    )
+
+
+def output_summary(row: Row) -> OutputSummary:
+    return OutputSummary(
+        submission_id=row["submission_id"],
+        kind=row["kind"],
+        media_type=row["media_type"],
+        size=int(row["size"]),
+        created_at=to_time(row["created_at"]),
+        data=None if row["data"] is None else to_bytes(row["data"]),
     )
 
 

@@ -313,6 +313,13 @@ class StoreContract:
         assert found["envelope"].media_type == "application/json"
         assert await store.get_outputs(sub_id, []) == {}
         assert await store.get_outputs("missing", ["signed"]) == {}
+        brief = await store.list_output_summaries(sub_id, read=["report"])
+        assert [(o.kind, o.size, o.data) for o in brief] == [
+            ("envelope", 11, None),
+            ("report", 2, b"{}"),
+            ("signed", 10, None),
+        ]
+        assert all(o.data is None for o in await store.list_output_summaries(sub_id))
 
     async def test_outputs_are_replaced_per_kind(self, store: Store) -> None:
         sub_id = await self._submission(store)

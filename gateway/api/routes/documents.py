@@ -25,6 +25,7 @@ from gateway.store import (
     Job,
     NotFoundError,
     Output,
+    OutputSummary,
     Submission,
     SubmissionSummary,
 )
@@ -88,7 +89,7 @@ async def get_document(request: web.Request) -> web.Response:
     submission = await _owned(request)
     db = store(request)
     events = await db.list_events(submission.id)
-    outputs = await db.list_outputs(submission.id)
+    outputs = await db.list_output_summaries(submission.id, read=[REPORT_OUTPUT])
     jobs = await db.list_jobs(submission_id=submission.id)
     receipts = await db.list_receipts(submission_id=submission.id)
     body = _summary(submission)
@@ -99,7 +100,7 @@ async def get_document(request: web.Request) -> web.Response:
             "validation": _report(outputs),
             **_assurance(events),
             "outputs": [
-                {"kind": o.kind, "media_type": o.media_type, "size": len(o.data)} for o in outputs
+                {"kind": o.kind, "media_type": o.media_type, "size": o.size} for o in outputs
             ],
             "deliveries": [_job(j) for j in jobs if j.kind == DELIVERY_KIND],
             "receipts": [
@@ -283,9 +284,9 @@ def _job(job: Job) -> dict[str, Any]:
     }
 
 
-def _report(outputs: list[Output]) -> dict[str, Any] | None:
+def _report(outputs: list[OutputSummary]) -> dict[str, Any] | None:
     for output in outputs:
-        if output.kind == REPORT_OUTPUT and "json" in output.media_type:
+        if output.kind == REPORT_OUTPUT and output.data is not None and "json" in output.media_type:
             try:
                 data = json.loads(output.data)
             except ValueError:

@@ -154,6 +154,11 @@ SELECT * FROM outputs WHERE submission_id = %(submission_id)s AND kind = %(kind)
 -- name: get_outputs
 SELECT * FROM outputs WHERE submission_id = %(submission_id)s AND kind = ANY(%(kinds)s::text[])
 
+-- name: list_output_summaries
+SELECT submission_id, kind, media_type, created_at, octet_length(data) AS size,
+       CASE WHEN kind = ANY(%(kinds)s::text[]) THEN data END AS data
+FROM outputs WHERE submission_id = %(submission_id)s ORDER BY kind
+
 -- name: list_outputs
 SELECT * FROM outputs WHERE submission_id = %(submission_id)s ORDER BY kind
 

@@ -134,6 +134,11 @@ SELECT * FROM outputs WHERE submission_id = :submission_id AND kind = :kind
 SELECT * FROM outputs
 WHERE submission_id = :submission_id AND kind IN (SELECT value FROM json_each(:kinds))
 
+-- name: list_output_summaries
+SELECT submission_id, kind, media_type, created_at, length(data) AS size,
+       CASE WHEN kind IN (SELECT value FROM json_each(:kinds)) THEN data END AS data
+FROM outputs WHERE submission_id = :submission_id ORDER BY kind
+
 -- name: list_outputs
 SELECT * FROM outputs WHERE submission_id = :submission_id ORDER BY kind
 
