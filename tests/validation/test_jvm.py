@@ -252,6 +252,23 @@ def test_jvm_messages_stay_off_the_protocol(tmp_path: Path) -> None:
         own.close()
 
 
+def test_the_host_runs_under_java_flight_recorder(tmp_path: Path) -> None:
+    """A flight recording (how the host is profiled: ``-XX:StartFlightRecording`` in the
+    options) keeps its start-up lines off the protocol, and is written when the host stops."""
+    _require_jvm()
+    recording = tmp_path / "host.jfr"
+    profiled = EngineOptions(
+        jvm_options=(*jvm.JVM_OPTIONS, f"-XX:StartFlightRecording=filename={recording}")
+    )
+    own = jvm.JvmHost(1, jvm.default_work_dir(), profiled)
+    try:
+        handle = own.compile(_stylesheet(tmp_path, "ok.xslt", ASSERTING))
+        assert [f.rule_id for f in own.run(b"<a/>", [("test", handle)])] == ["T-1", "T-2"]
+    finally:
+        own.close()
+    assert recording.stat().st_size > 0
+
+
 def test_stray_output_on_the_protocol_fails_at_once(tmp_path: Path) -> None:
     """Output on stdout that is not a frame (options that log there) stops that JVM and
     names what came, instead of hanging until the request's timeout."""
