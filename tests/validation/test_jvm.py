@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.validate import _task_cpu_ns
 from gateway.errors import ArtefactError
 from gateway.validation import Validator, jvm, schematron
 from gateway.validation.options import EngineOptions
@@ -186,6 +187,20 @@ host.compile(path)
 print(host.pid, flush=True)
 sys.stdin.read()
 """
+
+
+def test_the_forms_benchmark_counts_the_jit_threads_apart(
+    host: jvm.JvmHost, tmp_path: Path
+) -> None:
+    """``bench.validate --forms`` reads every JVM thread's CPU time and, among it, the JIT
+    compiler threads'; this process has none of those."""
+    handle = host.compile(_stylesheet(tmp_path, "ok.xslt", ASSERTING))
+    host.warm(b"<a/>", [handle], 200)
+    total, jit = _task_cpu_ns(host.pid)
+    assert 0 < jit < total
+    total, jit = _task_cpu_ns(os.getpid())
+    assert total > 0 and jit == 0
+    assert _task_cpu_ns(None) == (0, 0)
 
 
 def test_the_jvm_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
