@@ -45,10 +45,18 @@ DEFAULT_JAR = Path("/usr/share/java/Saxon-HE.jar")
 JVM_OPTIONS = ("-XX:+UseSerialGC", "-Xmn32m", "-Xmx1g", "-Xss8m", "-XX:+ExitOnOutOfMemoryError")
 """Default JVM options (:attr:`EngineOptions.jvm_options` replaces them): the serial collector
 suits short transforms that leave little garbage behind, and uses no CPU on other threads."""
-PROTOCOL_OPTIONS = ("-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr")
+PROTOCOL_OPTIONS = (
+    "-Xlog:disable",
+    "-Xlog:all=warning:stderr",
+    "-Xlog:jfr+startup=error:stderr",
+    "-XX:+DisplayVMOutputToStderr",
+)
 """Always given, before the chosen options: the JVM's own messages (its warnings, which unified
 logging writes to stdout by default, and diagnostic output) go to stderr, since stdout carries
-the protocol and a stray line there would be read as a frame."""
+the protocol and a stray line there would be read as a frame. Java Flight Recorder
+(``-XX:StartFlightRecording`` in the options, to profile the host) adds stdout for its start-up
+lines unless ``jfr+startup`` already logs at ``error`` (OpenJDK 17: ``warning`` or ``off`` do
+not stop it), hence that tag's own setting."""
 MAX_RESPONSE = 1 << 30
 """Longest response frame believed: a longer length (any printable first byte) means the
 stream is not ours, and the JVM is stopped rather than waited on for a gigabyte."""

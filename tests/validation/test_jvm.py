@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.validate import _task_cpu_ns
 from gateway.errors import ArtefactError
 from gateway.validation import Validator, jvm, schematron
 from gateway.validation.options import EngineOptions
@@ -188,6 +189,20 @@ sys.stdin.read()
 """
 
 
+def test_the_forms_benchmark_counts_the_jit_threads_apart(
+    host: jvm.JvmHost, tmp_path: Path
+) -> None:
+    """``bench.validate --forms`` reads every JVM thread's CPU time and, among it, the JIT
+    compiler threads'; this process has none of those."""
+    handle = host.compile(_stylesheet(tmp_path, "ok.xslt", ASSERTING))
+    host.warm(b"<a/>", [handle], 200)
+    total, jit = _task_cpu_ns(host.pid)
+    assert 0 < jit < total
+    total, jit = _task_cpu_ns(os.getpid())
+    assert total > 0 and jit == 0
+    assert _task_cpu_ns(None) == (0, 0)
+
+
 def test_the_jvm_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
     _require_jvm()
     path = _stylesheet(tmp_path, "ok.xslt", ASSERTING)
@@ -250,6 +265,23 @@ def test_jvm_messages_stay_off_the_protocol(tmp_path: Path) -> None:
         assert [f.rule_id for f in own.run(b"<a/>", [("test", handle)])] == ["T-1", "T-2"]
     finally:
         own.close()
+
+
+def test_the_host_runs_under_java_flight_recorder(tmp_path: Path) -> None:
+    """A flight recording (how the host is profiled: ``-XX:StartFlightRecording`` in the
+    options) keeps its start-up lines off the protocol, and is written when the host stops."""
+    _require_jvm()
+    recording = tmp_path / "host.jfr"
+    profiled = EngineOptions(
+        jvm_options=(*jvm.JVM_OPTIONS, f"-XX:StartFlightRecording=filename={recording}")
+    )
+    own = jvm.JvmHost(1, jvm.default_work_dir(), profiled)
+    try:
+        handle = own.compile(_stylesheet(tmp_path, "ok.xslt", ASSERTING))
+        assert [f.rule_id for f in own.run(b"<a/>", [("test", handle)])] == ["T-1", "T-2"]
+    finally:
+        own.close()
+    assert recording.stat().st_size > 0
 
 
 def test_stray_output_on_the_protocol_fails_at_once(tmp_path: Path) -> None:
