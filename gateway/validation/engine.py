@@ -183,7 +183,9 @@ class Validator:
         :class:`ArtefactError` when the profile's artefacts are not installed.
 
         ``tree``: the root element ``xml`` was serialised from, when the caller built it (a
-        converted document): it is validated as it is instead of parsing ``xml`` again. The
+        converted document; never a tree read from outside without :mod:`gateway.xmlsafe`,
+        whose limits are skipped here): it is validated as it is instead of parsing ``xml``
+        again. The
         report is the same: should the schema find errors in it, ``xml`` is parsed after all,
         so that they are reported with the lines of ``xml``.
         """
