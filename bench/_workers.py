@@ -41,7 +41,8 @@ def run(doc: bytes) -> bool:
         from gateway.convert import convert
 
         result = convert(doc, _state["profile"], _state["directory"])
-        return bool(_state["validator"].validate(result.xml, _state["profile"]).fatal)
+        report = _state["validator"].validate(result.xml, _state["profile"], tree=result.tree)
+        return bool(report.fatal)
     if kind == "naive":
         return naive_validate(doc, _state["profile"], _state["home"])
     if kind == "mock":

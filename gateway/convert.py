@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 from gateway.mapping.document import map_parsed
 from gateway.model import Invoice
 from gateway.partners import PartnerDirectory
-from gateway.render import render
+from gateway.render import render_tree, serialise
 
 if TYPE_CHECKING:
+    from lxml import etree
+
     from gateway.ingest.types import ParsedInvoice
 
 
@@ -31,6 +33,9 @@ class ConvertResult:
     profile: str
     warnings: list[str] = field(default_factory=list)
     """Parser and mapper warnings, as text."""
+    tree: etree._Element | None = None
+    """The rendered document as built, ``xml`` its serialisation: validate it with
+    ``Validator.validate(xml, profile, tree=tree)`` and the document is not parsed again."""
 
 
 def convert(
@@ -67,10 +72,12 @@ def convert_parsed(
         metadata=metadata,
         strict=strict,
     )
+    tree = render_tree(mapped.invoice, mapped.profile)
     return ConvertResult(
-        xml=render(mapped.invoice, mapped.profile),
+        xml=serialise(tree),
         invoice=mapped.invoice,
         parsed=parsed,
         profile=mapped.profile,
         warnings=mapped.warnings,
+        tree=tree,
     )

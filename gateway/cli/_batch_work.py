@@ -59,7 +59,7 @@ def convert_file(
         for text in result.warnings
     ]
     if validate:
-        report = _validator().validate(result.xml, result.profile)
+        report = _validator().validate(result.xml, result.profile, tree=result.tree)
         findings += [f.to_json() for f in report.findings]
     outcome = FileResult.from_findings(file, result.profile, findings)
     if outcome.status != FAILED:

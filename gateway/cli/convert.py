@@ -125,7 +125,7 @@ def _convert(args: argparse.Namespace) -> int:
         from gateway.cli._validator import one_shot_validator
 
         require_artefacts(result.profile)
-        report = one_shot_validator().validate(result.xml, result.profile)
+        report = one_shot_validator().validate(result.xml, result.profile, tree=result.tree)
         report_json = report.to_json()
         if report.fatal:
             print(report.to_text(), file=sys.stderr)

@@ -15,6 +15,7 @@ from gateway.errors import FieldError
 _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})")
 """ASCII digits only; at most 18 integer digits (the spec's number(18,2)) and 20 decimals."""
 _CURRENCY_SIGNS = "¥￥ \u3000,，"
+_DROP_SIGNS = str.maketrans(dict.fromkeys(_CURRENCY_SIGNS))
 CENT = Decimal("0.01")
 
 
@@ -31,10 +32,10 @@ def number_or_none(text: str | None) -> Decimal | None:
     text = clean(text)
     if text is None:
         return None
-    for ch in _CURRENCY_SIGNS:
-        text = text.replace(ch, "")
     if not _NUMBER.fullmatch(text):
-        return None
+        text = text.translate(_DROP_SIGNS)
+        if not _NUMBER.fullmatch(text):
+            return None
     try:
         value = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the regex admits only valid literals

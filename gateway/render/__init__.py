@@ -10,17 +10,30 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lxml import etree
+
 from gateway.errors import FieldError
 from gateway.mapping.profiles import CII_PROFILES, PROFILE_NAMES, UBL_PROFILES
 from gateway.model import Invoice
-from gateway.render.cii import render_cii
-from gateway.render.ubl import render_ubl
+from gateway.render.cii import cii_tree, render_cii
+from gateway.render.ubl import render_ubl, ubl_tree
 
 PROFILES = PROFILE_NAMES
 
 
 def render(invoice: Invoice, profile: str | None = None) -> bytes:
     """The document for ``profile`` (default: the one the invoice was mapped for)."""
+    return serialise(render_tree(invoice, profile))
+
+
+def serialise(root: etree._Element) -> bytes:
+    """A rendered tree as the document's bytes (UTF-8, with an XML declaration)."""
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def render_tree(invoice: Invoice, profile: str | None = None) -> etree._Element:
+    """The root element of :func:`render`'s document, as built: a caller that also validates
+    the document can hand this tree to the validator instead of parsing the bytes again."""
     target = profile or invoice.profile
     if target not in PROFILES:
         raise FieldError(
@@ -34,7 +47,16 @@ def render(invoice: Invoice, profile: str | None = None) -> bytes:
         )
     if invoice.profile is None:
         invoice = replace(invoice, profile=target)
-    return render_cii(invoice) if target in CII_PROFILES else render_ubl(invoice)
+    return cii_tree(invoice) if target in CII_PROFILES else ubl_tree(invoice)
 
 
-__all__ = ["CII_PROFILES", "PROFILES", "UBL_PROFILES", "render", "render_cii", "render_ubl"]
+__all__ = [
+    "CII_PROFILES",
+    "PROFILES",
+    "UBL_PROFILES",
+    "render",
+    "render_cii",
+    "render_tree",
+    "render_ubl",
+    "serialise",
+]

@@ -57,6 +57,11 @@ def _indicator(parent: _El, charge: bool) -> None:
 
 def render_cii(inv: Invoice) -> bytes:
     """The CII document of a mapped invoice."""
+    return etree.tostring(cii_tree(inv), xml_declaration=True, encoding="UTF-8")
+
+
+def cii_tree(inv: Invoice) -> _El:
+    """The root element of :func:`render_cii`'s document, as built (before serialising)."""
     nsmap = cast("dict[str, str]", dict(_PREFIX))
     root = etree.Element(_q("rsm:CrossIndustryInvoice"), nsmap=nsmap)
     ctx = _sub(root, "rsm:ExchangedDocumentContext")
@@ -83,7 +88,7 @@ def render_cii(inv: Invoice) -> bytes:
     _agreement(tx, inv)
     _delivery(tx, inv)
     _settlement(tx, inv)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return root
 
 
 def _line(tx: _El, line: Line) -> None:

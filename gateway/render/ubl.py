@@ -68,6 +68,11 @@ def _amt(parent: _El, name: str, value: Decimal, currency: str) -> None:
 
 def render_ubl(inv: Invoice) -> bytes:
     """The UBL document of a mapped invoice (``inv.profile`` set by the mapper)."""
+    return etree.tostring(ubl_tree(inv), xml_declaration=True, encoding="UTF-8")
+
+
+def ubl_tree(inv: Invoice) -> _El:
+    """The root element of :func:`render_ubl`'s document, as built (before serialising)."""
     credit = inv.is_credit_note
     ns = NS_CREDIT_NOTE if credit else NS_INVOICE
     nsmap = cast("dict[str, str]", {None: ns, "cac": CAC, "cbc": CBC})
@@ -115,7 +120,7 @@ def render_ubl(inv: Invoice) -> bytes:
     _monetary_total(root, inv)
     for line in inv.lines:
         _line(root, line, inv, credit)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return root
 
 
 def endpoint_text(party: Party) -> str:

@@ -172,22 +172,37 @@ class Validator:
         """The profile :meth:`validate` would choose for ``xml``."""
         return detect_profile(parse_xml(xml, what="document to validate"))
 
-    def validate(self, xml: bytes, profile: str | None = None) -> ValidationReport:
+    def validate(
+        self, xml: bytes, profile: str | None = None, *, tree: etree._Element | None = None
+    ) -> ValidationReport:
         """Validate ``xml`` under ``profile`` (detected when ``None``).
 
         A StandardBusinessDocument is checked against the SBDH XSD and its payload validated
         under the payload's profile (``profile="xsd"``: the envelope only). Raises
         :class:`InputError` for unreadable or unsafe input or an unknown document type,
         :class:`ArtefactError` when the profile's artefacts are not installed.
+
+        ``tree``: the root element ``xml`` was serialised from, when the caller built it (a
+        converted document; never a tree read from outside without :mod:`gateway.xmlsafe`,
+        whose limits are skipped here): it is validated as it is instead of parsing ``xml``
+        again. The
+        report is the same: should the schema find errors in it, ``xml`` is parsed after all,
+        so that they are reported with the lines of ``xml``.
         """
-        root = parse_xml(xml, what="document to validate")
+        root = tree if tree is not None else parse_xml(xml, what="document to validate")
         dtype = document_type(root)
         if dtype.name == "StandardBusinessDocument" and profile != "xsd":
+            if tree is not None:
+                root = parse_xml(xml, what="document to validate")
             return self._validate_envelope(root, profile)
         prof = self.profile(profile or detect_profile(root))
         schema, rules = self._compiled(prof, dtype.name)
         report = ValidationReport(prof.name, dtype.name, artefacts=self._labels(prof, dtype))
-        report.findings.extend(validate_xsd(schema, root))
+        schema_findings = validate_xsd(schema, root)
+        if schema_findings and tree is not None:
+            root = parse_xml(xml, what="document to validate")
+            schema_findings = validate_xsd(schema, root)
+        report.findings.extend(schema_findings)
         if rules:
             report.findings.extend(self._run_rules(xml, root, rules))
         return report

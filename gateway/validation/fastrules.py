@@ -18,7 +18,8 @@ successful reports:
   recurse (the catch-alls stay, empty, and one more for the document node, which
   ``node()`` does not match: the built-in rule would descend from it);
 * **only findings** are written: no ``fired-rule``, ``active-pattern``, namespace prefixes or
-  comment;
+  comment (the report says so, :data:`~gateway.validation.svrl.FINDINGS_ONLY`, so that its
+  findings are counted as its children);
 * **whole-document paths once**: a test's ``//q:name`` (every ``q:name`` element of the
   document, which the CEN rules scan again in dozens of asserts of the same rule) becomes
   a global variable computed once per document, where that is provably the same node
@@ -37,7 +38,10 @@ successful reports:
 * **name suffixes on the local name**: ``ends-with(name(), 'Amount')`` becomes
   ``ends-with(local-name(), 'Amount')``, the same truth without building ``prefix:name``
   for every element a wildcard rule is tried on
-  (:func:`~gateway.validation.namesuffix.local_name_suffixes`).
+  (:func:`~gateway.validation.namesuffix.local_name_suffixes`);
+* **namespace tests as name tests**: ``*[namespace-uri()='U' and rest]`` becomes
+  ``Q{U}*[rest]``, which Saxon decides on the name's code without building the namespace
+  string (:func:`~gateway.validation.namespacetests.namespace_name_tests`).
 
 * **code lists as maps**: ``contains(' A B C ', concat(' ', code, ' '))`` becomes a look-up
   in a map written as a literal, which Saxon builds once when it compiles the stylesheet
@@ -68,10 +72,12 @@ from lxml import etree
 from gateway.artefacts.compiled import compiled_form
 from gateway.errors import ArtefactError
 from gateway.validation.codelists import map_code_lists
+from gateway.validation.namespacetests import namespace_name_tests
 from gateway.validation.namesuffix import local_name_suffixes
 from gateway.validation.options import RULES_CHOICES
 from gateway.validation.sharedpaths import share_repeated_filters
 from gateway.validation.somecodes import compare_code_lists
+from gateway.validation.svrl import FINDINGS_ONLY
 from gateway.validation.syntaxpaths import guard_absent_paths
 from gateway.validation.xpathtext import closing as _closing
 from gateway.validation.xpathtext import code_characters, opening_bracket
@@ -84,7 +90,7 @@ log = logging.getLogger(__name__)
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _X = f"{{{XSL}}}"
-FORM_VERSION = "12"
+FORM_VERSION = "13"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -137,6 +143,7 @@ def compile_fast(official: bytes, *, what: str = "stylesheet") -> FastForm:
     code_lists = map_code_lists(sheet) + compare_code_lists(sheet)
     _replace_root_template(sheet, root_template, modes, reaches, walk)
     local_name_suffixes(sheet)
+    namespace_name_tests(sheet)
     sheet.set("version", "3.0")
     text = etree.tostring(sheet, xml_declaration=True, encoding="UTF-8")
     return FastForm(text, len(modes), rules, document_paths, shared, guards, code_lists)
@@ -240,6 +247,7 @@ def _replace_root_template(
     nsmap = {"xsl": XSL, "svrl": SVRL}
     root = etree.Element(f"{_X}template", match="/", nsmap=nsmap)
     output = etree.SubElement(root, f"{{{SVRL}}}schematron-output")
+    output.set(FINDINGS_ONLY, "true")
     title = root_template.find(f"{{{SVRL}}}schematron-output")
     if title is not None and title.get("title") is not None:
         output.set("title", title.get("title", ""))

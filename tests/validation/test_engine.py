@@ -283,3 +283,60 @@ def test_padded_dates_are_collapsed_as_the_schema_says(artefacts_home: Path) -> 
     assert not [f for f in good.findings if "IssueDate" in f.text], good.to_text()
     bad = validator.validate(mls.replace(b"DATE", b"2025-13-45"), "xsd")
     assert any("IssueDate" in f.text for f in bad.findings), bad.to_text()
+
+
+@pytest.mark.parametrize("rules", ["official", "fast"])
+def test_a_tree_handed_over_gives_the_report_of_the_bytes(
+    reference: Path, artefacts_home: Path, rules: str
+) -> None:
+    """``validate(xml, tree=...)`` skips the parse, never the verdict: clean, rule findings
+    and schema errors (those with the lines of ``xml``) are reported as from ``xml`` alone."""
+    from lxml import etree
+
+    validator = Validator(artefacts_home, rules=rules)
+    data = _read(reference, f"{BIS3}/base-example.xml")
+    variants = [
+        data,
+        data.replace(b'currencyID="EUR">1656.25<', b'currencyID="EUR">1656.26<'),
+        data.replace(b"<cbc:ID>Snippet1</cbc:ID>", b"<cbc:ID>Snippet1</cbc:ID><cbc:Nonsense/>"),
+    ]
+    for xml in variants:
+        built = etree.fromstring(etree.tostring(parse_xml(xml)))
+        built.getroottree().docinfo.clear()
+        assert validator.validate(xml, tree=built) == validator.validate(xml)
+    assert not validator.validate(variants[0]).findings
+    assert validator.validate(variants[2]).fatal
+
+
+def test_our_form_reports_only_findings_and_says_so(reference: Path, artefacts_home: Path) -> None:
+    """Its findings are counted as the report's children (no counting transform), with the
+    same findings as the official form's report."""
+    from gateway.validation import schematron
+    from gateway.validation.fastrules import stylesheet_for
+    from gateway.validation.svrl import FINDINGS_ONLY
+
+    official = Validator(artefacts_home, schematron.SaxonCEngine(), "official")
+    paths = official.artefact_paths("bis3", "Invoice")[1:]
+    data = _read(reference, f"{BIS3}/base-example.xml")
+    broken = data.replace(b'currencyID="EUR">1656.25<', b'currencyID="EUR">1656.26<')
+    for xml, clean in ((data, True), (broken, False)):
+        node, failure = schematron.parse_document(xml.decode())
+        assert failure is None
+        counts = []
+        for path in paths:
+            fast = schematron.compile_stylesheet(stylesheet_for(path, "fast", artefacts_home))
+            report = fast.transform_to_value(xdm_node=node).head
+            assert report.children[0].get_attribute_value(FINDINGS_ONLY) == "true"
+            count = schematron._children_count(report)
+            assert count == schematron._finding_count(report)
+            counts.append(count)
+            ours = schematron.run_stylesheet(fast, node, "x")
+            theirs = schematron.run_stylesheet(schematron.compile_stylesheet(path), node, "x")
+            assert ours == theirs and len(ours) == count
+            assert (
+                schematron._children_count(
+                    schematron.compile_stylesheet(path).transform_to_value(xdm_node=node).head
+                )
+                is None
+            )
+        assert (sum(counts) == 0) == clean
