@@ -216,8 +216,8 @@ class SqliteConnector(Connector):
     async def write(self, script: Script[T]) -> T:
         self._check_open()
         with _translated_errors():
-            result, notified = await asyncio.wrap_future(
-                self.writer.submit(lambda conn: self._run(conn, script))
+            result, notified = await self.writer.submit_from(
+                asyncio.get_running_loop(), lambda conn: self._run(conn, script)
             )
         if notified:
             self._wake.set()
