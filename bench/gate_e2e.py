@@ -62,6 +62,7 @@ from typing import Any
 import aiohttp
 
 from bench.e2e import (
+    ApiClients,
     _children,
     burst,
     delivered_times,
@@ -173,32 +174,29 @@ async def one_burst(
 ) -> dict[str, float]:
     """A burst of ``count`` documents to ``gateway``: CPU ms per delivered document (the
     gateway side, and all processes) and documents/s."""
-    headers = {"Authorization": f"Bearer {gateway.api_key}"}
-    async with aiohttp.ClientSession(
-        gateway.config.base_url,
-        headers=headers,
-        timeout=aiohttp.ClientTimeout(total=60),
-        connector=aiohttp.TCPConnector(limit=64),
-    ) as session:
-        pids = gateway.pids()
-        children = [child for pid in pids for child in _children(pid)]
-        database = postgres_pids(gateway.pg_data)
-        before = {
-            "gateway": thread_cpu(pids),
-            "stages": thread_cpu(children),
-            "postgres": thread_cpu(database),
-            "bench": thread_cpu([os.getpid()]),
-        }
-        started = time.time()
-        load = await burst(session, documents, count, tag)
-        done = await delivered_times(receiver, set(load.sent_at), 300)
-        finished = max(done.values()) if done else time.time()
-        after = {
-            "gateway": thread_cpu(pids),
-            "stages": thread_cpu([child for pid in pids for child in _children(pid)]),
-            "postgres": thread_cpu(postgres_pids(gateway.pg_data)),
-            "bench": thread_cpu([os.getpid()]),
-        }
+    pids = gateway.pids()
+    children = [child for pid in pids for child in _children(pid)]
+    database = postgres_pids(gateway.pg_data)
+    before = {
+        "gateway": thread_cpu(pids),
+        "stages": thread_cpu(children),
+        "postgres": thread_cpu(database),
+        "bench": thread_cpu([os.getpid()]),
+    }
+    started = time.time()
+    clients = ApiClients(gateway.config.base_url, gateway.api_key, documents)
+    try:
+        load = await burst(clients, documents, count, tag)
+    finally:
+        clients.close()
+    done = await delivered_times(receiver, set(load.sent_at), 300)
+    finished = max(done.values()) if done else time.time()
+    after = {
+        "gateway": thread_cpu(pids),
+        "stages": thread_cpu([child for pid in pids for child in _children(pid)]),
+        "postgres": thread_cpu(postgres_pids(gateway.pg_data)),
+        "bench": thread_cpu([os.getpid()]),
+    }
     parts = {name: used(before[name], after[name], jit=False) for name in before}
     jit = used(before["stages"], after["stages"], jit=True)
     delivered = max(1, len(done))
@@ -274,7 +272,11 @@ async def run_store(
                 tag = f"warm{step}-{gateway.mode}"
                 async with aiohttp.ClientSession(gateway.config.base_url, headers=headers) as web:
                     await wait_ready(web)
-                    warm = await burst(web, documents, count, tag)
+                    clients = ApiClients(gateway.config.base_url, gateway.api_key, documents)
+                    try:
+                        warm = await burst(clients, documents, count, tag)
+                    finally:
+                        clients.close()
                     warmed = await delivered_times(receiver, set(warm.sent_at), 300)
                 result["warm_up"][gateway.mode] += len(warmed)
         first = order_first

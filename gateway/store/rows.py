@@ -6,6 +6,7 @@ JSON as text or already decoded, booleans as ``0/1``) are smoothed out here.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -45,10 +46,17 @@ def encode_json(value: Mapping[str, Any] | None, what: str) -> str:
 def to_time(value: Any) -> datetime:
     """A stored time as aware UTC ``datetime``."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        return _parsed_time(value)
     if not isinstance(value, datetime):
         raise TypeError(f"not a time: {value!r}")
     return value.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_time(text: str) -> datetime:
+    """A time stored as text (SQLite), parsed; recent ones remembered (a row's times, and
+    the rows of one transaction, repeat the same few)."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def to_opt_time(value: Any) -> datetime | None:

@@ -11,10 +11,16 @@ its write returned, i.e. after the ``fsync``; if that commit fails, every write 
 fails. Writes run one after another in queue order, so they see each other's effects
 exactly as with one transaction each (an idempotency key used twice in one group still
 makes one submission; two claims in one group never lease the same job).
+
+Writes from an event loop (:meth:`GroupCommitter.submit_from`) get an ``asyncio`` future,
+and a group's outcomes are handed to each loop in **one** ``call_soon_threadsafe``: one
+wake-up of the loop per group instead of one per write (each a self-pipe write and read,
+a ``concurrent.futures.Future`` with its lock, and a second future chained to it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
@@ -36,7 +42,28 @@ MAX_GROUP = 64
 @dataclass(slots=True)
 class _Write:
     work: Callable[[Conn], Any]
-    future: Future[Any]
+    future: Future[Any] | asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop | None = None
+    """The event loop that owns ``future``; ``None``: a thread-safe ``Future``."""
+    settled: bool = False
+
+    def wanted(self) -> bool:
+        """Whether the caller still waits (a cancelled write is not run)."""
+        if self.loop is None:
+            assert isinstance(self.future, Future)
+            return self.future.set_running_or_notify_cancel()
+        return not self.future.cancelled()
+
+
+def _settle_all(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """On the event loop: resolve a group's futures (those still waited for)."""
+    for future, result, error in outcomes:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
 
 class GroupCommitter:
@@ -51,11 +78,22 @@ class GroupCommitter:
         self._thread.start()
         self.groups = 0
         """Transactions committed (for tests and diagnostics)."""
+        self._outcomes: list[tuple[_Write, Any, BaseException | None]] = []
+        """The current group's outcomes, handed back once the group is done."""
 
     def submit(self, work: Callable[[Conn], Any]) -> Future[Any]:
         """Queue ``work(conn)``; the future holds its result once its group is committed."""
         future: Future[Any] = Future()
         self._queue.put(_Write(work, future))
+        return future
+
+    def submit_from(
+        self, loop: asyncio.AbstractEventLoop, work: Callable[[Conn], Any]
+    ) -> asyncio.Future[Any]:
+        """Like :meth:`submit`, for a caller on ``loop``: an ``asyncio`` future, resolved on
+        the loop together with the rest of its group."""
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(_Write(work, future, loop))
         return future
 
     def close(self) -> None:
@@ -80,19 +118,46 @@ class GroupCommitter:
                         running = False
                         break
                     group.append(following)
-                pending = [w for w in group if w.future.set_running_or_notify_cancel()]
+                pending = [w for w in group if w.wanted()]
                 while pending:
                     try:
                         pending = self._commit(pending)
                     except BaseException as exc:  # the connection broke: fail, reconnect
                         log.error("sqlite writer: %s", exc)
                         for write in pending:
-                            if not write.future.done():
-                                write.future.set_exception(exc)
+                            if not write.settled:
+                                self._fail(write, exc)
                         self._reset()
                         pending = []
+                self._hand_back()
         finally:
             self._reset()
+
+    def _done(self, write: _Write, result: Any) -> None:
+        write.settled = True
+        self._outcomes.append((write, result, None))
+
+    def _fail(self, write: _Write, error: BaseException) -> None:
+        write.settled = True
+        self._outcomes.append((write, None, error))
+
+    def _hand_back(self) -> None:
+        """Resolve the group's futures: thread-safe ones here, each event loop's in one
+        call on that loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        for write, result, error in self._outcomes:
+            if write.loop is not None:
+                by_loop.setdefault(write.loop, []).append((write.future, result, error))
+                continue
+            assert isinstance(write.future, Future)
+            if error is not None:
+                write.future.set_exception(error)
+            else:
+                write.future.set_result(result)
+        self._outcomes = []
+        for loop, outcomes in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle_all, outcomes)
 
     def _reset(self) -> None:
         if self._conn is not None:
@@ -110,7 +175,7 @@ class GroupCommitter:
             conn.execute("BEGIN IMMEDIATE")
         except BaseException as exc:
             for write in group:
-                write.future.set_exception(exc)
+                self._fail(write, exc)
             return []
         done: list[tuple[_Write, Any]] = []
         for index, write in enumerate(group):
@@ -118,10 +183,10 @@ class GroupCommitter:
                 conn.execute("SAVEPOINT one_write")
                 result = write.work(conn)
             except BaseException as exc:
-                write.future.set_exception(exc)
+                self._fail(write, exc)
                 if not self._undo_one(conn):  # SQLite rolled the whole group back
                     for earlier, _ in done:
-                        earlier.future.set_exception(exc)
+                        self._fail(earlier, exc)
                     return group[index + 1 :]
                 continue
             conn.execute("RELEASE one_write")
@@ -133,11 +198,11 @@ class GroupCommitter:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             for write, _ in done:
-                write.future.set_exception(exc)
+                self._fail(write, exc)
             return []
         self.groups += 1
         for write, result in done:
-            write.future.set_result(result)
+            self._done(write, result)
         return []
 
     @staticmethod

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +89,39 @@ async def test_conflicts_still_surface_as_store_errors(tmp_path: Path) -> None:
         assert [t.id for t in await store.list_tenants()] == ["t"]
     finally:
         await store.close()
+
+
+async def test_a_groups_outcomes_reach_the_event_loop_in_one_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(tmp_path / "h.db", isolation_level=None, check_same_thread=False)
+        conn.execute("CREATE TABLE IF NOT EXISTS t (v INTEGER PRIMARY KEY)")
+        return conn
+
+    def insert(value: int) -> Callable[[sqlite3.Connection], int]:
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("INSERT INTO t VALUES (?)", (value,))
+            return value
+
+        return work
+
+    loop = asyncio.get_running_loop()
+    calls: list[object] = []
+    original = loop.call_soon_threadsafe
+
+    def counted(callback: Any, *args: Any) -> Any:
+        calls.append(callback)
+        return original(callback, *args)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+    committer = GroupCommitter(connect)
+    try:
+        futures = [committer.submit_from(loop, insert(v)) for v in range(30)]
+        futures.append(committer.submit_from(loop, insert(3)))  # a duplicate: fails alone
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert results[:30] == list(range(30))
+        assert isinstance(results[30], sqlite3.IntegrityError)
+        assert 1 <= len(calls) <= committer.groups + 1  # one hand-back per group, not per write
+    finally:
+        committer.close()
