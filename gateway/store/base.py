@@ -86,10 +86,12 @@ from gateway.store.scripts import (
     change_state,
     ensure_job,
     fenced,
+    finish_and_queue,
     finish_job_with_outputs,
     insert_job,
     job_params,
     one,
+    put_outputs,
     queue_job,
     receipt_params,
     state_params,
@@ -730,11 +732,15 @@ class Store:
         either none or all of the result. Returns the queued (or already existing) job,
         or ``None`` without ``enqueue``."""
         now = self.clock()
+        lease = None if hand_off_seconds is None else (worker_id, hand_off_seconds)
+        if enqueue is not None and event is not None:  # the usual end: one statement
+            row = yield from finish_and_queue(job_id, worker_id, enqueue, event, now, lease=lease)
+            yield from put_outputs(str(row["submission_id"]), outputs, now)
+            return rows.job(row)
         submission_id = yield from finish_job_with_outputs(job_id, worker_id, outputs, now)
         if enqueue is None:
             yield from change_state(submission_id, event, now)
             return None
-        lease = None if hand_off_seconds is None else (worker_id, hand_off_seconds)
         row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
         yield from change_state(submission_id, with_job(event, row), now)
         return rows.job(row)

@@ -48,8 +48,8 @@ class Query:
     last: bool = False
     """The script's last request (it yields nothing after it): a database may send it
     together with the ``COMMIT`` and answer it once committed, so the row locks it takes
-    are held for no round trip (PostgreSQL: one message with the ``COMMIT``, see
-    :meth:`~gateway.store.postgres.PostgresConnector.write`). A script that yields again
+    are held for no round trip (PostgreSQL: queued in the pipeline with the ``COMMIT``, one
+    sync, see :meth:`~gateway.store.postgres.PostgresConnector.write`). A script that yields again
     after it is a programming error: SQLite refuses it before the commit (rolled back),
     PostgreSQL only once committed."""
 

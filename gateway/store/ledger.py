@@ -59,9 +59,11 @@ from gateway.store.records import (
 from gateway.store.scripts import (
     change_state,
     fenced,
+    finish_and_queue,
     finish_job_with_outputs,
     insert_job,
     one,
+    put_outputs,
     queue_job,
     with_job,
 )
@@ -106,19 +108,44 @@ class LedgerStore:
         ``hand_off_seconds`` the delivery job is queued leased to ``worker_id``, as
         :meth:`~gateway.store.Store.finish_processing` does."""
         now = self.clock()
+        lease = None if hand_off_seconds is None else (worker_id, hand_off_seconds)
+        if isinstance(judge, Verdict) and judge.allowed:
+            return (
+                yield from self._allowed_export(
+                    job_id, worker_id, outputs, record, judge, enqueue, queued, now, lease
+                )
+            )
         submission_id = yield from finish_job_with_outputs(job_id, worker_id, outputs, now)
         return (
             yield from self._export(
-                submission_id,
-                tenant_id,
-                record,
-                judge,
-                enqueue,
-                queued,
-                now,
-                lease=None if hand_off_seconds is None else (worker_id, hand_off_seconds),
+                submission_id, tenant_id, record, judge, enqueue, queued, now, lease=lease
             )
         )
+
+    def _allowed_export(
+        self,
+        job_id: str,
+        worker_id: str,
+        outputs: Sequence[OutputSpec],
+        record: ExportRecord,
+        verdict: Verdict,
+        enqueue: JobSpec,
+        queued: StateChange,
+        now: dt.datetime,
+        lease: tuple[str, float] | None,
+    ) -> Script[ExportResult]:
+        """:meth:`finish_export` when the decision is final and allows the export (the
+        usual case): the job's end, the delivery job and the ``queued`` event in one
+        statement, then the outputs, the counts and the ledger entry (sent with the
+        ``COMMIT``) — what :meth:`_export` writes, in two round trips on PostgreSQL."""
+        detail = {**(queued.detail or {}), **verdict.detail}
+        event = StateChange(queued.state, queued.reason, detail)
+        row = yield from finish_and_queue(job_id, worker_id, enqueue, event, now, lease=lease)
+        submission_id = str(row["submission_id"])
+        yield from put_outputs(submission_id, outputs, now)
+        _, personal, sensitive = yield from count_and_judge(record, verdict, now)
+        seq = yield from chain_entry(submission_id, record, verdict, now)
+        return ExportResult(verdict, seq, rows.job(row), personal, sensitive)
 
     def _export(
         self,

@@ -152,11 +152,13 @@ class PostgresConnector(Connector):
         queries whose results are not read go with the next one that is, or with the
         ``COMMIT``. Returns once the ``COMMIT`` has been answered.
 
-        A query marked ``last`` is sent after every earlier result is in, **in one message
-        with the** ``COMMIT`` (its parameters bound by the driver on this side, the simple
-        query protocol): the server runs both back to back, so the row locks that query
-        takes are released without waiting for the gateway at all. Its row is answered to
-        the script once committed."""
+        A query marked ``last`` goes **with the** ``COMMIT``: both are queued in the
+        pipeline behind whatever the script has not waited for yet and sent with one sync,
+        so the server runs them back to back — the row locks that query takes are released
+        without waiting for the gateway — and the whole tail of the transaction costs one
+        round trip. The query is a prepared statement like the others (psycopg prepares it
+        once it has run ``prepare_threshold`` times on the connection). Its row is answered
+        to the script once committed."""
         notified: list[bool] = []
         steps = _Steps(script)
         try:
@@ -184,10 +186,12 @@ class PostgresConnector(Connector):
             if request is None:
                 await conn.execute(b"COMMIT")
                 return steps.result
-        query = cast(Query, request)
-        cursor = psycopg.AsyncClientCursor(conn)
-        await cursor.execute(f"{self._queries[query.name]};\nCOMMIT", self.bind(query.params))
-        return steps.finish(await cursor.fetchone())
+            query = cast(Query, request)
+            cursor = await conn.execute(self._queries[query.name], self.bind(query.params))
+            await conn.execute(b"COMMIT")
+            await pipeline.sync()
+            row = await cursor.fetchone()
+        return steps.finish(row)
 
     async def write_one(self, script: Script[T]) -> T:
         """The statement in autocommit, its own transaction (no ``BEGIN``/``COMMIT``

@@ -33,10 +33,17 @@ def fenced(name: str, params: Mapping[str, Any]) -> Script[Row]:
     longer holds the lease."""
     row: Row | None = yield Query(name, params, "one")
     if row is None:
-        if (yield Query("get_job", {"id": params["id"]}, "one")) is None:
-            raise NotFoundError(f"unknown job {params['id']!r}")
-        raise LeaseLostError(f"job {params['id']} is not leased to {params['worker_id']}")
+        yield from lease_lost(params["id"], params["worker_id"])
+    assert row is not None
     return row
+
+
+def lease_lost(job_id: str, worker_id: str) -> Script[None]:
+    """Raise why an owner-fenced update of ``job_id`` changed nothing: :class:`NotFoundError`
+    for an unknown job, else :class:`LeaseLostError`."""
+    if (yield Query("get_job", {"id": job_id}, "one")) is None:
+        raise NotFoundError(f"unknown job {job_id!r}")
+    raise LeaseLostError(f"job {job_id} is not leased to {worker_id}")
 
 
 def job_params(submission_id: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
@@ -94,7 +101,14 @@ def finish_job_with_outputs(
     submission's ``outputs`` (per kind); the submission id."""
     done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
     submission_id = str(done["submission_id"])
-    latest = {output.kind: output for output in outputs}  # one row per kind: the last wins
+    yield from put_outputs(submission_id, outputs, now)
+    return submission_id
+
+
+def put_outputs(submission_id: str, outputs: Sequence[OutputSpec], now: datetime) -> Script[None]:
+    """Replace the submission's ``outputs`` (per kind: the last of a kind wins), reading
+    nothing back (on PostgreSQL it travels with the next request that waits)."""
+    latest = {output.kind: output for output in outputs}
     puts = [
         {
             "submission_id": submission_id,
@@ -106,7 +120,46 @@ def finish_job_with_outputs(
         for output in latest.values()
     ]
     yield QueryMany("put_output", puts)
-    return submission_id
+
+
+def finish_and_queue(
+    job_id: str,
+    worker_id: str,
+    spec: JobSpec,
+    event: StateChange,
+    now: datetime,
+    *,
+    lease: tuple[str, float] | None = None,
+) -> Script[Row]:
+    """End a leased job and queue the next one in **one statement** (``finish_and_queue``):
+    the job ``done`` (owner-fenced, see :func:`fenced`), ``spec`` queued on its submission
+    like :func:`queue_job` (with ``lease``, a job due now is queued leased to that worker; a
+    job of the same kind and adapter already there is kept as it is), and ``event``
+    recorded with that job's ``job_id`` and ``message_id`` in its detail (as
+    :func:`with_job` adds them). Workers are woken for a new job not leased. The row of the
+    job queued or found (with ``submission_id``)."""
+    params = job_params("", spec, now)
+    leased = lease is not None and params["next_attempt_at"] <= now
+    params |= {
+        "done_id": job_id,
+        "worker_id": worker_id,
+        "job_state": "leased" if leased else "pending",
+        "attempts": 1 if leased else 0,
+        "lease_owner": lease[0] if lease is not None and leased else None,
+        "lease_expires_at": now + timedelta(seconds=lease[1])
+        if lease is not None and leased
+        else None,
+        "state": event.state,
+        "reason": event.reason,
+        "detail": None if event.detail is None else JsonValue.of(event.detail, "detail"),
+    }
+    row: Row | None = yield Query("finish_and_queue", params, "one")
+    if row is None:
+        yield from lease_lost(job_id, worker_id)
+    assert row is not None
+    if row["inserted"] and not leased:
+        yield Notify()
+    return row
 
 
 def ensure_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[None]:

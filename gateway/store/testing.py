@@ -510,6 +510,32 @@ class StoreContract:
             None,
         )
 
+    async def test_a_hand_off_with_its_event_names_the_job(self, store: Store) -> None:
+        """The ``queued`` event names the job handed off, or the one that was there."""
+        delivery = JobSpec("deliver", "https", "ep")
+        queued = StateChange("queued", "processed", {"number": "N-1"})
+        for existing in (False, True):
+            sub_id = await self._submission(store)
+            before = await store.enqueue_job(sub_id, delivery) if existing else None
+            processing = await store.enqueue_job(sub_id, PROCESS)
+            await store.claim_jobs("w1", kinds=["process"])
+            handed = await store.finish_processing(
+                processing.id, "w1", event=queued, enqueue=delivery, hand_off_seconds=30
+            )
+            assert handed is not None
+            if before is None:
+                assert (handed.state, handed.lease_owner) == (JobState.LEASED, "w1")
+            else:
+                assert handed == before
+            events = await store.list_events(sub_id)
+            assert events[-1].state == "queued"
+            assert events[-1].detail == {
+                "number": "N-1",
+                "job_id": handed.id,
+                "message_id": handed.message_id,
+            }
+            assert len(await store.list_jobs(submission_id=sub_id)) == 2
+
     async def test_a_hand_off_not_yet_due_is_queued(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
         processing = await store.enqueue_job(sub_id, PROCESS)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.store import JobSpec, JobState, Store, open_store
+from gateway.store import JobSpec, JobState, Receipt, StateChange, Store, open_store
 from gateway.store.console import ConsoleStore, DocumentFilter
 
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -151,3 +151,52 @@ async def test_dead_letters_held_depths_and_throughput(
 
     endpoints = await reads.delivery_endpoints(a)
     assert sorted(e for _, e in endpoints) == sorted(f"ep-{d[:3]}" for d in docs)
+
+
+async def test_facts_come_with_the_statements_the_gateway_writes(
+    stores: tuple[Store, ConsoleStore, Clock],
+) -> None:
+    """The facts arrive with a submission stored with its job, the processing result (its
+    ``queued`` event, handed off or queued), the usual delivery and the old paths (a
+    processing result without a job), as the row triggers wrote them before (PostgreSQL
+    writes them in those statements since migration 0013)."""
+    store, reads, _ = stores
+    a = (await store.create_tenant("a")).id
+    ids = []
+    for n, hand_off in enumerate((30.0, None)):
+        submission, _ = await store.create_submission(
+            a,
+            b"<x/>",
+            content_type="application/xml",
+            metadata={"profile": "bis3"},
+            enqueue=JobSpec("process"),
+        )
+        ids.append(submission.id)
+        (job,) = await store.claim_jobs("w", kinds=["process"])
+        detail = {"profile": "pint-sg", "receiver": f"0195:SG{n}", "number": f"N-{n}"}
+        queued = await store.finish_processing(
+            job.id,
+            "w",
+            event=StateChange("queued", "processed", detail),
+            enqueue=JobSpec("deliver", adapter="https", endpoint="ep"),
+            hand_off_seconds=hand_off,
+        )
+        assert queued is not None
+        if hand_off is None:
+            (queued,) = await store.claim_jobs("w", kinds=["deliver"])
+        delivered = StateChange("delivered", "delivered by https", {"status": 202})
+        await store.complete_job(queued.id, "w", Receipt("http", b"ok"), event=delivered)
+    rejected, _ = await store.create_submission(
+        a, b"<x/>", content_type="application/xml", metadata={"receiver": "0088:HK1"}
+    )
+    found = {d.id: d for d in await reads.find_documents(a, DocumentFilter())}
+    for n, submission_id in enumerate(ids):
+        document = found[submission_id]
+        assert (document.profile, document.receiver, document.number) == (
+            "pint-sg",
+            f"0195:SG{n}",
+            f"N-{n}",
+        )
+        assert document.state == "delivered"
+    assert (found[rejected.id].profile, found[rejected.id].receiver) == (None, "0088:HK1")
+    assert sum((await reads.delivered_per_bucket(a, START, 3600)).values()) == 2

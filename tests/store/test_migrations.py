@@ -100,6 +100,7 @@ def test_migration_files_are_numbered() -> None:
             "subject_key_id",
             "peppol_instances",
             "document_compression",
+            "document_facts_inline",
         ]
 
 
@@ -117,6 +118,13 @@ UNION ALL
 SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid), NULL, NULL, NULL
 FROM pg_constraint WHERE connamespace = 'public'::regnamespace
   AND conrelid::regclass::text <> 'schema_version'
+UNION ALL
+SELECT 'trigger', event_object_table, trigger_name, action_statement, event_manipulation,
+       action_timing, action_condition
+FROM information_schema.triggers WHERE trigger_schema = 'public'
+UNION ALL
+SELECT 'function', proname, pg_get_function_identity_arguments(oid), NULL, NULL, NULL, NULL
+FROM pg_proc WHERE pronamespace = 'public'::regnamespace
 ORDER BY 1, 2, 3
 """
 

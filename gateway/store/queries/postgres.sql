@@ -58,13 +58,23 @@ DELETE FROM directory_entries WHERE tenant_id = %(tenant_id)s AND kind = %(kind)
 SELECT pg_advisory_xact_lock(hashtextextended('lingang-directory:' || %(tenant_id)s, 0))
 
 -- name: insert_submission
-INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
-                         metadata, state, created_at, updated_at)
-SELECT %(id)s, %(tenant_id)s, %(idempotency_key)s, %(data)s, %(content_type)s, %(filename)s,
-       %(metadata)s, %(state)s, %(now)s, %(now)s
-WHERE EXISTS (SELECT 1 FROM tenants WHERE id = %(tenant_id)s)
-ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-RETURNING *
+-- The console's document facts are written with the rows they come from (migration 0013):
+-- here the submission's, an event's in the blocks that insert events.
+WITH sub AS (
+    INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
+                             metadata, state, created_at, updated_at)
+    SELECT %(id)s, %(tenant_id)s, %(idempotency_key)s, %(data)s, %(content_type)s,
+           %(filename)s, %(metadata)s, %(state)s, %(now)s, %(now)s
+    WHERE EXISTS (SELECT 1 FROM tenants WHERE id = %(tenant_id)s)
+    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+    RETURNING *
+), facts AS (
+    INSERT INTO document_facts (submission_id, tenant_id, created_at, profile, receiver)
+    SELECT sub.id, sub.tenant_id, sub.created_at, sub.metadata->>'profile',
+           sub.metadata->>'receiver'
+    FROM sub
+)
+SELECT * FROM sub
 
 -- name: insert_submission_with_job
 WITH sub AS (
@@ -78,6 +88,11 @@ WITH sub AS (
 ), event AS (
     INSERT INTO events (submission_id, state, at, reason, detail)
     SELECT sub.id, %(state)s, %(now)s, %(reason)s, NULL FROM sub
+), facts AS (
+    INSERT INTO document_facts (submission_id, tenant_id, created_at, profile, receiver)
+    SELECT sub.id, sub.tenant_id, sub.created_at, sub.metadata->>'profile',
+           sub.metadata->>'receiver'
+    FROM sub
 ), job AS (
     INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref,
                              message_id, state, attempts, next_attempt_at, created_at,
@@ -114,16 +129,39 @@ SELECT state, COUNT(*) AS n FROM submissions GROUP BY state
 SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state
 
 -- name: insert_event
-INSERT INTO events (submission_id, state, at, reason, detail)
-VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
-RETURNING *
+-- With the console's document facts a queued or delivered event brings (migration 0013).
+WITH event AS (
+    INSERT INTO events (submission_id, state, at, reason, detail)
+    VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
+    RETURNING *
+), queued_facts AS (
+    UPDATE document_facts
+    SET profile = COALESCE(%(detail)s::jsonb->>'profile', profile),
+        receiver = COALESCE(%(detail)s::jsonb->>'receiver', receiver),
+        number = COALESCE(%(detail)s::jsonb->>'number', number)
+    WHERE submission_id = %(submission_id)s AND %(state)s::text = 'queued'
+), delivered_facts AS (
+    UPDATE document_facts SET delivered_at = %(now)s
+    WHERE submission_id = %(submission_id)s AND %(state)s::text = 'delivered'
+)
+SELECT * FROM event
 
 -- name: set_submission_state
 UPDATE submissions SET state = %(state)s, updated_at = %(now)s WHERE id = %(submission_id)s
 
 -- name: record_state
+-- The state, its event and the console's document facts it brings (migration 0013).
 WITH changed AS (
     UPDATE submissions SET state = %(state)s, updated_at = %(now)s WHERE id = %(submission_id)s
+), queued_facts AS (
+    UPDATE document_facts
+    SET profile = COALESCE(%(detail)s::jsonb->>'profile', profile),
+        receiver = COALESCE(%(detail)s::jsonb->>'receiver', receiver),
+        number = COALESCE(%(detail)s::jsonb->>'number', number)
+    WHERE submission_id = %(submission_id)s AND %(state)s::text = 'queued'
+), delivered_facts AS (
+    UPDATE document_facts SET delivered_at = %(now)s
+    WHERE submission_id = %(submission_id)s AND %(state)s::text = 'delivered'
 )
 INSERT INTO events (submission_id, state, at, reason, detail)
 VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
@@ -238,6 +276,53 @@ SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NU
 WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
 RETURNING *
 
+-- name: finish_and_queue
+-- A process job's end in one statement: the job done (owner-fenced: nothing happens unless
+-- it is leased to the worker), the next job queued on its submission (leased to the worker
+-- for a hand-off, else pending; a job of the same kind and adapter already there is
+-- returned as it is: the no-op update only takes its row, latest version), the
+-- submission's state and its event, whose detail gains that job's id and message id, and
+-- the console's document facts the event brings (migration 0013). Returns the job queued
+-- or found, with inserted (whether it is new); no row when the lease was lost.
+WITH done AS (
+    UPDATE outbox_jobs
+    SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+        retryable = NULL, updated_at = %(now)s
+    WHERE id = %(done_id)s AND state = 'leased' AND lease_owner = %(worker_id)s
+    RETURNING submission_id
+), job AS (
+    INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref,
+                             message_id, state, attempts, lease_owner, lease_expires_at,
+                             next_attempt_at, created_at, updated_at)
+    SELECT %(id)s, %(kind)s, done.submission_id, %(adapter)s, %(endpoint)s, %(payload_ref)s,
+           %(message_id)s, %(job_state)s, %(attempts)s, %(lease_owner)s,
+           %(lease_expires_at)s, %(next_attempt_at)s, %(now)s, %(now)s
+    FROM done
+    ON CONFLICT (submission_id, kind, adapter) DO UPDATE SET updated_at = outbox_jobs.updated_at
+    RETURNING *
+), changed AS (
+    UPDATE submissions SET state = %(state)s, updated_at = %(now)s
+    FROM done WHERE submissions.id = done.submission_id
+), event AS (
+    INSERT INTO events (submission_id, state, at, reason, detail)
+    SELECT job.submission_id, %(state)s, %(now)s, %(reason)s,
+           jsonb_build_object('job_id', job.id, 'message_id', job.message_id)
+           || COALESCE(%(detail)s::jsonb, '{}'::jsonb)
+    FROM job
+), queued_facts AS (
+    UPDATE document_facts
+    SET profile = COALESCE(%(detail)s::jsonb->>'profile', profile),
+        receiver = COALESCE(%(detail)s::jsonb->>'receiver', receiver),
+        number = COALESCE(%(detail)s::jsonb->>'number', number)
+    FROM done
+    WHERE document_facts.submission_id = done.submission_id AND %(state)s::text = 'queued'
+), delivered_facts AS (
+    UPDATE document_facts SET delivered_at = %(now)s
+    FROM done
+    WHERE document_facts.submission_id = done.submission_id AND %(state)s::text = 'delivered'
+)
+SELECT job.*, job.id = %(id)s AS inserted FROM job
+
 -- name: complete_delivery
 WITH done AS (
     UPDATE outbox_jobs
@@ -255,6 +340,17 @@ WITH done AS (
 ), event AS (
     INSERT INTO events (submission_id, state, at, reason, detail)
     SELECT done.submission_id, %(state)s, %(now)s, %(reason)s, %(detail)s FROM done
+), queued_facts AS (
+    UPDATE document_facts
+    SET profile = COALESCE(%(detail)s::jsonb->>'profile', profile),
+        receiver = COALESCE(%(detail)s::jsonb->>'receiver', receiver),
+        number = COALESCE(%(detail)s::jsonb->>'number', number)
+    FROM done
+    WHERE document_facts.submission_id = done.submission_id AND %(state)s::text = 'queued'
+), delivered_facts AS (
+    UPDATE document_facts SET delivered_at = %(now)s
+    FROM done
+    WHERE document_facts.submission_id = done.submission_id AND %(state)s::text = 'delivered'
 )
 SELECT * FROM done
 

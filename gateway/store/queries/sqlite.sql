@@ -217,6 +217,35 @@ SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NU
 WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
 RETURNING *
 
+-- name: finish_and_queue
+-- A process job's end (see postgres.sql): each statement fenced by the job's lease, the job
+-- marked done last; the final SELECT returns the job queued or found (inserted: whether it
+-- is new) only when that update changed the job, i.e. the lease was the worker's.
+INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
+                         state, attempts, lease_owner, lease_expires_at, next_attempt_at,
+                         created_at, updated_at)
+SELECT :id, :kind, submission_id, :adapter, :endpoint, :payload_ref, :message_id,
+       :job_state, :attempts, :lease_owner, :lease_expires_at, :next_attempt_at, :now, :now
+FROM outbox_jobs WHERE id = :done_id AND state = 'leased' AND lease_owner = :worker_id
+ON CONFLICT (submission_id, kind, adapter) DO NOTHING;
+UPDATE submissions SET state = :state, updated_at = :now
+WHERE id = (SELECT submission_id FROM outbox_jobs
+            WHERE id = :done_id AND state = 'leased' AND lease_owner = :worker_id);
+INSERT INTO events (submission_id, state, at, reason, detail)
+SELECT j.submission_id, :state, :now, :reason,
+       json_insert(COALESCE(:detail, '{}'), '$.job_id', j.id, '$.message_id', j.message_id)
+FROM outbox_jobs p JOIN outbox_jobs j
+  ON j.submission_id = p.submission_id AND j.kind = :kind AND j.adapter = :adapter
+WHERE p.id = :done_id AND p.state = 'leased' AND p.lease_owner = :worker_id;
+UPDATE outbox_jobs
+SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+    retryable = NULL, updated_at = :now
+WHERE id = :done_id AND state = 'leased' AND lease_owner = :worker_id;
+SELECT j.*, j.id = :id AS inserted
+FROM outbox_jobs p JOIN outbox_jobs j
+  ON j.submission_id = p.submission_id AND j.kind = :kind AND j.adapter = :adapter
+WHERE changes() = 1 AND p.id = :done_id;
+
 -- name: complete_delivery
 INSERT INTO receipts (id, job_id, kind, data, media_type, detail, received_at)
 SELECT :receipt_id, id, :kind, :data, :media_type, :receipt_detail, :now

@@ -324,7 +324,8 @@ CREATE TABLE ebl_documents (
     created_at   TIMESTAMPTZ NOT NULL
 );
 
--- The operator console's reads (0008): document facts kept by triggers, and indexes.
+-- The operator console's reads (0008): document facts, written by the statements that write
+-- submissions and their queued and delivered events (0013), and indexes.
 
 CREATE TABLE document_facts (
     submission_id  TEXT PRIMARY KEY REFERENCES submissions (id) ON DELETE CASCADE,
@@ -341,42 +342,6 @@ CREATE INDEX document_facts_by_receiver ON document_facts (tenant_id, receiver, 
 CREATE INDEX document_facts_by_delivery ON document_facts (tenant_id, delivered_at);
 CREATE INDEX submissions_by_tenant_state ON submissions (tenant_id, state, created_at);
 CREATE INDEX outbox_jobs_dead ON outbox_jobs (updated_at) WHERE state = 'dead';
-
-CREATE FUNCTION document_facts_on_submission() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO document_facts (submission_id, tenant_id, created_at, profile, receiver)
-    VALUES (NEW.id, NEW.tenant_id, NEW.created_at,
-            NEW.metadata->>'profile', NEW.metadata->>'receiver');
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER document_facts_on_submission AFTER INSERT ON submissions
-FOR EACH ROW EXECUTE FUNCTION document_facts_on_submission();
-
-CREATE FUNCTION document_facts_on_queued() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE document_facts
-    SET profile = COALESCE(NEW.detail->>'profile', profile),
-        receiver = COALESCE(NEW.detail->>'receiver', receiver),
-        number = COALESCE(NEW.detail->>'number', number)
-    WHERE submission_id = NEW.submission_id;
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER document_facts_on_queued AFTER INSERT ON events
-FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION document_facts_on_queued();
-
-CREATE FUNCTION document_facts_on_delivered() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE document_facts SET delivered_at = NEW.at WHERE submission_id = NEW.submission_id;
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER document_facts_on_delivered AFTER INSERT ON events
-FOR EACH ROW WHEN (NEW.state = 'delivered') EXECUTE FUNCTION document_facts_on_delivered();
 
 -- The answer a receiving adapter gave the sender of an inbound message (AS4: the signed
 -- non-repudiation receipt), stored in the same transaction as the message, so a duplicate

@@ -1,0 +1,285 @@
+"""PostgreSQL store only: the statements one document costs, and what they cost the server.
+
+    .venv/bin/python -m bench.store_pg [--docs 400] [--concurrency 8] [--path gate|plain]
+                                       [--runs 3 --baseline DIR]
+
+Runs the store calls the gateway makes for one outbound document, ``--docs`` times with
+``--concurrency`` documents in flight, on a throw-away durable PostgreSQL (fsync and
+synchronous commit on) with ``pg_stat_statements`` (``track = all``):
+
+    create_submission (with its ``process`` job) → claim_jobs → finish_export (``gate``:
+    outputs, counts, ``deliver`` job handed to the worker, ``queued``, ledger entry) or
+    finish_processing (``plain``) → complete_job (receipt, ``delivered``)
+
+and prints, per document: top-level statements executed, their server execution time
+(``pg_stat_statements``, nested trigger statements counted inside their top-level one),
+the CPU of every PostgreSQL server process (``/proc``: parsing, protocol, commits
+included) and of this client process, and documents/s (wall clock; noisy on a shared
+machine). A warm-up of ``--warm`` documents runs first and is not counted.
+
+``--baseline DIR`` compares with another checkout's ``gateway`` package (e.g. ``git archive
+<commit> gateway tests/pg.py | tar -x -C DIR``): ``--runs`` runs of each, alternated
+(baseline first), each in a fresh process on a fresh cluster; prints the median and spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DETAIL = {
+    "stages": {s: 1.25 for s in ("parse", "map", "render", "validate", "sign", "policy")},
+    "profile": "pint-sg",
+    "receiver": "0195:SGUEN201912345A",
+    "number": "24312000000012345678",
+    "policy": {"decision": {"outcome": "allow", "basis": "contract"}, "exporter": "9131"},
+}
+
+
+def server_cpu_seconds(data_dir: Path) -> float:
+    """CPU (user + system) of the postmaster and all its children so far."""
+    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == postmaster or ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def client_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+async def one_document(store: Any, ledger: Any, tenant: str, worker: str, path: str) -> None:
+    """The store calls of one document, as the gateway makes them."""
+    from gateway.store import JobSpec, OutputSpec, Receipt, StateChange
+
+    body = os.urandom(2048).hex().encode()
+    await store.create_submission(
+        tenant,
+        body,
+        content_type="application/xml",
+        filename="fapiao.xml",
+        metadata={"profile": "pint-sg"},
+        reason="received over the API",
+        enqueue=JobSpec("process"),
+    )
+    claimed: list[Any] = []
+    while not claimed:
+        claimed = await store.claim_jobs(worker, limit=1, lease_seconds=30.0, kinds=["process"])
+    job = claimed[0]
+    outputs = [
+        OutputSpec("rendered", "application/xml", os.urandom(6000).hex().encode()),
+        OutputSpec("signed", "application/xml", os.urandom(8000).hex().encode()),
+        OutputSpec("envelope", "application/json", b'{"to": "0195:SGUEN201912345A"}' * 20),
+    ]
+    spec = JobSpec("deliver", adapter="https", endpoint="https://127.0.0.1/receive")
+    queued = StateChange("queued", "processed; delivery queued", DETAIL)
+    if path == "gate":
+        from gateway.store.ledger import ExportRecord, Verdict
+
+        record = ExportRecord(
+            exporter="91310000MA1FL0000X",
+            destination="SG",
+            recipient="0195:SGUEN201912345A",
+            document_id=job.submission_id,
+            digest="0" * 64,
+            categories=("business",),
+        )
+        verdict = Verdict(True, "contract", "art. 13", "allowed", "1", "policy 1")
+        result = await ledger.finish_export(
+            job.id,
+            worker,
+            tenant_id=tenant,
+            outputs=outputs,
+            record=record,
+            judge=verdict,
+            enqueue=spec,
+            queued=queued,
+            hand_off_seconds=30.0,
+        )
+        delivery = result.job
+    else:
+        delivery = await store.finish_processing(
+            job.id, worker, outputs=outputs, event=queued, enqueue=spec, hand_off_seconds=30.0
+        )
+    assert delivery is not None and delivery.lease_owner == worker
+    receipt = Receipt("http", b"accepted", "text/plain", {"status": 202})
+    delivered = StateChange("delivered", "delivered by https", {"status": 202, "ms": 3.5})
+    await store.complete_job(delivery.id, worker, receipt, event=delivered)
+
+
+async def documents(
+    store: Any, ledger: Any, tenant: str, count: int, concurrency: int, path: str
+) -> None:
+    remaining = iter(range(count))
+
+    async def lane(n: int) -> None:
+        for _ in remaining:
+            await one_document(store, ledger, tenant, f"bench-{n}", path)
+
+    await asyncio.gather(*(lane(n) for n in range(concurrency)))
+
+
+STATS = """
+SELECT query, calls, total_exec_time FROM pg_stat_statements
+WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """One run on a fresh cluster (see the module docstring)."""
+    import psycopg
+
+    sys.path.append(str(ROOT))
+    from gateway.store.ledger import LedgerStore
+    from gateway.store.postgres import PostgresStore
+    from tests.pg import LocalServer, find_pg_bin
+
+    bindir = find_pg_bin()
+    if bindir is None:
+        raise SystemExit("PostgreSQL binaries not found")
+    local = LocalServer(bindir)
+    try:
+        server = local.start(durable=True)
+        with server.admin() as conn:
+            conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        local._run(
+            bindir / "pg_ctl", "-D", str(local.data), "-l", str(local.root / "server.log"),
+            "-w", "-t", "60", "restart",
+        )  # fmt: skip
+        with server.admin() as conn:
+            conn.execute("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+            conn.execute("SELECT pg_reload_conf()")
+        url = server.url(server.create_database())
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+        store = await PostgresStore.open(url, max_size=args.concurrency + 2)
+        try:
+            await store.migrate()
+            ledger = LedgerStore(store.connector, clock=store.clock)
+            tenant = (await store.create_tenant("bench")).id
+            await documents(store, ledger, tenant, args.warm, args.concurrency, args.path)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("SELECT pg_stat_statements_reset()")
+            server_before, client_before = server_cpu_seconds(local.data), client_cpu_seconds()
+            started = time.perf_counter()
+            await documents(store, ledger, tenant, args.docs, args.concurrency, args.path)
+            wall = time.perf_counter() - started
+            server_cpu = server_cpu_seconds(local.data) - server_before
+            client_cpu = client_cpu_seconds() - client_before
+        finally:
+            await store.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            found = conn.execute(STATS).fetchall()
+    finally:
+        local.stop()
+    statements = [
+        (str(q), int(c), float(t))
+        for q, c, t in found
+        if "pg_stat_statements" not in str(q) and int(c) >= args.docs // 2
+    ]
+    statements.sort(key=lambda s: -s[2])
+    n = args.docs
+    return {
+        "docs": n,
+        "statements_per_doc": sum(c for _, c, _ in statements) / n,
+        "server_exec_ms_per_doc": sum(t for _, _, t in statements) / n,
+        "server_cpu_ms_per_doc": 1000 * server_cpu / n,
+        "client_cpu_ms_per_doc": 1000 * client_cpu / n,
+        "docs_per_s": n / wall,
+        "top": [
+            {"query": " ".join(q.split())[:90], "calls_per_doc": c / n, "ms_per_doc": t / n}
+            for q, c, t in statements[:14]
+        ],
+    }
+
+
+FIGURES = (
+    "statements_per_doc",
+    "server_exec_ms_per_doc",
+    "server_cpu_ms_per_doc",
+    "client_cpu_ms_per_doc",
+    "docs_per_s",
+)
+
+
+def print_run(label: str, result: dict[str, Any]) -> None:
+    print(f"{label}: " + ", ".join(f"{k} {result[k]:.3f}" for k in FIGURES), flush=True)
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Alternate baseline and this checkout, each run in its own process."""
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "current": []}
+    trees = {"baseline": Path(args.baseline).resolve(), "current": ROOT}
+    command = [sys.executable, str(Path(__file__).resolve()), "--json"]
+    command += ["--docs", str(args.docs), "--warm", str(args.warm)]
+    command += ["--concurrency", str(args.concurrency), "--path", args.path]
+    for n in range(args.runs):
+        for label in ("baseline", "current"):
+            env = {**os.environ, "PYTHONPATH": str(trees[label])}
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            runs[label].append(result)
+            print_run(f"run {n + 1} {label}", result)
+    for label, results in runs.items():
+        print(f"\n{label} (median [min–max] of {len(results)}):")
+        for key in FIGURES:
+            values = [r[key] for r in results]
+            print(
+                f"  {key:24} {statistics.median(values):8.3f} [{min(values):.3f}–{max(values):.3f}]"
+            )
+        print("  statements (last run, per document):")
+        for row in results[-1]["top"]:
+            print(f"    {row['calls_per_doc']:4.2f}× {row['ms_per_doc']:6.3f} ms  {row['query']}")
+    for key in FIGURES:
+        ratio = statistics.median(r[key] for r in runs["current"]) / statistics.median(
+            r[key] for r in runs["baseline"]
+        )
+        print(f"current ÷ baseline {key}: {ratio:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=400)
+    parser.add_argument("--warm", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--path", choices=("gate", "plain"), default="gate")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", help="another checkout to compare with (alternated runs)")
+    parser.add_argument("--json", action="store_true", help="print one run's result as JSON")
+    args = parser.parse_args(argv)
+    if args.baseline:
+        compare(args)
+        return 0
+    result = asyncio.run(measure(args))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print_run("this checkout", result)
+    for row in result["top"]:
+        print(f"  {row['calls_per_doc']:4.2f}× {row['ms_per_doc']:6.3f} ms  {row['query']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+-- PostgreSQL's 0013 writes the console's document facts in the statements that write what
+-- they come from instead of by triggers; SQLite keeps its triggers (a trigger there is a
+-- step of the same in-process statement, with no call or round trip to save). The file
+-- keeps both backends' migration lists the same.
