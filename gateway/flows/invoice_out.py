@@ -21,6 +21,8 @@ from gateway.flows.tools import Tools
 from gateway.flows.transport import TransportFacts
 
 if TYPE_CHECKING:
+    from lxml import etree
+
     from gateway.ingest.types import ParsedInvoice
     from gateway.mapping import MappedDocument
     from gateway.validation import ValidationReport
@@ -53,6 +55,9 @@ class InvoiceOut(Fingerprinted):
     gated: bool = False
     """The export gate has minimised the mapped document and recorded its decision."""
     rendered: bytes | None = None
+    rendered_tree: etree._Element | None = None
+    """The tree ``rendered`` was serialised from, until validation has read it (never sent
+    across a process boundary: :class:`FlowOutcome` carries outputs, not the state)."""
     report: ValidationReport | None = None
     signed: bytes | None = None
 
@@ -178,19 +183,21 @@ class RenderStage:
 
     name: str = "render"
     reads: tuple[str, ...] = ("mapped",)
-    adds: tuple[str, ...] = ("rendered",)
+    adds: tuple[str, ...] = ("rendered", "rendered_tree")
 
     def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
-        from gateway.render import render
+        from gateway.render import render_tree, serialise
 
         mapped = require(state.mapped, "mapped")
-        state.rendered = render(mapped.invoice, mapped.profile)
+        state.rendered_tree = render_tree(mapped.invoice, mapped.profile)
+        state.rendered = serialise(state.rendered_tree)
         return {"bytes": len(state.rendered)}
 
 
 @dataclass(frozen=True, slots=True)
 class ValidateStage:
-    """Runs the official artefacts; a fatal finding stops the document (report kept)."""
+    """Runs the official artefacts; a fatal finding stops the document (report kept). The
+    XSD reads the tree the render stage built instead of parsing its bytes again."""
 
     name: str = "validate"
     reads: tuple[str, ...] = ("mapped", "rendered")
@@ -200,7 +207,9 @@ class ValidateStage:
         if tools.validator is None:
             return skip_validation(state)
         rendered = require(state.rendered, "rendered")
-        report = tools.validator.validate(rendered, require(state.mapped, "mapped").profile)
+        profile = require(state.mapped, "mapped").profile
+        tree, state.rendered_tree = state.rendered_tree, None
+        report = tools.validator.validate(rendered, profile, tree=tree)
         state.report = report
         if report.fatal:
             state.keep("rendered", XML, rendered)

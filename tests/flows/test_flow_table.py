@@ -81,3 +81,29 @@ def test_without_a_validator_the_inbound_flow_marks_the_document_unvalidated(
     assert outcome.facts["validated"] is False
     (validate,) = [t for t in outcome.timings if t["stage"] == "validate"]
     assert validate["skipped"] is True and validate["reason"] == VALIDATION_OFF
+
+
+def test_validation_reads_the_rendered_tree_once_and_lets_it_go() -> None:
+    """The validate stage hands the validator the tree the render stage built (no second
+    parse of the same bytes) and drops it: the state keeps bytes, not the tree."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    from lxml import etree
+
+    from gateway.flows.invoice_out import InvoiceOut, ValidateStage
+    from gateway.validation import ValidationReport
+
+    seen: list[tuple[bytes, str | None, Any]] = []
+
+    class Recording:
+        def validate(self, xml: bytes, profile: str | None = None, *, tree: Any = None) -> Any:
+            seen.append((xml, profile, tree))
+            return ValidationReport(profile or "", "Invoice")
+
+    tree = etree.fromstring(b"<Invoice/>")
+    state = InvoiceOut(source=Source(b"<x/>"), rendered=b"<Invoice/>", rendered_tree=tree)
+    state.mapped = SimpleNamespace(profile="bis3")  # type: ignore[assignment]
+    ValidateStage().run(state, Tools(validator=Recording()))  # type: ignore[arg-type]
+    assert seen == [(b"<Invoice/>", "bis3", tree)]
+    assert state.rendered_tree is None and state.report is not None
