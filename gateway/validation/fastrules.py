@@ -18,8 +18,7 @@ successful reports:
   recurse (the catch-alls stay, empty, and one more for the document node, which
   ``node()`` does not match: the built-in rule would descend from it);
 * **only findings** are written: no ``fired-rule``, ``active-pattern``, namespace prefixes or
-  comment (the report says so, :data:`~gateway.validation.svrl.FINDINGS_ONLY`, so that its
-  findings are counted as its children);
+  comment;
 * **whole-document paths once**: a test's ``//q:name`` (every ``q:name`` element of the
   document, which the CEN rules scan again in dozens of asserts of the same rule) becomes
   a global variable computed once per document, where that is provably the same node
@@ -77,7 +76,6 @@ from gateway.validation.namesuffix import local_name_suffixes
 from gateway.validation.options import RULES_CHOICES
 from gateway.validation.sharedpaths import share_repeated_filters
 from gateway.validation.somecodes import compare_code_lists
-from gateway.validation.svrl import FINDINGS_ONLY
 from gateway.validation.syntaxpaths import guard_absent_paths
 from gateway.validation.xpathtext import closing as _closing
 from gateway.validation.xpathtext import code_characters, opening_bracket
@@ -90,7 +88,7 @@ log = logging.getLogger(__name__)
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _X = f"{{{XSL}}}"
-FORM_VERSION = "13"
+FORM_VERSION = "14"
 """Version of this compiler's output: part of the cache key of compiled forms."""
 
 _PARSER = etree.XMLParser(
@@ -247,7 +245,6 @@ def _replace_root_template(
     nsmap = {"xsl": XSL, "svrl": SVRL}
     root = etree.Element(f"{_X}template", match="/", nsmap=nsmap)
     output = etree.SubElement(root, f"{{{SVRL}}}schematron-output")
-    output.set(FINDINGS_ONLY, "true")
     title = root_template.find(f"{{{SVRL}}}schematron-output")
     if title is not None and title.get("title") is not None:
         output.set("title", title.get("title", ""))

@@ -27,7 +27,6 @@ from gateway.validation.report import Finding
 from gateway.validation.schc import compile_schematron
 from gateway.validation.svrl import (
     ENGINE_RULE,
-    FINDINGS_ONLY,
     SVRL,
     engine_finding,
     parse_svrl,
@@ -113,26 +112,13 @@ def _finding_count(document: Any) -> int:
     return int(str(item)) if item is not None else -1
 
 
-def _children_count(document: Any) -> int | None:
-    """The number of children of a report our compiled form wrote (all of them findings,
-    :data:`~gateway.validation.svrl.FINDINGS_ONLY`); ``None`` for any other result. Read
-    through the API: cheaper than a transform for the few children such a report has."""
-    if not isinstance(document, PyXdmNode):
-        return None
-    for child in document.children or ():
-        if child.node_kind_str == "element":
-            if child.get_attribute_value(FINDINGS_ONLY) != "true":
-                return None
-            return len(child.children or ())
-    return None
-
-
 def run_stylesheet(executable: Any, node: Any, source: str) -> list[Finding]:
     """Apply one compiled Schematron to a parsed document; its findings (or an engine error).
 
-    The SVRL stays a Saxon tree and its findings are counted there (children of our compiled
-    form's report, by a counting stylesheet for any other); only when there are some is it
-    serialised and read with lxml (most documents sent have none).
+    The SVRL stays a Saxon tree and its findings are counted there by a small stylesheet
+    (not through SaxonC's node API, whose use from the gateway's worker threads crashed the
+    process); only when there are some is it serialised and read with lxml (most documents
+    sent have none).
     """
     try:
         with _LOCK:
@@ -140,9 +126,7 @@ def run_stylesheet(executable: Any, node: Any, source: str) -> list[Finding]:
             document = result.head if result is not None and result.size > 0 else None
             if document is None:
                 return [engine_finding(source, f"the {source} rules produced no report")]
-            count = _children_count(document)
-            if count is None:
-                count = _finding_count(document)
+            count = _finding_count(document)
             svrl = str(document) if count > 0 else ""
     except PySaxonApiError as exc:
         return [engine_finding(source, f"the {source} rules failed to run: {exc}")]

@@ -16,9 +16,6 @@ from gateway.validation.report import Finding
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 ENGINE_RULE = "ENGINE"
 """Rule id of findings that say the validation itself could not run."""
-FINDINGS_ONLY = "lingang-findings-only"
-"""Attribute (``true``) of the ``schematron-output`` of our compiled form
-(:mod:`.fastrules`): every child of it is a finding, so none means a clean document."""
 
 _SVRL_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
