@@ -263,6 +263,12 @@ class ApiClients:
             connection.close()
         self._idle = []
 
+    def __enter__(self) -> ApiClients:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 async def burst(clients: ApiClients, bodies: list[bytes], count: int, tag: str) -> Load:
     load = Load()

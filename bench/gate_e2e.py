@@ -184,11 +184,8 @@ async def one_burst(
         "bench": thread_cpu([os.getpid()]),
     }
     started = time.time()
-    clients = ApiClients(gateway.config.base_url, gateway.api_key, documents)
-    try:
+    with ApiClients(gateway.config.base_url, gateway.api_key, documents) as clients:
         load = await burst(clients, documents, count, tag)
-    finally:
-        clients.close()
     done = await delivered_times(receiver, set(load.sent_at), 300)
     finished = max(done.values()) if done else time.time()
     after = {
@@ -272,11 +269,8 @@ async def run_store(
                 tag = f"warm{step}-{gateway.mode}"
                 async with aiohttp.ClientSession(gateway.config.base_url, headers=headers) as web:
                     await wait_ready(web)
-                    clients = ApiClients(gateway.config.base_url, gateway.api_key, documents)
-                    try:
+                    with ApiClients(gateway.config.base_url, gateway.api_key, documents) as clients:
                         warm = await burst(clients, documents, count, tag)
-                    finally:
-                        clients.close()
                     warmed = await delivered_times(receiver, set(warm.sent_at), 300)
                 result["warm_up"][gateway.mode] += len(warmed)
         first = order_first
