@@ -72,6 +72,16 @@ def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple
     return (yield from one("job_by_key", params)), False
 
 
+def hand_off(
+    spec: JobSpec, now: datetime, lease: tuple[str, float] | None
+) -> tuple[str, datetime] | None:
+    """The lease (owner, expiry) ``spec`` is queued with when ``lease`` (worker id, seconds)
+    asks for a hand-off and the job is due now; ``None``: queued pending."""
+    if lease is None or (spec.not_before or now) > now:
+        return None
+    return lease[0], now + timedelta(seconds=lease[1])
+
+
 def queue_job(
     submission_id: str,
     spec: JobSpec,
@@ -83,11 +93,11 @@ def queue_job(
     now is queued already leased to that worker (its first attempt), so the worker that
     made it runs it at once without a claim (a hand-off). A job of the same kind and adapter
     that is there already is returned untouched. ``(row, new)``."""
-    if lease is None or (spec.not_before or now) > now:
+    handed = hand_off(spec, now, lease)
+    if handed is None:
         return (yield from insert_job(submission_id, spec, now))
-    worker_id, seconds = lease
-    params = {**job_params(submission_id, spec, now), "lease_owner": worker_id}
-    params["lease_expires_at"] = now + timedelta(seconds=seconds)
+    params = job_params(submission_id, spec, now)
+    params["lease_owner"], params["lease_expires_at"] = handed
     row: Row | None = yield Query("insert_job_leased", params, "one")
     if row is not None:
         return row, True
@@ -139,16 +149,15 @@ def finish_and_queue(
     :func:`with_job` adds them). Workers are woken for a new job not leased. The row of the
     job queued or found (with ``submission_id``)."""
     params = job_params("", spec, now)
-    leased = lease is not None and params["next_attempt_at"] <= now
+    handed = hand_off(spec, now, lease)
+    lease_owner, lease_expires_at = handed if handed is not None else (None, None)
     params |= {
         "done_id": job_id,
         "worker_id": worker_id,
-        "job_state": "leased" if leased else "pending",
-        "attempts": 1 if leased else 0,
-        "lease_owner": lease[0] if lease is not None and leased else None,
-        "lease_expires_at": now + timedelta(seconds=lease[1])
-        if lease is not None and leased
-        else None,
+        "job_state": "pending" if handed is None else "leased",
+        "attempts": 0 if handed is None else 1,
+        "lease_owner": lease_owner,
+        "lease_expires_at": lease_expires_at,
         "state": event.state,
         "reason": event.reason,
         "detail": None if event.detail is None else JsonValue.of(event.detail, "detail"),
@@ -157,7 +166,7 @@ def finish_and_queue(
     if row is None:
         yield from lease_lost(job_id, worker_id)
     assert row is not None
-    if row["inserted"] and not leased:
+    if row["inserted"] and handed is None:
         yield Notify()
     return row
 
