@@ -15,6 +15,7 @@ from lxml import etree
 from gateway.errors import FieldError
 from gateway.mapping.profiles import CII_PROFILES, PROFILE_NAMES, UBL_PROFILES
 from gateway.model import Invoice
+from gateway.render._xml import serialise
 from gateway.render.cii import cii_tree, render_cii
 from gateway.render.ubl import render_ubl, ubl_tree
 
@@ -24,11 +25,6 @@ PROFILES = PROFILE_NAMES
 def render(invoice: Invoice, profile: str | None = None) -> bytes:
     """The document for ``profile`` (default: the one the invoice was mapped for)."""
     return serialise(render_tree(invoice, profile))
-
-
-def serialise(root: etree._Element) -> bytes:
-    """A rendered tree as the document's bytes (UTF-8, with an XML declaration)."""
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def render_tree(invoice: Invoice, profile: str | None = None) -> etree._Element:

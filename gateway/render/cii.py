@@ -16,6 +16,7 @@ from lxml import etree
 from gateway.model import AllowanceCharge, Attachment, Invoice, Line, Party
 from gateway.model.party import Address
 from gateway.render._fmt import amount, decimal
+from gateway.render._xml import serialise
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -57,7 +58,7 @@ def _indicator(parent: _El, charge: bool) -> None:
 
 def render_cii(inv: Invoice) -> bytes:
     """The CII document of a mapped invoice."""
-    return etree.tostring(cii_tree(inv), xml_declaration=True, encoding="UTF-8")
+    return serialise(cii_tree(inv))
 
 
 def cii_tree(inv: Invoice) -> _El:

@@ -30,6 +30,7 @@ from typing import Protocol, cast
 from lxml import etree
 
 from gateway.errors import FieldError
+from gateway.render._xml import serialise
 
 MLS_NS = "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -276,7 +277,7 @@ def render_mls(document: MlsDocument) -> bytes:
         _cbc(issue_response, "Description", issue.description.strip() or issue.reason)
         status = etree.SubElement(issue_response, f"{{{CAC}}}Status")
         _cbc(status, "StatusReasonCode", issue.reason)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return serialise(root)
 
 
 def _cbc(parent: etree._Element, name: str, text: str, **attrib: str) -> None:

@@ -23,6 +23,7 @@ from gateway.model import (
 )
 from gateway.model.party import Address
 from gateway.render._fmt import amount, date, decimal, time
+from gateway.render._xml import serialise
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -68,7 +69,7 @@ def _amt(parent: _El, name: str, value: Decimal, currency: str) -> None:
 
 def render_ubl(inv: Invoice) -> bytes:
     """The UBL document of a mapped invoice (``inv.profile`` set by the mapper)."""
-    return etree.tostring(ubl_tree(inv), xml_declaration=True, encoding="UTF-8")
+    return serialise(ubl_tree(inv))
 
 
 def ubl_tree(inv: Invoice) -> _El:

@@ -62,6 +62,7 @@ from gateway.model.transport_document import (
     TransportDocument,
 )
 from gateway.render._fmt import decimal
+from gateway.render._xml import serialise
 
 NS = "urn:oasis:names:specification:ubl:schema:xsd:BillOfLading-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -154,7 +155,7 @@ def render_bill_of_lading(doc: TransportDocument) -> UblOutput:
     if doc.parties.issuing_party is not None:
         _party(_sub(root, "cac:CarrierParty"), doc.parties.issuing_party)
     _shipment(_sub(root, "cac:Shipment"), doc)
-    return UblOutput(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), warnings)
+    return UblOutput(serialise(root), warnings)
 
 
 def unmapped_warnings(doc: TransportDocument, target: str) -> list[str]:

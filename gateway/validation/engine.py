@@ -185,9 +185,8 @@ class Validator:
         ``tree``: the root element ``xml`` was serialised from, when the caller built it (a
         converted document; never a tree read from outside without :mod:`gateway.xmlsafe`,
         whose limits are skipped here): it is validated as it is instead of parsing ``xml``
-        again. The
-        report is the same: should the schema find errors in it, ``xml`` is parsed after all,
-        so that they are reported with the lines of ``xml``.
+        again. The report is the same: should the schema find errors in it, ``xml`` is parsed
+        after all, so that they are reported with the lines of ``xml``.
         """
         root = tree if tree is not None else parse_xml(xml, what="document to validate")
         dtype = document_type(root)
