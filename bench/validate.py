@@ -96,11 +96,11 @@ class Pool:
         home: Path,
         workers: int,
         warm: Sequence[bytes],
-        rules: str = "official",
+        options: EngineOptions | None = None,
     ):
         context = multiprocessing.get_context("spawn")
         self.workers = workers
-        args = (kind, str(home), profile, rules)
+        args = (kind, str(home), profile, options)
         self.pool = ProcessPoolExecutor(workers, context, _workers.init, args)
         list(self.pool.map(_workers.run, warm))
 
@@ -376,7 +376,7 @@ def build_measures(
                 validator, sources[p], p, w, args.warm_docs
             )
         else:
-            convert_pool = Pool("convert", p, home, w, sources[p][: args.warm_docs], args.rules)
+            convert_pool = Pool("convert", p, home, w, sources[p][: args.warm_docs], args.options)
             pools.append(convert_pool)
             measures[f"convert+validate pool {p}"] = convert_pool.measure(sources[p])
         naive_pool = Pool("naive", p, home, w, docs[p][:w])
