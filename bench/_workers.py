@@ -11,19 +11,26 @@ Each pool is initialised with one ``kind``:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.validation import EngineOptions
 
 _state: dict[str, Any] = {}
 
 
-def init(kind: str, home: str, profile: str, rules: str = "official") -> None:
-    """Pool initializer: prepare what ``kind`` needs once per process (``rules``: which
-    compiled form of the official rules the gateway's validator runs)."""
+def init(kind: str, home: str, profile: str, options: EngineOptions | None = None) -> None:
+    """Pool initializer: prepare what ``kind`` needs once per process.
+
+    ``options``: the engine and compiled form the gateway's validator runs, as the parent
+    read them from the settings (``LINGANG_SCHEMATRON_ENGINE`` and the rest); a worker never
+    reads the settings itself, so without them it would take the defaults (``auto``: the JVM
+    wherever Java is installed, whatever engine the run was asked to measure)."""
     _state.update(kind=kind, home=Path(home), profile=profile)
     if kind in ("ours", "convert"):
         from gateway.validation import EngineOptions, Validator
 
-        _state["validator"] = Validator.default(Path(home), EngineOptions(rules=rules))
+        _state["validator"] = Validator.default(Path(home), options or EngineOptions())
         _state["validator"].warm([profile], ["Invoice", "CreditNote"], exercise=True)
     if kind == "convert":
         from bench.fapiao_gen import directory_data

@@ -52,8 +52,8 @@ from gateway.xmlsafe import parse_xml
 RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES = ("bis3", "pint-sg")
 Measure = Callable[[], tuple[int, float, int, float | None]]
-"""A measurement: (documents, wall seconds, documents with fatal findings, CPU seconds of this
-process or ``None`` when the work ran in other processes)."""
+"""A measurement: (documents, wall seconds, documents with fatal findings, CPU seconds of the
+processes that did the work, or ``None`` when they are not known)."""
 
 
 def _timed(func: Callable[[], Any]) -> tuple[Any, float]:
@@ -96,24 +96,32 @@ class Pool:
         home: Path,
         workers: int,
         warm: Sequence[bytes],
-        rules: str = "official",
+        options: EngineOptions | None = None,
     ):
         context = multiprocessing.get_context("spawn")
         self.workers = workers
-        args = (kind, str(home), profile, rules)
+        args = (kind, str(home), profile, options)
         self.pool = ProcessPoolExecutor(workers, context, _workers.init, args)
         list(self.pool.map(_workers.run, warm))
 
     def measure(self, xmls: Sequence[bytes]) -> Measure:
+        """Wall time and the workers' CPU time (every thread, from ``schedstat``): on a
+        shared machine the wall time says how much of the cores the pool got, its CPU time
+        what the work cost."""
         chunk = max(1, min(16, len(xmls) // (self.workers * 4)))
 
         def run() -> tuple[int, float, int, float | None]:
+            cpu = self.cpu_ns()
             verdicts, seconds = _timed(
                 lambda: list(self.pool.map(_workers.run, xmls, chunksize=chunk))
             )
-            return len(xmls), seconds, sum(verdicts), None
+            return len(xmls), seconds, sum(verdicts), (self.cpu_ns() - cpu) / 1e9
 
         return run
+
+    def cpu_ns(self) -> int:
+        """CPU time, in ns, the pool's worker processes have used so far."""
+        return sum(_task_cpu_ns(pid)[0] for pid in self.pool._processes)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -220,8 +228,9 @@ def stage_profile(validator: Validator, xmls: Sequence[bytes], profile: str) -> 
 def run_rounds(measures: dict[str, Measure], rounds: int) -> dict[str, dict[str, Any]]:
     """Every measurement once per round, interleaved; docs/s per round and the median.
 
-    For work done in this process, documents per CPU-second are kept too: unlike wall time,
-    they hardly depend on what else the shared machine is running.
+    Where the CPU time of the work is known (this process, or a pool's workers), documents
+    per CPU-second are kept too: unlike wall time, they hardly depend on what else the shared
+    machine is running.
     """
     rates: dict[str, list[float]] = {name: [] for name in measures}
     cpu_rates: dict[str, list[float]] = {name: [] for name in measures}
@@ -275,6 +284,11 @@ def ratios(fig: dict[str, dict[str, Any]]) -> dict[str, float]:
     out["bis3: ours convert+validate pool / mock-einvoice pool"] = r(
         "convert+validate pool bis3", "mock pool bis3"
     )
+    if "docs_per_cpu_s" in fig["convert+validate pool bis3"]:
+        out["bis3: ours convert+validate pool / mock-einvoice pool, per worker CPU-second"] = float(
+            fig["convert+validate pool bis3"]["docs_per_cpu_s"]
+            / fig["mock pool bis3"]["docs_per_cpu_s"]
+        )
     out["bis3: ours convert+validate pool / mock-einvoice 1 proc"] = r(
         "convert+validate pool bis3", "mock 1 proc bis3"
     )
@@ -376,7 +390,7 @@ def build_measures(
                 validator, sources[p], p, w, args.warm_docs
             )
         else:
-            convert_pool = Pool("convert", p, home, w, sources[p][: args.warm_docs], args.rules)
+            convert_pool = Pool("convert", p, home, w, sources[p][: args.warm_docs], args.options)
             pools.append(convert_pool)
             measures[f"convert+validate pool {p}"] = convert_pool.measure(sources[p])
         naive_pool = Pool("naive", p, home, w, docs[p][:w])
