@@ -154,6 +154,13 @@ ON CONFLICT (submission_id, kind) DO UPDATE
 SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
 RETURNING *
 
+-- name: put_output_rows
+-- put_output for QueryMany (see connector.py): the same upsert, sending nothing back.
+INSERT INTO outputs (submission_id, kind, media_type, data, created_at)
+VALUES (:submission_id, :kind, :media_type, :data, :now)
+ON CONFLICT (submission_id, kind) DO UPDATE
+SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
+
 -- name: get_output
 SELECT * FROM outputs WHERE submission_id = :submission_id AND kind = :kind
 
