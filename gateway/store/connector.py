@@ -57,9 +57,10 @@ class Query:
 @dataclass(frozen=True, slots=True)
 class QueryMany:
     """Run the named query once per parameter set (sends back nothing). Every set has
-    the same keys. PostgreSQL sends all sets as one statement when its query file has a
-    ``<name>_rows`` block taking each parameter as an array (one statement to plan and
-    execute instead of one per set); SQLite, in process, steps one prepared statement."""
+    the same keys. A query file may have a ``<name>_rows`` block, the form used here:
+    PostgreSQL's takes each parameter as an array and sends all sets as one statement (one
+    to plan and execute instead of one per set); SQLite's, stepped once per set in process,
+    leaves out the ``RETURNING`` (it would copy each row, documents included, back out)."""
 
     name: str
     params: Sequence[Mapping[str, Any]]

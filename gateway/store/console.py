@@ -3,9 +3,9 @@ documents, queue depths and recent throughput.
 
 Every read that touches a tenant's records is scoped to that tenant. The list reads return
 summaries without the documents' bytes. Migration ``0004_console`` adds what they need:
-``document_facts`` (each document's profile, receiver, number and delivery time, kept by
-triggers from the submission's metadata and its ``queued`` and ``delivered`` events, in the
-same transaction) with an index per filter, so a filtered page walks one index newest first
+``document_facts`` (each document's profile, receiver, number and delivery time, written
+from the submission's metadata and its ``queued`` and ``delivered`` events by the statements
+that write those, in the same transaction) with an index per filter, so a filtered page walks one index newest first
 and stops at the page's end whatever the store holds; and indexes for documents by state
 and dead letters by time.
 """

@@ -11,8 +11,9 @@ All times are timezone-aware UTC ``datetime``. Identifiers are opaque strings.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
-import uuid
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,8 +35,14 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    """A fresh opaque identifier (32 hex digits)."""
-    return uuid.uuid4().hex
+    """A fresh opaque identifier (32 hex digits), time-ordered: the milliseconds since the
+    epoch (12 digits), then 80 random bits from the operating system (unguessable).
+
+    Rows keyed by these ids (submissions, jobs, receipts, and the outputs, events and facts
+    keyed by submission) go in near the end of every index on them, so the rows a group
+    commit writes share their index pages: with random ids each row dirtied a page of its
+    own per index (about a third of the pages written per document on SQLite)."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 # --------------------------------------------------------------------------- errors

@@ -167,9 +167,12 @@ class SqliteConnector(Connector):
                 cursor.fetchall()  # run a statement with RETURNING to its end
                 return cursor.rowcount if request.fetch == "rowcount" else None
             if isinstance(request, QueryMany):
+                statements = (
+                    self._queries.get(f"{request.name}_rows") or self._queries[request.name]
+                )
                 for params in request.params:
                     bound = self.bind(params)
-                    for statement in self._queries[request.name]:
+                    for statement in statements:
                         conn.execute(statement, bound).fetchall()
             elif isinstance(request, Notify):
                 notified = True

@@ -56,7 +56,7 @@ async def add(
         tenant, b"<x/>", content_type="application/xml", filename="f.xml", metadata=meta or {}
     )
     if profile or receiver:
-        detail = {"profile": profile, "receiver": receiver, "number": "N-" + submission.id[:4]}
+        detail = {"profile": profile, "receiver": receiver, "number": "N-" + submission.id[-6:]}
         await store.record_event(submission.id, "queued", detail=detail)
     return submission.id
 
@@ -78,7 +78,7 @@ async def test_documents_filtered_and_paged(stores: tuple[Store, ConsoleStore, C
     assert (first.profile, first.receiver, first.number) == (
         "pint-sg",
         "0195:SG1",
-        f"N-{sg[0][:4]}",
+        f"N-{sg[0][-6:]}",
     )
 
     by_profile = await reads.find_documents(a, DocumentFilter(profile="pint"))
@@ -118,7 +118,7 @@ async def test_dead_letters_held_depths_and_throughput(
     docs = [await add(store, a, profile="pint", receiver="0088:HK1") for _ in range(3)]
     theirs = await add(store, b)
     for doc in [*docs, theirs]:
-        await store.enqueue_job(doc, JobSpec("deliver", adapter="https", endpoint=f"ep-{doc[:3]}"))
+        await store.enqueue_job(doc, JobSpec("deliver", adapter="https", endpoint=f"ep-{doc[-4:]}"))
     claimed = await store.claim_jobs("w", limit=10)
     dead_ids = {docs[0], docs[2], theirs}
     for job in claimed:
@@ -150,7 +150,7 @@ async def test_dead_letters_held_depths_and_throughput(
     assert sum(buckets.values()) == 1 and min(buckets) >= 5
 
     endpoints = await reads.delivery_endpoints(a)
-    assert sorted(e for _, e in endpoints) == sorted(f"ep-{d[:3]}" for d in docs)
+    assert sorted(e for _, e in endpoints) == sorted(f"ep-{d[-4:]}" for d in docs)
 
 
 async def test_facts_come_with_the_statements_the_gateway_writes(

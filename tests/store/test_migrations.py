@@ -101,6 +101,7 @@ def test_migration_files_are_numbered() -> None:
             "peppol_instances",
             "document_compression",
             "document_facts_inline",
+            "sqlite_facts_inline",
         ]
 
 

@@ -55,21 +55,32 @@ ORDER BY kind, key
 DELETE FROM directory_entries WHERE tenant_id = :tenant_id AND kind = :kind AND key = :key
 
 -- name: insert_submission
-INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
-                         metadata, state, created_at, updated_at)
-SELECT :id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
-       :metadata, :state, :now, :now
-WHERE EXISTS (SELECT 1 FROM tenants WHERE id = :tenant_id)
-ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-RETURNING *
-
--- name: insert_submission_with_job
+-- With its console document facts (migration 0014); the row only when it was inserted (the
+-- facts insert changes one row exactly then).
 INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
                          metadata, state, created_at, updated_at)
 SELECT :id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
        :metadata, :state, :now, :now
 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = :tenant_id)
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING;
+INSERT INTO document_facts (submission_id, tenant_id, created_at, profile, receiver)
+SELECT id, tenant_id, created_at, json_extract(metadata, '$.profile'),
+       json_extract(metadata, '$.receiver')
+FROM submissions WHERE id = :id AND changes() = 1;
+SELECT * FROM submissions WHERE id = :id AND changes() = 1;
+
+-- name: insert_submission_with_job
+-- The submission with its console document facts (migration 0014), first event and job.
+INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
+                         metadata, state, created_at, updated_at)
+SELECT :id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
+       :metadata, :state, :now, :now
+WHERE EXISTS (SELECT 1 FROM tenants WHERE id = :tenant_id)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING;
+INSERT INTO document_facts (submission_id, tenant_id, created_at, profile, receiver)
+SELECT id, tenant_id, created_at, json_extract(metadata, '$.profile'),
+       json_extract(metadata, '$.receiver')
+FROM submissions WHERE id = :id;
 INSERT INTO events (submission_id, state, at, reason, detail)
 SELECT id, :state, :now, :reason, NULL FROM submissions WHERE id = :id;
 INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
@@ -105,6 +116,14 @@ SELECT state, COUNT(*) AS n FROM submissions GROUP BY state
 SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state
 
 -- name: insert_event
+-- With the console's document facts a queued or delivered event brings (migration 0014).
+UPDATE document_facts
+SET profile = COALESCE(json_extract(:detail, '$.profile'), profile),
+    receiver = COALESCE(json_extract(:detail, '$.receiver'), receiver),
+    number = COALESCE(json_extract(:detail, '$.number'), number)
+WHERE submission_id = :submission_id AND :state = 'queued';
+UPDATE document_facts SET delivered_at = :now
+WHERE submission_id = :submission_id AND :state = 'delivered';
 INSERT INTO events (submission_id, state, at, reason, detail)
 VALUES (:submission_id, :state, :now, :reason, :detail)
 RETURNING *
@@ -113,7 +132,15 @@ RETURNING *
 UPDATE submissions SET state = :state, updated_at = :now WHERE id = :submission_id
 
 -- name: record_state
+-- The state, its event and the console's document facts it brings (migration 0014).
 UPDATE submissions SET state = :state, updated_at = :now WHERE id = :submission_id;
+UPDATE document_facts
+SET profile = COALESCE(json_extract(:detail, '$.profile'), profile),
+    receiver = COALESCE(json_extract(:detail, '$.receiver'), receiver),
+    number = COALESCE(json_extract(:detail, '$.number'), number)
+WHERE submission_id = :submission_id AND :state = 'queued';
+UPDATE document_facts SET delivered_at = :now
+WHERE submission_id = :submission_id AND :state = 'delivered';
 INSERT INTO events (submission_id, state, at, reason, detail)
 VALUES (:submission_id, :state, :now, :reason, :detail);
 
@@ -126,6 +153,13 @@ VALUES (:submission_id, :kind, :media_type, :data, :now)
 ON CONFLICT (submission_id, kind) DO UPDATE
 SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
 RETURNING *
+
+-- name: put_output_rows
+-- put_output for QueryMany (see connector.py): the same upsert, sending nothing back.
+INSERT INTO outputs (submission_id, kind, media_type, data, created_at)
+VALUES (:submission_id, :kind, :media_type, :data, :now)
+ON CONFLICT (submission_id, kind) DO UPDATE
+SET media_type = excluded.media_type, data = excluded.data, created_at = excluded.created_at
 
 -- name: get_output
 SELECT * FROM outputs WHERE submission_id = :submission_id AND kind = :kind
@@ -218,9 +252,10 @@ WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id
 RETURNING *
 
 -- name: finish_and_queue
--- A process job's end (see postgres.sql): each statement fenced by the job's lease, the job
--- marked done last; the final SELECT returns the job queued or found (inserted: whether it
--- is new) only when that update changed the job, i.e. the lease was the worker's.
+-- A process job's end (see postgres.sql): each statement fenced by the job's lease (the
+-- console's document facts too, migration 0014), the job marked done last; the final SELECT
+-- returns the job queued or found (inserted: whether it is new) only when that update
+-- changed the job, i.e. the lease was the worker's.
 INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
                          state, attempts, lease_owner, lease_expires_at, next_attempt_at,
                          created_at, updated_at)
@@ -237,6 +272,17 @@ SELECT j.submission_id, :state, :now, :reason,
 FROM outbox_jobs p JOIN outbox_jobs j
   ON j.submission_id = p.submission_id AND j.kind = :kind AND j.adapter = :adapter
 WHERE p.id = :done_id AND p.state = 'leased' AND p.lease_owner = :worker_id;
+UPDATE document_facts
+SET profile = COALESCE(json_extract(:detail, '$.profile'), profile),
+    receiver = COALESCE(json_extract(:detail, '$.receiver'), receiver),
+    number = COALESCE(json_extract(:detail, '$.number'), number)
+WHERE :state = 'queued' AND submission_id = (
+    SELECT submission_id FROM outbox_jobs
+    WHERE id = :done_id AND state = 'leased' AND lease_owner = :worker_id);
+UPDATE document_facts SET delivered_at = :now
+WHERE :state = 'delivered' AND submission_id = (
+    SELECT submission_id FROM outbox_jobs
+    WHERE id = :done_id AND state = 'leased' AND lease_owner = :worker_id);
 UPDATE outbox_jobs
 SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
     retryable = NULL, updated_at = :now
@@ -247,6 +293,8 @@ FROM outbox_jobs p JOIN outbox_jobs j
 WHERE changes() = 1 AND p.id = :done_id;
 
 -- name: complete_delivery
+-- A delivery's end, each statement fenced by the job's lease: receipt, state, event, the
+-- console's document facts (migration 0014), the job done last (its row is the result).
 INSERT INTO receipts (id, job_id, kind, data, media_type, detail, received_at)
 SELECT :receipt_id, id, :kind, :data, :media_type, :receipt_detail, :now
 FROM outbox_jobs WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id;
@@ -256,6 +304,17 @@ WHERE id = (SELECT submission_id FROM outbox_jobs
 INSERT INTO events (submission_id, state, at, reason, detail)
 SELECT submission_id, :state, :now, :reason, :detail
 FROM outbox_jobs WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id;
+UPDATE document_facts
+SET profile = COALESCE(json_extract(:detail, '$.profile'), profile),
+    receiver = COALESCE(json_extract(:detail, '$.receiver'), receiver),
+    number = COALESCE(json_extract(:detail, '$.number'), number)
+WHERE :state = 'queued' AND submission_id = (
+    SELECT submission_id FROM outbox_jobs
+    WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id);
+UPDATE document_facts SET delivered_at = :now
+WHERE :state = 'delivered' AND submission_id = (
+    SELECT submission_id FROM outbox_jobs
+    WHERE id = :id AND state = 'leased' AND lease_owner = :worker_id);
 UPDATE outbox_jobs
 SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
     retryable = NULL, updated_at = :now

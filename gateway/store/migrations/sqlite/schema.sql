@@ -325,7 +325,8 @@ CREATE TABLE ebl_documents (
     created_at   TEXT NOT NULL
 );
 
--- The operator console's reads (0008): document facts kept by triggers, and indexes.
+-- The operator console's reads (0008): document facts (written by the statements that write
+-- what they come from, 0014), and indexes.
 
 CREATE TABLE document_facts (
     submission_id  TEXT PRIMARY KEY REFERENCES submissions (id) ON DELETE CASCADE,
@@ -342,27 +343,6 @@ CREATE INDEX document_facts_by_receiver ON document_facts (tenant_id, receiver, 
 CREATE INDEX document_facts_by_delivery ON document_facts (tenant_id, delivered_at);
 CREATE INDEX submissions_by_tenant_state ON submissions (tenant_id, state, created_at);
 CREATE INDEX outbox_jobs_dead ON outbox_jobs (updated_at) WHERE state = 'dead';
-
-CREATE TRIGGER document_facts_on_submission AFTER INSERT ON submissions
-BEGIN
-    INSERT INTO document_facts (submission_id, tenant_id, created_at, profile, receiver)
-    VALUES (NEW.id, NEW.tenant_id, NEW.created_at,
-            json_extract(NEW.metadata, '$.profile'), json_extract(NEW.metadata, '$.receiver'));
-END;
-
-CREATE TRIGGER document_facts_on_queued AFTER INSERT ON events WHEN NEW.state = 'queued'
-BEGIN
-    UPDATE document_facts
-    SET profile = COALESCE(json_extract(NEW.detail, '$.profile'), profile),
-        receiver = COALESCE(json_extract(NEW.detail, '$.receiver'), receiver),
-        number = COALESCE(json_extract(NEW.detail, '$.number'), number)
-    WHERE submission_id = NEW.submission_id;
-END;
-
-CREATE TRIGGER document_facts_on_delivered AFTER INSERT ON events WHEN NEW.state = 'delivered'
-BEGIN
-    UPDATE document_facts SET delivered_at = NEW.at WHERE submission_id = NEW.submission_id;
-END;
 
 -- The answer a receiving adapter gave the sender of an inbound message (AS4: the signed
 -- non-repudiation receipt), stored in the same transaction as the message, so a duplicate

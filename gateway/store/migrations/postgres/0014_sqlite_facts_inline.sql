@@ -1,0 +1,2 @@
+-- SQLite's 0014 replaces its document-facts triggers by inline writes, as PostgreSQL's 0013
+-- already did; nothing changes here. The file keeps both backends' migration lists the same.
