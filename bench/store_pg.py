@@ -7,7 +7,8 @@ Runs the store calls the gateway makes for one outbound document, ``--docs`` tim
 ``--concurrency`` documents in flight, on a throw-away durable PostgreSQL (fsync and
 synchronous commit on) with ``pg_stat_statements`` (``track = all``):
 
-    create_submission (with its ``process`` job) → claim_jobs → finish_export (``gate``:
+    create_submission_handed (with its ``process`` job leased to the worker; a checkout
+    without it: create_submission, then claim_jobs) → finish_export (``gate``:
     outputs, counts, ``deliver`` job handed to the worker, ``queued``, ledger entry) or
     finish_processing (``plain``) → complete_job (receipt, ``delivered``)
 
@@ -74,19 +75,23 @@ async def one_document(store: Any, ledger: Any, tenant: str, worker: str, path: 
     from gateway.store import JobSpec, OutputSpec, Receipt, StateChange
 
     body = os.urandom(2048).hex().encode()
-    await store.create_submission(
-        tenant,
-        body,
-        content_type="application/xml",
-        filename="fapiao.xml",
-        metadata={"profile": "pint-sg"},
-        reason="received over the API",
-        enqueue=JobSpec("process"),
-    )
-    claimed: list[Any] = []
-    while not claimed:
-        claimed = await store.claim_jobs(worker, limit=1, lease_seconds=30.0, kinds=["process"])
-    job = claimed[0]
+    fields: dict[str, Any] = {
+        "content_type": "application/xml",
+        "filename": "fapiao.xml",
+        "metadata": {"profile": "pint-sg"},
+        "reason": "received over the API",
+        "enqueue": JobSpec("process"),
+    }
+    if hasattr(store, "create_submission_handed"):  # handed to the worker at ingest
+        _, _, job = await store.create_submission_handed(
+            tenant, body, lease=(worker, 30.0), **fields
+        )
+    else:  # a checkout before hand-offs at ingest: stored pending, then claimed
+        await store.create_submission(tenant, body, **fields)
+        claimed: list[Any] = []
+        while not claimed:
+            claimed = await store.claim_jobs(worker, limit=1, lease_seconds=30.0, kinds=["process"])
+        job = claimed[0]
     outputs = [
         OutputSpec("rendered", "application/xml", os.urandom(6000).hex().encode()),
         OutputSpec("signed", "application/xml", os.urandom(8000).hex().encode()),

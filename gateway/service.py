@@ -62,6 +62,7 @@ from gateway.jobs import (
     CircuitBreaker,
     FlowRunner,
     HandedOutputs,
+    IngestHandOffs,
     JobKinds,
     ProcessFlowRunner,
     ProcessKind,
@@ -113,6 +114,8 @@ class Services:
     """The export gate's store (ledger, counts, holds)."""
     holds: HeldDocuments | None = None
     """Releases held documents on a tenant's behalf (the operator console uses it)."""
+    hand_offs: IngestHandOffs = field(default_factory=IngestHandOffs)
+    """The workers of this process new submissions' processing is handed to at ingest."""
     started_at: float = field(default_factory=time.time)
     _closed: bool = False
 
@@ -153,6 +156,8 @@ class Services:
             )
             for index in range(count)
         ]
+        for worker in workers:
+            self.hand_offs.add(worker)
         return WorkerPool(workers, on_start=self.submissions.recover_orphans)
 
     async def close(self) -> None:
@@ -243,6 +248,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     )
     handed = HandedOutputs()
     received = ReceivedSubmissions()
+    hand_offs = IngestHandOffs()
     kinds = JobKinds(
         [
             ProcessKind(
@@ -276,7 +282,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     return Services(
         settings=settings,
         store=opened,
-        submissions=Submissions(opened, tools, received),
+        submissions=Submissions(opened, tools, received, hand_offs),
         adapters=registry,
         kinds=kinds,
         runner=runner,
@@ -284,6 +290,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         inbound=inbound,
         ledger=ledger,
         holds=HeldDocuments(ledger),
+        hand_offs=hand_offs,
     )
 
 

@@ -7,7 +7,7 @@ module                 what it holds
 ``kinds``              the :class:`JobKind` seam and the :class:`JobKinds` registry
 ``submissions``        submit / manual retry / orphan recovery, submission states
 ``process``            the ``process`` kind: a flow on a submission, result in one transaction
-``handoff``            the stored outputs a hand-off carries to the delivery that follows
+``handoff``            hand-offs: at ingest, and the stored outputs a hand-off carries
 ``runner``             where flows run: a thread, or stage processes
 ``retry``, ``breaker``  backoff with jitter; the per-endpoint circuit breaker
 =====================  ==============================================================
@@ -18,7 +18,7 @@ The ``deliver`` and ``receive`` kinds live with the adapters' side, in :mod:`gat
 from __future__ import annotations
 
 from gateway.jobs.breaker import CircuitBreaker
-from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
+from gateway.jobs.handoff import HandedOutputs, IngestHandOffs, ReceivedSubmissions
 from gateway.jobs.kinds import Completed, JobKind, JobKinds, JobResult, Recorded
 from gateway.jobs.loop import Worker, WorkerPool, default_worker_id, is_retryable
 from gateway.jobs.process import DeliveryPlan, DeliveryPlanner, ProcessKind
@@ -34,6 +34,7 @@ __all__ = [
     "DeliveryPlanner",
     "FlowRunner",
     "HandedOutputs",
+    "IngestHandOffs",
     "JobKind",
     "JobKinds",
     "JobResult",

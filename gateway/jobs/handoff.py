@@ -1,5 +1,7 @@
-"""What a hand-off carries besides the job: the outputs the processing just stored, and the
-submission the API just stored.
+"""Hand-offs: jobs queued already leased to a worker of this process, which runs them with
+no claim; what a hand-off carries besides the job (the outputs the processing just stored,
+the submission the API just stored); and the local workers a new submission's processing
+job is handed to at ingest (:class:`IngestHandOffs`).
 
 When ``process`` hands its ``deliver`` job to the same worker (see
 :class:`~gateway.jobs.kinds.Recorded`), the outputs that job will read were written a moment
@@ -13,9 +15,9 @@ another worker) is simply forgotten, and the delivery reads the store as on any 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-from gateway.store import Output, Submission
+from gateway.store import Job, Output, Submission
 
 T = TypeVar("T")
 
@@ -86,3 +88,47 @@ class ReceivedSubmissions(_TakenOnce[Submission]):
     def keep(self, submission: Submission) -> None:
         """Keep a submission just stored (committed) for its first processing."""
         self._put(submission.id, submission)
+
+
+class HandOffTarget(Protocol):
+    """A worker that takes jobs handed to it at ingest (:class:`~gateway.jobs.Worker`)."""
+
+    @property
+    def worker_id(self) -> str: ...
+
+    @property
+    def lease_seconds(self) -> float: ...
+
+    def spare_slots(self) -> int: ...
+
+    def reserve_slot(self) -> bool: ...
+
+    def take(self, job: Job | None) -> None: ...
+
+
+class IngestHandOffs:
+    """The workers of this process (``lingang serve``) a new submission's ``process`` job
+    is handed to as the API stores it.
+
+    :meth:`reserve` picks the running worker with the most spare slots and reserves one;
+    the submission is then stored with its job already leased to that worker (its first
+    attempt, :meth:`~gateway.store.Store.create_submission_handed`), and the worker runs it
+    at once: no claim statement, no wake-up. With no spare slot anywhere the job is queued
+    pending for any worker, as without hand-offs. Nothing is lost if this process dies
+    before the job ends: the lease expires and any worker claims it (attempt two, which
+    reads the submission from the store)."""
+
+    def __init__(self) -> None:
+        self._workers: list[HandOffTarget] = []
+
+    def add(self, worker: HandOffTarget) -> None:
+        """Hand jobs to ``worker`` too (it takes them only while it runs)."""
+        self._workers.append(worker)
+
+    def reserve(self) -> HandOffTarget | None:
+        """A worker with a slot reserved for the next job (end it with ``take``), or
+        ``None`` when no running worker has a spare slot."""
+        for worker in sorted(self._workers, key=lambda w: -w.spare_slots()):
+            if worker.reserve_slot():
+                return worker
+        return None

@@ -31,7 +31,8 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from gateway.errors import ConfigError, DeliveryError, LingangError
 from gateway.jobs.breaker import CircuitBreaker
@@ -89,6 +90,9 @@ class Worker:
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slot_free = asyncio.Event()
+        self._running = False
+        self._reserved = 0
+        """Slots reserved for jobs being handed to this worker at ingest (see :meth:`take`)."""
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -102,9 +106,10 @@ class Worker:
         log.info("worker started", extra={"worker_id": self.worker_id, "kinds": self.kinds.names()})
         loop = asyncio.get_running_loop()
         linger_until: float | None = None
+        self._running = True
         try:
             while not self._stopping.is_set():
-                free = self.concurrency - len(self._in_flight)
+                free = self.spare_slots()
                 if free <= 0:
                     self._slot_free.clear()
                     await self._slot_free.wait()
@@ -121,8 +126,34 @@ class Worker:
                 if not jobs:
                     await self._idle()
         finally:
+            self._running = False
             await self._drain()
             log.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    # -- jobs handed to this worker at ingest -----------------------------------------
+
+    def spare_slots(self) -> int:
+        """Slots neither running a job nor reserved for one being handed over."""
+        return self.concurrency - len(self._in_flight) - self._reserved
+
+    def reserve_slot(self) -> bool:
+        """Reserve a slot for a job about to be handed to this worker (queued leased to
+        it, see :class:`~gateway.jobs.handoff.IngestHandOffs`); ``False`` when it has none
+        free or is not running. Every reservation ends with one :meth:`take`."""
+        if not self._running or self._stopping.is_set() or self.spare_slots() <= 0:
+            return False
+        self._reserved += 1
+        return True
+
+    def take(self, job: Job | None) -> None:
+        """Run ``job``, handed to this worker already leased to it, in the slot reserved
+        for it, with no claim; ``None`` (nothing was handed after all) frees the slot. A
+        worker stopping meanwhile gives the job back at once (due now, for any worker)."""
+        self._reserved -= 1
+        if job is None:
+            self._slot_free.set()
+            return
+        self._spawn(self._take_over(job))
 
     async def _wait_for_slot(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for a running job to end; whether one did."""
@@ -176,8 +207,10 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    def _spawn(self, job: Job) -> None:
-        task = asyncio.create_task(self.run_job(job), name=f"job-{job.id}")
+    def _spawn(self, job: Job | Coroutine[Any, Any, None]) -> None:
+        """Run a claimed job (or a coroutine running a handed one) in a slot."""
+        run = self.run_job(job) if isinstance(job, Job) else job
+        task = asyncio.create_task(run)
         self._in_flight.add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
@@ -244,12 +277,18 @@ class Worker:
             await self._take_over(result.then)
 
     async def _take_over(self, job: Job) -> None:
-        """Run a job handed to this worker already leased (see :class:`Recorded`); one this
-        worker cannot run, or not leased to it, is left to the claim loop."""
+        """Run a job handed to this worker already leased (by a kind, see
+        :class:`Recorded`, or at ingest, see :meth:`take`); one this worker cannot run, or
+        not leased to it, is left to the claim loop."""
         if job.state != JobState.LEASED or job.lease_owner != self.worker_id:
             return
         if self.kinds.get(job.kind) is None or self._stopping.is_set():
-            await self.store.defer_job(job.id, self.worker_id, self.store.clock())
+            try:
+                await self.store.defer_job(job.id, self.worker_id, self.store.clock())
+            except StoreError as exc:  # its lease expires, then any worker claims it
+                log.warning(
+                    "could not give a job back", extra={"job_id": job.id, "error": str(exc)}
+                )
             return
         await self.run_job(job)
 

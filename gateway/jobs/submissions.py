@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway.flows import Tools
 from gateway.flows.invoice_out import check_recipient
-from gateway.jobs.handoff import ReceivedSubmissions
+from gateway.jobs.handoff import IngestHandOffs, ReceivedSubmissions
 from gateway.store import Job, JobSpec, JobState, NotFoundError, StateChange, Store, Submission
 
 log = logging.getLogger("lingang.jobs")
@@ -58,17 +58,21 @@ class Submissions:
     rejects it.
 
     With ``received``, each new submission is also left there, as committed, for the first
-    run of its processing job in this process (which then reads nothing back)."""
+    run of its processing job in this process (which then reads nothing back). With
+    ``hand_offs``, that job is handed to a worker of this process as it is stored (queued
+    leased to it) when one has a spare slot, and runs at once, without a claim."""
 
     def __init__(
         self,
         store: Store,
         tools: Tools | None = None,
         received: ReceivedSubmissions | None = None,
+        hand_offs: IngestHandOffs | None = None,
     ) -> None:
         self.store = store
         self.tools = tools
         self.received = received
+        self.hand_offs = hand_offs
 
     async def submit(
         self,
@@ -87,19 +91,30 @@ class Submissions:
         if named and self.tools is not None and flow == DEFAULT_FLOW:
             directory = await tenant_directory(self.store, tenant_id)
             await asyncio.to_thread(check_recipient, body, named, directory, self.tools)
-        submission, created = await self.store.create_submission(
-            tenant_id,
-            body,
-            content_type=content_type,
-            filename=filename,
-            idempotency_key=idempotency_key,
-            metadata=dict(metadata or {}),
-            state=SubmissionState.RECEIVED,
-            reason="accepted for processing",
-            enqueue=process_job(flow),
-        )
-        if created and self.received is not None:
-            self.received.keep(submission)
+        fields: dict[str, Any] = {
+            "content_type": content_type,
+            "filename": filename,
+            "idempotency_key": idempotency_key,
+            "metadata": dict(metadata or {}),
+            "state": SubmissionState.RECEIVED,
+            "reason": "accepted for processing",
+            "enqueue": process_job(flow),
+        }
+        worker = self.hand_offs.reserve() if self.hand_offs is not None else None
+        job: Job | None = None
+        try:
+            if worker is None:
+                submission, created = await self.store.create_submission(tenant_id, body, **fields)
+            else:
+                lease = (worker.worker_id, worker.lease_seconds)
+                submission, created, job = await self.store.create_submission_handed(
+                    tenant_id, body, lease=lease, **fields
+                )
+            if created and self.received is not None:
+                self.received.keep(submission)
+        finally:
+            if worker is not None:
+                worker.take(job)  # the job runs now, or the reserved slot is freed
         return submission, created
 
     async def retry(self, tenant_id: str, submission_id: str) -> list[Job]:

@@ -88,8 +88,10 @@ from gateway.store.scripts import (
     fenced,
     finish_and_queue,
     finish_job_with_outputs,
+    hand_off,
     insert_job,
     job_params,
+    leased_params,
     one,
     put_outputs,
     queue_job,
@@ -384,8 +386,58 @@ class Store:
         (queueing is idempotent per ``(submission, kind, adapter)``). Workers are woken.
         A new submission with its job is one statement (``insert_submission_with_job``).
         """
-        now = self.clock()
-        params = {
+        params = self._submission_params(
+            tenant_id, data, content_type, filename, idempotency_key, metadata, state, reason
+        )
+        if enqueue is not None:
+            created = await self._insert_submission_with_job(params, enqueue, None)
+            if created is not None:
+                return created[0], True
+        return await self._create_submission(params, enqueue)
+
+    async def create_submission_handed(
+        self,
+        tenant_id: str,
+        data: bytes,
+        *,
+        content_type: str,
+        enqueue: JobSpec,
+        lease: tuple[str, float],
+        filename: str | None = None,
+        idempotency_key: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        state: str = "received",
+        reason: str | None = None,
+    ) -> tuple[Submission, bool, Job | None]:
+        """:meth:`create_submission` with its job **handed to a worker at ingest**: queued
+        already leased to ``lease`` (worker id, seconds) as its first attempt, so that worker
+        runs it at once without a claim or a wake-up (see :func:`scripts.hand_off`). If the
+        worker dies first, the lease expires and any worker claims it, as after any crash.
+
+        ``(submission, created, job)``: ``job`` is the job as queued leased, ``None`` when
+        it was not (an idempotent repeat: the first submission's job is ensured, pending,
+        and workers are woken)."""
+        params = self._submission_params(
+            tenant_id, data, content_type, filename, idempotency_key, metadata, state, reason
+        )
+        created = await self._insert_submission_with_job(params, enqueue, lease)
+        if created is not None:
+            return created[0], True, created[1]
+        submission, new = await self._create_submission(params, enqueue)
+        return submission, new, None
+
+    def _submission_params(
+        self,
+        tenant_id: str,
+        data: bytes,
+        content_type: str,
+        filename: str | None,
+        idempotency_key: str | None,
+        metadata: Mapping[str, Any] | None,
+        state: str,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        return {
             "id": new_id(),
             "tenant_id": tenant_id,
             "idempotency_key": idempotency_key,
@@ -395,25 +447,29 @@ class Store:
             "metadata": JsonValue.of(metadata, "metadata"),
             "state": state,
             "reason": reason,
-            "now": now,
+            "now": self.clock(),
         }
-        if enqueue is not None:
-            created = await self._insert_submission_with_job(params, enqueue)
-            if created is not None:
-                return created, True
-        return await self._create_submission(params, enqueue)
 
     @writes_one
     def _insert_submission_with_job(
-        self, params: dict[str, Any], enqueue: JobSpec
-    ) -> Script[Submission | None]:
-        job = job_params(params["id"], enqueue, params["now"])
+        self, params: dict[str, Any], enqueue: JobSpec, lease: tuple[str, float] | None
+    ) -> Script[tuple[Submission, Job | None] | None]:
+        """The new submission with its job, that job when it was queued leased (``lease``,
+        and due now); ``None`` when the submission was not inserted."""
+        now = params["now"]
+        job = job_params(params["id"], enqueue, now)
+        handed = hand_off(enqueue, now, lease)
+        job |= leased_params(handed)
         job["job_id"] = job.pop("id")
         row = yield Query("insert_submission_with_job", {**job, **params}, "one")
         if row is None:
             return None
-        yield Notify()
-        return rows.submission(row)
+        if handed is None:
+            yield Notify()
+            return rows.submission(row), None
+        queued = job | {"id": job["job_id"], "state": job["job_state"], "created_at": now}
+        queued |= {"updated_at": now, "last_error": None, "retryable": None}
+        return rows.submission(row), rows.job(queued)
 
     @writes
     def _create_submission(

@@ -82,6 +82,18 @@ def hand_off(
     return lease[0], now + timedelta(seconds=lease[1])
 
 
+def leased_params(handed: tuple[str, datetime] | None) -> dict[str, Any]:
+    """A new job's state, attempts and lease: leased to ``handed`` (owner, expiry, see
+    :func:`hand_off`) as its first attempt, else pending."""
+    owner, expires_at = handed if handed is not None else (None, None)
+    return {
+        "job_state": "pending" if handed is None else "leased",
+        "attempts": 0 if handed is None else 1,
+        "lease_owner": owner,
+        "lease_expires_at": expires_at,
+    }
+
+
 def queue_job(
     submission_id: str,
     spec: JobSpec,
@@ -150,14 +162,10 @@ def finish_and_queue(
     job queued or found (with ``submission_id``)."""
     params = job_params("", spec, now)
     handed = hand_off(spec, now, lease)
-    lease_owner, lease_expires_at = handed if handed is not None else (None, None)
+    params |= leased_params(handed)
     params |= {
         "done_id": job_id,
         "worker_id": worker_id,
-        "job_state": "pending" if handed is None else "leased",
-        "attempts": 0 if handed is None else 1,
-        "lease_owner": lease_owner,
-        "lease_expires_at": lease_expires_at,
         "state": event.state,
         "reason": event.reason,
         "detail": None if event.detail is None else JsonValue.of(event.detail, "detail"),

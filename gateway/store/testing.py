@@ -546,6 +546,56 @@ class StoreContract:
         )
         assert handed is not None and handed.state == JobState.PENDING
 
+    async def test_a_submission_handed_at_ingest_is_leased_with_its_job(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """The job comes back leased to the worker (first attempt) exactly as stored; no
+        one else can claim it while the lease runs; once it expires (the worker died) any
+        worker claims it, and the first worker's outcome is refused."""
+        await store.create_tenant("T1", tenant_id="t1")
+        sub, created, job = await store.create_submission_handed(
+            "t1", b"<EInvoice/>", content_type="application/xml", idempotency_key="k1",
+            enqueue=PROCESS, lease=("w1", 30), reason="received",
+        )  # fmt: skip
+        assert created and job is not None
+        assert (job.submission_id, job.kind, job.state) == (sub.id, "process", JobState.LEASED)
+        assert (job.lease_owner, job.attempts) == ("w1", 1)
+        assert job == await store.get_job(job.id)
+        assert [e.state for e in await store.list_events(sub.id)] == ["received"]
+        assert await store.claim_jobs("w2") == []
+        clock.advance(31)
+        (taken,) = await store.claim_jobs("w2")
+        assert (taken.id, taken.attempts, taken.message_id) == (job.id, 2, job.message_id)
+        with pytest.raises(LeaseLostError):
+            await store.complete_job(job.id, "w1", None)
+        await store.complete_job(job.id, "w2", None)
+
+    async def test_a_repeated_submission_is_not_handed_again(self, store: Store) -> None:
+        """An idempotent repeat hands nothing: the first submission and its one job."""
+        await store.create_tenant("T1", tenant_id="t1")
+        first, _, job = await store.create_submission_handed(
+            "t1", b"<a/>", content_type="application/xml", idempotency_key="k",
+            enqueue=PROCESS, lease=("w1", 30),
+        )  # fmt: skip
+        again, created, none = await store.create_submission_handed(
+            "t1", b"<a/>", content_type="application/xml", idempotency_key="k",
+            enqueue=PROCESS, lease=("w2", 30),
+        )  # fmt: skip
+        assert (again.id, created, none) == (first.id, False, None)
+        assert [j.id for j in await store.list_jobs(submission_id=first.id)] == [job and job.id]
+
+    async def test_a_job_not_due_yet_is_not_handed_at_ingest(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        await store.create_tenant("T1", tenant_id="t1")
+        later = JobSpec("process", not_before=clock() + timedelta(seconds=60))
+        _, created, job = await store.create_submission_handed(
+            "t1", b"<a/>", content_type="application/xml", enqueue=later, lease=("w1", 30)
+        )
+        assert created and job is None
+        (pending,) = await store.list_jobs()
+        assert (pending.state, pending.lease_owner) == (JobState.PENDING, None)
+
     async def test_processing_result_without_delivery(self, store: Store) -> None:
         sub_id = await self._submission(store)
         job = await store.enqueue_job(sub_id, PROCESS)

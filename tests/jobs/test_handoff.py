@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.jobs import HandedOutputs, ReceivedSubmissions
+from gateway.jobs import HandedOutputs, IngestHandOffs, ReceivedSubmissions
 from gateway.store import Output, Submission
 
 
@@ -49,3 +49,39 @@ def test_received_submissions_are_taken_once_and_bounded_by_count_and_bytes() ->
     for sid in ("d", "e", "f"):
         received.keep(_submission(sid, 1))
     assert len(received) == 3 and received.take("b") is None
+
+
+class Slots:
+    """A worker stand-in with ``spare`` slots (``None``: not running)."""
+
+    lease_seconds = 30.0
+
+    def __init__(self, worker_id: str, spare: int | None) -> None:
+        self.worker_id = worker_id
+        self.spare = spare
+
+    def spare_slots(self) -> int:
+        return self.spare or 0
+
+    def reserve_slot(self) -> bool:
+        if not self.spare:
+            return False
+        self.spare -= 1
+        return True
+
+    def take(self, job: object) -> None:
+        """Not called here."""
+
+
+def test_ingest_hand_offs_go_to_the_least_busy_running_worker() -> None:
+    hand_offs = IngestHandOffs()
+    assert hand_offs.reserve() is None  # no workers in this process (lingang serve --no-worker)
+    busy, idle, stopped = Slots("busy", 1), Slots("idle", 2), Slots("stopped", None)
+    for worker in (busy, stopped, idle):
+        hand_offs.add(worker)
+    assert [getattr(hand_offs.reserve(), "worker_id", None) for _ in range(4)] == [
+        "idle",
+        "busy",
+        "idle",
+        None,  # every slot reserved: the job is queued pending for any worker
+    ]

@@ -26,6 +26,7 @@ from gateway.errors import ArtefactError, ValidationFailed
 from gateway.flows import Flow, Tools
 from gateway.jobs import (
     HandedOutputs,
+    IngestHandOffs,
     JobKinds,
     ProcessKind,
     ReceivedSubmissions,
@@ -34,7 +35,7 @@ from gateway.jobs import (
     ThreadFlowRunner,
     Worker,
 )
-from gateway.store import JobState, LeaseLostError, Store, open_store
+from gateway.store import Job, JobState, LeaseLostError, Store, open_store
 from tests.jobs.stand_ins import Raise, Seal, Upper, text_flow
 
 
@@ -75,6 +76,7 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
         hand_off_seconds: float | None = None,
         handed: HandedOutputs | None = None,
         received: ReceivedSubmissions | None = None,
+        hand_offs: IngestHandOffs | None = None,
     ) -> Kit:
         registry = AdapterRegistry.build(
             {"drop": AdapterConfig("drop", "folder", {"path": "out"})},
@@ -90,7 +92,8 @@ async def make_kit(store: Store, tmp_path: Path) -> AsyncIterator[MakeKit]:
             received=received,
         )
         kinds = JobKinds([process, DeliverKind(store, registry, handed)])
-        kit = Kit(store, Submissions(store, received=received), kinds, process, runner, registry)
+        submissions = Submissions(store, received=received, hand_offs=hand_offs)
+        kit = Kit(store, submissions, kinds, process, runner, registry)
         made.append(kit)
         return kit
 
@@ -197,6 +200,108 @@ async def test_a_hand_off_processes_and_delivers_what_was_just_committed_without
     stored = await real_get_outputs(sid, ["signed"])
     assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [stored["signed"].data]
     assert stored["signed"].data == b"<A/><!--sealed-->"
+
+
+def count_claimed(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[Job]:
+    """The jobs ``store.claim_jobs`` hands out from now on."""
+    claimed: list[Job] = []
+    real = store.claim_jobs
+
+    async def counted(*args: Any, **kwargs: Any) -> list[Job]:
+        jobs = await real(*args, **kwargs)
+        claimed.extend(jobs)
+        return jobs
+
+    monkeypatch.setattr(store, "claim_jobs", counted)
+    return claimed
+
+
+async def test_a_submission_handed_to_a_running_worker_at_ingest_needs_no_claim(
+    store: Store, make_kit: MakeKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API stores the ``process`` job leased to a worker of its process, which runs it
+    at once (then hands itself the delivery): no claim hands out either job."""
+    hand_offs, received = IngestHandOffs(), ReceivedSubmissions()
+    kit = make_kit(hand_off_seconds=30, received=received, hand_offs=hand_offs)
+    tenant = await store.create_tenant("acme")
+    worker = Worker(store, kit.kinds, worker_id="w1", poll_seconds=0.05, concurrency=4)
+    hand_offs.add(worker)
+    claimed = count_claimed(store, monkeypatch)
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.1)  # the worker runs (an idle claim finds nothing)
+        sids = [await kit.submit(tenant.id, f"<a n='{n}'/>".encode()) for n in range(3)]
+        async with asyncio.timeout(30):
+            while {(await submission_state(store, sid)) for sid in sids} != {"delivered"}:
+                await asyncio.sleep(0.02)
+    finally:
+        worker.stop()
+        await running
+    assert claimed == [] and len(received) == 0  # each first run used the kept submission
+    for sid in sids:
+        jobs = {j.kind: j for j in await store.list_jobs(submission_id=sid)}
+        assert {k: (j.state, j.attempts) for k, j in jobs.items()} == {
+            "process": (JobState.DONE, 1),
+            "deliver": (JobState.DONE, 1),
+        }
+    assert len(list((tmp_path / "out").iterdir())) == 3
+
+
+async def submission_state(store: Store, submission_id: str) -> str | None:
+    submission = await store.get_submission_any_tenant(submission_id)
+    return None if submission is None else submission.state
+
+
+class DiesAfterCommit:
+    """A worker that is handed a job and dies before running it (its lease is short)."""
+
+    worker_id = "w-dead"
+    lease_seconds = 0.2
+
+    def __init__(self) -> None:
+        self.taken: list[Job | None] = []
+
+    def spare_slots(self) -> int:
+        return 1
+
+    def reserve_slot(self) -> bool:
+        return True
+
+    def take(self, job: Job | None) -> None:
+        self.taken.append(job)
+
+
+async def test_a_job_handed_at_ingest_to_a_worker_that_died_is_claimed_after_its_lease(
+    store: Store, make_kit: MakeKit, tmp_path: Path
+) -> None:
+    """Acknowledged means processed: the job stays leased to the dead worker until its lease
+    expires, then another worker claims it (attempt two) and processes and delivers once."""
+    hand_offs = IngestHandOffs()
+    dead = DiesAfterCommit()
+    hand_offs.add(dead)
+    kit = make_kit(received=ReceivedSubmissions(), hand_offs=hand_offs)
+    tenant = await store.create_tenant("acme")
+    sid = await kit.submit(tenant.id, b"<a/>")
+    (job,) = dead.taken
+    assert job is not None and (job.state, job.lease_owner) == (JobState.LEASED, "w-dead")
+    assert await store.claim_jobs("w2") == []  # leased: nobody else takes it yet
+    assert await run_until(kit, sid, {"delivered"}) == "delivered"
+    jobs = {j.kind: j for j in await store.list_jobs(submission_id=sid)}
+    assert (jobs["process"].attempts, jobs["process"].id) == (2, job.id)
+    assert [f.read_bytes() for f in (tmp_path / "out").iterdir()] == [b"<A/><!--sealed-->"]
+
+
+async def test_a_worker_without_a_spare_slot_gets_no_hand_off(
+    store: Store, make_kit: MakeKit
+) -> None:
+    """A stopped (or full) worker reserves nothing: the job is queued pending for any worker."""
+    hand_offs = IngestHandOffs()
+    kit = make_kit(hand_offs=hand_offs)
+    hand_offs.add(Worker(store, kit.kinds, worker_id="w1"))  # not running
+    tenant = await store.create_tenant("acme")
+    sid = await kit.submit(tenant.id, b"<a/>")
+    (job,) = await store.list_jobs(submission_id=sid)
+    assert (job.state, job.lease_owner) == (JobState.PENDING, None)
 
 
 async def test_a_retried_processing_reads_the_submission_from_the_store(

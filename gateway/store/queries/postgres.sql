@@ -77,6 +77,8 @@ WITH sub AS (
 SELECT * FROM sub
 
 -- name: insert_submission_with_job
+-- The submission, its first event, its console facts and its job (pending, or leased to the
+-- worker it is handed to at ingest) in one statement.
 WITH sub AS (
     INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
                              metadata, state, created_at, updated_at)
@@ -95,10 +97,11 @@ WITH sub AS (
     FROM sub
 ), job AS (
     INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref,
-                             message_id, state, attempts, next_attempt_at, created_at,
-                             updated_at)
+                             message_id, state, attempts, lease_owner, lease_expires_at,
+                             next_attempt_at, created_at, updated_at)
     SELECT %(job_id)s, %(kind)s, sub.id, %(adapter)s, %(endpoint)s, %(payload_ref)s,
-           %(message_id)s, 'pending', 0, %(next_attempt_at)s, %(now)s, %(now)s
+           %(message_id)s, %(job_state)s, %(attempts)s, %(lease_owner)s,
+           %(lease_expires_at)s, %(next_attempt_at)s, %(now)s, %(now)s
     FROM sub
 )
 SELECT * FROM sub

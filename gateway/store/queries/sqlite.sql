@@ -84,9 +84,10 @@ FROM submissions WHERE id = :id;
 INSERT INTO events (submission_id, state, at, reason, detail)
 SELECT id, :state, :now, :reason, NULL FROM submissions WHERE id = :id;
 INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
-                         state, attempts, next_attempt_at, created_at, updated_at)
+                         state, attempts, lease_owner, lease_expires_at, next_attempt_at,
+                         created_at, updated_at)
 SELECT :job_id, :kind, id, :adapter, :endpoint, :payload_ref, :message_id,
-       'pending', 0, :next_attempt_at, :now, :now
+       :job_state, :attempts, :lease_owner, :lease_expires_at, :next_attempt_at, :now, :now
 FROM submissions WHERE id = :id;
 SELECT * FROM submissions WHERE id = :id;
 
