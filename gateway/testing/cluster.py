@@ -209,6 +209,14 @@ class GatewayProcess:
             f"{log_tail(self.log_path)}"
         )
 
+    def status(self, lines: int = 10) -> str:
+        """Where it stands — starts, kills, running, ready — and the end of its log."""
+        state = "ready" if self.ready() else "starting" if self.alive else "not running"
+        return (
+            f"{self.name}: {state}; {self.starts} starts, {self.kills} kills; last lines of "
+            f"{self.log_path}:\n{log_tail(self.log_path, lines)}"
+        )
+
     def check(self) -> None:
         """Raise :class:`GatewayDied` when the latest start ended on its own."""
         problem = self.unexpected_exit()

@@ -132,7 +132,8 @@ async def supervised(
     """Await ``work`` while watching ``processes`` and ``companions`` (e.g. the task that
     kills and restarts them): when a process ends on its own
     (:meth:`GatewayProcess.check`) or a companion fails, ``work`` is cancelled and that
-    failure raised at once, whatever ``work`` was waiting for."""
+    failure raised at once, whatever ``work`` was waiting for. A failed assertion of
+    ``work`` itself (a stall) gains each process's :meth:`GatewayProcess.status`."""
     task = asyncio.ensure_future(work)
     try:
         while not task.done():
@@ -147,7 +148,11 @@ async def supervised(
                         raise error
         for process in processes:
             process.check()  # a death explains a failure of ``work`` better than itself
-        return task.result()
+        try:
+            return task.result()
+        except AssertionError as failed:  # a stall: say where each process stands
+            report = "\n".join(process.status() for process in processes)
+            raise AssertionError(f"{failed}\n{report}" if report else str(failed)) from failed
     finally:
         if not task.done():
             task.cancel()

@@ -229,3 +229,21 @@ async def test_watch_jobs_fails_on_a_dead_letter_and_on_stage_process_deaths(
     async with asyncio.timeout(SAFETY_NET):
         with pytest.raises(AssertionError, match=r"dead-lettered: process job .* broken"):
             await watch_jobs(store_url, every=0.05)
+
+
+async def test_a_stall_says_where_each_process_stands(tmp_path: Path) -> None:
+    worker = GatewayProcess(["worker"], minimal_config(tmp_path), tmp_path / "worker.log")
+    worker.start()
+
+    async def stalled() -> None:
+        await until_ready(worker)
+        raise AssertionError("doc-7 was never acknowledged (nothing acknowledged for 120s)")
+
+    try:
+        async with asyncio.timeout(SAFETY_NET):
+            with pytest.raises(AssertionError) as failed:
+                await supervised(stalled(), [worker])
+        assert str(failed.value).startswith("doc-7 was never acknowledged")
+        assert "lingang worker: ready; 1 starts, 0 kills; last lines of" in str(failed.value)
+    finally:
+        worker.terminate()
