@@ -23,6 +23,7 @@ from reliability.conftest import MakeConfig
 from reliability.harness import (
     Submitter,
     check_exactly_once,
+    delivered_submissions,
     new_tenant,
     one_id_per_key,
     sample_bodies,
@@ -135,6 +136,8 @@ async def crash_run(
     )
     assert len(acked) == DOCS
     assert codes == (0, 0), "graceful SIGTERM shutdown should exit 0"
+    late = {s: m for s, m in delivered_submissions(receiver).items() if len(m) > 1}
+    assert not late, f"delivered again under another message id before the stop: {late}"
 
 
 @pytest.mark.slow
