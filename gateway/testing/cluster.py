@@ -33,6 +33,10 @@ LOWEST_PORT = 20000
 """Ports below this are left to the services of the machine."""
 
 
+_HANDED_OUT: set[int] = set()
+"""Ports :func:`free_port` gave in this process (never given twice)."""
+
+
 def ephemeral_ports() -> range:
     """The ports the kernel gives outgoing connections (Linux's default when unknown)."""
     try:
@@ -53,11 +57,14 @@ def free_port() -> int:
     """
     candidates = range(LOWEST_PORT, ephemeral_ports().start)
     for port in random.sample(candidates, min(len(candidates), 200)):
+        if port in _HANDED_OUT:  # free now, but maybe not bound yet by whom it was given
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     with socket.socket() as sock:  # no room below the range: any port the kernel has
         sock.bind(("127.0.0.1", 0))
