@@ -82,10 +82,11 @@ async def crash_run(
         document acknowledged or delivered) since the previous kill: on a loaded machine a
         start takes longer than the time between kills, and kills on a wall-clock rhythm
         alone would leave hardly any life that gets work done. A kill can still land while
-        the victim starts (the other process made the progress)."""
+        the victim starts (the other process made the progress). Once every document was
+        delivered there is no progress to wait for: kills go on until :data:`MIN_KILLS`."""
         while not done.is_set():
             mark = progress()
-            while progress() == mark and not done.is_set():
+            while progress() == mark and len(receiver.accepted) < DOCS and not done.is_set():
                 await asyncio.sleep(0.1)
             await asyncio.sleep(rng.uniform(0.8, 3.0))
             if done.is_set():
