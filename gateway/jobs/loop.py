@@ -254,8 +254,8 @@ class Worker:
         renewer = asyncio.create_task(self._keep_lease(job))
         try:
             result = await kind.run(job, self.worker_id)
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, LeaseLostError):
+            raise  # a lost lease is no failure of the job: its holder finishes it
         except LingangError as exc:
             await self._failed(job, exc)
             return

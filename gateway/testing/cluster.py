@@ -3,25 +3,70 @@
 :func:`write_config` writes a ``lingang.toml`` for a store, a receiving endpoint and a test
 PKI; :class:`GatewayProcess` runs ``python -m gateway serve`` or ``python -m gateway worker``
 with it as a real subprocess that can be killed (SIGKILL) and started again.
+
+A process that ends without the test ending it (a crash at start-up, an engine crash) is
+never taken for one the test killed: :meth:`GatewayProcess.check` raises
+:class:`GatewayDied` with its exit code and the last lines of its log, and
+:meth:`GatewayProcess.start` refuses to start it again silently.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from gateway.testing.tls import TlsFiles
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+"""Where Linux keeps the range it takes the local ports of outgoing connections from."""
+
+LOWEST_PORT = 20000
+"""Ports below this are left to the services of the machine."""
+
+
+_HANDED_OUT: set[int] = set()
+"""Ports :func:`free_port` gave in this process (never given twice)."""
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel gives outgoing connections (Linux's default when unknown)."""
+    try:
+        low, high = (int(n) for n in EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
+    """A TCP port on 127.0.0.1 that was free a moment ago, outside the ephemeral range.
+
+    A gateway that is killed and started again binds the same port each time. While it is
+    down, a port from the ephemeral range can become the local end of any outgoing
+    connection on the machine (a store connection, a client's retry) and the next start
+    then fails with "address in use" for as long as that connection lives; the kernel never
+    hands out ports below the ephemeral range that way.
+    """
+    candidates = range(LOWEST_PORT, ephemeral_ports().start)
+    for port in random.sample(candidates, min(len(candidates), 200)):
+        if port in _HANDED_OUT:  # free now, but maybe not bound yet by whom it was given
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _HANDED_OUT.add(port)
+            return port
+    with socket.socket() as sock:  # no room below the range: any port the kernel has
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
@@ -100,6 +145,41 @@ def write_config(config: ClusterConfig) -> Path:
     return path
 
 
+READY_LINES = {
+    "serve": re.compile(rb"lingang serve: listening on "),
+    "worker": re.compile(rb"lingang worker: \d+ worker\(s\) running"),
+}
+"""What each command prints once it is ready (``gateway/cli/serve.py``, ``worker.py``). Not
+anchored to a line start: a process killed in the middle of writing a line leaves it
+unfinished, and the next start's ready line follows on the same line."""
+
+LOG_TAIL_LINES = 40
+"""How many of its last log lines a :class:`GatewayDied` message quotes."""
+
+
+class GatewayDied(AssertionError):
+    """A gateway process ended on its own: the test did not kill or stop it."""
+
+
+def describe_exit(code: int) -> str:
+    """``exit code 1`` or ``signal SIGABRT`` (a negative ``Popen.returncode``)."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return f"signal {signal.Signals(-code).name}"
+    except ValueError:
+        return f"signal {-code}"
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines of a log file (``""`` when it cannot be read)."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
 class GatewayProcess:
     """One ``python -m gateway <command>`` subprocess that can be killed and restarted."""
 
@@ -110,7 +190,45 @@ class GatewayProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.kills = 0
+        self.ended_by_test = False
+        """Whether the latest start was ended by :meth:`kill` or :meth:`terminate`."""
+        self.started_at = 0.0
+        """``time.monotonic()`` of the latest start."""
         self._log: IO[bytes] | None = None
+
+    @property
+    def name(self) -> str:
+        """``lingang serve`` or ``lingang worker`` (for messages)."""
+        return f"lingang {' '.join(self.command)}"
+
+    def unexpected_exit(self) -> str | None:
+        """Why the latest start ended on its own — exit code, how soon, the end of its log —
+        or ``None`` while it runs, before the first start, and after the test ended it."""
+        if self.process is None or self.ended_by_test:
+            return None
+        code = self.process.poll()
+        if code is None:
+            return None
+        lived = time.monotonic() - self.started_at
+        return (
+            f"{self.name} (start {self.starts}) ended on its own with {describe_exit(code)}, "
+            f"noticed {lived:.1f}s after it started; last lines of {self.log_path}:\n"
+            f"{log_tail(self.log_path)}"
+        )
+
+    def status(self, lines: int = 10) -> str:
+        """Where it stands — starts, kills, running, ready — and the end of its log."""
+        state = "ready" if self.ready() else "starting" if self.alive else "not running"
+        return (
+            f"{self.name}: {state}; {self.starts} starts, {self.kills} kills; last lines of "
+            f"{self.log_path}:\n{log_tail(self.log_path, lines)}"
+        )
+
+    def check(self) -> None:
+        """Raise :class:`GatewayDied` when the latest start ended on its own."""
+        problem = self.unexpected_exit()
+        if problem is not None:
+            raise GatewayDied(problem)
 
     @property
     def alive(self) -> bool:
@@ -118,9 +236,11 @@ class GatewayProcess:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        """Start it (no-op when alive)."""
+        """Start it (no-op when alive). A start that ended on its own is not started
+        again: :class:`GatewayDied` says how it ended."""
         if self.alive:
             return
+        self.check()
         if self._log is None:
             self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -128,24 +248,28 @@ class GatewayProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        self.started_at = time.monotonic()
+        self.ended_by_test = False
         self.starts += 1
 
     def ready(self) -> bool:
-        """Whether the latest start has printed its ready line (``lingang serve: listening``
-        or ``lingang worker: ... running``)."""
+        """Whether the latest start has printed its ready line (``lingang serve: listening
+        on ...`` or ``lingang worker: N worker(s) running``); a log record such as ``lease
+        lost while running`` is no ready line."""
         if not self.alive:
             return False
-        marker = b"listening on" if self.command[0] == "serve" else b"running"
         try:
             text = self.log_path.read_bytes()
         except OSError:
             return False
-        return text.count(marker) >= self.starts
+        return len(READY_LINES[self.command[0]].findall(text)) >= self.starts
 
     def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind, like a power cut for this process."""
+        """SIGKILL: no clean-up of any kind, like a power cut for this process. A process
+        that already ended on its own stays reported by :meth:`check`."""
         if self.alive:
             assert self.process is not None
+            self.ended_by_test = True
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
             self.kills += 1
@@ -155,6 +279,7 @@ class GatewayProcess:
         if self.process is None:
             return None
         if self.process.poll() is None:
+            self.ended_by_test = True
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
 from gateway.jobs import CircuitBreaker, RetryPolicy
-from gateway.store.base import Job, JobState, Receipt, Store
+from gateway.store.base import Job, JobState, LeaseLostError, Receipt, Store
 from gateway.store.sqlite import SqliteStore
 from tests.jobs.conftest import FolderDeliverer, make_worker, queue_documents
 
@@ -192,3 +192,19 @@ async def test_a_finished_delivery_frees_its_slot_at_once(tmp_path: Path) -> Non
         await runner
         await store.close()
     assert second.id not in {first.id, third.id}
+
+
+async def test_a_lease_lost_while_running_leaves_the_job_to_its_holder(store: Store) -> None:
+    """A fenced write inside a run finds the lease gone (it expired on a loaded machine and
+    was claimed again, possibly by this very worker). That is no failure of the job: it
+    was dead-lettered as non-retryable (LeaseLostError) when the same worker held the
+    lease again by the time the failure was recorded (seen in the PostgreSQL crash test)."""
+    [job] = await queue_documents(store, 1)
+
+    async def outrun(claimed: Job) -> Receipt:
+        raise LeaseLostError(f"job {claimed.id} is not leased to {claimed.lease_owner}")
+
+    await make_worker(store, outrun, retry=FAST, record_events=True).run_once()
+    kept = await store.get_job(job.id)
+    assert kept is not None and kept.state is JobState.LEASED and kept.last_error is None
+    assert [e.state for e in await store.list_events(job.submission_id)][-1] != "dead"

@@ -2,22 +2,32 @@
 until it is acknowledged, and the final exactly-once check.
 
 Deadlines follow progress, not the wall clock: a run fails when nothing was acknowledged (or
-delivered) for ``stall`` seconds, however long a loaded machine makes the whole run.
+delivered) for ``stall`` seconds, however long a loaded machine makes the whole run. And a
+gateway process that ends without the test ending it fails the run at once
+(:func:`supervised`), with its exit code and the end of its log, instead of a stall later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiohttp
 
-from gateway.store import Store, open_store
+from gateway.store import JobState, Store, open_store
+from gateway.testing.cluster import GatewayProcess
 from gateway.testing.receiver import Receiver
+
+T = TypeVar("T")
+
+WATCH_SECONDS = 0.2
+"""How often :func:`supervised` looks at the gateway processes."""
 
 SAMPLES = (
     "invoice-precheck_gaode-js-taxi.xml",
@@ -113,6 +123,78 @@ class Submitter:
         raise AssertionError(f"{key} was never acknowledged (nothing acknowledged for {stall}s)")
 
 
+async def supervised(
+    work: Awaitable[T],
+    processes: Sequence[GatewayProcess],
+    *,
+    companions: Sequence[asyncio.Task[Any]] = (),
+) -> T:
+    """Await ``work`` while watching ``processes`` and ``companions`` (e.g. the task that
+    kills and restarts them): when a process ends on its own
+    (:meth:`GatewayProcess.check`) or a companion fails, ``work`` is cancelled and that
+    failure raised at once, whatever ``work`` was waiting for. A failed assertion of
+    ``work`` itself (a stall) gains each process's :meth:`GatewayProcess.status`."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            running = [c for c in companions if not c.done()]
+            await asyncio.wait([task, *running], timeout=WATCH_SECONDS)
+            for process in processes:
+                process.check()
+            for companion in companions:
+                if companion.done() and not companion.cancelled():
+                    error = companion.exception()
+                    if error is not None:
+                        raise error
+        for process in processes:
+            process.check()  # a death explains a failure of ``work`` better than itself
+        try:
+            return task.result()
+        except AssertionError as failed:  # a stall: say where each process stands
+            report = "\n".join(process.status() for process in processes)
+            raise AssertionError(f"{failed}\n{report}" if report else str(failed)) from failed
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+STAGE_DEATHS = 3
+"""Jobs whose last attempt ended in a dead stage process before :func:`watch_jobs` fails."""
+
+
+async def watch_jobs(store_url: str, *, every: float = 3.0) -> None:
+    """Fail (as a companion of :func:`supervised`) once the store shows that documents will
+    not get through, however long a stall deadline would still wait: a job dead-lettered
+    (nothing in these runs should be), or :data:`STAGE_DEATHS` jobs failed by a stage
+    process that died while its gateway lived (an engine crash: a stage process the test
+    killed dies with its parent, which then records nothing)."""
+    store = await open_store(store_url)
+    try:
+        while True:
+            dead = await store.list_jobs(state=JobState.DEAD, limit=5)
+            assert not dead, "jobs dead-lettered: " + "; ".join(
+                f"{j.kind} job {j.id} after {j.attempts} attempts: {j.last_error}" for j in dead
+            )
+            jobs = await store.list_jobs(limit=100_000)
+            died = [j for j in jobs if (j.last_error or "").startswith("StageProcessDied")]
+            assert len(died) < STAGE_DEATHS, (
+                f"{len(died)} jobs failed by a stage process that died on its own (see the "
+                f"gateway logs): {died[0].last_error}"
+            )
+            await asyncio.sleep(every)
+    finally:
+        await store.close()
+
+
+async def stop_tasks(*tasks: asyncio.Task[Any]) -> None:
+    """Cancel ``tasks`` and wait until each has run its clean-up."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def delivered_submissions(receiver: Receiver) -> dict[str, list[str]]:
     """Submission id → the message ids the receiver accepted for it."""
     out: dict[str, list[str]] = {}
@@ -145,11 +227,18 @@ def one_id_per_key(acked_ids: Mapping[str, set[str]]) -> set[str]:
 
 
 async def check_exactly_once(
-    store_url: str, receiver: Receiver, acked: set[str], *, documents: int | None = None
+    store_url: str,
+    receiver: Receiver,
+    acked: set[str],
+    *,
+    documents: int | None = None,
+    stall: float = 60.0,
 ) -> None:
     """The receiver saw exactly the acknowledged submissions — no more, no fewer — each under
     one message id and with the very bytes the store kept as delivered; every one of them
-    ends ``delivered``; and, when ``documents`` is given, that many distinct deliveries."""
+    ends ``delivered`` (failing once none got there for ``stall`` seconds: a worker killed
+    between the receiver's answer and its store write delivers again after its lease); and,
+    when ``documents`` is given, that many distinct deliveries."""
     by_submission = delivered_submissions(receiver)
     missing = sorted(acked - set(by_submission))
     assert not missing, f"{len(missing)} acknowledged submissions never delivered: {missing[:5]}"
@@ -171,18 +260,19 @@ async def check_exactly_once(
                 f"{submission_id}: the receiver got other bytes than the store kept"
             )
         loop = asyncio.get_running_loop()
-        end = loop.time() + 60
-        pending = set(acked)
-        while pending and loop.time() < end:
+        pending, last_progress = set(acked), loop.time()
+        while pending and loop.time() - last_progress < stall:
             for submission_id in list(pending):
                 submission = await store.get_submission_any_tenant(submission_id)
                 assert submission is not None, f"acknowledged submission {submission_id} missing"
                 if submission.state == "delivered":
                     pending.discard(submission_id)
+                    last_progress = loop.time()
             if pending:
                 await asyncio.sleep(0.5)
         assert not pending, (
-            f"{len(pending)} submissions not in state delivered: {sorted(pending)[:5]}"
+            f"{len(pending)} submissions not in state delivered (none became so for "
+            f"{stall:.0f}s): {sorted(pending)[:5]}"
         )
     finally:
         await store.close()

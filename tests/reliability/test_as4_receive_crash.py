@@ -17,6 +17,7 @@ import random
 import re
 import sqlite3
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -31,6 +32,7 @@ from gateway.signing.peppol_pki import PeppolTestPki, make_peppol_pki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.cluster import GatewayProcess, free_port
 from gateway.testing.tls import TlsFiles
+from reliability.harness import stop_tasks, supervised
 
 DOCS = int(os.environ.get("LINGANG_AS4_CRASH_DOCS", "500"))
 MIN_KILLS = 5
@@ -121,12 +123,33 @@ def build_messages(pki: PeppolTestPki, invoice: bytes, count: int) -> list[as4.O
     return messages
 
 
+@dataclass
+class Receipts:
+    """When the sender last got a verified receipt, for a deadline on progress."""
+
+    stall: float = 120.0
+    last: float = field(default_factory=time.monotonic)
+
+    def got_one(self) -> None:
+        self.last = time.monotonic()
+
+    def check(self, message_id: str) -> None:
+        quiet = time.monotonic() - self.last
+        assert quiet < self.stall, f"{message_id}: no receipt for any message in {quiet:.0f}s"
+
+
 async def send_until_receipted(
-    session: aiohttp.ClientSession, url: str, message: as4.OutgoingMessage, trust: TrustStore
+    session: aiohttp.ClientSession,
+    url: str,
+    message: as4.OutgoingMessage,
+    trust: TrustStore,
+    receipts: Receipts,
 ) -> int:
-    """POST the same bytes until a verified receipt for this message comes back; the tries."""
+    """POST the same bytes until a verified receipt for this message comes back; the tries.
+    Fails when no message got a receipt for ``receipts.stall`` seconds."""
     tries = 0
     while True:
+        receipts.check(message.message_id)
         tries += 1
         try:
             async with session.post(
@@ -143,10 +166,24 @@ async def send_until_receipted(
             continue
         if result.receipt is not None:
             assert result.receipt.ref_to_message_id == message.message_id
+            receipts.got_one()
             return tries
         codes = [e.code for e in result.errors]
         assert codes == ["EBMS:0005"], f"{message.message_id}: refused {codes}"
         await asyncio.sleep(0.2)
+
+
+async def until_all_received(folder: Path, stall: float) -> None:
+    """Wait until ``DOCS`` files are in ``folder``; fail when none came for ``stall`` seconds."""
+    last, seen = time.monotonic(), -1
+    while True:
+        found = len(list(folder.glob("*.xml"))) if folder.is_dir() else 0
+        if found >= DOCS:
+            return
+        if found != seen:
+            last, seen = time.monotonic(), found
+        assert time.monotonic() - last < stall, f"{found} of {DOCS} received, none for {stall}s"
+        await asyncio.sleep(0.5)
 
 
 def counts(store_url: str) -> tuple[int, int]:
@@ -223,40 +260,39 @@ async def crash_run(
         while not done.is_set() or server.kills < MIN_KILLS:
             started = time.monotonic()
             while not server.ready():
-                assert server.alive and time.monotonic() - started < 120, "serve did not start"
+                server.check()
+                assert time.monotonic() - started < 120, "serve did not start in 120s"
                 await asyncio.sleep(0.1)
             await asyncio.sleep(rng.uniform(0.3, 1.5))
             server.kill()
             await asyncio.sleep(rng.uniform(0.0, 0.3))
             server.start()
 
-    connector = aiohttp.TCPConnector(ssl=tls.client_context(), limit=16)
-    timeout = aiohttp.ClientTimeout(total=10)
-    chaos_task = asyncio.create_task(chaos())
-    try:
+    async def run() -> list[int]:
+        connector = aiohttp.TCPConnector(ssl=tls.client_context(), limit=16)
+        timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             gate = asyncio.Semaphore(16)
+            receipts = Receipts()
 
             async def one(message: as4.OutgoingMessage) -> int:
                 async with gate:
-                    return await send_until_receipted(session, url, message, trust)
+                    return await send_until_receipted(session, url, message, trust, receipts)
 
             tries = await asyncio.gather(*(one(m) for m in messages))
         done.set()
         await chaos_task
-        received = tmp_path / "home" / "received"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            files = list(received.glob("*.xml")) if received.is_dir() else []
-            if len(files) >= DOCS:
-                break
-            assert server.alive, (tmp_path / "serve.log").read_text()[-3000:]
-            await asyncio.sleep(0.5)
+        await until_all_received(received, stall=120)
         await asyncio.sleep(2.0)  # a late duplicate delivery would show now
+        return tries
+
+    received = tmp_path / "home" / "received"
+    chaos_task = asyncio.create_task(chaos())
+    try:
+        tries = await supervised(run(), [server], companions=[chaos_task])
     finally:
         done.set()
-        if not chaos_task.done():
-            chaos_task.cancel()
+        await stop_tasks(chaos_task)
         server.terminate()
     print(f"kills: {server.kills}, resends: {sum(tries) - DOCS}")
     files = sorted(received.glob("*.xml"))

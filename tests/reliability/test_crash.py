@@ -23,10 +23,14 @@ from reliability.conftest import MakeConfig
 from reliability.harness import (
     Submitter,
     check_exactly_once,
+    delivered_submissions,
     new_tenant,
     one_id_per_key,
     sample_bodies,
+    stop_tasks,
+    supervised,
     wait_all_delivered,
+    watch_jobs,
 )
 
 DOCS = int(os.environ.get("LINGANG_CRASH_DOCS", "1000"))
@@ -70,8 +74,20 @@ async def crash_run(
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
 
+    def progress() -> int:
+        return len(submitter.acked) + len(receiver.accepted)
+
     async def chaos() -> None:
+        """Kill a random process at a random moment once the cluster made progress (a
+        document acknowledged or delivered) since the previous kill: on a loaded machine a
+        start takes longer than the time between kills, and kills on a wall-clock rhythm
+        alone would leave hardly any life that gets work done. A kill can still land while
+        the victim starts (the other process made the progress). Once every document was
+        delivered there is no progress to wait for: kills go on until :data:`MIN_KILLS`."""
         while not done.is_set():
+            mark = progress()
+            while progress() == mark and len(receiver.accepted) < DOCS and not done.is_set():
+                await asyncio.sleep(0.1)
             await asyncio.sleep(rng.uniform(0.8, 3.0))
             if done.is_set():
                 break
@@ -80,9 +96,7 @@ async def crash_run(
             await asyncio.sleep(rng.uniform(0.0, 1.0))
             victim.start()
 
-    started = time.perf_counter()
-    killer = asyncio.create_task(chaos())
-    try:
+    async def run() -> set[str]:
         await submitter.submit_all(sample_bodies(reference), DOCS, concurrency=8)
         acked = one_id_per_key(submitter.acked_ids)
         end = loop.time() + 180
@@ -102,9 +116,16 @@ async def crash_run(
             if server.ready() and worker.ready():
                 break
             await asyncio.sleep(0.05)
+        return acked
+
+    started = time.perf_counter()
+    killer = asyncio.create_task(chaos())
+    jobs = asyncio.create_task(watch_jobs(store_url))
+    try:
+        acked = await supervised(run(), [server, worker], companions=[killer, jobs])
     finally:
         done.set()
-        killer.cancel()
+        await stop_tasks(killer, jobs)
         codes = (server.terminate(), worker.terminate())
     elapsed = time.perf_counter() - started
     stats = receiver.stats()
@@ -116,6 +137,8 @@ async def crash_run(
     )
     assert len(acked) == DOCS
     assert codes == (0, 0), "graceful SIGTERM shutdown should exit 0"
+    late = {s: m for s, m in delivered_submissions(receiver).items() if len(m) > 1}
+    assert not late, f"delivered again under another message id before the stop: {late}"
 
 
 @pytest.mark.slow

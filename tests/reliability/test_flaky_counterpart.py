@@ -1,5 +1,5 @@
 """A counterpart that answers 500, resets connections and hangs, then recovers; and one that
-fails for good until it is repaired and the document is retried by hand."""
+fails for good until it is repaired and the document is retried by hand. On both stores."""
 
 from __future__ import annotations
 
@@ -65,10 +65,11 @@ def settings_for(make_config: MakeConfig, store_url: str, max_attempts: int) -> 
 
 @pytest.fixture
 async def running(
-    make_config: MakeConfig, tmp_path: Path, request: pytest.FixtureRequest
+    make_config: MakeConfig, store_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[Services, str]]:
+    """Services with two workers on each store (``store_url``: SQLite, PostgreSQL)."""
     max_attempts = getattr(request, "param", 200)
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    url = store_url
     services = await open_services(settings_for(make_config, url, max_attempts))
     pool: WorkerPool = services.worker_pool(2)
     pool.start()

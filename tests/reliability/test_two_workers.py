@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ from gateway.settings import Settings
 from gateway.testing.cluster import GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
 from reliability.conftest import MakeConfig
-from reliability.harness import check_exactly_once, sample_bodies, wait_all_delivered
+from reliability.harness import (
+    check_exactly_once,
+    sample_bodies,
+    stop_tasks,
+    supervised,
+    wait_all_delivered,
+    watch_jobs,
+)
 
 DOCS = 300
 
@@ -39,11 +47,17 @@ async def test_two_worker_processes_deliver_each_job_once(
     workers = [GatewayProcess(["worker"], path, tmp_path / f"worker-{n}.log") for n in range(2)]
     for worker in workers:
         worker.start()
-    try:
+
+    async def delivered_once() -> None:
         missing = await wait_all_delivered(receiver, ids, stall=120)
-        assert not missing
+        assert not missing, f"{len(missing)} of {DOCS} not delivered (none for 120s)"
         await check_exactly_once(pg_url, receiver, ids, documents=DOCS)
+
+    jobs = asyncio.create_task(watch_jobs(pg_url))
+    try:
+        await supervised(delivered_once(), workers, companions=[jobs])
     finally:
+        await stop_tasks(jobs)
         codes = [worker.terminate() for worker in workers]
     posts = receiver.stats()["posts"]
     assert posts == DOCS, f"{posts - DOCS} deliveries were posted more than once"
