@@ -13,6 +13,7 @@ never taken for one the test killed: :meth:`GatewayProcess.check` raises
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import signal
@@ -237,7 +238,8 @@ class GatewayProcess:
 
     def start(self) -> None:
         """Start it (no-op when alive). A start that ended on its own is not started
-        again: :class:`GatewayDied` says how it ended."""
+        again: :class:`GatewayDied` says how it ended. Python's fault handler is on, so a
+        crash in native code (a segmentation fault) leaves the Python stacks in the log."""
         if self.alive:
             return
         self.check()
@@ -247,6 +249,7 @@ class GatewayProcess:
             [sys.executable, "-m", "gateway", *self.command, "--config", str(self.config_path)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         )
         self.started_at = time.monotonic()
         self.ended_by_test = False
