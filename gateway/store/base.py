@@ -496,6 +496,16 @@ class Store:
         return None if row is None else rows.submission(row)
 
     @reads
+    def get_submission_summary(
+        self, tenant_id: str, submission_id: str
+    ) -> Script[SubmissionSummary | None]:
+        """:meth:`get_submission` without the bytes (their length instead): for status pages,
+        which must not read a large document to say where it stands."""
+        params = {"id": submission_id, "tenant_id": tenant_id}
+        row = yield Query("get_submission_summary", params, "one")
+        return None if row is None else rows.submission_summary(row)
+
+    @reads
     def get_submission_any_tenant(self, submission_id: str) -> Script[Submission | None]:
         """The submission regardless of tenant: for workers and the CLI only, never the API."""
         row = yield Query("get_submission_any_tenant", {"id": submission_id}, "one")

@@ -171,8 +171,8 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class SubmissionSummary:
-    """A submission as a listing shows it: everything but its bytes (and metadata), with the
-    bytes' length, so a page of a tenant's documents never reads the documents themselves."""
+    """A submission without its bytes, with the bytes' length: what a listing or a status
+    page shows, so neither reads the documents themselves."""
 
     id: str
     tenant_id: str
@@ -180,6 +180,7 @@ class SubmissionSummary:
     size: int
     content_type: str
     filename: str | None
+    metadata: JSON
     state: str
     created_at: datetime
     updated_at: datetime

@@ -131,6 +131,7 @@ def submission_summary(row: Row) -> SubmissionSummary:
         size=int(row["size"]),
         content_type=row["content_type"],
         filename=row["filename"],
+        metadata=to_json(row["metadata"]),
         state=row["state"],
         created_at=to_time(row["created_at"]),
         updated_at=to_time(row["updated_at"]),

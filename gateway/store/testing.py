@@ -187,6 +187,9 @@ class StoreContract:
         )
         assert created and not created_again
         assert again == first and again.data == b"one" and again.metadata == {"x": 1}
+        summary = await store.get_submission_summary("a", first.id)
+        assert summary is not None
+        assert (summary.size, summary.metadata, summary.idempotency_key) == (3, {"x": 1}, "k1")
         other, other_created = await store.create_submission(
             "b", b"two", content_type="application/json", idempotency_key="k1"
         )
@@ -262,6 +265,8 @@ class StoreContract:
         assert await store.list_submissions("b") == []
         (listed,) = await store.list_submissions("a")
         assert (listed.id, listed.size, listed.state) == (sub_id, len(b"<EInvoice/>"), "received")
+        assert await store.get_submission_summary("a", sub_id) == listed
+        assert await store.get_submission_summary("b", sub_id) is None
         found = await store.get_submission_any_tenant(sub_id)
         assert found is not None and found.tenant_id == "a"
 

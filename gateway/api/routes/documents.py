@@ -150,7 +150,7 @@ async def retry_document(request: web.Request) -> web.Response:
         raise _not_retryable(exc.message) from exc
     if not jobs:
         raise _not_retryable("no delivery of this document is dead-lettered")
-    fresh = await store(request).get_submission(tenant(request).id, submission.id)
+    fresh = await store(request).get_submission_summary(tenant(request).id, submission.id)
     status = fresh.state if fresh is not None else submission.state
     body = {
         "id": submission.id,
@@ -190,12 +190,13 @@ def _check_replay(first: Submission, again: Upload) -> None:
     raise Problem(409, "idempotency-conflict", detail, issues)
 
 
-async def _owned(request: web.Request) -> Submission:
-    """The submission named in the path if the tenant owns it; else 404 (never 403)."""
+async def _owned(request: web.Request) -> SubmissionSummary:
+    """The submission named in the path (without its bytes) if the tenant owns it; else 404
+    (never 403)."""
     submission_id = request.match_info["id"]
     if not _ID.fullmatch(submission_id):
         raise not_found("document")
-    submission = await store(request).get_submission(tenant(request).id, submission_id)
+    submission = await store(request).get_submission_summary(tenant(request).id, submission_id)
     if submission is None:
         raise not_found("document")
     return submission

@@ -115,9 +115,14 @@ SELECT * FROM submissions WHERE id = %(id)s AND tenant_id = %(tenant_id)s
 -- name: get_submission_any_tenant
 SELECT * FROM submissions WHERE id = %(id)s
 
+-- name: get_submission_summary
+SELECT id, tenant_id, idempotency_key, octet_length(data) AS size, content_type, filename,
+       metadata, state, created_at, updated_at
+FROM submissions WHERE id = %(id)s AND tenant_id = %(tenant_id)s
+
 -- name: list_submissions
-SELECT id, tenant_id, idempotency_key, octet_length(data) AS size, content_type, filename, state,
-       created_at, updated_at
+SELECT id, tenant_id, idempotency_key, octet_length(data) AS size, content_type, filename,
+       metadata, state, created_at, updated_at
 FROM submissions
 WHERE tenant_id = %(tenant_id)s
   AND (%(state)s::text IS NULL OR state = %(state)s)

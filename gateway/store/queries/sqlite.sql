@@ -100,9 +100,14 @@ SELECT * FROM submissions WHERE id = :id AND tenant_id = :tenant_id
 -- name: get_submission_any_tenant
 SELECT * FROM submissions WHERE id = :id
 
+-- name: get_submission_summary
+SELECT id, tenant_id, idempotency_key, length(data) AS size, content_type, filename, metadata,
+       state, created_at, updated_at
+FROM submissions WHERE id = :id AND tenant_id = :tenant_id
+
 -- name: list_submissions
-SELECT id, tenant_id, idempotency_key, length(data) AS size, content_type, filename, state,
-       created_at, updated_at
+SELECT id, tenant_id, idempotency_key, length(data) AS size, content_type, filename, metadata,
+       state, created_at, updated_at
 FROM submissions
 WHERE tenant_id = :tenant_id
   AND (:state IS NULL OR state = :state)
