@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +50,6 @@ from typing import Any
 
 from aiohttp import web
 from cryptography import x509
-from lxml import etree
 
 from adapters.base import InboundDocument, InboundRoute, InboundSink
 from adapters.peppol import as4, signals
@@ -77,6 +75,7 @@ from gateway.store.peppol_instances import (
     REPLAY,
     PeppolInstances,
 )
+from gateway.validation.xsd import compile_schema
 
 log = logging.getLogger("lingang.peppol.as4")
 
@@ -186,7 +185,12 @@ class As4Receiver:
         """Replay detection by SBDH InstanceIdentifier (``None``: by MessageId only)."""
         self.seat_id = options.seat_id
         self.senders = SenderVerdicts(options.ap_trust)
-        self._schemas = threading.local()
+        self.sbdh_schema = (
+            compile_schema(options.sbdh_schema) if options.sbdh_schema is not None else None
+        )
+        """The SBDH XSD, compiled once, now, and shared by every thread that checks a message
+        (see :func:`gateway.validation.xsd.compile_schema`): a copy compiled per thread, while
+        other threads compiled or validated theirs, crashed ``serve`` (SIGSEGV) at start."""
 
     def routes(self) -> Sequence[InboundRoute]:
         return [InboundRoute("POST", self.options.path, self.handle)]
@@ -278,7 +282,7 @@ class As4Receiver:
                 "as4.to-party",
             )
         try:
-            sbdh = parse_sbdh(incoming.sbdh, schema=self._schema())
+            sbdh = parse_sbdh(incoming.sbdh, schema=self.sbdh_schema)
         except LingangError as exc:
             raise _refusal("EBMS:0004", f"SBDH: {exc.message}", exc.rule or "peppol.sbdh") from exc
         try:
@@ -301,16 +305,6 @@ class As4Receiver:
         if path is None:
             raise _NeedsThread
         return path
-
-    def _schema(self) -> etree.XMLSchema | None:
-        """The SBDH schema, one compiled copy per thread (lxml schemas are not shared)."""
-        if self.options.sbdh_schema is None:
-            return None
-        schema: etree.XMLSchema | None = getattr(self._schemas, "schema", None)
-        if schema is None:
-            schema = etree.XMLSchema(etree.parse(str(self.options.sbdh_schema)))
-            self._schemas.schema = schema
-        return schema
 
     async def _store(self, accepted: Accepted) -> tuple[bytes, str]:
         """Hand the message to the sink unless it is known; the answer to give (the first

@@ -33,6 +33,7 @@ from adapters.peppol.identifiers import (
     process_for,
 )
 from gateway.errors import FieldError, InputError, UnsafeInputError
+from gateway.validation.xsd import validate_xsd
 from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
@@ -349,10 +350,10 @@ def parse_sbdh(
         )
     head = _child(root, "StandardBusinessDocumentHeader", "StandardBusinessDocument")
     where = "StandardBusinessDocumentHeader"
-    if schema is not None and not schema.validate(head):
-        errors = [entry.message for entry in list(schema.error_log)]  # type: ignore[call-overload]
+    errors = [finding.text for finding in validate_xsd(schema, head)] if schema is not None else []
+    if errors:
         raise FieldError(
-            f"the SBDH does not follow its XSD: {errors[0] if errors else 'invalid'}",
+            f"the SBDH does not follow its XSD: {errors[0]}",
             field=where,
             rule="peppol.sbdh.xsd",
         )
