@@ -162,6 +162,10 @@ class GatewayDied(AssertionError):
     """A gateway process ended on its own: the test did not kill or stop it."""
 
 
+FAULT_MARK = b"Fatal Python error"
+"""How Python's fault handler starts its report of a crash in native code."""
+
+
 def describe_exit(code: int) -> str:
     """``exit code 1`` or ``signal SIGABRT`` (a negative ``Popen.returncode``)."""
     if code >= 0:
@@ -196,6 +200,8 @@ class GatewayProcess:
         self.started_at = 0.0
         """``time.monotonic()`` of the latest start."""
         self._log: IO[bytes] | None = None
+        self._log_scanned = 0
+        self._fault_seen = False
 
     @property
     def name(self) -> str:
@@ -204,18 +210,44 @@ class GatewayProcess:
 
     def unexpected_exit(self) -> str | None:
         """Why the latest start ended on its own — exit code, how soon, the end of its log —
-        or ``None`` while it runs, before the first start, and after the test ended it."""
-        if self.process is None or self.ended_by_test:
+        or ``None`` while it runs, before the first start, and after the test ended it.
+
+        A crash in native code counts even when the test's own kill landed on the process
+        while it was still dying: Python's fault handler (on in every start) has then written
+        its report to the log, and that report is what is looked for."""
+        if self.process is None:
             return None
         code = self.process.poll()
-        if code is None:
-            return None
-        lived = time.monotonic() - self.started_at
-        return (
-            f"{self.name} (start {self.starts}) ended on its own with {describe_exit(code)}, "
-            f"noticed {lived:.1f}s after it started; last lines of {self.log_path}:\n"
-            f"{log_tail(self.log_path)}"
-        )
+        if not self.ended_by_test and code is not None:
+            lived = time.monotonic() - self.started_at
+            return (
+                f"{self.name} (start {self.starts}) ended on its own with {describe_exit(code)}, "
+                f"noticed {lived:.1f}s after it started; last lines of {self.log_path}:\n"
+                f"{log_tail(self.log_path)}"
+            )
+        if self._fault_reported():
+            return (
+                f"{self.name} crashed in native code (start {self.starts}): Python's fault "
+                f"handler wrote {FAULT_MARK.decode()!r} to {self.log_path}; its last lines:\n"
+                f"{log_tail(self.log_path)}"
+            )
+        return None
+
+    def _fault_reported(self) -> bool:
+        """Whether the log holds a fault handler's report (read on from where the last look
+        stopped, so a long log is read once)."""
+        if self._fault_seen:
+            return True
+        start = max(0, self._log_scanned - len(FAULT_MARK))
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(start)
+                text = log.read()
+        except OSError:
+            return False
+        self._log_scanned = start + len(text)
+        self._fault_seen = FAULT_MARK in text
+        return self._fault_seen
 
     def status(self, lines: int = 10) -> str:
         """Where it stands — starts, kills, running, ready — and the end of its log."""

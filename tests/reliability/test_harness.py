@@ -247,3 +247,22 @@ async def test_a_stall_says_where_each_process_stands(tmp_path: Path) -> None:
         assert "lingang worker: ready; 1 starts, 0 kills; last lines of" in str(failed.value)
     finally:
         worker.terminate()
+
+
+async def test_a_crash_the_test_killed_while_it_dumped_still_fails_the_run(
+    tmp_path: Path,
+) -> None:
+    worker = GatewayProcess(["worker"], minimal_config(tmp_path), tmp_path / "worker.log")
+    worker.start()
+    try:
+        async with asyncio.timeout(SAFETY_NET):
+            await until_ready(worker)
+            with worker.log_path.open("ab") as log:  # what the fault handler writes first
+                log.write(b"Fatal Python error: Segmentation fault\n\nCurrent thread 0x1:\n")
+            worker.kill()  # the chaos lands on the process while it dumps core: a kill
+            with pytest.raises(GatewayDied) as died:
+                await supervised(never(), [worker])
+        assert "lingang worker crashed in native code (start 1)" in str(died.value)
+        assert "Fatal Python error: Segmentation fault" in str(died.value)
+    finally:
+        worker.terminate()
