@@ -30,11 +30,12 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from bench._checkouts import add_run_options, alternated_runs, print_ratios
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -234,18 +235,7 @@ def print_run(label: str, result: dict[str, Any]) -> None:
 
 def compare(args: argparse.Namespace) -> None:
     """Alternate baseline and this checkout, each run in its own process."""
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "current": []}
-    trees = {"baseline": Path(args.baseline).resolve(), "current": ROOT}
-    command = [sys.executable, str(Path(__file__).resolve()), "--json"]
-    command += ["--docs", str(args.docs), "--warm", str(args.warm)]
-    command += ["--concurrency", str(args.concurrency), "--path", args.path]
-    for n in range(args.runs):
-        for label in ("baseline", "current"):
-            env = {**os.environ, "PYTHONPATH": str(trees[label])}
-            done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            runs[label].append(result)
-            print_run(f"run {n + 1} {label}", result)
+    runs = alternated_runs(Path(__file__).resolve(), args, print_run)
     for label, results in runs.items():
         print(f"\n{label} (median [min–max] of {len(results)}):")
         for key in FIGURES:
@@ -256,22 +246,12 @@ def compare(args: argparse.Namespace) -> None:
         print("  statements (last run, per document):")
         for row in results[-1]["top"]:
             print(f"    {row['calls_per_doc']:4.2f}× {row['ms_per_doc']:6.3f} ms  {row['query']}")
-    for key in FIGURES:
-        ratio = statistics.median(r[key] for r in runs["current"]) / statistics.median(
-            r[key] for r in runs["baseline"]
-        )
-        print(f"current ÷ baseline {key}: {ratio:.2f}")
+    print_ratios(runs, FIGURES)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=400)
-    parser.add_argument("--warm", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--path", choices=("gate", "plain"), default="gate")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--baseline", help="another checkout to compare with (alternated runs)")
-    parser.add_argument("--json", action="store_true", help="print one run's result as JSON")
+    add_run_options(parser, docs=400, warm=100, concurrency=8)
     args = parser.parse_args(argv)
     if args.baseline:
         compare(args)

@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,9 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench._checkouts import add_run_options, alternated_runs, print_ratios
 from bench.store_pg import documents
 
-ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ("writer_cpu_ms_per_doc", "process_cpu_ms_per_doc", "docs_per_s")
 
 
@@ -81,38 +80,22 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def compare(args: argparse.Namespace) -> None:
     """Alternate baseline and this checkout, each run in its own process."""
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "current": []}
-    trees = {"baseline": Path(args.baseline).resolve(), "current": ROOT}
-    command = [sys.executable, "-m", "bench.store_sqlite", "--json", "--docs", str(args.docs)]
-    command += ["--warm", str(args.warm), "--concurrency", str(args.concurrency)]
-    command += ["--path", args.path]
-    for n in range(args.runs):
-        for label in ("baseline", "current"):
-            env = {**os.environ, "PYTHONPATH": f"{trees[label]}{os.pathsep}{ROOT}"}
-            done = subprocess.run(
-                command, env=env, cwd=ROOT, capture_output=True, text=True, check=True
-            )
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            runs[label].append(result)
-            print(f"run {n + 1} {label}: " + ", ".join(f"{k} {result[k]:.3f}" for k in FIGURES))
+
+    def report(label: str, result: dict[str, Any]) -> None:
+        print(f"{label}: " + ", ".join(f"{k} {result[k]:.3f}" for k in FIGURES))
+
+    runs = alternated_runs(Path(__file__).resolve(), args, report)
     for key in FIGURES:
-        medians = {}
         for label, results in runs.items():
             values = [r[key] for r in results]
-            medians[label] = statistics.median(values)
-            print(f"{label:8} {key:24} {medians[label]:8.3f} [{min(values):.3f}–{max(values):.3f}]")
-        print(f"current ÷ baseline {key}: {medians['current'] / medians['baseline']:.2f}")
+            median = statistics.median(values)
+            print(f"{label:8} {key:24} {median:8.3f} [{min(values):.3f}–{max(values):.3f}]")
+    print_ratios(runs, FIGURES)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=2000)
-    parser.add_argument("--warm", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--path", choices=("gate", "plain"), default="gate")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--baseline", help="another checkout to compare with (alternated runs)")
-    parser.add_argument("--json", action="store_true", help="print one run's result as JSON")
+    add_run_options(parser, docs=2000, warm=200, concurrency=16)
     args = parser.parse_args(argv)
     if args.baseline:
         compare(args)
