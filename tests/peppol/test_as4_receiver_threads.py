@@ -21,47 +21,31 @@ import pytest
 from lxml import etree
 
 from adapters.peppol import as4
-from adapters.peppol.identifiers import PINT_PROCESS, PINT_SG_INVOICE, ParticipantId
 from adapters.peppol.receiver import As4Receiver, ReceiveOptions
-from adapters.peppol.sbdh import SbdhHeader, build_sbdh
+from adapters.peppol.sbdh import build_sbdh
 from adapters.peppol.wssec import Credentials
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
 from gateway.validation.xsd import compile_schema
+from tests.peppol.as4_gateway import INVOICE, LOCAL, document_message, sbdh_header, user_message
 
 SBDH_XSD = "unece-sbdh-1.3/xsd/StandardBusinessDocumentHeader.xsd"
-INVOICE = "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 09 - Zero rated GST.xml"
-LOCAL = ParticipantId("0195:SGUEN200254321Z")
-SUPPLIER = ParticipantId("0195:SGUEN200212345Z")
 THREADS = 8
 ROUNDS = 6
 
 
 def messages(pki: PeppolTestPki, invoice: bytes, count: int) -> list[as4.OutgoingMessage]:
-    out = []
-    sender = Credentials(pki.sender.key, pki.sender.cert)
-    for index in range(count):
-        body = re.sub(
-            rb"<cbc:ID>[^<]*</cbc:ID>", f"<cbc:ID>T-{index}</cbc:ID>".encode(), invoice, count=1
+    """``count`` messages, each an invoice with its own number."""
+    return [
+        document_message(
+            pki,
+            re.sub(
+                rb"<cbc:ID>[^<]*</cbc:ID>", f"<cbc:ID>T-{n}</cbc:ID>".encode(), invoice, count=1
+            ),
+            message_id=f"threads-{n}@sender",
         )
-        header = SbdhHeader(SUPPLIER, LOCAL, PINT_SG_INVOICE, PINT_PROCESS, "SG")
-        out.append(
-            as4.build_user_message(
-                build_sbdh(body, header),
-                as4.UserMessageHeader(
-                    from_party="PSG000001",
-                    to_party="PSG000002",
-                    service=PINT_PROCESS,
-                    action=PINT_SG_INVOICE,
-                    original_sender=SUPPLIER,
-                    final_recipient=LOCAL,
-                    message_id=f"threads-{index}@sender",
-                ),
-                sender,
-                pki.receiver.cert,
-            )
-        )
-    return out
+        for n in range(count)
+    ]
 
 
 def new_receiver(pki: PeppolTestPki, xsd: Path) -> As4Receiver:
@@ -130,21 +114,14 @@ def test_a_header_against_the_xsd_is_still_refused(pki: PeppolTestPki, reference
 
     receiver = new_receiver(pki, reference / SBDH_XSD)
     invoice = (reference / INVOICE).read_bytes()
-    header = SbdhHeader(SUPPLIER, LOCAL, PINT_SG_INVOICE, PINT_PROCESS, "SG")
+    header = sbdh_header()
     sbdh = build_sbdh(invoice, header).replace(b"<HeaderVersion>1.0</HeaderVersion>", b"", 1)
-    message = as4.build_user_message(
+    message = user_message(
         sbdh,
-        as4.UserMessageHeader(
-            from_party="PSG000001",
-            to_party="PSG000002",
-            service=PINT_PROCESS,
-            action=PINT_SG_INVOICE,
-            original_sender=SUPPLIER,
-            final_recipient=LOCAL,
-            message_id="bad-header@sender",
-        ),
-        Credentials(pki.sender.key, pki.sender.cert),
-        pki.receiver.cert,
+        header,
+        signer=pki.sender,
+        receiver_cert=pki.receiver.cert,
+        message_id="bad-header@sender",
     )
     with pytest.raises(Refused) as refused:
         receiver.verify(message.content_type, message.body)
