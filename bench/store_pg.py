@@ -14,9 +14,12 @@ synchronous commit on) with ``pg_stat_statements`` (``track = all``):
 
 and prints, per document: top-level statements executed, their server execution time
 (``pg_stat_statements``, nested trigger statements counted inside their top-level one),
+the plans made (``track_planning``: 0 once psycopg has prepared them), the WAL written,
 the CPU of every PostgreSQL server process (``/proc``: parsing, protocol, commits
 included) and of this client process, and documents/s (wall clock; noisy on a shared
-machine). A warm-up of ``--warm`` documents runs first and is not counted.
+machine). A warm-up of ``--warm`` documents runs first and is not counted. The document
+and its outputs have the kinds, sizes and lz4 ratios of ``bench.e2e``'s (so as many TOAST
+chunks per document).
 
 ``--baseline DIR`` compares with another checkout's ``gateway`` package (e.g. ``git archive
 <commit> gateway tests/pg.py | tar -x -C DIR``): ``--runs`` runs of each, alternated
@@ -27,8 +30,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import functools
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -71,11 +77,42 @@ def client_cpu_seconds() -> float:
     return times.user + times.system
 
 
+VARIANTS = 32
+
+
+def document_bytes(size: int, random_share: float) -> bytes:
+    """``size`` bytes shaped like the gateway's XML (one of :data:`VARIANTS`, made once):
+    invoice lines with varying values, then base64 of random bytes (signature values,
+    certificates) for ``random_share`` of it, so lz4 compresses them about as much as the
+    documents of ``bench.e2e`` (the signed output, 9.8 KB, to 5.1 KB; the document, 3.3 KB,
+    to 1.7 KB) and TOAST stores as many chunks."""
+    return _variant(size, random_share, random.randrange(VARIANTS))
+
+
+@functools.cache
+def _variant(size: int, random_share: float, seed: int) -> bytes:
+    rng = random.Random(seed)
+    text = int(size * (1 - random_share))
+    lines, length, n = ["<?xml version='1.0' encoding='UTF-8'?>\n<Invoice>\n"], 0, 0
+    while length < text:
+        n += 1
+        lines.append(
+            f'  <cac:InvoiceLine><cbc:ID>{n}</cbc:ID><cbc:InvoicedQuantity unitCode="C62">'
+            f"{rng.randint(1, 999)}</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
+            f'currencyID="SGD">{rng.randint(1, 99999)}.{rng.randint(0, 99):02d}'
+            f"</cbc:LineExtensionAmount><cbc:Name>{rng.randbytes(6).hex()}</cbc:Name>"
+            "</cac:InvoiceLine>\n"
+        )
+        length += len(lines[-1])
+    noise = base64.b64encode(rng.randbytes(size - text))
+    return ("".join(lines).encode()[:text] + noise)[:size]
+
+
 async def one_document(store: Any, ledger: Any, tenant: str, worker: str, path: str) -> None:
     """The store calls of one document, as the gateway makes them."""
     from gateway.store import JobSpec, OutputSpec, Receipt, StateChange
 
-    body = os.urandom(2048).hex().encode()
+    body = document_bytes(3325, 0.36)
     fields: dict[str, Any] = {
         "content_type": "application/xml",
         "filename": "fapiao.xml",
@@ -93,10 +130,11 @@ async def one_document(store: Any, ledger: Any, tenant: str, worker: str, path: 
         while not claimed:
             claimed = await store.claim_jobs(worker, limit=1, lease_seconds=30.0, kinds=["process"])
         job = claimed[0]
-    outputs = [
-        OutputSpec("rendered", "application/xml", os.urandom(6000).hex().encode()),
-        OutputSpec("signed", "application/xml", os.urandom(8000).hex().encode()),
+    outputs = [  # the kinds and sizes bench.e2e's documents store
+        OutputSpec("signed", "application/xml", document_bytes(9765, 0.37)),
+        OutputSpec("signature", "application/xml", document_bytes(3123, 0.52)),
         OutputSpec("envelope", "application/json", b'{"to": "0195:SGUEN201912345A"}' * 20),
+        OutputSpec("report", "application/json", b'{"valid": true, "rules": 0}' * 11),
     ]
     spec = JobSpec("deliver", adapter="https", endpoint="https://127.0.0.1/receive")
     queued = StateChange("queued", "processed; delivery queued", DETAIL)
@@ -147,9 +185,13 @@ async def documents(
 
 
 STATS = """
-SELECT query, calls, total_exec_time FROM pg_stat_statements
+SELECT query, calls, total_exec_time, plans, total_plan_time FROM pg_stat_statements
 WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
+
+
+WAL_LSN = "SELECT pg_current_wal_lsn()"
+WAL_SINCE = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)"
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -175,6 +217,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         with server.admin() as conn:
             conn.execute("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+            conn.execute("ALTER SYSTEM SET pg_stat_statements.track_planning = on")
             conn.execute("SELECT pg_reload_conf()")
         url = server.url(server.create_database())
         with psycopg.connect(url, autocommit=True) as conn:
@@ -187,6 +230,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await documents(store, ledger, tenant, args.warm, args.concurrency, args.path)
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("SELECT pg_stat_statements_reset()")
+                wal_before = conn.execute(WAL_LSN).fetchone()
             server_before, client_before = server_cpu_seconds(local.data), client_cpu_seconds()
             started = time.perf_counter()
             await documents(store, ledger, tenant, args.docs, args.concurrency, args.path)
@@ -197,11 +241,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await store.close()
         with psycopg.connect(url, autocommit=True) as conn:
             found = conn.execute(STATS).fetchall()
+            wal = conn.execute(WAL_SINCE, wal_before).fetchone()
     finally:
         local.stop()
+    plans = sum(int(row[3]) for row in found) / args.docs
+    plan_ms = sum(float(row[4]) for row in found) / args.docs
     statements = [
         (str(q), int(c), float(t))
-        for q, c, t in found
+        for q, c, t, _, _ in found
         if "pg_stat_statements" not in str(q) and int(c) >= args.docs // 2
     ]
     statements.sort(key=lambda s: -s[2])
@@ -210,6 +257,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "docs": n,
         "statements_per_doc": sum(c for _, c, _ in statements) / n,
         "server_exec_ms_per_doc": sum(t for _, _, t in statements) / n,
+        "wal_bytes_per_doc": float(wal[0]) / n if wal else 0.0,
+        "plans_per_doc": plans,
+        "server_plan_ms_per_doc": plan_ms,
         "server_cpu_ms_per_doc": 1000 * server_cpu / n,
         "client_cpu_ms_per_doc": 1000 * client_cpu / n,
         "docs_per_s": n / wall,
@@ -223,6 +273,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 FIGURES = (
     "statements_per_doc",
     "server_exec_ms_per_doc",
+    "plans_per_doc",
+    "server_plan_ms_per_doc",
+    "wal_bytes_per_doc",
     "server_cpu_ms_per_doc",
     "client_cpu_ms_per_doc",
     "docs_per_s",
