@@ -15,7 +15,7 @@ synchronous commit on) with ``pg_stat_statements`` (``track = all``):
 and prints, per document: top-level statements executed, their server execution time
 (``pg_stat_statements``, nested trigger statements counted inside their top-level one),
 the plans made (``track_planning``: 0 once psycopg has prepared them), the WAL written,
-the CPU of every PostgreSQL server process (``/proc``: parsing, protocol, commits
+the rows inserted and updated per table (HOT or not: ``pg_stat_user_tables``), the CPU of every PostgreSQL server process (``/proc``: parsing, protocol, commits
 included) and of this client process, and documents/s (wall clock; noisy on a shared
 machine). A warm-up of ``--warm`` documents runs first and is not counted. The document
 and its outputs have the kinds, sizes and lz4 ratios of ``bench.e2e``'s (so as many TOAST
@@ -190,6 +190,10 @@ WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = current_d
 """
 
 
+TABLES = """
+SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+WHERE n_tup_ins + n_tup_upd > 0 ORDER BY relname
+"""
 WAL_LSN = "SELECT pg_current_wal_lsn()"
 WAL_SINCE = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)"
 
@@ -241,6 +245,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await store.close()
         with psycopg.connect(url, autocommit=True) as conn:
             found = conn.execute(STATS).fetchall()
+            tables = conn.execute(TABLES).fetchall()
             wal = conn.execute(WAL_SINCE, wal_before).fetchone()
     finally:
         local.stop()
@@ -253,6 +258,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     ]
     statements.sort(key=lambda s: -s[2])
     n = args.docs
+    every = args.warm + args.docs  # table statistics count the warm-up's documents too
     return {
         "docs": n,
         "statements_per_doc": sum(c for _, c, _ in statements) / n,
@@ -263,6 +269,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "server_cpu_ms_per_doc": 1000 * server_cpu / n,
         "client_cpu_ms_per_doc": 1000 * client_cpu / n,
         "docs_per_s": n / wall,
+        "rows": {str(t): [int(i) / every, int(u) / every, int(h) / every] for t, i, u, h in tables},
         "top": [
             {"query": " ".join(q.split())[:90], "calls_per_doc": c / n, "ms_per_doc": t / n}
             for q, c, t in statements[:14]
@@ -282,6 +289,15 @@ FIGURES = (
 )
 
 
+def print_rows(result: dict[str, Any]) -> None:
+    """Row versions written per document (warm-up included), per table: inserted, updated,
+    of which HOT (a non-HOT update writes an entry in every index of the table, as an
+    insert does)."""
+    print("  rows per document, warm-up included (inserted, updated, HOT-updated):")
+    for table, (inserted, updated, hot) in result["rows"].items():
+        print(f"    {table:22} {inserted:5.2f} {updated:5.2f} {hot:5.2f}")
+
+
 def print_run(label: str, result: dict[str, Any]) -> None:
     print(f"{label}: " + ", ".join(f"{k} {result[k]:.3f}" for k in FIGURES), flush=True)
 
@@ -299,6 +315,8 @@ def compare(args: argparse.Namespace) -> None:
         print("  statements (last run, per document):")
         for row in results[-1]["top"]:
             print(f"    {row['calls_per_doc']:4.2f}× {row['ms_per_doc']:6.3f} ms  {row['query']}")
+        if "rows" in results[-1]:
+            print_rows(results[-1])
     print_ratios(runs, FIGURES)
 
 
@@ -316,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     print_run("this checkout", result)
     for row in result["top"]:
         print(f"  {row['calls_per_doc']:4.2f}× {row['ms_per_doc']:6.3f} ms  {row['query']}")
+    print_rows(result)
     return 0
 
 
