@@ -22,8 +22,11 @@ LABELS = "Header/InherentLabel"
 
 def _text(root: etree._Element, path: str) -> str | None:
     found = root.find(path)
-    if found is None:
-        return None
+    return None if found is None else _element_text(found)
+
+
+def _element_text(found: etree._Element) -> str:
+    """The text of ``found``: its own text when it is a leaf, else all its text joined."""
     if len(found) == 0:
         return found.text or ""
     return "".join(t for t in found.itertext() if isinstance(t, str))
@@ -45,8 +48,17 @@ def strip_namespaces(root: etree._Element) -> None:
 
 
 def _line(element: etree._Element, path: str) -> RawLine:
+    """One line block; its children are looked at once, the first of each name kept (what
+    ``element.find(name)`` would return, ten times over)."""
+    children: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in children:
+            children[tag] = child
+
     def src(name: str) -> Src:
-        return Src(_text(element, name), f"{path}/{name}")
+        found = children.get(name)
+        return Src(None if found is None else _element_text(found), f"{path}/{name}")
 
     return RawLine(
         path=path,
