@@ -20,20 +20,55 @@ SPECIFIC = f"{DATA}/SpecificInformation"
 LABELS = "Header/InherentLabel"
 
 
-def _text(root: etree._Element, path: str) -> str | None:
-    found = root.find(path)
-    if found is None:
-        return None
+class _Paths:
+    """``root.findall(path)`` and ``root.find(path)`` for the plain paths read here
+    (``A/B/C``), each found once: the children of the elements at a path are looked at once
+    and grouped by name, in document order, so the paths below it are dictionary look-ups."""
+
+    __slots__ = ("_children", "_found")
+
+    def __init__(self, root: etree._Element) -> None:
+        self._found: dict[str, list[etree._Element]] = {"": [root]}
+        self._children: dict[str, dict[str, list[etree._Element]]] = {}
+
+    def all(self, path: str) -> list[etree._Element]:
+        """The elements at ``path``, in the order ``findall`` gives them."""
+        found = self._found.get(path)
+        if found is None:
+            parent, _, name = path.rpartition("/")
+            children = self._children.get(parent)
+            if children is None:
+                children = self._children[parent] = {}
+                for element in self.all(parent):
+                    for child in element:
+                        if isinstance(child.tag, str):
+                            children.setdefault(child.tag, []).append(child)
+            found = self._found[path] = children.get(name, [])
+        return found
+
+    def first(self, path: str) -> etree._Element | None:
+        """The element ``find`` gives for ``path``, or ``None``."""
+        found = self.all(path)
+        return found[0] if found else None
+
+
+def _text(root: _Paths, path: str) -> str | None:
+    found = root.first(path)
+    return None if found is None else _element_text(found)
+
+
+def _element_text(found: etree._Element) -> str:
+    """The text of ``found``: its own text when it is a leaf, else all its text joined."""
     if len(found) == 0:
         return found.text or ""
     return "".join(t for t in found.itertext() if isinstance(t, str))
 
 
-def _src(root: etree._Element, path: str) -> Src:
+def _src(root: _Paths, path: str) -> Src:
     return Src(_text(root, path), path)
 
 
-def _opt(root: etree._Element, path: str) -> str | None:
+def _opt(root: _Paths, path: str) -> str | None:
     return _src(root, path).value
 
 
@@ -45,8 +80,17 @@ def strip_namespaces(root: etree._Element) -> None:
 
 
 def _line(element: etree._Element, path: str) -> RawLine:
+    """One line block; its children are looked at once, the first of each name kept (what
+    ``element.find(name)`` would return, ten times over)."""
+    children: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in children:
+            children[tag] = child
+
     def src(name: str) -> Src:
-        return Src(_text(element, name), f"{path}/{name}")
+        found = children.get(name)
+        return Src(None if found is None else _element_text(found), f"{path}/{name}")
 
     return RawLine(
         path=path,
@@ -63,7 +107,7 @@ def _line(element: etree._Element, path: str) -> RawLine:
     )
 
 
-def _party(root: etree._Element, base: str, prefix: str) -> RawParty:
+def _party(root: _Paths, base: str, prefix: str) -> RawParty:
     return RawParty(
         name=_src(root, f"{base}/{prefix}Name"),
         tax_id=_src(root, f"{base}/{prefix}IdNum"),
@@ -75,16 +119,16 @@ def _party(root: etree._Element, base: str, prefix: str) -> RawParty:
     )
 
 
-def _blue(root: etree._Element) -> bool | None:
+def _blue(root: _Paths) -> bool | None:
     code = _opt(root, f"{LABELS}/InIssuType/LabelCode")
     if code is None:
         return None
     return {"Y": True, "N": False}.get(code.upper())
 
 
-def _labels(root: etree._Element) -> list[tuple[str, str]]:
+def _labels(root: _Paths) -> list[tuple[str, str]]:
     out = []
-    for label in root.findall("Header/UndefinedLabel/Label"):
+    for label in root.all("Header/UndefinedLabel/Label"):
         label_type = (label.findtext("LabelType") or "").strip()
         code = (label.findtext("LabelCode") or "").strip()
         if label_type and code:
@@ -92,7 +136,7 @@ def _labels(root: etree._Element) -> list[tuple[str, str]]:
     return out
 
 
-def _extra(root: etree._Element) -> dict[str, str]:
+def _extra(root: _Paths) -> dict[str, str]:
     extra: dict[str, str] = {}
     for key, path in (
         ("ptbh", "ptbh"),
@@ -107,12 +151,12 @@ def _extra(root: etree._Element) -> dict[str, str]:
         value = _opt(root, path)
         if value:
             extra[key] = value
-    for index, block in enumerate(root.findall(f"{DATA}/AdditionalInformation/Additional"), 1):
+    for index, block in enumerate(root.all(f"{DATA}/AdditionalInformation/Additional"), 1):
         name = (block.findtext("Information") or "").strip()
         value = (block.findtext("InformationValue") or "").strip()
         if name and value:
             extra[f"additional.{index}.{name}"] = value
-    specific = root.find(SPECIFIC)
+    specific = root.first(SPECIFIC)
     if specific is not None:
         kinds = [
             etree.QName(child).localname
@@ -129,9 +173,9 @@ SPECIAL_SKIP = frozenset({"DifferentialTaxation", "RedEInvoice"})
 """SpecificInformation children read elsewhere (they are not 特定业务 blocks)."""
 
 
-def _special(root: etree._Element) -> list[tuple[str, dict[str, str]]]:
+def _special(root: _Paths) -> list[tuple[str, dict[str, str]]]:
     """Each 特定业务 block with its leaf fields (texts stripped, empty ones left out)."""
-    specific = root.find(SPECIFIC)
+    specific = root.first(SPECIFIC)
     if specific is None:
         return []
     blocks: list[tuple[str, dict[str, str]]] = []
@@ -150,8 +194,9 @@ def _special(root: etree._Element) -> list[tuple[str, dict[str, str]]]:
     return blocks
 
 
-def read_einvoice(root: etree._Element) -> RawFapiao:
+def read_einvoice(tree: etree._Element) -> RawFapiao:
     """Locate every field the canonical invoice needs in a parsed ``EInvoice`` tree."""
+    root = _Paths(tree)
     number = _src(root, "TaxSupervisionInfo/InvoiceNumber")
     eiid = _src(root, "Header/EIid")
     if number.value is None and eiid.value is not None:
@@ -159,11 +204,9 @@ def read_einvoice(root: etree._Element) -> RawFapiao:
     issued = _src(root, f"{BASIC}/RequestTime")
     if issued.value is None:
         issued = _src(root, "TaxSupervisionInfo/IssueTime")
-    lines = [
-        _line(element, f"{LINE}[{i}]") for i, element in enumerate(root.findall(LINE), start=1)
-    ]
+    lines = [_line(element, f"{LINE}[{i}]") for i, element in enumerate(root.all(LINE), start=1)]
     differential = None
-    if root.find(f"{SPECIFIC}/DifferentialTaxation") is not None:
+    if root.first(f"{SPECIFIC}/DifferentialTaxation") is not None:
         differential = (
             _src(root, f"{SPECIFIC}/DifferentialTaxation/Deduction"),
             _src(root, f"{SPECIFIC}/DifferentialTaxation/SalesIncludingTax"),

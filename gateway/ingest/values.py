@@ -109,6 +109,13 @@ _DATE_FORMATS = (
     ("%Y/%m/%d", False),
 )
 
+_ISO_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?"
+)
+"""The first three of :data:`_DATE_FORMATS` written in full (two-digit fields, a valid
+time): read as ``strptime`` reads them by ``fromisoformat``, without trying the formats one
+after the other (``strptime`` costs about 12 µs a try)."""
+
 
 def read_datetime(text: str | None) -> tuple[dt.date, dt.time | None] | None:
     """Read a fapiao date: ``yyyy-MM-dd HH:mm:ss``, ``yyyy-MM-dd``, ``yyyy年MM月dd日``,
@@ -123,6 +130,13 @@ def read_datetime(text: str | None) -> tuple[dt.date, dt.time | None] | None:
         except ValueError:
             return None
         return stamp.date(), (stamp.time() if len(text) > 8 else None)
+    if _ISO_DATE_TIME.fullmatch(text):
+        try:
+            stamp = dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass  # no such day: the formats below refuse it too
+        else:
+            return stamp.date(), (stamp.time() if len(text) > 10 else None)
     for fmt, has_time in _DATE_FORMATS:
         try:
             stamp = dt.datetime.strptime(text, fmt)

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from gateway.errors import FieldError
+from gateway.mapping.copies import shallow_copy
 from gateway.mapping.currency import choose_rate, convert_invoice
 from gateway.mapping.lines import (
     DocAllowance,
@@ -243,18 +244,17 @@ def _working_copy(source: Invoice) -> Invoice:
     Cheaper than a deep copy (the hot path); the mapper never mutates parties, items or
     references in place, it replaces them.
     """
-    return replace(
-        source,
-        lines=[
-            replace(line, allowances=[replace(a) for a in line.allowances]) for line in source.lines
-        ],
-        allowances=[replace(a) for a in source.allowances],
-        totals=replace(source.totals),
-        vat_breakdown=[],
-        notes=list(source.notes),
-        attachments=list(source.attachments),
-        preceding_invoices=list(source.preceding_invoices),
-    )
+    copy = shallow_copy(source)
+    copy.lines = [shallow_copy(line) for line in source.lines]
+    for line in copy.lines:
+        line.allowances = [shallow_copy(a) for a in line.allowances]
+    copy.allowances = [shallow_copy(a) for a in source.allowances]
+    copy.totals = shallow_copy(source.totals)
+    copy.vat_breakdown = []
+    copy.notes = list(source.notes)
+    copy.attachments = list(source.attachments)
+    copy.preceding_invoices = list(source.preceding_invoices)
+    return copy
 
 
 def _chinese_tax_by_rate(lines: list[Line]) -> dict[Decimal, Decimal]:

@@ -1,14 +1,13 @@
 """UBL 2.1 Invoice / CreditNote from the canonical model (PINT SG, BIS 3, PINT).
 
-Elements are appended in XSD sequence order with :func:`lxml.etree.SubElement` and
-precomputed Clark names; nothing is loaded per call.
+Elements are appended in XSD sequence order as :mod:`gateway.render._tree` nodes named
+``cac:X`` / ``cbc:X``, and the tree is handed to lxml in one parse; nothing is loaded per call.
 """
 
 from __future__ import annotations
 
 import base64
 from decimal import Decimal
-from typing import cast
 
 from lxml import etree
 
@@ -23,6 +22,8 @@ from gateway.model import (
 )
 from gateway.model.party import Address
 from gateway.render._fmt import amount, date, decimal, time
+from gateway.render._tree import Node, to_lxml
+from gateway.render._tree import root as new_root
 from gateway.render._xml import serialise
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -30,28 +31,14 @@ NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
-_Q: dict[str, str] = {}
-
-
-def _q(name: str) -> str:
-    """Clark name of ``cac:X`` / ``cbc:X`` (cached)."""
-    try:
-        return _Q[name]
-    except KeyError:
-        prefix, local = name.split(":")
-        clark = f"{{{CAC if prefix == 'cac' else CBC}}}{local}"
-        _Q[name] = clark
-        return clark
-
-
-_El = etree._Element
+_El = Node
 
 
 def _sub(parent: _El, tag: str, text: str | None = None, **attrib: str) -> _El:
-    el = etree.SubElement(parent, _q(tag), attrib) if attrib else etree.SubElement(parent, _q(tag))
-    if text is not None:
-        el.text = text
-    return el
+    """A new last child ``tag`` of ``parent`` (a :data:`~gateway.render._tree.Node`)."""
+    node: _El = [tag, text, attrib, []]
+    parent[3].append(node)
+    return node
 
 
 def _opt(parent: _El, tag: str, text: str | None, **attrib: str) -> None:
@@ -72,12 +59,11 @@ def render_ubl(inv: Invoice) -> bytes:
     return serialise(ubl_tree(inv))
 
 
-def ubl_tree(inv: Invoice) -> _El:
+def ubl_tree(inv: Invoice) -> etree._Element:
     """The root element of :func:`render_ubl`'s document, as built (before serialising)."""
     credit = inv.is_credit_note
     ns = NS_CREDIT_NOTE if credit else NS_INVOICE
-    nsmap = cast("dict[str, str]", {None: ns, "cac": CAC, "cbc": CBC})
-    root = etree.Element(f"{{{ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap=nsmap)
+    root = new_root("CreditNote" if credit else "Invoice")
     cur = inv.currency
     _opt(root, "cbc:CustomizationID", inv.customization_id)
     _opt(root, "cbc:ProfileID", inv.process_id)
@@ -121,7 +107,7 @@ def ubl_tree(inv: Invoice) -> _El:
     _monetary_total(root, inv)
     for line in inv.lines:
         _line(root, line, inv, credit)
-    return root
+    return to_lxml(root, {None: ns, "cac": CAC, "cbc": CBC})
 
 
 def endpoint_text(party: Party) -> str:
