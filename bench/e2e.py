@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.e2e [--docs 1000] [--paced-rate 100,50] [--paced-seconds 10]
                                   [--store sqlite,postgres] [--worker-procs 0]
-                                  [--stage-processes N]
+                                  [--stage-processes N] [--stage-pin]
 
 For each store (SQLite file, WAL, ``synchronous=FULL``; a throw-away PostgreSQL server
 with ``initdb``, durable — fsync and synchronous commit on — unless ``--pg-fsync-off``,
@@ -632,7 +632,7 @@ def report(
             f"latency p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms (queueing included)"
         )
         cpu = r["cpu_ms_per_doc"]
-        total = sum(cpu.values())
+        total = sum(v for k, v in cpu.items() if k != "stage_jvms")  # a part of "stages"
         print(
             f"  CPU per delivered document in the burst: gateway processes "
             f"{cpu['gateway']:.1f} ms, their stage processes and JVMs {cpu['stages']:.1f} ms "
@@ -688,7 +688,14 @@ def main(argv: list[str] | None = None) -> int:
         default=default_stage_processes(),
         help="[pipeline] stage_processes per process (default: the service's default)",
     )
+    parser.add_argument(
+        "--stage-pin",
+        action="store_true",
+        help="[pipeline] stage_pin: each stage process and its JVM on one core, in turn",
+    )
     args = parser.parse_args(argv)
+    if args.stage_pin:  # the gateway processes inherit it (LINGANG_STAGE_PIN)
+        os.environ["LINGANG_STAGE_PIN"] = "true"
     samples = default_samples()
     bodies = [p.read_bytes() for p in samples]
     home = Path(tempfile.mkdtemp(prefix="lingang-bench-"))
@@ -698,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     make_test_pki(home / "pki")
     print(
         f"samples: {[p.name for p in samples]}; cpus: {os.cpu_count()}; {platform.python_version()}"
-        f"; stage_processes: {args.stage_processes}"
+        f"; stage_processes: {args.stage_processes}{' pinned' if args.stage_pin else ''}"
     )
 
     def pinned_sample(warm_docs: int) -> Baseline:
