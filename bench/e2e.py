@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.e2e [--docs 1000] [--paced-rate 100,50] [--paced-seconds 10]
                                   [--store sqlite,postgres] [--worker-procs 0]
-                                  [--stage-processes N]
+                                  [--stage-processes N] [--stage-pin]
 
 For each store (SQLite file, WAL, ``synchronous=FULL``; a throw-away PostgreSQL server
 with ``initdb``, durable — fsync and synchronous commit on — unless ``--pg-fsync-off``,
@@ -49,7 +49,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from cryptography import x509
@@ -61,6 +61,9 @@ from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
 from gateway.testing.tls import make_tls
 from gateway.validation.options import EngineOptions
+
+if TYPE_CHECKING:
+    from gateway.flows import ToolsSpec
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -138,22 +141,27 @@ def baseline(
         os.sched_setaffinity(0, allowed)
 
 
+def baseline_spec(partners: Path, keys: Path) -> ToolsSpec:
+    """The baseline's tools: the installed artefacts, the signing key with its chain, the
+    partner directory file."""
+    from gateway.flows import ToolsSpec
+
+    return ToolsSpec(
+        artefacts_dir=data_home(),
+        engine=baseline_engine(),
+        signing_key=keys / "signer-ec.key.pem",
+        signing_cert=keys / "signer-ec.pem",
+        signing_chain=(keys / "chain.pem",),
+        partners_file=partners,
+    )
+
+
 def _baseline(
     bodies: list[bytes], partners: Path, keys: Path, warm_docs: int, seconds: float
 ) -> Baseline:
-    from gateway.flows import INVOICE_OUT, Source, ToolsSpec, load_tools
+    from gateway.flows import INVOICE_OUT, Source, load_tools
 
-    tools = load_tools(
-        ToolsSpec(
-            artefacts_dir=data_home(),
-            engine=baseline_engine(),
-            signing_key=keys / "signer-ec.key.pem",
-            signing_cert=keys / "signer-ec.pem",
-            signing_chain=(keys / "chain.pem",),
-            partners_file=partners,
-        ),
-        compile_rules=False,
-    )
+    tools = load_tools(baseline_spec(partners, keys), compile_rules=False)
 
     def one(body: bytes) -> None:
         outcome = INVOICE_OUT.run(Source(body, "application/xml"), tools)
@@ -386,6 +394,7 @@ def cpu_split(pids: list[int], server: int | None = None) -> dict[str, float]:
     return {
         "gateway": sum(cpu_seconds(pid) for pid in pids),
         "stages": sum(cpu_seconds(child) for pid in pids for child in _children(pid)),
+        "stage_jvms": sum(cpu_seconds(c) for pid in pids for c in _grandchildren(pid)),
         "bench": own.ru_utime + own.ru_stime,
         "server": 0.0 if server is None else server_cpu_seconds(server),
     }
@@ -409,13 +418,23 @@ def postmaster_pid(data_dir: Path) -> int:
     return int((data_dir / "postmaster.pid").read_text().split()[0])
 
 
-def _children(pid: int) -> list[int]:
+def _grandchildren(pid: int) -> list[int]:
+    """The children's children (a stage process's JVM) and further down."""
+    return [g for child in _direct_children(pid) for g in _children(child)]
+
+
+def _direct_children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
             found += [int(c) for c in task.read_text().split()]
         except OSError:
             continue
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    found = _direct_children(pid)
     return found + [grandchild for child in found for grandchild in _children(child)]
 
 
@@ -613,10 +632,11 @@ def report(
             f"latency p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms (queueing included)"
         )
         cpu = r["cpu_ms_per_doc"]
-        total = sum(cpu.values())
+        total = sum(v for k, v in cpu.items() if k != "stage_jvms")  # a part of "stages"
         print(
             f"  CPU per delivered document in the burst: gateway processes "
-            f"{cpu['gateway']:.1f} ms, their stage processes and JVMs {cpu['stages']:.1f} ms, "
+            f"{cpu['gateway']:.1f} ms, their stage processes and JVMs {cpu['stages']:.1f} ms "
+            f"(JVMs {cpu.get('stage_jvms', float('nan')):.1f} ms), "
             f"database server {cpu.get('server', 0.0):.1f} ms (SQLite: inside the gateway), "
             f"clients and receiver {cpu['bench']:.1f} ms; all {total:.1f} ms "
             f"(baseline: {1000 / base:.1f} ms wall, {pinned.cpu_ms_per_doc:.1f} ms CPU)"
@@ -668,7 +688,14 @@ def main(argv: list[str] | None = None) -> int:
         default=default_stage_processes(),
         help="[pipeline] stage_processes per process (default: the service's default)",
     )
+    parser.add_argument(
+        "--stage-pin",
+        action="store_true",
+        help="[pipeline] stage_pin: each stage process and its JVM on one core, in turn",
+    )
     args = parser.parse_args(argv)
+    if args.stage_pin:  # the gateway processes inherit it (LINGANG_STAGE_PIN)
+        os.environ["LINGANG_STAGE_PIN"] = "true"
     samples = default_samples()
     bodies = [p.read_bytes() for p in samples]
     home = Path(tempfile.mkdtemp(prefix="lingang-bench-"))
@@ -678,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     make_test_pki(home / "pki")
     print(
         f"samples: {[p.name for p in samples]}; cpus: {os.cpu_count()}; {platform.python_version()}"
-        f"; stage_processes: {args.stage_processes}"
+        f"; stage_processes: {args.stage_processes}{' pinned' if args.stage_pin else ''}"
     )
 
     def pinned_sample(warm_docs: int) -> Baseline:

@@ -235,7 +235,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]
     router = Router(settings.routing, registry.names(), peppol=peppol)
     runner: FlowRunner = (
-        ProcessFlowRunner(settings.pipeline.stage_processes, spec)
+        ProcessFlowRunner(settings.pipeline.stage_processes, spec, pin=settings.pipeline.stage_pin)
         if in_children
         else ThreadFlowRunner(tools)
     )

@@ -124,10 +124,12 @@ def _stage_main(conn: Connection, spec: ToolsSpec, parent: int) -> None:
 
 class ProcessFlowRunner:
     """Flows in ``processes`` child processes (see the module docstring): one pipe message
-    each way per document (:class:`~gateway.jobs.stage_pool.StagePool`)."""
+    each way per document (:class:`~gateway.jobs.stage_pool.StagePool`). With ``pin``,
+    each child and its JVM run on one of this process's cores, in turn."""
 
-    def __init__(self, processes: int, spec: ToolsSpec) -> None:
-        self._pool = StagePool(processes, _stage_main, (spec, os.getpid()))
+    def __init__(self, processes: int, spec: ToolsSpec, *, pin: bool = False) -> None:
+        cpus = sorted(os.sched_getaffinity(0)) if pin else ()
+        self._pool = StagePool(processes, _stage_main, (spec, os.getpid()), cpus=cpus)
 
     async def run(self, flow: str, source: Source, directory: Any = None) -> FlowOutcome:
         flow_named(flow)

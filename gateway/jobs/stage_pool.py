@@ -13,15 +13,19 @@ A child that dies (killed, out of memory) fails only the call it was running, wi
 retryable :class:`StageProcessDied` (the job loop tries that document again), and is replaced
 by a fresh one; the other children go on. Large messages (above :data:`INLINE_BYTES`) are
 written from a helper thread so the event loop never blocks on a full pipe.
+
+With ``cpus``, child ``n`` (and the processes it starts, its Schematron JVM) runs only on
+core ``cpus[n % len(cpus)]``, and a replacement takes its slot's core.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -73,14 +77,23 @@ def child_main(conn: Connection, setup: Callable[[], Handler]) -> None:
 
 class StagePool:
     """``size`` stage processes answering one request at a time each (see the module
-    docstring). ``target(conn, *args)`` is the child's main (:func:`child_main` underneath)."""
+    docstring). ``target(conn, *args)`` is the child's main (:func:`child_main` underneath);
+    ``cpus``: the cores the children are pinned to in turn (empty: not pinned)."""
 
-    def __init__(self, size: int, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        size: int,
+        target: Callable[..., None],
+        args: tuple[Any, ...],
+        *,
+        cpus: Sequence[int] = (),
+    ) -> None:
         import multiprocessing
 
         self._context = multiprocessing.get_context("spawn")
         self._target = target
         self._args = args
+        self._cpus = tuple(cpus)
         self.size = max(1, size)
         self._children: list[_Child] = []
         """Spawned at the first call, as :class:`ProcessPoolExecutor` does: a child's start
@@ -89,13 +102,17 @@ class StagePool:
         self._waiters: deque[asyncio.Future[_Child]] = deque()
         self._closed = False
 
-    def _spawn(self) -> _Child:
+    def _spawn(self, slot: int) -> _Child:
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=self._target, args=(child_end, *self._args), daemon=True
         )
         process.start()
         child_end.close()
+        if self._cpus and process.pid is not None:
+            # before the child has loaded its tools, so the JVM it starts inherits it
+            with contextlib.suppress(OSError):  # the child already ended: nothing to pin
+                os.sched_setaffinity(process.pid, {self._cpus[slot % len(self._cpus)]})
         return _Child(process, parent_end)
 
     @property
@@ -115,7 +132,7 @@ class StagePool:
 
     async def _take(self) -> _Child:
         if not self._children:
-            self._children = [self._spawn() for _ in range(self.size)]
+            self._children = [self._spawn(slot) for slot in range(self.size)]
             self._idle = list(self._children)
         if self._idle:
             child = self._idle.pop()
@@ -147,8 +164,9 @@ class StagePool:
         with contextlib.suppress(OSError):
             dead.conn.close()
         dead.process.join(timeout=1.0)
-        fresh = self._spawn()
-        self._children[self._children.index(dead)] = fresh
+        slot = self._children.index(dead)
+        fresh = self._spawn(slot)
+        self._children[slot] = fresh
         return fresh
 
     async def _exchange(self, child: _Child, request: bytes) -> bytes:

@@ -47,6 +47,7 @@ per table::
     strict = false                         # refuse fapiao with schema findings
     stage_processes = 2                    # child processes running the stages (0: a thread);
                                            # default one per CPU up to 4, 0 with one CPU
+    stage_pin = false                      # each stage process (and its JVM) on one core
 
     [validation]                           # the Schematron engine (EngineOptions)
     engine = "auto"                        # auto | jvm | saxonche

@@ -110,6 +110,9 @@ class PipelineSettings:
     """Child processes running the stage table (0: one thread of the gateway process). A
     file or environment that does not say gets :func:`default_stage_processes`; this
     field's own default (0) is for settings built in code (tests)."""
+    stage_pin: bool = False
+    """Pin each stage process, with its Schematron JVM, to one of the gateway process's
+    cores, in turn (off: the kernel places them)."""
     strict: bool = False
     """Refuse fapiao with schema findings or non-conformant identifiers (otherwise each is
     a warning in the document's history)."""
@@ -170,6 +173,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "pipeline.validate": "LINGANG_VALIDATE",
     "pipeline.sign": "LINGANG_SIGN",
     "pipeline.stage_processes": "LINGANG_STAGE_PROCESSES",
+    "pipeline.stage_pin": "LINGANG_STAGE_PIN",
     "pipeline.strict": "LINGANG_STRICT",
     "validation.engine": "LINGANG_SCHEMATRON_ENGINE",
     "validation.saxon_jar": "LINGANG_SAXON_JAR",

@@ -58,3 +58,29 @@ async def test_a_closed_pool_refuses_calls() -> None:
     pool.close()
     with pytest.raises(RuntimeError, match="closed"):
         await pool.call(b"again")
+
+
+async def test_pinned_children_run_on_one_core_each_in_turn_and_a_replacement_keeps_its_slot() -> (
+    None
+):
+    cpus = sorted(os.sched_getaffinity(0))
+    pool = StagePool(2, echo_main, (), cpus=cpus)
+    try:
+        await asyncio.gather(*(pool.call(b"pid") for _ in range(4)))
+        first, second = pool.pids
+        assert os.sched_getaffinity(first) == {cpus[0]}
+        assert os.sched_getaffinity(second) == {cpus[1 % len(cpus)]}
+        os.kill(second, signal.SIGKILL)
+        for _ in range(50):
+            if second not in pool.pids:
+                break
+            await asyncio.gather(pool.call(b"pid"), pool.call(b"pid"), return_exceptions=True)
+        replaced = next(pid for pid in pool.pids if pid != first)
+        assert os.sched_getaffinity(replaced) == {cpus[1 % len(cpus)]}
+    finally:
+        pool.close()
+
+
+async def test_unpinned_children_keep_the_parents_cores(pool: StagePool) -> None:
+    await pool.call(b"pid")
+    assert all(os.sched_getaffinity(pid) == os.sched_getaffinity(0) for pid in pool.pids)
