@@ -474,6 +474,7 @@ async def run_store(
         workers=args.workers,
         concurrency=args.concurrency,
         stage_processes=args.stage_processes,
+        stage_pin=args.stage_pin,
     )
     path = write_config(config)
     store = await open_store(store_url)
@@ -694,8 +695,6 @@ def main(argv: list[str] | None = None) -> int:
         help="[pipeline] stage_pin: each stage process and its JVM on one core, in turn",
     )
     args = parser.parse_args(argv)
-    if args.stage_pin:  # the gateway processes inherit it (LINGANG_STAGE_PIN)
-        os.environ["LINGANG_STAGE_PIN"] = "true"
     samples = default_samples()
     bodies = [p.read_bytes() for p in samples]
     home = Path(tempfile.mkdtemp(prefix="lingang-bench-"))

@@ -98,6 +98,7 @@ class ClusterConfig:
     sign: bool = True
     delivery_timeout: float = 5.0
     stage_processes: int = 0
+    stage_pin: bool = False
 
     @property
     def base_url(self) -> str:
@@ -130,6 +131,7 @@ def write_config(config: ClusterConfig) -> Path:
         f"validate = {_toml(config.validate)}",
         f"sign = {_toml(config.sign)}",
         f"stage_processes = {config.stage_processes}",
+        f"stage_pin = {_toml(config.stage_pin)}",
         "[adapters.hk]",
         "type = 'https'",
         f"url = {_toml(config.receiver_url)}",
