@@ -15,8 +15,9 @@ synchronous commit on) with ``pg_stat_statements`` (``track = all``):
 and prints, per document: top-level statements executed, their server execution time
 (``pg_stat_statements``, nested trigger statements counted inside their top-level one),
 the plans made (``track_planning``: 0 once psycopg has prepared them), the WAL written,
-the rows inserted and updated per table (HOT or not: ``pg_stat_user_tables``), the CPU of every PostgreSQL server process (``/proc``: parsing, protocol, commits
-included) and of this client process, and documents/s (wall clock; noisy on a shared
+the rows inserted and updated per table (HOT or not: ``pg_stat_user_tables``), the CPU
+of every PostgreSQL server process (``/proc``: parsing, protocol, commits included) and of
+this client process, and documents/s (wall clock; noisy on a shared
 machine). A warm-up of ``--warm`` documents runs first and is not counted. The document
 and its outputs have the kinds, sizes and lz4 ratios of ``bench.e2e``'s (so as many TOAST
 chunks per document).
