@@ -46,14 +46,17 @@ import platform
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from cryptography import x509
 
+from bench.ceiling import Ceiling, gateway_bound, two_core_ceiling
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
 from gateway.settings import Settings, data_home, default_stage_processes
 from gateway.store import open_store
@@ -159,6 +162,15 @@ def baseline_spec(partners: Path, keys: Path) -> ToolsSpec:
 def _baseline(
     bodies: list[bytes], partners: Path, keys: Path, warm_docs: int, seconds: float
 ) -> Baseline:
+    one = baseline_work(bodies, partners, keys)
+    for n in range(max(warm_docs, len(bodies))):  # every profile, and the JIT warm
+        one(bodies[n % len(bodies)])
+    return measure_baseline(one, bodies, seconds)
+
+
+def baseline_work(bodies: list[bytes], partners: Path, keys: Path) -> Callable[[bytes], None]:
+    """The baseline's work on one document, with its tools loaded: the outbound invoice
+    flow in this process."""
     from gateway.flows import INVOICE_OUT, Source, load_tools
 
     tools = load_tools(baseline_spec(partners, keys), compile_rules=False)
@@ -167,8 +179,12 @@ def _baseline(
         outcome = INVOICE_OUT.run(Source(body, "application/xml"), tools)
         assert outcome.ok, outcome.error
 
-    for n in range(max(warm_docs, len(bodies))):  # every profile, and the JIT warm
-        one(bodies[n % len(bodies)])
+    return one
+
+
+def measure_baseline(one: Callable[[bytes], None], bodies: list[bytes], seconds: float) -> Baseline:
+    """Run ``one`` over ``bodies`` in turn for ``seconds``: the rate and the CPU it took
+    (this process and its JVM)."""
     done, started, cpu = 0, time.perf_counter(), tree_cpu_seconds()
     while time.perf_counter() - started < seconds:
         one(bodies[done % len(bodies)])
@@ -603,6 +619,7 @@ def report(
     free: Baseline,
     commits: dict[str, float],
     samples: list[Baseline],
+    ceilings: Sequence[Ceiling] = (),
 ) -> None:
     base = pinned.docs_per_s
     rates = ", ".join(f"{b.docs_per_s:.1f}" for b in samples)
@@ -616,6 +633,19 @@ def report(
         f"{free.cpu_ms_per_doc:.1f} ms CPU/doc ({free.cores_busy:.2f} cores busy); "
         "ratios to it are printed in [brackets]"
     )
+    scaling = median([c.scaling for c in ceilings]) if ceilings else None
+    if ceilings:
+        print(
+            "two-core ceiling: the baseline's work on both cores at once (one pinned process "
+            "each, its JVM too; each also measured alone, just before and after), beside each "
+            "measurement above: "
+            + ", ".join(
+                f"{c.pair_docs_per_s:.1f} docs/s = {c.scaling:.2f}× one alone "
+                f"({c.pair_cpu_ms_per_doc:.1f} ms CPU/doc)"
+                for c in ceilings
+            )
+            + f"; median {scaling:.2f}×, the most two cores give this work here"
+        )
     print(
         f"SQLite write transaction on this disk: {commits['FULL']:.2f} ms (synchronous=FULL, "
         f"the store's setting), {commits['NORMAL']:.2f} ms (NORMAL)"
@@ -642,6 +672,15 @@ def report(
             f"clients and receiver {cpu['bench']:.1f} ms; all {total:.1f} ms "
             f"(baseline: {1000 / base:.1f} ms wall, {pinned.cpu_ms_per_doc:.1f} ms CPU)"
         )
+        if scaling is not None:
+            work, clients = pinned.cpu_ms_per_doc, cpu["bench"]
+            print(
+                f"  bound on these cores: at most "
+                f"{gateway_bound(scaling, work, clients, mirrored=False):.2f}× baseline for any "
+                f"gateway beside these clients and receiver ({clients:.1f} ms/doc), about "
+                f"{gateway_bound(scaling, work, clients, mirrored=True):.2f}× if it pays as much "
+                "again for its own side of the two HTTP legs"
+            )
         for p in r["paced"]:
             print(
                 f"  paced {p['rate']:.0f} docs/s × {p['docs']} docs: latency p50 {p['p50_ms']:.0f} ms, "
@@ -694,6 +733,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="[pipeline] stage_pin: each stage process and its JVM on one core, in turn",
     )
+    parser.add_argument(
+        "--no-ceiling",
+        action="store_true",
+        help="skip the two-core ceiling (the baseline's work on both cores at once, measured "
+        "beside each baseline measurement)",
+    )
     args = parser.parse_args(argv)
     samples = default_samples()
     bodies = [p.read_bytes() for p in samples]
@@ -707,8 +752,17 @@ def main(argv: list[str] | None = None) -> int:
         f"; stage_processes: {args.stage_processes}{' pinned' if args.stage_pin else ''}"
     )
 
+    ceilings: list[Ceiling] = []
+
     def pinned_sample(warm_docs: int) -> Baseline:
-        return baseline(bodies, home / "partners.toml", home / "pki", warm_docs, cpus=1)
+        alone = baseline(bodies, home / "partners.toml", home / "pki", warm_docs, cpus=1)
+        if not args.no_ceiling:  # right after, so both see the same machine
+            ceilings.append(
+                two_core_ceiling(
+                    bodies, home / "partners.toml", home / "pki", warm_docs=args.warm_docs
+                )
+            )
+        return alone
 
     measured = [pinned_sample(args.warm_docs)]
     free = baseline(bodies, home / "partners.toml", home / "pki", args.warm_docs, cpus=None)
@@ -729,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     while len(measured) < BASELINE_SAMPLES:
         measured.append(pinned_sample(AGAIN_WARM_DOCS))
     pinned = median_baseline(measured)
-    report(results, pinned, free, commits, measured)
+    report(results, pinned, free, commits, measured, ceilings)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"e2e-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(
@@ -740,6 +794,7 @@ def main(argv: list[str] | None = None) -> int:
                 "baseline_cpu_ms_per_doc": pinned.cpu_ms_per_doc,
                 "baseline_unpinned_docs_per_s": free.docs_per_s,
                 "baseline_unpinned_cpu_ms_per_doc": free.cpu_ms_per_doc,
+                "ceiling": [asdict(c) | {"scaling": c.scaling} for c in ceilings],
                 "args": vars(args),
                 "results": results,
             },
