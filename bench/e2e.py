@@ -411,9 +411,35 @@ def cpu_split(pids: list[int], server: int | None = None) -> dict[str, float]:
         "gateway": sum(cpu_seconds(pid) for pid in pids),
         "stages": sum(cpu_seconds(child) for pid in pids for child in _children(pid)),
         "stage_jvms": sum(cpu_seconds(c) for pid in pids for c in _grandchildren(pid)),
+        "stage_jit": sum(
+            thread_cpu_seconds(c, *JIT_THREADS) for pid in pids for c in _grandchildren(pid)
+        ),
         "bench": own.ru_utime + own.ru_stime,
         "server": 0.0 if server is None else server_cpu_seconds(server),
     }
+
+
+JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
+"""HotSpot's JIT compiler threads (their names as Linux shows them in
+``/proc/<pid>/task/*/comm``, cut to 15 bytes)."""
+
+
+def thread_cpu_seconds(pid: int, *names: str) -> float:
+    """CPU seconds so far of ``pid``'s threads whose name starts with one of ``names``."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            name = (task / "comm").read_text().strip()
+            if name.startswith(names):
+                total += cpu_seconds_of(task / "stat")
+        except OSError:
+            continue
+    return total
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def server_cpu_seconds(postmaster: int) -> float:
@@ -663,11 +689,12 @@ def report(
             f"latency p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms (queueing included)"
         )
         cpu = r["cpu_ms_per_doc"]
-        total = sum(v for k, v in cpu.items() if k != "stage_jvms")  # a part of "stages"
+        total = sum(v for k, v in cpu.items() if k not in ("stage_jvms", "stage_jit"))  # in stages
         print(
             f"  CPU per delivered document in the burst: gateway processes "
             f"{cpu['gateway']:.1f} ms, their stage processes and JVMs {cpu['stages']:.1f} ms "
-            f"(JVMs {cpu.get('stage_jvms', float('nan')):.1f} ms), "
+            f"(JVMs {cpu.get('stage_jvms', float('nan')):.1f} ms, of which their JIT compiling "
+            f"{cpu.get('stage_jit', float('nan')):.2f} ms), "
             f"database server {cpu.get('server', 0.0):.1f} ms (SQLite: inside the gateway), "
             f"clients and receiver {cpu['bench']:.1f} ms; all {total:.1f} ms "
             f"(baseline: {1000 / base:.1f} ms wall, {pinned.cpu_ms_per_doc:.1f} ms CPU)"

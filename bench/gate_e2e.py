@@ -62,6 +62,7 @@ from typing import Any
 import aiohttp
 
 from bench.e2e import (
+    JIT_THREADS,
     ApiClients,
     _children,
     burst,
@@ -122,9 +123,6 @@ class Gateway:
     def pids(self) -> list[int]:
         return [self.process.process.pid] if self.process.process is not None else []
 
-
-JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
-"""HotSpot's JIT compiler threads (their names as Linux shows them, cut to 15 bytes)."""
 
 Threads = dict[tuple[int, str], tuple[str, int]]
 """(pid, thread id) → (thread name, nanoseconds on a CPU so far)."""

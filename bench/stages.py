@@ -43,7 +43,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bench.e2e import _children, baseline_spec, cpu_seconds
+from bench.e2e import JIT_THREADS, _children, baseline_spec, cpu_seconds, thread_cpu_seconds
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
 from gateway.flows import ToolsSpec
 from gateway.jobs.stage_pool import Handler, StagePool, child_main
@@ -149,26 +149,8 @@ def split(pids: list[int]) -> dict[str, float]:
     return {
         "python": sum(cpu_seconds(p) for p in pids),
         "jvm": sum(cpu_seconds(c) for c in jvms),
-        "jit": sum(thread_cpu_seconds(c, "C1 CompilerThre", "C2 CompilerThre") for c in jvms),
+        "jit": sum(thread_cpu_seconds(c, *JIT_THREADS) for c in jvms),
     }
-
-
-def thread_cpu_seconds(pid: int, *names: str) -> float:
-    """CPU seconds so far of ``pid``'s threads whose name starts with one of ``names``."""
-    total = 0.0
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            name = (task / "comm").read_text().strip()
-            if name.startswith(names):
-                total += cpu_seconds_of(task / "stat")
-        except OSError:
-            continue
-    return total
-
-
-def cpu_seconds_of(stat: Path) -> float:
-    fields = stat.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu() -> float:
