@@ -1,18 +1,24 @@
 """Stage processes driven straight from the event loop: one pipe per child, no helper threads.
 
 :class:`StagePool` keeps ``N`` child processes (``spawn``), each owning one end of a duplex
-pipe. A call takes an idle child, writes one message to its pipe — the pickled ``(flow,
-source, directory)`` — and waits, on the event loop's own selector (``add_reader``), for the
-one message that comes back: the outcome as plain data
-(:meth:`~gateway.flows.FlowOutcome.to_wire`). One round trip per document, and nothing in
-between: :class:`concurrent.futures.ProcessPoolExecutor` adds a management thread, a queue
-feeder thread and a wake-up pipe on the way, i.e. four thread hand-offs (each a GIL switch)
-and two more pipe writes per call, in the process that also serves the API and the store.
+pipe. A call queues its request — the pickled ``(flow, source, directory)`` — and an idle
+child takes what is queued, up to :attr:`StagePool.batch` requests, in **one** message; it
+runs them one after another and answers them all in one message, which the event loop reads
+on its own selector (``add_reader``) and hands back to each caller: the outcome as plain data
+(:meth:`~gateway.flows.FlowOutcome.to_wire`). Below saturation a message carries one
+request; under a deep queue a child goes from document to document without waiting for the
+serving process to take its answer and hand it the next one (a wake-up of each side, and the
+child's caches cooling meanwhile, per document). :class:`concurrent.futures.ProcessPoolExecutor`
+would add a management thread, a queue feeder thread and a wake-up pipe on the way, i.e. four
+thread hand-offs (each a GIL switch) and two more pipe writes per call, in the process that
+also serves the API and the store.
 
-A child that dies (killed, out of memory) fails only the call it was running, with a
-retryable :class:`StageProcessDied` (the job loop tries that document again), and is replaced
-by a fresh one; the other children go on. Large messages (above :data:`INLINE_BYTES`) are
-written from a helper thread so the event loop never blocks on a full pipe.
+A child that dies (killed, out of memory) fails only the calls it was running, with a
+retryable :class:`StageProcessDied` (the job loop tries those documents again), and is
+replaced by a fresh one; the other children go on. A caller that stops waiting (cancelled)
+leaves its request out if no child has taken it yet, else its answer is dropped. Large
+messages (above :data:`INLINE_BYTES`) are written from a helper thread so the event loop
+never blocks on a full pipe.
 
 With ``cpus``, child ``n`` (and the processes it starts, its Schematron JVM) runs only on
 core ``cpus[n % len(cpus)]``, and a replacement takes its slot's core.
@@ -24,23 +30,46 @@ import asyncio
 import contextlib
 import os
 import pickle
+import struct
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from gateway.errors import TransientError
 
 INLINE_BYTES = 32 * 1024
-"""Requests up to this size are written on the event loop (an idle child's empty pipe takes
+"""Messages up to this size are written on the event loop (an idle child's empty pipe takes
 them at once); larger ones from a helper thread."""
+
+BATCH = 4
+"""Most requests a child takes in one message: enough to keep it busy between two visits of
+the serving process's event loop, few enough that no document waits long behind others."""
 
 STOP = b""
 """The message that tells a child to exit."""
 
 Handler = Callable[[bytes], bytes]
 """What a child does with one request: its reply (both pickled)."""
+
+_LENGTH = struct.Struct(">I")
+
+
+def pack(parts: Sequence[bytes]) -> bytes:
+    """Several requests (or replies) as one message: each preceded by its length."""
+    return b"".join(_LENGTH.pack(len(part)) + part for part in parts)
+
+
+def unpack(message: bytes) -> list[bytes]:
+    """The requests (or replies) :func:`pack` put in ``message``."""
+    parts, at, view = [], 0, memoryview(message)
+    while at < len(message):
+        (size,) = _LENGTH.unpack_from(message, at)
+        at += _LENGTH.size
+        parts.append(bytes(view[at : at + size]))
+        at += size
+    return parts
 
 
 class StageProcessDied(TransientError):
@@ -49,36 +78,42 @@ class StageProcessDied(TransientError):
     code = "stage-process-died"
 
 
+Call = tuple[bytes, "asyncio.Future[bytes]"]
+"""A queued request and its caller's future."""
+
+
 @dataclass(slots=True)
 class _Child:
     """One stage process and the parent's end of its pipe."""
 
     process: Any
     conn: Connection
-    waiting: asyncio.Future[bytes] | None = None
+    running: list[Call] = field(default_factory=list)
+    """The calls of the message it is working on (empty: idle)."""
     alive: bool = True
     watched: asyncio.AbstractEventLoop | None = None
     """The event loop whose selector watches the pipe (registered once, at first use)."""
 
 
 def child_main(conn: Connection, setup: Callable[[], Handler]) -> None:
-    """A child's life: build its handler once, then answer requests until told to stop or
+    """A child's life: build its handler once, then answer messages until told to stop or
     the parent's end closes."""
     handle = setup()
     while True:
         try:
-            request = conn.recv_bytes()
+            message = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        if request == STOP:
+        if message == STOP:
             return
-        conn.send_bytes(handle(request))
+        conn.send_bytes(pack([handle(request) for request in unpack(message)]))
 
 
 class StagePool:
-    """``size`` stage processes answering one request at a time each (see the module
-    docstring). ``target(conn, *args)`` is the child's main (:func:`child_main` underneath);
-    ``cpus``: the cores the children are pinned to in turn (empty: not pinned)."""
+    """``size`` stage processes answering up to ``batch`` queued requests per message each
+    (see the module docstring). ``target(conn, *args)`` is the child's main
+    (:func:`child_main` underneath); ``cpus``: the cores the children are pinned to in turn
+    (empty: not pinned)."""
 
     def __init__(
         self,
@@ -87,6 +122,7 @@ class StagePool:
         args: tuple[Any, ...],
         *,
         cpus: Sequence[int] = (),
+        batch: int = BATCH,
     ) -> None:
         import multiprocessing
 
@@ -95,11 +131,12 @@ class StagePool:
         self._args = args
         self._cpus = tuple(cpus)
         self.size = max(1, size)
+        self.batch = max(1, batch)
         self._children: list[_Child] = []
         """Spawned at the first call, as :class:`ProcessPoolExecutor` does: a child's start
         (its tools, its JVM) then does not compete with the gateway's own start."""
         self._idle: list[_Child] = []
-        self._waiters: deque[asyncio.Future[_Child]] = deque()
+        self._queue: deque[Call] = deque()
         self._closed = False
 
     def _spawn(self, slot: int) -> _Child:
@@ -121,43 +158,111 @@ class StagePool:
         return [c.process.pid for c in self._children]
 
     async def call(self, request: bytes) -> bytes:
-        """Send ``request`` to an idle child and return its reply."""
+        """Queue ``request`` for the next idle child and return its reply."""
         if self._closed:
             raise RuntimeError("the stage pool is closed")
-        child = await self._take()
-        try:
-            return await self._exchange(child, request)
-        finally:
-            self._give_back(child)
-
-    async def _take(self) -> _Child:
+        loop = asyncio.get_running_loop()
         if not self._children:
             self._children = [self._spawn(slot) for slot in range(self.size)]
             self._idle = list(self._children)
-        if self._idle:
-            child = self._idle.pop()
-            return child if child.alive else self._replace(child)
-        handed: asyncio.Future[_Child] = asyncio.get_running_loop().create_future()
-        self._waiters.append(handed)
+        reply: asyncio.Future[bytes] = loop.create_future()
+        call = (request, reply)
+        self._queue.append(call)
+        self._dispatch(loop)
         try:
-            return await handed
+            return await reply
         except asyncio.CancelledError:
-            if handed.done() and not handed.cancelled():
-                self._give_back(handed.result())
+            with contextlib.suppress(ValueError):  # not taken yet: leave it out
+                self._queue.remove(call)
             raise
 
-    def _give_back(self, child: _Child) -> None:
-        """An idle child goes to the longest waiting call, else back to the idle list."""
+    def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand queued requests to idle children, up to :attr:`batch` each."""
+        while self._idle and self._queue and not self._closed:
+            taken: list[Call] = []
+            while self._queue and len(taken) < self.batch:
+                call = self._queue.popleft()
+                if not call[1].done():  # a cancelled caller's request is left out
+                    taken.append(call)
+            if not taken:
+                return
+            child = self._idle.pop()
+            if not child.alive:
+                child = self._replace(child)
+            self._send(loop, child, taken)
+
+    def _send(self, loop: asyncio.AbstractEventLoop, child: _Child, calls: list[Call]) -> None:
+        child.running = calls
+        if child.watched is not loop:
+            self._unwatch(child)
+            loop.add_reader(child.conn.fileno(), self._readable, child)
+            child.watched = loop
+        message = pack([request for request, _ in calls])
+        try:
+            if len(message) <= INLINE_BYTES:
+                child.conn.send_bytes(message)
+                return
+            written = loop.run_in_executor(None, child.conn.send_bytes, message)
+        except (OSError, EOFError) as exc:
+            self._lost(child, exc)
+            return
+        written.add_done_callback(lambda done: self._written(child, calls, done))
+
+    def _written(self, child: _Child, calls: list[Call], done: asyncio.Future[None]) -> None:
+        """A large message's write ended: if it failed, the child is lost."""
+        if done.cancelled() or done.exception() is None or child.running is not calls:
+            return
+        self._lost(child, done.exception())
+
+    def _readable(self, child: _Child) -> None:
+        """The child's pipe has data (or was closed): its one reply, read whole. Readable
+        with no message outstanding means the child ended (or broke the protocol): it is
+        marked dead, no longer watched, and replaced when next taken."""
+        calls = child.running
+        if not calls:
+            child.alive = False
+            self._unwatch(child)
+            return
+        try:
+            replies = unpack(child.conn.recv_bytes())
+        except (EOFError, OSError, struct.error) as exc:
+            self._lost(child, exc)
+            return
+        child.running = []
+        if len(replies) != len(calls):
+            child.alive = False
+            error = RuntimeError(f"stage process answered {len(replies)} of {len(calls)}")
+            for _, reply in calls:
+                if not reply.done():
+                    reply.set_exception(error)
+        else:
+            for (_, reply), answer in zip(calls, replies, strict=True):
+                if not reply.done():
+                    reply.set_result(answer)
+        self._back(child)
+
+    def _lost(self, child: _Child, exc: BaseException | None) -> None:
+        """The child is gone (or its pipe broke): its calls fail retryably; a fresh child
+        takes its place when next needed."""
+        calls, child.running = child.running, []
+        child.alive = False
+        self._unwatch(child)
+        error = self._died(child, exc)
+        for _, reply in calls:
+            if not reply.done():
+                reply.set_exception(error)
+        self._back(child)
+
+    def _back(self, child: _Child) -> None:
+        """The child is free again (a dead one replaced at once): it takes what is queued,
+        else waits idle."""
         if self._closed:
             return
         if not child.alive:
             child = self._replace(child)
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(child)
-                return
         self._idle.append(child)
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing queued either
+            self._dispatch(asyncio.get_running_loop())
 
     def _replace(self, dead: _Child) -> _Child:
         self._unwatch(dead)
@@ -169,54 +274,12 @@ class StagePool:
         self._children[slot] = fresh
         return fresh
 
-    async def _exchange(self, child: _Child, request: bytes) -> bytes:
-        loop = asyncio.get_running_loop()
-        reply: asyncio.Future[bytes] = loop.create_future()
-        child.waiting = reply
-        if child.watched is not loop:
-            self._unwatch(child)
-            loop.add_reader(child.conn.fileno(), self._readable, child)
-            child.watched = loop
-        try:
-            if len(request) <= INLINE_BYTES:
-                child.conn.send_bytes(request)
-            else:
-                await loop.run_in_executor(None, child.conn.send_bytes, request)
-            return await reply
-        except (OSError, EOFError) as exc:
-            child.alive = False
-            raise self._died(child) from exc
-        except asyncio.CancelledError:
-            # The child is busy with a request nobody waits for: replace it rather than
-            # read a stale reply later.
-            child.alive = False
-            with contextlib.suppress(Exception):
-                child.process.kill()
-            raise
-        finally:
-            child.waiting = None
-
     @staticmethod
     def _unwatch(child: _Child) -> None:
         if child.watched is not None:
             with contextlib.suppress(ValueError, OSError, RuntimeError):
                 child.watched.remove_reader(child.conn.fileno())
             child.watched = None
-
-    def _readable(self, child: _Child) -> None:
-        """The child's pipe has data (or was closed): its one reply, read whole. Readable
-        with no call waiting means the child ended (or broke the protocol): it is marked
-        dead, no longer watched, and replaced when next taken."""
-        waiting = child.waiting
-        if waiting is None or waiting.done():
-            child.alive = False
-            self._unwatch(child)
-            return
-        try:
-            waiting.set_result(child.conn.recv_bytes())
-        except (EOFError, OSError) as exc:
-            child.alive = False
-            waiting.set_exception(self._died(child, exc))
 
     @staticmethod
     def _died(child: _Child, exc: BaseException | None = None) -> StageProcessDied:
@@ -231,15 +294,17 @@ class StagePool:
         return error
 
     def close(self) -> None:
-        """Tell every child to stop (those busy are killed) and forget them."""
+        """Tell every child to stop (those busy are killed) and forget them; queued calls
+        fail."""
         if self._closed:
             return
         self._closed = True
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_exception(RuntimeError("the stage pool is closed"))
+        while self._queue:
+            _, reply = self._queue.popleft()
+            if not reply.done():
+                reply.set_exception(RuntimeError("the stage pool is closed"))
         for child in self._children:
-            if child.waiting is None and child.alive:
+            if not child.running and child.alive:
                 with contextlib.suppress(OSError, ValueError):
                     child.conn.send_bytes(STOP)
             else:
@@ -253,6 +318,9 @@ class StagePool:
                 child.process.join(timeout=1.0)
             with contextlib.suppress(OSError):
                 child.conn.close()
+            for _, reply in child.running:
+                if not reply.done():
+                    reply.set_exception(RuntimeError("the stage pool is closed"))
 
 
 def dumps(value: Any) -> bytes:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from multiprocessing.connection import Connection
 
-from gateway.jobs.stage_pool import Handler, child_main
+from gateway.jobs.stage_pool import STOP, Handler, child_main, pack, unpack
 
 
 def _answer(request: bytes) -> bytes:
@@ -24,3 +25,14 @@ def _setup() -> Handler:
 def echo_main(conn: Connection) -> None:
     """A child answering :func:`_answer`."""
     child_main(conn, _setup)
+
+
+def batch_main(conn: Connection) -> None:
+    """A child that answers each request with how many requests its message carried
+    (``sleep:S`` first sleeps S seconds)."""
+    while (message := conn.recv_bytes()) != STOP:
+        requests = unpack(message)
+        for request in requests:
+            if request.startswith(b"sleep:"):
+                time.sleep(float(request[6:]))
+        conn.send_bytes(pack([str(len(requests)).encode()] * len(requests)))

@@ -1,4 +1,5 @@
-"""The stage pool: real child processes, one pipe message each way, a dead child replaced."""
+"""The stage pool: real child processes, one pipe message each way per batch of queued
+requests, a dead child replaced."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.jobs.stage_pool import INLINE_BYTES, StagePool, StageProcessDied
+from gateway.jobs.stage_pool import INLINE_BYTES, StagePool, StageProcessDied, pack, unpack
 
-from .stage_children import echo_main
+from .stage_children import batch_main, echo_main
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ async def test_a_killed_child_fails_its_call_retryably_and_is_replaced(pool: Sta
     outcomes = await asyncio.gather(*(pool.call(b"pid") for _ in range(4)), return_exceptions=True)
     died = [o for o in outcomes if isinstance(o, BaseException)]
     assert all(isinstance(o, StageProcessDied) and o.retryable for o in died)
-    assert len(died) <= 1
+    assert len(died) <= pool.batch  # the calls of the victim's one message, at most
     assert victim not in pool.pids and len(pool.pids) == 2
     answers = await asyncio.gather(*(pool.call(b"pid") for _ in range(6)))
     assert {int(a) for a in answers} <= set(pool.pids)
@@ -84,3 +85,45 @@ async def test_pinned_children_run_on_one_core_each_in_turn_and_a_replacement_ke
 async def test_unpinned_children_keep_the_parents_cores(pool: StagePool) -> None:
     await pool.call(b"pid")
     assert all(os.sched_getaffinity(pid) == os.sched_getaffinity(0) for pid in pool.pids)
+
+
+def test_a_message_carries_its_requests_whole_and_in_order() -> None:
+    parts = [b"", b"a", b"\x00" * 5, b"y" * 70_000]
+    assert unpack(pack(parts)) == parts
+    assert unpack(pack([])) == []
+
+
+async def test_a_busy_child_takes_what_queued_meanwhile_in_batches() -> None:
+    """One child, busy with a slow request while six more queue: it takes four, then two."""
+    pool = StagePool(1, batch_main, (), batch=4)
+    try:
+        slow = asyncio.ensure_future(pool.call(b"sleep:0.3"))
+        await asyncio.sleep(0)  # the slow one is sent before the rest queue
+        rest = [asyncio.ensure_future(pool.call(f"doc-{n}".encode())) for n in range(6)]
+        assert await slow == b"1"
+        assert await asyncio.gather(*rest) == [b"4"] * 4 + [b"2"] * 2
+    finally:
+        pool.close()
+
+
+async def test_a_cancelled_caller_is_left_out_or_its_answer_dropped() -> None:
+    """Cancelled while queued, its request is never sent; cancelled while its batch runs,
+    the others of that batch still get their answers."""
+    pool = StagePool(1, batch_main, (), batch=4)
+    try:
+        slow = asyncio.ensure_future(pool.call(b"sleep:0.3"))
+        await asyncio.sleep(0)
+        queued = [asyncio.ensure_future(pool.call(b"x")) for _ in range(3)]
+        await asyncio.sleep(0)
+        queued[1].cancel()
+        assert await slow == b"1"
+        assert await queued[0] == b"2" and await queued[2] == b"2"
+        busy = asyncio.ensure_future(pool.call(b"sleep:0.2"))
+        await asyncio.sleep(0)
+        running = [asyncio.ensure_future(pool.call(b"sleep:0.1")) for _ in range(3)]
+        assert await busy == b"1"  # the three are on their way, as one message
+        running[0].cancel()
+        assert await asyncio.gather(*running[1:]) == [b"3", b"3"]
+        assert await pool.call(b"after") == b"1"
+    finally:
+        pool.close()
