@@ -5,7 +5,8 @@ the event loop and libraries that are not thread-safe see one thread.
 :class:`ProcessFlowRunner` (``[pipeline] stage_processes = N``) runs flows in ``N`` child
 processes, each loading its own tools once from a :class:`~gateway.flows.ToolsSpec`, so the
 CPU-heavy stages use other cores than the process serving the API and the store. A document
-is one pipe message each way (:mod:`gateway.jobs.stage_pool`); the outcome crosses back as
+is one request in a pipe message each way, an idle child taking up to four queued at once
+(:mod:`gateway.jobs.stage_pool`); the outcome crosses back as
 plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both runners return the same
 :class:`~gateway.flows.FlowOutcome`.
 """
@@ -123,8 +124,9 @@ def _stage_main(conn: Connection, spec: ToolsSpec, parent: int) -> None:
 
 
 class ProcessFlowRunner:
-    """Flows in ``processes`` child processes (see the module docstring): one pipe message
-    each way per document (:class:`~gateway.jobs.stage_pool.StagePool`). With ``pin``,
+    """Flows in ``processes`` child processes (see the module docstring): queued documents
+    go to an idle child a few per pipe message (:class:`~gateway.jobs.stage_pool.StagePool`).
+    With ``pin``,
     each child and its JVM run on one of this process's cores, in turn."""
 
     def __init__(self, processes: int, spec: ToolsSpec, *, pin: bool = False) -> None:
