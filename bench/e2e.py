@@ -13,9 +13,11 @@ reached over TCP on 127.0.0.1 unless ``--pg-socket``):
 * the full stage table runs: parse, map, render, **full validation** (XSD + official
   Schematron) and **XAdES signing**, then delivery over **mutual TLS** with a detached JWS
   to the local receiving endpoint (in this process), which counts by message id;
-* **warm-up**: ``--warm-docs`` documents delivered before anything is measured (each stage
-  process's Schematron JVM takes about a thousand documents before its JIT has settled; a
-  gateway runs for days, so the steady state is what is measured);
+* **warm-up**: ``--warm-docs`` documents per Schematron JVM of the gateway (one per stage
+  process) delivered before anything is measured, so each of its JVMs has run as many
+  documents as the baseline's before its first measurement (a JVM's JIT is still compiling
+  after a few thousand documents: 0.2-0.4 ms of CPU per document after 1,500, printed as
+  "JIT compiling"; a gateway runs for days, so the steady state is what is measured);
 * **burst**: ``--docs`` documents submitted as fast as the API takes them (32 concurrent
   clients); throughput = documents / (first submit → last delivery);
 * **paced**: an open-loop ``--paced-rate`` documents/s (each rate in turn) for
@@ -540,7 +542,7 @@ async def run_store(
             config.base_url, headers=headers, timeout=timeout, connector=connector
         ) as session:
             await wait_ready(session)
-            warm = await burst(clients, bodies, args.warm_docs, "warm")
+            warm = await burst(clients, bodies, args.warm_docs * stage_jvms(args), "warm")
             warmed = await delivered_times(receiver, set(warm.sent_at), 300)
             result["warm_up"] = {"sent": len(warm.sent_at), "delivered": len(warmed)}
             pids = [p.process.pid for p in processes if p.process is not None]
@@ -595,6 +597,12 @@ async def run_store(
             process.terminate()
         await receiver.stop()
     return result
+
+
+def stage_jvms(args: argparse.Namespace) -> int:
+    """How many Schematron JVMs the gateway processes run: one per stage process (or one in
+    each process that runs its flows on a thread)."""
+    return max(1, args.stage_processes) * (1 + args.worker_procs)
 
 
 async def wait_ready(session: aiohttp.ClientSession) -> None:
@@ -732,7 +740,8 @@ def main(argv: list[str] | None = None) -> int:
         "--warm-docs",
         type=int,
         default=1500,
-        help="documents sent (and delivered) before measuring: JIT and caches warm",
+        help="documents per Schematron JVM sent (and delivered) before measuring, as many as "
+        "the baseline runs before its first measurement: JIT and caches warm",
     )
     parser.add_argument("--store", default="sqlite,postgres")
     parser.add_argument(
