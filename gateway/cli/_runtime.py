@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -98,3 +99,14 @@ def install_stop_signals(stop: Callable[[], None]) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop)
+
+
+def settle_heap() -> None:
+    """Once a long-running process has started (modules imported, settings, tools and routes
+    built): move every object it holds into the collector's permanent generation, so the
+    cyclic collector's full collections no longer walk the start-up heap. Under load
+    ``serve`` made a full collection every few thousand documents, each about 60 ms of CPU
+    and as long a pause of the event loop; frozen, about 2.5 ms (``bench.e2e``, 4
+    December). Frozen objects are still freed when their last reference goes; only a cycle
+    among them would never be collected, which is why this runs once, after start-up."""
+    gc.freeze()

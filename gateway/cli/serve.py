@@ -14,6 +14,7 @@ from gateway.cli._runtime import (
     install_stop_signals,
     server_ssl_context,
     settings_from,
+    settle_heap,
 )
 from gateway.service import open_services
 from gateway.settings import Settings
@@ -65,6 +66,7 @@ async def serve(settings: Settings, *, workers: int) -> None:
         )
         await site.start()
         pool.start()
+        settle_heap()
         scheme = "https" if settings.server.tls_enabled else "http"
         log.info(
             "listening",

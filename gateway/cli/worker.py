@@ -11,6 +11,7 @@ from gateway.cli._runtime import (
     configure_logging,
     install_stop_signals,
     settings_from,
+    settle_heap,
 )
 from gateway.service import open_services
 from gateway.settings import Settings
@@ -47,6 +48,7 @@ async def work(settings: Settings) -> None:
     pool = services.worker_pool(max(1, settings.worker.count))
     try:
         pool.start()
+        settle_heap()
         print(f"lingang worker: {len(pool.workers)} worker(s) running", flush=True)
         await stop.wait()
         log.info("stopping")
