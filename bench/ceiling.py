@@ -66,7 +66,7 @@ def _child(
     """One core's baseline: pinned (its JVM inherits it), warmed, then measured for as many
     seconds as each message from the parent says (0: stop)."""
     os.sched_setaffinity(0, {cpu})
-    from bench.e2e import baseline_work, measure_baseline
+    from bench.baseline import baseline_work, measure_baseline
 
     one = baseline_work(bodies, partners, keys)
     for n in range(max(warm_docs, len(bodies))):

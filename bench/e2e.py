@@ -48,7 +48,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,141 +58,32 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from cryptography import x509
 
+from bench._procs import (
+    JIT_THREADS,
+    _children,
+    _grandchildren,
+    cpu_seconds,
+    thread_cpu_seconds,
+)
+from bench.baseline import (
+    AGAIN_WARM_DOCS,
+    BASELINE_SAMPLES,
+    Baseline,
+    baseline,
+    median_baseline,
+)
 from bench.ceiling import Ceiling, gateway_bound, two_core_ceiling
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
-from gateway.settings import Settings, data_home, default_stage_processes
+from gateway.settings import data_home, default_stage_processes
 from gateway.store import open_store
 from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
 from gateway.testing.tls import make_tls
-from gateway.validation.options import EngineOptions
 
 if TYPE_CHECKING:
-    from gateway.flows import ToolsSpec
+    pass
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-# --------------------------------------------------------------------------- baseline
-
-
-def baseline_engine() -> EngineOptions:
-    """The Schematron engine the gateway processes get (the same environment decides)."""
-    return Settings.load().validation
-
-
-@dataclass
-class Baseline:
-    """The in-process baseline's rate and what it cost."""
-
-    docs_per_s: float
-    cpu_ms_per_doc: float
-    """CPU of this process and its children (the Schematron JVM) per document."""
-    cpus: int
-    """How many cores it was allowed (the JVM it starts inherits the same)."""
-
-    @property
-    def cores_busy(self) -> float:
-        return self.cpu_ms_per_doc * self.docs_per_s / 1000
-
-
-BASELINE_SAMPLES = 3
-"""The pinned baseline is measured this many times at least: before the stores and after each
-store's run (then again until there are this many), and the median is the yardstick. On a
-shared machine one five-second measurement swung by a third between runs (152-207 docs/s);
-measurements spread over the run see the same machine the stores saw."""
-AGAIN_WARM_DOCS = 300
-"""Documents run untimed before a later baseline measurement: its JVM and compiled rules are
-the first measurement's (one host per options in this process), already warm; these only
-bring the Python side's caches back after the gateway's run."""
-
-
-def median_baseline(samples: list[Baseline]) -> Baseline:
-    """The measurement with the median rate (an odd count: a real measurement, its CPU with
-    it; an even count: the lower of the two middle ones)."""
-    ordered = sorted(samples, key=lambda b: b.docs_per_s)
-    return ordered[(len(ordered) - 1) // 2]
-
-
-def tree_cpu_seconds() -> float:
-    """CPU seconds so far of this process and all its descendants."""
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime + sum(cpu_seconds(c) for c in _children(os.getpid()))
-
-
-def baseline(
-    bodies: list[bytes],
-    partners: Path,
-    keys: Path,
-    warm_docs: int,
-    seconds: float = 5.0,
-    cpus: int | None = 1,
-) -> Baseline:
-    """Documents/s for parse + map + render + validate + sign in-process (no service),
-    after ``warm_docs`` documents untimed (as the service gets its warm-up).
-
-    ``cpus``: the cores this process — and the Schematron JVM it starts, which inherits its
-    affinity — may run on (``None``: all). Unpinned, the JVM's compiler and collector threads
-    run on the other core while the Python thread waits, so the "one process" baseline would
-    use more than one core."""
-    allowed = os.sched_getaffinity(0)
-    if cpus is not None:
-        os.sched_setaffinity(0, set(sorted(allowed)[:cpus]))
-    try:
-        return _baseline(bodies, partners, keys, warm_docs, seconds)
-    finally:
-        os.sched_setaffinity(0, allowed)
-
-
-def baseline_spec(partners: Path, keys: Path) -> ToolsSpec:
-    """The baseline's tools: the installed artefacts, the signing key with its chain, the
-    partner directory file."""
-    from gateway.flows import ToolsSpec
-
-    return ToolsSpec(
-        artefacts_dir=data_home(),
-        engine=baseline_engine(),
-        signing_key=keys / "signer-ec.key.pem",
-        signing_cert=keys / "signer-ec.pem",
-        signing_chain=(keys / "chain.pem",),
-        partners_file=partners,
-    )
-
-
-def _baseline(
-    bodies: list[bytes], partners: Path, keys: Path, warm_docs: int, seconds: float
-) -> Baseline:
-    one = baseline_work(bodies, partners, keys)
-    for n in range(max(warm_docs, len(bodies))):  # every profile, and the JIT warm
-        one(bodies[n % len(bodies)])
-    return measure_baseline(one, bodies, seconds)
-
-
-def baseline_work(bodies: list[bytes], partners: Path, keys: Path) -> Callable[[bytes], None]:
-    """The baseline's work on one document, with its tools loaded: the outbound invoice
-    flow in this process."""
-    from gateway.flows import INVOICE_OUT, Source, load_tools
-
-    tools = load_tools(baseline_spec(partners, keys), compile_rules=False)
-
-    def one(body: bytes) -> None:
-        outcome = INVOICE_OUT.run(Source(body, "application/xml"), tools)
-        assert outcome.ok, outcome.error
-
-    return one
-
-
-def measure_baseline(one: Callable[[bytes], None], bodies: list[bytes], seconds: float) -> Baseline:
-    """Run ``one`` over ``bodies`` in turn for ``seconds``: the rate and the CPU it took
-    (this process and its JVM)."""
-    done, started, cpu = 0, time.perf_counter(), tree_cpu_seconds()
-    while time.perf_counter() - started < seconds:
-        one(bodies[done % len(bodies)])
-        done += 1
-    elapsed, cpu = time.perf_counter() - started, tree_cpu_seconds() - cpu
-    return Baseline(done / elapsed, 1000 * cpu / done, len(os.sched_getaffinity(0)))
 
 
 def sqlite_commit_ms(folder: Path, count: int = 300) -> dict[str, float]:
@@ -392,15 +283,6 @@ def peak_rss_mib(pid: int) -> float:
     return total or float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_split(pids: list[int], server: int | None = None) -> dict[str, float]:
     """CPU seconds so far of the gateway processes themselves, of all their descendants
     (stage processes and their JVMs), of this benchmark process (clients, receiver) and,
@@ -421,29 +303,6 @@ def cpu_split(pids: list[int], server: int | None = None) -> dict[str, float]:
     }
 
 
-JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
-"""HotSpot's JIT compiler threads (their names as Linux shows them in
-``/proc/<pid>/task/*/comm``, cut to 15 bytes)."""
-
-
-def thread_cpu_seconds(pid: int, *names: str) -> float:
-    """CPU seconds so far of ``pid``'s threads whose name starts with one of ``names``."""
-    total = 0.0
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            name = (task / "comm").read_text().strip()
-            if name.startswith(names):
-                total += cpu_seconds_of(task / "stat")
-        except OSError:
-            continue
-    return total
-
-
-def cpu_seconds_of(stat: Path) -> float:
-    fields = stat.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def server_cpu_seconds(postmaster: int) -> float:
     """CPU seconds so far of a PostgreSQL server: the postmaster, its live processes
     (backends, WAL writer, checkpointer, …) and those that have exited (counted in the
@@ -460,26 +319,6 @@ def server_cpu_seconds(postmaster: int) -> float:
 def postmaster_pid(data_dir: Path) -> int:
     """The pid of the PostgreSQL server running on ``data_dir`` (its ``postmaster.pid``)."""
     return int((data_dir / "postmaster.pid").read_text().split()[0])
-
-
-def _grandchildren(pid: int) -> list[int]:
-    """The children's children (a stage process's JVM) and further down."""
-    return [g for child in _direct_children(pid) for g in _children(child)]
-
-
-def _direct_children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            found += [int(c) for c in task.read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    found = _direct_children(pid)
-    return found + [grandchild for child in found for grandchild in _children(child)]
 
 
 # --------------------------------------------------------------------------- one store

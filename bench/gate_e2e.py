@@ -61,10 +61,9 @@ from typing import Any
 
 import aiohttp
 
+from bench._procs import JIT_THREADS, _children
 from bench.e2e import (
-    JIT_THREADS,
     ApiClients,
-    _children,
     burst,
     delivered_times,
     postgres_server,

@@ -43,7 +43,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bench.e2e import JIT_THREADS, _children, baseline_spec, cpu_seconds, thread_cpu_seconds
+from bench._procs import JIT_THREADS, _children, cpu_seconds, thread_cpu_seconds
+from bench.baseline import baseline_spec
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
 from gateway.flows import ToolsSpec
 from gateway.jobs.stage_pool import Handler, StagePool, child_main
