@@ -126,8 +126,7 @@ def _stage_main(conn: Connection, spec: ToolsSpec, parent: int) -> None:
 class ProcessFlowRunner:
     """Flows in ``processes`` child processes (see the module docstring): queued documents
     go to an idle child a few per pipe message (:class:`~gateway.jobs.stage_pool.StagePool`).
-    With ``pin``,
-    each child and its JVM run on one of this process's cores, in turn."""
+    With ``pin``, each child and its JVM run on one of this process's cores, in turn."""
 
     def __init__(self, processes: int, spec: ToolsSpec, *, pin: bool = False) -> None:
         cpus = sorted(os.sched_getaffinity(0)) if pin else ()

@@ -32,7 +32,7 @@ import os
 import pickle
 import struct
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -231,10 +231,7 @@ class StagePool:
         child.running = []
         if len(replies) != len(calls):
             child.alive = False
-            error = RuntimeError(f"stage process answered {len(replies)} of {len(calls)}")
-            for _, reply in calls:
-                if not reply.done():
-                    reply.set_exception(error)
+            _fail(calls, RuntimeError(f"stage process answered {len(replies)} of {len(calls)}"))
         else:
             for (_, reply), answer in zip(calls, replies, strict=True):
                 if not reply.done():
@@ -247,10 +244,7 @@ class StagePool:
         calls, child.running = child.running, []
         child.alive = False
         self._unwatch(child)
-        error = self._died(child, exc)
-        for _, reply in calls:
-            if not reply.done():
-                reply.set_exception(error)
+        _fail(calls, self._died(child, exc))
         self._back(child)
 
     def _back(self, child: _Child) -> None:
@@ -299,10 +293,9 @@ class StagePool:
         if self._closed:
             return
         self._closed = True
-        while self._queue:
-            _, reply = self._queue.popleft()
-            if not reply.done():
-                reply.set_exception(RuntimeError("the stage pool is closed"))
+        closed = RuntimeError("the stage pool is closed")
+        _fail(self._queue, closed)
+        self._queue.clear()
         for child in self._children:
             if not child.running and child.alive:
                 with contextlib.suppress(OSError, ValueError):
@@ -318,9 +311,14 @@ class StagePool:
                 child.process.join(timeout=1.0)
             with contextlib.suppress(OSError):
                 child.conn.close()
-            for _, reply in child.running:
-                if not reply.done():
-                    reply.set_exception(RuntimeError("the stage pool is closed"))
+            _fail(child.running, closed)
+
+
+def _fail(calls: Iterable[Call], error: BaseException) -> None:
+    """Fail every caller of ``calls`` still waiting with ``error``."""
+    for _, reply in calls:
+        if not reply.done():
+            reply.set_exception(error)
 
 
 def dumps(value: Any) -> bytes:
