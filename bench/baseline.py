@@ -99,24 +99,30 @@ def baseline_spec(partners: Path, keys: Path) -> ToolsSpec:
 def _baseline(
     bodies: list[bytes], partners: Path, keys: Path, warm_docs: int, seconds: float
 ) -> Baseline:
-    one = baseline_work(bodies, partners, keys)
-    for n in range(max(warm_docs, len(bodies))):  # every profile, and the JIT warm
-        one(bodies[n % len(bodies)])
+    one = baseline_work(baseline_spec(partners, keys))
+    warm_baseline(one, bodies, warm_docs)
     return measure_baseline(one, bodies, seconds)
 
 
-def baseline_work(bodies: list[bytes], partners: Path, keys: Path) -> Callable[[bytes], None]:
-    """The baseline's work on one document, with its tools loaded: the outbound invoice
-    flow in this process."""
+def baseline_work(spec: ToolsSpec) -> Callable[[bytes], None]:
+    """The baseline's work on one document, with the tools of ``spec`` loaded: the outbound
+    invoice flow in this process."""
     from gateway.flows import INVOICE_OUT, Source, load_tools
 
-    tools = load_tools(baseline_spec(partners, keys), compile_rules=False)
+    tools = load_tools(spec, compile_rules=False)
 
     def one(body: bytes) -> None:
         outcome = INVOICE_OUT.run(Source(body, "application/xml"), tools)
         assert outcome.ok, outcome.error
 
     return one
+
+
+def warm_baseline(one: Callable[[bytes], None], bodies: list[bytes], warm_docs: int) -> None:
+    """Run ``one`` untimed over ``bodies`` in turn, ``warm_docs`` documents and each body at
+    least once: every profile compiled, and the JIT warm."""
+    for n in range(max(warm_docs, len(bodies))):
+        one(bodies[n % len(bodies)])
 
 
 def measure_baseline(one: Callable[[bytes], None], bodies: list[bytes], seconds: float) -> Baseline:

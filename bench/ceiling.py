@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from bench.baseline import baseline_spec, baseline_work, measure_baseline, warm_baseline
+
 READY_TIMEOUT = 300.0
 """Seconds a child may take to load its tools and warm up."""
 
@@ -66,11 +68,8 @@ def _child(
     """One core's baseline: pinned (its JVM inherits it), warmed, then measured for as many
     seconds as each message from the parent says (0: stop)."""
     os.sched_setaffinity(0, {cpu})
-    from bench.baseline import baseline_work, measure_baseline
-
-    one = baseline_work(bodies, partners, keys)
-    for n in range(max(warm_docs, len(bodies))):
-        one(bodies[n % len(bodies)])
+    one = baseline_work(baseline_spec(partners, keys))
+    warm_baseline(one, bodies, warm_docs)
     conn.send("ready")
     while seconds := conn.recv():
         measured = measure_baseline(one, bodies, seconds)

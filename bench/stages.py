@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._procs import JIT_THREADS, _children, cpu_seconds, thread_cpu_seconds
-from bench.baseline import baseline_spec
+from bench.baseline import baseline_spec, baseline_work
 from gateway.cli.demo import DEMO_DIRECTORY, default_samples
 from gateway.flows import ToolsSpec
 from gateway.jobs.stage_pool import Handler, StagePool, child_main
@@ -79,17 +79,14 @@ def service_spec(home: Path, processes: int) -> ToolsSpec:
 
 
 def _base_setup(spec: ToolsSpec, cpus: int | None = None) -> Handler:
-    from gateway.flows import INVOICE_OUT, Source, load_tools
     from gateway.jobs.stage_pool import loads
 
     if cpus is not None:  # as bench.e2e pins its baseline (the JVM inherits it)
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[:cpus]))
-    tools = load_tools(spec, compile_rules=False)
+    one = baseline_work(spec)
 
     def handle(request: bytes) -> bytes:
-        body = loads(request)[1].data
-        outcome = INVOICE_OUT.run(Source(body, "application/xml"), tools)
-        assert outcome.ok, outcome.error
+        one(loads(request)[1].data)
         return b"ok"
 
     return handle
@@ -127,20 +124,6 @@ def hog(share: float) -> None:
         while time.perf_counter() < end:
             json.dumps(payload[: 2000 + int(end * 1e6) % 18000])
         time.sleep(pause)
-
-
-def pin_children(pool: StagePool) -> None:
-    """Each child (and the JVM it starts) on one core of this process's, in turn."""
-    spawn = pool._spawn
-    cpus = sorted(os.sched_getaffinity(0))
-    count = iter(range(1 << 30))
-
-    def pinned() -> Any:
-        child = spawn()
-        os.sched_setaffinity(child.process.pid, {cpus[next(count) % len(cpus)]})
-        return child
-
-    pool._spawn = pinned  # type: ignore[method-assign]
 
 
 def split(pids: list[int]) -> dict[str, float]:
@@ -223,9 +206,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     spec.engine, jvm_options=(*JVM_OPTIONS, "-XX:ActiveProcessorCount=1")
                 )
                 spec = replace(spec, engine=engine)
-            runner = ProcessFlowRunner(args.processes, spec)
-            if name.endswith("-pin"):
-                pin_children(runner._pool)
+            runner = ProcessFlowRunner(args.processes, spec, pin=name.endswith("-pin"))
 
             async def run_stage(source: Any, runner: Any = runner) -> Any:
                 outcome = await runner.run("invoice-out", source, None)
