@@ -53,7 +53,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from cryptography import x509
@@ -79,9 +79,6 @@ from gateway.store import open_store
 from gateway.testing.cluster import ClusterConfig, GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
 from gateway.testing.tls import make_tls
-
-if TYPE_CHECKING:
-    pass
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
