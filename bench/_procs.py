@@ -9,10 +9,9 @@ from pathlib import Path
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used so far (0 when it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
@@ -34,6 +33,7 @@ def thread_cpu_seconds(pid: int, *names: str) -> float:
 
 
 def cpu_seconds_of(stat: Path) -> float:
+    """User + system CPU seconds of the process or thread whose ``stat`` file this is."""
     fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

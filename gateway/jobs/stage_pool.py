@@ -179,16 +179,17 @@ class StagePool:
     def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Hand queued requests to idle children, up to :attr:`batch` each."""
         while self._idle and self._queue and not self._closed:
+            child = self._idle.pop()
+            if not child.alive:  # replaced before any request is taken off the queue
+                child = self._replace(child)
             taken: list[Call] = []
             while self._queue and len(taken) < self.batch:
                 call = self._queue.popleft()
                 if not call[1].done():  # a cancelled caller's request is left out
                     taken.append(call)
             if not taken:
+                self._idle.append(child)
                 return
-            child = self._idle.pop()
-            if not child.alive:
-                child = self._replace(child)
             self._send(loop, child, taken)
 
     def _send(self, loop: asyncio.AbstractEventLoop, child: _Child, calls: list[Call]) -> None:
@@ -255,8 +256,11 @@ class StagePool:
         if not child.alive:
             child = self._replace(child)
         self._idle.append(child)
-        with contextlib.suppress(RuntimeError):  # no running loop: nothing queued either
-            self._dispatch(asyncio.get_running_loop())
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no running loop: nothing queued either
+            return
+        self._dispatch(loop)
 
     def _replace(self, dead: _Child) -> _Child:
         self._unwatch(dead)
