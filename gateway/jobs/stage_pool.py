@@ -15,7 +15,11 @@ also serves the API and the store.
 
 A child that dies (killed, out of memory) fails only the calls it was running, with a
 retryable :class:`StageProcessDied` (the job loop tries those documents again), and is
-replaced by a fresh one; the other children go on. A caller that stops waiting (cancelled)
+replaced by a fresh one; the other children go on. The event loop never waits for a dead
+child: one still running (it broke the protocol) is killed, and its exit is collected by the
+next start. When a replacement cannot be started (the system is out of processes or
+memory), its slot is tried again later, every :data:`RESPAWN_FIRST` seconds at first and
+doubling up to :data:`RESPAWN_MOST`; queued calls wait for a child meanwhile. A caller that stops waiting (cancelled)
 leaves its request out if no child has taken it yet, else its answer is dropped. Large
 messages (above :data:`INLINE_BYTES`) are written from a helper thread so the event loop
 never blocks on a full pipe.
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import pickle
 import struct
@@ -53,7 +58,14 @@ STOP = b""
 Handler = Callable[[bytes], bytes]
 """What a child does with one request: its reply (both pickled)."""
 
+RESPAWN_FIRST = 0.5
+"""Seconds before a slot whose replacement could not be started is tried again."""
+
+RESPAWN_MOST = 30.0
+"""The longest wait between two tries of such a slot."""
+
 _LENGTH = struct.Struct(">I")
+log = logging.getLogger(__name__)
 
 
 def pack(parts: Sequence[bytes]) -> bytes:
@@ -152,6 +164,20 @@ class StagePool:
                 os.sched_setaffinity(process.pid, {self._cpus[slot % len(self._cpus)]})
         return _Child(process, parent_end)
 
+    def _start_all(self) -> None:
+        """The first call's start of every child; if one cannot start, those already
+        started are stopped again and the error is the call's (nothing was queued yet)."""
+        started: list[_Child] = []
+        try:
+            for slot in range(self.size):
+                started.append(self._spawn(slot))
+        except BaseException:
+            for child in started:
+                self._discard(child)
+            raise
+        self._children = started
+        self._idle = list(started)
+
     @property
     def pids(self) -> list[int]:
         """The children's process ids (tests, diagnostics)."""
@@ -163,8 +189,7 @@ class StagePool:
             raise RuntimeError("the stage pool is closed")
         loop = asyncio.get_running_loop()
         if not self._children:
-            self._children = [self._spawn(slot) for slot in range(self.size)]
-            self._idle = list(self._children)
+            self._start_all()
         reply: asyncio.Future[bytes] = loop.create_future()
         call = (request, reply)
         self._queue.append(call)
@@ -179,9 +204,11 @@ class StagePool:
     def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Hand queued requests to idle children, up to :attr:`batch` each."""
         while self._idle and self._queue and not self._closed:
-            child = self._idle.pop()
-            if not child.alive:  # replaced before any request is taken off the queue
-                child = self._replace(child)
+            popped = self._idle.pop()
+            # a dead child is replaced before any request is taken off the queue
+            child = popped if popped.alive else self._replace(popped, loop)
+            if child is None:  # its slot is tried again later
+                continue
             taken: list[Call] = []
             while self._queue and len(taken) < self.batch:
                 call = self._queue.popleft()
@@ -253,24 +280,56 @@ class StagePool:
         else waits idle."""
         if self._closed:
             return
-        if not child.alive:
-            child = self._replace(child)
-        self._idle.append(child)
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:  # no running loop: nothing queued either
+        except RuntimeError:  # no running loop: nothing queued either; replaced when taken
+            self._idle.append(child)
             return
+        fresh = child if child.alive else self._replace(child, loop)
+        if fresh is not None:
+            self._idle.append(fresh)
         self._dispatch(loop)
 
-    def _replace(self, dead: _Child) -> _Child:
-        self._unwatch(dead)
-        with contextlib.suppress(OSError):
-            dead.conn.close()
-        dead.process.join(timeout=1.0)
+    def _replace(self, dead: _Child, loop: asyncio.AbstractEventLoop) -> _Child | None:
+        """A fresh child in ``dead``'s slot; ``None`` when it cannot be started now (the
+        slot is tried again later, see :meth:`_respawn`)."""
+        self._discard(dead)
         slot = self._children.index(dead)
-        fresh = self._spawn(slot)
+        try:
+            fresh = self._spawn(slot)
+        except OSError as exc:
+            log.warning("stage process for slot %d cannot start (%s); trying again", slot, exc)
+            loop.call_later(RESPAWN_FIRST, self._respawn, loop, slot, RESPAWN_FIRST)
+            return None
         self._children[slot] = fresh
         return fresh
+
+    def _respawn(self, loop: asyncio.AbstractEventLoop, slot: int, waited: float) -> None:
+        """Try again to start the child of ``slot``, whose replacement could not start; on
+        success it takes what is queued, else the next try waits twice as long."""
+        if self._closed:
+            return
+        try:
+            fresh = self._spawn(slot)
+        except OSError as exc:
+            wait = min(2 * waited, RESPAWN_MOST)
+            log.warning("stage process for slot %d still cannot start (%s)", slot, exc)
+            loop.call_later(wait, self._respawn, loop, slot, wait)
+            return
+        log.info("stage process for slot %d started again", slot)
+        self._children[slot] = fresh
+        self._idle.append(fresh)
+        self._dispatch(loop)
+
+    def _discard(self, child: _Child) -> None:
+        """Let go of ``child`` without waiting for it: no longer watched, its pipe closed,
+        killed if it still runs (its exit is collected when a process next starts)."""
+        self._unwatch(child)
+        with contextlib.suppress(OSError):
+            child.conn.close()
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if child.process.is_alive():
+                child.process.kill()
 
     @staticmethod
     def _unwatch(child: _Child) -> None:
@@ -281,7 +340,9 @@ class StagePool:
 
     @staticmethod
     def _died(child: _Child, exc: BaseException | None = None) -> StageProcessDied:
-        child.process.join(timeout=1.0)
+        """The error for the calls ``child`` was running when it was lost (its exit code
+        when it has ended by now: its pipe closes a moment before it can be collected)."""
+        child.process.join(timeout=0.05)
         code = child.process.exitcode
         error = StageProcessDied(
             f"stage process {child.process.pid} ended (exit code {code}) while running a "

@@ -36,3 +36,15 @@ def batch_main(conn: Connection) -> None:
             if request.startswith(b"sleep:"):
                 time.sleep(float(request[6:]))
         conn.send_bytes(pack([str(len(requests)).encode()] * len(requests)))
+
+
+def short_main(conn: Connection) -> None:
+    """A child that breaks the protocol: ``short`` gets no answer at all in the reply to its
+    message, then the child hangs on (as one that went wrong might); anything else is
+    answered as by :func:`echo_main`."""
+    while (message := conn.recv_bytes()) != STOP:
+        requests = unpack(message)
+        if b"short" in requests:
+            conn.send_bytes(pack([]))
+            time.sleep(3600)
+        conn.send_bytes(pack([_answer(request) for request in requests]))

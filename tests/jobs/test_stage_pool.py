@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from gateway.jobs import stage_pool
 from gateway.jobs.stage_pool import INLINE_BYTES, StagePool, StageProcessDied, pack, unpack
 
-from .stage_children import batch_main, echo_main
+from .stage_children import batch_main, echo_main, short_main
 
 
 @pytest.fixture
@@ -127,3 +128,61 @@ async def test_a_cancelled_caller_is_left_out_or_its_answer_dropped() -> None:
         assert await pool.call(b"after") == b"1"
     finally:
         pool.close()
+
+
+async def test_a_replacement_that_cannot_start_is_tried_again_and_queued_calls_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The only child is killed and its first two replacements fail to start (as when the
+    system is out of processes): a call made meanwhile waits, and the third try answers it."""
+    monkeypatch.setattr(stage_pool, "RESPAWN_FIRST", 0.05)
+    pool = StagePool(1, echo_main, ())
+    try:
+        victim = int(await pool.call(b"pid"))
+        spawn, failures = pool._spawn, []
+
+        def failing_spawn(slot: int) -> object:
+            if len(failures) < 2:
+                failures.append(slot)
+                raise OSError(11, "Resource temporarily unavailable")
+            return spawn(slot)
+
+        monkeypatch.setattr(pool, "_spawn", failing_spawn)
+        os.kill(victim, signal.SIGKILL)
+        outcome = await asyncio.wait_for(
+            asyncio.gather(pool.call(b"pid"), return_exceptions=True), timeout=20
+        )
+        if isinstance(outcome[0], StageProcessDied):  # it was sent to the dying child
+            outcome = [await asyncio.wait_for(pool.call(b"pid"), timeout=20)]
+        assert failures == [0, 0]
+        assert int(outcome[0]) == pool.pids[0] != victim
+        assert await pool.call(b"again") == b"again"
+    finally:
+        pool.close()
+
+
+async def test_a_child_that_breaks_the_protocol_is_killed_not_waited_for() -> None:
+    """A reply with the wrong number of answers fails its calls; the child, still running,
+    is killed (not waited for) and replaced."""
+    pool = StagePool(1, short_main, ())
+    try:
+        first = int(await pool.call(b"pid"))
+        with pytest.raises(RuntimeError, match="answered 0 of 1"):
+            await pool.call(b"short")
+        assert int(await pool.call(b"pid")) == pool.pids[0] != first
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{first}") or _state(first) == "Z":
+                break
+            await asyncio.sleep(0.02)
+        assert not os.path.exists(f"/proc/{first}") or _state(first) == "Z"
+    finally:
+        pool.close()
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (``Z``: it has ended and waits to be collected)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
