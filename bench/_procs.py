@@ -19,6 +19,24 @@ JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
 ``/proc/<pid>/task/*/comm``, cut to 15 bytes)."""
 
 
+def task_cpu_ns(pid: int | None) -> tuple[int, int]:
+    """CPU time, in ns, of every thread of process ``pid`` so far, and of its JIT compiler
+    threads among them (``/proc/.../schedstat``: exact, where ``/proc/.../stat`` counts 10 ms
+    ticks); (0, 0) for no process."""
+    if pid is None:
+        return 0, 0
+    total = jit = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            spent = int((task / "schedstat").read_text().split()[0])
+            name = (task / "comm").read_text()
+        except (OSError, ValueError, IndexError):
+            continue
+        total += spent
+        jit += spent if name.startswith(JIT_THREADS) else 0
+    return total, jit
+
+
 def thread_cpu_seconds(pid: int, *names: str) -> float:
     """CPU seconds so far of ``pid``'s threads whose name starts with one of ``names``."""
     total = 0.0

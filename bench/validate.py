@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import _workers
+from bench._forms import PROFILES, FormProcess, Spent
+from bench._procs import task_cpu_ns
 from bench.fapiao_gen import directory_data, fapiao
 from gateway.convert import convert
 from gateway.partners import PartnerDirectory
@@ -50,7 +52,6 @@ from gateway.validation.xsd import validate_xsd
 from gateway.xmlsafe import parse_xml
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PROFILES = ("bis3", "pint-sg")
 Measure = Callable[[], tuple[int, float, int, float | None]]
 """A measurement: (documents, wall seconds, documents with fatal findings, CPU seconds of the
 processes that did the work, or ``None`` when they are not known)."""
@@ -121,7 +122,7 @@ class Pool:
 
     def cpu_ns(self) -> int:
         """CPU time, in ns, the pool's worker processes have used so far."""
-        return sum(_task_cpu_ns(pid)[0] for pid in self.pool._processes)
+        return sum(task_cpu_ns(pid)[0] for pid in self.pool._processes)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -405,93 +406,92 @@ def build_measures(
 FORMS = ("official", "fast")
 
 
-JIT_THREADS = ("C1 CompilerThre", "C2 CompilerThre")
-"""Names (as ``/proc/.../comm`` cuts them) of the JVM's JIT compiler threads."""
+JVM_WARM_DOCS = 2000
+"""Warm-up documents per form and profile on the JVM in ``--forms``: after 300 the JIT
+compiler threads still took about a third of our form's CPU time, after 1,000-3,000 a few
+percent to a fifth (a gateway's JVM validates that many in minutes)."""
 
-
-def _task_cpu_ns(pid: int | None) -> tuple[int, int]:
-    """CPU time, in ns, of every thread of process ``pid`` so far, and of its JIT compiler
-    threads among them (``/proc/.../schedstat``: exact, where ``/proc/.../stat`` counts 10 ms
-    ticks); (0, 0) for no process."""
-    if pid is None:
-        return 0, 0
-    total = jit = 0
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            spent = int((task / "schedstat").read_text().split()[0])
-            name = (task / "comm").read_text()
-        except (OSError, ValueError, IndexError):
-            continue
-        total += spent
-        jit += spent if name.startswith(JIT_THREADS) else 0
-    return total, jit
-
-
-def forms_validators(
-    engine_name: str, docs: dict[str, list[bytes]], args: argparse.Namespace
-) -> tuple[dict[str, Validator], int | None]:
-    """Both forms' validators on ``engine_name``, warmed alike; the JVM's pid (or None)."""
-    home = data_home()
-    engine = sch.engine(replace(args.options, engine=engine_name, explicit=True, work_dir=home))
-    validators = {form: Validator(home, engine, form) for form in FORMS}
-    for validator in validators.values():
-        validator.warm(PROFILES, ["Invoice"], exercise=True)
-        for p in PROFILES:
-            for xml in docs[p][: args.warm_docs]:
-                validator.validate(xml, p)
-    pid = engine.host().pid if isinstance(engine, sch.JvmEngine) else None
-    return validators, pid
+BLOCK = 25
+"""Documents each form validates in turn in ``--forms``: long enough to run in its steady
+state, short enough that both see the same load on a shared machine."""
 
 
 def compare_forms(
     docs: dict[str, list[bytes]], args: argparse.Namespace
 ) -> dict[str, dict[str, Any]]:
-    """Ours vs the official XSLT on each engine, documents per CPU-second (this process and,
-    on the JVM engine, every thread of the JVM child, read exactly from ``schedstat``).
+    """Ours vs the official XSLT on each engine, documents per CPU-second, each form in a
+    process of its own (:mod:`bench._forms`: as a gateway runs one form).
 
-    The two forms are interleaved document by document (which goes first alternates), so
-    both see the same load on a shared machine; per round, each form's CPU time over the
-    same documents gives its rate and the round's ratio; then the median and spread. On the
-    JVM, the share of that CPU time its JIT compiler threads took is kept too: work both
-    forms pay while the JIT is still compiling, which a long-running host no longer does."""
+    The two forms take turns over the same documents, :data:`BLOCK` (``--block``) documents
+    at a time (which goes first alternates), so both see the same load on a shared machine.
+    Each round also runs the same documents with the forms taking turns document by
+    document (kept for comparison: each form then starts every document just after the
+    other ran on the same cores). Per round, each form's CPU time over the same documents
+    gives its rate and the round's ratio; then the median and spread. On the JVM, the share
+    of that CPU time its JIT compiler threads took is kept too, and the ratio without it:
+    work a JVM does while it is still compiling, which a long-running host no longer does."""
     result: dict[str, dict[str, Any]] = {}
     for engine_name in args.engines:
-        validators, pid = forms_validators(engine_name, docs, args)
-        for p in PROFILES:
-            sample = docs[p][: args.single_docs]
-            rates: dict[str, list[float]] = {form: [] for form in FORMS}
-            fatal: dict[str, int] = dict.fromkeys(FORMS, 0)
-            cpu_ns: dict[str, int] = dict.fromkeys(FORMS, 0)
-            jit_ns: dict[str, int] = dict.fromkeys(FORMS, 0)
-            for number in range(1, args.rounds + 1):
-                load = os.getloadavg()[0]
-                print(f"{engine_name} {p} round {number} (load {load:.1f})", file=sys.stderr)
-                spent = dict.fromkeys(FORMS, 0)
-                for index, xml in enumerate(sample):
-                    for form in FORMS if index % 2 else reversed(FORMS):
-                        (jvm_before, jit_before), cpu_before = (
-                            _task_cpu_ns(pid),
-                            time.process_time_ns(),
-                        )
-                        report = validators[form].validate(xml, p)
-                        spent[form] += time.process_time_ns() - cpu_before
-                        jvm_after, jit_after = _task_cpu_ns(pid)
-                        spent[form] += jvm_after - jvm_before
-                        jit_ns[form] += jit_after - jit_before
-                        fatal[form] += report.fatal if number == 1 else 0
-                for form in FORMS:
-                    rates[form].append(len(sample) / (spent[form] / 1e9))
-                    cpu_ns[form] += spent[form]
-            per_round = [f / o for f, o in zip(rates["fast"], rates["official"], strict=True)]
-            result[f"{engine_name} {p}"] = {
-                "official_docs_per_cpu_s": statistics.median(rates["official"]),
-                "fast_docs_per_cpu_s": statistics.median(rates["fast"]),
-                "ratio_median": statistics.median(per_round),
-                "ratio_rounds": per_round,
-                "fatal": fatal,
-                "jit_share": {form: jit_ns[form] / cpu_ns[form] for form in FORMS},
-            }
+        options = replace(args.options, engine=engine_name)
+        warm = args.jvm_warm_docs if engine_name == "jvm" else args.warm_docs
+        workers = {form: FormProcess(form, options, docs, warm) for form in FORMS}
+        try:
+            for worker in workers.values():
+                worker.wait_ready()
+            for p in PROFILES:
+                result[f"{engine_name} {p}"] = _compare_profile(workers, p, engine_name, args)
+        finally:
+            for worker in workers.values():
+                worker.close()
     return result
+
+
+def _compare_profile(
+    workers: dict[str, FormProcess], p: str, engine_name: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One engine and profile of :func:`compare_forms`."""
+    count = min(args.single_docs, args.docs)
+    turns = (args.block, 1) if args.block != 1 else (1,)
+    rates: dict[int, dict[str, list[float]]] = {t: {f: [] for f in FORMS} for t in turns}
+    settled: dict[str, list[float]] = {form: [] for form in FORMS}
+    fatal: dict[str, int] = dict.fromkeys(FORMS, 0)
+    cpu_ns: dict[str, int] = dict.fromkeys(FORMS, 0)
+    jit_ns: dict[str, int] = dict.fromkeys(FORMS, 0)
+    for number in range(1, args.rounds + 1):
+        load = os.getloadavg()[0]
+        print(f"{engine_name} {p} round {number} (load {load:.1f})", file=sys.stderr)
+        for turn in turns if number % 2 else reversed(turns):
+            spent = {form: Spent(0, 0, 0) for form in FORMS}
+            for start in range(0, count, turn):
+                stop = min(start + turn, count)
+                for form in FORMS if (start // turn) % 2 else reversed(FORMS):
+                    spent[form] += workers[form].validate(p, start, stop)
+            for form in FORMS:
+                rates[turn][form].append(count / (spent[form].cpu_ns / 1e9))
+                if turn == turns[0]:
+                    cpu_ns[form] += spent[form].cpu_ns
+                    jit_ns[form] += spent[form].jit_ns
+                    settled[form].append(count / ((spent[form].cpu_ns - spent[form].jit_ns) / 1e9))
+                    fatal[form] += spent[form].fatal if number == 1 else 0
+    return {
+        **_form_figures(rates[turns[0]]),
+        "block": turns[0],
+        "fatal": fatal,
+        "jit_share": {form: jit_ns[form] / cpu_ns[form] for form in FORMS},
+        "per_document": _form_figures(rates[1]),
+        "without_jit": _form_figures(settled),
+    }
+
+
+def _form_figures(rates: dict[str, list[float]]) -> dict[str, Any]:
+    """Both forms' median rates, and the median and rounds of their ratio."""
+    per_round = [f / o for f, o in zip(rates["fast"], rates["official"], strict=True)]
+    return {
+        "official_docs_per_cpu_s": statistics.median(rates["official"]),
+        "fast_docs_per_cpu_s": statistics.median(rates["fast"]),
+        "ratio_median": statistics.median(per_round),
+        "ratio_rounds": per_round,
+    }
 
 
 def engine_uses_jit(row_name: str) -> bool:
@@ -508,29 +508,39 @@ def forms_main(args: argparse.Namespace) -> int:
     out["forms"] = compare_forms(docs, args)
     out["load_after"] = os.getloadavg()[0]
     print(
-        f"\n== ours (fast) vs official XSLT, same engine, same documents, interleaved: "
+        f"\n== ours (fast) vs official XSLT, same engine, same documents, taking turns "
+        f"{args.block} documents at a time: "
         f"{min(args.single_docs, args.docs)} docs per round (1..{args.max_lines} lines), "
-        f"{min(args.warm_docs, args.docs)} warm-up docs per form and profile, "
+        f"warm-up {args.warm_docs} docs per form and profile ({args.jvm_warm_docs} on the JVM), "
         f"{args.rounds} rounds, load {out['load_before']:.1f} -> {out['load_after']:.1f} =="
     )
     for name, row in out["forms"].items():
-        spread = ", ".join(f"{r:.2f}" for r in row["ratio_rounds"])
-        print(
-            f"  {name:18s} official {row['official_docs_per_cpu_s']:7.1f}  "
-            f"fast {row['fast_docs_per_cpu_s']:7.1f} docs/CPU-s   "
-            f"ratio {row['ratio_median']:.2f}x [{spread}]  fatal {row['fatal']}"
-        )
+        print(f"  {name:18s} {_form_line(row)}  fatal {row['fatal']}")
         if engine_uses_jit(name):
             share = row["jit_share"]
             print(
                 f"  {'':18s} of which the JIT compiling (C1, C2 threads): "
                 f"official {share['official']:.0%}, fast {share['fast']:.0%} of the CPU time"
             )
+            print(f"  {'without the JIT':18s} {_form_line(row['without_jit'])}")
+    if args.block != 1:
+        print("\n  the same rounds, the forms taking turns document by document (for comparison):")
+        for name, row in out["forms"].items():
+            print(f"  {name:18s} {_form_line(row['per_document'])}")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"validate-forms-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
     print(f"\nsaved {path}")
     return 0
+
+
+def _form_line(figures: dict[str, Any]) -> str:
+    spread = ", ".join(f"{r:.2f}" for r in figures["ratio_rounds"])
+    return (
+        f"official {figures['official_docs_per_cpu_s']:7.1f}  "
+        f"fast {figures['fast_docs_per_cpu_s']:7.1f} docs/CPU-s   "
+        f"ratio {figures['ratio_median']:.2f}x [{spread}]"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -558,6 +568,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--forms",
         action="store_true",
         help="only compare our compiled form with the official XSLT, per engine (issue 12)",
+    )
+    parser.add_argument(
+        "--jvm-warm-docs",
+        type=int,
+        default=JVM_WARM_DOCS,
+        help="--forms: warm-up documents per form and profile on the JVM (its JIT settles late)",
+    )
+    parser.add_argument(
+        "--block",
+        type=int,
+        default=BLOCK,
+        help="--forms: documents each form validates in turn (1: document by document only)",
     )
     parser.add_argument(
         "--engines",

@@ -46,6 +46,19 @@ def require_tool(name: str) -> str:
     return found
 
 
+def require_jvm() -> None:
+    """Skip the test on a developer's machine without the JVM Schematron engine (a JDK and
+    Saxon-HE); fail in CI, where ``tests/run.sh`` installs both."""
+    from gateway.validation import EngineOptions, jvm
+
+    try:
+        jvm.host_command(1, jvm.default_work_dir(), EngineOptions())
+    except jvm.JvmUnavailable as exc:
+        if in_ci():
+            raise
+        pytest.skip(f"JVM engine unavailable: {exc}")
+
+
 _SKIPPED: list[str] = []
 
 

@@ -14,23 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from bench.validate import _task_cpu_ns
+from bench._procs import task_cpu_ns
 from gateway.errors import ArtefactError
 from gateway.validation import Validator, jvm, schematron
 from gateway.validation.options import EngineOptions
 from gateway.validation.schematron import ENGINE_RULE, JvmEngine, SaxonCEngine
 from gateway.validation.warmup import CUSTOMIZATION, warmup_invoice
+from tests.conftest import require_jvm
 
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
 
 
 def _require_jvm() -> None:
-    try:
-        jvm.host_command(1, jvm.default_work_dir(), EngineOptions())
-    except jvm.JvmUnavailable as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"JVM engine unavailable: {exc}")
+    require_jvm()
 
 
 @pytest.fixture
@@ -196,11 +192,11 @@ def test_the_forms_benchmark_counts_the_jit_threads_apart(
     compiler threads'; this process has none of those."""
     handle = host.compile(_stylesheet(tmp_path, "ok.xslt", ASSERTING))
     host.warm(b"<a/>", [handle], 200)
-    total, jit = _task_cpu_ns(host.pid)
+    total, jit = task_cpu_ns(host.pid)
     assert 0 < jit < total
-    total, jit = _task_cpu_ns(os.getpid())
+    total, jit = task_cpu_ns(os.getpid())
     assert total > 0 and jit == 0
-    assert _task_cpu_ns(None) == (0, 0)
+    assert task_cpu_ns(None) == (0, 0)
 
 
 def test_the_jvm_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
