@@ -219,7 +219,7 @@ async def main_async(args: argparse.Namespace) -> None:
             pool = StagePool(args.processes, _base_main, (base,))
 
             async def run_base(source: Any, pool: StagePool = pool) -> Any:
-                return await pool.call(dumps(("invoice-out", source, None)))
+                return await pool.call(dumps(("invoice-out", source, None, None)))
 
             variants.append(Variant(name, run_base, lambda p=pool: p.pids))
             closers.append(pool.close)
@@ -227,7 +227,7 @@ async def main_async(args: argparse.Namespace) -> None:
             pinned = StagePool(1, _base_main, (base, 1))
 
             async def run_pinned(source: Any, pool: StagePool = pinned) -> Any:
-                return await pool.call(dumps(("invoice-out", source, None)))
+                return await pool.call(dumps(("invoice-out", source, None, None)))
 
             variants.append(Variant(name, run_pinned, lambda p=pinned: p.pids, width=1))
             closers.append(pinned.close)

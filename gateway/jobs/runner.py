@@ -6,7 +6,8 @@ the event loop and libraries that are not thread-safe see one thread.
 processes, each loading its own tools once from a :class:`~gateway.flows.ToolsSpec`, so the
 CPU-heavy stages use other cores than the process serving the API and the store. A document
 is one request in a pipe message each way, an idle child taking up to four queued at once
-(:mod:`gateway.jobs.stage_pool`); the outcome crosses back as
+(:mod:`gateway.jobs.stage_pool`), a large partner directory sent to each child once; the
+outcome crosses back as
 plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both runners return the same
 :class:`~gateway.flows.FlowOutcome`.
 """
@@ -14,7 +15,9 @@ plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both runners return the
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -26,6 +29,15 @@ from gateway.flows import FLOWS, Flow, FlowOutcome, Source, Tools, ToolsSpec, fl
 from gateway.jobs.stage_pool import Handler, StagePool, child_main, dumps, loads
 
 WARM_DOCUMENT_TYPES = ("Invoice", "CreditNote")
+
+INLINE_DIRECTORY_BYTES = 8 * 1024
+"""A tenant's partner directory up to this size (pickled) travels with every request; a
+larger one only to a stage process that does not hold it yet (see
+:class:`ProcessFlowRunner`)."""
+
+KEPT_DIRECTORIES = 16
+"""Partner directories a stage process keeps, the most recently used (and as many pickled
+ones the serving process keeps ready to send)."""
 
 
 class FlowRunner(Protocol):
@@ -94,18 +106,44 @@ def _child_init(spec: ToolsSpec, parent: int) -> None:
     _CHILD_TOOLS = tools
 
 
+_CHILD_DIRECTORIES: OrderedDict[str, Any] = OrderedDict()
+"""The partner directories this stage process holds, by the digest of their pickled form."""
+
+
 def _child_run(flow: str, source: Source, directory: Any) -> dict[str, Any]:
     assert _CHILD_TOOLS is not None, "stage process not initialised"
     return flow_named(flow).run(source, _CHILD_TOOLS, directory).to_wire()
 
 
+def _child_directory(key: str | None, pickled: bytes | None) -> tuple[bool, Any]:
+    """(held, directory): the directory ``key`` names (``None``: none), from this process's
+    own or from ``pickled``; not held when it is neither."""
+    if key is None:
+        return True, None
+    held = _CHILD_DIRECTORIES.get(key)
+    if held is not None:
+        _CHILD_DIRECTORIES.move_to_end(key)
+        return True, held
+    if pickled is None:
+        return False, None
+    directory = _CHILD_DIRECTORIES[key] = loads(pickled)
+    while len(_CHILD_DIRECTORIES) > KEPT_DIRECTORIES:
+        _CHILD_DIRECTORIES.popitem(last=False)
+    return True, directory
+
+
 def _child_answer(request: bytes) -> bytes:
-    """One request in a stage process: ``(flow, source, directory)`` in, ``("ok", outcome
-    as plain data)`` or ``("raised", exception)`` out (the flow turns every document and
-    operational error into its outcome; what is raised here is a bug, re-raised in the
-    parent)."""
+    """One request in a stage process: ``(flow, source, directory key, pickled directory or
+    None)`` in; ``("ok", outcome as plain data)``, ``("need", key)`` when it does not hold
+    that directory and was not sent it, or ``("raised", exception)`` out (the flow turns
+    every document and operational error into its outcome; what is raised here is a bug,
+    re-raised in the parent)."""
     try:
-        return dumps(("ok", _child_run(*loads(request))))
+        flow, source, key, pickled = loads(request)
+        held, directory = _child_directory(key, pickled)
+        if not held:
+            return dumps(("need", key))
+        return dumps(("ok", _child_run(flow, source, directory)))
     except Exception as exc:  # a bug: the parent re-raises it, the child lives on
         try:
             return dumps(("raised", exc))
@@ -126,18 +164,45 @@ def _stage_main(conn: Connection, spec: ToolsSpec, parent: int) -> None:
 class ProcessFlowRunner:
     """Flows in ``processes`` child processes (see the module docstring): queued documents
     go to an idle child a few per pipe message (:class:`~gateway.jobs.stage_pool.StagePool`).
-    With ``pin``, each child and its JVM run on one of this process's cores, in turn."""
+    With ``pin``, each child and its JVM run on one of this process's cores, in turn.
+
+    A tenant's partner directory is pickled once (per directory object: the job loop keeps
+    one per tenant for a few seconds) and named by the digest of that form. A small one
+    travels with every request; a larger one (above :data:`INLINE_DIRECTORY_BYTES`; a
+    forwarder's thousand partners pickle to about 120 KiB, some 9 ms of CPU per document to
+    pickle and load) only by its name, and is sent to a child that answers it does not
+    hold it yet, which then keeps it."""
 
     def __init__(self, processes: int, spec: ToolsSpec, *, pin: bool = False) -> None:
         cpus = sorted(os.sched_getaffinity(0)) if pin else ()
         self._pool = StagePool(processes, _stage_main, (spec, os.getpid()), cpus=cpus)
+        self._pickled: OrderedDict[int, tuple[Any, str, bytes]] = OrderedDict()
 
     async def run(self, flow: str, source: Source, directory: Any = None) -> FlowOutcome:
         flow_named(flow)
-        status, answer = loads(await self._pool.call(dumps((flow, source, directory))))
+        key, pickled = self._pickled_directory(directory)
+        inline = pickled if pickled is not None and len(pickled) <= INLINE_DIRECTORY_BYTES else None
+        status, answer = loads(await self._pool.call(dumps((flow, source, key, inline))))
+        if status == "need":
+            status, answer = loads(await self._pool.call(dumps((flow, source, key, pickled))))
         if status != "ok":
             raise answer
         return FlowOutcome.from_wire(answer)
+
+    def _pickled_directory(self, directory: Any) -> tuple[str | None, bytes | None]:
+        """``directory``'s name and pickled form (``None``, ``None`` for no directory)."""
+        if directory is None:
+            return None, None
+        known = self._pickled.get(id(directory))
+        if known is not None and known[0] is directory:
+            self._pickled.move_to_end(id(directory))
+            return known[1], known[2]
+        pickled = dumps(directory)
+        key = hashlib.sha256(pickled).hexdigest()
+        self._pickled[id(directory)] = (directory, key, pickled)
+        while len(self._pickled) > KEPT_DIRECTORIES:
+            self._pickled.popitem(last=False)
+        return key, pickled
 
     def warm(self, profiles: Sequence[str]) -> None:
         """Children warm themselves when they start."""
