@@ -7,9 +7,8 @@ processes, each loading its own tools once from a :class:`~gateway.flows.ToolsSp
 CPU-heavy stages use other cores than the process serving the API and the store. A document
 is one request in a pipe message each way, an idle child taking up to four queued at once
 (:mod:`gateway.jobs.stage_pool`), a large partner directory sent to each child once; the
-outcome crosses back as
-plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both runners return the same
-:class:`~gateway.flows.FlowOutcome`.
+outcome crosses back as plain data (:meth:`~gateway.flows.FlowOutcome.to_wire`); both
+runners return the same :class:`~gateway.flows.FlowOutcome`.
 """
 
 from __future__ import annotations
