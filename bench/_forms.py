@@ -9,6 +9,7 @@ apart)."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from dataclasses import dataclass, replace
@@ -48,6 +49,7 @@ class FormProcess:
         docs: dict[str, list[bytes]],
         warm_docs: int,
     ) -> None:
+        self.form = form
         context = multiprocessing.get_context("spawn")
         self._conn, child_end = context.Pipe()
         self.process = context.Process(
@@ -57,8 +59,14 @@ class FormProcess:
         child_end.close()
 
     def wait_ready(self) -> None:
-        """Wait until the process has warmed its validator (both forms warm at once)."""
-        self._conn.recv()
+        """Wait until the process has warmed its validator (both forms warm at once); raise
+        what stopped it otherwise (an engine that cannot run here, say)."""
+        try:
+            status = self._conn.recv()
+        except EOFError:
+            status = f"it ended (exit code {self.process.exitcode})"
+        if status != "ready":
+            raise RuntimeError(f"the {self.form} form's process could not start: {status}")
 
     def validate(self, profile: str, start: int, stop: int) -> Spent:
         """Validate documents ``start:stop`` of ``profile``; what that cost."""
@@ -68,7 +76,8 @@ class FormProcess:
 
     def close(self) -> None:
         """Stop the process (and with it its JVM)."""
-        self._conn.send(None)
+        with contextlib.suppress(OSError):  # it has ended already
+            self._conn.send(None)
         self.process.join(timeout=30)
         if self.process.is_alive():
             self.process.kill()
@@ -87,12 +96,16 @@ def _serve(
     from gateway.validation import schematron as sch
 
     home = data_home()
-    engine = sch.engine(replace(options, explicit=True, work_dir=home, rules=form))
-    validator = Validator(home, engine, form)
-    validator.warm(PROFILES, ["Invoice"], exercise=True)
-    for profile in PROFILES:
-        for number in range(warm_docs):
-            validator.validate(docs[profile][number % len(docs[profile])], profile)
+    try:
+        engine = sch.engine(replace(options, explicit=True, work_dir=home, rules=form))
+        validator = Validator(home, engine, form)
+        validator.warm(PROFILES, ["Invoice"], exercise=True)
+        for profile in PROFILES:
+            for number in range(warm_docs):
+                validator.validate(docs[profile][number % len(docs[profile])], profile)
+    except Exception as exc:  # reported by the parent, which stops the run
+        conn.send(f"{type(exc).__name__}: {exc}")
+        return
     jvm = engine.host().pid if isinstance(engine, sch.JvmEngine) else None
     jvm_spent, jit_spent = task_cpu_ns(jvm)
     conn.send("ready")

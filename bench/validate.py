@@ -505,7 +505,11 @@ def forms_main(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {"docs": args.docs, "rounds": args.rounds, "cpus": os.cpu_count()}
     docs = convert_all(sources, out)
     out["load_before"] = os.getloadavg()[0]
-    out["forms"] = compare_forms(docs, args)
+    try:
+        out["forms"] = compare_forms(docs, args)
+    except RuntimeError as exc:
+        print(f"bench.validate --forms: {exc}", file=sys.stderr)
+        return 2
     out["load_after"] = os.getloadavg()[0]
     print(
         f"\n== ours (fast) vs official XSLT, same engine, same documents, taking turns "

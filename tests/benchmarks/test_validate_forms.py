@@ -36,3 +36,18 @@ def test_forms_take_turns_in_blocks_and_document_by_document(
         shares = row["jit_share"].values()
         assert all(0 <= share < 1 for share in shares)
         assert (engine == "jvm") == any(share > 0 for share in shares)
+
+
+def test_a_form_process_that_cannot_start_stops_the_run_with_its_reason(
+    artefacts_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(validate, "RESULTS", tmp_path)
+    monkeypatch.setenv("LINGANG_SAXON_JAR", str(tmp_path / "no-such.jar"))
+    args = ["--forms", "--engines", "jvm", "--docs", "2", "--single-docs", "2", "--rounds", "1"]
+    assert validate.main(args) == 2
+    said = capsys.readouterr().err
+    assert "form's process could not start" in said and "no-such.jar" in said
+    assert not list(tmp_path.glob("validate-forms-*.json"))
