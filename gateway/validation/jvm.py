@@ -226,7 +226,9 @@ class JvmHost:
             proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             self._pending.pop(ident, None)
-            future.set_exception(JvmDied(f"the Saxon JVM is gone: {exc}"))
+            said = " | ".join(self._stderr)  # why it went: stray output, its last words
+            reason = f"the Saxon JVM is gone ({exc})" + (f": {said}" if said else "")
+            future.set_exception(JvmDied(reason))
         return future
 
     def _call(self, op: str, arg: str, body: bytes, *, retry: bool = True) -> list[str]:

@@ -199,6 +199,31 @@ def test_the_forms_benchmark_counts_the_jit_threads_apart(
     assert task_cpu_ns(None) == (0, 0)
 
 
+def test_a_request_written_after_the_stray_output_killed_the_jvm_says_why(
+    tmp_path: Path,
+) -> None:
+    """The order the test above cannot choose: the JVM is already stopped for its stray
+    output when a request is written; the broken pipe's error still names what came."""
+    _require_jvm()
+    stray = EngineOptions(jvm_options=(*jvm.JVM_OPTIONS, "-Xlog:gc:stdout"))
+    own = jvm.JvmHost(1, jvm.default_work_dir(), stray)
+    try:
+        with own._lock:  # held: the reader cannot forget the stopped JVM meanwhile
+            own._ensure_started()
+            proc = own._proc
+            assert proc is not None
+            proc.wait(60)  # stopped by the reader for what it wrote on stdout
+            deadline = time.monotonic() + 10
+            while not any("stray output" in line for line in own._stderr):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            future = own._send("V", "0", b"<a/>")
+        with pytest.raises(jvm.JvmDied, match=r"gone .*stray output on the JVM's stdout"):
+            future.result(5)
+    finally:
+        own.close()
+
+
 def test_the_jvm_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
     _require_jvm()
     path = _stylesheet(tmp_path, "ok.xslt", ASSERTING)
