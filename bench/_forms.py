@@ -14,7 +14,6 @@ import multiprocessing
 import time
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
-from typing import Any
 
 from bench._procs import task_cpu_ns
 from gateway.validation import EngineOptions
@@ -107,15 +106,15 @@ def _serve(
         conn.send(f"{type(exc).__name__}: {exc}")
         return
     jvm = engine.host().pid if isinstance(engine, sch.JvmEngine) else None
-    jvm_spent, jit_spent = task_cpu_ns(jvm)
+    last = task_cpu_ns(jvm)
     conn.send("ready")
     while (asked := conn.recv()) is not None:
         profile, start, stop = asked
         before = time.process_time_ns()
-        reports: list[Any] = [validator.validate(x, profile) for x in docs[profile][start:stop]]
+        reports = [validator.validate(x, profile) for x in docs[profile][start:stop]]
         own = time.process_time_ns() - before
         # the JVM's CPU since the last answer: its JIT compiles while the other form runs too
-        (jvm_now, jit_now), (jvm_last, jit_last) = task_cpu_ns(jvm), (jvm_spent, jit_spent)
-        jvm_spent, jit_spent = jvm_now, jit_now
+        now = task_cpu_ns(jvm)
         fatal = sum(1 for report in reports if report.fatal)
-        conn.send(Spent(own + jvm_now - jvm_last, jit_now - jit_last, fatal))
+        conn.send(Spent(own + now[0] - last[0], now[1] - last[1], fatal))
+        last = now

@@ -18,9 +18,10 @@ retryable :class:`StageProcessDied` (the job loop tries those documents again), 
 replaced by a fresh one; the other children go on. The event loop never waits for a dead
 child: one still running (it broke the protocol) is killed, and its exit is collected by the
 next start. When a replacement cannot be started (the system is out of processes or
-memory), its slot is tried again later, every :data:`RESPAWN_FIRST` seconds at first and
-doubling up to :data:`RESPAWN_MOST`; queued calls wait for a child meanwhile. A caller that stops waiting (cancelled)
-leaves its request out if no child has taken it yet, else its answer is dropped. Large
+memory), its slot is tried again later, after :data:`RESPAWN_FIRST` seconds at first and
+twice as long each time up to :data:`RESPAWN_MOST`; queued calls wait for a child
+meanwhile. A caller that stops waiting (cancelled) leaves its request out if no child has
+taken it yet, else its answer is dropped. Large
 messages (above :data:`INLINE_BYTES`) are written from a helper thread so the event loop
 never blocks on a full pipe.
 
@@ -292,34 +293,38 @@ class StagePool:
 
     def _replace(self, dead: _Child, loop: asyncio.AbstractEventLoop) -> _Child | None:
         """A fresh child in ``dead``'s slot; ``None`` when it cannot be started now (the
-        slot is tried again later, see :meth:`_respawn`)."""
+        slot is tried again later, see :meth:`_restart`)."""
         self._discard(dead)
-        slot = self._children.index(dead)
+        return self._restart(self._children.index(dead), loop)
+
+    def _restart(
+        self, slot: int, loop: asyncio.AbstractEventLoop, waited: float = 0.0
+    ) -> _Child | None:
+        """A fresh child in ``slot``; ``None`` when it cannot start now, and then it is tried
+        again after twice ``waited`` (:data:`RESPAWN_FIRST` at first, :data:`RESPAWN_MOST`
+        at most)."""
         try:
             fresh = self._spawn(slot)
         except OSError as exc:
-            log.warning("stage process for slot %d cannot start (%s); trying again", slot, exc)
-            loop.call_later(RESPAWN_FIRST, self._respawn, loop, slot, RESPAWN_FIRST)
+            wait = min(max(2 * waited, RESPAWN_FIRST), RESPAWN_MOST)
+            log.warning(
+                "stage process for slot %d cannot start (%s); again in %.1f s", slot, exc, wait
+            )
+            loop.call_later(wait, self._respawn, loop, slot, wait)
             return None
         self._children[slot] = fresh
         return fresh
 
     def _respawn(self, loop: asyncio.AbstractEventLoop, slot: int, waited: float) -> None:
-        """Try again to start the child of ``slot``, whose replacement could not start; on
-        success it takes what is queued, else the next try waits twice as long."""
+        """The later try of a slot whose child could not start: the fresh one takes what
+        is queued."""
         if self._closed:
             return
-        try:
-            fresh = self._spawn(slot)
-        except OSError as exc:
-            wait = min(2 * waited, RESPAWN_MOST)
-            log.warning("stage process for slot %d still cannot start (%s)", slot, exc)
-            loop.call_later(wait, self._respawn, loop, slot, wait)
-            return
-        log.info("stage process for slot %d started again", slot)
-        self._children[slot] = fresh
-        self._idle.append(fresh)
-        self._dispatch(loop)
+        fresh = self._restart(slot, loop, waited)
+        if fresh is not None:
+            log.info("stage process for slot %d started again", slot)
+            self._idle.append(fresh)
+            self._dispatch(loop)
 
     def _discard(self, child: _Child) -> None:
         """Let go of ``child`` without waiting for it: no longer watched, its pipe closed,

@@ -25,14 +25,10 @@ from tests.conftest import require_jvm
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
 
 
-def _require_jvm() -> None:
-    require_jvm()
-
-
 @pytest.fixture
 def host() -> Iterator[jvm.JvmHost]:
     """A JVM host of the test's own (not the process's shared one)."""
-    _require_jvm()
+    require_jvm()
     own = jvm.JvmHost(2, jvm.default_work_dir())
     yield own
     own.close()
@@ -52,7 +48,7 @@ def _key(findings: list[schematron.Finding]) -> list[tuple[str, str, str, str, s
 
 
 def test_same_findings_as_saxonc(artefacts_home: Path) -> None:
-    _require_jvm()
+    require_jvm()
     xml = _broken_invoice()
     on_jvm = Validator(artefacts_home, JvmEngine()).validate(xml, "bis3")
     on_saxonc = Validator(artefacts_home, SaxonCEngine()).validate(xml, "bis3")
@@ -61,7 +57,7 @@ def test_same_findings_as_saxonc(artefacts_home: Path) -> None:
 
 
 def test_concurrent_requests_get_their_own_answers(artefacts_home: Path) -> None:
-    _require_jvm()
+    require_jvm()
     validator = Validator(artefacts_home, JvmEngine())
     good, bad = warmup_invoice(CUSTOMIZATION["bis3"]), _broken_invoice()
     docs = [good if n % 3 else bad for n in range(60)]
@@ -204,7 +200,7 @@ def test_a_request_written_after_the_stray_output_killed_the_jvm_says_why(
 ) -> None:
     """The order the test above cannot choose: the JVM is already stopped for its stray
     output when a request is written; the broken pipe's error still names what came."""
-    _require_jvm()
+    require_jvm()
     stray = EngineOptions(jvm_options=(*jvm.JVM_OPTIONS, "-Xlog:gc:stdout"))
     own = jvm.JvmHost(1, jvm.default_work_dir(), stray)
     try:
@@ -225,7 +221,7 @@ def test_a_request_written_after_the_stray_output_killed_the_jvm_says_why(
 
 
 def test_the_jvm_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
-    _require_jvm()
+    require_jvm()
     path = _stylesheet(tmp_path, "ok.xslt", ASSERTING)
     parent = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(path)],
@@ -278,7 +274,7 @@ def test_missing_java_parts_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_jvm_messages_stay_off_the_protocol(tmp_path: Path) -> None:
     """The JVM's own output (here its flag table, written to stdout by default) goes to
     stderr, so the protocol on stdout is untouched."""
-    _require_jvm()
+    require_jvm()
     chatty = EngineOptions(jvm_options=(*jvm.JVM_OPTIONS, "-XX:+PrintFlagsFinal"))
     own = jvm.JvmHost(1, jvm.default_work_dir(), chatty)
     try:
@@ -291,7 +287,7 @@ def test_jvm_messages_stay_off_the_protocol(tmp_path: Path) -> None:
 def test_the_host_runs_under_java_flight_recorder(tmp_path: Path) -> None:
     """A flight recording (how the host is profiled: ``-XX:StartFlightRecording`` in the
     options) keeps its start-up lines off the protocol, and is written when the host stops."""
-    _require_jvm()
+    require_jvm()
     recording = tmp_path / "host.jfr"
     profiled = EngineOptions(
         jvm_options=(*jvm.JVM_OPTIONS, f"-XX:StartFlightRecording=filename={recording}")
@@ -308,7 +304,7 @@ def test_the_host_runs_under_java_flight_recorder(tmp_path: Path) -> None:
 def test_stray_output_on_the_protocol_fails_at_once(tmp_path: Path) -> None:
     """Output on stdout that is not a frame (options that log there) stops that JVM and
     names what came, instead of hanging until the request's timeout."""
-    _require_jvm()
+    require_jvm()
     stray = EngineOptions(jvm_options=(*jvm.JVM_OPTIONS, "-Xlog:gc:stdout"))
     own = jvm.JvmHost(1, jvm.default_work_dir(), stray)
     started = time.monotonic()
