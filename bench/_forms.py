@@ -89,7 +89,8 @@ def _serve(
     docs: dict[str, list[bytes]],
     warm_docs: int,
 ) -> None:
-    """The child: warm the form's validator, then validate what the parent asks for."""
+    """The child: warm the form's validator (the profiles taking turns document by
+    document, as mixed traffic does), then validate what the parent asks for."""
     from gateway.settings import data_home
     from gateway.validation import Validator
     from gateway.validation import schematron as sch
@@ -99,8 +100,8 @@ def _serve(
         engine = sch.engine(replace(options, explicit=True, work_dir=home, rules=form))
         validator = Validator(home, engine, form)
         validator.warm(PROFILES, ["Invoice"], exercise=True)
-        for profile in PROFILES:
-            for number in range(warm_docs):
+        for number in range(warm_docs):
+            for profile in PROFILES:
                 validator.validate(docs[profile][number % len(docs[profile])], profile)
     except Exception as exc:  # reported by the parent, which stops the run
         conn.send(f"{type(exc).__name__}: {exc}")

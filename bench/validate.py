@@ -406,10 +406,13 @@ def build_measures(
 FORMS = ("official", "fast")
 
 
-JVM_WARM_DOCS = 2000
-"""Warm-up documents per form and profile on the JVM in ``--forms``: after 300 the JIT
-compiler threads still took about a third of our form's CPU time, after 1,000-3,000 a few
-percent to a fifth (a gateway's JVM validates that many in minutes)."""
+JVM_WARM_DOCS = 6000
+"""Warm-up documents per form and profile on the JVM in ``--forms``, the profiles taking
+turns document by document as in a gateway's mixed traffic. Warmed one profile after the
+other, 2,000 each, the JIT was still compiling in the rounds (up to a third of our form's CPU
+time on BIS 3): its code had been compiled for the last profile warmed. Interleaved, it
+still compiled in bursts up to about 2,500 documents per profile; at 6,000 the rounds show
+little left (a gateway's JVM validates that many in minutes)."""
 
 BLOCK = 25
 """Documents each form validates in turn in ``--forms``: long enough to run in its steady
