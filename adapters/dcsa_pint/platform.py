@@ -49,11 +49,27 @@ class Attachment:
     media_type: str = "application/pdf"
 
 
+MAX_PARTY_CODE = 150
+"""Longest ``partyCode`` DCSA's schemas allow."""
+MAX_PARTY_NAME = 70
+"""Longest ``partyName`` DCSA's schemas allow."""
+
+
 def parse_party(text: str, *, name: str = "") -> Party:
     """``PLATFORM:CODE`` (a party code issued by that platform) as a :class:`Party`."""
     platform, sep, code = text.partition(":")
     if not sep or not platform or not code or len(platform) > 4:
-        raise FieldError(f"{text!r} is not PLATFORM:PARTY (e.g. IQAX:HK-TRADER)", field="to")
+        raise FieldError(f"{text[:60]!r} is not PLATFORM:PARTY (e.g. IQAX:HK-TRADER)", field="to")
+    if len(code) > MAX_PARTY_CODE:
+        raise FieldError(
+            f"the party code is {len(code)} characters, more than DCSA's {MAX_PARTY_CODE}",
+            field="to",
+        )
+    if len(name) > MAX_PARTY_NAME:
+        raise FieldError(
+            f"the party name is {len(name)} characters, more than DCSA's {MAX_PARTY_NAME}",
+            field="name",
+        )
     return Party(platform, name or code, frozenset({(platform, code)}))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,13 +39,17 @@ RAW_TYPES = frozenset(
     }
 )
 MULTIPART = "multipart/form-data"
+_NOT_IN_TEXT = r"\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+_REFERENCE = re.compile(f"[^{_NOT_IN_TEXT}]*[^\\s{_NOT_IN_TEXT}][^{_NOT_IN_TEXT}]*")
+"""A reference: text with something besides blanks, no control characters, nothing XML or
+UTF-8 cannot carry (a lone surrogate from a JSON ``\\ud800`` escape)."""
 MAPPING_FIELDS: dict[str, re.Pattern[str]] = {
     "exchange_rate": re.compile(r"[1-9][0-9]{0,11}(\.[0-9]{1,12})?|0\.[0-9]{0,11}[1-9][0-9]{0,11}"),
     "currency": re.compile(r"[A-Z]{3}"),
-    "buyer_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
-    "order_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
-    "contract_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
-    "project_reference": re.compile(r"[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*"),
+    "buyer_reference": _REFERENCE,
+    "order_reference": _REFERENCE,
+    "contract_reference": _REFERENCE,
+    "project_reference": _REFERENCE,
 }
 """Facts for the mapping a client may send with a document (``gateway.mapping.METADATA_KEYS``:
 this invoice's exchange rate and currency, the buyer's references), each with its form."""
@@ -64,7 +69,8 @@ _PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
 _SCHEME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _ENDPOINT_VALUE = re.compile(r"[\x21-\x7e]{1,200}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-_FILENAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\]")
+_PARAMETER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_FILENAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\\ud800-\udfff\ufffe\uffff]")
 _MALFORMED = (ValueError, LookupError, AssertionError, HttpProcessingError)
 """What aiohttp's multipart reader raises on a malformed body (UnicodeDecodeError and
 binascii.Error are ValueErrors)."""
@@ -133,12 +139,21 @@ async def _read_raw(request: web.Request, media_type: str, limit: int) -> Upload
         value = request.query.get(name)
         if value is not None:
             metadata[name] = value
-    known = {"profile", "recipient", "filename", *MAPPING_FIELDS, *DOCUMENT_FIELDS}
-    unknown = set(request.query) - known
+    check_query(request, {"profile", "recipient", "filename", *MAPPING_FIELDS, *DOCUMENT_FIELDS})
+    return Upload(body, media_type, request.query.get("filename"), metadata)
+
+
+def check_query(request: web.Request, known: Iterable[str]) -> None:
+    """Refuse a query parameter the operation does not take, or one given more than once
+    (which value was meant?): 422 naming it."""
+    unknown = set(request.query) - set(known)
     if unknown:
         name = sorted(unknown)[0]
-        raise unprocessable(f"unknown query parameter {name!r}", name, "unknown-parameter")
-    return Upload(body, media_type, request.query.get("filename"), metadata)
+        shown = name if _PARAMETER.fullmatch(name) else "given"
+        raise unprocessable(f"unknown query parameter {shown!r}", name, "unknown-parameter")
+    for name in request.query:
+        if len(request.query.getall(name)) > 1:
+            raise unprocessable(f"{name} is given more than once", name, "conflict")
 
 
 async def _read_bounded(request: web.Request, limit: int) -> bytes:
@@ -257,6 +272,10 @@ def _merge(into: dict[str, str], new: dict[str, str]) -> None:
 
 
 def _idempotency_key(request: web.Request, from_body: str | None) -> str | None:
+    if len(request.headers.getall("Idempotency-Key", [])) > 1:
+        raise unprocessable(
+            "the Idempotency-Key header is given more than once", "Idempotency-Key", "conflict"
+        )
     header = request.headers.get("Idempotency-Key")
     if header is not None and from_body is not None and header != from_body:
         raise unprocessable(
@@ -297,6 +316,8 @@ def _check_metadata(metadata: dict[str, str]) -> None:
             raise unprocessable(
                 f"{name} is not in its form (see the OpenAPI document)", name, "format"
             )
+    if "targets" in metadata and metadata.get("kind") != "ebl":
+        raise unprocessable("targets applies to an eBL (kind=ebl) only", "targets", "kind")
     recipient = metadata.get(RECEIVER)
     if recipient is not None:
         scheme, sep, value = recipient.partition(":")

@@ -20,6 +20,7 @@ from aiohttp.typedefs import Handler
 from gateway.api.context import TENANT
 from gateway.api.metrics import METRICS, route_label
 from gateway.api.problems import (
+    FieldIssue,
     Problem,
     from_http_exception,
     from_lingang_error,
@@ -40,6 +41,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render every error as an RFC 9457 problem; a bug becomes a 500 without internals."""
     try:
+        check_codings(request)
         return await handler(request)
     except Problem as problem:
         return problem.response(request.path)
@@ -63,6 +65,39 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             "unhandled error in %s %s: %s", request.method, route_label(request), scrubbed(exc)
         )
         return internal_error().response(request.path)
+
+
+CONTENT_CODINGS = frozenset({"identity", "gzip", "x-gzip", "deflate", "br"})
+"""The content codings the server decodes (Brotli where it is installed, else a 415)."""
+
+
+def check_codings(request: web.Request) -> None:
+    """Refuse a body in a coding the server would not decode, rather than store its bytes
+    as they came: an unknown ``Content-Encoding`` or more than one (415, RFC 9110 8.4.1),
+    a ``Transfer-Encoding`` other than ``chunked`` (501, RFC 9112 6.1)."""
+    codings = [
+        token.strip().lower()
+        for value in request.headers.getall("Content-Encoding", [])
+        for token in value.split(",")
+        if token.strip()
+    ]
+    applied = [coding for coding in codings if coding != "identity"]
+    if any(coding not in CONTENT_CODINGS for coding in codings) or len(applied) > 1:
+        detail = "send the body in one of gzip, deflate, br or none (one coding at most)"
+        issue = FieldIssue(detail, "Content-Encoding", "content-encoding")
+        raise Problem(
+            415, "unsupported-media-type", detail, [issue], {"Accept-Encoding": "gzip, deflate, br"}
+        )
+    transfer = [
+        token.strip().lower()
+        for value in request.headers.getall("Transfer-Encoding", [])
+        for token in value.split(",")
+        if token.strip()
+    ]
+    if transfer and transfer != ["chunked"]:
+        detail = "the only transfer coding understood is chunked"
+        issue = FieldIssue(detail, "Transfer-Encoding", "transfer-encoding")
+        raise Problem(501, "not-implemented", detail, [issue])
 
 
 def _body_problem(exc: BaseException) -> Problem:

@@ -92,7 +92,8 @@ class Problem(Exception):
 
 def not_found(what: str = "resource") -> Problem:
     """A 404 that says nothing about whether the thing exists for someone else."""
-    return Problem(404, "not-found", f"no such {what}")
+    detail = f"no such {what}"
+    return Problem(404, "not-found", detail, [FieldIssue(detail, "path", "not-found")])
 
 
 def status_for(exc: LingangError) -> int:
@@ -152,7 +153,19 @@ def from_http_exception(exc: web.HTTPException) -> Problem:
     code = HTTPStatus(status).phrase.lower().replace(" ", "-") if status in _STATUSES else "http"
     detail = exc.text if exc.text and not exc.text.startswith(f"{status}:") else exc.reason
     headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
-    return Problem(status, code, detail or HTTPStatus(status).phrase, headers=headers)
+    detail = detail or HTTPStatus(status).phrase
+    return Problem(status, code, detail, _http_issues(status, detail, headers), headers=headers)
+
+
+def _http_issues(status: int, detail: str, headers: dict[str, str]) -> list[FieldIssue]:
+    """What aiohttp's own 404 and 405 are about: the path, the method (and which it allows)."""
+    if status == 404:
+        return [FieldIssue("no such resource", "path", "not-found")]
+    if status == 405:
+        allowed = headers.get("Allow", "")
+        message = f"this path allows {allowed}" if allowed else "this path allows no such method"
+        return [FieldIssue(message, "method", "method-not-allowed")]
+    return []
 
 
 _STATUSES = {s.value for s in HTTPStatus}

@@ -236,6 +236,11 @@ class GuardedRequestHandler(RequestHandler):
             # the client's mistake, already answered with a 4xx, not the server's error.
             log.info("aiohttp: an unread request body was malformed: %s", what)
             return
+        if isinstance(exc, RequestTimeout):
+            # The rest of a body that stopped arriving, read by aiohttp after the app had
+            # answered 408 (see _check): the client's slowness, already logged at info.
+            log.info("aiohttp: the rest of a too slow request body was dropped")
+            return
         log.error("aiohttp: %s: %s", args[0] if args else "error", what)
 
 

@@ -131,7 +131,7 @@ def check_ebl(data: bytes, home: Path, limits: IngestLimits = DEFAULT_LIMITS) ->
     if start == b"<":
         return _check_ubl(data, home, limits)
     if start in (b"{", b"["):
-        return _check_dcsa(load_json(data, limits, "DCSA eBL JSON"), home)
+        return _check_dcsa(load_json(data, limits, "DCSA eBL JSON", for_xml=True), home)
     raise UnknownFormatError(
         "not an eBL: expected DCSA JSON or a UBL BillOfLading", rule="ebl.format"
     )

@@ -145,7 +145,7 @@ def read_platform(doc: dict[str, Any]) -> RawFapiao:
 
 def parse_platform_json(data: bytes, limits: IngestLimits) -> ParsedInvoice:
     """Parse one STA platform JSON invoice."""
-    doc = _invoice_object(load_json(data, limits))
+    doc = _invoice_object(load_json(data, limits, for_xml=True))
     warnings: list[ParseWarning] = []
     invoice, facts = build(read_platform(doc), warnings, limits.max_lines)
     return ParsedInvoice(invoice, "fapiao-json", data, None, facts, warnings)

@@ -1,4 +1,5 @@
-"""Hardened JSON loading: size, nesting depth, encoding, no NaN/Infinity, no duplicate keys.
+"""Hardened JSON loading: size, nesting depth, encoding, no NaN/Infinity, no duplicate keys,
+no lone surrogates (nor, for values that become XML, characters XML cannot carry).
 
 Numbers with a fraction become :class:`~decimal.Decimal`, never float. A key given twice in one
 object is refused: for an amount, "the last one wins" would be a silent guess.
@@ -7,27 +8,21 @@ object is refused: for an amount, "the last one wins" would be a silent guess.
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Any
 
 from gateway.errors import InputError, UnsafeInputError
 from gateway.ingest.textenc import decode_json_text
 from gateway.ingest.types import IngestLimits
-
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
+from gateway.jsontext import nesting_exceeds, unfit_text
 
 
 def _check_depth(text: str, max_depth: int, what: str) -> None:
     """Refuse nesting deeper than ``max_depth`` before the recursive parser sees it."""
-    depth = 0
-    for match in _BRACKETS.finditer(_STRING.sub("", text)):
-        depth += 1 if match.group() in "[{" else -1
-        if depth > max_depth:
-            raise UnsafeInputError(
-                f"{what} nests deeper than {max_depth} levels", rule="json.max-depth"
-            )
+    if nesting_exceeds(text, max_depth):
+        raise UnsafeInputError(
+            f"{what} nests deeper than {max_depth} levels", rule="json.max-depth"
+        )
 
 
 def _reject_constant(name: str) -> Any:
@@ -45,8 +40,14 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def load_json(data: bytes, limits: IngestLimits, what: str = "platform JSON") -> Any:
-    """Parse ``data`` as JSON under ``limits``; every failure is a typed error naming the rule."""
+def load_json(
+    data: bytes, limits: IngestLimits, what: str = "platform JSON", *, for_xml: bool = False
+) -> Any:
+    """Parse ``data`` as JSON under ``limits``; every failure is a typed error naming the rule.
+
+    ``for_xml``: the values will be written into XML, so a string holding a character XML
+    cannot carry (a NUL, another control character) is refused here, naming its field,
+    rather than failing the conversion later."""
     if len(data) > limits.max_input_bytes:
         raise UnsafeInputError(
             f"{what} is {len(data)} bytes, more than {limits.max_input_bytes}",
@@ -55,7 +56,7 @@ def load_json(data: bytes, limits: IngestLimits, what: str = "platform JSON") ->
     text = decode_json_text(data, what)
     _check_depth(text, limits.json_max_depth, what)
     try:
-        return json.loads(
+        value = json.loads(
             text,
             parse_float=Decimal,
             parse_constant=_reject_constant,
@@ -70,3 +71,8 @@ def load_json(data: bytes, limits: IngestLimits, what: str = "platform JSON") ->
         raise UnsafeInputError(f"{what} nests too deep", rule="json.max-depth") from exc
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise InputError(f"{what} has an unreadable number: {exc}", rule="json.number") from exc
+    unfit = unfit_text(value, xml=for_xml)
+    if unfit is not None:
+        where, why = unfit
+        raise InputError(f"{what}: {where or 'the value'} {why}", field=where, rule="json.text")
+    return value

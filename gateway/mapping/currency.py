@@ -32,6 +32,15 @@ ZERO = Decimal("0")
 MAX_PRICE_DECIMALS = 6
 PRICE_TOLERANCE = CENT
 """Largest accepted |quantity × price / base − line amount| (PEPPOL-EN16931-R120 allows 0.02)."""
+PLAUSIBLE_RATES = (Decimal("0.00001"), Decimal("1000"))
+"""CNY per unit of any currency in use lies well inside these (1 KWD is about 23 CNY, 1 LBP
+about 0.00008 CNY); a rate outside is a slip, not a rate to convert an invoice with."""
+RATE_FIELDS = {
+    "submission": "metadata.exchange_rate",
+    "fapiao": "fapiao.remark",
+    "partner": "partners.exchange_rate",
+}
+"""Where each source of a rate is given (for the error naming it)."""
 
 
 @dataclass(slots=True)
@@ -114,6 +123,7 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
             field="metadata.exchange_rate",
         )
     out.rate, out.source = chosen
+    _check_plausible(out.rate, currency, out.source)
     if (
         partner_rate is not None
         and out.source != "partner"
@@ -124,6 +134,20 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
             f"{partner_rate} differs"
         )
     return out
+
+
+def _check_plausible(rate: Decimal, currency: str, source: str) -> None:
+    """Refuse a rate no currency in use has against CNY (:data:`PLAUSIBLE_RATES`)."""
+    low, high = PLAUSIBLE_RATES
+    if low <= rate <= high:
+        return
+    raise FieldError(
+        f"exchange rate {rate} CNY per {currency} (from the {source}) is not a rate any "
+        f"currency in use has: expected between {low} and {high} CNY per unit (a rate the "
+        "wrong way round, or a misplaced decimal point?)",
+        field=RATE_FIELDS[source],
+        rule="fx.plausible",
+    )
 
 
 def round_money(value: Decimal) -> Decimal:

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import FieldError, MissingFactError
+from gateway.jsontext import unfit_text
 from gateway.model import Endpoint
 from gateway.partners.data_export import DataExport, parse_data_export
 
@@ -212,7 +213,7 @@ class PartnerDirectory:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except OSError as exc:
             raise FieldError(f"cannot read partner directory {file}: {exc}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise FieldError(f"partner directory {file} is not valid TOML: {exc}") from exc
         return cls.from_dict(data)
 
@@ -270,6 +271,9 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise FieldError(f"{where}: `{key}` must be a non-empty string", field=f"{where}.{key}")
+    unfit = unfit_text(value, xml=True)
+    if unfit is not None:
+        raise FieldError(f"{where}: `{key}` {unfit[1]}", field=f"{where}.{key}")
     return value.strip()
 
 

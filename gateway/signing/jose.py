@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from gateway.errors import SigningError, VerificationError
+from gateway.jsontext import nesting_exceeds, unfit_text
 from gateway.signing.algorithms import Check
 from gateway.signing.truststore import TrustStore
 
@@ -41,6 +42,10 @@ _SUPPORTED_JWK = {("RSA", None), ("EC", "P-256"), ("OKP", "Ed25519")}
 MAX_TOKEN_CHARS = 4 * 1024 * 1024
 """Longest compact JWS accepted (hostile input)."""
 MIN_RSA_BITS = 2048
+MAX_HEADER_DEPTH = 8
+"""Deepest nesting a protected header may have (a ``jwk`` in it is two levels)."""
+MAX_PAYLOAD_DEPTH = 32
+"""Deepest nesting a JSON payload may have (DCSA's envelopes nest far less)."""
 
 
 def b64url(data: bytes) -> str:
@@ -262,10 +267,7 @@ class Verified:
 
     def json(self) -> Any:
         """The payload as JSON (a :class:`VerificationError` if it is not)."""
-        try:
-            return json.loads(self.payload)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise VerificationError("the JWS payload is not JSON", check="jws.payload") from exc
+        return json_part(self.payload, MAX_PAYLOAD_DEPTH, "the JWS payload", "jws.payload")
 
 
 def split_compact(token: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
@@ -276,14 +278,31 @@ def split_compact(token: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
     if len(parts) != 3 or not parts[0] or not parts[2]:
         raise VerificationError("a compact JWS has three non-empty parts", check="jws.format")
     try:
-        header = json.loads(b64url_decode(parts[0]))
+        encoded_header = b64url_decode(parts[0])
         payload = b64url_decode(parts[1])
         signature = b64url_decode(parts[2])
     except (ValueError, UnicodeDecodeError) as exc:
         raise VerificationError("undecodable compact JWS", check="jws.format") from exc
+    header = json_part(encoded_header, MAX_HEADER_DEPTH, "the JWS header", "jws.format")
     if not isinstance(header, dict):
         raise VerificationError("the JWS header is not an object", check="jws.format")
     return header, payload, signature, f"{parts[0]}.{parts[1]}".encode("ascii")
+
+
+def json_part(data: bytes, max_depth: int, what: str, check: str) -> Any:
+    """``data`` as JSON: text, nested at most ``max_depth`` deep, no lone surrogates (else a
+    :class:`VerificationError` with ``check``)."""
+    try:
+        text = data.decode("utf-8")
+        if nesting_exceeds(text, max_depth):
+            raise VerificationError(f"{what} nests deeper than {max_depth} levels", check=check)
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise VerificationError(f"{what} is not JSON", check=check) from exc
+    unfit = unfit_text(value)
+    if unfit is not None:
+        raise VerificationError(f"{what}: {unfit[0] or 'the value'} {unfit[1]}", check=check)
+    return value
 
 
 def verify_compact(token: str, keys: KeySet) -> Verified:

@@ -20,9 +20,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from gateway.errors import SigningError, VerificationError
+from gateway.jsontext import nesting_exceeds
 
 SIGNATURE_HEADER = "X-Lingang-Signature"
 MESSAGE_ID_HEADER = "X-Lingang-Message-Id"
+
+MAX_HEADER_DEPTH = 8
+"""Deepest nesting a protected header may have."""
 
 
 def b64url(data: bytes) -> str:
@@ -97,10 +101,15 @@ def verify_detached(token: str, body: bytes, public_key: Any) -> dict[str, Any]:
     if not sep or not protected or not signature:
         raise VerificationError("malformed detached JWS", check="jws.format")
     try:
-        header = json.loads(b64url_decode(protected))
+        text = b64url_decode(protected).decode("utf-8")
+        if nesting_exceeds(text, MAX_HEADER_DEPTH):
+            raise ValueError("the header nests too deep")
+        header = json.loads(text)
         raw = b64url_decode(signature)
-    except (ValueError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise VerificationError("undecodable detached JWS", check="jws.format") from exc
+    if not isinstance(header, dict):
+        raise VerificationError("the detached JWS header is not an object", check="jws.format")
     data = f"{protected}.{b64url(body)}".encode("ascii")
     try:
         if isinstance(public_key, rsa.RSAPublicKey) and header.get("alg") == "RS256":

@@ -95,6 +95,54 @@ async def test_same_key_with_another_body_is_a_conflict(api: LiveApi, fapiao_xml
     assert named(problem(raw, 409), "Idempotency-Key", "idempotency-key-reuse")
 
 
+async def test_same_key_with_other_metadata_is_a_conflict_naming_it(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    """The rate, currency, references, kind and file name are part of the submission: a
+    repeat that changes one would otherwise be answered with the first, the change dropped."""
+    first, _, _ = await api.a.request(
+        "POST",
+        "/v1/documents?filename=a.xml",
+        data=fapiao_xml,
+        headers={**XML, "Idempotency-Key": "k-3"},
+    )
+    assert first == 202
+    for query, field in [
+        ("filename=a.xml&currency=USD&exchange_rate=7.1", "currency"),
+        ("filename=a.xml&buyer_reference=PO-1", "buyer_reference"),
+        ("filename=a.xml&kind=ebl", "kind"),
+        ("filename=other.xml", "filename"),
+    ]:
+        _, _, raw = await api.a.request(
+            "POST",
+            f"/v1/documents?{query}",
+            data=fapiao_xml,
+            headers={**XML, "Idempotency-Key": "k-3"},
+        )
+        data = problem(raw, 409)
+        assert named(data, field, "differs"), (query, data)
+    again, _, _ = await api.a.request(
+        "POST",
+        "/v1/documents?filename=a.xml&kind=invoice",
+        data=fapiao_xml,
+        headers={**XML, "Idempotency-Key": "k-3"},
+    )
+    assert again == 200  # kind=invoice is what leaving it out means
+
+
+async def test_a_lone_surrogate_in_a_metadata_part_is_422(api: LiveApi, fapiao_xml: bytes) -> None:
+    """JSON's ``\\ud800`` decodes to half a surrogate pair, which UTF-8 cannot store (once
+    a 500 when the submission was written)."""
+    for name in ("buyer_reference", "order_reference"):
+        form = aiohttp.FormData()
+        form.add_field("document", fapiao_xml, filename="inv.xml", content_type="application/xml")
+        form.add_field("metadata", '{"' + name + '": "\\ud800x"}', content_type="application/json")
+        status, _, raw = await api.a.request("POST", "/v1/documents", data=form)
+        assert status == 422, raw
+        assert named(problem(raw, 422), name, "format")
+    assert await api.store.list_submissions(api.tenant_a.id) == []
+
+
 async def test_idempotency_keys_are_per_tenant(api: LiveApi, fapiao_xml: bytes) -> None:
     _, mine = await submit(api.a, fapiao_xml, **{"Idempotency-Key": "shared"})
     status, theirs = await submit(api.b, fapiao_xml, **{"Idempotency-Key": "shared"})
@@ -252,7 +300,15 @@ async def test_unknown_and_malformed_ids_are_404_problems(api: LiveApi) -> None:
         status, headers, raw = await api.a.request("GET", path)
         assert status == 404, path
         assert headers["Content-Type"].startswith("application/problem+json")
-        problem(raw, 404)
+        assert named(problem(raw, 404), "path", "not-found"), raw
+
+
+async def test_a_method_a_path_does_not_allow_is_405_naming_the_allowed(api: LiveApi) -> None:
+    status, headers, raw = await api.a.request("DELETE", "/v1/documents")
+    assert status == 405
+    (issue,) = problem(raw, 405)["errors"]
+    assert issue["field"] == "method" and issue["rule"] == "method-not-allowed"
+    assert "POST" in issue["message"] and "POST" in headers["Allow"]
 
 
 async def test_retry_of_a_dead_letter_and_409_when_nothing_is_dead(

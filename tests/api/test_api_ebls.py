@@ -97,6 +97,20 @@ async def test_only_the_named_tenants_operate_the_platform(api: Any, reference: 
         (b"[1]", 422, "body"),
         (json.dumps({"transportDocument": {}}).encode(), 422, "to"),
         (json.dumps({"transportDocument": {}, "to": "nocolon"}).encode(), 422, "to"),
+        # a lone surrogate cannot be stored (once a 500); DCSA bounds party codes and names
+        (b'{"transportDocument": {}, "to": "IQAX:\\ud800"}', 422, "to"),
+        (
+            b'{"transportDocument": {"transportDocumentReference": "\\udfff"}, "to": "A:B"}',
+            422,
+            "transportDocument.transportDocumentReference",
+        ),
+        (json.dumps({"transportDocument": {}, "to": "IQAX:" + "x" * 151}).encode(), 422, "to"),
+        (
+            json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": "n" * 71}).encode(),
+            422,
+            "name",
+        ),
+        (b'{"transportDocument": ' + b"[" * 33 + b"]" * 33 + b"}", 422, "body"),
         (
             json.dumps({"transportDocument": {"isToOrder": "yes"}, "to": "AEOT:SHIPPER"}).encode(),
             422,

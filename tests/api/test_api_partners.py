@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+from gateway.errors import FieldError
 from gateway.partners import PartnerDirectory
 from gateway.partners.stored import directory_document
 from tests.api.conftest import LiveApi
@@ -112,6 +113,15 @@ async def test_malformed_bodies_are_problems(api: LiveApi) -> None:
         (b"d = 1979-05-27", "text/toml", 422, "json-value"),
         (b"\xff\xfe", "application/json", 422, "utf-8"),
         (b"partners=[]", "application/x-www-form-urlencoded", 415, "media-type"),
+        # nested past the parsers' recursion (once RecursionError: 500), and just past ours
+        (b"a = " + b"[" * 2000 + b"]" * 2000, "application/toml", 422, "max-depth"),
+        (b"a = " + b"{b = " * 5000 + b"1" + b"}" * 5000, "application/toml", 422, "max-depth"),
+        (b"a" + b".a" * 5000 + b" = 1", "application/toml", 422, "max-depth"),
+        (b'{"a": ' + b"[" * 990 + b"]" * 990 + b"}", "application/json", 422, "max-depth"),
+        (b'{"a": ' + b"[" * 17 + b"]" * 17 + b"}", "application/json", 422, "max-depth"),
+        # nothing to store: an empty body does not clear the directory
+        (b"", "application/toml", 422, "required"),
+        (b" \n", "application/json", 422, "required"),
     ]
     for body, media_type, status, rule in cases:
         code, _, raw = await api.a.request(
@@ -120,6 +130,48 @@ async def test_malformed_bodies_are_problems(api: LiveApi) -> None:
         assert code == status, (body, raw)
         data = problem(raw, status)
         assert any(e.get("rule") == rule for e in data["errors"]), data
+
+
+async def test_text_a_document_cannot_carry_is_refused_naming_the_field(api: LiveApi) -> None:
+    """A lone surrogate (JSON ``\\ud800``) cannot be stored as UTF-8 (once a 500); a NUL or
+    another control character cannot go into the XML invoice (once accepted, then every
+    document for that buyer crashed its job)."""
+    _, _, before = await api.a.request("GET", "/v1/partners")
+    cases = [
+        (
+            b'{"partners": [{"buyer_name": "\\ud800", "endpoint": "0195:SGUEN1"}]}',
+            "partners[0].buyer_name",
+        ),
+        (
+            b'{"partners": [{"buyer_name": "Acme", "street": "Line\\u0000One"}]}',
+            "partners[0].street",
+        ),
+        (b'{"partners": [{"buyer_name": "a\\u001fb"}]}', "partners[0].buyer_name"),
+        (b'{"partners": [{"buyer_name": "Acme", "\\udc00": "x"}]}', "partners[0].\\udc00"),
+    ]
+    for body, field in cases:
+        code, _, raw = await api.a.request(
+            "PUT", "/v1/partners", data=body, headers={"Content-Type": "application/json"}
+        )
+        assert code == 422, (body, raw)
+        assert named(problem(raw, 422), field, "xml-text"), raw
+    toml = b'partners = [{buyer_name = "a\\u0000b", endpoint = "0195:SGUEN1"}]'
+    code, _, raw = await api.a.request(
+        "PUT", "/v1/partners", data=toml, headers={"Content-Type": "application/toml"}
+    )
+    assert named(problem(raw, 422), "partners[0].buyer_name", "xml-text"), raw
+    assert (await api.a.request("GET", "/v1/partners"))[2] == before
+
+
+def test_a_directory_file_with_a_control_character_names_it() -> None:
+    """The same check for a directory read from a file or the store."""
+    data = {"partners": [{"buyer_name": "Acme", "street": "a\x01b"}]}
+    try:
+        PartnerDirectory.from_dict(data)
+    except FieldError as exc:
+        assert exc.field == "partners[0].street" and "U+0001" in str(exc)
+    else:
+        raise AssertionError("a control character was accepted")
 
 
 async def test_a_huge_directory_is_413(api: LiveApi) -> None:

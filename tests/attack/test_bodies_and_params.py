@@ -9,6 +9,7 @@ the calendar raised ``OverflowError`` (500).
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 
 import pytest
@@ -108,3 +109,88 @@ async def test_dates_at_the_ends_of_the_calendar(
     if status == 422:
         assert headers["Content-Type"].startswith("application/problem+json")
         assert b"before" in body
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "field"),
+    [
+        ([("Content-Encoding", "x-evil")], 415, "Content-Encoding"),
+        ([("Content-Encoding", "gzip, gzip")], 415, "Content-Encoding"),
+        (
+            [("Content-Encoding", "identity"), ("Content-Encoding", "compress")],
+            415,
+            "Content-Encoding",
+        ),
+    ],
+)
+async def test_a_body_in_a_coding_not_decoded_is_refused_not_stored(
+    live: LiveApi, logs: LogLines, headers: list[tuple[str, str]], status: int, field: str
+) -> None:
+    """Once stored as it came (202): the bytes of an unknown coding are not the document."""
+    request = request_bytes(
+        "POST",
+        "/v1/documents",
+        [
+            ("Authorization", f"Bearer {live.key_a}"),
+            ("Content-Type", "application/xml"),
+            *headers,
+            ("Content-Length", str(len(DOCUMENT))),
+        ],
+        DOCUMENT,
+    )
+    response = await raw(live.base, request)
+    assert response.status == status, response.body[:300]
+    assert any(e.get("field") == field for e in response.problem()["errors"])  # type: ignore[union-attr]
+    assert await live.store.list_submissions(live.tenant_a.id) == []
+    logs.assert_clean(live.key_a)
+
+
+async def test_a_transfer_coding_other_than_chunked_is_501(live: LiveApi, logs: LogLines) -> None:
+    head = request_bytes(
+        "POST",
+        "/v1/documents",
+        {
+            "Authorization": f"Bearer {live.key_a}",
+            "Content-Type": "application/xml",
+            "Transfer-Encoding": "gzip, chunked",
+        },
+    )
+    chunk = f"{len(DOCUMENT):x}\r\n".encode() + DOCUMENT + b"\r\n0\r\n\r\n"
+    response = await raw(live.base, head + chunk)
+    assert response.status in {400, 501}, response.body[:300]
+    response.problem()
+    assert await live.store.list_submissions(live.tenant_a.id) == []
+
+
+async def test_parameters_given_twice_or_unknown_are_422_naming_them(
+    live: LiveApi, fapiao_xml: bytes
+) -> None:
+    """Which of two values was meant? Once the first won without a word."""
+    xml = {"Content-Type": "application/xml"}
+    for method, target, headers, field, rule in [
+        ("POST", "/v1/documents?profile=pint&profile=bis3", xml, "profile", "conflict"),
+        ("POST", "/v1/documents?targets=ubl", xml, "targets", "kind"),
+        ("GET", "/v1/documents?foo=bar", {}, "foo", "unknown-parameter"),
+        ("GET", "/v1/documents?limit=5&limit=6", {}, "limit", "conflict"),
+    ]:
+        status, _, body = await live.a.request(
+            method, target, data=fapiao_xml if method == "POST" else None, headers=headers
+        )
+        assert status == 422, (target, body)
+        errors = json.loads(body)["errors"]
+        assert any(e["field"] == field and e["rule"] == rule for e in errors), (target, errors)
+    request = request_bytes(
+        "POST",
+        "/v1/documents",
+        [
+            ("Authorization", f"Bearer {live.key_a}"),
+            ("Content-Type", "application/xml"),
+            ("Idempotency-Key", "one"),
+            ("Idempotency-Key", "two"),
+            ("Content-Length", str(len(fapiao_xml))),
+        ],
+        fapiao_xml,
+    )
+    response = await raw(live.base, request)
+    assert response.status == 422, response.body[:300]
+    assert await live.store.list_submissions(live.tenant_a.id) == []

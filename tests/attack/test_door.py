@@ -112,8 +112,10 @@ def _beyond_json_schema(problem: str) -> bool:
     """Refusals the document states in words because JSON Schema cannot: a partner repeated
     (unique by key), one value given twice and differently (header, field, metadata part),
     a document part declared JSON that is not JSON (bodies are opaque to the schema), an
-    exporter's thresholds or a filing's dates out of order (one compared with another)."""
+    exporter's thresholds or a filing's dates out of order (one compared with another),
+    ``targets`` without ``kind=ebl`` (two query parameters)."""
     words = (
+        '"field": "targets", "rule": "kind"',
         '"rule": "unique"',
         '"rule": "conflict"',
         '"field": "document", "rule": "json"',

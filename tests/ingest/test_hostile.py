@@ -154,6 +154,23 @@ def test_deep_json_nesting() -> None:
     assert caught.value.rule == "json.max-depth"
 
 
+@pytest.mark.parametrize(
+    ("escape", "what"), [("\\u0000", "U+0000"), ("\\u001b", "U+001B"), ("\\ud800", "U+D800")]
+)
+def test_json_text_an_invoice_cannot_carry_names_its_field(escape: str, what: str) -> None:
+    """A NUL, another control character or half a surrogate pair in platform JSON would stop
+    the XML invoice (lxml refuses it) or the store (UTF-8 cannot hold it): refused at once,
+    naming the field."""
+    text = platform_json(catalogue.PLATFORM_EXPORT).decode("utf-8")
+    number = catalogue.PLATFORM_EXPORT.number
+    assert f'"{number}"' in text
+    data = text.replace(f'"{number}"', f'"{number}{escape}"', 1).encode()
+    with pytest.raises(InputError) as caught:
+        parse(data, "fapiao-json")
+    assert caught.value.rule == "json.text" and what in str(caught.value)
+    assert caught.value.field
+
+
 # zip -----------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,6 +57,31 @@ def test_a_submission_rate_that_contradicts_the_fapiao_is_refused() -> None:
         convert(inv, "bis3", None, partner=USD, metadata={"exchange_rate": "7.20"})
     assert err.value.rule == "fx.conflict" and err.value.field == "metadata.exchange_rate"
     assert "7.1234" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [
+        ({"metadata": {"exchange_rate": "0.00000000001"}}, "metadata.exchange_rate"),
+        ({"metadata": {"exchange_rate": "999999999999.999"}}, "metadata.exchange_rate"),
+        ({"partner": {**USD, "exchange_rate": "0.000001"}}, "partners.exchange_rate"),
+        ({"remark": "汇率：1 USD = 71234 CNY"}, "fapiao.remark"),
+    ],
+)
+def test_a_rate_no_currency_has_is_refused_naming_its_source(
+    source: dict[str, Any], field: str
+) -> None:
+    """Such a rate once made a signed invoice of 212,000,000,000.00 USD from 2,120 CNY."""
+    inv = fapiao(remark=source.get("remark", ""))
+    with pytest.raises(FieldError) as err:
+        convert(
+            inv,
+            "bis3",
+            None,
+            partner=source.get("partner", USD),
+            metadata=source.get("metadata", {}),
+        )
+    assert err.value.rule == "fx.plausible" and err.value.field == field, err.value
 
 
 def test_a_rate_stated_for_another_currency_is_not_used() -> None:

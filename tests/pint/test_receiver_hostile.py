@@ -13,18 +13,34 @@ from typing import Any
 import aiohttp
 import pytest
 
+from gateway.pint import build
+from gateway.pint.checksums import document_checksum
+from gateway.pint.codes import ActionCode
 from gateway.pint.responses import read_response
+from gateway.signing.jose import CompactSigner, b64url
 from gateway.testing.cluster import free_port
-from gateway.testing.pint import InProcessPlatform, key_sets, platform, write_platform_homes
+from gateway.testing.pint import (
+    DemoPlatform,
+    InProcessPlatform,
+    key_sets,
+    platform,
+    transport_document,
+    write_platform_homes,
+)
 from gateway.testing.tls import make_tls
 
 
 @pytest.fixture
+def platforms() -> list[DemoPlatform]:
+    """The sender (AEOT, also the carrier) and the receiver (IQAX)."""
+    return [platform("AEOT", "ed25519", "A", carrier=True), platform("IQAX", "p256", "B")]
+
+
+@pytest.fixture
 async def receiver(
-    tmp_path: Path, reference: Path
+    tmp_path: Path, reference: Path, platforms: list[DemoPlatform]
 ) -> AsyncIterator[tuple[InProcessPlatform, Any, ssl.SSLContext]]:
     tls = make_tls(tmp_path / "tls")
-    platforms = [platform("AEOT", "ed25519", "A", carrier=True), platform("IQAX", "p256", "B")]
     homes = write_platform_homes(
         tmp_path, platforms, reference_root=reference, tls=tls, ports=[free_port(), free_port()]
     )
@@ -98,3 +114,64 @@ async def test_unknown_transfers_and_bad_paths_are_4xx(receiver: Any) -> None:
         assert 400 <= status < 500, (path, status, answer[:200])
         problem = json.loads(answer)
         assert problem["statusCode"] == status and problem["errors"][0]["errorCodeMessage"]
+
+
+DEEP = b"[" * 5000 + b"]" * 5000
+"""JSON nested far deeper than Python's parser recurses (a RecursionError, once a 500)."""
+
+
+def _envelope(reference: Path, sender: DemoPlatform, receiver: DemoPlatform) -> dict[str, Any]:
+    """A well-formed envelope from ``sender`` (its carrier issues to it, it transfers)."""
+    assert sender.carrier is not None and sender.carrier_key is not None
+    document = transport_document(reference, "LGHOSTILE01")
+    issuance = build.issuance_manifest(document, sender.party, CompactSigner(sender.carrier_key))
+    transactions = [
+        build.transaction(ActionCode.ISSUE, sender.carrier, sender.party),
+        build.transaction(ActionCode.TRANSFER, sender.party, receiver.party),
+    ]
+    entry = build.chain_entry(
+        sender.signer, sender.code, document_checksum(document), transactions, issuance=issuance
+    )
+    return build.envelope(sender.signer, document, [entry], [])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "manifest header deep",
+        "manifest payload deep",
+        "chain entry payload deep",
+        "manifest payload lone surrogate",
+        "chain entry payload lone surrogate",
+    ],
+)
+async def test_deep_or_broken_json_inside_the_signed_parts_is_refused(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path, change: str
+) -> None:
+    """JSON inside a JWS (its header, its payload) nested thousands deep or holding a lone
+    surrogate gets a signed refusal, not a 500 (the JWS's own JSON was parsed unguarded)."""
+    running, keys, context = receiver
+    sender, iqax = platforms
+    envelope = _envelope(reference, sender, iqax)
+    manifest = envelope["envelopeManifestSignedContent"]
+    entry = envelope["envelopeTransferChain"][-1]
+    _, body, signature = manifest.split(".")
+    surrogate = b'{"eblPlatform": "\\ud800"}'
+    if change == "manifest header deep":
+        manifest = f"{b64url(DEEP)}.{body}.{signature}"
+    elif change == "manifest payload deep":
+        manifest = sender.signer.sign_bytes(DEEP)
+    elif change == "chain entry payload deep":
+        entry = sender.signer.sign_bytes(DEEP)
+    elif change == "manifest payload lone surrogate":
+        manifest = sender.signer.sign_bytes(surrogate)
+    else:
+        entry = sender.signer.sign_bytes(surrogate)
+    changed = {**envelope, "envelopeManifestSignedContent": manifest}
+    changed["envelopeTransferChain"] = [*envelope["envelopeTransferChain"][:-1], entry]
+    data = json.dumps(changed).encode()
+    status, answer = await _call(running, context, "POST", "/v3/envelopes", data)
+    assert 400 <= status < 500, (status, answer[:300])
+    verified = read_response(json.loads(answer), keys, platform="IQAX", last_checksum=_last(data))
+    assert verified.code.value in {"BENV", "BSIG"}, verified.payload
+    assert verified.payload["reason"]

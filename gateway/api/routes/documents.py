@@ -15,7 +15,15 @@ from aiohttp import web
 
 from gateway.api.context import OPTIONS, services, store, tenant
 from gateway.api.disclosure import delivery_error, event_reason, public_detail
-from gateway.api.ingest import RECEIVER, Upload, read_upload, unprocessable
+from gateway.api.ingest import (
+    DOCUMENT_FIELDS,
+    MAPPING_FIELDS,
+    RECEIVER,
+    Upload,
+    check_query,
+    read_upload,
+    unprocessable,
+)
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.errors import ValidationFailed
 from gateway.flows import EBL_OUT, INVOICE_OUT
@@ -71,6 +79,7 @@ async def submit_document(request: web.Request) -> web.Response:
 @routes.get("/v1/documents")
 async def list_documents(request: web.Request) -> web.Response:
     """The tenant's documents, newest first; ``state``, ``limit`` and ``before`` filter."""
+    check_query(request, ("state", "limit", "before"))
     limit = _int_param(request, "limit", default=50, low=1, high=MAX_LIST)
     before = _time_param(request, "before")
     state = request.query.get("state")
@@ -161,8 +170,14 @@ async def retry_document(request: web.Request) -> web.Response:
     return web.json_response(body, status=202)
 
 
-REPLAYED_FIELDS = (("profile", "profile"), ("recipient", RECEIVER))
+REPLAYED_FIELDS = (
+    ("profile", "profile"),
+    ("recipient", RECEIVER),
+    *((name, name) for name in (*MAPPING_FIELDS, *DOCUMENT_FIELDS)),
+)
 """Metadata a replay must repeat exactly: ``(name in the API, key in the submission)``."""
+METADATA_DEFAULTS = {"kind": "invoice"}
+"""What a metadata field left out means (``kind=invoice`` repeats a submission without it)."""
 
 
 def _check_replay(first: Submission, again: Upload) -> None:
@@ -174,8 +189,11 @@ def _check_replay(first: Submission, again: Upload) -> None:
     if first.content_type != again.content_type:
         differ.append("Content-Type")
     for name, key in REPLAYED_FIELDS:
-        if first.metadata.get(key) != again.metadata.get(key):
+        default = METADATA_DEFAULTS.get(key)
+        if first.metadata.get(key, default) != again.metadata.get(key, default):
             differ.append(name)
+    if first.filename != again.filename:
+        differ.append("filename")
     if not differ:
         return
     detail = (

@@ -21,12 +21,15 @@ from gateway.api.context import services, tenant
 from gateway.api.ingest import too_large, unprocessable
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
+from gateway.jsontext import nesting_exceeds, unfit_text
 from gateway.pint.codes import ActionCode
 from gateway.store.ebl import Outbound
 
 routes = web.RouteTableDef()
 
 MAX_EBL_BYTES = 16 * 1024 * 1024
+MAX_EBL_DEPTH = 32
+"""Deepest nesting a request body may have (DCSA's transport document needs about ten)."""
 
 
 def _platform(request: web.Request) -> PintPlatform:
@@ -48,11 +51,18 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if raw is None:
         raise too_large(MAX_EBL_BYTES)
     try:
-        body = json.loads(raw)
+        text = raw.decode("utf-8")
+        if nesting_exceeds(text, MAX_EBL_DEPTH):
+            detail = f"the body nests deeper than {MAX_EBL_DEPTH} levels"
+            raise unprocessable(detail, "body", "json.max-depth")
+        body = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise unprocessable(f"the body is not JSON: {str(exc)[:200]}", "body", "json") from exc
     if not isinstance(body, dict):
         raise unprocessable("the body must be a JSON object", "body", "json.object")
+    unfit = unfit_text(body)
+    if unfit is not None:
+        raise unprocessable(f"{unfit[0]} {unfit[1]}", unfit[0], "json.text")
     return body
 
 

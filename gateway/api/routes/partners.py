@@ -17,6 +17,7 @@ from gateway.api.context import store, tenant
 from gateway.api.ingest import unprocessable
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
+from gateway.jsontext import depth_of, nesting_exceeds, unfit_text
 from gateway.partners.stored import directory_document, replace_directory
 
 routes = web.RouteTableDef()
@@ -24,6 +25,9 @@ routes = web.RouteTableDef()
 JSON_TYPES = frozenset({"application/json"})
 TOML_TYPES = frozenset({"application/toml", "text/toml", "application/x-toml"})
 MAX_DIRECTORY_BYTES = 2 * 1024 * 1024
+MAX_DIRECTORY_DEPTH = 16
+"""Deepest nesting of tables and arrays a directory may have (its own shape needs six at
+most: an exporter's ``data_export`` and its filings)."""
 
 
 @routes.get("/v1/partners")
@@ -53,6 +57,13 @@ async def _read_directory(request: web.Request) -> dict[str, Any]:
     raw = await read_bounded(request.content, MAX_DIRECTORY_BYTES)
     if raw is None:
         raise _too_large()
+    if not raw.strip():
+        raise unprocessable(
+            "the body is empty: to clear the directory, send `partners = []` (TOML) or "
+            '{"partners": []} (JSON)',
+            "body",
+            "required",
+        )
     return directory_from_bytes(raw, media_type)
 
 
@@ -71,13 +82,23 @@ def directory_from_bytes(raw: bytes, media_type: str) -> dict[str, Any]:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise unprocessable(f"the directory is not valid TOML: {exc}", "body", "toml") from exc
+        except RecursionError as exc:
+            raise _too_deep() from exc
     else:
+        if nesting_exceeds(text, MAX_DIRECTORY_DEPTH):
+            raise _too_deep()
         try:
             data = json.loads(text, parse_constant=_no_constants)
-        except (ValueError, RecursionError) as exc:
+        except ValueError as exc:
             raise unprocessable("the directory is not valid JSON", "body", "json") from exc
     if not isinstance(data, dict):
         raise unprocessable("the directory must be an object / a TOML document", "body", "object")
+    if depth_of(data) > MAX_DIRECTORY_DEPTH:
+        raise _too_deep()
+    unfit = unfit_text(data, xml=True)
+    if unfit is not None:
+        where, why = unfit
+        raise unprocessable(f"{where} {why}", where, "xml-text")
     _check_json_safe(data)
     _check_no_nulls(data, "")
     return data
@@ -93,6 +114,12 @@ def _check_no_nulls(value: Any, where: str) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_no_nulls(item, f"{where}[{index}]")
+
+
+def _too_deep() -> Problem:
+    return unprocessable(
+        f"the directory nests deeper than {MAX_DIRECTORY_DEPTH} levels", "body", "max-depth"
+    )
 
 
 def _too_large() -> Problem:

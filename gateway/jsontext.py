@@ -1,0 +1,94 @@
+"""Checks for JSON (and TOML) from outside, before and after parsing.
+
+Python's ``json`` and ``tomllib`` parsers recurse once per nesting level, and so does much
+code that walks their results (``json.dumps``, schema checks, pickling): a body nested a few
+thousand levels deep raises :class:`RecursionError` somewhere far from the input. And JSON's
+``\\ud800`` escapes decode to lone surrogates, which no UTF-8 store or wire can carry. So:
+
+* :func:`nesting_exceeds` reads the text's brackets (outside strings) before it is parsed;
+* :func:`depth_of` measures a parsed value without recursing;
+* :func:`unfit_text` finds the first key or string that is not Unicode text (a lone
+  surrogate), or, for values bound for XML, holds a character XML 1.0 cannot carry.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_NOT_UNICODE = re.compile("[\ud800-\udfff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot carry (its ``Char`` production), lone surrogates included."""
+
+
+def nesting_exceeds(text: str, max_depth: int) -> bool:
+    """Whether JSON ``text`` nests arrays and objects deeper than ``max_depth`` (brackets
+    inside strings do not count)."""
+    depth = 0
+    for match in _BRACKETS.finditer(_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > max_depth:
+            return True
+    return False
+
+
+def depth_of(value: Any) -> int:
+    """How deep ``value`` nests lists and dicts (a scalar: 0, ``[]``: 1), without recursing."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def unfit_text(value: Any, *, xml: bool = False) -> tuple[str, str] | None:
+    """``(path, why)`` of the first key or string in ``value`` that holds a lone surrogate
+    or, with ``xml``, any character XML 1.0 cannot carry (NUL and other control characters
+    but tab, line feed and carriage return; U+FFFE, U+FFFF); ``None`` when all are fit.
+
+    ``path`` names the place as ``a.b[2].c`` (the key itself when the key is at fault; unfit
+    characters of keys written as ``\\uXXXX``)."""
+    pattern = _NOT_XML if xml else _NOT_UNICODE
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            found = pattern.search(item)
+            if found is not None:
+                return path, _why(found.group())
+        elif isinstance(item, dict):
+            children: list[tuple[Any, str]] = []
+            for key, child in item.items():
+                name = pattern.sub(_escaped, key) if isinstance(key, str) else str(key)
+                where = f"{path}.{name}" if path else name
+                found = pattern.search(key) if isinstance(key, str) else None
+                if found is not None:
+                    return where, _why(found.group())
+                children.append((child, where))
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            places = [(child, f"{path}[{index}]") for index, child in enumerate(item)]
+            stack.extend(reversed(places))
+    return None
+
+
+def _escaped(found: re.Match[str]) -> str:
+    """An unfit character of a key as ``\\uXXXX``, so that the path can be shown anywhere."""
+    return f"\\u{ord(found.group()):04x}"
+
+
+def _why(character: str) -> str:
+    code = f"U+{ord(character):04X}"
+    if "\ud800" <= character <= "\udfff":
+        return f"holds {code}, half of a UTF-16 surrogate pair, which is not a character"
+    return f"holds {code}, which an XML document cannot carry"
