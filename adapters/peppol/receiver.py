@@ -73,6 +73,7 @@ from gateway.store.peppol_instances import (
     IN_FLIGHT,
     NEW,
     REPLAY,
+    REUSED,
     PeppolInstances,
 )
 from gateway.validation.xsd import compile_schema
@@ -372,6 +373,9 @@ class As4Receiver:
           second time, so it reaches it once. The replay is logged (a warning naming both
           MessageIds and the InstanceIdentifier, no content) and kept in
           ``peppol_replays`` with its receipt, which a retry of it gets again.
+        * **Another document under a used InstanceIdentifier** (the same AP, a new MessageId,
+          other bytes): refused (``EBMS:0004``). A replay's receipt would acknowledge a
+          document that is never handed on.
         * A document whose first MessageId holds the claim but is not stored (being stored
           now, or refused or cut off before): ``EBMS:0005``, HTTP 503, the sender retries.
 
@@ -389,11 +393,21 @@ class As4Receiver:
         }
         if await self.instances.claim(**key):
             return None
-        arrival = await self.instances.arrive(**key, answer=accepted.receipt)
+        arrival = await self.instances.arrive(
+            **key, answer=accepted.receipt, document=accepted.sbdh.payload
+        )
         if arrival.verdict == NEW:
             return None
         if arrival.verdict == FOREIGN:
             raise _message_id_taken(header.message_id)
+        if arrival.verdict == REUSED:
+            raise _refusal(
+                "EBMS:0004",
+                f"the SBDH InstanceIdentifier {sbdh.instance_id} came before from this access "
+                f"point with another document (MessageId {arrival.first_message_id}): an "
+                "InstanceIdentifier names one document; give this one its own",
+                "as4.instance-reused",
+            )
         if arrival.verdict == IN_FLIGHT:
             raise Refused(
                 EbmsError(

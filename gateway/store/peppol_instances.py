@@ -11,7 +11,8 @@ replay and the receipt it was answered with, so a retry of the replay gets the s
     if not await instances.claim(channel=..., message_id=..., c2_seat=..., instance_id=...):
         arrival = await instances.arrive(..., answer=receipt)
     arrival.verdict   # NEW: store it (the claim is ours), DUPLICATE / REPLAY: answer
-                      # arrival.answer, IN_FLIGHT: try later, FOREIGN: MessageId of another AP
+                      # arrival.answer, IN_FLIGHT: try later, FOREIGN: MessageId of another AP,
+                      # REUSED: the InstanceIdentifier of another document from this AP
 
 The claim is taken in its own transaction before the message is stored (by the inbound
 sink, in the next one), so two copies racing at two replicas cannot both be stored: the
@@ -39,6 +40,10 @@ with its first answer."""
 REPLAY = "replay"
 """The document is stored already under another MessageId from the same AP: answer (the
 kept answer of this MessageId), do not store it again."""
+REUSED = "reused"
+"""The document's InstanceIdentifier came before from the same AP with another document:
+refuse (an InstanceIdentifier names one document; a receipt would acknowledge a document
+that is never handed on)."""
 IN_FLIGHT = "in-flight"
 """Another MessageId holds the claim and is not stored (yet): ask the sender to retry."""
 FOREIGN = "foreign"
@@ -104,10 +109,20 @@ class PeppolInstances:
 
     @writes
     def arrive(
-        self, *, channel: str, message_id: str, c2_seat: str, instance_id: str, answer: bytes
+        self,
+        *,
+        channel: str,
+        message_id: str,
+        c2_seat: str,
+        instance_id: str,
+        answer: bytes,
+        document: bytes | None = None,
     ) -> Script[Arrival]:
         """Judge an authenticated message (see the module docstring); on REPLAY the replay
-        is recorded with ``answer``, on NEW the document is claimed for ``message_id``."""
+        is recorded with ``answer``, on NEW the document is claimed for ``message_id``.
+
+        ``document``: the business document the message carries; when given, a message whose
+        InstanceIdentifier names a stored document with other bytes is REUSED, not a replay."""
         now = self.clock()
         key = {
             "channel": channel,
@@ -135,6 +150,10 @@ class PeppolInstances:
             return Arrival(NEW)
         first = yield Query("peppol_inbound_with_answer", {**key, "message_id": holder}, "one")
         if first is not None and first["c2_seat"] == c2_seat:
+            if document is not None:
+                stored = yield Query("peppol_inbound_data", {**key, "message_id": holder}, "one")
+                if stored is not None and to_bytes(stored["data"]) != bytes(document):
+                    return Arrival(REUSED, first_message_id=holder)
             params = {**key, "first_message_id": holder, "answer": bytes(answer)}
             if not (yield Query("insert_peppol_replay", params, "rowcount")):
                 kept = yield Query("peppol_replay_by_message_id", key, "one")

@@ -1,6 +1,7 @@
 """A document re-sent under a new AS4 MessageId (the same SBDH InstanceIdentifier from the
 same sending AP) is answered with its own signed receipt but reaches the local system once;
-a MessageId taken by another AP is refused — on both stores, across two replicas."""
+a MessageId taken by another AP is refused, and so is another document under the same
+InstanceIdentifier — on both stores, across two replicas."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
     taken = document_message(
         pki, body, header, message_id="first@sender", signer=other_ap, from_party="PSG000077"
     )
+    changed = body.replace(b"</cbc:Note>", b" (changed)</cbc:Note>", 1)
+    assert changed != body
+    reused = document_message(pki, changed, header, message_id="reused@sender")
     context = tls.client_context()
     options = {"pki": pki, "tls": tls, "artefacts_home": artefacts_home, "store_url": store_url}
     async with (
@@ -54,6 +58,7 @@ async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
             replayed = await post(two.url, replay.body, replay.content_type, context)
         again = await post(one.url, replay.body, replay.content_type, context)
         foreign = await post(two.url, taken.body, taken.content_type, context)
+        other = await post(two.url, reused.body, reused.content_type, context)
 
         assert original.status == replayed.status == again.status == 200
         receipt = replayed.signal(ap_trust).receipt
@@ -62,6 +67,10 @@ async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
         assert again.body == replayed.body != original.body
         assert foreign.status == 400
         assert foreign.error_codes(ap_trust) == [("EBMS:0004", "")]
+        # another document under the same InstanceIdentifier: not a replay to receipt and drop
+        assert other.status == 400, other.body[:300]
+        assert other.error_codes(ap_trust) == [("EBMS:0004", "")]
+        assert b"InstanceIdentifier" in other.body
         warned = [r for r in caplog.records if "replay" in r.getMessage()]
         assert [(r.message_id, r.first_message_id) for r in warned] == [  # type: ignore[attr-defined]
             ("replay@sender", "first@sender")

@@ -15,6 +15,7 @@ from gateway.store.peppol_instances import (
     IN_FLIGHT,
     NEW,
     REPLAY,
+    REUSED,
     PeppolInstances,
 )
 
@@ -46,7 +47,12 @@ async def store_message(store: Store, message_id: str, seat: str, answer: bytes)
 
 
 async def arrive(
-    instances: PeppolInstances, message_id: str, *, seat: str = "PSG000001", doc: str = "doc-1"
+    instances: PeppolInstances,
+    message_id: str,
+    *,
+    seat: str = "PSG000001",
+    doc: str = "doc-1",
+    document: bytes | None = None,
 ) -> tuple[str, bytes | None, str]:
     arrival = await instances.arrive(
         channel=CHANNEL,
@@ -54,8 +60,26 @@ async def arrive(
         c2_seat=seat,
         instance_id=doc,
         answer=f"receipt of {message_id}".encode(),
+        document=document,
     )
     return arrival.verdict, arrival.answer, arrival.first_message_id
+
+
+async def test_another_document_under_a_used_instance_identifier_is_reused(
+    replicas: tuple[Store, Store],
+) -> None:
+    """A replay carries the same document; other bytes under the same InstanceIdentifier
+    from the same AP are another document, which a replay's receipt would acknowledge and
+    drop: REUSED (the receiver refuses it), and nothing is recorded, so a retry is judged
+    the same way."""
+    here, there = (PeppolInstances(s.connector) for s in replicas)
+    assert (await arrive(here, "m1", document=b"<Invoice/>"))[0] == NEW
+    await store_message(replicas[0], "m1", "PSG000001", b"receipt of m1")
+    assert await arrive(there, "m2", document=b"<Invoice>other</Invoice>") == (REUSED, None, "m1")
+    assert await arrive(here, "m2", document=b"<Invoice>other</Invoice>") == (REUSED, None, "m1")
+    assert await arrive(there, "m3", document=b"<Invoice/>") == (REPLAY, b"receipt of m3", "m1")
+    assert await PeppolInstances(replicas[1].connector).replays() != []
+    assert [m.message_id for m in await replicas[1].list_inbound()] == ["m1"]
 
 
 async def test_a_replay_under_a_new_message_id_is_known_at_another_replica(

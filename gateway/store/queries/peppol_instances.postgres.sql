@@ -29,3 +29,6 @@ ON CONFLICT (channel, message_id) DO NOTHING
 -- name: peppol_replays_recent
 SELECT channel, message_id, c2_seat, instance_id, first_message_id, received_at
 FROM peppol_replays ORDER BY received_at DESC, message_id LIMIT %(limit)s
+
+-- name: peppol_inbound_data
+SELECT data FROM inbound_messages WHERE channel = %(channel)s AND message_id = %(message_id)s
