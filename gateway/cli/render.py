@@ -74,8 +74,8 @@ def _report(path: Path) -> dict[str, Any]:
     raw, name = read_source(path)
     try:
         value = json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"--report {name} is not JSON") from exc
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"--report {name} is not JSON (or nests too deep)") from exc
     if not isinstance(value, dict):
         raise UsageError(f"--report {name} is not a validation report (a JSON object)")
     report = value.get("report", value)

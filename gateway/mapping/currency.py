@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.remark import StatedRate
@@ -64,7 +64,10 @@ def rates_agree(a: Decimal, b: Decimal) -> bool:
     """Equal at the precision of the less precise of the two (7.12 agrees with 7.1234)."""
     places = min(_decimals(a), _decimals(b))
     step = Decimal(1).scaleb(-places)
-    return a.quantize(step, ROUND_HALF_UP) == b.quantize(step, ROUND_HALF_UP)
+    try:
+        return a.quantize(step, ROUND_HALF_UP) == b.quantize(step, ROUND_HALF_UP)
+    except InvalidOperation:  # a rate too large to hold that many decimals: not the same
+        return False
 
 
 def choose_rate(submission: Submission, stated: StatedRate | None, partner: Partner) -> RateChoice:
@@ -95,6 +98,9 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
             )
     partner_rate = partner.exchange_rate if partner.currency == currency else None
     sub = submission.exchange_rate
+    for given, name in ((sub, "submission"), (fapiao_rate, "fapiao")):
+        if given is not None:
+            _check_plausible(given, currency, name)
     if sub is not None and fapiao_rate is not None and not rates_agree(sub, fapiao_rate):
         raise FieldError(
             f"exchange rate conflict: the submission says {sub} CNY per {currency}, the fapiao's "
@@ -123,7 +129,8 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
             field="metadata.exchange_rate",
         )
     out.rate, out.source = chosen
-    _check_plausible(out.rate, currency, out.source)
+    if out.source == "partner":
+        _check_plausible(out.rate, currency, out.source)
     if (
         partner_rate is not None
         and out.source != "partner"

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.errors import FieldError
+from gateway.jsontext import unfit_text
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -70,6 +71,9 @@ def _text(metadata: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise FieldError(f"metadata {key} must be a string", field=f"metadata.{key}")
+    unfit = unfit_text(value, xml=True)
+    if unfit is not None:
+        raise FieldError(f"metadata {key} {unfit[1]}", field=f"metadata.{key}")
     return value.strip() or None
 
 

@@ -213,7 +213,7 @@ class PartnerDirectory:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except OSError as exc:
             raise FieldError(f"cannot read partner directory {file}: {exc}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # TOMLDecodeError, UnicodeDecodeError
             raise FieldError(f"partner directory {file} is not valid TOML: {exc}") from exc
         return cls.from_dict(data)
 

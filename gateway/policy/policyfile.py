@@ -186,7 +186,7 @@ class _File:
             raise ConfigError(f"cannot read policy file {path}: {exc}", field="policy") from exc
         try:
             self.data = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError
             raise ConfigError(f"{path}: not valid TOML: {exc}", field="policy") from exc
 
     def error(

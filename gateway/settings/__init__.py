@@ -209,7 +209,7 @@ class Settings:
             raise ConfigError(f"cannot read configuration file {source}: {exc}") from exc
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError
             raise ConfigError(f"configuration file {source} is not valid TOML: {exc}") from exc
         return cls.from_dict(data, env=environ, source=source, text=text)
 

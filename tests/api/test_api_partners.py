@@ -119,6 +119,8 @@ async def test_malformed_bodies_are_problems(api: LiveApi) -> None:
         (b"a" + b".a" * 5000 + b" = 1", "application/toml", 422, "max-depth"),
         (b'{"a": ' + b"[" * 990 + b"]" * 990 + b"}", "application/json", 422, "max-depth"),
         (b'{"a": ' + b"[" * 17 + b"]" * 17 + b"}", "application/json", 422, "max-depth"),
+        # an integer of more digits than Python converts (once a ValueError: 500)
+        (b"a = 1" + b"0" * 5000, "application/toml", 422, "toml"),
         # nothing to store: an empty body does not clear the directory
         (b"", "application/toml", 422, "required"),
         (b" \n", "application/json", 422, "required"),

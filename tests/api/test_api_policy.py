@@ -194,6 +194,26 @@ async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:
     assert status == 404
     status, _, raw = await gate.a.request("GET", "/v1/holds?state=lost")
     assert status == 422 and b"state" in raw
+    status, _, raw = await gate.a.request("GET", "/v1/holds?state=held&state=refused")
+    assert status == 422 and b'"rule": "conflict"' in raw
+    status, _, raw = await gate.a.request("POST", path, data=b'{"officer": "' + b"x" * 20_000 + b'"}',
+                                          headers={"Content-Type": "application/json"})  # fmt: skip
+    assert status == 413 and b'"field": "body"' in raw
+    # what the append-only ledger should never keep: once a 500 (a lone surrogate cannot be
+    # stored) or kept for good (a NUL, a forged log line, a direction override)
+    for body, field in [
+        (b'{"officer": "\\ud800", "basis": "x"}', "officer"),
+        (b'{"officer": "Wang", "basis": "a\\udfffb"}', "basis"),
+        (b'{"officer": "a\\u0000b", "basis": "x"}', "officer"),
+        (b'{"officer": "a\\r\\nFAKE LOG LINE", "basis": "x"}', "officer"),
+        (b'{"officer": "\\u202eevil", "basis": "x"}', "officer"),
+        (b'{"officer": "Wang", "basis": "a\\u001b[31m"}', "basis"),
+    ]:
+        status, _, raw = await gate.a.request(
+            "POST", path, data=body, headers={"Content-Type": "application/json"}
+        )
+        assert status == 422, (body, raw)
+        assert f'"field": "{field}"'.encode() in raw, raw
     assert await gate.state(ident) == "held"
 
 
@@ -216,6 +236,11 @@ async def test_release_and_refuse_from_the_command_line(gate: Gate) -> None:
         "--database", gate.url,
     )  # fmt: skip
     assert code == 1
+    code, _ = await asyncio.to_thread(
+        cli, "policy", "refuse", second, "--reason", "x", "--officer", "Li\udc80",
+        "--database", gate.url,
+    )  # fmt: skip
+    assert code == 1  # refused with a message, not a traceback (once UnicodeEncodeError)
     await gate.drain()
     assert (await gate.state(first), await gate.state(second)) == ("delivered", "refused")
     code, text = await asyncio.to_thread(

@@ -172,6 +172,12 @@ async def test_parameters_given_twice_or_unknown_are_422_naming_them(
         ("POST", "/v1/documents?targets=ubl", xml, "targets", "kind"),
         ("GET", "/v1/documents?foo=bar", {}, "foo", "unknown-parameter"),
         ("GET", "/v1/documents?limit=5&limit=6", {}, "limit", "conflict"),
+        ("GET", "/v1/documents?limit=%2B5", {}, "limit", "integer"),
+        ("GET", "/v1/documents?limit=1_0", {}, "limit", "integer"),
+        ("GET", "/v1/documents?limit=%EF%BC%95", {}, "limit", "integer"),  # a fullwidth 5
+        ("GET", "/v1/holds?state=held&state=refused", {}, "state", "conflict"),
+        ("GET", "/v1/partners?x=1", {}, "x", "unknown-parameter"),
+        ("GET", "/v1/policy?x=1", {}, "x", "unknown-parameter"),
     ]:
         status, _, body = await live.a.request(
             method, target, data=fapiao_xml if method == "POST" else None, headers=headers

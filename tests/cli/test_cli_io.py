@@ -123,3 +123,21 @@ def test_sign_refuses_an_enveloped_signature_on_a_peppol_document(
     assert not out.exists()
     assert main(["sign", str(source), *key, "--detached", "-o", str(out)]) == 0
     assert main(["sign", str(source), *key, "--force", "-o", str(out)]) == 0
+
+
+def test_hostile_options_get_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an audit: each raised out of ``main`` (decimal.InvalidOperation, lxml's
+    UnicodeEncodeError / ValueError, RecursionError)."""
+    repo = Path(__file__).resolve().parents[2]
+    sample = repo / "gateway" / "samples" / "export-zero-rate.xml"
+    partners = repo / "tests" / "data" / "partners.toml"
+    convert = ["convert", str(sample), "--partners", str(partners), "--no-validate"]
+    for meta in ("exchange_rate=1e400", "buyer_reference=a\udcedb", "buyer_reference=a\x01b"):
+        assert main([*convert, "--meta", meta]) != 0, meta
+        assert "Traceback" not in capsys.readouterr().err
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["render", str(sample), "--report", str(deep)]) != 0
+    assert "not JSON" in capsys.readouterr().err

@@ -319,3 +319,84 @@ async def test_retry_from_the_console_requeues_a_dead_letter(quiet: LiveConsole)
     [again] = await quiet.store.list_jobs(submission_id=doc)
     assert again.state is JobState.PENDING
     await asyncio.sleep(0)
+
+
+async def test_hostile_cookies_tokens_and_forms_are_refused_not_500(quiet: LiveConsole) -> None:
+    """Found by an audit: each of these was a 500 page (``compare_digest`` refuses text that
+    is not ASCII, a cookie's raw bytes could not be encoded for the MAC, aiohttp raised while
+    reading a malformed form, ``urlsplit`` raised on an unclosed IPv6 bracket)."""
+    signin = quiet.base + "/console/signin"
+    documents = quiet.base + "/console/documents"
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        async with session.get(signin) as response:
+            token = csrf_of(await response.text())
+        for csrf in ("é" * 40, "\u4e2d" * 40):
+            async with session.post(
+                signin, data={"csrf": csrf, "api_key": quiet.key_a}, allow_redirects=False
+            ) as response:
+                assert response.status == 403, csrf
+        for content_type, body in [
+            ("multipart/form-data; boundary=B", b"--B\r\nContent-Disposition: form-da"),
+            ("multipart/form-data", b"csrf=x"),
+            ("application/x-www-form-urlencoded; charset=x-evil", f"csrf={token}".encode()),
+        ]:
+            async with session.post(
+                signin, data=body, headers={"Content-Type": content_type}, allow_redirects=False
+            ) as response:
+                assert response.status == 400, (content_type, response.status)
+        async with session.post(
+            signin,
+            data={"csrf": token, "api_key": quiet.key_a},
+            headers={"Origin": "http://[::1"},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 403
+    host, port = quiet.base.removeprefix("http://").split(":")
+    for cookie in (b"lingang_session=eyJ0Ijo.\xc3\xa9\xc3\xa9", b"lingang_session=\xff\xfe.abc"):
+        status = await _raw_status(host, int(port), b"GET", b"/console/documents", cookie)
+        assert status == 303, cookie  # to the sign-in page, as for any cookie not ours
+    status = await _raw_status(
+        host, int(port), b"POST", b"/console/signin", b"lingang_signin=\xff\xfe" + b"a" * 20,
+        b"csrf=x&api_key=y",
+    )  # fmt: skip
+    assert status == 403
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(documents, params={"until": "9999-12-31"}) as response:
+            assert response.status == 200  # the day after it overflowed
+        page = await (await session.get(quiet.base + "/console/upload")).text()
+        cookie = "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar).encode()
+        body = (
+            b'--B\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n%s\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="document"; filename="a\x00b.xml"\r\n'
+            b"Content-Type: text/xml\r\n\r\n<a/>\r\n--B--\r\n" % csrf_of(page).encode()
+        )
+        status = await _raw_status(
+            host, int(port), b"POST", b"/console/upload", cookie, body,
+            b"multipart/form-data; boundary=B",
+        )  # fmt: skip
+        assert 400 <= status < 500, status  # a NUL in a part's header: once a 500
+
+
+async def _raw_status(
+    host: str,
+    port: int,
+    method: bytes,
+    path: bytes,
+    cookie: bytes,
+    body: bytes = b"",
+    content_type: bytes = b"application/x-www-form-urlencoded",
+) -> int:
+    """The status of a request with bytes no client sends (raw bytes in a cookie, a NUL in
+    a part's header)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    head = b"%s %s HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n" % (method, path, host.encode(), cookie)
+    if body:
+        head += b"Content-Type: %s\r\n" % content_type
+    head += b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    writer.write(head + body)
+    await writer.drain()
+    line = await reader.readline()
+    writer.close()
+    return int(line.split()[1])

@@ -18,6 +18,7 @@ import logging
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from gateway.api.console.context import (
@@ -72,6 +73,8 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         log.warning("console %s %s: %s", request.method, request.path, exc.code)
         status = 503 if exc.retryable else 422
         return render(request, "error.html", status=status, message="error")
+    except HttpProcessingError:  # a request part aiohttp cannot read (a NUL in a header)
+        return render(request, "error.html", status=400, message="error")
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -90,15 +93,28 @@ async def _sign_in(request: web.Request) -> None:
     request[TENANT] = tenant
 
 
+def _netloc(origin: str) -> str | None:
+    """The host part of an ``Origin`` header; ``None`` when it is no URL at all."""
+    try:
+        return urlsplit(origin).netloc
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+
+
 async def _check_form(request: web.Request) -> web.Response | None:
     """``None`` when the POST may go on; else the refusal page (403)."""
     origin = request.headers.get("Origin")
     if origin is not None and origin != "null":
-        if urlsplit(origin).netloc != request.host:
+        if _netloc(origin) != request.host:
             return render(request, "error.html", status=403, message="forbidden")
     elif origin == "null":
         return render(request, "error.html", status=403, message="forbidden")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError, AssertionError, HttpProcessingError):
+        # a form body that does not parse: a broken multipart, no boundary, a charset that
+        # does not exist (aiohttp raises these while reading it)
+        return render(request, "error.html", status=400, message="error")
     request[FORM] = form
     token = form.get(CSRF_FIELD)
     if not isinstance(token, str) or not token:

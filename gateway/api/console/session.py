@@ -54,7 +54,9 @@ class SessionKeeper:
         """Nonces of sessions signed out in this process."""
 
     def _mac(self, purpose: str, value: str) -> str:
-        message = f"{purpose}|{value}".encode()
+        # surrogatepass: a cookie's raw bytes reach us as surrogate escapes; they get a MAC
+        # like any text (one that never matches), not a UnicodeEncodeError
+        message = f"{purpose}|{value}".encode("utf-8", "surrogatepass")
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
     # -- sessions ----------------------------------------------------------------
@@ -86,12 +88,12 @@ class SessionKeeper:
         encoded, _, mac = value.partition(".")
         if not encoded or len(value) > 2048:
             return None
-        if not hmac.compare_digest(mac, self._mac("session", encoded)):
+        if not _same(mac, self._mac("session", encoded)):
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
             session = Session(str(data["t"]), str(data["k"]), str(data["n"]), int(data["e"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError):
             return None
         if session.expires < time.time() or session.nonce in self.ended:
             return None
@@ -121,10 +123,18 @@ class SessionKeeper:
 
     def check_signin_token(self, request: web.Request, token: str) -> bool:
         nonce = request.cookies.get(SIGNIN_COOKIE, "")
-        return bool(nonce) and hmac.compare_digest(token, self._mac("signin", nonce)[:40])
+        return bool(nonce) and _same(token, self._mac("signin", nonce)[:40])
 
     def check_csrf(self, session: Session, token: str) -> bool:
-        return hmac.compare_digest(token, self.csrf_token(session))
+        return _same(token, self.csrf_token(session))
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that any text can take part in (``compare_digest`` raises
+    on a string that is not ASCII, which a client chooses)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def set_cookie(

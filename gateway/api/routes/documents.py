@@ -41,6 +41,7 @@ from gateway.store import (
 routes = web.RouteTableDef()
 
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_DIGITS = re.compile(r"-?[0-9]{1,9}", re.ASCII)
 DEFAULT_OUTPUT = "signed"
 """The output ``GET …/output`` returns without ``?kind=``: the signed document."""
 REPORT_OUTPUT = "report"
@@ -95,6 +96,7 @@ async def list_documents(request: web.Request) -> web.Response:
 @routes.get("/v1/documents/{id}")
 async def get_document(request: web.Request) -> web.Response:
     """Status, history with stage timings, validation report, deliveries, receipts, links."""
+    check_query(request, ())
     submission = await _owned(request)
     db = store(request)
     events = await db.list_events(submission.id)
@@ -131,6 +133,7 @@ async def get_document(request: web.Request) -> web.Response:
 @routes.get("/v1/documents/{id}/output")
 async def get_output(request: web.Request) -> web.Response:
     """The signed document (or another output with ``?kind=``) as its own media type."""
+    check_query(request, ("kind",))
     submission = await _owned(request)
     kind = request.query.get("kind", DEFAULT_OUTPUT)
     output: Output | None = None
@@ -328,10 +331,9 @@ def _int_param(request: web.Request, name: str, *, default: int, low: int, high:
     raw = request.query.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise unprocessable(f"{name} must be an integer", name, "integer") from exc
+    if not _DIGITS.fullmatch(raw):  # int() also takes "+5", " 5", "1_0" and other digits
+        raise unprocessable(f"{name} must be an integer", name, "integer")
+    value = int(raw)
     if not low <= value <= high:
         raise unprocessable(f"{name} must be between {low} and {high}", name, "range")
     return value

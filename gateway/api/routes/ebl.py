@@ -18,7 +18,7 @@ from aiohttp import web
 
 from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
 from gateway.api.context import services, tenant
-from gateway.api.ingest import too_large, unprocessable
+from gateway.api.ingest import check_query, too_large, unprocessable
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import nesting_exceeds, unfit_text
@@ -145,4 +145,5 @@ async def transfer_ebl(request: web.Request) -> web.Response:
 @routes.get("/v1/ebls/{reference}")
 async def ebl_history(request: web.Request) -> web.Response:
     """The eBL's state here and its chain, every signature verified again."""
+    check_query(request, ())
     return web.json_response(await _platform(request).history(request.match_info["reference"]))

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.context import store, tenant
-from gateway.api.ingest import unprocessable
+from gateway.api.ingest import check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import depth_of, nesting_exceeds, unfit_text
@@ -33,6 +33,7 @@ most: an exporter's ``data_export`` and its filings)."""
 @routes.get("/v1/partners")
 async def get_partners(request: web.Request) -> web.Response:
     """The tenant's directory in the file's shape."""
+    check_query(request, ())
     return web.json_response(await directory_document(store(request), tenant(request).id))
 
 
@@ -84,6 +85,8 @@ def directory_from_bytes(raw: bytes, media_type: str) -> dict[str, Any]:
             raise unprocessable(f"the directory is not valid TOML: {exc}", "body", "toml") from exc
         except RecursionError as exc:
             raise _too_deep() from exc
+        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+            raise unprocessable(f"the directory is not valid TOML: {exc}", "body", "toml") from exc
     else:
         if nesting_exceeds(text, MAX_DIRECTORY_DEPTH):
             raise _too_deep()

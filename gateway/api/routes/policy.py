@@ -15,10 +15,11 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.context import services, store, tenant
-from gateway.api.ingest import unprocessable
+from gateway.api.ingest import check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.bounded_body import read_bounded
-from gateway.store.ledger import Hold, LedgerStore
+from gateway.jsontext import nesting_exceeds
+from gateway.store.ledger import Hold, LedgerStore, check_decision
 
 routes = web.RouteTableDef()
 
@@ -26,6 +27,8 @@ _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 STATES = ("held", "releasing", "released", "refused")
 MAX_DECISION_BYTES = 16 * 1024
 MAX_TEXT = 1000
+MAX_DECISION_DEPTH = 8
+"""Deepest nesting a decision body may have (it is one flat object)."""
 
 
 def _ledger(request: web.Request) -> LedgerStore:
@@ -36,6 +39,7 @@ def _ledger(request: web.Request) -> LedgerStore:
 @routes.get("/v1/policy")
 async def get_policy(request: web.Request) -> web.Response:
     """The export policy in force: version, negative list, positive guidance, minimisation."""
+    check_query(request, ())
     from gateway.policy import DEFAULT_POLICY
 
     tools = getattr(services(request), "tools", None)
@@ -47,6 +51,7 @@ async def get_policy(request: web.Request) -> web.Response:
 @routes.get("/v1/holds")
 async def list_holds(request: web.Request) -> web.Response:
     """The tenant's held documents (``state`` filters: held, releasing, released, refused)."""
+    check_query(request, ("state",))
     state = request.query.get("state", "held")
     if state not in STATES:
         raise unprocessable(f"state is one of {', '.join(STATES)}", "state", "enum")
@@ -91,9 +96,13 @@ async def _decision(request: web.Request, what: str) -> dict[str, str]:
                       [FieldIssue(detail, "Content-Type", "media-type")])  # fmt: skip
     raw = await read_bounded(request.content, MAX_DECISION_BYTES)
     if raw is None:
-        raise Problem(413, "too-large", f"a decision is at most {MAX_DECISION_BYTES} bytes")
+        detail = f"a decision is at most {MAX_DECISION_BYTES} bytes"
+        raise Problem(413, "too-large", detail, [FieldIssue(detail, "body", "max-body-bytes")])
     try:
-        data: Any = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        if nesting_exceeds(text, MAX_DECISION_DEPTH):
+            raise ValueError("nested too deep")
+        data: Any = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise unprocessable("the body is not valid JSON", "body", "json") from exc
     if not isinstance(data, dict):
@@ -108,4 +117,5 @@ async def _decision(request: web.Request, what: str) -> dict[str, str]:
                 "required",
             )
         out[key] = value.strip()
+    check_decision(out["officer"], out[what], what)
     return out

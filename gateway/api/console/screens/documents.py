@@ -35,7 +35,7 @@ async def documents(request: web.Request) -> web.Response:
         profile=profile,
         receiver=receiver,
         since=since,
-        until=until + timedelta(days=1) if until else None,
+        until=until + timedelta(days=1) if until and until.date() < date.max else None,
     )
     before = _cursor(query.get("before", ""))
     rows = await console(request).reads.find_documents(
