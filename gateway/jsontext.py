@@ -7,8 +7,9 @@ thousand levels deep raises :class:`RecursionError` somewhere far from the input
 
 * :func:`nesting_exceeds` reads the text's brackets (outside strings) before it is parsed;
 * :func:`depth_of` measures a parsed value without recursing;
-* :func:`unfit_text` finds the first key or string that is not Unicode text (a lone
-  surrogate), or, for values bound for XML, holds a character XML 1.0 cannot carry.
+* :func:`unfit_text` finds the first key or string that no store takes (a lone surrogate, a
+  NUL: PostgreSQL's text refuses it), or, for values bound for XML, holds a character XML
+  1.0 cannot carry.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
-_NOT_UNICODE = re.compile("[\ud800-\udfff]")
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no store takes: a lone surrogate (not UTF-8), a NUL (PostgreSQL's text refuses it)."""
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters XML 1.0 cannot carry (its ``Char`` production), lone surrogates included."""
 
@@ -53,12 +55,12 @@ def depth_of(value: Any) -> int:
 
 def unfit_text(value: Any, *, xml: bool = False) -> tuple[str, str] | None:
     """``(path, why)`` of the first key or string in ``value`` that holds a lone surrogate
-    or, with ``xml``, any character XML 1.0 cannot carry (NUL and other control characters
+    or a NUL (no store takes them) or, with ``xml``, any character XML 1.0 cannot carry (NUL and other control characters
     but tab, line feed and carriage return; U+FFFE, U+FFFF); ``None`` when all are fit.
 
     ``path`` names the place as ``a.b[2].c`` (the key itself when the key is at fault; unfit
     characters of keys written as ``\\uXXXX``)."""
-    pattern = _NOT_XML if xml else _NOT_UNICODE
+    pattern = _NOT_XML if xml else _NOT_STORABLE
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         item, path = stack.pop()

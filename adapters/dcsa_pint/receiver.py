@@ -33,6 +33,7 @@ from aiohttp import web
 from adapters.base import InboundRoute
 from adapters.dcsa_pint.platform import PintPlatform
 from gateway.bounded_body import read_bounded
+from gateway.jsontext import unfit_text
 from gateway.pint.chain import VerifiedEnvelope
 from gateway.pint.checksums import bytes_checksum, is_checksum
 from gateway.pint.codes import PintRejection, ResponseCode
@@ -110,7 +111,7 @@ class PintReceiver:
         }
         return web.json_response(body, status=status, headers={"API-Version": "3.0.0"})
 
-    async def _json(self, request: web.Request) -> Any:
+    async def _json(self, request: web.Request, *, check_text: bool = True) -> Any:
         raw = await read_bounded(request.content, self.max_body_bytes)
         if raw is None:
             raise PintRejection(
@@ -119,19 +120,23 @@ class PintReceiver:
                 field="$",
             )
         try:
-            return json.loads(raw)
+            value = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise PintRejection(
                 f"the body is not JSON: {exc}", response=ResponseCode.BENV, field="$"
             ) from exc
+        if check_text:
+            _check_text(value)
+        return value
 
     # -- POST /v3/envelopes -------------------------------------------------------------
 
     async def start(self, request: web.Request) -> web.StreamResponse:
         fallback = hashlib.sha256(b"").hexdigest()
         try:
-            envelope = await self._json(request)
+            envelope = await self._json(request, check_text=False)
             fallback = _claimed_last(envelope) or fallback
+            _check_text(envelope)
             verified = await self.platform.verify_fetching(envelope)
         except PintRejection as exc:
             log.info("envelope refused", extra={"code": exc.response.value, "error": exc.message})
@@ -201,7 +206,9 @@ class PintReceiver:
 
     async def document(self, request: web.Request) -> web.StreamResponse:
         reference, checksum = request.match_info["ref"], request.match_info["checksum"]
-        inbound = await self.platform.registry.inbound(reference)
+        inbound = (
+            await self.platform.registry.inbound(reference) if is_checksum(reference) else None
+        )
         if inbound is None:
             return self._error(
                 request, 404, "Unknown envelope", f"no active envelope transfer {reference[:100]!r}"
@@ -237,7 +244,7 @@ class PintReceiver:
     async def finish(self, request: web.Request) -> web.StreamResponse:
         reference = request.match_info["ref"]
         registry = self.platform.registry
-        inbound = await registry.inbound(reference)
+        inbound = await registry.inbound(reference) if is_checksum(reference) else None
         if inbound is None:
             duplicate = await registry.accepted(reference) if is_checksum(reference) else None
             if duplicate is not None:
@@ -283,6 +290,15 @@ class PintReceiver:
         if body["codeListProvider"] != self.platform.code or code not in parties:
             return self._error(request, 404, "Unknown party", "Unknown party")
         return web.json_response({"partyName": parties[code]}, headers={"API-Version": "3.0.0"})
+
+
+def _check_text(value: Any) -> None:
+    """Refuse (BENV) text no checksum or store can take: a lone surrogate cannot be
+    canonicalised as UTF-8, PostgreSQL refuses a NUL."""
+    unfit = unfit_text(value)
+    if unfit is not None:
+        where, why = unfit
+        raise PintRejection(f"{where} {why}", response=ResponseCode.BENV, field=f"$.{where}")
 
 
 def _claimed_last(envelope: Any) -> str | None:

@@ -262,11 +262,22 @@ def _required(parent: etree._Element, path: str, what: str) -> etree._Element:
     return found
 
 
+MAX_HEADER_TEXT = 1000
+"""Longest identifier or value in a UserMessage header accepted (a MessageId is stored and
+indexed, and no profile needs more)."""
+
+
 def _required_text(parent: etree._Element, path: str, what: str) -> str:
     text = (_required(parent, path, what).text or "").strip()
     if not text:
         raise As4Invalid(
             f"the UserMessage's {what} is empty", ebms_code="EBMS:0009", rule="as4.header." + what
+        )
+    if len(text) > MAX_HEADER_TEXT:
+        raise As4Invalid(
+            f"the UserMessage's {what} is {len(text)} characters, more than {MAX_HEADER_TEXT}",
+            ebms_code="EBMS:0009",
+            rule="as4.header." + what,
         )
     return text
 

@@ -333,7 +333,19 @@ def _child(parent: etree._Element, name: str, where: str) -> etree._Element:
 
 
 def _text(parent: etree._Element, name: str, where: str) -> str:
-    return (_child(parent, name, where).text or "").strip()
+    text = (_child(parent, name, where).text or "").strip()
+    if len(text) > MAX_SBDH_TEXT:
+        raise FieldError(
+            f"{where}/{name} is {len(text)} characters, more than {MAX_SBDH_TEXT}",
+            field=f"{where}/{name}",
+            rule="peppol.sbdh",
+        )
+    return text
+
+
+MAX_SBDH_TEXT = 1000
+"""Longest value read from the SBDH (the InstanceIdentifier is stored and indexed; a UUID
+is 36 characters)."""
 
 
 def parse_sbdh(

@@ -265,6 +265,15 @@ def _check_keys(table: Mapping[str, Any], allowed: frozenset[str], where: str) -
             raise FieldError(f"{where}: unknown key `{key}`", field=f"{where}.{key}")
 
 
+KEY_FIELDS = frozenset({"buyer_name", "buyer_id", "seller_id", "endpoint"})
+"""The values an entry is found by (stored as keys, so indexed)."""
+MAX_KEY_TEXT = 500
+"""Longest key value (an index entry holds about 2,700 bytes; 500 characters of any script
+fit)."""
+MAX_TEXT = 2000
+"""Longest other text (an address line, payment terms)."""
+
+
 def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
     value = table.get(key)
     if value is None:
@@ -274,6 +283,13 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
     unfit = unfit_text(value, xml=True)
     if unfit is not None:
         raise FieldError(f"{where}: `{key}` {unfit[1]}", field=f"{where}.{key}")
+    longest = MAX_KEY_TEXT if key in KEY_FIELDS else MAX_TEXT
+    if len(value.strip()) > longest:
+        raise FieldError(
+            f"{where}: `{key}` is {len(value.strip())} characters, more than {longest}",
+            field=f"{where}.{key}",
+            rule="max-length",
+        )
     return value.strip()
 
 

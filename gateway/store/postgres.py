@@ -41,7 +41,7 @@ from gateway.store.connector import (
     is_last,
 )
 from gateway.store.postgres_wake import Wakeups
-from gateway.store.records import Clock, ConflictError, StoreError, utcnow
+from gateway.store.records import Clock, ConflictError, StoreError, UnstorableError, utcnow
 from gateway.store.sql import load_queries
 
 T = TypeVar("T")
@@ -138,6 +138,11 @@ class PostgresConnector(Connector):
                 yield conn
         except (psycopg.errors.UniqueViolation, psycopg.errors.ForeignKeyViolation) as exc:
             raise ConflictError(f"constraint violated: {exc}") from exc
+        except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
+            raise UnstorableError(
+                "a value cannot be stored: it holds a NUL character or is too long for the "
+                f"store ({type(exc).__name__})"
+            ) from exc
         except psycopg.Error as exc:
             raise StoreError(f"postgresql: {exc}") from exc
 

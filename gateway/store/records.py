@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from gateway.errors import LingangError
+from gateway.errors import InputError, LingangError
 
 JSON = dict[str, Any]
 """A JSON object as Python data (what the store keeps in JSON columns)."""
@@ -53,6 +53,14 @@ class StoreError(LingangError):
 
     code = "store"
     retryable = True
+
+
+class UnstorableError(StoreError, InputError):
+    """A value the store cannot keep (PostgreSQL: a NUL in text, a key longer than an index
+    entry may be): the input's fault, so sending it again cannot help (422, not 503)."""
+
+    code = "unstorable"
+    retryable = False
 
 
 class NotFoundError(StoreError):

@@ -106,6 +106,11 @@ async def test_only_the_named_tenants_operate_the_platform(api: Any, reference: 
         ),
         (json.dumps({"transportDocument": {}, "to": "IQAX:" + "x" * 151}).encode(), 422, "to"),
         (
+            b'{"transportDocument": {"shipper": "a\\u0000b"}, "to": "A:B"}',
+            422,
+            "transportDocument.shipper",
+        ),
+        (
             json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": "n" * 71}).encode(),
             422,
             "name",

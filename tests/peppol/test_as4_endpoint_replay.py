@@ -47,6 +47,9 @@ async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
     changed = body.replace(b"</cbc:Note>", b" (changed)</cbc:Note>", 1)
     assert changed != body
     reused = document_message(pki, changed, header, message_id="reused@sender")
+    overlong = document_message(
+        pki, body, replace(header, instance_id="another"), message_id="x" * 1001 + "@sender"
+    )
     context = tls.client_context()
     options = {"pki": pki, "tls": tls, "artefacts_home": artefacts_home, "store_url": store_url}
     async with (
@@ -59,6 +62,7 @@ async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
         again = await post(one.url, replay.body, replay.content_type, context)
         foreign = await post(two.url, taken.body, taken.content_type, context)
         other = await post(two.url, reused.body, reused.content_type, context)
+        long_id = await post(one.url, overlong.body, overlong.content_type, context)
 
         assert original.status == replayed.status == again.status == 200
         receipt = replayed.signal(ap_trust).receipt
@@ -71,6 +75,9 @@ async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
         assert other.status == 400, other.body[:300]
         assert other.error_codes(ap_trust) == [("EBMS:0004", "")]
         assert b"InstanceIdentifier" in other.body
+        # a MessageId longer than any needs (once "store it later", EBMS:0005, on PostgreSQL)
+        assert long_id.status == 400
+        assert long_id.error_codes(ap_trust) == [("EBMS:0009", "")]
         warned = [r for r in caplog.records if "replay" in r.getMessage()]
         assert [(r.message_id, r.first_message_id) for r in warned] == [  # type: ignore[attr-defined]
             ("replay@sender", "first@sender")

@@ -143,6 +143,8 @@ def _envelope(reference: Path, sender: DemoPlatform, receiver: DemoPlatform) -> 
         "chain entry payload deep",
         "manifest payload lone surrogate",
         "chain entry payload lone surrogate",
+        "transport document lone surrogate",
+        "transport document NUL",
     ],
 )
 async def test_deep_or_broken_json_inside_the_signed_parts_is_refused(
@@ -165,11 +167,15 @@ async def test_deep_or_broken_json_inside_the_signed_parts_is_refused(
         entry = sender.signer.sign_bytes(DEEP)
     elif change == "manifest payload lone surrogate":
         manifest = sender.signer.sign_bytes(surrogate)
-    else:
+    elif change == "chain entry payload lone surrogate":
         entry = sender.signer.sign_bytes(surrogate)
     changed = {**envelope, "envelopeManifestSignedContent": manifest}
     changed["envelopeTransferChain"] = [*envelope["envelopeTransferChain"][:-1], entry]
     data = json.dumps(changed).encode()
+    if change.startswith("transport document"):  # once a 500 (canonical JSON) or a 503 (PostgreSQL)
+        escape = b"\\ud800" if change.endswith("surrogate") else b"\\u0000"
+        data = data.replace(b'"LGHOSTILE01"', b'"LGHOSTILE01' + escape + b'"', 1)
+        assert escape in data
     status, answer = await _call(running, context, "POST", "/v3/envelopes", data)
     assert 400 <= status < 500, (status, answer[:300])
     verified = read_response(json.loads(answer), keys, platform="IQAX", last_checksum=_last(data))

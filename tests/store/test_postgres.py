@@ -73,3 +73,25 @@ async def test_a_store_is_not_woken_again_by_its_own_notify(pg_url: str) -> None
     finally:
         await store.close()
         await other.close()
+
+
+async def test_a_value_postgresql_cannot_keep_is_the_inputs_fault(pg_url: str) -> None:
+    """A NUL in text, or a key longer than an index entry, was a StoreError that said "try
+    again": the API answered 503 and an AS4 sender was told to send again later, for ever.
+    It is an UnstorableError: not retryable, a 422."""
+    from gateway.api.problems import status_for
+    from gateway.store.records import UnstorableError
+
+    store = await PostgresStore.open(pg_url)
+    try:
+        await store.create_tenant("T", tenant_id="t")
+        for bad in ("a\x00b", "x" * 300_000):
+            with pytest.raises(UnstorableError) as caught:
+                await store.create_submission(
+                    "t", b"x", content_type="text/plain", idempotency_key=bad
+                )
+            assert not caught.value.retryable and status_for(caught.value) == 422
+        sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
+        assert sub.id  # the store still works
+    finally:
+        await store.close()

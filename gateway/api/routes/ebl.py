@@ -60,7 +60,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         raise unprocessable(f"the body is not JSON: {str(exc)[:200]}", "body", "json") from exc
     if not isinstance(body, dict):
         raise unprocessable("the body must be a JSON object", "body", "json.object")
-    unfit = unfit_text(body)
+    unfit = unfit_text(body, xml=True)  # also a NUL, which PostgreSQL cannot store
     if unfit is not None:
         raise unprocessable(f"{unfit[0]} {unfit[1]}", unfit[0], "json.text")
     return body
