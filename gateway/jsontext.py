@@ -55,8 +55,9 @@ def depth_of(value: Any) -> int:
 
 def unfit_text(value: Any, *, xml: bool = False) -> tuple[str, str] | None:
     """``(path, why)`` of the first key or string in ``value`` that holds a lone surrogate
-    or a NUL (no store takes them) or, with ``xml``, any character XML 1.0 cannot carry (NUL and other control characters
-    but tab, line feed and carriage return; U+FFFE, U+FFFF); ``None`` when all are fit.
+    or a NUL (no store takes them) or, with ``xml``, any character XML 1.0 cannot carry
+    (the control characters but tab, line feed and carriage return; U+FFFE, U+FFFF);
+    ``None`` when all are fit.
 
     ``path`` names the place as ``a.b[2].c`` (the key itself when the key is at fault; unfit
     characters of keys written as ``\\uXXXX``)."""
@@ -67,7 +68,7 @@ def unfit_text(value: Any, *, xml: bool = False) -> tuple[str, str] | None:
         if isinstance(item, str):
             found = pattern.search(item)
             if found is not None:
-                return path, _why(found.group())
+                return path, _why(found.group(), xml)
         elif isinstance(item, dict):
             children: list[tuple[Any, str]] = []
             for key, child in item.items():
@@ -75,7 +76,7 @@ def unfit_text(value: Any, *, xml: bool = False) -> tuple[str, str] | None:
                 where = f"{path}.{name}" if path else name
                 found = pattern.search(key) if isinstance(key, str) else None
                 if found is not None:
-                    return where, _why(found.group())
+                    return where, _why(found.group(), xml)
                 children.append((child, where))
             stack.extend(reversed(children))
         elif isinstance(item, list):
@@ -89,8 +90,10 @@ def _escaped(found: re.Match[str]) -> str:
     return f"\\u{ord(found.group()):04x}"
 
 
-def _why(character: str) -> str:
+def _why(character: str, xml: bool) -> str:
     code = f"U+{ord(character):04X}"
     if "\ud800" <= character <= "\udfff":
         return f"holds {code}, half of a UTF-16 surrogate pair, which is not a character"
+    if not xml:
+        return f"holds {code} (NUL), which cannot be stored"
     return f"holds {code}, which an XML document cannot carry"

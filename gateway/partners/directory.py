@@ -386,7 +386,9 @@ def _accounts(value: object, where: str) -> tuple[BankAccount, ...]:
                 f"{here}: currency {currency!r} is not an ISO 4217 code", field=f"{here}.currency"
             )
         if currency is not None and any(a.currency == currency for a in out):
-            raise FieldError(f"{here}: a second account for {currency}", field=f"{here}.currency")
+            raise FieldError(
+                f"{here}: a second account for {currency}", field=f"{here}.currency", rule="unique"
+            )
         out.append(
             BankAccount(
                 account=account,
