@@ -5,7 +5,8 @@ code that walks their results (``json.dumps``, schema checks, pickling): a body 
 thousand levels deep raises :class:`RecursionError` somewhere far from the input. And JSON's
 ``\\ud800`` escapes decode to lone surrogates, which no UTF-8 store or wire can carry. So:
 
-* :func:`nesting_exceeds` reads the text's brackets (outside strings) before it is parsed;
+* :func:`loads_bounded` parses JSON only after :func:`nesting_exceeds` has read the text's
+  brackets (outside strings), so it never recurses deeper than asked;
 * :func:`depth_of` measures a parsed value without recursing;
 * :func:`unfit_text` finds the first key or string that no store takes (a lone surrogate, a
   NUL: PostgreSQL's text refuses it), or, for values bound for XML, holds a character XML
@@ -14,6 +15,7 @@ thousand levels deep raises :class:`RecursionError` somewhere far from the input
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -34,6 +36,19 @@ def nesting_exceeds(text: str, max_depth: int) -> bool:
         if depth > max_depth:
             return True
     return False
+
+
+class TooDeep(ValueError):
+    """JSON text nested deeper than its reader allows."""
+
+
+def loads_bounded(text: str, max_depth: int, **options: Any) -> Any:
+    """``json.loads(text, **options)`` for text nested at most ``max_depth`` deep; deeper is
+    a :class:`TooDeep`, so a caller's ``except ValueError`` sees every refusal and no
+    ``RecursionError`` can arise."""
+    if nesting_exceeds(text, max_depth):
+        raise TooDeep(f"nests deeper than {max_depth} levels")
+    return json.loads(text, **options)
 
 
 def depth_of(value: Any) -> int:

@@ -75,12 +75,7 @@ def check_codings(request: web.Request) -> None:
     """Refuse a body in a coding the server would not decode, rather than store its bytes
     as they came: an unknown ``Content-Encoding`` or more than one (415, RFC 9110 8.4.1),
     a ``Transfer-Encoding`` other than ``chunked`` (501, RFC 9112 6.1)."""
-    codings = [
-        token.strip().lower()
-        for value in request.headers.getall("Content-Encoding", [])
-        for token in value.split(",")
-        if token.strip()
-    ]
+    codings = _tokens(request, "Content-Encoding")
     applied = [coding for coding in codings if coding != "identity"]
     if any(coding not in CONTENT_CODINGS for coding in codings) or len(applied) > 1:
         detail = "send the body in one of gzip, deflate, br or none (one coding at most)"
@@ -88,16 +83,21 @@ def check_codings(request: web.Request) -> None:
         raise Problem(
             415, "unsupported-media-type", detail, [issue], {"Accept-Encoding": "gzip, deflate, br"}
         )
-    transfer = [
-        token.strip().lower()
-        for value in request.headers.getall("Transfer-Encoding", [])
-        for token in value.split(",")
-        if token.strip()
-    ]
+    transfer = _tokens(request, "Transfer-Encoding")
     if transfer and transfer != ["chunked"]:
         detail = "the only transfer coding understood is chunked"
         issue = FieldIssue(detail, "Transfer-Encoding", "transfer-encoding")
         raise Problem(501, "not-implemented", detail, [issue])
+
+
+def _tokens(request: web.Request, header: str) -> list[str]:
+    """The comma-separated tokens of every ``header`` line, lower case, blanks dropped."""
+    return [
+        token.strip().lower()
+        for value in request.headers.getall(header, [])
+        for token in value.split(",")
+        if token.strip()
+    ]
 
 
 def _body_problem(exc: BaseException) -> Problem:

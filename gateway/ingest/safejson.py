@@ -14,15 +14,7 @@ from typing import Any
 from gateway.errors import InputError, UnsafeInputError
 from gateway.ingest.textenc import decode_json_text
 from gateway.ingest.types import IngestLimits
-from gateway.jsontext import nesting_exceeds, unfit_text
-
-
-def _check_depth(text: str, max_depth: int, what: str) -> None:
-    """Refuse nesting deeper than ``max_depth`` before the recursive parser sees it."""
-    if nesting_exceeds(text, max_depth):
-        raise UnsafeInputError(
-            f"{what} nests deeper than {max_depth} levels", rule="json.max-depth"
-        )
+from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 
 
 def _reject_constant(name: str) -> Any:
@@ -54,21 +46,23 @@ def load_json(
             rule="input.max-bytes",
         )
     text = decode_json_text(data, what)
-    _check_depth(text, limits.json_max_depth, what)
     try:
-        value = json.loads(
+        value = loads_bounded(
             text,
+            limits.json_max_depth,
             parse_float=Decimal,
             parse_constant=_reject_constant,
             object_pairs_hook=_no_duplicates,
         )
+    except TooDeep as exc:
+        raise UnsafeInputError(
+            f"{what} nests deeper than {limits.json_max_depth} levels", rule="json.max-depth"
+        ) from exc
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             rule="json.syntax",
         ) from exc
-    except RecursionError as exc:  # pragma: no cover - the depth check comes first
-        raise UnsafeInputError(f"{what} nests too deep", rule="json.max-depth") from exc
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise InputError(f"{what} has an unreadable number: {exc}", rule="json.number") from exc
     unfit = unfit_text(value, xml=for_xml)

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from gateway.errors import SigningError, VerificationError
-from gateway.jsontext import nesting_exceeds, unfit_text
+from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 from gateway.signing.algorithms import Check
 from gateway.signing.truststore import TrustStore
 
@@ -293,11 +293,12 @@ def json_part(data: bytes, max_depth: int, what: str, check: str) -> Any:
     """``data`` as JSON: text, nested at most ``max_depth`` deep, no lone surrogates (else a
     :class:`VerificationError` with ``check``)."""
     try:
-        text = data.decode("utf-8")
-        if nesting_exceeds(text, max_depth):
-            raise VerificationError(f"{what} nests deeper than {max_depth} levels", check=check)
-        value = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        value = loads_bounded(data.decode("utf-8"), max_depth)
+    except TooDeep as exc:
+        raise VerificationError(
+            f"{what} nests deeper than {max_depth} levels", check=check
+        ) from exc
+    except ValueError as exc:  # UnicodeDecodeError among them
         raise VerificationError(f"{what} is not JSON", check=check) from exc
     unfit = unfit_text(value)
     if unfit is not None:

@@ -20,13 +20,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from gateway.errors import SigningError, VerificationError
-from gateway.jsontext import nesting_exceeds
+from gateway.jsontext import loads_bounded
+from gateway.signing.jose import MAX_HEADER_DEPTH
 
 SIGNATURE_HEADER = "X-Lingang-Signature"
 MESSAGE_ID_HEADER = "X-Lingang-Message-Id"
-
-MAX_HEADER_DEPTH = 8
-"""Deepest nesting a protected header may have."""
 
 
 def b64url(data: bytes) -> str:
@@ -101,12 +99,9 @@ def verify_detached(token: str, body: bytes, public_key: Any) -> dict[str, Any]:
     if not sep or not protected or not signature:
         raise VerificationError("malformed detached JWS", check="jws.format")
     try:
-        text = b64url_decode(protected).decode("utf-8")
-        if nesting_exceeds(text, MAX_HEADER_DEPTH):
-            raise ValueError("the header nests too deep")
-        header = json.loads(text)
+        header = loads_bounded(b64url_decode(protected).decode("utf-8"), MAX_HEADER_DEPTH)
         raw = b64url_decode(signature)
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:  # undecodable, not JSON or nested too deep
         raise VerificationError("undecodable detached JWS", check="jws.format") from exc
     if not isinstance(header, dict):
         raise VerificationError("the detached JWS header is not an object", check="jws.format")

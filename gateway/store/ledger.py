@@ -82,6 +82,30 @@ def is_transfer(hold: Hold) -> bool:
     return hold.job.kind == TRANSFER
 
 
+_NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+"""What an officer's name may not hold: control characters (a line break would forge a line
+in a log or the history), bidirectional overrides (they show the name other than it is
+stored), lone surrogates and non-characters."""
+_NOT_IN_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+"""The same for a basis or reason, which may run over lines (tab, line feed, return)."""
+
+
+def _check_decision(officer: str, text: str, name: str) -> None:
+    """Refuse a decision whose words the append-only ledger should not keep (a
+    :class:`FieldError` naming ``officer`` or ``name``)."""
+    for field, value, pattern in (("officer", officer, _NOT_IN_NAME), (name, text, _NOT_IN_TEXT)):
+        found = pattern.search(value)
+        if found is not None:
+            raise FieldError(
+                f"{field} holds U+{ord(found.group()):04X}, which a recorded decision may not "
+                "hold (a control character, a direction override or no character at all)",
+                field=field,
+                rule="decision.text",
+            )
+
+
 class LedgerStore:
     """The export gate's transactions over the gateway's connector."""
 
@@ -196,7 +220,7 @@ class LedgerStore:
         and queues the delivery (:meth:`finish_release`)."""
         if not basis.strip() or not officer.strip():
             raise ConflictError("a release needs the officer's name and the legal basis")
-        check_decision(officer, basis, "basis")
+        _check_decision(officer, basis, "basis")
         now = self.clock()
         row = yield from self._decide(submission_id, HELD, "releasing", officer, basis, now)
         hold = _hold(row)
@@ -213,7 +237,7 @@ class LedgerStore:
         """A compliance officer refuses a held document for good (state ``refused``)."""
         if not reason.strip() or not officer.strip():
             raise ConflictError("a refusal needs the officer's name and the reason")
-        check_decision(officer, reason, "reason")
+        _check_decision(officer, reason, "reason")
         now = self.clock()
         row = yield from self._decide(submission_id, HELD, REFUSED, officer, reason, now)
         hold = _hold(row)
@@ -359,27 +383,3 @@ __all__ = [
     "Verdict",
     "china_year",
 ]
-
-
-_NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
-"""What an officer's name may not hold: control characters (a line break would forge a line
-in a log or the history), bidirectional overrides (they show the name other than it is
-stored), lone surrogates and non-characters."""
-_NOT_IN_TEXT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
-)
-"""The same for a basis or reason, which may run over lines (tab, line feed, return)."""
-
-
-def check_decision(officer: str, text: str, name: str) -> None:
-    """Refuse a decision whose words the append-only ledger should not keep (a
-    :class:`FieldError` naming ``officer`` or ``name``)."""
-    for field, value, pattern in (("officer", officer, _NOT_IN_NAME), (name, text, _NOT_IN_TEXT)):
-        found = pattern.search(value)
-        if found is not None:
-            raise FieldError(
-                f"{field} holds U+{ord(found.group()):04X}, which a recorded decision may not "
-                "hold (a control character, a direction override or no character at all)",
-                field=field,
-                rule="decision.text",
-            )

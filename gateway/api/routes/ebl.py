@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +20,7 @@ from gateway.api.context import services, tenant
 from gateway.api.ingest import check_query, too_large, unprocessable
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
-from gateway.jsontext import nesting_exceeds, unfit_text
+from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 from gateway.pint.codes import ActionCode
 from gateway.store.ebl import Outbound
 
@@ -51,12 +50,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if raw is None:
         raise too_large(MAX_EBL_BYTES)
     try:
-        text = raw.decode("utf-8")
-        if nesting_exceeds(text, MAX_EBL_DEPTH):
-            detail = f"the body nests deeper than {MAX_EBL_DEPTH} levels"
-            raise unprocessable(detail, "body", "json.max-depth")
-        body = json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        body = loads_bounded(raw.decode("utf-8"), MAX_EBL_DEPTH)
+    except TooDeep as exc:
+        detail = f"the body nests deeper than {MAX_EBL_DEPTH} levels"
+        raise unprocessable(detail, "body", "json.max-depth") from exc
+    except ValueError as exc:
         raise unprocessable(f"the body is not JSON: {str(exc)[:200]}", "body", "json") from exc
     if not isinstance(body, dict):
         raise unprocessable("the body must be a JSON object", "body", "json.object")

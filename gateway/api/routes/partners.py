@@ -17,7 +17,7 @@ from gateway.api.context import store, tenant
 from gateway.api.ingest import check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
-from gateway.jsontext import depth_of, nesting_exceeds, unfit_text
+from gateway.jsontext import TooDeep, depth_of, loads_bounded, unfit_text
 from gateway.partners.stored import directory_document, replace_directory
 
 routes = web.RouteTableDef()
@@ -81,23 +81,23 @@ def directory_from_bytes(raw: bytes, media_type: str) -> dict[str, Any]:
     if media_type in TOML_TYPES:
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise unprocessable(f"the directory is not valid TOML: {exc}", "body", "toml") from exc
         except RecursionError as exc:
             raise _too_deep() from exc
-        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        except (
+            ValueError
+        ) as exc:  # TOMLDecodeError, or an integer of more digits than Python converts
             raise unprocessable(f"the directory is not valid TOML: {exc}", "body", "toml") from exc
-    else:
-        if nesting_exceeds(text, MAX_DIRECTORY_DEPTH):
+        if depth_of(data) > MAX_DIRECTORY_DEPTH:  # dotted keys nest without brackets
             raise _too_deep()
+    else:
         try:
-            data = json.loads(text, parse_constant=_no_constants)
+            data = loads_bounded(text, MAX_DIRECTORY_DEPTH, parse_constant=_no_constants)
+        except TooDeep as exc:
+            raise _too_deep() from exc
         except ValueError as exc:
             raise unprocessable("the directory is not valid JSON", "body", "json") from exc
     if not isinstance(data, dict):
         raise unprocessable("the directory must be an object / a TOML document", "body", "object")
-    if depth_of(data) > MAX_DIRECTORY_DEPTH:
-        raise _too_deep()
     unfit = unfit_text(data, xml=True)
     if unfit is not None:
         where, why = unfit
