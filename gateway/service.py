@@ -191,6 +191,9 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         subject_key_from=settings.signing.key if settings.policy.subject_key is None else None,
         vc_key=settings.signing.vc_key,
         vc_did=settings.signing.vc_did,
+        token_registry=settings.signing.token_registry,
+        identity_dns=settings.signing.identity_dns,
+        token_chain_id=settings.signing.token_chain_id,
         subject_key_env=settings.policy.subject_key_env,
         subject_key_id=settings.policy.subject_key_id,
         subject_key_pkcs11=(

@@ -25,9 +25,9 @@ from gateway.cli._io import (
     read_source,
     write_output,
 )
-from gateway.errors import LingangError, ValidationFailed
+from gateway.errors import InputError, LingangError, ValidationFailed
 from gateway.flows.ebl_convert import EblConversion, EblTarget, convert_ebl
-from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer
+from gateway.render.tradetrust_oa import TradeTrustIssuer, configured_issuer
 from gateway.signing.vc_issuer import VcIssuer
 
 
@@ -54,12 +54,10 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _issuer(args: argparse.Namespace) -> TradeTrustIssuer:
-    return TradeTrustIssuer(
-        token_registry=args.token_registry or LOCAL_ISSUER.token_registry,
-        identity_location=args.identity_dns or LOCAL_ISSUER.identity_location,
-        chain=LOCAL_ISSUER.chain if args.chain_id is None else "custom",
-        chain_id=args.chain_id or LOCAL_ISSUER.chain_id,
-    )
+    try:
+        return configured_issuer(args.token_registry, args.identity_dns, args.chain_id, where="")
+    except InputError as exc:
+        raise UsageError(f"--token-registry/--identity-dns/--chain-id: {exc.message}") from exc
 
 
 def _vc_issuer(args: argparse.Namespace) -> VcIssuer | None:
@@ -88,6 +86,7 @@ def _convert(args: argparse.Namespace) -> int:
             raise UsageError(f"--sign-key {args.sign_key}: no such file")
         sign = XadesSigner.from_files(args.sign_key, args.sign_cert, args.sign_chain).sign
     vc_issuer = _vc_issuer(args)
+    issuer = _issuer(args)
     target = EblTarget(args.to)
     if target is EblTarget.TRADETRUST_VC and vc_issuer is None:
         raise UsageError(
@@ -98,7 +97,7 @@ def _convert(args: argparse.Namespace) -> int:
     try:
         result = with_artefacts(
             lambda: convert_ebl(
-                data, target, home, issuer=_issuer(args), sign_xml=sign, vc_issuer=vc_issuer
+                data, target, home, issuer=issuer, sign_xml=sign, vc_issuer=vc_issuer
             ),
             home,
         )

@@ -14,6 +14,7 @@ unwritable output).
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -55,6 +56,10 @@ def check_output(path: Path | None) -> None:
         return
     if path.is_dir():
         raise UsageError(f"-o {path} is a folder: give a file name")
+    if _is_special(path):
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"-o {path} is not writable")
+        return
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"-o {path}: the folder {folder} does not exist")
@@ -63,12 +68,17 @@ def check_output(path: Path | None) -> None:
 
 
 def write_output(path: Path | None, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (``None`` or ``-``: standard output)."""
+    """Write ``data`` to ``path`` atomically (``None`` or ``-``: standard output; a device or
+    a pipe such as ``/dev/null`` is written to, not replaced)."""
     if path is None or str(path) == STDIN:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
     check_output(path)
+    if _is_special(path):
+        with path.open("wb") as stream:
+            stream.write(data)
+        return
     folder = path.parent if str(path.parent) else Path(".")
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -79,6 +89,15 @@ def write_output(path: Path | None, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` is there and is no regular file (``/dev/null``, a pipe, a terminal):
+    written in place, never replaced by a file of ours."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _umask() -> int:

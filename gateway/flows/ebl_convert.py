@@ -30,7 +30,12 @@ from gateway.model.transport_document import TransportDocument
 from gateway.read.dcsa import detect_kind, read_dcsa
 from gateway.read.ubl_bill_of_lading import read_bill_of_lading
 from gateway.render.dcsa import dump_json, render_dcsa
-from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer, render_tradetrust_raw
+from gateway.render.tradetrust_oa import (
+    LOCAL_ISSUER,
+    PLACEHOLDER_WARNING,
+    TradeTrustIssuer,
+    render_tradetrust_raw,
+)
 from gateway.render.tradetrust_vc import VcFacts, render_tradetrust_vc
 from gateway.render.ubl_bill_of_lading import render_bill_of_lading
 from gateway.render.uncefact_bill_of_lading import render_uncefact
@@ -70,6 +75,16 @@ class EblTarget(StrEnum):
     TRADETRUST_VC = "tradetrust-vc"
 
 
+BILLS_OF_LADING_ONLY = {
+    EblTarget.UNCEFACT: "the UN/CEFACT D23B Maritime Bill of Lading (typeCode 706, a bill of "
+    "lading original, the only document type the message allows)",
+    EblTarget.TRADETRUST_OA: "a TradeTrust bill of lading, a transferable record whose title "
+    "a token registry holds",
+    EblTarget.TRADETRUST_VC: "a TradeTrust bill of lading, a transferable record whose title "
+    "a token registry holds",
+}
+"""The targets that can only be a bill of lading, and what each is: a sea waybill is not a
+document of title, so it has no place in them."""
 MEDIA_TYPES = {
     EblTarget.DCSA: "application/json",
     EblTarget.UBL: "application/xml",
@@ -209,6 +224,7 @@ def convert_document(
 ) -> EblConversion:
     """Render a checked eBL as ``target`` and validate the output (signed, for UBL, when
     ``sign_xml`` is given; the W3C VC always, by ``vc_issuer``)."""
+    _check_document_type(checked.document, target)
     if sign_xml is not None and target is not EblTarget.UBL:
         raise InputError(
             f"only the ubl output is signed (XAdES); {target.value} is not XML",
@@ -224,6 +240,9 @@ def convert_document(
         )
     doc = checked.document
     warnings = list(checked.warnings)
+    tradetrust = target in (EblTarget.TRADETRUST_OA, EblTarget.TRADETRUST_VC)
+    if tradetrust and issuer.token_registry == LOCAL_ISSUER.token_registry:
+        warnings.append(PLACEHOLDER_WARNING)
     if target is EblTarget.DCSA:
         dcsa = render_dcsa(doc)
         warnings += dcsa.warnings
@@ -279,6 +298,18 @@ def convert_document(
         warnings,
         checked.findings + findings,
     )
+
+
+def _check_document_type(doc: TransportDocument, target: EblTarget) -> None:
+    """Refuse a sea waybill for a target that can only be a bill of lading."""
+    what = BILLS_OF_LADING_ONLY.get(target)
+    if what is not None and doc.type_code != "BOL":
+        raise InputError(
+            f"transportDocumentTypeCode {doc.type_code}: a sea waybill is not a bill of lading, "
+            f"and {target.value} is {what}",
+            field="/transportDocumentTypeCode",
+            rule="ebl.bill-of-lading-only",
+        )
 
 
 def _chain_id(text: str) -> int:

@@ -27,9 +27,16 @@ from typing import Any
 
 from gateway.errors import ConfigError, FieldError
 from gateway.flows.common import Fingerprinted, IngestStage
-from gateway.flows.ebl_convert import CheckedEbl, EblTarget, check_ebl, convert_document
+from gateway.flows.ebl_convert import (
+    BILLS_OF_LADING_ONLY,
+    CheckedEbl,
+    EblTarget,
+    check_ebl,
+    convert_document,
+)
 from gateway.flows.stage import Flow, require
 from gateway.flows.tools import Tools
+from gateway.model.transport_document import TransportDocument
 from gateway.readable.kinds.ebl import render_transport_document
 
 DEFAULT_TARGETS = (EblTarget.DCSA, EblTarget.UBL, EblTarget.UNCEFACT, EblTarget.TRADETRUST_OA)
@@ -49,11 +56,14 @@ def _home(tools: Tools) -> Any:
     return tools.validator.home
 
 
-def _targets(metadata: Any, tools: Tools) -> list[EblTarget]:
+def _targets(metadata: Any, tools: Tools, doc: TransportDocument) -> list[EblTarget]:
+    """The targets the client named, else every one offered that fits the document (a sea
+    waybill has no place in the targets that are bills of lading only)."""
     offered = [*DEFAULT_TARGETS, *([EblTarget.TRADETRUST_VC] if tools.vc_issuer else [])]
     text = str(metadata.get("targets") or "")
     if not text:
-        return offered
+        fitting = doc.type_code == "BOL"
+        return [t for t in offered if fitting or t not in BILLS_OF_LADING_ONLY]
     try:
         chosen = [EblTarget(t.strip()) for t in text.split(",") if t.strip()]
     except ValueError:
@@ -135,10 +145,15 @@ class EblConvertStage:
     def run(self, state: EblOut, tools: Tools) -> dict[str, Any]:
         checked = require(state.ebl, "ebl")
         warnings: dict[str, list[str]] = {}
-        for target in _targets(state.source.metadata, tools):
+        for target in _targets(state.source.metadata, tools, checked.document):
             sign = tools.signer.sign if tools.signer and target is EblTarget.UBL else None
             result = convert_document(
-                checked, target, _home(tools), sign_xml=sign, vc_issuer=tools.vc_issuer
+                checked,
+                target,
+                _home(tools),
+                issuer=tools.tradetrust_issuer,
+                sign_xml=sign,
+                vc_issuer=tools.vc_issuer,
             )
             state.keep(target.value, result.media_type, result.output)
             warnings[target.value] = result.warnings

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gateway.errors import ConfigError, LingangError
+from gateway.errors import ConfigError, InputError, LingangError
+from gateway.render.tradetrust_oa import LOCAL_ISSUER, TradeTrustIssuer, configured_issuer
 from gateway.validation.options import EngineOptions
 
 if TYPE_CHECKING:
@@ -57,6 +58,12 @@ class ToolsSpec:
     """The W3C VC issuer key (``[signing] vc_key``)."""
     vc_did: str | None = None
     """Its ``did:web`` (``[signing] vc_did``)."""
+    token_registry: str | None = None
+    """The TradeTrust issuer's token registry (``[signing] token_registry``)."""
+    identity_dns: str | None = None
+    """Its DNS-TXT identity (``[signing] identity_dns``)."""
+    token_chain_id: str | None = None
+    """Its network's chain id (``[signing] token_chain_id``)."""
     subject_key_env: str = ""
     """An environment variable holding the subject key (hex); wins over the others."""
     subject_key_id: str = ""
@@ -87,6 +94,8 @@ class Tools:
     provider (:mod:`gateway.policy.keys`), or raw bytes (tests)."""
     vc_issuer: VcIssuer | None = None
     """Signs the eBL's W3C VC output; ``None``: not configured (that output is not made)."""
+    tradetrust_issuer: TradeTrustIssuer = LOCAL_ISSUER
+    """Who issues the eBL's TradeTrust outputs, and the registry holding their title."""
 
 
 def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
@@ -104,7 +113,19 @@ def load_tools(spec: ToolsSpec, *, compile_rules: bool = True) -> Tools:
         policy=load_policy_source(spec.policy_file),
         subject_key=load_subject_key(spec),
         vc_issuer=load_vc_issuer(spec),
+        tradetrust_issuer=load_tradetrust_issuer(spec),
     )
+
+
+def load_tradetrust_issuer(spec: ToolsSpec) -> TradeTrustIssuer:
+    """The TradeTrust issuer of ``[signing] token_registry``, ``identity_dns`` and
+    ``token_chain_id`` (unset: the placeholder), checked now so a wrong one stops the start."""
+    try:
+        return configured_issuer(
+            spec.token_registry, spec.identity_dns, spec.token_chain_id, where="signing."
+        )
+    except InputError as exc:
+        raise ConfigError(f"[signing] {exc.message}", field=exc.field) from exc
 
 
 def load_vc_issuer(spec: ToolsSpec) -> VcIssuer | None:

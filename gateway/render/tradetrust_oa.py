@@ -10,9 +10,11 @@ renderer) and ``issuers[]`` with the ``tokenRegistry`` that holds the title toke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.errors import InputError
 from gateway.model.transport_document import Location, Measure, TransportDocument
 from gateway.render._fmt import decimal
 from gateway.render.ebl_coverage import not_carried
@@ -59,7 +61,50 @@ class TradeTrustIssuer:
 LOCAL_ISSUER = TradeTrustIssuer(
     token_registry="0x" + "0" * 39 + "1", identity_location="example.tradetrust.io"
 )
-"""The issuer used when none is configured: the gateway's own token registry (tests, demos)."""
+"""The issuer used when none is configured: a placeholder registry on a local chain (tests,
+demos); documents naming it carry :data:`PLACEHOLDER_WARNING`."""
+PLACEHOLDER_WARNING = (
+    "issuer: the placeholder token registry 0x…01 at example.tradetrust.io on a local chain "
+    "(1337), so TradeTrust cannot verify who issued it or hold its title: configure the "
+    "issuer ([signing] token_registry and identity_dns; `lingang ebl convert --token-registry "
+    "--identity-dns`)"
+)
+_REGISTRY = re.compile(r"0x[0-9a-fA-F]{40}")
+_DNS_NAME = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def configured_issuer(
+    token_registry: str | None, identity_dns: str | None, chain_id: str | None, *, where: str
+) -> TradeTrustIssuer:
+    """The issuer an operator configured (each part defaults to :data:`LOCAL_ISSUER`'s),
+    checked: a registry is ``0x`` and 40 hex digits, the identity a DNS name, the chain id a
+    whole number; :class:`InputError` names the part (``where`` + its name)."""
+    if token_registry is not None and not _REGISTRY.fullmatch(token_registry):
+        raise InputError(
+            f"token registry {token_registry!r} is not 0x and 40 hexadecimal digits",
+            field=f"{where}token_registry",
+            rule="tradetrust.registry",
+        )
+    if identity_dns is not None and not _DNS_NAME.fullmatch(identity_dns):
+        raise InputError(
+            f"identity DNS name {identity_dns!r} is not a domain name",
+            field=f"{where}identity_dns",
+            rule="tradetrust.identity-dns",
+        )
+    if chain_id is not None and not (chain_id.isascii() and chain_id.isdigit()):
+        raise InputError(
+            f"chain id {chain_id!r} is not a whole number",
+            field=f"{where}token_chain_id",
+            rule="tradetrust.chain-id",
+        )
+    return TradeTrustIssuer(
+        token_registry=token_registry or LOCAL_ISSUER.token_registry,
+        identity_location=identity_dns or LOCAL_ISSUER.identity_location,
+        chain=LOCAL_ISSUER.chain if chain_id is None else "custom",
+        chain_id=chain_id or LOCAL_ISSUER.chain_id,
+    )
 
 
 @dataclass(slots=True)
@@ -85,6 +130,20 @@ def measure_text(measure: Measure | None) -> str | None:
     return None if measure is None else f"{decimal(measure.value)} {measure.unit}"
 
 
+def scac_of(doc: TransportDocument) -> tuple[str, str | None]:
+    """The carrier's SCAC for TradeTrust's ``scac`` field, and a warning when there is none:
+    a carrier code from another list (SMDG's ``MSC``) is not a SCAC, which NMFTA assigns."""
+    code, provider = doc.carrier_code, doc.carrier_code_list_provider
+    if code is None:
+        return "", "/carrierCode: absent; TradeTrust scac left empty"
+    if provider != "NMFTA":
+        return "", (
+            f"/carrierCode: {code} is a code of {provider or 'no named list'}, not a SCAC "
+            "(NMFTA); TradeTrust scac left empty"
+        )
+    return code, None
+
+
 def render_tradetrust_raw(doc: TransportDocument, issuer: TradeTrustIssuer = LOCAL_ISSUER) -> OaRaw:
     """The raw TradeTrust bill of lading of ``doc`` for ``issuer``."""
     issuing = doc.parties.issuing_party
@@ -99,7 +158,7 @@ def render_tradetrust_raw(doc: TransportDocument, issuer: TradeTrustIssuer = LOC
         ],
         "network": {"chain": issuer.chain, "chainId": issuer.chain_id},
         "blNumber": doc.display_reference,
-        "scac": doc.carrier_code or "",
+        "scac": scac_of(doc)[0],
     }
     if issuing is not None:
         out["carrierName"] = issuing.name
@@ -138,6 +197,7 @@ def render_tradetrust_raw(doc: TransportDocument, issuer: TradeTrustIssuer = LOC
     if doc.parties.notify_parties:
         out["notifyParty"] = {"name": doc.parties.notify_parties[0].name}
     warnings = not_carried(doc, CARRIED, "TradeTrust bill of lading 1.0")
-    if doc.carrier_code is None:
-        warnings.append("/carrierCode: absent; TradeTrust scac left empty")
+    scac_warning = scac_of(doc)[1]
+    if scac_warning is not None:
+        warnings.append(scac_warning)
     return OaRaw(out, warnings)

@@ -24,7 +24,7 @@ from typing import Any
 
 from gateway.model.transport_document import TransportDocument
 from gateway.render.ebl_coverage import not_carried
-from gateway.render.tradetrust_oa import TEMPLATE_URL, measure_text, place_text
+from gateway.render.tradetrust_oa import TEMPLATE_URL, measure_text, place_text, scac_of
 
 VC_CONTEXTS = (
     "https://www.w3.org/ns/credentials/v2",
@@ -112,7 +112,7 @@ def _subject(doc: TransportDocument) -> dict[str, Any]:
     subject: dict[str, Any] = {
         "type": ["BillOfLadingCarrier"],
         "blNumber": doc.display_reference,
-        "scac": doc.carrier_code or "",
+        "scac": scac_of(doc)[0],
     }
     optional: dict[str, str | None] = {
         "carrierName": parties.issuing_party.name if parties.issuing_party else None,
@@ -181,6 +181,7 @@ def render_tradetrust_vc(
         "credentialSubject": _subject(doc),
     }
     warnings = not_carried(doc, CARRIED, TARGET)
-    if doc.carrier_code is None:
-        warnings.append("/carrierCode: absent; scac left empty")
+    scac_warning = scac_of(doc)[1]
+    if scac_warning is not None:
+        warnings.append(scac_warning)
     return VcRendered(data, warnings)

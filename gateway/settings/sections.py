@@ -63,6 +63,13 @@ class SigningSettings:
     """The W3C VC issuer key (ECDSA P-256 PEM) signing the eBL's ``tradetrust-vc`` output."""
     vc_did: str | None = None
     """The ``did:web`` publishing ``vc_key`` as ``#keys-1`` (``lingang keys did-web``)."""
+    token_registry: str | None = None
+    """The TradeTrust token registry (``0x`` + 40 hex digits) holding the title of the eBLs
+    this gateway issues as TradeTrust documents; unset: a placeholder, with a warning."""
+    identity_dns: str | None = None
+    """The DNS name whose TXT record names ``token_registry`` (TradeTrust's DNS-TXT proof)."""
+    token_chain_id: str | None = None
+    """The chain id of the registry's network (default: a local chain, 1337)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +163,9 @@ ENVIRONMENT: Mapping[str, str] = {
     "signing.chain": "LINGANG_SIGNING_CHAIN",
     "signing.vc_key": "LINGANG_SIGNING_VC_KEY",
     "signing.vc_did": "LINGANG_SIGNING_VC_DID",
+    "signing.token_registry": "LINGANG_SIGNING_TOKEN_REGISTRY",
+    "signing.identity_dns": "LINGANG_SIGNING_IDENTITY_DNS",
+    "signing.token_chain_id": "LINGANG_SIGNING_TOKEN_CHAIN_ID",
     "worker.count": "LINGANG_WORKERS",
     "worker.concurrency": "LINGANG_CONCURRENCY",
     "worker.lease_seconds": "LINGANG_LEASE_SECONDS",

@@ -68,3 +68,10 @@ def all_inputs(reference: Path) -> dict[str, bytes]:
     out = {name: (folder / "examples" / name).read_bytes() for name in EXAMPLES}
     out.update({name: template(reference, name) for name in TEMPLATES})
     return out
+
+
+SEA_WAYBILLS = frozenset({"ebl-api-3.0.0-request.json"})
+"""The inputs above whose document is a sea waybill (``transportDocumentTypeCode`` ``SWB``):
+no TradeTrust or UN/CEFACT form (``ebl.bill-of-lading-only``)."""
+BILLS_OF_LADING = tuple(n for n in (*EXAMPLES, *TEMPLATES) if n not in SEA_WAYBILLS)
+"""The inputs whose document is a bill of lading, in the order above."""

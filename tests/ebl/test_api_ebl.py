@@ -129,3 +129,41 @@ async def test_ebl_through_the_api(
     finally:
         worker.stop()
         await running
+
+
+async def test_a_sea_waybill_gets_the_targets_that_carry_one(
+    live: tuple[ApiClient, Store, Services], ebl_inputs: dict[str, bytes]
+) -> None:
+    """Without ``targets`` a waybill is converted to what can carry it; asking for a target
+    that is a bill of lading only fails, naming the document type."""
+    client, store, services = live
+    waybill = json.loads(ebl_inputs[REGULAR])
+    waybill.update(transportDocumentTypeCode="SWB", isToOrder=False)
+    waybill["documentParties"]["consignee"] = {
+        "partyName": "Lingang Trading Pte Ltd",
+        "identifyingCodes": [{"codeListProvider": "ZZZ", "partyCode": "LINGANG-SG-1"}],
+    }
+    data = json.dumps(waybill).encode()
+    worker = Worker(store, services.kinds, poll_seconds=0.05, concurrency=1)
+    running = asyncio.create_task(worker.run())
+    try:
+        status, _, raw = await client.request(
+            "POST", "/v1/documents?kind=ebl", data=data, headers=JSON
+        )
+        assert status == 202, raw
+        body = await _follow(client, json.loads(raw)["id"])
+        assert body["status"] == "converted", body["history"]
+        kinds = {o["kind"] for o in body["outputs"]}
+        assert {"dcsa", "ubl", "html"} <= kinds
+        assert not kinds & {"uncefact", "tradetrust-oa", "tradetrust-vc"}
+
+        status, _, raw = await client.request(
+            "POST", "/v1/documents?kind=ebl&targets=uncefact", data=data, headers=JSON
+        )
+        assert status == 202, raw
+        refused = await _follow(client, json.loads(raw)["id"])
+        assert refused["status"] in {"rejected", "failed"}, refused["history"]
+        assert "ebl.bill-of-lading-only" in json.dumps(refused["history"])
+    finally:
+        worker.stop()
+        await running

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway.errors import InputError
 from gateway.flows.ebl_convert import (
+    BILLS_OF_LADING_ONLY,
     OA_SCHEMA,
     UNCEFACT_SCHEMA,
     EblTarget,
@@ -38,6 +40,17 @@ VC_ISSUER = VcIssuer(ec.generate_private_key(ec.SECP256R1()), "did:web:carrier.e
 def test_converts_and_output_validates(
     artefacts_home: Path, ebl_inputs: dict[str, bytes], name: str, target: EblTarget
 ) -> None:
+    if (
+        target in BILLS_OF_LADING_ONLY
+        and check_ebl(ebl_inputs[name], artefacts_home).document.type_code == "SWB"
+    ):
+        with pytest.raises(InputError) as refused:
+            convert_ebl(ebl_inputs[name], target, artefacts_home, vc_issuer=VC_ISSUER)
+        assert (refused.value.field, refused.value.rule) == (
+            "/transportDocumentTypeCode",
+            "ebl.bill-of-lading-only",
+        )
+        return
     result = convert_ebl(ebl_inputs[name], target, artefacts_home, vc_issuer=VC_ISSUER)
     if target is EblTarget.UBL:
         report = Validator(artefacts_home).validate(result.output)

@@ -40,7 +40,7 @@ from gateway.signing.vc_issuer import VcIssuer
 from gateway.store.sqlite import SqliteStore
 from gateway.store.title_tokens import StoredTokenRegistry
 from tests.conftest import REPO, in_ci
-from tests.ebl.support import EXAMPLES, TEMPLATES
+from tests.ebl.support import BILLS_OF_LADING, EXAMPLES
 
 SCRIPT = Path(__file__).with_name("trustvc_check.cjs")
 MODULES = REPO / "var" / "node" / "node_modules"
@@ -170,13 +170,14 @@ async def test_trustvc_accepts_ours_and_rejects_a_tampered_copy(
     tls_ca: tuple[trustme.CA, Path],
     tmp_path: Path,
 ) -> None:
-    """Every DCSA example and filled conformance template, signed by us, passes TrustVC's
+    """Every DCSA example and filled conformance template that is a bill of lading (a sea
+    waybill has no TradeTrust form), signed by us, passes TrustVC's
     verifyDocument (integrity, TransferableRecords status, issuer identity); so does one whose
     strings need N-Quads escapes (quotes, backslash, CR/LF, tab, U+2028, astral, CJK) and
     one with other control characters (UCHAR escapes)."""
     _node()
     signed_docs = []
-    for name in EXAMPLES + TEMPLATES:
+    for name in BILLS_OF_LADING:
         checked = check_ebl(ebl_inputs[name], artefacts_home)
         result = convert_document(
             checked, EblTarget.TRADETRUST_VC, artefacts_home, vc_issuer=issuer
@@ -200,7 +201,7 @@ async def test_trustvc_accepts_ours_and_rejects_a_tampered_copy(
     tampered = copy.deepcopy(signed_docs[0])
     tampered["credentialSubject"]["blNumber"] += "X"
     answers = _verify([*signed_docs, tampered], owners, tls_ca[1])
-    for name, answer in zip([*EXAMPLES, *TEMPLATES, "escapes", "controls"], answers, strict=False):
+    for name, answer in zip([*BILLS_OF_LADING, "escapes", "controls"], answers, strict=False):
         assert answer["valid"], (
             name,
             [f for f in answer["fragments"] if f["status"] not in ("VALID", "SKIPPED")],
@@ -325,14 +326,14 @@ async def test_trustvc_verifies_our_openattestation_bills(
     tmp_path: Path,
 ) -> None:
     """Our OpenAttestation v2 wrapped bills (``tradetrust-oa``) pass TrustVC's verifyDocument
-    for every DCSA example and template: integrity (OpenAttestationHash), the title token minted
+    for every DCSA example and template that is a bill of lading: integrity (OpenAttestationHash), the title token minted
     in the registry (OpenAttestationEthereumTokenRegistryStatus) and the issuer's DNS-TXT
     identity (the DNS answer is served in DNS-over-HTTPS form by the script: no DNS here). A
     tampered copy fails integrity, an unminted token fails the status, an unlisted registry
     fails the identity."""
     _node()
     wrapped = []
-    for name in EXAMPLES + TEMPLATES:
+    for name in BILLS_OF_LADING:
         checked = check_ebl(ebl_inputs[name], artefacts_home)
         result = convert_document(checked, EblTarget.TRADETRUST_OA, artefacts_home)
         wrapped.append(json.loads(result.output))
@@ -356,7 +357,7 @@ async def test_trustvc_verifies_our_openattestation_bills(
         "dns": dns,
     }
     answers = _run(request, tls_ca[1])["answers"]
-    for name, answer in zip(EXAMPLES + TEMPLATES, answers, strict=False):
+    for name, answer in zip(BILLS_OF_LADING, answers, strict=False):
         assert _statuses(answer) == {
             "OpenAttestationHash": "VALID",
             "OpenAttestationEthereumTokenRegistryStatus": "VALID",
