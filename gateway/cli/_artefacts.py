@@ -20,9 +20,14 @@ MIRROR = Path("../shared/reference")
 """Where the offline mirror sits beside a clone (the README's layout)."""
 
 
-def require_artefacts(profile: str, doc_type: str = "Invoice", home: Path | None = None) -> None:
-    """Raise :class:`UsageError` (exit 2) unless ``profile``'s artefacts are installed."""
+def require_artefacts(profile: str, doc_type: str | None = None, home: Path | None = None) -> None:
+    """Raise :class:`UsageError` (exit 2) unless ``profile``'s artefacts are installed for
+    ``doc_type`` (a root element's name; default: the profile's first, ``Invoice`` for UBL,
+    ``CrossIndustryInvoice`` for CII)."""
     home = home or Settings.load().artefacts_home
+    if doc_type is None:
+        spec = PROFILE_TABLE.get(profile)
+        doc_type = next(iter(spec.rules), "Invoice") if spec is not None else "Invoice"
     try:
         Validator(home).artefact_paths(profile, doc_type)
     except ArtefactError as exc:

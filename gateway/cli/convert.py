@@ -121,10 +121,13 @@ def _convert(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     report_json: dict[str, Any] | None = None
     if not args.no_validate:
+        from lxml import etree
+
         from gateway.cli._artefacts import require_artefacts
         from gateway.cli._validator import one_shot_validator
 
-        require_artefacts(result.profile)
+        root = result.tree
+        require_artefacts(result.profile, None if root is None else etree.QName(root).localname)
         report = one_shot_validator().validate(result.xml, result.profile, tree=result.tree)
         report_json = report.to_json()
         if report.fatal:

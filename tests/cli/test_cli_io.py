@@ -141,3 +141,31 @@ def test_hostile_options_get_a_message_not_a_traceback(
     deep.write_text("[" * 100_000 + "]" * 100_000)
     assert main(["render", str(sample), "--report", str(deep)]) != 0
     assert "not JSON" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("profile", ["cii", "bis3-cii", "bis3"])
+def test_convert_validates_each_syntax_with_its_own_artefacts(
+    sample: Path, tmp_path: Path, profile: str, artefacts_home: Path
+) -> None:
+    """The artefacts checked before validating are the output's own (a CII document's, a
+    credit note's), not always a UBL invoice's: `--to cii` used to stop before any work."""
+    out = tmp_path / f"out.{profile}.xml"
+    code = main(
+        ["convert", str(sample), "--partners", str(PARTNERS), "--to", profile, "-o", str(out)]
+    )
+    assert code == 0
+    assert out.stat().st_size > 0
+
+
+def test_a_batch_to_cii_checks_the_cii_artefacts(
+    sample: Path, tmp_path: Path, artefacts_home: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.xml").write_bytes(sample.read_bytes())
+    out = tmp_path / "out"
+    code = main(
+        ["convert", str(folder), "--partners", str(PARTNERS), "--to", "cii", "--out-dir", str(out)]
+    )
+    assert code == 0
+    assert [p.name for p in out.iterdir()] == ["a.xml"]
