@@ -248,6 +248,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         ledger,
         sign=checkpoint_signer(settings),
         checkpoint_every=settings.policy.checkpoint_every,
+        anchor=settings.policy.anchor_path(settings.data_dir),
     )
     handed = HandedOutputs()
     received = ReceivedSubmissions()

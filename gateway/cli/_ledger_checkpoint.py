@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
 from gateway.cli._gatestore import gate_store
 from gateway.cli._io import UsageError
 from gateway.cli.migrate import add_database_arguments
 from gateway.jobs.gate import Sign
+from gateway.store.ledger_anchor import append_anchor
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +18,8 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "checkpoint",
         help="sign the ledger's current head (done every [policy] checkpoint_every entries)",
         description="Sign the export ledger's head with the configured [signing] key, so "
-        "nothing up to it can be rewritten unnoticed.",
+        "nothing up to it can be rewritten unnoticed; the checkpoint is appended to the "
+        "configured [policy] ledger_anchor file too (not with --database: another ledger's).",
     )
     add_database_arguments(parser)
     parser.set_defaults(handler=run)
@@ -31,11 +34,19 @@ def run(args: argparse.Namespace) -> int:
     if sign is None:
         raise UsageError("no [signing] key and cert configured to sign a checkpoint")
     url = str(args.database) if args.database else settings.store.url
-    seq = asyncio.run(_checkpoint(url, sign))
-    print("the ledger is empty" if seq is None else f"checkpoint signed at entry {seq}")
+    mark = asyncio.run(_checkpoint(url, sign))
+    if mark is None:
+        print("the ledger is empty")
+        return 0
+    if not args.database:
+        anchor = settings.policy.anchor_path(settings.data_dir)
+        append_anchor(anchor, mark)
+        print(f"checkpoint signed at entry {mark['seq']} (anchored in {anchor})")
+    else:
+        print(f"checkpoint signed at entry {mark['seq']}")
     return 0
 
 
-async def _checkpoint(url: str, sign: Sign) -> int | None:
+async def _checkpoint(url: str, sign: Sign) -> dict[str, Any] | None:
     async with gate_store(url) as (_, ledger):
         return await ledger.checkpoint(sign)

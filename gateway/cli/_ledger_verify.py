@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
 from gateway.cli._gatestore import gate_store
+from gateway.cli._io import UsageError
 from gateway.cli.migrate import add_database_arguments, database_url
 from gateway.errors import VerificationError
-from gateway.store.ledger_chain import ChainReport, verify_chain
+from gateway.store.ledger_anchor import AnchorError, anchored_problem, read_anchor
+from gateway.store.ledger_chain import ChainReport, checkpoint_payload, verify_chain
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,52 +24,79 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "verify",
         help="check the ledger's hash chain and signed checkpoints",
         description="Recompute every entry's hash and its link to the one before, check the "
-        "head and every signed checkpoint; name the first edited, removed, inserted or "
-        "reordered entry (exit 1). Checkpoint signatures are checked against --cert, else the "
-        "configured [signing] cert, else the certificate stored with each checkpoint.",
+        "head, every signed checkpoint and every checkpoint of the anchor file; name the first "
+        "edited, removed, inserted or reordered entry (exit 1). Checkpoint signatures are "
+        "checked against --cert, else the configured [signing] cert; with neither, a ledger "
+        "with checkpoints is not called sound (exit 1). The anchor is --anchor, else (without "
+        "--database) the configured [policy] ledger_anchor when it exists: entries cut off "
+        "the end are caught only against it.",
     )
     parser.add_argument("--cert", type=Path, help="the gateway's signing certificate (PEM)")
+    parser.add_argument(
+        "--anchor",
+        type=Path,
+        action="append",
+        default=[],
+        help="an anchor file of signed checkpoints (repeat for each replica's)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_database_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    trusted = _trusted_cert(args)
-    report = asyncio.run(_verify(database_url(args), trusted))
+    from gateway.settings import Settings
+
+    settings = Settings.load(args.config)
+    trusted = _trusted_cert(args.cert or settings.signing.cert)
+    anchors = list(args.anchor)
+    configured = settings.policy.anchor_path(settings.data_dir)
+    if not anchors and not args.database and configured.is_file():
+        anchors.append(configured)
+    try:
+        anchored = [mark for path in anchors for mark in read_anchor(path)]
+    except (OSError, AnchorError) as exc:
+        raise UsageError(f"--anchor: {exc}") from exc
+    report = asyncio.run(_verify(database_url(args), trusted, anchored))
     if args.json:
         print(json.dumps(report.to_json()))
     elif report.ok:
-        print(f"ledger ok: {report.entries} entries, {report.checkpoints} signed checkpoints")
+        print(
+            f"ledger ok: {report.entries} entries, {report.checkpoints} signed checkpoints, "
+            f"{report.anchored} anchored"
+        )
     else:
-        print(f"ledger broken at entry {report.seq}: {report.problem}")
+        where = f"entry {report.seq}" if report.seq is not None else "its checkpoints"
+        print(f"ledger broken at {where}: {report.problem}")
     return 0 if report.ok else 1
 
 
-def _trusted_cert(args: argparse.Namespace) -> x509.Certificate | None:
-    path = args.cert
-    if path is None:
-        from gateway.settings import Settings
-
-        path = Settings.load(args.config).signing.cert
+def _trusted_cert(path: Path | None) -> x509.Certificate | None:
     if path is None:
         return None
-    return x509.load_pem_x509_certificate(Path(path).read_bytes())
+    try:
+        return x509.load_pem_x509_certificate(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"the trusted certificate {path}: {exc}") from exc
 
 
-def signature_checker(trusted: x509.Certificate | None) -> Any:
-    """``check(payload, signature, certificate_pem)`` for :func:`verify_chain`."""
+def signature_checker(trusted: x509.Certificate) -> Any:
+    """``check(payload, signature, certificate_pem)`` for :func:`verify_chain`: the
+    signature is checked against the trusted certificate (a checkpoint stored with another
+    one fails), never against the one stored beside it, which whoever rewrote the chain
+    could have stored."""
     from gateway.signing.jws import verify_detached
 
     def check(payload: bytes, signature: str, certificate: str) -> bool:
+        if certificate:
+            try:
+                stored = x509.load_pem_x509_certificate(certificate.encode("ascii"))
+            except ValueError:
+                return False
+            if stored != trusted:
+                return False
         try:
-            stored = x509.load_pem_x509_certificate(certificate.encode("ascii"))
-        except ValueError:
-            return False
-        if trusted is not None and stored != trusted:
-            return False
-        try:
-            verify_detached(signature, payload, (trusted or stored).public_key())
+            verify_detached(signature, payload, trusted.public_key())
         except VerificationError:
             return False
         return True
@@ -74,7 +104,39 @@ def signature_checker(trusted: x509.Certificate | None) -> Any:
     return check
 
 
-async def _verify(url: str, trusted: x509.Certificate | None) -> ChainReport:
+NO_TRUSTED_CERT = (
+    "signed checkpoints cannot be checked: no trusted certificate (give --cert, or "
+    "[signing] cert in the configuration); the certificates stored beside them prove nothing"
+)
+
+
+async def _verify(
+    url: str, trusted: x509.Certificate | None, anchored: list[dict[str, Any]]
+) -> ChainReport:
     async with gate_store(url) as (_, ledger):
         entries, head, marks = await ledger.chain_state()
-    return verify_chain(entries, head, marks, signature_checker(trusted))
+    if head is None:
+        return ChainReport(False, len(entries), len(marks), "the ledger's head row is missing")
+    if trusted is None:
+        report = verify_chain(entries, head)
+        if report.ok and (marks or anchored):
+            return replace(report, ok=False, problem=NO_TRUSTED_CERT)
+        return report
+    check = signature_checker(trusted)
+    report = verify_chain(entries, head, marks, check)
+    if not report.ok:
+        return report
+    for mark in anchored:
+        payload = checkpoint_payload(int(mark["seq"]), str(mark["head_hash"]), str(mark["at"]))
+        if not check(payload, str(mark["signature"]), ""):
+            return replace(
+                report,
+                ok=False,
+                seq=int(mark["seq"]),
+                problem=f"the anchored checkpoint {mark['seq']} ({mark['file']}, line "
+                f"{mark['line']}) has a bad signature",
+            )
+    problem = anchored_problem(entries, anchored)
+    if problem is not None:
+        return replace(report, ok=False, seq=problem[0], problem=problem[1])
+    return replace(report, anchored=len({int(m["seq"]) for m in anchored}))

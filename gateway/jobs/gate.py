@@ -11,9 +11,11 @@ released, the ``release`` job writes its ledger entry and queues its delivery.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from gateway.flows import FlowOutcome
@@ -34,6 +36,7 @@ from gateway.policy.subjects import key_id_of
 from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Submission
 from gateway.store.ebl import TRANSFER
 from gateway.store.ledger import RELEASE, ExportRecord, ExportResult, LedgerStore, Verdict
+from gateway.store.ledger_anchor import append_anchor
 from gateway.store.ledger_records import Judge, TransferExport
 from gateway.store.records import Clock, utcnow
 
@@ -44,14 +47,22 @@ Sign = Callable[[bytes], tuple[str, str]]
 
 
 class ExportGate:
-    """Finishes gated documents and signs ledger checkpoints every ``checkpoint_every``."""
+    """Finishes gated documents and signs ledger checkpoints every ``checkpoint_every``,
+    appending each to the ``anchor`` file too (:mod:`gateway.store.ledger_anchor`)."""
 
     def __init__(
-        self, ledger: LedgerStore, *, sign: Sign | None = None, checkpoint_every: int = 100
+        self,
+        ledger: LedgerStore,
+        *,
+        sign: Sign | None = None,
+        checkpoint_every: int = 100,
+        anchor: Path | None = None,
     ) -> None:
         self.ledger = ledger
         self.sign = sign
         self.checkpoint_every = max(1, checkpoint_every)
+        self.anchor = anchor
+        self._missed = False
 
     @staticmethod
     def applies(outcome: FlowOutcome) -> bool:
@@ -113,13 +124,21 @@ class ExportGate:
         return volume_judge(decision, data_export, self.ledger.clock)
 
     async def after(self, result: ExportResult) -> None:
-        """Sign a checkpoint when the ledger has grown by ``checkpoint_every`` entries."""
-        if result.seq is None or self.sign is None or result.seq % self.checkpoint_every:
+        """Sign a checkpoint when the ledger has grown by ``checkpoint_every`` entries (or
+        after the one that failed in this process), and append it to the anchor file."""
+        if result.seq is None or self.sign is None:
+            return
+        if result.seq % self.checkpoint_every and not self._missed:
             return
         try:
-            await self.ledger.checkpoint(self.sign)
-        except Exception:  # a missed checkpoint is made by the next one; never fail a job
+            mark = await self.ledger.checkpoint(self.sign)
+            if mark is not None and self.anchor is not None:
+                await asyncio.to_thread(append_anchor, self.anchor, mark)
+        except Exception:  # the next export tries again; never fail a job
+            self._missed = True
             log.exception("ledger checkpoint at entry %s failed", result.seq)
+        else:
+            self._missed = False
 
 
 def volume_judge(decision: Decision, data_export: DataExport, clock: Clock) -> Judge | Verdict:

@@ -199,6 +199,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "policy.subject_key_pkcs11": "LINGANG_SUBJECT_KEY_PKCS11",
     "policy.subject_key_token": "LINGANG_SUBJECT_KEY_TOKEN",
     "policy.subject_key_label": "LINGANG_SUBJECT_KEY_LABEL",
+    "policy.ledger_anchor": "LINGANG_LEDGER_ANCHOR",
 }
 """The environment variable that overrides each key (dotted ``table.key``)."""
 
@@ -263,6 +264,14 @@ class PolicySettings:
     it (rotation); default: the key's fingerprint (``sha256:`` + 16 hex digits)."""
     checkpoint_every: int = 100
     """A signed checkpoint of the export ledger after this many entries."""
+    ledger_anchor: Path | None = None
+    """The file each signed checkpoint is appended to as well, outside the database (default
+    ``ledger/anchor.jsonl`` in ``data_dir``): ``lingang ledger verify`` checks the chain
+    against it, so entries cut off the end are caught; ship it to write-once storage."""
+
+    def anchor_path(self, data_dir: Path) -> Path:
+        """The anchor file in force."""
+        return self.ledger_anchor or data_dir / "ledger" / "anchor.jsonl"
 
 
 SECTIONS = {**SECTIONS, "policy": PolicySettings}

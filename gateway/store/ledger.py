@@ -327,12 +327,14 @@ class LedgerStore:
     @reads
     def chain_state(
         self,
-    ) -> Script[tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]]:
-        """Entries, head and checkpoints, read in one transaction (for ``ledger verify``)."""
+    ) -> Script[tuple[list[dict[str, Any]], dict[str, Any] | None, list[dict[str, Any]]]]:
+        """Entries, head (``None`` when its row is gone) and checkpoints, read in one
+        transaction (for ``ledger verify``)."""
         entries = yield Query("ledger_entries", {"after": 0, "limit": 1_000_000_000}, "all")
-        head = yield from one("ledger_head", {})
+        head = yield Query("ledger_head", {}, "one")
         marks = yield Query("ledger_checkpoints", {}, "all")
-        return [dict(r) for r in entries], dict(head), [dict(r) for r in marks]
+        found = None if head is None else dict(head)
+        return [dict(r) for r in entries], found, [dict(r) for r in marks]
 
     @reads
     def entries_for_year(
@@ -351,9 +353,10 @@ class LedgerStore:
         return [dict(r) for r in found]
 
     @writes
-    def checkpoint(self, sign: Callable[[bytes], tuple[str, str]]) -> Script[int | None]:
-        """Sign the head (``sign(payload) -> (signature, certificate)``) unless it is signed
-        already; the checkpointed sequence number, or ``None`` for an empty ledger."""
+    def checkpoint(self, sign: Callable[[bytes], tuple[str, str]]) -> Script[dict[str, Any] | None]:
+        """Sign the head (``sign(payload) -> (signature, certificate)``); the checkpoint
+        (``seq``, ``head_hash``, ``at``, ``signature``, ``certificate``), or ``None`` for an
+        empty ledger."""
         head = yield from one("ledger_lock_head", {})
         seq = int(head["seq"])
         if seq == 0:
@@ -368,7 +371,7 @@ class LedgerStore:
             "certificate": certificate,
         }
         yield Query("ledger_insert_checkpoint", params)
-        return seq
+        return params
 
 
 __all__ = [

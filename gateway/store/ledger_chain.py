@@ -3,8 +3,12 @@
 Each entry's hash is SHA-256 over the previous entry's hash and the entry's own fields as
 canonical JSON (sorted keys, no spaces), so changing, removing, inserting or reordering an
 entry breaks the chain at that entry. The head row names the last entry; signed checkpoints
-(the gateway's signing key) fix the chain up to a point, so even rewriting every hash after an
-edit, or cutting entries off the end, is caught. :func:`verify_chain` names the first problem.
+(the gateway's signing key, checked against a certificate the verifier trusts) fix the chain
+up to a point, so rewriting every hash after an edit is caught up to the last checkpoint. What
+lies in the same database can be cut together with the entries: entries cut off the end (with
+their checkpoints and the head moved back) are caught only against the anchor file, the
+checkpoints kept outside the database (:mod:`gateway.store.ledger_anchor`).
+:func:`verify_chain` names the first problem.
 """
 
 from __future__ import annotations
@@ -78,12 +82,15 @@ class ChainReport:
     """The first problem, naming the entry (empty when ``ok``)."""
     seq: int | None = None
     """The sequence number of the first entry found wrong."""
+    anchored: int = 0
+    """Checkpoints of the anchor file found in the chain (``lingang ledger verify``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "entries": self.entries,
             "checkpoints": self.checkpoints,
+            "anchored": self.anchored,
             "problem": self.problem,
             "seq": self.seq,
         }

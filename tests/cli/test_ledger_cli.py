@@ -54,11 +54,13 @@ async def ledger_with_entries(tmp_path: Path, pki: Path, count: int = 4) -> tupl
     )
     sign = checkpoint_signer(settings)
     assert sign is not None
-    assert await stores.ledger.checkpoint(sign) == count
+    mark = await stores.ledger.checkpoint(sign)
+    assert mark is not None and mark["seq"] == count
     await store.close()
     config = tmp_path / "lingang.toml"
     config.write_text(
-        f'[store]\nurl = "sqlite:///{db}"\n[signing]\nkey = "{pki / "signer-ec.key.pem"}"\n'
+        f'[store]\nurl = "sqlite:///{db}"\n[policy]\nledger_anchor = "{tmp_path}/ledger/anchor.jsonl"\n'
+        f'[signing]\nkey = "{pki / "signer-ec.key.pem"}"\n'
         f'cert = "{pki / "signer-ec.pem"}"\n',
         encoding="utf-8",
     )

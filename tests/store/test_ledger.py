@@ -103,8 +103,8 @@ async def test_held_then_refused_for_good(stores: Stores) -> None:
 async def test_checkpoints_are_signed_and_verified(stores: Stores) -> None:
     for n in range(3):
         await export(stores, number=str(n))
-    seq = await stores.ledger.checkpoint(lambda payload: ("sig:" + payload.hex(), "CERT"))
-    assert seq == 3
+    mark = await stores.ledger.checkpoint(lambda payload: ("sig:" + payload.hex(), "CERT"))
+    assert mark is not None and mark["seq"] == 3 and mark["certificate"] == "CERT"
     entries, head, marks = await stores.ledger.chain_state()
     good = verify_chain(entries, head, marks, lambda p, s, c: s == "sig:" + p.hex())
     assert good.ok and good.checkpoints == 1
