@@ -31,6 +31,7 @@ from adapters.base import InboundDocument, InboundSink
 from gateway.bounded_body import read_bounded
 from gateway.errors import LingangError, VerificationError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
+from gateway.store import ConflictError
 
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9._@:+/-]{1,200}$")
 _DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
@@ -127,10 +128,10 @@ class HttpsInbox:
 
 
 def refusal(error: LingangError) -> web.Response:
-    """The sink refused the message: 503 when a retry can help (the store is down), else
-    422 naming the field and rule (e.g. a receiver this gateway does not serve). Nothing
-    was stored either way."""
-    status = 503 if error.retryable else 422
+    """The sink refused the message: 503 when a retry can help (the store is down), 409 when
+    its message id was used for another document, else 422 naming the field and rule (e.g. a
+    receiver this gateway does not serve). Nothing new was stored in any case."""
+    status = 409 if isinstance(error, ConflictError) else 503 if error.retryable else 422
     rule = error.rule or error.code
     return problem(status, rule, error.message, error.field or "body")
 

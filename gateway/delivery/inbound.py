@@ -33,6 +33,7 @@ from gateway.flows import FlowOutcome, Source
 from gateway.jobs import Completed, FlowRunner, JobResult
 from gateway.jobs.process import DOCUMENT_ERRORS
 from gateway.store import (
+    ConflictError,
     InboundMessage,
     Job,
     JobSpec,
@@ -83,6 +84,14 @@ class StoreInbound:
             enqueue=JobSpec(RECEIVE, payload_ref=self.flow),
             answer=document.answer,
         )
+        if not first_seen and bytes(message.data) != bytes(document.body):
+            raise ConflictError(
+                f"message id {document.message_id!r} on {document.channel} was used for another "
+                "document: a repeat must carry the same bytes (send a new document under a new "
+                "message id)",
+                field="message_id",
+                rule="inbound.message-id-reused",
+            )
         return InboundAck(inbound_id=message.id, duplicate=not first_seen, answer=message.answer)
 
 

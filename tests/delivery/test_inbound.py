@@ -22,6 +22,7 @@ from gateway.delivery import (
     StoreInbound,
 )
 from gateway.delivery.peppol_recording import LocalParticipants
+from gateway.errors import PermanentDeliveryError
 from gateway.flows import Tools
 from gateway.jobs import JobKinds, ThreadFlowRunner, Worker
 from gateway.signing.jws import DetachedJwsSigner
@@ -139,6 +140,28 @@ async def test_delivered_once_stored_once_then_received_and_handed_on(
     verdict = json.loads(receipt.data)
     assert receipt.kind == "inbound-accepted" and verdict["facts"]["profile"] == "pint-sg"
     assert [p.read_bytes() for p in receiving.out.iterdir()] == [body]
+
+
+async def test_another_document_under_a_used_message_id_is_refused_not_dropped(
+    receiving: Receiving, tls: TlsFiles, signer: DetachedJwsSigner, tmp_path: Path
+) -> None:
+    """A repeat with other bytes is no duplicate: answered 409 (the sender's delivery fails,
+    naming why) instead of 200 ``duplicate``, which the sender would take as delivered."""
+    body = EXAMPLE.read_bytes()
+    adapters = sender(receiving.url, tls, signer, tmp_path)
+    try:
+        first = await adapters.get("sg").deliver(envelope(body))
+        with pytest.raises(PermanentDeliveryError) as refused:
+            await adapters.get("sg").deliver(
+                envelope(body.replace(b"</Invoice>", b"<!-- x --></Invoice>"))
+            )
+        again = await adapters.get("sg").deliver(envelope(body))
+    finally:
+        await adapters.aclose()
+    assert "409" in refused.value.message and "inbound.message-id-reused" in refused.value.message
+    assert again.duplicate and again.remote_id == first.remote_id
+    (message,) = await receiving.store.list_inbound()
+    assert message.data == body
 
 
 async def test_a_rejected_inbound_document_is_not_handed_on(receiving: Receiving) -> None:
