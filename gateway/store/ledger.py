@@ -222,8 +222,12 @@ class LedgerStore:
             raise ConflictError("a release needs the officer's name and the legal basis")
         _check_decision(officer, basis, "basis")
         now = self.clock()
-        row = yield from self._decide(submission_id, HELD, "releasing", officer, basis, now)
+        row, new = yield from self._decide(
+            submission_id, HELD, "releasing", officer, basis, now, ("releasing", "released")
+        )
         hold = _hold(row)
+        if not new:
+            return hold
         # A transfer's release job names it (its failure then touches no submission).
         spec = JobSpec(RELEASE, endpoint=TRANSFER) if is_transfer(hold) else JobSpec(RELEASE)
         yield from insert_job(submission_id, spec, now)
@@ -239,8 +243,12 @@ class LedgerStore:
             raise ConflictError("a refusal needs the officer's name and the reason")
         _check_decision(officer, reason, "reason")
         now = self.clock()
-        row = yield from self._decide(submission_id, HELD, REFUSED, officer, reason, now)
+        row, new = yield from self._decide(
+            submission_id, HELD, REFUSED, officer, reason, now, (REFUSED,)
+        )
         hold = _hold(row)
+        if not new:
+            return hold
         why = f"refused by {officer}: {reason}"
         if is_transfer(hold):
             yield from close_transfer(submission_id, False, REFUSED.upper(), why, now)
@@ -257,7 +265,12 @@ class LedgerStore:
         officer: str,
         basis: str,
         now: dt.datetime,
-    ) -> Script[dict[str, Any]]:
+        repeats: tuple[str, ...] = (),
+    ) -> Script[tuple[dict[str, Any], bool]]:
+        """Move a hold from ``from_state`` to ``to_state``: (the hold, ``True``). The same
+        decision made again (the hold in one of ``repeats``, by the same officer on the same
+        basis: a client retrying after a lost answer) is (the hold, ``False``); any other
+        state is a :class:`ConflictError` naming it."""
         params = {
             "submission_id": submission_id,
             "from_state": from_state,
@@ -271,8 +284,11 @@ class LedgerStore:
             current = yield Query("hold_get", params, "one")
             if current is None:
                 raise NotFoundError(f"no held document {submission_id!r}", field="id")
+            same = current["decided_by"] == officer and current["basis"] == basis
+            if current["state"] in repeats and same:
+                return dict(current), False
             raise ConflictError(f"document {submission_id} is {current['state']}, not {from_state}")
-        return dict(row)
+        return dict(row), True
 
     @writes
     def finish_release(self, job_id: str, worker_id: str) -> Script[ExportResult]:

@@ -84,6 +84,27 @@ async def test_held_then_released_by_an_officer(stores: Stores) -> None:
         await stores.ledger.release(sid, "Officer Wang", "again")
 
 
+async def test_the_same_decision_made_again_is_answered_not_refused(stores: Stores) -> None:
+    """A client whose answer was lost retries its release (or refusal): the same officer on
+    the same basis gets the hold back, and nothing runs twice; anyone else is refused."""
+    sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
+    first = await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
+    again = await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
+    assert first.state == again.state == "releasing"
+    jobs = [j.kind for j in await stores.store.list_jobs(submission_id=sid)]
+    assert jobs.count("release") == 1
+    with pytest.raises(Exception, match="releasing, not held"):
+        await stores.ledger.release(sid, "Officer Li", "SCC filing SH-2026-1")
+    with pytest.raises(Exception, match="releasing, not held"):
+        await stores.ledger.refuse(sid, "Officer Wang", "SCC filing SH-2026-1")
+    other, _ = await export(stores, [("y", False)], judge=thresholds(1), number="2")
+    await stores.ledger.refuse(other, "Officer Li", "no filing will be made")
+    repeat = await stores.ledger.refuse(other, "Officer Li", "no filing will be made")
+    assert repeat.state == "refused"
+    events = [e.reason for e in await stores.store.list_events(other)]
+    assert events.count("refused by Officer Li: no filing will be made") == 1
+
+
 async def test_held_then_refused_for_good(stores: Stores) -> None:
     sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
     refused = await stores.ledger.refuse(sid, "Officer Li", "no filing will be made")
