@@ -150,10 +150,13 @@ def _date(text: str | None) -> datetime | None:
 
 
 def read_signed_metadata(
-    data: bytes, smp_trust: TrustStore | None, *, legacy_sha1: bool = True
+    data: bytes, smp_trust: TrustStore | None, *, legacy_sha1: bool = False
 ) -> etree._Element:
     """Parse ``SignedServiceMetadata`` and verify its enveloped signature (and, with a trust
-    store, its signer); the ``ServiceInformation`` element. :class:`SmpAnswerInvalid` else."""
+    store, its signer); the ``ServiceInformation`` element. :class:`SmpAnswerInvalid` else.
+
+    RSA-SHA1 and SHA-1 digests are refused unless ``legacy_sha1``: Peppol SMP 1.3 moved the
+    signature to RSA-SHA256 (SHA-256 digests), required since 31 May 2024."""
     try:
         root = parse_xml(data, limits=SMP_LIMITS, what="SMP answer")
     except LingangError as exc:
@@ -310,6 +313,8 @@ class SmpClient:
     ssl_context: ssl.SSLContext | None = None
     timeout: float = 10.0
     ttl: float = 600.0
+    legacy_sha1: bool = False
+    """Accept SMP answers still signed with RSA-SHA1 (before Peppol SMP 1.3)."""
     _cache: dict[tuple[str, str, str, str], tuple[float, Endpoint]] = field(default_factory=dict)
     _session: aiohttp.ClientSession | None = None
 
@@ -395,7 +400,7 @@ class SmpClient:
     ) -> Endpoint:
         """Verify the answer and pick the endpoint (in a thread: revocation may ask the network)."""
         try:
-            info = read_signed_metadata(body, self.smp_trust)
+            info = read_signed_metadata(body, self.smp_trust, legacy_sha1=self.legacy_sha1)
             return choose_endpoint(
                 info, participant, doctype, process, self.ap_trust, smp_url=smp_url
             )
