@@ -145,10 +145,13 @@ class TrustedKey:
 
 @dataclass(slots=True)
 class KeySet:
-    """Verification keys by ``kid`` (their JWK thumbprint), with an optional trust store for
-    ``x5c`` chains."""
+    """Verification keys by their JWK thumbprint (and by the ``kid`` a JWKS names them with),
+    with an optional trust store for ``x5c`` chains."""
 
     keys: dict[str, TrustedKey] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    """A JWKS's own ``kid`` for a key (RFC 7517 §4.5: any string) → the key's thumbprint. A
+    name only finds the key; the signature must still verify with it."""
     trust: TrustStore | None = None
     """Where ``x5c`` chains must lead (anchors, validity, revocation); ``None``: the chain's
     first certificate must only be the named key."""
@@ -164,10 +167,10 @@ class KeySet:
 
     def add_jwks(self, jwks: Mapping[str, Any], owner: str) -> list[str]:
         """Add every supported signing key of a JWKS document (``{"keys": [...]}``; keys of
-        other types and encryption keys are skipped); returns kids.
+        other types and encryption keys are skipped); returns their thumbprints.
 
-        A key's ``kid`` member, when present, must equal its thumbprint: the gateway never
-        trusts a name the key does not prove."""
+        A key's ``kid`` member may be any string (RFC 7517 §4.5): it is kept as a name that
+        finds the key, never as proof of it; a name already given to another key is refused."""
         entries = jwks.get("keys")
         if not isinstance(entries, list):
             raise VerificationError("a JWKS needs a 'keys' array", check="jwk")
@@ -178,28 +181,39 @@ class KeySet:
             if (entry.get("kty"), entry.get("crv")) not in _SUPPORTED_JWK:
                 continue  # another algorithm family (P-384, X25519 ...): not ours to use
             key = key_from_jwk(entry)
-            kid = self.add(key, owner)
-            if "kid" in entry and entry["kid"] != kid:
-                del self.keys[kid]
-                raise VerificationError(
-                    f"JWKS kid {entry['kid']!r} is not the key's thumbprint {kid}", check="jwk"
-                )
+            name = entry.get("kid")
+            if name is not None and not isinstance(name, str):
+                raise VerificationError("a JWKS kid must be a string", check="jwk")
+            kid = thumbprint(key)
+            named = self.names.get(name, kid) if name is not None else kid
+            if named != kid or (name in self.keys and name != kid):
+                raise VerificationError(f"JWKS kid {name!r} already names another key", check="jwk")
+            self.add(key, owner)
+            if name is not None and name != kid:
+                self.names[name] = kid
             kids.append(kid)
         return kids
 
     def resolve(self, header: Mapping[str, Any]) -> TrustedKey:
-        """The trusted key a protected header names (``kid``), checked against ``x5c``."""
+        """The trusted key a protected header names (``kid``: its thumbprint or its JWKS
+        name; without ``kid``, the key of the ``x5c`` certificate), checked against ``x5c``."""
         kid = header.get("kid")
-        if not isinstance(kid, str) or kid not in self.keys:
-            raise VerificationError(f"unknown signing key kid={kid!r}", check="jws.key")
-        trusted = self.keys[kid]
         chain = header.get("x5c")
+        certificates = _x5c(chain) if chain is not None else []
+        if kid is None and certificates:
+            kid = thumbprint(certificates[0].public_key())  # type: ignore[arg-type]
+        if isinstance(kid, str):
+            kid = self.names.get(kid, kid)
+        if not isinstance(kid, str) or kid not in self.keys:
+            raise VerificationError(
+                f"unknown signing key kid={header.get('kid')!r}", check="jws.key"
+            )
+        trusted = self.keys[kid]
         if chain is None:
             if self.require_x5c:
                 raise VerificationError("the JWS header carries no x5c chain", check=Check.CHAIN)
             return trusted
-        certificates = _x5c(chain)
-        if thumbprint(certificates[0].public_key()) != kid:  # type: ignore[arg-type]
+        if thumbprint(certificates[0].public_key()) != trusted.kid:  # type: ignore[arg-type]
             raise VerificationError(
                 "the x5c certificate is not the key named by kid", check="jws.x5c"
             )

@@ -15,11 +15,12 @@ import pytest
 import rfc8785
 from jwcrypto import jwk, jws
 
+from gateway.errors import VerificationError
 from gateway.pint.chain import verify_envelope
 from gateway.pint.codes import PintRejection, ResponseCode
 from gateway.pint.responses import sign_response
 from gateway.pint.schema import EnvelopeSchema
-from gateway.signing.jose import CompactSigner, KeySet, jwks_of
+from gateway.signing.jose import CompactSigner, KeySet, jwks_of, verify_compact
 from gateway.testing.pint import make_key
 
 KINDS = {
@@ -137,3 +138,24 @@ def test_jwcrypto_verifies_our_signed_responses(kind: str, alg: str) -> None:
         "lastEnvelopeTransferChainEntrySignedContentChecksum": "a" * 64,
         "responseCode": "RECE",
     }
+
+
+def test_a_key_published_under_a_name_of_its_own_verifies_by_that_name() -> None:
+    """RFC 7517 §4.5: a ``kid`` is any string. A platform publishing its key as
+    ``platform-signing-2026`` and signing under that name is understood; the name only finds
+    the key: another key's token under it fails."""
+    exported = json.loads(jwk.JWK.generate(**KINDS["EdDSA"]).export(private_key=True))
+    exported["kid"] = "platform-signing-2026"
+    key = jwk.JWK(**exported)
+    keys = KeySet()
+    keys.add_jwks(_jwks(key), "WAVE")
+
+    def signed(signer: jwk.JWK) -> str:
+        token = jws.JWS(b'{"x":1}')
+        header = {"alg": "EdDSA", "kid": "platform-signing-2026"}
+        token.add_signature(signer, alg="EdDSA", protected=json.dumps(header))
+        return str(token.serialize(compact=True))
+
+    assert verify_compact(signed(key), keys).signer.owner == "WAVE"
+    with pytest.raises(VerificationError):
+        verify_compact(signed(jwk.JWK.generate(**KINDS["EdDSA"])), keys)

@@ -139,11 +139,14 @@ def test_a_key_signs_only_its_own_family() -> None:
         verify_compact(swapped, _known(rsa_key))
 
 
-def test_jwks_kid_must_be_the_thumbprint() -> None:
-    document = jwks_of([make_key("ed25519")])
-    document["keys"][0]["kid"] = "chosen-name"
-    with pytest.raises(VerificationError, match="thumbprint"):
-        KeySet().add_jwks(document, "IQAX")
+def test_one_jwks_name_for_two_keys_is_refused() -> None:
+    key, other = make_key("ed25519"), make_key("ed25519")
+    document, clash = jwks_of([key]), jwks_of([other])
+    document["keys"][0]["kid"] = clash["keys"][0]["kid"] = "platform-signing-2026"
+    keys = KeySet()
+    assert keys.add_jwks(document, "IQAX") == [thumbprint(key)]
+    with pytest.raises(VerificationError, match="already names another key"):
+        keys.add_jwks(clash, "WAVE")
 
 
 def test_x5c_must_be_the_named_key_and_chain_to_the_trust_store() -> None:
