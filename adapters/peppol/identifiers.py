@@ -21,6 +21,24 @@ TRANSPORT_PROFILE_AS4 = "peppol-transport-as4-v2_0"
 
 _PARTICIPANT = re.compile(r"^[0-9]{4}:[^\s:][^\s]{0,134}$")
 
+UBL_NAMESPACE_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
+"""Every UBL 2 document namespace (``…:Invoice-2``) starts so."""
+TSR_NAMESPACE = "urn:fdc:peppol:transaction-statistics-report:1.0"
+"""Peppol Transaction Statistics Report 1.0 (PEPPOL-FACTS §5)."""
+EUSR_NAMESPACE = "urn:fdc:peppol:end-user-statistics-report:1.1"
+"""Peppol End User Statistics Report 1.1 (PEPPOL-FACTS §5)."""
+CII_NAMESPACE = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+SYNTAX_VERSIONS: dict[str, str] = {
+    TSR_NAMESPACE: "1.0",
+    EUSR_NAMESPACE: "1.1",
+    CII_NAMESPACE: "D16B",
+}
+"""The syntax version by payload root namespace, for the syntaxes that are not UBL 2.1: the
+last ``::`` part of their Peppol document type identifiers (code lists v9.7, Document types:
+TSR ``…::1.0``, EUSR ``…::1.1``, BIS 3 CII ``…::D16B``) and their SBDH ``TypeVersion``."""
+UBL_SYNTAX_VERSION = "2.1"
+"""The syntax version of every UBL document type in the Peppol code lists."""
+
 
 @dataclass(frozen=True, slots=True)
 class ParticipantId:
@@ -134,15 +152,34 @@ PINT_PROCESS = ProcessId(PROFILE_SPECS["pint-sg"].process_id or "")
 BIS3_PROCESS = ProcessId(PROFILE_SPECS["bis3"].process_id or "")
 
 
+def syntax_version(root_namespace: str) -> str:
+    """The syntax version of a payload by its root namespace (:data:`SYNTAX_VERSIONS`; any
+    UBL 2 namespace: ``2.1``): the document type's last ``::`` part and the SBDH
+    ``TypeVersion``. :class:`FieldError` for a namespace whose Peppol version is not known."""
+    known = SYNTAX_VERSIONS.get(root_namespace)
+    if known is not None:
+        return known
+    if root_namespace.startswith(UBL_NAMESPACE_PREFIX) and root_namespace.endswith("-2"):
+        return UBL_SYNTAX_VERSION
+    raise FieldError(
+        f"no Peppol syntax version is known for the root namespace {root_namespace!r} "
+        "(UBL 2.1, CII D16B, TSR 1.0 and EUSR 1.1 are)",
+        field="root namespace",
+        rule="peppol.doctype-syntax-version",
+    )
+
+
 def document_type_for(
     root_namespace: str, local_name: str, customization_id: str
 ) -> DocumentTypeId:
-    """The document type identifier of a UBL document from its root and ``CustomizationID``.
+    """The document type identifier of a document from its root and ``CustomizationID``:
+    ``ROOTNS::ROOT##CUSTOMIZATION::VERSION``, the version per :func:`syntax_version`.
 
     PINT customizations use the wildcard scheme (PINT SG BIS §5.1.2); others ``busdox-docid-qns``.
     """
     scheme = DOCTYPE_SCHEME_WILDCARD if ":pint:" in customization_id else DOCTYPE_SCHEME_QNS
-    return DocumentTypeId(f"{root_namespace}::{local_name}##{customization_id}::2.1", scheme)
+    version = syntax_version(root_namespace)
+    return DocumentTypeId(f"{root_namespace}::{local_name}##{customization_id}::{version}", scheme)
 
 
 def process_for(profile_id: str) -> ProcessId:

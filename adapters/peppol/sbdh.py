@@ -21,11 +21,13 @@ from adapters.peppol.identifiers import (
     BIS3_CREDIT_NOTE,
     BIS3_INVOICE,
     BIS3_PROCESS,
+    EUSR_NAMESPACE,
     PARTICIPANT_SCHEME,
     PINT_PROCESS,
     PINT_SG_CREDIT_NOTE,
     PINT_SG_INVOICE,
     PROCESS_SCHEME,
+    TSR_NAMESPACE,
     DocumentTypeId,
     ParticipantId,
     ProcessId,
@@ -66,7 +68,9 @@ class SbdhHeader:
     """The payload's root namespace (default: the document type's)."""
     type_name: str = ""
     """The payload's root element name (default: the document type's)."""
-    type_version: str = "2.1"
+    type_version: str = ""
+    """The SBDH ``TypeVersion`` (default: the document type's version, its last ``::`` part,
+    which it must always equal)."""
     mls_to: ParticipantId | None = None
     mls_type: str | None = None
 
@@ -116,7 +120,7 @@ def header_xml(header: SbdhHeader) -> str:
         "</Identifier></Receiver>"
         "<DocumentIdentification>"
         f"<Standard>{escape(header.standard or header.document_type.root_namespace)}</Standard>"
-        f"<TypeVersion>{escape(header.type_version)}</TypeVersion>"
+        f"<TypeVersion>{escape(header.type_version or header.document_type.version)}</TypeVersion>"
         f"<InstanceIdentifier>{escape(header.instance_id)}</InstanceIdentifier>"
         f"<Type>{escape(header.type_name or header.document_type.local_name)}</Type>"
         f"<CreationDateAndTime>{created}</CreationDateAndTime>"
@@ -163,7 +167,7 @@ def build_sbdh(payload: bytes, header: SbdhHeader) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class DocumentFacts:
-    """What the SBDH needs from a UBL document."""
+    """What the SBDH needs from a business document (UBL, or a Peppol report)."""
 
     root_namespace: str
     local_name: str
@@ -175,9 +179,13 @@ class DocumentFacts:
     """The seller's country (``AccountingSupplierParty/Party/PostalAddress/Country``): C1's."""
 
 
+_REPORT_NAMESPACES = (TSR_NAMESPACE, EUSR_NAMESPACE)
+"""The Peppol reports carry ``CustomizationID`` / ``ProfileID`` as children of their root in
+their own namespace (TSR 1.0, EUSR 1.1), not as ``cbc:`` elements."""
 _FACT_TAGS = [
     f"{{{_CBC}}}CustomizationID",
     f"{{{_CBC}}}ProfileID",
+    *(f"{{{ns}}}{name}" for ns in _REPORT_NAMESPACES for name in ("CustomizationID", "ProfileID")),
     f"{{{_CBC}}}EndpointID",
     f"{{{_CBC}}}IdentificationCode",
     f"{{{_CAC}}}AccountingCustomerParty",
@@ -186,7 +194,8 @@ _FACT_TAGS = [
 
 
 def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> DocumentFacts:
-    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document.
+    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document (of a
+    TSR or EUSR: root, ``CustomizationID`` and ``ProfileID``; it names no endpoints).
 
     Reads only the head of the document (events for a few tags, until the customer party is
     past), so a large document costs no full tree; a DOCTYPE or entity is refused, and the
@@ -321,6 +330,7 @@ def header_for_document(
         country_c1=facts.seller_country or country_c1,
         standard=facts.root_namespace,
         type_name=facts.local_name,
+        type_version=document_type.version,
         instance_id=instance_id or str(uuid.uuid4()),
     )
 

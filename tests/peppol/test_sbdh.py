@@ -9,10 +9,16 @@ import pytest
 from lxml import etree
 
 from adapters.peppol.identifiers import (
+    CII_NAMESPACE,
+    EUSR_NAMESPACE,
     PINT_PROCESS,
     PINT_SG_CREDIT_NOTE,
     PINT_SG_INVOICE,
+    TSR_NAMESPACE,
+    DocumentTypeId,
     ParticipantId,
+    profile_document_type,
+    syntax_version,
 )
 from adapters.peppol.sbdh import (
     MLS_TYPES,
@@ -139,3 +145,51 @@ def test_document_facts_refuse_hostile_or_broken_input() -> None:
         document_facts(b"<a>" * 300 + b"</a>" * 300)  # deeper than the parser allows
     facts = document_facts(b'<Invoice xmlns="urn:example">x</Invoice>')
     assert (facts.local_name, facts.customization_id, facts.sender) == ("Invoice", "", None)
+
+
+def test_syntax_version_follows_the_root_namespace() -> None:
+    """The document type's last ``::`` part and the SBDH TypeVersion: UBL 2.1, TSR 1.0, EUSR
+    1.1, CII D16B (code lists v9.7) — the same facts the gateway's own flows name."""
+    from gateway.flows.peppol_out import PEPPOL_IDENTIFIERS
+
+    ubl = "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"
+    assert syntax_version(ubl) == "2.1"
+    assert syntax_version(TSR_NAMESPACE) == "1.0"
+    assert syntax_version(EUSR_NAMESPACE) == "1.1"
+    assert syntax_version(CII_NAMESPACE) == "D16B"
+    assert profile_document_type("bis3-cii", credit_note=False).version == "D16B"
+    for ids in PEPPOL_IDENTIFIERS.values():
+        doctype = DocumentTypeId.parse(ids.document_type)
+        assert syntax_version(doctype.root_namespace) == doctype.version == ids.type_version
+    with pytest.raises(FieldError) as caught:
+        syntax_version("urn:example")
+    assert caught.value.rule == "peppol.doctype-syntax-version"
+
+
+@pytest.mark.parametrize("kind", ["tsr", "eusr"])
+def test_reports_get_their_own_document_type_and_type_version(kind: str) -> None:
+    from gateway.render.peppol_reports import (
+        EUSR_DOCUMENT_TYPE,
+        REPORTING_PROFILE,
+        TSR_DOCUMENT_TYPE,
+        ReportPeriod,
+        render_eusr,
+        render_tsr,
+    )
+
+    render, doctype, version = {
+        "tsr": (render_tsr, TSR_DOCUMENT_TYPE, "1.0"),
+        "eusr": (render_eusr, EUSR_DOCUMENT_TYPE, "1.1"),
+    }[kind]
+    report = render(ReportPeriod.of_month("2026-11"), "POP000360", [])
+    facts = document_facts(report)
+    assert facts.profile_id == REPORTING_PROFILE and facts.customization_id
+    header = header_for_document(
+        facts, country_c1="SG", sender=ParticipantId("0242:000360"),
+        receiver=ParticipantId("9925:be0848934496"),
+    )  # fmt: skip
+    assert header.document_type == DocumentTypeId(doctype, "busdox-docid-qns")
+    assert header.type_version == version
+    built = build_sbdh(report, header)
+    assert f"<TypeVersion>{version}</TypeVersion>".encode() in built
+    assert parse_sbdh(built).header.type_version == version
