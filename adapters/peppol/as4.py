@@ -7,9 +7,10 @@ and the references signed (which the receipt must echo).
 
 Receiving: :func:`parse_user_message` splits the MIME message, checks the signer against the
 AP trust store, decrypts, verifies every digest and the signature value, checks coverage
-(Messaging, Body, every ``PartInfo``), decompresses within a size cap and returns the
-:class:`IncomingMessage`; every refusal is an :class:`As4Invalid` carrying the ebMS error
-code to answer with (:mod:`adapters.peppol.signals` builds the receipt or the error).
+(Messaging, Body, every ``PartInfo``) and that every payload came encrypted, decompresses
+within a size cap and returns the :class:`IncomingMessage`; every refusal is an
+:class:`As4Invalid` carrying the ebMS error code to answer with
+(:mod:`adapters.peppol.signals` builds the receipt or the error).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import gzip
 import uuid
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -464,6 +465,7 @@ def _parse_user_message(
             ebms_code="EBMS:0103",
             rule="as4.signature-coverage",
         )
+    require_encrypted(hrefs, plain)
     if len(hrefs) != 1 or not hrefs[0].startswith("cid:"):
         raise As4Invalid(
             "a Peppol message carries exactly one attachment, the SBDH",
@@ -480,6 +482,23 @@ def _parse_user_message(
     signed_info = ns.first(signature, "ds:SignedInfo")
     assert signed_info is not None
     return IncomingMessage(header, payloads, signer, tuple(verified.references), signed_info)
+
+
+def require_encrypted(hrefs: Sequence[str], decrypted: Mapping[str, object]) -> None:
+    """Every payload (``PartInfo`` href) must have been decrypted: the Peppol AS4 profile
+    (Use of Peppol PKI; CEF eDelivery AS4 1.14 §3.2.6, ``PMode[1].Security.X509.Encryption``)
+    has the payload encrypted to the receiving AP's certificate, so a payload that came in
+    clear — no ``xenc:EncryptedKey``, or an attachment its ``ReferenceList`` leaves out — is
+    refused: :class:`As4Invalid` ``EBMS:0103`` (PolicyNoncompliance)."""
+    clear = [href for href in hrefs if href.removeprefix("cid:") not in decrypted]
+    if clear:
+        raise As4Invalid(
+            f"the payload {', '.join(clear)} is not encrypted; the Peppol AS4 profile requires "
+            "every payload encrypted to the receiving access point's certificate",
+            ebms_code="EBMS:0103",
+            field="eb:PayloadInfo/eb:PartInfo/@href",
+            rule="as4.encryption-required",
+        )
 
 
 def _rsa(cert: x509.Certificate) -> rsa.RSAPublicKey:

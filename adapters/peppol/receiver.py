@@ -15,7 +15,7 @@ One request, in order::
 
     body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation; the
                                       verdict kept per certificate: SenderVerdicts)
-        ─► decrypt ─► signature and coverage ─► gunzip (capped)
+        ─► decrypt ─► signature and coverage ─► every payload came encrypted ─► gunzip (capped)
         ─► SBDH: XSD, Peppol scopes (COUNTRY_C1 …), = the AS4 originalSender/finalRecipient,
            Action and Service ─► document type served?
         ─► signed receipt built ─► known? (MessageId, or the sending AP + SBDH
@@ -25,7 +25,8 @@ One request, in order::
         ─► the receipt, synchronously
 
 A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also an untrusted,
-expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0303``
+expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0103`` policy (not
+signed, a part the signature does not cover, a payload not encrypted to us), ``EBMS:0303``
 decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0003`` AS4 header ≠ SBDH,
 ``EBMS:0004`` other (a bad SBDH, a body over the limit) and ``EBMS:0004`` with
 ``PEPPOL:NOT_SERVICED`` for a receiver or document type not served here; ``EBMS:0005`` with

@@ -401,3 +401,47 @@ def test_mangled_receipts_and_smp_answers_are_refused_never_crash(
         except SmpAnswerInvalid:
             refused += 1
     assert refused > 500
+
+
+def test_unencrypted_payload_is_policy_noncompliance(
+    pki: PeppolTestPki, ap_trust: TrustStore
+) -> None:
+    """Signed but sent in clear: the profile has every payload encrypted to the receiving AP,
+    so it is refused (EBMS:0103) however well it verifies."""
+    sent = as4.build_user_message(
+        b"<Invoice>hello</Invoice>", header(), credentials(pki.sender), None
+    )
+    with pytest.raises(as4.As4Invalid) as caught:
+        receive(pki, ap_trust, sent)
+    assert caught.value.ebms_code == "EBMS:0103"
+    assert caught.value.rule == "as4.encryption-required"
+    assert caught.value.field == "eb:PayloadInfo/eb:PartInfo/@href"
+
+
+def test_attachment_left_out_of_the_reference_list_is_policy_noncompliance(
+    pki: PeppolTestPki, ap_trust: TrustStore
+) -> None:
+    """An EncryptedKey for us whose ReferenceList leaves the (clear, signed) attachment out:
+    that attachment was not encrypted, so it is refused (EBMS:0103), not used as it came."""
+    encrypted = build(pki)
+    key = parse_xml(mime.parse_message(encrypted.content_type, encrypted.body).soap).find(
+        ".//xenc:EncryptedKey", ns.NSMAP
+    )
+    assert key is not None
+    for listed in key.findall("xenc:ReferenceList", ns.NSMAP):
+        key.remove(listed)
+    clear = as4.build_user_message(
+        b"<Invoice>hello</Invoice>", header(), credentials(pki.sender), None
+    )
+    parts = mime.parse_message(clear.content_type, clear.body)
+    root = parse_xml(parts.soap)
+    security = root.find("S12:Header/wsse:Security", ns.NSMAP)
+    assert security is not None
+    security.insert(0, key)
+    body, content_type = mime.build_multipart(
+        etree.tostring(root),
+        [(cid, "application/gzip", p.body) for cid, p in parts.attachments.items()],
+    )
+    with pytest.raises(as4.As4Invalid) as caught:
+        receive(pki, ap_trust, as4.OutgoingMessage(clear.message_id, body, content_type, ()))
+    assert (caught.value.ebms_code, caught.value.rule) == ("EBMS:0103", "as4.encryption-required")

@@ -163,6 +163,7 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "sender from an untrusted CA": (_codec(signer="rogue"), 400, ("EBMS:0101", "")),
     "tampered header": (_tampered, 400, ("EBMS:0101", "")),
     "encrypted for another AP": (_codec(receiver_cert="sender"), 400, ("EBMS:0102", "")),
+    "unencrypted payload": (_codec(receiver_cert=None), 400, ("EBMS:0103", "")),
     "oversize": (_oversize, 413, ("EBMS:0004", "")),
 }  # fmt: skip
 
