@@ -16,8 +16,10 @@ One request, in order::
     body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation; the
                                       verdict kept per certificate: SenderVerdicts)
         ─► decrypt ─► signature and coverage ─► every payload came encrypted ─► gunzip (capped)
-        ─► SBDH: XSD, Peppol scopes (COUNTRY_C1 …), = the AS4 originalSender/finalRecipient,
-           Action and Service ─► document type served?
+        ─► SBDH: XSD, HeaderVersion 1.0, Peppol scopes (each once; COUNTRY_C1 assigned,
+           MLS_TYPE known …), Standard/Type = the payload's root, DOCUMENTID = Standard::Type##…
+           ending in the TypeVersion, = the AS4 originalSender/finalRecipient, Action and
+           Service ─► document type served?
         ─► signed receipt built ─► known? (MessageId, or the sending AP + SBDH
            InstanceIdentifier: a replay; see As4Receiver._known) ─► the sink stores message
            + ``receive`` job + receipt in one transaction (a known MessageId: nothing new,

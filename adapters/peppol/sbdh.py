@@ -11,16 +11,18 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from adapters.peppol.countries import COUNTRY_C1_CODES
 from adapters.peppol.identifiers import (
     BIS3_CREDIT_NOTE,
     BIS3_INVOICE,
     BIS3_PROCESS,
+    DOCTYPE_SCHEME_QNS,
     EUSR_NAMESPACE,
     PARTICIPANT_SCHEME,
     PINT_PROCESS,
@@ -41,9 +43,12 @@ from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 _CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
-_COUNTRY = re.compile(r"^[A-Z0-9]{2}$")
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
 MLS_TYPES = ("ALWAYS_SEND", "FAILURE_ONLY")
+HEADER_VERSION = "1.0"
+"""The only ``HeaderVersion`` of the Peppol Business Message Envelope."""
+_HEAD = "StandardBusinessDocumentHeader"
+_IDENT = f"{_HEAD}/DocumentIdentification"
 PROFILE_IDENTIFIERS: dict[tuple[str, str], tuple[DocumentTypeId, ProcessId]] = {
     ("Invoice", "pint-sg"): (PINT_SG_INVOICE, PINT_PROCESS),
     ("CreditNote", "pint-sg"): (PINT_SG_CREDIT_NOTE, PINT_PROCESS),
@@ -88,14 +93,86 @@ def _scope(kind: str, value: str, identifier: str | None) -> str:
     return f"<Scope><Type>{kind}</Type><InstanceIdentifier>{escape(value)}</InstanceIdentifier>{ident}</Scope>"
 
 
-def header_xml(header: SbdhHeader) -> str:
-    """The ``StandardBusinessDocumentHeader`` element (default namespace in scope)."""
-    if not _COUNTRY.match(header.country_c1):
+def resolved(header: SbdhHeader) -> SbdhHeader:
+    """``header`` with its defaults filled in: ``Standard``, ``Type`` and ``TypeVersion`` from
+    the document type."""
+    return replace(
+        header,
+        standard=header.standard or header.document_type.root_namespace,
+        type_name=header.type_name or header.document_type.local_name,
+        type_version=header.type_version or header.document_type.version,
+    )
+
+
+def _scope_field(kind: str) -> str:
+    return f"{_HEAD}/BusinessScope/Scope[Type={kind}]"
+
+
+def check_header(header: SbdhHeader) -> None:
+    """What a Peppol receiver (phase4 / peppol-commons ``PeppolSBDHDataReader``) demands of a
+    header, beyond its XSD; :class:`FieldError` naming the field and the rule:
+
+    * the ``DOCUMENTID`` value starts with ``{Standard}::{Type}##`` (``peppol.sbdh.documentid``)
+      and its version — the last ``::`` part — is ``TypeVersion`` (``peppol.sbdh.type-version``);
+    * ``COUNTRY_C1`` is an assigned ISO 3166-1 alpha-2 code or a Peppol extra
+      (:mod:`adapters.peppol.countries`; ``peppol.sbdh.country-c1``);
+    * ``MLS_TYPE``, when present, is ``ALWAYS_SEND`` or ``FAILURE_ONLY`` (``peppol.sbdh.mls-type``).
+
+    Our own headers pass it before they are sent (:func:`header_xml`, defaults filled in),
+    received ones after they are read (:func:`parse_sbdh`), as they are."""
+    doctype = header.document_type.value
+    prefix = f"{header.standard}::{header.type_name}##"
+    if not doctype.startswith(prefix):
         raise FieldError(
-            f"COUNTRY_C1 {header.country_c1!r} is not an ISO 3166 alpha-2 code",
-            field="country_c1",
+            f"the DOCUMENTID {doctype!r} does not start with Standard::Type## ({prefix!r})",
+            field=_scope_field("DOCUMENTID"),
+            rule="peppol.sbdh.documentid",
+        )
+    customization = doctype[len(prefix) :]
+    version = customization.rsplit("::", 1)[1] if "::" in customization else ""
+    if not version or version != header.type_version:
+        raise FieldError(
+            f"the DOCUMENTID's version {version!r} is not the TypeVersion {header.type_version!r}",
+            field=f"{_IDENT}/TypeVersion",
+            rule="peppol.sbdh.type-version",
+        )
+    if header.country_c1 not in COUNTRY_C1_CODES:
+        raise FieldError(
+            f"COUNTRY_C1 {header.country_c1!r} is not an assigned ISO 3166-1 alpha-2 code "
+            "(nor one the Peppol country code list adds)",
+            field=_scope_field("COUNTRY_C1"),
             rule="peppol.sbdh.country-c1",
         )
+    if header.mls_type is not None and header.mls_type not in MLS_TYPES:
+        raise FieldError(
+            f"MLS_TYPE {header.mls_type!r} is not one of {', '.join(MLS_TYPES)}",
+            field=_scope_field("MLS_TYPE"),
+            rule="peppol.sbdh.mls-type",
+        )
+
+
+def check_payload_root(header: SbdhHeader, payload: etree._Element) -> None:
+    """``Standard`` must be the payload root's namespace (``peppol.sbdh.standard``) and
+    ``Type`` its local name (``peppol.sbdh.type``); :class:`FieldError` otherwise."""
+    qname = etree.QName(payload)
+    for name, said, actual, rule in (
+        ("Standard", header.standard, qname.namespace or "", "peppol.sbdh.standard"),
+        ("Type", header.type_name, qname.localname, "peppol.sbdh.type"),
+    ):
+        if said != actual:
+            raise FieldError(
+                f"the SBDH {name} {said!r} is not the payload root's "
+                f"{'namespace' if name == 'Standard' else 'local name'} {actual!r}",
+                field=f"{_IDENT}/{name}",
+                rule=rule,
+            )
+
+
+def header_xml(header: SbdhHeader) -> str:
+    """The ``StandardBusinessDocumentHeader`` element (default namespace in scope); the header
+    must pass :func:`check_header` once its defaults are filled in."""
+    header = resolved(header)
+    check_header(header)
     created = header.created.astimezone(UTC).isoformat(timespec="milliseconds")
     scopes = [
         _scope("DOCUMENTID", header.document_type.value, header.document_type.scheme),
@@ -105,24 +182,18 @@ def header_xml(header: SbdhHeader) -> str:
     if header.mls_to is not None:
         scopes.append(_scope("MLS_TO", header.mls_to.value, PARTICIPANT_SCHEME))
     if header.mls_type is not None:
-        if header.mls_type not in MLS_TYPES:
-            raise FieldError(
-                f"MLS_TYPE {header.mls_type!r} is not one of {MLS_TYPES}",
-                field="mls_type",
-                rule="peppol.sbdh.mls-type",
-            )
         scopes.append(_scope("MLS_TYPE", header.mls_type, None))
     return (
-        "<StandardBusinessDocumentHeader><HeaderVersion>1.0</HeaderVersion>"
+        f"<StandardBusinessDocumentHeader><HeaderVersion>{HEADER_VERSION}</HeaderVersion>"
         f'<Sender><Identifier Authority="{PARTICIPANT_SCHEME}">{escape(header.sender.value)}'
         "</Identifier></Sender>"
         f'<Receiver><Identifier Authority="{PARTICIPANT_SCHEME}">{escape(header.receiver.value)}'
         "</Identifier></Receiver>"
         "<DocumentIdentification>"
-        f"<Standard>{escape(header.standard or header.document_type.root_namespace)}</Standard>"
-        f"<TypeVersion>{escape(header.type_version or header.document_type.version)}</TypeVersion>"
+        f"<Standard>{escape(header.standard)}</Standard>"
+        f"<TypeVersion>{escape(header.type_version)}</TypeVersion>"
         f"<InstanceIdentifier>{escape(header.instance_id)}</InstanceIdentifier>"
-        f"<Type>{escape(header.type_name or header.document_type.local_name)}</Type>"
+        f"<Type>{escape(header.type_name)}</Type>"
         f"<CreationDateAndTime>{created}</CreationDateAndTime>"
         "</DocumentIdentification>"
         f"<BusinessScope>{''.join(scopes)}</BusinessScope>"
@@ -298,7 +369,8 @@ def header_for_document(
     """The SBDH header for a document (sender/receiver default to its endpoint ids; the
     document type and process come from its ``CustomizationID`` / ``ProfileID``, else from
     the gateway ``profile`` the flow chose). COUNTRY_C1 is the seller's country in the
-    document, else ``country_c1``."""
+    document, else ``country_c1``. The header passes :func:`check_header` (a document whose
+    root is not the document type's, say, is refused here, before anything is sent)."""
     chosen_sender = sender or facts.sender
     chosen_receiver = receiver or facts.receiver
     if chosen_sender is None or chosen_receiver is None:
@@ -322,7 +394,7 @@ def header_for_document(
             field="cbc:CustomizationID",
             rule="peppol.doctype-from-document",
         )
-    return SbdhHeader(
+    header = SbdhHeader(
         sender=chosen_sender,
         receiver=chosen_receiver,
         document_type=document_type,
@@ -333,6 +405,8 @@ def header_for_document(
         type_version=document_type.version,
         instance_id=instance_id or str(uuid.uuid4()),
     )
+    check_header(header)
+    return header
 
 
 def _child(parent: etree._Element, name: str, where: str) -> etree._Element:
@@ -358,44 +432,19 @@ MAX_SBDH_TEXT = 1000
 is 36 characters)."""
 
 
-def parse_sbdh(
-    data: bytes, *, limits: XmlLimits | None = None, schema: etree.XMLSchema | None = None
-) -> Sbdh:
-    """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part. With
-    ``schema`` (the official SBDH 1.3 XSD) the header is first checked against it."""
-    root = parse_xml(data, what="SBDH", limits=limits or DEFAULT_LIMITS)
-    if root.tag != f"{{{SBDH_NS}}}StandardBusinessDocument":
-        raise FieldError(
-            f"not a StandardBusinessDocument (root is {root.tag})",
-            field="StandardBusinessDocument",
-            rule="peppol.sbdh",
-        )
-    head = _child(root, "StandardBusinessDocumentHeader", "StandardBusinessDocument")
-    where = "StandardBusinessDocumentHeader"
-    errors = [finding.text for finding in validate_xsd(schema, head)] if schema is not None else []
-    if errors:
-        raise FieldError(
-            f"the SBDH does not follow its XSD: {errors[0]}",
-            field=where,
-            rule="peppol.sbdh.xsd",
-        )
-
-    def participant(kind: str) -> ParticipantId:
-        ident = _child(_child(head, kind, where), "Identifier", f"{where}/{kind}")
-        authority = ident.get("Authority", "")
-        if authority != PARTICIPANT_SCHEME:
-            raise FieldError(
-                f"{kind} Identifier Authority is {authority!r}, not {PARTICIPANT_SCHEME}",
-                field=f"{where}/{kind}/Identifier/@Authority",
-                rule="peppol.sbdh.authority",
-            )
-        return ParticipantId.parse(ident.text or "", field=f"{where}/{kind}/Identifier")
-
-    ident = _child(head, "DocumentIdentification", where)
+def _scopes(head: etree._Element) -> dict[str, tuple[str, str]]:
+    """The ``BusinessScope`` scopes by ``Type``: ``(InstanceIdentifier, Identifier)``. A Type
+    given twice is refused (``peppol.sbdh.scope-repeated``): which one holds would be a guess,
+    and a receiver that took the other would read another document type or process."""
     scopes: dict[str, tuple[str, str]] = {}
-    scope_parent = _child(head, "BusinessScope", where)
-    for scope in scope_parent.findall(f"{{{SBDH_NS}}}Scope"):
+    for scope in _child(head, "BusinessScope", _HEAD).findall(f"{{{SBDH_NS}}}Scope"):
         kind = _text(scope, "Type", "Scope")
+        if kind in scopes:
+            raise FieldError(
+                f"SBDH BusinessScope has the scope Type {kind} more than once",
+                field=_scope_field(kind),
+                rule="peppol.sbdh.scope-repeated",
+            )
         value = _text(scope, "InstanceIdentifier", "Scope")
         found = scope.find(f"{{{SBDH_NS}}}Identifier")
         scopes[kind] = (value, (found.text or "").strip() if found is not None else "")
@@ -403,19 +452,47 @@ def parse_sbdh(
         if required not in scopes:
             raise FieldError(
                 f"SBDH BusinessScope has no {required} scope",
-                field=f"{where}/BusinessScope/Scope[Type={required}]",
+                field=_scope_field(required),
                 rule="peppol.sbdh.scopes",
             )
-    country = scopes["COUNTRY_C1"][0]
-    if not _COUNTRY.match(country):
+    return scopes
+
+
+def _header_version(head: etree._Element) -> None:
+    version = _text(head, "HeaderVersion", _HEAD)
+    if version != HEADER_VERSION:
         raise FieldError(
-            f"COUNTRY_C1 {country!r} is not an ISO 3166 alpha-2 code",
-            field=f"{where}/BusinessScope/Scope[Type=COUNTRY_C1]",
-            rule="peppol.sbdh.country-c1",
+            f"HeaderVersion is {version!r}, not {HEADER_VERSION}",
+            field=f"{_HEAD}/HeaderVersion",
+            rule="peppol.sbdh.header-version",
         )
-    doc_value, doc_scheme = scopes["DOCUMENTID"]
-    proc_value, proc_scheme = scopes["PROCESSID"]
-    mls_to = scopes.get("MLS_TO")
+
+
+def _participant(head: etree._Element, kind: str) -> ParticipantId:
+    ident = _child(_child(head, kind, _HEAD), "Identifier", f"{_HEAD}/{kind}")
+    authority = ident.get("Authority", "")
+    if authority != PARTICIPANT_SCHEME:
+        raise FieldError(
+            f"{kind} Identifier Authority is {authority!r}, not {PARTICIPANT_SCHEME}",
+            field=f"{_HEAD}/{kind}/Identifier/@Authority",
+            rule="peppol.sbdh.authority",
+        )
+    return ParticipantId.parse(ident.text or "", field=f"{_HEAD}/{kind}/Identifier")
+
+
+def _created(ident: etree._Element) -> datetime:
+    created_text = _text(ident, "CreationDateAndTime", _IDENT)
+    try:
+        return datetime.fromisoformat(created_text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise FieldError(
+            f"CreationDateAndTime {created_text!r} is not a date-time",
+            field=f"{_IDENT}/CreationDateAndTime",
+            rule="peppol.sbdh.created",
+        ) from exc
+
+
+def _payload(root: etree._Element, head: etree._Element) -> etree._Element:
     payloads = [child for child in root if isinstance(child.tag, str) and child is not head]
     if len(payloads) != 1:
         raise FieldError(
@@ -423,28 +500,53 @@ def parse_sbdh(
             field="StandardBusinessDocument",
             rule="peppol.sbdh.payload",
         )
-    created_text = _text(ident, "CreationDateAndTime", f"{where}/DocumentIdentification")
-    try:
-        created = datetime.fromisoformat(created_text.replace("Z", "+00:00"))
-    except ValueError as exc:
+    return payloads[0]
+
+
+def parse_sbdh(
+    data: bytes, *, limits: XmlLimits | None = None, schema: etree.XMLSchema | None = None
+) -> Sbdh:
+    """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part and the rule.
+    With ``schema`` (the official SBDH 1.3 XSD) the header is first checked against it; then
+    ``HeaderVersion`` (``1.0``), the scopes (each Type once; DOCUMENTID, PROCESSID and
+    COUNTRY_C1 present), :func:`check_payload_root` and :func:`check_header`."""
+    root = parse_xml(data, what="SBDH", limits=limits or DEFAULT_LIMITS)
+    if root.tag != f"{{{SBDH_NS}}}StandardBusinessDocument":
         raise FieldError(
-            f"CreationDateAndTime {created_text!r} is not a date-time",
-            field=f"{where}/DocumentIdentification/CreationDateAndTime",
-            rule="peppol.sbdh.created",
-        ) from exc
+            f"not a StandardBusinessDocument (root is {root.tag})",
+            field="StandardBusinessDocument",
+            rule="peppol.sbdh",
+        )
+    head = _child(root, _HEAD, "StandardBusinessDocument")
+    errors = [finding.text for finding in validate_xsd(schema, head)] if schema is not None else []
+    if errors:
+        raise FieldError(
+            f"the SBDH does not follow its XSD: {errors[0]}",
+            field=_HEAD,
+            rule="peppol.sbdh.xsd",
+        )
+    _header_version(head)
+    ident = _child(head, "DocumentIdentification", _HEAD)
+    scopes = _scopes(head)
+    payload = _payload(root, head)
+    doc_value, doc_scheme = scopes["DOCUMENTID"]
+    proc_value, proc_scheme = scopes["PROCESSID"]
+    mls_to = scopes.get("MLS_TO")
     header = SbdhHeader(
-        sender=participant("Sender"),
-        receiver=participant("Receiver"),
-        document_type=DocumentTypeId(doc_value, doc_scheme or "busdox-docid-qns"),
+        sender=_participant(head, "Sender"),
+        receiver=_participant(head, "Receiver"),
+        document_type=DocumentTypeId(doc_value, doc_scheme or DOCTYPE_SCHEME_QNS),
         process=ProcessId(proc_value, proc_scheme or PROCESS_SCHEME),
-        country_c1=country,
-        instance_id=_text(ident, "InstanceIdentifier", f"{where}/DocumentIdentification"),
-        created=created,
-        standard=_text(ident, "Standard", f"{where}/DocumentIdentification"),
-        type_name=_text(ident, "Type", f"{where}/DocumentIdentification"),
-        type_version=_text(ident, "TypeVersion", f"{where}/DocumentIdentification"),
+        country_c1=scopes["COUNTRY_C1"][0],
+        instance_id=_text(ident, "InstanceIdentifier", _IDENT),
+        created=_created(ident),
+        standard=_text(ident, "Standard", _IDENT),
+        type_name=_text(ident, "Type", _IDENT),
+        type_version=_text(ident, "TypeVersion", _IDENT),
         mls_to=ParticipantId.parse(mls_to[0], field="MLS_TO") if mls_to else None,
         mls_type=scopes["MLS_TYPE"][0] if "MLS_TYPE" in scopes else None,
     )
-    payload = etree.tostring(payloads[0], encoding="UTF-8", xml_declaration=True)
-    return Sbdh(header=header, payload=payload)
+    check_payload_root(header, payload)
+    check_header(header)
+    body = etree.tostring(payload, encoding="UTF-8", xml_declaration=True)
+    return Sbdh(header=header, payload=body)

@@ -187,6 +187,7 @@ class As4Sender:
             )
             if self.mls_type and facts.local_name != "ApplicationResponse":
                 header = replace(header, mls_type=self.mls_type)
+            envelope_parts = sbdh.sbdh_parts(document, header)
         except InputError as exc:
             raise PermanentDeliveryError(
                 f"cannot envelope the document: {exc.message}", field=exc.field, rule=exc.rule
@@ -218,7 +219,6 @@ class As4Sender:
         else:
             report.lookup = {"source": "given", "endpoint": endpoint.as_dict()}
         built = time.perf_counter()
-        envelope_parts = sbdh.sbdh_parts(document, header)
         message_header = as4.UserMessageHeader(
             from_party=self.seat_id,
             to_party=common_name(endpoint.certificate),

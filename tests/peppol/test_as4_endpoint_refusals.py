@@ -5,6 +5,7 @@ and nothing stored."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,6 +125,12 @@ def _sbdh(edit: Callable[[bytes], bytes], **header: object) -> Build:
     return build
 
 
+def _order(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+    """A well-formed Order (its SBDH agrees with it) to an AP that receives no Orders."""
+    order = b'<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>'
+    return _codec(header=sbdh_header(ORDER))(pki, order, pki.sender, pki.sender)
+
+
 def _tampered(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
     message = document_message(pki, body)
     return message.body.replace(
@@ -142,6 +149,8 @@ def _oversize(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes,
     return message.body + b"\r\n" + b" " * 400_000, message.content_type
 
 
+UBL_INVOICE = b"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+UBL_CREDIT_NOTE = b"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 COUNTRY_C1 = b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>SG</InstanceIdentifier></Scope>"
 OTHER = ParticipantId("0195:SGUEN209999999Z")
 CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
@@ -152,10 +161,22 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "SBDH without COUNTRY_C1": (_sbdh(lambda b: b.replace(COUNTRY_C1, b"")), 400, ("EBMS:0004", "")),
     "SBDH against its XSD": (
         _sbdh(lambda b: b.replace(b"<HeaderVersion>1.0</HeaderVersion>", b"")), 400, ("EBMS:0004", "")),
+    "SBDH Standard not the payload's": (
+        _sbdh(lambda b: b.replace(b"<Standard>" + UBL_INVOICE, b"<Standard>" + UBL_CREDIT_NOTE)),
+        400, ("EBMS:0004", "")),
+    "SBDH TypeVersion not the document type's": (
+        _sbdh(lambda b: b.replace(b"<TypeVersion>2.1<", b"<TypeVersion>1.0<")),
+        400, ("EBMS:0004", "")),
+    "SBDH with two DOCUMENTID scopes": (
+        _sbdh(lambda b: b.replace(b"<BusinessScope>", b"<BusinessScope>" + b"".join(
+            re.findall(rb"<Scope><Type>DOCUMENTID</Type>.*?</Scope>", b)))),
+        400, ("EBMS:0004", "")),
+    "SBDH COUNTRY_C1 not assigned": (
+        _sbdh(lambda b: b.replace(COUNTRY_C1, COUNTRY_C1.replace(b">SG<", b">QQ<"))),
+        400, ("EBMS:0004", "")),
     "wrong receiver": (_codec(header=sbdh_header(receiver=OTHER)), 400,
                        ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
-    "document type not served": (_codec(header=sbdh_header(ORDER)), 400,
-                                 ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "document type not served": (_order, 400, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
     "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), 400, ("EBMS:0003", "")),
     "addressed to another access point": (_codec(to_party="PSG000099"), 400, ("EBMS:0003", "")),
     "expired sender certificate": (_codec(signer="expired"), 400, ("EBMS:0101", "")),
@@ -166,6 +187,14 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "unencrypted payload": (_codec(receiver_cert=None), 400, ("EBMS:0103", "")),
     "oversize": (_oversize, 413, ("EBMS:0004", "")),
 }  # fmt: skip
+RULES = {
+    "SBDH Standard not the payload's": "peppol.sbdh.standard",
+    "SBDH TypeVersion not the document type's": "peppol.sbdh.type-version",
+    "SBDH with two DOCUMENTID scopes": "peppol.sbdh.scope-repeated",
+    "SBDH COUNTRY_C1 not assigned": "peppol.sbdh.country-c1",
+    "unencrypted payload": "as4.encryption-required",
+}
+"""The rule a refusal is logged with, where a case's ebMS code is shared with others."""
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -191,6 +220,8 @@ async def test_bad_input_gets_the_profiles_error_and_nothing_is_stored(
     lines = [r.getMessage() + repr(r.__dict__) for r in caplog.records]
     assert any("AS4 message refused" in line for line in lines)
     assert not any(SECRET_MARK.decode() in line for line in lines)
+    if case in RULES:
+        assert any(f"'rule': '{RULES[case]}'" in line for line in lines), lines
     why = {"expired sender certificate": "expired", "revoked sender certificate": "revoked"}
     assert why.get(case, "") in answer.signal(ap_trust).errors[0].description
 

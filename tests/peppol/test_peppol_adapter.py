@@ -24,6 +24,7 @@ from tests.peppol.conftest import RECEIVER, adapter_options
 
 EXAMPLES = "openpeppol-pint-sg-1.4.1/trn-invoice/example"
 INVOICE = "PINT-SG INV example 02 - full valid invoice 1.xml"
+UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE = "PINT-SG CN example 01 - Credit Note.xml"
 
 
@@ -56,6 +57,14 @@ class TestPeppolContract(AdapterContract):
 
     async def delivered_count(self, adapter: Any, message_id: str) -> int:
         return 1 if message_id in self.receiver.received else 0
+
+    def make_envelope(self, variant: int = 0) -> Envelope:
+        """The contract's body with a UBL Invoice root: the SBDH's Standard and Type are the
+        payload root's and must agree with the PINT SG DOCUMENTID (the contract's
+        ``urn:example`` root gave an envelope a Peppol receiver refuses)."""
+        envelope = super().make_envelope(variant)
+        body = envelope.body.replace(b'xmlns="urn:example"', f'xmlns="{UBL_INVOICE}"'.encode())
+        return Envelope(**{**_fields(envelope), "body": body})
 
 
 def envelope_for(reference: Path, name: str, message_id: str) -> Envelope:

@@ -118,7 +118,8 @@ def test_wrong_authority_and_two_payloads_refused(reference: Path) -> None:
 
 
 def test_document_without_identifiers_needs_a_profile() -> None:
-    facts = document_facts(b'<Invoice xmlns="urn:example">x</Invoice>')
+    ubl = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">x</Invoice>'
+    facts = document_facts(ubl)
     with pytest.raises(FieldError):
         header_for_document(
             facts, country_c1="CN", sender=ParticipantId("0088:1"), receiver=ParticipantId("0195:X")
@@ -132,6 +133,14 @@ def test_document_without_identifiers_needs_a_profile() -> None:
     )
     assert header.document_type == PINT_SG_INVOICE
     assert header.country_c1 == "CN"  # no seller country in the document: the configured one
+    # a root that is not the profile's document type's: its SBDH would contradict itself
+    other = document_facts(b'<Invoice xmlns="urn:example">x</Invoice>')
+    with pytest.raises(FieldError) as caught:
+        header_for_document(
+            other, country_c1="CN", sender=ParticipantId("0088:1"),
+            receiver=ParticipantId("0195:X"), profile="pint-sg",
+        )  # fmt: skip
+    assert caught.value.rule == "peppol.sbdh.documentid"
 
 
 def test_document_facts_refuse_hostile_or_broken_input() -> None:
@@ -193,3 +202,109 @@ def test_reports_get_their_own_document_type_and_type_version(kind: str) -> None
     built = build_sbdh(report, header)
     assert f"<TypeVersion>{version}</TypeVersion>".encode() in built
     assert parse_sbdh(built).header.type_version == version
+
+
+def _built_invoice(reference: Path) -> bytes:
+    payload = (reference / INVOICE).read_bytes()
+    header = header_for_document(
+        document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
+    )
+    return build_sbdh(payload, replace(header, mls_type="FAILURE_ONLY"))
+
+
+_DOCID = b"<InstanceIdentifier>urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##"
+_SCOPES = b"<BusinessScope>"
+_DOCUMENTID_SCOPE = (
+    b"<Scope><Type>DOCUMENTID</Type><InstanceIdentifier>urn:oasis:names:specification:ubl:"
+    b"schema:xsd:Invoice-2::Invoice##urn:peppol:pint:billing-1@sg-1::2.1</InstanceIdentifier>"
+    b"<Identifier>peppol-doctype-wildcard</Identifier></Scope>"
+)
+SBDH_EDITS = {
+    "HeaderVersion not 1.0": (
+        b"<HeaderVersion>1.0<", b"<HeaderVersion>2.0<", "peppol.sbdh.header-version",
+        "StandardBusinessDocumentHeader/HeaderVersion"),
+    "Standard not the payload's namespace": (
+        b"<Standard>urn:oasis:names:specification:ubl:schema:xsd:Invoice-2<",
+        b"<Standard>urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2<",
+        "peppol.sbdh.standard", "StandardBusinessDocumentHeader/DocumentIdentification/Standard"),
+    "Type not the payload's root": (
+        b"<Type>Invoice<", b"<Type>CreditNote<", "peppol.sbdh.type",
+        "StandardBusinessDocumentHeader/DocumentIdentification/Type"),
+    "DOCUMENTID of another root": (
+        _DOCID, _DOCID.replace(b"Invoice-2::Invoice", b"CreditNote-2::CreditNote"),
+        "peppol.sbdh.documentid",
+        "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=DOCUMENTID]"),
+    "TypeVersion not the DOCUMENTID's version": (
+        b"<TypeVersion>2.1<", b"<TypeVersion>2.2<", "peppol.sbdh.type-version",
+        "StandardBusinessDocumentHeader/DocumentIdentification/TypeVersion"),
+    "MLS_TYPE not a known one": (
+        b">FAILURE_ONLY<", b">SOMETIMES<", "peppol.sbdh.mls-type",
+        "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=MLS_TYPE]"),
+    "DOCUMENTID scope repeated": (
+        _SCOPES, _SCOPES + _DOCUMENTID_SCOPE.replace(b"sg-1::2.1", b"sg-1::2.2"),
+        "peppol.sbdh.scope-repeated",
+        "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=DOCUMENTID]"),
+    "COUNTRY_C1 not assigned": (
+        b"<InstanceIdentifier>SG</InstanceIdentifier></Scope>",
+        b"<InstanceIdentifier>AA</InstanceIdentifier></Scope>", "peppol.sbdh.country-c1",
+        "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=COUNTRY_C1]"),
+    "COUNTRY_C1 ZZ (reports' unknown country, no ISO code)": (
+        b"<InstanceIdentifier>SG</InstanceIdentifier></Scope>",
+        b"<InstanceIdentifier>ZZ</InstanceIdentifier></Scope>", "peppol.sbdh.country-c1",
+        "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=COUNTRY_C1]"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(SBDH_EDITS))
+def test_an_sbdh_that_contradicts_itself_or_its_payload_is_refused(
+    reference: Path, sbdh_schema: etree.XMLSchema, case: str
+) -> None:
+    """What phase4 / peppol-commons refuse beyond the XSD (every edit here is XSD-valid), each
+    named by field and rule."""
+    old, new, rule, field = SBDH_EDITS[case]
+    built = _built_invoice(reference)
+    assert built.count(old) == 1
+    edited = built.replace(old, new)
+    sbdh_schema.assertValid(etree.fromstring(edited))
+    parse_sbdh(built, schema=sbdh_schema)
+    with pytest.raises(FieldError) as caught:
+        parse_sbdh(edited, schema=sbdh_schema)
+    assert (caught.value.rule, caught.value.field) == (rule, field)
+
+
+@pytest.mark.parametrize("country", ["1A", "XI", "CN", "SG"])
+def test_country_c1_takes_the_peppol_list(reference: Path, country: str) -> None:
+    payload = (reference / INVOICE).read_bytes()
+    header = header_for_document(
+        document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
+    )
+    assert (
+        parse_sbdh(build_sbdh(payload, replace(header, country_c1=country))).header.country_c1
+        == country
+    )
+
+
+def test_our_sbdhs_pass_what_we_demand_of_received_ones(
+    reference: Path, sbdh_schema: etree.XMLSchema
+) -> None:
+    """Every official example we send (PINT SG, BIS 3 UBL, MLS, TSR, EUSR) enveloped by our
+    sender's code reads back through the receiving checks, XSD included."""
+    payloads = sorted((reference / PINT_SG / "trn-invoice/example").glob("*.xml"))
+    payloads += sorted((reference / "openpeppol-peppol-bis-invoice-3/rules/examples").glob("*.xml"))
+    payloads += sorted((reference / "openpeppol-mls-1.1.0/trn-mls/example").glob("Message*.xml"))
+    payloads += sorted((reference / "phax-peppol-reporting/testfiles").glob("*/good/*.xml"))
+    checked = 0
+    for path in payloads:
+        payload = path.read_bytes()
+        facts = document_facts(payload)
+        if not facts.customization_id:
+            continue  # an order example without Peppol billing identifiers
+        header = header_for_document(
+            facts, country_c1="CN", sender=ParticipantId("0088:1"),
+            receiver=ParticipantId("0195:SGUEN200254321Z"),
+        )  # fmt: skip
+        back = parse_sbdh(build_sbdh(payload, header), schema=sbdh_schema).header
+        assert back.type_version == back.document_type.version, path.name
+        assert (back.standard, back.type_name) == (facts.root_namespace, facts.local_name)
+        checked += 1
+    assert checked >= 16 + 8 + 8 + 12
