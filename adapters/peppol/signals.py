@@ -50,8 +50,10 @@ EBMS_ERRORS = {
     "EBMS:0101": ("FailedAuthentication", "Processing"),
     "EBMS:0102": ("FailedDecryption", "Processing"),
     "EBMS:0103": ("PolicyNoncompliance", "Processing"),
-    "EBMS:0303": ("DecompressionFailure", "Content"),
+    "EBMS:0303": ("DecompressionFailure", "Communication"),
 }
+"""Short description and category by code: ebMS 3 Core §6.7 (0001–0103) and the AS4 profile's
+additional errors (0303 DecompressionFailure: failure, Communication)."""
 
 
 def _signal_messaging(ref_to: str) -> tuple[etree._Element, etree._Element, str]:

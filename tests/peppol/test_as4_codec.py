@@ -445,3 +445,22 @@ def test_attachment_left_out_of_the_reference_list_is_policy_noncompliance(
     with pytest.raises(as4.As4Invalid) as caught:
         receive(pki, ap_trust, as4.OutgoingMessage(clear.message_id, body, content_type, ()))
     assert (caught.value.ebms_code, caught.value.rule) == ("EBMS:0103", "as4.encryption-required")
+
+
+@pytest.mark.parametrize(
+    ("code", "short", "category"),
+    [
+        ("EBMS:0004", "Other", "Content"),
+        ("EBMS:0005", "ConnectionFailure", "Communication"),
+        ("EBMS:0007", "MimeInconsistency", "Unpackaging"),
+        ("EBMS:0101", "FailedAuthentication", "Processing"),
+        ("EBMS:0103", "PolicyNoncompliance", "Processing"),
+        ("EBMS:0303", "DecompressionFailure", "Communication"),  # AS4 profile, not Content
+    ],
+)
+def test_error_signals_carry_the_tables_category(code: str, short: str, category: str) -> None:
+    from adapters.peppol.errors import EbmsError
+
+    signal = signals.build_error("m-1@x", [EbmsError(code=code, severity="failure")])
+    (error,) = signals.parse_signal(signals.SOAP_CONTENT_TYPE, signal, check_signer=print).errors
+    assert (error.short_description, error.category, error.severity) == (short, category, "failure")

@@ -239,6 +239,8 @@ async def test_a_payload_that_does_not_decompress_is_ebms_0303(
     monkeypatch.undo()
     answer = await post(ap.url, message.body, message.content_type, tls.client_context())
     assert (answer.status, answer.error_codes(ap_trust)) == (400, [("EBMS:0303", "")])
+    (error,) = answer.signal(ap_trust).errors
+    assert (error.short_description, error.category) == ("DecompressionFailure", "Communication")
     assert await ap.services.store.list_inbound() == []
 
 
