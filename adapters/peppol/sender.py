@@ -11,7 +11,9 @@ envelope. Outcomes:
 * an ebMS error answer → :class:`As4Rejected` (final: ``EBMS:0004`` / ``PEPPOL:NOT_SERVICED``
   and the rest) or :class:`As4RetryLater` (``EBMS:0005``);
 * connection failures, timeouts, 5xx without an ebMS answer, 429 → retryable;
-* a receipt that does not verify or covers other digests → final (``as4.receipt-*``).
+* a receipt that does not verify or covers other digests → final (``as4.receipt-*``);
+* an answer over :data:`MAX_ANSWER_BYTES` → not read on (``as4.answer-size``): retryable
+  after HTTP 429 / 5xx, final otherwise.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.smp import Endpoint
 from adapters.peppol.trust import common_name
 from adapters.peppol.wssec import Credentials
+from gateway.bounded_body import read_bounded
 from gateway.errors import (
+    DeliveryError,
     InputError,
     LingangError,
     PermanentDeliveryError,
@@ -46,6 +50,9 @@ from gateway.signing.truststore import TrustStore
 from gateway.xmlsafe import XmlLimits
 
 MESSAGE_NAMESPACE = uuid.UUID("6f0d3b8e-5c1e-4e53-9d3f-3a1f2f7c9b10")
+MAX_ANSWER_BYTES = 1024 * 1024
+"""The largest AS4 answer read. A signed receipt for our one attachment, or an ebMS error
+signal, is a few kilobytes (phase4's receipts: about 7 KB); a larger answer is not read on."""
 
 
 @dataclass
@@ -84,6 +91,19 @@ class Sent:
     receipt: signals.VerifiedReceipt
     endpoint: Endpoint
     report: SendReport
+
+
+def answer_too_large(url: str, status: int) -> DeliveryError:
+    """The error for an answer over :data:`MAX_ANSWER_BYTES` (rule ``as4.answer-size``):
+    retryable after HTTP 429 or 5xx, as any such answer without a readable signal; final
+    otherwise (no receipt can be verified from it, and the same message gets the same answer)."""
+    message = (
+        f"AS4: the answer of {url} (HTTP {status}) is larger than {MAX_ANSWER_BYTES} bytes, "
+        "more than any receipt or ebMS error signal; it was not read"
+    )
+    if status == 429 or status >= 500:
+        return TransientDeliveryError(message, rule="as4.answer-size")
+    return PermanentDeliveryError(message, rule="as4.answer-size")
 
 
 def sbdh_instance_id(message_id: str) -> str:
@@ -251,16 +271,16 @@ class As4Sender:
         return sent
 
     async def _post(self, url: str, outgoing: as4.OutgoingMessage) -> tuple[int, str, bytes]:
+        """POST the message; the status, Content-Type and answer (read bounded:
+        :data:`MAX_ANSWER_BYTES`, see :func:`answer_too_large`)."""
         headers = {"Content-Type": outgoing.content_type, "MIME-Version": "1.0"}
         try:
             async with self._client().post(
                 url, data=outgoing.body, headers=headers, allow_redirects=False
             ) as response:
-                return (
-                    response.status,
-                    response.headers.get("Content-Type", ""),
-                    await response.read(),
-                )
+                status = response.status
+                content_type = response.headers.get("Content-Type", "")
+                answer = await read_bounded(response.content, MAX_ANSWER_BYTES)
         except TimeoutError as exc:
             raise TransientDeliveryError(
                 f"AS4: {url} did not answer within {self.timeout}s", rule="as4.timeout"
@@ -271,6 +291,9 @@ class As4Sender:
             raise TransientDeliveryError(
                 f"AS4: cannot reach {url}: {exc!r}", rule="as4.connection"
             ) from exc
+        if answer is None:
+            raise answer_too_large(url, status)
+        return status, content_type, answer
 
     def _conclude(
         self,

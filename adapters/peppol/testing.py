@@ -249,6 +249,10 @@ class SmpTestServer:
             await self._runner.cleanup()
 
 
+OVERSIZE_ANSWER = 2 * 1024 * 1024
+"""The size of the ``oversize-*`` faults' answers (more than a sender should read)."""
+
+
 @dataclass
 class As4TestReceiver:
     """A receiving access point (corner 3) on the codec: verifies, decrypts, deduplicates by
@@ -259,7 +263,8 @@ class As4TestReceiver:
     check_signer: Callable[[x509.Certificate], object]
     fault: str = ""
     """``not-serviced``, ``retry-later`` (EBMS:0005), ``http-500``, ``tampered-receipt``,
-    ``other-digests``, ``foreign-signer``, ``reset``."""
+    ``other-digests``, ``foreign-signer``, ``reset``, ``oversize-answer`` (HTTP 200) and
+    ``oversize-503``: an answer of :data:`OVERSIZE_ANSWER` bytes."""
     foreign: Credentials | None = None
     check_sbdh: bool = True
     """Parse the received SBDH (off for very large test payloads)."""
@@ -281,6 +286,12 @@ class As4TestReceiver:
         self.deliveries += 1
         if self.fault == "http-500":
             return web.Response(status=500, text="internal error")
+        if self.fault in ("oversize-answer", "oversize-503"):
+            return web.Response(
+                status=503 if self.fault == "oversize-503" else 200,
+                body=b"<" + b" " * OVERSIZE_ANSWER,
+                headers={"Content-Type": signals.SOAP_CONTENT_TYPE},
+            )
         if self.fault == "reset":
             assert request.transport is not None
             request.transport.close()

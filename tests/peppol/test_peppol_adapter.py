@@ -125,6 +125,8 @@ async def test_retry_after_a_lost_answer_sends_the_same_message_id(
         ("tampered-receipt", PermanentDeliveryError, False, "xmldsig.digest"),
         ("other-digests", PermanentDeliveryError, False, "as4.receipt-digests"),
         ("foreign-signer", PermanentDeliveryError, False, "chain"),
+        ("oversize-answer", PermanentDeliveryError, False, "as4.answer-size"),
+        ("oversize-503", TransientDeliveryError, True, "as4.answer-size"),
     ],
 )
 async def test_receiver_answers_are_typed(
