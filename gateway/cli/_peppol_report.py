@@ -61,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, period: ReportPeriod, out_dir: Path, *, send: bool) -> int:
-    from gateway.delivery.peppol_reports import build_month_reports, submit_month_reports
+    from gateway.delivery.peppol_reports import (
+        build_month_reports,
+        reporting_sender,
+        submit_month_reports,
+    )
     from gateway.store import open_store
     from gateway.validation import one_shot_validator
 
@@ -80,7 +84,7 @@ async def _report(settings: Settings, period: ReportPeriod, out_dir: Path, *, se
                 reports,
                 tenant_id=settings.peppol.report_tenant,
                 receiver=settings.peppol.report_receiver,
-                sender=settings.peppol.seat_id,
+                sender=reporting_sender(settings.peppol.seat_id),
             )
             for kind, submission in (("TSR", tsr), ("EUSR", eusr)):
                 print(

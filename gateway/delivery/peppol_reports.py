@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.errors import ValidationFailed
 from gateway.flows.peppol_out import PEPPOL_OUT
 from gateway.jobs import Completed, JobResult, Submissions
+from gateway.render.mls import SPIS_SCHEME, spis_id
 from gateway.render.peppol_reports import (
     OPENPEPPOL_RECEIVER,
     ReportPeriod,
@@ -115,6 +116,13 @@ async def submit_month_reports(
     return made[0], made[1]
 
 
+def reporting_sender(seat_id: str) -> str:
+    """The participant our reports are sent as: the access point's own identifier in the
+    Service Provider Identifier Scheme (``0242:`` + its SPIS value), as for MLS; empty
+    without a seat id."""
+    return f"{SPIS_SCHEME}:{spis_id(seat_id)}" if seat_id.strip() else ""
+
+
 async def ensure_tenant(store: Store, tenant_id: str) -> None:
     """Make the tenant ``tenant_id`` unless it exists (another process may race us)."""
     if await store.get_tenant(tenant_id) is not None:
@@ -185,7 +193,7 @@ class ReportKind:
             reports,
             tenant_id=self.settings.tenant_id,
             receiver=self.settings.receiver,
-            sender=self.settings.seat_id,
+            sender=reporting_sender(self.settings.seat_id),
         )
         now = self.store.clock()
         _, end = period.bounds

@@ -175,3 +175,13 @@ async def test_a_report_breaking_a_rule_is_neither_written_nor_sent(
     assert "SCH-TSR-19" in capsys.readouterr().err
     assert list(out.iterdir()) == []
     assert not catcher.month("2026-11")
+
+
+def test_reports_are_sent_as_the_access_points_spis_participant() -> None:
+    """The SBDH sender of a report is a participant (``ICD:value``), the access point's own
+    in the Service Provider Identifier Scheme, as for MLS: a seat id alone is none."""
+    from gateway.delivery.peppol_reports import reporting_sender
+
+    assert reporting_sender("POP000360") == "0242:000360"
+    assert reporting_sender("0242:000360") == "0242:000360"
+    assert reporting_sender("") == ""
