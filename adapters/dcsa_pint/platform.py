@@ -380,4 +380,8 @@ def _title_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         "holder": Party.of(data["holder"], "holder") if data.get("holder") else None,
         "to_order": bool(data.get("toOrder")),
         "surrendered": bool(data.get("surrendered")),
+        "surrender_requested_by": Party.of(data["surrenderRequestedBy"], "surrenderRequestedBy")
+        if data.get("surrenderRequestedBy")
+        else None,
+        "holder_may_endorse": bool(data.get("holderMayEndorse", True)),
     }

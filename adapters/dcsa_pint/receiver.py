@@ -178,7 +178,7 @@ class PintReceiver:
     async def _accept(self, verified: VerifiedEnvelope, *, inbound: str | None) -> web.Response:
         title = verified.title
         mine = title.possessor.platform == self.platform.code
-        state = ("surrendered" if title.surrendered else "held") if mine else "transferred"
+        state = "surrendered" if title.surrendered else "held" if mine else "transferred"
         new = NewTitle(
             td_checksum=verified.transport_document_checksum,
             reference=verified.reference,

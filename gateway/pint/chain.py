@@ -10,7 +10,8 @@ Order of the checks (the first failure decides the signed answer)::
       same document checksum, previous-entry checksum, ISSUE
       entry carries the carrier-signed issuance manifest
     title replay (ISSUE once and first, possessor acts, ...)        BENV
-    the eBL ends with a party of the receiving platform            BENV
+    the last transaction is addressed to a party of the receiving  BENV
+      platform
 
 Signature failures are ``BSIG`` (the receiver asserts nothing about the content); content
 that verified but breaks a rule is ``BENV``.
@@ -26,7 +27,7 @@ from gateway.errors import FieldError, VerificationError
 from gateway.pint.checksums import document_checksum, jws_checksum
 from gateway.pint.codes import PintRejection, ResponseCode
 from gateway.pint.schema import EnvelopeSchema
-from gateway.pint.title import Title, replay
+from gateway.pint.title import Party, Title, replay
 from gateway.signing.jose import KeySet, Verified, verify_compact
 
 MAX_CHAIN = 1000
@@ -55,6 +56,12 @@ class VerifiedEnvelope:
     def last_checksum(self) -> str:
         """Checksum of the last signed entry (the envelope's identity for DUPE)."""
         return self.checksums[-1]
+
+    @property
+    def recipient(self) -> Party:
+        """The party the envelope is for: the last transaction's recipient (see
+        :attr:`~gateway.pint.title.Title.final_recipient`), a party of the receiving platform."""
+        return self.title.final_recipient
 
     @property
     def reference(self) -> str:
@@ -144,11 +151,10 @@ def verify_envelope(
             "envelopeManifestSignedContent",
         )
     title = replay(_transactions(entries), to_order=bool(document.get("isToOrder")))
-    if title.possessor.platform != platform and (
-        title.holder is None or title.holder.platform != platform
-    ):
+    if title.final_recipient.platform != platform:
         raise _benv(
-            f"the eBL ends with {title.possessor.label()}, not a party of platform {platform}",
+            f"the eBL ends with {title.final_recipient.label()}, not a party of platform "
+            f"{platform}",
             "envelopeTransferChain",
         )
     return VerifiedEnvelope(

@@ -20,12 +20,24 @@ class ActionCode(StrEnum):
     SIGN = "SIGN"
     SURRENDER_FOR_DELIVERY = "SURRENDER_FOR_DELIVERY"
     SURRENDER_FOR_AMENDMENT = "SURRENDER_FOR_AMENDMENT"
+    SACC = "SACC"
+    """The carrier accepted the surrender request (nothing may follow)."""
+    SREJ = "SREJ"
+    """The carrier rejected the surrender request (possession goes back to the requester)."""
 
 
 ENDORSEMENTS = frozenset(
     {ActionCode.ENDORSE, ActionCode.ENDORSE_TO_ORDER, ActionCode.BLANK_ENDORSE}
 )
 SURRENDERS = frozenset({ActionCode.SURRENDER_FOR_DELIVERY, ActionCode.SURRENDER_FOR_AMENDMENT})
+SURRENDER_ANSWERS = frozenset({ActionCode.SACC, ActionCode.SREJ})
+"""The carrier's answers to a pending surrender request."""
+NEEDS_RECIPIENT = frozenset(
+    {ActionCode.ISSUE, ActionCode.TRANSFER, ActionCode.ENDORSE, ActionCode.ENDORSE_TO_ORDER}
+)
+"""Action codes whose ``Transaction.recipient`` is required: since Beta 20251114 it is
+optional, not needed for ``SIGN``, ``BLANK_ENDORSE`` and the surrenders (whose recipient is
+the carrier), nor for ``SACC`` / ``SREJ`` (addressed to the party that asked to surrender)."""
 
 
 class ResponseCode(StrEnum):

@@ -12,6 +12,10 @@ Title states::
       ▲                         │
       └────BENV/BSIG/DISE───────┘          surrendered: final
 
+A surrender request leaves the eBL ``held`` by the carrier's platform (the carrier answers
+it); ``surrendered`` follows the carrier's ``SACC`` (title ``surrendered``), on the carrier's
+platform once the notification is accepted and on the platform notified.
+
 Every change is one compare-and-set on ``(state, head)``: two transfers racing for the same
 eBL (two workers, two replicas, two platforms sending it here) cannot both win, on SQLite
 (one writer) as on PostgreSQL (the losing ``UPDATE`` or ``INSERT`` finds the row changed and
@@ -439,7 +443,8 @@ class EblRegistry:
         """Record the signed answer to an outbound transfer (and complete its job, fenced by
         the lease, in the same transaction): accepted → the eBL is ``transferred`` with the
         chain sent (or still ``held``, with that chain, when the transfer only notified the
-        other platform, e.g. an ``ENDORSE`` that moves no possession); rejected → ``held``
+        other platform, e.g. an ``ENDORSE`` that moves no possession, or ``surrendered``
+        when it notified the carrier's ``SACC``); rejected → ``held``
         again as before, or, for an eBL issued straight to another platform, not issued at all
         (the carrier may issue it again)."""
         now = self.clock()
@@ -465,9 +470,10 @@ def close_transfer(
     passed_on = (
         accepted and (transfer.title.get("possessor") or {}).get("eblPlatform") == transfer.platform
     )
+    surrendered = accepted and bool(transfer.title.get("surrendered"))
     params = {
         "td_checksum": transfer.td_checksum,
-        "state": "transferred" if passed_on else "held",
+        "state": "surrendered" if surrendered else "transferred" if passed_on else "held",
         "possessor": _possessor_label(transfer.title) if accepted else known.possessor,
         "head": hashlib.sha256(chain[-1].encode("ascii")).hexdigest(),
         "chain": _dump(chain),

@@ -165,7 +165,13 @@ def test_title_rules(
         transfer(a.party, a.carrier, ActionCode.SURRENDER_FOR_DELIVERY),
         transfer(a.carrier, b.party),
     ]
-    assert "nothing may follow a surrender" in at_b(*after).message
+    assert "only the carrier's SACC or SREJ may follow" in at_b(*after).message
+    accepted = [
+        transfer(a.party, a.carrier, ActionCode.SURRENDER_FOR_DELIVERY),
+        transfer(a.carrier, a.party, ActionCode.SACC),
+        transfer(a.carrier, b.party),
+    ]
+    assert "nothing may follow an accepted surrender" in at_b(*accepted).message
     unknown = transfer(a.party, b.party) | {"actionCode": "STEAL"}
     assert "not a PINT action code" in at_b(unknown).message
 

@@ -1,6 +1,8 @@
 """Title over the wire, in process: two platforms on loopback TLS, the ``transfer`` kind run
 on claimed jobs. A to-order eBL is endorsed, moved, endorsed again by its holder only, and
-surrendered to the issuing carrier; after that nobody can move it."""
+surrendered to the issuing carrier, which accepts the surrender (``SACC``); after that nobody
+can move it. A surrender the carrier rejects (``SREJ``) gives the eBL back to the party that
+asked, who may transfer it again."""
 
 from __future__ import annotations
 
@@ -85,14 +87,50 @@ async def test_to_order_ebl_endorsed_moved_and_surrendered(pair: Any, reference:
     await pb.transfer("ORDER00001", to=pa.options.carrier, action=ActionCode.SURRENDER_FOR_DELIVERY)
     assert await run_transfers(b) == ["RECE"]
     at_a, at_b = await pa.registry.find("ORDER00001"), await pb.registry.find("ORDER00001")
-    assert (at_a.state, at_b.state) == ("surrendered", "transferred")
+    # a surrender is a request: the carrier possesses the eBL until it answers it
+    assert (at_a.state, at_b.state) == ("held", "transferred")
+    assert at_a.title["surrenderRequestedBy"]["eblPlatform"] == "IQAX"
+    assert not at_a.title["surrendered"]
+    with pytest.raises(ConflictError, match="only the carrier's SACC or SREJ"):
+        await pa.transfer("ORDER00001", to=bank)
+    await pa.transfer("ORDER00001", to=bank, action=ActionCode.SACC)
+    assert await run_transfers(a) == ["RECE"]
+    at_a, at_b = await pa.registry.find("ORDER00001"), await pb.registry.find("ORDER00001")
+    assert (at_a.state, at_b.state) == ("surrendered", "surrendered")
+    assert at_a.title["surrendered"] and at_b.title["surrendered"]
     for node in (pa, pb):
         with pytest.raises(ConflictError):
             await node.transfer("ORDER00001", to=bank if node is pa else shipper)
     history = await pa.history("ORDER00001")
     assert [t["actionCode"] for e in history["chain"] for t in e["transactions"]] == [
-        "ISSUE", "ENDORSE_TO_ORDER", "TRANSFER", "SURRENDER_FOR_DELIVERY",
+        "ISSUE", "ENDORSE_TO_ORDER", "TRANSFER", "SURRENDER_FOR_DELIVERY", "SACC",
     ]  # fmt: skip
+
+
+async def test_a_rejected_surrender_gives_the_ebl_back(pair: Any, reference: Path) -> None:
+    """SREJ returns possession to the party that asked to surrender; it may transfer again."""
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    shipper, bank = pa.options.party("SHIPPER"), pb.options.party("BANK")
+    assert pa.options.carrier is not None
+    await pa.issue(transport_document(reference, "SREJ000001"), to=bank)
+    assert await run_transfers(a) == ["RECE"]
+    await pb.transfer(
+        "SREJ000001", to=pa.options.carrier, action=ActionCode.SURRENDER_FOR_AMENDMENT
+    )
+    assert await run_transfers(b) == ["RECE"]
+    assert (await pa.registry.find("SREJ000001")).state == "held"
+    await pa.transfer("SREJ000001", to=bank, action=ActionCode.SREJ)
+    assert await run_transfers(a) == ["RECE"]
+    at_a, at_b = await pa.registry.find("SREJ000001"), await pb.registry.find("SREJ000001")
+    assert (at_a.state, at_b.state) == ("transferred", "held")
+    assert at_b.title["possessor"]["identifyingCodes"] == [
+        {"codeListProvider": "IQAX", "partyCode": "BANK"}
+    ]
+    assert at_b.title["surrenderRequestedBy"] is None and not at_b.title["surrendered"]
+    await pb.transfer("SREJ000001", to=shipper)
+    assert await run_transfers(b) == ["RECE"]
+    assert (await pa.registry.find("SREJ000001")).state == "held"
 
 
 async def test_issue_straight_to_another_platform(pair: Any, reference: Path) -> None:
