@@ -14,7 +14,8 @@
     trust = ["pint/roots.pem"]            # optional: anchors for x5c chains in JWS headers
     require_x5c = false                   # refuse partners' JWS without an x5c chain to `trust`
     revocation = "soft-fail"              # x5c chains: OCSP → CRL, "off", "soft-fail" or "hard-fail"
-    parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation
+    parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation; an
+                                          # envelope for another party (not the carrier) is BENV
     timeout = 30.0
     tenants = ["acme-exports"]            # tenant ids that may use /v1/ebls
 
@@ -121,6 +122,25 @@ class PintOptions:
         """A party of this platform (codes issued by the platform itself)."""
         return Party(
             self.platform, name or self.parties.get(code, code), frozenset({(self.platform, code)})
+        )
+
+    def party_name(self, code_list_provider: str, party_code: str) -> str | None:
+        """The name of this platform's party with that identifying code, ``None`` when it is
+        unknown here: the code list must be this platform's and the code one of ``parties``
+        or the carrier this platform issues for (the receiver-validation rule)."""
+        if code_list_provider != self.platform:
+            return None
+        if party_code in self.parties:
+            return self.parties[party_code]
+        if self.carrier is not None and (code_list_provider, party_code) in self.carrier.codes:
+            return self.carrier.name
+        return None
+
+    def knows(self, party: Party) -> bool:
+        """Whether ``party`` is a party of this platform: on it, and sharing an identifying
+        code with :meth:`party_name`."""
+        return party.platform == self.platform and any(
+            self.party_name(provider, code) is not None for provider, code in party.codes
         )
 
     @classmethod

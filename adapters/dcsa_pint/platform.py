@@ -91,6 +91,14 @@ def _acting(entry: str) -> str:
     return f"{actor.get('eblPlatform', '')}:{first[0]}/{first[1]}"
 
 
+def _last_transaction(verified: VerifiedEnvelope) -> str:
+    """Where the last transaction of a verified envelope is (``envelopeTransferChain[i]
+    .transactions[j]``)."""
+    last = len(verified.entries) - 1
+    transactions = verified.entries[last].get("transactions") or [None]
+    return f"envelopeTransferChain[{last}].transactions[{len(transactions) - 1}]"
+
+
 def chain_title(chain: Sequence[str], *, to_order: bool) -> Title:
     """The title after every transaction of ``chain`` (entries already verified)."""
     transactions = []
@@ -170,6 +178,10 @@ class PintPlatform:
     def verify(self, envelope: Any) -> VerifiedEnvelope:
         """Verify a received envelope for this platform (raises ``PintRejection``).
 
+        The party the envelope is for (the last transaction's recipient) must be known here,
+        by the receiver-validation rule (:meth:`PintOptions.party_name`); an unknown
+        transferee is ``BENV``.
+
         A chain guarded by a control tracking registry is refused (``BENV``): such a transfer
         is valid only once the registry records it, and this platform has no registry client
         to record it with, so accepting it would assert a title the registry may deny."""
@@ -180,6 +192,7 @@ class PintPlatform:
             platform=self.code,
             schema=self.schema,
         )
+        self._check_recipient_known(verified)
         registry = verified.entries[0].get("controlTrackingRegistry")
         if registry is not None:
             raise PintRejection(
@@ -189,6 +202,18 @@ class PintPlatform:
                 field="envelopeTransferChain[0].controlTrackingRegistry",
             )
         return verified
+
+    def _check_recipient_known(self, verified: VerifiedEnvelope) -> None:
+        """Refuse (``BENV``) an envelope for a party this platform does not know."""
+        recipient = verified.recipient
+        if not self.options.knows(recipient):
+            where = _last_transaction(verified)
+            raise PintRejection(
+                f"{where}: the recipient {recipient.label()} is not a party of platform "
+                f"{self.code} (the transferee is unknown here)",
+                response=ResponseCode.BENV,
+                field=f"{where}.recipient",
+            )
 
     def check_document(self, document: Any) -> dict[str, Any]:
         """A transport document the official schema allows (an ``InputError`` naming the path)."""

@@ -285,11 +285,12 @@ class PintReceiver:
                 "Bad Request",
                 "an IdentifyingCode needs codeListProvider and partyCode",
             )
-        parties = self.platform.options.parties
-        code = str(body["partyCode"])
-        if body["codeListProvider"] != self.platform.code or code not in parties:
+        name = self.platform.options.party_name(
+            str(body["codeListProvider"]), str(body["partyCode"])
+        )
+        if name is None:
             return self._error(request, 404, "Unknown party", "Unknown party")
-        return web.json_response({"partyName": parties[code]}, headers={"API-Version": "3.0.0"})
+        return web.json_response({"partyName": name}, headers={"API-Version": "3.0.0"})
 
 
 def _check_text(value: Any) -> None:

@@ -335,3 +335,29 @@ async def test_sender_follows_the_receivers_own_envelope_reference(
     finally:
         await sending.stop()
         await runner.cleanup()
+
+
+def test_parties_known_here_follow_the_receiver_validation_rule() -> None:
+    """A party is known when it is on this platform and one of its identifying codes is this
+    platform's code list with a code of ``parties`` (or of the carrier issuing here)."""
+    from adapters.dcsa_pint.options import PintOptions
+    from gateway.pint.title import Party
+    from gateway.signing.jose import KeySet
+
+    options = PintOptions(
+        platform="IQAX",
+        signer=CompactSigner(make_key("p256")),
+        keys=KeySet(),
+        carriers=KeySet(),
+        envelope_schema=Path("unused.json"),
+        parties={"BANK": "Bank Ltd"},
+        carrier=Party("IQAX", "OOCL", frozenset({("IQAX", "OOCL")})),
+    )
+    assert options.party_name("IQAX", "BANK") == "Bank Ltd"
+    assert options.party_name("IQAX", "OOCL") == "OOCL"
+    assert options.party_name("SGTD", "BANK") is None
+    assert options.party_name("IQAX", "NOBODY") is None
+    assert options.knows(Party("IQAX", "Bank", frozenset({("LEI", "5493"), ("IQAX", "BANK")})))
+    assert not options.knows(Party("SGTD", "Bank", frozenset({("IQAX", "BANK")})))
+    assert not options.knows(Party("IQAX", "Bank", frozenset({("LEI", "BANK")})))
+    assert not options.knows(Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")})))

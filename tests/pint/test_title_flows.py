@@ -6,6 +6,7 @@ asked, who may transfer it again."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import pytest
 from gateway.delivery.registry import AdapterRegistry
 from gateway.delivery.transfer import TransferKind
 from gateway.pint.codes import ActionCode
+from gateway.pint.title import Party
+from gateway.signing.jose import split_compact
 from gateway.store import ConflictError
 from gateway.testing.cluster import free_port
 from gateway.testing.pint import (
@@ -131,6 +134,25 @@ async def test_a_rejected_surrender_gives_the_ebl_back(pair: Any, reference: Pat
     await pb.transfer("SREJ000001", to=shipper)
     assert await run_transfers(b) == ["RECE"]
     assert (await pa.registry.find("SREJ000001")).state == "held"
+
+
+async def test_a_transfer_to_a_party_unknown_here_is_refused(pair: Any, reference: Path) -> None:
+    """The receiving platform answers BENV when the transferee is not one of its parties
+    (the receiver-validation rule); the sender keeps the eBL."""
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    await pa.issue(transport_document(reference, "NOBODY0001"), to=pa.options.party("SHIPPER"))
+    nobody = Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")}))
+    await pa.transfer("NOBODY0001", to=nobody)
+    assert await run_transfers(a) == ["BENV"]
+    assert (await pa.registry.find("NOBODY0001")).state == "held"
+    assert await pb.registry.find("NOBODY0001") is None
+    (outbound,) = await pa.registry.outbound_of((await pa.registry.find("NOBODY0001")).td_checksum)
+    assert outbound.response is not None
+    _, payload, _, _ = split_compact(outbound.response)
+    assert "IQAX:IQAX/NOBODY is not a party of platform IQAX" in json.loads(payload)["reason"]
+    await pa.transfer("NOBODY0001", to=pb.options.party("BANK"))
+    assert await run_transfers(a) == ["RECE"]
 
 
 async def test_issue_straight_to_another_platform(pair: Any, reference: Path) -> None:
