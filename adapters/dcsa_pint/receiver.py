@@ -161,9 +161,11 @@ class PintReceiver:
         if not missing:
             return await self._accept(verified, inbound=None)
         reference = verified.last_checksum
-        await registry.open_inbound(
+        duplicate = await registry.open_inbound(
             reference, verified.transport_document_checksum, envelope, verified.documents
         )
+        if duplicate is not None:  # accepted meanwhile
+            return self._decided(duplicate, reference)
         return web.json_response(
             {
                 "envelopeReference": reference,

@@ -250,8 +250,11 @@ class EblRegistry:
     @writes
     def open_inbound(
         self, reference: str, td_checksum: str, envelope: dict[str, Any], documents: dict[str, Any]
-    ) -> Script[None]:
-        """Remember an envelope transfer waiting for documents (a retry reuses it)."""
+    ) -> Script[Decision | None]:
+        """Remember an envelope transfer waiting for documents. A transfer started again
+        (the same last chain entry: a retry, or a corrected manifest after ``INCD``) replaces
+        the envelope and documents kept before; one accepted meanwhile is not opened again:
+        its ``DUPE`` answer is returned instead (``None``: opened)."""
         params = {
             "reference": reference,
             "td_checksum": td_checksum,
@@ -259,7 +262,9 @@ class EblRegistry:
             "documents": _dump(documents),
             "now": self.clock(),
         }
-        yield Query("ebl_put_inbound", params)
+        if not (yield Query("ebl_put_inbound", params, "rowcount")):
+            return (yield from self._duplicate(reference))
+        return None
 
     @writes
     def accept(

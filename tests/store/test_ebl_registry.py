@@ -232,6 +232,27 @@ async def test_documents_are_content_addressed(opener: Opener) -> None:
     assert await registry.document(_sum("doc")) == ("application/pdf", b"doc")
 
 
+async def test_a_restarted_inbound_transfer_takes_the_new_manifest(opener: Opener) -> None:
+    """PINT's INCD asks the sender to start again with a changed manifest: the same last
+    chain entry (the same reference) then carries new documents. An accepted transfer is
+    never opened again (it answers DUPE)."""
+    registry = EblRegistry.of(await opener())
+    reference, td = _sum("e2"), _sum("td-1")
+    assert await registry.open_inbound(reference, td, {"manifest": 1}, {"old": {}}) is None
+    assert await registry.open_inbound(reference, td, {"manifest": 2}, {"new": {}}) is None
+    inbound = await registry.inbound(reference)
+    assert inbound is not None
+    assert (inbound.envelope, inbound.documents) == ({"manifest": 2}, {"new": {}})
+    accepted = await registry.accept(
+        title(["e1", "e2"]), sender="AEOT", received=["new"], inbound=reference
+    )
+    assert accepted.code == "RECE" and await registry.inbound(reference) is None
+    again = await registry.open_inbound(reference, td, {"manifest": 3}, {"other": {}})
+    assert again is not None and again.code == "DUPE" and again.duplicate_of == "e2"
+    assert again.received == ("new",)
+    assert await registry.inbound(reference) is None
+
+
 async def test_a_notification_that_moves_no_possession_leaves_the_ebl_held(opener: Opener) -> None:
     registry = EblRegistry.of(await opener())
     held = await registry.issue(title(["e1"]))

@@ -27,9 +27,14 @@ INSERT INTO ebl_accepted (last_checksum, td_checksum, last_entry, received, send
 VALUES (%(last_checksum)s, %(td_checksum)s, %(last_entry)s, %(received)s, %(sender)s, %(now)s)
 
 -- name: ebl_put_inbound
+-- A transfer started again (the same last chain entry, e.g. with a corrected manifest after
+-- INCD) takes the new envelope and documents; one already accepted is never opened again.
 INSERT INTO ebl_inbound (reference, td_checksum, envelope, documents, created_at)
-VALUES (%(reference)s, %(td_checksum)s, %(envelope)s, %(documents)s, %(now)s)
-ON CONFLICT (reference) DO NOTHING
+SELECT %(reference)s, %(td_checksum)s, %(envelope)s, %(documents)s, %(now)s
+WHERE NOT EXISTS (SELECT 1 FROM ebl_accepted WHERE last_checksum = %(reference)s)
+ON CONFLICT (reference) DO UPDATE
+SET td_checksum = excluded.td_checksum, envelope = excluded.envelope,
+    documents = excluded.documents
 
 -- name: ebl_get_inbound
 SELECT * FROM ebl_inbound WHERE reference = %(reference)s

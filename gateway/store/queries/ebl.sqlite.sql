@@ -27,9 +27,14 @@ INSERT INTO ebl_accepted (last_checksum, td_checksum, last_entry, received, send
 VALUES (:last_checksum, :td_checksum, :last_entry, :received, :sender, :now)
 
 -- name: ebl_put_inbound
+-- A transfer started again (the same last chain entry, e.g. with a corrected manifest after
+-- INCD) takes the new envelope and documents; one already accepted is never opened again.
 INSERT INTO ebl_inbound (reference, td_checksum, envelope, documents, created_at)
-VALUES (:reference, :td_checksum, :envelope, :documents, :now)
-ON CONFLICT (reference) DO NOTHING
+SELECT :reference, :td_checksum, :envelope, :documents, :now
+WHERE NOT EXISTS (SELECT 1 FROM ebl_accepted WHERE last_checksum = :reference)
+ON CONFLICT (reference) DO UPDATE
+SET td_checksum = excluded.td_checksum, envelope = excluded.envelope,
+    documents = excluded.documents
 
 -- name: ebl_get_inbound
 SELECT * FROM ebl_inbound WHERE reference = :reference

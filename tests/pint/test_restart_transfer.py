@@ -1,0 +1,106 @@
+"""A transfer started again with a corrected manifest (what ``INCD`` asks the sender to do)
+succeeds, on SQLite and on PostgreSQL: the receiver keeps the new manifest, not the first."""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gateway.pint import build
+from gateway.pint.checksums import bytes_checksum, jws_checksum
+from gateway.pint.responses import read_response
+from gateway.signing.jose import KeySet
+from gateway.testing.cluster import free_port
+from gateway.testing.pint import (
+    DemoPlatform,
+    InProcessPlatform,
+    key_sets,
+    platform,
+    transport_document,
+    write_platform_homes,
+)
+from gateway.testing.tls import make_tls
+
+from .chains import issue_entry, transfer
+
+WRONG = b"%PDF-1.7 the wrong invoice"
+RIGHT = b"%PDF-1.7 the corrected invoice"
+
+
+@pytest.fixture
+def platforms() -> list[DemoPlatform]:
+    """The sender (AEOT, also the carrier) and the receiver (IQAX)."""
+    return [platform("AEOT", "ed25519", "A", carrier=True), platform("IQAX", "p256", "B")]
+
+
+@pytest.fixture
+async def receiver(
+    tmp_path: Path, reference: Path, platforms: list[DemoPlatform], store_url: str
+) -> AsyncIterator[tuple[InProcessPlatform, KeySet, ssl.SSLContext]]:
+    tls = make_tls(tmp_path / "tls")
+    homes = write_platform_homes(
+        tmp_path, platforms, reference_root=reference, tls=tls,
+        ports=[free_port(), free_port()], store_urls=[f"sqlite:///{tmp_path}/a.db", store_url],
+    )  # fmt: skip
+    running = await InProcessPlatform(homes[1], tls).start()
+    keys, _ = key_sets(platforms)
+    yield running, keys, ssl.create_default_context(cafile=str(tls.ca))
+    await running.stop()
+
+
+async def _call(
+    running: InProcessPlatform, context: ssl.SSLContext, method: str, path: str, body: Any
+) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method, running.home.url + path, data=json.dumps(body).encode(), ssl=context,
+            headers={"Content-Type": "application/json"},
+        ) as response,
+    ):  # fmt: skip
+        return response.status, json.loads(await response.read() or b"null")
+
+
+async def test_a_transfer_restarted_with_a_corrected_manifest_is_received(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path
+) -> None:
+    running, keys, context = receiver
+    a, b = platforms
+    document = transport_document(reference, "RESTART001")
+    entry = issue_entry(a, document, a.party, transfer(a.party, b.party))
+    last = jws_checksum(entry)
+
+    def started(attachment: bytes) -> dict[str, Any]:
+        meta = build.document_metadata("invoice.pdf", attachment, "application/pdf")
+        return build.envelope(a.signer, document, [entry], [meta])
+
+    def code(answer: Any) -> str:
+        return read_response(answer, keys, platform="IQAX", last_checksum=last).code.value
+
+    status, first = await _call(running, context, "POST", "/v3/envelopes", started(WRONG))
+    assert status == 201 and first["missingAdditionalDocumentChecksums"] == [bytes_checksum(WRONG)]
+    status, second = await _call(running, context, "POST", "/v3/envelopes", started(RIGHT))
+    assert status == 201 and second["envelopeReference"] == first["envelopeReference"]
+    assert second["missingAdditionalDocumentChecksums"] == [bytes_checksum(RIGHT)]
+
+    base = f"/v3/envelopes/{second['envelopeReference']}"
+    content = base64.b64encode(RIGHT).decode()
+    path = f"{base}/additional-documents/{bytes_checksum(RIGHT)}"
+    status, _ = await _call(running, context, "PUT", path, content)
+    assert status == 204
+    status, answer = await _call(running, context, "PUT", f"{base}/finish-transfer", None)
+    assert (status, code(answer)) == (200, "RECE")
+
+    for again in (started(RIGHT), started(WRONG)):  # accepted: never reopened
+        status, answer = await _call(running, context, "POST", "/v3/envelopes", again)
+        assert (status, code(answer)) == (200, "DUPE")
+    registry = running.adapter.platform.registry
+    assert await registry.inbound(second["envelopeReference"]) is None
+    assert (await registry.find("RESTART001")).state == "held"
