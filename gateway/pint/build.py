@@ -40,13 +40,20 @@ def transaction(
 
 
 def issuance_manifest(
-    transport_document: Mapping[str, Any], issue_to: Party, carrier: CompactSigner
+    transport_document: Mapping[str, Any],
+    issue_to: Party,
+    carrier: CompactSigner,
+    *,
+    visualisation: bytes | None = None,
 ) -> str:
-    """The carrier-signed ``IssuanceManifest`` of a transport document issued to ``issue_to``."""
+    """The carrier-signed ``IssuanceManifest`` of a transport document issued to ``issue_to``
+    (with the checksum of the carrier's ``visualisation`` of it, when there is one)."""
     payload = {
         "documentChecksum": document_checksum(transport_document),
         "issueToChecksum": document_checksum(issue_to.as_json()),
     }
+    if visualisation is not None:
+        payload["eBLVisualisationByCarrierChecksum"] = bytes_checksum(visualisation)
     return carrier.sign_json(payload)
 
 
@@ -87,12 +94,17 @@ def envelope(
     transport_document: Mapping[str, Any],
     chain: Sequence[str],
     documents: Sequence[Mapping[str, Any]] = (),
+    *,
+    visualisation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An ``EblEnvelope`` with its signed manifest over ``chain`` and ``documents``."""
+    """An ``EblEnvelope`` with its signed manifest over ``chain``, the supporting
+    ``documents`` and the carrier's ``visualisation`` (``DocumentMetadata``, if any)."""
     manifest: dict[str, Any] = {
         "transportDocumentChecksum": document_checksum(transport_document),
         "lastEnvelopeTransferChainEntrySignedContentChecksum": jws_checksum(chain[-1]),
     }
+    if visualisation is not None:
+        manifest["eBLVisualisationByCarrier"] = dict(visualisation)
     if documents:
         manifest["supportingDocuments"] = [dict(d) for d in documents]
     return {

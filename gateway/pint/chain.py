@@ -9,6 +9,8 @@ Order of the checks (the first failure decides the signed answer)::
     each entry: JWS by its platform's key, payload schema,         BSIG / BENV
       same document checksum, previous-entry checksum, ISSUE
       entry carries the carrier-signed issuance manifest
+    the manifest's eBLVisualisationByCarrier = the issuance        BSIG
+      manifest's eBLVisualisationByCarrierChecksum (both or none)
     title replay (ISSUE once and first, possessor acts, ...)        BENV
     the last transaction is addressed to a party of the receiving  BENV
       platform
@@ -143,7 +145,7 @@ def verify_envelope(
             "the last chain entry does not match the signed manifest's checksum",
             "envelopeManifestSignedContent.lastEnvelopeTransferChainEntrySignedContentChecksum",
         )
-    entries = _verify_entries(chain, checksums, td_checksum, keys, carriers, schema)
+    entries = _verify_entries(chain, checksums, td_checksum, manifest, keys, carriers, schema)
     sender = str(entries[-1]["eblPlatform"])
     if signed_manifest.signer.owner != sender:
         raise _bsig(
@@ -174,6 +176,7 @@ def _verify_entries(
     chain: Sequence[Any],
     checksums: Sequence[str],
     td_checksum: str,
+    manifest: Mapping[str, Any],
     keys: KeySet,
     carriers: KeySet,
     schema: EnvelopeSchema | None,
@@ -203,7 +206,7 @@ def _verify_entries(
                 f"{field}.previousEnvelopeTransferChainEntrySignedContentChecksum",
             )
         if index == 0:
-            _check_issuance(entry, td_checksum, carriers, schema, field)
+            _check_issuance(entry, td_checksum, manifest, carriers, schema, field)
         elif "issuanceManifestSignedContent" in entry or "controlTrackingRegistry" in entry:
             raise _benv(
                 f"{field}: only the first entry carries the issuance manifest and registry", field
@@ -215,6 +218,7 @@ def _verify_entries(
 def _check_issuance(
     entry: Mapping[str, Any],
     td_checksum: str,
+    manifest: Mapping[str, Any],
     carriers: KeySet,
     schema: EnvelopeSchema | None,
     field: str,
@@ -234,7 +238,35 @@ def _check_issuance(
         schema.check_payload("IssuanceManifest", issuance)
     if issuance.get("documentChecksum") != td_checksum:
         raise _bsig("the carrier signed another transport document", f"{where}.documentChecksum")
+    _check_visualisation(manifest, issuance, where)
     _check_issued_to(entry, issuance, where)
+
+
+def _check_visualisation(
+    manifest: Mapping[str, Any], issuance: Mapping[str, Any], where: str
+) -> None:
+    """The carrier's visualisation travels with the eBL unchanged: the envelope manifest's
+    ``eBLVisualisationByCarrier.documentChecksum`` is the issuance manifest's
+    ``eBLVisualisationByCarrierChecksum``, and neither comes without the other. A mismatch
+    is ``BSIG``: the content does not match what the carrier signed."""
+    signed = issuance.get("eBLVisualisationByCarrierChecksum")
+    visual = manifest.get("eBLVisualisationByCarrier")
+    announced = visual.get("documentChecksum") if isinstance(visual, Mapping) else None
+    field = "envelopeManifestSignedContent.eBLVisualisationByCarrier"
+    if signed is None and visual is not None:
+        raise _bsig(
+            "the manifest announces an eBL visualisation by the carrier, but the carrier's "
+            f"issuance manifest has no eBLVisualisationByCarrierChecksum ({where})",
+            field,
+        )
+    if signed is not None and announced != signed:
+        found = "none" if visual is None else repr(str(announced)[:64])
+        raise _bsig(
+            "the manifest's eBLVisualisationByCarrier.documentChecksum must be the checksum the "
+            f"carrier signed in the issuance manifest ({where}.eBLVisualisationByCarrierChecksum)"
+            f", found {found}",
+            f"{field}.documentChecksum",
+        )
 
 
 def _check_issued_to(entry: Mapping[str, Any], issuance: Mapping[str, Any], where: str) -> None:

@@ -216,3 +216,42 @@ def test_the_carrier_must_issue_on_the_issuing_platform(
     with pytest.raises(PintRejection) as caught:
         verify_envelope(env, keys=keys, carriers=carriers, platform="IQAX", schema=schema)
     assert caught.value.response is ResponseCode.BSIG and "issuing platform" in caught.value.message
+
+
+def test_the_carriers_visualisation_is_bound_to_its_issuance_manifest(
+    platforms: dict[str, DemoPlatform], schema: EnvelopeSchema, document: dict[str, Any]
+) -> None:
+    """The issuance manifest's eBLVisualisationByCarrierChecksum is what the carrier signed:
+    the envelope manifest's eBLVisualisationByCarrier must be that document (BSIG if not),
+    and a visualisation the carrier did not sign cannot be announced."""
+    a, b = platforms["A"], platforms["B"]
+    assert a.carrier is not None and a.carrier_key is not None
+    carrier = CompactSigner(a.carrier_key)
+    visual, other = b"%PDF-1.7 the carrier's eBL", b"%PDF-1.7 another rendering"
+
+    def sent(signed: bytes | None, announced: bytes | None) -> dict[str, Any]:
+        issuance = build.issuance_manifest(document, a.party, carrier, visualisation=signed)
+        first = build.chain_entry(
+            a.signer, a.code, document_checksum(document),
+            [build.transaction(ActionCode.ISSUE, a.carrier, a.party), transfer(a.party, b.party)],
+            issuance=issuance,
+        )  # fmt: skip
+        meta = (
+            None
+            if announced is None
+            else build.document_metadata("ebl.pdf", announced, "application/pdf")
+        )
+        return build.envelope(a.signer, document, [first], visualisation=meta)
+
+    verified = _verify(sent(visual, visual), platforms, schema, "B")
+    assert list(verified.documents) == [bytes_checksum(visual)]
+    assert _verify(sent(None, None), platforms, schema, "B").documents == {}
+    field = "envelopeManifestSignedContent.eBLVisualisationByCarrier"
+    for signed, announced, where in [
+        (visual, other, f"{field}.documentChecksum"),
+        (visual, None, f"{field}.documentChecksum"),
+        (None, visual, field),
+    ]:
+        failure = _code(sent(signed, announced), platforms, schema, "B")
+        assert failure.response is ResponseCode.BSIG and failure.field == where
+        assert "eBLVisualisationByCarrierChecksum" in failure.message
