@@ -132,7 +132,7 @@ def verify_envelope(
     )
     manifest = _payload(signed_manifest, "envelopeManifestSignedContent")
     if schema is not None:
-        schema.check_payload("EnvelopeManifest", manifest)
+        schema.check_payload("EnvelopeManifest", manifest, where="envelopeManifestSignedContent")
     td_checksum = _td_checksum(document)
     if manifest.get("transportDocumentChecksum") != td_checksum:
         raise _bsig(
@@ -187,7 +187,7 @@ def _verify_entries(
         verified = _verify(token, keys, field)
         entry = _payload(verified, field)
         if schema is not None:
-            schema.check_payload("EnvelopeTransferChainEntry", entry)
+            schema.check_payload("EnvelopeTransferChainEntry", entry, where=field)
         if verified.signer.owner != entry.get("eblPlatform"):
             raise _bsig(
                 f"{field} names platform {entry.get('eblPlatform')!r} but is signed by "
@@ -235,7 +235,7 @@ def _check_issuance(
         )
     issuance = _payload(signed, where)
     if schema is not None:
-        schema.check_payload("IssuanceManifest", issuance)
+        schema.check_payload("IssuanceManifest", issuance, where=where)
     if issuance.get("documentChecksum") != td_checksum:
         raise _bsig("the carrier signed another transport document", f"{where}.documentChecksum")
     _check_visualisation(manifest, issuance, where)

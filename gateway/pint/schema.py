@@ -23,6 +23,7 @@ import jsonschema
 
 from gateway.errors import ConfigError
 from gateway.pint.codes import PintRejection, ResponseCode
+from gateway.validation import rfc3339
 from gateway.validation.json_schema import compile_document
 
 PAYLOADS = (
@@ -36,7 +37,10 @@ PAYLOADS = (
 
 class EnvelopeSchema:
     """Validators for the envelope and each signed payload of one schema file (compiled by
-    :func:`gateway.validation.json_schema.compile_document`, formats not checked)."""
+    :func:`gateway.validation.json_schema.compile_document`). Of the ``format`` keywords,
+    RFC 3339 ``date-time`` (``actionDateTime``, ``fumigationDateTime`` …) and ``date`` are
+    checked (:mod:`gateway.validation.rfc3339`); the others (``uri``, and DCSA's ``int32``,
+    ``float``) are not."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         parts = {"EblEnvelope": schema} | {
@@ -48,25 +52,27 @@ class EnvelopeSchema:
             for name in PAYLOADS
         }
         self._compiled = {
-            name: compile_document(part, formats=False) for name, part in parts.items()
+            name: compile_document(part, checkers=rfc3339.FORMATS) for name, part in parts.items()
         }
 
     def check_envelope(self, envelope: Any) -> None:
         """Refuse (``BENV``) an envelope the schema does not allow."""
         self._check("EblEnvelope", envelope)
 
-    def check_payload(self, name: str, payload: Any) -> None:
-        """Refuse (``BENV``) a JWS payload its definition (``EnvelopeManifest`` ...) does not allow."""
-        self._check(name, payload)
+    def check_payload(self, name: str, payload: Any, *, where: str = "") -> None:
+        """Refuse (``BENV``) a JWS payload its definition (``EnvelopeManifest`` ...) does not
+        allow; ``where`` (e.g. ``envelopeTransferChain[1]``) prefixes the field named."""
+        self._check(name, payload, where)
 
-    def _check(self, what: str, instance: Any) -> None:
+    def _check(self, what: str, instance: Any, where: str = "") -> None:
         error = self._compiled[what].first_error(instance)
         if error is not None:
             path = error.json_path
+            field = f"{where}{path.removeprefix('$')}" if where else path
             raise PintRejection(
-                f"{what} {path}: {error.message[:300]} (schema rule {error.validator})",
+                f"{what} {field}: {error.message[:300]} (schema rule {error.validator})",
                 response=ResponseCode.BENV,
-                field=path,
+                field=field,
             )
 
 

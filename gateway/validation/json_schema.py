@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.validators import validator_for
 
@@ -57,19 +57,48 @@ class CompiledSchema:
         return found
 
 
-def compile_document(schema: dict[str, Any], *, formats: bool = True) -> CompiledSchema:
+FormatCheck = Callable[[str], bool]
+"""Whether a string has a ``format`` (e.g. :func:`gateway.validation.rfc3339.is_date_time`)."""
+
+
+def compile_document(
+    schema: dict[str, Any],
+    *,
+    formats: bool = True,
+    checkers: Mapping[str, FormatCheck] | None = None,
+) -> CompiledSchema:
     """Both validators of a parsed schema (its own draft, 2020-12 by default; ``formats``:
-    check ``format`` keywords). Raises ``jsonschema.SchemaError`` for a broken schema."""
+    check ``format`` keywords). ``checkers`` (with ``formats``) checks exactly these
+    formats with these functions, in both engines, so they agree; other formats are then
+    decided by the reference validator alone, which ignores them. Raises
+    ``jsonschema.SchemaError`` for a broken schema."""
     cls = validator_for(schema, default=Draft202012Validator)
     cls.check_schema(schema)
-    explain = cast(
-        Draft202012Validator, cls(schema, format_checker=cls.FORMAT_CHECKER if formats else None)
-    )
+    checker = cls.FORMAT_CHECKER if checkers is None else _format_checker(checkers)
+    explain = cast(Draft202012Validator, cls(schema, format_checker=checker if formats else None))
     try:
-        gate = jsonschema_rs.validator_for(schema, validate_formats=formats)
+        gate = jsonschema_rs.validator_for(
+            schema, validate_formats=formats, formats=dict(checkers or {}) or None
+        )
     except (ValueError, jsonschema_rs.ReferencingError):
         gate = None
     return CompiledSchema(explain, gate)
+
+
+def _format_checker(checkers: Mapping[str, FormatCheck]) -> FormatChecker:
+    """A ``jsonschema`` format checker of only ``checkers`` (non-strings pass, as the
+    standard says formats apply to strings)."""
+    checker = FormatChecker(formats=())
+    for name, check in checkers.items():
+        checker.checks(name)(_strings_only(check))
+    return checker
+
+
+def _strings_only(check: FormatCheck) -> Callable[[object], bool]:
+    def checked(instance: object) -> bool:
+        return not isinstance(instance, str) or check(instance)
+
+    return checked
 
 
 _COMPILED: dict[tuple[Path, str, str, str], CompiledSchema] = {}

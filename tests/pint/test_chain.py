@@ -255,3 +255,43 @@ def test_the_carriers_visualisation_is_bound_to_its_issuance_manifest(
         failure = _code(sent(signed, announced), platforms, schema, "B")
         assert failure.response is ResponseCode.BSIG and failure.field == where
         assert "eBLVisualisationByCarrierChecksum" in failure.message
+
+
+@pytest.mark.parametrize(
+    "moment", ["not a date", "2024-04-17T07:11:19", "2024-02-30T07:11:19Z", "2024-04-17 07:11Z"]
+)
+def test_action_date_time_must_be_an_rfc3339_date_time(
+    platforms: dict[str, DemoPlatform],
+    schema: EnvelopeSchema,
+    document: dict[str, Any],
+    moment: str,
+) -> None:
+    a, b = platforms["A"], platforms["B"]
+    moved = transfer(a.party, b.party) | {"actionDateTime": moment}
+    failure = _code(envelope(a, document, [issue_entry(a, document, a.party, moved)]), platforms,
+                    schema, "B")  # fmt: skip
+    assert failure.response is ResponseCode.BENV
+    assert failure.field == "envelopeTransferChain[0].transactions[1].actionDateTime"
+    assert "is not a 'date-time' (schema rule format)" in failure.message
+
+
+def test_transport_document_dates_are_rfc3339(
+    platforms: dict[str, DemoPlatform], schema: EnvelopeSchema, document: dict[str, Any]
+) -> None:
+    a, b = platforms["A"], platforms["B"]
+    for changed, where in [
+        ({"shippedOnBoardDate": "19/12/2023"}, "$.transportDocument.shippedOnBoardDate"),
+        (
+            {"transports": document["transports"] | {"plannedArrivalDate": "2023-12-32"}},
+            "$.transportDocument.transports.plannedArrivalDate",
+        ),
+    ]:
+        bad = document | changed
+        env = envelope(a, bad, [issue_entry(a, bad, a.party, transfer(a.party, b.party))])
+        failure = _code(env, platforms, schema, "B")
+        assert failure.response is ResponseCode.BENV and failure.field == where
+        assert "is not a 'date'" in failure.message
+    leap = transfer(a.party, b.party) | {"actionDateTime": "2016-12-31T23:59:60.000+00:00"}
+    _verify(
+        envelope(a, document, [issue_entry(a, document, a.party, leap)]), platforms, schema, "B"
+    )
