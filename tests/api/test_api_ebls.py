@@ -141,3 +141,18 @@ async def test_bad_requests_name_the_field(api: Any, body: bytes, status: int, f
     assert response.status == status, await response.text()
     problem = await response.json()
     assert any(str(e.get("field", "")).startswith(field) for e in problem["errors"]), problem
+
+
+def test_the_api_documents_every_transfer_action() -> None:
+    """``POST /v1/ebls/{reference}/transfers`` takes every PINT action code but ISSUE
+    (SACC / SREJ: the carrier answering a surrender request)."""
+    from gateway.api.openapi import openapi_document
+    from gateway.pint.codes import ActionCode
+
+    schemas = openapi_document()["components"]["schemas"]
+    (documented,) = [
+        schema["properties"]["action"]["enum"]
+        for schema in schemas.values()
+        if "action" in schema.get("properties", {})
+    ]
+    assert set(documented) == {a.value for a in ActionCode} - {"ISSUE"}
