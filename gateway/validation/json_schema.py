@@ -23,6 +23,7 @@ from jsonschema.validators import validator_for
 
 from gateway.artefacts import require_files
 from gateway.errors import ArtefactError
+from gateway.validation import rfc3339
 from gateway.validation.report import Finding
 
 MAX_FINDINGS = 200
@@ -70,19 +71,35 @@ def compile_document(
     """Both validators of a parsed schema (its own draft, 2020-12 by default; ``formats``:
     check ``format`` keywords). ``checkers`` (with ``formats``) checks exactly these
     formats with these functions, in both engines, so they agree; other formats are then
-    decided by the reference validator alone, which ignores them. Raises
-    ``jsonschema.SchemaError`` for a broken schema."""
+    decided by the reference validator alone, which ignores them. Without ``checkers`` each
+    engine checks the draft's formats, ``date-time`` and ``date`` by the same functions
+    (:data:`gateway.validation.rfc3339.FORMATS`). Raises ``jsonschema.SchemaError`` for a
+    broken schema."""
     cls = validator_for(schema, default=Draft202012Validator)
     cls.check_schema(schema)
-    checker = cls.FORMAT_CHECKER if checkers is None else _format_checker(checkers)
+    if checkers is None:
+        checker = _with_dates(cls.FORMAT_CHECKER)
+        own: dict[str, FormatCheck] = dict(rfc3339.FORMATS)
+    else:
+        checker, own = _format_checker(checkers), dict(checkers)
     explain = cast(Draft202012Validator, cls(schema, format_checker=checker if formats else None))
     try:
-        gate = jsonschema_rs.validator_for(
-            schema, validate_formats=formats, formats=dict(checkers or {}) or None
-        )
+        gate = jsonschema_rs.validator_for(schema, validate_formats=formats, formats=own or None)
     except (ValueError, jsonschema_rs.ReferencingError):
         gate = None
     return CompiledSchema(explain, gate)
+
+
+def _with_dates(default: FormatChecker) -> FormatChecker:
+    """``default`` (the draft's own format checks) with ``date-time`` and ``date`` checked by
+    :mod:`gateway.validation.rfc3339`: ``jsonschema``'s ``date-time`` needs an optional
+    package and passes silently without it, while ``jsonschema_rs`` checks it, so the two
+    engines disagreed on a bad date-time."""
+    checker = FormatChecker(formats=())
+    checker.checkers = dict(default.checkers)
+    for name, check in rfc3339.FORMATS.items():
+        checker.checks(name)(_strings_only(check))
+    return checker
 
 
 def _format_checker(checkers: Mapping[str, FormatCheck]) -> FormatChecker:

@@ -47,3 +47,30 @@ def test_full_dates() -> None:
     assert is_full_date("2024-02-29") and is_full_date("2023-12-19")
     for value in ["2023-02-29", "2023-13-01", "19/12/2023", "2023-12-19T00:00:00Z", "2023-1-9"]:
         assert not is_full_date(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ({"at": "not a date"}, False),
+        ({"at": "2026-12-05T10:00:00+08:00"}, True),
+        ({"on": "2026-02-30"}, False),
+        ({"on": "2026-02-28"}, True),
+    ],
+)
+def test_both_schema_engines_check_dates_alike_by_default(value: dict, valid: bool) -> None:
+    """Without a chosen set of formats (the official DCSA schemas), ``date-time`` and ``date``
+    are checked by the same functions in both engines: ``jsonschema`` alone let a bad
+    date-time pass (its check needs an optional package) while ``jsonschema_rs`` refused it."""
+    from gateway.validation.json_schema import compile_document
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "on": {"type": "string", "format": "date"},
+        },
+    }
+    compiled = compile_document(schema)
+    assert compiled.explain.is_valid(value) is valid
+    assert compiled.gate is not None and compiled.gate.is_valid(value) is valid
