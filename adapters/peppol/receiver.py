@@ -159,6 +159,13 @@ class _NeedsThread(Exception):
     """The message needs the network or much CPU: check it in a worker thread instead."""
 
 
+ANSWERED = 200
+"""The HTTP status of an ebMS error answering a message we could read (its MessageId known):
+the error signal is an ordinary SOAP response, not a fault (SOAP 1.2 part 2 §7.5), and phase4
+before 4.1.1 reads the answer of a 2xx only, so a 4xx lost the error's detail and looked like
+a failure worth retrying. Not an AS4 message at all stays 400; too large 413, "later" 503."""
+
+
 class Refused(Exception):
     """An ebMS error to answer (with the HTTP status)."""
 
@@ -448,9 +455,8 @@ class As4Receiver:
                 description=error.description,
                 detail=error.detail,
             )
-        return _soap(
-            refused.status, signals.build_error(message_id, [error], self.options.credentials)
-        )
+        status = ANSWERED if message_id and refused.status == 400 else refused.status
+        return _soap(status, signals.build_error(message_id, [error], self.options.credentials))
 
 
 def peppol_facts(accepted: Accepted) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from adapters.peppol import as4
 from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
+from adapters.peppol.receiver import ANSWERED
 from adapters.peppol.sbdh import build_sbdh
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, issue_access_point
 from gateway.signing.truststore import TrustStore
@@ -157,34 +158,34 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "not multipart": (lambda *_: (b"hello", "text/plain"), 400, ("EBMS:0007", "")),
     "SOAP without a message": (
         lambda *_: (b"<x/>", "application/soap+xml"), 400, ("EBMS:0004", "")),
-    "missing SBDH": (_bare_invoice, 400, ("EBMS:0004", "")),
-    "SBDH without COUNTRY_C1": (_sbdh(lambda b: b.replace(COUNTRY_C1, b"")), 400, ("EBMS:0004", "")),
+    "missing SBDH": (_bare_invoice, ANSWERED, ("EBMS:0004", "")),
+    "SBDH without COUNTRY_C1": (_sbdh(lambda b: b.replace(COUNTRY_C1, b"")), ANSWERED, ("EBMS:0004", "")),
     "SBDH against its XSD": (
-        _sbdh(lambda b: b.replace(b"<HeaderVersion>1.0</HeaderVersion>", b"")), 400, ("EBMS:0004", "")),
+        _sbdh(lambda b: b.replace(b"<HeaderVersion>1.0</HeaderVersion>", b"")), ANSWERED, ("EBMS:0004", "")),
     "SBDH Standard not the payload's": (
         _sbdh(lambda b: b.replace(b"<Standard>" + UBL_INVOICE, b"<Standard>" + UBL_CREDIT_NOTE)),
-        400, ("EBMS:0004", "")),
+        ANSWERED, ("EBMS:0004", "")),
     "SBDH TypeVersion not the document type's": (
         _sbdh(lambda b: b.replace(b"<TypeVersion>2.1<", b"<TypeVersion>1.0<")),
-        400, ("EBMS:0004", "")),
+        ANSWERED, ("EBMS:0004", "")),
     "SBDH with two DOCUMENTID scopes": (
         _sbdh(lambda b: b.replace(b"<BusinessScope>", b"<BusinessScope>" + b"".join(
             re.findall(rb"<Scope><Type>DOCUMENTID</Type>.*?</Scope>", b)))),
-        400, ("EBMS:0004", "")),
+        ANSWERED, ("EBMS:0004", "")),
     "SBDH COUNTRY_C1 not assigned": (
         _sbdh(lambda b: b.replace(COUNTRY_C1, COUNTRY_C1.replace(b">SG<", b">QQ<"))),
-        400, ("EBMS:0004", "")),
-    "wrong receiver": (_codec(header=sbdh_header(receiver=OTHER)), 400,
+        ANSWERED, ("EBMS:0004", "")),
+    "wrong receiver": (_codec(header=sbdh_header(receiver=OTHER)), ANSWERED,
                        ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
-    "document type not served": (_order, 400, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
-    "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), 400, ("EBMS:0003", "")),
-    "addressed to another access point": (_codec(to_party="PSG000099"), 400, ("EBMS:0003", "")),
-    "expired sender certificate": (_codec(signer="expired"), 400, ("EBMS:0101", "")),
-    "revoked sender certificate": (_codec(signer="revoked"), 400, ("EBMS:0101", "")),
-    "sender from an untrusted CA": (_codec(signer="rogue"), 400, ("EBMS:0101", "")),
-    "tampered header": (_tampered, 400, ("EBMS:0101", "")),
-    "encrypted for another AP": (_codec(receiver_cert="sender"), 400, ("EBMS:0102", "")),
-    "unencrypted payload": (_codec(receiver_cert=None), 400, ("EBMS:0103", "")),
+    "document type not served": (_order, ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), ANSWERED, ("EBMS:0003", "")),
+    "addressed to another access point": (_codec(to_party="PSG000099"), ANSWERED, ("EBMS:0003", "")),
+    "expired sender certificate": (_codec(signer="expired"), ANSWERED, ("EBMS:0101", "")),
+    "revoked sender certificate": (_codec(signer="revoked"), ANSWERED, ("EBMS:0101", "")),
+    "sender from an untrusted CA": (_codec(signer="rogue"), ANSWERED, ("EBMS:0101", "")),
+    "tampered header": (_tampered, ANSWERED, ("EBMS:0101", "")),
+    "encrypted for another AP": (_codec(receiver_cert="sender"), ANSWERED, ("EBMS:0102", "")),
+    "unencrypted payload": (_codec(receiver_cert=None), ANSWERED, ("EBMS:0103", "")),
     "oversize": (_oversize, 413, ("EBMS:0004", "")),
 }  # fmt: skip
 RULES = {
@@ -238,7 +239,7 @@ async def test_a_payload_that_does_not_decompress_is_ebms_0303(
     message = document_message(pki, (reference / INVOICE).read_bytes())
     monkeypatch.undo()
     answer = await post(ap.url, message.body, message.content_type, tls.client_context())
-    assert (answer.status, answer.error_codes(ap_trust)) == (400, [("EBMS:0303", "")])
+    assert (answer.status, answer.error_codes(ap_trust)) == (ANSWERED, [("EBMS:0303", "")])
     (error,) = answer.signal(ap_trust).errors
     assert (error.short_description, error.category) == ("DecompressionFailure", "Communication")
     assert await ap.services.store.list_inbound() == []
