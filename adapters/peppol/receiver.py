@@ -292,6 +292,14 @@ class As4Receiver:
                 f"this is {self.seat_id}",
                 "as4.to-party",
             )
+        signer = common_name(incoming.signer)
+        if header.from_party != signer:
+            raise _refusal(
+                "EBMS:0003",
+                f"the message names the sending access point {header.from_party}, but it is "
+                f"signed by {signer} (PartyId is the CN of the sender's AP certificate)",
+                "as4.from-party",
+            )
         try:
             sbdh = parse_sbdh(incoming.sbdh, schema=self.sbdh_schema)
         except LingangError as exc:

@@ -180,6 +180,8 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "document type not served": (_order, ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
     "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), ANSWERED, ("EBMS:0003", "")),
     "addressed to another access point": (_codec(to_party="PSG000099"), ANSWERED, ("EBMS:0003", "")),
+    "from another access point than signed it": (
+        _codec(from_party="PSG000099"), ANSWERED, ("EBMS:0003", "")),
     "expired sender certificate": (_codec(signer="expired"), ANSWERED, ("EBMS:0101", "")),
     "revoked sender certificate": (_codec(signer="revoked"), ANSWERED, ("EBMS:0101", "")),
     "sender from an untrusted CA": (_codec(signer="rogue"), ANSWERED, ("EBMS:0101", "")),
