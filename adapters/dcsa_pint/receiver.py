@@ -24,7 +24,7 @@ import binascii
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,9 +48,17 @@ JSON = "application/json"
 class PintReceiver:
     """Serves the PINT receiving endpoints for one platform."""
 
-    def __init__(self, platform: PintPlatform, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, platform: PintPlatform, *, max_body_bytes: int, max_document_bytes: int | None = None
+    ) -> None:
         self.platform = platform
         self.max_body_bytes = max_body_bytes
+        """The largest envelope body read."""
+        self.max_document_bytes = (
+            max_body_bytes if max_document_bytes is None else max_document_bytes
+        )
+        """The largest additional document taken, decoded (its PUT body is base64, a third
+        larger)."""
 
     def routes(self) -> list[InboundRoute]:
         return [
@@ -111,11 +119,27 @@ class PintReceiver:
         }
         return web.json_response(body, status=status, headers={"API-Version": "3.0.0"})
 
-    async def _json(self, request: web.Request, *, check_text: bool = True) -> Any:
-        raw = await read_bounded(request.content, self.max_body_bytes)
+    def _too_large(self, documents: Mapping[str, Any], missing: Sequence[str]) -> str | None:
+        """Why a document the envelope announces can never be taken here (larger than
+        :attr:`max_document_bytes`), or ``None``: refused at the start, so the sender does
+        not send it only to be told INCD, again and again."""
+        for checksum in missing:
+            size = documents[checksum].get("size")
+            if isinstance(size, int) and size > self.max_document_bytes:
+                return (
+                    f"additional document {checksum} is {size} bytes; this platform takes "
+                    f"documents of up to {self.max_document_bytes} bytes"
+                )
+        return None
+
+    async def _json(
+        self, request: web.Request, *, check_text: bool = True, limit: int | None = None
+    ) -> Any:
+        bound = self.max_body_bytes if limit is None else limit
+        raw = await read_bounded(request.content, bound)
         if raw is None:
             raise PintRejection(
-                f"the body exceeds {self.max_body_bytes} bytes",
+                f"the body exceeds {bound} bytes",
                 response=ResponseCode.BENV,
                 field="$",
             )
@@ -160,6 +184,9 @@ class PintReceiver:
         missing = [c for c in verified.documents if c not in present]
         if not missing:
             return await self._accept(verified, inbound=None)
+        too_large = self._too_large(verified.documents, missing)
+        if too_large is not None:
+            return self._signed(ResponseCode.BENV, verified.last_checksum, reason=too_large)
         reference = verified.last_checksum
         duplicate = await registry.open_inbound(
             reference, verified.transport_document_checksum, envelope, verified.documents
@@ -222,9 +249,16 @@ class PintReceiver:
 
         if not is_checksum(checksum) or checksum not in inbound.documents:
             return incd(f"document {checksum[:64]} is not announced in the envelope manifest")
+        expected = inbound.documents[checksum].get("size")
+        limit = base64_length(self.max_document_bytes) + 2  # a JSON string: its quotes
         try:
-            encoded = await self._json(request)
+            encoded = await self._json(request, limit=limit)
         except PintRejection as exc:
+            if exc.message.startswith("the body exceeds"):
+                return self._error(
+                    request, 413, "Payload Too Large",
+                    f"documents of up to {self.max_document_bytes} bytes are taken here",
+                )  # fmt: skip
             return incd(exc.message)
         if not isinstance(encoded, str):
             return incd("the body must be a JSON string of base64")
@@ -234,7 +268,6 @@ class PintReceiver:
             return incd("the body is not valid base64")
         if bytes_checksum(data) != checksum:
             return incd("the document's SHA-256 does not match its checksum")
-        expected = inbound.documents[checksum].get("size")
         if expected is not None and expected != len(data):
             return incd(f"the document has {len(data)} bytes, the manifest says {expected}")
         media = str(inbound.documents[checksum].get("mediaType") or "application/octet-stream")
@@ -302,6 +335,11 @@ def _check_text(value: Any) -> None:
     if unfit is not None:
         where, why = unfit
         raise PintRejection(f"{where} {why}", response=ResponseCode.BENV, field=f"$.{where}")
+
+
+def base64_length(size: int) -> int:
+    """The length of ``size`` bytes in base64 (with padding)."""
+    return 4 * ((size + 2) // 3)
 
 
 def _claimed_last(envelope: Any) -> str | None:

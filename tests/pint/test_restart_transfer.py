@@ -104,3 +104,37 @@ async def test_a_transfer_restarted_with_a_corrected_manifest_is_received(
     registry = running.adapter.platform.registry
     assert await registry.inbound(second["envelopeReference"]) is None
     assert (await registry.find("RESTART001")).state == "held"
+
+
+async def test_document_sizes_are_judged_by_the_decoded_bytes(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path
+) -> None:
+    """A document larger than the platform takes is refused at the start (BENV naming it),
+    not answered INCD on every PUT; one that fits is taken though its base64 is a third
+    larger; a PUT body larger than any document could be is a 413."""
+    running, keys, context = receiver
+    running.adapter.receiver.max_document_bytes = 64
+    a, b = platforms
+    document = transport_document(reference, "SIZES001")
+    entry = issue_entry(a, document, a.party, transfer(a.party, b.party))
+    last = jws_checksum(entry)
+
+    def started(attachment: bytes) -> dict[str, Any]:
+        meta = build.document_metadata("invoice.pdf", attachment, "application/pdf")
+        return build.envelope(a.signer, document, [entry], [meta])
+
+    status, answer = await _call(running, context, "POST", "/v3/envelopes", started(b"%" * 65))
+    refused = read_response(answer, keys, platform="IQAX", last_checksum=last)
+    assert (status, refused.code.value) == (422, "BENV")
+    assert "up to 64 bytes" in refused.payload["reason"]
+
+    fits = b"%" * 64
+    status, opened = await _call(running, context, "POST", "/v3/envelopes", started(fits))
+    assert status == 201, opened
+    base = f"/v3/envelopes/{opened['envelopeReference']}/additional-documents/"
+    status, problem = await _call(running, context, "PUT", base + bytes_checksum(fits), "A" * 200)
+    assert status == 413, problem
+    status, _ = await _call(
+        running, context, "PUT", base + bytes_checksum(fits), base64.b64encode(fits).decode()
+    )
+    assert status == 204
