@@ -187,18 +187,38 @@ def allocate(exact: Sequence[Decimal], target: Decimal) -> list[Decimal]:
 def convert_price(
     cny_price: Decimal, rate: Decimal, quantity: Decimal, line_gross: Decimal
 ) -> tuple[Decimal, Decimal | None]:
-    """(price, base quantity or None): as few decimals as keep the line within a cent."""
-    exact = cny_price / rate
+    """(price, base quantity or None): as few decimals as keep the line within a cent.
+
+    The CNY price converted at the rate comes first. The fapiao's own quantity × price may
+    miss its amount by a cent (the tax bureau's tolerance) and the converted amounts are
+    rounded once more, so when no such price fits, the price is the converted line amount
+    (before line allowances) / quantity, which always fits with a large enough base quantity.
+    """
     qty = abs(quantity) or Decimal(1)
+    gross = abs(line_gross)
+    fitted = _fit_price(cny_price / rate, qty, gross) or _fit_price(gross / qty, qty, gross)
+    if fitted is not None:
+        return fitted
+    base = Decimal(1)
+    while base < qty:
+        base *= 10
+    price = (gross / qty * base).quantize(Decimal(1).scaleb(-MAX_PRICE_DECIMALS), ROUND_HALF_UP)
+    return price, (base if base != 1 else None)
+
+
+def _fit_price(
+    exact: Decimal, qty: Decimal, gross: Decimal
+) -> tuple[Decimal, Decimal | None] | None:
+    """The first (price, base) with at most :data:`MAX_PRICE_DECIMALS` decimals and a base of
+    1, 10, … up to the quantity that keeps quantity × price / base within a cent of ``gross``."""
     base = Decimal(1)
     while True:
         for places in range(2, MAX_PRICE_DECIMALS + 1):
             price = (exact * base).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-            if abs(qty * price / base - abs(line_gross)) <= PRICE_TOLERANCE:
+            if abs(qty * price / base - gross) <= PRICE_TOLERANCE:
                 return price, (base if base != 1 else None)
         if base >= qty:
-            price = (exact * base).quantize(Decimal(1).scaleb(-MAX_PRICE_DECIMALS), ROUND_HALF_UP)
-            return price, (base if base != 1 else None)
+            return None
         base *= 10
 
 

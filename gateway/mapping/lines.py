@@ -7,11 +7,14 @@ Each function takes and returns plain model objects; the order they run in is fi
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from gateway.errors import FieldError
 from gateway.model import AllowanceCharge, Invoice, Line, TaxCase, Totals
 
 ZERO = Decimal("0")
+LINE_TOLERANCE = Decimal("0.01")
+"""Largest accepted |quantity × price / base − allowances + charges − line net amount|."""
 
 DISCOUNT_REASON = "Discount"
 DISCOUNT_REASON_CODE = "95"
@@ -57,15 +60,89 @@ def flip_signs(invoice: Invoice) -> None:
         line.gross_amount = _neg(line.gross_amount)
 
 
+def line_gross_before_allowances(line: Line) -> Decimal:
+    """BT-131 + line allowances (BT-136) − line charges (BT-141): quantity × net price."""
+    allowances = sum((a.amount for a in line.allowances if not a.is_charge), ZERO)
+    charges = sum((a.amount for a in line.allowances if a.is_charge), ZERO)
+    return line.net_amount + allowances - charges
+
+
 def normalise_line(line: Line) -> None:
-    """Price never negative (BR-27); the quantity carries the sign of the net amount."""
+    """Price never negative (BR-27); the quantity carries the sign of the net amount.
+
+    A line printed without quantity and unit price becomes 1 × its amount *before* any folded
+    discount (``fold_discounts`` has already lowered the net amount and added the discount as
+    a line allowance), so that 1 × price − allowances = net (PEPPOL-EN16931-R120).
+    """
     price = abs(line.price)
     qty = abs(line.quantity) if line.quantity_given else Decimal(1)
     if not line.quantity_given or qty == 0:
-        qty, price = Decimal(1), abs(line.net_amount)
+        qty, price = Decimal(1), abs(line_gross_before_allowances(line))
     if line.net_amount < 0:
         qty = -qty
     line.quantity, line.price = qty, price
+
+
+def net_price_from_inclusive(line: Line) -> str | None:
+    """Replace a tax-inclusive unit price by the net price it stands for; the warning, if any.
+
+    The fapiao's UnPrice is tax-exclusive (FORMAT.md §2.1), but some issuers print the price
+    with VAT: quantity × price then equals the line's gross amount (金额 + 税额), not its net
+    amount. When quantity × price misses the net amount by more than a cent and matches the
+    gross amount within a cent, the net price is net amount / quantity (BT-146 is a net price).
+    """
+    if not line.quantity_given or line.quantity == 0 or line.gross_amount is None:
+        return None
+    product = abs(line.quantity * line.price)
+    if abs(product - abs(line.net_amount)) <= LINE_TOLERANCE:
+        return None
+    gross = abs(line.gross_amount)
+    if gross == abs(line.net_amount) or abs(product - gross) > LINE_TOLERANCE:
+        return None
+    inclusive = line.price
+    exact = abs(line.net_amount / line.quantity)
+    line.price = _fewest_decimals(exact, abs(line.quantity), abs(line.net_amount))
+    return (
+        f"line {line.id}: unit price {inclusive} includes VAT (quantity {line.quantity} × "
+        f"{inclusive} = the line's gross {line.gross_amount}, not its net {line.net_amount}); "
+        f"the net price {line.price} is sent (BT-146)"
+    )
+
+
+def _fewest_decimals(exact: Decimal, qty: Decimal, net: Decimal) -> Decimal:
+    """``exact`` with as few decimals (2 to 8) as keep quantity × price within a cent of net."""
+    for places in range(2, 9):
+        price = exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        if abs(qty * price - net) <= LINE_TOLERANCE:
+            return price
+    return exact.quantize(Decimal(1).scaleb(-8), ROUND_HALF_UP)
+
+
+def check_line_arithmetic(lines: list[Line], profile: str) -> None:
+    """Refuse a line whose quantity × price / base − allowances + charges misses its net.
+
+    EN 16931 BT-131 = BT-129 × (BT-146 / BT-149) − BT-136 + BT-141; BIS 3 enforces it
+    (PEPPOL-EN16931-R120, 0.02) and PINT SG too, PINT and CII do not, so the mapper checks
+    every profile itself, within a cent (:data:`LINE_TOLERANCE`).
+    """
+    for line in lines:
+        base = line.base_quantity or Decimal(1)
+        allowances = sum((a.amount for a in line.allowances if not a.is_charge), ZERO)
+        charges = sum((a.amount for a in line.allowances if a.is_charge), ZERO)
+        computed = line.quantity * line.price / base - allowances + charges
+        if abs(computed - line.net_amount) > LINE_TOLERANCE:
+            raise FieldError(
+                f"{profile}: line {line.id} ({line.item.name}): quantity {line.quantity} × price "
+                f"{line.price}"
+                + (f" / base {base}" if base != 1 else "")
+                + (f" − allowances {allowances}" if allowances else "")
+                + (f" + charges {charges}" if charges else "")
+                + f" = {computed.normalize():f}, not the line net amount {line.net_amount} "
+                "(EN 16931 BT-131, PEPPOL-EN16931-R120); the fapiao's quantity, unit price "
+                "and amount do not agree",
+                field=f"lines[{line.id}].price",
+                rule="mapping.line-arithmetic",
+            )
 
 
 def fold_discounts(lines: list[Line]) -> tuple[list[Line], list[DocAllowance]]:

@@ -37,9 +37,11 @@ from gateway.mapping.copies import shallow_copy
 from gateway.mapping.currency import choose_rate, convert_invoice
 from gateway.mapping.lines import (
     DocAllowance,
+    check_line_arithmetic,
     flip_signs,
     fold_discounts,
     is_red,
+    net_price_from_inclusive,
     normalise_line,
     split_differential,
 )
@@ -166,6 +168,7 @@ def map_with_warnings(
     payment, payment_warnings = payment_instructions(inv, source.payment, exporter)
     inv.payment = payment
     warnings += payment_warnings
+    check_line_arithmetic(inv.lines, spec.name)
     return Mapped(inv, warnings)
 
 
@@ -180,7 +183,8 @@ def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Decimal,
         if not inv.preceding_invoices:
             warnings.append("red-letter fapiao without the reversed invoice number (BT-25)")
     chinese_tax = _chinese_tax_by_rate(inv.lines) if spec.tax_scheme == "GST" else {}
-    lines, doc = _prepare_lines(inv.lines, spec)
+    lines, doc, line_warnings = _prepare_lines(inv.lines, spec)
+    warnings += line_warnings
     printed_total = _printed_tax_total(lines, doc)
     if printed_total != inv.totals.tax:
         warnings.append(
@@ -227,15 +231,19 @@ def _currency(
     return cny_totals, choice.warnings
 
 
-def _prepare_lines(lines: list[Line], spec: ProfileSpec) -> tuple[list[Line], list[DocAllowance]]:
-    """Categories, discount folding, line signs and (VAT profiles) differential splits."""
+def _prepare_lines(
+    lines: list[Line], spec: ProfileSpec
+) -> tuple[list[Line], list[DocAllowance], list[str]]:
+    """Categories, tax-inclusive unit prices, discount folding, line signs and (VAT profiles)
+    differential splits; returns the lines, the document-level discounts and the warnings."""
     assign_categories(lines, spec.tax_scheme)
+    warnings = [w for w in map(net_price_from_inclusive, lines) if w is not None]
     out, doc = fold_discounts(lines)
     for line in out:
         normalise_line(line)
     if spec.tax_scheme == "VAT":
         out = _split_differentials(out)
-    return out, doc
+    return out, doc, warnings
 
 
 def _working_copy(source: Invoice) -> Invoice:
