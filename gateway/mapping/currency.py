@@ -2,10 +2,17 @@
 
 **Which rate.** A fapiao is in CNY; an invoice in another currency needs the rate of *this*
 invoice. Sources, in order: the submission's ``exchange_rate``, the rate the fapiao itself
-states in its 备注, then the partner's standing ``exchange_rate``. Two sources that disagree
-beyond rounding (compared at the precision of the less precise one) are a conflict: the
-submission against the fapiao is refused (the document would contradict the exporter's own
-legal document), anything against the partner default is a warning.
+states in its 备注, then the partner's standing ``exchange_rate``. The submission and the
+fapiao *agree* when the more precise rate lies within the rounding of the less precise one
+(7.12 stands for 7.115-7.125, so 7.1234 agrees); then the **more precise** of the two is used,
+whichever source gave it (7 and 7.4999 agree, and 7.4999 is used: 7 would shift the invoice by
+7 %). When they disagree the conversion is refused (``fx.conflict``): the document would
+contradict the exporter's own legal document, and which of the two is a slip is for the
+exporter to say. The partner's standing rate is a plausibility check: a rate used that lies
+more than :data:`STANDING_RATE_TOLERANCE` (10 %) from it is refused (``fx.standing-rate``),
+naming both — a remark rate that names no currency, or one written the wrong way round
+(0.1408 for 7.1023), would otherwise be applied silently; within it the difference is a
+warning.
 
 **Rounding.** EN 16931 amounts have two decimals. Each converted amount is rounded half up and
 the cents left over are handed to the amounts with the largest rounding remainders, so that
@@ -35,6 +42,9 @@ PRICE_TOLERANCE = CENT
 PLAUSIBLE_RATES = (Decimal("0.00001"), Decimal("1000"))
 """CNY per unit of any currency in use lies well inside these (1 KWD is about 23 CNY, 1 LBP
 about 0.00008 CNY); a rate outside is a slip, not a rate to convert an invoice with."""
+STANDING_RATE_TOLERANCE = Decimal("0.10")
+"""Largest relative difference accepted between the rate used and the partner's standing rate
+(a currency seldom moves 10 % against CNY between two updates of the directory)."""
 RATE_FIELDS = {
     "submission": "metadata.exchange_rate",
     "fapiao": "fapiao.remark",
@@ -61,13 +71,23 @@ def _decimals(value: Decimal) -> int:
 
 
 def rates_agree(a: Decimal, b: Decimal) -> bool:
-    """Equal at the precision of the less precise of the two (7.12 agrees with 7.1234)."""
-    places = min(_decimals(a), _decimals(b))
-    step = Decimal(1).scaleb(-places)
+    """Whether the more precise rate lies within the rounding of the less precise one.
+
+    7.12 (stated to two decimals, so 7.115 ≤ x < 7.125) agrees with 7.1234; 7 agrees with
+    7.4999 but not with 7.5. Agreement says only that neither contradicts the other:
+    :func:`more_precise` says which to use.
+    """
+    coarse, fine = sorted((a, b), key=_decimals)
+    step = Decimal(1).scaleb(-_decimals(coarse))
     try:
-        return a.quantize(step, ROUND_HALF_UP) == b.quantize(step, ROUND_HALF_UP)
+        return fine.quantize(step, ROUND_HALF_UP) == coarse
     except InvalidOperation:  # a rate too large to hold that many decimals: not the same
         return False
+
+
+def more_precise(a: tuple[Decimal, str], b: tuple[Decimal, str]) -> tuple[Decimal, str]:
+    """Of two agreeing (rate, source) pairs, the one stated with more decimals (``a`` on a tie)."""
+    return b if _decimals(b[0]) > _decimals(a[0]) else a
 
 
 def choose_rate(submission: Submission, stated: StatedRate | None, partner: Partner) -> RateChoice:
@@ -121,6 +141,13 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
         ),
         None,
     )
+    if sub is not None and fapiao_rate is not None:
+        chosen = more_precise((sub, "submission"), (fapiao_rate, "fapiao"))
+        if chosen[0] != sub:
+            out.warnings.append(
+                f"exchange rate {chosen[0]} from the fapiao's remark used: the submission's "
+                f"{sub} agrees with it at its precision and the fapiao states more decimals"
+            )
     if chosen is None:
         raise MissingFactError(
             f"exchange rate CNY per {currency}: send `exchange_rate` with the submission, state "
@@ -131,16 +158,38 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
     out.rate, out.source = chosen
     if out.source == "partner":
         _check_plausible(out.rate, currency, out.source)
-    if (
-        partner_rate is not None
-        and out.source != "partner"
-        and not rates_agree(out.rate, partner_rate)
-    ):
-        out.warnings.append(
-            f"exchange rate {out.rate} from the {out.source} used; the partner's standing rate "
-            f"{partner_rate} differs"
-        )
+    if partner_rate is not None and out.source != "partner":
+        _check_standing_rate(out, partner_rate, stated)
     return out
+
+
+def _check_standing_rate(
+    choice: RateChoice, partner_rate: Decimal, stated: StatedRate | None
+) -> None:
+    """Warn when the rate used differs from the partner's standing rate; refuse beyond
+    :data:`STANDING_RATE_TOLERANCE` (a rate naming no currency, or inverted, is caught here)."""
+    rate, source = choice.rate, choice.source or "submission"
+    if rate is None or rates_agree(rate, partner_rate):
+        return
+    where = (
+        f"the fapiao's remark ({stated.text!r})"
+        if source == "fapiao" and stated
+        else (f"the {source}")
+    )
+    if abs(rate - partner_rate) > STANDING_RATE_TOLERANCE * partner_rate:
+        raise FieldError(
+            f"exchange rate {rate} CNY per {choice.currency} from {where} differs from the "
+            f"partner's standing rate {partner_rate} by more than "
+            f"{STANDING_RATE_TOLERANCE:.0%}: not applied (a rate for another currency, or "
+            "written the wrong way round?); correct the rate, or update the partner's "
+            "exchange_rate if it is out of date",
+            field=RATE_FIELDS[source],
+            rule="fx.standing-rate",
+        )
+    choice.warnings.append(
+        f"exchange rate {rate} from the {source} used; the partner's standing rate "
+        f"{partner_rate} differs"
+    )
 
 
 def _check_plausible(rate: Decimal, currency: str, source: str) -> None:

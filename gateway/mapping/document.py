@@ -71,8 +71,10 @@ def map_parsed(
     keys (others are ignored; a malformed value is a ``FieldError`` naming ``metadata.<key>``):
 
     * ``exchange_rate`` — CNY per one unit of the invoice currency, for this invoice (decimal
-      text). Wins over the rate the fapiao's remark states and the partner's standing rate; a
-      conflict with the fapiao's own rate is refused (rule ``fx.conflict``).
+      text). Wins over the partner's standing rate; against the rate the fapiao's remark
+      states, the more precise of two agreeing rates is used and a conflict is refused (rule
+      ``fx.conflict``); a rate more than 10 % from the partner's standing rate is refused
+      (rule ``fx.standing-rate``).
     * ``currency`` — the invoice currency (BT-5, ISO 4217) for this invoice, instead of the
       partner's ``currency``.
     * ``buyer_reference`` — BT-10, the reference the buyer routes by.

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import FieldError, MissingFactError
+from gateway.mapping.currency import rates_agree
 from gateway.validation import Validator
 from tests.mapping.fidelity import SELLER_NAME, convert, fapiao, machine_line
 
@@ -48,7 +49,70 @@ def test_the_submission_rate_wins_and_agrees_with_the_fapiao_at_its_precision(
     out = convert(inv, "bis3", validator, partner=USD, metadata={"exchange_rate": "7.12340"})
     assert out.fatal == [] and out.mapped.invoice.exchange_rate == Decimal("7.12340")
     coarse = convert(inv, "bis3", None, partner=USD, metadata={"exchange_rate": "7.12"})
-    assert coarse.mapped.invoice.exchange_rate == Decimal("7.12")
+    assert coarse.mapped.invoice.exchange_rate == Decimal("7.1234")
+    assert coarse.warned("7.1234", "7.12", "more decimals")
+
+
+@pytest.mark.parametrize(
+    ("remark", "sent", "used"),
+    [
+        ("汇率：1 USD = 7.4999 CNY", "7", "7.4999"),
+        ("汇率：100日元=4.76人民币", "0.05", "0.0476"),
+    ],
+)
+def test_of_two_agreeing_rates_the_more_precise_is_used(remark: str, sent: str, used: str) -> None:
+    """7 "agreed" with 7.4999 (equal at whole units) and the submission's 7 was used: 7 % off
+    the fapiao's own rate. The rate with more decimals is used now, whichever source gave it."""
+    currency = "JPY" if "日元" in remark else "USD"
+    out = convert(
+        fapiao(remark=remark),
+        "bis3",
+        None,
+        partner={"currency": currency},
+        metadata={"exchange_rate": sent},
+    )
+    assert out.mapped.invoice.exchange_rate == Decimal(used)
+    assert out.mapped.invoice.totals.payable == _due("1130.00", used)
+    assert out.warned(used, sent)
+
+
+def test_rates_agree_only_within_the_rounding_of_the_less_precise() -> None:
+    assert rates_agree(Decimal("7"), Decimal("7.4999"))
+    assert not rates_agree(Decimal("7"), Decimal("7.5"))
+    assert rates_agree(Decimal("7.12"), Decimal("7.1234"))
+    assert not rates_agree(Decimal("7.12"), Decimal("7.1250"))
+    assert rates_agree(Decimal("7.1234"), Decimal("7.12"))  # either order
+
+
+@pytest.mark.parametrize(
+    ("remark", "partner"),
+    [
+        ("汇率：7.1012", {"currency": "HKD", "exchange_rate": "0.9125"}),  # names no currency
+        ("汇率：0.1408", {**USD, "exchange_rate": "7.1234"}),  # CNY per USD inverted
+    ],
+)
+def test_a_remark_rate_far_from_the_standing_rate_is_refused_naming_both(
+    remark: str, partner: dict[str, str]
+) -> None:
+    with pytest.raises(FieldError) as err:
+        convert(fapiao(remark=remark), "pint", None, partner=partner)
+    assert err.value.rule == "fx.standing-rate" and err.value.field == "fapiao.remark"
+    assert partner["exchange_rate"] in str(err.value)
+    assert remark.removeprefix("汇率：") in str(err.value)
+    assert "10%" in str(err.value)
+
+
+def test_a_submission_rate_far_from_the_standing_rate_is_refused() -> None:
+    with pytest.raises(FieldError) as err:
+        convert(
+            fapiao(),
+            "bis3",
+            None,
+            partner={**USD, "exchange_rate": "7.1234"},
+            metadata={"exchange_rate": "0.1408"},
+        )
+    assert err.value.rule == "fx.standing-rate"
+    assert err.value.field == "metadata.exchange_rate"
 
 
 def test_a_submission_rate_that_contradicts_the_fapiao_is_refused() -> None:
