@@ -14,6 +14,7 @@ from gateway.ingest.build import build
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
 from gateway.ingest.safejson import load_json
 from gateway.ingest.types import IngestLimits, ParsedInvoice, ParseWarning
+from gateway.ingest.values import number_or_none
 
 _ENVELOPES = ("data", "result", "body", "fpxx")
 _LINE_LISTS = ("fpmxList", "hwxx", "mxList")
@@ -65,23 +66,58 @@ class _Obj:
         return self.src(*keys).value
 
 
+_INCLUDES_TAX = frozenset({"1", "Y", "TRUE"})
+"""Values of 含税标志 ``hsbz`` (vendors: ``isIncludeTax``) saying the line's 金额 and 单价
+include VAT."""
+
+
+def _includes_tax(o: _Obj) -> bool:
+    flag = o.value("hsbz", "isIncludeTax")
+    return flag is not None and flag.upper() in _INCLUDES_TAX
+
+
+def _net_of_tax(o: _Obj, path: str) -> tuple[Src, Src, Src | None]:
+    """(amount, gross, price) of a line whose 金额 ``je`` and 单价 ``dj`` include VAT.
+
+    The amount is je − se and the gross je; the price is ``None``, so the parser derives the
+    net unit price from amount / quantity (an inclusive price is not BT-146). Without a tax amount the net
+    cannot be known: refused.
+    """
+    je, se = o.src("je"), o.src("se")
+    gross, tax = number_or_none(je.text), number_or_none(se.text)
+    if gross is None or tax is None:
+        raise FieldError(
+            f"{path}: hsbz = 1 says je {je.text!r} includes VAT, but se {se.text!r} gives no "
+            "tax amount to take out, so the net amount is unknown; send the line tax-exclusive "
+            "(hsbz 0) or with its tax",
+            field=se.path,
+            rule="json.tax-inclusive",
+        )
+    net = Src(f"{gross - tax}", f"{je.path} − {se.path} (hsbz = 1)")
+    return net, Src(je.text, je.path), None
+
+
 def _line(obj: dict[str, Any], path: str) -> RawLine:
     o = _Obj(obj, f"{path}.")
     name = o.src("hwhyslwfwmc")
     if name.value is None:
         short, item = o.value("spfwjc"), o.src("xmmc", "spmc")
         name = Src(f"*{short}*{item.value}" if short and item.value else item.text, item.path)
+    amount, gross = o.src("je"), o.src("hsje")
+    price: Src | None = o.src("dj", "fpjydj")
+    if _includes_tax(o):
+        amount, gross, price = _net_of_tax(o, path)
     return RawLine(
         path=path,
         name=name,
-        amount=o.src("je"),
+        amount=amount,
         rate=o.src("slv"),
         tax=o.src("se"),
         spec=o.src("ggxh"),
         unit=o.src("dw"),
         quantity=o.src("sl", "fpjysl"),
-        price=o.src("dj", "fpjydj"),
-        gross=o.src("hsje"),
+        price=price,
+        gross=gross,
         tax_code=o.src("sphfwssflhbbm", "spbm"),
         line_kind=o.value("fphxz"),
         policy_flag=o.value("yhzcbs"),

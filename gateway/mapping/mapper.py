@@ -23,6 +23,12 @@ Decisions the official rules forced (each checked against the validators):
   (BR-O-11), otherwise E with a reason; BT-111 in CNY when the partner invoices in another
   currency.
 * At most one note (PEPPOL-EN16931-R002, ibr-sr-51): the remark and our statements are joined.
+* The fapiao's printed totals are the legal amounts. A cent between Σ line taxes and the printed
+  VAT total goes onto the largest standard-rated group's BT-117 (within BR-S-09's ±1; PINT SG:
+  onto the largest Chinese-VAT charge), a cent between the lines and the printed gross into
+  BT-114, so BT-110 and BT-115 state the printed figures, and BT-112 too unless Σ line amounts
+  itself misses the printed net (BR-CO-13/14/15/16 hold); a gap beyond the tax bureau's own
+  0.01 is refused (``mapping.printed-totals``).
 """
 
 from __future__ import annotations
@@ -57,10 +63,13 @@ from gateway.mapping.taxes import (
     DEDUCTION_REASON,
     NG_CATEGORY,
     ZERO,
+    absorb_charge_gap,
+    absorb_tax_gap,
     assign_categories,
     build_breakdown,
     group_lines,
     money,
+    printed_gap,
 )
 from gateway.model import (
     CREDIT_NOTE,
@@ -182,19 +191,24 @@ def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Decimal,
         inv.type_code = CREDIT_NOTE if not inv.is_credit_note else inv.type_code
         if not inv.preceding_invoices:
             warnings.append("red-letter fapiao without the reversed invoice number (BT-25)")
+    printed = replace(inv.totals)
     chinese_tax = _chinese_tax_by_rate(inv.lines) if spec.tax_scheme == "GST" else {}
     lines, doc, line_warnings = _prepare_lines(inv.lines, spec)
     warnings += line_warnings
-    printed_total = _printed_tax_total(lines, doc)
-    if printed_total != inv.totals.tax:
+    tax_gap = printed_gap("VAT total", printed.tax, _printed_tax_total(lines, doc), "TotalTaxAm")
+    if tax_gap:
         warnings.append(
-            f"Σ printed line taxes {printed_total} ≠ fapiao total tax {inv.totals.tax}; "
-            "the per-line figures are used"
+            f"Σ printed line taxes {printed.tax - tax_gap} ≠ fapiao total tax {printed.tax}: "
+            f"the {tax_gap} is carried by the largest group so that BT-110 is the printed total"
         )
     charges = _ng_charges(chinese_tax) if spec.tax_scheme == "GST" else []
+    if spec.tax_scheme == "GST" and tax_gap:
+        absorb_charge_gap(charges, tax_gap)
     ng_base = sum((c.amount if c.is_charge else -c.amount for c in charges), ZERO)
     groups = group_lines(lines, doc, {(NG_CATEGORY, ZERO): ng_base} if charges else None)
     breakdown, rounding = build_breakdown(groups, money)
+    if spec.tax_scheme == "VAT" and tax_gap:
+        absorb_tax_gap(breakdown, tax_gap)
     if rounding:
         warnings.append(
             f"printed VAT differs from BT-116 × rate by more than the EN 16931 tolerance; "
@@ -205,13 +219,17 @@ def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Decimal,
     inv.vat_breakdown = breakdown
     inv.totals = _totals(inv, rounding)
     _check_group_bases(inv, spec)
-    gross = abs(source.totals.tax_inclusive)
-    if inv.totals.payable != gross:
+    payable_gap = printed_gap(
+        "amount due", printed.tax_inclusive, inv.totals.payable, "TotalTax-includedAmount"
+    )
+    if payable_gap:
+        inv.totals = _totals(inv, rounding + payable_gap)
         warnings.append(
-            f"amount due {inv.totals.payable} differs from the fapiao's total {gross} "
-            "(line amounts or taxes do not add up to the printed totals)"
+            f"Σ line amounts differs from the fapiao's net total {printed.tax_exclusive} by "
+            f"{payable_gap}: carried as rounding amount (BT-114) so that the amount due is "
+            f"the fapiao's total {printed.tax_inclusive}"
         )
-    return printed_total, warnings
+    return printed.tax, warnings
 
 
 def _currency(

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from gateway.errors import FieldError
 from gateway.mapping.lines import DocAllowance
-from gateway.model import Line, TaxCase, VatBreakdown
+from gateway.model import AllowanceCharge, Line, TaxCase, VatBreakdown
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -169,3 +169,61 @@ def build_breakdown(
             )
         )
     return out, rounding
+
+
+PRINTED_TOTAL_TOLERANCE = Decimal("0.01")
+"""Largest gap accepted between a fapiao's printed total and the sum of its lines: the tax
+bureau's own tolerance for Σ line amounts and Σ line taxes (FORMAT.md §6, 0.01)."""
+BR_S_09_TOLERANCE = Decimal("1")
+"""EN 16931 BR-S-09: |BT-117 − round(BT-116 × BT-119)| < 1."""
+
+
+def printed_gap(what: str, printed: Decimal, mapped: Decimal, element: str) -> Decimal:
+    """``printed − mapped``: zero or a cent, which the mapper makes up; more is refused.
+
+    The fapiao's printed totals are the legal amounts (BT-110, BT-112, BT-115 must state
+    them); a gap beyond the tax bureau's own tolerance means the lines do not add up.
+    """
+    gap = printed - mapped
+    if abs(gap) > PRINTED_TOTAL_TOLERANCE:
+        raise FieldError(
+            f"{what}: the fapiao prints {printed} ({element}) but its lines add up to {mapped}, "
+            f"a gap of {gap} beyond the tax bureau's tolerance of {PRINTED_TOTAL_TOLERANCE}; "
+            "the invoice cannot state the fapiao's legal totals",
+            field=element,
+            rule="mapping.printed-totals",
+        )
+    return gap
+
+
+def absorb_tax_gap(breakdown: list[VatBreakdown], gap: Decimal) -> None:
+    """Add ``gap`` to the tax of the largest standard-rated group that stays within BR-S-09,
+    so that Σ BT-117 = BT-110 = the printed VAT total (BR-CO-14); refuse when none can."""
+    rated = [b for b in breakdown if b.category == "S" and b.rate]
+    for b in sorted(rated, key=lambda b: abs(b.taxable_amount), reverse=True):
+        assert b.rate is not None
+        computed = money(b.taxable_amount * b.rate / 100)
+        if abs(b.tax_amount + gap - computed) < BR_S_09_TOLERANCE:
+            b.tax_amount += gap
+            return
+    raise FieldError(
+        f"VAT total: the fapiao's printed total differs from Σ line taxes by {gap} and no "
+        "standard-rated VAT group can carry it within EN 16931 BR-S-09",
+        field="TotalTaxAm",
+        rule="mapping.printed-totals",
+    )
+
+
+def absorb_charge_gap(charges: list[AllowanceCharge], gap: Decimal) -> None:
+    """PINT SG: add ``gap`` to the largest Chinese-VAT charge (the VAT travels as NG charges),
+    so that the amount due is the printed total; refuse when the lines carry no VAT."""
+    if not charges:
+        raise FieldError(
+            f"VAT total: the fapiao's printed total differs from Σ line taxes by {gap} and no "
+            "line carries Chinese VAT to put it on",
+            field="TotalTaxAm",
+            rule="mapping.printed-totals",
+        )
+    largest = max(charges, key=lambda c: c.amount)
+    signed = (largest.amount if largest.is_charge else -largest.amount) + gap
+    largest.is_charge, largest.amount = signed >= 0, abs(signed)

@@ -304,14 +304,20 @@ def test_converted_price_keeps_large_quantities_exact_enough() -> None:
     assert -ln.price.as_tuple().exponent <= 6  # type: ignore[operator]
 
 
-def test_totals_that_do_not_add_up_are_reported() -> None:
+def test_totals_that_do_not_add_up_are_refused() -> None:
+    """A printed gross 1.00 above net + VAT cannot be stated (it was a warning, and the
+    invoice then stated an amount due other than the fapiao's legal total)."""
     src = fapiao([line(1, "100.00", "13.00")])
     src.totals.tax_inclusive = D("114.00")
     directory = PartnerDirectory.from_dict(partners_dict())
-    mapped = map_with_warnings(
-        src, directory.find_partner(BUYER_NAME, None), directory.find_exporter(SELLER_USCC), "bis3"
-    )
-    assert any("114.00" in w for w in mapped.warnings)
+    with pytest.raises(FieldError) as err:
+        map_with_warnings(
+            src,
+            directory.find_partner(BUYER_NAME, None),
+            directory.find_exporter(SELLER_USCC),
+            "bis3",
+        )
+    assert err.value.rule == "mapping.printed-totals" and "114.00" in str(err.value)
 
 
 def test_red_letter_reversal_of_a_discounted_line_folds_the_discount() -> None:

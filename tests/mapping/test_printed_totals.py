@@ -1,0 +1,95 @@
+"""The fapiao's printed totals are the legal amounts: BT-110, BT-112 and BT-115 state them
+when the lines miss them by a cent, and the conversion is refused when they miss by more; a
+platform JSON line flagged tax-inclusive (hsbz 1) is taken net of its tax."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import FieldError
+from gateway.ingest import parse
+from gateway.samples.writers import SampleLine
+from gateway.validation import Validator
+from tests.mapping.fidelity import BUYER, SELLER_NAME, SELLER_USCC, convert, fapiao
+
+
+@pytest.fixture(scope="module")
+def validator(artefacts_home: Path) -> Validator:
+    return Validator.default(artefacts_home)
+
+
+def _pump(name: str, tax: str) -> SampleLine:
+    gross = f"{Decimal('50.00') + Decimal(tax):.2f}"
+    return SampleLine(
+        name=f"*通用设备*{name}", amount="50.00", rate="0.13", tax=tax, gross=gross,
+        quantity="1", price="50",
+    )  # fmt: skip
+
+
+def _taxdelta(total_tax: str) -> object:
+    """Line taxes 6.49 + 6.50 = 12.99, the fapiao's printed VAT ``total_tax``."""
+    gross = f"{Decimal('100.00') + Decimal(total_tax):.2f}"
+    return fapiao([_pump("a", "6.49"), _pump("b", "6.50")], tax=total_tax, gross=gross)
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint", "cii", "pint-sg"])
+def test_a_cent_between_line_taxes_and_the_printed_vat_total_is_carried(
+    validator: Validator, profile: str
+) -> None:
+    """It went out as VAT 12.99 and amount due 112.99, beside a fapiao of 13.00 and 113.00."""
+    out = convert(_taxdelta("13.00"), profile, validator)
+    assert out.fatal == []
+    inv = out.mapped.invoice
+    assert inv.totals.payable == inv.totals.tax_inclusive == Decimal("113.00")
+    if profile == "pint-sg":  # the Chinese VAT travels as NG charges
+        assert sum(a.amount for a in inv.allowances if a.is_charge) == Decimal("13.00")
+    else:
+        assert inv.totals.tax == Decimal("13.00")
+        assert sum(b.tax_amount for b in inv.vat_breakdown) == Decimal("13.00")
+    assert inv.totals.rounding is None
+    assert out.warned("12.99", "13.00")
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg"])
+def test_a_larger_gap_to_the_printed_totals_is_refused(profile: str) -> None:
+    with pytest.raises(FieldError) as err:
+        convert(_taxdelta("13.05"), profile, None)
+    assert err.value.rule == "mapping.printed-totals"
+    assert err.value.field == "TotalTaxAm"
+    assert "13.05" in str(err.value) and "12.99" in str(err.value)
+
+
+def _platform_json(line: dict[str, str]) -> bytes:
+    doc = {
+        "fphm": "26312000000000000301", "kprq": "2026-11-02 11:12:13", "fppz": "02",
+        "lzfpbz": "0", "xsfnsrsbh": SELLER_USCC, "xsfmc": SELLER_NAME,
+        "gmfmc": BUYER, "hjje": "100.00", "hjse": "13.00", "jshj": "113.00", "kpr": "王示例",
+        "fpmxList": [{
+            "mxxh": 1, "hwhyslwfwmc": "*通用设备*液压泵", "dw": "台", "sl": "1",
+            "dj": "113.00", "je": "113.00", "slv": "0.13", "se": "13.00", "hsbz": "1",
+            "sphfwssflhbbm": "1090125010000000000", "fphxz": "00", **line,
+        }],
+    }  # fmt: skip
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def test_a_tax_inclusive_platform_line_is_taken_net_of_its_tax(validator: Validator) -> None:
+    """hsbz 1: je 113.00 and dj 113 include the 13.00 VAT (it went out as net 113.00)."""
+    (line,) = parse(_platform_json({})).invoice.lines
+    assert line.net_amount == Decimal("100.00") and line.price == Decimal("100")
+    assert line.gross_amount == Decimal("113.00")
+    out = convert(_platform_json({}), "bis3", validator)
+    assert out.fatal == []
+    assert out.mapped.invoice.totals.tax_exclusive == Decimal("100.00")
+    assert out.mapped.invoice.totals.payable == Decimal("113.00")
+
+
+def test_a_tax_inclusive_platform_line_without_its_tax_is_refused() -> None:
+    with pytest.raises(FieldError) as err:
+        parse(_platform_json({"se": ""}))
+    assert err.value.rule == "json.tax-inclusive"
+    assert err.value.field == "fpmxList[1].se"
