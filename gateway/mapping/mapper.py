@@ -164,8 +164,8 @@ def map_with_warnings(
     source = parsed if isinstance(parsed, Invoice) else parsed.invoice
     ctx = _context(parsed, original_xml, submission)
     inv = _working_copy(source)
-    printed_total, warnings = _amounts(inv, spec, source)
-    cny_totals, currency_warnings = _currency(inv, spec, ctx, partner, printed_total)
+    printed, warnings = _amounts(inv, spec, source)
+    currency_warnings = _currency(inv, spec, ctx, partner, printed.tax)
     warnings += currency_warnings
     with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in inv.vat_breakdown)
     inv.seller, seller_warnings = map_seller(inv.seller, exporter, with_vat_id=with_vat)
@@ -173,7 +173,7 @@ def map_with_warnings(
     warnings += seller_warnings + buyer_warnings
     warnings += endpoint_country_warnings("seller", inv.seller)
     warnings += endpoint_country_warnings("buyer", inv.buyer)
-    warnings += _header(inv, spec, partner, ctx, printed_total, cny_totals)
+    warnings += _header(inv, spec, partner, ctx, printed)
     payment, payment_warnings = payment_instructions(inv, source.payment, exporter)
     inv.payment = payment
     warnings += payment_warnings
@@ -181,8 +181,9 @@ def map_with_warnings(
     return Mapped(inv, warnings)
 
 
-def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Decimal, list[str]]:
-    """Signs, categories, lines, VAT breakdown and totals in CNY; returns the printed VAT."""
+def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Totals, list[str]]:
+    """Signs, categories, lines, VAT breakdown and totals in CNY; returns the fapiao's printed
+    totals (CNY, positive on a credit note) and the warnings."""
     warnings: list[str] = []
     red = is_red(inv)
     if inv.totals.tax_inclusive < 0 or (red and sum(ln.net_amount for ln in inv.lines) < 0):
@@ -229,16 +230,15 @@ def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Decimal,
             f"{payable_gap}: carried as rounding amount (BT-114) so that the amount due is "
             f"the fapiao's total {printed.tax_inclusive}"
         )
-    return printed.tax, warnings
+    return printed, warnings
 
 
 def _currency(
     inv: Invoice, spec: ProfileSpec, ctx: _Context, partner: Partner, printed_total: Decimal
-) -> tuple[Totals, list[str]]:
-    """The invoice currency and rate; converts the CNY amounts. Returns the CNY totals."""
+) -> list[str]:
+    """The invoice currency and rate; converts the CNY amounts. Returns the warnings."""
     choice = choose_rate(ctx.submission, ctx.remark.rate, partner)
     inv.currency = choice.currency
-    cny_totals = replace(inv.totals)
     if choice.rate is not None:
         convert_invoice(inv, choice.rate, inv.totals.payable)
     inv.exchange_rate = choice.rate
@@ -246,7 +246,7 @@ def _currency(
     if choice.rate is not None and spec.tax_scheme == "VAT":
         inv.tax_currency = "CNY"
         inv.totals.tax_in_accounting_currency = printed_total
-    return cny_totals, choice.warnings
+    return choice.warnings
 
 
 def _prepare_lines(
@@ -366,8 +366,7 @@ def _header(
     spec: ProfileSpec,
     partner: Partner,
     ctx: _Context,
-    printed_tax: Decimal,
-    cny: Totals,
+    printed: Totals,
 ) -> list[str]:
     """Profile identifiers, references, notes, special-business facts and the original."""
     inv.profile = spec.name
@@ -385,15 +384,16 @@ def _header(
     notes = [n for n in inv.notes if n.strip()]
     if spec.tax_scheme == "GST":
         vat = (
-            f"; Chinese VAT of {printed_tax:.2f} CNY shown as document-level charges"
-            if printed_tax
+            f"; Chinese VAT of {printed.tax:.2f} CNY shown as document-level charges"
+            if printed.tax
             else ""
         )
         notes.append(f"Seller not registered for Singapore GST (category NG){vat}.")
     if inv.exchange_rate is not None:
         notes.append(
             f"Amounts converted from CNY at {inv.exchange_rate} CNY per {inv.currency}; fapiao "
-            f"totals (CNY): net {cny.tax_exclusive}, VAT {cny.tax}, gross {cny.payable}."
+            f"totals (CNY): net {printed.tax_exclusive:.2f}, VAT {printed.tax:.2f}, gross "
+            f"{printed.tax_inclusive:.2f}."
         )
     inv.notes = [" | ".join(notes)] if notes else []
     attachment, original_warnings = original_attachment(inv.number, spec, ctx.original)

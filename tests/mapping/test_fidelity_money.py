@@ -326,3 +326,15 @@ def test_the_submission_may_choose_the_currency(validator: Validator) -> None:
     with pytest.raises(FieldError) as err:
         convert(fapiao(), "pint-sg", None, metadata={"currency": "Singapore dollar"})
     assert err.value.field == "metadata.currency"
+
+
+@pytest.mark.parametrize("profile", ["pint-sg", "bis3"])
+def test_the_conversion_note_states_the_fapiaos_printed_cny_totals(
+    validator: Validator, profile: str
+) -> None:
+    """PINT SG said "net 1130.00, VAT 0, gross 1130.00" (its NG totals: the Chinese VAT is a
+    charge there) for a fapiao of net 1,000.00 and VAT 130.00."""
+    out = convert(fapiao(), profile, validator, partner={**USD, "exchange_rate": "7.1234"})
+    assert out.fatal == []
+    (note,) = out.mapped.invoice.notes
+    assert "fapiao totals (CNY): net 1000.00, VAT 130.00, gross 1130.00." in note
