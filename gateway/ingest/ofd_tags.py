@@ -182,13 +182,17 @@ def _flat_lines(tagged: _Tagged, warnings: list[ParseWarning]) -> list[dict[str,
     for key, values in occurrences.items():
         pieces = [p for occ in values for p in occ if not _CURRENCY_ONLY.match(p)]
         columns[key] = _split_names(pieces) if key == "name" else [p.strip() for p in pieces]
-    lines: list[dict[str, str | None]] = []
-    for i in range(len(numbers)):
-        row: dict[str, str | None] = {}
-        for key, column in columns.items():
-            row[key] = column[i] if len(column) == len(numbers) else None
-        lines.append(row)
-    short = sorted(k for k, c in columns.items() if len(c) != len(numbers))
+    lines: list[dict[str, str | None]] = [dict.fromkeys(columns) for _ in numbers]
+    regular = [i for i, number in enumerate(numbers) if not number.strip().startswith("-")]
+    short: list[str] = []
+    for key, column in columns.items():
+        rows = _column_rows(len(column), len(numbers), regular)
+        if rows is None:
+            short.append(key)
+            continue
+        for i, value in zip(rows, column, strict=True):
+            lines[i][key] = value
+    short.sort()
     if short:
         warnings.append(
             ParseWarning(
@@ -198,6 +202,21 @@ def _flat_lines(tagged: _Tagged, warnings: list[ParseWarning]) -> list[dict[str,
             )
         )
     return lines
+
+
+def _column_rows(pieces: int, rows: int, regular: list[int]) -> list[int] | None:
+    """The rows a flat column's pieces belong to, in order; ``None`` when they do not line up.
+
+    A column with one piece per row fills every row. A discount row (negative amount, right
+    after the line it discounts, FORMAT.md §6) prints no quantity, unit price or unit, so a
+    column with one piece per non-negative row fills those rows in order and leaves the
+    discount rows empty.
+    """
+    if pieces == rows:
+        return list(range(rows))
+    if pieces == len(regular) and 0 < pieces < rows:
+        return regular
+    return None
 
 
 def _raw_line(row: dict[str, str | None], index: int, source: str) -> RawLine:

@@ -29,6 +29,10 @@ class OfdOptions:
     """Document.xml names ``PAGES/…`` and ``TAGS/…`` while the zip holds ``Pages/`` / ``Tags/``."""
     customdata_net: str | None = None
     """Override CustomData 合计金额 (to test the cross-check)."""
+    partial_columns: bool = False
+    """Write a column also when some lines have no value in it, with a text object for each
+    line that has one (a discount row prints no quantity or unit price); otherwise such a
+    column is left out."""
 
 
 def _el(
@@ -109,8 +113,8 @@ def _tags(inv: SampleInvoice, page: _Page, options: OfdOptions) -> etree._Elemen
         ("Quantity", "quantity"), ("TaxScheme", "rate"), ("Amount", "amount"), ("TaxAmount", "tax"),
     ):  # fmt: skip
         values = [getattr(line, attr) for line in inv.lines]
-        if all(v for v in values):
-            tag(root, name, [page.text(v) for v in values])
+        if all(v for v in values) or (options.partial_columns and any(values)):
+            tag(root, name, [page.text(v) for v in values if v])
     if inv.remark:
         tag(root, "Note", [page.text(inv.remark)])
     return root

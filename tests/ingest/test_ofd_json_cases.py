@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from gateway.ingest import detect, parse
 from gateway.model import TaxCase
 from gateway.samples import catalogue
 from gateway.samples.build_ofd import OfdOptions, ofd_package
-from gateway.samples.writers import einvoice_xml, platform_json, zip_bytes
+from gateway.samples.writers import SampleLine, einvoice_xml, platform_json, zip_bytes
 
 INV = catalogue.OFD_SERVICES
 
@@ -35,6 +36,31 @@ def test_item_names_split_over_text_objects(cut: int | None) -> None:
         Decimal("40000.00"),
         Decimal("7000.00"),
     ]
+
+
+def test_flat_columns_skip_the_discount_row() -> None:
+    """Quantity, price and unit are printed for the two priced lines only, not for the
+    discount row after the first: they belong to those two lines in order (they were dropped
+    from every line, and the folded discount then broke the line arithmetic)."""
+    first, second = INV.lines
+    discount = SampleLine(first.name, "-3000.00", "6%", "-180.00")
+    inv = replace(INV, lines=[first, discount, second], net="44000.00", tax="2640.00",
+                  gross="46640.00")  # fmt: skip
+    parsed = parse(ofd_package(inv, OfdOptions(partial_columns=True)))
+    assert "ofd.line-columns" not in {w.code for w in parsed.warnings}
+    got = [(ln.quantity, ln.price, ln.net_amount, ln.quantity_given)
+           for ln in parsed.invoice.lines]  # fmt: skip
+    assert got == [
+        (Decimal(1), Decimal("40000.00"), Decimal("40000.00"), True),
+        (Decimal(1), Decimal("-3000.00"), Decimal("-3000.00"), False),
+        (Decimal(2), Decimal("3500.00"), Decimal("7000.00"), True),
+    ]
+    assert parsed.invoice.lines[1].is_discount
+    printed_units = [
+        [a.value for a in ln.item.attributes if a.name.startswith("Unit")]
+        for ln in parsed.invoice.lines
+    ]
+    assert printed_units == [["项"], [], ["次"]]
 
 
 def test_case_mismatched_package_paths() -> None:
