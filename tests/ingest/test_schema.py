@@ -53,3 +53,39 @@ def test_findings_name_the_element_and_the_expectation() -> None:
     assert "Expected the 20-digit invoice number" in findings["Header/EIid"]
     assert "Expected is one of ( EInvoiceTag" in findings["Header"]
     assert "TaxSupervisionInfo" in findings["EInvoice"]
+
+
+def _line_values(quantity: str, price: str) -> list[str]:
+    """The schema's findings on one line's Quantity and UnPrice."""
+    root = etree.fromstring(
+        "<EInvoice><EInvoiceData><IssuItemInformation><ItemName>*a*b</ItemName>"
+        f"<Quantity>{quantity}</Quantity><UnPrice>{price}</UnPrice>"
+        "</IssuItemInformation></EInvoiceData></EInvoice>".encode()
+    )
+    return [
+        f.message
+        for f in schema_findings(root)
+        if f.field and f.field.endswith(("/Quantity", "/UnPrice"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"),
+    [("1", "4197.16981132075"), ("0.333333333333333333", "3000"), ("", ""), (" 2 ", "-1.5")],
+)
+def test_quantity_and_unit_price_take_any_decimals_up_to_25_characters(
+    quantity: str, price: str
+) -> None:
+    """Real OFDs print unit prices such as 4197.16981132075 (FORMAT.md §2.1: varchar(25));
+    the schema allowed 8 decimals, so --strict refused real fapiao."""
+    assert _line_values(quantity, price) == []
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"), [("1", "4197.169811320754716981132"), ("one", "1"), ("1", "1e3")]
+)
+def test_quantity_and_unit_price_must_be_decimals_of_25_characters(
+    quantity: str, price: str
+) -> None:
+    (message,) = _line_values(quantity, price)
+    assert "25 characters" in message
