@@ -74,6 +74,7 @@ from gateway.mapping.taxes import (
 from gateway.model import (
     CREDIT_NOTE,
     AllowanceCharge,
+    IdScheme,
     Invoice,
     Line,
     TaxCase,
@@ -144,6 +145,9 @@ def _context(
             source_format=getattr(parsed, "source_format", None),
             data=getattr(parsed, "original", None) or original_xml,
             xml=original_xml,
+            personal_values=tuple(
+                i.value for i in source.buyer.identifiers if i.scheme == IdScheme.CN_RESIDENT_ID
+            ),
         ),
         submission=submission or Submission(),
     )

@@ -5,7 +5,8 @@ profile's MIME code list accepts its type: PINT and PINT SG accept ``application
 profile here accepts OFD (``application/ofd``, an OFD being a zip) or JSON. A legacy OFD
 carries its ``original_invoice.xml``, which is embedded in its place where XML is accepted.
 Otherwise the invoice names the original by reference (BT-122 and its SHA-256 in BT-123), and a
-warning says why it is not embedded. Personal-data blocks are removed from an embedded XML
+warning says why it is not embedded. Personal-data blocks are removed from an embedded XML, and
+fields not forwarded as personal data (a resident identity card number) are left empty there
 (:mod:`gateway.mapping.special`).
 """
 
@@ -46,6 +47,9 @@ class Original:
     """``fapiao-xml`` … or ``None`` when only an XML was handed over."""
     data: bytes | None
     xml: bytes | None
+    personal_values: tuple[str, ...] = ()
+    """Printed values not forwarded as personal data (a buyer's resident identity card
+    number): blanked in the embedded copy."""
 
 
 def original_attachment(
@@ -61,10 +65,10 @@ def original_attachment(
     digest = hashlib.sha256(data).hexdigest()
     xml = original.xml
     if xml is not None and spec.xml_attachment:
-        xml, removed = strip_personal_blocks(xml)
+        xml, removed = strip_personal_blocks(xml, original.personal_values)
         note = ""
         if removed:
-            note = f"; personal-data blocks removed: {', '.join(removed)}"
+            note = f"; personal data removed: {', '.join(removed)}"
             warnings.append(
                 f"embedded original: removed {', '.join(removed)} (personal data); the copy no "
                 "longer matches the tax bureau's signature, the original stays with the seller"

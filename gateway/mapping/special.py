@@ -11,12 +11,15 @@
   numbers, FORMAT.md §13.8): nothing of them is mapped, and they are removed from the copy of
   the original embedded in the invoice (BT-125). Whether such a fapiao may leave at all is the
   export gate's decision.
+* Fields the mapper drops as personal data (a buyer's resident identity card number printed as
+  ``BuyerIdNum``) are left empty in the embedded copy too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -87,9 +90,17 @@ def read_special(blocks: list[tuple[str, dict[str, str]]]) -> SpecialFacts:
     return out
 
 
-def strip_personal_blocks(original: bytes) -> tuple[bytes, list[str]]:
-    """The fapiao XML without its personal-data blocks, and the names of those removed."""
-    if not any(name.encode() in original for name in PERSONAL_BLOCKS):
+def strip_personal_blocks(
+    original: bytes, personal_values: Iterable[str] = ()
+) -> tuple[bytes, list[str]]:
+    """The fapiao XML without its personal-data blocks and with every element whose text is
+    one of ``personal_values`` (data the mapper did not forward, such as a buyer's resident
+    identity card number in ``BuyerIdNum``) left empty; and the names of what was removed or
+    blanked."""
+    values = {v.strip() for v in personal_values if v and v.strip()}
+    if not any(name.encode() in original for name in PERSONAL_BLOCKS) and not any(
+        v.encode() in original for v in values
+    ):
         return original, []
     root = parse_xml(original, what="fapiao XML")
     removed: list[str] = []
@@ -101,6 +112,9 @@ def strip_personal_blocks(original: bytes) -> tuple[bytes, list[str]]:
         if name in PERSONAL_BLOCKS and parent is not None:
             parent.remove(element)
             removed.append(name)
+        elif len(element) == 0 and (element.text or "").strip() in values:
+            element.text = ""
+            removed.append(f"{name} (blanked)")
     if not removed:
         return original, []
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), removed

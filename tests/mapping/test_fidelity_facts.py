@@ -112,6 +112,26 @@ def test_passenger_and_medical_blocks_never_travel(validator: Validator, profile
     assert base64.b64encode("张三".encode()) not in out.xml
 
 
+@pytest.mark.parametrize("profile", ["pint", "pint-sg"])
+def test_a_resident_id_not_forwarded_is_blank_in_the_embedded_original(
+    validator: Validator, profile: str
+) -> None:
+    """BT-46 left the ID-card number out with "not forwarded", but the embedded fapiao
+    (BT-125) still carried it in BuyerIdNum."""
+    person = "张三（个人）"
+    inv = fapiao(buyer_id="11010519491231002X", buyer_name=person)
+    out = convert(inv, profile, validator, partner={"buyer_name": person})
+    assert out.fatal == []
+    assert out.warned("resident identity card", "not forwarded")
+    (original,) = [a for a in out.mapped.invoice.attachments if a.content is not None]
+    content = original.content or b""
+    assert b"11010519491231002X" not in content
+    assert b"<BuyerIdNum></BuyerIdNum>" in content or b"<BuyerIdNum/>" in content
+    assert person.encode() in content  # only what was dropped is blanked
+    assert "BuyerIdNum" in (original.description or "")
+    assert out.warned("embedded original", "BuyerIdNum", "personal data")
+
+
 # 8. printed facts ------------------------------------------------------------------------------
 
 
