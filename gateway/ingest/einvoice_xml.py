@@ -72,6 +72,18 @@ def _opt(root: _Paths, path: str) -> str | None:
     return _src(root, path).value
 
 
+REMARK_SEPARATOR = "；"
+"""Between the texts of several ``Remark`` elements (a full-width semicolon: the remark's
+readers split references at it)."""
+
+
+def _remarks(root: _Paths) -> Src:
+    """Every ``Remark``'s text, in document order, joined (some issuers write several)."""
+    path = f"{DATA}/AdditionalInformation/Remark"
+    texts = [t.strip() for e in root.all(path) if (t := _element_text(e)).strip()]
+    return Src(REMARK_SEPARATOR.join(texts) if texts else _text(root, path), path)
+
+
 def strip_namespaces(root: etree._Element) -> None:
     """Drop namespaces from element names in place (a namespaced EInvoice is read like a plain one)."""
     for element in root.iter():
@@ -227,7 +239,7 @@ def read_einvoice(tree: etree._Element) -> RawFapiao:
         taxpayer_type=_opt(root, f"{LABELS}/TaxpayerType/LabelCode"),
         labels=_labels(root),
         drawer=_opt(root, f"{BASIC}/Drawer"),
-        remark=_src(root, f"{DATA}/AdditionalInformation/Remark"),
+        remark=_remarks(root),
         red_original=_src(root, f"{SPECIFIC}/RedEInvoice/OriginalInvoiceCode"),
         red_confirmation=_src(root, f"{SPECIFIC}/RedEInvoice/CreditNoteNumber"),
         differential=differential,

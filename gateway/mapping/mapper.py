@@ -121,6 +121,8 @@ class _Context:
     """What the mapper reads besides the invoice: the fapiao facts and the submission."""
 
     remark: RemarkFacts
+    additional: list[tuple[str, str]]
+    """附加要素 (name, value) pairs, in the fapiao's order."""
     special: SpecialFacts
     confirmation: str | None
     original: Original
@@ -139,6 +141,7 @@ def _context(
         original_xml = parsed.original_xml
     return _Context(
         remark=read_remark(remark_text),
+        additional=additional_elements(getattr(facts, "extra", None) or {}),
         special=read_special(list(getattr(facts, "special", None) or [])),
         confirmation=getattr(facts, "red_confirmation_no", None),
         original=Original(
@@ -386,6 +389,9 @@ def _header(
     warnings = apply_references(inv, spec, partner, ctx.submission, ctx.remark, ctx.confirmation)
     warnings += _special_facts(inv, ctx.special)
     notes = [n for n in inv.notes if n.strip()]
+    if ctx.additional:
+        pairs = "; ".join(f"{name}: {value}" for name, value in ctx.additional)
+        notes.append(f"附加要素 (additional elements): {pairs}")
     if spec.tax_scheme == "GST":
         vat = (
             f"; Chinese VAT of {printed.tax:.2f} CNY shown as document-level charges"
@@ -404,6 +410,17 @@ def _header(
     if attachment is not None:
         inv.attachments.insert(0, attachment)
     return warnings + original_warnings
+
+
+def additional_elements(extra: dict[str, str]) -> list[tuple[str, str]]:
+    """The 附加要素 pairs the parser keeps as ``additional.<n>.<name>`` facts, in order."""
+    found: list[tuple[int, str, str]] = []
+    for key, value in extra.items():
+        prefix, _, rest = key.partition(".")
+        index, _, name = rest.partition(".")
+        if prefix == "additional" and index.isdigit() and name:
+            found.append((int(index), name, value))
+    return [(name, value) for _, name, value in sorted(found)]
 
 
 def _special_facts(inv: Invoice, special: SpecialFacts) -> list[str]:

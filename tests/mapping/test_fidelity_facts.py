@@ -228,3 +228,25 @@ def test_a_directory_city_the_printed_address_names_is_added_without_a_word() ->
     assert same.mapped.invoice.seller.address is not None
     assert same.mapped.invoice.seller.address.postcode == "201306"
     assert not same.warned("seller address")
+
+
+def test_every_remark_and_additional_element_reaches_the_note(validator: Validator) -> None:
+    """Only the first of two <Remark>s reached BT-22, and no 附加要素 pair did."""
+    raw = einvoice_xml(fapiao(remark="第一条备注 合同号：K-1"))
+    more = (
+        "<Remark>第二条备注：订单号：PO-2</Remark>"
+        "<Additional><Information>项目编号</Information><InformationType>文本型"
+        "</InformationType><InformationValue>PRJ-9</InformationValue></Additional>"
+        "<Additional><Information>Incoterms</Information><InformationType>文本型"
+        "</InformationType><InformationValue>FOB Shanghai</InformationValue></Additional>"
+    ).encode()
+    first = "<Remark>第一条备注 合同号：K-1</Remark>".encode()
+    assert first in raw
+    out = convert(raw.replace(first, first + more), "pint", validator)
+    assert out.fatal == []
+    (note,) = out.mapped.invoice.notes
+    for text in ("第一条备注 合同号：K-1", "第二条备注：订单号：PO-2", "项目编号: PRJ-9",
+                 "Incoterms: FOB Shanghai"):  # fmt: skip
+        assert text in note
+    assert out.mapped.invoice.contract_ref == "K-1"
+    assert out.mapped.invoice.order_ref == "PO-2"
