@@ -33,8 +33,9 @@ _CHINESE: dict[str, str] = {
     # time
     "秒": "SEC", "分钟": "MIN", "小时": "HUR", "时": "HUR", "天": "DAY", "日": "DAY",
     "周": "WEE", "月": "MON", "个月": "MON", "年": "ANN",
-    # occurrence
-    "次": "E54", "人次": "E54", "趟": "E54",
+    # occurrence: 次 (a time, a service rendered) is a service unit (FORMAT.md §12); 趟 and
+    # 人次 count journeys (a trip, a passenger trip)
+    "次": "E48", "人次": "E54", "趟": "E54",
 }  # fmt: skip
 
 _LATIN: dict[str, str] = {

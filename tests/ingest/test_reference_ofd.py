@@ -72,7 +72,7 @@ def test_legacy_2020_from_embedded_xml(reference: Path) -> None:
     assert inv.totals.tax_inclusive == Decimal(root.findtext(f"{FP}TaxInclusiveTotalAmount"))
     assert [ln.net_amount for ln in inv.lines] == [Decimal("100.00")] * 3
     assert [ln.tax_amount for ln in inv.lines] == [Decimal("6.00")] * 3
-    assert {ln.unit_code for ln in inv.lines} == {"E54"}  # 次
+    assert {ln.unit_code for ln in inv.lines} == {"E48"}  # 次: service unit
     assert inv.lines[0].quantity == 4 and inv.lines[0].price == 25
     assert str(inv.issue_date) == "2020-10-10"
     assert inv.seller.identifier(IdScheme.USCC).value == "91500106MA2CE71F65"  # type: ignore[union-attr]

@@ -42,7 +42,7 @@ def validator(artefacts_home: Path) -> Validator:
         ("包", "XPK"), ("双", "PR"), ("对", "PR"), ("批", "LO"), ("毫升", "MLT"),
         ("升", "LTR"), ("千瓦时", "KWH"), ("度", "KWH"), ("米", "MTR"), ("平方米", "MTK"),
         ("立方米", "MTQ"), ("小时", "HUR"), ("天", "DAY"), ("月", "MON"), ("年", "ANN"),
-        ("次", "E54"), ("台", "C62"), ("套", "SET"), ("ctn", "XCT"), ("m3", "MTQ"),
+        ("次", "E48"), ("趟", "E54"), ("人次", "E54"), ("台", "C62"), ("套", "SET"), ("ctn", "XCT"), ("m3", "MTQ"),
     ],
 )  # fmt: skip
 def test_unit_texts_map_to_rec20(text: str, code: str) -> None:
