@@ -184,6 +184,11 @@ def map_with_warnings(
     payment, payment_warnings = payment_instructions(inv, source.payment, exporter)
     inv.payment = payment
     warnings += payment_warnings
+    if payment is not None and payment.provider_name and not spec.bank_branch_name:
+        warnings.append(
+            f"the seller's bank {payment.provider_name!r} is not named in the invoice: "
+            f"{spec.name} has no place for a bank name (EN 16931 UBL-CR-429; BT-86 is the BIC)"
+        )
     check_line_arithmetic(inv.lines, spec.name)
     return Mapped(inv, warnings)
 

@@ -83,6 +83,10 @@ class ProfileSpec:
     """The document type identifier scheme (PINT: ``peppol-doctype-wildcard``)."""
     requires_buyer_reference: bool = False
     """Whether the rules demand BT-10 or BT-13 (PEPPOL-EN16931-R003 and its PINT SG twin)."""
+    bank_branch_name: bool = False
+    """Whether the payment account may name its bank (UBL ``FinancialInstitutionBranch/
+    cbc:Name``): the EN 16931 UBL rules BIS 3 runs warn on it (UBL-CR-429); PINT and PINT SG
+    have no such rule. The CII renderer never writes it."""
 
     @property
     def xml_attachment(self) -> bool:
@@ -118,6 +122,7 @@ PROFILE_SPECS: dict[str, ProfileSpec] = {
         peppol_document_types=_ubl_types(PINT_SG_CUSTOMIZATION),
         peppol_doctype_scheme="peppol-doctype-wildcard",
         requires_buyer_reference=True,
+        bank_branch_name=True,
     ),
     "bis3": ProfileSpec(
         "bis3",
@@ -139,6 +144,7 @@ PROFILE_SPECS: dict[str, ProfileSpec] = {
         issue_time=True,
         peppol_document_types=_ubl_types(PINT_CUSTOMIZATION),
         peppol_doctype_scheme="peppol-doctype-wildcard",
+        bank_branch_name=True,
     ),
     "cii": ProfileSpec(
         "cii",

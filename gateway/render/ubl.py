@@ -292,10 +292,12 @@ def _payment(root: _El, inv: Invoice) -> None:
             account = _sub(means, "cac:PayeeFinancialAccount")
             _sub(account, "cbc:ID", pay.account_id)
             _opt(account, "cbc:Name", pay.account_name)
-            if pay.provider_id or pay.provider_name:
+            spec = _spec(inv)
+            bank_name = pay.provider_name if spec is not None and spec.bank_branch_name else None
+            if pay.provider_id or bank_name:
                 branch = _sub(account, "cac:FinancialInstitutionBranch")
                 _opt(branch, "cbc:ID", pay.provider_id)
-                _opt(branch, "cbc:Name", pay.provider_name)
+                _opt(branch, "cbc:Name", bank_name)
     if inv.payment_terms:
         _sub(_sub(root, "cac:PaymentTerms"), "cbc:Note", inv.payment_terms)
 
