@@ -74,6 +74,7 @@ from gateway.mapping.taxes import (
 from gateway.model import (
     CREDIT_NOTE,
     AllowanceCharge,
+    Attachment,
     IdScheme,
     Invoice,
     Line,
@@ -410,11 +411,32 @@ def _header(
             f"totals (CNY): net {printed.tax_exclusive:.2f}, VAT {printed.tax:.2f}, gross "
             f"{printed.tax_inclusive:.2f}."
         )
-    inv.notes = [" | ".join(notes)] if notes else []
     attachment, original_warnings = original_attachment(inv.number, spec, ctx.original)
     if attachment is not None:
         inv.attachments.insert(0, attachment)
+    if spec.syntax == "cii":
+        notes += cii_supporting_descriptions(inv.attachments)
+    inv.notes = [" | ".join(notes)] if notes else []
     return warnings + original_warnings
+
+
+def cii_supporting_descriptions(attachments: list[Attachment]) -> list[str]:
+    """CII: keep BT-123 on the first described supporting document only; the others'
+    descriptions become a note (returned), their references stay.
+
+    The EN 16931 CII binding allows one ``AdditionalReferencedDocument`` Name among those of
+    TypeCode 916 (CII-SR-475), and 916 is the only code a supporting document may have there
+    (CII-DT-018 allows 50, 130 and 916; 50 and 130 are BT-17 and BT-18). So a credit note's
+    red-letter confirmation form (红字发票信息确认单) or a customs declaration keeps 916 and its
+    number, and says what it is in BT-22. UBL has no such limit.
+    """
+    described = [a for a in attachments if a.description]
+    if len(described) < 2:
+        return []
+    listed = "; ".join(f"{a.id}: {a.description}" for a in described[1:])
+    for a in described[1:]:
+        a.description = None
+    return [f"Supporting documents (BG-24): {listed}."]
 
 
 def additional_elements(extra: dict[str, str]) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ import pytest
 from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.currency import rates_agree
 from gateway.validation import Validator
-from tests.mapping.fidelity import SELLER_NAME, convert, fapiao, machine_line
+from tests.mapping.fidelity import NS, SELLER_NAME, convert, fapiao, machine_line
 
 CENT = Decimal("0.01")
 USD = {"currency": "USD"}
@@ -338,3 +338,43 @@ def test_the_conversion_note_states_the_fapiaos_printed_cny_totals(
     assert out.fatal == []
     (note,) = out.mapped.invoice.notes
     assert "fapiao totals (CNY): net 1000.00, VAT 130.00, gross 1130.00." in note
+
+
+@pytest.mark.parametrize("profile", ["cii", "bis3-cii"])
+def test_a_cii_credit_note_names_one_supporting_document_and_states_the_others(
+    validator: Validator, profile: str
+) -> None:
+    """The original fapiao and the red-letter confirmation form were two
+    AdditionalReferencedDocuments of TypeCode 916 with a Name each: CII-SR-475 on every
+    credit note. TypeCode 916 is the only code CII-DT-018 leaves a supporting document."""
+    red = fapiao(
+        [machine_line(amount="-1000.00", tax="-130.00", gross="-1130.00", quantity="-2")],
+        blue="N",
+        red_original="26312000000000100001",
+        red_confirmation="31010526112200001234",
+    )
+    out = convert(red, profile, validator)
+    assert out.fatal == []
+    report = validator.validate(out.xml, profile)
+    assert "CII-SR-475" not in {f.rule_id for f in report.findings}
+    docs = out.root.findall(".//ram:AdditionalReferencedDocument", namespaces=NS)
+    by_id = {d.findtext("ram:IssuerAssignedID", namespaces=NS): d for d in docs}
+    form = by_id["31010526112200001234"]
+    assert form.findtext("ram:TypeCode", namespaces=NS) == "916"
+    assert form.find("ram:Name", namespaces=NS) is None
+    assert sum(d.find("ram:Name", namespaces=NS) is not None for d in docs) == 1
+    (note,) = out.mapped.invoice.notes
+    assert "31010526112200001234: Red-letter fapiao confirmation form" in note
+
+
+def test_a_ubl_credit_note_describes_every_supporting_document(validator: Validator) -> None:
+    red = fapiao(
+        [machine_line(amount="-1000.00", tax="-130.00", gross="-1130.00", quantity="-2")],
+        blue="N",
+        red_original="26312000000000100001",
+        red_confirmation="31010526112200001234",
+    )
+    out = convert(red, "bis3", validator)
+    assert out.fatal == []
+    descriptions = out.all("cac:AdditionalDocumentReference/cbc:DocumentDescription")
+    assert any("confirmation form" in d for d in descriptions)
