@@ -11,8 +11,9 @@ contradict the exporter's own legal document, and which of the two is a slip is 
 exporter to say. The partner's standing rate is a plausibility check: a rate used that lies
 more than :data:`STANDING_RATE_TOLERANCE` (10 %) from it is refused (``fx.standing-rate``),
 naming both — a remark rate that names no currency, or one written the wrong way round
-(0.1408 for 7.1023), would otherwise be applied silently; within it the difference is a
-warning.
+(0.1408 for 7.1023), would otherwise be applied silently; within it, and for a rate the
+submission and the fapiao agree on or the fapiao states for this currency, the difference is a
+warning (the standing rate may be the stale one).
 
 **Rounding.** EN 16931 amounts have two decimals. Each converted amount is rounded half up and
 the cents left over are handed to the amounts with the largest rounding remainders, so that
@@ -159,15 +160,22 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
     if out.source == "partner":
         _check_plausible(out.rate, currency, out.source)
     if partner_rate is not None and out.source != "partner":
-        _check_standing_rate(out, partner_rate, stated)
+        corroborated = (sub is not None and fapiao_rate is not None) or (
+            out.source == "fapiao" and stated is not None and stated.currency == currency
+        )
+        _check_standing_rate(out, partner_rate, stated, corroborated=corroborated)
     return out
 
 
 def _check_standing_rate(
-    choice: RateChoice, partner_rate: Decimal, stated: StatedRate | None
+    choice: RateChoice, partner_rate: Decimal, stated: StatedRate | None, *, corroborated: bool
 ) -> None:
-    """Warn when the rate used differs from the partner's standing rate; refuse beyond
-    :data:`STANDING_RATE_TOLERANCE` (a rate naming no currency, or inverted, is caught here)."""
+    """Warn when the rate used differs from the partner's standing rate; beyond
+    :data:`STANDING_RATE_TOLERANCE` refuse a rate nothing else vouches for (a remark rate
+    naming no currency, a submission's alone: one for another currency, or inverted, is
+    caught here). A rate the submission and the fapiao agree on, or one the fapiao states
+    for this very currency, is the exporter's own statement: only warned about, since the
+    partner's rate may be the stale one."""
     rate, source = choice.rate, choice.source or "submission"
     if rate is None or rates_agree(rate, partner_rate):
         return
@@ -176,7 +184,7 @@ def _check_standing_rate(
         if source == "fapiao" and stated
         else (f"the {source}")
     )
-    if abs(rate - partner_rate) > STANDING_RATE_TOLERANCE * partner_rate:
+    if not corroborated and abs(rate - partner_rate) > STANDING_RATE_TOLERANCE * partner_rate:
         raise FieldError(
             f"exchange rate {rate} CNY per {choice.currency} from {where} differs from the "
             f"partner's standing rate {partner_rate} by more than "

@@ -115,6 +115,25 @@ def test_a_submission_rate_far_from_the_standing_rate_is_refused() -> None:
     assert err.value.field == "metadata.exchange_rate"
 
 
+@pytest.mark.parametrize(
+    ("remark", "metadata"),
+    [
+        ("汇率：1 USD = 7.4999 CNY", {"exchange_rate": "7.4999"}),
+        ("汇率：1 USD = 7.4999 CNY", {}),
+    ],
+)
+def test_the_exporters_own_rate_is_used_though_the_standing_one_is_stale(
+    remark: str, metadata: dict[str, str]
+) -> None:
+    """A rate the submission and the fapiao agree on, or one the fapiao states for this very
+    currency, is the exporter's: a standing rate more than 10 % away is only warned about."""
+    out = convert(
+        fapiao(remark=remark), "bis3", None, partner={**USD, "exchange_rate": "6.5"},
+        metadata=metadata,
+    )  # fmt: skip
+    assert out.warned("7.4999", "6.5")
+
+
 def test_a_submission_rate_that_contradicts_the_fapiao_is_refused() -> None:
     inv = fapiao(remark="汇率：1 USD = 7.1234 CNY")
     with pytest.raises(FieldError) as err:
