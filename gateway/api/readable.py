@@ -15,6 +15,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from aiohttp import web
+
+from adapters.dcsa_pint.platform import PintPlatform
+from gateway.api.context import services
 from gateway.model.title_registry import TitleToken, TokenEvent
 from gateway.readable import RenderSource, registered_kinds, render_html
 from gateway.signing.openattestation import unsalt
@@ -39,9 +43,13 @@ async def render_source(
     *,
     outputs: Sequence[Output] | None = None,
     events: Sequence[Event] | None = None,
+    registry: bool = False,
 ) -> RenderSource:
     """Everything the renderers may use about ``submission`` (already tenant-checked);
-    ``outputs`` and ``events`` when the caller has read them already."""
+    ``outputs`` and ``events`` when the caller has read them already. With ``registry`` (the
+    tenant operates this gateway's eBL platform: :func:`reads_registry`) an eBL's page shows
+    what the platform's registry holds for its reference; nobody else sees it, since the
+    registry is the platform's, not the tenant's."""
     if outputs is None:
         outputs = await store.list_outputs(submission.id)
     if events is None:
@@ -62,7 +70,8 @@ async def render_source(
         e.detail and e.detail.get(EBL_FLOW_FACT) for e in events
     ):
         kind = "ebl"
-        record = await _registry_record(store, facts.get("document_number"))
+        reference = facts.get("document_number") if registry else None
+        record = await _registry_record(store, reference)
         if record is not None:
             chain = list(record.chain)
             facts.update(title_state=record.state, possessor=record.possessor)
@@ -89,9 +98,20 @@ async def _registry_record(store: Store, reference: object) -> TitleRecord | Non
     return await EblRegistry.of(store).find(reference)
 
 
-async def readable_page(store: Store, submission: Submission) -> str:
-    """The readable HTML page of ``submission``."""
-    source = await render_source(store, submission)
+def reads_registry(request: web.Request, tenant_id: str) -> bool:
+    """Whether ``tenant_id`` operates one of the gateway's eBL platforms (a ``dcsa_pint``
+    adapter naming it in ``tenants``), and so may see what its registry holds."""
+    adapters = services(request).adapters
+    for name in adapters.names():
+        platform = getattr(adapters.get(name), "platform", None)
+        if isinstance(platform, PintPlatform) and tenant_id in platform.options.tenants:
+            return True
+    return False
+
+
+async def readable_page(store: Store, submission: Submission, *, registry: bool = False) -> str:
+    """The readable HTML page of ``submission`` (``registry``: see :func:`render_source`)."""
+    source = await render_source(store, submission, registry=registry)
     return await asyncio.to_thread(render_html, source)
 
 

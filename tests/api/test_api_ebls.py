@@ -156,3 +156,37 @@ def test_the_api_documents_every_transfer_action() -> None:
         if "action" in schema.get("properties", {})
     ]
     assert set(documented) == {a.value for a in ActionCode} - {"ISSUE"}
+
+
+async def test_only_an_operator_sees_the_registry_on_a_documents_page(
+    api: Any, reference: Path
+) -> None:
+    """Anyone may upload a document naming another's eBL reference; the registry's state,
+    possessor and chain for it are shown only to a tenant that operates the platform."""
+    from gateway.api.context import SERVICES
+
+    client, keys = api
+    operator = {"Authorization": f"Bearer {keys['operator']}"}
+    document = transport_document(reference, "APIEBL0003")
+    held = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=operator
+    )
+    assert held.status == 201, await held.text()
+    store = client.server.app[SERVICES].store
+    pages = {}
+    for who in ("operator", "other"):
+        submission, _ = await store.create_submission(
+            who, json.dumps(document).encode(), content_type="application/json",
+            metadata={"kind": "ebl"},
+        )  # fmt: skip
+        await store.record_event(
+            submission.id, "converted", detail={"document_number": "APIEBL0003"}
+        )
+        view = await client.get(
+            f"/v1/documents/{submission.id}/view",
+            headers={"Authorization": f"Bearer {keys[who]}"},
+        )
+        assert view.status == 200
+        pages[who] = await view.text()
+    assert "<code>ISSUE</code>" in pages["operator"] and "AEOT/SHIPPER" in pages["operator"]
+    assert "<code>ISSUE</code>" not in pages["other"] and "AEOT/SHIPPER" not in pages["other"]

@@ -185,11 +185,11 @@ async def live_ebl(tmp_path: Path, artefacts_home: Path) -> AsyncIterator[LiveCo
 
 
 async def test_an_ebl_in_the_browser(
-    live_ebl: LiveConsole, tmp_path: Path, reference: Path
+    live_ebl: LiveConsole, tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live = live_ebl
     document = hostile_ebl(reference)
-    await register_chain(live.store, document)
+    await register_chain(live.store, document, monkeypatch)
     ebl = tmp_path / "bill-of-lading.json"
     ebl.write_text(json.dumps(document), "utf-8")
     shots = tmp_path / "screenshots"

@@ -50,10 +50,18 @@ def hostile_ebl(reference: Path) -> dict[str, Any]:
     return document
 
 
-async def register_chain(store: Store, document: dict[str, Any]) -> None:
+async def register_chain(
+    store: Store, document: dict[str, Any], monkeypatch: pytest.MonkeyPatch | None = None
+) -> None:
     """What the eBL registry would hold after WAVE issued ``document`` and transferred it to
-    BOLE's BUYER-1 (two signed chain entries)."""
+    BOLE's BUYER-1 (two signed chain entries). With ``monkeypatch`` the console's tenants are
+    taken as operators of the eBL platform (this console runs no ``dcsa_pint`` adapter), who
+    alone see the registry (``tests/api/test_api_ebls.py`` proves who does)."""
     await EblRegistry.of(store).issue(issue_and_transfer(document))
+    if monkeypatch is not None:
+        from gateway.api.console.screens import document as screen
+
+        monkeypatch.setattr(screen, "reads_registry", lambda request, tenant_id: True)
 
 
 async def upload(session: aiohttp.ClientSession, base: str, name: str, data: bytes) -> str:
@@ -82,12 +90,12 @@ async def settled(session: aiohttp.ClientSession, base: str, doc: str) -> str:
 
 
 async def test_an_uploaded_ebl_shows_its_conversions_and_chain(
-    ebl_console: LiveConsole, reference: Path
+    ebl_console: LiveConsole, reference: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live = ebl_console
     document = hostile_ebl(reference)
     number = document["transportDocumentReference"]
-    await register_chain(live.store, document)
+    await register_chain(live.store, document, monkeypatch)
     session = await signed_in(live, live.key_a)
     async with session:
         doc = await upload(session, live.base, "bl.json", json.dumps(document).encode())

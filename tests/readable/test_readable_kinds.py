@@ -167,9 +167,14 @@ async def test_the_registry_chain_and_title_token_are_shown_on_both_stores(
         root = wrapped["signature"]["merkleRoot"]
         await tokens.mint(root, "SHIPPER-1", "SHIPPER-1", remark="<b>issued</b>")
         await tokens.transfer_holder(root, "SHIPPER-1", "FORWARDER-9")
-        source = await render_source(store, submission)
+        source = await render_source(store, submission, registry=True)
+        hidden = await render_source(store, submission)
     finally:
         await store.close()
+    # only a tenant operating the eBL platform sees its registry: anyone can upload a
+    # document naming another's reference
+    assert hidden.title_chain == [] and "possessor" not in hidden.facts
+    assert "BUYER-1 Ltd" not in render_html(hidden)
     assert source.kind == "ebl" and len(source.title_chain) == 2
     page = render_html(source)
     assert "本平台 eBL 登记簿" in page and "signatures verified when accepted" in page

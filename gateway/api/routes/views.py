@@ -13,7 +13,7 @@ from aiohttp import web
 
 from gateway.api.context import store, tenant
 from gateway.api.problems import not_found
-from gateway.api.readable import readable_page
+from gateway.api.readable import readable_page, reads_registry
 
 routes = web.RouteTableDef()
 
@@ -31,7 +31,8 @@ async def view_document(request: web.Request) -> web.Response:
         submission = await store(request).get_submission(tenant(request).id, submission_id)
     if submission is None:
         raise not_found("document")
-    page = await readable_page(store(request), submission)
+    registry = reads_registry(request, submission.tenant_id)
+    page = await readable_page(store(request), submission, registry=registry)
     return page_response(page)
 
 

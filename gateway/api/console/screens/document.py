@@ -17,7 +17,7 @@ from gateway.api.console.context import PREFIX, Screen, console_store, signed_in
 from gateway.api.console.page import redirect, render
 from gateway.api.context import services
 from gateway.api.disclosure import delivery_error, event_reason, public_detail
-from gateway.api.readable import readable_page, render_source
+from gateway.api.readable import readable_page, reads_registry, render_source
 from gateway.api.routes.views import page_response
 from gateway.errors import LingangError
 from gateway.readable.kinds.ebl import decode_entry
@@ -40,7 +40,8 @@ async def document(request: web.Request) -> web.Response:
     outputs = await db.list_outputs(submission.id)
     jobs = [j for j in await db.list_jobs(submission_id=submission.id) if j.kind == DELIVERY]
     receipts = await db.list_receipts(submission_id=submission.id)
-    source = await render_source(db, submission, outputs=outputs, events=events)
+    registry = reads_registry(request, submission.tenant_id)
+    source = await render_source(db, submission, outputs=outputs, events=events, registry=registry)
     notice = request.query.get("notice", "")
     return render(
         request,
@@ -64,7 +65,8 @@ async def view(request: web.Request) -> web.Response:
     """The readable rendering (shown in the document page's frame)."""
     submission = await _owned(request)
     try:
-        page = await readable_page(console_store(request), submission)
+        registry = reads_registry(request, submission.tenant_id)
+        page = await readable_page(console_store(request), submission, registry=registry)
     except LingangError as exc:
         return render(
             request,
