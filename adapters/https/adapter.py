@@ -26,6 +26,7 @@ resets and timeouts are :class:`TransientDeliveryError`; any other status is a
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from adapters.https.inbound import HttpsInbox, body_digest
 from adapters.option_values import positive_number
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
+
+log = logging.getLogger("lingang.adapters.https")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,14 @@ class HttpsOptions:
             if options.get("inbound_tenant")
             else None,
         )
+        if parsed.inbound_path is not None and parsed.inbound_trust is None:
+            log.warning(
+                "adapter %r receives at %s from anyone: no inbound_trust names the sender's "
+                "certificate, so no signature is required (unless a TLS proxy in front "
+                "authenticates the sender)",
+                name,
+                parsed.inbound_path,
+            )
         if (parsed.client_cert is None) != (parsed.client_key is None):
             raise ConfigError(
                 f"adapter {name!r}: client_cert and client_key go together",

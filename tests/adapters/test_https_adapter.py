@@ -137,3 +137,19 @@ def test_options_are_checked(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:
             HttpsAdapter.from_config("hk", {"url": "https://x", key: bad}, context)
         assert caught.value.field == f"adapters.hk.{key}"
+
+
+def test_an_inbox_without_inbound_trust_is_named_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An inbox that requires no signature is the operator's choice (a TLS proxy may
+    authenticate the sender), never a silent one."""
+    import logging
+
+    from adapters.https.adapter import HttpsOptions
+
+    with caplog.at_level(logging.WARNING, logger="lingang.adapters.https"):
+        HttpsOptions.parse(
+            "hk", {"url": "https://hk.example/inbox", "inbound_path": "/inbound/hk"}, tmp_path
+        )
+    assert any("receives at /inbound/hk from anyone" in r.getMessage() for r in caplog.records)
