@@ -328,6 +328,9 @@ class ConsoleSettings:
     """Failed sign-ins allowed per client address and per API-key prefix within
     ``signin_window_seconds``; then 429 with ``Retry-After`` (counted per process)."""
     signin_window_seconds: int = 600
+    secure_cookies: bool = False
+    """Mark the console's cookies ``Secure`` though the gateway serves plain HTTP: set it
+    when a TLS proxy is in front (over the gateway's own TLS they are ``Secure`` anyway)."""
 
 
 SECTIONS = {**SECTIONS, "console": ConsoleSettings}
@@ -338,4 +341,5 @@ ENVIRONMENT = {
     "console.session_minutes": "LINGANG_CONSOLE_SESSION_MINUTES",
     "console.signin_max_failures": "LINGANG_CONSOLE_SIGNIN_MAX_FAILURES",
     "console.signin_window_seconds": "LINGANG_CONSOLE_SIGNIN_WINDOW_SECONDS",
+    "console.secure_cookies": "LINGANG_CONSOLE_SECURE_COOKIES",
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 import trustme
+from aiohttp import web
 
 from gateway.jobs.submissions import PROCESS
 from gateway.store import JobState
@@ -400,3 +401,25 @@ async def _raw_status(
     line = await reader.readline()
     writer.close()
     return int(line.split()[1])
+
+
+async def test_cookies_are_secure_behind_a_tls_proxy_when_told() -> None:
+    """``[console] secure_cookies``: the gateway sees plain HTTP from the proxy in front, yet
+    the browser's cookies must never travel without TLS."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from gateway.api.console.session import SECURE_COOKIES, set_cookie
+
+    async def handler(request: web.Request) -> web.Response:
+        response = web.Response(text="ok")
+        set_cookie(response, request, "lingang_session", "value", max_age=60)
+        return response
+
+    for told in (False, True):
+        app = web.Application()
+        app[SECURE_COOKIES] = told
+        app.router.add_get("/console/x", handler)
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/console/x")
+            header = response.headers.getone("Set-Cookie")
+        assert bool(re.search(r"; Secure\b", header)) is told, header

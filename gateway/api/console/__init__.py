@@ -25,7 +25,7 @@ from aiohttp import web
 
 from gateway.api.console.context import CONSOLE, PREFIX, Console, Screen
 from gateway.api.console.middleware import console_middleware
-from gateway.api.console.session import SessionKeeper
+from gateway.api.console.session import SECURE_COOKIES, SessionKeeper
 from gateway.api.console.throttle import SignInThrottle
 from gateway.api.context import SERVICES, ApiServices
 from gateway.store.console import ConsoleStore
@@ -55,6 +55,7 @@ def console_app(services: ApiServices, settings: Any = None) -> web.Application:
     found = find_screens()
     app = web.Application(middlewares=[console_middleware])
     app[SERVICES] = services
+    app[SECURE_COOKIES] = bool(getattr(options, "secure_cookies", False))
     app[CONSOLE] = Console(
         keeper=SessionKeeper(secret, lifetime_seconds=minutes * 60),
         reads=ConsoleStore(services.store.connector, clock=services.store.clock),

@@ -137,16 +137,22 @@ def _same(given: str, expected: str) -> bool:
     )
 
 
+SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+"""``[console] secure_cookies``: cookies are ``Secure`` even when the request came over plain
+HTTP (a TLS proxy in front, which the gateway cannot see)."""
+
+
 def set_cookie(
     response: web.StreamResponse, request: web.Request, name: str, value: str, *, max_age: int
 ) -> None:
-    """A console cookie: HttpOnly, SameSite=Strict, Secure over TLS, path ``/console``."""
+    """A console cookie: HttpOnly, SameSite=Strict, path ``/console``, Secure over TLS (or
+    always, with :data:`SECURE_COOKIES`)."""
     response.set_cookie(
         name,
         value,
         max_age=max_age,
         path="/console",
         httponly=True,
-        secure=request.secure,
+        secure=request.secure or request.config_dict.get(SECURE_COOKIES, False),
         samesite="Strict",
     )
