@@ -30,7 +30,7 @@ from typing import Any
 from gateway.errors import FieldError
 from gateway.store import rows
 from gateway.store.base import reads, writes
-from gateway.store.connector import Connector, Query, Script
+from gateway.store.connector import Connector, Notify, Query, Script
 from gateway.store.ebl import TRANSFER, close_transfer
 from gateway.store.ledger_chain import checkpoint_payload
 from gateway.store.ledger_export import (
@@ -64,6 +64,7 @@ from gateway.store.scripts import (
     finish_and_queue,
     finish_job_with_outputs,
     insert_job,
+    job_params,
     one,
     put_outputs,
     queue_job,
@@ -230,7 +231,10 @@ class LedgerStore:
             return hold
         # A transfer's release job names it (its failure then touches no submission).
         spec = JobSpec(RELEASE, endpoint=TRANSFER) if is_transfer(hold) else JobSpec(RELEASE)
-        yield from insert_job(submission_id, spec, now)
+        job, queued = yield from insert_job(submission_id, spec, now)
+        if not queued and job["state"] == "dead":  # released again after its job failed
+            yield Query("retry_job", {"id": job["id"], "now": now}, "one")
+            yield Notify()
         if not is_transfer(hold):
             event = StateChange(HELD, f"release by {officer}: {basis}", {"decided_by": officer})
             yield from change_state(submission_id, event, now)
@@ -284,11 +288,25 @@ class LedgerStore:
             current = yield Query("hold_get", params, "one")
             if current is None:
                 raise NotFoundError(f"no held document {submission_id!r}", field="id")
+            failed = from_state == HELD and current["state"] == "releasing"
+            if failed and (yield from self._release_failed(submission_id, now)):
+                again = yield Query("hold_decide", {**params, "from_state": "releasing"}, "one")
+                if again is not None:
+                    return dict(again), True
             same = current["decided_by"] == officer and current["basis"] == basis
             if current["state"] in repeats and same:
                 return dict(current), False
             raise ConflictError(f"document {submission_id} is {current['state']}, not {from_state}")
         return dict(row), True
+
+    @staticmethod
+    def _release_failed(submission_id: str, now: dt.datetime) -> Script[bool]:
+        """Whether the hold's release job was dead-lettered: the hold then still says
+        ``releasing`` (the submission is back to ``held``), and a new decision is taken (a
+        transfer's release job has the same key: only its endpoint differs)."""
+        params = job_params(submission_id, JobSpec(RELEASE), now)
+        job = yield Query("job_by_key", params, "one")
+        return job is not None and job["state"] == "dead"
 
     @writes
     def finish_release(self, job_id: str, worker_id: str) -> Script[ExportResult]:

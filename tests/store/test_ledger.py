@@ -10,6 +10,7 @@ import pytest
 
 from gateway.store.ledger import Verdict, china_year
 from gateway.store.ledger_chain import verify_chain
+from gateway.store.records import StateChange
 from tests.store.ledger_support import Stores, allow, backend, export, stores, thresholds
 
 __all__ = ["backend", "stores"]
@@ -103,6 +104,34 @@ async def test_the_same_decision_made_again_is_answered_not_refused(stores: Stor
     assert repeat.state == "refused"
     events = [e.reason for e in await stores.store.list_events(other)]
     assert events.count("refused by Officer Li: no filing will be made") == 1
+
+
+async def test_a_release_whose_job_died_can_be_decided_again(stores: Stores) -> None:
+    """A dead-lettered release job leaves the hold ``releasing``: it is released again (its
+    job revived, not a second one) or refused, instead of stuck where both answer 409."""
+    sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
+    await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
+    (job,) = [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"]
+    await stores.store.fail_job(
+        job.id, "w2", "store away", retryable=True, next_attempt_at=None,
+        event=StateChange("held", "release failed: store away"),
+    )  # fmt: skip
+    again = await stores.ledger.release(sid, "Officer Li", "SCC filing SH-2026-2")
+    assert again.state == "releasing" and again.decided_by == "Officer Li"
+    releases = [j for j in await stores.store.list_jobs(submission_id=sid) if j.kind == "release"]
+    assert [(j.id, j.state.value) for j in releases] == [(job.id, "pending")]
+    (claimed,) = [j for j in await stores.store.claim_jobs("w3") if j.kind == "release"]
+    result = await stores.ledger.finish_release(claimed.id, "w3")
+    assert result.seq == 1
+    (entry,) = await stores.ledger.entries()
+    assert entry["decided_by"] == "Officer Li" and entry["basis"] == "SCC filing SH-2026-2"
+
+    other, _ = await export(stores, [("y", False)], judge=thresholds(1), number="2")
+    await stores.ledger.release(other, "Officer Wang", "SCC filing SH-2026-3")
+    (job,) = [j for j in await stores.store.claim_jobs("w4") if j.kind == "release"]
+    await stores.store.fail_job(job.id, "w4", "x", retryable=False, next_attempt_at=None)
+    refused = await stores.ledger.refuse(other, "Officer Li", "no filing will be made")
+    assert refused.state == "refused"
 
 
 async def test_held_then_refused_for_good(stores: Stores) -> None:
