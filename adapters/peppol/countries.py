@@ -1,28 +1,16 @@
 """The country codes a Peppol SBDH may name as ``COUNTRY_C1``.
 
-The Peppol Business Message Envelope asks for the ISO 3166-1 alpha-2 code of C1's country.
-:data:`ISO_3166_ALPHA2` is every code ISO 3166-1 assigns (249; user-assigned codes such as
-``XK``, ``ZZ`` and the reserved ones are not assigned). The Peppol country code list
-(``openpeppol-peppol-bis-invoice-3/structure/codelist/ISO3166-1_Alpha2.xml``, the same rows as
+The Peppol Business Message Envelope asks for the ISO 3166-1 alpha-2 code of C1's country
+(:data:`~gateway.model.countries.ISO_3166_ALPHA2`, every assigned code). The Peppol
+country code list (``openpeppol-peppol-bis-invoice-3/structure/codelist/ISO3166-1_Alpha2.xml``, the same rows as
 PINT's ``ISO3166.gc``) adds :data:`PEPPOL_EXTRA_COUNTRIES`: ``1A`` (Kosovo) and ``XI`` (United
 Kingdom, Northern Ireland).
 """
 
 from __future__ import annotations
 
-_ASSIGNED = """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
-    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
-    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
-    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
-    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
-    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
-    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
-    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
-    VN VU WF WS YE YT ZA ZM ZW
-"""
-ISO_3166_ALPHA2 = frozenset(_ASSIGNED.split())
-"""The officially assigned ISO 3166-1 alpha-2 codes."""
+from gateway.model.countries import ISO_3166_ALPHA2
+
 PEPPOL_EXTRA_COUNTRIES = frozenset({"1A", "XI"})
 """Codes the Peppol country code list allows beyond ISO 3166-1: Kosovo, Northern Ireland."""
 COUNTRY_C1_CODES = ISO_3166_ALPHA2 | PEPPOL_EXTRA_COUNTRIES
