@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from gateway.errors import FieldError
 from gateway.mapping.profiles import PROFILE_SPECS, profile_spec
+from gateway.render.peppol_reports import EUSR_NS, TSR_NS
+from gateway.validation.profiles import CII
 
 PARTICIPANT_SCHEME = "iso6523-actorid-upis"
 DOCTYPE_SCHEME_QNS = "busdox-docid-qns"
@@ -23,11 +25,11 @@ _PARTICIPANT = re.compile(r"^[0-9]{4}:[^\s:][^\s]{0,134}$")
 
 UBL_NAMESPACE_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
 """Every UBL 2 document namespace (``…:Invoice-2``) starts so."""
-TSR_NAMESPACE = "urn:fdc:peppol:transaction-statistics-report:1.0"
+TSR_NAMESPACE = TSR_NS
 """Peppol Transaction Statistics Report 1.0 (PEPPOL-FACTS §5)."""
-EUSR_NAMESPACE = "urn:fdc:peppol:end-user-statistics-report:1.1"
+EUSR_NAMESPACE = EUSR_NS
 """Peppol End User Statistics Report 1.1 (PEPPOL-FACTS §5)."""
-CII_NAMESPACE = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+CII_NAMESPACE = CII
 SYNTAX_VERSIONS: dict[str, str] = {
     TSR_NAMESPACE: "1.0",
     EUSR_NAMESPACE: "1.1",
