@@ -83,7 +83,7 @@ from gateway.jobs.gate import (
     jws_checkpoint_signer,
 )
 from gateway.private_files import private_dir
-from gateway.render.mls import SPIS_SCHEME, spis_id
+from gateway.render.mls import spis_participant
 from gateway.settings import Settings
 from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
 from gateway.store import Store, open_store
@@ -364,7 +364,7 @@ def peppol_duties(settings: Settings, store: Store) -> PeppolParts:
         store, seat_id=peppol.seat_id, recorder=recorder, tenant_id=peppol.report_tenant
     )
     if participants.tenants:  # MLS come addressed to our own SPIS id
-        own = f"{SPIS_SCHEME}:{spis_id(peppol.seat_id)}".lower()
+        own = spis_participant(peppol.seat_id).lower()
         participants = LocalParticipants({own: peppol.report_tenant, **participants.tenants})
     return PeppolParts(participants, recorder, duties)
 

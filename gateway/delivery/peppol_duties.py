@@ -37,6 +37,7 @@ from gateway.render.mls import (
     mls_target,
     render_mls,
     spis_id,
+    spis_participant,
     status_from_findings,
 )
 from gateway.store import InboundMessage, Store
@@ -171,7 +172,7 @@ class PeppolDuties:
             filename=f"mls-{message.id}.xml",
             metadata={
                 "receiver": target.participant,
-                "sender": f"{SPIS_SCHEME}:{spis_id(self.seat_id)}",
+                "sender": spis_participant(self.seat_id),
                 "document_number": instance_id,
                 "in_reply_to": message.id,
             },

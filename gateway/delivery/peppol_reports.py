@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.errors import ValidationFailed
 from gateway.flows.peppol_out import PEPPOL_OUT
 from gateway.jobs import Completed, JobResult, Submissions
-from gateway.render.mls import SPIS_SCHEME, spis_id
+from gateway.render.mls import spis_participant
 from gateway.render.peppol_reports import (
     OPENPEPPOL_RECEIVER,
     ReportPeriod,
@@ -120,7 +120,7 @@ def reporting_sender(seat_id: str) -> str:
     """The participant our reports are sent as: the access point's own identifier in the
     Service Provider Identifier Scheme (``0242:`` + its SPIS value), as for MLS; empty
     without a seat id."""
-    return f"{SPIS_SCHEME}:{spis_id(seat_id)}" if seat_id.strip() else ""
+    return spis_participant(seat_id) if seat_id.strip() else ""
 
 
 async def ensure_tenant(store: Store, tenant_id: str) -> None:

@@ -162,6 +162,12 @@ def spis_id(seat_or_spis: str) -> str:
     )
 
 
+def spis_participant(seat_or_spis: str) -> str:
+    """The access point's own Peppol participant (``0242:`` + :func:`spis_id`): what it
+    sends MLS and reports as, and receives MLS for."""
+    return f"{SPIS_SCHEME}:{spis_id(seat_or_spis)}"
+
+
 def mls_target(
     scopes: Mapping[str, str],
     code: str,
