@@ -17,8 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.dcsa_pint.platform import PintPlatform
-from gateway.api.context import services
+from gateway.api.platforms import operated_platform
 from gateway.model.title_registry import TitleToken, TokenEvent
 from gateway.readable import RenderSource, registered_kinds, render_html
 from gateway.signing.openattestation import unsalt
@@ -101,12 +100,7 @@ async def _registry_record(store: Store, reference: object) -> TitleRecord | Non
 def reads_registry(request: web.Request, tenant_id: str) -> bool:
     """Whether ``tenant_id`` operates one of the gateway's eBL platforms (a ``dcsa_pint``
     adapter naming it in ``tenants``), and so may see what its registry holds."""
-    adapters = services(request).adapters
-    for name in adapters.names():
-        platform = getattr(adapters.get(name), "platform", None)
-        if isinstance(platform, PintPlatform) and tenant_id in platform.options.tenants:
-            return True
-    return False
+    return operated_platform(request, tenant_id) is not None
 
 
 async def readable_page(store: Store, submission: Submission, *, registry: bool = False) -> str:

@@ -16,8 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
-from gateway.api.context import services, tenant
+from gateway.api.context import tenant
 from gateway.api.ingest import check_query, too_large, unprocessable
+from gateway.api.platforms import operated_platform
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
@@ -32,12 +33,9 @@ MAX_EBL_DEPTH = 32
 
 
 def _platform(request: web.Request) -> PintPlatform:
-    registry = services(request).adapters
-    who = tenant(request).id
-    for name in registry.names():
-        platform = getattr(registry.get(name), "platform", None)
-        if isinstance(platform, PintPlatform) and who in platform.options.tenants:
-            return platform
+    platform = operated_platform(request, tenant(request).id)
+    if platform is not None:
+        return platform
     raise Problem(404, "not-found", "no eBL platform is operated by this tenant",
                   [FieldIssue("no dcsa_pint adapter names this tenant", field="tenant")])  # fmt: skip
 
