@@ -132,26 +132,15 @@ class PintReceiver:
                 )
         return None
 
-    async def _json(
-        self, request: web.Request, *, check_text: bool = True, limit: int | None = None
-    ) -> Any:
-        bound = self.max_body_bytes if limit is None else limit
-        raw = await read_bounded(request.content, bound)
+    async def _json(self, request: web.Request, *, check_text: bool = True) -> Any:
+        raw = await read_bounded(request.content, self.max_body_bytes)
         if raw is None:
             raise PintRejection(
-                f"the body exceeds {bound} bytes",
+                f"the body exceeds {self.max_body_bytes} bytes",
                 response=ResponseCode.BENV,
                 field="$",
             )
-        try:
-            value = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            raise PintRejection(
-                f"the body is not JSON: {exc}", response=ResponseCode.BENV, field="$"
-            ) from exc
-        if check_text:
-            _check_text(value)
-        return value
+        return _parsed(raw, check_text=check_text)
 
     # -- POST /v3/envelopes -------------------------------------------------------------
 
@@ -251,14 +240,15 @@ class PintReceiver:
             return incd(f"document {checksum[:64]} is not announced in the envelope manifest")
         expected = inbound.documents[checksum].get("size")
         limit = base64_length(self.max_document_bytes) + 2  # a JSON string: its quotes
+        raw = await read_bounded(request.content, limit)
+        if raw is None:
+            return self._error(
+                request, 413, "Payload Too Large",
+                f"documents of up to {self.max_document_bytes} bytes are taken here",
+            )  # fmt: skip
         try:
-            encoded = await self._json(request, limit=limit)
+            encoded = _parsed(raw)
         except PintRejection as exc:
-            if exc.message.startswith("the body exceeds"):
-                return self._error(
-                    request, 413, "Payload Too Large",
-                    f"documents of up to {self.max_document_bytes} bytes are taken here",
-                )  # fmt: skip
             return incd(exc.message)
         if not isinstance(encoded, str):
             return incd("the body must be a JSON string of base64")
@@ -335,6 +325,19 @@ def _check_text(value: Any) -> None:
     if unfit is not None:
         where, why = unfit
         raise PintRejection(f"{where} {why}", response=ResponseCode.BENV, field=f"$.{where}")
+
+
+def _parsed(raw: bytes, *, check_text: bool = True) -> Any:
+    """A request body as JSON (with ``check_text``, no text PostgreSQL or XML cannot keep)."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise PintRejection(
+            f"the body is not JSON: {exc}", response=ResponseCode.BENV, field="$"
+        ) from exc
+    if check_text:
+        _check_text(value)
+    return value
 
 
 def base64_length(size: int) -> int:

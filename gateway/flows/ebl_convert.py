@@ -75,13 +75,14 @@ class EblTarget(StrEnum):
     TRADETRUST_VC = "tradetrust-vc"
 
 
+_TRADETRUST_BILL = (
+    "a TradeTrust bill of lading, a transferable record whose title a token registry holds"
+)
 BILLS_OF_LADING_ONLY = {
     EblTarget.UNCEFACT: "the UN/CEFACT D23B Maritime Bill of Lading (typeCode 706, a bill of "
     "lading original, the only document type the message allows)",
-    EblTarget.TRADETRUST_OA: "a TradeTrust bill of lading, a transferable record whose title "
-    "a token registry holds",
-    EblTarget.TRADETRUST_VC: "a TradeTrust bill of lading, a transferable record whose title "
-    "a token registry holds",
+    EblTarget.TRADETRUST_OA: _TRADETRUST_BILL,
+    EblTarget.TRADETRUST_VC: _TRADETRUST_BILL,
 }
 """The targets that can only be a bill of lading, and what each is: a sea waybill is not a
 document of title, so it has no place in them."""
