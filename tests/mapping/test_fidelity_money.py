@@ -11,6 +11,7 @@ import pytest
 
 from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.currency import rates_agree
+from gateway.samples.writers import SampleInvoice
 from gateway.validation import Validator
 from tests.mapping.fidelity import NS, SELLER_NAME, convert, fapiao, machine_line
 
@@ -298,16 +299,21 @@ def test_a_usd_invoice_pays_into_the_usd_account(validator: Validator) -> None:
     assert printed.warned("USD", "[[exporters.accounts]]")
 
 
-@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "cii"])
-def test_a_credit_note_never_presents_the_sellers_account(
-    validator: Validator, profile: str
-) -> None:
-    red = fapiao(
+def _red_letter() -> SampleInvoice:
+    """A red-letter fapiao reversing one line, with its original and its confirmation form."""
+    return fapiao(
         [machine_line(amount="-1000.00", tax="-130.00", gross="-1130.00", quantity="-2")],
         blue="N",
         red_original="26312000000000100001",
         red_confirmation="31010526112200001234",
     )
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "cii"])
+def test_a_credit_note_never_presents_the_sellers_account(
+    validator: Validator, profile: str
+) -> None:
+    red = _red_letter()
     out = convert(red, profile, validator)
     assert out.fatal == []
     assert out.mapped.invoice.is_credit_note and out.mapped.invoice.payment is None
@@ -366,12 +372,7 @@ def test_a_cii_credit_note_names_one_supporting_document_and_states_the_others(
     """The original fapiao and the red-letter confirmation form were two
     AdditionalReferencedDocuments of TypeCode 916 with a Name each: CII-SR-475 on every
     credit note. TypeCode 916 is the only code CII-DT-018 leaves a supporting document."""
-    red = fapiao(
-        [machine_line(amount="-1000.00", tax="-130.00", gross="-1130.00", quantity="-2")],
-        blue="N",
-        red_original="26312000000000100001",
-        red_confirmation="31010526112200001234",
-    )
+    red = _red_letter()
     out = convert(red, profile, validator)
     assert out.fatal == []
     report = validator.validate(out.xml, profile)
@@ -387,12 +388,7 @@ def test_a_cii_credit_note_names_one_supporting_document_and_states_the_others(
 
 
 def test_a_ubl_credit_note_describes_every_supporting_document(validator: Validator) -> None:
-    red = fapiao(
-        [machine_line(amount="-1000.00", tax="-130.00", gross="-1130.00", quantity="-2")],
-        blue="N",
-        red_original="26312000000000100001",
-        red_confirmation="31010526112200001234",
-    )
+    red = _red_letter()
     out = convert(red, "bis3", validator)
     assert out.fatal == []
     descriptions = out.all("cac:AdditionalDocumentReference/cbc:DocumentDescription")

@@ -46,13 +46,9 @@ def test_a_discount_folded_onto_a_line_without_quantity_keeps_the_gross_price(
     assert line.net_amount == Decimal("9500.00")
 
 
-@pytest.mark.parametrize("profile", ["bis3", "pint"])
-def test_a_tax_inclusive_unit_price_becomes_the_net_price(
-    validator: Validator, profile: str
-) -> None:
-    """Quantity 10 × 113 is the line's gross 1,130.00, not its net 1,000.00: 113 includes the
-    13 % VAT, so the net price 100 is sent and the change is a warning naming the line."""
-    line = SampleLine(
+def _pump(*, price: str) -> SampleLine:
+    """Ten pumps, net 1,000.00 at 13% (gross 1,130.00), at the unit price ``price``."""
+    return SampleLine(
         name="*通用设备*液压泵",
         amount="1000.00",
         rate="0.13",
@@ -60,8 +56,17 @@ def test_a_tax_inclusive_unit_price_becomes_the_net_price(
         gross="1130.00",
         unit="台",
         quantity="10",
-        price="113",
+        price=price,
     )
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint"])
+def test_a_tax_inclusive_unit_price_becomes_the_net_price(
+    validator: Validator, profile: str
+) -> None:
+    """Quantity 10 × 113 is the line's gross 1,130.00, not its net 1,000.00: 113 includes the
+    13 % VAT, so the net price 100 is sent and the change is a warning naming the line."""
+    line = _pump(price="113")
     out = convert(fapiao([line]), profile, validator)
     assert out.fatal == []
     (ln,) = out.mapped.invoice.lines
@@ -73,16 +78,7 @@ def test_a_tax_inclusive_unit_price_becomes_the_net_price(
 def test_a_line_whose_quantity_price_and_amount_disagree_is_refused(profile: str) -> None:
     """10 × 150 is neither the net 1,000.00 nor the gross 1,130.00: refused naming the line,
     for every profile (PINT and CII rules do not check it)."""
-    line = SampleLine(
-        name="*通用设备*液压泵",
-        amount="1000.00",
-        rate="0.13",
-        tax="130.00",
-        gross="1130.00",
-        unit="台",
-        quantity="10",
-        price="150",
-    )
+    line = _pump(price="150")
     with pytest.raises(FieldError) as err:
         convert(fapiao([line]), profile, None)
     assert err.value.rule == "mapping.line-arithmetic"
