@@ -167,6 +167,9 @@ class GatewayDied(AssertionError):
 FAULT_MARK = b"Fatal Python error"
 """How Python's fault handler starts its report of a crash in native code."""
 
+FAULT_EXIT_WAIT = 10.0
+"""Seconds to wait for a process whose fault handler is reporting to end."""
+
 
 def describe_exit(code: int) -> str:
     """``exit code 1`` or ``signal SIGABRT`` (a negative ``Popen.returncode``)."""
@@ -220,6 +223,8 @@ class GatewayProcess:
         if self.process is None:
             return None
         code = self.process.poll()
+        if code is None and not self.ended_by_test and self._fault_reported():
+            code = self._end_of_fault()
         if not self.ended_by_test and code is not None:
             lived = time.monotonic() - self.started_at
             return (
@@ -234,6 +239,17 @@ class GatewayProcess:
                 f"{log_tail(self.log_path)}"
             )
         return None
+
+    def _end_of_fault(self) -> int | None:
+        """The exit of a process whose fault handler has begun its report: the handler
+        raises the signal again once it has written the stacks, so the process ends within
+        moments and its signal, not just the report, can be named (``None`` if it is still
+        running after :data:`FAULT_EXIT_WAIT` seconds)."""
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout=FAULT_EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _fault_reported(self) -> bool:
         """Whether the log holds a fault handler's report (read on from where the last look
