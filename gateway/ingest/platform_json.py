@@ -1,46 +1,75 @@
-"""STA 乐企 platform JSON (pinyin-abbreviation keys; FORMAT.md §11).
+"""Platform API JSON (FORMAT.md §11): the STA 乐企 pinyin keys, and Nuonuo's camelCase keys
+for the same fields (:mod:`gateway.ingest.platform_nuonuo`).
 
-Covers the issuing/upload shape (``fpmxList``) and the verification (查验) response shape
-(``hwxx``). A response envelope (``{"data": {...}}``, ``result``, ``body``) is unwrapped.
+Covers the 乐企 issuing/upload shape (``fpmxList``) and the verification (查验) response shape
+(``hwxx``). A response envelope (``{"data": {...}}``, ``result``, ``body``; a one-invoice list
+under it, as Nuonuo answers) is unwrapped.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from gateway.errors import FieldError
 from gateway.ingest.build import build
+from gateway.ingest.platform_fields import (
+    JsonObject,
+    includes_tax,
+    net_of_tax,
+    object_list,
+)
+from gateway.ingest.platform_nuonuo import MARKERS as NUONUO_MARKERS
+from gateway.ingest.platform_nuonuo import read_nuonuo
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
 from gateway.ingest.safejson import load_json
 from gateway.ingest.types import IngestLimits, ParsedInvoice, ParseWarning
-from gateway.ingest.values import number_or_none
 
 _ENVELOPES = ("data", "result", "body", "fpxx")
 _LINE_LISTS = ("fpmxList", "hwxx", "mxList")
 _EXTRA_KEYS = ("tdys", "sgfplxDm", "cezslxDm", "ckywsyzcDm", "zzsjzjtDm", "fpkjfsDm",
                "skrxm", "fhrxm", "jsfs", "hzqrduuid", "zrrzjlxDm", "zrrgjDm", "cktslDm",
                "xfnsrlxdm", "qyDm")  # fmt: skip
+PINYIN_MARKERS = ("fphm", "xsfnsrsbh")
+"""Keys that say an object is a 乐企 invoice (they win over Nuonuo's when both appear)."""
 
 
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    if isinstance(value, Decimal | int):
-        return str(value)
-    return str(value)
+def _vocabulary(obj: dict[str, Any]) -> str | None:
+    """``pinyin`` (乐企), ``nuonuo`` (camelCase) or ``None``: no invoice keys at all."""
+    if any(key in obj for key in PINYIN_MARKERS):
+        return "pinyin"
+    if any(key in obj for key in NUONUO_MARKERS):
+        return "nuonuo"
+    return None
 
 
-def _invoice_object(doc: Any) -> dict[str, Any]:
+def _inner(current: dict[str, Any]) -> dict[str, Any] | None:
+    """The object an envelope key holds: an object, or a list of exactly one object."""
+    for key in _ENVELOPES:
+        inner = current.get(key)
+        if isinstance(inner, dict):
+            return inner
+        if isinstance(inner, list) and inner and all(isinstance(i, dict) for i in inner):
+            if len(inner) > 1:
+                raise FieldError(
+                    f"platform JSON holds {len(inner)} invoices in {key}; send one invoice "
+                    "per document",
+                    field=key,
+                    rule="json.shape",
+                )
+            only: dict[str, Any] = inner[0]
+            return only
+    return None
+
+
+def _invoice_object(doc: Any) -> tuple[dict[str, Any], str]:
     if not isinstance(doc, dict):
         raise FieldError("platform JSON must be one invoice object", rule="json.shape")
     current: dict[str, Any] = doc
     for _ in range(3):
-        if "fphm" in current or "xsfnsrsbh" in current:
-            return current
-        inner = next((current[k] for k in _ENVELOPES if isinstance(current.get(k), dict)), None)
+        vocabulary = _vocabulary(current)
+        if vocabulary is not None:
+            return current, vocabulary
+        inner = _inner(current)
         if inner is None:
             break
         current = inner
@@ -51,62 +80,16 @@ def _invoice_object(doc: Any) -> dict[str, Any]:
     )
 
 
-class _Obj:
-    def __init__(self, obj: dict[str, Any], path: str) -> None:
-        self.obj = obj
-        self.path = path
-
-    def src(self, *keys: str) -> Src:
-        for key in keys:
-            if key in self.obj and _text(self.obj[key]) not in (None, ""):
-                return Src(_text(self.obj[key]), f"{self.path}{key}")
-        return Src(None, f"{self.path}{keys[0]}")
-
-    def value(self, *keys: str) -> str | None:
-        return self.src(*keys).value
-
-
-_INCLUDES_TAX = frozenset({"1", "Y", "TRUE"})
-"""Values of 含税标志 ``hsbz`` (vendors: ``isIncludeTax``) saying the line's 金额 and 单价
-include VAT."""
-
-
-def _includes_tax(o: _Obj) -> bool:
-    flag = o.value("hsbz", "isIncludeTax")
-    return flag is not None and flag.upper() in _INCLUDES_TAX
-
-
-def _net_of_tax(o: _Obj, path: str) -> tuple[Src, Src, Src | None]:
-    """(amount, gross, price) of a line whose 金额 ``je`` and 单价 ``dj`` include VAT.
-
-    The amount is je − se and the gross je; the price is ``None``, so the parser derives the
-    net unit price from amount / quantity (an inclusive price is not BT-146). Without a tax amount the net
-    cannot be known: refused.
-    """
-    je, se = o.src("je"), o.src("se")
-    gross, tax = number_or_none(je.text), number_or_none(se.text)
-    if gross is None or tax is None:
-        raise FieldError(
-            f"{path}: hsbz = 1 says je {je.text!r} includes VAT, but se {se.text!r} gives no "
-            "tax amount to take out, so the net amount is unknown; send the line tax-exclusive "
-            "(hsbz 0) or with its tax",
-            field=se.path,
-            rule="json.tax-inclusive",
-        )
-    net = Src(f"{gross - tax}", f"{je.path} − {se.path} (hsbz = 1)")
-    return net, Src(je.text, je.path), None
-
-
 def _line(obj: dict[str, Any], path: str) -> RawLine:
-    o = _Obj(obj, f"{path}.")
+    o = JsonObject(obj, f"{path}.")
     name = o.src("hwhyslwfwmc")
     if name.value is None:
         short, item = o.value("spfwjc"), o.src("xmmc", "spmc")
         name = Src(f"*{short}*{item.value}" if short and item.value else item.text, item.path)
     amount, gross = o.src("je"), o.src("hsje")
     price: Src | None = o.src("dj", "fpjydj")
-    if _includes_tax(o):
-        amount, gross, price = _net_of_tax(o, path)
+    if includes_tax(o, "hsbz", "isIncludeTax"):
+        amount, gross, price = net_of_tax(o, path, ("je", "se"), ("hsbz = 1", "hsbz 0"))
     return RawLine(
         path=path,
         name=name,
@@ -126,13 +109,11 @@ def _line(obj: dict[str, Any], path: str) -> RawLine:
 
 def _lines(doc: dict[str, Any]) -> list[RawLine]:
     key = next((k for k in _LINE_LISTS if k in doc), _LINE_LISTS[0])
-    items = doc.get(key) or []
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise FieldError(f"{key} must be a list of line objects", field=key, rule="json.shape")
+    items = object_list(doc, key, "line")
     return [_line(item, f"{key}[{i}]") for i, item in enumerate(items, start=1)]
 
 
-def _blue(o: _Obj) -> bool | None:
+def _blue(o: JsonObject) -> bool | None:
     flag = o.value("lzfpbz")
     if flag is not None:
         return {"0": True, "1": False}.get(flag)
@@ -142,7 +123,7 @@ def _blue(o: _Obj) -> bool | None:
 
 def read_platform(doc: dict[str, Any]) -> RawFapiao:
     """Locate the fields of one STA platform invoice object."""
-    o = _Obj(doc, "")
+    o = JsonObject(doc, "")
     person = o.value("gmfzrrbz")
     labels = []
     if o.value("cezslxDm"):
@@ -180,8 +161,9 @@ def read_platform(doc: dict[str, Any]) -> RawFapiao:
 
 
 def parse_platform_json(data: bytes, limits: IngestLimits) -> ParsedInvoice:
-    """Parse one STA platform JSON invoice."""
-    doc = _invoice_object(load_json(data, limits, for_xml=True))
+    """Parse one platform JSON invoice (乐企 pinyin or Nuonuo camelCase keys)."""
+    doc, vocabulary = _invoice_object(load_json(data, limits, for_xml=True))
+    raw = read_platform(doc) if vocabulary == "pinyin" else read_nuonuo(doc)
     warnings: list[ParseWarning] = []
-    invoice, facts = build(read_platform(doc), warnings, limits.max_lines)
+    invoice, facts = build(raw, warnings, limits.max_lines)
     return ParsedInvoice(invoice, "fapiao-json", data, None, facts, warnings)

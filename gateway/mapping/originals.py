@@ -29,7 +29,7 @@ FORMAT_LABEL = {
     "fapiao-xml": "数电票 XML",
     "fapiao-ofd": "数电票 OFD",
     "fapiao-ofd-legacy": "legacy VAT e-invoice OFD",
-    "fapiao-json": "platform JSON (乐企)",
+    "fapiao-json": "platform JSON (乐企 or Nuonuo)",
 }
 FORMAT_SUFFIX = {
     "fapiao-xml": "xml",

@@ -8,6 +8,7 @@ made up: companies, numbers, addresses; the USCCs are computed to pass their che
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -225,6 +226,43 @@ def platform_json(inv: SampleInvoice, *, export_policy: str | None = None) -> by
         for i, ln in enumerate(inv.lines, start=1)
     ]
     return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def nuonuo_json(inv: SampleInvoice) -> bytes:
+    """The Nuonuo query-result JSON (camelCase keys, FORMAT.md §11) of ``inv``: one invoice in
+    the list Nuonuo answers under ``result``, ``invoiceTime`` in milliseconds since 1970."""
+    moment = dt.datetime.fromisoformat(inv.issued).replace(
+        tzinfo=dt.timezone(dt.timedelta(hours=8))
+    )
+    kind = "电子发票(增值税专用发票)" if inv.kind == "01" else "电子发票(普通发票)"
+    doc: dict[str, Any] = {
+        "serialNo": f"NN{inv.number[-12:]}", "orderNo": f"SO-{inv.number[-6:]}", "status": "2",
+        "invoiceTime": int(moment.timestamp()) * 1000, "invoiceCode": "",
+        "invoiceNo": inv.number, "allElectronicInvoiceNumber": inv.number,
+        "exTaxAmount": inv.net, "taxAmount": inv.tax, "orderAmount": inv.gross,
+        "payerName": inv.buyer_name, "payerTaxNo": inv.buyer_id or "",
+        "saleName": inv.seller_name, "salerTaxNum": inv.seller_id, "invoiceKind": kind,
+        "invoiceType": 1 if inv.blue != "N" else 2,
+        "oldEleInvoiceNumber": inv.red_original or "",
+    }  # fmt: skip
+    doc["invoiceItems"] = [
+        {
+            "itemName": ln.name,
+            "itemUnit": ln.unit or "",
+            "itemPrice": ln.price or "",
+            "itemNum": ln.quantity or "",
+            "itemAmount": ln.amount,
+            "itemTaxRate": ln.rate,
+            "itemTaxAmount": ln.tax or "",
+            "itemCode": ln.code or "",
+            "isIncludeTax": "false",
+            "invoiceLineProperty": "1" if _is_discount(inv, ln) else "0",
+            "zeroRateFlag": "",
+            "favouredPolicyFlag": "",
+        }
+        for ln in inv.lines
+    ]
+    return json.dumps({"result": [doc]}, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
