@@ -1,9 +1,9 @@
 """Platform API JSON (FORMAT.md §11): the STA 乐企 pinyin keys, and Nuonuo's camelCase keys
 for the same fields (:mod:`gateway.ingest.platform_nuonuo`).
 
-Covers the 乐企 issuing/upload shape (``fpmxList``) and the verification (查验) response shape
-(``hwxx``). A response envelope (``{"data": {...}}``, ``result``, ``body``; a one-invoice list
-under it, as Nuonuo answers) is unwrapped.
+Covers the 乐企 issuing/upload shape (``fpmxList``, with its 附加要素 ``fjysList``) and the
+verification (查验) response shape (``hwxx``). A response envelope (``{"data": {...}}``,
+``result``, ``body``; a one-invoice list under it, as Nuonuo answers) is unwrapped.
 """
 
 from __future__ import annotations
@@ -113,6 +113,19 @@ def _lines(doc: dict[str, Any]) -> list[RawLine]:
     return [_line(item, f"{key}[{i}]") for i, item in enumerate(items, start=1)]
 
 
+def _additional(doc: dict[str, Any]) -> dict[str, str]:
+    """附加要素 ``fjysList[]{fjysmc 名称, fjyslx 类型, fjysz 值}``, kept as the XML reader keeps
+    ``AdditionalInformation/Additional``: ``additional.<n>.<name>`` facts, pairs with a name
+    and a value only."""
+    extra: dict[str, str] = {}
+    for index, item in enumerate(object_list(doc, "fjysList", "附加要素"), start=1):
+        o = JsonObject(item, f"fjysList[{index}].")
+        name, value = o.value("fjysmc"), o.value("fjysz")
+        if name and value:
+            extra[f"additional.{index}.{name}"] = value
+    return extra
+
+
 def _blue(o: JsonObject) -> bool | None:
     flag = o.value("lzfpbz")
     if flag is not None:
@@ -156,7 +169,7 @@ def read_platform(doc: dict[str, Any]) -> RawFapiao:
         red_confirmation=o.src("hzqrxxdbh"),
         differential=(kce, o.src("jshj")) if kce.value else None,
         export_policy=o.value("ckywsyzcDm"),
-        extra={k: v for k in _EXTRA_KEYS if (v := o.value(k))},
+        extra={k: v for k in _EXTRA_KEYS if (v := o.value(k))} | _additional(doc),
     )  # fmt: skip
 
 

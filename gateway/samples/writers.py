@@ -78,6 +78,9 @@ class SampleInvoice:
     """(path under EInvoice, text) of unknown elements to add, to test tolerance."""
     special: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     """特定业务 blocks of SpecificInformation: (block name, {field: text})."""
+    additional: list[tuple[str, str, str]] = field(default_factory=list)
+    """附加要素: (name, type, value), as ``AdditionalInformation/Additional`` blocks in the XML
+    and ``fjysList`` in the platform JSON."""
 
 
 def _sub(parent: etree._Element, name: str, text: str | None) -> None:
@@ -175,6 +178,11 @@ def einvoice_xml(inv: SampleInvoice) -> bytes:
     _specific(data, inv)
     additional = etree.SubElement(data, "AdditionalInformation")
     _sub(additional, "Remark", inv.remark or "")
+    for name, kind, value in inv.additional:
+        block = etree.SubElement(additional, "Additional")
+        _sub(block, "Information", name)
+        _sub(block, "InformationType", kind)
+        _sub(block, "InformationValue", value)
     supervision = etree.SubElement(root, "TaxSupervisionInfo")
     _sub(supervision, "InvoiceNumber", inv.number)
     _sub(supervision, "IssueTime", inv.issued[:10])
@@ -225,6 +233,10 @@ def platform_json(inv: SampleInvoice, *, export_policy: str | None = None) -> by
         }
         for i, ln in enumerate(inv.lines, start=1)
     ]
+    if inv.additional:
+        doc["fjysList"] = [
+            {"fjysmc": name, "fjyslx": kind, "fjysz": value} for name, kind, value in inv.additional
+        ]
     return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
 
 

@@ -216,6 +216,37 @@ def test_json_verification_shape() -> None:
     assert parsed.warnings == []
 
 
+def test_json_additional_elements_are_read_as_the_xml_reads_them() -> None:
+    """附加要素 ``fjysList[]{fjysmc, fjyslx, fjysz}`` (it was ignored): the same facts as
+    ``AdditionalInformation/Additional`` in the XML; pairs without a name or value are skipped
+    there and here."""
+    pairs = [("项目编号", "文本型", "PRJ-9"), ("", "文本型", "no name"), ("空值", "文本型", ""),
+             ("Incoterms", "文本型", "FOB Shanghai")]  # fmt: skip
+    inv = replace(catalogue.PLATFORM_EXPORT, additional=pairs)
+    from_json = parse(platform_json(inv)).facts.extra
+    from_xml = parse(einvoice_xml(inv)).facts.extra
+    wanted = {"additional.1.项目编号": "PRJ-9", "additional.4.Incoterms": "FOB Shanghai"}
+    assert {k: v for k, v in from_json.items() if k.startswith("additional.")} == wanted
+    assert {k: v for k, v in from_xml.items() if k.startswith("additional.")} == wanted
+
+
+@pytest.mark.parametrize("value", ["项目编号", {"fjysmc": "x"}, ["x"]])
+def test_json_additional_elements_that_are_no_list_of_objects(value: object) -> None:
+    doc = _doc()
+    doc["fjysList"] = value
+    with pytest.raises(FieldError) as caught:
+        parse(_dump(doc))
+    assert (caught.value.rule, caught.value.field) == ("json.shape", "fjysList")
+
+
+def test_json_empty_additional_element_of_the_sta_example() -> None:
+    """The STA's production example sends one all-empty item: nothing to keep, no error."""
+    doc = _doc()
+    doc["fjysList"] = [{"fjysmc": "", "fjyslx": "", "fjysz": ""}]
+    extra = parse(_dump(doc)).facts.extra
+    assert not any(k.startswith("additional.") for k in extra)
+
+
 @pytest.mark.parametrize(
     ("text", "rule"),
     [

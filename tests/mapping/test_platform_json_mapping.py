@@ -1,5 +1,6 @@
 """Platform JSON through the mapping, validated with the official artefacts: Nuonuo's
-camelCase JSON converts like the 乐企 JSON."""
+camelCase JSON converts like the 乐企 JSON, and 附加要素 sent as ``fjysList`` reach the note
+(BT-22) in every profile, as the XML's ``Additional`` blocks do."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway.samples.writers import nuonuo_json, platform_json
+from gateway.samples.writers import einvoice_xml, nuonuo_json, platform_json
 from gateway.validation import Validator
 from tests.mapping.fidelity import convert, fapiao, machine_line
 
 PROFILES = ["bis3", "pint-sg", "pint", "cii", "bis3-cii"]
+PAIRS = [("项目编号", "文本型", "PRJ-9"), ("Incoterms", "文本型", "FOB Shanghai")]
+NOTE = "附加要素 (additional elements): 项目编号: PRJ-9; Incoterms: FOB Shanghai"
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +42,20 @@ def test_nuonuo_json_converts_in_every_profile(validator: Validator, profile: st
     (original,) = [a for a in mapped.attachments if a.id.startswith("fapiao-")]
     assert original.content is None  # JSON is embedded by no profile: referenced
     assert hashlib.sha256(data).hexdigest() in (original.description or "")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_json_additional_elements_reach_the_note(validator: Validator, profile: str) -> None:
+    out = convert(platform_json(fapiao(additional=PAIRS)), profile, validator)
+    assert out.fatal == []
+    (note,) = out.mapped.invoice.notes
+    assert NOTE in note
+    assert NOTE.encode() in out.xml
+
+
+def test_json_and_xml_additional_elements_give_the_same_note(validator: Validator) -> None:
+    inv = fapiao(remark="合同号：K-1", additional=PAIRS)
+    from_json = convert(platform_json(inv), "pint", validator)
+    from_xml = convert(einvoice_xml(inv), "pint", validator)
+    assert from_json.fatal == [] and from_xml.fatal == []
+    assert from_json.mapped.invoice.notes == from_xml.mapped.invoice.notes
