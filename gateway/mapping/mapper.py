@@ -57,6 +57,7 @@ from gateway.mapping.payment import payment_instructions
 from gateway.mapping.profiles import ProfileSpec, document_uuid, profile_spec
 from gateway.mapping.references import apply_references
 from gateway.mapping.remark import RemarkFacts, read_remark
+from gateway.mapping.resident_ids import blank_resident_ids
 from gateway.mapping.special import SpecialFacts, read_special
 from gateway.mapping.submission import Submission
 from gateway.mapping.taxes import (
@@ -140,6 +141,8 @@ def _context(
         remark_text = " ".join(source.notes) or None
     if original_xml is None and not isinstance(parsed, Invoice):
         original_xml = parsed.original_xml
+    if remark_text:
+        remark_text, _ = blank_resident_ids(remark_text)
     return _Context(
         remark=read_remark(remark_text),
         additional=additional_elements(getattr(facts, "extra", None) or {}),
@@ -416,8 +419,25 @@ def _header(
         inv.attachments.insert(0, attachment)
     if spec.syntax == "cii":
         notes += cii_supporting_descriptions(inv.attachments)
+    notes, note_warnings = _without_resident_ids(notes)
     inv.notes = [" | ".join(notes)] if notes else []
-    return warnings + original_warnings
+    return warnings + note_warnings + original_warnings
+
+
+def _without_resident_ids(notes: list[str]) -> tuple[list[str], list[str]]:
+    """The notes with every resident identity card number written into them (the remark, a
+    附加要素) blanked, and the warning saying so."""
+    out, blanked = [], 0
+    for note in notes:
+        text, count = blank_resident_ids(note)
+        out.append(text)
+        blanked += count
+    if not blanked:
+        return out, []
+    return out, [
+        f"the remark (备注) or 附加要素 holds {blanked} resident identity card number(s) "
+        "(personal data): blanked in the note (BT-22)"
+    ]
 
 
 def cii_supporting_descriptions(attachments: list[Attachment]) -> list[str]:

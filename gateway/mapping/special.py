@@ -12,7 +12,9 @@
   the original embedded in the invoice (BT-125). Whether such a fapiao may leave at all is the
   export gate's decision.
 * Fields the mapper drops as personal data (a buyer's resident identity card number printed as
-  ``BuyerIdNum``) are left empty in the embedded copy too.
+  ``BuyerIdNum``) are left empty in the embedded copy too, and a resident identity card number
+  written into the remark (``Remark``; the legacy XML's ``Note``) or a 附加要素 is blanked there
+  (:mod:`gateway.mapping.resident_ids`), as it is in the note (BT-22).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from gateway.mapping.resident_ids import blank_resident_ids, holds_resident_id
 from gateway.model import Address, Delivery, Period
 from gateway.xmlsafe import parse_xml
 
@@ -33,6 +36,9 @@ PERSONAL_BLOCKS = (
     "MedicalServices-Inpatient",
 )
 """SpecificInformation blocks that hold personal data and never leave with the invoice."""
+FREE_TEXT_BLOCKS = ("AdditionalInformation", "Note")
+"""Elements of free text where an ID-card number may be written: the remark and the 附加要素
+(``EInvoice``), the remark (legacy ``eInvoice``)."""
 
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})"
@@ -93,13 +99,15 @@ def read_special(blocks: list[tuple[str, dict[str, str]]]) -> SpecialFacts:
 def strip_personal_blocks(
     original: bytes, personal_values: Iterable[str] = ()
 ) -> tuple[bytes, list[str]]:
-    """The fapiao XML without its personal-data blocks and with every element whose text is
-    one of ``personal_values`` (data the mapper did not forward, such as a buyer's resident
-    identity card number in ``BuyerIdNum``) left empty; and the names of what was removed or
-    blanked."""
+    """The fapiao XML without its personal-data blocks, with every element whose text is one
+    of ``personal_values`` (data the mapper did not forward, such as a buyer's resident
+    identity card number in ``BuyerIdNum``) left empty and every resident identity card number
+    in the remark or a 附加要素 blanked; and the names of what was removed or blanked."""
     values = {v.strip() for v in personal_values if v and v.strip()}
-    if not any(name.encode() in original for name in PERSONAL_BLOCKS) and not any(
-        v.encode() in original for v in values
+    if (
+        not any(name.encode() in original for name in PERSONAL_BLOCKS)
+        and not any(v.encode() in original for v in values)
+        and not holds_resident_id(original.decode("utf-8", "replace"))
     ):
         return original, []
     root = parse_xml(original, what="fapiao XML")
@@ -115,6 +123,29 @@ def strip_personal_blocks(
         elif len(element) == 0 and (element.text or "").strip() in values:
             element.text = ""
             removed.append(f"{name} (blanked)")
+    for block in [e for e in root.iter() if _local(e) in FREE_TEXT_BLOCKS]:
+        removed += _blank_ids_within(block)
     if not removed:
         return original, []
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), removed
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _blank_ids_within(block: etree._Element) -> list[str]:
+    """Blank the resident ID numbers in the text of ``block`` and of everything inside it;
+    the names of the elements whose text changed."""
+    blanked: list[str] = []
+    for element in block.iter():
+        changed = False
+        if element.text:
+            element.text, count = blank_resident_ids(element.text)
+            changed = count > 0
+        if element is not block and element.tail:
+            element.tail, count = blank_resident_ids(element.tail)
+            changed = changed or count > 0
+        if changed:
+            blanked.append(f"{_local(element) or _local(block)} (ID-card number blanked)")
+    return blanked

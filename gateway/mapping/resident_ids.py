@@ -1,0 +1,48 @@
+"""Resident identity card numbers (居民身份证号码) written into free text, found and blanked.
+
+A buyer's ID-card number printed as ``BuyerIdNum`` is not forwarded (BT-46) and is blanked in
+the embedded original. The same kind of number — the buyer's or anyone's — may also be written
+into the remark (备注) or a 附加要素 value. There it is recognised by its form: 17 digits and a
+check character with no digit either side (a 20-digit invoice number holds no ID), a real
+birth date from 1900 on, and the GB 11643 check character (ISO 7064 MOD 11-2) right. An
+18-digit order or customs-declaration number rarely passes both (the check alone fails ten
+times in eleven) and is kept; full-width digits (１２３…) are read as digits, and ``x`` as
+``X``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from gateway.ingest.uscc import resident_id_valid
+
+_DIGIT = "0-9０-９"
+_CANDIDATE = re.compile(rf"(?<![{_DIGIT}])[{_DIGIT}]{{17}}[{_DIGIT}XxＸｘ](?![{_DIGIT}])")
+FIRST_BIRTH_YEAR = 1900
+
+
+def _is_resident_id(candidate: str) -> bool:
+    code = unicodedata.normalize("NFKC", candidate).upper()
+    year = int(code[6:10])
+    return FIRST_BIRTH_YEAR <= year <= dt.date.today().year and resident_id_valid(code)
+
+
+def holds_resident_id(text: str) -> bool:
+    """True when ``text`` holds a resident identity card number."""
+    return any(_is_resident_id(found.group()) for found in _CANDIDATE.finditer(text))
+
+
+def blank_resident_ids(text: str) -> tuple[str, int]:
+    """``text`` with every resident identity card number in it removed, and how many were."""
+    count = 0
+
+    def blank(found: re.Match[str]) -> str:
+        nonlocal count
+        if not _is_resident_id(found.group()):
+            return found.group()
+        count += 1
+        return ""
+
+    return _CANDIDATE.sub(blank, text), count
