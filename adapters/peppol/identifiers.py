@@ -150,6 +150,10 @@ PINT_SG_INVOICE = profile_document_type("pint-sg", credit_note=False)
 PINT_SG_CREDIT_NOTE = profile_document_type("pint-sg", credit_note=True)
 BIS3_INVOICE = profile_document_type("bis3", credit_note=False)
 BIS3_CREDIT_NOTE = profile_document_type("bis3", credit_note=True)
+BIS3_CII_INVOICE = profile_document_type("bis3-cii", credit_note=False)
+"""Peppol BIS Billing 3 CII (``CrossIndustryInvoice##…billing:3.0::D16B``, code lists v9.7): one
+document type for invoices and credit notes alike (a CII credit note is a CrossIndustryInvoice
+with type code 381)."""
 PINT_PROCESS = ProcessId(PROFILE_SPECS["pint-sg"].process_id or "")
 BIS3_PROCESS = ProcessId(PROFILE_SPECS["bis3"].process_id or "")
 

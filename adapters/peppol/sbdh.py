@@ -19,9 +19,11 @@ from lxml import etree
 
 from adapters.peppol.countries import COUNTRY_C1_CODES
 from adapters.peppol.identifiers import (
+    BIS3_CII_INVOICE,
     BIS3_CREDIT_NOTE,
     BIS3_INVOICE,
     BIS3_PROCESS,
+    CII_NAMESPACE,
     DOCTYPE_SCHEME_QNS,
     EUSR_NAMESPACE,
     PARTICIPANT_SCHEME,
@@ -37,6 +39,7 @@ from adapters.peppol.identifiers import (
     process_for,
 )
 from gateway.errors import FieldError, InputError, UnsafeInputError
+from gateway.validation.profiles import RAM
 from gateway.validation.xsd import validate_xsd
 from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
 
@@ -54,6 +57,7 @@ PROFILE_IDENTIFIERS: dict[tuple[str, str], tuple[DocumentTypeId, ProcessId]] = {
     ("CreditNote", "pint-sg"): (PINT_SG_CREDIT_NOTE, PINT_PROCESS),
     ("Invoice", "bis3"): (BIS3_INVOICE, BIS3_PROCESS),
     ("CreditNote", "bis3"): (BIS3_CREDIT_NOTE, BIS3_PROCESS),
+    ("CrossIndustryInvoice", "bis3-cii"): (BIS3_CII_INVOICE, BIS3_PROCESS),
 }
 """Identifiers by payload root and gateway profile, for documents that do not carry them."""
 
@@ -238,7 +242,7 @@ def build_sbdh(payload: bytes, header: SbdhHeader) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class DocumentFacts:
-    """What the SBDH needs from a business document (UBL, or a Peppol report)."""
+    """What the SBDH needs from a business document (UBL, CII, or a Peppol report)."""
 
     root_namespace: str
     local_name: str
@@ -247,12 +251,40 @@ class DocumentFacts:
     sender: ParticipantId | None
     receiver: ParticipantId | None
     seller_country: str = ""
-    """The seller's country (``AccountingSupplierParty/Party/PostalAddress/Country``): C1's."""
+    """The seller's country (UBL ``AccountingSupplierParty/Party/PostalAddress/Country``, CII
+    ``SellerTradeParty/PostalTradeAddress/CountryID``): C1's."""
+
+    @property
+    def is_cii(self) -> bool:
+        """Whether the document is a UN/CEFACT CrossIndustryInvoice (D16B)."""
+        return self.root_namespace == CII_NAMESPACE
 
 
 _REPORT_NAMESPACES = (TSR_NAMESPACE, EUSR_NAMESPACE)
 """The Peppol reports carry ``CustomizationID`` / ``ProfileID`` as children of their root in
 their own namespace (TSR 1.0, EUSR 1.1), not as ``cbc:`` elements."""
+_CII_CONTEXT = f"{{{CII_NAMESPACE}}}ExchangedDocumentContext"
+_CII_LINE = f"{{{RAM}}}IncludedSupplyChainTradeLineItem"
+_CII_AGREEMENT = f"{{{RAM}}}ApplicableHeaderTradeAgreement"
+CII_CUSTOMIZATION = (
+    "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
+)
+"""BT-24 of a CII invoice: the customization part of its Peppol document type."""
+CII_PROCESS = (
+    "rsm:ExchangedDocumentContext/ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID"
+)
+"""BT-23 of a CII invoice: its Peppol process."""
+_CII_AGREEMENT_PATH = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
+CII_ENDPOINTS = {
+    "SellerTradeParty": f"{_CII_AGREEMENT_PATH}/ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID",
+    "BuyerTradeParty": f"{_CII_AGREEMENT_PATH}/ram:BuyerTradeParty/ram:URIUniversalCommunication/ram:URIID",
+}
+"""BT-34 / BT-49, the seller's and the buyer's electronic address (``@schemeID``: the EAS): the
+sending and the receiving participant (PEPPOL-EN16931-R020 / R010 require both)."""
+UBL_ENDPOINTS = {
+    "AccountingSupplierParty": "cac:AccountingSupplierParty/cac:Party/cbc:EndpointID",
+    "AccountingCustomerParty": "cac:AccountingCustomerParty/cac:Party/cbc:EndpointID",
+}
 _FACT_TAGS = [
     f"{{{_CBC}}}CustomizationID",
     f"{{{_CBC}}}ProfileID",
@@ -260,15 +292,21 @@ _FACT_TAGS = [
     f"{{{_CBC}}}EndpointID",
     f"{{{_CBC}}}IdentificationCode",
     f"{{{_CAC}}}AccountingCustomerParty",
+    _CII_CONTEXT,
+    _CII_LINE,
+    _CII_AGREEMENT,
 ]
 """The only elements :func:`document_facts` is shown (the parser skips the rest in C)."""
 
 
 def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> DocumentFacts:
-    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document (of a
-    TSR or EUSR: root, ``CustomizationID`` and ``ProfileID``; it names no endpoints).
+    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document; of a
+    CII invoice, the same from its document context (:data:`CII_CUSTOMIZATION`,
+    :data:`CII_PROCESS`) and its trade agreement (:data:`CII_ENDPOINTS`); of a TSR or EUSR,
+    root, ``CustomizationID`` and ``ProfileID`` (it names no endpoints).
 
-    Reads only the head of the document (events for a few tags, until the customer party is
+    Reads only the head of the document (events for a few tags, until the customer party —
+    in CII the header trade agreement, after the lines, each dropped once read past — is
     past), so a large document costs no full tree; a DOCTYPE or entity is refused, and the
     parser's own depth limit applies (``huge_tree`` off)."""
     chosen = limits or DEFAULT_LIMITS
@@ -302,20 +340,27 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
                 continue
             parent = element.getparent()
             local = etree.QName(element).localname
-            if parent is root and local in ("CustomizationID", "ProfileID"):
+            if element.tag == _CII_LINE:
+                _drop_read(element)
+            elif element.tag == _CII_CONTEXT:
+                if parent is root:
+                    found.update(_cii_context(element))
+            elif element.tag == _CII_AGREEMENT:
+                if parent is not None and parent.getparent() is root:
+                    parties.update(_cii_parties(element))
+                    country = element.findtext(
+                        f"{{{RAM}}}SellerTradeParty/{{{RAM}}}PostalTradeAddress/{{{RAM}}}CountryID"
+                    )
+                    found["country"] = (country or "").strip().upper()
+                    break
+            elif parent is root and local in ("CustomizationID", "ProfileID"):
                 found[local] = (element.text or "").strip()
             elif local == "EndpointID" and parent is not None:
                 party = parent.getparent()
                 if party is not None and party.getparent() is root:
                     side = etree.QName(party).localname
-                    text = (element.text or "").strip()
-                    parties[side] = (
-                        ParticipantId.parse(
-                            f"{element.get('schemeID', '')}:{text}",
-                            field=f"{side}/Party/EndpointID",
-                        )
-                        if text
-                        else None
+                    parties[side] = _participant_of(
+                        element, UBL_ENDPOINTS.get(side, f"{side}/Party/EndpointID")
                     )
             elif local == "IdentificationCode" and _is_seller_country(element, root):
                 found["country"] = (element.text or "").strip().upper()
@@ -336,10 +381,55 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
         local_name=qname.localname,
         customization_id=found.get("CustomizationID", ""),
         profile_id=found.get("ProfileID", ""),
-        sender=parties.get("AccountingSupplierParty"),
-        receiver=parties.get("AccountingCustomerParty"),
+        sender=parties.get("AccountingSupplierParty", parties.get("SellerTradeParty")),
+        receiver=parties.get("AccountingCustomerParty", parties.get("BuyerTradeParty")),
         seller_country=found.get("country", ""),
     )
+
+
+def _participant_of(element: etree._Element | None, field: str) -> ParticipantId | None:
+    """The participant an electronic address names (``@schemeID:value``; ``None`` when there is
+    no such element or it is empty); a malformed one is a :class:`FieldError` on ``field``."""
+    text = (element.text or "").strip() if element is not None else ""
+    if element is None or not text:
+        return None
+    return ParticipantId.parse(f"{element.get('schemeID', '')}:{text}", field=field)
+
+
+def _cii_context(context: etree._Element) -> dict[str, str]:
+    """``CustomizationID`` and ``ProfileID`` of a CII invoice from its document context (the
+    guideline and the business process parameters' ``ram:ID``)."""
+    out: dict[str, str] = {}
+    for key, name in (
+        ("CustomizationID", "GuidelineSpecifiedDocumentContextParameter"),
+        ("ProfileID", "BusinessProcessSpecifiedDocumentContextParameter"),
+    ):
+        text = context.findtext(f"{{{RAM}}}{name}/{{{RAM}}}ID")
+        if text and text.strip():
+            out[key] = text.strip()
+    return out
+
+
+def _cii_parties(agreement: etree._Element) -> dict[str, ParticipantId | None]:
+    """The seller's and the buyer's participant from a CII header trade agreement."""
+    return {
+        side: _participant_of(
+            agreement.find(f"{{{RAM}}}{side}/{{{RAM}}}URIUniversalCommunication/{{{RAM}}}URIID"),
+            field,
+        )
+        for side, field in CII_ENDPOINTS.items()
+    }
+
+
+def _drop_read(element: etree._Element) -> None:
+    """Forget an element read past (a CII line) and its earlier siblings, so the tree the
+    parser builds holds no more than the head and the current line."""
+    element.clear()
+    parent = element.getparent()
+    if parent is None:
+        return
+    while element.getprevious() is not None:
+        del parent[0]
 
 
 def _is_seller_country(element: etree._Element, root: etree._Element) -> bool:
@@ -374,10 +464,11 @@ def header_for_document(
     chosen_sender = sender or facts.sender
     chosen_receiver = receiver or facts.receiver
     if chosen_sender is None or chosen_receiver is None:
-        which = "AccountingSupplierParty" if chosen_sender is None else "AccountingCustomerParty"
+        endpoints = CII_ENDPOINTS if facts.is_cii else UBL_ENDPOINTS
+        which = list(endpoints)[0 if chosen_sender is None else 1]
         raise FieldError(
-            f"no Peppol participant id for the {which} (cbc:EndpointID) and none given",
-            field=f"cac:{which}/cac:Party/cbc:EndpointID",
+            f"no Peppol participant id for the {which} ({endpoints[which]}) and none given",
+            field=endpoints[which],
             rule="peppol.sbdh.participants",
         )
     if facts.customization_id and facts.profile_id:
@@ -388,10 +479,15 @@ def header_for_document(
     elif (facts.local_name, profile) in PROFILE_IDENTIFIERS:
         document_type, process = PROFILE_IDENTIFIERS[(facts.local_name, profile)]
     else:
+        customization, process_path = (
+            (CII_CUSTOMIZATION, CII_PROCESS)
+            if facts.is_cii
+            else ("cbc:CustomizationID", "cbc:ProfileID")
+        )
         raise FieldError(
-            "the document has no cbc:CustomizationID/cbc:ProfileID and no known profile: "
+            f"the document has no {customization} and {process_path} and no known profile: "
             "its Peppol document type is unknown",
-            field="cbc:CustomizationID",
+            field=customization if not facts.customization_id else process_path,
             rule="peppol.doctype-from-document",
         )
     header = SbdhHeader(
@@ -509,7 +605,11 @@ def parse_sbdh(
     """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part and the rule.
     With ``schema`` (the official SBDH 1.3 XSD) the header is first checked against it; then
     ``HeaderVersion`` (``1.0``), the scopes (each Type once; DOCUMENTID, PROCESSID and
-    COUNTRY_C1 present), :func:`check_payload_root` and :func:`check_header`."""
+    COUNTRY_C1 present), :func:`check_payload_root` and :func:`check_header`.
+
+    The payload is serialised detached from the envelope, so it declares its own namespaces
+    only: a payload in prefixes alone (a CII ``rsm:CrossIndustryInvoice``) would otherwise
+    carry the envelope's default namespace, a declaration it never had."""
     root = parse_xml(data, what="SBDH", limits=limits or DEFAULT_LIMITS)
     if root.tag != f"{{{SBDH_NS}}}StandardBusinessDocument":
         raise FieldError(
@@ -548,5 +648,6 @@ def parse_sbdh(
     )
     check_payload_root(header, payload)
     check_header(header)
+    root.remove(payload)  # out of the envelope: its namespaces stay behind (see below)
     body = etree.tostring(payload, encoding="UTF-8", xml_declaration=True)
     return Sbdh(header=header, payload=body)

@@ -167,7 +167,8 @@ class As4Sender:
         report: SendReport | None = None,
         profile: str = "",
     ) -> Sent:
-        """Send ``document`` (a UBL invoice or credit note); see the module docstring."""
+        """Send ``document`` (a UBL invoice or credit note, a BIS 3 CII invoice, a Peppol report
+        or MLS); see the module docstring."""
         report = report or SendReport(message_id)
         started = time.perf_counter()
         try:

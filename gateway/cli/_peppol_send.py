@@ -2,9 +2,11 @@
 
 Sends one document over Peppol AS4 and prints the verified receipt (``--json``: the whole send
 report — lookup, message id, timings, receipt or typed error). A UBL invoice or credit note is
-validated (PINT SG, BIS 3 …, from its CustomizationID) and sent as it is; a fapiao is first
-converted to PINT SG with ``--partners`` and validated. ``--endpoint`` with ``--receiver-cert``
-bypasses discovery. Every send writes its report to ``--report`` when given.
+validated (PINT SG, BIS 3 …, from its CustomizationID) and sent as it is, and so is a Peppol
+BIS 3 CII invoice (``CrossIndustryInvoice`` whose guideline is BIS 3's); a fapiao is first
+converted with ``--partners`` (to ``--to``, default PINT SG) and validated. ``--endpoint`` with
+``--receiver-cert`` bypasses discovery. Every send writes its report to ``--report`` when
+given.
 
 Exit codes: 0 delivered (receipt verified), 1 refused (input, validation, a final error),
 3 a failure a retry with the same ``--message-id`` may get past, 2 usage or configuration.
@@ -26,6 +28,7 @@ from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import Endpoint
 from gateway.cli._peppol import add_peppol_arguments, sender_from
 from gateway.errors import ConfigError, DeliveryError, InputError, LingangError
+from gateway.validation.profiles import CII, detect_profile
 from gateway.xmlsafe import parse_xml
 
 RETRY_LATER = 3
@@ -33,12 +36,17 @@ UBL_ROOTS = {
     "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice",
     "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote",
 }
+CII_ROOT = f"{{{CII}}}CrossIndustryInvoice"
+PEPPOL_TARGETS = ("pint-sg", "pint", "bis3", "bis3-cii")
+"""The profiles a fapiao can be converted to for Peppol (those with a Peppol document type)."""
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``peppol send``."""
     parser = actions.add_parser("send", help="send one document over Peppol AS4")
-    parser.add_argument("file", type=Path, help="UBL invoice / credit note, or a fapiao")
+    parser.add_argument(
+        "file", type=Path, help="UBL invoice / credit note, BIS 3 CII invoice, or a fapiao"
+    )
     parser.add_argument("--receiver", required=True, help="receiving participant, ICD:VALUE")
     parser.add_argument("--sender", help="sending participant (default: the document's)")
     parser.add_argument("--endpoint", help="AS4 endpoint URL (bypasses discovery)")
@@ -47,14 +55,22 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--message-id", help="transport message id (default: a new one; reuse it to retry)"
     )
     parser.add_argument("--partners", type=Path, help="partner directory, to convert a fapiao")
+    parser.add_argument(
+        "--to",
+        choices=PEPPOL_TARGETS,
+        default="pint-sg",
+        help="the profile a fapiao is converted to (default pint-sg)",
+    )
     parser.add_argument("--report", type=Path, help="also write the send report (JSON) here")
-    parser.add_argument("--no-validate", action="store_true", help="skip validation of a UBL input")
+    parser.add_argument(
+        "--no-validate", action="store_true", help="skip validation of a UBL or CII input"
+    )
     add_peppol_arguments(parser)
     parser.set_defaults(handler=_send)
 
 
 def _document(args: argparse.Namespace) -> tuple[bytes, str]:
-    """The UBL document to send and its profile (converting a fapiao)."""
+    """The UBL or CII document to send and its profile (converting a fapiao)."""
     from gateway.cli._validator import one_shot_validator
     from gateway.settings import Settings
 
@@ -62,10 +78,22 @@ def _document(args: argparse.Namespace) -> tuple[bytes, str]:
     try:
         root = parse_xml(data, what=str(args.file))
         is_ubl = root.tag in UBL_ROOTS
+        is_cii = root.tag == CII_ROOT
     except InputError:
-        is_ubl = False
+        is_ubl = is_cii = False
     profile = ""
-    if is_ubl:
+    if is_cii:
+        profile = detect_profile(root)
+        if profile != "bis3-cii":
+            raise InputError(
+                "the CII invoice is not Peppol BIS 3 CII (its guideline, BT-24, is not "
+                "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0): "
+                "Peppol has no document type for it",
+                field="rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
+                rule="peppol.doctype-from-document",
+            )
+        document = data
+    elif is_ubl:
         customization = (
             root.findtext(
                 "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID"
@@ -81,15 +109,16 @@ def _document(args: argparse.Namespace) -> tuple[bytes, str]:
     else:
         if args.partners is None:
             raise InputError(
-                "the input is not a UBL invoice or credit note; to send a fapiao give --partners",
+                "the input is not a UBL invoice or credit note nor a BIS 3 CII invoice; to "
+                "send a fapiao give --partners",
                 field="file",
             )
         from gateway.convert import convert
         from gateway.partners import PartnerDirectory
 
-        converted = convert(data, "pint-sg", PartnerDirectory.load(args.partners))
+        converted = convert(data, args.to, PartnerDirectory.load(args.partners))
         document, profile = converted.xml, converted.profile
-    if not args.no_validate or not is_ubl:
+    if not args.no_validate or not (is_ubl or is_cii):
         report = one_shot_validator(Settings.load(args.config)).validate(document, profile)
         fatal = [f for f in report.findings if f.flag == "fatal"]
         if fatal:

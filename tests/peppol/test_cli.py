@@ -238,3 +238,57 @@ async def test_a_failed_send_prints_its_whole_report(
         (ebms,) = report["receipt"]["errors"]
         assert ebms["code"] == "EBMS:0004" and "PEPPOL:NOT_SERVICED" in ebms["detail"]
         assert {"lookup", "build", "exchange"} <= set(report["timings"])
+
+
+async def test_send_bis3_cii_a_converted_fapiao_and_a_cii_file(
+    artefacts_home: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    smp: SmpTestServer,
+    receiver: As4TestReceiver,
+    tmp_path: Path,
+) -> None:
+    """``--to bis3-cii`` converts a fapiao to Peppol BIS 3 CII, validates and sends it under
+    the BIS 3 CII document type; a BIS 3 CII file is sent as it is; a plain EN 16931 CII
+    invoice, which Peppol has no document type for, is refused before anything is sent."""
+    from adapters.peppol.identifiers import BIS3_CII_INVOICE, BIS3_PROCESS, ParticipantId
+    from adapters.peppol.sbdh import parse_sbdh
+    from adapters.peppol.testing import SmpEntry
+    from gateway.convert import convert
+    from gateway.partners import PartnerDirectory
+    from tests.service.test_real_flow import PARTNERS, SAMPLES
+
+    buyer = ParticipantId("0195:SGUEN199912345A")
+    smp.register(buyer, SmpEntry(BIS3_CII_INVOICE, BIS3_PROCESS, receiver.url, pki.receiver.cert))
+    dns_server.register(buyer, smp.url)
+    flags = peppol_flags(pki, tls, dns_server)
+    code, out, err = await lingang(
+        "peppol", "send", str(SAMPLES / "exempt-services.xml"), "--receiver", buyer.value,
+        "--partners", str(PARTNERS), "--to", "bis3-cii", "--json", *flags,
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["sbdh"]["document_type"] == BIS3_CII_INVOICE.uri()
+    assert report["sbdh"]["sender"] == "0199:5493001KJTIIGC8Y1R14"
+    received = parse_sbdh(receiver.received[report["message_id"]])
+    assert received.header.type_version == "D16B"
+    assert received.header.type_name == "CrossIndustryInvoice"
+    cii = tmp_path / "invoice-cii.xml"
+    cii.write_bytes(received.payload)
+    code, out, err = await lingang(
+        "peppol", "send", str(cii), "--receiver", buyer.value, "--json", *flags
+    )
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["sbdh"]["document_type"] == BIS3_CII_INVOICE.uri()
+    assert again["message_id"] in receiver.received
+    plain = tmp_path / "invoice-en16931-cii.xml"
+    fapiao = (SAMPLES / "exempt-services.xml").read_bytes()
+    plain.write_bytes(convert(fapiao, "cii", PartnerDirectory.load(PARTNERS)).xml)
+    deliveries = receiver.deliveries
+    code, out, err = await lingang(
+        "peppol", "send", str(plain), "--receiver", buyer.value, "--no-validate", *flags
+    )
+    assert code == 1 and "not Peppol BIS 3 CII" in err
+    assert receiver.deliveries == deliveries
