@@ -48,8 +48,9 @@ class SmpUnavailable(DiscoveryError):
 
 class SmpAnswerInvalid(DiscoveryError):
     """The SMP answered something that must not be trusted: a broken or untrusted signature,
-    identifiers other than those asked for, a redirect, malformed XML, an endpoint certificate
-    not from the access-point CA."""
+    identifiers other than those asked for, an HTTP redirect, an ``smp:Redirect`` that is not
+    to be followed (a second one, not https, signed by another certificate than it names),
+    malformed XML, an endpoint certificate not from the access-point CA."""
 
     code = "peppol-smp-invalid"
 

@@ -1,10 +1,16 @@
 """SMP client (Peppol SMP 1.x, BusDox): fetch and trust a participant's service metadata.
 
-``GET {smp}/{participant}/services/{doctype}`` over HTTPS only, redirects refused. The
-``SignedServiceMetadata`` must carry an enveloped signature that verifies against a
+``GET {smp}/{participant}/services/{doctype}`` over HTTPS only, HTTP redirects (3xx) refused.
+The ``SignedServiceMetadata`` must carry an enveloped signature that verifies against a
 certificate from the SMP trust store; the participant and document type in the answer must be
 the ones asked for, and the process too; the ``peppol-transport-as4-v2_0`` endpoint is chosen
 (active, https, its certificate from the AP trust store). Answers are cached for ``ttl``.
+
+A signed ``smp:Redirect`` (:mod:`adapters.peppol.smp_redirect`) is followed once: its ``href``
+(the full URL of the service metadata at the other SMP, https only: ``smp.redirect-https``)
+is fetched, and the answer there is trusted like any SMP answer and must, besides, be signed
+by the certificate the redirect's ``CertificateUID`` names (``smp.redirect-certificate-uid``)
+and hold the service information itself (another redirect: ``smp.redirect-repeated``).
 
 Outcomes are distinct: :class:`ParticipantNotRegistered` (the SMP does not know the
 participant), :class:`DocumentTypeNotSupported` (it does, but not for this document type,
@@ -16,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote, urlsplit
 
@@ -41,6 +48,7 @@ from adapters.peppol.identifiers import (
     ParticipantId,
     ProcessId,
 )
+from adapters.peppol.smp_redirect import MAX_REDIRECTS, Redirect, certificate_uid_matches
 from gateway.bounded_body import read_bounded
 from gateway.errors import LingangError, VerificationError
 from gateway.signing.truststore import TrustStore
@@ -51,6 +59,8 @@ IDS = "http://busdox.org/transport/identifiers/1.0/"
 WSA = "http://www.w3.org/2005/08/addressing"
 SMP_NS = {"smp": SMP, "ids": IDS, "wsa": WSA, "ds": ns.DS}
 SMP_LIMITS = XmlLimits(max_bytes=2 * 1024 * 1024, max_depth=32, max_elements=20_000)
+
+log = logging.getLogger("lingang.peppol.smp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,9 @@ class Endpoint:
     technical_contact: str = ""
     document_type: str = ""
     """The registration that matched (``scheme::value``; a wildcard one for PINT)."""
+    smp_redirect: str = ""
+    """Where the participant's SMP (``smp_url``) redirected the lookup, when it did: the URL
+    whose signed answer named this endpoint."""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -82,6 +95,7 @@ class Endpoint:
             "description": self.description,
             "technical_contact": self.technical_contact,
             "document_type": self.document_type,
+            "smp_redirect": self.smp_redirect,
         }
 
 
@@ -149,11 +163,21 @@ def _date(text: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def read_signed_metadata(
+@dataclass(frozen=True, slots=True)
+class SignedAnswer:
+    """A verified ``SignedServiceMetadata``: its signer and either the service information
+    or a redirect."""
+
+    signer: x509.Certificate
+    info: etree._Element | None
+    redirect: Redirect | None
+
+
+def read_service_metadata(
     data: bytes, smp_trust: TrustStore | None, *, legacy_sha1: bool = False
-) -> etree._Element:
+) -> SignedAnswer:
     """Parse ``SignedServiceMetadata`` and verify its enveloped signature (and, with a trust
-    store, its signer); the ``ServiceInformation`` element. :class:`SmpAnswerInvalid` else.
+    store, its signer); :class:`SmpAnswerInvalid` else.
 
     RSA-SHA1 and SHA-1 digests are refused unless ``legacy_sha1``: Peppol SMP 1.3 moved the
     signature to RSA-SHA256 (SHA-256 digests), required since 31 May 2024."""
@@ -190,15 +214,54 @@ def read_signed_metadata(
         raise SmpAnswerInvalid(
             f"the SMP signature is not valid: {exc.message}", rule=exc.rule
         ) from exc
-    metadata = root.find("smp:ServiceMetadata", SMP_NS)
-    if metadata is not None and metadata.find("smp:Redirect", SMP_NS) is not None:
-        raise SmpAnswerInvalid(
-            "the SMP answered with a Redirect, which is not followed", rule="smp.redirect"
-        )
+    redirect = root.find("smp:ServiceMetadata/smp:Redirect", SMP_NS)
+    if redirect is not None:
+        href = (redirect.get("href") or "").strip()
+        uid = (redirect.findtext("smp:CertificateUID", "", SMP_NS) or "").strip()
+        if not href or not uid:
+            raise SmpAnswerInvalid(
+                "the SMP's Redirect lacks its href or its CertificateUID",
+                rule="smp.structure",
+            )
+        return SignedAnswer(cert, None, Redirect(href, uid))
     info = root.find("smp:ServiceMetadata/smp:ServiceInformation", SMP_NS)
     if info is None:
         raise SmpAnswerInvalid("the SMP answer has no ServiceInformation", rule="smp.structure")
-    return info
+    return SignedAnswer(cert, info, None)
+
+
+def read_signed_metadata(
+    data: bytes, smp_trust: TrustStore | None, *, legacy_sha1: bool = False
+) -> etree._Element:
+    """The ``ServiceInformation`` of a verified answer (:func:`read_service_metadata`); a
+    redirect is :class:`SmpAnswerInvalid` here (``smp.redirect``: :class:`SmpClient` follows
+    it)."""
+    answer = read_service_metadata(data, smp_trust, legacy_sha1=legacy_sha1)
+    if answer.info is None:
+        raise SmpAnswerInvalid(
+            "the SMP answered with a Redirect, which is not followed here", rule="smp.redirect"
+        )
+    return answer.info
+
+
+def check_redirect_target(redirect: Redirect, answer: SignedAnswer) -> etree._Element:
+    """The service information the redirect's target answered: not one more redirect
+    (``smp.redirect-repeated``), signed by the certificate the ``CertificateUID`` names
+    (``smp.redirect-certificate-uid``)."""
+    if answer.redirect is not None:
+        raise SmpAnswerInvalid(
+            f"the SMP at {redirect.href} redirects again (to {answer.redirect.href}); a "
+            f"lookup follows {MAX_REDIRECTS} redirect, no more",
+            rule="smp.redirect-repeated",
+        )
+    if not certificate_uid_matches(answer.signer, redirect.certificate_uid):
+        raise SmpAnswerInvalid(
+            f"the SMP at {redirect.href} signs with {answer.signer.subject.rfc4514_string()}, "
+            f"not the certificate the redirect names ({redirect.certificate_uid!r})",
+            rule="smp.redirect-certificate-uid",
+        )
+    assert answer.info is not None
+    return answer.info
 
 
 def choose_endpoint(
@@ -387,7 +450,39 @@ class SmpClient:
         found = await asyncio.to_thread(
             self._trusted_endpoint, body, participant, requested, process, base
         )
+        if isinstance(found, Redirect):
+            found = await self._redirected(found, participant, requested, process, base)
         self._cache[key] = (time.monotonic() + self.ttl, found)
+        return found
+
+    async def _redirected(
+        self,
+        redirect: Redirect,
+        participant: ParticipantId,
+        doctype: DocumentTypeId,
+        process: ProcessId | None,
+        smp_url: str,
+    ) -> Endpoint:
+        """Follow the one redirect an SMP may answer (see the module docstring)."""
+        if urlsplit(redirect.href).scheme != "https":
+            raise SmpAnswerInvalid(
+                f"the SMP {smp_url} redirects to {redirect.href!r}, which is not https",
+                rule="smp.redirect-https",
+            )
+        log.info(
+            "following an SMP redirect",
+            extra={"smp_url": smp_url, "href": redirect.href, "participant": participant.value},
+        )
+        status, body = await self._get(redirect.href)
+        if status != 200:
+            raise SmpAnswerInvalid(
+                f"the SMP {smp_url} redirects to {redirect.href}, which answered HTTP {status}",
+                rule="smp.redirect-target",
+            )
+        found = await asyncio.to_thread(
+            self._trusted_endpoint, body, participant, doctype, process, smp_url, redirect
+        )
+        assert isinstance(found, Endpoint)
         return found
 
     def _trusted_endpoint(
@@ -397,17 +492,29 @@ class SmpClient:
         doctype: DocumentTypeId,
         process: ProcessId | None,
         smp_url: str,
-    ) -> Endpoint:
-        """Verify the answer and pick the endpoint (in a thread: revocation may ask the network)."""
+        following: Redirect | None = None,
+    ) -> Endpoint | Redirect:
+        """Verify the answer and pick the endpoint (in a thread: revocation may ask the
+        network); the redirect, when the SMP answered one and none is being ``following``."""
         try:
-            info = read_signed_metadata(body, self.smp_trust, legacy_sha1=self.legacy_sha1)
-            return choose_endpoint(
+            answer = read_service_metadata(body, self.smp_trust, legacy_sha1=self.legacy_sha1)
+            if following is not None:
+                info = check_redirect_target(following, answer)
+            elif answer.redirect is not None:
+                return answer.redirect
+            else:
+                assert answer.info is not None
+                info = answer.info
+            found = choose_endpoint(
                 info, participant, doctype, process, self.ap_trust, smp_url=smp_url
             )
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise SmpAnswerInvalid(
                 f"the SMP answer cannot be processed: {exc}", rule="smp.unreadable"
             ) from exc
+        if following is not None:
+            found = replace(found, smp_redirect=following.href)
+        return found
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

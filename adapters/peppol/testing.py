@@ -31,6 +31,7 @@ from lxml import etree
 from adapters.peppol import as4, signals, xmldsig
 from adapters.peppol.errors import EbmsError
 from adapters.peppol.identifiers import (
+    PARTICIPANT_SCHEME,
     TRANSPORT_PROFILE_AS4,
     DocumentTypeId,
     ParticipantId,
@@ -42,7 +43,7 @@ from adapters.peppol.smp import IDS, SMP, WSA, service_path
 from adapters.peppol.wssec import Credentials
 from gateway.errors import LingangError
 
-__all__ = ["As4TestReceiver", "DnsTestServer", "SmpTestServer"]
+__all__ = ["As4TestReceiver", "DnsTestServer", "SmpRedirect", "SmpTestServer"]
 
 
 class _DnsProtocol(asyncio.DatagramProtocol):
@@ -170,6 +171,25 @@ def signed_metadata(
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+def signed_redirect(href: str, certificate_uid: str, signer: Credentials) -> bytes:
+    """A ``SignedServiceMetadata`` holding an ``smp:Redirect`` to ``href`` (the full URL of
+    the service metadata at the other SMP), naming its certificate, signed by ``signer``."""
+    root = etree.Element(f"{{{SMP}}}SignedServiceMetadata", nsmap={"smp": SMP})
+    redirect = _e(_e(root, SMP, "ServiceMetadata"), SMP, "Redirect", href=href)
+    _e(redirect, SMP, "CertificateUID", certificate_uid)
+    xmldsig.sign_enveloped(root, signer.key, signer.cert.public_bytes(serialization.Encoding.DER))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@dataclass(frozen=True, slots=True)
+class SmpRedirect:
+    """Where the test SMP redirects a participant's service metadata lookups: the base URL
+    of the other SMP (the request's path is kept) and the ``CertificateUID`` it names."""
+
+    base_url: str
+    certificate_uid: str
+
+
 @dataclass
 class SmpTestServer:
     """An SMP over HTTPS: ``/{participant}`` and ``/{participant}/services/{doctype}``."""
@@ -177,8 +197,12 @@ class SmpTestServer:
     signer: Credentials
     ssl_context: ssl.SSLContext
     entries: dict[str, list[SmpEntry]] = field(default_factory=dict)
+    redirects: dict[str, SmpRedirect] = field(default_factory=dict)
+    """Participants (lower-case value) whose service metadata this SMP answers with a signed
+    ``smp:Redirect`` (:meth:`redirect`)."""
     fault: str = ""
-    """``down`` (503), ``broken-signature``, ``wrong-participant``, ``redirect``."""
+    """``down`` (503), ``broken-signature``, ``wrong-participant``, ``redirect`` (an HTTP 302,
+    not an ``smp:Redirect``)."""
     requests: int = 0
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -189,6 +213,21 @@ class SmpTestServer:
 
     def register(self, participant: ParticipantId, entry: SmpEntry) -> None:
         self.entries.setdefault(participant.value.lower(), []).append(entry)
+
+    def redirect(self, participant: ParticipantId, base_url: str, certificate_uid: str) -> None:
+        """Answer every service metadata request for ``participant`` with a signed
+        ``smp:Redirect`` to the same path at ``base_url``, naming ``certificate_uid``."""
+        self.redirects[participant.value.lower()] = SmpRedirect(base_url, certificate_uid)
+
+    def _redirect_for(self, raw_path: str) -> SmpRedirect | None:
+        head, marker, _ = unquote(raw_path).partition("/services/")
+        if not marker:
+            return None
+        value = head.lstrip("/")
+        prefix = f"{PARTICIPANT_SCHEME}::"
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+        return self.redirects.get(value.lower())
 
     def service_group(self, participant: ParticipantId, entries: list[SmpEntry]) -> bytes:
         """The participant's ``ServiceGroup`` listing a reference per registration."""
@@ -210,6 +249,14 @@ class SmpTestServer:
             return web.Response(status=503, text="maintenance")
         if self.fault == "redirect":
             raise web.HTTPFound("https://127.0.0.1:1/elsewhere")
+        redirect = self._redirect_for(request.raw_path)
+        if redirect is not None:
+            body = signed_redirect(
+                redirect.base_url.rstrip("/") + request.raw_path,
+                redirect.certificate_uid,
+                self.signer,
+            )
+            return web.Response(status=200, body=body, content_type="text/xml")
         raw = unquote(request.raw_path)
         for key, entries in self.entries.items():
             participant = ParticipantId(key)

@@ -56,15 +56,16 @@ class PeppolTestPki:
         return self.folder / name
 
 
-def _name(common_name: str, unit: str, country: str = "SG") -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lingang Gateway Test"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
+def _name(common_name: str, unit: str, country: str = "SG", uid: str | None = None) -> x509.Name:
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lingang Gateway Test"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ]
+    if uid is not None:
+        attributes.append(x509.NameAttribute(NameOID.USER_ID, uid))
+    return x509.Name(attributes)
 
 
 def _issue(
@@ -130,6 +131,20 @@ def issue_access_point(
     for extension in issued.cert.extensions:
         builder = builder.add_extension(extension.value, critical=extension.critical)
     return PeppolIssued(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def issue_smp(
+    ca: PeppolIssued, seat_id: str, *, uid: str | None = None, now: datetime | None = None
+) -> PeppolIssued:
+    """One more SMP certificate from ``ca`` (a second SMP, the target of a redirect), with a
+    ``UID`` attribute in its subject when ``uid`` is given."""
+    return _issue(
+        _name(seat_id, "PEPPOL TEST SMP", uid=uid),
+        ca,
+        ca=False,
+        now=now or datetime.now(UTC),
+        days=365,
+    )
 
 
 def make_peppol_pki(folder: str | Path, *, now: datetime | None = None) -> PeppolTestPki:
