@@ -9,7 +9,9 @@
                                ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
                                ──► Message Level Status, if the sender's SBDH asks for one
                                └─► the job's receipt records the verdict, facts and report
-    a received MLS ──► correlated to the submission we sent (history + output ``mls``)
+    a received MLS ──► correlated to the submission we sent (history + output ``mls``),
+                       if it came from the access point that document went to (else
+                       ignored: the job's receipt says why, verdict ``mls-ignored``)
 
 The adapter acknowledges its sender only after :meth:`StoreInbound.accept` returned, so a
 crash after the acknowledgement loses nothing; duplicate detection is the store's, so it
@@ -139,12 +141,13 @@ class ReceiveKind:
             raise outcome.error
         if self.peppol is not None and outcome.error is None and self.peppol.is_mls(outcome):
             correlation = await self.peppol.correlate(message)
+            verdict = "mls-ignored" if correlation.get("ignored") else "mls"
             return Completed(
                 Receipt(
                     kind="inbound-mls",
                     data=json.dumps(correlation, sort_keys=True).encode(),
                     media_type="application/json",
-                    detail={"verdict": "mls", **correlation},
+                    detail={"verdict": verdict, **correlation},
                 )
             )
         verdict = "accepted" if outcome.error is None else "rejected"

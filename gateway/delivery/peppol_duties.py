@@ -11,6 +11,16 @@
 * **Correlate a received MLS** with the document we sent, by the SBDH InstanceIdentifier it
   names: the status is added to that submission's history (its state is unchanged) and the
   MLS kept as its output ``mls``. An MLS is never answered.
+
+  Only the receiving end of that document may report on it. The MLS specification makes the
+  MLS a message from C3 to C2: C3 sends it over AS4 as the access point it is (its
+  certificate's seat id), and names itself as the MLS sending party (``cac:SenderParty``,
+  its SPIS id under scheme ``0242``; SCH-MLS-09/11). So an MLS is taken only when both are
+  the access point the document went to (the C3 seat kept with the transmission), compared
+  as service providers (the seat's six digits = the SPIS main id). Any other MLS — from
+  another access point, naming another sending party, or not received over Peppol AS4 at
+  all — is ignored: logged with its rule (:class:`MlsNotFromReceiver`), nothing recorded,
+  the document's history and outputs untouched.
 """
 
 from __future__ import annotations
@@ -24,11 +34,11 @@ from typing import Any
 
 from gateway.delivery.peppol_recording import PeppolRecorder, peppol_facts
 from gateway.delivery.peppol_reports import ensure_tenant
-from gateway.errors import InputError, LingangError
+from gateway.errors import FieldError, InputError, LingangError
 from gateway.flows import FlowOutcome
 from gateway.flows.peppol_out import PEPPOL_OUT
 from gateway.jobs import Submissions
-from gateway.read.mls import read_mls
+from gateway.read.mls import ReceivedMls, read_mls
 from gateway.render.mls import (
     DOCUMENT_TYPE_ID,
     SPIS_SCHEME,
@@ -41,13 +51,65 @@ from gateway.render.mls import (
     status_from_findings,
 )
 from gateway.store import InboundMessage, Store
-from gateway.store.peppol_reporting import PeppolReportingStore
+from gateway.store.peppol_reporting import PeppolReportingStore, Transmission
 
 log = logging.getLogger("lingang.peppol.mls")
 
 MLS_PROFILE = "peppol-mls"
 MLS_OUTPUT = "mls"
 SYNTAX_ERRORS = ("unknown-format", "unsafe-input", "input")
+
+
+@dataclass(frozen=True, slots=True)
+class MlsNotFromReceiver:
+    """Why a received MLS is not taken as the status of the document it names: ``rule``
+    ``mls.not-over-peppol``, ``mls.sending-access-point`` or ``mls.sender-party``."""
+
+    rule: str
+    reason: str
+
+
+def check_mls_sender(
+    mls: ReceivedMls, facts: Mapping[str, Any] | None, sent: Transmission
+) -> MlsNotFromReceiver | None:
+    """``None`` when ``mls`` came from the access point ``sent`` went to (see the module
+    docstring); else why not. ``facts``: the Peppol facts of the received MLS's transmission
+    (``c2_seat``: the seat of the access point that signed it)."""
+    receiver = sent.c3_seat
+    if facts is None or not str(facts.get("c2_seat") or ""):
+        return MlsNotFromReceiver(
+            "mls.not-over-peppol",
+            "the MLS did not arrive over Peppol AS4, so the access point that sent it is "
+            f"unknown; only {receiver}, which received the document, may report on it",
+        )
+    sending_ap = str(facts["c2_seat"])
+    if not _same_provider(sending_ap, receiver):
+        return MlsNotFromReceiver(
+            "mls.sending-access-point",
+            f"the MLS was sent by the access point {sending_ap}, but the document it names "
+            f"went to {receiver}",
+        )
+    if not _same_provider(mls.sender_spis, receiver):
+        return MlsNotFromReceiver(
+            "mls.sender-party",
+            f"the MLS names {SPIS_SCHEME}:{mls.sender_spis} as its sending party "
+            f"(cac:SenderParty), not the access point the document went to ({receiver})",
+        )
+    return None
+
+
+def _same_provider(seat_or_spis: str, seat: str) -> bool:
+    """Whether two seat ids / SPIS ids name one service provider (SPIS main ids equal: a
+    seat's six digits, an SPIS id before its ``-`` suffix); forms neither is compared as
+    they are."""
+    try:
+        return _spis_main(seat_or_spis) == _spis_main(seat)
+    except FieldError:
+        return seat_or_spis.strip().casefold() == seat.strip().casefold()
+
+
+def _spis_main(seat_or_spis: str) -> str:
+    return spis_id(seat_or_spis).split("-", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +154,32 @@ class PeppolDuties:
         return outcome.facts.get("profile") == MLS_PROFILE
 
     async def correlate(self, message: InboundMessage) -> dict[str, Any]:
-        """Attach a received MLS to the submission whose SBDH InstanceIdentifier it names."""
+        """Attach a received MLS to the submission whose SBDH InstanceIdentifier it names,
+        if it came from the access point that document went to (:func:`check_mls_sender`)."""
         mls = read_mls(message.data)
         sent = await PeppolReportingStore(self.store.connector).sent_by_instance(mls.instance_id)
+        refusal = (
+            check_mls_sender(mls, peppol_facts(message.metadata), sent)
+            if sent is not None
+            else None
+        )
+        if refusal is not None:
+            log.warning(
+                "a Message Level Status from another than the document's receiver was ignored",
+                extra={
+                    "inbound_id": message.id,
+                    "instance_id": mls.instance_id,
+                    "rule": refusal.rule,
+                    "reason": refusal.reason,
+                },
+            )
+            return {
+                "correlated": False,
+                "ignored": refusal.rule,
+                "reason": refusal.reason,
+                "instance_id": mls.instance_id,
+                "code": mls.code,
+            }
         submission = (
             await self.store.get_submission_any_tenant(sent.submission_id)
             if sent is not None and sent.submission_id

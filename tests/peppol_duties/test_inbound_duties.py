@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from gateway.api import api_runner, create_app
 from gateway.errors import InputError
 from gateway.jobs import RetryPolicy, Worker
 from gateway.read.mls import read_mls
-from gateway.render.mls import MlsDocument, MlsStatus, render_mls
+from gateway.render.mls import MlsDocument, MlsIssue, MlsStatus, render_mls
 from gateway.service import Services, open_services
 from gateway.settings import Settings
 from gateway.store import JobState
@@ -316,6 +317,79 @@ async def test_a_received_mls_is_correlated_and_never_answered(
     jobs = await store.list_jobs(state=JobState.DEAD)
     assert not jobs
     assert etree.fromstring(mls) is not None
+
+
+@pytest.mark.parametrize(
+    ("c2_seat", "sender_spis", "over_peppol", "ignored"),
+    [
+        ("PSG000999", "000123", True, "mls.sending-access-point"),  # another AP, spoofing C3
+        ("PSG000999", "000999", True, "mls.sending-access-point"),  # another AP, as itself
+        ("PSG000123", "000999", True, "mls.sender-party"),  # C3's AP naming another sender
+        ("PSG000123", "000123", False, "mls.not-over-peppol"),  # not from an AS4 transmission
+        ("PSG000123", "000123-SUB", True, None),  # C3's SPIS id with a suffix: taken
+    ],
+)
+async def test_an_mls_counts_only_from_the_access_point_the_document_went_to(
+    services: Services,
+    catcher: Catcher,
+    caplog: pytest.LogCaptureFixture,
+    c2_seat: str,
+    sender_spis: str,
+    over_peppol: bool,
+    ignored: str | None,
+) -> None:
+    """Our document went to PSG000123 (SPIS 000123). An MLS about it is taken only when the
+    access point that sent it over AS4 and the MLS's own sending party are that one; any
+    other is ignored with a logged rule, and the document's history and outputs stay as
+    they were."""
+    store = services.store
+    tenant = await store.create_tenant("exporter")
+    submission, _ = await store.create_submission(
+        tenant.id, b"<Invoice/>", content_type="application/xml", state="delivered"
+    )
+    sent = record(1, OUTGOING, instance_id="our-instance", submission_id=submission.id)
+    assert sent.c3_seat == "PSG000123"
+    await PeppolReportingStore(store.connector).record(sent)
+    mls = render_mls(
+        MlsDocument(
+            "mls-1", datetime.now(UTC), sender_spis, "000360", "our-instance", MlsStatus("RE",
+            "rejected: business rule failure", (MlsIssue("BV", "[BR-01] no"),)),
+        )
+    )  # fmt: skip
+    facts = {**peppol_facts("their-mls-instance")["peppol"], "c2_seat": c2_seat}
+    facts.update(doctype=MLS_DOCTYPE, receiver="0242:000360")
+    services.inbound.participants = None
+    ack = await services.inbound.accept(
+        InboundDocument(
+            "as4" if over_peppol else "folder",
+            "m-mls-1",
+            mls,
+            receiver="0242:000360",
+            metadata={"peppol": facts} if over_peppol else {},
+        )
+    )
+    with caplog.at_level(logging.WARNING, logger="lingang.peppol.mls"):
+        await drain(services)
+    (job,) = await store.list_jobs(submission_id=ack.inbound_id)
+    (receipt,) = await store.list_receipts(job_id=job.id)
+    assert receipt.kind == "inbound-mls"
+    events = await store.list_events(submission.id)
+    statuses = [e for e in events if "Message Level Status" in (e.reason or "")]
+    outputs = await store.get_outputs(submission.id, ["mls"])
+    if ignored is None:
+        assert receipt.detail["verdict"] == "mls" and receipt.detail["correlated"] is True
+        assert [s.detail["mls"]["code"] for s in statuses] == ["RE"]
+        assert "mls" in outputs
+        return
+    assert receipt.detail["verdict"] == "mls-ignored", receipt.detail
+    assert receipt.detail["ignored"] == ignored and receipt.detail["correlated"] is False
+    assert "PSG000123" in receipt.detail["reason"]
+    assert not statuses and "mls" not in outputs
+    now = await store.get_submission(tenant.id, submission.id)
+    assert now is not None and now.state == "delivered"
+    (logged,) = [r for r in caplog.records if r.__dict__.get("rule") == ignored]
+    assert logged.levelno == logging.WARNING and logged.__dict__["instance_id"] == "our-instance"
+    assert not catcher.profile("peppol-mls")
 
 
 async def test_a_broken_mls_is_rejected_and_still_never_answered(
