@@ -24,7 +24,7 @@ FIRST_BIRTH_YEAR = 1900
 
 
 def _is_resident_id(candidate: str) -> bool:
-    code = unicodedata.normalize("NFKC", candidate).upper()
+    code = canonical_id(candidate)
     year = int(code[6:10])
     return FIRST_BIRTH_YEAR <= year <= dt.date.today().year and resident_id_valid(code)
 
@@ -32,6 +32,18 @@ def _is_resident_id(candidate: str) -> bool:
 def holds_resident_id(text: str) -> bool:
     """True when ``text`` holds a resident identity card number."""
     return any(_is_resident_id(found.group()) for found in _CANDIDATE.finditer(text))
+
+
+def resident_ids_in(text: str) -> list[str]:
+    """The resident identity card numbers in ``text``, each as written (full-width digits and
+    a lower-case ``x`` left as they are), in order."""
+    return [found.group() for found in _CANDIDATE.finditer(text) if _is_resident_id(found.group())]
+
+
+def canonical_id(written: str) -> str:
+    """A resident identity card number as written, in ASCII with an upper-case ``X`` (the form
+    a ``BuyerIdNum`` is read in)."""
+    return unicodedata.normalize("NFKC", written).upper()
 
 
 def blank_resident_ids(text: str) -> tuple[str, int]:

@@ -2,17 +2,21 @@
 important, with the reason, and whether its value still leaves after minimisation.
 
 The fapiao as received is classified (its buyer, contacts, issuing clerk, special-business
-blocks and lines); a value *leaves* when it occurs in the outgoing invoice — its business
-terms or an embedded attachment such as the original fapiao (BT-125). The distinct natural
-persons whose data leaves are the document's personal-information subjects.
+blocks, resident ID numbers written into its remark or 附加要素, and lines); a value *leaves*
+when it occurs in the outgoing invoice — its business terms or an embedded attachment such as
+the original fapiao (BT-125). The distinct natural persons whose data leaves are the
+document's personal-information subjects. Data the source holds but the mapping or the
+minimisation kept back (a buyer's ID-card number, one written into the remark) is listed
+too, as not leaving: the record says what the document held, and the counts only what left.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from gateway.mapping.resident_ids import canonical_id, resident_ids_in
 from gateway.model import Invoice
 from gateway.model.party import IdScheme, Party
 from gateway.policy.categories import Category, Classification, Finding
@@ -107,6 +111,7 @@ def _findings(
         reason = "name of the issuing clerk (开票人), a natural person"
         yield Finding("Drawer", Category.PERSONAL, reason, subject=subject), drawer
     yield from _special_blocks(parsed.facts.special)
+    yield from _written_ids(parsed.facts.remark, parsed.facts.extra)
     yield from _lines(invoice, important)
 
 
@@ -197,6 +202,27 @@ def _special_blocks(
         for field, value in fields.items():
             finding = Finding(f"{path}/{field}", Category.SENSITIVE, what, subject=subject)
             yield finding, value
+
+
+def _written_ids(
+    remark: str | None, extra: Mapping[str, str]
+) -> Iterator[tuple[Finding, str | None]]:
+    """Resident ID numbers written into the remark (备注) or a 附加要素 value: sensitive, like
+    a ``BuyerIdNum`` of an individual, whoever they identify. The mapping blanks them in the
+    note and the embedded original (:mod:`gateway.mapping.resident_ids`), so they are found
+    here as held; should one still be in the outgoing text, it leaves and is counted. Its
+    subject is the number itself, the key a personal buyer with that number has too."""
+    texts = [("remark.id", "the remark (备注)", remark or "")]
+    for key, value in extra.items():
+        prefix, _, rest = key.partition(".")
+        index, _, name = rest.partition(".")
+        if prefix == "additional" and index.isdigit() and name:
+            texts.append((f"additional[{index}].id", f"the 附加要素 {name!r}", value))
+    for path, where, text in texts:
+        for written in resident_ids_in(text):
+            why = f"ID-card number (居民身份证号码) written into {where}"
+            subject = f"id:{canonical_id(written)}"
+            yield Finding(path, Category.SENSITIVE, why, subject=subject), written
 
 
 def _lines(
