@@ -65,13 +65,14 @@ def original_attachment(
     digest = hashlib.sha256(data).hexdigest()
     xml = original.xml
     if xml is not None and spec.xml_attachment:
-        xml, removed = strip_personal_blocks(xml, original.personal_values)
+        xml, taken_out = strip_personal_blocks(xml, original.personal_values)
         note = ""
-        if removed:
-            note = f"; personal data removed: {', '.join(removed)}"
+        if taken_out:
+            done = ", ".join(taken_out)
+            note = f"; personal data taken out: {done}"
             warnings.append(
-                f"embedded original: removed {', '.join(removed)} (personal data); the copy no "
-                "longer matches the tax bureau's signature, the original stays with the seller"
+                f"embedded original: {done} (personal data); the copy no longer matches the "
+                "tax bureau's signature, the original stays with the seller"
             )
         what = (
             "e-fapiao XML (数电票)"

@@ -102,7 +102,9 @@ def strip_personal_blocks(
     """The fapiao XML without its personal-data blocks, with every element whose text is one
     of ``personal_values`` (data the mapper did not forward, such as a buyer's resident
     identity card number in ``BuyerIdNum``) left empty and every resident identity card number
-    in the remark or a 附加要素 blanked; and the names of what was removed or blanked."""
+    in the remark or a 附加要素 blanked; and what was done, one phrase per element, saying
+    whether it was removed or blanked: ``PassengerTransportation removed``, ``BuyerIdNum
+    blanked``, ``ID-card number blanked in Remark``."""
     values = {v.strip() for v in personal_values if v and v.strip()}
     if (
         not any(name.encode() in original for name in PERSONAL_BLOCKS)
@@ -112,17 +114,15 @@ def strip_personal_blocks(
         return original, []
     root = parse_xml(original, what="fapiao XML")
     removed: list[str] = []
-    for element in list(root.iter()):
-        if not isinstance(element.tag, str):
-            continue
-        name = etree.QName(element).localname
-        parent = element.getparent()
-        if name in PERSONAL_BLOCKS and parent is not None:
-            parent.remove(element)
-            removed.append(name)
-        elif len(element) == 0 and (element.text or "").strip() in values:
+    for block in [e for e in root.iter() if _local(e) in PERSONAL_BLOCKS]:
+        parent = block.getparent()
+        if parent is not None:
+            parent.remove(block)
+            removed.append(f"{_local(block)} removed")
+    for element in root.iter():  # what is left: a removed block's fields are not reported
+        if _local(element) and len(element) == 0 and (element.text or "").strip() in values:
             element.text = ""
-            removed.append(f"{name} (blanked)")
+            removed.append(f"{_local(element)} blanked")
     for block in [e for e in root.iter() if _local(e) in FREE_TEXT_BLOCKS]:
         removed += _blank_ids_within(block)
     if not removed:
@@ -136,7 +136,8 @@ def _local(element: etree._Element) -> str:
 
 def _blank_ids_within(block: etree._Element) -> list[str]:
     """Blank the resident ID numbers in the text of ``block`` and of everything inside it;
-    the names of the elements whose text changed."""
+    a phrase per element whose text changed (``ID-card number blanked in Remark``, ``… in
+    Additional/InformationValue``)."""
     blanked: list[str] = []
     for element in block.iter():
         changed = False
@@ -147,5 +148,15 @@ def _blank_ids_within(block: etree._Element) -> list[str]:
             element.tail, count = blank_resident_ids(element.tail)
             changed = changed or count > 0
         if changed:
-            blanked.append(f"{_local(element) or _local(block)} (ID-card number blanked)")
+            blanked.append(f"ID-card number blanked in {_where(element, block)}")
     return blanked
+
+
+def _where(element: etree._Element, block: etree._Element) -> str:
+    """``element``'s name, after its parent's when that is inside ``block`` (the 附加要素's
+    ``Additional/InformationValue``; the remark is ``Remark``, the legacy one ``Note``)."""
+    name = _local(element) or _local(block)
+    parent = element.getparent()
+    if element is block or parent is None or parent is block:
+        return name
+    return f"{_local(parent)}/{name}"

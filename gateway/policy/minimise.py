@@ -9,7 +9,8 @@ rule may ``keep`` a field):
   the embedded original, and an individual's bank-card number is masked there;
 * the issuing clerk's name (开票人) is masked in the embedded original;
 * the passenger and medical blocks of the embedded original are removed (the mapping already
-  leaves them out of the invoice).
+  leaves them out of the invoice), and a resident ID number written into its remark or a
+  附加要素 is blanked (the mapping already did, for the copy it embedded).
 
 Only business terms that are free text or optional change, so the document stays valid under
 the official rules (the tests render and validate minimised documents).
@@ -92,8 +93,8 @@ def minimise_original(
     xml: bytes, personal_buyer: bool, rules: Minimisation, keep: Collection[str]
 ) -> tuple[bytes, list[str]]:
     """The embedded fapiao XML minimised, and the changes made."""
-    stripped, removed = strip_personal_blocks(xml)
-    changes = [f"{name} removed" for name in removed]
+    stripped, taken_out = strip_personal_blocks(xml)
+    changes = list(taken_out)  # each says itself whether it removed or blanked
     root = parse_xml(stripped, what="embedded fapiao XML")
     masks: list[str] = []
     if rules.mask_clerk and "Drawer" not in keep:

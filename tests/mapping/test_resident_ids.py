@@ -105,8 +105,10 @@ def test_xml_remark(validator: Validator, profile: str) -> None:
         assert f"<Remark>{BLANKED}</Remark>".encode() in content
         assert base64.b64encode(ID.encode()) not in out.xml
         (original,) = [a for a in out.mapped.invoice.attachments if a.content is not None]
-        assert "Remark (ID-card number blanked)" in (original.description or "")
-        assert out.warned("embedded original", "Remark (ID-card number blanked)")
+        description = original.description or ""
+        assert "personal data taken out: ID-card number blanked in Remark" in description
+        assert out.warned("embedded original: ID-card number blanked in Remark (personal data)")
+        assert not out.warned("removed")
 
 
 @pytest.mark.parametrize("profile", ["pint", "pint-sg", "bis3"])
@@ -121,6 +123,9 @@ def test_xml_additional_element(validator: Validator, profile: str) -> None:
         assert ID.encode() not in content
         assert b"<InformationValue></InformationValue>" in content
         assert b"<InformationValue>PRJ-9</InformationValue>" in content
+        assert out.warned(
+            "embedded original: ID-card number blanked in Additional/InformationValue"
+        )
 
 
 def test_the_buyers_own_id_in_its_field_and_in_the_remark(validator: Validator) -> None:
@@ -186,7 +191,7 @@ def test_legacy_ofd_note(validator: Validator, reference: Path, profile: str) ->
     content = _embedded(out)
     assert ID.encode() not in content
     assert "<fp:Note>经办人身份证号：</fp:Note>".encode() in content
-    assert out.warned("embedded original", "Note (ID-card number blanked)")
+    assert out.warned("embedded original: ID-card number blanked in Note (personal data)")
 
 
 def test_the_sample_ids_are_valid() -> None:
