@@ -3,7 +3,12 @@ for the same fields (:mod:`gateway.ingest.platform_nuonuo`).
 
 Covers the 乐企 issuing/upload shape (``fpmxList``, with its 附加要素 ``fjysList``) and the
 verification (查验) response shape (``hwxx``). A response envelope (``{"data": {...}}``,
-``result``, ``body``; a one-invoice list under it, as Nuonuo answers) is unwrapped.
+``result``, ``body``; a one-invoice list under it, as Nuonuo answers) is unwrapped, and so is
+the 乐企 answer ``{"Response": {"Data": {"cyjgxx": …}}}`` of a 查验 call
+(:mod:`gateway.ingest.platform_answer`). The 乐企 upload request is a list of invoices (up to
+100, FORMAT.md [S3] 数电票上传, its masked production example a list of one): a list holding
+exactly one invoice is read as that invoice; more are refused, naming the count, as one
+document is one invoice (FORMAT.md §13.18).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 
 from gateway.errors import FieldError
 from gateway.ingest.build import build
+from gateway.ingest.platform_answer import ANSWER, read_answer
 from gateway.ingest.platform_fields import (
     JsonObject,
     includes_tax,
@@ -61,7 +67,28 @@ def _inner(current: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _invoice_object(doc: Any) -> tuple[dict[str, Any], str]:
+def _only_invoice(items: list[Any]) -> Any:
+    """The one invoice object of a top-level list (the 乐企 upload request's shape)."""
+    if not items or not all(isinstance(i, dict) for i in items):
+        raise FieldError(
+            "platform JSON must be one invoice object, or a list of one invoice object (the "
+            "乐企 upload shape)",
+            rule="json.shape",
+        )
+    if len(items) > 1:
+        raise FieldError(
+            f"platform JSON holds {len(items)} invoices in a list (a 乐企 upload of several); "
+            "send one invoice per document",
+            rule="json.shape",
+        )
+    return items[0]
+
+
+def _invoice_object(doc: Any, limits: IngestLimits) -> tuple[dict[str, Any], str]:
+    if isinstance(doc, list):
+        doc = _only_invoice(doc)
+    if isinstance(doc, dict) and ANSWER in doc and _vocabulary(doc) is None:
+        doc = read_answer(doc, limits)
     if not isinstance(doc, dict):
         raise FieldError("platform JSON must be one invoice object", rule="json.shape")
     current: dict[str, Any] = doc
@@ -175,7 +202,7 @@ def read_platform(doc: dict[str, Any]) -> RawFapiao:
 
 def parse_platform_json(data: bytes, limits: IngestLimits) -> ParsedInvoice:
     """Parse one platform JSON invoice (乐企 pinyin or Nuonuo camelCase keys)."""
-    doc, vocabulary = _invoice_object(load_json(data, limits, for_xml=True))
+    doc, vocabulary = _invoice_object(load_json(data, limits, for_xml=True), limits)
     raw = read_platform(doc) if vocabulary == "pinyin" else read_nuonuo(doc)
     warnings: list[ParseWarning] = []
     invoice, facts = build(raw, warnings, limits.max_lines)
