@@ -11,7 +11,6 @@ lock the eBL and queue the ``transfer`` job in one transaction
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,10 +24,11 @@ from gateway.pint.chain import VerifiedEnvelope, verify_envelope
 from gateway.pint.checksums import bytes_checksum, document_checksum, jws_checksum
 from gateway.pint.codes import ActionCode, PintRejection, ResponseCode
 from gateway.pint.schema import EnvelopeSchema, load_schema
-from gateway.pint.title import Party, Title, replay
-from gateway.signing.jose import split_compact, verify_compact
+from gateway.pint.stored import chain_title, entry_payload, issued_visualisation
+from gateway.pint.title import Party, Title
+from gateway.signing.jose import verify_compact
 from gateway.store import ConflictError, NotFoundError
-from gateway.store.ebl import EblRegistry, NewTitle, Outbound, TitleRecord
+from gateway.store.ebl import CarriedDocument, EblRegistry, NewTitle, Outbound, TitleRecord
 from gateway.store.ledger_records import TransferAssessor
 
 log = logging.getLogger("lingang.pint")
@@ -47,6 +47,32 @@ class Attachment:
     name: str
     data: bytes
     media_type: str = "application/pdf"
+
+    def carried(self) -> CarriedDocument:
+        """The document as the eBL carries it from now on."""
+        return CarriedDocument(
+            bytes_checksum(self.data), self.name, self.media_type, len(self.data)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """The additional documents of one envelope transfer."""
+
+    supporting: list[dict[str, Any]]
+    """``DocumentMetadata`` of the supporting documents (``supportingDocuments``)."""
+    visualisation: dict[str, Any] | None
+    """``DocumentMetadata`` of the carrier's visualisation (``eBLVisualisationByCarrier``)."""
+    attached: list[CarriedDocument]
+    """The documents attached here to this transfer (the eBL carries them from now on)."""
+
+    @property
+    def checksums(self) -> list[str]:
+        """Every document the receiver may ask for."""
+        found = [m["documentChecksum"] for m in self.supporting]
+        if self.visualisation is not None:
+            found.append(self.visualisation["documentChecksum"])
+        return found
 
 
 MAX_PARTY_CODE = 150
@@ -73,18 +99,10 @@ def parse_party(text: str, *, name: str = "") -> Party:
     return Party(platform, name or code, frozenset({(platform, code)}))
 
 
-def _payload(token: str) -> dict[str, Any]:
-    _, payload, _, _ = split_compact(token)
-    data = json.loads(payload)
-    if not isinstance(data, dict):
-        raise VerificationError("a chain entry is not an object", check="pint.chain")
-    return data
-
-
 def _acting(entry: str) -> str:
     """The exporter of a transfer: the party acting in its last chain entry
     (``PLATFORM:provider/code``), the carrier for an issue."""
-    transactions = _payload(entry).get("transactions") or [{}]
+    transactions = entry_payload(entry).get("transactions") or [{}]
     actor = transactions[-1].get("actor") or {}
     codes = actor.get("identifyingCodes") or [{}]
     first = min((str(c.get("codeListProvider", "")), str(c.get("partyCode", ""))) for c in codes)
@@ -97,17 +115,6 @@ def _last_transaction(verified: VerifiedEnvelope) -> str:
     last = len(verified.entries) - 1
     transactions = verified.entries[last].get("transactions") or [None]
     return f"envelopeTransferChain[{last}].transactions[{len(transactions) - 1}]"
-
-
-def chain_title(chain: Sequence[str], *, to_order: bool) -> Title:
-    """The title after every transaction of ``chain`` (entries already verified)."""
-    transactions = []
-    for index, token in enumerate(chain):
-        for number, transaction in enumerate(_payload(token).get("transactions") or ()):
-            transactions.append(
-                (transaction, f"envelopeTransferChain[{index}].transactions[{number}]")
-            )
-    return replay(transactions, to_order=to_order)
 
 
 class PintPlatform:
@@ -226,10 +233,17 @@ class PintPlatform:
         return document
 
     async def issue(
-        self, document: Any, *, to: Party, attachments: Sequence[Attachment] = ()
+        self,
+        document: Any,
+        *,
+        to: Party,
+        attachments: Sequence[Attachment] = (),
+        visualisation: Attachment | None = None,
     ) -> TitleRecord | Outbound:
         """Issue ``document`` to ``to``: held here when ``to`` is a party of this platform,
-        else sent to ``to``'s platform as the first envelope transfer (``ISSUE`` first)."""
+        else sent to ``to``'s platform as the first envelope transfer (``ISSUE`` first).
+        The eBL carries ``attachments`` and the carrier's ``visualisation`` of it (whose
+        checksum the carrier signs in the issuance manifest) from then on."""
         options = self.options
         if options.carrier is None or options.carrier_signer is None:
             raise ConflictError(
@@ -238,7 +252,12 @@ class PintPlatform:
             )
         document = self.check_document(document)
         td_checksum = document_checksum(document)
-        issuance = build.issuance_manifest(document, to, options.carrier_signer)
+        issuance = build.issuance_manifest(
+            document,
+            to,
+            options.carrier_signer,
+            visualisation=None if visualisation is None else visualisation.data,
+        )
         first = build.chain_entry(
             options.signer, self.code, td_checksum,
             [build.transaction(ActionCode.ISSUE, options.carrier, to)], issuance=issuance,
@@ -255,10 +274,12 @@ class PintPlatform:
             title=title.as_json(),
             transport_document=document,
         )
+        documents = [*attachments] if visualisation is None else [visualisation, *attachments]
         if local:
-            return await self.registry.issue(new)
+            await self._keep(documents)
+            return await self.registry.issue(new, [a.carried() for a in documents])
         return await self._send(
-            new.td_checksum, None, document, [first], title, to, attachments, issue=new
+            new.td_checksum, None, document, [first], title, to, documents, issue=new
         )
 
     async def transfer(
@@ -269,8 +290,15 @@ class PintPlatform:
         action: ActionCode = ActionCode.TRANSFER,
         actor: Party | None = None,
         attachments: Sequence[Attachment] = (),
+        forward_documents: bool = True,
     ) -> Outbound:
-        """Transfer (or endorse, or surrender) a held eBL to ``to`` on another platform."""
+        """Transfer (or endorse, or surrender) a held eBL to ``to`` on another platform.
+
+        The envelope announces the documents the eBL carries here (received with it, or
+        attached here before) with ``attachments``; the next platform asks for those it
+        lacks. The carrier's visualisation always goes with it (PINT 3.0: unchanged with
+        every transfer); the supporting documents are the sender's choice, and
+        ``forward_documents=False`` sends only ``attachments``."""
         record = await self.registry.find(key)
         if record is None:
             raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
@@ -309,6 +337,52 @@ class PintPlatform:
             title,
             to,
             attachments,
+            forward=forward_documents,
+        )
+
+    async def _keep(self, attachments: Sequence[Attachment]) -> None:
+        """Store the bytes of documents attached here (by checksum)."""
+        for attachment in attachments:
+            await self.registry.put_document(
+                bytes_checksum(attachment.data), attachment.media_type, attachment.data
+            )
+
+    async def _outgoing(
+        self,
+        td_checksum: str,
+        chain: Sequence[str],
+        attachments: Sequence[Attachment],
+        *,
+        forward: bool,
+        issue: bool,
+    ) -> Outgoing:
+        """The documents an envelope transfer announces: the carrier's visualisation, the
+        supporting documents the eBL carries here (with ``forward``) and ``attachments``,
+        each once. A document whose bytes are not held here is a :class:`ConflictError`
+        naming it (the receiver would ask for it, and the transfer could never finish)."""
+        await self._keep(attachments)
+        attached = [a.carried() for a in attachments]
+        carried = [] if issue else await self.registry.documents_of(td_checksum)
+        visual = issued_visualisation(chain)
+        by_checksum = {d.checksum: d for d in carried if forward or d.checksum == visual}
+        by_checksum.update((d.checksum, d) for d in attached)
+        visualisation = by_checksum.pop(visual, None) if visual is not None else None
+        if visual is not None and (visualisation is None or visualisation.size is None):
+            raise ConflictError(
+                f"the carrier's eBL visualisation {visual} is not held here with the eBL: PINT sends it with "
+                "every transfer of this eBL, and the receiver would refuse the envelope (BSIG)",
+                field="documents",
+            )
+        for held in by_checksum.values():
+            if held.size is None:
+                raise ConflictError(
+                    f"supporting document {held.name!r} ({held.checksum}) is not held here",
+                    field="documents",
+                )
+        return Outgoing(
+            supporting=[_metadata(d) for d in by_checksum.values()],
+            visualisation=None if visualisation is None else _metadata(visualisation),
+            attached=attached,
         )
 
     async def _send(
@@ -322,15 +396,17 @@ class PintPlatform:
         attachments: Sequence[Attachment],
         *,
         issue: NewTitle | None = None,
+        forward: bool = True,
     ) -> Outbound:
         if to.platform not in self.options.partners:
             raise FieldError(f"platform {to.platform} is not a configured partner", field="to")
-        metadata = [build.document_metadata(a.name, a.data, a.media_type) for a in attachments]
-        for attachment in attachments:
-            await self.registry.put_document(
-                bytes_checksum(attachment.data), attachment.media_type, attachment.data
-            )
-        envelope = build.envelope(self.options.signer, document, chain, metadata)
+        outgoing = await self._outgoing(
+            td_checksum, chain, attachments, forward=forward, issue=issue is not None
+        )
+        envelope = build.envelope(
+            self.options.signer, document, chain, outgoing.supporting,
+            visualisation=outgoing.visualisation,
+        )  # fmt: skip
         export = None
         if self.export_gate is not None:
             export = self.export_gate.assess(
@@ -346,11 +422,12 @@ class PintPlatform:
             base_head=base_head,
             platform=to.platform,
             envelope=envelope,
-            documents=[m["documentChecksum"] for m in metadata],
+            documents=outgoing.checksums,
             title=title.as_json(),
             adapter=self.adapter,
             issue=issue,
             export=export,
+            attached=outgoing.attached,
         )
 
     async def history(self, key: str) -> dict[str, Any]:
@@ -391,11 +468,25 @@ class PintPlatform:
             "possessor": record.possessor,
             "title": record.title,
             "chain": entries,
+            "documents": [
+                {
+                    "name": d.name,
+                    "mediaType": d.media_type,
+                    "documentChecksum": d.checksum,
+                    "size": d.size,
+                }
+                for d in await self.registry.documents_of(record.td_checksum)
+            ],
             "transfers": [
                 {"id": o.id, "to": o.platform, "state": o.state, "responseCode": o.response_code}
                 for o in await self.registry.outbound_of(record.td_checksum)
             ],
         }
+
+
+def _metadata(document: CarriedDocument) -> dict[str, Any]:
+    assert document.size is not None
+    return build.metadata(document.name, document.size, document.media_type, document.checksum)
 
 
 def _title_fields(data: Mapping[str, Any]) -> dict[str, Any]:

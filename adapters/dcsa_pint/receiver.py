@@ -38,7 +38,7 @@ from gateway.pint.chain import VerifiedEnvelope
 from gateway.pint.checksums import bytes_checksum, is_checksum
 from gateway.pint.codes import PintRejection, ResponseCode
 from gateway.pint.responses import sign_response
-from gateway.store.ebl import Decision, NewTitle
+from gateway.store.ebl import CarriedDocument, Decision, NewTitle
 
 log = logging.getLogger("lingang.pint")
 
@@ -208,7 +208,11 @@ class PintReceiver:
             transport_document=verified.transport_document,
         )
         decision = await self.platform.registry.accept(
-            new, sender=verified.sender, received=list(verified.documents), inbound=inbound
+            new,
+            sender=verified.sender,
+            received=list(verified.documents),
+            inbound=inbound,
+            documents=[_carried(c, m) for c, m in verified.documents.items()],
         )
         log.info(
             "envelope decided",
@@ -352,6 +356,18 @@ def _claimed_last(envelope: Any) -> str | None:
         if isinstance(chain, list) and chain and isinstance(chain[-1], str) and chain[-1].isascii():
             return hashlib.sha256(chain[-1].encode("ascii")).hexdigest()
     return None
+
+
+def _carried(checksum: str, metadata: Mapping[str, Any]) -> CarriedDocument:
+    """A document an accepted envelope announced, as the eBL carries it here: named as the
+    manifest (``DocumentMetadata``, schema-checked) named it."""
+    name = metadata.get("name")
+    media = metadata.get("mediaType")
+    return CarriedDocument(
+        checksum,
+        name if isinstance(name, str) and name else checksum,
+        media if isinstance(media, str) and media else "application/octet-stream",
+    )
 
 
 def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:

@@ -36,6 +36,12 @@ def run(args: argparse.Namespace) -> int:
         for t in entry["transactions"]:
             to = f" → {t['recipient']}" if t["recipient"] else ""
             print(f"       {t['actionDateTime']}  {t['actionCode']:<24} {t['actor']}{to}")
+    for document in history["documents"]:
+        held = "" if document["size"] is not None else ", bytes not held here"
+        print(
+            f"  carries {document['name']} ({document['mediaType']}, "
+            f"{document['documentChecksum'][:16]}…{held})"
+        )
     for transfer in history["transfers"]:
         print(f"  sent to {transfer['to']}: {transfer['state']} {transfer['responseCode'] or ''}")
     return 0

@@ -4,7 +4,10 @@ REF is the ``transportDocumentReference`` or the transport document checksum. Th
 defaults to ``TRANSFER`` (possession moves); ``ENDORSE``, ``ENDORSE_TO_ORDER``,
 ``BLANK_ENDORSE``, ``SIGN``, ``SURRENDER_FOR_DELIVERY`` and ``SURRENDER_FOR_AMENDMENT`` are
 checked against the title rules first. The eBL is locked here and the ``transfer`` job sends
-it; only a signed ``RECE``/``DUPE`` ends this platform's control.
+it; only a signed ``RECE``/``DUPE`` ends this platform's control. The envelope announces the
+supporting documents the eBL carries here (received with it or attached before) with those
+given by ``--document``, unless ``--no-forward-documents``; the carrier's visualisation, when
+the eBL has one, always goes with it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         choices=[a.value for a in ActionCode if a is not ActionCode.ISSUE],
     )
     add_document_arguments(parser)
+    parser.add_argument(
+        "--no-forward-documents",
+        dest="forward_documents",
+        action="store_false",
+        help="do not announce again the supporting documents the eBL carries here (the "
+        "carrier's visualisation is always sent)",
+    )
     add_platform_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -57,6 +67,7 @@ async def _transfer(args: argparse.Namespace) -> dict[str, str]:
             to=to,
             action=ActionCode(args.action),
             attachments=attachments(args.document),
+            forward_documents=args.forward_documents,
         )
     out = {
         "checksum": sent.td_checksum,

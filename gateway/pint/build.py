@@ -81,12 +81,12 @@ def chain_entry(
 
 def document_metadata(name: str, data: bytes, media_type: str) -> dict[str, Any]:
     """``DocumentMetadata`` of an additional document."""
-    return {
-        "name": name,
-        "size": len(data),
-        "mediaType": media_type,
-        "documentChecksum": bytes_checksum(data),
-    }
+    return metadata(name, len(data), media_type, bytes_checksum(data))
+
+
+def metadata(name: str, size: int, media_type: str, checksum: str) -> dict[str, Any]:
+    """``DocumentMetadata`` of a document held by checksum (``size`` bytes)."""
+    return {"name": name, "size": size, "mediaType": media_type, "documentChecksum": checksum}
 
 
 def envelope(

@@ -4,7 +4,8 @@ Tables (migration ``ebl_registry``): ``ebl_titles`` (one row per transport docum
 state, possessor, the verified chain, the title), ``ebl_accepted`` (envelopes accepted, by
 their last entry's checksum: the ``DUPE`` answers), ``ebl_inbound`` (envelope transfers being
 received, waiting for documents), ``ebl_outbound`` (envelope transfers being sent) and
-``ebl_documents`` (additional documents by checksum).
+``ebl_documents`` (additional documents by checksum); ``ebl_title_documents`` (migration
+``ebl_title_documents``) links each eBL to the documents it carries here.
 
 Title states::
 
@@ -71,6 +72,18 @@ class NewTitle:
     checksums: Sequence[str]
     title: dict[str, Any]
     transport_document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedDocument:
+    """An additional document an eBL carries on this platform: received with it (named as
+    the envelope manifest named it) or attached here. An onward transfer announces it again."""
+
+    checksum: str
+    name: str
+    media_type: str
+    size: int | None = None
+    """The size of the bytes held here; ``None`` when they are not held (read back only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +229,20 @@ class EblRegistry:
         return present
 
     @reads
+    def documents_of(self, td_checksum: str) -> Script[list[CarriedDocument]]:
+        """The documents the eBL carries here, oldest first."""
+        found = yield Query("ebl_documents_of_title", {"td_checksum": td_checksum}, "all")
+        return [
+            CarriedDocument(
+                r["checksum"],
+                r["name"],
+                r["media_type"],
+                None if r["size"] is None else int(r["size"]),
+            )
+            for r in found
+        ]
+
+    @reads
     def document(self, checksum: str) -> Script[tuple[str, bytes] | None]:
         """``(media type, bytes)`` of a document, or ``None``."""
         row = yield Query("ebl_get_document", {"checksum": checksum}, "one")
@@ -274,9 +301,11 @@ class EblRegistry:
         sender: str,
         received: Sequence[str],
         inbound: str | None = None,
+        documents: Sequence[CarriedDocument] = (),
     ) -> Script[Decision]:
         """Decide a verified envelope against the registry and, if it is new and extends
-        what the registry knows, take the eBL (one transaction, compare-and-set).
+        what the registry knows, take the eBL (one transaction, compare-and-set) with the
+        ``documents`` its manifest announced (kept with the eBL for onward transfers).
 
         * an envelope accepted before (same last entry) → ``DUPE`` with that entry;
         * an eBL never seen → ``RECE``, the title inserted;
@@ -319,6 +348,7 @@ class EblRegistry:
         )
         if inbound is not None:
             yield Query("ebl_delete_inbound", {"reference": inbound})
+        yield from _link(new.td_checksum, documents, now)
         return Decision("RECE", received=tuple(received))
 
     def _duplicate(self, last_checksum: str) -> Script[Decision | None]:
@@ -335,15 +365,20 @@ class EblRegistry:
     # -- sending ---------------------------------------------------------------------------
 
     @writes
-    def issue(self, new: NewTitle) -> Script[TitleRecord]:
-        """Record an eBL issued on this platform and held here (``ISSUE`` once: a second
-        issue of the same transport document is a :class:`ConflictError`)."""
-        changed = yield Query("ebl_insert_title", _title_params(new, self.clock()), "rowcount")
+    def issue(
+        self, new: NewTitle, documents: Sequence[CarriedDocument] = ()
+    ) -> Script[TitleRecord]:
+        """Record an eBL issued on this platform and held here, carrying ``documents``
+        (``ISSUE`` once: a second issue of the same transport document is a
+        :class:`ConflictError`)."""
+        now = self.clock()
+        changed = yield Query("ebl_insert_title", _title_params(new, now), "rowcount")
         if not changed:
             raise ConflictError(
                 f"transport document {new.reference} ({new.td_checksum[:12]}…) was issued before",
                 field="transportDocument",
             )
+        yield from _link(new.td_checksum, documents, now)
         return _title((yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")))
 
     @writes
@@ -359,11 +394,13 @@ class EblRegistry:
         adapter: str,
         issue: NewTitle | None = None,
         export: TransferExport | None = None,
+        attached: Sequence[CarriedDocument] = (),
     ) -> Script[Outbound]:
         """Lock a held eBL for a transfer to ``platform`` and queue the ``transfer`` job,
         in one transaction. ``issue`` records a new eBL issued straight to another platform
         (``base_head`` ``None``). A :class:`ConflictError` when the eBL is not held here (or
         changed since ``base_head`` was read): the platform has no control to give.
+        ``attached``: documents attached here to this transfer, which the eBL carries from now.
 
         With ``export`` (the export gate's record and judge) the eBL leaving is counted and
         written in the export ledger in the same transaction; when the gate holds it, the
@@ -404,6 +441,7 @@ class EblRegistry:
             }
             if not (yield Query("ebl_move_title", params, "rowcount")):
                 raise ConflictError(f"eBL {known.reference} changed meanwhile", field="reference")
+        yield from _link(td_checksum, attached, now)
         transfer_id = new_id()
         yield Query(
             "ebl_insert_outbound",
@@ -491,6 +529,7 @@ def close_transfer(
         yield Query(
             "ebl_delete_title", {"td_checksum": transfer.td_checksum, "from_state": "sending"}
         )
+        yield Query("ebl_unlink_documents", {"td_checksum": transfer.td_checksum})
     else:
         yield Query("ebl_move_title", params, "rowcount")
     state = "accepted" if accepted else "rejected"
@@ -498,6 +537,20 @@ def close_transfer(
              "response": response, "now": now}  # fmt: skip
     yield Query("ebl_close_outbound", close)
     return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+
+
+def _link(td_checksum: str, documents: Sequence[CarriedDocument], now: datetime) -> Script[None]:
+    """Record that the eBL carries ``documents`` (a document it carries already keeps its
+    first name)."""
+    for document in documents:
+        params = {
+            "td_checksum": td_checksum,
+            "checksum": document.checksum,
+            "name": document.name,
+            "media_type": document.media_type,
+            "now": now,
+        }
+        yield Query("ebl_link_document", params)
 
 
 def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:

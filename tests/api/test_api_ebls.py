@@ -190,3 +190,38 @@ async def test_only_an_operator_sees_the_registry_on_a_documents_page(
         pages[who] = await view.text()
     assert "<code>ISSUE</code>" in pages["operator"] and "AEOT/SHIPPER" in pages["operator"]
     assert "<code>ISSUE</code>" not in pages["other"] and "AEOT/SHIPPER" not in pages["other"]
+
+
+async def test_a_transfer_says_whether_to_forward_the_documents(api: Any, reference: Path) -> None:
+    """``forwardDocuments`` is a boolean (else 422 naming it); what the eBL carries is in its
+    history."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    pdf = base64.b64encode(b"%PDF-1.7 invoice 4").decode()
+    held = await client.post(
+        "/v1/ebls",
+        json={
+            "transportDocument": transport_document(reference, "APIEBL0004"),
+            "to": "AEOT:SHIPPER",
+            "documents": [{"name": "invoice.pdf", "content": pdf}],
+        },
+        headers=auth,
+    )
+    assert held.status == 201, await held.text()
+    history = await (await client.get("/v1/ebls/APIEBL0004", headers=auth)).json()
+    assert [(d["name"], d["mediaType"], d["size"]) for d in history["documents"]] == [
+        ("invoice.pdf", "application/pdf", 18)
+    ]
+    refused = await client.post(
+        "/v1/ebls/APIEBL0004/transfers",
+        json={"to": "IQAX:BUYER", "forwardDocuments": "no"},
+        headers=auth,
+    )
+    assert refused.status == 422
+    assert [e["field"] for e in (await refused.json())["errors"]] == ["forwardDocuments"]
+    sent = await client.post(
+        "/v1/ebls/APIEBL0004/transfers",
+        json={"to": "IQAX:BUYER", "forwardDocuments": False},
+        headers=auth,
+    )
+    assert sent.status == 202, await sent.text()

@@ -102,6 +102,7 @@ def test_migration_files_are_numbered() -> None:
             "document_compression",
             "document_facts_inline",
             "sqlite_facts_inline",
+            "ebl_title_documents",
         ]
 
 

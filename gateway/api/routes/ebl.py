@@ -129,11 +129,15 @@ async def transfer_ebl(request: web.Request) -> web.Response:
             f"action {action[:50]!r} is not a PINT transfer action", "action", "pint.action"
         )
     to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
+    forward = body.get("forwardDocuments", True)
+    if not isinstance(forward, bool):
+        raise unprocessable("forwardDocuments must be true or false", "forwardDocuments", "type")
     sent = await platform.transfer(
         request.match_info["reference"],
         to=to,
         action=ActionCode(action),
         attachments=_attachments(body),
+        forward_documents=forward,
     )
     return _accepted(sent)
 

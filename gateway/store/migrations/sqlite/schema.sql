@@ -325,6 +325,18 @@ CREATE TABLE ebl_documents (
     created_at   TEXT NOT NULL
 );
 
+-- The additional documents each eBL carries here (0015): received with it or attached here,
+-- announced again by an onward transfer.
+
+CREATE TABLE ebl_title_documents (
+    td_checksum  TEXT NOT NULL,
+    checksum     TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    media_type   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (td_checksum, checksum)
+);
+
 -- The operator console's reads (0008): document facts (written by the statements that write
 -- what they come from, 0014), and indexes.
 
