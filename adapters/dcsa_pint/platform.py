@@ -22,7 +22,13 @@ from gateway.errors import FieldError, InputError, VerificationError
 from gateway.pint import build
 from gateway.pint.chain import VerifiedEnvelope, verify_envelope
 from gateway.pint.checksums import bytes_checksum, document_checksum, jws_checksum
-from gateway.pint.codes import ActionCode, PintRejection, ResponseCode
+from gateway.pint.codes import (
+    SURRENDER_ANSWERS,
+    SURRENDERS,
+    ActionCode,
+    PintRejection,
+    ResponseCode,
+)
 from gateway.pint.schema import EnvelopeSchema, load_schema
 from gateway.pint.stored import chain_title, entry_payload, issued_visualisation
 from gateway.pint.title import Party, Title
@@ -286,19 +292,30 @@ class PintPlatform:
         self,
         key: str,
         *,
-        to: Party,
+        to: Party | None,
         action: ActionCode = ActionCode.TRANSFER,
         actor: Party | None = None,
         attachments: Sequence[Attachment] = (),
         forward_documents: bool = True,
-    ) -> Outbound:
-        """Transfer (or endorse, or surrender) a held eBL to ``to`` on another platform.
+    ) -> Outbound | TitleRecord:
+        """Transfer (or endorse, or surrender, or answer a surrender) a held eBL to ``to``.
 
-        The envelope announces the documents the eBL carries here (received with it, or
-        attached here before) with ``attachments``; the next platform asks for those it
-        lacks. The carrier's visualisation always goes with it (PINT 3.0: unchanged with
-        every transfer); the supporting documents are the sender's choice, and
-        ``forward_documents=False`` sends only ``attachments``."""
+        To a party of another platform the eBL is locked and an envelope transfer queued
+        (:class:`Outbound`). Its envelope announces the documents the eBL carries here
+        (received with it, or attached here before) with ``attachments``; the next platform
+        asks for those it lacks. The carrier's visualisation always goes with it (PINT 3.0:
+        unchanged with every transfer); the supporting documents are the sender's choice, and
+        ``forward_documents=False`` sends only ``attachments``.
+
+        To a party of this platform the transaction is recorded here, at once, as the next
+        signed chain entry (:class:`TitleRecord`): PINT has platforms record their internal
+        transactions (endorsements and surrenders; possession transfers may be), and the
+        next envelope transfer carries them. So a surrender requested by a party of the
+        carrier's own platform is answered here as one from another platform is answered
+        over PINT, with the same chain entries.
+
+        ``to`` may be left out where the title implies it: a surrender goes to the issuing
+        carrier, ``SACC`` / ``SREJ`` to the party that requested the surrender."""
         record = await self.registry.find(key)
         if record is None:
             raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
@@ -308,11 +325,14 @@ class PintPlatform:
                 "of it to transfer",
                 field="reference",
             )
-        if to.platform == self.code:
-            raise FieldError(
-                "the recipient is on this platform: nothing to send over PINT", field="to"
-            )
         current = Title(**_title_fields(record.title))
+        to = to or _implied_recipient(current, action)
+        here = to.platform == self.code
+        if here and not self.options.knows(to):
+            raise FieldError(
+                f"{to.label()} is not a party of platform {self.code} (its parties and carrier)",
+                field="to",
+            )
         acting = actor or current.possessor
         transaction = build.transaction(
             action, acting, None if action is ActionCode.BLANK_ENDORSE else to
@@ -329,6 +349,17 @@ class PintPlatform:
             title = chain_title(chain, to_order=bool(record.transport_document.get("isToOrder")))
         except PintRejection as exc:
             raise ConflictError(exc.message, field=exc.field, rule=exc.rule) from exc
+        if here:
+            await self._keep(attachments)
+            return await self.registry.record_here(
+                record.td_checksum,
+                base_head=record.head,
+                chain=chain,
+                state="surrendered" if title.surrendered else "held",
+                possessor=title.possessor.label(),
+                title=title.as_json(),
+                attached=[a.carried() for a in attachments],
+            )
         return await self._send(
             record.td_checksum,
             record.head,
@@ -482,6 +513,20 @@ class PintPlatform:
                 for o in await self.registry.outbound_of(record.td_checksum)
             ],
         }
+
+
+def _implied_recipient(title: Title, action: ActionCode) -> Party:
+    """The party a transaction without ``to`` goes to: the issuing carrier for a surrender,
+    the party that requested the surrender for ``SACC`` / ``SREJ``."""
+    if action in SURRENDERS:
+        return title.carrier
+    if action in SURRENDER_ANSWERS:
+        if title.surrender_requested_by is None:
+            raise ConflictError(
+                f"{action} answers a surrender request, and none is pending", field="action"
+            )
+        return title.surrender_requested_by
+    raise FieldError(f"to is required for {action}", field="to")
 
 
 def _metadata(document: CarriedDocument) -> dict[str, Any]:

@@ -1,10 +1,13 @@
-"""``lingang ebl transfer REF --to PLATFORM:PARTY [--action …]``: pass a held eBL on.
+"""``lingang ebl transfer REF [--to PLATFORM:PARTY] [--action …]``: pass a held eBL on.
 
 REF is the ``transportDocumentReference`` or the transport document checksum. The action
 defaults to ``TRANSFER`` (possession moves); ``ENDORSE``, ``ENDORSE_TO_ORDER``,
-``BLANK_ENDORSE``, ``SIGN``, ``SURRENDER_FOR_DELIVERY`` and ``SURRENDER_FOR_AMENDMENT`` are
-checked against the title rules first. The eBL is locked here and the ``transfer`` job sends
-it; only a signed ``RECE``/``DUPE`` ends this platform's control. The envelope announces the
+``BLANK_ENDORSE``, ``SIGN``, ``SURRENDER_FOR_DELIVERY``, ``SURRENDER_FOR_AMENDMENT`` and the
+carrier's answers ``SACC`` / ``SREJ`` are checked against the title rules first. ``--to`` may
+be left out for a surrender (the issuing carrier) and for ``SACC`` / ``SREJ`` (the party that
+asked). To a party of this platform the transaction is recorded at once. To another platform
+the eBL is locked here and the ``transfer`` job sends it; only a signed ``RECE``/``DUPE`` ends
+this platform's control. The envelope announces the
 supporting documents the eBL carries here (received with it or attached before) with those
 given by ``--document``, unless ``--no-forward-documents``; the carrier's visualisation, when
 the eBL has one, always goes with it.
@@ -23,16 +26,22 @@ from gateway.cli._pint import (
     pint_platform,
 )
 from gateway.pint.codes import ActionCode
+from gateway.store.ebl import TitleRecord
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = actions.add_parser(
         "transfer",
-        help="transfer (endorse, surrender) a held eBL to PLATFORM:PARTY over DCSA PINT",
-        description="Sign the next chain entry and send the eBL to the party's platform.",
+        help="transfer (endorse, surrender, answer a surrender) a held eBL to PLATFORM:PARTY",
+        description="Sign the next chain entry: recorded here for a party of this platform, "
+        "sent over DCSA PINT to another platform's party.",
     )
     parser.add_argument("reference", metavar="REF", help="transportDocumentReference or checksum")
-    parser.add_argument("--to", required=True, metavar="PLATFORM:PARTY")
+    parser.add_argument(
+        "--to",
+        metavar="PLATFORM:PARTY",
+        help="the recipient (implied for a surrender: the carrier; for SACC/SREJ: the requester)",
+    )
     parser.add_argument("--name", default="", help="the recipient's name")
     parser.add_argument(
         "--action",
@@ -60,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 async def _transfer(args: argparse.Namespace) -> dict[str, str]:
     from adapters.dcsa_pint.platform import parse_party
 
-    to = parse_party(args.to, name=args.name)
+    to = None if args.to is None else parse_party(args.to, name=args.name)
     async with pint_platform(args) as platform:
         sent = await platform.transfer(
             args.reference,
@@ -69,6 +78,8 @@ async def _transfer(args: argparse.Namespace) -> dict[str, str]:
             attachments=attachments(args.document),
             forward_documents=args.forward_documents,
         )
+    if isinstance(sent, TitleRecord):
+        return {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}
     out = {
         "checksum": sent.td_checksum,
         "state": "sending" if sent.held is None else "held",

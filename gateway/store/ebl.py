@@ -15,7 +15,9 @@ Title states::
 
 A surrender request leaves the eBL ``held`` by the carrier's platform (the carrier answers
 it); ``surrendered`` follows the carrier's ``SACC`` (title ``surrendered``), on the carrier's
-platform once the notification is accepted and on the platform notified.
+platform once the notification is accepted and on the platform notified. A transaction
+between parties of this platform (:meth:`EblRegistry.record_here`) moves ``held`` to ``held``
+(or, the carrier's ``SACC`` to a requester of its own platform, to ``surrendered``).
 
 Every change is one compare-and-set on ``(state, head)``: two transfers racing for the same
 eBL (two workers, two replicas, two platforms sending it here) cannot both win, on SQLite
@@ -380,6 +382,46 @@ class EblRegistry:
             )
         yield from _link(new.td_checksum, documents, now)
         return _title((yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")))
+
+    @writes
+    def record_here(
+        self,
+        td_checksum: str,
+        *,
+        base_head: str,
+        chain: Sequence[str],
+        state: str,
+        possessor: str,
+        title: dict[str, Any],
+        attached: Sequence[CarriedDocument] = (),
+    ) -> Script[TitleRecord]:
+        """Record a transaction between parties of this platform: the held eBL (unchanged
+        since ``base_head`` was read) takes ``chain``, which ends with the transaction's
+        signed entry, and stays ``held`` (or becomes ``surrendered`` after the carrier's
+        ``SACC``) in one compare-and-set; no envelope leaves. A :class:`ConflictError` when
+        the eBL is no longer held here as it was read."""
+        now = self.clock()
+        params = {
+            "td_checksum": td_checksum,
+            "state": state,
+            "possessor": possessor,
+            "head": hashlib.sha256(chain[-1].encode("ascii")).hexdigest(),
+            "chain": _dump(list(chain)),
+            "title": _dump(title),
+            "from_state": "held",
+            "from_head": base_head,
+            "now": now,
+        }
+        if not (yield Query("ebl_move_title", params, "rowcount")):
+            row = yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")
+            if row is None:
+                raise NotFoundError(f"no eBL {td_checksum}", field="reference")
+            raise ConflictError(
+                f"eBL {row['reference']} is {row['state']} here and changed meanwhile",
+                field="reference",
+            )
+        yield from _link(td_checksum, attached, now)
+        return _title((yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")))
 
     @writes
     def begin_transfer(

@@ -27,6 +27,8 @@ from gateway.store.ebl import Outbound
 
 routes = web.RouteTableDef()
 
+IMPLIED_RECIPIENT = frozenset({"SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT", "SACC", "SREJ"})
+"""Actions whose ``to`` the title implies (the carrier; the party that asked to surrender)."""
 MAX_EBL_BYTES = 16 * 1024 * 1024
 MAX_EBL_DEPTH = 32
 """Deepest nesting a request body may have (DCSA's transport document needs about ten)."""
@@ -120,7 +122,10 @@ async def issue_ebl(request: web.Request) -> web.Response:
 
 @routes.post("/v1/ebls/{reference}/transfers")
 async def transfer_ebl(request: web.Request) -> web.Response:
-    """Transfer (endorse, surrender …) a held eBL to ``to``."""
+    """Transfer (endorse, surrender, answer a surrender …) a held eBL to ``to``: queued for
+    a party of another platform (202), recorded at once for a party of this one (200).
+    ``to`` may be left out for a surrender (the issuing carrier) and for ``SACC`` / ``SREJ``
+    (the party that requested the surrender), wherever that party is."""
     platform = _platform(request)
     body = await _body(request)
     action = str(body.get("action") or ActionCode.TRANSFER.value)
@@ -128,7 +133,9 @@ async def transfer_ebl(request: web.Request) -> web.Response:
         raise unprocessable(
             f"action {action[:50]!r} is not a PINT transfer action", "action", "pint.action"
         )
-    to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
+    to = None
+    if body.get("to") is not None or action not in IMPLIED_RECIPIENT:
+        to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
     forward = body.get("forwardDocuments", True)
     if not isinstance(forward, bool):
         raise unprocessable("forwardDocuments must be true or false", "forwardDocuments", "type")
@@ -139,7 +146,11 @@ async def transfer_ebl(request: web.Request) -> web.Response:
         attachments=_attachments(body),
         forward_documents=forward,
     )
-    return _accepted(sent)
+    if isinstance(sent, Outbound):
+        return _accepted(sent)
+    return web.json_response(
+        {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}
+    )
 
 
 @routes.get("/v1/ebls/{reference}")
