@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from gateway.store import open_store
@@ -41,14 +42,20 @@ def database_url(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     url = database_url(args)
-    version = asyncio.run(_migrate(url))
+    version, left = asyncio.run(_migrate(url))
     print(f"store schema at version {version}")
+    for line in left:
+        print(f"warning: not migrated, left as an older gateway wrote it: {line}", file=sys.stderr)
     return 0
 
 
-async def _migrate(url: str) -> int:
+async def _migrate(url: str) -> tuple[int, list[str]]:
+    from gateway.store.ebl import EblRegistry
+
     store = await open_store(url, migrate=False)
     try:
-        return await store.migrate()
+        version = await store.migrate()
+        left = await EblRegistry.of(store).left_by_migrations()
+        return version, [row.describe() for row in left]
     finally:
         await store.close()

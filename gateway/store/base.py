@@ -210,6 +210,9 @@ class Store:
             raise StoreError(f"database schema {version} is newer than this gateway")
         for migration in migrations[version:]:
             yield Migrate(migration.sql)
+            step = migration.data_step()
+            if step is not None:
+                yield from step(self.clock())
             params = {"version": migration.version, "name": migration.name, "now": self.clock()}
             yield Query("insert_schema_version", params)
         return len(migrations)

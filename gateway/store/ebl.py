@@ -37,6 +37,7 @@ from typing import Any
 
 from gateway.store.base import HasConnector, reads, writes
 from gateway.store.connector import Connector, Query, Row, Script
+from gateway.store.ebl_legacy import LeftRow, left_rows
 from gateway.store.ledger_export import chain_entry, count_and_judge, insert_hold
 from gateway.store.ledger_records import TransferExport
 from gateway.store.records import Clock, ConflictError, JobSpec, NotFoundError, new_id, utcnow
@@ -262,6 +263,12 @@ class EblRegistry:
             json.loads(row["envelope"]),
             json.loads(row["documents"]),
         )
+
+    @reads
+    def left_by_migrations(self) -> Script[list[LeftRow]]:
+        """Rows a migration could not map without guessing, left as they were and unchanged
+        since (see :mod:`gateway.store.ebl_legacy`)."""
+        return (yield from left_rows())
 
     @reads
     def accepted(self, last_checksum: str) -> Script[Decision | None]:

@@ -103,6 +103,7 @@ def test_migration_files_are_numbered() -> None:
             "document_facts_inline",
             "sqlite_facts_inline",
             "ebl_title_documents",
+            "ebl_surrender_requests",
         ]
 
 

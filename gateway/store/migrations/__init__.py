@@ -4,15 +4,30 @@ Files are named ``NNNN_description.sql`` and applied in order; each runs in one
 transaction together with its row in ``schema_version``. ``schema.sql`` in the same folder
 is the whole current schema; a test checks that applying every migration from zero gives
 exactly that schema.
+
+A migration that changes rows by rules SQL cannot express (e.g. replaying signed chains) has
+a *data step* as well (:data:`DATA_STEPS`, by the migration's name): a transaction script
+run right after its SQL, in the same transaction, with the named queries of
+``queries/<backend>.sql`` (written for the schema as that migration leaves it).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
+from typing import Any
 
 BACKENDS = ("sqlite", "postgres")
+DATA_STEPS = {
+    "ebl_surrender_requests": "gateway.store.ebl_legacy:migrate_surrender_requests",
+}
+"""Migrations with a data step: name to ``module:function`` (imported only when the
+migration runs); the function takes the time of the migration and returns its script."""
+DataStep = Callable[[datetime], Generator[Any, Any, None]]
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -23,6 +38,15 @@ class Migration:
     version: int
     name: str
     sql: str
+
+    def data_step(self) -> DataStep | None:
+        """The migration's data step (see :data:`DATA_STEPS`), or ``None``."""
+        target = DATA_STEPS.get(self.name)
+        if target is None:
+            return None
+        module, _, function = target.partition(":")
+        step: DataStep = getattr(importlib.import_module(module), function)
+        return step
 
 
 def load_migrations(backend: str) -> list[Migration]:

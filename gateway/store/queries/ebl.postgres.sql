@@ -89,3 +89,43 @@ ORDER BY t.created_at, t.checksum
 
 -- name: ebl_unlink_documents
 DELETE FROM ebl_title_documents WHERE td_checksum = %(td_checksum)s
+
+-- name: ebl_legacy_surrender_titles
+-- Migration ebl_surrender_requests (gateway/store/ebl_legacy.py) and what it left:
+-- Rows the old surrender rule may have written: 'surrendered', or a title saying surrendered.
+SELECT * FROM ebl_titles
+WHERE state = 'surrendered' OR title LIKE %(surrendered)s
+ORDER BY created_at, td_checksum
+
+-- name: ebl_legacy_surrender_outbound
+SELECT * FROM ebl_outbound
+WHERE state = 'sending' AND title LIKE %(surrendered)s
+ORDER BY created_at, id
+
+-- name: ebl_legacy_move_title
+UPDATE ebl_titles
+SET state = %(state)s, title = %(title)s, version = version + 1, updated_at = %(now)s
+WHERE td_checksum = %(td_checksum)s AND version = %(version)s
+
+-- name: ebl_legacy_outbound_title
+UPDATE ebl_outbound SET title = %(title)s, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'sending'
+
+-- name: ebl_legacy_record
+INSERT INTO ebl_title_migrations (kind, row_key, migration, outcome, reason, reference,
+                                  old_state, old_title, new_state, new_title, version,
+                                  recorded_at)
+VALUES (%(kind)s, %(row_key)s, %(migration)s, %(outcome)s, %(reason)s, %(reference)s,
+        %(old_state)s, %(old_title)s, %(new_state)s, %(new_title)s, %(version)s, %(now)s)
+ON CONFLICT (kind, row_key, migration) DO NOTHING
+
+-- name: ebl_legacy_left
+-- Rows a migration left as they were and that nobody has changed since.
+SELECT m.kind, m.row_key, m.migration, m.reason, m.reference, m.old_state
+FROM ebl_title_migrations AS m
+LEFT JOIN ebl_titles AS t ON m.kind = 'title' AND t.td_checksum = m.row_key
+LEFT JOIN ebl_outbound AS o ON m.kind = 'outbound' AND o.id = m.row_key
+WHERE m.outcome = 'left'
+  AND ((m.kind = 'title' AND t.version = m.version)
+       OR (m.kind = 'outbound' AND o.state = 'sending'))
+ORDER BY m.recorded_at, m.kind, m.row_key

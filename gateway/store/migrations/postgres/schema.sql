@@ -324,6 +324,25 @@ CREATE TABLE ebl_documents (
     created_at   TIMESTAMPTZ NOT NULL
 );
 
+-- What data migrations did to eBL registry rows (0016: surrenders recorded as final under the
+-- old rule): each row's state and title before, after, or why it was left as it was.
+
+CREATE TABLE ebl_title_migrations (
+    kind         TEXT NOT NULL CHECK (kind IN ('title', 'outbound')),
+    row_key      TEXT NOT NULL,
+    migration    TEXT NOT NULL,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('migrated', 'left')),
+    reason       TEXT NOT NULL,
+    reference    TEXT NOT NULL,
+    old_state    TEXT NOT NULL,
+    old_title    TEXT NOT NULL,
+    new_state    TEXT,
+    new_title    TEXT,
+    version      INTEGER,
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (kind, row_key, migration)
+);
+
 -- The additional documents each eBL carries here (0015): received with it or attached here,
 -- announced again by an onward transfer.
 
