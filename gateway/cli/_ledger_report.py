@@ -1,4 +1,4 @@
-"""``lingang ledger report --year YYYY [--exporter ID] [--format csv|json]``."""
+"""``lingang ledger report --year YYYY [--tenant ID] [--exporter ID] [--format csv|json]``."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser = actions.add_parser(
         "report",
         help="the year's exports per destination, category and legal basis",
-        description="What an auditor or the regulator asks for: per exporter, the distinct "
-        "individuals counted this year (Beijing time), and the documents that left per "
-        "destination, per data category and per legal basis, with the individuals carried.",
+        description="What an auditor or the regulator asks for: per tenant and exporter, the "
+        "distinct individuals counted this year (Beijing time), and the documents that left "
+        "per destination, per data category and per legal basis, with the individuals "
+        "carried. Counts are each tenant's own: an exporter two tenants send for appears "
+        "under each.",
     )
     parser.add_argument("--year", type=int, required=True)
+    parser.add_argument("--tenant", help="one tenant (its id)")
     parser.add_argument("--exporter", help="one exporter (the seller's USCC)")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
     add_database_arguments(parser)
@@ -28,7 +31,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def run(args: argparse.Namespace) -> int:
-    report = asyncio.run(_report(database_url(args), args.year, args.exporter))
+    report = asyncio.run(_report(database_url(args), args.year, args.exporter, args.tenant))
     if args.format == "csv":
         print(report_csv(report), end="")
     else:
@@ -36,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _report(url: str, year: int, exporter: str | None) -> dict[str, Any]:
+async def _report(url: str, year: int, exporter: str | None, tenant: str | None) -> dict[str, Any]:
     async with gate_store(url) as (_, ledger):
-        entries = await ledger.entries_for_year(year, exporter)
-        counts = await ledger.counts(year, exporter)
+        entries = await ledger.entries_for_year(year, exporter, tenant_id=tenant)
+        counts = await ledger.counts(year, exporter, tenant_id=tenant)
     return ledger_report(year, entries, counts)

@@ -2,8 +2,8 @@
 the export ledger, and the ``release`` kind.
 
 The flow's ``policy`` stage decided by the rules (:func:`gateway.policy.run_gate`); what
-depends on the exporter's yearly counts is decided here, *inside* the store transaction
-that also writes the ledger entry and queues the delivery
+depends on the tenant's yearly counts of the exporter is decided here, *inside* the store
+transaction that also writes the ledger entry and queues the delivery
 (:meth:`~gateway.store.ledger.LedgerStore.finish_export`), so concurrent workers see each
 other's counts. A held document keeps its outputs and waits for a compliance officer;
 released, the ``release`` job writes its ledger entry and queues its delivery.
@@ -142,9 +142,9 @@ class ExportGate:
 
 
 def volume_judge(decision: Decision, data_export: DataExport, clock: Clock) -> Judge | Verdict:
-    """The :data:`Judge` that finishes ``decision`` with the exporter's yearly counts, or the
-    final :class:`Verdict` when the counts cannot change it (any decision but ``volume``):
-    then the store takes no lock on them."""
+    """The :data:`Judge` that finishes ``decision`` with the tenant's yearly counts of the
+    exporter, or the final :class:`Verdict` when the counts cannot change it (any decision
+    but ``volume``): then the store takes no lock on them."""
     if decision.outcome != VOLUME:
         return _verdict(decision)
 

@@ -507,16 +507,16 @@ class EblRegistry:
         )
         spec = JobSpec(TRANSFER, adapter, platform, message_id=f"{transfer_id}@pint")
         if export is not None:
-            verdict, _, _ = yield from count_and_judge(export.record, export.judge, now)
+            tenant_id = export.tenant_id
+            verdict, _, _ = yield from count_and_judge(tenant_id, export.record, export.judge, now)
             if not verdict.allowed:
-                yield from insert_hold(
-                    transfer_id, export.tenant_id, export.record, verdict, spec, now
-                )
+                yield from insert_hold(transfer_id, tenant_id, export.record, verdict, spec, now)
                 row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
                 return replace(_outbound(row), held=verdict.reason)
             yield from insert_job(transfer_id, spec, now)
             row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
-            yield from chain_entry(transfer_id, export.record, verdict, now)  # the last request
+            # the last request
+            yield from chain_entry(tenant_id, transfer_id, export.record, verdict, now)
             return _outbound(row)
         yield from insert_job(transfer_id, spec, now)
         return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))

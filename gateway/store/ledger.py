@@ -7,8 +7,8 @@ its SQL is in ``queries/ledger.<backend>.sql``, its tables in migration 0004.
 :meth:`~gateway.store.Store.finish_processing`: in **one** transaction, fenced by the process
 job's lease, it stores the outputs, gets the final decision — a decision the yearly counts
 cannot change is given as a :class:`Verdict` and takes no lock on them; one that depends on
-them adds the document's individuals (keyed hashes) to the exporter's counts for the year,
-locked (PostgreSQL: the row's lock; SQLite: the single writer), and asks the caller's
+them adds the document's individuals (keyed hashes) to the tenant's counts of the exporter
+for the year, locked (PostgreSQL: the row's lock; SQLite: the single writer), and asks the caller's
 ``judge`` with those totals — and then either queues the delivery job and appends the
 hash-chained ledger entry (the transaction's last statement, which takes the ledger head's
 row lock and is sent with the commit), or records the hold (the counting rolled back).
@@ -139,7 +139,16 @@ class LedgerStore:
         if isinstance(judge, Verdict) and judge.allowed:
             return (
                 yield from self._allowed_export(
-                    job_id, worker_id, outputs, record, judge, enqueue, queued, now, lease
+                    job_id,
+                    worker_id,
+                    tenant_id,
+                    outputs,
+                    record,
+                    judge,
+                    enqueue,
+                    queued,
+                    now,
+                    lease,
                 )
             )
         submission_id = yield from finish_job_with_outputs(job_id, worker_id, outputs, now)
@@ -153,6 +162,7 @@ class LedgerStore:
         self,
         job_id: str,
         worker_id: str,
+        tenant_id: str,
         outputs: Sequence[OutputSpec],
         record: ExportRecord,
         verdict: Verdict,
@@ -170,8 +180,8 @@ class LedgerStore:
         row = yield from finish_and_queue(job_id, worker_id, enqueue, event, now, lease=lease)
         submission_id = str(row["submission_id"])
         yield from put_outputs(submission_id, outputs, now)
-        _, personal, sensitive = yield from count_and_judge(record, verdict, now)
-        seq = yield from chain_entry(submission_id, record, verdict, now)
+        _, personal, sensitive = yield from count_and_judge(tenant_id, record, verdict, now)
+        seq = yield from chain_entry(tenant_id, submission_id, record, verdict, now)
         return ExportResult(verdict, seq, rows.job(row), personal, sensitive)
 
     def _export(
@@ -185,7 +195,7 @@ class LedgerStore:
         now: dt.datetime,
         lease: tuple[str, float] | None = None,
     ) -> Script[ExportResult]:
-        verdict, personal, sensitive = yield from count_and_judge(record, judge, now)
+        verdict, personal, sensitive = yield from count_and_judge(tenant_id, record, judge, now)
         if not verdict.allowed:
             yield from insert_hold(submission_id, tenant_id, record, verdict, enqueue, now)
             detail = {"decided_by": verdict.decided_by, **verdict.detail}
@@ -195,7 +205,7 @@ class LedgerStore:
         detail = {**(queued.detail or {}), **verdict.detail}
         event = StateChange(queued.state, queued.reason, detail)
         yield from change_state(submission_id, with_job(event, row), now)
-        seq = yield from chain_entry(submission_id, record, verdict, now)
+        seq = yield from chain_entry(tenant_id, submission_id, record, verdict, now)
         return ExportResult(verdict, seq, rows.job(row), personal, sensitive)
 
     # -- holds -----------------------------------------------------------------------
@@ -333,9 +343,12 @@ class LedgerStore:
             counted=hold.counted,
         )
         if is_transfer(hold):
-            _, personal, sensitive = yield from count_and_judge(hold.record, verdict, now)
+            tenant_id = hold.tenant_id
+            _, personal, sensitive = yield from count_and_judge(
+                tenant_id, hold.record, verdict, now
+            )
             job_row, _ = yield from insert_job(submission_id, hold.job, now)
-            seq = yield from chain_entry(submission_id, hold.record, verdict, now)
+            seq = yield from chain_entry(tenant_id, submission_id, hold.record, verdict, now)
             return ExportResult(verdict, seq, rows.job(job_row), personal, sensitive)
         queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})
         return (
@@ -372,18 +385,28 @@ class LedgerStore:
 
     @reads
     def entries_for_year(
-        self, year: int, exporter: str | None = None
+        self, year: int, exporter: str | None = None, *, tenant_id: str | None = None
     ) -> Script[list[dict[str, Any]]]:
-        """The entries of a calendar year (Beijing time), of one exporter or all."""
+        """The entries of a calendar year (Beijing time), of one exporter and tenant or all;
+        each with its ``owner``, the tenant that exported it (for an entry written before
+        entries recorded it: its submission's tenant, ``""`` when none is known)."""
         start = dt.datetime(year, 1, 1, tzinfo=CHINA)
         end = dt.datetime(year + 1, 1, 1, tzinfo=CHINA)
-        params = {"start": _iso(start), "end": _iso(end), "exporter": exporter}
+        params = {
+            "start": _iso(start),
+            "end": _iso(end),
+            "exporter": exporter,
+            "tenant_id": tenant_id,
+        }
         return [dict(r) for r in (yield Query("ledger_entries_between", params, "all"))]
 
     @reads
-    def counts(self, year: int, exporter: str | None = None) -> Script[list[dict[str, Any]]]:
-        """The yearly counts of individuals per exporter."""
-        found = yield Query("ledger_counts", {"year": year, "exporter": exporter}, "all")
+    def counts(
+        self, year: int, exporter: str | None = None, *, tenant_id: str | None = None
+    ) -> Script[list[dict[str, Any]]]:
+        """The yearly counts of individuals per tenant and exporter."""
+        params = {"year": year, "exporter": exporter, "tenant_id": tenant_id}
+        found = yield Query("ledger_counts", params, "all")
         return [dict(r) for r in found]
 
     @writes

@@ -39,11 +39,17 @@ ENTRY_FIELDS = (
 )
 """What an entry records (and its hash covers), besides its place in the chain."""
 
+LATER_FIELDS = ("tenant_id",)
+"""Fields entries record since a later schema (``tenant_id``: migration 15): the hash covers
+each one an entry has (not ``NULL``), so older entries keep the hashes they were written
+with, and a field set on an older entry, or taken from a newer one, breaks the chain there."""
+
 
 def entry_text(entry: Mapping[str, Any]) -> str:
     """The entry's fields as the hash covers them: canonical JSON (sorted keys, no spaces,
     UTF-8 as is)."""
     body = {name: entry[name] for name in ENTRY_FIELDS}
+    body.update({name: entry[name] for name in LATER_FIELDS if entry.get(name) is not None})
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 

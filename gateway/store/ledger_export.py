@@ -1,10 +1,14 @@
 """The export ledger's core scripts, shared by every export: the yearly counts, the
 hash-chained entry, the hold.
 
+The counts are the exporting tenant's own: keyed by tenant, exporter and year, so a tenant
+whose directory names another tenant's exporter (a seller USCC) neither adds to nor reads
+that tenant's counts; the ledger entry records the tenant.
+
 :func:`count_and_judge` gives the final decision: a decision the counts cannot change takes
 no lock (and counts the individuals in one statement when it must); one that depends on the
-counts adds the document's individuals (keyed hashes) and locks the exporter's counts for the
-year in one statement, under a savepoint rolled back unless the ``judge`` allows the counted
+counts adds the document's individuals (keyed hashes) and locks the tenant's counts of the
+exporter for the year in one statement, under a savepoint rolled back unless the ``judge`` allows the counted
 export. When it allows, the caller queues the delivery and :func:`chain_entry` appends the
 hash-chained entry under the ledger head's row lock, last, so that lock is held only
 briefly. In the same transaction: the invoice flow's
@@ -41,10 +45,10 @@ def iso(moment: dt.datetime) -> str:
 
 
 def count_and_judge(
-    record: ExportRecord, judge: Judge | Verdict, now: dt.datetime
+    tenant_id: str, record: ExportRecord, judge: Judge | Verdict, now: dt.datetime
 ) -> Script[tuple[Verdict, int, int]]:
-    """The final verdict on ``record`` and the exporter's counts for the year as this export
-    leaves them: ``(verdict, personal, sensitive)``.
+    """The final verdict on ``record`` exported by ``tenant_id`` and the tenant's counts of
+    the exporter for the year as this export leaves them: ``(verdict, personal, sensitive)``.
 
     A :class:`Verdict` is final already (the counts cannot change it: exempt, rule-based or
     released exports): it takes no lock and reads nothing. If it allows a counted export the
@@ -57,7 +61,7 @@ def count_and_judge(
     allows a counted export, the savepoint is rolled back: a held document's individuals are
     not counted (its would-be totals are returned), an uncounted one's neither (the counts
     are read again). Without individuals the counts are read, without a lock."""
-    keys = {"exporter": record.exporter, "year": china_year(now)}
+    keys = {"tenant_id": tenant_id, "exporter": record.exporter, "year": china_year(now)}
     if isinstance(judge, Verdict):
         if judge.allowed and judge.counted and record.subjects:
             personal, sensitive = yield from add_subjects(record, keys)
@@ -79,7 +83,8 @@ def count_and_judge(
 
 
 def add_subjects(record: ExportRecord, keys: Mapping[str, Any]) -> Script[tuple[int, int]]:
-    """Add the document's individuals to the exporter's counts for the year in one statement:
+    """Add the document's individuals to the tenant's counts of the exporter for the year
+    (``keys``: tenant, exporter, year) in one statement:
     each keyed hash is inserted unless known (a known one becomes sensitive if it is now),
     and the row of counts (created at zero if new) gains the new individuals, the newly
     sensitive ones and the document, and stays locked until the transaction ends. The
@@ -105,15 +110,16 @@ def add_subjects(record: ExportRecord, keys: Mapping[str, Any]) -> Script[tuple[
 
 
 def read_counts(keys: Mapping[str, Any]) -> Script[tuple[int, int]]:
-    """The exporter's counts for the year (0 when it has none), read without a lock."""
+    """The tenant's counts of the exporter for the year (``keys``; 0 when it has none),
+    read without a lock."""
     row = yield Query("ledger_counts", keys, "one")
     return (0, 0) if row is None else (int(row["personal"]), int(row["sensitive"]))
 
 
 def chain_entry(
-    submission_id: str, record: ExportRecord, verdict: Verdict, now: dt.datetime
+    tenant_id: str, submission_id: str, record: ExportRecord, verdict: Verdict, now: dt.datetime
 ) -> Script[int]:
-    """Append the hash-chained entry; its sequence number. This must be the script's last
+    """Append the hash-chained entry of ``tenant_id``'s export; its sequence number. This must be the script's last
     request (after the counts, the delivery job and the state change): one statement takes
     the ledger head's row lock, makes the entry's hash in SQL and moves the head, and
     PostgreSQL gets it together with the ``COMMIT``, so exports serialise on that lock for no
@@ -132,6 +138,7 @@ def chain_entry(
         "article": verdict.article,
         "policy_version": verdict.policy_version,
         "decided_by": verdict.decided_by,
+        "tenant_id": tenant_id,
     }
     params = {**entry, "entry_text": entry_text(entry)}
     row = yield Query("ledger_chain_entry", params, "one", last=True)

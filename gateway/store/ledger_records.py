@@ -28,8 +28,8 @@ class Verdict:
 
 
 Judge = Callable[[int, int], Verdict]
-"""Given the exporter's individuals this year (all, with sensitive information) with this
-document's new ones added, the final :class:`Verdict`. Where a judge is asked for, a
+"""Given the exporting tenant's individuals of the exporter this year (all, with sensitive
+information) with this document's new ones added, the final :class:`Verdict`. Where a judge is asked for, a
 :class:`Verdict` may be given instead: a decision the counts cannot change, which needs no
 lock on them (see :func:`gateway.store.ledger_export.count_and_judge`)."""
 
@@ -84,7 +84,8 @@ class TransferExport:
     record: ExportRecord
     judge: Judge | Verdict
     tenant_id: str = ""
-    """The tenant that may release or refuse the transfer if it is held."""
+    """The tenant exporting: its counts the transfer adds to, and it may release or refuse
+    the transfer if it is held."""
 
 
 class TransferAssessor(Protocol):

@@ -88,13 +88,14 @@ def test_checkpoint_command_and_report(tmp_path: Path, pki: Path) -> None:
     assert code == 0 and "checkpoint signed at entry 2" in out
     code, out, _ = cli("ledger", "report", "--year", "2026", "--database", f"sqlite:///{db}")
     report = json.loads(out)
-    (exporter,) = report["exporters"].values()
+    (exporters,) = report["tenants"].values()
+    (exporter,) = exporters.values()
     assert exporter["individuals"] == 2 and exporter["sensitive_individuals"] == 1
     assert exporter["documents"] == 2 and exporter["by_destination"] == {"SG": 2}
     assert exporter["by_category"] == {"business": 2, "personal": 2}
     code, out, _ = cli("ledger", "report", "--year", "2025", "--format", "csv",
                        "--database", f"sqlite:///{db}")  # fmt: skip
-    assert code == 0 and out == "year,exporter,dimension,key,value\n"
+    assert code == 0 and out == "year,tenant,exporter,dimension,key,value\n"
 
 
 def test_policy_check_names_the_line(tmp_path: Path) -> None:

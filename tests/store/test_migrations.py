@@ -104,6 +104,7 @@ def test_migration_files_are_numbered() -> None:
             "sqlite_facts_inline",
             "ebl_title_documents",
             "ebl_surrender_requests",
+            "tenant_export_counts",
         ]
 
 

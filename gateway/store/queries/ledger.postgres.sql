@@ -1,6 +1,6 @@
 -- The export gate's tables (gateway/store/ledger.py). The head row's lock serialises every
--- entry, so the chain never forks between replicas; an exporter's count row's lock (taken
--- after its individuals' keyed hashes) keeps its yearly counts exact.
+-- entry, so the chain never forks between replicas; a tenant's count row of an exporter
+-- (locked after its individuals' keyed hashes) keeps its yearly counts exact.
 
 -- name: ledger_lock_head
 SELECT seq, hash FROM export_ledger_head WHERE id = 1 FOR UPDATE
@@ -15,17 +15,18 @@ SAVEPOINT ledger_count
 ROLLBACK TO SAVEPOINT ledger_count
 
 -- name: ledger_add_subjects
--- The document's individuals into the exporter's counts for the year, in one statement:
--- each keyed hash inserted unless known (ON CONFLICT waits for an uncommitted insert of the
--- same hash, then sees it); a known one is upgraded to sensitive when it is now. The rows
--- returned are the new ones (xmax = 0: inserted) and the upgraded ones. The count row is
--- then created or updated from its latest version (locked until the transaction ends).
+-- The document's individuals into the tenant's counts of the exporter for the year, in one
+-- statement: each keyed hash inserted unless known (ON CONFLICT waits for an uncommitted
+-- insert of the same hash, then sees it); a known one is upgraded to sensitive when it is
+-- now. The rows returned are the new ones (xmax = 0: inserted) and the upgraded ones. The
+-- count row is then created or updated from its latest version (locked until the
+-- transaction ends).
 WITH changed AS (
-    INSERT INTO export_subjects AS known (exporter, year, subject, sensitive, key_id)
-    SELECT %(exporter)s, %(year)s, s.subject, (s.subject = ANY(%(sensitive)s::text[]))::int, %(key_id)s
+    INSERT INTO export_subjects AS known (tenant_id, exporter, year, subject, sensitive, key_id)
+    SELECT %(tenant_id)s, %(exporter)s, %(year)s, s.subject, (s.subject = ANY(%(sensitive)s::text[]))::int, %(key_id)s
     FROM unnest(%(subjects)s::text[]) WITH ORDINALITY AS s(subject, n)
     ORDER BY s.n
-    ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = 1
+    ON CONFLICT (tenant_id, exporter, year, subject) DO UPDATE SET sensitive = 1
     WHERE known.sensitive = 0 AND excluded.sensitive = 1
     RETURNING known.xmax = 0 AS inserted, known.sensitive
 ), added AS (
@@ -33,9 +34,9 @@ WITH changed AS (
            count(*) FILTER (WHERE sensitive = 1) AS sensitive
     FROM changed
 )
-INSERT INTO export_counts AS c (exporter, year, personal, sensitive, documents)
-SELECT %(exporter)s, %(year)s, added.personal, added.sensitive, 1 FROM added
-ON CONFLICT (exporter, year) DO UPDATE
+INSERT INTO export_counts AS c (tenant_id, exporter, year, personal, sensitive, documents)
+SELECT %(tenant_id)s, %(exporter)s, %(year)s, added.personal, added.sensitive, 1 FROM added
+ON CONFLICT (tenant_id, exporter, year) DO UPDATE
 SET personal = c.personal + excluded.personal, sensitive = c.sensitive + excluded.sensitive,
     documents = c.documents + 1
 RETURNING c.personal, c.sensitive
@@ -54,8 +55,8 @@ WITH head AS (
 ), entry AS (
     INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id,
                                document_id, digest, categories, subjects, basis, article,
-                               policy_version, decided_by, prev_hash, entry_hash)
-    SELECT next.seq, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, next.prev_hash, next.entry_hash
+                               policy_version, decided_by, prev_hash, entry_hash, tenant_id)
+    SELECT next.seq, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, next.prev_hash, next.entry_hash, %(tenant_id)s
     FROM next
 )
 UPDATE export_ledger_head SET seq = next.seq, hash = next.entry_hash FROM next
@@ -66,9 +67,16 @@ RETURNING next.seq
 SELECT * FROM export_ledger WHERE seq > %(after)s ORDER BY seq LIMIT %(limit)s
 
 -- name: ledger_entries_between
-SELECT * FROM export_ledger
-WHERE at >= %(start)s AND at < %(end)s AND (%(exporter)s::text IS NULL OR exporter = %(exporter)s)
-ORDER BY seq
+-- An entry written before entries recorded their tenant is attributed to the tenant of its
+-- submission (or of the eBL transfer's hold), where one is known.
+SELECT l.*, COALESCE(l.tenant_id, s.tenant_id, h.tenant_id, '') AS owner
+FROM export_ledger AS l
+LEFT JOIN submissions AS s ON l.tenant_id IS NULL AND s.id = l.submission_id
+LEFT JOIN export_holds AS h ON l.tenant_id IS NULL AND h.submission_id = l.submission_id
+WHERE l.at >= %(start)s AND l.at < %(end)s
+  AND (%(exporter)s::text IS NULL OR l.exporter = %(exporter)s)
+  AND (%(tenant_id)s::text IS NULL OR COALESCE(l.tenant_id, s.tenant_id, h.tenant_id) = %(tenant_id)s)
+ORDER BY l.seq
 
 -- name: ledger_entry_for
 SELECT * FROM export_ledger WHERE submission_id = %(submission_id)s ORDER BY seq
@@ -76,7 +84,8 @@ SELECT * FROM export_ledger WHERE submission_id = %(submission_id)s ORDER BY seq
 -- name: ledger_counts
 SELECT * FROM export_counts
 WHERE year = %(year)s AND (%(exporter)s::text IS NULL OR exporter = %(exporter)s)
-ORDER BY exporter
+  AND (%(tenant_id)s::text IS NULL OR tenant_id = %(tenant_id)s)
+ORDER BY tenant_id, exporter
 
 -- name: ledger_insert_checkpoint
 INSERT INTO export_checkpoints (seq, head_hash, at, signature, certificate)

@@ -14,36 +14,42 @@ SAVEPOINT ledger_count
 ROLLBACK TO ledger_count
 
 -- name: ledger_add_subjects
--- The document's individuals into the exporter's counts for the year (the single writer
--- serialises it): the count row created at zero if new, then increased by the hashes not
--- known yet and the ones newly sensitive, then the hashes stored; the totals returned.
-INSERT INTO export_counts (exporter, year, personal, sensitive, documents)
-VALUES (:exporter, :year, 0, 0, 0)
-ON CONFLICT (exporter, year) DO NOTHING;
+-- The document's individuals into the tenant's counts of the exporter for the year (the
+-- single writer serialises it): the count row created at zero if new, then increased by the
+-- hashes not known yet and the ones newly sensitive, then the hashes stored; the totals
+-- returned.
+INSERT INTO export_counts (tenant_id, exporter, year, personal, sensitive, documents)
+VALUES (:tenant_id, :exporter, :year, 0, 0, 0)
+ON CONFLICT (tenant_id, exporter, year) DO NOTHING;
 UPDATE export_counts
 SET personal = personal + (
         SELECT count(*) FROM json_each(:subjects) AS s
-        WHERE NOT EXISTS (SELECT 1 FROM export_subjects AS k WHERE k.exporter = :exporter
-                          AND k.year = :year AND k.subject = s.value)),
+        WHERE NOT EXISTS (SELECT 1 FROM export_subjects AS k WHERE k.tenant_id = :tenant_id
+                          AND k.exporter = :exporter AND k.year = :year
+                          AND k.subject = s.value)),
     sensitive = sensitive + (
         SELECT count(*) FROM json_each(:sensitive) AS s
-        WHERE NOT EXISTS (SELECT 1 FROM export_subjects AS k WHERE k.exporter = :exporter
-                          AND k.year = :year AND k.subject = s.value AND k.sensitive = 1)),
+        WHERE NOT EXISTS (SELECT 1 FROM export_subjects AS k WHERE k.tenant_id = :tenant_id
+                          AND k.exporter = :exporter AND k.year = :year
+                          AND k.subject = s.value AND k.sensitive = 1)),
     documents = documents + 1
-WHERE exporter = :exporter AND year = :year;
-INSERT INTO export_subjects (exporter, year, subject, sensitive, key_id)
-SELECT :exporter, :year, s.value, s.value IN (SELECT value FROM json_each(:sensitive)), :key_id
+WHERE tenant_id = :tenant_id AND exporter = :exporter AND year = :year;
+INSERT INTO export_subjects (tenant_id, exporter, year, subject, sensitive, key_id)
+SELECT :tenant_id, :exporter, :year, s.value,
+       s.value IN (SELECT value FROM json_each(:sensitive)), :key_id
 FROM json_each(:subjects) AS s WHERE true
-ON CONFLICT (exporter, year, subject) DO UPDATE SET sensitive = MAX(sensitive, excluded.sensitive);
-SELECT personal, sensitive FROM export_counts WHERE exporter = :exporter AND year = :year;
+ON CONFLICT (tenant_id, exporter, year, subject)
+DO UPDATE SET sensitive = MAX(sensitive, excluded.sensitive);
+SELECT personal, sensitive FROM export_counts
+WHERE tenant_id = :tenant_id AND exporter = :exporter AND year = :year;
 
 -- name: ledger_chain_entry
 -- Append the entry after the head and move the head (the single writer serialises exports);
 -- lingang_sha256 is SHA-256 in hex over UTF-8 text, registered on every connection.
 INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
                            digest, categories, subjects, basis, article, policy_version,
-                           decided_by, prev_hash, entry_hash)
-SELECT seq + 1, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, hash, lingang_sha256(hash || char(10) || :entry_text)
+                           decided_by, prev_hash, entry_hash, tenant_id)
+SELECT seq + 1, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, hash, lingang_sha256(hash || char(10) || :entry_text), :tenant_id
 FROM export_ledger_head WHERE id = 1;
 UPDATE export_ledger_head
 SET seq = seq + 1,
@@ -55,9 +61,15 @@ SELECT seq FROM export_ledger_head WHERE id = 1;
 SELECT * FROM export_ledger WHERE seq > :after ORDER BY seq LIMIT :limit
 
 -- name: ledger_entries_between
-SELECT * FROM export_ledger
-WHERE at >= :start AND at < :end AND (:exporter IS NULL OR exporter = :exporter)
-ORDER BY seq
+-- An entry written before entries recorded their tenant is attributed to the tenant of its
+-- submission (or of the eBL transfer's hold), where one is known.
+SELECT l.*, COALESCE(l.tenant_id, s.tenant_id, h.tenant_id, '') AS owner
+FROM export_ledger AS l
+LEFT JOIN submissions AS s ON l.tenant_id IS NULL AND s.id = l.submission_id
+LEFT JOIN export_holds AS h ON l.tenant_id IS NULL AND h.submission_id = l.submission_id
+WHERE l.at >= :start AND l.at < :end AND (:exporter IS NULL OR l.exporter = :exporter)
+  AND (:tenant_id IS NULL OR COALESCE(l.tenant_id, s.tenant_id, h.tenant_id) = :tenant_id)
+ORDER BY l.seq
 
 -- name: ledger_entry_for
 SELECT * FROM export_ledger WHERE submission_id = :submission_id ORDER BY seq
@@ -65,7 +77,8 @@ SELECT * FROM export_ledger WHERE submission_id = :submission_id ORDER BY seq
 -- name: ledger_counts
 SELECT * FROM export_counts
 WHERE year = :year AND (:exporter IS NULL OR exporter = :exporter)
-ORDER BY exporter
+  AND (:tenant_id IS NULL OR tenant_id = :tenant_id)
+ORDER BY tenant_id, exporter
 
 -- name: ledger_insert_checkpoint
 INSERT INTO export_checkpoints (seq, head_hash, at, signature, certificate)

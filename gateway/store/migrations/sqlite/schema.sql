@@ -151,10 +151,12 @@ CREATE TABLE export_ledger (
     policy_version  TEXT NOT NULL,
     decided_by      TEXT NOT NULL,
     prev_hash       TEXT NOT NULL,
-    entry_hash      TEXT NOT NULL
+    entry_hash      TEXT NOT NULL,
+    tenant_id       TEXT
 );
 
 CREATE INDEX export_ledger_by_exporter ON export_ledger (exporter, at);
+CREATE INDEX export_ledger_by_tenant ON export_ledger (tenant_id, exporter, at);
 
 CREATE TABLE export_ledger_head (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
@@ -174,21 +176,23 @@ CREATE TABLE export_checkpoints (
 );
 
 CREATE TABLE export_subjects (
+    tenant_id  TEXT NOT NULL,
     exporter   TEXT NOT NULL,
     year       INTEGER NOT NULL,
     subject    TEXT NOT NULL,
     sensitive  INTEGER NOT NULL,
     key_id     TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (exporter, year, subject)
+    PRIMARY KEY (tenant_id, exporter, year, subject)
 );
 
 CREATE TABLE export_counts (
+    tenant_id  TEXT NOT NULL,
     exporter   TEXT NOT NULL,
     year       INTEGER NOT NULL,
     personal   INTEGER NOT NULL,
     sensitive  INTEGER NOT NULL,
     documents  INTEGER NOT NULL,
-    PRIMARY KEY (exporter, year)
+    PRIMARY KEY (tenant_id, exporter, year)
 );
 
 CREATE TABLE export_holds (
