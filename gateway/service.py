@@ -281,6 +281,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     )
     if settings.peppol.seat_id:
         await _peppol_reporting(settings, opened, kinds, tools)
+    await announce_hold_deciders(settings, opened)
     log.info(
         "services open",
         extra={"store": _redact(settings.store.url), "adapters": registry.names()},
@@ -344,6 +345,28 @@ def check_assurance(settings: Settings) -> None:
         log.warning(
             "validation is OFF ([pipeline] validate = false): documents are delivered without "
             "the official rules, each marked 'validated: false' in its history"
+        )
+
+
+async def announce_hold_deciders(settings: Settings, store: Store) -> None:
+    """Say at start-up who can decide the export gate's held documents: with ``[policy]
+    submitter_decisions`` every tenant's own key (a warning: the key that submits a document
+    releases it); otherwise officers' keys, and when there is none, that only the command
+    line on this host can (held documents wait until then)."""
+    if settings.policy.submitter_decisions:
+        log.warning(
+            "[policy] submitter_decisions = true: any API key of a tenant releases and refuses "
+            "that tenant's held documents, including the key that submitted them. Issue "
+            "officer keys (lingang tenants add-key NAME --role officer) and turn it off"
+        )
+        return
+    if await store.count_officer_keys() == 0:
+        log.warning(
+            "no compliance officer is configured: no API key has the officer role, so held "
+            "documents can be released or refused only with `lingang policy release` / "
+            "`lingang policy refuse` on this host. Issue one per tenant with: lingang tenants "
+            "add-key NAME --role officer (or, to let tenants' submitting keys decide as before, "
+            "[policy] submitter_decisions = true)"
         )
 
 

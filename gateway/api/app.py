@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api.auth import KNOWN_KEYS, KnownKeys, auth_middleware
+from gateway.api.auth import KNOWN_KEYS, SUBMITTERS_DECIDE, KnownKeys, auth_middleware
 from gateway.api.console import mount_console
 from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
@@ -34,6 +34,8 @@ def create_app(services: ApiServices, options: ApiOptions | None = None) -> web.
     """The API over ``services``; options default to those in ``services.settings``."""
     app = _bare_app(options or ApiOptions.from_settings(getattr(services, "settings", None)))
     app[SERVICES] = services
+    policy = getattr(getattr(services, "settings", None), "policy", None)
+    app[SUBMITTERS_DECIDE] = bool(getattr(policy, "submitter_decisions", False))
     mount_inbound(app, services)
     mount_console(app, services, getattr(services, "settings", None))
     return app

@@ -14,6 +14,14 @@ A key that was found is remembered for :data:`KEY_CACHE_SECONDS` (by its digest)
 client's stream of requests costs one store read per interval, not one per request; a key
 revoked in the store therefore stops working on every replica within that interval. Keys
 not found are never remembered.
+
+**Roles.** A key is a tenant's ``submitter`` key (submits documents, reads the tenant's
+records) or an ``officer`` key (a compliance officer's: may also release and refuse the
+tenant's held documents, :func:`require_officer`); ``lingang tenants add-key NAME --role
+officer`` issues one. A decision records the key that made it (``api-key:<id>``) beside the
+officer's name as given. ``[policy] submitter_decisions = true`` lets every key of a tenant
+decide its holds, as before officer keys existed (:data:`SUBMITTERS_DECIDE`; off by
+default).
 """
 
 from __future__ import annotations
@@ -24,9 +32,10 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.api.context import TENANT, store
+from gateway.api.context import API_KEY, TENANT, store
 from gateway.api.problems import FieldIssue, Problem
-from gateway.store import Tenant, hash_api_key
+from gateway.store import ApiKey, Tenant, hash_api_key
+from gateway.store.records import OFFICER
 
 MAX_KEY_LENGTH = 256
 """Longer values cannot be keys; they are refused before hashing."""
@@ -44,16 +53,20 @@ KEY_CACHE_SIZE = 10_000
 """At most this many digests are remembered (the oldest go first)."""
 
 
+Found = tuple[Tenant, ApiKey]
+"""A key found in the store: its tenant and its stored form (id, role)."""
+
+
 class KnownKeys:
-    """Digest → tenant for keys found recently (see the module docstring)."""
+    """Digest → (tenant, key) for keys found recently (see the module docstring)."""
 
     def __init__(self, seconds: float = KEY_CACHE_SECONDS, size: int = KEY_CACHE_SIZE) -> None:
         self.seconds = seconds
         self.size = size
-        self._known: dict[str, tuple[float, Tenant]] = {}
+        self._known: dict[str, tuple[float, Found]] = {}
 
-    def get(self, digest: str) -> Tenant | None:
-        """The tenant remembered for ``digest``, if still fresh."""
+    def get(self, digest: str) -> Found | None:
+        """The tenant and key remembered for ``digest``, if still fresh."""
         found = self._known.get(digest)
         if found is None:
             return None
@@ -62,14 +75,17 @@ class KnownKeys:
             return None
         return found[1]
 
-    def remember(self, digest: str, tenant: Tenant) -> None:
+    def remember(self, digest: str, found: Found) -> None:
         """Remember a key that the store found."""
         if len(self._known) >= self.size:
             del self._known[next(iter(self._known))]
-        self._known[digest] = (time.monotonic() + self.seconds, tenant)
+        self._known[digest] = (time.monotonic() + self.seconds, found)
 
 
 KNOWN_KEYS = web.AppKey("known_keys", KnownKeys)
+SUBMITTERS_DECIDE = web.AppKey("submitters_decide", bool)
+"""``[policy] submitter_decisions``: any key of a tenant may release or refuse its held
+documents (the behaviour before officer keys; off unless configured)."""
 
 
 def presented_key(request: web.Request) -> str | None:
@@ -110,20 +126,45 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise unauthorized("an API key is required (Authorization: Bearer <key>)")
     if len(key) > MAX_KEY_LENGTH or not key.isascii():
         raise unauthorized("the API key is not valid")
-    tenant = await tenant_for(request, key)
-    if tenant is None:
+    found = await key_for(request, key)
+    if found is None:
         raise unauthorized("the API key is not valid")
-    request[TENANT] = tenant
+    request[TENANT], request[API_KEY] = found
     return await handler(request)
 
 
-async def tenant_for(request: web.Request, key: str) -> Tenant | None:
-    """The tenant ``key`` belongs to: remembered, or looked up in the store."""
+async def key_for(request: web.Request, key: str) -> Found | None:
+    """The tenant and stored key of ``key``: remembered, or looked up in the store."""
     known = request.app.get(KNOWN_KEYS)
     digest = hash_api_key(key)
-    tenant = known.get(digest) if known is not None else None
-    if tenant is None:
-        tenant = await store(request).tenant_for_key_hash(digest)
-        if tenant is not None and known is not None:
-            known.remember(digest, tenant)
-    return tenant
+    found = known.get(digest) if known is not None else None
+    if found is None:
+        found = await store(request).api_key_for_hash(digest)
+        if found is not None and known is not None:
+            known.remember(digest, found)
+    return found
+
+
+def may_decide_holds(request: web.Request, key: ApiKey) -> bool:
+    """Whether ``key`` may release or refuse its tenant's held documents: an officer's key,
+    or any key with ``[policy] submitter_decisions = true``."""
+    return key.role == OFFICER or bool(request.config_dict.get(SUBMITTERS_DECIDE, False))
+
+
+def require_officer(request: web.Request) -> ApiKey:
+    """The request's key if it may decide holds (:func:`may_decide_holds`); else 403."""
+    key = request[API_KEY]
+    if may_decide_holds(request, key):
+        return key
+    raise officer_refusal()
+
+
+def officer_refusal() -> Problem:
+    """The 403 for a key that may not decide holds (the API and the console)."""
+    detail = (
+        "releasing or refusing a held document needs a compliance officer's API key; this "
+        "key submits documents and reads them (issue an officer key with: lingang tenants "
+        "add-key NAME --role officer)"
+    )
+    issue = FieldIssue(detail, field="Authorization", rule="role.officer")
+    return Problem(403, "forbidden", detail, [issue])

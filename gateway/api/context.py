@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from adapters.base import InboundRoute
-from gateway.store import Job, Store, Submission, Tenant
+from gateway.store import ApiKey, Job, Store, Submission, Tenant
 
 
 class SubmitsDocuments(Protocol):
@@ -131,6 +131,9 @@ SERVICES = web.AppKey[ApiServices]("services")
 OPTIONS = web.AppKey("options", ApiOptions)
 TENANT = web.RequestKey("tenant", Tenant)
 """Request key of the authenticated :class:`~gateway.store.Tenant` (set by the auth middleware)."""
+API_KEY = web.RequestKey("api_key", ApiKey)
+"""Request key of the :class:`~gateway.store.ApiKey` the request authenticated with (its id
+and role; set by the auth middleware)."""
 
 
 def services(request: web.Request) -> ApiServices:
@@ -146,3 +149,8 @@ def store(request: web.Request) -> Store:
 def tenant(request: web.Request) -> Tenant:
     """The tenant the request authenticated as (only on routes behind the auth middleware)."""
     return request[TENANT]
+
+
+def api_key(request: web.Request) -> ApiKey:
+    """The API key the request authenticated with (only behind the auth middleware)."""
+    return request[API_KEY]

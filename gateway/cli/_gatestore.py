@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,3 +19,21 @@ async def gate_store(url: str) -> AsyncIterator[tuple[Store, LedgerStore]]:
         yield store, LedgerStore(store.connector, clock=store.clock)
     finally:
         await store.close()
+
+
+def cli_principal() -> str:
+    """Who decides a hold from the command line: ``cli:<account>``, the operating-system
+    account the command runs as (by its uid, not the environment's ``USER``, which the caller
+    sets), ``cli:uid-<n>`` when the account has no name. Whoever runs the command holds the
+    store's credentials; this names them in the hold and the ledger."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # not POSIX
+        return f"cli:{getpass.getuser()}"
+    uid = getuid()
+    try:
+        import pwd
+
+        name = pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        name = ""
+    return f"cli:{name}" if name and name.isprintable() else f"cli:uid-{uid}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from gateway.cli._gatestore import gate_store
+from gateway.cli._gatestore import cli_principal, gate_store
 from gateway.cli.migrate import add_database_arguments, database_url
 from gateway.store.ledger import Hold
 
@@ -15,7 +15,8 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "refuse",
         help="refuse a held document for good",
         description="A compliance officer refuses a held document: it never leaves (state "
-        "refused); the decision and its reason are recorded with the officer's name.",
+        "refused); the decision and its reason are recorded with the officer's name (and "
+        "cli:<account>, the system account running this command).",
     )
     parser.add_argument("id", metavar="ID", help="the held document (submission id)")
     parser.add_argument("--reason", required=True)
@@ -32,4 +33,4 @@ def run(args: argparse.Namespace) -> int:
 
 async def _refuse(url: str, ident: str, officer: str, reason: str) -> Hold:
     async with gate_store(url) as (_, ledger):
-        return await ledger.refuse(ident, officer, reason)
+        return await ledger.refuse(ident, officer, reason, principal=cli_principal())

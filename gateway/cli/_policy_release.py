@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from gateway.cli._gatestore import gate_store
+from gateway.cli._gatestore import cli_principal, gate_store
 from gateway.cli.migrate import add_database_arguments, database_url
 from gateway.store.ledger import Hold
 
@@ -16,7 +16,8 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="release a held document on a recorded legal basis",
         description="Record the legal basis a compliance officer releases a held document on "
         "(e.g. a standard-contract filing or an approval) and queue its release: a worker "
-        "writes the export-ledger entry, attributed to the officer, and queues the delivery.",
+        "writes the export-ledger entry, attributed to the officer (and to cli:<account>, the "
+        "system account running this command), and queues the delivery.",
     )
     parser.add_argument("id", metavar="ID", help="the held document (submission id)")
     parser.add_argument("--basis", required=True, help="the legal basis, e.g. 'SCC filing SH-1'")
@@ -33,4 +34,4 @@ def run(args: argparse.Namespace) -> int:
 
 async def _release(url: str, ident: str, officer: str, basis: str) -> Hold:
     async with gate_store(url) as (_, ledger):
-        return await ledger.release(ident, officer, basis)
+        return await ledger.release(ident, officer, basis, principal=cli_principal())

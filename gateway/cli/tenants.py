@@ -1,7 +1,10 @@
-"""``lingang tenants``: create tenants, list them, and rotate their API keys.
+"""``lingang tenants``: create tenants, list them, add and rotate their API keys.
 
-``create NAME`` and ``rotate-key NAME`` print a new API key exactly once, on stdout; only
-its SHA-256 is stored, so a lost key cannot be recovered, only replaced. ``rotate-key``
+``create NAME``, ``add-key NAME`` and ``rotate-key NAME`` print a new API key exactly once,
+on stdout; only its SHA-256 is stored, so a lost key cannot be recovered, only replaced. A
+key's role is ``submitter`` (the default: submits documents, reads the tenant's records) or
+``officer`` (a compliance officer's key: may also release and refuse the tenant's held
+documents): ``add-key NAME --role officer --label "Li Wei, compliance"``. ``rotate-key``
 revokes the key ids given with ``--revoke`` (each ``create`` / ``rotate-key`` prints the id
 of the key it made; ``list`` shows them all) after issuing the new one, so clients can switch
 before the old key stops working. A ``--revoke`` id must be a live key of the named tenant:
@@ -20,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from gateway.cli.migrate import add_database_arguments, database_url
 from gateway.errors import FieldError
 from gateway.store import ApiKey, Store, Tenant, open_store
+from gateway.store.records import ROLES, SUBMITTER
 
 T = TypeVar("T")
 
@@ -43,6 +47,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_database_arguments(listing)
     listing.set_defaults(handler=run_list)
 
+    add = commands.add_parser(
+        "add-key",
+        help="issue another API key for a tenant (e.g. a compliance officer's)",
+        description="Issue a new API key for the tenant, with a role: submitter (submits "
+        "documents, reads the tenant's records) or officer (may also release and refuse the "
+        "tenant's held documents; the decision records the key).",
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", choices=ROLES, default=SUBMITTER, help="default: submitter")
+    add.add_argument("--label", default="", help="who or what uses the key (shown by list)")
+    add_database_arguments(add)
+    add.set_defaults(handler=run_add, revoke=[])
+
     rotate = commands.add_parser("rotate-key", help="issue a new API key for a tenant")
     rotate.add_argument("name", metavar="NAME")
     rotate.add_argument(
@@ -53,6 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="revoke this key id once the new key exists (repeatable)",
     )
     rotate.add_argument("--label", default="rotated", help="label of the new key")
+    rotate.add_argument("--role", choices=ROLES, default=SUBMITTER, help="default: submitter")
     add_database_arguments(rotate)
     rotate.set_defaults(handler=run_rotate)
 
@@ -93,7 +111,8 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"{tenant.id}  {tenant.created_at:%Y-%m-%d %H:%M}  {tenant.name}")
         for key in keys:
             state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-            print(f"    key {key.id}  made {key.created_at:%Y-%m-%d %H:%M}  {state}  {key.label}")
+            made = f"{key.created_at:%Y-%m-%d %H:%M}"
+            print(f"    key {key.id}  made {made}  {state}  {key.role}  {key.label}")
     return 0
 
 
@@ -110,6 +129,7 @@ def _key_entry(key: ApiKey) -> dict[str, object]:
     return {
         "id": key.id,
         "label": key.label,
+        "role": key.role,
         "created_at": key.created_at,
         "revoked_at": key.revoked_at,
     }
@@ -121,17 +141,22 @@ def run_rotate(args: argparse.Namespace) -> int:
         if tenant is None:
             raise FieldError(f"no tenant named {args.name!r}", field="name")
         await _check_revocable(store, tenant, args.revoke)
-        key, record = await store.issue_api_key(tenant.id, label=args.label)
+        key, record = await store.issue_api_key(tenant.id, label=args.label, role=args.role)
         for key_id in args.revoke:
             await store.revoke_api_key(key_id)
         return tenant, key, record.id
 
     tenant, key, key_id = _with_store(args, work)
     revoked = f"; revoked {', '.join(args.revoke)}" if args.revoke else ""
-    print(f"new API key id {key_id} for tenant {tenant.name}{revoked}")
+    print(f"new {args.role} API key id {key_id} for tenant {tenant.name}{revoked}")
     print("API key (shown once, store it now):")
     print(key)
     return 0
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """``add-key``: a new key beside the tenant's others (``rotate-key`` without revoking)."""
+    return run_rotate(args)
 
 
 async def _check_revocable(store: Store, tenant: Tenant, key_ids: list[str]) -> None:

@@ -251,16 +251,30 @@ def jws_checkpoint_signer(signer: Any, certificate_pem: str) -> Sign:
 
 
 class HeldDocuments:
-    """A tenant's way to release a held document (the operator console's ``holds``): the
-    hold must be the tenant's, and the release records who decided and on what basis."""
+    """A tenant's way to decide its held documents (the operator console's ``holds``): the
+    hold must be the tenant's, and the decision records the officer's name, the basis and
+    the principal that decided (the caller has checked that it may decide: an officer's
+    key, see :mod:`gateway.api.auth`)."""
 
     def __init__(self, ledger: LedgerStore) -> None:
         self.ledger = ledger
 
-    async def release(self, tenant_id: str, submission_id: str, *, who: str, basis: str) -> None:
-        """Release the document (its ``release`` job writes the ledger entry and queues the
-        delivery); :class:`NotFoundError` when the tenant holds no such document."""
+    async def _owned(self, tenant_id: str, submission_id: str) -> None:
         hold = await self.ledger.get_hold(submission_id)
         if hold is None or hold.tenant_id != tenant_id:
             raise NotFoundError(f"no held document {submission_id}", field="id")
-        await self.ledger.release(submission_id, who, basis)
+
+    async def release(
+        self, tenant_id: str, submission_id: str, *, officer: str, basis: str, principal: str
+    ) -> None:
+        """Release the document (its ``release`` job writes the ledger entry and queues the
+        delivery); :class:`NotFoundError` when the tenant holds no such document."""
+        await self._owned(tenant_id, submission_id)
+        await self.ledger.release(submission_id, officer, basis, principal=principal)
+
+    async def refuse(
+        self, tenant_id: str, submission_id: str, *, officer: str, reason: str, principal: str
+    ) -> None:
+        """Refuse the document for good; :class:`NotFoundError` as for :meth:`release`."""
+        await self._owned(tenant_id, submission_id)
+        await self.ledger.refuse(submission_id, officer, reason, principal=principal)

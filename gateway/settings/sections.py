@@ -200,6 +200,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "policy.subject_key_token": "LINGANG_SUBJECT_KEY_TOKEN",
     "policy.subject_key_label": "LINGANG_SUBJECT_KEY_LABEL",
     "policy.ledger_anchor": "LINGANG_LEDGER_ANCHOR",
+    "policy.submitter_decisions": "LINGANG_SUBMITTER_DECISIONS",
 }
 """The environment variable that overrides each key (dotted ``table.key``)."""
 
@@ -268,6 +269,13 @@ class PolicySettings:
     """The file each signed checkpoint is appended to as well, outside the database (default
     ``ledger/anchor.jsonl`` in ``data_dir``): ``lingang ledger verify`` checks the chain
     against it, so entries cut off the end are caught; ship it to write-once storage."""
+
+    submitter_decisions: bool = False
+    """Let every API key of a tenant release and refuse the tenant's held documents, as
+    before officer keys existed. Off (the default): only an officer's key decides
+    (``lingang tenants add-key NAME --role officer``), so the key that submits a document
+    cannot release it; ``lingang policy release`` / ``refuse`` on the gateway's host decide
+    either way."""
 
     def anchor_path(self, data_dir: Path) -> Path:
         """The anchor file in force."""

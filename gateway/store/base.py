@@ -54,6 +54,8 @@ from gateway.store.connector import (
 from gateway.store.migrations import Migration, load_migrations
 from gateway.store.records import (
     JSON,
+    ROLES,
+    SUBMITTER,
     ApiKey,
     BreakerPhase,
     BreakerState,
@@ -258,13 +260,19 @@ class Store:
         return [rows.tenant(r) for r in (yield Query("list_tenants", {}, "all"))]
 
     @writes_one
-    def add_api_key(self, tenant_id: str, key_hash: str, *, label: str = "") -> Script[ApiKey]:
-        """Store an API key's hash (see :func:`hash_api_key`) for a tenant."""
+    def add_api_key(
+        self, tenant_id: str, key_hash: str, *, label: str = "", role: str = SUBMITTER
+    ) -> Script[ApiKey]:
+        """Store an API key's hash (see :func:`hash_api_key`) for a tenant, with its ``role``
+        (:data:`~gateway.store.records.ROLES`)."""
+        if role not in ROLES:
+            raise ValueError(f"an API key's role is one of {', '.join(ROLES)}, not {role!r}")
         params = {
             "id": new_id(),
             "tenant_id": tenant_id,
             "key_hash": key_hash,
             "label": label,
+            "role": role,
             "now": self.clock(),
         }
         return rows.api_key((yield from one("insert_api_key", params)))
@@ -274,6 +282,22 @@ class Store:
         """The tenant owning a non-revoked key with this hash, or ``None``."""
         row = yield Query("tenant_for_key_hash", {"key_hash": key_hash}, "one")
         return None if row is None else rows.tenant(row)
+
+    @reads
+    def api_key_for_hash(self, key_hash: str) -> Script[tuple[Tenant, ApiKey] | None]:
+        """The tenant and the non-revoked key with this hash (its role, its id), or
+        ``None``."""
+        row = yield Query("api_key_for_hash", {"key_hash": key_hash}, "one")
+        if row is None:
+            return None
+        owner = {"id": row["t_id"], "name": row["t_name"], "created_at": row["t_created_at"]}
+        return rows.tenant(owner), rows.api_key(row)
+
+    @reads
+    def count_officer_keys(self) -> Script[int]:
+        """How many live API keys of any tenant have the officer role."""
+        row = yield from one("count_officer_keys", {})
+        return int(row["n"])
 
     @reads
     def list_api_keys(self, tenant_id: str) -> Script[list[ApiKey]]:
@@ -286,13 +310,16 @@ class Store:
         """Revoke a key; later lookups by its hash find nothing."""
         yield Query("revoke_api_key", {"id": key_id, "now": self.clock()})
 
-    async def issue_api_key(self, tenant_id: str, *, label: str = "") -> tuple[str, ApiKey]:
-        """Generate a key, store its hash, return ``(plain key, stored record)``.
+    async def issue_api_key(
+        self, tenant_id: str, *, label: str = "", role: str = SUBMITTER
+    ) -> tuple[str, ApiKey]:
+        """Generate a key with ``role``, store its hash, return ``(plain key, stored
+        record)``.
 
         The plain key is returned once and never kept; do not log it.
         """
         key = new_api_key()
-        record = await self.add_api_key(tenant_id, hash_api_key(key), label=label)
+        record = await self.add_api_key(tenant_id, hash_api_key(key), label=label, role=role)
         return key, record
 
     async def authenticate(self, key: str) -> Tenant | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.errors import FieldError
 from gateway.store import rows
@@ -105,6 +105,17 @@ def _check_decision(officer: str, text: str, name: str) -> None:
                 field=field,
                 rule="decision.text",
             )
+
+
+class Decision(NamedTuple):
+    """An officer's decision on a hold, as the hold records it."""
+
+    officer: str
+    """The name the officer gave."""
+    basis: str
+    """The legal basis of a release, or the reason of a refusal."""
+    principal: str
+    """Who decided as authenticated."""
 
 
 class LedgerStore:
@@ -225,16 +236,21 @@ class LedgerStore:
         return [_hold(r) for r in (yield Query("hold_list", params, "all"))]
 
     @writes
-    def release(self, submission_id: str, officer: str, basis: str) -> Script[Hold]:
+    def release(
+        self, submission_id: str, officer: str, basis: str, *, principal: str
+    ) -> Script[Hold]:
         """A compliance officer releases a held document on a recorded ``basis``: the hold
         becomes ``releasing`` and a ``release`` job is queued, which writes the ledger entry
-        and queues the delivery (:meth:`finish_release`)."""
+        and queues the delivery (:meth:`finish_release`). ``officer`` is the name the officer
+        gives; ``principal`` who decided as authenticated (``api-key:<id>``, ``cli:<user>``:
+        the caller has checked that it may), recorded beside it."""
         if not basis.strip() or not officer.strip():
             raise ConflictError("a release needs the officer's name and the legal basis")
         _check_decision(officer, basis, "basis")
         now = self.clock()
+        decision = Decision(officer, basis, principal)
         row, new = yield from self._decide(
-            submission_id, HELD, "releasing", officer, basis, now, ("releasing", "released")
+            submission_id, HELD, "releasing", decision, now, ("releasing", "released")
         )
         hold = _hold(row)
         if not new:
@@ -246,20 +262,23 @@ class LedgerStore:
             yield Query("retry_job", {"id": job["id"], "now": now}, "one")
             yield Notify()
         if not is_transfer(hold):
-            event = StateChange(HELD, f"release by {officer}: {basis}", {"decided_by": officer})
+            detail = {"decided_by": officer, "principal": principal}
+            event = StateChange(HELD, f"release by {officer}: {basis}", detail)
             yield from change_state(submission_id, event, now)
         return hold
 
     @writes
-    def refuse(self, submission_id: str, officer: str, reason: str) -> Script[Hold]:
-        """A compliance officer refuses a held document for good (state ``refused``)."""
+    def refuse(
+        self, submission_id: str, officer: str, reason: str, *, principal: str
+    ) -> Script[Hold]:
+        """A compliance officer refuses a held document for good (state ``refused``);
+        ``officer`` and ``principal`` as for :meth:`release`."""
         if not reason.strip() or not officer.strip():
             raise ConflictError("a refusal needs the officer's name and the reason")
         _check_decision(officer, reason, "reason")
         now = self.clock()
-        row, new = yield from self._decide(
-            submission_id, HELD, REFUSED, officer, reason, now, (REFUSED,)
-        )
+        decision = Decision(officer, reason, principal)
+        row, new = yield from self._decide(submission_id, HELD, REFUSED, decision, now, (REFUSED,))
         hold = _hold(row)
         if not new:
             return hold
@@ -267,7 +286,7 @@ class LedgerStore:
         if is_transfer(hold):
             yield from close_transfer(submission_id, False, REFUSED.upper(), why, now)
         else:
-            event = StateChange(REFUSED, why, {"decided_by": officer})
+            event = StateChange(REFUSED, why, {"decided_by": officer, "principal": principal})
             yield from change_state(submission_id, event, now)
         return hold
 
@@ -276,21 +295,21 @@ class LedgerStore:
         submission_id: str,
         from_state: str,
         to_state: str,
-        officer: str,
-        basis: str,
+        decision: Decision,
         now: dt.datetime,
         repeats: tuple[str, ...] = (),
     ) -> Script[tuple[dict[str, Any], bool]]:
         """Move a hold from ``from_state`` to ``to_state``: (the hold, ``True``). The same
-        decision made again (the hold in one of ``repeats``, by the same officer on the same
-        basis: a client retrying after a lost answer) is (the hold, ``False``); any other
-        state is a :class:`ConflictError` naming it."""
+        decision made again (the hold in one of ``repeats``, by the same principal and
+        officer on the same basis: a client retrying after a lost answer) is (the hold,
+        ``False``); any other state is a :class:`ConflictError` naming it."""
         params = {
             "submission_id": submission_id,
             "from_state": from_state,
             "state": to_state,
-            "decided_by": officer,
-            "basis": basis,
+            "decided_by": decision.officer,
+            "basis": decision.basis,
+            "principal": decision.principal,
             "now": _iso(now),
         }
         row = yield Query("hold_decide", params, "one")
@@ -303,7 +322,7 @@ class LedgerStore:
                 again = yield Query("hold_decide", {**params, "from_state": "releasing"}, "one")
                 if again is not None:
                     return dict(again), True
-            same = current["decided_by"] == officer and current["basis"] == basis
+            same = (current["decided_by"], current["basis"], current["principal"]) == decision
             if current["state"] in repeats and same:
                 return dict(current), False
             raise ConflictError(f"document {submission_id} is {current['state']}, not {from_state}")
@@ -330,9 +349,9 @@ class LedgerStore:
             state = "missing" if row is None else row["state"]
             raise ConflictError(f"hold of {submission_id} is {state}, not releasing")
         hold = _hold(row)
-        yield from self._decide(
-            submission_id, "releasing", "released", str(hold.decided_by), str(hold.basis), now
-        )
+        principal = hold.principal or ""
+        decision = Decision(str(hold.decided_by), str(hold.basis), principal)
+        yield from self._decide(submission_id, "releasing", "released", decision, now)
         verdict = Verdict(
             allowed=True,
             basis=str(hold.basis),
@@ -340,6 +359,7 @@ class LedgerStore:
             reason=f"released by {hold.decided_by}",
             policy_version=hold.policy_version,
             decided_by=str(hold.decided_by),
+            principal=principal,
             counted=hold.counted,
         )
         if is_transfer(hold):

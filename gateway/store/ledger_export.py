@@ -139,6 +139,7 @@ def chain_entry(
         "policy_version": verdict.policy_version,
         "decided_by": verdict.decided_by,
         "tenant_id": tenant_id,
+        "principal": verdict.principal,
     }
     params = {**entry, "entry_text": entry_text(entry)}
     row = yield Query("ledger_chain_entry", params, "one", last=True)

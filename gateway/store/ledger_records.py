@@ -21,7 +21,11 @@ class Verdict:
     reason: str = ""
     policy_version: str = ""
     decided_by: str = ""
-    """``policy <version>`` or the person who released the document."""
+    """``policy <version>``, or the officer who released the document, by the name they
+    gave."""
+    principal: str = ""
+    """Who released the document as authenticated (``api-key:<id>``, ``cli:<user>``);
+    ``""`` for the policy's own decisions."""
     counted: bool = False
     """Add the document's individuals to the yearly counts."""
     detail: Mapping[str, Any] = field(default_factory=dict)
@@ -131,8 +135,12 @@ class Hold:
     job: JobSpec
     held_at: str
     decided_by: str | None = None
+    """The officer who decided, by the name they gave."""
     basis: str | None = None
     decided_at: str | None = None
+    principal: str | None = None
+    """Who decided as authenticated (``api-key:<id>``, ``cli:<user>``); ``None`` before
+    the gateway recorded it."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +156,7 @@ class Hold:
             "subjects": len(self.record.subjects),
             "held_at": self.held_at,
             "decided_by": self.decided_by,
+            "principal": self.principal,
             "basis": self.basis,
             "decided_at": self.decided_at,
         }
@@ -175,4 +184,5 @@ def hold_from_row(row: Mapping[str, Any]) -> Hold:
         decided_by=row.get("decided_by"),
         basis=row.get("basis"),
         decided_at=row.get("decided_at"),
+        principal=row.get("principal"),
     )

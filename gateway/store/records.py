@@ -128,6 +128,14 @@ class Tenant:
     created_at: datetime
 
 
+SUBMITTER = "submitter"
+"""The role of an ordinary API key: submits documents and reads the tenant's records."""
+OFFICER = "officer"
+"""The role of a compliance officer's API key: also releases and refuses the tenant's held
+documents (a submitter's key cannot, unless ``[policy] submitter_decisions`` says so)."""
+ROLES = (SUBMITTER, OFFICER)
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     """An API key's stored form. The key itself is never stored, only ``key_hash``."""
@@ -138,6 +146,13 @@ class ApiKey:
     label: str
     created_at: datetime
     revoked_at: datetime | None = None
+    role: str = SUBMITTER
+    """:data:`SUBMITTER` or :data:`OFFICER`."""
+
+    @property
+    def principal(self) -> str:
+        """How the key is named where it decided something (a hold, a ledger entry)."""
+        return f"api-key:{self.id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,7 @@ def api_key(row: Row) -> ApiKey:
         label=row["label"],
         created_at=to_time(row["created_at"]),
         revoked_at=to_opt_time(row["revoked_at"]),
+        role=row["role"],
     )
 
 

@@ -129,6 +129,26 @@ class StoreContract:
         }
         assert listed[first.id].revoked_at is not None and listed[second.id].revoked_at is None
 
+    async def test_api_keys_have_a_role(self, store: Store) -> None:
+        tenant = await store.create_tenant("A")
+        submitting, plain = await store.issue_api_key(tenant.id)
+        deciding, officer = await store.issue_api_key(tenant.id, label="Li", role="officer")
+        assert (plain.role, officer.role) == ("submitter", "officer")
+        assert await store.count_officer_keys() == 1
+        found = await store.api_key_for_hash(hash_api_key(deciding))
+        assert found is not None and found[0].id == tenant.id
+        assert (found[1].id, found[1].role, found[1].principal) == (
+            officer.id,
+            "officer",
+            f"api-key:{officer.id}",
+        )
+        assert await store.api_key_for_hash(hash_api_key(submitting + "x")) is None
+        await store.revoke_api_key(officer.id)
+        assert await store.api_key_for_hash(hash_api_key(deciding)) is None
+        assert await store.count_officer_keys() == 0
+        with pytest.raises(ValueError, match="role"):
+            await store.issue_api_key(tenant.id, role="admin")
+
     async def test_directory_is_per_tenant(self, store: Store) -> None:
         await store.create_tenant("A", tenant_id="a")
         await store.create_tenant("B", tenant_id="b")

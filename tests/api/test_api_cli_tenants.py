@@ -57,3 +57,25 @@ def test_create_list_rotate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "no tenant" in capsys.readouterr().err
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("gateway.db*"))
     assert first_key.encode() not in raw and second_key.encode() not in raw
+
+
+def test_add_an_officer_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``add-key --role officer`` issues a compliance officer's key beside the tenant's
+    others (which keep working); ``list`` shows each key's role."""
+    url = f"sqlite:///{tmp_path}/gateway.db"
+    assert main(["tenants", "create", "acme", "--database", url]) == 0
+    _, submitter_key = issued(capsys.readouterr().out)
+    argv = ["tenants", "add-key", "acme", "--role", "officer", "--label", "Li Wei, compliance"]
+    assert main([*argv, "--database", url]) == 0
+    out = capsys.readouterr().out
+    assert "new officer API key id" in out
+    officer_id, officer_key = issued(out)
+    assert authenticate(url, submitter_key) is not None
+    assert authenticate(url, officer_key) is not None
+    assert main(["tenants", "list", "--database", url]) == 0
+    listing = capsys.readouterr().out
+    assert f"key {officer_id}" in listing and "officer  Li Wei, compliance" in listing
+    assert "submitter  initial" in listing
+    with pytest.raises(SystemExit):  # argparse: the roles are named in the usage
+        main(["tenants", "add-key", "acme", "--role", "admin", "--database", url])
+    assert "choose from 'submitter', 'officer'" in capsys.readouterr().err

@@ -9,7 +9,9 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +20,7 @@ from aiohttp import web
 
 from gateway.api import api_runner, create_app
 from gateway.cli import main
+from gateway.cli._gatestore import cli_principal
 from gateway.jobs import Worker
 from gateway.samples.writers import SELLER_USCC, einvoice_xml
 from gateway.service import Services, open_services
@@ -56,8 +59,14 @@ endpoint = "0199:5493001KJTIIGC8Y1R12"
 
 
 class Gate:
-    def __init__(self, services: Services, a: ApiClient, b: ApiClient, url: str) -> None:
-        self.services, self.a, self.b, self.url = services, a, b, url
+    """Tenants a and b, each with a submitting key (``a``, ``b``) and a compliance officer's
+    key (``officer_a`` with id ``officer_a_id``, ``officer_b``)."""
+
+    def __init__(self, services: Services, url: str, clients: dict[str, ApiClient]) -> None:
+        self.services, self.url = services, url
+        self.a, self.b = clients["a"], clients["b"]
+        self.officer_a, self.officer_b = clients["officer_a"], clients["officer_b"]
+        self.officer_a_id = ""
 
     async def drain(self) -> None:
         """Run every due job (process, release, deliver) with the production claim loop."""
@@ -85,12 +94,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
-@pytest.fixture
-async def gate(tmp_path: Path, store_url: str) -> AsyncIterator[Gate]:
+@asynccontextmanager
+async def open_gate(
+    tmp_path: Path, url: str, *, submitter_decisions: bool = False
+) -> AsyncIterator[Gate]:
     (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
     (tmp_path / "partners.toml").write_text(PARTNERS, encoding="utf-8")
-    url = store_url
-    settings = gateway_settings(tmp_path, url).with_section("policy", file=tmp_path / "policy.toml")
+    settings = gateway_settings(tmp_path, url).with_section(
+        "policy", file=tmp_path / "policy.toml", submitter_decisions=submitter_decisions
+    )
     settings = settings.with_section("pipeline", partners=tmp_path / "partners.toml")
     store = await open_store(url)
     services = await open_services(settings, store=store)
@@ -99,12 +111,28 @@ async def gate(tmp_path: Path, store_url: str) -> AsyncIterator[Gate]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    a, _ = await store.issue_api_key((await store.create_tenant("a")).id)
-    b, _ = await store.issue_api_key((await store.create_tenant("b")).id)
+    keys: dict[str, str] = {}
+    officer_a_id = ""
+    for name in ("a", "b"):
+        tenant = await store.create_tenant(name)
+        keys[name], _ = await store.issue_api_key(tenant.id)
+        keys[f"officer_{name}"], record = await store.issue_api_key(
+            tenant.id, label=f"officer of {name}", role="officer"
+        )
+        officer_a_id = officer_a_id or record.id
     async with aiohttp.ClientSession() as session:
-        yield Gate(services, ApiClient(session, base, a), ApiClient(session, base, b), url)
+        clients = {name: ApiClient(session, base, key) for name, key in keys.items()}
+        made = Gate(services, url, clients)
+        made.officer_a_id = officer_a_id
+        yield made
     await runner.cleanup()
     await services.close()
+
+
+@pytest.fixture
+async def gate(tmp_path: Path, store_url: str) -> AsyncIterator[Gate]:
+    async with open_gate(tmp_path, store_url) as made:
+        yield made
 
 
 def cli(*argv: str) -> tuple[int, str]:
@@ -126,17 +154,23 @@ async def test_held_then_released_by_an_officer_then_delivered(gate: Gate) -> No
     code, text = await asyncio.to_thread(cli, "policy", "holds", "--database", gate.url)
     assert code == 0 and ident in text and "FTZ negative list 2026, item 7" in text
     decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
-    status, _, _ = await gate.b.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    status, _, _ = await gate.officer_b.request("POST", f"/v1/holds/{ident}/release", json=decision)
     assert status == 404
-    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/release", json={})
+    status, _, raw = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json={})
     assert status == 422 and b"officer" in raw
-    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    path = f"/v1/holds/{ident}/release"
+    status, _, raw = await gate.officer_a.request("POST", path, json=decision)
     assert status == 202 and json.loads(raw)["state"] == "releasing"
+    principal = f"api-key:{gate.officer_a_id}"
+    assert json.loads(raw)["principal"] == principal
+    status, _, raw = await gate.officer_a.request("POST", path, json=decision)  # a retry
+    assert status == 202 and json.loads(raw)["decided_by"] == "Officer Wang"
     await gate.drain()
     assert await gate.state(ident) == "delivered"
     ledger = LedgerStore(gate.services.store.connector)
     (entry,) = await ledger.entries()
     assert entry["decided_by"] == "Officer Wang" and entry["basis"] == decision["basis"]
+    assert entry["principal"] == principal
     assert entry["policy_version"] == "ftz-2026-1" and entry["subjects"] == 1
     code, text = await asyncio.to_thread(cli, "ledger", "verify", "--database", gate.url)
     assert code == 0 and "ledger ok: 1 entries" in text
@@ -152,13 +186,13 @@ async def test_held_then_refused_for_good(gate: Gate) -> None:
     ident = await gate.submit(einvoice_xml(with_contact()))
     await gate.drain()
     refusal = {"officer": "Officer Li", "reason": "no approval will be sought"}
-    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/refuse", json=refusal)
+    status, _, raw = await gate.officer_a.request("POST", f"/v1/holds/{ident}/refuse", json=refusal)
     assert status == 200 and json.loads(raw)["state"] == "refused"
     assert await gate.state(ident) == "refused"
     await gate.drain()
     assert await gate.state(ident) == "refused"
-    status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/release",
-                                          json={"officer": "x", "basis": "y"})  # fmt: skip
+    status, _, raw = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release",
+                                                  json={"officer": "x", "basis": "y"})  # fmt: skip
     assert status == 409
     assert await LedgerStore(gate.services.store.connector).entries() == []
 
@@ -177,26 +211,28 @@ async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:
     ident = await gate.submit(einvoice_xml(with_contact()))
     await gate.drain()
     path = f"/v1/holds/{ident}/release"
-    status, _, _ = await gate.a.request("POST", path, data=b"basis=x",
+    status, _, _ = await gate.officer_a.request("POST", path, data=b"basis=x",
                                         headers={"Content-Type": "text/plain"})  # fmt: skip
     assert status == 415
-    status, _, _ = await gate.a.request(
+    status, _, _ = await gate.officer_a.request(
         "POST", path, data=b"{" * 20_000, headers={"Content-Type": "application/json"}
     )
     assert status == 413
-    status, _, raw = await gate.a.request(
+    status, _, raw = await gate.officer_a.request(
         "POST", path, data=b"[1, 2", headers={"Content-Type": "application/json"}
     )
     assert status == 422 and b"not valid JSON" in raw
-    status, _, raw = await gate.a.request("POST", path, json={"officer": "Wang", "basis": " "})
+    status, _, raw = await gate.officer_a.request(
+        "POST", path, json={"officer": "Wang", "basis": " "}
+    )
     assert status == 422 and b"basis" in raw
-    status, _, _ = await gate.a.request("POST", "/v1/holds/no-such-id/refuse", json={})
+    status, _, _ = await gate.officer_a.request("POST", "/v1/holds/no-such-id/refuse", json={})
     assert status == 404
-    status, _, raw = await gate.a.request("GET", "/v1/holds?state=lost")
+    status, _, raw = await gate.officer_a.request("GET", "/v1/holds?state=lost")
     assert status == 422 and b"state" in raw
-    status, _, raw = await gate.a.request("GET", "/v1/holds?state=held&state=refused")
+    status, _, raw = await gate.officer_a.request("GET", "/v1/holds?state=held&state=refused")
     assert status == 422 and b'"rule": "conflict"' in raw
-    status, _, raw = await gate.a.request("POST", path, data=b'{"officer": "' + b"x" * 20_000 + b'"}',
+    status, _, raw = await gate.officer_a.request("POST", path, data=b'{"officer": "' + b"x" * 20_000 + b'"}',
                                           headers={"Content-Type": "application/json"})  # fmt: skip
     assert status == 413 and b'"field": "body"' in raw
     # what the append-only ledger should never keep: once a 500 (a lone surrogate cannot be
@@ -209,7 +245,7 @@ async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:
         (b'{"officer": "\\u202eevil", "basis": "x"}', "officer"),
         (b'{"officer": "Wang", "basis": "a\\u001b[31m"}', "basis"),
     ]:
-        status, _, raw = await gate.a.request(
+        status, _, raw = await gate.officer_a.request(
             "POST", path, data=body, headers={"Content-Type": "application/json"}
         )
         assert status == 422, (body, raw)
@@ -248,3 +284,70 @@ async def test_release_and_refuse_from_the_command_line(gate: Gate) -> None:
     )
     (line,) = text.splitlines()
     assert json.loads(line)["decided_by"] == "Officer Wang"
+    assert json.loads(line)["principal"] == cli_principal()  # the system account that ran it
+    entries = await LedgerStore(gate.services.store.connector).entries()
+    assert [e["principal"] for e in entries] == [cli_principal()]
+
+
+async def test_a_submitting_key_cannot_decide_its_own_tenants_holds(gate: Gate) -> None:
+    """The key that submits a document (every tenant's ordinary key) may read its holds but
+    not release or refuse them: 403, naming the role, and nothing changes; an officer's key
+    of the same tenant may. Another officer's key sending the same words is another
+    decision (409), not a repeat."""
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    status, _, raw = await gate.a.request("GET", "/v1/holds")
+    assert status == 200 and json.loads(raw)["items"][0]["id"] == ident
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    for action, body in (("release", decision), ("refuse", {"officer": "W", "reason": "no"})):
+        status, _, raw = await gate.a.request("POST", f"/v1/holds/{ident}/{action}", json=body)
+        assert status == 403, raw
+        problem = json.loads(raw)
+        assert problem["errors"][0]["rule"] == "role.officer" and "officer" in problem["detail"]
+    assert await gate.state(ident) == "held"
+    status, _, _ = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    assert status == 202
+    second = gate.services.store
+    tenant = next(t for t in await second.list_tenants() if t.name == "a")
+    other_key, _ = await second.issue_api_key(tenant.id, role="officer")
+    other = ApiClient(gate.a.session, gate.a.base, other_key)
+    status, _, raw = await other.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    assert status == 409 and b"releasing" in raw
+
+
+async def test_submitter_decisions_lets_every_key_decide_as_before(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An existing deployment that keeps its tenants deciding with their own keys sets
+    ``[policy] submitter_decisions = true``: said at start-up, and the key is recorded."""
+    with caplog.at_level(logging.WARNING, logger="lingang.service"):
+        async with open_gate(
+            tmp_path, f"sqlite:///{tmp_path}/legacy.db", submitter_decisions=True
+        ) as legacy:
+            ident = await legacy.submit(einvoice_xml(with_contact()))
+            await legacy.drain()
+            decision = {"officer": "Finance lead", "basis": "zone approval LG-2026-0042"}
+            path = f"/v1/holds/{ident}/release"
+            status, _, raw = await legacy.a.request("POST", path, json=decision)
+            assert status == 202 and json.loads(raw)["principal"].startswith("api-key:")
+    assert "submitter_decisions = true" in caplog.text
+
+
+async def test_the_start_says_when_no_officer_is_configured(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    settings = gateway_settings(tmp_path, url)
+    with caplog.at_level(logging.WARNING, logger="lingang.service"):
+        services = await open_services(settings)
+        await services.close()
+    assert "no compliance officer is configured" in caplog.text
+    assert "lingang tenants add-key NAME --role officer" in caplog.text
+    caplog.clear()
+    store = await open_store(url)
+    tenant = await store.create_tenant("a")
+    await store.issue_api_key(tenant.id, role="officer")
+    with caplog.at_level(logging.WARNING, logger="lingang.service"):
+        services = await open_services(settings, store=store)
+        await services.close()
+    assert "no compliance officer" not in caplog.text

@@ -1,5 +1,7 @@
-"""Held documents: the console lists them and, when the gateway has a releaser (the export
-gate's ``services.holds``), releases them recording who and on what basis."""
+"""Held documents: the console lists them and, when the gateway has a decider (the export
+gate's ``services.holds``), lets a compliance officer's session release or refuse them,
+recording the officer's name, the basis or reason and the officer's key; a session signed in
+with the tenant's submitting key sees them listed and cannot decide (403)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,19 @@ from tests.console.conftest import LiveConsole, csrf_of, signed_in
 
 @dataclass
 class RecordingHolds:
-    """Stands in for the export gate at the far edge: records each release."""
+    """Stands in for the export gate at the far edge: records each decision."""
 
-    released: list[tuple[str, str, str, str]] = field(default_factory=list)
+    decided: list[tuple[str, ...]] = field(default_factory=list)
 
-    async def release(self, tenant_id: str, submission_id: str, *, who: str, basis: str) -> None:
-        self.released.append((tenant_id, submission_id, who, basis))
+    async def release(
+        self, tenant_id: str, submission_id: str, *, officer: str, basis: str, principal: str
+    ) -> None:
+        self.decided.append(("release", tenant_id, submission_id, officer, basis, principal))
+
+    async def refuse(
+        self, tenant_id: str, submission_id: str, *, officer: str, reason: str, principal: str
+    ) -> None:
+        self.decided.append(("refuse", tenant_id, submission_id, officer, reason, principal))
 
 
 class WithHolds:
@@ -66,8 +75,12 @@ async def test_without_a_releaser_held_documents_are_listed_without_release(
             assert response.status == 404
 
 
-async def test_with_a_gate_release_records_who_and_why(quiet: LiveConsole) -> None:
+async def test_with_a_gate_an_officer_decides_and_a_submitter_cannot(quiet: LiveConsole) -> None:
     doc = await held_document(quiet)
+    other = await held_document(quiet)
+    officer_key, officer = await quiet.store.issue_api_key(
+        quiet.tenant_a.id, label="Li Wei", role="officer"
+    )
     holds = RecordingHolds()
     runner = api_runner(create_app(WithHolds(quiet.services, holds)))  # type: ignore[arg-type]
     await runner.setup()
@@ -83,24 +96,49 @@ async def test_with_a_gate_release_records_who_and_why(quiet: LiveConsole) -> No
         quiet.key_a,
         quiet.key_b,
     )
+    release = f"{gated.base}/console/stuck/{doc}/release"
     try:
-        session = await signed_in(gated, gated.key_a)
+        submitter = await signed_in(gated, gated.key_a)
+        async with submitter:
+            async with submitter.get(f"{gated.base}/console/stuck") as response:
+                page = await response.text()
+            assert doc in page and "/release" not in page and 'id="officer-only"' in page
+            decision = {"csrf": csrf_of(page), "officer": "Me", "basis": "my own say-so"}
+            async with submitter.post(release, data=decision) as response:
+                assert response.status == 403
+            refusal = {"csrf": csrf_of(page), "officer": "Me", "reason": "x"}
+            async with submitter.post(release.replace("release", "refuse"), data=refusal) as r:
+                assert r.status == 403
+        session = await signed_in(gated, officer_key)
         async with session:
             async with session.get(f"{gated.base}/console/stuck") as response:
                 page = await response.text()
             assert f"/console/stuck/{doc}/release" in page
+            assert f"/console/stuck/{doc}/refuse" in page and 'name="officer"' in page
             async with session.post(
-                f"{gated.base}/console/stuck/{doc}/release",
-                data={"csrf": csrf_of(page), "basis": "licence 2026-118 checked"},
+                release,
+                data={
+                    "csrf": csrf_of(page),
+                    "officer": "Li Wei",
+                    "basis": "licence 2026-118 checked",
+                },
             ) as response:
                 assert response.status == 200
                 assert "已放行" in await response.text()
             async with session.post(
-                f"{gated.base}/console/stuck/{doc}/release", data={"basis": "no token"}
+                f"{gated.base}/console/stuck/{other}/refuse",
+                data={"csrf": csrf_of(page), "officer": "Li Wei", "reason": "no licence"},
+            ) as response:
+                assert response.status == 200
+                assert "已拒绝出境" in await response.text()
+            async with session.post(
+                release, data={"officer": "Li Wei", "basis": "no token"}
             ) as response:
                 assert response.status == 403
     finally:
         await runner.cleanup()
-    assert holds.released == [
-        (quiet.tenant_a.id, doc, "Acme <b>Exports</b>", "licence 2026-118 checked")
+    principal = f"api-key:{officer.id}"
+    assert holds.decided == [
+        ("release", quiet.tenant_a.id, doc, "Li Wei", "licence 2026-118 checked", principal),
+        ("refuse", quiet.tenant_a.id, other, "Li Wei", "no licence", principal),
     ]

@@ -104,9 +104,17 @@ async def test_the_console_releases_only_its_own_tenants_held_documents(
     assert services.holds is not None
     await services.store.create_tenant("U", tenant_id="u")
     with pytest.raises(NotFoundError):
-        await services.holds.release("u", hold.submission_id, who="U", basis="contract")
+        await services.holds.release(
+            "u", hold.submission_id, officer="U", basis="contract", principal="api-key:u1"
+        )
+    with pytest.raises(NotFoundError):
+        await services.holds.refuse(
+            "u", hold.submission_id, officer="U", reason="no", principal="api-key:u1"
+        )
     still = await ledger.get_hold(hold.submission_id)
     assert still is not None and still.state == "held"
-    await services.holds.release("t", hold.submission_id, who="officer", basis="SC-2026-01")
+    await services.holds.release(
+        "t", hold.submission_id, officer="Officer Li", basis="SC-2026-01", principal="api-key:t1"
+    )
     after = await ledger.get_hold(hold.submission_id)
-    assert after is not None and after.state != "held"
+    assert after is not None and after.state != "held" and after.principal == "api-key:t1"

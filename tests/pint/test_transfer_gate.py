@@ -25,6 +25,9 @@ platforms = ["dcsa-pint"]
 categories = ["personal"]
 """
 
+OFFICER = "api-key:officer-1"
+"""The principal that decides in these tests."""
+
 
 async def test_a_held_issue_leaves_only_once_released(
     pair: Any, reference: Path, tmp_path: Path
@@ -40,7 +43,9 @@ async def test_a_held_issue_leaves_only_once_released(
     ledger = LedgerStore(a.store.connector)
     assert await ledger.entries() == []
 
-    await ledger.release(sent.id, "Officer Li", "standard contract filed 2026-03")
+    await ledger.release(
+        sent.id, "Officer Li", "standard contract filed 2026-03", principal=OFFICER
+    )
     (job,) = [j for j in await a.store.claim_jobs("w", limit=5) if j.kind == RELEASE]
     await ReleaseKind(ExportGate(ledger)).run(job, "w")
     assert await run_transfers(a) == ["RECE"]

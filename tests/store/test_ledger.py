@@ -15,6 +15,9 @@ from tests.store.ledger_support import Stores, allow, backend, export, stores, t
 
 __all__ = ["backend", "stores"]
 
+OFFICER = "api-key:officer-1"
+"""The principal that decides in these tests."""
+
 
 async def test_an_export_writes_entry_counts_and_delivery_job_together(stores: Stores) -> None:
     sid, result = await export(stores, [("h1", False), ("h2", True)])
@@ -25,6 +28,7 @@ async def test_an_export_writes_entry_counts_and_delivery_job_together(stores: S
     (entry,) = await stores.ledger.entries()
     assert entry["submission_id"] == sid and entry["subjects"] == 2
     assert entry["categories"] == "business,personal" and entry["decided_by"] == "policy v1"
+    assert (entry["principal"], entry["tenant_id"]) == ("", "t")  # the policy decided
     (counts,) = await stores.ledger.counts(2026)
     assert (counts["personal"], counts["sensitive"], counts["documents"]) == (2, 1, 1)
     assert verify_chain(*await stores.ledger.chain_state()).ok
@@ -69,38 +73,51 @@ async def test_held_then_released_by_an_officer(stores: Stores) -> None:
     sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
     (hold,) = await stores.ledger.list_holds(tenant_id="t")
     assert hold.submission_id == sid and hold.state == "held" and "1 >= 1" in hold.reason
-    released = await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
+    released = await stores.ledger.release(
+        sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER
+    )
     assert released.state == "releasing"
     (job,) = [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"]
     result = await stores.ledger.finish_release(job.id, "w2")
     assert result.seq == 1 and result.job is not None and result.job.kind == "deliver"
     (entry,) = await stores.ledger.entries()
     assert entry["decided_by"] == "Officer Wang" and entry["basis"] == "SCC filing SH-2026-1"
+    assert (entry["principal"], entry["tenant_id"]) == (OFFICER, "t")
     after = await stores.ledger.get_hold(sid)
-    assert after is not None and after.state == "released"
+    assert after is not None and after.state == "released" and after.principal == OFFICER
     sub = await stores.store.get_submission("t", sid)
     assert sub is not None and sub.state == "queued"
     assert (await stores.ledger.counts(2026))[0]["personal"] == 1
     with pytest.raises(Exception, match="released, not held"):
-        await stores.ledger.release(sid, "Officer Wang", "again")
+        await stores.ledger.release(sid, "Officer Wang", "again", principal=OFFICER)
 
 
 async def test_the_same_decision_made_again_is_answered_not_refused(stores: Stores) -> None:
     """A client whose answer was lost retries its release (or refusal): the same officer on
     the same basis gets the hold back, and nothing runs twice; anyone else is refused."""
     sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
-    first = await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
-    again = await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
+    first = await stores.ledger.release(
+        sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER
+    )
+    again = await stores.ledger.release(
+        sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER
+    )
     assert first.state == again.state == "releasing"
     jobs = [j.kind for j in await stores.store.list_jobs(submission_id=sid)]
     assert jobs.count("release") == 1
     with pytest.raises(Exception, match="releasing, not held"):
-        await stores.ledger.release(sid, "Officer Li", "SCC filing SH-2026-1")
+        await stores.ledger.release(sid, "Officer Li", "SCC filing SH-2026-1", principal=OFFICER)
+    with pytest.raises(Exception, match="releasing, not held"):  # same words, another key
+        await stores.ledger.release(
+            sid, "Officer Wang", "SCC filing SH-2026-1", principal="api-key:someone-else"
+        )
     with pytest.raises(Exception, match="releasing, not held"):
-        await stores.ledger.refuse(sid, "Officer Wang", "SCC filing SH-2026-1")
+        await stores.ledger.refuse(sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER)
     other, _ = await export(stores, [("y", False)], judge=thresholds(1), number="2")
-    await stores.ledger.refuse(other, "Officer Li", "no filing will be made")
-    repeat = await stores.ledger.refuse(other, "Officer Li", "no filing will be made")
+    await stores.ledger.refuse(other, "Officer Li", "no filing will be made", principal=OFFICER)
+    repeat = await stores.ledger.refuse(
+        other, "Officer Li", "no filing will be made", principal=OFFICER
+    )
     assert repeat.state == "refused"
     events = [e.reason for e in await stores.store.list_events(other)]
     assert events.count("refused by Officer Li: no filing will be made") == 1
@@ -110,13 +127,15 @@ async def test_a_release_whose_job_died_can_be_decided_again(stores: Stores) -> 
     """A dead-lettered release job leaves the hold ``releasing``: it is released again (its
     job revived, not a second one) or refused, instead of stuck where both answer 409."""
     sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
-    await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1")
+    await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER)
     (job,) = [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"]
     await stores.store.fail_job(
         job.id, "w2", "store away", retryable=True, next_attempt_at=None,
         event=StateChange("held", "release failed: store away"),
     )  # fmt: skip
-    again = await stores.ledger.release(sid, "Officer Li", "SCC filing SH-2026-2")
+    again = await stores.ledger.release(
+        sid, "Officer Li", "SCC filing SH-2026-2", principal=OFFICER
+    )
     assert again.state == "releasing" and again.decided_by == "Officer Li"
     releases = [j for j in await stores.store.list_jobs(submission_id=sid) if j.kind == "release"]
     assert [(j.id, j.state.value) for j in releases] == [(job.id, "pending")]
@@ -127,16 +146,20 @@ async def test_a_release_whose_job_died_can_be_decided_again(stores: Stores) -> 
     assert entry["decided_by"] == "Officer Li" and entry["basis"] == "SCC filing SH-2026-2"
 
     other, _ = await export(stores, [("y", False)], judge=thresholds(1), number="2")
-    await stores.ledger.release(other, "Officer Wang", "SCC filing SH-2026-3")
+    await stores.ledger.release(other, "Officer Wang", "SCC filing SH-2026-3", principal=OFFICER)
     (job,) = [j for j in await stores.store.claim_jobs("w4") if j.kind == "release"]
     await stores.store.fail_job(job.id, "w4", "x", retryable=False, next_attempt_at=None)
-    refused = await stores.ledger.refuse(other, "Officer Li", "no filing will be made")
+    refused = await stores.ledger.refuse(
+        other, "Officer Li", "no filing will be made", principal=OFFICER
+    )
     assert refused.state == "refused"
 
 
 async def test_held_then_refused_for_good(stores: Stores) -> None:
     sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
-    refused = await stores.ledger.refuse(sid, "Officer Li", "no filing will be made")
+    refused = await stores.ledger.refuse(
+        sid, "Officer Li", "no filing will be made", principal=OFFICER
+    )
     assert refused.state == "refused" and refused.decided_by == "Officer Li"
     sub = await stores.store.get_submission("t", sid)
     assert sub is not None and sub.state == "refused"
@@ -145,9 +168,9 @@ async def test_held_then_refused_for_good(stores: Stores) -> None:
     assert await stores.ledger.entries() == []
     assert [j.kind for j in await stores.store.list_jobs(submission_id=sid)] == ["process"]
     with pytest.raises(Exception, match="refused, not held"):
-        await stores.ledger.release(sid, "Officer Li", "changed my mind")
+        await stores.ledger.release(sid, "Officer Li", "changed my mind", principal=OFFICER)
     with pytest.raises(Exception, match="no held document"):
-        await stores.ledger.refuse("nope", "Officer Li", "x")
+        await stores.ledger.refuse("nope", "Officer Li", "x", principal=OFFICER)
 
 
 async def test_checkpoints_are_signed_and_verified(stores: Stores) -> None:

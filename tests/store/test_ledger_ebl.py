@@ -36,6 +36,9 @@ categories = ["personal"]
 reason = "personal data to HK needs the zone's approval"
 """
 
+OFFICER = "api-key:officer-1"
+"""The principal that decides in these tests."""
+
 
 def gate(s: Stores, tmp_path: Path, policy: str | None = None) -> TransferGate:
     source = None
@@ -120,7 +123,7 @@ async def test_a_held_ebl_is_released_then_another_refused(
     (hold,) = await stores.ledger.list_holds(tenant_id="t")
     assert (hold.submission_id, hold.job.kind) == (sent.id, TRANSFER)
 
-    await stores.ledger.release(sent.id, "Officer Wang", "FTZ approval 2026-17")
+    await stores.ledger.release(sent.id, "Officer Wang", "FTZ approval 2026-17", principal=OFFICER)
     (release,) = await jobs_of(stores, RELEASE)
     await ReleaseKind(ExportGate(stores.ledger)).run(release, "w")
     (job,) = await jobs_of(stores, TRANSFER)
@@ -131,7 +134,9 @@ async def test_a_held_ebl_is_released_then_another_refused(
 
     other, document = await send(stores, reference, transfer_gate, "EBL0000004", "HK")
     assert other.held is not None
-    await stores.ledger.refuse(other.id, "Officer Wang", "no approval for this consignee")
+    await stores.ledger.refuse(
+        other.id, "Officer Wang", "no approval for this consignee", principal=OFFICER
+    )
     registry = EblRegistry.of(stores.store)
     title = await registry.get(document_checksum(document))
     assert title is not None and title.state == "held"  # control stays here
@@ -140,5 +145,5 @@ async def test_a_held_ebl_is_released_then_another_refused(
     assert closed.response_code == "REFUSED"
     assert len(await stores.ledger.entries()) == 1
     with pytest.raises(ConflictError):
-        await stores.ledger.release(other.id, "Officer Wang", "changed my mind")
+        await stores.ledger.release(other.id, "Officer Wang", "changed my mind", principal=OFFICER)
     assert verify_chain(*await stores.ledger.chain_state()).ok

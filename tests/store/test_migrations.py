@@ -105,6 +105,7 @@ def test_migration_files_are_numbered() -> None:
             "ebl_title_documents",
             "ebl_surrender_requests",
             "tenant_export_counts",
+            "officer_keys",
         ]
 
 

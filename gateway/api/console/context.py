@@ -10,7 +10,7 @@ from multidict import MultiDictProxy
 
 from gateway.api.console.session import Session, SessionKeeper
 from gateway.api.console.throttle import SignInThrottle
-from gateway.store import Store, Tenant
+from gateway.store import ApiKey, Store, Tenant
 from gateway.store.console import ConsoleStore
 
 
@@ -41,6 +41,8 @@ class Console:
 CONSOLE = web.AppKey("console", Console)
 SESSION = web.RequestKey("console_session", Session)
 TENANT = web.RequestKey("console_tenant", Tenant)
+KEY = web.RequestKey("console_key", ApiKey)
+"""The API key the session signed in with (its id and role)."""
 LANGUAGE = web.RequestKey("console_language", str)
 FORM = web.RequestKey[MultiDictProxy[Any]]("console_form")
 """The POSTed form (read once by the middleware to check its CSRF token)."""

@@ -109,6 +109,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Release is not available in this gateway yet (the export gate is not installed).",
     ),
     "released": ("已放行。", "Released."),
+    "officer_name": ("合规审核人姓名", "Officer's name"),
+    "refuse": ("拒绝出境", "Refuse"),
+    "refuse_reason": ("拒绝理由", "Reason for refusal"),
+    "hold_refused": ("已拒绝出境。", "Refused for good."),
+    "officer_only": (
+        "放行或拒绝暂扣文档须由合规审核人决定：请使用审核人（officer）密钥登录。",
+        "Releasing or refusing a held document is a compliance officer's decision: sign in "
+        "with an officer's key.",
+    ),
     "partners_toml": ("合作伙伴目录 (TOML)", "Partner directory (TOML)"),
     "validate": ("校验", "Validate"),
     "save": ("保存", "Save"),

@@ -23,6 +23,7 @@ from aiohttp.typedefs import Handler
 
 from gateway.api.console.context import (
     FORM,
+    KEY,
     LANGUAGE,
     PREFIX,
     SESSION,
@@ -86,11 +87,11 @@ async def _sign_in(request: web.Request) -> None:
     session = console(request).keeper.read(request)
     if session is None:
         return
-    tenant = await console_store(request).tenant_for_key_hash(session.key_hash)
-    if tenant is None or tenant.id != session.tenant_id:
+    found = await console_store(request).api_key_for_hash(session.key_hash)
+    if found is None or found[0].id != session.tenant_id:
         return
     request[SESSION] = session
-    request[TENANT] = tenant
+    request[TENANT], request[KEY] = found
 
 
 def _netloc(origin: str) -> str | None:

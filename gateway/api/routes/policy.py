@@ -2,8 +2,11 @@
 
 A compliance officer releases a held document on a recorded legal basis (a ``release`` job
 then writes its export-ledger entry, attributed to the officer, and queues the delivery) or
-refuses it for good. Holds are scoped to the authenticated tenant like documents: another
-tenant's hold is answered 404.
+refuses it for good. Deciding needs an officer's API key (403 with a submitter's key, unless
+``[policy] submitter_decisions`` is on: :func:`gateway.api.auth.require_officer`); the hold
+and the ledger entry record that key (``principal``: ``api-key:<id>``) beside the officer's
+name as given (``decided_by``). Holds are scoped to the authenticated tenant like documents:
+another tenant's hold is answered 404.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.api.auth import require_officer
 from gateway.api.context import services, store, tenant
 from gateway.api.ingest import check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
@@ -61,19 +65,27 @@ async def list_holds(request: web.Request) -> web.Response:
 
 @routes.post("/v1/holds/{id}/release")
 async def release_hold(request: web.Request) -> web.Response:
-    """Release a held document on a recorded ``basis``, decided by ``officer``."""
+    """Release a held document on a recorded ``basis``, decided by ``officer`` (an officer's
+    key)."""
+    key = require_officer(request)
     hold = await _owned(request)
     body = await _decision(request, "basis")
-    released = await _ledger(request).release(hold.submission_id, body["officer"], body["basis"])
+    released = await _ledger(request).release(
+        hold.submission_id, body["officer"], body["basis"], principal=key.principal
+    )
     return web.json_response(released.to_json(), status=202)
 
 
 @routes.post("/v1/holds/{id}/refuse")
 async def refuse_hold(request: web.Request) -> web.Response:
-    """Refuse a held document for good, with the ``reason``, decided by ``officer``."""
+    """Refuse a held document for good, with the ``reason``, decided by ``officer`` (an
+    officer's key)."""
+    key = require_officer(request)
     hold = await _owned(request)
     body = await _decision(request, "reason")
-    refused = await _ledger(request).refuse(hold.submission_id, body["officer"], body["reason"])
+    refused = await _ledger(request).refuse(
+        hold.submission_id, body["officer"], body["reason"], principal=key.principal
+    )
     return web.json_response(refused.to_json())
 
 

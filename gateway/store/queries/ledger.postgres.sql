@@ -55,8 +55,9 @@ WITH head AS (
 ), entry AS (
     INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id,
                                document_id, digest, categories, subjects, basis, article,
-                               policy_version, decided_by, prev_hash, entry_hash, tenant_id)
-    SELECT next.seq, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, next.prev_hash, next.entry_hash, %(tenant_id)s
+                               policy_version, decided_by, prev_hash, entry_hash, tenant_id,
+                               principal)
+    SELECT next.seq, %(at)s, %(exporter)s, %(destination)s, %(recipient)s, %(submission_id)s, %(document_id)s, %(digest)s, %(categories)s, %(subjects)s, %(basis)s, %(article)s, %(policy_version)s, %(decided_by)s, next.prev_hash, next.entry_hash, %(tenant_id)s, %(principal)s
     FROM next
 )
 UPDATE export_ledger_head SET seq = next.seq, hash = next.entry_hash FROM next
@@ -113,6 +114,7 @@ LIMIT %(limit)s
 
 -- name: hold_decide
 UPDATE export_holds
-SET state = %(state)s, decided_by = %(decided_by)s, basis = %(basis)s, decided_at = %(now)s
+SET state = %(state)s, decided_by = %(decided_by)s, basis = %(basis)s, decided_at = %(now)s,
+    principal = %(principal)s
 WHERE submission_id = %(submission_id)s AND state = %(from_state)s
 RETURNING *

@@ -48,8 +48,8 @@ WHERE tenant_id = :tenant_id AND exporter = :exporter AND year = :year;
 -- lingang_sha256 is SHA-256 in hex over UTF-8 text, registered on every connection.
 INSERT INTO export_ledger (seq, at, exporter, destination, recipient, submission_id, document_id,
                            digest, categories, subjects, basis, article, policy_version,
-                           decided_by, prev_hash, entry_hash, tenant_id)
-SELECT seq + 1, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, hash, lingang_sha256(hash || char(10) || :entry_text), :tenant_id
+                           decided_by, prev_hash, entry_hash, tenant_id, principal)
+SELECT seq + 1, :at, :exporter, :destination, :recipient, :submission_id, :document_id, :digest, :categories, :subjects, :basis, :article, :policy_version, :decided_by, hash, lingang_sha256(hash || char(10) || :entry_text), :tenant_id, :principal
 FROM export_ledger_head WHERE id = 1;
 UPDATE export_ledger_head
 SET seq = seq + 1,
@@ -105,6 +105,7 @@ LIMIT :limit
 
 -- name: hold_decide
 UPDATE export_holds
-SET state = :state, decided_by = :decided_by, basis = :basis, decided_at = :now
+SET state = :state, decided_by = :decided_by, basis = :basis, decided_at = :now,
+    principal = :principal
 WHERE submission_id = :submission_id AND state = :from_state
 RETURNING *

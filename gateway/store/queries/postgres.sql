@@ -23,8 +23,16 @@ SELECT * FROM tenants WHERE id = %(id)s
 SELECT * FROM tenants ORDER BY created_at, id
 
 -- name: insert_api_key
-INSERT INTO api_keys (id, tenant_id, key_hash, label, created_at)
-VALUES (%(id)s, %(tenant_id)s, %(key_hash)s, %(label)s, %(now)s) RETURNING *
+INSERT INTO api_keys (id, tenant_id, key_hash, label, created_at, role)
+VALUES (%(id)s, %(tenant_id)s, %(key_hash)s, %(label)s, %(now)s, %(role)s) RETURNING *
+
+-- name: api_key_for_hash
+SELECT t.id AS t_id, t.name AS t_name, t.created_at AS t_created_at, k.*
+FROM tenants t JOIN api_keys k ON k.tenant_id = t.id
+WHERE k.key_hash = %(key_hash)s AND k.revoked_at IS NULL
+
+-- name: count_officer_keys
+SELECT count(*) AS n FROM api_keys WHERE role = 'officer' AND revoked_at IS NULL
 
 -- name: tenant_for_key_hash
 SELECT t.* FROM tenants t JOIN api_keys k ON k.tenant_id = t.id

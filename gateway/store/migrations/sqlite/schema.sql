@@ -15,7 +15,8 @@ CREATE TABLE api_keys (
     key_hash    TEXT NOT NULL UNIQUE,
     label       TEXT NOT NULL DEFAULT '',
     created_at  TEXT NOT NULL,
-    revoked_at  TEXT
+    revoked_at  TEXT,
+    role        TEXT NOT NULL DEFAULT 'submitter' CHECK (role IN ('submitter', 'officer'))
 );
 
 CREATE TABLE directory_entries (
@@ -152,7 +153,8 @@ CREATE TABLE export_ledger (
     decided_by      TEXT NOT NULL,
     prev_hash       TEXT NOT NULL,
     entry_hash      TEXT NOT NULL,
-    tenant_id       TEXT
+    tenant_id       TEXT,
+    principal       TEXT
 );
 
 CREATE INDEX export_ledger_by_exporter ON export_ledger (exporter, at);
@@ -206,7 +208,8 @@ CREATE TABLE export_holds (
     held_at        TEXT NOT NULL,
     decided_by     TEXT,
     basis          TEXT,
-    decided_at     TEXT
+    decided_at     TEXT,
+    principal      TEXT
 );
 
 CREATE INDEX export_holds_by_state ON export_holds (state, held_at);
