@@ -241,6 +241,13 @@ class MissingFactError(LingangError):
     code = "missing-fact"
 
 
+class NotPermittedError(LingangError):
+    """The caller is known but may not do this (e.g. a tenant acting for a party it does not
+    represent); the API answers 403."""
+
+    code = "forbidden"
+
+
 class ConfigError(LingangError):
     """The configuration is invalid or names something that cannot be loaded."""
 

@@ -17,7 +17,13 @@
     parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation; an
                                           # envelope for another party (not the carrier) is BENV
     timeout = 30.0
-    tenants = ["acme-exports"]            # tenant ids that may use /v1/ebls
+    tenants = ["acme-exports"]            # the one tenant that operates /v1/ebls, for every party
+    # tenants = { "cosco-ops" = ["COSCO"], "acme-exports" = ["SHANGHAI-EXPORTER"] }
+                                          # or several, each acting for its own parties (codes
+                                          # of `parties` or the carrier): a tenant issues only
+                                          # for a carrier it acts for, transfers only an eBL a
+                                          # party of its possesses, reads only one a party of
+                                          # its takes part in; a list of several is refused
 
     [adapters.pint.partners.IQAX]         # one table per partner platform
     url = "https://pint.iqax.example"     # its PINT base URL (…/v3/envelopes)
@@ -111,6 +117,9 @@ class PintOptions:
     max_document_bytes: int = 16 * 1024 * 1024
     tenants: frozenset[str] = frozenset()
     """Tenants (ids) that operate this platform's eBLs through the API (``/v1/ebls``)."""
+    represents: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The party codes of this platform each tenant acts for (``tenants`` as a table). Empty:
+    the one tenant of ``tenants`` acts for every party (a platform with one operator)."""
     control_tracking_registry: str | None = None
     """URL where finished transfers are recorded (:mod:`adapters.dcsa_pint.ctr`); ``None``:
     a signed ``RECE`` alone makes a transfer final."""
@@ -135,6 +144,22 @@ class PintOptions:
         if self.carrier is not None and (code_list_provider, party_code) in self.carrier.codes:
             return self.carrier.name
         return None
+
+    def acts_for(self, tenant_id: str, party: Party) -> bool:
+        """Whether ``tenant_id`` acts for ``party`` here: a party of this platform whose
+        code the tenant represents (or any party, for the platform's one operator)."""
+        if tenant_id not in self.tenants:
+            return False
+        codes = self.represents.get(tenant_id)
+        if codes is None:
+            return not self.represents
+        return party.platform == self.platform and any(
+            provider == self.platform and code in codes for provider, code in party.codes
+        )
+
+    def tenant_for(self, party: Party) -> str:
+        """The tenant that acts for ``party`` (``""``: none does)."""
+        return next((t for t in sorted(self.tenants) if self.acts_for(t, party)), "")
 
     def knows(self, party: Party) -> bool:
         """Whether ``party`` is a party of this platform: on it, and sharing an identifying
@@ -215,6 +240,9 @@ class PintOptions:
             raise ConfigError(
                 f"adapter {name!r}: parties is a table code = name", field=f"{where}.parties"
             )
+        carrier_codes = {code for _, code in carrier.codes} if carrier is not None else set()
+        known = {str(code) for code in parties} | carrier_codes
+        operators, represents = _operators(name, options.get("tenants"), known)
         return cls(
             platform=platform,
             signer=signer,
@@ -229,7 +257,8 @@ class PintOptions:
             max_document_bytes=positive_integer(
                 name, options, "max_document_bytes", 16 * 1024 * 1024
             ),
-            tenants=frozenset(str(t) for t in options.get("tenants") or ()),
+            tenants=frozenset(represents) if represents else operators,
+            represents=represents,
             control_tracking_registry=registry_url,
             control_tracking_registry_ca=(
                 path(options["control_tracking_registry_ca"])
@@ -237,6 +266,58 @@ class PintOptions:
                 else None
             ),
         )
+
+
+def _operators(
+    name: str, raw: Any, known: set[str]
+) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """``tenants``: a list of at most one tenant (the platform's one operator, acting for
+    every party), or a table tenant = [party codes]. Several tenants must say whom each acts
+    for: otherwise each could endorse, transfer and surrender the eBLs another holds."""
+    where = f"adapters.{name}.tenants"
+    if raw is None or isinstance(raw, list | tuple):
+        operators = frozenset(str(t) for t in raw or ())
+        if len(operators) > 1:
+            listed = ", ".join(sorted(operators))
+            raise ConfigError(
+                f"adapter {name!r}: tenants names {len(operators)} tenants ({listed}) without "
+                "saying which parties each acts for, so each could endorse, transfer and "
+                "surrender the eBLs the others hold. Name each tenant's parties: tenants = "
+                '{ "tenant-a" = ["PARTY-CODE"], "tenant-b" = ["CARRIER-CODE"] }',
+                field=where,
+            )
+        return operators, {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"adapter {name!r}: tenants is a list of one tenant id or a table tenant id = "
+            "[party codes]",
+            field=where,
+        )
+    represents: dict[str, frozenset[str]] = {}
+    owner: dict[str, str] = {}
+    for tenant, codes in raw.items():
+        if not isinstance(codes, list | tuple) or not codes:
+            raise ConfigError(
+                f"adapter {name!r}: tenant {tenant!r} needs a list of the party codes it acts for",
+                field=f"{where}.{tenant}",
+            )
+        for code in map(str, codes):
+            if code not in known:
+                raise ConfigError(
+                    f"adapter {name!r}: tenant {tenant!r} acts for {code!r}, which is neither "
+                    f"one of the platform's parties nor its carrier (known: "
+                    f"{', '.join(sorted(known)) or 'none'})",
+                    field=f"{where}.{tenant}",
+                )
+            if code in owner and owner[code] != str(tenant):
+                raise ConfigError(
+                    f"adapter {name!r}: party {code!r} is named for two tenants ({owner[code]!r} "
+                    f"and {tenant!r}); one tenant acts for a party",
+                    field=f"{where}.{tenant}",
+                )
+            owner[code] = str(tenant)
+        represents[str(tenant)] = frozenset(map(str, codes))
+    return frozenset(represents), represents
 
 
 def _registry_url(name: str, raw: Any) -> str | None:

@@ -1,5 +1,13 @@
 """This gateway as a PINT platform: issue, transfer and read the history of eBLs.
 
+Several tenants may operate one platform, each acting for its own parties
+(:meth:`PintOptions.acts_for`, the adapter's ``tenants`` table): given the tenant, a method
+finds only the eBLs one of its parties takes part in (carrier, possessor, holder, an actor
+or recipient of the chain; anything else is "no such eBL"), issues only for a carrier it
+acts for, and transfers, endorses or surrenders only an eBL whose acting party (its
+possessor) it acts for (:class:`~gateway.errors.NotPermittedError` otherwise). The registry
+is the platform's, so this scoping, not the store, keeps one tenant from another's eBLs.
+
 What a sender does before the network: check the transport document against the official
 schema, sign the new chain entry and the manifest, replay the title rules over the whole
 chain (a transfer the receiver would refuse is refused here first, naming the rule), then
@@ -18,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.dcsa_pint.options import PintOptions
-from gateway.errors import FieldError, InputError, VerificationError
+from gateway.errors import FieldError, InputError, NotPermittedError, VerificationError
 from gateway.pint import build
 from gateway.pint.chain import VerifiedEnvelope, verify_envelope
 from gateway.pint.checksums import bytes_checksum, document_checksum, jws_checksum
@@ -238,6 +246,37 @@ class PintPlatform:
             raise FieldError(exc.message, field=exc.field, rule="dcsa.schema") from exc
         return document
 
+    # -- who may do what ---------------------------------------------------------------
+
+    def may_issue(self, tenant_id: str) -> bool:
+        """Whether ``tenant_id`` acts for the carrier this platform issues for."""
+        carrier = self.options.carrier
+        return carrier is not None and self.options.acts_for(tenant_id, carrier)
+
+    def may_read(self, tenant_id: str, record: TitleRecord) -> bool:
+        """Whether a party ``tenant_id`` acts for takes part in the eBL: its carrier,
+        possessor, holder or surrender requester, or an actor or recipient in its chain."""
+        return any(self.options.acts_for(tenant_id, p) for p in _parties(record))
+
+    def may_act(self, tenant_id: str, record: TitleRecord) -> bool:
+        """Whether ``tenant_id`` acts for the eBL's possessor (who alone transfers,
+        endorses or surrenders it)."""
+        possessor = _title_fields(record.title)["possessor"]
+        return bool(self.options.acts_for(tenant_id, possessor))
+
+    async def find(self, key: str, tenant_id: str | None = None) -> TitleRecord:
+        """The eBL ``key`` names (checksum or reference: the newest); given ``tenant_id``,
+        the newest one it may read. :class:`NotFoundError` when there is none (another
+        tenant's eBL looks exactly like a missing one)."""
+        found = await self.registry.find_all(key)
+        if tenant_id is not None:
+            found = [r for r in found if self.may_read(tenant_id, r)]
+        if not found:
+            raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
+        return found[-1]
+
+    # -- issuing and transferring --------------------------------------------------------
+
     async def issue(
         self,
         document: Any,
@@ -245,16 +284,25 @@ class PintPlatform:
         to: Party,
         attachments: Sequence[Attachment] = (),
         visualisation: Attachment | None = None,
+        tenant_id: str | None = None,
     ) -> TitleRecord | Outbound:
         """Issue ``document`` to ``to``: held here when ``to`` is a party of this platform,
         else sent to ``to``'s platform as the first envelope transfer (``ISSUE`` first).
         The eBL carries ``attachments`` and the carrier's ``visualisation`` of it (whose
-        checksum the carrier signs in the issuance manifest) from then on."""
+        checksum the carrier signs in the issuance manifest) from then on. Given
+        ``tenant_id``, it must act for the carrier (:meth:`may_issue`)."""
         options = self.options
         if options.carrier is None or options.carrier_signer is None:
             raise ConflictError(
                 f"platform {self.code} issues for no carrier (set carrier, carrier_key)",
                 field="carrier",
+            )
+        if tenant_id is not None and not self.may_issue(tenant_id):
+            raise NotPermittedError(
+                f"this tenant does not act for the carrier {options.carrier.label()} of "
+                f"platform {self.code}, so it cannot issue eBLs here",
+                field="tenant",
+                rule="pint.tenant-acts-for",
             )
         document = self.check_document(document)
         td_checksum = document_checksum(document)
@@ -284,8 +332,9 @@ class PintPlatform:
         if local:
             await self._keep(documents)
             return await self.registry.issue(new, [a.carried() for a in documents])
+        exporter = tenant_id if tenant_id is not None else options.tenant_for(options.carrier)
         return await self._send(
-            new.td_checksum, None, document, [first], title, to, documents, issue=new
+            new.td_checksum, None, document, [first], title, to, documents, exporter, issue=new
         )
 
     async def transfer(
@@ -297,6 +346,7 @@ class PintPlatform:
         actor: Party | None = None,
         attachments: Sequence[Attachment] = (),
         forward_documents: bool = True,
+        tenant_id: str | None = None,
     ) -> Outbound | TitleRecord:
         """Transfer (or endorse, or surrender, or answer a surrender) a held eBL to ``to``.
 
@@ -315,10 +365,11 @@ class PintPlatform:
         over PINT, with the same chain entries.
 
         ``to`` may be left out where the title implies it: a surrender goes to the issuing
-        carrier, ``SACC`` / ``SREJ`` to the party that requested the surrender."""
-        record = await self.registry.find(key)
-        if record is None:
-            raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
+        carrier, ``SACC`` / ``SREJ`` to the party that requested the surrender.
+
+        Given ``tenant_id``, the eBL must be one it may read (else "no such eBL") and it must
+        act for the party acting (the possessor, or ``actor``)."""
+        record = await self.find(key, tenant_id)
         if record.state != "held":
             raise ConflictError(
                 f"eBL {record.reference} is {record.state} here: platform {self.code} has no control "
@@ -334,6 +385,14 @@ class PintPlatform:
                 field="to",
             )
         acting = actor or current.possessor
+        if tenant_id is not None and not self.options.acts_for(tenant_id, acting):
+            raise NotPermittedError(
+                f"eBL {record.reference} is in the possession of {acting.label()}, for whom "
+                "this tenant does not act: only the possessor's tenant transfers, endorses "
+                "or surrenders it",
+                field="reference",
+                rule="pint.tenant-acts-for",
+            )
         transaction = build.transaction(
             action, acting, None if action is ActionCode.BLANK_ENDORSE else to
         )
@@ -368,6 +427,7 @@ class PintPlatform:
             title,
             to,
             attachments,
+            tenant_id if tenant_id is not None else self.options.tenant_for(acting),
             forward=forward_documents,
         )
 
@@ -425,10 +485,13 @@ class PintPlatform:
         title: Title,
         to: Party,
         attachments: Sequence[Attachment],
+        exporting_tenant: str,
         *,
         issue: NewTitle | None = None,
         forward: bool = True,
     ) -> Outbound:
+        """Lock the eBL and queue its transfer, through the export gate (the transfer counted
+        for, and held for, ``exporting_tenant``: the tenant acting for the acting party)."""
         if to.platform not in self.options.partners:
             raise FieldError(f"platform {to.platform} is not a configured partner", field="to")
         outgoing = await self._outgoing(
@@ -446,7 +509,7 @@ class PintPlatform:
                 exporter=_acting(chain[-1]),
                 destination=self.options.partners[to.platform].country,
                 recipient=to.label(),
-                tenant_id=min(self.options.tenants, default=""),
+                tenant_id=exporting_tenant,
             )
         return await self.registry.begin_transfer(
             td_checksum,
@@ -461,11 +524,10 @@ class PintPlatform:
             attached=outgoing.attached,
         )
 
-    async def history(self, key: str) -> dict[str, Any]:
-        """The eBL's state and its chain, every entry's signature verified again."""
-        record = await self.registry.find(key)
-        if record is None:
-            raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
+    async def history(self, key: str, tenant_id: str | None = None) -> dict[str, Any]:
+        """The eBL's state and its chain, every entry's signature verified again; given
+        ``tenant_id``, only an eBL it may read (:meth:`find`)."""
+        record = await self.find(key, tenant_id)
         entries = []
         for index, token in enumerate(record.chain):
             verified = verify_compact(token, self.options.keys)
@@ -546,3 +608,24 @@ def _title_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         else None,
         "holder_may_endorse": bool(data.get("holderMayEndorse", True)),
     }
+
+
+def _parties(record: TitleRecord) -> list[Party]:
+    """Every party of the eBL: the title's (carrier, possessor, holder, who asked for its
+    surrender) and every actor and recipient of its chain (entries verified when the
+    registry took them)."""
+    title = _title_fields(record.title)
+    found = [
+        title[name]
+        for name in ("carrier", "possessor", "holder", "surrender_requested_by")
+        if title[name] is not None
+    ]
+    for token in record.chain:
+        for transaction in entry_payload(token).get("transactions") or ():
+            for role in ("actor", "recipient"):
+                if isinstance(transaction, Mapping) and transaction.get(role):
+                    try:
+                        found.append(Party.of(transaction[role], role))
+                    except PintRejection:
+                        continue
+    return found

@@ -23,6 +23,7 @@ from gateway.errors import (
     InputError,
     LingangError,
     MissingFactError,
+    NotPermittedError,
     UnsafeInputError,
     ValidationFailed,
 )
@@ -101,8 +102,9 @@ def status_for(exc: LingangError) -> int:
 
     Input errors, missing facts and fatal findings are the client's to fix (422; a body over
     a size limit is 413). A store row that is not there is a 404, one in the wrong state a
-    409. Missing official artefacts, or any error that says another attempt can help (the
-    store went away, an engine crashed), make the server unable to work now (503: try again).
+    409; a caller that may not do what it asks, 403. Missing official artefacts, or any
+    error that says another attempt can help (the store went away, an engine crashed), make
+    the server unable to work now (503: try again).
     A 5xx problem never carries the error's message (it may name files or hosts); the log has
     it.
     """
@@ -110,6 +112,8 @@ def status_for(exc: LingangError) -> int:
         return 413
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, NotPermittedError):
+        return 403
     if isinstance(exc, ConflictError):
         return 409
     if isinstance(exc, InputError | MissingFactError | ValidationFailed):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +24,9 @@ from gateway.signing.openattestation import unsalt
 from gateway.store import Event, NotFoundError, Output, Store, Submission
 from gateway.store.ebl import EblRegistry, TitleRecord
 from gateway.store.title_tokens import StoredTokenRegistry
+
+RegistryView = Callable[[TitleRecord], bool]
+"""Which of the eBL registry's records a tenant may see (:func:`reads_registry`)."""
 
 FACT_EVENTS = ("queued", "held", "delivered", "converted")
 """Events whose detail carries the flow's facts (the latest wins)."""
@@ -42,12 +45,13 @@ async def render_source(
     *,
     outputs: Sequence[Output] | None = None,
     events: Sequence[Event] | None = None,
-    registry: bool = False,
+    registry: RegistryView | None = None,
 ) -> RenderSource:
     """Everything the renderers may use about ``submission`` (already tenant-checked);
     ``outputs`` and ``events`` when the caller has read them already. With ``registry`` (the
     tenant operates this gateway's eBL platform: :func:`reads_registry`) an eBL's page shows
-    what the platform's registry holds for its reference; nobody else sees it, since the
+    what the platform's registry holds for its reference, if ``registry`` lets the tenant see
+    that record (a party it acts for takes part in the eBL); nobody else sees it, since the
     registry is the platform's, not the tenant's."""
     if outputs is None:
         outputs = await store.list_outputs(submission.id)
@@ -69,8 +73,8 @@ async def render_source(
         e.detail and e.detail.get(EBL_FLOW_FACT) for e in events
     ):
         kind = "ebl"
-        reference = facts.get("document_number") if registry else None
-        record = await _registry_record(store, reference)
+        reference = facts.get("document_number")
+        record = None if registry is None else await _registry_record(store, reference, registry)
         if record is not None:
             chain = list(record.chain)
             facts.update(title_state=record.state, possessor=record.possessor)
@@ -90,20 +94,30 @@ async def render_source(
     )
 
 
-async def _registry_record(store: Store, reference: object) -> TitleRecord | None:
-    """What the eBL registry holds for ``reference`` (the newest eBL of that reference)."""
+async def _registry_record(
+    store: Store, reference: object, visible: RegistryView
+) -> TitleRecord | None:
+    """What the eBL registry holds for ``reference``: the newest eBL of that reference the
+    tenant may see."""
     if not isinstance(reference, str) or not reference:
         return None
-    return await EblRegistry.of(store).find(reference)
+    found = [r for r in await EblRegistry.of(store).find_all(reference) if visible(r)]
+    return found[-1] if found else None
 
 
-def reads_registry(request: web.Request, tenant_id: str) -> bool:
-    """Whether ``tenant_id`` operates one of the gateway's eBL platforms (a ``dcsa_pint``
-    adapter naming it in ``tenants``), and so may see what its registry holds."""
-    return operated_platform(request, tenant_id) is not None
+def reads_registry(request: web.Request, tenant_id: str) -> RegistryView | None:
+    """What of the registry ``tenant_id`` may see: ``None`` unless it operates one of the
+    gateway's eBL platforms (a ``dcsa_pint`` adapter naming it in ``tenants``), and then
+    only the eBLs a party it acts for takes part in."""
+    platform = operated_platform(request, tenant_id)
+    if platform is None:
+        return None
+    return lambda record: platform.may_read(tenant_id, record)
 
 
-async def readable_page(store: Store, submission: Submission, *, registry: bool = False) -> str:
+async def readable_page(
+    store: Store, submission: Submission, *, registry: RegistryView | None = None
+) -> str:
     """The readable HTML page of ``submission`` (``registry``: see :func:`render_source`)."""
     source = await render_source(store, submission, registry=registry)
     return await asyncio.to_thread(render_html, source)

@@ -211,6 +211,16 @@ class EblRegistry:
         return None if row is None else _title(row)
 
     @reads
+    def find_all(self, key: str) -> Script[list[TitleRecord]]:
+        """Every eBL ``key`` names: the one with this checksum, else each with this
+        ``transportDocumentReference``, oldest first (:meth:`find` is the last)."""
+        row = yield Query("ebl_get_title", {"td_checksum": key}, "one")
+        if row is not None:
+            return [_title(row)]
+        found = yield Query("ebl_titles_by_reference", {"reference": key}, "all")
+        return [_title(r) for r in found]
+
+    @reads
     def outbound(self, transfer_id: str) -> Script[Outbound | None]:
         """An outbound transfer, or ``None``."""
         row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +15,22 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.api import create_app
-from gateway.service import open_services
+from gateway.errors import ConfigError
+from gateway.service import Services, open_services
 from gateway.settings import Settings
+from gateway.store.ledger import LedgerStore
 from gateway.testing.cluster import free_port
 from gateway.testing.pint import platform, transport_document, write_platform_homes
 from gateway.testing.tls import make_tls
 
 
-@pytest.fixture
-async def api(
-    tmp_path: Path, reference: Path
-) -> AsyncIterator[tuple[TestClient[Any, Any], dict[str, str]]]:
+@asynccontextmanager
+async def platform_api(
+    tmp_path: Path, reference: Path, tenants: str, *, parties: str | None = None
+) -> AsyncIterator[tuple[TestClient[Any, Any], Services]]:
+    """The API over a gateway running platform AEOT (carrier COSCO, party SHIPPER) with the
+    adapter's ``tenants`` option set to ``tenants`` (TOML) and, given, its ``parties``; IQAX
+    (party BUYER) is its partner."""
     tls = make_tls(tmp_path / "tls")
     platforms = [
         platform("AEOT", "ed25519", "SHIPPER", carrier=True),
@@ -33,23 +40,34 @@ async def api(
         tmp_path, platforms, reference_root=reference, tls=tls, ports=[free_port(), free_port()]
     )
     config = homes[0].config
-    config.write_text(
-        config.read_text().replace(
-            "timeout = 10.0\n", 'timeout = 10.0\ntenants = ["operator"]\n', 1
-        )
+    text = config.read_text().replace(
+        "timeout = 10.0\n", f"timeout = 10.0\ntenants = {tenants}\n", 1
     )
+    if parties is not None:
+        text = re.sub(r"(?m)^parties = .*$", f"parties = {parties}", text, count=1)
+    config.write_text(text)
     services = await open_services(Settings.load(config))
-    await services.store.create_tenant("Carrier ops", tenant_id="operator")
-    await services.store.create_tenant("Someone else", tenant_id="other")
-    keys = {
-        "operator": (await services.store.issue_api_key("operator"))[0],
-        "other": (await services.store.issue_api_key("other"))[0],
-    }
     client = TestClient(TestServer(create_app(services)))
     await client.start_server()
-    yield client, keys
-    await client.close()
-    await services.close()
+    try:
+        yield client, services
+    finally:
+        await client.close()
+        await services.close()
+
+
+@pytest.fixture
+async def api(
+    tmp_path: Path, reference: Path
+) -> AsyncIterator[tuple[TestClient[Any, Any], dict[str, str]]]:
+    async with platform_api(tmp_path, reference, '["operator"]') as (client, services):
+        await services.store.create_tenant("Carrier ops", tenant_id="operator")
+        await services.store.create_tenant("Someone else", tenant_id="other")
+        keys = {
+            "operator": (await services.store.issue_api_key("operator"))[0],
+            "other": (await services.store.issue_api_key("other"))[0],
+        }
+        yield client, keys
 
 
 async def test_issue_transfer_and_history(api: Any, reference: Path) -> None:
@@ -225,3 +243,116 @@ async def test_a_transfer_says_whether_to_forward_the_documents(api: Any, refere
         headers=auth,
     )
     assert sent.status == 202, await sent.text()
+
+
+SHARED = '{ carrier-ops = ["COSCO"], shipper-ops = ["SHIPPER"], forwarder = ["FORWARDER"] }'
+"""Three tenants operating one platform, each acting for its own party."""
+SHARED_PARTIES = '{ SHIPPER = "Shipper Ltd", FORWARDER = "Forwarder Ltd" }'
+
+
+async def test_operators_of_one_platform_act_only_for_their_own_parties(
+    tmp_path: Path, reference: Path
+) -> None:
+    """The carrier's tenant issues an eBL to the shipper; only the shipper's tenant (the
+    possessor's) transfers it; the carrier's tenant reads it (its carrier takes part) but
+    may not transfer it; the forwarder's tenant, whose party takes no part, cannot even see
+    it (404, as for no eBL at all). The transfer is the shipper tenant's export."""
+    async with platform_api(tmp_path, reference, SHARED, parties=SHARED_PARTIES) as (
+        client,
+        services,
+    ):
+        keys = {}
+        for tenant in ("carrier-ops", "shipper-ops", "forwarder"):
+            await services.store.create_tenant(tenant, tenant_id=tenant)
+            keys[tenant] = {
+                "Authorization": f"Bearer {(await services.store.issue_api_key(tenant))[0]}"
+            }
+        document = transport_document(reference, "APIEBL0101")
+        issue = {"transportDocument": document, "to": "AEOT:SHIPPER"}
+        refused = await client.post("/v1/ebls", json=issue, headers=keys["shipper-ops"])
+        assert refused.status == 403, await refused.text()
+        assert "carrier" in (await refused.json())["detail"]
+        held = await client.post("/v1/ebls", json=issue, headers=keys["carrier-ops"])
+        assert held.status == 201, await held.text()
+        path = "/v1/ebls/APIEBL0101"
+        to_buyer = {"to": "IQAX:BUYER", "action": "TRANSFER"}
+        assert (await client.get(path, headers=keys["forwarder"])).status == 404
+        stolen = await client.post(f"{path}/transfers", json=to_buyer, headers=keys["forwarder"])
+        assert stolen.status == 404
+        seen = await client.get(path, headers=keys["carrier-ops"])
+        assert seen.status == 200 and (await seen.json())["possessor"] == "AEOT:AEOT/SHIPPER"
+        taken = await client.post(f"{path}/transfers", json=to_buyer, headers=keys["carrier-ops"])
+        assert taken.status == 403, await taken.text()
+        problem = await taken.json()
+        assert (
+            "AEOT:AEOT/SHIPPER" in problem["detail"]
+            and problem["errors"][0]["field"] == "reference"
+        )
+        for action in ("ENDORSE", "SURRENDER_FOR_DELIVERY"):
+            body = {"to": "IQAX:BUYER", "action": action}
+            attempt = await client.post(f"{path}/transfers", json=body, headers=keys["forwarder"])
+            assert attempt.status == 404
+        sent = await client.post(f"{path}/transfers", json=to_buyer, headers=keys["shipper-ops"])
+        assert sent.status == 202, await sent.text()
+        history = await (await client.get(path, headers=keys["shipper-ops"])).json()
+        assert history["state"] == "sending"
+        entries = await LedgerStore(services.store.connector).entries()
+        assert [e["tenant_id"] for e in entries] == ["shipper-ops"]
+
+
+@pytest.mark.parametrize(
+    ("tenants", "parties", "says"),
+    [
+        ('["a", "b"]', None, "without saying which parties each acts for"),
+        ('{ a = ["SHIPPER"], b = ["SHIPPER"] }', None, "named for two tenants"),
+        ('{ a = ["NOBODY"] }', None, "neither one of the platform's parties nor its carrier"),
+        ("{ a = [] }", None, "needs a list of the party codes"),
+    ],
+)
+async def test_an_ambiguous_operator_configuration_is_refused_at_start(
+    tmp_path: Path, reference: Path, tenants: str, parties: str | None, says: str
+) -> None:
+    with pytest.raises(ConfigError, match=says) as refused:
+        async with platform_api(tmp_path, reference, tenants, parties=parties):
+            pass
+    assert refused.value.field is not None and refused.value.field.startswith(
+        "adapters.pint.tenants"
+    )
+
+
+async def test_the_registry_on_a_documents_page_is_shown_to_the_tenants_whose_parties_take_part(
+    tmp_path: Path, reference: Path
+) -> None:
+    """With several operators, a document page shows the registry's record of an eBL only to
+    a tenant whose party takes part in it."""
+    async with platform_api(tmp_path, reference, SHARED, parties=SHARED_PARTIES) as (
+        client,
+        services,
+    ):
+        store = services.store
+        keys = {}
+        for tenant in ("carrier-ops", "forwarder"):
+            await store.create_tenant(tenant, tenant_id=tenant)
+            keys[tenant] = {"Authorization": f"Bearer {(await store.issue_api_key(tenant))[0]}"}
+        document = transport_document(reference, "APIEBL0102")
+        held = await client.post(
+            "/v1/ebls",
+            json={"transportDocument": document, "to": "AEOT:SHIPPER"},
+            headers=keys["carrier-ops"],
+        )
+        assert held.status == 201, await held.text()
+        pages = {}
+        for who in ("carrier-ops", "forwarder"):
+            submission, _ = await store.create_submission(
+                who, json.dumps(document).encode(), content_type="application/json",
+                metadata={"kind": "ebl"},
+            )  # fmt: skip
+            await store.record_event(
+                submission.id, "converted", detail={"document_number": "APIEBL0102"}
+            )
+            view = await client.get(f"/v1/documents/{submission.id}/view", headers=keys[who])
+            assert view.status == 200
+            pages[who] = await view.text()
+        assert "<code>ISSUE</code>" in pages["carrier-ops"]
+        assert "<code>ISSUE</code>" not in pages["forwarder"]
+        assert "AEOT/SHIPPER" not in pages["forwarder"]

@@ -61,7 +61,9 @@ async def register_chain(
     if monkeypatch is not None:
         from gateway.api.console.screens import document as screen
 
-        monkeypatch.setattr(screen, "reads_registry", lambda request, tenant_id: True)
+        monkeypatch.setattr(
+            screen, "reads_registry", lambda request, tenant_id: lambda record: True
+        )
 
 
 async def upload(session: aiohttp.ClientSession, base: str, name: str, data: bytes) -> str:

@@ -167,7 +167,7 @@ async def test_the_registry_chain_and_title_token_are_shown_on_both_stores(
         root = wrapped["signature"]["merkleRoot"]
         await tokens.mint(root, "SHIPPER-1", "SHIPPER-1", remark="<b>issued</b>")
         await tokens.transfer_holder(root, "SHIPPER-1", "FORWARDER-9")
-        source = await render_source(store, submission, registry=True)
+        source = await render_source(store, submission, registry=lambda _record: True)
         hidden = await render_source(store, submission)
     finally:
         await store.close()

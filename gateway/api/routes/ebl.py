@@ -2,7 +2,10 @@
 
 The platform is the configured ``dcsa_pint`` adapter; only the tenants its ``tenants`` option
 names operate it (any other tenant, or a gateway without the adapter, gets 404, as for any
-record the tenant does not own). The same operations as ``lingang ebl issue / transfer /
+record the tenant does not own). Each operator acts for its own parties
+(:meth:`~adapters.dcsa_pint.options.PintOptions.acts_for`): it reads only the eBLs one of
+them takes part in (another's is a 404), issues only for a carrier it acts for and
+transfers only an eBL in the possession of a party it acts for (403 otherwise). The same operations as ``lingang ebl issue / transfer /
 history``: the eBL is locked and the ``transfer`` job queued in one transaction (202), and only
 a signed ``RECE``/``DUPE`` ends this platform's control.
 """
@@ -113,7 +116,10 @@ async def issue_ebl(request: web.Request) -> web.Response:
     body = await _body(request)
     to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
     done = await platform.issue(
-        body.get("transportDocument"), to=to, attachments=_attachments(body)
+        body.get("transportDocument"),
+        to=to,
+        attachments=_attachments(body),
+        tenant_id=tenant(request).id,
     )
     if isinstance(done, Outbound):
         return _accepted(done)
@@ -145,6 +151,7 @@ async def transfer_ebl(request: web.Request) -> web.Response:
         action=ActionCode(action),
         attachments=_attachments(body),
         forward_documents=forward,
+        tenant_id=tenant(request).id,
     )
     if isinstance(sent, Outbound):
         return _accepted(sent)
@@ -157,4 +164,7 @@ async def transfer_ebl(request: web.Request) -> web.Response:
 async def ebl_history(request: web.Request) -> web.Response:
     """The eBL's state here and its chain, every signature verified again."""
     check_query(request, ())
-    return web.json_response(await _platform(request).history(request.match_info["reference"]))
+    history = await _platform(request).history(
+        request.match_info["reference"], tenant_id=tenant(request).id
+    )
+    return web.json_response(history)
