@@ -1,5 +1,6 @@
 """What the operator console reads: document lists with filters, dead letters, held
-documents, queue depths and recent throughput.
+documents, queue depths and recent throughput; and the sessions signed out (migration
+``0017_console_signouts``: a sign-out holds on every replica and after a restart).
 
 Every read that touches a tenant's records is scoped to that tenant. The list reads return
 summaries without the documents' bytes. Migration ``0004_console`` adds what they need:
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.store import rows
-from gateway.store.base import reads
+from gateway.store.base import reads, writes
 from gateway.store.connector import Connector, Query, Script
 from gateway.store.records import Clock, Job, JobState, utcnow
 
@@ -70,7 +71,7 @@ class QueueDepth:
 
 
 class ConsoleStore:
-    """The console's reads over the gateway's store connector."""
+    """The console's reads (and its sign-outs) over the gateway's store connector."""
 
     def __init__(self, connector: Connector, *, clock: Clock = utcnow) -> None:
         self.connector = connector
@@ -144,6 +145,20 @@ class ConsoleStore:
         documents (for their breakers' states)."""
         found = yield Query("console_endpoints", {"tenant_id": tenant_id, "recent": recent}, "all")
         return [(r["adapter"], r["endpoint"]) for r in found]
+
+    # -- sessions signed out ----------------------------------------------------------
+
+    @writes
+    def sign_out(self, nonce: str, expires: int) -> Script[None]:
+        """Remember that the session ``nonce`` ended (until ``expires``, Unix seconds, when
+        its cookie would have expired anyway); forget the ones past their expiry."""
+        now = int(self.clock().timestamp())
+        yield Query("console_signout", {"nonce": nonce, "expires": expires, "now": now})
+
+    @reads
+    def signed_out(self, nonce: str) -> Script[bool]:
+        """Whether the session ``nonce`` was signed out (on any replica, before a restart)."""
+        return (yield Query("console_signed_out", {"nonce": nonce}, "one")) is not None
 
 
 def _summary(row: Any) -> DocumentSummary:

@@ -200,3 +200,20 @@ async def test_facts_come_with_the_statements_the_gateway_writes(
         assert document.state == "delivered"
     assert (found[rejected.id].profile, found[rejected.id].receiver) == (None, "0088:HK1")
     assert sum((await reads.delivered_per_bucket(a, START, 3600)).values()) == 2
+
+
+async def test_sign_outs_are_kept_until_their_sessions_expire(
+    stores: tuple[Store, ConsoleStore, Clock],
+) -> None:
+    _, reads, clock = stores
+    now = int(START.timestamp())
+    await reads.sign_out("old-nonce", now - 60)  # its cookie has expired anyway
+    await reads.sign_out("live-nonce", now + 3600)
+    await reads.sign_out("live-nonce", now + 3600)  # signing out twice changes nothing
+    assert await reads.signed_out("live-nonce")
+    assert not await reads.signed_out("never-signed-out")
+    assert not await reads.signed_out("old-nonce")  # forgotten by the later sign-outs
+    clock.now = START + timedelta(hours=2)
+    await reads.sign_out("another", now + 7200 + 3600)
+    assert not await reads.signed_out("live-nonce")  # past its expiry: nothing to refuse
+    assert await reads.signed_out("another")

@@ -106,6 +106,7 @@ def test_migration_files_are_numbered() -> None:
             "ebl_surrender_requests",
             "tenant_export_counts",
             "officer_keys",
+            "console_signouts",
         ]
 
 

@@ -3,7 +3,9 @@
 Order of checks for every request below ``/console``:
 
 1. the language (cookie ``lingang_lang``, default Chinese);
-2. the session: a genuine, unexpired cookie whose key still belongs to its tenant;
+2. the session: a genuine, unexpired cookie, not signed out (the store remembers sign-outs,
+   so one holds on every replica and after a restart), whose key still belongs to its
+   tenant;
    without one, a page redirects to the sign-in form and a POST is refused (403);
 3. for a POST: an ``Origin`` from elsewhere is refused, then the form's CSRF token must be
    the session's (the sign-in form's: the pre-session cookie's);
@@ -85,7 +87,7 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 async def _sign_in(request: web.Request) -> None:
     session = console(request).keeper.read(request)
-    if session is None:
+    if session is None or await console(request).reads.signed_out(session.nonce):
         return
     found = await console_store(request).api_key_for_hash(session.key_hash)
     if found is None or found[0].id != session.tenant_id:

@@ -3,9 +3,11 @@
 The cookie holds the tenant id, the SHA-256 of the key signed in with (never the key), a
 random nonce and the expiry, signed with HMAC-SHA256 under the console's secret. Every
 request checks the signature and the expiry and looks the key hash up again, so a revoked
-key or a deleted tenant ends its sessions at once. Signing out forgets the nonce in this
-process (sessions are otherwise stateless; with several replicas, give them one
-``[console] session_secret``).
+key or a deleted tenant ends its sessions at once. Signing out records the nonce in the store
+(:meth:`~gateway.store.console.ConsoleStore.sign_out`) until the session would have expired,
+and every request asks whether its nonce was signed out, so a signed-out cookie stays dead
+after a restart and on every replica (sessions are otherwise stateless; with several
+replicas, give them one ``[console] session_secret``).
 
 The cookie is ``HttpOnly``, ``SameSite=Strict`` and ``Secure`` when the request came over TLS.
 Every form carries a CSRF token derived from the session nonce (the sign-in form: from a
@@ -50,8 +52,6 @@ class SessionKeeper:
             raise ValueError("the console session secret must be at least 16 bytes")
         self.secret = secret
         self.lifetime = lifetime_seconds
-        self.ended: set[str] = set()
-        """Nonces of sessions signed out in this process."""
 
     def _mac(self, purpose: str, value: str) -> str:
         # surrogatepass: a cookie's raw bytes reach us as surrogate escapes; they get a MAC
@@ -83,7 +83,8 @@ class SessionKeeper:
         return session
 
     def read(self, request: web.Request) -> Session | None:
-        """The request's session if its cookie is genuine, unexpired and not signed out."""
+        """The request's session if its cookie is genuine and unexpired (whether it was
+        signed out is the store's to say: the middleware asks it)."""
         value = request.cookies.get(SESSION_COOKIE, "")
         encoded, _, mac = value.partition(".")
         if not encoded or len(value) > 2048:
@@ -95,16 +96,12 @@ class SessionKeeper:
             session = Session(str(data["t"]), str(data["k"]), str(data["n"]), int(data["e"]))
         except (ValueError, KeyError, TypeError, OverflowError):
             return None
-        if session.expires < time.time() or session.nonce in self.ended:
+        if session.expires < time.time():
             return None
         return session
 
-    def end(
-        self, response: web.StreamResponse, request: web.Request, session: Session | None
-    ) -> None:
-        """Sign out: forget the nonce and clear the cookie."""
-        if session is not None:
-            self.ended.add(session.nonce)
+    def end(self, response: web.StreamResponse, request: web.Request) -> None:
+        """Clear the session cookie (the caller records the sign-out in the store)."""
         set_cookie(response, request, SESSION_COOKIE, "", max_age=0)
 
     # -- CSRF --------------------------------------------------------------------

@@ -103,3 +103,14 @@ FROM (SELECT id FROM submissions WHERE tenant_id = %(tenant_id)s
 CROSS JOIN LATERAL (SELECT adapter, endpoint FROM outbox_jobs
                     WHERE submission_id = s.id AND kind = 'deliver' AND endpoint <> '' OFFSET 0) j
 ORDER BY j.adapter, j.endpoint
+
+-- name: console_signout
+-- Remember a signed-out session (a second sign-out of it changes nothing), and forget the
+-- ones that have expired meanwhile, in one statement.
+WITH gone AS (DELETE FROM console_signouts WHERE expires < %(now)s)
+INSERT INTO console_signouts (nonce, expires) VALUES (%(nonce)s, %(expires)s)
+ON CONFLICT (nonce) DO NOTHING
+
+-- name: console_signed_out
+SELECT 1 AS ended FROM console_signouts WHERE nonce = %(nonce)s
+

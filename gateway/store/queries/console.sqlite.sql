@@ -101,3 +101,14 @@ FROM (SELECT id FROM submissions WHERE tenant_id = :tenant_id
 JOIN outbox_jobs j ON j.submission_id = s.id
 WHERE j.kind = 'deliver' AND j.endpoint <> ''
 ORDER BY j.adapter, j.endpoint
+
+-- name: console_signout
+-- Remember a signed-out session (a second sign-out of it changes nothing), and forget the
+-- ones that have expired meanwhile.
+INSERT INTO console_signouts (nonce, expires) VALUES (:nonce, :expires)
+ON CONFLICT (nonce) DO NOTHING;
+DELETE FROM console_signouts WHERE expires < :now
+
+-- name: console_signed_out
+SELECT 1 AS ended FROM console_signouts WHERE nonce = :nonce
+

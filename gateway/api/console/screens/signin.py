@@ -57,8 +57,13 @@ async def signin(request: web.Request) -> web.Response:
 
 @routes.post("/signout")
 async def signout(request: web.Request) -> web.Response:
+    """Sign out: the session is recorded as ended in the store (every replica, every restart
+    refuses its cookie from now on), then its cookie is cleared."""
+    session = request.get(SESSION)
+    if session is not None:
+        await console(request).reads.sign_out(session.nonce, session.expires)
     response = web.HTTPSeeOther(location=f"{PREFIX}/signin")
-    console(request).keeper.end(response, request, request.get(SESSION))
+    console(request).keeper.end(response, request)
     raise response
 
 

@@ -415,3 +415,12 @@ CREATE TABLE peppol_replays (
     answer            BLOB NOT NULL,
     PRIMARY KEY (channel, message_id)
 );
+
+-- Console sessions signed out (0017): the nonce, until the session would have expired.
+
+CREATE TABLE console_signouts (
+    nonce    TEXT PRIMARY KEY,
+    expires  INTEGER NOT NULL
+);
+
+CREATE INDEX console_signouts_by_expiry ON console_signouts (expires);
