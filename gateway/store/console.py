@@ -1,6 +1,6 @@
 """What the operator console reads: document lists with filters, dead letters, held
 documents, queue depths and recent throughput; and the sessions signed out (migration
-``0017_console_signouts``: a sign-out holds on every replica and after a restart).
+``0019_console_signouts``: a sign-out holds on every replica and after a restart).
 
 Every read that touches a tenant's records is scoped to that tenant. The list reads return
 summaries without the documents' bytes. Migration ``0004_console`` adds what they need:
