@@ -1,9 +1,12 @@
 """A surrender recorded as final by the old rule, migrated, then answered over the wire: two
 platforms on loopback TLS (the carrier's on SQLite and PostgreSQL). The surrender is made
 with this gateway, both registries are put back as the gateway before the SACC/SREJ rule
-stored it (the carrier's eBL ``surrendered``, the requester's title saying surrendered, the
-schema before the migration), and both platforms start again: the migration gives the carrier
-the pending request back, and the carrier's SACC then surrenders the eBL on both platforms."""
+stored it (the carrier's eBL ``surrendered``, the requester's title saying surrendered), the
+migration's data step runs on them as it does when a store reaches that migration (the
+schema itself is the latest: later migrations cannot be undone here; how a store of an older
+version reaches it is ``tests/store/test_ebl_migrations.py``), and both platforms start again:
+the carrier has the pending request back, and its SACC then surrenders the eBL on both
+platforms."""
 
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from typing import Any
 import pytest
 
 from gateway.pint.codes import ActionCode
+from gateway.store import open_store
 from gateway.store.ebl_legacy import SURRENDER_REQUESTS
 from gateway.store.migrations import load_migrations
+from gateway.store.records import utcnow
 from gateway.testing.cluster import free_port
 from gateway.testing.pint import (
     InProcessPlatform,
@@ -64,13 +69,12 @@ async def pair(tmp_path: Path, reference: Path, store_url: str) -> AsyncIterator
 
 
 def as_the_old_rule_stored_it(database: OldDatabase, reference: str, *, carrier: bool) -> None:
-    """The row of ``reference`` as the gateway before the SACC/SREJ rule wrote it, and the
-    schema before the migration that maps such rows."""
+    """The row of ``reference`` as the gateway before the SACC/SREJ rule wrote it, and no
+    record yet of the migration that maps such rows."""
     ((title,),) = database.fetch("SELECT title FROM ebl_titles WHERE reference = ?", (reference,))
     current = json.loads(title)
     old = {k: current[k] for k in ("carrier", "possessor", "holder", "toOrder")}
     old["surrendered"] = True
-    version = [m.name for m in load_migrations(database.backend)].index(SURRENDER_REQUESTS) + 1
     database.execute(
         [
             (
@@ -81,10 +85,26 @@ def as_the_old_rule_stored_it(database: OldDatabase, reference: str, *, carrier:
                     reference,
                 ),
             ),
-            ("DROP TABLE ebl_title_migrations", ()),
-            ("DELETE FROM schema_version WHERE version >= ?", (version,)),
+            ("DELETE FROM ebl_title_migrations", ()),
         ]
     )
+
+
+async def run_surrender_migration(database: OldDatabase) -> None:
+    """The data step of the surrender migration, in one transaction, as the store runs it."""
+    (migration,) = [m for m in load_migrations(database.backend) if m.name == SURRENDER_REQUESTS]
+    step = migration.data_step()
+    assert step is not None
+    store = await open_store(database.url)
+    try:
+
+        def script() -> Any:
+            yield from step(utcnow())
+            return 0
+
+        await store.connector.migrate(script())
+    finally:
+        await store.close()
 
 
 async def test_a_surrender_stored_as_final_is_answered_after_the_migration(
@@ -105,7 +125,9 @@ async def test_a_surrender_stored_as_final_is_answered_after_the_migration(
         "SELECT state FROM ebl_titles WHERE reference = 'OLDRULE001'"
     ) == [("surrendered",)]
 
-    a, b = await pair.start()  # each store migrates as it opens
+    for index in (0, 1):
+        await run_surrender_migration(pair.database(index))
+    a, b = await pair.start()
     pa, pb = a.adapter.platform, b.adapter.platform
     at_a, at_b = await pa.registry.find("OLDRULE001"), await pb.registry.find("OLDRULE001")
     assert (at_a.state, at_b.state) == ("held", "transferred")
