@@ -95,7 +95,7 @@ async def fill(store: Store, tenant_id: str, docs: int) -> None:
         await asyncio.gather(*(one(i) for i in range(start, min(docs, start + CONCURRENCY))))
     dead = await store.claim_jobs("bench", limit=max(1, docs // 100), lease_seconds=600)
     for job in dead:
-        await store.fail_job(job.id, "bench", "refused", retryable=False, next_attempt_at=None)
+        await store.fail_job(job.id, "bench", "refused", retryable=False, retry_after=None)
 
 
 async def ebl_document(store: Store, tenant_id: str) -> str:

@@ -50,7 +50,7 @@ class RoutingPlanner:
                 endpoint=endpoint,
                 payload_ref=ENVELOPE,
                 message_id=message_id,
-                not_before=submission.created_at,
+                ordered_at=submission.created_at,
             ),
             reason=f"processed; delivery queued on {route.adapter} ({route.rule})",
             detail={"message_id": message_id, "adapter": route.adapter},

@@ -88,6 +88,11 @@ class CircuitBreaker:
             return min(self.reopens_at(state), self.now() + self.probe_wait)
         return self.reopens_at(state)
 
+    def defer_seconds(self, state: BreakerState) -> float:
+        """:meth:`defer_until` as seconds from now (what the store takes: a job's due time
+        is the queue's clock, which on PostgreSQL is the database's, not this one)."""
+        return max(0.0, (self.defer_until(state) - self.now()).total_seconds())
+
     async def allow(self, endpoint: str) -> bool:
         """Whether a delivery to ``endpoint`` may go ahead now.
 

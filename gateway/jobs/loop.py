@@ -238,7 +238,9 @@ class Worker:
         try:
             if job.endpoint and not await self.breaker.allow(job.endpoint):
                 state = await self.store.get_breaker(job.endpoint)
-                await self.store.defer_job(job.id, self.worker_id, self.breaker.defer_until(state))
+                await self.store.defer_job(
+                    job.id, self.worker_id, self.breaker.defer_seconds(state)
+                )
                 return
             await self._run_claimed(job)
         except LeaseLostError:
@@ -284,7 +286,7 @@ class Worker:
             return
         if self.kinds.get(job.kind) is None or self._stopping.is_set():
             try:
-                await self.store.defer_job(job.id, self.worker_id, self.store.clock())
+                await self.store.defer_job(job.id, self.worker_id)
             except StoreError as exc:  # its lease expires, then any worker claims it
                 log.warning(
                     "could not give a job back", extra={"job_id": job.id, "error": str(exc)}
@@ -311,7 +313,7 @@ class Worker:
                 await self.breaker.record_failure(job.endpoint)
             else:
                 await self.breaker.record_success(job.endpoint)  # it answered: it is up
-        when = self.policy.next_attempt(job, self.store.clock(), retryable=retryable)
+        retry_after = self.policy.retry_after(job, retryable=retryable)
         reason = f"{type(error).__name__}: {error}"
         extra = {
             "job_id": job.id,
@@ -320,14 +322,19 @@ class Worker:
             "attempt": job.attempts,
         }
         event = None
-        if when is None:
+        if retry_after is None:
             log.warning("job dead-lettered", extra={**extra, "reason": reason})
             kind = self.kinds.get(job.kind)
             event = kind.dead_event(job, reason, retryable=retryable) if kind else None
         else:
             log.info("job will be retried", extra={**extra, "reason": reason})
         await self.store.fail_job(
-            job.id, self.worker_id, reason, retryable=retryable, next_attempt_at=when, event=event
+            job.id,
+            self.worker_id,
+            reason,
+            retryable=retryable,
+            retry_after=retry_after,
+            event=event,
         )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from gateway.store.base import Job
 
@@ -45,9 +44,9 @@ class RetryPolicy:
         """Whether a job that failed its ``attempts``-th attempt is dead."""
         return not retryable or attempts >= self.max_attempts
 
-    def next_attempt(self, job: Job, now: datetime, *, retryable: bool) -> datetime | None:
-        """When the job (which just failed ``job.attempts`` times) is due again, or
-        ``None`` for the dead letter."""
+    def retry_after(self, job: Job, *, retryable: bool) -> float | None:
+        """Seconds until the job (which just failed ``job.attempts`` times) is due again,
+        or ``None`` for the dead letter."""
         if self.gives_up(job.attempts, retryable=retryable):
             return None
-        return now + timedelta(seconds=self.delay(job.attempts))
+        return self.delay(job.attempts)

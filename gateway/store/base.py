@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from gateway.store import rows
@@ -93,6 +93,8 @@ from gateway.store.scripts import (
     hand_off,
     insert_job,
     job_params,
+    later,
+    lease_params,
     leased_params,
     one,
     put_outputs,
@@ -195,8 +197,16 @@ class Store:
         self.connector = connector
         """The database behind the store."""
         self.clock = clock
-        """Source of "now" for leases and schedules (:func:`utcnow` unless a test injects
-        a fake one)."""
+        """This process's "now" (:func:`utcnow` unless a test injects a fake one): the time
+        records are stamped with; on SQLite (one host) also the job queue's time. On
+        PostgreSQL leases and due jobs go by the database's clock, shared by every replica
+        (see :meth:`~gateway.store.connector.Connector.queue_time`)."""
+
+    def queue_time(self) -> datetime | None:
+        """The time this transaction's job-queue decisions are made at: ``None`` where the
+        database's own clock decides (PostgreSQL), else this process's (see
+        :meth:`~gateway.store.connector.Connector.queue_time`)."""
+        return self.connector.queue_time(self.clock)
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -487,9 +497,10 @@ class Store:
         """The new submission with its job, that job when it was queued leased (``lease``,
         and due now); ``None`` when the submission was not inserted."""
         now = params["now"]
-        job = job_params(params["id"], enqueue, now)
+        at = self.queue_time()
+        job = job_params(params["id"], enqueue, now, at)
         handed = hand_off(enqueue, now, lease)
-        job |= leased_params(handed)
+        job |= leased_params(handed, at)
         job["job_id"] = job.pop("id")
         row = yield Query("insert_submission_with_job", {**job, **params}, "one")
         if row is None:
@@ -499,6 +510,10 @@ class Store:
             return rows.submission(row), None
         queued = job | {"id": job["job_id"], "state": job["job_state"], "created_at": now}
         queued |= {"updated_at": now, "last_error": None, "retryable": None}
+        queued |= {  # as the database decided them (its clock, on PostgreSQL)
+            "next_attempt_at": row["job_next_attempt_at"],
+            "lease_expires_at": row["job_lease_expires_at"],
+        }
         return rows.submission(row), rows.job(queued)
 
     @writes
@@ -515,7 +530,7 @@ class Store:
             event = {**params, "submission_id": row["id"], "detail": None}
             yield Query("insert_event", event)
         if enqueue is not None:
-            yield from ensure_job(row["id"], enqueue, params["now"])
+            yield from ensure_job(row["id"], enqueue, params["now"], self.queue_time())
         return rows.submission(row), created
 
     @reads
@@ -651,7 +666,7 @@ class Store:
         written only when the job is new.
         """
         now = self.clock()
-        row, created = yield from insert_job(submission_id, spec, now)
+        row, created = yield from insert_job(submission_id, spec, now, self.queue_time())
         if created:
             yield from change_state(submission_id, with_job(event, row), now)
         return rows.job(row)
@@ -694,20 +709,23 @@ class Store:
         first.
 
         Due: ``pending`` with ``next_attempt_at <= now``, or ``leased`` with an expired
-        lease. Each claim increments ``attempts``. Concurrent claimers (tasks, processes,
-        replicas) never receive the same job while its lease is valid. Jobs whose
+        lease; now and the new lease's expiry are the queue's time (:meth:`queue_time`:
+        the database's clock on PostgreSQL). Each claim increments ``attempts``.
+        Concurrent claimers (tasks, processes, replicas) never receive the same job while
+        its lease is valid, whatever their own clocks say. Jobs whose
         endpoint is in ``exclude_endpoints`` (open breakers) are left alone; jobs without
         an endpoint (``""``) are never excluded. ``kinds`` restricts the claim to jobs of
         those kinds (``None``: any kind; empty: none).
         """
         if kinds is not None and not kinds:
             return []
-        now = self.clock()
+        at = self.queue_time()
         params = {
             "worker_id": worker_id,
             "limit": limit,
-            "now": now,
-            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+            "now": self.clock(),
+            "at": at,
+            **lease_params(at, lease_seconds),
             "excluded": sorted(set(exclude_endpoints) - {""}),
             "kinds": None if kinds is None else sorted(kinds),
         }
@@ -716,13 +734,13 @@ class Store:
 
     @writes_one
     def renew_lease(self, job_id: str, worker_id: str, lease_seconds: float) -> Script[Job]:
-        """Extend the lease of a job the worker still owns; else :class:`LeaseLostError`."""
-        now = self.clock()
+        """Extend the lease of a job the worker still owns to ``lease_seconds`` from now
+        (the queue's time, see :meth:`queue_time`); else :class:`LeaseLostError`."""
         params = {
             "id": job_id,
             "worker_id": worker_id,
-            "now": now,
-            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+            "now": self.clock(),
+            **lease_params(self.queue_time(), lease_seconds),
         }
         return rows.job((yield from fenced("renew_lease", params)))
 
@@ -782,21 +800,23 @@ class Store:
         error: str,
         *,
         retryable: bool,
-        next_attempt_at: datetime | None,
+        retry_after: float | None,
         event: StateChange | None = None,
     ) -> Script[Job]:
-        """Record a failed attempt: back to ``pending`` at ``next_attempt_at``, or ``dead``
-        (dead letter, ``error`` kept as the reason) when ``next_attempt_at`` is ``None``.
-        ``event`` (e.g. the dead-letter state) is recorded on the submission in the same
-        transaction. Owner-fenced like :meth:`complete_job`."""
+        """Record a failed attempt: back to ``pending``, due ``retry_after`` seconds from
+        now (the queue's time, see :meth:`queue_time`), or ``dead`` (dead letter, ``error``
+        kept as the reason) when ``retry_after`` is ``None``. ``event`` (e.g. the
+        dead-letter state) is recorded on the submission in the same transaction.
+        Owner-fenced like :meth:`complete_job`."""
         now = self.clock()
         params = {
             "id": job_id,
             "worker_id": worker_id,
             "error": error,
             "retryable": retryable,
-            "state": (JobState.DEAD if next_attempt_at is None else JobState.PENDING).value,
-            "next_attempt_at": next_attempt_at,
+            "state": (JobState.DEAD if retry_after is None else JobState.PENDING).value,
+            "retry_after": retry_after,
+            "next_attempt_at": later(self.queue_time(), retry_after),
             "now": now,
         }
         row = yield from fenced("fail_job", params)
@@ -830,22 +850,31 @@ class Store:
         now = self.clock()
         lease = None if hand_off_seconds is None else (worker_id, hand_off_seconds)
         if enqueue is not None and event is not None:  # the usual end: one statement
-            row = yield from finish_and_queue(job_id, worker_id, enqueue, event, now, lease=lease)
+            row = yield from finish_and_queue(
+                job_id, worker_id, enqueue, event, now, self.queue_time(), lease=lease
+            )
             yield from put_outputs(str(row["submission_id"]), outputs, now)
             return rows.job(row)
         submission_id = yield from finish_job_with_outputs(job_id, worker_id, outputs, now)
         if enqueue is None:
             yield from change_state(submission_id, event, now)
             return None
-        row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
+        row, _ = yield from queue_job(submission_id, enqueue, now, self.queue_time(), lease=lease)
         yield from change_state(submission_id, with_job(event, row), now)
         return rows.job(row)
 
     @writes_one
-    def defer_job(self, job_id: str, worker_id: str, until: datetime) -> Script[Job]:
+    def defer_job(self, job_id: str, worker_id: str, seconds: float = 0.0) -> Script[Job]:
         """Give a claimed job back without counting the attempt (e.g. its breaker is
-        open), due again at ``until``. Owner-fenced."""
-        params = {"id": job_id, "worker_id": worker_id, "until": until, "now": self.clock()}
+        open), due again ``seconds`` from now (the queue's time, see :meth:`queue_time`).
+        Owner-fenced."""
+        params = {
+            "id": job_id,
+            "worker_id": worker_id,
+            "seconds": seconds,
+            "until": later(self.queue_time(), seconds),
+            "now": self.clock(),
+        }
         return rows.job((yield from fenced("defer_job", params)))
 
     @writes
@@ -853,7 +882,7 @@ class Store:
         """Manual retry: a ``dead`` (or waiting ``pending``) job becomes due now with
         ``attempts`` reset; the message id is kept. :class:`NotFoundError` if unknown,
         :class:`ConflictError` if it is ``done`` or currently ``leased``."""
-        params = {"id": job_id, "now": self.clock()}
+        params = {"id": job_id, "now": self.clock(), "at": self.queue_time()}
         row = yield Query("retry_job", params, "one")
         if row is None:
             current = yield Query("get_job", params, "one")
@@ -874,7 +903,7 @@ class Store:
         ``event`` is recorded on the submission in the same transaction when at least one
         job was retried (its detail gains ``jobs``, the retried job ids)."""
         now = self.clock()
-        params = {"submission_id": submission_id, "now": now}
+        params = {"submission_id": submission_id, "now": now, "at": self.queue_time()}
         found = yield Query("retry_submission", params, "all")
         if found:
             yield from change_state(submission_id, with_jobs(event, [r["id"] for r in found]), now)
@@ -885,7 +914,7 @@ class Store:
     def release_jobs(self, worker_id: str) -> Script[int]:
         """Graceful shutdown: give back every job leased to ``worker_id`` (due now, the
         claim not counted). Returns how many."""
-        params = {"worker_id": worker_id, "now": self.clock()}
+        params = {"worker_id": worker_id, "now": self.clock(), "at": self.queue_time()}
         released: int = yield Query("release_jobs", params, "rowcount")
         if released:
             yield Notify()
@@ -993,7 +1022,7 @@ class Store:
         if row is None:
             row = yield from one("inbound_by_message_id", params)
         if enqueue is not None:
-            yield from ensure_job(row["id"], enqueue, now)
+            yield from ensure_job(row["id"], enqueue, now, self.queue_time())
         key = {"inbound_id": row["id"], "answer": None if answer is None else bytes(answer)}
         if first_seen and answer is not None:
             yield Query("insert_inbound_answer", key)

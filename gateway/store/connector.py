@@ -19,11 +19,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from gateway.store import rows
-from gateway.store.records import StoreError
+from gateway.store.records import Clock, StoreError
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -145,6 +146,24 @@ class Connector(abc.ABC):
 
     backend: str
     """The name of its migrations folder and ``.sql`` file (``sqlite``, ``postgres``)."""
+
+    database_clock: ClassVar[bool] = False
+    """Whether the job queue runs on the database's own clock (PostgreSQL, which every
+    replica shares): a script then passes no time for a lease or a due check and the SQL
+    reads the database's ``now()``, so hosts whose clocks disagree still agree on which
+    lease is live and which job is due. ``False`` (SQLite, one host): the store's clock."""
+
+    queue_clock: Clock | None = None
+    """A clock deciding the job queue's times instead (tests: a fake clock moves leases and
+    schedules on PostgreSQL too); ``None`` in service."""
+
+    def queue_time(self, clock: Clock) -> datetime | None:
+        """The time one transaction's job-queue decisions (lease grants and expiry, due
+        jobs, retry times) are made at: :attr:`queue_clock`'s when set, else ``None`` where
+        the database's own clock decides (:attr:`database_clock`), else ``clock``'s."""
+        if self.queue_clock is not None:
+            return self.queue_clock()
+        return None if self.database_clock else clock()
 
     @abc.abstractmethod
     async def read(self, script: Script[T]) -> T:

@@ -523,12 +523,12 @@ class EblRegistry:
                 yield from insert_hold(transfer_id, tenant_id, export.record, verdict, spec, now)
                 row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
                 return replace(_outbound(row), held=verdict.reason)
-            yield from insert_job(transfer_id, spec, now)
+            yield from insert_job(transfer_id, spec, now, self.connector.queue_time(self.clock))
             row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
             # the last request
             yield from chain_entry(tenant_id, transfer_id, export.record, verdict, now)
             return _outbound(row)
-        yield from insert_job(transfer_id, spec, now)
+        yield from insert_job(transfer_id, spec, now, self.connector.queue_time(self.clock))
         return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
 
     @writes

@@ -188,7 +188,8 @@ class LedgerStore:
         ``COMMIT``) — what :meth:`_export` writes, in two round trips on PostgreSQL."""
         detail = {**(queued.detail or {}), **verdict.detail}
         event = StateChange(queued.state, queued.reason, detail)
-        row = yield from finish_and_queue(job_id, worker_id, enqueue, event, now, lease=lease)
+        at = self.connector.queue_time(self.clock)
+        row = yield from finish_and_queue(job_id, worker_id, enqueue, event, now, at, lease=lease)
         submission_id = str(row["submission_id"])
         yield from put_outputs(submission_id, outputs, now)
         _, personal, sensitive = yield from count_and_judge(tenant_id, record, verdict, now)
@@ -212,7 +213,8 @@ class LedgerStore:
             detail = {"decided_by": verdict.decided_by, **verdict.detail}
             yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
             return ExportResult(verdict, personal=personal, sensitive=sensitive)
-        row, _ = yield from queue_job(submission_id, enqueue, now, lease=lease)
+        at = self.connector.queue_time(self.clock)
+        row, _ = yield from queue_job(submission_id, enqueue, now, at, lease=lease)
         detail = {**(queued.detail or {}), **verdict.detail}
         event = StateChange(queued.state, queued.reason, detail)
         yield from change_state(submission_id, with_job(event, row), now)
@@ -257,9 +259,10 @@ class LedgerStore:
             return hold
         # A transfer's release job names it (its failure then touches no submission).
         spec = JobSpec(RELEASE, endpoint=TRANSFER) if is_transfer(hold) else JobSpec(RELEASE)
-        job, queued = yield from insert_job(submission_id, spec, now)
+        at = self.connector.queue_time(self.clock)
+        job, queued = yield from insert_job(submission_id, spec, now, at)
         if not queued and job["state"] == "dead":  # released again after its job failed
-            yield Query("retry_job", {"id": job["id"], "now": now}, "one")
+            yield Query("retry_job", {"id": job["id"], "now": now, "at": at}, "one")
             yield Notify()
         if not is_transfer(hold):
             detail = {"decided_by": officer, "principal": principal}
@@ -333,7 +336,7 @@ class LedgerStore:
         """Whether the hold's release job was dead-lettered: the hold then still says
         ``releasing`` (the submission is back to ``held``), and a new decision is taken (a
         transfer's release job has the same key: only its endpoint differs)."""
-        params = job_params(submission_id, JobSpec(RELEASE), now)
+        params = job_params(submission_id, JobSpec(RELEASE), now, None)
         job = yield Query("job_by_key", params, "one")
         return job is not None and job["state"] == "dead"
 
@@ -367,7 +370,8 @@ class LedgerStore:
             _, personal, sensitive = yield from count_and_judge(
                 tenant_id, hold.record, verdict, now
             )
-            job_row, _ = yield from insert_job(submission_id, hold.job, now)
+            at = self.connector.queue_time(self.clock)
+            job_row, _ = yield from insert_job(submission_id, hold.job, now, at)
             seq = yield from chain_entry(tenant_id, submission_id, hold.record, verdict, now)
             return ExportResult(verdict, seq, rows.job(job_row), personal, sensitive)
         queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})

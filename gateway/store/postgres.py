@@ -7,10 +7,11 @@ lingang_outbox`` sent after the transaction that queued the job, received on one
 ``LISTEN`` connection per store (:mod:`gateway.store.postgres_wake`). Migrations take a transaction-scoped advisory lock, so
 replicas starting together apply them once.
 
-Times (leases, schedules) come from the gateway's clock, like on SQLite, so tests can move
-it; replicas therefore need synchronised clocks (NTP: skew far below the lease length). A
-replica running ahead would take over leases early, which fencing keeps harmless to the
-bookkeeping but which can cost a duplicate send (dropped by the receiver's message id).
+The job queue runs on the database's clock: lease grants, renewals and expiry, due jobs and
+retry times are the SQL's ``now()`` (the gateway passes durations, not times), so replicas
+whose clocks disagree still agree on which lease is live; a host running ahead no longer
+takes over a job another worker is running. Records are stamped with the gateway's clock
+(``created_at``, events). Tests move the queue's time with ``queue_clock``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class PostgresConnector(Connector):
     """Runs transaction scripts on a PostgreSQL connection pool (see the module docstring)."""
 
     backend = "postgres"
+    database_clock = True
 
     def __init__(self, pool: AsyncConnectionPool[Conn], conninfo: str) -> None:
         self._pool = pool
@@ -261,11 +263,15 @@ class PostgresStore(Store):
         url: str,
         *,
         clock: Clock = utcnow,
+        queue_clock: Clock | None = None,
         min_size: int = 1,
         max_size: int = 20,
         timeout: float = 30.0,
     ) -> PostgresStore:
-        """Open a pool on ``postgresql://...`` and wait for a first connection."""
+        """Open a pool on ``postgresql://...`` and wait for a first connection.
+
+        ``queue_clock`` (tests only) decides the job queue's times instead of the
+        database's clock (see :attr:`~gateway.store.connector.Connector.queue_clock`)."""
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             url,
             connection_class=psycopg.AsyncConnection[DictRow],
@@ -280,4 +286,6 @@ class PostgresStore(Store):
         except Exception as exc:
             await pool.close()
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
-        return cls(PostgresConnector(pool, url), clock=clock)
+        connector = PostgresConnector(pool, url)
+        connector.queue_clock = queue_clock
+        return cls(connector, clock=clock)

@@ -301,8 +301,11 @@ class JobSpec:
     are not deliveries); see :class:`Job`. ``message_id`` defaults to a fresh
     ``uuid@lingang`` style id. ``not_before`` is when it becomes due (default: now). A
     time in the past makes it due at once but orders it among the due jobs by that time
-    (claims take the oldest first): e.g. a delivery queued with its submission's arrival
-    time goes before the processing of documents that arrived later."""
+    (claims take the oldest first). ``ordered_at`` asks for that order without a schedule:
+    the job is due now, ordered as if queued at ``ordered_at`` — or now, when that is
+    later (a time another host stamped by a clock running ahead never delays it). E.g. a
+    delivery queued with its submission's arrival time goes before the processing of
+    documents that arrived later."""
 
     kind: str
     adapter: str = ""
@@ -310,6 +313,7 @@ class JobSpec:
     payload_ref: str | None = None
     message_id: str | None = None
     not_before: datetime | None = None
+    ordered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

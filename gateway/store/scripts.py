@@ -46,8 +46,36 @@ def lease_lost(job_id: str, worker_id: str) -> Script[None]:
     raise LeaseLostError(f"job {job_id} is not leased to {worker_id}")
 
 
-def job_params(submission_id: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
-    """The parameters of ``insert_job`` for ``spec`` on ``submission_id``."""
+def due_at(spec: JobSpec, at: datetime | None) -> datetime | None:
+    """When ``spec``'s job is due, queued at the queue time ``at`` (see
+    :meth:`~gateway.store.connector.Connector.queue_time`): its ``not_before``, else
+    ``at`` or its ``ordered_at``, whichever is earlier. ``None`` when the database's
+    clock decides: the SQL then does the same with its own ``now()``."""
+    if spec.not_before is not None:
+        return spec.not_before
+    if at is None or spec.ordered_at is None:
+        return at
+    return min(spec.ordered_at, at)
+
+
+def later(at: datetime | None, seconds: float | None) -> datetime | None:
+    """``seconds`` after the queue time ``at``; ``None`` when either is (the database then
+    adds the seconds to its own ``now()``, or there is no such time)."""
+    return None if at is None or seconds is None else at + timedelta(seconds=seconds)
+
+
+def lease_params(at: datetime | None, seconds: float | None) -> dict[str, Any]:
+    """A lease of ``seconds`` (``None``: no lease) granted at the queue time ``at``: its
+    ``lease_expires_at`` computed here when ``at`` is known, else ``None`` and the database
+    adds ``lease_seconds`` to its own ``now()``."""
+    return {"lease_seconds": seconds, "lease_expires_at": later(at, seconds)}
+
+
+def job_params(
+    submission_id: str, spec: JobSpec, now: datetime, at: datetime | None
+) -> dict[str, Any]:
+    """The parameters of ``insert_job`` for ``spec`` on ``submission_id``, stamped ``now``
+    and due by the queue time ``at`` (see :func:`due_at`)."""
     return {
         "id": new_id(),
         "kind": spec.kind,
@@ -56,15 +84,18 @@ def job_params(submission_id: str, spec: JobSpec, now: datetime) -> dict[str, An
         "endpoint": spec.endpoint,
         "payload_ref": spec.payload_ref,
         "message_id": spec.message_id or f"{new_id()}@lingang",
-        "next_attempt_at": spec.not_before or now,
+        "next_attempt_at": due_at(spec, at),
+        "ordered_at": spec.ordered_at,
         "now": now,
     }
 
 
-def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple[Row, bool]]:
+def insert_job(
+    submission_id: str, spec: JobSpec, now: datetime, at: datetime | None
+) -> Script[tuple[Row, bool]]:
     """Queue ``spec`` on ``submission_id`` (and wake workers) unless a job of the same kind
     and adapter is there already; ``(row, new)``."""
-    params = job_params(submission_id, spec, now)
+    params = job_params(submission_id, spec, now, at)
     row: Row | None = yield Query("insert_job", params, "one")
     if row is not None:
         yield Notify()
@@ -74,23 +105,25 @@ def insert_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[tuple
 
 def hand_off(
     spec: JobSpec, now: datetime, lease: tuple[str, float] | None
-) -> tuple[str, datetime] | None:
-    """The lease (owner, expiry) ``spec`` is queued with when ``lease`` (worker id, seconds)
-    asks for a hand-off and the job is due now; ``None``: queued pending."""
-    if lease is None or (spec.not_before or now) > now:
+) -> tuple[str, float] | None:
+    """The lease (worker id, seconds) ``spec`` is queued with: ``lease``, when it asks for a
+    hand-off and the job is due now; ``None``: queued pending. A ``not_before`` is compared
+    with this process's ``now``: a job handed a little early runs a little early, while
+    its lease is the database's like any other."""
+    if lease is None or (spec.not_before is not None and spec.not_before > now):
         return None
-    return lease[0], now + timedelta(seconds=lease[1])
+    return lease
 
 
-def leased_params(handed: tuple[str, datetime] | None) -> dict[str, Any]:
-    """A new job's state, attempts and lease: leased to ``handed`` (owner, expiry, see
-    :func:`hand_off`) as its first attempt, else pending."""
-    owner, expires_at = handed if handed is not None else (None, None)
+def leased_params(handed: tuple[str, float] | None, at: datetime | None) -> dict[str, Any]:
+    """A new job's state, attempts and lease: leased to ``handed`` (worker id, seconds, see
+    :func:`hand_off`) from the queue time ``at`` as its first attempt, else pending."""
+    owner, seconds = handed if handed is not None else (None, None)
     return {
         "job_state": "pending" if handed is None else "leased",
         "attempts": 0 if handed is None else 1,
         "lease_owner": owner,
-        "lease_expires_at": expires_at,
+        **lease_params(at, seconds),
     }
 
 
@@ -98,6 +131,7 @@ def queue_job(
     submission_id: str,
     spec: JobSpec,
     now: datetime,
+    at: datetime | None,
     *,
     lease: tuple[str, float] | None = None,
 ) -> Script[tuple[Row, bool]]:
@@ -107,9 +141,8 @@ def queue_job(
     that is there already is returned untouched. ``(row, new)``."""
     handed = hand_off(spec, now, lease)
     if handed is None:
-        return (yield from insert_job(submission_id, spec, now))
-    params = job_params(submission_id, spec, now)
-    params["lease_owner"], params["lease_expires_at"] = handed
+        return (yield from insert_job(submission_id, spec, now, at))
+    params = job_params(submission_id, spec, now, at) | leased_params(handed, at)
     row: Row | None = yield Query("insert_job_leased", params, "one")
     if row is not None:
         return row, True
@@ -150,6 +183,7 @@ def finish_and_queue(
     spec: JobSpec,
     event: StateChange,
     now: datetime,
+    at: datetime | None,
     *,
     lease: tuple[str, float] | None = None,
 ) -> Script[Row]:
@@ -160,9 +194,9 @@ def finish_and_queue(
     recorded with that job's ``job_id`` and ``message_id`` in its detail (as
     :func:`with_job` adds them). Workers are woken for a new job not leased. The row of the
     job queued or found (with ``submission_id``)."""
-    params = job_params("", spec, now)
+    params = job_params("", spec, now, at)
     handed = hand_off(spec, now, lease)
-    params |= leased_params(handed)
+    params |= leased_params(handed, at)
     params |= {
         "done_id": job_id,
         "worker_id": worker_id,
@@ -179,10 +213,12 @@ def finish_and_queue(
     return row
 
 
-def ensure_job(submission_id: str, spec: JobSpec, now: datetime) -> Script[None]:
+def ensure_job(
+    submission_id: str, spec: JobSpec, now: datetime, at: datetime | None
+) -> Script[None]:
     """Queue ``spec`` on ``submission_id`` unless it is there already, and wake workers,
     without reading anything back (on PostgreSQL it rides along with the commit)."""
-    yield Query("insert_job", job_params(submission_id, spec, now))
+    yield Query("insert_job", job_params(submission_id, spec, now, at))
     yield Notify()
 
 

@@ -281,12 +281,14 @@ class SqliteStore(Store):
         path: str | Path,
         *,
         clock: Clock = utcnow,
+        queue_clock: Clock | None = None,
         poll_interval: float = 0.5,
         busy_timeout: float = 30.0,
     ) -> None:
         connector = SqliteConnector(
             Path(path), poll_interval=poll_interval, busy_timeout=busy_timeout
         )
+        connector.queue_clock = queue_clock
         super().__init__(connector, clock=clock)
         self.writer = connector.writer
         """The group committer (for tests and diagnostics)."""

@@ -407,7 +407,7 @@ class StoreContract:
         with pytest.raises(LeaseLostError):
             await store.complete_job(job.id, "w1", Receipt("as4-receipt"))
         with pytest.raises(LeaseLostError):
-            await store.fail_job(job.id, "w1", "late", retryable=True, next_attempt_at=clock.now)
+            await store.fail_job(job.id, "w1", "late", retryable=True, retry_after=0)
         done = await store.complete_job(job.id, "w2", Receipt("as4-receipt", b"<r/>"))
         assert done.state is JobState.DONE and done.message_id == job.message_id
         with pytest.raises(LeaseLostError):
@@ -429,7 +429,7 @@ class StoreContract:
             job.id, "w1", None, event=StateChange("delivered", "by peppol", {"job": job.id})
         )
         await store.fail_job(
-            other.id, "w1", "no", retryable=False, next_attempt_at=None,
+            other.id, "w1", "no", retryable=False, retry_after=None,
             event=StateChange("dead", "no"),
         )  # fmt: skip
         events = await store.list_events(sub_id)
@@ -518,6 +518,36 @@ class StoreContract:
         clock.advance(31)
         (taken,) = await store.claim_jobs("w2")
         assert (taken.id, taken.attempts, taken.message_id) == (handed.id, 2, handed.message_id)
+
+    async def test_a_job_ordered_at_a_time_is_due_now_and_ordered_by_it(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """``ordered_at`` orders without scheduling: a time ahead of the queue's clock (a
+        host whose clock runs ahead stamped it) makes the job due now, never later."""
+        first = await self._submission(store)
+        arrived = clock()
+        clock.advance(5)
+        waiting = await store.enqueue_job(await self._submission(store), PROCESS)
+        ordered = await store.enqueue_job(
+            first, JobSpec("deliver", "peppol", "ep", ordered_at=arrived)
+        )
+        assert ordered.next_attempt_at == arrived
+        ahead = clock() + timedelta(hours=1)
+        stamped_ahead = JobSpec("deliver", "https", "ep", ordered_at=ahead)
+        not_late = await store.enqueue_job(first, stamped_ahead)
+        assert not_late.next_attempt_at == clock.now
+        claimed = await store.claim_jobs("w1", limit=3)
+        assert [j.id for j in claimed] == [ordered.id, waiting.id, not_late.id]
+        handed = await store.finish_processing(
+            waiting.id,
+            "w1",
+            enqueue=JobSpec("deliver", "folder", "out", ordered_at=ahead),
+            event=StateChange("queued"),
+            hand_off_seconds=30,
+        )
+        assert handed is not None and handed.lease_owner == "w1"
+        assert handed.next_attempt_at == clock.now
+        assert handed.lease_expires_at == clock.now + timedelta(seconds=30)
 
     async def test_a_hand_off_leaves_an_existing_job_alone(self, store: Store) -> None:
         sub_id = await self._submission(store)
@@ -686,12 +716,10 @@ class StoreContract:
         assert await store.claim_jobs("w1") == []
         clock.advance(60)
         [job] = await store.claim_jobs("w1")
-        retry_at = clock.now + timedelta(seconds=5)
-        failed = await store.fail_job(
-            job.id, "w1", "timeout", retryable=True, next_attempt_at=retry_at
-        )
+        failed = await store.fail_job(job.id, "w1", "timeout", retryable=True, retry_after=5)
         assert failed.state is JobState.PENDING and failed.last_error == "timeout"
         assert failed.retryable is True and failed.lease_owner is None
+        assert failed.next_attempt_at == clock.now + timedelta(seconds=5)
         assert await store.claim_jobs("w1") == []
         clock.advance(5)
         [again] = await store.claim_jobs("w2")
@@ -702,7 +730,7 @@ class StoreContract:
         job = await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep"))
         await store.claim_jobs("w1")
         dead = await store.fail_job(
-            job.id, "w1", "rejected: PEPPOL-EN16931-R001", retryable=False, next_attempt_at=None
+            job.id, "w1", "rejected: PEPPOL-EN16931-R001", retryable=False, retry_after=None
         )
         assert dead.state is JobState.DEAD and dead.retryable is False
         assert dead.last_error == "rejected: PEPPOL-EN16931-R001"
@@ -723,7 +751,7 @@ class StoreContract:
         for adapter in ("peppol", "folder"):
             await store.enqueue_job(sub_id, JobSpec("deliver", adapter, adapter))
         for job in await store.claim_jobs("w1"):
-            await store.fail_job(job.id, "w1", "no", retryable=False, next_attempt_at=None)
+            await store.fail_job(job.id, "w1", "no", retryable=False, retry_after=None)
         revived = await store.retry_submission(sub_id, event=StateChange("queued", "manual"))
         assert sorted(j.adapter for j in revived) == ["folder", "peppol"]
         assert all(j.state is JobState.PENDING for j in revived)
@@ -741,8 +769,9 @@ class StoreContract:
         await store.enqueue_job(sub_id, JobSpec("deliver", "folder", "ep2"))
         claimed = await store.claim_jobs("w1")
         assert len(claimed) == 2
-        deferred = await store.defer_job(claimed[0].id, "w1", clock.now + timedelta(seconds=30))
+        deferred = await store.defer_job(claimed[0].id, "w1", 30)
         assert deferred.state is JobState.PENDING and deferred.attempts == 0
+        assert deferred.next_attempt_at == clock.now + timedelta(seconds=30)
         assert await store.release_jobs("w1") == 1
         assert await store.release_jobs("w1") == 0
         [back] = await store.claim_jobs("w2")

@@ -322,9 +322,7 @@ async def test_retry_of_a_dead_letter_and_409_when_nothing_is_dead(
     job = await api.store.enqueue_job(sid, JobSpec("deliver", "local", "out", payload_ref="signed"))
     pipeline_job = [j for j in await api.store.claim_jobs("w1", limit=10)]
     assert job.id in {j.id for j in pipeline_job}
-    await api.store.fail_job(
-        job.id, "w1", "receiver said no", retryable=False, next_attempt_at=None
-    )
+    await api.store.fail_job(job.id, "w1", "receiver said no", retryable=False, retry_after=None)
     dead = await api.store.get_job(job.id)
     assert dead is not None and dead.state == JobState.DEAD
 

@@ -54,7 +54,7 @@ async def test_delivery_errors_and_receipts_hide_internals(
         "w1",
         error,
         retryable=True,
-        next_attempt_at=None,
+        retry_after=None,
         event=StateChange("dead-letter", error, {"job": remote.id, "adapter": "hk"}),
     )
     await live.store.fail_job(
@@ -62,7 +62,7 @@ async def test_delivery_errors_and_receipts_hide_internals(
         "w1",
         "PermanentDeliveryError: 10.0.0.7 answered 400 for /srv/in: PEPPOL-EN16931-R001",
         retryable=False,
-        next_attempt_at=None,
+        retry_after=None,
     )
     folder = FolderAdapter("local", tmp_path / "out")
     written = await folder.deliver(Envelope(message_id="msg-1", body=fapiao_xml))

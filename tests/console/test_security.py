@@ -307,7 +307,7 @@ async def test_retry_from_the_console_requeues_a_dead_letter(quiet: LiveConsole)
     """Without workers: a dead ``process`` job is retried from the document page."""
     doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "a.xml")
     [job] = await quiet.store.claim_jobs("w", kinds=[PROCESS])
-    await quiet.store.fail_job(job.id, "w", "boom", retryable=False, next_attempt_at=None)
+    await quiet.store.fail_job(job.id, "w", "boom", retryable=False, retry_after=None)
     session = await signed_in(quiet, quiet.key_a)
     async with session:
         async with session.get(f"{quiet.base}/console/stuck") as response:

@@ -93,11 +93,13 @@ async def test_refused_jobs_wait_less_behind_a_probe(
     breaker = CircuitBreaker(store, failure_threshold=1, cooldown_seconds=30, probe_wait_seconds=5)
     opened = await breaker.record_failure("ep")
     assert breaker.defer_until(opened) == clock.now + timedelta(seconds=30)
+    assert breaker.defer_seconds(opened) == 30
     clock.advance(30)
     assert await breaker.allow("ep")
     probing = await store.get_breaker("ep")
     assert probing.phase is BreakerPhase.HALF_OPEN
     assert breaker.defer_until(probing) == clock.now + timedelta(seconds=5)
+    assert breaker.defer_seconds(probing) == 5
 
 
 async def test_memory_saves_reads_and_sees_another_replicas_opening_late(

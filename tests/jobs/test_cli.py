@@ -19,7 +19,7 @@ async def dead_job(url: str) -> tuple[str, str, str]:
         sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
         job = await store.enqueue_job(sub.id, JobSpec("deliver", "peppol", "ep"))
         await store.claim_jobs("w")
-        await store.fail_job(job.id, "w", "rejected", retryable=False, next_attempt_at=None)
+        await store.fail_job(job.id, "w", "rejected", retryable=False, retry_after=None)
         return sub.id, job.id, job.message_id
     finally:
         await store.close()

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import os
 import signal
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -205,8 +204,8 @@ async def failed_jobs(url: str, error: str, count: int, *, dead: bool) -> None:
                 tenant.id, b"x", content_type="text/plain", enqueue=JobSpec("process")
             )
         for job in await store.claim_jobs("w", limit=count):
-            later = None if dead else store.clock() + timedelta(hours=1)
-            await store.fail_job(job.id, "w", error, retryable=True, next_attempt_at=later)
+            later = None if dead else 3600.0
+            await store.fail_job(job.id, "w", error, retryable=True, retry_after=later)
     finally:
         await store.close()
 

@@ -123,7 +123,7 @@ async def test_dead_letters_held_depths_and_throughput(
     dead_ids = {docs[0], docs[2], theirs}
     for job in claimed:
         if job.submission_id in dead_ids:
-            await store.fail_job(job.id, "w", "refused", retryable=False, next_attempt_at=None)
+            await store.fail_job(job.id, "w", "refused", retryable=False, retry_after=None)
         else:
             await store.complete_job(job.id, "w", None)
             await store.record_event(job.submission_id, "delivered")

@@ -28,7 +28,8 @@ class TestPostgresStore(StoreContract):
     @pytest.fixture
     def store_factory(self, pg_url: str) -> StoreFactory:
         async def make(clock: Clock) -> Store:
-            store = await PostgresStore.open(pg_url, clock=clock)
+            # the fake clock moves the job queue's time too (the database's clock otherwise)
+            store = await PostgresStore.open(pg_url, clock=clock, queue_clock=clock)
             await store.migrate()
             return store
 

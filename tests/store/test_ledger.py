@@ -130,7 +130,7 @@ async def test_a_release_whose_job_died_can_be_decided_again(stores: Stores) -> 
     await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER)
     (job,) = [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"]
     await stores.store.fail_job(
-        job.id, "w2", "store away", retryable=True, next_attempt_at=None,
+        job.id, "w2", "store away", retryable=True, retry_after=None,
         event=StateChange("held", "release failed: store away"),
     )  # fmt: skip
     again = await stores.ledger.release(
@@ -148,7 +148,7 @@ async def test_a_release_whose_job_died_can_be_decided_again(stores: Stores) -> 
     other, _ = await export(stores, [("y", False)], judge=thresholds(1), number="2")
     await stores.ledger.release(other, "Officer Wang", "SCC filing SH-2026-3", principal=OFFICER)
     (job,) = [j for j in await stores.store.claim_jobs("w4") if j.kind == "release"]
-    await stores.store.fail_job(job.id, "w4", "x", retryable=False, next_attempt_at=None)
+    await stores.store.fail_job(job.id, "w4", "x", retryable=False, retry_after=None)
     refused = await stores.ledger.refuse(
         other, "Officer Li", "no filing will be made", principal=OFFICER
     )

@@ -63,7 +63,9 @@ class OutboxMachine(RuleBasedStateMachine):
         else:
             self.database = self.postgres.create_database(self.template)
             url = self.postgres.url(self.database)
-            self.store = self.run(PostgresStore.open(url, clock=self.clock, max_size=2))
+            self.store = self.run(
+                PostgresStore.open(url, clock=self.clock, queue_clock=self.clock, max_size=2)
+            )
         self.run(self.store.migrate())
         self.run(self.store.create_tenant("T", tenant_id="t"))
         self.submissions: list[str] = []
@@ -141,7 +143,7 @@ class OutboxMachine(RuleBasedStateMachine):
             return
         when = None if delay is None else self.clock.now + timedelta(seconds=delay)
         try:
-            self.run(self.store.fail_job(job.id, worker, "e", retryable=True, next_attempt_at=when))
+            self.run(self.store.fail_job(job.id, worker, "e", retryable=True, retry_after=delay))
         except LeaseLostError:
             assert not self.owned_by(job, worker)
             return

@@ -86,7 +86,8 @@ SELECT * FROM sub
 
 -- name: insert_submission_with_job
 -- The submission, its first event, its console facts and its job (pending, or leased to the
--- worker it is handed to at ingest) in one statement.
+-- worker it is handed to at ingest) in one statement; with the job's due time and lease
+-- expiry (the database's clock decides them when no time is given, see insert_job).
 WITH sub AS (
     INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
                              metadata, state, created_at, updated_at)
@@ -109,10 +110,16 @@ WITH sub AS (
                              next_attempt_at, created_at, updated_at)
     SELECT %(job_id)s, %(kind)s, sub.id, %(adapter)s, %(endpoint)s, %(payload_ref)s,
            %(message_id)s, %(job_state)s, %(attempts)s, %(lease_owner)s,
-           %(lease_expires_at)s, %(next_attempt_at)s, %(now)s, %(now)s
+           COALESCE(%(lease_expires_at)s::timestamptz,
+                    now() + %(lease_seconds)s::float8 * interval '1 second'),
+           COALESCE(%(next_attempt_at)s::timestamptz, LEAST(%(ordered_at)s::timestamptz, now())),
+           %(now)s, %(now)s
     FROM sub
+    RETURNING next_attempt_at, lease_expires_at
 )
-SELECT * FROM sub
+SELECT sub.*, job.next_attempt_at AS job_next_attempt_at,
+       job.lease_expires_at AS job_lease_expires_at
+FROM sub CROSS JOIN job
 
 -- name: submission_by_key
 SELECT * FROM submissions WHERE tenant_id = %(tenant_id)s AND idempotency_key = %(idempotency_key)s
@@ -217,10 +224,16 @@ FROM outputs WHERE submission_id = %(submission_id)s ORDER BY kind
 SELECT * FROM outputs WHERE submission_id = %(submission_id)s ORDER BY kind
 
 -- name: insert_job
+-- The job queue runs on the database's clock: a time the gateway gives (next_attempt_at,
+-- lease_expires_at, at: a schedule, or a clock a test moves) is taken as it is; without
+-- one, now() decides, so replicas whose clocks disagree agree on what is due and which
+-- lease is live. A job due now but ordered_at an earlier time is due at that time.
 INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref, message_id,
                          state, attempts, next_attempt_at, created_at, updated_at)
 VALUES (%(id)s, %(kind)s, %(submission_id)s, %(adapter)s, %(endpoint)s, %(payload_ref)s,
-        %(message_id)s, 'pending', 0, %(next_attempt_at)s, %(now)s, %(now)s)
+        %(message_id)s, 'pending', 0,
+        COALESCE(%(next_attempt_at)s::timestamptz, LEAST(%(ordered_at)s::timestamptz, now())),
+        %(now)s, %(now)s)
 ON CONFLICT (submission_id, kind, adapter) DO NOTHING
 RETURNING *
 
@@ -229,7 +242,10 @@ INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref
                          state, attempts, lease_owner, lease_expires_at, next_attempt_at,
                          created_at, updated_at)
 VALUES (%(id)s, %(kind)s, %(submission_id)s, %(adapter)s, %(endpoint)s, %(payload_ref)s,
-        %(message_id)s, 'leased', 1, %(lease_owner)s, %(lease_expires_at)s, %(next_attempt_at)s,
+        %(message_id)s, 'leased', 1, %(lease_owner)s,
+        COALESCE(%(lease_expires_at)s::timestamptz,
+                 now() + %(lease_seconds)s::float8 * interval '1 second'),
+        COALESCE(%(next_attempt_at)s::timestamptz, LEAST(%(ordered_at)s::timestamptz, now())),
         %(now)s, %(now)s)
 ON CONFLICT (submission_id, kind, adapter) DO NOTHING
 RETURNING *
@@ -254,7 +270,7 @@ LIMIT %(limit)s
 -- a branch locks at most :limit rows it may then leave unclaimed, until this commits.
 WITH pending AS (
     SELECT id, next_attempt_at FROM outbox_jobs
-    WHERE state = 'pending' AND next_attempt_at <= %(now)s
+    WHERE state = 'pending' AND next_attempt_at <= COALESCE(%(at)s::timestamptz, now())
       AND NOT (endpoint = ANY(%(excluded)s::text[]))
       AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
     ORDER BY next_attempt_at, id
@@ -262,7 +278,7 @@ WITH pending AS (
     FOR UPDATE SKIP LOCKED
 ), expired AS (
     SELECT id, next_attempt_at FROM outbox_jobs
-    WHERE state = 'leased' AND lease_expires_at <= %(now)s
+    WHERE state = 'leased' AND lease_expires_at <= COALESCE(%(at)s::timestamptz, now())
       AND NOT (endpoint = ANY(%(excluded)s::text[]))
       AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
     ORDER BY next_attempt_at, id
@@ -274,14 +290,19 @@ WITH pending AS (
     LIMIT %(limit)s
 )
 UPDATE outbox_jobs j
-SET state = 'leased', lease_owner = %(worker_id)s, lease_expires_at = %(lease_expires_at)s,
+SET state = 'leased', lease_owner = %(worker_id)s,
+    lease_expires_at = COALESCE(%(lease_expires_at)s::timestamptz,
+                                now() + %(lease_seconds)s::float8 * interval '1 second'),
     attempts = j.attempts + 1, updated_at = %(now)s
 FROM due
 WHERE j.id = due.id
 RETURNING j.*
 
 -- name: renew_lease
-UPDATE outbox_jobs SET lease_expires_at = %(lease_expires_at)s, updated_at = %(now)s
+UPDATE outbox_jobs
+SET lease_expires_at = COALESCE(%(lease_expires_at)s::timestamptz,
+                                now() + %(lease_seconds)s::float8 * interval '1 second'),
+    updated_at = %(now)s
 WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
 RETURNING *
 
@@ -312,7 +333,10 @@ WITH done AS (
                              next_attempt_at, created_at, updated_at)
     SELECT %(id)s, %(kind)s, done.submission_id, %(adapter)s, %(endpoint)s, %(payload_ref)s,
            %(message_id)s, %(job_state)s, %(attempts)s, %(lease_owner)s,
-           %(lease_expires_at)s, %(next_attempt_at)s, %(now)s, %(now)s
+           COALESCE(%(lease_expires_at)s::timestamptz,
+                    now() + %(lease_seconds)s::float8 * interval '1 second'),
+           COALESCE(%(next_attempt_at)s::timestamptz, LEAST(%(ordered_at)s::timestamptz, now())),
+           %(now)s, %(now)s
     FROM done
     ON CONFLICT (submission_id, kind, adapter) DO UPDATE SET updated_at = outbox_jobs.updated_at
     RETURNING *
@@ -372,7 +396,10 @@ SELECT * FROM done
 
 -- name: fail_job
 UPDATE outbox_jobs
-SET state = %(state)s, next_attempt_at = COALESCE(%(next_attempt_at)s::timestamptz, next_attempt_at),
+SET state = %(state)s,
+    next_attempt_at = COALESCE(%(next_attempt_at)s::timestamptz,
+                               now() + %(retry_after)s::float8 * interval '1 second',
+                               next_attempt_at),
     lease_owner = NULL, lease_expires_at = NULL, last_error = %(error)s,
     retryable = %(retryable)s, updated_at = %(now)s
 WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
@@ -380,28 +407,34 @@ RETURNING *
 
 -- name: defer_job
 UPDATE outbox_jobs
-SET state = 'pending', next_attempt_at = %(until)s, attempts = GREATEST(attempts - 1, 0),
+SET state = 'pending',
+    next_attempt_at = COALESCE(%(until)s::timestamptz,
+                               now() + %(seconds)s::float8 * interval '1 second'),
+    attempts = GREATEST(attempts - 1, 0),
     lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
 WHERE id = %(id)s AND state = 'leased' AND lease_owner = %(worker_id)s
 RETURNING *
 
 -- name: retry_job
 UPDATE outbox_jobs
-SET state = 'pending', next_attempt_at = %(now)s, attempts = 0, retryable = NULL,
+SET state = 'pending', next_attempt_at = COALESCE(%(at)s::timestamptz, now()), attempts = 0,
+    retryable = NULL,
     lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
 WHERE id = %(id)s AND state IN ('pending', 'dead')
 RETURNING *
 
 -- name: retry_submission
 UPDATE outbox_jobs
-SET state = 'pending', next_attempt_at = %(now)s, attempts = 0, retryable = NULL,
+SET state = 'pending', next_attempt_at = COALESCE(%(at)s::timestamptz, now()), attempts = 0,
+    retryable = NULL,
     updated_at = %(now)s
 WHERE submission_id = %(submission_id)s AND state = 'dead'
 RETURNING *
 
 -- name: release_jobs
 UPDATE outbox_jobs
-SET state = 'pending', next_attempt_at = %(now)s, attempts = GREATEST(attempts - 1, 0),
+SET state = 'pending', next_attempt_at = COALESCE(%(at)s::timestamptz, now()),
+    attempts = GREATEST(attempts - 1, 0),
     lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
 WHERE state = 'leased' AND lease_owner = %(worker_id)s
 

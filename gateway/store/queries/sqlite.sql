@@ -78,7 +78,8 @@ FROM submissions WHERE id = :id AND changes() = 1;
 SELECT * FROM submissions WHERE id = :id AND changes() = 1;
 
 -- name: insert_submission_with_job
--- The submission with its console document facts (migration 0014), first event and job.
+-- The submission with its console document facts (migration 0014), first event and job;
+-- with the job's due time and lease expiry (as postgres.sql returns them).
 INSERT INTO submissions (id, tenant_id, idempotency_key, data, content_type, filename,
                          metadata, state, created_at, updated_at)
 SELECT :id, :tenant_id, :idempotency_key, :data, :content_type, :filename,
@@ -97,7 +98,8 @@ INSERT INTO outbox_jobs (id, kind, submission_id, adapter, endpoint, payload_ref
 SELECT :job_id, :kind, id, :adapter, :endpoint, :payload_ref, :message_id,
        :job_state, :attempts, :lease_owner, :lease_expires_at, :next_attempt_at, :now, :now
 FROM submissions WHERE id = :id;
-SELECT * FROM submissions WHERE id = :id;
+SELECT s.*, j.next_attempt_at AS job_next_attempt_at, j.lease_expires_at AS job_lease_expires_at
+FROM submissions s JOIN outbox_jobs j ON j.id = :job_id WHERE s.id = :id;
 
 -- name: submission_by_key
 SELECT * FROM submissions WHERE tenant_id = :tenant_id AND idempotency_key = :idempotency_key
@@ -232,7 +234,7 @@ WHERE id IN (
     SELECT id FROM (
         SELECT * FROM (
             SELECT id, next_attempt_at FROM outbox_jobs
-            WHERE state = 'pending' AND next_attempt_at <= :now
+            WHERE state = 'pending' AND next_attempt_at <= :at
               AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
               AND (:kinds IS NULL OR kind IN (SELECT value FROM json_each(:kinds)))
             ORDER BY next_attempt_at, id
@@ -241,7 +243,7 @@ WHERE id IN (
         UNION ALL
         SELECT * FROM (
             SELECT id, next_attempt_at FROM outbox_jobs
-            WHERE state = 'leased' AND lease_expires_at <= :now
+            WHERE state = 'leased' AND lease_expires_at <= :at
               AND endpoint NOT IN (SELECT value FROM json_each(:excluded))
               AND (:kinds IS NULL OR kind IN (SELECT value FROM json_each(:kinds)))
             ORDER BY next_attempt_at, id
@@ -352,21 +354,21 @@ RETURNING *
 
 -- name: retry_job
 UPDATE outbox_jobs
-SET state = 'pending', next_attempt_at = :now, attempts = 0, retryable = NULL,
+SET state = 'pending', next_attempt_at = :at, attempts = 0, retryable = NULL,
     lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
 WHERE id = :id AND state IN ('pending', 'dead')
 RETURNING *
 
 -- name: retry_submission
 UPDATE outbox_jobs
-SET state = 'pending', next_attempt_at = :now, attempts = 0, retryable = NULL,
+SET state = 'pending', next_attempt_at = :at, attempts = 0, retryable = NULL,
     updated_at = :now
 WHERE submission_id = :submission_id AND state = 'dead'
 RETURNING *
 
 -- name: release_jobs
 UPDATE outbox_jobs
-SET state = 'pending', next_attempt_at = :now, attempts = MAX(attempts - 1, 0),
+SET state = 'pending', next_attempt_at = :at, attempts = MAX(attempts - 1, 0),
     lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
 WHERE state = 'leased' AND lease_owner = :worker_id
 
