@@ -8,9 +8,7 @@ import json
 
 from gateway.cli._gatestore import gate_store
 from gateway.cli.migrate import add_database_arguments, database_url
-from gateway.store.ledger import Hold
-
-STATES = ("held", "releasing", "released", "refused")
+from gateway.store.ledger import LISTED_STATES, Hold
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,9 +16,11 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "holds",
         help="list held documents and why",
         description="Documents the export policy holds (or, with --state, released or "
-        "refused ones), oldest first, with the reason and the policy version that held them.",
+        "refused ones), oldest first, with the reason and the policy version that held them. "
+        "A hold whose release job failed for good is listed as release_failed, with the held "
+        "ones: release it again or refuse it.",
     )
-    parser.add_argument("--state", choices=STATES, default="held")
+    parser.add_argument("--state", choices=LISTED_STATES, default="held")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     add_database_arguments(parser)
     parser.set_defaults(handler=run)

@@ -73,6 +73,10 @@ from gateway.store.scripts import (
 
 HELD = "held"
 REFUSED = "refused"
+RELEASE_FAILED = "release_failed"
+"""How a listing shows a hold still ``releasing`` whose release job was dead-lettered."""
+LISTED_STATES = (HELD, "releasing", RELEASE_FAILED, "released", REFUSED)
+"""The states :meth:`LedgerStore.list_holds` filters by."""
 RELEASE = "release"
 """The job kind that finishes a released document's export."""
 
@@ -233,7 +237,9 @@ class LedgerStore:
     def list_holds(
         self, *, state: str | None = HELD, tenant_id: str | None = None, limit: int = 100
     ) -> Script[list[Hold]]:
-        """Holds (by default the ones waiting for a decision), oldest first."""
+        """Holds of a ``state`` (``None``: all), oldest first. A hold whose release job was
+        dead-lettered is listed as :data:`RELEASE_FAILED`, and with ``held`` (the default:
+        every hold waiting for a decision)."""
         params = {"state": state, "tenant_id": tenant_id, "limit": limit}
         return [_hold(r) for r in (yield Query("hold_list", params, "all"))]
 
@@ -457,8 +463,10 @@ class LedgerStore:
 
 __all__ = [
     "HELD",
+    "LISTED_STATES",
     "REFUSED",
     "RELEASE",
+    "RELEASE_FAILED",
     "ExportRecord",
     "ExportResult",
     "Hold",

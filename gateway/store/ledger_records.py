@@ -127,7 +127,10 @@ class Hold:
     submission_id: str
     tenant_id: str
     state: str
-    """``held``, ``releasing`` (a release job is queued), ``released`` or ``refused``."""
+    """``held``, ``releasing`` (a release job is queued), ``released`` or ``refused``; in
+    a listing (:meth:`LedgerStore.list_holds`) also ``release_failed``: releasing, but its
+    release job was dead-lettered, so the document is back to held and waits for a new
+    decision (release again or refuse)."""
     reason: str
     policy_version: str
     record: ExportRecord
@@ -168,7 +171,7 @@ def hold_from_row(row: Mapping[str, Any]) -> Hold:
     return Hold(
         submission_id=str(row["submission_id"]),
         tenant_id=str(row["tenant_id"]),
-        state=str(row["state"]),
+        state=str(row.get("listed") or row["state"]),
         reason=str(row["reason"]),
         policy_version=str(row["policy_version"]),
         record=ExportRecord.from_json(export),

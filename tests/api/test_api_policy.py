@@ -21,11 +21,12 @@ from aiohttp import web
 from gateway.api import api_runner, create_app
 from gateway.cli import main
 from gateway.cli._gatestore import cli_principal
-from gateway.jobs import Worker
+from gateway.jobs import JobKinds, JobResult, RetryPolicy, Worker
 from gateway.samples.writers import SELLER_USCC, einvoice_xml
 from gateway.service import Services, open_services
 from gateway.store import open_store
-from gateway.store.ledger import LedgerStore
+from gateway.store.base import Job, StateChange, StoreError
+from gateway.store.ledger import RELEASE, LedgerStore
 from tests.api.conftest import ApiClient, gateway_settings
 from tests.policy.support import personal, with_contact
 
@@ -351,3 +352,58 @@ async def test_the_start_says_when_no_officer_is_configured(
         services = await open_services(settings, store=store)
         await services.close()
     assert "no compliance officer" not in caplog.text
+
+
+class FailingRelease:
+    """The ``release`` kind of a gateway whose release attempts all fail (its store away each
+    time): dead-lettered with the production kind's event, nothing written."""
+
+    name = RELEASE
+
+    def __init__(self, kinds: JobKinds) -> None:
+        real = kinds.get(RELEASE)
+        assert real is not None
+        self.real = real
+
+    async def run(self, job: Job, worker_id: str) -> JobResult:
+        raise StoreError("the store went away")
+
+    def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
+        return self.real.dead_event(job, reason, retryable=retryable)
+
+
+async def test_a_hold_whose_release_job_died_is_listed_for_a_new_decision(gate: Gate) -> None:
+    """An officer sees a hold whose release job failed for good in the default listing, as
+    ``release_failed``, and decides again; before, it was listed nowhere by default."""
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    status, _, _ = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    assert status == 202
+    listed = json.loads((await gate.a.request("GET", "/v1/holds?state=releasing"))[2])["items"]
+    assert [h["id"] for h in listed] == [ident]
+    failing = JobKinds([FailingRelease(gate.services.kinds)])
+    worker = Worker(gate.services.store, failing, worker_id="w", policy=RetryPolicy(max_attempts=1))
+    assert await worker.run_once() == 1
+    assert await gate.state(ident) == "held"
+
+    status, _, raw = await gate.a.request("GET", "/v1/holds")
+    (hold,) = json.loads(raw)["items"]
+    assert status == 200 and hold["id"] == ident and hold["state"] == "release_failed"
+    assert hold["decided_by"] == "Officer Wang"
+    status, _, raw = await gate.a.request("GET", "/v1/holds?state=release_failed")
+    assert [h["id"] for h in json.loads(raw)["items"]] == [ident]
+    status, _, raw = await gate.a.request("GET", "/v1/holds?state=releasing")
+    assert json.loads(raw)["items"] == []
+    assert json.loads((await gate.b.request("GET", "/v1/holds"))[2])["items"] == []
+    code, text = await asyncio.to_thread(cli, "policy", "holds", "--database", gate.url)
+    assert code == 0 and f"{ident} release_failed" in text
+
+    again = {"officer": "Officer Li", "basis": "zone approval LG-2026-0043"}
+    status, _, raw = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json=again)
+    assert status == 202 and json.loads(raw)["state"] == "releasing"
+    assert json.loads((await gate.a.request("GET", "/v1/holds"))[2])["items"] == []
+    await gate.drain()
+    assert await gate.state(ident) == "delivered"
+    (entry,) = await LedgerStore(gate.services.store.connector).entries()
+    assert entry["decided_by"] == "Officer Li"

@@ -133,9 +133,18 @@ async def test_a_release_whose_job_died_can_be_decided_again(stores: Stores) -> 
         job.id, "w2", "store away", retryable=True, retry_after=None,
         event=StateChange("held", "release failed: store away"),
     )  # fmt: skip
+    (listed,) = await stores.ledger.list_holds()  # waiting for a decision, among the held
+    assert (listed.submission_id, listed.state) == (sid, "release_failed")
+    assert [h.submission_id for h in await stores.ledger.list_holds(state="release_failed")] == [
+        sid
+    ]
+    assert await stores.ledger.list_holds(state="releasing") == []
+    assert (await stores.ledger.get_hold(sid)).state == "releasing"  # type: ignore[union-attr]
     again = await stores.ledger.release(
         sid, "Officer Li", "SCC filing SH-2026-2", principal=OFFICER
     )
+    assert await stores.ledger.list_holds() == []
+    assert [h.state for h in await stores.ledger.list_holds(state="releasing")] == ["releasing"]
     assert again.state == "releasing" and again.decided_by == "Officer Li"
     releases = [j for j in await stores.store.list_jobs(submission_id=sid) if j.kind == "release"]
     assert [(j.id, j.state.value) for j in releases] == [(job.id, "pending")]

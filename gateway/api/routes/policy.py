@@ -22,12 +22,11 @@ from gateway.api.ingest import check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import loads_bounded
-from gateway.store.ledger import Hold, LedgerStore
+from gateway.store.ledger import LISTED_STATES, Hold, LedgerStore
 
 routes = web.RouteTableDef()
 
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
-STATES = ("held", "releasing", "released", "refused")
 MAX_DECISION_BYTES = 16 * 1024
 MAX_TEXT = 1000
 MAX_DECISION_DEPTH = 8
@@ -53,11 +52,13 @@ async def get_policy(request: web.Request) -> web.Response:
 
 @routes.get("/v1/holds")
 async def list_holds(request: web.Request) -> web.Response:
-    """The tenant's held documents (``state`` filters: held, releasing, released, refused)."""
+    """The tenant's held documents (``state`` filters: held, releasing, release_failed,
+    released, refused). The default, ``held``, lists every hold waiting for a decision:
+    those a release job failed on too, as ``release_failed``."""
     check_query(request, ("state",))
     state = request.query.get("state", "held")
-    if state not in STATES:
-        raise unprocessable(f"state is one of {', '.join(STATES)}", "state", "enum")
+    if state not in LISTED_STATES:
+        raise unprocessable(f"state is one of {', '.join(LISTED_STATES)}", "state", "enum")
     found = await _ledger(request).list_holds(state=state, tenant_id=tenant(request).id)
     items = [hold.to_json() for hold in found]
     return web.json_response({"items": items, "count": len(items)})

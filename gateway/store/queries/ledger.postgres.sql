@@ -106,9 +106,21 @@ ON CONFLICT (submission_id) DO NOTHING
 SELECT * FROM export_holds WHERE submission_id = %(submission_id)s
 
 -- name: hold_list
-SELECT * FROM export_holds
-WHERE (%(state)s::text IS NULL OR state = %(state)s)
-  AND (%(tenant_id)s::text IS NULL OR tenant_id = %(tenant_id)s)
+-- Holds as listed: one still releasing whose release job was dead-lettered (its document is
+-- back to held; it waits for a new decision) is listed as release_failed, and with the held
+-- ones too.
+SELECT * FROM (
+    SELECT h.*, CASE WHEN j.state = 'dead' THEN 'release_failed' ELSE h.state END AS listed
+    FROM export_holds h
+    LEFT JOIN outbox_jobs j
+      ON h.state = 'releasing' AND j.submission_id = h.submission_id
+     AND j.kind = 'release' AND j.adapter = ''
+    WHERE (%(state)s::text IS NULL OR h.state = %(state)s
+           OR (h.state = 'releasing' AND %(state)s IN ('held', 'release_failed')))
+      AND (%(tenant_id)s::text IS NULL OR h.tenant_id = %(tenant_id)s)
+) AS holds
+WHERE %(state)s::text IS NULL OR listed = %(state)s
+   OR (%(state)s = 'held' AND listed = 'release_failed')
 ORDER BY held_at, submission_id
 LIMIT %(limit)s
 

@@ -98,8 +98,19 @@ ON CONFLICT (submission_id) DO NOTHING
 SELECT * FROM export_holds WHERE submission_id = :submission_id
 
 -- name: hold_list
-SELECT * FROM export_holds
-WHERE (:state IS NULL OR state = :state) AND (:tenant_id IS NULL OR tenant_id = :tenant_id)
+-- Holds as listed (see ledger.postgres.sql): a releasing one whose release job is dead is
+-- release_failed, listed with the held ones too.
+SELECT * FROM (
+    SELECT h.*, CASE WHEN j.state = 'dead' THEN 'release_failed' ELSE h.state END AS listed
+    FROM export_holds h
+    LEFT JOIN outbox_jobs j
+      ON h.state = 'releasing' AND j.submission_id = h.submission_id
+     AND j.kind = 'release' AND j.adapter = ''
+    WHERE (:state IS NULL OR h.state = :state
+           OR (h.state = 'releasing' AND :state IN ('held', 'release_failed')))
+      AND (:tenant_id IS NULL OR h.tenant_id = :tenant_id)
+)
+WHERE :state IS NULL OR listed = :state OR (:state = 'held' AND listed = 'release_failed')
 ORDER BY held_at, submission_id
 LIMIT :limit
 
