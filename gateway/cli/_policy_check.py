@@ -29,5 +29,6 @@ def run(args: argparse.Namespace) -> int:
 
         path = Settings.load(args.config).policy.file
     policy = load_policy(path) if path is not None else DEFAULT_POLICY
-    print(json.dumps(policy.summary(), ensure_ascii=False, indent=2))
+    shown = {**policy.summary(), "path": policy.source or None}  # for the operator only
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0

@@ -40,6 +40,7 @@ re-reads a changed file and keeps the last good version when the new one has err
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -130,13 +131,18 @@ class Policy:
     important: tuple[ImportantData, ...] = ()
     minimisation: Minimisation = field(default_factory=Minimisation)
     source: str = ""
-    """The file it was read from (``""``: the built-in default)."""
+    """The file it was read from (``""``: the built-in default): for operators (logs,
+    ``lingang policy check``), never shown to API clients."""
+    files: tuple[tuple[str, str], ...] = ()
+    """``(file name, SHA-256 of its bytes)`` of the file and its includes, in order."""
 
     def summary(self) -> dict[str, Any]:
-        """What the API shows: version, source and the rules."""
+        """What the API shows: version, the files by name and digest (``sha256sum`` of each
+        tells an officer which text is in force; no server path) and the rules."""
         return {
             "version": self.version,
-            "source": self.source or "built-in defaults",
+            "source": Path(self.source).name if self.source else "built-in defaults",
+            "files": [{"name": name, "sha256": digest} for name, digest in self.files],
             "negative": [_rule_json(r) for r in self.negative],
             "positive": [_rule_json(r) for r in self.positive],
             "important_data": [
@@ -181,9 +187,13 @@ class _File:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read policy file {path}: {exc}", field="policy") from exc
+        self.sha256 = hashlib.sha256(raw).hexdigest()
+        """The digest of the file's bytes, as ``sha256sum`` prints it."""
+        self.text = text.replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
         try:
             self.data = tomllib.loads(self.text)
         except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError
@@ -251,6 +261,7 @@ def load_policy(path: str | Path) -> Policy:
         important=tuple(important),
         minimisation=_minimisation(main),
         source=str(main.path),
+        files=tuple((file.path.name, file.sha256) for file in files),
     )
 
 

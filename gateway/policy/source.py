@@ -23,6 +23,7 @@ class PolicySource:
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
         self._policy = load_policy(path) if path is not None else DEFAULT_POLICY
+        log.info("policy in force", extra=self._facts())
         self._stamp = self._mtime()
         self._checked = _now()
 
@@ -45,12 +46,20 @@ class PolicySource:
                 self._stamp = stamp
                 try:
                     self._policy = load_policy(self.path)
-                    log.info("policy reloaded", extra={"version": self._policy.version})
+                    log.info("policy reloaded", extra=self._facts())
                 except ConfigError as exc:
                     log.error(
                         "policy file not reloaded, version %s stays: %s", self._policy.version, exc
                     )
             return self._policy
+
+    def _facts(self) -> dict[str, object]:
+        """What the logs say of the policy in force (the operator sees its file's path)."""
+        return {
+            "version": self._policy.version,
+            "file": str(self.path) if self.path is not None else None,
+            "sha256": [digest for _, digest in self._policy.files],
+        }
 
     def reload(self) -> Policy:
         """Re-read the file now (errors raise, the old version stays)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -206,6 +207,22 @@ async def test_a_personal_buyers_invoice_leaves_under_art_5_1(gate: Gate) -> Non
     assert entry["basis"].startswith("Art. 5(1)") and entry["decided_by"] == "policy ftz-2026-1"
     status, _, raw = await gate.a.request("GET", "/v1/policy")
     assert status == 200 and json.loads(raw)["version"] == "ftz-2026-1"
+
+
+async def test_the_policy_answer_names_its_file_without_the_servers_path(
+    gate: Gate, tmp_path: Path
+) -> None:
+    """API clients see the policy file's name and digest, not where it lies on the server;
+    ``lingang policy check`` shows the operator the path."""
+    status, _, raw = await gate.a.request("GET", "/v1/policy")
+    assert status == 200
+    answer = json.loads(raw)
+    digest = hashlib.sha256((tmp_path / "policy.toml").read_bytes()).hexdigest()
+    assert answer["source"] == "policy.toml"
+    assert answer["files"] == [{"name": "policy.toml", "sha256": digest}]
+    assert str(tmp_path).encode() not in raw and tmp_path.name.encode() not in raw
+    code, text = await asyncio.to_thread(cli, "policy", "check", str(tmp_path / "policy.toml"))
+    assert code == 0 and json.loads(text)["path"] == str(tmp_path / "policy.toml")
 
 
 async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:

@@ -3,6 +3,8 @@ the last good version; start-up refuses a bad file."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -47,6 +49,27 @@ def test_a_good_file_with_an_included_list(tmp_path: Path) -> None:
     assert policy.positive[0].basis == "FTZ positive guidance item 1"
     assert policy.minimisation.mask_clerk is False
     assert policy.summary()["negative"][0]["source"] == "Shanghai FTZ negative list"
+
+
+def test_the_summary_names_files_and_digests_without_their_folder(tmp_path: Path) -> None:
+    """What API clients see: names and ``sha256sum`` digests, never the server's folder
+    (the path stays in ``Policy.source`` for the operator)."""
+    write(tmp_path, FTZ, "ftz.toml")
+    main = tmp_path / "policy.toml"
+    main.write_bytes(GOOD.replace("\n", "\r\n").encode())  # digests are of the bytes
+    policy = load_policy(main)
+    summary = policy.summary()
+    assert summary["source"] == "policy.toml" and policy.source == str(main)
+    assert summary["files"] == [
+        {"name": "policy.toml", "sha256": hashlib.sha256(main.read_bytes()).hexdigest()},
+        {
+            "name": "ftz.toml",
+            "sha256": hashlib.sha256((tmp_path / "ftz.toml").read_bytes()).hexdigest(),
+        },
+    ]
+    assert str(tmp_path) not in json.dumps(summary)
+    assert DEFAULT_POLICY.summary()["source"] == "built-in defaults"
+    assert DEFAULT_POLICY.summary()["files"] == []
 
 
 @pytest.mark.parametrize(

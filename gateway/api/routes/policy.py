@@ -40,7 +40,8 @@ def _ledger(request: web.Request) -> LedgerStore:
 
 @routes.get("/v1/policy")
 async def get_policy(request: web.Request) -> web.Response:
-    """The export policy in force: version, negative list, positive guidance, minimisation."""
+    """The export policy in force: version, files (name and digest), negative list, positive
+    guidance, minimisation."""
     check_query(request, ())
     from gateway.policy import DEFAULT_POLICY
 
