@@ -19,7 +19,10 @@ sink, in the next one), so two copies racing at two replicas cannot both be stor
 second finds the claim. A claim whose message was never stored (refused after the claim,
 or the process died in between) is taken over by another MessageId after ``in_flight``;
 before that the other copy is asked to come back later, never receipted, so nothing is
-acknowledged that was not stored.
+acknowledged that was not stored. A claim's age is the database's clock on PostgreSQL (like
+the job queue's leases, see :meth:`~gateway.store.connector.Connector.queue_time`): a
+replica whose clock runs ahead does not take over a claim another replica is still storing
+under, which would store (and hand on) the document twice.
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ class PeppolInstances:
             "message_id": message_id,
             "c2_seat": c2_seat,
             "instance_id": instance_id,
-            "now": self.clock(),
+            "at": self.connector.queue_time(self.clock),
         }
         return bool((yield Query("claim_peppol_instance", key, "rowcount")))
 
@@ -124,12 +127,14 @@ class PeppolInstances:
         ``document``: the business document the message carries; when given, a message whose
         InstanceIdentifier names a stored document with other bytes is REUSED, not a replay."""
         now = self.clock()
+        at = self.connector.queue_time(self.clock)
         key = {
             "channel": channel,
             "message_id": message_id,
             "c2_seat": c2_seat,
             "instance_id": instance_id,
             "now": now,
+            "at": at,
         }
         replay = yield Query("peppol_replay_by_message_id", key, "one")
         if replay is not None:
@@ -159,11 +164,13 @@ class PeppolInstances:
                 kept = yield Query("peppol_replay_by_message_id", key, "one")
                 return Arrival(REPLAY, to_bytes(kept["answer"]) if kept else bytes(answer), holder)
             return Arrival(REPLAY, bytes(answer), holder)
-        assert claim is not None
-        if to_time(claim["claimed_at"]) < now - self.in_flight:
-            taken = yield Query("take_peppol_instance", {**key, "claimed_by": holder}, "rowcount")
-            if taken:
-                return Arrival(NEW)
+        stale = {
+            "claimed_by": holder,
+            "in_flight": self.in_flight.total_seconds(),
+            "stale_before": None if at is None else at - self.in_flight,
+        }
+        if (yield Query("take_peppol_instance", {**key, **stale}, "rowcount")):
+            return Arrival(NEW)
         return Arrival(IN_FLIGHT, first_message_id=holder)
 
     @reads

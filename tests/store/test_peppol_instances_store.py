@@ -3,6 +3,7 @@ and on a real PostgreSQL, with two store instances over one database (two replic
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -115,6 +116,8 @@ async def test_a_message_id_of_another_access_point_is_foreign(
 
 async def test_an_unstored_claim_holds_then_is_taken_over(replicas: tuple[Store, Store]) -> None:
     clock = [datetime(2026, 12, 1, 8, 0, tzinfo=UTC)]
+    for store in replicas:  # the claims' age goes by the test's clock on PostgreSQL too
+        store.connector.queue_clock = lambda: clock[0]
     here, there = (
         PeppolInstances(s.connector, clock=lambda: clock[0], in_flight=timedelta(minutes=2))
         for s in replicas
@@ -137,3 +140,32 @@ async def test_a_claim_is_one_statement_for_a_new_document(replicas: tuple[Store
     assert await there.seat_of(CHANNEL, "m9") is None
     await store_message(replicas[0], "m9", "PSG000001", b"receipt of m9")
     assert await there.seat_of(CHANNEL, "m9") == "PSG000001"
+
+
+@pytest.mark.postgres
+async def test_a_replica_running_ahead_does_not_take_over_a_live_claim(pg_url: str) -> None:
+    """A claim's age is the database's clock: a replica an hour ahead (or a claim stamped by
+    one an hour behind) leaves a claim alone while its message is being stored, and takes
+    it over once it is older than ``in_flight`` by the database's clock."""
+    hour = timedelta(hours=1)
+    on_time, ahead, behind = [await open_store(pg_url) for _ in range(3)]
+    try:
+        in_flight = timedelta(seconds=1.5)
+        here = PeppolInstances(on_time.connector, in_flight=in_flight)
+        early = PeppolInstances(
+            ahead.connector, clock=lambda: datetime.now(UTC) + hour, in_flight=in_flight
+        )
+        late = PeppolInstances(
+            behind.connector, clock=lambda: datetime.now(UTC) - hour, in_flight=in_flight
+        )
+        assert (await arrive(here, "m1"))[0] == NEW  # being stored by this replica
+        assert await arrive(early, "m2") == (IN_FLIGHT, None, "m1")
+        assert (await arrive(late, "m3", doc="doc-2"))[0] == NEW  # claimed "an hour ago"
+        assert await arrive(here, "m4", doc="doc-2") == (IN_FLIGHT, None, "m3")
+        assert await arrive(early, "m4", doc="doc-2") == (IN_FLIGHT, None, "m3")
+        await asyncio.sleep(2 * in_flight.total_seconds())
+        assert (await arrive(early, "m2"))[0] == NEW  # m1 never stored: taken over
+        assert await arrive(here, "m1") == (IN_FLIGHT, None, "m2")
+    finally:
+        for store in (on_time, ahead, behind):
+            await store.close()

@@ -8,7 +8,7 @@ WHERE m.channel = :channel AND m.message_id = :message_id
 
 -- name: claim_peppol_instance
 INSERT INTO peppol_instances (channel, c2_seat, instance_id, message_id, claimed_at)
-VALUES (:channel, :c2_seat, :instance_id, :message_id, :now)
+VALUES (:channel, :c2_seat, :instance_id, :message_id, :at)
 ON CONFLICT (channel, c2_seat, instance_id) DO NOTHING
 
 -- name: peppol_instance
@@ -16,9 +16,10 @@ SELECT * FROM peppol_instances
 WHERE channel = :channel AND c2_seat = :c2_seat AND instance_id = :instance_id
 
 -- name: take_peppol_instance
-UPDATE peppol_instances SET message_id = :message_id, claimed_at = :now
+-- Another MessageId takes over a claim held unstored since before stale_before.
+UPDATE peppol_instances SET message_id = :message_id, claimed_at = :at
 WHERE channel = :channel AND c2_seat = :c2_seat AND instance_id = :instance_id
-  AND message_id = :claimed_by
+  AND message_id = :claimed_by AND claimed_at < :stale_before
 
 -- name: insert_peppol_replay
 INSERT INTO peppol_replays (channel, message_id, c2_seat, instance_id, first_message_id,
