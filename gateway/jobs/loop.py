@@ -8,8 +8,10 @@ flight; while some run, it claims once a quarter of its slots are free (or after
    ``endpoint``, i.e. deliveries): an open endpoint's jobs are not claimed at all, and one
    claimed anyway is deferred without counting the attempt;
 2. runs the job's kind (:mod:`gateway.jobs.kinds`) while renewing the lease at a third of its
-   length (a store hiccup is retried at the next tick; a lost lease ends renewing, and the
-   outcome is then refused by the store's fencing);
+   length (a store hiccup is retried at the next tick). When the lease is lost (another
+   worker claimed the job) or no renewal has gone through for a whole lease length (by then
+   another worker may have claimed it), the run is stopped: its outcome would be refused by
+   the store's fencing anyway, and a delivery not sent yet is then not sent a second time;
 3. completes it, or fails it with a backoff time from the :class:`~gateway.jobs.retry.RetryPolicy`
    or to the dead letter, by the error's ``retryable`` (an unexpected exception counts as
    retryable, bounded by the policy).
@@ -253,10 +255,18 @@ class Worker:
         if kind is None:  # claims ask only for registered kinds; a store bug otherwise
             await self._failed(job, ConfigError(f"no job kind {job.kind!r} in this worker"))
             return
-        renewer = asyncio.create_task(self._keep_lease(job))
+        running = asyncio.ensure_future(kind.run(job, self.worker_id))
+        renewer = asyncio.create_task(self._keep_lease(job, running))
         try:
-            result = await kind.run(job, self.worker_id)
-        except (asyncio.CancelledError, LeaseLostError):
+            result = await running
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # this worker is stopping (or its caller cancelled it)
+            raise LeaseLostError(
+                f"job {job.id}: run stopped, its lease lost or not renewed"
+            ) from None
+        except LeaseLostError:
             raise  # a lost lease is no failure of the job: its holder finishes it
         except LingangError as exc:
             await self._failed(job, exc)
@@ -266,6 +276,7 @@ class Worker:
             await self._failed(job, exc)
             return
         finally:
+            running.cancel()
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
@@ -294,17 +305,34 @@ class Worker:
             return
         await self.run_job(job)
 
-    async def _keep_lease(self, job: Job) -> None:
+    async def _keep_lease(self, job: Job, running: asyncio.Future[Any]) -> None:
+        """Renew the lease of ``job`` at a third of its length while ``running`` runs it;
+        stop the run when the lease is lost, or when no renewal has gone through for a
+        whole lease length since the last one was sent (the run's start counts as one):
+        the lease may have expired and the job been claimed by another worker."""
+        loop = asyncio.get_running_loop()
         interval = max(self.lease_seconds / 3, 0.05)
+        confirmed = loop.time()
         while True:
             await asyncio.sleep(interval)
+            sent = loop.time()
             try:
                 await self.store.renew_lease(job.id, self.worker_id, self.lease_seconds)
             except LeaseLostError:
-                log.warning("lease lost while running", extra={"job_id": job.id})
+                log.warning("lease lost while running: run stopped", extra={"job_id": job.id})
+                running.cancel()
                 return
             except StoreError as exc:
                 log.warning("lease renewal failed", extra={"job_id": job.id, "error": str(exc)})
+                if loop.time() - confirmed >= self.lease_seconds:
+                    log.warning(
+                        "lease not renewed for a lease length: run stopped",
+                        extra={"job_id": job.id, "lease_seconds": self.lease_seconds},
+                    )
+                    running.cancel()
+                    return
+            else:
+                confirmed = sent
 
     async def _failed(self, job: Job, error: BaseException) -> None:
         retryable = is_retryable(error)

@@ -4,6 +4,8 @@ lease renewal and graceful stop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from gateway.errors import PermanentDeliveryError, TransientDeliveryError
 from gateway.jobs import CircuitBreaker, RetryPolicy
 from gateway.store.base import Job, JobState, LeaseLostError, Receipt, Store
 from gateway.store.sqlite import SqliteStore
+from gateway.store.testing import FakeClock
 from tests.jobs.conftest import FolderDeliverer, make_worker, queue_documents
 
 FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.02, max_attempts=4)
@@ -208,3 +211,86 @@ async def test_a_lease_lost_while_running_leaves_the_job_to_its_holder(store: St
     kept = await store.get_job(job.id)
     assert kept is not None and kept.state is JobState.LEASED and kept.last_error is None
     assert [e.state for e in await store.list_events(job.submission_id)][-1] != "dead"
+
+
+async def test_a_run_whose_lease_was_taken_over_is_stopped_before_it_sends(
+    tmp_path: Path,
+) -> None:
+    """The lease expired under a running job (a stalled worker, say) and another worker
+    claimed it: the renewal finds the lease gone and stops the run, so a delivery that has
+    not gone out yet does not go out twice."""
+    clock = FakeClock()
+    store = await SqliteStore.open(f"sqlite:///{tmp_path}/outbox.db", clock=clock)
+    await store.migrate()
+    [job] = await queue_documents(store, 1)
+    started, go = asyncio.Event(), asyncio.Event()
+    sent: Counter[str] = Counter()
+
+    async def deliver(claimed: Job) -> Receipt:
+        started.set()
+        await go.wait()  # e.g. still connecting to the receiver
+        sent[claimed.id] += 1
+        return Receipt("ok")
+
+    run = asyncio.create_task(make_worker(store, deliver, "w1", lease_seconds=0.3).run_once())
+    try:
+        await asyncio.wait_for(started.wait(), 60)
+        clock.advance(1)  # past the lease, by the store's clock
+        [taken] = await store.claim_jobs("w2")
+        assert taken.id == job.id
+        await asyncio.wait_for(asyncio.shield(run), 20)  # stopped, not waiting for `go`
+    finally:
+        go.set()
+        await run
+        await store.close()
+    assert sent == Counter()
+    # (the store is closed: the job as w2 took it is checked through `taken`)
+    assert taken.lease_owner == "w2" and taken.attempts == 2
+
+
+async def test_a_run_whose_lease_cannot_be_renewed_is_stopped(tmp_path: Path) -> None:
+    """The store refuses every renewal (unreachable, say): after a whole lease length
+    without one the run is stopped, since another worker may then claim the job; the job
+    is not failed, and once its lease expires another worker takes it."""
+    path = tmp_path / "outbox.db"
+    store = await SqliteStore.open(f"sqlite:///{path}")
+    await store.migrate()
+    [job] = await queue_documents(store, 1)
+    started, go = asyncio.Event(), asyncio.Event()
+    sent: Counter[str] = Counter()
+    lease = 0.6
+
+    def refuse_renewals() -> None:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            db.execute(
+                "CREATE TRIGGER refuse_renewals BEFORE UPDATE OF lease_expires_at ON outbox_jobs"
+                " WHEN OLD.lease_owner = 'w1' AND NEW.lease_owner = 'w1'"
+                " BEGIN SELECT RAISE(ABORT, 'the store is away'); END"
+            )
+            db.commit()
+
+    async def deliver(claimed: Job) -> Receipt:
+        await asyncio.to_thread(refuse_renewals)
+        started.set()
+        await go.wait()
+        sent[claimed.id] += 1
+        return Receipt("ok")
+
+    loop = asyncio.get_running_loop()
+    begun = loop.time()
+    run = asyncio.create_task(make_worker(store, deliver, "w1", lease_seconds=lease).run_once())
+    try:
+        await asyncio.wait_for(started.wait(), 60)
+        await asyncio.wait_for(asyncio.shield(run), 20)
+        assert loop.time() - begun >= lease
+        assert sent == Counter()
+        kept = await store.get_job(job.id)
+        assert kept is not None and kept.state is JobState.LEASED and kept.last_error is None
+        async with asyncio.timeout(20):
+            while not (taken := await store.claim_jobs("w2")):
+                await asyncio.sleep(0.05)
+        assert [(j.id, j.attempts) for j in taken] == [(job.id, 2)]
+    finally:
+        go.set()
+        await run
+        await store.close()
