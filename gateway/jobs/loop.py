@@ -12,9 +12,10 @@ flight; while some run, it claims once a quarter of its slots are free (or after
    worker claimed the job) or no renewal has gone through for a whole lease length (by then
    another worker may have claimed it), the run is stopped: its outcome would be refused by
    the store's fencing anyway, and a delivery not sent yet is then not sent a second time;
-3. completes it, or fails it with a backoff time from the :class:`~gateway.jobs.retry.RetryPolicy`
-   or to the dead letter, by the error's ``retryable`` (an unexpected exception counts as
-   retryable, bounded by the policy).
+3. completes it (a store error recording it is tried again for up to a lease length: the
+   delivery went out), or fails it with a backoff time from the
+   :class:`~gateway.jobs.retry.RetryPolicy` or to the dead letter, by the error's
+   ``retryable`` (an unexpected exception counts as retryable, bounded by the policy).
 
 Exactly-once bookkeeping comes from the store's fencing: only the lease owner may record an
 outcome. A worker that dies stops renewing; its jobs are claimed again when the lease
@@ -280,14 +281,39 @@ class Worker:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
-        if job.endpoint:
-            await self.breaker.record_success(job.endpoint)
         if isinstance(result, Completed):
-            await self.store.complete_job(
-                job.id, self.worker_id, result.receipt, event=result.event
-            )
-        elif result.then is not None:
+            await self._complete(job, result)
+        if job.endpoint:
+            try:
+                await self.breaker.record_success(job.endpoint)
+            except StoreError as exc:  # the outcome is recorded; the breaker catches up
+                log.warning("breaker not updated", extra={"job_id": job.id, "error": str(exc)})
+        if not isinstance(result, Completed) and result.then is not None:
             await self._take_over(result.then)
+
+    async def _complete(self, job: Job, result: Completed) -> None:
+        """Record a finished run: its receipt, its event, the job done. A store error is
+        tried again, ``error_pause`` apart, for up to a lease length: the delivery went out,
+        and a job left leased is run (sent) again once its lease expires. Owner-fenced, so
+        trying again never records twice (a lease lost meanwhile: :class:`LeaseLostError`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.lease_seconds
+        while True:
+            try:
+                await self.store.complete_job(
+                    job.id, self.worker_id, result.receipt, event=result.event
+                )
+                return
+            except LeaseLostError:
+                raise
+            except StoreError as exc:
+                if loop.time() + self.error_pause > deadline:
+                    raise
+                log.warning(
+                    "could not record the outcome; trying again",
+                    extra={"job_id": job.id, "error": str(exc)},
+                )
+                await asyncio.sleep(self.error_pause)
 
     async def _take_over(self, job: Job) -> None:
         """Run a job handed to this worker already leased (by a kind, see

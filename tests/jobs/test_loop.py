@@ -294,3 +294,46 @@ async def test_a_run_whose_lease_cannot_be_renewed_is_stopped(tmp_path: Path) ->
         go.set()
         await run
         await store.close()
+
+
+async def test_a_delivery_whose_outcome_the_store_refuses_at_first_is_recorded_once(
+    tmp_path: Path,
+) -> None:
+    """The delivery went out, then recording it failed (the store away for a moment): the
+    worker tries again instead of leaving the job leased, to be sent again once its lease
+    expired."""
+    path = tmp_path / "outbox.db"
+    store = await SqliteStore.open(f"sqlite:///{path}")
+    await store.migrate()
+    [job] = await queue_documents(store, 1)
+    sent: Counter[str] = Counter()
+
+    def database(statement: str) -> None:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            db.execute(statement)
+            db.commit()
+
+    async def deliver(claimed: Job) -> Receipt:
+        sent[claimed.id] += 1
+        await asyncio.to_thread(
+            database,
+            "CREATE TRIGGER refuse_done BEFORE UPDATE OF state ON outbox_jobs"
+            " WHEN NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'the store is away'); END",
+        )
+        return Receipt("ok")
+
+    async def store_back() -> None:
+        while not sent:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(database, "DROP TRIGGER refuse_done")
+
+    worker = make_worker(store, deliver, "w1", lease_seconds=30, error_pause=0.1)
+    try:
+        await asyncio.wait_for(asyncio.gather(worker.run_once(), store_back()), 30)
+        done = await store.get_job(job.id)
+        assert done is not None and done.state is JobState.DONE and done.attempts == 1
+        assert [r.kind for r in await store.list_receipts(job_id=job.id)] == ["ok"]
+    finally:
+        await store.close()
+    assert sent == Counter({job.id: 1})
