@@ -8,7 +8,6 @@ always, ``COUNTRY_C1``; ``MLS_TO`` / ``MLS_TYPE`` when asked. :func:`parse_sbdh`
 
 from __future__ import annotations
 
-import io
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -18,34 +17,35 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from adapters.peppol.countries import COUNTRY_C1_CODES
+from adapters.peppol.document_facts import (
+    CII_CUSTOMIZATION,
+    CII_ENDPOINTS,
+    CII_PROCESS,
+    UBL_ENDPOINTS,
+    DocumentFacts,
+)
 from adapters.peppol.identifiers import (
     BIS3_CII_INVOICE,
     BIS3_CREDIT_NOTE,
     BIS3_INVOICE,
     BIS3_PROCESS,
-    CII_NAMESPACE,
     DOCTYPE_SCHEME_QNS,
-    EUSR_NAMESPACE,
     PARTICIPANT_SCHEME,
     PINT_PROCESS,
     PINT_SG_CREDIT_NOTE,
     PINT_SG_INVOICE,
     PROCESS_SCHEME,
-    TSR_NAMESPACE,
     DocumentTypeId,
     ParticipantId,
     ProcessId,
     document_type_for,
     process_for,
 )
-from gateway.errors import FieldError, InputError, UnsafeInputError
-from gateway.validation.profiles import RAM
+from gateway.errors import FieldError, InputError
 from gateway.validation.xsd import validate_xsd
 from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
-_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
 MLS_TYPES = ("ALWAYS_SEND", "FAILURE_ONLY")
 HEADER_VERSION = "1.0"
@@ -240,213 +240,6 @@ def build_sbdh(payload: bytes, header: SbdhHeader) -> bytes:
     return b"".join(sbdh_parts(payload, header))
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentFacts:
-    """What the SBDH needs from a business document (UBL, CII, or a Peppol report)."""
-
-    root_namespace: str
-    local_name: str
-    customization_id: str
-    profile_id: str
-    sender: ParticipantId | None
-    receiver: ParticipantId | None
-    seller_country: str = ""
-    """The seller's country (UBL ``AccountingSupplierParty/Party/PostalAddress/Country``, CII
-    ``SellerTradeParty/PostalTradeAddress/CountryID``): C1's."""
-
-    @property
-    def is_cii(self) -> bool:
-        """Whether the document is a UN/CEFACT CrossIndustryInvoice (D16B)."""
-        return self.root_namespace == CII_NAMESPACE
-
-
-_REPORT_NAMESPACES = (TSR_NAMESPACE, EUSR_NAMESPACE)
-"""The Peppol reports carry ``CustomizationID`` / ``ProfileID`` as children of their root in
-their own namespace (TSR 1.0, EUSR 1.1), not as ``cbc:`` elements."""
-_CII_CONTEXT = f"{{{CII_NAMESPACE}}}ExchangedDocumentContext"
-_CII_LINE = f"{{{RAM}}}IncludedSupplyChainTradeLineItem"
-_CII_AGREEMENT = f"{{{RAM}}}ApplicableHeaderTradeAgreement"
-CII_CUSTOMIZATION = (
-    "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
-)
-"""BT-24 of a CII invoice: the customization part of its Peppol document type."""
-CII_PROCESS = (
-    "rsm:ExchangedDocumentContext/ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID"
-)
-"""BT-23 of a CII invoice: its Peppol process."""
-_CII_AGREEMENT_PATH = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
-CII_ENDPOINTS = {
-    "SellerTradeParty": f"{_CII_AGREEMENT_PATH}/ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID",
-    "BuyerTradeParty": f"{_CII_AGREEMENT_PATH}/ram:BuyerTradeParty/ram:URIUniversalCommunication/ram:URIID",
-}
-"""BT-34 / BT-49, the seller's and the buyer's electronic address (``@schemeID``: the EAS): the
-sending and the receiving participant (PEPPOL-EN16931-R020 / R010 require both)."""
-UBL_ENDPOINTS = {
-    "AccountingSupplierParty": "cac:AccountingSupplierParty/cac:Party/cbc:EndpointID",
-    "AccountingCustomerParty": "cac:AccountingCustomerParty/cac:Party/cbc:EndpointID",
-}
-_FACT_TAGS = [
-    f"{{{_CBC}}}CustomizationID",
-    f"{{{_CBC}}}ProfileID",
-    *(f"{{{ns}}}{name}" for ns in _REPORT_NAMESPACES for name in ("CustomizationID", "ProfileID")),
-    f"{{{_CBC}}}EndpointID",
-    f"{{{_CBC}}}IdentificationCode",
-    f"{{{_CAC}}}AccountingCustomerParty",
-    _CII_CONTEXT,
-    _CII_LINE,
-    _CII_AGREEMENT,
-]
-"""The only elements :func:`document_facts` is shown (the parser skips the rest in C)."""
-
-
-def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> DocumentFacts:
-    """Root, ``CustomizationID``, ``ProfileID`` and the endpoint ids of a UBL document; of a
-    CII invoice, the same from its document context (:data:`CII_CUSTOMIZATION`,
-    :data:`CII_PROCESS`) and its trade agreement (:data:`CII_ENDPOINTS`); of a TSR or EUSR,
-    root, ``CustomizationID`` and ``ProfileID`` (it names no endpoints).
-
-    Reads only the head of the document (events for a few tags, until the customer party —
-    in CII the header trade agreement, after the lines, each dropped once read past — is
-    past), so a large document costs no full tree; a DOCTYPE or entity is refused, and the
-    parser's own depth limit applies (``huge_tree`` off)."""
-    chosen = limits or DEFAULT_LIMITS
-    if len(payload) > chosen.max_bytes:
-        raise UnsafeInputError(
-            f"business document is {len(payload)} bytes, more than {chosen.max_bytes}",
-            rule="xml.max-bytes",
-        )
-    head = payload[:65536]
-    if b"<!DOCTYPE" in head or b"<!doctype" in head or b"<!ENTITY" in head:
-        raise UnsafeInputError(
-            "XML with a DOCTYPE or entity declaration is refused", rule="xml.no-dtd"
-        )
-    found: dict[str, str] = {}
-    parties: dict[str, ParticipantId | None] = {}
-    root: etree._Element | None = None
-    events = etree.iterparse(
-        io.BytesIO(payload),
-        events=("start", "end"),
-        tag=_FACT_TAGS,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-    )
-    try:
-        for event, element in events:
-            if root is None:
-                root = element.getroottree().getroot()
-            if event == "start":
-                continue
-            parent = element.getparent()
-            local = etree.QName(element).localname
-            if element.tag == _CII_LINE:
-                _drop_read(element)
-            elif element.tag == _CII_CONTEXT:
-                if parent is root:
-                    found.update(_cii_context(element))
-            elif element.tag == _CII_AGREEMENT:
-                if parent is not None and parent.getparent() is root:
-                    parties.update(_cii_parties(element))
-                    country = element.findtext(
-                        f"{{{RAM}}}SellerTradeParty/{{{RAM}}}PostalTradeAddress/{{{RAM}}}CountryID"
-                    )
-                    found["country"] = (country or "").strip().upper()
-                    break
-            elif parent is root and local in ("CustomizationID", "ProfileID"):
-                found[local] = (element.text or "").strip()
-            elif local == "EndpointID" and parent is not None:
-                party = parent.getparent()
-                if party is not None and party.getparent() is root:
-                    side = etree.QName(party).localname
-                    parties[side] = _participant_of(
-                        element, UBL_ENDPOINTS.get(side, f"{side}/Party/EndpointID")
-                    )
-            elif local == "IdentificationCode" and _is_seller_country(element, root):
-                found["country"] = (element.text or "").strip().upper()
-            elif local == "AccountingCustomerParty" and parent is root:
-                break
-    except etree.XMLSyntaxError as exc:
-        raise InputError(
-            f"business document is not well-formed: {exc}", rule="xml.well-formed"
-        ) from exc
-    if root is None:
-        root = events.root  # none of the tags: the whole (small, non-UBL) document was read
-    root_tag = root.tag if root is not None else ""
-    qname = etree.QName(root_tag) if root_tag else None
-    if qname is None:
-        raise InputError("business document is empty", rule="xml.well-formed")
-    return DocumentFacts(
-        root_namespace=qname.namespace or "",
-        local_name=qname.localname,
-        customization_id=found.get("CustomizationID", ""),
-        profile_id=found.get("ProfileID", ""),
-        sender=parties.get("AccountingSupplierParty", parties.get("SellerTradeParty")),
-        receiver=parties.get("AccountingCustomerParty", parties.get("BuyerTradeParty")),
-        seller_country=found.get("country", ""),
-    )
-
-
-def _participant_of(element: etree._Element | None, field: str) -> ParticipantId | None:
-    """The participant an electronic address names (``@schemeID:value``; ``None`` when there is
-    no such element or it is empty); a malformed one is a :class:`FieldError` on ``field``."""
-    text = (element.text or "").strip() if element is not None else ""
-    if element is None or not text:
-        return None
-    return ParticipantId.parse(f"{element.get('schemeID', '')}:{text}", field=field)
-
-
-def _cii_context(context: etree._Element) -> dict[str, str]:
-    """``CustomizationID`` and ``ProfileID`` of a CII invoice from its document context (the
-    guideline and the business process parameters' ``ram:ID``)."""
-    out: dict[str, str] = {}
-    for key, name in (
-        ("CustomizationID", "GuidelineSpecifiedDocumentContextParameter"),
-        ("ProfileID", "BusinessProcessSpecifiedDocumentContextParameter"),
-    ):
-        text = context.findtext(f"{{{RAM}}}{name}/{{{RAM}}}ID")
-        if text and text.strip():
-            out[key] = text.strip()
-    return out
-
-
-def _cii_parties(agreement: etree._Element) -> dict[str, ParticipantId | None]:
-    """The seller's and the buyer's participant from a CII header trade agreement."""
-    return {
-        side: _participant_of(
-            agreement.find(f"{{{RAM}}}{side}/{{{RAM}}}URIUniversalCommunication/{{{RAM}}}URIID"),
-            field,
-        )
-        for side, field in CII_ENDPOINTS.items()
-    }
-
-
-def _drop_read(element: etree._Element) -> None:
-    """Forget an element read past (a CII line) and its earlier siblings, so the tree the
-    parser builds holds no more than the head and the current line."""
-    element.clear()
-    parent = element.getparent()
-    if parent is None:
-        return
-    while element.getprevious() is not None:
-        del parent[0]
-
-
-def _is_seller_country(element: etree._Element, root: etree._Element) -> bool:
-    """Whether ``element`` is ``AccountingSupplierParty/Party/PostalAddress/Country/…``."""
-    names: list[str] = []
-    node = element.getparent()
-    while node is not None and node is not root and len(names) < 5:
-        names.append(etree.QName(node).localname)
-        node = node.getparent()
-    return node is root and names == [
-        "Country",
-        "PostalAddress",
-        "Party",
-        "AccountingSupplierParty",
-    ]
-
-
 def header_for_document(
     facts: DocumentFacts,
     *,
@@ -461,8 +254,8 @@ def header_for_document(
     the gateway ``profile`` the flow chose). COUNTRY_C1 is the seller's country in the
     document, else ``country_c1``. The header passes :func:`check_header` (a document whose
     root is not the document type's, say, is refused here, before anything is sent)."""
-    chosen_sender = sender or facts.sender
-    chosen_receiver = receiver or facts.receiver
+    chosen_sender = sender or facts.supplier
+    chosen_receiver = receiver or facts.customer
     if chosen_sender is None or chosen_receiver is None:
         endpoints = CII_ENDPOINTS if facts.is_cii else UBL_ENDPOINTS
         which = list(endpoints)[0 if chosen_sender is None else 1]

@@ -31,6 +31,7 @@ from cryptography import x509
 
 from adapters.peppol import as4, sbdh, signals
 from adapters.peppol.discovery import Discovery, LookupReport
+from adapters.peppol.document_facts import document_facts
 from adapters.peppol.errors import As4Rejected, As4RetryLater, DiscoveryError
 from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.resend import BuiltMessages
@@ -195,13 +196,11 @@ class As4Sender:
         profile: str,
     ) -> Sent:
         try:
-            facts = sbdh.document_facts(
-                document, limits=XmlLimits(max_bytes=self.max_document_bytes)
-            )
+            facts = document_facts(document, limits=XmlLimits(max_bytes=self.max_document_bytes))
             header = sbdh.header_for_document(
                 facts,
                 country_c1=self.country_c1,
-                sender=sender or facts.sender or self.default_sender,
+                sender=sender or facts.supplier or self.default_sender,
                 receiver=receiver,
                 instance_id=sbdh_instance_id(message_id),
                 profile=profile,

@@ -11,6 +11,7 @@ from cryptography import x509
 from lxml import etree
 
 from adapters.peppol import as4, mime, ns, signals, wssec, xmldsig
+from adapters.peppol.document_facts import document_facts
 from adapters.peppol.identifiers import (
     BIS3_INVOICE,
     BIS3_PROCESS,
@@ -295,7 +296,7 @@ def test_as4_header_must_match_the_sbdh(
         reference
         / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG CN example 01 - Credit Note.xml"
     ).read_bytes()
-    envelope = sbdh.header_for_document(sbdh.document_facts(payload), country_c1="CN")
+    envelope = sbdh.header_for_document(document_facts(payload), country_c1="CN")
     agreeing = replace(
         header(),
         action=envelope.document_type,

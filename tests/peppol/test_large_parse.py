@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from adapters.peppol import as4, sbdh
+from adapters.peppol.document_facts import document_facts
 from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.spool import parse_user_message_file
 from gateway.signing.peppol_pki import PeppolTestPki
@@ -45,7 +46,7 @@ def _invoice_with_attachments(base: bytes, size: int) -> bytes:
 @pytest.fixture(scope="module")
 def large_message(reference: Path, pki: PeppolTestPki) -> as4.OutgoingMessage:
     document = _invoice_with_attachments((reference / INVOICE).read_bytes(), SIZE)
-    facts = sbdh.document_facts(document, limits=XmlLimits(max_bytes=2 * SIZE))
+    facts = document_facts(document, limits=XmlLimits(max_bytes=2 * SIZE))
     header = sbdh.header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
     message_header = as4.UserMessageHeader(
         from_party="PSG000001",
@@ -104,7 +105,7 @@ def test_refusal_from_a_spool_file_releases_it(
     tmp_path: Path, pki: PeppolTestPki, ap_trust: TrustStore, reference: Path
 ) -> None:
     document = (reference / INVOICE).read_bytes()
-    facts = sbdh.document_facts(document)
+    facts = document_facts(document)
     header = sbdh.header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
     sent = as4.build_user_message(
         sbdh.sbdh_parts(document, header),

@@ -7,6 +7,7 @@ import tracemalloc
 from pathlib import Path
 
 from adapters.peppol import as4, sbdh
+from adapters.peppol.document_facts import document_facts
 from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.testing import large_document
 from gateway.signing.peppol_pki import PeppolTestPki
@@ -27,7 +28,7 @@ def test_large_document_is_sent_without_copies(
     assert len(document) > SIZE * 0.95
     tracemalloc.start()
     try:
-        facts = sbdh.document_facts(document, limits=XmlLimits(max_bytes=2 * SIZE))
+        facts = document_facts(document, limits=XmlLimits(max_bytes=2 * SIZE))
         header = sbdh.header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
         message_header = as4.UserMessageHeader(
             from_party="PSG000001",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from adapters.peppol.document_facts import document_facts
 from adapters.peppol.identifiers import (
     CII_NAMESPACE,
     EUSR_NAMESPACE,
@@ -23,7 +24,6 @@ from adapters.peppol.identifiers import (
 from adapters.peppol.sbdh import (
     MLS_TYPES,
     build_sbdh,
-    document_facts,
     header_for_document,
     parse_sbdh,
 )
@@ -153,7 +153,7 @@ def test_document_facts_refuse_hostile_or_broken_input() -> None:
     with pytest.raises(InputError):
         document_facts(b"<a>" * 300 + b"</a>" * 300)  # deeper than the parser allows
     facts = document_facts(b'<Invoice xmlns="urn:example">x</Invoice>')
-    assert (facts.local_name, facts.customization_id, facts.sender) == ("Invoice", "", None)
+    assert (facts.local_name, facts.customization_id, facts.supplier) == ("Invoice", "", None)
 
 
 def test_syntax_version_follows_the_root_namespace() -> None:
@@ -342,7 +342,7 @@ def test_bis3_cii_invoice_is_enveloped_with_its_own_identifiers(
     payload = _fapiao_as_cii()
     facts = document_facts(payload)
     assert facts.is_cii and facts.local_name == "CrossIndustryInvoice"
-    assert (facts.sender, facts.receiver, facts.seller_country) == (CII_SELLER, CII_BUYER, "CN")
+    assert (facts.supplier, facts.customer, facts.seller_country) == (CII_SELLER, CII_BUYER, "CN")
     header = header_for_document(facts, country_c1="SG")
     assert (header.document_type, header.process) == (BIS3_CII_INVOICE, BIS3_PROCESS)
     assert (header.sender, header.receiver, header.country_c1) == (CII_SELLER, CII_BUYER, "CN")
@@ -409,16 +409,16 @@ def test_cii_endpoints_and_context_are_read_where_the_rules_put_them() -> None:
     """Only the seller's and the buyer's own ``URIUniversalCommunication`` count (not a
     contact's e-mail ``EmailURIUniversalCommunication``); a missing one is named by its CII
     path; without the document context the gateway profile ``bis3-cii`` supplies the ids."""
+    from adapters.peppol.document_facts import CII_CUSTOMIZATION, CII_ENDPOINTS
     from adapters.peppol.identifiers import BIS3_CII_INVOICE
-    from adapters.peppol.sbdh import CII_CUSTOMIZATION, CII_ENDPOINTS
 
     contact = (
         b"<ram:DefinedTradeContact><ram:EmailURIUniversalCommunication><ram:URIID>a@b.example"
         b"</ram:URIID></ram:EmailURIUniversalCommunication></ram:DefinedTradeContact>"
     )
     facts = document_facts(_cii(_CONTEXT, contact + _SELLER, contact + _BUYER))
-    assert facts.sender == ParticipantId("0088:4035811991014")
-    assert facts.receiver == CII_BUYER and facts.seller_country == "CN"
+    assert facts.supplier == ParticipantId("0088:4035811991014")
+    assert facts.customer == CII_BUYER and facts.seller_country == "CN"
     assert header_for_document(facts).document_type == BIS3_CII_INVOICE
     no_buyer = document_facts(_cii(_CONTEXT, _SELLER, contact))
     with pytest.raises(FieldError) as caught:
@@ -441,14 +441,14 @@ def test_cii_endpoints_and_context_are_read_where_the_rules_put_them() -> None:
 
 _GROWTH = """
 import resource, sys
-from adapters.peppol.sbdh import document_facts
+from adapters.peppol.document_facts import document_facts
 from gateway.xmlsafe import XmlLimits
 from tests.peppol.test_sbdh import _BUYER, _CONTEXT, _SELLER, _cii
 payload = _cii(_CONTEXT, _SELLER, _BUYER, lines=60_000)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 facts = document_facts(payload, limits=XmlLimits(max_bytes=2 * len(payload)))
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-print(len(payload), grown * 1024, facts.receiver)
+print(len(payload), grown * 1024, facts.customer)
 """
 
 
