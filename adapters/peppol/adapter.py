@@ -13,6 +13,7 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     tls_ca = ""                              # CA bundle for TLS to SMPs and APs (default: system)
     country_c1 = "CN"                        # COUNTRY_C1 when the document names no seller country
     sender = ""                              # sender participant when a document names none
+                                             # (a Peppol invoice's is its own: BR-SBDH-2)
     timeout = 60                             # seconds per AS4 exchange
     smp_cache_seconds = 600                  # TTL of cached SMP answers
 

@@ -3,7 +3,8 @@
 report).
 
 :func:`document_facts` reads them from the bytes to be sent, streaming over the head of the
-document (a large one costs no tree).
+document (a large one costs no tree); :func:`payload_facts` from a received payload already
+parsed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ from gateway.xmlsafe import DEFAULT_LIMITS, XmlLimits
 
 _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 _CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+INVOICE_ROOTS = frozenset(
+    {
+        ("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice"),
+        ("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote"),
+        (CII_NAMESPACE, "CrossIndustryInvoice"),
+    }
+)
+"""``(namespace, local name)`` of a UBL invoice or credit note and of a CII invoice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,3 +245,54 @@ def _is_seller_country(element: etree._Element, root: etree._Element) -> bool:
         "Party",
         "AccountingSupplierParty",
     ]
+
+
+def payload_facts(payload: etree._Element) -> DocumentFacts | None:
+    """:class:`DocumentFacts` of a received invoice or credit note, UBL or CII (parsed already:
+    no second parse); ``None`` for any other root. An electronic address is taken as written,
+    ``schemeID:value``, even when it is no Peppol participant id (an ``EM`` e-mail address, say):
+    it then equals no SBDH participant, and a document the enveloping rules do not cover is
+    not refused for it."""
+    qname = etree.QName(payload)
+    namespace = qname.namespace or ""
+    if (namespace, qname.localname) not in INVOICE_ROOTS:
+        return None
+    if namespace == CII_NAMESPACE:
+        context = payload.find(_CII_CONTEXT)
+        trade = f"{{{CII_NAMESPACE}}}SupplyChainTradeTransaction/{_CII_AGREEMENT}"
+        found = _cii_context(context) if context is not None else {}
+        supplier, customer = (
+            _address_as_written(payload.find(f"{trade}/{{{RAM}}}{side}/{_CII_URIID}"))
+            for side in CII_ENDPOINTS
+        )
+    else:
+        found = {
+            name: (payload.findtext(f"{{{_CBC}}}{name}") or "").strip()
+            for name in ("CustomizationID", "ProfileID")
+        }
+        supplier, customer = (
+            _address_as_written(
+                payload.find(f"{{{_CAC}}}{side}/{{{_CAC}}}Party/{{{_CBC}}}EndpointID")
+            )
+            for side in UBL_ENDPOINTS
+        )
+    return DocumentFacts(
+        root_namespace=namespace,
+        local_name=qname.localname,
+        customization_id=found.get("CustomizationID", ""),
+        profile_id=found.get("ProfileID", ""),
+        supplier=supplier,
+        customer=customer,
+    )
+
+
+_CII_URIID = f"{{{RAM}}}URIUniversalCommunication/{{{RAM}}}URIID"
+
+
+def _address_as_written(element: etree._Element | None) -> ParticipantId | None:
+    """``schemeID:value`` of an electronic address, not checked to be a participant id
+    (``None``: no such element, or an empty one)."""
+    text = (element.text or "").strip() if element is not None else ""
+    if element is None or not text:
+        return None
+    return ParticipantId(f"{element.get('schemeID', '').strip()}:{text}")

@@ -18,8 +18,10 @@ One request, in order::
         ─► decrypt ─► signature and coverage ─► every payload came encrypted ─► gunzip (capped)
         ─► SBDH: XSD, HeaderVersion 1.0, Peppol scopes (each once; COUNTRY_C1 assigned,
            MLS_TYPE known …), Standard/Type = the payload's root, DOCUMENTID = Standard::Type##…
-           ending in the TypeVersion, = the AS4 originalSender/finalRecipient, Action and
-           Service ─► document type served?
+           ending in the TypeVersion, Sender/Receiver = the payload's seller/buyer electronic
+           address for a BIS 3 (UBL or CII) or PINT invoice or credit note (BR-SBDH-1..4,
+           reversed for self-billing; :func:`adapters.peppol.envelope_parties.enveloped_parties`), = the
+           AS4 originalSender/finalRecipient, Action and Service ─► document type served?
         ─► signed receipt built ─► known? (MessageId, or the sending AP + SBDH
            InstanceIdentifier: a replay; see As4Receiver._known) ─► the sink stores message
            + ``receive`` job + receipt in one transaction (a known MessageId: nothing new,
@@ -30,7 +32,8 @@ A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also a
 expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0103`` policy (not
 signed, a part the signature does not cover, a payload not encrypted to us), ``EBMS:0303``
 decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0003`` AS4 header ≠ SBDH,
-``EBMS:0004`` other (a bad SBDH, a body over the limit) and ``EBMS:0004`` with
+``EBMS:0004`` other (a bad SBDH, one naming other parties than its payload, a body over
+the limit: the profile's error for a check of the payload) and ``EBMS:0004`` with
 ``PEPPOL:NOT_SERVICED`` for a receiver or document type not served here; ``EBMS:0005`` with
 HTTP 503 when the store cannot take the message now (the sender retries). Nothing is
 acknowledged before it is stored; every request is logged by MessageId and verdict, never

@@ -23,6 +23,12 @@ from adapters.peppol.document_facts import (
     CII_PROCESS,
     UBL_ENDPOINTS,
     DocumentFacts,
+    payload_facts,
+)
+from adapters.peppol.envelope_parties import (
+    check_envelope_parties,
+    enveloped_parties,
+    required_endpoint,
 )
 from adapters.peppol.identifiers import (
     BIS3_CII_INVOICE,
@@ -246,16 +252,28 @@ def header_for_document(
     country_c1: str = "",
     sender: ParticipantId | None = None,
     receiver: ParticipantId | None = None,
+    default_sender: ParticipantId | None = None,
     instance_id: str | None = None,
     profile: str = "",
 ) -> SbdhHeader:
-    """The SBDH header for a document (sender/receiver default to its endpoint ids; the
-    document type and process come from its ``CustomizationID`` / ``ProfileID``, else from
-    the gateway ``profile`` the flow chose). COUNTRY_C1 is the seller's country in the
-    document, else ``country_c1``. The header passes :func:`check_header` (a document whose
-    root is not the document type's, say, is refused here, before anything is sent)."""
-    chosen_sender = sender or facts.supplier
-    chosen_receiver = receiver or facts.customer
+    """The SBDH header for a document. Sender and receiver: for an invoice or credit note the
+    Peppol enveloping rules cover (:func:`enveloped_parties`), the document's own electronic
+    addresses, which a ``sender`` / ``receiver`` given may only repeat (another one, or a
+    document that names none, is a :class:`FieldError` with rule
+    ``peppol.sbdh.sender-endpoint`` / ``peppol.sbdh.receiver-endpoint``, before anything is
+    sent); for any other document ``sender`` / ``receiver`` if given, else its endpoint ids
+    (the sender: else ``default_sender``). The document type and process come from its
+    ``CustomizationID`` / ``ProfileID``, else from the gateway ``profile`` the flow chose.
+    COUNTRY_C1 is the seller's country in the document, else ``country_c1``. The header
+    passes :func:`check_header` (a document whose root is not the document type's, say, is
+    refused here, before anything is sent)."""
+    parties = enveloped_parties(facts)
+    if parties is not None:
+        chosen_sender: ParticipantId | None = required_endpoint(parties[0], sender)
+        chosen_receiver: ParticipantId | None = required_endpoint(parties[1], receiver)
+    else:
+        chosen_sender = sender or facts.supplier or default_sender
+        chosen_receiver = receiver or facts.customer
     if chosen_sender is None or chosen_receiver is None:
         endpoints = CII_ENDPOINTS if facts.is_cii else UBL_ENDPOINTS
         which = list(endpoints)[0 if chosen_sender is None else 1]
@@ -398,7 +416,9 @@ def parse_sbdh(
     """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part and the rule.
     With ``schema`` (the official SBDH 1.3 XSD) the header is first checked against it; then
     ``HeaderVersion`` (``1.0``), the scopes (each Type once; DOCUMENTID, PROCESSID and
-    COUNTRY_C1 present), :func:`check_payload_root` and :func:`check_header`.
+    COUNTRY_C1 present), :func:`check_payload_root`, :func:`check_header` and, for an invoice
+    or credit note, :func:`check_envelope_parties` (Sender and Receiver the payload's parties
+    where the Peppol enveloping rules say so).
 
     The payload is serialised detached from the envelope, so it declares its own namespaces
     only: a payload in prefixes alone (a CII ``rsm:CrossIndustryInvoice``) would otherwise
@@ -441,6 +461,9 @@ def parse_sbdh(
     )
     check_payload_root(header, payload)
     check_header(header)
+    facts = payload_facts(payload)
+    if facts is not None:
+        check_envelope_parties(header.sender, header.receiver, facts)
     root.remove(payload)  # out of the envelope: its namespaces stay behind (see below)
     body = etree.tostring(payload, encoding="UTF-8", xml_declaration=True)
     return Sbdh(header=header, payload=body)

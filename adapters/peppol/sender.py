@@ -200,8 +200,9 @@ class As4Sender:
             header = sbdh.header_for_document(
                 facts,
                 country_c1=self.country_c1,
-                sender=sender or facts.supplier or self.default_sender,
+                sender=sender,
                 receiver=receiver,
+                default_sender=self.default_sender,
                 instance_id=sbdh_instance_id(message_id),
                 profile=profile,
             )

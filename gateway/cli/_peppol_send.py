@@ -47,8 +47,17 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument(
         "file", type=Path, help="UBL invoice / credit note, BIS 3 CII invoice, or a fapiao"
     )
-    parser.add_argument("--receiver", required=True, help="receiving participant, ICD:VALUE")
-    parser.add_argument("--sender", help="sending participant (default: the document's)")
+    parser.add_argument(
+        "--receiver",
+        required=True,
+        help="receiving participant, ICD:VALUE (of a Peppol invoice or credit note: its buyer, "
+        "self-billed: its seller)",
+    )
+    parser.add_argument(
+        "--sender",
+        help="sending participant (default, and for a Peppol invoice or credit note the only "
+        "one allowed: the document's seller, self-billed: its buyer)",
+    )
     parser.add_argument("--endpoint", help="AS4 endpoint URL (bypasses discovery)")
     parser.add_argument("--receiver-cert", type=Path, help="the receiving AP's certificate (PEM)")
     parser.add_argument(

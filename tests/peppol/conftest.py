@@ -3,6 +3,7 @@ HTTPS and a receiving AS4 access point, all on 127.0.0.1."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,21 @@ ZONE = "sml.lingang.test."
 
 def credentials(issued: PeppolIssued) -> Credentials:
     return Credentials(issued.key, issued.cert)
+
+
+_ENDPOINT = re.compile(rb"<cbc:EndpointID[^>]*>[^<]*</cbc:EndpointID>")
+
+
+def with_endpoint(document: bytes, party: str, participant: ParticipantId) -> bytes:
+    """A UBL ``document`` whose ``party`` (``AccountingSupplierParty`` or
+    ``AccountingCustomerParty``) has ``participant`` as its electronic address: what an
+    example must say to travel to or from a participant of these tests, since the SBDH's
+    Sender and Receiver must be the document's own (BR-SBDH-1/2, PINT's enveloping rule)."""
+    found = _ENDPOINT.search(document, document.index(f"<cac:{party}>".encode()))
+    assert found is not None, party
+    icd, value = participant.value.split(":", 1)
+    endpoint = f'<cbc:EndpointID schemeID="{icd}">{value}</cbc:EndpointID>'.encode()
+    return document[: found.start()] + endpoint + document[found.end() :]
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from adapters.peppol.identifiers import BIS3_INVOICE, BIS3_PROCESS
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.tls import TlsFiles
 from tests.peppol.as4_gateway import LOCAL, GatewayAp, post, running_gateway
+from tests.peppol.conftest import with_endpoint
 
 BIS3 = "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
 
@@ -47,7 +48,7 @@ def package_message(pki: PeppolTestPki, body: bytes, receiver_cert: x509.Certifi
     )
     remote = create_peppol_external_party(party_id="PSG000002", certificate=receiver_cert)
     return build_peppol_message(
-        body,
+        with_endpoint(body, "AccountingCustomerParty", LOCAL),
         local_party=local,
         remote_party=remote,
         sender="0088:9482348239847239874",

@@ -23,6 +23,7 @@ from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
 from tests.peppol.as4_gateway import (
     INVOICE,
+    LOCAL,
     GatewayAp,
     document_message,
     post,
@@ -30,6 +31,7 @@ from tests.peppol.as4_gateway import (
     sbdh_header,
     user_message,
 )
+from tests.peppol.conftest import with_endpoint
 
 ORDER = DocumentTypeId(
     "urn:oasis:names:specification:ubl:schema:xsd:Order-2::Order##"
@@ -145,6 +147,18 @@ def _bare_invoice(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[by
     return message.body, message.content_type
 
 
+def _to(buyer: ParticipantId, receiver: ParticipantId) -> Build:
+    """The invoice with ``buyer`` as its buyer's address, enveloped for ``receiver`` (the AS4
+    finalRecipient says the same as the SBDH)."""
+
+    def build(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+        edited = with_endpoint(body, "AccountingCustomerParty", buyer)
+        message = document_message(pki, edited, sbdh_header(receiver=receiver))
+        return message.body, message.content_type
+
+    return build
+
+
 def _oversize(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
     message = document_message(pki, body)
     return message.body + b"\r\n" + b" " * 400_000, message.content_type
@@ -175,8 +189,10 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "SBDH COUNTRY_C1 not assigned": (
         _sbdh(lambda b: b.replace(COUNTRY_C1, COUNTRY_C1.replace(b">SG<", b">QQ<"))),
         ANSWERED, ("EBMS:0004", "")),
-    "wrong receiver": (_codec(header=sbdh_header(receiver=OTHER)), ANSWERED,
-                       ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "wrong receiver": (_to(OTHER, OTHER), ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "SBDH Receiver not the payload's buyer": (_to(OTHER, LOCAL), ANSWERED, ("EBMS:0004", "")),
+    "SBDH Sender not the payload's seller": (
+        _codec(header=sbdh_header(sender=OTHER)), ANSWERED, ("EBMS:0004", "")),
     "document type not served": (_order, ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
     "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), ANSWERED, ("EBMS:0003", "")),
     "addressed to another access point": (_codec(to_party="PSG000099"), ANSWERED, ("EBMS:0003", "")),
@@ -196,6 +212,8 @@ RULES = {
     "SBDH with two DOCUMENTID scopes": "peppol.sbdh.scope-repeated",
     "SBDH COUNTRY_C1 not assigned": "peppol.sbdh.country-c1",
     "unencrypted payload": "as4.encryption-required",
+    "SBDH Receiver not the payload's buyer": "peppol.sbdh.receiver-endpoint",
+    "SBDH Sender not the payload's seller": "peppol.sbdh.sender-endpoint",
 }
 """The rule a refusal is logged with, where a case's ebMS code is shared with others."""
 

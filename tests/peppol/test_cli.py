@@ -138,6 +138,26 @@ async def test_send_to_a_given_endpoint(
     assert code == 1 and "EBMS:0004 (final)" in err
 
 
+async def test_send_refuses_a_receiver_that_is_not_the_documents_buyer(
+    reference: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    receiver: As4TestReceiver,
+) -> None:
+    """``--receiver`` must be the invoice's buyer (its SBDH Receiver, PINT's enveloping
+    rule): another one is a final error before anything is looked up or sent."""
+    code, out, err = await lingang(
+        "peppol", "send", str(reference / INVOICE), "--receiver", UNKNOWN.value, "--json",
+        "--no-validate", *peppol_flags(pki, tls, dns_server),
+    )  # fmt: skip
+    assert code == 1, err
+    report = json.loads(out)
+    assert report["error"]["rule"] == "peppol.sbdh.receiver-endpoint" and not report["lookup"]
+    assert "cac:AccountingCustomerParty" in report["error"]["field"]
+    assert receiver.deliveries == 0
+
+
 @pytest.mark.parametrize(
     ("extra", "code", "text"),
     [

@@ -29,7 +29,7 @@ from adapters.peppol.sbdh import parse_sbdh
 from adapters.peppol.testing import As4TestReceiver, DnsTestServer
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.tls import TlsFiles
-from tests.peppol.conftest import RECEIVER, adapter_options
+from tests.peppol.conftest import RECEIVER, adapter_options, with_endpoint
 
 EXAMPLES = "openpeppol-pint-sg-1.4.1/trn-invoice/example"
 
@@ -155,9 +155,13 @@ async def test_we_receive_the_as4_package_and_it_verifies_our_receipt(
 ) -> None:
     """The reverse direction, through our codec's receive side (what issue 14 builds on).
     The ``as4`` package builds only ``busdox-docid-qns`` document types, so this is BIS 3."""
-    bis3 = (
-        reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
-    ).read_bytes()
+    bis3 = with_endpoint(
+        (
+            reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
+        ).read_bytes(),
+        "AccountingCustomerParty",
+        RECEIVER,
+    )
     local = create_peppol_internal_party(
         party_id="PSG000001",
         certificate=pki.sender.cert,

@@ -15,7 +15,6 @@ import pytest
 
 from adapters.peppol import as4, sbdh
 from adapters.peppol.document_facts import document_facts
-from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.spool import parse_user_message_file
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
@@ -47,7 +46,7 @@ def _invoice_with_attachments(base: bytes, size: int) -> bytes:
 def large_message(reference: Path, pki: PeppolTestPki) -> as4.OutgoingMessage:
     document = _invoice_with_attachments((reference / INVOICE).read_bytes(), SIZE)
     facts = document_facts(document, limits=XmlLimits(max_bytes=2 * SIZE))
-    header = sbdh.header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
+    header = sbdh.header_for_document(facts, country_c1="CN")
     message_header = as4.UserMessageHeader(
         from_party="PSG000001",
         to_party="PSG000002",
@@ -106,7 +105,7 @@ def test_refusal_from_a_spool_file_releases_it(
 ) -> None:
     document = (reference / INVOICE).read_bytes()
     facts = document_facts(document)
-    header = sbdh.header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
+    header = sbdh.header_for_document(facts, country_c1="CN")
     sent = as4.build_user_message(
         sbdh.sbdh_parts(document, header),
         as4.UserMessageHeader(

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from adapters.peppol import as4, sbdh
 from adapters.peppol.document_facts import document_facts
-from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.testing import large_document
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
@@ -29,7 +28,7 @@ def test_large_document_is_sent_without_copies(
     tracemalloc.start()
     try:
         facts = document_facts(document, limits=XmlLimits(max_bytes=2 * SIZE))
-        header = sbdh.header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
+        header = sbdh.header_for_document(facts, country_c1="CN")
         message_header = as4.UserMessageHeader(
             from_party="PSG000001",
             to_party="PSG000002",

@@ -20,7 +20,7 @@ from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliver
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.tls import TlsFiles
 from gateway.validation import Validator
-from tests.peppol.conftest import RECEIVER, adapter_options
+from tests.peppol.conftest import RECEIVER, UNKNOWN, adapter_options, with_endpoint
 
 EXAMPLES = "openpeppol-pint-sg-1.4.1/trn-invoice/example"
 INVOICE = "PINT-SG INV example 02 - full valid invoice 1.xml"
@@ -168,7 +168,8 @@ async def test_discovery_failures_are_typed(
 ) -> None:
     envelope = envelope_for(reference, INVOICE, f"sub-{setup}.peppol@lingang")
     if setup == "unknown-participant":
-        envelope = Envelope(**{**_fields(envelope), "receiver": "0195:SGUEN209999999Z"})
+        body = with_endpoint(envelope.body, "AccountingCustomerParty", UNKNOWN)
+        envelope = Envelope(**{**_fields(envelope), "body": body, "receiver": UNKNOWN.value})
     elif setup == "dns-down":
         dns_server.down = True
     else:
@@ -185,7 +186,7 @@ async def test_unsupported_document_type_is_final(
     reference: Path, adapter: PeppolAdapter, receiver: As4TestReceiver
 ) -> None:
     bis3 = (reference / "openpeppol-peppol-bis-invoice-3").rglob("base-example.xml")
-    body = next(iter(bis3)).read_bytes()
+    body = with_endpoint(next(iter(bis3)).read_bytes(), "AccountingCustomerParty", RECEIVER)
     envelope = Envelope(
         message_id="sub-bis3.peppol@lingang", body=body, receiver=RECEIVER.value, profile="bis3"
     )
@@ -227,3 +228,37 @@ def test_configuration_errors_name_the_option(
 
 async def test_make_envelope_contract_body_uses_the_profile(adapter: PeppolAdapter) -> None:
     assert make_envelope().profile == "pint-sg"
+
+
+@pytest.mark.parametrize(
+    ("given", "rule"),
+    [
+        ({"receiver": UNKNOWN.value}, "peppol.sbdh.receiver-endpoint"),
+        ({"sender": "0195:SGUEN209999998Z"}, "peppol.sbdh.sender-endpoint"),
+    ],
+)
+async def test_other_parties_than_the_documents_are_refused_before_sending(
+    reference: Path,
+    adapter: PeppolAdapter,
+    receiver: As4TestReceiver,
+    given: dict[str, str],
+    rule: str,
+) -> None:
+    """A PINT SG invoice's SBDH Sender and Receiver must be its seller's and buyer's addresses
+    (PINT's enveloping rule): an envelope naming others is a final error before any lookup
+    or send, with the rule and the document's element; the buyer's own address spelt in
+    lower case is the same participant and the invoice travels."""
+    envelope = envelope_for(reference, INVOICE, f"sub-{rule}.peppol@lingang")
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await adapter.deliver(Envelope(**{**_fields(envelope), **given}))
+    assert caught.value.rule == rule and not caught.value.retryable
+    assert caught.value.field.startswith(
+        "cac:AccountingCustomerParty" if "receiver" in given else "cac:AccountingSupplierParty"
+    )
+    report = caught.value.details["report"]
+    assert report["outcome"] == "failed" and not report["lookup"]
+    assert receiver.deliveries == 0
+    lower = Envelope(**{**_fields(envelope), "receiver": RECEIVER.value.lower()})
+    await adapter.deliver(lower)
+    received = parse_sbdh(receiver.received[envelope.message_id])
+    assert received.header.receiver.value == RECEIVER.value

@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 
 from adapters.peppol.document_facts import document_facts
+from adapters.peppol.envelope_parties import enveloped_parties
 from adapters.peppol.identifiers import (
     CII_NAMESPACE,
     EUSR_NAMESPACE,
@@ -49,7 +50,7 @@ def test_pint_sg_document_in_sbdh_is_schema_valid_and_reads_back(
 ) -> None:
     payload = (reference / rel).read_bytes()
     facts = document_facts(payload)
-    header = header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:6970000000001"))
+    header = header_for_document(facts, country_c1="CN")
     assert header.document_type == doctype
     assert header.process == PINT_PROCESS
     built = build_sbdh(payload, header)
@@ -74,9 +75,7 @@ def test_mls_scopes_and_official_snippets(reference: Path, sbdh_schema: etree.XM
         assert parsed.header.country_c1 == "NL"
         assert parsed.header.mls_type in (None, *MLS_TYPES)
     payload = (reference / INVOICE).read_bytes()
-    header = header_for_document(
-        document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
-    )
+    header = header_for_document(document_facts(payload), country_c1="CN")
     with_mls = replace(header, mls_to=ParticipantId("0242:987654"), mls_type="ALWAYS_SEND")
     built = build_sbdh(payload, with_mls)
     sbdh_schema.assertValid(etree.fromstring(built))
@@ -87,7 +86,7 @@ def test_mls_scopes_and_official_snippets(reference: Path, sbdh_schema: etree.XM
 def test_country_c1_is_required_and_checked(reference: Path) -> None:
     payload = (reference / INVOICE).read_bytes()
     facts = document_facts(payload)
-    header = header_for_document(facts, country_c1="CN", sender=ParticipantId("0088:1"))
+    header = header_for_document(facts, country_c1="CN")
     with pytest.raises(FieldError) as caught:
         build_sbdh(payload, replace(header, country_c1="China"))
     assert caught.value.rule == "peppol.sbdh.country-c1"
@@ -104,9 +103,7 @@ def test_wrong_authority_and_two_payloads_refused(reference: Path) -> None:
     payload = (reference / INVOICE).read_bytes()
     built = build_sbdh(
         payload,
-        header_for_document(
-            document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
-        ),
+        header_for_document(document_facts(payload), country_c1="CN"),
     )
     with pytest.raises(FieldError, match="Authority"):
         parse_sbdh(built.replace(b'Authority="iso6523-actorid-upis"', b'Authority="GLN"', 1))
@@ -206,9 +203,7 @@ def test_reports_get_their_own_document_type_and_type_version(kind: str) -> None
 
 def _built_invoice(reference: Path) -> bytes:
     payload = (reference / INVOICE).read_bytes()
-    header = header_for_document(
-        document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
-    )
+    header = header_for_document(document_facts(payload), country_c1="CN")
     return build_sbdh(payload, replace(header, mls_type="FAILURE_ONLY"))
 
 
@@ -275,9 +270,7 @@ def test_an_sbdh_that_contradicts_itself_or_its_payload_is_refused(
 @pytest.mark.parametrize("country", ["1A", "XI", "CN", "SG"])
 def test_country_c1_takes_the_peppol_list(reference: Path, country: str) -> None:
     payload = (reference / INVOICE).read_bytes()
-    header = header_for_document(
-        document_facts(payload), country_c1="CN", sender=ParticipantId("0088:1")
-    )
+    header = header_for_document(document_facts(payload), country_c1="CN")
     assert (
         parse_sbdh(build_sbdh(payload, replace(header, country_c1=country))).header.country_c1
         == country
@@ -299,10 +292,14 @@ def test_our_sbdhs_pass_what_we_demand_of_received_ones(
         facts = document_facts(payload)
         if not facts.customization_id:
             continue  # an order example without Peppol billing identifiers
-        header = header_for_document(
-            facts, country_c1="CN", sender=ParticipantId("0088:1"),
-            receiver=ParticipantId("0195:SGUEN200254321Z"),
-        )  # fmt: skip
+        # an invoice or credit note is enveloped with its own parties; reports and MLS (which
+        # the enveloping rules do not cover) with the ones given
+        given = (
+            {}
+            if enveloped_parties(facts)
+            else {"sender": ParticipantId("0088:1"), "receiver": ParticipantId("0195:X")}
+        )
+        header = header_for_document(facts, country_c1="CN", **given)
         back = parse_sbdh(build_sbdh(payload, header), schema=sbdh_schema).header
         assert back.type_version == back.document_type.version, path.name
         assert (back.standard, back.type_name) == (facts.root_namespace, facts.local_name)
@@ -421,11 +418,21 @@ def test_cii_endpoints_and_context_are_read_where_the_rules_put_them() -> None:
     assert facts.customer == CII_BUYER and facts.seller_country == "CN"
     assert header_for_document(facts).document_type == BIS3_CII_INVOICE
     no_buyer = document_facts(_cii(_CONTEXT, _SELLER, contact))
-    with pytest.raises(FieldError) as caught:
-        header_for_document(no_buyer)
-    assert caught.value.rule == "peppol.sbdh.participants"
-    assert caught.value.field == CII_ENDPOINTS["BuyerTradeParty"]
-    assert header_for_document(no_buyer, receiver=CII_BUYER).receiver == CII_BUYER
+    for given in ({}, {"receiver": CII_BUYER}):
+        # BR-SBDH-1: a BIS 3 invoice's SBDH Receiver is its buyer's address, never another
+        with pytest.raises(FieldError) as caught:
+            header_for_document(no_buyer, **given)  # type: ignore[arg-type]
+        assert caught.value.rule == "peppol.sbdh.receiver-endpoint"
+        assert caught.value.field == CII_ENDPOINTS["BuyerTradeParty"]
+    no_context = document_facts(_cii(b"", _SELLER, contact))
+    with pytest.raises(FieldError) as missing:
+        header_for_document(no_context, profile="bis3-cii")
+    assert (missing.value.rule, missing.value.field) == (
+        "peppol.sbdh.participants",
+        CII_ENDPOINTS["BuyerTradeParty"],
+    )
+    named = header_for_document(no_context, receiver=CII_BUYER, profile="bis3-cii")
+    assert named.receiver == CII_BUYER  # no BT-24/BT-23 to hold it to: the one given
     bare = document_facts(_cii(b"", _SELLER, _BUYER))
     with pytest.raises(FieldError) as unknown:
         header_for_document(bare)
