@@ -29,7 +29,6 @@ import copy
 import hashlib
 import hmac
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,8 +52,10 @@ from gateway.signing.multikey import (
 )
 from gateway.signing.rdfc import (
     Quad,
+    canonical_dataset,
     canonical_quads,
     quads_of,
+    relabelled,
     serialize_quad,
     to_dataset,
     utf16_order,
@@ -65,7 +66,6 @@ BASE_HEADER = b"\xd9\x5d\x00"
 DEFAULT_MANDATORY = ("/issuer", "/validFrom")
 """What TrustVC's ``signW3C`` makes mandatory for a VC 2.0 credential with ``validFrom``."""
 _SKOLEM = "urn:bnid:"
-_BLANK = re.compile(r"_:([^\s]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +257,7 @@ def _canonical_relabelled(
 ) -> tuple[list[str], dict[str, str]]:
     """Canonical N-Quads with each ``c14nN`` label replaced by ``u`` + base64url(HMAC(label)),
     sorted; and the map from input labels to those labels."""
-    canonical, issued = canonical_quads(dataset)
+    canonical, issued = canonical_dataset(dataset)
     c14n_to_new: dict[str, str] = {}
     label_map: dict[str, str] = {}
     for source, c14n in issued.items():
@@ -265,7 +265,7 @@ def _canonical_relabelled(
         new = "u" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
         c14n_to_new[c14n[2:]] = new
         label_map[source[2:]] = new
-    lines = [_BLANK.sub(lambda m: "_:" + c14n_to_new[m.group(1)], line) for line in canonical]
+    lines = [serialize_quad(relabelled(quad, c14n_to_new)) for quad in canonical]
     return sorted(lines, key=utf16_order), label_map
 
 
@@ -379,8 +379,7 @@ def canonicalize_and_group(
     chosen: set[str] = set()
     if selection is not None:
         for quad in quads_of(_deskolemized(selection, loader)):
-            line = serialize_quad(quad)
-            chosen.add(_BLANK.sub(lambda m: "_:" + label_map[m.group(1)], line))
+            chosen.add(serialize_quad(relabelled(quad, label_map)))
     mandatory = [q for q in nquads if q in chosen]
     return Grouped(mandatory, [q for q in nquads if q not in chosen])
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from pyld import jsonld  # type: ignore[import-untyped]
@@ -114,12 +115,30 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         return str(info["hash"])
 
 
-def canonical_quads(dataset: dict[str, list[Quad]]) -> tuple[list[str], dict[str, str]]:
-    """The canonical N-Quads (sorted) and the issued labels (input ``_:x`` → ``_:c14nN``)."""
+def canonical_dataset(dataset: dict[str, list[Quad]]) -> tuple[list[Quad], dict[str, str]]:
+    """The quads of ``dataset`` with their blank nodes canonically labelled (``_:c14nN``), and
+    the issued labels (input ``_:x`` → ``_:c14nN``)."""
     algorithm = _Rdfc10()
     quads = quads_of(copy.deepcopy(dataset))
     # PyLD relabels the quads it is given in place (step 7); its own text is not used.
     algorithm.main({"@default": quads}, {"format": "application/n-quads"})
-    lines = sorted((serialize_quad(q) for q in algorithm.quads), key=utf16_order)
     issued: dict[str, str] = dict(algorithm.canonical_issuer.existing)
-    return lines, issued
+    return list(algorithm.quads), issued
+
+
+def canonical_quads(dataset: dict[str, list[Quad]]) -> tuple[list[str], dict[str, str]]:
+    """The canonical N-Quads (sorted) and the issued labels (input ``_:x`` → ``_:c14nN``)."""
+    quads, issued = canonical_dataset(dataset)
+    return sorted((serialize_quad(q) for q in quads), key=utf16_order), issued
+
+
+def relabelled(quad: Quad, labels: Mapping[str, str]) -> Quad:
+    """``quad`` with each blank node (subject, object, graph name) renamed: ``labels`` maps a
+    label to its new one, both without ``_:``. Terms are renamed, never text, so a literal
+    that happens to contain ``_:`` stays as it is."""
+    return {
+        key: {**part, "value": "_:" + labels[str(part["value"])[2:]]}
+        if key != "predicate" and isinstance(part, dict) and part.get("type") == "blank node"
+        else part
+        for key, part in quad.items()
+    }

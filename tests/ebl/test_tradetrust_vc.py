@@ -195,3 +195,18 @@ def test_vc_issuer_from_settings(tmp_path: Path) -> None:
     (tmp_path / "rsa.pem").write_text("not a key")
     with pytest.raises(ConfigError):
         load_vc_issuer(ToolsSpec(vc_key=tmp_path / "rsa.pem", vc_did=ISSUER.did))
+
+
+@pytest.mark.parametrize("text", ["_:c14n0 shipped on board", '_:Ýc"', "see _:b0\n_:u1 and _:"])
+def test_free_text_that_looks_like_a_blank_node_signs_and_verifies(
+    signed: dict[str, Any], artefacts_home: Path, text: str
+) -> None:
+    """A term such as ``termsOfCarriage`` may hold any text, ``_:`` included: the canonical
+    quads' blank nodes are relabelled as terms, never by searching the N-Quads text (which
+    once took ``_:Ýc"`` inside a literal for a blank node label and failed)."""
+    credential = {k: v for k, v in copy.deepcopy(signed).items() if k != "proof"}
+    credential["credentialSubject"]["termsOfCarriage"] = text
+    again = ISSUER.sign(credential, artefacts_home)
+    assert ISSUER.verify(again, artefacts_home) == []
+    again["credentialSubject"]["termsOfCarriage"] = text + " "
+    assert ISSUER.verify(again, artefacts_home)
