@@ -345,17 +345,19 @@ class PintPlatform:
         action: ActionCode = ActionCode.TRANSFER,
         actor: Party | None = None,
         attachments: Sequence[Attachment] = (),
-        forward_documents: bool = True,
+        forward_documents: bool = False,
         tenant_id: str | None = None,
     ) -> Outbound | TitleRecord:
         """Transfer (or endorse, or surrender, or answer a surrender) a held eBL to ``to``.
 
         To a party of another platform the eBL is locked and an envelope transfer queued
-        (:class:`Outbound`). Its envelope announces the documents the eBL carries here
-        (received with it, or attached here before) with ``attachments``; the next platform
-        asks for those it lacks. The carrier's visualisation always goes with it (PINT 3.0:
-        unchanged with every transfer); the supporting documents are the sender's choice, and
-        ``forward_documents=False`` sends only ``attachments``.
+        (:class:`Outbound`). Its envelope announces ``attachments``, the supporting documents
+        attached to the eBL here before, and the carrier's visualisation (always: PINT 3.0
+        sends it unchanged with every transfer); the next platform asks for those it lacks.
+        The supporting documents received with the eBL from another platform go on only with
+        ``forward_documents``: PINT leaves them to the sender, and their details are "only
+        privy to" the two platforms of the transfer that carried them, so a third party's
+        documents do not leave again unless the sender asks.
 
         To a party of this platform the transaction is recorded here, at once, as the next
         signed chain entry (:class:`TitleRecord`): PINT has platforms record their internal
@@ -448,14 +450,17 @@ class PintPlatform:
         issue: bool,
     ) -> Outgoing:
         """The documents an envelope transfer announces: the carrier's visualisation, the
-        supporting documents the eBL carries here (with ``forward``) and ``attachments``,
-        each once. A document whose bytes are not held here is a :class:`ConflictError`
-        naming it (the receiver would ask for it, and the transfer could never finish)."""
+        supporting documents attached to the eBL here (and those received with it, with
+        ``forward``) and ``attachments``, each once. A document whose bytes are not held here
+        is a :class:`ConflictError` naming it (the receiver would ask for it, and the transfer
+        could never finish)."""
         await self._keep(attachments)
         attached = [a.carried() for a in attachments]
         carried = [] if issue else await self.registry.documents_of(td_checksum)
         visual = issued_visualisation(chain)
-        by_checksum = {d.checksum: d for d in carried if forward or d.checksum == visual}
+        by_checksum = {
+            d.checksum: d for d in carried if forward or not d.received or d.checksum == visual
+        }
         by_checksum.update((d.checksum, d) for d in attached)
         visualisation = by_checksum.pop(visual, None) if visual is not None else None
         if visual is not None and (visualisation is None or visualisation.size is None):
@@ -488,7 +493,7 @@ class PintPlatform:
         exporting_tenant: str,
         *,
         issue: NewTitle | None = None,
-        forward: bool = True,
+        forward: bool = False,
     ) -> Outbound:
         """Lock the eBL and queue its transfer, through the export gate (the transfer counted
         for, and held for, ``exporting_tenant``: the tenant acting for the acting party)."""
@@ -567,6 +572,7 @@ class PintPlatform:
                     "mediaType": d.media_type,
                     "documentChecksum": d.checksum,
                     "size": d.size,
+                    "origin": "received" if d.received else "attached",
                 }
                 for d in await self.registry.documents_of(record.td_checksum)
             ],

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         held = "" if document["size"] is not None else ", bytes not held here"
         print(
             f"  carries {document['name']} ({document['mediaType']}, "
-            f"{document['documentChecksum'][:16]}…{held})"
+            f"{document['documentChecksum'][:16]}…, {document['origin']} here{held})"
         )
     for transfer in history["transfers"]:
         print(f"  sent to {transfer['to']}: {transfer['state']} {transfer['responseCode'] or ''}")

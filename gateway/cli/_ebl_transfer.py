@@ -7,10 +7,10 @@ carrier's answers ``SACC`` / ``SREJ`` are checked against the title rules first.
 be left out for a surrender (the issuing carrier) and for ``SACC`` / ``SREJ`` (the party that
 asked). To a party of this platform the transaction is recorded at once. To another platform
 the eBL is locked here and the ``transfer`` job sends it; only a signed ``RECE``/``DUPE`` ends
-this platform's control. The envelope announces the
-supporting documents the eBL carries here (received with it or attached before) with those
-given by ``--document``, unless ``--no-forward-documents``; the carrier's visualisation, when
-the eBL has one, always goes with it.
+this platform's control. The envelope announces the documents given by ``--document``, those
+attached to the eBL here before and the carrier's visualisation (when the eBL has one: always);
+the supporting documents received with the eBL from other platforms only with
+``--forward-documents``.
 """
 
 from __future__ import annotations
@@ -50,11 +50,17 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     add_document_arguments(parser)
     parser.add_argument(
+        "--forward-documents",
+        action="store_true",
+        help="also send on the supporting documents received with the eBL from other "
+        "platforms (not by default: they were the earlier platforms' to share; the carrier's "
+        "visualisation and the documents attached here always go)",
+    )
+    parser.add_argument(  # the default now; kept so that scripts written for it still run
         "--no-forward-documents",
         dest="forward_documents",
         action="store_false",
-        help="do not announce again the supporting documents the eBL carries here (the "
-        "carrier's visualisation is always sent)",
+        help=argparse.SUPPRESS,
     )
     add_platform_arguments(parser)
     parser.set_defaults(handler=run)

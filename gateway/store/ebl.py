@@ -5,7 +5,8 @@ state, possessor, the verified chain, the title), ``ebl_accepted`` (envelopes ac
 their last entry's checksum: the ``DUPE`` answers), ``ebl_inbound`` (envelope transfers being
 received, waiting for documents), ``ebl_outbound`` (envelope transfers being sent) and
 ``ebl_documents`` (additional documents by checksum); ``ebl_title_documents`` (migration
-``ebl_title_documents``) links each eBL to the documents it carries here.
+``ebl_title_documents``) links each eBL to the documents it carries here, received with it or
+attached here (``origin``, migration ``ebl_document_origin``).
 
 Title states::
 
@@ -87,6 +88,10 @@ class CarriedDocument:
     media_type: str
     size: int | None = None
     """The size of the bytes held here; ``None`` when they are not held (read back only)."""
+    received: bool = False
+    """Received with the eBL from another platform (read back only; what :meth:`EblRegistry
+    .accept` links); else attached here. An onward transfer forwards a received supporting
+    document only when its sender asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +256,7 @@ class EblRegistry:
                 r["name"],
                 r["media_type"],
                 None if r["size"] is None else int(r["size"]),
+                r["origin"] == "received",
             )
             for r in found
         ]
@@ -367,7 +373,7 @@ class EblRegistry:
         )
         if inbound is not None:
             yield Query("ebl_delete_inbound", {"reference": inbound})
-        yield from _link(new.td_checksum, documents, now)
+        yield from _link(new.td_checksum, documents, now, received=True)
         return Decision("RECE", received=tuple(received))
 
     def _duplicate(self, last_checksum: str) -> Script[Decision | None]:
@@ -598,9 +604,15 @@ def close_transfer(
     return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
 
 
-def _link(td_checksum: str, documents: Sequence[CarriedDocument], now: datetime) -> Script[None]:
-    """Record that the eBL carries ``documents`` (a document it carries already keeps its
-    first name)."""
+def _link(
+    td_checksum: str,
+    documents: Sequence[CarriedDocument],
+    now: datetime,
+    *,
+    received: bool = False,
+) -> Script[None]:
+    """Record that the eBL carries ``documents``, ``received`` with it from another platform
+    or attached here (a document it carries already keeps its first name and origin)."""
     for document in documents:
         params = {
             "td_checksum": td_checksum,
@@ -608,6 +620,7 @@ def _link(td_checksum: str, documents: Sequence[CarriedDocument], now: datetime)
             "name": document.name,
             "media_type": document.media_type,
             "now": now,
+            "origin": "received" if received else "attached",
         }
         yield Query("ebl_link_document", params)
 

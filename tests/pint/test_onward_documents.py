@@ -1,8 +1,9 @@
 """The documents an eBL carries travel on with it: three platforms on loopback TLS, the middle
 one on each store. What B received from A (a supporting document and the carrier's
-visualisation) is kept with the eBL, survives a restart, and B's onward transfer to C
-announces it again, so C asks for and receives it; the visualisation goes with every
-transfer (PINT 3.0), the supporting documents unless the sender chooses otherwise."""
+visualisation) is kept with the eBL and survives a restart. The visualisation goes with
+every transfer (PINT 3.0); a supporting document received from another platform goes on only
+when the sender asks (``forward_documents``: PINT leaves it to the sender, and its details
+are privy to the two platforms that exchanged it); one attached here goes with the eBL."""
 
 from __future__ import annotations
 
@@ -98,12 +99,15 @@ async def test_documents_received_travel_on_with_the_ebl(three: Three, reference
     b = await three.restart(1)  # what B keeps with the eBL is in its store, not in memory
     pb = b.adapter.platform
     carried = (await pb.history("ONWARD0001"))["documents"]
-    assert {(d["name"], d["documentChecksum"], d["size"]) for d in carried} == {
-        (d.name, bytes_checksum(d.data), len(d.data)) for d in (VISUAL, INVOICE)
+    assert {(d["name"], d["documentChecksum"], d["size"], d["origin"]) for d in carried} == {
+        (d.name, bytes_checksum(d.data), len(d.data), "received") for d in (VISUAL, INVOICE)
     }
 
-    # B attaches a packing list and (again) the invoice: the invoice is announced once
-    await pb.transfer("ONWARD0001", to=importer, attachments=[PACKING, INVOICE])
+    # B forwards what it received, attaches a packing list and (again) the invoice: the
+    # invoice is announced once
+    await pb.transfer(
+        "ONWARD0001", to=importer, attachments=[PACKING, INVOICE], forward_documents=True
+    )
     assert await run_transfers(b) == ["RECE"]
     manifest = await _sent_manifest(b, "ONWARD0001")
     assert manifest["eBLVisualisationByCarrier"] == from_a["eBLVisualisationByCarrier"]
@@ -132,8 +136,8 @@ async def test_documents_received_travel_on_with_the_ebl(three: Three, reference
         bytes_checksum(d.data) for d in (INVOICE, VISUAL, PACKING)
     )
 
-    # C keeps the supporting documents to itself: only the visualisation goes back to B
-    await pc.transfer("ONWARD0001", to=bank, forward_documents=False)
+    # by default C keeps the supporting documents it received: only the visualisation goes
+    await pc.transfer("ONWARD0001", to=bank)
     assert await run_transfers(c) == ["RECE"]
     back = await _sent_manifest(c, "ONWARD0001")
     assert "supportingDocuments" not in back
@@ -141,9 +145,37 @@ async def test_documents_received_travel_on_with_the_ebl(three: Three, reference
     assert (await pb.registry.find("ONWARD0001")).state == "held"
 
 
+async def test_received_supporting_documents_go_on_only_when_asked(
+    three: Three, reference: Path
+) -> None:
+    """B sends on what A sent it only when B's sender asks: by default C gets the carrier's
+    visualisation and what B attaches, never A's invoice (not announced, not asked for)."""
+    a, b, c = three.nodes
+    pa, pb, pc = a.adapter.platform, b.adapter.platform, c.adapter.platform
+    await pa.issue(
+        transport_document(reference, "ONWARD0004"), to=pb.options.party("BANK"),
+        attachments=[INVOICE], visualisation=VISUAL,
+    )  # fmt: skip
+    assert await run_transfers(a) == ["RECE"]
+    await pb.transfer("ONWARD0004", to=pc.options.party("IMPORTER"), attachments=[PACKING])
+    assert await run_transfers(b) == ["RECE"]
+    manifest = await _sent_manifest(b, "ONWARD0004")
+    assert [d["name"] for d in manifest["supportingDocuments"]] == [PACKING.name]
+    assert manifest["eBLVisualisationByCarrier"]["name"] == VISUAL.name
+    history = await pc.history("ONWARD0004")
+    assert {(d["name"], d["origin"]) for d in history["documents"]} == {
+        (VISUAL.name, "received"), (PACKING.name, "received"),
+    }  # fmt: skip
+    assert await pc.registry.document(bytes_checksum(INVOICE.data)) is None
+    # what B attached stays B's own: B's history says so
+    assert {(d["name"], d["origin"]) for d in (await pb.history("ONWARD0004"))["documents"]} == {
+        (VISUAL.name, "received"), (INVOICE.name, "received"), (PACKING.name, "attached"),
+    }  # fmt: skip
+
+
 async def test_an_ebl_issued_here_carries_its_documents(three: Three, reference: Path) -> None:
     """Issued to a party of this platform, the eBL keeps its documents (they were dropped)
-    and its first transfer to another platform sends them."""
+    and its first transfer to another platform sends them (attached here: no need to ask)."""
     a, b, _ = three.nodes
     pa, pb = a.adapter.platform, b.adapter.platform
     held = await pa.issue(

@@ -131,11 +131,49 @@ async def test_documents_received_before_are_linked_to_their_ebls(old: OldDataba
         await store.close()
     assert sorted(carried, key=lambda d: d.checksum) == sorted(
         [
-            CarriedDocument(invoice, f"document {invoice[:16]}", "application/pdf", 12),
-            CarriedDocument(visual, f"document {visual[:16]}", "image/png", 3),
+            CarriedDocument(invoice, f"document {invoice[:16]}", "application/pdf", 12, True),
+            CarriedDocument(visual, f"document {visual[:16]}", "image/png", 3, True),
         ],
         key=lambda d: d.checksum,
     )
+
+
+async def test_each_carried_document_knows_whether_it_was_received(old: OldDatabase) -> None:
+    """Migration 17: a document an accepted envelope of the eBL confirmed was received with it
+    (an onward transfer forwards it only when asked); any other was attached here (at issue,
+    or to a transfer from here), also when another eBL received the same bytes."""
+    invoice, packing, visual = _sum("invoice"), _sum("packing"), _sum("visual")
+    td, other = _sum("td"), _sum("other td")
+    old.create(16)
+    link = "INSERT INTO ebl_title_documents VALUES (?, ?, ?, 'application/pdf', ?)"
+    old.execute(
+        [
+            (
+                "INSERT INTO ebl_accepted VALUES (?, ?, 'entry', ?, 'AEOT', ?)",
+                (_sum("last-1"), td, f'["{invoice}", "{visual}"]', WHEN),
+            ),
+            (link, (td, invoice, "invoice.pdf", WHEN)),
+            (link, (td, visual, "B-L.pdf", WHEN)),
+            (link, (td, packing, "packing.pdf", WHEN)),  # attached here to the next transfer
+            (link, (other, invoice, "invoice.pdf", WHEN)),  # issued here with the same bytes
+        ]
+    )
+    store = await open_store(old.url)
+    try:
+        registry = EblRegistry.of(store)
+        found = {
+            (key, d.name, d.received)
+            for key in (td, other)
+            for d in await registry.documents_of(key)
+        }
+    finally:
+        await store.close()
+    assert found == {
+        (td, "invoice.pdf", True),
+        (td, "B-L.pdf", True),
+        (td, "packing.pdf", False),
+        (other, "invoice.pdf", False),
+    }
 
 
 # -- migration ebl_surrender_requests ----------------------------------------------------------

@@ -107,6 +107,7 @@ def test_migration_files_are_numbered() -> None:
             "tenant_export_counts",
             "officer_keys",
             "console_signouts",
+            "ebl_document_origin",
         ]
 
 

@@ -142,7 +142,7 @@ async def transfer_ebl(request: web.Request) -> web.Response:
     to = None
     if body.get("to") is not None or action not in IMPLIED_RECIPIENT:
         to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
-    forward = body.get("forwardDocuments", True)
+    forward = body.get("forwardDocuments", False)
     if not isinstance(forward, bool):
         raise unprocessable("forwardDocuments must be true or false", "forwardDocuments", "type")
     sent = await platform.transfer(

@@ -74,14 +74,15 @@ SELECT * FROM ebl_outbound WHERE td_checksum = %(td_checksum)s ORDER BY created_
 DELETE FROM ebl_titles WHERE td_checksum = %(td_checksum)s AND state = %(from_state)s
 
 -- name: ebl_link_document
--- A document the eBL carries here (received with it or attached here); the first name kept.
-INSERT INTO ebl_title_documents (td_checksum, checksum, name, media_type, created_at)
-VALUES (%(td_checksum)s, %(checksum)s, %(name)s, %(media_type)s, %(now)s)
+-- A document the eBL carries here (received with it or attached here); the first name and
+-- origin kept.
+INSERT INTO ebl_title_documents (td_checksum, checksum, name, media_type, created_at, origin)
+VALUES (%(td_checksum)s, %(checksum)s, %(name)s, %(media_type)s, %(now)s, %(origin)s)
 ON CONFLICT (td_checksum, checksum) DO NOTHING
 
 -- name: ebl_documents_of_title
 -- The documents an eBL carries here, with the size of the bytes held (NULL: not held).
-SELECT t.checksum, t.name, t.media_type, octet_length(d.data) AS size
+SELECT t.checksum, t.name, t.media_type, t.origin, octet_length(d.data) AS size
 FROM ebl_title_documents AS t
 LEFT JOIN ebl_documents AS d ON d.checksum = t.checksum
 WHERE t.td_checksum = %(td_checksum)s

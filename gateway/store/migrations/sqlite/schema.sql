@@ -351,8 +351,8 @@ CREATE TABLE ebl_title_migrations (
     PRIMARY KEY (kind, row_key, migration)
 );
 
--- The additional documents each eBL carries here (0015): received with it or attached here,
--- announced again by an onward transfer.
+-- The additional documents each eBL carries here (0015): received with it or attached here
+-- (origin, 0017), announced again by an onward transfer (one received: when its sender asks).
 
 CREATE TABLE ebl_title_documents (
     td_checksum  TEXT NOT NULL,
@@ -360,6 +360,7 @@ CREATE TABLE ebl_title_documents (
     name         TEXT NOT NULL,
     media_type   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
+    origin       TEXT NOT NULL DEFAULT 'received' CHECK (origin IN ('received', 'attached')),
     PRIMARY KEY (td_checksum, checksum)
 );
 
