@@ -43,7 +43,7 @@ from gateway.pint.title import Party, Title
 from gateway.signing.jose import verify_compact
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import CarriedDocument, EblRegistry, NewTitle, Outbound, TitleRecord
-from gateway.store.ledger_records import TransferAssessor
+from gateway.store.ledger_records import Enclosure, TransferAssessor
 
 log = logging.getLogger("lingang.pint")
 
@@ -83,10 +83,18 @@ class Outgoing:
     @property
     def checksums(self) -> list[str]:
         """Every document the receiver may ask for."""
-        found = [m["documentChecksum"] for m in self.supporting]
+        return [e.checksum for e in self.enclosures]
+
+    @property
+    def enclosures(self) -> list[Enclosure]:
+        """Every document announced, as the export gate sees it: each may leave."""
+        found = [(m, False) for m in self.supporting]
         if self.visualisation is not None:
-            found.append(self.visualisation["documentChecksum"])
-        return found
+            found.append((self.visualisation, True))
+        return [
+            Enclosure(m["name"], m["documentChecksum"], m["mediaType"], m["size"], visualisation=v)
+            for m, v in found
+        ]
 
 
 MAX_PARTY_CODE = 150
@@ -515,6 +523,7 @@ class PintPlatform:
                 destination=self.options.partners[to.platform].country,
                 recipient=to.label(),
                 tenant_id=exporting_tenant,
+                enclosures=outgoing.enclosures,
             )
         return await self.registry.begin_transfer(
             td_checksum,

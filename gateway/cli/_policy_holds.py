@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
             f"{hold.record.destination} {hold.record.recipient} (policy {hold.policy_version}): "
             f"{hold.reason}{who}"
         )
+        for enclosure in hold.enclosures:  # what leaves with a held eBL transfer
+            print(f"    with {enclosure.document_id} [{','.join(enclosure.categories)}]")
     if not holds and not args.json:
         print(f"no {args.state} documents")
     return 0

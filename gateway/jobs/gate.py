@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,14 @@ from gateway.policy import (
     PolicySource,
     decide_volume,
 )
-from gateway.policy.ebl import gate_ebl
+from gateway.policy.ebl import gate_ebl, gate_enclosure
 from gateway.policy.keys import KeyProvider
 from gateway.policy.subjects import key_id_of
 from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Submission
 from gateway.store.ebl import TRANSFER
 from gateway.store.ledger import RELEASE, ExportRecord, ExportResult, LedgerStore, Verdict
 from gateway.store.ledger_anchor import append_anchor
-from gateway.store.ledger_records import Judge, TransferExport
+from gateway.store.ledger_records import Enclosure, EnclosureExport, Judge, TransferExport
 from gateway.store.records import Clock, utcnow
 
 log = logging.getLogger("lingang.gate")
@@ -124,11 +125,14 @@ class ExportGate:
         return volume_judge(decision, data_export, self.ledger.clock)
 
     async def after(self, result: ExportResult) -> None:
-        """Sign a checkpoint when the ledger has grown by ``checkpoint_every`` entries (or
-        after the one that failed in this process), and append it to the anchor file."""
+        """Sign a checkpoint when the ledger has grown past a multiple of
+        ``checkpoint_every`` entries (or after the one that failed in this process), and
+        append it to the anchor file."""
         if result.seq is None or self.sign is None:
             return
-        if result.seq % self.checkpoint_every and not self._missed:
+        every = self.checkpoint_every
+        crossed = result.seq // every != (result.seq - result.entries) // every
+        if not crossed and not self._missed:
             return
         try:
             mark = await self.ledger.checkpoint(self.sign)
@@ -201,25 +205,76 @@ class TransferGate:
         destination: str,
         recipient: str,
         tenant_id: str,
+        enclosures: Sequence[Enclosure] = (),
     ) -> TransferExport:
+        """The transport document and each enclosure classified and decided by the same
+        policy version; the transfer's judge holds it when any enclosure is held (its
+        reason names them), and otherwise is the transport document's."""
         policy = self.policy.current() if self.policy is not None else DEFAULT_POLICY
         day = self.clock().astimezone(CHINA).date()
         classification, decision, subjects = gate_ebl(
             document, policy, self.keys, exporter=exporter, destination=destination,
             data_export=self.data_export, day=day,
         )  # fmt: skip
+        reference = str(document.get("transportDocumentReference") or td_checksum)
         record = ExportRecord(
             exporter=exporter,
             destination=destination,
             recipient=recipient,
-            document_id=str(document.get("transportDocumentReference") or td_checksum),
+            document_id=reference,
             digest=td_checksum,
             categories=tuple(sorted(c.value for c in classification.categories)),
             subjects=tuple(subjects),
             subject_key_id=key_id_of(self.keys),
         )
+        enclosed: list[EnclosureExport] = []
+        held: list[str] = []
+        for enclosure in enclosures:
+            found, decided = gate_enclosure(
+                enclosure.role, enclosure.media_type, policy, destination=destination,
+                data_export=self.data_export, day=day,
+            )  # fmt: skip
+            leaving = replace(
+                record,
+                document_id=f"{reference} {enclosure.role}: {enclosure.name} "
+                f"({enclosure.media_type})",
+                digest=enclosure.checksum,
+                categories=tuple(sorted(c.value for c in found.categories)),
+                subjects=(),
+            )
+            enclosed.append(EnclosureExport(leaving, _verdict(decided)))
+            if not decided.allowed:
+                held.append(f"{enclosure.role} {enclosure.name!r}: {decided.reason}")
         judge = volume_judge(decision, self.data_export, self.clock)
-        return TransferExport(record, judge, tenant_id)
+        return TransferExport(record, _holding(judge, held), tenant_id, tuple(enclosed))
+
+
+def _holding(judge: Judge | Verdict, held: Sequence[str]) -> Judge | Verdict:
+    """``judge``, made to hold the transfer for the enclosures ``held`` (their reasons; only
+    a negative-list rule holds what the gate cannot read): the transport document's own
+    reason is kept when it is held too, and whether its individuals count once the transfer
+    is released (a held verdict counts no one before)."""
+    if not held:
+        return judge
+
+    def hold(verdict: Verdict) -> Verdict:
+        reasons = ([] if verdict.allowed else [verdict.reason]) + [
+            f"export gate: {why}" for why in held
+        ]
+        detail = {**verdict.detail, "enclosures_held": list(held)}
+        return replace(
+            verdict, allowed=False, basis="", reason="; ".join(reasons), detail=detail,
+            article=verdict.article if not verdict.allowed else "negative",
+        )  # fmt: skip
+
+    if isinstance(judge, Verdict):
+        return hold(judge)
+    decide = judge
+
+    def final(personal: int, sensitive: int) -> Verdict:
+        return hold(decide(personal, sensitive))
+
+    return final
 
 
 class ReleaseKind:

@@ -20,6 +20,11 @@ class Category(StrEnum):
     numbers, medical and travel records."""
     IMPORTANT = "important"
     """Important data: only what a notice of the authorities declares (the policy lists it)."""
+    UNREAD = "unread"
+    """Content the gate cannot read (a PDF or image sent with an eBL): not a category of the
+    Provisions but what the gate knows of it. A policy rule may name it (e.g. an approval for
+    what no one has read); else such a document is decided as unclassified data, the
+    policy's default (Art. 3), and its ledger entry says ``unread``."""
 
 
 PERSONAL_CATEGORIES = frozenset({Category.PERSONAL, Category.SENSITIVE})

@@ -7,6 +7,8 @@ matches a negative-list rule                                            held (fo
                                                                         needs approval)
 matches a positive-guidance rule                                        allowed, its basis
 no personal information, no important data                              exempt, Art. 3
+(content the gate cannot read, ``unread``, that no rule names: the same,
+said as such in the basis)
 personal information only of the individual who is party to the        exempt, Art. 5(1)
 contract (a personal buyer's own invoice)
 important data, or a CIIO exporter                                      Art. 7 approval
@@ -38,6 +40,12 @@ VOLUME = "volume"
 """Preliminary outcome: the decision depends on the exporter's yearly counts."""
 
 ART_3 = "Art. 3: trade data without personal information or important data (exempt)"
+ART_3_UNREAD = (
+    "Art. 3 by default: content the gate cannot read, decided as unclassified data (no "
+    "personal information or important data found; no policy rule names unread content)"
+)
+"""The basis of a document the gate cannot read that no rule decided: the policy's default
+for unclassified data, said as such (the ledger entry's categories say ``unread`` too)."""
 ART_5_1 = (
     "Art. 5(1): personal information necessary to perform a contract to which the "
     "individual is a party (exempt)"
@@ -147,7 +155,8 @@ def decide_rules(
     if Category.IMPORTANT in carried:
         return _needs(ART_7_FILINGS, "art-7", "important data", flow.exporter, day, version)
     if not classification.personal:
-        return Decision(ALLOWED, "art-3", basis=ART_3, policy_version=version)
+        basis = ART_3_UNREAD if Category.UNREAD in carried else ART_3
+        return Decision(ALLOWED, "art-3", basis=basis, policy_version=version)
     if only_the_contract_party(classification):
         return Decision(ALLOWED, "art-5-1", basis=ART_5_1, policy_version=version)
     if flow.exporter.ciio:

@@ -11,6 +11,13 @@ carriage (Art. 5(1) when no one else's data leaves).
 
 No minimisation: the transport document travels exactly as issued, since every chain entry
 signs its checksum; a field removed here would break the title.
+
+The documents that leave with it (supporting documents, the carrier's visualisation) are
+opaque to the gate: a PDF or an image is not read, so nothing is found in it, and it is
+classified ``unread`` (:func:`gate_enclosure`). A policy rule naming ``unread`` decides it
+(e.g. ``effect = "approval"``: someone looks first); without one it is decided as unclassified
+data, the policy's default (Art. 3), and its ledger entry says so (categories ``unread``,
+basis :data:`~gateway.policy.decide.ART_3_UNREAD`).
 """
 
 from __future__ import annotations
@@ -160,3 +167,27 @@ def gate_ebl(
         )
     subjects = subject_hashes(classification.subjects(), subject_key, exporter)
     return classification, decision, subjects
+
+
+def classify_enclosure(role: str, media_type: str) -> Classification:
+    """What the gate knows of a document sent with an eBL (``role``: supporting document,
+    carrier's visualisation): nothing it could read (``unread``)."""
+    why = f"{role} ({media_type[:100]}): content the gate cannot read"
+    return Classification((Finding("content", Category.UNREAD, why),))
+
+
+def gate_enclosure(
+    role: str,
+    media_type: str,
+    policy: Policy,
+    *,
+    destination: str,
+    data_export: DataExport,
+    day: dt.date,
+) -> tuple[Classification, Decision]:
+    """Classify a document that leaves with an eBL transfer and decide by the rules, as the
+    transfer's flow (``dcsa-pint``, ``bill-of-lading``); never count-based (no individual
+    is found in what the gate cannot read)."""
+    classification = classify_enclosure(role, media_type)
+    flow = Flow(destination, EBL_CHANNEL, EBL_KIND, data_export)
+    return classification, decide_rules(classification, flow, policy, day)

@@ -11,7 +11,9 @@
     destinations = ["XX"]              # ISO 3166 countries; empty: any
     platforms = []                     # target profiles (pint-sg, bis3 …); empty: any
     kinds = []                         # invoice | credit-note | bill-of-lading; empty: any
-    categories = ["sensitive"]         # business | personal | sensitive | important; empty: any
+    categories = ["sensitive"]         # business | personal | sensitive | important | unread
+                                       # (what the gate cannot read: a PDF sent with an eBL);
+                                       # empty: any
     reason = "…"
     source = "…"                       # the list it comes from
 

@@ -39,7 +39,7 @@ from typing import Any
 from gateway.store.base import HasConnector, reads, writes
 from gateway.store.connector import Connector, Query, Row, Script
 from gateway.store.ebl_legacy import LeftRow, left_rows
-from gateway.store.ledger_export import chain_entry, count_and_judge, insert_hold
+from gateway.store.ledger_export import chain_entries, count_and_judge, insert_hold
 from gateway.store.ledger_records import TransferExport
 from gateway.store.records import Clock, ConflictError, JobSpec, NotFoundError, new_id, utcnow
 from gateway.store.scripts import fenced, insert_job
@@ -468,7 +468,9 @@ class EblRegistry:
         ``attached``: documents attached here to this transfer, which the eBL carries from now.
 
         With ``export`` (the export gate's record and judge) the eBL leaving is counted and
-        written in the export ledger in the same transaction; when the gate holds it, the
+        written in the export ledger in the same transaction, one entry for the transport
+        document and one for each document leaving with it (``export.enclosures``); when the
+        gate holds it (any of them held holds the transfer), the
         eBL stays locked, no job is queued, and the result carries ``held`` (the reason)
         until a compliance officer releases the transfer (its ``transfer`` job is queued
         then) or refuses it (the eBL is ``held`` here again)."""
@@ -525,14 +527,21 @@ class EblRegistry:
         if export is not None:
             tenant_id = export.tenant_id
             verdict, _, _ = yield from count_and_judge(tenant_id, export.record, export.judge, now)
+            enclosed = [e.record for e in export.enclosures]
             if not verdict.allowed:
-                yield from insert_hold(transfer_id, tenant_id, export.record, verdict, spec, now)
+                yield from insert_hold(
+                    transfer_id, tenant_id, export.record, verdict, spec, now,
+                    enclosures=enclosed,
+                )  # fmt: skip
                 row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
                 return replace(_outbound(row), held=verdict.reason)
             yield from insert_job(transfer_id, spec, now, self.connector.queue_time(self.clock))
             row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
-            # the last request
-            yield from chain_entry(tenant_id, transfer_id, export.record, verdict, now)
+            leaving = [
+                (export.record, verdict),
+                *((e.record, e.verdict) for e in export.enclosures),
+            ]
+            yield from chain_entries(tenant_id, transfer_id, leaving, now)  # the last requests
             return _outbound(row)
         yield from insert_job(transfer_id, spec, now, self.connector.queue_time(self.clock))
         return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))

@@ -35,6 +35,7 @@ from gateway.store.ebl import TRANSFER, close_transfer
 from gateway.store.ledger_chain import checkpoint_payload
 from gateway.store.ledger_export import (
     CHINA,
+    chain_entries,
     chain_entry,
     china_year,
     count_and_judge,
@@ -378,8 +379,10 @@ class LedgerStore:
             )
             at = self.connector.queue_time(self.clock)
             job_row, _ = yield from insert_job(submission_id, hold.job, now, at)
-            seq = yield from chain_entry(tenant_id, submission_id, hold.record, verdict, now)
-            return ExportResult(verdict, seq, rows.job(job_row), personal, sensitive)
+            leaving = [(r, verdict) for r in (hold.record, *hold.enclosures)]
+            seq = yield from chain_entries(tenant_id, submission_id, leaving, now)
+            job = rows.job(job_row)
+            return ExportResult(verdict, seq, job, personal, sensitive, entries=len(leaving))
         queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})
         return (
             yield from self._export(

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from gateway.store.connector import Query, Script
@@ -117,13 +118,21 @@ def read_counts(keys: Mapping[str, Any]) -> Script[tuple[int, int]]:
 
 
 def chain_entry(
-    tenant_id: str, submission_id: str, record: ExportRecord, verdict: Verdict, now: dt.datetime
+    tenant_id: str,
+    submission_id: str,
+    record: ExportRecord,
+    verdict: Verdict,
+    now: dt.datetime,
+    *,
+    last: bool = True,
 ) -> Script[int]:
-    """Append the hash-chained entry of ``tenant_id``'s export; its sequence number. This must be the script's last
-    request (after the counts, the delivery job and the state change): one statement takes
-    the ledger head's row lock, makes the entry's hash in SQL and moves the head, and
-    PostgreSQL gets it together with the ``COMMIT``, so exports serialise on that lock for no
-    round trip (the gateway never holds it while it waits for an answer)."""
+    """Append the hash-chained entry of ``tenant_id``'s export; its sequence number. This
+    must be the script's last request (after the counts, the delivery job and the state
+    change): one statement takes the ledger head's row lock, makes the entry's hash in SQL
+    and moves the head, and PostgreSQL gets it together with the ``COMMIT``, so exports
+    serialise on that lock for no round trip (the gateway never holds it while it waits for
+    an answer). Several entries of one export (an eBL transfer's documents,
+    :func:`chain_entries`) follow each other at the end, only the final one ``last``."""
     entry = {
         "at": iso(now),
         "exporter": record.exporter,
@@ -142,8 +151,29 @@ def chain_entry(
         "principal": verdict.principal,
     }
     params = {**entry, "entry_text": entry_text(entry)}
-    row = yield Query("ledger_chain_entry", params, "one", last=True)
+    row = yield Query("ledger_chain_entry", params, "one", last=last)
     return int(row["seq"])
+
+
+def chain_entries(
+    tenant_id: str,
+    submission_id: str,
+    records: Sequence[tuple[ExportRecord, Verdict]],
+    now: dt.datetime,
+) -> Script[int]:
+    """Append one entry of ``tenant_id``'s export per ``(record, verdict)``, in order, as
+    the script's last requests (see :func:`chain_entry`); the sequence number of the last.
+    The first is the transport document's: every entry records its principal (who released
+    the transfer, or ``""`` for the policy's own decision), as they leave together."""
+    if not records:
+        raise ValueError("an export has at least one document to record")
+    principal = records[0][1].principal
+    seq = 0
+    for index, (record, verdict) in enumerate(records):
+        last = index == len(records) - 1
+        decided = replace(verdict, principal=principal)
+        seq = yield from chain_entry(tenant_id, submission_id, record, decided, now, last=last)
+    return seq
 
 
 def insert_hold(
@@ -153,8 +183,11 @@ def insert_hold(
     verdict: Verdict,
     enqueue: JobSpec,
     now: dt.datetime,
+    *,
+    enclosures: Sequence[ExportRecord] = (),
 ) -> Script[None]:
-    """Keep what a release needs: the export record and the delivery job to queue."""
+    """Keep what a release needs: the export record (and those of an eBL transfer's
+    ``enclosures``) and the delivery job to queue."""
     job = {
         "kind": enqueue.kind,
         "adapter": enqueue.adapter,
@@ -163,6 +196,8 @@ def insert_hold(
         "message_id": enqueue.message_id,
     }
     export = {**record.to_json(), "counted": verdict.counted}
+    if enclosures:
+        export["enclosures"] = [e.to_json() for e in enclosures]
     yield Query(
         "hold_insert",
         {

@@ -4,7 +4,7 @@ how an export ended, and a hold."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,20 +81,52 @@ class ExportRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A document that leaves with an eBL's envelope transfer besides the transport document:
+    a supporting document or the carrier's visualisation, as the envelope manifest announces
+    it (the receiving platform asks for the bytes it lacks)."""
+
+    name: str
+    checksum: str
+    """SHA-256 of the bytes (DCSA's ``documentChecksum``)."""
+    media_type: str
+    size: int
+    visualisation: bool = False
+    """The carrier's visualisation of the eBL (``eBLVisualisationByCarrier``)."""
+
+    @property
+    def role(self) -> str:
+        return "carrier's visualisation" if self.visualisation else "supporting document"
+
+
+@dataclass(frozen=True, slots=True)
+class EnclosureExport:
+    """An enclosure as the ledger records it, and the gate's final decision on it (the
+    yearly counts never change it: the gate finds no individual in what it cannot read)."""
+
+    record: ExportRecord
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
 class TransferExport:
     """What the export gate gives an eBL transfer to record with it (see
     :meth:`gateway.store.ebl.EblRegistry.begin_transfer`)."""
 
     record: ExportRecord
     judge: Judge | Verdict
+    """The transfer's decision: the transport document's, held when any enclosure is."""
     tenant_id: str = ""
     """The tenant exporting: its counts the transfer adds to, and it may release or refuse
     the transfer if it is held."""
+    enclosures: tuple[EnclosureExport, ...] = ()
+    """What leaves with the transport document; each gets its own ledger entry."""
 
 
 class TransferAssessor(Protocol):
     """The export gate as an eBL platform sees it (:class:`gateway.jobs.gate.TransferGate`):
-    what a transfer of ``document`` to ``destination`` records, and how it is judged."""
+    what a transfer of ``document`` and its ``enclosures`` to ``destination`` records, and
+    how it is judged."""
 
     def assess(
         self,
@@ -105,6 +137,7 @@ class TransferAssessor(Protocol):
         destination: str,
         recipient: str,
         tenant_id: str,
+        enclosures: Sequence[Enclosure] = (),
     ) -> TransferExport: ...
 
 
@@ -114,10 +147,12 @@ class ExportResult:
 
     verdict: Verdict
     seq: int | None = None
-    """The ledger entry written (``None``: held)."""
+    """The (last) ledger entry written (``None``: held)."""
     job: Job | None = None
     personal: int = 0
     sensitive: int = 0
+    entries: int = 1
+    """Ledger entries written, ending at ``seq`` (an eBL transfer's: one per document)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +179,9 @@ class Hold:
     principal: str | None = None
     """Who decided as authenticated (``api-key:<id>``, ``cli:<user>``); ``None`` before
     the gateway recorded it."""
+    enclosures: tuple[ExportRecord, ...] = ()
+    """What leaves with a held eBL transfer besides the transport document (each gets its
+    ledger entry on release)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -162,6 +200,14 @@ class Hold:
             "principal": self.principal,
             "basis": self.basis,
             "decided_at": self.decided_at,
+            "enclosures": [
+                {
+                    "document_id": e.document_id,
+                    "digest": e.digest,
+                    "categories": list(e.categories),
+                }
+                for e in self.enclosures
+            ],
         }
 
 
@@ -188,4 +234,5 @@ def hold_from_row(row: Mapping[str, Any]) -> Hold:
         basis=row.get("basis"),
         decided_at=row.get("decided_at"),
         principal=row.get("principal"),
+        enclosures=tuple(ExportRecord.from_json(e) for e in export.get("enclosures", ())),
     )

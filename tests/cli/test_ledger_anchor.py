@@ -8,7 +8,6 @@ import asyncio
 import json
 import sqlite3
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from gateway.jobs.gate import ExportGate
 from gateway.signing.testpki import make_test_pki
 from gateway.store.ledger_anchor import anchor_line, append_anchor, read_anchor
+from gateway.store.ledger_records import ExportResult, Verdict
 from tests.cli.test_ledger_cli import cli, ledger_with_entries
 
 
@@ -138,17 +138,26 @@ class _FlakyLedger:
         return {"seq": 10 + self.calls, "head_hash": "ab" * 32, "at": "t", "signature": "s"}
 
 
+def _written(seq: int, entries: int = 1) -> ExportResult:
+    """An export that wrote ``entries`` ledger entries ending at ``seq``."""
+    return ExportResult(Verdict(allowed=True), seq=seq, entries=entries)
+
+
 @pytest.mark.asyncio
 async def test_the_gate_anchors_each_checkpoint_and_retries_a_missed_one(tmp_path: Path) -> None:
     ledger = _FlakyLedger()
     anchor = tmp_path / "ledger" / "anchor.jsonl"
     gate = ExportGate(ledger, sign=lambda p: ("s", "c"), checkpoint_every=10, anchor=anchor)  # type: ignore[arg-type]
-    await gate.after(SimpleNamespace(seq=10))  # type: ignore[arg-type]
+    await gate.after(_written(10))
     assert ledger.calls == 1 and not anchor.exists()
-    await gate.after(SimpleNamespace(seq=11))  # type: ignore[arg-type]
+    await gate.after(_written(11))
     assert ledger.calls == 2 and [m["seq"] for m in read_anchor(anchor)] == [12]
-    await gate.after(SimpleNamespace(seq=12))  # type: ignore[arg-type]
+    await gate.after(_written(12))
     assert ledger.calls == 2
+    await gate.after(_written(21, entries=3))  # an eBL transfer's entries 19-21 step over 20
+    assert ledger.calls == 3 and [m["seq"] for m in read_anchor(anchor)] == [12, 13]
+    await gate.after(_written(24, entries=3))
+    assert ledger.calls == 3
     append_anchor(anchor, {"seq": 20, "head_hash": "cd" * 32, "at": "t", "signature": "s"})
-    assert [m["seq"] for m in read_anchor(anchor)] == [12, 20]
+    assert [m["seq"] for m in read_anchor(anchor)] == [12, 13, 20]
     assert anchor.stat().st_mode & 0o077 == 0

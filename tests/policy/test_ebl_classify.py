@@ -12,7 +12,9 @@ from typing import Any
 from gateway.partners.data_export import DataExport
 from gateway.policy import DEFAULT_POLICY
 from gateway.policy.categories import Category
-from gateway.policy.ebl import classify_ebl, gate_ebl
+from gateway.policy.decide import ART_3, ART_3_UNREAD
+from gateway.policy.ebl import classify_ebl, gate_ebl, gate_enclosure
+from gateway.policy.policyfile import load_policy
 from gateway.testing.pint import transport_document
 
 DAY = dt.date(2026, 9, 1)
@@ -82,3 +84,34 @@ def test_an_individual_s_tax_reference_is_sensitive(reference: Path) -> None:
     assert decision.outcome == "volume"  # a notify party is no party to the contract
     _, ciio, _ = decide(document, ciio=True)
     assert (ciio.outcome, ciio.article) == ("held", "art-7")
+
+
+def test_what_the_gate_cannot_read_is_unread(reference: Path, tmp_path: Path) -> None:
+    """A document sent with an eBL is not read: ``unread``, decided as unclassified data (Art.
+    3, said as such) unless a rule names ``unread``; a positive rule's basis then stands."""
+    classification, decision = gate_enclosure(
+        "supporting document", "application/pdf", DEFAULT_POLICY, destination="SG",
+        data_export=DataExport(), day=DAY,
+    )  # fmt: skip
+    assert classification.categories == {Category.BUSINESS, Category.UNREAD}
+    assert not classification.personal and classification.subjects() == {}
+    assert (decision.outcome, decision.article, decision.basis) == (
+        "allowed",
+        "art-3",
+        ART_3_UNREAD,
+    )
+    (tmp_path / "policy.toml").write_text(
+        'version = "v1"\n\n[[negative]]\nid = "read-first"\neffect = "approval"\n'
+        'destinations = ["SG"]\ncategories = ["unread"]\n\n'
+        '[[positive]]\nid = "hk-trade"\ndestinations = ["HK"]\nbasis = "FTZ guidance 3"\n',
+        encoding="utf-8",
+    )
+    policy = load_policy(tmp_path / "policy.toml")
+    for destination, expected in (("SG", ("held", "read-first")), ("HK", ("allowed", "hk-trade"))):
+        _, decided = gate_enclosure(
+            "carrier's visualisation", "image/png", policy, destination=destination,
+            data_export=DataExport(), day=DAY,
+        )  # fmt: skip
+        assert (decided.outcome, decided.rule) == expected
+    _, read, _ = decide(without_contacts(transport_document(reference, "CLS0000009")))
+    assert read.basis == ART_3  # what the gate reads keeps the plain basis

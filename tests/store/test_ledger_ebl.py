@@ -5,20 +5,27 @@ eBL is held here again). The transport document is DCSA's conformance template."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.cli import main
 from gateway.jobs.gate import ExportGate, ReleaseKind, TransferGate
 from gateway.pint.checksums import document_checksum
 from gateway.policy import PolicySource
+from gateway.policy.decide import ART_3_UNREAD
 from gateway.policy.keys import StaticKeyProvider
 from gateway.store import ConflictError
 from gateway.store.ebl import TRANSFER, EblRegistry, NewTitle, Outbound
 from gateway.store.ledger import RELEASE
 from gateway.store.ledger_chain import verify_chain
+from gateway.store.ledger_records import Enclosure
 from gateway.testing.pint import transport_document
 from tests.store.ledger_support import Stores, backend, stores
 
@@ -40,6 +47,10 @@ OFFICER = "api-key:officer-1"
 """The principal that decides in these tests."""
 
 
+def _sum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def gate(s: Stores, tmp_path: Path, policy: str | None = None) -> TransferGate:
     source = None
     if policy is not None:
@@ -48,10 +59,29 @@ def gate(s: Stores, tmp_path: Path, policy: str | None = None) -> TransferGate:
     return TransferGate(source, KEY, clock=s.clock)
 
 
+INVOICE = Enclosure("commercial-invoice.pdf", _sum("invoice"), "application/pdf", 5120)
+VISUAL = Enclosure("B-L copy.pdf", _sum("visual"), "application/pdf", 2048, visualisation=True)
+UNREAD_APPROVAL = """version = "ftz-2"
+
+[[negative]]
+id = "unread-needs-review"
+effect = "approval"
+platforms = ["dcsa-pint"]
+categories = ["unread"]
+reason = "a person reads what the gate cannot before it leaves"
+"""
+
+
 async def send(
-    s: Stores, reference: Path, transfer_gate: TransferGate, number: str, country: str
+    s: Stores,
+    reference: Path,
+    transfer_gate: TransferGate,
+    number: str,
+    country: str,
+    enclosures: Sequence[Enclosure] = (),
 ) -> tuple[Outbound, dict[str, Any]]:
-    """Issue the template eBL here, then transfer it to platform ``SGTD`` in ``country``."""
+    """Issue the template eBL here, then transfer it to platform ``SGTD`` in ``country``
+    with ``enclosures``."""
     document = transport_document(reference, number)
     registry = EblRegistry.of(s.store)
     td = document_checksum(document)
@@ -62,12 +92,13 @@ async def send(
     )  # fmt: skip
     export = transfer_gate.assess(
         document, td_checksum=td, exporter="AEOT:ZZZ/SHIPPER", destination=country,
-        recipient="SGTD:ZZZ/B", tenant_id="t",
+        recipient="SGTD:ZZZ/B", tenant_id="t", enclosures=enclosures,
     )  # fmt: skip
     sent = await registry.begin_transfer(
         td, base_head=held.head, platform="SGTD",
         envelope={"envelopeTransferChain": [f"e1-{number}", f"e2-{number}"]},
-        documents=[], title={"possessor": possessor}, adapter="pint", export=export,
+        documents=[e.checksum for e in enclosures], title={"possessor": possessor},
+        adapter="pint", export=export,
     )  # fmt: skip
     return sent, document
 
@@ -147,3 +178,96 @@ async def test_a_held_ebl_is_released_then_another_refused(
     with pytest.raises(ConflictError):
         await stores.ledger.release(other.id, "Officer Wang", "changed my mind", principal=OFFICER)
     assert verify_chain(*await stores.ledger.chain_state()).ok
+
+
+async def test_what_leaves_with_an_ebl_has_its_own_entries(
+    stores: Stores, reference: Path, tmp_path: Path
+) -> None:
+    """A policy without a rule for what the gate cannot read: the supporting document and the
+    carrier's visualisation leave as unclassified data (Art. 3), each with its ledger entry,
+    saying it was not read."""
+    sent, document = await send(
+        stores, reference, gate(stores, tmp_path), "EBL0000005", "SG", [INVOICE, VISUAL]
+    )
+    assert sent.held is None
+    td, invoice, visual = await stores.ledger.entries()
+    assert {td["submission_id"], invoice["submission_id"], visual["submission_id"]} == {sent.id}
+    assert (td["document_id"], td["digest"]) == ("EBL0000005", document_checksum(document))
+    assert td["article"] == "art-5-4" and td["subjects"] >= 2
+    assert invoice["document_id"] == (
+        "EBL0000005 supporting document: commercial-invoice.pdf (application/pdf)"
+    )
+    assert (
+        visual["document_id"]
+        == "EBL0000005 carrier's visualisation: B-L copy.pdf (application/pdf)"
+    )
+    for entry, enclosure in ((invoice, INVOICE), (visual, VISUAL)):
+        assert entry["digest"] == enclosure.checksum
+        assert entry["categories"] == "business,unread" and entry["subjects"] == 0
+        assert (entry["article"], entry["basis"]) == ("art-3", ART_3_UNREAD)
+        assert (entry["destination"], entry["recipient"]) == ("SG", "SGTD:ZZZ/B")
+    assert {(e["tenant_id"], e["principal"]) for e in (td, invoice, visual)} == {("t", "")}
+    (count,) = await stores.ledger.counts(2026)
+    assert count["personal"] == td["subjects"]  # only the transport document's individuals
+    assert verify_chain(*await stores.ledger.chain_state()).ok
+
+
+async def test_a_rule_for_unread_content_holds_the_whole_transfer(
+    stores: Stores, reference: Path, tmp_path: Path
+) -> None:
+    """The transport document passes but its documents need a person's approval: the transfer
+    is held as a whole (no job, no entry, no one counted); released, every document gets its
+    entry, decided by the officer."""
+    transfer_gate = gate(stores, tmp_path, UNREAD_APPROVAL)
+    sent, _ = await send(stores, reference, transfer_gate, "EBL0000006", "SG", [INVOICE, VISUAL])
+    assert sent.held is not None
+    assert "supporting document 'commercial-invoice.pdf'" in sent.held
+    assert "carrier's visualisation 'B-L copy.pdf'" in sent.held
+    assert "unread-needs-review" in sent.held
+    assert await jobs_of(stores, TRANSFER) == []
+    assert await stores.ledger.entries() == []
+    assert await stores.ledger.counts(2026) == []
+    (hold,) = await stores.ledger.list_holds(tenant_id="t")
+    assert [e["digest"] for e in hold.to_json()["enclosures"]] == [
+        INVOICE.checksum, VISUAL.checksum,
+    ]  # fmt: skip
+    url = f"sqlite:///{stores.url}" if stores.backend == "sqlite" else stores.url
+    listed = io.StringIO()
+    with contextlib.redirect_stdout(listed):
+        code = await asyncio.to_thread(main, ["policy", "holds", "--database", url])
+    assert code == 0
+    assert (
+        "    with EBL0000006 supporting document: commercial-invoice.pdf (application/pdf) "
+        "[business,unread]"
+    ) in listed.getvalue()
+
+    await stores.ledger.release(
+        sent.id, "Officer Wang", "documents read, no personal data", principal=OFFICER
+    )
+    (release,) = await jobs_of(stores, RELEASE)
+    await ReleaseKind(ExportGate(stores.ledger)).run(release, "w")
+    (job,) = await jobs_of(stores, TRANSFER)
+    assert job.submission_id == sent.id
+    entries = await stores.ledger.entries()
+    assert [(e["digest"], e["categories"]) for e in entries[1:]] == [
+        (INVOICE.checksum, "business,unread"), (VISUAL.checksum, "business,unread"),
+    ]  # fmt: skip
+    decided = {
+        (e["submission_id"], e["decided_by"], e["article"], e["tenant_id"], e["principal"])
+        for e in entries
+    }
+    assert decided == {(sent.id, "Officer Wang", "release", "t", OFFICER)}
+    (count,) = await stores.ledger.counts(2026)
+    assert count["personal"] == entries[0]["subjects"] > 0  # counted once released
+    assert verify_chain(*await stores.ledger.chain_state()).ok
+
+
+async def test_a_held_transport_document_and_document_are_both_named(
+    stores: Stores, reference: Path, tmp_path: Path
+) -> None:
+    both = HK_APPROVAL + UNREAD_APPROVAL.replace('version = "ftz-2"\n', "")
+    sent, _ = await send(stores, reference, gate(stores, tmp_path, both), "EBL0000007", "HK",
+                         [INVOICE])  # fmt: skip
+    assert sent.held is not None
+    assert sent.held.index("no-personal-to-hk") < sent.held.index("unread-needs-review")
+    assert "commercial-invoice.pdf" in sent.held
