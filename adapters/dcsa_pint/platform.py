@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,13 +55,46 @@ FetchJwks = Callable[[str, str], Awaitable[dict[str, Any]]]
 """``(platform, url) -> JWKS document`` (an empty key set when it cannot be fetched)."""
 
 
+MAX_MEDIA_TYPE = 100
+"""Longest ``mediaType`` DCSA's ``DocumentMetadata`` allows."""
+DOCUMENT_NAME = re.compile(r"\S(?:.*\S)?")
+"""DCSA's ``DocumentMetadata.name`` (``^\\S(?:.*\\S)?$``, whole): not empty, no white space at
+either end, no line break."""
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A supporting document to send with a transfer."""
+    """A supporting document (or the carrier's visualisation) to send with an eBL."""
 
     name: str
     data: bytes
     media_type: str = "application/pdf"
+
+    def check(self, where: str) -> Attachment:
+        """This attachment, if its ``DocumentMetadata`` would be what DCSA's schema allows;
+        else a :class:`FieldError` naming ``where`` (the receiver would refuse the envelope)."""
+        if not self.data:
+            raise FieldError(
+                f"{where} ({self.name[:100]!r}) is empty: DCSA PINT sends a document of at "
+                "least 1 byte (DocumentMetadata.size minimum 1)",
+                field=where,
+                rule="dcsa.DocumentMetadata.size",
+            )
+        if not DOCUMENT_NAME.fullmatch(self.name):
+            raise FieldError(
+                f"{where} name {self.name[:100]!r} must be non-empty without white space at "
+                "either end (DCSA DocumentMetadata.name)",
+                field=where,
+                rule="dcsa.DocumentMetadata.name",
+            )
+        if not self.media_type or len(self.media_type) > MAX_MEDIA_TYPE:
+            raise FieldError(
+                f"{where} media type must be 1 to {MAX_MEDIA_TYPE} characters (DCSA "
+                "DocumentMetadata.mediaType)",
+                field=where,
+                rule="dcsa.DocumentMetadata.mediaType",
+            )
+        return self
 
     def carried(self) -> CarriedDocument:
         """The document as the eBL carries it from now on."""
@@ -299,6 +333,9 @@ class PintPlatform:
         The eBL carries ``attachments`` and the carrier's ``visualisation`` of it (whose
         checksum the carrier signs in the issuance manifest) from then on. Given
         ``tenant_id``, it must act for the carrier (:meth:`may_issue`)."""
+        _check_attachments(attachments)
+        if visualisation is not None:
+            visualisation.check("visualisation")
         options = self.options
         if options.carrier is None or options.carrier_signer is None:
             raise ConflictError(
@@ -379,6 +416,7 @@ class PintPlatform:
 
         Given ``tenant_id``, the eBL must be one it may read (else "no such eBL") and it must
         act for the party acting (the possessor, or ``actor``)."""
+        _check_attachments(attachments)
         record = await self.find(key, tenant_id)
         if record.state != "held":
             raise ConflictError(
@@ -590,6 +628,13 @@ class PintPlatform:
                 for o in await self.registry.outbound_of(record.td_checksum)
             ],
         }
+
+
+def _check_attachments(attachments: Sequence[Attachment]) -> None:
+    """Each attachment as DCSA's ``DocumentMetadata`` allows it (a :class:`FieldError`
+    naming ``documents[i]``, as the API's request does)."""
+    for index, attachment in enumerate(attachments):
+        attachment.check(f"documents[{index}]")
 
 
 def _implied_recipient(title: Title, action: ActionCode) -> Party:

@@ -2,7 +2,10 @@
 
 The carrier's platform signs the issuance manifest (carrier key) and the first chain entry
 (``ISSUE``). To a party of this platform the eBL is held here; to a party of another platform
-it is sent there at once by the ``transfer`` job (the worker of ``lingang serve``).
+it is sent there at once by the ``transfer`` job (the worker of ``lingang serve``), unless
+the export gate holds it. ``--visualisation FILE`` is the carrier's rendering of the eBL
+(e.g. the PDF of the B/L): its checksum is signed in the issuance manifest, and it goes with
+every transfer of the eBL from then on.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.cli._io import UsageError
 from gateway.cli._pint import (
     add_document_arguments,
     add_platform_arguments,
+    attachment,
     attachments,
     pint_platform,
     read_json,
@@ -34,11 +39,25 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument("--to", required=True, metavar="PLATFORM:PARTY", help="the issue-to party")
     parser.add_argument("--name", default="", help="the issue-to party's name")
     add_document_arguments(parser)
+    parser.add_argument(
+        "--visualisation",
+        type=Path,
+        metavar="FILE",
+        help="the carrier's visualisation of the eBL (signed in the issuance manifest; sent "
+        "with every transfer of the eBL)",
+    )
+    parser.add_argument(
+        "--visualisation-type",
+        metavar="MEDIA_TYPE",
+        help="its media type (default: from the file name, e.g. .pdf application/pdf)",
+    )
     add_platform_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.visualisation_type is not None and args.visualisation is None:
+        raise UsageError("--visualisation-type is the media type of --visualisation FILE")
     document = read_json(args.file)
     out = asyncio.run(_issue(args, document))
     print(json.dumps(out, indent=2) if args.json else " ".join(f"{k}={v}" for k, v in out.items()))
@@ -50,10 +69,20 @@ async def _issue(args: argparse.Namespace, document: Any) -> dict[str, Any]:
     from gateway.store.ebl import Outbound
 
     to = parse_party(args.to, name=args.name)
+    documents = attachments(args.document)
+    visualisation = None
+    if args.visualisation is not None:
+        visualisation = attachment(args.visualisation, "--visualisation", args.visualisation_type)
     async with pint_platform(args) as platform:
-        done = await platform.issue(document, to=to, attachments=attachments(args.document))
+        done = await platform.issue(
+            document, to=to, attachments=documents, visualisation=visualisation
+        )
     if isinstance(done, Outbound):
-        return {"reference": document.get("transportDocumentReference"), "checksum": done.td_checksum,
-                "state": "sending", "transfer": done.id, "to": done.platform}  # fmt: skip
+        out = {"reference": document.get("transportDocumentReference"), "checksum": done.td_checksum,
+               "state": "sending" if done.held is None else "held", "transfer": done.id,
+               "to": done.platform}  # fmt: skip
+        if done.held is not None:
+            out["reason"] = done.held
+        return out
     print(f"issued to {to.label()}, held on this platform", file=sys.stderr)
     return {"reference": done.reference, "checksum": done.td_checksum, "state": done.state}

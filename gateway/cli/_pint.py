@@ -39,13 +39,34 @@ def add_document_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
+"""Media types by file name suffix (else ``application/octet-stream``)."""
+
+
+def attachment(path: Path, option: str, media_type: str | None = None) -> Attachment:
+    """The file ``path`` given with ``option`` as a document to send with an eBL (its media
+    type from its suffix unless given); a :class:`FieldError` naming the option and file
+    when DCSA PINT could not send it (e.g. empty)."""
+    found = Attachment(
+        path.name,
+        path.read_bytes(),
+        media_type or MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+    )
+    return found.check(f"{option} {path}")
+
+
 def attachments(paths: list[Path]) -> list[Attachment]:
-    """The supporting documents named on the command line."""
-    media = {".pdf": "application/pdf", ".json": "application/json", ".xml": "application/xml"}
-    return [
-        Attachment(p.name, p.read_bytes(), media.get(p.suffix.lower(), "application/octet-stream"))
-        for p in paths
-    ]
+    """The supporting documents named on the command line (``--document``)."""
+    return [attachment(p, "--document") for p in paths]
 
 
 def read_json(path: Path) -> Any:

@@ -212,7 +212,7 @@ async def test_only_an_operator_sees_the_registry_on_a_documents_page(
 
 async def test_a_transfer_says_whether_to_forward_the_documents(api: Any, reference: Path) -> None:
     """``forwardDocuments`` is a boolean (else 422 naming it); what the eBL carries is in its
-    history."""
+    history, with the carrier's visualisation given at issue and where each came from."""
     client, keys = api
     auth = {"Authorization": f"Bearer {keys['operator']}"}
     pdf = base64.b64encode(b"%PDF-1.7 invoice 4").decode()
@@ -222,13 +222,21 @@ async def test_a_transfer_says_whether_to_forward_the_documents(api: Any, refere
             "transportDocument": transport_document(reference, "APIEBL0004"),
             "to": "AEOT:SHIPPER",
             "documents": [{"name": "invoice.pdf", "content": pdf}],
+            "visualisation": {
+                "name": "B-L APIEBL0004.png",
+                "mediaType": "image/png",
+                "content": base64.b64encode(b"\x89PNG the B/L").decode(),
+            },
         },
         headers=auth,
     )
     assert held.status == 201, await held.text()
     history = await (await client.get("/v1/ebls/APIEBL0004", headers=auth)).json()
-    assert [(d["name"], d["mediaType"], d["size"]) for d in history["documents"]] == [
-        ("invoice.pdf", "application/pdf", 18)
+    assert sorted(
+        (d["name"], d["mediaType"], d["size"], d["origin"]) for d in history["documents"]
+    ) == [
+        ("B-L APIEBL0004.png", "image/png", 12, "attached"),
+        ("invoice.pdf", "application/pdf", 18, "attached"),
     ]
     refused = await client.post(
         "/v1/ebls/APIEBL0004/transfers",
@@ -356,3 +364,48 @@ async def test_the_registry_on_a_documents_page_is_shown_to_the_tenants_whose_pa
         assert "<code>ISSUE</code>" in pages["carrier-ops"]
         assert "<code>ISSUE</code>" not in pages["forwarder"]
         assert "AEOT/SHIPPER" not in pages["forwarder"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "named"),
+    [
+        ({"documents": [{"name": "a.pdf", "content": "JVBERg=="},
+                        {"name": "empty.pdf", "content": ""}]}, "documents[1]", "'empty.pdf'"),
+        ({"visualisation": {"name": "B-L.pdf", "content": ""}}, "visualisation", "'B-L.pdf'"),
+        ({"documents": [{"name": " padded.pdf", "content": "JVBERg=="}]}, "documents[0]",
+         "' padded.pdf'"),
+        ({"documents": [{"name": "a.pdf", "content": "JVBERg==", "mediaType": "x" * 101}]},
+         "documents[0]", "media type"),
+    ],
+)  # fmt: skip
+async def test_a_document_pint_cannot_send_is_refused_by_name(
+    api: Any, reference: Path, extra: dict[str, Any], field: str, named: str
+) -> None:
+    """An empty document would be ``size: 0``, which DCSA's schema forbids (minimum 1): the
+    request is refused naming the document, before anything is issued or locked."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    number = f"APIEMPTY{abs(hash(field + named)) % 100:02d}"
+    document = transport_document(reference, number)
+    refused = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER", **extra},
+        headers=auth,
+    )  # fmt: skip
+    assert refused.status == 422, await refused.text()
+    problem = await refused.json()
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert named in problem["detail"]
+    assert (await client.get(f"/v1/ebls/{number}", headers=auth)).status == 404
+    if "visualisation" in extra:
+        return
+    held = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=auth
+    )
+    assert held.status == 201
+    refused = await client.post(
+        f"/v1/ebls/{number}/transfers", json={"to": "IQAX:BUYER", **extra}, headers=auth
+    )
+    assert refused.status == 422, await refused.text()
+    assert [e["field"] for e in (await refused.json())["errors"]] == [field]
+    history = await (await client.get(f"/v1/ebls/{number}", headers=auth)).json()
+    assert history["state"] == "held" and history["transfers"] == []

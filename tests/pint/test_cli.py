@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from gateway.pint.checksums import bytes_checksum
+from gateway.signing.jose import split_compact
 from gateway.testing.cluster import free_port
 from gateway.testing.pint import PlatformHome, platform, transport_document, write_platform_homes
 from gateway.testing.tls import make_tls
@@ -55,8 +58,16 @@ def test_issue_then_history(home: PlatformHome, reference: Path, tmp_path: Path)
         (["transfer", "NOSUCHREF", "--to", "IQAX:BUYER"], 1, "no eBL"),
         (["history", "NOSUCHREF"], 1, "no eBL"),
         (["transfer", "X", "--to", "IQAX:BUYER", "--action", "ISSUE"], 2, "invalid choice"),
+        (["issue", "{td}", "--to", "AEOT:SHIPPER", "--document", "{empty}"], 1,
+         "empty.pdf') is empty: DCSA PINT sends a document of at least 1 byte"),
+        (["issue", "{td}", "--to", "AEOT:SHIPPER", "--visualisation", "{empty}"], 1,
+         "--visualisation"),
+        (["transfer", "NOSUCHREF", "--to", "IQAX:BUYER", "--document", "{empty}"], 1,
+         "--document"),
+        (["issue", "{td}", "--to", "AEOT:SHIPPER", "--visualisation-type", "image/png"], 2,
+         "--visualisation-type is the media type of --visualisation FILE"),
     ],
-)
+)  # fmt: skip
 def test_refusals(
     home: PlatformHome, reference: Path, tmp_path: Path, args: list[str], code: int, message: str
 ) -> None:
@@ -77,8 +88,42 @@ def test_refusals(
             arg = str(path)
         elif arg == "missing.json":
             arg = str(tmp_path / "missing.json")
+        elif arg == "{empty}":
+            (tmp_path / "empty.pdf").write_bytes(b"")
+            arg = str(tmp_path / "empty.pdf")
         resolved.append(arg)
     done = lingang(home, *resolved)
     assert done.returncode == code, (done.stdout, done.stderr)
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_issue_with_the_carriers_visualisation(
+    home: PlatformHome, reference: Path, tmp_path: Path
+) -> None:
+    """``--visualisation`` is signed in the issuance manifest, so the eBL's transfer to another
+    platform announces it as ``eBLVisualisationByCarrier``; ``--forward-documents`` is taken."""
+    td, pdf, visual = tmp_path / "td.json", tmp_path / "invoice.pdf", tmp_path / "B-L.png"
+    td.write_text(json.dumps(transport_document(reference, "CLI0000002")))
+    pdf.write_bytes(b"%PDF-1.7 invoice CLI0000002")
+    visual.write_bytes(b"\x89PNG B/L CLI0000002")
+    done = lingang(home, "issue", str(td), "--to", "AEOT:SHIPPER", "--document", str(pdf),
+                   "--visualisation", str(visual))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = lingang(home, "history", "CLI0000002")
+    assert "carries B-L.png (image/png" in shown.stdout and "attached here" in shown.stdout
+    sent = lingang(home, "transfer", "CLI0000002", "--to", "IQAX:BUYER", "--forward-documents",
+                   "--json")  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["state"] == "sending"
+    with sqlite3.connect(home.store) as conn:
+        (envelope,) = conn.execute(
+            "SELECT envelope FROM ebl_outbound WHERE id = ?", (json.loads(sent.stdout)["transfer"],)
+        ).fetchone()
+    _, payload, _, _ = split_compact(json.loads(envelope)["envelopeManifestSignedContent"])
+    manifest = json.loads(payload)
+    assert manifest["eBLVisualisationByCarrier"]["mediaType"] == "image/png"
+    assert manifest["eBLVisualisationByCarrier"]["documentChecksum"] == bytes_checksum(
+        visual.read_bytes()
+    )
+    assert [d["name"] for d in manifest["supportingDocuments"]] == ["invoice.pdf"]

@@ -24,6 +24,7 @@ from gateway.api.ingest import check_query, too_large, unprocessable
 from gateway.api.platforms import operated_platform
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
+from gateway.errors import FieldError
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 from gateway.pint.codes import ActionCode
 from gateway.store.ebl import Outbound
@@ -78,23 +79,29 @@ def _attachments(body: dict[str, Any]) -> list[Attachment]:
     documents = body.get("documents") or []
     if not isinstance(documents, list):
         raise unprocessable("documents must be a list", "documents", "type")
-    out = []
-    for index, item in enumerate(documents):
-        where = f"documents[{index}]"
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("name"), str)
-            or not isinstance(item.get("content"), str)
-        ):
-            raise unprocessable(f"{where} needs name and content (base64)", where, "required")
-        try:
-            data = base64.b64decode(item["content"], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise unprocessable(
-                f"{where}.content is not base64", f"{where}.content", "base64"
-            ) from exc
-        out.append(Attachment(item["name"], data, str(item.get("mediaType") or "application/pdf")))
-    return out
+    return [_attachment(item, f"documents[{index}]") for index, item in enumerate(documents)]
+
+
+def _attachment(item: Any, where: str) -> Attachment:
+    """``{"name", "content" (base64), "mediaType"}`` as a document to send (a 422 naming
+    ``where`` when it is not one DCSA PINT can send, e.g. empty)."""
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("name"), str)
+        or not isinstance(item.get("content"), str)
+    ):
+        raise unprocessable(f"{where} needs name and content (base64)", where, "required")
+    media_type = item.get("mediaType") or "application/pdf"
+    if not isinstance(media_type, str):
+        raise unprocessable(f"{where}.mediaType must be a string", f"{where}.mediaType", "type")
+    try:
+        data = base64.b64decode(item["content"], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise unprocessable(f"{where}.content is not base64", f"{where}.content", "base64") from exc
+    try:
+        return Attachment(item["name"], data, media_type).check(where)
+    except FieldError as exc:
+        raise unprocessable(exc.message, exc.field or where, exc.rule or "dcsa") from exc
 
 
 def _accepted(sent: Outbound) -> web.Response:
@@ -115,11 +122,15 @@ async def issue_ebl(request: web.Request) -> web.Response:
     platform = _platform(request)
     body = await _body(request)
     to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
+    visualisation = None
+    if body.get("visualisation") is not None:
+        visualisation = _attachment(body["visualisation"], "visualisation")
     done = await platform.issue(
         body.get("transportDocument"),
         to=to,
         attachments=_attachments(body),
         tenant_id=tenant(request).id,
+        visualisation=visualisation,
     )
     if isinstance(done, Outbound):
         return _accepted(done)
