@@ -39,6 +39,9 @@ RAW_TYPES = frozenset(
     }
 )
 MULTIPART = "multipart/form-data"
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""``type/subtype`` as RFC 9110 §8.3.1 writes them (tokens); aiohttp reads anything else
+as ``application/octet-stream``, which would accept a header that names no media type."""
 _NOT_IN_TEXT = r"\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff"
 _REFERENCE = re.compile(f"[^{_NOT_IN_TEXT}]*[^\\s{_NOT_IN_TEXT}][^{_NOT_IN_TEXT}]*")
 """A reference: text with something besides blanks, no control characters, nothing XML or
@@ -105,6 +108,10 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
     if "Content-Type" not in request.headers:
         detail = "say what the document is: a Content-Type header is required"
         issue = FieldIssue(detail, "Content-Type", "required")
+        raise Problem(415, "unsupported-media-type", detail, [issue])
+    if not _MEDIA_TYPE.fullmatch(request.headers["Content-Type"].partition(";")[0].strip()):
+        detail = "the Content-Type header is not a media type (type/subtype)"
+        issue = FieldIssue(detail, "Content-Type", "media-type")
         raise Problem(415, "unsupported-media-type", detail, [issue])
     media_type = request.content_type
     if media_type == MULTIPART:

@@ -186,6 +186,25 @@ async def test_bad_submissions_are_4xx_problems_naming_the_field(api: LiveApi) -
     assert named(problem(raw, 422), "colour", "unknown-parameter")
 
 
+async def test_a_content_type_that_names_no_media_type_is_415(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    """aiohttp reads a Content-Type it cannot parse as ``application/octet-stream``, one of
+    the types a fapiao may come as: such a header was accepted and the bytes sniffed."""
+    for value in ("???", "xml", "application/xml, text/xml", "/xml", " ; charset=utf-8"):
+        status, _, raw = await api.a.request(
+            "POST", "/v1/documents", data=fapiao_xml, headers={"Content-Type": value}
+        )
+        assert status == 415, (value, raw)
+        assert named(problem(raw, 415), "Content-Type", "media-type"), value
+    assert await api.store.list_submissions(api.tenant_a.id) == []
+    for value in ("application/xml; charset=utf-8", "Application/XML", "text/xml;charset=UTF-8"):
+        status, _, raw = await api.a.request(
+            "POST", "/v1/documents", data=fapiao_xml, headers={"Content-Type": value}
+        )
+        assert status == 202, (value, raw)
+
+
 async def test_bad_multipart_is_a_problem(api: LiveApi) -> None:
     form = aiohttp.FormData()
     form.add_field("metadata", "{not json", content_type="application/json")
