@@ -26,6 +26,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
+from gateway.flows.ebl_convert import EblTarget
 from gateway.mapping.profiles import PROFILE_SPECS
 
 RAW_TYPES = frozenset(
@@ -62,6 +63,9 @@ DOCUMENT_FIELDS: dict[str, re.Pattern[str]] = {
 }
 """What the document is (``kind``: ``invoice``, the default, or ``ebl``) and, for an eBL, the
 formats to convert it to (``targets``, comma-separated; see ``gateway.flows.ebl_out``)."""
+EBL_TARGETS = tuple(target.value for target in EblTarget)
+"""The names ``targets`` may list; whether ``tradetrust-vc`` is offered depends on the
+configuration (a VC issuer key), which the flow checks."""
 MAX_MAPPING_FIELD = 200
 METADATA_FIELDS = ("profile", "recipient", "idempotency_key", *MAPPING_FIELDS, *DOCUMENT_FIELDS)
 RECEIVER = "receiver"
@@ -325,6 +329,12 @@ def _check_metadata(metadata: dict[str, str]) -> None:
             )
     if "targets" in metadata and metadata.get("kind") != "ebl":
         raise unprocessable("targets applies to an eBL (kind=ebl) only", "targets", "kind")
+    named = metadata["targets"].split(",") if "targets" in metadata else []
+    unknown = [name for name in named if name not in EBL_TARGETS]
+    if unknown:
+        raise unprocessable(
+            f"targets: {unknown[0]!r} is not one of {', '.join(EBL_TARGETS)}", "targets", "enum"
+        )
     recipient = metadata.get(RECEIVER)
     if recipient is not None:
         scheme, sep, value = recipient.partition(":")

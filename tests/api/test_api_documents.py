@@ -205,6 +205,31 @@ async def test_a_content_type_that_names_no_media_type_is_415(
         assert status == 202, (value, raw)
 
 
+async def test_an_ebl_target_no_conversion_has_is_422(api: LiveApi) -> None:
+    """``targets`` names formats; one that is none of them was stored and rejected later by
+    the flow, so the client learnt of its typo only by polling."""
+    body = b'{"transportDocumentReference": "X"}'
+    for targets, unknown in (("pdf", "pdf"), ("ubl,foo", "foo"), ("dcsa,tradetrust", "tradetrust")):
+        status, _, raw = await api.a.request(
+            "POST",
+            f"/v1/documents?kind=ebl&targets={targets}",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        assert status == 422, (targets, raw)
+        data = problem(raw, 422)
+        assert named(data, "targets", "enum"), data
+        assert repr(unknown) in data["detail"], data
+    assert await api.store.list_submissions(api.tenant_a.id) == []
+    status, _, raw = await api.a.request(
+        "POST",
+        "/v1/documents?kind=ebl&targets=dcsa,ubl,uncefact,tradetrust-oa,tradetrust-vc",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert status == 202, raw
+
+
 async def test_bad_multipart_is_a_problem(api: LiveApi) -> None:
     form = aiohttp.FormData()
     form.add_field("metadata", "{not json", content_type="application/json")
