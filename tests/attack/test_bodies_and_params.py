@@ -178,6 +178,9 @@ async def test_parameters_given_twice_or_unknown_are_422_naming_them(
         ("GET", "/v1/holds?state=held&state=refused", {}, "state", "conflict"),
         ("GET", "/v1/partners?x=1", {}, "x", "unknown-parameter"),
         ("GET", "/v1/policy?x=1", {}, "x", "unknown-parameter"),
+        ("GET", "/v1/documents/x/view?x=1", {}, "x", "unknown-parameter"),
+        ("POST", "/v1/documents/x/retry?x=1", {}, "x", "unknown-parameter"),
+        ("PUT", "/v1/partners?x=1", {"Content-Type": "application/toml"}, "x", "unknown-parameter"),
     ]:
         status, _, body = await live.a.request(
             method, target, data=fapiao_xml if method == "POST" else None, headers=headers

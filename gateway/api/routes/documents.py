@@ -153,6 +153,7 @@ async def get_output(request: web.Request) -> web.Response:
 @routes.post("/v1/documents/{id}/retry")
 async def retry_document(request: web.Request) -> web.Response:
     """Manual retry of a dead-lettered delivery; 409 when nothing can be retried now."""
+    check_query(request, ())
     submission = await _owned(request)
     try:
         jobs = await services(request).submissions.retry(tenant(request).id, submission.id)

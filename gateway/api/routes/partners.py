@@ -40,6 +40,7 @@ async def get_partners(request: web.Request) -> web.Response:
 @routes.put("/v1/partners")
 async def put_partners(request: web.Request) -> web.Response:
     """Validate and replace the tenant's whole directory; answer with what is now stored."""
+    check_query(request, ())
     data = await _read_directory(request)
     who = tenant(request).id
     count = await replace_directory(store(request), who, data)

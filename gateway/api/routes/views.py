@@ -12,6 +12,7 @@ import re
 from aiohttp import web
 
 from gateway.api.context import store, tenant
+from gateway.api.ingest import check_query
 from gateway.api.problems import not_found
 from gateway.api.readable import readable_page, reads_registry
 
@@ -25,6 +26,7 @@ PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; fra
 @routes.get("/v1/documents/{id}/view")
 async def view_document(request: web.Request) -> web.Response:
     """The readable rendering (Chinese and English labels, amounts, taxes, report)."""
+    check_query(request, ())
     submission_id = request.match_info["id"]
     submission = None
     if _ID.fullmatch(submission_id):
