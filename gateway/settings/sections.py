@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.delivery.config import AdapterConfig as AdapterConfig
 from gateway.delivery.config import Routing as Routing
+from gateway.mapping.profiles import PROFILE_SPECS
 from gateway.validation.options import ENGINE_CHOICES, RULES_CHOICES, EngineOptions
 
 HOME_ENV = "LINGANG_HOME"
@@ -214,6 +215,7 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "log_level": LOG_LEVELS,
     "validation.engine": ENGINE_CHOICES,
     "validation.rules": RULES_CHOICES,
+    "pipeline.default_profile": tuple(PROFILE_SPECS),
 }
 """Keys whose value must be one of a few words (compared case-insensitively)."""
 
