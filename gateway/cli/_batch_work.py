@@ -44,13 +44,21 @@ def convert_file(
     source_format: str,
     out_dir: str,
     validate: bool,
+    metadata: dict[str, str] | None = None,
+    strict: bool = False,
 ) -> FileResult:
-    """Convert (and validate) one fapiao; write ``out_dir/<name>.xml`` only when it passed."""
+    """Convert (and validate) one fapiao with the submission ``metadata`` (``--meta``) and
+    ``strict``; write ``out_dir/<name>.xml`` only when it passed."""
     from gateway.convert import convert
 
     try:
         result = convert(
-            read_input(Path(file)), profile, _directory(partners), format=source_format
+            read_input(Path(file)),
+            profile,
+            _directory(partners),
+            format=source_format,
+            metadata=metadata,
+            strict=strict,
         )
     except LingangError as exc:
         return FileResult(file, FAILED, profile, error=str(exc))

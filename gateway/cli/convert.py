@@ -29,6 +29,7 @@ from gateway.convert import ConvertResult, convert
 from gateway.errors import LingangError
 from gateway.ingest import FORMATS
 from gateway.mapping.profiles import PROFILE_SPECS
+from gateway.mapping.submission import METADATA_KEYS
 from gateway.partners import PartnerDirectory
 
 
@@ -86,12 +87,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _metadata(pairs: list[str]) -> dict[str, str] | None:
+    """``--meta KEY=VALUE`` pairs as submission metadata; a key the mapper does not read is a
+    usage error (it would be dropped without a word), ``profile`` pointing to ``--to``."""
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise UsageError(f"--meta {pair!r} is not KEY=VALUE")
-        out[key.strip()] = value.strip()
+        if key == "profile":
+            raise UsageError("--meta profile: give the target profile with --to")
+        if key not in METADATA_KEYS:
+            raise UsageError(f"--meta {key!r}: the keys are {', '.join(METADATA_KEYS)}")
+        out[key] = value.strip()
     return out or None
 
 
@@ -153,6 +161,7 @@ def _convert_batch(args: argparse.Namespace) -> int:
         raise UsageError("several inputs: give --out-dir DIR for the converted documents")
     if not args.partners.is_file():
         raise UsageError(f"no partner directory at {args.partners}")
+    metadata = _metadata(args.meta)
     files = expand_inputs(args.files, frozenset({".xml", ".ofd", ".json", ".zip"}))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     if args.profile and not args.no_validate:
@@ -165,6 +174,8 @@ def _convert_batch(args: argparse.Namespace) -> int:
         args.format,
         str(args.out_dir),
         not args.no_validate,
+        metadata,
+        args.strict,
     )
     results = run_all(convert_file, files, extra, args.jobs)
     counts = print_summary(results)

@@ -113,3 +113,45 @@ def test_the_html_report_escapes_everything() -> None:
     )
     page = render_html([result], "t")
     assert "<script>" not in page and "&lt;b&gt;&amp;" in page and "BR-01" in page
+
+
+def test_a_batch_applies_meta_and_strict_to_every_file(
+    tmp_path: Path, reference: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once ``--meta`` and ``--strict`` were read for one file only: a batch dropped them
+    without a word, so ``--meta buyer_reference=…`` reached none of its invoices and a
+    non-conformant fapiao went out under ``--strict``."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "export-zero-rate.xml", folder / "a.xml")
+    shutil.copy(SAMPLES / "exempt-services.xml", folder / "b.xml")
+    batch = ["convert", str(folder), "--partners", str(PARTNERS), "--no-validate", "--jobs", "1"]
+    out = tmp_path / "out"
+    assert main([*batch, "--meta", "buyer_reference=PO-4711", "--out-dir", str(out)]) == 0
+    for name in ("a.xml", "b.xml"):
+        assert b"PO-4711" in (out / name).read_bytes(), name
+    # the official sample's USCCs fail their check digit: a warning, refused with --strict
+    shutil.copy(
+        reference / "fapiao/samples/xml/invoice-precheck_official-gd-special.xml",
+        folder / "c.xml",
+    )
+    strict = tmp_path / "strict"
+    assert main([*batch, "--strict", "--out-dir", str(strict)]) == 1
+    failed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("failed")]
+    assert len(failed) == 1 and "c.xml" in failed[0] and "uscc" in failed[0], failed
+    assert sorted(p.name for p in strict.iterdir()) == ["a.xml", "b.xml"]
+
+
+def test_a_meta_key_the_mapper_does_not_read_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--meta buyer_refrence=X`` (a typo) and ``--meta profile=bis3`` were dropped, so the
+    invoice went out without the reference or in the partner's profile."""
+    sample = SAMPLES / "export-zero-rate.xml"
+    base = ["convert", str(sample), "--partners", str(PARTNERS), "--no-validate"]
+    for meta, words in (("buyer_refrence=X", "buyer_reference"), ("profile=bis3", "--to")):
+        for where in (["-o", str(tmp_path / "x.xml")], ["--out-dir", str(tmp_path / "d")]):
+            assert main([*base, "--meta", meta, *where]) == 2, (meta, where)
+            err = capsys.readouterr().err
+            assert words in err and "Traceback" not in err, err
+    assert not (tmp_path / "x.xml").exists()
