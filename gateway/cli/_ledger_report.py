@@ -11,6 +11,10 @@ from gateway.cli._gatestore import gate_store
 from gateway.cli.migrate import add_database_arguments, database_url
 from gateway.policy.report import ledger_report, report_csv
 
+FIRST_YEAR = 1000
+LAST_YEAR = 9998
+"""The years ``--year`` takes: four digits, with a next 1 January to end the year at."""
+
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = actions.add_parser(
@@ -22,12 +26,21 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "carried. Counts are each tenant's own: an exporter two tenants send for appears "
         "under each.",
     )
-    parser.add_argument("--year", type=int, required=True)
+    parser.add_argument("--year", type=_year, required=True, help="the calendar year, YYYY")
     parser.add_argument("--tenant", help="one tenant (its id)")
     parser.add_argument("--exporter", help="one exporter (the seller's USCC)")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
     add_database_arguments(parser)
     parser.set_defaults(handler=run)
+
+
+def _year(text: str) -> int:
+    """A calendar year the report can bound (Beijing time, up to the next 1 January)."""
+    if not text.isascii() or not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a year from {FIRST_YEAR} to {LAST_YEAR} (YYYY)"
+        )
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -98,6 +98,21 @@ def test_checkpoint_command_and_report(tmp_path: Path, pki: Path) -> None:
     assert code == 0 and out == "year,tenant,exporter,dimension,key,value\n"
 
 
+def test_a_year_the_report_cannot_bound_is_a_usage_error(tmp_path: Path) -> None:
+    """``--year 99999`` (or 0, or 9999, whose next 1 January does not exist) ended in a
+    ValueError traceback from the date arithmetic."""
+    db = f"sqlite:///{tmp_path / 'gate.db'}"
+    for year in ("99999", "9999", "0", "1", "-5", "\uff12\uff10\uff12\uff16"):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as caught:
+            main(["ledger", "report", "--year", year, "--database", db])
+        assert caught.value.code == 2, year
+        assert "not a year from 1000 to 9998" in err.getvalue(), err.getvalue()
+    for year in ("1000", "9998"):
+        code, out, err = cli("ledger", "report", "--year", year, "--database", db)
+        assert code == 0 and json.loads(out)["year"] == int(year), (year, err)
+
+
 def test_policy_check_names_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "policy.toml"
     bad.write_text('version = "1"\n\n[[positive]]\nid = "x"\n', encoding="utf-8")
