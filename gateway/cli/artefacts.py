@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from gateway.artefacts import import_mirror, status, sync
+from gateway.artefacts import import_mirror, load_manifest, status, sync
+from gateway.cli._io import UsageError
 from gateway.private_files import private_dir
 from gateway.settings import Settings
 
@@ -38,7 +39,22 @@ def _home() -> Path:
     return Settings.load().artefacts_home
 
 
+def _known_sets(names: list[str] | None) -> list[str] | None:
+    """``--set`` values, each a set of the manifest (``name`` or ``name/version``): one that
+    is none would install nothing and still report success."""
+    if not names:
+        return names
+    sets = load_manifest().sets
+    known = {s.name for s in sets} | {s.key for s in sets}
+    for name in names:
+        if name not in known:
+            listed = ", ".join(dict.fromkeys(s.name for s in sets))
+            raise UsageError(f"--set {name!r} is not an artefact set; the sets are {listed}")
+    return names
+
+
 def _import(args: argparse.Namespace) -> int:
+    args.sets = _known_sets(args.sets)
     private_dir(_home())
     result = import_mirror(args.mirror, _home(), names=args.sets)
     print(f"artefacts import: {result.summary()}")
@@ -46,6 +62,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    args.sets = _known_sets(args.sets)
     private_dir(_home())
     result = sync(_home(), names=args.sets, mirror_url=args.mirror_url, timeout=args.timeout)
     print(f"artefacts sync: {result.summary()}")

@@ -98,6 +98,23 @@ def test_cli_import_and_list(
     assert main(["artefacts", "import", str(tmp_path / "nowhere")]) == 1
 
 
+def test_cli_set_that_is_no_artefact_set_is_a_usage_error(
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--set pint-gs`` (a typo) installed nothing and still said so with exit 0."""
+    monkeypatch.setenv("LINGANG_HOME", str(tmp_path))
+    for action in (["import", str(reference)], ["sync"]):
+        assert main(["artefacts", *action, "--set", "pint-gs"]) == 2, action
+        err = capsys.readouterr().err
+        assert "'pint-gs' is not an artefact set" in err and "pint-sg" in err, err
+    assert not (tmp_path / "artefacts").exists()
+    assert main(["artefacts", "import", str(reference), "--set", "sbdh/1.3"]) == 0
+    assert "6 files installed" in capsys.readouterr().out
+
+
 def test_cli_list_json(
     reference: Path,
     tmp_path: Path,
