@@ -11,7 +11,8 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     sml_zone = "production"                  # "production", "test" or a DNS zone
     sml_nameservers = []                     # DNS servers to ask ("host" or "host:port")
     tls_ca = ""                              # CA bundle for TLS to SMPs and APs (default: system)
-    country_c1 = "CN"                        # COUNTRY_C1 when the document names no seller country
+    country_c1 = "CN"                        # COUNTRY_C1 when the document names no C1 country
+                                             # (the seller's; self-billing: the buyer's)
     sender = ""                              # sender participant when a document names none
                                              # (a Peppol invoice's is its own: BR-SBDH-2)
     timeout = 60                             # seconds per AS4 exchange

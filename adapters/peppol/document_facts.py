@@ -1,6 +1,6 @@
 """What the SBDH needs from a business document: its root, ``CustomizationID`` /
-``ProfileID`` and the seller's and the buyer's electronic addresses (UBL, CII, or a Peppol
-report).
+``ProfileID`` and the seller's and the buyer's electronic addresses and countries (UBL, CII, or
+a Peppol report).
 
 :func:`document_facts` reads them from the bytes to be sent, streaming over the head of the
 document (a large one costs no tree); :func:`payload_facts` from a received payload already
@@ -51,8 +51,12 @@ class DocumentFacts:
     """The buyer's electronic address (BT-49: ``AccountingCustomerParty`` /
     ``BuyerTradeParty``)."""
     seller_country: str = ""
-    """The seller's country (UBL ``AccountingSupplierParty/Party/PostalAddress/Country``, CII
-    ``SellerTradeParty/PostalTradeAddress/CountryID``): C1's."""
+    """The seller's country (BT-40: UBL ``AccountingSupplierParty/Party/PostalAddress/Country/
+    IdentificationCode``, CII ``SellerTradeParty/PostalTradeAddress/CountryID``)."""
+    buyer_country: str = ""
+    """The buyer's country (BT-55: ``AccountingCustomerParty`` / ``BuyerTradeParty``, the same
+    paths). Which of the two is C1's, the sending end user's, the enveloping rules say
+    (:func:`adapters.peppol.envelope_parties.c1_country`)."""
 
     @property
     def is_cii(self) -> bool:
@@ -121,6 +125,7 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
             "XML with a DOCTYPE or entity declaration is refused", rule="xml.no-dtd"
         )
     found: dict[str, str] = {}
+    countries: dict[str, str] = {}
     parties: dict[str, ParticipantId | None] = {}
     root: etree._Element | None = None
     events = etree.iterparse(
@@ -148,10 +153,7 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
             elif element.tag == _CII_AGREEMENT:
                 if parent is not None and parent.getparent() is root:
                     parties.update(_cii_parties(element))
-                    country = element.findtext(
-                        f"{{{RAM}}}SellerTradeParty/{{{RAM}}}PostalTradeAddress/{{{RAM}}}CountryID"
-                    )
-                    found["country"] = (country or "").strip().upper()
+                    countries.update(_cii_countries(element))
                     break
             elif parent is root and local in ("CustomizationID", "ProfileID"):
                 found[local] = (element.text or "").strip()
@@ -162,8 +164,8 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
                     parties[side] = _participant_of(
                         element, UBL_ENDPOINTS.get(side, f"{side}/Party/EndpointID")
                     )
-            elif local == "IdentificationCode" and _is_seller_country(element, root):
-                found["country"] = (element.text or "").strip().upper()
+            elif local == "IdentificationCode" and (side := _country_side(element, root)):
+                countries[side] = (element.text or "").strip().upper()
             elif local == "AccountingCustomerParty" and parent is root:
                 break
     except etree.XMLSyntaxError as exc:
@@ -183,7 +185,12 @@ def document_facts(payload: bytes, *, limits: XmlLimits | None = None) -> Docume
         profile_id=found.get("ProfileID", ""),
         supplier=parties.get("AccountingSupplierParty", parties.get("SellerTradeParty")),
         customer=parties.get("AccountingCustomerParty", parties.get("BuyerTradeParty")),
-        seller_country=found.get("country", ""),
+        seller_country=countries.get(
+            "AccountingSupplierParty", countries.get("SellerTradeParty", "")
+        ),
+        buyer_country=countries.get(
+            "AccountingCustomerParty", countries.get("BuyerTradeParty", "")
+        ),
     )
 
 
@@ -221,6 +228,18 @@ def _cii_parties(agreement: etree._Element) -> dict[str, ParticipantId | None]:
     }
 
 
+def _cii_countries(agreement: etree._Element) -> dict[str, str]:
+    """The seller's and the buyer's country code (``PostalTradeAddress/CountryID``, upper case)
+    from a CII header trade agreement, by the party's element name; a party naming none is left
+    out."""
+    out: dict[str, str] = {}
+    for side in CII_ENDPOINTS:
+        text = agreement.findtext(f"{{{RAM}}}{side}/{{{RAM}}}PostalTradeAddress/{{{RAM}}}CountryID")
+        if text and text.strip():
+            out[side] = text.strip().upper()
+    return out
+
+
 def _drop_read(element: etree._Element) -> None:
     """Forget an element read past (a CII line) and its earlier siblings, so the tree the
     parser builds holds no more than the head and the current line."""
@@ -232,19 +251,17 @@ def _drop_read(element: etree._Element) -> None:
         del parent[0]
 
 
-def _is_seller_country(element: etree._Element, root: etree._Element) -> bool:
-    """Whether ``element`` is ``AccountingSupplierParty/Party/PostalAddress/Country/…``."""
+def _country_side(element: etree._Element, root: etree._Element) -> str:
+    """``AccountingSupplierParty`` / ``AccountingCustomerParty`` when ``element`` is that
+    party's ``Party/PostalAddress/Country/IdentificationCode`` under ``root``, else ``""``."""
     names: list[str] = []
     node = element.getparent()
     while node is not None and node is not root and len(names) < 5:
         names.append(etree.QName(node).localname)
         node = node.getparent()
-    return node is root and names == [
-        "Country",
-        "PostalAddress",
-        "Party",
-        "AccountingSupplierParty",
-    ]
+    if node is root and names[:3] == ["Country", "PostalAddress", "Party"] and len(names) == 4:
+        return names[3] if names[3] in UBL_ENDPOINTS else ""
+    return ""
 
 
 def payload_facts(payload: etree._Element) -> DocumentFacts | None:
@@ -265,6 +282,8 @@ def payload_facts(payload: etree._Element) -> DocumentFacts | None:
             _address_as_written(payload.find(f"{trade}/{{{RAM}}}{side}/{_CII_URIID}"))
             for side in CII_ENDPOINTS
         )
+        agreement = payload.find(trade)
+        countries = _cii_countries(agreement) if agreement is not None else {}
     else:
         found = {
             name: (payload.findtext(f"{{{_CBC}}}{name}") or "").strip()
@@ -276,6 +295,12 @@ def payload_facts(payload: etree._Element) -> DocumentFacts | None:
             )
             for side in UBL_ENDPOINTS
         )
+        countries = {
+            side: code.strip().upper()
+            for side in UBL_ENDPOINTS
+            if (code := payload.findtext(f"{{{_CAC}}}{side}/{_UBL_COUNTRY}")) and code.strip()
+        }
+    seller_side, buyer_side = CII_ENDPOINTS if namespace == CII_NAMESPACE else UBL_ENDPOINTS
     return DocumentFacts(
         root_namespace=namespace,
         local_name=qname.localname,
@@ -283,9 +308,14 @@ def payload_facts(payload: etree._Element) -> DocumentFacts | None:
         profile_id=found.get("ProfileID", ""),
         supplier=supplier,
         customer=customer,
+        seller_country=countries.get(seller_side, ""),
+        buyer_country=countries.get(buyer_side, ""),
     )
 
 
+_UBL_COUNTRY = (
+    f"{{{_CAC}}}Party/{{{_CAC}}}PostalAddress/{{{_CAC}}}Country/{{{_CBC}}}IdentificationCode"
+)
 _CII_URIID = f"{{{RAM}}}URIUniversalCommunication/{{{RAM}}}URIID"
 
 

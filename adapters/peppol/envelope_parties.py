@@ -3,7 +3,8 @@ Peppol enveloping rules (Peppol BIS Billing 3.0 ``BR-SBDH-1..4``, PINT's envelop
 
 :func:`enveloped_parties` says which documents they cover and which of their parties each
 SBDH element must be; :func:`required_endpoint` holds what we send to it (before anything is
-sent), :func:`check_envelope_parties` what we receive.
+sent), :func:`check_envelope_parties` what we receive; :func:`c1_country` is the sending
+party's country, the SBDH ``COUNTRY_C1``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class EnvelopeParty:
     """Its electronic address in the document (``None``: the document names none)."""
     path: str
     """Where the document names it."""
+    country: str
+    """Its country in the document (BT-40 / BT-55, upper case; ``""``: the document names
+    none)."""
     source: str
     """The rule that asks for it (BR-SBDH-n, or PINT's enveloping compliance)."""
 
@@ -97,13 +101,26 @@ def enveloped_parties(facts: DocumentFacts) -> tuple[EnvelopeParty, EnvelopePart
         return None
     endpoints = CII_ENDPOINTS if facts.is_cii else UBL_ENDPOINTS
     seller_path, buyer_path = endpoints.values()
-    seller = ("seller", facts.supplier, seller_path)
-    buyer = ("buyer", facts.customer, buyer_path)
+    seller = ("seller", facts.supplier, seller_path, facts.seller_country)
+    buyer = ("buyer", facts.customer, buyer_path, facts.buyer_country)
     sender, receiver = (buyer, seller) if self_billing else (seller, buyer)
     return (
         EnvelopeParty("Sender", *sender, source=sources[0]),
         EnvelopeParty("Receiver", *receiver, source=sources[1]),
     )
+
+
+def c1_country(facts: DocumentFacts) -> str:
+    """The country of C1, the sending end user, as the document names it (``""``: it names
+    none), for the SBDH ``COUNTRY_C1`` (Peppol Business Message Envelope 2.0, mandatory: the
+    country code of C1). C1 is the party the enveloping rules make the SBDH ``Sender``
+    (:func:`enveloped_parties`): the seller of an invoice or credit note, the buyer of a
+    self-billed one (BIS 3 self-billing BR-SBDH-4, PINT self-billing), whose country is
+    ``AccountingCustomerParty/Party/PostalAddress/Country/IdentificationCode`` (CII
+    ``BuyerTradeParty/PostalTradeAddress/CountryID``). A document the rules do not cover keeps
+    its seller's country, if it names one."""
+    parties = enveloped_parties(facts)
+    return parties[0].country if parties is not None else facts.seller_country
 
 
 def required_endpoint(party: EnvelopeParty, given: ParticipantId | None) -> ParticipantId:

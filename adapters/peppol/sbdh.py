@@ -26,6 +26,7 @@ from adapters.peppol.document_facts import (
     payload_facts,
 )
 from adapters.peppol.envelope_parties import (
+    c1_country,
     check_envelope_parties,
     enveloped_parties,
     required_endpoint,
@@ -264,7 +265,8 @@ def header_for_document(
     sent); for any other document ``sender`` / ``receiver`` if given, else its endpoint ids
     (the sender: else ``default_sender``). The document type and process come from its
     ``CustomizationID`` / ``ProfileID``, else from the gateway ``profile`` the flow chose.
-    COUNTRY_C1 is the seller's country in the document, else ``country_c1``. The header
+    COUNTRY_C1 is C1's country in the document (:func:`c1_country`: the seller's, the buyer's
+    for a self-billed invoice or credit note), else ``country_c1``. The header
     passes :func:`check_header` (a document whose root is not the document type's, say, is
     refused here, before anything is sent)."""
     parties = enveloped_parties(facts)
@@ -306,7 +308,7 @@ def header_for_document(
         receiver=chosen_receiver,
         document_type=document_type,
         process=process,
-        country_c1=facts.seller_country or country_c1,
+        country_c1=c1_country(facts) or country_c1,
         standard=facts.root_namespace,
         type_name=facts.local_name,
         type_version=document_type.version,

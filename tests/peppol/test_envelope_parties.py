@@ -6,16 +6,24 @@ Reports and MLS, which the rules do not cover, keep the parties they are given."
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
-from adapters.peppol.document_facts import CII_ENDPOINTS, UBL_ENDPOINTS, document_facts
-from adapters.peppol.envelope_parties import enveloped_parties
+from adapters.peppol.document_facts import (
+    CII_ENDPOINTS,
+    UBL_ENDPOINTS,
+    document_facts,
+    payload_facts,
+)
+from adapters.peppol.envelope_parties import c1_country, enveloped_parties
 from adapters.peppol.identifiers import (
     BIS3_CII_INVOICE,
+    BIS3_INVOICE,
     BIS3_PROCESS,
     PINT_SG_CREDIT_NOTE,
     ParticipantId,
@@ -40,6 +48,10 @@ from tests.peppol.conftest import with_endpoint
 BIS3 = "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
 SELF_BILLING = (
     "phax-phive-rules/openpeppol-billing-3.0.21-2026.5/examples/selfbilling/SB-base-example.xml"
+)
+SELF_BILLED_CREDIT_NOTE = (
+    "phax-phive-rules/openpeppol-billing-3.0.21-2026.5/examples/selfbilling/"
+    "SB-base-creditnote-correction.xml"
 )
 PINT_SG_INVOICE_EXAMPLE = (
     "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml"
@@ -279,3 +291,123 @@ async def test_the_receiving_ap_answers_other_parties_with_ebms_0004(
         answer = await post(ap.url, message.body, message.content_type, tls.client_context())
         assert answer.signal(ap_trust).receipt is not None, answer.body[:400]
         assert len(await ap.services.store.list_inbound()) == 1
+
+
+SELF_BILLING_ID = b"urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:selfbilling:3.0"
+SELF_BILLING_PROCESS = b"urn:fdc:peppol.eu:2017:poacc:selfbilling:01:1.0"
+_SB_BUYER_COUNTRY = b"<cbc:IdentificationCode>SE</cbc:IdentificationCode>"
+
+
+def _c1_case(reference: Path, case: str) -> bytes:
+    pint_sg = (reference / PINT_SG_INVOICE_EXAMPLE).read_bytes()
+    buyer_sg = b"<cbc:IdentificationCode>SG</cbc:IdentificationCode> <!-- BT-55 -->"
+    assert buyer_sg in pint_sg
+    return {
+        "BIS 3 invoice": lambda: _bis3(reference),
+        "BIS 3 self-billed invoice": lambda: (reference / SELF_BILLING).read_bytes(),
+        "BIS 3 self-billed credit note": lambda: (reference / SELF_BILLED_CREDIT_NOTE).read_bytes(),
+        "PINT SG invoice": lambda: pint_sg,
+        "PINT self-billed invoice": lambda: pint_sg.replace(
+            b"urn:peppol:pint:billing-1@sg-1", b"urn:peppol:pint:selfbilling-1@sg-1"
+        ).replace(buyer_sg, buyer_sg.replace(b"SG", b"MY")),
+        "BIS 3 CII invoice": _cii_invoice,
+        "BIS 3 CII self-billed invoice": lambda: (
+            _cii_invoice()
+            .replace(BIS3_ID.encode(), SELF_BILLING_ID)
+            .replace(BILLING, SELF_BILLING_PROCESS)
+        ),
+        "EN 16931 UBL, not BIS 3": lambda: _bis3(
+            reference, customization=b"urn:cen.eu:en16931:2017"
+        ),
+    }[case]()
+
+
+@pytest.mark.parametrize(
+    ("case", "c1"),
+    [
+        ("BIS 3 invoice", "GB"),
+        ("BIS 3 self-billed invoice", "SE"),
+        ("BIS 3 self-billed credit note", "SE"),
+        ("PINT SG invoice", "SG"),
+        ("PINT self-billed invoice", "MY"),
+        ("BIS 3 CII invoice", "CN"),
+        ("BIS 3 CII self-billed invoice", "SG"),
+        ("EN 16931 UBL, not BIS 3", "GB"),
+    ],
+)
+def test_country_c1_is_the_country_of_the_sending_party(
+    reference: Path, case: str, c1: str
+) -> None:
+    """COUNTRY_C1 is the country of C1, the sending end user (Peppol Business Message Envelope
+    2.0): the seller's of an invoice or credit note, the buyer's of a self-billed one (BIS 3
+    BR-SBDH-4, PINT self-billing), whom the SBDH names as Sender — the document's country
+    wins over the configured one. A document the enveloping rules do not cover keeps its
+    seller's. The SBDH built reads back with it, and a received payload gives the same
+    countries as the document sent."""
+    payload = _c1_case(reference, case)
+    facts = document_facts(payload)
+    assert c1_country(facts) == c1
+    header = header_for_document(facts, country_c1="ZW", profile="bis3")
+    assert header.country_c1 == c1
+    parties = enveloped_parties(facts)
+    if parties is not None:
+        sender = facts.customer if "self-billed" in case else facts.supplier
+        assert header.sender == sender == parties[0].participant
+    received = parse_sbdh(build_sbdh(payload, header))
+    assert received.header.country_c1 == c1
+    payload_side = payload_facts(etree.fromstring(payload))
+    assert payload_side is not None
+    assert (payload_side.seller_country, payload_side.buyer_country) == (
+        facts.seller_country,
+        facts.buyer_country,
+    )
+
+
+def test_a_self_billed_document_naming_no_buyer_country_takes_the_configured_one(
+    reference: Path,
+) -> None:
+    """C1 of a self-billed invoice is the buyer: when the document names no buyer country the
+    configured ``country_c1`` stands in, never the seller's (``GB``)."""
+    payload = (reference / SELF_BILLING).read_bytes()
+    assert payload.count(_SB_BUYER_COUNTRY) == 2  # the buyer's address and the delivery's
+    no_buyer_country = payload.replace(_SB_BUYER_COUNTRY, b"", 1)
+    facts = document_facts(no_buyer_country)
+    assert (facts.seller_country, facts.buyer_country) == ("GB", "")
+    assert header_for_document(facts, country_c1="ZW").country_c1 == "ZW"
+
+
+async def test_a_self_billed_invoice_is_received_with_its_buyers_country_as_c1(
+    tmp_path: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    artefacts_home: Path,
+    ap_trust: TrustStore,
+    reference: Path,
+) -> None:
+    """Over AS4 on TLS, the receiving side: a self-billed BIS 3 invoice from its buyer (C1,
+    ``SE``) to its seller, served here, is received and recorded with the SBDH's COUNTRY_C1
+    (what the Peppol reports count); a normal BIS 3 invoice with its seller's (``GB``). The
+    receiver takes COUNTRY_C1 as the SBDH says (an assigned code, checked): no Peppol rule
+    binds it to the payload's addresses, so one that differs is not refused."""
+    bis3 = _bis3(reference)
+    self_billed = (reference / SELF_BILLING).read_bytes()
+    self_billed_type = header_for_document(document_facts(self_billed)).document_type
+    served = json.dumps([BIS3_INVOICE.value, self_billed_type.value])
+    side = Side(local=(f"importer={BIS3_SELLER.value}", f"buyer={BIS3_BUYER.value}"))
+    async with running_gateway(
+        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home, side=side,
+        adapter=f'revocation = "off"\nreceive_document_types = {served}',
+    ) as ap:  # fmt: skip
+        for body, expected in ((self_billed, "SE"), (bis3, "GB")):
+            header = header_for_document(document_facts(body))
+            assert header.country_c1 == expected
+            message = document_message(pki, body, header)
+            answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+            assert answer.signal(ap_trust).receipt is not None, answer.body[:400]
+        stored = await ap.services.store.list_inbound()
+        assert sorted(m.metadata["peppol"]["c1_country"] for m in stored) == ["GB", "SE"]
+        header = header_for_document(document_facts(self_billed))
+        other = replace(header, country_c1="GB")  # the seller's: wrong, but not refused
+        message = document_message(pki, self_billed, other)
+        answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+        assert answer.signal(ap_trust).receipt is not None, answer.body[:400]
