@@ -69,11 +69,13 @@ async def _issue(args: argparse.Namespace, document: Any) -> dict[str, Any]:
     from gateway.store.ebl import Outbound
 
     to = parse_party(args.to, name=args.name)
-    documents = attachments(args.document)
-    visualisation = None
-    if args.visualisation is not None:
-        visualisation = attachment(args.visualisation, "--visualisation", args.visualisation_type)
     async with pint_platform(args) as platform:
+        documents = attachments(platform, args.document)
+        visualisation = None
+        if args.visualisation is not None:
+            visualisation = attachment(
+                platform, args.visualisation, "--visualisation", args.visualisation_type
+            )
         done = await platform.issue(
             document, to=to, attachments=documents, visualisation=visualisation
         )

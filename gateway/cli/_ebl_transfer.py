@@ -81,7 +81,7 @@ async def _transfer(args: argparse.Namespace) -> dict[str, str]:
             args.reference,
             to=to,
             action=ActionCode(args.action),
-            attachments=attachments(args.document),
+            attachments=attachments(platform, args.document),
             forward_documents=args.forward_documents,
         )
     if isinstance(sent, TitleRecord):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,12 +13,13 @@ from typing import Any
 from adapters.base import AdapterContext
 from adapters.dcsa_pint import PintAdapter
 from adapters.dcsa_pint.platform import Attachment, PintPlatform
-from gateway.errors import ConfigError, InputError
+from gateway.errors import ConfigError, FieldError, InputError
 from gateway.jobs.gate import TransferGate
 from gateway.settings import Settings
 from gateway.store import open_store
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
+"""Largest transport document (JSON) read: the API's ``MAX_EBL_BYTES`` for a request body."""
 
 
 def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,28 +54,55 @@ MEDIA_TYPES = {
 """Media types by file name suffix (else ``application/octet-stream``)."""
 
 
-def attachment(path: Path, option: str, media_type: str | None = None) -> Attachment:
+def read_limited(path: Path, option: str, limit: int, setting: str) -> bytes:
+    """The bytes of ``path`` (given with ``option``), never more than ``limit`` of them held:
+    a :class:`FieldError` naming the option, the file, its size and the limit (``setting``:
+    where the limit comes from) when ``stat`` shows it larger, or when it grows past the
+    limit while being read (only ``limit`` + 1 bytes are ever read)."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise _too_large(option, path, f"{size} bytes", limit, setting)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(option, path, "larger (it grew while being read)", limit, setting)
+    return data
+
+
+def _too_large(option: str, path: Path, size: str, limit: int, setting: str) -> FieldError:
+    return FieldError(
+        f"{option} {path} is {size}; the limit is {limit} bytes ({setting})",
+        field=option,
+        rule=setting,
+    )
+
+
+def attachment(
+    platform: PintPlatform, path: Path, option: str, media_type: str | None = None
+) -> Attachment:
     """The file ``path`` given with ``option`` as a document to send with an eBL (its media
     type from its suffix unless given); a :class:`FieldError` naming the option and file
-    when DCSA PINT could not send it (e.g. empty)."""
+    when it is larger than the adapter's ``max_document_bytes`` (refused before it is read
+    whole) or DCSA PINT could not send it (e.g. empty)."""
+    limit = platform.options.max_document_bytes
+    setting = f"adapters.{platform.adapter}.max_document_bytes"
     found = Attachment(
         path.name,
-        path.read_bytes(),
+        read_limited(path, option, limit, setting),
         media_type or MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"),
     )
     return found.check(f"{option} {path}")
 
 
-def attachments(paths: list[Path]) -> list[Attachment]:
+def attachments(platform: PintPlatform, paths: list[Path]) -> list[Attachment]:
     """The supporting documents named on the command line (``--document``)."""
-    return [attachment(p, "--document") for p in paths]
+    return [attachment(platform, p, "--document") for p in paths]
 
 
 def read_json(path: Path) -> Any:
-    """A JSON input file (``-``: stdin is not supported for eBLs), size-limited."""
-    data = path.read_bytes()
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{path.name} is larger than {MAX_INPUT_BYTES} bytes", field="FILE")
+    """A JSON input file (``-``: stdin is not supported for eBLs), size-limited as the API
+    limits an eBL request body (refused before it is read whole)."""
+    data = read_limited(path, "FILE", MAX_INPUT_BYTES, "the eBL request body limit")
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:

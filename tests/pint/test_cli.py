@@ -127,3 +127,72 @@ def test_issue_with_the_carriers_visualisation(
         visual.read_bytes()
     )
     assert [d["name"] for d in manifest["supportingDocuments"]] == ["invoice.pdf"]
+
+
+LIMIT = 16 * 1024 * 1024
+"""The dcsa_pint adapter's default ``max_document_bytes``, and the eBL request body limit."""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["issue", "{td}", "--to", "AEOT:SHIPPER", "--document", "{big}"],
+         f"--document {{big}} is {LIMIT + 1} bytes; the limit is {LIMIT} bytes "
+         "(adapters.pint.max_document_bytes)"),
+        (["issue", "{td}", "--to", "AEOT:SHIPPER", "--visualisation", "{big}"],
+         f"--visualisation {{big}} is {LIMIT + 1} bytes; the limit is {LIMIT} bytes"),
+        (["transfer", "NOSUCHREF", "--to", "IQAX:BUYER", "--document", "{big}"],
+         f"--document {{big}} is {LIMIT + 1} bytes; the limit is {LIMIT} bytes"),
+        (["issue", "{big}", "--to", "AEOT:SHIPPER"],
+         f"FILE {{big}} is {LIMIT + 1} bytes; the limit is {LIMIT} bytes"),
+        (["issue", "{td}", "--to", "AEOT:SHIPPER", "--document", "/dev/zero"],
+         f"--document /dev/zero is larger (it grew while being read); the limit is {LIMIT}"),
+    ],
+)  # fmt: skip
+def test_files_over_the_limit_are_refused_before_being_read_whole(
+    home: PlatformHome, reference: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    """A ``--document`` / ``--visualisation`` over the adapter's ``max_document_bytes`` (and
+    a transport document over the eBL request body limit) is refused, exit 1, naming the
+    option, the file, its size and the limit: by its size on ``stat`` (a sparse file: never
+    read), or while reading one that shows no size (a device) after limit + 1 bytes."""
+    big = tmp_path / "big.pdf"
+    subprocess.run(["truncate", "-s", str(LIMIT + 1), str(big)], check=True)
+    reference_id = f"CLIBIG{abs(hash(tuple(args))) % 10**4:04d}"
+    td = tmp_path / "td.json"
+    td.write_text(json.dumps(transport_document(reference, reference_id)))
+    resolved = [{"{big}": str(big), "{td}": str(td)}.get(arg, arg) for arg in args]
+    done = lingang(home, *resolved)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert message.replace("{big}", str(big)) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert lingang(home, "history", reference_id).returncode == 1  # nothing was issued
+
+
+def test_the_document_limit_is_the_adapters_max_document_bytes(
+    home: PlatformHome, reference: Path, tmp_path: Path
+) -> None:
+    """The limit is the configured ``max_document_bytes``: a file of one byte more is
+    refused, one of exactly that size is sent."""
+    config = tmp_path / "lingang.toml"
+    text = home.config.read_text()
+    config.write_text(
+        text.replace("[adapters.pint]\n", "[adapters.pint]\nmax_document_bytes = 100\n", 1)
+    )
+    td = tmp_path / "td.json"
+    td.write_text(json.dumps(transport_document(reference, "CLILIMIT01")))
+    pdf = tmp_path / "invoice.pdf"
+    pdf.write_bytes(b"%" * 101)
+
+    def issue() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway", "ebl", "issue", str(td), "--to", "AEOT:SHIPPER",
+                               "--document", str(pdf), "--config", str(config)],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    refused = issue()
+    assert refused.returncode == 1, refused.stderr
+    assert f"--document {pdf} is 101 bytes; the limit is 100 bytes" in refused.stderr
+    pdf.write_bytes(b"%" * 100)
+    done = issue()
+    assert done.returncode == 0, done.stderr
+    assert "state=held" in done.stdout
