@@ -574,7 +574,9 @@ def close_transfer(
     transfer_id: str, accepted: bool, response_code: str, response: str, now: datetime
 ) -> Script[Outbound]:
     """The end of an outbound transfer (see :meth:`EblRegistry.finish_transfer`); also how
-    a transfer the export gate held and a compliance officer refused gives the eBL back."""
+    a transfer the export gate held and a compliance officer refused gives the eBL back.
+    A transfer that did not happen (rejected, refused) leaves the eBL without the documents
+    it attached: they did not leave, and the next transfer does not announce them."""
     row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
     if row is None:
         raise NotFoundError(f"no outbound transfer {transfer_id}", field="transfer")
@@ -606,6 +608,9 @@ def close_transfer(
         yield Query("ebl_unlink_documents", {"td_checksum": transfer.td_checksum})
     else:
         yield Query("ebl_move_title", params, "rowcount")
+        if not accepted:  # what this transfer attached does not stay with the eBL
+            since = {"td_checksum": transfer.td_checksum, "since": row["created_at"]}
+            yield Query("ebl_unlink_attached_since", since)
     state = "accepted" if accepted else "rejected"
     close = {"id": transfer_id, "state": state, "response_code": response_code,
              "response": response, "now": now}  # fmt: skip

@@ -91,6 +91,12 @@ ORDER BY t.created_at, t.checksum
 -- name: ebl_unlink_documents
 DELETE FROM ebl_title_documents WHERE td_checksum = %(td_checksum)s
 
+-- name: ebl_unlink_attached_since
+-- The documents a transfer that did not happen attached (linked since it began: the eBL
+-- was locked meanwhile, so nothing else linked any).
+DELETE FROM ebl_title_documents
+WHERE td_checksum = %(td_checksum)s AND origin = 'attached' AND created_at >= %(since)s
+
 -- name: ebl_legacy_surrender_titles
 -- Migration ebl_surrender_requests (gateway/store/ebl_legacy.py) and what it left:
 -- Rows the old surrender rule may have written: 'surrendered', or a title saying surrendered.
