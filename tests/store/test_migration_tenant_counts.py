@@ -99,7 +99,8 @@ async def check_migrated(store: Store) -> None:
     assert counts == {
         ("a", "E"): 3, ("b", "E"): 3,  # shared before: each keeps the whole (never less)
         ("a", "F"): 1,  # one tenant's exporter: exactly its count
-        ("a", "G"): 1, ("b", "G"): 1, ("c", "G"): 1,  # no tenant known: every tenant's
+        # no tenant known: every tenant's, and the tenantless one's (a CLI-run eBL platform)
+        ("a", "G"): 1, ("b", "G"): 1, ("c", "G"): 1, ("", "G"): 1,
     }  # fmt: skip
     entries, head, marks = await ledger.chain_state()
     assert [e["tenant_id"] for e in entries] == [None] * 4

@@ -16,7 +16,7 @@ from gateway.store import hash_api_key, open_store
 from gateway.store.console import ConsoleStore
 from gateway.store.ebl import EblRegistry
 from gateway.store.ledger import LedgerStore
-from gateway.store.ledger_chain import verify_chain
+from gateway.store.ledger_chain import GENESIS, entry_hash, verify_chain
 from gateway.store.ledger_records import ExportRecord
 from gateway.store.migrations import current_version
 from tests.store.test_ebl_migrations import CARRIER, OldDatabase, _sum, fill, old
@@ -129,3 +129,45 @@ async def test_a_version_14_database_with_data_upgrades_in_one_go(
         assert await console.signed_out("nonce-1")
     finally:
         await store.close()
+
+
+def ebl_only_rows(placeholder: str) -> list[tuple[str, tuple[object, ...]]]:
+    """A version-14 eBL platform run from the command line (no tenant in the store): one
+    transfer the gate let leave (no hold, no submission) and the exporter's counts."""
+    p = placeholder
+    entry = {
+        "seq": 1, "at": WHEN, "exporter": "AEOT:AEOT/COSCO", "destination": "SG",
+        "recipient": "IQAX:IQAX/BANK", "submission_id": "transfer-1", "document_id": "BL1",
+        "digest": "00" * 32, "categories": "business,personal", "subjects": 2,
+        "basis": "Art. 5(4)", "article": "art-5-4", "policy_version": "v1",
+        "decided_by": "policy v1", "prev_hash": GENESIS,
+    }  # fmt: skip
+    entry["entry_hash"] = entry_hash(GENESIS, entry)
+    columns = list(entry)
+    marks = ", ".join([p] * len(columns))
+    return [
+        (f"INSERT INTO export_ledger ({', '.join(columns)}) VALUES ({marks})",
+         tuple(entry[c] for c in columns)),
+        (f"UPDATE export_ledger_head SET seq = 1, hash = {p} WHERE id = 1",
+         (entry["entry_hash"],)),
+        ("INSERT INTO export_counts (exporter, year, personal, sensitive, documents) "
+         "VALUES ('AEOT:AEOT/COSCO', 2026, 2, 0, 1)", ()),
+    ]  # fmt: skip
+
+
+async def test_counts_no_tenant_is_known_for_stay_with_the_tenantless_exports(
+    old: OldDatabase,
+) -> None:
+    """An eBL platform without API tenants exports as tenant "" (the transfer's tenant is
+    the one acting for its party: none). Its counts from before the upgrade go on under ""
+    (and under every tenant the store has, none here): they are not dropped, so the yearly
+    thresholds still see the individuals already exported."""
+    old.create(14)
+    old.execute(ebl_only_rows("?"))
+    store = await open_store(old.url)
+    try:
+        ledger = LedgerStore(store.connector, clock=store.clock)
+        counts = {(r["tenant_id"], r["exporter"]): r["personal"] for r in await ledger.counts(2026)}
+    finally:
+        await store.close()
+    assert counts == {("", "AEOT:AEOT/COSCO"): 2}

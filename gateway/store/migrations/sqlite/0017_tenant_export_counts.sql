@@ -8,7 +8,8 @@
 -- exporter's count for a year is given to every tenant the ledger shows exporting as that
 -- exporter in that year (its documents' submissions; an eBL transfer's hold); a count no
 -- tenant can be found for (eBL transfers recorded before, whose tenant was not kept) is
--- given to every tenant. Each tenant's count therefore starts at least at what it exported
+-- given to every tenant, and to the tenant '' (an eBL platform without API tenants exports
+-- as '': its counts must not restart at zero). Each tenant's count therefore starts at least at what it exported
 -- itself: a threshold is never passed unseen because of the split, and an exporter only one
 -- tenant used keeps exactly its figures.
 
@@ -26,7 +27,7 @@ SELECT c.exporter, c.year, e.tenant_id
 FROM export_counts AS c JOIN exported AS e ON e.exporter = c.exporter AND e.year = c.year
 UNION
 SELECT c.exporter, c.year, t.id
-FROM export_counts AS c, tenants AS t
+FROM export_counts AS c, (SELECT id FROM tenants UNION SELECT '') AS t
 WHERE NOT EXISTS (SELECT 1 FROM exported AS e WHERE e.exporter = c.exporter AND e.year = c.year);
 
 ALTER TABLE export_subjects RENAME TO export_subjects_by_exporter;
