@@ -332,7 +332,10 @@ class LedgerStore:
                 again = yield Query("hold_decide", {**params, "from_state": "releasing"}, "one")
                 if again is not None:
                     return dict(again), True
-            same = (current["decided_by"], current["basis"], current["principal"]) == decision
+            principal = current["principal"]
+            if principal is None:  # decided before principals were recorded (migration 18)
+                principal = decision.principal
+            same = (current["decided_by"], current["basis"], principal) == decision
             if current["state"] in repeats and same:
                 return dict(current), False
             raise ConflictError(f"document {submission_id} is {current['state']}, not {from_state}")

@@ -40,8 +40,8 @@ ENTRY_FIELDS = (
 """What an entry records (and its hash covers), besides its place in the chain."""
 
 LATER_FIELDS = ("tenant_id", "principal")
-"""Fields entries record since a later schema (``tenant_id``: migration 15; ``principal``,
-the authenticated principal that decided: migration 16): the hash covers
+"""Fields entries record since a later schema (``tenant_id``: migration 17; ``principal``,
+the authenticated principal that decided: migration 18): the hash covers
 each one an entry has (not ``NULL``), so older entries keep the hashes they were written
 with, and a field set on an older entry, or taken from a newer one, breaks the chain there."""
 

@@ -12,6 +12,7 @@ from gateway.store.ledger import Verdict, china_year
 from gateway.store.ledger_chain import verify_chain
 from gateway.store.records import StateChange
 from tests.store.ledger_support import Stores, allow, backend, export, stores, thresholds
+from tests.store.test_ebl_migrations import OldDatabase
 
 __all__ = ["backend", "stores"]
 
@@ -90,6 +91,27 @@ async def test_held_then_released_by_an_officer(stores: Stores) -> None:
     assert (await stores.ledger.counts(2026))[0]["personal"] == 1
     with pytest.raises(Exception, match="released, not held"):
         await stores.ledger.release(sid, "Officer Wang", "again", principal=OFFICER)
+
+
+async def test_a_decision_recorded_before_principals_is_answered_when_made_again(
+    stores: Stores,
+) -> None:
+    """A hold decided before migration 18 has no principal: the same officer on the same
+    basis, retrying after the upgrade (its answer lost), gets the hold back, not a 409."""
+    sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
+    await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER)
+    url = stores.url if stores.backend == "postgres" else f"sqlite:///{stores.url}"
+    OldDatabase(stores.backend, url).execute(
+        [("UPDATE export_holds SET principal = NULL WHERE submission_id = ?", (sid,))]
+    )
+    again = await stores.ledger.release(
+        sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER
+    )
+    assert again.state == "releasing" and again.principal is None
+    with pytest.raises(Exception, match="releasing, not held"):
+        await stores.ledger.release(sid, "Officer Li", "SCC filing SH-2026-1", principal=OFFICER)
+    jobs = [j.kind for j in await stores.store.list_jobs(submission_id=sid)]
+    assert jobs.count("release") == 1
 
 
 async def test_the_same_decision_made_again_is_answered_not_refused(stores: Stores) -> None:
