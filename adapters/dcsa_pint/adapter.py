@@ -52,7 +52,11 @@ class PintAdapter:
         self.platform = PintPlatform(
             options, registry, name, fetch_jwks=self._fetch_jwks, export_gate=export_gate
         )
-        self.receiver = PintReceiver(self.platform, max_body_bytes=max_body_bytes)
+        self.receiver = PintReceiver(
+            self.platform,
+            max_body_bytes=max_body_bytes,
+            max_document_bytes=options.max_document_bytes,
+        )
         self._client = (client_cert, client_key)
         self._session: aiohttp.ClientSession | None = None
         self._contexts: dict[str, Any] = {}

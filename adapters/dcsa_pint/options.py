@@ -17,6 +17,8 @@
     parties = { "SHANGHAI-EXPORTER" = "Shanghai Exporter Ltd" }   # receiver validation; an
                                           # envelope for another party (not the carrier) is BENV
     timeout = 30.0
+    max_document_bytes = 10485760         # the largest supporting document (or visualisation),
+                                          # decoded, sent or taken (default 10 MiB)
     tenants = ["acme-exports"]            # the one tenant that operates /v1/ebls, for every party
     # tenants = { "cosco-ops" = ["COSCO"], "acme-exports" = ["SHANGHAI-EXPORTER"] }
                                           # or several, each acting for its own parties (codes
@@ -55,6 +57,10 @@ from gateway.signing.jose import CompactSigner, KeySet, load_private_key, thumbp
 from gateway.signing.keys import load_certificates
 from gateway.signing.revocation import RevocationChecker
 from gateway.signing.truststore import TrustStore
+
+DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+"""``max_document_bytes`` unless configured: the request body limit's default
+(``limits.max_body_bytes``), which bounded a received document before the option did."""
 
 _KNOWN = {
     "platform", "signing_key", "signing_algorithm", "carrier", "carrier_key", "envelope_schema",
@@ -114,7 +120,10 @@ class PintOptions:
     carrier_signer: CompactSigner | None = None
     parties: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
-    max_document_bytes: int = 16 * 1024 * 1024
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    """The largest supporting document (or visualisation), decoded, this platform sends
+    (``lingang ebl``, ``/v1/ebls``) or takes from a partner (BENV at the envelope's start for
+    one announced larger, 413 for a larger PUT)."""
     tenants: frozenset[str] = frozenset()
     """Tenants (ids) that operate this platform's eBLs through the API (``/v1/ebls``)."""
     represents: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -255,7 +264,7 @@ class PintOptions:
             parties={str(k): str(v) for k, v in parties.items()},
             timeout=positive_number(name, options, "timeout", 30.0),
             max_document_bytes=positive_integer(
-                name, options, "max_document_bytes", 16 * 1024 * 1024
+                name, options, "max_document_bytes", DEFAULT_MAX_DOCUMENT_BYTES
             ),
             tenants=frozenset(represents) if represents else operators,
             represents=represents,

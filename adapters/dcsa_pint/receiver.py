@@ -31,6 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import InboundRoute
+from adapters.dcsa_pint.options import DEFAULT_MAX_DOCUMENT_BYTES
 from adapters.dcsa_pint.platform import PintPlatform
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import unfit_text
@@ -49,16 +50,20 @@ class PintReceiver:
     """Serves the PINT receiving endpoints for one platform."""
 
     def __init__(
-        self, platform: PintPlatform, *, max_body_bytes: int, max_document_bytes: int | None = None
+        self,
+        platform: PintPlatform,
+        *,
+        max_body_bytes: int,
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     ) -> None:
         self.platform = platform
         self.max_body_bytes = max_body_bytes
-        """The largest envelope body read."""
-        self.max_document_bytes = (
-            max_body_bytes if max_document_bytes is None else max_document_bytes
-        )
-        """The largest additional document taken, decoded (its PUT body is base64, a third
-        larger)."""
+        """The largest envelope body read (``limits.max_body_bytes``)."""
+        self.max_document_bytes = max_document_bytes
+        """The largest additional document taken, decoded (the adapter's
+        ``max_document_bytes``): an envelope announcing a larger one is BENV at its start, a
+        PUT body longer than its base64 could be is 413. It does not depend on
+        :attr:`max_body_bytes`: a document's PUT is read up to its own bound."""
 
     def routes(self) -> list[InboundRoute]:
         return [

@@ -227,9 +227,10 @@ class InProcessPlatform:
 
         settings = Settings.load(self.home.config)
         self.store = await open_store(settings.store.url)
-        context = AdapterContext(data_dir=self.home.home, store=self.store)
+        limit = settings.limits.max_body_bytes
+        context = AdapterContext(data_dir=self.home.home, store=self.store, max_body_bytes=limit)
         self.adapter = PintAdapter.from_config("pint", settings.adapters["pint"].options, context)
-        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app = web.Application(client_max_size=limit)
         for route in self.adapter.inbound_routes():
             app.router.add_route(route.method, route.path, route.handler)
         self._runner = web.AppRunner(app, access_log=None)

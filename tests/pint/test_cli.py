@@ -129,8 +129,10 @@ def test_issue_with_the_carriers_visualisation(
     assert [d["name"] for d in manifest["supportingDocuments"]] == ["invoice.pdf"]
 
 
-LIMIT = 16 * 1024 * 1024
-"""The dcsa_pint adapter's default ``max_document_bytes``, and the eBL request body limit."""
+LIMIT = 10 * 1024 * 1024
+"""The dcsa_pint adapter's default ``max_document_bytes``."""
+BODY_LIMIT = 16 * 1024 * 1024
+"""The eBL request body limit (a transport document FILE)."""
 
 
 @pytest.mark.parametrize(
@@ -143,8 +145,8 @@ LIMIT = 16 * 1024 * 1024
          f"--visualisation {{big}} is {LIMIT + 1} bytes; the limit is {LIMIT} bytes"),
         (["transfer", "NOSUCHREF", "--to", "IQAX:BUYER", "--document", "{big}"],
          f"--document {{big}} is {LIMIT + 1} bytes; the limit is {LIMIT} bytes"),
-        (["issue", "{big}", "--to", "AEOT:SHIPPER"],
-         f"FILE {{big}} is {LIMIT + 1} bytes; the limit is {LIMIT} bytes"),
+        (["issue", "{huge}", "--to", "AEOT:SHIPPER"],
+         f"FILE {{huge}} is {BODY_LIMIT + 1} bytes; the limit is {BODY_LIMIT} bytes"),
         (["issue", "{td}", "--to", "AEOT:SHIPPER", "--document", "/dev/zero"],
          f"--document /dev/zero is larger (it grew while being read); the limit is {LIMIT}"),
     ],
@@ -156,15 +158,16 @@ def test_files_over_the_limit_are_refused_before_being_read_whole(
     a transport document over the eBL request body limit) is refused, exit 1, naming the
     option, the file, its size and the limit: by its size on ``stat`` (a sparse file: never
     read), or while reading one that shows no size (a device) after limit + 1 bytes."""
-    big = tmp_path / "big.pdf"
+    big, huge = tmp_path / "big.pdf", tmp_path / "huge.json"
     subprocess.run(["truncate", "-s", str(LIMIT + 1), str(big)], check=True)
+    subprocess.run(["truncate", "-s", str(BODY_LIMIT + 1), str(huge)], check=True)
     reference_id = f"CLIBIG{abs(hash(tuple(args))) % 10**4:04d}"
     td = tmp_path / "td.json"
     td.write_text(json.dumps(transport_document(reference, reference_id)))
-    resolved = [{"{big}": str(big), "{td}": str(td)}.get(arg, arg) for arg in args]
-    done = lingang(home, *resolved)
+    files = {"{big}": str(big), "{huge}": str(huge), "{td}": str(td)}
+    done = lingang(home, *[files.get(arg, arg) for arg in args])
     assert done.returncode == 1, (done.stdout, done.stderr)
-    assert message.replace("{big}", str(big)) in done.stderr
+    assert message.replace("{big}", str(big)).replace("{huge}", str(huge)) in done.stderr
     assert "Traceback" not in done.stderr
     assert lingang(home, "history", reference_id).returncode == 1  # nothing was issued
 

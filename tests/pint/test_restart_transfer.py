@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +40,38 @@ def platforms() -> list[DemoPlatform]:
     return [platform("AEOT", "ed25519", "A", carrier=True), platform("IQAX", "p256", "B")]
 
 
+Receiver = tuple[InProcessPlatform, KeySet, ssl.SSLContext]
+
+
 @pytest.fixture
-async def receiver(
+async def start_receiver(
     tmp_path: Path, reference: Path, platforms: list[DemoPlatform], store_url: str
-) -> AsyncIterator[tuple[InProcessPlatform, KeySet, ssl.SSLContext]]:
-    tls = make_tls(tmp_path / "tls")
-    homes = write_platform_homes(
-        tmp_path, platforms, reference_root=reference, tls=tls,
-        ports=[free_port(), free_port()], store_urls=[f"sqlite:///{tmp_path}/a.db", store_url],
-    )  # fmt: skip
-    running = await InProcessPlatform(homes[1], tls).start()
-    keys, _ = key_sets(platforms)
-    yield running, keys, ssl.create_default_context(cafile=str(tls.ca))
-    await running.stop()
+) -> AsyncIterator[Callable[..., Awaitable[Receiver]]]:
+    """Starts IQAX's receiving endpoints, with ``options`` (TOML lines) added to its
+    ``[adapters.pint]`` table and ``limits`` to a ``[limits]`` table."""
+    started: list[InProcessPlatform] = []
+
+    async def start(options: str = "", limits: str = "") -> Receiver:
+        tls = make_tls(tmp_path / "tls")
+        homes = write_platform_homes(
+            tmp_path, platforms, reference_root=reference, tls=tls,
+            ports=[free_port(), free_port()], store_urls=[f"sqlite:///{tmp_path}/a.db", store_url],
+        )  # fmt: skip
+        config = homes[1].config
+        text = config.read_text().replace("[adapters.pint]\n", f"[adapters.pint]\n{options}\n")
+        config.write_text(f"{text}[limits]\n{limits}\n" if limits else text)
+        started.append(await InProcessPlatform(homes[1], tls).start())
+        keys, _ = key_sets(platforms)
+        return started[-1], keys, ssl.create_default_context(cafile=str(tls.ca))
+
+    yield start
+    for running in started:
+        await running.stop()
+
+
+@pytest.fixture
+async def receiver(start_receiver: Callable[..., Awaitable[Receiver]]) -> Receiver:
+    return await start_receiver()
 
 
 async def _call(
@@ -107,13 +126,15 @@ async def test_a_transfer_restarted_with_a_corrected_manifest_is_received(
 
 
 async def test_document_sizes_are_judged_by_the_decoded_bytes(
-    receiver: Any, platforms: list[DemoPlatform], reference: Path
+    start_receiver: Callable[..., Awaitable[Receiver]],
+    platforms: list[DemoPlatform],
+    reference: Path,
 ) -> None:
-    """A document larger than the platform takes is refused at the start (BENV naming it),
-    not answered INCD on every PUT; one that fits is taken though its base64 is a third
-    larger; a PUT body larger than any document could be is a 413."""
-    running, keys, context = receiver
-    running.adapter.receiver.max_document_bytes = 64
+    """The adapter's ``max_document_bytes`` decides: a document larger is refused at the
+    start (BENV naming it), not answered INCD on every PUT; one that fits is taken though its
+    base64 is a third larger; a PUT body larger than any document could be is a 413."""
+    running, keys, context = await start_receiver("max_document_bytes = 64")
+    assert running.adapter.receiver.max_document_bytes == 64
     a, b = platforms
     document = transport_document(reference, "SIZES001")
     entry = issue_entry(a, document, a.party, transfer(a.party, b.party))
@@ -126,7 +147,10 @@ async def test_document_sizes_are_judged_by_the_decoded_bytes(
     status, answer = await _call(running, context, "POST", "/v3/envelopes", started(b"%" * 65))
     refused = read_response(answer, keys, platform="IQAX", last_checksum=last)
     assert (status, refused.code.value) == (422, "BENV")
-    assert "up to 64 bytes" in refused.payload["reason"]
+    assert (
+        "is 65 bytes; this platform takes documents of up to 64 bytes"
+        in (refused.payload["reason"])
+    )
 
     fits = b"%" * 64
     status, opened = await _call(running, context, "POST", "/v3/envelopes", started(fits))
@@ -134,7 +158,67 @@ async def test_document_sizes_are_judged_by_the_decoded_bytes(
     base = f"/v3/envelopes/{opened['envelopeReference']}/additional-documents/"
     status, problem = await _call(running, context, "PUT", base + bytes_checksum(fits), "A" * 200)
     assert status == 413, problem
+    assert "documents of up to 64 bytes" in problem["statusCodeMessage"]
     status, _ = await _call(
         running, context, "PUT", base + bytes_checksum(fits), base64.b64encode(fits).decode()
     )
     assert status == 204
+
+
+async def test_the_default_document_limit_is_10_mib(
+    receiver: Receiver, platforms: list[DemoPlatform], reference: Path
+) -> None:
+    """Without ``max_document_bytes`` a document of 10 MiB is announced and one byte more is
+    BENV (the limit receivers applied before the option decided it)."""
+    running, keys, context = receiver
+    assert running.adapter.receiver.max_document_bytes == 10 * 1024 * 1024
+    a, b = platforms
+    document = transport_document(reference, "SIZES002")
+    entry = issue_entry(a, document, a.party, transfer(a.party, b.party))
+    last = jws_checksum(entry)
+
+    def announcing(size: int) -> dict[str, Any]:
+        meta = build.metadata("big.pdf", size, "application/pdf", bytes_checksum(b"%"))
+        return build.envelope(a.signer, document, [entry], [meta])
+
+    status, answer = await _call(
+        running, context, "POST", "/v3/envelopes", announcing(10 * 1024 * 1024 + 1)
+    )
+    refused = read_response(answer, keys, platform="IQAX", last_checksum=last)
+    assert (status, refused.code.value) == (422, "BENV")
+    assert "up to 10485760 bytes" in refused.payload["reason"]
+    status, opened = await _call(
+        running, context, "POST", "/v3/envelopes", announcing(10 * 1024 * 1024)
+    )
+    assert status == 201, opened
+
+
+async def test_a_document_may_be_larger_than_the_request_body_limit(
+    start_receiver: Callable[..., Awaitable[Receiver]],
+    platforms: list[DemoPlatform],
+    reference: Path,
+) -> None:
+    """``limits.max_body_bytes`` bounds the envelope, ``max_document_bytes`` the document: a
+    document of ``max_document_bytes`` is taken though its base64 PUT body is far larger
+    than the request body limit."""
+    running, _, context = await start_receiver(
+        "max_document_bytes = 200000", limits="max_body_bytes = 65536"
+    )
+    a, b = platforms
+    document = transport_document(reference, "SIZES003")
+    entry = issue_entry(a, document, a.party, transfer(a.party, b.party))
+    pdf = b"%PDF" + b"7" * (200000 - 4)
+    meta = build.document_metadata("big.pdf", pdf, "application/pdf")
+    status, opened = await _call(
+        running, context, "POST", "/v3/envelopes",
+        build.envelope(a.signer, document, [entry], [meta]),
+    )  # fmt: skip
+    assert status == 201, opened
+    base = f"/v3/envelopes/{opened['envelopeReference']}"
+    encoded = base64.b64encode(pdf).decode()
+    assert len(encoded) > 4 * 65536
+    path = f"{base}/additional-documents/{bytes_checksum(pdf)}"
+    status, answer = await _call(running, context, "PUT", path, encoded)
+    assert status == 204, answer
+    status, answer = await _call(running, context, "PUT", f"{base}/finish-transfer", None)
+    assert status == 200, answer
