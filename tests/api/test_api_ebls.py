@@ -26,11 +26,16 @@ from gateway.testing.tls import make_tls
 
 @asynccontextmanager
 async def platform_api(
-    tmp_path: Path, reference: Path, tenants: str, *, parties: str | None = None
+    tmp_path: Path,
+    reference: Path,
+    tenants: str,
+    *,
+    parties: str | None = None,
+    options: str = "",
 ) -> AsyncIterator[tuple[TestClient[Any, Any], Services]]:
     """The API over a gateway running platform AEOT (carrier COSCO, party SHIPPER) with the
-    adapter's ``tenants`` option set to ``tenants`` (TOML) and, given, its ``parties``; IQAX
-    (party BUYER) is its partner."""
+    adapter's ``tenants`` option set to ``tenants`` (TOML), given, its ``parties`` and any
+    further ``options`` (TOML lines); IQAX (party BUYER) is its partner."""
     tls = make_tls(tmp_path / "tls")
     platforms = [
         platform("AEOT", "ed25519", "SHIPPER", carrier=True),
@@ -41,7 +46,7 @@ async def platform_api(
     )
     config = homes[0].config
     text = config.read_text().replace(
-        "timeout = 10.0\n", f"timeout = 10.0\ntenants = {tenants}\n", 1
+        "timeout = 10.0\n", f"timeout = 10.0\ntenants = {tenants}\n{options}", 1
     )
     if parties is not None:
         text = re.sub(r"(?m)^parties = .*$", f"parties = {parties}", text, count=1)
@@ -409,3 +414,55 @@ async def test_a_document_pint_cannot_send_is_refused_by_name(
     assert [e["field"] for e in (await refused.json())["errors"]] == [field]
     history = await (await client.get(f"/v1/ebls/{number}", headers=auth)).json()
     assert history["state"] == "held" and history["transfers"] == []
+
+
+@pytest.mark.parametrize("where", ["documents[1]", "visualisation"])
+async def test_a_document_over_max_document_bytes_is_refused_by_name(
+    tmp_path: Path, reference: Path, where: str
+) -> None:
+    """A document larger (decoded) than the adapter's ``max_document_bytes`` is a 422 naming
+    it, its size and the limit, before anything is issued or locked; one of exactly the limit
+    is sent."""
+    async with platform_api(
+        tmp_path, reference, '["operator"]', options="max_document_bytes = 100\n"
+    ) as (client, services):
+        await services.store.create_tenant("Carrier ops", tenant_id="operator")
+        auth = {"Authorization": f"Bearer {(await services.store.issue_api_key('operator'))[0]}"}
+
+        def attached(size: int) -> dict[str, Any]:
+            big = {"name": "big.pdf", "content": base64.b64encode(b"%" * size).decode()}
+            if where == "visualisation":
+                return {"visualisation": big}
+            return {"documents": [{"name": "a.pdf", "content": "JVBERg=="}, big]}
+
+        def refused_by_name(problem: dict[str, Any]) -> None:
+            assert [e["field"] for e in problem["errors"]] == [where]
+            assert [e["rule"] for e in problem["errors"]] == ["max-document-bytes"]
+            assert problem["detail"] == (
+                f"{where} is 101 bytes; the limit is 100 bytes (adapters.pint.max_document_bytes)"
+            )
+
+        document = transport_document(reference, "APIBIG0001")
+        issue = {"transportDocument": document, "to": "AEOT:SHIPPER"}
+        refused = await client.post("/v1/ebls", json=issue | attached(101), headers=auth)
+        assert refused.status == 422, await refused.text()
+        refused_by_name(await refused.json())
+        assert (await client.get("/v1/ebls/APIBIG0001", headers=auth)).status == 404
+
+        held = await client.post("/v1/ebls", json=issue | attached(100), headers=auth)
+        assert held.status == 201, await held.text()
+        if where == "visualisation":
+            return  # a transfer carries no visualisation of its own
+        refused = await client.post(
+            "/v1/ebls/APIBIG0001/transfers", json={"to": "IQAX:BUYER"} | attached(101),
+            headers=auth,
+        )  # fmt: skip
+        assert refused.status == 422, await refused.text()
+        refused_by_name(await refused.json())
+        history = await (await client.get("/v1/ebls/APIBIG0001", headers=auth)).json()
+        assert history["state"] == "held" and history["transfers"] == []
+        sent = await client.post(
+            "/v1/ebls/APIBIG0001/transfers", json={"to": "IQAX:BUYER"} | attached(100),
+            headers=auth,
+        )  # fmt: skip
+        assert sent.status == 202, await sent.text()

@@ -75,16 +75,19 @@ def _text(body: dict[str, Any], key: str) -> str:
     return value
 
 
-def _attachments(body: dict[str, Any]) -> list[Attachment]:
+def _attachments(platform: PintPlatform, body: dict[str, Any]) -> list[Attachment]:
     documents = body.get("documents") or []
     if not isinstance(documents, list):
         raise unprocessable("documents must be a list", "documents", "type")
-    return [_attachment(item, f"documents[{index}]") for index, item in enumerate(documents)]
+    return [
+        _attachment(platform, item, f"documents[{index}]") for index, item in enumerate(documents)
+    ]
 
 
-def _attachment(item: Any, where: str) -> Attachment:
+def _attachment(platform: PintPlatform, item: Any, where: str) -> Attachment:
     """``{"name", "content" (base64), "mediaType"}`` as a document to send (a 422 naming
-    ``where`` when it is not one DCSA PINT can send, e.g. empty)."""
+    ``where`` when it is not one DCSA PINT can send, e.g. empty, or when it is larger, decoded,
+    than the adapter's ``max_document_bytes``)."""
     if (
         not isinstance(item, dict)
         or not isinstance(item.get("name"), str)
@@ -98,6 +101,14 @@ def _attachment(item: Any, where: str) -> Attachment:
         data = base64.b64decode(item["content"], validate=True)
     except (binascii.Error, ValueError) as exc:
         raise unprocessable(f"{where}.content is not base64", f"{where}.content", "base64") from exc
+    limit = platform.options.max_document_bytes
+    if len(data) > limit:
+        raise unprocessable(
+            f"{where} is {len(data)} bytes; the limit is {limit} bytes "
+            f"(adapters.{platform.adapter}.max_document_bytes)",
+            where,
+            "max-document-bytes",
+        )
     try:
         return Attachment(item["name"], data, media_type).check(where)
     except FieldError as exc:
@@ -124,11 +135,11 @@ async def issue_ebl(request: web.Request) -> web.Response:
     to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
     visualisation = None
     if body.get("visualisation") is not None:
-        visualisation = _attachment(body["visualisation"], "visualisation")
+        visualisation = _attachment(platform, body["visualisation"], "visualisation")
     done = await platform.issue(
         body.get("transportDocument"),
         to=to,
-        attachments=_attachments(body),
+        attachments=_attachments(platform, body),
         tenant_id=tenant(request).id,
         visualisation=visualisation,
     )
@@ -160,7 +171,7 @@ async def transfer_ebl(request: web.Request) -> web.Response:
         request.match_info["reference"],
         to=to,
         action=ActionCode(action),
-        attachments=_attachments(body),
+        attachments=_attachments(platform, body),
         forward_documents=forward,
         tenant_id=tenant(request).id,
     )
