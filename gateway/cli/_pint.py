@@ -122,7 +122,8 @@ def transfer_gate(settings: Settings, store: Any) -> TransferGate:
 
 @asynccontextmanager
 async def pint_platform(args: argparse.Namespace) -> AsyncIterator[PintPlatform]:
-    """The PINT platform of the configuration, over its store."""
+    """The PINT platform of the configuration, over its store; the adapter (its HTTP
+    session) and the store are closed however the command ends."""
     settings = Settings.load(args.config)
     tables = {n: c for n, c in settings.adapters.items() if c.type == "dcsa_pint"}
     if args.adapter:
@@ -140,7 +141,9 @@ async def pint_platform(args: argparse.Namespace) -> AsyncIterator[PintPlatform]
             data_dir=settings.data_dir, store=store, export_gate=transfer_gate(settings, store)
         )
         adapter = PintAdapter.from_config(name, config.options, context)
-        yield adapter.platform
-        await adapter.aclose()
+        try:
+            yield adapter.platform
+        finally:
+            await adapter.aclose()
     finally:
         await store.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import gc
 import json
 import sqlite3
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -199,3 +202,30 @@ def test_the_document_limit_is_the_adapters_max_document_bytes(
     done = issue()
     assert done.returncode == 0, done.stderr
     assert "state=held" in done.stdout
+
+
+async def test_the_adapter_is_closed_when_a_command_fails(
+    home: PlatformHome, tmp_path: Path
+) -> None:
+    """``pint_platform`` closes the adapter (its HTTP session to partners) also when the
+    command fails: no "Unclosed client session" left for the garbage collector."""
+    from gateway.cli._pint import pint_platform
+
+    config = tmp_path / "lingang.toml"
+    config.write_text(
+        home.config.read_text().replace(
+            "[adapters.pint.partners.IQAX]\n",
+            "[adapters.pint.partners.IQAX]\n"
+            f'jwks_url = "https://127.0.0.1:{free_port()}/jwks.json"\n',
+            1,
+        )
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(LookupError, match="the command failed"):
+            async with pint_platform(argparse.Namespace(config=config, adapter=None)) as found:
+                assert await found.refresh_keys()  # opened a session (the fetch failed)
+                raise LookupError("the command failed")
+        del found
+        gc.collect()
+    assert [str(w.message) for w in caught if "Unclosed" in str(w.message)] == []
