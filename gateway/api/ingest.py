@@ -10,7 +10,8 @@ Two shapes are accepted:
 
 The idempotency key comes from the ``Idempotency-Key`` header or the ``idempotency_key``
 field (they must agree when both are given). Every body is bounded by
-:attr:`ApiOptions.max_body_bytes` (413 beyond it), multipart parts included.
+:attr:`ApiOptions.max_body_bytes` (413 beyond it), multipart parts included. A hostile or
+unreadable XML or zip document is refused here too (:mod:`gateway.api.door`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from gateway.api.door import check_document
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
 from gateway.flows.ebl_convert import EblTarget
@@ -132,7 +134,8 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
 
 def checked_upload(upload: Upload) -> Upload:
     """The checks every upload passes once read (the console's upload form too): not empty,
-    JSON that parses, metadata in form (``recipient`` kept as ``receiver``), a safe name."""
+    JSON that parses, metadata in form (``recipient`` kept as ``receiver``), a safe name, and
+    no hostile or unreadable XML or zip (:func:`gateway.api.door.check_document`)."""
     if not upload.body:
         raise unprocessable("the document is empty", "document", "required")
     if upload.content_type == "application/json":
@@ -140,6 +143,7 @@ def checked_upload(upload: Upload) -> Upload:
     upload.metadata = _normalise(upload.metadata)
     if upload.filename is not None:
         upload.filename = _check_filename(upload.filename)
+    check_document(upload.body, upload.content_type)
     return upload
 
 

@@ -380,7 +380,8 @@ async def test_retry_of_a_dead_letter_and_409_when_nothing_is_dead(
 
 
 async def test_list_pages_and_filters(api: LiveApi, fapiao_xml: bytes) -> None:
-    ids = [(await submit(api.a, fapiao_xml + str(i).encode()))[1]["id"] for i in range(3)]
+    distinct = [fapiao_xml + f"<!-- {i} -->".encode() for i in range(3)]
+    ids = [(await submit(api.a, body))[1]["id"] for body in distinct]
     status, _, raw = await api.a.request("GET", "/v1/documents?limit=2")
     body = json.loads(raw)
     assert status == 200
