@@ -171,6 +171,20 @@ def check_query(request: web.Request, known: Iterable[str]) -> None:
             raise unprocessable(f"{name} is given more than once", name, "conflict")
 
 
+def check_fields(body: dict[str, Any], known: Iterable[str]) -> None:
+    """Refuse a JSON body with a member the operation does not take (a typo such as
+    ``actoin`` must not silently fall back to a default): 422 naming every one."""
+    known = tuple(known)
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        shown = [name if _PARAMETER.fullmatch(name) else "(unprintable)" for name in unknown]
+        detail = (
+            f"unknown field(s) {', '.join(map(repr, shown))}; known: {', '.join(sorted(known))}"
+        )
+        issues = [FieldIssue(f"unknown field {name!r}", name, "unknown-field") for name in shown]
+        raise Problem(422, "invalid-request", detail, issues)
+
+
 async def _read_bounded(request: web.Request, limit: int) -> bytes:
     body = await read_bounded(request.content, limit)
     if body is None:

@@ -84,6 +84,17 @@ async def test_issue_transfer_and_history(api: Any, reference: Path) -> None:
     )
     assert held.status == 201, await held.text()
     assert (await held.json())["state"] == "held"
+    typo = await client.post(
+        "/v1/ebls/APIEBL0001/transfers",
+        json={"to": "IQAX:BUYER", "actoin": "SURRENDER_FOR_DELIVERY", "forward": True},
+        headers=auth,
+    )
+    assert typo.status == 422, await typo.text()
+    assert [(e["field"], e["rule"]) for e in (await typo.json())["errors"]] == [
+        ("actoin", "unknown-field"),
+        ("forward", "unknown-field"),
+    ]
+    assert (await (await client.get("/v1/ebls/APIEBL0001", headers=auth)).json())["state"] == "held"
     pdf = base64.b64encode(b"%PDF-1.7 invoice").decode()
     sent = await client.post(
         "/v1/ebls/APIEBL0001/transfers",

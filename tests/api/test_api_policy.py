@@ -187,6 +187,15 @@ async def test_held_then_released_by_an_officer_then_delivered(gate: Gate) -> No
 async def test_held_then_refused_for_good(gate: Gate) -> None:
     ident = await gate.submit(einvoice_xml(with_contact()))
     await gate.drain()
+    typo = {"officer": "Officer Li", "reson": "no approval will be sought"}
+    for action in ("refuse", "release"):
+        path = f"/v1/holds/{ident}/{action}"
+        status, _, raw = await gate.officer_a.request("POST", path, json=typo)
+        assert status == 422, raw
+        assert [(e["field"], e["rule"]) for e in json.loads(raw)["errors"]] == [
+            ("reson", "unknown-field")
+        ]
+    assert await gate.state(ident) == "held"
     refusal = {"officer": "Officer Li", "reason": "no approval will be sought"}
     status, _, raw = await gate.officer_a.request("POST", f"/v1/holds/{ident}/refuse", json=refusal)
     assert status == 200 and json.loads(raw)["state"] == "refused"

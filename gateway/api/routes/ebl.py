@@ -20,7 +20,7 @@ from aiohttp import web
 
 from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
 from gateway.api.context import tenant
-from gateway.api.ingest import check_query, too_large, unprocessable
+from gateway.api.ingest import check_fields, check_query, too_large, unprocessable
 from gateway.api.platforms import operated_platform
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
@@ -33,6 +33,8 @@ routes = web.RouteTableDef()
 
 IMPLIED_RECIPIENT = frozenset({"SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT", "SACC", "SREJ"})
 """Actions whose ``to`` the title implies (the carrier; the party that asked to surrender)."""
+TRANSFER_FIELDS = ("action", "to", "name", "documents", "forwardDocuments")
+"""The members a transfer request may have; any other (``actoin``) is refused by name."""
 MAX_EBL_BYTES = 16 * 1024 * 1024
 MAX_EBL_DEPTH = 32
 """Deepest nesting a request body may have (DCSA's transport document needs about ten)."""
@@ -156,6 +158,7 @@ async def transfer_ebl(request: web.Request) -> web.Response:
     (the party that requested the surrender), wherever that party is."""
     platform = _platform(request)
     body = await _body(request)
+    check_fields(body, TRANSFER_FIELDS)
     action = str(body.get("action") or ActionCode.TRANSFER.value)
     if action not in ActionCode.__members__ or action == ActionCode.ISSUE.value:
         raise unprocessable(

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from gateway.api.auth import require_officer
 from gateway.api.context import services, store, tenant
-from gateway.api.ingest import check_query, unprocessable
+from gateway.api.ingest import check_fields, check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import loads_bounded
@@ -102,7 +102,8 @@ async def _owned(request: web.Request) -> Hold:
 
 
 async def _decision(request: web.Request, what: str) -> dict[str, str]:
-    """``{officer, <what>}`` from a small JSON body; 415 / 413 / 422 naming the field."""
+    """``{officer, <what>}`` from a small JSON body; 415 / 413 / 422 naming the field (any
+    other member too)."""
     if request.content_type != "application/json":
         detail = f"send the decision as application/json, not {request.content_type!r}"
         raise Problem(415, "unsupported-media-type", detail,
@@ -117,6 +118,7 @@ async def _decision(request: web.Request, what: str) -> dict[str, str]:
         raise unprocessable("the body is not valid JSON", "body", "json") from exc
     if not isinstance(data, dict):
         raise unprocessable("the body must be a JSON object", "body", "object")
+    check_fields(data, ("officer", what))
     out: dict[str, str] = {}
     for key in ("officer", what):
         value = data.get(key)
