@@ -111,7 +111,8 @@ def _accepts(operation: Any, base: str, auth: dict[str, str], session: Any) -> N
 def _beyond_json_schema(problem: str) -> bool:
     """Refusals the document states in words because JSON Schema cannot: a partner repeated
     (unique by key), one value given twice and differently (header, field, metadata part),
-    a document part declared JSON that is not JSON (bodies are opaque to the schema), an
+    a document part declared JSON that is not JSON, XML or a zip that is unreadable or hostile
+    (bodies are opaque to the schema), an
     exporter's thresholds or a filing's dates out of order (one compared with another),
     ``targets`` without ``kind=ebl`` (two query parameters)."""
     words = (
@@ -119,6 +120,8 @@ def _beyond_json_schema(problem: str) -> bool:
         '"rule": "unique"',
         '"rule": "conflict"',
         '"field": "document", "rule": "json"',
+        '"field": "document", "rule": "xml.',
+        '"field": "document", "rule": "zip.',
         '"rule": "threshold-order"',
         '"rule": "date-order"',
     )
