@@ -144,7 +144,9 @@ async def test_good_documents_and_content_errors_still_pass_the_door(
     api: LiveApi, fapiao_xml: bytes
 ) -> None:
     """A good XML or OFD is acknowledged; a well-formed document whose content is wrong (no
-    fapiao root, an OFD without OFD.xml) is still the worker's to reject, after a 202."""
+    fapiao root, an OFD without OFD.xml) is still the worker's to reject, after a 202; a body
+    whose declared type is not what its bytes are passes as the bytes say (the worker
+    decides the format from them)."""
     bodies = [
         ("application/xml", fapiao_xml),
         ("application/octet-stream", b"\xef\xbb\xbf" + fapiao_xml),
@@ -152,6 +154,8 @@ async def test_good_documents_and_content_errors_still_pass_the_door(
         ("application/xml", b"<NotAFapiao/>"),
         ("application/zip", zip_bytes({"readme.txt": b"no OFD here"})),
         ("application/octet-stream", b"hello"),
+        ("application/ofd", fapiao_xml),  # the bytes say what it is, as the worker reads them
+        ("application/xml", b'{"fphm": "1"}'),
     ]
     for number, (media, body) in enumerate(bodies):
         headers = {"Content-Type": media, "Idempotency-Key": f"good-{number}"}
