@@ -47,7 +47,7 @@ from aiohttp import web
 
 from gateway.api import api_runner, create_app
 from gateway.jobs.submissions import SubmissionState
-from gateway.partners.stored import replace_directory
+from gateway.store.partner_directory import replace_directory
 from gateway.service import open_services
 from gateway.settings import (
     AdapterConfig,

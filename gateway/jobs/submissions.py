@@ -156,7 +156,7 @@ class Submissions:
 async def tenant_directory(store: Store, tenant_id: str) -> Any:
     """The tenant's stored partner directory (``PartnerDirectory``), or ``None``."""
     from gateway.partners import PartnerDirectory
-    from gateway.partners.stored import directory_document
+    from gateway.store.partner_directory import directory_document
 
     document = await directory_document(store, tenant_id)
     return PartnerDirectory.from_dict(document) if any(document.values()) else None

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from gateway.errors import FieldError
 from gateway.partners import PartnerDirectory
-from gateway.partners.stored import directory_document
+from gateway.store.partner_directory import directory_document
 from tests.api.conftest import LiveApi
 from tests.api.test_api_documents import named, problem
 

@@ -20,7 +20,6 @@ import pytest
 from aiohttp import web
 
 from gateway.api import api_runner, create_app
-from gateway.partners.stored import replace_directory
 from gateway.service import Services, open_services
 from gateway.settings import (
     AdapterConfig,
@@ -31,6 +30,7 @@ from gateway.settings import (
     WorkerSettings,
 )
 from gateway.store import Store, Tenant, open_store
+from gateway.store.partner_directory import replace_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTNERS = ROOT / "tests/data/partners.toml"

@@ -18,7 +18,7 @@ from gateway.api.ingest import check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import TooDeep, depth_of, loads_bounded, unfit_text
-from gateway.partners.stored import directory_document, replace_directory
+from gateway.store.partner_directory import directory_document, replace_directory
 
 routes = web.RouteTableDef()
 

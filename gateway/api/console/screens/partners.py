@@ -19,7 +19,7 @@ from gateway.api.problems import Problem, from_lingang_error
 from gateway.api.routes.partners import MAX_DIRECTORY_BYTES, directory_from_bytes
 from gateway.errors import LingangError
 from gateway.partners import PartnerDirectory
-from gateway.partners.stored import directory_document, directory_entries, replace_directory
+from gateway.store.partner_directory import directory_document, directory_entries, replace_directory
 
 routes = web.RouteTableDef()
 TOML = "application/toml"
