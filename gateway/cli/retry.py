@@ -10,6 +10,7 @@ import asyncio
 import sys
 
 from gateway.cli.migrate import add_database_arguments, database_url
+from gateway.cli.tenants import shown_url
 from gateway.jobs import Submissions, SubmissionState
 from gateway.store import Job, JobState, NotFoundError, Store, open_store
 
@@ -35,9 +36,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     url = database_url(args)
     if args.list:
-        for job in asyncio.run(_dead(url)):
+        dead = asyncio.run(_dead(url))
+        for job in dead:
             print(f"{job.id} {job.kind} submission {job.submission_id} {job.adapter} -> {job.endpoint} "
                   f"after {job.attempts} attempts: {job.last_error}")  # fmt: skip
+        if not dead:  # said on stderr: stdout stays one line per dead job, for scripts
+            print(f"lingang retry: no dead jobs in the store {shown_url(url)}", file=sys.stderr)
         return 0
     jobs = asyncio.run(_retry(url, args.id))
     for job in jobs:

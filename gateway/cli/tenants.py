@@ -76,6 +76,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_create(args: argparse.Namespace) -> int:
+    if not args.name.strip() or args.name != args.name.strip():
+        raise FieldError(
+            f"a tenant name must be non-empty text without white space at either end, not "
+            f"{args.name!r}",
+            field="name",
+            rule="tenant.name",
+        )
+
     async def work(store: Store) -> tuple[Tenant, str, str]:
         if await find_tenant(store, args.name) is not None:
             raise FieldError(f"a tenant named {args.name!r} exists already", field="name")

@@ -41,6 +41,9 @@ def test_create_list_rotate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
     assert main(["tenants", "create", "acme", "--database", url]) == 1
     assert "exists already" in capsys.readouterr().err
+    for blank in ("", "  ", " acme"):
+        assert main(["tenants", "create", blank, "--database", url]) == 1
+        assert "tenant name must be non-empty" in capsys.readouterr().err
 
     assert main(["tenants", "list", "--database", url]) == 0
     listing = capsys.readouterr().out

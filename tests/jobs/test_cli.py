@@ -58,6 +58,9 @@ def test_migrate_then_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["retry", job_id, "--database", url]) == 0
     assert main(["retry", sub_id, "--database", url]) == 0
     assert "no dead jobs" in capsys.readouterr().out
+    assert main(["retry", "--list", "--database", url]) == 0
+    empty = capsys.readouterr()
+    assert empty.out == "" and "no dead jobs in the store" in empty.err
 
 
 def test_retry_unknown_id_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
