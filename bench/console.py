@@ -47,7 +47,6 @@ from aiohttp import web
 
 from gateway.api import api_runner, create_app
 from gateway.jobs.submissions import SubmissionState
-from gateway.store.partner_directory import replace_directory
 from gateway.service import open_services
 from gateway.settings import (
     AdapterConfig,
@@ -57,6 +56,7 @@ from gateway.settings import (
     WorkerSettings,
 )
 from gateway.store import JobSpec, StateChange, Store, open_store
+from gateway.store.partner_directory import replace_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
