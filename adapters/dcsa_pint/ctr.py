@@ -18,7 +18,6 @@ the eBL stays ``sending`` here (locked: no other transfer starts).
 
 from __future__ import annotations
 
-import base64
 import json
 import ssl
 from typing import Any
@@ -27,6 +26,7 @@ import aiohttp
 
 from gateway.errors import TransientDeliveryError
 from gateway.pint.checksums import jws_checksum
+from gateway.pint.stored import entry_payload
 
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -36,7 +36,7 @@ def transfer_record(
 ) -> dict[str, str]:
     """The registry record of the transfer whose envelope (as sent) is ``envelope_body``."""
     envelope = json.loads(envelope_body)
-    manifest = _payload(str(envelope["envelopeManifestSignedContent"]))
+    manifest = entry_payload(str(envelope["envelopeManifestSignedContent"]))
     chain = envelope["envelopeTransferChain"]
     return {
         "transportDocumentChecksum": str(manifest["transportDocumentChecksum"]),
@@ -46,13 +46,6 @@ def transfer_record(
         "responseCode": code,
         "messageId": message_id,
     }
-
-
-def _payload(token: str) -> dict[str, Any]:
-    """The payload of a compact JWS this platform signed itself (not verified again)."""
-    part = token.split(".")[1]
-    payload: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    return payload
 
 
 class ControlTrackingRegistry:
