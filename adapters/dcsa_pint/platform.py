@@ -63,6 +63,15 @@ either end, no line break."""
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentLimit:
+    """The largest document a platform sends or takes (``bytes``), and the setting that says
+    so (``adapters.NAME.max_document_bytes``, for messages)."""
+
+    bytes: int
+    setting: str
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """A supporting document (or the carrier's visualisation) to send with an eBL."""
 
@@ -70,15 +79,23 @@ class Attachment:
     data: bytes
     media_type: str = "application/pdf"
 
-    def check(self, where: str) -> Attachment:
-        """This attachment, if its ``DocumentMetadata`` would be what DCSA's schema allows;
-        else a :class:`FieldError` naming ``where`` (the receiver would refuse the envelope)."""
+    def check(self, where: str, limit: DocumentLimit | None = None) -> Attachment:
+        """This attachment, if its ``DocumentMetadata`` would be what DCSA's schema allows and
+        it is no larger than ``limit``; else a :class:`FieldError` naming ``where`` (the
+        receiver would refuse the envelope)."""
         if not self.data:
             raise FieldError(
                 f"{where} ({self.name[:100]!r}) is empty: DCSA PINT sends a document of at "
                 "least 1 byte (DocumentMetadata.size minimum 1)",
                 field=where,
                 rule="dcsa.DocumentMetadata.size",
+            )
+        if limit is not None and len(self.data) > limit.bytes:
+            raise FieldError(
+                f"{where} is {len(self.data)} bytes; the limit is {limit.bytes} bytes "
+                f"({limit.setting})",
+                field=where,
+                rule="max-document-bytes",
             )
         if not DOCUMENT_NAME.fullmatch(self.name):
             raise FieldError(
@@ -193,6 +210,13 @@ class PintPlatform:
         self.schema: EnvelopeSchema = load_schema(options.envelope_schema)
         self._fetch_jwks = fetch_jwks
         self._fetched: dict[str, float] = {}
+
+    @property
+    def document_limit(self) -> DocumentLimit:
+        """The largest document this platform sends: its ``max_document_bytes``."""
+        return DocumentLimit(
+            self.options.max_document_bytes, f"adapters.{self.adapter}.max_document_bytes"
+        )
 
     async def refresh_keys(self) -> bool:
         """Fetch the JWKS of every partner that publishes one (each at most once per
@@ -333,9 +357,9 @@ class PintPlatform:
         The eBL carries ``attachments`` and the carrier's ``visualisation`` of it (whose
         checksum the carrier signs in the issuance manifest) from then on. Given
         ``tenant_id``, it must act for the carrier (:meth:`may_issue`)."""
-        _check_attachments(attachments)
+        _check_attachments(attachments, self.document_limit)
         if visualisation is not None:
-            visualisation.check("visualisation")
+            visualisation.check("visualisation", self.document_limit)
         options = self.options
         if options.carrier is None or options.carrier_signer is None:
             raise ConflictError(
@@ -416,7 +440,7 @@ class PintPlatform:
 
         Given ``tenant_id``, the eBL must be one it may read (else "no such eBL") and it must
         act for the party acting (the possessor, or ``actor``)."""
-        _check_attachments(attachments)
+        _check_attachments(attachments, self.document_limit)
         record = await self.find(key, tenant_id)
         if record.state != "held":
             raise ConflictError(
@@ -630,11 +654,11 @@ class PintPlatform:
         }
 
 
-def _check_attachments(attachments: Sequence[Attachment]) -> None:
-    """Each attachment as DCSA's ``DocumentMetadata`` allows it (a :class:`FieldError`
-    naming ``documents[i]``, as the API's request does)."""
+def _check_attachments(attachments: Sequence[Attachment], limit: DocumentLimit) -> None:
+    """Each attachment as DCSA's ``DocumentMetadata`` allows it and within ``limit`` (a
+    :class:`FieldError` naming ``documents[i]``, as the API's request does)."""
     for index, attachment in enumerate(attachments):
-        attachment.check(f"documents[{index}]")
+        attachment.check(f"documents[{index}]", limit)
 
 
 def _implied_recipient(title: Title, action: ActionCode) -> Party:

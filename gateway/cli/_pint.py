@@ -84,14 +84,13 @@ def attachment(
     type from its suffix unless given); a :class:`FieldError` naming the option and file
     when it is larger than the adapter's ``max_document_bytes`` (refused before it is read
     whole) or DCSA PINT could not send it (e.g. empty)."""
-    limit = platform.options.max_document_bytes
-    setting = f"adapters.{platform.adapter}.max_document_bytes"
+    limit = platform.document_limit
     found = Attachment(
         path.name,
-        read_limited(path, option, limit, setting),
+        read_limited(path, option, limit.bytes, limit.setting),
         media_type or MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"),
     )
-    return found.check(f"{option} {path}")
+    return found.check(f"{option} {path}", limit)
 
 
 def attachments(platform: PintPlatform, paths: list[Path]) -> list[Attachment]:

@@ -103,16 +103,8 @@ def _attachment(platform: PintPlatform, item: Any, where: str) -> Attachment:
         data = base64.b64decode(item["content"], validate=True)
     except (binascii.Error, ValueError) as exc:
         raise unprocessable(f"{where}.content is not base64", f"{where}.content", "base64") from exc
-    limit = platform.options.max_document_bytes
-    if len(data) > limit:
-        raise unprocessable(
-            f"{where} is {len(data)} bytes; the limit is {limit} bytes "
-            f"(adapters.{platform.adapter}.max_document_bytes)",
-            where,
-            "max-document-bytes",
-        )
     try:
-        return Attachment(item["name"], data, media_type).check(where)
+        return Attachment(item["name"], data, media_type).check(where, platform.document_limit)
     except FieldError as exc:
         raise unprocessable(exc.message, exc.field or where, exc.rule or "dcsa") from exc
 
