@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway.testing.pint import transport_document
-from tests.api.test_api_ebls import SHARED, SHARED_PARTIES, platform_api
+from tests.api.test_api_ebls import SHARED, SHARED_PARTIES, platform_api, tenant_keys
 
 
 async def test_a_surrender_between_tenants_of_one_platform(tmp_path: Path, reference: Path) -> None:
@@ -16,12 +16,7 @@ async def test_a_surrender_between_tenants_of_one_platform(tmp_path: Path, refer
         client,
         services,
     ):
-        keys = {}
-        for tenant in ("carrier-ops", "shipper-ops", "forwarder"):
-            await services.store.create_tenant(tenant, tenant_id=tenant)
-            keys[tenant] = {
-                "Authorization": f"Bearer {(await services.store.issue_api_key(tenant))[0]}"
-            }
+        keys = await tenant_keys(services.store, "carrier-ops", "shipper-ops", "forwarder")
         document = transport_document(reference, "LOCALTEN01")
         issue = {"transportDocument": document, "to": "AEOT:SHIPPER"}
         held = await client.post("/v1/ebls", json=issue, headers=keys["carrier-ops"])

@@ -274,6 +274,16 @@ SHARED = '{ carrier-ops = ["COSCO"], shipper-ops = ["SHIPPER"], forwarder = ["FO
 SHARED_PARTIES = '{ SHIPPER = "Shipper Ltd", FORWARDER = "Forwarder Ltd" }'
 
 
+async def tenant_keys(store: Any, *names: str) -> dict[str, dict[str, str]]:
+    """Make each named tenant (its id its name) and give back its request headers (a
+    submitting key)."""
+    keys = {}
+    for name in names:
+        await store.create_tenant(name, tenant_id=name)
+        keys[name] = {"Authorization": f"Bearer {(await store.issue_api_key(name))[0]}"}
+    return keys
+
+
 async def test_operators_of_one_platform_act_only_for_their_own_parties(
     tmp_path: Path, reference: Path
 ) -> None:
@@ -285,12 +295,7 @@ async def test_operators_of_one_platform_act_only_for_their_own_parties(
         client,
         services,
     ):
-        keys = {}
-        for tenant in ("carrier-ops", "shipper-ops", "forwarder"):
-            await services.store.create_tenant(tenant, tenant_id=tenant)
-            keys[tenant] = {
-                "Authorization": f"Bearer {(await services.store.issue_api_key(tenant))[0]}"
-            }
+        keys = await tenant_keys(services.store, "carrier-ops", "shipper-ops", "forwarder")
         document = transport_document(reference, "APIEBL0101")
         issue = {"transportDocument": document, "to": "AEOT:SHIPPER"}
         refused = await client.post("/v1/ebls", json=issue, headers=keys["shipper-ops"])
@@ -354,10 +359,7 @@ async def test_the_registry_on_a_documents_page_is_shown_to_the_tenants_whose_pa
         services,
     ):
         store = services.store
-        keys = {}
-        for tenant in ("carrier-ops", "forwarder"):
-            await store.create_tenant(tenant, tenant_id=tenant)
-            keys[tenant] = {"Authorization": f"Bearer {(await store.issue_api_key(tenant))[0]}"}
+        keys = await tenant_keys(store, "carrier-ops", "forwarder")
         document = transport_document(reference, "APIEBL0102")
         held = await client.post(
             "/v1/ebls",
