@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ from adapters.base import AdapterContext
 from adapters.dcsa_pint import PintAdapter
 from adapters.dcsa_pint.platform import Attachment, PintPlatform
 from gateway.errors import ConfigError, FieldError, InputError
+from gateway.ingest.source import FileTooLarge, read_bounded_file
 from gateway.jobs.gate import TransferGate
 from gateway.settings import Settings
 from gateway.store import open_store
@@ -55,26 +55,19 @@ MEDIA_TYPES = {
 
 
 def read_limited(path: Path, option: str, limit: int, setting: str) -> bytes:
-    """The bytes of ``path`` (given with ``option``), never more than ``limit`` of them held:
-    a :class:`FieldError` naming the option, the file, its size and the limit (``setting``:
-    where the limit comes from) when ``stat`` shows it larger, or when it grows past the
-    limit while being read (only ``limit`` + 1 bytes are ever read)."""
-    with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > limit:
-            raise _too_large(option, path, f"{size} bytes", limit, setting)
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(option, path, "larger (it grew while being read)", limit, setting)
-    return data
-
-
-def _too_large(option: str, path: Path, size: str, limit: int, setting: str) -> FieldError:
-    return FieldError(
-        f"{option} {path} is {size}; the limit is {limit} bytes ({setting})",
-        field=option,
-        rule=setting,
-    )
+    """The bytes of ``path`` (given with ``option``), never more than ``limit`` of them held
+    (:func:`~gateway.ingest.source.read_bounded_file`): a :class:`FieldError` naming the
+    option, the file, its size and the limit (``setting``: where the limit comes from) when
+    ``stat`` shows it larger, or when it grows past the limit while being read."""
+    try:
+        return read_bounded_file(path, limit)
+    except FileTooLarge as big:
+        size = "larger (it grew while being read)" if big.size is None else f"{big.size} bytes"
+        raise FieldError(
+            f"{option} {path} is {size}; the limit is {limit} bytes ({setting})",
+            field=option,
+            rule=setting,
+        ) from None
 
 
 def attachment(
