@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from gateway.store import open_store
 
@@ -38,6 +39,15 @@ def database_url(args: argparse.Namespace) -> str:
     from gateway.settings import Settings
 
     return Settings.load(args.config).store.url
+
+
+def shown_url(url: str) -> str:
+    """A store URL fit to print: any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def run(args: argparse.Namespace) -> int:

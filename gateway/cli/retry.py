@@ -9,8 +9,7 @@ import argparse
 import asyncio
 import sys
 
-from gateway.cli.migrate import add_database_arguments, database_url
-from gateway.cli.tenants import shown_url
+from gateway.cli.migrate import add_database_arguments, database_url, shown_url
 from gateway.jobs import Submissions, SubmissionState
 from gateway.store import Job, JobState, NotFoundError, Store, open_store
 

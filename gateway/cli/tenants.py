@@ -18,9 +18,8 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
-from gateway.cli.migrate import add_database_arguments, database_url
+from gateway.cli.migrate import add_database_arguments, database_url, shown_url
 from gateway.errors import FieldError
 from gateway.store import ApiKey, Store, Tenant, open_store
 from gateway.store.records import ROLES, SUBMITTER
@@ -122,15 +121,6 @@ def run_list(args: argparse.Namespace) -> int:
             made = f"{key.created_at:%Y-%m-%d %H:%M}"
             print(f"    key {key.id}  made {made}  {state}  {key.role}  {key.label}")
     return 0
-
-
-def shown_url(url: str) -> str:
-    """A store URL fit to print: any password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _key_entry(key: ApiKey) -> dict[str, object]:
