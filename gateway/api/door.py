@@ -2,8 +2,8 @@
 
 The worker's ingest would refuse these documents anyway, but only after a 202: a DTD, an
 entity (XXE, billion laughs), XML that is not well-formed or nests too deep, a zip that is
-corrupt, holds too many entries, declares sizes or compression ratios beyond the limits or
-names paths outside itself. Here they are refused at once with the rule the worker would have
+corrupt, holds too many entries or none at all, declares sizes or compression ratios beyond
+the limits or names paths outside itself. Here they are refused at once with the rule the worker would have
 given, under the worker's own limits (:data:`gateway.ingest.types.DEFAULT_LIMITS`).
 
 The cost stays low: one bounded parse of an XML body (the tree is dropped at once) and, for a
@@ -17,7 +17,7 @@ from lxml import etree
 
 from gateway.api.problems import FieldIssue, Problem
 from gateway.errors import InputError
-from gateway.ingest.bundle import ZIP_MAGIC
+from gateway.ingest.bundle import ZIP_MAGIC, no_invoice, visible_names
 from gateway.ingest.safezip import SafeZip
 from gateway.ingest.textenc import check_xml_encoding, head_text
 from gateway.ingest.types import DEFAULT_LIMITS, IngestLimits
@@ -49,7 +49,7 @@ def check_document(body: bytes, content_type: str, limits: IngestLimits = DEFAUL
                 rule="input.max-bytes",
             )
         if is_zip:
-            SafeZip(body, limits, "the OFD/zip document")
+            _check_zip(body, limits)
         else:
             _check_xml(body, limits)
     except InputError as exc:
@@ -60,6 +60,14 @@ def _check_xml(body: bytes, limits: IngestLimits) -> None:
     """One bounded parse under the ingest's XML limits; the tree is not kept."""
     check_xml_encoding(body, "the XML document")
     parse_xml(body, limits=limits.xml, what="the XML document")
+
+
+def _check_zip(body: bytes, limits: IngestLimits) -> None:
+    """The zip's directory under the ingest's limits; a zip with no file in it is refused
+    with the rule the worker's bundle reader gives (nothing in it can be an invoice)."""
+    names = visible_names(SafeZip(body, limits, "the OFD/zip document"))
+    if not names:
+        raise no_invoice(names)
 
 
 def _refusal(exc: InputError) -> Problem:

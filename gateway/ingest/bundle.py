@@ -27,10 +27,7 @@ def bundle_member(data: bytes, limits: IngestLimits) -> tuple[str, bytes] | None
     archive = SafeZip(data, limits, "zip bundle")
     if archive.find("OFD.xml") is not None:
         return None
-    names = [
-        n for n in archive.names()
-        if not posixpath.basename(n).startswith(".") and "__macosx" not in n.lower()
-    ]  # fmt: skip
+    names = visible_names(archive)
     xmls = [n for n in names if n.lower().endswith(".xml")]
     invoices = [(n, archive.read(n)) for n in xmls]
     invoices = [(n, b) for n, b in invoices if _is_einvoice_xml(b)]
@@ -42,13 +39,26 @@ def bundle_member(data: bytes, limits: IngestLimits) -> tuple[str, bytes] | None
             raise InputError(f"zip bundle nests another bundle in {name}", rule="zip.nested")
         return name, member
     if not invoices:
-        raise InputError(
-            "zip holds neither OFD.xml (an OFD) nor a fapiao XML or OFD "
-            f"(entries: {', '.join(sorted(names)[:10])})",
-            rule="zip.no-invoice",
-        )
+        raise no_invoice(names)
     raise InputError(
         f"zip holds {len(invoices)} invoices ({', '.join(n for n, _ in invoices[:5])}); "
         "one file is one invoice: submit them one by one",
         rule="zip.many-invoices",
+    )
+
+
+def visible_names(archive: SafeZip) -> list[str]:
+    """The entry names that can hold an invoice: no hidden files, no ``__MACOSX`` folder."""
+    return [
+        n for n in archive.names()
+        if not posixpath.basename(n).startswith(".") and "__macosx" not in n.lower()
+    ]  # fmt: skip
+
+
+def no_invoice(names: list[str]) -> InputError:
+    """The refusal of a zip that holds no invoice at all (naming up to ten of its entries)."""
+    return InputError(
+        "zip holds neither OFD.xml (an OFD) nor a fapiao XML or OFD "
+        f"(entries: {', '.join(sorted(names)[:10])})",
+        rule="zip.no-invoice",
     )

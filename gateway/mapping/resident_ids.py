@@ -3,7 +3,9 @@
 A buyer's ID-card number printed as ``BuyerIdNum`` is not forwarded (BT-46) and is blanked in
 the embedded original. The same kind of number — the buyer's or anyone's — may also be written
 into the remark (备注) or a 附加要素 value. There it is recognised by its form: 17 digits and a
-check character with no digit either side (a 20-digit invoice number holds no ID), a real
+check character with no digit either side (a 20-digit invoice number holds no ID; one space,
+hyphen or ideographic space may part the region, year, month-and-day and sequence groups, as
+in ``310115 19880817 4021`` or ``310115-1988-0817-4021``), a real
 birth date from 1900 on, and the GB 11643 check character (ISO 7064 MOD 11-2) right. An
 18-digit order or customs-declaration number rarely passes both (the check alone fails ten
 times in eleven) and is kept; full-width digits (１２３…) are read as digits, and ``x`` as
@@ -19,7 +21,12 @@ import unicodedata
 from gateway.ingest.uscc import resident_id_valid
 
 _DIGIT = "0-9０-９"
-_CANDIDATE = re.compile(rf"(?<![{_DIGIT}])[{_DIGIT}]{{17}}[{_DIGIT}XxＸｘ](?![{_DIGIT}])")
+_GAP = r" \u00a0\u3000\-－"
+_CANDIDATE = re.compile(
+    rf"(?<![{_DIGIT}])[{_DIGIT}]{{6}}[{_GAP}]?[{_DIGIT}]{{4}}[{_GAP}]?[{_DIGIT}]{{4}}[{_GAP}]?"
+    rf"[{_DIGIT}]{{3}}[{_DIGIT}XxＸｘ](?![{_DIGIT}])"
+)
+_GAPS = re.compile(rf"[{_GAP}]")
 FIRST_BIRTH_YEAR = 1900
 
 
@@ -41,9 +48,9 @@ def resident_ids_in(text: str) -> list[str]:
 
 
 def canonical_id(written: str) -> str:
-    """A resident identity card number as written, in ASCII with an upper-case ``X`` (the form
-    a ``BuyerIdNum`` is read in)."""
-    return unicodedata.normalize("NFKC", written).upper()
+    """A resident identity card number as written, in ASCII with an upper-case ``X`` and no
+    gaps between its groups (the form a ``BuyerIdNum`` is read in)."""
+    return _GAPS.sub("", unicodedata.normalize("NFKC", written)).upper()
 
 
 def blank_resident_ids(text: str) -> tuple[str, int]:

@@ -81,6 +81,9 @@ CASES: list[tuple[str, str, bytes, int, str]] = [
     ("many-members", "application/zip", zip_bytes({f"f{i}.xml": b"<a/>" for i in range(300)}),
      422, "zip.max-members"),
     ("path-traversal", "application/ofd", _traversal_zip(), 422, "zip.path-traversal"),
+    ("empty-zip", "application/zip", zip_bytes({}), 422, "zip.no-invoice"),
+    ("only-hidden-files", "application/octet-stream",
+     zip_bytes({".DS_Store": b"x", "__MACOSX/._a.xml": b"x"}), 422, "zip.no-invoice"),
 ]  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.ingest.uscc import _ID_CHECK, _ID_WEIGHTS
-from gateway.mapping.resident_ids import blank_resident_ids
+from gateway.mapping.resident_ids import blank_resident_ids, canonical_id, resident_ids_in
 from gateway.samples.build_ofd import ofd_package
 from gateway.samples.writers import einvoice_xml, platform_json, zip_bytes
 from gateway.validation import Validator
@@ -52,6 +52,9 @@ def validator(artefacts_home: Path) -> Validator:
         (f"id: {ID_X.lower()}.", "id: ."),  # a lower-case x check character
         ("身份证：１１０１０５１９４９１２３１００２Ｘ", "身份证："),  # full-width digits
         (f"{ID} {ID_X}", " "),
+        (f"身份证 {ID[:6]} {ID[6:14]} {ID[14:]} 谢谢", "身份证  谢谢"),  # grouped 6-8-4
+        (f"ID {ID[:6]}-{ID[6:10]}-{ID[10:14]}-{ID[14:]}.", "ID ."),  # grouped 6-4-4-4
+        (f"证件{ID[:6]}\u3000{ID[6:14]}\u3000{ID[14:]}", "证件"),  # ideographic spaces
     ],
 )
 def test_resident_ids_are_blanked(text: str, kept: str) -> None:
@@ -68,10 +71,19 @@ def test_resident_ids_are_blanked(text: str, kept: str) -> None:
         f"26{ID}",  # inside a 20-digit invoice number
         f"{ID}7",  # 19 digits
         "合同号：HT-2026-08 订单号：PO-7788",
+        f"{ID[:6]}  {ID[6:]}",  # two gaps: two numbers, not one written in groups
+        f"{ID[:3]} {ID[3:]}",  # a gap where no group ends
+        f"{ID[:6]}号{ID[6:]}",  # a character, not a gap
     ],
 )
 def test_ordinary_numbers_are_kept(text: str) -> None:
     assert blank_resident_ids(text) == (text, 0)
+
+
+def test_a_number_written_in_groups_is_one_subject() -> None:
+    """The gate counts subjects by the canonical number: grouped, full-width or plain, one."""
+    text = f"{ID} 又 {ID[:6]} {ID[6:14]} {ID[14:]} 又 {ID[:6]}－{ID[6:10]}－{ID[10:14]}－{ID[14:]}"
+    assert {canonical_id(found) for found in resident_ids_in(text)} == {ID}
 
 
 # XML: note and embedded original ------------------------------------------------------------
