@@ -90,7 +90,7 @@ def run_create(args: argparse.Namespace) -> int:
         key, record = await store.issue_api_key(tenant.id, label=args.label)
         return tenant, key, record.id
 
-    tenant, key, key_id = _with_store(args, work)
+    tenant, key, key_id = with_store(args, work)
     print(f"tenant {tenant.name} ({tenant.id}) created; API key id {key_id}")
     print("API key (shown once, store it now):")
     print(key)
@@ -101,7 +101,7 @@ def run_list(args: argparse.Namespace) -> int:
     async def work(store: Store) -> list[tuple[Tenant, list[ApiKey]]]:
         return [(t, await store.list_api_keys(t.id)) for t in await store.list_tenants()]
 
-    listed = _with_store(args, work)
+    listed = with_store(args, work)
     if not listed and not args.json:
         where = shown_url(database_url(args))
         print(f"no tenants in the store {where}; make one with: lingang tenants create NAME")
@@ -144,7 +144,7 @@ def run_rotate(args: argparse.Namespace) -> int:
             await store.revoke_api_key(key_id)
         return tenant, key, record.id
 
-    tenant, key, key_id = _with_store(args, work)
+    tenant, key, key_id = with_store(args, work)
     revoked = f"; revoked {', '.join(args.revoke)}" if args.revoke else ""
     print(f"new {args.role} API key id {key_id} for tenant {tenant.name}{revoked}")
     print("API key (shown once, store it now):")
@@ -184,7 +184,10 @@ async def find_tenant(store: Store, name: str) -> Tenant | None:
     return None
 
 
-def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+def with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+    """``work`` run on the store the arguments name (``--database`` / ``--config``), closed
+    afterwards."""
+
     async def run() -> T:
         store = await open_store(database_url(args))
         try:

@@ -16,9 +16,10 @@ from gateway.api.console.forms import field, file_field
 from gateway.api.console.page import render
 from gateway.api.console.tomltext import dump_directory
 from gateway.api.problems import Problem, from_lingang_error
-from gateway.api.routes.partners import MAX_DIRECTORY_BYTES, directory_from_bytes
+from gateway.api.routes.partners import directory_from_bytes
 from gateway.errors import LingangError
 from gateway.partners import PartnerDirectory
+from gateway.partners.document import MAX_DIRECTORY_BYTES
 from gateway.store.partner_directory import directory_document, directory_entries, replace_directory
 
 routes = web.RouteTableDef()
