@@ -23,7 +23,7 @@ from gateway.api.console import mount_console
 from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
-from gateway.api.routes import documents, ebl, ops, partners, policy, views
+from gateway.api.routes import documents, ebl, ops, partners, policy, received, views
 from gateway.api.server import MAX_LINE_BYTES
 
 HEADER_LIMITS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
@@ -57,6 +57,7 @@ def _bare_app(options: ApiOptions) -> web.Application:
     app[KNOWN_KEYS] = KnownKeys()
     app.add_routes(documents.routes)
     app.add_routes(views.routes)
+    app.add_routes(received.routes)
     app.add_routes(partners.routes)
     app.add_routes(policy.routes)
     app.add_routes(ebl.routes)

@@ -81,8 +81,8 @@ async def submit_document(request: web.Request) -> web.Response:
 async def list_documents(request: web.Request) -> web.Response:
     """The tenant's documents, newest first; ``state``, ``limit`` and ``before`` filter."""
     check_query(request, ("state", "limit", "before"))
-    limit = _int_param(request, "limit", default=50, low=1, high=MAX_LIST)
-    before = _time_param(request, "before")
+    limit = int_param(request, "limit", default=50, low=1, high=MAX_LIST)
+    before = time_param(request, "before")
     state = request.query.get("state")
     if state is not None and not _ID.fullmatch(state):
         raise unprocessable("state is a state name such as 'delivered'", "state", "format")
@@ -328,7 +328,7 @@ def _extension(media_type: str) -> str:
     return ".bin"
 
 
-def _int_param(request: web.Request, name: str, *, default: int, low: int, high: int) -> int:
+def int_param(request: web.Request, name: str, *, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
     if raw is None:
         return default
@@ -340,7 +340,7 @@ def _int_param(request: web.Request, name: str, *, default: int, low: int, high:
     return value
 
 
-def _time_param(request: web.Request, name: str) -> datetime | None:
+def time_param(request: web.Request, name: str) -> datetime | None:
     raw = request.query.get(name)
     if raw is None:
         return None

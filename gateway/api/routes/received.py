@@ -1,0 +1,221 @@
+"""``/v1/received``: the documents counterparts sent this gateway, as the receiving tenant
+sees them.
+
+A received document (AS4 at ``/as4``, an https adapter's inbox) belongs to the tenant of
+its receiver (``[peppol] local_participants``) or of the inbox (``inbound_tenant``); any
+other tenant's id is a 404, as for ``/v1/documents``. Per document: where it came from,
+the answer its sender got (the signed AS4 receipt), the inbound flow's verdict with the
+validation report under the document's own profile, the hand-over to the local system and
+the Message Level Status sent back. Outputs (``…/output?kind=``): ``received`` (the document
+as it arrived, the default), ``report``, ``answer``, and for an invoice or credit note its
+``canonical`` JSON and ``readable`` page, read from the received bytes as the inbound flow
+read them for the local system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api.context import store, tenant
+from gateway.api.disclosure import delivery_error, public_detail
+from gateway.api.ingest import check_query
+from gateway.api.problems import not_found
+from gateway.api.routes.documents import MAX_LIST, int_param, time_param
+from gateway.api.routes.views import page_response
+from gateway.errors import LingangError
+from gateway.store import InboundMessage, StoredReceipt
+from gateway.store.received import ReceivedStore, ReceivedSummary
+
+routes = web.RouteTableDef()
+
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+RECEIVE_JOB = "receive"
+INVOICE_KINDS = ("Invoice", "CreditNote", "CrossIndustryInvoice")
+"""Document kinds the inbound flow reads into the canonical model."""
+OUTPUT_KINDS = ("received", "report", "answer", "canonical", "readable")
+ANSWER_MEDIA_TYPE = "application/soap+xml"
+"""What the AS4 endpoint answered with (the signed receipt, a SOAP 1.2 envelope)."""
+
+
+@routes.get("/v1/received")
+async def list_received(request: web.Request) -> web.Response:
+    """The tenant's received documents, newest first; ``limit`` and ``before`` page."""
+    check_query(request, ("limit", "before"))
+    limit = int_param(request, "limit", default=50, low=1, high=MAX_LIST)
+    before = time_param(request, "before")
+    found = await ReceivedStore(store(request).connector).list(
+        tenant(request).id, limit=limit, before=before
+    )
+    items = [_summary(s) for s in found]
+    return web.json_response({"items": items, "count": len(items)})
+
+
+@routes.get("/v1/received/{id}")
+async def get_received(request: web.Request) -> web.Response:
+    """Origin, the sender's answer, verdict, validation report, hand-over, MLS, receipts."""
+    check_query(request, ())
+    summary = await _owned(request)
+    message = await _message(request, summary.id)
+    receipts = await store(request).list_receipts(submission_id=summary.id)
+    verdict = _verdict(receipts)
+    body = _summary(summary)
+    body.update(
+        {
+            "transport": public_detail(dict(message.metadata)),
+            "answer": None
+            if message.answer is None
+            else {"media_type": ANSWER_MEDIA_TYPE, "size": len(message.answer)},
+            "processing": {
+                "attempts": summary.attempts,
+                "last_error": delivery_error(summary.last_error, summary.retryable),
+                "retryable": summary.retryable,
+            },
+            "validation": verdict.get("report"),
+            "error": verdict.get("error"),
+            "handed_on": public_detail(verdict.get("handed_on")),
+            "mls": verdict.get("mls"),
+            "stages": verdict.get("stages"),
+            "receipts": [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "media_type": r.media_type,
+                    "received_at": r.received_at.isoformat(),
+                    "detail": public_detail(r.detail),
+                }
+                for r in receipts
+            ],
+            "links": _links(summary, message),
+        }
+    )
+    return web.json_response(body)
+
+
+@routes.get("/v1/received/{id}/output")
+async def get_received_output(request: web.Request) -> web.Response:
+    """The document as received (default) or ``?kind=`` report, answer, canonical, readable."""
+    check_query(request, ("kind",))
+    summary = await _owned(request)
+    kind = request.query.get("kind", "received")
+    if kind not in OUTPUT_KINDS:
+        raise not_found(f"output {kind!r} of a received document (one of {list(OUTPUT_KINDS)})")
+    message = await _message(request, summary.id)
+    if kind == "received":
+        return _download(summary.id, kind, message.data, message.media_type)
+    if kind == "answer":
+        if message.answer is None:
+            raise not_found("answer kept for this document")
+        return _download(summary.id, kind, message.answer, ANSWER_MEDIA_TYPE)
+    if kind == "report":
+        receipts = await store(request).list_receipts(submission_id=summary.id)
+        report = _verdict(receipts).get("report")
+        if report is None:
+            raise not_found("validation report for this document (yet)")
+        data = json.dumps(report, ensure_ascii=False, sort_keys=True).encode()
+        return _download(summary.id, kind, data, "application/json")
+    if summary.facts.get("document_kind") not in INVOICE_KINDS:
+        raise not_found(f"output {kind!r}: only a received invoice or credit note has one")
+    if kind == "canonical":
+        data = await asyncio.to_thread(_canonical, message.data)
+        return _download(summary.id, kind, data, "application/json")
+    page = await asyncio.to_thread(_readable, message.data, str(summary.facts.get("profile", "")))
+    return page_response(page)
+
+
+async def _owned(request: web.Request) -> ReceivedSummary:
+    """The received document named in the path if the tenant owns it; else 404."""
+    inbound_id = request.match_info["id"]
+    summary = None
+    if _ID.fullmatch(inbound_id):
+        summary = await ReceivedStore(store(request).connector).summary(
+            tenant(request).id, inbound_id
+        )
+    if summary is None:
+        raise not_found("received document")
+    return summary
+
+
+async def _message(request: web.Request, inbound_id: str) -> InboundMessage:
+    message = await ReceivedStore(store(request).connector).message(tenant(request).id, inbound_id)
+    if message is None:
+        raise not_found("received document")
+    return message
+
+
+def _verdict(receipts: list[StoredReceipt]) -> dict[str, Any]:
+    """The inbound flow's verdict the ``receive`` job kept as its receipt (latest first)."""
+    for receipt in reversed(receipts):
+        if not receipt.kind.startswith("inbound-") or "json" not in receipt.media_type:
+            continue
+        try:
+            data = json.loads(receipt.data)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return {}
+
+
+def _canonical(data: bytes) -> bytes:
+    from gateway.model.jsonable import to_jsonable
+    from gateway.read import read_invoice
+
+    try:
+        invoice = read_invoice(data)
+    except LingangError as exc:
+        raise not_found(f"canonical form: the document could not be read ({exc.code})") from exc
+    return json.dumps(to_jsonable(invoice), ensure_ascii=False, sort_keys=True).encode()
+
+
+def _readable(data: bytes, profile: str) -> str:
+    from gateway.readable import RenderSource, render_html
+
+    try:
+        return render_html(RenderSource(data=data, kind="invoice", facts={"profile": profile}))
+    except LingangError as exc:
+        raise not_found(f"readable page: the document could not be read ({exc.code})") from exc
+
+
+def _download(inbound_id: str, kind: str, data: bytes, media_type: str) -> web.Response:
+    extension = ".json" if "json" in media_type else ".xml" if "xml" in media_type else ".bin"
+    return web.Response(
+        body=data,
+        content_type=media_type.split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="{inbound_id}-{kind}{extension}"'},
+    )
+
+
+def _links(summary: ReceivedSummary, message: InboundMessage | None = None) -> dict[str, str]:
+    base = f"/v1/received/{summary.id}"
+    links = {"self": base, "output": f"{base}/output"}
+    if message is None:
+        return links
+    kinds = ["received", "report"]
+    if message.answer is not None:
+        kinds.append("answer")
+    if summary.facts.get("document_kind") in INVOICE_KINDS:
+        kinds += ["canonical", "readable"]
+    for kind in kinds:
+        links[f"output:{kind}"] = f"{base}/output?kind={kind}"
+    return links
+
+
+def _summary(summary: ReceivedSummary) -> dict[str, Any]:
+    return {
+        "id": summary.id,
+        "status": summary.status,
+        "channel": summary.channel,
+        "message_id": summary.message_id,
+        "sender": summary.sender,
+        "receiver": summary.receiver,
+        "media_type": summary.media_type,
+        "size": summary.size,
+        "received_at": summary.received_at.isoformat(),
+        "facts": summary.facts,
+        "links": _links(summary),
+    }

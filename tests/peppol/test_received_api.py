@@ -1,0 +1,146 @@
+"""Received documents in the API (``/v1/received``): what a receiving tenant sees of the
+documents that came to it over AS4, on a live gateway over TLS on 127.0.0.1: the list, each
+document's verdict with the validation report under its own profile (the rule ids of a
+rejection), the Message Level Status, the hand-over to the local system, the signed receipt
+its sender got and the document itself; another tenant sees none of it (404)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
+from gateway.testing.tls import TlsFiles
+from tests.peppol.as4_gateway import (
+    EXAMPLES,
+    LOCAL,
+    GatewayAp,
+    Side,
+    document_message,
+    post,
+    running_gateway,
+)
+
+WITH_ATTACHMENT = f"{EXAMPLES}/PINT-SG INV example 02 - full valid invoice 1.xml"
+OTHER_PARTICIPANT = "0195:SGUEN201111111A"
+
+
+@pytest.fixture
+async def ap(
+    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path, store_url: str
+) -> AsyncIterator[GatewayAp]:
+    side = Side(local=(f"importer={LOCAL.value}", f"rival={OTHER_PARTICIPANT}"))
+    async with running_gateway(
+        tmp_path / "c3",
+        pki=pki,
+        tls=tls,
+        artefacts_home=artefacts_home,
+        store_url=store_url,
+        side=side,
+    ) as gateway:
+        yield gateway
+
+
+async def _key(ap: GatewayAp, tenant_id: str) -> str:
+    store = ap.services.store
+    if await store.get_tenant(tenant_id) is None:
+        await store.create_tenant(tenant_id, tenant_id=tenant_id)
+    key, _ = await store.issue_api_key(tenant_id)
+    return key
+
+
+async def _get(
+    ap: GatewayAp, tls: TlsFiles, key: str, path: str
+) -> tuple[int, dict[str, str], bytes]:
+    base = ap.url.removesuffix("/as4")
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.get(base + path, headers={"Authorization": f"Bearer {key}"}) as response,
+    ):
+        return response.status, dict(response.headers), await response.read()
+
+
+async def _json(ap: GatewayAp, tls: TlsFiles, key: str, path: str) -> Any:
+    status, _, body = await _get(ap, tls, key, path)
+    assert status == 200, body[:300]
+    return json.loads(body)
+
+
+async def test_received_documents_are_listed_with_verdict_report_receipt_and_outputs(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    valid = (reference / WITH_ATTACHMENT).read_bytes()
+    invalid = valid.replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>x", 1)
+    answers = {}
+    for name, body in (("valid", valid), ("invalid", invalid)):
+        message = document_message(pki, body)
+        answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+        assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
+        answers[name] = answer
+    await ap.drain()
+    key = await _key(ap, "importer")
+
+    listed = await _json(ap, tls, key, "/v1/received")
+    assert listed["count"] == 2
+    by_status = {item["status"]: item for item in listed["items"]}
+    assert set(by_status) == {"accepted", "rejected"}
+    accepted, rejected = by_status["accepted"], by_status["rejected"]
+    assert accepted["facts"]["profile"] == "pint-sg"
+    assert accepted["facts"]["document_kind"] == "Invoice"
+    assert accepted["receiver"] == LOCAL.value and accepted["channel"]
+
+    detail = await _json(ap, tls, key, accepted["links"]["self"])
+    assert detail["handed_on"]["adapter"] == "erp"
+    assert detail["validation"]["profile"] == "pint-sg"
+    assert not [f for f in detail["validation"]["findings"] if f["flag"] == "fatal"]
+    assert detail["answer"]["media_type"] == "application/soap+xml"
+    assert detail["transport"]["peppol"]["c2_seat"] == "PSG000001"
+    assert [r["kind"] for r in detail["receipts"]] == ["inbound-accepted"]
+    assert "path" not in json.dumps(detail["handed_on"])  # the folder's path stays private
+
+    stored = {m.id: m for m in await ap.services.store.list_inbound()}
+    status, _, original = await _get(ap, tls, key, detail["links"]["output:received"])
+    assert status == 200 and original == stored[accepted["id"]].data  # the SBDH's payload
+    status, _, answer_bytes = await _get(ap, tls, key, detail["links"]["output:answer"])
+    assert status == 200 and answer_bytes == answers["valid"].body
+    status, _, canonical = await _get(ap, tls, key, detail["links"]["output:canonical"])
+    assert status == 200 and json.loads(canonical)["number"]
+    status, headers, page = await _get(ap, tls, key, detail["links"]["output:readable"])
+    assert status == 200 and b"<html" in page.lower()
+    assert "script-src" not in headers["Content-Security-Policy"]
+
+    refused = await _json(ap, tls, key, f"/v1/received/{rejected['id']}")
+    fatal = {f["rule_id"] for f in refused["validation"]["findings"] if f["flag"] == "fatal"}
+    assert "ibr-073" in fatal
+    assert refused["error"]["code"] == "validation"
+    assert refused["mls"]["code"] == "RE" and refused["handed_on"] is None
+    status, _, report = await _get(
+        ap, tls, key, f"/v1/received/{rejected['id']}/output?kind=report"
+    )
+    assert status == 200 and "ibr-073" in report.decode()
+
+
+async def test_another_tenant_sees_none_of_them(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, reference: Path
+) -> None:
+    message = document_message(pki, (reference / WITH_ATTACHMENT).read_bytes())
+    await post(ap.url, message.body, message.content_type, tls.client_context())
+    await ap.drain()
+    (stored,) = await ap.services.store.list_inbound()
+    rival = await _key(ap, "rival")
+    assert (await _json(ap, tls, rival, "/v1/received"))["items"] == []
+    for path in (f"/v1/received/{stored.id}", f"/v1/received/{stored.id}/output"):
+        status, _, _ = await _get(ap, tls, rival, path)
+        assert status == 404
+    importer = await _key(ap, "importer")
+    status, _, _ = await _get(ap, tls, importer, f"/v1/received/{stored.id}/output?kind=nope")
+    assert status == 404
+    status, _, _ = await _get(ap, tls, importer, "/v1/received?limit=0")
+    assert status == 422
