@@ -8,8 +8,8 @@ Options::
                               # document itself (e.g. a received invoice's canonical JSON and
                               # readable HTML page for the local system)
 
-The file is named after the transport message id (made filesystem-safe) plus an extension
-from the content type, so a retry of the same envelope finds its file already in place and
+The file is named after the transport message id (made filesystem-safe, see
+:func:`safe_name`: distinct ids never share a name) plus an extension from the content type, so a retry of the same envelope finds its file already in place and
 answers with a duplicate receipt instead of writing a second copy. Readers of the directory
 never see a partial file: only complete files are renamed in, and names starting with ``.``
 are in-progress temp files.
@@ -46,12 +46,24 @@ _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json"
 _ATTACHMENT_EXTENSIONS = {"canonical": ".json", "readable": ".html", "signature": ".xml"}
 
 
+MAX_NAME = 200
+"""The longest file name stem :func:`safe_name` gives."""
+
+
 def safe_name(message_id: str) -> str:
-    """A file name for a message id: unsafe characters become ``_``; never hidden or empty."""
-    name = _UNSAFE.sub("_", message_id).lstrip(".")[:200]
-    if not name:
+    """A file name for a message id: never hidden, empty or outside the directory, and one
+    per message id. An id of safe characters (``A-Z a-z 0-9 . _ @ -``, not starting with
+    ``.``, at most :data:`MAX_NAME` long) is its own name; any other id has its unsafe
+    characters replaced by ``_``, is shortened, and ends in ``-`` and 16 hex digits of its
+    SHA-256, so two ids that would read alike (``a/b`` and ``a_b``, two long ids with the
+    same start) never share a file, which would drop the second as a duplicate."""
+    if not message_id:
         raise PermanentDeliveryError("empty message id", field="message_id")
-    return name
+    name = _UNSAFE.sub("_", message_id).lstrip(".")
+    if name == message_id and len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{name[: MAX_NAME - 17]}-{digest}"
 
 
 class FolderAdapter:

@@ -34,7 +34,8 @@ async def test_writes_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
     envelope = make_envelope("msg/../../evil")
     receipt = await adapter.deliver(envelope)
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["msg_.._.._evil.xml"]
+    assert files == [f"{safe_name('msg/../../evil')}.xml"]
+    assert files[0].startswith("msg_.._.._evil-") and "/" not in files[0]
     assert (tmp_path / "out" / files[0]).read_bytes() == envelope.body
     assert receipt.details["path"].endswith(files[0])
 
@@ -58,4 +59,25 @@ def test_options_are_checked(tmp_path: Path) -> None:
 
 def test_empty_message_id_is_permanent() -> None:
     with pytest.raises(PermanentDeliveryError):
-        safe_name("...")
+        safe_name("")
+
+
+def test_a_message_id_of_dots_gets_a_visible_name() -> None:
+    name = safe_name("...")
+    assert name and not name.startswith(".") and "/" not in name
+
+
+async def test_message_ids_that_read_alike_never_share_a_file(tmp_path: Path) -> None:
+    """``a/b`` and ``a_b``, or two long ids with the same start, are two documents: the second
+    must be written, not answered as a duplicate of the first."""
+    adapter = FolderAdapter("drop", tmp_path / "out")
+    pairs = [("a/b@x", "a_b@x"), ("m" * 200 + "1", "m" * 200 + "2"), (".hidden", "hidden")]
+    for first, second in pairs:
+        one = await adapter.deliver(make_envelope(first, body=b"<one/>"))
+        two = await adapter.deliver(make_envelope(second, body=b"<two/>"))
+        assert not one.duplicate and not two.duplicate, (first, second)
+        assert one.remote_id != two.remote_id
+        assert (tmp_path / "out" / one.remote_id).read_bytes() == b"<one/>"
+        assert (tmp_path / "out" / two.remote_id).read_bytes() == b"<two/>"
+    assert all(len(p.name) < 255 for p in (tmp_path / "out").iterdir())
+    assert safe_name("0123abc.erp@lingang") == "0123abc.erp@lingang"  # ordinary ids unchanged
