@@ -16,7 +16,9 @@ import pytest
 
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
+from gateway.store.received import ReceivedStore
 from gateway.testing.tls import TlsFiles
+from tests.console.conftest import try_signin
 from tests.peppol.as4_gateway import (
     EXAMPLES,
     LOCAL,
@@ -144,3 +146,54 @@ async def test_another_tenant_sees_none_of_them(
     assert status == 404
     status, _, _ = await _get(ap, tls, importer, "/v1/received?limit=0")
     assert status == 422
+
+
+async def test_the_console_lists_and_shows_them_to_their_tenant_only(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, reference: Path
+) -> None:
+    valid = (reference / WITH_ATTACHMENT).read_bytes()
+    invalid = valid.replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>x", 1)
+    for body in (valid, invalid):
+        message = document_message(pki, body)
+        await post(ap.url, message.body, message.content_type, tls.client_context())
+    await ap.drain()
+    by_status = {
+        s.status: s for s in await ReceivedStore(ap.services.store.connector).list("importer")
+    }
+    accepted, rejected = by_status["accepted"].id, by_status["rejected"].id
+    base = ap.url.removesuffix("/as4")
+    importer = await _console(base, await _key(ap, "importer"), tls)
+    async with importer:
+        async with importer.get(f"{base}/console/received") as response:
+            page = await response.text()
+        assert response.status == 200 and accepted in page and rejected in page
+        async with importer.get(f"{base}/console/received/{rejected}") as response:
+            page = await response.text()
+        assert response.status == 200 and "ibr-073" in page and "RE" in page
+        async with importer.get(f"{base}/console/received/{accepted}") as response:
+            page = await response.text()
+        assert response.status == 200 and "/view" in page and "erp" in page
+        async with importer.get(f"{base}/console/received/{accepted}/view") as response:
+            assert response.status == 200 and "<html" in (await response.text()).lower()
+        async with importer.get(f"{base}/console/received/{accepted}/outputs/answer") as response:
+            assert response.status == 200 and b"Receipt" in await response.read()
+    rival = await _console(base, await _key(ap, "rival"), tls)
+    async with rival:
+        async with rival.get(f"{base}/console/received") as response:
+            page = await response.text()
+        assert accepted not in page and rejected not in page
+        for path in (f"/received/{accepted}", f"/received/{accepted}/view",
+                     f"/received/{accepted}/outputs/received"):  # fmt: skip
+            async with rival.get(f"{base}/console{path}") as response:
+                assert response.status == 404, path
+
+
+async def _console(base: str, key: str, tls: TlsFiles) -> aiohttp.ClientSession:
+    """A console session signed in with ``key`` over TLS."""
+    session = aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        connector=aiohttp.TCPConnector(ssl=tls.client_context()),
+    )
+    response = await try_signin(session, base, key)
+    assert response.status == 303, response.status
+    return session

@@ -25,21 +25,24 @@ from gateway.api.context import store, tenant
 from gateway.api.disclosure import delivery_error, public_detail
 from gateway.api.ingest import check_query
 from gateway.api.problems import not_found
+from gateway.api.received import (
+    ANSWER_MEDIA_TYPE,
+    OUTPUT_KINDS,
+    canonical_json,
+    is_invoice,
+    offered_outputs,
+    readable_html,
+    verdict_of,
+)
 from gateway.api.routes.documents import MAX_LIST, int_param, time_param
 from gateway.api.routes.views import page_response
 from gateway.errors import LingangError
-from gateway.store import InboundMessage, StoredReceipt
+from gateway.store import InboundMessage
 from gateway.store.received import ReceivedStore, ReceivedSummary
 
 routes = web.RouteTableDef()
 
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
-RECEIVE_JOB = "receive"
-INVOICE_KINDS = ("Invoice", "CreditNote", "CrossIndustryInvoice")
-"""Document kinds the inbound flow reads into the canonical model."""
-OUTPUT_KINDS = ("received", "report", "answer", "canonical", "readable")
-ANSWER_MEDIA_TYPE = "application/soap+xml"
-"""What the AS4 endpoint answered with (the signed receipt, a SOAP 1.2 envelope)."""
 
 
 @routes.get("/v1/received")
@@ -62,7 +65,7 @@ async def get_received(request: web.Request) -> web.Response:
     summary = await _owned(request)
     message = await _message(request, summary.id)
     receipts = await store(request).list_receipts(submission_id=summary.id)
-    verdict = _verdict(receipts)
+    verdict = verdict_of(receipts)
     body = _summary(summary)
     body.update(
         {
@@ -113,17 +116,21 @@ async def get_received_output(request: web.Request) -> web.Response:
         return _download(summary.id, kind, message.answer, ANSWER_MEDIA_TYPE)
     if kind == "report":
         receipts = await store(request).list_receipts(submission_id=summary.id)
-        report = _verdict(receipts).get("report")
+        report = verdict_of(receipts).get("report")
         if report is None:
             raise not_found("validation report for this document (yet)")
         data = json.dumps(report, ensure_ascii=False, sort_keys=True).encode()
         return _download(summary.id, kind, data, "application/json")
-    if summary.facts.get("document_kind") not in INVOICE_KINDS:
+    if not is_invoice(summary):
         raise not_found(f"output {kind!r}: only a received invoice or credit note has one")
-    if kind == "canonical":
-        data = await asyncio.to_thread(_canonical, message.data)
-        return _download(summary.id, kind, data, "application/json")
-    page = await asyncio.to_thread(_readable, message.data, str(summary.facts.get("profile", "")))
+    try:
+        if kind == "canonical":
+            data = await asyncio.to_thread(canonical_json, message.data)
+            return _download(summary.id, kind, data, "application/json")
+        profile = str(summary.facts.get("profile", ""))
+        page = await asyncio.to_thread(readable_html, message.data, profile)
+    except LingangError as exc:
+        raise not_found(f"output {kind!r}: the document could not be read ({exc.code})") from exc
     return page_response(page)
 
 
@@ -147,40 +154,6 @@ async def _message(request: web.Request, inbound_id: str) -> InboundMessage:
     return message
 
 
-def _verdict(receipts: list[StoredReceipt]) -> dict[str, Any]:
-    """The inbound flow's verdict the ``receive`` job kept as its receipt (latest first)."""
-    for receipt in reversed(receipts):
-        if not receipt.kind.startswith("inbound-") or "json" not in receipt.media_type:
-            continue
-        try:
-            data = json.loads(receipt.data)
-        except ValueError:
-            continue
-        if isinstance(data, dict):
-            return data
-    return {}
-
-
-def _canonical(data: bytes) -> bytes:
-    from gateway.model.jsonable import to_jsonable
-    from gateway.read import read_invoice
-
-    try:
-        invoice = read_invoice(data)
-    except LingangError as exc:
-        raise not_found(f"canonical form: the document could not be read ({exc.code})") from exc
-    return json.dumps(to_jsonable(invoice), ensure_ascii=False, sort_keys=True).encode()
-
-
-def _readable(data: bytes, profile: str) -> str:
-    from gateway.readable import RenderSource, render_html
-
-    try:
-        return render_html(RenderSource(data=data, kind="invoice", facts={"profile": profile}))
-    except LingangError as exc:
-        raise not_found(f"readable page: the document could not be read ({exc.code})") from exc
-
-
 def _download(inbound_id: str, kind: str, data: bytes, media_type: str) -> web.Response:
     extension = ".json" if "json" in media_type else ".xml" if "xml" in media_type else ".bin"
     return web.Response(
@@ -195,12 +168,7 @@ def _links(summary: ReceivedSummary, message: InboundMessage | None = None) -> d
     links = {"self": base, "output": f"{base}/output"}
     if message is None:
         return links
-    kinds = ["received", "report"]
-    if message.answer is not None:
-        kinds.append("answer")
-    if summary.facts.get("document_kind") in INVOICE_KINDS:
-        kinds += ["canonical", "readable"]
-    for kind in kinds:
+    for kind in offered_outputs(summary, has_answer=message.answer is not None):
         links[f"output:{kind}"] = f"{base}/output?kind={kind}"
     return links
 
