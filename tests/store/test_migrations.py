@@ -108,6 +108,7 @@ def test_migration_files_are_numbered() -> None:
             "officer_keys",
             "console_signouts",
             "ebl_document_origin",
+            "received_by_tenant",
         ]
 
 

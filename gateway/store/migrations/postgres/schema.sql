@@ -129,6 +129,7 @@ CREATE TABLE inbound_messages (
 );
 
 CREATE INDEX inbound_by_time ON inbound_messages (received_at);
+CREATE INDEX inbound_by_tenant_time ON inbound_messages (tenant_id, received_at);
 
 
 -- The cross-border data gate: the export ledger (append-only, hash-chained), its head and
