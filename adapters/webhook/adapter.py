@@ -33,6 +33,11 @@ and may answer ``{"duplicate": true}``.
 Outcomes: 2xx is a receipt; 429, 5xx, connection errors and timeouts are
 :class:`TransientDeliveryError` (retried, then dead-lettered); any other status is a
 :class:`PermanentDeliveryError`.
+
+**Order.** Each document is POSTed by its own job, several at a time, each retried on its
+own: documents may arrive in another order than they were received (one retried after a 503
+comes after later ones), and a document may come again after a crash or retry (same
+``Idempotency-Key``). The local system orders by the documents' own dates and drops repeats.
 """
 
 from __future__ import annotations
