@@ -9,7 +9,10 @@ Options (in the adapter's table, beside the sending ones)::
 A request must carry ``X-Lingang-Message-Id`` (the sender's stable id: a repeat is a
 duplicate, answered with the first receipt and not processed again), may carry
 ``Content-Digest`` (checked), and with ``inbound_trust`` must carry ``X-Lingang-Signature``,
-a detached JWS over the body by the trusted key. The answer, after the message is stored
+a detached JWS over the body by the trusted key. The body must be an XML document the
+inbound flow can read (well-formed, no DTD or entity, within the XML limits): anything else is
+refused at once (422 naming the rule, e.g. ``xml.no-dtd``, ``xml.well-formed``) instead of
+being acknowledged and then rejected where its sender never learns why. The answer, after the message is stored
 durably and its ``receive`` job queued, is ``{"receipt_id", "duplicate"}``: exactly what this
 adapter's sending side reads as a receipt. Errors are ``application/problem+json`` naming the
 header and rule, never echoing what was sent.
@@ -17,6 +20,7 @@ header and rule, never echoing what was sent.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -29,12 +33,15 @@ from cryptography import x509
 
 from adapters.base import InboundDocument, InboundSink
 from gateway.bounded_body import read_bounded
-from gateway.errors import LingangError, VerificationError
+from gateway.errors import InputError, LingangError, VerificationError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 from gateway.store import ConflictError
+from gateway.xmlsafe import parse_xml
 
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9._@:+/-]{1,200}$")
 _DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
+INLINE_PARSE_BYTES = 256 * 1024
+"""A body up to this size is checked on the event loop; a larger one in a thread."""
 
 
 def body_digest(body: bytes) -> str:
@@ -85,6 +92,8 @@ class HttpsInbox:
         if body is None:
             return problem(413, "inbound.max-bytes", f"the limit is {self.max_bytes} bytes", "body")
         refused = self._check(request, body)
+        if refused is None:
+            refused = await unreadable(body)
         if refused is not None:
             return refused
         try:
@@ -125,6 +134,19 @@ class HttpsInbox:
             return problem(403, f"inbound.{exc.check}", "the signature does not verify",
                            SIGNATURE_HEADER)  # fmt: skip
         return None
+
+
+async def unreadable(body: bytes) -> web.Response | None:
+    """A 422 naming the rule when ``body`` is not an XML document the inbound flow can read
+    (the same safe parse and limits as its ``identify`` stage); ``None`` when it is."""
+    try:
+        if len(body) <= INLINE_PARSE_BYTES:
+            parse_xml(body, what="the document")
+        else:
+            await asyncio.to_thread(parse_xml, body, what="the document")
+    except InputError as exc:
+        return problem(422, exc.rule or exc.code, exc.message, "body")
+    return None
 
 
 def refusal(error: LingangError) -> web.Response:

@@ -266,3 +266,34 @@ async def test_a_receiver_the_gateway_does_not_serve_is_a_422_and_nothing_is_sto
                 assert await serving_one_receiver.store.list_inbound() == []
     (stored,) = await serving_one_receiver.store.list_inbound()
     assert stored.tenant_id == "t"
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Invoice>&a;</Invoice>',
+            "xml.no-dtd",
+        ),
+        (b'{"invoice": 1}', "xml.well-formed"),
+        (b"<Invoice><cbc:ID>1</cbc:ID>", "xml.well-formed"),
+        (b"<a>" * 600 + b"</a>" * 600, "xml.max-depth"),
+    ],
+)
+async def test_a_body_the_inbound_flow_cannot_read_is_refused_at_the_inbox(
+    serving_one_receiver: Receiving, tls: TlsFiles, body: bytes, rule: str
+) -> None:
+    """Hostile or unreadable XML is a 422 naming the rule, before anything is stored: the
+    sender learns it at once instead of getting a receipt for a document that is rejected
+    later without its knowing."""
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())
+    headers = {"X-Lingang-Message-Id": "m-bad.sg@lingang", "Content-Type": "application/xml"}
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.post(serving_one_receiver.url, data=body, headers=headers) as response,
+    ):
+        problem = await response.json(content_type=None)
+        assert response.status == 422, problem
+        assert response.content_type == "application/problem+json"
+    assert problem["errors"][0]["rule"] == rule
+    assert await serving_one_receiver.store.list_inbound() == []
