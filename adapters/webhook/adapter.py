@@ -20,6 +20,9 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
      "canonical": {...the canonical invoice, when the gateway could read it...},
      "attachments": {"readable": "<base64>", ...}}
 
+``submission_id`` is the gateway's id of the document: for a received document handed on to
+the local system, its id under ``/v1/received/{id}`` (verdict, validation report, receipts).
+
 **The signature header** (the local system must check it)::
 
     X-Lingang-Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>

@@ -175,7 +175,8 @@ class ReceiveKind:
         self, message: InboundMessage, outcome: FlowOutcome, attempt: int
     ) -> AdapterReceipt:
         """Deliver the accepted document to the local system with its canonical and readable
-        forms as attachments."""
+        forms as attachments; its ``submission_id`` is the received document's id (its page
+        is ``/v1/received/{id}``)."""
         assert self.hand_on is not None
         attachments = {
             kind: output.data
@@ -186,6 +187,7 @@ class ReceiveKind:
             Envelope(
                 message_id=f"{message.id}.{self.hand_on}@lingang",
                 body=message.data,
+                submission_id=message.id,
                 content_type=message.media_type,
                 tenant_id=message.tenant_id or "",
                 profile=str(outcome.facts.get("profile", "")),

@@ -108,6 +108,8 @@ async def test_invoices_and_credit_notes_both_ways_with_mls_back(
         at_b = [p for p in b.received.iterdir() if p.suffix == ".xml"]
         assert sorted(b"<CreditNote" in p.read_bytes()[:500] for p in at_b) == [False, True]
         assert sorted(got["document_kind"] for got in erp.received) == ["CreditNote", "Invoice"]
+        received_at_a = {m.id for m in await a.services.store.list_inbound()}
+        assert {got["submission_id"] for got in erp.received} <= received_at_a  # /v1/received/…
         for gateway, tenant, sent in ((a, exporter_a.id, sent_by_a), (b, exporter_b.id, sent_by_b)):
             for submission_id in sent:
                 shown = await api_document(gateway.services, tenant, submission_id)
