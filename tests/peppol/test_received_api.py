@@ -146,6 +146,11 @@ async def test_another_tenant_sees_none_of_them(
     assert status == 404
     status, _, _ = await _get(ap, tls, importer, "/v1/received?limit=0")
     assert status == 422
+    (mine,) = (await _json(ap, tls, importer, "/v1/received"))["items"]
+    assert mine["id"] == stored.id
+    older = await _json(ap, tls, importer, "/v1/received?before=2000-01-01T00:00:00%2B00:00")
+    newer = await _json(ap, tls, importer, "/v1/received?before=2999-01-01T00:00:00%2B00:00")
+    assert (older["items"], [i["id"] for i in newer["items"]]) == ([], [stored.id])
 
 
 async def test_the_console_lists_and_shows_them_to_their_tenant_only(
