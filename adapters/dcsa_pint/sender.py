@@ -5,7 +5,9 @@
     POST /v3/envelopes ─► 200 signed RECE/DUPE ─────────────────────────► done
                        ─► 201 {envelopeReference, missing…} ─► PUT each missing document
                           (a signed INCD is kept and the transfer is retried later)
-                          ─► PUT finish-transfer ─► signed RECE/DUPE/MDOC/DISE/…
+                          ─► PUT finish-transfer ─► signed RECE/DUPE/DISE/…
+                             signed MDOC ─► PUT the documents it lists ─► finish again
+                             (up to MAX_MDOC_ROUNDS times; then kept, retried later)
                        ─► 4xx/409 signed BENV/BSIG/DISE ─────────────────► done
     anything unsigned (5xx, proxy page, network error) ─► TransientDeliveryError: retried
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +28,7 @@ from urllib.parse import quote
 import aiohttp
 
 from adapters.base import Envelope, Receipt
-from adapters.dcsa_pint.options import PintOptions
+from adapters.dcsa_pint.options import Partner, PintOptions
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
 from gateway.pint.checksums import is_checksum, jws_checksum
 from gateway.pint.codes import ResponseCode
@@ -35,6 +37,9 @@ from gateway.pint.responses import SignedResponse, read_response
 log = logging.getLogger("lingang.pint")
 
 HEADERS = {"Content-Type": "application/json", "API-Version": "3"}
+MAX_MDOC_ROUNDS = 3
+"""How often one attempt answers a signed ``MDOC`` at finish by sending the documents it
+lists again and finishing again, before the ``transfer`` job retries the whole transfer."""
 
 
 @dataclass(slots=True)
@@ -71,23 +76,50 @@ class PintSender:
         answer = await self._call(
             "POST", partner.endpoint("/v3/envelopes"), envelope.body, partner.code
         )
-        if answer.status == 201:
-            reference, missing = _started(answer.body, last)
-            for checksum in missing:
-                document = envelope.attachments.get(checksum)
-                if document is None:
-                    raise PermanentDeliveryError(
-                        f"the receiver wants document {checksum} this transfer does not hold",
-                        field="documents",
-                    )
-                url = partner.endpoint(f"/v3/envelopes/{reference}/additional-documents/{checksum}")
-                body = json.dumps(base64.b64encode(document).decode("ascii")).encode()
-                sent = await self._call("PUT", url, body, partner.code)
-                if sent.status != 204:
-                    return self._receipt(envelope, self._signed(sent, partner.code, last))
-            finish = partner.endpoint(f"/v3/envelopes/{reference}/finish-transfer")
+        if answer.status != 201:
+            return self._receipt(envelope, self._signed(answer, partner.code, last))
+        reference, missing = _started(answer.body, last)
+        for checksum in missing:
+            if checksum not in envelope.attachments:
+                raise PermanentDeliveryError(
+                    f"the receiver wants document {checksum} this transfer does not hold",
+                    field="documents",
+                )
+        refused = await self._upload(envelope, partner, reference, missing, last)
+        if refused is not None:
+            return self._receipt(envelope, refused)
+        finish = partner.endpoint(f"/v3/envelopes/{reference}/finish-transfer")
+        answer = await self._call("PUT", finish, b"", partner.code)
+        response = self._signed(answer, partner.code, last)
+        for _ in range(MAX_MDOC_ROUNDS):
+            wanted = _still_missing(response)
+            if not wanted or any(c not in envelope.attachments for c in wanted):
+                break
+            refused = await self._upload(envelope, partner, reference, wanted, last)
+            if refused is not None:
+                return self._receipt(envelope, refused)
             answer = await self._call("PUT", finish, b"", partner.code)
-        return self._receipt(envelope, self._signed(answer, partner.code, last))
+            response = self._signed(answer, partner.code, last)
+        return self._receipt(envelope, response)
+
+    async def _upload(
+        self,
+        envelope: Envelope,
+        partner: Partner,
+        reference: str,
+        checksums: Sequence[str],
+        last: str,
+    ) -> SignedResponse | None:
+        """PUT each document of ``checksums`` (all held by ``envelope``); the receiver's
+        signed answer to the first one it does not take with 204, else ``None``."""
+        for checksum in checksums:
+            url = partner.endpoint(f"/v3/envelopes/{reference}/additional-documents/{checksum}")
+            document = envelope.attachments[checksum]
+            body = json.dumps(base64.b64encode(document).decode("ascii")).encode()
+            sent = await self._call("PUT", url, body, partner.code)
+            if sent.status != 204:
+                return self._signed(sent, partner.code, last)
+        return None
 
     async def _call(self, method: str, url: str, body: bytes, platform: str) -> _Answer:
         try:
@@ -132,6 +164,15 @@ class PintSender:
                 "missing": response.payload.get("missingAdditionalDocumentChecksums", []),
             },
         )
+
+
+def _still_missing(response: SignedResponse) -> list[str]:
+    """The documents a signed ``MDOC`` lists (``missingAdditionalDocumentChecksums``); none
+    for any other code."""
+    if response.code is not ResponseCode.MDOC:
+        return []
+    listed = response.payload.get("missingAdditionalDocumentChecksums")
+    return [c for c in listed if is_checksum(c)] if isinstance(listed, list) else []
 
 
 def _started(body: bytes, last: str) -> tuple[str, list[str]]:

@@ -7,7 +7,8 @@ fenced by the lease:
 
 * ``RECE`` / ``DUPE``: the eBL is ``transferred`` (this platform has no control left);
 * ``BENV`` / ``BSIG`` / ``DISE``: the transfer is over, the eBL is ``held`` again;
-* ``INCD`` / ``MDOC``: not final — the attempt fails and the job runs again;
+* ``INCD`` / ``MDOC``: not final — the attempt fails and the job runs again (the adapter
+  has already sent again the documents an ``MDOC`` listed and finished again, a few times);
 * no signed answer (network, 5xx, unsigned error): the adapter raises a transient error and
   the loop retries; the eBL stays locked (``sending``) however long that takes, since only a
   signed answer (or the control tracking registry) says who holds it.

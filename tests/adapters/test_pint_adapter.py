@@ -3,6 +3,7 @@ and its options refused by name."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -361,3 +362,86 @@ def test_parties_known_here_follow_the_receiver_validation_rule() -> None:
     assert not options.knows(Party("SGTD", "Bank", frozenset({("IQAX", "BANK")})))
     assert not options.knows(Party("IQAX", "Bank", frozenset({("LEI", "BANK")})))
     assert not options.knows(Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")})))
+
+
+@pytest.mark.parametrize("lost_for_ever", [False, True])
+async def test_sender_resends_the_documents_a_signed_mdoc_lists_and_finishes_again(
+    tmp_path: Path, reference: Path, lost_for_ever: bool
+) -> None:
+    """PINT 3.0, finish-transfer 409: with ``MDOC`` "the sending platform should (re)send the
+    missing documents (provided in ``missingAdditionalDocumentChecksums``) and then retry to
+    finish the envelope transfer". A receiver that lost the document once gets it again and
+    accepts; one that answers ``MDOC`` for ever gets it ``MAX_MDOC_ROUNDS`` more times, and
+    the ``MDOC`` is the attempt's answer (not final: the transfer job retries later)."""
+    from aiohttp import web
+
+    from adapters.dcsa_pint.sender import MAX_MDOC_ROUNDS
+    from gateway.pint.codes import ResponseCode
+    from gateway.pint.responses import sign_response
+
+    tls = make_tls(tmp_path / "tls")
+    sender, foreign = (
+        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
+        platform("IQAX", "rsa", "BUYER"),
+    )
+    homes = write_platform_homes(
+        tmp_path, [sender, foreign], reference_root=reference, tls=tls,
+        ports=[free_port(), free_port()],
+    )  # fmt: skip
+    checksum = bytes_checksum(DOCUMENT)
+    seen: list[str] = []
+    state: dict[str, str] = {}
+
+    async def start(request: web.Request) -> web.Response:
+        body = await request.json()
+        state["last"] = jws_checksum(body["envelopeTransferChain"][-1])
+        return web.json_response({
+            "envelopeReference": "ref-1",
+            "transportDocumentChecksum": "0" * 64,
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": state["last"],
+            "missingAdditionalDocumentChecksums": [checksum],
+        }, status=201)  # fmt: skip
+
+    async def document(request: web.Request) -> web.Response:
+        assert request.match_info["checksum"] == checksum
+        assert await request.json() == base64.b64encode(DOCUMENT).decode()
+        seen.append("doc")
+        return web.Response(status=204)
+
+    async def finish(request: web.Request) -> web.Response:
+        seen.append("finish")
+        if lost_for_ever or seen.count("finish") == 1:
+            token = sign_response(
+                foreign.signer, ResponseCode.MDOC, state["last"], missing=[checksum]
+            )
+            return web.json_response(token, status=409)
+        token = sign_response(foreign.signer, ResponseCode.RECE, state["last"], received=[checksum])
+        return web.json_response(token)
+
+    app = web.Application()
+    app.router.add_post("/v3/envelopes", start)
+    app.router.add_put("/v3/envelopes/{ref}/additional-documents/{checksum}", document)
+    app.router.add_put("/v3/envelopes/{ref}/finish-transfer", finish)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(
+        runner, "127.0.0.1", homes[1].port,
+        ssl_context=tls.server_context(require_client_cert=False),
+    ).start()  # fmt: skip
+    sending = InProcessPlatform(homes[0], tls)
+    await sending.start()
+    try:
+        contract = TestPintContract()
+        contract.reference, contract.sender, contract.receiver_platform, contract.sent = (
+            reference, sender, foreign, {},
+        )  # fmt: skip
+        receipt = await sending.adapter.deliver(contract.make_envelope())
+    finally:
+        await sending.stop()
+        await runner.cleanup()
+    if lost_for_ever:
+        assert receipt.details["responseCode"] == "MDOC"
+        assert seen == ["doc", "finish"] * (MAX_MDOC_ROUNDS + 1)
+    else:
+        assert receipt.details["responseCode"] == "RECE"
+        assert seen == ["doc", "finish", "doc", "finish"]
