@@ -57,6 +57,8 @@ FetchJwks = Callable[[str, str], Awaitable[dict[str, Any]]]
 
 MAX_MEDIA_TYPE = 100
 """Longest ``mediaType`` DCSA's ``DocumentMetadata`` allows."""
+WITHOUT_RECIPIENT = frozenset({ActionCode.SIGN, ActionCode.BLANK_ENDORSE})
+"""Actions with no designated recipient: recorded on this (the possessor's) platform."""
 DOCUMENT_NAME = re.compile(r"\S(?:.*\S)?")
 """DCSA's ``DocumentMetadata.name`` (``^\\S(?:.*\\S)?$``, whole): not empty, no white space at
 either end, no line break."""
@@ -449,6 +451,8 @@ class PintPlatform:
                 field="reference",
             )
         current = Title(**_title_fields(record.title))
+        if action in WITHOUT_RECIPIENT:
+            to = _kept_here(action, to, current, self.code)
         to = to or _implied_recipient(current, action)
         here = to.platform == self.code
         if here and not self.options.knows(to):
@@ -465,9 +469,7 @@ class PintPlatform:
                 field="reference",
                 rule="pint.tenant-acts-for",
             )
-        transaction = build.transaction(
-            action, acting, None if action is ActionCode.BLANK_ENDORSE else to
-        )
+        transaction = build.transaction(action, acting, None if action in WITHOUT_RECIPIENT else to)
         entry = build.chain_entry(
             self.options.signer,
             self.code,
@@ -659,6 +661,22 @@ def _check_attachments(attachments: Sequence[Attachment], limit: DocumentLimit) 
     :class:`FieldError` naming ``documents[i]``, as the API's request does)."""
     for index, attachment in enumerate(attachments):
         attachment.check(f"documents[{index}]", limit)
+
+
+def _kept_here(action: ActionCode, to: Party | None, title: Title, platform: str) -> Party:
+    """Where a ``SIGN`` or ``BLANK_ENDORSE`` is recorded: here, with the possessor. PINT 3.0
+    gives neither a recipient ("this action has no designated recipient"; a blank
+    endorsement "does not specify a recipient" and "must always take place on the eBL
+    platform of the current possessor"), so no envelope could carry one to another platform:
+    a ``to`` there is refused (a party of this platform is accepted and not recorded)."""
+    if to is not None and to.platform != platform:
+        raise FieldError(
+            f"{action} has no recipient in PINT: it is recorded on the possessor's platform "
+            f"{platform}, not sent to {to.label()} (leave out to)",
+            field="to",
+            rule="pint.no-recipient",
+        )
+    return title.possessor
 
 
 def _implied_recipient(title: Title, action: ActionCode) -> Party:

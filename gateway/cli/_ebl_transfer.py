@@ -5,7 +5,7 @@ defaults to ``TRANSFER`` (possession moves); ``ENDORSE``, ``ENDORSE_TO_ORDER``,
 ``BLANK_ENDORSE``, ``SIGN``, ``SURRENDER_FOR_DELIVERY``, ``SURRENDER_FOR_AMENDMENT`` and the
 carrier's answers ``SACC`` / ``SREJ`` are checked against the title rules first. ``--to`` may
 be left out for a surrender (the issuing carrier) and for ``SACC`` / ``SREJ`` (the party that
-asked). To a party of this platform the transaction is recorded at once. To another platform
+asked); ``SIGN`` and ``BLANK_ENDORSE`` have no recipient and are recorded here. To a party of this platform the transaction is recorded at once. To another platform
 the eBL is locked here and the ``transfer`` job sends it; only a signed ``RECE``/``DUPE`` ends
 this platform's control. The envelope announces the documents given by ``--document``, those
 attached to the eBL here before and the carrier's visualisation (when the eBL has one: always);
@@ -40,7 +40,8 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument(
         "--to",
         metavar="PLATFORM:PARTY",
-        help="the recipient (implied for a surrender: the carrier; for SACC/SREJ: the requester)",
+        help="the recipient (implied for a surrender: the carrier; for SACC/SREJ: the "
+        "requester; SIGN and BLANK_ENDORSE have none and are recorded here)",
     )
     parser.add_argument("--name", default="", help="the recipient's name")
     parser.add_argument(

@@ -190,3 +190,37 @@ async def test_a_surrender_from_another_platform_is_answered_through_the_same_ro
     assert history["state"] == "surrendered"
     assert (await pb.registry.find("SURRAWAY01")).state == "surrendered"
     assert _actions(history)[-2:] == [("IQAX", "SURRENDER_FOR_DELIVERY"), ("AEOT", "SACC")]
+
+
+async def test_sign_and_blank_endorse_have_no_recipient_and_are_recorded_here(
+    carrier_and_bank: tuple[Carrier, InProcessPlatform], reference: Path
+) -> None:
+    """PINT 3.0: ``SIGN`` "has no designated recipient" and a blank endorsement "does not
+    specify a recipient" and "must always take place on the eBL platform of the current
+    possessor": the route takes both without ``to``, records them here without a
+    ``recipient``, refuses a ``to`` on another platform, and the next platform verifies the
+    entries when the eBL travels on."""
+    carrier, bank = carrier_and_bank
+    document = transport_document(reference, "SIGNHERE01", isToOrder=True)
+    status, body = await carrier.call(
+        "POST", "/v1/ebls", {"transportDocument": document, "to": "AEOT:SHIPPER"}
+    )
+    assert (status, body["state"]) == (201, "held")
+    for action in ("SIGN", "BLANK_ENDORSE"):
+        status, body = await carrier.call(
+            "POST", "/v1/ebls/SIGNHERE01/transfers", {"action": action, "to": "IQAX:BANK"}
+        )
+        assert status == 422 and body["errors"][0]["field"] == "to", body
+        assert "no recipient" in body["detail"]
+        status, body = await carrier.call(
+            "POST", "/v1/ebls/SIGNHERE01/transfers", {"action": action}
+        )
+        assert (status, body["state"], body["possessor"]) == (200, "held", "AEOT:AEOT/SHIPPER")
+    _, history = await carrier.call("GET", "/v1/ebls/SIGNHERE01")
+    recorded = [t for e in history["chain"] for t in e["transactions"]][-2:]
+    assert [(t["actionCode"], t["recipient"]) for t in recorded] == [
+        ("SIGN", None), ("BLANK_ENDORSE", None),
+    ]  # fmt: skip
+    status, _ = await carrier.call("POST", "/v1/ebls/SIGNHERE01/transfers", {"to": "IQAX:BANK"})
+    assert status == 202 and await carrier.run_transfers() == ["RECE"]
+    assert (await bank.adapter.platform.registry.find("SIGNHERE01")).state == "held"

@@ -31,7 +31,9 @@ from gateway.store.ebl import Outbound
 
 routes = web.RouteTableDef()
 
-IMPLIED_RECIPIENT = frozenset({"SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT", "SACC", "SREJ"})
+IMPLIED_RECIPIENT = frozenset(
+    {"SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT", "SACC", "SREJ", "SIGN", "BLANK_ENDORSE"}
+)
 """Actions whose ``to`` the title implies (the carrier; the party that asked to surrender)."""
 TRANSFER_FIELDS = ("action", "to", "name", "documents", "forwardDocuments")
 """The members a transfer request may have; any other (``actoin``) is refused by name."""
@@ -146,8 +148,9 @@ async def issue_ebl(request: web.Request) -> web.Response:
 async def transfer_ebl(request: web.Request) -> web.Response:
     """Transfer (endorse, surrender, answer a surrender …) a held eBL to ``to``: queued for
     a party of another platform (202), recorded at once for a party of this one (200).
-    ``to`` may be left out for a surrender (the issuing carrier) and for ``SACC`` / ``SREJ``
-    (the party that requested the surrender), wherever that party is."""
+    ``to`` may be left out for a surrender (the issuing carrier), for ``SACC`` / ``SREJ``
+    (the party that requested the surrender), wherever that party is, and for ``SIGN`` /
+    ``BLANK_ENDORSE`` (no recipient: recorded here, with the possessor)."""
     platform = _platform(request)
     body = await _body(request)
     check_fields(body, TRANSFER_FIELDS)
