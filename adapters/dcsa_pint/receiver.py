@@ -15,6 +15,7 @@ holding the compact JWS) with the HTTP status the standard pairs with its code; 
 registry's :meth:`~gateway.store.ebl.EblRegistry.accept` changes title, in one transaction,
 so a refused envelope changes nothing. The envelope reference handed out is the checksum of
 the envelope's last chain entry: a sender retrying the same envelope finds its transfer again.
+A retry whose last entry is the accepted one signed again (same payload) is ``DUPE`` too.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from adapters.base import InboundRoute
 from adapters.dcsa_pint.options import DEFAULT_MAX_DOCUMENT_BYTES
 from adapters.dcsa_pint.platform import PintPlatform
 from gateway.bounded_body import read_bounded
+from gateway.errors import VerificationError
 from gateway.jsontext import unfit_text
 from gateway.pint.chain import VerifiedEnvelope
-from gateway.pint.checksums import bytes_checksum, is_checksum
+from gateway.pint.checksums import bytes_checksum, is_checksum, jws_checksum
 from gateway.pint.codes import PintRejection, ResponseCode
 from gateway.pint.responses import sign_response
+from gateway.pint.stored import entry_payload
 from gateway.store.ebl import CarriedDocument, Decision, NewTitle
 
 log = logging.getLogger("lingang.pint")
@@ -168,6 +171,9 @@ class PintReceiver:
             known.state != "transferred" or not _extends(known.chain, verified.chain)
         ):
             duplicate = await registry.accepted(verified.last_checksum)  # accepted meanwhile
+            if duplicate is None:
+                resigned = _resigned_entry(known.chain, verified)
+                duplicate = None if resigned is None else await registry.accepted(resigned)
             if duplicate is not None:
                 return self._decided(duplicate, verified.last_checksum)
             return self._signed(
@@ -373,6 +379,22 @@ def _carried(checksum: str, metadata: Mapping[str, Any]) -> CarriedDocument:
         name if isinstance(name, str) and name else checksum,
         media if isinstance(media, str) and media else "application/octet-stream",
     )
+
+
+def _resigned_entry(known: Sequence[str], verified: VerifiedEnvelope) -> str | None:
+    """The checksum of the entry this platform holds that the envelope's last entry signs
+    again, or ``None``: the same entries before it, and the same payload under another
+    signature (a sender retrying with its latest entry signed again, e.g. by a new key).
+    PINT 3.0 answers such a retry ``DUPE`` with the entry accepted before ("the provided
+    entry might differ in the retry"), not ``DISE``: nothing in it contradicts the chain."""
+    last = len(verified.chain) - 1
+    if len(known) <= last or list(known[:last]) != list(verified.chain[:last]):
+        return None
+    try:
+        same = entry_payload(known[last]) == verified.entries[last]
+    except VerificationError:
+        return None
+    return jws_checksum(known[last]) if same else None
 
 
 def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:

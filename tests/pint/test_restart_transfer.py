@@ -16,7 +16,7 @@ import pytest
 from gateway.pint import build
 from gateway.pint.checksums import bytes_checksum, jws_checksum
 from gateway.pint.responses import read_response
-from gateway.signing.jose import KeySet
+from gateway.signing.jose import KeySet, b64url
 from gateway.testing.cluster import free_port
 from gateway.testing.pint import (
     DemoPlatform,
@@ -222,3 +222,57 @@ async def test_a_document_may_be_larger_than_the_request_body_limit(
     assert status == 204, answer
     status, answer = await _call(running, context, "PUT", f"{base}/finish-transfer", None)
     assert status == 200, answer
+
+
+async def test_a_retry_with_its_last_entry_signed_again_is_dupe_not_dise(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path
+) -> None:
+    """PINT 3.0: the ``DUPE`` answer carries the entry accepted before, which "might differ in
+    the retry (e.g. due to signing with the private key that differs ...)". A sender
+    retrying an accepted envelope with its last entry signed again (the same payload, another
+    protected header, so another checksum) gets ``DUPE`` with the accepted entry and the
+    documents received; an entry whose payload changed is still ``DISE``."""
+    running, keys, context = receiver
+    a, b = platforms
+    document = transport_document(reference, "RESIGN001")
+    entry = issue_entry(a, document, a.party, transfer(a.party, b.party))
+    meta = build.document_metadata("invoice.pdf", RIGHT, "application/pdf")
+    status, started = await _call(
+        running,
+        context,
+        "POST",
+        "/v3/envelopes",
+        build.envelope(a.signer, document, [entry], [meta]),
+    )
+    assert status == 201
+    base = f"/v3/envelopes/{started['envelopeReference']}"
+    content = base64.b64encode(RIGHT).decode()
+    status, _ = await _call(
+        running, context, "PUT", f"{base}/additional-documents/{bytes_checksum(RIGHT)}", content
+    )
+    assert status == 204
+    status, answer = await _call(running, context, "PUT", f"{base}/finish-transfer", None)
+    assert status == 200
+
+    _, payload, _ = entry.split(".")
+    header = b64url(json.dumps({"alg": "EdDSA"}).encode())  # no kid: another protected header
+    signature = a.key.sign(f"{header}.{payload}".encode("ascii"))  # type: ignore[union-attr,call-arg]
+    resigned = f"{header}.{payload}.{b64url(signature)}"
+    assert resigned != entry
+    retry = build.envelope(a.signer, document, [resigned], [meta])
+    status, answer = await _call(running, context, "POST", "/v3/envelopes", retry)
+    verified = read_response(answer, keys, platform="IQAX", last_checksum=jws_checksum(resigned))
+    assert (status, verified.code.value) == (200, "DUPE"), verified.payload
+    assert verified.payload["duplicateOfAcceptedEnvelopeTransferChainEntrySignedContent"] == entry
+    assert verified.payload["receivedAdditionalDocumentChecksums"] == [bytes_checksum(RIGHT)]
+
+    changed = issue_entry(a, document, a.party, transfer(a.party, b.party) | {"comments": "again"})
+    status, answer = await _call(
+        running,
+        context,
+        "POST",
+        "/v3/envelopes",
+        build.envelope(a.signer, document, [changed], [meta]),
+    )
+    verified = read_response(answer, keys, platform="IQAX", last_checksum=jws_checksum(changed))
+    assert (status, verified.code.value) == (409, "DISE")
