@@ -21,7 +21,11 @@ def sign_response(
     missing: Sequence[str] = (),
     received: Sequence[str] = (),
 ) -> str:
-    """The signed response for ``code`` about the envelope whose last entry is ``last_checksum``."""
+    """The signed response for ``code`` about the envelope whose last entry is ``last_checksum``.
+
+    ``RECE`` and ``DUPE`` always carry ``receivedAdditionalDocumentChecksums`` (PINT 3.0: "the
+    receiving platform includes this attribute with the RECE or DUPE responseCode"), empty
+    for an envelope without additional documents; other codes never do."""
     payload: dict[str, Any] = {
         "lastEnvelopeTransferChainEntrySignedContentChecksum": last_checksum,
         "responseCode": code.value,
@@ -32,7 +36,7 @@ def sign_response(
         payload["duplicateOfAcceptedEnvelopeTransferChainEntrySignedContent"] = duplicate_of
     if missing:
         payload["missingAdditionalDocumentChecksums"] = list(missing)
-    if received:
+    if code.accepted:  # always with RECE / DUPE, an empty list when there were none
         payload["receivedAdditionalDocumentChecksums"] = list(received)
     return signer.sign_json(payload)
 

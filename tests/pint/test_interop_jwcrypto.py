@@ -137,6 +137,7 @@ def test_jwcrypto_verifies_our_signed_responses(kind: str, alg: str) -> None:
     assert json.loads(checked.payload) == {
         "lastEnvelopeTransferChainEntrySignedContentChecksum": "a" * 64,
         "responseCode": "RECE",
+        "receivedAdditionalDocumentChecksums": [],
     }
 
 

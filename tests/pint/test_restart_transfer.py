@@ -276,3 +276,29 @@ async def test_a_retry_with_its_last_entry_signed_again_is_dupe_not_dise(
     )
     verified = read_response(answer, keys, platform="IQAX", last_checksum=jws_checksum(changed))
     assert (status, verified.code.value) == (409, "DISE")
+
+
+async def test_rece_and_dupe_always_list_the_documents_received_even_none(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path
+) -> None:
+    """PINT 3.0: "the receiving platform includes this attribute
+    [receivedAdditionalDocumentChecksums] with the RECE or DUPE responseCode"; for an
+    envelope without additional documents it is there, empty. No other code carries it."""
+    running, keys, context = receiver
+    a, b = platforms
+    document = transport_document(reference, "NODOCS001")
+    entry = issue_entry(a, document, a.party, transfer(a.party, b.party))
+    envelope = build.envelope(a.signer, document, [entry], [])
+    for expected in ("RECE", "DUPE"):
+        status, answer = await _call(running, context, "POST", "/v3/envelopes", envelope)
+        verified = read_response(answer, keys, platform="IQAX", last_checksum=jws_checksum(entry))
+        assert (status, verified.code.value) == (200, expected)
+        assert verified.payload["receivedAdditionalDocumentChecksums"] == []
+    other = transport_document(reference, "NODOCS002")
+    stranger = issue_entry(a, other, a.party, transfer(a.party, a.party))
+    status, answer = await _call(
+        running, context, "POST", "/v3/envelopes", build.envelope(a.signer, other, [stranger], [])
+    )
+    verified = read_response(answer, keys, platform="IQAX", last_checksum=jws_checksum(stranger))
+    assert (status, verified.code.value) == (422, "BENV")
+    assert "receivedAdditionalDocumentChecksums" not in verified.payload
