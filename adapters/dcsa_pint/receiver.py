@@ -294,7 +294,8 @@ class PintReceiver:
             )
         try:
             verified = await self.platform.verify_async(inbound.envelope)
-        except PintRejection as exc:  # keys changed since the start
+        except PintRejection as exc:  # keys changed since the start: the transfer ends
+            await registry.close_inbound(reference)
             return self._signed(exc.response, reference, reason=exc.message)
         present = await registry.present_documents(list(verified.documents))
         missing = [c for c in verified.documents if c not in present]

@@ -319,6 +319,13 @@ class EblRegistry:
         return None
 
     @writes
+    def close_inbound(self, reference: str) -> Script[None]:
+        """End an envelope transfer being received without taking it (a signed ``BSIG`` or
+        ``BENV`` at its finish): PINT ends the active transfer with a rejection, so its
+        documents can no longer be sent to it; the sender starts a new one to try again."""
+        yield from _end_inbound(reference)
+
+    @writes
     def accept(
         self,
         new: NewTitle,
@@ -336,7 +343,8 @@ class EblRegistry:
         * an eBL never seen → ``RECE``, the title inserted;
         * an eBL this platform passed on whose chain the envelope extends → ``RECE``;
         * anything else (the platform holds it, or knows entries the envelope lacks, or
-          lost a race for it) → ``DISE``, nothing changed."""
+          lost a race for it) → ``DISE``, nothing changed but the ``inbound`` transfer
+          ended (a rejection ends the active transfer)."""
         now = self.clock()
         last = new.checksums[-1]
         duplicate = yield from self._duplicate(last)
@@ -350,7 +358,10 @@ class EblRegistry:
             known = _title(row)
             if known.state != "transferred" or not _extends(known.chain, new.chain):
                 duplicate = yield from self._duplicate(last)  # accepted since the first look
-                return duplicate or Decision(
+                if duplicate is not None:
+                    return duplicate
+                yield from _end_inbound(inbound)
+                return Decision(
                     "DISE",
                     f"the registry has the eBL {known.state} with {len(known.chain)} chain "
                     "entries this envelope does not continue",
@@ -359,7 +370,10 @@ class EblRegistry:
             changed = yield Query("ebl_move_title", params, "rowcount")
         if not changed:
             duplicate = yield from self._duplicate(last)
-            return duplicate or Decision("DISE", "another transfer of this eBL won the race")
+            if duplicate is not None:
+                return duplicate
+            yield from _end_inbound(inbound)
+            return Decision("DISE", "another transfer of this eBL won the race")
         yield Query(
             "ebl_insert_accepted",
             {
@@ -371,8 +385,7 @@ class EblRegistry:
                 "now": now,
             },
         )
-        if inbound is not None:
-            yield Query("ebl_delete_inbound", {"reference": inbound})
+        yield from _end_inbound(inbound)
         yield from _link(new.td_checksum, documents, now, received=True)
         return Decision("RECE", received=tuple(received))
 
@@ -616,6 +629,12 @@ def close_transfer(
              "response": response, "now": now}  # fmt: skip
     yield Query("ebl_close_outbound", close)
     return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+
+
+def _end_inbound(reference: str | None) -> Script[None]:
+    """Forget the envelope transfer ``reference`` being received, if there is one."""
+    if reference is not None:
+        yield Query("ebl_delete_inbound", {"reference": reference})
 
 
 def _link(

@@ -253,6 +253,25 @@ async def test_a_restarted_inbound_transfer_takes_the_new_manifest(opener: Opene
     assert await registry.inbound(reference) is None
 
 
+async def test_a_rejected_inbound_transfer_is_no_longer_active(opener: Opener) -> None:
+    """A rejection ends the active envelope transfer (PINT 3.0): after a ``DISE`` at the
+    finish, or a signed ``BSIG``/``BENV`` there (``close_inbound``), no document can be sent
+    to it; the sender starts a new transfer to try again. Before, it stayed open."""
+    registry = EblRegistry.of(await opener())
+    assert (await registry.accept(title(["e1", "e2"]), sender="IQAX", received=[])).code == "RECE"
+    fork, td = _sum("e2-other"), _sum("td-1")
+    assert await registry.open_inbound(fork, td, {"manifest": 1}, {"d": {}}) is None
+    stale = await registry.accept(
+        title(["e1", "e2-other"]), sender="AEOT", received=["d"], inbound=fork
+    )
+    assert stale.code == "DISE" and await registry.inbound(fork) is None
+    assert await registry.open_inbound(fork, td, {"manifest": 2}, {"d": {}}) is None
+    await registry.close_inbound(fork)
+    assert await registry.inbound(fork) is None
+    known = await registry.get(td)
+    assert known is not None and known.chain == ["e1", "e2"]
+
+
 async def test_a_notification_that_moves_no_possession_leaves_the_ebl_held(opener: Opener) -> None:
     registry = EblRegistry.of(await opener())
     held = await registry.issue(title(["e1"]))
