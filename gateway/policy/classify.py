@@ -1,7 +1,8 @@
 """Classification: every field of an outbound invoice that concerns a person or is declared
 important, with the reason, and whether its value still leaves after minimisation.
 
-The fapiao as received is classified (its buyer, contacts, issuing clerk, special-business
+The fapiao as received is classified (its buyer, contacts, issuing clerk (and a legacy
+invoice's payee and checker), special-business
 blocks, resident ID numbers written into its remark or 附加要素, and lines); a value *leaves*
 when it occurs in the outgoing invoice — its business terms or an embedded attachment such as
 the original fapiao (BT-125). The distinct natural persons whose data leaves are the
@@ -32,6 +33,8 @@ _PERSON_KEYS = {
     MEDICAL_BLOCKS[0]: ("MedicalInsuranceID", "PatientNumber", "BizCode"),
     MEDICAL_BLOCKS[1]: ("MedicalInsuranceID", "HospitalizationNumber", "CaseNumber", "BizCode"),
 }
+_LEGACY_STAFF = (("payee", "payee (收款人)"), ("checker", "checker (复核人)"))
+"""The seller's staff a legacy VAT e-invoice names besides the clerk (``Payee``, ``Checker``)."""
 _MIN_VALUE = 2
 """Shorter values are not looked for in the outgoing text (they would match by chance)."""
 
@@ -110,6 +113,12 @@ def _findings(
         subject = f"clerk:{drawer}@{_org_key(invoice.seller)}"
         reason = "name of the issuing clerk (开票人), a natural person"
         yield Finding("Drawer", Category.PERSONAL, reason, subject=subject), drawer
+    for key, role in _LEGACY_STAFF:
+        name = parsed.facts.extra.get(key)
+        if name:
+            subject = f"clerk:{name}@{_org_key(invoice.seller)}"
+            reason = f"name of the {role}, a natural person"
+            yield Finding(key.capitalize(), Category.PERSONAL, reason, subject=subject), name
     yield from _special_blocks(parsed.facts.special)
     yield from _written_ids(parsed.facts.remark, parsed.facts.extra)
     yield from _lines(invoice, important)

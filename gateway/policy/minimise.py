@@ -7,7 +7,10 @@ rule may ``keep`` a field):
   embedded original;
 * a personal buyer's ID-card number is dropped from the invoice's identifiers and masked in
   the embedded original, and an individual's bank-card number is masked there;
-* the issuing clerk's name (开票人) is masked in the embedded original;
+* the issuing clerk's name (开票人) is masked in the embedded original, and so are, in a
+  legacy ``original_invoice.xml`` (root ``eInvoice``), the payee's (收款人) and the checker's
+  (复核人), with a personal buyer's phone (the tail of ``BuyerAddrTel``), ID-card number
+  (``BuyerTaxID``) and account number (the tail of ``BuyerFinancialAccount``);
 * the passenger and medical blocks of the embedded original are removed (the mapping already
   leaves them out of the invoice), and a resident ID number written into its remark or a
   附加要素 is blanked (the mapping already did, for the copy it embedded).
@@ -19,6 +22,7 @@ the official rules (the tests render and validate minimised documents).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Collection
 
 from lxml import etree
@@ -30,6 +34,12 @@ from gateway.policy.policyfile import Minimisation
 from gateway.xmlsafe import parse_xml
 
 _BUYER = "EInvoiceData/BuyerInformation"
+LEGACY_ROOT = "eInvoice"
+"""The root of a legacy VAT e-invoice's ``original_invoice.xml`` (embedded from a legacy OFD)."""
+LEGACY_STAFF = ("InvoiceClerk", "Payee", "Checker")
+"""The legacy XML's natural persons of the seller: issuing clerk, payee, checker."""
+_TRAILING_NUMBER = re.compile(r"(\+?\d[\d\- ]{5,}\d)\s*$")
+"""A phone or account number written after an address or bank name (``BuyerAddrTel``)."""
 
 
 def mask(value: str) -> str:
@@ -54,7 +64,7 @@ def minimise(
     attachments = []
     for attachment in invoice.attachments:
         content = attachment.content
-        if content and attachment.mime_code == "application/xml" and b"EInvoice" in content:
+        if content and attachment.mime_code == "application/xml" and _is_fapiao(content):
             minimised, changes = minimise_original(content, buyer.is_natural_person, rules, keep)
             if changes:
                 attachment = dataclasses.replace(attachment, content=minimised)
@@ -63,6 +73,12 @@ def minimise(
     if not done:
         return invoice, done
     return dataclasses.replace(invoice, buyer=buyer, attachments=attachments), done
+
+
+def _is_fapiao(content: bytes) -> bool:
+    """Whether an XML attachment is an original fapiao: an ``EInvoice`` (数电票) or a legacy
+    ``eInvoice`` (``original_invoice.xml``)."""
+    return b"EInvoice" in content or f"<{LEGACY_ROOT}".encode() in content
 
 
 def _buyer(buyer: Party, rules: Minimisation, keep: Collection[str], done: list[str]) -> Party:
@@ -96,6 +112,24 @@ def minimise_original(
     stripped, taken_out = strip_personal_blocks(xml)
     changes = list(taken_out)  # each says itself whether it removed or blanked
     root = parse_xml(stripped, what="embedded fapiao XML")
+    if etree.QName(root).localname == LEGACY_ROOT:
+        touched = _minimise_legacy(root, personal_buyer, rules, keep, changes)
+    else:
+        touched = _minimise_einvoice(root, personal_buyer, rules, keep, changes)
+    if not touched:
+        return stripped, changes
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), changes
+
+
+def _minimise_einvoice(
+    root: etree._Element,
+    personal_buyer: bool,
+    rules: Minimisation,
+    keep: Collection[str],
+    changes: list[str],
+) -> bool:
+    """Mask the clerk and a personal buyer's phone, ID-card and account numbers of a 数电票
+    ``EInvoice``; whether anything changed."""
     masks: list[str] = []
     if rules.mask_clerk and "Drawer" not in keep:
         masks.append("EInvoiceData/BasicInformation/Drawer")
@@ -107,16 +141,72 @@ def minimise_original(
         masks.append(f"{_BUYER}/BuyerBankAccNum")
     touched = False
     for path in masks:
-        element = root.find(path)
-        if (
-            element is not None
-            and element.text
-            and element.text.strip()
-            and "*" not in element.text
-        ):
-            element.text = mask(element.text)
+        if _mask_element(root.find(path)):
             changes.append(f"{path.rsplit('/', 1)[-1]} masked")
             touched = True
-    if not touched:
-        return stripped, changes
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), changes
+    return touched
+
+
+def _minimise_legacy(
+    root: etree._Element,
+    personal_buyer: bool,
+    rules: Minimisation,
+    keep: Collection[str],
+    changes: list[str],
+) -> bool:
+    """The same for a legacy ``eInvoice``: the clerk, payee and checker (``mask_clerk``; a
+    rule keeping ``Drawer`` keeps the clerk), and a personal buyer's phone, ID-card and
+    account numbers (phone and account are the tails of the address and bank fields)."""
+    touched = False
+    if rules.mask_clerk:
+        for name in LEGACY_STAFF:
+            if name == "InvoiceClerk" and "Drawer" in keep:
+                continue
+            if _mask_element(_child(root, name)):
+                changes.append(f"{name} masked")
+                touched = True
+    buyer = _child(root, "Buyer") if personal_buyer else None
+    if buyer is None:
+        return touched
+    tails = ["BuyerFinancialAccount"]
+    if rules.mask_personal_phone and "buyer.phone" not in keep:
+        tails.insert(0, "BuyerAddrTel")
+    for name in tails:
+        if _mask_tail(_child(buyer, name)):
+            changes.append(f"{name} (number) masked")
+            touched = True
+    keep_id = not rules.mask_personal_id or "buyer.id" in keep
+    if not keep_id and _mask_element(_child(buyer, "BuyerTaxID")):
+        changes.append("BuyerTaxID masked")
+        touched = True
+    return touched
+
+
+def _child(parent: etree._Element, name: str) -> etree._Element | None:
+    """The first child of ``parent`` named ``name`` in any namespace (the legacy XML's
+    ``fp:`` prefix is not always bound to the same URI)."""
+    return next(
+        (c for c in parent if isinstance(c.tag, str) and etree.QName(c).localname == name),
+        None,
+    )
+
+
+def _mask_element(element: etree._Element | None) -> bool:
+    """Mask the text of ``element`` (not already masked); whether it changed."""
+    if element is None or not element.text or not element.text.strip() or "*" in element.text:
+        return False
+    element.text = mask(element.text)
+    return True
+
+
+def _mask_tail(element: etree._Element | None) -> bool:
+    """Mask the number at the end of ``element``'s text (a phone after an address, an
+    account after a bank's name); whether it changed."""
+    if element is None or not element.text:
+        return False
+    found = _TRAILING_NUMBER.search(element.text)
+    if found is None:
+        return False
+    number = found.group(1)
+    element.text = element.text[: found.start(1)] + mask(number) + element.text[found.end(1) :]
+    return True
