@@ -5,7 +5,8 @@ the document                                                            decision
 =====================================================================  ==================
 matches a negative-list rule                                            held (forbidden /
                                                                         needs approval)
-matches a positive-guidance rule                                        allowed, its basis
+is covered by a positive-guidance rule (every category it carries     allowed, its basis
+besides business data named by the rule)
 no personal information, no important data                              exempt, Art. 3
 (content the gate cannot read, ``unread``, that no rule names: the same,
 said as such in the basis)
@@ -146,7 +147,7 @@ def decide_rules(
                 counted=counted,
             )  # fmt: skip
     for rule in policy.positive:
-        if rule.matches(flow.destination, flow.platform, flow.kind, carried):
+        if rule.covers(flow.destination, flow.platform, flow.kind, carried):
             reason = f"positive guidance {rule.id}"
             return Decision(
                 ALLOWED, "positive", basis=rule.basis, reason=reason, rule=rule.id,

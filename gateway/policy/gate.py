@@ -64,7 +64,9 @@ def run_gate(
     *,
     now: dt.datetime | None = None,
 ) -> GateResult:
-    """Minimise ``mapped`` for its destination, classify what leaves, decide by the rules."""
+    """Minimise ``mapped`` for its destination, classify what leaves, decide by the rules.
+    A positive-guidance rule's ``keep`` applies only when that rule allows the export: a
+    document it does not cover is minimised as if the rule were not there."""
     from dataclasses import replace
 
     day = (now or dt.datetime.now(CHINA)).astimezone(CHINA).date()
@@ -80,6 +82,11 @@ def run_gate(
     minimised, actions = minimise(invoice, policy.minimisation, keep)
     classification = classify(parsed, minimised, policy.important)
     decision = decide_rules(classification, flow, policy, day)
+    wanted = _kept_by(decision, policy)
+    if keep != wanted:  # only the rule that allows the export keeps what it names
+        minimised, actions = minimise(invoice, policy.minimisation, wanted)
+        classification = classify(parsed, minimised, policy.important)
+        decision = decide_rules(classification, flow, policy, day)
     exporter_id = mapped.exporter.seller_id if mapped.exporter is not None else _seller_id(parsed)
     subjects = subject_hashes(classification.subjects(), subject_key, exporter_id)
     return GateResult(
@@ -94,6 +101,15 @@ def run_gate(
         subjects=subjects,
         subject_key_id=key_id_of(subject_key),
     )
+
+
+def _kept_by(decision: Decision, policy: Policy) -> frozenset[str]:
+    """The fields the positive-guidance rule that allowed ``decision`` keeps (none when no
+    such rule allowed it)."""
+    if decision.article != "positive":
+        return frozenset()
+    rule = next((r for r in policy.positive if r.id == decision.rule), None)
+    return rule.keep if rule is not None else frozenset()
 
 
 def _seller_id(parsed: ParsedInvoice) -> str:

@@ -13,6 +13,7 @@
     kinds = []                         # invoice | credit-note | bill-of-lading; empty: any
     categories = ["sensitive"]         # business | personal | sensitive | important | unread
                                        # (what the gate cannot read: a PDF sent with an eBL);
+                                       # any of them carried (sensitive is personal too);
                                        # empty: any
     reason = "…"
     source = "…"                       # the list it comes from
@@ -20,7 +21,8 @@
     [[positive]]                       # flows allowed outright
     id = "sg-trade"
     destinations = ["SG"]
-    categories = ["business"]
+    categories = ["business"]          # a document carrying a category not named here
+                                       # (besides business) is not covered; empty: any
     basis = "Shanghai FTZ positive guidance, item 3"   # required: the legal basis
     keep = ["buyer.phone"]             # fields minimisation must leave alone
 
@@ -90,12 +92,27 @@ class Rule:
         self, destination: str, platform: str, kind: str, carried: frozenset[Category]
     ) -> bool:
         """Whether the rule applies to a flow (empty sets match anything; ``categories``
-        matches when the document carries any of them)."""
+        matches when the document carries any of them, sensitive personal information
+        being personal information too): how a negative-list rule applies."""
+        if Category.SENSITIVE in carried:
+            carried = carried | {Category.PERSONAL}
         return (
             (not self.destinations or destination in self.destinations)
             and (not self.platforms or platform in self.platforms)
             and (not self.kinds or kind in self.kinds)
             and (not self.categories or bool(self.categories & carried))
+        )
+
+    def covers(
+        self, destination: str, platform: str, kind: str, carried: frozenset[Category]
+    ) -> bool:
+        """Whether the rule allows a flow: it :meth:`matches` and names every category the
+        document carries besides business data (empty ``categories``: any), so guidance for
+        trade data or contacts never covers a document carrying more (sensitive personal
+        information, important data): how a positive-guidance rule applies."""
+        beyond = carried - {Category.BUSINESS}
+        return self.matches(destination, platform, kind, carried) and (
+            not self.categories or beyond <= self.categories
         )
 
 

@@ -218,3 +218,61 @@ def test_distinct_individuals_and_keyed_hashes() -> None:
     assert one.subjects == again.subjects != other.subjects
     ((digest, sensitive),) = one.subjects
     assert len(digest) == 64 and "Tan" not in digest and sensitive is False
+
+
+COVERAGE = """version = "coverage-1"
+
+[[positive]]
+id = "sg-trade"
+destinations = ["SG"]
+categories = ["business"]
+basis = "FTZ positive guidance, item 3 (trade data to Singapore)"
+
+[[positive]]
+id = "hk-contacts"
+destinations = ["HK"]
+categories = ["personal"]
+basis = "FTZ positive guidance, item 5 (buyers' contacts to Hong Kong)"
+keep = ["buyer.phone", "buyer.id"]
+"""
+
+
+def test_positive_guidance_covers_only_the_categories_it_names(tmp_path: Path) -> None:
+    """Guidance for trade data does not cover a document carrying personal information, and
+    guidance for personal information not one carrying sensitive information: those are
+    decided by the Provisions' defaults (counted), never on the rule's basis."""
+    (tmp_path / "p.toml").write_text(COVERAGE, encoding="utf-8")
+    policy = load_policy(tmp_path / "p.toml")
+    trade = gate(company(), policy=policy)
+    assert (trade.decision.article, trade.decision.rule) == ("positive", "sg-trade")
+    contact = gate(with_contact(), policy=policy)
+    assert contact.decision.outcome == VOLUME and contact.decision.counted
+    assert contact.decision.rule is None and len(contact.subjects) == 1
+    hk_contact = gate(with_contact(), policy=policy, partner={"country": "HK"})
+    assert (hk_contact.decision.article, hk_contact.decision.rule) == ("positive", "hk-contacts")
+
+
+def test_a_rules_keep_applies_only_when_the_rule_allows_the_export(tmp_path: Path) -> None:
+    """The document also carries important data, which the rule does not name: it is
+    minimised as without the rule (the phone masked) and needs an Art. 7 approval."""
+    (tmp_path / "p.toml").write_text(COVERAGE + POLICY.split("\n", 1)[1], encoding="utf-8")
+    policy = load_policy(tmp_path / "p.toml")
+    result = gate(personal(), policy=policy, partner={"country": "HK"})
+    assert (result.decision.outcome, result.decision.article) == ("held", "art-7")
+    assert result.decision.rule is None and result.classification.important
+    buyer = result.mapped.invoice.buyer
+    assert buyer.contact is not None and buyer.contact.telephone == "138****5678"
+    assert "buyer.phone masked" in result.minimised
+
+
+def test_a_negative_rule_on_personal_information_matches_sensitive_information() -> None:
+    """Sensitive personal information is personal information (PIPL Art. 28)."""
+    from gateway.policy.categories import Classification, Finding
+    from gateway.policy.decide import Flow, decide_rules
+    from gateway.policy.policyfile import Policy, Rule
+
+    rule = Rule("no-pi-to-xx", "approval", categories=frozenset({Category.PERSONAL}))
+    policy = Policy("v1", negative=(rule,))
+    found = Finding("buyer.id", Category.SENSITIVE, "ID-card number", subject="id:1")
+    decision = decide_rules(Classification((found,)), Flow("XX", "pint", "invoice"), policy, DAY)
+    assert (decision.outcome, decision.rule) == ("held", "no-pi-to-xx")
