@@ -36,7 +36,15 @@ from gateway.policy.keys import KeyProvider
 from gateway.policy.subjects import key_id_of
 from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Submission
 from gateway.store.ebl import TRANSFER
-from gateway.store.ledger import RELEASE, ExportRecord, ExportResult, LedgerStore, Verdict
+from gateway.store.ledger import (
+    RELEASE,
+    ExportRecord,
+    ExportResult,
+    Hold,
+    LedgerStore,
+    Recheck,
+    Verdict,
+)
 from gateway.store.ledger_anchor import append_anchor
 from gateway.store.ledger_records import Enclosure, EnclosureExport, Judge, TransferExport
 from gateway.store.records import Clock, utcnow
@@ -150,21 +158,55 @@ def volume_judge(decision: Decision, data_export: DataExport, clock: Clock) -> J
     exporter, or the final :class:`Verdict` when the counts cannot change it (any decision
     but ``volume``): then the store takes no lock on them."""
     if decision.outcome != VOLUME:
-        return _verdict(decision)
+        return _verdict(decision, data_export)
 
     def final(personal: int, sensitive: int) -> Verdict:
         day = clock().astimezone(CHINA).date()
         decided = decide_volume(decision, data_export, Counts(personal, sensitive), day)
         for warning in decided.warnings:
             log.warning("export gate: %s", warning)
-        return _verdict(decided)
+        return _verdict(decided, data_export)
 
     return final
 
 
-def _verdict(decided: Decision) -> Verdict:
-    """A final decision as the store records it."""
+MECHANISM_RANK = {"art-8": 1, "art-7": 2}
+"""How much a count-based decision asks: nothing (Art. 5(4), or a hold not about the counts),
+a standard-contract filing or certification (Art. 8), a security assessment (Art. 7)."""
+
+
+def release_recheck(clock: Clock) -> Recheck:
+    """The re-check of a counted document at release time
+    (:meth:`~gateway.store.ledger.LedgerStore.finish_release`): the exporter's counts as the
+    release leaves them, decided again with the thresholds and filings the gate had. When
+    that needs a mechanism above the one the hold was about (the Art. 7 threshold crossed
+    since an Art. 8 hold; any filing, for a hold by the negative list or when the filing
+    has expired since) and the exporter holds none valid today, the release is stopped: the
+    document is held again with that reason, and a new release answers it."""
+
+    def recheck(hold: Hold, personal: int, sensitive: int) -> Verdict | None:
+        if hold.data_export is None:  # held before the gateway kept the thresholds
+            return None
+        data_export = DataExport.from_json(hold.data_export)
+        day = clock().astimezone(CHINA).date()
+        pending = Decision(VOLUME, "volume", policy_version=hold.policy_version, counted=True)
+        now = decide_volume(pending, data_export, Counts(personal, sensitive), day)
+        rank = MECHANISM_RANK.get(now.article, 0)
+        if now.allowed or rank <= MECHANISM_RANK.get(hold.article, 0):
+            return None
+        verdict = _verdict(now, data_export)
+        return replace(verdict, reason=f"export gate, re-checked at release: {now.reason}")
+
+    return recheck
+
+
+def _verdict(decided: Decision, data_export: DataExport | None = None) -> Verdict:
+    """A final decision as the store records it (with the exporter's thresholds and filings,
+    which a hold keeps for the re-check at release time)."""
     reason = decided.reason or decided.basis
+    detail: dict[str, Any] = {"decision": decided.to_json(), "warnings": list(decided.warnings)}
+    if data_export is not None:
+        detail["data_export"] = data_export.to_json()
     return Verdict(
         allowed=decided.allowed,
         basis=decided.basis,
@@ -173,7 +215,7 @@ def _verdict(decided: Decision) -> Verdict:
         policy_version=decided.policy_version,
         decided_by=f"policy {decided.policy_version}",
         counted=decided.counted,
-        detail={"decision": decided.to_json(), "warnings": list(decided.warnings)},
+        detail=detail,
     )
 
 
@@ -286,7 +328,10 @@ class ReleaseKind:
         self.gate = gate
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
-        result = await self.gate.ledger.finish_release(job.id, worker_id)
+        recheck = release_recheck(self.gate.ledger.clock)
+        result = await self.gate.ledger.finish_release(job.id, worker_id, recheck=recheck)
+        if not result.verdict.allowed:
+            log.warning("release of %s stopped: %s", job.submission_id, result.verdict.reason)
         await self.gate.after(result)
         return Recorded()
 

@@ -23,6 +23,7 @@ registry, not a submission's history, records what happens to it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -48,6 +49,7 @@ from gateway.store.ledger_records import (
     Hold,
     Judge,
     Verdict,
+    hold_export,
 )
 from gateway.store.ledger_records import hold_from_row as _hold
 from gateway.store.records import (
@@ -218,6 +220,28 @@ class LedgerStore:
             detail = {"decided_by": verdict.decided_by, **verdict.detail}
             yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
             return ExportResult(verdict, personal=personal, sensitive=sensitive)
+        return (
+            yield from self._send(
+                submission_id, tenant_id, record, verdict, enqueue, queued, now, lease,
+                (personal, sensitive),
+            )
+        )  # fmt: skip
+
+    def _send(
+        self,
+        submission_id: str,
+        tenant_id: str,
+        record: ExportRecord,
+        verdict: Verdict,
+        enqueue: JobSpec,
+        queued: StateChange,
+        now: dt.datetime,
+        lease: tuple[str, float] | None,
+        counts: tuple[int, int],
+    ) -> Script[ExportResult]:
+        """An allowed export, counted already: the delivery job, the ``queued`` event and
+        the ledger entry (last)."""
+        personal, sensitive = counts
         at = self.connector.queue_time(self.clock)
         row, _ = yield from queue_job(submission_id, enqueue, now, at, lease=lease)
         detail = {**(queued.detail or {}), **verdict.detail}
@@ -270,6 +294,9 @@ class LedgerStore:
         job, queued = yield from insert_job(submission_id, spec, now, at)
         if not queued and job["state"] == "dead":  # released again after its job failed
             yield Query("retry_job", {"id": job["id"], "now": now, "at": at}, "one")
+            yield Notify()
+        elif not queued and job["state"] == "done":  # released again after a re-check held it
+            yield Query("release_job_requeue", {"id": job["id"], "now": now, "at": at}, "one")
             yield Notify()
         if not is_transfer(hold):
             detail = {"decided_by": officer, "principal": principal}
@@ -351,9 +378,17 @@ class LedgerStore:
         return job is not None and job["state"] == "dead"
 
     @writes
-    def finish_release(self, job_id: str, worker_id: str) -> Script[ExportResult]:
+    def finish_release(
+        self, job_id: str, worker_id: str, *, recheck: Recheck | None = None
+    ) -> Script[ExportResult]:
         """The ``release`` job: the ledger entry (decided by the officer, on their basis),
-        the counts and the delivery job, in one transaction fenced by the job's lease."""
+        the counts and the delivery job, in one transaction fenced by the job's lease.
+
+        A document whose individuals count is re-checked first with ``recheck`` and the
+        exporter's counts as its release leaves them: when what changed since the hold
+        needs more than the decision the officer took (a higher threshold crossed, a
+        filing expired), nothing is counted or sent, the hold goes back to ``held`` with
+        the new reason, and the officer decides again."""
         now = self.clock()
         done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
         submission_id = str(done["submission_id"])
@@ -364,7 +399,6 @@ class LedgerStore:
         hold = _hold(row)
         principal = hold.principal or ""
         decision = Decision(str(hold.decided_by), str(hold.basis), principal)
-        yield from self._decide(submission_id, "releasing", "released", decision, now)
         verdict = Verdict(
             allowed=True,
             basis=str(hold.basis),
@@ -375,11 +409,16 @@ class LedgerStore:
             principal=principal,
             counted=hold.counted,
         )
+        judge: Judge | Verdict = verdict
+        if recheck is not None and hold.counted:
+            judge = _rechecked(hold, verdict, recheck)
+        tenant_id = hold.tenant_id
+        final, personal, sensitive = yield from count_and_judge(tenant_id, hold.record, judge, now)
+        if not final.allowed:
+            yield from self._rehold(hold, final, now)
+            return ExportResult(final, personal=personal, sensitive=sensitive)
+        yield from self._decide(submission_id, "releasing", "released", decision, now)
         if is_transfer(hold):
-            tenant_id = hold.tenant_id
-            _, personal, sensitive = yield from count_and_judge(
-                tenant_id, hold.record, verdict, now
-            )
             at = self.connector.queue_time(self.clock)
             job_row, _ = yield from insert_job(submission_id, hold.job, now, at)
             leaving = [(r, verdict) for r in (hold.record, *hold.enclosures)]
@@ -388,16 +427,28 @@ class LedgerStore:
             return ExportResult(verdict, seq, job, personal, sensitive, entries=len(leaving))
         queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})
         return (
-            yield from self._export(
-                submission_id,
-                hold.tenant_id,
-                hold.record,
-                verdict,
-                hold.job,
-                queued,
-                now,
+            yield from self._send(
+                submission_id, tenant_id, hold.record, verdict, hold.job, queued, now, None,
+                (personal, sensitive),
             )
-        )
+        )  # fmt: skip
+
+    def _rehold(self, hold: Hold, verdict: Verdict, now: dt.datetime) -> Script[None]:
+        """Send a releasing hold back to ``held`` with ``verdict``'s reason: the re-check at
+        release time found that more is needed than the officer decided."""
+        export = hold_export(hold.record, verdict, hold.enclosures)
+        if "data_export" not in export and hold.data_export is not None:
+            export["data_export"] = dict(hold.data_export)
+        params = {
+            "submission_id": hold.submission_id,
+            "reason": verdict.reason,
+            "export": json.dumps(export),
+        }
+        yield from one("hold_rehold", params)
+        if not is_transfer(hold):
+            detail = {"decided_by": verdict.decided_by, **verdict.detail}
+            event = StateChange(HELD, verdict.reason, detail)
+            yield from change_state(hold.submission_id, event, now)
 
     # -- reading, checkpoints --------------------------------------------------------
 
@@ -467,6 +518,24 @@ class LedgerStore:
         return params
 
 
+Recheck = Callable[[Hold, int, int], Verdict | None]
+"""The re-check at release time (see :meth:`LedgerStore.finish_release`): given the hold and
+the exporting tenant's individuals of the exporter this year (all, with sensitive
+information) with the document's added, ``None`` when the officer's release stands, else the
+held :class:`Verdict` saying what is needed now."""
+
+
+def _rechecked(hold: Hold, released: Verdict, recheck: Recheck) -> Judge:
+    """The judge of a counted release: the officer's ``released`` verdict unless
+    ``recheck`` stops it."""
+
+    def judge(personal: int, sensitive: int) -> Verdict:
+        stopped = recheck(hold, personal, sensitive)
+        return released if stopped is None else stopped
+
+    return judge
+
+
 __all__ = [
     "HELD",
     "LISTED_STATES",
@@ -478,6 +547,7 @@ __all__ = [
     "Hold",
     "Judge",
     "LedgerStore",
+    "Recheck",
     "Verdict",
     "china_year",
 ]

@@ -28,7 +28,7 @@ from typing import Any
 
 from gateway.store.connector import Query, Script
 from gateway.store.ledger_chain import entry_text
-from gateway.store.ledger_records import ExportRecord, Judge, Verdict
+from gateway.store.ledger_records import ExportRecord, Judge, Verdict, hold_export
 from gateway.store.records import JobSpec
 from gateway.store.scripts import one
 
@@ -195,9 +195,7 @@ def insert_hold(
         "payload_ref": enqueue.payload_ref,
         "message_id": enqueue.message_id,
     }
-    export = {**record.to_json(), "counted": verdict.counted}
-    if enclosures:
-        export["enclosures"] = [e.to_json() for e in enclosures]
+    export = hold_export(record, verdict, enclosures)
     yield Query(
         "hold_insert",
         {

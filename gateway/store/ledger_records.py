@@ -182,6 +182,12 @@ class Hold:
     enclosures: tuple[ExportRecord, ...] = ()
     """What leaves with a held eBL transfer besides the transport document (each gets its
     ledger entry on release)."""
+    article: str = ""
+    """What held it: the decision's article (``negative``, ``art-8``, ``art-7`` …; ``""``
+    for a hold recorded before the gateway kept it)."""
+    data_export: Mapping[str, Any] | None = None
+    """The exporter's thresholds and filings as the gate had them (``DataExport.to_json``),
+    for the re-check at release time; ``None`` when not recorded."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -235,4 +241,23 @@ def hold_from_row(row: Mapping[str, Any]) -> Hold:
         decided_at=row.get("decided_at"),
         principal=row.get("principal"),
         enclosures=tuple(ExportRecord.from_json(e) for e in export.get("enclosures", ())),
+        article=str(export.get("article") or ""),
+        data_export=export.get("data_export"),
     )
+
+
+def hold_export(
+    record: ExportRecord,
+    verdict: Verdict,
+    enclosures: Sequence[ExportRecord] = (),
+) -> dict[str, Any]:
+    """What a hold keeps of its export (the ``export`` column): the record, whether its
+    individuals count, what held it and the exporter's thresholds (for the re-check at
+    release time), and the records of an eBL transfer's enclosures."""
+    export: dict[str, Any] = {**record.to_json(), "counted": verdict.counted}
+    export["article"] = verdict.article
+    if verdict.detail.get("data_export") is not None:
+        export["data_export"] = verdict.detail["data_export"]
+    if enclosures:
+        export["enclosures"] = [e.to_json() for e in enclosures]
+    return export

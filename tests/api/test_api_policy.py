@@ -98,10 +98,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @asynccontextmanager
 async def open_gate(
-    tmp_path: Path, url: str, *, submitter_decisions: bool = False
+    tmp_path: Path, url: str, *, submitter_decisions: bool = False, partners: str = PARTNERS
 ) -> AsyncIterator[Gate]:
     (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "partners.toml").write_text(PARTNERS, encoding="utf-8")
+    (tmp_path / "partners.toml").write_text(partners, encoding="utf-8")
     settings = gateway_settings(tmp_path, url).with_section(
         "policy", file=tmp_path / "policy.toml", submitter_decisions=submitter_decisions
     )
@@ -433,3 +433,36 @@ async def test_a_hold_whose_release_job_died_is_listed_for_a_new_decision(gate: 
     assert await gate.state(ident) == "delivered"
     (entry,) = await LedgerStore(gate.services.store.connector).entries()
     assert entry["decided_by"] == "Officer Li"
+
+
+async def test_a_release_is_rechecked_against_the_thresholds(
+    tmp_path: Path, store_url: str
+) -> None:
+    """Held by the negative list, the document is released by an officer; but its individual
+    brings the exporter to the Art. 8 threshold (here 1) and it has no filing: the release
+    job sends nothing and holds it again, saying why; released again on a filing, it
+    leaves, and the ledger records that release."""
+    partners = PARTNERS + "\n[exporters.data_export]\nexempt_below = 1\nassessment_from = 5\n"
+    async with open_gate(tmp_path, store_url, partners=partners) as gate:
+        ident = await gate.submit(einvoice_xml(with_contact()))
+        await gate.drain()
+        assert await gate.state(ident) == "held"
+        path = f"/v1/holds/{ident}/release"
+        first = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+        status, _, _ = await gate.officer_a.request("POST", path, json=first)
+        assert status == 202
+        await gate.drain()
+        assert await gate.state(ident) == "held"
+        status, _, raw = await gate.a.request("GET", "/v1/holds")
+        (hold,) = json.loads(raw)["items"]
+        assert hold["state"] == "held" and "re-checked at release" in hold["reason"]
+        assert "Art. 8" in hold["reason"] and hold["decided_by"] is None
+        ledger = LedgerStore(gate.services.store.connector)
+        assert await ledger.entries() == []
+        second = {"officer": "Officer Li", "basis": "standard contract filed SH-SCC-2026-7"}
+        status, _, _ = await gate.officer_a.request("POST", path, json=second)
+        assert status == 202
+        await gate.drain()
+        assert await gate.state(ident) == "delivered"
+        (entry,) = await ledger.entries()
+        assert (entry["decided_by"], entry["basis"]) == ("Officer Li", second["basis"])

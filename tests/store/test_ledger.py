@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from gateway.store.ledger import Verdict, china_year
+from gateway.store.ledger import Hold, Verdict, china_year
 from gateway.store.ledger_chain import verify_chain
 from gateway.store.records import StateChange
 from tests.store.ledger_support import Stores, allow, backend, export, stores, thresholds
@@ -249,3 +249,46 @@ async def test_a_judge_that_allows_without_counting_leaves_the_counts_as_they_we
     assert (counts["personal"], counts["sensitive"], counts["documents"]) == (1, 0, 1)
     _, later = await export(stores, [("b", False)])
     assert (later.personal, later.sensitive) == (2, 0)  # b was not kept from the rollback
+
+
+async def test_a_release_the_recheck_stops_is_held_again_then_released(stores: Stores) -> None:
+    """The re-check at release time (given the counts with the document's individuals added)
+    may stop a release: nothing is counted, sent or written in the ledger, the hold is back
+    to ``held`` with the new reason and what held it, and a new release (its job queued
+    again) answers it."""
+    sid, _ = await export(stores, [("x", False)], judge=thresholds(1))
+    await stores.ledger.release(sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER)
+    (job,) = [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"]
+    seen: list[tuple[str, int, int]] = []
+
+    def stop(hold: Hold, personal: int, sensitive: int) -> Verdict | None:
+        seen.append((hold.article, personal, sensitive))
+        if hold.article == "art-7":
+            return None
+        return Verdict(False, article="art-7", reason="now needs an Art. 7 approval",
+                       policy_version="v1", decided_by="policy v1", counted=True)  # fmt: skip
+
+    stopped = await stores.ledger.finish_release(job.id, "w2", recheck=stop)
+    assert not stopped.verdict.allowed and stopped.seq is None and stopped.job is None
+    assert seen == [("", 1, 0)]
+    hold = await stores.ledger.get_hold(sid)
+    assert hold is not None and (hold.state, hold.article) == ("held", "art-7")
+    assert hold.reason == "now needs an Art. 7 approval" and hold.decided_by is None
+    assert await stores.ledger.entries() == [] and await stores.ledger.counts(2026) == []
+    sub = await stores.store.get_submission("t", sid)
+    assert sub is not None and sub.state == "held"
+    assert [e.reason for e in await stores.store.list_events(sid)][-2:] == [
+        "release by Officer Wang: SCC filing SH-2026-1",
+        "now needs an Art. 7 approval",
+    ]
+    assert [h.submission_id for h in await stores.ledger.list_holds()] == [sid]
+
+    await stores.ledger.release(sid, "Officer Li", "CAC-SA-2026-9", principal=OFFICER)
+    (again,) = [j for j in await stores.store.claim_jobs("w3") if j.kind == "release"]
+    assert again.id == job.id  # the same job, queued again
+    result = await stores.ledger.finish_release(again.id, "w3", recheck=stop)
+    assert result.verdict.allowed and result.seq == 1 and result.job is not None
+    (entry,) = await stores.ledger.entries()
+    assert (entry["decided_by"], entry["basis"]) == ("Officer Li", "CAC-SA-2026-9")
+    assert (await stores.ledger.counts(2026))[0]["personal"] == 1
+    assert verify_chain(*await stores.ledger.chain_state()).ok

@@ -130,3 +130,20 @@ SET state = %(state)s, decided_by = %(decided_by)s, basis = %(basis)s, decided_a
     principal = %(principal)s
 WHERE submission_id = %(submission_id)s AND state = %(from_state)s
 RETURNING *
+
+-- name: hold_rehold
+-- A release the re-check at release time stops: back to held with the new reason and
+-- decision; the officer decides again (the submission's history keeps the first decision).
+UPDATE export_holds
+SET state = 'held', reason = %(reason)s, export = %(export)s, decided_by = NULL, basis = NULL,
+    decided_at = NULL, principal = NULL
+WHERE submission_id = %(submission_id)s AND state = 'releasing'
+RETURNING *
+
+-- name: release_job_requeue
+-- The release job of a hold released again after the re-check sent it back to held.
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = COALESCE(%(at)s::timestamptz, now()), attempts = 0, retryable = NULL,
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'done'
+RETURNING *

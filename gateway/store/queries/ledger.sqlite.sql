@@ -120,3 +120,20 @@ SET state = :state, decided_by = :decided_by, basis = :basis, decided_at = :now,
     principal = :principal
 WHERE submission_id = :submission_id AND state = :from_state
 RETURNING *
+
+-- name: hold_rehold
+-- A release the re-check at release time stops: back to held with the new reason and
+-- decision; the officer decides again (the submission's history keeps the first decision).
+UPDATE export_holds
+SET state = 'held', reason = :reason, export = :export, decided_by = NULL, basis = NULL,
+    decided_at = NULL, principal = NULL
+WHERE submission_id = :submission_id AND state = 'releasing'
+RETURNING *
+
+-- name: release_job_requeue
+-- The release job of a hold released again after the re-check sent it back to held.
+UPDATE outbox_jobs
+SET state = 'pending', next_attempt_at = :at, attempts = 0, retryable = NULL,
+    lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+WHERE id = :id AND state = 'done'
+RETURNING *
