@@ -118,3 +118,32 @@ async def test_every_recorded_field_is_covered(stores: Stores, column: str) -> N
     await sql(stores, f"UPDATE export_ledger SET {column} = ? WHERE seq = 1", (value,))
     found = await report(stores)
     assert not found.ok and found.seq == 1 and "edited" in found.problem
+
+
+async def test_the_readme_recipe_recomputes_the_chain(stores: Stores) -> None:
+    """An auditor's verifier written from the README alone (hashlib and json, no gateway
+    code) agrees with every stored hash and the head, across a release by an officer."""
+    import hashlib
+    import json
+
+    from tests.store.ledger_support import thresholds
+
+    await five(stores)
+    sid, _ = await export(stores, [("x", True)], judge=thresholds(1), number="DOC-5")
+    await stores.ledger.release(sid, "王 Officer", "SCC SH-1", principal="cli:li")
+    (job,) = [j for j in await stores.store.claim_jobs("w9") if j.kind == "release"]
+    await stores.ledger.finish_release(job.id, "w9")
+    entries, head, _ = await stores.ledger.chain_state()
+    columns = ("at", "exporter", "destination", "recipient", "submission_id", "document_id",
+               "digest", "categories", "subjects", "basis", "article", "policy_version",
+               "decided_by")  # fmt: skip
+    previous = "0" * 64
+    for entry in entries:
+        body = {name: entry[name] for name in columns}
+        body |= {n: entry[n] for n in ("tenant_id", "principal") if entry[n] is not None}
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        digest = hashlib.sha256(f"{previous}\n{text}".encode()).hexdigest()
+        assert (entry["prev_hash"], entry["entry_hash"]) == (previous, digest)
+        previous = digest
+    assert (head["seq"], head["hash"]) == (6, previous)
+    assert entries[-1]["decided_by"] == "王 Officer" and isinstance(entries[-1]["subjects"], int)
