@@ -275,7 +275,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 peppol=duties.duties,
                 max_attempts=settings.worker.max_attempts,
             ),
-            ReleaseKind(gate),
+            ReleaseKind(gate, tools.policy),
             TransferKind(opened, registry),
         ]
     )

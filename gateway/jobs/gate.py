@@ -25,13 +25,15 @@ from gateway.partners.data_export import DataExport
 from gateway.policy import (
     CHINA,
     DEFAULT_POLICY,
+    HELD,
     VOLUME,
+    Category,
     Counts,
     Decision,
     PolicySource,
     decide_volume,
 )
-from gateway.policy.ebl import gate_ebl, gate_enclosure
+from gateway.policy.ebl import EBL_CHANNEL, EBL_KIND, gate_ebl, gate_enclosure
 from gateway.policy.keys import KeyProvider
 from gateway.policy.subjects import key_id_of
 from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Submission
@@ -42,6 +44,7 @@ from gateway.store.ledger import (
     ExportResult,
     Hold,
     LedgerStore,
+    PolicyCheck,
     Recheck,
     Verdict,
 )
@@ -108,6 +111,8 @@ class ExportGate:
             categories=tuple(policy["classification"]["categories"]),
             subjects=subjects,
             subject_key_id=str(policy.pop("subject_key_id", "") or ""),
+            platform=str(outcome.facts.get("profile") or ""),
+            kind=str(policy.get("kind") or ""),
         )
         facts = {**outcome.facts, "policy": policy}
         queued = StateChange("queued", reason, {"stages": outcome.timings, **facts, **detail})
@@ -200,6 +205,50 @@ def release_recheck(clock: Clock) -> Recheck:
     return recheck
 
 
+def policy_recheck(source: PolicySource | None) -> PolicyCheck:
+    """The re-check of any hold at release time against the policy in force now
+    (:meth:`~gateway.store.ledger.LedgerStore.finish_release`): when the policy has changed
+    since the hold and a negative-list rule other than the one that held the document now
+    applies to its destination, platform, kind and categories, the release is stopped and
+    the document held again on that rule (the officer decides again, under the new
+    version). A hold recorded before holds kept their platform and kind is not checked."""
+
+    def check(hold: Hold) -> Verdict | None:
+        if source is None or not hold.record.kind:
+            return None
+        policy = source.current()
+        if policy.version == hold.policy_version:
+            return None
+        known = {c.value for c in Category}
+        carried = frozenset(Category(c) for c in hold.record.categories if c in known)
+        record = hold.record
+        rule = next(
+            (r for r in policy.negative
+             if r.matches(record.destination, record.platform, record.kind, carried)),
+            None,
+        )  # fmt: skip
+        if rule is None or (hold.article == "negative" and rule.id == hold.rule):
+            return None
+        what = "forbidden" if rule.effect == "forbid" else "needs an approval"
+        source_note = f" [{rule.source}]" if rule.source else ""
+        why = f"negative list {rule.id}: {what}{source_note}" + (
+            f": {rule.reason}" if rule.reason else ""
+        )
+        decided = Decision(
+            HELD, "negative", reason=why, rule=rule.id, policy_version=policy.version,
+            counted=hold.counted,
+        )  # fmt: skip
+        data_export = None if hold.data_export is None else DataExport.from_json(hold.data_export)
+        verdict = _verdict(decided, data_export)
+        reason = (
+            f"export gate, re-checked at release under policy {policy.version} (held under "
+            f"{hold.policy_version}): {why}"
+        )
+        return replace(verdict, reason=reason)
+
+    return check
+
+
 def _verdict(decided: Decision, data_export: DataExport | None = None) -> Verdict:
     """A final decision as the store records it (with the exporter's thresholds and filings,
     which a hold keeps for the re-check at release time)."""
@@ -268,6 +317,8 @@ class TransferGate:
             categories=tuple(sorted(c.value for c in classification.categories)),
             subjects=tuple(subjects),
             subject_key_id=key_id_of(self.keys),
+            platform=EBL_CHANNEL,
+            kind=EBL_KIND,
         )
         enclosed: list[EnclosureExport] = []
         held: list[str] = []
@@ -324,12 +375,17 @@ class ReleaseKind:
 
     name = RELEASE
 
-    def __init__(self, gate: ExportGate) -> None:
+    def __init__(self, gate: ExportGate, policy: PolicySource | None = None) -> None:
         self.gate = gate
+        self.policy = policy
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
+        """Finish the release, re-checked against the policy in force (``policy``) and the
+        exporter's counts (see :func:`policy_recheck`, :func:`release_recheck`)."""
         recheck = release_recheck(self.gate.ledger.clock)
-        result = await self.gate.ledger.finish_release(job.id, worker_id, recheck=recheck)
+        result = await self.gate.ledger.finish_release(
+            job.id, worker_id, recheck=recheck, policy_check=policy_recheck(self.policy)
+        )
         if not result.verdict.allowed:
             log.warning("release of %s stopped: %s", job.submission_id, result.verdict.reason)
         await self.gate.after(result)

@@ -379,7 +379,12 @@ class LedgerStore:
 
     @writes
     def finish_release(
-        self, job_id: str, worker_id: str, *, recheck: Recheck | None = None
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        recheck: Recheck | None = None,
+        policy_check: PolicyCheck | None = None,
     ) -> Script[ExportResult]:
         """The ``release`` job: the ledger entry (decided by the officer, on their basis),
         the counts and the delivery job, in one transaction fenced by the job's lease.
@@ -388,7 +393,8 @@ class LedgerStore:
         exporter's counts as its release leaves them: when what changed since the hold
         needs more than the decision the officer took (a higher threshold crossed, a
         filing expired), nothing is counted or sent, the hold goes back to ``held`` with
-        the new reason, and the officer decides again."""
+        the new reason, and the officer decides again. Before that, any hold is checked
+        with ``policy_check`` (the policy in force now), which may stop it the same way."""
         now = self.clock()
         done = yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
         submission_id = str(done["submission_id"])
@@ -397,6 +403,10 @@ class LedgerStore:
             state = "missing" if row is None else row["state"]
             raise ConflictError(f"hold of {submission_id} is {state}, not releasing")
         hold = _hold(row)
+        stopped = None if policy_check is None else policy_check(hold)
+        if stopped is not None:
+            yield from self._rehold(hold, stopped, now)
+            return ExportResult(stopped)
         principal = hold.principal or ""
         decision = Decision(str(hold.decided_by), str(hold.basis), principal)
         verdict = Verdict(
@@ -443,6 +453,7 @@ class LedgerStore:
             "submission_id": hold.submission_id,
             "reason": verdict.reason,
             "export": json.dumps(export),
+            "policy_version": verdict.policy_version or hold.policy_version,
         }
         yield from one("hold_rehold", params)
         if not is_transfer(hold):
@@ -525,6 +536,12 @@ information) with the document's added, ``None`` when the officer's release stan
 held :class:`Verdict` saying what is needed now."""
 
 
+PolicyCheck = Callable[[Hold], Verdict | None]
+"""The policy's re-check of a hold at release time: ``None`` when the officer's release
+stands, else the held :class:`Verdict` saying why not (a negative-list rule in force now that
+did not hold the document)."""
+
+
 def _rechecked(hold: Hold, released: Verdict, recheck: Recheck) -> Judge:
     """The judge of a counted release: the officer's ``released`` verdict unless
     ``recheck`` stops it."""
@@ -547,6 +564,7 @@ __all__ = [
     "Hold",
     "Judge",
     "LedgerStore",
+    "PolicyCheck",
     "Recheck",
     "Verdict",
     "china_year",

@@ -53,6 +53,11 @@ class ExportRecord:
     subject_key_id: str = ""
     """The id of the subject key the hashes were made with (kept with each counted
     individual, so a count can be checked against the right key after a rotation)."""
+    platform: str = ""
+    """The target profile or channel (``pint-sg``, ``dcsa-pint`` …), as policy rules name
+    it (kept by a hold for the re-check at release time; not a ledger field)."""
+    kind: str = ""
+    """``invoice``, ``credit-note`` or ``bill-of-lading`` (the same)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +69,8 @@ class ExportRecord:
             "categories": list(self.categories),
             "subjects": [[h, s] for h, s in self.subjects],
             "subject_key_id": self.subject_key_id,
+            "platform": self.platform,
+            "kind": self.kind,
         }
 
     @classmethod
@@ -77,6 +84,8 @@ class ExportRecord:
             categories=tuple(data["categories"]),
             subjects=tuple((str(h), bool(s)) for h, s in data["subjects"]),
             subject_key_id=str(data.get("subject_key_id") or ""),
+            platform=str(data.get("platform") or ""),
+            kind=str(data.get("kind") or ""),
         )
 
 
@@ -188,6 +197,8 @@ class Hold:
     data_export: Mapping[str, Any] | None = None
     """The exporter's thresholds and filings as the gate had them (``DataExport.to_json``),
     for the re-check at release time; ``None`` when not recorded."""
+    rule: str | None = None
+    """The policy rule that held it (a negative-list rule's id), if one did."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -243,6 +254,7 @@ def hold_from_row(row: Mapping[str, Any]) -> Hold:
         enclosures=tuple(ExportRecord.from_json(e) for e in export.get("enclosures", ())),
         article=str(export.get("article") or ""),
         data_export=export.get("data_export"),
+        rule=export.get("rule"),
     )
 
 
@@ -256,6 +268,9 @@ def hold_export(
     release time), and the records of an eBL transfer's enclosures."""
     export: dict[str, Any] = {**record.to_json(), "counted": verdict.counted}
     export["article"] = verdict.article
+    decision = verdict.detail.get("decision")
+    if isinstance(decision, Mapping) and decision.get("rule"):
+        export["rule"] = str(decision["rule"])
     if verdict.detail.get("data_export") is not None:
         export["data_export"] = verdict.detail["data_export"]
     if enclosures:

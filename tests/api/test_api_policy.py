@@ -466,3 +466,59 @@ async def test_a_release_is_rechecked_against_the_thresholds(
         assert await gate.state(ident) == "delivered"
         (entry,) = await ledger.entries()
         assert (entry["decided_by"], entry["basis"]) == ("Officer Li", second["basis"])
+
+
+async def test_a_release_is_rechecked_against_the_policy_in_force(
+    gate: Gate, tmp_path: Path
+) -> None:
+    """The policy changes while the document waits: a new negative-list rule forbids contacts'
+    data to Singapore. The officer's release (answering the old rule) is stopped and the
+    document held again on the new rule, under the new version; released again, it leaves."""
+    import os
+
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    assert await gate.state(ident) == "held"
+    policy_file = tmp_path / "policy.toml"
+    forbid = (
+        'version = "ftz-2026-2"\n\n[[negative]]\nid = "sg-contacts-forbidden"\neffect = "forbid"\n'
+        'destinations = ["SG"]\ncategories = ["personal"]\nsource = "FTZ negative list 2026-2"\n'
+    )
+    policy_file.write_text(forbid + POLICY.split("\n", 1)[1], encoding="utf-8")
+    os.utime(policy_file, (1, 1))
+    gate.services.tools.policy.check_seconds = 0  # type: ignore[attr-defined]
+    path = f"/v1/holds/{ident}/release"
+    first = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    assert (await gate.officer_a.request("POST", path, json=first))[0] == 202
+    await gate.drain()
+    assert await gate.state(ident) == "held"
+    (hold,) = json.loads((await gate.a.request("GET", "/v1/holds"))[2])["items"]
+    assert hold["policy_version"] == "ftz-2026-2" and hold["state"] == "held"
+    assert "re-checked at release under policy ftz-2026-2" in hold["reason"]
+    assert "sg-contacts-forbidden: forbidden [FTZ negative list 2026-2]" in hold["reason"]
+    assert await LedgerStore(gate.services.store.connector).entries() == []
+    second = {"officer": "Officer Li", "basis": "CAC approval of the exception 2026-11"}
+    assert (await gate.officer_a.request("POST", path, json=second))[0] == 202
+    await gate.drain()
+    assert await gate.state(ident) == "delivered"
+    (entry,) = await LedgerStore(gate.services.store.connector).entries()
+    assert (entry["decided_by"], entry["policy_version"]) == ("Officer Li", "ftz-2026-2")
+
+
+async def test_a_release_under_an_unchanged_rule_stands(gate: Gate, tmp_path: Path) -> None:
+    """A new policy version whose first matching rule is still the one that held the
+    document does not stop the officer's release."""
+    import os
+
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(POLICY.replace("ftz-2026-1", "ftz-2026-3"), encoding="utf-8")
+    os.utime(policy_file, (1, 1))
+    gate.services.tools.policy.check_seconds = 0  # type: ignore[attr-defined]
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    assert (await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json=decision))[
+        0
+    ] == 202
+    await gate.drain()
+    assert await gate.state(ident) == "delivered"

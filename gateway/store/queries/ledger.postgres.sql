@@ -135,7 +135,8 @@ RETURNING *
 -- A release the re-check at release time stops: back to held with the new reason and
 -- decision; the officer decides again (the submission's history keeps the first decision).
 UPDATE export_holds
-SET state = 'held', reason = %(reason)s, export = %(export)s, decided_by = NULL, basis = NULL,
+SET state = 'held', reason = %(reason)s, export = %(export)s,
+    policy_version = %(policy_version)s, decided_by = NULL, basis = NULL,
     decided_at = NULL, principal = NULL
 WHERE submission_id = %(submission_id)s AND state = 'releasing'
 RETURNING *

@@ -125,7 +125,8 @@ RETURNING *
 -- A release the re-check at release time stops: back to held with the new reason and
 -- decision; the officer decides again (the submission's history keeps the first decision).
 UPDATE export_holds
-SET state = 'held', reason = :reason, export = :export, decided_by = NULL, basis = NULL,
+SET state = 'held', reason = :reason, export = :export,
+    policy_version = :policy_version, decided_by = NULL, basis = NULL,
     decided_at = NULL, principal = NULL
 WHERE submission_id = :submission_id AND state = 'releasing'
 RETURNING *
