@@ -9,11 +9,7 @@ from typing import Any
 
 from gateway.cli._gatestore import gate_store
 from gateway.cli.migrate import add_database_arguments, database_url
-from gateway.policy.report import ledger_report, report_csv
-
-FIRST_YEAR = 1000
-LAST_YEAR = 9998
-"""The years ``--year`` takes: four digits, with a next 1 January to end the year at."""
+from gateway.policy.report import FIRST_YEAR, LAST_YEAR, ledger_report, report_csv
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

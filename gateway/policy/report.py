@@ -16,6 +16,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+FIRST_YEAR = 1000
+LAST_YEAR = 9998
+"""The years a report is asked for: four digits, with a next 1 January to end the year at."""
+
 
 def ledger_report(
     year: int, entries: Sequence[Mapping[str, Any]], counts: Sequence[Mapping[str, Any]]

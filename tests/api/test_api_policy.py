@@ -522,3 +522,44 @@ async def test_a_release_under_an_unchanged_rule_stands(gate: Gate, tmp_path: Pa
     ] == 202
     await gate.drain()
     assert await gate.state(ident) == "delivered"
+
+
+async def test_the_ledger_report_of_a_year_through_the_api(gate: Gate) -> None:
+    """``GET /v1/ledger/report``: the tenant's figures of a calendar year in Beijing time
+    (another tenant sees none of them); a bad or missing year is a 422 naming it."""
+    import datetime as dt
+
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    await gate.drain()
+    (entry,) = await LedgerStore(gate.services.store.connector).entries()
+    at = dt.datetime.fromisoformat(entry["at"])
+    year = at.astimezone(dt.timezone(dt.timedelta(hours=8))).year
+    status, _, raw = await gate.a.request("GET", f"/v1/ledger/report?year={year}")
+    assert status == 200, raw
+    report = json.loads(raw)
+    figures = report["exporters"][SELLER_USCC]
+    assert report["year"] == year and list(report["exporters"]) == [SELLER_USCC]
+    assert (figures["documents"], figures["individuals"], figures["subjects_carried"]) == (1, 1, 1)
+    assert figures["by_basis"] == {decision["basis"]: 1}
+    assert figures["by_destination"] == {"SG": 1}
+    assert figures["by_category"] == {"business": 1, "personal": 1}
+    query = f"/v1/ledger/report?year={year}&exporter={SELLER_USCC}"
+    assert json.loads((await gate.a.request("GET", query))[2]) == report
+    other = json.loads((await gate.b.request("GET", f"/v1/ledger/report?year={year}"))[2])
+    assert other == {"year": year, "exporters": {}}
+    assert (
+        json.loads((await gate.a.request("GET", f"/v1/ledger/report?year={year + 1}"))[2])[
+            "exporters"
+        ]
+        == {}
+    )
+    for bad, field in (("year=26", "year"), ("year=２０２６", "year"), ("", "year"),
+                       (f"year={year}&exporter=", "exporter"), (f"year={year}&y=1", "y")):  # fmt: skip
+        status, _, raw = await gate.a.request("GET", f"/v1/ledger/report?{bad}")
+        assert status == 422, bad
+        assert [e["field"] for e in json.loads(raw)["errors"]] == [field], bad
+    assert (await gate.a.request("GET", "/v1/ledger/report?year=2026", headers={
+        "Authorization": "Bearer nope"}))[0] == 401  # fmt: skip

@@ -1,4 +1,5 @@
-"""``/v1/policy`` and ``/v1/holds``: the export policy in force, and the documents it holds.
+"""``/v1/policy``, ``/v1/holds`` and ``/v1/ledger/report``: the export policy in force, the
+documents it holds, and the export ledger's yearly report.
 
 A compliance officer releases a held document on a recorded legal basis (a ``release`` job
 then writes its export-ledger entry, attributed to the officer, and queues the delivery) or
@@ -22,6 +23,7 @@ from gateway.api.ingest import check_fields, check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.bounded_body import read_bounded
 from gateway.jsontext import loads_bounded
+from gateway.policy.report import FIRST_YEAR, LAST_YEAR, ledger_report
 from gateway.store.ledger import LISTED_STATES, Hold, LedgerStore
 
 routes = web.RouteTableDef()
@@ -29,6 +31,8 @@ routes = web.RouteTableDef()
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 MAX_DECISION_BYTES = 16 * 1024
 MAX_TEXT = 1000
+MAX_EXPORTER = 200
+"""Longest exporter id a ledger report is asked for (a USCC has 18 characters)."""
 MAX_DECISION_DEPTH = 8
 """Deepest nesting a decision body may have (it is one flat object)."""
 
@@ -63,6 +67,37 @@ async def list_holds(request: web.Request) -> web.Response:
     found = await _ledger(request).list_holds(state=state, tenant_id=tenant(request).id)
     items = [hold.to_json() for hold in found]
     return web.json_response({"items": items, "count": len(items)})
+
+
+@routes.get("/v1/ledger/report")
+async def ledger_report_of_year(request: web.Request) -> web.Response:
+    """The export ledger's report of a calendar year (Beijing time) for the tenant: per
+    exporter, the distinct individuals counted against the thresholds and the documents
+    that left per destination, data category and legal basis (``lingang ledger report``'s
+    figures, the tenant's own)."""
+    check_query(request, ("year", "exporter"))
+    year = _year(request.query.get("year"))
+    exporter = request.query.get("exporter")
+    if exporter is not None and not 0 < len(exporter) <= MAX_EXPORTER:
+        raise unprocessable(f"exporter is 1 to {MAX_EXPORTER} characters", "exporter", "length")
+    ledger, own = _ledger(request), tenant(request).id
+    entries = await ledger.entries_for_year(year, exporter, tenant_id=own)
+    counts = await ledger.counts(year, exporter, tenant_id=own)
+    report = ledger_report(year, entries, counts)
+    return web.json_response({"year": year, "exporters": report["tenants"].get(own, {})})
+
+
+def _year(text: str | None) -> int:
+    """The ``year`` query parameter: a calendar year, four digits (422 naming it)."""
+    if text is None:
+        raise unprocessable("year is required (YYYY)", "year", "required")
+    if not (text.isascii() and text.isdigit() and len(text) == 4) or not (
+        FIRST_YEAR <= int(text) <= LAST_YEAR
+    ):
+        raise unprocessable(
+            f"year is a year from {FIRST_YEAR} to {LAST_YEAR} (YYYY)", "year", "format"
+        )
+    return int(text)
 
 
 @routes.post("/v1/holds/{id}/release")
