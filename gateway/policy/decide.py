@@ -141,6 +141,8 @@ def decide_rules(
             reason = f"negative list {rule.id}: {what}{source}" + (
                 f": {rule.reason}" if rule.reason else ""
             )
+            if rule.destinations and not flow.destination:
+                reason += " (the destination country is unknown: configure it)"
             counted = classification.personal and not only_the_contract_party(classification)
             return Decision(
                 HELD, "negative", reason=reason, rule=rule.id, policy_version=version,

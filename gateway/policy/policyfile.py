@@ -93,11 +93,15 @@ class Rule:
     ) -> bool:
         """Whether the rule applies to a flow (empty sets match anything; ``categories``
         matches when the document carries any of them, sensitive personal information
-        being personal information too): how a negative-list rule applies."""
+        being personal information too): how a negative-list rule applies. An unknown
+        destination (``""``: a partner platform without its ``country``) could be any
+        country, so it matches a negative-list rule's ``destinations`` and never a positive
+        rule's."""
         if Category.SENSITIVE in carried:
             carried = carried | {Category.PERSONAL}
+        unknown = not destination and self.effect != "allow"
         return (
-            (not self.destinations or destination in self.destinations)
+            (not self.destinations or destination in self.destinations or unknown)
             and (not self.platforms or platform in self.platforms)
             and (not self.kinds or kind in self.kinds)
             and (not self.categories or bool(self.categories & carried))

@@ -276,3 +276,29 @@ def test_a_negative_rule_on_personal_information_matches_sensitive_information()
     found = Finding("buyer.id", Category.SENSITIVE, "ID-card number", subject="id:1")
     decision = decide_rules(Classification((found,)), Flow("XX", "pint", "invoice"), policy, DAY)
     assert (decision.outcome, decision.rule) == ("held", "no-pi-to-xx")
+
+
+def test_an_unknown_destination_is_held_by_a_negative_rule_naming_countries() -> None:
+    """A partner platform without its ``country`` could be anywhere: a negative-list rule
+    naming destinations holds the flow, saying so; positive guidance naming destinations
+    never covers it."""
+    from gateway.policy.categories import Classification, Finding
+    from gateway.policy.decide import Flow, decide_rules
+    from gateway.policy.policyfile import Policy, Rule
+
+    negative = Rule("no-pi-to-xx", "approval", destinations=frozenset({"XX"}),
+                    categories=frozenset({Category.PERSONAL}))  # fmt: skip
+    positive = Rule("trade-to-sg", "allow", destinations=frozenset({"SG"}), basis="guidance 1")
+    found = Finding("shipper.contact", Category.PERSONAL, "contact", subject="contact:a")
+    personal_data = Classification((found,))
+    flow = Flow("", "dcsa-pint", "bill-of-lading")
+    held = decide_rules(personal_data, flow, Policy("v1", negative=(negative,)), DAY)
+    assert (held.outcome, held.rule) == ("held", "no-pi-to-xx")
+    assert "destination country is unknown" in held.reason
+    trade = Classification(())
+    assert decide_rules(trade, flow, Policy("v1", negative=(negative,)), DAY).article == "art-3"
+    not_covered = decide_rules(trade, flow, Policy("v1", positive=(positive,)), DAY)
+    assert not_covered.article == "art-3" and not_covered.rule is None
+    known = decide_rules(personal_data, Flow("SG", "dcsa-pint", "bill-of-lading"),
+                         Policy("v1", negative=(negative,)), DAY)  # fmt: skip
+    assert known.outcome == VOLUME
