@@ -142,3 +142,26 @@ async def test_with_a_gate_an_officer_decides_and_a_submitter_cannot(quiet: Live
         ("release", quiet.tenant_a.id, doc, "Li Wei", "licence 2026-118 checked", principal),
         ("refuse", quiet.tenant_a.id, other, "Li Wei", "no licence", principal),
     ]
+
+
+async def test_a_held_document_shows_the_gates_reason(quiet: LiveConsole) -> None:
+    """The officer decides on the reason the export gate gave, with its policy version."""
+    import datetime as dt
+
+    from gateway.store import JobSpec
+    from gateway.store.ledger import ExportRecord, Verdict
+    from gateway.store.ledger_export import insert_hold
+
+    doc = await held_document(quiet)
+    record = ExportRecord("91310115MA1FL8K22H", "SG", "0195:X", "1", "ab" * 32, ("personal",))
+    why = "export gate: negative list sg-contacts: needs an approval <FTZ item 7>"
+    verdict = Verdict(False, reason=why, policy_version="ftz-2026-1", article="negative")
+    now = dt.datetime.now(dt.UTC)
+    await quiet.store.connector.write(
+        insert_hold(doc, quiet.tenant_a.id, record, verdict, JobSpec("deliver"), now)
+    )
+    session = await signed_in(quiet, quiet.key_a)
+    async with session, session.get(f"{quiet.base}/console/stuck") as response:
+        page = await response.text()
+    assert "negative list sg-contacts: needs an approval &lt;FTZ item 7&gt;" in page
+    assert "政策版本 ftz-2026-1" in page

@@ -47,6 +47,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "history": ("历史", "History"),
     "timings": ("各阶段耗时", "Stage timings"),
     "reason": ("原因", "Reason"),
+    "policy_version": ("政策版本", "policy version"),
     "at": ("时间", "At"),
     "outputs": ("输出", "Outputs"),
     "kind": ("类型", "Kind"),

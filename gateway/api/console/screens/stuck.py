@@ -1,5 +1,6 @@
 """What is stuck and why: dead-lettered deliveries (retry) and held documents (release or
-refuse).
+refuse), each hold with the export gate's reason and the policy version that held it (what an
+officer decides on).
 
 Deciding a hold is a seam: the export gate holds documents and decides them. When the
 services carry a ``holds`` object with :class:`DecidesHeld`'s ``release`` and ``refuse``,
@@ -18,11 +19,12 @@ from typing import Protocol
 from aiohttp import web
 
 from gateway.api.auth import may_decide_holds, officer_refusal
-from gateway.api.console.context import KEY, PREFIX, Screen, console, signed_in
+from gateway.api.console.context import KEY, PREFIX, Screen, console, console_store, signed_in
 from gateway.api.console.forms import field
 from gateway.api.console.page import redirect, render
 from gateway.api.context import services
 from gateway.api.disclosure import delivery_error
+from gateway.store.ledger import LedgerStore
 
 routes = web.RouteTableDef()
 MAX_BASIS = 1000
@@ -60,6 +62,8 @@ async def stuck(request: web.Request) -> web.Response:
     reads = console(request).reads
     dead = await reads.dead_letters(tenant.id)
     held = await reads.held_documents(tenant.id)
+    store = console_store(request)
+    holds = await LedgerStore(store.connector, clock=store.clock).list_holds(tenant_id=tenant.id)
     notice = request.query.get("notice", "")
     return render(
         request,
@@ -68,6 +72,7 @@ async def stuck(request: web.Request) -> web.Response:
             {"item": d, "error": delivery_error(d.job.last_error, d.job.retryable)} for d in dead
         ],
         held=held,
+        holds={hold.submission_id: hold for hold in holds},
         can_release=decider(request) is not None,
         may_decide=may_decide_holds(request, request[KEY]),
         notice=notice if notice in NOTICES else "",
