@@ -1,0 +1,44 @@
+"""The console's export ledger page: the tenant's own figures and entries of a calendar year
+in Beijing time (an export at 00:30 on 1 January in Shanghai is the new year's), another
+tenant's not shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gateway.store.ledger import ExportRecord, Verdict
+from gateway.store.ledger_export import chain_entry
+from tests.console.conftest import LiveConsole, signed_in
+
+NEW_YEAR_IN_SHANGHAI = dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC)
+
+
+async def exported(live: LiveConsole, tenant_id: str, number: str, at: dt.datetime) -> None:
+    record = ExportRecord("91310115MA1FL8K22H", "SG", "0195:X", number, "ab" * 32,
+                          ("business", "personal"), subjects=(("h1", False),))  # fmt: skip
+    verdict = Verdict(True, "Art. 5(4): fewer than 100,000 individuals", "art-5-4",
+                      policy_version="ftz-2026-1", decided_by="policy ftz-2026-1")  # fmt: skip
+    await live.store.connector.write(chain_entry(tenant_id, f"sub-{number}", record, verdict, at))
+
+
+async def test_the_ledger_page_shows_the_tenants_year(quiet: LiveConsole) -> None:
+    await exported(
+        quiet, quiet.tenant_a.id, "FP-2026", NEW_YEAR_IN_SHANGHAI - dt.timedelta(hours=1)
+    )
+    await exported(quiet, quiet.tenant_a.id, "FP-2027", NEW_YEAR_IN_SHANGHAI)
+    await exported(quiet, quiet.tenant_b.id, "FP-OTHER", NEW_YEAR_IN_SHANGHAI)
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/ledger?year=2027") as response:
+            assert response.status == 200
+            page = await response.text()
+        async with session.get(f"{quiet.base}/console/ledger?year=2026") as response:
+            before = await response.text()
+        async with session.get(f"{quiet.base}/console/ledger?year=x%3Cb%3E") as response:
+            assert response.status == 200  # this year's page
+    assert "FP-2027" in page and "FP-2026" not in page and "FP-OTHER" not in page
+    assert "Art. 5(4): fewer than 100,000 individuals: 1" in page
+    assert 'id="ledger-entries"' in page and "出境台账 2027" in page
+    assert "2027-01-01 00:30:00 +08:00" in page
+    assert "FP-2026" in before and "FP-2027" not in before
+    assert 'href="/console/ledger"' in page  # in the menu
