@@ -276,12 +276,20 @@ class LedgerStore:
         becomes ``releasing`` and a ``release`` job is queued, which writes the ledger entry
         and queues the delivery (:meth:`finish_release`). ``officer`` is the name the officer
         gives; ``principal`` who decided as authenticated (``api-key:<id>``, ``cli:<user>``:
-        the caller has checked that it may), recorded beside it."""
+        the caller has checked that it may), recorded beside it. The release a re-check at
+        release time stopped, sent again the same (a retry after a lost answer), gets the
+        hold back, still held with the new reason: a release answering it needs another
+        basis (or officer)."""
         if not basis.strip() or not officer.strip():
             raise ConflictError("a release needs the officer's name and the legal basis")
         _check_decision(officer, basis, "basis")
         now = self.clock()
         decision = Decision(officer, basis, principal)
+        current = yield Query("hold_get", {"submission_id": submission_id}, "one")
+        if current is not None and current["state"] == HELD:
+            held = _hold(current)
+            if held.stopped == tuple(decision):  # a retry of the release the re-check stopped
+                return held
         row, new = yield from self._decide(
             submission_id, HELD, "releasing", decision, now, ("releasing", "released")
         )
@@ -449,6 +457,7 @@ class LedgerStore:
         export = hold_export(hold.record, verdict, hold.enclosures)
         if "data_export" not in export and hold.data_export is not None:
             export["data_export"] = dict(hold.data_export)
+        export["stopped"] = [hold.decided_by or "", hold.basis or "", hold.principal or ""]
         params = {
             "submission_id": hold.submission_id,
             "reason": verdict.reason,

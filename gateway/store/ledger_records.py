@@ -199,6 +199,9 @@ class Hold:
     for the re-check at release time; ``None`` when not recorded."""
     rule: str | None = None
     """The policy rule that held it (a negative-list rule's id), if one did."""
+    stopped: tuple[str, str, str] | None = None
+    """The release the re-check at release time stopped (officer, basis, principal): the
+    same decision sent again (a retry after a lost answer) gets the hold back as it is."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -255,7 +258,15 @@ def hold_from_row(row: Mapping[str, Any]) -> Hold:
         article=str(export.get("article") or ""),
         data_export=export.get("data_export"),
         rule=export.get("rule"),
+        stopped=_stopped(export.get("stopped")),
     )
+
+
+def _stopped(value: Any) -> tuple[str, str, str] | None:
+    if not isinstance(value, list) or len(value) != 3:
+        return None
+    officer, basis, principal = value
+    return str(officer), str(basis), str(principal)
 
 
 def hold_export(

@@ -282,6 +282,11 @@ async def test_a_release_the_recheck_stops_is_held_again_then_released(stores: S
         "now needs an Art. 7 approval",
     ]
     assert [h.submission_id for h in await stores.ledger.list_holds()] == [sid]
+    retry = await stores.ledger.release(  # the stopped release sent again: nothing runs
+        sid, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER
+    )
+    assert (retry.state, retry.reason) == ("held", "now needs an Art. 7 approval")
+    assert [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"] == []
 
     await stores.ledger.release(sid, "Officer Li", "CAC-SA-2026-9", principal=OFFICER)
     (again,) = [j for j in await stores.store.claim_jobs("w3") if j.kind == "release"]
