@@ -557,7 +557,7 @@ async def test_the_ledger_report_of_a_year_through_the_api(gate: Gate) -> None:
         == {}
     )
     for bad, field in (("year=26", "year"), ("year=２０２６", "year"), ("", "year"),
-                       (f"year={year}&exporter=", "exporter"), (f"year={year}&y=1", "y")):  # fmt: skip
+                       (f"year={year}&exporter=", "exporter"), (f"year={year}&exporter=a%00b", "exporter"), (f"year={year}&y=1", "y")):  # fmt: skip
         status, _, raw = await gate.a.request("GET", f"/v1/ledger/report?{bad}")
         assert status == 422, bad
         assert [e["field"] for e in json.loads(raw)["errors"]] == [field], bad

@@ -32,6 +32,8 @@ _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 MAX_DECISION_BYTES = 16 * 1024
 MAX_TEXT = 1000
 MAX_EXPORTER = 200
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+"""What an exporter id may not hold (PostgreSQL text cannot hold NUL)."""
 """Longest exporter id a ledger report is asked for (a USCC has 18 characters)."""
 MAX_DECISION_DEPTH = 8
 """Deepest nesting a decision body may have (it is one flat object)."""
@@ -80,6 +82,8 @@ async def ledger_report_of_year(request: web.Request) -> web.Response:
     exporter = request.query.get("exporter")
     if exporter is not None and not 0 < len(exporter) <= MAX_EXPORTER:
         raise unprocessable(f"exporter is 1 to {MAX_EXPORTER} characters", "exporter", "length")
+    if exporter is not None and _CONTROL.search(exporter):
+        raise unprocessable("exporter holds a control character", "exporter", "format")
     ledger, own = _ledger(request), tenant(request).id
     entries = await ledger.entries_for_year(year, exporter, tenant_id=own)
     counts = await ledger.counts(year, exporter, tenant_id=own)
