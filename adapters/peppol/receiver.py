@@ -13,7 +13,7 @@ certificate's CN and must be the message's ``To/PartyId``.
 
 One request, in order::
 
-    body ≤ limit ──► MIME ─► SOAP ─► signer trusted (chain, validity, revocation; the
+    body ≤ limit ──► MIME ─► SOAP ─► Peppol P-Mode (as4.check_peppol_pmode) ─► signer trusted (chain, validity, revocation; the
                                       verdict kept per certificate: SenderVerdicts)
         ─► decrypt ─► signature and coverage ─► every payload came encrypted ─► gunzip (capped)
         ─► SBDH: XSD, HeaderVersion 1.0, Peppol scopes (each once; COUNTRY_C1 assigned,
@@ -31,7 +31,9 @@ One request, in order::
 A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also an untrusted,
 expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0103`` policy (not
 signed, a part the signature does not cover, a payload not encrypted to us), ``EBMS:0303``
-decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0003`` AS4 header ≠ SBDH,
+decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0010`` a value the Peppol
+P-Mode fixes (MPC, roles, party type, AgreementRef, Service type, ``trackingIdentifier``,
+compression), ``EBMS:0011`` an external payload, ``EBMS:0003`` AS4 header ≠ SBDH,
 ``EBMS:0004`` other (a bad SBDH, one naming other parties than its payload, a body over
 the limit: the profile's error for a check of the payload) and ``EBMS:0004`` with
 ``PEPPOL:NOT_SERVICED`` for a receiver or document type not served here; ``EBMS:0005`` with

@@ -41,12 +41,15 @@ SOAP_CONTENT_TYPE = "application/soap+xml; charset=UTF-8"
 
 EBMS_ERRORS = {
     "EBMS:0001": ("ValueNotRecognized", "Content"),
+    "EBMS:0002": ("FeatureNotSupported", "Content"),
     "EBMS:0003": ("ValueInconsistent", "Content"),
     "EBMS:0004": ("Other", "Content"),
     "EBMS:0005": ("ConnectionFailure", "Communication"),
     "EBMS:0007": ("MimeInconsistency", "Unpackaging"),
+    "EBMS:0008": ("FeatureNotSupported", "Unpackaging"),
     "EBMS:0009": ("InvalidHeader", "Unpackaging"),
     "EBMS:0010": ("ProcessingModeMismatch", "Processing"),
+    "EBMS:0011": ("ExternalPayloadError", "Content"),
     "EBMS:0101": ("FailedAuthentication", "Processing"),
     "EBMS:0102": ("FailedDecryption", "Processing"),
     "EBMS:0103": ("PolicyNoncompliance", "Processing"),

@@ -1,0 +1,237 @@
+"""The Peppol P-Mode at the AS4 endpoint: a signed, encrypted message whose header breaks a
+value the Peppol AS4 profile 2.0.3 fixes is refused with the ebMS error for it, over TLS on
+127.0.0.1, and nothing is stored.
+
+Profile text (``openpeppol-edec-as4/docs/specification``): MPC is the default MPC
+(``peppol/08-mpc.adoc``); From / To carry one PartyId of type
+``urn:fdc:peppol.eu:2017:identifiers:ap`` with the initiator / responder role
+(``05-party-identification.adoc``); AgreementRef has neither ``type`` nor ``pmode``
+(``03-agreement.adoc``); ``trackingIdentifier`` MUST NOT be used; Service carries its type and
+Action is «scheme id»::«document type id value» (``06-service-action-role.adoc``); every payload
+is a gzip-compressed MIME attachment (``10-message-packaging.adoc``; AS4 compression: the
+CompressionType and MimeType part properties)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from adapters.peppol import as4, mime, ns, wssec
+from adapters.peppol.ns import q
+from adapters.peppol.receiver import ANSWERED
+from adapters.peppol.sbdh import build_sbdh
+from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
+from gateway.testing.tls import TlsFiles
+from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, running_gateway, sbdh_header
+
+Edit = Callable[[etree._Element], None]
+USER = "eb:UserMessage"
+FROM = f"{USER}/eb:PartyInfo/eb:From"
+TO = f"{USER}/eb:PartyInfo/eb:To"
+COLLABORATION = f"{USER}/eb:CollaborationInfo"
+PART = f"{USER}/eb:PayloadInfo/eb:PartInfo"
+
+
+@pytest.fixture
+async def ap(
+    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path
+) -> AsyncIterator[GatewayAp]:
+    async with running_gateway(
+        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
+    ) as gateway:
+        yield gateway
+
+
+def _at(messaging: etree._Element, path: str) -> etree._Element:
+    found = messaging.find(path, ns.NSMAP)
+    assert found is not None, path
+    return found
+
+
+def _set(path: str, name: str, value: str) -> Edit:
+    return lambda messaging: _at(messaging, path).set(name, value)
+
+
+def _drop(path: str, name: str) -> Edit:
+    def edit(messaging: etree._Element) -> None:
+        del _at(messaging, path).attrib[name]
+
+    return edit
+
+
+def _text(path: str, value: str) -> Edit:
+    def edit(messaging: etree._Element) -> None:
+        _at(messaging, path).text = value
+
+    return edit
+
+
+def _property(name: str, value: str) -> Edit:
+    def edit(messaging: etree._Element) -> None:
+        props = _at(messaging, f"{USER}/eb:MessageProperties")
+        etree.SubElement(props, q("eb", "Property"), name=name).text = value
+
+    return edit
+
+
+def _part_property(name: str, value: str | None) -> Edit:
+    """Set (``None``: remove) the PartInfo's part property ``name``."""
+
+    def edit(messaging: etree._Element) -> None:
+        for prop in _at(messaging, f"{PART}/eb:PartProperties"):
+            if prop.get("name") == name:
+                if value is None:
+                    prop.getparent().remove(prop)  # type: ignore[union-attr]
+                else:
+                    prop.text = value
+
+    return edit
+
+
+def _second_party_id(messaging: etree._Element) -> None:
+    party_id = _at(messaging, f"{FROM}/eb:PartyId")
+    extra = copy.deepcopy(party_id)
+    extra.text = "PSG000077"
+    party_id.addnext(extra)
+
+
+def _message(
+    pki: PeppolTestPki, document: bytes, edit: Edit, *, body_content: bool = False
+) -> tuple[bytes, str]:
+    """The invoice as a signed and encrypted UserMessage, its ``eb:Messaging`` edited (and,
+    with ``body_content``, an element put in the SOAP Body) before signing, so only the edit
+    is wrong: the steps of :func:`as4.build_user_message`."""
+    header = sbdh_header()
+    compressed = as4.compress(build_sbdh(document, header))
+    content_id = f"{uuid.uuid4()}@probe"
+    messaging_id, body_id = wssec.new_id("msg"), wssec.new_id("body")
+    messaging = as4.messaging_element(
+        as4.UserMessageHeader(
+            from_party="PSG000001",
+            to_party="PSG000002",
+            service=header.process,
+            action=header.document_type,
+            original_sender=header.sender,
+            final_recipient=header.receiver,
+        ),
+        content_id,
+        messaging_id,
+    )
+    edit(messaging)
+    security = wssec.security_header()
+    envelope = as4.soap_envelope(security, messaging, body_id)
+    if body_content:
+        soap_body = envelope.find("S12:Body", ns.NSMAP)
+        assert soap_body is not None
+        etree.SubElement(soap_body, "{urn:example}Invoice").text = "in the Body"
+    as4.sign_envelope(
+        envelope,
+        security,
+        wssec.Credentials(pki.sender.key, pki.sender.cert),
+        element_ids=[messaging_id, body_id],
+        attachments={content_id: compressed},
+    )
+    sealed = wssec.encrypt_attachments(security, pki.receiver.cert, {content_id: compressed})
+    soap = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return mime.build_multipart(
+        soap, [(content_id, "application/octet-stream", sealed[content_id])]
+    )
+
+
+CASES: dict[str, tuple[Edit, str, str]] = {
+    "another MPC": (_set(USER, "mpc", "http://example.org/mpc"), "EBMS:0010", "as4.pmode.mpc"),
+    "From Role responder": (_text(f"{FROM}/eb:Role", ns.ROLE_RESPONDER), "EBMS:0010", "as4.pmode.role"),
+    "To Role initiator": (_text(f"{TO}/eb:Role", ns.ROLE_INITIATOR), "EBMS:0010", "as4.pmode.role"),
+    "From PartyId without type": (_drop(f"{FROM}/eb:PartyId", "type"), "EBMS:0010", "as4.pmode.party-type"),
+    "To PartyId of another type": (
+        _set(f"{TO}/eb:PartyId", "type", "urn:oasis:names:tc:ebcore:partyid-type:unregistered"),
+        "EBMS:0010", "as4.pmode.party-type"),
+    "two From PartyIds": (_second_party_id, "EBMS:0003", "as4.pmode.party-id"),
+    "AgreementRef with type": (
+        _set(f"{COLLABORATION}/eb:AgreementRef", "type", "x"), "EBMS:0010", "as4.pmode.agreement"),
+    "AgreementRef with pmode": (
+        _set(f"{COLLABORATION}/eb:AgreementRef", "pmode", "x"), "EBMS:0010", "as4.pmode.agreement"),
+    "Service without type": (
+        _drop(f"{COLLABORATION}/eb:Service", "type"), "EBMS:0010", "as4.pmode.service-type"),
+    "Action without its scheme": (
+        lambda m: _text(f"{COLLABORATION}/eb:Action",
+                        (_at(m, f"{COLLABORATION}/eb:Action").text or "").split("::", 1)[1])(m),
+        "EBMS:0009", "as4.header.Action"),
+    "trackingIdentifier": (_property("trackingIdentifier", "t-1"), "EBMS:0010", "as4.pmode.tracking-identifier"),
+    "originalSender of another type": (
+        _set(f"{USER}/eb:MessageProperties/eb:Property[@name='originalSender']", "type", "urn:other"),
+        "EBMS:0003", "as4.header.originalSender-type"),
+    "no CompressionType": (_part_property("CompressionType", None), "EBMS:0010", "as4.pmode.compression"),
+    "CompressionType not gzip": (
+        _part_property("CompressionType", "application/x-bzip2"), "EBMS:0003", "as4.compression-type"),
+    "no MimeType": (_part_property("MimeType", None), "EBMS:0003", "as4.part-mime-type"),
+    "external payload": (_set(PART, "href", "https://example.org/invoice.xml"), "EBMS:0011", "as4.external-payload"),
+    "payload in the Body": (_drop(PART, "href"), "EBMS:0003", "as4.payload-in-body"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_a_header_off_the_peppol_pmode_is_refused_and_nothing_stored(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    ap_trust: TrustStore,
+    reference: Path,
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    edit, code, rule = CASES[case]
+    body, content_type = _message(pki, (reference / INVOICE).read_bytes(), edit)
+    answer = await post(ap.url, body, content_type, tls.client_context())
+    assert answer.status == ANSWERED, answer.body[:400]
+    signal = answer.signal(ap_trust)
+    assert signal.receipt is None
+    assert [e.code for e in signal.errors] == [code]
+    assert signal.errors[0].severity == "failure"
+    assert await ap.services.store.list_inbound() == []
+    assert any(
+        f"'rule': '{rule}'" in repr(r.__dict__)
+        for r in caplog.records
+        if r.getMessage() == "AS4 message refused"
+    )
+
+
+async def test_content_in_the_soap_body_is_refused_not_dropped(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """A signed SOAP Body with content (the profile: every payload is a MIME attachment)."""
+    body, content_type = _message(
+        pki, (reference / INVOICE).read_bytes(), lambda _: None, body_content=True
+    )
+    answer = await post(ap.url, body, content_type, tls.client_context())
+    assert answer.status == ANSWERED
+    assert answer.error_codes(ap_trust) == [("EBMS:0003", "")]
+    assert "SOAP Body" in answer.signal(ap_trust).errors[0].description
+    assert await ap.services.store.list_inbound() == []
+
+
+@pytest.mark.parametrize("mpc", [None, ns.DEFAULT_MPC])
+async def test_the_default_mpc_named_or_left_out_is_received(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    ap_trust: TrustStore,
+    reference: Path,
+    mpc: str | None,
+) -> None:
+    def edit(messaging: etree._Element) -> None:
+        if mpc is not None:
+            _at(messaging, USER).set("mpc", mpc)
+
+    body, content_type = _message(pki, (reference / INVOICE).read_bytes(), edit)
+    answer = await post(ap.url, body, content_type, tls.client_context())
+    assert answer.status == 200
+    assert answer.signal(ap_trust).receipt is not None
