@@ -375,7 +375,7 @@ def _check_payload_parts(user: etree._Element) -> None:
 
 def check_peppol_pmode(user: etree._Element) -> None:
     """The values the Peppol AS4 profile fixes, in a received ``eb:UserMessage``:
-    ``@mpc`` absent or the default MPC; ``From`` / ``To`` each one ``PartyId`` of type
+    no ``RefToMessageId`` (One-Way/Push only); ``@mpc`` absent or the default MPC; ``From`` / ``To`` each one ``PartyId`` of type
     ``urn:fdc:peppol.eu:2017:identifiers:ap`` with the initiator / responder role;
     ``AgreementRef`` without ``type`` and ``pmode``; no ``trackingIdentifier`` property;
     ``originalSender`` / ``finalRecipient`` of type ``iso6523-actorid-upis`` when typed;
@@ -390,6 +390,14 @@ def check_peppol_pmode(user: etree._Element) -> None:
             "EBMS:0010",
             "as4.pmode.mpc",
             "eb:UserMessage/@mpc",
+        )
+    if (ns.first_text(user, "eb:MessageInfo/eb:RefToMessageId") or "").strip():
+        raise _refuse(
+            "the UserMessage has a RefToMessageId: Peppol exchanges are One-Way/Push only "
+            "(Two-Way SHALL NOT be used, so RefToMessageId is not used)",
+            "EBMS:0010",
+            "as4.pmode.one-way",
+            "eb:MessageInfo/eb:RefToMessageId",
         )
     _check_party(user, "From", ns.ROLE_INITIATOR)
     _check_party(user, "To", ns.ROLE_RESPONDER)

@@ -32,7 +32,7 @@ A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also a
 expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0103`` policy (not
 signed, a part the signature does not cover, a payload not encrypted to us), ``EBMS:0303``
 decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0010`` a value the Peppol
-P-Mode fixes (MPC, roles, party type, AgreementRef, Service type, ``trackingIdentifier``,
+P-Mode fixes (a RefToMessageId, MPC, roles, party type, AgreementRef, Service type, ``trackingIdentifier``,
 compression), ``EBMS:0011`` an external payload, ``EBMS:0003`` AS4 header ≠ SBDH,
 ``EBMS:0004`` other (a bad SBDH, one naming other parties than its payload, a body over
 the limit: the profile's error for a check of the payload) and ``EBMS:0004`` with

@@ -3,7 +3,8 @@ value the Peppol AS4 profile 2.0.3 fixes is refused with the ebMS error for it, 
 127.0.0.1, and nothing is stored.
 
 Profile text (``openpeppol-edec-as4/docs/specification``): MPC is the default MPC
-(``peppol/08-mpc.adoc``); From / To carry one PartyId of type
+(``peppol/08-mpc.adoc``); One-Way/Push only, so no RefToMessageId
+(``01-exchange-patterns.adoc``); From / To carry one PartyId of type
 ``urn:fdc:peppol.eu:2017:identifiers:ap`` with the initiator / responder role
 (``05-party-identification.adoc``); AgreementRef has neither ``type`` nor ``pmode``
 (``03-agreement.adoc``); ``trackingIdentifier`` MUST NOT be used; Service carries its type and
@@ -95,6 +96,12 @@ def _part_property(name: str, value: str | None) -> Edit:
     return edit
 
 
+def _ref_to(messaging: etree._Element) -> None:
+    message_id = _at(messaging, f"{USER}/eb:MessageInfo/eb:MessageId")
+    message_id.addnext(etree.Element(q("eb", "RefToMessageId")))
+    _at(messaging, f"{USER}/eb:MessageInfo/eb:RefToMessageId").text = "earlier@example"
+
+
 def _second_party_id(messaging: etree._Element) -> None:
     party_id = _at(messaging, f"{FROM}/eb:PartyId")
     extra = copy.deepcopy(party_id)
@@ -146,6 +153,7 @@ def _message(
 
 
 CASES: dict[str, tuple[Edit, str, str]] = {
+    "a RefToMessageId (Two-Way)": (_ref_to, "EBMS:0010", "as4.pmode.one-way"),
     "another MPC": (_set(USER, "mpc", "http://example.org/mpc"), "EBMS:0010", "as4.pmode.mpc"),
     "From Role responder": (_text(f"{FROM}/eb:Role", ns.ROLE_RESPONDER), "EBMS:0010", "as4.pmode.role"),
     "To Role initiator": (_text(f"{TO}/eb:Role", ns.ROLE_INITIATOR), "EBMS:0010", "as4.pmode.role"),
