@@ -355,7 +355,7 @@ def _check_payload_parts(user: etree._Element) -> None:
                 "as4.pmode.compression",
                 "eb:PartInfo/eb:PartProperties/eb:Property[@name='CompressionType']",
             )
-        if compression != GZIP:
+        if compression.lower() != GZIP:
             raise _refuse(
                 f"the part {href} has CompressionType {compression[:100]!r}; AS4 compression "
                 f"is {GZIP}",
@@ -378,7 +378,8 @@ def check_peppol_pmode(user: etree._Element) -> None:
     no ``RefToMessageId`` (One-Way/Push only); ``@mpc`` absent or the default MPC; ``From`` / ``To`` each one ``PartyId`` of type
     ``urn:fdc:peppol.eu:2017:identifiers:ap`` with the initiator / responder role;
     ``AgreementRef`` without ``type`` and ``pmode``; no ``trackingIdentifier`` property;
-    ``originalSender`` / ``finalRecipient`` of type ``iso6523-actorid-upis`` when typed;
+    ``originalSender`` / ``finalRecipient`` once each, of type ``iso6523-actorid-upis`` when
+    typed;
     every ``PartInfo`` a ``cid:`` attachment with ``CompressionType`` ``application/gzip``
     and a ``MimeType``. :class:`As4Invalid`: ``EBMS:0010`` (ProcessingModeMismatch) for a
     value the P-Mode fixes, ``EBMS:0003`` (ValueInconsistent) for an inconsistent one,
@@ -430,8 +431,17 @@ def check_peppol_pmode(user: etree._Element) -> None:
                     "as4.pmode.agreement",
                     f"eb:CollaborationInfo/eb:AgreementRef/@{attribute}",
                 )
+    seen: set[str] = set()
     for prop in user.iterfind("eb:MessageProperties/eb:Property", ns.NSMAP):
         name = prop.get("name", "")
+        if name in ("originalSender", "finalRecipient") and name in seen:
+            raise _refuse(
+                f"the {name} property is given more than once",
+                "EBMS:0003",
+                f"as4.header.{name}-repeated",
+                f"eb:MessageProperties/eb:Property[@name='{name}']",
+            )
+        seen.add(name)
         if name == "trackingIdentifier":
             raise _refuse(
                 "the trackingIdentifier property MUST NOT be used in Peppol",

@@ -176,6 +176,8 @@ CASES: dict[str, tuple[Edit, str, str]] = {
     "originalSender of another type": (
         _set(f"{USER}/eb:MessageProperties/eb:Property[@name='originalSender']", "type", "urn:other"),
         "EBMS:0003", "as4.header.originalSender-type"),
+    "finalRecipient twice": (
+        _property("finalRecipient", "0195:SGUEN209999999Z"), "EBMS:0003", "as4.header.finalRecipient-repeated"),
     "no CompressionType": (_part_property("CompressionType", None), "EBMS:0010", "as4.pmode.compression"),
     "CompressionType not gzip": (
         _part_property("CompressionType", "application/x-bzip2"), "EBMS:0003", "as4.compression-type"),
@@ -224,6 +226,16 @@ async def test_content_in_the_soap_body_is_refused_not_dropped(
     assert answer.error_codes(ap_trust) == [("EBMS:0003", "")]
     assert "SOAP Body" in answer.signal(ap_trust).errors[0].description
     assert await ap.services.store.list_inbound() == []
+
+
+async def test_a_compression_type_in_capitals_is_gzip(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """MIME types compare case-insensitively (RFC 2045 §5.1)."""
+    edit = _part_property("CompressionType", "Application/GZIP")
+    body, content_type = _message(pki, (reference / INVOICE).read_bytes(), edit)
+    answer = await post(ap.url, body, content_type, tls.client_context())
+    assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
 
 
 @pytest.mark.parametrize("mpc", [None, ns.DEFAULT_MPC])
