@@ -605,6 +605,11 @@ def _parse_user_message(
         )
     try:
         signer = wssec.signing_certificate(root, signature)
+    except VerificationError as exc:
+        raise As4Invalid(
+            exc.message, ebms_code=_security_code(exc, "EBMS:0101"), rule=exc.rule
+        ) from exc
+    try:
         check_signer(signer)
     except VerificationError as exc:
         raise As4Invalid(
@@ -621,7 +626,9 @@ def _parse_user_message(
             else {}
         )
     except VerificationError as exc:
-        raise As4Invalid(exc.message, ebms_code="EBMS:0102", rule=exc.rule) from exc
+        raise As4Invalid(
+            exc.message, ebms_code=_security_code(exc, "EBMS:0102"), rule=exc.rule
+        ) from exc
     signed_octets: dict[str, mime.Octets] = {
         cid: plain.get(cid, octets) for cid, octets in wire.items()
     }
@@ -630,7 +637,9 @@ def _parse_user_message(
             root, signature, _rsa(signer), attachments=signed_octets
         )
     except VerificationError as exc:
-        raise As4Invalid(exc.message, ebms_code="EBMS:0101", rule=exc.rule) from exc
+        raise As4Invalid(
+            exc.message, ebms_code=_security_code(exc, "EBMS:0101"), rule=exc.rule
+        ) from exc
     covered = {ref.uri for ref in verified.references}
     body_el = ns.first(root, "S12:Body")
     required = {
@@ -665,6 +674,28 @@ def _parse_user_message(
     signed_info = ns.first(signature, "ds:SignedInfo")
     assert signed_info is not None
     return IncomingMessage(header, payloads, signer, tuple(verified.references), signed_info)
+
+
+POLICY_CHECKS = frozenset(
+    {
+        "xmldsig.signature-method",
+        "xmldsig.digest-method",
+        "xmldsig.c14n",
+        "xmldsig.transforms",
+        wssec.TOKEN_TYPE,
+        wssec.ENCRYPTION_ALGORITHM,
+    }
+)
+"""Refusals of a security method or parameter the profile does not allow (an algorithm, a
+transform, a key reference other than a Binary Security Token of ValueType X509v3): ebMS 3
+Core §6.7.2 ``EBMS:0103`` PolicyNoncompliance ("the message's security methods, parameters,
+scope or other security policy-level requirements … were not satisfied"), not a signature
+or decryption that failed (``EBMS:0101`` / ``EBMS:0102``)."""
+
+
+def _security_code(error: VerificationError, failed: str) -> str:
+    """``EBMS:0103`` for a :data:`POLICY_CHECKS` refusal, else ``failed``."""
+    return "EBMS:0103" if error.check in POLICY_CHECKS else failed
 
 
 def require_empty_body(root: etree._Element) -> None:

@@ -30,7 +30,8 @@ One request, in order::
 
 A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also an untrusted,
 expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0103`` policy (not
-signed, a part the signature does not cover, a payload not encrypted to us), ``EBMS:0303``
+signed, a part the signature does not cover, a payload not encrypted to us, a signature or
+encryption method or key reference other than the profile's), ``EBMS:0303``
 decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0010`` a value the Peppol
 P-Mode fixes (a RefToMessageId, MPC, roles, party type, AgreementRef, Service type, ``trackingIdentifier``,
 compression), ``EBMS:0011`` an external payload, ``EBMS:0003`` AS4 header ≠ SBDH,

@@ -26,6 +26,11 @@ from adapters.peppol import ns
 from adapters.peppol.ns import q
 from gateway.errors import VerificationError
 
+ENCRYPTION_ALGORITHM = "as4.encryption-algorithm"
+"""The check of an encryption method other than the profile's (RSA-OAEP with SHA-256 and
+MGF1-SHA256, AES-128-GCM)."""
+TOKEN_TYPE = "as4.signer-token-type"
+"""The check of a signing key not given as a Binary Security Token of ValueType X509v3."""
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 GCM_IV_BYTES = 12
 
@@ -156,13 +161,22 @@ def decrypt_attachments(
         return {}
     method = ns.first(encrypted_key, "xenc:EncryptionMethod")
     if method is None or method.get("Algorithm") != ns.RSA_OAEP:
-        raise VerificationError("key transport is not RSA-OAEP (xmlenc11)", check="as4.decrypt")
+        raise VerificationError(
+            "key transport is not RSA-OAEP (xmlenc11)", check=ENCRYPTION_ALGORITHM
+        )
     digest = ns.first(method, "ds:DigestMethod")
     mgf = ns.first(method, "xenc11:MGF")
-    if (digest is not None and digest.get("Algorithm") != ns.SHA256) or (
-        mgf is not None and mgf.get("Algorithm") != ns.MGF1_SHA256
+    if (
+        digest is None
+        or digest.get("Algorithm") != ns.SHA256
+        or mgf is None
+        or mgf.get("Algorithm") != ns.MGF1_SHA256
     ):
-        raise VerificationError("RSA-OAEP must use SHA-256 and MGF1-SHA256", check="as4.decrypt")
+        raise VerificationError(
+            "RSA-OAEP must name SHA-256 (ds:DigestMethod) and MGF1-SHA256 (xenc11:MGF); "
+            "left out, XML Encryption 1.1 means SHA-1 for both",
+            check=ENCRYPTION_ALGORITHM,
+        )
     value = ns.first_text(encrypted_key, "xenc:CipherData/xenc:CipherValue") or ""
     try:
         session = key.decrypt(base64.b64decode(value.strip()), OAEP)
@@ -190,7 +204,9 @@ def decrypt_attachments(
             raise VerificationError(f"EncryptedData #{data_id} is missing", check="as4.decrypt")
         algorithm = ns.first(data, "xenc:EncryptionMethod")
         if algorithm is None or algorithm.get("Algorithm") != ns.AES128_GCM:
-            raise VerificationError("attachment encryption is not AES-128-GCM", check="as4.decrypt")
+            raise VerificationError(
+                "attachment encryption is not AES-128-GCM", check=ENCRYPTION_ALGORITHM
+            )
         reference = ns.first(data, "xenc:CipherData/xenc:CipherReference")
         uri = reference.get("URI", "") if reference is not None else ""
         if not uri.startswith("cid:") or uri[4:] not in attachments:
@@ -213,7 +229,9 @@ def signing_certificate(root: etree._Element, signature: etree._Element) -> x509
     uri = reference.get("URI", "") if reference is not None else ""
     if not uri.startswith("#"):
         raise VerificationError(
-            "the signature names no BinarySecurityToken", check="as4.signer-token"
+            "the signature's KeyInfo names no BinarySecurityToken (the Peppol AS4 profile: "
+            "the key identifier type MUST be a Binary Security Token)",
+            check=TOKEN_TYPE,
         )
     tokens = [
         el
@@ -224,7 +242,8 @@ def signing_certificate(root: etree._Element, signature: etree._Element) -> x509
         raise VerificationError(f"token {uri} is missing or repeated", check="as4.signer-token")
     if tokens[0].get("ValueType") != ns.X509V3:
         raise VerificationError(
-            "the signing token is not an X.509 v3 certificate", check="as4.signer-token"
+            f"the signing token's ValueType is {tokens[0].get('ValueType')!r}, not {ns.X509V3}",
+            check=TOKEN_TYPE,
         )
     try:
         return x509.load_der_x509_certificate(base64.b64decode((tokens[0].text or "").strip()))
