@@ -597,6 +597,14 @@ def _parse_user_message(
     messaging = _required(root, "S12:Header/eb:Messaging", "Messaging")
     header = read_user_message_header(messaging)
     require_empty_body(root)
+    for part in messaging.iterfind("eb:UserMessage/eb:PayloadInfo/eb:PartInfo", ns.NSMAP):
+        if part.get("href", "").removeprefix("cid:") not in attachments:
+            raise As4Invalid(
+                f"PartInfo {part.get('href')} names no MIME attachment of the message",
+                ebms_code="EBMS:0011",
+                field="eb:PayloadInfo/eb:PartInfo/@href",
+                rule="as4.part-missing",
+            )
     security = ns.first(root, "S12:Header/wsse:Security")
     signature = ns.first(security, "ds:Signature") if security is not None else None
     if security is None or signature is None:

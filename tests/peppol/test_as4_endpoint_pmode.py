@@ -182,6 +182,8 @@ CASES: dict[str, tuple[Edit, str, str]] = {
     "CompressionType not gzip": (
         _part_property("CompressionType", "application/x-bzip2"), "EBMS:0003", "as4.compression-type"),
     "no MimeType": (_part_property("MimeType", None), "EBMS:0003", "as4.part-mime-type"),
+    "PartInfo naming no attachment": (
+        _set(PART, "href", "cid:missing@example"), "EBMS:0011", "as4.part-missing"),
     "external payload": (_set(PART, "href", "https://example.org/invoice.xml"), "EBMS:0011", "as4.external-payload"),
     "payload in the Body": (_drop(PART, "href"), "EBMS:0003", "as4.payload-in-body"),
 }  # fmt: skip
