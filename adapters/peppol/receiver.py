@@ -66,8 +66,11 @@ from adapters.peppol.errors import EbmsError
 from adapters.peppol.identifiers import (
     BIS3_CREDIT_NOTE,
     BIS3_INVOICE,
+    BIS3_PROCESS,
+    PINT_PROCESS,
     PINT_SG_CREDIT_NOTE,
     PINT_SG_INVOICE,
+    PROCESS_SCHEME,
     profile_document_type,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
@@ -109,6 +112,27 @@ DEFAULT_DOCUMENT_TYPES = frozenset(
 )
 """What the inbound flow reads: BIS 3 (UBL, CII), PINT and PINT SG invoices and credit
 notes, and Message Level Status."""
+_BIS3_UBL_PROCESSES = frozenset(
+    {
+        BIS3_PROCESS.value,
+        "urn:peppol:bis:billing_with_response",
+        "urn:peppol:france:billing:regulated",
+        "urn:peppol:france:billing:non-regulated",
+    }
+)
+DEFAULT_PROCESSES: Mapping[str, frozenset[str]] = {
+    BIS3_INVOICE.value: _BIS3_UBL_PROCESSES,
+    BIS3_CREDIT_NOTE.value: _BIS3_UBL_PROCESSES,
+    PINT_SG_INVOICE.value: frozenset({PINT_PROCESS.value}),
+    PINT_SG_CREDIT_NOTE.value: frozenset({PINT_PROCESS.value}),
+    profile_document_type("pint", credit_note=False).value: frozenset({PINT_PROCESS.value}),
+    profile_document_type("pint", credit_note=True).value: frozenset({PINT_PROCESS.value}),
+    profile_document_type("bis3-cii", credit_note=False).value: frozenset({BIS3_PROCESS.value}),
+    MLS_DOCUMENT_TYPE: frozenset({"urn:peppol:edec:mls"}),
+}
+"""The processes (scheme ``cenbii-procid-ubl``) each of :data:`DEFAULT_DOCUMENT_TYPES` is
+received under: its ``process-id`` list in the Peppol code lists v9.7 (Document types). A
+document type an operator adds in ``receive_document_types`` is received under any process."""
 SBDH_SET = ("sbdh", "1.3", "StandardBusinessDocumentHeader.xsd")
 INLINE_BYTES = 256 * 1024
 """Messages up to this size from a sender whose certificate has a kept verdict are checked
@@ -321,6 +345,19 @@ class As4Receiver:
                     header.message_id, "this access point does not receive this document type"
                 ),
                 rule="peppol.doctype-not-serviced",
+            )
+        process = sbdh.header.process
+        processes = DEFAULT_PROCESSES.get(doctype)
+        if processes is not None and (
+            process.scheme != PROCESS_SCHEME or process.value not in processes
+        ):
+            raise Refused(
+                signals.not_serviced(
+                    header.message_id,
+                    f"this access point does not receive this document type under the process "
+                    f"{process.uri()} (it does under {', '.join(sorted(processes))})",
+                ),
+                rule="peppol.process-not-serviced",
             )
         receipt = signals.build_receipt(incoming, self.options.credentials)
         return Accepted(incoming, sbdh, receipt)

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from adapters.peppol import as4
-from adapters.peppol.identifiers import DocumentTypeId, ParticipantId
+from adapters.peppol.identifiers import BIS3_PROCESS, DocumentTypeId, ParticipantId
 from adapters.peppol.receiver import ANSWERED
 from adapters.peppol.sbdh import build_sbdh
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, issue_access_point
@@ -194,6 +194,8 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "SBDH Sender not the payload's seller": (
         _codec(header=sbdh_header(sender=OTHER)), ANSWERED, ("EBMS:0004", "")),
     "document type not served": (_order, ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "process not served for the document type": (
+        _codec(header=sbdh_header(process=BIS3_PROCESS)), ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
     "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), ANSWERED, ("EBMS:0003", "")),
     "addressed to another access point": (_codec(to_party="PSG000099"), ANSWERED, ("EBMS:0003", "")),
     "from another access point than signed it": (
@@ -212,6 +214,7 @@ RULES = {
     "SBDH with two DOCUMENTID scopes": "peppol.sbdh.scope-repeated",
     "SBDH COUNTRY_C1 not assigned": "peppol.sbdh.country-c1",
     "unencrypted payload": "as4.encryption-required",
+    "process not served for the document type": "peppol.process-not-serviced",
     "SBDH Receiver not the payload's buyer": "peppol.sbdh.receiver-endpoint",
     "SBDH Sender not the payload's seller": "peppol.sbdh.sender-endpoint",
 }
