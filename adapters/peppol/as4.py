@@ -467,6 +467,16 @@ def read_user_message_header(messaging: etree._Element) -> UserMessageHeader:
     """The Peppol header fields of ``eb:Messaging/eb:UserMessage``, checked against the
     Peppol P-Mode (:func:`check_peppol_pmode`; no security checks)."""
     user = _required(messaging, "eb:UserMessage", "UserMessage")
+    if (
+        len(messaging.findall(q("eb", "UserMessage"))) > 1
+        or ns.first(messaging, "eb:SignalMessage") is not None
+    ):
+        raise As4Invalid(
+            "eb:Messaging bundles more than the one UserMessage of a Peppol exchange",
+            ebms_code="EBMS:0003",
+            field="eb:Messaging",
+            rule="as4.header.one-message",
+        )
     props: dict[str, str] = {}
     for prop in user.iterfind("eb:MessageProperties/eb:Property", ns.NSMAP):
         props[prop.get("name", "")] = (prop.text or "").strip()
@@ -595,6 +605,14 @@ def _parse_user_message(
         raise As4Invalid(exc.message, ebms_code="EBMS:0007", rule=exc.rule) from exc
     root = parse_soap(soap)
     messaging = _required(root, "S12:Header/eb:Messaging", "Messaging")
+    soap_header = messaging.getparent()
+    if soap_header is not None and len(soap_header.findall(q("eb", "Messaging"))) > 1:
+        raise As4Invalid(
+            "the SOAP header has more than one eb:Messaging",
+            ebms_code="EBMS:0009",
+            field="S12:Header/eb:Messaging",
+            rule="as4.header.Messaging-repeated",
+        )
     header = read_user_message_header(messaging)
     require_empty_body(root)
     for part in messaging.iterfind("eb:UserMessage/eb:PayloadInfo/eb:PartInfo", ns.NSMAP):

@@ -102,6 +102,10 @@ def _ref_to(messaging: etree._Element) -> None:
     _at(messaging, f"{USER}/eb:MessageInfo/eb:RefToMessageId").text = "earlier@example"
 
 
+def _second_user_message(messaging: etree._Element) -> None:
+    messaging.append(copy.deepcopy(_at(messaging, USER)))
+
+
 def _second_party_id(messaging: etree._Element) -> None:
     party_id = _at(messaging, f"{FROM}/eb:PartyId")
     extra = copy.deepcopy(party_id)
@@ -154,6 +158,7 @@ def _message(
 
 CASES: dict[str, tuple[Edit, str, str]] = {
     "a RefToMessageId (Two-Way)": (_ref_to, "EBMS:0010", "as4.pmode.one-way"),
+    "two UserMessages": (_second_user_message, "EBMS:0003", "as4.header.one-message"),
     "another MPC": (_set(USER, "mpc", "http://example.org/mpc"), "EBMS:0010", "as4.pmode.mpc"),
     "From Role responder": (_text(f"{FROM}/eb:Role", ns.ROLE_RESPONDER), "EBMS:0010", "as4.pmode.role"),
     "To Role initiator": (_text(f"{TO}/eb:Role", ns.ROLE_INITIATOR), "EBMS:0010", "as4.pmode.role"),
@@ -257,3 +262,23 @@ async def test_the_default_mpc_named_or_left_out_is_received(
     answer = await post(ap.url, body, content_type, tls.client_context())
     assert answer.status == 200
     assert answer.signal(ap_trust).receipt is not None
+
+
+def test_two_messaging_headers_are_an_invalid_header(reference: Path) -> None:
+    root = as4.parse_soap(
+        (reference / "phax-phase4-examples/usermessage/test-2023-03-15.xml").read_bytes()
+    )
+    soap_header = root.find("S12:Header", ns.NSMAP)
+    assert soap_header is not None
+    soap_header.append(copy.deepcopy(_at(soap_header, "eb:Messaging")))
+    with pytest.raises(as4.As4Invalid) as caught:
+        as4.parse_user_message(
+            "application/soap+xml",
+            etree.tostring(root),
+            credentials=None,
+            check_signer=lambda _: None,
+        )
+    assert (caught.value.ebms_code, caught.value.rule) == (
+        "EBMS:0009",
+        "as4.header.Messaging-repeated",
+    )
