@@ -466,6 +466,14 @@ def check_peppol_pmode(user: etree._Element) -> None:
 def read_user_message_header(messaging: etree._Element) -> UserMessageHeader:
     """The Peppol header fields of ``eb:Messaging/eb:UserMessage``, checked against the
     Peppol P-Mode (:func:`check_peppol_pmode`; no security checks)."""
+    if ns.first(messaging, "eb:SignalMessage/eb:PullRequest") is not None:
+        raise As4Invalid(
+            "a PullRequest: the Peppol AS4 profile uses One-Way/Push only (One-Way/Pull SHALL "
+            "NOT be used)",
+            ebms_code="EBMS:0008",
+            field="eb:SignalMessage/eb:PullRequest",
+            rule="as4.pull-not-supported",
+        )
     user = _required(messaging, "eb:UserMessage", "UserMessage")
     if (
         len(messaging.findall(q("eb", "UserMessage"))) > 1

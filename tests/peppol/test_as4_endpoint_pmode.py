@@ -282,3 +282,19 @@ def test_two_messaging_headers_are_an_invalid_header(reference: Path) -> None:
         "EBMS:0009",
         "as4.header.Messaging-repeated",
     )
+
+
+def test_a_pull_request_is_feature_not_supported() -> None:
+    """One-Way/Pull SHALL NOT be used in Peppol (``01-exchange-patterns.adoc``)."""
+    pull = (
+        f'<S12:Envelope xmlns:S12="{ns.SOAP12}" xmlns:eb="{ns.EB}"><S12:Header>'
+        '<eb:Messaging S12:mustUnderstand="true"><eb:SignalMessage><eb:MessageInfo>'
+        "<eb:Timestamp>2026-12-05T08:00:00Z</eb:Timestamp><eb:MessageId>pull-1@example"
+        f'</eb:MessageId></eb:MessageInfo><eb:PullRequest mpc="{ns.DEFAULT_MPC}"/>'
+        "</eb:SignalMessage></eb:Messaging></S12:Header><S12:Body/></S12:Envelope>"
+    )
+    with pytest.raises(as4.As4Invalid) as caught:
+        as4.parse_user_message(
+            "application/soap+xml", pull.encode(), credentials=None, check_signer=lambda _: None
+        )
+    assert (caught.value.ebms_code, caught.value.rule) == ("EBMS:0008", "as4.pull-not-supported")
