@@ -7,6 +7,7 @@ guard against hostile input.
 
 from __future__ import annotations
 
+import binascii
 import mmap
 import re
 import uuid
@@ -159,8 +160,35 @@ def split_message(
             raise InputError(
                 "an attachment has no or a repeated Content-ID", rule="as4.mime.content-id"
             )
-        attachments[content_id] = (headers, octets)
-    return bytes(soap), attachments
+        attachments[content_id] = (headers, _decoded(headers, octets))
+    return bytes(_decoded(soap_headers, soap)), attachments
+
+
+_IDENTITY_ENCODINGS = frozenset({"", "binary", "8bit", "7bit"})
+
+
+def _decoded(headers: Mapping[str, str], octets: memoryview) -> memoryview:
+    """A part's octets with its ``Content-Transfer-Encoding`` undone (RFC 2045 §6): the
+    identity encodings as they are (no copy), ``base64`` and ``quoted-printable`` decoded;
+    another is an :class:`InputError` (``as4.mime.transfer-encoding``). The SwA attachment
+    transforms sign and encrypt the decoded content."""
+    encoding = headers.get("content-transfer-encoding", "").strip().lower()
+    if encoding in _IDENTITY_ENCODINGS:
+        return octets
+    try:
+        if encoding == "base64":
+            return memoryview(binascii.a2b_base64(bytes(octets)))
+        if encoding == "quoted-printable":
+            return memoryview(binascii.a2b_qp(bytes(octets)))
+    except binascii.Error as exc:
+        raise InputError(
+            f"a MIME part is not valid {encoding}: {exc}", rule="as4.mime.transfer-encoding"
+        ) from exc
+    raise InputError(
+        f"Content-Transfer-Encoding {encoding[:40]!r} is not one of binary, 8bit, 7bit, base64 "
+        "and quoted-printable",
+        rule="as4.mime.transfer-encoding",
+    )
 
 
 def parse_message(content_type: str, body: bytes) -> Multipart:

@@ -465,3 +465,44 @@ def test_error_signals_carry_the_tables_category(code: str, short: str, category
     signal = signals.build_error("m-1@x", [EbmsError(code=code, severity="failure")])
     (error,) = signals.parse_signal(signals.SOAP_CONTENT_TYPE, signal, check_signer=print).errors
     assert (error.short_description, error.category, error.severity) == (short, category, "failure")
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable"])
+def test_an_attachment_in_a_transfer_encoding_is_decoded(
+    pki: PeppolTestPki, ap_trust: TrustStore, encoding: str
+) -> None:
+    """A sender may put the encrypted attachment in base64 or quoted-printable (RFC 2045
+    §6); the SwA transforms cover the decoded octets, so it reads as the binary one does."""
+    import base64
+    import binascii
+
+    sent = build(pki)
+    parts = mime.parse_message(sent.content_type, sent.body)
+    (content_id, part), *_ = parts.attachments.items()
+    encoded = (
+        base64.encodebytes(part.body)
+        if encoding == "base64"
+        else binascii.b2a_qp(part.body, istext=False)
+    )
+    body, content_type = mime.build_multipart(
+        parts.soap, [(content_id, "application/octet-stream", encoded)]
+    )
+    body = body.replace(
+        f"Content-Transfer-Encoding: binary\r\nContent-ID: <{content_id}>".encode(),
+        f"Content-Transfer-Encoding: {encoding}\r\nContent-ID: <{content_id}>".encode(),
+    )
+    received = as4.parse_user_message(
+        content_type, body, credentials=credentials(pki.receiver), check_signer=ap_trust.check
+    )
+    assert received.sbdh == b"<Invoice>hello</Invoice>"
+    with pytest.raises(as4.As4Invalid) as caught:
+        as4.parse_user_message(
+            content_type,
+            body.replace(f"Encoding: {encoding}".encode(), b"Encoding: x-uuencode"),
+            credentials=credentials(pki.receiver),
+            check_signer=ap_trust.check,
+        )
+    assert (caught.value.ebms_code, caught.value.rule) == (
+        "EBMS:0007",
+        "as4.mime.transfer-encoding",
+    )
