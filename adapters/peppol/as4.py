@@ -666,6 +666,16 @@ def _parse_user_message(
     signed_octets: dict[str, mime.Octets] = {
         cid: plain.get(cid, octets) for cid, octets in wire.items()
     }
+    c14n = ns.first(signature, "ds:SignedInfo/ds:CanonicalizationMethod")
+    if c14n is None or c14n.get("Algorithm") != ns.EXC_C14N:
+        raise As4Invalid(
+            f"the SignedInfo's canonicalization "
+            f"{c14n.get('Algorithm') if c14n is not None else None!r} is not exclusive C14N "
+            f"({ns.EXC_C14N})",
+            ebms_code="EBMS:0103",
+            field="ds:SignedInfo/ds:CanonicalizationMethod/@Algorithm",
+            rule="xmldsig.c14n",
+        )
     try:
         verified = xmldsig.verify_signature(
             root, signature, _rsa(signer), attachments=signed_octets

@@ -5,7 +5,7 @@ signature or decryption that fails stays ``EBMS:0101`` / ``EBMS:0102``.
 
 The profile's methods (``07-peppol-pki.adoc``, CEF eDelivery AS4 1.14, the phase4 wire message
 in ``phax-phase4-examples/usermessage/dump-raw.as4out``): the signing key in a Binary Security
-Token of ValueType X509v3, RSA-SHA256, SHA-256 digests; the session key by RSA-OAEP
+Token of ValueType X509v3, RSA-SHA256 over exclusive C14N, SHA-256 digests; the session key by RSA-OAEP
 (xmlenc11) naming SHA-256 and MGF1-SHA256; the attachment by AES-128-GCM."""
 
 from __future__ import annotations
@@ -84,6 +84,16 @@ def _resigned(algorithm: str, digest: hashes.HashAlgorithm) -> Mutate:
     return mutate
 
 
+def _inclusive_c14n(pki: PeppolTestPki, _: etree._Element, signature: etree._Element) -> None:
+    """SignedInfo canonicalized inclusively (a valid signature, another method)."""
+    signed_info = signature.find("ds:SignedInfo", ns.NSMAP)
+    assert signed_info is not None
+    signed_info.find("ds:CanonicalizationMethod", ns.NSMAP).set("Algorithm", ns.C14N_INCLUSIVE)  # type: ignore[union-attr]
+    octets = etree.tostring(signed_info, method="c14n", exclusive=False, with_comments=False)
+    value = pki.sender.key.sign(octets, padding.PKCS1v15(), hashes.SHA256())
+    signature.find("ds:SignatureValue", ns.NSMAP).text = base64.b64encode(value).decode()  # type: ignore[union-attr]
+
+
 def _x509_data(_: PeppolTestPki, __: etree._Element, signature: etree._Element) -> None:
     """The signing certificate inline in ``ds:X509Data`` instead of a BST reference."""
     key_info = signature.find("ds:KeyInfo", ns.NSMAP)
@@ -127,6 +137,7 @@ POLICY: dict[str, tuple[Mutate, str]] = {
     "RSA-SHA512 signature": (
         _resigned("http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", hashes.SHA512()),
         "xmldsig.signature-method"),
+    "inclusive C14N of SignedInfo": (_inclusive_c14n, "xmldsig.c14n"),
     "key in X509Data, no BST": (_x509_data, "as4.signer-token-type"),
     "BST of ValueType X509PKIPathv1": (_token_value_type, "as4.signer-token-type"),
     "RSA 1.5 key transport": (
