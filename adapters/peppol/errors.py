@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.errors import LingangError, PermanentDeliveryError, TransientDeliveryError
+from gateway.errors import (
+    InputError,
+    LingangError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 
 
 class DiscoveryError(LingangError):
@@ -126,3 +131,23 @@ class As4RetryLater(TransientDeliveryError):
     ):
         super().__init__(message, field=field, rule=rule)
         self.errors = errors
+
+
+class As4Invalid(InputError):
+    """A received AS4 message that is refused; ``ebms_code`` is the error to answer with."""
+
+    code = "as4-invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        ebms_code: str | None = None,
+        field: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        code = ebms_code or rule or "EBMS:0004"
+        super().__init__(message, field=field, rule=rule or code)
+        self.ebms_code = code
+        """The ebMS error to answer with (rebuilt from ``rule`` after crossing a process
+        boundary; ``EBMS:0004``, "other", when neither is known)."""

@@ -13,8 +13,9 @@ certificate's CN and must be the message's ``To/PartyId``.
 
 One request, in order::
 
-    body ≤ limit ──► MIME ─► SOAP ─► Peppol P-Mode (as4.check_peppol_pmode) ─► signer trusted (chain, validity, revocation; the
-                                      verdict kept per certificate: SenderVerdicts)
+    body ≤ limit ──► MIME ─► SOAP ─► the Peppol P-Mode (adapters.peppol.pmode)
+        ─► signer trusted (chain, validity, revocation; the verdict kept per certificate:
+           SenderVerdicts)
         ─► decrypt ─► signature and coverage ─► every payload came encrypted ─► gunzip (capped)
         ─► SBDH: XSD, HeaderVersion 1.0, Peppol scopes (each once; COUNTRY_C1 assigned,
            MLS_TYPE known …), Standard/Type = the payload's root, DOCUMENTID = Standard::Type##…
