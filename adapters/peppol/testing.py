@@ -12,7 +12,7 @@ import asyncio
 import base64
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from adapters.peppol import as4, signals, xmldsig
+from adapters.peppol import as4, ns, signals, xmldsig
 from adapters.peppol.errors import EbmsError
 from adapters.peppol.identifiers import (
     PARTICIPANT_SCHEME,
@@ -310,8 +310,10 @@ class As4TestReceiver:
     check_signer: Callable[[x509.Certificate], object]
     fault: str = ""
     """``not-serviced``, ``retry-later`` (EBMS:0005), ``http-500``, ``tampered-receipt``,
-    ``other-digests``, ``foreign-signer``, ``reset``, ``oversize-answer`` (HTTP 200) and
-    ``oversize-503``: an answer of :data:`OVERSIZE_ANSWER` bytes."""
+    ``other-digests``, ``foreign-signer``, ``unsigned-receipt``, ``other-message-receipt``
+    (a signed receipt for another MessageId), ``redirect`` (HTTP 307 to this endpoint),
+    ``reset``, ``oversize-answer`` (HTTP 200) and ``oversize-503``: an answer of
+    :data:`OVERSIZE_ANSWER` bytes."""
     foreign: Credentials | None = None
     check_sbdh: bool = True
     """Parse the received SBDH (off for very large test payloads)."""
@@ -333,6 +335,8 @@ class As4TestReceiver:
         self.deliveries += 1
         if self.fault == "http-500":
             return web.Response(status=500, text="internal error")
+        if self.fault == "redirect":
+            return web.Response(status=307, headers={"Location": self.url})
         if self.fault in ("oversize-answer", "oversize-503"):
             return web.Response(
                 status=503 if self.fault == "oversize-503" else 200,
@@ -380,7 +384,12 @@ class As4TestReceiver:
             value = first.find("{http://www.w3.org/2000/09/xmldsig#}DigestValue")
             assert value is not None
             value.text = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        if self.fault == "other-message-receipt":
+            other = replace(incoming.header, message_id=f"other-{message_id}")
+            incoming = replace(incoming, header=other)
         receipt = signals.build_receipt(incoming, signer)
+        if self.fault == "unsigned-receipt":
+            receipt = _unsigned(receipt)
         if self.fault == "tampered-receipt":
             receipt = receipt.replace(b"<eb:Timestamp>", b"<eb:Timestamp>1", 1)
         return self._soap(receipt)
@@ -403,6 +412,16 @@ class As4TestReceiver:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+def _unsigned(signal: bytes) -> bytes:
+    """Our own signal message without its ``wsse:Security`` header (a receipt nobody signed)."""
+    root = etree.fromstring(signal)
+    for security in root.iterfind("S12:Header/wsse:Security", ns.NSMAP):
+        parent = security.getparent()
+        assert parent is not None
+        parent.remove(security)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def large_document(base: bytes, size: int) -> bytes:

@@ -125,6 +125,9 @@ async def test_retry_after_a_lost_answer_sends_the_same_message_id(
         ("tampered-receipt", PermanentDeliveryError, False, "xmldsig.digest"),
         ("other-digests", PermanentDeliveryError, False, "as4.receipt-digests"),
         ("foreign-signer", PermanentDeliveryError, False, "chain"),
+        ("unsigned-receipt", PermanentDeliveryError, False, "as4.receipt-unsigned"),
+        ("other-message-receipt", PermanentDeliveryError, False, "as4.receipt-ref"),
+        ("redirect", PermanentDeliveryError, False, "as4.redirect"),
         ("oversize-answer", PermanentDeliveryError, False, "as4.answer-size"),
         ("oversize-503", TransientDeliveryError, True, "as4.answer-size"),
     ],
@@ -144,6 +147,7 @@ async def test_receiver_answers_are_typed(
     assert caught.value.retryable is retryable  # type: ignore[attr-defined]
     assert caught.value.rule == rule  # type: ignore[attr-defined]
     assert not list(adapter.receipts_dir.glob("*.json")) if adapter.receipts_dir.exists() else True
+    assert receiver.deliveries == 1  # a redirect is not followed
 
 
 @pytest.mark.parametrize(
