@@ -145,15 +145,23 @@ class As4Sender:
         return self._session
 
     def _check_receipt_signer(self, endpoint: Endpoint) -> Any:
+        """The receipt's signer must be the receiving AP: its certificate from the SMP (or
+        route), or — with ``ap_trust`` — another AP certificate of the same seat (the same
+        CN, the Peppol AS4 PartyId), as an AP renewing its certificate signs with the new
+        one while senders still hold the old one from the SMP."""
+
         def check(cert: x509.Certificate) -> None:
             if self.ap_trust is not None:
                 self.ap_trust.check(cert)
-            if cert.public_key() != endpoint.certificate.public_key():
-                raise VerificationError(
-                    f"the receipt is signed by {cert.subject.rfc4514_string()}, not by the receiving AP "
-                    f"{endpoint.certificate.subject.rfc4514_string()}",
-                    check="as4.receipt-signer",
-                )
+            if cert.public_key() == endpoint.certificate.public_key():
+                return
+            if self.ap_trust is not None and common_name(cert) == common_name(endpoint.certificate):
+                return
+            raise VerificationError(
+                f"the receipt is signed by {cert.subject.rfc4514_string()}, not by the receiving "
+                f"AP {endpoint.certificate.subject.rfc4514_string()}",
+                check="as4.receipt-signer",
+            )
 
         return check
 

@@ -5,6 +5,7 @@ typed result that retries only where it can help."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,10 @@ from adapters.peppol.sbdh import parse_sbdh
 from adapters.peppol.testing import As4TestReceiver, DnsTestServer, SmpTestServer
 from adapters.testing import AdapterContract, make_envelope
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
-from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.peppol_pki import PeppolTestPki, issue_access_point
 from gateway.testing.tls import TlsFiles
 from gateway.validation import Validator
-from tests.peppol.conftest import RECEIVER, UNKNOWN, adapter_options, with_endpoint
+from tests.peppol.conftest import RECEIVER, UNKNOWN, adapter_options, credentials, with_endpoint
 
 EXAMPLES = "openpeppol-pint-sg-1.4.1/trn-invoice/example"
 INVOICE = "PINT-SG INV example 02 - full valid invoice 1.xml"
@@ -266,3 +267,30 @@ async def test_other_parties_than_the_documents_are_refused_before_sending(
     await adapter.deliver(lower)
     received = parse_sbdh(receiver.received[envelope.message_id])
     assert received.header.receiver.value == RECEIVER.value
+
+
+@pytest.mark.parametrize(("seat", "delivered"), [("PSG000002", True), ("PSG000003", False)])
+async def test_a_receipt_signed_by_another_certificate_of_the_receiving_seat_is_accepted(
+    reference: Path,
+    pki: PeppolTestPki,
+    adapter: PeppolAdapter,
+    receiver: As4TestReceiver,
+    seat: str,
+    delivered: bool,
+) -> None:
+    """A receiving AP that renewed its certificate signs receipts with the new one while the
+    SMP (or our cache of it) still names the old: the same seat (CN, the AS4 PartyId) from
+    the AP CA is the receiving AP; another seat's certificate is not (as4.receipt-signer)."""
+    now = datetime.now(UTC)
+    renewed = issue_access_point(
+        pki.ap_ca, seat, not_before=now - timedelta(hours=1), not_after=now + timedelta(days=30)
+    )
+    receiver.foreign = credentials(renewed)
+    receiver.fault = "foreign-signer"
+    envelope = envelope_for(reference, INVOICE, f"sub-renewed-{seat}.peppol@lingang")
+    if delivered:
+        await adapter.deliver(envelope)
+        return
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await adapter.deliver(envelope)
+    assert caught.value.rule == "as4.receipt-signer" and not caught.value.retryable
