@@ -196,9 +196,10 @@ def check_peppol_pmode(user: etree._Element) -> None:
                 "eb:MessageProperties/eb:Property[@name='trackingIdentifier']",
             )
         scheme = prop.get("type")
-        if name in ("originalSender", "finalRecipient") and scheme not in (
-            None,
-            PARTICIPANT_SCHEME,
+        if (
+            name in ("originalSender", "finalRecipient")
+            and scheme is not None
+            and scheme.strip().lower() != PARTICIPANT_SCHEME
         ):
             raise _refuse(
                 f"the {name} property has type {scheme[:100]!r}, not {PARTICIPANT_SCHEME}",

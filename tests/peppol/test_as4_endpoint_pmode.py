@@ -245,6 +245,21 @@ async def test_a_compression_type_in_capitals_is_gzip(
     assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
 
 
+async def test_the_participant_scheme_is_case_insensitive(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """Peppol identifier schemes compare case-insensitively (as ``ParticipantId.parse``
+    reads an ``ISO6523-ACTORID-UPIS::`` prefix)."""
+    edit = _set(
+        f"{USER}/eb:MessageProperties/eb:Property[@name='finalRecipient']",
+        "type",
+        "ISO6523-ACTORID-UPIS",
+    )
+    body, content_type = _message(pki, (reference / INVOICE).read_bytes(), edit)
+    answer = await post(ap.url, body, content_type, tls.client_context())
+    assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
+
+
 @pytest.mark.parametrize("mpc", [None, ns.DEFAULT_MPC])
 async def test_the_default_mpc_named_or_left_out_is_received(
     ap: GatewayAp,
