@@ -23,6 +23,7 @@ from adapters.peppol.wssec import Credentials
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, make_peppol_pki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles, make_tls
+from tests.peppol.as4_gateway import GatewayAp, running_gateway
 
 RECEIVER = ParticipantId("0195:SGUEN200254321Z")
 """A registered Singapore buyer (the SML and SMP know it)."""
@@ -137,3 +138,15 @@ async def adapter(
     )
     yield made
     await made.aclose()
+
+
+@pytest.fixture
+async def ap(
+    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path
+) -> AsyncIterator[GatewayAp]:
+    """A receiving gateway (corner 3) on TLS, as :func:`running_gateway` makes it (a test
+    module needing other options defines its own ``ap``)."""
+    async with running_gateway(
+        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
+    ) as gateway:
+        yield gateway

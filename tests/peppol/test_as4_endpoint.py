@@ -7,7 +7,6 @@ names, never a 500, and nothing is stored."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,16 +40,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'gateway.db'}"
     return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-async def ap(
-    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path
-) -> AsyncIterator[GatewayAp]:
-    async with running_gateway(
-        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
-    ) as gateway:
-        yield gateway
 
 
 @pytest.mark.parametrize("document", [INVOICE, CREDIT_NOTE])

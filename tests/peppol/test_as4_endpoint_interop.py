@@ -6,11 +6,9 @@ package reads."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from as4 import AS4LocalPrivateKey
 from as4.peppol import (
     PeppolAS4Profile,
@@ -24,20 +22,10 @@ from cryptography import x509
 from adapters.peppol.identifiers import BIS3_INVOICE, BIS3_PROCESS
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.tls import TlsFiles
-from tests.peppol.as4_gateway import LOCAL, GatewayAp, post, running_gateway
+from tests.peppol.as4_gateway import LOCAL, GatewayAp, post
 from tests.peppol.conftest import with_endpoint
 
 BIS3 = "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
-
-
-@pytest.fixture
-async def ap(
-    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path
-) -> AsyncIterator[GatewayAp]:
-    async with running_gateway(
-        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
-    ) as gateway:
-        yield gateway
 
 
 def package_message(pki: PeppolTestPki, body: bytes, receiver_cert: x509.Certificate) -> Any:

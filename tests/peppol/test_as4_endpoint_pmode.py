@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from adapters.peppol.sbdh import build_sbdh
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
-from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, running_gateway, sbdh_header
+from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, sbdh_header
 
 Edit = Callable[[etree._Element], None]
 USER = "eb:UserMessage"
@@ -38,16 +38,6 @@ FROM = f"{USER}/eb:PartyInfo/eb:From"
 TO = f"{USER}/eb:PartyInfo/eb:To"
 COLLABORATION = f"{USER}/eb:CollaborationInfo"
 PART = f"{USER}/eb:PayloadInfo/eb:PartInfo"
-
-
-@pytest.fixture
-async def ap(
-    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path
-) -> AsyncIterator[GatewayAp]:
-    async with running_gateway(
-        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
-    ) as gateway:
-        yield gateway
 
 
 def _at(messaging: etree._Element, path: str) -> etree._Element:

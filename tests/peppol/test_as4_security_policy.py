@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from adapters.peppol.sbdh import build_sbdh
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
-from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, running_gateway, sbdh_header
+from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, sbdh_header
 
 Mutate = Callable[[PeppolTestPki, etree._Element, etree._Element], None]
 """Changes the finished ``wsse:Security`` header (given with its ``ds:Signature``)."""
@@ -205,16 +205,6 @@ def test_the_profiles_methods_pass_and_failures_keep_their_codes(
     with pytest.raises(as4.As4Invalid) as caught:
         _parse(pki, ap_trust, body, content_type)
     assert caught.value.ebms_code == "EBMS:0102"
-
-
-@pytest.fixture
-async def ap(
-    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path
-) -> AsyncIterator[GatewayAp]:
-    async with running_gateway(
-        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
-    ) as gateway:
-        yield gateway
 
 
 async def test_the_endpoint_answers_policy_noncompliance(

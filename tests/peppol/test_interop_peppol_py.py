@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +33,7 @@ from peppol_py.sender import (
 
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.tls import TlsFiles
-from tests.peppol.as4_gateway import LOCAL, GatewayAp, running_gateway
+from tests.peppol.as4_gateway import LOCAL, GatewayAp
 from tests.peppol.conftest import with_endpoint
 
 EXAMPLES = "openpeppol-peppol-bis-invoice-3/rules/examples"
@@ -59,16 +58,6 @@ template = etree.parse(args[-1]).getroot()
 encrypted = context.encrypt_binary(template, sys.stdin.buffer.read())
 sys.stdout.buffer.write(etree.tostring(encrypted))
 '''
-
-
-@pytest.fixture
-async def ap(
-    tmp_path: Path, pki: PeppolTestPki, tls: TlsFiles, artefacts_home: Path
-) -> AsyncIterator[GatewayAp]:
-    async with running_gateway(
-        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
-    ) as gateway:
-        yield gateway
 
 
 @pytest.fixture
