@@ -8,6 +8,9 @@
   ``MLS_TYPE``/``MLS_TO`` whether and to whom it goes (default ``FAILURE_ONLY`` to ``0242:`` +
   the sending access point's SPIS id), and submit it as flow ``peppol-out`` — validated with
   ``peppol-mls-1.0.1`` and sent through the ordinary delivery path. Once per received message.
+  An ``MLS_TO`` that is no SPIS participant is not followed (the MLS goes to the sending
+  access point, and the verdict's ``mls_to_ignored`` says why); the received document is
+  processed all the same.
 * **Correlate a received MLS** with the document we sent, by the SBDH InstanceIdentifier it
   names: the status is added to that submission's history (its state is unchanged) and the
   MLS kept as its output ``mls``. An MLS is never answered.
@@ -44,6 +47,7 @@ from gateway.render.mls import (
     SPIS_SCHEME,
     MlsDocument,
     MlsStatus,
+    MlsTarget,
     mls_target,
     render_mls,
     spis_id,
@@ -229,14 +233,15 @@ class PeppolDuties:
         received_is_mls = (
             self.is_mls(outcome) or str(facts.get("doctype") or "") == DOCUMENT_TYPE_ID
         )
-        target = mls_target(
+        target, unaddressable = _target(
             scopes if isinstance(scopes, Mapping) else {},
             status.code,
             sending_seat=str(facts.get("c2_seat") or ""),
             received_is_mls=received_is_mls,
+            inbound_id=message.id,
         )
         if target is None:
-            return {"code": status.code, "sent": False}
+            return {"code": status.code, "sent": False, **unaddressable}
         instance_id = str(facts.get("instance_id") or "")
         xml = render_mls(
             MlsDocument(
@@ -269,6 +274,7 @@ class PeppolDuties:
             "sent": True,
             "to": target.participant,
             "submission_id": submission.id,
+            **unaddressable,
         }
 
     @staticmethod
@@ -294,6 +300,47 @@ class PeppolDuties:
         return status_from_findings(
             findings, delivered=delivered, confirmed=confirmed, delivery_error=error
         )
+
+
+def _target(
+    scopes: Mapping[str, str],
+    code: str,
+    *,
+    sending_seat: str,
+    received_is_mls: bool,
+    inbound_id: str,
+) -> tuple[MlsTarget | None, dict[str, str]]:
+    """Where the MLS goes (:func:`mls_target`), and what of the SBDH could not be followed.
+
+    An ``MLS_TO`` that is no SPIS participant (``0242:`` + an SPIS id, SCH-MLS-16) cannot
+    receive an MLS: the MLS goes where it goes without ``MLS_TO``, the access point that sent
+    the document (``mls_to_ignored`` says why). An MLS that cannot be addressed at all (the
+    sending access point's certificate names no seat id) is not sent (``unaddressable``).
+    Either way the received document is processed and kept as usual."""
+    skipped: dict[str, str] = {}
+    try:
+        return mls_target(
+            scopes, code, sending_seat=sending_seat, received_is_mls=received_is_mls
+        ), skipped
+    except FieldError as exc:
+        if exc.field != "MLS_TO":
+            log.warning(
+                "no Message Level Status: the sending access point has no SPIS id",
+                extra={"inbound_id": inbound_id, "reason": str(exc)},
+            )
+            return None, {"unaddressable": str(exc)}
+        skipped["mls_to_ignored"] = str(exc)
+        log.warning(
+            "MLS_TO is not an SPIS participant: the MLS goes to the sending access point",
+            extra={"inbound_id": inbound_id, "reason": str(exc)},
+        )
+    default = {kind: value for kind, value in scopes.items() if kind != "MLS_TO"}
+    try:
+        return mls_target(
+            default, code, sending_seat=sending_seat, received_is_mls=received_is_mls
+        ), skipped
+    except FieldError as exc:
+        return None, {**skipped, "unaddressable": str(exc)}
 
 
 def _error_finding(error: LingangError) -> _Finding:

@@ -438,3 +438,34 @@ async def test_a_local_system_that_is_down_is_retried_then_dead_lettered(
     await services.store.retry_job(job.id)  # the operator's retry delivers it, once
     await drain(services)
     assert len(local_system.received) == 1
+
+
+@pytest.mark.parametrize("mls_to", ["0088:5798000000001", "0242:not-an-spis-id"])
+async def test_an_mls_to_that_is_no_spis_participant_sends_the_mls_to_the_sending_ap(
+    services: Services,
+    reference: Path,
+    catcher: Catcher,
+    local_system: LocalSystem,
+    engine_validator: Validator,
+    mls_to: str,
+) -> None:
+    """MLS_TO must be an SPIS participant (0242:…, SCH-MLS-16): one that is not cannot get
+    the MLS, so it goes to the sending access point, as without MLS_TO; the received
+    document is handed on and its job completes (it used to die after the hand-over)."""
+    body = (reference / EXAMPLE).read_bytes()
+    ack = await services.inbound.accept(
+        inbound(body, "m-bad-to", MLS_TYPE="ALWAYS_SEND", MLS_TO=mls_to)
+    )
+    await drain(services)
+    assert len(local_system.received) == 1
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state == JobState.DONE
+    (receipt,) = await services.store.list_receipts(job_id=job.id)
+    answer = json.loads(receipt.data)["mls"]
+    assert answer["sent"] and answer["to"] == "0242:000123"
+    assert "MLS_TO" in answer["mls_to_ignored"]
+    (request,) = catcher.profile("peppol-mls")
+    headers, mls_xml = request
+    assert headers["X-Lingang-Receiver"] == "0242:000123"
+    assert not engine_validator.validate(mls_xml).findings
+    assert read_mls(mls_xml).code == "AP"
