@@ -6,16 +6,18 @@ them to ``DIR`` (default: the current folder) as ``peppol-tsr-YYYY-MM.xml`` and
 ``peppol-eusr-YYYY-MM.xml``, and with ``--send`` queues them for delivery to
 ``[peppol] report_receiver`` through the ordinary delivery path (the adapter ``[routing]``
 gives that receiver; a running ``lingang serve`` or ``lingang worker`` delivers them). Sending
-a month twice sends nothing new.
+a month twice sends nothing new; a month that is not over (in UTC) is not sent.
 
 Exit codes: 0 done, 1 a report breaks an official rule or the configuration lacks the seat id,
-2 usage (a bad month, an output folder that does not exist).
+2 usage (a bad month, ``--send`` for a month not over yet, an output folder that does not
+exist).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.cli._io import UsageError
@@ -57,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "[peppol] seat_id is not set (our Peppol seat id, PXX000000)", field="peppol.seat_id"
         )
+    if args.send:
+        from gateway.delivery.peppol_reports import check_month_over
+
+        try:
+            check_month_over(args.month, datetime.now(UTC))
+        except FieldError as exc:
+            raise UsageError(f"--send: {exc.message}") from None
     return asyncio.run(_report(settings, args.month, args.out_dir, send=args.send))
 
 

@@ -9,7 +9,9 @@ rules, and sent through the ordinary delivery path; and the scheduled ``report``
     # [routing] gives the receiver (9925:be0848934496 unless configured otherwise), delivered
 
 Sending is idempotent per month: each report is submitted under the idempotency key
-``peppol-<kind>:<YYYY-MM>``, so a second run returns the first submissions.
+``peppol-<kind>:<YYYY-MM>``, so a second run returns the first submissions. So only a month
+that is over is sent (``peppol.report-month-open`` otherwise): a partial report would stand
+for the whole month.
 
 The ``report`` kind runs on a job keyed ``peppol-report:<YYYY-MM>`` that becomes due on the
 first day of the next month; it claims the month in the store (once across replicas), sends
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from gateway.errors import ValidationFailed
+from gateway.errors import FieldError, ValidationFailed
 from gateway.flows.peppol_out import PEPPOL_OUT
 from gateway.jobs import Completed, JobResult, Submissions
 from gateway.render.mls import spis_participant
@@ -94,7 +96,11 @@ async def submit_month_reports(
     receiver: str = OPENPEPPOL_RECEIVER,
     sender: str = "",
 ) -> tuple[Submission, Submission]:
-    """Submit both reports for delivery to ``receiver`` (the tenant is made if missing)."""
+    """Submit both reports for delivery to ``receiver`` (the tenant is made if missing).
+
+    Only a month that is over is sent (:func:`check_month_over`): the reports cover the whole
+    calendar month, and the month's idempotency key would keep a partial report for good."""
+    check_month_over(reports.period, store.clock())
     await ensure_tenant(store, tenant_id)
     submissions = Submissions(store)
     made: list[Submission] = []
@@ -114,6 +120,19 @@ async def submit_month_reports(
         )
         made.append(submission)
     return made[0], made[1]
+
+
+def check_month_over(period: ReportPeriod, now: datetime) -> None:
+    """:class:`FieldError` (rule ``peppol.report-month-open``) unless ``period`` ended by
+    ``now`` (its last day over in UTC)."""
+    _, end = period.bounds
+    if now < end:
+        raise FieldError(
+            f"the month {period.label} is not over until {end:%Y-%m-%d %H:%M} UTC: its reports "
+            "cover the whole month and are sent from then on",
+            field="month",
+            rule="peppol.report-month-open",
+        )
 
 
 def reporting_sender(seat_id: str) -> str:

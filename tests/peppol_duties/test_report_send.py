@@ -12,7 +12,14 @@ import pytest
 from lxml import etree
 
 from gateway.cli import main
-from gateway.delivery.peppol_reports import REPORT, report_job_key, schedule_reports
+from gateway.delivery.peppol_reports import (
+    REPORT,
+    build_month_reports,
+    report_job_key,
+    schedule_reports,
+    submit_month_reports,
+)
+from gateway.errors import FieldError
 from gateway.jobs import Worker
 from gateway.render.peppol_reports import EUSR_NS, TSR_NS, ReportPeriod
 from gateway.service import Services, open_services
@@ -185,3 +192,43 @@ def test_reports_are_sent_as_the_access_points_spis_participant() -> None:
     assert reporting_sender("POP000360") == "0242:000360"
     assert reporting_sender("0242:000360") == "0242:000360"
     assert reporting_sender("") == ""
+
+
+async def test_a_month_that_is_not_over_is_not_sent(
+    tmp_path: Path,
+    artefacts_home: Path,
+    tls: TlsFiles,
+    catcher: Catcher,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The reports cover the whole calendar month, and a month is sent once (its idempotency
+    key): sending the current month would report part of it for good, so ``--send`` is
+    refused until the month is over; the reports can still be built and written."""
+    config = write_config(tmp_path, artefacts_home, tls, catcher.url)
+    services = await open_services(Settings.load(config, env={}))
+    current = f"{datetime.now(UTC):%Y-%m}"
+    try:
+        reporting = PeppolReportingStore(services.store.connector)
+        await reporting.record(record(1, OUTGOING, exchanged_at=datetime.now(UTC)))
+        out = tmp_path / "out"
+        out.mkdir()
+        for month in (current, "2999-01"):
+            args = ["peppol", "report", "--month", month, "--send", "-o", str(out)]
+            assert await asyncio.to_thread(main, [*args, "--config", str(config)]) == 2
+            assert "is not over" in capsys.readouterr().err
+        assert list(out.iterdir()) == []
+        preview = ["peppol", "report", "--month", current, "-o", str(out), "--config", str(config)]
+        assert await asyncio.to_thread(main, preview) == 0
+        assert (out / f"peppol-tsr-{current}.xml").exists()
+        reports = await build_month_reports(
+            services.store, None, "POP000360", ReportPeriod.of_month(current)
+        )
+        with pytest.raises(FieldError) as refused:
+            await submit_month_reports(services.store, reports, tenant_id="peppol-reporting")
+        assert refused.value.rule == "peppol.report-month-open"
+        await drain(services)
+        assert not catcher.month(current)
+        queued = await services.store.list_submissions("peppol-reporting")
+        assert not [q for q in queued if current in (q.idempotency_key or "")]
+    finally:
+        await services.close()
