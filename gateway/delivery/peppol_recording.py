@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.errors import ConfigError, InputError
+from gateway.model.countries import ISO_3166_ALPHA2
 from gateway.render.peppol_reports import REPORT_DOCUMENT_TYPES, UNKNOWN_COUNTRY
 from gateway.signing.reporting_key import end_user_hash
 from gateway.store import Store
@@ -41,6 +42,10 @@ PEPPOL_FACTS = "peppol"
 DOCTYPE_SCHEME = "busdox-docid-qns"
 PROCESS_SCHEME = "cenbii-procid-ubl"
 NOT_SERVICED = "peppol.not-serviced"
+REPORTING_COUNTRIES = ISO_3166_ALPHA2 | frozenset({"1A", "EL", "XI", "XK"})
+"""The country codes the reports take (``cl_iso3166`` of the TSR and EUSR rules, SCH-TSR-20 /
+SCH-EUSR-30: ISO 3166-1 alpha-2 with Greece's ``EL`` and Kosovo's ``XK`` / ``1A``, and
+``XI``; the TSR's ``ZZ`` for an unknown country is not one an end user is given)."""
 
 
 def peppol_facts(mapping: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -98,7 +103,16 @@ class PeppolRecorder:
         self.key = key
         self.seat_id = seat_id
         self.transport_profile = transport_profile
-        self.local_country = local_country
+        self.local_country = local_country.strip().upper()
+        """The country of our receiving end users (C4); :class:`ConfigError` unless a code the
+        reports take (:data:`REPORTING_COUNTRIES`): else every month's reports would break
+        SCH-TSR-20 / SCH-EUSR-30 and never be sent."""
+        if self.local_country not in REPORTING_COUNTRIES:
+            raise ConfigError(
+                f"[peppol] local_country {local_country!r} is not an ISO 3166-1 alpha-2 "
+                "country code (the C4 country of the Peppol reports)",
+                field="peppol.local_country",
+            )
 
     async def sent(
         self,
@@ -139,7 +153,7 @@ class PeppolRecorder:
             c2=_required(facts, "c2_seat"),
             c3=self.seat_id,
             end_user=_required(facts, "receiver"),
-            c4_country=str(facts.get("c4_country") or self.local_country),
+            c4_country=str(facts.get("c4_country") or self.local_country).strip().upper(),
         )
         if record is None:
             return False
@@ -172,7 +186,7 @@ class PeppolRecorder:
             process_scheme=str(facts.get("process_scheme") or PROCESS_SCHEME),
             process=_required(facts, "process"),
             transport_profile=str(facts.get("transport_profile") or self.transport_profile),
-            c1_country=str(facts.get("c1_country") or UNKNOWN_COUNTRY).upper(),
+            c1_country=str(facts.get("c1_country") or UNKNOWN_COUNTRY).strip().upper(),
             c4_country=c4_country,
             end_user_hash=end_user_hash(self.key, end_user),
         )

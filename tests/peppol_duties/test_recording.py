@@ -157,3 +157,47 @@ async def test_a_malformed_seat_id_stops_the_start(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="seat id"):
         await open_services(settings)
+
+
+@pytest.mark.parametrize("country", ["China", "C", "ZZ", "QQ"])
+async def test_a_local_country_the_reports_cannot_take_stops_the_start(
+    tmp_path: Path, country: str
+) -> None:
+    """The C4 country of every received transmission is ``[peppol] local_country``: one that
+    is no ISO 3166-1 alpha-2 code (nor ``ZZ``, which EUSR does not allow) would make every
+    month's reports break SCH-TSR-20 / SCH-EUSR-30 and never be sent, so the start stops."""
+    from gateway.service import open_services
+    from gateway.settings import Settings
+
+    settings = Settings.from_dict(
+        {
+            "data_dir": str(tmp_path),
+            "pipeline": {"validate": False, "sign": False, "stage_processes": 0},
+            "peppol": {"seat_id": "POP000360", "local_country": country},
+        }
+    )
+    with pytest.raises(ConfigError, match="local_country"):
+        await open_services(settings)
+
+
+async def test_country_codes_are_recorded_in_upper_case(store: Store, tmp_path: Path) -> None:
+    """A country code in lower case is recorded as the code the reports take (SCH-TSR-20)."""
+    key = load_reporting_key(tmp_path / "k")
+    recorder = PeppolRecorder(store, key=key, seat_id="POP000360", local_country="sg")
+    at = datetime(2026, 11, 3, tzinfo=UTC)
+    facts = {
+        "instance_id": "i",
+        "c2_seat": "PDE000777",
+        "doctype": DOCTYPE,
+        "process": "urn:peppol:bis:billing",
+        "c1_country": "de ",
+        "receiver": SENDER,
+    }
+    assert await recorder.received(facts, message_id="m1", at=at, tenant_id=None)
+    assert await recorder.received(
+        {**facts, "c4_country": "nl"}, message_id="m2", at=at, tenant_id=None
+    )
+    records = await PeppolReportingStore(store.connector).between(
+        at, datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    assert sorted((r.c1_country, r.c4_country) for r in records) == [("DE", "NL"), ("DE", "SG")]
