@@ -224,7 +224,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     duties = peppol_duties(settings, opened)
     for tenant_id in sorted(set(duties.participants.tenants.values())):
         await ensure_tenant(opened, tenant_id)
-    inbound = StoreInbound(opened, participants=duties.participants)
+    inbound = StoreInbound(opened, participants=duties.participants, duties=duties.duties)
     context = AdapterContext(
         data_dir=settings.data_dir,
         body_signer=load_body_signer(settings),

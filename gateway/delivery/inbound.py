@@ -4,8 +4,9 @@
 
     adapter's endpoint ──► StoreInbound.accept: stored + ``receive`` job, one transaction
                           (a duplicate message id: the first message's id, nothing new;
-                          a receiver we do not serve: refused, nothing stored)
-    worker claims ``receive`` ──► Peppol reporting record (Peppol traffic only)
+                          a receiver we do not serve: refused, nothing stored);
+                          then the Peppol reporting record (Peppol traffic only)
+    worker claims ``receive`` ──► Peppol reporting record, unless made already
                                ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
                                ──► Message Level Status, if the sender's SBDH asks for one
                                └─► the job's receipt records the verdict, facts and report
@@ -22,6 +23,7 @@ under an idempotency key per received message, so a retried job answers once.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +32,7 @@ from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants
 from gateway.delivery.registry import AdapterRegistry
-from gateway.errors import DeliveryError, PermanentDeliveryError
+from gateway.errors import DeliveryError, LingangError, PermanentDeliveryError
 from gateway.flows import FlowOutcome, Source
 from gateway.jobs import Completed, FlowRunner, JobResult
 from gateway.jobs.process import DOCUMENT_ERRORS
@@ -45,6 +47,8 @@ from gateway.store import (
     Store,
 )
 
+log = logging.getLogger("lingang.inbound")
+
 RECEIVE = "receive"
 """Kind of the job that runs the inbound flow on a received message."""
 INBOUND_FLOW = "document-in"
@@ -57,7 +61,13 @@ class StoreInbound:
 
     With ``participants`` (``[peppol] local_participants``), a document naming a receiver we
     do not receive for is refused before anything is stored (:class:`InputError`, rule
-    ``peppol.not-serviced``), and one without a tenant gets its receiver's tenant."""
+    ``peppol.not-serviced``), and one without a tenant gets its receiver's tenant.
+
+    With ``duties``, a Peppol transmission is recorded for the monthly reports as soon as it
+    is stored, before its sender is answered: it was received then, and the month's reports,
+    sent just after the month ends, count it even when its ``receive`` job has not run yet (a
+    backlog, a worker down over the month's end). A record that cannot be written is left to
+    the ``receive`` job, which records it too (once: records are kept per transmission)."""
 
     def __init__(
         self,
@@ -65,10 +75,12 @@ class StoreInbound:
         *,
         flow: str = INBOUND_FLOW,
         participants: LocalParticipants | None = None,
+        duties: PeppolDuties | None = None,
     ) -> None:
         self.store = store
         self.flow = flow
         self.participants = participants
+        self.duties = duties
 
     async def accept(self, document: InboundDocument) -> InboundAck:
         if self.participants is not None and self.participants.tenants and document.receiver:
@@ -94,7 +106,19 @@ class StoreInbound:
                 field="message_id",
                 rule="inbound.message-id-reused",
             )
+        if first_seen and self.duties is not None:
+            await self._record(message)
         return InboundAck(inbound_id=message.id, duplicate=not first_seen, answer=message.answer)
+
+    async def _record(self, message: InboundMessage) -> None:
+        assert self.duties is not None
+        try:
+            await self.duties.record(message)
+        except LingangError as exc:  # the receive job records it, or says why it cannot
+            log.warning(
+                "Peppol transmission not recorded on receipt",
+                extra={"inbound_id": message.id, "error": str(exc)},
+            )
 
 
 class ReceiveKind:

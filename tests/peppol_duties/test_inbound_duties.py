@@ -24,10 +24,12 @@ from lxml import etree
 from adapters.base import InboundDocument
 from adapters.webhook import SIGNATURE_HEADER, verify_signature
 from gateway.api import api_runner, create_app
+from gateway.delivery.peppol_reports import build_month_reports
 from gateway.errors import InputError
 from gateway.jobs import RetryPolicy, Worker
 from gateway.read.mls import read_mls
 from gateway.render.mls import MlsDocument, MlsIssue, MlsStatus, render_mls
+from gateway.render.peppol_reports import TSR_NS, ReportPeriod
 from gateway.service import Services, open_services
 from gateway.settings import Settings
 from gateway.store import JobState
@@ -469,3 +471,24 @@ async def test_an_mls_to_that_is_no_spis_participant_sends_the_mls_to_the_sendin
     assert headers["X-Lingang-Receiver"] == "0242:000123"
     assert not engine_validator.validate(mls_xml).findings
     assert read_mls(mls_xml).code == "AP"
+
+
+async def test_a_transmission_is_recorded_when_it_is_received_not_when_its_job_runs(
+    services: Services, reference: Path
+) -> None:
+    """A Peppol transmission counts for the month it was received in: it is recorded as it is
+    stored, before its sender gets the answer, so the month's reports (sent minutes after the
+    month ends) count it though its ``receive`` job has not run (a backlog, a worker down at
+    midnight); the job later records nothing twice."""
+    body = (reference / EXAMPLE).read_bytes()
+    await services.inbound.accept(inbound(body, "m-late"))
+    reporting = PeppolReportingStore(services.store.connector)
+    bounds = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    (received,) = await reporting.between(*bounds)
+    assert (received.direction, received.transmission_id) == ("in", "m-late")
+    period = ReportPeriod.of_month(f"{received.exchanged_at:%Y-%m}")
+    reports = await build_month_reports(services.store, None, "POP000360", period)
+    tsr = etree.fromstring(reports.tsr)
+    assert tsr.findtext(f"{{{TSR_NS}}}Total/{{{TSR_NS}}}Incoming") == "1"
+    await drain(services)
+    assert len(await reporting.between(*bounds)) == 1
