@@ -492,3 +492,23 @@ async def test_a_transmission_is_recorded_when_it_is_received_not_when_its_job_r
     assert tsr.findtext(f"{{{TSR_NS}}}Total/{{{TSR_NS}}}Incoming") == "1"
     await drain(services)
     assert len(await reporting.between(*bounds)) == 1
+
+
+async def test_an_mls_that_cannot_be_addressed_is_not_sent_and_the_job_completes(
+    services: Services, reference: Path, catcher: Catcher, local_system: LocalSystem
+) -> None:
+    """Without MLS_TO the MLS goes to the sending access point's SPIS id, its seat id's
+    digits; a sending certificate that names no seat id leaves nowhere to send it: no MLS,
+    the verdict says why, and the document's job completes all the same."""
+    body = (reference / EXAMPLE).read_bytes()
+    document = inbound(body, "m-noseat", MLS_TYPE="ALWAYS_SEND")
+    document.metadata["peppol"]["c2_seat"] = "not a seat id"
+    ack = await services.inbound.accept(document)
+    await drain(services)
+    assert len(local_system.received) == 1
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state == JobState.DONE
+    (receipt,) = await services.store.list_receipts(job_id=job.id)
+    answer = json.loads(receipt.data)["mls"]
+    assert answer["sent"] is False and "seat id" in answer["unaddressable"]
+    assert not catcher.profile("peppol-mls")
