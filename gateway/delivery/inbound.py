@@ -182,10 +182,10 @@ class ReceiveKind:
             except DeliveryError as exc:
                 last = isinstance(exc, PermanentDeliveryError) or job.attempts >= self.max_attempts
                 if last:  # the job goes to the dead letter: tell the sender delivery failed
-                    await self._answer(message, outcome, handed_on=False, error=str(exc))
+                    await self._answer(message, outcome, handed_on=False)
                 raise
             handed_on = {"adapter": self.hand_on, "receipt": receipt.as_dict()}
-        mls = await self._answer(message, outcome, handed_on=bool(handed_on), error="")
+        mls = await self._answer(message, outcome, handed_on=bool(handed_on))
         return Completed(
             Receipt(
                 kind=f"inbound-{verdict}",
@@ -225,7 +225,7 @@ class ReceiveKind:
         )
 
     async def _answer(
-        self, message: InboundMessage, outcome: FlowOutcome, *, handed_on: bool, error: str
+        self, message: InboundMessage, outcome: FlowOutcome, *, handed_on: bool
     ) -> dict[str, Any] | None:
         """The Message Level Status for a Peppol message (``None``: not Peppol traffic). The
         local system's 2xx is its confirmation (``AP``); kept for collection is ``AB``."""
@@ -236,7 +236,6 @@ class ReceiveKind:
             outcome,
             handed_on=handed_on or self.hand_on is None,
             confirmed=handed_on,
-            delivery_error=error,
         )
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:

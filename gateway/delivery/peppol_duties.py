@@ -219,16 +219,13 @@ class PeppolDuties:
         *,
         handed_on: bool,
         confirmed: bool,
-        delivery_error: str = "",
     ) -> dict[str, Any] | None:
         """Submit the MLS for a processed message when its SBDH asks for one; what was
         decided, or ``None`` for a message that did not come over Peppol."""
         facts = peppol_facts(message.metadata)
         if facts is None:
             return None
-        status = self.status(
-            outcome, handed_on=handed_on, confirmed=confirmed, error=delivery_error
-        )
+        status = self.status(outcome, handed_on=handed_on, confirmed=confirmed)
         scopes = facts.get("scopes")
         received_is_mls = (
             self.is_mls(outcome) or str(facts.get("doctype") or "") == DOCUMENT_TYPE_ID
@@ -278,9 +275,7 @@ class PeppolDuties:
         }
 
     @staticmethod
-    def status(
-        outcome: FlowOutcome, *, handed_on: bool, confirmed: bool, error: str = ""
-    ) -> MlsStatus:
+    def status(outcome: FlowOutcome, *, handed_on: bool, confirmed: bool) -> MlsStatus:
         """The MLS status of a processed message."""
         findings: list[_Finding] = []
         report = outcome.output("report")
@@ -297,9 +292,7 @@ class PeppolDuties:
         if outcome.error is not None and not any(f.flag == "fatal" for f in findings):
             findings.append(_error_finding(outcome.error))
         delivered = outcome.error is None and handed_on
-        return status_from_findings(
-            findings, delivered=delivered, confirmed=confirmed, delivery_error=error
-        )
+        return status_from_findings(findings, delivered=delivered, confirmed=confirmed)
 
 
 def _target(

@@ -49,6 +49,8 @@ SPIS_SCHEME = "0242"
 RESPONSE_CODES = ("AP", "AB", "RE")
 REASON_CODES = ("BV", "BW", "FD", "SV")
 FAILURE_REASONS = frozenset({"BV", "FD", "SV"})
+FD_DESCRIPTION = "delivery to the receiver failed"
+"""What an ``FD`` issue says, whatever the local system answered."""
 ALWAYS_SEND = "ALWAYS_SEND"
 FAILURE_ONLY = "FAILURE_ONLY"
 MLS_TYPES = (ALWAYS_SEND, FAILURE_ONLY)
@@ -208,12 +210,13 @@ def status_from_findings(
     *,
     delivered: bool,
     confirmed: bool = False,
-    delivery_error: str = "",
 ) -> MlsStatus:
     """The status of a processed message from its validation findings and its hand-over.
 
     Fatal XSD findings are ``SV``, other fatal findings ``BV``, warnings ``BW``; a failed
-    hand-over to the local system is ``FD``. Any failure makes the status ``RE``; otherwise
+    hand-over to the local system is ``FD``, said in fixed words (:data:`FD_DESCRIPTION`):
+    the MLS goes to another service provider, and the local system's own error (its host,
+    port, answer) is this gateway's business. Any failure makes the status ``RE``; otherwise
     ``AP`` when the local system confirmed receipt, else ``AB``.
     """
     issues: list[MlsIssue] = []
@@ -228,7 +231,7 @@ def status_from_findings(
             MlsIssue(reason, f"[{finding.rule_id}] {finding.text}".strip(), _location(finding))
         )
     if not delivered and not any(i.reason in FAILURE_REASONS for i in issues):
-        issues.append(MlsIssue("FD", delivery_error or "delivery to the receiver failed"))
+        issues.append(MlsIssue("FD", FD_DESCRIPTION))
     failures = [i for i in issues if i.reason in FAILURE_REASONS]
     if failures:
         kinds = sorted({i.reason for i in failures})

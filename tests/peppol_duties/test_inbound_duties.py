@@ -28,7 +28,7 @@ from gateway.delivery.peppol_reports import build_month_reports
 from gateway.errors import InputError
 from gateway.jobs import RetryPolicy, Worker
 from gateway.read.mls import read_mls
-from gateway.render.mls import MlsDocument, MlsIssue, MlsStatus, render_mls
+from gateway.render.mls import FD_DESCRIPTION, MlsDocument, MlsIssue, MlsStatus, render_mls
 from gateway.render.peppol_reports import TSR_NS, ReportPeriod
 from gateway.service import Services, open_services
 from gateway.settings import Settings
@@ -436,6 +436,9 @@ async def test_a_local_system_that_is_down_is_retried_then_dead_lettered(
     (request,) = catcher.profile("peppol-mls")
     mls = read_mls(request[1])
     assert mls.code == "RE" and [i.reason for i in mls.issues] == ["FD"]
+    (issue,) = mls.issues  # the local system's own error (its 503, host, port) stays here
+    assert issue.description == FD_DESCRIPTION
+    assert "503" in (job.last_error or "") and b"127.0.0.1" not in request[1]
     local_system.down = False
     await services.store.retry_job(job.id)  # the operator's retry delivers it, once
     await drain(services)

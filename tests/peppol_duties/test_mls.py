@@ -11,6 +11,7 @@ import pytest
 from gateway.errors import FieldError, InputError, LingangError
 from gateway.read.mls import read_mls, sbdh_scopes
 from gateway.render.mls import (
+    FD_DESCRIPTION,
     MlsDocument,
     MlsIssue,
     MlsStatus,
@@ -44,7 +45,7 @@ STATUSES = {
     "RE-SV": status_from_findings(
         [_finding("XSD", "fatal", "line 3 /*/cbc:IssueDate")], delivered=False
     ),
-    "RE-FD": status_from_findings([], delivered=False, delivery_error="webhook answered 500"),
+    "RE-FD": status_from_findings([], delivered=False),
 }
 
 
@@ -69,7 +70,7 @@ def test_codes_and_reasons_from_the_outcome() -> None:
     assert [i.reason for i in STATUSES["RE-BV"].issues] == ["BV", "BW"]
     assert STATUSES["RE-SV"].issues[0].reason == "SV"
     assert STATUSES["RE-SV"].issues[0].location == "/*/cbc:IssueDate"
-    assert STATUSES["RE-FD"].issues == (MlsIssue("FD", "webhook answered 500"),)
+    assert STATUSES["RE-FD"].issues == (MlsIssue("FD", FD_DESCRIPTION),)
     assert all(STATUSES[k].failed for k in ("RE-BV", "RE-SV", "RE-FD"))
 
 
