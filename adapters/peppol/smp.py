@@ -173,6 +173,26 @@ class SignedAnswer:
     redirect: Redirect | None
 
 
+def _require_whole_answer_signed(signature: etree._Element) -> None:
+    """The signature must cover the whole answer: one ``ds:Reference``, ``URI=""``, with the
+    enveloped-signature transform (the SMP specification's enveloped signature over
+    ``SignedServiceMetadata``). A reference to a part (``#id``) or to something outside
+    (``cid:``) would leave the rest of the answer open to change: ``smp.signature-coverage``."""
+    references = signature.findall("ds:SignedInfo/ds:Reference", SMP_NS)
+    transforms = [
+        transform.get("Algorithm", "")
+        for reference in references[:1]
+        for transform in reference.iterfind("ds:Transforms/ds:Transform", SMP_NS)
+    ]
+    if len(references) != 1 or references[0].get("URI") != "" or ns.ENVELOPED not in transforms:
+        uris = [reference.get("URI") for reference in references]
+        raise SmpAnswerInvalid(
+            f"the SMP signature must have one enveloped reference to the whole answer "
+            f'(URI=""), not {uris}',
+            rule="smp.signature-coverage",
+        )
+
+
 def read_service_metadata(
     data: bytes, smp_trust: TrustStore | None, *, legacy_sha1: bool = False
 ) -> SignedAnswer:
@@ -194,6 +214,7 @@ def read_service_metadata(
     signature = root.find("ds:Signature", SMP_NS)
     if signature is None:
         raise SmpAnswerInvalid("the SMP answer is not signed", rule="smp.signature")
+    _require_whole_answer_signed(signature)
     cert_text = signature.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", "", SMP_NS)
     try:
         cert = x509.load_der_x509_certificate(base64.b64decode("".join(cert_text.split())))

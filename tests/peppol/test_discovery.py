@@ -318,3 +318,65 @@ async def test_pint_sg_found_through_a_wildcard_registration(
     assert (
         found.document_type == PINT_ROOT_WILDCARD.uri() and found.url == "https://127.0.0.1:1/as4"
     )
+
+
+def _resigned(data: bytes, pki: PeppolTestPki, reference_uri: str, target: str | None) -> bytes:
+    """``data`` re-signed with the SMP's key so that its one reference is ``reference_uri``
+    (an ``Id``'d part, or a ``cid:`` the answer cannot hold), then its endpoint address
+    changed outside what that reference covers."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from lxml import etree
+
+    from adapters.peppol import ns, xmldsig
+
+    root = etree.fromstring(data)
+    signature = root.find(ns.q("ds", "Signature"))
+    assert signature is not None
+    signed_info = signature.find(ns.q("ds", "SignedInfo"))
+    assert signed_info is not None
+    reference = signed_info.find(ns.q("ds", "Reference"))
+    assert reference is not None
+    reference.set("URI", reference_uri)
+    transforms = reference.find(ns.q("ds", "Transforms"))
+    assert transforms is not None
+    for transform in list(transforms):
+        transforms.remove(transform)
+    if target is None:
+        algorithm = ns.ATTACHMENT_SIGNATURE_TRANSFORM
+    else:
+        algorithm = ns.EXC_C14N
+        part = root.find(f".//{{http://busdox.org/transport/identifiers/1.0/}}{target}")
+        assert part is not None
+        part.set("Id", reference_uri[1:])
+        digest = hashlib.sha256(xmldsig.exc_c14n(part, [])).digest()
+        reference.findall(ns.q("ds", "DigestValue"))[0].text = base64.b64encode(digest).decode()
+    etree.SubElement(transforms, ns.q("ds", "Transform"), Algorithm=algorithm)
+    value = pki.smp.key.sign(xmldsig.exc_c14n(signed_info, []), padding.PKCS1v15(), hashes.SHA256())
+    value_element = signature.find(ns.q("ds", "SignatureValue"))
+    assert value_element is not None
+    value_element.text = base64.b64encode(value).decode()
+    address = root.find(".//{http://www.w3.org/2005/08/addressing}Address")
+    assert address is not None
+    address.text = "https://attacker.example/as4"
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize(
+    ("reference_uri", "target"),
+    [("#covered", "ParticipantIdentifier"), ("#covered", "DocumentIdentifier"), ("cid:x", None)],
+)
+def test_a_signature_over_part_of_the_answer_is_refused(
+    pki: PeppolTestPki, smp_trust: TrustStore, reference_uri: str, target: str | None
+) -> None:
+    """The SMP's signature must cover the whole SignedServiceMetadata (one enveloped reference,
+    URI=""): a valid SMP signature over a part only, or over nothing in the answer, leaves the
+    endpoint address and certificate open to change."""
+    from adapters.peppol.testing import signed_metadata
+
+    entry = SmpEntry(PINT_SG_INVOICE, PINT_PROCESS, "https://ap.example/as4", pki.receiver.cert)
+    data = signed_metadata(RECEIVER, entry, credentials(pki.smp))
+    read_signed_metadata(data, smp_trust)  # the whole answer signed: trusted
+    with pytest.raises(SmpAnswerInvalid) as caught:
+        read_signed_metadata(_resigned(data, pki, reference_uri, target), smp_trust)
+    assert caught.value.rule == "smp.signature-coverage"
