@@ -20,7 +20,13 @@ def add_peppol_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key", type=Path, help="our AP's private key (PEM, RSA)")
     parser.add_argument("--cert", type=Path, help="our AP's certificate (PEM)")
     parser.add_argument("--trust", type=Path, action="append", help="AP CA certificate(s)")
-    parser.add_argument("--smp-trust", type=Path, action="append", help="SMP CA certificate(s)")
+    parser.add_argument(
+        "--smp-trust",
+        type=Path,
+        action="append",
+        help="SMP CA certificate(s); never taken from --trust (an AP certificate must not sign "
+        "SMP answers)",
+    )
     parser.add_argument("--sml-zone", help="production, test or a DNS zone")
     parser.add_argument("--nameserver", action="append", help="DNS server (host or host:port)")
     parser.add_argument("--tls-ca", type=Path, help="CA bundle for TLS to SMPs and APs")
@@ -48,7 +54,5 @@ def sender_from(args: argparse.Namespace) -> As4Sender:
         "tls_ca": str(args.tls_ca) if args.tls_ca else None,
     }
     options.update({k: v for k, v in overrides.items() if v is not None})
-    if args.trust and not options.get("smp_trust"):
-        options["smp_trust"] = options["ap_trust"]
     options.pop("type", None)
     return build_sender(name, options, settings.data_dir)

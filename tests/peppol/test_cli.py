@@ -312,3 +312,17 @@ async def test_send_bis3_cii_a_converted_fapiao_and_a_cii_file(
     )
     assert code == 1 and "not Peppol BIS 3 CII" in err
     assert receiver.deliveries == deliveries
+
+
+async def test_lookup_does_not_trust_the_ap_ca_for_smp_answers(pki: PeppolTestPki) -> None:
+    """``--trust`` (the AP CA) alone does not become the SMP trust: an AP certificate must not be
+    accepted as the signer of SMP answers, so the SMP CA is required (``--smp-trust`` or
+    ``smp_trust`` in the configuration)."""
+    code, out, err = await lingang(
+        "peppol", "lookup", RECEIVER.value,
+        "--key", str(pki.path("ap-sender.key.pem")),
+        "--cert", str(pki.path("ap-sender.pem")),
+        "--trust", str(pki.path("ap-ca.pem")),
+        "--nameserver", "127.0.0.1:9",
+    )  # fmt: skip
+    assert code == 2 and "smp_trust" in err, (code, out, err)
