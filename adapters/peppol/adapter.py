@@ -56,7 +56,7 @@ from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.sbdh import MLS_TYPES
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
-from adapters.peppol.trust import common_name, load_certificates
+from adapters.peppol.trust import ACCESS_POINT_UNITS, SMP_UNITS, common_name, load_certificates
 from adapters.peppol.wssec import Credentials
 from gateway.errors import ConfigError, DeliveryError, InputError, PermanentDeliveryError
 from gateway.private_files import private_dir, write_private
@@ -136,14 +136,16 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
     checker = None if mode == "off" else RevocationChecker(crls=crls)
     soft = mode != "hard-fail"
 
-    def trust(key: str, what: str) -> TrustStore | None:
+    def trust(key: str, what: str, refused_units: frozenset[str]) -> TrustStore | None:
         paths = _paths(name, options, key, data_dir)
         if not paths:
             return None
-        return TrustStore.from_files(paths, what=what, revocation=checker, soft_fail=soft)
+        return TrustStore.from_files(
+            paths, what=what, revocation=checker, soft_fail=soft, refused_units=refused_units
+        )
 
-    ap_trust = trust("ap_trust", "access point certificate")
-    smp_trust = trust("smp_trust", "SMP certificate")
+    ap_trust = trust("ap_trust", "access point certificate", SMP_UNITS)
+    smp_trust = trust("smp_trust", "SMP certificate", ACCESS_POINT_UNITS)
     if ap_trust is None or smp_trust is None:
         raise ConfigError(
             f"adapter {name!r}: ap_trust and smp_trust are required", field=f"{where}.ap_trust"

@@ -19,7 +19,21 @@ from cryptography import x509
 from gateway.errors import ConfigError
 from gateway.signing.truststore import TrustStore
 
-__all__ = ["SenderVerdicts", "common_name", "load_certificates"]
+__all__ = [
+    "ACCESS_POINT_UNITS",
+    "SMP_UNITS",
+    "SenderVerdicts",
+    "common_name",
+    "load_certificates",
+]
+
+ACCESS_POINT_UNITS = frozenset({"PEPPOL PRODUCTION AP", "PEPPOL TEST AP"})
+"""The subject OU of Peppol access point certificates (G2 and G3, production and test)."""
+SMP_UNITS = frozenset({"PEPPOL PRODUCTION SMP", "PEPPOL TEST SMP"})
+"""The subject OU of Peppol SMP certificates. An AP trust store refuses these and an SMP
+trust store refuses :data:`ACCESS_POINT_UNITS`, whatever the anchors: the Peppol root issues
+both kinds (through different CAs), and an SMP's certificate must never be taken for an
+access point's, nor the reverse."""
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from gateway.errors import ConfigError, InputError, VerificationError
 from gateway.signing.algorithms import Check
@@ -34,6 +35,11 @@ class TrustStore:
     revocation: RevocationChecker | None = None
     soft_fail: bool = True
     what: str = "certificate"
+    refused_units: frozenset[str] = frozenset()
+    """Subject OU values (compared case-insensitively) that mark a certificate of another kind,
+    refused even when it chains to an anchor: a Peppol SMP certificate (``PEPPOL PRODUCTION
+    SMP``) where an access point's is expected, when the anchors also cover SMP certificates
+    (the Peppol root, or a bundle with both issuing CAs)."""
 
     @classmethod
     def from_files(
@@ -43,6 +49,7 @@ class TrustStore:
         what: str,
         revocation: RevocationChecker | None = None,
         soft_fail: bool = True,
+        refused_units: frozenset[str] = frozenset(),
     ) -> TrustStore:
         """The anchors of PEM files; :class:`ConfigError` names a file that cannot be read."""
         anchors: list[x509.Certificate] = []
@@ -51,7 +58,13 @@ class TrustStore:
                 anchors.extend(load_certificates(path))
             except InputError as exc:
                 raise ConfigError(exc.message, field=str(path)) from exc
-        return cls(tuple(anchors), revocation=revocation, soft_fail=soft_fail, what=what)
+        return cls(
+            tuple(anchors),
+            revocation=revocation,
+            soft_fail=soft_fail,
+            what=what,
+            refused_units=refused_units,
+        )
 
     def check(
         self,
@@ -65,6 +78,7 @@ class TrustStore:
         May ask OCSP responders and fetch CRLs: call it off the event loop when revocation
         is on."""
         now = moment or datetime.now(UTC)
+        self._refuse_other_kind(cert)
         try:
             path = build_path(cert, (*self.pool, *intermediates), self.anchors)
         except VerificationError as exc:
@@ -82,3 +96,17 @@ class TrustStore:
                         check=Check.REVOCATION_UNKNOWN,
                     )
         return path
+
+    def _refuse_other_kind(self, cert: x509.Certificate) -> None:
+        """:class:`VerificationError` when ``cert``'s subject OU names a refused kind."""
+        if not self.refused_units:
+            return
+        refused = {unit.casefold() for unit in self.refused_units}
+        for attribute in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME):
+            unit = str(attribute.value).strip()
+            if unit.casefold() in refused:
+                raise VerificationError(
+                    f"{cert.subject.rfc4514_string()} is a {unit} certificate, "
+                    f"not a trusted {self.what}",
+                    check=Check.CHAIN,
+                )

@@ -380,3 +380,30 @@ def test_a_signature_over_part_of_the_answer_is_refused(
     with pytest.raises(SmpAnswerInvalid) as caught:
         read_signed_metadata(_resigned(data, pki, reference_uri, target), smp_trust)
     assert caught.value.rule == "smp.signature-coverage"
+
+
+async def test_under_the_peppol_root_an_smp_and_an_ap_certificate_are_still_apart(
+    pki: PeppolTestPki, tls: TlsFiles, smp: SmpTestServer
+) -> None:
+    """With the root as the anchor of both stores (it issues both kinds), an SMP answer signed
+    with an access point's certificate, and an endpoint named with an SMP's certificate, are
+    refused, by the certificates' kind (their subject OU)."""
+    from adapters.peppol.trust import ACCESS_POINT_UNITS, SMP_UNITS
+
+    pool = (pki.ap_ca.cert, pki.smp_ca.cert)
+    ap_trust = TrustStore((pki.root.cert,), pool, refused_units=SMP_UNITS)
+    smp_trust = TrustStore((pki.root.cert,), pool, refused_units=ACCESS_POINT_UNITS)
+    smp_client = client(pki, tls, smp_trust, ap_trust)
+    try:
+        assert (await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS)).url
+        smp.signer = credentials(pki.sender)
+        with pytest.raises(SmpAnswerInvalid, match="PEPPOL TEST AP certificate"):
+            await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_CREDIT_NOTE, PINT_PROCESS)
+        smp.signer = credentials(pki.smp)
+        entry = smp.entries[RECEIVER.value.lower()][1]
+        smp.entries[RECEIVER.value.lower()][1] = replace(entry, ap_cert=pki.smp.cert)
+        with pytest.raises(SmpAnswerInvalid) as caught:
+            await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_CREDIT_NOTE, PINT_PROCESS)
+        assert caught.value.rule == "smp.endpoint-certificate"
+    finally:
+        await smp_client.aclose()

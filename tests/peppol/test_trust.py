@@ -4,6 +4,7 @@ soft-fail setting for an unknown status)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -130,3 +131,43 @@ def test_sender_verdicts_end_with_the_certificate(pki: PeppolTestPki) -> None:
     verdicts.check(short.cert)
     assert verdicts.kept(short.cert) is not None
     assert verdicts.kept(short.cert, now + timedelta(minutes=1)) is None
+
+
+def test_a_trust_store_over_the_whole_peppol_pki_still_keeps_ap_and_smp_apart(
+    pki: PeppolTestPki, tmp_path: Path
+) -> None:
+    """The Peppol root issues AP and SMP certificates (through their own CAs): an adapter whose
+    ap_trust and smp_trust name the root, or a bundle with both CAs, still refuses an SMP
+    certificate where an access point's is expected (the endpoint's, a receipt's, a sending
+    AP's) and an AP certificate as the signer of SMP answers; each kind is still trusted."""
+    from adapters.peppol.adapter import build_sender
+
+    bundle = tmp_path / "whole-pki.pem"
+    bundle.write_bytes(
+        b"".join(
+            pki.path(name).read_bytes() for name in ("peppol-root.pem", "ap-ca.pem", "smp-ca.pem")
+        )
+    )
+    for anchors in ([str(pki.path("peppol-root.pem"))], [str(bundle)]):
+        sender = build_sender(
+            "peppol",
+            {
+                "key": str(pki.path("ap-sender.key.pem")),
+                "cert": str(pki.path("ap-sender.pem")),
+                "ap_trust": anchors,
+                "smp_trust": anchors,
+                "revocation": "off",
+            },
+            tmp_path,
+        )
+        ap_trust, smp_trust = sender.ap_trust, sender.discovery.smp.smp_trust
+        assert ap_trust is not None and smp_trust is not None
+        ap_trust.check(pki.receiver.cert, intermediates=[pki.ap_ca.cert])
+        smp_trust.check(pki.smp.cert, intermediates=[pki.smp_ca.cert])
+        for store, cert, issuer in (
+            (ap_trust, pki.smp.cert, pki.smp_ca.cert),
+            (smp_trust, pki.sender.cert, pki.ap_ca.cert),
+        ):
+            with pytest.raises(VerificationError, match="certificate, not a trusted") as caught:
+                store.check(cert, intermediates=[issuer])
+            assert caught.value.check == "chain"
