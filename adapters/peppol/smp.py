@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 import ssl
 import time
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ import aiohttp
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from lxml import etree
+from yarl import URL
 
 from adapters.peppol import ns, xmldsig
 from adapters.peppol.errors import (
@@ -105,6 +107,18 @@ def service_path(participant: ParticipantId, doctype: DocumentTypeId | None = No
     if doctype is not None:
         path += "/services/" + quote(doctype.uri(), safe="")
     return path
+
+
+_URI_TEXT = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
+
+
+def request_url(url: str) -> URL:
+    """``url`` as the request will carry it: exactly as written when it is a valid URI, so
+    that the percent-encoded ``{scheme}::{value}`` segments keep ``%3A``, ``%23`` and ``%40``
+    (the SMP specification's URL-encoded identifiers; yarl would otherwise decode them, and
+    reserved characters and their percent-encodings are not equivalent, RFC 3986 §2.2); a URL
+    with characters a URI cannot hold (an SMP's redirect ``href``) is encoded by yarl."""
+    return URL(url, encoded=True) if _URI_TEXT.match(url) else URL(url)
 
 
 def registered_document_types(service_group: bytes) -> list[DocumentTypeId]:
@@ -414,7 +428,7 @@ class SmpClient:
         if urlsplit(url).scheme != "https":
             raise SmpAnswerInvalid(f"SMP URL {url!r} is not https", rule="smp.https-only")
         try:
-            async with self._client().get(url, allow_redirects=False) as response:
+            async with self._client().get(request_url(url), allow_redirects=False) as response:
                 read = await read_bounded(response.content, SMP_LIMITS.max_bytes)
                 status = response.status
         except TimeoutError as exc:

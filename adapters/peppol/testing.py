@@ -204,6 +204,8 @@ class SmpTestServer:
     """``down`` (503), ``broken-signature``, ``wrong-participant``, ``redirect`` (an HTTP 302,
     not an ``smp:Redirect``)."""
     requests: int = 0
+    paths: list[str] = field(default_factory=list)
+    """Each request's path as it came on the wire (percent-encoding untouched)."""
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -245,6 +247,7 @@ class SmpTestServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        self.paths.append(request.raw_path)
         if self.fault == "down":
             return web.Response(status=503, text="maintenance")
         if self.fault == "redirect":

@@ -407,3 +407,32 @@ async def test_under_the_peppol_root_an_smp_and_an_ap_certificate_are_still_apar
         assert caught.value.rule == "smp.endpoint-certificate"
     finally:
         await smp_client.aclose()
+
+
+async def test_smp_request_paths_keep_the_percent_encoded_identifiers(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    smp: SmpTestServer,
+    smp_trust: TrustStore,
+    ap_trust: TrustStore,
+) -> None:
+    """``GET {smp}/{scheme}::{participant}/services/{scheme}::{doctype}`` with both identifiers
+    URL-encoded whole: the ``::``, ``:``, ``#`` and ``@`` inside them go as ``%3A``, ``%23`` and
+    ``%40`` on the wire, not decoded by the HTTP client on the way."""
+    smp_client = client(pki, tls, smp_trust, ap_trust)
+    try:
+        await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS)
+        with pytest.raises(DocumentTypeNotSupported):
+            await smp_client.endpoint(smp.url, RECEIVER, BIS3_INVOICE, BIS3_PROCESS)
+    finally:
+        await smp_client.aclose()
+    group = "/iso6523-actorid-upis%3A%3A0195%3ASGUEN200254321Z"
+    assert smp.paths == [
+        group + "/services/peppol-doctype-wildcard%3A%3Aurn%3Aoasis%3Anames%3Aspecification"
+        "%3Aubl%3Aschema%3Axsd%3AInvoice-2%3A%3AInvoice%23%23urn%3Apeppol%3Apint%3Abilling-1"
+        "%40sg-1%3A%3A2.1",
+        group + "/services/busdox-docid-qns%3A%3Aurn%3Aoasis%3Anames%3Aspecification%3Aubl"
+        "%3Aschema%3Axsd%3AInvoice-2%3A%3AInvoice%23%23urn%3Acen.eu%3Aen16931%3A2017%23compliant"
+        "%23urn%3Afdc%3Apeppol.eu%3A2017%3Apoacc%3Abilling%3A3.0%3A%3A2.1",
+        group,
+    ]
