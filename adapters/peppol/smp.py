@@ -83,6 +83,9 @@ class Endpoint:
     smp_redirect: str = ""
     """Where the participant's SMP (``smp_url``) redirected the lookup, when it did: the URL
     whose signed answer named this endpoint."""
+    valid_until: datetime | None = None
+    """The earlier of the endpoint's ``ServiceExpirationDate`` and its certificate's end: a
+    cached answer is not used past it."""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -395,6 +398,7 @@ def choose_endpoint(
                     endpoint.findtext("smp:TechnicalContactUrl", "", SMP_NS) or ""
                 ).strip(),
                 document_type=doctype.uri(),
+                valid_until=min(d for d in (end, cert.not_valid_after_utc) if d is not None),
             )
     raise DocumentTypeNotSupported(
         f"{participant} has no active {TRANSPORT_PROFILE_AS4} endpoint for {doctype.value}",
@@ -487,8 +491,16 @@ class SmpClient:
         )
         if isinstance(found, Redirect):
             found = await self._redirected(found, participant, requested, process, base)
-        self._cache[key] = (time.monotonic() + self.ttl, found)
+        self._cache[key] = (time.monotonic() + self._keep_for(found), found)
         return found
+
+    def _keep_for(self, found: Endpoint) -> float:
+        """Seconds to reuse ``found``: :attr:`ttl`, cut at its :attr:`Endpoint.valid_until` (the
+        SMP XSD: "Senders should ignore services that are expired")."""
+        if found.valid_until is None:
+            return self.ttl
+        left = (found.valid_until - datetime.now(UTC)).total_seconds()
+        return max(0.0, min(self.ttl, left))
 
     async def _redirected(
         self,

@@ -13,6 +13,7 @@ import base64
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -122,6 +123,8 @@ class SmpEntry:
     endpoint_url: str
     ap_cert: x509.Certificate
     transport_profile: str = TRANSPORT_PROFILE_AS4
+    expires: datetime | None = None
+    """The endpoint's ``ServiceExpirationDate``, when it has one."""
 
 
 def _e(
@@ -163,6 +166,8 @@ def signed_metadata(
     )
     _e(_e(endpoint, WSA, "EndpointReference"), WSA, "Address", entry.endpoint_url)
     _e(endpoint, SMP, "RequireBusinessLevelSignature", "false")
+    if entry.expires is not None:
+        _e(endpoint, SMP, "ServiceExpirationDate", entry.expires.isoformat())
     der = entry.ap_cert.public_bytes(serialization.Encoding.DER)
     _e(endpoint, SMP, "Certificate", base64.b64encode(der).decode())
     _e(endpoint, SMP, "ServiceDescription", "Lingang loopback AP")

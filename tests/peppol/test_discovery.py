@@ -436,3 +436,31 @@ async def test_smp_request_paths_keep_the_percent_encoded_identifiers(
         "%23urn%3Afdc%3Apeppol.eu%3A2017%3Apoacc%3Abilling%3A3.0%3A%3A2.1",
         group,
     ]
+
+
+async def test_a_cached_endpoint_is_not_used_past_its_expiration(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    smp: SmpTestServer,
+    smp_trust: TrustStore,
+    ap_trust: TrustStore,
+) -> None:
+    """A cached SMP answer is reused for the TTL, but not past the endpoint's
+    ServiceExpirationDate ("Senders should ignore services that are expired"): the SMP is
+    asked again, and its expired endpoint is not used."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    entries = smp.entries[RECEIVER.value.lower()]
+    expires = datetime.now(UTC) + timedelta(seconds=1)
+    entries[0] = replace(entries[0], expires=expires)
+    smp_client = client(pki, tls, smp_trust, ap_trust)
+    try:
+        found = await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS)
+        assert found.valid_until == expires and smp.requests == 1
+        await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.2)
+        with pytest.raises(DocumentTypeNotSupported):
+            await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS)
+    finally:
+        await smp_client.aclose()
+    assert smp.requests == 2
