@@ -302,6 +302,16 @@ def check_redirect_target(redirect: Redirect, answer: SignedAnswer) -> etree._El
     return answer.info
 
 
+def endpoint_certificate(text: str) -> x509.Certificate:
+    """An endpoint's ``smp:Certificate``: "a PEM base 64 encoded X509 DER formatted value" (the
+    SMP XSD), the base64 alone or with its PEM armour (``-----BEGIN CERTIFICATE-----``), which
+    some SMPs publish; :class:`ValueError` when it is neither."""
+    armoured = text.strip()
+    if armoured.startswith("-----BEGIN CERTIFICATE-----"):
+        return x509.load_pem_x509_certificate(armoured.encode("ascii", "replace"))
+    return x509.load_der_x509_certificate(base64.b64decode("".join(text.split()), validate=True))
+
+
 def choose_endpoint(
     info: etree._Element,
     participant: ParticipantId,
@@ -372,7 +382,7 @@ def choose_endpoint(
                 )
             text = endpoint.findtext("smp:Certificate", "", SMP_NS) or ""
             try:
-                cert = x509.load_der_x509_certificate(base64.b64decode("".join(text.split())))
+                cert = endpoint_certificate(text)
             except ValueError as exc:
                 raise SmpAnswerInvalid(
                     "the endpoint certificate is unreadable", rule="smp.endpoint-certificate"

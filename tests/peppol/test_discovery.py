@@ -464,3 +464,35 @@ async def test_a_cached_endpoint_is_not_used_past_its_expiration(
     finally:
         await smp_client.aclose()
     assert smp.requests == 2
+
+
+@pytest.mark.parametrize("form", ["base64", "base64 in lines", "pem"])
+def test_the_endpoint_certificate_is_read_with_or_without_its_pem_armour(
+    pki: PeppolTestPki, ap_trust: TrustStore, form: str
+) -> None:
+    """``smp:Certificate`` holds "a PEM base 64 encoded X509 DER formatted value" (the SMP XSD):
+    the base64 alone, folded in lines, or with the PEM armour some SMPs publish."""
+    import textwrap
+
+    from cryptography.hazmat.primitives import serialization
+    from lxml import etree
+
+    from adapters.peppol.testing import signed_metadata
+
+    entry = SmpEntry(PINT_SG_INVOICE, PINT_PROCESS, "https://ap.example/as4", pki.receiver.cert)
+    root = etree.fromstring(signed_metadata(RECEIVER, entry, credentials(pki.smp)))
+    holder = root.find(".//{http://busdox.org/serviceMetadata/publishing/1.0/}Certificate")
+    info = root.find(".//{http://busdox.org/serviceMetadata/publishing/1.0/}ServiceInformation")
+    assert holder is not None and info is not None
+    der = base64.b64encode(pki.receiver.cert.public_bytes(serialization.Encoding.DER)).decode()
+    holder.text = {
+        "base64": der,
+        "base64 in lines": "\n" + textwrap.fill(der, 64) + "\n",
+        "pem": pki.receiver.cert.public_bytes(serialization.Encoding.PEM).decode(),
+    }[form]
+    found = choose_endpoint(info, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS, ap_trust)
+    assert found.certificate == pki.receiver.cert
+    holder.text = "-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----"
+    with pytest.raises(SmpAnswerInvalid) as caught:
+        choose_endpoint(info, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS, ap_trust)
+    assert caught.value.rule == "smp.endpoint-certificate"
