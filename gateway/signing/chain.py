@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -61,7 +61,7 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
     try:
         cert.verify_directly_issued_by(issuer)
-    except (InvalidSignature, ValueError, TypeError):
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return True
 
@@ -81,7 +81,14 @@ def _is_ca(cert: x509.Certificate) -> bool:
 
 
 def _refuse_weak_signature(cert: x509.Certificate) -> None:
-    algorithm = cert.signature_hash_algorithm
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm as exc:
+        raise VerificationError(
+            f"certificate {cert.subject.rfc4514_string()} is signed with an algorithm that is "
+            f"not supported ({cert.signature_algorithm_oid.dotted_string})",
+            check=Check.ALGORITHM,
+        ) from exc
     if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
         raise VerificationError(
             f"certificate {cert.subject.rfc4514_string()} is signed with {algorithm.name}",

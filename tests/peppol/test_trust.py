@@ -171,3 +171,20 @@ def test_a_trust_store_over_the_whole_peppol_pki_still_keeps_ap_and_smp_apart(
             with pytest.raises(VerificationError, match="certificate, not a trusted") as caught:
                 store.check(cert, intermediates=[issuer])
             assert caught.value.check == "chain"
+
+
+def test_a_certificate_signed_with_an_unknown_algorithm_is_refused_not_a_crash(
+    pki: PeppolTestPki, ap_trust: TrustStore, smp_trust: TrustStore
+) -> None:
+    """A certificate whose signature algorithm is not one the trust check knows (an SMP's
+    endpoint certificate, a sending AP's token) is a refusal, never an unexpected exception."""
+    from cryptography.hazmat.primitives import serialization
+
+    sha256_with_rsa = bytes.fromhex("2a864886f70d01010b")  # 1.2.840.113549.1.1.11
+    unknown = bytes.fromhex("2a864886f70d010163")  # 1.2.840.113549.1.1.99
+    for store, cert in ((ap_trust, pki.receiver.cert), (smp_trust, pki.smp.cert)):
+        der = cert.public_bytes(serialization.Encoding.DER)
+        assert der.count(sha256_with_rsa) == 2
+        mutated = x509.load_der_x509_certificate(der.replace(sha256_with_rsa, unknown))
+        with pytest.raises(VerificationError, match="not supported"):
+            store.check(mutated)
