@@ -8,6 +8,8 @@ cycle), with these middleware around every route::
 The operator console (:mod:`gateway.api.console`) is mounted at ``/console``.
 The receiving sides of the adapters (:class:`~adapters.base.Receiving`) are mounted beside
 the API; they authenticate by their own protocol, not by API key.
+Every response carries the security headers of :mod:`gateway.api.headers` (nosniff, a
+content security policy, ``no-store``, HSTS over TLS) unless its handler set its own.
 Request bodies are bounded by ``client_max_size`` (= :attr:`ApiOptions.max_body_bytes`).
 Serve the app with :func:`gateway.api.server.api_runner`: it keeps aiohttp's parser errors out
 of logs and error bodies, enforces the listener's timeouts and connection cap, and turns off
@@ -21,6 +23,7 @@ from aiohttp import web
 from gateway.api.auth import KNOWN_KEYS, SUBMITTERS_DECIDE, KnownKeys, auth_middleware
 from gateway.api.console import mount_console
 from gateway.api.context import OPTIONS, SERVICES, ApiOptions, ApiServices
+from gateway.api.headers import add_security_headers
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
 from gateway.api.routes import documents, ebl, ops, partners, policy, received, views
@@ -52,6 +55,7 @@ def _bare_app(options: ApiOptions) -> web.Application:
         client_max_size=options.max_body_bytes,
         middlewares=[observe_middleware, problem_middleware, auth_middleware],
     )
+    app.on_response_prepare.append(add_security_headers)
     app[OPTIONS] = options
     app[METRICS] = ApiMetrics()
     app[KNOWN_KEYS] = KnownKeys()

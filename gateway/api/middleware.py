@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
@@ -40,6 +40,10 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render every error as an RFC 9457 problem; a bug becomes a 500 without internals."""
+    if faulty_framing(request):
+        response = framing_problem().response(request.path)
+        response.force_close()
+        return response
     try:
         check_codings(request)
         return await handler(request)
@@ -88,6 +92,18 @@ def check_codings(request: web.Request) -> None:
         detail = "the only transfer coding understood is chunked"
         issue = FieldIssue(detail, "Transfer-Encoding", "transfer-encoding")
         raise Problem(501, "not-implemented", detail, [issue])
+
+
+def faulty_framing(request: web.Request) -> bool:
+    """An HTTP/1.0 request with a ``Transfer-Encoding``: its framing is faulty, whatever
+    else it says (RFC 9112 6.1: a server MUST treat it so and close the connection)."""
+    return request.version < HttpVersion11 and "Transfer-Encoding" in request.headers
+
+
+def framing_problem() -> Problem:
+    """The 400 for :func:`faulty_framing` (the connection is closed after it)."""
+    detail = "an HTTP/1.0 request cannot carry a Transfer-Encoding; send HTTP/1.1"
+    return Problem(400, "bad-http", detail, [FieldIssue(detail, "Transfer-Encoding", "http")])
 
 
 def _tokens(request: web.Request, header: str) -> list[str]:

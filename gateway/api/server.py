@@ -42,6 +42,7 @@ from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 
 from gateway.api.context import ApiOptions
+from gateway.api.headers import baseline_headers
 from gateway.api.problems import PROBLEM_JSON, FieldIssue, Problem
 
 log = logging.getLogger("gateway.api.server")
@@ -94,9 +95,18 @@ def _raw_problem(problem: Problem) -> bytes:
         f"Content-Type: {PROBLEM_JSON}",
         f"Content-Length: {len(body)}",
         *(f"{name}: {value}" for name, value in problem.headers.items()),
+        *(f"{name}: {value}" for name, value in _plain_baseline().items()),
         "Connection: close",
     ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
+
+
+def _plain_baseline() -> dict[str, str]:
+    """The security headers of an answer written outside the request cycle (no HSTS: the
+    connection's transport is not consulted there)."""
+    headers: dict[str, str] = {}
+    baseline_headers(headers, secure=False)
+    return headers
 
 
 class RequestTimeout(Exception):
@@ -223,6 +233,7 @@ class GuardedRequestHandler(RequestHandler):
         if request.writer.output_size > 0:
             raise ConnectionError("the response was already started")
         response = problem.response(None)
+        baseline_headers(response.headers, secure=request.secure)
         response.force_close()
         return response
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import trustme
 from aiohttp import web
 from multidict import CIMultiDict
 
@@ -117,9 +119,11 @@ async def start_api(
     max_body_bytes: int | None = None,
     options: ApiOptions | None = None,
     full: FullStages | None = None,
+    tls: trustme.CA | None = None,
 ) -> AsyncIterator[LiveApi]:
     """Open services over ``store_url``, serve the API (with ``options`` when given, else those
-    of the settings), yield it, then shut it all down."""
+    of the settings; over TLS with a certificate of ``tls`` when given, the clients trusting
+    it), yield it, then shut it all down."""
     settings = gateway_settings(tmp_path, store_url, full)
     if max_body_bytes is not None:
         settings = settings.with_section("limits", max_body_bytes=max_body_bytes)
@@ -127,15 +131,21 @@ async def start_api(
     services = await open_services(settings, store=store)
     runner = api_runner(create_app(services, options))
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    server_ssl = client_ssl = None
+    if tls is not None:
+        server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.issue_cert("127.0.0.1").configure_cert(server_ssl)
+        client_ssl = ssl.create_default_context()
+        tls.configure_trust(client_ssl)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     tenant_a = await store.create_tenant("tenant-a")
     tenant_b = await store.create_tenant("tenant-b")
     key_a, _ = await store.issue_api_key(tenant_a.id)
     key_b, _ = await store.issue_api_key(tenant_b.id)
-    session = aiohttp.ClientSession()
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_ssl or True))
     try:
         yield LiveApi(
             base=base,

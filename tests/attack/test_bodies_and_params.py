@@ -203,3 +203,25 @@ async def test_parameters_given_twice_or_unknown_are_422_naming_them(
     response = await raw(live.base, request)
     assert response.status == 422, response.body[:300]
     assert await live.store.list_submissions(live.tenant_a.id) == []
+
+
+async def test_an_http_1_0_request_with_a_transfer_coding_is_refused_and_closed(
+    live: LiveApi, logs: LogLines
+) -> None:
+    """RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (a MUST),
+    chunked or not, with or without a body: 400, the connection closed, nothing stored."""
+    chunk = f"{len(DOCUMENT):x}\r\n".encode() + DOCUMENT + b"\r\n0\r\n\r\n"
+    headers = {
+        "Authorization": f"Bearer {live.key_a}",
+        "Content-Type": "application/xml",
+        "Transfer-Encoding": "chunked",
+    }
+    for method, body in (("POST", chunk), ("GET", b"0\r\n\r\n")):
+        request = request_bytes(method, "/v1/documents", headers, body)
+        request = request.replace(b" HTTP/1.1\r\n", b" HTTP/1.0\r\n", 1)
+        response = await raw(live.base, request)
+        assert response.status == 400, response.body[:300]
+        problem = response.problem()
+        assert problem["errors"][0]["field"] == "Transfer-Encoding"  # type: ignore[index]
+    assert await live.store.list_submissions(live.tenant_a.id) == []
+    logs.assert_clean(live.key_a)

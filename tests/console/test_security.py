@@ -235,6 +235,40 @@ async def test_cookies_are_secure_over_tls(tmp_path: Path) -> None:
         assert "HttpOnly" in header and "SameSite=Strict" in header
 
 
+async def test_pages_over_tls_carry_hsts(tmp_path: Path) -> None:
+    """RFC 6797 7.1: every console answer over TLS (the sign-in form, a redirect, a refused
+    form) says Strict-Transport-Security; the plain-HTTP console never does (7.2)."""
+    authority = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server)
+    async for live in start_console(
+        tmp_path, f"sqlite:///{tmp_path}/tls.db", workers=0, ssl_context=server
+    ):
+        client = ssl.create_default_context()
+        authority.configure_trust(client)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client)) as session:
+            for method, path in (
+                ("GET", "/console/signin"),
+                ("GET", "/console/documents"),
+                ("POST", "/console/upload"),
+            ):
+                async with session.request(
+                    method, live.base + path, allow_redirects=False
+                ) as response:
+                    assert response.status in {200, 303, 403}
+                    hsts = response.headers.get("Strict-Transport-Security", "")
+                    assert hsts.startswith("max-age=31536000"), (path, hsts)
+                    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_plain_http_pages_carry_no_hsts(quiet: LiveConsole) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{quiet.base}/console/signin") as response,
+    ):
+        assert "Strict-Transport-Security" not in response.headers
+
+
 async def test_without_a_session_pages_redirect_and_posts_are_refused(
     quiet: LiveConsole,
 ) -> None:
@@ -294,6 +328,10 @@ async def test_the_language_switch_only_goes_back_into_the_console(quiet: LiveCo
             "https://evil.example/",
             "/v1/documents",
             "/console\\..\\x",
+            "/console/../v1/documents",  # a browser resolves the dot segments: /v1/documents
+            "/console/%2e%2e/%2E%2E/evil",
+            "/console/./../x",
+            "/console/\t/x",
         ):
             async with session.get(
                 f"{quiet.base}/console/lang",
@@ -301,6 +339,12 @@ async def test_the_language_switch_only_goes_back_into_the_console(quiet: LiveCo
                 allow_redirects=False,
             ) as response:
                 assert response.headers["Location"] == "/console/documents", target
+        async with session.get(
+            f"{quiet.base}/console/lang",
+            params={"to": "en", "next": "/console/documents?state=held&page=2"},
+            allow_redirects=False,
+        ) as response:
+            assert response.headers["Location"] == "/console/documents?state=held&page=2"
 
 
 async def test_retry_from_the_console_requeues_a_dead_letter(quiet: LiveConsole) -> None:

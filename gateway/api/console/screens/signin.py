@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
@@ -72,12 +73,22 @@ async def switch_language(request: web.Request) -> web.Response:
     """Set the interface language and go back (only to a console page)."""
     language = request.query.get("to", "zh")
     target = request.query.get("next", HOME)
-    if not target.startswith(PREFIX + "/") or target.startswith("//") or "\\" in target:
-        target = HOME
-    response = web.HTTPSeeOther(location=target)
+    response = web.HTTPSeeOther(location=target if inside_console(target) else HOME)
     if language in LANGUAGES:
         set_cookie(response, request, LANGUAGE_COOKIE, language, max_age=YEAR)
     raise response
+
+
+def inside_console(target: str) -> bool:
+    """Whether ``target`` is a console path that stays in the console as a browser resolves
+    it: no other origin, no backslash or control character, no dot segment (``..`` or
+    ``%2e%2e``, which would climb out of ``/console``)."""
+    if not target.startswith(PREFIX + "/") or "\\" in target:
+        return False
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return False
+    path = unquote(urlsplit(target).path)
+    return all(segment not in {".", ".."} for segment in path.split("/"))
 
 
 @routes.get("/static/console.js")

@@ -1,0 +1,41 @@
+"""Security headers every response carries unless its handler chose its own.
+
+* ``X-Content-Type-Options: nosniff`` (a download is never sniffed into HTML or script);
+* ``Content-Security-Policy`` :data:`API_POLICY` where the handler set none: an API answer or
+  a download rendered by a browser runs nothing, loads nothing and cannot be framed (the
+  console and the readable view set their own);
+* ``Cache-Control: no-store`` where the handler set none: tenant data is not kept by browsers
+  or shared caches (RFC 9111 5.2.2.5; the console's script sets its own);
+* ``Strict-Transport-Security`` :data:`HSTS` on responses sent over TLS, never over plain
+  HTTP (RFC 6797 7.1 and 7.2; behind a TLS proxy the proxy adds it).
+
+:func:`add_security_headers` runs as the application's ``on_response_prepare`` signal, so it
+sees every response of the app and its sub-applications, errors included;
+:func:`baseline_headers` serves the answers made outside the request cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+from aiohttp import web
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+"""The content security policy of responses whose handler set none."""
+
+HSTS = "max-age=31536000; includeSubDomains"
+"""One year, subdomains included (RFC 6797 6.1)."""
+
+
+def baseline_headers(headers: MutableMapping[str, str], *, secure: bool) -> None:
+    """Add the security headers that ``headers`` does not carry yet."""
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Content-Security-Policy", API_POLICY)
+    headers.setdefault("Cache-Control", "no-store")
+    if secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """The ``on_response_prepare`` signal: :func:`baseline_headers` on every response."""
+    baseline_headers(response.headers, secure=request.secure)
