@@ -334,6 +334,8 @@ class ConsoleSettings:
     process (sessions end when it restarts)."""
     session_minutes: int = 480
     """How long a console session lasts after sign-in."""
+    idle_minutes: int = 30
+    """A console session without a request for this long has ended (OWASP ASVS 3.3.2)."""
     signin_max_failures: int = 10
     """Failed sign-ins allowed per client address and per API-key prefix within
     ``signin_window_seconds``; then 429 with ``Retry-After`` (counted per process)."""
@@ -349,6 +351,7 @@ ENVIRONMENT = {
     "console.enabled": "LINGANG_CONSOLE",
     "console.session_secret": "LINGANG_CONSOLE_SECRET",
     "console.session_minutes": "LINGANG_CONSOLE_SESSION_MINUTES",
+    "console.idle_minutes": "LINGANG_CONSOLE_IDLE_MINUTES",
     "console.signin_max_failures": "LINGANG_CONSOLE_SIGNIN_MAX_FAILURES",
     "console.signin_window_seconds": "LINGANG_CONSOLE_SIGNIN_WINDOW_SECONDS",
     "console.secure_cookies": "LINGANG_CONSOLE_SECURE_COOKIES",

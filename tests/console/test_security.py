@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 import trustme
 from aiohttp import web
 
+from gateway.api.console import session as sessions
 from gateway.jobs.submissions import PROCESS
 from gateway.store import JobState
 from tests.console.conftest import (
@@ -286,6 +289,40 @@ async def test_without_a_session_pages_redirect_and_posts_are_refused(
             f"{quiet.base}/console/documents", cookies=forged, allow_redirects=False
         ) as response:
             assert response.status == 303
+
+
+async def test_a_session_ends_after_30_idle_minutes_not_while_used(
+    quiet: LiveConsole, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OWASP ASVS 3.3.2 (level 2): re-authentication after 30 minutes of inactivity. Each
+    request moves the session's last request on (a fresh cookie, the same CSRF token); a
+    copy of an older cookie, or the session itself after 31 quiet minutes, is signed out."""
+    started = time.time()
+    clock = [started]
+    monkeypatch.setattr(sessions, "now", lambda: clock[0])
+    session = await signed_in(quiet, quiet.key_a)
+    async with session, aiohttp.ClientSession() as other:
+        first_cookie = {c.key: c.value for c in session.cookie_jar}
+        token = await page_token(session, f"{quiet.base}/console/upload")
+        for minutes in (29, 58):
+            clock[0] = started + minutes * 60
+            async with session.get(
+                f"{quiet.base}/console/documents", allow_redirects=False
+            ) as response:
+                assert response.status == 200, minutes
+                fresh = response.headers.get("Set-Cookie", "")
+                assert fresh.startswith("lingang_session="), fresh
+                assert (
+                    "HttpOnly" in fresh and "SameSite=Strict" in fresh and "Path=/console" in fresh
+                )
+                assert csrf_of(await response.text()) == token
+        async with other.get(
+            f"{quiet.base}/console/documents", cookies=first_cookie, allow_redirects=False
+        ) as response:
+            assert response.status == 303  # the sign-in cookie, 58 minutes idle
+        clock[0] = started + (58 + 31) * 60
+        async with session.get(f"{quiet.base}/console/documents", allow_redirects=False) as r:
+            assert (r.status, r.headers["Location"]) == (303, "/console/signin")
 
 
 async def test_a_revoked_key_ends_its_sessions(quiet: LiveConsole) -> None:

@@ -24,13 +24,14 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.console.context import CONSOLE, PREFIX, Console, Screen
-from gateway.api.console.middleware import console_middleware
+from gateway.api.console.middleware import console_middleware, refresh_session
 from gateway.api.console.session import SECURE_COOKIES, SessionKeeper
 from gateway.api.console.throttle import SignInThrottle
 from gateway.api.context import SERVICES, ApiServices
 from gateway.store.console import ConsoleStore
 
 DEFAULT_SESSION_MINUTES = 480
+DEFAULT_IDLE_MINUTES = 30
 
 
 def find_screens() -> list[Screen]:
@@ -52,12 +53,14 @@ def console_app(services: ApiServices, settings: Any = None) -> web.Application:
     secret_text = getattr(options, "session_secret", None)
     secret = secret_text.encode() if secret_text else secrets.token_bytes(32)
     minutes = int(getattr(options, "session_minutes", DEFAULT_SESSION_MINUTES))
+    idle_minutes = int(getattr(options, "idle_minutes", DEFAULT_IDLE_MINUTES))
     found = find_screens()
     app = web.Application(middlewares=[console_middleware])
+    app.on_response_prepare.append(refresh_session)
     app[SERVICES] = services
     app[SECURE_COOKIES] = bool(getattr(options, "secure_cookies", False))
     app[CONSOLE] = Console(
-        keeper=SessionKeeper(secret, lifetime_seconds=minutes * 60),
+        keeper=SessionKeeper(secret, lifetime_seconds=minutes * 60, idle_seconds=idle_minutes * 60),
         reads=ConsoleStore(services.store.connector, clock=services.store.clock),
         menu=tuple(found),
         throttle=SignInThrottle(

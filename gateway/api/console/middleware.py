@@ -35,7 +35,7 @@ from gateway.api.console.context import (
 )
 from gateway.api.console.i18n import LANGUAGES
 from gateway.api.console.page import redirect, render
-from gateway.api.console.session import CSRF_FIELD, LANGUAGE_COOKIE
+from gateway.api.console.session import CSRF_FIELD, LANGUAGE_COOKIE, SESSION_COOKIE
 from gateway.api.problems import Problem
 from gateway.errors import LingangError
 
@@ -83,6 +83,20 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
     except Exception as exc:
         log.error("console %s %s failed: %s", request.method, request.path, type(exc).__name__)
         return render(request, "error.html", status=500, message="error")
+
+
+async def refresh_session(request: web.Request, response: web.StreamResponse) -> None:
+    """The console's ``on_response_prepare`` signal: a signed-in request moves its session's
+    last request on (:meth:`~gateway.api.console.session.SessionKeeper.touch`), unless the
+    response sets the session cookie itself (sign-in, sign-out). The signal runs after the
+    response's cookies became headers, so the fresh cookie is added as a header."""
+    session = request.get(SESSION)
+    if session is None or SESSION_COOKIE in response.cookies:
+        return
+    holder = web.Response()
+    console(request).keeper.touch(holder, request, session)
+    for morsel in holder.cookies.values():
+        response.headers.add("Set-Cookie", morsel.output(header="").strip())
 
 
 async def _sign_in(request: web.Request) -> None:

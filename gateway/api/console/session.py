@@ -9,6 +9,11 @@ and every request asks whether its nonce was signed out, so a signed-out cookie 
 after a restart and on every replica (sessions are otherwise stateless; with several
 replicas, give them one ``[console] session_secret``).
 
+A session also ends after :attr:`SessionKeeper.idle` seconds without a request (``[console]
+idle_minutes``, OWASP ASVS 3.3.2): the cookie carries the time of the session's last request,
+and :func:`gateway.api.console.middleware.refresh_session` (the console's ``on_response_prepare`` signal) writes it anew at
+most every :data:`REFRESH_SECONDS`; the nonce, so the CSRF token, and the absolute expiry stay.
+
 The cookie is ``HttpOnly``, ``SameSite=Strict`` and ``Secure`` when the request came over TLS.
 Every form carries a CSRF token derived from the session nonce (the sign-in form: from a
 short-lived pre-session cookie); a POST without the right token is refused (403).
@@ -22,7 +27,7 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -32,6 +37,15 @@ LANGUAGE_COOKIE = "lingang_lang"
 CSRF_FIELD = "csrf"
 SIGNIN_SECONDS = 900
 """How long a sign-in form stays usable."""
+DEFAULT_IDLE_SECONDS = 1800
+"""A session without a request for this long has ended (ASVS 3.3.2, level 2: 30 minutes)."""
+REFRESH_SECONDS = 60
+"""A session's cookie is rewritten (its last request moved on) at most this often."""
+
+
+def now() -> float:
+    """The time sessions are checked against (Unix seconds)."""
+    return time.time()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +56,21 @@ class Session:
     key_hash: str
     nonce: str
     expires: int
+    seen: int
+    """When the session's last request came (Unix seconds, as of the cookie)."""
 
 
 class SessionKeeper:
     """Issues and checks session cookies and CSRF tokens under one secret."""
 
-    def __init__(self, secret: bytes, *, lifetime_seconds: int) -> None:
+    def __init__(
+        self, secret: bytes, *, lifetime_seconds: int, idle_seconds: int = DEFAULT_IDLE_SECONDS
+    ) -> None:
         if len(secret) < 16:
             raise ValueError("the console session secret must be at least 16 bytes")
         self.secret = secret
         self.lifetime = lifetime_seconds
+        self.idle = idle_seconds
 
     def _mac(self, purpose: str, value: str) -> str:
         # surrogatepass: a cookie's raw bytes reach us as surrogate escapes; they get a MAC
@@ -64,27 +83,42 @@ class SessionKeeper:
     def start(
         self, response: web.StreamResponse, request: web.Request, tenant_id: str, key_hash: str
     ) -> Session:
-        """A new session for ``tenant_id``, its cookie set on ``response``."""
+        """A new session for ``tenant_id`` (a fresh nonce: never one the browser brought),
+        its cookie set on ``response``."""
+        moment = int(now())
         session = Session(
-            tenant_id, key_hash, secrets.token_urlsafe(18), int(time.time()) + self.lifetime
+            tenant_id, key_hash, secrets.token_urlsafe(18), moment + self.lifetime, moment
         )
+        self._write(response, request, session)
+        return session
+
+    def touch(self, response: web.StreamResponse, request: web.Request, session: Session) -> None:
+        """Move the session's last request to now on ``response``'s cookie, when it was
+        written more than :data:`REFRESH_SECONDS` ago."""
+        moment = int(now())
+        if moment - session.seen >= REFRESH_SECONDS and session.expires > moment:
+            self._write(response, request, replace(session, seen=moment))
+
+    def _write(self, response: web.StreamResponse, request: web.Request, session: Session) -> None:
         payload = json.dumps(
             {
                 "t": session.tenant_id,
                 "k": session.key_hash,
                 "n": session.nonce,
                 "e": session.expires,
+                "s": session.seen,
             },
             separators=(",", ":"),
         )
         encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         value = f"{encoded}.{self._mac('session', encoded)}"
-        set_cookie(response, request, SESSION_COOKIE, value, max_age=self.lifetime)
-        return session
+        max_age = max(session.expires - int(now()), 0)
+        set_cookie(response, request, SESSION_COOKIE, value, max_age=max_age)
 
     def read(self, request: web.Request) -> Session | None:
-        """The request's session if its cookie is genuine and unexpired (whether it was
-        signed out is the store's to say: the middleware asks it)."""
+        """The request's session if its cookie is genuine, unexpired and not idle for longer
+        than :attr:`idle` (whether it was signed out is the store's to say: the middleware
+        asks it). A cookie without its last request (issued before idle limits) has ended."""
         value = request.cookies.get(SESSION_COOKIE, "")
         encoded, _, mac = value.partition(".")
         if not encoded or len(value) > 2048:
@@ -93,10 +127,13 @@ class SessionKeeper:
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-            session = Session(str(data["t"]), str(data["k"]), str(data["n"]), int(data["e"]))
+            session = Session(
+                str(data["t"]), str(data["k"]), str(data["n"]), int(data["e"]), int(data["s"])
+            )
         except (ValueError, KeyError, TypeError, OverflowError):
             return None
-        if session.expires < time.time():
+        current = now()
+        if session.expires < current or session.seen + self.idle < current:
             return None
         return session
 
