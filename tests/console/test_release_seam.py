@@ -165,3 +165,40 @@ async def test_a_held_document_shows_the_gates_reason(quiet: LiveConsole) -> Non
         page = await response.text()
     assert "negative list sg-contacts: needs an approval &lt;FTZ item 7&gt;" in page
     assert "政策版本 ftz-2026-1" in page
+
+
+async def test_another_tenants_hold_is_a_404_to_an_officer(quiet: LiveConsole) -> None:
+    """The real gate (``HeldDocuments``): tenant B's officer deciding tenant A's held document,
+    or anyone deciding an id that holds nothing, gets the not-found page (404), as in the API
+    and for every other console id; nothing is decided."""
+    import datetime as dt
+
+    from gateway.store import JobSpec
+    from gateway.store.ledger import ExportRecord, LedgerStore, Verdict
+    from gateway.store.ledger_export import insert_hold
+
+    doc = await held_document(quiet)
+    record = ExportRecord("91310115MA1FL8K22H", "SG", "0195:X", "1", "ab" * 32, ("personal",))
+    verdict = Verdict(False, reason="needs an approval", policy_version="v1", article="negative")
+    now = dt.datetime.now(dt.UTC)
+    await quiet.store.connector.write(
+        insert_hold(doc, quiet.tenant_a.id, record, verdict, JobSpec("deliver"), now)
+    )
+    officer_b, _ = await quiet.store.issue_api_key(quiet.tenant_b.id, role="officer")
+    officer_a, _ = await quiet.store.issue_api_key(quiet.tenant_a.id, role="officer")
+    decision = {"officer": "Li Wei", "basis": "licence", "reason": "no licence"}
+    for key, target in ((officer_b, doc), (officer_a, "0" * 32)):
+        session = await signed_in(quiet, key)
+        async with session:
+            async with session.get(f"{quiet.base}/console/stuck") as response:
+                token = csrf_of(await response.text())
+            for action in ("release", "refuse"):
+                async with session.post(
+                    f"{quiet.base}/console/stuck/{target}/{action}",
+                    data={"csrf": token, **decision},
+                    allow_redirects=False,
+                ) as response:
+                    assert response.status == 404, (action, target)
+    ledger = LedgerStore(quiet.store.connector, clock=quiet.store.clock)
+    held = await ledger.list_holds(tenant_id=quiet.tenant_a.id)
+    assert [h.submission_id for h in held] == [doc]

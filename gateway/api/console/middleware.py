@@ -9,8 +9,9 @@ Order of checks for every request below ``/console``:
    without one, a page redirects to the sign-in form and a POST is refused (403);
 3. for a POST: an ``Origin`` from elsewhere is refused, then the form's CSRF token must be
    the session's (the sign-in form's: the pre-session cookie's);
-4. errors become pages: 404 for what is not found (another tenant's id included), 403 for a
-   refused form, 422 for input the API would refuse; a bug is a 500 page without detail.
+4. errors become pages: 404 for what is not found (another tenant's id included, a domain
+   ``NotFoundError`` too), 403 for a refused form or action, 409 for a conflict with the
+   current state, 422 for input the API would refuse; a bug is a 500 page without detail.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from gateway.api.console.context import (
 from gateway.api.console.i18n import LANGUAGES
 from gateway.api.console.page import redirect, render
 from gateway.api.console.session import CSRF_FIELD, LANGUAGE_COOKIE, SESSION_COOKIE
-from gateway.api.problems import Problem
+from gateway.api.problems import Problem, status_for
 from gateway.errors import LingangError
 
 log = logging.getLogger("gateway.console")
@@ -74,7 +75,11 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         return render(request, "error.html", status=status, message="error", problem=problem)
     except LingangError as exc:
         log.warning("console %s %s: %s", request.method, request.path, exc.code)
-        status = 503 if exc.retryable else 422
+        status = status_for(exc)
+        if status == 404:  # e.g. deciding another tenant's hold: as if it did not exist
+            return render(request, "error.html", status=404, message="not_found")
+        if status not in {403, 409}:
+            status = 503 if exc.retryable else 422
         return render(request, "error.html", status=status, message="error")
     except HttpProcessingError:  # a request part aiohttp cannot read (a NUL in a header)
         return render(request, "error.html", status=400, message="error")
