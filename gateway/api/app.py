@@ -27,10 +27,10 @@ from gateway.api.headers import add_security_headers
 from gateway.api.metrics import METRICS, ApiMetrics
 from gateway.api.middleware import observe_middleware, problem_middleware
 from gateway.api.routes import documents, ebl, ops, partners, policy, received, views
-from gateway.api.server import MAX_LINE_BYTES
+from gateway.api.server import MAX_FIELD_BYTES, MAX_LINE_BYTES
 
-HEADER_LIMITS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_LINE_BYTES}
-"""Runner keyword arguments bounding request lines and headers (4xx beyond them)."""
+HEADER_LIMITS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_FIELD_BYTES}
+"""Runner keyword arguments bounding request lines (414 beyond) and header fields (431)."""
 
 
 def create_app(services: ApiServices, options: ApiOptions | None = None) -> web.Application:

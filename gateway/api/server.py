@@ -48,10 +48,14 @@ from gateway.api.problems import PROBLEM_JSON, FieldIssue, Problem
 log = logging.getLogger("gateway.api.server")
 
 MAX_LINE_BYTES = 8190
-"""Longest request line and header field accepted (431 beyond)."""
+"""Longest request target accepted (414 beyond, RFC 9112 3)."""
+MAX_FIELD_BYTES = 8192
+"""Longest header field accepted (431 beyond, RFC 6585 5). It differs from
+:data:`MAX_LINE_BYTES` so that the parser's error, which names only the limit it hit, tells
+a request target too long from a header field too long."""
 
 _PARSE_ERRORS: tuple[tuple[type[BaseException], int, str, str], ...] = (
-    (LineTooLong, 431, "the request line or a header field is too long", "max-header-bytes"),
+    (LineTooLong, 431, "a header field is too long", "max-header-bytes"),
     (InvalidHeader, 400, "a request header is malformed", "header"),
     (BadHttpMethod, 400, "the request method is not valid HTTP", "method"),
     (BadStatusLine, 400, "the request line is malformed", "request-line"),
@@ -73,11 +77,20 @@ The exception's own message is never used: it quotes the offending bytes."""
 
 def parser_problem(exc: BaseException | None) -> Problem:
     """The problem for a request aiohttp could not parse (or whose body did not decode)."""
+    if isinstance(exc, LineTooLong) and _limit_of(exc) == MAX_LINE_BYTES:
+        detail = f"the request target is longer than {MAX_LINE_BYTES} bytes"
+        return Problem(414, "bad-http", detail, [FieldIssue(detail, "request", "max-uri-bytes")])
     for kind, status, detail, rule in _PARSE_ERRORS:
         if isinstance(exc, kind):
             return Problem(status, "bad-http", detail, [FieldIssue(detail, "request", rule)])
     detail = "the request is not valid HTTP/1.1"
     return Problem(400, "bad-http", detail, [FieldIssue(detail, "request", "http")])
+
+
+def _limit_of(exc: LineTooLong) -> int | None:
+    """The limit a :class:`LineTooLong` names (its second argument, an int or a digit string)."""
+    limit = exc.args[1] if len(exc.args) > 1 else None
+    return int(limit) if isinstance(limit, int | str) and str(limit).isdigit() else None
 
 
 def scrubbed(exc: BaseException) -> str:
@@ -292,5 +305,5 @@ def api_runner(app: web.Application, options: ApiOptions | None = None, **kwargs
     chosen = options or app.get(OPTIONS) or ApiOptions()
     kwargs.setdefault("access_log", None)
     kwargs.setdefault("max_line_size", MAX_LINE_BYTES)
-    kwargs.setdefault("max_field_size", MAX_LINE_BYTES)
+    kwargs.setdefault("max_field_size", MAX_FIELD_BYTES)
     return ApiRunner(app, chosen, **kwargs)

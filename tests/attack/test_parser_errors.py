@@ -123,6 +123,12 @@ async def test_statuses_name_the_kind_of_error(live: LiveApi) -> None:
     requests = _malformed(live.key_a)
     too_long = await raw(live.base, requests["header over the limit"])
     assert too_long.status == 431
+    # RFC 9112 3: a request-target longer than the server parses MUST be answered 414
+    uri = await raw(live.base, requests["request line over the limit"])
+    assert uri.status == 414, uri.body[:200]
+    assert uri.problem()["errors"][0]["rule"] == "max-uri-bytes"  # type: ignore[index]
+    name = await raw(live.base, request_bytes("GET", "/v1/documents", {"X-" + "N" * 9000: "1"}))
+    assert name.status == 431
     encoding = await raw(live.base, requests["unknown Content-Encoding br"])
     assert encoding.status == 415
     assert "Brotli" not in encoding.body.decode()
