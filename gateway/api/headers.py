@@ -4,6 +4,7 @@
 * ``Content-Security-Policy`` :data:`API_POLICY` where the handler set none: an API answer or
   a download rendered by a browser runs nothing, loads nothing and cannot be framed (the
   console and the readable view set their own);
+* ``Referrer-Policy: no-referrer`` where the handler set none (ids in URLs stay here);
 * ``Cache-Control: no-store`` where the handler set none: tenant data is not kept by browsers
   or shared caches (RFC 9111 5.2.2.5; the console's script sets its own);
 * ``Strict-Transport-Security`` :data:`HSTS` on responses sent over TLS, never over plain
@@ -31,6 +32,7 @@ def baseline_headers(headers: MutableMapping[str, str], *, secure: bool) -> None
     """Add the security headers that ``headers`` does not carry yet."""
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Content-Security-Policy", API_POLICY)
+    headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Cache-Control", "no-store")
     if secure:
         headers.setdefault("Strict-Transport-Security", HSTS)

@@ -29,6 +29,7 @@ def assert_baseline(headers: CIMultiDict[str], *, hsts: bool) -> None:
     assert headers.get("X-Content-Type-Options") == "nosniff", headers
     assert headers.get("Cache-Control") == "no-store", headers
     assert "Content-Security-Policy" in headers, headers
+    assert headers.get("Referrer-Policy") in {"no-referrer", "same-origin"}, headers
     assert headers.get("Strict-Transport-Security") == (HSTS if hsts else None), headers
 
 
