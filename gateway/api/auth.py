@@ -89,7 +89,11 @@ documents (the behaviour before officer keys; off unless configured)."""
 
 
 def presented_key(request: web.Request) -> str | None:
-    """The API key the request carries, or ``None``; 401 if the headers are contradictory."""
+    """The API key the request carries, or ``None``; 401 if the headers are contradictory
+    (one of them given twice included: which one counts would be a guess, and a proxy in
+    front may have guessed the other way)."""
+    if any(len(request.headers.getall(name, [])) > 1 for name in ("Authorization", "X-API-Key")):
+        raise unauthorized("give one Authorization or X-API-Key header, not several")
     bearer: str | None = None
     header = request.headers.get("Authorization")
     if header is not None:

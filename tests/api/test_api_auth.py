@@ -13,6 +13,7 @@ import pytest
 from gateway.api.auth import KEY_CACHE_SECONDS
 from tests.api.conftest import ApiClient, LiveApi
 from tests.api.test_api_documents import XML, problem, submit
+from tests.attack.conftest import raw, request_bytes
 
 
 async def test_requests_without_a_valid_key_are_401(api: LiveApi) -> None:
@@ -33,6 +34,17 @@ async def test_requests_without_a_valid_key_are_401(api: LiveApi) -> None:
         data = problem(raw, 401)
         assert api.key_a not in raw.decode() and api.key_b not in raw.decode()
         assert data["errors"][0]["field"] == "Authorization"
+
+
+async def test_a_key_header_given_twice_is_401(api: LiveApi) -> None:
+    """Two Authorization (or X-API-Key) field lines: ambiguous, refused, whichever keys."""
+    for name, value in (("Authorization", f"Bearer {api.key_a}"), ("X-API-Key", api.key_a)):
+        for second in (value, value.replace(api.key_a, api.key_b)):
+            request = request_bytes("GET", "/v1/documents", [(name, value), (name, second)])
+            response = await raw(api.base, request)
+            assert response.status == 401, (name, response.body[:200])
+            assert response.problem()["errors"][0]["field"] == "Authorization"  # type: ignore[index]
+            assert api.key_a not in response.body.decode()
 
 
 async def test_x_api_key_header_works_too(api: LiveApi) -> None:
