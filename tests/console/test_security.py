@@ -325,6 +325,24 @@ async def test_a_session_ends_after_30_idle_minutes_not_while_used(
             assert (r.status, r.headers["Location"]) == (303, "/console/signin")
 
 
+async def test_a_method_a_page_does_not_take_is_405_naming_those_it_does(
+    quiet: LiveConsole,
+) -> None:
+    """RFC 9110 15.5.6: a 405 MUST carry Allow, on the console's error page as in the API."""
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        for method, path, allowed in (
+            ("PUT", "/console/documents", {"GET", "HEAD"}),
+            ("GET", "/console/signout", {"POST"}),
+            ("DELETE", "/console/upload", {"GET", "HEAD", "POST"}),
+        ):
+            async with session.request(
+                method, quiet.base + path, allow_redirects=False
+            ) as response:
+                assert response.status == 405, (method, path)
+                assert set(response.headers["Allow"].split(",")) == allowed, path
+
+
 async def test_a_revoked_key_ends_its_sessions(quiet: LiveConsole) -> None:
     session = await signed_in(quiet, quiet.key_a)
     async with session:

@@ -67,7 +67,10 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         if exc.status == 404:
             return render(request, "error.html", status=404, message="not_found")
-        return render(request, "error.html", status=exc.status, message="error")
+        page = render(request, "error.html", status=exc.status, message="error")
+        if "Allow" in exc.headers:  # a 405 names the methods the page takes (RFC 9110 15.5.6)
+            page.headers["Allow"] = exc.headers["Allow"]
+        return page
     except Problem as problem:
         status = 404 if problem.status == 404 else problem.status
         if status >= 500:
