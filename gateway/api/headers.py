@@ -7,6 +7,8 @@
 * ``Referrer-Policy: no-referrer`` where the handler set none (ids in URLs stay here);
 * ``Cache-Control: no-store`` where the handler set none: tenant data is not kept by browsers
   or shared caches (RFC 9111 5.2.2.5; the console's script sets its own);
+* ``Server: lingang``, without the versions of Python and aiohttp that aiohttp would name
+  (OWASP ASVS 14.3.3);
 * ``Strict-Transport-Security`` :data:`HSTS` on responses sent over TLS, never over plain
   HTTP (RFC 6797 7.1 and 7.2; behind a TLS proxy the proxy adds it).
 
@@ -24,12 +26,17 @@ from aiohttp import web
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 """The content security policy of responses whose handler set none."""
 
+SERVER = "lingang"
+"""The ``Server`` header: the product, no version."""
+
 HSTS = "max-age=31536000; includeSubDomains"
 """One year, subdomains included (RFC 6797 6.1)."""
 
 
 def baseline_headers(headers: MutableMapping[str, str], *, secure: bool) -> None:
-    """Add the security headers that ``headers`` does not carry yet."""
+    """Add the security headers that ``headers`` does not carry yet; name the server
+    without versions."""
+    headers["Server"] = SERVER
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Content-Security-Policy", API_POLICY)
     headers.setdefault("Referrer-Policy", "no-referrer")

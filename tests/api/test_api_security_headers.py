@@ -31,6 +31,7 @@ def assert_baseline(headers: CIMultiDict[str], *, hsts: bool) -> None:
     assert "Content-Security-Policy" in headers, headers
     assert headers.get("Referrer-Policy") in {"no-referrer", "same-origin"}, headers
     assert headers.get("Strict-Transport-Security") == (HSTS if hsts else None), headers
+    assert headers.get("Server") == "lingang", headers  # no Python or aiohttp version
 
 
 async def submitted(api: LiveApi, data: bytes = b"<Invoice/>") -> str:

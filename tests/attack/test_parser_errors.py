@@ -127,6 +127,9 @@ async def test_statuses_name_the_kind_of_error(live: LiveApi) -> None:
     uri = await raw(live.base, requests["request line over the limit"])
     assert uri.status == 414, uri.body[:200]
     assert uri.problem()["errors"][0]["rule"] == "max-uri-bytes"  # type: ignore[index]
+    # answers made outside the app carry the security headers and name no versions
+    assert uri.headers.get("x-content-type-options") == "nosniff"
+    assert uri.headers.get("server") == "lingang"
     name = await raw(live.base, request_bytes("GET", "/v1/documents", {"X-" + "N" * 9000: "1"}))
     assert name.status == 431
     encoding = await raw(live.base, requests["unknown Content-Encoding br"])
