@@ -7,6 +7,9 @@
 * ``Referrer-Policy: no-referrer`` where the handler set none (ids in URLs stay here);
 * ``Cache-Control: no-store`` where the handler set none: tenant data is not kept by browsers
   or shared caches (RFC 9111 5.2.2.5; the console's script sets its own);
+* ``Content-Disposition: attachment; filename="api.json"`` on the JSON answers of ``/v1/``
+  (problems included) that name no file of their own (OWASP ASVS 14.4.2: a browser led to an
+  API URL saves the answer rather than showing it);
 * ``Server: lingang``, without the versions of Python and aiohttp that aiohttp would name
   (OWASP ASVS 14.3.3);
 * ``Strict-Transport-Security`` :data:`HSTS` on responses sent over TLS, never over plain
@@ -45,6 +48,13 @@ def baseline_headers(headers: MutableMapping[str, str], *, secure: bool) -> None
         headers.setdefault("Strict-Transport-Security", HSTS)
 
 
+JSON_TYPES = frozenset({"application/json", "application/problem+json"})
+API_PREFIX = "/v1/"
+
+
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """The ``on_response_prepare`` signal: :func:`baseline_headers` on every response."""
+    """The ``on_response_prepare`` signal: :func:`baseline_headers` on every response, and
+    the API's JSON answers as attachments."""
     baseline_headers(response.headers, secure=request.secure)
+    if request.path.startswith(API_PREFIX) and response.content_type in JSON_TYPES:
+        response.headers.setdefault("Content-Disposition", 'attachment; filename="api.json"')

@@ -62,6 +62,8 @@ async def test_every_response_over_tls_carries_the_security_headers(tls_api: Liv
         assert status < 600
         assert_baseline(headers, hsts=True)
         assert headers["Content-Security-Policy"] == API_POLICY
+    for status, headers, _ in answers[:6]:  # the /v1/ answers (ASVS 14.4.2)
+        assert headers["Content-Disposition"] == 'attachment; filename="api.json"', status
 
 
 async def test_a_download_is_never_rendered_as_a_page(tls_api: LiveApi) -> None:
@@ -72,7 +74,7 @@ async def test_a_download_is_never_rendered_as_a_page(tls_api: LiveApi) -> None:
     await tls_api.store.put_output(sid, "signed", "text/html", hostile)
     status, headers, body = await tls_api.a.request("GET", f"/v1/documents/{sid}/output")
     assert (status, body) == (200, hostile)
-    assert headers["Content-Disposition"].startswith("attachment;")
+    assert headers["Content-Disposition"] == f'attachment; filename="{sid}-signed.bin"'
     assert_baseline(headers, hsts=True)
     policy = headers["Content-Security-Policy"]
     assert "sandbox" in policy and "default-src 'none'" in policy
