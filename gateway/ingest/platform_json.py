@@ -29,6 +29,7 @@ from gateway.ingest.platform_nuonuo import read_nuonuo
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
 from gateway.ingest.safejson import load_json
 from gateway.ingest.types import IngestLimits, ParsedInvoice, ParseWarning
+from gateway.ingest.values import number_or_none
 
 _ENVELOPES = ("data", "result", "body", "fpxx")
 _LINE_LISTS = ("fpmxList", "hwxx", "mxList")
@@ -161,6 +162,22 @@ def _blue(o: JsonObject) -> bool | None:
     return None if verified is None else verified.upper() in {"Y", "1", "TRUE"}
 
 
+def _deduction(o: JsonObject, doc: dict[str, Any]) -> Src | None:
+    """差额征税 扣除额: the invoice's ``kce`` (the 查验 answer), else a line's (``fpmxList[].kce``
+    of the 乐企 upload, ``hwxx[].kce``; a differential invoice has one line). Zero or empty is
+    no deduction: the 查验 answer writes ``kce`` 0 on every invoice."""
+    found = [o.src("kce")]
+    key = next((k for k in _LINE_LISTS if k in doc), _LINE_LISTS[0])
+    found += [
+        JsonObject(item, f"{key}[{i}].").src("kce")
+        for i, item in enumerate(object_list(doc, key, "line"), start=1)
+    ]
+    for kce in found:
+        if kce.value is not None and number_or_none(kce.text) != 0:
+            return kce
+    return None
+
+
 def read_platform(doc: dict[str, Any]) -> RawFapiao:
     """Locate the fields of one STA platform invoice object."""
     o = JsonObject(doc, "")
@@ -168,7 +185,7 @@ def read_platform(doc: dict[str, Any]) -> RawFapiao:
     labels = []
     if o.value("cezslxDm"):
         labels.append(("特定征税方式", "03"))
-    kce = o.src("kce")
+    kce = _deduction(o, doc)
     return RawFapiao(
         number=o.src("fphm"),
         issued=o.src("kprq"),
@@ -194,7 +211,7 @@ def read_platform(doc: dict[str, Any]) -> RawFapiao:
         remark=o.src("bz"),
         red_original=o.src("dylzfphm", "kjhzfpdydlzfphm"),
         red_confirmation=o.src("hzqrxxdbh"),
-        differential=(kce, o.src("jshj")) if kce.value else None,
+        differential=(kce, o.src("jshj")) if kce is not None else None,
         export_policy=o.value("ckywsyzcDm"),
         extra={k: v for k in _EXTRA_KEYS if (v := o.value(k))} | _additional(doc),
     )  # fmt: skip

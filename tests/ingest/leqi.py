@@ -65,3 +65,17 @@ def upload_request(*invs: SampleInvoice) -> bytes:
 
 def dump(doc: object) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def differential_upload() -> dict[str, Any]:
+    """A 乐企 upload of a 差额征税 invoice (FORMAT.md §6, §11): the deduction is the line's
+    ``kce``, the header says only ``cezslxDm``; tax = (10100 − 10000) / 1.06 × 0.06 = 5.66."""
+    return {
+        "fphm": "26312000000000000778", "lzfpbz": "0", "fppz": "02", "cezslxDm": "02",
+        "kprq": "2026-11-02 11:12:13", "xsfnsrsbh": "91310115MA1FL8K22H",
+        "xsfmc": "上海临港示例精密机械有限公司", "gmfmc": "Lion City Trading Pte. Ltd.",
+        "hjje": "10094.34", "hjse": "5.66", "jshj": "10100.00",
+        "fpmxList": [{"mxxh": "1", "hwhyslwfwmc": "*经纪代理服务*代理费", "je": "10094.34",
+                      "slv": "0.06", "se": "5.66", "hsje": "10100.00", "kce": "10000.00",
+                      "sphfwssflhbbm": "3040802010000000000", "fphxz": "00"}],
+    }  # fmt: skip

@@ -14,6 +14,7 @@ from gateway.model import TaxCase
 from gateway.samples import catalogue
 from gateway.samples.build_ofd import OfdOptions, ofd_package
 from gateway.samples.writers import SampleLine, einvoice_xml, platform_json, zip_bytes
+from tests.ingest.leqi import differential_upload
 
 INV = catalogue.OFD_SERVICES
 
@@ -287,3 +288,30 @@ def test_ofd_with_customdatas_only() -> None:
     codes = {w.code for w in parsed.warnings}
     assert {"ofd.net-from-customdata", "ofd.no-lines", "fapiao.rate-guess",
             "fapiao.gross-recomputed"} <= codes  # fmt: skip
+
+
+def test_json_line_deduction_is_differential_taxation() -> None:
+    """The upload's line ``kce`` (it was read only at the invoice level, so the line was taken
+    as a plain 6 % line and its printed 5.66 VAT as 605.66 gone astray)."""
+    parsed = parse(_dump(differential_upload()))
+    assert parsed.facts.differential == (Decimal("10000.00"), Decimal("10100.00"))
+    assert parsed.invoice.lines[0].tax_case is TaxCase.DIFFERENTIAL
+    assert not {w.code for w in parsed.warnings} & {
+        "sta.line-tax-tolerance",
+        "sta.total-tax-tolerance",
+    }
+
+
+def test_json_zero_deduction_is_no_differential_taxation() -> None:
+    """The 查验 answer writes ``kce`` 0 on an ordinary invoice: a plain 6 % line, not 差额."""
+    doc = {
+        "fphm": "26312000000000000779", "kprq": "2026-11-02 11:12:13", "fppzDm": "82",
+        "sflzfp": "Y", "xsfnsrsbh": "91310115MA1FL8K22H", "xsfmc": "上海临港示例精密机械有限公司",
+        "gmfmc": "Lion City Trading Pte. Ltd.", "hjje": "100.00", "hjse": "6.00", "jshj": "106.00",
+        "kce": "0.00",
+        "hwxx": [{"xh": 1, "hwhyslwfwmc": "*现代服务*咨询", "fpjysl": "1", "fpjydj": "100",
+                  "je": "100.00", "slv": "0.06", "se": "6.00", "kce": "0"}],
+    }  # fmt: skip
+    parsed = parse(_dump(doc))
+    assert parsed.facts.differential is None
+    assert parsed.invoice.lines[0].tax_case is TaxCase.STANDARD

@@ -6,13 +6,15 @@ JSON, and 附加要素 sent as ``fjysList`` reach the note (BT-22) in every prof
 from __future__ import annotations
 
 import hashlib
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from gateway.samples.writers import einvoice_xml, nuonuo_json, platform_json
 from gateway.validation import Validator
-from tests.ingest.leqi import upload_request, verification_answer
+from tests.ingest.leqi import differential_upload, upload_request, verification_answer
 from tests.mapping.fidelity import convert, fapiao, machine_line
 from tests.policy.support import resident_id
 
@@ -90,3 +92,17 @@ def test_leqi_answer_and_upload_list_convert_in_every_profile(
     (original,) = [a for a in mapped.attachments if a.id.startswith("fapiao-")]
     assert original.content is None  # JSON is embedded by no profile: referenced as received
     assert hashlib.sha256(data).hexdigest() in (original.description or "")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_json_line_deduction_keeps_the_printed_vat(validator: Validator, profile: str) -> None:
+    """A 乐企 差额征税 upload names its deduction on the line (``fpmxList[].kce``): the
+    invoice states the printed 5.66 VAT and 10100.00 due, with no rounding amount (the line
+    was read as a plain 6 % line: 605.66 VAT and −600.00 as "rounding")."""
+    data = json.dumps(differential_upload(), ensure_ascii=False).encode()
+    out = convert(data, profile, validator)
+    assert out.fatal == []
+    totals = out.mapped.invoice.totals
+    assert (totals.payable, totals.rounding) == (Decimal("10100.00"), None)
+    if profile != "pint-sg":
+        assert totals.tax == Decimal("5.66")
