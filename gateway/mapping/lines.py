@@ -213,18 +213,26 @@ def _looks_like_discount(line: Line, prev: Line | None) -> bool:
     )
 
 
-def split_differential(line: Line, exempt_reason: str) -> list[Line]:
+def split_differential(
+    line: Line, exempt_reason: str, deduction: Decimal | None = None
+) -> list[Line]:
     """Split a 差额征税 line into its taxed base (S) and the deducted part (E).
 
-    The printed tax is ``(gross - deduction) / (1 + r) × r``, so the taxed base is
-    ``tax / r``; EN 16931 needs BT-116 × rate ≈ BT-117 (BR-S-08/09), which one line carrying
-    the full amount cannot satisfy.
+    The printed tax is ``(gross - deduction) / (1 + r) × r`` and the taxed base
+    ``(gross - deduction) / (1 + r)`` (FORMAT.md §12), which is the line's amount less the
+    printed ``deduction``: the deducted part is then exactly the 扣除额 the fapiao prints.
+    Without a usable deduction the base is ``tax / r``. EN 16931 needs BT-116 × rate ≈ BT-117
+    (BR-S-08/09), which one line carrying the full amount cannot satisfy.
     """
     rate = line.vat_rate
     tax = line.tax_amount or ZERO
     if rate is None or rate == 0 or line.net_amount <= 0:
         return [line]
     base = (tax * 100 / rate).quantize(Decimal("0.01"))
+    if deduction is not None and 0 < deduction < line.net_amount:
+        printed_base = line.net_amount - deduction
+        if abs(printed_base * rate / 100 - tax) < 1:  # BR-S-09 holds for it
+            base = printed_base
     base = min(base, line.net_amount)
     rest = line.net_amount - base
     if rest == 0:

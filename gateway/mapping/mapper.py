@@ -129,6 +129,8 @@ class _Context:
     confirmation: str | None
     original: Original
     submission: Submission
+    deduction: Decimal | None = None
+    """差额征税 扣除额 (DifferentialTaxation/Deduction), unsigned, when the fapiao prints one."""
 
 
 def _context(
@@ -157,7 +159,16 @@ def _context(
             ),
         ),
         submission=submission or Submission(),
+        deduction=_deduction(getattr(facts, "differential", None)),
     )
+
+
+def _deduction(differential: object) -> Decimal | None:
+    """The unsigned deduction of the facts' (Deduction, SalesIncludingTax), if any."""
+    if not isinstance(differential, tuple) or not differential:
+        return None
+    deduction = differential[0]
+    return abs(deduction) if isinstance(deduction, Decimal) and deduction else None
 
 
 def map_with_warnings(
@@ -175,7 +186,7 @@ def map_with_warnings(
     source = parsed if isinstance(parsed, Invoice) else parsed.invoice
     ctx = _context(parsed, original_xml, submission)
     inv = _working_copy(source)
-    printed, warnings = _amounts(inv, spec, source)
+    printed, warnings = _amounts(inv, spec, source, ctx.deduction)
     currency_warnings = _currency(inv, spec, ctx, partner, printed.tax)
     warnings += currency_warnings
     with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in inv.vat_breakdown)
@@ -197,9 +208,12 @@ def map_with_warnings(
     return Mapped(inv, warnings)
 
 
-def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Totals, list[str]]:
+def _amounts(
+    inv: Invoice, spec: ProfileSpec, source: Invoice, deduction: Decimal | None = None
+) -> tuple[Totals, list[str]]:
     """Signs, categories, lines, VAT breakdown and totals in CNY; returns the fapiao's printed
-    totals (CNY, positive on a credit note) and the warnings."""
+    totals (CNY, positive on a credit note) and the warnings. ``deduction`` is the printed
+    差额征税 扣除额, for the split of the differential line."""
     warnings: list[str] = []
     red = is_red(inv)
     if inv.totals.tax_inclusive < 0 or (red and sum(ln.net_amount for ln in inv.lines) < 0):
@@ -210,7 +224,7 @@ def _amounts(inv: Invoice, spec: ProfileSpec, source: Invoice) -> tuple[Totals, 
             warnings.append("red-letter fapiao without the reversed invoice number (BT-25)")
     printed = replace(inv.totals)
     chinese_tax = _chinese_tax_by_rate(inv.lines) if spec.tax_scheme == "GST" else {}
-    lines, doc, line_warnings = _prepare_lines(inv.lines, spec)
+    lines, doc, line_warnings = _prepare_lines(inv.lines, spec, deduction)
     warnings += line_warnings
     tax_gap = printed_gap("VAT total", printed.tax, _printed_tax_total(lines, doc), "TotalTaxAm")
     if tax_gap:
@@ -266,7 +280,7 @@ def _currency(
 
 
 def _prepare_lines(
-    lines: list[Line], spec: ProfileSpec
+    lines: list[Line], spec: ProfileSpec, deduction: Decimal | None = None
 ) -> tuple[list[Line], list[DocAllowance], list[str]]:
     """Categories, tax-inclusive unit prices, discount folding, line signs and (VAT profiles)
     differential splits; returns the lines, the document-level discounts and the warnings."""
@@ -276,7 +290,7 @@ def _prepare_lines(
     for line in out:
         normalise_line(line)
     if spec.tax_scheme == "VAT":
-        out = _split_differentials(out)
+        out = _split_differentials(out, deduction)
     return out, doc, warnings
 
 
@@ -328,11 +342,16 @@ def _ng_charges(taxes: dict[Decimal, Decimal]) -> list[AllowanceCharge]:
     return out
 
 
-def _split_differentials(lines: list[Line]) -> list[Line]:
+def _split_differentials(lines: list[Line], deduction: Decimal | None) -> list[Line]:
+    """Each differential line split (:func:`split_differential`); the printed deduction is
+    used when one line is differential (the tax bureau allows only one)."""
+    differential = [ln for ln in lines if ln.tax_case is TaxCase.DIFFERENTIAL]
+    if len(differential) != 1:
+        deduction = None
     out: list[Line] = []
     for line in lines:
         if line.tax_case is TaxCase.DIFFERENTIAL and line.vat_category == "S":
-            out.extend(split_differential(line, DEDUCTION_REASON))
+            out.extend(split_differential(line, DEDUCTION_REASON, deduction))
         else:
             out.append(line)
     return out

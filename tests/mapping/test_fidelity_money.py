@@ -11,7 +11,7 @@ import pytest
 
 from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.currency import rates_agree
-from gateway.samples.writers import SampleInvoice
+from gateway.samples.writers import SampleInvoice, SampleLine
 from gateway.validation import Validator
 from tests.mapping.fidelity import NS, SELLER_NAME, convert, fapiao, machine_line
 
@@ -393,3 +393,38 @@ def test_a_ubl_credit_note_describes_every_supporting_document(validator: Valida
     assert out.fatal == []
     descriptions = out.all("cac:AdditionalDocumentReference/cbc:DocumentDescription")
     assert any("confirmation form" in d for d in descriptions)
+
+
+# 差额征税: the printed deduction ------------------------------------------------------------
+
+
+def _differential(red: bool = False) -> SampleInvoice:
+    """差额征税 (FORMAT.md §6): sales 10100.00 incl. VAT, deduction 10000.00, 6 % on the
+    rest: tax (10100 − 10000) / 1.06 × 0.06 = 5.66, taxed base 100 / 1.06 = 94.34."""
+    sign = "-" if red else ""
+    line = SampleLine(
+        "*经纪代理服务*代理费", f"{sign}10094.34", "***", f"{sign}5.66", f"{sign}10100.00"
+    )
+    inv = fapiao([line], differential=(f"{sign}10000.00", f"{sign}10100.00"))
+    if red:
+        inv.blue, inv.red_original = "N", "26312000000000100000"
+    return inv
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint", "cii", "bis3-cii"])
+@pytest.mark.parametrize("red", [False, True])
+def test_differential_base_and_deduction_are_the_printed_figures(
+    validator: Validator, profile: str, red: bool
+) -> None:
+    """BT-116 of the taxed part is (SalesIncludingTax − Deduction) / (1 + r) (FORMAT.md §12)
+    and the exempt part is the printed 扣除额 (it was 94.33 and 10000.01: tax / r)."""
+    out = convert(_differential(red), profile, validator)
+    assert out.fatal == []
+    groups = [
+        (b.category, b.taxable_amount, b.tax_amount) for b in out.mapped.invoice.vat_breakdown
+    ]
+    assert groups == [
+        ("S", Decimal("94.34"), Decimal("5.66")),
+        ("E", Decimal("10000.00"), Decimal("0.00")),
+    ]
+    assert out.mapped.invoice.totals.payable == Decimal("10100.00")
