@@ -6,6 +6,9 @@
   certificate number identifies the invoiced object (BT-18).
 * 不动产经营租赁 ``RealEstateLease``: the property address is the deliver-to address and the
   lease term (``TheLeaseTermBeginsAndEnds``) the invoicing period (BT-73 / BT-74).
+* Every other field, and every other block (货物运输 ``FreightService``, 通行费 ``Toll``,
+  代收车船税, 机动车, 二手车 …), has no EN 16931 business term: it is not mapped, and a
+  warning names the block and its fields (they stay in the original fapiao).
 * 旅客运输 ``PassengerTransportation`` and 医疗服务 ``MedicalService-Outpatient`` /
   ``MedicalServices-Inpatient`` carry personal data (travellers' and patients' names and ID
   numbers, FORMAT.md §13.8): nothing of them is mapped, and they are removed from the copy of
@@ -40,6 +43,15 @@ FREE_TEXT_BLOCKS = ("AdditionalInformation", "Note")
 """Elements of free text where an ID-card number may be written: the remark and the 附加要素
 (``EInvoice``), the remark (legacy ``eInvoice``)."""
 
+CARRIED_FIELDS = {
+    "ConstructionServices": frozenset({"OccurredSite", "ItemName"}),
+    "RealEstateSales": frozenset({"RealEstateAddress", "RealEstateWarrantNumber"}),
+    "RealEstateLease": frozenset(
+        {"RealEstateAddress", "RealEstateWarrantNumber", "TheLeaseTermBeginsAndEnds"}
+    ),
+}
+"""The fields of a 特定业务 block that have a place in the invoice (the list above)."""
+
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})"
 )
@@ -71,6 +83,7 @@ def _dates(text: str) -> list[dt.date]:
 def read_special(blocks: list[tuple[str, dict[str, str]]]) -> SpecialFacts:
     """Delivery place, invoicing period, project and object from the special blocks."""
     out = SpecialFacts()
+    dropped: dict[str, list[str]] = {}
     for name, fields in blocks:
         if name in PERSONAL_BLOCKS:
             out.warnings.append(
@@ -78,6 +91,9 @@ def read_special(blocks: list[tuple[str, dict[str, str]]]) -> SpecialFacts:
                 "embedded original"
             )
             continue
+        carried = CARRIED_FIELDS.get(name, frozenset())
+        names = dropped.setdefault(name, [])
+        names += [f for f in fields if f not in carried and f not in names]
         site = None
         if name == "ConstructionServices":
             site = fields.get("OccurredSite")
@@ -93,6 +109,12 @@ def read_special(blocks: list[tuple[str, dict[str, str]]]) -> SpecialFacts:
                 out.warnings.append(f"lease term {term!r} not readable as two dates: not mapped")
         if site and out.delivery is None:
             out.delivery = Delivery(address=Address(street=site, country="CN"))
+    out.warnings += [
+        f"special block {name}: {', '.join(names)} not carried (no EN 16931 business term for "
+        "them); they stay in the original fapiao"
+        for name, names in dropped.items()
+        if names
+    ]
     return out
 
 

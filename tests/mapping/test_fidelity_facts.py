@@ -94,6 +94,25 @@ def test_lease_term_is_the_invoicing_period(validator: Validator, profile: str) 
     assert b"2026-12-31" in out.xml or b"20261231" in out.xml
 
 
+def test_special_fields_without_a_business_term_are_warned() -> None:
+    """货物运输 (FreightService, twice) and the construction block's fields other than the site
+    and project have no EN 16931 place: each block's are named once in a warning (they were
+    dropped without a word); what is carried is not named."""
+    freight = {"Departure": "上海", "Destination": "新加坡", "NameOfGoodsTransported": "机床"}
+    blocks = [
+        ("FreightService", freight),
+        ("FreightService", {**freight, "TransportationMeansNo": "沪A12345"}),
+        ("ConstructionServices", {"OccurredSite": SITE, "CrossRegionIdentifier": "否"}),
+    ]
+    out = convert(fapiao(special=blocks), "bis3", None)
+    assert out.warned(
+        "FreightService: Departure, Destination, NameOfGoodsTransported, TransportationMeansNo "
+        "not carried"
+    )
+    assert out.warned("ConstructionServices: CrossRegionIdentifier not carried")
+    assert not out.warned("OccurredSite")
+
+
 @pytest.mark.parametrize("profile", ["pint", "pint-sg"])
 def test_passenger_and_medical_blocks_never_travel(validator: Validator, profile: str) -> None:
     blocks = [
