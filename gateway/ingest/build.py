@@ -176,7 +176,7 @@ def build(
         or raw.export_policy in {"01", "02", "03"}
     )
     differential = _differential(raw, warn)
-    ctx = TaxContext(special, export_hint, differential)
+    ctx = TaxContext(special, export_hint, differential, raw.export_policy)
     lines = []
     for index, raw_line in enumerate(raw.lines, start=1):
         line = build_line(raw_line, index, ctx, red, warn)

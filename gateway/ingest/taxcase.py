@@ -37,6 +37,9 @@ class TaxContext:
     special_tax_method: str | None
     export_hint: bool
     differential: tuple[Decimal, Decimal] | None
+    export_policy: str | None = None
+    """出口业务适用政策代码 ``ckywsyzcDm`` (platform JSON): ``01`` 退税政策 (zero rate),
+    ``02`` 免税政策 (exempt), ``03`` 征税政策 (taxed) — FORMAT.md §8."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,8 @@ def line_tax(
         )
     percent = rate.percent if rate.percent is not None else Decimal(0)
     if percent == 0:
+        if ctx.export_policy == "02":
+            return _make(TaxCase.EXEMPT, Decimal(0))
         if ctx.export_hint:
             return _make(TaxCase.ZERO_RATE_EXPORT, Decimal(0))
         return _make(TaxCase.ZERO_RATE, Decimal(0))

@@ -315,3 +315,17 @@ def test_json_zero_deduction_is_no_differential_taxation() -> None:
     parsed = parse(_dump(doc))
     assert parsed.facts.differential is None
     assert parsed.invoice.lines[0].tax_case is TaxCase.STANDARD
+
+
+@pytest.mark.parametrize(
+    ("policy", "case"),
+    [("01", TaxCase.ZERO_RATE_EXPORT), ("02", TaxCase.EXEMPT), ("", TaxCase.ZERO_RATE_EXPORT)],
+)
+def test_json_export_policy_decides_zero_rate_or_exempt(policy: str, case: TaxCase) -> None:
+    """出口业务适用政策代码 ``ckywsyzcDm`` (FORMAT.md §8): 01 退税政策 is the export zero rate,
+    02 免税政策 is exempt (E, BR-E-10's reason) even when the line prints rate 0 with no
+    优惠政策标识 — it was read as the export zero rate (G)."""
+    doc = _doc()
+    doc["ckywsyzcDm"] = policy
+    parsed = parse(_dump(doc))
+    assert {line.tax_case for line in parsed.invoice.lines} == {case}
