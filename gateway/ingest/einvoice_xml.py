@@ -168,6 +168,7 @@ def _extra(root: _Paths) -> dict[str, str]:
         value = (block.findtext("InformationValue") or "").strip()
         if name and value:
             extra[f"additional.{index}.{name}"] = value
+    extra.update(_payment_records(root))
     specific = root.first(SPECIFIC)
     if specific is not None:
         kinds = [
@@ -179,6 +180,27 @@ def _extra(root: _Paths) -> dict[str, str]:
         if kinds:
             extra["specific_blocks"] = ",".join(kinds)
     return extra
+
+
+def _payment_records(root: _Paths) -> dict[str, str]:
+    """附加要素 payment records ``Transaction/TransactionRecord{PaymentChannel 支付渠道,
+    TransactionNumber 交易单号}`` as ``payment.<n>.channel`` / ``payment.<n>.transaction``
+    facts. FORMAT.md §2.1 leaves the nesting open (inside ``Additional`` or beside it), so every
+    record under ``AdditionalInformation`` is read, in document order."""
+    out: dict[str, str] = {}
+    index = 0
+    for block in root.all(f"{DATA}/AdditionalInformation"):
+        for record in block.iter("TransactionRecord"):
+            channel = (record.findtext("PaymentChannel") or "").strip()
+            number = (record.findtext("TransactionNumber") or "").strip()
+            if not (channel or number):
+                continue
+            index += 1
+            if channel:
+                out[f"payment.{index}.channel"] = channel
+            if number:
+                out[f"payment.{index}.transaction"] = number
+    return out
 
 
 SPECIAL_SKIP = frozenset({"DifferentialTaxation", "RedEInvoice"})

@@ -125,6 +125,8 @@ class _Context:
     remark: RemarkFacts
     additional: list[tuple[str, str]]
     """附加要素 (name, value) pairs, in the fapiao's order."""
+    payments: list[str]
+    """附加要素 payment records (支付渠道, 交易单号) as phrases, in the fapiao's order."""
     special: SpecialFacts
     confirmation: str | None
     original: Original
@@ -148,6 +150,7 @@ def _context(
     return _Context(
         remark=read_remark(remark_text),
         additional=additional_elements(getattr(facts, "extra", None) or {}),
+        payments=payment_records(getattr(facts, "extra", None) or {}),
         special=read_special(list(getattr(facts, "special", None) or [])),
         confirmation=getattr(facts, "red_confirmation_no", None),
         original=Original(
@@ -420,6 +423,8 @@ def _header(
     if ctx.additional:
         pairs = "; ".join(f"{name}: {value}" for name, value in ctx.additional)
         notes.append(f"附加要素 (additional elements): {pairs}")
+    if ctx.payments:
+        notes.append(f"支付记录 (payments recorded on the fapiao): {'; '.join(ctx.payments)}")
     if spec.tax_scheme == "GST":
         vat = (
             f"; Chinese VAT of {printed.tax:.2f} CNY shown as document-level charges"
@@ -487,6 +492,22 @@ def additional_elements(extra: dict[str, str]) -> list[tuple[str, str]]:
         if prefix == "additional" and index.isdigit() and name:
             found.append((int(index), name, value))
     return [(name, value) for _, name, value in sorted(found)]
+
+
+def payment_records(extra: dict[str, str]) -> list[str]:
+    """The payment records the parser keeps as ``payment.<n>.channel`` / ``.transaction``
+    facts, each as ``支付渠道 <channel>, 交易单号 <number>``, in order."""
+    records: dict[int, dict[str, str]] = {}
+    for key, value in extra.items():
+        prefix, _, rest = key.partition(".")
+        index, _, name = rest.partition(".")
+        if prefix == "payment" and index.isdigit() and name in ("channel", "transaction"):
+            records.setdefault(int(index), {})[name] = value
+    labels = (("channel", "支付渠道"), ("transaction", "交易单号"))
+    return [
+        ", ".join(f"{label} {fields[key]}" for key, label in labels if key in fields)
+        for _, fields in sorted(records.items())
+    ]
 
 
 def _special_facts(inv: Invoice, special: SpecialFacts) -> list[str]:

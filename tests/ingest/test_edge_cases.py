@@ -419,3 +419,34 @@ def test_special_invoice_without_buyer_id_is_warned() -> None:
     assert "sta.special-needs-buyer-id" in _codes(_parse(_invoice(kind="01")))
     domestic = _invoice(kind="01", buyer_id="91310115MA7CX3Q041", buyer_name="上海示例有限公司")
     assert "sta.special-needs-buyer-id" not in _codes(_parse(domestic))
+
+
+def with_payment_records(inv: SampleInvoice) -> bytes:
+    """``inv`` with two payment records: one inside its 附加要素 ``Additional`` (the STA
+    example's nesting) and one directly under ``AdditionalInformation`` (FORMAT.md §2.1 calls
+    the nesting ambiguous)."""
+    root = etree.fromstring(einvoice_xml(inv))
+    info = root.find("EInvoiceData/AdditionalInformation")
+    assert info is not None
+    additional = etree.SubElement(info, "Additional")
+    etree.SubElement(additional, "Information").text = "合同号"
+    etree.SubElement(additional, "InformationValue").text = "HT-9"
+    for parent, channel, number in (
+        (additional, "01", "4200001234202611200001"),
+        (info, "", "W99"),
+    ):
+        record = etree.SubElement(etree.SubElement(parent, "Transaction"), "TransactionRecord")
+        etree.SubElement(record, "PaymentChannel").text = channel
+        etree.SubElement(record, "TransactionNumber").text = number
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_payment_records_are_read_wherever_they_nest() -> None:
+    """附加要素 ``Transaction/TransactionRecord{PaymentChannel, TransactionNumber}`` (they were
+    not read at all); an empty channel is left out."""
+    extra = parse(with_payment_records(_invoice()), "fapiao-xml").facts.extra
+    assert {k: v for k, v in extra.items() if k.startswith("payment.")} == {
+        "payment.1.channel": "01",
+        "payment.1.transaction": "4200001234202611200001",
+        "payment.2.transaction": "W99",
+    }

@@ -113,6 +113,18 @@ def test_special_fields_without_a_business_term_are_warned() -> None:
     assert not out.warned("OccurredSite")
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_payment_records_reach_the_note(validator: Validator, profile: str) -> None:
+    """附加要素 payment records (支付渠道, 交易单号) travel in BT-22 as the 附加要素 do."""
+    from tests.ingest.test_edge_cases import with_payment_records
+
+    out = convert(with_payment_records(fapiao()), profile, validator)
+    assert out.fatal == []
+    wanted = "支付记录 (payments recorded on the fapiao): 支付渠道 01, 交易单号 4200001234202611200001; 交易单号 W99"
+    assert any(wanted in note for note in out.mapped.invoice.notes)
+    assert wanted.encode() in out.xml
+
+
 @pytest.mark.parametrize("profile", ["pint", "pint-sg"])
 def test_passenger_and_medical_blocks_never_travel(validator: Validator, profile: str) -> None:
     blocks = [
