@@ -15,7 +15,10 @@ from gateway.errors import FieldError
 _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})")
 """ASCII digits only; at most 18 integer digits (the spec's number(18,2)) and 20 decimals."""
 _CURRENCY_SIGNS = "¥￥ \u3000,，"
-_DROP_SIGNS = str.maketrans(dict.fromkeys(_CURRENCY_SIGNS))
+_FULL_WIDTH = {chr(0xFF10 + d): str(d) for d in range(10)} | {"．": ".", "－": "-", "＋": "+"}
+"""Full-width digits, point and signs (Ｕ+FF10… as CJK input methods type them): the same
+number, read as its ASCII form."""
+_DROP_SIGNS = str.maketrans(dict.fromkeys(_CURRENCY_SIGNS) | _FULL_WIDTH)
 CENT = Decimal("0.01")
 
 
@@ -28,7 +31,8 @@ def clean(text: str | None) -> str | None:
 
 
 def number_or_none(text: str | None) -> Decimal | None:
-    """A decimal read from ``text`` (currency signs and thousands separators dropped), or None."""
+    """A decimal read from ``text`` (currency signs and thousands separators dropped, full-width
+    digits read as ASCII ones), or None."""
     text = clean(text)
     if text is None:
         return None

@@ -450,3 +450,28 @@ def test_payment_records_are_read_wherever_they_nest() -> None:
         "payment.1.transaction": "4200001234202611200001",
         "payment.2.transaction": "W99",
     }
+
+
+FULL_WIDTH = str.maketrans("0123456789.-", "０１２３４５６７８９．－")
+
+
+def test_full_width_digits_in_amounts_are_read_and_warned() -> None:
+    """Amounts typed with full-width digits (１００．００) are the same numbers: read, with
+    the schema's finding as the warning (they were refused while ``￥`` and ``，`` were
+    already read)."""
+    inv = _invoice()
+    wide = dataclasses.replace(
+        inv,
+        net=inv.net.translate(FULL_WIDTH),
+        gross=(inv.gross or "").translate(FULL_WIDTH),
+        lines=[
+            dataclasses.replace(line, amount=line.amount.translate(FULL_WIDTH))
+            for line in inv.lines
+        ],
+    )
+    parsed, plain = _parse(wide), _parse(inv)
+    assert parsed.invoice.totals == plain.invoice.totals
+    assert [ln.net_amount for ln in parsed.invoice.lines] == [
+        ln.net_amount for ln in plain.invoice.lines
+    ]
+    assert "xsd" in _codes(parsed)

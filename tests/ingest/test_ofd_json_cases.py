@@ -329,3 +329,22 @@ def test_json_export_policy_decides_zero_rate_or_exempt(policy: str, case: TaxCa
     doc["ckywsyzcDm"] = policy
     parsed = parse(_dump(doc))
     assert {line.tax_case for line in parsed.invoice.lines} == {case}
+
+
+def test_ofd_page_text_in_full_width_digits_reads_as_ascii() -> None:
+    """OFD page text written with full-width digits (４１９７．１７) gives the same invoice."""
+    wide = str.maketrans("0123456789.", "０１２３４５６７８９．")
+
+    def w(text: str | None) -> str | None:
+        return text.translate(wide) if text else text
+
+    lines = [
+        replace(ln, amount=ln.amount.translate(wide), tax=w(ln.tax), price=w(ln.price))
+        for ln in INV.lines
+    ]
+    inv = replace(INV, net=INV.net.translate(wide), tax=INV.tax.translate(wide), lines=lines)
+    parsed, plain = parse(ofd_package(inv, OfdOptions())), parse(ofd_package(INV, OfdOptions()))
+    assert parsed.invoice.totals == plain.invoice.totals
+    assert [(ln.net_amount, ln.price) for ln in parsed.invoice.lines] == [
+        (ln.net_amount, ln.price) for ln in plain.invoice.lines
+    ]
