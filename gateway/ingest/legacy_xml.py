@@ -4,6 +4,11 @@ Root ``eInvoice`` unqualified, children in ``http://www.edrm.org.cn/schema/e-inv
 (prefix ``fp``). Invoice identity is 发票代码 + 发票号码 concatenated (the STA's own convention
 when a red invoice reverses a legacy one). Address and phone share one field, as do bank name
 and account; they are split at a trailing run of digits.
+
+A line's ``FreeTaxMark`` (零税率标识, FORMAT.md §6 ``LSLBS``: 1 免税, 2 不征税; some producers
+write it, §10) decides an exempt or not-subject line whatever its rate prints, as Nuonuo's
+``zeroRateFlag`` does; 0 (export) and 3 (ordinary zero rate) are left to the rate and the
+buyer.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 
 from lxml import etree
 
+from gateway.ingest.platform_nuonuo import ZERO_RATE_POLICY
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
 
 LEGACY_ROOT = "eInvoice"
@@ -95,6 +101,7 @@ class _Reader:
                     unit=field("MeasurementDimension"),
                     quantity=field("Quantity"),
                     price=field("Price"),
+                    policy_flag=ZERO_RATE_POLICY.get(field("FreeTaxMark").value or ""),
                 )
             )
         return out

@@ -137,3 +137,26 @@ def test_detect_answer_is_a_valid_parse_format(reference: Path) -> None:
         if path.suffix in {".xml", ".ofd"}:
             data = path.read_bytes()
             assert parse(data, detect(data)).source_format == detect(data)
+
+
+def test_legacy_free_tax_mark_decides_exempt_and_not_subject(reference: Path) -> None:
+    """A legacy line's FreeTaxMark (零税率标识 1 免税, 2 不征税; FORMAT.md §6, §10) makes it
+    exempt or not subject although its rate prints 0% (it was read as a zero rate)."""
+    path = reference / "fapiao/samples/ofd/ofdrw_fapiao-shili_vat-e-ordinary-2020.ofd"
+    with zipfile.ZipFile(path) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    root = etree.fromstring(members["Doc_0/Attachs/original_invoice.xml"])
+    for goods, mark in zip(root.iter(f"{FP}GoodsInfo"), ("1", "2", ""), strict=True):
+        goods.find(f"{FP}TaxScheme").text = "0%"  # type: ignore[union-attr]
+        goods.find(f"{FP}TaxAmount").text = "0.00"  # type: ignore[union-attr]
+        etree.SubElement(goods, f"{FP}FreeTaxMark").text = mark
+    root.find(f"{FP}TaxTotalAmount").text = "0.00"  # type: ignore[union-attr]
+    root.find(f"{FP}TaxInclusiveTotalAmount").text = "300.00"  # type: ignore[union-attr]
+    members["Doc_0/Attachs/original_invoice.xml"] = etree.tostring(root, encoding="UTF-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    cases = [line.tax_case for line in parse(buffer.getvalue()).invoice.lines]
+    assert cases[:2] == [TaxCase.EXEMPT, TaxCase.NOT_SUBJECT]
+    assert cases[2] in (TaxCase.ZERO_RATE, TaxCase.ZERO_RATE_EXPORT)
