@@ -21,8 +21,8 @@ def text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "Y" if value else "N"
-    if isinstance(value, Decimal | int):
-        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")  # 1.0E+2 (JSON's 1.0E2) as 100: the readers take no exponent
     return str(value)
 
 

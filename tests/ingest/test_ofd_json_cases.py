@@ -178,6 +178,16 @@ def test_json_numbers_are_decimals_not_floats() -> None:
     assert "sta.line-sum-tolerance" in {w.code for w in parsed.warnings}
 
 
+def test_json_numbers_in_exponent_form_are_read() -> None:
+    """``2.865E4`` and ``3E2`` are JSON numbers (RFC 8259) like ``28650`` and ``300``: read as
+    those (they became the texts ``2.865E+4`` / ``3E+2``, refused or ignored as no number)."""
+    text = _dump(_doc()).replace(b'"je": "28650.00"', b'"je": 2.865E4')
+    text = text.replace(b'"sl": "300"', b'"sl": 3E2')
+    assert b"3E2" in text
+    line = parse(text).invoice.lines[0]
+    assert (line.net_amount, line.quantity) == (Decimal("28650"), Decimal("300"))
+
+
 def test_json_red_letter_and_natural_person() -> None:
     doc = _doc()
     doc.update(lzfpbz="1", dylzfphm="26312000000000000101", hzqrxxdbh="31012026100800000099",
