@@ -114,13 +114,16 @@ class SmlLookup:
                 f"{participant} has no {SMP_SERVICE} U-NAPTR record in {self.zone}",
                 field="participant",
             )
-        try:
-            url = apply_naptr_regexp(_text(records[0].regexp), name)
-        except (ValueError, re.error) as exc:
-            raise DnsFailure(
-                f"the SML's NAPTR record for {participant} is unusable: {exc}", retryable=False
-            ) from exc
-        return url.rstrip("/")
+        problems: list[str] = []
+        for record in records:  # by order, then preference: the next when one is unusable
+            try:
+                return apply_naptr_regexp(_text(record.regexp), name).rstrip("/")
+            except (ValueError, re.error) as exc:
+                problems.append(str(exc))
+        raise DnsFailure(
+            f"the SML's NAPTR records for {participant} are unusable: {'; '.join(problems)}",
+            retryable=False,
+        )
 
 
 def _text(value: bytes | str) -> str:

@@ -74,6 +74,7 @@ class _DnsProtocol(asyncio.DatagramProtocol):
                     dns.rdataclass.IN,
                     dns.rdatatype.NAPTR,
                     f'100 10 "U" "Meta:SMP" "!^.*$!{url}!" .',
+                    *self.server.more_naptr.get(name, ()),
                 )
                 response.answer.append(rrset)
         else:
@@ -88,6 +89,9 @@ class DnsTestServer:
 
     zone: str = "sml.lingang.test."
     records: dict[str, str] = field(default_factory=dict)
+    more_naptr: dict[str, list[str]] = field(default_factory=dict)
+    """More NAPTR records (their text: order, preference, flags, service, regexp,
+    replacement) beside a registered name's own (order 100, preference 10)."""
     down: bool = False
     """Answer nothing (the client times out)."""
     servfail: bool = False

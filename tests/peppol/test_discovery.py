@@ -92,6 +92,32 @@ async def test_sml_failure_is_retryable_never_not_registered(
     assert caught.value.retryable
 
 
+async def test_an_unusable_naptr_record_gives_way_to_the_next(
+    dns_server: DnsTestServer, smp: SmpTestServer
+) -> None:
+    """Records are tried by order, then preference (RFC 3403): one whose regexp does not
+    apply (a malformed one, or one for another name) no longer ends the look-up."""
+    name = sml_name(RECEIVER, ZONE).lower()
+    dns_server.more_naptr[name] = [
+        '10 10 "U" "Meta:SMP" "!^nomatch$!https://never.example!" .',
+        '20 10 "U" "Meta:SMP" "!broken" .',
+        '30 10 "U" "Meta:SMPx" "!^.*$!https://other-service.example!" .',
+    ]
+    assert await sml(dns_server).smp_url(RECEIVER) == smp.url
+
+
+async def test_when_no_naptr_record_is_usable_the_failure_is_final_and_names_each(
+    dns_server: DnsTestServer,
+) -> None:
+    name = sml_name(UNKNOWN, ZONE).lower()
+    dns_server.records[name] = "x!y"  # its own record then has four fields: unusable
+    dns_server.more_naptr[name] = ['10 10 "U" "Meta:SMP" "!^nomatch$!https://never.example!" .']
+    with pytest.raises(DnsFailure) as caught:
+        await sml(dns_server).smp_url(UNKNOWN)
+    assert not caught.value.retryable
+    assert "does not match" in str(caught.value) and "is not !pattern!" in str(caught.value)
+
+
 def client(
     pki: PeppolTestPki, tls: TlsFiles, smp_trust: TrustStore, ap_trust: TrustStore
 ) -> SmpClient:
