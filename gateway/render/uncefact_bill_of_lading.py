@@ -31,6 +31,8 @@ CARRIER_CODE_AGENCIES = {"NMFTA": "182", "SMDG": "306"}
 306 SMDG."""
 SEAL_PARTIES = {"CAR": "CA", "SHI": "SH", "CUS": "CU", "VET": "AC"}
 """DCSA seal source → UNTDID 9303 sealing party (a veterinary seal: quarantine agency)."""
+PAYMENT_ARRANGEMENTS = {"PRE": "P", "COL": "C"}
+"""DCSA charge payment term → UNTDID 4237 payment arrangement: P Prepaid, C Collect."""
 
 _PARTY = (
     "partyName",
@@ -206,7 +208,7 @@ def _consignment(doc: TransportDocument) -> dict[str, Any]:
                 "appliedAmount": [
                     {"content": decimal(charge.amount), "currencyId": charge.currency}
                 ],
-                "paymentArrangementCode": {"content": "A" if charge.payment_term == "PRE" else "B"},
+                "paymentArrangementCode": {"content": PAYMENT_ARRANGEMENTS[charge.payment_term]},
             }
             for charge in doc.charges
         ]

@@ -115,3 +115,20 @@ def test_what_a_target_cannot_carry_is_a_warning(
     assert "/isToOrder: not carried by UN/CEFACT D23B" in result.warnings
     oa = convert_ebl(data, EblTarget.TRADETRUST_OA, artefacts_home)
     assert any(w.startswith("/utilizedTransportEquipments/*/seals/*/number") for w in oa.warnings)
+
+
+def test_uncefact_charge_payment_arrangement_is_untdid_4237(
+    artefacts_home: Path, ebl_inputs: dict[str, bytes]
+) -> None:
+    """A prepaid charge is 4237 ``P`` (Prepaid), a collect charge ``C`` (Collect): the codes
+    the schema's UNTDID4237Type lists (``A`` is Payable elsewhere, ``B`` Third party to pay)."""
+    source = json.loads(ebl_inputs["EBL_v3.0.3.transport-document.GET.200.regular.json"])
+    (charge,) = source["charges"]
+    source["charges"] = [{**charge, "paymentTermCode": term} for term in ("PRE", "COL")]
+    result = convert_ebl(json.dumps(source).encode(), EblTarget.UNCEFACT, artefacts_home)
+    (consignment,) = json.loads(result.output)["specifiedConsignment"]
+    codes = [
+        c["paymentArrangementCode"]["content"]
+        for c in consignment["applicableLogisticsServiceCharge"]
+    ]
+    assert codes == ["P", "C"]
