@@ -86,12 +86,15 @@ BILLS_OF_LADING_ONLY = {
 }
 """The targets that can only be a bill of lading, and what each is: a sea waybill is not a
 document of title, so it has no place in them."""
+VC_MEDIA_TYPE = "application/vc"
+"""The media type of a W3C VC 2.0 credential, with or without an embedded proof (VC Data
+Model 2.0 §6.3, registered at IANA; ``application/vc+ld+json`` was a draft's name)."""
 MEDIA_TYPES = {
     EblTarget.DCSA: "application/json",
     EblTarget.UBL: "application/xml",
     EblTarget.UNCEFACT: "application/json",
     EblTarget.TRADETRUST_OA: "application/json",
-    EblTarget.TRADETRUST_VC: "application/vc+ld+json",
+    EblTarget.TRADETRUST_VC: VC_MEDIA_TYPE,
 }
 VC_CHAINS = {"local": "ETH"}
 """TradeTrust's network code for our chain names (a local Ethereum chain is ``ETH``)."""

@@ -100,7 +100,9 @@ async def test_ebl_through_the_api(
         status, headers, vc = await client.request(
             "GET", f"/v1/documents/{body['id']}/output?kind=tradetrust-vc"
         )
-        assert status == 200 and headers["Content-Type"].startswith("application/vc+ld+json")
+        # VC Data Model 2.0 §6.3: a credential's media type is application/vc (IANA)
+        assert status == 200 and headers["Content-Type"].split(";")[0] == "application/vc"
+        assert headers["Content-Disposition"].endswith('-tradetrust-vc.json"')
         did_doc = json.loads((tmp_path / "vc" / "did.json").read_text())
         assert verify_base_proof(json.loads(vc), did_doc, static_loader(artefacts_home)) == []
         status, headers, oa = await client.request(

@@ -68,6 +68,7 @@ def test_converts_and_output_validates(
         assert data["exchangedDocument"]["typeCode"]["content"] == "706"
     elif target is EblTarget.TRADETRUST_VC:
         assert VC_ISSUER.verify(data, artefacts_home) == []
+        assert result.media_type == "application/vc"  # VC Data Model 2.0 §6.3, IANA
         assert data["credentialSubject"]["type"] == ["BillOfLadingCarrier"]
         assert data["credentialStatus"]["tokenId"] == token_id(data["id"])
     else:

@@ -27,6 +27,7 @@ from gateway.api.ingest import (
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.errors import ValidationFailed
 from gateway.flows import EBL_OUT, INVOICE_OUT
+from gateway.flows.ebl_convert import VC_MEDIA_TYPE
 from gateway.store import (
     ConflictError,
     Event,
@@ -321,7 +322,7 @@ def _report(outputs: list[OutputSummary]) -> dict[str, Any] | None:
 def _extension(media_type: str) -> str:
     if "xml" in media_type:
         return ".xml"
-    if "json" in media_type:
+    if "json" in media_type or media_type.split(";")[0] == VC_MEDIA_TYPE:
         return ".json"
     if "zip" in media_type or "ofd" in media_type:
         return ".zip"

@@ -20,6 +20,7 @@ from gateway.api.disclosure import delivery_error, event_reason, public_detail
 from gateway.api.readable import readable_page, reads_registry, render_source
 from gateway.api.routes.views import page_response
 from gateway.errors import LingangError
+from gateway.flows.ebl_convert import VC_MEDIA_TYPE
 from gateway.readable.kinds.ebl import decode_entry
 from gateway.readable.report import readable_report
 from gateway.store import ConflictError, Event, NotFoundError, Submission
@@ -101,7 +102,9 @@ async def output(request: web.Request) -> web.Response:
 
 
 def _suffix(media_type: str) -> str:
-    return ".xml" if "xml" in media_type else ".json" if "json" in media_type else ".bin"
+    if "json" in media_type or media_type.split(";")[0] == VC_MEDIA_TYPE:
+        return ".json"
+    return ".xml" if "xml" in media_type else ".bin"
 
 
 @routes.post("/documents/{id}/retry")
