@@ -195,9 +195,9 @@ def _shipment(shipment: _El, doc: TransportDocument) -> None:
     _consignment(_sub(shipment, "cac:Consignment"), doc)
     for item in doc.consignment_items:
         _goods_item(_sub(shipment, "cac:GoodsItem"), item)
-    if doc.transports is not None or doc.parties.notify_parties:
+    place = _placed(doc.transports.place_of_delivery if doc.transports else None)
+    if place is not None or doc.parties.notify_parties:
         delivery = _sub(shipment, "cac:Delivery")
-        place = doc.transports.place_of_delivery if doc.transports else None
         if place is not None:
             _location(_sub(delivery, "cac:DeliveryLocation"), place)
         for notify in doc.parties.notify_parties:
@@ -310,15 +310,16 @@ def _first_stage(stage: _El, doc: TransportDocument) -> None:
     if doc.shipped_on_board_date is not None:
         event = _sub(stage, "cac:LoadingTransportEvent")
         _sub(event, "cbc:OccurrenceDate", doc.shipped_on_board_date.isoformat())
-    receipt_place = transports.place_of_receipt if transports else None
+    receipt_place = _placed(transports.place_of_receipt if transports else None)
     if doc.received_for_shipment_date is not None or receipt_place is not None:
         event = _sub(stage, "cac:ReceiptTransportEvent")
         if doc.received_for_shipment_date is not None:
             _sub(event, "cbc:OccurrenceDate", doc.received_for_shipment_date.isoformat())
         if receipt_place is not None:
             _location(_sub(event, "cac:Location"), receipt_place)
-    if doc.invoice_payable_at is not None:
-        _location(_sub(stage, "cac:FreightChargeLocation"), doc.invoice_payable_at)
+    payable_at = _placed(doc.invoice_payable_at)
+    if payable_at is not None:
+        _location(_sub(stage, "cac:FreightChargeLocation"), payable_at)
     if transports is not None:
         departure = _sub(stage, "cac:PlannedDepartureTransportEvent")
         _sub(departure, "cbc:OccurrenceDate", transports.planned_departure.isoformat())
@@ -417,6 +418,13 @@ def _handling_unit(unit: _El, equipment: Equipment) -> None:
         seal_el = _sub(el, "cac:TransportEquipmentSeal")
         _sub(seal_el, "cbc:ID", seal.number)
         _opt(seal_el, "cbc:SealIssuerTypeCode", seal.source, listID=LIST_SEAL_SOURCE)
+
+
+def _placed(location: Location | None) -> Location | None:
+    """``location`` when UBL has something of it to carry (UN/LOCODE, name, address); a place
+    given only by what UBL has no element for (a facility code: a warning) is left out, as a
+    UBL instance holds no element void of content (UBL document constraint [IND5])."""
+    return None if location is None or location == Location() else location
 
 
 def _location(el: _El, location: Location) -> None:
