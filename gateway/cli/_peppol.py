@@ -45,14 +45,23 @@ def sender_from(args: argparse.Namespace) -> As4Sender:
         name = args.adapter or next(iter(tables))
         options.update(tables[name].options)
     overrides = {
-        "key": str(args.key) if args.key else None,
-        "cert": str(args.cert) if args.cert else None,
-        "ap_trust": [str(p) for p in args.trust] if args.trust else None,
-        "smp_trust": [str(p) for p in args.smp_trust] if args.smp_trust else None,
+        "key": _given(args.key) if args.key else None,
+        "cert": _given(args.cert) if args.cert else None,
+        "ap_trust": [_given(p) for p in args.trust] if args.trust else None,
+        "smp_trust": [_given(p) for p in args.smp_trust] if args.smp_trust else None,
         "sml_zone": args.sml_zone,
         "sml_nameservers": list(args.nameserver) if args.nameserver else None,
-        "tls_ca": str(args.tls_ca) if args.tls_ca else None,
+        "tls_ca": _given(args.tls_ca) if args.tls_ca else None,
     }
     options.update({k: v for k, v in overrides.items() if v is not None})
     options.pop("type", None)
     return build_sender(name, options, settings.data_dir)
+
+
+def _given(path: Path) -> str:
+    """A path given on the command line, from the current folder.
+
+    The adapter reads a relative path of its configuration table from the data home; a file
+    named on the command line is the one the user sees where they type it.
+    """
+    return str(path.absolute())

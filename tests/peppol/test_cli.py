@@ -21,7 +21,7 @@ INVOICE = (
 )
 
 
-async def lingang(*args: str) -> tuple[int, str, str]:
+async def lingang(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     env = {**os.environ}
     env.pop("LINGANG_CONFIG", None)
     process = await asyncio.create_subprocess_exec(
@@ -32,6 +32,7 @@ async def lingang(*args: str) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
+        cwd=cwd,
     )
     out, err = await process.communicate()
     assert process.returncode is not None
@@ -86,6 +87,32 @@ async def test_lookup_prints_the_endpoint(
         "peppol", "lookup", RECEIVER.value, *peppol_flags(pki, tls, dns_server)
     )
     assert code == 3 and "peppol-dns (retry later)" in err
+
+
+async def test_lookup_reads_relative_paths_from_the_current_folder(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    smp: SmpTestServer,
+    receiver: As4TestReceiver,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the README writes it (``--key pki/ap-sender.key.pem`` after ``lingang keys test-pki
+    --peppol pki/``): a relative path on the command line is from where the user types it,
+    not from the data home, where a configuration table's relative paths are read."""
+    folder = pki.path("ap-sender.pem").parent
+    home = tmp_path / "home"
+    home.mkdir()
+    flags = [
+        "--key", "ap-sender.key.pem", "--cert", "ap-sender.pem", "--trust", "ap-ca.pem",
+        "--smp-trust", "smp-ca.pem", "--sml-zone", ZONE, "--nameserver", dns_server.nameserver,
+        "--tls-ca", str(tls.ca),
+    ]  # fmt: skip
+    monkeypatch.setenv("LINGANG_HOME", str(home))
+    code, out, err = await lingang("peppol", "lookup", RECEIVER.value, *flags, cwd=folder)
+    assert code == 0, err
+    assert "PSG000002" in out
 
 
 async def test_send_through_discovery_prints_the_report(
