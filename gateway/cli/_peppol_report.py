@@ -50,8 +50,8 @@ def _month(text: str) -> ReportPeriod:
 
 def run(args: argparse.Namespace) -> int:
     """Build, check, write and optionally send the month's reports."""
-    if not args.out_dir.is_dir():
-        raise UsageError(f"output folder {args.out_dir} does not exist")
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise UsageError(f"-o {args.out_dir}: not a folder")
     settings = Settings.load(args.config)
     if args.database:
         settings = settings.with_section("store", url=args.database)
@@ -82,6 +82,7 @@ async def _report(settings: Settings, period: ReportPeriod, out_dir: Path, *, se
     store = await open_store(settings.store.url)
     try:
         reports = await build_month_reports(store, validator, settings.peppol.seat_id, period)
+        out_dir.mkdir(parents=True, exist_ok=True)
         for kind, xml in (("tsr", reports.tsr), ("eusr", reports.eusr)):
             target = out_dir / f"peppol-{kind}-{period.label}.xml"
             target.write_bytes(xml)

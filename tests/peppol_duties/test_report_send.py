@@ -92,8 +92,7 @@ async def test_cli_builds_writes_and_sends_once(
         for n in range(3):
             await reporting.record(record(n, OUTGOING))
         await reporting.record(record(9, INCOMING))
-        out = tmp_path / "out"
-        out.mkdir()
+        out = tmp_path / "out" / "reports"  # made, as a batch's --out-dir is
         args = ["peppol", "report", "--month", "2026-11", "--send", "-o", str(out)]
         assert await asyncio.to_thread(main, [*args, "--config", str(config)]) == 0
         printed = capsys.readouterr().out
@@ -158,7 +157,12 @@ def test_cli_refuses_without_a_seat_id(tmp_path: Path, capsys: pytest.CaptureFix
     config.write_text(f'data_dir = "{tmp_path}"\n', encoding="utf-8")
     assert main(["peppol", "report", "--month", "2026-11", "--config", str(config)]) == 1
     assert "seat_id" in capsys.readouterr().err
-    assert main(["peppol", "report", "--month", "2026-11", "-o", str(tmp_path / "no")]) == 2
+    refused = ["peppol", "report", "--month", "2026-11", "-o", str(tmp_path / "no")]
+    assert main([*refused, "--config", str(config)]) == 1
+    assert not (tmp_path / "no").exists()  # refused before anything is made
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    assert main(["peppol", "report", "--month", "2026-11", "-o", str(tmp_path / "file")]) == 2
+    assert "not a folder" in capsys.readouterr().err
 
 
 async def test_a_report_breaking_a_rule_is_neither_written_nor_sent(
