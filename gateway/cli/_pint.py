@@ -15,7 +15,7 @@ from adapters.dcsa_pint.platform import Attachment, PintPlatform
 from gateway.errors import ConfigError, FieldError, InputError
 from gateway.ingest.source import FileTooLarge, read_bounded_file
 from gateway.jobs.gate import TransferGate
-from gateway.settings import Settings
+from gateway.settings import AdapterConfig, Settings
 from gateway.store import open_store
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -112,21 +112,46 @@ def transfer_gate(settings: Settings, store: Any) -> TransferGate:
     )
 
 
+def _pint_table(settings: Settings, chosen: str | None) -> tuple[str, AdapterConfig]:
+    """The ``[adapters.NAME]`` table of type ``dcsa_pint`` to act as; :class:`ConfigError`
+    naming the configuration file and what to do when there is none, or not one."""
+    tables = {n: c for n, c in settings.adapters.items() if c.type == "dcsa_pint"}
+    where = (
+        f"the configuration {settings.source}"
+        if settings.source
+        else "the built-in configuration (no --config, no $LINGANG_CONFIG)"
+    )
+    if not tables:
+        raise ConfigError(
+            f'{where} has no [adapters.NAME] table of type = "dcsa_pint": add one (this '
+            "platform's code and key, the carrier, the partner platforms; deploy/lingang.toml "
+            "documents it) and name the file with --config or $LINGANG_CONFIG",
+            field="adapters",
+        )
+    if chosen is not None:
+        if chosen not in tables:
+            raise ConfigError(
+                f"--adapter {chosen}: {where} has no [adapters.{chosen}] table of type "
+                f"dcsa_pint (it has {', '.join(sorted(tables))})",
+                field="adapters",
+            )
+        return chosen, tables[chosen]
+    if len(tables) > 1:
+        raise ConfigError(
+            f"{where} has several tables of type dcsa_pint ({', '.join(sorted(tables))}): "
+            "name one with --adapter",
+            field="adapters",
+        )
+    ((name, config),) = tables.items()
+    return name, config
+
+
 @asynccontextmanager
 async def pint_platform(args: argparse.Namespace) -> AsyncIterator[PintPlatform]:
     """The PINT platform of the configuration, over its store; the adapter (its HTTP
     session) and the store are closed however the command ends."""
     settings = Settings.load(args.config)
-    tables = {n: c for n, c in settings.adapters.items() if c.type == "dcsa_pint"}
-    if args.adapter:
-        tables = {n: c for n, c in tables.items() if n == args.adapter}
-    if len(tables) != 1:
-        raise ConfigError(
-            "name one [adapters.NAME] table of type dcsa_pint with --adapter "
-            f"(found {sorted(tables) or 'none'})",
-            field="adapters",
-        )
-    ((name, config),) = tables.items()
+    name, config = _pint_table(settings, args.adapter)
     store = await open_store(settings.store.url)
     try:
         context = AdapterContext(

@@ -229,3 +229,24 @@ async def test_the_adapter_is_closed_when_a_command_fails(
         del found
         gc.collect()
     assert [str(w.message) for w in caught if "Unclosed" in str(w.message)] == []
+
+
+async def test_a_configuration_without_the_pint_table_says_what_to_add(
+    home: PlatformHome, tmp_path: Path
+) -> None:
+    """A newcomer running ``lingang ebl issue`` with the local configuration (no PINT
+    adapter) is told which file lacks what, not asked to pick one of none with --adapter."""
+    from gateway.cli._pint import pint_platform
+    from gateway.errors import ConfigError
+
+    config = tmp_path / "local.toml"
+    config.write_text(f'data_dir = "{tmp_path}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as none:
+        async with pint_platform(argparse.Namespace(config=config, adapter=None)):
+            pass
+    assert f"the configuration {config} has no [adapters.NAME] table" in str(none.value)
+    assert 'type = "dcsa_pint"' in str(none.value) and "deploy/lingang.toml" in str(none.value)
+    with pytest.raises(ConfigError) as wrong:
+        async with pint_platform(argparse.Namespace(config=home.config, adapter="pnit")):
+            pass
+    assert "--adapter pnit" in str(wrong.value) and "(it has pint)" in str(wrong.value)
