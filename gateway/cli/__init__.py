@@ -12,6 +12,7 @@ Exit codes: 0 success, 1 the input was rejected or the document has fatal findin
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import pkgutil
 import sys
@@ -42,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(given)
+    if unknown:
+        _refuse_unknown(parser, given, unknown)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
@@ -61,6 +65,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _refuse_unknown(parser: argparse.ArgumentParser, given: list[str], unknown: list[str]) -> None:
+    """Exit 2 naming the arguments no parser took, with the usage of the (sub-)command they
+    were given to and, for a mistyped option, the one meant (``--too`` → ``--to``)."""
+    command = parser
+    for word in given:
+        actions = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions or word not in actions[0].choices:
+            continue
+        command = actions[0].choices[word]
+    options = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+    hints = []
+    for word in unknown:
+        close = difflib.get_close_matches(word.split("=", 1)[0], options, n=1, cutoff=0.6)
+        if word.startswith("-") and close:
+            hints.append(f"{word.split('=', 1)[0]}: did you mean {close[0]}?")
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    command.error("; ".join([message, *hints]))
 
 
 if __name__ == "__main__":

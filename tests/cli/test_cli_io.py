@@ -169,3 +169,23 @@ def test_a_batch_to_cii_checks_the_cii_artefacts(
     )
     assert code == 0
     assert [p.name for p in out.iterdir()] == ["a.xml"]
+
+
+def test_a_mistyped_option_is_named_with_the_sub_commands_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--too`` for ``--to``: exit 2 with the usage of the command it was given to (argparse
+    alone printed the top-level ``lingang COMMAND ...`` usage) and the option meant."""
+    with pytest.raises(SystemExit) as done:
+        main(["convert", "in.xml", "--too", "pint-sg", "--partners", "p.toml"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: lingang convert" in err
+    assert "lingang convert: error: unrecognized arguments: --too pint-sg" in err
+    assert "--too: did you mean --to?" in err
+    with pytest.raises(SystemExit) as nested:
+        main(["peppol", "lookup", "0195:X", "--smp-trst", "ca.pem"])
+    assert nested.value.code == 2
+    err = capsys.readouterr().err
+    assert "lingang peppol lookup: error: unrecognized arguments: --smp-trst ca.pem" in err
+    assert "did you mean --smp-trust?" in err
