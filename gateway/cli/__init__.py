@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
+import os
 import pkgutil
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -59,12 +61,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LingangError as exc:
         print(f"lingang {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return _reader_gone()
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         print(f"lingang {args.command}: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_gone() -> int:
+    """The reader of our output went away (``lingang parse f.xml | head``): stop quietly, as
+    a command killed by SIGPIPE does (exit 128 + 13), instead of 'cannot use: Broken pipe'.
+    What is still buffered for stdout goes nowhere, so the interpreter's own flush at exit
+    does not complain about the pipe again."""
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(sink, sys.stdout.fileno())
+    finally:
+        os.close(sink)
+    return 128 + signal.SIGPIPE
 
 
 def _refuse_unknown(parser: argparse.ArgumentParser, given: list[str], unknown: list[str]) -> None:

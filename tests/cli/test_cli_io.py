@@ -8,6 +8,8 @@ to a missing folder or to a folder ended in a traceback; ``parse``/``validate`` 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -189,3 +191,23 @@ def test_a_mistyped_option_is_named_with_the_sub_commands_usage(
     err = capsys.readouterr().err
     assert "lingang peppol lookup: error: unrecognized arguments: --smp-trst ca.pem" in err
     assert "did you mean --smp-trust?" in err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(sample: Path) -> None:
+    """``lingang parse f.xml | head -1``: the pipe closed before the command wrote is no
+    'cannot use: Broken pipe' on stderr (exit 2, as for an unreadable input): the command
+    stops quietly with the status a SIGPIPE gives (141)."""
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before the command writes its first byte
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", "parse", str(sample)],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == b""
