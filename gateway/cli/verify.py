@@ -14,8 +14,10 @@ import json
 import sys
 from pathlib import Path
 
-from gateway.errors import InputError, SigningError, VerificationError
+from gateway.errors import InputError, LingangError, SigningError, VerificationError
 from gateway.signing import VerifiedDocument, Verifier
+from gateway.signing.algorithms import DS_NS
+from gateway.xmlsafe import parse_xml
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,6 +62,13 @@ def _verify(args: argparse.Namespace) -> int:
             verifier.verify_detached(signed, data) if data is not None else verifier.verify(signed)
         )
     except VerificationError as exc:
+        if data is None and _is_detached_signature(signed):
+            print(
+                f"lingang verify: {args.file} is a detached signature: name the data it covers "
+                "with --data FILE",
+                file=sys.stderr,
+            )
+            return 2
         if args.json:
             print(json.dumps({"valid": False, "check": exc.check, "reason": exc.message}))
         print(f"lingang verify: INVALID ({exc.check}): {exc.message}", file=sys.stderr)
@@ -68,6 +77,14 @@ def _verify(args: argparse.Namespace) -> int:
         args.output.write_bytes(result.signed_xml)
     print(json.dumps(_summary(result), indent=2) if args.json else _text(result))
     return 0
+
+
+def _is_detached_signature(signed: bytes) -> bool:
+    """Whether ``signed`` is a ``ds:Signature`` alone, which needs ``--data``."""
+    try:
+        return parse_xml(signed, what="signature").tag == f"{{{DS_NS}}}Signature"
+    except LingangError:
+        return False
 
 
 def _summary(result: VerifiedDocument) -> dict[str, object]:

@@ -69,7 +69,10 @@ def test_verify_reports_the_failed_check(
 
 
 def test_detached_and_pkcs12(
-    cli_pki: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_pki: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     data = tmp_path / "ebl.json"
     data.write_bytes(b'{"transportDocumentReference": "LGW-1"}')
@@ -79,6 +82,11 @@ def test_detached_and_pkcs12(
     assert main(["sign", str(data), *p12, "--detached", "-o", str(signature)]) == 0
     trust = ["--trust", str(cli_pki / "root.pem"), "--no-revocation"]
     assert main(["verify", str(signature), "--data", str(data), *trust]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(signature), *trust]) == 2  # a usage error: --data left out
+    assert f"{signature} is a detached signature: name the data it covers with --data FILE" in (
+        capsys.readouterr().err
+    )
     data.write_bytes(b'{"transportDocumentReference": "LGW-2"}')
     assert main(["verify", str(signature), "--data", str(data), *trust]) == 1
 
