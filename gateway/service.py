@@ -336,6 +336,15 @@ def check_assurance(settings: Settings) -> None:
                     field=f"signing.{name}",
                     rule="signing.key-required",
                 )
+            if not value.is_file():
+                raise ConfigError(
+                    f"[signing] {name} ({variable}) names {value}, which does not exist: "
+                    "point it at the gateway's signing "
+                    f"{'key' if name == 'key' else 'certificate'} (to try the gateway, "
+                    "`lingang keys test-pki FOLDER` makes a throw-away one)",
+                    field=f"signing.{name}",
+                    rule="signing.key-missing",
+                )
     else:
         log.warning(
             "signing is OFF ([pipeline] sign = false): documents are delivered unsigned, "

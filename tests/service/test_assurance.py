@@ -66,6 +66,24 @@ async def test_a_key_without_its_certificate_refuses_to_start(tmp_path: Path) ->
     assert caught.value.field == "signing.cert"
 
 
+async def test_a_key_file_that_is_not_there_refuses_to_start_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    """``deploy/local.toml`` names ``pki/signer-ec.key.pem`` in the data home; before the
+    README's ``lingang keys test-pki`` made it, start-up said only 'cannot read PATH'."""
+    pki = make_test_pki(tmp_path / "pki")
+    settings = settings_for(
+        tmp_path,
+        signing=SigningSettings(key=tmp_path / "none" / "key.pem", cert=pki.path("signer-ec.pem")),
+        pipeline=PipelineSettings(validate=False),
+    )
+    with pytest.raises(ConfigError) as caught:
+        await open_services(settings)
+    assert caught.value.field == "signing.key" and caught.value.rule == "signing.key-missing"
+    assert f"names {tmp_path / 'none' / 'key.pem'}, which does not exist" in caught.value.message
+    assert "lingang keys test-pki" in caught.value.message
+
+
 @pytest.mark.parametrize("command", [["worker"], ["serve", "--no-worker"]])
 def test_serve_and_worker_without_a_key_exit_1_naming_the_setting(
     tmp_path: Path, command: list[str]
