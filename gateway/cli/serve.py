@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 
 from aiohttp import web
 
+from gateway.cli._io import UsageError
 from gateway.cli._runtime import (
     add_settings_arguments,
     configure_logging,
@@ -47,6 +49,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen_error(settings: Settings, exc: OSError) -> UsageError:
+    """What to do when the address cannot be listened on: which setting chooses it."""
+    where = f"{settings.server.host}:{settings.server.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return UsageError(
+            f"cannot listen on {where}: another process is listening there (another "
+            "`lingang serve`?). Stop it, or choose another port: --port, [server] port or "
+            "LINGANG_PORT"
+        )
+    if exc.errno == errno.EACCES:
+        return UsageError(
+            f"cannot listen on {where}: permission denied (ports below 1024 need privileges): "
+            "choose another port with --port, [server] port or LINGANG_PORT"
+        )
+    return UsageError(
+        f"cannot listen on {where}: {exc.strerror or exc} (--host / --port, [server] host / "
+        "port, LINGANG_HOST / LINGANG_PORT)"
+    )
+
+
 async def serve(settings: Settings, *, workers: int) -> None:
     """Serve until SIGTERM/SIGINT, then stop workers, the listener and the services."""
     from gateway.api import api_runner, create_app
@@ -64,7 +86,10 @@ async def serve(settings: Settings, *, workers: int) -> None:
             settings.server.port,
             ssl_context=server_ssl_context(settings),
         )
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise _listen_error(settings, exc) from exc
         pool.start()
         settle_heap()
         scheme = "https" if settings.server.tls_enabled else "http"
