@@ -38,9 +38,10 @@ The file is read strictly: an unknown key, a malformed endpoint or country is a
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -212,9 +213,11 @@ class PartnerDirectory:
         """Build from plain data shaped like the TOML file (the store holds the same)."""
         unknown = set(data) - {"partners", "exporters"}
         if unknown:
+            first = sorted(unknown)[0]
             raise FieldError(
-                f"unknown top-level key(s) {sorted(unknown)} in partner directory",
-                field=sorted(unknown)[0],
+                f"unknown top-level key(s) {sorted(unknown)} in partner directory"
+                f"{_did_you_mean(first, ('partners', 'exporters'))}",
+                field=first,
             )
         partners = [
             _partner(i, t) for i, t in enumerate(_tables(data.get("partners", []), "partners"))
@@ -252,7 +255,16 @@ def _tables(value: object, name: str) -> list[Mapping[str, Any]]:
 def _check_keys(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise FieldError(f"{where}: unknown key `{key}`", field=f"{where}.{key}")
+            raise FieldError(
+                f"{where}: unknown key `{key}`{_did_you_mean(key, allowed)}",
+                field=f"{where}.{key}",
+            )
+
+
+def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    """`` (did you mean `buyer_name`?)`` for a mistyped key, else nothing."""
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 KEY_FIELDS = frozenset({"buyer_name", "buyer_id", "seller_id", "endpoint"})

@@ -116,9 +116,24 @@ def test_bad_exporter_entries(exporter: dict[str, Any], field: str) -> None:
     assert err.value.field == field
 
 
+def test_a_mistyped_key_names_the_one_meant() -> None:
+    """``buyer_nam`` in a ``[[partners]]`` entry: the key meant is named, as the
+    configuration's loader does (``server.prot`` → ``server.port``)."""
+    with pytest.raises(FieldError) as err:
+        PartnerDirectory.from_dict(
+            {"partners": [{"buyer_nam": "X", "endpoint": "0195:SGUEN201612345D", "country": "SG"}]}
+        )
+    assert err.value.message == "partners[0]: unknown key `buyer_nam` (did you mean `buyer_name`?)"
+    assert err.value.field == "partners[0].buyer_nam"
+    with pytest.raises(FieldError) as far:
+        PartnerDirectory.from_dict({"exporters": [{"seller_id": "X", "colour": "red"}]})
+    assert far.value.message == "exporters[0]: unknown key `colour`"
+
+
 def test_unknown_top_level_key_and_bad_shapes(tmp_path: Path) -> None:
-    with pytest.raises(FieldError, match="unknown top-level"):
+    with pytest.raises(FieldError, match="unknown top-level") as singular:
         PartnerDirectory.from_dict({"partner": []})
+    assert "(did you mean `partners`?)" in singular.value.message
     with pytest.raises(FieldError, match="array of tables"):
         PartnerDirectory.from_dict({"partners": {"buyer_name": "x"}})
     bad = tmp_path / "bad.toml"
