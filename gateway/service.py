@@ -237,6 +237,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         export_gate=TransferGate(tools.policy, tools.subject_key, clock=opened.clock),
     )
     registry = AdapterRegistry.build(settings.adapters, context)
+    await warn_unknown_operators(opened, registry)
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]
     router = Router(settings.routing, registry.names(), peppol=peppol)
     runner: FlowRunner = (
@@ -310,6 +311,25 @@ async def warn_left_rows(store: Store) -> list[str]:
         log.warning(
             "eBL registry row left as an older gateway wrote it, not migrated: %s. It keeps "
             "its old state; see ebl_title_migrations for what it was and decide by hand",
+            line,
+        )
+    return lines
+
+
+async def warn_unknown_operators(store: Store, registry: AdapterRegistry) -> list[str]:
+    """Name, at start, each id in an eBL platform adapter's ``tenants`` that is no tenant's
+    id (a tenant's name written there, say): no key can use ``/v1/ebls`` for it, and the API
+    answers its tenant 404; the lines logged."""
+    lines = []
+    for name in registry.names():
+        options = getattr(getattr(registry.get(name), "platform", None), "options", None)
+        for tenant_id in sorted(getattr(options, "tenants", ())):
+            if await store.get_tenant(tenant_id) is None:
+                lines.append(f"adapter {name!r}: tenants names {tenant_id!r}")
+    for line in lines:
+        log.warning(
+            "%s, which is no tenant's id: /v1/ebls answers 404 until it names one (tenant ids, "
+            "not names, as `lingang tenants list` prints them)",
             line,
         )
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -479,3 +480,22 @@ async def test_a_document_over_max_document_bytes_is_refused_by_name(
             headers=auth,
         )  # fmt: skip
         assert sent.status == 202, await sent.text()
+
+
+async def test_a_tenant_named_by_name_in_tenants_is_warned_about_at_start(
+    tmp_path: Path, reference: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``tenants`` takes tenant ids; one written by its name (``"Carrier ops"``) matches no
+    key, so /v1/ebls answers that tenant 404: start-up says so, naming the adapter and id."""
+    from gateway.service import warn_unknown_operators
+
+    with caplog.at_level(logging.WARNING, logger="lingang.service"):
+        async with platform_api(tmp_path, reference, '["Carrier ops"]') as (_, services):
+            warned = [r.getMessage() for r in caplog.records if "no tenant's id" in r.getMessage()]
+            assert warned == [
+                "adapter 'pint': tenants names 'Carrier ops', which is no tenant's id: /v1/ebls "
+                "answers 404 until it names one (tenant ids, not names, as `lingang tenants "
+                "list` prints them)"
+            ]
+            await services.store.create_tenant("Carrier ops", tenant_id="Carrier ops")
+            assert await warn_unknown_operators(services.store, services.adapters) == []
