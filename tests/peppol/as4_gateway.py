@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,8 +15,9 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from lxml import etree
 
-from adapters.peppol import as4, signals
+from adapters.peppol import as4, mime, ns, signals, wssec
 from adapters.peppol.identifiers import (
     PINT_PROCESS,
     PINT_SG_CREDIT_NOTE,
@@ -261,3 +263,60 @@ async def post(url: str, body: bytes, content_type: str, context: ssl.SSLContext
         return Answer(
             response.status, response.headers.get("Content-Type", ""), await response.read()
         )
+
+
+def probe_message(
+    pki: PeppolTestPki,
+    document: bytes,
+    tag: str,
+    *,
+    edit_messaging: Callable[[etree._Element], None] | None = None,
+    body_content: bool = False,
+    mutate_security: Callable[[etree._Element, etree._Element], None] | None = None,
+) -> tuple[bytes, str]:
+    """``document`` as a signed, encrypted UserMessage built step by step as
+    :func:`as4.build_user_message` does, so that one thing can be made wrong: its
+    ``eb:Messaging`` edited (``edit_messaging``) and an element put in the SOAP Body
+    (``body_content``) before signing, or its finished ``wsse:Security`` header and
+    ``ds:Signature`` changed afterwards (``mutate_security``). The MIME body and its
+    Content-Type."""
+    header = sbdh_header()
+    compressed = as4.compress(build_sbdh(document, header))
+    content_id = f"{uuid.uuid4()}@{tag}"
+    messaging_id, body_id = wssec.new_id("msg"), wssec.new_id("body")
+    messaging = as4.messaging_element(
+        as4.UserMessageHeader(
+            from_party="PSG000001",
+            to_party="PSG000002",
+            service=header.process,
+            action=header.document_type,
+            original_sender=header.sender,
+            final_recipient=header.receiver,
+        ),
+        content_id,
+        messaging_id,
+    )
+    if edit_messaging is not None:
+        edit_messaging(messaging)
+    security = wssec.security_header()
+    envelope = as4.soap_envelope(security, messaging, body_id)
+    if body_content:
+        soap_body = envelope.find("S12:Body", ns.NSMAP)
+        assert soap_body is not None
+        etree.SubElement(soap_body, "{urn:example}Invoice").text = "in the Body"
+    as4.sign_envelope(
+        envelope,
+        security,
+        wssec.Credentials(pki.sender.key, pki.sender.cert),
+        element_ids=[messaging_id, body_id],
+        attachments={content_id: compressed},
+    )
+    sealed = wssec.encrypt_attachments(security, pki.receiver.cert, {content_id: compressed})
+    if mutate_security is not None:
+        signature = security.find("ds:Signature", ns.NSMAP)
+        assert signature is not None
+        mutate_security(security, signature)
+    soap = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return mime.build_multipart(
+        soap, [(content_id, "application/octet-stream", sealed[content_id])]
+    )

@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import copy
 import logging
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from adapters.peppol import as4, mime, ns, wssec
+from adapters.peppol import as4, ns
 from adapters.peppol.ns import q
 from adapters.peppol.receiver import ANSWERED
-from adapters.peppol.sbdh import build_sbdh
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
-from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, sbdh_header
+from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, probe_message
 
 Edit = Callable[[etree._Element], None]
 USER = "eb:UserMessage"
@@ -108,42 +106,8 @@ def _message(
 ) -> tuple[bytes, str]:
     """The invoice as a signed and encrypted UserMessage, its ``eb:Messaging`` edited (and,
     with ``body_content``, an element put in the SOAP Body) before signing, so only the edit
-    is wrong: the steps of :func:`as4.build_user_message`."""
-    header = sbdh_header()
-    compressed = as4.compress(build_sbdh(document, header))
-    content_id = f"{uuid.uuid4()}@probe"
-    messaging_id, body_id = wssec.new_id("msg"), wssec.new_id("body")
-    messaging = as4.messaging_element(
-        as4.UserMessageHeader(
-            from_party="PSG000001",
-            to_party="PSG000002",
-            service=header.process,
-            action=header.document_type,
-            original_sender=header.sender,
-            final_recipient=header.receiver,
-        ),
-        content_id,
-        messaging_id,
-    )
-    edit(messaging)
-    security = wssec.security_header()
-    envelope = as4.soap_envelope(security, messaging, body_id)
-    if body_content:
-        soap_body = envelope.find("S12:Body", ns.NSMAP)
-        assert soap_body is not None
-        etree.SubElement(soap_body, "{urn:example}Invoice").text = "in the Body"
-    as4.sign_envelope(
-        envelope,
-        security,
-        wssec.Credentials(pki.sender.key, pki.sender.cert),
-        element_ids=[messaging_id, body_id],
-        attachments={content_id: compressed},
-    )
-    sealed = wssec.encrypt_attachments(security, pki.receiver.cert, {content_id: compressed})
-    soap = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-    return mime.build_multipart(
-        soap, [(content_id, "application/octet-stream", sealed[content_id])]
-    )
+    is wrong."""
+    return probe_message(pki, document, "probe", edit_messaging=edit, body_content=body_content)
 
 
 CASES: dict[str, tuple[Edit, str, str]] = {

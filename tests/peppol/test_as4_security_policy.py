@@ -11,7 +11,6 @@ Token of ValueType X509v3, RSA-SHA256 over exclusive C14N, SHA-256 digests; the 
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,14 +19,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
-from adapters.peppol import as4, mime, ns, wssec, xmldsig
+from adapters.peppol import as4, ns, wssec, xmldsig
 from adapters.peppol.ns import q
 from adapters.peppol.receiver import ANSWERED
-from adapters.peppol.sbdh import build_sbdh
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
-from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, sbdh_header
+from tests.peppol.as4_gateway import INVOICE, GatewayAp, post, probe_message
 
 Mutate = Callable[[PeppolTestPki, etree._Element, etree._Element], None]
 """Changes the finished ``wsse:Security`` header (given with its ``ds:Signature``)."""
@@ -35,38 +33,11 @@ Mutate = Callable[[PeppolTestPki, etree._Element, etree._Element], None]
 
 def _message(pki: PeppolTestPki, document: bytes, mutate: Mutate) -> tuple[bytes, str]:
     """The invoice signed and encrypted by our codec, then its security header changed."""
-    header = sbdh_header()
-    compressed = as4.compress(build_sbdh(document, header))
-    content_id = f"{uuid.uuid4()}@policy"
-    messaging_id, body_id = wssec.new_id("msg"), wssec.new_id("body")
-    messaging = as4.messaging_element(
-        as4.UserMessageHeader(
-            from_party="PSG000001",
-            to_party="PSG000002",
-            service=header.process,
-            action=header.document_type,
-            original_sender=header.sender,
-            final_recipient=header.receiver,
-        ),
-        content_id,
-        messaging_id,
-    )
-    security = wssec.security_header()
-    envelope = as4.soap_envelope(security, messaging, body_id)
-    as4.sign_envelope(
-        envelope,
-        security,
-        wssec.Credentials(pki.sender.key, pki.sender.cert),
-        element_ids=[messaging_id, body_id],
-        attachments={content_id: compressed},
-    )
-    sealed = wssec.encrypt_attachments(security, pki.receiver.cert, {content_id: compressed})
-    signature = security.find("ds:Signature", ns.NSMAP)
-    assert signature is not None
-    mutate(pki, security, signature)
-    soap = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-    return mime.build_multipart(
-        soap, [(content_id, "application/octet-stream", sealed[content_id])]
+    return probe_message(
+        pki,
+        document,
+        "policy",
+        mutate_security=lambda security, signature: mutate(pki, security, signature),
     )
 
 
