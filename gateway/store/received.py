@@ -9,7 +9,7 @@ adapter's ``inbound_tenant``). The list reads no document bytes, only their size
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -77,21 +77,8 @@ class ReceivedStore:
         row = yield Query("received_message", params, "one")
         if row is None:
             return None
-        message = rows.inbound(row)
         answer = row["answer"]
-        return InboundMessage(
-            id=message.id,
-            tenant_id=message.tenant_id,
-            channel=message.channel,
-            message_id=message.message_id,
-            sender=message.sender,
-            receiver=message.receiver,
-            data=message.data,
-            media_type=message.media_type,
-            metadata=message.metadata,
-            received_at=message.received_at,
-            answer=None if answer is None else rows.to_bytes(answer),
-        )
+        return replace(rows.inbound(row), answer=None if answer is None else rows.to_bytes(answer))
 
 
 def _summary(row: Any) -> ReceivedSummary:
