@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from gateway.cli._io import UsageError
+from gateway.ingest.bundle import ZIP_MAGIC
 from gateway.ingest.source import FileTooLarge, read_bounded_file
+from gateway.ingest.textenc import head_text
 from gateway.jobs.submissions import SubmissionState
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
@@ -205,17 +207,18 @@ def _idempotency_key(body: bytes, metadata: dict[str, str]) -> str:
 
 
 def media_type(path: Path, body: bytes) -> str:
-    """The Content-Type to send: by the file's suffix, else by its first bytes (the server
-    decides the format from the bytes in any case)."""
+    """The Content-Type to send: by the file's suffix, else by its first bytes as the
+    gateway's own detection reads them (a zip signature, markup or JSON after a BOM or
+    blanks); the server decides the format from the bytes in any case."""
     known = MEDIA_TYPES.get(path.suffix.lower())
     if known is not None:
         return known
-    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if body.startswith(b"PK"):
+    if body.startswith(ZIP_MAGIC):
         return "application/zip"
-    if head == b"<":
+    head = head_text(body)
+    if head.startswith("<"):
         return "application/xml"
-    if head in (b"{", b"["):
+    if head.startswith(("{", "[")):
         return "application/json"
     return "application/octet-stream"
 
