@@ -17,6 +17,7 @@ from gateway.signing.testpki import make_test_pki
 from gateway.store.ledger_anchor import anchor_line, append_anchor, read_anchor
 from gateway.store.ledger_records import ExportResult, Verdict
 from tests.cli.test_ledger_cli import cli, ledger_with_entries
+from tests.store.ledger_support import drop_guards_sqlite
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def _anchored_ledger(tmp_path: Path, pki: Path, count: int = 6) -> tuple[str, Pa
     which appends them to the configured anchor (``ledger/anchor.jsonl`` in the data home)."""
     db, config = asyncio.run(ledger_with_entries(tmp_path, pki, count=count))
     with sqlite3.connect(db) as conn:  # the helper's own checkpoint is in no anchor
+        drop_guards_sqlite(conn)
         conn.execute("DELETE FROM export_checkpoints")
         head = conn.execute("SELECT entry_hash FROM export_ledger WHERE seq = 3").fetchone()[0]
         conn.execute("UPDATE export_ledger_head SET seq = 3, hash = ?", (head,))
@@ -39,6 +41,7 @@ def _anchored_ledger(tmp_path: Path, pki: Path, count: int = 6) -> tuple[str, Pa
     code, out, _ = cli("ledger", "checkpoint", "--config", str(config))
     assert code == 0 and "checkpoint signed at entry 3 (anchored in" in out
     with sqlite3.connect(db) as conn:
+        drop_guards_sqlite(conn)
         marks = ",".join("?" * len(kept[0]))
         conn.executemany(f"INSERT INTO export_ledger VALUES ({marks})", kept)
         last = conn.execute(
@@ -56,6 +59,7 @@ def _cut_tail(db: str, keep: int) -> None:
     """What someone who can write the database does to hide the last entries: delete them,
     the checkpoints that name them, and move the head back."""
     with sqlite3.connect(db) as conn:
+        drop_guards_sqlite(conn)
         conn.execute("DELETE FROM export_ledger WHERE seq > ?", (keep,))
         conn.execute("DELETE FROM export_checkpoints WHERE seq > ?", (keep,))
         head = conn.execute("SELECT entry_hash FROM export_ledger WHERE seq = ?", (keep,))
@@ -79,6 +83,7 @@ def test_the_anchor_catches_a_chain_rewritten_with_its_checkpoints(
 ) -> None:
     db, config, _ = _anchored_ledger(tmp_path, pki)
     with sqlite3.connect(db) as conn:
+        drop_guards_sqlite(conn)
         conn.execute("DELETE FROM export_ledger WHERE seq > 2")
         conn.execute("DELETE FROM export_checkpoints")
         head = conn.execute("SELECT entry_hash FROM export_ledger WHERE seq = 2").fetchone()
@@ -111,6 +116,7 @@ def test_checkpoints_no_trusted_certificate_vouches_for_are_not_called_sound(
 def test_a_missing_head_row_is_named_not_a_traceback(tmp_path: Path, pki: Path) -> None:
     db, config = asyncio.run(ledger_with_entries(tmp_path, pki))
     with sqlite3.connect(db) as conn:
+        drop_guards_sqlite(conn)
         conn.execute("DELETE FROM export_ledger_head")
     code, out, err = cli("ledger", "verify", "--config", str(config), "--json")
     assert code == 1 and "Traceback" not in err

@@ -19,7 +19,7 @@ from gateway.settings import Settings, SigningSettings, StoreSettings
 from gateway.signing.testpki import make_test_pki
 from gateway.store.ledger import LedgerStore
 from gateway.store.sqlite import SqliteStore
-from tests.store.ledger_support import Clock, Stores, export
+from tests.store.ledger_support import Clock, Stores, drop_guards_sqlite, export
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
@@ -76,6 +76,7 @@ def test_verify_accepts_the_signed_ledger_and_names_tampering(tmp_path: Path, pk
     )
     assert code == 1 and "checkpoint at entry 4 has a bad signature" in out
     with sqlite3.connect(db) as conn:
+        drop_guards_sqlite(conn)
         conn.execute("UPDATE export_ledger SET basis = 'none' WHERE seq = 2")
     code, out, _ = cli("ledger", "verify", "--config", str(config), "--json")
     report = json.loads(out)

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,22 @@ async def export(
         queued=StateChange("queued", "processed", {}),
     )
     return sub.id, result
+
+
+GUARD_TRIGGERS = {
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS export_ledger_no_update",
+        "DROP TRIGGER IF EXISTS export_ledger_no_delete",
+        "DROP TRIGGER IF EXISTS export_checkpoints_no_update",
+        "DROP TRIGGER IF EXISTS export_checkpoints_no_delete",
+    ),
+    "postgres": ("DROP FUNCTION IF EXISTS ledger_append_only() CASCADE",),
+}
+"""What someone who can change the schema runs before editing ledger rows: the append-only
+triggers of migration 0022 dropped, so that the tamper tests reach the hash chain."""
+
+
+def drop_guards_sqlite(conn: Any) -> None:
+    """Drop the append-only triggers on an open ``sqlite3`` connection."""
+    for statement in GUARD_TRIGGERS["sqlite"]:
+        conn.execute(statement)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.store.ledger_chain import entry_hash, verify_chain
-from tests.store.ledger_support import Stores, backend, export, stores
+from tests.store.ledger_support import GUARD_TRIGGERS, Stores, backend, export, stores
 
 __all__ = ["backend", "stores"]
 
@@ -19,21 +19,74 @@ async def five(s: Stores) -> None:
 
 
 async def sql(s: Stores, statement: str, params: tuple[Any, ...] = ()) -> None:
-    """Run ``statement`` on the database behind the store, outside the gateway."""
+    """Run ``statement`` on the database behind the store, outside the gateway, as someone
+    who can change the schema: the append-only triggers are dropped first."""
     if s.backend == "sqlite":
         import sqlite3
 
         with sqlite3.connect(s.url) as conn:
+            for guard in GUARD_TRIGGERS["sqlite"]:
+                conn.execute(guard)
             conn.execute(statement, params)
     else:
         import psycopg
 
         async with await psycopg.AsyncConnection.connect(s.url, autocommit=True) as conn:
+            for guard in GUARD_TRIGGERS["postgres"]:
+                await conn.execute(guard)  # type: ignore[arg-type]
             await conn.execute(statement.replace("?", "%s"), params)  # type: ignore[arg-type]
 
 
 async def report(s: Stores) -> Any:
     return verify_chain(*await s.ledger.chain_state())
+
+
+async def guarded(s: Stores, statement: str) -> str:
+    """Run ``statement`` with the append-only triggers in place; the database's refusal."""
+    if s.backend == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(s.url) as conn, pytest.raises(sqlite3.IntegrityError) as refused:
+            conn.execute(statement)
+        return str(refused.value)
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(s.url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation) as denied:
+            await conn.execute(statement)  # type: ignore[arg-type]
+    return str(denied.value)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE export_ledger SET destination = 'US' WHERE seq = 3",
+        "DELETE FROM export_ledger WHERE seq = 5",
+        "UPDATE export_checkpoints SET head_hash = 'x'",
+        "DELETE FROM export_checkpoints",
+    ],
+)
+async def test_the_database_refuses_to_change_entries_and_checkpoints(
+    stores: Stores, statement: str
+) -> None:
+    """Migration 0022: the ledger and its checkpoints are append-only in the database
+    itself, whoever connects; the entries stay as written and the chain verifies."""
+    await five(stores)
+    await stores.ledger.checkpoint(lambda p: ("sig", "CERT"))
+    assert "is append-only" in await guarded(stores, statement)
+    found = await report(stores)
+    assert found.ok and found.entries == 5
+
+
+async def test_emptying_the_ledger_at_once_is_refused(stores: Stores) -> None:
+    """PostgreSQL's TRUNCATE skips row triggers, so statement triggers refuse it; SQLite has
+    no TRUNCATE (its bare DELETE runs the row triggers)."""
+    await five(stores)
+    await stores.ledger.checkpoint(lambda p: ("sig", "CERT"))
+    empty = "TRUNCATE" if stores.backend == "postgres" else "DELETE FROM"
+    for table in ("export_ledger", "export_checkpoints"):
+        assert "is append-only" in await guarded(stores, f"{empty} {table}")
+    assert (await report(stores)).entries == 5
 
 
 async def test_an_untouched_ledger_verifies(stores: Stores) -> None:

@@ -35,8 +35,8 @@ def sqlite_shape(path: Path) -> Shape:
             )
         shape.extend(
             conn.execute(
-                "SELECT 'index', name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
-                "ORDER BY name"
+                "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                "WHERE type IN ('index', 'trigger') ORDER BY type, name"
             ).fetchall()
         )
         return shape
@@ -109,6 +109,7 @@ def test_migration_files_are_numbered() -> None:
             "console_signouts",
             "ebl_document_origin",
             "received_by_tenant",
+            "ledger_append_only",
         ]
 
 
@@ -133,7 +134,7 @@ FROM information_schema.triggers WHERE trigger_schema = 'public'
 UNION ALL
 SELECT 'function', proname, pg_get_function_identity_arguments(oid), NULL, NULL, NULL, NULL
 FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-ORDER BY 1, 2, 3
+ORDER BY 1, 2, 3, 5
 """
 
 

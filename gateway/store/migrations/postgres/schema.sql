@@ -425,3 +425,24 @@ CREATE TABLE console_signouts (
 );
 
 CREATE INDEX console_signouts_by_expiry ON console_signouts (expires);
+
+-- The export ledger and its checkpoints are append-only (0022).
+
+CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+
+CREATE TRIGGER export_ledger_append_only BEFORE UPDATE OR DELETE ON export_ledger
+FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+
+CREATE TRIGGER export_ledger_no_truncate BEFORE TRUNCATE ON export_ledger
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+
+CREATE TRIGGER export_checkpoints_append_only BEFORE UPDATE OR DELETE ON export_checkpoints
+FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+
+CREATE TRIGGER export_checkpoints_no_truncate BEFORE TRUNCATE ON export_checkpoints
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();

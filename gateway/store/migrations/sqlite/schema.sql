@@ -426,3 +426,25 @@ CREATE TABLE console_signouts (
 );
 
 CREATE INDEX console_signouts_by_expiry ON console_signouts (expires);
+
+-- The export ledger and its checkpoints are append-only (0022).
+
+CREATE TRIGGER export_ledger_no_update BEFORE UPDATE ON export_ledger
+BEGIN
+    SELECT RAISE(ABORT, 'export_ledger is append-only: entries cannot be changed');
+END;
+
+CREATE TRIGGER export_ledger_no_delete BEFORE DELETE ON export_ledger
+BEGIN
+    SELECT RAISE(ABORT, 'export_ledger is append-only: entries cannot be deleted');
+END;
+
+CREATE TRIGGER export_checkpoints_no_update BEFORE UPDATE ON export_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'export_checkpoints is append-only: checkpoints cannot be changed');
+END;
+
+CREATE TRIGGER export_checkpoints_no_delete BEFORE DELETE ON export_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'export_checkpoints is append-only: checkpoints cannot be deleted');
+END;
