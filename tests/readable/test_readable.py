@@ -150,3 +150,52 @@ def test_pdf_fetches_nothing() -> None:
         with pytest.raises(TimeoutError):
             listener.accept()
     assert pdf.startswith(b"%PDF")
+
+
+def _page_text(page: str) -> str:
+    """The page's text as a reader sees it: tags dropped, entities decoded, blanks joined."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def _converted_page(sample: str, profile: str, metadata: dict[str, str] | None = None) -> str:
+    from gateway.convert import convert
+    from gateway.partners import PartnerDirectory
+
+    data = (SAMPLES / sample).read_bytes()
+    directory = PartnerDirectory.load(Path(__file__).resolve().parents[1] / "data/partners.toml")
+    result = convert(data, profile, directory, metadata=metadata)
+    return _page_text(render_html(RenderSource(data=data, outputs={"rendered": result.xml})))
+
+
+def test_a_foreign_currency_invoice_states_each_tax_in_its_own_currency() -> None:
+    """BT-117 is in the document currency (EN 16931 BG-23), only BT-111 in the tax currency
+    (BT-6): 13 % VAT of 57,000 CNY at 7.1 CNY per USD is 1,043.66 USD, not 1,043.66 CNY,
+    and the VAT the fapiao prints in CNY (BT-111) is on the page too."""
+    text = _converted_page(
+        "multi-rate-discount.xml", "bis3", {"currency": "USD", "exchange_rate": "7.1"}
+    )
+    assert "S 13 % 8,028.17 USD 1,043.66 USD" in text
+    assert "1,043.66 CNY" not in text
+    assert "税额合计 (计税币种) / Total VAT in tax currency 8,490.00 CNY" in text
+
+
+def test_a_line_shows_its_allowance_so_quantity_times_price_adds_up() -> None:
+    """5 × 12,000.00 less the folded 折扣 of 3,000.00 is the line's 57,000.00 (BT-131 =
+    BT-129 × BT-146 − BT-136): the discount is on the line, not hidden."""
+    text = _converted_page("multi-rate-discount.xml", "bis3")
+    assert "折扣 / Allowance (Discount): −3,000.00 CNY 5 C62 12,000.00 CNY 57,000.00 CNY" in text
+
+
+def test_a_credit_note_names_the_invoice_it_credits() -> None:
+    """A red-letter fapiao's credit note shows the blue invoice it reverses (BT-25)."""
+    text = _converted_page("red-letter.xml", "pint-sg")
+    assert "原发票号码 / Preceding invoice 26312000000000000102" in text
+    assert "法定登记号 / Legal registration identifier MA1FL8K22 (0131)" in text
+
+
+def test_a_price_per_base_quantity_says_so(reference: Path) -> None:
+    """BIS 3's Allowance example prices line 2 at 200 EUR per 2 units (BT-149): 10 × 200 / 2
+    is its 1,000.00; "200.00 EUR" alone would read as a unit price ten times too dear."""
+    example = reference / "openpeppol-peppol-bis-invoice-3/rules/examples/Allowance-example.xml"
+    text = _page_text(render_html(RenderSource(data=example.read_bytes())))
+    assert "10 C62 200.00 EUR / 2 C62 1,000.00 EUR" in text
