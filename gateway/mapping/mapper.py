@@ -28,7 +28,9 @@ Decisions the official rules forced (each checked against the validators):
   onto the largest Chinese-VAT charge), a cent between the lines and the printed gross into
   BT-114, so BT-110 and BT-115 state the printed figures, and BT-112 too unless Σ line amounts
   itself misses the printed net (BR-CO-13/14/15/16 hold); a gap beyond the tax bureau's own
-  0.01 is refused (``mapping.printed-totals``).
+  0.01 is refused (``mapping.printed-totals``). When a group's printed VAT lies a unit or more
+  from BT-116 × rate (BR-S-09), BT-117 is the computed VAT, BT-114 carries the difference and
+  the note states the fapiao's VAT total, so the buyer is told.
 """
 
 from __future__ import annotations
@@ -432,6 +434,8 @@ def _header(
             else ""
         )
         notes.append(f"Seller not registered for Singapore GST (category NG){vat}.")
+    if spec.tax_scheme == "VAT" and inv.exchange_rate is None and inv.totals.tax != printed.tax:
+        notes.append(_vat_total_statement(inv, printed))
     if inv.exchange_rate is not None:
         notes.append(
             f"Amounts converted from CNY at {inv.exchange_rate} CNY per {inv.currency}; fapiao "
@@ -446,6 +450,22 @@ def _header(
     notes, note_warnings = _without_resident_ids(notes)
     inv.notes = [" | ".join(notes)] if notes else []
     return warnings + note_warnings + original_warnings
+
+
+def _vat_total_statement(inv: Invoice, printed: Totals) -> str:
+    """The note telling the buyer the fapiao's legal VAT total when BT-110 cannot state it.
+
+    EN 16931 BR-S-09 keeps each group's BT-117 within one unit of BT-116 × rate; a fapiao's
+    printed per-line taxes may add up to more than that away (the tax bureau allows 1.27), and
+    the mapper then states the computed VAT and carries the difference in BT-114. Without this
+    note the buyer would book VAT the seller never declared, not knowing why.
+    """
+    return (
+        f"VAT total on the fapiao (合计税额): {printed.tax:.2f} {inv.currency}. EN 16931 "
+        f"(BR-S-09) requires each VAT group's tax to be its taxable amount × rate, so this "
+        f"invoice states {inv.totals.tax:.2f}; the difference is in the rounding amount "
+        f"(BT-114) and the amount due is the fapiao's total {printed.tax_inclusive:.2f}."
+    )
 
 
 def _without_resident_ids(notes: list[str]) -> tuple[list[str], list[str]]:

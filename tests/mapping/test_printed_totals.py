@@ -93,3 +93,26 @@ def test_a_tax_inclusive_platform_line_without_its_tax_is_refused() -> None:
         parse(_platform_json({"se": ""}))
     assert err.value.rule == "json.tax-inclusive"
     assert err.value.field == "fpmxList[1].se"
+
+
+@pytest.mark.parametrize("profile", ["bis3", "cii"])
+def test_a_vat_total_en16931_cannot_state_is_told_to_the_buyer(
+    validator: Validator, profile: str
+) -> None:
+    """210 lines of 0.50 at 13 %, each taxed 0.07 (0.065 rounded half up): the fapiao's VAT is
+    14.70, within the tax bureau's 1.27 of 105.00 × 13 % = 13.65, but beyond BR-S-09's one
+    unit. The invoice states 13.65 and carries 1.05 as BT-114; its note says the fapiao's VAT
+    total and why, so the buyer does not book VAT the seller never declared unawares."""
+    washer = {"amount": "0.50", "rate": "0.13", "tax": "0.07", "gross": "0.57", "price": "0.5"}
+    lines = [SampleLine(name=f"*通用设备*垫圈{n}", quantity="1", **washer) for n in range(210)]
+    out = convert(fapiao(lines), profile, validator)
+    assert out.fatal == []
+    inv = out.mapped.invoice
+    assert (inv.totals.tax, inv.totals.rounding, inv.totals.payable) == (
+        Decimal("13.65"),
+        Decimal("1.05"),
+        Decimal("119.70"),
+    )
+    (note,) = inv.notes
+    assert "VAT total on the fapiao (合计税额): 14.70 CNY" in note
+    assert "states 13.65" in note and "BT-114" in note and "119.70" in note
