@@ -16,6 +16,7 @@ unreadable XML or zip document is refused here too (:mod:`gateway.api.door`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable
@@ -56,9 +57,11 @@ MAPPING_FIELDS: dict[str, re.Pattern[str]] = {
     "order_reference": _REFERENCE,
     "contract_reference": _REFERENCE,
     "project_reference": _REFERENCE,
+    "preceding_invoice_date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
 }
 """Facts for the mapping a client may send with a document (``gateway.mapping.METADATA_KEYS``:
-this invoice's exchange rate and currency, the buyer's references), each with its form."""
+this invoice's exchange rate and currency, the buyer's references, the date of the invoice a
+credit note credits), each with its form."""
 DOCUMENT_FIELDS: dict[str, re.Pattern[str]] = {
     "kind": re.compile(r"invoice|ebl"),
     "targets": re.compile(r"[a-z-]{1,20}(,[a-z-]{1,20}){0,7}"),
@@ -332,6 +335,15 @@ def _normalise(metadata: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _calendar_date(text: str) -> bool:
+    """Whether ``YYYY-MM-DD`` names a day that exists (2026-02-30 does not)."""
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_metadata(metadata: dict[str, str]) -> None:
     profile = metadata.get("profile")
     if profile is not None and profile not in PROFILE_SPECS:
@@ -345,6 +357,13 @@ def _check_metadata(metadata: dict[str, str]) -> None:
             raise unprocessable(
                 f"{name} is not in its form (see the OpenAPI document)", name, "format"
             )
+    dated = metadata.get("preceding_invoice_date")
+    if dated is not None and not _calendar_date(dated):
+        raise unprocessable(
+            f"preceding_invoice_date {dated!r} is no calendar date",
+            "preceding_invoice_date",
+            "format",
+        )
     if "targets" in metadata and metadata.get("kind") != "ebl":
         raise unprocessable("targets applies to an eBL (kind=ebl) only", "targets", "kind")
     named = metadata["targets"].split(",") if "targets" in metadata else []

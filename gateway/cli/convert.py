@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="submission metadata (exchange_rate, currency, buyer_reference, order_reference, "
-        "contract_reference, project_reference); repeatable",
+        "contract_reference, project_reference, preceding_invoice_date); repeatable",
     )
     parser.add_argument(
         "--strict",

@@ -1,4 +1,4 @@
-"""Header references (BT-10 … BT-13, BG-24) from the submission, the partner and the 备注.
+"""Header references (BT-10 … BT-13, BT-26, BG-24) from the submission, the partner and the 备注.
 
 Order of sources for each: the submission's metadata, then the partner directory, then what
 the fapiao's remark states. BT-10 (buyer reference) is what the buyer routes by; it is never
@@ -9,6 +9,9 @@ purchase order" — and a warning says so.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from gateway.errors import FieldError
 from gateway.mapping.profiles import ProfileSpec
 from gateway.mapping.remark import RemarkFacts
 from gateway.mapping.submission import Submission
@@ -54,6 +57,7 @@ def apply_references(
                 "no buyer reference (BT-10) or purchase order (BT-13) known: the buyer may not "
                 "be able to route the invoice"
             )
+    warnings += _preceding_invoice_date(inv, submission)
     for number in remark.customs_declarations:
         inv.attachments.append(
             Attachment(id=number, description="Customs export declaration (出口报关单)")
@@ -67,3 +71,47 @@ def apply_references(
             )
         )
     return warnings
+
+
+def _preceding_invoice_date(inv: Invoice, submission: Submission) -> list[str]:
+    """BT-26 from the submission: the issue date of the invoice a credit note credits.
+
+    A red-letter fapiao prints the blue invoice's number (BT-25) but not its date (FORMAT.md
+    §7); the exporter knows it. A date later than the credit note's own is refused (no credit
+    note credits an invoice issued after it); on an invoice, or a credit note naming no
+    preceding invoice (BT-26 needs BT-25, BR-55), the date is ignored with a warning.
+    """
+    issued = submission.preceding_invoice_date
+    if issued is None:
+        return []
+    if not inv.is_credit_note or not inv.preceding_invoices:
+        what = "an invoice" if not inv.is_credit_note else "a credit note naming no invoice"
+        return [
+            f"preceding_invoice_date {issued} ignored: the document is {what} (BT-26 dates "
+            "the preceding invoice, BT-25, of a credit note)"
+        ]
+    if issued > inv.issue_date:
+        raise FieldError(
+            f"preceding_invoice_date {issued} is after the credit note's own issue date "
+            f"{inv.issue_date}: the invoice it credits ({inv.preceding_invoices[0].number}) "
+            "cannot be issued later",
+            field="metadata.preceding_invoice_date",
+            rule="mapping.preceding-invoice-date",
+        )
+    first, *rest = inv.preceding_invoices
+    inv.preceding_invoices = [replace(first, issue_date=issued), *rest]
+    number = first.number
+    if _digital_number(number) and number[:2] != f"{issued.year % 100:02d}":
+        return [
+            f"preceding_invoice_date {issued}: the fapiao number {number} starts with "
+            f"{number[:2]}, its issue year's last two digits (FORMAT.md §4), not "
+            f"{issued.year % 100:02d}; check the date"
+        ]
+    return []
+
+
+def _digital_number(number: str) -> bool:
+    """Whether ``number`` is a 数电 invoice number (20 digits, the first two its issue year's,
+    FORMAT.md §4): a legacy code + number, also 20 digits, starts with 0 or 1 (pilots of 数电
+    began in 2021, so a year below 21 is never one)."""
+    return len(number) == 20 and number.isdigit() and int(number[:2]) >= 21

@@ -7,6 +7,7 @@ value is a :class:`~gateway.errors.FieldError` naming ``metadata.<key>``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from gateway.errors import FieldError
 from gateway.jsontext import unfit_text
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 METADATA_KEYS: dict[str, str] = {
     "exchange_rate": "CNY per one unit of the invoice currency for this invoice (decimal text)",
@@ -25,6 +27,8 @@ METADATA_KEYS: dict[str, str] = {
     "order_reference": "BT-13 purchase order reference",
     "contract_reference": "BT-12 contract reference",
     "project_reference": "BT-11 project reference",
+    "preceding_invoice_date": "BT-26 issue date (YYYY-MM-DD) of the invoice a credit note credits: "
+    "the blue fapiao a red-letter one reverses (its number, BT-25, is on the red-letter fapiao)",
 }
 """Submission metadata keys the mapper reads, and what each one means."""
 
@@ -41,6 +45,9 @@ class Submission:
     order_reference: str | None = None
     contract_reference: str | None = None
     project_reference: str | None = None
+    preceding_invoice_date: dt.date | None = None
+    """BT-26 for the credit note's preceding invoice (the red-letter fapiao prints only its
+    number, FORMAT.md §7)."""
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any] | None) -> Submission:
@@ -62,6 +69,7 @@ class Submission:
             order_reference=_text(metadata, "order_reference"),
             contract_reference=_text(metadata, "contract_reference"),
             project_reference=_text(metadata, "project_reference"),
+            preceding_invoice_date=_date(metadata, "preceding_invoice_date"),
         )
 
 
@@ -75,6 +83,21 @@ def _text(metadata: Mapping[str, Any], key: str) -> str | None:
     if unfit is not None:
         raise FieldError(f"metadata {key} {unfit[1]}", field=f"metadata.{key}")
     return value.strip() or None
+
+
+def _date(metadata: Mapping[str, Any], key: str) -> dt.date | None:
+    text = _text(metadata, key)
+    if text is None:
+        return None
+    if _DATE.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise FieldError(
+        f"metadata {key} {text!r} is not a calendar date written YYYY-MM-DD",
+        field=f"metadata.{key}",
+    )
 
 
 def _rate(value: object) -> Decimal | None:

@@ -12,7 +12,10 @@ XML = {"Content-Type": "application/xml"}
 
 
 async def test_mapping_facts_travel_with_the_submission(api: LiveApi, fapiao_xml: bytes) -> None:
-    query = "exchange_rate=7.1234&currency=USD&buyer_reference=PO%2042&order_reference=4500012345"
+    query = (
+        "exchange_rate=7.1234&currency=USD&buyer_reference=PO%2042&order_reference=4500012345"
+        "&preceding_invoice_date=2026-09-20"
+    )
     status, _, raw = await api.a.request(
         "POST", f"/v1/documents?{query}", data=fapiao_xml, headers=XML
     )
@@ -24,6 +27,7 @@ async def test_mapping_facts_travel_with_the_submission(api: LiveApi, fapiao_xml
         "currency": "USD",
         "buyer_reference": "PO 42",
         "order_reference": "4500012345",
+        "preceding_invoice_date": "2026-09-20",
     }
 
 
@@ -35,6 +39,8 @@ async def test_mapping_facts_travel_with_the_submission(api: LiveApi, fapiao_xml
         "exchange_rate=7,1",
         "currency=usd",
         "buyer_reference=%20",
+        "preceding_invoice_date=2026-02-30",
+        "preceding_invoice_date=20260920",
     ],
 )
 async def test_malformed_mapping_facts_are_422_naming_the_field(
