@@ -9,7 +9,7 @@ from gateway.ingest.record import RawLine, Src
 from gateway.ingest.taxcase import EXEMPTION_TEXT, TaxContext, line_tax
 from gateway.ingest.types import Warn
 from gateway.ingest.units import unit_code
-from gateway.ingest.values import money, number_or_none, read_rate, require_number
+from gateway.ingest.values import RateText, money, number_or_none, read_rate, require_number
 from gateway.model.invoice import Item, ItemAttribute, Line, VatBreakdown
 
 _PRICE_STEP = Decimal("0.00000001")
@@ -45,6 +45,27 @@ def _quantity_and_price(raw: RawLine, amount: Decimal, warn: Warn) -> tuple[Deci
     return qty, price, True
 
 
+def _require_rated_tax(raw: RawLine, rate: RateText) -> None:
+    """Refuse a line taxed at a rate above zero whose 税额 (ComTaxAm) is text, not a number.
+
+    The markers ``***``, ``*`` and an empty value belong to exempt, not-subject and
+    differential lines (FORMAT.md §2.1); on a line at 13 % any other text leaves the line
+    without its tax, and the invoice would only be refused later for totals that do not add
+    up, without naming the line.
+    """
+    src = raw.tax
+    if src is None or src.value is None or src.value in NO_TAX_MARKERS:
+        return
+    if rate.percent is None or rate.percent == 0 or number_or_none(src.text) is not None:
+        return
+    raise FieldError(
+        f"{src.path} is {src.text!r}: the line is taxed at {rate.percent} % and its tax "
+        "(税额) must be a number such as 130.00",
+        field=src.path,
+        rule="fapiao.number",
+    )
+
+
 def build_line(raw: RawLine, index: int, ctx: TaxContext, is_red: bool, warn: Warn) -> Line:
     """One canonical line; ``index`` is its 1-based position (BT-126)."""
     amount = money(require_number(raw.amount.text, raw.amount.path))
@@ -56,6 +77,7 @@ def build_line(raw: RawLine, index: int, ctx: TaxContext, is_red: bool, warn: Wa
             field=raw.rate.path,
             rule="fapiao.rate",
         )
+    _require_rated_tax(raw, rate)
     tax_raw = optional_number(raw.tax, warn, NO_TAX_MARKERS)
     tax = None if tax_raw is None else money(tax_raw)
     decided = line_tax(rate, tax, ctx, raw.policy_flag)

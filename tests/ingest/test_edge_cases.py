@@ -195,6 +195,18 @@ def test_text_in_amount_is_a_field_error() -> None:
     assert "'一百'" in caught.value.message and "Decimal" in caught.value.message
 
 
+@pytest.mark.parametrize("tax", ["十三元", "13.00元整", "n/a"])
+def test_text_as_the_tax_of_a_rated_line_is_a_field_error(tax: str) -> None:
+    """On a line at 13 % the 税额 must be a number: text left the line without its tax and the
+    conversion was refused later for a VAT total 'its lines add up to 0', naming no line."""
+    line = SampleLine("*通用设备*液压泵", "100.00", "0.13", tax, "113.00")
+    with pytest.raises(FieldError) as caught:
+        _parse(_one_line(line, "100.00", "13.00", "113.00"))
+    assert caught.value.field == "EInvoiceData/IssuItemInformation[1]/ComTaxAm"
+    assert caught.value.rule == "fapiao.number"
+    assert repr(tax) in caught.value.message and "13 %" in caught.value.message
+
+
 def test_unreadable_rate_is_a_field_error() -> None:
     line = SampleLine("*通用设备*液压泵", "100.00", "thirteen", "13.00", "113.00")
     with pytest.raises(FieldError) as caught:
