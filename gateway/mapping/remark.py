@@ -47,8 +47,17 @@ _RATE_FORMS = tuple(
         rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}\s*[（(]?\s*{_CUR}\s*/\s*(?:CNY|RMB)",
     )
 )
+_WHOLE = r"(?![0-9])(?!\.[0-9])"
+"""After a number: it ends here (a pattern may not take 7.123 of 7.1234 by backtracking)."""
+_RATE_RATIO = re.compile(
+    rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_UNITS}{_WHOLE}\s*[:：]\s*{_NUM}{_WHOLE}",
+    re.IGNORECASE,
+)
+"""汇率 1:7.1234 (one unit of the foreign currency to so much CNY; 100:712.34 too)."""
 _RATE_PLAIN = re.compile(
-    rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}(?!\s*[A-Za-z\u4e00-\u9fff])", re.IGNORECASE
+    rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}{_WHOLE}"
+    rf"(?!\s*(?!{_CNY})[A-Za-z\u4e00-\u9fff])(?!\s*[:：]\s*[0-9])",
+    re.IGNORECASE,
 )
 
 _ID = r"((?=[A-Za-z0-9\-_/.]*[0-9])[A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]|[0-9])"
@@ -125,10 +134,25 @@ def read_rate(remark: str) -> StatedRate | None:
                 continue
             rate = value if units == 1 else (value / units).normalize()
             return StatedRate(rate, currency, found.group(0).strip())
+    ratio = _RATE_RATIO.search(remark)
+    if ratio is not None:
+        return _ratio(ratio)
     plain = _RATE_PLAIN.search(remark)
     if plain is not None and (value := _decimal(plain.group("value"))) is not None:
         return StatedRate(value, None, plain.group(0))
     return None
+
+
+def _ratio(found: re.Match[str]) -> StatedRate | None:
+    """``汇率 1:7.1234`` as 7.1234 CNY per unit; ``None`` unless the first term is 1, 10,
+    100 … (``7.1234:1`` says nothing sure about which side is the foreign currency)."""
+    units, value = _decimal(found.group("units")), _decimal(found.group("value"))
+    if units is None or value is None or units != units.to_integral_value():
+        return None
+    if str(int(units)).rstrip("0") != "1":
+        return None
+    rate = value if units == 1 else (value / units).normalize()
+    return StatedRate(rate, None, found.group(0).strip())
 
 
 def _first(pattern: re.Pattern[str], text: str) -> str | None:
