@@ -32,23 +32,25 @@ _CNY = r"(?:CNY|RMB|人民币|元)"
 _CUR = r"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{3})(?![A-Za-z])|" + "|".join(CURRENCY_NAMES) + ")"
 _NUM = r"(?P<value>[0-9]+(?:\.[0-9]+)?)"
 _UNITS = r"(?P<units>[0-9]+(?:\.[0-9]+)?)"
+_WHOLE = r"(?![0-9])(?!\.[0-9])"
+"""After a number: it ends here (a pattern may not take 7.123 of 7.1234 by backtracking)."""
+_RATIO_OR_NUM = rf"(?:(?P<ratio>[0-9]+){_WHOLE}\s*[:：]\s*)?{_NUM}{_WHOLE}(?!\s*[:：]\s*[0-9])"
+"""A rate after a currency pair or name: ``7.1234``, or the ratio ``1:7.1234``."""
 _RATE_FORMS = tuple(
     re.compile(form, re.IGNORECASE)
     for form in (
-        # 1 USD = 7.1234 CNY · 100美元=712.34人民币 · 1美元兑7.1234元
-        rf"{_UNITS}?\s*{_CUR}\s*(?:[=＝]|兑换?)\s*(?:人民币)?\s*{_NUM}\s*{_CNY}?",
+        # 1 USD = 7.1234 CNY · 100美元=712.34人民币 · 1美元兑7.1234元 · 美元兑人民币 1:7.1234
+        rf"{_UNITS}?\s*{_CUR}\s*(?:[=＝]|兑换?)\s*(?:人民币)?\s*{_RATIO_OR_NUM}\s*{_CNY}?",
         # USD 1 = CNY 7.1234
         rf"{_CUR}\s*{_UNITS}\s*[=＝]\s*{_CNY}\s*{_NUM}",
         # USD/CNY 7.1012 · USDCNY: 7.1012
-        rf"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{{3}}))\s*/?\s*CNY\s*[:：=＝]?\s*{_NUM}",
-        # 美元汇率：7.1234 · USD rate 7.12
-        rf"{_CUR}\s*(?:汇率|exchange\s*rate|rate)\s*[:：]?\s*{_NUM}",
+        rf"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{{3}}))\s*/?\s*CNY\s*[:：=＝]?\s*{_RATIO_OR_NUM}",
+        # 美元汇率：7.1234 · USD rate 7.12 · 美元汇率 1:7.1234
+        rf"{_CUR}\s*(?:汇率|exchange\s*rate|rate)\s*[:：]?\s*{_RATIO_OR_NUM}",
         # 汇率：7.1234（USD/CNY）
         rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}\s*[（(]?\s*{_CUR}\s*/\s*(?:CNY|RMB)",
     )
 )
-_WHOLE = r"(?![0-9])(?!\.[0-9])"
-"""After a number: it ends here (a pattern may not take 7.123 of 7.1234 by backtracking)."""
 _RATE_RATIO = re.compile(
     rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_UNITS}{_WHOLE}\s*[:：]\s*{_NUM}{_WHOLE}",
     re.IGNORECASE,
@@ -127,7 +129,12 @@ def read_rate(remark: str) -> StatedRate | None:
         for found in form.finditer(remark):
             parts = found.groupdict()
             value = _decimal(parts["value"])
-            units_text = parts.get("units")
+            ratio = parts.get("ratio")
+            if ratio is not None and not _power_of_ten(ratio):
+                continue
+            if ratio is not None and parts.get("units") is not None:
+                continue
+            units_text = parts.get("units") or ratio
             units = _decimal(units_text) if units_text else Decimal(1)
             currency = _currency(parts["cur"])
             if value is None or units is None or currency == "CNY":
@@ -143,13 +150,16 @@ def read_rate(remark: str) -> StatedRate | None:
     return None
 
 
+def _power_of_ten(text: str) -> bool:
+    """Whether ``text`` is 1, 10, 100 … (the foreign side of a ratio such as 1:7.1234)."""
+    return text.isdigit() and text.lstrip("0").rstrip("0") == "1"
+
+
 def _ratio(found: re.Match[str]) -> StatedRate | None:
     """``汇率 1:7.1234`` as 7.1234 CNY per unit; ``None`` unless the first term is 1, 10,
     100 … (``7.1234:1`` says nothing sure about which side is the foreign currency)."""
     units, value = _decimal(found.group("units")), _decimal(found.group("value"))
-    if units is None or value is None or units != units.to_integral_value():
-        return None
-    if str(int(units)).rstrip("0") != "1":
+    if units is None or value is None or not _power_of_ten(found.group("units")):
         return None
     rate = value if units == 1 else (value / units).normalize()
     return StatedRate(rate, None, found.group(0).strip())

@@ -43,11 +43,22 @@ def test_the_rate_printed_in_the_remark_is_the_rate_used(
     assert out.warned("7.1234", "7.0000")  # the partner's standing rate differs
 
 
-@pytest.mark.parametrize("remark", ["汇率1:7.1234", "合同号：HT-2026-001 汇率 1：7.1234"])
-def test_a_rate_written_as_a_ratio_is_the_cny_per_unit(validator: Validator, remark: str) -> None:
+@pytest.mark.parametrize(
+    ("remark", "standing"),
+    [
+        ("汇率1:7.1234", None),
+        ("合同号：HT-2026-001 汇率 1：7.1234", None),
+        ("美元汇率 1:7.1234", "7.1000"),
+    ],
+)
+def test_a_rate_written_as_a_ratio_is_the_cny_per_unit(
+    validator: Validator, remark: str, standing: str | None
+) -> None:
     """'汇率1:7.1234' was read as a rate of 1: the 1,130.00 CNY fapiao went out as an invoice
-    for 1,130.00 USD, without a word, when no standing rate was there to object."""
-    out = convert(fapiao(remark=remark), "bis3", validator, partner=USD)
+    for 1,130.00 USD, without a word, when no standing rate was there to object; '美元汇率
+    1:7.1234' names the currency, so even a standing rate of 7.1 only drew a warning."""
+    partner = {**USD, "exchange_rate": standing} if standing else USD
+    out = convert(fapiao(remark=remark), "bis3", validator, partner=partner)
     assert out.fatal == []
     assert out.mapped.invoice.exchange_rate == Decimal("7.1234")
     assert out.mapped.invoice.totals.payable == _due("1130.00", "7.1234") == Decimal("158.63")

@@ -31,6 +31,9 @@ from gateway.mapping.remark import read_rate, read_remark
         ("汇率 100:712.34", "7.1234", None),
         ("汇率7.12345678元", "7.12345678", None),
         ("汇率：7.1234 人民币", "7.1234", None),
+        ("美元汇率 1:7.1234", "7.1234", "USD"),
+        ("USD/CNY 100:712.34", "7.1234", "USD"),
+        ("美元兑人民币 1:7.1234", "7.1234", "USD"),
     ],
 )
 def test_rate_forms(remark: str, rate: str, currency: str | None) -> None:
@@ -44,11 +47,14 @@ def test_no_rate(remark: str) -> None:
     assert read_rate(remark) is None
 
 
-@pytest.mark.parametrize("remark", ["汇率 7.1234:1", "汇率：7.1234 USD", "汇率 7.1234美元"])
+@pytest.mark.parametrize(
+    "remark", ["汇率 7.1234:1", "汇率：7.1234 USD", "汇率 7.1234美元", "港币汇率 0.91:1"]
+)
 def test_a_rate_is_read_whole_or_not_at_all(remark: str) -> None:
-    """'汇率 1:7.1234' was read as a rate of 1 CNY per unit, and '汇率：7.1234 USD' as 7.123 (the
-    pattern gave back digits until what followed was no letter): a ratio whose first term is
-    not 1, 10, 100 … and a number followed by a foreign currency's name are not read."""
+    """'汇率 1:7.1234' was read as a rate of 1 CNY per unit ('港币汇率 0.91:1' as 0.91 HKD), and
+    '汇率：7.1234 USD' as 7.123 (the pattern gave back digits until what followed was no
+    letter): a ratio whose first term is not 1, 10, 100 … and a number followed by a foreign
+    currency's name are not read."""
     assert read_rate(remark) is None
 
 
