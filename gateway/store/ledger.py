@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from gateway.errors import FieldError
@@ -75,6 +75,9 @@ from gateway.store.scripts import (
 )
 
 HELD = "held"
+HELD_FACTS = ("stages", "profile", "receiver", "number")
+"""What a ``held`` event keeps of the ``queued`` one it stands in for: the stage timings and
+the document facts the console lists (a held fapiao is found by its number and receiver)."""
 REFUSED = "refused"
 RELEASE_FAILED = "release_failed"
 """How a listing shows a hold still ``releasing`` whose release job was dead-lettered."""
@@ -88,6 +91,11 @@ def is_transfer(hold: Hold) -> bool:
     """Whether the hold keeps an eBL transfer (its id is the transfer's, not a submission's:
     the eBL registry, not a submission's history, records what happens to it)."""
     return hold.job.kind == TRANSFER
+
+
+def held_facts(queued: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The :data:`HELD_FACTS` of a ``queued`` event's detail."""
+    return {key: queued[key] for key in HELD_FACTS if queued and key in queued}
 
 
 _NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
@@ -217,7 +225,11 @@ class LedgerStore:
         verdict, personal, sensitive = yield from count_and_judge(tenant_id, record, judge, now)
         if not verdict.allowed:
             yield from insert_hold(submission_id, tenant_id, record, verdict, enqueue, now)
-            detail = {"decided_by": verdict.decided_by, **verdict.detail}
+            detail = {
+                **held_facts(queued.detail),
+                "decided_by": verdict.decided_by,
+                **verdict.detail,
+            }
             yield from change_state(submission_id, StateChange(HELD, verdict.reason, detail), now)
             return ExportResult(verdict, personal=personal, sensitive=sensitive)
         return (

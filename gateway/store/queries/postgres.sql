@@ -152,7 +152,7 @@ SELECT state, COUNT(*) AS n FROM submissions GROUP BY state
 SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state
 
 -- name: insert_event
--- With the console's document facts a queued or delivered event brings (migration 0013).
+-- With the console's document facts a queued, held or delivered event brings (migration 0013).
 WITH event AS (
     INSERT INTO events (submission_id, state, at, reason, detail)
     VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
@@ -162,7 +162,7 @@ WITH event AS (
     SET profile = COALESCE(%(detail)s::jsonb->>'profile', profile),
         receiver = COALESCE(%(detail)s::jsonb->>'receiver', receiver),
         number = COALESCE(%(detail)s::jsonb->>'number', number)
-    WHERE submission_id = %(submission_id)s AND %(state)s::text = 'queued'
+    WHERE submission_id = %(submission_id)s AND %(state)s::text IN ('queued', 'held')
 ), delivered_facts AS (
     UPDATE document_facts SET delivered_at = %(now)s
     WHERE submission_id = %(submission_id)s AND %(state)s::text = 'delivered'
@@ -173,7 +173,8 @@ SELECT * FROM event
 UPDATE submissions SET state = %(state)s, updated_at = %(now)s WHERE id = %(submission_id)s
 
 -- name: record_state
--- The state, its event and the console's document facts it brings (migration 0013).
+-- The state, its event and the console's document facts it brings (migration 0013): a
+-- queued or held event's profile, receiver and number, a delivered event's time.
 WITH changed AS (
     UPDATE submissions SET state = %(state)s, updated_at = %(now)s WHERE id = %(submission_id)s
 ), queued_facts AS (
@@ -181,7 +182,7 @@ WITH changed AS (
     SET profile = COALESCE(%(detail)s::jsonb->>'profile', profile),
         receiver = COALESCE(%(detail)s::jsonb->>'receiver', receiver),
         number = COALESCE(%(detail)s::jsonb->>'number', number)
-    WHERE submission_id = %(submission_id)s AND %(state)s::text = 'queued'
+    WHERE submission_id = %(submission_id)s AND %(state)s::text IN ('queued', 'held')
 ), delivered_facts AS (
     UPDATE document_facts SET delivered_at = %(now)s
     WHERE submission_id = %(submission_id)s AND %(state)s::text = 'delivered'

@@ -132,12 +132,12 @@ SELECT state, COUNT(*) AS n FROM submissions GROUP BY state
 SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state
 
 -- name: insert_event
--- With the console's document facts a queued or delivered event brings (migration 0014).
+-- With the console's document facts a queued, held or delivered event brings (migration 0014).
 UPDATE document_facts
 SET profile = COALESCE(json_extract(:detail, '$.profile'), profile),
     receiver = COALESCE(json_extract(:detail, '$.receiver'), receiver),
     number = COALESCE(json_extract(:detail, '$.number'), number)
-WHERE submission_id = :submission_id AND :state = 'queued';
+WHERE submission_id = :submission_id AND :state IN ('queued', 'held');
 UPDATE document_facts SET delivered_at = :now
 WHERE submission_id = :submission_id AND :state = 'delivered';
 INSERT INTO events (submission_id, state, at, reason, detail)
@@ -148,13 +148,14 @@ RETURNING *
 UPDATE submissions SET state = :state, updated_at = :now WHERE id = :submission_id
 
 -- name: record_state
--- The state, its event and the console's document facts it brings (migration 0014).
+-- The state, its event and the console's document facts it brings (migration 0014): a
+-- queued or held event's profile, receiver and number, a delivered event's time.
 UPDATE submissions SET state = :state, updated_at = :now WHERE id = :submission_id;
 UPDATE document_facts
 SET profile = COALESCE(json_extract(:detail, '$.profile'), profile),
     receiver = COALESCE(json_extract(:detail, '$.receiver'), receiver),
     number = COALESCE(json_extract(:detail, '$.number'), number)
-WHERE submission_id = :submission_id AND :state = 'queued';
+WHERE submission_id = :submission_id AND :state IN ('queued', 'held');
 UPDATE document_facts SET delivered_at = :now
 WHERE submission_id = :submission_id AND :state = 'delivered';
 INSERT INTO events (submission_id, state, at, reason, detail)
