@@ -14,7 +14,7 @@ import pytest
 from gateway.samples.writers import SELLER_USCC, einvoice_xml
 from gateway.store.console import ConsoleStore, DocumentFilter
 from gateway.store.partner_directory import replace_directory
-from tests.console.conftest import PARTNERS, LiveConsole, signed_in, start_console
+from tests.console.conftest import PARTNERS, LiveConsole, csrf_of, signed_in, start_console
 from tests.policy.support import with_contact
 
 HELD_NUMBER = "26312000000000300001"
@@ -83,3 +83,27 @@ async def test_a_held_fapiao_is_listed_with_its_number_and_receiver(gated: LiveC
     reads = ConsoleStore(gated.store.connector)
     (row,) = await reads.find_documents(gated.tenant_a.id, DocumentFilter(state="held"))
     assert (row.number, row.receiver, row.profile) == (HELD_NUMBER, BUYER_ENDPOINT, "pint-sg")
+
+
+async def test_a_decision_the_gate_cannot_take_says_why(gated: LiveConsole) -> None:
+    """A hold already refused (by this officer in another tab, or by a colleague) cannot be
+    released: the page says so, as the API's 409 does, instead of 'Something went wrong'."""
+    doc = await held_by_the_gate(gated)
+    officer, _ = await gated.store.issue_api_key(gated.tenant_a.id, role="officer")
+    session = await signed_in(gated, officer)
+    async with session:
+        session.cookie_jar.update_cookies({"lingang_lang": "en"})
+        async with session.get(f"{gated.base}/console/stuck") as response:
+            token = csrf_of(await response.text())
+        refusal = {"csrf": token, "officer": "Li Wei", "reason": "no filing"}
+        async with session.post(f"{gated.base}/console/stuck/{doc}/refuse", data=refusal):
+            pass
+        release = {"csrf": token, "officer": "Wang Fang", "basis": "standard contract"}
+        async with session.post(
+            f"{gated.base}/console/stuck/{doc}/release", data=release
+        ) as response:
+            status, page = response.status, await response.text()
+    assert status == 409
+    main = page[page.index("<main>") : page.index("</main>")]
+    assert "Not done: it conflicts with the current state" in main
+    assert f"document {doc} is refused, not held" in main, main

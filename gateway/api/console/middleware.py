@@ -11,7 +11,8 @@ Order of checks for every request below ``/console``:
    the session's (the sign-in form's: the pre-session cookie's);
 4. errors become pages: 404 for what is not found (another tenant's id included, a domain
    ``NotFoundError`` too), 403 for a refused form or action, 409 for a conflict with the
-   current state, 422 for input the API would refuse; a bug is a 500 page without detail.
+   current state, 422 for input the API would refuse, each with the message, field and rule
+   the API would give; a bug is a 500 page without detail.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from gateway.api.console.context import (
 from gateway.api.console.i18n import LANGUAGES
 from gateway.api.console.page import redirect, render
 from gateway.api.console.session import CSRF_FIELD, LANGUAGE_COOKIE, SESSION_COOKIE
-from gateway.api.problems import Problem, status_for
+from gateway.api.problems import Problem, from_lingang_error, status_for
 from gateway.errors import LingangError
 
 log = logging.getLogger("gateway.console")
@@ -81,9 +82,11 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = status_for(exc)
         if status == 404:  # e.g. deciding another tenant's hold: as if it did not exist
             return render(request, "error.html", status=404, message="not_found")
-        if status not in {403, 409}:
-            status = 503 if exc.retryable else 422
-        return render(request, "error.html", status=status, message="error")
+        if status < 500:  # what the API would answer: the message, its field and rule
+            answer = from_lingang_error(exc)
+            message = "conflict" if status == 409 else "error"
+            return render(request, "error.html", status=status, message=message, problem=answer)
+        return render(request, "error.html", status=503 if exc.retryable else 422, message="error")
     except HttpProcessingError:  # a request part aiohttp cannot read (a NUL in a header)
         return render(request, "error.html", status=400, message="error")
     except asyncio.CancelledError:
