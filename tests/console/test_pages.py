@@ -3,6 +3,7 @@ shows the stored validation report; unreadable documents answer 422, never 500."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from importlib import resources
@@ -94,3 +95,27 @@ async def test_english_everywhere_after_the_switch(quiet: LiveConsole) -> None:
                 page = await response.text()
             menu = page[page.index("<header") : page.index("</header>")]
             assert not re.search(r"[\u4e00-\u9fff]", menu.replace("中文", "")), screen
+
+
+async def test_times_name_their_zone(quiet: LiveConsole) -> None:
+    """The console's times are UTC, the ledger's Beijing time (+08:00): each time says
+    which, so a clerk in Shanghai does not read 21:30 UTC as 21:30 local, and the date
+    filters and the health chart say that their days and hours are UTC."""
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "t.xml")
+    stored = await quiet.store.get_submission(quiet.tenant_a.id, doc)
+    assert stored is not None
+    shown = stored.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        for language, day_label in (("zh", "自（UTC 日期）"), ("en", "From (UTC date)")):
+            session.cookie_jar.update_cookies({"lingang_lang": language})
+            async with session.get(f"{quiet.base}/console/documents") as response:
+                listed = await response.text()
+            async with session.get(f"{quiet.base}/console/documents/{doc}") as response:
+                page = await response.text()
+            async with session.get(f"{quiet.base}/console/health") as response:
+                health = await response.text()
+            assert f"{shown} UTC" in listed and f"{shown} UTC" in page
+            assert re.search(rf"{re.escape(shown)}(?! UTC)", listed + page) is None
+            assert day_label in listed
+            assert "UTC" in health[health.index("<h2>", health.index('id="queues"')) :]

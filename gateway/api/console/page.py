@@ -8,6 +8,7 @@ the console's own script file, so injected markup could not run even if it got t
 from __future__ import annotations
 
 import functools
+from datetime import UTC
 from typing import Any
 
 import jinja2
@@ -82,7 +83,9 @@ def redirect(location: str) -> web.HTTPSeeOther:
 
 
 def _when(value: Any) -> str:
-    """A time as ``2026-12-02 20:31:05`` (UTC)."""
+    """A time as ``2026-12-02 20:31:05 UTC``: the zone is named, as the ledger's Beijing
+    times carry ``+08:00`` (a clerk in Shanghai reads an unnamed time as local)."""
     if value is None:
         return ""
-    return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+    moment = value.astimezone(UTC) if value.tzinfo else value
+    return str(moment.strftime("%Y-%m-%d %H:%M:%S UTC"))
