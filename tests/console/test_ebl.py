@@ -110,7 +110,7 @@ async def test_an_uploaded_ebl_shows_its_conversions_and_chain(
         assert f"/outputs/{kind}" in page, kind
     assert 'id="doc-kind"' in page and number in page
     assert 'id="chain"' in page and "<code>TRANSFER</code>" in page and "BUYER-1 Ltd" in page
-    assert "transferred" in page and "BOLE:BOLE/BUYER-1" in page
+    assert 'data-state="transferred">已转让至其他平台<' in page and "BOLE:BOLE/BUYER-1" in page
     assert "权利转让链 / Title chain" in view and "BUYER-1 Ltd" in view
     for html in (page, view):
         assert "<script>alert" not in html

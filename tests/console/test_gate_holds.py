@@ -107,3 +107,26 @@ async def test_a_decision_the_gate_cannot_take_says_why(gated: LiveConsole) -> N
     main = page[page.index("<main>") : page.index("</main>")]
     assert "Not done: it conflicts with the current state" in main
     assert f"document {doc} is refused, not held" in main, main
+
+
+async def test_a_refused_document_is_named_in_chinese(gated: LiveConsole) -> None:
+    """The zh view names every state in Chinese: an officer's refusal included (it showed
+    as the stored word 'refused' in the list, its filter and the document's history)."""
+    doc = await held_by_the_gate(gated)
+    officer, _ = await gated.store.issue_api_key(gated.tenant_a.id, role="officer")
+    session = await signed_in(gated, officer)
+    async with session:
+        async with session.get(f"{gated.base}/console/stuck") as response:
+            token = csrf_of(await response.text())
+        refusal = {"csrf": token, "officer": "Li Wei", "reason": "no filing"}
+        async with session.post(f"{gated.base}/console/stuck/{doc}/refuse", data=refusal):
+            pass
+        async with session.get(f"{gated.base}/console/documents") as response:
+            listed = await response.text()
+        async with session.get(f"{gated.base}/console/documents/{doc}") as response:
+            page = await response.text()
+    assert 'data-state="refused">已拒绝出境<' in listed
+    assert '<option value="refused" >已拒绝出境</option>' in listed
+    assert 'data-state="refused">已拒绝出境<' in page
+    for html in (listed, page):
+        assert ">refused<" not in html

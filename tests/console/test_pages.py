@@ -11,7 +11,7 @@ from importlib import resources
 import aiohttp
 
 from gateway.api.console import find_screens
-from gateway.api.console.i18n import STATES, TEXTS
+from gateway.api.console.i18n import STATES, TEXTS, TITLE_STATES
 from tests.console.conftest import LiveConsole, signed_in
 from tests.console.test_security import hostile_fapiao, submit
 
@@ -47,7 +47,7 @@ def test_every_word_in_the_templates_is_in_both_languages() -> None:
         used |= set(_WORD.findall(entry.read_text("utf-8")))
     assert used, "no words found"
     assert used <= set(TEXTS), sorted(used - set(TEXTS))
-    for chinese, english in [*TEXTS.values(), *STATES.values()]:
+    for chinese, english in [*TEXTS.values(), *STATES.values(), *TITLE_STATES.values()]:
         assert chinese and english
 
 

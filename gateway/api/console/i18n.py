@@ -155,7 +155,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "per_5min": ("每 5 分钟，UTC 时间", "per 5 minutes, UTC"),
     "ok": ("正常", "ok"),
     "fail": ("故障", "failing"),
-    "not_found": ("找不到该文档。", "No such document."),
+    "not_found": ("找不到该页面或文档。", "No such page or document."),
     "forbidden": ("请求被拒绝：表单已过期，请重试。", "Refused: the form has expired; try again."),
     "error": ("出错了", "Something went wrong"),
     "conflict": ("无法执行：与文档的当前状态不符", "Not done: it conflicts with the current state"),
@@ -184,8 +184,20 @@ STATES: dict[str, tuple[str, str]] = {
     "closed": ("闭合", "closed"),
     "open": ("断开", "open"),
     "half_open": ("半开", "half open"),
+    "refused": ("已拒绝出境", "refused"),
+    "mls": ("报文级状态 (MLS)", "MLS"),
 }
 """State and phase names (as stored) → (Chinese, English); others are shown as stored."""
+
+
+TITLE_STATES: dict[str, tuple[str, str]] = {
+    "held": ("由本平台持有", "held here"),
+    "sending": ("正在转让", "being transferred"),
+    "transferred": ("已转让至其他平台", "transferred to another platform"),
+    "surrendered": ("已交还承运人", "surrendered to the carrier"),
+}
+"""An eBL's state in this platform's eBL registry → (Chinese, English); its ``held`` is
+possession, not the export gate's hold of :data:`STATES`."""
 
 
 def add_texts(texts: Mapping[str, tuple[str, str]]) -> None:
@@ -200,6 +212,12 @@ def state_namer(language: str) -> Callable[[str], str]:
     """The words for a stored state name in ``language`` (unknown names as they are)."""
     index = 0 if language == "zh" else 1
     return lambda name: STATES[name][index] if name in STATES else name
+
+
+def title_state_namer(language: str) -> Callable[[str], str]:
+    """The words for an eBL registry state in ``language`` (unknown names as they are)."""
+    index = 0 if language == "zh" else 1
+    return lambda name: TITLE_STATES[name][index] if name in TITLE_STATES else name
 
 
 def translator(language: str) -> Callable[[str], str]:
