@@ -158,6 +158,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not_found": ("找不到该页面或文档。", "No such page or document."),
     "forbidden": ("请求被拒绝：表单已过期，请重试。", "Refused: the form has expired; try again."),
     "error": ("出错了", "Something went wrong"),
+    "actions": ("操作", "Actions"),
+    "check": ("检查项", "Check"),
     "conflict": ("无法执行：与文档的当前状态不符", "Not done: it conflicts with the current state"),
     "render_failed": ("无法生成可读视图", "No readable view"),
 }
