@@ -130,3 +130,25 @@ async def test_a_refused_document_is_named_in_chinese(gated: LiveConsole) -> Non
     assert 'data-state="refused">已拒绝出境<' in page
     for html in (listed, page):
         assert ">refused<" not in html
+
+
+async def test_a_decision_without_a_name_says_what_is_missing(gated: LiveConsole) -> None:
+    """An officer's name of spaces passes the browser's ``required`` and is nothing: the
+    page said nothing at all (a plain reload). It now says what a decision needs, and the
+    document stays held."""
+    doc = await held_by_the_gate(gated)
+    officer, _ = await gated.store.issue_api_key(gated.tenant_a.id, role="officer")
+    session = await signed_in(gated, officer)
+    async with session:
+        async with session.get(f"{gated.base}/console/stuck") as response:
+            token = csrf_of(await response.text())
+        for action, text in (("release", "basis"), ("refuse", "reason")):
+            form = {"csrf": token, "officer": "   ", text: "standard contract"}
+            async with session.post(
+                f"{gated.base}/console/stuck/{doc}/{action}", data=form
+            ) as response:
+                page = await response.text()
+            assert response.url.query.get("notice") == "decision_incomplete", action
+            assert 'class="note bad" id="notice">未作决定：须填写合规审核人姓名' in page
+    found = await gated.store.get_submission(gated.tenant_a.id, doc)
+    assert found is not None and found.state == "held"

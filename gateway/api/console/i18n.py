@@ -131,6 +131,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "refuse": ("拒绝出境", "Refuse"),
     "refuse_reason": ("拒绝理由", "Reason for refusal"),
     "hold_refused": ("已拒绝出境。", "Refused for good."),
+    "decision_incomplete": (
+        "未作决定：须填写合规审核人姓名以及放行依据或拒绝理由。",
+        "Nothing decided: a decision needs the officer's name and the basis or reason.",
+    ),
     "officer_only": (
         "放行或拒绝暂扣文档须由合规审核人决定：请使用审核人（officer）密钥登录。",
         "Releasing or refusing a held document is a compliance officer's decision: sign in "

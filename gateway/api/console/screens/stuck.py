@@ -29,7 +29,7 @@ from gateway.store.ledger import LedgerStore
 routes = web.RouteTableDef()
 MAX_BASIS = 1000
 MAX_OFFICER = 200
-NOTICES = ("retried", "not_retryable", "released", "hold_refused")
+NOTICES = ("retried", "not_retryable", "released", "hold_refused", "decision_incomplete")
 
 
 class DecidesHeld(Protocol):
@@ -81,8 +81,8 @@ async def stuck(request: web.Request) -> web.Response:
 
 def _officer_decision(request: web.Request, what: str, limit: int) -> tuple[DecidesHeld, str, str]:
     """The gate, the officer's name and ``what`` (basis or reason) of a decision form; 404
-    without the gate, 403 for a key that may not decide, back to the page when a field is
-    empty."""
+    without the gate, 403 for a key that may not decide, back to the page saying what is
+    missing when a field is empty (a name of spaces passes the browser's ``required``)."""
     gate = decider(request)
     if gate is None:
         raise web.HTTPNotFound()
@@ -91,7 +91,7 @@ def _officer_decision(request: web.Request, what: str, limit: int) -> tuple[Deci
     officer = field(request, "officer", limit=MAX_OFFICER)
     text = field(request, what, limit=limit)
     if not officer or not text:
-        raise redirect(f"{PREFIX}/stuck")
+        raise redirect(f"{PREFIX}/stuck?notice=decision_incomplete")
     return gate, officer, text
 
 
