@@ -82,6 +82,7 @@ _SCHEME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _ENDPOINT_VALUE = re.compile(r"[\x21-\x7e]{1,200}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _PARAMETER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+MAX_FILENAME = 255
 _FILENAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\\ud800-\udfff\ufffe\uffff]")
 _MALFORMED = (ValueError, LookupError, AssertionError, HttpProcessingError)
 """What aiohttp's multipart reader raises on a malformed body (UnicodeDecodeError and
@@ -384,6 +385,16 @@ def _check_metadata(metadata: dict[str, str]) -> None:
 
 
 def _check_filename(name: str) -> str:
-    if len(name) > 255 or _FILENAME_BAD.search(name):
-        raise unprocessable("the file name is not acceptable", "filename", "format")
+    if len(name) > MAX_FILENAME:
+        raise unprocessable(
+            f"the file name is longer than {MAX_FILENAME} characters ({len(name)})",
+            "filename",
+            "format",
+        )
+    if _FILENAME_BAD.search(name):
+        raise unprocessable(
+            "the file name holds a control character, a slash or a backslash",
+            "filename",
+            "format",
+        )
     return name

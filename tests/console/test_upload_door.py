@@ -17,6 +17,7 @@ from tests.console.conftest import LiveConsole, csrf_of, signed_in
         ("lol.xml", BILLION_LAUGHS, "DOCTYPE"),
         ("broken.xml", MALFORMED, "not well-formed"),
         ("evil.ofd", _traversal_zip(), "leaves the archive"),
+        ("INV_" + "A" * 260 + ".xml", b"<EInvoice/>", "longer than 255 characters (268)"),
     ],
 )
 async def test_a_hostile_upload_is_refused_and_not_stored(
