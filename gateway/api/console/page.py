@@ -23,6 +23,9 @@ CONSOLE_POLICY = (
     "img-src 'self' data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
+FRAMED_POLICY = CONSOLE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+"""A page shown in the console's own frame (the readable view's failure): framed by the
+console only, as the readable page is."""
 
 
 @functools.cache
@@ -39,9 +42,10 @@ def environment() -> jinja2.Environment:
 
 
 def render(
-    request: web.Request, template: str, *, status: int = 200, **values: Any
+    request: web.Request, template: str, *, status: int = 200, framed: bool = False, **values: Any
 ) -> web.Response:
-    """A console page (``template`` extends the layout)."""
+    """A console page (``template`` extends the layout); ``framed``: one the console shows
+    in its own frame, which may be framed by the console (and only by it)."""
     language = request.get(LANGUAGE, "zh")
     session = request.get(SESSION)
     state = console(request)
@@ -59,19 +63,19 @@ def render(
         **values,
     }
     text = environment().get_template(template).render(**context)
-    return html_response(text, status=status)
+    return html_response(text, status=status, framed=framed)
 
 
-def html_response(text: str, *, status: int = 200) -> web.Response:
+def html_response(text: str, *, status: int = 200, framed: bool = False) -> web.Response:
     return web.Response(
         body=text.encode("utf-8", "replace"),  # a lone surrogate (JSON "\ud800") becomes "?"
         status=status,
         content_type="text/html",
         charset="utf-8",
         headers={
-            "Content-Security-Policy": CONSOLE_POLICY,
+            "Content-Security-Policy": FRAMED_POLICY if framed else CONSOLE_POLICY,
             "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
+            "X-Frame-Options": "SAMEORIGIN" if framed else "DENY",
             "Referrer-Policy": "same-origin",
             "Cache-Control": "no-store",
         },

@@ -69,14 +69,7 @@ async def view(request: web.Request) -> web.Response:
         registry = reads_registry(request, submission.tenant_id)
         page = await readable_page(console_store(request), submission, registry=registry)
     except LingangError as exc:
-        return render(
-            request,
-            "error.html",
-            status=422,
-            message="render_failed",
-            problem=None,
-            detail=exc.message,
-        )
+        return render(request, "view_failed.html", status=422, framed=True, detail=exc.message)
     return page_response(page)
 
 

@@ -115,10 +115,7 @@ async def received_view(request: web.Request) -> web.Response:
     try:
         page = await asyncio.to_thread(readable_html, message.data, profile)
     except LingangError as exc:
-        return render(
-            request, "error.html", status=422, message="render_failed", problem=None,
-            detail=exc.message,
-        )  # fmt: skip
+        return render(request, "view_failed.html", status=422, framed=True, detail=exc.message)
     return page_response(page)
 
 
