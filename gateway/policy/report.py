@@ -16,6 +16,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV cell as a formula (OWASP, CSV injection)."""
+ENTRY_COLUMNS = (
+    "seq", "at", "exporter", "destination", "recipient", "document_id", "submission_id",
+    "categories", "subjects", "basis", "article", "policy_version", "decided_by", "principal",
+    "digest", "prev_hash", "entry_hash",
+)  # fmt: skip
+"""The columns of :func:`entries_csv`: each entry as stored, its hashes included, so the
+chain can be checked from the file."""
 FIRST_YEAR = 1000
 LAST_YEAR = 9998
 """The years a report is asked for: four digits, with a next 1 January to end the year at."""
@@ -67,10 +76,29 @@ def ledger_report(
     return {"year": year, "tenants": tenants}
 
 
+def cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: text starting like a formula (a legal basis
+    typed by an officer: ``=HYPERLINK(...)``) gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    """A ``csv.writer`` whose text cells are :func:`cell`."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow([cell(value) for value in row])
+
+
 def report_csv(report: Mapping[str, Any]) -> str:
-    """The report as CSV: ``year,tenant,exporter,dimension,key,value`` rows."""
+    """The report as CSV: ``year,tenant,exporter,dimension,key,value`` rows (text cells
+    that a spreadsheet would take for a formula are quoted, see :func:`cell`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _SafeWriter(out)
     writer.writerow(["year", "tenant", "exporter", "dimension", "key", "value"])
     for tenant, exporters in report["tenants"].items():
         for exporter, part in exporters.items():
@@ -86,4 +114,15 @@ def report_csv(report: Mapping[str, Any]) -> str:
             ):
                 for key, value in sorted(part[dimension].items()):
                     writer.writerow([*row, dimension, key, value])
+    return out.getvalue()
+
+
+def entries_csv(entries: Sequence[Mapping[str, Any]]) -> str:
+    """Ledger entries as CSV, one row each in :data:`ENTRY_COLUMNS` (text cells that a
+    spreadsheet would take for a formula are quoted, see :func:`cell`)."""
+    out = io.StringIO()
+    writer = _SafeWriter(out)
+    writer.writerow(ENTRY_COLUMNS)
+    for entry in entries:
+        writer.writerow(["" if entry.get(key) is None else entry[key] for key in ENTRY_COLUMNS])
     return out.getvalue()

