@@ -35,6 +35,8 @@ class DocumentFilter:
     state: str | None = None
     profile: str | None = None
     receiver: str | None = None
+    number: str | None = None
+    """The document's number (a fapiao's 发票号码, an eBL's reference), exactly."""
     since: datetime | None = None
     until: datetime | None = None
 
@@ -93,6 +95,7 @@ class ConsoleStore:
             "state": found.state,
             "profile": found.profile,
             "receiver": found.receiver,
+            "number": found.number,
             "since": found.since,
             "until": found.until,
             "before_at": before[0] if before else None,
@@ -102,7 +105,9 @@ class ConsoleStore:
         name = "console_documents"
         if found.state is not None:
             name = "console_documents_by_state"
-        if found.receiver is not None:
+        if found.number is not None:
+            name = "console_documents_by_number"
+        elif found.receiver is not None:
             name = "console_documents_by_receiver"
         elif found.profile is not None:
             name = "console_documents_by_profile"

@@ -163,6 +163,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "forbidden": ("请求被拒绝：表单已过期，请重试。", "Refused: the form has expired; try again."),
     "error": ("出错了", "Something went wrong"),
     "actions": ("操作", "Actions"),
+    "bad_receiver_filter": (
+        "接收方须写成 scheme:value，例如 0195:SGUEN201612345D。",
+        "The receiver is written scheme:value, e.g. 0195:SGUEN201612345D.",
+    ),
+    "bad_number_filter": (
+        "号码最长 100 个字符，不含空格或控制字符。",
+        "A number is at most 100 characters, without spaces or control characters.",
+    ),
     "check": ("检查项", "Check"),
     "conflict": ("无法执行：与文档的当前状态不符", "Not done: it conflicts with the current state"),
     "render_failed": ("无法生成可读视图", "No readable view"),

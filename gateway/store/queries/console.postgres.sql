@@ -61,6 +61,25 @@ WHERE f.tenant_id = %(tenant_id)s AND f.receiver = %(receiver)s
 ORDER BY f.created_at DESC, f.submission_id DESC
 LIMIT %(limit)s
 
+-- name: console_documents_by_number
+-- A fapiao's (or an eBL's) number, exactly: the tenant's facts newest first, equality on
+-- number (a number is on one or a few documents; no index of its own, the tenant's rows
+-- are read through document_facts_by_profile's leading tenant_id).
+SELECT s.id, s.state, s.filename, s.content_type, s.created_at, s.updated_at,
+       f.profile, f.receiver, f.number
+FROM document_facts f
+JOIN submissions s ON s.id = f.submission_id
+WHERE f.tenant_id = %(tenant_id)s AND f.number = %(number)s
+  AND (%(receiver)s::text IS NULL OR f.receiver = %(receiver)s)
+  AND (%(profile)s::text IS NULL OR f.profile = %(profile)s)
+  AND (%(state)s::text IS NULL OR s.state = %(state)s)
+  AND (%(since)s::timestamptz IS NULL OR f.created_at >= %(since)s)
+  AND (%(until)s::timestamptz IS NULL OR f.created_at < %(until)s)
+  AND (%(before_at)s::timestamptz IS NULL OR f.created_at < %(before_at)s
+       OR (f.created_at = %(before_at)s AND f.submission_id < %(before_id)s))
+ORDER BY f.created_at DESC, f.submission_id DESC
+LIMIT %(limit)s
+
 -- name: console_held
 SELECT s.id, s.state, s.filename, s.content_type, s.created_at, s.updated_at,
        f.profile, f.receiver, f.number

@@ -61,6 +61,25 @@ WHERE f.tenant_id = :tenant_id AND f.receiver = :receiver
 ORDER BY f.created_at DESC, f.submission_id DESC
 LIMIT :limit
 
+-- name: console_documents_by_number
+-- A fapiao's (or an eBL's) number, exactly: the tenant's facts newest first, equality on
+-- number (a number is on one or a few documents; no index of its own, the tenant's rows
+-- are read through document_facts_by_profile's leading tenant_id).
+SELECT s.id, s.state, s.filename, s.content_type, s.created_at, s.updated_at,
+       f.profile, f.receiver, f.number
+FROM document_facts f
+JOIN submissions s ON s.id = f.submission_id
+WHERE f.tenant_id = :tenant_id AND f.number = :number
+  AND (:receiver IS NULL OR f.receiver = :receiver)
+  AND (:profile IS NULL OR f.profile = :profile)
+  AND (:state IS NULL OR s.state = :state)
+  AND (:since IS NULL OR f.created_at >= :since)
+  AND (:until IS NULL OR f.created_at < :until)
+  AND (:before_at IS NULL OR f.created_at < :before_at
+       OR (f.created_at = :before_at AND f.submission_id < :before_id))
+ORDER BY f.created_at DESC, f.submission_id DESC
+LIMIT :limit
+
 -- name: console_held
 SELECT s.id, s.state, s.filename, s.content_type, s.created_at, s.updated_at,
        f.profile, f.receiver, f.number

@@ -1,4 +1,5 @@
-"""The documents list: filter by state, profile, receiver and date; newest first, paged."""
+"""The documents list: filter by state, profile, receiver, number and date; newest first,
+paged."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ routes = web.RouteTableDef()
 PAGE_SIZE = 50
 STATES = (*(s.value for s in SubmissionState), HELD_STATE)
 _ENDPOINT = re.compile(r"[A-Za-z0-9._-]{1,32}:[\x21-\x7e]{1,200}")
+_NUMBER = re.compile(r"[^\x00-\x20\x7f-\x9f]{1,100}")
+"""A document number as typed: a fapiao's 20 digits, an eBL's reference."""
 _CURSOR = re.compile(r"(\d{4}-\d\d-\d\dT[0-9:.+]+)~([0-9A-Za-z_-]{1,64})")
 
 
@@ -28,19 +31,32 @@ async def documents(request: web.Request) -> web.Response:
     profile = query.get("profile") if query.get("profile") in PROFILE_SPECS else None
     receiver_text = query.get("receiver", "").strip()
     receiver = receiver_text if _ENDPOINT.fullmatch(receiver_text) else None
+    number_text = query.get("number", "").strip()
+    number = number_text if _NUMBER.fullmatch(number_text) else None
     since = _day(query.get("from", ""))
     until = _day(query.get("until", ""))
     found = DocumentFilter(
         state=state,
         profile=profile,
         receiver=receiver,
+        number=number,
         since=since,
         until=until + timedelta(days=1) if until and until.date() < date.max else None,
     )
     before = _cursor(query.get("before", ""))
-    rows = await console(request).reads.find_documents(
-        tenant.id, found, limit=PAGE_SIZE + 1, before=before
-    )
+    unusable = [
+        name
+        for name, text, value in (
+            ("receiver", receiver_text, receiver),
+            ("number", number_text, number),
+        )
+        if text and value is None
+    ]
+    rows = []
+    if not unusable:  # a filter that cannot match is said so, not dropped to list everything
+        rows = await console(request).reads.find_documents(
+            tenant.id, found, limit=PAGE_SIZE + 1, before=before
+        )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     next_cursor = f"{rows[-1].created_at.isoformat()}~{rows[-1].id}" if more else ""
@@ -54,11 +70,13 @@ async def documents(request: web.Request) -> web.Response:
             "state": state or "",
             "profile": profile or "",
             "receiver": receiver_text[:210],
+            "number": number_text[:100],
             "from": since.date().isoformat() if since else "",
             "until": until.date().isoformat() if until else "",
         },
         next_cursor=next_cursor,
         paged=before is not None,
+        unusable=unusable,
     )
 
 
