@@ -79,6 +79,7 @@ async def test_a_held_fapiao_is_listed_with_its_number_and_receiver(gated: LiveC
         assert doc in html and HELD_NUMBER in html and BUYER_ENDPOINT in html
     held_row = stuck[stuck.index('id="held"') :]
     assert doc in held_row and BUYER_ENDPOINT in held_row
+    assert f'<td class="number">{HELD_NUMBER}</td>' in held_row
     assert f"{HELD_NUMBER}" in page and "parse" in page  # its facts and its stage timings
     reads = ConsoleStore(gated.store.connector)
     (row,) = await reads.find_documents(gated.tenant_a.id, DocumentFilter(state="held"))
