@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import aiohttp
 
@@ -121,3 +122,30 @@ async def test_times_name_their_zone(quiet: LiveConsole) -> None:
             assert re.search(rf"{re.escape(shown)}(?! UTC)", listed + page) is None
             assert day_label in listed
             assert "UTC" in health[health.index("<h2>", health.index('id="queues"')) :]
+
+
+async def test_a_working_page_stops_refreshing(quiet: LiveConsole, tmp_path: Path) -> None:
+    """A document on its way refreshes its page every 2 s, which restarts a screen reader
+    and moves the focus (WCAG 2.2.1, failure F41): it said nothing about it and went on for
+    as long as the document stayed queued (hours, with a receiver down). Now the page says
+    it refreshes and offers to stop, and stops on its own 2 minutes after the last change."""
+    import sqlite3
+
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "w.xml")  # stays received
+    refresh = '<meta http-equiv="refresh" content="2">'
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/documents/{doc}") as response:
+            fresh = await response.text()
+        async with session.get(f"{quiet.base}/console/documents/{doc}?follow=0") as response:
+            stopped = await response.text()
+        an_hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+        with sqlite3.connect(tmp_path / "gateway.db") as db:
+            db.execute("UPDATE submissions SET updated_at = ? WHERE id = ?", (an_hour_ago, doc))
+        async with session.get(f"{quiet.base}/console/documents/{doc}") as response:
+            old = await response.text()
+    assert refresh in fresh and 'id="stop-following" href="?follow=0"' not in fresh
+    assert '<a href="?follow=0" id="stop-following">停止自动刷新</a>' in fresh
+    assert 'data-state="received"' in stopped and refresh not in stopped
+    assert 'data-state="received"' in old and refresh not in old
+    assert 'id="following"' not in stopped + old

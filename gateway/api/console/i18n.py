@@ -163,6 +163,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "forbidden": ("请求被拒绝：表单已过期，请重试。", "Refused: the form has expired; try again."),
     "error": ("出错了", "Something went wrong"),
     "actions": ("操作", "Actions"),
+    "following": (
+        "处理中：本页每 2 秒自动刷新（最长 2 分钟）。",
+        "Being processed: this page refreshes every 2 seconds (for up to 2 minutes).",
+    ),
+    "stop_following": ("停止自动刷新", "Stop refreshing"),
     "bad_receiver_filter": (
         "接收方须写成 scheme:value，例如 0195:SGUEN201612345D。",
         "The receiver is written scheme:value, e.g. 0195:SGUEN201612345D.",

@@ -8,7 +8,7 @@ the console's own script file, so injected markup could not run even if it got t
 from __future__ import annotations
 
 import functools
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jinja2
@@ -60,6 +60,7 @@ def render(
         "csrf": state.keeper.csrf_token(session) if session is not None else "",
         "menu": [(s.name, PREFIX + s.menu_path) for s in state.menu if s.menu_path],
         "current": request.path,
+        "follow_every": FOLLOW_EVERY,
         **values,
     }
     text = environment().get_template(template).render(**context)
@@ -80,6 +81,23 @@ def html_response(text: str, *, status: int = 200, framed: bool = False) -> web.
             "Cache-Control": "no-store",
         },
     )
+
+
+FOLLOW_SECONDS = 120
+"""How long after its last change a page that is still working refreshes itself."""
+FOLLOW_EVERY = 2
+"""Seconds between the refreshes (``<meta http-equiv="refresh">``)."""
+
+
+def follows(request: web.Request, working: bool, changed: datetime) -> bool:
+    """Whether a page refreshes itself: while its document is working, for
+    :data:`FOLLOW_SECONDS` after its last change, unless the reader stopped it
+    (``?follow=0``). A page that reloads on its own restarts a screen reader and moves the
+    keyboard focus (WCAG 2.2.1, failure F41): it stops on its own, and the page offers a
+    way to stop it sooner."""
+    if not working or request.query.get("follow") == "0":
+        return False
+    return bool(console(request).reads.clock() - changed < timedelta(seconds=FOLLOW_SECONDS))
 
 
 def redirect(location: str) -> web.HTTPSeeOther:

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.console.context import PREFIX, Screen, console_store, signed_in
-from gateway.api.console.page import redirect, render
+from gateway.api.console.page import follows, redirect, render
 from gateway.api.context import services
 from gateway.api.disclosure import delivery_error, event_reason, public_detail
 from gateway.api.readable import readable_page, reads_registry, render_source
@@ -54,7 +54,7 @@ async def document(request: web.Request) -> web.Response:
         facts=source.facts,
         jobs=[{"job": j, "error": delivery_error(j.last_error, j.retryable)} for j in jobs],
         receipts=[{"receipt": r, "detail": public_detail(r.detail)} for r in receipts],
-        refresh=submission.state in WORKING,
+        refresh=follows(request, submission.state in WORKING, submission.updated_at),
         ebl=source.kind == EBL,
         chain=[decode_entry(entry) for entry in source.title_chain],
         notice=notice if notice in ("retried", "not_retryable") else "",

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from gateway.api.console.context import Screen, console_store, signed_in
 from gateway.api.console.i18n import add_texts
-from gateway.api.console.page import render
+from gateway.api.console.page import follows, render
 from gateway.api.disclosure import delivery_error, public_detail
 from gateway.api.received import (
     canonical_json,
@@ -101,7 +101,7 @@ async def received_document(request: web.Request) -> web.Response:
             if kind in DOWNLOADS
         ],
         readable=is_invoice(summary),
-        refresh=summary.status == PROCESSING,
+        refresh=follows(request, summary.status == PROCESSING, summary.received_at),
     )
 
 
