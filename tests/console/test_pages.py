@@ -149,3 +149,27 @@ async def test_a_working_page_stops_refreshing(quiet: LiveConsole, tmp_path: Pat
     assert 'data-state="received"' in stopped and refresh not in stopped
     assert 'data-state="received"' in old and refresh not in old
     assert 'id="following"' not in stopped + old
+
+
+async def test_the_report_names_its_columns_and_severities(quiet: LiveConsole) -> None:
+    """The console's findings table headed its location column with the group's severity
+    as stored ('fatal', 'warning': English in the zh view, and no 'Location' header at
+    all), and said valid or not only as ✓ / ✗. Now: a heading per severity in the page's
+    language, Rule / Location / Message, and the verdict in words."""
+    doc = await submit(quiet, quiet.tenant_a.id, hostile_fapiao(), "r.xml")
+    await quiet.store.put_output(doc, "report", "application/json", json.dumps(REPORT).encode())
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        pages = {}
+        for language in ("zh", "en"):
+            session.cookie_jar.update_cookies({"lingang_lang": language})
+            async with session.get(f"{quiet.base}/console/documents/{doc}") as response:
+                pages[language] = await response.text()
+    zh, en = pages["zh"], pages["en"]
+    header = "<thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+    assert zh.count(header.format("规则", "位置", "说明")) == 2
+    assert en.count(header.format("Rule", "Location", "Message")) == 2
+    assert "<h3>错误 (1)</h3>" in zh and "<h3>警告 (1)</h3>" in zh
+    assert "<h3>Fatal (1)</h3>" in en and "<h3>Warning (1)</h3>" in en
+    assert "✗ 无效" in zh and "✗ invalid" in en
+    assert "<th>fatal</th>" not in zh + en and "<th>warning</th>" not in zh + en

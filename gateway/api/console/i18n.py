@@ -163,6 +163,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "forbidden": ("请求被拒绝：表单已过期，请重试。", "Refused: the form has expired; try again."),
     "error": ("出错了", "Something went wrong"),
     "actions": ("操作", "Actions"),
+    "location": ("位置", "Location"),
+    "report_valid": ("有效", "valid"),
+    "report_invalid": ("无效", "invalid"),
+    "severity_fatal": ("错误", "Fatal"),
+    "severity_warning": ("警告", "Warning"),
+    "severity_information": ("提示", "Information"),
     "following": (
         "处理中：本页每 2 秒自动刷新（最长 2 分钟）。",
         "Being processed: this page refreshes every 2 seconds (for up to 2 minutes).",
