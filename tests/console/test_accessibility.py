@@ -53,6 +53,8 @@ async def test_every_page_has_names_headers_and_its_language(gated: LiveConsole)
                 empty = [th for th in page.iter("th") if not th.text_content().strip()]
                 assert empty == [], where
                 assert len(page.findall(".//h1")) == 1, where
+                blank = [o for o in page.iter("option") if not o.text_content().strip()]
+                assert blank == [], where
             if language == "zh":
                 stuck = await (await session.get(f"{gated.base}/console/stuck")).text()
                 assert '<label>合规审核人姓名 <input name="officer"' in stuck

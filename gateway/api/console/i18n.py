@@ -163,6 +163,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "forbidden": ("请求被拒绝：表单已过期，请重试。", "Refused: the form has expired; try again."),
     "error": ("出错了", "Something went wrong"),
     "actions": ("操作", "Actions"),
+    "profile_from_directory": ("按合作伙伴目录", "as the partner directory says"),
     "location": ("位置", "Location"),
     "report_valid": ("有效", "valid"),
     "report_invalid": ("无效", "invalid"),
