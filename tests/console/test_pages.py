@@ -48,6 +48,9 @@ def test_every_word_in_the_templates_is_in_both_languages() -> None:
         used |= set(_WORD.findall(entry.read_text("utf-8")))
     assert used, "no words found"
     assert used <= set(TEXTS), sorted(used - set(TEXTS))
+    from gateway.api.console.screens.received import SHOWN_FACTS  # shown as t(key)
+
+    assert set(SHOWN_FACTS) <= set(TEXTS), sorted(set(SHOWN_FACTS) - set(TEXTS))
     for chinese, english in [*TEXTS.values(), *STATES.values(), *TITLE_STATES.values()]:
         assert chinese and english
 

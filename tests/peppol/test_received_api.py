@@ -178,6 +178,8 @@ async def test_the_console_lists_and_shows_them_to_their_tenant_only(
         async with importer.get(f"{base}/console/received/{accepted}") as response:
             page = await response.text()
         assert response.status == 200 and "/view" in page and "erp" in page
+        assert "<th>单据号码</th><td>F012345</td>" in page  # was the key 'document_number'
+        assert "<th>文档类型</th><td>发票 (Invoice)</td>" in page
         async with importer.get(f"{base}/console/received/{accepted}/view") as response:
             assert response.status == 200 and "<html" in (await response.text()).lower()
         async with importer.get(f"{base}/console/received/{accepted}/outputs/answer") as response:

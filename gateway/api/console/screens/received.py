@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from gateway.api.console.context import Screen, console_store, signed_in
+from gateway.api.console.context import LANGUAGE, Screen, console_store, signed_in
 from gateway.api.console.i18n import add_texts
 from gateway.api.console.page import follows, render
 from gateway.api.disclosure import delivery_error, public_detail
@@ -55,8 +55,17 @@ add_texts(
         "buyer": ("购买方", "Buyer"),
         "currency": ("币种", "Currency"),
         "payable": ("应付金额", "Amount due"),
+        "document_number": ("单据号码", "Document number"),
     }
 )
+KINDS = {
+    "Invoice": ("发票", "Invoice"),
+    "CreditNote": ("贷项通知单", "Credit note"),
+    "CrossIndustryInvoice": ("发票 (CII)", "Invoice (CII)"),
+    "ApplicationResponse": ("报文级状态 (MLS)", "Message Level Status (MLS)"),
+    "BillOfLading": ("提单", "Bill of lading"),
+}
+"""A received document's kind (its root element) in words; others are shown as stored."""
 
 
 @routes.get("/received")
@@ -87,7 +96,7 @@ async def received_document(request: web.Request) -> web.Response:
         request,
         "received_document.html",
         doc=summary,
-        facts=[(key, summary.facts[key]) for key in SHOWN_FACTS if summary.facts.get(key)],
+        facts=_facts(summary, request[LANGUAGE]),
         transport=json.dumps(public_detail(dict(message.metadata)), ensure_ascii=False),
         error=delivery_error(summary.last_error, summary.retryable),
         rejection=verdict.get("error"),
@@ -150,6 +159,21 @@ async def received_output(request: web.Request) -> web.Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def _facts(summary: ReceivedSummary, language: str) -> list[tuple[str, str]]:
+    """The facts shown, in :data:`SHOWN_FACTS` order; the kind in words (with the root
+    element's name when the words differ)."""
+    index = 0 if language == "zh" else 1
+    shown = []
+    for key in SHOWN_FACTS:
+        value = str(summary.facts.get(key) or "")
+        if value and key == "document_kind" and value in KINDS:
+            words = KINDS[value][index]
+            value = words if words == value else f"{words} ({value})"
+        if value:
+            shown.append((key, value))
+    return shown
 
 
 async def _owned(request: web.Request) -> tuple[ReceivedSummary, InboundMessage]:
