@@ -22,8 +22,11 @@ _LOOKS_INTERNAL = re.compile(
     r"^(?:/|[A-Za-z]:\\|\\\\)|://|ConnectionKey\(|\b\d{1,3}(?:\.\d{1,3}){3}\b"
 )
 
-DELIVERY_STATES = frozenset({"delivery-retry", "dead-letter"})
-"""Events whose reason is a delivery error text (written by the outbox)."""
+DELIVERY_STATES = frozenset({"dead", "delivery-retry", "dead-letter"})
+"""Events whose reason is a delivery error text: ``dead``, which the deliver job kind
+records when it gives up (:meth:`gateway.delivery.deliver.DeliverKind.dead_event`: the
+adapter's ``ExceptionType: message``, hosts and ports included), and the names older
+histories used."""
 
 
 def delivery_error(text: str | None, retryable: bool | None) -> str | None:
@@ -42,7 +45,7 @@ def event_reason(state: str, reason: str | None) -> str | None:
     """An event's reason as a tenant sees it: delivery errors in stable words."""
     if reason is None or state not in DELIVERY_STATES:
         return reason
-    rejected = state == "dead-letter" and "Permanent" in reason.split(":", 1)[0]
+    rejected = state != "delivery-retry" and "Permanent" in reason.split(":", 1)[0]
     return delivery_error(reason, retryable=not rejected)
 
 

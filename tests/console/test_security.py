@@ -522,3 +522,41 @@ async def test_cookies_are_secure_behind_a_tls_proxy_when_told() -> None:
             response = await client.get("/console/x")
             header = response.headers.getone("Set-Cookie")
         assert bool(re.search(r"; Secure\b", header)) is told, header
+
+
+async def test_a_dead_delivery_shows_no_host_or_port(live: LiveConsole) -> None:
+    """A delivery that gave up records the adapter's error (``TransientDeliveryError: ...
+    ConnectionKey(host='127.0.0.1', port=...)``) as the reason of the document's ``dead``
+    event. The console's history and ``GET /v1/documents/{id}`` showed it to the tenant as
+    recorded: disclosure.py rewrote only events named ``delivery-retry`` / ``dead-letter``,
+    which nothing records. The tenant now reads the stable reason (the operator's detail
+    stays in the logs)."""
+    from gateway.api.disclosure import TRANSPORT_REASON
+    from tests.console.conftest import SAMPLES
+
+    doc = await submit(
+        live, live.tenant_a.id, (SAMPLES / "exempt-services.xml").read_bytes(), "x.xml"
+    )
+    for _ in range(400):
+        found = await live.store.get_submission(live.tenant_a.id, doc)
+        if found is not None and found.state == "dead":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the delivery did not dead-letter")
+    [dead] = [e for e in await live.store.list_events(doc) if e.state == "dead"]
+    assert "ConnectionKey" in (dead.reason or "")  # what the store keeps for the operator
+    session = await signed_in(live, live.key_a)
+    async with session:
+        async with session.get(f"{live.base}/console/documents/{doc}") as response:
+            page = await response.text()
+        async with session.get(
+            f"{live.base}/v1/documents/{doc}", headers={"Authorization": f"Bearer {live.key_a}"}
+        ) as response:
+            history = (await response.json())["history"]
+    shown = page[page.index('id="history"') : page.index("</table>", page.index('id="history"'))]
+    reasons = [h["reason"] for h in history if h["state"] == "dead"]
+    assert reasons == [TRANSPORT_REASON]
+    assert TRANSPORT_REASON in shown
+    for text in (shown, str(history)):
+        assert "ConnectionKey" not in text and "127.0.0.1" not in text
