@@ -176,3 +176,39 @@ async def test_the_report_names_its_columns_and_severities(quiet: LiveConsole) -
     assert "<h3>Fatal (1)</h3>" in en and "<h3>Warning (1)</h3>" in en
     assert "✗ 无效" in zh and "✗ invalid" in en
     assert "<th>fatal</th>" not in zh + en and "<th>warning</th>" not in zh + en
+
+
+async def test_the_gateways_fixed_reasons_read_in_chinese(live: LiveConsole) -> None:
+    """Every document's history began with 'accepted for processing', and a dead delivery
+    read 'the receiving side could not be reached ...', in English in the zh view. The
+    gateway's fixed reasons now read in Chinese there (a rule's finding or an officer's
+    basis stays as recorded), and as recorded in the en view."""
+    import asyncio
+
+    from gateway.api.disclosure import TRANSPORT_REASON
+    from tests.console.conftest import SAMPLES
+
+    body = (SAMPLES / "exempt-services.xml").read_bytes()
+    doc = await submit(live, live.tenant_a.id, body, "x.xml")
+    for _ in range(400):
+        found = await live.store.get_submission(live.tenant_a.id, doc)
+        if found is not None and found.state == "dead":
+            break
+        await asyncio.sleep(0.05)
+    session = await signed_in(live, live.key_a)
+    async with session:
+        pages = {}
+        for language in ("zh", "en"):
+            session.cookie_jar.update_cookies({"lingang_lang": language})
+            for path in (f"documents/{doc}", "stuck"):
+                async with session.get(f"{live.base}/console/{path}") as response:
+                    pages[language, path] = await response.text()
+    history = pages["zh", f"documents/{doc}"]
+    assert "<td>已接收，等待处理</td>" in history
+    assert "已处理；已排队，经 broken 投递（partner:0195:SGUEN199912345A）" in history
+    assert "<td>接收方无法连接，或答复了临时错误</td>" in history
+    assert "接收方无法连接，或答复了临时错误" in pages["zh", "stuck"]
+    for page in (history, pages["zh", "stuck"]):
+        assert "accepted for processing" not in page and TRANSPORT_REASON not in page
+    english = pages["en", f"documents/{doc}"]
+    assert "<td>accepted for processing</td>" in english and TRANSPORT_REASON in english

@@ -548,6 +548,7 @@ async def test_a_dead_delivery_shows_no_host_or_port(live: LiveConsole) -> None:
     assert "ConnectionKey" in (dead.reason or "")  # what the store keeps for the operator
     session = await signed_in(live, live.key_a)
     async with session:
+        session.cookie_jar.update_cookies({"lingang_lang": "en"})
         async with session.get(f"{live.base}/console/documents/{doc}") as response:
             page = await response.text()
         async with session.get(

@@ -6,6 +6,7 @@ text along without editing this table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 LANGUAGES = ("zh", "en")
@@ -224,6 +225,40 @@ TITLE_STATES: dict[str, tuple[str, str]] = {
 }
 """An eBL's state in this platform's eBL registry → (Chinese, English); its ``held`` is
 possession, not the export gate's hold of :data:`STATES`."""
+
+
+REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"accepted for processing"), "已接收，等待处理"),
+    (
+        re.compile(r"processed; delivery queued on (?P<a>[^ ]+) \((?P<r>[^)]*)\)"),
+        "已处理；已排队，经 {a} 投递（{r}）",
+    ),
+    (re.compile(r"delivered by (?P<a>.+)"), "已由 {a} 投递"),
+    (
+        re.compile(r"the receiving side could not be reached or answered with a temporary error"),
+        "接收方无法连接，或答复了临时错误",
+    ),
+    (re.compile(r"the receiving side refused the document(?P<r>.*)"), "接收方拒收了该文档{r}"),
+    (re.compile(r"the delivery failed"), "投递失败"),
+)
+"""The gateway's fixed history reasons (:mod:`gateway.api.disclosure`, the job kinds) → the
+Chinese words; a reason that is none of these (a rule's finding, a gate's verdict, an
+officer's basis) is shown as recorded."""
+
+
+def reason_namer(language: str) -> Callable[[str], str]:
+    """A recorded reason in ``language``: in Chinese the fixed ones of :data:`REASONS`."""
+    if language != "zh":
+        return lambda text: text
+
+    def said(text: str) -> str:
+        for pattern, words in REASONS:
+            match = pattern.fullmatch(text or "")
+            if match:
+                return words.format(**match.groupdict())
+        return text
+
+    return said
 
 
 def add_texts(texts: Mapping[str, tuple[str, str]]) -> None:

@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 
 from gateway.api.console.context import LANGUAGE, PREFIX, SESSION, TENANT, console
-from gateway.api.console.i18n import state_namer, title_state_namer, translator
+from gateway.api.console.i18n import reason_namer, state_namer, title_state_namer, translator
 from gateway.readable.format import amount, number
 
 CONSOLE_POLICY = (
@@ -53,6 +53,7 @@ def render(
         "t": translator(language),
         "st": state_namer(language),
         "title_st": title_state_namer(language),
+        "rs": reason_namer(language),
         "lang": language,
         "prefix": PREFIX,
         "path": request.path_qs,
