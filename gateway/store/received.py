@@ -56,11 +56,22 @@ class ReceivedStore:
 
     @reads
     def list(
-        self, tenant_id: str, *, limit: int = 50, before: datetime | None = None
+        self,
+        tenant_id: str,
+        *,
+        limit: int = 50,
+        before: datetime | None = None,
+        before_id: str | None = None,
     ) -> Script[list[ReceivedSummary]]:
-        """The tenant's received documents, newest first (``before`` pages by the time of
-        arrival)."""
-        params = {"tenant_id": tenant_id, "limit": limit, "before": before}
+        """The tenant's received documents, newest first. ``before`` pages by the time of
+        arrival; with ``before_id`` (the last row seen), by ``(time, id)``, so documents
+        that arrived at the same instant are not skipped at a page's end."""
+        params = {
+            "tenant_id": tenant_id,
+            "limit": limit,
+            "before": before,
+            "before_id": before_id if before is not None else None,
+        }
         return [_summary(r) for r in (yield Query("received_list", params, "all"))]
 
     @reads

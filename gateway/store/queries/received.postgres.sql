@@ -9,7 +9,9 @@ SELECT m.id, m.channel, m.message_id, m.sender, m.receiver, m.media_type,
 FROM inbound_messages m
 LEFT JOIN outbox_jobs j ON j.submission_id = m.id AND j.kind = 'receive'
 WHERE m.tenant_id = %(tenant_id)s
-  AND (%(before)s::timestamptz IS NULL OR m.received_at < %(before)s)
+  AND (%(before)s::timestamptz IS NULL OR m.received_at < %(before)s
+       OR (%(before_id)s::text IS NOT NULL AND m.received_at = %(before)s
+           AND m.id < %(before_id)s))
 ORDER BY m.received_at DESC, m.id DESC
 LIMIT %(limit)s
 

@@ -9,7 +9,8 @@ SELECT m.id, m.channel, m.message_id, m.sender, m.receiver, m.media_type,
 FROM inbound_messages m
 LEFT JOIN outbox_jobs j ON j.submission_id = m.id AND j.kind = 'receive'
 WHERE m.tenant_id = :tenant_id
-  AND (:before IS NULL OR m.received_at < :before)
+  AND (:before IS NULL OR m.received_at < :before
+       OR (:before_id IS NOT NULL AND m.received_at = :before AND m.id < :before_id))
 ORDER BY m.received_at DESC, m.id DESC
 LIMIT :limit
 

@@ -71,9 +71,9 @@ KINDS = {
 @routes.get("/received")
 async def received(request: web.Request) -> web.Response:
     tenant, _ = signed_in(request)
-    before = _before(request.query.get("before", ""))
+    before, before_id = _before(request.query.get("before", ""))
     rows = await ReceivedStore(console_store(request).connector).list(
-        tenant.id, limit=PAGE_SIZE + 1, before=before
+        tenant.id, limit=PAGE_SIZE + 1, before=before, before_id=before_id
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -81,7 +81,7 @@ async def received(request: web.Request) -> web.Response:
         request,
         "received.html",
         rows=rows,
-        next_cursor=rows[-1].received_at.isoformat() if more else "",
+        next_cursor=f"{rows[-1].received_at.isoformat()}~{rows[-1].id}" if more else "",
         paged=before is not None,
     )
 
@@ -189,12 +189,16 @@ async def _owned(request: web.Request) -> tuple[ReceivedSummary, InboundMessage]
     return summary, message
 
 
-def _before(text: str) -> datetime | None:
+def _before(text: str) -> tuple[datetime | None, str | None]:
+    """The page cursor ``time~id`` (the last row seen); a bare time is read too."""
+    moment, _, inbound_id = text.strip().partition("~")
     try:
-        at = datetime.fromisoformat(text.strip())
+        at = datetime.fromisoformat(moment)
     except ValueError:
-        return None
-    return at.astimezone(UTC) if at.tzinfo else None
+        return None, None
+    if at.tzinfo is None:
+        return None, None
+    return at.astimezone(UTC), inbound_id if _ID.fullmatch(inbound_id) else None
 
 
 SCREEN = Screen(name="received_documents", routes=routes, menu_path="/received", order=15)
