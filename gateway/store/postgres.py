@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar, cast
 
@@ -136,7 +137,7 @@ class PostgresConnector(Connector):
         if self._closed:
             raise StoreError("store is closed")
         try:
-            async with self._pool.connection() as conn:
+            async with self._pooled() as conn:
                 yield conn
         except (psycopg.errors.UniqueViolation, psycopg.errors.ForeignKeyViolation) as exc:
             raise ConflictError(f"constraint violated: {exc}") from exc
@@ -147,6 +148,26 @@ class PostgresConnector(Connector):
             ) from exc
         except psycopg.Error as exc:
             raise StoreError(f"postgresql: {exc}") from exc
+
+    @contextlib.asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[Conn]:
+        """A pooled connection the server has not ended while it sat idle (see
+        :func:`ended_by_server`): each one found is closed, so the pool drops and replaces
+        it, and the next is taken. After a server restart, a failover or
+        ``pg_terminate_backend`` the first request on each stale connection no longer fails."""
+        conn = await self._pool.getconn()
+        for _ in range(self._pool.max_size):
+            if not ended_by_server(conn):
+                break
+            log.info("dropping a pooled connection the server has ended")
+            await conn.close()
+            await self._pool.putconn(conn)
+            conn = await self._pool.getconn()
+        try:
+            async with conn:
+                yield conn
+        finally:
+            await self._pool.putconn(conn)
 
     async def read(self, script: Script[T]) -> T:
         """Each query of a read runs on its own (autocommit): one round trip for the
@@ -226,6 +247,24 @@ class PostgresConnector(Connector):
 
     async def wait_for_jobs(self, timeout: float) -> bool:
         return await self._wakeups.wait(timeout)
+
+
+def ended_by_server(conn: Conn) -> bool:
+    """Whether an idle connection is already unusable: closed, or its socket readable.
+
+    An idle pooled connection asked nothing and listens to no channel, so the server has
+    nothing to send it; when there is something to read, it is the server's goodbye
+    (``terminating connection due to administrator command`` on a shutdown or
+    ``pg_terminate_backend``) or the end of the stream. Asked with a zero-timeout ``poll``:
+    no round trip, unlike a test query, and any descriptor number, unlike ``select``."""
+    if conn.closed or conn.broken:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, psycopg.Error):
+        return True
 
 
 class _Steps(Generic[T]):

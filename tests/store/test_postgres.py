@@ -5,6 +5,7 @@ server drops it."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import psycopg
 import pytest
@@ -93,5 +94,44 @@ async def test_a_value_postgresql_cannot_keep_is_the_inputs_fault(pg_url: str) -
             assert not caught.value.retryable and status_for(caught.value) == 422
         sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
         assert sub.id  # the store still works
+    finally:
+        await store.close()
+
+
+def terminate_backends(pg_url: str) -> int:
+    """End every other session on the database (as a restarted or failed-over server, or a
+    firewall dropping idle connections, leaves a pool's connections) and wait until they are
+    gone; how many there were."""
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+        for _ in range(100):
+            left = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+            if left == (0,):
+                break
+            time.sleep(0.05)
+    return len(ended)
+
+
+async def test_pooled_connections_the_server_ended_are_replaced_not_failed(pg_url: str) -> None:
+    """After the server ended the pool's idle connections, each one failed the next read or
+    write it was handed to (a 503 from the API, a false "fail" from /healthz, a failed
+    claim), one after another until every stale connection had been used once. A connection
+    the server has spoken on while it sat idle in the pool (its goodbye, then end of file) is
+    now dropped and another taken: nothing fails."""
+    store = await PostgresStore.open(pg_url, min_size=4)
+    try:
+        await store.create_tenant("T", tenant_id="t")
+        assert terminate_backends(pg_url) >= 4
+        for _ in range(6):
+            await store.ping()
+        sub, _ = await store.create_submission("t", b"x", content_type="text/plain")
+        assert await store.enqueue_job(sub.id, JobSpec("deliver", "folder", "out"))
+        assert len(await store.claim_jobs("w", limit=5)) == 1
     finally:
         await store.close()
