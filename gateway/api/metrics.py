@@ -1,4 +1,5 @@
-"""Prometheus metrics of the API: request counts and latency, submissions and outbox depth.
+"""Prometheus metrics of the API: request counts and latency, submissions, outbox depth and
+circuit breakers not closed.
 
 Each app has its own :class:`prometheus_client.CollectorRegistry`, so several apps (tests,
 replicas in one process) never collide. Labels carry the route template
@@ -7,10 +8,12 @@ replicas in one process) never collide. Labels carry the route template
 
 from __future__ import annotations
 
+from collections import Counter as Tally
+
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from gateway.store import Store
+from gateway.store import BreakerPhase, Store
 
 
 class ApiMetrics:
@@ -43,6 +46,14 @@ class ApiMetrics:
             registry=self.registry,
         )
 
+        self.breakers = Gauge(
+            "lingang_circuit_breakers",
+            "Delivery endpoints whose circuit breaker is not closed, by phase (no endpoint "
+            "names: they name the tenants' partners).",
+            ["phase"],
+            registry=self.registry,
+        )
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one handled request."""
         self.requests.labels(method, route, str(status)).inc()
@@ -55,6 +66,10 @@ class ApiMetrics:
             self.submissions.labels(state).set(count)
         for job_state, count in (await store.count_jobs_by_state()).items():
             self.outbox.labels(job_state.value).set(count)
+        not_closed = Tally(state.phase for state in await store.open_breakers())
+        for phase in BreakerPhase:
+            if phase is not BreakerPhase.CLOSED:
+                self.breakers.labels(phase.value).set(not_closed[phase])
 
     def render(self) -> bytes:
         """The exposition text."""

@@ -17,6 +17,8 @@ from gateway.api.openapi import (
     served_operations,
 )
 from gateway.resources import schema_file
+from gateway.store import BreakerPhase, BreakerState
+from gateway.store.records import utcnow
 from tests.api.conftest import LiveApi
 from tests.api.test_api_documents import problem, submit
 
@@ -82,6 +84,40 @@ async def test_metrics_count_requests_by_route_and_show_store_depth(
     assert 'lingang_submissions{state="received"} 1.0' in text
     assert 'lingang_outbox_jobs{state="pending"} 1.0' in text
     assert api.tenant_a.id not in text and api.tenant_a.name not in text
+
+
+async def test_metrics_outbox_and_breaker_gauges_follow_the_store(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    """An operator alerts on endpoints whose breaker opened (no delivery is tried there
+    until it cools down): /metrics had no breaker series at all. Breakers not closed are
+    now counted by phase, without endpoint names, next to the outbox by state."""
+
+    async def scrape() -> str:
+        status, _, raw = await api.anonymous.request("GET", "/metrics")
+        assert status == 200
+        return raw.decode()
+
+    await submit(api.a, fapiao_xml)
+    text = await scrape()
+    assert 'lingang_outbox_jobs{state="dead"} 0.0' in text
+    assert 'lingang_circuit_breakers{phase="open"} 0.0' in text
+    (job,) = await api.store.claim_jobs("w", limit=1)
+    await api.store.fail_job(job.id, "w", "gave up", retryable=False, retry_after=None)
+    await api.store.update_breaker(
+        BreakerState("https://partner.example/inbox", BreakerPhase.OPEN, 5, utcnow()), 0
+    )
+    text = await scrape()
+    assert 'lingang_outbox_jobs{state="dead"} 1.0' in text
+    assert 'lingang_outbox_jobs{state="pending"} 0.0' in text
+    assert 'lingang_circuit_breakers{phase="open"} 1.0' in text
+    assert "partner.example" not in text
+    await api.store.retry_job(job.id)
+    await api.store.update_breaker(BreakerState("https://partner.example/inbox"), 1)
+    text = await scrape()
+    assert 'lingang_outbox_jobs{state="dead"} 0.0' in text
+    assert 'lingang_outbox_jobs{state="pending"} 1.0' in text
+    assert 'lingang_circuit_breakers{phase="open"} 0.0' in text
 
 
 async def test_unrouted_requests_are_problems(api: LiveApi) -> None:
