@@ -41,8 +41,8 @@ MAX_KEY_LENGTH = 256
 """Longer values cannot be keys; they are refused before hashing."""
 
 PROTECTED_PREFIX = "/v1/"
-"""Everything under it needs a key; ``/healthz``, ``/metrics`` and ``/openapi.json`` do not
-(no tenant data behind them)."""
+"""Everything under it needs a key; the health endpoints, ``/metrics`` and ``/openapi.json``
+do not (no tenant data behind them)."""
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="lingang"'}
 

@@ -52,6 +52,36 @@ async def test_health_is_503_when_the_store_is_gone(api: LiveApi) -> None:
     assert json.loads(raw)["checks"]["store"]["status"] == "fail"
 
 
+async def test_readiness_and_liveness_do_not_hang_on_a_partners_endpoint(api: LiveApi) -> None:
+    """The Kubernetes probes pointed at /healthz, which also asks every adapter's
+    counterpart: one partner's inbox down made every API pod unready (no submission for
+    any tenant, no AS4 receiving) and, after five liveness failures, restarted them all in
+    a loop, though the outbox is there to wait for that partner. /readyz asks the store
+    only (what accepting a document needs); /livez asks nothing."""
+    folder = api.data_dir / "out"
+    if folder.is_dir():
+        folder.rmdir()
+    folder.write_text("a file where the adapter wants its folder")
+    assert (await api.anonymous.request("GET", "/healthz"))[0] == 503
+    status, _, raw = await api.anonymous.request("GET", "/readyz")
+    assert (status, json.loads(raw)) == (
+        200,
+        {"status": "ok", "checks": {"store": {"status": "ok"}}},
+    )
+    status, _, raw = await api.anonymous.request("GET", "/livez")
+    assert (status, json.loads(raw)) == (200, {"status": "ok", "checks": {}})
+
+
+async def test_without_the_store_not_ready_but_alive(api: LiveApi) -> None:
+    """A store outage makes a replica unready (a submission would be refused), not dead:
+    restarting it would not bring the database back."""
+    await api.store.close()
+    status, _, raw = await api.anonymous.request("GET", "/readyz")
+    assert status == 503
+    assert json.loads(raw)["checks"]["store"]["status"] == "fail"
+    assert (await api.anonymous.request("GET", "/livez"))[0] == 200
+
+
 async def test_a_store_outage_is_a_bare_503_problem_and_logged(
     api: LiveApi, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -68,3 +68,38 @@ def test_environment_overrides_the_file() -> None:
     settings = Settings.load(DEPLOY / "lingang.toml", env=env)
     assert settings.store.url == "postgresql://u@db/lingang"
     assert settings.server.port == 9000
+
+
+def probe_paths() -> dict[str, str]:
+    """``<file>:<probe>`` → the path each HTTP health check of deploy/ asks the API for."""
+    import yaml
+
+    found: dict[str, str] = {}
+    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            spec = (doc or {}).get("spec", {}).get("template", {}).get("spec", {})
+            for container in spec.get("containers", []):
+                for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                    if "httpGet" in container.get(probe, {}):
+                        found[f"{path.name}:{probe}"] = container[probe]["httpGet"]["path"]
+    healthcheck = re.search(
+        r"HEALTHCHECK.*?127\.0\.0\.1:\d+(/[a-z]+)", (DEPLOY / "Dockerfile").read_text(), re.S
+    )
+    assert healthcheck is not None, "the Dockerfile has no HEALTHCHECK of the API"
+    found["Dockerfile:HEALTHCHECK"] = healthcheck.group(1)
+    return found
+
+
+def test_health_checks_ask_served_routes_and_no_partner() -> None:
+    """Each probe asks a route the API serves without a key. Readiness asks the store only
+    and liveness nothing (/healthz also asks every partner's endpoint: one partner down
+    made every API pod unready and restarted them in a loop)."""
+    from gateway.api.openapi import openapi_document
+
+    paths = openapi_document()["paths"]
+    probes = probe_paths()
+    assert probes["gateway.yaml:readinessProbe"] == "/readyz"
+    assert probes["gateway.yaml:livenessProbe"] == "/livez"
+    assert probes["Dockerfile:HEALTHCHECK"] == "/readyz"
+    for where, path in probes.items():
+        assert paths.get(path, {}).get("get", {}).get("security") == [], (where, path)

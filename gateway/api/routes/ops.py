@@ -1,4 +1,12 @@
-"""Operator endpoints without authentication: ``/healthz``, ``/metrics``, ``/openapi.json``.
+"""Operator endpoints without authentication: ``/healthz``, ``/readyz``, ``/livez``,
+``/metrics``, ``/openapi.json``.
+
+Three health views, for three questions: ``/healthz`` reports everything (the store and every
+adapter's counterpart, for people and monitoring), ``/readyz`` whether this replica can take
+documents now (the store: a load balancer's or Kubernetes' readiness probe), ``/livez``
+whether the process answers at all (a liveness probe: restarting cures nothing else). A
+partner's endpoint being down is the outbox's business (it retries), never a reason to stop
+taking documents or to restart a replica.
 
 None of them shows tenant data: health names services, metrics carry route templates and
 counts, the OpenAPI document describes the API.
@@ -35,6 +43,21 @@ async def healthz(request: web.Request) -> web.Response:
     healthy = all(check["status"] == "ok" for check in checks.values())
     body = {"status": "ok" if healthy else "fail", "checks": checks}
     return web.json_response(body, status=200 if healthy else 503)
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """Ping the store only: 200 if it answers (this replica can take documents), else 503."""
+    check = await ping_service(services(request).store, request.app[OPTIONS].health_timeout)
+    ready = check["status"] == "ok"
+    body = {"status": "ok" if ready else "fail", "checks": {"store": check}}
+    return web.json_response(body, status=200 if ready else 503)
+
+
+@routes.get("/livez")
+async def livez(request: web.Request) -> web.Response:
+    """200 while the process serves requests; it asks no other service."""
+    return web.json_response({"status": "ok", "checks": {}})
 
 
 async def ping_service(target: Any, timeout: float) -> dict[str, Any]:
