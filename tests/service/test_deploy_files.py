@@ -103,3 +103,21 @@ def test_health_checks_ask_served_routes_and_no_partner() -> None:
     assert probes["Dockerfile:HEALTHCHECK"] == "/readyz"
     for where, path in probes.items():
         assert paths.get(path, {}).get("get", {}).get("security") == [], (where, path)
+
+
+def test_compose_checks_the_health_only_of_what_serves_http() -> None:
+    """The image's HEALTHCHECK asks the API on port 8080. A worker container serves no HTTP:
+    it inherited the check and stayed "unhealthy" for ever (Swarm replaces unhealthy tasks)."""
+    import yaml
+
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    for name, service in compose["services"].items():
+        if service.get("image") != "lingang-gateway:latest":
+            continue
+        command = service.get("command", ["serve", "--no-worker"])
+        serves = command[:1] == ["serve"]
+        disabled = service.get("healthcheck", {}).get("disable", False)
+        if service.get("entrypoint") is None and not serves:
+            assert disabled, f"compose service {name} ({command[0]}) keeps the API's HEALTHCHECK"
+        if serves:
+            assert not disabled, name
