@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import select
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar, cast
 
@@ -42,6 +41,7 @@ from gateway.store.connector import (
     drive_async,
     is_last,
 )
+from gateway.store.postgres_idle import ended_by_server
 from gateway.store.postgres_wake import Wakeups
 from gateway.store.records import Clock, ConflictError, StoreError, UnstorableError, utcnow
 from gateway.store.sql import load_queries
@@ -152,7 +152,7 @@ class PostgresConnector(Connector):
     @contextlib.asynccontextmanager
     async def _pooled(self) -> AsyncIterator[Conn]:
         """A pooled connection the server has not ended while it sat idle (see
-        :func:`ended_by_server`): each one found is closed, so the pool drops and replaces
+        :mod:`~gateway.store.postgres_idle`): each one found is closed, so the pool drops and replaces
         it, and the next is taken. After a server restart, a failover or
         ``pg_terminate_backend`` the first request on each stale connection no longer fails."""
         conn = await self._pool.getconn()
@@ -247,24 +247,6 @@ class PostgresConnector(Connector):
 
     async def wait_for_jobs(self, timeout: float) -> bool:
         return await self._wakeups.wait(timeout)
-
-
-def ended_by_server(conn: Conn) -> bool:
-    """Whether an idle connection is already unusable: closed, or its socket readable.
-
-    An idle pooled connection asked nothing and listens to no channel, so the server has
-    nothing to send it; when there is something to read, it is the server's goodbye
-    (``terminating connection due to administrator command`` on a shutdown or
-    ``pg_terminate_backend``) or the end of the stream. Asked with a zero-timeout ``poll``:
-    no round trip, unlike a test query, and any descriptor number, unlike ``select``."""
-    if conn.closed or conn.broken:
-        return True
-    try:
-        poller = select.poll()
-        poller.register(conn.fileno(), select.POLLIN)
-        return bool(poller.poll(0))
-    except (OSError, psycopg.Error):
-        return True
 
 
 class _Steps(Generic[T]):

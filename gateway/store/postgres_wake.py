@@ -10,7 +10,10 @@ and the writing transactions no longer take PostgreSQL's notification lock, whic
 serialises the commits of every transaction that notifies.
 
 Waiters of other instances are woken by one dedicated ``LISTEN`` connection per store,
-restarted after an error. A store's own ``NOTIFY`` coming back to its listener wakes nobody:
+restarted after an error. Losing it wakes this store's waiters: whatever was notified until
+the next wait listens again is lost, so they claim once instead of sleeping through their
+poll interval. The ``NOTIFY`` connection is replaced before use when the server has ended it
+while idle (:mod:`~gateway.store.postgres_idle`), so a restarted server loses no wake-up. A store's own ``NOTIFY`` coming back to its listener wakes nobody:
 its waiters were woken when the wake-up was asked for, and a second wake-up would only make
 each idle worker claim again and find nothing. A notification that is lost (a crash between
 commit and ``NOTIFY``) only delays the job until the workers' next poll.
@@ -25,6 +28,7 @@ from typing import Any
 
 import psycopg
 
+from gateway.store.postgres_idle import ended_by_server
 from gateway.store.records import StoreError
 
 CHANNEL = "lingang_outbox"
@@ -61,7 +65,8 @@ class Wakeups:
         while self._wanted:
             self._wanted = False
             try:
-                if self._notifier is None or self._notifier.closed:
+                if self._notifier is None or ended_by_server(self._notifier):
+                    await self._close_notifier()
                     self._notifier = await psycopg.AsyncConnection.connect(
                         self._conninfo, autocommit=True
                     )
@@ -125,6 +130,7 @@ class Wakeups:
                     self._wake_local()
         except psycopg.Error as exc:
             log.warning("LISTEN connection lost: %s", exc)
+            self._wake_local()  # what was notified until it listens again is lost: claim once
 
     def _own_pid(self) -> int | None:
         """The server process of this store's ``NOTIFY`` connection, if it has one."""

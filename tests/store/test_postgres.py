@@ -135,3 +135,31 @@ async def test_pooled_connections_the_server_ended_are_replaced_not_failed(pg_ur
         assert len(await store.claim_jobs("w", limit=5)) == 1
     finally:
         await store.close()
+
+
+async def test_wake_ups_survive_the_server_ending_every_connection(pg_url: str) -> None:
+    """A worker waiting for jobs slept through its whole poll interval after the server ended
+    its LISTEN connection (what was notified meanwhile was lost), and the next store's
+    NOTIFY went out on its stale connection, failed, and was dropped. Now a lost LISTEN
+    wakes its waiters (they claim once and listen again) and a NOTIFY takes a fresh
+    connection when its own was ended."""
+    sender = await PostgresStore.open(pg_url)
+    waiter = await PostgresStore.open(pg_url)
+    try:
+        await sender.create_tenant("T", tenant_id="t")
+        sub, _ = await sender.create_submission("t", b"x", content_type="text/plain")
+        assert await waiter.wait_for_jobs(0) is False  # listening
+        await sender.enqueue_job(sub.id, JobSpec("deliver", "a0", "out"))  # notifier opened
+        assert await waiter.wait_for_jobs(10) is True
+        waiting = asyncio.create_task(waiter.wait_for_jobs(30))
+        await asyncio.sleep(0.2)
+        terminate_backends(pg_url)
+        async with asyncio.timeout(10):
+            assert await waiting is True  # woken by the lost LISTEN, not after 30 s
+        assert await waiter.wait_for_jobs(0.5) is False  # listening again
+        await sender.enqueue_job(sub.id, JobSpec("deliver", "a1", "out"))
+        async with asyncio.timeout(10):
+            assert await waiter.wait_for_jobs(30) is True  # the NOTIFY got through
+    finally:
+        await sender.close()
+        await waiter.close()
