@@ -112,6 +112,7 @@ class LocalServer:
         self.sockets = self.root / "sock"
         self.user = "lingang"
         self.port = 0
+        self.durable = False
 
     def _run(self, *args: str) -> None:
         command = [str(a) for a in args]
@@ -143,25 +144,37 @@ class LocalServer:
             self.bindir / "initdb", "-D", str(self.data), "-U", self.user, "-A", "trust",
             "-E", "UTF8", "--no-locale", "--no-sync",
         )  # fmt: skip
+        self.durable = durable
         for attempt in range(5):
             self.port = free_port()
-            options = (
-                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
-                "-c max_connections=200"
-            )
-            if not durable:
-                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             try:
-                self._run(
-                    self.bindir / "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                    "-o", options, "-w", "-t", "120", "start",
-                )  # fmt: skip
+                self._start_server()
                 break
             except RuntimeError:
                 if attempt == 4:
                     raise
                 time.sleep(0.2)
         return PgServer("127.0.0.1", self.port, self.user)
+
+    def _start_server(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} -c max_connections=200"
+        )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._run(
+            self.bindir / "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
+            "-o", options, "-w", "-t", "120", "start",
+        )  # fmt: skip
+
+    def shut_down(self) -> None:
+        """Stop the server as an operator would (``pg_ctl stop -m fast``: sessions are
+        ended), keeping its data for :meth:`start_again`."""
+        self._run(self.bindir / "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def start_again(self) -> None:
+        """Start the server :meth:`shut_down` stopped, on the same port."""
+        self._start_server()
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):

@@ -51,6 +51,17 @@ Conn = psycopg.AsyncConnection[DictRow]
 
 log = logging.getLogger("lingang.store")
 
+RECONNECT_SECONDS = 10.0
+"""How long, once open, the pool keeps trying to replace a lost connection before that
+attempt ends (psycopg_pool's ``reconnect_timeout``).
+
+The pool waits 1, 2, 4, 8 ... seconds between tries, with no ceiling, for as long as an
+attempt lasts (five minutes by default): a server back after an outage of a minute was
+reached only about a minute later, while every request waited for a 503. An attempt that
+ends lets the next request that needs a connection start a new one, from a one-second wait:
+the gateway is back within a few seconds of the server. (While the pool opens, the default
+stands: start-up waits ``timeout`` for its first connection, as before.)"""
+
 
 def _encoded(text: str) -> str:
     return text
@@ -288,8 +299,10 @@ class PostgresStore(Store):
         min_size: int = 1,
         max_size: int = 20,
         timeout: float = 30.0,
+        reconnect_seconds: float = RECONNECT_SECONDS,
     ) -> PostgresStore:
-        """Open a pool on ``postgresql://...`` and wait for a first connection.
+        """Open a pool on ``postgresql://...`` and wait for a first connection; lost
+        connections are then replaced as :data:`RECONNECT_SECONDS` says.
 
         ``queue_clock`` (tests only) decides the job queue's times instead of the
         database's clock (see :attr:`~gateway.store.connector.Connector.queue_clock`)."""
@@ -307,6 +320,7 @@ class PostgresStore(Store):
         except Exception as exc:
             await pool.close()
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+        pool.reconnect_timeout = reconnect_seconds
         connector = PostgresConnector(pool, url)
         connector.queue_clock = queue_clock
         return cls(connector, clock=clock)
