@@ -62,9 +62,43 @@ ends lets the next request that needs a connection start a new one, from a one-s
 the gateway is back within a few seconds of the server. (While the pool opens, the default
 stands: start-up waits ``timeout`` for its first connection, as before.)"""
 
+UNREACHABLE_WAIT_SECONDS = 2.0
+"""How long a request waits for a connection once an attempt to reach the server has
+failed (:class:`Reachability`), instead of the pool's ``timeout``: during an outage the API
+answers 503 within seconds rather than after holding each request for 30."""
+
 
 def _encoded(text: str) -> str:
     return text
+
+
+class Reachability:
+    """Whether the pool could reach the server lately, from its own callbacks: unreachable
+    once an attempt to replace a lost connection has ended without one
+    (:data:`RECONNECT_SECONDS`), reachable again with the next connection made."""
+
+    def __init__(self) -> None:
+        self.unreachable = False
+
+    async def connected(self, conn: Conn) -> None:
+        """The pool's ``configure`` callback (each new connection)."""
+        if self.unreachable:
+            log.warning("PostgreSQL reachable again")
+        self.unreachable = False
+
+    async def gave_up(self, pool: AsyncConnectionPool[Conn]) -> None:
+        """The pool's ``reconnect_failed`` callback."""
+        if not self.unreachable:
+            log.warning(
+                "PostgreSQL unreachable: requests now wait %gs for a connection, not %gs",
+                UNREACHABLE_WAIT_SECONDS,
+                pool.timeout,
+            )
+        self.unreachable = True
+
+    def wait_seconds(self) -> float | None:
+        """How long a request waits for a pooled connection (``None``: the pool's timeout)."""
+        return UNREACHABLE_WAIT_SECONDS if self.unreachable else None
 
 
 class PostgresConnector(Connector):
@@ -73,8 +107,14 @@ class PostgresConnector(Connector):
     backend = "postgres"
     database_clock = True
 
-    def __init__(self, pool: AsyncConnectionPool[Conn], conninfo: str) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Conn],
+        conninfo: str,
+        reachability: Reachability | None = None,
+    ) -> None:
         self._pool = pool
+        self._reachability = reachability or Reachability()
         self._conninfo = conninfo
         self._queries = load_queries("postgres")
         self._wakeups = Wakeups(conninfo)
@@ -165,15 +205,18 @@ class PostgresConnector(Connector):
         """A pooled connection the server has not ended while it sat idle (see
         :mod:`~gateway.store.postgres_idle`): each one found is closed, so the pool drops and replaces
         it, and the next is taken. After a server restart, a failover or
-        ``pg_terminate_backend`` the first request on each stale connection no longer fails."""
-        conn = await self._pool.getconn()
+        ``pg_terminate_backend`` the first request on each stale connection no longer fails.
+        While the server is unreachable (:class:`Reachability`) a request waits only
+        :data:`UNREACHABLE_WAIT_SECONDS` for a connection, then fails (the API's 503)."""
+        wait = self._reachability.wait_seconds()
+        conn = await self._pool.getconn(wait)
         for _ in range(self._pool.max_size):
             if not ended_by_server(conn):
                 break
             log.info("dropping a pooled connection the server has ended")
             await conn.close()
             await self._pool.putconn(conn)
-            conn = await self._pool.getconn()
+            conn = await self._pool.getconn(wait)
         try:
             async with conn:
                 yield conn
@@ -306,6 +349,7 @@ class PostgresStore(Store):
 
         ``queue_clock`` (tests only) decides the job queue's times instead of the
         database's clock (see :attr:`~gateway.store.connector.Connector.queue_clock`)."""
+        reachability = Reachability()
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             url,
             connection_class=psycopg.AsyncConnection[DictRow],
@@ -313,6 +357,8 @@ class PostgresStore(Store):
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,
+            configure=reachability.connected,
+            reconnect_failed=reachability.gave_up,
             open=False,
         )
         try:
@@ -321,6 +367,6 @@ class PostgresStore(Store):
             await pool.close()
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
         pool.reconnect_timeout = reconnect_seconds
-        connector = PostgresConnector(pool, url)
+        connector = PostgresConnector(pool, url, reachability)
         connector.queue_clock = queue_clock
         return cls(connector, clock=clock)

@@ -209,3 +209,48 @@ async def test_the_store_answers_soon_after_the_server_comes_back(pg_server: obj
             await store.close()
     finally:
         local.stop()
+
+
+async def test_while_the_server_is_unreachable_requests_fail_fast(pg_server: object) -> None:
+    """With the server down, every request waited the pool's full 30 s for a connection
+    before its 503 (the reliability harness's client gives up after 10 s: a timeout, no
+    answer). Once the pool has failed to reach the server for a whole reconnect attempt, a
+    request waits only ``UNREACHABLE_WAIT_SECONDS``; the first connection made clears it."""
+    from gateway.store.postgres import UNREACHABLE_WAIT_SECONDS
+    from gateway.store.records import StoreError
+    from tests.pg import LocalServer, find_pg_bin
+
+    bindir = find_pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found")
+    local = LocalServer(bindir)
+    server = local.start()
+    try:
+        store = await PostgresStore.open(
+            server.url(server.create_database()), reconnect_seconds=0.5
+        )
+        try:
+            local.shut_down()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await store.ping()  # drops the connection the shutdown ended, reconnects
+            loop = asyncio.get_running_loop()
+            await asyncio.sleep(2.0)  # a whole reconnect attempt has failed by now
+            started = loop.time()
+            with pytest.raises(StoreError):
+                await store.ping()
+            assert loop.time() - started < UNREACHABLE_WAIT_SECONDS + 1.0
+            local.start_again()
+            async with asyncio.timeout(15):
+                while True:
+                    with contextlib.suppress(StoreError):
+                        await store.ping()
+                        break
+                    await asyncio.sleep(0.2)
+            started = loop.time()
+            await store.ping()
+            assert loop.time() - started < 1.0
+        finally:
+            await store.close()
+    finally:
+        local.stop()
