@@ -24,7 +24,9 @@ so receivers drop the duplicate.
 
 Graceful stop (:meth:`Worker.stop`, e.g. on SIGTERM): claim nothing more, give in-flight jobs
 ``grace`` seconds, then cancel them and release their leases so another worker takes them at
-once.
+once. A job in a part of its run that has no effect outside this process yet (a processing
+job's flow, see :func:`abandonable`) is not waited for: it is cancelled and given back, due
+now, when the stop comes (or when it enters that part after it).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import ConfigError, DeliveryError, LingangError
@@ -44,6 +48,37 @@ from gateway.jobs.retry import RetryPolicy
 from gateway.store import Job, JobState, LeaseLostError, Store, StoreError
 
 log = logging.getLogger("lingang.jobs")
+
+
+@dataclass(slots=True)
+class _Slot:
+    """The worker running the current job, and the task its slot runs in."""
+
+    worker: Worker
+    task: asyncio.Task[Any]
+
+
+_SLOT: ContextVar[_Slot | None] = ContextVar("lingang_job_slot", default=None)
+"""Set in each job's task by :meth:`Worker.run_job` (a kind's run sees it too)."""
+
+
+@contextlib.asynccontextmanager
+async def abandonable() -> AsyncIterator[None]:
+    """Mark a part of a job's run that may be dropped when its worker stops: nothing outside
+    this process has been changed yet (e.g. a processing job's flow: its outcome is recorded
+    in one transaction after it). A stop cancels the job there (or as it enters it) and
+    gives it back, due now, instead of waiting for it. Outside a worker, it does nothing."""
+    slot = _SLOT.get()
+    if slot is None:
+        yield
+        return
+    slot.worker._abandonable.add(slot.task)
+    try:
+        if slot.worker._stopping.is_set():
+            slot.worker._abandon(slot.task)
+        yield
+    finally:
+        slot.worker._abandonable.discard(slot.task)
 
 
 def default_worker_id(index: int = 0, prefix: str = "") -> str:
@@ -96,13 +131,25 @@ class Worker:
         self._running = False
         self._reserved = 0
         """Slots reserved for jobs being handed to this worker at ingest (see :meth:`take`)."""
+        self._abandonable: set[asyncio.Task[Any]] = set()
+        """Tasks of jobs now in a part that a stop may drop (see :func:`abandonable`)."""
+        self._abandoned: set[asyncio.Task[Any]] = set()
+        """Tasks a stop cancelled there: their jobs are given back, not left leased."""
 
     # -- the loop ---------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop claiming; :meth:`run` returns once in-flight jobs are finished or released."""
+        """Stop claiming; :meth:`run` returns once in-flight jobs are finished or released
+        (those in an :func:`abandonable` part are cancelled and given back at once)."""
         self._stopping.set()
         self._slot_free.set()
+        for task in list(self._abandonable):
+            self._abandon(task)
+
+    def _abandon(self, task: asyncio.Task[Any]) -> None:
+        """Cancel a job's task that a stop drops (see :func:`abandonable`)."""
+        self._abandoned.add(task)
+        task.cancel()
 
     async def run(self) -> None:
         """Claim and run until stopped."""
@@ -238,6 +285,25 @@ class Worker:
 
     async def run_job(self, job: Job) -> None:
         """Run one claimed job and record its outcome (never raises but cancellation)."""
+        task = asyncio.current_task()
+        if task is not None:
+            _SLOT.set(_Slot(self, task))
+        try:
+            await self._run_job(job)
+        except asyncio.CancelledError:
+            if task is not None and task in self._abandoned:
+                self._abandoned.discard(task)
+                await self._give_back(job)
+            raise
+
+    async def _give_back(self, job: Job) -> None:
+        """Hand a job dropped by a stop back to the queue, due now (its attempt uncounted)."""
+        try:
+            await self.store.defer_job(job.id, self.worker_id)
+        except (StoreError, LeaseLostError) as exc:  # its lease is released or expires
+            log.warning("could not give a job back", extra={"job_id": job.id, "error": str(exc)})
+
+    async def _run_job(self, job: Job) -> None:
         try:
             if job.endpoint and not await self.breaker.allow(job.endpoint):
                 state = await self.store.get_breaker(job.endpoint)

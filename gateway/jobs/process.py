@@ -29,6 +29,7 @@ from gateway.errors import InputError, LingangError, MissingFactError, Validatio
 from gateway.flows import FlowOutcome, Source
 from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
 from gateway.jobs.kinds import JobResult, Recorded
+from gateway.jobs.loop import abandonable
 from gateway.jobs.runner import FlowRunner
 from gateway.jobs.submissions import DEFAULT_FLOW, PROCESS, SubmissionState, tenant_directory
 from gateway.store import (
@@ -115,9 +116,9 @@ class ProcessKind:
             document_id=submission.id,
             tenant_id=submission.tenant_id,
         )
-        outcome = await self.runner.run(
-            job.payload_ref or DEFAULT_FLOW, source, await self._directory(submission.tenant_id)
-        )
+        directory = await self._directory(submission.tenant_id)
+        async with abandonable():  # nothing is recorded until the flow has run
+            outcome = await self.runner.run(job.payload_ref or DEFAULT_FLOW, source, directory)
         outputs = [OutputSpec(o.kind, o.media_type, o.data) for o in outcome.outputs]
         if outcome.error is None and not outcome.delivers:
             await self.store.finish_processing(

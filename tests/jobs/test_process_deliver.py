@@ -471,3 +471,54 @@ async def test_orphaned_submission_is_recovered(store: Store, make_kit: MakeKit)
     assert await kit.submissions.recover_orphans(older_than=0) == 0
     (job,) = await store.list_jobs(submission_id=orphan.id)
     assert job.payload_ref == "invoice-out"  # the default flow
+
+
+@dataclass
+class Slow:
+    """A stand-in stage that takes ``seconds`` of the flows thread and counts its runs."""
+
+    seconds: float
+    started: list[float]
+    name: str = "check"
+    reads: tuple[str, ...] = ()
+    adds: tuple[str, ...] = ()
+
+    def run(self, state: Any, tools: Tools) -> dict[str, Any]:
+        import time
+
+        self.started.append(time.monotonic())
+        time.sleep(self.seconds)
+        return {}
+
+
+async def test_stopping_gives_back_processing_jobs_at_once_instead_of_running_their_flows(
+    store: Store, make_kit: MakeKit
+) -> None:
+    """SIGTERM (``Worker.stop``) waited for every claimed processing job to run its flow,
+    though they queue on one flows thread: with a worker's 8 slots and a second or so per
+    document on a loaded host, the whole ``grace`` (10 s) passed and the jobs were still
+    leased to the stopping worker; ``docker stop`` kills at 10 s, before their leases were
+    released, so they waited out a full lease. A flow has no effect outside the process
+    until its outcome is recorded: a processing job still in its flow is now given back at
+    once (due now, for any worker); only what has effects (a delivery) gets the grace."""
+    tenant = await store.create_tenant("acme")
+    started: list[float] = []
+    kit = make_kit(text_flow(Slow(1.0, started), Upper(), Seal()))
+    ids = [await kit.submit(tenant.id, f"<a{n}/>".encode()) for n in range(4)]
+    worker = Worker(store, kit.kinds, worker_id="w1", concurrency=4, poll_seconds=0.05)
+    running = asyncio.create_task(worker.run())
+    async with asyncio.timeout(10):
+        while not started:
+            await asyncio.sleep(0.01)
+    loop = asyncio.get_running_loop()
+    stopped_at = loop.time()
+    worker.stop()
+    await running
+    assert loop.time() - stopped_at < 0.9, "stop waited for the queued flows"
+    assert len(started) == 1
+    for sid in ids:
+        (job,) = await store.list_jobs(submission_id=sid)
+        assert (job.kind, job.state, job.lease_owner) == ("process", JobState.PENDING, None)
+        assert job.attempts == 0  # not counted against max_attempts
+    again = Worker(store, kit.kinds, worker_id="w2", concurrency=4, poll_seconds=0.05)
+    assert await again.run_once() == 4  # due now: another worker takes them at once
