@@ -74,11 +74,17 @@ def _encoded(text: str) -> str:
 
 class Reachability:
     """Whether the pool could reach the server lately, from its own callbacks: unreachable
-    once an attempt to replace a lost connection has ended without one
-    (:data:`RECONNECT_SECONDS`), reachable again with the next connection made."""
+    once an attempt to make a connection has ended without one (:data:`RECONNECT_SECONDS`),
+    reachable again with the next connection made.
+
+    Only a pool with no connection in use is taken as cut off: an attempt to *grow* the pool
+    can fail while its connections work (the server at ``max_connections``), and a request
+    then waits for one of them to come back, for the pool's whole timeout, as before."""
 
     def __init__(self) -> None:
         self.unreachable = False
+        self.in_use = 0
+        """Connections handed out by :meth:`PostgresConnector._pooled` and not yet back."""
 
     async def connected(self, conn: Conn) -> None:
         """The pool's ``configure`` callback (each new connection)."""
@@ -98,7 +104,7 @@ class Reachability:
 
     def wait_seconds(self) -> float | None:
         """How long a request waits for a pooled connection (``None``: the pool's timeout)."""
-        return UNREACHABLE_WAIT_SECONDS if self.unreachable else None
+        return UNREACHABLE_WAIT_SECONDS if self.unreachable and not self.in_use else None
 
 
 class PostgresConnector(Connector):
@@ -203,12 +209,13 @@ class PostgresConnector(Connector):
     @contextlib.asynccontextmanager
     async def _pooled(self) -> AsyncIterator[Conn]:
         """A pooled connection the server has not ended while it sat idle (see
-        :mod:`~gateway.store.postgres_idle`): each one found is closed, so the pool drops and replaces
-        it, and the next is taken. After a server restart, a failover or
+        :mod:`~gateway.store.postgres_idle`): each one found is closed, so the pool drops
+        and replaces it, and the next is taken. After a server restart, a failover or
         ``pg_terminate_backend`` the first request on each stale connection no longer fails.
         While the server is unreachable (:class:`Reachability`) a request waits only
         :data:`UNREACHABLE_WAIT_SECONDS` for a connection, then fails (the API's 503)."""
-        wait = self._reachability.wait_seconds()
+        reachability = self._reachability
+        wait = reachability.wait_seconds()
         conn = await self._pool.getconn(wait)
         for _ in range(self._pool.max_size):
             if not ended_by_server(conn):
@@ -217,10 +224,12 @@ class PostgresConnector(Connector):
             await conn.close()
             await self._pool.putconn(conn)
             conn = await self._pool.getconn(wait)
+        reachability.in_use += 1
         try:
             async with conn:
                 yield conn
         finally:
+            reachability.in_use -= 1
             await self._pool.putconn(conn)
 
     async def read(self, script: Script[T]) -> T:

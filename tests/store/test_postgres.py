@@ -254,3 +254,24 @@ async def test_while_the_server_is_unreachable_requests_fail_fast(pg_server: obj
             await store.close()
     finally:
         local.stop()
+
+
+async def test_a_pool_that_cannot_grow_still_waits_for_its_busy_connections(pg_url: str) -> None:
+    """An attempt to grow the pool can fail while its connections work (the server at
+    max_connections): requests must then wait for a busy connection as before, not give up
+    after the outage's short wait."""
+    from gateway.store.postgres import UNREACHABLE_WAIT_SECONDS, PostgresConnector
+
+    store = await PostgresStore.open(pg_url, max_size=1)
+    try:
+        connector = store.connector
+        assert isinstance(connector, PostgresConnector)
+        held = UNREACHABLE_WAIT_SECONDS + 1.0
+        async with connector._pooled() as busy:
+            await connector._reachability.gave_up(connector._pool)  # a growth that failed
+            waiting = asyncio.create_task(store.ping())
+            await busy.execute("SELECT pg_sleep(%s)", (held,))
+        async with asyncio.timeout(10):
+            await waiting  # got the connection once it was back, no StoreError
+    finally:
+        await store.close()
