@@ -201,7 +201,7 @@ class KeySet:
         chain = header.get("x5c")
         certificates = _x5c(chain) if chain is not None else []
         if kid is None and certificates:
-            kid = thumbprint(certificates[0].public_key())  # type: ignore[arg-type]
+            kid = _certificate_thumbprint(certificates[0])
         if isinstance(kid, str):
             kid = self.names.get(kid, kid)
         if not isinstance(kid, str) or kid not in self.keys:
@@ -213,13 +213,27 @@ class KeySet:
             if self.require_x5c:
                 raise VerificationError("the JWS header carries no x5c chain", check=Check.CHAIN)
             return trusted
-        if thumbprint(certificates[0].public_key()) != trusted.kid:  # type: ignore[arg-type]
+        if _certificate_thumbprint(certificates[0]) != trusted.kid:
             raise VerificationError(
                 "the x5c certificate is not the key named by kid", check="jws.x5c"
             )
         if self.trust is not None:
             self.trust.check(certificates[0], intermediates=certificates[1:])
         return trusted
+
+
+def _certificate_thumbprint(certificate: x509.Certificate) -> str:
+    """The JWK thumbprint of an ``x5c`` certificate's key; a key of a type no JWS algorithm
+    here can use (P-384, DSA ...) is a :class:`VerificationError`, as the rest of the header
+    is, not the :class:`SigningError` :func:`public_jwk` raises for our own keys."""
+    key = certificate.public_key()
+    try:
+        return thumbprint(key)  # type: ignore[arg-type]
+    except SigningError as exc:
+        raise VerificationError(
+            f"the x5c certificate's key cannot sign any accepted JWS algorithm: {exc}",
+            check="jws.x5c",
+        ) from exc
 
 
 def _x5c(chain: Any) -> list[x509.Certificate]:

@@ -7,11 +7,14 @@ import base64
 import json
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import trustme
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from joserfc import jws as jose_jws
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.jwk import KeySet as JoseKeySet
@@ -172,6 +175,43 @@ def test_x5c_must_be_the_named_key_and_chain_to_the_trust_store() -> None:
     keys.require_x5c = True
     with pytest.raises(VerificationError, match="x5c"):
         verify_compact(CompactSigner(other).sign_json({}), keys)
+
+
+def test_an_x5c_certificate_of_a_key_type_no_jws_algorithm_takes_is_refused() -> None:
+    """An ``x5c`` certificate whose key is P-384 (a type no accepted JWS algorithm takes) is
+    the sender's input like the rest of the header: a ``jws.x5c`` refusal, with or without
+    ``kid``. It was a SigningError, which the PINT receiver answered with a 500."""
+    key = make_key("p256")
+    token = CompactSigner(key).sign_json({"x": 1})
+    der = base64.b64encode(_p384_certificate().public_bytes(serialization.Encoding.DER))
+    with_kid = _with_header(token, x5c=[der.decode()])
+    for bad in (with_kid, _without_kid(with_kid)):
+        with pytest.raises(VerificationError) as caught:
+            verify_compact(bad, _known(key, "IQAX"))
+        assert caught.value.check == "jws.x5c"
+        assert "secp384r1" in caught.value.message
+
+
+def _p384_certificate() -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP384R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "p384.example")])
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def _without_kid(token: str) -> str:
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    header.pop("kid", None)
+    return ".".join([b64url(json.dumps(header).encode()), *token.split(".")[1:]])
 
 
 def test_a_header_with_alg_only_verifies_with_a_known_key() -> None:

@@ -3,15 +3,21 @@ the standard says so), never a 500, and nothing reaches the registry."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import ssl
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from gateway.pint import build
 from gateway.pint.checksums import document_checksum
@@ -181,3 +187,38 @@ async def test_deep_or_broken_json_inside_the_signed_parts_is_refused(
     verified = read_response(json.loads(answer), keys, platform="IQAX", last_checksum=_last(data))
     assert verified.code.value in {"BENV", "BSIG"}, verified.payload
     assert verified.payload["reason"]
+
+
+async def test_an_x5c_certificate_of_an_unusable_key_type_gets_a_signed_bsig(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path
+) -> None:
+    """A manifest whose header names, in ``x5c``, a certificate with a P-384 key (no JWS
+    algorithm the platforms accept takes one) is refused with a signed BSIG; it was a 500."""
+    running, keys, context = receiver
+    sender, iqax = platforms
+    envelope = _envelope(reference, sender, iqax)
+    key = ec.generate_private_key(ec.SECP384R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "p384.example")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    header = {"alg": "ES256", "x5c": [der]}
+    _, body, signature = envelope["envelopeManifestSignedContent"].split(".")
+    envelope["envelopeManifestSignedContent"] = (
+        f"{b64url(json.dumps(header).encode())}.{body}.{signature}"
+    )
+    data = json.dumps(envelope).encode()
+    status, answer = await _call(running, context, "POST", "/v3/envelopes", data)
+    assert status == 422, answer[:300]
+    verified = read_response(json.loads(answer), keys, platform="IQAX", last_checksum=_last(data))
+    assert verified.code.value == "BSIG"
+    assert "secp384r1" in verified.payload["reason"]
