@@ -6,7 +6,9 @@ For each certificate of a path (the anchor excepted) the checker asks, in order:
    enabled); the response must be signed by the issuer or by a responder certificate the
    issuer gave the OCSPSigning purpose, and be current (``thisUpdate`` / ``nextUpdate``);
 2. the configured CRLs from the issuer, then the CRLs at the certificate's distribution
-   points (``http`` only); each CRL's signature and ``nextUpdate`` are checked.
+   points (``http`` only); each CRL's signature and ``nextUpdate`` are checked, and its scope
+   (:mod:`.crl_scope`): a delta CRL, or a CRL for other certificates or only some reasons,
+   cannot say a certificate it does not list is good.
 
 The first definite answer counts: *revoked* raises ``check=Check.REVOKED``. When no source gives
 one, the status is unknown: ``check=Check.REVOCATION_UNKNOWN`` (hard fail, the default) or, with
@@ -35,6 +37,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
 from gateway.signing.chain import verify_with_key
+from gateway.signing.crl_scope import CrlScope, crl_scope
 
 if TYPE_CHECKING:
     from cryptography.hazmat.bindings._rust.ocsp import OCSPResponse
@@ -157,10 +160,14 @@ class RevocationChecker:
                 continue
             if next_update is None or next_update < now - CLOCK_SKEW:
                 continue
+            scope = crl_scope(crl, cert)
+            if scope is None:
+                continue
             entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
             if entry is not None:
                 return f"revoked:CRL {source}", next_update
-            return f"good:crl {source}", next_update
+            if scope is CrlScope.COMPLETE:
+                return f"good:crl {source}", next_update
         return "unknown", now
 
     def _crls_for(
