@@ -70,7 +70,9 @@ class RevocationChecker:
     fetch_crls: bool = True
     timeout: float = 5.0
     _cache: dict[tuple[x509.Certificate, int], tuple[str, datetime]] = field(default_factory=dict)
-    _crl_cache: dict[str, x509.CertificateRevocationList] = field(default_factory=dict)
+    _crl_cache: dict[tuple[str, x509.Certificate], x509.CertificateRevocationList] = field(
+        default_factory=dict
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> str:
@@ -156,7 +158,7 @@ class RevocationChecker:
     ) -> tuple[str, datetime]:
         for source, crl in self._crls_for(cert, issuer):
             next_update = crl.next_update_utc
-            if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+            if not _signed_by(crl, issuer):
                 continue
             if next_update is None or next_update < now - CLOCK_SKEW:
                 continue
@@ -176,14 +178,19 @@ class RevocationChecker:
         found = [("file", crl) for crl in self.crls if crl.issuer == issuer.subject]
         if self.fetch_crls:
             for url in _crl_urls(cert):
-                crl = self._fetch_crl(url)
+                crl = self._fetch_crl(url, issuer)
                 if crl is not None:
                     found.append((url, crl))
         return found
 
-    def _fetch_crl(self, url: str) -> x509.CertificateRevocationList | None:
+    def _fetch_crl(
+        self, url: str, issuer: x509.Certificate
+    ) -> x509.CertificateRevocationList | None:
+        """The CRL at ``url``, remembered until its ``nextUpdate`` only when ``issuer`` signed
+        it: a CRL that does not verify (a wrong or forged one served once) would otherwise
+        stand in for the real one until the ``nextUpdate`` it claims."""
         with self._lock:
-            cached = self._crl_cache.get(url)
+            cached = self._crl_cache.get((url, issuer))
         now = datetime.now(UTC)
         if cached is not None and (cached.next_update_utc or now) > now:
             return cached
@@ -193,9 +200,15 @@ class RevocationChecker:
             crl = load_crl(data)
         except (OSError, ValueError):
             return None
-        with self._lock:
-            self._crl_cache[url] = crl
+        if _signed_by(crl, issuer):
+            with self._lock:
+                self._crl_cache[url, issuer] = crl
         return crl
+
+
+def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer`` issued and signed ``crl``."""
+    return crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
 
 
 def load_crl(data: bytes) -> x509.CertificateRevocationList:

@@ -1,0 +1,109 @@
+"""CRLs fetched from a distribution point over plain HTTP on 127.0.0.1: only a CRL the issuer
+signed is remembered until its ``nextUpdate``. A forged one served once (wrong key, a year's
+``nextUpdate``) used to stand in for the real CRL until then: every later check of that
+distribution point was 'unknown' (refused under hard-fail, waved through under soft-fail)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from gateway.signing.revocation import RevocationChecker
+from tests.live_revocation import RevocationLab, free_port, revocation_lab
+
+
+class CrlServer:
+    """Serves whatever :attr:`body` holds at ``/ca.crl``; counts the requests."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.requests = 0
+        self.port = free_port()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/ca.crl"
+
+    def __enter__(self) -> CrlServer:
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+
+def _ca() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CRL fetch test CA")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[RevocationLab]:
+    cert, key = _ca()
+    with revocation_lab(tmp_path / "ca", cert, key) as made:
+        yield made
+
+
+def _forged(lab: RevocationLab) -> bytes:
+    """A CRL in the CA's name, signed with another key, valid for a year."""
+    now = datetime.now(UTC)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(lab.ca_cert.subject)
+        .last_update(now)
+        .next_update(now + timedelta(days=365))
+        .sign(rsa.generate_private_key(public_exponent=65537, key_size=2048), hashes.SHA256())
+    )
+    return crl.public_bytes(serialization.Encoding.DER)
+
+
+def test_a_forged_crl_served_once_is_not_remembered(lab: RevocationLab) -> None:
+    with CrlServer() as server:
+        cert, _ = lab.issue("signer", crl_url=server.url)
+        checker = RevocationChecker(ocsp=False, timeout=2.0)
+        server.body = _forged(lab)
+        assert checker.status(cert, lab.ca_cert) == "unknown"
+        server.body = lab.crl().public_bytes(serialization.Encoding.DER)
+        assert checker.status(cert, lab.ca_cert) == f"good:crl {server.url}"
+        assert server.requests == 2
+        checker.status(cert, lab.ca_cert)  # the real CRL is remembered (and the answer too)
+        assert server.requests == 2
