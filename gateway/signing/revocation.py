@@ -4,7 +4,10 @@ For each certificate of a path (the anchor excepted) the checker asks, in order:
 
 1. the OCSP responders named in the certificate's Authority Information Access (when OCSP is
    enabled); the response must be signed by the issuer or by a responder certificate the
-   issuer gave the OCSPSigning purpose, and be current (``thisUpdate`` / ``nextUpdate``);
+   issuer gave the OCSPSigning purpose, and be current (``thisUpdate`` / ``nextUpdate``;
+   without ``nextUpdate``, newer information "is available all the time" (RFC 6960 4.2.2.1),
+   so ``thisUpdate`` must be within the clock skew of now, or a recorded answer could be
+   replayed for ever);
 2. the configured CRLs from the issuer, then the CRLs at the certificate's distribution
    points (``http`` only); each CRL's signature and ``nextUpdate`` are checked, and its scope
    (:mod:`.crl_scope`): a delta CRL, or a CRL for other certificates or only some reasons,
@@ -112,9 +115,10 @@ class RevocationChecker:
             if response.serial_number != cert.serial_number:
                 continue
             this_update = response.this_update_utc
-            next_update = response.next_update_utc or (now + DEFAULT_CACHE)
-            if this_update > now + CLOCK_SKEW or next_update < now - CLOCK_SKEW:
+            current_until = response.next_update_utc or this_update
+            if this_update > now + CLOCK_SKEW or current_until < now - CLOCK_SKEW:
                 continue
+            next_update = response.next_update_utc or (now + DEFAULT_CACHE)
             status = response.certificate_status
             if status == ocsp.OCSPCertStatus.GOOD:
                 return f"good:ocsp {url}", min(next_update, now + DEFAULT_CACHE * 12)

@@ -10,8 +10,10 @@ It also serves the CRLs at ``/crl/<name>.crl`` (the certificates' distribution p
 from __future__ import annotations
 
 import asyncio
+import http.server
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from cryptography import x509
@@ -168,3 +170,43 @@ BILL_OF_LADING = b"""<?xml version="1.0" encoding="UTF-8"?>
   <cac:Shipment><cbc:ID>SHP-1</cbc:ID></cac:Shipment>
 </BillOfLading>
 """
+
+
+class StaticHttpServer:
+    """Answers every GET and POST on 127.0.0.1 with :attr:`body` (a CRL, a recorded OCSP
+    response); counts the requests."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.requests = 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self._http.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/ca.crl"
+
+    def __enter__(self) -> StaticHttpServer:
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.shutdown()
+        self._http.server_close()

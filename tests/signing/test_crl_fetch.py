@@ -5,12 +5,9 @@ distribution point was 'unknown' (refused under hard-fail, waved through under s
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography import x509
@@ -19,43 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from gateway.signing.revocation import RevocationChecker
-from tests.live_revocation import RevocationLab, free_port, revocation_lab
+from tests.live_revocation import RevocationLab, revocation_lab
 
-
-class CrlServer:
-    """Serves whatever :attr:`body` holds at ``/ca.crl``; counts the requests."""
-
-    def __init__(self) -> None:
-        self.body = b""
-        self.requests = 0
-        self.port = free_port()
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/pkix-crl")
-                self.send_header("Content-Length", str(len(server.body)))
-                self.end_headers()
-                self.wfile.write(server.body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/ca.crl"
-
-    def __enter__(self) -> CrlServer:
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+from .signing_support import StaticHttpServer
 
 
 def _ca() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
@@ -97,7 +60,7 @@ def _forged(lab: RevocationLab) -> bytes:
 
 
 def test_a_forged_crl_served_once_is_not_remembered(lab: RevocationLab) -> None:
-    with CrlServer() as server:
+    with StaticHttpServer() as server:
         cert, _ = lab.issue("signer", crl_url=server.url)
         checker = RevocationChecker(ocsp=False, timeout=2.0)
         server.body = _forged(lab)

@@ -1,0 +1,89 @@
+"""An OCSP answer without ``nextUpdate`` is only as fresh as its ``thisUpdate`` (RFC 6960
+3.2 items 5-6, 4.2.2.1: without nextUpdate "newer revocation information is available all
+the time").
+
+A signed 'good' answer with neither ``nextUpdate`` nor our nonce (one recorded from a
+responder that signs on demand, answering a request without a nonce) used to count as good
+however old it was: replayed after the certificate was revoked, it hid the revocation the
+CRL shows. It is now judged current only within the clock skew of its ``thisUpdate``; an
+older one is no answer, and the CRL decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import NameOID
+
+from gateway.signing.revocation import RevocationChecker, RevokedError
+from tests.live_revocation import RevocationLab, revocation_lab
+
+from .signing_support import StaticHttpServer
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[RevocationLab]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "OCSP freshness test CA")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=10))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    with revocation_lab(tmp_path / "ca", cert, key) as made:
+        yield made
+
+
+def _good_answer(lab: RevocationLab, cert: x509.Certificate, this_update: datetime) -> bytes:
+    """A 'good' answer signed by the CA, without nextUpdate and without a nonce."""
+    assert isinstance(lab.ca_key, rsa.RSAPrivateKey)
+    answer = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=cert,
+            issuer=lab.ca_cert,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=this_update,
+            next_update=None,
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, lab.ca_cert)
+        .sign(lab.ca_key, hashes.SHA256())
+    )
+    return answer.public_bytes(serialization.Encoding.DER)
+
+
+def test_an_old_good_answer_without_next_update_cannot_hide_a_revocation(
+    lab: RevocationLab,
+) -> None:
+    with StaticHttpServer() as responder, StaticHttpServer() as crls:
+        cert, _ = lab.issue("signer", ocsp_url=responder.url, crl_url=crls.url)
+        lab.revoke(cert)
+        crls.body = lab.crl().public_bytes(serialization.Encoding.DER)
+        responder.body = _good_answer(lab, cert, datetime.now(UTC) - timedelta(days=2))
+        with pytest.raises(RevokedError, match="CRL"):
+            RevocationChecker(timeout=2.0).status(cert, lab.ca_cert)
+        assert responder.requests == 1 and crls.requests == 1
+
+
+def test_a_fresh_good_answer_without_next_update_counts(lab: RevocationLab) -> None:
+    with StaticHttpServer() as responder:
+        cert, _ = lab.issue("signer", ocsp_url=responder.url)
+        responder.body = _good_answer(lab, cert, datetime.now(UTC) - timedelta(minutes=1))
+        assert RevocationChecker(timeout=2.0).status(cert, lab.ca_cert).startswith("good:ocsp")
