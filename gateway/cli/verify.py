@@ -1,7 +1,8 @@
 """``lingang verify FILE --trust CA.pem``: verify a XAdES-signed document.
 
 Checks the signature, references, signed properties, the chain to the trust store, validity
-at signing time and revocation (OCSP, then CRL files or distribution points). Prints what was
+at the claimed signing time and now (a B-B signature has no time-stamp: a certificate expired
+since is refused) and revocation (OCSP, then CRL files or distribution points). Prints what was
 checked; ``-o`` writes exactly the signed content (use that, never the input).
 
 Exit codes: 0 valid, 1 invalid (the failed check and why), 2 unreadable files or usage error.

@@ -34,7 +34,8 @@ class Check(StrEnum):
     CHAIN = "chain"
     """No path from the signer to a trust anchor."""
     EXPIRED = "expired"
-    """A certificate of the path had expired at the signing time."""
+    """A certificate of the path had expired at the signing time, or has expired since (a B-B
+    signature has no time-stamp to prove it was made before)."""
     NOT_YET_VALID = "not-yet-valid"
     """A certificate was not yet valid at the signing time, or the signing time is ahead."""
     REVOKED = "revoked"

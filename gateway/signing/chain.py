@@ -3,7 +3,8 @@
 The path is built by name and checked by signature (``verify_directly_issued_by``); every
 issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, when present).
 Each certificate of the path must be valid at the signing time the signature claims:
-``expired`` when it ended before, ``not-yet-valid`` when it started after. Certificates signed
+``expired`` when it ended before, ``not-yet-valid`` when it started after; and, as nothing
+proves that claim, still unexpired now (:func:`check_still_valid`). Certificates signed
 with SHA-1 (or MD5) are refused with ``check=Check.ALGORITHM``.
 """
 
@@ -151,4 +152,24 @@ def check_validity(path: Sequence[x509.Certificate], moment: datetime) -> None:
                 f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC, "
                 f"after the signing time {moment:%Y-%m-%d %H:%M} UTC",
                 check=Check.NOT_YET_VALID,
+            )
+
+
+def check_still_valid(path: Sequence[x509.Certificate], now: datetime) -> None:
+    """No certificate of ``path`` may have expired by ``now`` (``check=Check.EXPIRED``).
+
+    A baseline B-B signature carries no time-stamp, so nothing proves it was made at its
+    claimed SigningTime: EN 319 102-1 (5.3, validation of a basic signature) validates the
+    certificates at the current time, and a certificate that has expired since has no proof
+    of existence within its validity (INDETERMINATE, OUT_OF_BOUNDS_NO_POE). Once expired, its
+    revocation is no longer published either, so a key holder could sign now and claim a
+    time within the validity."""
+    for cert in path:
+        if now > cert.not_valid_after_utc:
+            raise VerificationError(
+                f"certificate {cert.subject.rfc4514_string()} expired "
+                f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC; the signature carries no "
+                "time-stamp proving it was made before then (EN 319 102-1: out of bounds, "
+                "no proof of existence)",
+                check=Check.EXPIRED,
             )

@@ -10,7 +10,8 @@
 ``reference``        the digest of the document (enveloped) or of the detached data
 ``signed-properties`` the SignedProperties digest, SigningTime and signing-certificate digest
 ``chain``            a path from the signer to a configured trust anchor
-``expired`` / ``not-yet-valid``  each certificate of the path at the claimed SigningTime
+``expired`` / ``not-yet-valid``  each certificate of the path at the claimed SigningTime, and
+                     none expired since (no time-stamp proves the claim)
 ``revoked`` / ``revocation-unknown``  OCSP, then CRL (soft-fail configurable)
 ==================== =========================================================================
 
@@ -39,6 +40,7 @@ from gateway.signing.c14n import canonicalize, detached
 from gateway.signing.chain import (
     build_path,
     check_signer_usage,
+    check_still_valid,
     check_validity,
     load_trust,
     verify_with_key,
@@ -190,6 +192,7 @@ class Verifier:
         path = self._path(signer, [*parsed.certificates, *self._pool])
         checks.append("chain")
         check_validity(path, parsed.signing_time)
+        check_still_valid(path, datetime.now(UTC))
         checks.append("validity")
         if self.check_revocation:
             checks.append(self._revocation_check(path))

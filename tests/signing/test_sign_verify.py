@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from gateway.errors import SigningError, VerificationError
@@ -132,6 +134,36 @@ def test_expired_certificate_refused_by_signer_and_verifier(
         signer_for(pki, "expired").sign(bis_invoice)
     signed = signer_for(pki, "expired", check_validity=False).sign(bis_invoice)
     assert refused(offline_verifier(pki), signed) == "expired"
+
+
+def test_expired_since_signing_is_not_valid_without_proof_of_existence(
+    pki: TestPki, bis_invoice: bytes
+) -> None:
+    """A B-B signature claims its SigningTime; nothing proves it (no time-stamp). A certificate
+    that has expired since is refused (EN 319 102-1 5.3: the basic signature is validated at
+    the current time; out of bounds with no proof of existence): once it has expired, its
+    revocation is no longer published, and anyone holding the key could sign now and claim a
+    time inside the validity. It verified as valid."""
+    now = datetime.now(UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    lapsed = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Lapsed Signer")]))
+        .issuer_name(pki.intermediate.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(pki.intermediate.cert.not_valid_before_utc)
+        .not_valid_after(now - timedelta(minutes=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(pki.intermediate.key, hashes.SHA256())
+    )
+    provider = PrivateKeyProvider(key, lapsed, [pki.intermediate.cert])
+    signer = XadesSigner(provider, check_validity=False)
+    signed = signer.sign(bis_invoice, signing_time=now - timedelta(minutes=30))
+    with pytest.raises(VerificationError) as caught:
+        offline_verifier(pki).verify(signed)
+    assert caught.value.check == "expired"
+    assert "no time-stamp" in caught.value.message
 
 
 def test_not_yet_valid_at_claimed_signing_time(pki: TestPki, bis_invoice: bytes) -> None:
