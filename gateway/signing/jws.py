@@ -1,7 +1,9 @@
 """Detached JWS (RFC 7515 appendix F) over an HTTP body: sign on send, verify on receipt.
 
 The header ``X-Lingang-Signature`` carries ``BASE64URL(header)..BASE64URL(signature)``; the
-signing input is ``BASE64URL(header) "." BASE64URL(body)``. The protected header names the
+signing input is ``BASE64URL(header) "." BASE64URL(body)``. A header with ``crit`` is refused:
+no extension is processed here (RFC 7515 4.1.11), the unencoded payload of RFC 7797
+(``"b64": false``) among them. The protected header names the
 algorithm and the certificate's SHA-256 thumbprint (``x5t#S256``) so the receiver can pick
 the key. RSA keys sign with RS256, P-256 keys with ES256, Ed25519 keys with EdDSA.
 """
@@ -105,6 +107,12 @@ def verify_detached(token: str, body: bytes, public_key: Any) -> dict[str, Any]:
         raise VerificationError("undecodable detached JWS", check="jws.format") from exc
     if not isinstance(header, dict):
         raise VerificationError("the detached JWS header is not an object", check="jws.format")
+    if "crit" in header:
+        raise VerificationError(
+            f"the detached JWS marks header parameters {header['crit']!r} critical; none is "
+            "processed here, so it must be refused (RFC 7515 4.1.11)",
+            check="jws.crit",
+        )
     data = f"{protected}.{b64url(body)}".encode("ascii")
     try:
         if isinstance(public_key, rsa.RSAPublicKey) and header.get("alg") == "RS256":

@@ -13,6 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from adapters.base import AdapterContext, Envelope
 from gateway.delivery import (
@@ -25,7 +27,8 @@ from gateway.delivery.peppol_recording import LocalParticipants
 from gateway.errors import PermanentDeliveryError
 from gateway.flows import Tools
 from gateway.jobs import JobKinds, ThreadFlowRunner, Worker
-from gateway.signing.jws import DetachedJwsSigner
+from gateway.signing.jws import DetachedJwsSigner, b64url
+from gateway.signing.keys import ecdsa_der_to_raw
 from gateway.signing.testpki import make_test_pki
 from gateway.store import JobState, Store, open_store
 from gateway.testing.tls import TlsFiles, make_tls
@@ -297,3 +300,31 @@ async def test_a_body_the_inbound_flow_cannot_read_is_refused_at_the_inbox(
         assert response.content_type == "application/problem+json"
     assert problem["errors"][0]["rule"] == rule
     assert await serving_one_receiver.store.list_inbound() == []
+
+
+async def test_a_signature_with_a_critical_extension_is_refused(
+    receiving: Receiving, tls: TlsFiles, signer: DetachedJwsSigner
+) -> None:
+    """A detached JWS signed by the trusted key, whose header marks ``exp`` critical (it
+    expired long ago): RFC 7515 4.1.11 says a recipient that does not process a critical
+    extension must refuse the JWS. It was accepted and stored, the expiry ignored."""
+    body = EXAMPLE.read_bytes()
+    header = {"alg": "ES256", "typ": "JOSE", "crit": ["exp"], "exp": 1}
+    protected = b64url(json.dumps(header, separators=(",", ":")).encode())
+    key = signer.key
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    signing_input = f"{protected}.{b64url(body)}".encode("ascii")
+    value = ecdsa_der_to_raw(key.sign(signing_input, ec.ECDSA(hashes.SHA256())), key.curve)
+    headers = {
+        "X-Lingang-Message-Id": "m-crit",
+        "X-Lingang-Signature": f"{protected}..{b64url(value)}",
+    }
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.post(receiving.url, data=body, headers=headers) as response,
+    ):
+        problem = await response.json(content_type=None)
+        assert response.status == 403, problem
+    assert problem["errors"][0]["rule"] == "inbound.jws.crit"
+    assert await receiving.store.list_inbound() == []
