@@ -124,7 +124,8 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
         credentials = Credentials.from_pem(key_paths[0].read_bytes(), cert_paths[0].read_bytes())
     except (OSError, ValueError) as exc:
         raise ConfigError(
-            f"adapter {name!r}: cannot load key/cert: {exc}", field=f"{where}.key"
+            f"adapter {name!r}: cannot load key {key_paths[0]} / cert {cert_paths[0]}: {exc}",
+            field=f"{where}.key",
         ) from exc
     mode = str(options.get("revocation", "soft-fail"))
     if mode not in {"off", "soft-fail", "hard-fail"}:

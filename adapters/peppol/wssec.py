@@ -44,10 +44,20 @@ class Credentials:
 
     @classmethod
     def from_pem(cls, key_pem: bytes, cert_pem: bytes) -> Credentials:
+        """The key and certificate of PEM files; :class:`ValueError` when they are no RSA
+        pair: messages signed with a key that is not the certificate's (the one sent in the
+        BinarySecurityToken and published in the SMP) fail at every receiver, and what
+        partners encrypt to the certificate cannot be decrypted."""
         key = serialization.load_pem_private_key(key_pem, password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("Peppol AS4 needs an RSA key")
-        return cls(key, x509.load_pem_x509_certificate(cert_pem))
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        if cert.public_key() != key.public_key():
+            raise ValueError(
+                f"the key does not belong to the certificate ({cert.subject.rfc4514_string()}, "
+                f"serial {cert.serial_number:x})"
+            )
+        return cls(key, cert)
 
 
 def new_id(prefix: str) -> str:

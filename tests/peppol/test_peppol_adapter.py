@@ -231,6 +231,24 @@ def test_configuration_errors_name_the_option(
         assert caught.value.field == field
 
 
+def test_a_key_that_is_not_the_certificates_is_refused_at_start(
+    pki: PeppolTestPki, tls: TlsFiles, tmp_path: Path
+) -> None:
+    """Our AP key with another AP's certificate: every message would carry a signature its
+    BinarySecurityToken cannot verify, and nothing encrypted to that certificate could be
+    read. The adapter loaded the pair without comparing them; now it refuses to start,
+    naming both files."""
+    options = {
+        **adapter_options(pki, tls, DnsTestServer()),
+        "cert": str(pki.path("ap-receiver.pem")),
+    }
+    with pytest.raises(ConfigError) as caught:
+        PeppolAdapter.from_config("p", options, AdapterContext(data_dir=tmp_path))
+    assert caught.value.field == "adapters.p.key"
+    assert "does not belong to the certificate" in caught.value.message
+    assert "ap-sender.key.pem" in caught.value.message and "ap-receiver.pem" in caught.value.message
+
+
 async def test_make_envelope_contract_body_uses_the_profile(adapter: PeppolAdapter) -> None:
     assert make_envelope().profile == "pint-sg"
 
