@@ -253,7 +253,14 @@ def load_pem_provider(
         raise SigningError("only RSA and EC private keys are supported", field=str(key))
     certificates = load_certificates(cert)
     intermediates = [c for path in chain for c in load_certificates(path)]
-    provider = PrivateKeyProvider(private, certificates[0], [*certificates[1:], *intermediates])
+    try:
+        provider = PrivateKeyProvider(private, certificates[0], [*certificates[1:], *intermediates])
+    except SigningError as exc:
+        raise SigningError(
+            f"the private key {key} does not belong to the certificate {cert} "
+            f"({certificates[0].subject.rfc4514_string()})",
+            field=str(key),
+        ) from exc
     with _CACHE_LOCK:
         _CACHE[cache_key] = provider
     return provider

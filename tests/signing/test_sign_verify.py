@@ -119,6 +119,17 @@ def test_mismatched_key_and_certificate_refused(pki: TestPki) -> None:
         BackendKeyProvider(InProcessBackend({"k": pki.signer_ec.key}), "k", pki.signer_rsa.cert)
 
 
+def test_mismatched_key_and_certificate_files_are_named(pki: TestPki) -> None:
+    """What ``lingang serve`` and ``lingang sign`` print for a key and certificate that are no
+    pair names both files (it said only 'the private key does not belong to the
+    certificate')."""
+    key, cert = pki.path("signer-rsa.key.pem"), pki.path("signer-ec.pem")
+    with pytest.raises(SigningError) as caught:
+        XadesSigner.from_files(key, cert)
+    assert str(key) in caught.value.message and str(cert) in caught.value.message
+    assert "Lingang Gateway Signing EC" in caught.value.message
+
+
 def test_sha1_refused_when_signing(pki: TestPki) -> None:
     provider = PrivateKeyProvider(pki.signer_rsa.key, pki.signer_rsa.cert)
     with pytest.raises(SigningError):
