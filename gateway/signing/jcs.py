@@ -6,7 +6,7 @@
 * numbers: IEEE 754 doubles written as ECMAScript's ``Number.prototype.toString`` writes
   them (shortest round-trip digits; fixed notation for exponents from -6 to 20, else
   ``1e+21`` style; ``-0`` as ``0``). NaN and infinities are not JSON and are refused, as is an
-  integer a double cannot hold exactly.
+  integer a double cannot hold exactly, and a string with a lone surrogate (not Unicode).
 
 DCSA PINT computes every document checksum as SHA-256 over this form
 (:func:`canonical_sha256`).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,9 @@ _ESCAPES = {
     "\t": "\\t",
 }
 _SAFE_INTEGER = 2**53 - 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""What :func:`json.loads` keeps of an unpaired ``\\ud800``-``\\udfff`` escape (a pair becomes
+one character)."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -96,6 +100,11 @@ def _utf16_key(name: str) -> bytes:
 
 
 def _string(text: str) -> str:
+    if _LONE_SURROGATE.search(text):
+        raise FieldError(
+            "a string holds a lone surrogate, which is not Unicode text (RFC 8785 3.2.2.2)",
+            rule="jcs.string",
+        )
     parts = ['"']
     for char in text:
         escaped = _ESCAPES.get(char)

@@ -65,6 +65,9 @@ def test_refuses_what_is_not_json() -> None:
     for bad in (math.nan, math.inf, 2**60, {1: "x"}, b"bytes"):
         with pytest.raises(FieldError):
             canonical_json(bad)
+    for lone in ("\ud800", {"a\udfff": 1}, ["ok", "x\ud83d"]):  # json.loads makes these
+        with pytest.raises(FieldError, match="surrogate"):
+            canonical_json(lone)
     deep: object = []
     for _ in range(100):
         deep = [deep]
