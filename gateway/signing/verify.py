@@ -32,10 +32,11 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
 from gateway.errors import InputError, VerificationError
-from gateway.signing.algorithms import Canonicalization, Check
+from gateway.signing.algorithms import Canonicalization, Check, SignatureAlgorithm
 from gateway.signing.c14n import canonicalize, detached
 from gateway.signing.chain import (
     build_path,
@@ -157,6 +158,7 @@ class Verifier:
 
     def _check_signature(self, parsed: ParsedSignature) -> x509.Certificate:
         signer = _signer(parsed)
+        _check_key_fits_method(signer, parsed.algorithm)
         octets = canonicalize(parsed.signed_info, parsed.c14n.method, prefixes=parsed.c14n.prefixes)
         if not verify_with_key(
             signer.public_key(), parsed.value, octets, parsed.algorithm.hash(), raw_ecdsa=True
@@ -280,6 +282,24 @@ def _signer(parsed: ParsedSignature) -> x509.Certificate:
         "no certificate in ds:KeyInfo matches the signed signing-certificate digest",
         check=Check.SIGNED_PROPERTIES,
     )
+
+
+def _check_key_fits_method(signer: x509.Certificate, method: SignatureAlgorithm) -> None:
+    """The signer's key must be of the family ``ds:SignatureMethod`` names: the value is
+    checked with the algorithm the signature names, never one chosen by the key's type (an
+    RSA signature labelled ECDSA verified here and nowhere else)."""
+    key = signer.public_key()
+    fits = (
+        isinstance(key, ec.EllipticCurvePublicKey)
+        if method.is_ecdsa
+        else isinstance(key, rsa.RSAPublicKey)
+    )
+    if not fits:
+        raise VerificationError(
+            f"the signature method {method.value} does not fit the signer's "
+            f"{type(key).__name__.removeprefix('_')} key",
+            check=Check.ALGORITHM,
+        )
 
 
 def _same_document_octets(element: etree._Element, reference: Reference) -> bytes:

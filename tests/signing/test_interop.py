@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import xmlsec
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 from signxml.xades import XAdESVerifier
 
 from gateway.errors import VerificationError
-from gateway.signing import Verifier
+from gateway.signing import SignatureAlgorithm, Verifier, XadesSigner
 from gateway.signing.testpki import TestPki
 from tests.conftest import require_tool
 
@@ -257,3 +258,32 @@ def test_xml_base_on_ancestor_refused(pki: TestPki) -> None:
 
     with pytest.raises(SigningError):
         signer_for(pki).sign(b'<order xml:base="http://example.com/"><n>1</n></order>')
+
+
+class MislabellingProvider:
+    """Signs RSA PKCS#1 v1.5 whatever method the signature names."""
+
+    def __init__(self, pki: TestPki) -> None:
+        self.certificate = pki.signer_rsa.cert
+        self.chain = [pki.intermediate.cert]
+        self._key = pki.signer_rsa.key
+
+    def sign(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        assert isinstance(self._key, rsa.RSAPrivateKey)
+        return self._key.sign(data, padding.PKCS1v15(), algorithm.hash())
+
+
+@needs_xmlsec1
+def test_a_method_the_signers_key_cannot_make_is_refused_as_xmlsec1_does(
+    pki: TestPki, bis_invoice: bytes, tmp_path: Path
+) -> None:
+    """An RSA signature whose ds:SignatureMethod says ECDSA: xmlsec1 refuses it, and so must
+    we (XML-DSig: the value is checked with the algorithm the method names). Ours verified
+    it, the key's type choosing the algorithm."""
+    signer = XadesSigner(MislabellingProvider(pki), algorithm=SignatureAlgorithm.ECDSA_SHA256)
+    signed = signer.sign(bis_invoice)
+    assert xmlsec1_verify(pki, signed, tmp_path).returncode != 0
+    verifier = Verifier(trust=[pki.root.cert], check_revocation=False)
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(signed)
+    assert caught.value.check == "algorithm" and "ecdsa-sha256" in caught.value.message
