@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -67,18 +68,31 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+ExtensionT = TypeVar("ExtensionT", bound=x509.ExtensionType)
+
+
+def extension(cert: x509.Certificate, kind: type[ExtensionT]) -> ExtensionT | None:
+    """``cert``'s extension of ``kind``, or ``None``; extensions that cannot be read are a
+    ``check=Check.CHAIN`` refusal. ``cryptography`` parses extensions only when asked, so a
+    certificate whose extensions are broken (one in ``ds:KeyInfo`` or an ``x5c`` chain is
+    the sender's to change) loads fine and raised ValueError here, out of every verifier."""
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError as exc:
+        raise VerificationError(
+            f"the extensions of certificate {cert.subject.rfc4514_string()} cannot be read: {exc}",
+            check=Check.CHAIN,
+        ) from exc
+
+
 def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
+    constraints = extension(cert, x509.BasicConstraints)
+    if constraints is None or not constraints.ca:
         return False
-    if not constraints.ca:
-        return False
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return True
-    return usage.key_cert_sign
+    usage = extension(cert, x509.KeyUsage)
+    return usage is None or usage.key_cert_sign
 
 
 def _refuse_weak_signature(cert: x509.Certificate) -> None:
@@ -128,9 +142,8 @@ def build_path(
 
 def check_signer_usage(signer: x509.Certificate) -> None:
     """The signer's keyUsage (when present) must allow signatures."""
-    try:
-        usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
+    usage = extension(signer, x509.KeyUsage)
+    if usage is None:
         return
     if not (usage.digital_signature or usage.content_commitment):
         raise VerificationError("the signer certificate may not sign documents", check=Check.CHAIN)

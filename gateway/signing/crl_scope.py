@@ -23,6 +23,8 @@ from enum import Enum
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
+from gateway.signing.chain import extension
+
 PROCESSED = frozenset(
     {
         ExtensionOID.ISSUING_DISTRIBUTION_POINT,
@@ -44,10 +46,10 @@ class CrlScope(Enum):
 
 def crl_scope(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> CrlScope | None:
     """How far ``crl`` (already checked: signed by the issuer, current) answers for ``cert``."""
-    for extension in crl.extensions:
-        if extension.critical and extension.oid not in PROCESSED:
+    for listed in crl.extensions:
+        if listed.critical and listed.oid not in PROCESSED:
             return None
-        if isinstance(extension.value, x509.DeltaCRLIndicator):
+        if isinstance(listed.value, x509.DeltaCRLIndicator):
             return None
     try:
         point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
@@ -64,17 +66,14 @@ def crl_scope(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> Cr
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
+    constraints = extension(cert, x509.BasicConstraints)
+    return constraints is not None and constraints.ca
 
 
 def _same_point(point: x509.IssuingDistributionPoint, cert: x509.Certificate) -> bool:
     """Whether the CRL's distribution point is one the certificate names (6.3.3 b.2.i)."""
-    try:
-        named = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except x509.ExtensionNotFound:
+    named = extension(cert, x509.CRLDistributionPoints)
+    if named is None:
         return False
     for own in named:
         if point.full_name and own.full_name and set(point.full_name) & set(own.full_name):

@@ -39,7 +39,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import verify_with_key
+from gateway.signing.chain import extension, verify_with_key
 from gateway.signing.crl_scope import CrlScope, crl_scope
 
 if TYPE_CHECKING:
@@ -227,9 +227,8 @@ def _http_only(urls: list[str]) -> list[str]:
 
 
 def _ocsp_urls(cert: x509.Certificate) -> list[str]:
-    try:
-        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
-    except x509.ExtensionNotFound:
+    access = extension(cert, x509.AuthorityInformationAccess)
+    if access is None:
         return []
     return _http_only(
         [
@@ -242,9 +241,8 @@ def _ocsp_urls(cert: x509.Certificate) -> list[str]:
 
 
 def _crl_urls(cert: x509.Certificate) -> list[str]:
-    try:
-        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except x509.ExtensionNotFound:
+    points = extension(cert, x509.CRLDistributionPoints)
+    if points is None:
         return []
     urls = [
         name.value

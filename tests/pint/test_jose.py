@@ -31,6 +31,7 @@ from gateway.signing.jose import (
 )
 from gateway.signing.truststore import TrustStore
 from gateway.testing.pint import make_key, pem
+from tests.signing.signing_support import broken_extensions
 
 CASES = [
     ("ed25519", "EdDSA", OKPKey),
@@ -190,6 +191,48 @@ def test_an_x5c_certificate_of_a_key_type_no_jws_algorithm_takes_is_refused() ->
             verify_compact(bad, _known(key, "IQAX"))
         assert caught.value.check == "jws.x5c"
         assert "secp384r1" in caught.value.message
+
+
+def test_an_x5c_intermediate_with_broken_extensions_is_a_chain_refusal() -> None:
+    """The sender's own CA in ``x5c``, with extensions that cannot be read, issuing a
+    certificate for a partner's known key: path building read the CA's basicConstraints and
+    a ValueError came out of verify_compact (a 500 at the PINT receiver), before any
+    signature was checked."""
+    partner = make_key("p256")
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sender's own CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "iqax.example")]))
+        .issuer_name(ca_name)
+        .public_key(partner.public_key())  # type: ignore[arg-type]
+        .serial_number(3)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    chain = [
+        base64.b64encode(leaf.public_bytes(serialization.Encoding.DER)).decode(),
+        base64.b64encode(broken_extensions(ca)).decode(),
+    ]
+    keys = _known(partner, "IQAX")
+    keys.trust = TrustStore((x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes()),))
+    token = _with_header(CompactSigner(partner).sign_json({"x": 1}), x5c=chain)
+    with pytest.raises(VerificationError) as caught:
+        verify_compact(token, keys)
+    assert caught.value.check == "chain" and "cannot be read" in caught.value.message
 
 
 def _p384_certificate() -> x509.Certificate:

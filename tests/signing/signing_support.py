@@ -210,3 +210,17 @@ class StaticHttpServer:
     def __exit__(self, *exc: object) -> None:
         self._http.shutdown()
         self._http.server_close()
+
+
+def broken_extensions(cert: x509.Certificate) -> bytes:
+    """``cert``'s DER with its basicConstraints value claiming more bytes than it has: the
+    certificate still loads (``cryptography`` reads extensions only when asked)."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    start = der.index(bytes.fromhex("0603551d13"))  # the basicConstraints OID
+    inner = der.index(b"\x30\x03", start)  # its value: SEQUENCE { cA TRUE }
+    broken = der[:inner] + b"\x30\x07" + der[inner + 2 :]
+    try:
+        _ = x509.load_der_x509_certificate(broken).extensions
+    except ValueError:
+        return broken
+    raise AssertionError("the extensions still read")

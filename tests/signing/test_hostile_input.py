@@ -11,21 +11,25 @@ makes the fuzz fail (``test_a_verifier_that_skips_*``).
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from gateway.cli import main
 from gateway.errors import VerificationError
 from gateway.signing import Verifier
 from gateway.signing import verify as verify_module
 from gateway.signing.testpki import TestPki
 
-from .signing_support import signer_for
+from .signing_support import broken_extensions, signer_for
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XA = "{http://uri.etsi.org/01903/v1.3.2#}"
@@ -300,3 +304,22 @@ def test_hostile_documents_refused(
     assert caught.value.check == "structure"
     with pytest.raises(VerificationError):
         verifier.verify_detached(document, b"data")
+
+
+def test_a_keyinfo_certificate_with_broken_extensions_is_a_chain_refusal(
+    pki: TestPki, bis_invoice: bytes, tmp_path: Path
+) -> None:
+    """ds:KeyInfo is outside what is signed: anyone can break the intermediate's extensions
+    there. It was a ValueError out of Verifier.verify ('lingang verify' printed a traceback,
+    found by the mutation fuzz above); now the chain check refuses it by name."""
+    signed = signer_for(pki).sign(bis_invoice)
+    genuine = base64.b64encode(pki.intermediate.cert.public_bytes(serialization.Encoding.DER))
+    assert genuine in signed
+    tampered = signed.replace(genuine, base64.b64encode(broken_extensions(pki.intermediate.cert)))
+    with pytest.raises(VerificationError) as caught:
+        Verifier(trust=[pki.root.cert], check_revocation=False).verify(tampered)
+    assert caught.value.check == "chain" and "cannot be read" in caught.value.message
+    path = tmp_path / "tampered.xml"
+    path.write_bytes(tampered)
+    trust = pki.path("root.pem")
+    assert main(["verify", str(path), "--trust", str(trust), "--no-revocation"]) == 1
