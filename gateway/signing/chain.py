@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
@@ -84,6 +85,20 @@ def extension(cert: x509.Certificate, kind: type[ExtensionT]) -> ExtensionT | No
         raise VerificationError(
             f"the extensions of certificate {cert.subject.rfc4514_string()} cannot be read: {exc}",
             check=Check.CHAIN,
+        ) from exc
+
+
+def public_key_of(cert: x509.Certificate) -> CertificatePublicKeyTypes:
+    """``cert``'s public key; one ``cryptography`` cannot use (an SM2 or GOST key, an unknown
+    algorithm, a broken encoding: parsed only when asked) is a ``check=Check.ALGORITHM``
+    refusal naming the certificate, not the ValueError / UnsupportedAlgorithm it raised."""
+    try:
+        return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise VerificationError(
+            f"the key of certificate {cert.subject.rfc4514_string()} is of a type that is not "
+            f"supported: {exc}",
+            check=Check.ALGORITHM,
         ) from exc
 
 

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 from gateway.errors import SigningError, VerificationError
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 from gateway.signing.algorithms import Check
+from gateway.signing.chain import public_key_of
 from gateway.signing.truststore import TrustStore
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -226,7 +227,7 @@ def _certificate_thumbprint(certificate: x509.Certificate) -> str:
     """The JWK thumbprint of an ``x5c`` certificate's key; a key of a type no JWS algorithm
     here can use (P-384, DSA ...) is a :class:`VerificationError`, as the rest of the header
     is, not the :class:`SigningError` :func:`public_jwk` raises for our own keys."""
-    key = certificate.public_key()
+    key = public_key_of(certificate)
     try:
         return thumbprint(key)  # type: ignore[arg-type]
     except SigningError as exc:

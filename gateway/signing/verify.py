@@ -44,6 +44,7 @@ from gateway.signing.chain import (
     check_still_valid,
     check_validity,
     load_trust,
+    public_key_of,
     verify_with_key,
 )
 from gateway.signing.revocation import RevocationChecker, load_crl
@@ -161,7 +162,7 @@ class Verifier:
         _check_key_fits_method(signer, parsed.algorithm)
         octets = canonicalize(parsed.signed_info, parsed.c14n.method, prefixes=parsed.c14n.prefixes)
         if not verify_with_key(
-            signer.public_key(), parsed.value, octets, parsed.algorithm.hash(), raw_ecdsa=True
+            public_key_of(signer), parsed.value, octets, parsed.algorithm.hash(), raw_ecdsa=True
         ):
             raise VerificationError(
                 "the signature value does not verify with the signer's key", check=Check.SIGNATURE
@@ -288,7 +289,7 @@ def _check_key_fits_method(signer: x509.Certificate, method: SignatureAlgorithm)
     """The signer's key must be of the family ``ds:SignatureMethod`` names: the value is
     checked with the algorithm the signature names, never one chosen by the key's type (an
     RSA signature labelled ECDSA verified here and nowhere else)."""
-    key = signer.public_key()
+    key = public_key_of(signer)
     fits = (
         isinstance(key, ec.EllipticCurvePublicKey)
         if method.is_ecdsa

@@ -31,7 +31,7 @@ from gateway.signing.jose import (
 )
 from gateway.signing.truststore import TrustStore
 from gateway.testing.pint import make_key, pem
-from tests.signing.signing_support import broken_extensions
+from tests.signing.signing_support import as_sm2, broken_extensions
 
 CASES = [
     ("ed25519", "EdDSA", OKPKey),
@@ -233,6 +233,19 @@ def test_an_x5c_intermediate_with_broken_extensions_is_a_chain_refusal() -> None
     with pytest.raises(VerificationError) as caught:
         verify_compact(token, keys)
     assert caught.value.check == "chain" and "cannot be read" in caught.value.message
+
+
+def test_an_x5c_certificate_with_an_sm2_key_is_refused() -> None:
+    """An SM2 key (China's commercial curve, unknown to ``cryptography``) in the ``x5c``
+    certificate raised UnsupportedAlgorithm out of verify_compact (a 500 at the receiver)."""
+    trusted = make_key("p256")
+    made = trustme.CA().issue_cert("iqax.example", key_type=trustme.KeyType.ECDSA)
+    cert = x509.load_pem_x509_certificate(made.cert_chain_pems[0].bytes())
+    chain = [base64.b64encode(as_sm2(cert)).decode()]
+    token = _with_header(CompactSigner(trusted).sign_json({"x": 1}), x5c=chain)
+    with pytest.raises(VerificationError) as caught:
+        verify_compact(_without_kid(token), _known(trusted, "IQAX"))
+    assert caught.value.check == "algorithm" and "1.2.156.10197.1.301" in caught.value.message
 
 
 def _p384_certificate() -> x509.Certificate:

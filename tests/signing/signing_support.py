@@ -224,3 +224,17 @@ def broken_extensions(cert: x509.Certificate) -> bytes:
     except ValueError:
         return broken
     raise AssertionError("the extensions still read")
+
+
+P256_CURVE = bytes.fromhex("2a8648ce3d030107")
+SM2_CURVE = bytes.fromhex("2a811ccf5501822d")
+"""The DER of the curve OIDs P-256 (1.2.840.10045.3.1.7) and SM2 (1.2.156.10197.1.301), the
+curve of China's commercial cryptography, which ``cryptography`` does not support."""
+
+
+def as_sm2(cert: x509.Certificate) -> bytes:
+    """The DER of a P-256 certificate with its key's curve named SM2 (the key then cannot be
+    used: ``public_key()`` raises UnsupportedAlgorithm)."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert der.count(P256_CURVE) == 1
+    return der.replace(P256_CURVE, SM2_CURVE)

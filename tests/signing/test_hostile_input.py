@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,7 @@ from gateway.signing import Verifier
 from gateway.signing import verify as verify_module
 from gateway.signing.testpki import TestPki
 
-from .signing_support import broken_extensions, signer_for
+from .signing_support import BILL_OF_LADING, as_sm2, broken_extensions, signer_for
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XA = "{http://uri.etsi.org/01903/v1.3.2#}"
@@ -320,6 +321,30 @@ def test_a_keyinfo_certificate_with_broken_extensions_is_a_chain_refusal(
         Verifier(trust=[pki.root.cert], check_revocation=False).verify(tampered)
     assert caught.value.check == "chain" and "cannot be read" in caught.value.message
     path = tmp_path / "tampered.xml"
+    path.write_bytes(tampered)
+    trust = pki.path("root.pem")
+    assert main(["verify", str(path), "--trust", str(trust), "--no-revocation"]) == 1
+
+
+def test_a_signer_certificate_with_a_key_we_cannot_use_is_an_algorithm_refusal(
+    pki: TestPki, tmp_path: Path
+) -> None:
+    """A signature whose signing certificate (in ds:KeyInfo, its digest in the signed
+    properties) has an SM2 key, as a Chinese partner's may: Verifier.verify raised
+    UnsupportedAlgorithm ('lingang verify' printed a traceback); now it is an 'algorithm'
+    refusal naming the certificate. Nothing needs signing: the key is read before the
+    signature value is checked."""
+    signed = signer_for(pki, "signer_ec").sign(BILL_OF_LADING)
+    der = pki.signer_ec.cert.public_bytes(serialization.Encoding.DER)
+    sm2 = as_sm2(pki.signer_ec.cert)
+    tampered = signed.replace(base64.b64encode(der), base64.b64encode(sm2)).replace(
+        base64.b64encode(hashlib.sha256(der).digest()),
+        base64.b64encode(hashlib.sha256(sm2).digest()),
+    )
+    with pytest.raises(VerificationError) as caught:
+        Verifier(trust=[pki.root.cert], check_revocation=False).verify(tampered)
+    assert caught.value.check == "algorithm" and "not supported" in caught.value.message
+    path = tmp_path / "sm2.xml"
     path.write_bytes(tampered)
     trust = pki.path("root.pem")
     assert main(["verify", str(path), "--trust", str(trust), "--no-revocation"]) == 1
