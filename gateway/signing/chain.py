@@ -69,6 +69,29 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+def readable(cert: x509.Certificate) -> x509.Certificate:
+    """``cert``, once its names and extensions have been read; a certificate whose parts
+    cannot be read is a ``check=Check.STRUCTURE`` refusal.
+
+    ``cryptography`` loads a certificate without parsing its subject, issuer or extensions,
+    and raises assorted errors (ValueError, KeyError for an unknown string type,
+    DuplicateExtension ...) when one of them is first read, deep inside path building or
+    revocation checking. Certificates from the sender (``ds:KeyInfo``, ``x5c``, an AS4
+    BinarySecurityToken) pass through here first, so every later read succeeds.
+    """
+    try:
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        _ = cert.extensions
+    except Exception as exc:
+        raise VerificationError(
+            f"a certificate cannot be read (serial {cert.serial_number:x}): "
+            f"{type(exc).__name__} {exc}",
+            check=Check.STRUCTURE,
+        ) from exc
+    return cert
+
+
 ExtensionT = TypeVar("ExtensionT", bound=x509.ExtensionType)
 
 

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 from gateway.errors import SigningError, VerificationError
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import public_key_of
+from gateway.signing.chain import public_key_of, readable
 from gateway.signing.truststore import TrustStore
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -241,9 +241,10 @@ def _x5c(chain: Any) -> list[x509.Certificate]:
     if not isinstance(chain, list) or not chain or len(chain) > 8:
         raise VerificationError("x5c must be a list of 1 to 8 certificates", check="jws.x5c")
     try:
-        return [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in chain]
+        loaded = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in chain]
     except (TypeError, ValueError) as exc:
         raise VerificationError(f"undecodable x5c certificate: {exc}", check="jws.x5c") from exc
+    return [readable(c) for c in loaded]
 
 
 # -- sign and verify ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ from gateway.signing.algorithms import (
     digest_algorithm,
     signature_algorithm,
 )
+from gateway.signing.chain import readable
 
 DS = f"{{{DS_NS}}}"
 XA = f"{{{XADES_NS}}}"
@@ -258,9 +259,10 @@ def _certificates(signature: etree._Element) -> tuple[x509.Certificate, ...]:
 def _certificate(text: str) -> x509.Certificate:
     """One X509Certificate value, parsed (cached: the same certificates come again and again)."""
     try:
-        return x509.load_der_x509_certificate(_b64(text, "X509Certificate"))
+        loaded = x509.load_der_x509_certificate(_b64(text, "X509Certificate"))
     except ValueError as exc:
         raise _fail(f"an X509Certificate cannot be read: {exc}") from exc
+    return readable(loaded)
 
 
 def _signed_properties(

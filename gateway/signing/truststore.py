@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from gateway.errors import ConfigError, InputError, VerificationError
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import build_path, check_validity
+from gateway.signing.chain import build_path, check_validity, readable
 from gateway.signing.keys import load_certificates
 from gateway.signing.revocation import RevocationChecker
 
@@ -78,6 +78,8 @@ class TrustStore:
         May ask OCSP responders and fetch CRLs: call it off the event loop when revocation
         is on."""
         now = moment or datetime.now(UTC)
+        for given in (cert, *intermediates):
+            readable(given)
         self._refuse_other_kind(cert)
         try:
             path = build_path(cert, (*self.pool, *intermediates), self.anchors)

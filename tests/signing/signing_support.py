@@ -238,3 +238,13 @@ def as_sm2(cert: x509.Certificate) -> bytes:
     der = cert.public_bytes(serialization.Encoding.DER)
     assert der.count(P256_CURVE) == 1
     return der.replace(P256_CURVE, SM2_CURVE)
+
+
+def unreadable_subject(cert: x509.Certificate) -> bytes:
+    """The DER of ``cert`` with its common name's string type replaced by tag 7, which no
+    name may use: the certificate loads, and reading its subject raises KeyError."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    value = str(cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value).encode()
+    at = der.rindex(value) - 2  # the UTF8String's tag, then its length
+    assert der[at] == 0x0C
+    return der[:at] + b"\x07" + der[at + 1 :]

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,8 +30,15 @@ from gateway.errors import VerificationError
 from gateway.signing import Verifier
 from gateway.signing import verify as verify_module
 from gateway.signing.testpki import TestPki
+from gateway.signing.truststore import TrustStore
 
-from .signing_support import BILL_OF_LADING, as_sm2, broken_extensions, signer_for
+from .signing_support import (
+    BILL_OF_LADING,
+    as_sm2,
+    broken_extensions,
+    signer_for,
+    unreadable_subject,
+)
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XA = "{http://uri.etsi.org/01903/v1.3.2#}"
@@ -307,19 +315,19 @@ def test_hostile_documents_refused(
         verifier.verify_detached(document, b"data")
 
 
-def test_a_keyinfo_certificate_with_broken_extensions_is_a_chain_refusal(
+def test_a_keyinfo_certificate_with_broken_extensions_is_refused(
     pki: TestPki, bis_invoice: bytes, tmp_path: Path
 ) -> None:
     """ds:KeyInfo is outside what is signed: anyone can break the intermediate's extensions
     there. It was a ValueError out of Verifier.verify ('lingang verify' printed a traceback,
-    found by the mutation fuzz above); now the chain check refuses it by name."""
+    found by the mutation fuzz above); now it is refused, the certificate named."""
     signed = signer_for(pki).sign(bis_invoice)
     genuine = base64.b64encode(pki.intermediate.cert.public_bytes(serialization.Encoding.DER))
     assert genuine in signed
     tampered = signed.replace(genuine, base64.b64encode(broken_extensions(pki.intermediate.cert)))
     with pytest.raises(VerificationError) as caught:
         Verifier(trust=[pki.root.cert], check_revocation=False).verify(tampered)
-    assert caught.value.check == "chain" and "cannot be read" in caught.value.message
+    assert caught.value.check == "structure" and "cannot be read" in caught.value.message
     path = tmp_path / "tampered.xml"
     path.write_bytes(tampered)
     trust = pki.path("root.pem")
@@ -348,3 +356,34 @@ def test_a_signer_certificate_with_a_key_we_cannot_use_is_an_algorithm_refusal(
     path.write_bytes(tampered)
     trust = pki.path("root.pem")
     assert main(["verify", str(path), "--trust", str(trust), "--no-revocation"]) == 1
+
+
+def test_a_keyinfo_certificate_whose_names_cannot_be_read_is_a_structure_refusal(
+    pki: TestPki, bis_invoice: bytes
+) -> None:
+    """Found by mutating the certificates in ds:KeyInfo byte by byte: names with an unknown
+    string type raised KeyError (duplicate extensions DuplicateExtension) out of
+    Verifier.verify, from the first comparison of names in path building."""
+    signed = signer_for(pki).sign(bis_invoice)
+    genuine = base64.b64encode(pki.intermediate.cert.public_bytes(serialization.Encoding.DER))
+    broken = base64.b64encode(unreadable_subject(pki.intermediate.cert))
+    with pytest.raises(VerificationError) as caught:
+        Verifier(trust=[pki.root.cert], check_revocation=False).verify(
+            signed.replace(genuine, broken)
+        )
+    assert caught.value.check == "structure" and "cannot be read" in caught.value.message
+
+
+def test_a_trust_store_refuses_an_unreadable_certificate(pki: TestPki) -> None:
+    """The store behind the Peppol AP (BinarySecurityToken, SMP certificates) and PINT's
+    ``x5c`` chains: a sender's certificate whose names cannot be read raised KeyError."""
+    store = TrustStore((pki.root.cert,))
+    broken_leaf = x509.load_der_x509_certificate(unreadable_subject(pki.signer_rsa.cert))
+    broken_ca = x509.load_der_x509_certificate(unreadable_subject(pki.intermediate.cert))
+    for cert, intermediate in (
+        (broken_leaf, pki.intermediate.cert),
+        (pki.signer_rsa.cert, broken_ca),
+    ):
+        with pytest.raises(VerificationError) as caught:
+            store.check(cert, intermediates=[intermediate])
+        assert caught.value.check == "structure"
