@@ -32,14 +32,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import extension, verify_with_key
+from gateway.signing.chain import extension, public_key_of, readable, verify_with_key
 from gateway.signing.crl_scope import CrlScope, crl_scope
 
 if TYPE_CHECKING:
@@ -271,20 +271,33 @@ def _answers(request: ocsp.OCSPRequest, response: OCSPResponse, nonce: x509.OCSP
 
 def _ocsp_signed_by(response: OCSPResponse, issuer: x509.Certificate, now: datetime) -> bool:
     """Whether ``response`` is signed by ``issuer`` or a responder ``issuer`` delegated to."""
-    algorithm = response.signature_hash_algorithm
+    try:
+        algorithm = response.signature_hash_algorithm
+        included = response.certificates
+    except (ValueError, UnsupportedAlgorithm):
+        return False
     if algorithm is None or isinstance(algorithm, hashes.SHA1 | hashes.MD5):
         return False
-    candidates = [issuer, *[c for c in response.certificates if _delegated(c, issuer, now)]]
-    return any(
-        verify_with_key(
-            c.public_key(),
-            response.signature,
-            response.tbs_response_bytes,
-            algorithm,
-            raw_ecdsa=False,
-        )
-        for c in candidates
-    )
+    delegated = [c for c in included if _readable(c) and _delegated(c, issuer, now)]
+    for candidate in (issuer, *delegated):
+        try:
+            key = public_key_of(candidate)
+        except VerificationError:
+            continue
+        signed = response.tbs_response_bytes
+        if verify_with_key(key, response.signature, signed, algorithm, raw_ecdsa=False):
+            return True
+    return False
+
+
+def _readable(cert: x509.Certificate) -> bool:
+    """Whether every part of ``cert`` can be read (a responder certificate travels in the
+    answer, over plain http: anyone on the path can make it unreadable)."""
+    try:
+        readable(cert)
+    except VerificationError:
+        return False
+    return True
 
 
 def _delegated(responder: x509.Certificate, issuer: x509.Certificate, now: datetime) -> bool:

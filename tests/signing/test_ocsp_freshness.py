@@ -87,3 +87,38 @@ def test_a_fresh_good_answer_without_next_update_counts(lab: RevocationLab) -> N
         cert, _ = lab.issue("signer", ocsp_url=responder.url)
         responder.body = _good_answer(lab, cert, datetime.now(UTC) - timedelta(minutes=1))
         assert RevocationChecker(timeout=2.0).status(cert, lab.ca_cert).startswith("good:ocsp")
+
+
+def test_an_unreadable_certificate_in_an_answer_is_passed_over(lab: RevocationLab) -> None:
+    """The answer comes over plain http; the responder certificates it carries are anyone's
+    to change. One whose issuer name cannot be read raised KeyError out of the checker (and so out
+    of every verifier asking it); now it is passed over, and the answer, signed by the CA
+    itself, counts."""
+    assert isinstance(lab.ca_key, rsa.RSAPrivateKey)
+    with StaticHttpServer() as responder, StaticHttpServer() as crls:
+        cert, _ = lab.issue("signer", ocsp_url=responder.url, crl_url=crls.url)
+        crls.body = lab.crl().public_bytes(serialization.Encoding.DER)
+        delegate, _ = lab.issue("responder")
+        der = delegate.public_bytes(serialization.Encoding.DER)
+        at = der.index(b"OCSP freshness test CA") - 2  # the issuer's common name: its tag
+        broken = x509.load_der_x509_certificate(der[:at] + b"\x07" + der[at + 1 :])
+        now = datetime.now(UTC)
+        answer = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=cert,
+                issuer=lab.ca_cert,
+                algorithm=hashes.SHA256(),
+                cert_status=ocsp.OCSPCertStatus.GOOD,
+                this_update=now - timedelta(minutes=1),
+                next_update=now + timedelta(hours=1),
+                revocation_time=None,
+                revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, lab.ca_cert)
+            .certificates([broken])
+            .sign(lab.ca_key, hashes.SHA256())
+        )
+        responder.body = answer.public_bytes(serialization.Encoding.DER)
+        status = RevocationChecker(timeout=2.0).status(cert, lab.ca_cert)
+        assert status == f"good:ocsp {responder.url}"
