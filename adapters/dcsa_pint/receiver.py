@@ -167,9 +167,7 @@ class PintReceiver:
         if duplicate is not None:
             return self._decided(duplicate, verified.last_checksum)
         known = await registry.get(verified.transport_document_checksum)
-        if known is not None and (
-            known.state != "transferred" or not _extends(known.chain, verified.chain)
-        ):
+        if known is not None and not await registry.continues(known, verified.chain):
             duplicate = await registry.accepted(verified.last_checksum)  # accepted meanwhile
             if duplicate is None:
                 resigned = _resigned_entry(known.chain, verified)
@@ -396,7 +394,3 @@ def _resigned_entry(known: Sequence[str], verified: VerifiedEnvelope) -> str | N
     except VerificationError:
         return None
     return jws_checksum(known[last]) if same else None
-
-
-def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:
-    return len(incoming) > len(known) and list(incoming[: len(known)]) == list(known)

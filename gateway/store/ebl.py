@@ -11,8 +11,10 @@ attached here (``origin``, migration ``ebl_document_origin``).
 Title states::
 
     held ──begin_transfer──► sending ──RECE/DUPE──► transferred ──(comes back)──► held
-      ▲                         │
-      └────BENV/BSIG/DISE───────┘          surrendered: final
+      ▲                         │  │
+      └────BENV/BSIG/DISE───────┘  └──(comes back along the chain sent, its answer lost:
+                                       the transfer settled as accepted)──► held
+                                           surrendered: final
 
 A surrender request leaves the eBL ``held`` by the carrier's platform (the carrier answers
 it); ``surrendered`` follows the carrier's ``SACC`` (title ``surrendered``), on the carrier's
@@ -287,6 +289,13 @@ class EblRegistry:
         return (yield from left_rows())
 
     @reads
+    def continues(self, known: TitleRecord, chain: Sequence[str]) -> Script[bool]:
+        """Whether an envelope with ``chain`` continues what the registry knows of the eBL
+        ``known`` (:meth:`accept` takes it) rather than contradicting it (``DISE``)."""
+        passed_on = yield from _passed_on(known)
+        return passed_on is not None and _extends(passed_on.chain, chain)
+
+    @reads
     def accepted(self, last_checksum: str) -> Script[Decision | None]:
         """The ``DUPE`` answer for an envelope accepted before, or ``None``."""
         return (yield from self._duplicate(last_checksum))
@@ -352,11 +361,13 @@ class EblRegistry:
             return duplicate
         row = yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")
         params = _title_params(new, now)
+        settles: str | None = None
         if row is None:
             changed = yield Query("ebl_insert_title", params, "rowcount")
         else:
             known = _title(row)
-            if known.state != "transferred" or not _extends(known.chain, new.chain):
+            passed_on = yield from _passed_on(known)
+            if passed_on is None or not _extends(passed_on.chain, new.chain):
                 duplicate = yield from self._duplicate(last)  # accepted since the first look
                 if duplicate is not None:
                     return duplicate
@@ -366,7 +377,8 @@ class EblRegistry:
                     f"the registry has the eBL {known.state} with {len(known.chain)} chain "
                     "entries this envelope does not continue",
                 )
-            params |= {"from_state": "transferred", "from_head": known.head}
+            settles = passed_on.sending
+            params |= {"from_state": known.state, "from_head": known.head}
             changed = yield Query("ebl_move_title", params, "rowcount")
         if not changed:
             duplicate = yield from self._duplicate(last)
@@ -385,6 +397,10 @@ class EblRegistry:
                 "now": now,
             },
         )
+        if settles is not None:  # its receiver took it: the envelope continues its chain
+            close = {"id": settles, "state": "accepted", "response_code": None,
+                     "response": None, "now": now}  # fmt: skip
+            yield Query("ebl_close_outbound", close)
         yield from _end_inbound(inbound)
         yield from _link(new.td_checksum, documents, now, received=True)
         return Decision("RECE", received=tuple(received))
@@ -582,6 +598,30 @@ class EblRegistry:
             yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
         return (yield from close_transfer(transfer_id, accepted, response_code, response, now))
 
+    @writes
+    def acknowledge(
+        self,
+        transfer_id: str,
+        *,
+        response_code: str,
+        response: str,
+        job_id: str | None = None,
+        worker_id: str | None = None,
+    ) -> Script[Outbound]:
+        """Keep the receiver's signed answer (``RECE`` / ``DUPE``) to a transfer that was
+        settled as accepted before the answer came (:meth:`accept` took an envelope that
+        continues its chain), and complete its job, fenced by the lease."""
+        now = self.clock()
+        if job_id is not None:
+            yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
+        params = {"id": transfer_id, "response_code": response_code, "response": response,
+                  "now": now}  # fmt: skip
+        yield Query("ebl_acknowledge_outbound", params)
+        row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
+        if row is None:
+            raise NotFoundError(f"no outbound transfer {transfer_id}", field="transfer")
+        return _outbound(row)
+
 
 def close_transfer(
     transfer_id: str, accepted: bool, response_code: str, response: str, now: datetime
@@ -656,6 +696,38 @@ def _link(
             "origin": "received" if received else "attached",
         }
         yield Query("ebl_link_document", params)
+
+
+@dataclass(frozen=True, slots=True)
+class _PassedOn:
+    """The chain with which this platform gave up control of an eBL, and the outbound
+    transfer still ``sending`` it (``None``: the transfer was answered)."""
+
+    chain: list[str]
+    sending: str | None = None
+
+
+def _passed_on(known: TitleRecord) -> Script[_PassedOn | None]:
+    """The chain an envelope must continue for this platform to take the eBL ``known``
+    again; ``None`` while the platform holds it (or it is surrendered).
+
+    An eBL ``transferred`` left with its chain. One still ``sending`` left with the chain of
+    the envelope being sent when its answer was lost (a crash, a timeout): an envelope that
+    continues that chain shows its receiver took it (the next entry is signed by the party
+    it made possessor, on its platform, as the title rules checked), so the transfer is
+    settled as accepted instead of the eBL's return being disputed (``DISE``) until the
+    sender's retry hears ``DUPE``. An envelope that never left (held by the export gate) has
+    no continuation."""
+    if known.state == "transferred":
+        return _PassedOn(known.chain)
+    if known.state != "sending":
+        return None
+    found = yield Query("ebl_outbound_of_title", {"td_checksum": known.td_checksum}, "all")
+    for row in reversed(found):
+        if row["state"] == "sending":
+            transfer = _outbound(row)
+            return _PassedOn(list(transfer.envelope["envelopeTransferChain"]), transfer.id)
+    return None
 
 
 def _extends(known: Sequence[str], incoming: Sequence[str]) -> bool:

@@ -182,3 +182,51 @@ async def test_a_large_supporting_document_arrives_whole(pair: Any, reference: P
     )
     assert await run_transfers(a) == ["RECE"]
     assert await pb.registry.document(bytes_checksum(big)) == ("application/pdf", big)
+
+
+async def test_an_ebl_back_before_the_answer_to_its_transfer_is_received(
+    pair: Any, reference: Path
+) -> None:
+    """The shipper's transfer reached the bank's platform, but its signed answer was lost
+    (the sender crashed before recording it). The bank transfers the eBL back: the envelope
+    continues the chain the shipper's platform is still sending, so it is RECE, not DISE,
+    and the transfer is settled; the retried job then keeps the bank's signed DUPE as its
+    acknowledgement and leaves the title alone."""
+    from adapters.base import Envelope
+
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    shipper, bank = pa.options.party("SHIPPER"), pb.options.party("BANK")
+    await pa.issue(transport_document(reference, "LOSTANSWER"), to=shipper)
+    sent = await pa.transfer("LOSTANSWER", to=bank)
+    reached = await a.adapter.deliver(
+        Envelope(
+            message_id=f"{sent.id}@pint",
+            body=json.dumps(sent.envelope).encode(),
+            content_type="application/json",
+            receiver="IQAX",
+            document_kind="bill-of-lading",
+            attachments={},
+        )
+    )
+    assert reached.details["responseCode"] == "RECE"  # ...and the answer is lost
+    assert (await pa.registry.find("LOSTANSWER")).state == "sending"
+
+    await pb.transfer("LOSTANSWER", to=shipper)
+    assert await run_transfers(b) == ["RECE"]
+    at_a, at_b = await pa.registry.find("LOSTANSWER"), await pb.registry.find("LOSTANSWER")
+    assert (at_a.state, at_b.state) == ("held", "transferred")
+    assert at_a.chain == at_b.chain and len(at_a.chain) == 3
+
+    assert await run_transfers(a) == ["DUPE"]
+    history = await pa.history("LOSTANSWER")
+    assert history["state"] == "held" and history["possessor"] == "AEOT:AEOT/SHIPPER"
+    assert history["transfers"][0]["state"] == "accepted"
+    assert history["transfers"][0]["responseCode"] == "DUPE"
+    (outbound,) = await pa.registry.outbound_of(at_a.td_checksum)
+    _, payload, _, _ = split_compact(outbound.response)
+    assert json.loads(payload)["responseCode"] == "DUPE"
+
+    await pa.transfer("LOSTANSWER", to=bank)
+    assert await run_transfers(a) == ["RECE"]
+    assert (await pb.registry.find("LOSTANSWER")).state == "held"

@@ -314,3 +314,49 @@ async def test_a_refused_issue_to_another_platform_leaves_nothing_issued(opener:
     await registry.finish_transfer(outbound.id, accepted=False, response_code="BENV", response="")
     assert await registry.get(new.td_checksum) is None
     assert (await registry.issue(title(["issue-again"]))).state == "held"
+
+
+async def test_an_ebl_back_along_the_chain_still_being_sent_settles_that_transfer(
+    opener: Opener,
+) -> None:
+    """The answer to a transfer was lost (the sender crashed, or timed out): the eBL is still
+    ``sending`` here when it comes back continuing the chain sent. That envelope shows the
+    receiver took the transfer, so it is received (not DISE) and the transfer is settled as
+    accepted; the receiver's signed answer, fetched later, is kept as its acknowledgement.
+    An envelope that does not continue the chain sent is still DISE."""
+    registry = EblRegistry.of(await opener())
+    held = await registry.issue(title(["e1"]))
+    outbound = await registry.begin_transfer(
+        held.td_checksum,
+        base_head=held.head,
+        platform="SGTD",
+        envelope={"envelopeTransferChain": ["e1", "e2"]},
+        documents=[],
+        title=SG_POSSESSES,
+        adapter="pint",
+    )
+    forked = await registry.accept(title(["e1", "x2", "x3"]), sender="SGTD", received=[])
+    assert forked.code == "DISE"
+    skipped = await registry.accept(title(["e1", "e3"]), sender="SGTD", received=[])
+    assert skipped.code == "DISE"
+    assert (await registry.get(held.td_checksum)).state == "sending"  # type: ignore[union-attr]
+
+    back = await registry.accept(title(["e1", "e2", "e3"]), sender="SGTD", received=[])
+    assert back.code == "RECE"
+    now = await registry.get(held.td_checksum)
+    assert now is not None and (now.state, now.chain) == ("held", ["e1", "e2", "e3"])
+    settled = await registry.outbound(outbound.id)
+    assert settled is not None
+    assert (settled.state, settled.response_code, settled.response) == ("accepted", None, None)
+
+    late = await registry.finish_transfer(
+        outbound.id, accepted=True, response_code="DUPE", response="late"
+    )
+    assert late.state == "accepted" and late.response is None  # the title moved on: unchanged
+    after = await registry.get(held.td_checksum)
+    assert after is not None and (after.state, after.chain) == ("held", ["e1", "e2", "e3"])
+
+    acknowledged = await registry.acknowledge(outbound.id, response_code="DUPE", response="jws")
+    assert (acknowledged.response_code, acknowledged.response) == ("DUPE", "jws")
+    again = await registry.acknowledge(outbound.id, response_code="RECE", response="other")
+    assert (again.response_code, again.response) == ("DUPE", "jws")

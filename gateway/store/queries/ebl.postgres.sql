@@ -67,6 +67,12 @@ UPDATE ebl_outbound
 SET state = %(state)s, response_code = %(response_code)s, response = %(response)s, updated_at = %(now)s
 WHERE id = %(id)s AND state = 'sending'
 
+-- name: ebl_acknowledge_outbound
+-- The signed answer to a transfer settled before it came (an envelope continuing its chain).
+UPDATE ebl_outbound
+SET response_code = %(response_code)s, response = %(response)s, updated_at = %(now)s
+WHERE id = %(id)s AND state = 'accepted' AND response IS NULL
+
 -- name: ebl_outbound_of_title
 SELECT * FROM ebl_outbound WHERE td_checksum = %(td_checksum)s ORDER BY created_at, id
 

@@ -67,6 +67,12 @@ UPDATE ebl_outbound
 SET state = :state, response_code = :response_code, response = :response, updated_at = :now
 WHERE id = :id AND state = 'sending'
 
+-- name: ebl_acknowledge_outbound
+-- The signed answer to a transfer settled before it came (an envelope continuing its chain).
+UPDATE ebl_outbound
+SET response_code = :response_code, response = :response, updated_at = :now
+WHERE id = :id AND state = 'accepted' AND response IS NULL
+
 -- name: ebl_outbound_of_title
 SELECT * FROM ebl_outbound WHERE td_checksum = :td_checksum ORDER BY created_at, id
 
