@@ -19,6 +19,7 @@ lock the eBL and queue the ``transfer`` job in one transaction
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -41,7 +42,7 @@ from gateway.pint.codes import (
 from gateway.pint.schema import EnvelopeSchema, load_schema
 from gateway.pint.stored import chain_title, entry_payload, issued_visualisation
 from gateway.pint.title import Party, Title
-from gateway.signing.jose import verify_compact
+from gateway.signing.jose import split_compact, verify_compact
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import CarriedDocument, EblRegistry, NewTitle, Outbound, TitleRecord
 from gateway.store.ledger_records import Enclosure, TransferAssessor
@@ -650,10 +651,36 @@ class PintPlatform:
                 for d in await self.registry.documents_of(record.td_checksum)
             ],
             "transfers": [
-                {"id": o.id, "to": o.platform, "state": o.state, "responseCode": o.response_code}
-                for o in await self.registry.outbound_of(record.td_checksum)
+                _transfer_view(o) for o in await self.registry.outbound_of(record.td_checksum)
             ],
         }
+
+
+def _transfer_view(transfer: Outbound) -> dict[str, Any]:
+    """An outbound transfer as the eBL's history shows it: where it went, its state, why
+    the export gate holds it (``held``), and the receiving platform's signed answer as it
+    came (``response``, a compact JWS: the acknowledgement) with the ``reason`` it gives, or,
+    for a transfer a compliance officer refused, the refusal."""
+    reason, signed = None, None
+    if transfer.response:
+        try:
+            _, payload, _, _ = split_compact(transfer.response)
+            answer = json.loads(payload)
+        except (VerificationError, ValueError):
+            reason = transfer.response
+        else:
+            signed = transfer.response
+            if isinstance(answer, dict) and answer.get("reason"):
+                reason = str(answer["reason"])
+    return {
+        "id": transfer.id,
+        "to": transfer.platform,
+        "state": transfer.state,
+        "responseCode": transfer.response_code,
+        "reason": reason,
+        "response": signed,
+        "held": transfer.held,
+    }
 
 
 def _check_attachments(attachments: Sequence[Attachment], limit: DocumentLimit) -> None:

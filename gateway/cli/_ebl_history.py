@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
         )
     for transfer in history["transfers"]:
         print(f"  sent to {transfer['to']}: {transfer['state']} {transfer['responseCode'] or ''}")
+        if transfer["held"]:
+            print(f"       held by the export gate: {transfer['held']}")
+        if transfer["reason"]:
+            print(f"       {transfer['reason']}")
     return 0
 
 

@@ -235,9 +235,16 @@ class EblRegistry:
 
     @reads
     def outbound_of(self, td_checksum: str) -> Script[list[Outbound]]:
-        """Every outbound transfer of an eBL, oldest first."""
+        """Every outbound transfer of an eBL, oldest first; one the export gate holds
+        carries the reason (:attr:`Outbound.held`)."""
         found = yield Query("ebl_outbound_of_title", {"td_checksum": td_checksum}, "all")
-        return [_outbound(r) for r in found]
+        transfers = [_outbound(r) for r in found]
+        for index, transfer in enumerate(transfers):
+            if transfer.state == "sending":
+                hold = yield Query("hold_get", {"submission_id": transfer.id}, "one")
+                if hold is not None and hold["state"] == "held":
+                    transfers[index] = replace(transfer, held=hold["reason"])
+        return transfers
 
     @reads
     def present_documents(self, checksums: Sequence[str]) -> Script[set[str]]:

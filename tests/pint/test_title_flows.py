@@ -230,3 +230,32 @@ async def test_an_ebl_back_before_the_answer_to_its_transfer_is_received(
     await pa.transfer("LOSTANSWER", to=bank)
     assert await run_transfers(a) == ["RECE"]
     assert (await pb.registry.find("LOSTANSWER")).state == "held"
+
+
+async def test_the_history_shows_each_transfers_signed_answer_and_reason(
+    pair: Any, reference: Path
+) -> None:
+    """The holder sees why a transfer was refused (the reason the receiving platform signed)
+    and gets each signed acknowledgement as it came, verifiable with the receiver's key."""
+    from gateway.pint.checksums import jws_checksum
+    from gateway.pint.responses import read_response
+
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    await pa.issue(transport_document(reference, "ANSWERS001"), to=pa.options.party("SHIPPER"))
+    nobody = Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")}))
+    refused = await pa.transfer("ANSWERS001", to=nobody)
+    assert await run_transfers(a) == ["BENV"]
+    taken = await pa.transfer("ANSWERS001", to=pb.options.party("BANK"))
+    assert await run_transfers(a) == ["RECE"]
+
+    first, second = (await pa.history("ANSWERS001"))["transfers"]
+    assert (first["state"], first["responseCode"]) == ("rejected", "BENV")
+    assert "IQAX:IQAX/NOBODY is not a party of platform IQAX" in first["reason"]
+    assert (second["state"], second["responseCode"], second["held"]) == ("accepted", "RECE", None)
+    for shown, sent in ((first, refused), (second, taken)):
+        last = jws_checksum(sent.envelope["envelopeTransferChain"][-1])
+        answer = read_response(
+            shown["response"], pa.options.keys, platform="IQAX", last_checksum=last
+        )
+        assert answer.code.value == shown["responseCode"]

@@ -43,6 +43,8 @@ async def test_a_held_issue_leaves_only_once_released(
     sent = await pa.issue(transport_document(reference, "GATED00001"), to=pb.options.party("BANK"))
     assert sent.held is not None and "ebl-personal" in sent.held
     assert await run_transfers(a) == []  # no transfer job: nothing leaves
+    (pending,) = (await pa.history("GATED00001"))["transfers"]
+    assert (pending["state"], pending["held"], pending["response"]) == ("sending", sent.held, None)
     ledger = LedgerStore(a.store.connector)
     assert await ledger.entries() == []
 
@@ -53,6 +55,8 @@ async def test_a_held_issue_leaves_only_once_released(
     await ReleaseKind(ExportGate(ledger)).run(job, "w")
     assert await run_transfers(a) == ["RECE"]
     assert (await pb.registry.find("GATED00001")).state == "held"
+    (done,) = (await pa.history("GATED00001"))["transfers"]
+    assert (done["state"], done["responseCode"], done["held"]) == ("accepted", "RECE", None)
     (entry,) = await ledger.entries()
     assert (entry["decided_by"], entry["document_id"]) == ("Officer Li", "GATED00001")
     assert entry["exporter"] == "AEOT:AEOT/COSCO"  # the issuing carrier
