@@ -603,21 +603,53 @@ class PintPlatform:
             attached=outgoing.attached,
         )
 
+    def _check_entry(
+        self, token: str, payload: Mapping[str, Any], *, first: bool
+    ) -> dict[str, Any]:
+        """An entry's signature (and, in the first, the carrier's issuance manifest)
+        verified again with the keys known now: ``signedBy``, ``kid``, ``signatureVerified``
+        and, when it does not verify now, ``signatureProblem``. The registry verified every
+        entry when it took the chain; a key retired since (a partner rotated its keys, a
+        certificate expired) makes the entry unverifiable now, which the history says
+        rather than hiding the eBL."""
+        try:
+            verified = verify_compact(token, self.options.keys)
+        except VerificationError as exc:
+            header, _, _, _ = split_compact(token)
+            kid = header.get("kid")
+            return {
+                "signedBy": None,
+                "kid": kid if isinstance(kid, str) else None,
+                "signatureVerified": False,
+                "signatureProblem": exc.message,
+            }
+        problem = None
+        if first:
+            issuance = str(payload.get("issuanceManifestSignedContent"))
+            try:
+                verify_compact(issuance, self.options.carriers)
+            except VerificationError as exc:
+                problem = f"the carrier's issuance manifest: {exc.message}"
+        return {
+            "signedBy": verified.signer.owner,
+            "kid": verified.signer.kid,
+            "signatureVerified": problem is None,
+            "signatureProblem": problem,
+        }
+
     async def history(self, key: str, tenant_id: str | None = None) -> dict[str, Any]:
-        """The eBL's state and its chain, every entry's signature verified again; given
-        ``tenant_id``, only an eBL it may read (:meth:`find`)."""
+        """The eBL's state and its chain, every entry's signature verified again (an entry
+        that does not verify with the keys known now is shown so, see :meth:`_check_entry`);
+        given ``tenant_id``, only an eBL it may read (:meth:`find`)."""
         record = await self.find(key, tenant_id)
         entries = []
         for index, token in enumerate(record.chain):
-            verified = verify_compact(token, self.options.keys)
-            payload = verified.json()
-            if index == 0:
-                verify_compact(payload["issuanceManifestSignedContent"], self.options.carriers)
+            payload = entry_payload(token)
+            check = self._check_entry(token, payload, first=index == 0)
             entries.append(
                 {
                     "platform": payload.get("eblPlatform"),
-                    "signedBy": verified.signer.owner,
-                    "kid": verified.signer.kid,
+                    **check,
                     "checksum": jws_checksum(token),
                     "transactions": [
                         {

@@ -30,9 +30,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{history['transportDocumentReference']} ({history['transportDocumentChecksum'][:16]}…)")
     print(f"  state here: {history['state']}; possessor: {history['possessor']}")
     for number, entry in enumerate(history["chain"], 1):
-        print(
-            f"  {number}. entry by {entry['platform']} (signature verified, kid {entry['kid'][:12]}…)"
-        )
+        if entry["signatureVerified"]:
+            checked = f"signature verified, kid {entry['kid'][:12]}…"
+        else:
+            checked = f"signature not verified now: {entry['signatureProblem']}"
+        print(f"  {number}. entry by {entry['platform']} ({checked})")
         for t in entry["transactions"]:
             to = f" → {t['recipient']}" if t["recipient"] else ""
             print(f"       {t['actionDateTime']}  {t['actionCode']:<24} {t['actor']}{to}")

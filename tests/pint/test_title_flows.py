@@ -259,3 +259,34 @@ async def test_the_history_shows_each_transfers_signed_answer_and_reason(
             shown["response"], pa.options.keys, platform="IQAX", last_checksum=last
         )
         assert answer.code.value == shown["responseCode"]
+
+
+async def test_the_history_survives_a_partners_key_rotation(pair: Any, reference: Path) -> None:
+    """The carrier's platform rotates its signing key and the bank's platform knows only the
+    new one: the entries signed with the old key can no longer be verified there, and the
+    history says so entry by entry instead of refusing to show the bank its own eBL."""
+    import dataclasses
+
+    from gateway.signing.jose import KeySet
+    from gateway.testing.pint import make_key
+
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    await pa.issue(transport_document(reference, "ROTATED001"), to=pb.options.party("BANK"))
+    assert await run_transfers(a) == ["RECE"]
+    before = await pb.history("ROTATED001")
+    assert [e["signatureVerified"] for e in before["chain"]] == [True]
+
+    rotated = KeySet()
+    rotated.add(pb.options.signer.key, "IQAX")
+    rotated.add(make_key("ed25519"), "AEOT")
+    pb.options = dataclasses.replace(pb.options, keys=rotated)
+    after = await pb.history("ROTATED001")
+    assert (after["state"], after["possessor"]) == ("held", "IQAX:IQAX/BANK")
+    (entry,) = after["chain"]
+    assert (entry["platform"], entry["signatureVerified"], entry["signedBy"]) == (
+        "AEOT", False, None,
+    )  # fmt: skip
+    assert entry["kid"] == before["chain"][0]["kid"]
+    assert "unknown signing key" in entry["signatureProblem"]
+    assert [t["actionCode"] for t in entry["transactions"]] == ["ISSUE"]
