@@ -603,6 +603,32 @@ class PintPlatform:
             attached=outgoing.attached,
         )
 
+    async def _refused_issue(self, key: str, tenant_id: str | None) -> dict[str, Any] | None:
+        """The history of a transport document issued straight to another platform that
+        refused it (``BENV``, ``BSIG``, ``DISE``): nothing was issued, so the registry keeps
+        no title (the carrier may issue it again), but the carrier's operator must still learn
+        why, from the signed refusal. ``state`` ``not-issued``, the carrier as possessor,
+        every refused attempt under ``transfers``; ``None`` when there is none (or
+        ``tenant_id`` does not act for the carrier)."""
+        found = await self.registry.refused_issues(key)
+        if not found:
+            return None
+        last = found[-1]
+        carrier = Party.of(last.title.get("carrier"), "carrier")
+        if tenant_id is not None and not self.options.acts_for(tenant_id, carrier):
+            return None
+        document = last.envelope.get("transportDocument") or {}
+        return {
+            "transportDocumentReference": str(document.get("transportDocumentReference", "")),
+            "transportDocumentChecksum": last.td_checksum,
+            "state": "not-issued",
+            "possessor": carrier.label(),
+            "title": None,
+            "chain": [],
+            "documents": [],
+            "transfers": [_transfer_view(o) for o in found if o.td_checksum == last.td_checksum],
+        }
+
     def _check_entry(
         self, token: str, payload: Mapping[str, Any], *, first: bool
     ) -> dict[str, Any]:
@@ -640,8 +666,16 @@ class PintPlatform:
     async def history(self, key: str, tenant_id: str | None = None) -> dict[str, Any]:
         """The eBL's state and its chain, every entry's signature verified again (an entry
         that does not verify with the keys known now is shown so, see :meth:`_check_entry`);
-        given ``tenant_id``, only an eBL it may read (:meth:`find`)."""
-        record = await self.find(key, tenant_id)
+        given ``tenant_id``, only an eBL it may read (:meth:`find`). A transport document
+        whose issue straight to another platform was refused there is shown ``not-issued``
+        (:meth:`_refused_issue`)."""
+        try:
+            record = await self.find(key, tenant_id)
+        except NotFoundError:
+            refused = await self._refused_issue(key, tenant_id)
+            if refused is None:
+                raise
+            return refused
         entries = []
         for index, token in enumerate(record.chain):
             payload = entry_payload(token)

@@ -247,6 +247,15 @@ class EblRegistry:
         return transfers
 
     @reads
+    def refused_issues(self, key: str) -> Script[list[Outbound]]:
+        """The issues straight to another platform, by checksum or
+        ``transportDocumentReference``, that the receiving platform refused, oldest first:
+        the eBL was not issued (no title is kept), the transfer keeps the signed refusal.
+        None once the transport document is issued after all."""
+        found = yield Query("ebl_refused_issues", {"key": key}, "all")
+        return [_outbound(r) for r in found]
+
+    @reads
     def present_documents(self, checksums: Sequence[str]) -> Script[set[str]]:
         """Which of ``checksums`` the registry holds a document for."""
         present: set[str] = set()

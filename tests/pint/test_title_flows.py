@@ -290,3 +290,46 @@ async def test_the_history_survives_a_partners_key_rotation(pair: Any, reference
     assert entry["kid"] == before["chain"][0]["kid"]
     assert "unknown signing key" in entry["signatureProblem"]
     assert [t["actionCode"] for t in entry["transactions"]] == ["ISSUE"]
+
+
+async def test_a_refused_issue_is_shown_not_issued_with_the_signed_refusal(
+    pair: Any, reference: Path
+) -> None:
+    """An issue straight to another platform that refuses it leaves nothing issued (the
+    carrier may issue again), but its history still tells the carrier's operator why,
+    by reference and by checksum; once issued after all, the refusal stays in its history."""
+    import dataclasses
+
+    from gateway.store import NotFoundError
+
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    nobody = Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")}))
+    document = transport_document(reference, "REFUSED001")
+    sent = await pa.issue(document, to=nobody)
+    assert await run_transfers(a) == ["BENV"]
+    assert await pa.registry.find("REFUSED001") is None
+
+    for key in ("REFUSED001", sent.td_checksum):
+        shown = await pa.history(key)
+        assert (shown["state"], shown["possessor"], shown["chain"]) == (
+            "not-issued", "AEOT:AEOT/COSCO", [],
+        )  # fmt: skip
+        assert shown["transportDocumentChecksum"] == sent.td_checksum
+        (attempt,) = shown["transfers"]
+        assert (attempt["state"], attempt["responseCode"]) == ("rejected", "BENV")
+        assert "IQAX:IQAX/NOBODY is not a party of platform IQAX" in attempt["reason"]
+    with pytest.raises(NotFoundError):
+        await pb.history("REFUSED001")  # the receiving platform has nothing
+    represents = {"cosco-ops": frozenset({"COSCO"}), "trader": frozenset({"SHIPPER"})}
+    pa.options = dataclasses.replace(
+        pa.options, tenants=frozenset(represents), represents=represents
+    )
+    with pytest.raises(NotFoundError):
+        await pa.history("REFUSED001", tenant_id="trader")  # not the carrier's operator
+
+    await pa.issue(document, to=pb.options.party("BANK"))
+    assert await run_transfers(a) == ["RECE"]
+    issued = await pa.history("REFUSED001", tenant_id="cosco-ops")
+    assert issued["state"] == "transferred"
+    assert [t["responseCode"] for t in issued["transfers"]] == ["BENV", "RECE"]

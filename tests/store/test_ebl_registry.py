@@ -360,3 +360,23 @@ async def test_an_ebl_back_along_the_chain_still_being_sent_settles_that_transfe
     assert (acknowledged.response_code, acknowledged.response) == ("DUPE", "jws")
     again = await registry.acknowledge(outbound.id, response_code="RECE", response="other")
     assert (again.response_code, again.response) == ("DUPE", "jws")
+
+
+async def test_a_refused_issue_is_found_by_reference_and_checksum_until_issued(
+    opener: Opener,
+) -> None:
+    registry = EblRegistry.of(await opener())
+    new = title(["issue"], state="sending", possessor="AEOT:AEOT/COSCO")
+    envelope = {"transportDocument": new.transport_document, "envelopeTransferChain": ["issue"]}
+    outbound = await registry.begin_transfer(
+        new.td_checksum, base_head=None, platform="IQAX", envelope=envelope, documents=[],
+        title=SG_POSSESSES, adapter="pint", issue=new,
+    )  # fmt: skip
+    assert await registry.refused_issues("TD-1") == []  # still being sent
+    await registry.finish_transfer(outbound.id, accepted=False, response_code="BENV", response="")
+    for key in ("TD-1", new.td_checksum):
+        (refused,) = await registry.refused_issues(key)
+        assert (refused.id, refused.response_code) == (outbound.id, "BENV")
+    assert await registry.refused_issues("TD-2") == []
+    await registry.issue(new)
+    assert await registry.refused_issues("TD-1") == []

@@ -76,6 +76,16 @@ WHERE id = %(id)s AND state = 'accepted' AND response IS NULL
 -- name: ebl_outbound_of_title
 SELECT * FROM ebl_outbound WHERE td_checksum = %(td_checksum)s ORDER BY created_at, id
 
+-- name: ebl_refused_issues
+-- Issues straight to another platform that the receiving platform refused (see
+-- ebl.sqlite.sql).
+SELECT o.* FROM ebl_outbound AS o
+WHERE o.base_head = '' AND o.state = 'rejected'
+  AND (o.td_checksum = %(key)s
+       OR o.envelope::jsonb -> 'transportDocument' ->> 'transportDocumentReference' = %(key)s)
+  AND NOT EXISTS (SELECT 1 FROM ebl_titles AS t WHERE t.td_checksum = o.td_checksum)
+ORDER BY o.created_at, o.id
+
 -- name: ebl_delete_title
 DELETE FROM ebl_titles WHERE td_checksum = %(td_checksum)s AND state = %(from_state)s
 

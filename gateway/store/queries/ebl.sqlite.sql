@@ -76,6 +76,17 @@ WHERE id = :id AND state = 'accepted' AND response IS NULL
 -- name: ebl_outbound_of_title
 SELECT * FROM ebl_outbound WHERE td_checksum = :td_checksum ORDER BY created_at, id
 
+-- name: ebl_refused_issues
+-- Issues straight to another platform that the receiving platform refused: the eBL was not
+-- issued (its title row is gone), the transfer keeps the signed refusal. By checksum or by
+-- transportDocumentReference, oldest first; none once the eBL is issued after all.
+SELECT o.* FROM ebl_outbound AS o
+WHERE o.base_head = '' AND o.state = 'rejected'
+  AND (o.td_checksum = :key
+       OR json_extract(o.envelope, '$.transportDocument.transportDocumentReference') = :key)
+  AND NOT EXISTS (SELECT 1 FROM ebl_titles AS t WHERE t.td_checksum = o.td_checksum)
+ORDER BY o.created_at, o.id
+
 -- name: ebl_delete_title
 DELETE FROM ebl_titles WHERE td_checksum = :td_checksum AND state = :from_state
 
