@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from adapters.dcsa_pint.options import PintOptions
@@ -56,6 +57,9 @@ FetchJwks = Callable[[str, str], Awaitable[dict[str, Any]]]
 """``(platform, url) -> JWKS document`` (an empty key set when it cannot be fetched)."""
 
 
+LIST_BATCH = 200
+"""How many registry rows :meth:`PintPlatform.listing` reads at a time while it looks for
+the eBLs a tenant may read."""
 MAX_MEDIA_TYPE = 100
 """Longest ``mediaType`` DCSA's ``DocumentMetadata`` allows."""
 WITHOUT_RECIPIENT = frozenset({ActionCode.SIGN, ActionCode.BLANK_ENDORSE})
@@ -343,6 +347,50 @@ class PintPlatform:
         if not found:
             raise NotFoundError(f"no eBL {key!r} in the registry", field="reference")
         return found[-1]
+
+    async def listing(
+        self,
+        tenant_id: str | None = None,
+        *,
+        state: str | None = None,
+        before: datetime | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` eBLs of the registry, most recently changed first, each with its
+        state here, who possesses and who holds it, and whether it may be transferred from
+        here now (``mayTransfer``: held here and, given ``tenant_id``, possessed by a party
+        it acts for); given ``tenant_id``, only those it may read (:meth:`may_read`).
+        ``state`` filters, ``before`` pages (changed before that time). An eBL received
+        from another platform is found here without knowing its reference."""
+        found: list[dict[str, Any]] = []
+        cursor = before
+        while len(found) < limit:
+            batch = await self.registry.titles(state=state, before=cursor, limit=LIST_BATCH)
+            for record in batch:
+                if tenant_id is None or self.may_read(tenant_id, record):
+                    found.append(self._summary(record, tenant_id))
+                    if len(found) == limit:
+                        break
+            if len(batch) < LIST_BATCH:
+                break
+            cursor = datetime.fromisoformat(batch[-1].updated_at)
+        return found
+
+    def _summary(self, record: TitleRecord, tenant_id: str | None) -> dict[str, Any]:
+        """One eBL as :meth:`listing` shows it."""
+        title = _title_fields(record.title)
+        holder, requester = title["holder"], title["surrender_requested_by"]
+        may_act = tenant_id is None or self.may_act(tenant_id, record)
+        return {
+            "transportDocumentReference": record.reference,
+            "transportDocumentChecksum": record.td_checksum,
+            "state": record.state,
+            "possessor": record.possessor,
+            "holder": None if holder is None else holder.label(),
+            "surrenderRequestedBy": None if requester is None else requester.label(),
+            "mayTransfer": record.state == "held" and may_act,
+            "updatedAt": record.updated_at,
+        }
 
     # -- issuing and transferring --------------------------------------------------------
 

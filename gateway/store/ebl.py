@@ -228,6 +228,16 @@ class EblRegistry:
         return [_title(r) for r in found]
 
     @reads
+    def titles(
+        self, *, state: str | None = None, before: datetime | None = None, limit: int = 50
+    ) -> Script[list[TitleRecord]]:
+        """Up to ``limit`` eBLs, most recently changed first; ``state`` filters, ``before``
+        pages (changed before that time)."""
+        params = {"state": state, "before": before, "limit": limit}
+        found = yield Query("ebl_list_titles", params, "all")
+        return [_title(r) for r in found]
+
+    @reads
     def outbound(self, transfer_id: str) -> Script[Outbound | None]:
         """An outbound transfer, or ``None``."""
         row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")

@@ -499,3 +499,54 @@ async def test_a_tenant_named_by_name_in_tenants_is_warned_about_at_start(
             ]
             await services.store.create_tenant("Carrier ops", tenant_id="Carrier ops")
             assert await warn_unknown_operators(services.store, services.adapters) == []
+
+
+async def test_each_tenant_lists_the_ebls_its_parties_take_part_in(
+    tmp_path: Path, reference: Path
+) -> None:
+    """GET /v1/ebls: the eBLs a tenant's parties take part in, most recently changed first,
+    who possesses each and whether this tenant may transfer it now; another tenant's are
+    not listed; a bad filter is a 422 naming it."""
+    async with platform_api(tmp_path, reference, SHARED, parties=SHARED_PARTIES) as (
+        client,
+        services,
+    ):
+        keys = await tenant_keys(services.store, "carrier-ops", "shipper-ops", "forwarder")
+        for number in ("APIEBL0201", "APIEBL0202"):
+            issue = {
+                "transportDocument": transport_document(reference, number),
+                "to": "AEOT:SHIPPER",
+            }
+            assert (
+                await client.post("/v1/ebls", json=issue, headers=keys["carrier-ops"])
+            ).status == 201
+        sent = await client.post(
+            "/v1/ebls/APIEBL0201/transfers", json={"to": "IQAX:BUYER"}, headers=keys["shipper-ops"]
+        )
+        assert sent.status == 202, await sent.text()
+
+        listed = await client.get("/v1/ebls", headers=keys["shipper-ops"])
+        assert listed.status == 200, await listed.text()
+        body = await listed.json()
+        assert body["count"] == 2
+        assert [
+            (i["transportDocumentReference"], i["state"], i["mayTransfer"]) for i in body["items"]
+        ] == [
+            ("APIEBL0201", "sending", False),
+            ("APIEBL0202", "held", True),
+        ]
+        assert {i["possessor"] for i in body["items"]} == {"AEOT:AEOT/SHIPPER"}
+        carrier = await (
+            await client.get("/v1/ebls?state=held", headers=keys["carrier-ops"])
+        ).json()
+        assert [(i["transportDocumentReference"], i["mayTransfer"]) for i in carrier["items"]] == [
+            ("APIEBL0202", False)  # the carrier takes part, the shipper possesses it
+        ]
+        nothing = await (await client.get("/v1/ebls", headers=keys["forwarder"])).json()
+        assert nothing == {"items": [], "count": 0}
+        one = await (await client.get("/v1/ebls?limit=1", headers=keys["shipper-ops"])).json()
+        assert [i["transportDocumentReference"] for i in one["items"]] == ["APIEBL0201"]
+        for query, field in (("state=lost", "state"), ("limit=0", "limit"), ("sate=held", "sate")):
+            bad = await client.get(f"/v1/ebls?{query}", headers=keys["shipper-ops"])
+            assert bad.status == 422, await bad.text()
+            assert (await bad.json())["errors"][0]["field"] == field

@@ -250,3 +250,20 @@ async def test_a_configuration_without_the_pint_table_says_what_to_add(
         async with pint_platform(argparse.Namespace(config=home.config, adapter="pnit")):
             pass
     assert "--adapter pnit" in str(wrong.value) and "(it has pint)" in str(wrong.value)
+
+
+def test_list_shows_state_possessor_and_what_may_be_transferred(
+    home: PlatformHome, reference: Path, tmp_path: Path
+) -> None:
+    td = tmp_path / "td.json"
+    td.write_text(json.dumps(transport_document(reference, "CLILIST001")))
+    assert lingang(home, "issue", str(td), "--to", "AEOT:SHIPPER").returncode == 0
+    shown = lingang(home, "list", "--state", "held")
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "CLILIST001  held        possessor AEOT:AEOT/SHIPPER (may be transferred)" in shown.stdout
+    )
+    listed = json.loads(lingang(home, "list", "--json", "--limit", "1").stdout)
+    assert [i["transportDocumentReference"] for i in listed] == ["CLILIST001"]
+    refused = lingang(home, "list", "--limit", "0")
+    assert refused.returncode == 2 and "at least 1" in refused.stderr

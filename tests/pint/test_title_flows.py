@@ -333,3 +333,18 @@ async def test_a_refused_issue_is_shown_not_issued_with_the_signed_refusal(
     issued = await pa.history("REFUSED001", tenant_id="cosco-ops")
     assert issued["state"] == "transferred"
     assert [t["responseCode"] for t in issued["transfers"]] == ["BENV", "RECE"]
+
+
+async def test_an_ebl_received_from_another_platform_is_listed(pair: Any, reference: Path) -> None:
+    """The bank's platform finds the eBL it received without knowing its reference."""
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    await pa.issue(transport_document(reference, "LISTED0001"), to=pb.options.party("BANK"))
+    assert await pb.listing() == []
+    assert await run_transfers(a) == ["RECE"]
+    (received,) = await pb.listing()
+    assert (received["transportDocumentReference"], received["state"]) == ("LISTED0001", "held")
+    assert (received["possessor"], received["mayTransfer"]) == ("IQAX:IQAX/BANK", True)
+    (passed,) = await pa.listing(state="transferred")
+    assert (passed["possessor"], passed["mayTransfer"]) == ("IQAX:IQAX/BANK", False)
+    assert await pa.listing(state="held") == []

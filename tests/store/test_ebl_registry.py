@@ -380,3 +380,24 @@ async def test_a_refused_issue_is_found_by_reference_and_checksum_until_issued(
     assert await registry.refused_issues("TD-2") == []
     await registry.issue(new)
     assert await registry.refused_issues("TD-1") == []
+
+
+async def test_titles_are_listed_most_recently_changed_first(opener: Opener) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    store = await opener()
+    times = iter(datetime(2026, 12, 5, 12, 0, tzinfo=UTC) + timedelta(minutes=n) for n in range(9))
+    registry = EblRegistry(store.connector, clock=lambda: next(times))
+    first = await registry.issue(title(["a1"], td="td-a"))
+    await registry.issue(title(["b1"], td="td-b"))
+    await registry.begin_transfer(
+        first.td_checksum, base_head=first.head, platform="SGTD",
+        envelope={"envelopeTransferChain": ["a1", "a2"]}, documents=[], title=SG_POSSESSES,
+        adapter="pint",
+    )  # fmt: skip
+    listed = await registry.titles()
+    assert [(t.reference, t.state) for t in listed] == [("TD-A", "sending"), ("TD-B", "held")]
+    assert [t.reference for t in await registry.titles(state="held")] == ["TD-B"]
+    assert [t.reference for t in await registry.titles(limit=1)] == ["TD-A"]
+    before = datetime.fromisoformat(listed[0].updated_at)
+    assert [t.reference for t in await registry.titles(before=before)] == ["TD-B"]

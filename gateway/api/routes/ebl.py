@@ -23,6 +23,7 @@ from gateway.api.context import tenant
 from gateway.api.ingest import check_fields, check_query, too_large, unprocessable
 from gateway.api.platforms import operated_platform
 from gateway.api.problems import FieldIssue, Problem
+from gateway.api.routes.documents import MAX_LIST, int_param, time_param
 from gateway.bounded_body import read_bounded
 from gateway.errors import FieldError
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
@@ -178,6 +179,25 @@ async def transfer_ebl(request: web.Request) -> web.Response:
     return web.json_response(
         {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}
     )
+
+
+EBL_STATES = frozenset({"held", "sending", "transferred", "surrendered"})
+
+
+@routes.get("/v1/ebls")
+async def list_ebls(request: web.Request) -> web.Response:
+    """The eBLs the tenant takes part in, most recently changed first: state here, possessor,
+    holder and whether it may transfer them now; ``state``, ``limit`` and ``before`` filter."""
+    check_query(request, ("state", "limit", "before"))
+    platform = _platform(request)
+    limit = int_param(request, "limit", default=50, low=1, high=MAX_LIST)
+    before = time_param(request, "before")
+    state = request.query.get("state")
+    if state is not None and state not in EBL_STATES:
+        known = ", ".join(sorted(EBL_STATES))
+        raise unprocessable(f"state must be one of {known}", "state", "enum")
+    items = await platform.listing(tenant(request).id, state=state, before=before, limit=limit)
+    return web.json_response({"items": items, "count": len(items)})
 
 
 @routes.get("/v1/ebls/{reference}")

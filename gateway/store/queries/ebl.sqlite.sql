@@ -6,6 +6,14 @@ SELECT * FROM ebl_titles WHERE td_checksum = :td_checksum
 -- name: ebl_titles_by_reference
 SELECT * FROM ebl_titles WHERE reference = :reference ORDER BY created_at
 
+-- name: ebl_list_titles
+-- The eBLs the registry knows, most recently changed first (before: changed earlier).
+SELECT * FROM ebl_titles
+WHERE (:state IS NULL OR state = :state)
+  AND (:before IS NULL OR updated_at < :before)
+ORDER BY updated_at DESC, td_checksum DESC
+LIMIT :limit
+
 -- name: ebl_insert_title
 INSERT INTO ebl_titles (td_checksum, reference, state, possessor, head, chain, title,
                         transport_document, version, created_at, updated_at)
