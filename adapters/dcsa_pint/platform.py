@@ -57,6 +57,11 @@ FetchJwks = Callable[[str, str], Awaitable[dict[str, Any]]]
 """``(platform, url) -> JWKS document`` (an empty key set when it cannot be fetched)."""
 
 
+SETTLED = (
+    "accepted: the eBL came back in an envelope that continues this transfer's chain before "
+    "the receiving platform's signed answer was recorded (it is fetched and kept next)"
+)
+"""The reason a transfer settled by the eBL's return shows until its acknowledgement comes."""
 LIST_BATCH = 200
 """How many registry rows :meth:`PintPlatform.listing` reads at a time while it looks for
 the eBLs a tenant may read."""
@@ -774,9 +779,12 @@ def _transfer_view(transfer: Outbound) -> dict[str, Any]:
     """An outbound transfer as the eBL's history shows it: where it went, its state, why
     the export gate holds it (``held``), and the receiving platform's signed answer as it
     came (``response``, a compact JWS: the acknowledgement) with the ``reason`` it gives, or,
-    for a transfer a compliance officer refused, the refusal."""
+    for a transfer a compliance officer refused, the refusal; for one settled before its
+    answer came, that (:data:`SETTLED`)."""
     reason, signed = None, None
-    if transfer.response:
+    if transfer.state == "accepted" and transfer.response is None:
+        reason = SETTLED
+    elif transfer.response:
         try:
             _, payload, _, _ = split_compact(transfer.response)
             answer = json.loads(payload)

@@ -217,6 +217,11 @@ async def test_an_ebl_back_before_the_answer_to_its_transfer_is_received(
     at_a, at_b = await pa.registry.find("LOSTANSWER"), await pb.registry.find("LOSTANSWER")
     assert (at_a.state, at_b.state) == ("held", "transferred")
     assert at_a.chain == at_b.chain and len(at_a.chain) == 3
+    (settled,) = (await pa.history("LOSTANSWER"))["transfers"]
+    assert (settled["state"], settled["responseCode"], settled["response"]) == (
+        "accepted", None, None,
+    )  # fmt: skip
+    assert settled["reason"].startswith("accepted: the eBL came back")
 
     assert await run_transfers(a) == ["DUPE"]
     history = await pa.history("LOSTANSWER")
