@@ -640,9 +640,7 @@ class EblRegistry:
         now = self.clock()
         if job_id is not None:
             yield from fenced("complete_job", {"id": job_id, "worker_id": worker_id, "now": now})
-        params = {"id": transfer_id, "response_code": response_code, "response": response,
-                  "now": now}  # fmt: skip
-        yield Query("ebl_acknowledge_outbound", params)
+        yield from _acknowledge(transfer_id, response_code, response, now)
         row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
         if row is None:
             raise NotFoundError(f"no outbound transfer {transfer_id}", field="transfer")
@@ -655,12 +653,17 @@ def close_transfer(
     """The end of an outbound transfer (see :meth:`EblRegistry.finish_transfer`); also how
     a transfer the export gate held and a compliance officer refused gives the eBL back.
     A transfer that did not happen (rejected, refused) leaves the eBL without the documents
-    it attached: they did not leave, and the next transfer does not announce them."""
+    it attached: they did not leave, and the next transfer does not announce them. A transfer
+    already settled as accepted (the eBL came back along its chain) changes nothing but keeps
+    an accepting answer as its acknowledgement."""
     row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
     if row is None:
         raise NotFoundError(f"no outbound transfer {transfer_id}", field="transfer")
     transfer = _outbound(row)
     if transfer.state != "sending":
+        if accepted and transfer.state == "accepted" and transfer.response is None:
+            yield from _acknowledge(transfer_id, response_code, response, now)
+            return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
         return transfer
     title_row = yield Query("ebl_get_title", {"td_checksum": transfer.td_checksum}, "one")
     known = _title(title_row)
@@ -695,6 +698,15 @@ def close_transfer(
              "response": response, "now": now}  # fmt: skip
     yield Query("ebl_close_outbound", close)
     return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+
+
+def _acknowledge(
+    transfer_id: str, response_code: str, response: str, now: datetime
+) -> Script[None]:
+    """Keep the signed answer to a transfer settled before it came (once: the first kept)."""
+    params = {"id": transfer_id, "response_code": response_code, "response": response,
+              "now": now}  # fmt: skip
+    yield Query("ebl_acknowledge_outbound", params)
 
 
 def _end_inbound(reference: str | None) -> Script[None]:

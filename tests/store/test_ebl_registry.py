@@ -349,13 +349,31 @@ async def test_an_ebl_back_along_the_chain_still_being_sent_settles_that_transfe
     assert settled is not None
     assert (settled.state, settled.response_code, settled.response) == ("accepted", None, None)
 
+    refused = await registry.finish_transfer(
+        outbound.id, accepted=False, response_code="DISE", response="nonsense"
+    )
+    assert (refused.state, refused.response) == ("accepted", None)
     late = await registry.finish_transfer(
         outbound.id, accepted=True, response_code="DUPE", response="late"
-    )
-    assert late.state == "accepted" and late.response is None  # the title moved on: unchanged
+    )  # the answer of a send in flight while the eBL came back: kept, the title unchanged
+    assert (late.state, late.response_code, late.response) == ("accepted", "DUPE", "late")
     after = await registry.get(held.td_checksum)
     assert after is not None and (after.state, after.chain) == ("held", ["e1", "e2", "e3"])
+    again = await registry.acknowledge(outbound.id, response_code="RECE", response="other")
+    assert (again.response_code, again.response) == ("DUPE", "late")
 
+
+async def test_the_acknowledgement_of_a_settled_transfer_is_kept_once(opener: Opener) -> None:
+    registry = EblRegistry.of(await opener())
+    held = await registry.issue(title(["e1"]))
+    outbound = await registry.begin_transfer(
+        held.td_checksum, base_head=held.head, platform="SGTD",
+        envelope={"envelopeTransferChain": ["e1", "e2"]}, documents=[], title=SG_POSSESSES,
+        adapter="pint",
+    )  # fmt: skip
+    assert (
+        await registry.accept(title(["e1", "e2", "e3"]), sender="SGTD", received=[])
+    ).code == "RECE"
     acknowledged = await registry.acknowledge(outbound.id, response_code="DUPE", response="jws")
     assert (acknowledged.response_code, acknowledged.response) == ("DUPE", "jws")
     again = await registry.acknowledge(outbound.id, response_code="RECE", response="other")
