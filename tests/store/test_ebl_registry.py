@@ -419,3 +419,36 @@ async def test_titles_are_listed_most_recently_changed_first(opener: Opener) -> 
     assert [t.reference for t in await registry.titles(limit=1)] == ["TD-A"]
     before = datetime.fromisoformat(listed[0].updated_at)
     assert [t.reference for t in await registry.titles(before=before)] == ["TD-B"]
+
+
+async def test_a_return_racing_the_senders_own_answer_leaves_one_consistent_title(
+    opener: Opener,
+) -> None:
+    """The eBL comes back along its chain (one replica) while the sender's worker records
+    the receiver's DUPE (another): whichever commits first, the title is whole: held with
+    the returned chain, or transferred with the chain sent and the return disputed (the
+    returning platform sends again)."""
+    stores = [await opener(), await opener()]
+    registries = [EblRegistry.of(s) for s in stores]
+    for n in range(6):
+        td = f"td-race-{n}"
+        held = await registries[0].issue(title([f"{n}-e1"], td=td))
+        outbound = await registries[0].begin_transfer(
+            held.td_checksum, base_head=held.head, platform="SGTD",
+            envelope={"envelopeTransferChain": [f"{n}-e1", f"{n}-e2"]}, documents=[],
+            title=SG_POSSESSES, adapter="pint",
+        )  # fmt: skip
+        back, answered = await asyncio.gather(
+            registries[n % 2].accept(
+                title([f"{n}-e1", f"{n}-e2", f"{n}-e3"], td=td), sender="SGTD", received=[]
+            ),
+            registries[1 - n % 2].finish_transfer(
+                outbound.id, accepted=True, response_code="DUPE", response="jws"
+            ),
+        )
+        now = await registries[0].get(held.td_checksum)
+        assert now is not None and answered.state == "accepted"
+        if back.code == "RECE":
+            assert (now.state, len(now.chain)) == ("held", 3)
+        else:
+            assert back.code == "DISE" and (now.state, len(now.chain)) == ("transferred", 2)
