@@ -377,41 +377,35 @@ class EblRegistry:
         * an envelope accepted before (same last entry) → ``DUPE`` with that entry;
         * an eBL never seen → ``RECE``, the title inserted;
         * an eBL this platform passed on whose chain the envelope extends → ``RECE``;
-        * anything else (the platform holds it, or knows entries the envelope lacks, or
-          lost a race for it) → ``DISE``, nothing changed but the ``inbound`` transfer
-          ended (a rejection ends the active transfer)."""
+        * an eBL whose transfer from here is still ``sending`` (its answer lost) and whose
+          chain being sent the envelope extends → ``RECE``, that transfer settled as
+          accepted (the envelope shows its receiver took it);
+        * anything else (the platform holds it, or knows entries the envelope lacks) →
+          ``DISE``, nothing changed but the ``inbound`` transfer ended (a rejection ends
+          the active transfer). A compare-and-set lost to another transaction is decided
+          once more against what it committed (:data:`DECISIONS`)."""
         now = self.clock()
         last = new.checksums[-1]
         duplicate = yield from self._duplicate(last)
         if duplicate is not None:
             return duplicate
-        row = yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")
-        params = _title_params(new, now)
-        settles: str | None = None
-        if row is None:
-            changed = yield Query("ebl_insert_title", params, "rowcount")
-        else:
-            known = _title(row)
-            passed_on = yield from _passed_on(known)
-            if passed_on is None or not _extends(passed_on.chain, new.chain):
+        for _ in range(DECISIONS):
+            decided = yield from _take(new, now)
+            if isinstance(decided, Decision):  # the envelope contradicts the registry
                 duplicate = yield from self._duplicate(last)  # accepted since the first look
                 if duplicate is not None:
                     return duplicate
                 yield from _end_inbound(inbound)
-                return Decision(
-                    "DISE",
-                    f"the registry has the eBL {known.state} with {len(known.chain)} chain "
-                    "entries this envelope does not continue",
-                )
-            settles = passed_on.sending
-            params |= {"from_state": known.state, "from_head": known.head}
-            changed = yield Query("ebl_move_title", params, "rowcount")
-        if not changed:
+                return decided
+            if decided.changed:
+                break
             duplicate = yield from self._duplicate(last)
             if duplicate is not None:
                 return duplicate
+        else:
             yield from _end_inbound(inbound)
             return Decision("DISE", "another transfer of this eBL won the race")
+        settles = decided.settles
         yield Query(
             "ebl_insert_accepted",
             {
@@ -707,6 +701,46 @@ def _acknowledge(
     params = {"id": transfer_id, "response_code": response_code, "response": response,
               "now": now}  # fmt: skip
     yield Query("ebl_acknowledge_outbound", params)
+
+
+DECISIONS = 2
+"""How often :meth:`EblRegistry.accept` decides an envelope against the registry: once more
+after losing a compare-and-set, against what the winner committed (on PostgreSQL, where
+another replica may commit between the read and the write: the sender's own worker
+recording the answer to the transfer the envelope continues loses nothing by coming first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """The registry's write for an envelope that continues what it knows."""
+
+    changed: bool
+    """Whether the compare-and-set took (else another transaction changed the row first)."""
+    settles: str | None = None
+    """The outbound transfer still ``sending`` that the envelope shows was received."""
+
+
+def _take(new: NewTitle, now: datetime) -> Script[_Taken | Decision]:
+    """Insert an eBL never seen, or move one the envelope continues (compare-and-set on
+    the state and head read here); a ``DISE`` :class:`Decision` when the envelope does not
+    continue what the registry knows."""
+    row = yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")
+    params = _title_params(new, now)
+    if row is None:
+        return _Taken(bool((yield Query("ebl_insert_title", params, "rowcount"))))
+    known = _title(row)
+    passed_on = yield from _passed_on(known)
+    if passed_on is None and known.state == "sending":
+        return _Taken(False)  # its transfer was answered since the row was read
+    if passed_on is None or not _extends(passed_on.chain, new.chain):
+        return Decision(
+            "DISE",
+            f"the registry has the eBL {known.state} with {len(known.chain)} chain "
+            "entries this envelope does not continue",
+        )
+    params |= {"from_state": known.state, "from_head": known.head}
+    changed = yield Query("ebl_move_title", params, "rowcount")
+    return _Taken(bool(changed), passed_on.sending)
 
 
 def _end_inbound(reference: str | None) -> Script[None]:
