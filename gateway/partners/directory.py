@@ -286,9 +286,9 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
     if unfit is not None:
         raise FieldError(f"{where}: `{key}` {unfit[1]}", field=f"{where}.{key}")
     longest = MAX_KEY_TEXT if key in KEY_FIELDS else MAX_TEXT
-    if len(value.strip()) > longest:
+    if len(value) > longest:  # as written, blanks around it too: the API schema's maxLength
         raise FieldError(
-            f"{where}: `{key}` is {len(value.strip())} characters, more than {longest}",
+            f"{where}: `{key}` is {len(value)} characters, more than {longest}",
             field=f"{where}.{key}",
             rule="max-length",
         )

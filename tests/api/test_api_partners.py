@@ -160,6 +160,9 @@ async def test_text_a_document_cannot_carry_is_refused_naming_the_field(api: Liv
     long_name = {"partners": [{"buyer_name": "名" * 501, "endpoint": "0195:SGUEN1"}]}
     code, _, raw = await api.a.request("PUT", "/v1/partners", json=long_name)
     assert named(problem(raw, 422), "partners[0].buyer_name", "max-length"), raw
+    padded = {"partners": [{"buyer_name": "Acme", "endpoint": "0195:SGUEN1" + " " * 490}]}
+    code, _, raw = await api.a.request("PUT", "/v1/partners", json=padded)
+    assert named(problem(raw, 422), "partners[0].endpoint", "max-length"), raw  # maxLength 500
     toml = b'partners = [{buyer_name = "a\\u0000b", endpoint = "0195:SGUEN1"}]'
     code, _, raw = await api.a.request(
         "PUT", "/v1/partners", data=toml, headers={"Content-Type": "application/toml"}
