@@ -25,6 +25,7 @@ from typing import Any
 
 from gateway.errors import InputError, UnknownFormatError, ValidationFailed
 from gateway.ingest.safejson import load_json
+from gateway.ingest.textenc import head_text
 from gateway.ingest.types import DEFAULT_LIMITS, IngestLimits
 from gateway.model.transport_document import TransportDocument
 from gateway.read.dcsa import detect_kind, read_dcsa
@@ -146,10 +147,10 @@ def check_ebl(data: bytes, home: Path, limits: IngestLimits = DEFAULT_LIMITS) ->
             f"eBL input is {len(data)} bytes, more than {limits.max_input_bytes}",
             rule="input.max-bytes",
         )
-    start = data.lstrip()[:1]
-    if start == b"<":
+    start = head_text(data)[:1]
+    if start == "<":
         return _check_ubl(data, home, limits)
-    if start in (b"{", b"["):
+    if start in ("{", "["):
         return _check_dcsa(load_json(data, limits, "DCSA eBL JSON", for_xml=True), home)
     raise UnknownFormatError(
         "not an eBL: expected DCSA JSON or a UBL BillOfLading", rule="ebl.format"

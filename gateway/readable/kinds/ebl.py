@@ -21,6 +21,7 @@ from typing import Any
 
 from gateway.errors import LingangError, UnknownFormatError
 from gateway.ingest.safejson import load_json
+from gateway.ingest.textenc import head_text
 from gateway.ingest.types import DEFAULT_LIMITS
 from gateway.model.title_registry import TitleToken, TokenEvent
 from gateway.model.transport_document import Location, Party, TransportDocument
@@ -80,14 +81,14 @@ class EblRenderer:
     kind: str = "ebl"
 
     def accepts(self, source: RenderSource) -> bool:
-        head = source.data[:4096].lstrip()
-        if head.startswith((b"{", b"[")):
+        head = head_text(source.data)
+        if head.startswith(("{", "[")):
             try:
                 detect_kind(load_json(source.data, DEFAULT_LIMITS, "DCSA eBL JSON"))
             except LingangError:
                 return False
             return True
-        if head.startswith(b"<"):
+        if head.startswith("<"):
             try:
                 root = parse_xml(source.data, what="eBL")
             except LingangError:
@@ -123,10 +124,10 @@ RENDERER = EblRenderer()
 
 def read_ebl(data: bytes) -> tuple[TransportDocument, str, list[str]]:
     """The canonical document, the input kind and an envelope's own transfer chain."""
-    head = data[:4096].lstrip()
-    if head.startswith(b"<"):
+    head = head_text(data)
+    if head.startswith("<"):
         return read_bill_of_lading(parse_xml(data, what="UBL BillOfLading")), "BillOfLading", []
-    if not head.startswith((b"{", b"[")):
+    if not head.startswith(("{", "[")):
         raise UnknownFormatError("not an eBL: expected DCSA JSON or a UBL BillOfLading")
     parsed = load_json(data, DEFAULT_LIMITS, "DCSA eBL JSON")
     read = read_dcsa(parsed)

@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway.errors import LingangError, UnknownFormatError
 from gateway.ingest import ParsedInvoice, detect, parse
+from gateway.ingest.textenc import head_text
 from gateway.model import Invoice
 from gateway.read import read_invoice
 from gateway.readable.registry import RenderSource
@@ -68,8 +69,7 @@ def _fapiao_format(data: bytes) -> str | None:
 
 
 def _is_invoice_xml(data: bytes) -> bool:
-    head = data[:4096].lstrip()
-    if not head.startswith(b"<"):
+    if not head_text(data).startswith("<"):
         return False
     try:
         root = parse_xml(data, what="invoice")
