@@ -1,5 +1,6 @@
 """Hardened JSON loading: size, nesting depth, encoding, no NaN/Infinity, no duplicate keys,
-no lone surrogates (nor, for values that become XML, characters XML cannot carry).
+no number of more digits than any amount has, no lone surrogates (nor, for values that become
+XML, characters XML cannot carry).
 
 Numbers with a fraction become :class:`~decimal.Decimal`, never float. A key given twice in one
 object is refused: for an amount, "the last one wins" would be a silent guess.
@@ -8,7 +9,8 @@ object is refused: for an amount, "the last one wins" would be a silent guess.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.errors import InputError, UnsafeInputError
@@ -19,6 +21,50 @@ from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 
 def _reject_constant(name: str) -> Any:
     raise InputError(f"JSON constant {name} is not a number", rule="json.non-finite")
+
+
+@dataclass(frozen=True, slots=True)
+class _Unrepresentable:
+    """A JSON number whose exponent no :class:`~decimal.Decimal` holds (``1e99999999999999999999``),
+    kept as written until :func:`_oversized_number` names its place."""
+
+    text: str
+
+
+def _number(text: str) -> Decimal | _Unrepresentable:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return _Unrepresentable(text)
+
+
+def _digits(value: Decimal | int) -> int:
+    """How many digits ``value`` takes written out without an exponent."""
+    if isinstance(value, int):
+        return len(str(abs(value)))
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # JSON numbers are finite
+    return len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent)
+
+
+def _oversized_number(value: Any, max_digits: int) -> tuple[str, str] | None:
+    """``(path, number)`` of the first number in ``value`` beyond ``max_digits`` digits or
+    beyond any exponent (path as :func:`~gateway.jsontext.unfit_text` writes it)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, _Unrepresentable):
+            return path, item.text
+        if isinstance(item, Decimal | int) and not isinstance(item, bool):
+            if _digits(item) > max_digits:
+                return path, str(item)
+        elif isinstance(item, dict):
+            stack.extend(
+                (child, f"{path}.{key}" if path else key) for key, child in reversed(item.items())
+            )
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(item))))
+    return None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -50,7 +96,7 @@ def load_json(
         value = loads_bounded(
             text,
             limits.json_max_depth,
-            parse_float=Decimal,
+            parse_float=_number,
             parse_constant=_reject_constant,
             object_pairs_hook=_no_duplicates,
         )
@@ -65,6 +111,16 @@ def load_json(
         ) from exc
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise InputError(f"{what} has an unreadable number: {exc}", rule="json.number") from exc
+    oversized = _oversized_number(value, limits.json_max_number_digits)
+    if oversized is not None:
+        where, number = oversized
+        shown = number if len(number) <= 24 else f"{number[:12]}…{number[-8:]}"
+        raise InputError(
+            f"{what}: {where or 'the value'} is the number {shown}, more than "
+            f"{limits.json_max_number_digits} digits written out",
+            field=where or None,
+            rule="json.number",
+        )
     unfit = unfit_text(value, xml=for_xml)
     if unfit is not None:
         where, why = unfit

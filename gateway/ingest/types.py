@@ -105,6 +105,9 @@ class IngestLimits:
     """Highest accepted compression ratio of an entry larger than 64 KiB (zip bombs)."""
     json_max_depth: int = 32
     """Deepest accepted nesting of JSON arrays and objects."""
+    json_max_number_digits: int = 40
+    """Most digits a JSON number may take written out in full: ``1E+100000`` is eleven
+    characters of JSON but a 100,001-digit amount in every text, XML or sum made of it."""
     max_lines: int = 5_000
     """Most invoice lines accepted."""
 

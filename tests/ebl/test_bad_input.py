@@ -74,6 +74,25 @@ def test_oversized(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -> None:
     assert exc.value.rule == "input.max-bytes"
 
 
+@pytest.mark.parametrize("number", ["1E-999999999", "1E+999999999", "1e99999999999999999999"])
+@pytest.mark.parametrize("target", [EblTarget.UBL, EblTarget.UNCEFACT])
+def test_number_beyond_any_weight(
+    artefacts_home: Path, ebl_inputs: dict[str, bytes], number: str, target: EblTarget
+) -> None:
+    """A weight of ``1E-999999999`` passed the schema (a number above 0) and became a 1 GB
+    UN/CEFACT document (a UBL one the validator refused only after building it);
+    ``1E+999999999`` raised decimal.Overflow, ``1e99999999999999999999``
+    decimal.InvalidOperation from the JSON parser. Now each is a json.number error naming
+    the field, before the document is read."""
+    text = ebl_inputs[REGULAR].decode("utf-8").replace('"value": 12000', f'"value": {number}', 1)
+    assert number in text
+    with pytest.raises(InputError) as exc:
+        convert_ebl(text.encode(), target, artefacts_home)
+    assert exc.value.rule == "json.number"
+    assert exc.value.field == "consignmentItems[0].cargoItems[0].cargoGrossWeight.value"
+    assert len(exc.value.message) < 300
+
+
 def test_too_deep(artefacts_home: Path) -> None:
     with pytest.raises(UnsafeInputError) as exc:
         check_ebl(b"[" * 100 + b"]" * 100, artefacts_home)

@@ -268,6 +268,11 @@ def test_json_empty_additional_element_of_the_sta_example() -> None:
         (b"[1, 2]", "json.shape"),
         (b'{"hello": "world"}', "json.shape"),
         (b'{"fphm": 1' + b"0" * 5000 + b"}", "json.number"),
+        # decimal.InvalidOperation from the parser once: no Decimal holds this exponent
+        (b'{"fphm": 1e99999999999999999999}', "json.number"),
+        # a 1 GB remark text once (the readers write JSON numbers out in full)
+        (b'{"fphm": "1", "bz": 1E+999999999}', "json.number"),
+        (b'{"fphm": "1", "hjje": 1E-999999999}', "json.number"),
     ],
 )
 def test_bad_json_is_a_typed_error(text: bytes, rule: str) -> None:
