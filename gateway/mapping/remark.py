@@ -30,57 +30,69 @@ CURRENCY_NAMES = {
 
 _CNY = r"(?:CNY|RMB|人民币|元)"
 _CUR = r"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{3})(?![A-Za-z])|" + "|".join(CURRENCY_NAMES) + ")"
-_NUM = r"(?P<value>[0-9]+(?:\.[0-9]+)?)"
-_UNITS = r"(?P<units>[0-9]+(?:\.[0-9]+)?)"
+_NUM = r"(?P<value>(?<![0-9])[0-9]++(?:\.[0-9]++)?+)"
+_UNITS = r"(?P<units>(?<![0-9])[0-9]++(?:\.[0-9]++)?+)"
 _WHOLE = r"(?![0-9])(?!\.[0-9])"
-"""After a number: it ends here (a pattern may not take 7.123 of 7.1234 by backtracking)."""
-_RATIO_OR_NUM = rf"(?:(?P<ratio>[0-9]+){_WHOLE}\s*[:：]\s*)?{_NUM}{_WHOLE}(?!\s*[:：]\s*[0-9])"
+"""After a number: it ends here (a pattern may not take 7.123 of 7.1234)."""
+_RATIO_OR_NUM = (
+    rf"(?:(?P<ratio>(?<![0-9])[0-9]++){_WHOLE}\s*+[:：]\s*+)?{_NUM}{_WHOLE}"
+    r"(?!\s*+[:：]\s*+[0-9])"
+)
 """A rate after a currency pair or name: ``7.1234``, or the ratio ``1:7.1234``."""
 _RATE_FORMS = tuple(
     re.compile(form, re.IGNORECASE)
     for form in (
         # 1 USD = 7.1234 CNY · 100美元=712.34人民币 · 1美元兑7.1234元 · 美元兑人民币 1:7.1234
-        rf"{_UNITS}?\s*{_CUR}\s*(?:[=＝]|兑换?)\s*(?:人民币)?\s*{_RATIO_OR_NUM}\s*{_CNY}?",
+        rf"(?:{_UNITS}\s*+)?{_CUR}\s*+(?:[=＝]|兑换?)\s*+(?:人民币\s*+)?{_RATIO_OR_NUM}\s*+{_CNY}?",
         # USD 1 = CNY 7.1234
-        rf"{_CUR}\s*{_UNITS}\s*[=＝]\s*{_CNY}\s*{_NUM}",
-        # USD/CNY 7.1012 · USDCNY: 7.1012
-        rf"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{{3}}))\s*/?\s*CNY\s*[:：=＝]?\s*{_RATIO_OR_NUM}",
+        rf"{_CUR}\s*+{_UNITS}\s*+[=＝]\s*+{_CNY}\s*+{_NUM}",
+        # USD/CNY 7.1012 · USDCNY: 7.1012 · USD/CNY 1:7.1234
+        rf"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{{3}}))\s*+(?:/\s*+)?CNY\s*+(?:[:：=＝]\s*+)?{_RATIO_OR_NUM}",
         # 美元汇率：7.1234 · USD rate 7.12 · 美元汇率 1:7.1234
-        rf"{_CUR}\s*(?:汇率|exchange\s*rate|rate)\s*[:：]?\s*{_RATIO_OR_NUM}",
+        rf"{_CUR}\s*+(?:汇率|exchange\s*+rate|rate)\s*+(?:[:：]\s*+)?{_RATIO_OR_NUM}",
         # 汇率：7.1234（USD/CNY）
-        rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}\s*[（(]?\s*{_CUR}\s*/\s*(?:CNY|RMB)",
+        rf"(?:汇率|exchange\s*+rate)\s*+(?:[:：]\s*+)?{_NUM}\s*+(?:[（(]\s*+)?{_CUR}\s*+/\s*+"
+        r"(?:CNY|RMB)",
     )
 )
 _RATE_RATIO = re.compile(
-    rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_UNITS}{_WHOLE}\s*[:：]\s*{_NUM}{_WHOLE}",
+    rf"(?:汇率|exchange\s*+rate)\s*+(?:[:：]\s*+)?{_UNITS}{_WHOLE}\s*+[:：]\s*+{_NUM}{_WHOLE}",
     re.IGNORECASE,
 )
 """汇率 1:7.1234 (one unit of the foreign currency to so much CNY; 100:712.34 too)."""
 _RATE_PLAIN = re.compile(
-    rf"(?:汇率|exchange\s*rate)\s*[:：]?\s*{_NUM}{_WHOLE}"
-    rf"(?!\s*(?!{_CNY})[A-Za-z\u4e00-\u9fff])(?!\s*[:：]\s*[0-9])",
+    rf"(?:汇率|exchange\s*+rate)\s*+(?:[:：]\s*+)?{_NUM}{_WHOLE}"
+    rf"(?!\s*+(?!{_CNY})[A-Za-z\u4e00-\u9fff])(?!\s*+[:：]\s*+[0-9])",
     re.IGNORECASE,
 )
+"""The forms are written so that no text makes them slow (a remark is free text from outside,
+of any length): numbers and blanks are matched possessively (``++``, ``*+``: a number is
+never read cut short, and a run of digits or blanks is not tried again at every split), a
+number never starts right after a digit, and an optional part takes its blanks with it."""
 
-_ID = r"((?=[A-Za-z0-9\-_/.]*[0-9])[A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9]|[0-9])"
+_ID = r"((?=[A-Za-z\-_/.]*+[0-9])[A-Za-z0-9](?:[A-Za-z0-9\-_/.]*[A-Za-z0-9])?)"
 """A reference: letters, digits and ``-_/.``, with at least one digit ("contract terms" is
 not a contract number)."""
+_KEYED = r"\s*+(?:[:：#]\s*+)?"
+"""Between a keyword and its value: blanks, optionally a colon or ``#`` and more blanks."""
 CONTRACT = re.compile(
-    rf"(?:合同(?:编号|号码|号)|合同|Contract\s*(?:No\.?|Number|#)?)\s*[:：#]?\s*{_ID}",
+    rf"(?:合同(?:编号|号码|号)|合同|Contract(?:\s*+(?:No\.?|Number|#))?){_KEYED}{_ID}",
     re.IGNORECASE,
 )
 ORDER = re.compile(
-    rf"(?:(?:采购订单(?:编号|号)?|订单(?:编号|号码|号)|Purchase\s+Order\s*(?:No\.?|Number)?|"
-    rf"Order\s*(?:No\.?|Number))\s*[:：#]?|\bP\.?O\.?\s*(?:No\.?|Number)\s*[:：#]?|"
-    rf"\bP\.?O\.?\s*[:：#])\s*{_ID}",
+    rf"(?:(?:采购订单(?:编号|号)?|订单(?:编号|号码|号)|Purchase\s++Order(?:\s*+(?:No\.?|Number))?|"
+    rf"Order\s*+(?:No\.?|Number)){_KEYED}|\bP\.?O\.?\s*+(?:No\.?|Number){_KEYED}|"
+    rf"\bP\.?O\.?\s*+[:：#]\s*+){_ID}",
     re.IGNORECASE,
 )
 PROJECT = re.compile(
-    r"(?:项目(?:编号|名称|号)?|Project\s*(?:No\.?|Number|#)?)\s*[:：]\s*([^\s,，;；|]+)",
+    r"(?:项目(?:编号|名称|号)?|Project(?:\s*+(?:No\.?|Number|#))?)\s*+[:：]\s*+([^\s,，;；|]++)",
     re.IGNORECASE,
 )
-CUSTOMS = re.compile(r"(?:出口)?报关单(?:编号|号码|号)?\s*[:：]?\s*([0-9A-Za-z]{9,20})")
-CONFIRMATION = re.compile(r"(?:红字发票信息)?确认单(?:编号|号)\s*[:：]?\s*([0-9A-Za-z]{8,32})")
+CUSTOMS = re.compile(r"(?:出口)?报关单(?:编号|号码|号)?\s*+(?:[:：]\s*+)?([0-9A-Za-z]{9,20}+)")
+CONFIRMATION = re.compile(
+    r"(?:红字发票信息)?确认单(?:编号|号)\s*+(?:[:：]\s*+)?([0-9A-Za-z]{8,32}+)"
+)
 
 
 @dataclass(frozen=True, slots=True)

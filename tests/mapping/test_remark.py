@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -56,6 +57,39 @@ def test_a_rate_is_read_whole_or_not_at_all(remark: str) -> None:
     letter): a ratio whose first term is not 1, 10, 100 … and a number followed by a foreign
     currency's name are not read."""
     assert read_rate(remark) is None
+
+
+@pytest.mark.parametrize(
+    "remark",
+    ["汇率：7.1234 EUR", "exchange rate 7.1234 per USD", "汇率 0.9125 港币"],
+)
+def test_a_plain_rate_is_never_read_cut_short(remark: str) -> None:
+    """A number followed by words other than CNY's is no plain rate; it was read one digit
+    short instead (``汇率：7.1234 EUR`` as 7.123 with no currency)."""
+    assert read_rate(remark) is None
+
+
+@pytest.mark.parametrize(
+    "remark",
+    [
+        "1" * 50_000,
+        " " * 50_000,
+        "汇率" + " " * 50_000,
+        "Contract" + " " * 50_000,
+        "USD" + " " * 50_000,
+        "1.5" * 20_000,
+        "合同" + "a-" * 25_000,
+        "PO " * 20_000,
+    ],
+)
+def test_any_remark_is_read_in_linear_time(remark: str) -> None:
+    """A remark is free text from outside (a fapiao's 备注, a platform JSON's ``bz``): runs of
+    digits or blanks made the forms backtrack at every split, 8,000 digits took seconds and
+    the 100,001 digits of a JSON ``1E+100000`` never finished."""
+    started = time.perf_counter()
+    read_remark(remark)
+    # A hang guard, not a speed claim: the backtracking forms took minutes on these inputs.
+    assert time.perf_counter() - started < 30
 
 
 def test_references() -> None:
