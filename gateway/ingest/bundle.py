@@ -35,7 +35,7 @@ def bundle_member(data: bytes, limits: IngestLimits) -> tuple[str, bytes] | None
         invoices = [(n, archive.read(n)) for n in names if n.lower().endswith(".ofd")]
     if len(invoices) == 1:
         name, member = invoices[0]
-        if member.startswith(ZIP_MAGIC) and bundle_member(member, limits) is not None:
+        if member.startswith(ZIP_MAGIC) and not _is_ofd(member, name, limits):
             raise InputError(f"zip bundle nests another bundle in {name}", rule="zip.nested")
         return name, member
     if not invoices:
@@ -45,6 +45,13 @@ def bundle_member(data: bytes, limits: IngestLimits) -> tuple[str, bytes] | None
         "one file is one invoice: submit them one by one",
         rule="zip.many-invoices",
     )
+
+
+def _is_ofd(member: bytes, name: str, limits: IngestLimits) -> bool:
+    """Whether the zip ``member`` is an OFD (it has ``OFD.xml``); any other zip is a bundle
+    inside the bundle. Only its directory is read, and nothing below it: a chain of bundles
+    each holding the next, however long, is refused at its first link."""
+    return SafeZip(member, limits, f"zip bundle entry {name}").find("OFD.xml") is not None
 
 
 def visible_names(archive: SafeZip) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import replace
 from decimal import Decimal
 
@@ -140,6 +142,20 @@ def test_bundles_that_are_refused(members: dict[str, bytes], rule: str) -> None:
     with pytest.raises(InputError) as caught:
         parse(zip_bytes(members))
     assert caught.value.rule == rule
+
+
+def test_a_chain_of_nested_bundles_is_refused_at_its_first_link() -> None:
+    """Each bundle of the chain holding the next: 1,200 links (130 KB) once raised
+    RecursionError (every link was opened to decide whether the one above was nested)."""
+    data = einvoice_xml(INV)
+    for index in range(1200):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr("invoice.ofd" if index else "invoice.xml", data)
+        data = buffer.getvalue()
+    with pytest.raises(InputError) as caught:
+        parse(data)
+    assert caught.value.rule == "zip.nested"
 
 
 def test_ofd_without_any_invoice_data() -> None:
