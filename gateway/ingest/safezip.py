@@ -23,7 +23,9 @@ _RATIO_FLOOR = 64 * 1024
 
 
 def _check_name(name: str) -> str:
-    """The normalised entry name; refuses absolute names and ``..`` components."""
+    """The normalised entry name; refuses empty and absolute names and ``..`` components."""
+    if not name:
+        raise UnsafeInputError("a zip entry has an empty name", rule="zip.entry-name")
     if "\x00" in name:
         raise UnsafeInputError(f"zip entry name {name!r} contains NUL", rule="zip.entry-name")
     unified = name.replace("\\", "/")

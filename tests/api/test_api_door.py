@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
 from typing import Any
 
@@ -58,6 +59,22 @@ def _traversal_zip() -> bytes:
     return buffer.getvalue()
 
 
+def _empty_name_zip() -> bytes:
+    """A zip whose one entry has an empty name (zipfile cannot write one: the name is cut out
+    of the local and central headers, the directory's offset and size moved to match)."""
+    data = bytearray(zip_bytes({"x": b"<EInvoice/>"}))
+    local = data.find(b"PK\x03\x04")
+    struct.pack_into("<H", data, local + 26, 0)
+    del data[local + 30]
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 28, 0)
+    del data[central + 46]
+    end = data.find(b"PK\x05\x06")
+    size, offset = struct.unpack_from("<II", data, end + 12)
+    struct.pack_into("<II", data, end + 12, size - 1, offset - 1)
+    return bytes(data)
+
+
 def _ratio_bomb() -> bytes:
     """An entry under the size limit whose compression ratio is far beyond 200:1."""
     return _zeros_zip("OFD.xml", 8 * MiB)
@@ -82,6 +99,8 @@ CASES: list[tuple[str, str, bytes, int, str]] = [
      422, "zip.max-members"),
     ("path-traversal", "application/ofd", _traversal_zip(), 422, "zip.path-traversal"),
     ("empty-zip", "application/zip", zip_bytes({}), 422, "zip.no-invoice"),
+    # zipfile's is_dir() raised IndexError on it: a 500 here, a crash in the worker
+    ("empty-entry-name", "application/zip", _empty_name_zip(), 422, "zip.entry-name"),
     ("only-hidden-files", "application/octet-stream",
      zip_bytes({".DS_Store": b"x", "__MACOSX/._a.xml": b"x"}), 422, "zip.no-invoice"),
 ]  # fmt: skip
