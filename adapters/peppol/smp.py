@@ -235,6 +235,7 @@ def read_service_metadata(
     cert_text = signature.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", "", SMP_NS)
     try:
         cert = x509.load_der_x509_certificate(base64.b64decode("".join(cert_text.split())))
+        cert.public_key()  # parsed lazily: a certificate can be read but its key not
     except ValueError as exc:
         raise SmpAnswerInvalid(
             "the SMP signature carries no readable certificate", rule="smp.signature"
