@@ -76,6 +76,13 @@ def read_dcsa(data: Any) -> DcsaRead:
     """Read any supported DCSA root document (see :func:`detect_kind`)."""
     kind = detect_kind(data)
     if kind == "IssuanceRequest":
+        if not isinstance(data.get("document"), dict):
+            raise FieldError(
+                "/document: an IssuanceRequest carries its transport document there, as a "
+                "JSON object",
+                field="/document",
+                rule="required",
+            )
         others = sorted(k for k in data if k != "document")
         read = DcsaRead(read_transport_document(data["document"]), kind)
         read.warnings += [f"/{k}: issuance envelope member, not part of the eBL" for k in others]

@@ -169,3 +169,26 @@ async def test_a_sea_waybill_gets_the_targets_that_carry_one(
     finally:
         worker.stop()
         await running
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"issuanceManifestSignedContent": "x.y.z"},
+        {"issuanceManifestSignedContent": "x.y.z", "document": "not an object"},
+    ],
+)
+async def test_the_view_of_an_unreadable_issuance_request_is_a_problem(
+    live: tuple[ApiClient, Store, Services], body: dict[str, Any]
+) -> None:
+    """An issuance request without its ``document`` (the schema check refuses it in the
+    worker; its page can be asked for before and after) raised KeyError in the eBL reader:
+    ``…/view`` answered 500. It is a 4xx problem naming ``/document``."""
+    client, _, _ = live
+    status, _, raw = await client.request(
+        "POST", "/v1/documents?kind=ebl", data=json.dumps(body).encode(), headers=JSON
+    )
+    assert status == 202, raw
+    status, _, raw = await client.request("GET", f"/v1/documents/{json.loads(raw)['id']}/view")
+    assert 400 <= status < 500, raw[:300]
+    assert [e["field"] for e in json.loads(raw)["errors"]] == ["/document"], raw[:300]
