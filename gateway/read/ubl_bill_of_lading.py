@@ -11,7 +11,7 @@ UBL XSD first.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
@@ -38,6 +38,7 @@ from gateway.model.transport_document import (
     Transports,
     VesselVoyage,
 )
+from gateway.read._values import decimal_value
 from gateway.render.ubl_bill_of_lading import (
     CAC,
     CBC,
@@ -105,14 +106,11 @@ def _texts(el: _El, path: str) -> tuple[str, ...]:
 
 
 def _decimal(node: _El) -> Decimal:
-    try:
-        value = Decimal((node.text or "").strip())
-    except InvalidOperation:
-        raise FieldError(
-            f"{_where(node)} is not a number: {node.text!r}", field=_where(node)
-        ) from None
-    if not value.is_finite():
-        raise FieldError(f"{_where(node)} is not a finite number", field=_where(node))
+    """The element's ``xs:decimal`` (XML Schema Part 2 §3.2.3: no exponent, no NaN; at most
+    40 characters, as every reader of the gateway takes it): ``1E+999999999`` packages is
+    refused here rather than turned into a billion-digit integer."""
+    value = decimal_value((node.text or "").strip(), _where(node))
+    assert value is not None  # a text is given
     return value
 
 

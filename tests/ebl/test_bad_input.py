@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import InputError, UnknownFormatError, UnsafeInputError, ValidationFailed
+from gateway.errors import (
+    FieldError,
+    InputError,
+    UnknownFormatError,
+    UnsafeInputError,
+    ValidationFailed,
+)
 from gateway.flows.ebl_convert import EblTarget, check_ebl, convert_ebl
 from gateway.ingest.types import IngestLimits
+from gateway.readable.kinds.ebl import read_ebl
 
 REGULAR = "EBL_v3.0.3.transport-document.GET.200.regular.json"
 
@@ -164,3 +171,22 @@ def test_ubl_not_xsd_valid(artefacts_home: Path, ebl_inputs: dict[str, bytes]) -
 def test_hostile_xml(artefacts_home: Path, xml: bytes) -> None:
     with pytest.raises(InputError):
         check_ebl(xml, artefacts_home)
+
+
+@pytest.mark.parametrize("number", ["1E+100000", "1E+999999999", "NaN"])
+def test_a_quantity_with_an_exponent_is_refused_naming_it(
+    artefacts_home: Path, ebl_inputs: dict[str, bytes], number: str
+) -> None:
+    """The readable page reads a stored UBL bill of lading without the XSD: its reader took
+    any Decimal, so ``1E+100000`` packages raised ValueError (an integer beyond Python's 4,300
+    digits) and ``1E+999999999`` would build a billion-digit integer. xs:decimal has no
+    exponent (XML Schema Part 2 §3.2.3); the reader now says so, naming the element. (Found
+    once a UTF-16 bill of lading reached the reader.)"""
+    text = convert_ebl(ebl_inputs[REGULAR], EblTarget.UBL, artefacts_home).output.decode("utf-8")
+    start = text.index("<cbc:TotalPackagesQuantity>") + len("<cbc:TotalPackagesQuantity>")
+    end = text.index("</cbc:TotalPackagesQuantity>")
+    data = (text[:start] + number + text[end:]).encode("utf-8")
+    with pytest.raises(FieldError) as caught:
+        read_ebl(data)
+    assert caught.value.field is not None
+    assert caught.value.field.endswith("cbc:TotalPackagesQuantity")
