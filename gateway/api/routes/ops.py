@@ -60,6 +60,12 @@ async def livez(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "checks": {}})
 
 
+UNAVAILABLE = "unavailable (the reason is in the gateway's log)"
+"""What a failed check says of itself: these answers need no key, and a store's or adapter's
+own message may name a database host and port, a partner's address or a file (the log has
+it, as it has a 5xx problem's)."""
+
+
 async def ping_service(target: Any, timeout: float) -> dict[str, Any]:
     """Ask one service; the store raises when down, an adapter answers ``False`` (also the
     console's health screen)."""
@@ -69,7 +75,8 @@ async def ping_service(target: Any, timeout: float) -> dict[str, Any]:
     except TimeoutError:
         return {"status": "fail", "detail": f"no answer within {timeout:g}s"}
     except LingangError as exc:
-        return {"status": "fail", "detail": exc.message}
+        log.warning("health check of %s failed: %s", type(target).__name__, exc.message)
+        return {"status": "fail", "detail": UNAVAILABLE}
     except Exception as exc:
         log.warning("health check failed: %s", type(exc).__name__)
         return {"status": "fail", "detail": type(exc).__name__}
