@@ -338,6 +338,19 @@ class _Steps(Generic[T]):
         self._script.close()
 
 
+async def unreachable_reason(url: str) -> str | None:
+    """Why a first connection to ``url`` fails, in the server's or the network's words
+    (refused, unknown host, a password or database the server refuses), or ``None`` when one
+    succeeds now. The pool's own error only says it waited (``pool initialization incomplete
+    after 30.0 sec``); its attempts' reasons went to warnings an operator has to look for."""
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, connect_timeout=5)
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    await conn.close()
+    return None
+
+
 class PostgresStore(Store):
     """The store on a PostgreSQL database."""
 
@@ -374,7 +387,8 @@ class PostgresStore(Store):
             await pool.open(wait=True, timeout=timeout)
         except Exception as exc:
             await pool.close()
-            raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+            why = await unreachable_reason(url) or str(exc)
+            raise StoreError(f"cannot connect to PostgreSQL: {why}") from exc
         pool.reconnect_timeout = reconnect_seconds
         connector = PostgresConnector(pool, url, reachability)
         connector.queue_clock = queue_clock

@@ -11,8 +11,9 @@ import time
 import psycopg
 import pytest
 
-from gateway.store.base import JobSpec
+from gateway.store.base import JobSpec, StoreError
 from gateway.store.postgres import PostgresStore
+from tests.pg import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -275,3 +276,15 @@ async def test_a_pool_that_cannot_grow_still_waits_for_its_busy_connections(pg_u
             await waiting  # got the connection once it was back, no StoreError
     finally:
         await store.close()
+
+
+async def test_a_server_that_cannot_be_reached_at_start_is_named_with_its_reason() -> None:
+    """Started with the database down, ``serve`` and ``worker`` ended with 'pool
+    initialization incomplete after 30.0 sec': the reason (refused, a wrong password) was
+    only in the pool's warnings above it. The error now says it in the server's words."""
+    url = f"postgresql://lingang@127.0.0.1:{free_port()}/lingang"
+    with pytest.raises(StoreError) as failed:
+        await PostgresStore.open(url, timeout=0.5)
+    message = str(failed.value)
+    assert message.startswith("cannot connect to PostgreSQL: ")
+    assert "refused" in message.lower() and "initialization incomplete" not in message
