@@ -564,10 +564,18 @@ class Store:
         state: str | None = None,
         limit: int = 50,
         before: datetime | None = None,
+        before_id: str | None = None,
     ) -> Script[list[SubmissionSummary]]:
-        """A tenant's submissions, newest first (``before`` pages by ``created_at``), without
-        their bytes."""
-        params = {"tenant_id": tenant_id, "state": state, "limit": limit, "before": before}
+        """A tenant's submissions, newest first, without their bytes. ``before`` pages by
+        ``created_at``; with ``before_id`` (the last row seen), by ``(created_at, id)``, so
+        submissions created at the same instant as a page's last row are not skipped."""
+        params = {
+            "tenant_id": tenant_id,
+            "state": state,
+            "limit": limit,
+            "before": before,
+            "before_id": before_id if before is not None else None,
+        }
         found = yield Query("list_submissions", params, "all")
         return [rows.submission_summary(r) for r in found]
 

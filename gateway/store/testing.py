@@ -290,6 +290,24 @@ class StoreContract:
         found = await store.get_submission_any_tenant(sub_id)
         assert found is not None and found.tenant_id == "a"
 
+    async def test_paging_by_time_and_id_skips_no_submission_of_the_same_instant(
+        self, store: Store
+    ) -> None:
+        """Five submissions under one clock reading, two to a page: the cursor (time, id) of
+        each page's last row gives every one exactly once; by time alone, a page after the
+        first would be empty."""
+        made = {await self._submission(store, "a") for _ in range(5)}
+        seen: list[str] = []
+        page = await store.list_submissions("a", limit=2)
+        while page:
+            seen += [s.id for s in page]
+            last = page[-1]
+            page = await store.list_submissions(
+                "a", limit=2, before=last.created_at, before_id=last.id
+            )
+        assert sorted(seen) == sorted(made) and len(seen) == 5
+        assert await store.list_submissions("a", before=last.created_at) == []
+
     async def test_metadata_must_be_json(self, store: Store) -> None:
         await store.create_tenant("A", tenant_id="a")
         deep: dict[str, object] = {}

@@ -387,6 +387,16 @@ async def test_list_pages_and_filters(api: LiveApi, fapiao_xml: bytes) -> None:
     assert status == 200
     assert body["count"] == 2
     assert {item["id"] for item in body["items"]} <= set(ids)
+    assert body["next"] == {
+        "before": body["items"][-1]["created_at"],
+        "before_id": body["items"][-1]["id"],
+    }
+    status, _, raw = await api.a.request(
+        "GET", "/v1/documents", params={"limit": 2, **body["next"]}
+    )
+    rest = json.loads(raw)
+    assert rest["count"] == 1 and rest["next"] is None
+    assert {item["id"] for item in body["items"] + rest["items"]} == set(ids)
     status, _, raw = await api.a.request("GET", "/v1/documents?state=delivered")
     assert json.loads(raw)["items"] == []
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
@@ -398,6 +408,8 @@ async def test_list_pages_and_filters(api: LiveApi, fapiao_xml: bytes) -> None:
         ("before=yesterday", "before", "date-time"),
         ("before=2026-01-01T00:00:00", "before", "date-time"),
         ("state=" + "s" * 65, "state", "format"),
+        ("before_id=abc", "before", "required"),
+        ("before=2026-01-01T00:00:00Z&before_id=a%20b", "before_id", "format"),
     ):
         status, _, raw = await api.a.request("GET", f"/v1/documents?{query}")
         assert named(problem(raw, 422), field, rule), query

@@ -81,17 +81,18 @@ async def submit_document(request: web.Request) -> web.Response:
 @routes.get("/v1/documents")
 async def list_documents(request: web.Request) -> web.Response:
     """The tenant's documents, newest first; ``state``, ``limit`` and ``before`` filter."""
-    check_query(request, ("state", "limit", "before"))
+    check_query(request, ("state", "limit", "before", "before_id"))
     limit = int_param(request, "limit", default=50, low=1, high=MAX_LIST)
-    before = time_param(request, "before")
+    before, before_id = cursor_params(request)
     state = request.query.get("state")
     if state is not None and not _ID.fullmatch(state):
         raise unprocessable("state is a state name such as 'delivered'", "state", "format")
     found = await store(request).list_submissions(
-        tenant(request).id, state=state, limit=limit, before=before
+        tenant(request).id, state=state, limit=limit, before=before, before_id=before_id
     )
     items = [_summary(s) for s in found]
-    return web.json_response({"items": items, "count": len(items)})
+    last = (found[-1].created_at, found[-1].id) if len(found) == limit else None
+    return web.json_response({"items": items, "count": len(items), "next": next_page(last)})
 
 
 @routes.get("/v1/documents/{id}")
@@ -339,6 +340,25 @@ def int_param(request: web.Request, name: str, *, default: int, low: int, high: 
     if not low <= value <= high:
         raise unprocessable(f"{name} must be between {low} and {high}", name, "range")
     return value
+
+
+def cursor_params(request: web.Request) -> tuple[datetime | None, str | None]:
+    """``before`` and ``before_id``: a page ends after the last row seen, by (time, id), so
+    rows that share the last row's time are on the next page, not skipped."""
+    before = time_param(request, "before")
+    before_id = request.query.get("before_id")
+    if before_id is not None and not _ID.fullmatch(before_id):
+        raise unprocessable("before_id is the id of the last item seen", "before_id", "format")
+    if before_id is not None and before is None:
+        raise unprocessable("before_id goes with before (that item's time)", "before", "required")
+    return before, before_id
+
+
+def next_page(last: tuple[datetime, str] | None) -> dict[str, str] | None:
+    """The query of the page after a full one (``None`` after a short page: there is none)."""
+    if last is None:
+        return None
+    return {"before": last[0].isoformat(), "before_id": last[1]}
 
 
 def time_param(request: web.Request, name: str) -> datetime | None:

@@ -34,7 +34,7 @@ from gateway.api.received import (
     readable_html,
     verdict_of,
 )
-from gateway.api.routes.documents import MAX_LIST, int_param, time_param
+from gateway.api.routes.documents import MAX_LIST, cursor_params, int_param, next_page
 from gateway.api.routes.views import page_response
 from gateway.errors import LingangError
 from gateway.store import InboundMessage
@@ -48,14 +48,15 @@ _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 @routes.get("/v1/received")
 async def list_received(request: web.Request) -> web.Response:
     """The tenant's received documents, newest first; ``limit`` and ``before`` page."""
-    check_query(request, ("limit", "before"))
+    check_query(request, ("limit", "before", "before_id"))
     limit = int_param(request, "limit", default=50, low=1, high=MAX_LIST)
-    before = time_param(request, "before")
+    before, before_id = cursor_params(request)
     found = await ReceivedStore(store(request).connector).list(
-        tenant(request).id, limit=limit, before=before
+        tenant(request).id, limit=limit, before=before, before_id=before_id
     )
     items = [_summary(s) for s in found]
-    return web.json_response({"items": items, "count": len(items)})
+    last = (found[-1].received_at, found[-1].id) if len(found) == limit else None
+    return web.json_response({"items": items, "count": len(items), "next": next_page(last)})
 
 
 @routes.get("/v1/received/{id}")

@@ -141,7 +141,8 @@ SELECT id, tenant_id, idempotency_key, octet_length(data) AS size, content_type,
 FROM submissions
 WHERE tenant_id = %(tenant_id)s
   AND (%(state)s::text IS NULL OR state = %(state)s)
-  AND (%(before)s::timestamptz IS NULL OR created_at < %(before)s)
+  AND (%(before)s::timestamptz IS NULL OR created_at < %(before)s
+       OR (%(before_id)s::text IS NOT NULL AND created_at = %(before)s AND id < %(before_id)s))
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 

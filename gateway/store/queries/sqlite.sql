@@ -121,7 +121,8 @@ SELECT id, tenant_id, idempotency_key, length(data) AS size, content_type, filen
 FROM submissions
 WHERE tenant_id = :tenant_id
   AND (:state IS NULL OR state = :state)
-  AND (:before IS NULL OR created_at < :before)
+  AND (:before IS NULL OR created_at < :before
+       OR (:before_id IS NOT NULL AND created_at = :before AND id < :before_id))
 ORDER BY created_at DESC, id DESC
 LIMIT :limit
 
