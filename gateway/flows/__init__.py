@@ -5,8 +5,8 @@ flow               direction  table
 =================  =========  ===============================================================
 ``invoice-out``    out        ingest → detect → parse → map → policy → render → validate →
                               sign → envelope
-``document-in``    in         ingest → identify → validate → keep
-``ebl-out``        out        ingest → ebl-check → ebl-convert → ebl-html
+``document-in``    in         ingest → identify → validate → read → render → keep
+``ebl-out``        out        ingest → ebl-check → policy → ebl-convert → ebl-html
 ``peppol-out``     out        ingest → identify → validate → address (reports, MLS)
 =================  =========  ===============================================================
 

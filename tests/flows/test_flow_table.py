@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import pytest
 
+from gateway import flows
 from gateway.errors import FieldError, ValidationFailed, from_wire
 from gateway.flows import FLOWS, INVOICE_OUT, FlowOutcome, Source, Tools, TransportFacts
 from gateway.flows.stage import Flow, FlowTableError
@@ -36,6 +38,26 @@ def test_the_shipped_tables() -> None:
     assert FLOWS["document-in"].stage_names == [
         "ingest", "identify", "validate", "read", "render", "keep",
     ]  # fmt: skip
+
+
+def test_the_documented_tables_are_the_shipped_ones() -> None:
+    """The flows package's table (what README and DESIGN's pipeline point to) names every
+    flow's stages in the order they run: the export gate's ``policy`` stage among them."""
+    documented: dict[str, list[str]] = {}
+    current = ""
+    for line in (flows.__doc__ or "").splitlines():
+        name = re.match(r"``([a-z-]+)``\s+(?:in|out)\s+(.*)", line)
+        if name:
+            current = name[1]
+            documented[current] = []
+            text = name[2]
+        elif current and line.startswith(" " * 30) and line.strip():
+            text = line.strip()
+        else:
+            current = ""
+            continue
+        documented[current] += [s.strip() for s in text.split("(")[0].split("→") if s.strip()]
+    assert documented == {name: flow.stage_names for name, flow in FLOWS.items()}
 
 
 def test_run_times_every_stage_and_stops_at_the_first_error() -> None:
