@@ -5,7 +5,11 @@ signing input is ``BASE64URL(header) "." BASE64URL(body)``. A header with ``crit
 no extension is processed here (RFC 7515 4.1.11), the unencoded payload of RFC 7797
 (``"b64": false``) among them. The protected header names the
 algorithm and the certificate's SHA-256 thumbprint (``x5t#S256``) so the receiver can pick
-the key. RSA keys sign with RS256, P-256 keys with ES256, Ed25519 keys with EdDSA.
+the key. RSA keys sign with RS256, Ed25519 keys with EdDSA, and an EC key with the algorithm
+RFC 7518 3.4 defines for its curve: P-256 with ES256, P-384 with ES384, P-521 with ES512 (the
+curve's hash; ``r || s``, each as long as the curve's order). The gateway's ``[signing]`` key
+may be any of these, as its XAdES signatures allow; a verifier refuses an ``alg`` that is not
+its key's.
 """
 
 from __future__ import annotations
@@ -27,6 +31,27 @@ from gateway.signing.jose import MAX_HEADER_DEPTH
 
 SIGNATURE_HEADER = "X-Lingang-Signature"
 MESSAGE_ID_HEADER = "X-Lingang-Message-Id"
+
+EC_ALGORITHMS: dict[str, tuple[str, hashes.HashAlgorithm]] = {
+    "secp256r1": ("ES256", hashes.SHA256()),
+    "secp384r1": ("ES384", hashes.SHA384()),
+    "secp521r1": ("ES512", hashes.SHA512()),
+}
+"""RFC 7518 3.4: the JWS ``alg`` of an EC key by its curve, and that algorithm's hash."""
+
+
+def _ec_algorithm(curve: ec.EllipticCurve) -> tuple[str, hashes.HashAlgorithm] | None:
+    return EC_ALGORITHMS.get(curve.name)
+
+
+def _ec_alg_name(curve: ec.EllipticCurve) -> str | None:
+    found = _ec_algorithm(curve)
+    return found[0] if found else None
+
+
+def _ec_width(curve: ec.EllipticCurve) -> int:
+    """Octets of ``r`` (and of ``s``) in a JWS ECDSA signature (RFC 7518 3.4)."""
+    return (curve.key_size + 7) // 8
 
 
 def b64url(data: bytes) -> str:
@@ -67,7 +92,13 @@ class DetachedJwsSigner:
         if isinstance(self.key, rsa.RSAPrivateKey):
             return "RS256"
         if isinstance(self.key, ec.EllipticCurvePrivateKey):
-            return "ES256"
+            found = _ec_algorithm(self.key.curve)
+            if found is None:
+                raise SigningError(
+                    f"EC curve {self.key.curve.name} has no JWS algorithm "
+                    "(RFC 7518 3.4: P-256, P-384 or P-521)"
+                )
+            return found[0]
         if isinstance(self.key, ed25519.Ed25519PrivateKey):
             return "EdDSA"
         raise SigningError(f"unsupported key type {type(self.key).__name__}")
@@ -85,9 +116,12 @@ class DetachedJwsSigner:
         if isinstance(self.key, rsa.RSAPrivateKey):
             return self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
         if isinstance(self.key, ec.EllipticCurvePrivateKey):
-            der = self.key.sign(data, ec.ECDSA(hashes.SHA256()))
+            found = _ec_algorithm(self.key.curve)
+            if found is None:
+                raise SigningError(f"EC curve {self.key.curve.name} has no JWS algorithm")
+            der = self.key.sign(data, ec.ECDSA(found[1]))
             r, s = utils.decode_dss_signature(der)
-            size = (self.key.curve.key_size + 7) // 8
+            size = _ec_width(self.key.curve)
             return r.to_bytes(size, "big") + s.to_bytes(size, "big")
         if isinstance(self.key, ed25519.Ed25519PrivateKey):
             return self.key.sign(data)
@@ -117,12 +151,10 @@ def verify_detached(token: str, body: bytes, public_key: Any) -> dict[str, Any]:
     try:
         if isinstance(public_key, rsa.RSAPublicKey) and header.get("alg") == "RS256":
             public_key.verify(raw, data, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(public_key, ec.EllipticCurvePublicKey) and header.get("alg") == "ES256":
-            half = len(raw) // 2
-            der = utils.encode_dss_signature(
-                int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
-            )
-            public_key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public_key, ec.EllipticCurvePublicKey) and _ec_alg_name(
+            public_key.curve
+        ) == header.get("alg"):
+            _verify_ecdsa(public_key, raw, data)
         elif isinstance(public_key, ed25519.Ed25519PublicKey) and header.get("alg") == "EdDSA":
             public_key.verify(raw, data)
         else:
@@ -130,3 +162,17 @@ def verify_detached(token: str, body: bytes, public_key: Any) -> dict[str, Any]:
     except InvalidSignature as exc:
         raise VerificationError("detached JWS does not verify", check="jws.signature") from exc
     return dict(header)
+
+
+def _verify_ecdsa(public_key: ec.EllipticCurvePublicKey, raw: bytes, data: bytes) -> None:
+    """Check a JWS ECDSA signature: ``r || s`` of exactly the curve's width (RFC 7518 3.4)."""
+    size = _ec_width(public_key.curve)
+    if len(raw) != 2 * size:
+        raise InvalidSignature(
+            f"an ECDSA signature on {public_key.curve.name} has {2 * size} octets"
+        )
+    algorithm = EC_ALGORITHMS[public_key.curve.name][1]
+    der = utils.encode_dss_signature(
+        int.from_bytes(raw[:size], "big"), int.from_bytes(raw[size:], "big")
+    )
+    public_key.verify(der, data, ec.ECDSA(algorithm))
