@@ -41,7 +41,7 @@ class ApiMetrics:
         )
         self.outbox = Gauge(
             "lingang_outbox_jobs",
-            "Delivery jobs in the outbox, by state (pending + leased = depth).",
+            "Jobs in the outbox (processing, delivery, receiving, ...), by state (pending + leased = depth).",
             ["state"],
             registry=self.registry,
         )
