@@ -232,6 +232,27 @@ class RevocationLab:
         self.stop_crl_server()
 
 
+def self_signed_ca(
+    common_name: str, *, since_days: int = 1
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A self-signed RSA CA valid from ``since_days`` ago for a year, for a lab of its own."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=since_days))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
 @contextlib.contextmanager
 def revocation_lab(
     folder: Path, ca_cert: x509.Certificate, ca_key: CaKey

@@ -9,15 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from adapters.dcsa_pint.options import PintOptions
 from gateway.errors import ConfigError
@@ -30,7 +27,7 @@ from gateway.signing.jose import CompactSigner, KeySet
 from gateway.signing.revocation import RevocationChecker
 from gateway.signing.truststore import TrustStore
 from gateway.testing.pint import SCHEMA, DemoPlatform, key_sets
-from tests.live_revocation import RevocationLab, revocation_lab
+from tests.live_revocation import RevocationLab, revocation_lab, self_signed_ca
 
 from .chains import issue_entry, transfer
 
@@ -40,20 +37,7 @@ if shutil.which("openssl") is None and not os.environ.get("CI"):
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[RevocationLab]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "PINT platforms test CA")])
-    now = datetime.now(UTC)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    ca, key = self_signed_ca("PINT platforms test CA")
     with revocation_lab(tmp_path / "ca", ca, key) as made:
         yield made
 

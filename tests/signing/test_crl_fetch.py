@@ -13,35 +13,16 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from gateway.signing.revocation import RevocationChecker
-from tests.live_revocation import RevocationLab, revocation_lab
+from tests.live_revocation import RevocationLab, revocation_lab, self_signed_ca
 
 from .signing_support import StaticHttpServer
 
 
-def _ca() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CRL fetch test CA")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
-
-
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[RevocationLab]:
-    cert, key = _ca()
+    cert, key = self_signed_ca("CRL fetch test CA")
     with revocation_lab(tmp_path / "ca", cert, key) as made:
         yield made
 

@@ -20,30 +20,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import NameOID
 
 from gateway.signing.revocation import RevocationChecker, RevokedError
-from tests.live_revocation import RevocationLab, revocation_lab
+from tests.live_revocation import RevocationLab, revocation_lab, self_signed_ca
 
 from .signing_support import StaticHttpServer
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[RevocationLab]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "OCSP freshness test CA")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=10))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    cert, key = self_signed_ca("OCSP freshness test CA", since_days=10)
     with revocation_lab(tmp_path / "ca", cert, key) as made:
         yield made
 
