@@ -89,13 +89,6 @@ class Gate:
         return str(json.loads(raw)["status"])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @asynccontextmanager
 async def open_gate(
     tmp_path: Path, url: str, *, submitter_decisions: bool = False, partners: str = PARTNERS

@@ -64,13 +64,6 @@ class Tenants:
         return str(json.loads(raw)["status"])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
 async def tenants(tmp_path: Path, store_url: str) -> AsyncIterator[Tenants]:
     url = store_url

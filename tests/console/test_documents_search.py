@@ -15,13 +15,6 @@ from tests.console.conftest import LiveConsole, signed_in, start_console
 RECEIVER = "0195:SGUEN201612345D"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
 async def listed(store_url: str, tmp_path: Path) -> AsyncIterator[LiveConsole]:
     async for live in start_console(tmp_path, store_url, workers=0):

@@ -22,13 +22,6 @@ BUYER_ENDPOINT = "0195:SGUEN201612345D"
 """Lion City Trading Pte. Ltd. in ``tests/data/partners.toml`` (the buyer of the fapiao)."""
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
 async def gated(store_url: str, tmp_path: Path) -> AsyncIterator[LiveConsole]:
     """The console without workers over either store; tenant A's exporter holds any

@@ -17,13 +17,6 @@ _ROW = re.compile(r'href="/console/received/([0-9A-Za-z_-]+)"')
 _NEXT = re.compile(r'id="next-page" href="([^"]+)"')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
 async def inbox(store_url: str, tmp_path: Path) -> AsyncIterator[LiveConsole]:
     async for live in start_console(tmp_path, store_url, workers=0):

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from gateway.api import api_runner, create_app
@@ -21,13 +20,6 @@ from tests.api.conftest import gateway_settings
 from tests.console.conftest import csrf_of, try_signin
 
 SECRET = "one secret every replica shares, 32+"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
 
 
 @asynccontextmanager

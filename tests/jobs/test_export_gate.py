@@ -33,13 +33,6 @@ warn_ratio = 0.5
 """
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/gateway.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
 async def services(store_url: str, tmp_path: Path) -> AsyncIterator[Services]:
     (tmp_path / "partners.toml").write_text(PARTNERS, encoding="utf-8")

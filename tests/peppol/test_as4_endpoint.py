@@ -35,13 +35,6 @@ from tests.peppol.as4_gateway import (
 from tests.peppol.conftest import adapter_options
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gateway.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.mark.parametrize("document", [INVOICE, CREDIT_NOTE])
 async def test_a_document_is_received_receipted_and_handed_to_the_local_system(
     ap: GatewayAp,
