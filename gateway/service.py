@@ -43,6 +43,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes, serialization
+
 from adapters.base import AdapterContext, BodySigner
 from gateway.delivery import (
     AdapterRegistry,
@@ -336,17 +338,20 @@ async def warn_unknown_operators(store: Store, registry: AdapterRegistry) -> lis
 
 
 def check_assurance(settings: Settings) -> None:
-    """Signing on (the default) needs ``[signing] key`` and ``cert``: without them the
+    """Signing on (the default) needs ``[signing] key`` and ``cert`` (a PKCS#12 key brings
+    its certificate, so ``cert`` may then be left unset): without them the
     gateway would deliver unsigned documents, so it refuses to start, naming the setting.
     Validation or signing off is the operator's explicit choice (``[pipeline] validate`` /
     ``sign = false``, or ``LINGANG_VALIDATE`` / ``LINGANG_SIGN``; no API client can ask for
     it): logged here at start-up, and marked on every document it affects."""
     pipeline, signing = settings.pipeline, settings.signing
     if pipeline.sign:
-        for name, value, variable in (
-            ("key", signing.key, "LINGANG_SIGNING_KEY"),
-            ("cert", signing.cert, "LINGANG_SIGNING_CERT"),
-        ):
+        from gateway.signing.gateway_key import is_pkcs12
+
+        required = [("key", signing.key, "LINGANG_SIGNING_KEY")]
+        if signing.key is None or not is_pkcs12(signing.key):
+            required.append(("cert", signing.cert, "LINGANG_SIGNING_CERT"))
+        for name, value, variable in required:
             if value is None:
                 raise ConfigError(
                     f"signing is on ([pipeline] sign = true, the default) but [signing] {name} "
@@ -453,22 +458,39 @@ async def _peppol_reporting(
 
 def load_body_signer(settings: Settings) -> BodySigner | None:
     """The detached-JWS signer for transport bodies (same key as documents), or ``None``."""
-    if settings.signing.key is None:
+    key = settings.signing.key
+    if key is None:
         return None
-    from gateway.signing.jws import DetachedJwsSigner
+    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key, load_private_key
+    from gateway.signing.jws import DetachedJwsSigner, b64url
 
-    return DetachedJwsSigner.from_files(settings.signing.key, settings.signing.cert)
+    if settings.signing.cert is None and not is_pkcs12(key):
+        return DetachedJwsSigner(load_private_key(key))
+    provider = load_gateway_key(key, settings.signing.cert, settings.signing.chain)
+    thumbprint = b64url(provider.certificate.fingerprint(hashes.SHA256()))
+    return DetachedJwsSigner(provider.private_key, thumbprint)
 
 
 def checkpoint_signer(settings: Settings) -> Sign | None:
-    """Signs export-ledger checkpoints with the gateway's key and certificate, or ``None``
-    without a configured key and certificate."""
-    if settings.signing.key is None or settings.signing.cert is None:
+    """Signs export-ledger checkpoints with the gateway's key and certificate (a PKCS#12
+    key brings its own), or ``None`` without them."""
+    key = settings.signing.key
+    if key is None:
         return None
-    from gateway.signing.jws import DetachedJwsSigner
+    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key
+    from gateway.signing.jws import DetachedJwsSigner, b64url
 
-    signer = DetachedJwsSigner.from_files(settings.signing.key, settings.signing.cert)
-    return jws_checkpoint_signer(signer, settings.signing.cert.read_text(encoding="ascii"))
+    if settings.signing.cert is None and not is_pkcs12(key):
+        return None
+    provider = load_gateway_key(key, settings.signing.cert, settings.signing.chain)
+    thumbprint = b64url(provider.certificate.fingerprint(hashes.SHA256()))
+    signer = DetachedJwsSigner(provider.private_key, thumbprint)
+    cert = settings.signing.cert
+    if cert is not None:
+        pem = cert.read_text(encoding="ascii")
+    else:
+        pem = provider.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return jws_checkpoint_signer(signer, pem)
 
 
 def _redact(url: str) -> str:

@@ -176,7 +176,10 @@ def load_subject_key(spec: ToolsSpec) -> KeyProvider | bytes:
     if spec.subject_key_env:
         return key_from_env(spec.subject_key_env, key_id=spec.subject_key_id)
     if spec.subject_key_from is not None:
-        return key_derived_from(spec.subject_key_from.read_bytes(), key_id=spec.subject_key_id)
+        from gateway.signing.gateway_key import subject_key_secret
+
+        secret = subject_key_secret(spec.subject_key_from)
+        return key_derived_from(secret, key_id=spec.subject_key_id)
     if spec.subject_key_file is None:
         return b""
     return key_from_file(spec.subject_key_file, key_id=spec.subject_key_id)
@@ -201,19 +204,18 @@ def load_validator(spec: ToolsSpec, *, compile_rules: bool = True) -> Validator 
 
 
 def load_signer(spec: ToolsSpec) -> XadesSigner | None:
-    """The XAdES signer from the configured key and certificate, or ``None``."""
-    if spec.signing_key is None or spec.signing_cert is None:
+    """The XAdES signer from ``[signing] key`` (a PKCS#12 file, or a PEM key with its
+    certificate), or ``None``. A protected key's password is read from
+    ``LINGANG_SIGNING_PASSWORD`` here, in each process, never carried in ``spec``."""
+    if spec.signing_key is None:
         return None
     from gateway.signing import XadesSigner
+    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key
 
-    try:
-        return XadesSigner.from_files(
-            key=spec.signing_key, cert=spec.signing_cert, chain=list(spec.signing_chain)
-        )
-    except LingangError:
-        raise
-    except Exception as exc:
-        raise ConfigError(f"cannot load the signing key: {exc}", field="signing.key") from exc
+    if spec.signing_cert is None and not is_pkcs12(spec.signing_key):
+        return None
+    provider = load_gateway_key(spec.signing_key, spec.signing_cert, spec.signing_chain)
+    return XadesSigner(provider)
 
 
 def load_partners(path: Path | None) -> PartnerDirectory | None:

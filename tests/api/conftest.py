@@ -14,7 +14,7 @@ import asyncio
 import queue
 import ssl
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,11 +120,14 @@ async def start_api(
     options: ApiOptions | None = None,
     full: FullStages | None = None,
     tls: trustme.CA | None = None,
+    adjust: Callable[[Settings], Settings] | None = None,
 ) -> AsyncIterator[LiveApi]:
     """Open services over ``store_url``, serve the API (with ``options`` when given, else those
     of the settings; over TLS with a certificate of ``tls`` when given, the clients trusting
-    it), yield it, then shut it all down."""
+    it; the settings changed by ``adjust`` when given), yield it, then shut it all down."""
     settings = gateway_settings(tmp_path, store_url, full)
+    if adjust is not None:
+        settings = adjust(settings)
     if max_body_bytes is not None:
         settings = settings.with_section("limits", max_body_bytes=max_body_bytes)
     store = await open_store(store_url)

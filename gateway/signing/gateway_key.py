@@ -1,0 +1,168 @@
+"""The gateway's own signing key as ``[signing]`` configures it: one loader for every user.
+
+``[signing] key`` names either a PKCS#12 file (``.p12`` / ``.pfx``: key, certificate and
+chain in one file, so ``[signing] cert`` is optional) or a PEM private key, which may be
+encrypted (PKCS#8 ``ENCRYPTED PRIVATE KEY`` or a legacy ``Proc-Type: 4,ENCRYPTED`` key) and
+then needs ``[signing] cert``. The password of a protected key comes only from the
+environment variable ``LINGANG_SIGNING_PASSWORD``: never from the TOML file, never part of
+:class:`~gateway.flows.tools.ToolsSpec` or anything else pickled or logged; a stage process
+reads it from the environment it inherits. A missing or wrong password stops the start with a
+:class:`~gateway.errors.ConfigError` naming ``[signing] key`` and the variable, never the
+password itself.
+
+The XAdES signer, the transport-body JWS, the ledger checkpoints and the derived subject key
+all load the key here; the providers of :mod:`gateway.signing.keys` cache it per file state,
+so each process parses it once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from gateway.errors import ConfigError, InputError, SigningError
+from gateway.signing.keys import (
+    PrivateKey,
+    PrivateKeyProvider,
+    load_certificates,
+    load_pem_provider,
+    load_pkcs12_provider,
+)
+
+PASSWORD_ENV = "LINGANG_SIGNING_PASSWORD"
+"""The environment variable holding the password of a protected ``[signing] key``."""
+
+
+def signing_password() -> bytes | None:
+    """The password from :data:`PASSWORD_ENV`, or ``None`` when unset or empty."""
+    value = os.environ.get(PASSWORD_ENV, "")
+    return value.encode("utf-8") if value else None
+
+
+def is_pkcs12(path: Path) -> bool:
+    """Whether ``path`` names a PKCS#12 file (by its ``.p12`` / ``.pfx`` suffix)."""
+    return path.suffix.lower() in (".p12", ".pfx")
+
+
+def _refusal(key: Path, reason: str) -> ConfigError:
+    return ConfigError(
+        f"[signing] key ({key}) cannot be loaded: {reason}",
+        field="signing.key",
+        rule="signing.key-unreadable",
+    )
+
+
+def _password_reason(key: Path, password: bytes | None, detail: str) -> str:
+    """Why a protected key did not open, in words that name the variable, not its value."""
+    kind = "the PKCS#12 file" if is_pkcs12(key) else "the PEM key"
+    lowered = detail.lower()
+    if password is None and ("encrypted" in lowered or "password" in lowered or is_pkcs12(key)):
+        return (
+            f"{kind} is password-protected and {PASSWORD_ENV} is not set "
+            "(give the password in that environment variable, never in the settings file)"
+        )
+    if password is not None and "not encrypted" in lowered:
+        return (
+            f"{PASSWORD_ENV} is set but {kind} is not encrypted "
+            "(unset the variable, or protect the key)"
+        )
+    if password is not None:
+        return f"the password in {PASSWORD_ENV} does not open {kind}, or the file is damaged"
+    return f"{kind} is not readable as a private key"
+
+
+def load_gateway_key(
+    key: Path, cert: Path | None = None, chain: Sequence[Path] = ()
+) -> PrivateKeyProvider:
+    """The gateway's signing key with its certificate and chain.
+
+    A PKCS#12 ``key`` brings its certificate and chain; a ``cert`` given as well must be that
+    certificate, and ``chain`` certificates not already in the file are added after its own.
+    A PEM ``key`` needs ``cert``. :class:`ConfigError` (field ``signing.key``) when the key
+    cannot be loaded, its password is missing or wrong, or the certificate is not its own.
+    """
+    password = signing_password()
+    try:
+        if is_pkcs12(key):
+            provider = load_pkcs12_provider(key, password)
+            return _with_configured(provider, key, cert, chain)
+        if cert is None:
+            raise _refusal(key, "a PEM key needs its certificate: set [signing] cert")
+        return load_pem_provider(key, cert, chain, password)
+    except ConfigError:
+        raise
+    except (SigningError, InputError) as exc:
+        cause = exc.__cause__
+        if exc.field == str(key) and isinstance(cause, ValueError | TypeError):
+            raise _refusal(key, _password_reason(key, password, str(cause))) from None
+        raise _refusal(key, exc.message) from None
+
+
+def _with_configured(
+    provider: PrivateKeyProvider, key: Path, cert: Path | None, chain: Sequence[Path]
+) -> PrivateKeyProvider:
+    """A PKCS#12 provider checked against ``[signing] cert`` and extended by ``chain``."""
+    if cert is not None:
+        configured = load_certificates(cert)[0]
+        if configured != provider.certificate:
+            raise _refusal(
+                key,
+                f"[signing] cert ({cert}) is not the certificate in the PKCS#12 file "
+                f"({provider.certificate.subject.rfc4514_string()}); leave [signing] cert "
+                "unset to use the file's",
+            )
+    if not chain:
+        return provider
+    extra = [c for path in chain for c in load_certificates(path)]
+    combined = [*provider.chain, *(c for c in extra if c not in provider.chain)]
+    return PrivateKeyProvider(provider.private_key, provider.certificate, combined)
+
+
+def load_private_key(key: Path, cert: Path | None = None) -> PrivateKey:
+    """Only the private key of ``[signing] key`` (a PEM key without ``cert`` is allowed
+    here: a transport-body JWS needs no certificate); same errors as
+    :func:`load_gateway_key`."""
+    if is_pkcs12(key) or cert is not None:
+        return load_gateway_key(key, cert).private_key
+    password = signing_password()
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), password)
+    except OSError as exc:
+        raise _refusal(key, exc.strerror or "unreadable") from None
+    except (ValueError, TypeError) as exc:
+        raise _refusal(key, _password_reason(key, password, str(exc))) from None
+    if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise _refusal(key, "only RSA and EC private keys are supported")
+    return private
+
+
+def is_protected(key: Path) -> bool:
+    """Whether ``[signing] key`` needs :data:`PASSWORD_ENV` (a PKCS#12 file, or a PEM key
+    that is encrypted)."""
+    if is_pkcs12(key):
+        return True
+    try:
+        head = key.read_bytes()
+    except OSError:
+        return False
+    return b"ENCRYPTED" in head
+
+
+def subject_key_secret(key: Path) -> bytes:
+    """The secret the subject key is derived from when ``[signing] key`` is its source.
+
+    An unprotected PEM key gives its file bytes (as before, so existing subject keys stay);
+    a protected one gives its private key (PKCS#8 DER), since the encrypted file is not a
+    secret to anyone who reads it, and changing the password must not change the key."""
+    if not is_protected(key):
+        return key.read_bytes()
+    private = load_private_key(key) if not is_pkcs12(key) else load_gateway_key(key).private_key
+    return private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
