@@ -7,16 +7,19 @@ import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
 from gateway.cli._gatestore import gate_store
 from gateway.cli._io import UsageError
 from gateway.cli.migrate import add_database_arguments, database_url
-from gateway.errors import VerificationError
+from gateway.errors import ConfigError, VerificationError
 from gateway.store.ledger_anchor import AnchorError, anchored_problem, read_anchor
 from gateway.store.ledger_chain import ChainReport, checkpoint_payload, verify_chain
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from gateway.settings import Settings
 
     settings = Settings.load(args.config)
-    trusted = _trusted_cert(args.cert or settings.signing.cert)
+    trusted = _trusted_cert(args.cert or settings.signing.cert) or _pkcs12_cert(settings)
     anchors = list(args.anchor)
     configured = settings.policy.anchor_path(settings.data_dir)
     if not anchors and not args.database and configured.is_file():
@@ -69,6 +72,20 @@ def run(args: argparse.Namespace) -> int:
         where = f"entry {report.seq}" if report.seq is not None else "its checkpoints"
         print(f"ledger broken at {where}: {report.problem}")
     return 0 if report.ok else 1
+
+
+def _pkcs12_cert(settings: Settings) -> x509.Certificate | None:
+    """The certificate inside a PKCS#12 ``[signing] key`` (opened with
+    ``LINGANG_SIGNING_PASSWORD``), when no certificate is configured."""
+    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key
+
+    key = settings.signing.key
+    if key is None or not is_pkcs12(key):
+        return None
+    try:
+        return load_gateway_key(key).certificate
+    except ConfigError as exc:
+        raise UsageError(f"{exc.message}; or give the certificate with --cert") from exc
 
 
 def _trusted_cert(path: Path | None) -> x509.Certificate | None:

@@ -83,6 +83,47 @@ def test_verify_accepts_the_signed_ledger_and_names_tampering(tmp_path: Path, pk
     assert code == 1 and report["seq"] == 2 and "entry 2 was edited" in report["problem"]
 
 
+async def ledger_without_checkpoint(tmp_path: Path, count: int = 3) -> str:
+    """A store with ``count`` exports and no checkpoint yet; its URL."""
+    db = tmp_path / "gateway.db"
+    clock = Clock()
+    store = await SqliteStore.open(f"sqlite:///{db}", clock=clock)
+    await store.migrate()
+    await store.create_tenant("T", tenant_id="t")
+    stores = Stores(store, LedgerStore(store.connector, clock=clock), clock, "sqlite", str(db))
+    for n in range(count):
+        await export(stores, [(f"s{n}", False)], number=f"DOC-{n}")
+    await store.close()
+    return f"sqlite:///{db}"
+
+
+def test_a_pkcs12_signing_key_signs_and_verifies_checkpoints_without_a_cert_setting(
+    tmp_path: Path, pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[signing] key`` a .p12 and no ``cert``: ``ledger checkpoint`` signs with the file's
+    key and ``ledger verify`` trusts the file's certificate (both opened with
+    ``LINGANG_SIGNING_PASSWORD``); before, verify found no trusted certificate."""
+    url = asyncio.run(ledger_without_checkpoint(tmp_path))
+    config = tmp_path / "lingang.toml"
+    config.write_text(
+        f'[store]\nurl = "{url}"\n[policy]\nledger_anchor = "{tmp_path}/ledger/anchor.jsonl"\n'
+        f'[signing]\nkey = "{pki / "signer-rsa.p12"}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LINGANG_SIGNING_PASSWORD", "test")
+    code, out, _ = cli("ledger", "checkpoint", "--config", str(config))
+    assert code == 0 and "checkpoint signed at entry 3" in out
+    code, out, _ = cli("ledger", "verify", "--config", str(config))
+    assert code == 0 and "ledger ok: 3 entries, 1 signed checkpoints" in out, out
+    code, out, _ = cli(
+        "ledger", "verify", "--config", str(config), "--cert", str(pki / "signer-ec.pem")
+    )
+    assert code == 1 and "checkpoint at entry 3 has a bad signature" in out
+    monkeypatch.delenv("LINGANG_SIGNING_PASSWORD")
+    code, _, err = cli("ledger", "verify", "--config", str(config))
+    assert code != 0 and "LINGANG_SIGNING_PASSWORD" in err and "--cert" in err, err
+
+
 def test_checkpoint_command_and_report(tmp_path: Path, pki: Path) -> None:
     db, config = asyncio.run(ledger_with_entries(tmp_path, pki, count=2))
     code, out, _ = cli("ledger", "checkpoint", "--config", str(config))
