@@ -79,7 +79,9 @@ is a ``ConfigError`` naming the variable): ``LINGANG_CONFIG`` (the file itself),
 keys, see :data:`ENVIRONMENT`: ``LINGANG_HOME``, ``LINGANG_LOG_LEVEL``, ``LINGANG_STORE_URL``,
 ``LINGANG_HOST``, ``LINGANG_PORT``, ``LINGANG_TLS_CERT``, ``LINGANG_TLS_KEY``,
 ``LINGANG_CLIENT_CA``, ``LINGANG_SIGNING_KEY``, ``LINGANG_SIGNING_CERT``,
-``LINGANG_SIGNING_CHAIN`` (``os.pathsep``-separated), ``LINGANG_WORKERS``,
+``LINGANG_SIGNING_CHAIN`` (``os.pathsep``-separated; the password of a protected signing key
+is ``LINGANG_SIGNING_PASSWORD``, read by :mod:`gateway.signing.gateway_key`, never a
+setting), ``LINGANG_WORKERS``,
 ``LINGANG_CONCURRENCY``, ``LINGANG_LEASE_SECONDS``, ``LINGANG_POLL_SECONDS``,
 ``LINGANG_MAX_ATTEMPTS``, ``LINGANG_RETRY_BASE_SECONDS``, ``LINGANG_RETRY_CAP_SECONDS``,
 ``LINGANG_BREAKER_FAILURES``, ``LINGANG_BREAKER_COOLDOWN``, ``LINGANG_MAX_BODY_BYTES``,

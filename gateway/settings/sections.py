@@ -57,7 +57,10 @@ class SigningSettings:
     """``[signing]``: the gateway's own key (signatures on documents, detached XAdES, JWS)."""
 
     key: Path | None = None
+    """A PEM private key (may be encrypted) or a PKCS#12 file (``.p12`` / ``.pfx``); a
+    protected one's password is ``LINGANG_SIGNING_PASSWORD`` (environment only)."""
     cert: Path | None = None
+    """The key's certificate; optional with a PKCS#12 key (the file's is used)."""
     chain: tuple[Path, ...] = ()
     """Intermediate certificates sent along with ``cert``."""
     vc_key: Path | None = None
