@@ -17,7 +17,9 @@ so each process parses it once.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,7 +64,7 @@ def _password_reason(key: Path, password: bytes | None, detail: str) -> str:
     lowered = detail.lower()
     if password is None and ("encrypted" in lowered or "password" in lowered or is_pkcs12(key)):
         return (
-            f"{kind} is password-protected and {PASSWORD_ENV} is not set "
+            f"{kind} is password-protected (or damaged) and {PASSWORD_ENV} is not set "
             "(give the password in that environment variable, never in the settings file)"
         )
     if password is not None and "not encrypted" in lowered:
@@ -122,21 +124,36 @@ def _with_configured(
     return PrivateKeyProvider(provider.private_key, provider.certificate, combined)
 
 
+_BARE_KEYS: dict[tuple[str, int, int, bytes | None], PrivateKey] = {}
+_BARE_KEYS_LOCK = threading.Lock()
+
+
 def load_private_key(key: Path, cert: Path | None = None) -> PrivateKey:
     """Only the private key of ``[signing] key`` (a PEM key without ``cert`` is allowed
     here: a transport-body JWS needs no certificate); same errors as
-    :func:`load_gateway_key`."""
+    :func:`load_gateway_key`. Cached per file state and password, like the providers."""
     if is_pkcs12(key) or cert is not None:
         return load_gateway_key(key, cert).private_key
     password = signing_password()
     try:
-        private = serialization.load_pem_private_key(key.read_bytes(), password)
+        stat = key.resolve().stat()
+        data = key.read_bytes()
     except OSError as exc:
         raise _refusal(key, exc.strerror or "unreadable") from None
+    tag = hashlib.sha256(password).digest() if password is not None else None
+    stamp = (str(key.resolve()), stat.st_size, stat.st_mtime_ns, tag)
+    with _BARE_KEYS_LOCK:
+        cached = _BARE_KEYS.get(stamp)
+    if cached is not None:
+        return cached
+    try:
+        private = serialization.load_pem_private_key(data, password)
     except (ValueError, TypeError) as exc:
         raise _refusal(key, _password_reason(key, password, str(exc))) from None
     if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise _refusal(key, "only RSA and EC private keys are supported")
+    with _BARE_KEYS_LOCK:
+        _BARE_KEYS[stamp] = private
     return private
 
 

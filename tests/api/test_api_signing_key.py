@@ -253,3 +253,23 @@ def test_the_subject_key_derived_from_a_pkcs12_key_is_its_private_key_not_the_fi
     monkeypatch.setenv("LINGANG_SIGNING_PASSWORD", "Another-Pass-5")
     second = load_subject_key(tools_spec(settings))
     assert isinstance(second, StaticKeyProvider) and second.secret == first.secret
+
+
+def test_a_password_for_a_plain_pem_key_is_refused_as_a_mistake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator meant a protected key: say so rather than sign with another one."""
+    pki = make_test_pki(tmp_path / "pki")
+    monkeypatch.setenv("LINGANG_SIGNING_PASSWORD", PASSWORD)
+    for cert in (pki.path("signer-ec.pem"), None):
+        settings = Settings.for_data_dir(
+            tmp_path,
+            signing=SigningSettings(key=pki.path("signer-ec.key.pem"), cert=cert),
+            pipeline=PipelineSettings(validate=False, sign=False),
+        )
+        with pytest.raises(ConfigError) as caught:
+            load_body_signer(settings)
+        assert "LINGANG_SIGNING_PASSWORD is set but the PEM key is not encrypted" in (
+            caught.value.message
+        )
+        assert PASSWORD not in caught.value.message
