@@ -36,17 +36,25 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-async def ledger_with_entries(tmp_path: Path, pki: Path, count: int = 4) -> tuple[str, Path]:
-    """A store with ``count`` exports and a checkpoint signed by the PKI's EC signer; the
-    configuration file naming key and certificate."""
-    db = tmp_path / "gateway.db"
+async def exported(db: Path, count: int, *, one_sensitive: bool) -> Stores:
+    """A SQLite store at ``db`` with ``count`` exports of one individual each (the second
+    one's data sensitive when ``one_sensitive``)."""
     clock = Clock()
     store = await SqliteStore.open(f"sqlite:///{db}", clock=clock)
     await store.migrate()
     await store.create_tenant("T", tenant_id="t")
     stores = Stores(store, LedgerStore(store.connector, clock=clock), clock, "sqlite", str(db))
     for n in range(count):
-        await export(stores, [(f"s{n}", n == 1)], number=f"DOC-{n}")
+        await export(stores, [(f"s{n}", one_sensitive and n == 1)], number=f"DOC-{n}")
+    return stores
+
+
+async def ledger_with_entries(tmp_path: Path, pki: Path, count: int = 4) -> tuple[str, Path]:
+    """A store with ``count`` exports and a checkpoint signed by the PKI's EC signer; the
+    configuration file naming key and certificate."""
+    db = tmp_path / "gateway.db"
+    stores = await exported(db, count, one_sensitive=True)
+    store = stores.store
     settings = Settings(
         data_dir=tmp_path,
         store=StoreSettings(f"sqlite:///{db}"),
@@ -86,14 +94,7 @@ def test_verify_accepts_the_signed_ledger_and_names_tampering(tmp_path: Path, pk
 async def ledger_without_checkpoint(tmp_path: Path, count: int = 3) -> str:
     """A store with ``count`` exports and no checkpoint yet; its URL."""
     db = tmp_path / "gateway.db"
-    clock = Clock()
-    store = await SqliteStore.open(f"sqlite:///{db}", clock=clock)
-    await store.migrate()
-    await store.create_tenant("T", tenant_id="t")
-    stores = Stores(store, LedgerStore(store.connector, clock=clock), clock, "sqlite", str(db))
-    for n in range(count):
-        await export(stores, [(f"s{n}", False)], number=f"DOC-{n}")
-    await store.close()
+    await (await exported(db, count, one_sensitive=False)).store.close()
     return f"sqlite:///{db}"
 
 
