@@ -10,7 +10,7 @@ from typing import Any
 from lxml import html
 
 from tests.console.conftest import LiveConsole, signed_in
-from tests.console.test_gate_holds import gated, held_by_the_gate, store_url  # noqa: F401
+from tests.console.test_gate_holds import gated, held_by_the_gate  # noqa: F401
 
 SCREENS = ("documents", "upload", "stuck", "partners", "health", "ledger", "received")
 LANG = {"zh": "zh-Hans", "en": "en"}
