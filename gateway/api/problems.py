@@ -97,6 +97,11 @@ def not_found(what: str = "resource") -> Problem:
     return Problem(404, "not-found", detail, [FieldIssue(detail, "path", "not-found")])
 
 
+RETRY_AFTER_SECONDS = "5"
+"""``Retry-After`` of a 503 another attempt can get past (the store away, an engine
+restarting; RFC 9110 10.2.3): the store's pool reconnects within seconds of its return."""
+
+
 def status_for(exc: LingangError) -> int:
     """The HTTP status a domain error maps to.
 
@@ -133,7 +138,10 @@ def from_lingang_error(exc: LingangError) -> Problem:
     if status == 500:
         return internal_error()
     if status > 500:
-        return Problem(status, exc.code, "the gateway cannot handle this request now")
+        again = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 and exc.retryable else {}
+        return Problem(
+            status, exc.code, "the gateway cannot handle this request now", headers=again
+        )
     if status == 404:
         return not_found()
     issues = [FieldIssue(exc.message, exc.field, exc.rule)]

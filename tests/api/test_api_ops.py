@@ -100,8 +100,8 @@ async def test_a_store_outage_is_a_bare_503_problem_and_logged(
 ) -> None:
     """The store going away is an error another attempt can get past: 503, no detail."""
     await api.store.close()
-    status, _, raw = await api.a.request("GET", "/v1/documents")
-    assert status == 503
+    status, headers, raw = await api.a.request("GET", "/v1/documents")
+    assert status == 503 and headers["Retry-After"] == "5"  # RFC 9110 10.2.3
     data = problem(raw, 503)
     assert data["detail"] == "the gateway cannot handle this request now"
     assert "Traceback" not in raw.decode() and "sqlite" not in raw.decode().lower()
