@@ -23,11 +23,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from gateway.errors import SigningError, VerificationError
 from gateway.jsontext import loads_bounded
 from gateway.signing.jose import MAX_HEADER_DEPTH
+from gateway.signing.keys import ecdsa_der_to_raw, ecdsa_raw_to_der
 
 SIGNATURE_HEADER = "X-Lingang-Signature"
 MESSAGE_ID_HEADER = "X-Lingang-Message-Id"
@@ -119,10 +120,7 @@ class DetachedJwsSigner:
             found = _ec_algorithm(self.key.curve)
             if found is None:
                 raise SigningError(f"EC curve {self.key.curve.name} has no JWS algorithm")
-            der = self.key.sign(data, ec.ECDSA(found[1]))
-            r, s = utils.decode_dss_signature(der)
-            size = _ec_width(self.key.curve)
-            return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+            return ecdsa_der_to_raw(self.key.sign(data, ec.ECDSA(found[1])), self.key.curve)
         if isinstance(self.key, ed25519.Ed25519PrivateKey):
             return self.key.sign(data)
         raise SigningError(f"unsupported key type {type(self.key).__name__}")
@@ -172,7 +170,4 @@ def _verify_ecdsa(public_key: ec.EllipticCurvePublicKey, raw: bytes, data: bytes
             f"an ECDSA signature on {public_key.curve.name} has {2 * size} octets"
         )
     algorithm = EC_ALGORITHMS[public_key.curve.name][1]
-    der = utils.encode_dss_signature(
-        int.from_bytes(raw[:size], "big"), int.from_bytes(raw[size:], "big")
-    )
-    public_key.verify(der, data, ec.ECDSA(algorithm))
+    public_key.verify(ecdsa_raw_to_der(raw), data, ec.ECDSA(algorithm))

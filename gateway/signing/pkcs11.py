@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa, utils
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.errors import SigningError
 from gateway.signing.algorithms import SignatureAlgorithm
-from gateway.signing.keys import PublicKey
+from gateway.signing.keys import PublicKey, ecdsa_raw_to_der
 
 DIGEST_INFO_PREFIX = {
     "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
@@ -80,11 +80,7 @@ class Pkcs11Backend:
             try:
                 key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_id)
                 if algorithm.is_ecdsa:
-                    raw = bytes(key.sign(digest, mechanism=Mechanism.ECDSA))
-                    half = len(raw) // 2
-                    return utils.encode_dss_signature(
-                        int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
-                    )
+                    return ecdsa_raw_to_der(bytes(key.sign(digest, mechanism=Mechanism.ECDSA)))
                 prefix = DIGEST_INFO_PREFIX[algorithm.hash().name]
                 return bytes(key.sign(prefix + digest, mechanism=Mechanism.RSA_PKCS))
             except pkcs11.PKCS11Error as exc:
