@@ -17,20 +17,18 @@ so each process parses it once.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from gateway.errors import ConfigError, InputError, SigningError
 from gateway.signing.keys import (
     PrivateKey,
     PrivateKeyProvider,
     load_certificates,
+    load_pem_key,
     load_pem_provider,
     load_pkcs12_provider,
 )
@@ -98,10 +96,16 @@ def load_gateway_key(
     except ConfigError:
         raise
     except (SigningError, InputError) as exc:
-        cause = exc.__cause__
-        if exc.field == str(key) and isinstance(cause, ValueError | TypeError):
-            raise _refusal(key, _password_reason(key, password, str(cause))) from None
-        raise _refusal(key, exc.message) from None
+        raise _unloadable(key, password, exc) from None
+
+
+def _unloadable(key: Path, password: bytes | None, exc: SigningError | InputError) -> ConfigError:
+    """The refusal of a key the loaders of :mod:`gateway.signing.keys` could not load: in
+    password words when ``cryptography`` could not open the file, else their message."""
+    cause = exc.__cause__
+    if exc.field == str(key) and isinstance(cause, ValueError | TypeError):
+        return _refusal(key, _password_reason(key, password, str(cause)))
+    return _refusal(key, exc.message)
 
 
 def _with_configured(
@@ -124,10 +128,6 @@ def _with_configured(
     return PrivateKeyProvider(provider.private_key, provider.certificate, combined)
 
 
-_BARE_KEYS: dict[tuple[str, int, int, bytes | None], PrivateKey] = {}
-_BARE_KEYS_LOCK = threading.Lock()
-
-
 def load_private_key(key: Path, cert: Path | None = None) -> PrivateKey:
     """Only the private key of ``[signing] key`` (a PEM key without ``cert`` is allowed
     here: a transport-body JWS needs no certificate); same errors as
@@ -136,25 +136,9 @@ def load_private_key(key: Path, cert: Path | None = None) -> PrivateKey:
         return load_gateway_key(key, cert).private_key
     password = signing_password()
     try:
-        stat = key.resolve().stat()
-        data = key.read_bytes()
-    except OSError as exc:
-        raise _refusal(key, exc.strerror or "unreadable") from None
-    tag = hashlib.sha256(password).digest() if password is not None else None
-    stamp = (str(key.resolve()), stat.st_size, stat.st_mtime_ns, tag)
-    with _BARE_KEYS_LOCK:
-        cached = _BARE_KEYS.get(stamp)
-    if cached is not None:
-        return cached
-    try:
-        private = serialization.load_pem_private_key(data, password)
-    except (ValueError, TypeError) as exc:
-        raise _refusal(key, _password_reason(key, password, str(exc))) from None
-    if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise _refusal(key, "only RSA and EC private keys are supported")
-    with _BARE_KEYS_LOCK:
-        _BARE_KEYS[stamp] = private
-    return private
+        return load_pem_key(key, password)
+    except SigningError as exc:
+        raise _unloadable(key, password, exc) from None
 
 
 def is_protected(key: Path) -> bool:

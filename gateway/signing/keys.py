@@ -232,6 +232,30 @@ def _password_tag(password: bytes | None) -> str:
     return hashlib.sha256(password).hexdigest() if password is not None else ""
 
 
+_KEYS: dict[tuple[object, ...], PrivateKey] = {}
+
+
+def load_pem_key(key: str | Path, password: bytes | None = None) -> PrivateKey:
+    """A PEM private key (RSA or EC), encrypted or not; cached per file state and password.
+
+    :class:`SigningError` (field: the file) when it cannot be read, opened with ``password``
+    (the cause is ``cryptography``'s ``ValueError``/``TypeError``) or is of another kind."""
+    cache_key = (_file_stamp(key), _password_tag(password))
+    with _CACHE_LOCK:
+        cached = _KEYS.get(cache_key)
+    if cached is not None:
+        return cached
+    try:
+        private = serialization.load_pem_private_key(Path(key).read_bytes(), password)
+    except (ValueError, TypeError) as exc:
+        raise SigningError(f"cannot load the private key {key}: {exc}", field=str(key)) from exc
+    if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise SigningError("only RSA and EC private keys are supported", field=str(key))
+    with _CACHE_LOCK:
+        _KEYS[cache_key] = private
+    return private
+
+
 def load_pem_provider(
     key: str | Path,
     cert: str | Path,
@@ -245,12 +269,7 @@ def load_pem_provider(
         cached = _CACHE.get(cache_key)
     if cached is not None:
         return cached
-    try:
-        private = serialization.load_pem_private_key(Path(key).read_bytes(), password)
-    except (ValueError, TypeError) as exc:
-        raise SigningError(f"cannot load the private key {key}: {exc}", field=str(key)) from exc
-    if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise SigningError("only RSA and EC private keys are supported", field=str(key))
+    private = load_pem_key(key, password)
     certificates = load_certificates(cert)
     intermediates = [c for path in chain for c in load_certificates(path)]
     try:
