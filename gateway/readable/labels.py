@@ -6,6 +6,8 @@ follow the 数电票 specification on the Chinese side and EN 16931 on the Engli
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 LABELS: dict[str, tuple[str, str]] = {
     "invoice": ("发票", "Invoice"),
     "credit_note": ("红字发票 (贷项通知)", "Credit note"),
@@ -208,6 +210,14 @@ def label(key: str) -> str:
     """``中文 / English`` for ``key``; an unknown key is a bug and raises ``KeyError``."""
     chinese, english = LABELS[key]
     return f"{chinese} / {english}"
+
+
+def label_markup(key: str) -> Markup:
+    """:func:`label` for an HTML page whose language is Chinese: the English half is marked
+    ``lang="en"``, so a screen reader speaks it as English and a PDF renderer picks its font
+    for Latin text (WCAG 2.1 success criterion 3.1.2, language of parts)."""
+    chinese, english = LABELS[key]
+    return Markup('{} / <span lang="en">{}</span>').format(chinese, english)
 
 
 def chinese(key: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from gateway.readable.format import amount, number, percent
-from gateway.readable.labels import chinese, english, label
+from gateway.readable.labels import chinese, english, label_markup
 
 
 @functools.cache
@@ -27,7 +27,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(label=label, zh=chinese, en=english)
+    env.globals.update(label=label_markup, zh=chinese, en=english)
     env.filters.update(amount=amount, number=number, percent=percent)
     return env
 

@@ -16,6 +16,7 @@ from tests.console.conftest import (
     signed_in,
     start_console,
 )
+from tests.readable.page_text import page_text
 
 
 async def test_upload_reaches_delivered_and_screens_answer(live: LiveConsole) -> None:
@@ -45,7 +46,7 @@ async def test_upload_reaches_delivered_and_screens_answer(live: LiveConsole) ->
         async with session.get(doc_url + "/view") as response:
             assert response.status == 200
             view = await response.text()
-        assert "发票号码 / Invoice number" in view
+        assert "发票号码 / Invoice number" in page_text(view)
         for screen in ("documents", "stuck", "partners", "health"):
             async with session.get(f"{live.base}/console/{screen}") as response:
                 assert response.status == 200, (screen, await response.text())
