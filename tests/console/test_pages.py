@@ -13,7 +13,7 @@ import aiohttp
 
 from gateway.api.console import find_screens
 from gateway.api.console.i18n import STATES, TEXTS, TITLE_STATES
-from tests.console.conftest import LiveConsole, signed_in
+from tests.console.conftest import LiveConsole, csrf_of, signed_in
 from tests.console.test_security import hostile_fapiao, submit
 
 _WORD = re.compile(r"""\bt\(\s*["']([a-z_]+)["']\s*\)""")
@@ -212,3 +212,23 @@ async def test_the_gateways_fixed_reasons_read_in_chinese(live: LiveConsole) -> 
         assert "accepted for processing" not in page and TRANSPORT_REASON not in page
     english = pages["en", f"documents/{doc}"]
     assert "<td>accepted for processing</td>" in english and TRANSPORT_REASON in english
+
+
+async def test_a_checked_directory_counts_its_entries_in_english(quiet: LiveConsole) -> None:
+    one = '[[partners]]\nbuyer_name = "A"\nendpoint = "0195:SGUEN200212345Z"\ncountry = "SG"\n'
+    two = one + one.replace('"A"', '"B"')
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(
+            f"{quiet.base}/console/lang", params={"to": "en", "next": "/console/partners"}
+        ) as response:
+            token = csrf_of(await response.text())
+        said = []
+        for toml in (one, two):
+            form = {"toml": toml, "action": "validate", "csrf": token}
+            async with session.post(f"{quiet.base}/console/partners", data=form) as response:
+                page = await response.text()
+                assert response.status == 200, page
+            said.append(re.search(r'id="partners-outcome">([^<]*)<', page))
+    outcomes = [m.group(1) if m else "" for m in said]
+    assert outcomes[0].endswith("(1 entry)") and outcomes[1].endswith("(2 entries)"), outcomes

@@ -148,6 +148,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "directory_valid": ("目录有效", "The directory is valid"),
     "directory_saved": ("目录已保存", "The directory is saved"),
     "entries": ("条目", "entries"),
+    "one_entry": ("条目", "entry"),
     "store": ("存储", "Store"),
     "adapters": ("适配器", "Adapters"),
     "breakers": ("熔断器（按接收端点）", "Circuit breakers (per endpoint)"),
