@@ -337,9 +337,13 @@ class DeliveryError(LingangError):
         rule: str | None = None,
         retryable: bool | None = None,
         details: Mapping[str, Any] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, field=field, rule=rule, retryable=retryable)
         self.details: dict[str, Any] = dict(details or {})
+        self.retry_after = retry_after
+        """Seconds the receiver asked us to wait before trying again (its HTTP
+        ``Retry-After``), when it said; the retry policy waits at least that long."""
 
 
 class TransientDeliveryError(DeliveryError, TransientError):

@@ -19,7 +19,8 @@ duplicates by it), ``Idempotency-Key`` (the same id), ``Content-Digest`` (RFC 95
 the gateway has a signing key, ``X-Lingang-Signature`` (a detached JWS over the body).
 
 Outcomes: 2xx is a receipt (the response body kept as is); 429, 5xx, connection errors,
-resets and timeouts are :class:`TransientDeliveryError`; any other status is a
+resets and timeouts are :class:`TransientDeliveryError` (after a 429 or 503, not retried
+before the receiver's ``Retry-After``); any other status is a
 :class:`PermanentDeliveryError` naming it.
 """
 
@@ -40,6 +41,7 @@ from cryptography import x509
 from adapters.base import AdapterContext, BodySigner, Envelope, InboundRoute, Receipt
 from adapters.https.inbound import HttpsInbox, body_digest
 from adapters.option_values import positive_number
+from adapters.retry_after import asked_wait, waiting
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER
 
@@ -244,6 +246,7 @@ class HttpsAdapter:
                 body = await response.read()
                 status = response.status
                 content_type = response.headers.get("Content-Type", "")
+                asked = asked_wait(status, response.headers)
         except TimeoutError as exc:
             raise TransientDeliveryError(
                 f"{self.name}: timed out after {self.options.timeout}s"
@@ -252,13 +255,22 @@ class HttpsAdapter:
             raise TransientDeliveryError(f"{self.name}: TLS failure: {exc}", rule="tls") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise TransientDeliveryError(f"{self.name}: connection failed: {exc!r}") from exc
-        return self._receipt(envelope, status, body, content_type)
+        return self._receipt(envelope, status, body, content_type, asked)
 
-    def _receipt(self, envelope: Envelope, status: int, body: bytes, content_type: str) -> Receipt:
+    def _receipt(
+        self,
+        envelope: Envelope,
+        status: int,
+        body: bytes,
+        content_type: str,
+        asked: float | None = None,
+    ) -> Receipt:
         snippet = body[:200].decode("utf-8", "replace")
         if status == 429 or status >= 500:
             raise TransientDeliveryError(
-                f"{self.name}: HTTP {status} {snippet}".strip(), rule=f"http.{status}"
+                f"{self.name}: HTTP {status}{waiting(asked)} {snippet}".strip(),
+                rule=f"http.{status}",
+                retry_after=asked,
             )
         if not 200 <= status < 300:
             raise PermanentDeliveryError(

@@ -32,6 +32,7 @@ from aiohttp import web
 from cryptography import x509
 
 from adapters.base import InboundDocument, InboundSink
+from adapters.retry_after import ASK_TO_WAIT
 from gateway.bounded_body import read_bounded
 from gateway.errors import InputError, LingangError, VerificationError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
@@ -155,7 +156,10 @@ def refusal(error: LingangError) -> web.Response:
     receiver this gateway does not serve). Nothing new was stored in any case."""
     status = 409 if isinstance(error, ConflictError) else 503 if error.retryable else 422
     rule = error.rule or error.code
-    return problem(status, rule, error.message, error.field or "body")
+    answer = problem(status, rule, error.message, error.field or "body")
+    if status == 503:
+        answer.headers["Retry-After"] = ASK_TO_WAIT
+    return answer
 
 
 def _metadata(request: web.Request) -> dict[str, Any]:

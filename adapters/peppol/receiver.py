@@ -77,6 +77,7 @@ from adapters.peppol.identifiers import (
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
 from adapters.peppol.trust import SenderVerdicts, common_name
 from adapters.peppol.wssec import Credentials
+from adapters.retry_after import ASK_TO_WAIT
 from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, LingangError
 from gateway.signing.truststore import TrustStore
@@ -555,9 +556,10 @@ def _peek_message_id(body: bytes) -> str:
 
 
 def _soap(status: int, body: bytes) -> web.Response:
-    return web.Response(
-        status=status, body=body, headers={"Content-Type": signals.SOAP_CONTENT_TYPE}
-    )
+    headers = {"Content-Type": signals.SOAP_CONTENT_TYPE}
+    if status == 503:
+        headers["Retry-After"] = ASK_TO_WAIT
+    return web.Response(status=status, body=body, headers=headers)
 
 
 def receive_options(

@@ -38,6 +38,7 @@ from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.smp import Endpoint
 from adapters.peppol.trust import common_name
 from adapters.peppol.wssec import Credentials
+from adapters.retry_after import asked_wait
 from gateway.bounded_body import read_bounded
 from gateway.errors import (
     DeliveryError,
@@ -266,22 +267,30 @@ class As4Sender:
         report.resent = kept is not None
         report.timings["build"] = time.perf_counter() - built
         posted = time.perf_counter()
-        status, content_type, answer = await self._post(endpoint.url, outgoing)
+        status, content_type, answer, asked = await self._post(endpoint.url, outgoing)
         report.timings["exchange"] = time.perf_counter() - posted
-        if self.ap_trust is not None and self.ap_trust.revocation is not None:
-            # revocation may ask OCSP responders or fetch CRLs: not on the event loop
-            sent = await asyncio.to_thread(
-                self._conclude, status, content_type, answer, outgoing, endpoint, report
-            )
-        else:
-            sent = self._conclude(status, content_type, answer, outgoing, endpoint, report)
+        try:
+            if self.ap_trust is not None and self.ap_trust.revocation is not None:
+                # revocation may ask OCSP responders or fetch CRLs: not on the event loop
+                sent = await asyncio.to_thread(
+                    self._conclude, status, content_type, answer, outgoing, endpoint, report
+                )
+            else:
+                sent = self._conclude(status, content_type, answer, outgoing, endpoint, report)
+        except DeliveryError as exc:
+            if exc.retryable and exc.retry_after is None:
+                exc.retry_after = asked
+            raise
         if self.built is not None:
             self.built.forget(message_id, endpoint.certificate)
         return sent
 
-    async def _post(self, url: str, outgoing: as4.OutgoingMessage) -> tuple[int, str, bytes]:
-        """POST the message; the status, Content-Type and answer (read bounded:
-        :data:`MAX_ANSWER_BYTES`, see :func:`answer_too_large`)."""
+    async def _post(
+        self, url: str, outgoing: as4.OutgoingMessage
+    ) -> tuple[int, str, bytes, float | None]:
+        """POST the message; the status, Content-Type, answer (read bounded:
+        :data:`MAX_ANSWER_BYTES`, see :func:`answer_too_large`) and the wait a 429 or 503
+        asks for (``Retry-After``)."""
         headers = {"Content-Type": outgoing.content_type, "MIME-Version": "1.0"}
         try:
             async with self._client().post(
@@ -289,6 +298,7 @@ class As4Sender:
             ) as response:
                 status = response.status
                 content_type = response.headers.get("Content-Type", "")
+                asked = asked_wait(status, response.headers)
                 answer = await read_bounded(response.content, MAX_ANSWER_BYTES)
         except TimeoutError as exc:
             raise TransientDeliveryError(
@@ -301,8 +311,10 @@ class As4Sender:
                 f"AS4: cannot reach {url}: {exc!r}", rule="as4.connection"
             ) from exc
         if answer is None:
-            raise answer_too_large(url, status)
-        return status, content_type, answer
+            error = answer_too_large(url, status)
+            error.retry_after = asked if error.retryable else None
+            raise error
+        return status, content_type, answer, asked
 
     def _conclude(
         self,

@@ -325,7 +325,7 @@ class As4TestReceiver:
     ``other-digests``, ``foreign-signer``, ``unsigned-receipt``, ``other-message-receipt``
     (a signed receipt for another MessageId), ``redirect`` (HTTP 307 to this endpoint),
     ``reset``, ``oversize-answer`` (HTTP 200) and ``oversize-503``: an answer of
-    :data:`OVERSIZE_ANSWER` bytes."""
+    :data:`OVERSIZE_ANSWER` bytes; ``busy-503``: HTTP 503 with ``Retry-After: 45``."""
     foreign: Credentials | None = None
     check_sbdh: bool = True
     """Parse the received SBDH (off for very large test payloads)."""
@@ -347,6 +347,8 @@ class As4TestReceiver:
         self.deliveries += 1
         if self.fault == "http-500":
             return web.Response(status=500, text="internal error")
+        if self.fault == "busy-503":
+            return web.Response(status=503, text="busy", headers={"Retry-After": "45"})
         if self.fault == "redirect":
             return web.Response(status=307, headers={"Location": self.url})
         if self.fault in ("oversize-answer", "oversize-503"):

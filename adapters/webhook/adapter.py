@@ -34,8 +34,8 @@ carry the stable message id (the same on every retry): the local system drops du
 and may answer ``{"duplicate": true}``.
 
 Outcomes: 2xx is a receipt; 429, 5xx, connection errors and timeouts are
-:class:`TransientDeliveryError` (retried, then dead-lettered); any other status is a
-:class:`PermanentDeliveryError`.
+:class:`TransientDeliveryError` (retried, then dead-lettered; after a 429 or 503 not before
+the local system's ``Retry-After``); any other status is a :class:`PermanentDeliveryError`.
 
 **Order.** Each document is POSTed by its own job, several at a time, each retried on its
 own: documents may arrive in another order than they were received (one retried after a 503
@@ -59,6 +59,7 @@ import aiohttp
 
 from adapters.base import AdapterContext, Envelope, Receipt
 from adapters.https.adapter import HttpsOptions
+from adapters.retry_after import asked_wait, waiting
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.signing.jws import MESSAGE_ID_HEADER
 
@@ -211,6 +212,7 @@ class WebhookAdapter:
                 answer = await response.read()
                 status = response.status
                 content_type = response.headers.get("Content-Type", "")
+                asked = asked_wait(status, response.headers)
         except TimeoutError as exc:
             raise TransientDeliveryError(f"{self.name}: timed out") from exc
         except aiohttp.ClientSSLError as exc:
@@ -220,7 +222,9 @@ class WebhookAdapter:
         snippet = answer[:200].decode("utf-8", "replace")
         if status == 429 or status >= 500:
             raise TransientDeliveryError(
-                f"{self.name}: HTTP {status} {snippet}".strip(), rule=f"http.{status}"
+                f"{self.name}: HTTP {status}{waiting(asked)} {snippet}".strip(),
+                rule=f"http.{status}",
+                retry_after=asked,
             )
         if not 200 <= status < 300:
             raise PermanentDeliveryError(

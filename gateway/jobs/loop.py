@@ -433,7 +433,8 @@ class Worker:
                 await self.breaker.record_failure(job.endpoint)
             else:
                 await self.breaker.record_success(job.endpoint)  # it answered: it is up
-        retry_after = self.policy.retry_after(job, retryable=retryable)
+        asked = error.retry_after if isinstance(error, DeliveryError) else None
+        retry_after = self.policy.retry_after(job, retryable=retryable, asked=asked)
         reason = f"{type(error).__name__}: {error}"
         extra = {
             "job_id": job.id,
@@ -447,7 +448,10 @@ class Worker:
             kind = self.kinds.get(job.kind)
             event = kind.dead_event(job, reason, retryable=retryable) if kind else None
         else:
-            log.info("job will be retried", extra={**extra, "reason": reason})
+            log.info(
+                "job will be retried",
+                extra={**extra, "reason": reason, "delay_seconds": round(retry_after, 3)},
+            )
         await self.store.fail_job(
             job.id,
             self.worker_id,

@@ -10,6 +10,7 @@ timeout, or reject with 400 — to exercise the outbox.
     await receiver.start()           # binds 127.0.0.1:<free port>
     receiver.url                     # https://127.0.0.1:PORT/inbox
     receiver.fail_next(5, "500")     # the next 5 posts answer HTTP 500
+    receiver.retry_after = "120"     # ... and a 429 or 503 says Retry-After: 120
     receiver.set_mode("reset")       # every post resets until set_mode("ok")
     receiver.accepted                # {message_id: body sha256}
     receiver.counts                  # {message_id: posts that reached the handler}
@@ -34,7 +35,7 @@ from aiohttp import web
 from gateway.errors import VerificationError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 
-MODES = ("ok", "500", "429", "reset", "timeout", "400")
+MODES = ("ok", "500", "503", "429", "reset", "timeout", "400")
 """How the receiver answers: normally, or with one kind of failure."""
 
 
@@ -48,6 +49,8 @@ class Receiver:
     host: str = "127.0.0.1"
     port: int = 0
     hang_seconds: float = 60.0
+    retry_after: str | None = None
+    """The ``Retry-After`` sent with a 429 or 503 answer (``None``: none)."""
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     accepted: dict[str, str] = field(default_factory=dict)
     submissions: dict[str, str] = field(default_factory=dict)
@@ -193,8 +196,11 @@ class Receiver:
         if mode == "timeout":
             await asyncio.sleep(self.hang_seconds)
             return _problem(503, "too slow")
-        status = {"500": 500, "429": 429, "400": 400}[mode]
-        return _problem(status, f"receiver told to answer {status}")
+        status = {"500": 500, "503": 503, "429": 429, "400": 400}[mode]
+        answer = _problem(status, f"receiver told to answer {status}")
+        if status in (429, 503) and self.retry_after is not None:
+            answer.headers["Retry-After"] = self.retry_after
+        return answer
 
 
 def _problem(status: int, detail: str) -> web.Response:

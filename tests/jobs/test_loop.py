@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError
@@ -68,6 +69,23 @@ async def test_flaky_receiver_is_retried_with_the_same_message_id(store: Store) 
     await runner
     assert settled.state is JobState.DONE and settled.attempts == 3
     assert seen == [(job.message_id, 1), (job.message_id, 2), (job.message_id, 3)]
+
+
+async def test_a_receiver_that_asked_to_wait_is_not_tried_again_sooner(store: Store) -> None:
+    [job] = await queue_documents(store, 1)
+
+    async def busy(claimed: Job) -> Receipt:
+        raise TransientDeliveryError("HTTP 429 (Retry-After 300 s)", retry_after=300)
+
+    dispatcher = make_worker(
+        store, busy, retry=FAST, breaker=CircuitBreaker(store, failure_threshold=99)
+    )
+    before = datetime.now(UTC)
+    assert await dispatcher.run_once()
+    [waiting] = await store.list_jobs(state=JobState.PENDING, limit=10)
+    assert waiting.id == job.id and waiting.attempts == 1
+    assert waiting.next_attempt_at >= before + timedelta(seconds=299)
+    assert not await dispatcher.run_once(), "not due again for five minutes"
 
 
 async def test_permanent_rejection_dead_letters_then_manual_retry(store: Store) -> None:

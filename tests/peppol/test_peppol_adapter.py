@@ -123,6 +123,7 @@ async def test_retry_after_a_lost_answer_sends_the_same_message_id(
         ("not-serviced", As4Rejected, False, "EBMS:0004"),
         ("retry-later", As4RetryLater, True, "EBMS:0005"),
         ("http-500", TransientDeliveryError, True, "http.500"),
+        ("busy-503", TransientDeliveryError, True, "http.503"),
         ("tampered-receipt", PermanentDeliveryError, False, "xmldsig.digest"),
         ("other-digests", PermanentDeliveryError, False, "as4.receipt-digests"),
         ("foreign-signer", PermanentDeliveryError, False, "chain"),
@@ -147,6 +148,8 @@ async def test_receiver_answers_are_typed(
         await adapter.deliver(envelope_for(reference, INVOICE, f"sub-{fault}.peppol@lingang"))
     assert caught.value.retryable is retryable  # type: ignore[attr-defined]
     assert caught.value.rule == rule  # type: ignore[attr-defined]
+    asked = 45.0 if fault == "busy-503" else None  # the AP's Retry-After, for the retry policy
+    assert caught.value.retry_after == asked  # type: ignore[attr-defined]
     assert not list(adapter.receipts_dir.glob("*.json")) if adapter.receipts_dir.exists() else True
     assert receiver.deliveries == 1  # a redirect is not followed
 

@@ -156,6 +156,7 @@ async def send_until_receipted(
                 url, data=message.body, headers={"Content-Type": message.content_type}
             ) as response:
                 answer, content_type = await response.read(), response.content_type
+                status, wait = response.status, response.headers.get("Retry-After")
         except (aiohttp.ClientError, OSError, TimeoutError):
             await asyncio.sleep(0.2)
             continue
@@ -170,6 +171,7 @@ async def send_until_receipted(
             return tries
         codes = [e.code for e in result.errors]
         assert codes == ["EBMS:0005"], f"{message.message_id}: refused {codes}"
+        assert status != 503 or wait == "5", "a 503 says when to come back (Retry-After)"
         await asyncio.sleep(0.2)
 
 
