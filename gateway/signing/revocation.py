@@ -3,7 +3,9 @@
 For each certificate of a path (the anchor excepted) the checker asks, in order:
 
 1. the OCSP responders named in the certificate's Authority Information Access (when OCSP is
-   enabled); the response must be signed by the issuer or by a responder certificate the
+   enabled), asked with a SHA-1 CertID (RFC 5019 2.1.1); the answer's SingleResponse for the
+   certificate is found by its CertID under whatever hash the responder chose (RFC 6960
+   4.2.1); the response must be signed by the issuer or by a responder certificate the
    issuer gave the OCSPSigning purpose, and be current (``thisUpdate`` / ``nextUpdate``;
    without ``nextUpdate``, newer information "is available all the time" (RFC 6960 4.2.2.1),
    so ``thisUpdate`` must be within the clock skew of now, or a recorded answer could be
@@ -43,12 +45,14 @@ from gateway.signing.chain import extension, public_key_of, readable, verify_wit
 from gateway.signing.crl_scope import CrlScope, crl_scope
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.bindings._rust.ocsp import OCSPResponse
+    from cryptography.hazmat.bindings._rust.ocsp import OCSPResponse, OCSPSingleResponse
 
 CLOCK_SKEW = timedelta(minutes=5)
 DEFAULT_CACHE = timedelta(minutes=5)
 MAX_CRL_BYTES = 16 * 1024 * 1024
 CACHE_SIZE = 4096
+CERT_ID_HASH = hashes.SHA1()
+"""The hash of the CertIDs we ask about: SHA-1, as RFC 5019 2.1.1 requires of clients."""
 
 
 class RevokedError(VerificationError):
@@ -110,16 +114,20 @@ class RevocationChecker:
     ) -> tuple[str, datetime]:
         for url in _ocsp_urls(cert):
             response = self._ask_ocsp(url, cert, issuer)
-            if response is None or not _ocsp_signed_by(response, issuer, now):
+            if response is None:
                 continue
-            if response.serial_number != cert.serial_number:
+            signer = _ocsp_signer(response, issuer, now)
+            if signer is None:
                 continue
-            this_update = response.this_update_utc
-            current_until = response.next_update_utc or this_update
+            single = _single_response(response, cert, issuer)
+            if single is None:
+                continue
+            this_update = single.this_update_utc
+            current_until = single.next_update_utc or this_update
             if this_update > now + CLOCK_SKEW or current_until < now - CLOCK_SKEW:
                 continue
-            next_update = response.next_update_utc or (now + DEFAULT_CACHE)
-            status = response.certificate_status
+            next_update = single.next_update_utc or (now + DEFAULT_CACHE)
+            status = single.certificate_status
             if status == ocsp.OCSPCertStatus.GOOD:
                 return f"good:ocsp {url}", min(next_update, now + DEFAULT_CACHE * 12)
             if status == ocsp.OCSPCertStatus.REVOKED:
@@ -131,13 +139,17 @@ class RevocationChecker:
     ) -> OCSPResponse | None:
         """POST one OCSP request; the answer if it is for this request, else ``None``.
 
-        A nonce is sent; a responder that echoes one must echo ours (responders that serve
+        The request's CertID is hashed with SHA-1, as RFC 5019 2.1.1 requires of clients (the
+        lightweight profile high-volume CA responders follow; a strict one answers a SHA-256
+        CertID ``unauthorized`` or ``malformedRequest``). The hash only names the certificate
+        (issuer name and key, with the serial number); the answer's own signature is what
+        protects it, and SHA-1 signatures on answers are still refused. A nonce is sent; a responder that echoes one must echo ours (responders that serve
         pre-produced answers send none, and are judged by ``thisUpdate`` alone).
         """
         nonce = x509.OCSPNonce(secrets.token_bytes(16))
         request = (
             ocsp.OCSPRequestBuilder()
-            .add_certificate(cert, issuer, hashes.SHA256())
+            .add_certificate(cert, issuer, CERT_ID_HASH)
             .add_extension(nonce, critical=False)
             .build()
         )
@@ -153,7 +165,7 @@ class RevocationChecker:
             return None
         if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
             return None
-        if not _answers(request, response, nonce):
+        if not _echoes(response, nonce):
             return None
         return response
 
@@ -253,31 +265,62 @@ def _crl_urls(cert: x509.Certificate) -> list[str]:
     return _http_only(urls)
 
 
-def _answers(request: ocsp.OCSPRequest, response: OCSPResponse, nonce: x509.OCSPNonce) -> bool:
-    """Whether ``response`` answers ``request``: same CertID, and our nonce if it has one."""
+def _echoes(response: OCSPResponse, nonce: x509.OCSPNonce) -> bool:
+    """Whether ``response`` carries our nonce, or none (a pre-produced answer)."""
     try:
-        same_id = (
-            response.serial_number == request.serial_number
-            and response.issuer_key_hash == request.issuer_key_hash
-            and response.issuer_name_hash == request.issuer_name_hash
-        )
         echoed = response.extensions.get_extension_for_class(x509.OCSPNonce).value
     except x509.ExtensionNotFound:
-        return same_id
+        return True
     except ValueError:
         return False
-    return same_id and echoed.nonce == nonce.nonce
+    return echoed.nonce == nonce.nonce
 
 
-def _ocsp_signed_by(response: OCSPResponse, issuer: x509.Certificate, now: datetime) -> bool:
-    """Whether ``response`` is signed by ``issuer`` or a responder ``issuer`` delegated to."""
+def _single_response(
+    response: OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate
+) -> OCSPSingleResponse | None:
+    """The SingleResponse whose CertID names ``cert`` issued by ``issuer``, or ``None``.
+
+    A responder may answer with several SingleResponses (RFC 6960 4.2.1, RFC 5019 2.2.1) and
+    hash its CertIDs with another algorithm than the request's (a SHA-1 request may get a
+    SHA-256 CertID back): each is compared with the CertID computed with its own algorithm.
+    """
+    try:
+        singles = list(response.responses)
+    except ValueError:
+        return None
+    for single in singles:
+        if single.serial_number != cert.serial_number:
+            continue
+        try:
+            expected = _cert_id(cert, issuer, single.hash_algorithm)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            continue
+        if (single.issuer_name_hash, single.issuer_key_hash) == expected:
+            return single
+    return None
+
+
+def _cert_id(
+    cert: x509.Certificate, issuer: x509.Certificate, algorithm: hashes.HashAlgorithm
+) -> tuple[bytes, bytes]:
+    """The issuer name hash and issuer key hash of ``cert``'s CertID under ``algorithm``."""
+    request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm).build()
+    return request.issuer_name_hash, request.issuer_key_hash
+
+
+def _ocsp_signer(
+    response: OCSPResponse, issuer: x509.Certificate, now: datetime
+) -> x509.Certificate | None:
+    """Who signed ``response``: ``issuer``, or a responder ``issuer`` delegated to (valid
+    now, with the OCSPSigning purpose); ``None`` when neither did."""
     try:
         algorithm = response.signature_hash_algorithm
         included = response.certificates
     except (ValueError, UnsupportedAlgorithm):
-        return False
+        return None
     if algorithm is None or isinstance(algorithm, hashes.SHA1 | hashes.MD5):
-        return False
+        return None
     delegated = [c for c in included if _readable(c) and _delegated(c, issuer, now)]
     for candidate in (issuer, *delegated):
         try:
@@ -286,8 +329,8 @@ def _ocsp_signed_by(response: OCSPResponse, issuer: x509.Certificate, now: datet
             continue
         signed = response.tbs_response_bytes
         if verify_with_key(key, response.signature, signed, algorithm, raw_ecdsa=False):
-            return True
-    return False
+            return candidate
+    return None
 
 
 def _readable(cert: x509.Certificate) -> bool:

@@ -39,6 +39,8 @@ def live_responder(responder: Responder) -> Iterator[Responder]:
     responder.crl_down = False
     responder.rogue = False
     responder.replay = False
+    responder.sha1_only = False
+    responder.answer_hash = None
 
 
 @pytest.fixture(scope="session")

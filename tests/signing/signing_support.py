@@ -38,6 +38,10 @@ class Responder:
         self.replay = False
         """Echo a nonce other than the request's (a replayed answer)."""
         """Answer "revoked" for everything, signed with a key the issuer never delegated."""
+        self.sha1_only = False
+        """Answer only SHA-1 CertIDs, ``unauthorized`` for others (RFC 5019 2.1.1, 2.2.3)."""
+        self.answer_hash: hashes.HashAlgorithm | None = None
+        """Hash the answer's CertID with this rather than with the request's algorithm."""
         self.ocsp_requests = 0
         self.crl_requests = 0
         self.port = 0
@@ -97,6 +101,8 @@ class Responder:
             for i in (pki.signer_rsa, pki.signer_ec, pki.expired, pki.revoked)
         }
         cert = known.get(query.serial_number)
+        if self.sha1_only and not isinstance(query.hash_algorithm, hashes.SHA1):
+            return self._unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         if cert is None or not self._same_issuer(query, cert, issuer):
             return self._unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         now = datetime.now(UTC)
@@ -107,7 +113,7 @@ class Responder:
             .add_response(
                 cert=cert,
                 issuer=issuer,
-                algorithm=query.hash_algorithm,
+                algorithm=self.answer_hash or query.hash_algorithm,
                 cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
                 this_update=now - timedelta(minutes=1),
                 next_update=now + timedelta(hours=1),
