@@ -6,7 +6,8 @@ For each certificate of a path (the anchor excepted) the checker asks, in order:
    enabled), asked with a SHA-1 CertID (RFC 5019 2.1.1); the answer's SingleResponse for the
    certificate is found by its CertID under whatever hash the responder chose (RFC 6960
    4.2.1); the response must be signed by the issuer or by a responder certificate the
-   issuer gave the OCSPSigning purpose, and be current (``thisUpdate`` / ``nextUpdate``;
+   issuer gave the OCSPSigning purpose, which must carry id-pkix-ocsp-nocheck or be shown not
+   revoked by the issuer's CRL (RFC 6960 4.2.2.2.1), and be current (``thisUpdate`` / ``nextUpdate``;
    without ``nextUpdate``, newer information "is available all the time" (RFC 6960 4.2.2.1),
    so ``thisUpdate`` must be within the clock skew of now, or a recorded answer could be
    replayed for ever);
@@ -117,7 +118,7 @@ class RevocationChecker:
             if response is None:
                 continue
             signer = _ocsp_signer(response, issuer, now)
-            if signer is None:
+            if signer is None or not self._responder_trusted(signer, issuer, now):
                 continue
             single = _single_response(response, cert, issuer)
             if single is None:
@@ -133,6 +134,25 @@ class RevocationChecker:
             if status == ocsp.OCSPCertStatus.REVOKED:
                 return f"revoked:OCSP {url}", next_update
         return "unknown", now
+
+    def _responder_trusted(
+        self, signer: x509.Certificate, issuer: x509.Certificate, now: datetime
+    ) -> bool:
+        """Whether the answer's signer may still be believed (RFC 6960 4.2.2.2.1).
+
+        The issuing CA itself: yes. A delegated responder whose certificate carries
+        id-pkix-ocsp-nocheck: yes, for its lifetime (the CA vouches for it; the caller already
+        checked that lifetime). Any other delegated responder must be shown not revoked by a
+        complete CRL of the issuing CA (the configured CRLs, then its own distribution
+        points): revoked *or unknown* makes its answer unusable, and the certificate's status
+        comes from the CRL path as for any unusable answer. Trusting an unchecked responder
+        would let a stolen responder key vouch for any certificate of the CA for as long as
+        its CRL can be kept from us.
+        """
+        if signer == issuer or extension(signer, x509.OCSPNoCheck) is not None:
+            return True
+        answer, _ = self._crl_status(signer, issuer, now)
+        return answer.startswith("good")
 
     def _ask_ocsp(
         self, url: str, cert: x509.Certificate, issuer: x509.Certificate

@@ -8,7 +8,8 @@
     signer-ec.pem / .key.pem                 gateway signing certificate, ECDSA P-256
     expired.pem / .key.pem                   a signing certificate that expired yesterday
     revoked.pem / .key.pem                   a signing certificate revoked in the CRL and by OCSP
-    ocsp.pem / ocsp.key.pem                  OCSP responder (OCSPSigning) delegated by the intermediate
+    ocsp.pem / ocsp.key.pem                  OCSP responder (OCSPSigning, id-pkix-ocsp-nocheck)
+                                             delegated by the intermediate
     intermediate.crl.pem / root.crl.pem      CRLs (the intermediate's lists ``revoked``)
     chain.pem                                the intermediate (to pass as ``--chain``)
 
@@ -135,6 +136,7 @@ def _issue(
     if ocsp_signing:
         eku = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING])
         builder = builder.add_extension(eku, critical=False)
+        builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
     return Issued(builder.sign(signer_key, hashes.SHA256()), key)
 
 
