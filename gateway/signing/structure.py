@@ -19,7 +19,7 @@ from cryptography import x509
 from lxml import etree
 
 from gateway.errors import VerificationError
-from gateway.signing import ubl
+from gateway.signing import names, ubl
 from gateway.signing.algorithms import (
     DS_NS,
     ENVELOPED_TRANSFORM,
@@ -84,6 +84,19 @@ class CertDigest:
 
 
 @dataclass(frozen=True, slots=True)
+class IssuerSerial:
+    """The issuer and serial number the signed properties give for the signing certificate
+    (``xades:IssuerSerial`` or ``xades:IssuerSerialV2``)."""
+
+    element: str
+    """Which element said it, for messages."""
+    issuers: tuple[names.Name, ...]
+    issuer_text: str | None
+    """The X509IssuerName as written (IssuerSerialV2 has DER only)."""
+    serial: int
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedSignature:
     """Everything a verifier needs from one signature, already checked for shape."""
 
@@ -100,6 +113,8 @@ class ParsedSignature:
     signed_properties: etree._Element
     signing_time: datetime
     cert_digest: CertDigest
+    issuer_serial: IssuerSerial | None
+    """From the same ``xades:Cert`` as :attr:`cert_digest`, when it has one."""
 
 
 def _b64(text: str | None, what: str) -> bytes:
@@ -295,7 +310,9 @@ def _signing_time(props: etree._Element) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _cert_digest(props: etree._Element) -> CertDigest:
+def _signing_cert(props: etree._Element) -> etree._Element:
+    """The first ``xades:Cert`` of SigningCertificateV2 (or else SigningCertificate): the
+    signing certificate's."""
     base = f"{XA}SignedSignatureProperties/"
     certs = props.findall(f"{base}{XA}SigningCertificateV2/{XA}Cert") + props.findall(
         f"{base}{XA}SigningCertificate/{XA}Cert"
@@ -304,11 +321,37 @@ def _cert_digest(props: etree._Element) -> CertDigest:
         raise VerificationError(
             "xades:SigningCertificate(V2) is missing", check=Check.SIGNED_PROPERTIES
         )
-    method = certs[0].find(f"{XA}CertDigest/{DS}DigestMethod")
-    value = certs[0].findtext(f"{XA}CertDigest/{DS}DigestValue")
+    return certs[0]
+
+
+def _cert_digest(cert: etree._Element) -> CertDigest:
+    method = cert.find(f"{XA}CertDigest/{DS}DigestMethod")
+    value = cert.findtext(f"{XA}CertDigest/{DS}DigestValue")
     if method is None or value is None:
         raise VerificationError("xades:CertDigest is incomplete", check=Check.SIGNED_PROPERTIES)
     return CertDigest(digest_algorithm(method.get("Algorithm", "")), _b64(value, "CertDigest"))
+
+
+def _issuer_serial(cert: etree._Element) -> IssuerSerial | None:
+    """What ``cert``'s IssuerSerial (XAdES 1.3.2 7.2.2) or IssuerSerialV2 (EN 319 132-1
+    5.2.2.2: the base64 DER of an RFC 5035 IssuerSerial) says, if it has either."""
+    legacy = cert.find(f"{XA}IssuerSerial")
+    v2 = cert.findtext(f"{XA}IssuerSerialV2")
+    try:
+        if legacy is not None:
+            issuer = legacy.findtext(f"{DS}X509IssuerName") or ""
+            serial = (legacy.findtext(f"{DS}X509SerialNumber") or "").strip()
+            parsed = (names.parse_rfc4514(issuer),)
+            return IssuerSerial("xades:IssuerSerial", parsed, issuer, int(serial))
+        if v2 is not None:
+            issuers, number = names.read_issuer_serial_v2(_b64(v2, "IssuerSerialV2"))
+            return IssuerSerial("xades:IssuerSerialV2", issuers, None, number)
+    except ValueError as exc:
+        raise VerificationError(
+            f"the signing certificate's issuer and serial number cannot be read: {exc}",
+            check=Check.SIGNED_PROPERTIES,
+        ) from None
+    return None
 
 
 def parse_signature(
@@ -322,6 +365,7 @@ def parse_signature(
     if value_el is None:
         raise _fail("ds:SignatureValue is missing")
     props = _signed_properties(root, signature, prop_id)
+    signing_cert = _signing_cert(props)
     return ParsedSignature(
         element=signature,
         signed_info=info,
@@ -334,5 +378,6 @@ def parse_signature(
         key_info_refs=tuple(key_info_refs),
         signed_properties=props,
         signing_time=_signing_time(props),
-        cert_digest=_cert_digest(props),
+        cert_digest=_cert_digest(signing_cert),
+        issuer_serial=_issuer_serial(signing_cert),
     )

@@ -8,7 +8,9 @@
 ``algorithm``        SHA-2 RSA / ECDSA only; SHA-1 refused
 ``signature``        SignatureValue over the canonical SignedInfo, with the signer's key
 ``reference``        the digest of the document (enveloped) or of the detached data
-``signed-properties`` the SignedProperties digest, SigningTime and signing-certificate digest
+``signed-properties`` the SignedProperties digest, SigningTime, the signing certificate's
+                     digest and its issuer and serial number (IssuerSerial / V2, the issuer
+                     compared as a name)
 ``chain``            a path from the signer to a configured trust anchor
 ``expired`` / ``not-yet-valid``  each certificate of the path at the claimed SigningTime, and
                      none expired since (no time-stamp proves the claim)
@@ -36,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
 from gateway.errors import InputError, VerificationError
+from gateway.signing import names
 from gateway.signing.algorithms import Canonicalization, Check, SignatureAlgorithm
 from gateway.signing.c14n import canonicalize, detached
 from gateway.signing.chain import (
@@ -49,6 +52,7 @@ from gateway.signing.chain import (
 )
 from gateway.signing.revocation import RevocationChecker, load_crl
 from gateway.signing.structure import (
+    IssuerSerial,
     ParsedSignature,
     Reference,
     key_info_target,
@@ -181,6 +185,7 @@ class Verifier:
         reference = parsed.properties_ref
         octets = _same_document_octets(parsed.signed_properties, reference)
         _check_digest(reference, octets, Check.SIGNED_PROPERTIES, "xades:SignedProperties")
+        _check_issuer_serial(parsed.issuer_serial, signer)
         if parsed.signing_time > datetime.now(UTC) + FUTURE_SKEW:
             raise VerificationError(
                 f"the claimed SigningTime {parsed.signing_time:%Y-%m-%dT%H:%M:%SZ} is in the future",
@@ -281,6 +286,24 @@ def _signer(parsed: ParsedSignature) -> x509.Certificate:
             return cert
     raise VerificationError(
         "no certificate in ds:KeyInfo matches the signed signing-certificate digest",
+        check=Check.SIGNED_PROPERTIES,
+    )
+
+
+def _check_issuer_serial(claimed: IssuerSerial | None, signer: x509.Certificate) -> None:
+    """The issuer and serial number the signed properties give must be the signing
+    certificate's (XAdES 1.3.2 7.2.2, EN 319 132-1 5.2.2), the issuer compared as a name
+    (RFC 5280 7.1), not as a string."""
+    if claimed is None:
+        return
+    same_serial = claimed.serial == signer.serial_number
+    if same_serial and names.from_der(signer.issuer.public_bytes()) in claimed.issuers:
+        return
+    issued_by = f" issued by {claimed.issuer_text!r}" if claimed.issuer_text is not None else ""
+    raise VerificationError(
+        f"{claimed.element} names serial number {claimed.serial}{issued_by}, but the signing "
+        f"certificate is serial number {signer.serial_number} issued by "
+        f"{signer.issuer.rfc4514_string()!r}",
         check=Check.SIGNED_PROPERTIES,
     )
 

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from lxml import etree
 
 from gateway.errors import SigningError, VerificationError
-from gateway.signing import ubl
+from gateway.signing import names, ubl
 from gateway.signing.algorithms import (
     DS_NS,
     ENVELOPED_TRANSFORM,
@@ -100,7 +100,7 @@ def _identity(provider: KeyProvider, digest_method: DigestAlgorithm) -> _Identit
     return _Identity(
         certificates_b64=tuple(b64(d) for d in ders),
         cert_digest_b64=b64(digest(ders[0], digest_method)),
-        issuer_name=cert.issuer.rfc4514_string(),
+        issuer_name=names.rfc4514(cert.issuer),
         serial=str(cert.serial_number),
     )
 
