@@ -1,5 +1,7 @@
 """``lingang verify FILE --trust CA.pem``: verify a XAdES-signed document.
 
+Verifies an enveloped signature (inside the document it signs) or, with ``--data``, a detached
+one; an enveloping signature (the data inside its ``ds:Object``) is named as such and refused.
 Checks the signature, references, signed properties, the chain to the trust store, validity
 at the claimed signing time and now (a B-B signature has no time-stamp: a certificate expired
 since is refused) and revocation (OCSP, then CRL files or distribution points). Prints what was
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from gateway.errors import InputError, LingangError, SigningError, VerificationError
 from gateway.signing import VerifiedDocument, Verifier
-from gateway.signing.algorithms import DS_NS
+from gateway.signing.structure import SignatureForm, signature_form
 from gateway.xmlsafe import parse_xml
 
 
@@ -58,18 +60,15 @@ def _verify(args: argparse.Namespace) -> int:
     except (OSError, InputError, SigningError) as exc:
         print(f"lingang verify: {exc}", file=sys.stderr)
         return 2
+    misuse = _form_misuse(_form(signed), data is not None)
+    if misuse is not None:
+        print(f"lingang verify: {args.file} is {misuse}", file=sys.stderr)
+        return 2
     try:
         result = (
             verifier.verify_detached(signed, data) if data is not None else verifier.verify(signed)
         )
     except VerificationError as exc:
-        if data is None and _is_detached_signature(signed):
-            print(
-                f"lingang verify: {args.file} is a detached signature: name the data it covers "
-                "with --data FILE",
-                file=sys.stderr,
-            )
-            return 2
         if args.json:
             print(json.dumps({"valid": False, "check": exc.check, "reason": exc.message}))
         print(f"lingang verify: INVALID ({exc.check}): {exc.message}", file=sys.stderr)
@@ -80,17 +79,33 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_detached_signature(signed: bytes) -> bool:
-    """Whether ``signed`` is a ``ds:Signature`` alone, which needs ``--data``."""
+def _form(signed: bytes) -> SignatureForm | None:
+    """The form of the signature in ``signed``, or ``None`` when it is not readable XML (the
+    verifier then says what is wrong)."""
     try:
-        return parse_xml(signed, what="signature").tag == f"{{{DS_NS}}}Signature"
+        return signature_form(parse_xml(signed, what="signature"))
     except LingangError:
-        return False
+        return None
+
+
+def _form_misuse(form: SignatureForm | None, with_data: bool) -> str | None:
+    """What is wrong with verifying a signature of ``form`` with or without ``--data``."""
+    if form is SignatureForm.ENVELOPING:
+        return (
+            "an enveloping signature (the signed data is inside its ds:Object): lingang verify "
+            "checks enveloped signatures (inside the document) and detached ones (with --data)"
+        )
+    if form is SignatureForm.DETACHED and not with_data:
+        return "a detached signature: name the data it covers with --data FILE"
+    if form is SignatureForm.ENVELOPED and with_data:
+        return "an enveloped signature (inside the document it signs): --data is for detached ones"
+    return None
 
 
 def _summary(result: VerifiedDocument) -> dict[str, object]:
     return {
         "valid": True,
+        "form": str(result.form),
         "signer": result.signer_certificate.subject.rfc4514_string(),
         "signing_time": result.signing_time.isoformat(),
         "checks": result.checks,
@@ -100,6 +115,6 @@ def _summary(result: VerifiedDocument) -> dict[str, object]:
 
 def _text(result: VerifiedDocument) -> str:
     return (
-        f"VALID: signed by {result.signer_certificate.subject.rfc4514_string()} "
+        f"VALID: {result.form} signature by {result.signer_certificate.subject.rfc4514_string()} "
         f"at {result.signing_time:%Y-%m-%dT%H:%M:%SZ}\nchecks: {', '.join(result.checks)}"
     )

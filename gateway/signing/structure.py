@@ -13,6 +13,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 
 from cryptography import x509
@@ -129,8 +130,42 @@ def _children(element: etree._Element) -> list[etree._Element]:
     return [child for child in element if isinstance(child.tag, str)]
 
 
+class SignatureForm(StrEnum):
+    """Where a signature sits relative to what it signs (XML-DSig 1.1 section 2)."""
+
+    ENVELOPED = "enveloped"
+    """Inside the document it signs (the gateway's XML signatures)."""
+    ENVELOPING = "enveloping"
+    """The signed data inside the signature's own ``ds:Object`` (not verified here)."""
+    DETACHED = "detached"
+    """Apart from the data it signs, which its reference names (the gateway's evidence for
+    Peppol invoices, CII and JSON)."""
+
+
+def signature_form(root: etree._Element) -> SignatureForm:
+    """The form of the signature document ``root``: enveloped unless the root is a
+    ``ds:Signature``; then enveloping when a reference other than the SignedProperties one
+    points into one of its ``ds:Object`` elements, else detached."""
+    if root.tag != f"{DS}Signature":
+        return SignatureForm.ENVELOPED
+    inside = {el.get("Id") for obj in root.findall(f"{DS}Object") for el in obj.iter()}
+    for reference in root.findall(f"{DS}SignedInfo/{DS}Reference"):
+        uri = reference.get("URI") or ""
+        if reference.get("Type") != SIGNED_PROPERTIES_TYPE and uri[:1] == "#" and uri[1:] in inside:
+            return SignatureForm.ENVELOPING
+    return SignatureForm.DETACHED
+
+
+ENVELOPING_REFUSED = (
+    "this is an enveloping signature (the signed data is inside its ds:Object); only "
+    "enveloped and detached signatures are verified"
+)
+
+
 def locate_enveloped(root: etree._Element) -> etree._Element:
     """The one ``ds:Signature`` of an enveloped document, at its only allowed place."""
+    if signature_form(root) is SignatureForm.ENVELOPING:
+        raise _fail(ENVELOPING_REFUSED)
     if root.tag == f"{DS}Signature":
         raise _fail("this is a detached signature: verify it together with the data it covers")
     found = list(root.iter(f"{DS}Signature"))

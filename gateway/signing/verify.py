@@ -52,12 +52,15 @@ from gateway.signing.chain import (
 )
 from gateway.signing.revocation import RevocationChecker, load_crl
 from gateway.signing.structure import (
+    ENVELOPING_REFUSED,
     IssuerSerial,
     ParsedSignature,
     Reference,
+    SignatureForm,
     key_info_target,
     locate_enveloped,
     parse_signature,
+    signature_form,
 )
 from gateway.signing.xades import digest
 from gateway.xmlsafe import parse_xml
@@ -81,6 +84,8 @@ class VerifiedDocument:
     """The checks that passed, in order (``revocation-soft-fail`` when status was unknown)."""
     chain: list[x509.Certificate] = field(default_factory=list)
     """The certificate path, signer first, trust anchor last."""
+    form: SignatureForm = SignatureForm.ENVELOPED
+    """Enveloped (:meth:`Verifier.verify`) or detached (:meth:`Verifier.verify_detached`)."""
 
 
 VerificationResult = VerifiedDocument
@@ -150,16 +155,21 @@ class Verifier:
     def verify_detached(self, signature: bytes, data: bytes) -> VerifiedDocument:
         """Verify a detached signature over ``data`` (the bytes its reference names)."""
         root = _parse(signature)
-        if root.tag != "{http://www.w3.org/2000/09/xmldsig#}Signature":
+        form = signature_form(root)
+        if form is SignatureForm.ENVELOPING:
+            raise VerificationError(ENVELOPING_REFUSED, check=Check.STRUCTURE)
+        if form is SignatureForm.ENVELOPED:
             raise VerificationError(
-                "a detached signature must be a ds:Signature document", check=Check.STRUCTURE
+                "this is an enveloped signature (inside the document it signs), not a detached "
+                "one: a detached signature is a ds:Signature document",
+                check=Check.STRUCTURE,
             )
         parsed = parse_signature(root, root, detached=True)
         signer = self._check_signature(parsed)
         _check_digest(parsed.document, data, Check.REFERENCE, f"the data {parsed.document.uri!r}")
         self._check_properties(parsed, signer)
         _check_key_info(root, parsed)
-        return self._finish(parsed, signer, data)
+        return self._finish(parsed, signer, data, SignatureForm.DETACHED)
 
     def _check_signature(self, parsed: ParsedSignature) -> x509.Certificate:
         signer = _signer(parsed)
@@ -193,7 +203,11 @@ class Verifier:
             )
 
     def _finish(
-        self, parsed: ParsedSignature, signer: x509.Certificate, content: bytes
+        self,
+        parsed: ParsedSignature,
+        signer: x509.Certificate,
+        content: bytes,
+        form: SignatureForm = SignatureForm.ENVELOPED,
     ) -> VerifiedDocument:
         checks = ["structure", "algorithm", "signature", "reference", "signed-properties"]
         check_signer_usage(signer)
@@ -210,6 +224,7 @@ class Verifier:
             signing_time=parsed.signing_time,
             checks=checks,
             chain=path,
+            form=form,
         )
 
     def _path(

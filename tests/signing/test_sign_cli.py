@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from gateway.cli import main
+from gateway.errors import VerificationError
+from gateway.signing import Verifier
+from gateway.signing.algorithms import DS_NS
+from tests.conftest import require_tool
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +104,67 @@ def test_usage_errors(cli_pki: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["verify", str(missing)])
     assert caught.value.code == 2
+
+
+ENVELOPING_TEMPLATE = b"""<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">
+  <SignedInfo>
+    <CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>
+    <SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>
+    <Reference URI="#order">
+      <DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+      <DigestValue/>
+    </Reference>
+  </SignedInfo>
+  <SignatureValue/>
+  <KeyInfo><X509Data/></KeyInfo>
+  <Object Id="order"><order xmlns=""><n>1</n></order></Object>
+</Signature>
+"""
+"""An enveloping signature for xmlsec1 to sign: the signed data inside its ds:Object."""
+
+
+def test_verify_names_the_signature_forms(
+    cli_pki: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """XML-DSig 1.1 section 2: enveloped (inside the document), enveloping (the data inside
+    the signature's ds:Object), detached (apart). An enveloping signature was called
+    "detached" and the user told to give --data; the valid result did not say which form
+    was verified."""
+    xmlsec1 = require_tool("xmlsec1")
+    (tmp_path / "template.xml").write_bytes(ENVELOPING_TEMPLATE)
+    enveloping = tmp_path / "enveloping.xml"
+    keys = f"{cli_pki / 'signer-rsa.key.pem'},{cli_pki / 'signer-rsa.pem'}"
+    command = [xmlsec1, "--sign", "--privkey-pem", keys, "--id-attr:Id", f"{DS_NS}:Object"]
+    subprocess.run(
+        [*command, "--output", str(enveloping), str(tmp_path / "template.xml")],
+        check=True,
+        capture_output=True,
+    )
+    trust = ["--trust", str(cli_pki / "root.pem"), "--no-revocation"]
+    for extra in ([], ["--data", str(tmp_path / "template.xml")]):
+        assert main(["verify", str(enveloping), *trust, *extra]) == 2
+        err = capsys.readouterr().err
+        assert f"{enveloping} is an enveloping signature" in err
+        assert "detached signature" not in err
+    with pytest.raises(VerificationError, match="enveloping signature") as caught:
+        Verifier(trust=[cli_pki / "root.pem"], check_revocation=False).verify(
+            enveloping.read_bytes()
+        )
+    assert caught.value.check == "structure"
+
+    source, signed = tmp_path / "order.xml", tmp_path / "order.signed.xml"
+    source.write_bytes(b"<order><n>1</n></order>")
+    key = ["--key", str(cli_pki / "signer-ec.key.pem"), "--cert", str(cli_pki / "signer-ec.pem")]
+    key += ["--chain", str(cli_pki / "chain.pem")]
+    assert main(["sign", str(source), *key, "-o", str(signed)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(signed), *trust]) == 0
+    assert capsys.readouterr().out.startswith("VALID: enveloped signature by CN=Lingang")
+    assert main(["verify", str(signed), *trust, "--data", str(source)]) == 2
+    assert f"{signed} is an enveloped signature" in capsys.readouterr().err
+
+    detached = tmp_path / "order.xml.xades.xml"
+    assert main(["sign", str(source), *key, "--detached", "-o", str(detached)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(detached), *trust, "--data", str(source), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["form"] == "detached"
