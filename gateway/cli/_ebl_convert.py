@@ -3,7 +3,9 @@
 Reads a DCSA eBL JSON or UBL BillOfLading, checks it, converts it and validates the output
 against its own schema; the output is written (atomically) only when all of that passed.
 What the target cannot carry is printed as warnings on stderr (``--json``: in the summary).
-The UBL output can be signed with an enveloped XAdES signature (``--sign-key``/``--sign-cert``);
+The UBL output can be signed with an enveloped XAdES signature (``--sign-key``/``--sign-cert``:
+a PEM key, encrypted or not, or a PKCS#12 file, its password only from
+``LINGANG_SIGNING_PASSWORD`` as for ``[signing] key``);
 the W3C VC output (``tradetrust-vc``) is always signed, ``ecdsa-sd-2023``, by ``--vc-key`` for
 the issuer ``--did`` (a did:web; ``lingang keys did-web`` makes both).
 Exit codes: 0 written, 1 the input or the output has fatal findings, 2 usage error.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from gateway.cli._eblio import artefacts_home, with_artefacts
@@ -40,7 +43,11 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument("--to", required=True, choices=[t.value for t in EblTarget])
     parser.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    parser.add_argument("--sign-key", type=Path, help="sign the UBL output: PEM key or .p12")
+    parser.add_argument(
+        "--sign-key",
+        type=Path,
+        help="sign the UBL output: PEM key or .p12 (password in LINGANG_SIGNING_PASSWORD)",
+    )
     parser.add_argument("--sign-cert", type=Path, help="the signing certificate (PEM)")
     parser.add_argument(
         "--sign-chain", type=Path, action="append", default=[], help="intermediate CA (PEM)"
@@ -73,18 +80,31 @@ def _vc_issuer(args: argparse.Namespace) -> VcIssuer | None:
         raise UsageError(f"--vc-key/--did: {exc.message}") from exc
 
 
+def _xml_signer(args: argparse.Namespace) -> Callable[[bytes], bytes] | None:
+    """The XAdES signer of ``--sign-key``, loaded as ``[signing] key`` is: a PEM key (with
+    ``--sign-cert``; encrypted or not) or a PKCS#12 file, whose password comes only from
+    ``LINGANG_SIGNING_PASSWORD``, never from the command line."""
+    if args.sign_key is None:
+        return None
+    from gateway.signing.gateway_key import load_gateway_key
+    from gateway.signing.xades import XadesSigner
+
+    if not args.sign_key.is_file():
+        raise UsageError(f"--sign-key {args.sign_key}: no such file")
+    names = ("--sign-key", "--sign-cert")
+    try:
+        provider = load_gateway_key(args.sign_key, args.sign_cert, args.sign_chain, names=names)
+        return XadesSigner(provider).sign
+    except LingangError as exc:
+        raise UsageError(exc.message) from exc
+
+
 def _convert(args: argparse.Namespace) -> int:
     if args.json and args.output is None:
         raise UsageError("--json prints a summary on stdout: give the document a file with -o")
     check_output(args.output)
     data, name = read_source(args.file)
-    sign = None
-    if args.sign_key is not None:
-        from gateway.signing.xades import XadesSigner
-
-        if not args.sign_key.is_file():
-            raise UsageError(f"--sign-key {args.sign_key}: no such file")
-        sign = XadesSigner.from_files(args.sign_key, args.sign_cert, args.sign_chain).sign
+    sign = _xml_signer(args)
     vc_issuer = _vc_issuer(args)
     issuer = _issuer(args)
     target = EblTarget(args.to)

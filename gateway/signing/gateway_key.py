@@ -48,9 +48,14 @@ def is_pkcs12(path: Path) -> bool:
     return path.suffix.lower() in (".p12", ".pfx")
 
 
-def _refusal(key: Path, reason: str) -> ConfigError:
+SETTINGS = ("[signing] key", "[signing] cert")
+"""How the key and certificate are named in messages: by their settings (the default), or by
+the command-line options of a command that loads a key the same way."""
+
+
+def _refusal(key: Path, reason: str, names: tuple[str, str] = SETTINGS) -> ConfigError:
     return ConfigError(
-        f"[signing] key ({key}) cannot be loaded: {reason}",
+        f"{names[0]} ({key}) cannot be loaded: {reason}",
         field="signing.key",
         rule="signing.key-unreadable",
     )
@@ -63,7 +68,8 @@ def _password_reason(key: Path, password: bytes | None, detail: str) -> str:
     if password is None and ("encrypted" in lowered or "password" in lowered or is_pkcs12(key)):
         return (
             f"{kind} is password-protected (or damaged) and {PASSWORD_ENV} is not set "
-            "(give the password in that environment variable, never in the settings file)"
+            "(give the password in that environment variable, never in a settings file or "
+            "on a command line)"
         )
     if password is not None and "not encrypted" in lowered:
         return (
@@ -76,50 +82,65 @@ def _password_reason(key: Path, password: bytes | None, detail: str) -> str:
 
 
 def load_gateway_key(
-    key: Path, cert: Path | None = None, chain: Sequence[Path] = ()
+    key: Path,
+    cert: Path | None = None,
+    chain: Sequence[Path] = (),
+    *,
+    names: tuple[str, str] = SETTINGS,
 ) -> PrivateKeyProvider:
     """The gateway's signing key with its certificate and chain.
 
     A PKCS#12 ``key`` brings its certificate and chain; a ``cert`` given as well must be that
     certificate, and ``chain`` certificates not already in the file are added after its own.
     A PEM ``key`` needs ``cert``. :class:`ConfigError` (field ``signing.key``) when the key
-    cannot be loaded, its password is missing or wrong, or the certificate is not its own.
+    cannot be loaded, its password is missing or wrong, or the certificate is not its own;
+    its message names the key and certificate by ``names`` (default: their settings).
     """
     password = signing_password()
     try:
         if is_pkcs12(key):
             provider = load_pkcs12_provider(key, password)
-            return _with_configured(provider, key, cert, chain)
+            return _with_configured(provider, key, cert, chain, names)
         if cert is None:
-            raise _refusal(key, "a PEM key needs its certificate: set [signing] cert")
+            raise _refusal(key, f"a PEM key needs its certificate: give {names[1]}", names)
         return load_pem_provider(key, cert, chain, password)
     except ConfigError:
         raise
     except (SigningError, InputError) as exc:
-        raise _unloadable(key, password, exc) from None
+        raise _unloadable(key, password, exc, names) from None
 
 
-def _unloadable(key: Path, password: bytes | None, exc: SigningError | InputError) -> ConfigError:
+def _unloadable(
+    key: Path,
+    password: bytes | None,
+    exc: SigningError | InputError,
+    names: tuple[str, str] = SETTINGS,
+) -> ConfigError:
     """The refusal of a key the loaders of :mod:`gateway.signing.keys` could not load: in
     password words when ``cryptography`` could not open the file, else their message."""
     cause = exc.__cause__
     if exc.field == str(key) and isinstance(cause, ValueError | TypeError):
-        return _refusal(key, _password_reason(key, password, str(cause)))
-    return _refusal(key, exc.message)
+        return _refusal(key, _password_reason(key, password, str(cause)), names)
+    return _refusal(key, exc.message, names)
 
 
 def _with_configured(
-    provider: PrivateKeyProvider, key: Path, cert: Path | None, chain: Sequence[Path]
+    provider: PrivateKeyProvider,
+    key: Path,
+    cert: Path | None,
+    chain: Sequence[Path],
+    names: tuple[str, str],
 ) -> PrivateKeyProvider:
-    """A PKCS#12 provider checked against ``[signing] cert`` and extended by ``chain``."""
+    """A PKCS#12 provider checked against the configured ``cert``, extended by ``chain``."""
     if cert is not None:
         configured = load_certificates(cert)[0]
         if configured != provider.certificate:
             raise _refusal(
                 key,
-                f"[signing] cert ({cert}) is not the certificate in the PKCS#12 file "
-                f"({provider.certificate.subject.rfc4514_string()}); leave [signing] cert "
-                "unset to use the file's",
+                f"{names[1]} ({cert}) is not the certificate in the PKCS#12 file "
+                f"({provider.certificate.subject.rfc4514_string()}); leave {names[1]} "
+                "out to use the file's",
+                names,
             )
     if not chain:
         return provider

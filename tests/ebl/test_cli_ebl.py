@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from gateway.cli import main
 from gateway.signing import Verifier
 from gateway.signing.ecdsa_sd import verify_base_proof
+from gateway.signing.gateway_key import PASSWORD_ENV
 from gateway.signing.jsonld_loader import static_loader
 from gateway.signing.testpki import make_test_pki
 
@@ -98,6 +100,61 @@ def test_convert_signed_ubl(regular: Path, tmp_path: Path) -> None:
     crls = [pki.path("intermediate.crl.pem"), pki.path("root.crl.pem")]
     result = Verifier(trust=[pki.path("root.pem")], crls=crls).verify(signed)
     assert b"BillOfLading" in result.signed_xml
+
+
+def test_convert_signs_with_a_protected_key(
+    regular: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--sign-key`` takes an encrypted PEM key or a PKCS#12 file as ``[signing] key`` does:
+    the password only from LINGANG_SIGNING_PASSWORD. It took no password at all, so neither
+    could be used."""
+    pki = make_test_pki(tmp_path / "pki", password=b"p12 secret")
+    encrypted = tmp_path / "signer.key.pem"
+    encrypted.write_bytes(
+        pki.signer_rsa.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"pem secret"),
+        )
+    )
+    cert = ["--sign-cert", str(pki.path("signer-rsa.pem"))]
+    chain = ["--sign-chain", str(pki.path("chain.pem"))]
+    base = ["ebl", "convert", str(regular), "--to", "ubl"]
+    verifier = Verifier(trust=[pki.path("root.pem")], check_revocation=False)
+    cases = [
+        ("pem secret", ["--sign-key", str(encrypted), *cert, *chain]),
+        ("p12 secret", ["--sign-key", str(pki.path("signer-rsa.p12"))]),
+    ]
+    for password, key in cases:
+        out = tmp_path / f"signed-{password.split()[0]}.xml"
+        monkeypatch.delenv(PASSWORD_ENV, raising=False)
+        assert main([*base, "-o", str(out), *key]) == 2
+        err = capsys.readouterr().err
+        assert "--sign-key" in err and f"{PASSWORD_ENV} is not set" in err
+        assert not out.exists()
+        monkeypatch.setenv(PASSWORD_ENV, "wrong")
+        assert main([*base, "-o", str(out), *key]) == 2
+        assert f"the password in {PASSWORD_ENV} does not open" in capsys.readouterr().err
+        monkeypatch.setenv(PASSWORD_ENV, password)
+        assert main([*base, "-o", str(out), *key]) == 0
+        result = verifier.verify(out.read_bytes())
+        assert result.signer_certificate == pki.signer_rsa.cert
+        assert password not in capsys.readouterr().err
+
+
+def test_convert_signing_usage(
+    regular: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pki = make_test_pki(tmp_path / "pki")
+    base = ["ebl", "convert", str(regular), "--to", "ubl", "-o", str(tmp_path / "out.xml")]
+    assert main([*base, "--sign-key", str(pki.path("signer-rsa.key.pem"))]) == 2
+    assert "a PEM key needs its certificate: give --sign-cert" in capsys.readouterr().err
+    other = ["--sign-cert", str(pki.path("signer-ec.pem"))]
+    assert main([*base, "--sign-key", str(pki.path("signer-rsa.key.pem")), *other]) == 2
+    assert "does not belong to the certificate" in capsys.readouterr().err
 
 
 def test_convert_tradetrust_vc_with_a_did_web_key(
