@@ -1,7 +1,8 @@
 """Certificate paths: from the signer to a configured trust anchor, valid at signing time.
 
 The path is built by name and checked by signature (``verify_directly_issued_by``); every
-issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, when present).
+issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, when present),
+with no more intermediate CAs below it than its pathLenConstraint allows.
 Each certificate of the path must be valid at the signing time the signature claims:
 ``expired`` when it ended before, ``not-yet-valid`` when it started after; and, as nothing
 proves that claim, still unexpired now (:func:`check_still_valid`). Certificates signed
@@ -159,6 +160,7 @@ def build_path(
     current = signer
     while len(path) <= MAX_PATH:
         if current in anchors:
+            _check_path_lengths(path)
             return path
         _refuse_weak_signature(current)
         issuer = next((a for a in anchors if _issued_by(current, a)), None)
@@ -176,6 +178,26 @@ def build_path(
         path.append(issuer)
         current = issuer
     raise VerificationError("the certificate path is too long", check=Check.CHAIN)
+
+
+def _check_path_lengths(path: Sequence[x509.Certificate]) -> None:
+    """Each CA's pathLenConstraint (RFC 5280 4.2.1.9, 6.1.4 (l)-(m)): the most non-self-issued
+    intermediate CA certificates that may follow it in a path. Checked for the anchor too, as
+    path validators commonly do: a CA that may only issue end-entity certificates cannot give
+    a sub-CA it created the power to sign for it."""
+    for index, ca in enumerate(path[1:], start=1):
+        constraints = extension(ca, x509.BasicConstraints)
+        limit = constraints.path_length if constraints is not None else None
+        if limit is None:
+            continue
+        below = [c for c in path[1:index] if c.subject != c.issuer]
+        if len(below) > limit:
+            raise VerificationError(
+                f"{ca.subject.rfc4514_string()} allows {limit} intermediate CA certificate(s) "
+                f"below it (pathLenConstraint, RFC 5280 4.2.1.9); this path has {len(below)}: "
+                f"{'; '.join(c.subject.rfc4514_string() for c in below)}",
+                check=Check.CHAIN,
+            )
 
 
 def check_signer_usage(signer: x509.Certificate) -> None:
