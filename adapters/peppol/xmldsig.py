@@ -81,8 +81,8 @@ def _prefixes(parent: etree._Element | None) -> list[str]:
     return [p for p in (inclusive.get("PrefixList") or "").split() if p != "#default"]
 
 
-def exc_c14n(element: etree._Element, prefixes: Sequence[str] = ()) -> bytes:
-    """Exclusive canonical form (no comments) of ``element``."""
+def exc_c14n(element: etree._Element | etree._ElementTree, prefixes: Sequence[str] = ()) -> bytes:
+    """Exclusive canonical form (no comments) of ``element`` (or of a whole document)."""
     return etree.tostring(
         element,
         method="c14n",
@@ -239,7 +239,9 @@ def _digest_of_reference(
             raise VerificationError(
                 f"enveloped reference has transforms {algorithms}", check="xmldsig.transforms"
             )
-        target = root
+        # URI="" is the whole document (XML-DSig 4.4.3.2): with the processing instructions
+        # outside its root element, which canonical XML keeps (C14N 1.0 2.4)
+        target = root.getroottree()
         parent = enveloping.getparent()
         assert parent is not None
         position = parent.index(enveloping)
@@ -353,7 +355,7 @@ def sign_enveloped(root: etree._Element, key: rsa.RSAPrivateKey, cert_der: bytes
         cert_der
     ).decode()
     root.remove(signature)
-    digest_value.text = digest_b64(exc_c14n(root))
+    digest_value.text = digest_b64(exc_c14n(root.getroottree()))
     root.append(signature)
     sign_value(signature, key)
     return signature
