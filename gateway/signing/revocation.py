@@ -26,8 +26,10 @@ time, so its claimed SigningTime cannot prove it was made before the revocation.
 
 from __future__ import annotations
 
+import base64
 import secrets
 import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -157,14 +159,17 @@ class RevocationChecker:
     def _ask_ocsp(
         self, url: str, cert: x509.Certificate, issuer: x509.Certificate
     ) -> OCSPResponse | None:
-        """POST one OCSP request; the answer if it is for this request, else ``None``.
+        """Ask one OCSP responder; the answer if it is for this request, else ``None``.
 
-        The request's CertID is hashed with SHA-1, as RFC 5019 2.1.1 requires of clients (the
-        lightweight profile high-volume CA responders follow; a strict one answers a SHA-256
-        CertID ``unauthorized`` or ``malformedRequest``). The hash only names the certificate
-        (issuer name and key, with the serial number); the answer's own signature is what
-        protects it, and SHA-1 signatures on answers are still refused. A nonce is sent; a responder that echoes one must echo ours (responders that serve
-        pre-produced answers send none, and are judged by ``thisUpdate`` alone).
+        The request follows RFC 5019, the lightweight profile high-volume CA responders
+        follow. Its CertID is hashed with SHA-1 (2.1.1: a strict responder answers a SHA-256
+        CertID ``unauthorized`` or ``malformedRequest``); the hash only names the certificate
+        (issuer name and key, with the serial number), the answer's own signature protects
+        it, and SHA-1 signatures on answers are still refused. It is sent by GET when the
+        whole URL fits in 255 bytes, as section 5 requires (so caches in front of the
+        responder can answer it), else by POST (:func:`ocsp_http_request`). A nonce is sent;
+        a responder that echoes one must echo ours (responders that serve pre-produced
+        answers send none, and are judged by ``thisUpdate`` alone).
         """
         nonce = x509.OCSPNonce(secrets.token_bytes(16))
         request = (
@@ -173,11 +178,8 @@ class RevocationChecker:
             .add_extension(nonce, critical=False)
             .build()
         )
-        body = request.public_bytes(serialization.Encoding.DER)
-        http = urllib.request.Request(
-            url, data=body, headers={"Content-Type": "application/ocsp-request"}, method="POST"
-        )
         try:
+            http = ocsp_http_request(url, request.public_bytes(serialization.Encoding.DER))
             with urllib.request.urlopen(http, timeout=self.timeout) as reply:
                 data = reply.read(1024 * 1024)
             response = ocsp.load_der_ocsp_response(data)
@@ -240,6 +242,24 @@ class RevocationChecker:
             with self._lock:
                 self._crl_cache[url, issuer] = crl
         return crl
+
+
+GET_LIMIT = 255
+"""RFC 5019 5: a request whose GET URL (scheme, host, path and the encoded request) is at
+most this many bytes MUST be sent by GET."""
+
+
+def ocsp_http_request(url: str, der: bytes) -> urllib.request.Request:
+    """The HTTP request asking ``url`` about the DER OCSP request ``der``: GET
+    ``{url}/{url-encoded base64 of der}`` (RFC 6960 A.1) when that fits in :data:`GET_LIMIT`
+    bytes (RFC 5019 5), else a POST of ``der``."""
+    encoded = urllib.parse.quote(base64.b64encode(der).decode("ascii"), safe="")
+    get_url = f"{url.rstrip('/')}/{encoded}"
+    if len(get_url.encode("utf-8")) <= GET_LIMIT:
+        return urllib.request.Request(get_url, method="GET")
+    return urllib.request.Request(
+        url, data=der, headers={"Content-Type": "application/ocsp-request"}, method="POST"
+    )
 
 
 def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:

@@ -10,8 +10,10 @@ It also serves the CRLs at ``/crl/<name>.crl`` (the certificates' distribution p
 from __future__ import annotations
 
 import asyncio
+import base64
 import http.server
 import threading
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +45,8 @@ class Responder:
         self.answer_hash: hashes.HashAlgorithm | None = None
         """Hash the answer's CertID with this rather than with the request's algorithm."""
         self.ocsp_requests = 0
+        self.ocsp_methods: list[str] = []
+        """The HTTP method of each OCSP request, in order."""
         self.crl_requests = 0
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,6 +74,7 @@ class Responder:
         self._loop = loop
         app = web.Application()
         app.router.add_post("/ocsp", self._ocsp)
+        app.router.add_get("/ocsp/{request:.+}", self._ocsp_get)
         app.router.add_get("/crl/{name}", self._crl)
         runner = web.AppRunner(app)
         loop.run_until_complete(runner.setup())
@@ -85,11 +90,26 @@ class Responder:
 
     async def _ocsp(self, request: web.Request) -> web.Response:
         self.ocsp_requests += 1
+        self.ocsp_methods.append("POST")
         if self.ocsp_down or self.pki is None:
             return web.Response(status=503)
         body = await request.read()
         try:
             query = ocsp.load_der_ocsp_request(body)
+        except ValueError:
+            return self._unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        return self._answer(query, self.pki)
+
+    async def _ocsp_get(self, request: web.Request) -> web.Response:
+        """GET ``/ocsp/{url-encoded base64 of the DER request}`` (RFC 6960 A.1)."""
+        self.ocsp_requests += 1
+        self.ocsp_methods.append("GET")
+        if self.ocsp_down or self.pki is None:
+            return web.Response(status=503)
+        encoded = request.rel_url.raw_path.removeprefix("/ocsp/")
+        try:
+            der = base64.b64decode(urllib.parse.unquote(encoded), validate=True)
+            query = ocsp.load_der_ocsp_request(der)
         except ValueError:
             return self._unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         return self._answer(query, self.pki)
@@ -185,11 +205,13 @@ class StaticHttpServer:
     def __init__(self) -> None:
         self.body = b""
         self.requests = 0
+        self.methods: list[str] = []
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.requests += 1
+                server.methods.append(self.command)
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(server.body)))
                 self.end_headers()

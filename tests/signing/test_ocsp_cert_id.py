@@ -2,7 +2,8 @@
 
 RFC 5019 2.1.1 (the lightweight profile high-volume CA responders follow): clients MUST use
 SHA-1 for the CertID hashes. The checker asked with SHA-256; a responder that answers only
-SHA-1 CertIDs said ``unauthorized`` and the CRL had to decide. The request now uses SHA-1.
+SHA-1 CertIDs said ``unauthorized`` and the CRL had to decide. The request now uses SHA-1,
+and goes by GET when its URL fits in 255 bytes (RFC 5019 5), by POST otherwise.
 
 RFC 6960 4.2.1: the answer is a SEQUENCE OF SingleResponse, each with its own CertID, whose
 hash the responder chooses. The checker compared the answer's CertID bytes with the request's
@@ -13,16 +14,20 @@ Each SingleResponse is now compared with the CertID computed under its own hash 
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
+import urllib.parse
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 
-from gateway.signing.revocation import RevocationChecker, RevokedError
+from gateway.signing.revocation import RevocationChecker, RevokedError, ocsp_http_request
 from gateway.signing.testpki import TestPki
 from tests.live_revocation import RevocationLab, revocation_lab, self_signed_ca
 
@@ -120,3 +125,50 @@ def test_a_cert_id_of_an_unknown_hash_is_passed_over(lab: RevocationLab) -> None
         good, _ = lab.issue("md5 signer", ocsp_url=responder.url)
         responder.body = _openssl_answer(lab, good, digest="md5")
         assert _checker().status(good, lab.ca_cert) == "unknown"
+
+
+def test_a_short_request_goes_by_get(pki: TestPki, live_responder: Responder) -> None:
+    """RFC 5019 5: a request whose GET URL fits in 255 bytes MUST be sent by GET (so caches in
+    front of the responder can answer it); it went by POST."""
+    status = _checker().status(pki.signer_rsa.cert, pki.intermediate.cert)
+    assert status == f"good:ocsp {live_responder.base}/ocsp"
+    assert live_responder.ocsp_methods[-1] == "GET"
+
+
+def test_a_request_whose_url_would_be_too_long_goes_by_post(lab: RevocationLab) -> None:
+    with StaticHttpServer() as responder:
+        long_url = f"http://127.0.0.1:{responder.port}/{'ocsp-' * 30}"
+        good, _ = lab.issue("long url signer", ocsp_url=long_url)
+        now = datetime.now(UTC)
+        assert isinstance(lab.ca_key, rsa.RSAPrivateKey)
+        responder.body = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=good,
+                issuer=lab.ca_cert,
+                algorithm=hashes.SHA1(),
+                cert_status=ocsp.OCSPCertStatus.GOOD,
+                this_update=now - timedelta(minutes=1),
+                next_update=now + timedelta(hours=1),
+                revocation_time=None,
+                revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, lab.ca_cert)
+            .sign(lab.ca_key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.DER)
+        )
+        assert _checker().status(good, lab.ca_cert) == f"good:ocsp {long_url}"
+        assert responder.methods == ["POST"]
+
+
+@pytest.mark.parametrize("base", ["http://ocsp.example.cn", "http://ocsp.example.cn/"])
+def test_the_get_url_carries_the_request(base: str) -> None:
+    """RFC 6960 A.1: ``{url}/{url-encoding of the base64 of the DER request}``."""
+    der = bytes(range(256))[:120]  # base64 of these bytes has '+' and '/'
+    http = ocsp_http_request(base, der)
+    assert http.get_method() == "GET" and http.data is None
+    prefix = "http://ocsp.example.cn/"
+    assert http.full_url.startswith(prefix) and "//" not in http.full_url[len("http://") :]
+    encoded = http.full_url[len(prefix) :]
+    assert "/" not in encoded and "+" not in encoded
+    assert base64.b64decode(urllib.parse.unquote(encoded)) == der
