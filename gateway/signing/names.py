@@ -80,6 +80,8 @@ STRING_TAGS = {
 }
 """DER string tags and how their octets decode."""
 _OID_SYNTAX = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
+_HEX_VALUE = re.compile(r"#((?:[0-9A-Fa-f]{2})+)")
+_HEX_PAIR = re.compile(r"[0-9A-Fa-f]{2}")
 _SPECIAL = frozenset('"+,;<>\\=')
 
 
@@ -268,7 +270,7 @@ class _Reader:
         return "+" if ch == "+" else ","
 
     def _hex_value(self) -> Value:
-        match = re.compile(r"#((?:[0-9A-Fa-f]{2})+)").match(self.text, self.at)
+        match = _HEX_VALUE.match(self.text, self.at)
         if match is None:
             raise ValueError(f"bad hex value at position {self.at}")
         self.at = match.end()
@@ -298,7 +300,7 @@ class _Reader:
             self.at += 1
             return
         pair = self.text[self.at + 1 : self.at + 3]
-        if re.fullmatch(r"[0-9A-Fa-f]{2}", pair):
+        if _HEX_PAIR.fullmatch(pair):
             octets.append(int(pair, 16))
             self.at += 3
         elif self.at + 1 < len(self.text):
