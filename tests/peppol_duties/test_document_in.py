@@ -38,7 +38,7 @@ def test_received_invoices_are_read_and_rendered(
     assert canonical["number"] in page and canonical["currency"] in page
     assert outcome.output("received").data == body  # type: ignore[union-attr]
     title = "Credit note" if case == "ubl-credit-note" else "Invoice"
-    assert f"/ {title} {canonical['number']}</h1>" in page
+    assert f'/ <span lang="en">{title}</span> {canonical["number"]}</h1>' in page
 
 
 def test_hostile_values_are_escaped_in_the_readable_page(reference: Path) -> None:

@@ -197,7 +197,7 @@ async def test_a_valid_invoice_reaches_the_local_system_and_is_recorded(
     (got,) = local_system.received
     assert base64.b64decode(got["document"]["base64"]) == body
     assert got["canonical"]["number"] and got["tenant_id"] == "importer"
-    assert b"/ Invoice" in base64.b64decode(got["attachments"]["readable"])
+    assert b'/ <span lang="en">Invoice</span>' in base64.b64decode(got["attachments"]["readable"])
     assert not catcher.profile(
         "peppol-mls"
     )  # FAILURE_ONLY by default: a positive status is not sent
