@@ -182,16 +182,20 @@ class ReceiveKind:
             except DeliveryError as exc:
                 last = isinstance(exc, PermanentDeliveryError) or job.attempts >= self.max_attempts
                 if last:  # the job goes to the dead letter: tell the sender delivery failed
-                    await self._answer(message, outcome, handed_on=False)
+                    await self._gave_up(job, message, outcome)
                 raise
             handed_on = {"adapter": self.hand_on, "receipt": receipt.as_dict()}
-        mls = await self._answer(message, outcome, handed_on=bool(handed_on))
+        mls = await self._answer(job, message, outcome, handed_on=bool(handed_on))
         return Completed(
             Receipt(
                 kind=f"inbound-{verdict}",
                 data=_verdict(outcome, verdict, handed_on, mls),
                 media_type="application/json",
-                detail={"verdict": verdict, **outcome.facts},
+                detail={
+                    "verdict": verdict,
+                    **outcome.facts,
+                    "mls": None if mls is None else mls.get("code"),
+                },
             )
         )
 
@@ -224,19 +228,58 @@ class ReceiveKind:
             )
         )
 
+    async def _gave_up(self, job: Job, message: InboundMessage, outcome: FlowOutcome) -> None:
+        """The hand-over failed for good: answer the sender (``RE`` with ``FD`` for Peppol
+        traffic) and, when it was answered, keep that as the job's verdict ``rejected``, so the
+        received document reads as rejected, with the MLS and its reason, not as merely failed
+        (a dead-lettered job records no receipt of its own). An operator's retry that then
+        hands it on records ``accepted`` after it."""
+        mls = await self._answer(job, message, outcome, handed_on=False)
+        if mls is None:
+            return
+        await self.store.add_receipt(
+            job.id,
+            Receipt(
+                kind="inbound-rejected",
+                data=_verdict(outcome, "rejected", {}, mls),
+                media_type="application/json",
+                detail={"verdict": "rejected", **outcome.facts, "mls": mls.get("code")},
+            ),
+        )
+
     async def _answer(
-        self, message: InboundMessage, outcome: FlowOutcome, *, handed_on: bool
+        self, job: Job, message: InboundMessage, outcome: FlowOutcome, *, handed_on: bool
     ) -> dict[str, Any] | None:
         """The Message Level Status for a Peppol message (``None``: not Peppol traffic). The
-        local system's 2xx is its confirmation (``AP``); kept for collection is ``AB``."""
+        local system's 2xx is its confirmation (``AP``); kept for collection is ``AB``.
+
+        A message is answered once: when an earlier run of this job sent its sender an MLS
+        (an ``RE`` when the hand-over gave up, before an operator's retry), that MLS is the
+        answer the record keeps, not the status this run would have given."""
         if self.peppol is None:
             return None
+        sent = await self._sent_before(job)
+        if sent is not None:
+            return sent
         return await self.peppol.respond(
             message,
             outcome,
             handed_on=handed_on or self.hand_on is None,
             confirmed=handed_on,
         )
+
+    async def _sent_before(self, job: Job) -> dict[str, Any] | None:
+        """The MLS an earlier run of ``job`` sent, as its verdict receipt keeps it."""
+        for receipt in reversed(await self.store.list_receipts(job_id=job.id)):
+            if not receipt.kind.startswith("inbound-"):
+                continue
+            try:
+                mls = json.loads(receipt.data).get("mls")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(mls, dict) and mls.get("sent"):
+                return mls
+        return None
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         return None  # an inbound message has no submission history to write to

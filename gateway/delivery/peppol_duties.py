@@ -62,6 +62,10 @@ log = logging.getLogger("lingang.peppol.mls")
 MLS_PROFILE = "peppol-mls"
 MLS_OUTPUT = "mls"
 SYNTAX_ERRORS = ("unknown-format", "unsafe-input", "input")
+MLS_CODE = "mls_code"
+"""Metadata of an MLS submission: the status code it carries (``AP``, ``AB``, ``RE``)."""
+MLS_REASON = "mls_reason"
+"""Metadata of an MLS submission: its status reason (``rejected: delivery failure`` …)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,8 +241,9 @@ class PeppolDuties:
             received_is_mls=received_is_mls,
             inbound_id=message.id,
         )
+        reason = {"reason": status.description} if status.code == "RE" else {}
         if target is None:
-            return {"code": status.code, "sent": False, **unaddressable}
+            return {"code": status.code, "sent": False, **reason, **unaddressable}
         instance_id = str(facts.get("instance_id") or "")
         xml = render_mls(
             MlsDocument(
@@ -252,7 +257,7 @@ class PeppolDuties:
         )
         tenant = message.tenant_id or self.tenant_id
         await ensure_tenant(self.store, tenant)
-        submission, _ = await Submissions(self.store).submit(
+        submission, created = await Submissions(self.store).submit(
             tenant,
             xml,
             content_type="application/xml",
@@ -262,13 +267,19 @@ class PeppolDuties:
                 "sender": spis_participant(self.seat_id),
                 "document_number": instance_id,
                 "in_reply_to": message.id,
+                MLS_CODE: status.code,
+                MLS_REASON: status.description,
             },
             idempotency_key=f"mls:{message.id}",
             flow=PEPPOL_OUT.name,
         )
+        if not created:
+            return {**_first_answer(submission.metadata, status), "sent": True,
+                    "to": target.participant, "submission_id": submission.id, **unaddressable}  # fmt: skip
         return {
             "code": status.code,
             "sent": True,
+            **reason,
             "to": target.participant,
             "submission_id": submission.id,
             **unaddressable,
@@ -293,6 +304,17 @@ class PeppolDuties:
             findings.append(_error_finding(outcome.error))
         delivered = outcome.error is None and handed_on
         return status_from_findings(findings, delivered=delivered, confirmed=confirmed)
+
+
+def _first_answer(metadata: Mapping[str, Any], now: MlsStatus) -> dict[str, str]:
+    """The code (and reason of a rejection) of the MLS that was sent for a message before:
+    one received message gets one MLS (its idempotency key), so when the ``receive`` job runs
+    again (an operator's retry after a failed hand-over), the record says what its sender
+    was told then, not the status this run would have given. ``now`` stands in for an MLS
+    submitted before its code was kept."""
+    code = str(metadata.get(MLS_CODE) or now.code)
+    reason = str(metadata.get(MLS_REASON) or now.description) if code == "RE" else ""
+    return {"code": code, **({"reason": reason} if reason else {})}
 
 
 def _target(

@@ -4,7 +4,10 @@ the verdict that job recorded (flow ``document-in``: accepted, rejected, an MLS)
 
 Every read is scoped to one tenant: a received document belongs to the tenant of its
 receiver (``[peppol] local_participants``) or of the inbox it came in by (the https
-adapter's ``inbound_tenant``). The list reads no document bytes, only their size.
+adapter's ``inbound_tenant``). One no tenant claims (a gateway without local participants,
+an inbox without a tenant) is kept all the same, read as tenant ``None``: the operator's
+view (``lingang received --unclaimed``), never a tenant's. The list reads no document
+bytes, only their size.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from gateway.store.records import Clock, InboundMessage, utcnow
 PROCESSING = "processing"
 """The ``receive`` job has not ended yet (waiting, running, or retrying a hand-over)."""
 FAILED = "failed"
-"""The ``receive`` job is dead-lettered (the hand-over to the local system gave up)."""
+"""The ``receive`` job is dead-lettered (the hand-over to the local system gave up) and its
+sender was not told (no Message Level Status: not Peppol traffic)."""
+REJECTED = "rejected"
+"""The inbound flow rejected the document (a fatal finding, an unreadable document), or the
+hand-over gave up and its sender was answered with an MLS ``RE``."""
+STATUSES = (PROCESSING, "accepted", REJECTED, FAILED, "mls", "mls-ignored")
+"""Every status a received document can have (the list filters by them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,9 @@ class ReceivedSummary:
     facts: dict[str, Any]
     """What the inbound flow read: ``profile``, ``document_kind``, ``document_number``,
     ``seller``, ``buyer``, ``currency``, ``payable`` (those it found)."""
+    mls: str | None = None
+    """The code of the Message Level Status its sender was answered with (``AP``, ``AB``,
+    ``RE``; ``None``: not Peppol traffic, or not answered yet)."""
 
 
 class ReceivedStore:
@@ -57,32 +69,35 @@ class ReceivedStore:
     @reads
     def list(
         self,
-        tenant_id: str,
+        tenant_id: str | None,
         *,
         limit: int = 50,
         before: datetime | None = None,
         before_id: str | None = None,
+        status: str | None = None,
     ) -> Script[list[ReceivedSummary]]:
-        """The tenant's received documents, newest first. ``before`` pages by the time of
-        arrival; with ``before_id`` (the last row seen), by ``(time, id)``, so documents
-        that arrived at the same instant are not skipped at a page's end."""
+        """The tenant's received documents (``None``: those no tenant claims), newest first;
+        with ``status``, only those in it (one of :data:`STATUSES`). ``before`` pages by the
+        time of arrival; with ``before_id`` (the last row seen), by ``(time, id)``, so
+        documents that arrived at the same instant are not skipped at a page's end."""
         params = {
             "tenant_id": tenant_id,
             "limit": limit,
             "before": before,
             "before_id": before_id if before is not None else None,
+            "status": status,
         }
         return [_summary(r) for r in (yield Query("received_list", params, "all"))]
 
     @reads
-    def summary(self, tenant_id: str, inbound_id: str) -> Script[ReceivedSummary | None]:
+    def summary(self, tenant_id: str | None, inbound_id: str) -> Script[ReceivedSummary | None]:
         """One of the tenant's received documents (``None``: none, or another tenant's)."""
         params = {"tenant_id": tenant_id, "id": inbound_id}
         row = yield Query("received_one", params, "one")
         return None if row is None else _summary(row)
 
     @reads
-    def message(self, tenant_id: str, inbound_id: str) -> Script[InboundMessage | None]:
+    def message(self, tenant_id: str | None, inbound_id: str) -> Script[InboundMessage | None]:
         """The tenant's received message with its bytes and the answer its sender got."""
         params = {"tenant_id": tenant_id, "id": inbound_id}
         row = yield Query("received_message", params, "one")
@@ -96,13 +111,13 @@ def _summary(row: Any) -> ReceivedSummary:
     detail = rows.to_json(row["verdict"]) if row["verdict"] is not None else {}
     job_state = row["job_state"]
     if job_state == "dead":
-        status = FAILED
+        status = REJECTED if detail.get("verdict") == REJECTED else FAILED
     elif job_state == "done" and detail.get("verdict"):
         status = str(detail["verdict"])
     else:
         status = PROCESSING
     retryable = row["retryable"]
-    facts = {k: v for k, v in detail.items() if k != "verdict" and v is not None}
+    facts = {k: v for k, v in detail.items() if k not in ("verdict", "mls") and v is not None}
     return ReceivedSummary(
         id=row["id"],
         channel=row["channel"],
@@ -117,4 +132,5 @@ def _summary(row: Any) -> ReceivedSummary:
         last_error=row["last_error"],
         retryable=None if retryable is None else bool(retryable),
         facts=facts,
+        mls=str(detail["mls"]) if detail.get("mls") else None,
     )

@@ -204,3 +204,36 @@ async def _console(base: str, key: str, tls: TlsFiles) -> aiohttp.ClientSession:
     response = await try_signin(session, base, key)
     assert response.status == 303, response.status
     return session
+
+
+async def test_rejected_documents_are_found_by_status_in_the_api_and_the_console(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, reference: Path
+) -> None:
+    """An operator finds what the gateway refused: ``?status=rejected`` lists the rejected
+    document only, with the code of the MLS its sender got (``RE``), in the API and in the
+    console's list (a filter and an MLS column)."""
+    valid = (reference / WITH_ATTACHMENT).read_bytes()
+    invalid = valid.replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>x", 1)
+    for body in (valid, invalid):
+        message = document_message(pki, body)
+        await post(ap.url, message.body, message.content_type, tls.client_context())
+    await ap.drain()
+    key = await _key(ap, "importer")
+    (rejected,) = (await _json(ap, tls, key, "/v1/received?status=rejected"))["items"]
+    (accepted,) = (await _json(ap, tls, key, "/v1/received?status=accepted"))["items"]
+    assert (rejected["status"], rejected["mls_code"]) == ("rejected", "RE")
+    assert accepted["status"] == "accepted" and accepted["mls_code"] == "AP"
+    assert (await _json(ap, tls, key, "/v1/received?status=failed"))["items"] == []
+    status, _, body = await _get(ap, tls, key, "/v1/received?status=delivered")
+    assert status == 422 and json.loads(body)["errors"][0]["field"] == "status"
+
+    base = ap.url.removesuffix("/as4")
+    async with await _console(base, key, tls) as console:
+        async with console.get(f"{base}/console/received?status=rejected") as response:
+            page = await response.text()
+        assert response.status == 200
+        assert rejected["id"] in page and accepted["id"] not in page
+        assert 'data-mls="RE"' in page and '<option value="rejected" selected' in page
+        async with console.get(f"{base}/console/received/{rejected['id']}") as response:
+            page = await response.text()
+        assert 'id="rejection"' in page

@@ -414,7 +414,11 @@ async def test_a_broken_mls_is_rejected_and_still_never_answered(
     verdict = json.loads(receipt.data)
     assert receipt.kind == "inbound-rejected"
     assert "SCH-MLS-19" in {f["rule_id"] for f in verdict["report"]["findings"]}
-    assert verdict["mls"] == {"code": "RE", "sent": False}
+    assert verdict["mls"] == {
+        "code": "RE",
+        "sent": False,
+        "reason": "rejected: business rule failure",
+    }
     assert not catcher.profile("peppol-mls")
 
 
@@ -515,3 +519,66 @@ async def test_an_mls_that_cannot_be_addressed_is_not_sent_and_the_job_completes
     answer = json.loads(receipt.data)["mls"]
     assert answer["sent"] is False and "seat id" in answer["unaddressable"]
     assert not catcher.profile("peppol-mls")
+
+
+async def api_get(services: Services, tenant_id: str, path: str) -> tuple[int, Any]:
+    """``GET path`` on a live API over ``services`` on 127.0.0.1 as ``tenant_id``."""
+    key, _ = await services.store.issue_api_key(tenant_id)
+    runner = api_runner(create_app(services))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}{path}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, headers={"Authorization": f"Bearer {key}"}) as response,
+        ):
+            return response.status, await response.json(content_type=None)
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_document_answered_re_after_a_failed_hand_over_reads_as_rejected(
+    services: Services, reference: Path, local_system: LocalSystem, catcher: Catcher
+) -> None:
+    """The hand-over gave up and the sender was told ``RE`` (FD): the received document is
+    ``rejected`` with that MLS and its reason, found by ``?status=rejected`` — not ``failed``
+    with no word of what its sender was told. After the operator's retry delivers it, the
+    record still says which MLS its sender got (one MLS per message), not a fresh ``AP``."""
+    body = (reference / EXAMPLE).read_bytes()
+    good = await services.inbound.accept(inbound(body, "m-good"))
+    await drain(services)
+    local_system.down = True
+    ack = await services.inbound.accept(inbound(body, "m-gone"))
+    policy = RetryPolicy(base_seconds=0.0, cap_seconds=0.0, max_attempts=2)
+    worker = Worker(services.store, services.kinds, worker_id="w", policy=policy)
+    for _ in range(2):
+        await worker.run_once()
+        await asyncio.sleep(0.01)
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state is JobState.DEAD
+    local_system.down = False
+    await drain(services)
+    (request,) = catcher.profile("peppol-mls")
+    assert read_mls(request[1]).code == "RE"
+
+    status, listed = await api_get(services, "importer", "/v1/received?status=rejected")
+    assert status == 200, listed
+    (item,) = listed["items"]
+    assert (item["id"], item["status"], item["mls_code"]) == (ack.inbound_id, "rejected", "RE")
+    _, detail = await api_get(services, "importer", f"/v1/received/{ack.inbound_id}")
+    assert detail["mls"]["code"] == "RE" and detail["mls"]["sent"] is True
+    assert detail["mls"]["reason"] == "rejected: delivery failure"
+    assert detail["handed_on"] is None
+    _, accepted = await api_get(services, "importer", "/v1/received?status=accepted")
+    assert [i["id"] for i in accepted["items"]] == [good.inbound_id]
+    status, refused = await api_get(services, "importer", "/v1/received?status=delivered")
+    assert status == 422 and refused["errors"][0]["field"] == "status"
+
+    await services.store.retry_job(job.id)  # the operator's retry delivers it
+    await drain(services)
+    _, detail = await api_get(services, "importer", f"/v1/received/{ack.inbound_id}")
+    assert detail["status"] == "accepted" and detail["handed_on"]["adapter"] == "erp"
+    assert detail["mls"]["code"] == "RE" and detail["mls_code"] == "RE"  # what was sent
+    assert len(catcher.profile("peppol-mls")) == 1

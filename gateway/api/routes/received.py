@@ -23,7 +23,7 @@ from aiohttp import web
 
 from gateway.api.context import store, tenant
 from gateway.api.disclosure import delivery_error, public_detail
-from gateway.api.ingest import check_query
+from gateway.api.ingest import check_query, unprocessable
 from gateway.api.problems import not_found
 from gateway.api.received import (
     ANSWER_MEDIA_TYPE,
@@ -38,7 +38,7 @@ from gateway.api.routes.documents import MAX_LIST, cursor_params, int_param, nex
 from gateway.api.routes.views import page_response
 from gateway.errors import LingangError
 from gateway.store import InboundMessage
-from gateway.store.received import ReceivedStore, ReceivedSummary
+from gateway.store.received import STATUSES, ReceivedStore, ReceivedSummary
 
 routes = web.RouteTableDef()
 
@@ -47,12 +47,17 @@ _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 @routes.get("/v1/received")
 async def list_received(request: web.Request) -> web.Response:
-    """The tenant's received documents, newest first; ``limit`` and ``before`` page."""
-    check_query(request, ("limit", "before", "before_id"))
+    """The tenant's received documents, newest first; ``status`` filters (``rejected``: what
+    the gateway refused, its sender answered with an MLS ``RE``), ``limit`` and ``before``
+    page."""
+    check_query(request, ("status", "limit", "before", "before_id"))
     limit = int_param(request, "limit", default=50, low=1, high=MAX_LIST)
     before, before_id = cursor_params(request)
+    status = request.query.get("status")
+    if status is not None and status not in STATUSES:
+        raise unprocessable(f"status is one of {', '.join(STATUSES)}", "status", "enum")
     found = await ReceivedStore(store(request).connector).list(
-        tenant(request).id, limit=limit, before=before, before_id=before_id
+        tenant(request).id, limit=limit, before=before, before_id=before_id, status=status
     )
     items = [_summary(s) for s in found]
     last = (found[-1].received_at, found[-1].id) if len(found) == limit else None
@@ -178,6 +183,7 @@ def _summary(summary: ReceivedSummary) -> dict[str, Any]:
     return {
         "id": summary.id,
         "status": summary.status,
+        "mls_code": summary.mls,
         "channel": summary.channel,
         "message_id": summary.message_id,
         "sender": summary.sender,

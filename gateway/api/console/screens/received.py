@@ -4,6 +4,9 @@ the validation report under the document's own profile, the hand-over to the loc
 the Message Level Status, the receipts, the readable view and the downloads (as received,
 the report, the signed AS4 receipt its sender got, the canonical JSON).
 
+The list filters by status (``?status=rejected``: what the gateway refused, its sender
+answered with an MLS ``RE``) and shows the code of the MLS each sender got.
+
 Tenant-scoped like ``/v1/received``: another tenant's id is answered like an unknown one (404).
 """
 
@@ -31,7 +34,7 @@ from gateway.api.routes.views import page_response
 from gateway.errors import LingangError
 from gateway.readable.report import readable_report
 from gateway.store import InboundMessage
-from gateway.store.received import PROCESSING, ReceivedStore, ReceivedSummary
+from gateway.store.received import PROCESSING, STATUSES, ReceivedStore, ReceivedSummary
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
@@ -72,8 +75,10 @@ KINDS = {
 async def received(request: web.Request) -> web.Response:
     tenant, _ = signed_in(request)
     before, before_id = _before(request.query.get("before", ""))
+    status = request.query.get("status", "")
+    status = status if status in STATUSES else ""
     rows = await ReceivedStore(console_store(request).connector).list(
-        tenant.id, limit=PAGE_SIZE + 1, before=before, before_id=before_id
+        tenant.id, limit=PAGE_SIZE + 1, before=before, before_id=before_id, status=status or None
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -83,6 +88,8 @@ async def received(request: web.Request) -> web.Response:
         rows=rows,
         next_cursor=f"{rows[-1].received_at.isoformat()}~{rows[-1].id}" if more else "",
         paged=before is not None,
+        statuses=STATUSES,
+        chosen=status,
     )
 
 
