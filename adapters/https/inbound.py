@@ -9,7 +9,24 @@ Options (in the adapter's table, beside the sending ones)::
 A request must carry ``X-Lingang-Message-Id`` (the sender's stable id: a repeat is a
 duplicate, answered with the first receipt and not processed again), may carry
 ``Content-Digest`` (checked), and with ``inbound_trust`` must carry ``X-Lingang-Signature``,
-a detached JWS over the body by the trusted key. The body must be an XML document the
+a detached JWS over the body by the trusted key.
+
+``X-Lingang-Receiver`` (``scheme:value``) names the participant the document is for, as the
+SBDH receiver does over Peppol; whose the document is follows from it only as far as the
+inbox trusts its sender:
+
+* with ``inbound_tenant``, the document is that tenant's; a receiver named must be one of
+  that tenant's participants (``[peppol] local_participants``): another tenant's is a 422
+  ``inbound.receiver-tenant``, one nobody's a 422 ``peppol.not-serviced``;
+* without it, an authenticated sender (``inbound_trust``) addresses any participant this
+  gateway receives for, and the document is that participant's tenant's (like any Peppol
+  access point sending to ours);
+* an inbox with neither takes the receiver from nobody: a request naming one is refused
+  (403 ``inbound.receiver-unauthenticated``), since anyone could put a document into any
+  tenant's list; without the header the document is kept for no tenant (the operator's
+  ``lingang received --unclaimed``).
+
+The body must be an XML document the
 inbound flow can read (well-formed, no DTD or entity, within the XML limits): anything else is
 refused at once (422 naming the rule, e.g. ``xml.no-dtd``, ``xml.well-formed``) instead of
 being acknowledged and then rejected where its sender never learns why. The answer, after the message is stored
@@ -41,6 +58,7 @@ from gateway.xmlsafe import parse_xml
 
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9._@:+/-]{1,200}$")
 _DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
+RECEIVER_HEADER = "X-Lingang-Receiver"
 INLINE_PARSE_BYTES = 256 * 1024
 """A body up to this size is checked on the event loop; a larger one in a thread."""
 
@@ -92,7 +110,7 @@ class HttpsInbox:
             return problem(400, "inbound.body", "the body could not be read", "body")
         if body is None:
             return problem(413, "inbound.max-bytes", f"the limit is {self.max_bytes} bytes", "body")
-        refused = self._check(request, body)
+        refused = self._check(request, body) or self._check_receiver(request)
         if refused is None:
             refused = await unreadable(body)
         if refused is not None:
@@ -105,7 +123,7 @@ class HttpsInbox:
                     body=body,
                     media_type=(request.content_type or "application/octet-stream"),
                     sender=request.headers.get("X-Lingang-Sender", ""),
-                    receiver=request.headers.get("X-Lingang-Receiver", ""),
+                    receiver=request.headers.get(RECEIVER_HEADER, ""),
                     tenant_id=self.tenant_id,
                     metadata=_metadata(request),
                 )
@@ -114,6 +132,20 @@ class HttpsInbox:
             return refusal(exc)
         answer = {"receipt_id": ack.inbound_id, "duplicate": ack.duplicate}
         return web.json_response(answer, status=200)
+
+    def _check_receiver(self, request: web.Request) -> web.Response | None:
+        """A 403 when an unauthenticated sender names the receiver on an inbox that has no
+        tenant of its own (see the module docstring)."""
+        if RECEIVER_HEADER not in request.headers or self.tenant_id is not None:
+            return None
+        if self.trusted is not None:
+            return None
+        return problem(
+            403, "inbound.receiver-unauthenticated",
+            "this inbox does not authenticate its sender, so it does not take the receiver "
+            "from it (its operator names the inbox's tenant or the sender's certificate)",
+            RECEIVER_HEADER,
+        )  # fmt: skip
 
     def _check(self, request: web.Request, body: bytes) -> web.Response | None:
         """Digest and signature; a problem response when either fails."""

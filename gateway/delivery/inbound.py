@@ -32,7 +32,7 @@ from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants
 from gateway.delivery.registry import AdapterRegistry
-from gateway.errors import DeliveryError, LingangError, PermanentDeliveryError
+from gateway.errors import DeliveryError, InputError, LingangError, PermanentDeliveryError
 from gateway.flows import FlowOutcome, Source
 from gateway.jobs import Completed, FlowRunner, JobResult
 from gateway.jobs.process import DOCUMENT_ERRORS
@@ -49,6 +49,8 @@ from gateway.store import (
 
 log = logging.getLogger("lingang.inbound")
 
+RECEIVER_OF_ANOTHER_TENANT = "inbound.receiver-tenant"
+"""Rule of a receiver that is not a participant of the tenant its inbox receives for."""
 RECEIVE = "receive"
 """Kind of the job that runs the inbound flow on a received message."""
 INBOUND_FLOW = "document-in"
@@ -61,7 +63,11 @@ class StoreInbound:
 
     With ``participants`` (``[peppol] local_participants``), a document naming a receiver we
     do not receive for is refused before anything is stored (:class:`InputError`, rule
-    ``peppol.not-serviced``), and one without a tenant gets its receiver's tenant.
+    ``peppol.not-serviced``), and one without a tenant gets its receiver's tenant. One whose
+    adapter fixed its tenant (an https inbox's ``inbound_tenant``) may name only a receiver
+    of that tenant (rule :data:`RECEIVER_OF_ANOTHER_TENANT`): the tenant's list would else
+    show a document addressed to another tenant's participant, or hold a document its sender
+    meant for another tenant.
 
     With ``duties``, a Peppol transmission is recorded for the monthly reports as soon as it
     is stored, before its sender is answered: it was received then, and the month's reports,
@@ -85,6 +91,13 @@ class StoreInbound:
     async def accept(self, document: InboundDocument) -> InboundAck:
         if self.participants is not None and self.participants.tenants and document.receiver:
             tenant = self.participants.tenant_for(document.receiver)
+            if document.tenant_id is not None and document.tenant_id != tenant:
+                raise InputError(
+                    f"the receiver {document.receiver} is not a participant of the tenant this "
+                    "inbox receives for: name one of its participants, or none",
+                    field="receiver",
+                    rule=RECEIVER_OF_ANOTHER_TENANT,
+                )
             document = replace(document, tenant_id=document.tenant_id or tenant)
         message, first_seen = await self.store.receive_inbound(
             channel=document.channel,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -39,6 +41,11 @@ EXAMPLE = (
     / "openpeppol-pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 09 - Zero rated GST.xml"
 )
 
+
+MINE = "0195:T08GB0001A"
+"""The participant of tenant ``t``."""
+THEIRS = "0195:T08GB0002B"
+"""The participant of tenant ``u``."""
 
 FORGED = "eyJhbGciOiJFUzI1NiJ9.." + "A" * 86
 """A detached ES256 JWS whose signature is 64 zero bytes."""
@@ -221,14 +228,23 @@ async def test_what_the_inbox_refuses(
 
 @pytest.fixture
 async def serving_one_receiver(tmp_path: Path, tls: TlsFiles) -> AsyncIterator[Receiving]:
-    """An inbox whose sink serves only ``0195:T08GB0001A`` (tenant ``t``)."""
+    """The inbox of tenant ``t`` (``0195:T08GB0001A``)."""
+    async with inbox(tmp_path, tls, inbound_tenant="t") as receiving:
+        yield receiving
+
+
+@asynccontextmanager
+async def inbox(tmp_path: Path, tls: TlsFiles, **options: str) -> AsyncIterator[Receiving]:
+    """An https inbox at ``/inbound/one`` with ``options``, on a gateway receiving for
+    ``0195:T08GB0001A`` (tenant ``t``) and ``0195:T08GB0002B`` (tenant ``u``)."""
     store = await open_store(f"sqlite:///{tmp_path / 'one.db'}")
-    await store.create_tenant("T", tenant_id="t")
-    participants = LocalParticipants.parse(["t=0195:T08GB0001A"])
+    for tenant in ("t", "u"):
+        await store.create_tenant(tenant.upper(), tenant_id=tenant)
+    participants = LocalParticipants.parse([f"t={MINE}", f"u={THEIRS}"])
     context = AdapterContext(
         data_dir=tmp_path, inbound=StoreInbound(store, participants=participants)
     )
-    options = {"url": "https://sender.invalid/inbox", "inbound_path": "/inbound/one"}
+    options = {"url": "https://sender.invalid/inbox", "inbound_path": "/inbound/one", **options}
     adapters = AdapterRegistry.build({"one": AdapterConfig("one", "https", options)}, context)
     app = web.Application()
     for route in adapters.inbound_routes():
@@ -240,10 +256,80 @@ async def serving_one_receiver(tmp_path: Path, tls: TlsFiles) -> AsyncIterator[R
     )
     await site.start()
     port = runner.addresses[0][1]
-    yield Receiving(store, adapters, f"https://127.0.0.1:{port}/inbound/one", tmp_path)
-    await runner.cleanup()
-    await adapters.aclose()
-    await store.close()
+    try:
+        yield Receiving(store, adapters, f"https://127.0.0.1:{port}/inbound/one", tmp_path)
+    finally:
+        await runner.cleanup()
+        await adapters.aclose()
+        await store.close()
+
+
+async def post_to(
+    receiving: Receiving, tls: TlsFiles, message_id: str, receiver: str | None, **more: str
+) -> tuple[int, dict[str, Any]]:
+    """POST ``<Invoice/>`` to the inbox naming ``receiver`` (``None``: no header)."""
+    headers = {"X-Lingang-Message-Id": message_id, "Content-Type": "application/xml", **more}
+    if receiver is not None:
+        headers["X-Lingang-Receiver"] = receiver
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.post(receiving.url, data=b"<Invoice/>", headers=headers) as response,
+    ):
+        return response.status, await response.json(content_type=None)
+
+
+async def test_an_inbox_with_a_tenant_takes_only_a_receiver_of_that_tenant(
+    tmp_path: Path, tls: TlsFiles
+) -> None:
+    """A sender on the inbox of tenant ``t`` cannot put a document into tenant ``u``'s list,
+    nor have ``t`` list one addressed to ``u``'s participant, by naming it."""
+    async with inbox(tmp_path, tls, inbound_tenant="t") as receiving:
+        status, problem = await post_to(receiving, tls, "m-theirs", THEIRS)
+        assert status == 422 and problem["errors"][0]["rule"] == "inbound.receiver-tenant"
+        assert problem["errors"][0]["field"] == "receiver"
+        assert await receiving.store.list_inbound() == []
+        assert (await post_to(receiving, tls, "m-mine", MINE))[0] == 200
+        assert (await post_to(receiving, tls, "m-unnamed", None))[0] == 200
+        stored = await receiving.store.list_inbound()
+        assert {(m.message_id, m.tenant_id, m.receiver) for m in stored} == {
+            ("m-mine", "t", MINE),
+            ("m-unnamed", "t", None),
+        }
+
+
+async def test_an_inbox_that_knows_neither_tenant_nor_sender_takes_no_receiver(
+    tmp_path: Path, tls: TlsFiles
+) -> None:
+    """Anyone may POST to an inbox without ``inbound_trust``: with no ``inbound_tenant``
+    either, ``X-Lingang-Receiver`` chose any tenant's list. Now a 403 naming the header;
+    without it the document is kept for no tenant (the operator's to see)."""
+    async with inbox(tmp_path, tls) as receiving:
+        for receiver in (THEIRS, MINE):
+            status, problem = await post_to(receiving, tls, f"m-{receiver}", receiver)
+            assert status == 403, problem
+            assert problem["errors"][0] == {
+                "field": "X-Lingang-Receiver",
+                "rule": "inbound.receiver-unauthenticated",
+                "message": problem["detail"],
+            }
+        assert await receiving.store.list_inbound() == []
+        assert (await post_to(receiving, tls, "m-unnamed", None))[0] == 200
+        (stored,) = await receiving.store.list_inbound()
+        assert (stored.tenant_id, stored.receiver) == (None, None)
+
+
+async def test_an_authenticated_sender_addresses_any_participant_served_here(
+    tmp_path: Path, tls: TlsFiles, signer: DetachedJwsSigner
+) -> None:
+    """With ``inbound_trust`` and no ``inbound_tenant``, the signed sender addresses the
+    receiver as a Peppol access point would: the document is that participant's tenant's."""
+    trust = str(tmp_path / "pki" / "signer-ec.pem")
+    async with inbox(tmp_path, tls, inbound_trust=trust) as receiving:
+        signature = {"X-Lingang-Signature": signer.sign_detached(b"<Invoice/>")}
+        assert (await post_to(receiving, tls, "m-signed", THEIRS, **signature))[0] == 200
+        (stored,) = await receiving.store.list_inbound()
+        assert (stored.tenant_id, stored.receiver) == ("u", THEIRS)
 
 
 async def test_a_receiver_the_gateway_does_not_serve_is_a_422_and_nothing_is_stored(
