@@ -60,6 +60,7 @@ from typing import Any
 
 from aiohttp import web
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from adapters.base import InboundDocument, InboundRoute, InboundSink
 from adapters.peppol import as4, signals
@@ -533,6 +534,31 @@ def peppol_facts(accepted: Accepted) -> dict[str, Any]:
         "receiver": sbdh.receiver.value,
         "transmission_id": header.message_id,
         "scopes": scopes,
+        "origin": origin_evidence(accepted.incoming),
+    }
+
+
+def origin_evidence(incoming: as4.IncomingMessage) -> dict[str, Any]:
+    """Who signed a received message and what: the evidence of its origin kept with it.
+
+    The seat id (``c2_seat``) names an access point, not the key that signed: it survives a
+    certificate renewal, and two certificates of one AP share it. Kept here are the signing
+    certificate — its SHA-256 fingerprint, serial number, issuer and subject (RFC 4514), and
+    validity end — and each part the signature covers with its digest (``ds:Reference`` URI
+    and SHA-256 ``DigestValue``: the ``eb:Messaging`` header, the SOAP body and every
+    attachment as sent, which the signed receipt repeats). Public facts only: no key, no
+    content."""
+    cert = incoming.signer
+    return {
+        "certificate_sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "certificate_serial": format(cert.serial_number, "x"),
+        "certificate_issuer": cert.issuer.rfc4514_string(),
+        "certificate_subject": cert.subject.rfc4514_string(),
+        "certificate_not_after": cert.not_valid_after_utc.isoformat(),
+        "signed_parts": [
+            {"uri": reference.uri, "digest": reference.digest}
+            for reference in incoming.signed_references
+        ],
     }
 
 

@@ -9,8 +9,9 @@ the key ``"peppol"`` (:data:`PEPPOL_FACTS`):
   ``doctype``, ``process``, ``c1_country`` (absent: ``ZZ``), ``sender`` (C1's participant id);
 * receiving: in the :class:`~adapters.base.InboundDocument`'s ``metadata`` —
   ``instance_id``, ``c2_seat`` (the sending AP's seat id), ``doctype``, ``process``,
-  ``c1_country``, ``receiver`` (C4's participant id), optionally ``c4_country`` and ``scopes``
-  (the SBDH's other scopes: ``MLS_TYPE``, ``MLS_TO``, …).
+  ``c1_country``, ``receiver`` (C4's participant id), optionally ``c4_country``, ``scopes``
+  (the SBDH's other scopes: ``MLS_TYPE``, ``MLS_TO``, …) and ``origin`` (the evidence of who
+  signed the message: its certificate and the digests it signed; kept, not reported).
 
 Optional in both: ``doctype_scheme`` (default ``busdox-docid-qns``), ``process_scheme``
 (default ``cenbii-procid-ubl``), ``transport_profile`` and ``transmission_id`` (default: the

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.signing.truststore import TrustStore
@@ -22,6 +23,7 @@ from tests.console.conftest import try_signin
 from tests.peppol.as4_gateway import (
     EXAMPLES,
     LOCAL,
+    Answer,
     GatewayAp,
     Side,
     document_message,
@@ -237,3 +239,40 @@ async def test_rejected_documents_are_found_by_status_in_the_api_and_the_console
         async with console.get(f"{base}/console/received/{rejected['id']}") as response:
             page = await response.text()
         assert 'id="rejection"' in page
+
+
+async def test_the_origin_of_a_received_message_is_kept_with_it(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """Non-repudiation of origin: the record names the certificate that signed the message
+    (fingerprint, serial, issuer — the seat id alone survives a renewal) and the digests it
+    signed, the same the signed receipt repeats. Sent chunked, which AS4 receivers MUST take
+    (Peppol AS4 profile, message packaging; RFC 7230 §4.1)."""
+    message = document_message(pki, (reference / WITH_ATTACHMENT).read_bytes())
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(message.body), 4096):
+            yield message.body[start : start + 4096]
+
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.post(
+            ap.url, data=chunks(), headers={"Content-Type": message.content_type}
+        ) as response,
+    ):
+        assert response.request_info.headers["Transfer-Encoding"] == "chunked"
+        answer = Answer(response.status, response.content_type, await response.read())
+    receipt = answer.signal(ap_trust).receipt
+    assert answer.status == 200 and receipt is not None
+    await ap.drain()
+    key = await _key(ap, "importer")
+    (item,) = (await _json(ap, tls, key, "/v1/received"))["items"]
+    origin = (await _json(ap, tls, key, item["links"]["self"]))["transport"]["peppol"]["origin"]
+    cert = pki.sender.cert
+    assert origin["certificate_sha256"] == cert.fingerprint(hashes.SHA256()).hex()
+    assert origin["certificate_serial"] == format(cert.serial_number, "x")
+    assert origin["certificate_issuer"] == cert.issuer.rfc4514_string()
+    assert "CN=PSG000001" in origin["certificate_subject"]
+    signed = [(p["uri"], p["digest"]) for p in origin["signed_parts"]]
+    assert signed == [(r.uri, r.digest) for r in receipt.references] and len(signed) >= 3
