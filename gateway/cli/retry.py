@@ -1,4 +1,5 @@
-"""``lingang retry ID``: send a dead-lettered delivery again (same transport message id).
+"""``lingang retry ID``: send a dead-lettered delivery again (same transport message id), or
+hand a received document whose hand-over to the local system was dead-lettered on again.
 
 ``lingang retry --list`` shows the dead letter: every dead job with its reason.
 """
@@ -19,7 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "retry",
         help="retry a dead-lettered delivery job (or every dead job of a submission)",
         description="Make a dead (or waiting) outbox job due now with its attempts reset. "
-        "ID is a job id or a submission id; the receiver sees the same message id. "
+        "ID is a job id, a submission id or a received document's id; the receiver sees the "
+        "same message id. "
         "--list shows the dead letter instead.",
     )
     parser.add_argument("id", metavar="ID", nargs="?", help="job id or submission id")
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     for job in jobs:
         print(f"{job.id} {job.adapter} -> {job.endpoint}: {job.state} (message {job.message_id})")
     if not jobs:
-        print(f"submission {args.id} has no dead jobs")
+        print(f"{args.id} has no dead jobs")
     return 0
 
 
@@ -67,18 +69,24 @@ async def _retry(url: str, ident: str) -> list[Job]:
 
 
 async def retry_by_id(store: Store, ident: str) -> list[Job]:
-    """Retry the job ``ident``, or the dead jobs of the submission ``ident``; the submission's
-    history records the ``queued`` event, as the API's retry does."""
+    """Retry the job ``ident``, or the dead jobs of the submission or received document
+    ``ident``. A submission's history records the ``queued`` event, as the API's retry does;
+    a received document has no such history (its ``receive`` job runs again: the hand-over
+    to the local system is tried anew, and its sender is not answered a second time)."""
     job = await store.get_job(ident)
     if job is not None:
         retried = await store.retry_job(ident)
-        await store.record_event(
-            job.submission_id,
-            SubmissionState.QUEUED,
-            reason="manual retry",
-            detail={"jobs": [ident]},
-        )
+        if await store.get_submission_any_tenant(job.submission_id) is not None:
+            await store.record_event(
+                job.submission_id,
+                SubmissionState.QUEUED,
+                reason="manual retry",
+                detail={"jobs": [ident]},
+            )
         return [retried]
     if await store.get_submission_any_tenant(ident) is not None:
         return await Submissions(store).retry_any_tenant(ident)
-    raise NotFoundError(f"no job or submission with id {ident!r}", field="id")
+    if await store.get_inbound(ident) is not None:
+        dead = await store.list_jobs(submission_id=ident, state=JobState.DEAD)
+        return [await store.retry_job(job.id) for job in dead]
+    raise NotFoundError(f"no job, submission or received document with id {ident!r}", field="id")

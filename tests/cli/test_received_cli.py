@@ -12,7 +12,7 @@ from adapters.base import InboundDocument
 from gateway.cli import main
 from gateway.delivery.inbound import StoreInbound
 from gateway.delivery.peppol_recording import LocalParticipants
-from gateway.store import open_store
+from gateway.store import JobState, open_store
 from gateway.store.received import ReceivedStore
 
 INVOICE = b"<Invoice/>"
@@ -59,3 +59,46 @@ def test_unclaimed_documents_are_kept_for_the_operator_only(
     assert captured.out == "" and "no received documents of tenant 't'" in captured.err
     with pytest.raises(SystemExit):
         main(["received", "--database", store_url])  # --tenant or --unclaimed, one of them
+
+
+async def _dead_receive(url: str) -> tuple[str, str]:
+    """A received document whose ``receive`` job was dead-lettered (the local system refused
+    it); its id and the job's."""
+    store = await open_store(url)
+    try:
+        ack = await StoreInbound(store).accept(InboundDocument("inbox", "m-1", INVOICE))
+        (leased,) = await store.claim_jobs("w", limit=1, lease_seconds=30)
+        await store.fail_job(
+            leased.id, "w", "PermanentDeliveryError: HTTP 400", retryable=False, retry_after=None
+        )
+        return ack.inbound_id, leased.id
+    finally:
+        await store.close()
+
+
+async def _job_state(url: str, job_id: str) -> JobState:
+    store = await open_store(url)
+    try:
+        job = await store.get_job(job_id)
+        assert job is not None
+        return job.state
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("by", ["document", "job"])
+def test_the_operator_retries_a_received_document_whose_hand_over_died(
+    store_url: str, capsys: pytest.CaptureFixture[str], by: str
+) -> None:
+    """``lingang retry`` named the dead ``receive`` job in ``--list`` but refused it: by the
+    received document's id, 'no job or submission'; by the job's id it re-queued the job,
+    then failed writing a submission event for a document that is no submission (exit 1)."""
+    inbound_id, job_id = asyncio.run(_dead_receive(store_url))
+    assert main(["retry", "--list", "--database", store_url]) == 0
+    assert inbound_id in capsys.readouterr().out
+    ident = inbound_id if by == "document" else job_id
+    assert main(["retry", ident, "--database", store_url]) == 0
+    assert job_id in capsys.readouterr().out
+    assert asyncio.run(_job_state(store_url, job_id)) is JobState.PENDING
+    assert main(["retry", inbound_id, "--database", store_url]) == 0
+    assert f"{inbound_id} has no dead jobs" in capsys.readouterr().out

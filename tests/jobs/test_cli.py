@@ -66,7 +66,7 @@ def test_migrate_then_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_retry_unknown_id_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
     assert main(["retry", "nope", "--database", url]) == 1
-    assert "no job or submission" in capsys.readouterr().err
+    assert "no job, submission or received document" in capsys.readouterr().err
 
 
 def test_migrate_uses_configured_store(
