@@ -51,6 +51,7 @@ and back), in a worker thread otherwise (:data:`INLINE_BYTES`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -545,7 +546,8 @@ def origin_evidence(incoming: as4.IncomingMessage) -> dict[str, Any]:
     certificate renewal, and two certificates of one AP share it. Kept here are the signing
     certificate — its SHA-256 fingerprint, serial number, issuer and subject (RFC 4514), and
     validity end — and each part the signature covers with its digest (``ds:Reference`` URI
-    and SHA-256 ``DigestValue``: the ``eb:Messaging`` header, the SOAP body and every
+    and SHA-256 ``DigestValue``, in hex: base64 may begin with ``/``, which reads as a file
+    path where details are shown; the ``eb:Messaging`` header, the SOAP body and every
     attachment as sent, which the signed receipt repeats). Public facts only: no key, no
     content."""
     cert = incoming.signer
@@ -556,10 +558,15 @@ def origin_evidence(incoming: as4.IncomingMessage) -> dict[str, Any]:
         "certificate_subject": cert.subject.rfc4514_string(),
         "certificate_not_after": cert.not_valid_after_utc.isoformat(),
         "signed_parts": [
-            {"uri": reference.uri, "digest": reference.digest}
+            {"uri": reference.uri, "digest": _hex_digest(reference.digest)}
             for reference in incoming.signed_references
         ],
     }
+
+
+def _hex_digest(digest_value: str) -> str:
+    """A ``ds:DigestValue`` (base64, verified already) in hex."""
+    return base64.b64decode(digest_value).hex()
 
 
 def _message_id_taken(message_id: str) -> Refused:
