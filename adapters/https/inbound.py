@@ -136,7 +136,7 @@ class HttpsInbox:
     def _check_receiver(self, request: web.Request) -> web.Response | None:
         """A 403 when an unauthenticated sender names the receiver on an inbox that has no
         tenant of its own (see the module docstring)."""
-        if RECEIVER_HEADER not in request.headers or self.tenant_id is not None:
+        if not request.headers.get(RECEIVER_HEADER) or self.tenant_id is not None:
             return None
         if self.trusted is not None:
             return None
