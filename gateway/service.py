@@ -45,7 +45,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 
-from adapters.base import AdapterContext, BodySigner
+from adapters.base import AdapterContext, BodySigner, Receiving
 from gateway.delivery import (
     AdapterRegistry,
     DeliverKind,
@@ -240,6 +240,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     )
     registry = AdapterRegistry.build(settings.adapters, context)
     await warn_unknown_operators(opened, registry)
+    warn_unclaimed_receiving(settings, registry, duties.participants)
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]
     router = Router(settings.routing, registry.names(), peppol=peppol)
     runner: FlowRunner = (
@@ -335,6 +336,32 @@ async def warn_unknown_operators(store: Store, registry: AdapterRegistry) -> lis
             line,
         )
     return lines
+
+
+def warn_unclaimed_receiving(
+    settings: Settings, registry: AdapterRegistry, participants: LocalParticipants
+) -> list[str]:
+    """Name, at start, each Peppol adapter that receives (an AS4 endpoint) while ``[peppol]
+    local_participants`` names no participant: it then takes documents for any receiver
+    (none is refused ``PEPPOL:NOT_SERVICED``, as the Peppol AS4 profile has an access point
+    do for a participant it does not serve), and they belong to no tenant (only
+    ``lingang received --unclaimed`` shows them); the adapters named."""
+    if participants.tenants:
+        return []
+    receiving = []
+    for name, config in settings.adapters.items():
+        adapter = registry.get(name)
+        if config.type == "peppol" and isinstance(adapter, Receiving) and adapter.inbound_routes():
+            receiving.append(name)
+    for name in receiving:
+        log.warning(
+            "adapter %r receives over AS4 for any participant: [peppol] local_participants "
+            "names none, so no receiver is refused as not serviced and no tenant sees what "
+            "arrives (`lingang received --unclaimed` lists it). Name each participant with its "
+            'tenant: local_participants = ["<tenant id>=<scheme>:<value>"]',
+            name,
+        )
+    return receiving
 
 
 def check_assurance(settings: Settings) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -279,3 +280,34 @@ async def test_the_origin_of_a_received_message_is_kept_with_it(
     assert len(signed) >= 3 and signed == [
         (r.uri, base64.b64decode(r.digest).hex()) for r in receipt.references
     ]  # in hex: a base64 digest beginning with '/' was dropped from the page as a path
+
+
+async def test_an_as4_endpoint_without_local_participants_is_named_at_start(
+    tmp_path: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    artefacts_home: Path,
+    reference: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With no ``[peppol] local_participants`` the AS4 endpoint takes documents for any
+    receiver (none is refused PEPPOL:NOT_SERVICED) and no tenant sees them: said at start,
+    naming the adapter; the document is kept for the operator."""
+    caplog.set_level(logging.WARNING, logger="lingang.service")
+    async with running_gateway(
+        tmp_path / "open", pki=pki, tls=tls, artefacts_home=artefacts_home, side=Side(local=())
+    ) as gateway:
+        (warning,) = [r for r in caplog.records if "local_participants" in r.getMessage()]
+        assert "'peppol'" in warning.getMessage() and "--unclaimed" in warning.getMessage()
+        message = document_message(pki, (reference / WITH_ATTACHMENT).read_bytes())
+        answer = await post(gateway.url, message.body, message.content_type, tls.client_context())
+        assert answer.status == 200
+        (stored,) = await gateway.services.store.list_inbound()
+        assert stored.tenant_id is None
+        unclaimed = await ReceivedStore(gateway.services.store.connector).list(None)
+        assert [s.id for s in unclaimed] == [stored.id]
+    caplog.clear()
+    async with running_gateway(
+        tmp_path / "served", pki=pki, tls=tls, artefacts_home=artefacts_home
+    ):
+        assert not [r for r in caplog.records if "local_participants" in r.getMessage()]
