@@ -46,6 +46,7 @@ from gateway.pint.title import Party, Title
 from gateway.signing.jose import split_compact, verify_compact
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import CarriedDocument, EblRegistry, NewTitle, Outbound, TitleRecord
+from gateway.store.ebl_idempotency import Remembered
 from gateway.store.ledger_records import Enclosure, TransferAssessor
 
 log = logging.getLogger("lingang.pint")
@@ -407,12 +408,14 @@ class PintPlatform:
         attachments: Sequence[Attachment] = (),
         visualisation: Attachment | None = None,
         tenant_id: str | None = None,
+        remembered: Remembered | None = None,
     ) -> TitleRecord | Outbound:
         """Issue ``document`` to ``to``: held here when ``to`` is a party of this platform,
         else sent to ``to``'s platform as the first envelope transfer (``ISSUE`` first).
         The eBL carries ``attachments`` and the carrier's ``visualisation`` of it (whose
         checksum the carrier signs in the issuance manifest) from then on. Given
-        ``tenant_id``, it must act for the carrier (:meth:`may_issue`)."""
+        ``tenant_id``, it must act for the carrier (:meth:`may_issue`). With ``remembered``,
+        the answer is stored with the eBL (an idempotent request's first answer)."""
         _check_attachments(attachments, self.document_limit)
         if visualisation is not None:
             visualisation.check("visualisation", self.document_limit)
@@ -456,11 +459,13 @@ class PintPlatform:
         documents = [*attachments] if visualisation is None else [visualisation, *attachments]
         if local:
             await self._keep(documents)
-            return await self.registry.issue(new, [a.carried() for a in documents])
+            carried = [a.carried() for a in documents]
+            return await self.registry.issue(new, carried, remembered=remembered)
         exporter = tenant_id if tenant_id is not None else options.tenant_for(options.carrier)
         return await self._send(
-            new.td_checksum, None, document, [first], title, to, documents, exporter, issue=new
-        )
+            new.td_checksum, None, document, [first], title, to, documents, exporter,
+            issue=new, remembered=remembered,
+        )  # fmt: skip
 
     async def transfer(
         self,
@@ -472,6 +477,7 @@ class PintPlatform:
         attachments: Sequence[Attachment] = (),
         forward_documents: bool = False,
         tenant_id: str | None = None,
+        remembered: Remembered | None = None,
     ) -> Outbound | TitleRecord:
         """Transfer (or endorse, or surrender, or answer a surrender) a held eBL to ``to``.
 
@@ -495,7 +501,8 @@ class PintPlatform:
         carrier, ``SACC`` / ``SREJ`` to the party that requested the surrender.
 
         Given ``tenant_id``, the eBL must be one it may read (else "no such eBL") and it must
-        act for the party acting (the possessor, or ``actor``)."""
+        act for the party acting (the possessor, or ``actor``). With ``remembered``, the
+        answer is stored with the change (an idempotent request's first answer)."""
         _check_attachments(attachments, self.document_limit)
         record = await self.find(key, tenant_id)
         if record.state != "held":
@@ -546,6 +553,7 @@ class PintPlatform:
                 possessor=title.possessor.label(),
                 title=title.as_json(),
                 attached=[a.carried() for a in attachments],
+                remembered=remembered,
             )
         return await self._send(
             record.td_checksum,
@@ -557,6 +565,7 @@ class PintPlatform:
             attachments,
             tenant_id if tenant_id is not None else self.options.tenant_for(acting),
             forward=forward_documents,
+            remembered=remembered,
         )
 
     async def _keep(self, attachments: Sequence[Attachment]) -> None:
@@ -620,6 +629,7 @@ class PintPlatform:
         *,
         issue: NewTitle | None = None,
         forward: bool = False,
+        remembered: Remembered | None = None,
     ) -> Outbound:
         """Lock the eBL and queue its transfer, through the export gate (the transfer counted
         for, and held for, ``exporting_tenant``: the tenant acting for the acting party)."""
@@ -654,6 +664,7 @@ class PintPlatform:
             issue=issue,
             export=export,
             attached=outgoing.attached,
+            remembered=remembered,
         )
 
     async def _refused_issue(self, key: str, tenant_id: str | None) -> dict[str, Any] | None:

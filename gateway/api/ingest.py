@@ -132,7 +132,7 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
         detail = f"unsupported content type {media_type!r}"
         issue = FieldIssue(detail, "Content-Type", "media-type")
         raise Problem(415, "unsupported-media-type", detail, [issue])
-    upload.idempotency_key = _idempotency_key(request, upload.idempotency_key)
+    upload.idempotency_key = idempotency_key(request, upload.idempotency_key)
     return checked_upload(upload)
 
 
@@ -304,7 +304,9 @@ def _merge(into: dict[str, str], new: dict[str, str]) -> None:
         into[key] = value
 
 
-def _idempotency_key(request: web.Request, from_body: str | None) -> str | None:
+def idempotency_key(request: web.Request, from_body: str | None = None) -> str | None:
+    """The request's idempotency key: its one ``Idempotency-Key`` header or the body's
+    ``idempotency_key`` (they must agree), 1 to 255 visible ASCII characters; else a 422."""
     if len(request.headers.getall("Idempotency-Key", [])) > 1:
         raise unprocessable(
             "the Idempotency-Key header is given more than once", "Idempotency-Key", "conflict"

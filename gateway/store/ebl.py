@@ -40,6 +40,7 @@ from typing import Any
 
 from gateway.store.base import HasConnector, reads, writes
 from gateway.store.connector import Connector, Query, Row, Script
+from gateway.store.ebl_idempotency import Remembered, remember
 from gateway.store.ebl_legacy import LeftRow, left_rows
 from gateway.store.ledger_export import chain_entries, count_and_judge, insert_hold
 from gateway.store.ledger_records import TransferExport
@@ -440,11 +441,15 @@ class EblRegistry:
 
     @writes
     def issue(
-        self, new: NewTitle, documents: Sequence[CarriedDocument] = ()
+        self,
+        new: NewTitle,
+        documents: Sequence[CarriedDocument] = (),
+        *,
+        remembered: Remembered | None = None,
     ) -> Script[TitleRecord]:
         """Record an eBL issued on this platform and held here, carrying ``documents``
         (``ISSUE`` once: a second issue of the same transport document is a
-        :class:`ConflictError`)."""
+        :class:`ConflictError`); with ``remembered``, its answer in the same transaction."""
         now = self.clock()
         changed = yield Query("ebl_insert_title", _title_params(new, now), "rowcount")
         if not changed:
@@ -453,7 +458,9 @@ class EblRegistry:
                 field="transportDocument",
             )
         yield from _link(new.td_checksum, documents, now)
-        return _title((yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")))
+        issued = _title((yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")))
+        yield from remember(remembered, issued, now)
+        return issued
 
     @writes
     def record_here(
@@ -466,12 +473,14 @@ class EblRegistry:
         possessor: str,
         title: dict[str, Any],
         attached: Sequence[CarriedDocument] = (),
+        remembered: Remembered | None = None,
     ) -> Script[TitleRecord]:
         """Record a transaction between parties of this platform: the held eBL (unchanged
         since ``base_head`` was read) takes ``chain``, which ends with the transaction's
         signed entry, and stays ``held`` (or becomes ``surrendered`` after the carrier's
         ``SACC``) in one compare-and-set; no envelope leaves. A :class:`ConflictError` when
-        the eBL is no longer held here as it was read."""
+        the eBL is no longer held here as it was read. With ``remembered``, the answer is
+        written in the same transaction."""
         now = self.clock()
         params = {
             "td_checksum": td_checksum,
@@ -493,7 +502,9 @@ class EblRegistry:
                 field="reference",
             )
         yield from _link(td_checksum, attached, now)
-        return _title((yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")))
+        recorded = _title((yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")))
+        yield from remember(remembered, recorded, now)
+        return recorded
 
     @writes
     def begin_transfer(
@@ -509,6 +520,7 @@ class EblRegistry:
         issue: NewTitle | None = None,
         export: TransferExport | None = None,
         attached: Sequence[CarriedDocument] = (),
+        remembered: Remembered | None = None,
     ) -> Script[Outbound]:
         """Lock a held eBL for a transfer to ``platform`` and queue the ``transfer`` job,
         in one transaction. ``issue`` records a new eBL issued straight to another platform
@@ -522,7 +534,8 @@ class EblRegistry:
         gate holds it (any of them held holds the transfer), the
         eBL stays locked, no job is queued, and the result carries ``held`` (the reason)
         until a compliance officer releases the transfer (its ``transfer`` job is queued
-        then) or refuses it (the eBL is ``held`` here again)."""
+        then) or refuses it (the eBL is ``held`` here again).
+        With ``remembered``, the answer is written in the same transaction."""
         now = self.clock()
         if issue is not None:
             params = _title_params(issue, now) | {"state": "sending"}
@@ -583,9 +596,12 @@ class EblRegistry:
                     enclosures=enclosed,
                 )  # fmt: skip
                 row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
-                return replace(_outbound(row), held=verdict.reason)
+                held = replace(_outbound(row), held=verdict.reason)
+                yield from remember(remembered, held, now)
+                return held
             yield from insert_job(transfer_id, spec, now, self.connector.queue_time(self.clock))
             row = yield Query("ebl_get_outbound", {"id": transfer_id}, "one")
+            yield from remember(remembered, _outbound(row), now)  # before the ledger's last
             leaving = [
                 (export.record, verdict),
                 *((e.record, e.verdict) for e in export.enclosures),
@@ -593,7 +609,9 @@ class EblRegistry:
             yield from chain_entries(tenant_id, transfer_id, leaving, now)  # the last requests
             return _outbound(row)
         yield from insert_job(transfer_id, spec, now, self.connector.queue_time(self.clock))
-        return _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+        begun = _outbound((yield Query("ebl_get_outbound", {"id": transfer_id}, "one")))
+        yield from remember(remembered, begun, now)
+        return begun
 
     @writes
     def finish_transfer(

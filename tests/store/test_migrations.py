@@ -110,6 +110,7 @@ def test_migration_files_are_numbered() -> None:
             "ebl_document_origin",
             "received_by_tenant",
             "ledger_append_only",
+            "ebl_idempotency",
         ]
 
 

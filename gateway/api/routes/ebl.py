@@ -8,27 +8,45 @@ them takes part in (another's is a 404), issues only for a carrier it acts for a
 transfers only an eBL in the possession of a party it acts for (403 otherwise). The same operations as ``lingang ebl issue / transfer /
 history``: the eBL is locked and the ``transfer`` job queued in one transaction (202), and only
 a signed ``RECE``/``DUPE`` ends this platform's control.
+
+Every action that changes an eBL (issue, transfer) takes an ``Idempotency-Key`` header: the
+first answer to it is stored with the change, in the same transaction, and a retry with the
+same key and the same request (method, path, body) is given that answer again
+(``Idempotent-Replayed: true``) on any replica, after any restart, instead of a 409 or a
+second action; the same key with another request is a 409 naming what differs. A request
+that failed changed nothing and left no answer: its retry runs again.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
-from gateway.api.context import tenant
-from gateway.api.ingest import check_fields, check_query, too_large, unprocessable
+from gateway.api.context import store, tenant
+from gateway.api.ingest import (
+    check_fields,
+    check_query,
+    idempotency_key,
+    too_large,
+    unprocessable,
+)
 from gateway.api.platforms import operated_platform
 from gateway.api.problems import FieldIssue, Problem
 from gateway.api.routes.documents import MAX_LIST, int_param, time_param
 from gateway.bounded_body import read_bounded
-from gateway.errors import FieldError
+from gateway.errors import FieldError, NotPermittedError
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 from gateway.pint.codes import ActionCode
-from gateway.store.ebl import Outbound
+from gateway.store import ConflictError, NotFoundError
+from gateway.store.ebl import Outbound, TitleRecord
+from gateway.store.ebl_idempotency import IdempotentAnswers, IdempotentRequest, Remembered
 
 routes = web.RouteTableDef()
 
@@ -112,7 +130,14 @@ def _attachment(platform: PintPlatform, item: Any, where: str) -> Attachment:
         raise unprocessable(exc.message, exc.field or where, exc.rule or "dcsa") from exc
 
 
-def _accepted(sent: Outbound) -> web.Response:
+Answer = tuple[int, dict[str, Any]]
+"""An action's answer: HTTP status and JSON body."""
+LOST_RACE = (ConflictError, NotFoundError, NotPermittedError)
+"""What a retry racing its first request (another replica) may be told once the first has
+changed the eBL: it then finds the first answer."""
+
+
+def _accepted(sent: Outbound) -> dict[str, Any]:
     body = {
         "checksum": sent.td_checksum,
         "state": "sending" if sent.held is None else "held",
@@ -121,7 +146,86 @@ def _accepted(sent: Outbound) -> web.Response:
     }
     if sent.held is not None:
         body["reason"] = sent.held
-    return web.json_response(body, status=202)
+    return body
+
+
+def _issued(done: Any) -> Answer:
+    """The answer to an issue: 202 queued for another platform, 201 held here."""
+    if isinstance(done, Outbound):
+        return 202, _accepted(done)
+    assert isinstance(done, TitleRecord)
+    return 201, {"checksum": done.td_checksum, "state": done.state}
+
+
+def _transferred(sent: Any) -> Answer:
+    """The answer to a transfer: 202 queued for another platform, 200 recorded here."""
+    if isinstance(sent, Outbound):
+        return 202, _accepted(sent)
+    assert isinstance(sent, TitleRecord)
+    return 200, {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}
+
+
+def _idempotent_request(request: web.Request, body: dict[str, Any]) -> IdempotentRequest | None:
+    """What the request's ``Idempotency-Key`` (if any) stands for: method, path and a
+    SHA-256 of each body member (RFC 8785-like canonical JSON: sorted keys, no spaces)."""
+    key = idempotency_key(request)
+    if key is None:
+        return None
+    fields = {
+        name: hashlib.sha256(
+            json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        ).hexdigest()
+        for name, value in body.items()
+    }
+    return IdempotentRequest(tenant(request).id, key, f"{request.method} {request.path}", fields)
+
+
+async def _replay(request: web.Request, wanted: IdempotentRequest) -> web.Response | None:
+    """The first answer given under ``wanted``'s key (``Idempotent-Replayed: true``), a 409
+    naming what differs when the key was used for another request, ``None`` when unused."""
+    first = await IdempotentAnswers.of(store(request)).find(wanted.tenant_id, wanted.key)
+    if first is None:
+        return None
+    differ = first.request.differences(wanted)
+    if differ:
+        used = (
+            f"for {first.request.request}"
+            if differ == ["request"]
+            else "with a different " + ", ".join(differ)
+        )
+        detail = (
+            f"this Idempotency-Key was already used {used}: send the same request again, "
+            "or use a new key"
+        )
+        issues = [FieldIssue(detail, "Idempotency-Key", "idempotency-key-reuse")]
+        if differ != ["request"]:
+            issues += [
+                FieldIssue(f"{n} differs from the first request", n, "differs") for n in differ
+            ]
+        raise Problem(409, "idempotency-conflict", detail, issues)
+    headers = {"Idempotent-Replayed": "true"}
+    return web.json_response(first.body, status=first.status, headers=headers)
+
+
+async def _act(
+    request: web.Request,
+    wanted: IdempotentRequest | None,
+    answer: Callable[[Any], Answer],
+    action: Callable[[Remembered | None], Awaitable[Any]],
+) -> web.Response:
+    """Run ``action`` (remembering its answer under ``wanted``'s key, if any) and answer;
+    a retry that lost the race to its first request (another replica) is given that one's
+    answer."""
+    remembered = None if wanted is None else Remembered(wanted, answer)
+    try:
+        result = await action(remembered)
+    except LOST_RACE:
+        replay = None if wanted is None else await _replay(request, wanted)
+        if replay is None:
+            raise
+        return replay
+    status, body = answer(result)
+    return web.json_response(body, status=status)
 
 
 @routes.post("/v1/ebls")
@@ -129,20 +233,27 @@ async def issue_ebl(request: web.Request) -> web.Response:
     """Issue a DCSA transport document to ``to`` (``PLATFORM:PARTY``)."""
     platform = _platform(request)
     body = await _body(request)
+    wanted = _idempotent_request(request, body)
+    if wanted is not None and (replay := await _replay(request, wanted)) is not None:
+        return replay
     to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
     visualisation = None
     if body.get("visualisation") is not None:
         visualisation = _attachment(platform, body["visualisation"], "visualisation")
-    done = await platform.issue(
-        body.get("transportDocument"),
-        to=to,
-        attachments=_attachments(platform, body),
-        tenant_id=tenant(request).id,
-        visualisation=visualisation,
+    attachments = _attachments(platform, body)
+    return await _act(
+        request,
+        wanted,
+        _issued,
+        lambda remembered: platform.issue(
+            body.get("transportDocument"),
+            to=to,
+            attachments=attachments,
+            tenant_id=tenant(request).id,
+            visualisation=visualisation,
+            remembered=remembered,
+        ),
     )
-    if isinstance(done, Outbound):
-        return _accepted(done)
-    return web.json_response({"checksum": done.td_checksum, "state": done.state}, status=201)
 
 
 @routes.post("/v1/ebls/{reference}/transfers")
@@ -154,6 +265,9 @@ async def transfer_ebl(request: web.Request) -> web.Response:
     ``BLANK_ENDORSE`` (no recipient: recorded here, with the possessor)."""
     platform = _platform(request)
     body = await _body(request)
+    wanted = _idempotent_request(request, body)
+    if wanted is not None and (replay := await _replay(request, wanted)) is not None:
+        return replay
     check_fields(body, TRANSFER_FIELDS)
     action = str(body.get("action") or ActionCode.TRANSFER.value)
     if action not in ActionCode.__members__ or action == ActionCode.ISSUE.value:
@@ -166,18 +280,20 @@ async def transfer_ebl(request: web.Request) -> web.Response:
     forward = body.get("forwardDocuments", False)
     if not isinstance(forward, bool):
         raise unprocessable("forwardDocuments must be true or false", "forwardDocuments", "type")
-    sent = await platform.transfer(
-        request.match_info["reference"],
-        to=to,
-        action=ActionCode(action),
-        attachments=_attachments(platform, body),
-        forward_documents=forward,
-        tenant_id=tenant(request).id,
-    )
-    if isinstance(sent, Outbound):
-        return _accepted(sent)
-    return web.json_response(
-        {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}
+    attachments = _attachments(platform, body)
+    return await _act(
+        request,
+        wanted,
+        _transferred,
+        lambda remembered: platform.transfer(
+            request.match_info["reference"],
+            to=to,
+            action=ActionCode(action),
+            attachments=attachments,
+            forward_documents=forward,
+            tenant_id=tenant(request).id,
+            remembered=remembered,
+        ),
     )
 
 

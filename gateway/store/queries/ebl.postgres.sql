@@ -160,3 +160,12 @@ WHERE m.outcome = 'left'
   AND ((m.kind = 'title' AND t.version = m.version)
        OR (m.kind = 'outbound' AND o.state = 'sending'))
 ORDER BY m.recorded_at, m.kind, m.row_key
+
+-- name: ebl_get_idempotent
+SELECT * FROM ebl_idempotency
+WHERE tenant_id = %(tenant_id)s AND idempotency_key = %(idempotency_key)s
+
+-- name: ebl_insert_idempotent
+INSERT INTO ebl_idempotency (tenant_id, idempotency_key, request, fields, status, answer, created_at)
+VALUES (%(tenant_id)s, %(idempotency_key)s, %(request)s, %(fields)s, %(status)s, %(answer)s, %(now)s)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING

@@ -446,3 +446,17 @@ FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
 
 CREATE TRIGGER export_checkpoints_no_truncate BEFORE TRUNCATE ON export_checkpoints
 FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+
+-- The first answer to each eBL action sent with an Idempotency-Key, per tenant and key
+-- (0023): the request (method, path, a digest per body member) and the answer replayed.
+
+CREATE TABLE ebl_idempotency (
+    tenant_id        TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    request          TEXT NOT NULL,
+    fields           TEXT NOT NULL,
+    status           INTEGER NOT NULL,
+    answer           TEXT NOT NULL,
+    created_at       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, idempotency_key)
+);

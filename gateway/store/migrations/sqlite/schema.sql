@@ -448,3 +448,17 @@ CREATE TRIGGER export_checkpoints_no_delete BEFORE DELETE ON export_checkpoints
 BEGIN
     SELECT RAISE(ABORT, 'export_checkpoints is append-only: checkpoints cannot be deleted');
 END;
+
+-- The first answer to each eBL action sent with an Idempotency-Key, per tenant and key
+-- (0023): the request (method, path, a digest per body member) and the answer replayed.
+
+CREATE TABLE ebl_idempotency (
+    tenant_id        TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    request          TEXT NOT NULL,
+    fields           TEXT NOT NULL,
+    status           INTEGER NOT NULL,
+    answer           TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, idempotency_key)
+);
