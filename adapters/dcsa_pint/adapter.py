@@ -21,6 +21,7 @@ from adapters.dcsa_pint.ctr import ControlTrackingRegistry, transfer_record
 from adapters.dcsa_pint.options import PintOptions
 from adapters.dcsa_pint.platform import PintPlatform
 from adapters.dcsa_pint.receiver import PintReceiver
+from adapters.dcsa_pint.receiver_check import ReceiverAnswer
 from adapters.dcsa_pint.sender import PintSender
 from gateway.bounded_body import read_bounded
 from gateway.errors import ConfigError, TransientDeliveryError
@@ -50,7 +51,12 @@ class PintAdapter:
         self.name = name
         self.options = options
         self.platform = PintPlatform(
-            options, registry, name, fetch_jwks=self._fetch_jwks, export_gate=export_gate
+            options,
+            registry,
+            name,
+            fetch_jwks=self._fetch_jwks,
+            export_gate=export_gate,
+            validate_receiver=self._validate_receiver,
         )
         self.receiver = PintReceiver(
             self.platform,
@@ -119,6 +125,9 @@ class PintAdapter:
             )
             return {"keys": []}
         return document if isinstance(document, dict) else {"keys": []}
+
+    async def _validate_receiver(self, platform: str, provider: str, code: str) -> ReceiverAnswer:
+        return await self._sender(platform).validate_receiver(platform, provider, code)
 
     async def deliver(self, envelope: Envelope) -> Receipt:
         """Run the envelope transfer in ``envelope`` (see :class:`PintSender`)."""

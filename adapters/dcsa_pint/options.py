@@ -36,6 +36,8 @@
     certificates = ["pint/iqax.pem"]      # or: its keys as X.509 certificates (PEM), out of band
     carrier_certificates = []             #   (tokens whose header has no kid are tried on them)
     ca = "pint/iqax-ca.pem"               # optional: TLS trust for its server
+    receiver_validation = true            # ask POST /v3/receiver-validation before a transfer
+                                          # locks the eBL (false: never ask this partner)
 
 Relative paths are under the data home. Unknown keys are refused, naming the key.
 """
@@ -76,6 +78,7 @@ _PARTNER_KNOWN = {
     "carrier_certificates",
     "ca",
     "country",
+    "receiver_validation",
 }
 
 
@@ -91,6 +94,9 @@ class Partner:
     country: str = ""
     """The ISO 3166 country the partner platform holds eBLs in: the destination the export
     gate decides for (``""``: unknown, only rules without destinations match)."""
+    receiver_validation: bool = True
+    """Whether a transfer to a party of this platform first asks it whether it knows the
+    party (``POST /v3/receiver-validation``, see :meth:`PintPlatform.check_receiver`)."""
 
     def endpoint(self, path: str) -> str:
         """The absolute URL of a PINT path on this partner."""
@@ -395,5 +401,11 @@ def _partners(
             )
         ca = path(spec["ca"]) if spec.get("ca") else None
         country = str(spec.get("country") or "").upper()
-        partners[str(code)] = Partner(str(code), url, ca, jwks_url, country)
+        validation = spec.get("receiver_validation", True)
+        if not isinstance(validation, bool):
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} receiver_validation is true or false",
+                field=f"{where}.receiver_validation",
+            )
+        partners[str(code)] = Partner(str(code), url, ca, jwks_url, country, validation)
     return partners

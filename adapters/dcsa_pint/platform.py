@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.dcsa_pint.options import PintOptions
+from adapters.dcsa_pint.receiver_check import ValidateReceiver
 from gateway.errors import FieldError, InputError, NotPermittedError, VerificationError
 from gateway.pint import build
 from gateway.pint.chain import VerifiedEnvelope, verify_envelope
@@ -214,6 +215,7 @@ class PintPlatform:
         *,
         fetch_jwks: FetchJwks | None = None,
         export_gate: TransferAssessor | None = None,
+        validate_receiver: ValidateReceiver | None = None,
     ) -> None:
         self.options = options
         self.registry = registry
@@ -223,6 +225,7 @@ class PintPlatform:
         self.schema: EnvelopeSchema = load_schema(options.envelope_schema)
         self._fetch_jwks = fetch_jwks
         self._fetched: dict[str, float] = {}
+        self._validate_receiver = validate_receiver
 
     @property
     def document_limit(self) -> DocumentLimit:
@@ -635,6 +638,7 @@ class PintPlatform:
         for, and held for, ``exporting_tenant``: the tenant acting for the acting party)."""
         if to.platform not in self.options.partners:
             raise FieldError(f"platform {to.platform} is not a configured partner", field="to")
+        await self.check_receiver(to)
         outgoing = await self._outgoing(
             td_checksum, chain, attachments, forward=forward, issue=issue is not None
         )
@@ -666,6 +670,39 @@ class PintPlatform:
             attached=outgoing.attached,
             remembered=remembered,
         )
+
+    async def check_receiver(self, to: Party) -> None:
+        """Ask ``to``'s platform whether it knows ``to`` before the eBL is locked for it
+        (PINT 3.0 receiver validation), for each of its identifying codes issued by that
+        platform (a platform "can unconditionally reject lookup requests" for codes of
+        other code lists, so their 404 says nothing). The standard's 404 is a
+        :class:`FieldError` naming ``to`` (a 422: nothing was locked or queued); no answer
+        (an older platform without the endpoint, an error, unreachable) lets the transfer
+        go on, logged: the receiving platform still checks the party at the envelope
+        (``BENV``), and the eBL comes back under this platform's control. Not asked of a
+        partner configured with ``receiver_validation = false``."""
+        partner = self.options.partners[to.platform]
+        if self._validate_receiver is None or not partner.receiver_validation:
+            return
+        for provider, code in sorted(to.codes):
+            if provider != to.platform:
+                continue
+            answer = await self._validate_receiver(to.platform, provider, code)
+            if answer.known is False:
+                said = f" ({answer.why})" if answer.why else ""
+                raise FieldError(
+                    f"platform {to.platform} does not know the party {code!r}: its receiver "
+                    f"validation answered 404{said}. Nothing was locked or sent; check the "
+                    "party code",
+                    field="to",
+                    rule="pint.receiver-validation",
+                )
+            if answer.known is None:
+                log.info(
+                    "receiver validation gave no answer; the receiving platform checks the "
+                    "party at the envelope",
+                    extra={"platform": to.platform, "party": code, "why": answer.why[:200]},
+                )
 
     async def _refused_issue(self, key: str, tenant_id: str | None) -> dict[str, Any] | None:
         """The history of a transport document issued straight to another platform that

@@ -29,6 +29,7 @@ import aiohttp
 
 from adapters.base import Envelope, Receipt
 from adapters.dcsa_pint.options import Partner, PintOptions
+from adapters.dcsa_pint.receiver_check import ReceiverAnswer
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
 from gateway.pint.checksums import is_checksum, jws_checksum
 from gateway.pint.codes import ResponseCode
@@ -102,6 +103,32 @@ class PintSender:
             response = self._signed(answer, partner.code, last)
         return self._receipt(envelope, response)
 
+    async def validate_receiver(self, platform: str, provider: str, code: str) -> ReceiverAnswer:
+        """Ask ``platform`` whether it knows the party ``provider``/``code`` (PINT 3.0 ``POST
+        /v3/receiver-validation``): known (200 with its ``partyName``), unknown (404 with a
+        DCSA ``ErrorResponse``: "the server cannot identify an account or user via the given
+        party code", or would reject a transfer to it), or no answer to go by (any other
+        status, e.g. a platform without the endpoint answering its own 404; a network
+        error)."""
+        partner = self.options.partners[platform]
+        body = json.dumps({"codeListProvider": provider, "partyCode": code}).encode()
+        url = partner.endpoint("/v3/receiver-validation")
+        try:
+            answer = await self._call("POST", url, body, platform)
+        except TransientDeliveryError as exc:
+            return ReceiverAnswer(None, why=str(exc))
+        try:
+            data = json.loads(answer.body)
+        except ValueError:
+            data = None
+        if answer.status == 200 and isinstance(data, dict):
+            name = data.get("partyName")
+            if isinstance(name, str) and name.strip():
+                return ReceiverAnswer(True, name=name[:70])
+        if answer.status == 404 and _is_error_response(data, 404):
+            return ReceiverAnswer(False, why=_error_message(data))
+        return ReceiverAnswer(None, why=f"{platform} answered HTTP {answer.status}")
+
     async def _upload(
         self,
         envelope: Envelope,
@@ -164,6 +191,22 @@ class PintSender:
                 "missing": response.payload.get("missingAdditionalDocumentChecksums", []),
             },
         )
+
+
+def _is_error_response(data: Any, status: int) -> bool:
+    """Whether ``data`` is a DCSA ``ErrorResponse`` for ``status`` (its required
+    ``statusCode`` and ``errors``), not some other server's page for a path it lacks."""
+    return (
+        isinstance(data, dict)
+        and data.get("statusCode") == status
+        and isinstance(data.get("errors"), list)
+    )
+
+
+def _error_message(data: dict[str, Any]) -> str:
+    """What a DCSA ``ErrorResponse`` says (its ``statusCodeMessage``), bounded."""
+    message = data.get("statusCodeMessage") or data.get("statusCodeText") or ""
+    return str(message)[:200]
 
 
 def _still_missing(response: SignedResponse) -> list[str]:

@@ -6,6 +6,7 @@ asked, who may transfer it again."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -47,6 +48,14 @@ async def pair(
     yield a, b
     await a.stop()
     await b.stop()
+
+
+def not_asking(node: InProcessPlatform, partner: str) -> None:
+    """``node`` sends to ``partner`` without asking its receiver validation first (the
+    partner's ``receiver_validation = false``), so the envelope reaches the receiving
+    platform's own check of the party (``BENV``)."""
+    partners = node.adapter.platform.options.partners
+    partners[partner] = dataclasses.replace(partners[partner], receiver_validation=False)
 
 
 async def run_transfers(node: InProcessPlatform) -> list[str]:
@@ -137,12 +146,21 @@ async def test_a_rejected_surrender_gives_the_ebl_back(pair: Any, reference: Pat
 
 
 async def test_a_transfer_to_a_party_unknown_here_is_refused(pair: Any, reference: Path) -> None:
-    """The receiving platform answers BENV when the transferee is not one of its parties
-    (the receiver-validation rule); the sender keeps the eBL."""
+    """The sending platform asks the receiving one first (receiver validation) and keeps
+    the eBL unlocked when it does not know the party; sent without asking, the receiving
+    platform answers BENV when the transferee is not one of its parties (the
+    receiver-validation rule); the sender keeps the eBL."""
+    from gateway.errors import FieldError
+
     a, b = pair
     pa, pb = a.adapter.platform, b.adapter.platform
     await pa.issue(transport_document(reference, "NOBODY0001"), to=pa.options.party("SHIPPER"))
     nobody = Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")}))
+    with pytest.raises(FieldError, match="does not know the party 'NOBODY'"):
+        await pa.transfer("NOBODY0001", to=nobody)
+    assert (await pa.registry.find("NOBODY0001")).state == "held"
+    assert await run_transfers(a) == []
+    not_asking(a, "IQAX")
     await pa.transfer("NOBODY0001", to=nobody)
     assert await run_transfers(a) == ["BENV"]
     assert (await pa.registry.find("NOBODY0001")).state == "held"
@@ -248,6 +266,7 @@ async def test_the_history_shows_each_transfers_signed_answer_and_reason(
     a, b = pair
     pa, pb = a.adapter.platform, b.adapter.platform
     await pa.issue(transport_document(reference, "ANSWERS001"), to=pa.options.party("SHIPPER"))
+    not_asking(a, "IQAX")
     nobody = Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")}))
     refused = await pa.transfer("ANSWERS001", to=nobody)
     assert await run_transfers(a) == ["BENV"]
@@ -303,12 +322,11 @@ async def test_a_refused_issue_is_shown_not_issued_with_the_signed_refusal(
     """An issue straight to another platform that refuses it leaves nothing issued (the
     carrier may issue again), but its history still tells the carrier's operator why,
     by reference and by checksum; once issued after all, the refusal stays in its history."""
-    import dataclasses
-
     from gateway.store import NotFoundError
 
     a, b = pair
     pa, pb = a.adapter.platform, b.adapter.platform
+    not_asking(a, "IQAX")
     nobody = Party("IQAX", "Nobody", frozenset({("IQAX", "NOBODY")}))
     document = transport_document(reference, "REFUSED001")
     sent = await pa.issue(document, to=nobody)
