@@ -823,9 +823,39 @@ class PintPlatform:
         }
 
 
+def export_hold(transfer: Outbound) -> dict[str, str] | None:
+    """Whether the export gate holds ``transfer``, as answers show it (``exportHold``):
+    ``{"reason": …}`` until a compliance officer releases or refuses it, else ``None``.
+    A name of its own: the registry's ``held`` is possession (the eBL is under this
+    platform's control), which a transfer the gate holds is not (the eBL is ``sending``)."""
+    return None if transfer.held is None else {"reason": transfer.held}
+
+
+def transfer_accepted(sent: Outbound) -> dict[str, Any]:
+    """The answer to a transfer (or an issue) queued for another platform: the eBL's
+    checksum, the transfer's id and platform, and ``exportHold`` (:func:`export_hold`).
+
+    ``state`` (``sending``, or ``held`` while the gate holds the transfer) and ``reason``
+    (the gate's) are kept for the clients written against them and go in the next major
+    version: their ``held`` is the export gate's hold, which the eBL registry's ``held``
+    (possession, ``GET /v1/ebls?state=held``) is not."""
+    body: dict[str, Any] = {
+        "checksum": sent.td_checksum,
+        "state": "sending" if sent.held is None else "held",
+        "transfer": sent.id,
+        "to": sent.platform,
+        "exportHold": export_hold(sent),
+    }
+    if sent.held is not None:
+        body["reason"] = sent.held
+    return body
+
+
 def _transfer_view(transfer: Outbound) -> dict[str, Any]:
     """An outbound transfer as the eBL's history shows it: where it went, its state, why
-    the export gate holds it (``held``), and the receiving platform's signed answer as it
+    the export gate holds it (``exportHold``; ``held``, its reason alone, is kept for the
+    clients written against it until the next major version), and the receiving platform's
+    signed answer as it
     came (``response``, a compact JWS: the acknowledgement) with the ``reason`` it gives, or,
     for a transfer a compliance officer refused, the refusal; for one settled before its
     answer came, that (:data:`SETTLED`)."""
@@ -849,6 +879,7 @@ def _transfer_view(transfer: Outbound) -> dict[str, Any]:
         "responseCode": transfer.response_code,
         "reason": reason,
         "response": signed,
+        "exportHold": export_hold(transfer),
         "held": transfer.held,
     }
 

@@ -21,6 +21,7 @@ from gateway.cli._io import UsageError
 from gateway.cli._pint import (
     add_document_arguments,
     add_platform_arguments,
+    answer_line,
     attachment,
     attachments,
     pint_platform,
@@ -60,12 +61,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--visualisation-type is the media type of --visualisation FILE")
     document = read_json(args.file)
     out = asyncio.run(_issue(args, document))
-    print(json.dumps(out, indent=2) if args.json else " ".join(f"{k}={v}" for k, v in out.items()))
+    print(json.dumps(out, indent=2) if args.json else answer_line(out))
     return 0
 
 
 async def _issue(args: argparse.Namespace, document: Any) -> dict[str, Any]:
-    from adapters.dcsa_pint.platform import parse_party
+    from adapters.dcsa_pint.platform import parse_party, transfer_accepted
     from gateway.store.ebl import Outbound
 
     to = parse_party(args.to, name=args.name)
@@ -80,11 +81,6 @@ async def _issue(args: argparse.Namespace, document: Any) -> dict[str, Any]:
             document, to=to, attachments=documents, visualisation=visualisation
         )
     if isinstance(done, Outbound):
-        out = {"reference": document.get("transportDocumentReference"), "checksum": done.td_checksum,
-               "state": "sending" if done.held is None else "held", "transfer": done.id,
-               "to": done.platform}  # fmt: skip
-        if done.held is not None:
-            out["reason"] = done.held
-        return out
+        return {"reference": document.get("transportDocumentReference"), **transfer_accepted(done)}
     print(f"issued to {to.label()}, held on this platform", file=sys.stderr)
     return {"reference": done.reference, "checksum": done.td_checksum, "state": done.state}

@@ -22,6 +22,7 @@ import json
 from gateway.cli._pint import (
     add_document_arguments,
     add_platform_arguments,
+    answer_line,
     attachments,
     pint_platform,
 )
@@ -69,12 +70,12 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def run(args: argparse.Namespace) -> int:
     out = asyncio.run(_transfer(args))
-    print(json.dumps(out, indent=2) if args.json else " ".join(f"{k}={v}" for k, v in out.items()))
+    print(json.dumps(out, indent=2) if args.json else answer_line(out))
     return 0
 
 
 async def _transfer(args: argparse.Namespace) -> dict[str, str]:
-    from adapters.dcsa_pint.platform import parse_party
+    from adapters.dcsa_pint.platform import parse_party, transfer_accepted
 
     to = None if args.to is None else parse_party(args.to, name=args.name)
     async with pint_platform(args) as platform:
@@ -87,12 +88,4 @@ async def _transfer(args: argparse.Namespace) -> dict[str, str]:
         )
     if isinstance(sent, TitleRecord):
         return {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}
-    out = {
-        "checksum": sent.td_checksum,
-        "state": "sending" if sent.held is None else "held",
-        "transfer": sent.id,
-        "to": sent.platform,
-    }
-    if sent.held is not None:
-        out["reason"] = sent.held
-    return out
+    return transfer_accepted(sent)

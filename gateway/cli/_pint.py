@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,18 @@ def attachment(
 def attachments(platform: PintPlatform, paths: list[Path]) -> list[Attachment]:
     """The supporting documents named on the command line (``--document``)."""
     return [attachment(platform, p, "--document") for p in paths]
+
+
+def answer_line(out: Mapping[str, Any]) -> str:
+    """An answer as one ``key=value`` line: a nested object's members as ``key.member``,
+    nothing for a member that is ``None`` (``exportHold`` of a transfer the gate let go)."""
+    pairs: list[str] = []
+    for key, value in out.items():
+        if isinstance(value, Mapping):
+            pairs += [f"{key}.{k}={v}" for k, v in value.items() if v is not None]
+        elif value is not None:
+            pairs.append(f"{key}={value}")
+    return " ".join(pairs)
 
 
 def read_json(path: Path) -> Any:

@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party
+from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party, transfer_accepted
 from gateway.api.context import store, tenant
 from gateway.api.ingest import (
     check_fields,
@@ -137,22 +137,10 @@ LOST_RACE = (ConflictError, NotFoundError, NotPermittedError)
 changed the eBL: it then finds the first answer."""
 
 
-def _accepted(sent: Outbound) -> dict[str, Any]:
-    body = {
-        "checksum": sent.td_checksum,
-        "state": "sending" if sent.held is None else "held",
-        "transfer": sent.id,
-        "to": sent.platform,
-    }
-    if sent.held is not None:
-        body["reason"] = sent.held
-    return body
-
-
 def _issued(done: Any) -> Answer:
     """The answer to an issue: 202 queued for another platform, 201 held here."""
     if isinstance(done, Outbound):
-        return 202, _accepted(done)
+        return 202, transfer_accepted(done)
     assert isinstance(done, TitleRecord)
     return 201, {"checksum": done.td_checksum, "state": done.state}
 
@@ -160,7 +148,7 @@ def _issued(done: Any) -> Answer:
 def _transferred(sent: Any) -> Answer:
     """The answer to a transfer: 202 queued for another platform, 200 recorded here."""
     if isinstance(sent, Outbound):
-        return 202, _accepted(sent)
+        return 202, transfer_accepted(sent)
     assert isinstance(sent, TitleRecord)
     return 200, {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}
 
