@@ -363,18 +363,23 @@ class PintPlatform:
         *,
         state: str | None = None,
         before: datetime | None = None,
+        before_checksum: str | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` eBLs of the registry, most recently changed first, each with its
         state here, who possesses and who holds it, and whether it may be transferred from
         here now (``mayTransfer``: held here and, given ``tenant_id``, possessed by a party
         it acts for); given ``tenant_id``, only those it may read (:meth:`may_read`).
-        ``state`` filters, ``before`` pages (changed before that time). An eBL received
-        from another platform is found here without knowing its reference."""
+        ``state`` filters, ``before`` pages (changed before that time, or at it with a
+        checksum below ``before_checksum``: the page after the last eBL seen, its
+        ``updatedAt`` and ``transportDocumentChecksum``). An eBL received from another
+        platform is found here without knowing its reference."""
         found: list[dict[str, Any]] = []
-        cursor = before
+        cursor, cursor_checksum = before, before_checksum
         while len(found) < limit:
-            batch = await self.registry.titles(state=state, before=cursor, limit=LIST_BATCH)
+            batch = await self.registry.titles(
+                state=state, before=cursor, before_checksum=cursor_checksum, limit=LIST_BATCH
+            )
             for record in batch:
                 if tenant_id is None or self.may_read(tenant_id, record):
                     found.append(self._summary(record, tenant_id))
@@ -383,6 +388,7 @@ class PintPlatform:
             if len(batch) < LIST_BATCH:
                 break
             cursor = datetime.fromisoformat(batch[-1].updated_at)
+            cursor_checksum = batch[-1].td_checksum
         return found
 
     def _summary(self, record: TitleRecord, tenant_id: str | None) -> dict[str, Any]:

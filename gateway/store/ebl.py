@@ -230,11 +230,23 @@ class EblRegistry:
 
     @reads
     def titles(
-        self, *, state: str | None = None, before: datetime | None = None, limit: int = 50
+        self,
+        *,
+        state: str | None = None,
+        before: datetime | None = None,
+        before_checksum: str | None = None,
+        limit: int = 50,
     ) -> Script[list[TitleRecord]]:
-        """Up to ``limit`` eBLs, most recently changed first; ``state`` filters, ``before``
-        pages (changed before that time)."""
-        params = {"state": state, "before": before, "limit": limit}
+        """Up to ``limit`` eBLs, most recently changed first (by time, then checksum, both
+        descending); ``state`` filters, ``before`` pages (changed before that time, or at
+        it with a checksum below ``before_checksum``: the rows after the last one seen,
+        none skipped when several share its time)."""
+        params = {
+            "state": state,
+            "before": before,
+            "before_checksum": before_checksum,
+            "limit": limit,
+        }
         found = yield Query("ebl_list_titles", params, "all")
         return [_title(r) for r in found]
 

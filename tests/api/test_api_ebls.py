@@ -543,7 +543,7 @@ async def test_each_tenant_lists_the_ebls_its_parties_take_part_in(
             ("APIEBL0202", False)  # the carrier takes part, the shipper possesses it
         ]
         nothing = await (await client.get("/v1/ebls", headers=keys["forwarder"])).json()
-        assert nothing == {"items": [], "count": 0}
+        assert nothing == {"items": [], "count": 0, "next": None}
         one = await (await client.get("/v1/ebls?limit=1", headers=keys["shipper-ops"])).json()
         assert [i["transportDocumentReference"] for i in one["items"]] == ["APIEBL0201"]
         for query, field in (("state=lost", "state"), ("limit=0", "limit"), ("sate=held", "sate")):

@@ -43,6 +43,7 @@ from gateway.api.routes.documents import MAX_LIST, int_param, time_param
 from gateway.bounded_body import read_bounded
 from gateway.errors import FieldError, NotPermittedError
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
+from gateway.pint.checksums import is_checksum
 from gateway.pint.codes import ActionCode
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import Outbound, TitleRecord
@@ -291,17 +292,40 @@ EBL_STATES = frozenset({"held", "sending", "transferred", "surrendered"})
 @routes.get("/v1/ebls")
 async def list_ebls(request: web.Request) -> web.Response:
     """The eBLs the tenant takes part in, most recently changed first: state here, possessor,
-    holder and whether it may transfer them now; ``state``, ``limit`` and ``before`` filter."""
-    check_query(request, ("state", "limit", "before"))
+    holder and whether it may transfer them now; ``state``, ``limit`` and ``before`` filter.
+    A full page ends with ``next``, the query of the page after it (``before`` and
+    ``before_checksum``: the last eBL's time and checksum, so eBLs changed at the same
+    time are on the next page, not skipped); ``null`` after the last page."""
+    check_query(request, ("state", "limit", "before", "before_checksum"))
     platform = _platform(request)
     limit = int_param(request, "limit", default=50, low=1, high=MAX_LIST)
     before = time_param(request, "before")
+    before_checksum = request.query.get("before_checksum")
+    if before_checksum is not None and not is_checksum(before_checksum):
+        raise unprocessable(
+            "before_checksum is the transportDocumentChecksum of the last eBL seen",
+            "before_checksum",
+            "format",
+        )
+    if before_checksum is not None and before is None:
+        detail = "before_checksum goes with before (that eBL's updatedAt)"
+        raise unprocessable(detail, "before", "required")
     state = request.query.get("state")
     if state is not None and state not in EBL_STATES:
         known = ", ".join(sorted(EBL_STATES))
         raise unprocessable(f"state must be one of {known}", "state", "enum")
-    items = await platform.listing(tenant(request).id, state=state, before=before, limit=limit)
-    return web.json_response({"items": items, "count": len(items)})
+    items = await platform.listing(
+        tenant(request).id,
+        state=state,
+        before=before,
+        before_checksum=before_checksum,
+        limit=limit,
+    )
+    after = None
+    if len(items) == limit:
+        last = items[-1]
+        after = {"before": last["updatedAt"], "before_checksum": last["transportDocumentChecksum"]}
+    return web.json_response({"items": items, "count": len(items), "next": after})
 
 
 @routes.get("/v1/ebls/{reference}")

@@ -7,10 +7,12 @@ SELECT * FROM ebl_titles WHERE td_checksum = %(td_checksum)s
 SELECT * FROM ebl_titles WHERE reference = %(reference)s ORDER BY created_at
 
 -- name: ebl_list_titles
--- The eBLs the registry knows, most recently changed first (before: changed earlier).
+-- The eBLs the registry knows, most recently changed first (before: changed earlier, or at
+-- that time with a checksum below before_checksum: the page after the row seen last).
 SELECT * FROM ebl_titles
 WHERE (%(state)s::text IS NULL OR state = %(state)s)
-  AND (%(before)s::timestamptz IS NULL OR updated_at < %(before)s)
+  AND (%(before)s::timestamptz IS NULL OR updated_at < %(before)s
+       OR (updated_at = %(before)s AND td_checksum < %(before_checksum)s::text))
 ORDER BY updated_at DESC, td_checksum DESC
 LIMIT %(limit)s
 

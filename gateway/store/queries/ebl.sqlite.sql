@@ -7,10 +7,12 @@ SELECT * FROM ebl_titles WHERE td_checksum = :td_checksum
 SELECT * FROM ebl_titles WHERE reference = :reference ORDER BY created_at
 
 -- name: ebl_list_titles
--- The eBLs the registry knows, most recently changed first (before: changed earlier).
+-- The eBLs the registry knows, most recently changed first (before: changed earlier, or at
+-- that time with a checksum below before_checksum: the page after the row seen last).
 SELECT * FROM ebl_titles
 WHERE (:state IS NULL OR state = :state)
-  AND (:before IS NULL OR updated_at < :before)
+  AND (:before IS NULL OR updated_at < :before
+       OR (updated_at = :before AND td_checksum < :before_checksum))
 ORDER BY updated_at DESC, td_checksum DESC
 LIMIT :limit
 
