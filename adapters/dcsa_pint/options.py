@@ -45,6 +45,7 @@ Relative paths are under the data home. Unknown keys are refused, naming the key
 from __future__ import annotations
 
 import json
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -255,6 +256,8 @@ class PintOptions:
             raise ConfigError(
                 f"adapter {name!r}: parties is a table code = name", field=f"{where}.parties"
             )
+        for code, party_name in parties.items():
+            _check_party_name(name, str(code), party_name)
         carrier_codes = {code for _, code in carrier.codes} if carrier is not None else set()
         known = {str(code) for code in parties} | carrier_codes
         operators, represents = _operators(name, options.get("tenants"), known)
@@ -280,6 +283,29 @@ class PintOptions:
                 if options.get("control_tracking_registry_ca")
                 else None
             ),
+        )
+
+
+PARTY_NAME = re.compile(r"\S(?:.*\S)?")
+"""DCSA's ``partyName`` (``^\\S(?:.*\\S)?$``, whole): no white space at either end, no line
+break; at most :data:`MAX_PARTY_NAME` characters."""
+MAX_PARTY_NAME = 70
+"""Longest ``partyName`` DCSA's schemas allow."""
+
+
+def _check_party_name(adapter: str, code: str, party_name: Any) -> None:
+    """A configured party's name as DCSA's ``partyName`` allows it: it goes into every chain
+    entry naming the party and into the receiver-validation answer, and a receiving platform
+    refuses an envelope carrying another (BENV)."""
+    if (
+        not isinstance(party_name, str)
+        or len(party_name) > MAX_PARTY_NAME
+        or not PARTY_NAME.fullmatch(party_name)
+    ):
+        raise ConfigError(
+            f"adapter {adapter!r}: the name of party {code!r} must be 1 to {MAX_PARTY_NAME} "
+            "characters without white space at either end or a line break (DCSA partyName)",
+            field=f"adapters.{adapter}.parties.{code}",
         )
 
 

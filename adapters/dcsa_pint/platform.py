@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.dcsa_pint.options import PintOptions
+from adapters.dcsa_pint.options import MAX_PARTY_NAME, PintOptions
 from adapters.dcsa_pint.receiver_check import ValidateReceiver
 from gateway.errors import FieldError, InputError, NotPermittedError, VerificationError
 from gateway.pint import build
@@ -164,12 +164,14 @@ class Outgoing:
 
 MAX_PARTY_CODE = 150
 """Longest ``partyCode`` DCSA's schemas allow."""
-MAX_PARTY_NAME = 70
-"""Longest ``partyName`` DCSA's schemas allow."""
 
 
 def parse_party(text: str, *, name: str = "") -> Party:
-    """``PLATFORM:CODE`` (a party code issued by that platform) as a :class:`Party`."""
+    """``PLATFORM:CODE`` (a party code issued by that platform) as a :class:`Party` named
+    ``name`` (else its code): a ``partyName`` DCSA's schemas allow (``^\\S(?:.*\\S)?$``, at
+    most 70 characters), else a :class:`FieldError` naming ``name``. A chain entry carrying
+    another would be refused by the receiving platform (BENV) after the eBL was locked, and,
+    recorded here, would make every later envelope of the eBL refused."""
     platform, sep, code = text.partition(":")
     if not sep or not platform or not code or len(platform) > 4:
         raise FieldError(f"{text[:60]!r} is not PLATFORM:PARTY (e.g. IQAX:HK-TRADER)", field="to")
@@ -182,6 +184,21 @@ def parse_party(text: str, *, name: str = "") -> Party:
         raise FieldError(
             f"the party name is {len(name)} characters, more than DCSA's {MAX_PARTY_NAME}",
             field="name",
+            rule="dcsa.partyName",
+        )
+    if name and not DOCUMENT_NAME.fullmatch(name):
+        raise FieldError(
+            f"the party name {name[:70]!r} must not start or end with white space nor break "
+            "a line (DCSA partyName)",
+            field="name",
+            rule="dcsa.partyName",
+        )
+    if not name and (len(code) > MAX_PARTY_NAME or not DOCUMENT_NAME.fullmatch(code)):
+        raise FieldError(
+            f"the party code {code[:60]!r} cannot stand as its name (a DCSA partyName has "
+            f"at most {MAX_PARTY_NAME} characters, no white space at either end): give name",
+            field="name",
+            rule="dcsa.partyName",
         )
     return Party(platform, name or code, frozenset({(platform, code)}))
 

@@ -151,6 +151,18 @@ async def test_only_the_named_tenants_operate_the_platform(api: Any, reference: 
             "name",
         ),
         (b'{"transportDocument": ' + b"[" * 33 + b"]" * 33 + b"}", 422, "body"),
+        # a partyName DCSA refuses would lock the eBL only for the receiver to answer BENV
+        (
+            json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": " Bank "}).encode(),
+            422,
+            "name",
+        ),
+        (
+            json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": "A\nB"}).encode(),
+            422,
+            "name",
+        ),
+        (json.dumps({"transportDocument": {}, "to": "IQAX:" + "x" * 71}).encode(), 422, "name"),
         (
             json.dumps({"transportDocument": {"isToOrder": "yes"}, "to": "AEOT:SHIPPER"}).encode(),
             422,
@@ -348,6 +360,40 @@ async def test_an_ambiguous_operator_configuration_is_refused_at_start(
     assert refused.value.field is not None and refused.value.field.startswith(
         "adapters.pint.tenants"
     )
+
+
+async def test_a_party_name_dcsa_refuses_changes_nothing(api: Any, reference: Path) -> None:
+    """DCSA's partyName (``^\\S(?:.*\\S)?$``, at most 70): a transfer naming its recipient
+    otherwise is refused before the eBL is locked (once sent and answered BENV, or, recorded
+    here, a chain entry every later envelope of the eBL would be refused for)."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    document = transport_document(reference, "APIEBL0301")
+    held = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=auth
+    )
+    assert held.status == 201, await held.text()
+    for to in ("IQAX:BUYER", "AEOT:SHIPPER"):
+        refused = await client.post(
+            "/v1/ebls/APIEBL0301/transfers", json={"to": to, "name": "Buyer Ltd "}, headers=auth
+        )
+        assert refused.status == 422, await refused.text()
+        assert [(e["field"], e["rule"]) for e in (await refused.json())["errors"]] == [
+            ("name", "dcsa.partyName")
+        ]
+    history = await (await client.get("/v1/ebls/APIEBL0301", headers=auth)).json()
+    assert (history["state"], len(history["chain"])) == ("held", 1)
+
+
+async def test_a_configured_party_name_dcsa_refuses_stops_the_start(
+    tmp_path: Path, reference: Path
+) -> None:
+    with pytest.raises(ConfigError, match="DCSA partyName") as refused:
+        async with platform_api(
+            tmp_path, reference, '["operator"]', parties='{ "SHIPPER" = "Shipper Ltd " }'
+        ):
+            pass
+    assert refused.value.field == "adapters.pint.parties.SHIPPER"
 
 
 async def test_the_registry_on_a_documents_page_is_shown_to_the_tenants_whose_parties_take_part(
