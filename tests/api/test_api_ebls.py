@@ -151,6 +151,15 @@ async def test_only_the_named_tenants_operate_the_platform(api: Any, reference: 
             "name",
         ),
         (b'{"transportDocument": ' + b"[" * 33 + b"]" * 33 + b"}", 422, "body"),
+        # the carrier's visualisation under another spelling was dropped from the manifest
+        (
+            json.dumps(
+                {"transportDocument": {}, "to": "AEOT:SHIPPER", "visualization": {}}
+            ).encode(),
+            422,
+            "visualization",
+        ),
+        (json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": 5}).encode(), 422, "name"),
         # a partyName DCSA refuses would lock the eBL only for the receiver to answer BENV
         (
             json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": " Bank "}).encode(),

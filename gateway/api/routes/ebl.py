@@ -57,6 +57,9 @@ IMPLIED_RECIPIENT = frozenset(
 """Actions whose ``to`` the title implies (the carrier; the party that asked to surrender)."""
 TRANSFER_FIELDS = ("action", "to", "name", "documents", "forwardDocuments")
 """The members a transfer request may have; any other (``actoin``) is refused by name."""
+ISSUE_FIELDS = ("transportDocument", "to", "name", "documents", "visualisation")
+"""The members an issue request may have; any other (``visualization``: the carrier's
+visualisation would be left out of the issuance manifest it signs, for good) is refused."""
 MAX_EBL_BYTES = 16 * 1024 * 1024
 MAX_EBL_DEPTH = 32
 """Deepest nesting a request body may have (DCSA's transport document needs about ten)."""
@@ -96,6 +99,16 @@ def _text(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
     if not isinstance(value, str) or not value:
         raise unprocessable(f"{key} is required (a string)", key, "required")
+    return value
+
+
+def _name(body: dict[str, Any]) -> str:
+    """The recipient's ``name``: a string when given (``""``: none)."""
+    value = body.get("name")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise unprocessable("name must be a string (the party's name)", "name", "type")
     return value
 
 
@@ -225,7 +238,8 @@ async def issue_ebl(request: web.Request) -> web.Response:
     wanted = _idempotent_request(request, body)
     if wanted is not None and (replay := await _replay(request, wanted)) is not None:
         return replay
-    to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
+    check_fields(body, ISSUE_FIELDS)
+    to = parse_party(_text(body, "to"), name=_name(body))
     visualisation = None
     if body.get("visualisation") is not None:
         visualisation = _attachment(platform, body["visualisation"], "visualisation")
@@ -265,7 +279,7 @@ async def transfer_ebl(request: web.Request) -> web.Response:
         )
     to = None
     if body.get("to") is not None or action not in IMPLIED_RECIPIENT:
-        to = parse_party(_text(body, "to"), name=str(body.get("name") or ""))
+        to = parse_party(_text(body, "to"), name=_name(body))
     forward = body.get("forwardDocuments", False)
     if not isinstance(forward, bool):
         raise unprocessable("forwardDocuments must be true or false", "forwardDocuments", "type")
