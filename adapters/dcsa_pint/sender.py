@@ -38,6 +38,9 @@ from gateway.pint.responses import SignedResponse, read_response
 log = logging.getLogger("lingang.pint")
 
 HEADERS = {"Content-Type": "application/json", "API-Version": "3"}
+RECEIVER_VALIDATION_SECONDS = 5.0
+"""The longest receiver validation waits (or the adapter's ``timeout``, if shorter): it runs
+while the client that asked for the transfer waits, and no answer lets the transfer go on."""
 MAX_MDOC_ROUNDS = 3
 """How often one attempt answers a signed ``MDOC`` at finish by sending the documents it
 lists again and finishing again, before the ``transfer`` job retries the whole transfer."""
@@ -113,8 +116,9 @@ class PintSender:
         partner = self.options.partners[platform]
         body = json.dumps({"codeListProvider": provider, "partyCode": code}).encode()
         url = partner.endpoint("/v3/receiver-validation")
+        seconds = min(self.options.timeout, RECEIVER_VALIDATION_SECONDS)
         try:
-            answer = await self._call("POST", url, body, platform)
+            answer = await self._call("POST", url, body, platform, timeout=seconds)
         except TransientDeliveryError as exc:
             return ReceiverAnswer(None, why=str(exc))
         try:
@@ -148,10 +152,17 @@ class PintSender:
                 return self._signed(sent, partner.code, last)
         return None
 
-    async def _call(self, method: str, url: str, body: bytes, platform: str) -> _Answer:
+    async def _call(
+        self, method: str, url: str, body: bytes, platform: str, *, timeout: float | None = None
+    ) -> _Answer:
+        """One request to the partner (within ``timeout`` seconds when given, else the
+        session's); a network error or time-out is a :class:`TransientDeliveryError`."""
+        limit: dict[str, Any] = {}
+        if timeout is not None:
+            limit["timeout"] = aiohttp.ClientTimeout(total=timeout)
         try:
             async with self.session.request(
-                method, url, data=body, headers=HEADERS, **self.ssl
+                method, url, data=body, headers=HEADERS, **self.ssl, **limit
             ) as response:
                 return _Answer(response.status, await response.read())
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

@@ -6,6 +6,8 @@ as does ``receiver_validation = false``."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -106,6 +108,37 @@ async def test_no_answer_to_go_by_lets_the_transfer_go_on(
             )
         assert status == 202, sent
         assert await _state(live, api, path) == "sending"
+
+
+async def test_a_partner_that_never_answers_holds_the_transfer_only_seconds(
+    tmp_path: Path, reference: Path, store_url: str
+) -> None:
+    """Receiver validation runs while the client waits: a partner that takes the connection
+    and never answers (the adapter's timeout is 10 s here, 30 by default) is given up after
+    RECEIVER_VALIDATION_SECONDS, and the transfer goes on."""
+    from adapters.dcsa_pint.sender import RECEIVER_VALIDATION_SECONDS
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read the request and whatever follows, answer nothing; close once the client has."""
+        while await reader.read(65536):
+            pass
+        writer.close()
+
+    async with ebl_platforms(tmp_path, reference, store_url) as live:
+        server_tls = live.tls.server_context(require_client_cert=False)
+        server = await asyncio.start_server(silent, "127.0.0.1", live.iqax.port, ssl=server_tls)
+        try:
+            async with live.replica() as api:
+                path = await _issue_here(live, api, reference, "RV0005")
+                started = time.monotonic()
+                status, _, sent = await live.call(
+                    api, "POST", f"{path}/transfers", json={"to": "IQAX:BUYER"}
+                )
+                waited = time.monotonic() - started
+                assert status == 202, sent
+                assert RECEIVER_VALIDATION_SECONDS <= waited < RECEIVER_VALIDATION_SECONDS + 3
+        finally:
+            server.close()
 
 
 async def test_a_partner_configured_not_to_be_asked_is_not_asked(
