@@ -30,6 +30,7 @@ import aiohttp
 from adapters.base import Envelope, Receipt
 from adapters.dcsa_pint.options import Partner, PintOptions
 from adapters.dcsa_pint.receiver_check import ReceiverAnswer
+from gateway.bounded_body import read_bounded
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
 from gateway.pint.checksums import is_checksum, jws_checksum
 from gateway.pint.codes import ResponseCode
@@ -38,6 +39,10 @@ from gateway.pint.responses import SignedResponse, read_response
 log = logging.getLogger("lingang.pint")
 
 HEADERS = {"Content-Type": "application/json", "API-Version": "3"}
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+"""The largest answer read from a partner: a signed response or a started transfer lists
+document checksums (65 bytes each), a receiver validation one name; more is refused
+unread rather than held in memory."""
 RECEIVER_VALIDATION_SECONDS = 5.0
 """The longest receiver validation waits (or the adapter's ``timeout``, if shorter): it runs
 while the client that asked for the transfer waits, and no answer lets the transfer go on."""
@@ -164,11 +169,17 @@ class PintSender:
             async with self.session.request(
                 method, url, data=body, headers=HEADERS, **self.ssl, **limit
             ) as response:
-                return _Answer(response.status, await response.read())
+                data = await read_bounded(response.content, MAX_ANSWER_BYTES)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransientDeliveryError(
                 f"{platform}: {method} {url}: {type(exc).__name__}: {exc}"
             ) from exc
+        if data is None:
+            raise TransientDeliveryError(
+                f"{platform}: {method} {url}: HTTP {response.status} with an answer larger than "
+                f"{MAX_ANSWER_BYTES} bytes (not read)"
+            )
+        return _Answer(response.status, data)
 
     def _signed(self, answer: _Answer, platform: str, last: str) -> SignedResponse:
         """The verified signed response in ``answer``; unsigned answers are transient."""

@@ -159,3 +159,44 @@ async def test_a_partner_configured_not_to_be_asked_is_not_asked(
             )
             assert status == 202, sent
             assert asked == []
+
+
+async def test_an_oversized_answer_is_not_read(
+    tmp_path: Path, reference: Path, store_url: str
+) -> None:
+    """A partner answering with more than MAX_ANSWER_BYTES (a signed response is a few KB)
+    is no answer to go by: refused unread, not held in memory."""
+    from typing import cast
+
+    import aiohttp
+
+    from adapters.dcsa_pint import PintAdapter
+    from adapters.dcsa_pint.sender import MAX_ANSWER_BYTES, PintSender
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"partyName": "Buyer", "pad": "')
+        chunk = b"x" * 65536
+        for _ in range(MAX_ANSWER_BYTES // len(chunk) + 2):
+            await response.write(chunk)
+        await response.write(b'"}')
+        return response
+
+    async with ebl_platforms(tmp_path, reference, store_url) as live:
+        app = web.Application()
+        app.router.add_post("/v3/receiver-validation", huge)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        server_tls = live.tls.server_context(require_client_cert=False)
+        await web.TCPSite(runner, "127.0.0.1", live.iqax.port, ssl_context=server_tls).start()
+        try:
+            async with live.replica() as api, aiohttp.ClientSession() as session:
+                adapter = cast(PintAdapter, api.services.adapters.get("pint"))
+                partner = adapter.options.partners["IQAX"]
+                ssl = {"ssl": partner.ssl_context(None, None)}
+                sender = PintSender("pint", adapter.options, session, ssl)
+                answer = await sender.validate_receiver("IQAX", "IQAX", "BUYER")
+                assert answer.known is None and "larger than" in answer.why, answer
+        finally:
+            await runner.cleanup()
