@@ -33,7 +33,7 @@ from aiohttp import web
 
 from adapters.base import InboundRoute
 from adapters.dcsa_pint.options import DEFAULT_MAX_DOCUMENT_BYTES
-from adapters.dcsa_pint.platform import PintPlatform
+from adapters.dcsa_pint.platform import MAX_PARTY_CODE, PintPlatform
 from gateway.bounded_body import read_bounded
 from gateway.errors import VerificationError
 from gateway.jsontext import unfit_text
@@ -313,23 +313,30 @@ class PintReceiver:
             body = await self._json(request)
         except PintRejection as exc:
             return self._error(request, 400, "Bad Request", exc.message)
-        if (
-            not isinstance(body, dict)
-            or not body.get("partyCode")
-            or not body.get("codeListProvider")
-        ):
+        fields = body if isinstance(body, dict) else {}
+        provider = _text_of(fields.get("codeListProvider"), MAX_CODE_LIST_PROVIDER)
+        code = _text_of(fields.get("partyCode"), MAX_PARTY_CODE)
+        if provider is None or code is None:
             return self._error(
                 request,
                 400,
                 "Bad Request",
-                "an IdentifyingCode needs codeListProvider and partyCode",
+                "an IdentifyingCode needs codeListProvider (a string of 1 to "
+                f"{MAX_CODE_LIST_PROVIDER} characters) and partyCode (1 to {MAX_PARTY_CODE})",
             )
-        name = self.platform.options.party_name(
-            str(body["codeListProvider"]), str(body["partyCode"])
-        )
+        name = self.platform.options.party_name(provider, code)
         if name is None:
             return self._error(request, 404, "Unknown party", "Unknown party")
         return web.json_response({"partyName": name}, headers={"API-Version": "3.0.0"})
+
+
+MAX_CODE_LIST_PROVIDER = 100
+"""Longest ``codeListProvider`` of DCSA's ``IdentifyingCode``."""
+
+
+def _text_of(value: Any, longest: int) -> str | None:
+    """``value`` if it is a string of 1 to ``longest`` characters, else ``None``."""
+    return value if isinstance(value, str) and 0 < len(value) <= longest else None
 
 
 def _check_text(value: Any) -> None:

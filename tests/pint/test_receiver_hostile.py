@@ -122,6 +122,28 @@ async def test_unknown_transfers_and_bad_paths_are_4xx(receiver: Any) -> None:
         assert problem["statusCode"] == status and problem["errors"][0]["errorCodeMessage"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"codeListProvider": "IQAX", "partyCode": ["BANK"]},
+        {"codeListProvider": "IQAX", "partyCode": 7},
+        {"codeListProvider": ["IQAX"], "partyCode": "BANK"},
+        {"codeListProvider": "IQAX", "partyCode": "B" * 151},
+        {"codeListProvider": "I" * 101, "partyCode": "BANK"},
+    ],
+)
+async def test_a_receiver_validation_that_is_no_identifying_code_is_400(
+    receiver: Any, body: dict[str, Any]
+) -> None:
+    """DCSA's IdentifyingCode: codeListProvider and partyCode are strings (at most 100 and
+    150 characters); anything else is a bad request, not a party looked up as its text."""
+    running, _, context = receiver
+    raw = json.dumps(body).encode()
+    status, answer = await _call(running, context, "POST", "/v3/receiver-validation", raw)
+    assert status == 400, answer[:200]
+    assert "IdentifyingCode" in json.loads(answer)["statusCodeMessage"]
+
+
 DEEP = b"[" * 5000 + b"]" * 5000
 """JSON nested far deeper than Python's parser recurses (a RecursionError, once a 500)."""
 
