@@ -84,6 +84,7 @@ from gateway.jobs.gate import (
     TransferGate,
     jws_checkpoint_signer,
 )
+from gateway.jobs.metrics import JobMetrics
 from gateway.private_files import private_dir
 from gateway.render.mls import spis_participant
 from gateway.settings import Settings
@@ -120,6 +121,9 @@ class Services:
     hand_offs: IngestHandOffs = field(default_factory=IngestHandOffs)
     """The workers of this process new submissions' processing is handed to at ingest."""
     started_at: float = field(default_factory=time.time)
+    job_metrics: JobMetrics = field(default_factory=JobMetrics)
+    """What this process's workers did (``lingang_jobs_total``, ...), in its own registry:
+    served at ``/metrics`` beside the API's families and by the ops listener."""
     _closed: bool = False
 
     async def health(self) -> dict[str, Any]:
@@ -156,9 +160,11 @@ class Services:
                 poll_seconds=section.poll_seconds,
                 policy=policy,
                 breaker=breaker,
+                metrics=self.job_metrics,
             )
             for index in range(count)
         ]
+        self.job_metrics.watch(workers)
         for worker in workers:
             self.hand_offs.add(worker)
         return WorkerPool(workers, on_start=self.submissions.recover_orphans)

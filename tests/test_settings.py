@@ -190,6 +190,8 @@ def test_every_documented_variable_overrides_its_key(tmp_path: Path) -> None:
                 text = next(c for c in reversed(CHOICES[dotted]) if c != default)
             if text == "no" and default is False:
                 text = "yes"
+            if dotted == "ops.listen":
+                text = "0.0.0.0:9464"
             loaded = Settings.load(env={**home, variable: text})
             assert getattr(getattr(loaded, section), key) != getattr(
                 getattr(defaults, section), key
@@ -206,6 +208,8 @@ def test_every_documented_variable_overrides_its_key(tmp_path: Path) -> None:
         ("LINGANG_JVM_THREADS", "4x", "must be an integer"),
         ("LINGANG_SCHEMATRON_ENGINE", "turbo", "must be one of auto, jvm, saxonche"),
         ("LINGANG_DEFAULT_PROFILE", "en16931-ubl", "must be one of pint-sg, bis3, pint"),
+        ("LINGANG_OPS_LISTEN", "9464", "must be HOST:PORT (e.g. 0.0.0.0:9464"),
+        ("LINGANG_OPS_LISTEN", "0.0.0.0:http", "must end in a port number (0 to 65535)"),
         ("LINGANG_ROUTE_DEFAULT", "nowhere", "not configured"),
         ("LINGANG_ADAPTER_HK_URL", "https://x", "is required"),
     ],

@@ -36,6 +36,7 @@ HEADER_LIMITS = {"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_FIELD_BY
 def create_app(services: ApiServices, options: ApiOptions | None = None) -> web.Application:
     """The API over ``services``; options default to those in ``services.settings``."""
     app = _bare_app(options or ApiOptions.from_settings(getattr(services, "settings", None)))
+    app[METRICS] = api_metrics(services, app[OPTIONS])
     app[SERVICES] = services
     policy = getattr(getattr(services, "settings", None), "policy", None)
     app[SUBMITTERS_DECIDE] = bool(getattr(policy, "submitter_decisions", False))
@@ -48,6 +49,14 @@ def mount_inbound(app: web.Application, services: ApiServices) -> None:
     """Serve the receiving sides of the adapters (their own authentication, no API key)."""
     for route in services.adapters.inbound_routes():
         app.router.add_route(route.method, route.path, route.handler)
+
+
+def api_metrics(services: ApiServices, options: ApiOptions) -> ApiMetrics:
+    """The metrics of an app over ``services``: with the process's job metrics when
+    ``services`` has them (:class:`~gateway.service.Services`)."""
+    job_metrics = getattr(services, "job_metrics", None)
+    process = getattr(job_metrics, "registry", None)
+    return ApiMetrics(process, counts_seconds=options.counts_seconds)
 
 
 def _bare_app(options: ApiOptions) -> web.Application:

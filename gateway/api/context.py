@@ -87,6 +87,8 @@ class ApiOptions:
     body_timeout: float = 60.0
     idle_timeout: float = 75.0
     max_connections: int = 1000
+    counts_seconds: float = 5.0
+    """How long one reading of the store's counts serves ``/metrics`` (``[ops]``)."""
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "idle_timeout"):
@@ -116,11 +118,13 @@ class ApiOptions:
             body_timeout=float(_option(settings, "body_timeout", defaults.body_timeout)),
             idle_timeout=float(_option(settings, "idle_timeout", defaults.idle_timeout)),
             max_connections=int(_option(settings, "max_connections", defaults.max_connections)),
+            counts_seconds=float(_option(settings, "counts_seconds", defaults.counts_seconds)),
         )
 
 
 def _option(settings: Any, name: str, default: Any) -> Any:
-    for holder in (settings, getattr(settings, "server", None), getattr(settings, "limits", None)):
+    holders = (settings, *(getattr(settings, name, None) for name in ("server", "limits", "ops")))
+    for holder in holders:
         value = getattr(holder, name, None) if holder is not None else None
         if value is not None:
             return value

@@ -1,13 +1,23 @@
 """Prometheus metrics of the API: request counts and latency, submissions, outbox depth and
-circuit breakers not closed.
+circuit breakers not closed; beside them, the process's own (its workers' job runs,
+:mod:`gateway.jobs.metrics`).
 
 Each app has its own :class:`prometheus_client.CollectorRegistry`, so several apps (tests,
 replicas in one process) never collide. Labels carry the route template
 (``/v1/documents/{id}``), never a path with an id in it and never tenant data.
+
+The store-wide gauges (submissions and outbox jobs by state, breakers not closed) are the
+same whichever process is scraped. Reading them costs queries on the shared store, so one
+reading serves every scrape for ``counts_seconds`` and scrapes that come together wait for
+the same reading. What a reading costs is the store's business
+(:meth:`~gateway.store.Store.count_jobs_by_state`): bounded by the work in progress on
+PostgreSQL, not by the history.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter as Tally
 
 from aiohttp import web
@@ -17,9 +27,16 @@ from gateway.store import BreakerPhase, Store
 
 
 class ApiMetrics:
-    """The metric families of one app."""
+    """The metric families of one app; ``process`` adds a registry of the process's own
+    (its workers') to the exposition."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, process: CollectorRegistry | None = None, *, counts_seconds: float = 0.0
+    ) -> None:
+        self.process = process
+        self.counts_seconds = counts_seconds
+        self._counted_at: float | None = None
+        self._counting: asyncio.Future[None] | None = None
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "lingang_http_requests",
@@ -35,13 +52,15 @@ class ApiMetrics:
         )
         self.submissions = Gauge(
             "lingang_submissions",
-            "Submissions in the store, by pipeline state.",
+            "Submissions in the store, by pipeline state (on PostgreSQL, delivered and "
+            "converted are the table statistics' estimate).",
             ["state"],
             registry=self.registry,
         )
         self.outbox = Gauge(
             "lingang_outbox_jobs",
-            "Jobs in the outbox (processing, delivery, receiving, ...), by state (pending + leased = depth).",
+            "Jobs in the outbox (processing, delivery, receiving, ...), by state (pending + "
+            "leased = depth; on PostgreSQL, done is the table statistics' estimate).",
             ["state"],
             registry=self.registry,
         )
@@ -60,7 +79,24 @@ class ApiMetrics:
         self.latency.labels(method, route).observe(seconds)
 
     async def refresh(self, store: Store) -> None:
-        """Read the store's current counts into the gauges (called on each scrape)."""
+        """Bring the store's gauges up to date (called on each scrape): a reading younger
+        than ``counts_seconds`` is kept; a reading under way is waited for, not repeated."""
+        if self._counted_at is not None and (
+            time.monotonic() - self._counted_at < self.counts_seconds
+        ):
+            return
+        if self._counting is None:
+            self._counting = asyncio.ensure_future(self._read(store))
+            self._counting.add_done_callback(self._read_done)
+        await asyncio.shield(self._counting)
+
+    def _read_done(self, reading: asyncio.Future[None]) -> None:
+        self._counting = None
+        if not reading.cancelled() and reading.exception() is None:
+            self._counted_at = time.monotonic()
+
+    async def _read(self, store: Store) -> None:
+        """Read the store's current counts into the gauges."""
         self.submissions.clear()
         for state, count in (await store.count_submissions_by_state()).items():
             self.submissions.labels(state).set(count)
@@ -72,8 +108,10 @@ class ApiMetrics:
                 self.breakers.labels(phase.value).set(not_closed[phase])
 
     def render(self) -> bytes:
-        """The exposition text."""
+        """The exposition text: the app's families, then the process's."""
         data: bytes = generate_latest(self.registry)
+        if self.process is not None:
+            data += generate_latest(self.process)
         return data
 
 

@@ -10,6 +10,7 @@ import logging
 from aiohttp import web
 
 from gateway.cli._io import UsageError
+from gateway.cli._ops import add_ops_argument, start_ops_listener
 from gateway.cli._runtime import (
     add_settings_arguments,
     configure_logging,
@@ -36,12 +37,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--port", type=int, help="listen port (default [server].port)")
     parser.add_argument("--workers", type=int, help="in-process workers (default [worker].count)")
     parser.add_argument("--no-worker", action="store_true", help="API only; run `lingang worker`")
+    add_ops_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(
-        args, {"server.host": args.host, "server.port": args.port, "worker.count": args.workers}
+        args,
+        {
+            "server.host": args.host,
+            "server.port": args.port,
+            "worker.count": args.workers,
+            "ops.listen": args.ops_listen,
+        },
     )
     configure_logging(settings.log_level)
     workers = 0 if args.no_worker else settings.worker.count
@@ -72,12 +80,15 @@ def _listen_error(settings: Settings, exc: OSError) -> UsageError:
 async def serve(settings: Settings, *, workers: int) -> None:
     """Serve until SIGTERM/SIGINT, then stop workers, the listener and the services."""
     from gateway.api import api_runner, create_app
+    from gateway.api.metrics import METRICS
 
     stop = asyncio.Event()
     install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
     services = await open_services(settings)
     pool = services.worker_pool(workers)
-    runner = api_runner(create_app(services), shutdown_timeout=5.0)
+    app = create_app(services)
+    runner = api_runner(app, shutdown_timeout=5.0)
+    ops = None
     try:
         await runner.setup()
         site = web.TCPSite(
@@ -90,6 +101,7 @@ async def serve(settings: Settings, *, workers: int) -> None:
             await site.start()
         except OSError as exc:
             raise _listen_error(settings, exc) from exc
+        ops = await start_ops_listener(services, app[METRICS], "lingang serve")
         pool.start()
         settle_heap()
         scheme = "https" if settings.server.tls_enabled else "http"
@@ -108,5 +120,7 @@ async def serve(settings: Settings, *, workers: int) -> None:
         log.info("stopping")
     finally:
         await pool.stop()
+        if ops is not None:
+            await ops.cleanup()
         await runner.cleanup()
         await services.close()

@@ -1,4 +1,5 @@
-"""``lingang worker``: workers only (processing and delivery), no HTTP API."""
+"""``lingang worker``: workers only (processing and delivery), no HTTP API; with
+``--ops-listen``, its own ``/livez``, ``/readyz`` and ``/metrics`` (:mod:`gateway.cli._ops`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import logging
 
+from gateway.cli._ops import add_ops_argument, start_ops_listener
 from gateway.cli._runtime import (
     add_settings_arguments,
     configure_logging,
@@ -30,11 +32,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--count", type=int, help="worker loops in this process (default [worker].count)"
     )
+    add_ops_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from(args, {"worker.count": args.count})
+    settings = settings_from(args, {"worker.count": args.count, "ops.listen": args.ops_listen})
     configure_logging(settings.log_level)
     asyncio.run(work(settings))
     return 0
@@ -44,9 +47,14 @@ async def work(settings: Settings) -> None:
     """Run ``settings.worker.count`` workers until SIGTERM/SIGINT."""
     stop = asyncio.Event()
     install_stop_signals(stop.set)  # a SIGTERM during start-up ends it cleanly, too
+    from gateway.api.metrics import ApiMetrics
+
     services = await open_services(settings)
     pool = services.worker_pool(max(1, settings.worker.count))
+    metrics = ApiMetrics(services.job_metrics.registry, counts_seconds=settings.ops.counts_seconds)
+    ops = None
     try:
+        ops = await start_ops_listener(services, metrics, "lingang worker")
         pool.start()
         settle_heap()
         print(f"lingang worker: {len(pool.workers)} worker(s) running", flush=True)
@@ -54,4 +62,6 @@ async def work(settings: Settings) -> None:
         log.info("stopping")
     finally:
         await pool.stop()
+        if ops is not None:
+            await ops.cleanup()
         await services.close()

@@ -44,6 +44,7 @@ from typing import Any
 from gateway.errors import ConfigError, DeliveryError, LingangError
 from gateway.jobs.breaker import CircuitBreaker
 from gateway.jobs.kinds import Completed, JobKinds
+from gateway.jobs.metrics import JobMetrics, Outcome
 from gateway.jobs.retry import RetryPolicy
 from gateway.store import Job, JobState, LeaseLostError, Store, StoreError
 
@@ -109,6 +110,7 @@ class Worker:
         breaker: CircuitBreaker | None = None,
         grace: float = 10.0,
         error_pause: float = 1.0,
+        metrics: JobMetrics | None = None,
     ) -> None:
         self.store = store
         self.kinds = kinds
@@ -121,6 +123,8 @@ class Worker:
         self.grace = grace
         self.error_pause = error_pause
         """Seconds to wait after the store failed before claiming again (no busy loop)."""
+        self.metrics = metrics
+        """Where each run's outcome is counted (``None``: nowhere)."""
         self.claim_batch = max(1, self.concurrency // 4)
         """While jobs run, a claim waits until this many slots are free (or for
         ``poll_seconds``): under a deep queue each claim then leases several jobs instead of
@@ -181,6 +185,10 @@ class Worker:
             log.info("worker stopped", extra={"worker_id": self.worker_id})
 
     # -- jobs handed to this worker at ingest -----------------------------------------
+
+    def running_jobs(self) -> int:
+        """Jobs running in this worker now (the in-flight gauge)."""
+        return len(self._in_flight)
 
     def spare_slots(self) -> int:
         """Slots neither running a job nor reserved for one being handed over."""
@@ -288,13 +296,21 @@ class Worker:
         task = asyncio.current_task()
         if task is not None:
             _SLOT.set(_Slot(self, task))
+        started = asyncio.get_running_loop().time()
         try:
-            await self._run_job(job)
+            await self._run_job(job, started)
         except asyncio.CancelledError:
+            self._count(job, Outcome.RELEASED, started)
             if task is not None and task in self._abandoned:
                 self._abandoned.discard(task)
                 await self._give_back(job)
             raise
+
+    def _count(self, job: Job, outcome: Outcome, started: float) -> None:
+        """Count one run of ``job`` that began at loop time ``started``."""
+        if self.metrics is not None:
+            seconds = asyncio.get_running_loop().time() - started
+            self.metrics.ran(job.kind, job.adapter, outcome, seconds)
 
     async def _give_back(self, job: Job) -> None:
         """Hand a job dropped by a stop back to the queue, due now (its attempt uncounted)."""
@@ -303,24 +319,28 @@ class Worker:
         except (StoreError, LeaseLostError) as exc:  # its lease is released or expires
             log.warning("could not give a job back", extra={"job_id": job.id, "error": str(exc)})
 
-    async def _run_job(self, job: Job) -> None:
+    async def _run_job(self, job: Job, started: float) -> None:
         try:
             if job.endpoint and not await self.breaker.allow(job.endpoint):
                 state = await self.store.get_breaker(job.endpoint)
                 await self.store.defer_job(
                     job.id, self.worker_id, self.breaker.defer_seconds(state)
                 )
+                self._count(job, Outcome.DEFERRED, started)
                 return
-            await self._run_claimed(job)
+            await self._run_claimed(job, started)
         except LeaseLostError:
+            self._count(job, Outcome.LEASE_LOST, started)
             log.warning("lease lost; another worker owns the job", extra={"job_id": job.id})
         except StoreError as exc:
+            self._count(job, Outcome.STORE_ERROR, started)
             log.error("could not record the outcome", extra={"job_id": job.id, "error": str(exc)})
 
-    async def _run_claimed(self, job: Job) -> None:
+    async def _run_claimed(self, job: Job, started: float) -> None:
         kind = self.kinds.get(job.kind)
         if kind is None:  # claims ask only for registered kinds; a store bug otherwise
-            await self._failed(job, ConfigError(f"no job kind {job.kind!r} in this worker"))
+            failed = ConfigError(f"no job kind {job.kind!r} in this worker")
+            self._count(job, await self._failed(job, failed), started)
             return
         running = asyncio.ensure_future(kind.run(job, self.worker_id))
         renewer = asyncio.create_task(self._keep_lease(job, running))
@@ -336,11 +356,11 @@ class Worker:
         except LeaseLostError:
             raise  # a lost lease is no failure of the job: its holder finishes it
         except LingangError as exc:
-            await self._failed(job, exc)
+            self._count(job, await self._failed(job, exc), started)
             return
         except Exception as exc:
             log.exception("job crashed", extra={"job_id": job.id, "kind": job.kind})
-            await self._failed(job, exc)
+            self._count(job, await self._failed(job, exc), started)
             return
         finally:
             running.cancel()
@@ -354,6 +374,7 @@ class Worker:
                 await self.breaker.record_success(job.endpoint)
             except StoreError as exc:  # the outcome is recorded; the breaker catches up
                 log.warning("breaker not updated", extra={"job_id": job.id, "error": str(exc)})
+        self._count(job, Outcome.COMPLETED, started)
         if not isinstance(result, Completed) and result.then is not None:
             await self._take_over(result.then)
 
@@ -426,7 +447,8 @@ class Worker:
             else:
                 confirmed = sent
 
-    async def _failed(self, job: Job, error: BaseException) -> None:
+    async def _failed(self, job: Job, error: BaseException) -> Outcome:
+        """Record a failed run: retried after a backoff, or dead-lettered; which."""
         retryable = is_retryable(error)
         if job.endpoint and isinstance(error, DeliveryError):
             if retryable:
@@ -460,6 +482,7 @@ class Worker:
             retry_after=retry_after,
             event=event,
         )
+        return Outcome.DEAD if retry_after is None else Outcome.RETRY
 
 
 class WorkerPool:

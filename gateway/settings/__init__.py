@@ -121,6 +121,7 @@ from gateway.settings.sections import (
     AdapterConfig,
     ConsoleSettings,
     LimitsSettings,
+    OpsSettings,
     PeppolSettings,
     PipelineSettings,
     PolicySettings,
@@ -144,6 +145,7 @@ __all__ = [
     "ConsoleSettings",
     "EngineOptions",
     "LimitsSettings",
+    "OpsSettings",
     "PeppolSettings",
     "PipelineSettings",
     "PolicySettings",
@@ -181,6 +183,8 @@ class Settings:
     peppol: PeppolSettings = field(default_factory=PeppolSettings)
     """This gateway as a Peppol access point (``[peppol]``)."""
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
+    """The operations listener and the metrics' store readings (``[ops]``)."""
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"

@@ -23,6 +23,7 @@ from gateway.settings.sections import (
     TOP_LEVEL,
     AdapterConfig,
     Routing,
+    parse_listen,
 )
 from gateway.settings.toml_lines import line_of
 
@@ -177,6 +178,11 @@ class Loader:
                 problem = f"must not be negative, got {found}"
             elif dotted == "server.port" and found > 65535:
                 problem = f"must be a port number (0 to 65535), got {found}"
+        elif dotted == "ops.listen" and found:
+            try:
+                parse_listen(found)
+            except ValueError as exc:
+                problem = str(exc)
         if problem is None:
             return found
         if variable is not None:

@@ -359,3 +359,47 @@ ENVIRONMENT = {
     "console.signin_window_seconds": "LINGANG_CONSOLE_SIGNIN_WINDOW_SECONDS",
     "console.secure_cookies": "LINGANG_CONSOLE_SECURE_COOKIES",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class OpsSettings:
+    """``[ops]``: the operations listener, for Prometheus and Kubernetes' probes.
+
+    Plain HTTP on its own address, serving only ``/livez``, ``/readyz`` and ``/metrics``
+    (what the API serves under those paths, without a key there either). It lets
+    ``lingang worker``, which has no API, be scraped and probed, and it lets probes reach
+    ``lingang serve`` when its API listener requires client certificates (mutual TLS):
+    the kubelet's HTTP probes present none (``httpGet`` has no client certificate)."""
+
+    listen: str = ""
+    """``HOST:PORT`` to listen on (``[::1]:9464`` for IPv6); empty: no such listener."""
+    counts_seconds: float = 5.0
+    """The store-wide gauges of ``/metrics`` (submissions, outbox jobs, breakers) are read
+    from the store at most once in this many seconds; scrapes meanwhile, and scrapes that
+    come together, share one reading (0: a reading per scrape)."""
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``(host, port)`` of the listener, or ``None`` when there is none."""
+        return parse_listen(self.listen) if self.listen else None
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``(host, port)`` from ``HOST:PORT`` or ``[IPV6]:PORT``; :class:`ValueError` saying what
+    is wrong otherwise."""
+    host, colon, port = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not colon or not host or (":" in host and not text.strip().startswith("[")):
+        raise ValueError(f"must be HOST:PORT (e.g. 0.0.0.0:9464 or [::]:9464), got {text!r}")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"must end in a port number (0 to 65535), got {text!r}")
+    return host, int(port)
+
+
+SECTIONS = {**SECTIONS, "ops": OpsSettings}
+ENVIRONMENT = {
+    **ENVIRONMENT,
+    "ops.listen": "LINGANG_OPS_LISTEN",
+    "ops.counts_seconds": "LINGANG_METRICS_COUNTS_SECONDS",
+}

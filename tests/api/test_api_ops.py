@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,10 @@ from gateway.api.openapi import (
     served_operations,
 )
 from gateway.resources import schema_file
+from gateway.settings import Settings
 from gateway.store import BreakerPhase, BreakerState
 from gateway.store.records import utcnow
-from tests.api.conftest import LiveApi
+from tests.api.conftest import LiveApi, start_api
 from tests.api.test_api_documents import problem, submit
 
 
@@ -129,12 +132,24 @@ async def test_metrics_count_requests_by_route_and_show_store_depth(
     assert api.tenant_a.id not in text and api.tenant_a.name not in text
 
 
+@pytest.fixture
+async def fresh_api(tmp_path: Path) -> AsyncIterator[LiveApi]:
+    """The API reading the store's counts on every scrape (``[ops] counts_seconds = 0``)."""
+
+    def fresh(settings: Settings) -> Settings:
+        return settings.with_section("ops", counts_seconds=0.0)
+
+    async for live in start_api(tmp_path, f"sqlite:///{tmp_path}/gateway.db", adjust=fresh):
+        yield live
+
+
 async def test_metrics_outbox_and_breaker_gauges_follow_the_store(
-    api: LiveApi, fapiao_xml: bytes
+    fresh_api: LiveApi, fapiao_xml: bytes
 ) -> None:
     """An operator alerts on endpoints whose breaker opened (no delivery is tried there
     until it cools down): /metrics had no breaker series at all. Breakers not closed are
     now counted by phase, without endpoint names, next to the outbox by state."""
+    api = fresh_api
 
     async def scrape() -> str:
         status, _, raw = await api.anonymous.request("GET", "/metrics")
@@ -161,6 +176,34 @@ async def test_metrics_outbox_and_breaker_gauges_follow_the_store(
     assert 'lingang_outbox_jobs{state="dead"} 0.0' in text
     assert 'lingang_outbox_jobs{state="pending"} 1.0' in text
     assert 'lingang_circuit_breakers{phase="open"} 0.0' in text
+
+
+async def test_scrapes_share_one_reading_of_the_store_counts(
+    api: LiveApi, fapiao_xml: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each scrape counted the store's tables anew: every Prometheus server, every replica,
+    every interval, a count over the whole history. One reading now serves every scrape
+    for ``[ops] counts_seconds`` (5 by default), and scrapes that come together share it."""
+    readings = 0
+    count_jobs = api.store.count_jobs_by_state
+
+    async def counted() -> object:
+        nonlocal readings
+        readings += 1
+        await asyncio.sleep(0.05)  # a reading that takes a while: the scrapes overlap
+        return await count_jobs()
+
+    monkeypatch.setattr(api.store, "count_jobs_by_state", counted)
+    await submit(api.a, fapiao_xml)
+    scrapes = await asyncio.gather(*(api.anonymous.request("GET", "/metrics") for _ in range(5)))
+    assert [status for status, _, _ in scrapes] == [200] * 5
+    assert all(b'lingang_outbox_jobs{state="pending"} 1.0' in raw for _, _, raw in scrapes)
+    assert readings == 1
+    (job,) = await api.store.claim_jobs("w", limit=1)
+    await api.store.fail_job(job.id, "w", "gave up", retryable=False, retry_after=None)
+    _, _, raw = await api.anonymous.request("GET", "/metrics")
+    assert readings == 1  # within counts_seconds: the same reading
+    assert b'lingang_outbox_jobs{state="pending"} 1.0' in raw
 
 
 async def test_unrouted_requests_are_problems(api: LiveApi) -> None:

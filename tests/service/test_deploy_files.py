@@ -116,8 +116,43 @@ def test_compose_checks_the_health_only_of_what_serves_http() -> None:
             continue
         command = service.get("command", ["serve", "--no-worker"])
         serves = command[:1] == ["serve"]
-        disabled = service.get("healthcheck", {}).get("disable", False)
+        check = service.get("healthcheck", {})
+        disabled = check.get("disable", False)
         if service.get("entrypoint") is None and not serves:
-            assert disabled, f"compose service {name} ({command[0]}) keeps the API's HEALTHCHECK"
+            own = ops_port(command)
+            asked = re.search(r"127\.0\.0\.1:(\d+)/readyz", " ".join(check.get("test", [])))
+            assert disabled or (own is not None and asked and int(asked.group(1)) == own), (
+                f"compose service {name} ({command[0]}) keeps the API's HEALTHCHECK"
+            )
         if serves:
             assert not disabled, name
+
+
+def ops_port(args: list[str]) -> int | None:
+    """The port a command's ``--ops-listen HOST:PORT`` opens, if any."""
+    for flag in ("--ops-listen", "--metrics"):
+        if flag in args:
+            return int(args[args.index(flag) + 1].rpartition(":")[2])
+    return None
+
+
+def test_kubernetes_probes_and_scrapes_ask_the_operations_listener() -> None:
+    """With mutual TLS on the API port ([server] client_ca) the kubelet's httpGet probes,
+    which carry no client certificate, are refused there; and a worker pod served nothing
+    at all, so neither its probes nor Prometheus could reach it. Every pod now probes and is
+    scraped on the port its own ``--ops-listen`` opens."""
+    import yaml
+
+    for name in ("gateway.yaml", "worker.yaml"):
+        text = (DEPLOY / "kubernetes" / name).read_text(encoding="utf-8")
+        (deployment, *_) = yaml.safe_load_all(text)
+        template = deployment["spec"]["template"]
+        (container,) = template["spec"]["containers"]
+        port = ops_port(container["args"])
+        assert port is not None, name
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert ports[container[probe]["httpGet"]["port"]] == port, (name, probe)
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert int(annotations["prometheus.io/port"]) == port
