@@ -147,10 +147,63 @@ ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 
 -- name: count_submissions_by_state
-SELECT state, COUNT(*) AS n FROM submissions GROUP BY state
+-- For /metrics, at a cost bounded by the work in progress, not by the history (no pass over
+-- the table). The (tenant, state) pairs present are found by skipping through the index
+-- submissions_by_tenant_state, one probe per pair; each pair is counted on that index, exactly,
+-- except the two states every finished document ends in and that grow for ever, delivered and
+-- converted: those are the planner's estimate (the table's row estimate times the state's
+-- share among its most common values, kept by autovacuum / ANALYZE), and counted only while
+-- the table has no statistics yet (it is small then) or the state is too rare to be among them.
+WITH RECURSIVE pairs AS (
+    (SELECT tenant_id, state FROM submissions ORDER BY tenant_id, state LIMIT 1)
+    UNION ALL
+    SELECT next.tenant_id, next.state
+    FROM pairs, LATERAL (
+        SELECT s.tenant_id, s.state FROM submissions s
+        WHERE (s.tenant_id, s.state) > (pairs.tenant_id, pairs.state)
+        ORDER BY s.tenant_id, s.state
+        LIMIT 1
+    ) AS next
+),
+estimated AS (
+    SELECT common.state, round(c.reltuples * common.freq)::bigint AS n
+    FROM pg_class c
+    JOIN pg_namespace ns ON ns.oid = c.relnamespace
+    JOIN pg_stats st ON st.schemaname = ns.nspname AND st.tablename = c.relname
+                    AND st.attname = 'state'
+    CROSS JOIN LATERAL unnest(st.most_common_vals::text::text[], st.most_common_freqs)
+        AS common (state, freq)
+    WHERE c.oid = 'submissions'::regclass AND c.reltuples >= 0
+      AND common.state IN ('delivered', 'converted')
+)
+SELECT state, n FROM estimated
+UNION ALL
+SELECT pairs.state,
+       SUM((SELECT COUNT(*) FROM submissions s
+            WHERE s.tenant_id = pairs.tenant_id AND s.state = pairs.state)) AS n
+FROM pairs
+WHERE pairs.state NOT IN (SELECT state FROM estimated)
+GROUP BY pairs.state
 
 -- name: count_jobs_by_state
-SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state
+-- For /metrics, bounded like count_submissions_by_state: pending, leased and dead are counted
+-- exactly on their partial indexes (outbox_jobs_due, outbox_jobs_leases, outbox_jobs_dead);
+-- done, every job ever finished, is the table's row estimate (pg_class.reltuples, kept by
+-- autovacuum / ANALYZE) less those, and counted only while the table has no estimate yet.
+WITH open AS (
+    SELECT (SELECT COUNT(*) FROM outbox_jobs WHERE state = 'pending') AS pending,
+           (SELECT COUNT(*) FROM outbox_jobs WHERE state = 'leased') AS leased,
+           (SELECT COUNT(*) FROM outbox_jobs WHERE state = 'dead') AS dead,
+           (SELECT reltuples FROM pg_class WHERE oid = 'outbox_jobs'::regclass) AS rows
+)
+SELECT 'pending' AS state, pending AS n FROM open
+UNION ALL SELECT 'leased', leased FROM open
+UNION ALL SELECT 'dead', dead FROM open
+UNION ALL
+SELECT 'done',
+       CASE WHEN rows < 0 THEN (SELECT COUNT(*) FROM outbox_jobs WHERE state = 'done')
+            ELSE GREATEST(0, rows::bigint - pending - leased - dead) END
+FROM open
 
 -- name: insert_event
 -- With the console's document facts a queued, held or delivered event brings (migration 0013).
