@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.cli._io import UsageError
 from gateway.settings import Settings
+from gateway.settings.loader import check_value
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -62,22 +64,39 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ...")
 
 
-def settings_from(args: argparse.Namespace, flags: Mapping[str, Any] | None = None) -> Settings:
+def settings_from(
+    args: argparse.Namespace, flags: Mapping[str, tuple[str, Any]] | None = None
+) -> Settings:
     """Settings from ``--config`` (or the environment) plus command-line overrides: the
-    common flags and ``flags`` (``{"server.port": 9000}``; ``None`` values are ignored)."""
+    common flags and ``flags`` (``{"server.port": ("--port", 9000)}``; ``None`` values are
+    ignored). An override is checked as the key it overrides is in the file (choices, no
+    negative number, a port in range): a wrong one is a :class:`UsageError` naming the
+    flag."""
     settings = Settings.load(args.config)
     chosen = {
-        "store.url": args.store_url or None,
-        "worker.concurrency": args.concurrency or None,
+        "store.url": ("--store-url", args.store_url or None),
+        "worker.concurrency": ("--concurrency", args.concurrency or None),
+        "log_level": ("--log-level", args.log_level or None),
         **(flags or {}),
     }
-    for dotted, value in chosen.items():
-        if value is not None:
+    for dotted, (flag, given) in chosen.items():
+        if given is None:
+            continue
+        value, problem = check_value(dotted, given)
+        if problem is not None:
+            raise UsageError(f"{flag} {problem} (it overrides {_where(dotted)})")
+        if dotted == "log_level":
+            settings = replace(settings, log_level=value)
+        else:
             section, _, key = dotted.partition(".")
             settings = settings.with_section(section, **{key: value})
-    if args.log_level:
-        settings = replace(settings, log_level=args.log_level.upper())
     return settings
+
+
+def _where(dotted: str) -> str:
+    """``[server] port`` for ``server.port``; ``log_level`` for a top-level key."""
+    section, _, key = dotted.rpartition(".")
+    return f"[{section}] {key}" if section else key
 
 
 def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:

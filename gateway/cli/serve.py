@@ -45,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(
         args,
         {
-            "server.host": args.host,
-            "server.port": args.port,
-            "worker.count": args.workers,
-            "ops.listen": args.ops_listen,
+            "server.host": ("--host", args.host),
+            "server.port": ("--port", args.port),
+            "worker.count": ("--workers", args.workers),
+            "ops.listen": ("--ops-listen", args.ops_listen),
         },
     )
     configure_logging(settings.log_level)

@@ -37,7 +37,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from(args, {"worker.count": args.count, "ops.listen": args.ops_listen})
+    settings = settings_from(
+        args,
+        {"worker.count": ("--count", args.count), "ops.listen": ("--ops-listen", args.ops_listen)},
+    )
     configure_logging(settings.log_level)
     asyncio.run(work(settings))
     return 0

@@ -167,22 +167,7 @@ class Loader:
 
     def checked(self, found: Any, dotted: str, variable: str | None) -> Any:
         """``found`` within its key's choices and range (numbers are never negative)."""
-        problem = None
-        choices = CHOICES.get(dotted)
-        if choices is not None:
-            found = found.upper() if dotted == "log_level" else found.lower()
-            if found not in choices:
-                problem = f"must be one of {', '.join(choices)}, got {found!r}"
-        elif isinstance(found, int | float) and not isinstance(found, bool):
-            if found < 0:
-                problem = f"must not be negative, got {found}"
-            elif dotted == "server.port" and found > 65535:
-                problem = f"must be a port number (0 to 65535), got {found}"
-        elif dotted == "ops.listen" and found:
-            try:
-                parse_listen(found)
-            except ValueError as exc:
-                problem = str(exc)
+        found, problem = check_value(dotted, found)
         if problem is None:
             return found
         if variable is not None:
@@ -281,3 +266,27 @@ class Loader:
     @staticmethod
     def no_adapter(target: str) -> str:
         return f"names adapter {target!r}, which is not configured under [adapters]"
+
+
+def check_value(dotted: str, found: Any) -> tuple[Any, str | None]:
+    """``found`` for key ``dotted`` (a choice in its canonical case) and what is wrong with
+    it, if anything: not one of the key's choices, a negative number, a port out of range, a
+    listen address that is not ``HOST:PORT``. The loader's check of every file key and
+    environment variable, and of the command-line flags that override them."""
+    problem = None
+    choices = CHOICES.get(dotted)
+    if choices is not None:
+        found = found.upper() if dotted == "log_level" else found.lower()
+        if found not in choices:
+            problem = f"must be one of {', '.join(choices)}, got {found!r}"
+    elif isinstance(found, int | float) and not isinstance(found, bool):
+        if found < 0:
+            problem = f"must not be negative, got {found}"
+        elif dotted == "server.port" and found > 65535:
+            problem = f"must be a port number (0 to 65535), got {found}"
+    elif dotted == "ops.listen" and found:
+        try:
+            parse_listen(found)
+        except ValueError as exc:
+            problem = str(exc)
+    return found, problem

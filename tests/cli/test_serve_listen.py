@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from gateway.cli import main
+
 
 def test_a_port_in_use_is_a_usage_error_naming_the_settings(tmp_path: Path) -> None:
     config = tmp_path / "lingang.toml"
@@ -43,3 +47,32 @@ def test_a_port_in_use_is_a_usage_error_naming_the_settings(tmp_path: Path) -> N
     assert f"cannot listen on 127.0.0.1:{port}: another process is listening there" in done.stderr
     assert "--port, [server] port or LINGANG_PORT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["serve", "--port", "70000"], "--port must be a port number (0 to 65535), got 70000"),
+        (["serve", "--port", "-5"], "--port must not be negative, got -5"),
+        (["serve", "--log-level", "LOUD"], "--log-level must be one of DEBUG, INFO, WARNING"),
+        (["worker", "--count", "-1"], "--count must not be negative, got -1"),
+        (["worker", "--concurrency", "-3"], "--concurrency must not be negative, got -3"),
+    ],
+)
+def test_a_flag_is_checked_as_the_key_it_overrides(
+    argv: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file's keys and the environment's variables were checked, the flags overriding
+    them not: ``--port 70000`` and ``--log-level LOUD`` ended in a traceback
+    (OverflowError from bind, ValueError from logging) after the services had started, and
+    ``--count -1`` or ``--concurrency -3`` started one worker with one slot, silently."""
+    config = tmp_path / "lingang.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path}"\n[pipeline]\nvalidate = false\nsign = false\n'
+        '[adapters.drop]\ntype = "folder"\npath = "out"\n[routing]\ndefault = "drop"\n',
+        encoding="utf-8",
+    )
+    assert main([*argv, "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert "(it overrides " in err
