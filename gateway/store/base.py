@@ -36,6 +36,7 @@ All times are timezone-aware UTC ``datetime``. Identifiers are opaque strings.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -143,6 +144,8 @@ T = TypeVar("T")
 S = TypeVar("S", bound="HasConnector")
 Operation = Callable[Concatenate[S, P], Coroutine[Any, Any, T]]
 
+log = logging.getLogger("lingang.store")
+
 
 class HasConnector(Protocol):
     """What the :func:`reads` / :func:`writes` decorators need: :class:`Store`, or a
@@ -215,12 +218,29 @@ class Store:
         return await self.connector.migrate(self._migrate(load_migrations(self.connector.backend)))
 
     def _migrate(self, migrations: list[Migration]) -> Script[int]:
-        yield Query("migration_lock")
+        """Take the migration lock (saying so when another process holds it: a replica or
+        ``lingang migrate`` migrating, for as long as that takes), then apply what is missing,
+        each migration named in the log."""
+        if not (yield from one("migration_try_lock", {}))["locked"]:
+            log.info(
+                "waiting for another process to finish migrating the store schema "
+                "(`lingang migrate` or a replica starting)"
+            )
+            yield Query("migration_lock")
         yield Query("schema_version_table")
         version = int((yield from one("schema_version", {}))["version"])
         if version > len(migrations):
             raise StoreError(f"database schema {version} is newer than this gateway")
+        if version < len(migrations):
+            log.info(
+                "migrating the store schema",
+                extra={"from_version": version, "to_version": len(migrations)},
+            )
         for migration in migrations[version:]:
+            log.info(
+                "applying migration",
+                extra={"version": migration.version, "migration": migration.name},
+            )
             yield Migrate(migration.sql)
             step = migration.data_step()
             if step is not None:

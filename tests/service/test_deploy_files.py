@@ -140,7 +140,9 @@ def test_kubernetes_probes_and_scrapes_ask_the_operations_listener() -> None:
     """With mutual TLS on the API port ([server] client_ca) the kubelet's httpGet probes,
     which carry no client certificate, are refused there; and a worker pod served nothing
     at all, so neither its probes nor Prometheus could reach it. Every pod now probes and is
-    scraped on the port its own ``--ops-listen`` opens."""
+    scraped on the port its own ``--ops-listen`` opens. A start waits for a schema migration
+    as long as it takes (the lock): a startup probe keeps liveness (5 x 30 s) from killing it
+    meanwhile."""
     import yaml
 
     for name in ("gateway.yaml", "worker.yaml"):
@@ -151,8 +153,10 @@ def test_kubernetes_probes_and_scrapes_ask_the_operations_listener() -> None:
         port = ops_port(container["args"])
         assert port is not None, name
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        for probe in ("readinessProbe", "livenessProbe"):
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert ports[container[probe]["httpGet"]["port"]] == port, (name, probe)
+        startup = container["startupProbe"]
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 30 * 60, name
         annotations = template["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
         assert int(annotations["prometheus.io/port"]) == port

@@ -550,6 +550,9 @@ WHERE (%(tenant_id)s::text IS NULL OR tenant_id = %(tenant_id)s)
 ORDER BY received_at DESC, id DESC
 LIMIT %(limit)s
 
+-- name: migration_try_lock
+SELECT pg_try_advisory_xact_lock(7460323091) AS locked
+
 -- name: migration_lock
 SELECT pg_advisory_xact_lock(7460323091)
 

@@ -434,6 +434,10 @@ LIMIT :limit
 -- name: schema_version_exists
 SELECT COUNT(*) > 0 AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'
 
+-- name: migration_try_lock
+-- (the migration's BEGIN IMMEDIATE already holds the write lock)
+SELECT 1 AS locked
+
 -- name: migration_lock
 -- (nothing to lock: the migration's BEGIN IMMEDIATE already holds the write lock)
 SELECT 1
