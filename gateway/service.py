@@ -296,8 +296,12 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         "services open",
         extra={"store": _redact(settings.store.url), "adapters": registry.names()},
     )
+    job_metrics = JobMetrics()
+    if isinstance(runner, ProcessFlowRunner):
+        job_metrics.watch_stages(lambda: runner.stage_processes)
     return Services(
         settings=settings,
+        job_metrics=job_metrics,
         store=opened,
         submissions=Submissions(opened, tools, received, hand_offs),
         adapters=registry,

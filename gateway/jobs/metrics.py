@@ -11,11 +11,13 @@ name and an :class:`Outcome`; never an endpoint, a tenant or a document id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 
 class Outcome(StrEnum):
@@ -79,7 +81,39 @@ class JobMetrics:
     def _running(self) -> float:
         return float(sum(worker.running_jobs() for worker in self._workers))
 
+    def watch_stages(self, stage_processes: Callable[[], tuple[int, int, int]]) -> None:
+        """Serve the stage processes' health from ``stage_processes`` (``(configured,
+        running, died)``, e.g. :attr:`~gateway.jobs.runner.ProcessFlowRunner.stage_processes`)."""
+        self.registry.register(_StageProcesses(stage_processes))
+
     def ran(self, kind: str, adapter: str, outcome: Outcome, seconds: float) -> None:
         """Record one run of a job."""
         self.jobs.labels(kind, adapter, outcome.value).inc()
         self.duration.labels(kind).observe(seconds)
+
+
+class _StageProcesses(Collector):
+    """``lingang_stage_processes{state}`` and ``lingang_stage_process_deaths_total``, read
+    from the pool at each scrape."""
+
+    def __init__(self, read: Callable[[], tuple[int, int, int]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        configured, running, died = self.read()
+        processes = GaugeMetricFamily(
+            "lingang_stage_processes",
+            "Stage processes (each with its Schematron engine) of this process: configured, "
+            "and running now (they start with the first document).",
+            labels=["state"],
+        )
+        processes.add_metric(["configured"], configured)
+        processes.add_metric(["running"], running)
+        yield processes
+        deaths = CounterMetricFamily(
+            "lingang_stage_process_deaths",
+            "Stage processes that died (killed, out of memory) since this process started; "
+            "each is replaced and its documents tried again.",
+        )
+        deaths.add_metric([], died)
+        yield deaths

@@ -206,5 +206,11 @@ class ProcessFlowRunner:
     def warm(self, profiles: Sequence[str]) -> None:
         """Children warm themselves when they start."""
 
+    @property
+    def stage_processes(self) -> tuple[int, int, int]:
+        """``(configured, running, died)``: the stage processes' size, those running now,
+        those that died since the start (the engines' health, for the metrics)."""
+        return self._pool.size, self._pool.alive, self._pool.deaths
+
     def close(self) -> None:
         self._pool.close()

@@ -151,6 +151,8 @@ class StagePool:
         self._idle: list[_Child] = []
         self._queue: deque[Call] = deque()
         self._closed = False
+        self.deaths = 0
+        """Children that died (killed, out of memory, broke the protocol) since the start."""
 
     def _spawn(self, slot: int) -> _Child:
         parent_end, child_end = self._context.Pipe(duplex=True)
@@ -178,6 +180,11 @@ class StagePool:
             raise
         self._children = started
         self._idle = list(started)
+
+    @property
+    def alive(self) -> int:
+        """Children running now (they start with the first call)."""
+        return sum(1 for child in self._children if child.alive)
 
     @property
     def pids(self) -> list[int]:
@@ -271,6 +278,8 @@ class StagePool:
         """The child is gone (or its pipe broke): its calls fail retryably; a fresh child
         takes its place when next needed."""
         calls, child.running = child.running, []
+        if child.alive:
+            self.deaths += 1
         child.alive = False
         self._unwatch(child)
         _fail(calls, self._died(child, exc))

@@ -9,8 +9,10 @@ import signal
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import generate_latest
 
 from gateway.jobs import stage_pool
+from gateway.jobs.metrics import JobMetrics
 from gateway.jobs.stage_pool import INLINE_BYTES, StagePool, StageProcessDied, pack, unpack
 
 from .stage_children import batch_main, echo_main, short_main
@@ -186,3 +188,24 @@ def _state(pid: int) -> str:
             return stat.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+async def test_the_engines_health_is_served_as_metrics(pool: StagePool) -> None:
+    """``lingang worker``'s stage processes (each with its Schematron engine) died and were
+    replaced without a trace an operator could scrape: a child killed for its memory again
+    and again looked like a healthy worker. Their number and their deaths are metrics now."""
+    metrics = JobMetrics()
+    metrics.watch_stages(lambda: (pool.size, pool.alive, pool.deaths))
+
+    def scraped() -> str:
+        return generate_latest(metrics.registry).decode()
+
+    assert 'lingang_stage_processes{state="running"} 0.0' in scraped()  # none before a call
+    victim = int(await pool.call(b"pid"))
+    assert 'lingang_stage_processes{state="configured"} 2.0' in scraped()
+    assert "lingang_stage_process_deaths_total 0.0" in scraped()
+    os.kill(victim, signal.SIGKILL)
+    await asyncio.gather(*(pool.call(b"pid") for _ in range(4)), return_exceptions=True)
+    await asyncio.gather(*(pool.call(b"pid") for _ in range(4)))
+    assert "lingang_stage_process_deaths_total 1.0" in scraped()
+    assert f'lingang_stage_processes{{state="running"}} {float(len(pool.pids))}' in scraped()
