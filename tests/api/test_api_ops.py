@@ -8,10 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from openapi_spec_validator import validate
 
 from adapters.dcsa_pint.receiver import PintReceiver
+from gateway.api import ApiOptions
 from gateway.api.openapi import (
     adapter_operations,
     documented_operations,
@@ -278,3 +280,32 @@ def test_the_receiving_adapters_routes_are_documented() -> None:
     document = openapi_document()
     marks = {document["paths"][p][m.lower()]["x-lingang-adapter"] for m, p in expected}
     assert marks == {"peppol", "dcsa_pint"}
+
+
+@pytest.mark.postgres
+async def test_metrics_answer_while_a_migration_holds_the_outbox(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A migration's ALTER TABLE holds an ACCESS EXCLUSIVE lock for as long as it runs: the
+    scrape's count of the outbox waited for it, so every scrape timed out and the process's
+    own series (requests, jobs) went missing exactly while an operator watched the rollout.
+    The store's reading is now waited for ``health_timeout`` at most."""
+
+    def fresh(settings: Settings) -> Settings:
+        return settings.with_section("ops", counts_seconds=0.0)
+
+    options = ApiOptions(health_timeout=0.5)
+    async for api in start_api(tmp_path, pg_url, options=options, adjust=fresh):
+        with psycopg.connect(pg_url) as migrating:
+            migrating.execute("LOCK TABLE outbox_jobs IN ACCESS EXCLUSIVE MODE")
+            status, _, raw = await asyncio.wait_for(api.anonymous.request("GET", "/metrics"), 20)
+            assert status == 200
+            assert b"lingang_http_requests_total" in raw
+            assert b"lingang_jobs_in_flight" in raw
+            migrating.rollback()  # the migration ends
+        for _ in range(100):
+            _, _, raw = await api.anonymous.request("GET", "/metrics")
+            if b'lingang_outbox_jobs{state="pending"} 0.0' in raw:
+                break
+            await asyncio.sleep(0.1)
+        assert b'lingang_outbox_jobs{state="pending"} 0.0' in raw

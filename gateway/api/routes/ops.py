@@ -87,10 +87,19 @@ async def ping_service(target: Any, timeout: float) -> dict[str, Any]:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition (request counts and latency, submissions, outbox)."""
+    """Prometheus text exposition (request counts and latency, jobs, submissions, outbox).
+
+    The store's reading is waited for ``health_timeout`` seconds at most: a store that
+    stalls (a migration holding a table's lock, a network partition) must not take the
+    process's own counters down with it; the store's gauges then keep their last reading,
+    and the reading goes on for the next scrape."""
     registry = request.app[METRICS]
+    timeout = request.app[OPTIONS].health_timeout
     try:
-        await registry.refresh(services(request).store)
+        async with asyncio.timeout(timeout):
+            await registry.refresh(services(request).store)
+    except TimeoutError:
+        log.warning("metrics: store counts not read within %gs; last reading served", timeout)
     except Exception as exc:
         log.warning("metrics: store counts unavailable: %s", type(exc).__name__)
     return web.Response(
