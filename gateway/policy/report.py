@@ -19,12 +19,16 @@ from typing import Any
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a CSV cell as a formula (OWASP, CSV injection)."""
 ENTRY_COLUMNS = (
-    "seq", "at", "exporter", "destination", "recipient", "document_id", "submission_id",
+    "at", "exporter", "destination", "recipient", "document_id", "submission_id",
     "categories", "subjects", "basis", "article", "policy_version", "decided_by", "principal",
-    "digest", "prev_hash", "entry_hash",
+    "tenant_id", "digest", "prev_hash", "entry_hash",
 )  # fmt: skip
-"""The columns of :func:`entries_csv`: each entry as stored, its hashes included, so the
-chain can be checked from the file."""
+"""The columns of :func:`entries_csv`, a tenant's download: each entry with every field its
+hash covers and its hashes, so each row written since entries record their tenant checks
+by itself (``entry_hash`` is :func:`~gateway.store.ledger_chain.entry_hash` over
+``prev_hash`` and the row, ``subjects`` read as a number). Not the
+entry's ``seq``: the chain is one for every tenant, so its sequence numbers would count the
+other tenants' exports between a tenant's own."""
 FIRST_YEAR = 1000
 LAST_YEAR = 9998
 """The years a report is asked for: four digits, with a next 1 January to end the year at."""

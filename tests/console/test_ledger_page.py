@@ -85,3 +85,41 @@ async def test_the_year_downloads_as_report_and_entries(quiet: LiveConsole) -> N
     assert ["by_basis", "'" + formula, "1"] in [r[3:] for r in report_rows]
     for text in files.values():
         assert "FP-OTHER" not in text and quiet.tenant_b.id not in text
+
+
+async def test_a_tenants_entries_do_not_count_another_tenants_exports(
+    quiet: LiveConsole,
+) -> None:
+    """The export ledger is one hash chain for every tenant, so its sequence numbers count
+    every tenant's exports: shown to tenant A, its entries 1 and 4 would tell it that
+    another firm exported twice in between. A's page and entries file list its own entries
+    without them, and each row still checks against its hashes (``entry_hash`` is the
+    chained hash over ``prev_hash`` and the row's fields, its ``tenant_id`` included)."""
+    import csv
+    import io
+    import re
+
+    from gateway.store.ledger_chain import entry_hash
+
+    at = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
+    a, b = quiet.tenant_a.id, quiet.tenant_b.id
+    for minutes, (tenant, number) in enumerate(
+        [(a, "FP-A1"), (b, "FP-B1"), (b, "FP-B2"), (a, "FP-A2")]
+    ):
+        await exported(quiet, tenant, number, at + dt.timedelta(minutes=minutes))
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/ledger?year=2026") as response:
+            page = await response.text()
+        url = f"{quiet.base}/console/ledger/entries.csv?year=2026"
+        async with session.get(url) as response:
+            text = (await response.read()).decode("utf-8").removeprefix("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["document_id"] for r in rows] == ["FP-A1", "FP-A2"]
+    assert "seq" not in rows[0] and "4" not in {r.get("seq") for r in rows}
+    shown = re.findall(r'<tr><td class="num">(\d+)</td>', page.split('id="ledger-entries"')[1])
+    assert shown == [], "the page numbers entries by the chain's sequence"
+    for row in rows:
+        fields = {**row, "subjects": int(row["subjects"])}
+        assert row["tenant_id"] == a
+        assert entry_hash(row["prev_hash"], fields) == row["entry_hash"], row["document_id"]

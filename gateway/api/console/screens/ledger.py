@@ -6,7 +6,9 @@ decided, on what basis, under which policy version).
 The page lists the newest :data:`SHOWN_ENTRIES`; the downloads hold the whole year: the
 report as CSV (``lingang ledger report --format csv``'s rows) and as JSON (what
 ``GET /v1/ledger/report`` answers), and every entry with its hashes as CSV, for the
-compliance officer's records and for checking the chain.
+compliance officer's records, each row checked against its hashes. The chain is one for
+every tenant, so neither shows an entry's place in it (``seq``): the numbers would count the
+other tenants' exports between the tenant's own.
 """
 
 from __future__ import annotations
