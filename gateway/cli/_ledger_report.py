@@ -1,4 +1,4 @@
-"""``lingang ledger report --year YYYY [--tenant ID] [--exporter ID] [--format csv|json]``."""
+"""``lingang ledger report --year YYYY [--tenant ID|NAME] [--exporter ID] [--format csv|json]``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.cli._gatestore import gate_store
 from gateway.cli.migrate import add_database_arguments, database_url
+from gateway.cli.tenants import tenant_named
 from gateway.policy.report import FIRST_YEAR, LAST_YEAR, ledger_report, report_csv
 
 
@@ -23,7 +24,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "under each.",
     )
     parser.add_argument("--year", type=_year, required=True, help="the calendar year, YYYY")
-    parser.add_argument("--tenant", help="one tenant (its id)")
+    parser.add_argument("--tenant", help="one tenant (its id or name)")
     parser.add_argument("--exporter", help="one exporter (the seller's USCC)")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
     add_database_arguments(parser)
@@ -49,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _report(url: str, year: int, exporter: str | None, tenant: str | None) -> dict[str, Any]:
-    async with gate_store(url) as (_, ledger):
+    async with gate_store(url) as (store, ledger):
+        if tenant is not None:
+            tenant = (await tenant_named(store, tenant)).id
         entries = await ledger.entries_for_year(year, exporter, tenant_id=tenant)
         counts = await ledger.counts(year, exporter, tenant_id=tenant)
     return ledger_report(year, entries, counts)

@@ -184,6 +184,20 @@ async def find_tenant(store: Store, name: str) -> Tenant | None:
     return None
 
 
+async def tenant_named(store: Store, given: str, *, option: str = "--tenant") -> Tenant:
+    """The tenant ``given`` names, by its id or its name (``lingang tenants list`` prints
+    both); a :class:`FieldError` naming ``option`` when there is none, never a tenant
+    assumed."""
+    tenant = await store.get_tenant(given) or await find_tenant(store, given)
+    if tenant is None:
+        raise FieldError(
+            f"no tenant {given!r}: {option} takes a tenant's id or name "
+            "(see them with: lingang tenants list)",
+            field=option.lstrip("-"),
+        )
+    return tenant
+
+
 def with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
     """``work`` run on the store the arguments name (``--database`` / ``--config``), closed
     afterwards."""

@@ -141,6 +141,26 @@ def test_checkpoint_command_and_report(tmp_path: Path, pki: Path) -> None:
     assert code == 0 and out == "year,tenant,exporter,dimension,key,value\n"
 
 
+def test_the_report_of_one_tenant_names_it_by_id_or_name_and_refuses_an_unknown_one(
+    tmp_path: Path, pki: Path
+) -> None:
+    """``--tenant`` took only an id, and any other text gave a report of nothing, exit 0: a
+    compliance officer asking for "T" (the name ``lingang tenants list`` prints, and what
+    ``lingang partners --tenant`` takes) read that the tenant exported nothing. The tenant is
+    now found by id or name, and one that does not exist is an error naming ``--tenant``."""
+    db, _ = asyncio.run(ledger_with_entries(tmp_path, pki, count=2))
+    url = f"sqlite:///{db}"
+    for given in ("t", "T"):
+        code, out, err = cli("ledger", "report", "--year", "2026", "--tenant", given,
+                             "--database", url)  # fmt: skip
+        assert code == 0, err
+        assert json.loads(out)["tenants"]["t"]["91310115MA1FL8K22H"]["documents"] == 2, given
+    code, out, err = cli("ledger", "report", "--year", "2026", "--tenant", "Acme",
+                         "--database", url)  # fmt: skip
+    assert code == 1 and out == ""
+    assert "no tenant 'Acme'" in err and "tenant" in err and "lingang tenants list" in err
+
+
 def test_a_year_the_report_cannot_bound_is_a_usage_error(tmp_path: Path) -> None:
     """``--year 99999`` (or 0, or 9999, whose next 1 January does not exist) ended in a
     ValueError traceback from the date arithmetic."""
