@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,6 +231,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     opened = store if store is not None else await open_store(settings.store.url)
     await warn_left_rows(opened)
     duties = peppol_duties(settings, opened)
+    warn_shared_hand_on(settings, receiving_tenants(settings))
     for tenant_id in sorted(set(duties.participants.tenants.values())):
         await ensure_tenant(opened, tenant_id)
     inbound = StoreInbound(opened, participants=duties.participants, duties=duties.duties)
@@ -282,6 +284,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 runner,
                 registry,
                 hand_on=settings.routing.inbound,
+                hand_on_tenants=settings.routing.inbound_tenants,
                 peppol=duties.duties,
                 max_attempts=settings.worker.max_attempts,
             ),
@@ -327,6 +330,40 @@ async def warn_left_rows(store: Store) -> list[str]:
             line,
         )
     return lines
+
+
+def warn_shared_hand_on(settings: Settings, receiving: Collection[str]) -> list[str]:
+    """Name, at start, the tenants whose received documents all go to the one ``[routing]
+    inbound`` adapter when several tenants receive (``receiving``: ``[peppol]
+    local_participants`` and the inboxes' ``inbound_tenant``): that adapter's local system
+    then gets every one of those firms' documents, unless ``[routing.inbound_tenants]``
+    gives each its own; the tenants named (none: no warning)."""
+    routing = settings.routing
+    if routing.inbound is None:
+        return []
+    shared = sorted(set(receiving) - set(routing.inbound_tenants))
+    if len(shared) < 2:
+        return []
+    log.warning(
+        "received documents of tenants %s all go to the adapter %r ([routing] inbound): "
+        "that local system gets each of these firms' documents. Give each tenant its own "
+        'in [routing.inbound_tenants] ("<tenant id>" = "<adapter>")',
+        ", ".join(shared),
+        routing.inbound,
+    )
+    return shared
+
+
+def receiving_tenants(settings: Settings) -> set[str]:
+    """The tenants documents are received for: those of ``[peppol] local_participants`` and
+    of the adapters' ``inbound_tenant`` options (not the reporting tenant, which receives
+    only Message Level Statuses, never handed on)."""
+    found = set(LocalParticipants.parse(settings.peppol.local_participants).tenants.values())
+    for adapter in settings.adapters.values():
+        tenant = adapter.options.get("inbound_tenant")
+        if isinstance(tenant, str) and tenant:
+            found.add(tenant)
+    return found
 
 
 async def warn_unknown_operators(store: Store, registry: AdapterRegistry) -> list[str]:

@@ -102,6 +102,12 @@ def test_a_string_where_a_number_belongs_is_refused(tmp_path: Path) -> None:
             "not configured",
         ),
         ("[routing]\nprofile = {}\n", "routing.profile", 2, "did you mean `routing.profiles`?"),
+        (
+            '[adapters.a]\ntype = "folder"\n[routing.inbound_tenants]\nacme = "acme-erp"\n',
+            "routing.inbound_tenants.acme",
+            4,
+            "not configured",
+        ),
         ("data_dir = 7\n", "data_dir", 1, "must be a path"),
         ("colour = 1\n", "colour", 1, "unknown key `colour`"),
     ],
@@ -135,6 +141,28 @@ def test_a_route_to_a_missing_adapter_is_still_refused_by_the_router() -> None:
 
 
 # --------------------------------------------------------------------------- the environment
+
+
+def test_each_tenant_may_get_its_own_hand_on_adapter(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``[routing.inbound_tenants]`` names, per tenant id, the adapter that hands that
+    tenant's received documents on; one ``inbound`` for several receiving tenants is said at
+    start, naming those who share it."""
+    from gateway.service import receiving_tenants, warn_shared_hand_on
+
+    text = (
+        '[peppol]\nlocal_participants = ["acme=0088:1", "globex=0088:2", "initech=0088:3"]\n'
+        '[adapters.shared]\ntype = "folder"\n[adapters.acme-erp]\ntype = "folder"\n'
+        '[routing]\ninbound = "shared"\n[routing.inbound_tenants]\nacme = "acme-erp"\n'
+    )
+    settings = Settings.load(write(tmp_path, text), env={})
+    assert settings.routing.inbound_tenants == {"acme": "acme-erp"}
+    assert receiving_tenants(settings) == {"acme", "globex", "initech"}
+    with caplog.at_level("WARNING", logger="lingang.service"):
+        assert warn_shared_hand_on(settings, receiving_tenants(settings)) == ["globex", "initech"]
+    assert "globex, initech all go to the adapter 'shared'" in caplog.text
+    assert warn_shared_hand_on(settings, {"acme", "globex"}) == []
 
 
 def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:

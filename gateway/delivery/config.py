@@ -25,9 +25,18 @@ class Routing:
     """Which adapter gets a document: by receiver, then profile, then default.
 
     ``inbound`` names the adapter that hands received documents on to the local system (a
-    folder, a webhook); ``None`` keeps them in the store for the API only."""
+    folder, a webhook); ``None`` keeps them in the store for the API only.
+    ``inbound_tenants`` (``[routing.inbound_tenants]``, tenant id = adapter) gives a tenant
+    its own: that tenant's received documents go there and nowhere else, so one firm's
+    invoices never reach another firm's system; a tenant it does not name gets ``inbound``."""
 
     default: str | None = None
     profiles: Mapping[str, str] = field(default_factory=dict)
     partners: Mapping[str, str] = field(default_factory=dict)
     inbound: str | None = None
+    inbound_tenants: Mapping[str, str] = field(default_factory=dict)
+
+    def inbound_adapters(self) -> frozenset[str]:
+        """Every adapter that hands received documents on (none of them sends documents)."""
+        named = {self.inbound} if self.inbound else set()
+        return frozenset(named | set(self.inbound_tenants.values()))

@@ -7,7 +7,8 @@
                           a receiver we do not serve: refused, nothing stored);
                           then the Peppol reporting record (Peppol traffic only)
     worker claims ``receive`` ──► Peppol reporting record, unless made already
-                               ──► flow ``document-in`` ──► hand on (``[routing].inbound``)
+                               ──► flow ``document-in`` ──► hand on (``[routing].inbound``,
+                                   or the receiving tenant's ``[routing.inbound_tenants]``)
                                ──► Message Level Status, if the sender's SBDH asks for one
                                └─► the job's receipt records the verdict, facts and report
     a received MLS ──► correlated to the submission we sent (history + output ``mls``),
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -136,7 +138,10 @@ class StoreInbound:
 
 class ReceiveKind:
     """Runs the inbound flow on received messages (job kind ``receive``) and hands accepted
-    documents on to the local system through the ``hand_on`` adapter, if one is configured."""
+    documents on to the local system: the receiving tenant's own adapter in
+    ``hand_on_tenants`` (tenant id → adapter), else the ``hand_on`` adapter, if one is
+    configured. A tenant with its own gets its documents there only: one firm's local
+    system never receives another firm's documents."""
 
     name = RECEIVE
 
@@ -147,6 +152,7 @@ class ReceiveKind:
         adapters: AdapterRegistry,
         *,
         hand_on: str | None = None,
+        hand_on_tenants: Mapping[str, str] | None = None,
         peppol: PeppolDuties | None = None,
         max_attempts: int = 12,
     ) -> None:
@@ -154,6 +160,7 @@ class ReceiveKind:
         self.runner = runner
         self.adapters = adapters
         self.hand_on = hand_on
+        self.hand_on_tenants = dict(hand_on_tenants or {})
         self.peppol = peppol
         """Reporting records, MLS answers and MLS correlation for Peppol traffic."""
         self.max_attempts = max_attempts
@@ -189,16 +196,17 @@ class ReceiveKind:
             )
         verdict = "accepted" if outcome.error is None else "rejected"
         handed_on: dict[str, Any] = {}
-        if outcome.error is None and self.hand_on is not None:
+        adapter = self.hand_on_adapter(message.tenant_id)
+        if outcome.error is None and adapter is not None:
             try:
-                receipt = await self._hand_on(message, outcome, job.attempts)
+                receipt = await self._hand_on(adapter, message, outcome, job.attempts)
             except DeliveryError as exc:
                 last = isinstance(exc, PermanentDeliveryError) or job.attempts >= self.max_attempts
                 if last:  # the job goes to the dead letter: tell the sender delivery failed
-                    await self._gave_up(job, message, outcome)
+                    await self._gave_up(job, message, outcome, adapter)
                 raise
-            handed_on = {"adapter": self.hand_on, "receipt": receipt.as_dict()}
-        mls = await self._answer(job, message, outcome, handed_on=bool(handed_on))
+            handed_on = {"adapter": adapter, "receipt": receipt.as_dict()}
+        mls = await self._answer(job, message, outcome, handed_on=bool(handed_on), adapter=adapter)
         return Completed(
             Receipt(
                 kind=f"inbound-{verdict}",
@@ -212,21 +220,26 @@ class ReceiveKind:
             )
         )
 
+    def hand_on_adapter(self, tenant_id: str | None) -> str | None:
+        """The adapter that hands ``tenant_id``'s received documents on (``None``: none)."""
+        if tenant_id and tenant_id in self.hand_on_tenants:
+            return self.hand_on_tenants[tenant_id]
+        return self.hand_on
+
     async def _hand_on(
-        self, message: InboundMessage, outcome: FlowOutcome, attempt: int
+        self, adapter: str, message: InboundMessage, outcome: FlowOutcome, attempt: int
     ) -> AdapterReceipt:
         """Deliver the accepted document to the local system with its canonical and readable
         forms as attachments; its ``submission_id`` is the received document's id (its page
         is ``/v1/received/{id}``)."""
-        assert self.hand_on is not None
         attachments = {
             kind: output.data
             for kind in HAND_ON_ATTACHMENTS
             if (output := outcome.output(kind)) is not None
         }
-        return await self.adapters.get(self.hand_on).deliver(
+        return await self.adapters.get(adapter).deliver(
             Envelope(
-                message_id=f"{message.id}.{self.hand_on}@lingang",
+                message_id=f"{message.id}.{adapter}@lingang",
                 body=message.data,
                 submission_id=message.id,
                 content_type=message.media_type,
@@ -241,13 +254,15 @@ class ReceiveKind:
             )
         )
 
-    async def _gave_up(self, job: Job, message: InboundMessage, outcome: FlowOutcome) -> None:
+    async def _gave_up(
+        self, job: Job, message: InboundMessage, outcome: FlowOutcome, adapter: str
+    ) -> None:
         """The hand-over failed for good: answer the sender (``RE`` with ``FD`` for Peppol
         traffic) and, when it was answered, keep that as the job's verdict ``rejected``, so the
         received document reads as rejected, with the MLS and its reason, not as merely failed
         (a dead-lettered job records no receipt of its own). An operator's retry that then
         hands it on records ``accepted`` after it."""
-        mls = await self._answer(job, message, outcome, handed_on=False)
+        mls = await self._answer(job, message, outcome, handed_on=False, adapter=adapter)
         if mls is None:
             return
         await self.store.add_receipt(
@@ -261,7 +276,13 @@ class ReceiveKind:
         )
 
     async def _answer(
-        self, job: Job, message: InboundMessage, outcome: FlowOutcome, *, handed_on: bool
+        self,
+        job: Job,
+        message: InboundMessage,
+        outcome: FlowOutcome,
+        *,
+        handed_on: bool,
+        adapter: str | None,
     ) -> dict[str, Any] | None:
         """The Message Level Status for a Peppol message (``None``: not Peppol traffic). The
         local system's 2xx is its confirmation (``AP``); kept for collection is ``AB``.
@@ -277,7 +298,7 @@ class ReceiveKind:
         return await self.peppol.respond(
             message,
             outcome,
-            handed_on=handed_on or self.hand_on is None,
+            handed_on=handed_on or adapter is None,
             confirmed=handed_on,
         )
 

@@ -44,6 +44,7 @@ class Router:
         for target in [
             routing.default,
             routing.inbound,
+            *routing.inbound_tenants.values(),
             *routing.profiles.values(),
             *routing.partners.values(),
         ]:
@@ -65,9 +66,7 @@ class Router:
             return Route(peppol, f"peppol:{PEPPOL_BY_DEFAULT[:-1]}")
         if self.routing.default:
             return Route(self.routing.default, "default")
-        outbound = (
-            self.configured - {self.routing.inbound} if self.routing.inbound else self.configured
-        )
+        outbound = self.configured - self.routing.inbound_adapters()
         if len(outbound) == 1:
             (only,) = outbound
             return Route(only, "default")

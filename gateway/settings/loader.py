@@ -29,7 +29,7 @@ from gateway.settings.toml_lines import line_of
 
 TABLES = (*SECTIONS, "adapters", "routing")
 """Every table the file may have."""
-ROUTE_TABLES = ("profiles", "partners")
+ROUTE_TABLES = ("profiles", "partners", "inbound_tenants")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +223,9 @@ class Loader:
         return configs
 
     def routing(self, adapters: Mapping[str, AdapterConfig]) -> Routing:
-        """``[routing]``: ``default``, ``[routing.profiles]``, ``[routing.partners]``, each
-        naming a configured adapter."""
+        """``[routing]``: ``default``, ``inbound``, ``[routing.profiles]``,
+        ``[routing.partners]``, ``[routing.inbound_tenants]``, each naming a configured
+        adapter."""
         table = self.table("routing")
         for key in table:
             if key not in ("default", "inbound", *ROUTE_TABLES):
@@ -248,6 +249,7 @@ class Loader:
             profiles=routes["profiles"],
             partners=routes["partners"],
             inbound=self.route("routing.inbound", table, "inbound", adapters),
+            inbound_tenants=routes["inbound_tenants"],
         )
 
     def route(

@@ -415,3 +415,76 @@ async def test_a_signature_with_a_critical_extension_is_refused(
         assert response.status == 403, problem
     assert problem["errors"][0]["rule"] == "inbound.jws.crit"
     assert await receiving.store.list_inbound() == []
+
+
+async def test_each_tenant_s_received_documents_go_to_its_own_local_system(
+    tmp_path: Path, tls: TlsFiles
+) -> None:
+    """One gateway receives for two firms (``[peppol] local_participants``). With one
+    ``[routing] inbound`` adapter, each firm's received invoices were handed to the same
+    local system: Globex's to Acme's ERP. ``[routing.inbound_tenants]`` gives each tenant its
+    own; a tenant it does not name (Initech) still gets ``inbound``."""
+    store = await open_store(f"sqlite:///{tmp_path / 'two.db'}")
+    receivers = {"acme": "0195:T08GB0001A", "globex": "0195:T08GB0002B", "initech": "0088:1"}
+    participants = LocalParticipants.parse([f"{t}={r}" for t, r in receivers.items()])
+    for tenant in receivers:
+        await store.create_tenant(tenant, tenant_id=tenant)
+    context = AdapterContext(
+        data_dir=tmp_path, inbound=StoreInbound(store, participants=participants)
+    )
+    configs = {
+        "inbox": AdapterConfig(
+            "inbox", "https", {"url": "https://sender.invalid/", "inbound_path": "/inbound"}
+        ),
+        **{
+            name: AdapterConfig(name, "folder", {"path": name})
+            for name in ("acme-erp", "globex-erp", "shared")
+        },
+    }
+    adapters = AdapterRegistry.build(configs, context)
+    app = web.Application()
+    for route in adapters.inbound_routes():
+        app.router.add_route(route.method, route.path, route.handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(
+        runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False)
+    )
+    await site.start()
+    url = f"https://127.0.0.1:{runner.addresses[0][1]}/inbound"
+    body = EXAMPLE.read_bytes()
+    flows = ThreadFlowRunner(Tools())
+    try:
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=tls.client_context())
+        ) as session:
+            for tenant, receiver in receivers.items():
+                headers = {
+                    "X-Lingang-Message-Id": f"m-{tenant}@sender",
+                    "X-Lingang-Receiver": receiver,
+                    "Content-Type": "application/xml",
+                }
+                async with session.post(url, data=body, headers=headers) as response:
+                    assert response.status == 200, await response.text()
+        kind = ReceiveKind(
+            store,
+            flows,
+            adapters,
+            hand_on="shared",
+            hand_on_tenants={"acme": "acme-erp", "globex": "globex-erp"},
+        )
+        worker = Worker(store, JobKinds([kind]), worker_id="w", poll_seconds=0.05)
+        while await worker.run_once():
+            pass
+    finally:
+        flows.close()
+        await runner.cleanup()
+        await adapters.aclose()
+    by_tenant = {m.tenant_id: m.id for m in await store.list_inbound()}
+    for folder, tenant in (("acme-erp", "acme"), ("globex-erp", "globex"), ("shared", "initech")):
+        files = sorted(p.name for p in (tmp_path / folder).iterdir())
+        assert files == [f"{by_tenant[tenant]}.{folder}@lingang.xml"], folder
+        (job,) = await store.list_jobs(submission_id=by_tenant[tenant])
+        (receipt,) = await store.list_receipts(job_id=job.id)
+        assert json.loads(receipt.data)["handed_on"]["adapter"] == folder
+    await store.close()

@@ -40,6 +40,13 @@ def test_the_inbound_hand_on_adapter_is_not_an_outbound_default() -> None:
     assert router.route(facts("pint")).adapter == "hk"
 
 
+def test_a_tenants_own_hand_on_adapter_is_not_an_outbound_default_either() -> None:
+    routing = Routing(inbound="local", inbound_tenants={"acme": "acme-erp"})
+    assert Router(routing, ["local", "acme-erp", "hk"]).route(facts("pint")).adapter == "hk"
+    with pytest.raises(ConfigError, match="'acme-erp', which is not configured"):
+        Router(routing, ["local", "hk"])
+
+
 def test_routing_to_an_unconfigured_adapter_stops_the_start() -> None:
     with pytest.raises(ConfigError, match="not configured"):
         Router(ROUTING, ["folder", "hk"])
