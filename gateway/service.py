@@ -249,6 +249,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     registry = AdapterRegistry.build(settings.adapters, context)
     await warn_unknown_operators(opened, registry)
     warn_unclaimed_receiving(settings, registry, duties.participants)
+    await warn_unknown_hand_on_tenants(opened, settings)
     peppol = [name for name, adapter in settings.adapters.items() if adapter.type == "peppol"]
     router = Router(settings.routing, registry.names(), peppol=peppol)
     runner: FlowRunner = (
@@ -352,6 +353,27 @@ def warn_shared_hand_on(settings: Settings, receiving: Collection[str]) -> list[
         routing.inbound,
     )
     return shared
+
+
+async def warn_unknown_hand_on_tenants(store: Store, settings: Settings) -> list[str]:
+    """Name, at start, each key of ``[routing.inbound_tenants]`` that is no tenant's id (a
+    tenant's name written there, say): no received document carries it, so that tenant's
+    documents go to ``[routing] inbound`` (or nowhere) instead of its own adapter; the ids
+    named."""
+    unknown = [
+        tenant_id
+        for tenant_id in sorted(settings.routing.inbound_tenants)
+        if await store.get_tenant(tenant_id) is None
+    ]
+    for tenant_id in unknown:
+        log.warning(
+            "[routing.inbound_tenants] names %r, which is no tenant's id: its adapter %r gets "
+            "nothing until it names one (tenant ids, not names, as `lingang tenants list` "
+            "prints them)",
+            tenant_id,
+            settings.routing.inbound_tenants[tenant_id],
+        )
+    return unknown
 
 
 def receiving_tenants(settings: Settings) -> set[str]:

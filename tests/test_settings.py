@@ -165,6 +165,25 @@ def test_each_tenant_may_get_its_own_hand_on_adapter(
     assert warn_shared_hand_on(settings, {"acme", "globex"}) == []
 
 
+async def test_a_tenant_named_by_name_in_inbound_tenants_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gateway.service import warn_unknown_hand_on_tenants
+    from gateway.store import open_store
+
+    text = '[adapters.erp]\ntype = "folder"\n[routing.inbound_tenants]\n"Acme Exports" = "erp"\n'
+    settings = Settings.load(write(tmp_path, text), env={})
+    store = await open_store(f"sqlite:///{tmp_path / 'gateway.db'}")
+    try:
+        with caplog.at_level("WARNING", logger="lingang.service"):
+            assert await warn_unknown_hand_on_tenants(store, settings) == ["Acme Exports"]
+        assert "names 'Acme Exports', which is no tenant's id" in caplog.text
+        await store.create_tenant("Acme Exports", tenant_id="Acme Exports")
+        assert await warn_unknown_hand_on_tenants(store, settings) == []
+    finally:
+        await store.close()
+
+
 def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:
     path = write(
         tmp_path,
