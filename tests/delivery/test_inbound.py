@@ -420,28 +420,32 @@ async def test_a_signature_with_a_critical_extension_is_refused(
 async def test_each_tenant_s_received_documents_go_to_its_own_local_system(
     tmp_path: Path, tls: TlsFiles
 ) -> None:
-    """One gateway receives for two firms (``[peppol] local_participants``). With one
-    ``[routing] inbound`` adapter, each firm's received invoices were handed to the same
+    """One gateway receives for three firms (an inbox each, ``inbound_tenant``). With one
+    ``[routing] inbound`` adapter, every firm's received invoices were handed to the same
     local system: Globex's to Acme's ERP. ``[routing.inbound_tenants]`` gives each tenant its
     own; a tenant it does not name (Initech) still gets ``inbound``."""
-    store = await open_store(f"sqlite:///{tmp_path / 'two.db'}")
-    receivers = {"acme": "0195:T08GB0001A", "globex": "0195:T08GB0002B", "initech": "0088:1"}
-    participants = LocalParticipants.parse([f"{t}={r}" for t, r in receivers.items()])
-    for tenant in receivers:
+    store = await open_store(f"sqlite:///{tmp_path / 'three.db'}")
+    tenants = ("acme", "globex", "initech")
+    for tenant in tenants:
         await store.create_tenant(tenant, tenant_id=tenant)
-    context = AdapterContext(
-        data_dir=tmp_path, inbound=StoreInbound(store, participants=participants)
-    )
-    configs = {
-        "inbox": AdapterConfig(
-            "inbox", "https", {"url": "https://sender.invalid/", "inbound_path": "/inbound"}
-        ),
-        **{
-            name: AdapterConfig(name, "folder", {"path": name})
-            for name in ("acme-erp", "globex-erp", "shared")
-        },
+    inboxes = {
+        f"in-{tenant}": AdapterConfig(
+            f"in-{tenant}",
+            "https",
+            {
+                "url": "https://sender.invalid/",
+                "inbound_path": f"/inbound/{tenant}",
+                "inbound_tenant": tenant,
+            },
+        )
+        for tenant in tenants
     }
-    adapters = AdapterRegistry.build(configs, context)
+    folders = {
+        name: AdapterConfig(name, "folder", {"path": name})
+        for name in ("acme-erp", "globex-erp", "shared")
+    }
+    context = AdapterContext(data_dir=tmp_path, inbound=StoreInbound(store))
+    adapters = AdapterRegistry.build({**inboxes, **folders}, context)
     app = web.Application()
     for route in adapters.inbound_routes():
         app.router.add_route(route.method, route.path, route.handler)
@@ -451,20 +455,17 @@ async def test_each_tenant_s_received_documents_go_to_its_own_local_system(
         runner, "127.0.0.1", 0, ssl_context=tls.server_context(require_client_cert=False)
     )
     await site.start()
-    url = f"https://127.0.0.1:{runner.addresses[0][1]}/inbound"
-    body = EXAMPLE.read_bytes()
+    base = f"https://127.0.0.1:{runner.addresses[0][1]}/inbound"
     flows = ThreadFlowRunner(Tools())
     try:
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=tls.client_context())
         ) as session:
-            for tenant, receiver in receivers.items():
-                headers = {
-                    "X-Lingang-Message-Id": f"m-{tenant}@sender",
-                    "X-Lingang-Receiver": receiver,
-                    "Content-Type": "application/xml",
-                }
-                async with session.post(url, data=body, headers=headers) as response:
+            for tenant in tenants:
+                headers = {"X-Lingang-Message-Id": "m-1@sender", "Content-Type": "application/xml"}
+                async with session.post(
+                    f"{base}/{tenant}", data=EXAMPLE.read_bytes(), headers=headers
+                ) as response:
                     assert response.status == 200, await response.text()
         kind = ReceiveKind(
             store,
