@@ -8,7 +8,9 @@ metrics and ``lingang`` commands), and receipt details without paths, hosts or U
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 TRANSPORT_REASON = "the receiving side could not be reached or answered with a temporary error"
@@ -64,3 +66,25 @@ def public_detail(detail: Any) -> Any:
 
 def _internal(value: Any) -> bool:
     return isinstance(value, str) and bool(_LOOKS_INTERNAL.search(value))
+
+
+def tenants_adapters(services: Any) -> Mapping[str, frozenset[str]]:
+    """The adapters given to particular tenants, each with those tenants: their own local
+    systems (``[routing.inbound_tenants]``), named after the firm. An adapter that also
+    serves everyone (``[routing] inbound``, an outbound route) is no tenant's own."""
+    routing = getattr(getattr(services, "settings", None), "routing", None)
+    if routing is None:
+        return {}
+    shared = {routing.default, routing.inbound, *routing.profiles.values()}
+    shared |= set(routing.partners.values())
+    own: dict[str, set[str]] = {}
+    for tenant_id, adapter in routing.inbound_tenants.items():
+        if adapter not in shared:
+            own.setdefault(adapter, set()).add(tenant_id)
+    return {adapter: frozenset(tenants) for adapter, tenants in own.items()}
+
+
+def adapter_label(name: str) -> str:
+    """How a tenant's own adapter is named where no tenant is signed in (``/healthz``): a
+    short digest of its name, the same at every start (``#`` and 10 hex digits)."""
+    return "#" + hashlib.sha256(name.encode()).hexdigest()[:10]

@@ -256,3 +256,56 @@ async def test_released_documents_leave_each_in_its_own_tenants_ledger(pair: Pai
                     assert response.status == 200, page
                     assert pair.ids[other] not in text, page
                     assert pair.names[other] not in text, page
+
+
+async def test_a_tenants_own_adapter_is_named_neither_to_the_public_nor_to_other_tenants(
+    tmp_path: Path,
+) -> None:
+    """Adapters given to one tenant (``[routing.inbound_tenants]``: its own local system) are
+    named after their firm. ``/healthz`` needs no key, so it shows such an adapter by a
+    digest of its name; the console's health screen shows a tenant its own and the shared
+    ones, never another firm's."""
+    from dataclasses import replace
+
+    from gateway.delivery import Routing
+    from gateway.settings import AdapterConfig
+
+    def own_systems(settings: Any) -> Any:
+        adapters = dict(settings.adapters)
+        for name in ("acme-erp", "globex-erp"):
+            adapters[name] = AdapterConfig(name=name, type="folder", options={"path": name})
+        routing = Routing(
+            default="local", inbound_tenants={"acme": "acme-erp", "globex": "globex-erp"}
+        )
+        return replace(settings, adapters=adapters, routing=routing)
+
+    from tests.api.conftest import start_api
+
+    ca = trustme.CA()
+    url = f"sqlite:///{tmp_path}/gateway.db"
+    async for live in start_api(tmp_path, url, tls=ca, adjust=own_systems):
+        status, _, raw = await live.anonymous.request("GET", "/healthz")
+        assert status == 200, raw
+        checks = json.loads(raw)["checks"]
+        assert "adapter:local" in checks
+        assert b"acme" not in raw and b"globex" not in raw
+        assert len([name for name in checks if name.startswith("adapter:#")]) == 2
+        keys = {}
+        for tenant in ("acme", "globex"):
+            await live.store.create_tenant(tenant.title(), tenant_id=tenant)
+            keys[tenant], _ = await live.store.issue_api_key(tenant)
+        pair = Pair(live.services, {}, {}, {}, _trusting(ca))
+        for tenant, other in (("acme", "globex"), ("globex", "acme")):
+            pair.clients[tenant] = ApiClient(live.a.session, live.base, keys[tenant])
+            session, _ = await _console(pair, tenant)
+            async with session, session.get(f"{live.base}/console/health") as response:
+                page = await response.text()
+            assert response.status == 200
+            assert f"{tenant}-erp" in page and f"{other}-erp" not in page, tenant
+            assert "local" in page
+
+
+def _trusting(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context

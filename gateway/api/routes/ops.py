@@ -8,8 +8,10 @@ whether the process answers at all (a liveness probe: restarting cures nothing e
 partner's endpoint being down is the outbox's business (it retries), never a reason to stop
 taking documents or to restart a replica.
 
-None of them shows tenant data: health names services, metrics carry route templates and
-counts, the OpenAPI document describes the API.
+None of them shows tenant data: health names services (an adapter that is one tenant's own
+local system, named after the firm, by a digest of its name:
+:func:`~gateway.api.disclosure.adapter_label`), metrics carry route templates and counts,
+the OpenAPI document describes the API.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.context import OPTIONS, services
+from gateway.api.disclosure import adapter_label, tenants_adapters
 from gateway.api.metrics import METRICS
 from gateway.api.openapi import openapi_document
 from gateway.errors import LingangError
@@ -36,7 +39,11 @@ async def healthz(request: web.Request) -> web.Response:
     checks: dict[str, Any] = {}
     svc = services(request)
     targets: list[tuple[str, Any]] = [("store", svc.store)]
-    targets += [(f"adapter:{name}", svc.adapters.get(name)) for name in svc.adapters.names()]
+    own = tenants_adapters(svc)
+    targets += [
+        (f"adapter:{adapter_label(name) if name in own else name}", svc.adapters.get(name))
+        for name in svc.adapters.names()
+    ]
     results = await asyncio.gather(*(ping_service(target, timeout) for _, target in targets))
     for (name, _), result in zip(targets, results, strict=True):
         checks[name] = result

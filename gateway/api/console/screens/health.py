@@ -4,7 +4,9 @@ the three counting reads run at once (on PostgreSQL, on separate pooled connecti
 
 Endpoint keys name hosts and paths that tenants are not shown (see
 :mod:`gateway.api.disclosure`): each endpoint the tenant's deliveries use is shown by its
-adapter and a short digest of its key.
+adapter and a short digest of its key. Of the adapters given to particular tenants (their
+own local systems, :func:`~gateway.api.disclosure.tenants_adapters`), a tenant sees only its
+own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aiohttp import web
 from gateway.api.console.context import Screen, console, console_store, signed_in
 from gateway.api.console.page import render
 from gateway.api.context import services
+from gateway.api.disclosure import tenants_adapters
 from gateway.api.routes.ops import ping_service
 
 routes = web.RouteTableDef()
@@ -45,7 +48,12 @@ async def health(request: web.Request) -> web.Response:
     state = console(request)
     svc = services(request)
     targets: list[tuple[str, Any]] = [("store", svc.store)]
-    targets += [(name, svc.adapters.get(name)) for name in svc.adapters.names()]
+    own = tenants_adapters(svc)
+    targets += [
+        (name, svc.adapters.get(name))
+        for name in svc.adapters.names()
+        if name not in own or tenant.id in own[name]
+    ]
     now = state.reads.clock()
     since = now - timedelta(minutes=BUCKETS * BUCKET_MINUTES)
     checks, delivered, endpoints, depths = await asyncio.gather(
