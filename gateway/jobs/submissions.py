@@ -17,13 +17,30 @@ from typing import Any
 from gateway.flows import Tools
 from gateway.flows.invoice_out import check_recipient
 from gateway.jobs.handoff import IngestHandOffs, ReceivedSubmissions
-from gateway.store import Job, JobSpec, JobState, NotFoundError, StateChange, Store, Submission
+from gateway.store import (
+    ConflictError,
+    Job,
+    JobSpec,
+    JobState,
+    NotFoundError,
+    StateChange,
+    Store,
+    Submission,
+)
+from gateway.store.ledger import RELEASE
 
 log = logging.getLogger("lingang.jobs")
 
 PROCESS = "process"
 """Kind of the job that runs a submission's flow."""
 DEFAULT_FLOW = "invoice-out"
+
+
+RELEASE_DECIDED_AGAIN = (
+    "the release of this held document failed: a compliance officer decides again "
+    "(POST /v1/holds/{id}/release with an officer's key); a retry does not send it"
+)
+"""Why a tenant's retry leaves a dead ``release`` job alone."""
 
 
 class SubmissionState(StrEnum):
@@ -119,20 +136,36 @@ class Submissions:
 
     async def retry(self, tenant_id: str, submission_id: str) -> list[Job]:
         """Manual retry of a submission's dead jobs (same transport message ids), recorded
-        as a ``queued`` event. :class:`NotFoundError` when the tenant has no such submission;
-        an empty list when nothing is dead."""
+        as a ``queued`` event, for the tenant (the API, the console). :class:`NotFoundError`
+        when the tenant has no such submission; an empty list when nothing is dead.
+
+        A dead ``release`` job is not retried here: a held document whose release failed
+        waits for a compliance officer's new decision (``POST /v1/holds/{id}/release``), and
+        retrying would send it on the earlier one with any key of the tenant. When that is
+        all that is dead, :class:`ConflictError` says so."""
         submission = await self.store.get_submission(tenant_id, submission_id)
         if submission is None:
             raise NotFoundError(f"no submission {submission_id}", field="submission_id")
-        return await self.retry_any_tenant(submission_id)
+        dead = await self.store.list_jobs(submission_id=submission_id, state=JobState.DEAD)
+        if dead and all(job.kind == RELEASE for job in dead):
+            raise ConflictError(RELEASE_DECIDED_AGAIN, field="id", rule="retry.release")
+        return await self._retry(submission_id, dead, skip_kind=RELEASE)
 
     async def retry_any_tenant(self, submission_id: str) -> list[Job]:
-        """:meth:`retry` for an operator (``lingang retry``), whatever the tenant."""
+        """:meth:`retry` for an operator (``lingang retry``), whatever the tenant: every
+        dead job, a release's too (the operator holds the store and may decide holds)."""
         dead = await self.store.list_jobs(submission_id=submission_id, state=JobState.DEAD)
+        return await self._retry(submission_id, dead)
+
+    async def _retry(
+        self, submission_id: str, dead: list[Job], *, skip_kind: str = ""
+    ) -> list[Job]:
         if not dead:
             return []
         return await self.store.retry_submission(
-            submission_id, event=StateChange(SubmissionState.QUEUED, "manual retry")
+            submission_id,
+            event=StateChange(SubmissionState.QUEUED, "manual retry"),
+            skip_kind=skip_kind,
         )
 
     async def recover_orphans(self, *, older_than: float = 60.0, limit: int = 500) -> int:

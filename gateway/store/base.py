@@ -932,14 +932,20 @@ class Store:
 
     @writes
     def retry_submission(
-        self, submission_id: str, *, event: StateChange | None = None
+        self, submission_id: str, *, event: StateChange | None = None, skip_kind: str = ""
     ) -> Script[list[Job]]:
-        """Manual retry of every ``dead`` job of a submission; returns the retried jobs.
+        """Manual retry of every ``dead`` job of a submission (but those of kind
+        ``skip_kind``); returns the retried jobs.
 
         ``event`` is recorded on the submission in the same transaction when at least one
         job was retried (its detail gains ``jobs``, the retried job ids)."""
         now = self.clock()
-        params = {"submission_id": submission_id, "now": now, "at": self.queue_time()}
+        params = {
+            "submission_id": submission_id,
+            "now": now,
+            "at": self.queue_time(),
+            "skip_kind": skip_kind,
+        }
         found = yield Query("retry_submission", params, "all")
         if found:
             yield from change_state(submission_id, with_jobs(event, [r["id"] for r in found]), now)

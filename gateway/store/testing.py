@@ -783,6 +783,17 @@ class StoreContract:
         assert await store.retry_submission(sub_id, event=StateChange("queued", "again")) == []
         assert (await store.list_events(sub_id))[-1].reason == "manual"
 
+    async def test_retry_submission_leaves_the_kind_it_is_told_to(self, store: Store) -> None:
+        sub_id = await self._submission(store)
+        await store.enqueue_job(sub_id, JobSpec("release"))
+        await store.enqueue_job(sub_id, JobSpec("deliver", "folder", "folder"))
+        for job in await store.claim_jobs("w1"):
+            await store.fail_job(job.id, "w1", "no", retryable=False, retry_after=None)
+        revived = await store.retry_submission(sub_id, skip_kind="release")
+        assert [j.kind for j in revived] == ["deliver"]
+        (left,) = await store.list_jobs(submission_id=sub_id, state=JobState.DEAD)
+        assert left.kind == "release"
+
     async def test_release_and_defer(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)
         await store.enqueue_job(sub_id, JobSpec("deliver", "peppol", "ep1"))

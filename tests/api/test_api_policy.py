@@ -428,6 +428,37 @@ async def test_a_hold_whose_release_job_died_is_listed_for_a_new_decision(gate: 
     assert entry["decided_by"] == "Officer Li"
 
 
+async def test_a_submitting_key_cannot_retry_a_failed_release_past_the_officer(
+    gate: Gate,
+) -> None:
+    """A hold whose release job failed for good waits for a compliance officer's new
+    decision. ``POST /v1/documents/{id}/retry`` with the tenant's submitting key requeued
+    that dead release job, so the document left on the earlier decision without any officer
+    deciding again: it is now a 409 saying who decides, the hold stays ``release_failed``, and
+    an officer's new release sends it."""
+    ident = await gate.submit(einvoice_xml(with_contact()))
+    await gate.drain()
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    status, _, _ = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json=decision)
+    assert status == 202
+    failing = JobKinds([FailingRelease(gate.services.kinds)])
+    worker = Worker(gate.services.store, failing, worker_id="w", policy=RetryPolicy(max_attempts=1))
+    assert await worker.run_once() == 1
+    status, _, raw = await gate.a.request("POST", f"/v1/documents/{ident}/retry")
+    assert status == 409, raw
+    problem = json.loads(raw)
+    assert problem["type"].endswith("not-retryable") and "officer" in problem["detail"]
+    await gate.drain()
+    assert await gate.state(ident) == "held"
+    (hold,) = json.loads((await gate.a.request("GET", "/v1/holds"))[2])["items"]
+    assert hold["state"] == "release_failed"
+    again = {"officer": "Officer Li", "basis": "zone approval LG-2026-0043"}
+    status, _, _ = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json=again)
+    assert status == 202
+    await gate.drain()
+    assert await gate.state(ident) == "delivered"
+
+
 async def test_a_release_is_rechecked_against_the_thresholds(
     tmp_path: Path, store_url: str
 ) -> None:

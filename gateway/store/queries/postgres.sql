@@ -483,7 +483,7 @@ UPDATE outbox_jobs
 SET state = 'pending', next_attempt_at = COALESCE(%(at)s::timestamptz, now()), attempts = 0,
     retryable = NULL,
     updated_at = %(now)s
-WHERE submission_id = %(submission_id)s AND state = 'dead'
+WHERE submission_id = %(submission_id)s AND state = 'dead' AND kind <> %(skip_kind)s
 RETURNING *
 
 -- name: release_jobs

@@ -365,7 +365,7 @@ RETURNING *
 UPDATE outbox_jobs
 SET state = 'pending', next_attempt_at = :at, attempts = 0, retryable = NULL,
     updated_at = :now
-WHERE submission_id = :submission_id AND state = 'dead'
+WHERE submission_id = :submission_id AND state = 'dead' AND kind <> :skip_kind
 RETURNING *
 
 -- name: release_jobs
