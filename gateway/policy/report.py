@@ -24,7 +24,8 @@ ENTRY_COLUMNS = (
     "tenant_id", "digest", "prev_hash", "entry_hash",
 )  # fmt: skip
 """The columns of :func:`entries_csv`, a tenant's download: each entry with every field its
-hash covers and its hashes, so each row written since entries record their tenant checks
+hash covers and its hashes, so each row written since entries record their tenant and
+principal (migrations 17 and 18; an empty cell of an older row is a field it lacks) checks
 by itself (``entry_hash`` is :func:`~gateway.store.ledger_chain.entry_hash` over
 ``prev_hash`` and the row, ``subjects`` read as a number). Not the
 entry's ``seq``: the chain is one for every tenant, so its sequence numbers would count the
