@@ -202,3 +202,33 @@ async def test_another_tenants_hold_is_a_404_to_an_officer(quiet: LiveConsole) -
     ledger = LedgerStore(quiet.store.connector, clock=quiet.store.clock)
     held = await ledger.list_holds(tenant_id=quiet.tenant_a.id)
     assert [h.submission_id for h in held] == [doc]
+
+
+async def test_a_failed_release_is_decided_again_not_retried_from_the_console(
+    quiet: LiveConsole,
+) -> None:
+    """A dead ``release`` job is listed with the dead letters, but its document is sent only
+    on an officer's new decision: the row says so instead of offering a retry, and a retry
+    posted anyway revives nothing (the page says it cannot be retried)."""
+    from gateway.store import JobSpec, JobState
+
+    ident = await held_document(quiet)
+    for job in await quiet.store.claim_jobs("w"):
+        await quiet.store.complete_job(job.id, "w", None)
+    await quiet.store.enqueue_job(ident, JobSpec("release"))
+    (job,) = await quiet.store.claim_jobs("w")
+    await quiet.store.fail_job(job.id, "w", "StoreError: away", retryable=False, retry_after=None)
+    session = await signed_in(quiet, quiet.key_a)
+    async with session:
+        async with session.get(f"{quiet.base}/console/stuck") as response:
+            page = await response.text()
+        dead = page.split('id="dead-letters"')[1].split("</table>")[0]
+        assert ident in dead and 'class="decide-again"' in dead and "retry-dead" not in dead
+        async with session.post(
+            f"{quiet.base}/console/documents/{ident}/retry?back=stuck",
+            data={"csrf": csrf_of(page)},
+            allow_redirects=False,
+        ) as response:
+            assert response.headers["Location"].endswith("/stuck?notice=not_retryable")
+    (still,) = await quiet.store.list_jobs(submission_id=ident, state=JobState.DEAD)
+    assert still.kind == "release"

@@ -21,6 +21,7 @@ from aiohttp import web
 from gateway.api.auth import may_decide_holds, officer_refusal
 from gateway.api.console.context import KEY, PREFIX, Screen, console, console_store, signed_in
 from gateway.api.console.forms import field
+from gateway.api.console.i18n import add_texts
 from gateway.api.console.page import redirect, render
 from gateway.api.context import services
 from gateway.api.disclosure import delivery_error
@@ -30,6 +31,15 @@ routes = web.RouteTableDef()
 MAX_BASIS = 1000
 MAX_OFFICER = 200
 NOTICES = ("retried", "not_retryable", "released", "hold_refused", "decision_incomplete")
+
+add_texts(
+    {
+        "release_decided_again": (
+            "放行失败：由合规官在下方重新决定",
+            "the release failed: an officer decides again below",
+        )
+    }
+)
 
 
 class DecidesHeld(Protocol):
