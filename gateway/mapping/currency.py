@@ -18,7 +18,11 @@ warning (the standing rate may be the stale one).
 **Rounding.** EN 16931 amounts have two decimals. Each converted amount is rounded half up and
 the cents left over are handed to the amounts with the largest rounding remainders, so that
 the net total, the VAT total and the amount due are each the converted fapiao figure rounded
-once (the amount due equals the converted fapiao total). A converted unit price takes as few
+once (the amount due equals the converted fapiao total). Three figures rounded once need not
+add up (10.005 + 1.005 = 11.01, but 10.01 + 1.01 = 11.02): the cent between net + VAT and the
+amount due is the rounding amount (BT-114), never taken from the VAT. PINT SG carries the
+Chinese VAT as charges (the NG categories have no tax): those charges are converted as the VAT
+total is, apart from the goods. A converted unit price takes as few
 decimals as keep quantity × price within a cent of the line amount; a price base quantity
 (BT-149) is used before more than six decimals would be needed.
 """
@@ -32,7 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.remark import StatedRate
 from gateway.mapping.submission import Submission
-from gateway.model import Invoice, Totals
+from gateway.model import AllowanceCharge, Invoice, Totals
 from gateway.partners import Partner
 
 CENT = Decimal("0.01")
@@ -279,16 +283,28 @@ def _fit_price(
         base *= 10
 
 
-def convert_invoice(inv: Invoice, rate: Decimal, cny_gross: Decimal) -> Decimal:
+def convert_invoice(
+    inv: Invoice,
+    rate: Decimal,
+    cny_gross: Decimal,
+    vat_charges: Sequence[AllowanceCharge] = (),
+) -> Decimal:
     """Convert a mapped CNY invoice in place; returns the amount due in the new currency.
 
     ``cny_gross`` is the fapiao's total (CNY) the amount due must equal once converted.
+    ``vat_charges`` are the document-level charges (and allowances) among ``inv.allowances``
+    that carry the fapiao's VAT (PINT SG): they add up to the converted VAT total, the lines
+    and the other allowances to the converted goods total.
     """
-    doc_items = [(-a.amount if not a.is_charge else a.amount) for a in inv.allowances]
-    exclusive_exact = [ln.net_amount / rate for ln in inv.lines] + [v / rate for v in doc_items]
     t = inv.totals
-    exclusive = allocate(exclusive_exact, round_money(t.tax_exclusive / rate))
-    for line, value in zip(inv.lines, exclusive, strict=False):
+    carried = {id(a) for a in vat_charges}
+    goods = [a for a in inv.allowances if id(a) not in carried]
+    vat = [a for a in inv.allowances if id(a) in carried]
+    vat_total = sum((_signed(a) for a in vat), ZERO)
+    goods_exact = [ln.net_amount / rate for ln in inv.lines] + [_signed(a) / rate for a in goods]
+    goods_values = allocate(goods_exact, round_money((t.tax_exclusive - vat_total) / rate))
+    vat_values = allocate([_signed(a) / rate for a in vat], round_money(vat_total / rate))
+    for line, value in zip(inv.lines, goods_values, strict=False):
         line.net_amount = value
         for ac in line.allowances:
             ac.amount = round_money(ac.amount / rate)
@@ -296,14 +312,14 @@ def convert_invoice(inv: Invoice, rate: Decimal, cny_gross: Decimal) -> Decimal:
         gross -= sum((a.amount for a in line.allowances if a.is_charge), ZERO)
         line.price, line.base_quantity = convert_price(line.price, rate, line.quantity, gross)
         line.base_quantity_unit = line.unit_code if line.base_quantity is not None else None
-    for ac, value in zip(inv.allowances, exclusive[len(inv.lines) :], strict=True):
+    for ac, value in zip(
+        [*goods, *vat], [*goods_values[len(inv.lines) :], *vat_values], strict=True
+    ):
         ac.amount = abs(value)
     payable = round_money(cny_gross / rate)
-    net = sum(exclusive, ZERO)
-    rounding_cny = t.rounding or ZERO
-    rounding = round_money(rounding_cny / rate)
+    net = sum(goods_values, ZERO) + sum(vat_values, ZERO)
     taxed = [b for b in inv.vat_breakdown if b.tax_amount]
-    tax_target = payable - net - rounding
+    tax_target = round_money(t.tax / rate)
     for b, value in zip(
         taxed, allocate([b.tax_amount / rate for b in taxed], tax_target), strict=True
     ):
@@ -315,7 +331,7 @@ def convert_invoice(inv: Invoice, rate: Decimal, cny_gross: Decimal) -> Decimal:
         groups[key] = groups.get(key, ZERO) + line.net_amount
     for ac in inv.allowances:
         key = (ac.vat_category or "", ac.vat_rate)
-        groups[key] = groups.get(key, ZERO) + (ac.amount if ac.is_charge else -ac.amount)
+        groups[key] = groups.get(key, ZERO) + _signed(ac)
     for b in inv.vat_breakdown:
         b.taxable_amount = groups.get((b.category, b.rate), ZERO)
     allowances = sum((a.amount for a in inv.allowances if not a.is_charge), ZERO)
@@ -333,3 +349,8 @@ def convert_invoice(inv: Invoice, rate: Decimal, cny_gross: Decimal) -> Decimal:
         rounding=rest or None,
     )
     return payable
+
+
+def _signed(ac: AllowanceCharge) -> Decimal:
+    """A document-level charge's amount, or an allowance's negated."""
+    return ac.amount if ac.is_charge else -ac.amount

@@ -191,8 +191,8 @@ def map_with_warnings(
     source = parsed if isinstance(parsed, Invoice) else parsed.invoice
     ctx = _context(parsed, original_xml, submission)
     inv = _working_copy(source)
-    printed, warnings = _amounts(inv, spec, source, ctx.deduction)
-    currency_warnings = _currency(inv, spec, ctx, partner, printed.tax)
+    printed, warnings, vat_charges = _amounts(inv, spec, source, ctx.deduction)
+    currency_warnings = _currency(inv, spec, ctx, partner, printed.tax, vat_charges)
     warnings += currency_warnings
     with_vat = spec.tax_scheme == "VAT" and any(b.category != "O" for b in inv.vat_breakdown)
     inv.seller, seller_warnings = map_seller(inv.seller, exporter, with_vat_id=with_vat)
@@ -215,10 +215,11 @@ def map_with_warnings(
 
 def _amounts(
     inv: Invoice, spec: ProfileSpec, source: Invoice, deduction: Decimal | None = None
-) -> tuple[Totals, list[str]]:
+) -> tuple[Totals, list[str], list[AllowanceCharge]]:
     """Signs, categories, lines, VAT breakdown and totals in CNY; returns the fapiao's printed
-    totals (CNY, positive on a credit note) and the warnings. ``deduction`` is the printed
-    差额征税 扣除额, for the split of the differential line."""
+    totals (CNY, positive on a credit note), the warnings and the document-level charges that
+    carry the Chinese VAT (PINT SG). ``deduction`` is the printed 差额征税 扣除额, for the split
+    of the differential line."""
     warnings: list[str] = []
     red = is_red(inv)
     if inv.totals.tax_inclusive < 0 or (red and sum(ln.net_amount for ln in inv.lines) < 0):
@@ -265,17 +266,23 @@ def _amounts(
             f"{payable_gap}: carried as rounding amount (BT-114) so that the amount due is "
             f"the fapiao's total {printed.tax_inclusive}"
         )
-    return printed, warnings
+    return printed, warnings, charges
 
 
 def _currency(
-    inv: Invoice, spec: ProfileSpec, ctx: _Context, partner: Partner, printed_total: Decimal
+    inv: Invoice,
+    spec: ProfileSpec,
+    ctx: _Context,
+    partner: Partner,
+    printed_total: Decimal,
+    vat_charges: list[AllowanceCharge],
 ) -> list[str]:
-    """The invoice currency and rate; converts the CNY amounts. Returns the warnings."""
+    """The invoice currency and rate; converts the CNY amounts (``vat_charges``: the charges
+    carrying the Chinese VAT, converted as its total is). Returns the warnings."""
     choice = choose_rate(ctx.submission, ctx.remark.rate, partner)
     inv.currency = choice.currency
     if choice.rate is not None:
-        convert_invoice(inv, choice.rate, inv.totals.payable)
+        convert_invoice(inv, choice.rate, inv.totals.payable, vat_charges)
     inv.exchange_rate = choice.rate
     inv.tax_currency = None
     if choice.rate is not None and spec.tax_scheme == "VAT":

@@ -1,0 +1,132 @@
+"""A fapiao invoiced in another currency: the VAT, net and gross each are the fapiao's printed
+CNY figure divided by the rate and rounded once (seeded, property-style).
+
+Before, the VAT total (BT-110; PINT SG: the Chinese-VAT charges) was whatever was left of the
+converted amount due after the converted net, so in about a third of the cases it lay a cent
+from the fapiao's VAT ÷ rate: 10.005 + 1.005 rounded once is 11.01, but 10.01 + 1.01 = 11.02.
+The cent between net + VAT and the amount due now is the rounding amount (BT-114).
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.samples.writers import SampleInvoice, SampleLine
+from gateway.validation import Validator
+from tests.mapping.fidelity import convert, fapiao
+
+CENT = Decimal("0.01")
+RATES = ("0.13", "0.09", "0.06", "0.03", "0.01")
+CURRENCIES = {"USD": "7.1", "SGD": "5.3", "EUR": "7.7", "JPY": "0.047", "HKD": "0.91"}
+PROFILES = ("bis3", "pint", "cii", "bis3-cii", "pint-sg")
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def _case(rnd: random.Random) -> tuple[SampleInvoice, str, Decimal]:
+    """A fapiao of one to four lines at Chinese rates, its currency and a rate near the real one."""
+    lines = []
+    for _ in range(rnd.randint(1, 4)):
+        rate = rnd.choice(RATES)
+        qty = rnd.randint(1, 50)
+        price = Decimal(rnd.randint(1, 2_000_000)) / 100
+        amount = _round(qty * price)
+        tax = _round(amount * Decimal(rate))
+        lines.append(
+            SampleLine(
+                name="*机械设备*数控机床",
+                amount=f"{amount:.2f}",
+                rate=rate,
+                tax=f"{tax:.2f}",
+                gross=f"{amount + tax:.2f}",
+                unit="台",
+                quantity=str(qty),
+                price=f"{price}",
+            )
+        )
+    currency = rnd.choice(sorted(CURRENCIES))
+    fx = Decimal(CURRENCIES[currency]) * Decimal(rnd.uniform(0.95, 1.05))
+    return fapiao(lines), currency, fx.quantize(Decimal("0.0001"))
+
+
+def _cases(seed: int, count: int) -> list[tuple[SampleInvoice, str, Decimal]]:
+    rnd = random.Random(seed)
+    return [_case(rnd) for _ in range(count)]
+
+
+def _check(inv: SampleInvoice, profile: str, fx: Decimal, mapped: object) -> None:
+    from gateway.mapping import MappedDocument
+
+    assert isinstance(mapped, MappedDocument)
+    out = mapped.invoice
+    t = out.totals
+    net, vat, gross = Decimal(inv.net), Decimal(inv.tax), Decimal(inv.gross)
+    assert t.payable == _round(gross / fx)
+    assert abs(t.rounding or 0) <= CENT
+    assert t.payable == t.tax_inclusive + (t.rounding or 0)
+    if profile == "pint-sg":
+        charges = [a.amount for a in out.allowances if a.is_charge]
+        assert sum(charges) == _round(vat / fx), (charges, vat, fx)
+        assert t.tax_exclusive - sum(charges) == _round(net / fx)
+        by_rate: dict[str, Decimal] = {}
+        for line in inv.lines:
+            by_rate[line.rate or ""] = by_rate.get(line.rate or "", Decimal(0)) + Decimal(
+                line.tax or "0"
+            )
+        exact = [tax / fx for _, tax in sorted(by_rate.items(), key=lambda kv: Decimal(kv[0]))]
+        assert all(abs(c - e) < CENT for c, e in zip(charges, exact, strict=True))
+    else:
+        assert t.tax == _round(vat / fx), (t.tax, vat, fx)
+        assert t.tax_exclusive == _round(net / fx)
+        assert t.tax_in_accounting_currency == vat
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_converted_vat_is_the_fapiaos_vat_divided_by_the_rate(profile: str) -> None:
+    for inv, currency, fx in _cases(20261206, 120):
+        out = convert(inv, profile, None, partner={"currency": currency, "exchange_rate": str(fx)})
+        _check(inv, profile, fx, out.mapped)
+
+
+def test_a_known_case_was_a_cent_off() -> None:
+    """Net 15.01 and VAT 1.95 (13 %) at 2 CNY per unit: 7.505 and 0.975 round to 7.51 and
+    0.98, the gross 16.96 to 8.48; the VAT was 8.48 − 7.51 = 0.97."""
+    line = SampleLine(
+        name="*机械设备*数控机床",
+        amount="15.01",
+        rate="0.13",
+        tax="1.95",
+        gross="16.96",
+        unit="台",
+        quantity="1",
+        price="15.01",
+    )
+    out = convert(fapiao([line]), "bis3", None, partner={"currency": "USD", "exchange_rate": "2"})
+    t = out.mapped.invoice.totals
+    assert (t.tax_exclusive, t.tax, t.payable) == (
+        Decimal("7.51"),
+        Decimal("0.98"),
+        Decimal("8.48"),
+    )
+    assert t.rounding == Decimal("-0.01")
+
+
+@pytest.fixture(scope="module")
+def validator(artefacts_home: Path) -> Validator:
+    return Validator.default(artefacts_home)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_converted_invoices_pass_the_official_rules(validator: Validator, profile: str) -> None:
+    for inv, currency, fx in _cases(7, 6):
+        out = convert(
+            inv, profile, validator, partner={"currency": currency, "exchange_rate": str(fx)}
+        )
+        assert out.fatal == [], (currency, fx, out.fatal)
+        _check(inv, profile, fx, out.mapped)
