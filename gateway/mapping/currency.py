@@ -113,7 +113,9 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
         return out
     out = RateChoice(currency, None)
     fapiao_rate: Decimal | None = None
-    if stated is not None:
+    if stated is not None and stated.inverse and stated.currency == currency:
+        _check_inverse_statement(stated, submission.exchange_rate, out)
+    elif stated is not None:
         if stated.currency in (None, currency):
             fapiao_rate = stated.rate
         else:
@@ -161,6 +163,15 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
             field="metadata.exchange_rate",
         )
     out.rate, out.source = chosen
+    unconfirmed = out.source == "fapiao" and partner_rate is None
+    if unconfirmed and stated is not None and stated.currency is None:
+        out.warnings.append(
+            f"the fapiao's remark states the rate {stated.text!r} without naming a currency: "
+            f"read as {out.rate} CNY per {currency} (rates in China are quoted as CNY per "
+            "unit of the foreign currency), and nothing confirms it (no submission "
+            "exchange_rate, no standing rate for the partner); check it is not written "
+            "the other way round"
+        )
     if out.source == "partner":
         _check_plausible(out.rate, currency, out.source)
     if partner_rate is not None and out.source != "partner":
@@ -169,6 +180,43 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
         )
         _check_standing_rate(out, partner_rate, stated, corroborated=corroborated)
     return out
+
+
+def _check_inverse_statement(
+    stated: StatedRate, submitted: Decimal | None, choice: RateChoice
+) -> None:
+    """A remark rate written the other way round (``1 CNY = 0.19 SGD``): used only to check
+    the submission's rate, never to convert with.
+
+    Its reciprocal has digits the fapiao does not state (1 / 0.19 = 5.263…), and a rate taken
+    the wrong way round would state the invoice at 1/28 or 28 times its value, so it is not
+    inverted here: the submission's rate is used when it agrees with the statement at the
+    statement's precision (``fx.conflict`` when not), and without one the conversion is
+    refused (``fx.inverted``) naming the statement and what to send.
+    """
+    currency = choice.currency
+    if submitted is None:
+        raise FieldError(
+            f"the fapiao's remark states the exchange rate the other way round ({stated.text!r}: "
+            f"{stated.rate} {currency} per CNY); the invoice is converted at CNY per {currency}, "
+            f"which the remark does not state to any precision: send `exchange_rate` (CNY per "
+            f"{currency}) with the submission; it is checked against the remark",
+            field=RATE_FIELDS["fapiao"],
+            rule="fx.inverted",
+        )
+    if not rates_agree(stated.rate, Decimal(1) / submitted):
+        raise FieldError(
+            f"exchange rate conflict: the submission says {submitted} CNY per {currency}, the "
+            f"fapiao's remark says {stated.text!r} ({stated.rate} {currency} per CNY, i.e. about "
+            f"{(Decimal(1) / stated.rate).quantize(Decimal('0.0001'))} CNY per {currency}); "
+            "the invoice would contradict the exporter's fapiao",
+            field="metadata.exchange_rate",
+            rule="fx.conflict",
+        )
+    choice.warnings.append(
+        f"the fapiao's remark states the rate the other way round ({stated.text!r}, {currency} "
+        f"per CNY); the submission's {submitted} CNY per {currency} agrees with it and is used"
+    )
 
 
 def _check_standing_rate(

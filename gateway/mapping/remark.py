@@ -55,6 +55,24 @@ _RATE_FORMS = tuple(
         r"(?:CNY|RMB)",
     )
 )
+_INVERSE_FORMS = tuple(
+    re.compile(form, re.IGNORECASE)
+    for form in (
+        # 1 CNY = 0.1887 SGD · 1元=0.19新加坡元 · 100 RMB = 14.08 USD · 1 RMB : 0.14 USD ·
+        # 人民币兑美元 1:0.1408
+        rf"(?:{_UNITS}\s*+)?{_CNY}\s*+(?:[=＝:：]|兑换?)\s*+{_NUM}{_WHOLE}\s*+{_CUR}",
+        rf"{_CNY}\s*+兑换?\s*+{_CUR}\s*+(?:[:：]\s*+)?{_UNITS}{_WHOLE}\s*+[:：]\s*+{_NUM}{_WHOLE}",
+        # RMB 1 = USD 0.1408
+        rf"{_CNY}\s*+{_UNITS}\s*+[=＝]\s*+{_CUR}\s*+{_NUM}",
+        # CNY/USD 0.1408 · CNYSGD: 0.19
+        rf"(?<![A-Za-z])(?:CNY|RMB)\s*+(?:/\s*+)?(?P<cur>(?-i:[A-Z]{{3}}))(?![A-Za-z])\s*+"
+        rf"(?:[:：=＝]\s*+)?{_NUM}{_WHOLE}",
+        # 汇率：0.1408（CNY/USD）
+        rf"(?:汇率|exchange\s*+rate)\s*+(?:[:：]\s*+)?{_NUM}{_WHOLE}\s*+(?:[（(]\s*+)?"
+        rf"(?:CNY|RMB)\s*+/\s*+{_CUR}",
+    )
+)
+"""Rates written the other way round: so much of the foreign currency per one (or 100 …) CNY."""
 _RATE_RATIO = re.compile(
     rf"(?:汇率|exchange\s*+rate)\s*+(?:[:：]\s*+)?{_UNITS}{_WHOLE}\s*+[:：]\s*+{_NUM}{_WHOLE}",
     re.IGNORECASE,
@@ -104,6 +122,9 @@ class StatedRate:
     """ISO 4217 code, ``None`` when the remark names no currency."""
     text: str
     """The statement as printed."""
+    inverse: bool = False
+    """The statement gives :attr:`rate` units of :attr:`currency` per CNY (``1 CNY = 0.19
+    SGD``): the other way round from what an invoice is converted with."""
 
 
 @dataclass(slots=True)
@@ -124,7 +145,10 @@ class RemarkFacts:
 
 
 def _currency(text: str) -> str:
-    return CURRENCY_NAMES.get(text, text.upper())
+    """The ISO 4217 code for a code or name as written (``RMB``, the renminbi's common
+    abbreviation, is CNY)."""
+    code = CURRENCY_NAMES.get(text, text.upper())
+    return "CNY" if code == "RMB" else code
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -136,7 +160,11 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def read_rate(remark: str) -> StatedRate | None:
-    """The exchange rate stated in a remark, if one of the known forms is there."""
+    """The exchange rate stated in a remark, if one of the known forms is there.
+
+    A rate written the other way round (``1 CNY = 0.19 SGD``) comes back
+    :attr:`~StatedRate.inverse`, and is looked for before the forms that name no currency,
+    so that its ``1`` is never read as one CNY per unit."""
     for form in _RATE_FORMS:
         for found in form.finditer(remark):
             parts = found.groupdict()
@@ -153,12 +181,33 @@ def read_rate(remark: str) -> StatedRate | None:
                 continue
             rate = value if units == 1 else (value / units).normalize()
             return StatedRate(rate, currency, found.group(0).strip())
+    inverse = _inverse_rate(remark)
+    if inverse is not None:
+        return inverse
     ratio = _RATE_RATIO.search(remark)
     if ratio is not None:
         return _ratio(ratio)
     plain = _RATE_PLAIN.search(remark)
     if plain is not None and (value := _decimal(plain.group("value"))) is not None:
         return StatedRate(value, None, plain.group(0))
+    return None
+
+
+def _inverse_rate(remark: str) -> StatedRate | None:
+    """The first rate written as foreign currency per CNY (:data:`_INVERSE_FORMS`)."""
+    for form in _INVERSE_FORMS:
+        for found in form.finditer(remark):
+            parts = found.groupdict()
+            value = _decimal(parts["value"])
+            units_text = parts.get("units")
+            if units_text is not None and not _power_of_ten(units_text):
+                continue
+            units = _decimal(units_text) if units_text else Decimal(1)
+            currency = _currency(parts["cur"])
+            if value is None or units is None or currency == "CNY":
+                continue
+            rate = value if units == 1 else (value / units).normalize()
+            return StatedRate(rate, currency, found.group(0).strip(), inverse=True)
     return None
 
 

@@ -1,0 +1,108 @@
+"""A remark rate written the other way round (so much foreign currency per CNY) is never used
+to convert with, and never read as one CNY per unit.
+
+Before: '汇率：1 CNY = 0.19 SGD' was read as a rate of 1 CNY per SGD (the ``1`` before CNY,
+through the plain '汇率 <number>' form), so with no standing rate to object the 1,130.00 CNY
+fapiao went out as an invoice for 1,130.00 SGD; '1 CNY = 0.19 SGD', 'CNY/USD 0.1408' and
+'RMB 1 = USD 0.1408' were not read at all and the partner's standing rate was used in silence,
+against the exporter's own statement; '1 RMB = 0.1408 USD' was read as 0.1408 CNY per "RMB".
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from gateway.errors import FieldError
+from gateway.mapping.remark import read_rate
+from tests.mapping.fidelity import convert, fapiao
+
+SGD = {"currency": "SGD"}
+
+
+@pytest.mark.parametrize(
+    ("remark", "rate", "currency"),
+    [
+        ("1 CNY = 0.19 SGD", "0.19", "SGD"),
+        ("汇率：1 CNY = 0.19 SGD", "0.19", "SGD"),
+        ("1元=0.1887新加坡元", "0.1887", "SGD"),
+        ("1人民币=0.19新币", "0.19", "SGD"),
+        ("100 RMB = 14.08 USD", "0.1408", "USD"),
+        ("RMB 1 = USD 0.1408", "0.1408", "USD"),
+        ("1 RMB = 0.1408 USD", "0.1408", "USD"),
+        ("汇率 1 RMB : 0.1408 USD", "0.1408", "USD"),
+        ("人民币兑美元 1:0.1408", "0.1408", "USD"),
+        ("CNY/USD 0.1408", "0.1408", "USD"),
+        ("CNYSGD: 0.19", "0.19", "SGD"),
+        ("汇率：0.1408（CNY/USD）", "0.1408", "USD"),
+    ],
+)
+def test_inverse_statements_are_read_as_such(remark: str, rate: str, currency: str) -> None:
+    stated = read_rate(remark)
+    assert stated is not None
+    assert (stated.rate, stated.currency, stated.inverse) == (Decimal(rate), currency, True)
+
+
+@pytest.mark.parametrize(
+    ("remark", "rate"),
+    [
+        ("1 SGD = 5.3 CNY", "5.3"),
+        ("汇率：1 USD = 7.1234 CNY；1 CNY = 0.1404 USD", "7.1234"),
+        ("汇率：7.1234（USD/CNY）", "7.1234"),
+        ("美元兑人民币 1:7.1234", "7.1234"),
+    ],
+)
+def test_a_direct_statement_is_not_inverse(remark: str, rate: str) -> None:
+    stated = read_rate(remark)
+    assert stated is not None and stated.rate == Decimal(rate) and not stated.inverse
+
+
+@pytest.mark.parametrize("standing", [None, "5.2000"])
+def test_an_inverse_remark_rate_alone_is_refused_naming_it(standing: str | None) -> None:
+    partner = {**SGD, "exchange_rate": standing} if standing else SGD
+    with pytest.raises(FieldError) as err:
+        convert(fapiao(remark="汇率：1 CNY = 0.19 SGD"), "pint-sg", None, partner=partner)
+    assert err.value.rule == "fx.inverted" and err.value.field == "fapiao.remark"
+    assert "1 CNY = 0.19 SGD" in err.value.message and "exchange_rate" in err.value.message
+
+
+def test_an_agreeing_submission_rate_is_used_with_an_inverse_remark() -> None:
+    out = convert(
+        fapiao(remark="汇率：1 CNY = 0.19 SGD"),
+        "bis3",
+        None,
+        partner=SGD,
+        metadata={"exchange_rate": "5.3"},
+    )
+    assert out.mapped.invoice.exchange_rate == Decimal("5.3")
+    assert out.warned("other way round", "5.3")
+
+
+def test_a_submission_rate_contradicting_an_inverse_remark_is_refused() -> None:
+    with pytest.raises(FieldError) as err:
+        convert(
+            fapiao(remark="1 CNY = 0.19 SGD"),
+            "bis3",
+            None,
+            partner=SGD,
+            metadata={"exchange_rate": "0.19"},
+        )
+    assert err.value.rule == "fx.conflict"
+
+
+def test_an_inverse_statement_for_another_currency_is_not_used() -> None:
+    out = convert(
+        fapiao(remark="1 CNY = 0.1408 USD"),
+        "bis3",
+        None,
+        partner={**SGD, "exchange_rate": "5.3"},
+    )
+    assert out.mapped.invoice.exchange_rate == Decimal("5.3")
+    assert out.warned("USD", "not used")
+
+
+def test_a_rate_naming_no_currency_and_confirmed_by_nothing_is_pointed_out() -> None:
+    out = convert(fapiao(remark="汇率 5.3"), "bis3", None, partner=SGD)
+    assert out.mapped.invoice.exchange_rate == Decimal("5.3")
+    assert out.warned("without naming a currency", "5.3 CNY per SGD", "other way round")
