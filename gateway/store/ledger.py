@@ -93,6 +93,17 @@ def is_transfer(hold: Hold) -> bool:
     return hold.job.kind == TRANSFER
 
 
+def queued_detail(flow: Mapping[str, Any] | None, verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``queued`` event's detail: the flow's facts, then the export decision's; the
+    ``warnings`` of both are kept, the flow's (what the mapping noticed: rounding carried,
+    rates, references) first, then the policy's."""
+    detail = {**(flow or {}), **verdict}
+    warnings = [*(flow or {}).get("warnings", ()), *verdict.get("warnings", ())]
+    if warnings or "warnings" in detail:
+        detail["warnings"] = warnings
+    return detail
+
+
 def held_facts(queued: Mapping[str, Any] | None) -> dict[str, Any]:
     """The :data:`HELD_FACTS` of a ``queued`` event's detail."""
     return {key: queued[key] for key in HELD_FACTS if queued and key in queued}
@@ -201,7 +212,7 @@ class LedgerStore:
         usual case): the job's end, the delivery job and the ``queued`` event in one
         statement, then the outputs, the counts and the ledger entry (sent with the
         ``COMMIT``) — what :meth:`_export` writes, in two round trips on PostgreSQL."""
-        detail = {**(queued.detail or {}), **verdict.detail}
+        detail = queued_detail(queued.detail, verdict.detail)
         event = StateChange(queued.state, queued.reason, detail)
         at = self.connector.queue_time(self.clock)
         row = yield from finish_and_queue(job_id, worker_id, enqueue, event, now, at, lease=lease)
@@ -256,7 +267,7 @@ class LedgerStore:
         personal, sensitive = counts
         at = self.connector.queue_time(self.clock)
         row, _ = yield from queue_job(submission_id, enqueue, now, at, lease=lease)
-        detail = {**(queued.detail or {}), **verdict.detail}
+        detail = queued_detail(queued.detail, verdict.detail)
         event = StateChange(queued.state, queued.reason, detail)
         yield from change_state(submission_id, with_job(event, row), now)
         seq = yield from chain_entry(tenant_id, submission_id, record, verdict, now)

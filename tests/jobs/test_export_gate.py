@@ -78,7 +78,12 @@ async def test_counts_cross_the_thresholds_across_documents(services: Services) 
     second = (await services.store.list_submissions("t", state="queued"))[1]
     queued = [e for e in await services.store.list_events(second.id) if e.state == "queued"]
     assert queued and queued[0].detail is not None
-    assert any("2 of 3" in w for w in queued[0].detail["warnings"])
+    warnings = queued[0].detail["warnings"]
+    assert any("2 of 3" in w for w in warnings)
+    assert any("buyer reference (BT-10)" in w for w in warnings)  # the mapping's, kept
+    first = (await services.store.list_submissions("t", state="queued"))[0]
+    (event,) = [e for e in await services.store.list_events(first.id) if e.state == "queued"]
+    assert event.detail is not None and event.detail["warnings"][0].startswith("no buyer")
     assert "subjects" not in queued[0].detail["policy"]  # keyed hashes stay out of history
 
 
