@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from gateway.ingest.types import ParsedInvoice
     from gateway.mapping import MappedDocument
+    from gateway.model import Invoice
     from gateway.validation import ValidationReport
 
 XML = "application/xml"
@@ -127,6 +128,7 @@ class MapStage:
             default_profile=tools.default_profile,
             metadata=metadata,
             strict=tools.strict,
+            sent_invoice_dates=state.source.sent_invoice_dates,
         )
         receiver = receiver_of(mapped)
         named = str(metadata.get("receiver") or "")
@@ -134,11 +136,27 @@ class MapStage:
             refuse_other_recipient(named, receiver)
         state.mapped = mapped
         state.facts.update(profile=mapped.profile, receiver=receiver)
+        state.facts.update(document_facts(mapped.invoice))
         if mapped.warnings:
             state.facts["warnings"] = list(mapped.warnings)
         if mapped.exporter is not None:
             state.facts["sender"] = str(mapped.exporter.endpoint)
         return {"profile": mapped.profile, "receiver": receiver, "warnings": len(mapped.warnings)}
+
+
+def document_facts(invoice: Invoice) -> dict[str, str]:
+    """The facts a later document may need from this one: its kind and issue date (a credit
+    note's job dates the invoice it credits from them, see
+    :meth:`gateway.store.Store.invoice_issue_dates`), and, on a credit note whose preceding
+    invoice (BT-25) is undated, that invoice's number (``preceding_invoice``)."""
+    facts = {
+        "document_type": "credit_note" if invoice.is_credit_note else "invoice",
+        "issue_date": invoice.issue_date.isoformat(),
+    }
+    undated = [p.number for p in invoice.preceding_invoices if p.issue_date is None]
+    if invoice.is_credit_note and undated:
+        facts["preceding_invoice"] = undated[0]
+    return facts
 
 
 @dataclass(frozen=True, slots=True)

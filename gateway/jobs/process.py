@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
@@ -117,8 +117,12 @@ class ProcessKind:
             tenant_id=submission.tenant_id,
         )
         directory = await self._directory(submission.tenant_id)
+        flow = job.payload_ref or DEFAULT_FLOW
         async with abandonable():  # nothing is recorded until the flow has run
-            outcome = await self.runner.run(job.payload_ref or DEFAULT_FLOW, source, directory)
+            outcome = await self.runner.run(flow, source, directory)
+            dated = await self._with_sent_invoice_date(submission.tenant_id, source, outcome)
+            if dated is not None:
+                outcome = await self.runner.run(flow, dated, directory)
         outputs = [OutputSpec(o.kind, o.media_type, o.data) for o in outcome.outputs]
         if outcome.error is None and not outcome.delivers:
             await self.store.finish_processing(
@@ -168,6 +172,23 @@ class ProcessKind:
             hand_off_seconds=self.hand_off_seconds,
         )
         return self._handed_on(submission, worker_id, queued, stored)
+
+    async def _with_sent_invoice_date(
+        self, tenant_id: str, source: Source, outcome: FlowOutcome
+    ) -> Source | None:
+        """The source again, with the issue date of the invoice the credit note credits,
+        when the flow found that invoice (fact ``preceding_invoice``) undated and this tenant
+        sent it through the gateway with one recorded date; else ``None`` (run once).
+
+        The flow reads no store, so the job looks the date up and runs the flow once more
+        (only for such a credit note): BT-26, which the red-letter fapiao does not print."""
+        number = outcome.facts.get("preceding_invoice")
+        if outcome.error is not None or not isinstance(number, str) or not number:
+            return None
+        dates = await self.store.invoice_issue_dates(tenant_id, number)
+        if len(dates) != 1:
+            return None
+        return replace(source, sent_invoice_dates={number: dates[0].isoformat()})
 
     def _handed_on(
         self,

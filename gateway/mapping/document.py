@@ -60,6 +60,7 @@ def map_parsed(
     default_profile: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     strict: bool = False,
+    sent_invoice_dates: Mapping[str, str] | None = None,
 ) -> MappedDocument:
     """Map a parsed fapiao for its buyer.
 
@@ -84,6 +85,10 @@ def map_parsed(
 
     ``strict`` turns the input's schema findings and non-conformant identifiers into a
     ``FieldError`` (rule ``strict.input``); without it they are loud warnings.
+
+    ``sent_invoice_dates`` are the issue dates (ISO) of invoices the tenant sent through the
+    gateway, by number (the job looks them up): a credit note's preceding invoice (BT-25)
+    that neither the fapiao nor ``preceding_invoice_date`` dates is dated from them (BT-26).
     """
     source = parsed.invoice
     submission = Submission.from_metadata(metadata)
@@ -91,7 +96,14 @@ def map_parsed(
     partner = directory.find_partner(source.buyer.name, printed_buyer_id(source.buyer))
     chosen = choose_profile(partner, profile, default_profile, source.buyer.name)
     exporter = directory.find_exporter(printed_seller_id(source.seller))
-    mapped = map_with_warnings(parsed, partner, exporter, chosen, submission=submission)
+    mapped = map_with_warnings(
+        parsed,
+        partner,
+        exporter,
+        chosen,
+        submission=submission,
+        sent_invoice_dates=sent_invoice_dates,
+    )
     return MappedDocument(
         invoice=mapped.invoice,
         profile=chosen,

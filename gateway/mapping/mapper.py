@@ -36,6 +36,7 @@ Decisions the official rules forced (each checked against the validators):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
@@ -135,6 +136,8 @@ class _Context:
     submission: Submission
     deduction: Decimal | None = None
     """差额征税 扣除额 (DifferentialTaxation/Deduction), unsigned, when the fapiao prints one."""
+    sent_invoice_dates: dict[str, str] = field(default_factory=dict)
+    """Issue dates (ISO) of invoices the tenant sent through the gateway, by number."""
 
 
 def _context(
@@ -184,12 +187,15 @@ def map_with_warnings(
     *,
     original_xml: bytes | None = None,
     submission: Submission | None = None,
+    sent_invoice_dates: Mapping[str, str] | None = None,
 ) -> Mapped:
     """:func:`map_invoice` plus the warnings (tolerances used, references missing, facts the
-    directory contradicts, what could not travel)."""
+    directory contradicts, what could not travel). ``sent_invoice_dates``: issue dates (ISO)
+    of the tenant's invoices sent through the gateway, by number (BT-26 of a credit note)."""
     spec = profile_spec(profile)
     source = parsed if isinstance(parsed, Invoice) else parsed.invoice
     ctx = _context(parsed, original_xml, submission)
+    ctx.sent_invoice_dates = dict(sent_invoice_dates or {})
     inv = _working_copy(source)
     printed, warnings, vat_charges = _amounts(inv, spec, source, ctx.deduction)
     currency_warnings = _currency(inv, spec, ctx, partner, printed.tax, vat_charges)
@@ -426,7 +432,15 @@ def _header(
         inv.uuid = document_uuid(seller_key, inv.number)
     inv.payment_terms = partner.payment_terms or inv.payment_terms or DEFAULT_PAYMENT_TERMS
     inv.attachments = []
-    warnings = apply_references(inv, spec, partner, ctx.submission, ctx.remark, ctx.confirmation)
+    warnings = apply_references(
+        inv,
+        spec,
+        partner,
+        ctx.submission,
+        ctx.remark,
+        ctx.confirmation,
+        sent_invoice_dates=ctx.sent_invoice_dates,
+    )
     warnings += _special_facts(inv, ctx.special)
     notes = [n for n in inv.notes if n.strip()]
     if ctx.additional:

@@ -9,6 +9,8 @@ purchase order" — and a warning says so.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import replace
 
 from gateway.errors import FieldError
@@ -28,8 +30,13 @@ def apply_references(
     submission: Submission,
     remark: RemarkFacts,
     confirmation: str | None,
+    *,
+    sent_invoice_dates: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Set BT-10 … BT-13 and the supporting-document references; returns the warnings."""
+    """Set BT-10 … BT-13 and the supporting-document references; returns the warnings.
+
+    ``sent_invoice_dates``: issue dates (ISO) of invoices the tenant sent through the gateway,
+    by number; they date a credit note's preceding invoice when the submission does not."""
     warnings: list[str] = []
     inv.contract_ref = submission.contract_reference or remark.contract or inv.contract_ref
     inv.project_ref = submission.project_reference or remark.project or inv.project_ref
@@ -58,6 +65,7 @@ def apply_references(
                 "be able to route the invoice"
             )
     warnings += _preceding_invoice_date(inv, submission)
+    warnings += _sent_invoice_date(inv, sent_invoice_dates or {})
     for number in remark.customs_declarations:
         inv.attachments.append(
             Attachment(id=number, description="Customs export declaration (出口报关单)")
@@ -108,6 +116,36 @@ def _preceding_invoice_date(inv: Invoice, submission: Submission) -> list[str]:
             f"{issued.year % 100:02d}; check the date"
         ]
     return []
+
+
+def _sent_invoice_date(inv: Invoice, sent: Mapping[str, str]) -> list[str]:
+    """BT-26 from the store: the issue date of the invoice a credit note credits, when the
+    tenant sent that invoice through this gateway and nothing else dated it.
+
+    The red-letter fapiao prints only the blue invoice's number (FORMAT.md §7); the blue
+    invoice's own record carries its date. A recorded date after the credit note's own is not
+    used (a warning says so): it cannot be the credited invoice's.
+    """
+    if not inv.is_credit_note or not inv.preceding_invoices:
+        return []
+    first, *rest = inv.preceding_invoices
+    recorded = sent.get(first.number)
+    if first.issue_date is not None or recorded is None:
+        return []
+    try:
+        issued = dt.date.fromisoformat(recorded)
+    except ValueError:
+        return []
+    if issued > inv.issue_date:
+        return [
+            f"the invoice {first.number} this tenant sent through the gateway is dated {issued}, "
+            f"after this credit note ({inv.issue_date}): its date is not used for BT-26"
+        ]
+    inv.preceding_invoices = [replace(first, issue_date=issued), *rest]
+    return [
+        f"preceding invoice {first.number} dated {issued} (BT-26) from the invoice this tenant "
+        "sent through the gateway: the red-letter fapiao prints the number only (FORMAT.md §7)"
+    ]
 
 
 def _digital_number(number: str) -> bool:

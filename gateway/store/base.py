@@ -39,7 +39,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from gateway.store import rows
@@ -635,6 +635,28 @@ class Store:
         """A submission's events, oldest first."""
         found = yield Query("list_events", {"submission_id": submission_id}, "all")
         return [rows.event(r) for r in found]
+
+    @reads
+    def invoice_issue_dates(self, tenant_id: str, number: str) -> Script[list[date]]:
+        """The issue dates the invoice flow recorded for the tenant's *invoices* (not credit
+        notes) numbered ``number`` that it processed (a ``queued`` event: validated and
+        passed on), distinct, newest first; facts ``document_type`` and ``issue_date``.
+        Another tenant's documents are never read."""
+        params = {"tenant_id": tenant_id, "number": number}
+        found = yield Query("queued_details_by_number", params, "all")
+        dates: list[date] = []
+        for row in found:
+            detail = rows.to_opt_json(row["detail"]) or {}
+            issued = detail.get("issue_date")
+            if detail.get("document_type") != "invoice" or not isinstance(issued, str):
+                continue
+            try:
+                day = date.fromisoformat(issued)
+            except ValueError:
+                continue
+            if day not in dates:
+                dates.append(day)
+        return dates
 
     @writes_one
     def put_output(

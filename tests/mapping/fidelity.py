@@ -122,12 +122,18 @@ def convert(
     exporter: Mapping[str, Any] | None = None,
     metadata: Mapping[str, Any] | None = None,
     strict: bool = False,
+    sent_invoice_dates: Mapping[str, str] | None = None,
 ) -> Converted:
     """Parse → :func:`map_parsed` → render → validate (when a validator is given)."""
     raw = einvoice_xml(copy.deepcopy(data)) if isinstance(data, SampleInvoice) else data
     parsed = parse(raw)
     mapped = map_parsed(
-        parsed, directory(partner, exporter), profile=profile, metadata=metadata, strict=strict
+        parsed,
+        directory(partner, exporter),
+        profile=profile,
+        metadata=metadata,
+        strict=strict,
+        sent_invoice_dates=sent_invoice_dates,
     )
     xml = render(mapped.invoice, mapped.profile)
     fatal: list[tuple[str, str]] = []

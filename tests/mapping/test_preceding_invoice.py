@@ -84,3 +84,51 @@ def test_a_malformed_date_names_the_field(text: str) -> None:
     with pytest.raises(FieldError) as err:
         Submission.from_metadata({"preceding_invoice_date": text})
     assert err.value.field == "metadata.preceding_invoice_date"
+
+
+# BT-26 from the invoice the tenant sent through the gateway (the job looks it up) -------------
+
+
+@pytest.mark.parametrize("profile", ["pint-sg", "bis3", "pint", "cii", "bis3-cii"])
+def test_the_credited_invoice_is_dated_from_the_one_sent_through_the_gateway(
+    validator: Validator, profile: str
+) -> None:
+    out = convert(_red(), profile, validator, sent_invoice_dates={BLUE: "2026-09-20"})
+    assert out.fatal == []
+    if profile.endswith("cii"):
+        ref = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+        assert out.text(ref + "ram:InvoiceReferencedDocument/ram:FormattedIssueDateTime/*") == (
+            "20260920"
+        )
+    else:
+        ref = "cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate"
+        assert out.text(ref) == "2026-09-20"
+    assert out.warned(BLUE, "2026-09-20", "sent through the gateway")
+
+
+def test_the_submissions_date_wins_over_the_sent_invoices() -> None:
+    out = convert(
+        _red(),
+        "bis3",
+        None,
+        metadata={"preceding_invoice_date": "2026-09-19"},
+        sent_invoice_dates={BLUE: "2026-09-20"},
+    )
+    assert out.text("cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate") == (
+        "2026-09-19"
+    )
+    assert not out.warned("sent through the gateway")
+
+
+def test_a_sent_invoice_of_another_number_or_dated_later_is_not_used() -> None:
+    other = convert(_red(), "bis3", None, sent_invoice_dates={"26312000000000000999": "2026-09-20"})
+    assert other.root.find("cac:BillingReference//cbc:IssueDate", NS) is None
+    later = convert(_red(), "bis3", None, sent_invoice_dates={BLUE: "2026-11-21"})
+    assert later.root.find("cac:BillingReference//cbc:IssueDate", NS) is None
+    assert later.warned(BLUE, "2026-11-21", "not used")
+
+
+def test_an_invoice_takes_no_date_from_sent_invoices() -> None:
+    out = convert(fapiao(), "bis3", None, sent_invoice_dates={BLUE: "2026-09-20"})
+    assert out.root.find("cac:BillingReference", NS) is None
+    assert not out.warned("sent through the gateway")

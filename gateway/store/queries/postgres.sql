@@ -247,6 +247,18 @@ VALUES (%(submission_id)s, %(state)s, %(now)s, %(reason)s, %(detail)s)
 -- name: list_events
 SELECT * FROM events WHERE submission_id = %(submission_id)s ORDER BY id
 
+-- name: queued_details_by_number
+-- What the flow recorded (its ``queued`` event's detail) for each of a tenant's documents
+-- with this number, newest first: a credit note's job reads the issue date of the invoice it
+-- credits from it (the tenant's rows through document_facts_by_profile's leading tenant_id,
+-- each one's events through events_by_submission).
+SELECT e.detail
+FROM document_facts f
+JOIN events e ON e.submission_id = f.submission_id AND e.state = 'queued'
+WHERE f.tenant_id = %(tenant_id)s AND f.number = %(number)s
+ORDER BY e.id DESC
+LIMIT 20
+
 -- name: put_output
 INSERT INTO outputs (submission_id, kind, media_type, data, created_at)
 VALUES (%(submission_id)s, %(kind)s, %(media_type)s, %(data)s, %(now)s)
