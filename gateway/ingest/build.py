@@ -105,6 +105,24 @@ def _with_generated_time(
     return issued
 
 
+def _check_twins(twins: list[tuple[Src, Src]], warn: Warn) -> None:
+    """Warn, naming both fields, where two fields that state the same fact disagree (dates
+    compared as dates: 开票日期 ``2023-02-23 10:08:05`` and 发票生成时间 ``2023-02-23`` agree);
+    the first of the pair is the one used, as before."""
+    for used, other in twins:
+        if not used.value or not other.value or used.path == other.path:
+            continue
+        a, b = read_datetime(used.value), read_datetime(other.value)
+        if (a[0] == b[0]) if a is not None and b is not None else used.value == other.value:
+            continue
+        warn(
+            "fapiao.fields-disagree",
+            f"{other.path} {other.value!r} differs from {used.path} {used.value!r}; they should "
+            f"state the same (FORMAT.md), and {used.path} is used: check the fapiao",
+            other.path,
+        )
+
+
 def _check_identity(raw: RawFapiao, number: str, year: int, warn: Warn) -> None:
     """STA issuing rules on the number (20 digits, starting with the year) and on 专票 buyers."""
     if "invoice_code" not in raw.extra:  # legacy code + number follows other rules
@@ -149,6 +167,7 @@ def build(
         )
     issued = _with_generated_time(issued, raw.generated)
     _check_identity(raw, number, issued[0].year, warn)
+    _check_twins(raw.twins, warn)
     if not raw.lines:
         raise FieldError(
             "the fapiao has no lines", field="IssuItemInformation", rule="fapiao.lines"

@@ -270,5 +270,6 @@ def read_einvoice(tree: etree._Element) -> RawFapiao:
         tax_bureau_code=_opt(root, "TaxSupervisionInfo/TaxBureauCode"),
         tax_bureau_name=_opt(root, "TaxSupervisionInfo/TaxBureauName"),
         special=_special(root),
+        twins=[(issued, _src(root, "TaxSupervisionInfo/IssueTime"))],
         extra=_extra(root),
     )

@@ -177,8 +177,10 @@ def read_nuonuo(doc: dict[str, Any]) -> RawFapiao:
         for i, item in enumerate(object_list(doc, "invoiceItems", "line"), start=1)
     ]
     gross = o.src("orderAmount")
+    number = _number(o, extra)
+    red_original = o.src("oldEleInvoiceNumber", "oldInvoiceNo")
     return RawFapiao(
-        number=_number(o, extra),
+        number=number,
         issued=_issued(o),
         seller=RawParty(name=o.src("saleName"), tax_id=o.src("salerTaxNum")),
         buyer=RawParty(name=o.src("payerName"), tax_id=o.src("payerTaxNo")),
@@ -188,7 +190,22 @@ def read_nuonuo(doc: dict[str, Any]) -> RawFapiao:
         lines=[_line(item, item.path.rstrip(".")) for item in items],
         blue=_blue(o),
         kind=_kind(o.value("invoiceKind")),
-        red_original=o.src("oldEleInvoiceNumber", "oldInvoiceNo"),
+        red_original=red_original,
         differential=_differential(items, gross),
+        twins=_twins(o, number, red_original),
         extra=extra,
     )
+
+
+def _twins(o: JsonObject, number: Src, red_original: Src) -> list[tuple[Src, Src]]:
+    """The fields that repeat a number read (FORMAT.md §11): on a 数电 electronic invoice,
+    which has no ``invoiceCode``, ``invoiceNo`` is the 20-digit number again beside
+    ``allElectronicInvoiceNumber``, and ``oldInvoiceNo`` the blue invoice's beside
+    ``oldEleInvoiceNumber`` (a paper one's code + 8-digit number is another identity)."""
+    if o.value("invoiceCode") is not None:
+        return []
+    pairs = []
+    for used, other in ((number, o.src("invoiceNo")), (red_original, o.src("oldInvoiceNo"))):
+        if used.path != other.path:
+            pairs.append((used, other))
+    return pairs

@@ -102,4 +102,7 @@ class RawFapiao:
     """发票生成时间 (TaxSupervisionInfo/IssueTime): supplies the time when ``issued`` has none."""
     special: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     """特定业务 blocks of SpecificInformation: (block name, {field: text}), in document order."""
+    twins: list[tuple[Src, Src]] = field(default_factory=list)
+    """Other fields of the source that state the same fact as one already read (the first of
+    each pair, the one used): a pair that differs is warned about, naming both."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -34,6 +34,15 @@ def is_red(raw: RawFapiao, net: Decimal | None, warn: Warn) -> bool:
     return False
 
 
+def _blue_in_remark(remark: str) -> str | None:
+    """The blue invoice the remark names: a 数电 number, or a legacy code + number."""
+    if found := BLUE_IN_REMARK.search(remark):
+        return found.group(1)
+    if legacy := LEGACY_BLUE_IN_REMARK.search(remark):
+        return legacy.group(1) + legacy.group(2)
+    return None
+
+
 def red_references(raw: RawFapiao, red: bool, warn: Warn) -> tuple[str | None, str | None]:
     """(blue invoice number, confirmation-form number): the RedEInvoice block, else the Remark."""
     original = raw.red_original.value if raw.red_original else None
@@ -48,12 +57,22 @@ def red_references(raw: RawFapiao, red: bool, warn: Warn) -> tuple[str | None, s
             )
         return None, None
     remark = (raw.remark.value if raw.remark else None) or ""
-    if original is None and (found := BLUE_IN_REMARK.search(remark)):
-        original = found.group(1)
-    if original is None and (legacy := LEGACY_BLUE_IN_REMARK.search(remark)):
-        original = legacy.group(1) + legacy.group(2)
-    if confirmation is None and (conf := CONFIRMATION_IN_REMARK.search(remark)):
-        confirmation = conf.group(1)
+    in_remark = _blue_in_remark(remark)
+    found_confirmation = CONFIRMATION_IN_REMARK.search(remark)
+    remarked_confirmation = found_confirmation.group(1) if found_confirmation else None
+    for block, remarked, what in (
+        (raw.red_original, in_remark, "blue invoice number (被红冲蓝字数电发票号码)"),
+        (raw.red_confirmation, remarked_confirmation, "confirmation form (红字发票信息确认单编号)"),
+    ):
+        if block is not None and block.value and remarked and remarked != block.value:
+            warn(
+                "red.reference-mismatch",
+                f"the remark's {what} {remarked} differs from {block.path} {block.value}; "
+                f"{block.path} is used: check which invoice this red-letter fapiao reverses",
+                block.path,
+            )
+    original = original or in_remark
+    confirmation = confirmation or remarked_confirmation
     if original is None:
         warn("red.no-blue-reference", "red-letter fapiao names no blue invoice it reverses")
     return original, confirmation
