@@ -19,7 +19,7 @@ from gateway.api.problems import FieldIssue, Problem
 from gateway.errors import InputError
 from gateway.ingest.bundle import ZIP_MAGIC, no_invoice, visible_names
 from gateway.ingest.safezip import SafeZip
-from gateway.ingest.textenc import check_xml_encoding, head_text
+from gateway.ingest.textenc import head_text, readable_xml
 from gateway.ingest.types import DEFAULT_LIMITS, IngestLimits
 from gateway.xmlsafe import parse_xml
 
@@ -58,8 +58,8 @@ def check_document(body: bytes, content_type: str, limits: IngestLimits = DEFAUL
 
 def _check_xml(body: bytes, limits: IngestLimits) -> None:
     """One bounded parse under the ingest's XML limits; the tree is not kept."""
-    check_xml_encoding(body, "the XML document")
-    parse_xml(body, limits=limits.xml, what="the XML document")
+    readable, _ = readable_xml(body, "the XML document", limits.xml.max_bytes)
+    parse_xml(readable, limits=limits.xml, what="the XML document")
 
 
 def _check_zip(body: bytes, limits: IngestLimits) -> None:

@@ -7,7 +7,7 @@ from lxml import etree
 from gateway.errors import FieldError, UnknownFormatError
 from gateway.ingest.build import build
 from gateway.ingest.einvoice_xml import ROOT, read_einvoice, strip_namespaces
-from gateway.ingest.textenc import check_xml_encoding
+from gateway.ingest.textenc import readable_xml
 from gateway.ingest.types import IngestLimits, ParsedInvoice, ParseWarning
 from gateway.ingest.xsd import explain, schema_findings
 from gateway.xmlsafe import parse_xml
@@ -53,9 +53,10 @@ def parse_einvoice_root(
 
 def parse_fapiao_xml(data: bytes, limits: IngestLimits) -> ParsedInvoice:
     """Parse a 数电票 XML file."""
-    check_xml_encoding(data, "fapiao XML")
-    root = parse_xml(data, limits=limits.xml, what="fapiao XML")
-    parsed, _ = parse_einvoice_root(root, limits, [])
+    readable, note = readable_xml(data, "fapiao XML", limits.xml.max_bytes)
+    root = parse_xml(readable, limits=limits.xml, what="fapiao XML")
+    warnings = [ParseWarning("xml.encoding-superset", note)] if note else []
+    parsed, _ = parse_einvoice_root(root, limits, warnings)
     parsed.original = data
-    parsed.original_xml = data
+    parsed.original_xml = readable
     return parsed

@@ -18,15 +18,21 @@ from gateway.ingest.fapiao_xml import parse_einvoice_root
 from gateway.ingest.legacy_xml import LEGACY_ROOT, read_legacy
 from gateway.ingest.ofd_package import OfdPackage, local
 from gateway.ingest.ofd_tags import read_custom_tags, same_value
-from gateway.ingest.textenc import check_xml_encoding
+from gateway.ingest.textenc import readable_xml
 from gateway.ingest.types import IngestLimits, ParsedInvoice, ParseWarning
 from gateway.model.invoice import Invoice
 from gateway.xmlsafe import parse_xml
 
 
-def _attachment_kind(data: bytes, name: str, limits: IngestLimits) -> etree._Element:
-    check_xml_encoding(data, f"OFD attachment {name}")
-    return parse_xml(data, limits=limits.xml, what=f"OFD attachment {name}")
+def _attachment_kind(
+    data: bytes, name: str, limits: IngestLimits
+) -> tuple[etree._Element, bytes, list[ParseWarning]]:
+    """The attachment's tree, the bytes it was read from (a ``GB2312``-labelled GBK one in
+    UTF-8, see :func:`~gateway.ingest.textenc.readable_xml`) and the warning saying so."""
+    what = f"OFD attachment {name}"
+    readable, note = readable_xml(data, what, limits.xml.max_bytes)
+    warnings = [ParseWarning("xml.encoding-superset", note, name)] if note else []
+    return parse_xml(readable, limits=limits.xml, what=what), readable, warnings
 
 
 def check_against_customdatas(
@@ -65,7 +71,7 @@ def detect_ofd(data: bytes, limits: IngestLimits) -> str:
     """``fapiao-ofd-legacy`` when a legacy invoice XML is embedded, else ``fapiao-ofd``."""
     package = OfdPackage(data, limits)
     found = package.attachment_xml()
-    if found and local(_attachment_kind(found[1], found[0], limits)) == LEGACY_ROOT:
+    if found and local(_attachment_kind(found[1], found[0], limits)[0]) == LEGACY_ROOT:
         return "fapiao-ofd-legacy"
     return "fapiao-ofd"
 
@@ -75,16 +81,16 @@ def parse_ofd(data: bytes, limits: IngestLimits) -> ParsedInvoice:
     package = OfdPackage(data, limits)
     found = package.attachment_xml()
     if found is not None:
-        name, xml_bytes = found
-        root = _attachment_kind(xml_bytes, name, limits)
+        name, received = found
+        root, xml_bytes, encoding_warnings = _attachment_kind(received, name, limits)
         if local(root) == LEGACY_ROOT:
-            warnings: list[ParseWarning] = []
+            warnings: list[ParseWarning] = list(encoding_warnings)
             raw = read_legacy(root, name)
             invoice, facts = build(raw, warnings, limits.max_lines)
             check_against_customdatas(invoice, package.custom_datas(), warnings)
             return ParsedInvoice(invoice, "fapiao-ofd-legacy", data, xml_bytes, facts, warnings)
         if local(root) == "EInvoice":
-            parsed, _ = parse_einvoice_root(root, limits, [])
+            parsed, _ = parse_einvoice_root(root, limits, list(encoding_warnings))
             check_against_customdatas(parsed.invoice, package.custom_datas(), parsed.warnings)
             parsed.source_format = "fapiao-ofd"
             parsed.original, parsed.original_xml = data, xml_bytes

@@ -12,7 +12,7 @@ from lxml import etree
 
 from gateway.errors import UnknownFormatError
 from gateway.ingest.safezip import SafeZip
-from gateway.ingest.textenc import check_xml_encoding
+from gateway.ingest.textenc import readable_xml
 from gateway.ingest.types import IngestLimits
 from gateway.xmlsafe import parse_xml
 
@@ -73,8 +73,8 @@ class OfdPackage:
     def xml(self, name: str) -> etree._Element:
         data = self.zip.read(name)
         what = f"OFD part {name}"
-        check_xml_encoding(data, what)
-        return parse_xml(data, limits=self.limits.xml, what=what)
+        readable, _ = readable_xml(data, what, self.limits.xml.max_bytes)
+        return parse_xml(readable, limits=self.limits.xml, what=what)
 
     def custom_datas(self) -> dict[str, str]:
         """``DocInfo/CustomDatas`` as a name → value mapping."""

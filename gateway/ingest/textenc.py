@@ -70,6 +70,49 @@ def check_xml_encoding(data: bytes, what: str) -> str:
     return encoding
 
 
+GBK_LABELS = frozenset(
+    {"gb2312", "gb_2312", "gb_2312-80", "csgb2312", "euc-cn", "x-gbk", "chinese"}
+)
+"""Labels the WHATWG Encoding Standard (§ "Legacy multi-byte Chinese (simplified)
+encodings") reads as GBK: Chinese systems commonly label GBK text ``GB2312``, and names with
+characters outside GB2312 (喆, 堃, 镕 …) then make it invalid GB2312. GBK is a superset of
+GB2312 (EUC-CN): text that is valid GB2312 reads the same as GBK."""
+
+
+def readable_xml(data: bytes, what: str, max_bytes: int) -> tuple[bytes, str | None]:
+    """``data`` checked (:func:`check_xml_encoding`) as bytes the XML parser reads, and a note.
+
+    A document labelled ``GB2312`` (or another :data:`GBK_LABELS` label) that is GBK but not
+    GB2312 is read as GBK: the parser gets it transcoded to UTF-8 (same text, declaration
+    changed), and the note says so. Beyond ``max_bytes`` the bytes are returned unchanged
+    for the parser's own size limit to refuse, so the limits apply to the bytes received.
+    """
+    if len(data) > max_bytes:
+        return data, None
+    try:
+        check_xml_encoding(data, what)
+        return data, None
+    except InputError as exc:
+        found = _DECLARED.match(data[:256])
+        declared = found.group(1).decode("ascii").lower() if found else ""
+        if found is None or declared not in GBK_LABELS or sniff(data) is not None:
+            raise
+        try:
+            text = data.decode("gbk")
+        except UnicodeDecodeError:
+            raise InputError(f"{exc.message} (nor GBK, its superset)", rule=exc.rule) from exc
+    start, end = found.span(1)
+    if not data[:end].isascii():
+        raise InputError(f"{what} has a malformed XML declaration", rule="xml.encoding")
+    utf8 = (text[:start] + "UTF-8" + text[end:]).encode("utf-8")
+    note = (
+        f"{what} declares {declared} but holds characters outside GB2312: read as GBK, its "
+        "superset (as the WHATWG Encoding Standard reads that label); an embedded copy of it "
+        "is that text in UTF-8"
+    )
+    return utf8, note
+
+
 def decode_json_text(data: bytes, what: str = "JSON") -> str:
     """JSON text per RFC 8259: UTF-8 (a BOM tolerated), or UTF-16/32 recognised by its pattern."""
     sniffed = sniff(data)
