@@ -113,7 +113,7 @@ def choose_rate(submission: Submission, stated: StatedRate | None, partner: Part
         return out
     out = RateChoice(currency, None)
     fapiao_rate: Decimal | None = None
-    if stated is not None and stated.inverse and stated.currency == currency:
+    if stated is not None and stated.inverse and stated.currency in (None, currency):
         _check_inverse_statement(stated, submission.exchange_rate, out)
     elif stated is not None:
         if stated.currency in (None, currency):

@@ -70,6 +70,9 @@ _INVERSE_FORMS = tuple(
         # 汇率：0.1408（CNY/USD）
         rf"(?:汇率|exchange\s*+rate)\s*+(?:[:：]\s*+)?{_NUM}{_WHOLE}\s*+(?:[（(]\s*+)?"
         rf"(?:CNY|RMB)\s*+/\s*+{_CUR}",
+        # 汇率：1 RMB = 0.1408 · 汇率 1元=0.19 (the foreign currency not named)
+        rf"(?:汇率|exchange\s*+rate)\s*+(?:[:：]\s*+)?{_UNITS}{_WHOLE}\s*+{_CNY}\s*+"
+        rf"(?:[=＝:：]|兑换?)\s*+{_NUM}{_WHOLE}",
     )
 )
 """Rates written the other way round: so much of the foreign currency per one (or 100 …) CNY."""
@@ -203,7 +206,7 @@ def _inverse_rate(remark: str) -> StatedRate | None:
             if units_text is not None and not _power_of_ten(units_text):
                 continue
             units = _decimal(units_text) if units_text else Decimal(1)
-            currency = _currency(parts["cur"])
+            currency = _currency(parts["cur"]) if parts.get("cur") else None
             if value is None or units is None or currency == "CNY":
                 continue
             rate = value if units == 1 else (value / units).normalize()

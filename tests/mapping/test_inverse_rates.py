@@ -106,3 +106,24 @@ def test_a_rate_naming_no_currency_and_confirmed_by_nothing_is_pointed_out() -> 
     out = convert(fapiao(remark="汇率 5.3"), "bis3", None, partner=SGD)
     assert out.mapped.invoice.exchange_rate == Decimal("5.3")
     assert out.warned("without naming a currency", "5.3 CNY per SGD", "other way round")
+
+
+@pytest.mark.parametrize(
+    ("remark", "rate"),
+    [("汇率：1 RMB = 0.1408", "0.1408"), ("汇率 1元=0.19", "0.19"), ("汇率1人民币兑0.19", "0.19")],
+)
+def test_an_inverse_rate_naming_no_foreign_currency_is_not_read_as_one(
+    remark: str, rate: str
+) -> None:
+    """'汇率：1 RMB = 0.1408' was read as 1 CNY per unit of the invoice currency (the plain
+    '汇率 <number>' form took the 1 before RMB)."""
+    stated = read_rate(remark)
+    assert stated is not None
+    assert (stated.rate, stated.currency, stated.inverse) == (Decimal(rate), None, True)
+    with pytest.raises(FieldError) as err:
+        convert(fapiao(remark=remark), "bis3", None, partner=SGD)
+    assert err.value.rule == "fx.inverted" and remark.split("1", 1)[1][:3] in err.value.message
+
+
+def test_a_price_in_yuan_outside_a_rate_statement_is_no_rate() -> None:
+    assert read_rate("单价100元：5台") is None
