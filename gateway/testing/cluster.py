@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from gateway.settings.sections import HOME_ENV
 from gateway.testing.tls import TlsFiles
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -190,6 +191,15 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def process_environment() -> dict[str, str]:
+    """The environment of a gateway process: this one's, with Python's fault handler on,
+    and without ``LINGANG_HOME``, which would win over the file's ``data_dir`` (the test's
+    own folder): the processes would keep their ledger anchor, subject key and outputs in
+    whatever data directory the test run itself was given, shared with every other test."""
+    env = {name: value for name, value in os.environ.items() if name != HOME_ENV}
+    return {**env, "PYTHONFAULTHANDLER": "1"}
+
+
 class GatewayProcess:
     """One ``python -m gateway <command>`` subprocess that can be killed and restarted."""
 
@@ -299,7 +309,7 @@ class GatewayProcess:
             [sys.executable, "-m", "gateway", *self.command, "--config", str(self.config_path)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+            env=process_environment(),
         )
         self.started_at = time.monotonic()
         self.ended_by_test = False

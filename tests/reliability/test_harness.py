@@ -7,6 +7,8 @@ import asyncio
 import hashlib
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from gateway.testing.cluster import (
     GatewayProcess,
     ephemeral_ports,
     free_port,
+    process_environment,
 )
 from reliability.harness import (
     check_exactly_once,
@@ -265,3 +268,23 @@ async def test_a_crash_the_test_killed_while_it_dumped_still_fails_the_run(
         assert "Fatal Python error: Segmentation fault" in str(died.value)
     finally:
         worker.terminate()
+
+
+def test_gateway_processes_keep_their_data_in_the_file_s_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``LINGANG_HOME`` (the test run's own data directory) would win over the ``data_dir``
+    the test wrote: every gateway process would keep its ledger anchor in that one folder."""
+    monkeypatch.setenv("LINGANG_HOME", str(tmp_path / "shared"))
+    config = tmp_path / "home" / "lingang.toml"
+    config.parent.mkdir()
+    config.write_text(f"data_dir = {str(config.parent)!r}\n", encoding="utf-8")
+    env = process_environment()
+    assert "LINGANG_HOME" not in env
+    assert env["PYTHONFAULTHANDLER"] == "1"
+    shown = subprocess.run(
+        [sys.executable, "-c", "import sys; from gateway.settings import Settings; "
+         "print(Settings.load(sys.argv[1]).data_dir)", str(config)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert shown.stdout.strip() == str(config.parent)
