@@ -100,6 +100,8 @@ class ClusterConfig:
     delivery_timeout: float = 5.0
     stage_processes: int = 0
     stage_pin: bool = False
+    checkpoint_every: int = 100
+    """``[policy] checkpoint_every``: ledger entries between signed checkpoints."""
 
     @property
     def base_url(self) -> str:
@@ -133,6 +135,8 @@ def write_config(config: ClusterConfig) -> Path:
         f"sign = {_toml(config.sign)}",
         f"stage_processes = {config.stage_processes}",
         f"stage_pin = {_toml(config.stage_pin)}",
+        "[policy]",
+        f"checkpoint_every = {config.checkpoint_every}",
         "[adapters.hk]",
         "type = 'https'",
         f"url = {_toml(config.receiver_url)}",

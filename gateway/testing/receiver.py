@@ -26,6 +26,7 @@ import secrets
 import ssl
 import time
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,13 @@ class Receiver:
     duplicates: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
     mode: str = "ok"
+    on_accepted: Callable[[str], Awaitable[None]] | None = None
+    """Awaited with the message id once a new message is recorded as accepted, before its
+    answer is sent (a crash test kills the sender there: the peer has it, the sender does not
+    know)."""
+    on_answered: Callable[[str], Awaitable[None]] | None = None
+    """Awaited with the message id once the answer to a new message is written out (a crash
+    test kills the sender there: answered, its receipt maybe not stored yet)."""
     _queue: deque[str] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
     _delivered: asyncio.Event | None = None
@@ -157,7 +165,14 @@ class Receiver:
         self.accepted_at[message_id] = time.time()
         receipt = self._receipt(message_id, digest)
         self.receipts[message_id] = receipt
-        return web.json_response(receipt)
+        if self.on_accepted is not None:
+            await self.on_accepted(message_id)
+        response = web.json_response(receipt)
+        if self.on_answered is not None:
+            await response.prepare(request)
+            await response.write_eof()
+            await self.on_answered(message_id)
+        return response
 
     def _check(self, request: web.Request, body: bytes, sha256: bytes) -> web.Response | None:
         """A problem response when the body's ``Content-Digest`` (``sha256``: the body's

@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import hashlib
 import random
-from collections.abc import Awaitable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -72,6 +73,14 @@ class Submitter:
     errors: int = 0
     submitted_at: dict[str, float] = field(default_factory=dict)
     """Submission id → wall-clock time of its first acknowledgement."""
+    statuses: Counter[int] = field(default_factory=Counter)
+    """HTTP status → how many answers had it (a 500 is a defect, whatever the crash)."""
+    on_post: Callable[[str], None] | None = None
+    """Called with the idempotency key as each post is about to be sent."""
+    on_ack: Callable[[str, str], None] | None = None
+    """Called with the idempotency key and the submission id on each acknowledgement."""
+    key_prefix: str = "doc"
+    """Idempotency keys are ``{key_prefix}-{index}``."""
 
     async def submit_all(
         self, bodies: Sequence[bytes], count: int, *, concurrency: int, stall: float = 120.0
@@ -90,7 +99,8 @@ class Submitter:
             async def run() -> None:
                 while not queue.empty():
                     index = queue.get_nowait()
-                    await self._one(session, f"doc-{index}", bodies[index % len(bodies)], stall)
+                    key = f"{self.key_prefix}-{index}"
+                    await self._one(session, key, bodies[index % len(bodies)], stall)
 
             await asyncio.gather(*(run() for _ in range(concurrency)))
 
@@ -102,12 +112,15 @@ class Submitter:
         loop = asyncio.get_running_loop()
         while loop.time() - self._last_progress < stall:
             self.attempts += 1
+            if self.on_post is not None:
+                self.on_post(key)
             try:
                 async with session.post(
                     "/v1/documents",
                     data=body,
                     headers={"Content-Type": "application/xml", "Idempotency-Key": key},
                 ) as response:
+                    self.statuses[response.status] += 1
                     if response.status in (200, 202):
                         answer = await response.json()
                         submission_id = str(answer["id"])
@@ -115,6 +128,8 @@ class Submitter:
                         self.acked_ids.setdefault(key, set()).add(submission_id)
                         self.submitted_at.setdefault(submission_id, time.time())
                         self._last_progress = loop.time()
+                        if self.on_ack is not None:
+                            self.on_ack(key, submission_id)
                         return
                     self.errors += 1
             except (aiohttp.ClientError, OSError, TimeoutError):
