@@ -8,6 +8,7 @@ existing file is tightened when rewritten), never left to a umask such as ``022`
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -25,16 +26,40 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, data: bytes) -> Path:
+def write_private(path: Path, data: bytes, *, sync: bool = False) -> Path:
     """Write ``data`` to ``path`` as a ``0600`` file (created so, never readable by others
-    even for an instant; an existing file is tightened first)."""
+    even for an instant; an existing file is tightened first); with ``sync``, ``fsync``-ed
+    before it returns. Not atomic: a crash can leave part of ``data`` (see
+    :func:`replace_private`)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     try:
         os.fchmod(fd, PRIVATE_FILE)
         with os.fdopen(fd, "wb", closefd=False) as handle:
             handle.write(data)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
+    return path
+
+
+def replace_private(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` as a ``0600`` file, atomically and durably: a temp file
+    beside it is written and ``fsync``-ed, renamed over ``path``, and the folder ``fsync``-ed.
+    After a crash or a power cut at any point, ``path`` holds its old content or ``data``,
+    never a part (a temp file ``.NAME.*.part`` may be left beside it)."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
+    try:
+        write_private(temp, data, sync=True)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
     return path
 
 

@@ -30,10 +30,11 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     certificate = "partners/ap.pem"          # the receiving AP's certificate
 
 Every delivered message's verified receipt is kept under ``<data>/peppol/receipts/`` by
-message id: delivering the same envelope again answers that receipt with ``duplicate=True``
-and sends nothing. Until its receipt, the built message is kept under ``<data>/peppol/built/``
-and a retry sends it again byte for byte (same MessageId, same signature), so the receiving
-AP's original receipt for it verifies (:mod:`adapters.peppol.resend`).
+message id (written atomically and durably): delivering the same envelope again answers that
+receipt with ``duplicate=True`` and sends nothing. Until that receipt is kept, the built message
+is kept under ``<data>/peppol/built/`` and a retry (also after a crash between the AP's answer
+and the kept receipt) sends it again byte for byte (same MessageId, same signature), so the
+receiving AP's original receipt for it verifies (:mod:`adapters.peppol.resend`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from adapters.peppol.smp import SmpClient
 from adapters.peppol.trust import ACCESS_POINT_UNITS, SMP_UNITS, common_name, load_certificates
 from adapters.peppol.wssec import Credentials
 from gateway.errors import ConfigError, DeliveryError, InputError, PermanentDeliveryError
-from gateway.private_files import private_dir, write_private
+from gateway.private_files import private_dir, replace_private
 from gateway.signing.revocation import RevocationChecker, load_crl
 from gateway.signing.truststore import TrustStore
 from gateway.store.peppol_instances import PeppolInstances
@@ -339,11 +340,12 @@ class PeppolAdapter:
             raise
         facts = transmission_facts(report.sbdh, common_name(sent.endpoint.certificate))
         private_dir(self.receipts_dir)
-        write_private(kept.with_suffix(".xml"), sent.receipt.raw)
-        write_private(
+        replace_private(kept.with_suffix(".xml"), sent.receipt.raw)
+        replace_private(
             kept.with_suffix(".json"),
             json.dumps({**report.as_dict(), PEPPOL_FACTS: facts}).encode(),
         )
+        self.sender.forget_built(envelope.message_id, sent)
         return Receipt(
             message_id=envelope.message_id,
             adapter=self.name,

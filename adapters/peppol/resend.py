@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 
 from adapters.peppol.as4 import OutgoingMessage
 from adapters.peppol.xmldsig import SignedReference
-from gateway.private_files import private_dir, write_private
+from gateway.private_files import private_dir, replace_private
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +51,18 @@ class BuiltMessages:
         )
 
     def keep(self, message: OutgoingMessage, receiver: x509.Certificate) -> None:
-        """Keep ``message`` (the body first: the ``.json`` makes it usable)."""
+        """Keep ``message`` (the body first: the ``.json`` makes it usable), each file
+        written atomically and on disk before the message is sent: the AP may store it
+        and the power go before its receipt is kept."""
         private_dir(self.folder)
         stem = self._stem(message.message_id, receiver)
-        write_private(stem.with_suffix(".msg"), message.body)
+        replace_private(stem.with_suffix(".msg"), message.body)
         meta = {
             "content_type": message.content_type,
             "references": [[r.uri, r.digest] for r in message.signed_references],
             "sha256": hashlib.sha256(message.body).hexdigest(),
         }
-        write_private(stem.with_suffix(".json"), json.dumps(meta).encode())
+        replace_private(stem.with_suffix(".json"), json.dumps(meta).encode())
 
     def forget(self, message_id: str, receiver: x509.Certificate) -> None:
         """Drop a message once its receipt is kept."""

@@ -281,9 +281,15 @@ class As4Sender:
             if exc.retryable and exc.retry_after is None:
                 exc.retry_after = asked
             raise
-        if self.built is not None:
-            self.built.forget(message_id, endpoint.certificate)
         return sent
+
+    def forget_built(self, message_id: str, sent: Sent) -> None:
+        """Drop the message kept for ``message_id``, delivered as ``sent`` (see
+        :mod:`adapters.peppol.resend`). Called by whoever keeps the receipt, once it is kept:
+        until then a retry after a crash must send the same bytes again, as the AP answers a
+        repeat with its original receipt, which a rebuilt message's digests would not match."""
+        if self.built is not None:
+            self.built.forget(message_id, sent.endpoint.certificate)
 
     async def _post(
         self, url: str, outgoing: as4.OutgoingMessage

@@ -135,6 +135,57 @@ async def test_our_sender_resends_the_same_bytes_after_a_lost_receipt(
     assert not list((tmp_path / "peppol" / "built").iterdir())
 
 
+class DiedKeepingTheReceipt(BaseException):
+    """Stands for a SIGKILL while the adapter writes the verified receipt to disk."""
+
+
+async def test_a_sender_that_died_keeping_the_receipt_resends_the_kept_message(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The AP stored the message and answered; the sending process died before it kept the
+    receipt (the job is not done, so it runs again after a restart). The retry must send the
+    same bytes: the AP answers a repeat with its original receipt, which covers the first
+    message's digests only (a rebuilt message would be refused as "other digests" for good,
+    and a delivered document dead-lettered)."""
+    route = {"participant": "*", "url": ap.url, "certificate": str(pki.path("ap-receiver.pem"))}
+    options = adapter_options(pki, tls, DnsTestServer(), routes=[route])
+    envelope = Envelope(
+        message_id="died-keeping-receipt@lingang",
+        body=(reference / INVOICE).read_bytes(),
+        receiver="0195:SGUEN200254321Z",
+        sender="0195:SGUEN200212345Z",
+    )
+    import adapters.peppol.adapter as adapter_module
+
+    write = adapter_module.replace_private
+
+    def die_on_the_receipt(path: Path, data: bytes) -> Path:
+        raise DiedKeepingTheReceipt
+
+    monkeypatch.setattr(adapter_module, "replace_private", die_on_the_receipt)
+    first = PeppolAdapter.from_config("peppol", options, AdapterContext(data_dir=tmp_path))
+    try:
+        with pytest.raises(DiedKeepingTheReceipt):
+            await first.deliver(envelope)
+    finally:
+        await first.aclose()
+    monkeypatch.setattr(adapter_module, "replace_private", write)
+    restarted = PeppolAdapter.from_config("peppol", options, AdapterContext(data_dir=tmp_path))
+    try:
+        receipt = await restarted.deliver(envelope)
+    finally:
+        await restarted.aclose()
+    report = receipt.details["report"]
+    assert report["resent"] and report["receipt"]["verified"]
+    assert len(await ap.services.store.list_inbound()) == 1
+    assert not list((tmp_path / "peppol" / "built").iterdir())
+
+
 async def test_the_endpoint_is_in_the_openapi_document(ap: GatewayAp) -> None:
     served = served_operations(create_app(ap.services))
     assert ("POST", "/as4") in served & adapter_operations()
