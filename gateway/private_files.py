@@ -55,12 +55,36 @@ def replace_private(path: Path, data: bytes) -> Path:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    folder = os.open(path.parent, os.O_RDONLY)
+    _sync_folder(path.parent)
+    return path
+
+
+def _sync_folder(path: Path) -> None:
+    """``fsync`` a folder: a file renamed or linked into it stays there after a power cut."""
+    folder = os.open(path, os.O_RDONLY)
     try:
         os.fsync(folder)
     finally:
         os.close(folder)
-    return path
+
+
+def create_private(path: Path, data: bytes) -> bool:
+    """Create ``path`` as a ``0600`` file holding ``data``, unless it exists: ``False`` then,
+    and the file is left as it is. Whole and durable like :func:`replace_private` (a temp
+    file, ``fsync``-ed, then linked in place, which fails when another process made ``path``
+    first): two processes creating it at once agree on one content, and a crash leaves the
+    file whole or absent."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
+    try:
+        write_private(temp, data, sync=True)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+    finally:
+        temp.unlink(missing_ok=True)
+    _sync_folder(path.parent)
+    return True
 
 
 def touch_private(path: Path) -> Path:

@@ -91,16 +91,20 @@ class StaticKeyProvider:
 
 def key_from_file(path: Path, *, key_id: str = "", create: bool = True) -> StaticKeyProvider:
     """The key in a private file (32 random bytes written there when it is missing and
-    ``create``); a :class:`~gateway.errors.ConfigError` for a short or unreadable key."""
+    ``create``); a :class:`~gateway.errors.ConfigError` for a short or unreadable key.
+
+    A new key file appears whole or not at all, and only once: of processes that start
+    together on a new data directory (``lingang serve`` and ``lingang worker``), the first to
+    create it wins and the others read its key, so all hash individuals alike."""
     if not path.exists():
         if not create:
             raise ConfigError(f"subject key {path} does not exist", field="policy.subject_key")
         import secrets
 
-        from gateway.private_files import private_dir, write_private
+        from gateway.private_files import create_private, private_dir
 
         private_dir(path.parent)
-        write_private(path, secrets.token_bytes(32))
+        create_private(path, secrets.token_bytes(32))
     try:
         secret = path.read_bytes()
     except OSError as exc:

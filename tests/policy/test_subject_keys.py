@@ -46,6 +46,57 @@ def test_a_key_file_is_made_owner_only_and_kept(tmp_path: Path) -> None:
         key_from_file(tmp_path / "none.key", create=False)
 
 
+def test_a_key_file_made_by_two_processes_at_once_is_one_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lingang serve`` and ``lingang worker`` started together on a new data directory both
+    find no key file. The one that comes second must take the key the first one wrote, not
+    write its own over it: the processes would hash the same individual under two keys and
+    the yearly counts count them twice."""
+    import secrets
+
+    path = tmp_path / "keys" / "subject.key"
+    theirs = bytes(range(32))
+    drawn = secrets.token_bytes
+
+    def the_other_process_wins(count: int) -> bytes:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(theirs)  # the other process created the file meanwhile
+        return drawn(count)
+
+    monkeypatch.setattr(secrets, "token_bytes", the_other_process_wins)
+    mine = key_from_file(path)
+    assert path.read_bytes() == theirs
+    assert mine.key_id == StaticKeyProvider(theirs).key_id
+    assert [p.name for p in path.parent.iterdir()] == ["subject.key"]
+
+
+class Died(BaseException):
+    """Stands for the process dying while it writes the new key."""
+
+
+def test_a_key_file_is_never_left_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that dies while it writes a new key leaves no key file (a cut one would
+    stop every later start: 'has 0 bytes'), and the next start makes a whole key."""
+    import os
+
+    path = tmp_path / "keys" / "subject.key"
+    fsync = os.fsync
+
+    def die(fd: int) -> None:
+        raise Died
+
+    monkeypatch.setattr(os, "fsync", die)
+    with pytest.raises(Died):
+        key_from_file(path)
+    assert not path.exists()
+    monkeypatch.setattr(os, "fsync", fsync)
+    key_from_file(path)
+    assert len(path.read_bytes()) == 32
+
+
 def test_a_key_from_the_environment() -> None:
     secret = bytes(range(32))
     provider = key_from_env("SUBJECT_HEX", environ={"SUBJECT_HEX": secret.hex()})
