@@ -11,29 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 from gateway.errors import ConfigError
-from gateway.private_files import private_dir
+from gateway.private_files import create_private, private_dir
 
 KEY_BYTES = 32
 DEFAULT_KEY_FILE = Path("keys") / "peppol-reporting.key"
 
 
 def load_reporting_key(path: Path) -> bytes:
-    """The key in ``path`` (hex), made there first if the file does not exist."""
+    """The key in ``path`` (hex), made there first if the file does not exist: whole and
+    once (:func:`~gateway.private_files.create_private`), so a process starting beside the
+    one making it reads its key, never an empty file, and a crash leaves no cut key."""
     if not path.exists():
         private_dir(path.parent)
-        fresh = secrets.token_hex(KEY_BYTES).encode()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(fresh + b"\n")
+        create_private(path, secrets.token_hex(KEY_BYTES).encode() + b"\n")
     try:
         key = bytes.fromhex(path.read_text("ascii").strip())
     except (OSError, ValueError) as exc:

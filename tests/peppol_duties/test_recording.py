@@ -132,6 +132,30 @@ def test_the_reporting_key_is_made_once_and_kept_private(tmp_path: Path) -> None
         load_reporting_key(path)
 
 
+def test_a_process_starting_beside_the_one_making_the_reporting_key_reads_that_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lingang serve`` and ``lingang worker`` start together on a new data directory; the
+    second looks while the first is writing the new key. It must get the same key, not an
+    empty file ('shorter than 16 bytes', and the process does not start)."""
+    import os
+
+    path = tmp_path / "keys" / "reporting.key"
+    fdopen = os.fdopen
+    other: list[bytes] = []
+
+    def the_other_process_starts(fd: int, *args: Any, **kwargs: Any) -> Any:
+        if not other:
+            other.append(b"")
+            other[0] = load_reporting_key(path)
+        return fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", the_other_process_starts)
+    mine = load_reporting_key(path)
+    assert other and mine == other[0] and len(mine) == 32
+    assert [p.name for p in path.parent.iterdir()] == ["reporting.key"]
+
+
 def test_local_participants() -> None:
     local = LocalParticipants.parse(["importer=0195:SGUEN200254321Z", " other = 0088:123 "])
     assert local.tenant_for("0195:sguen200254321z") == "importer"
