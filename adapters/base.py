@@ -43,6 +43,7 @@ from gateway.store.base import HasConnector
 from gateway.store.ledger_records import TransferAssessor
 
 __all__ = [
+    "ANSWERS_TO_RETRY",
     "Adapter",
     "AdapterContext",
     "AdapterFactory",
@@ -58,6 +59,13 @@ __all__ = [
     "Receiving",
     "TransientDeliveryError",
 ]
+
+ANSWERS_TO_RETRY = frozenset({409, 429})
+"""HTTP statuses below 500 that an HTTP adapter retries unchanged (under the same
+``Idempotency-Key``): 429, too many requests; 409, the receiver is still processing an
+earlier post of that key, e.g. one sent before a crash (draft-ietf-httpapi-idempotency-key-header,
+"Error Scenarios": the one error that needs no correction before the retry). Any other 4xx
+is a rejection, such as 422: the key was used with another body."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,10 @@ Every request carries ``X-Lingang-Message-Id`` (stable across retries; the recei
 duplicates by it), ``Idempotency-Key`` (the same id), ``Content-Digest`` (RFC 9530) and, when
 the gateway has a signing key, ``X-Lingang-Signature`` (a detached JWS over the body).
 
-Outcomes: 2xx is a receipt (the response body kept as is); 429, 5xx, connection errors,
-resets and timeouts are :class:`TransientDeliveryError` (after a 429 or 503, not retried
-before the receiver's ``Retry-After``); any other status is a
+Outcomes: 2xx is a receipt (the response body kept as is); 429, 409 (the receiver is still
+processing an earlier post of this ``Idempotency-Key``, e.g. one sent before a crash), 5xx,
+connection errors, resets and timeouts are :class:`TransientDeliveryError` (after a 429 or
+503, not retried before the receiver's ``Retry-After``); any other status is a
 :class:`PermanentDeliveryError` naming it.
 """
 
@@ -38,7 +39,14 @@ from urllib.parse import urlsplit
 import aiohttp
 from cryptography import x509
 
-from adapters.base import AdapterContext, BodySigner, Envelope, InboundRoute, Receipt
+from adapters.base import (
+    ANSWERS_TO_RETRY,
+    AdapterContext,
+    BodySigner,
+    Envelope,
+    InboundRoute,
+    Receipt,
+)
 from adapters.https.inbound import HttpsInbox, body_digest
 from adapters.option_values import positive_number
 from adapters.retry_after import asked_wait, waiting
@@ -266,7 +274,7 @@ class HttpsAdapter:
         asked: float | None = None,
     ) -> Receipt:
         snippet = body[:200].decode("utf-8", "replace")
-        if status == 429 or status >= 500:
+        if status in ANSWERS_TO_RETRY or status >= 500:
             raise TransientDeliveryError(
                 f"{self.name}: HTTP {status}{waiting(asked)} {snippet}".strip(),
                 rule=f"http.{status}",

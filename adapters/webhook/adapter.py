@@ -33,7 +33,8 @@ in constant time and refuses a ``t`` more than five minutes away from its clock 
 carry the stable message id (the same on every retry): the local system drops duplicates by it
 and may answer ``{"duplicate": true}``.
 
-Outcomes: 2xx is a receipt; 429, 5xx, connection errors and timeouts are
+Outcomes: 2xx is a receipt; 429, 409 (the local system is still processing an earlier post
+of this ``Idempotency-Key``), 5xx, connection errors and timeouts are
 :class:`TransientDeliveryError` (retried, then dead-lettered; after a 429 or 503 not before
 the local system's ``Retry-After``); any other status is a :class:`PermanentDeliveryError`.
 
@@ -57,7 +58,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters.base import AdapterContext, Envelope, Receipt
+from adapters.base import ANSWERS_TO_RETRY, AdapterContext, Envelope, Receipt
 from adapters.https.adapter import HttpsOptions
 from adapters.retry_after import asked_wait, waiting
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
@@ -220,7 +221,7 @@ class WebhookAdapter:
         except (aiohttp.ClientError, OSError) as exc:
             raise TransientDeliveryError(f"{self.name}: connection failed: {exc!r}") from exc
         snippet = answer[:200].decode("utf-8", "replace")
-        if status == 429 or status >= 500:
+        if status in ANSWERS_TO_RETRY or status >= 500:
             raise TransientDeliveryError(
                 f"{self.name}: HTTP {status}{waiting(asked)} {snippet}".strip(),
                 rule=f"http.{status}",

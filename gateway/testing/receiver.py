@@ -36,7 +36,7 @@ from aiohttp import web
 from gateway.errors import VerificationError
 from gateway.signing.jws import MESSAGE_ID_HEADER, SIGNATURE_HEADER, verify_detached
 
-MODES = ("ok", "500", "503", "429", "reset", "timeout", "400")
+MODES = ("ok", "500", "503", "429", "409", "reset", "timeout", "400")
 """How the receiver answers: normally, or with one kind of failure."""
 
 
@@ -211,7 +211,7 @@ class Receiver:
         if mode == "timeout":
             await asyncio.sleep(self.hang_seconds)
             return _problem(503, "too slow")
-        status = {"500": 500, "503": 503, "429": 429, "400": 400}[mode]
+        status = {"500": 500, "503": 503, "429": 429, "409": 409, "400": 400}[mode]
         answer = _problem(status, f"receiver told to answer {status}")
         if status in (429, 503) and self.retry_after is not None:
             answer.headers["Retry-After"] = self.retry_after

@@ -92,6 +92,26 @@ async def test_rejection_is_permanent(
     assert caught.value.rule == "http.400"
 
 
+async def test_a_receiver_still_processing_the_first_post_is_asked_again(
+    receiver: Receiver, tls: TlsFiles, body_signer: DetachedJwsSigner
+) -> None:
+    """A retry after a crash may reach a receiver still processing the first post of the
+    same ``Idempotency-Key``; it answers 409, and the client retries unchanged
+    (draft-ietf-httpapi-idempotency-key-header, "Error Scenarios": 409 is the one error
+    that needs no correction). Taken as a rejection, a document the receiver is about to
+    accept would be dead-lettered."""
+    adapter = build(receiver, tls, body_signer)
+    receiver.fail_next(1, "409")
+    try:
+        with pytest.raises(TransientDeliveryError) as caught:
+            await adapter.deliver(make_envelope())
+        receipt = await adapter.deliver(make_envelope())
+    finally:
+        await adapter.aclose()
+    assert caught.value.retryable and caught.value.rule == "http.409"
+    assert receipt.message_id in receiver.accepted
+
+
 async def test_unsigned_body_is_refused_by_a_verifying_receiver(
     receiver: Receiver, tls: TlsFiles
 ) -> None:

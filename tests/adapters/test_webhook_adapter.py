@@ -120,7 +120,13 @@ def test_signature_format_and_checks() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(500, TransientDeliveryError), (429, TransientDeliveryError), (400, PermanentDeliveryError)],
+    [
+        (500, TransientDeliveryError),
+        (429, TransientDeliveryError),
+        (409, TransientDeliveryError),  # the first post of this Idempotency-Key still runs
+        (400, PermanentDeliveryError),
+        (422, PermanentDeliveryError),  # the key was used with another body
+    ],
 )
 async def test_answers_map_to_retry_or_not(
     tmp_path: Path, tls: TlsFiles, local: LocalSystem, status: int, error: type[Exception]
