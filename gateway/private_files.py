@@ -81,8 +81,28 @@ def create_private(path: Path, data: bytes) -> bool:
             os.link(temp, path)
         except FileExistsError:
             return False
+        except OSError:  # a file system without hard links (some network shares)
+            return _create_exclusive(path, data)
     finally:
         temp.unlink(missing_ok=True)
+    _sync_folder(path.parent)
+    return True
+
+
+def _create_exclusive(path: Path, data: bytes) -> bool:
+    """:func:`create_private` where files cannot be linked: created exclusively, written and
+    ``fsync``-ed in place (made once; a crash in between can leave it short)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return False
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            handle.write(data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     _sync_folder(path.parent)
     return True
 
