@@ -1,19 +1,27 @@
 """``lingang demo``: the whole flow on one machine, with real sockets on 127.0.0.1.
 
 1. reads the sample fapiao and shows what the parser finds;
-2. makes a temporary data directory with an SQLite store, a test PKI (XAdES signing key) and a
-   throw-away TLS PKI (mutual TLS between the gateway and the counterpart);
-3. starts a local HTTPS receiving endpoint (the "Hong Kong counterpart") that checks the
-   client certificate and the detached body signature and answers with a receipt;
-4. starts the gateway (HTTP API + workers) with an https adapter routed to that endpoint;
+2. makes a temporary data directory with an SQLite store, a test PKI (XAdES signing key), a
+   throw-away TLS PKI and a Peppol-like test PKI (access points and SMP);
+3. starts the counterparts: a loopback Peppol network (an SML answering DNS U-NAPTR, an SMP
+   serving signed metadata over HTTPS, a receiving AS4 access point) in which the partner
+   directory's Singapore buyers (scheme 0195) are registered, and a local HTTPS receiving
+   endpoint (the "Hong Kong counterpart") that checks the client certificate and the detached
+   body signature and answers with a receipt;
+4. starts the gateway (HTTP API + workers) with a ``peppol`` adapter (AS4, found through the
+   loopback SML and SMP only: the machine's own DNS is never asked) for the 0195 buyers and an
+   ``https`` adapter to the Hong Kong counterpart for everyone else;
 5. creates a tenant and an API key, uploads the partner directory and submits every sample
    through the HTTP API (with an Idempotency-Key, then once more to show the replay);
-6. follows each document to ``delivered`` and prints its history, stage timings and receipt.
+6. follows each document to ``delivered`` and prints its history, stage timings and receipt;
+   for a Peppol delivery also the SMP lookup (endpoint, transport profile), the AS4 MessageId,
+   the verified signed receipt and what the receiving access point got (the SBDH's document
+   type and process; the payload checked again with the official rules).
 
-Exit code 0 when every document was delivered exactly once. The official artefacts must be
-installed in the data directory (``$LINGANG_HOME``, or ``[pipeline] artefacts`` of
-``$LINGANG_CONFIG``; ``lingang artefacts import ../shared/reference``, as ``deploy/demo.sh``
-does).
+Exit code 0 when every document was delivered exactly once on its route. The official
+artefacts must be installed in the data directory (``$LINGANG_HOME``, or ``[pipeline]
+artefacts`` of ``$LINGANG_CONFIG``; ``lingang artefacts import ../shared/reference``, as
+``deploy/demo.sh`` does).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from gateway.cli._demo_peppol import PEPPOL_ADAPTER, PeppolLeg, PeppolNetwork, peppol_leg
 from gateway.cli._runtime import configure_logging
 from gateway.errors import LingangError
 from gateway.service import Services, open_services
@@ -146,6 +155,15 @@ endpoint = "0195:SGUEN202312345H"
 city = "Shanghai"
 """
 
+DESCRIPTION = """\
+Run the whole flow on this machine, on 127.0.0.1 only: submit the sample fapiao through the
+HTTP API; convert, validate, sign; deliver the Singapore buyers' documents (scheme 0195,
+PINT SG or BIS 3) over Peppol AS4 to a loopback Peppol network (SML lookup, signed SMP
+metadata, a receiving access point answering signed receipts) and the others over HTTPS with
+mutual TLS to a local Hong Kong counterpart; show each document's history, receipt and, for
+Peppol, the lookup, the AS4 MessageId, the verified receipt and what the receiving access
+point got. Exit code 0 when every document was delivered exactly once on its route."""
+
 FINAL_STATES = {"delivered", "rejected", "dead", "failed"}
 _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
 
@@ -153,8 +171,10 @@ _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json"
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "demo",
-        help="run the whole flow locally: submit, convert, validate, sign, deliver, receipt",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        help="run the whole flow locally: submit, convert, validate, sign, deliver (Peppol AS4, "
+        "HTTPS), receipts",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "samples", nargs="*", type=Path, help="fapiao files to send (default: the bundled samples)"
@@ -230,6 +250,22 @@ class Sent:
     id: str = ""
     state: str = ""
     detail: dict[str, Any] | None = None
+    peppol: PeppolLeg | None = None
+    """Its Peppol leg, when it was delivered over Peppol."""
+
+    @property
+    def route(self) -> str:
+        """The adapter that delivered it (its last delivery job's)."""
+        deliveries = (self.detail or {}).get("deliveries") or []
+        return str(deliveries[-1].get("adapter", "")) if deliveries else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Counterparts:
+    """What the demo delivers to: the Hong Kong HTTPS endpoint and the Peppol network."""
+
+    receiver: Receiver
+    network: PeppolNetwork
 
 
 class Demo:
@@ -261,7 +297,10 @@ class Demo:
         return replace(options, work_dir=self.environment.artefacts_home)
 
     async def run(self) -> int:
-        print(f"\n== 2. data directory {self.home} (SQLite store, test PKI, TLS PKI) ==")
+        print(
+            f"\n== 2. data directory {self.home} "
+            "(SQLite store, test PKI, TLS PKI, Peppol test PKI) =="
+        )
         from gateway.signing.testpki import make_test_pki
 
         pki = make_test_pki(self.home / "pki")
@@ -276,7 +315,15 @@ class Demo:
         ).public_key()
         receiver = Receiver(ssl_context=tls.server_context(), verify_key=signer_public)
         await receiver.start()
-        print(f"\n== 3. counterpart endpoint {receiver.url} (mutual TLS, checks signatures) ==")
+        try:
+            network = await PeppolNetwork.start(self.home / "peppol-pki", tls, DEMO_DIRECTORY)
+        except BaseException:
+            await receiver.stop()
+            raise
+        print("\n== 3. counterparts on 127.0.0.1 ==")
+        for line in network.describe():
+            print(f"  {line}")
+        print(f"  Hong Kong counterpart (HTTPS): {receiver.url} (mutual TLS, checks signatures)")
 
         settings = Settings.for_data_dir(
             self.home,
@@ -303,22 +350,25 @@ class Demo:
                         "client_key": str(tls.client_key),
                         "timeout": 10,
                     },
-                )
+                ),
+                PEPPOL_ADAPTER: network.adapter(),
             },
             routing=Routing(default="hk"),
         )
         try:
             services = await open_services(settings)
         except LingangError:
+            await network.stop()
             await receiver.stop()
             raise
         try:
-            return await self._with_gateway(services, receiver)
+            return await self._with_gateway(services, Counterparts(receiver, network))
         finally:
             await services.close()
+            await network.stop()
             await receiver.stop()
 
-    async def _with_gateway(self, services: Services, receiver: Receiver) -> int:
+    async def _with_gateway(self, services: Services, counterparts: Counterparts) -> int:
         from gateway.api import api_runner, create_app
 
         runner = api_runner(create_app(services))
@@ -329,19 +379,27 @@ class Demo:
         base = f"http://127.0.0.1:{port}"
         pool = services.worker_pool(services.settings.worker.count, prefix="demo-")
         pool.start()
-        print(f"\n== 4. gateway API on {base}, {len(pool.workers)} workers, adapter 'hk' ==")
+        print(f"\n== 4. gateway API on {base}, {len(pool.workers)} workers ==")
+        print(
+            f"  adapter '{PEPPOL_ADAPTER}': Peppol AS4 as access point "
+            f"{counterparts.network.pki.sender.cert.subject.rfc4514_string()}; "
+            "receivers under 0195 (Singapore: InvoiceNow is Peppol) go here"
+        )
+        print("  adapter 'hk': HTTPS with mutual TLS to the Hong Kong counterpart (the default)")
         try:
             tenant = await services.store.create_tenant("Demo Exporter Co.")
             key, _ = await services.store.issue_api_key(tenant.id, label="demo")
             print(f"  tenant {tenant.id} with a fresh API key (shown once, not logged)")
             headers = {"Authorization": f"Bearer {key}"}
             async with aiohttp.ClientSession(base_url=base, headers=headers) as http:
-                return await self._submit_and_follow(http, receiver)
+                return await self._submit_and_follow(http, services, counterparts)
         finally:
             await pool.stop()
             await runner.cleanup()
 
-    async def _submit_and_follow(self, http: aiohttp.ClientSession, receiver: Receiver) -> int:
+    async def _submit_and_follow(
+        self, http: aiohttp.ClientSession, services: Services, counterparts: Counterparts
+    ) -> int:
         async with http.put(
             "/v1/partners",
             data=DEMO_DIRECTORY.encode(),
@@ -359,18 +417,40 @@ class Demo:
         await self._follow(http, sent)
         elapsed = time.perf_counter() - started
         for item in sent:
+            if item.state == "delivered" and item.route == PEPPOL_ADAPTER:
+                item.peppol = await peppol_leg(
+                    counterparts.network, services.store, services.runner, item.id
+                )
             self._report(item)
             if self.keep:
                 await self._save_outputs(http, item)
-        delivered = sum(1 for item in sent if item.state == "delivered")
-        stats = receiver.stats()
+        return self._verdict(sent, elapsed, counterparts)
+
+    def _verdict(self, sent: list[Sent], elapsed: float, counterparts: Counterparts) -> int:
+        """The closing lines and the exit code: every document delivered exactly once, on
+        its route (the counterpart or access point holds one message per document)."""
+        delivered = [item for item in sent if item.state == "delivered"]
+        over_peppol = [item for item in delivered if item.route == PEPPOL_ADAPTER]
+        over_https = [item for item in delivered if item.route != PEPPOL_ADAPTER]
+        stats = counterparts.receiver.stats()
+        ap = counterparts.network.ap
+        print(f"\n{len(delivered)}/{len(sent)} delivered in {elapsed:.2f}s")
         print(
-            f"\n{delivered}/{len(sent)} delivered in {elapsed:.2f}s; the counterpart accepted "
+            f"  over Peppol AS4: {len(over_peppol)}; the receiving access point kept "
+            f"{len(ap.received)} distinct message(s) from {ap.deliveries} post(s)"
+        )
+        print(
+            f"  over HTTPS: {len(over_https)}; the Hong Kong counterpart accepted "
             f"{stats['accepted']} distinct message(s) from {stats['posts']} post(s), "
             f"{stats['duplicates']} duplicate(s) dropped"
         )
-        ok = delivered == len(sent) and stats["accepted"] == len(sent)
-        print("demo: OK" if ok else "demo: NOT all documents were delivered")
+        ok = (
+            len(delivered) == len(sent)
+            and stats["accepted"] == len(over_https)
+            and len(ap.received) == len(over_peppol)
+            and all(item.peppol is not None and item.peppol.ok for item in over_peppol)
+        )
+        print("demo: OK" if ok else "demo: NOT all documents were delivered exactly once")
         return 0 if ok else 1
 
     async def _submit(self, http: aiohttp.ClientSession, path: Path, *, replay: bool) -> str:
@@ -424,6 +504,10 @@ class Demo:
         validation = detail.get("validation") or {}
         if validation:
             print(f"    validation: {_validation_line(validation)}")
+        if item.peppol is not None:
+            for line in item.peppol.lines():
+                print(f"    {line}")
+            return
         for receipt in detail.get("receipts", []):
             info = receipt.get("detail") or {}
             print(

@@ -1,13 +1,29 @@
-"""`lingang demo` runs the whole flow and exits 0 (real subprocess, real sockets)."""
+"""`lingang demo` runs the whole flow and exits 0 (real subprocess, real sockets): the
+Singapore buyers' invoices go over Peppol AS4 through the loopback SML, SMP and receiving
+access point, the others over HTTPS to the Hong Kong counterpart."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+PINT_SG_INVOICE = (
+    "peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+    "##urn:peppol:pint:billing-1@sg-1::2.1"
+)
+"""PINT SG's invoice document type (PEPPOL-FACTS §1; PINT-SG bis.pdf §5.1.2)."""
+
+
+def _block(stdout: str, sample: str) -> str:
+    """The lines step 6 prints for one sample."""
+    found = re.search(rf"\n  {re.escape(sample)} → .*?(?=\n\n)", stdout, re.S)
+    assert found is not None, stdout[-3000:]
+    return found.group(0)
 
 
 @pytest.mark.slow
@@ -25,3 +41,26 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     assert "demo: OK" in result.stdout
     assert "replayed (same Idempotency-Key)" in result.stdout
     assert "receipt: message" in result.stdout
+    singapore = _block(result.stdout, "exempt-services.xml")
+    assert "delivery queued on peppol (peppol:0195)" in singapore
+    assert "delivered by peppol" in singapore
+    assert re.search(
+        r"endpoint https://127\.0\.0\.1:\d+/as4 \(peppol-transport-as4-v2_0\)", singapore
+    )
+    assert re.search(r"AS4 MessageId \w+\.peppol@lingang", singapore)
+    assert re.search(r"AS4 receipt: signed by CN=PSG000002,[^\n]*, verified", singapore)
+    assert (
+        "receiving AP got the SBDH: 0199:5493001KJTIIGC8Y1R14 → 0195:SGUEN199912345A" in singapore
+    )
+    assert f"document type {PINT_SG_INVOICE}" in singapore
+    assert "process cenbii-procid-ubl::urn:peppol:bis:billing" in singapore
+    assert "payload (checked as received): valid against pint-sg" in singapore
+    assert "PROBLEM" not in result.stdout
+    hong_kong = _block(result.stdout, "multi-rate-discount.xml")
+    assert "delivered by hk" in hong_kong and "AS4" not in hong_kong
+    assert "over Peppol AS4: 2; the receiving access point kept 2 distinct message(s)" in (
+        result.stdout
+    )
+    assert "over HTTPS: 2; the Hong Kong counterpart accepted 2 distinct message(s)" in (
+        result.stdout
+    )
