@@ -146,14 +146,15 @@ class PeppolNetwork:
             f"Peppol SML (DNS, U-NAPTR): {self.sml.nameserver}, zone {SML_ZONE}",
             f"Peppol SMP (HTTPS, signed service metadata): {self.smp.url}",
             f"Peppol receiving access point (AS4): {self.ap.url}, "
-            f"certificate {_common_name(self.pki.receiver)}",
+            f"certificate {common_name(self.pki.receiver)}",
         ]
         for participant, profile in self.participants.items():
             lines.append(f"  registered in the SML and SMP: {participant.value} ({profile})")
         return lines
 
 
-def _common_name(issued: PeppolIssued) -> str:
+def common_name(issued: PeppolIssued) -> str:
+    """The certificate's CN (a Peppol AP's seat id)."""
     from cryptography.x509.oid import NameOID
 
     names = issued.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -173,6 +174,15 @@ class PeppolLeg:
     validation: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     """Why this leg does not count as delivered (none: it does)."""
+    receipt_xml: bytes = b""
+    """The signed AS4 receipt as the gateway keeps it."""
+    received: bytes = b""
+    """The SBDH (with the payload) as the receiving access point got it."""
+
+    def files(self) -> dict[str, bytes]:
+        """What ``--keep`` writes beside a document's outputs."""
+        found = {"as4-receipt.xml": self.receipt_xml, "received-by-access-point.xml": self.received}
+        return {name: data for name, data in found.items() if data}
 
     @property
     def ok(self) -> bool:
@@ -226,6 +236,7 @@ async def peppol_leg(
         leg.problems.append("no Peppol receipt was kept")
         return leg
     report = (receipts[-1].detail.get("details") or {}).get("report") or {}
+    leg.receipt_xml = receipts[-1].data
     leg.message_id = str(report.get("message_id", ""))
     leg.lookup = dict(report.get("lookup") or {})
     leg.receipt = dict(report.get("receipt") or {})
@@ -239,6 +250,7 @@ async def peppol_leg(
     if received is None:
         leg.problems.append("the receiving access point has no message with this MessageId")
         return leg
+    leg.received = received
     await _check_received(leg, received, runner, network)
     return leg
 

@@ -32,14 +32,20 @@ import logging
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from gateway.cli._demo_peppol import PEPPOL_ADAPTER, PeppolLeg, PeppolNetwork, peppol_leg
+from gateway.cli._demo_peppol import (
+    PEPPOL_ADAPTER,
+    PeppolLeg,
+    PeppolNetwork,
+    common_name,
+    peppol_leg,
+)
 from gateway.cli._runtime import configure_logging
 from gateway.errors import LingangError
 from gateway.service import Services, open_services
@@ -54,6 +60,8 @@ from gateway.settings import (
     WorkerSettings,
     default_stage_processes,
 )
+from gateway.store import open_store
+from gateway.store.records import OFFICER
 from gateway.testing.receiver import Receiver
 from gateway.testing.tls import make_tls
 
@@ -200,7 +208,12 @@ def run(args: argparse.Namespace) -> int:
         if args.keep:
             print(f"\ndata directory kept: {home}")
             print(f"  outputs of each document: {home / 'outputs'}/<sample>/<kind>")
+            print(
+                "  a Peppol document's folder also holds as4-receipt.xml (the signed receipt) "
+                "and received-by-access-point.xml (the SBDH the receiving AP got)"
+            )
             print(f"  store: {home / 'gateway.db'}   test PKI: {home / 'pki'}")
+            print(f"  Peppol test PKI: {home / 'peppol-pki'}   TLS PKI: {home / 'tls'}")
         else:
             shutil.rmtree(home, ignore_errors=True)
             print(
@@ -258,6 +271,14 @@ class Sent:
         """The adapter that delivered it (its last delivery job's)."""
         deliveries = (self.detail or {}).get("deliveries") or []
         return str(deliveries[-1].get("adapter", "")) if deliveries else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """The demo's tenant and its submitting API key (never printed)."""
+
+    id: str
+    key: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,20 +376,29 @@ class Demo:
             },
             routing=Routing(default="hk"),
         )
+        store = await open_store(settings.store.url)
         try:
-            services = await open_services(settings)
-        except LingangError:
+            tenant = await store.create_tenant("Demo Exporter Co.")
+            key, _ = await store.issue_api_key(tenant.id, label="demo")
+            await store.issue_api_key(tenant.id, label="demo officer", role=OFFICER)
+            services = await open_services(settings, store=store)
+        except BaseException:
+            await store.close()
             await network.stop()
             await receiver.stop()
             raise
         try:
-            return await self._with_gateway(services, Counterparts(receiver, network))
+            return await self._with_gateway(
+                services, Counterparts(receiver, network), Tenant(tenant.id, key)
+            )
         finally:
             await services.close()
             await network.stop()
             await receiver.stop()
 
-    async def _with_gateway(self, services: Services, counterparts: Counterparts) -> int:
+    async def _with_gateway(
+        self, services: Services, counterparts: Counterparts, tenant: Tenant
+    ) -> int:
         from gateway.api import api_runner, create_app
 
         runner = api_runner(create_app(services))
@@ -382,15 +412,17 @@ class Demo:
         print(f"\n== 4. gateway API on {base}, {len(pool.workers)} workers ==")
         print(
             f"  adapter '{PEPPOL_ADAPTER}': Peppol AS4 as access point "
-            f"{counterparts.network.pki.sender.cert.subject.rfc4514_string()}; "
+            f"{common_name(counterparts.network.pki.sender)} (test PKI); "
             "receivers under 0195 (Singapore: InvoiceNow is Peppol) go here"
         )
         print("  adapter 'hk': HTTPS with mutual TLS to the Hong Kong counterpart (the default)")
         try:
-            tenant = await services.store.create_tenant("Demo Exporter Co.")
-            key, _ = await services.store.issue_api_key(tenant.id, label="demo")
-            print(f"  tenant {tenant.id} with a fresh API key (shown once, not logged)")
-            headers = {"Authorization": f"Bearer {key}"}
+            print(
+                f"  tenant {tenant.id}: an API key that submits and a compliance officer's key "
+                "(releases documents the export gate holds); both made for this run, "
+                "not printed or logged"
+            )
+            headers = {"Authorization": f"Bearer {tenant.key}"}
             async with aiohttp.ClientSession(base_url=base, headers=headers) as http:
                 return await self._submit_and_follow(http, services, counterparts)
         finally:
@@ -434,7 +466,12 @@ class Demo:
         over_https = [item for item in delivered if item.route != PEPPOL_ADAPTER]
         stats = counterparts.receiver.stats()
         ap = counterparts.network.ap
-        print(f"\n{len(delivered)}/{len(sent)} delivered in {elapsed:.2f}s")
+        work = sum(_stage_ms(item) for item in sent) / 1000
+        print(
+            f"\n{len(delivered)}/{len(sent)} delivered {elapsed:.2f}s after the first submission; "
+            f"the stages took {work:.2f}s of it in all, the rest is mostly the stage processes "
+            "starting (each loads the official rules once)"
+        )
         print(
             f"  over Peppol AS4: {len(over_peppol)}; the receiving access point kept "
             f"{len(ap.received)} distinct message(s) from {ap.deliveries} post(s)"
@@ -490,6 +527,8 @@ class Demo:
                     continue
                 extension = _EXTENSIONS.get(got.content_type, ".bin")
                 (folder / f"{kind}{extension}").write_bytes(await got.read())
+        for name, data in (item.peppol.files() if item.peppol else {}).items():
+            (folder / name).write_bytes(data)
 
     def _report(self, item: Sent) -> None:
         detail = item.detail or {}
@@ -514,6 +553,15 @@ class Demo:
                 f"    receipt: message {info.get('message_id')} remote id {info.get('remote_id')} "
                 f"received {receipt.get('received_at', '')[:19]}"
             )
+
+
+def _stage_ms(item: Sent) -> float:
+    """The milliseconds a document spent in the stages of its flow (its history's timings)."""
+    return sum(
+        float(stage.get("ms", 0))
+        for event in (item.detail or {}).get("history", [])
+        for stage in (event.get("detail") or {}).get("stages") or []
+    )
 
 
 def _validation_line(validation: dict[str, Any]) -> str:

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 SAMPLE = "fapiao/samples/xml/invoice-precheck_official-gd-special.xml"
+"""A reference sample whose buyer the demo directory sends to Hong Kong (HTTPS)."""
+SINGAPORE = Path(__file__).resolve().parents[2] / "gateway" / "samples" / "exempt-services.xml"
+"""A bundled sample for a Singapore buyer (0195, PINT SG over Peppol AS4)."""
 
 
 def _demo(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -29,7 +32,7 @@ def _demo(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_demo_keep_shows_the_outputs(artefacts_home: Path, reference: Path) -> None:
-    result = _demo(artefacts_home, "--keep", str(reference / SAMPLE))
+    result = _demo(artefacts_home, "--keep", str(reference / SAMPLE), str(SINGAPORE))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     found = re.search(r"data directory kept: (\S+)", result.stdout)
     assert found is not None, result.stdout[-2000:]
@@ -39,6 +42,14 @@ def test_demo_keep_shows_the_outputs(artefacts_home: Path, reference: Path) -> N
         assert f"outputs of each document: {home / 'outputs'}" in result.stdout
         assert (outputs / "signed.xml").is_file() or any(outputs.glob("*.xml"))
         assert (home / "gateway.db").is_file()
+        peppol = home / "outputs" / SINGAPORE.stem
+        receipt = (peppol / "as4-receipt.xml").read_bytes()
+        assert b"Receipt" in receipt and b"RefToMessageId" in receipt
+        received = (peppol / "received-by-access-point.xml").read_bytes()
+        assert b"StandardBusinessDocumentHeader" in received
+        assert b"urn:peppol:pint:billing-1@sg-1" in received
+        assert not (outputs / "as4-receipt.xml").exists(), "the HK document went over HTTPS"
+        assert f"Peppol test PKI: {home / 'peppol-pki'}" in result.stdout
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -41,6 +41,13 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     assert "demo: OK" in result.stdout
     assert "replayed (same Idempotency-Key)" in result.stdout
     assert "receipt: message" in result.stdout
+    assert "no compliance officer" not in result.stdout + result.stderr, (
+        "no raw JSON log line in the demo output"
+    )
+    assert "shown once" not in result.stdout, "the key is never shown"
+    assert re.search(
+        r"delivered \d+\.\d+s after the first submission; the stages took", result.stdout
+    )
     singapore = _block(result.stdout, "exempt-services.xml")
     assert "delivery queued on peppol (peppol:0195)" in singapore
     assert "delivered by peppol" in singapore
