@@ -172,6 +172,8 @@ mutual TLS to a local Hong Kong counterpart; show each document's history, recei
 Peppol, the lookup, the AS4 MessageId, the verified receipt and what the receiving access
 point got. Exit code 0 when every document was delivered exactly once on its route."""
 
+MEDIA_TYPES = {".xml": "application/xml", ".ofd": "application/ofd", ".json": "application/json"}
+"""The sample files the demo sends by default, by suffix, with their Content-Type."""
 FINAL_STATES = {"delivered", "rejected", "dead", "failed"}
 _EXTENSIONS = {"application/xml": ".xml", "text/xml": ".xml", "application/json": ".json"}
 
@@ -224,15 +226,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def default_samples() -> list[Path]:
-    """The bundled samples (``gateway/samples``), else the reference mirror's XML samples."""
+    """The bundled samples (``gateway/samples``: fapiao XML, OFD and platform JSON), else the
+    reference mirror's XML samples."""
     for folder in (
         REPO / "gateway" / "samples",
         REPO.parent / "shared" / "reference" / "fapiao" / "samples" / "xml",
     ):
-        found = sorted(p for p in folder.glob("*.xml") if p.is_file()) if folder.is_dir() else []
+        found = (
+            sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in MEDIA_TYPES)
+            if folder.is_dir()
+            else []
+        )
         if found:
             return found
     return []
+
+
+def media_type(path: Path) -> str:
+    """The Content-Type a sample is submitted with (by its suffix; XML otherwise)."""
+    return MEDIA_TYPES.get(path.suffix.lower(), "application/xml")
 
 
 def show_parsed(samples: list[Path]) -> None:
@@ -492,7 +504,7 @@ class Demo:
 
     async def _submit(self, http: aiohttp.ClientSession, path: Path, *, replay: bool) -> str:
         body = path.read_bytes()
-        headers = {"Content-Type": "application/xml", "Idempotency-Key": f"demo-{path.name}"}
+        headers = {"Content-Type": media_type(path), "Idempotency-Key": f"demo-{path.name}"}
         async with http.post(
             "/v1/documents", data=body, params={"filename": path.name}, headers=headers
         ) as response:

@@ -65,7 +65,10 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     assert "PROBLEM" not in result.stdout
     hong_kong = _block(result.stdout, "multi-rate-discount.xml")
     assert "delivered by hk" in hong_kong and "AS4" not in hong_kong
-    assert "over Peppol AS4: 2; the receiving access point kept 2 distinct message(s)" in (
+    for other_format in ("services.ofd", "platform-export.json"):
+        block = _block(result.stdout, other_format)
+        assert "delivered by peppol" in block and "payload (checked as received): valid" in block
+    assert "over Peppol AS4: 4; the receiving access point kept 4 distinct message(s)" in (
         result.stdout
     )
     assert "over HTTPS: 2; the Hong Kong counterpart accepted 2 distinct message(s)" in (
