@@ -190,7 +190,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "samples", nargs="*", type=Path, help="fapiao files to send (default: the bundled samples)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for delivery")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        help="seconds to wait for every document to be delivered (default: 180)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show the gateway's JSON logs")
     parser.set_defaults(handler=run)
 
@@ -499,6 +504,12 @@ class Demo:
             and len(ap.received) == len(over_peppol)
             and all(item.peppol is not None and item.peppol.ok for item in over_peppol)
         )
+        for item in sent:
+            if item.state not in FINAL_STATES:
+                print(
+                    f"  {item.path.name}: still {item.state or 'unknown'} after "
+                    f"{self.timeout:g}s; on a busy machine give it longer (--timeout)"
+                )
         print("demo: OK" if ok else "demo: NOT all documents were delivered exactly once")
         return 0 if ok else 1
 

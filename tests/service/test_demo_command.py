@@ -74,3 +74,24 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     assert "over HTTPS: 2; the Hong Kong counterpart accepted 2 distinct message(s)" in (
         result.stdout
     )
+
+
+@pytest.mark.slow
+def test_demo_that_runs_out_of_time_says_which_document_and_what_to_do(
+    artefacts_home: Path,
+) -> None:
+    sample = Path(__file__).resolve().parents[2] / "gateway" / "samples" / "red-letter.xml"
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "demo", "--timeout", "0.01", str(sample)],
+        env={**os.environ, "LINGANG_HOME": str(artefacts_home)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert re.search(
+        r"red-letter\.xml: still \w+ after 0\.01s; on a busy machine give it longer \(--timeout\)",
+        result.stdout,
+    ), result.stdout[-2000:]
+    assert "demo: NOT all documents were delivered exactly once" in result.stdout
