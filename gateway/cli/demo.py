@@ -281,6 +281,8 @@ class Sent:
     state: str = ""
     detail: dict[str, Any] | None = None
     peppol: PeppolLeg | None = None
+    expected_route: str = ""
+    """The adapter it should go by (its receiver registered in the Peppol network or not)."""
     """Its Peppol leg, when it was delivered over Peppol."""
 
     @property
@@ -466,6 +468,8 @@ class Demo:
         await self._follow(http, sent)
         elapsed = time.perf_counter() - started
         for item in sent:
+            if item.state == "delivered":
+                item.expected_route = await self._expected_route(http, item, counterparts)
             if item.state == "delivered" and item.route == PEPPOL_ADAPTER:
                 item.peppol = await peppol_leg(
                     counterparts.network, services.store, services.runner, item.id
@@ -475,43 +479,30 @@ class Demo:
                 await self._save_outputs(http, item)
         return self._verdict(sent, elapsed, counterparts)
 
+    async def _expected_route(
+        self, http: aiohttp.ClientSession, item: Sent, counterparts: Counterparts
+    ) -> str:
+        """The adapter a delivered document should have gone by: ``peppol`` when its receiver
+        (in its stored envelope) is registered in the loopback Peppol network, else ``hk``."""
+        params = {"kind": "envelope"}
+        async with http.get(f"/v1/documents/{item.id}/output", params=params) as response:
+            envelope = await response.json(content_type=None) if response.status == 200 else {}
+        receiver = str((envelope.get("transport") or {}).get("receiver") or "")
+        registered = counterparts.network.participants
+        if receiver and any(p.value.lower() == receiver.lower() for p in registered):
+            return PEPPOL_ADAPTER
+        return "hk"
+
     def _verdict(self, sent: list[Sent], elapsed: float, counterparts: Counterparts) -> int:
-        """The closing lines and the exit code: every document delivered exactly once, on
-        its route (the counterpart or access point holds one message per document)."""
-        delivered = [item for item in sent if item.state == "delivered"]
-        over_peppol = [item for item in delivered if item.route == PEPPOL_ADAPTER]
-        over_https = [item for item in delivered if item.route != PEPPOL_ADAPTER]
-        stats = counterparts.receiver.stats()
         ap = counterparts.network.ap
-        work = sum(_stage_ms(item) for item in sent) / 1000
-        print(
-            f"\n{len(delivered)}/{len(sent)} delivered {elapsed:.2f}s after the first submission; "
-            f"the stages took {work:.2f}s of it in all, the rest is mostly the stage processes "
-            "starting (each loads the official rules once)"
+        return verdict(
+            sent,
+            elapsed=elapsed,
+            timeout=self.timeout,
+            https=counterparts.receiver.stats(),
+            ap_kept=len(ap.received),
+            ap_posts=ap.deliveries,
         )
-        print(
-            f"  over Peppol AS4: {len(over_peppol)}; the receiving access point kept "
-            f"{len(ap.received)} distinct message(s) from {ap.deliveries} post(s)"
-        )
-        print(
-            f"  over HTTPS: {len(over_https)}; the Hong Kong counterpart accepted "
-            f"{stats['accepted']} distinct message(s) from {stats['posts']} post(s), "
-            f"{stats['duplicates']} duplicate(s) dropped"
-        )
-        ok = (
-            len(delivered) == len(sent)
-            and stats["accepted"] == len(over_https)
-            and len(ap.received) == len(over_peppol)
-            and all(item.peppol is not None and item.peppol.ok for item in over_peppol)
-        )
-        for item in sent:
-            if item.state not in FINAL_STATES:
-                print(
-                    f"  {item.path.name}: still {item.state or 'unknown'} after "
-                    f"{self.timeout:g}s; on a busy machine give it longer (--timeout)"
-                )
-        print("demo: OK" if ok else "demo: NOT all documents were delivered exactly once")
-        return 0 if ok else 1
 
     async def _submit(self, http: aiohttp.ClientSession, path: Path, *, replay: bool) -> str:
         body = path.read_bytes()
@@ -576,6 +567,59 @@ class Demo:
                 f"    receipt: message {info.get('message_id')} remote id {info.get('remote_id')} "
                 f"received {receipt.get('received_at', '')[:19]}"
             )
+
+
+def verdict(
+    sent: list[Sent],
+    *,
+    elapsed: float,
+    timeout: float,
+    https: dict[str, Any],
+    ap_kept: int,
+    ap_posts: int,
+) -> int:
+    """The closing lines and the exit code: every document delivered exactly once on its
+    route. ``https`` is the Hong Kong counterpart's counters; ``ap_kept`` and ``ap_posts`` the
+    receiving access point's distinct messages and posts."""
+    delivered = [item for item in sent if item.state == "delivered"]
+    over_peppol = [item for item in delivered if item.route == PEPPOL_ADAPTER]
+    over_https = [item for item in delivered if item.route != PEPPOL_ADAPTER]
+    work = sum(_stage_ms(item) for item in sent) / 1000
+    print(
+        f"\n{len(delivered)}/{len(sent)} delivered {elapsed:.2f}s after the first submission; "
+        f"the stages took {work:.2f}s of it in all, the rest is mostly the stage processes "
+        "starting (each loads the official rules once)"
+    )
+    print(
+        f"  over Peppol AS4: {len(over_peppol)}; the receiving access point kept "
+        f"{ap_kept} distinct message(s) from {ap_posts} post(s)"
+    )
+    print(
+        f"  over HTTPS: {len(over_https)}; the Hong Kong counterpart accepted "
+        f"{https['accepted']} distinct message(s) from {https['posts']} post(s), "
+        f"{https['duplicates']} duplicate(s) dropped"
+    )
+    ok = (
+        len(delivered) == len(sent)
+        and https["accepted"] == len(over_https)
+        and ap_kept == len(over_peppol)
+        and all(item.peppol is not None and item.peppol.ok for item in over_peppol)
+        and all(item.route == item.expected_route for item in delivered)
+    )
+    for item in delivered:
+        if item.route != item.expected_route:
+            print(
+                f"  {item.path.name}: went by {item.route or 'no adapter'}, "
+                f"should have gone by {item.expected_route}"
+            )
+    for item in sent:
+        if item.state not in FINAL_STATES:
+            print(
+                f"  {item.path.name}: still {item.state or 'unknown'} after "
+                f"{timeout:g}s; on a busy machine give it longer (--timeout)"
+            )
+    print("demo: OK" if ok else "demo: NOT all documents were delivered exactly once")
+    return 0 if ok else 1
 
 
 def _stage_ms(item: Sent) -> float:

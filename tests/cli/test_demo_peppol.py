@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from adapters.peppol.adapter import build_sender
 from adapters.peppol.identifiers import (
     BIS3_CREDIT_NOTE,
@@ -23,7 +25,7 @@ from gateway.cli._demo_peppol import (
     registrations,
     singapore_participants,
 )
-from gateway.cli.demo import DEMO_DIRECTORY
+from gateway.cli.demo import DEMO_DIRECTORY, Sent, verdict
 from gateway.testing.tls import make_tls
 
 
@@ -74,3 +76,49 @@ def test_a_leg_with_a_problem_is_not_delivered_and_says_so() -> None:
     assert not leg.ok
     assert "PROBLEM: the AS4 receipt was not verified" in leg.lines()
     assert "AS4 receipt: signed by ?, NOT verified, covers 0 signed part(s), at ?" in leg.lines()
+
+
+def _delivered(name: str, route: str, expected: str, leg: PeppolLeg | None = None) -> Sent:
+    return Sent(
+        Path(name),
+        id=name,
+        state="delivered",
+        detail={"deliveries": [{"adapter": route}]},
+        peppol=leg,
+        expected_route=expected,
+    )
+
+
+NO_HTTPS = {"accepted": 0, "posts": 0, "duplicates": 0}
+
+
+def test_the_verdict_holds_when_each_document_arrived_once_on_its_route(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sent = [
+        _delivered("sg.xml", "peppol", "peppol", PeppolLeg(message_id="m")),
+        _delivered("hk.xml", "hk", "hk"),
+    ]
+    https = {"accepted": 1, "posts": 1, "duplicates": 0}
+    assert verdict(sent, elapsed=1, timeout=9, https=https, ap_kept=1, ap_posts=1) == 0
+    assert "demo: OK" in capsys.readouterr().out
+
+
+def test_a_singapore_document_that_went_by_https_fails_the_demo(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sent = [_delivered("sg.xml", "hk", "peppol")]
+    https = {"accepted": 1, "posts": 1, "duplicates": 0}
+    assert verdict(sent, elapsed=1, timeout=9, https=https, ap_kept=0, ap_posts=0) == 1
+    out = capsys.readouterr().out
+    assert "sg.xml: went by hk, should have gone by peppol" in out
+    assert "demo: NOT all documents were delivered exactly once" in out
+
+
+def test_a_second_message_at_the_access_point_or_a_failed_leg_fails_the_demo() -> None:
+    leg = PeppolLeg(message_id="m")
+    twice = [_delivered("sg.xml", "peppol", "peppol", leg)]
+    assert verdict(twice, elapsed=1, timeout=9, https=NO_HTTPS, ap_kept=2, ap_posts=2) == 1
+    failed = PeppolLeg(message_id="m", problems=["the AS4 receipt was not verified"])
+    broken = [_delivered("sg.xml", "peppol", "peppol", failed)]
+    assert verdict(broken, elapsed=1, timeout=9, https=NO_HTTPS, ap_kept=1, ap_posts=1) == 1
