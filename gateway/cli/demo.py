@@ -557,6 +557,9 @@ class Demo:
         validation = detail.get("validation") or {}
         if validation:
             print(f"    validation: {_validation_line(validation)}")
+            applied = _artefacts_line(validation)
+            if applied:
+                print(f"      official rules applied: {applied}")
         if item.peppol is not None:
             for line in item.peppol.lines():
                 print(f"    {line}")
@@ -629,6 +632,15 @@ def _stage_ms(item: Sent) -> float:
         for event in (item.detail or {}).get("history", [])
         for stage in (event.get("detail") or {}).get("stages") or []
     )
+
+
+def _artefacts_line(validation: dict[str, Any]) -> str:
+    """The official artefacts a report names (``set/version:path``), by set and version."""
+    grouped: dict[str, list[str]] = {}
+    for artefact in validation.get("artefacts") or []:
+        release, _, path = str(artefact).partition(":")
+        grouped.setdefault(release.replace("/", " "), []).append(Path(path).name)
+    return "; ".join(f"{release}: {', '.join(names)}" for release, names in grouped.items())
 
 
 def _validation_line(validation: dict[str, Any]) -> str:

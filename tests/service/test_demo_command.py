@@ -51,6 +51,10 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     singapore = _block(result.stdout, "exempt-services.xml")
     assert "delivery queued on peppol (peppol:0195)" in singapore
     assert "delivered by peppol" in singapore
+    assert (
+        "official rules applied: ubl-2.1 2.1: UBL-Invoice-2.1.xsd; pint-sg 1.4.1: "
+        "PINT-UBL-validation-preprocessed.xslt, PINT-jurisdiction-aligned-rules.xslt"
+    ) in singapore
     assert re.search(
         r"endpoint https://127\.0\.0\.1:\d+/as4 \(peppol-transport-as4-v2_0\)", singapore
     )
