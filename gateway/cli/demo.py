@@ -214,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if args.keep:
             print(f"\ndata directory kept: {home}")
-            print(f"  outputs of each document: {home / 'outputs'}/<sample>/<kind>")
+            print(f"  outputs of each document: {home / 'outputs'}/<sample>/<kind>.xml or .json")
             print(
                 "  a Peppol document's folder also holds as4-receipt.xml (the signed receipt) "
                 "and received-by-access-point.xml (the SBDH the receiving AP got)"
@@ -467,13 +467,19 @@ class Demo:
         print("\n== 6. following each document ==")
         await self._follow(http, sent)
         elapsed = time.perf_counter() - started
+        delivered = [item for item in sent if item.state == "delivered"]
+        over_peppol = [item for item in delivered if item.route == PEPPOL_ADAPTER]
+        legs = await asyncio.gather(
+            *(
+                peppol_leg(counterparts.network, services.store, services.runner, item.id)
+                for item in over_peppol
+            )
+        )
+        for item, leg in zip(over_peppol, legs, strict=True):
+            item.peppol = leg
         for item in sent:
             if item.state == "delivered":
                 item.expected_route = await self._expected_route(http, item, counterparts)
-            if item.state == "delivered" and item.route == PEPPOL_ADAPTER:
-                item.peppol = await peppol_leg(
-                    counterparts.network, services.store, services.runner, item.id
-                )
             self._report(item)
             if self.keep:
                 await self._save_outputs(http, item)
