@@ -270,6 +270,8 @@ def show_parsed(samples: list[Path]) -> None:
             f"total {inv.totals.tax_inclusive} {inv.currency}, {len(inv.lines)} line(s), "
             f"{len(parsed.warnings)} warning(s)"
         )
+        for warning in parsed.warnings:
+            print(f"    warning [{warning.code}] {warning.message}")
 
 
 @dataclass

@@ -42,6 +42,8 @@ def test_demo_keep_shows_the_outputs(artefacts_home: Path, reference: Path) -> N
         assert f"outputs of each document: {home / 'outputs'}" in result.stdout
         assert (outputs / "signed.xml").is_file() or any(outputs.glob("*.xml"))
         assert (home / "gateway.db").is_file()
+        assert "invoice-precheck_official-gd-special.xml: fapiao-xml" in result.stdout
+        assert "    warning [uscc.check-digit] seller: USCC" in result.stdout, "each one named"
         peppol = home / "outputs" / SINGAPORE.stem
         receipt = (peppol / "as4-receipt.xml").read_bytes()
         assert b"Receipt" in receipt and b"RefToMessageId" in receipt
