@@ -69,7 +69,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 DEMO_DIRECTORY = """\
 # The demo tenant's partner directory: the buyers of the sample fapiao and the exporters'
-# Peppol identities. Endpoints are syntactically valid examples, not registered participants.
+# Peppol identities. Endpoints are syntactically valid examples, not participants of the real
+# Peppol network; the demo registers the 0195 (Singapore) ones in its loopback SML and SMP.
 
 [[partners]]
 buyer_name = "xxxxxx有限责任公司"
