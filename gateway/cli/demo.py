@@ -511,6 +511,7 @@ class Demo:
             https=counterparts.receiver.stats(),
             ap_kept=len(ap.received),
             ap_posts=ap.deliveries,
+            smp_answers=counterparts.network.smp.requests,
         )
 
     async def _submit(self, http: aiohttp.ClientSession, path: Path, *, replay: bool) -> str:
@@ -589,10 +590,12 @@ def verdict(
     https: dict[str, Any],
     ap_kept: int,
     ap_posts: int,
+    smp_answers: int = 0,
 ) -> int:
     """The closing lines and the exit code: every document delivered exactly once on its
     route. ``https`` is the Hong Kong counterpart's counters; ``ap_kept`` and ``ap_posts`` the
-    receiving access point's distinct messages and posts."""
+    receiving access point's distinct messages and posts; ``smp_answers`` how often the SMP
+    was asked (the sender caches its answers per participant and document type)."""
     delivered = [item for item in sent if item.state == "delivered"]
     over_peppol = [item for item in delivered if item.route == PEPPOL_ADAPTER]
     over_https = [item for item in delivered if item.route != PEPPOL_ADAPTER]
@@ -603,8 +606,9 @@ def verdict(
         "starting (each loads the official rules once)"
     )
     print(
-        f"  over Peppol AS4: {len(over_peppol)}; the receiving access point kept "
-        f"{ap_kept} distinct message(s) from {ap_posts} post(s)"
+        f"  over Peppol AS4: {len(over_peppol)}; the SMP was asked {smp_answers} time(s) (the "
+        f"sender caches its answers); the receiving access point kept {ap_kept} distinct "
+        f"message(s) from {ap_posts} post(s)"
     )
     print(
         f"  over HTTPS: {len(over_https)}; the Hong Kong counterpart accepted "

@@ -72,9 +72,9 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     for other_format in ("services.ofd", "platform-export.json"):
         block = _block(result.stdout, other_format)
         assert "delivered by peppol" in block and "payload (checked as received): valid" in block
-    assert "over Peppol AS4: 4; the receiving access point kept 4 distinct message(s)" in (
-        result.stdout
-    )
+    asked = re.search(r"over Peppol AS4: 4; the SMP was asked (\d+) time\(s\)", result.stdout)
+    assert asked is not None and 3 <= int(asked.group(1)) <= 4, "Lion City's 2nd may be cached"
+    assert "the receiving access point kept 4 distinct message(s)" in result.stdout
     assert "over HTTPS: 2; the Hong Kong counterpart accepted 2 distinct message(s)" in (
         result.stdout
     )
