@@ -49,6 +49,9 @@ SML_ZONE = "sml.lingang.demo."
 PEPPOL_SCHEME = "0195:"
 """Singapore UEN: the directory's receivers that the demo registers in the Peppol network."""
 PEPPOL_ADAPTER = "peppol"
+VALIDATED_OUTPUT = "signed"
+"""The output holding the document as validated and sent (a Peppol document carries no
+enveloped signature: it travels as validated, its detached signature kept beside it)."""
 
 
 def _credentials(issued: PeppolIssued) -> Credentials:
@@ -171,6 +174,9 @@ class PeppolLeg:
     sbdh: dict[str, str] = field(default_factory=dict)
     """What the receiving access point read from the SBDH it got."""
     payload_profile: str = ""
+    as_validated: bool = False
+    """The payload is byte for byte the document the gateway validated (DESIGN: Peppol
+    invoices travel exactly as validated)."""
     validation: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     """Why this leg does not count as delivered (none: it does)."""
@@ -211,6 +217,8 @@ class PeppolLeg:
             )
             out.append(f"  document type {self.sbdh['document_type']}")
             out.append(f"  process {self.sbdh['process']}")
+            if self.as_validated:
+                out.append("  payload: byte for byte the document the gateway validated")
         if self.validation:
             counts = self.validation.get("counts") or {}
             summary = ", ".join(f"{n} {flag}" for flag, n in counts.items() if n)
@@ -251,14 +259,20 @@ async def peppol_leg(
         leg.problems.append("the receiving access point has no message with this MessageId")
         return leg
     leg.received = received
-    await _check_received(leg, received, runner, network)
+    validated = await store.get_output(submission_id, VALIDATED_OUTPUT)
+    await _check_received(leg, received, runner, network, validated.data if validated else None)
     return leg
 
 
 async def _check_received(
-    leg: PeppolLeg, received: bytes, runner: FlowRunner, network: PeppolNetwork
+    leg: PeppolLeg,
+    received: bytes,
+    runner: FlowRunner,
+    network: PeppolNetwork,
+    validated: bytes | None,
 ) -> None:
-    """Read the SBDH the access point received and run the inbound flow on its payload."""
+    """Read the SBDH the access point received, compare its payload with the document the
+    gateway validated (``validated``) and run the inbound flow on it."""
     try:
         sbdh = parse_sbdh(received)
     except LingangError as exc:
@@ -272,6 +286,9 @@ async def _check_received(
         "process": header.process.uri(),
         "country_c1": header.country_c1,
     }
+    leg.as_validated = sbdh.payload == validated
+    if not leg.as_validated:
+        leg.problems.append("the payload is not the document the gateway validated")
     outcome = await runner.run(
         DOCUMENT_IN.name, Source(sbdh.payload, "application/xml", filename="received.xml")
     )

@@ -66,6 +66,7 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     assert f"document type {PINT_SG_INVOICE}" in singapore
     assert "process cenbii-procid-ubl::urn:peppol:bis:billing" in singapore
     assert "payload (checked as received): valid against pint-sg" in singapore
+    assert "payload: byte for byte the document the gateway validated" in singapore
     assert "PROBLEM" not in result.stdout
     hong_kong = _block(result.stdout, "multi-rate-discount.xml")
     assert "delivered by hk" in hong_kong and "AS4" not in hong_kong
