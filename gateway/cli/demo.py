@@ -210,8 +210,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     show_parsed(samples)
     home = Path(tempfile.mkdtemp(prefix="lingang-demo-"))
+    finished: int | None = None
     try:
-        return asyncio.run(Demo(home, samples, args.timeout, environment, keep=args.keep).run())
+        finished = asyncio.run(Demo(home, samples, args.timeout, environment, keep=args.keep).run())
+        return finished
     finally:
         if args.keep:
             print(f"\ndata directory kept: {home}")
@@ -224,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  Peppol test PKI: {home / 'peppol-pki'}   TLS PKI: {home / 'tls'}")
         else:
             shutil.rmtree(home, ignore_errors=True)
+        if finished is not None and not args.keep:
             print(
                 "\nthe demo's data directory was removed; to look at what it produced "
                 "(signed documents, reports, store), run it again with --keep "

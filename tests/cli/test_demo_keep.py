@@ -61,3 +61,11 @@ def test_demo_without_keep_says_how_to_keep(artefacts_home: Path, reference: Pat
     result = _demo(artefacts_home, str(reference / SAMPLE))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "run it again with --keep" in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_that_cannot_start_gives_no_advice_about_its_outputs(tmp_path: Path) -> None:
+    result = _demo(tmp_path / "no-artefacts", str(SINGAPORE))
+    assert result.returncode != 0, result.stdout[-2000:]
+    assert "lingang artefacts import" in result.stderr, result.stderr[-2000:]
+    assert "run it again with --keep" not in result.stdout, "it produced nothing to look at"
