@@ -1,6 +1,6 @@
 """``lingang demo``: the whole flow on one machine, with real sockets on 127.0.0.1.
 
-1. reads the sample fapiao and shows what the parser finds;
+1. reads the sample fapiao (XML, OFD, platform JSON) and shows what the parser finds;
 2. makes a temporary data directory with an SQLite store, a test PKI (XAdES signing key), a
    throw-away TLS PKI and a Peppol-like test PKI (access points and SMP);
 3. starts the counterparts: a loopback Peppol network (an SML answering DNS U-NAPTR, an SMP
@@ -8,17 +8,21 @@
    directory's Singapore buyers (scheme 0195) are registered, and a local HTTPS receiving
    endpoint (the "Hong Kong counterpart") that checks the client certificate and the detached
    body signature and answers with a receipt;
-4. starts the gateway (HTTP API + workers) with a ``peppol`` adapter (AS4, found through the
+4. creates a tenant with a submitting API key and a compliance officer's key, and starts the
+   gateway (HTTP API + workers) with a ``peppol`` adapter (AS4, found through the
    loopback SML and SMP only: the machine's own DNS is never asked) for the 0195 buyers and an
    ``https`` adapter to the Hong Kong counterpart for everyone else;
-5. creates a tenant and an API key, uploads the partner directory and submits every sample
+5. uploads the partner directory and submits every sample
    through the HTTP API (with an Idempotency-Key, then once more to show the replay);
 6. follows each document to ``delivered`` and prints its history, stage timings and receipt;
    for a Peppol delivery also the SMP lookup (endpoint, transport profile), the AS4 MessageId,
    the verified signed receipt and what the receiving access point got (the SBDH's document
-   type and process; the payload checked again with the official rules).
+   type and process; the payload byte for byte the one validated, checked again with the
+   official rules).
 
-Exit code 0 when every document was delivered exactly once on its route. The official
+Exit code 0 when every document was delivered exactly once on its route (``peppol`` for a
+receiver registered in the loopback network, ``hk`` otherwise); a document still under way
+after ``--timeout`` is named. The official
 artefacts must be installed in the data directory (``$LINGANG_HOME``, or ``[pipeline]
 artefacts`` of ``$LINGANG_CONFIG``; ``lingang artefacts import ../shared/reference``, as
 ``deploy/demo.sh`` does).
