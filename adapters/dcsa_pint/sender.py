@@ -30,6 +30,7 @@ import aiohttp
 from adapters.base import Envelope, Receipt
 from adapters.dcsa_pint.options import Partner, PintOptions
 from adapters.dcsa_pint.receiver_check import ReceiverAnswer
+from adapters.retry_after import asked_wait, waiting
 from gateway.bounded_body import read_bounded
 from gateway.errors import PermanentDeliveryError, TransientDeliveryError, VerificationError
 from gateway.pint.checksums import is_checksum, jws_checksum
@@ -55,6 +56,8 @@ lists again and finishing again, before the ``transfer`` job retries the whole t
 class _Answer:
     status: int
     body: bytes
+    asked: float | None = None
+    """The wait a 429 or 503 asked for (``Retry-After``)."""
 
 
 class PintSender:
@@ -169,6 +172,7 @@ class PintSender:
             async with self.session.request(
                 method, url, data=body, headers=HEADERS, **self.ssl, **limit
             ) as response:
+                asked = asked_wait(response.status, response.headers)
                 data = await read_bounded(response.content, MAX_ANSWER_BYTES)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransientDeliveryError(
@@ -177,9 +181,10 @@ class PintSender:
         if data is None:
             raise TransientDeliveryError(
                 f"{platform}: {method} {url}: HTTP {response.status} with an answer larger than "
-                f"{MAX_ANSWER_BYTES} bytes (not read)"
+                f"{MAX_ANSWER_BYTES} bytes (not read)",
+                retry_after=asked,
             )
-        return _Answer(response.status, data)
+        return _Answer(response.status, data, asked)
 
     def _signed(self, answer: _Answer, platform: str, last: str) -> SignedResponse:
         """The verified signed response in ``answer``; unsigned answers are transient."""
@@ -190,7 +195,9 @@ class PintSender:
             return read_response(token, self.options.keys, platform=platform, last_checksum=last)
         except (ValueError, VerificationError) as exc:
             raise TransientDeliveryError(
-                f"{platform} answered HTTP {answer.status} without a valid signed response ({exc}); retrying"
+                f"{platform} answered HTTP {answer.status}{waiting(answer.asked)} without a valid "
+                f"signed response ({exc}); retrying",
+                retry_after=answer.asked,
             ) from exc
 
     def _receipt(self, envelope: Envelope, response: SignedResponse) -> Receipt:

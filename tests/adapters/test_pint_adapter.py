@@ -445,3 +445,57 @@ async def test_sender_resends_the_documents_a_signed_mdoc_lists_and_finishes_aga
     else:
         assert receipt.details["responseCode"] == "RECE"
         assert seen == ["doc", "finish", "doc", "finish"]
+
+
+async def test_a_busy_platform_s_retry_after_reaches_the_retry_policy(
+    tmp_path: Path, reference: Path
+) -> None:
+    """A partner platform that answers the envelope with 503 and ``Retry-After`` (no signed
+    response: it did not look at it) is retried, not sooner than it asked."""
+    from aiohttp import web
+
+    from gateway.errors import TransientDeliveryError
+
+    tls = make_tls(tmp_path / "tls")
+    sender, foreign = (
+        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
+        platform("IQAX", "rsa", "BUYER"),
+    )
+    homes = write_platform_homes(
+        tmp_path,
+        [sender, foreign],
+        reference_root=reference,
+        tls=tls,
+        ports=[free_port(), free_port()],
+    )
+
+    async def busy(request: web.Request) -> web.Response:
+        return web.Response(status=503, text="maintenance", headers={"Retry-After": "120"})
+
+    app = web.Application()
+    app.router.add_post("/v3/envelopes", busy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(
+        runner,
+        "127.0.0.1",
+        homes[1].port,
+        ssl_context=tls.server_context(require_client_cert=False),
+    ).start()
+    sending = InProcessPlatform(homes[0], tls)
+    await sending.start()
+    try:
+        contract = TestPintContract()
+        contract.reference, contract.sender, contract.receiver_platform, contract.sent = (
+            reference,
+            sender,
+            foreign,
+            {},
+        )
+        with pytest.raises(TransientDeliveryError) as caught:
+            await sending.adapter.deliver(contract.make_envelope())
+    finally:
+        await sending.stop()
+        await runner.cleanup()
+    assert caught.value.retry_after == 120.0
+    assert "HTTP 503 (Retry-After 120 s)" in str(caught.value)
