@@ -67,6 +67,10 @@ earlier post of that key, e.g. one sent before a crash (draft-ietf-httpapi-idemp
 "Error Scenarios": the one error that needs no correction before the retry). Any other 4xx
 is a rejection, such as 422: the key was used with another body."""
 
+REUSED_MESSAGE_ID = "inbound.message-id-reused"
+"""The rule of a received message whose message id came before with other bytes: the sink
+refuses it, and an HTTP inbox answers 422 (a key used with another body), never 409."""
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:

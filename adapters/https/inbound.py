@@ -48,7 +48,7 @@ from typing import Any
 from aiohttp import web
 from cryptography import x509
 
-from adapters.base import InboundDocument, InboundSink
+from adapters.base import REUSED_MESSAGE_ID, InboundDocument, InboundSink
 from adapters.retry_after import ASK_TO_WAIT
 from gateway.bounded_body import read_bounded
 from gateway.errors import InputError, LingangError, VerificationError
@@ -184,9 +184,13 @@ async def unreadable(body: bytes) -> web.Response | None:
 
 def refusal(error: LingangError) -> web.Response:
     """The sink refused the message: 503 when a retry can help (the store is down), 409 when
-    its message id was used for another document, else 422 naming the field and rule (e.g. a
-    receiver this gateway does not serve). Nothing new was stored in any case."""
-    status = 409 if isinstance(error, ConflictError) else 503 if error.retryable else 422
+    it conflicts with a request of the same message id still in progress (the sender retries
+    it unchanged), else 422 naming the field and rule: a receiver this gateway does not
+    serve, or a message id (the ``Idempotency-Key``) used before for another document, which
+    draft-ietf-httpapi-idempotency-key-header answers with 422, final for the sender. Nothing
+    new was stored in any case."""
+    conflict = isinstance(error, ConflictError) and error.rule != REUSED_MESSAGE_ID
+    status = 409 if conflict else 503 if error.retryable else 422
     rule = error.rule or error.code
     answer = problem(status, rule, error.message, error.field or "body")
     if status == 503:

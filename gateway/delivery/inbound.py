@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from adapters.base import Envelope, InboundAck, InboundDocument
+from adapters.base import REUSED_MESSAGE_ID, Envelope, InboundAck, InboundDocument
 from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants
@@ -119,7 +119,7 @@ class StoreInbound:
                 "document: a repeat must carry the same bytes (send a new document under a new "
                 "message id)",
                 field="message_id",
-                rule="inbound.message-id-reused",
+                rule=REUSED_MESSAGE_ID,
             )
         if first_seen and self.duties is not None:
             await self._record(message)

@@ -155,8 +155,9 @@ async def test_delivered_once_stored_once_then_received_and_handed_on(
 async def test_another_document_under_a_used_message_id_is_refused_not_dropped(
     receiving: Receiving, tls: TlsFiles, signer: DetachedJwsSigner, tmp_path: Path
 ) -> None:
-    """A repeat with other bytes is no duplicate: answered 409 (the sender's delivery fails,
-    naming why) instead of 200 ``duplicate``, which the sender would take as delivered."""
+    """A repeat with other bytes is no duplicate: answered 422 (the sender's delivery fails
+    for good, naming why; a 409 would be retried, draft-ietf-httpapi-idempotency-key-header)
+    instead of 200 ``duplicate``, which the sender would take as delivered."""
     body = EXAMPLE.read_bytes()
     adapters = sender(receiving.url, tls, signer, tmp_path)
     try:
@@ -168,7 +169,7 @@ async def test_another_document_under_a_used_message_id_is_refused_not_dropped(
         again = await adapters.get("sg").deliver(envelope(body))
     finally:
         await adapters.aclose()
-    assert "409" in refused.value.message and "inbound.message-id-reused" in refused.value.message
+    assert "422" in refused.value.message and "inbound.message-id-reused" in refused.value.message
     assert again.duplicate and again.remote_id == first.remote_id
     (message,) = await receiving.store.list_inbound()
     assert message.data == body
