@@ -146,6 +146,9 @@ Operation = Callable[Concatenate[S, P], Coroutine[Any, Any, T]]
 
 log = logging.getLogger("lingang.store")
 
+READY_SECONDS = 2.0
+"""How long each statement of :meth:`Store.ready` may wait for a lock or run."""
+
 
 class HasConnector(Protocol):
     """What the :func:`reads` / :func:`writes` decorators need: :class:`Store`, or a
@@ -259,6 +262,14 @@ class Store:
     async def ping(self) -> None:
         """Raise :class:`StoreError` unless the store answers."""
         await self.connector.read(one("ping", {}))
+
+    async def ready(self, *, within: float = READY_SECONDS) -> None:
+        """Raise :class:`StoreError` unless what serving reads first (the schema version,
+        the submissions and the outbox) can be read now: each statement gives up after
+        ``within`` seconds of waiting for a lock or running, so a migration holding those
+        tables (``ALTER TABLE``'s exclusive lock) fails the check quickly, its connection
+        back in the pool, where :meth:`ping`'s ``SELECT 1`` answered at once."""
+        await self.connector.read_bounded(one("ready", {}), within)
 
     async def close(self) -> None:
         """Release connections and threads. Idempotent."""

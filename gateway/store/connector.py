@@ -179,6 +179,14 @@ class Connector(abc.ABC):
         is atomic on its own). Durable when this returns, like :meth:`write`."""
         return await self.write(script)
 
+    async def read_bounded(self, script: Script[T], seconds: float) -> T:
+        """Run a script that only reads, each statement giving up after ``seconds`` of
+        waiting for a lock or running (a :class:`~gateway.store.records.StoreError`), so a
+        check of the store fails fast and gives its connection back while a migration
+        holds a table. The default is :meth:`read`: SQLite's reader, in WAL mode, waits for
+        no writer, a migration's included."""
+        return await self.read(script)
+
     @abc.abstractmethod
     async def migrate(self, script: Script[T]) -> T:
         """Run the migration script as one transaction, excluding concurrent migrations."""

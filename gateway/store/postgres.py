@@ -238,6 +238,20 @@ class PostgresConnector(Connector):
         async with self._connection() as conn:
             return (await self._run(conn, script, None))[0]
 
+    async def read_bounded(self, script: Script[T], seconds: float) -> T:
+        """One transaction whose ``lock_timeout`` and ``statement_timeout`` are ``seconds``
+        (``set_config(..., true)``: for this transaction only, the pooled connection keeps
+        its own): a statement waiting for a table a migration holds is ended by the
+        server, the connection goes back to the pool idle and usable."""
+        bound = f"{max(1, round(seconds * 1000))}ms"
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT set_config('lock_timeout', %(bound)s, true),"
+                " set_config('statement_timeout', %(bound)s, true)",
+                {"bound": bound},
+            )
+            return (await self._run(conn, script, None))[0]
+
     async def write(self, script: Script[T]) -> T:
         """One transaction in pipeline mode: ``BEGIN`` goes with the first query and the
         queries whose results are not read go with the next one that is, or with the

@@ -309,3 +309,38 @@ async def test_metrics_answer_while_a_migration_holds_the_outbox(
                 break
             await asyncio.sleep(0.1)
         assert b'lingang_outbox_jobs{state="pending"} 0.0' in raw
+
+
+@pytest.mark.postgres
+async def test_readiness_fails_fast_while_a_migration_holds_the_outbox(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """``/readyz`` ran ``SELECT 1``, which no lock stops: while a migration's ALTER TABLE
+    held the outbox (every submission queues a job there, every worker claims from it) the
+    replica stayed "ready" and took requests that then hung. The check now reads the
+    schema version, the submissions and the outbox under a ``lock_timeout``: 503 within
+    ``health_timeout`` with the generic reason, no connection left waiting in the server,
+    and ready again once the migration ends."""
+    options = ApiOptions(health_timeout=1.0)
+    async for api in start_api(tmp_path, pg_url, options=options):
+        with psycopg.connect(pg_url) as migrating:
+            migrating.execute("LOCK TABLE outbox_jobs IN ACCESS EXCLUSIVE MODE")
+            for _ in range(3):  # more checks than a stuck one could hide among
+                started = asyncio.get_running_loop().time()
+                status, _, raw = await asyncio.wait_for(api.anonymous.request("GET", "/readyz"), 20)
+                assert asyncio.get_running_loop().time() - started < 1.5
+                assert status == 503
+                assert json.loads(raw)["checks"]["store"] == {
+                    "status": "fail",
+                    "detail": "unavailable (the reason is in the gateway's log)",
+                }
+            waiting = migrating.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            ).fetchone()
+            assert waiting == (0,)
+            migrating.rollback()  # the migration ends
+        status, _, raw = await api.anonymous.request("GET", "/readyz")
+        assert status == 200, raw
+        status, _, _ = await api.anonymous.request("GET", "/livez")
+        assert status == 200

@@ -27,6 +27,7 @@ from gateway.api.disclosure import adapter_label, tenants_adapters
 from gateway.api.metrics import METRICS
 from gateway.api.openapi import openapi_document
 from gateway.errors import LingangError
+from gateway.store import Store
 
 routes = web.RouteTableDef()
 log = logging.getLogger("gateway.api")
@@ -73,12 +74,23 @@ own message may name a database host and port, a partner's address or a file (th
 it, as it has a 5xx problem's)."""
 
 
+READY_SHARE = 0.5
+"""The share of ``health_timeout`` the store's own check may wait for a lock or run
+(:meth:`~gateway.store.base.Store.ready`): the database ends a blocked check before the
+gateway stops waiting for it, so its connection goes back to the pool clean."""
+
+
 async def ping_service(target: Any, timeout: float) -> dict[str, Any]:
-    """Ask one service; the store raises when down, an adapter answers ``False`` (also the
+    """Ask one service; the store raises when down or when what serving reads is locked
+    (:meth:`~gateway.store.base.Store.ready`), an adapter answers ``False`` (also the
     console's health screen)."""
     try:
         async with asyncio.timeout(timeout):
-            result = await target.ping()
+            if isinstance(target, Store):
+                await target.ready(within=timeout * READY_SHARE)
+                result = None
+            else:
+                result = await target.ping()
     except TimeoutError:
         return {"status": "fail", "detail": f"no answer within {timeout:g}s"}
     except LingangError as exc:

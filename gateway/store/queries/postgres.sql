@@ -573,3 +573,11 @@ SELECT to_regclass('schema_version') IS NOT NULL AS present
 
 -- name: ping
 SELECT 1 AS ok
+
+-- name: ready
+-- Readiness: reads what taking and delivering a document reads first (no row of the
+-- submissions or the outbox: LIMIT 0 still takes their shared lock, so a migration's
+-- exclusive lock on either makes it wait, until its lock_timeout ends it).
+SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_version) AS version,
+       NOT EXISTS (SELECT 1 FROM submissions LIMIT 0)
+       AND NOT EXISTS (SELECT 1 FROM outbox_jobs LIMIT 0) AS ok

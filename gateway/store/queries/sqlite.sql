@@ -460,3 +460,11 @@ SELECT 1
 
 -- name: ping
 SELECT 1 AS ok
+
+-- name: ready
+-- Readiness: reads what taking and delivering a document reads first (no row of the
+-- submissions or the outbox). In WAL mode a reader waits for no writer, a migration's
+-- included: the check fails when the tables cannot be read (busy timeout, missing file).
+SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_version) AS version,
+       NOT EXISTS (SELECT 1 FROM submissions LIMIT 0)
+       AND NOT EXISTS (SELECT 1 FROM outbox_jobs LIMIT 0) AS ok
