@@ -125,6 +125,10 @@ class Services:
     job_metrics: JobMetrics = field(default_factory=JobMetrics)
     """What this process's workers did (``lingang_jobs_total``, ...), in its own registry:
     served at ``/metrics`` beside the API's families and by the ops listener."""
+    draining: bool = False
+    """Set once the process has begun to shut down (SIGTERM): ``/readyz`` answers 503 at
+    once, so load balancers stop sending while the workers finish their jobs; ``/livez``
+    stays 200 until the process exits."""
     _closed: bool = False
 
     async def health(self) -> dict[str, Any]:

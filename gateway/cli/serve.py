@@ -119,6 +119,7 @@ async def serve(settings: Settings, *, workers: int) -> None:
         await stop.wait()
         log.info("stopping")
     finally:
+        services.draining = True
         await pool.stop()
         if ops is not None:
             await ops.cleanup()

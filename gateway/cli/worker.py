@@ -64,6 +64,7 @@ async def work(settings: Settings) -> None:
         await stop.wait()
         log.info("stopping")
     finally:
+        services.draining = True
         await pool.stop()
         if ops is not None:
             await ops.cleanup()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import socket
 import ssl
 import subprocess
@@ -228,3 +229,83 @@ def test_an_ops_port_in_use_is_a_usage_error_naming_the_settings(tmp_path: Path)
     )
     assert "--ops-listen, [ops] listen or LINGANG_OPS_LISTEN" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+class SlowInbox:
+    """A partner's inbox that holds each delivery ``seconds`` before answering 200 (the
+    far edge: a real HTTP server on 127.0.0.1, in a thread); ``received`` is set at the
+    first request."""
+
+    def __init__(self, seconds: float) -> None:
+        import http.server
+        import threading
+
+        self.received = threading.Event()
+        inbox = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                inbox.received.set()
+                time.sleep(seconds)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/inbox"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_readiness_is_503_from_the_moment_shutdown_begins(tmp_path: Path, reference: Path) -> None:
+    """After SIGTERM a process lets its workers finish their jobs (up to ten seconds) and
+    serves on meanwhile: ``/readyz`` kept answering 200 all that time, so a load balancer
+    went on sending it work. Readiness now says 503 (draining) at once; liveness stays 200
+    until the process exits (it is not stuck: restarting it would cut the drain short)."""
+    inbox = SlowInbox(4.0)
+    port = free_port()
+    config = write_config(tmp_path / "home")
+    text = config.read_text(encoding="utf-8").replace("default = 'local'", "default = 'slow'")
+    config.write_text(
+        f"{text}[adapters.slow]\ntype = 'https'\nurl = {json.dumps(inbox.url)}\ninsecure = true\n",
+        encoding="utf-8",
+    )
+    worker = GatewayProcess(
+        ["worker", "--ops-listen", f"127.0.0.1:{port}"], config, tmp_path / "worker.log"
+    )
+    worker.start()
+    try:
+        wait_ready(worker)
+        base = f"http://127.0.0.1:{port}"
+        assert get(f"{base}/readyz")[0] == 200
+        fapiao = reference / "fapiao/samples/xml/invoice-precheck_official-gd-special.xml"
+        asyncio.run(submit(config, fapiao.read_bytes()))
+        assert inbox.received.wait(60), worker.status()
+        assert worker.process is not None
+        worker.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert worker.alive  # draining: the delivery is still in flight
+        status, body = get(f"{base}/readyz")
+        assert status == 503, body
+        assert json.loads(body) == {
+            "status": "fail",
+            "checks": {
+                "process": {
+                    "status": "fail",
+                    "detail": "draining (the process is shutting down)",
+                }
+            },
+        }
+        assert get(f"{base}/livez")[0] == 200
+        assert worker.process.wait(30) == 0
+    finally:
+        worker.terminate()
+        inbox.close()

@@ -55,8 +55,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """Ping the store only: 200 if it answers (this replica can take documents), else 503."""
-    check = await ping_service(services(request).store, request.app[OPTIONS].health_timeout)
+    """Ping the store only: 200 if it answers (this replica can take documents), else 503;
+    503 without asking once the process is shutting down (:attr:`Services.draining`)."""
+    svc = services(request)
+    if getattr(svc, "draining", False):
+        body = {"status": "fail", "checks": {"process": {"status": "fail", "detail": DRAINING}}}
+        return web.json_response(body, status=503)
+    check = await ping_service(svc.store, request.app[OPTIONS].health_timeout)
     ready = check["status"] == "ok"
     body = {"status": "ok" if ready else "fail", "checks": {"store": check}}
     return web.json_response(body, status=200 if ready else 503)
@@ -67,6 +72,10 @@ async def livez(request: web.Request) -> web.Response:
     """200 while the process serves requests; it asks no other service."""
     return web.json_response({"status": "ok", "checks": {}})
 
+
+DRAINING = "draining (the process is shutting down)"
+"""What ``/readyz`` says of a process that has begun to stop: its workers finish or release
+their jobs (up to ten seconds or so) while it still serves; it takes no new work."""
 
 UNAVAILABLE = "unavailable (the reason is in the gateway's log)"
 """What a failed check says of itself: these answers need no key, and a store's or adapter's
