@@ -82,6 +82,7 @@ def test_a_string_where_a_number_belongs_is_refused(tmp_path: Path) -> None:
         ('[pipeline]\nvalidate = "yes"\n', "pipeline.validate", 2, "must be true or false"),
         ('[signing]\nchain = "ca.pem"\n', "signing.chain", 2, "must be a list of paths"),
         ("[worker]\nlease_seconds = -1\n", "worker.lease_seconds", 2, "must not be negative"),
+        ("[worker]\nconcurrency = 0\n", "worker.concurrency", 2, "must be at least 1, got 0"),
         ("[server]\nport = 70000\n", "server.port", 2, "must be a port number"),
         ('\nlog_level = "LOUD"\n', "log_level", 2, "must be one of DEBUG, INFO"),
         ('[validation]\nengine = "fast"\n', "validation.engine", 2, "must be one of auto, jvm"),
@@ -250,6 +251,7 @@ def test_every_documented_variable_overrides_its_key(tmp_path: Path) -> None:
     [
         ("LINGANG_PORT", "eighty", "must be an integer, got 'eighty'"),
         ("LINGANG_PORT", "-1", "must not be negative"),
+        ("LINGANG_CONCURRENCY", "0", "must be at least 1, got 0"),
         ("LINGANG_LEASE_SECONDS", "soon", "must be a number"),
         ("LINGANG_VALIDATE", "maybe", "1/true/yes/on or 0/false/no/off"),
         ("LINGANG_JVM_THREADS", "4x", "must be an integer"),

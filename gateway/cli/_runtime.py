@@ -75,7 +75,7 @@ def settings_from(
     settings = Settings.load(args.config)
     chosen = {
         "store.url": ("--store-url", args.store_url or None),
-        "worker.concurrency": ("--concurrency", args.concurrency or None),
+        "worker.concurrency": ("--concurrency", args.concurrency),
         "log_level": ("--log-level", args.log_level or None),
         **(flags or {}),
     }

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 
+from gateway.cli._io import UsageError
 from gateway.cli._ops import add_ops_argument, start_ops_listener
 from gateway.cli._runtime import (
     add_settings_arguments,
@@ -41,6 +42,17 @@ def run(args: argparse.Namespace) -> int:
         args,
         {"worker.count": ("--count", args.count), "ops.listen": ("--ops-listen", args.ops_listen)},
     )
+    if settings.worker.count < 1:
+        if args.count is not None:
+            raise UsageError(
+                f"--count must be at least 1, got {settings.worker.count} (it overrides "
+                "[worker] count): a worker process with no worker runs nothing"
+            )
+        raise UsageError(
+            f"[worker] count (LINGANG_WORKERS) must be at least 1 for `lingang worker`, got "
+            f"{settings.worker.count}: a worker process with no worker runs nothing (0 means "
+            "no in-process workers to `lingang serve` only)"
+        )
     configure_logging(settings.log_level)
     asyncio.run(work(settings))
     return 0
@@ -53,7 +65,7 @@ async def work(settings: Settings) -> None:
     from gateway.api.metrics import ApiMetrics
 
     services = await open_services(settings)
-    pool = services.worker_pool(max(1, settings.worker.count))
+    pool = services.worker_pool(settings.worker.count)
     metrics = ApiMetrics(services.job_metrics.registry, counts_seconds=settings.ops.counts_seconds)
     ops = None
     try:

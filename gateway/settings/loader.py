@@ -14,6 +14,7 @@ import gateway.settings.values as values
 from gateway.errors import ConfigError
 from gateway.settings.sections import (
     ADAPTER_ENV_PREFIX,
+    AT_LEAST_ONE,
     CHOICES,
     ENVIRONMENT,
     LOADED_DEFAULTS,
@@ -272,8 +273,8 @@ class Loader:
 
 def check_value(dotted: str, found: Any) -> tuple[Any, str | None]:
     """``found`` for key ``dotted`` (a choice in its canonical case) and what is wrong with
-    it, if anything: not one of the key's choices, a negative number, a port out of range, a
-    listen address that is not ``HOST:PORT``. The loader's check of every file key and
+    it, if anything: not one of the key's choices, a negative number (0 for a key in
+    :data:`AT_LEAST_ONE`), a port out of range, a listen address that is not ``HOST:PORT``. The loader's check of every file key and
     environment variable, and of the command-line flags that override them."""
     problem = None
     choices = CHOICES.get(dotted)
@@ -284,6 +285,8 @@ def check_value(dotted: str, found: Any) -> tuple[Any, str | None]:
     elif isinstance(found, int | float) and not isinstance(found, bool):
         if found < 0:
             problem = f"must not be negative, got {found}"
+        elif found < 1 and dotted in AT_LEAST_ONE:
+            problem = f"must be at least 1, got {found}"
         elif dotted == "server.port" and found > 65535:
             problem = f"must be a port number (0 to 65535), got {found}"
     elif dotted == "ops.listen" and found:

@@ -222,6 +222,11 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
 }
 """Keys whose value must be one of a few words (compared case-insensitively)."""
 
+AT_LEAST_ONE: frozenset[str] = frozenset({"worker.concurrency"})
+"""Numeric keys for which 0 means nothing sensible: a worker with no job slot never runs a
+job (it was silently given one). ``[worker] count`` is not among them: 0 is ``lingang
+serve`` with no in-process workers; ``lingang worker`` refuses it itself."""
+
 
 def default_stage_processes() -> int:
     """``[pipeline] stage_processes`` when not configured: with more than one CPU, one per

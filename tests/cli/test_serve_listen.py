@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from gateway.settings import Settings
 
 
 def test_a_port_in_use_is_a_usage_error_naming_the_settings(tmp_path: Path) -> None:
@@ -57,6 +58,9 @@ def test_a_port_in_use_is_a_usage_error_naming_the_settings(tmp_path: Path) -> N
         (["serve", "--log-level", "LOUD"], "--log-level must be one of DEBUG, INFO, WARNING"),
         (["worker", "--count", "-1"], "--count must not be negative, got -1"),
         (["worker", "--concurrency", "-3"], "--concurrency must not be negative, got -3"),
+        (["worker", "--count", "0"], "--count must be at least 1, got 0"),
+        (["worker", "--concurrency", "0"], "--concurrency must be at least 1, got 0"),
+        (["serve", "--concurrency", "0"], "--concurrency must be at least 1, got 0"),
     ],
 )
 def test_a_flag_is_checked_as_the_key_it_overrides(
@@ -76,3 +80,32 @@ def test_a_flag_is_checked_as_the_key_it_overrides(
     err = capsys.readouterr().err
     assert words in err
     assert "(it overrides " in err
+
+
+@pytest.mark.parametrize(
+    ("setting", "env"),
+    [("[worker]\ncount = 0\n", {}), ("", {"LINGANG_WORKERS": "0"})],
+)
+def test_a_worker_process_refuses_no_workers_from_the_file_or_environment(
+    setting: str,
+    env: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``[worker] count = 0`` (or ``LINGANG_WORKERS=0``) started `lingang worker` with one
+    worker, silently (``max(1, count)``): it names the setting now and exits 2. To
+    `lingang serve` 0 keeps its meaning, no in-process workers (the API only)."""
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    config = tmp_path / "lingang.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path}"\n{setting}[pipeline]\nvalidate = false\nsign = false\n'
+        '[adapters.drop]\ntype = "folder"\npath = "out"\n[routing]\ndefault = "drop"\n',
+        encoding="utf-8",
+    )
+    assert Settings.load(config).worker.count == 0  # `lingang serve`'s API only
+    assert main(["worker", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "[worker] count (LINGANG_WORKERS) must be at least 1 for `lingang worker`, got 0" in err
+    assert "Traceback" not in err
