@@ -75,9 +75,12 @@ from gateway.store.scripts import (
 )
 
 HELD = "held"
-HELD_FACTS = ("stages", "profile", "receiver", "number")
-"""What a ``held`` event keeps of the ``queued`` one it stands in for: the stage timings and
-the document facts the console lists (a held fapiao is found by its number and receiver)."""
+HELD_FACTS = ("stages", "profile", "receiver", "number", "document_type", "issue_date")
+"""What a ``held`` event keeps of the ``queued`` one it stands in for: the stage timings, the
+document facts the console lists (a held fapiao is found by its number and receiver) and the
+kind and issue date a later credit note is dated from (see
+:meth:`gateway.store.Store.invoice_issue_dates`), which the release's ``queued`` event
+carries on (:func:`released_facts`)."""
 REFUSED = "refused"
 RELEASE_FAILED = "release_failed"
 """How a listing shows a hold still ``releasing`` whose release job was dead-lettered."""
@@ -107,6 +110,20 @@ def queued_detail(flow: Mapping[str, Any] | None, verdict: Mapping[str, Any]) ->
 def held_facts(queued: Mapping[str, Any] | None) -> dict[str, Any]:
     """The :data:`HELD_FACTS` of a ``queued`` event's detail."""
     return {key: queued[key] for key in HELD_FACTS if queued and key in queued}
+
+
+def released_facts(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The document facts (:data:`HELD_FACTS` but the stage timings) the ``held`` events
+    among a submission's ``events`` (rows, oldest first) recorded, for the ``queued`` event
+    of its release: a released invoice is then found by its number and dated like one the
+    gate let through (:meth:`gateway.store.Store.invoice_issue_dates`), while a refused
+    one, which no ``queued`` event follows, never is."""
+    facts: dict[str, Any] = {}
+    for event in events:
+        if event["state"] == HELD:
+            detail = rows.to_opt_json(event["detail"]) or {}
+            facts.update((k, v) for k, v in held_facts(detail).items() if k != "stages")
+    return facts
 
 
 _NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
@@ -466,7 +483,9 @@ class LedgerStore:
             seq = yield from chain_entries(tenant_id, submission_id, leaving, now)
             job = rows.job(job_row)
             return ExportResult(verdict, seq, job, personal, sensitive, entries=len(leaving))
-        queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", {})
+        events = yield Query("list_events", {"submission_id": submission_id}, "all")
+        facts = released_facts(events)
+        queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", facts)
         return (
             yield from self._send(
                 submission_id, tenant_id, hold.record, verdict, hold.job, queued, now, None,

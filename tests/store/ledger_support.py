@@ -4,7 +4,7 @@ documents processed through :meth:`LedgerStore.finish_export`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,8 +88,10 @@ async def export(
     exporter: str = "91310115MA1FL8K22H",
     worker: str = "w1",
     number: str = "1",
+    facts: Mapping[str, str] | None = None,
 ) -> tuple[str, ExportResult]:
-    """One submission processed through the ledger; ``(submission id, result)``."""
+    """One submission processed through the ledger, its flow having recorded ``facts``;
+    ``(submission id, result)``."""
     sub, _ = await s.store.create_submission(
         "t", b"<EInvoice/>", content_type="application/xml", enqueue=JobSpec("process")
     )
@@ -111,7 +113,7 @@ async def export(
         record=record,
         judge=judge or (lambda _p, _s: allow(counted=bool(subjects))),  # type: ignore[arg-type]
         enqueue=JobSpec("deliver", "folder", "out", payload_ref="envelope"),
-        queued=StateChange("queued", "processed", {}),
+        queued=StateChange("queued", "processed", dict(facts or {})),
     )
     return sub.id, result
 

@@ -93,6 +93,39 @@ async def test_held_then_released_by_an_officer(stores: Stores) -> None:
         await stores.ledger.release(sid, "Officer Wang", "again", principal=OFFICER)
 
 
+async def test_a_released_invoice_dates_a_credit_note_and_a_refused_one_does_not(
+    stores: Stores,
+) -> None:
+    """A held invoice counts as sent once an officer releases it: its kind and issue date
+    outlive the hold into the release's ``queued`` event, which is where a credit note's job
+    looks for them (BT-26); one the officer refuses never counts."""
+    invoice = {"document_type": "invoice", "issue_date": "2026-09-20"}
+    held, _ = await export(
+        stores,
+        [("x", False)],
+        judge=thresholds(1),
+        number="N-7",
+        facts={"number": "N-7", **invoice},
+    )
+    refused, _ = await export(
+        stores,
+        [("y", False)],
+        judge=thresholds(1),
+        number="N-8",
+        facts={"number": "N-8", **invoice, "issue_date": "2026-09-21"},
+    )
+    assert await stores.store.invoice_issue_dates("t", "N-7") == []  # held: not sent yet
+    await stores.ledger.release(held, "Officer Wang", "SCC filing SH-2026-1", principal=OFFICER)
+    await stores.ledger.refuse(refused, "Officer Li", "no filing", principal=OFFICER)
+    (job,) = [j for j in await stores.store.claim_jobs("w2") if j.kind == "release"]
+    await stores.ledger.finish_release(job.id, "w2")
+    assert await stores.store.invoice_issue_dates("t", "N-7") == [dt.date(2026, 9, 20)]
+    assert await stores.store.invoice_issue_dates("t", "N-8") == []
+    (queued,) = [e for e in await stores.store.list_events(held) if e.state == "queued"]
+    assert queued.detail is not None and queued.detail["number"] == "N-7"
+    assert "stages" not in queued.detail  # the timings are the processing's, not the release's
+
+
 async def test_a_decision_recorded_before_principals_is_answered_when_made_again(
     stores: Stores,
 ) -> None:
