@@ -41,10 +41,11 @@ class Source:
     document_id: str = ""
     """The submission's (or inbound message's) id."""
     tenant_id: str = ""
-    sent_invoice_dates: Mapping[str, str] = field(default_factory=dict)
-    """Issue dates (ISO) of invoices this tenant sent through the gateway, by number: looked
-    up in the store by the job for the invoice a credit note credits (BT-25), so that the
-    flow, which reads no store, can date it (BT-26)."""
+    sent_invoice_dates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Issue dates (ISO) of invoices this tenant sent through the gateway, by number (every
+    date recorded for it): looked up in the store by the job for the invoice a credit note
+    credits (BT-25), so that the flow, which reads no store, can date it (BT-26), or say why
+    it cannot (several dates)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,9 +176,10 @@ class ProcessKind:
     async def _with_sent_invoice_date(
         self, tenant_id: str, source: Source, outcome: FlowOutcome
     ) -> Source | None:
-        """The source again, with the issue date of the invoice the credit note credits,
-        when the flow found that invoice (fact ``preceding_invoice``) undated and this tenant
-        sent it through the gateway with one recorded date; else ``None`` (run once).
+        """The source again, with the issue dates recorded for the invoice the credit note
+        credits, when the flow found that invoice (fact ``preceding_invoice``) undated and
+        this tenant sent it through the gateway; else ``None`` (run once). With one date the
+        mapping fills BT-26, with several it warns and names them.
 
         The flow reads no store, so the job looks the date up and runs the flow once more
         (only for such a credit note): BT-26, which the red-letter fapiao does not print."""
@@ -186,9 +187,10 @@ class ProcessKind:
         if outcome.error is not None or not isinstance(number, str) or not number:
             return None
         dates = await self.store.invoice_issue_dates(tenant_id, number)
-        if len(dates) != 1:
+        if not dates:
             return None
-        return replace(source, sent_invoice_dates={number: dates[0].isoformat()})
+        recorded = tuple(day.isoformat() for day in dates)
+        return replace(source, sent_invoice_dates={number: recorded})
 
     def _handed_on(
         self,

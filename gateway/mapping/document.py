@@ -60,7 +60,7 @@ def map_parsed(
     default_profile: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     strict: bool = False,
-    sent_invoice_dates: Mapping[str, str] | None = None,
+    sent_invoice_dates: Mapping[str, tuple[str, ...]] | None = None,
 ) -> MappedDocument:
     """Map a parsed fapiao for its buyer.
 
@@ -88,7 +88,8 @@ def map_parsed(
 
     ``sent_invoice_dates`` are the issue dates (ISO) of invoices the tenant sent through the
     gateway, by number (the job looks them up): a credit note's preceding invoice (BT-25)
-    that neither the fapiao nor ``preceding_invoice_date`` dates is dated from them (BT-26).
+    that neither the fapiao nor ``preceding_invoice_date`` dates is dated from them (BT-26)
+    when they hold one date for it, and a warning names them when they hold several.
     """
     source = parsed.invoice
     submission = Submission.from_metadata(metadata)

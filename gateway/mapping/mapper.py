@@ -136,7 +136,7 @@ class _Context:
     submission: Submission
     deduction: Decimal | None = None
     """差额征税 扣除额 (DifferentialTaxation/Deduction), unsigned, when the fapiao prints one."""
-    sent_invoice_dates: dict[str, str] = field(default_factory=dict)
+    sent_invoice_dates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Issue dates (ISO) of invoices the tenant sent through the gateway, by number."""
 
 
@@ -187,7 +187,7 @@ def map_with_warnings(
     *,
     original_xml: bytes | None = None,
     submission: Submission | None = None,
-    sent_invoice_dates: Mapping[str, str] | None = None,
+    sent_invoice_dates: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Mapped:
     """:func:`map_invoice` plus the warnings (tolerances used, references missing, facts the
     directory contradicts, what could not travel). ``sent_invoice_dates``: issue dates (ISO)

@@ -31,7 +31,7 @@ def apply_references(
     remark: RemarkFacts,
     confirmation: str | None,
     *,
-    sent_invoice_dates: Mapping[str, str] | None = None,
+    sent_invoice_dates: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[str]:
     """Set BT-10 … BT-13 and the supporting-document references; returns the warnings.
 
@@ -118,24 +118,32 @@ def _preceding_invoice_date(inv: Invoice, submission: Submission) -> list[str]:
     return []
 
 
-def _sent_invoice_date(inv: Invoice, sent: Mapping[str, str]) -> list[str]:
+def _sent_invoice_date(inv: Invoice, sent: Mapping[str, tuple[str, ...]]) -> list[str]:
     """BT-26 from the store: the issue date of the invoice a credit note credits, when the
     tenant sent that invoice through this gateway and nothing else dated it.
 
     The red-letter fapiao prints only the blue invoice's number (FORMAT.md §7); the blue
     invoice's own record carries its date. A recorded date after the credit note's own is not
-    used (a warning says so): it cannot be the credited invoice's.
+    used (a warning says so): it cannot be the credited invoice's. When the tenant's records
+    hold several dates for that number, none is chosen and a warning names them, so that the
+    client can send ``preceding_invoice_date``.
     """
     if not inv.is_credit_note or not inv.preceding_invoices:
         return []
     first, *rest = inv.preceding_invoices
-    recorded = sent.get(first.number)
-    if first.issue_date is not None or recorded is None:
+    if first.issue_date is not None:
         return []
-    try:
-        issued = dt.date.fromisoformat(recorded)
-    except ValueError:
+    recorded = sorted(set(_iso_dates(sent.get(first.number, ()))))
+    if len(recorded) > 1:
+        found = ", ".join(day.isoformat() for day in recorded)
+        return [
+            f"preceding invoice {first.number} (BT-25) has {len(recorded)} different issue dates "
+            f"in the invoices this tenant sent through the gateway ({found}): BT-26 is left "
+            "empty; send preceding_invoice_date to date the invoice this credit note credits"
+        ]
+    if not recorded:
         return []
+    (issued,) = recorded
     if issued > inv.issue_date:
         return [
             f"the invoice {first.number} this tenant sent through the gateway is dated {issued}, "
@@ -146,6 +154,17 @@ def _sent_invoice_date(inv: Invoice, sent: Mapping[str, str]) -> list[str]:
         f"preceding invoice {first.number} dated {issued} (BT-26) from the invoice this tenant "
         "sent through the gateway: the red-letter fapiao prints the number only (FORMAT.md §7)"
     ]
+
+
+def _iso_dates(texts: tuple[str, ...]) -> list[dt.date]:
+    """The ISO dates among ``texts`` (any other text is left out)."""
+    days: list[dt.date] = []
+    for text in texts:
+        try:
+            days.append(dt.date.fromisoformat(text))
+        except ValueError:
+            continue
+    return days
 
 
 def _digital_number(number: str) -> bool:

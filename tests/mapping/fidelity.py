@@ -122,7 +122,7 @@ def convert(
     exporter: Mapping[str, Any] | None = None,
     metadata: Mapping[str, Any] | None = None,
     strict: bool = False,
-    sent_invoice_dates: Mapping[str, str] | None = None,
+    sent_invoice_dates: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Converted:
     """Parse → :func:`map_parsed` → render → validate (when a validator is given)."""
     raw = einvoice_xml(copy.deepcopy(data)) if isinstance(data, SampleInvoice) else data

@@ -93,7 +93,7 @@ def test_a_malformed_date_names_the_field(text: str) -> None:
 def test_the_credited_invoice_is_dated_from_the_one_sent_through_the_gateway(
     validator: Validator, profile: str
 ) -> None:
-    out = convert(_red(), profile, validator, sent_invoice_dates={BLUE: "2026-09-20"})
+    out = convert(_red(), profile, validator, sent_invoice_dates={BLUE: ("2026-09-20",)})
     assert out.fatal == []
     if profile.endswith("cii"):
         ref = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
@@ -112,7 +112,7 @@ def test_the_submissions_date_wins_over_the_sent_invoices() -> None:
         "bis3",
         None,
         metadata={"preceding_invoice_date": "2026-09-19"},
-        sent_invoice_dates={BLUE: "2026-09-20"},
+        sent_invoice_dates={BLUE: ("2026-09-20",)},
     )
     assert out.text("cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate") == (
         "2026-09-19"
@@ -121,14 +121,32 @@ def test_the_submissions_date_wins_over_the_sent_invoices() -> None:
 
 
 def test_a_sent_invoice_of_another_number_or_dated_later_is_not_used() -> None:
-    other = convert(_red(), "bis3", None, sent_invoice_dates={"26312000000000000999": "2026-09-20"})
+    other = convert(
+        _red(), "bis3", None, sent_invoice_dates={"26312000000000000999": ("2026-09-20",)}
+    )
     assert other.root.find("cac:BillingReference//cbc:IssueDate", NS) is None
-    later = convert(_red(), "bis3", None, sent_invoice_dates={BLUE: "2026-11-21"})
+    later = convert(_red(), "bis3", None, sent_invoice_dates={BLUE: ("2026-11-21",)})
     assert later.root.find("cac:BillingReference//cbc:IssueDate", NS) is None
     assert later.warned(BLUE, "2026-11-21", "not used")
 
 
 def test_an_invoice_takes_no_date_from_sent_invoices() -> None:
-    out = convert(fapiao(), "bis3", None, sent_invoice_dates={BLUE: "2026-09-20"})
+    out = convert(fapiao(), "bis3", None, sent_invoice_dates={BLUE: ("2026-09-20",)})
     assert out.root.find("cac:BillingReference", NS) is None
     assert not out.warned("sent through the gateway")
+
+
+def test_several_sent_dates_are_named_and_none_is_chosen() -> None:
+    """The tenant's records hold two dates for the credited number: BT-26 stays empty and
+    the warning says which number, which dates, and what the client can send."""
+    out = convert(_red(), "bis3", None, sent_invoice_dates={BLUE: ("2026-09-20", "2026-09-18")})
+    assert out.root.find("cac:BillingReference//cbc:IssueDate", NS) is None
+    assert out.warned(BLUE, "2026-09-18, 2026-09-20", "BT-26", "preceding_invoice_date")
+    assert not out.warned("dated 2026-09-20 (BT-26)")
+
+
+def test_the_same_date_recorded_twice_is_one_date() -> None:
+    out = convert(_red(), "bis3", None, sent_invoice_dates={BLUE: ("2026-09-20", "2026-09-20")})
+    assert out.text("cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate") == (
+        "2026-09-20"
+    )

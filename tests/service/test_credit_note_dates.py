@@ -86,3 +86,48 @@ async def test_the_credit_note_is_dated_from_the_tenants_own_blue_invoice(
         assert await _credited(services, given) == (BLUE, "2026-09-19")  # the client's wins
     finally:
         await services.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """The service's store: SQLite in the test's folder, or a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return None
+
+
+async def test_several_dates_for_the_credited_invoice_are_named_not_guessed(
+    tmp_path: Path, artefacts_home: Path, store_url: str | None
+) -> None:
+    """The tenant sent the blue invoice's number twice with different issue dates (a
+    corrected copy): no date is chosen for BT-26, and a warning names the number and both
+    dates, so that the finance user can send ``preceding_invoice_date``."""
+    services = await open_real(tmp_path, artefacts_home, store_url=store_url)
+    pool = services.worker_pool(1)
+    pool.start()
+    try:
+        exporter = await services.store.create_tenant("exporter")
+        blue = await _submit(services, exporter.id, "multi-rate-discount.xml")
+        earlier = (
+            (SAMPLES / "multi-rate-discount.xml")
+            .read_bytes()
+            .replace(b">2026-09-20 14:05:00<", b">2026-09-18 14:05:00<")
+            .replace(b"<IssueTime>2026-09-20</IssueTime>", b"<IssueTime>2026-09-18</IssueTime>")
+        )
+        assert earlier != (SAMPLES / "multi-rate-discount.xml").read_bytes()
+        copy, _ = await services.submissions.submit(
+            exporter.id, earlier, content_type="application/xml", filename="corrected.xml"
+        )
+        assert set((await settle(services, [blue, copy.id])).values()) == {"delivered"}
+        red = await _submit(services, exporter.id, "red-letter.xml")
+        states = await settle(services, [red])
+    finally:
+        await pool.stop()
+    try:
+        assert states[red] == "delivered"
+        assert await _credited(services, red) == (BLUE, None)
+        (warning,) = [w for w in await _warnings(services, red) if "BT-26" in w]
+        assert BLUE in warning and "2026-09-18, 2026-09-20" in warning
+        assert "preceding_invoice_date" in warning
+    finally:
+        await services.close()

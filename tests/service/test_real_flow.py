@@ -17,7 +17,9 @@ from gateway.settings import (
     Routing,
     Settings,
     SigningSettings,
+    StoreSettings,
     WorkerSettings,
+    default_store_url,
 )
 from gateway.signing import Verifier
 from gateway.signing.testpki import make_test_pki
@@ -50,10 +52,16 @@ async def _delivered_documents_are_valid_and_signed(
         assert verified.signed_xml == delivered.data
 
 
-async def open_real(tmp_path: Path, artefacts: Path, stage_processes: int = 0) -> Services:
+async def open_real(
+    tmp_path: Path, artefacts: Path, stage_processes: int = 0, store_url: str | None = None
+) -> Services:
+    """The real service on the test artefacts; its store at ``store_url`` (default: SQLite
+    in ``tmp_path``)."""
     pki = make_test_pki(tmp_path / "pki")
+    store = StoreSettings(store_url or default_store_url(tmp_path))
     settings = Settings.for_data_dir(
         tmp_path,
+        store=store,
         signing=SigningSettings(
             key=pki.path("signer-ec.key.pem"),
             cert=pki.path("signer-ec.pem"),
