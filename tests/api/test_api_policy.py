@@ -18,17 +18,19 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from lxml import etree
 
 from gateway.api import api_runner, create_app
 from gateway.cli import main
 from gateway.cli._gatestore import cli_principal
 from gateway.jobs import JobKinds, JobResult, RetryPolicy, Worker
-from gateway.samples.writers import SELLER_USCC, einvoice_xml
+from gateway.samples.writers import SELLER_USCC, SampleInvoice, einvoice_xml
 from gateway.service import Services, open_services
 from gateway.store import open_store
 from gateway.store.base import Job, StateChange, StoreError
 from gateway.store.ledger import RELEASE, LedgerStore
 from tests.api.conftest import ApiClient, gateway_settings
+from tests.mapping.fidelity import fapiao, machine_line
 from tests.policy.support import personal, with_contact
 
 POLICY = """version = "ftz-2026-1"
@@ -587,3 +589,54 @@ async def test_the_ledger_report_of_a_year_through_the_api(gate: Gate) -> None:
         assert [e["field"] for e in json.loads(raw)["errors"]] == [field], bad
     assert (await gate.a.request("GET", "/v1/ledger/report?year=2026", headers={
         "Authorization": "Bearer nope"}))[0] == 401  # fmt: skip
+
+
+async def test_a_released_invoice_dates_its_credit_note_and_a_refused_one_does_not(
+    gate: Gate,
+) -> None:
+    """Two blue invoices the gate holds: the one an officer releases counts as sent, so its
+    red-letter credit note is dated from it (BT-26, which the red-letter fapiao does not
+    print); the one the officer refuses never left, so its credit note carries BT-25 only."""
+    released_number, refused_number = "26312000000000100011", "26312000000000100012"
+    issued = "2026-11-02 09:00:00"
+    released = await gate.submit(einvoice_xml(with_contact(number=released_number, issued=issued)))
+    refused = await gate.submit(einvoice_xml(with_contact(number=refused_number, issued=issued)))
+    await gate.drain()
+    assert [await gate.state(i) for i in (released, refused)] == ["held", "held"]
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0042"}
+    path = f"/v1/holds/{released}/release"
+    assert (await gate.officer_a.request("POST", path, json=decision))[0] == 202
+    refusal = {"officer": "Officer Li", "reason": "no approval will be sought"}
+    path = f"/v1/holds/{refused}/refuse"
+    assert (await gate.officer_a.request("POST", path, json=refusal))[0] == 200
+    await gate.drain()
+    assert await gate.state(released) == "delivered"
+    credit_notes = {}
+    for n, blue in enumerate((released_number, refused_number), start=1):
+        red = _red_letter(f"2631200000000020000{n}", blue, f"3101202611200000001{n}")
+        credit_notes[blue] = await gate.submit(einvoice_xml(red))
+    await gate.drain()
+    dates = {}
+    for blue, ident in credit_notes.items():
+        assert await gate.state(ident) == "delivered"
+        signed = await gate.services.store.get_output(ident, "signed")
+        assert signed is not None
+        ref = "//*[local-name()='BillingReference']/*[local-name()='InvoiceDocumentReference']"
+        (found,) = etree.fromstring(signed.data).xpath(ref)
+        assert found.xpath("string(*[local-name()='ID'])") == blue
+        dates[blue] = found.xpath("string(*[local-name()='IssueDate'])")
+    assert dates == {released_number: "2026-11-02", refused_number: ""}
+
+
+def _red_letter(number: str, blue: str, confirmation: str) -> SampleInvoice:
+    """A red-letter fapiao to the SG company buyer (no contact person: not held) reversing
+    part of the blue invoice ``blue``."""
+    line = machine_line(amount="-1000.00", tax="-130.00", gross="-1130.00", quantity="-2")
+    return fapiao(
+        [line],
+        number=number,
+        issued="2026-11-20 10:15:00",
+        blue="N",
+        red_original=blue,
+        red_confirmation=confirmation,
+    )
