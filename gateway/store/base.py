@@ -651,8 +651,9 @@ class Store:
     def invoice_issue_dates(self, tenant_id: str, number: str) -> Script[list[date]]:
         """The issue dates the invoice flow recorded for the tenant's *invoices* (not credit
         notes) numbered ``number`` that it processed (a ``queued`` event: validated and
-        passed on), distinct, newest first; facts ``document_type`` and ``issue_date``.
-        Another tenant's documents are never read."""
+        passed on, by the export gate or, after a hold, by an officer's release, whose event
+        carries the held facts on; a refused one has none), distinct, newest first; facts
+        ``document_type`` and ``issue_date``. Another tenant's documents are never read."""
         params = {"tenant_id": tenant_id, "number": number}
         found = yield Query("queued_details_by_number", params, "all")
         dates: list[date] = []
