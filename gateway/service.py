@@ -382,8 +382,8 @@ async def warn_unknown_hand_on_tenants(store: Store, settings: Settings) -> list
 
 def receiving_tenants(settings: Settings) -> set[str]:
     """The tenants documents are received for: those of ``[peppol] local_participants`` and
-    of the adapters' ``inbound_tenant`` options (not the reporting tenant, which receives
-    only Message Level Statuses, never handed on)."""
+    of the adapters' ``inbound_tenant`` options (a received Message Level Status goes to the
+    tenant whose document it answers, and is never handed on)."""
     found = set(LocalParticipants.parse(settings.peppol.local_participants).tenants.values())
     for adapter in settings.adapters.values():
         tenant = adapter.options.get("inbound_tenant")
@@ -538,7 +538,7 @@ def peppol_duties(settings: Settings, store: Store) -> PeppolParts:
     )
     if participants.tenants:  # MLS come addressed to our own SPIS id
         own = spis_participant(peppol.seat_id).lower()
-        participants = LocalParticipants({own: peppol.report_tenant, **participants.tenants})
+        participants = LocalParticipants(participants.tenants, own=frozenset({own}))
     return PeppolParts(participants, recorder, duties)
 
 

@@ -13,7 +13,8 @@
   processed all the same.
 * **Correlate a received MLS** with the document we sent, by the SBDH InstanceIdentifier it
   names: the status is added to that submission's history (its state is unchanged) and the
-  MLS kept as its output ``mls``. An MLS is never answered.
+  MLS kept as its output ``mls``; the received MLS becomes a received document of that
+  submission's tenant. An MLS is never answered.
 
   Only the receiving end of that document may report on it. The MLS specification makes the
   MLS a message from C3 to C2: C3 sends it over AS4 as the access point it is (its
@@ -163,7 +164,11 @@ class PeppolDuties:
 
     async def correlate(self, message: InboundMessage) -> dict[str, Any]:
         """Attach a received MLS to the submission whose SBDH InstanceIdentifier it names,
-        if it came from the access point that document went to (:func:`check_mls_sender`)."""
+        if it came from the access point that document went to (:func:`check_mls_sender`),
+        and give the received MLS to that submission's tenant (it arrived addressed to our
+        own SPIS id, no tenant's): that tenant reads it among its received documents, no
+        other tenant does. An MLS that names no document of ours, or is ignored, stays
+        unclaimed (the operator's ``lingang received --unclaimed``)."""
         mls = read_mls(message.data)
         sent = await PeppolReportingStore(self.store.connector).sent_by_instance(mls.instance_id)
         refusal = (
@@ -199,6 +204,7 @@ class PeppolDuties:
                 extra={"inbound_id": message.id, "instance_id": mls.instance_id},
             )
             return {"correlated": False, "instance_id": mls.instance_id, "code": mls.code}
+        await self.store.claim_inbound(message.id, submission.tenant_id)
         seen = await self.store.list_events(submission.id)
         if any((event.detail or {}).get("inbound_id") == message.id for event in seen):
             return {"correlated": True, "submission_id": submission.id, "code": mls.code}

@@ -57,10 +57,15 @@ def peppol_facts(mapping: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
 
 @dataclass(frozen=True, slots=True)
 class LocalParticipants:
-    """The participants this gateway receives for, each belonging to a tenant."""
+    """The participants this gateway receives for, each belonging to a tenant, and the access
+    point's own ids (received for, but no tenant's)."""
 
     tenants: Mapping[str, str]
     """Participant id (lower case ``scheme:value``) → tenant id."""
+    own: frozenset[str] = frozenset()
+    """The access point's own participant ids (lower case; its SPIS id, which Message Level
+    Statuses are addressed to): what comes for them belongs to no tenant on arrival, and a
+    received MLS goes to the tenant whose sent document it answers once that is known."""
 
     @classmethod
     def parse(cls, entries: Sequence[str]) -> LocalParticipants:
@@ -76,9 +81,12 @@ class LocalParticipants:
             tenants[participant.strip().lower()] = tenant.strip()
         return cls(tenants)
 
-    def tenant_for(self, receiver: str) -> str:
-        """The tenant of ``receiver``; :class:`InputError` when we do not receive for it."""
+    def tenant_for(self, receiver: str) -> str | None:
+        """The tenant of ``receiver`` (``None``: one of our own ids); :class:`InputError` when
+        we do not receive for it."""
         tenant = self.tenants.get(receiver.strip().lower())
+        if tenant is None and receiver.strip().lower() in self.own:
+            return None
         if tenant is None:
             raise InputError(
                 f"this access point does not serve the receiver {receiver or '(none)'}",

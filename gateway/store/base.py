@@ -1114,6 +1114,14 @@ class Store:
         row = yield Query("get_inbound", {"id": inbound_id}, "one")
         return None if row is None else rows.inbound(row)
 
+    @writes_one
+    def claim_inbound(self, inbound_id: str, tenant_id: str) -> Script[bool]:
+        """Give an inbound message no tenant claims to ``tenant_id`` (a received Message
+        Level Status, once it is known whose sent document it answers); ``False`` when it
+        has a tenant already (that one stands) or does not exist."""
+        params = {"id": inbound_id, "tenant_id": tenant_id}
+        return (yield Query("claim_inbound", params, "one")) is not None
+
     @reads
     def list_inbound(
         self, *, tenant_id: str | None = None, limit: int = 50

@@ -4,7 +4,8 @@ the verdict that job recorded (flow ``document-in``: accepted, rejected, an MLS)
 
 Every read is scoped to one tenant: a received document belongs to the tenant of its
 receiver (``[peppol] local_participants``) or of the inbox it came in by (the https
-adapter's ``inbound_tenant``). One no tenant claims (a gateway without local participants,
+adapter's ``inbound_tenant``); a Message Level Status, addressed to the access point itself,
+to the tenant whose sent document it answers, once correlated. One no tenant claims (a gateway without local participants,
 an inbox without a tenant) is kept all the same, read as tenant ``None``: the operator's
 view (``lingang received --unclaimed``), never a tenant's. The list reads no document
 bytes, only their size.

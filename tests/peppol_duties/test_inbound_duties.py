@@ -34,6 +34,7 @@ from gateway.service import Services, open_services
 from gateway.settings import Settings
 from gateway.store import JobState
 from gateway.store.peppol_reporting import OUTGOING, PeppolReportingStore
+from gateway.store.received import ReceivedStore
 from gateway.testing.tls import TlsFiles
 from gateway.validation import Validator
 from tests.peppol_duties.conftest import Catcher
@@ -319,6 +320,52 @@ async def test_a_received_mls_is_correlated_and_never_answered(
     jobs = await store.list_jobs(state=JobState.DEAD)
     assert not jobs
     assert etree.fromstring(mls) is not None
+
+
+async def test_a_received_mls_belongs_to_the_tenant_whose_document_it_answers(
+    services: Services,
+) -> None:
+    """An MLS comes addressed to our own SPIS id, no tenant's participant. Once correlated,
+    it is a received document of the tenant that sent the document it answers: that tenant
+    lists and reads it at ``/v1/received``, another tenant does not, nor does the reporting
+    tenant. One that names no document we sent stays unclaimed (the operator's view)."""
+    store = services.store
+    exporter = await store.create_tenant("exporter")
+    other = await store.create_tenant("other")
+    submission, _ = await store.create_submission(
+        exporter.id, b"<Invoice/>", content_type="application/xml", state="delivered"
+    )
+    sent = record(1, OUTGOING, instance_id="our-instance", submission_id=submission.id)
+    await PeppolReportingStore(store.connector).record(sent)
+    acks = []
+    for message_id, instance in (("m-mls-ours", "our-instance"), ("m-mls-stray", "not-ours")):
+        mls = render_mls(
+            MlsDocument(
+                f"mls-{message_id}", datetime.now(UTC), "000123", "000360", instance,
+                MlsStatus("AB", "kept"),
+            )
+        )  # fmt: skip
+        facts = {**peppol_facts(f"{message_id}-instance")["peppol"], "doctype": MLS_DOCTYPE}
+        facts["receiver"] = "0242:000360"
+        document = InboundDocument(
+            "as4", message_id, mls, receiver="0242:000360", metadata={"peppol": facts}
+        )
+        acks.append(await services.inbound.accept(document))  # participants as configured
+    await drain(services)
+    ours, stray = (ack.inbound_id for ack in acks)
+    _, listed = await api_get(services, exporter.id, "/v1/received")
+    assert [item["id"] for item in listed["items"]] == [ours]
+    status, shown = await api_get(services, exporter.id, f"/v1/received/{ours}")
+    assert status == 200 and shown["id"] == ours
+    _, theirs = await api_get(services, other.id, "/v1/received")
+    assert not theirs["items"]
+    status, _ = await api_get(services, other.id, f"/v1/received/{ours}")
+    assert status == 404
+    reporting = services.settings.peppol.report_tenant
+    if await store.get_tenant(reporting) is not None:
+        assert not (await api_get(services, reporting, "/v1/received"))[1]["items"]
+    unclaimed = await ReceivedStore(store.connector).list(None)
+    assert [summary.id for summary in unclaimed] == [stray]
 
 
 @pytest.mark.parametrize(

@@ -556,6 +556,10 @@ SELECT answer FROM inbound_answers WHERE inbound_id = %(inbound_id)s
 -- name: get_inbound
 SELECT * FROM inbound_messages WHERE id = %(id)s
 
+-- name: claim_inbound
+UPDATE inbound_messages SET tenant_id = %(tenant_id)s WHERE id = %(id)s AND tenant_id IS NULL
+RETURNING id
+
 -- name: list_inbound
 SELECT * FROM inbound_messages
 WHERE (%(tenant_id)s::text IS NULL OR tenant_id = %(tenant_id)s)

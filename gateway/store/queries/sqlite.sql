@@ -437,6 +437,10 @@ SELECT answer FROM inbound_answers WHERE inbound_id = :inbound_id
 -- name: get_inbound
 SELECT * FROM inbound_messages WHERE id = :id
 
+-- name: claim_inbound
+UPDATE inbound_messages SET tenant_id = :tenant_id WHERE id = :id AND tenant_id IS NULL
+RETURNING id
+
 -- name: list_inbound
 SELECT * FROM inbound_messages
 WHERE (:tenant_id IS NULL OR tenant_id = :tenant_id)
