@@ -50,6 +50,7 @@ from as4.peppol import (
 from adapters.peppol.identifiers import BIS3_INVOICE, BIS3_PROCESS
 from gateway.signing.peppol_pki import PeppolTestPki, make_peppol_pki
 from gateway.testing.cluster import free_port
+from gateway.testing.tenants import make_tenants
 from gateway.testing.tls import TlsFiles, make_tls
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
@@ -255,6 +256,8 @@ async def main(args: argparse.Namespace) -> None:
     ours_messages = build_messages(pki, document, per_receiver)
     theirs_messages = build_messages(pki, document, per_receiver)
     port = free_port()
+    (folder / "gateway").mkdir(parents=True, exist_ok=True)
+    await make_tenants(f"sqlite:///{folder / 'gateway' / 'gateway.db'}", ["importer"])
     gateway = start_gateway(folder / "gateway", port, pki, tls)
     ports: Any = multiprocessing.get_context("spawn").Queue()
     child = multiprocessing.get_context("spawn").Process(

@@ -58,7 +58,6 @@ from gateway.delivery import (
 )
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants, PeppolRecorder
-from gateway.delivery.peppol_reports import ensure_tenant
 from gateway.errors import ConfigError
 from gateway.flows import Tools, ToolsSpec, load_tools
 from gateway.jobs import (
@@ -236,8 +235,12 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     await warn_left_rows(opened)
     duties = peppol_duties(settings, opened)
     warn_shared_hand_on(settings, receiving_tenants(settings))
-    for tenant_id in sorted(set(duties.participants.tenants.values())):
-        await ensure_tenant(opened, tenant_id)
+    try:
+        await check_participant_tenants(opened, duties.participants)
+    except ConfigError:
+        if store is None:
+            await opened.close()
+        raise
     inbound = StoreInbound(opened, participants=duties.participants, duties=duties.duties)
     context = AdapterContext(
         data_dir=settings.data_dir,
@@ -378,6 +381,34 @@ async def warn_unknown_hand_on_tenants(store: Store, settings: Settings) -> list
             settings.routing.inbound_tenants[tenant_id],
         )
     return unknown
+
+
+async def check_participant_tenants(store: Store, participants: LocalParticipants) -> None:
+    """Refuse to start (:class:`ConfigError` naming the entry) when ``[peppol]
+    local_participants`` gives a participant to a tenant id no tenant has. Tenants are named
+    by id there, as in ``[routing.inbound_tenants]`` and an inbox's ``inbound_tenant``
+    (names are not unique, ids are); a tenant's name written instead would otherwise route
+    that participant's documents to no firm that can read them. When the value is a
+    tenant's name, the error gives that tenant's id."""
+    known: dict[str, bool] = {}
+    for participant, tenant_id in sorted(participants.tenants.items()):
+        if tenant_id not in known:
+            known[tenant_id] = await store.get_tenant(tenant_id) is not None
+        if known[tenant_id]:
+            continue
+        named = [tenant.id for tenant in await store.list_tenants() if tenant.name == tenant_id]
+        hint = (
+            f"; {tenant_id!r} is the name of the tenant with id {named[0]!r}: write "
+            f'"{named[0]}={participant}"'
+            if len(named) == 1
+            else "; create the tenant first (lingang tenants add NAME) and write its id, as "
+            "`lingang tenants list` prints it"
+        )
+        raise ConfigError(
+            f"[peppol] local_participants: {tenant_id}={participant} names {tenant_id!r}, "
+            f"which is no tenant's id{hint}",
+            field="peppol.local_participants",
+        )
 
 
 def receiving_tenants(settings: Settings) -> set[str]:

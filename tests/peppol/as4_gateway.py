@@ -34,6 +34,7 @@ from gateway.service import Services, open_services
 from gateway.settings import Settings
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
 from gateway.signing.truststore import TrustStore
+from gateway.testing.tenants import make_tenants, participant_tenants
 from gateway.testing.tls import TlsFiles
 
 PARTNERS = Path(__file__).resolve().parents[1] / "data" / "partners.toml"
@@ -166,7 +167,9 @@ async def running_gateway(
         ),
         encoding="utf-8",
     )
-    services = await open_services(Settings.load(config, env={}))
+    settings = Settings.load(config, env={})
+    await make_tenants(settings.store.url, participant_tenants(settings.peppol.local_participants))
+    services = await open_services(settings)
     runner = api_runner(create_app(services))
     await runner.setup()
     site = web.TCPSite(

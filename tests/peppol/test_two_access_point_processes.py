@@ -19,6 +19,7 @@ import pytest
 
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.cluster import GatewayProcess, free_port
+from gateway.testing.tenants import make_tenants, participant_tenants
 from gateway.testing.tls import TlsFiles
 from tests.peppol.as4_gateway import Side, gateway_config
 from tests.peppol.test_two_access_points import BUYERS, FAPIAO, erp  # noqa: F401
@@ -97,6 +98,8 @@ async def test_two_serve_processes_exchange_both_ways_with_mls(
             extra="[worker]\ncount = 1\npoll_seconds = 0.1\nretry_base_seconds = 0.2\n"
             "retry_cap_seconds = 1.0",
         ).replace("[worker]\nmax_attempts = 2\n", "")  # fmt: skip
+        store_url = f"sqlite:///{homes[name] / 'gateway.db'}"
+        await make_tenants(store_url, participant_tenants(sides[name].local))
         processes[name] = start(homes[name], port, text, tls)
     keys = {name: api_key(homes[name], f"exporter-{name}") for name in homes}
     for process in processes.values():

@@ -35,6 +35,7 @@ from gateway.settings import Settings
 from gateway.store import JobState
 from gateway.store.peppol_reporting import OUTGOING, PeppolReportingStore
 from gateway.store.received import ReceivedStore
+from gateway.testing.tenants import make_tenants
 from gateway.testing.tls import TlsFiles
 from gateway.validation import Validator
 from tests.peppol_duties.conftest import Catcher
@@ -138,6 +139,7 @@ inbound = "erp"
 """,
         encoding="utf-8",
     )
+    await make_tenants(store_url, ["importer"])
     opened = await open_services(Settings.load(config, env={}))
     yield opened
     await opened.close()

@@ -168,6 +168,53 @@ def test_local_participants() -> None:
             LocalParticipants.parse(bad)
 
 
+@pytest.mark.parametrize("seat_id", ["", "POP000360"])
+async def test_local_participants_name_tenants_by_id_or_the_start_stops(
+    tmp_path: Path, seat_id: str
+) -> None:
+    """``[peppol] local_participants`` names tenants by id, as ``[routing.inbound_tenants]``
+    and ``inbound_tenant`` do. A tenant's name written instead (or an id no tenant has) stops
+    the start with the entry and, for a name, the tenant's id, and makes no tenant: before,
+    an empty tenant with that id was made and received that participant's documents."""
+    from gateway.service import open_services
+    from gateway.settings import Settings
+    from gateway.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    store = await open_store(url)
+    acme = await store.create_tenant("Acme Exports")
+    await store.close()
+
+    def settings(entry: str) -> Settings:
+        return Settings.from_dict(
+            {
+                "data_dir": str(tmp_path),
+                "store": {"url": url},
+                "pipeline": {"validate": False, "sign": False, "stage_processes": 0},
+                "peppol": {"seat_id": seat_id, "local_participants": [entry]},
+            }
+        )
+
+    with pytest.raises(ConfigError) as by_name:
+        await open_services(settings("Acme Exports=0088:1"))
+    assert by_name.value.field == "peppol.local_participants"
+    assert "'Acme Exports' is the name of the tenant with id" in str(by_name.value)
+    assert f'"{acme.id}=0088:1"' in str(by_name.value)
+    with pytest.raises(ConfigError, match="'ghost', which is no tenant's id"):
+        await open_services(settings("ghost=0088:2"))
+    store = await open_store(url)
+    try:
+        assert [tenant.id for tenant in await store.list_tenants()] == [acme.id]
+    finally:
+        await store.close()
+    services = await open_services(settings(f"{acme.id}=0088:1"))
+    try:
+        assert services.inbound.participants is not None
+        assert services.inbound.participants.tenant_for("0088:1") == acme.id
+    finally:
+        await services.close()
+
+
 async def test_a_malformed_seat_id_stops_the_start(tmp_path: Path) -> None:
     from gateway.service import open_services
     from gateway.settings import Settings

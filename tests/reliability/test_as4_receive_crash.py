@@ -31,6 +31,7 @@ from adapters.peppol.wssec import Credentials
 from gateway.signing.peppol_pki import PeppolTestPki, make_peppol_pki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.cluster import GatewayProcess, free_port
+from gateway.testing.tenants import make_tenants
 from gateway.testing.tls import TlsFiles
 from reliability.harness import stop_tasks, supervised
 
@@ -250,6 +251,7 @@ async def crash_run(
     trust = TrustStore((pki.ap_ca.cert,), what="access point certificate")
     port = free_port()
     config = write_config(tmp_path / "home", port, pki, tls, artefacts_home, store_url)
+    await make_tenants(store_url, ["importer"])
     server = GatewayProcess(["serve"], config, tmp_path / "serve.log")
     messages = build_messages(pki, (reference / INVOICE).read_bytes(), DOCS)
     url = f"https://127.0.0.1:{port}/as4"
