@@ -236,7 +236,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     duties = peppol_duties(settings, opened)
     warn_shared_hand_on(settings, receiving_tenants(settings))
     try:
-        await check_participant_tenants(opened, duties.participants)
+        await check_receiving_tenants(opened, settings, duties.participants)
     except ConfigError:
         if store is None:
             await opened.close()
@@ -383,32 +383,53 @@ async def warn_unknown_hand_on_tenants(store: Store, settings: Settings) -> list
     return unknown
 
 
-async def check_participant_tenants(store: Store, participants: LocalParticipants) -> None:
-    """Refuse to start (:class:`ConfigError` naming the entry) when ``[peppol]
-    local_participants`` gives a participant to a tenant id no tenant has. Tenants are named
-    by id there, as in ``[routing.inbound_tenants]`` and an inbox's ``inbound_tenant``
-    (names are not unique, ids are); a tenant's name written instead would otherwise route
-    that participant's documents to no firm that can read them. When the value is a
-    tenant's name, the error gives that tenant's id."""
-    known: dict[str, bool] = {}
-    for participant, tenant_id in sorted(participants.tenants.items()):
-        if tenant_id not in known:
-            known[tenant_id] = await store.get_tenant(tenant_id) is not None
-        if known[tenant_id]:
+async def check_receiving_tenants(
+    store: Store, settings: Settings, participants: LocalParticipants
+) -> None:
+    """Refuse to start (:class:`ConfigError` naming the setting and its value) when ``[peppol]
+    local_participants`` gives a participant to a tenant id no tenant has, or an adapter's
+    ``inbound_tenant`` names one. Tenants are named by id there, as in
+    ``[routing.inbound_tenants]`` (names are not unique, ids are). A tenant's name written
+    instead would route that participant's documents to no firm that can read them, and an
+    inbox's documents could not be stored at all (every sender answered with a conflict it
+    did not cause). When the value is a tenant's name, the error gives that tenant's id."""
+    entries = [
+        _TenantSetting(
+            tenant_id, "peppol.local_participants", f"{tenant_id}={participant}", f"={participant}"
+        )
+        for participant, tenant_id in sorted(participants.tenants.items())
+    ]
+    for name, adapter in sorted(settings.adapters.items()):
+        tenant = adapter.options.get("inbound_tenant")
+        if isinstance(tenant, str) and tenant:
+            entries.append(_TenantSetting(tenant, f"adapters.{name}.inbound_tenant", tenant))
+    for entry in entries:
+        if await store.get_tenant(entry.tenant_id) is not None:
             continue
-        named = [tenant.id for tenant in await store.list_tenants() if tenant.name == tenant_id]
+        ids = [t.id for t in await store.list_tenants() if t.name == entry.tenant_id]
         hint = (
-            f"; {tenant_id!r} is the name of the tenant with id {named[0]!r}: write "
-            f'"{named[0]}={participant}"'
-            if len(named) == 1
+            f"; {entry.tenant_id!r} is the name of the tenant with id {ids[0]!r}: write "
+            f"{ids[0] + entry.suffix!r}"
+            if len(ids) == 1
             else "; create the tenant first (lingang tenants add NAME) and write its id, as "
             "`lingang tenants list` prints it"
         )
         raise ConfigError(
-            f"[peppol] local_participants: {tenant_id}={participant} names {tenant_id!r}, "
-            f"which is no tenant's id{hint}",
-            field="peppol.local_participants",
+            f"{entry.field} {entry.value!r} names {entry.tenant_id!r}, which is no tenant's "
+            f"id{hint}",
+            field=entry.field,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _TenantSetting:
+    """A setting's value that names a tenant by id: the id, the setting (its field), the
+    value as written, and what follows the id in it (a local participant's ``=scheme:id``)."""
+
+    tenant_id: str
+    field: str
+    value: str
+    suffix: str = ""
 
 
 def receiving_tenants(settings: Settings) -> set[str]:

@@ -199,7 +199,7 @@ async def test_local_participants_name_tenants_by_id_or_the_start_stops(
         await open_services(settings("Acme Exports=0088:1"))
     assert by_name.value.field == "peppol.local_participants"
     assert "'Acme Exports' is the name of the tenant with id" in str(by_name.value)
-    assert f'"{acme.id}=0088:1"' in str(by_name.value)
+    assert f"write '{acme.id}=0088:1'" in str(by_name.value)
     with pytest.raises(ConfigError, match="'ghost', which is no tenant's id"):
         await open_services(settings("ghost=0088:2"))
     store = await open_store(url)
@@ -213,6 +213,45 @@ async def test_local_participants_name_tenants_by_id_or_the_start_stops(
         assert services.inbound.participants.tenant_for("0088:1") == acme.id
     finally:
         await services.close()
+
+
+async def test_an_inbox_for_no_tenants_id_stops_the_start(tmp_path: Path) -> None:
+    """An https inbox's ``inbound_tenant`` names a tenant by id too. One no tenant has made
+    every document sent to the inbox fail to be stored (the sender got a 409 "FOREIGN KEY
+    constraint failed" blaming its body); now the start stops, naming the option."""
+    from gateway.service import open_services
+    from gateway.settings import Settings
+    from gateway.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    store = await open_store(url)
+    acme = await store.create_tenant("Acme Exports")
+    await store.close()
+
+    def settings(tenant: str) -> Settings:
+        inbox = {
+            "type": "https",
+            "url": "https://sender.invalid/inbox",
+            "inbound_path": "/inbound/acme",
+            "inbound_tenant": tenant,
+        }
+        return Settings.from_dict(
+            {
+                "data_dir": str(tmp_path),
+                "store": {"url": url},
+                "pipeline": {"validate": False, "sign": False, "stage_processes": 0},
+                "adapters": {"inbox": inbox},
+            }
+        )
+
+    with pytest.raises(ConfigError) as by_name:
+        await open_services(settings("Acme Exports"))
+    assert by_name.value.field == "adapters.inbox.inbound_tenant"
+    assert f"write '{acme.id}'" in str(by_name.value)
+    with pytest.raises(ConfigError, match="'ghost', which is no tenant's id"):
+        await open_services(settings("ghost"))
+    services = await open_services(settings(acme.id))
+    await services.close()
 
 
 async def test_a_malformed_seat_id_stops_the_start(tmp_path: Path) -> None:
