@@ -6,23 +6,26 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from adapters.base import AdapterContext, Envelope
+from adapters.base import AdapterContext, Envelope, Receipt
 from adapters.dcsa_pint import PintAdapter
 from adapters.testing import AdapterContract
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, TransientDeliveryError
 from gateway.pint import build
 from gateway.pint.checksums import bytes_checksum, jws_checksum
-from gateway.pint.codes import ActionCode
+from gateway.pint.codes import ActionCode, ResponseCode
+from gateway.pint.responses import sign_response
 from gateway.signing.jose import CompactSigner
 from gateway.store.ebl import EblRegistry
 from gateway.testing.cluster import free_port
 from gateway.testing.pint import (
+    DemoPlatform,
     InProcessPlatform,
     make_key,
     pem,
@@ -119,7 +122,6 @@ def test_options_are_checked_by_name(tmp_path: Path) -> None:
 async def test_partner_keys_from_their_published_jwks(tmp_path: Path, reference: Path) -> None:
     """Neither platform holds the other's keys: each fetches the other's JWKS over https on
     first need (an unknown kid) and the transfer completes."""
-    from aiohttp import web
 
     from gateway.signing.jose import jwks_of
 
@@ -267,75 +269,43 @@ async def test_sender_follows_the_receivers_own_envelope_reference(
 ) -> None:
     """A receiver built by someone else hands out an opaque reference of its own (here with a
     slash): the documents and the finish go to exactly that reference."""
-    from aiohttp import web
-
-    from gateway.pint.codes import ResponseCode
-    from gateway.pint.responses import sign_response
-
-    tls = make_tls(tmp_path / "tls")
-    sender, foreign = (
-        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
-        platform("IQAX", "rsa", "BUYER"),
-    )
-    homes = write_platform_homes(
-        tmp_path,
-        [sender, foreign],
-        reference_root=reference,
-        tls=tls,
-        ports=[free_port(), free_port()],
-    )
     seen: list[str] = []
     state: dict[str, str] = {}
 
-    async def start(request: web.Request) -> web.Response:
-        body = await request.json()
-        state["last"] = jws_checksum(body["envelopeTransferChain"][-1])
-        return web.json_response({
-            "envelopeReference": "opaque/ref 1",
-            "transportDocumentChecksum": "0" * 64,
-            "lastEnvelopeTransferChainEntrySignedContentChecksum": state["last"],
-            "missingAdditionalDocumentChecksums": [bytes_checksum(DOCUMENT)],
-        }, status=201)  # fmt: skip
+    def make_app(foreign: DemoPlatform) -> web.Application:
+        async def start(request: web.Request) -> web.Response:
+            body = await request.json()
+            state["last"] = jws_checksum(body["envelopeTransferChain"][-1])
+            return web.json_response({
+                "envelopeReference": "opaque/ref 1",
+                "transportDocumentChecksum": "0" * 64,
+                "lastEnvelopeTransferChainEntrySignedContentChecksum": state["last"],
+                "missingAdditionalDocumentChecksums": [bytes_checksum(DOCUMENT)],
+            }, status=201)  # fmt: skip
 
-    async def document(request: web.Request) -> web.Response:
-        seen.append(f"doc {request.match_info['ref']}")
-        return web.Response(status=204)
+        async def document(request: web.Request) -> web.Response:
+            seen.append(f"doc {request.match_info['ref']}")
+            return web.Response(status=204)
 
-    async def finish(request: web.Request) -> web.Response:
-        seen.append(f"finish {request.match_info['ref']}")
-        token = sign_response(
-            foreign.signer, ResponseCode.RECE, state["last"], received=[bytes_checksum(DOCUMENT)]
-        )
-        return web.json_response(token)
+        async def finish(request: web.Request) -> web.Response:
+            seen.append(f"finish {request.match_info['ref']}")
+            token = sign_response(
+                foreign.signer,
+                ResponseCode.RECE,
+                state["last"],
+                received=[bytes_checksum(DOCUMENT)],
+            )
+            return web.json_response(token)
 
-    app = web.Application()
-    app.router.add_post("/v3/envelopes", start)
-    app.router.add_put("/v3/envelopes/{ref}/additional-documents/{checksum}", document)
-    app.router.add_put("/v3/envelopes/{ref}/finish-transfer", finish)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(
-        runner,
-        "127.0.0.1",
-        homes[1].port,
-        ssl_context=tls.server_context(require_client_cert=False),
-    ).start()
-    sending = InProcessPlatform(homes[0], tls)
-    await sending.start()
-    try:
-        contract = TestPintContract()
-        contract.reference, contract.sender, contract.receiver_platform, contract.sent = (
-            reference,
-            sender,
-            foreign,
-            {},
-        )
-        receipt = await sending.adapter.deliver(contract.make_envelope())
-        assert receipt.details["responseCode"] == "RECE"
-        assert seen == ["doc opaque/ref 1", "finish opaque/ref 1"]
-    finally:
-        await sending.stop()
-        await runner.cleanup()
+        app = web.Application()
+        app.router.add_post("/v3/envelopes", start)
+        app.router.add_put("/v3/envelopes/{ref}/additional-documents/{checksum}", document)
+        app.router.add_put("/v3/envelopes/{ref}/finish-transfer", finish)
+        return app
+
+    receipt = await deliver_to_hand_written_platform(tmp_path, reference, make_app)
+    assert receipt.details["responseCode"] == "RECE"
+    assert seen == ["doc opaque/ref 1", "finish opaque/ref 1"]
 
 
 def test_parties_known_here_follow_the_receiver_validation_rule() -> None:
@@ -373,72 +343,48 @@ async def test_sender_resends_the_documents_a_signed_mdoc_lists_and_finishes_aga
     finish the envelope transfer". A receiver that lost the document once gets it again and
     accepts; one that answers ``MDOC`` for ever gets it ``MAX_MDOC_ROUNDS`` more times, and
     the ``MDOC`` is the attempt's answer (not final: the transfer job retries later)."""
-    from aiohttp import web
-
     from adapters.dcsa_pint.sender import MAX_MDOC_ROUNDS
-    from gateway.pint.codes import ResponseCode
-    from gateway.pint.responses import sign_response
 
-    tls = make_tls(tmp_path / "tls")
-    sender, foreign = (
-        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
-        platform("IQAX", "rsa", "BUYER"),
-    )
-    homes = write_platform_homes(
-        tmp_path, [sender, foreign], reference_root=reference, tls=tls,
-        ports=[free_port(), free_port()],
-    )  # fmt: skip
     checksum = bytes_checksum(DOCUMENT)
     seen: list[str] = []
     state: dict[str, str] = {}
 
-    async def start(request: web.Request) -> web.Response:
-        body = await request.json()
-        state["last"] = jws_checksum(body["envelopeTransferChain"][-1])
-        return web.json_response({
-            "envelopeReference": "ref-1",
-            "transportDocumentChecksum": "0" * 64,
-            "lastEnvelopeTransferChainEntrySignedContentChecksum": state["last"],
-            "missingAdditionalDocumentChecksums": [checksum],
-        }, status=201)  # fmt: skip
+    def make_app(foreign: DemoPlatform) -> web.Application:
+        async def start(request: web.Request) -> web.Response:
+            body = await request.json()
+            state["last"] = jws_checksum(body["envelopeTransferChain"][-1])
+            return web.json_response({
+                "envelopeReference": "ref-1",
+                "transportDocumentChecksum": "0" * 64,
+                "lastEnvelopeTransferChainEntrySignedContentChecksum": state["last"],
+                "missingAdditionalDocumentChecksums": [checksum],
+            }, status=201)  # fmt: skip
 
-    async def document(request: web.Request) -> web.Response:
-        assert request.match_info["checksum"] == checksum
-        assert await request.json() == base64.b64encode(DOCUMENT).decode()
-        seen.append("doc")
-        return web.Response(status=204)
+        async def document(request: web.Request) -> web.Response:
+            assert request.match_info["checksum"] == checksum
+            assert await request.json() == base64.b64encode(DOCUMENT).decode()
+            seen.append("doc")
+            return web.Response(status=204)
 
-    async def finish(request: web.Request) -> web.Response:
-        seen.append("finish")
-        if lost_for_ever or seen.count("finish") == 1:
+        async def finish(request: web.Request) -> web.Response:
+            seen.append("finish")
+            if lost_for_ever or seen.count("finish") == 1:
+                token = sign_response(
+                    foreign.signer, ResponseCode.MDOC, state["last"], missing=[checksum]
+                )
+                return web.json_response(token, status=409)
             token = sign_response(
-                foreign.signer, ResponseCode.MDOC, state["last"], missing=[checksum]
+                foreign.signer, ResponseCode.RECE, state["last"], received=[checksum]
             )
-            return web.json_response(token, status=409)
-        token = sign_response(foreign.signer, ResponseCode.RECE, state["last"], received=[checksum])
-        return web.json_response(token)
+            return web.json_response(token)
 
-    app = web.Application()
-    app.router.add_post("/v3/envelopes", start)
-    app.router.add_put("/v3/envelopes/{ref}/additional-documents/{checksum}", document)
-    app.router.add_put("/v3/envelopes/{ref}/finish-transfer", finish)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(
-        runner, "127.0.0.1", homes[1].port,
-        ssl_context=tls.server_context(require_client_cert=False),
-    ).start()  # fmt: skip
-    sending = InProcessPlatform(homes[0], tls)
-    await sending.start()
-    try:
-        contract = TestPintContract()
-        contract.reference, contract.sender, contract.receiver_platform, contract.sent = (
-            reference, sender, foreign, {},
-        )  # fmt: skip
-        receipt = await sending.adapter.deliver(contract.make_envelope())
-    finally:
-        await sending.stop()
-        await runner.cleanup()
+        app = web.Application()
+        app.router.add_post("/v3/envelopes", start)
+        app.router.add_put("/v3/envelopes/{ref}/additional-documents/{checksum}", document)
+        app.router.add_put("/v3/envelopes/{ref}/finish-transfer", finish)
+        return app
+
+    receipt = await deliver_to_hand_written_platform(tmp_path, reference, make_app)
     if lost_for_ever:
         assert receipt.details["responseCode"] == "MDOC"
         assert seen == ["doc", "finish"] * (MAX_MDOC_ROUNDS + 1)
@@ -452,50 +398,49 @@ async def test_a_busy_platform_s_retry_after_reaches_the_retry_policy(
 ) -> None:
     """A partner platform that answers the envelope with 503 and ``Retry-After`` (no signed
     response: it did not look at it) is retried, not sooner than it asked."""
-    from aiohttp import web
 
-    from gateway.errors import TransientDeliveryError
+    def make_app(foreign: DemoPlatform) -> web.Application:
+        async def busy(request: web.Request) -> web.Response:
+            return web.Response(status=503, text="maintenance", headers={"Retry-After": "120"})
 
+        app = web.Application()
+        app.router.add_post("/v3/envelopes", busy)
+        return app
+
+    with pytest.raises(TransientDeliveryError) as caught:
+        await deliver_to_hand_written_platform(tmp_path, reference, make_app)
+    assert caught.value.retry_after == 120.0
+    assert "HTTP 503 (Retry-After 120 s)" in str(caught.value)
+
+
+async def deliver_to_hand_written_platform(
+    tmp_path: Path, reference: Path, make_app: Callable[[DemoPlatform], web.Application]
+) -> Receipt:
+    """Deliver the contract's envelope from an in-process sending platform (AEOT) to a
+    receiving platform (IQAX) written by hand as ``make_app(iqax)``, served over TLS."""
     tls = make_tls(tmp_path / "tls")
     sender, foreign = (
         platform("AEOT", "ed25519", "SHIPPER", carrier=True),
         platform("IQAX", "rsa", "BUYER"),
     )
     homes = write_platform_homes(
-        tmp_path,
-        [sender, foreign],
-        reference_root=reference,
-        tls=tls,
+        tmp_path, [sender, foreign], reference_root=reference, tls=tls,
         ports=[free_port(), free_port()],
-    )
-
-    async def busy(request: web.Request) -> web.Response:
-        return web.Response(status=503, text="maintenance", headers={"Retry-After": "120"})
-
-    app = web.Application()
-    app.router.add_post("/v3/envelopes", busy)
-    runner = web.AppRunner(app)
+    )  # fmt: skip
+    runner = web.AppRunner(make_app(foreign))
     await runner.setup()
     await web.TCPSite(
-        runner,
-        "127.0.0.1",
-        homes[1].port,
+        runner, "127.0.0.1", homes[1].port,
         ssl_context=tls.server_context(require_client_cert=False),
-    ).start()
+    ).start()  # fmt: skip
     sending = InProcessPlatform(homes[0], tls)
     await sending.start()
     try:
         contract = TestPintContract()
         contract.reference, contract.sender, contract.receiver_platform, contract.sent = (
-            reference,
-            sender,
-            foreign,
-            {},
-        )
-        with pytest.raises(TransientDeliveryError) as caught:
-            await sending.adapter.deliver(contract.make_envelope())
+            reference, sender, foreign, {},
+        )  # fmt: skip
+        return await sending.adapter.deliver(contract.make_envelope())
     finally:
         await sending.stop()
         await runner.cleanup()
-    assert caught.value.retry_after == 120.0
-    assert "HTTP 503 (Retry-After 120 s)" in str(caught.value)
