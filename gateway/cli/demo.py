@@ -157,7 +157,7 @@ profile = "pint-sg"
 
 [[exporters]]
 seller_id = "91310115MA1FL8K22H"
-endpoint = "0199:5493001KJTIIGC8Y1R14"
+endpoint = "0199:5493001KJTIIGC8Y1S09"
 street = "Lingang Avenue 1"
 city = "Shanghai"
 postcode = "201306"

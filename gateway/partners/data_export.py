@@ -4,7 +4,7 @@
 
     [[exporters]]
     seller_id = "91310115MA1FL8K22H"
-    endpoint = "0199:5493001KJTIIGC8Y1R14"
+    endpoint = "0199:5493001KJTIIGC8Y1S09"
 
     [exporters.data_export]
     ciio = false                          # a critical information infrastructure operator

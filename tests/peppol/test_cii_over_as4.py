@@ -22,7 +22,7 @@ from tests.service.test_real_flow import SAMPLES
 
 BUYER = ParticipantId("0195:SGUEN199912345A")
 """The buyer of ``exempt-services.xml`` in ``tests/data/partners.toml``."""
-SELLER = ParticipantId("0199:5493001KJTIIGC8Y1R14")
+SELLER = ParticipantId("0199:5493001KJTIIGC8Y1S09")
 """Its seller's endpoint (the directory's exporter entry)."""
 CII = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 

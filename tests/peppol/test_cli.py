@@ -317,7 +317,7 @@ async def test_send_bis3_cii_a_converted_fapiao_and_a_cii_file(
     assert code == 0, err
     report = json.loads(out)
     assert report["sbdh"]["document_type"] == BIS3_CII_INVOICE.uri()
-    assert report["sbdh"]["sender"] == "0199:5493001KJTIIGC8Y1R14"
+    assert report["sbdh"]["sender"] == "0199:5493001KJTIIGC8Y1S09"
     received = parse_sbdh(receiver.received[report["message_id"]])
     assert received.header.type_version == "D16B"
     assert received.header.type_name == "CrossIndustryInvoice"

@@ -60,7 +60,7 @@ TSR = "phax-peppol-reporting/testfiles/tsr/good"
 MLS = "openpeppol-mls-1.1.0/trn-mls/example/MessageLevelStatus_Example_AP.xml"
 BIS3_SELLER = ParticipantId("0088:9482348239847239874")
 BIS3_BUYER = ParticipantId("0002:FR23342")
-CII_SELLER = ParticipantId("0199:5493001KJTIIGC8Y1R14")
+CII_SELLER = ParticipantId("0199:5493001KJTIIGC8Y1S09")
 CII_BUYER = ParticipantId("0195:SGUEN199912345A")
 """The parties of ``exempt-services.xml`` converted to BIS 3 CII (``tests/data/partners.toml``)."""
 OTHER = ParticipantId("0195:SGUEN209999999Z")

@@ -311,7 +311,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "gateway" / "samples"
 PARTNERS = Path(__file__).resolve().parents[1] / "data" / "partners.toml"
 CII_BUYER = ParticipantId("0195:SGUEN199912345A")
 """The buyer of ``exempt-services.xml`` in the test partner directory."""
-CII_SELLER = ParticipantId("0199:5493001KJTIIGC8Y1R14")
+CII_SELLER = ParticipantId("0199:5493001KJTIIGC8Y1S09")
 """Its seller's endpoint, from the same directory."""
 
 

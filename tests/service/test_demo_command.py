@@ -61,7 +61,7 @@ def test_demo_delivers_everything(artefacts_home: Path) -> None:
     assert re.search(r"AS4 MessageId \w+\.peppol@lingang", singapore)
     assert re.search(r"AS4 receipt: signed by CN=PSG000002,[^\n]*, verified", singapore)
     assert (
-        "receiving AP got the SBDH: 0199:5493001KJTIIGC8Y1R14 → 0195:SGUEN199912345A" in singapore
+        "receiving AP got the SBDH: 0199:5493001KJTIIGC8Y1S09 → 0195:SGUEN199912345A" in singapore
     )
     assert f"document type {PINT_SG_INVOICE}" in singapore
     assert "process cenbii-procid-ubl::urn:peppol:bis:billing" in singapore
