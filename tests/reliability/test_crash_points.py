@@ -163,6 +163,8 @@ class CrashPoints:
         async with await psycopg.AsyncConnection.connect(pg_url) as conn:
             await conn.execute("SELECT seq FROM export_ledger_head WHERE id = 1 FOR UPDATE")
             while self.armed == "ledger-lock":
+                # the activity view is a snapshot kept for the whole transaction: refresh it
+                await conn.execute("SELECT pg_stat_clear_snapshot()")
                 cursor = await conn.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                     "AND datname = current_database() AND pid <> pg_backend_pid()"
@@ -275,8 +277,7 @@ async def crash_points_run(
         f"{stats['posts']} posts, {stats['duplicates']} repeated posts dropped by message id"
     )
     assert codes == (0, 0), "graceful SIGTERM shutdown should exit 0"
-    never = [point for point in points_cycle if not points.fired[point]]
-    assert not never, f"crash points never reached in any round: {never} (missed rounds: {missed})"
+    assert not missed, f"crash points not reached in their round: {missed}"
     assert not [s for s in submitter.statuses if s >= 500 and s != 503], (
         f"server errors answered: {dict(submitter.statuses)}"
     )
