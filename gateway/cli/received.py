@@ -12,11 +12,11 @@ received at), newest first; ``--status rejected`` finds what the gateway refused
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from gateway.cli.migrate import add_database_arguments, database_url, shown_url
-from gateway.store import open_store
+from gateway.cli.tenants import tenant_named, with_store
+from gateway.store import Store
 from gateway.store.received import STATUSES, ReceivedStore, ReceivedSummary
 
 
@@ -26,10 +26,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list received documents (a tenant's, or those no tenant claims)",
         description="List received documents newest first, one tab-separated line each: id, "
         "status, MLS code, receiver, sender, channel, message id, received at. Give --tenant "
-        "ID for a tenant's, or --unclaimed for those whose receiver no tenant registered.",
+        "(an id or a name) for a tenant's, or --unclaimed for those whose receiver no tenant "
+        "registered.",
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--tenant", metavar="ID", help="the tenant whose documents to list")
+    which.add_argument(
+        "--tenant", metavar="TENANT", help="the tenant whose documents to list (id or name)"
+    )
     which.add_argument(
         "--unclaimed", action="store_true", help="documents no tenant claims (operators only)"
     )
@@ -44,14 +47,21 @@ def run(args: argparse.Namespace) -> int:
         args.parser.print_usage(sys.stderr)
         print("lingang received: --limit is at least 1", file=sys.stderr)
         return 2
-    url = database_url(args)
-    tenant = None if args.unclaimed else str(args.tenant)
-    found = asyncio.run(_list(url, tenant, args.status, args.limit))
+
+    async def work(store: Store) -> tuple[str | None, list[ReceivedSummary]]:
+        tenant = None if args.unclaimed else (await tenant_named(store, str(args.tenant))).id
+        found = await ReceivedStore(store.connector).list(
+            tenant, limit=args.limit, status=args.status
+        )
+        return tenant, found
+
+    tenant, found = with_store(args, work)
     for summary in found:
         print(line(summary))
     if not found:  # said on stderr: stdout stays one line per document, for scripts
         whose = "no tenant claims" if tenant is None else f"of tenant {tenant!r}"
-        print(f"lingang received: no received documents {whose} in the store {shown_url(url)}",
+        where = shown_url(database_url(args))
+        print(f"lingang received: no received documents {whose} in the store {where}",
               file=sys.stderr)  # fmt: skip
     return 0
 
@@ -69,13 +79,3 @@ def line(summary: ReceivedSummary) -> str:
         summary.received_at.isoformat(),
     )
     return "\t".join(fields)
-
-
-async def _list(
-    url: str, tenant: str | None, status: str | None, limit: int
-) -> list[ReceivedSummary]:
-    store = await open_store(url)
-    try:
-        return await ReceivedStore(store.connector).list(tenant, limit=limit, status=status)
-    finally:
-        await store.close()

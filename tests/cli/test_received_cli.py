@@ -57,6 +57,11 @@ def test_unclaimed_documents_are_kept_for_the_operator_only(
     assert main(["received", "--tenant", "t", "--status", "rejected", "--database", store_url]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and "no received documents of tenant 't'" in captured.err
+    assert main(["received", "--tenant", "T", "--database", store_url]) == 0  # by its name
+    assert [row.split("\t")[0] for row in capsys.readouterr().out.splitlines()] == [ids["mine"]]
+    assert main(["received", "--tenant", "nobody", "--database", store_url]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no tenant 'nobody'" in captured.err, captured.err
     with pytest.raises(SystemExit):
         main(["received", "--database", store_url])  # --tenant or --unclaimed, one of them
 
