@@ -234,7 +234,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     opened = store if store is not None else await open_store(settings.store.url)
     await warn_left_rows(opened)
     duties = peppol_duties(settings, opened)
-    warn_shared_hand_on(settings, receiving_tenants(settings))
+    warn_shared_hand_on(settings, receiving_tenants(settings, duties.participants))
     try:
         await check_receiving_tenants(opened, settings, duties.participants)
     except ConfigError:
@@ -399,10 +399,10 @@ async def check_receiving_tenants(
         )
         for participant, tenant_id in sorted(participants.tenants.items())
     ]
-    for name, adapter in sorted(settings.adapters.items()):
-        tenant = adapter.options.get("inbound_tenant")
-        if isinstance(tenant, str) and tenant:
-            entries.append(_TenantSetting(tenant, f"adapters.{name}.inbound_tenant", tenant))
+    entries += [
+        _TenantSetting(tenant, f"adapters.{name}.inbound_tenant", tenant)
+        for name, tenant in _inbox_tenants(settings)
+    ]
     for entry in entries:
         if await store.get_tenant(entry.tenant_id) is not None:
             continue
@@ -432,16 +432,21 @@ class _TenantSetting:
     suffix: str = ""
 
 
-def receiving_tenants(settings: Settings) -> set[str]:
-    """The tenants documents are received for: those of ``[peppol] local_participants`` and
-    of the adapters' ``inbound_tenant`` options (a received Message Level Status goes to the
-    tenant whose document it answers, and is never handed on)."""
-    found = set(LocalParticipants.parse(settings.peppol.local_participants).tenants.values())
-    for adapter in settings.adapters.values():
-        tenant = adapter.options.get("inbound_tenant")
-        if isinstance(tenant, str) and tenant:
-            found.add(tenant)
-    return found
+def receiving_tenants(settings: Settings, participants: LocalParticipants) -> set[str]:
+    """The tenants documents are received for: those ``participants`` (``[peppol]
+    local_participants``, as parsed at start) name and those of the adapters'
+    ``inbound_tenant`` options (a received Message Level Status goes to the tenant whose
+    document it answers, and is never handed on)."""
+    return {*participants.tenants.values(), *(tenant for _, tenant in _inbox_tenants(settings))}
+
+
+def _inbox_tenants(settings: Settings) -> list[tuple[str, str]]:
+    """``(adapter, tenant id)`` for each adapter whose ``inbound_tenant`` names a tenant."""
+    return [
+        (name, tenant)
+        for name, adapter in sorted(settings.adapters.items())
+        if isinstance(tenant := adapter.options.get("inbound_tenant"), str) and tenant
+    ]
 
 
 async def warn_unknown_operators(store: Store, registry: AdapterRegistry) -> list[str]:

@@ -150,6 +150,7 @@ def test_each_tenant_may_get_its_own_hand_on_adapter(
     """``[routing.inbound_tenants]`` names, per tenant id, the adapter that hands that
     tenant's received documents on; one ``inbound`` for several receiving tenants is said at
     start, naming those who share it."""
+    from gateway.delivery.peppol_recording import LocalParticipants
     from gateway.service import receiving_tenants, warn_shared_hand_on
 
     text = (
@@ -159,9 +160,11 @@ def test_each_tenant_may_get_its_own_hand_on_adapter(
     )
     settings = Settings.load(write(tmp_path, text), env={})
     assert settings.routing.inbound_tenants == {"acme": "acme-erp"}
-    assert receiving_tenants(settings) == {"acme", "globex", "initech"}
+    participants = LocalParticipants.parse(settings.peppol.local_participants)
+    receiving = receiving_tenants(settings, participants)
+    assert receiving == {"acme", "globex", "initech"}
     with caplog.at_level("WARNING", logger="lingang.service"):
-        assert warn_shared_hand_on(settings, receiving_tenants(settings)) == ["globex", "initech"]
+        assert warn_shared_hand_on(settings, receiving) == ["globex", "initech"]
     assert "globex, initech all go to the adapter 'shared'" in caplog.text
     assert warn_shared_hand_on(settings, {"acme", "globex"}) == []
 
