@@ -25,6 +25,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
 CaKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -153,6 +154,41 @@ class RevocationLab:
                 .build()
             )
         return builder.sign(self.ca_key, hashes.SHA256())
+
+    def good_answer(
+        self,
+        cert: x509.Certificate,
+        *,
+        cert_id_hash: hashes.HashAlgorithm | None = None,
+        this_update: datetime | None = None,
+        lifetime: timedelta | None = timedelta(hours=1),
+        signer: tuple[x509.Certificate, CaKey] | None = None,
+        certificates: list[x509.Certificate] | None = None,
+    ) -> bytes:
+        """The DER of a signed OCSP "good" answer about ``cert``: its CertID hashed with
+        ``cert_id_hash`` (SHA-1 unless given), thisUpdate a minute ago unless given,
+        nextUpdate ``lifetime`` later (``None``: none), signed by ``signer`` (the CA unless
+        given) and carrying ``certificates`` (none unless given)."""
+        this = this_update or datetime.now(UTC) - timedelta(minutes=1)
+        signer_cert, signer_key = signer or (self.ca_cert, self.ca_key)
+        answer = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=cert,
+                issuer=self.ca_cert,
+                algorithm=cert_id_hash or hashes.SHA1(),
+                cert_status=ocsp.OCSPCertStatus.GOOD,
+                this_update=this,
+                next_update=None if lifetime is None else this + lifetime,
+                revocation_time=None,
+                revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, signer_cert)
+        )
+        if certificates:
+            answer = answer.certificates(certificates)
+        signed = answer.sign(signer_key, hashes.SHA256())
+        return signed.public_bytes(serialization.Encoding.DER)
 
     def start_ocsp(self) -> None:
         """Write the CA index and start ``openssl ocsp`` on :attr:`ocsp_port` (signing its

@@ -19,12 +19,10 @@ import shutil
 import subprocess
 import urllib.parse
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 
 from gateway.signing.revocation import RevocationChecker, RevokedError, ocsp_http_request
@@ -139,24 +137,7 @@ def test_a_request_whose_url_would_be_too_long_goes_by_post(lab: RevocationLab) 
     with StaticHttpServer() as responder:
         long_url = f"http://127.0.0.1:{responder.port}/{'ocsp-' * 30}"
         good, _ = lab.issue("long url signer", ocsp_url=long_url)
-        now = datetime.now(UTC)
-        assert isinstance(lab.ca_key, rsa.RSAPrivateKey)
-        responder.body = (
-            ocsp.OCSPResponseBuilder()
-            .add_response(
-                cert=good,
-                issuer=lab.ca_cert,
-                algorithm=hashes.SHA1(),
-                cert_status=ocsp.OCSPCertStatus.GOOD,
-                this_update=now - timedelta(minutes=1),
-                next_update=now + timedelta(hours=1),
-                revocation_time=None,
-                revocation_reason=None,
-            )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, lab.ca_cert)
-            .sign(lab.ca_key, hashes.SHA256())
-            .public_bytes(serialization.Encoding.DER)
-        )
+        responder.body = lab.good_answer(good)
         assert _checker().status(good, lab.ca_cert) == f"good:ocsp {long_url}"
         assert responder.methods == ["POST"]
 

@@ -19,7 +19,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509 import ocsp
 
 from gateway.signing.revocation import RevocationChecker, RevokedError
 from tests.live_revocation import RevocationLab, revocation_lab, self_signed_ca
@@ -36,23 +35,9 @@ def lab(tmp_path: Path) -> Iterator[RevocationLab]:
 
 def _good_answer(lab: RevocationLab, cert: x509.Certificate, this_update: datetime) -> bytes:
     """A 'good' answer signed by the CA, without nextUpdate and without a nonce."""
-    assert isinstance(lab.ca_key, rsa.RSAPrivateKey)
-    answer = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=cert,
-            issuer=lab.ca_cert,
-            algorithm=hashes.SHA256(),
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=this_update,
-            next_update=None,
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, lab.ca_cert)
-        .sign(lab.ca_key, hashes.SHA256())
+    return lab.good_answer(
+        cert, cert_id_hash=hashes.SHA256(), this_update=this_update, lifetime=None
     )
-    return answer.public_bytes(serialization.Encoding.DER)
 
 
 def test_an_old_good_answer_without_next_update_cannot_hide_a_revocation(
@@ -88,23 +73,6 @@ def test_an_unreadable_certificate_in_an_answer_is_passed_over(lab: RevocationLa
         der = delegate.public_bytes(serialization.Encoding.DER)
         at = der.index(b"OCSP freshness test CA") - 2  # the issuer's common name: its tag
         broken = x509.load_der_x509_certificate(der[:at] + b"\x07" + der[at + 1 :])
-        now = datetime.now(UTC)
-        answer = (
-            ocsp.OCSPResponseBuilder()
-            .add_response(
-                cert=cert,
-                issuer=lab.ca_cert,
-                algorithm=hashes.SHA256(),
-                cert_status=ocsp.OCSPCertStatus.GOOD,
-                this_update=now - timedelta(minutes=1),
-                next_update=now + timedelta(hours=1),
-                revocation_time=None,
-                revocation_reason=None,
-            )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, lab.ca_cert)
-            .certificates([broken])
-            .sign(lab.ca_key, hashes.SHA256())
-        )
-        responder.body = answer.public_bytes(serialization.Encoding.DER)
+        responder.body = lab.good_answer(cert, cert_id_hash=hashes.SHA256(), certificates=[broken])
         status = RevocationChecker(timeout=2.0).status(cert, lab.ca_cert)
         assert status == f"good:ocsp {responder.url}"

@@ -18,7 +18,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway.signing.revocation import RevocationChecker, RevokedError
@@ -70,24 +69,7 @@ def _good(
     responder: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
 ) -> bytes:
     """A current "good" answer about ``cert``, signed by ``responder``, carrying its cert."""
-    now = datetime.now(UTC)
-    answer = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=cert,
-            issuer=lab.ca_cert,
-            algorithm=hashes.SHA1(),
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=now - timedelta(minutes=1),
-            next_update=now + timedelta(hours=1),
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, responder[0])
-        .certificates([responder[0]])
-        .sign(responder[1], hashes.SHA256())
-    )
-    return answer.public_bytes(DER)
+    return lab.good_answer(cert, signer=responder, certificates=[responder[0]])
 
 
 def test_a_revoked_responder_cannot_vouch_for_a_revoked_certificate(lab: RevocationLab) -> None:
