@@ -88,6 +88,7 @@ from gateway.jobs.metrics import JobMetrics
 from gateway.private_files import private_dir
 from gateway.render.mls import spis_participant
 from gateway.settings import Settings
+from gateway.signing.gateway_key import TokenKey
 from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
 from gateway.store import Store, open_store
 from gateway.store.ebl import EblRegistry
@@ -191,6 +192,7 @@ def tools_spec(settings: Settings) -> ToolsSpec:
         artefacts_dir=settings.artefacts_home if pipeline.validate else None,
         engine=settings.validation,
         signing_key=settings.signing.key if pipeline.sign else None,
+        signing_token=signing_token(settings) if pipeline.sign else None,
         signing_cert=settings.signing.cert if pipeline.sign else None,
         signing_chain=settings.signing.chain,
         partners_file=pipeline.partners,
@@ -494,6 +496,37 @@ def warn_unclaimed_receiving(
     return receiving
 
 
+def check_token_settings(settings: Settings) -> None:
+    """``[signing] pkcs11`` is complete: the library exists, the token and key labels and the
+    key's ``cert`` are given, and ``[signing] key`` is not set as well (one key signs);
+    :class:`ConfigError` naming the setting otherwise. The token itself is opened when the
+    signers are loaded."""
+    signing = settings.signing
+    module = signing.pkcs11
+    assert module is not None
+    problems = [
+        ("key", signing.key is not None, "is set as well: give the key file or the token"),
+        ("pkcs11", not module.is_file(), f"names {module}, which does not exist"),
+        ("pkcs11_token", not signing.pkcs11_token, "is not set: the token's label"),
+        ("pkcs11_label", not signing.pkcs11_label, "is not set: the key's label on the token"),
+        ("cert", signing.cert is None, "is not set: the certificate of the key on the token"),
+    ]
+    for name, failed, why in problems:
+        if failed:
+            raise ConfigError(
+                f"[signing] pkcs11 keeps the signing key in a token, but [signing] {name} {why}",
+                field=f"signing.{name}",
+                rule="signing.key-required",
+            )
+    assert signing.cert is not None
+    if not signing.cert.is_file():
+        raise ConfigError(
+            f"[signing] cert names {signing.cert}, which does not exist",
+            field="signing.cert",
+            rule="signing.key-missing",
+        )
+
+
 def check_assurance(settings: Settings) -> None:
     """Signing on (the default) needs ``[signing] key`` and ``cert`` (a PKCS#12 key brings
     its certificate, so ``cert`` may then be left unset): without them the
@@ -502,7 +535,9 @@ def check_assurance(settings: Settings) -> None:
     ``sign = false``, or ``LINGANG_VALIDATE`` / ``LINGANG_SIGN``; no API client can ask for
     it): logged here at start-up, and marked on every document it affects."""
     pipeline, signing = settings.pipeline, settings.signing
-    if pipeline.sign:
+    if pipeline.sign and signing.pkcs11 is not None:
+        check_token_settings(settings)
+    elif pipeline.sign:
         from gateway.signing.gateway_key import is_pkcs12
 
         required = [("key", signing.key, "LINGANG_SIGNING_KEY")]
@@ -613,14 +648,32 @@ async def _peppol_reporting(
     await schedule_reports(store, store.clock(), until_day=peppol.report_until_day)
 
 
+def signing_token(settings: Settings) -> TokenKey | None:
+    """Where ``[signing] pkcs11`` keeps the gateway's key, or ``None`` (a key file)."""
+    signing = settings.signing
+    if signing.pkcs11 is None:
+        return None
+    return TokenKey(signing.pkcs11, signing.pkcs11_token, signing.pkcs11_label)
+
+
 def load_body_signer(settings: Settings) -> BodySigner | None:
     """The detached-JWS signer for transport bodies (same key as documents), or ``None``."""
+    from gateway.signing.gateway_key import (
+        is_pkcs12,
+        load_gateway_key,
+        load_private_key,
+        load_token_key,
+    )
+    from gateway.signing.jws import DetachedJwsSigner, ProviderJwsSigner, b64url
+
+    token = signing_token(settings)
+    if token is not None:
+        return ProviderJwsSigner(
+            load_token_key(token, settings.signing.cert, settings.signing.chain)
+        )
     key = settings.signing.key
     if key is None:
         return None
-    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key, load_private_key
-    from gateway.signing.jws import DetachedJwsSigner, b64url
-
     if settings.signing.cert is None and not is_pkcs12(key):
         return DetachedJwsSigner(load_private_key(key))
     provider = load_gateway_key(key, settings.signing.cert, settings.signing.chain)
@@ -630,13 +683,19 @@ def load_body_signer(settings: Settings) -> BodySigner | None:
 
 def checkpoint_signer(settings: Settings) -> Sign | None:
     """Signs export-ledger checkpoints with the gateway's key and certificate (a PKCS#12
-    key brings its own), or ``None`` without them."""
+    key brings its own; a key in a token signs there), or ``None`` without them."""
+    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key, load_token_key
+    from gateway.signing.jws import DetachedJwsSigner, ProviderJwsSigner, b64url
+
+    token = signing_token(settings)
+    if token is not None and settings.signing.cert is not None:
+        held = load_token_key(token, settings.signing.cert, settings.signing.chain)
+        return jws_checkpoint_signer(
+            ProviderJwsSigner(held), settings.signing.cert.read_text(encoding="ascii")
+        )
     key = settings.signing.key
     if key is None:
         return None
-    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key
-    from gateway.signing.jws import DetachedJwsSigner, b64url
-
     if settings.signing.cert is None and not is_pkcs12(key):
         return None
     provider = load_gateway_key(key, settings.signing.cert, settings.signing.chain)

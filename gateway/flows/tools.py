@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gateway.policy import PolicySource
     from gateway.policy.keys import KeyProvider
     from gateway.signing import XadesSigner
+    from gateway.signing.gateway_key import TokenKey
     from gateway.signing.vc_issuer import VcIssuer
     from gateway.validation import Validator
 
@@ -36,6 +37,9 @@ class ToolsSpec:
     """Installed official artefacts; ``None``: validation off."""
     engine: EngineOptions = field(default_factory=EngineOptions)
     signing_key: Path | None = None
+    signing_token: TokenKey | None = None
+    """The signing key inside a PKCS#11 token (``[signing] pkcs11``) instead of a file; the
+    PIN is read from ``LINGANG_SIGNING_PIN`` by each process."""
     signing_cert: Path | None = None
     signing_chain: tuple[Path, ...] = ()
     partners_file: Path | None = None
@@ -205,13 +209,18 @@ def load_validator(spec: ToolsSpec, *, compile_rules: bool = True) -> Validator 
 
 def load_signer(spec: ToolsSpec) -> XadesSigner | None:
     """The XAdES signer from ``[signing] key`` (a PKCS#12 file, or a PEM key with its
-    certificate), or ``None``. A protected key's password is read from
-    ``LINGANG_SIGNING_PASSWORD`` here, in each process, never carried in ``spec``."""
+    certificate) or from the token ``[signing] pkcs11`` names, or ``None``. A protected
+    key's password (``LINGANG_SIGNING_PASSWORD``) or the token's PIN
+    (``LINGANG_SIGNING_PIN``) is read here, in each process, never carried in ``spec``."""
+    from gateway.signing import XadesSigner
+    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key, load_token_key
+
+    if spec.signing_token is not None:
+        return XadesSigner(
+            load_token_key(spec.signing_token, spec.signing_cert, spec.signing_chain)
+        )
     if spec.signing_key is None:
         return None
-    from gateway.signing import XadesSigner
-    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key
-
     if spec.signing_cert is None and not is_pkcs12(spec.signing_key):
         return None
     provider = load_gateway_key(spec.signing_key, spec.signing_cert, spec.signing_chain)

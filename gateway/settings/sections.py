@@ -63,6 +63,13 @@ class SigningSettings:
     """The key's certificate; optional with a PKCS#12 key (the file's is used)."""
     chain: tuple[Path, ...] = ()
     """Intermediate certificates sent along with ``cert``."""
+    pkcs11: Path | None = None
+    """The PKCS#11 library of an HSM or token holding the signing key, instead of ``key``:
+    the key labelled ``pkcs11_label`` on the token labelled ``pkcs11_token``, with its
+    ``cert``; the user PIN only in the environment variable ``LINGANG_SIGNING_PIN``. The key
+    never leaves the device (the gateway hashes, the token signs)."""
+    pkcs11_token: str = ""
+    pkcs11_label: str = ""
     vc_key: Path | None = None
     """The W3C VC issuer key (ECDSA P-256 PEM) signing the eBL's ``tradetrust-vc`` output."""
     vc_did: str | None = None
@@ -165,6 +172,9 @@ ENVIRONMENT: Mapping[str, str] = {
     "signing.key": "LINGANG_SIGNING_KEY",
     "signing.cert": "LINGANG_SIGNING_CERT",
     "signing.chain": "LINGANG_SIGNING_CHAIN",
+    "signing.pkcs11": "LINGANG_SIGNING_PKCS11",
+    "signing.pkcs11_token": "LINGANG_SIGNING_PKCS11_TOKEN",
+    "signing.pkcs11_label": "LINGANG_SIGNING_PKCS11_LABEL",
     "signing.vc_key": "LINGANG_SIGNING_VC_KEY",
     "signing.vc_did": "LINGANG_SIGNING_VC_DID",
     "signing.token_registry": "LINGANG_SIGNING_TOKEN_REGISTRY",

@@ -10,6 +10,12 @@ reads it from the environment it inherits. A missing or wrong password stops the
 :class:`~gateway.errors.ConfigError` naming ``[signing] key`` and the variable, never the
 password itself.
 
+The key may instead stay inside an HSM or token (``[signing] pkcs11``, ``pkcs11_token``,
+``pkcs11_label``, with ``cert``): :func:`load_token_key` signs through
+:class:`~gateway.signing.pkcs11.Pkcs11Backend`, the user PIN read only from
+``LINGANG_SIGNING_PIN``. Such a key is never extracted, so the subject key cannot be derived
+from it (``[policy] subject_key`` or its file is used instead).
+
 The XAdES signer, the transport-body JWS, the ledger checkpoints and the derived subject key
 all load the key here; the providers of :mod:`gateway.signing.keys` cache it per file state,
 so each process parses it once.
@@ -19,12 +25,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
 from gateway.errors import ConfigError, InputError, SigningError
 from gateway.signing.keys import (
+    BackendKeyProvider,
+    KeyProvider,
     PrivateKey,
     PrivateKeyProvider,
     load_certificates,
@@ -32,9 +42,24 @@ from gateway.signing.keys import (
     load_pem_provider,
     load_pkcs12_provider,
 )
+from gateway.signing.pkcs11 import Pkcs11Backend
 
 PASSWORD_ENV = "LINGANG_SIGNING_PASSWORD"
 """The environment variable holding the password of a protected ``[signing] key``."""
+
+PIN_ENV = "LINGANG_SIGNING_PIN"
+"""The environment variable holding the user PIN of the token ``[signing] pkcs11`` names."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenKey:
+    """Where ``[signing] pkcs11`` finds the gateway's key: the PKCS#11 library, the token's
+    label and the key's label (plain data: a stage process receives it and opens its own
+    session; the PIN is never part of it)."""
+
+    module: Path
+    token: str
+    label: str
 
 
 def signing_password() -> bytes | None:
@@ -188,3 +213,42 @@ def subject_key_secret(key: Path) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def load_token_key(
+    token_key: TokenKey, cert: Path | None, chain: Sequence[Path] = ()
+) -> KeyProvider:
+    """The gateway's key inside a PKCS#11 token, with its certificate (the first in ``cert``;
+    the file's other certificates and ``chain`` are sent along). The certificate must be the
+    key's: the public key on the token is compared with it. :class:`ConfigError` (field
+    ``signing.pkcs11``) when the PIN is not set, the library, token or key is not there, the
+    PIN is wrong, or the certificate belongs to another key. One session per process and
+    token, opened here."""
+    names = f"[signing] pkcs11 (token {token_key.token!r}, key {token_key.label!r})"
+    if cert is None:
+        raise _token_refusal(f"{names} needs the key's certificate: give [signing] cert")
+    pin = os.environ.get(PIN_ENV, "")
+    if not pin:
+        raise _token_refusal(
+            f"{names}: the token's user PIN is not set: give it in the environment variable "
+            f"{PIN_ENV} (never in a settings file or on a command line)"
+        )
+    try:
+        certificates = load_certificates(cert)
+        extra = [c for path in chain for c in load_certificates(path)]
+        backend = _token_backend(token_key.module, token_key.token, pin)
+        return BackendKeyProvider(
+            backend, token_key.label, certificates[0], [*certificates[1:], *extra]
+        )
+    except (SigningError, InputError) as exc:
+        raise _token_refusal(f"{names} cannot be used: {exc.message}") from None
+
+
+@cache
+def _token_backend(module: Path, token: str, pin: str) -> Pkcs11Backend:
+    """One back-end (so one session) per library, token and PIN in this process."""
+    return Pkcs11Backend(module, token, pin)
+
+
+def _token_refusal(message: str) -> ConfigError:
+    return ConfigError(message, field="signing.pkcs11", rule="signing.key-unreadable")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from gateway.errors import SigningError, VerificationError
 from gateway.jsontext import loads_bounded
+from gateway.signing.algorithms import SignatureAlgorithm
 from gateway.signing.jose import MAX_HEADER_DEPTH
-from gateway.signing.keys import ecdsa_der_to_raw, ecdsa_raw_to_der
+from gateway.signing.keys import KeyProvider, ecdsa_der_to_raw, ecdsa_raw_to_der
 
 SIGNATURE_HEADER = "X-Lingang-Signature"
 MESSAGE_ID_HEADER = "X-Lingang-Message-Id"
@@ -106,12 +108,7 @@ class DetachedJwsSigner:
 
     def sign_detached(self, body: bytes) -> str:
         """``header..signature`` over ``body``."""
-        header: dict[str, str] = {"alg": self.algorithm(), "typ": "JOSE"}
-        if self.thumbprint:
-            header["x5t#S256"] = self.thumbprint
-        protected = b64url(json.dumps(header, separators=(",", ":")).encode())
-        signing_input = f"{protected}.{b64url(body)}".encode("ascii")
-        return f"{protected}..{b64url(self._sign(signing_input))}"
+        return _detached(self.algorithm(), self.thumbprint, body, self._sign)
 
     def _sign(self, data: bytes) -> bytes:
         if isinstance(self.key, rsa.RSAPrivateKey):
@@ -124,6 +121,59 @@ class DetachedJwsSigner:
         if isinstance(self.key, ed25519.Ed25519PrivateKey):
             return self.key.sign(data)
         raise SigningError(f"unsupported key type {type(self.key).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderJwsSigner:
+    """Signs transport bodies with a :class:`~gateway.signing.keys.KeyProvider`'s key, one
+    that may stay inside an HSM (the provider hashes, the device signs): RS256 for an RSA
+    certificate, ES256 / ES384 / ES512 for its EC curve, with the certificate's SHA-256
+    thumbprint in the header."""
+
+    provider: KeyProvider
+
+    def algorithm(self) -> str:
+        """The JWS ``alg`` for the provider's certificate."""
+        public = self.provider.certificate.public_key()
+        if isinstance(public, rsa.RSAPublicKey):
+            return "RS256"
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            found = _ec_alg_name(public.curve)
+            if found is not None:
+                return found
+            raise SigningError(
+                f"EC curve {public.curve.name} has no JWS algorithm "
+                "(RFC 7518 3.4: P-256, P-384 or P-521)"
+            )
+        raise SigningError(f"unsupported certificate key type {type(public).__name__}")
+
+    def sign_detached(self, body: bytes) -> str:
+        """``header..signature`` over ``body``."""
+        alg = self.algorithm()
+        method = _PROVIDER_METHODS[alg]
+        thumbprint = b64url(self.provider.certificate.fingerprint(hashes.SHA256()))
+        return _detached(alg, thumbprint, body, lambda data: self.provider.sign(data, method))
+
+
+_PROVIDER_METHODS = {
+    "RS256": SignatureAlgorithm.RSA_SHA256,
+    "ES256": SignatureAlgorithm.ECDSA_SHA256,
+    "ES384": SignatureAlgorithm.ECDSA_SHA384,
+    "ES512": SignatureAlgorithm.ECDSA_SHA512,
+}
+"""The signature method a provider signs a JWS ``alg`` with: PKCS#1 v1.5 for RS256 (RFC
+7518 3.3), ECDSA with the curve's hash for ES* (3.4); a provider's ECDSA signatures are
+already ``r || s`` of the curve's width, as JWS wants them."""
+
+
+def _detached(alg: str, thumbprint: str | None, body: bytes, sign: Callable[[bytes], bytes]) -> str:
+    """``BASE64URL(header)..BASE64URL(signature)`` over ``body`` (RFC 7515 appendix F)."""
+    header: dict[str, str] = {"alg": alg, "typ": "JOSE"}
+    if thumbprint:
+        header["x5t#S256"] = thumbprint
+    protected = b64url(json.dumps(header, separators=(",", ":")).encode())
+    signing_input = f"{protected}.{b64url(body)}".encode("ascii")
+    return f"{protected}..{b64url(sign(signing_input))}"
 
 
 def verify_detached(token: str, body: bytes, public_key: Any) -> dict[str, Any]:
