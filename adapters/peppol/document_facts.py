@@ -4,7 +4,8 @@ a Peppol report).
 
 :func:`document_facts` reads them from the bytes to be sent, streaming over the head of the
 document (a large one costs no tree); :func:`payload_facts` from a received payload already
-parsed.
+parsed; :func:`payload_identifiers` the ``CustomizationID`` / ``ProfileID`` any received payload
+we can read carries.
 """
 
 from __future__ import annotations
@@ -311,6 +312,33 @@ def payload_facts(payload: etree._Element) -> DocumentFacts | None:
         seller_country=countries.get(seller_side, ""),
         buyer_country=countries.get(buyer_side, ""),
     )
+
+
+_UBL_NAMESPACE_PREFIX = "urn:oasis:names:specification:ubl:schema:xsd:"
+
+
+def payload_identifiers(payload: etree._Element) -> tuple[str, str] | None:
+    """``(CustomizationID, ProfileID)`` of a received payload (``""`` for one it does not
+    carry): a UBL document's ``cbc:`` children of its root (an invoice, a credit note, an MLS
+    ``ApplicationResponse`` …), a CII invoice's document context (:data:`CII_CUSTOMIZATION`,
+    :data:`CII_PROCESS`), a TSR's or EUSR's children in its own namespace. ``None`` for any
+    other payload (a Peppol ``BinaryContent``, say): where it would carry them is unknown."""
+    namespace = etree.QName(payload).namespace or ""
+    if namespace == CII_NAMESPACE:
+        context = payload.find(_CII_CONTEXT)
+        found = _cii_context(context) if context is not None else {}
+        return found.get("CustomizationID", ""), found.get("ProfileID", "")
+    if namespace.startswith(_UBL_NAMESPACE_PREFIX):
+        where = _CBC
+    elif namespace in _REPORT_NAMESPACES:
+        where = namespace
+    else:
+        return None
+    customization, profile = (
+        (payload.findtext(f"{{{where}}}{name}") or "").strip()
+        for name in ("CustomizationID", "ProfileID")
+    )
+    return customization, profile
 
 
 _UBL_COUNTRY = (

@@ -19,7 +19,8 @@ One request, in order::
         ─► decrypt ─► signature and coverage ─► every payload came encrypted ─► gunzip (capped)
         ─► SBDH: XSD, HeaderVersion 1.0, Peppol scopes (each once; COUNTRY_C1 assigned,
            MLS_TYPE known …), Standard/Type = the payload's root, DOCUMENTID = Standard::Type##…
-           ending in the TypeVersion, Sender/Receiver = the payload's seller/buyer electronic
+           ending in the TypeVersion, its customization = the payload's CustomizationID and
+           PROCESSID = its ProfileID (where it carries them), Sender/Receiver = the payload's seller/buyer electronic
            address for a BIS 3 (UBL or CII) or PINT invoice or credit note (BR-SBDH-1..4,
            reversed for self-billing; :func:`adapters.peppol.envelope_parties.enveloped_parties`), = the
            AS4 originalSender/finalRecipient, Action and Service ─► document type served?
@@ -36,8 +37,9 @@ encryption method or key reference other than the profile's), ``EBMS:0303``
 decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0010`` a value the Peppol
 P-Mode fixes (a RefToMessageId, MPC, roles, party type, AgreementRef, Service type, ``trackingIdentifier``,
 compression), ``EBMS:0011`` an external payload, ``EBMS:0003`` AS4 header ≠ SBDH,
-``EBMS:0004`` other (a bad SBDH, one naming other parties than its payload, a body over
-the limit: the profile's error for a check of the payload) and ``EBMS:0004`` with
+``EBMS:0004`` other (a bad SBDH, one naming other parties, another document type or
+process than its payload, a body over the limit: the profile's error for a check of the
+payload) and ``EBMS:0004`` with
 ``PEPPOL:NOT_SERVICED`` for a receiver or document type not served here; ``EBMS:0005`` with
 HTTP 503 when the store cannot take the message now (the sender retries). Nothing is
 acknowledged before it is stored; every request is logged by MessageId and verdict, never

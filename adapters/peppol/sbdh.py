@@ -24,6 +24,7 @@ from adapters.peppol.document_facts import (
     UBL_ENDPOINTS,
     DocumentFacts,
     payload_facts,
+    payload_identifiers,
 )
 from adapters.peppol.envelope_parties import (
     c1_country,
@@ -177,6 +178,45 @@ def check_payload_root(header: SbdhHeader, payload: etree._Element) -> None:
                 field=f"{_IDENT}/{name}",
                 rule=rule,
             )
+
+
+def check_payload_identifiers(header: SbdhHeader, payload: etree._Element) -> None:
+    """The envelope's document type and process must be the payload's own.
+
+    The ``DOCUMENTID`` scope is the document type identifier of the business document it
+    carries, ``Standard::Type##CustomizationID::TypeVersion``, and ``PROCESSID`` its process,
+    the document's ``ProfileID`` (Peppol Business Message Envelope 2.0, DocumentIdentification
+    and BusinessScope; for a CII invoice the guideline and business process parameters,
+    :func:`~adapters.peppol.document_facts.payload_identifiers`). Document type identifiers
+    are compared exactly (they are case-sensitive; the SBDH names the document's own
+    customization, never a wildcard). A payload that carries none of them is not compared:
+    its own rules reject it (BT-23/BT-24 are mandatory), answered by a Message Level Status.
+
+    :class:`FieldError` on the scope: rule ``peppol.sbdh.customization`` (the DOCUMENTID's
+    customization is not the payload's ``CustomizationID``) or ``peppol.sbdh.process``
+    (PROCESSID is not its ``ProfileID``). Call after :func:`check_header`."""
+    identifiers = payload_identifiers(payload)
+    if identifiers is None:
+        return
+    customization, profile = identifiers
+    doctype = header.document_type.value
+    said = doctype[len(f"{header.standard}::{header.type_name}##") :].rsplit("::", 1)[0]
+    if customization and customization != said:
+        raise FieldError(
+            f"the SBDH DOCUMENTID {doctype!r} names the customization {said!r}, but the "
+            f"payload's CustomizationID is {customization!r}: the DOCUMENTID is the document "
+            "type identifier of the document it carries (Standard::Type##CustomizationID::"
+            "TypeVersion)",
+            field=_scope_field("DOCUMENTID"),
+            rule="peppol.sbdh.customization",
+        )
+    if profile and profile != header.process.value:
+        raise FieldError(
+            f"the SBDH PROCESSID {header.process.value!r} is not the payload's ProfileID "
+            f"{profile!r}: the PROCESSID is the process of the document it carries",
+            field=_scope_field("PROCESSID"),
+            rule="peppol.sbdh.process",
+        )
 
 
 def header_xml(header: SbdhHeader) -> str:
@@ -418,8 +458,9 @@ def parse_sbdh(
     """Read a Peppol SBDH; :class:`FieldError` names the missing or wrong part and the rule.
     With ``schema`` (the official SBDH 1.3 XSD) the header is first checked against it; then
     ``HeaderVersion`` (``1.0``), the scopes (each Type once; DOCUMENTID, PROCESSID and
-    COUNTRY_C1 present), :func:`check_payload_root`, :func:`check_header` and, for an invoice
-    or credit note, :func:`check_envelope_parties` (Sender and Receiver the payload's parties
+    COUNTRY_C1 present), :func:`check_payload_root`, :func:`check_header`,
+    :func:`check_payload_identifiers` (DOCUMENTID and PROCESSID the payload's
+    ``CustomizationID`` and ``ProfileID``) and, for an invoice or credit note, :func:`check_envelope_parties` (Sender and Receiver the payload's parties
     where the Peppol enveloping rules say so).
 
     The payload is serialised detached from the envelope, so it declares its own namespaces
@@ -463,6 +504,7 @@ def parse_sbdh(
     )
     check_payload_root(header, payload)
     check_header(header)
+    check_payload_identifiers(header, payload)
     facts = payload_facts(payload)
     if facts is not None:
         check_envelope_parties(header.sender, header.receiver, facts)

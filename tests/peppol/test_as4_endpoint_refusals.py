@@ -15,7 +15,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from adapters.peppol import as4
-from adapters.peppol.identifiers import BIS3_PROCESS, DocumentTypeId, ParticipantId
+from adapters.peppol.identifiers import (
+    BIS3_PROCESS,
+    PINT_PROCESS,
+    DocumentTypeId,
+    ParticipantId,
+    ProcessId,
+    profile_document_type,
+)
 from adapters.peppol.receiver import ANSWERED
 from adapters.peppol.sbdh import build_sbdh
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, issue_access_point
@@ -159,6 +166,26 @@ def _to(buyer: ParticipantId, receiver: ParticipantId) -> Build:
     return build
 
 
+def _payload_profile(profile: bytes, *, enveloped: bool = False) -> Build:
+    """The invoice with ``profile`` as its process (``cbc:ProfileID``), enveloped under its
+    own document type and the PINT process (``enveloped``: under ``profile`` too)."""
+
+    def build(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+        edited = body.replace(
+            b"<cbc:ProfileID>urn:peppol:bis:billing<", b"<cbc:ProfileID>" + profile + b"<"
+        )
+        assert edited != body
+        process = ProcessId(profile.decode()) if enveloped else PINT_PROCESS
+        message = document_message(pki, edited, sbdh_header(process=process))
+        return message.body, message.content_type
+
+    return build
+
+
+PINT_INVOICE = profile_document_type("pint", credit_note=False)
+"""A document type this AP receives, of another customization than the PINT SG payload's."""
+
+
 def _oversize(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
     message = document_message(pki, body)
     return message.body + b"\r\n" + b" " * 400_000, message.content_type
@@ -186,6 +213,10 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
         _sbdh(lambda b: b.replace(b"<BusinessScope>", b"<BusinessScope>" + b"".join(
             re.findall(rb"<Scope><Type>DOCUMENTID</Type>.*?</Scope>", b)))),
         ANSWERED, ("EBMS:0004", "")),
+    "SBDH DOCUMENTID not the payload's CustomizationID": (
+        _codec(header=sbdh_header(PINT_INVOICE)), ANSWERED, ("EBMS:0004", "")),
+    "SBDH PROCESSID not the payload's ProfileID": (
+        _payload_profile(b"urn:peppol:bis:selfbilling"), ANSWERED, ("EBMS:0004", "")),
     "SBDH COUNTRY_C1 not assigned": (
         _sbdh(lambda b: b.replace(COUNTRY_C1, COUNTRY_C1.replace(b">SG<", b">QQ<"))),
         ANSWERED, ("EBMS:0004", "")),
@@ -195,7 +226,8 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
         _codec(header=sbdh_header(sender=OTHER)), ANSWERED, ("EBMS:0004", "")),
     "document type not served": (_order, ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
     "process not served for the document type": (
-        _codec(header=sbdh_header(process=BIS3_PROCESS)), ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+        _payload_profile(BIS3_PROCESS.value.encode(), enveloped=True), ANSWERED,
+        ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
     "finalRecipient differs from the SBDH": (_codec(final_recipient=OTHER), ANSWERED, ("EBMS:0003", "")),
     "addressed to another access point": (_codec(to_party="PSG000099"), ANSWERED, ("EBMS:0003", "")),
     "from another access point than signed it": (
@@ -213,6 +245,8 @@ RULES = {
     "SBDH TypeVersion not the document type's": "peppol.sbdh.type-version",
     "SBDH with two DOCUMENTID scopes": "peppol.sbdh.scope-repeated",
     "SBDH COUNTRY_C1 not assigned": "peppol.sbdh.country-c1",
+    "SBDH DOCUMENTID not the payload's CustomizationID": "peppol.sbdh.customization",
+    "SBDH PROCESSID not the payload's ProfileID": "peppol.sbdh.process",
     "unencrypted payload": "as4.encryption-required",
     "process not served for the document type": "peppol.process-not-serviced",
     "SBDH Receiver not the payload's buyer": "peppol.sbdh.receiver-endpoint",

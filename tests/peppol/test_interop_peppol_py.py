@@ -31,6 +31,7 @@ from peppol_py.sender import (
     wrap_ubl_in_peppol_standard_business_document_header,
 )
 
+from adapters.peppol.identifiers import PINT_PROCESS, profile_document_type
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.tls import TlsFiles
 from tests.peppol.as4_gateway import LOCAL, GatewayAp
@@ -69,10 +70,16 @@ def xmlsec_command(tmp_path: Path) -> Path:
 
 
 def peppol_py_message(
-    pki: PeppolTestPki, ubl: bytes, xmlsec_command: Path
+    pki: PeppolTestPki,
+    ubl: bytes,
+    xmlsec_command: Path,
+    *,
+    document_type: str | None = None,
+    process: str | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """The request peppol-py's ``send_peppol_document`` makes for ``ubl`` to our AP (its SMP
-    look-up and Peppol-root certificate check left out: the receiver is given)."""
+    look-up and Peppol-root certificate check left out: the receiver is given); the document
+    type and process in the SBDH and the AS4 header are the document's own unless given."""
     document = etree.fromstring(ubl)
     endpoint = document.find("./{*}AccountingSupplierParty/{*}Party/{*}EndpointID")
     assert endpoint is not None
@@ -80,8 +87,10 @@ def peppol_py_message(
     country = document.findtext(
         "./{*}AccountingSupplierParty/{*}Party/{*}PostalAddress/{*}Country/{*}IdentificationCode"
     )
-    document_type = get_document_type_from_ubl(document, document_type_version="2.1")
-    process = document.findtext("./{*}ProfileID")
+    document_type = document_type or get_document_type_from_ubl(
+        document, document_type_version="2.1"
+    )
+    process = process or document.findtext("./{*}ProfileID")
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     content, wrapped = wrap_ubl_in_peppol_standard_business_document_header(
         document, now, document_type, process, sender_id, country, LOCAL.value
@@ -165,6 +174,35 @@ async def test_peppol_py_reads_our_error_for_a_message_we_cannot_decrypt(
         await _post(ap.url, body, headers)
     endpoint = caught.value.endpoint  # type: ignore[attr-defined]
     assert endpoint["status_code"] == 200 and 'errorCode="EBMS:0102"' in endpoint["error_xml"]
+    assert await ap.services.store.list_inbound() == []
+
+
+async def test_peppol_py_gets_our_error_for_an_envelope_naming_another_document_type(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    reference: Path,
+    xmlsec_command: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A BIS 3 invoice enveloped by peppol-py as a PINT invoice (a document type and process
+    this AP serves, the SBDH and the AS4 Action/Service agreeing with each other): the
+    envelope lies about its payload, so our signed ``EBMS:0004`` error names the SBDH's
+    DOCUMENTID and the payload's CustomizationID, and nothing is stored."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca))
+    ubl = with_endpoint(
+        (reference / EXAMPLES / "base-example.xml").read_bytes(), "AccountingCustomerParty", LOCAL
+    )
+    pint = profile_document_type("pint", credit_note=False).value
+    body, headers = peppol_py_message(
+        pki, ubl, xmlsec_command, document_type=pint, process=PINT_PROCESS.value
+    )
+    with pytest.raises(SendPeppolError, match="Endpoint error") as caught:
+        await _post(ap.url, body, headers)
+    endpoint = caught.value.endpoint  # type: ignore[attr-defined]
+    assert endpoint["status_code"] == 200 and 'errorCode="EBMS:0004"' in endpoint["error_xml"]
+    bis3 = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    assert bis3 in endpoint["error_xml"]
     assert await ap.services.store.list_inbound() == []
 
 

@@ -243,6 +243,15 @@ SBDH_EDITS = {
         b"<InstanceIdentifier>SG</InstanceIdentifier></Scope>",
         b"<InstanceIdentifier>AA</InstanceIdentifier></Scope>", "peppol.sbdh.country-c1",
         "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=COUNTRY_C1]"),
+    "DOCUMENTID of another customization than the payload's": (
+        b"##urn:peppol:pint:billing-1@sg-1::2.1<", b"##urn:peppol:pint:billing-1::2.1<",
+        "peppol.sbdh.customization",
+        "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=DOCUMENTID]"),
+    "PROCESSID not the payload's ProfileID": (
+        b"<InstanceIdentifier>urn:peppol:bis:billing<",
+        b"<InstanceIdentifier>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0<",
+        "peppol.sbdh.process",
+        "StandardBusinessDocumentHeader/BusinessScope/Scope[Type=PROCESSID]"),
     "COUNTRY_C1 ZZ (reports' unknown country, no ISO code)": (
         b"<InstanceIdentifier>SG</InstanceIdentifier></Scope>",
         b"<InstanceIdentifier>ZZ</InstanceIdentifier></Scope>", "peppol.sbdh.country-c1",
@@ -305,6 +314,51 @@ def test_our_sbdhs_pass_what_we_demand_of_received_ones(
         assert (back.standard, back.type_name) == (facts.root_namespace, facts.local_name)
         checked += 1
     assert checked >= 16 + 8 + 8 + 12
+
+
+def test_every_kind_of_payload_is_held_to_its_own_document_type_and_process(
+    reference: Path, sbdh_schema: etree.XMLSchema
+) -> None:
+    """The DOCUMENTID is ``Standard::Type##CustomizationID::TypeVersion`` of the document the
+    envelope carries and PROCESSID its ``ProfileID`` (Peppol Business Message Envelope 2.0):
+    an envelope that names another customization or process than its payload's own is refused
+    for a PINT and a BIS 3 UBL invoice, a BIS 3 CII invoice (its document context), an MLS and
+    the two Peppol reports (their own-namespace identifiers) alike."""
+    payloads = [
+        (reference / INVOICE).read_bytes(),
+        (reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml").read_bytes(),
+        _fapiao_as_cii(),
+        (reference / "openpeppol-mls-1.1.0/trn-mls/example/MessageLevelStatus_Example_AP.xml").read_bytes(),
+        *(
+            sorted((reference / "phax-peppol-reporting/testfiles" / kind / "good").glob("*.xml"))[0].read_bytes()
+            for kind in ("tsr", "eusr")
+        ),
+    ]  # fmt: skip
+    for payload in payloads:
+        facts = document_facts(payload)
+        given = (
+            {}
+            if enveloped_parties(facts)
+            else {"sender": ParticipantId("0088:1"), "receiver": ParticipantId("0195:X")}
+        )
+        header = header_for_document(facts, country_c1="CN", **given)
+        parse_sbdh(build_sbdh(payload, header), schema=sbdh_schema)
+        doctype = header.document_type
+        version = doctype.version
+        other_doctype = replace(
+            doctype, value=doctype.value.replace(f"::{version}", f":other::{version}")
+        )
+        other_process = replace(header.process, value=header.process.value + ":other")
+        for changed, rule in (
+            (replace(header, document_type=other_doctype), "peppol.sbdh.customization"),
+            (replace(header, process=other_process), "peppol.sbdh.process"),
+        ):
+            with pytest.raises(FieldError) as caught:
+                parse_sbdh(build_sbdh(payload, changed), schema=sbdh_schema)
+            assert caught.value.rule == rule, facts.local_name
+            assert repr(facts.customization_id if "custom" in rule else facts.profile_id) in str(
+                caught.value
+            )
 
 
 SAMPLES = Path(__file__).resolve().parents[2] / "gateway" / "samples"
