@@ -11,6 +11,9 @@
                                    or the receiving tenant's ``[routing.inbound_tenants]``)
                                ──► Message Level Status, if the sender's SBDH asks for one
                                └─► the job's receipt records the verdict, facts and report
+                               (the job gives up, retries spent or an error no retry helps,
+                               before the local system took the document: an ``RE``/``FD``
+                               MLS all the same, once; see ReceiveKind._gave_up)
     a received MLS ──► correlated to the submission we sent (history + output ``mls``),
                        if it came from the access point that document went to (else
                        ignored: the job's receipt says why, verdict ``mls-ignored``)
@@ -26,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.base import REUSED_MESSAGE_ID, Envelope, InboundAck, InboundDocument
@@ -34,7 +37,7 @@ from adapters.base import Receipt as AdapterReceipt
 from gateway.delivery.peppol_duties import PeppolDuties
 from gateway.delivery.peppol_recording import LocalParticipants
 from gateway.delivery.registry import AdapterRegistry
-from gateway.errors import DeliveryError, InputError, LingangError, PermanentDeliveryError
+from gateway.errors import InputError, LingangError
 from gateway.flows import FlowOutcome, Source
 from gateway.jobs import Completed, FlowRunner, JobResult
 from gateway.jobs.process import DOCUMENT_ERRORS
@@ -43,6 +46,7 @@ from gateway.store import (
     InboundMessage,
     Job,
     JobSpec,
+    LeaseLostError,
     NotFoundError,
     Receipt,
     StateChange,
@@ -164,13 +168,32 @@ class ReceiveKind:
         self.peppol = peppol
         """Reporting records, MLS answers and MLS correlation for Peppol traffic."""
         self.max_attempts = max_attempts
-        """The worker's attempts before the dead letter: a hand-over failing on the last
-        one is answered with an ``RE``/``FD`` Message Level Status."""
+        """The worker's attempts before the dead letter: a job failing on the last one (or
+        on an error no retry can help) before the hand-over succeeded is answered with an
+        ``RE``/``FD`` Message Level Status."""
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
         message = await self.store.get_inbound(job.submission_id)
         if message is None:
             raise NotFoundError(f"inbound message {job.submission_id} vanished", field="inbound")
+        progress = _Progress()
+        try:
+            return await self._receive(job, message, progress)
+        except Exception as exc:
+            if self._gives_up(job, exc) and not progress.handed_on:
+                await self._gave_up(job, message, progress.outcome, exc)
+            raise
+
+    def _gives_up(self, job: Job, error: Exception) -> bool:
+        """Whether this failed run is the job's last (the worker dead-letters it): an error no
+        retry can help, or the last of :attr:`max_attempts`. A lost lease is no failure: the
+        worker that holds the job now finishes it."""
+        if isinstance(error, LeaseLostError):
+            return False
+        retryable = error.retryable if isinstance(error, LingangError) else True
+        return not retryable or job.attempts >= self.max_attempts
+
+    async def _receive(self, job: Job, message: InboundMessage, progress: _Progress) -> JobResult:
         if self.peppol is not None:
             await self.peppol.record(message)
         source = Source(
@@ -183,6 +206,7 @@ class ReceiveKind:
         outcome = await self.runner.run(job.payload_ref or INBOUND_FLOW, source)
         if outcome.error is not None and not isinstance(outcome.error, DOCUMENT_ERRORS):
             raise outcome.error
+        progress.outcome = outcome
         if self.peppol is not None and outcome.error is None and self.peppol.is_mls(outcome):
             correlation = await self.peppol.correlate(message)
             verdict = "mls-ignored" if correlation.get("ignored") else "mls"
@@ -198,14 +222,9 @@ class ReceiveKind:
         handed_on: dict[str, Any] = {}
         adapter = self.hand_on_adapter(message.tenant_id)
         if outcome.error is None and adapter is not None:
-            try:
-                receipt = await self._hand_on(adapter, message, outcome, job.attempts)
-            except DeliveryError as exc:
-                last = isinstance(exc, PermanentDeliveryError) or job.attempts >= self.max_attempts
-                if last:  # the job goes to the dead letter: tell the sender delivery failed
-                    await self._gave_up(job, message, outcome, adapter)
-                raise
+            receipt = await self._hand_on(adapter, message, outcome, job.attempts)
             handed_on = {"adapter": adapter, "receipt": receipt.as_dict()}
+        progress.handed_on = bool(handed_on)
         mls = await self._answer(job, message, outcome, handed_on=bool(handed_on), adapter=adapter)
         return Completed(
             Receipt(
@@ -255,25 +274,53 @@ class ReceiveKind:
         )
 
     async def _gave_up(
-        self, job: Job, message: InboundMessage, outcome: FlowOutcome, adapter: str
+        self,
+        job: Job,
+        message: InboundMessage,
+        outcome: FlowOutcome | None,
+        error: Exception,
     ) -> None:
-        """The hand-over failed for good: answer the sender (``RE`` with ``FD`` for Peppol
-        traffic) and, when it was answered, keep that as the job's verdict ``rejected``, so the
-        received document reads as rejected, with the MLS and its reason, not as merely failed
-        (a dead-lettered job records no receipt of its own). An operator's retry that then
-        hands it on records ``accepted`` after it."""
-        mls = await self._answer(job, message, outcome, handed_on=False, adapter=adapter)
-        if mls is None:
+        """The job is going to the dead letter and the document was not handed on: answer
+        the sender, for Peppol traffic, with an ``RE`` whose issue is ``FD`` (MLS status
+        reason "failure of delivery", the MLS code list's one reason that is no fault of the
+        document), and, when it was answered, keep that as the job's verdict ``rejected``, so
+        the received document reads as rejected, with the MLS and its reason, not as merely
+        failed (a dead-lettered job records no receipt of its own).
+
+        ``outcome`` is the inbound flow's when it accepted the document and the hand-over to
+        the local system failed (its warnings travel too); ``None`` when the job failed
+        before that, on an error of this gateway's own (its store, its validation engine or
+        artefacts, a bug): the MLS then says ``FD`` in fixed words, and the error, which is
+        this gateway's business, stays in the job and its verdict. One MLS per message:
+        when an operator's retry later hands the document on, the verdict it records keeps
+        this answer (:meth:`_answer`), and no second, contradictory MLS is sent. An MLS
+        that cannot be submitted now is logged; the job's own error is the one raised."""
+        if self.peppol is None:
             return
-        await self.store.add_receipt(
-            job.id,
-            Receipt(
-                kind="inbound-rejected",
-                data=_verdict(outcome, "rejected", {}, mls),
-                media_type="application/json",
-                detail={"verdict": "rejected", **outcome.facts, "mls": mls.get("code")},
-            ),
-        )
+        failed = outcome or FlowOutcome(flow=job.payload_ref or INBOUND_FLOW, timings=[])
+        try:
+            mls = await self._sent_before(job) or await self.peppol.respond(
+                message, failed, handed_on=False, confirmed=False
+            )
+            if mls is None:
+                return
+            shown = failed
+            if outcome is None and isinstance(error, LingangError):
+                shown = replace(failed, error=error)
+            await self.store.add_receipt(
+                job.id,
+                Receipt(
+                    kind="inbound-rejected",
+                    data=_verdict(shown, "rejected", {}, mls),
+                    media_type="application/json",
+                    detail={"verdict": "rejected", **failed.facts, "mls": mls.get("code")},
+                ),
+            )
+        except LingangError as exc:
+            log.error(
+                "no Message Level Status for a received message whose job gave up",
+                extra={"inbound_id": message.id, "job_id": job.id, "error": str(exc)},
+            )
 
     async def _answer(
         self,
@@ -317,6 +364,15 @@ class ReceiveKind:
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         return None  # an inbound message has no submission history to write to
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far a ``receive`` run got: the inbound flow's outcome (once it accepted or
+    rejected the document) and whether the local system took the document."""
+
+    outcome: FlowOutcome | None = None
+    handed_on: bool = False
 
 
 def _verdict(

@@ -25,7 +25,7 @@ from adapters.base import InboundDocument
 from adapters.webhook import SIGNATURE_HEADER, verify_signature
 from gateway.api import api_runner, create_app
 from gateway.delivery.peppol_reports import build_month_reports
-from gateway.errors import InputError
+from gateway.errors import ArtefactError, InputError, LingangError, TransientError
 from gateway.jobs import RetryPolicy, Worker
 from gateway.read.mls import read_mls
 from gateway.render.mls import FD_DESCRIPTION, MlsDocument, MlsIssue, MlsStatus, render_mls
@@ -631,3 +631,72 @@ async def test_a_document_answered_re_after_a_failed_hand_over_reads_as_rejected
     assert detail["status"] == "accepted" and detail["handed_on"]["adapter"] == "erp"
     assert detail["mls"]["code"] == "RE" and detail["mls_code"] == "RE"  # what was sent
     assert len(catcher.profile("peppol-mls")) == 1
+
+
+ENGINE_DOWN = "the validation engine's process stopped (saxon at 10.0.0.7)"
+"""The infrastructure error of the tests below: this gateway's own, never told its sender."""
+
+
+@pytest.mark.parametrize(
+    "error",
+    [TransientError(ENGINE_DOWN), ArtefactError(ENGINE_DOWN)],
+    ids=["retries spent", "no retry can help"],
+)
+async def test_a_receive_job_that_dies_on_an_infrastructure_error_answers_re_fd_once(
+    services: Services,
+    reference: Path,
+    local_system: LocalSystem,
+    catcher: Catcher,
+    monkeypatch: pytest.MonkeyPatch,
+    error: LingangError,
+) -> None:
+    """The inbound flow fails on an error of this gateway's own (its validation engine, here)
+    until the job goes to the dead letter: the sender asked for a status, so it gets an
+    ``RE`` whose one issue is ``FD`` (failure of delivery, in fixed words: the error is this
+    gateway's business), and only once the job has given up — not on an attempt that is
+    retried. The operator's retry, once the engine is back, hands the document on and sends
+    no second, contradictory MLS."""
+    validator = services.tools.validator
+    assert validator is not None
+    inbound_validate = validator.validate
+
+    def engine_down(data: bytes, profile: str, *args: Any, **kwargs: Any) -> Any:
+        if profile == "peppol-mls":  # the MLS the give-up sends is checked as usual
+            return inbound_validate(data, profile, *args, **kwargs)
+        raise error
+
+    monkeypatch.setattr(validator, "validate", engine_down)
+    ack = await services.inbound.accept(inbound((reference / EXAMPLE).read_bytes(), "m-infra"))
+    policy = RetryPolicy(base_seconds=0.0, cap_seconds=0.0, max_attempts=2)
+    worker = Worker(services.store, services.kinds, worker_id="w", policy=policy)
+    await worker.run_once()
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    if error.retryable:
+        assert job.state is JobState.PENDING and job.attempts == 1
+        queued = {j.kind for j in await services.store.list_jobs() if j.id != job.id}
+        assert queued <= {"report"}, queued  # the month's reports, no MLS yet
+        await asyncio.sleep(0.01)
+        await worker.run_once()
+        (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state is JobState.DEAD and ENGINE_DOWN in (job.last_error or "")
+    await drain(services)
+    (request,) = catcher.profile("peppol-mls")
+    mls = read_mls(request[1])
+    assert mls.code == "RE" and [(i.reason, i.description) for i in mls.issues] == [
+        ("FD", FD_DESCRIPTION)
+    ]
+    assert b"saxon" not in request[1] and b"10.0.0.7" not in request[1]
+    (receipt,) = await services.store.list_receipts(job_id=job.id)
+    verdict = json.loads(receipt.data)
+    assert receipt.kind == "inbound-rejected" and verdict["mls"]["code"] == "RE"
+    assert ENGINE_DOWN in verdict["error"]["message"]  # the operator reads why
+    assert not local_system.received
+
+    monkeypatch.undo()  # the engine is back: the operator's retry hands the document on
+    await services.store.retry_job(job.id)
+    await drain(services)
+    assert len(local_system.received) == 1
+    assert len(catcher.profile("peppol-mls")) == 1
+    receipts = await services.store.list_receipts(job_id=job.id)
+    assert receipts[-1].kind == "inbound-accepted"
+    assert json.loads(receipts[-1].data)["mls"]["code"] == "RE"  # what its sender was told
