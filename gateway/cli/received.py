@@ -7,6 +7,12 @@ https inbox without ``inbound_tenant`` and no receiver named) is kept all the sa
 tenant's key reads it: ``--unclaimed`` lists those, for the operator on this host. One line
 per document (tab-separated: id, status, MLS code, receiver, sender, channel, message id,
 received at), newest first; ``--status rejected`` finds what the gateway refused.
+
+``--reattribute-mls`` gives the Message Level Statuses received before they were attributed
+per tenant (kept under ``[peppol] report_tenant``) to the tenant whose sent document each
+answers, or to no tenant (:mod:`gateway.delivery.mls_attribution`); one line per message
+(id, the tenant that held it, the one it now belongs to or ``-``, the submission it
+answers or ``-``); ``--dry-run`` only lists them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import sys
 
 from gateway.cli.migrate import add_database_arguments, database_url, shown_url
 from gateway.cli.tenants import tenant_named, with_store
+from gateway.delivery.mls_attribution import Misattributed, reattribute_mls
 from gateway.store import Store
 from gateway.store.received import STATUSES, ReceivedStore, ReceivedSummary
 
@@ -36,6 +43,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     which.add_argument(
         "--unclaimed", action="store_true", help="documents no tenant claims (operators only)"
     )
+    which.add_argument(
+        "--reattribute-mls",
+        action="store_true",
+        help="give Message Level Statuses received before per-tenant attribution to the "
+        "tenant whose document each answers (or to none); one line per message moved",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="with --reattribute-mls: list, move nothing"
+    )
     parser.add_argument("--status", choices=STATUSES, help="only documents in this status")
     parser.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
     add_database_arguments(parser)
@@ -43,6 +59,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dry_run and not args.reattribute_mls:
+        args.parser.print_usage(sys.stderr)
+        print("lingang received: --dry-run goes with --reattribute-mls", file=sys.stderr)
+        return 2
+    if args.reattribute_mls:
+        return reattribute(args)
     if args.limit < 1:
         args.parser.print_usage(sys.stderr)
         print("lingang received: --limit is at least 1", file=sys.stderr)
@@ -64,6 +86,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"lingang received: no received documents {whose} in the store {where}",
               file=sys.stderr)  # fmt: skip
     return 0
+
+
+def reattribute(args: argparse.Namespace) -> int:
+    """``--reattribute-mls``: move (or, ``--dry-run``, list) the misattributed MLS."""
+
+    async def work(store: Store) -> list[Misattributed]:
+        return await reattribute_mls(store, apply=not args.dry_run)
+
+    found = with_store(args, work)
+    for item in found:
+        print("\t".join((item.inbound_id, item.held_by, item.belongs_to or "-",
+                         item.submission_id or "-")))  # fmt: skip
+    moved = sum(item.moved for item in found)
+    where = shown_url(database_url(args))
+    if args.dry_run:
+        print(f"lingang received: {len(found)} Message Level Status(es) to move in {where} "
+              "(dry run: nothing moved)", file=sys.stderr)  # fmt: skip
+    else:
+        print(f"lingang received: {moved} of {len(found)} Message Level Status(es) moved in "
+              f"{where}", file=sys.stderr)  # fmt: skip
+    return 0 if args.dry_run or moved == len(found) else 1
 
 
 def line(summary: ReceivedSummary) -> str:

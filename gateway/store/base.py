@@ -1123,6 +1123,23 @@ class Store:
         return (yield Query("claim_inbound", params, "one")) is not None
 
     @reads
+    def spis_inbound_with_tenant(self) -> Script[list[tuple[str, str]]]:
+        """``(inbound id, tenant id)`` of every inbound message addressed to an SPIS
+        participant (``0242:``, a service provider: where Message Level Statuses go) that a
+        tenant holds, oldest first (see :mod:`gateway.delivery.mls_attribution`)."""
+        found = yield Query("spis_inbound_with_tenant", {}, "all")
+        return [(str(row["id"]), str(row["tenant_id"])) for row in found]
+
+    @writes_one
+    def move_inbound(
+        self, inbound_id: str, from_tenant: str, to_tenant: str | None
+    ) -> Script[bool]:
+        """Give an inbound message ``from_tenant`` holds to ``to_tenant`` (``None``: to no
+        tenant); ``False`` when ``from_tenant`` does not hold it (any more)."""
+        params = {"id": inbound_id, "from_tenant": from_tenant, "to_tenant": to_tenant}
+        return (yield Query("move_inbound", params, "one")) is not None
+
+    @reads
     def list_inbound(
         self, *, tenant_id: str | None = None, limit: int = 50
     ) -> Script[list[InboundMessage]]:

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from lxml import etree
 from adapters.base import InboundDocument
 from adapters.webhook import SIGNATURE_HEADER, verify_signature
 from gateway.api import api_runner, create_app
+from gateway.cli import main
 from gateway.delivery.peppol_reports import build_month_reports
 from gateway.errors import ArtefactError, InputError, LingangError, TransientError
 from gateway.jobs import RetryPolicy, Worker
@@ -368,6 +370,70 @@ async def test_a_received_mls_belongs_to_the_tenant_whose_document_it_answers(
         assert not (await api_get(services, reporting, "/v1/received"))[1]["items"]
     unclaimed = await ReceivedStore(store.connector).list(None)
     assert [summary.id for summary in unclaimed] == [stray]
+
+
+async def test_mls_kept_under_the_reporting_tenant_are_given_to_their_tenants_by_the_cli(
+    services: Services,
+    store_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before per-tenant attribution an MLS, addressed to our SPIS id, was stored under
+    ``[peppol] report_tenant`` (start-up mapped the SPIS id to it), and correlation, which
+    claims only a message no tenant holds, left it there: the reporting tenant listed
+    another tenant's MLS, and that tenant never saw it. ``lingang received
+    --reattribute-mls`` gives each to the tenant whose document it answers (a stray one to no
+    tenant), lists first with ``--dry-run``, and moves nothing twice; a business document the
+    reporting tenant holds stays."""
+    store = services.store
+    exporter = await store.create_tenant("exporter")
+    reporting = services.settings.peppol.report_tenant
+    if await store.get_tenant(reporting) is None:
+        await make_tenants(store_url, [reporting])
+    submission, _ = await store.create_submission(
+        exporter.id, b"<Invoice/>", content_type="application/xml", state="delivered"
+    )
+    sent = record(1, OUTGOING, instance_id="our-instance", submission_id=submission.id)
+    await PeppolReportingStore(store.connector).record(sent)
+    services.inbound.participants = None  # what the old start-up mapping stored: its tenant
+    inbound_ids = []
+    for message_id, instance in (("m-old-ours", "our-instance"), ("m-old-stray", "not-ours")):
+        mls = render_mls(
+            MlsDocument(
+                f"mls-{message_id}", datetime.now(UTC), "000123", "000360", instance,
+                MlsStatus("AB", "kept"),
+            )
+        )  # fmt: skip
+        facts = {**peppol_facts(f"{message_id}-instance")["peppol"], "doctype": MLS_DOCTYPE}
+        facts["receiver"] = "0242:000360"
+        document = InboundDocument(
+            "as4", message_id, mls, receiver="0242:000360", tenant_id=reporting,
+            metadata={"peppol": facts},
+        )  # fmt: skip
+        inbound_ids.append((await services.inbound.accept(document)).inbound_id)
+    business = await services.inbound.accept(
+        replace(inbound(b"<Invoice/>", "m-business"), tenant_id=reporting)
+    )
+    await drain(services)
+    ours, stray = inbound_ids
+    received = ReceivedStore(store.connector)
+    assert {r.id for r in await received.list(reporting)} == {ours, stray, business.inbound_id}
+
+    async def cli(*extra: str) -> list[list[str]]:
+        args = ["received", "--reattribute-mls", *extra, "--database", store_url]
+        assert await asyncio.to_thread(main, args) == 0
+        out = capsys.readouterr().out
+        return sorted(line.split("\t") for line in out.splitlines())
+
+    expected = sorted([[ours, reporting, exporter.id, submission.id], [stray, reporting, "-", "-"]])
+    assert await cli("--dry-run") == expected
+    assert {r.id for r in await received.list(reporting)} == {ours, stray, business.inbound_id}
+    assert await cli() == expected
+    assert [r.id for r in await received.list(reporting)] == [business.inbound_id]
+    assert [r.id for r in await received.list(exporter.id)] == [ours]
+    assert [r.id for r in await received.list(None)] == [stray]
+    _, shown = await api_get(services, exporter.id, f"/v1/received/{ours}")
+    assert shown["id"] == ours
+    assert await cli() == []  # nothing left to move
 
 
 @pytest.mark.parametrize(

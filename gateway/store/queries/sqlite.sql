@@ -441,6 +441,16 @@ SELECT * FROM inbound_messages WHERE id = :id
 UPDATE inbound_messages SET tenant_id = :tenant_id WHERE id = :id AND tenant_id IS NULL
 RETURNING id
 
+-- name: spis_inbound_with_tenant
+SELECT id, tenant_id FROM inbound_messages
+WHERE tenant_id IS NOT NULL AND substr(lower(receiver), 1, 5) = '0242:'
+ORDER BY received_at, id
+
+-- name: move_inbound
+UPDATE inbound_messages SET tenant_id = :to_tenant
+WHERE id = :id AND tenant_id = :from_tenant
+RETURNING id
+
 -- name: list_inbound
 SELECT * FROM inbound_messages
 WHERE (:tenant_id IS NULL OR tenant_id = :tenant_id)
