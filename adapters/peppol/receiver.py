@@ -31,9 +31,10 @@ One request, in order::
         ─► the receipt, synchronously
 
 A refusal is a signed ebMS error: ``EBMS:0101`` authentication/signature (also an untrusted,
-expired or revoked sender certificate), ``EBMS:0102`` decryption, ``EBMS:0103`` policy (not
-signed, a part the signature does not cover, a payload not encrypted to us, a signature or
-encryption method or key reference other than the profile's), ``EBMS:0303``
+expired or revoked sender certificate, or one of the other Peppol network: test vs
+production), ``EBMS:0102`` decryption, ``EBMS:0103`` policy (not signed, a part the
+signature does not cover, a payload not encrypted to us, a signature or encryption method
+or key reference other than the profile's), ``EBMS:0303``
 decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0010`` a value the Peppol
 P-Mode fixes (a RefToMessageId, MPC, roles, party type, AgreementRef, Service type, ``trackingIdentifier``,
 compression), ``EBMS:0011`` an external payload, ``EBMS:0003`` AS4 header ≠ SBDH,
@@ -79,11 +80,11 @@ from adapters.peppol.identifiers import (
     profile_document_type,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
-from adapters.peppol.trust import SenderVerdicts, common_name
+from adapters.peppol.trust import SenderVerdicts, common_name, network_unit
 from adapters.peppol.wssec import Credentials
 from adapters.retry_after import ASK_TO_WAIT
 from gateway.bounded_body import read_bounded
-from gateway.errors import ConfigError, LingangError
+from gateway.errors import ConfigError, LingangError, VerificationError
 from gateway.signing.truststore import TrustStore
 from gateway.store.peppol_instances import (
     DUPLICATE,
@@ -231,6 +232,8 @@ class As4Receiver:
         self.instances = instances
         """Replay detection by SBDH InstanceIdentifier (``None``: by MessageId only)."""
         self.seat_id = options.seat_id
+        self.network = network_unit(options.credentials.cert)
+        """Our Peppol network (our certificate's OU; ``None``: it names none)."""
         self.senders = SenderVerdicts(options.ap_trust)
         self.sbdh_schema = (
             compile_schema(options.sbdh_schema) if options.sbdh_schema is not None else None
@@ -313,7 +316,7 @@ class As4Receiver:
                 content_type,
                 body,
                 credentials=self.options.credentials,
-                check_signer=self._check_known_sender if inline else self.senders.check,
+                check_signer=self._check_known_sender if inline else self._check_sender,
                 max_payload=min(limit, INLINE_PAYLOAD) if inline else limit,
             )
         except as4.As4Invalid as exc:
@@ -369,10 +372,31 @@ class As4Receiver:
         return Accepted(incoming, sbdh, receipt)
 
     def _check_known_sender(self, cert: x509.Certificate) -> object:
+        self._check_network(cert)
         path = self.senders.kept(cert)
         if path is None:
             raise _NeedsThread
         return path
+
+    def _check_sender(self, cert: x509.Certificate) -> object:
+        self._check_network(cert)
+        return self.senders.check(cert)
+
+    def _check_network(self, cert: x509.Certificate) -> None:
+        """The sending AP's certificate must be of our Peppol network: production and test
+        are separate networks (each AP certificate says which in its subject OU, ``PEPPOL
+        PRODUCTION AP`` / ``PEPPOL TEST AP``), so a test AP's message never reaches a
+        production receiver, nor the reverse, even where ``ap_trust`` holds the CAs of both
+        (a combined bundle). :class:`VerificationError` (``EBMS:0101``) else; a certificate
+        of ours that names neither network (a private PKI) is not compared."""
+        ours = self.network
+        theirs = network_unit(cert)
+        if ours is not None and theirs is not None and theirs != ours:
+            raise VerificationError(
+                f"the sending access point's certificate is of the network {theirs!r}, this "
+                f"access point's of {ours!r}: Peppol production and test are separate networks",
+                check="as4.sender-network",
+            )
 
     async def _store(self, accepted: Accepted) -> tuple[bytes, str]:
         """Hand the message to the sink unless it is known; the answer to give (the first

@@ -113,11 +113,16 @@ def _issue(
 
 
 def issue_access_point(
-    ca: PeppolIssued, seat_id: str, *, not_before: datetime, not_after: datetime
+    ca: PeppolIssued,
+    seat_id: str,
+    *,
+    not_before: datetime,
+    not_after: datetime,
+    unit: str = "PEPPOL TEST AP",
 ) -> PeppolIssued:
     """One more AP certificate from ``ca`` with the given validity (an expired or a
-    to-be-revoked sender in negative tests)."""
-    issued = _issue(_name(seat_id, "PEPPOL TEST AP"), ca, ca=False, now=not_before, days=1)
+    to-be-revoked sender in negative tests) and network (``unit``, its subject OU)."""
+    issued = _issue(_name(seat_id, unit), ca, ca=False, now=not_before, days=1)
     key = issued.key
     builder = (
         x509.CertificateBuilder()

@@ -309,3 +309,35 @@ async def test_a_valid_message_still_passes_the_revocation_checked_endpoint(
     message = document_message(pki, (reference / INVOICE).read_bytes())
     answer = await post(ap.url, message.body, message.content_type, tls.client_context())
     assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
+
+
+async def test_a_sender_of_the_other_peppol_network_is_refused_though_its_ca_is_trusted(
+    ap: GatewayAp,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    ap_trust: TrustStore,
+    reference: Path,
+) -> None:
+    """Peppol production and test are separate networks, each AP certificate naming its own
+    in its subject OU. An ``ap_trust`` holding the CAs of both (a combined bundle; here one CA
+    issues both kinds) must not let a production AP's message into a test AP, nor the
+    reverse: ``EBMS:0101``, nothing stored, the same message from a certificate of our
+    network received."""
+    now = datetime.now(UTC)
+    production = issue_access_point(
+        pki.ap_ca,
+        "PSG000001",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+        unit="PEPPOL PRODUCTION AP",
+    )
+    body = (reference / INVOICE).read_bytes()
+    message = document_message(pki, body, signer=production)
+    answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+    assert (answer.status, answer.error_codes(ap_trust)) == (ANSWERED, [("EBMS:0101", "")])
+    (error,) = answer.signal(ap_trust).errors
+    assert "PEPPOL PRODUCTION AP" in error.description and "PEPPOL TEST AP" in error.description
+    assert await ap.services.store.list_inbound() == []
+    ours = document_message(pki, body)
+    answer = await post(ap.url, ours.body, ours.content_type, tls.client_context())
+    assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
