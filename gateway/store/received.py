@@ -25,11 +25,13 @@ from gateway.store.records import Clock, InboundMessage, utcnow
 PROCESSING = "processing"
 """The ``receive`` job has not ended yet (waiting, running, or retrying a hand-over)."""
 FAILED = "failed"
-"""The ``receive`` job is dead-lettered (the hand-over to the local system gave up) and its
-sender was not told (no Message Level Status: not Peppol traffic)."""
+"""The ``receive`` job is dead-lettered (the hand-over to the local system, or the gateway
+itself, failed for good) and its sender was not told (no Message Level Status: not Peppol
+traffic)."""
 REJECTED = "rejected"
-"""The inbound flow rejected the document (a fatal finding, an unreadable document), or the
-hand-over gave up and its sender was answered with an MLS ``RE``."""
+"""The inbound flow rejected the document (a fatal finding, an unreadable document), or its
+``receive`` job gave up before the local system took it (the hand-over failed, or an error of
+the gateway's own) and its sender was answered with an MLS ``RE`` (``FD``)."""
 STATUSES = (PROCESSING, "accepted", REJECTED, FAILED, "mls", "mls-ignored")
 """Every status a received document can have (the list filters by them)."""
 
