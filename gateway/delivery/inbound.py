@@ -181,7 +181,7 @@ class ReceiveKind:
             return await self._receive(job, message, progress)
         except Exception as exc:
             if self._gives_up(job, exc) and not progress.handed_on:
-                await self._gave_up(job, message, progress.outcome, exc)
+                await self._gave_up(job, message, progress.outcome)
             raise
 
     def _gives_up(self, job: Job, error: Exception) -> bool:
@@ -274,11 +274,7 @@ class ReceiveKind:
         )
 
     async def _gave_up(
-        self,
-        job: Job,
-        message: InboundMessage,
-        outcome: FlowOutcome | None,
-        error: Exception,
+        self, job: Job, message: InboundMessage, outcome: FlowOutcome | None
     ) -> None:
         """The job is going to the dead letter and the document was not handed on: answer
         the sender, for Peppol traffic, with an ``RE`` whose issue is ``FD`` (MLS status
@@ -291,7 +287,8 @@ class ReceiveKind:
         the local system failed (its warnings travel too); ``None`` when the job failed
         before that, on an error of this gateway's own (its store, its validation engine or
         artefacts, a bug): the MLS then says ``FD`` in fixed words, and the error, which is
-        this gateway's business, stays in the job and its verdict. One MLS per message:
+        this gateway's business, stays in the job (its ``last_error``, the operator's) and
+        out of the verdict, which the receiving tenant reads. One MLS per message:
         when an operator's retry later hands the document on, the verdict it records keeps
         this answer (:meth:`_answer`), and no second, contradictory MLS is sent. An MLS
         that cannot be submitted now is logged; the job's own error is the one raised."""
@@ -304,14 +301,11 @@ class ReceiveKind:
             )
             if mls is None:
                 return
-            shown = failed
-            if outcome is None and isinstance(error, LingangError):
-                shown = replace(failed, error=error)
             await self.store.add_receipt(
                 job.id,
                 Receipt(
                     kind="inbound-rejected",
-                    data=_verdict(shown, "rejected", {}, mls),
+                    data=_verdict(failed, "rejected", {}, mls),
                     media_type="application/json",
                     detail={"verdict": "rejected", **failed.facts, "mls": mls.get("code")},
                 ),

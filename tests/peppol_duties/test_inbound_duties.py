@@ -753,9 +753,11 @@ async def test_a_receive_job_that_dies_on_an_infrastructure_error_answers_re_fd_
     ]
     assert b"saxon" not in request[1] and b"10.0.0.7" not in request[1]
     (receipt,) = await services.store.list_receipts(job_id=job.id)
-    verdict = json.loads(receipt.data)
-    assert receipt.kind == "inbound-rejected" and verdict["mls"]["code"] == "RE"
-    assert ENGINE_DOWN in verdict["error"]["message"]  # the operator reads why
+    assert receipt.kind == "inbound-rejected"
+    status, shown = await api_get(services, "importer", f"/v1/received/{ack.inbound_id}")
+    assert status == 200 and (shown["status"], shown["mls_code"]) == ("rejected", "RE")
+    assert shown["mls"]["reason"] == "rejected: delivery failure"
+    assert "saxon" not in json.dumps(shown)  # the operator's, in the job: not the tenant's
     assert not local_system.received
 
     monkeypatch.undo()  # the engine is back: the operator's retry hands the document on
