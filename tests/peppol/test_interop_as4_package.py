@@ -28,7 +28,9 @@ from adapters.peppol.identifiers import BIS3_INVOICE, BIS3_PROCESS
 from adapters.peppol.sbdh import parse_sbdh
 from adapters.peppol.testing import As4TestReceiver, DnsTestServer
 from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
+from tests.peppol.as4_gateway import LOCAL, post, running_gateway
 from tests.peppol.conftest import RECEIVER, adapter_options, with_endpoint
 
 EXAMPLES = "openpeppol-pint-sg-1.4.1/trn-invoice/example"
@@ -191,3 +193,55 @@ async def test_we_receive_the_as4_package_and_it_verifies_our_receipt(
     receipt.verify_non_repudiation(message.signed_references)
     (received,) = receiver.received.values()
     assert parse_sbdh(received).header.document_type == BIS3_INVOICE
+
+
+async def test_the_as4_package_enveloping_another_process_gets_our_ebms_0004(
+    reference: Path, pki: PeppolTestPki, tls: TlsFiles, tmp_path: Path, artefacts_home: Path
+) -> None:
+    """A BIS 3 invoice (``ProfileID`` ``…billing:01:1.0``) that the ``as4`` package envelopes
+    and routes under another process this gateway serves for BIS 3 invoices
+    (``urn:peppol:bis:billing_with_response``), SBDH and AS4 Service agreeing: the envelope
+    is not the payload's, so the gateway answers a signed ``EBMS:0004`` naming both and
+    stores nothing; under the payload's own process the same invoice is receipted."""
+    bis3 = with_endpoint(
+        (
+            reference / "openpeppol-peppol-bis-invoice-3/rules/examples/base-example.xml"
+        ).read_bytes(),
+        "AccountingCustomerParty",
+        LOCAL,
+    )
+    local = create_peppol_internal_party(
+        party_id="PSG000001",
+        certificate=pki.sender.cert,
+        private_key=AS4LocalPrivateKey(pki.sender.key),
+    )
+    remote = create_peppol_external_party(party_id="PSG000002", certificate=pki.receiver.cert)
+    trust = TrustStore((pki.ap_ca.cert,), what="access point certificate")
+    async with running_gateway(
+        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home
+    ) as gateway:
+        answers = []
+        for process in ("urn:peppol:bis:billing_with_response", BIS3_PROCESS.value):
+            message = build_peppol_message(
+                bis3,
+                local_party=local,
+                remote_party=remote,
+                sender="0088:9482348239847239874",
+                recipient=LOCAL.value,
+                document_type_identifier_scheme="busdox-docid-qns",
+                document_type_identifier_value=BIS3_INVOICE.value,
+                process_identifier=process,
+                sender_country_id="CN",
+            )
+            body, boundary = message.get_request_data()
+            answer = await post(
+                gateway.url, body, message.get_http_headers(boundary)["Content-Type"],
+                tls.client_context(),
+            )  # fmt: skip
+            answers.append((answer, len(await gateway.services.store.list_inbound())))
+    (refused, stored_then), (taken, stored_after) = answers
+    assert refused.error_codes(trust) == [("EBMS:0004", "")] and stored_then == 0
+    (error,) = refused.signal(trust).errors
+    assert "billing_with_response" in error.description
+    assert "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0" in error.description
+    assert taken.signal(trust).receipt is not None and stored_after == 1
