@@ -17,6 +17,7 @@ One request, in order::
         ─► signer trusted (chain, validity, revocation; the verdict kept per certificate:
            SenderVerdicts)
         ─► decrypt ─► signature and coverage ─► every payload came encrypted ─► gunzip (capped)
+        ─► the document within the size limit the inbound flow applies
         ─► SBDH: XSD, HeaderVersion 1.0, Peppol scopes (each once; COUNTRY_C1 assigned,
            MLS_TYPE known …), Standard/Type = the payload's root, DOCUMENTID = Standard::Type##…
            ending in the TypeVersion, its customization = the payload's CustomizationID and
@@ -39,8 +40,8 @@ decompression, ``EBMS:0007`` MIME, ``EBMS:0009`` header, ``EBMS:0010`` a value t
 P-Mode fixes (a RefToMessageId, MPC, roles, party type, AgreementRef, Service type, ``trackingIdentifier``,
 compression), ``EBMS:0011`` an external payload, ``EBMS:0003`` AS4 header ≠ SBDH,
 ``EBMS:0004`` other (a bad SBDH, one naming other parties, another document type or
-process than its payload, a body over the limit: the profile's error for a check of the
-payload) and ``EBMS:0004`` with
+process than its payload, a body or a decompressed document over the limit: the profile's
+error for a check of the payload) and ``EBMS:0004`` with
 ``PEPPOL:NOT_SERVICED`` for a receiver or document type not served here; ``EBMS:0005`` with
 HTTP 503 when the store cannot take the message now (the sender retries). Nothing is
 acknowledged before it is stored; every request is logged by MessageId and verdict, never
@@ -146,6 +147,9 @@ INLINE_BYTES = 256 * 1024
 on the event loop (a few milliseconds of CPU, no network): a hop to a worker thread per
 message costs more than it spares. Larger ones, and first sightings of a certificate (the
 revocation check may ask the network), are checked in a worker thread."""
+SBDH_HEAD_BYTES = 64 * 1024
+"""What the SBDH may add to the business document it carries (its header, declarations): an
+SBDH larger than the document limit plus this is refused unread."""
 INLINE_PAYLOAD = 4 * 1024 * 1024
 """The decompressed size the event loop handles; a larger payload is handled in a thread."""
 _MESSAGE_ID = re.compile(rb"<(?:\w+:)?MessageId>\s*([^<\s]{1,256})\s*</(?:\w+:)?MessageId>")
@@ -339,10 +343,14 @@ class As4Receiver:
                 f"signed by {signer} (PartyId is the CN of the sender's AP certificate)",
                 "as4.from-party",
             )
+        if len(incoming.sbdh) > self.max_bytes + SBDH_HEAD_BYTES:
+            raise self._too_large(len(incoming.sbdh))
         try:
             sbdh = parse_sbdh(incoming.sbdh, schema=self.sbdh_schema)
         except LingangError as exc:
             raise _refusal("EBMS:0004", f"SBDH: {exc.message}", exc.rule or "peppol.sbdh") from exc
+        if len(sbdh.payload) > self.max_bytes:
+            raise self._too_large(len(sbdh.payload))
         try:
             as4.check_header_matches_sbdh(header, sbdh.header)
         except as4.As4Invalid as exc:
@@ -370,6 +378,18 @@ class As4Receiver:
             )
         receipt = signals.build_receipt(incoming, self.options.credentials)
         return Accepted(incoming, sbdh, receipt)
+
+    def _too_large(self, size: int) -> Refused:
+        """The business document, once decompressed, is over the limit the inbound flow holds
+        every received document to (``[limits] max_body_bytes``, rule ``ingest.max-bytes``):
+        refused now, before a receipt acknowledges a document that can never be processed
+        (it used to be receipted, stored, then rejected by MLS as a syntax violation)."""
+        return _refusal(
+            "EBMS:0004",
+            f"the business document is {size} bytes once decompressed; this access point "
+            f"takes documents of up to {self.max_bytes} bytes",
+            "as4.payload-max-bytes",
+        )
 
     def _check_known_sender(self, cert: x509.Certificate) -> object:
         self._check_network(cert)

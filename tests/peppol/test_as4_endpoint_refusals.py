@@ -25,6 +25,7 @@ from adapters.peppol.identifiers import (
 )
 from adapters.peppol.receiver import ANSWERED
 from adapters.peppol.sbdh import build_sbdh
+from adapters.peppol.testing import large_document
 from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki, issue_access_point
 from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
@@ -186,6 +187,14 @@ PINT_INVOICE = profile_document_type("pint", credit_note=False)
 """A document type this AP receives, of another customization than the PINT SG payload's."""
 
 
+def _inflated(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
+    """A message well under the 300000-byte limit on the wire whose invoice is twice that once
+    decompressed: the inbound flow would reject it (``ingest.max-bytes``) after its receipt."""
+    message = document_message(pki, large_document(body, 600_000))
+    assert len(message.body) < 100_000
+    return message.body, message.content_type
+
+
 def _oversize(pki: PeppolTestPki, body: bytes, *_: PeppolIssued) -> tuple[bytes, str]:
     message = document_message(pki, body)
     return message.body + b"\r\n" + b" " * 400_000, message.content_type
@@ -239,6 +248,7 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "encrypted for another AP": (_codec(receiver_cert="sender"), ANSWERED, ("EBMS:0102", "")),
     "unencrypted payload": (_codec(receiver_cert=None), ANSWERED, ("EBMS:0103", "")),
     "oversize": (_oversize, 413, ("EBMS:0004", "")),
+    "document over the limit once decompressed": (_inflated, ANSWERED, ("EBMS:0004", "")),
 }  # fmt: skip
 RULES = {
     "SBDH Standard not the payload's": "peppol.sbdh.standard",
@@ -247,6 +257,7 @@ RULES = {
     "SBDH COUNTRY_C1 not assigned": "peppol.sbdh.country-c1",
     "SBDH DOCUMENTID not the payload's CustomizationID": "peppol.sbdh.customization",
     "SBDH PROCESSID not the payload's ProfileID": "peppol.sbdh.process",
+    "document over the limit once decompressed": "as4.payload-max-bytes",
     "unencrypted payload": "as4.encryption-required",
     "process not served for the document type": "peppol.process-not-serviced",
     "SBDH Receiver not the payload's buyer": "peppol.sbdh.receiver-endpoint",
