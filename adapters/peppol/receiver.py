@@ -24,7 +24,8 @@ One request, in order::
            PROCESSID = its ProfileID (where it carries them), Sender/Receiver = the payload's seller/buyer electronic
            address for a BIS 3 (UBL or CII) or PINT invoice or credit note (BR-SBDH-1..4,
            reversed for self-billing; :func:`adapters.peppol.envelope_parties.enveloped_parties`), = the
-           AS4 originalSender/finalRecipient, Action and Service ─► document type served?
+           AS4 originalSender/finalRecipient, Action and Service ─► document type served
+           (under its code-list scheme, with its process)?
         ─► signed receipt built ─► known? (MessageId, or the sending AP + SBDH
            InstanceIdentifier: a replay; see As4Receiver._known) ─► the sink stores message
            + ``receive`` job + receipt in one transaction (a known MessageId: nothing new,
@@ -74,10 +75,12 @@ from adapters.peppol.identifiers import (
     BIS3_CREDIT_NOTE,
     BIS3_INVOICE,
     BIS3_PROCESS,
+    DOCTYPE_SCHEME_QNS,
     PINT_PROCESS,
     PINT_SG_CREDIT_NOTE,
     PINT_SG_INVOICE,
     PROCESS_SCHEME,
+    DocumentTypeId,
     profile_document_type,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
@@ -120,6 +123,23 @@ DEFAULT_DOCUMENT_TYPES = frozenset(
 )
 """What the inbound flow reads: BIS 3 (UBL, CII), PINT and PINT SG invoices and credit
 notes, and Message Level Status."""
+DEFAULT_SCHEMES: Mapping[str, str] = {
+    doctype.value: doctype.scheme
+    for doctype in (
+        BIS3_INVOICE,
+        BIS3_CREDIT_NOTE,
+        PINT_SG_INVOICE,
+        PINT_SG_CREDIT_NOTE,
+        profile_document_type("pint", credit_note=False),
+        profile_document_type("pint", credit_note=True),
+        profile_document_type("bis3-cii", credit_note=False),
+        DocumentTypeId(MLS_DOCUMENT_TYPE, DOCTYPE_SCHEME_QNS),
+    )
+}
+"""The identifier scheme each of :data:`DEFAULT_DOCUMENT_TYPES` has in the Peppol code lists
+v9.7 (Document types): ``peppol-doctype-wildcard`` for the PINT ones (PINT SG BIS §5.1.2:
+only that scheme is allowed), ``busdox-docid-qns`` for the others. The same value under the
+other scheme is another document type identifier, one no receiver registers."""
 _BIS3_UBL_PROCESSES = frozenset(
     {
         BIS3_PROCESS.value,
@@ -362,6 +382,17 @@ class As4Receiver:
                     header.message_id, "this access point does not receive this document type"
                 ),
                 rule="peppol.doctype-not-serviced",
+            )
+        scheme = DEFAULT_SCHEMES.get(doctype)
+        if scheme is not None and sbdh.header.document_type.scheme != scheme:
+            raise Refused(
+                signals.not_serviced(
+                    header.message_id,
+                    f"this access point receives this document type under the identifier "
+                    f"scheme {scheme}, not {sbdh.header.document_type.scheme} (the Peppol code "
+                    "list's scheme for it)",
+                ),
+                rule="peppol.doctype-scheme-not-serviced",
             )
         process = sbdh.header.process
         processes = DEFAULT_PROCESSES.get(doctype)

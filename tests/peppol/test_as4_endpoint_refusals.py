@@ -18,6 +18,7 @@ from adapters.peppol import as4
 from adapters.peppol.identifiers import (
     BIS3_PROCESS,
     PINT_PROCESS,
+    PINT_SG_INVOICE,
     DocumentTypeId,
     ParticipantId,
     ProcessId,
@@ -234,6 +235,9 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "SBDH Sender not the payload's seller": (
         _codec(header=sbdh_header(sender=OTHER)), ANSWERED, ("EBMS:0004", "")),
     "document type not served": (_order, ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
+    "PINT SG document type under busdox-docid-qns": (
+        _codec(header=sbdh_header(DocumentTypeId(PINT_SG_INVOICE.value, "busdox-docid-qns"))),
+        ANSWERED, ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
     "process not served for the document type": (
         _payload_profile(BIS3_PROCESS.value.encode(), enveloped=True), ANSWERED,
         ("EBMS:0004", "PEPPOL:NOT_SERVICED")),
@@ -260,6 +264,7 @@ RULES = {
     "document over the limit once decompressed": "as4.payload-max-bytes",
     "unencrypted payload": "as4.encryption-required",
     "process not served for the document type": "peppol.process-not-serviced",
+    "PINT SG document type under busdox-docid-qns": "peppol.doctype-scheme-not-serviced",
     "SBDH Receiver not the payload's buyer": "peppol.sbdh.receiver-endpoint",
     "SBDH Sender not the payload's seller": "peppol.sbdh.sender-endpoint",
 }
