@@ -292,8 +292,8 @@ class ReceiveKind:
         when an operator's retry later hands the document on, the verdict it records keeps
         this answer (:meth:`_answer`), and no second, contradictory MLS is sent. An MLS
         that cannot be submitted now is logged; the job's own error is the one raised."""
-        if self.peppol is None:
-            return
+        if self.peppol is None or (outcome is not None and self.peppol.is_mls(outcome)):
+            return  # a received MLS is never answered: its job's failure stays a failure
         failed = outcome or FlowOutcome(flow=job.payload_ref or INBOUND_FLOW, timings=[])
         try:
             mls = await self._sent_before(job) or await self.peppol.respond(

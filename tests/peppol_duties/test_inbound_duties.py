@@ -34,7 +34,7 @@ from gateway.render.mls import FD_DESCRIPTION, MlsDocument, MlsIssue, MlsStatus,
 from gateway.render.peppol_reports import TSR_NS, ReportPeriod
 from gateway.service import Services, open_services
 from gateway.settings import Settings
-from gateway.store import JobState
+from gateway.store import JobState, StoreError
 from gateway.store.peppol_reporting import OUTGOING, PeppolReportingStore
 from gateway.store.received import ReceivedStore
 from gateway.testing.tenants import make_tenants
@@ -768,3 +768,40 @@ async def test_a_receive_job_that_dies_on_an_infrastructure_error_answers_re_fd_
     receipts = await services.store.list_receipts(job_id=job.id)
     assert receipts[-1].kind == "inbound-accepted"
     assert json.loads(receipts[-1].data)["mls"]["code"] == "RE"  # what its sender was told
+
+
+async def test_a_received_mls_whose_job_gives_up_reads_as_failed_not_rejected(
+    services: Services, catcher: Catcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A received MLS is never answered; when its job dies (the store failing as it
+    correlates), the document reads as ``failed``, the job's error for the operator, not as
+    a ``rejected`` document with an MLS that was never sent."""
+    peppol = services.inbound.duties
+    assert peppol is not None
+
+    async def store_down(message: Any) -> dict[str, Any]:
+        raise StoreError("the database is read-only (disk full)")
+
+    monkeypatch.setattr(peppol, "correlate", store_down)
+    mls = render_mls(
+        MlsDocument("m", datetime.now(UTC), "000123", "000360", "x", MlsStatus("AB", "kept"))
+    )
+    facts = {**peppol_facts("their-mls")["peppol"], "doctype": MLS_DOCTYPE}
+    services.inbound.participants = None
+    ack = await services.inbound.accept(
+        InboundDocument(
+            "as4", "m-mls-dies", mls, receiver="0242:000360", metadata={"peppol": facts}
+        )
+    )
+    policy = RetryPolicy(base_seconds=0.0, cap_seconds=0.0, max_attempts=2)  # [worker]'s
+    worker = Worker(services.store, services.kinds, worker_id="w", policy=policy)
+    for _ in range(2):
+        await worker.run_once()
+        await asyncio.sleep(0.01)
+    (job,) = await services.store.list_jobs(submission_id=ack.inbound_id)
+    assert job.state is JobState.DEAD and job.attempts == 2
+    assert await services.store.list_receipts(job_id=job.id) == []
+    (summary,) = await ReceivedStore(services.store.connector).list(None)
+    assert (summary.id, summary.status) == (ack.inbound_id, "failed")
+    await drain(services)
+    assert not catcher.profile("peppol-mls")
