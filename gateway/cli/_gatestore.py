@@ -7,14 +7,16 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from gateway.store import Store, open_store
+from gateway.cli._stores import open_command_store
+from gateway.store import Store
 from gateway.store.ledger import LedgerStore
 
 
 @asynccontextmanager
 async def gate_store(url: str) -> AsyncIterator[tuple[Store, LedgerStore]]:
-    """The store at ``url`` and its export-gate store, closed afterwards."""
-    store = await open_store(url)
+    """The store at ``url`` (one that exists: a compliance officer pointed at the wrong place
+    is told so, not shown an empty ledger) and its export-gate store, closed afterwards."""
+    store = await open_command_store(url)
     try:
         yield store, LedgerStore(store.connector, clock=store.clock)
     finally:

@@ -70,16 +70,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, period: ReportPeriod, out_dir: Path, *, send: bool) -> int:
+    from gateway.cli._stores import open_command_store
     from gateway.delivery.peppol_reports import (
         build_month_reports,
         reporting_sender,
         submit_month_reports,
     )
-    from gateway.store import open_store
     from gateway.validation import one_shot_validator
 
     validator = one_shot_validator(settings.artefacts_home, settings.validation)
-    store = await open_store(settings.store.url)
+    store = await open_command_store(settings.store.url)
     try:
         reports = await build_month_reports(store, validator, settings.peppol.seat_id, period)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,10 @@ import argparse
 import asyncio
 import sys
 
+from gateway.cli._stores import open_command_store
 from gateway.cli.migrate import add_database_arguments, database_url, shown_url
 from gateway.jobs import Submissions, SubmissionState
-from gateway.store import Job, JobState, NotFoundError, Store, open_store
+from gateway.store import Job, JobState, NotFoundError, Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _dead(url: str) -> list[Job]:
-    store = await open_store(url)
+    store = await open_command_store(url)
     try:
         return await store.list_jobs(state=JobState.DEAD, limit=10_000)
     finally:
@@ -61,7 +62,7 @@ async def _dead(url: str) -> list[Job]:
 
 
 async def _retry(url: str, ident: str) -> list[Job]:
-    store = await open_store(url)
+    store = await open_command_store(url)
     try:
         return await retry_by_id(store, ident)
     finally:

@@ -19,9 +19,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from gateway.cli._stores import open_command_store
 from gateway.cli.migrate import add_database_arguments, database_url, shown_url
 from gateway.errors import FieldError
-from gateway.store import ApiKey, Store, Tenant, open_store
+from gateway.store import ApiKey, Store, Tenant
 from gateway.store.records import ROLES, SUBMITTER
 
 T = TypeVar("T")
@@ -90,7 +91,7 @@ def run_create(args: argparse.Namespace) -> int:
         key, record = await store.issue_api_key(tenant.id, label=args.label)
         return tenant, key, record.id
 
-    tenant, key, key_id = with_store(args, work)
+    tenant, key, key_id = with_store(args, work, create=True)
     print(f"tenant {tenant.name} ({tenant.id}) created; API key id {key_id}")
     print("API key (shown once, store it now):")
     print(key)
@@ -198,12 +199,15 @@ async def tenant_named(store: Store, given: str, *, option: str = "--tenant") ->
     return tenant
 
 
-def with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+def with_store(
+    args: argparse.Namespace, work: Callable[[Store], Awaitable[T]], *, create: bool = False
+) -> T:
     """``work`` run on the store the arguments name (``--database`` / ``--config``), closed
-    afterwards."""
+    afterwards; only with ``create`` is a store that is not there yet made
+    (:func:`~gateway.cli._stores.open_command_store`)."""
 
     async def run() -> T:
-        store = await open_store(database_url(args))
+        store = await open_command_store(database_url(args), create=create)
         try:
             return await work(store)
         finally:

@@ -165,6 +165,7 @@ def test_a_year_the_report_cannot_bound_is_a_usage_error(tmp_path: Path) -> None
     """``--year 99999`` (or 0, or 9999, whose next 1 January does not exist) ended in a
     ValueError traceback from the date arithmetic."""
     db = f"sqlite:///{tmp_path / 'gate.db'}"
+    assert cli("migrate", "--database", db)[0] == 0
     for year in ("99999", "9999", "0", "1", "-5", "\uff12\uff10\uff12\uff16"):
         err = io.StringIO()
         with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as caught:

@@ -112,6 +112,7 @@ def test_a_refused_import_leaves_the_directory_as_it_was(
 
 
 def test_an_unknown_tenant_is_named(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--database", store_url]) == 0
     status = main(
         ["partners", "import", str(DIRECTORY), "--tenant", "nobody", "--database", store_url]
     )

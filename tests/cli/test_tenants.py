@@ -70,6 +70,7 @@ def test_list_shows_key_ids_creation_and_state(
 
 
 def test_an_empty_store_says_so(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--database", url]) == 0
     assert main(["tenants", "list", "--database", url]) == 0
     out = capsys.readouterr().out
     assert "no tenants in the store" in out and "lingang tenants create" in out

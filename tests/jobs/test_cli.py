@@ -65,6 +65,7 @@ def test_migrate_then_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_retry_unknown_id_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path}/cli.db"
+    assert main(["migrate", "--database", url]) == 0
     assert main(["retry", "nope", "--database", url]) == 1
     assert "no job, submission or received document" in capsys.readouterr().err
 
