@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from gateway import __version__
+from gateway.cli._help import explain
 from gateway.cli._io import UsageError
 from gateway.errors import LingangError
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
+    explain(parser)
     return parser
 
 
