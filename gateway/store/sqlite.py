@@ -213,12 +213,12 @@ class SqliteConnector(Connector):
     async def read(self, script: Script[T]) -> T:
         self._check_open()
         loop = asyncio.get_running_loop()
-        with _translated_errors():
+        with _translated_errors(self):
             return await loop.run_in_executor(self._executor, self._read_on_thread, script)
 
     async def write(self, script: Script[T]) -> T:
         self._check_open()
-        with _translated_errors():
+        with _translated_errors(self):
             result, notified = await self.writer.submit_from(
                 asyncio.get_running_loop(), lambda conn: self._run(conn, script)
             )
@@ -229,7 +229,7 @@ class SqliteConnector(Connector):
     async def migrate(self, script: Script[T]) -> T:
         self._check_open()
         loop = asyncio.get_running_loop()
-        with _translated_errors():
+        with _translated_errors(self):
             return await loop.run_in_executor(None, self._migrate_on_thread, script)
 
     def _check_open(self) -> None:
@@ -263,12 +263,21 @@ class SqliteConnector(Connector):
 
 
 @contextlib.contextmanager
-def _translated_errors() -> Iterator[None]:
-    """Turns sqlite3 errors into store errors (a violated constraint is a conflict)."""
+def _translated_errors(connector: SqliteConnector) -> Iterator[None]:
+    """Turns sqlite3 errors into store errors (a violated constraint is a conflict; a file
+    another process kept locked past the busy timeout is named, with what to do)."""
     try:
         yield
     except sqlite3.IntegrityError as exc:
         raise ConflictError(f"constraint violated: {exc}") from exc
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+            raise StoreError(
+                f"sqlite: {connector.path} is locked: another process kept it locked for "
+                f"{connector.busy_timeout:g} s (a long write, or a program holding a "
+                "transaction open); try again once it has finished"
+            ) from exc
+        raise StoreError(f"sqlite: {exc}") from exc
     except sqlite3.Error as exc:
         raise StoreError(f"sqlite: {exc}") from exc
 
