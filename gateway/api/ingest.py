@@ -43,6 +43,16 @@ RAW_TYPES = frozenset(
     }
 )
 MULTIPART = "multipart/form-data"
+ACCEPTED = (
+    "application/xml (数电票 XML, a UBL BillOfLading), application/json (platform JSON, a "
+    "DCSA eBL), application/ofd or application/zip (OFD), or multipart/form-data with a "
+    "'document' file part"
+)
+"""What a 415 tells the client to send instead."""
+ACCEPT_HEADER = ", ".join(sorted(RAW_TYPES | {MULTIPART}))
+"""The media types ``POST /v1/documents`` takes, for a 415's ``Accept`` field (RFC 9110
+15.5.16: a 415 caused by the media type can say in ``Accept`` which would have been
+accepted)."""
 _MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 """``type/subtype`` as RFC 9110 §8.3.1 writes them (tokens); aiohttp reads anything else
 as ``application/octet-stream``, which would accept a header that names no media type."""
@@ -72,6 +82,25 @@ EBL_TARGETS = tuple(target.value for target in EblTarget)
 """The names ``targets`` may list; whether ``tradetrust-vc`` is offered depends on the
 configuration (a VC issuer key), which the flow checks."""
 MAX_MAPPING_FIELD = 200
+_TEXT_FORM = (
+    "text with something besides blanks and no control characters, at most "
+    f"{MAX_MAPPING_FIELD} characters"
+)
+FORMS: dict[str, str] = {
+    "exchange_rate": (
+        "a positive decimal number with a dot (up to 12 places): CNY per one unit of the "
+        "invoice currency, e.g. 7.1234"
+    ),
+    "currency": "an ISO 4217 code in capitals, e.g. USD",
+    "buyer_reference": _TEXT_FORM,
+    "order_reference": _TEXT_FORM,
+    "contract_reference": _TEXT_FORM,
+    "project_reference": _TEXT_FORM,
+    "preceding_invoice_date": "a date written YYYY-MM-DD",
+    "kind": "invoice or ebl",
+    "targets": f"comma-separated formats, each one of {', '.join(EBL_TARGETS)}",
+}
+"""What each metadata field's form is, in words, for the 422 that refuses one."""
 METADATA_FIELDS = ("profile", "recipient", "idempotency_key", *MAPPING_FIELDS, *DOCUMENT_FIELDS)
 RECEIVER = "receiver"
 """The metadata key the pipeline reads the receiver endpoint from (``recipient`` in the API)."""
@@ -129,9 +158,9 @@ async def read_upload(request: web.Request, limit: int) -> Upload:
     elif media_type in RAW_TYPES:
         upload = await _read_raw(request, media_type, limit)
     else:
-        detail = f"unsupported content type {media_type!r}"
+        detail = f"unsupported content type {media_type!r}: send {ACCEPTED}"
         issue = FieldIssue(detail, "Content-Type", "media-type")
-        raise Problem(415, "unsupported-media-type", detail, [issue])
+        raise Problem(415, "unsupported-media-type", detail, [issue], {"Accept": ACCEPT_HEADER})
     upload.idempotency_key = idempotency_key(request, upload.idempotency_key)
     return checked_upload(upload)
 
@@ -229,9 +258,12 @@ async def _read_multipart(request: web.Request, limit: int) -> Upload:
     if document is None:
         raise unprocessable("a 'document' file part is required", "document", "required")
     if document.content_type not in RAW_TYPES:
-        detail = f"unsupported document content type {document.content_type!r}"
+        detail = (
+            f"unsupported document content type {document.content_type!r}: give the "
+            f"'document' part one of {', '.join(sorted(RAW_TYPES))}"
+        )
         issue = FieldIssue(detail, "document", "media-type")
-        raise Problem(415, "unsupported-media-type", detail, [issue])
+        raise Problem(415, "unsupported-media-type", detail, [issue], {"Accept": ACCEPT_HEADER})
     document.idempotency_key = metadata.pop("idempotency_key", None)
     document.metadata = metadata
     return document
@@ -268,7 +300,12 @@ def _check_json(body: bytes) -> None:
     try:
         json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise unprocessable("the document is not valid JSON", "document", "json") from exc
+        message = "the document is not valid JSON"
+        if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            message += ": it is markup; send XML as application/xml"
+        elif body.startswith(b"PK\x03\x04"):
+            message += ": it is a zip; send an OFD as application/ofd"
+        raise unprocessable(message, "document", "json") from exc
 
 
 def _text(data: bytes, name: str) -> str:
@@ -357,9 +394,7 @@ def _check_metadata(metadata: dict[str, str]) -> None:
     for name, form in {**MAPPING_FIELDS, **DOCUMENT_FIELDS}.items():
         value = metadata.get(name)
         if value is not None and (len(value) > MAX_MAPPING_FIELD or not form.fullmatch(value)):
-            raise unprocessable(
-                f"{name} is not in its form (see the OpenAPI document)", name, "format"
-            )
+            raise unprocessable(f"{name} must be {FORMS[name]}", name, "format")
     dated = metadata.get("preceding_invoice_date")
     if dated is not None and not _calendar_date(dated):
         raise unprocessable(
