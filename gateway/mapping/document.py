@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gateway.errors import MissingFactError
+from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.checks import input_conformance
 from gateway.mapping.mapper import map_with_warnings
 from gateway.mapping.parties import printed_buyer_id, printed_seller_id
@@ -21,6 +21,16 @@ from gateway.partners import Exporter, Partner, PartnerDirectory
 
 if TYPE_CHECKING:
     from gateway.ingest.types import ParsedInvoice
+
+
+NO_BUYER = (
+    "the fapiao names no buyer: 购买方名称 (BuyerName) is empty and no 购买方纳税人识别号 "
+    "(BuyerIdNum) is printed. Every fapiao carries the buyer's name (FORMAT.md: BuyerName "
+    "required) and so must the invoice (EN 16931 BR-07, BT-44), and the partner directory "
+    "finds the buyer by it: the seller has to issue a fapiao that names the buyer"
+)
+"""Why a fapiao without a buyer is refused: no [[partners]] entry could match it, so the
+directory's usual advice (add an entry) would send the user the wrong way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +104,10 @@ def map_parsed(
     source = parsed.invoice
     submission = Submission.from_metadata(metadata)
     warnings = input_conformance(parsed.warnings, strict=strict)
-    partner = directory.find_partner(source.buyer.name, printed_buyer_id(source.buyer))
+    buyer_id = printed_buyer_id(source.buyer)
+    if not (source.buyer.name or "").strip() and not buyer_id:
+        raise FieldError(NO_BUYER, field="BuyerName", rule="mapping.buyer-named")
+    partner = directory.find_partner(source.buyer.name, buyer_id)
     chosen = choose_profile(partner, profile, default_profile, source.buyer.name)
     exporter = directory.find_exporter(printed_seller_id(source.seller))
     mapped = map_with_warnings(
