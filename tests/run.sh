@@ -80,5 +80,6 @@ if ! cmp -s tests/node/package-lock.json var/node/package-lock.json \
 fi
 
 .venv/bin/ruff check gateway adapters tests bench
+.venv/bin/ruff format --check gateway adapters tests bench
 .venv/bin/mypy
 .venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup "$@"
