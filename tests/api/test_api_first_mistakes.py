@@ -86,3 +86,37 @@ async def test_xml_sent_as_json_is_told_to_be_sent_as_xml(api: LiveApi, fapiao_x
     assert "not valid JSON" in problem["detail"]
     assert "send XML as application/xml" in problem["detail"]
     assert (problem["errors"][0]["field"], problem["errors"][0]["rule"]) == ("document", "json")
+
+
+async def test_listing_by_a_state_that_does_not_exist_is_a_422_naming_the_states(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    """``?state=sent`` answered 200 with no items, which reads as 'nothing was sent', while
+    ``/v1/received?status=`` and ``/v1/holds?state=`` refuse a word they do not know."""
+    status, _, raw = await api.a.request(
+        "POST", "/v1/documents", data=fapiao_xml, headers={"Content-Type": "application/xml"}
+    )
+    assert status == 202, raw
+
+    status, _, raw = await api.a.request("GET", "/v1/documents?state=sent")
+    assert status == 422, raw
+    problem = json.loads(raw)
+    assert "state is one of received," in problem["detail"]
+    assert "delivered" in problem["detail"] and "held" in problem["detail"]
+    assert (problem["errors"][0]["field"], problem["errors"][0]["rule"]) == ("state", "enum")
+
+    status, _, raw = await api.a.request("GET", "/v1/documents?state=received")
+    assert status == 200, raw
+    assert json.loads(raw)["count"] == 1
+
+
+def test_the_openapi_document_lists_the_states_the_api_takes() -> None:
+    from gateway.api.openapi import openapi_document
+    from gateway.api.routes.documents import STATES
+
+    (state,) = [
+        p
+        for p in openapi_document()["paths"]["/v1/documents"]["get"]["parameters"]
+        if p["name"] == "state"
+    ]
+    assert tuple(state["schema"]["enum"]) == STATES

@@ -28,6 +28,7 @@ from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.errors import ValidationFailed
 from gateway.flows import EBL_OUT, INVOICE_OUT
 from gateway.flows.ebl_convert import VC_MEDIA_TYPE
+from gateway.jobs.submissions import SubmissionState
 from gateway.store import (
     ConflictError,
     Event,
@@ -42,6 +43,9 @@ from gateway.store import (
 routes = web.RouteTableDef()
 
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+STATES = tuple(state.value for state in SubmissionState)
+"""The states ``GET /v1/documents?state=`` filters by; another word is a 422, not an empty
+list a reader would take for 'none in that state'."""
 _DIGITS = re.compile(r"-?[0-9]{1,9}", re.ASCII)
 DEFAULT_OUTPUT = "signed"
 """The output ``GET …/output`` returns without ``?kind=``: the signed document."""
@@ -87,6 +91,8 @@ async def list_documents(request: web.Request) -> web.Response:
     state = request.query.get("state")
     if state is not None and not _ID.fullmatch(state):
         raise unprocessable("state is a state name such as 'delivered'", "state", "format")
+    if state is not None and state not in STATES:
+        raise unprocessable(f"state is one of {', '.join(STATES)}", "state", "enum")
     found = await store(request).list_submissions(
         tenant(request).id, state=state, limit=limit, before=before, before_id=before_id
     )
