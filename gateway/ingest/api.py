@@ -7,6 +7,7 @@ from collections.abc import Callable
 from gateway.errors import UnknownFormatError, UnsafeInputError
 from gateway.ingest.bundle import ZIP_MAGIC, bundle_member
 from gateway.ingest.fapiao_xml import parse_fapiao_xml
+from gateway.ingest.not_fapiao import EBL_NOT_FAPIAO, UBL_BILL_OF_LADING
 from gateway.ingest.textenc import head_text, xml_root_name
 from gateway.ingest.types import DEFAULT_LIMITS, IngestLimits, ParsedInvoice
 
@@ -46,6 +47,10 @@ def detect(data: bytes, *, limits: IngestLimits = DEFAULT_LIMITS) -> str:
             raise UnknownFormatError(
                 "a legacy original_invoice.xml is read inside its OFD; submit the OFD",
                 rule="detect.legacy-xml",
+            )
+        if name == UBL_BILL_OF_LADING:
+            raise UnknownFormatError(
+                EBL_NOT_FAPIAO.format(what="a UBL BillOfLading"), rule="detect.ebl"
             )
         raise UnknownFormatError(f"XML root <{name}> is not a fapiao", rule="detect.xml-root")
     raise UnknownFormatError(

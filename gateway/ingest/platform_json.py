@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import FieldError
+from gateway.errors import FieldError, UnknownFormatError
 from gateway.ingest.build import build
+from gateway.ingest.not_fapiao import EBL_NOT_FAPIAO, is_dcsa_ebl
 from gateway.ingest.platform_answer import ANSWER, read_answer
 from gateway.ingest.platform_fields import (
     JsonObject,
@@ -101,6 +102,8 @@ def _invoice_object(doc: Any, limits: IngestLimits) -> tuple[dict[str, Any], str
         if inner is None:
             break
         current = inner
+    if is_dcsa_ebl(doc):
+        raise UnknownFormatError(EBL_NOT_FAPIAO.format(what="a DCSA eBL"), rule="detect.ebl")
     raise FieldError(
         "platform JSON has no invoice: expected keys such as fphm, xsfnsrsbh, hjje",
         field="fphm",
