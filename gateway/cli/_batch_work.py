@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from gateway.cli._batch import FAILED, FileResult
 from gateway.cli._io import write_output
+from gateway.cli._not_validatable import fapiao_not_document
 from gateway.errors import LingangError
 from gateway.ingest.source import read_input
 from gateway.partners import PartnerDirectory
@@ -31,7 +32,11 @@ def _validator(rules: str | None = None) -> Validator:
 def validate_file(file: str, profile: str | None, rules: str | None = None) -> FileResult:
     """Validate one file: its findings, or the reason it could not be validated."""
     try:
-        report = _validator(rules).validate(read_input(Path(file)), profile)
+        data = read_input(Path(file))
+        refusal = fapiao_not_document(data, file)
+        if refusal is not None:
+            return FileResult(file, FAILED, profile, error=refusal)
+        report = _validator(rules).validate(data, profile)
     except LingangError as exc:
         return FileResult(file, FAILED, profile, error=str(exc))
     return FileResult.from_findings(file, report.profile, [f.to_json() for f in report.findings])

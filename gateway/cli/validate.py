@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gateway.cli._artefacts import require_artefacts
 from gateway.cli._io import read_source
+from gateway.cli._not_validatable import fapiao_not_document
 from gateway.cli._validator import one_shot_validator
 from gateway.errors import InputError
 from gateway.validation import ALL_PROFILES
@@ -63,6 +64,13 @@ def _validate(args: argparse.Namespace) -> int:
     if is_batch(args):
         return _validate_batch(args)
     data, _name = read_source(args.files[0])
+    refusal = fapiao_not_document(data, args.files[0])
+    if refusal is not None:
+        if args.json:
+            error = {"message": refusal, "rule": "validate.fapiao"}
+            print(json.dumps({"valid": False, "error": error}, indent=2, ensure_ascii=False))
+        print(f"lingang validate: {refusal}", file=sys.stderr)
+        return 2
     try:
         root = parse_xml(data, what="document to validate")
         dtype = document_type(root).name
