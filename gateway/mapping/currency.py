@@ -20,7 +20,11 @@ the cents left over are handed to the amounts with the largest rounding remainde
 the net total, the VAT total and the amount due are each the converted fapiao figure rounded
 once (the amount due equals the converted fapiao total). Three figures rounded once need not
 add up (10.005 + 1.005 = 11.01, but 10.01 + 1.01 = 11.02): the cent between net + VAT and the
-amount due is the rounding amount (BT-114), never taken from the VAT. PINT SG carries the
+amount due is the rounding amount (BT-114), never taken from the VAT. Dividing by the rate
+also divides the room the fapiao's per-line rounding had: a group whose printed VAT lies 0.05
+CNY from its base × rate lies a yen off in JPY and 10 won off in KRW, beyond EN 16931 BR-S-09
+and BR-CO-17 (less than one unit); such a group states its converted base × rate and the
+difference joins the rounding amount, as in CNY (:func:`fit_converted_vat`). PINT SG carries the
 Chinese VAT as charges (the NG categories have no tax): those charges are converted as the VAT
 total is, apart from the goods. A converted unit price takes as few
 decimals as keep quantity × price within a cent of the line amount; a price base quantity
@@ -36,7 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.remark import StatedRate
 from gateway.mapping.submission import Submission
-from gateway.model import AllowanceCharge, Invoice, Totals
+from gateway.model import AllowanceCharge, Invoice, Totals, VatBreakdown
 from gateway.partners import Partner
 
 CENT = Decimal("0.01")
@@ -336,8 +340,8 @@ def convert_invoice(
     rate: Decimal,
     cny_gross: Decimal,
     vat_charges: Sequence[AllowanceCharge] = (),
-) -> Decimal:
-    """Convert a mapped CNY invoice in place; returns the amount due in the new currency.
+) -> list[str]:
+    """Convert a mapped CNY invoice in place; returns the warnings (:func:`fit_converted_vat`).
 
     ``cny_gross`` is the fapiao's total (CNY) the amount due must equal once converted.
     ``vat_charges`` are the document-level charges (and allowances) among ``inv.allowances``
@@ -372,7 +376,6 @@ def convert_invoice(
         taxed, allocate([b.tax_amount / rate for b in taxed], tax_target), strict=True
     ):
         b.tax_amount = value
-    taxes = sum((b.tax_amount for b in inv.vat_breakdown), ZERO)
     groups: dict[tuple[str, Decimal | None], Decimal] = {}
     for line in inv.lines:
         key = (line.vat_category, line.vat_rate)
@@ -382,6 +385,8 @@ def convert_invoice(
         groups[key] = groups.get(key, ZERO) + _signed(ac)
     for b in inv.vat_breakdown:
         b.taxable_amount = groups.get((b.category, b.rate), ZERO)
+    warnings = fit_converted_vat(inv.vat_breakdown, inv.currency)
+    taxes = sum((b.tax_amount for b in inv.vat_breakdown), ZERO)
     allowances = sum((a.amount for a in inv.allowances if not a.is_charge), ZERO)
     charges = sum((a.amount for a in inv.allowances if a.is_charge), ZERO)
     line_net = sum((ln.net_amount for ln in inv.lines), ZERO)
@@ -396,7 +401,35 @@ def convert_invoice(
         charges=charges if t.charges is not None else None,
         rounding=rest or None,
     )
-    return payable
+    return warnings
+
+
+def fit_converted_vat(breakdown: Sequence[VatBreakdown], currency: str) -> list[str]:
+    """Set each standard-rated group's converted tax (BT-117) that lies a unit or more from
+    its converted base × rate to that product; the warnings saying so.
+
+    EN 16931 BR-S-09 and BR-CO-17 allow BT-117 less than one unit of the invoice currency from
+    round(BT-116 × BT-119 / 100). The fapiao's printed per-line taxes may lie up to 1.27 CNY
+    from the base × rate (the tax bureau's tolerance, FORMAT.md §6), and the conversion
+    multiplies that gap by 1 / rate (about 20 for JPY, 190 for KRW). The caller's amount due
+    stays the converted fapiao total, so the difference becomes the rounding amount (BT-114).
+    """
+    warnings = []
+    for b in breakdown:
+        if b.category != "S" or not b.rate:
+            continue
+        computed = round_money(b.taxable_amount * b.rate / 100)
+        if abs(b.tax_amount - computed) < 1:
+            continue
+        warnings.append(
+            f"the fapiao's VAT at {b.rate.normalize():f}% converted to {currency} is "
+            f"{b.tax_amount}, a unit or more from the converted taxable amount "
+            f"{b.taxable_amount} × rate = {computed} (EN 16931 BR-S-09, BR-CO-17): {computed} "
+            f"stated and {b.tax_amount - computed} carried as rounding amount (BT-114); the "
+            "fapiao's VAT in CNY is BT-111"
+        )
+        b.tax_amount = computed
+    return warnings
 
 
 def _signed(ac: AllowanceCharge) -> Decimal:

@@ -287,14 +287,15 @@ def _currency(
     carrying the Chinese VAT, converted as its total is). Returns the warnings."""
     choice = choose_rate(ctx.submission, ctx.remark.rate, partner)
     inv.currency = choice.currency
+    warnings = list(choice.warnings)
     if choice.rate is not None:
-        convert_invoice(inv, choice.rate, inv.totals.payable, vat_charges)
+        warnings += convert_invoice(inv, choice.rate, inv.totals.payable, vat_charges)
     inv.exchange_rate = choice.rate
     inv.tax_currency = None
     if choice.rate is not None and spec.tax_scheme == "VAT":
         inv.tax_currency = "CNY"
         inv.totals.tax_in_accounting_currency = printed_total
-    return choice.warnings
+    return warnings
 
 
 def _prepare_lines(

@@ -130,3 +130,42 @@ def test_converted_invoices_pass_the_official_rules(validator: Validator, profil
         )
         assert out.fatal == [], (currency, fx, out.fatal)
         _check(inv, profile, fx, out.mapped)
+
+
+def _kitchen_lines(count: int) -> list[SampleLine]:
+    """``count`` lines of 10.05 CNY at 13 %, each VAT printed as 1.31 (1.3065 rounded): the
+    printed VAT lies 0.0035 CNY per line above the base × rate, as the tax bureau allows."""
+    return [
+        SampleLine(
+            name=f"*厨房用具*餐具{n}",
+            amount="10.05",
+            rate="0.13",
+            tax="1.31",
+            gross="11.36",
+            unit="套",
+            quantity="1",
+            price="10.05",
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize(("currency", "fx", "count"), [("KRW", "0.0052", 2), ("JPY", "0.048", 40)])
+@pytest.mark.parametrize("profile", ["bis3", "cii", "bis3-cii"])
+def test_a_vat_gap_the_rate_magnifies_stays_within_br_s_09(
+    validator: Validator, profile: str, currency: str, fx: str, count: int
+) -> None:
+    """EN 16931 BR-S-09 / BR-CO-17: BT-117 less than one unit from BT-116 × rate. Two KRW lines
+    whose printed VAT is 0.007 CNY above base × rate are 1.35 won above it once converted; the
+    converted printed VAT was stated and both rules failed. Now the group states its converted
+    base × rate, the difference is the rounding amount and the amount due is unchanged."""
+    inv = fapiao(_kitchen_lines(count))
+    out = convert(inv, profile, validator, partner={"currency": currency, "exchange_rate": fx})
+    assert out.fatal == []
+    t = out.mapped.invoice.totals
+    (group,) = out.mapped.invoice.vat_breakdown
+    assert group.tax_amount == _round(group.taxable_amount * Decimal("0.13"))
+    assert t.payable == _round(Decimal(inv.gross) / Decimal(fx))
+    assert t.payable == t.tax_inclusive + (t.rounding or 0)
+    assert t.tax_in_accounting_currency == Decimal(inv.tax)
+    assert out.warned("BR-S-09", "rounding amount (BT-114)")
