@@ -74,6 +74,7 @@ from gateway.mapping.taxes import (
     group_lines,
     money,
     printed_gap,
+    refuse_tax_on_untaxed_lines,
 )
 from gateway.model import (
     CREDIT_NOTE,
@@ -235,6 +236,7 @@ def _amounts(
         if not inv.preceding_invoices:
             warnings.append("red-letter fapiao without the reversed invoice number (BT-25)")
     printed = replace(inv.totals)
+    refuse_tax_on_untaxed_lines(inv.lines)
     chinese_tax = _chinese_tax_by_rate(inv.lines) if spec.tax_scheme == "GST" else {}
     lines, doc, line_warnings = _prepare_lines(inv.lines, spec, deduction)
     warnings += line_warnings

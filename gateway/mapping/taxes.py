@@ -71,6 +71,38 @@ def assign_categories(lines: list[Line], scheme: str) -> None:
             line.vat_rate = ZERO
 
 
+UNTAXED_CASES = {
+    TaxCase.EXEMPT: "exempt (免税)",
+    TaxCase.NOT_SUBJECT: "not subject to VAT (不征税)",
+    TaxCase.ZERO_RATE: "zero-rated (0 %)",
+    TaxCase.ZERO_RATE_EXPORT: "zero-rated for export (出口零税率)",
+}
+"""The tax cases that carry no VAT, as a person names them."""
+
+
+def refuse_tax_on_untaxed_lines(lines: list[Line]) -> None:
+    """Refuse a line exempt, not subject or zero-rated whose printed 税额 is not zero.
+
+    Such a line prints ``***``, nothing or ``0.00`` as its tax (FORMAT.md §2.1), and EN 16931
+    gives its category no tax (BR-E-09, BR-O-09, BR-Z-09, BR-G-09). A number there contradicts
+    the printed rate: the VAT profiles could not state the fapiao's totals and PINT SG would
+    charge the buyer "China VAT 0 %". Which of the two the issuer meant is for the exporter to
+    say (issue a red-letter fapiao and a corrected one), so the line is named here.
+    """
+    for line in lines:
+        case = UNTAXED_CASES.get(line.tax_case)
+        if case is None or not line.tax_amount:
+            continue
+        raise FieldError(
+            f"line {line.id} ({line.item.name}): the fapiao prints the rate "
+            f"{line.source_rate_text!r}, {case}, but a tax (税额) of {line.tax_amount}; a line "
+            "without VAT prints ***, nothing or 0.00 (EN 16931 BR-E-09, BR-O-09, BR-Z-09, "
+            "BR-G-09: no tax in its category), so the fapiao contradicts itself",
+            field=f"lines[{line.id}].tax_amount",
+            rule="mapping.untaxed-line-tax",
+        )
+
+
 def reasons_for(category: str, cases: Iterable[TaxCase]) -> tuple[str | None, str | None]:
     """BT-120 text and BT-121 code for a breakdown group.
 

@@ -295,6 +295,31 @@ def test_taxed_line_without_a_rate_is_a_field_error() -> None:
     assert err.value.rule == "BR-S-05" and "line 1" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("case", "rate"),
+    [
+        (TaxCase.EXEMPT, "0"),
+        (TaxCase.NOT_SUBJECT, None),
+        (TaxCase.ZERO_RATE, "0"),
+        (TaxCase.ZERO_RATE_EXPORT, "0"),
+    ],
+)
+@pytest.mark.parametrize("profile", ["pint-sg", "bis3", "pint", "cii", "bis3-cii"])
+def test_a_tax_printed_on_a_line_without_vat_is_refused_naming_the_line(
+    profile: str, case: TaxCase, rate: str | None
+) -> None:
+    """An exempt (免税), not-subject or zero-rated line prints ***, nothing or 0.00 as its tax.
+    One printing 10.00 was converted for PINT SG into an NG charge "China VAT 0 % on the
+    fapiao" of 10.00 without a word, while the VAT profiles refused it only for totals that
+    did not add up, naming no line. Every profile now refuses it naming the line."""
+    src = fapiao([line(1, "1000.00", "130.00"), line(2, "100.00", "10.00", rate=rate, case=case)])
+    with pytest.raises(FieldError) as err:
+        _map(src, profile)
+    assert err.value.rule == "mapping.untaxed-line-tax"
+    assert err.value.field == "lines[2].tax_amount"
+    assert "10.00" in str(err.value)
+
+
 def test_converted_price_keeps_large_quantities_exact_enough() -> None:
     src = fapiao([line(1, "1234567.89", "160493.83", qty="3000000", price="0.41152263")])
     out = _map(src, currency="USD", exchange_rate="7.1234")
