@@ -145,6 +145,24 @@ def check_line_arithmetic(lines: list[Line], profile: str) -> None:
             )
 
 
+def require_item_names(lines: list[Line]) -> None:
+    """Refuse a line whose item name (BT-153) is empty or blank.
+
+    EN 16931 BR-25 makes the item name mandatory on every line, and the Peppol rules forbid
+    the empty element it would be (PEPPOL-EN16931-R008, PINT ibr-079). The fapiao requires its
+    项目名称 too (FORMAT.md §2.1, ItemName ``*分类*名称``); a line without one is not guessed a
+    name (the 19-digit tax classification code is no description of the goods).
+    """
+    for line in lines:
+        if not line.item.name.strip():
+            raise FieldError(
+                f"line {line.id} has no item name (项目名称, ItemName): EN 16931 BR-25 requires "
+                "one (BT-153) and the fapiao requires it too",
+                field=f"lines[{line.id}].item.name",
+                rule="BR-25",
+            )
+
+
 def fold_discounts(lines: list[Line]) -> tuple[list[Line], list[DocAllowance]]:
     """Fold each discount line into the line it discounts (BT-136), else to document level.
 

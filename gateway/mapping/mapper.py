@@ -52,6 +52,7 @@ from gateway.mapping.lines import (
     is_red,
     net_price_from_inclusive,
     normalise_line,
+    require_item_names,
     split_differential,
 )
 from gateway.mapping.originals import Original, original_attachment
@@ -216,6 +217,7 @@ def map_with_warnings(
             f"the seller's bank {payment.provider_name!r} is not named in the invoice: "
             f"{spec.name} has no place for a bank name (EN 16931 UBL-CR-429; BT-86 is the BIC)"
         )
+    require_item_names(inv.lines)
     check_line_arithmetic(inv.lines, spec.name)
     return Mapped(inv, warnings)
 

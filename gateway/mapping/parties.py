@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from gateway.errors import MissingFactError
+from gateway.errors import FieldError, MissingFactError
 from gateway.model import Address, Identifier, IdScheme, Party
 from gateway.partners import Exporter, Partner
 
@@ -124,6 +124,13 @@ def map_seller(
             f"seller electronic address (BT-34) for seller {seller.name!r} (id {seller_id!r}): "
             "add an [[exporters]] entry with this `seller_id` and an `endpoint`",
             field="exporters.seller_id",
+        )
+    if not seller.name.strip():
+        raise FieldError(
+            f"the fapiao prints no seller name (销售方名称, SellerName) for seller id "
+            f"{seller_id!r}: EN 16931 BR-06 requires the seller name (BT-27)",
+            field="seller.name",
+            rule="BR-06",
         )
     code = org_code(seller_id) if seller_id else None
     if code:
