@@ -13,7 +13,8 @@ from gateway.errors import FieldError
 from gateway.model import AllowanceCharge, Invoice, Line, TaxCase, Totals
 
 ZERO = Decimal("0")
-LINE_TOLERANCE = Decimal("0.01")
+CENT = Decimal("0.01")
+LINE_TOLERANCE = CENT
 """Largest accepted |quantity × price / base − allowances + charges − line net amount|."""
 
 DISCOUNT_REASON = "Discount"
@@ -142,6 +143,47 @@ def check_line_arithmetic(lines: list[Line], profile: str) -> None:
                 "and amount do not agree",
                 field=f"lines[{line.id}].price",
                 rule="mapping.line-arithmetic",
+            )
+
+
+SUB_CENT_TOTALS = (
+    ("tax_exclusive", "TotalAmWithoutTax", "BT-109", "BR-DEC-12"),
+    ("tax", "TotalTaxAm", "BT-110", "BR-DEC-13"),
+    ("tax_inclusive", "TotalTax-includedAmount", "BT-112", "BR-DEC-14"),
+)
+"""The fapiao's printed totals: model field, fapiao element, business term, EN 16931 rule."""
+
+
+def _has_sub_cents(value: Decimal) -> bool:
+    return value != value.quantize(CENT)
+
+
+def refuse_sub_cent_amounts(invoice: Invoice) -> None:
+    """Refuse a printed total or line amount (金额) with digits below the fen.
+
+    The fapiao prints them as number(18,2) (FORMAT.md §2.1) and EN 16931 states them with at
+    most two decimals (BR-DEC-12/13/14 for BT-109/110/112, BR-DEC-23 for BT-131); the mapper
+    states the fapiao's figures, it does not round a legal amount. Line taxes (税额) may carry
+    six decimals and are stated per rate in cents instead (see the mapper).
+    """
+    totals = invoice.totals
+    for attr, element, term, rule in SUB_CENT_TOTALS:
+        value = getattr(totals, attr)
+        if _has_sub_cents(value):
+            raise FieldError(
+                f"the fapiao's {element} is {value}: a total has at most two decimals (fen); "
+                f"EN 16931 {rule} allows two for {term}",
+                field=element,
+                rule=rule,
+            )
+    for line in invoice.lines:
+        if _has_sub_cents(line.net_amount):
+            raise FieldError(
+                f"line {line.id} ({line.item.name}): amount (金额) {line.net_amount} has more "
+                "than two decimals; the fapiao prints it in fen and EN 16931 BR-DEC-23 allows "
+                "two for the line net amount (BT-131)",
+                field=f"lines[{line.id}].net_amount",
+                rule="BR-DEC-23",
             )
 
 

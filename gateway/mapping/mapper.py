@@ -52,6 +52,7 @@ from gateway.mapping.lines import (
     is_red,
     net_price_from_inclusive,
     normalise_line,
+    refuse_sub_cent_amounts,
     require_item_names,
     split_differential,
 )
@@ -238,11 +239,13 @@ def _amounts(
         if not inv.preceding_invoices:
             warnings.append("red-letter fapiao without the reversed invoice number (BT-25)")
     printed = replace(inv.totals)
+    refuse_sub_cent_amounts(inv)
     refuse_tax_on_untaxed_lines(inv.lines)
-    chinese_tax = _chinese_tax_by_rate(inv.lines) if spec.tax_scheme == "GST" else {}
+    tax_by_rate = _chinese_tax_by_rate(inv.lines)
+    chinese_tax = tax_by_rate if spec.tax_scheme == "GST" else {}
     lines, doc, line_warnings = _prepare_lines(inv.lines, spec, deduction)
     warnings += line_warnings
-    tax_gap = printed_gap("VAT total", printed.tax, _printed_tax_total(lines, doc), "TotalTaxAm")
+    tax_gap = printed_gap("VAT total", printed.tax, _stated_tax_total(tax_by_rate), "TotalTaxAm")
     if tax_gap:
         warnings.append(
             f"Σ printed line taxes {printed.tax - tax_gap} ≠ fapiao total tax {printed.tax}: "
@@ -337,6 +340,7 @@ def _working_copy(source: Invoice) -> Invoice:
 
 
 def _chinese_tax_by_rate(lines: list[Line]) -> dict[Decimal, Decimal]:
+    """The printed line taxes (discount lines' included) summed per Chinese VAT rate."""
     taxes: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         if line.tax_amount and line.vat_rate is not None:
@@ -380,9 +384,14 @@ def _split_differentials(lines: list[Line], deduction: Decimal | None) -> list[L
     return out
 
 
-def _printed_tax_total(lines: list[Line], doc: list[DocAllowance]) -> Decimal:
-    total = sum((line.tax_amount or ZERO for line in lines), ZERO)
-    return total + sum((d.tax_amount for d in doc), ZERO)
+def _stated_tax_total(tax_by_rate: dict[Decimal, Decimal]) -> Decimal:
+    """Σ printed line taxes as the document states them: per rate, in cents.
+
+    A line's 税额 may be printed with six decimals, and not always zeros (FORMAT.md §2.1,
+    §6); each rate's VAT is stated once in cents (BT-117 of its group, PINT SG: its charge),
+    so that is what the printed total is compared with, and any gap is whole cents
+    (EN 16931 BR-DEC-13, BR-DEC-20)."""
+    return sum((money(tax) for tax in tax_by_rate.values()), ZERO)
 
 
 def _check_group_bases(inv: Invoice, spec: ProfileSpec) -> None:

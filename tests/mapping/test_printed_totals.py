@@ -116,3 +116,58 @@ def test_a_vat_total_en16931_cannot_state_is_told_to_the_buyer(
     (note,) = inv.notes
     assert "VAT total on the fapiao (合计税额): 14.70 CNY" in note
     assert "states 13.65" in note and "BT-114" in note and "119.70" in note
+
+
+def _six_decimal_taxes() -> object:
+    """Two lines whose 税额 is printed with six decimals, not all zeros (FORMAT.md §2.1, §6):
+    13.006500 at 13 % and 6.003000 at 6 %; the fapiao's VAT total is 19.01."""
+    lines = [
+        SampleLine(
+            name="*通用设备*水泵", amount="100.05", rate="0.13", tax="13.006500",
+            gross="113.056500", quantity="1", price="100.05",
+        ),
+        SampleLine(
+            name="*信息技术服务*安装调试", amount="100.05", rate="0.06", tax="6.003000",
+            gross="106.053000", quantity="1", price="100.05",
+        ),
+    ]  # fmt: skip
+    return fapiao(lines, tax="19.01", gross="219.11")
+
+
+@pytest.mark.parametrize("profile", ["pint-sg", "bis3", "pint", "cii", "bis3-cii"])
+def test_line_taxes_printed_with_six_decimals_are_stated_per_rate_in_cents(
+    validator: Validator, profile: str
+) -> None:
+    """The gap to the printed total was taken from the unrounded line taxes (−0.0005) and
+    added to a VAT group or a PINT SG charge: BR-DEC-20 / ibr-122, BR-CO-14/15 failed."""
+    out = convert(_six_decimal_taxes(), profile, validator)
+    assert out.fatal == []
+    t = out.mapped.invoice.totals
+    assert (t.payable, t.rounding) == (Decimal("219.11"), None)
+    if profile == "pint-sg":
+        charges = sorted(a.amount for a in out.mapped.invoice.allowances if a.is_charge)
+        assert charges == [Decimal("6.00"), Decimal("13.01")]
+    else:
+        taxes = sorted(b.tax_amount for b in out.mapped.invoice.vat_breakdown)
+        assert taxes == [Decimal("6.00"), Decimal("13.01")]
+        assert t.tax == Decimal("19.01")
+
+
+@pytest.mark.parametrize("profile", ["pint-sg", "bis3", "cii"])
+def test_a_total_or_line_amount_below_the_fen_is_refused_naming_it(profile: str) -> None:
+    """A printed total or 金额 with three decimals went through to BT-109 … BT-115 or BT-131
+    and the document failed BR-DEC-*; a legal amount is not rounded, it is refused."""
+    line = SampleLine(
+        name="*通用设备*水泵", amount="100.10", rate="0.13", tax="13.013", gross="113.113",
+        quantity="1", price="100.10",
+    )  # fmt: skip
+    with pytest.raises(FieldError) as err:
+        convert(fapiao([line], tax="13.013", gross="113.113"), profile, None)
+    assert (err.value.field, err.value.rule) == ("TotalTaxAm", "BR-DEC-13")
+    line = SampleLine(
+        name="*通用设备*水泵", amount="100.125", rate="0.13", tax="13.02", gross="113.145",
+        quantity="1", price="100.125",
+    )  # fmt: skip
+    with pytest.raises(FieldError) as err:
+        convert(fapiao([line], net="100.12", gross="113.14"), profile, None)
+    assert (err.value.field, err.value.rule) == ("lines[1].net_amount", "BR-DEC-23")
