@@ -78,6 +78,8 @@ UNTAXED_CASES = {
     TaxCase.ZERO_RATE_EXPORT: "zero-rated for export (出口零税率)",
 }
 """The tax cases that carry no VAT, as a person names them."""
+HIDDEN_RATE = "***"
+"""The rate a 差额征税 line shows on the fapiao's face (FORMAT.md §2.1, §6)."""
 
 
 def refuse_tax_on_untaxed_lines(lines: list[Line]) -> None:
@@ -93,6 +95,16 @@ def refuse_tax_on_untaxed_lines(lines: list[Line]) -> None:
         case = UNTAXED_CASES.get(line.tax_case)
         if case is None or not line.tax_amount:
             continue
+        if (line.source_rate_text or "").strip() == HIDDEN_RATE:
+            raise FieldError(
+                f"line {line.id} ({line.item.name}): the fapiao prints the rate '***' with a "
+                f"tax (税额) of {line.tax_amount}: '***' is how a 差额征税 (differential "
+                "taxation) line shows its rate, but the fapiao carries neither its "
+                "DifferentialTaxation data nor the 差额开票 label, so its rate and taxed base "
+                "are unknown; convert the 数电票 XML, which carries them",
+                field=f"lines[{line.id}].vat_rate",
+                rule="mapping.untaxed-line-tax",
+            )
         raise FieldError(
             f"line {line.id} ({line.item.name}): the fapiao prints the rate "
             f"{line.source_rate_text!r}, {case}, but a tax (税额) of {line.tax_amount}; a line "

@@ -320,6 +320,26 @@ def test_a_tax_printed_on_a_line_without_vat_is_refused_naming_the_line(
     assert "10.00" in str(err.value)
 
 
+@pytest.mark.parametrize("profile", ["pint-sg", "bis3"])
+def test_a_hidden_rate_with_a_tax_is_refused_as_differential_without_its_data(
+    profile: str,
+) -> None:
+    """'***' with a tax is a 差额征税 line whose DifferentialTaxation data is missing (the
+    parser reads '***' alone as exempt). PINT SG turned its tax into "China VAT 0 %"."""
+    from gateway.samples.writers import SampleLine
+    from tests.mapping.fidelity import convert
+    from tests.mapping.fidelity import fapiao as sample_fapiao
+
+    travel = SampleLine(
+        name="*旅游服务*旅游服务费", amount="9716.98", rate="***", tax="283.02",
+        gross="10000.00", quantity="1", price="9716.98",
+    )  # fmt: skip
+    with pytest.raises(FieldError) as err:
+        convert(sample_fapiao([travel]), profile, None)
+    assert (err.value.rule, err.value.field) == ("mapping.untaxed-line-tax", "lines[1].vat_rate")
+    assert "差额征税" in str(err.value) and "283.02" in str(err.value)
+
+
 def test_converted_price_keeps_large_quantities_exact_enough() -> None:
     src = fapiao([line(1, "1234567.89", "160493.83", qty="3000000", price="0.41152263")])
     out = _map(src, currency="USD", exchange_rate="7.1234")
