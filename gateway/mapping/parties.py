@@ -35,6 +35,29 @@ def printed_seller_id(seller: Party) -> str | None:
     return seller.identifiers[0].value if seller.identifiers else None
 
 
+def printed_seller_scheme(seller: Party) -> str | None:
+    """What kind of number the fapiao printed for the seller, as the parser classified it:
+    ``USCC``, a legacy taxpayer number, a resident identity card number, or ``None``."""
+    for scheme in (IdScheme.USCC, IdScheme.CN_TAXPAYER, IdScheme.CN_RESIDENT_ID):
+        if seller.identifier(scheme) is not None:
+            return scheme
+    return None
+
+
+def seller_legal_info(seller_id: str, scheme: str | None) -> str | None:
+    """BT-33: the seller's Chinese number named for what it is (None for an ID-card number).
+
+    Only a USCC is a 统一社会信用代码; a 15 or 20 character number is the older 纳税人识别号.
+    A natural person's resident identity card number (自然人代开) is personal data and no
+    legal registration: it is not repeated in free text.
+    """
+    if scheme == IdScheme.CN_RESIDENT_ID:
+        return None
+    if scheme == IdScheme.USCC or (scheme is None and _USCC.match(seller_id)):
+        return f"Unified Social Credit Code (统一社会信用代码) {seller_id}"
+    return f"Taxpayer identification number (纳税人识别号) {seller_id}"
+
+
 def printed_buyer_id(buyer: Party) -> str | None:
     """The BuyerIdNum as printed, if any."""
     if buyer.identifiers:
@@ -132,12 +155,24 @@ def map_seller(
             field="seller.name",
             rule="BR-06",
         )
-    code = org_code(seller_id) if seller_id else None
-    if code:
-        legal: Identifier | None = Identifier(code, IdScheme.CN_ORG_CODE)
-    else:
-        legal = Identifier(seller_id, None) if seller_id else None
-    address, warnings = directory_address(
+    scheme = printed_seller_scheme(seller)
+    warnings: list[str] = []
+    legal: Identifier | None = None
+    identifiers: list[Identifier] = []
+    if scheme == IdScheme.CN_RESIDENT_ID:
+        endpoint = exporter.endpoint
+        identifiers = [Identifier(endpoint.value, endpoint.scheme)]
+        warnings.append(
+            "the seller's taxpayer id is a resident identity card number (a natural person, "
+            "personal data): no legal registration (BT-30, BT-33) is derived from it"
+            + (", it is stated only as the VAT identifier (BT-31)" if with_vat_id else "")
+            + f"; the seller is identified by its Peppol identifier {endpoint} (BT-29, "
+            "EN 16931 BR-CO-26)"
+        )
+    elif seller_id:
+        code = org_code(seller_id)
+        legal = Identifier(code, IdScheme.CN_ORG_CODE) if code else Identifier(seller_id, None)
+    address, address_warnings = directory_address(
         "seller",
         seller.address,
         exporter.street,
@@ -149,16 +184,15 @@ def map_seller(
     party = Party(
         name=seller.name,
         trading_name=seller.trading_name,
+        identifiers=identifiers,
         legal_registration=legal,
         vat_id=f"CN{seller_id}" if with_vat_id and seller_id else None,
-        legal_info=f"Unified Social Credit Code (统一社会信用代码) {seller_id}"
-        if seller_id
-        else None,
+        legal_info=seller_legal_info(seller_id, scheme) if seller_id else None,
         endpoint=exporter.endpoint,
         address=address,
         contact=seller.contact,
     )
-    return party, warnings
+    return party, warnings + address_warnings
 
 
 def _buyer_identifiers(buyer: Party) -> tuple[list[Identifier], list[str]]:
