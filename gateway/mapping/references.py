@@ -43,6 +43,11 @@ def apply_references(
     inv.order_ref = (
         submission.order_reference or partner.order_reference or remark.order or inv.order_ref
     )
+    warnings += _remark_overridden(
+        ("contract", "BT-12", remark.contract, inv.contract_ref),
+        ("project", "BT-11", remark.project, inv.project_ref),
+        ("purchase order", "BT-13", remark.order, inv.order_ref),
+    )
     inv.buyer_reference = (
         submission.buyer_reference or partner.buyer_reference or inv.buyer_reference
     )
@@ -79,6 +84,19 @@ def apply_references(
             )
         )
     return warnings
+
+
+def _remark_overridden(*facts: tuple[str, str, str | None, str | None]) -> list[str]:
+    """A warning for each reference the fapiao's remark states that the invoice does not
+    quote, because the submission or the directory gave another one: the document would
+    contradict its legal source without anyone being told. Each fact is (what, business term,
+    the remark's value, the value used)."""
+    return [
+        f"the fapiao's remark names {what} {stated!r}, the invoice quotes {used!r} ({term}) "
+        "from the submission or the partner directory; check which one the buyer expects"
+        for what, term, stated, used in facts
+        if stated and used and stated != used
+    ]
 
 
 def _preceding_invoice_date(inv: Invoice, submission: Submission) -> list[str]:

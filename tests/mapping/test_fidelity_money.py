@@ -281,6 +281,26 @@ def test_references_come_from_submission_partner_and_remark(validator: Validator
     )
 
 
+def test_a_remark_reference_the_invoice_does_not_quote_is_warned_about() -> None:
+    """The partner's standing purchase order (or the submission's contract) wins over the one
+    the fapiao's remark names, as documented, but the invoice then contradicts its legal
+    source: that was silent, now it is a warning naming both (BT-13, BT-12)."""
+    out = convert(
+        fapiao(remark="订单号：PO-2026-0456 合同号：HT-88"),
+        "bis3",
+        None,
+        partner={"order_reference": "4500012345"},
+        metadata={"contract_reference": "HT-99"},
+    )
+    inv = out.mapped.invoice
+    assert (inv.order_ref, inv.contract_ref) == ("4500012345", "HT-99")
+    assert out.warned("PO-2026-0456", "4500012345", "BT-13")
+    assert out.warned("HT-88", "HT-99", "BT-12")
+    same = convert(fapiao(remark="订单号：4500012345"), "bis3", None,
+                   partner={"order_reference": "4500012345"})  # fmt: skip
+    assert not same.warned("the fapiao's remark names")
+
+
 # 3. payment account -------------------------------------------------------------------------
 
 
