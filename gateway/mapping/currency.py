@@ -99,9 +99,19 @@ def more_precise(a: tuple[Decimal, str], b: tuple[Decimal, str]) -> tuple[Decima
     return b if _decimals(b[0]) > _decimals(a[0]) else a
 
 
-def choose_rate(submission: Submission, stated: StatedRate | None, partner: Partner) -> RateChoice:
-    """The invoice currency and its rate, from the three sources in order (module docstring)."""
+def choose_rate(
+    submission: Submission,
+    stated: StatedRate | None,
+    partner: Partner,
+    currency_rates: Sequence[StatedRate] = (),
+) -> RateChoice:
+    """The invoice currency and its rate, from the three sources in order (module docstring).
+
+    ``stated`` is the first rate the fapiao's remark states; ``currency_rates`` are all it
+    states for named currencies, and the one for the invoice currency is taken instead when
+    the remark lists several (``美元汇率 7.10；欧元汇率 7.70`` for an invoice in EUR)."""
     currency = submission.currency or partner.currency or "CNY"
+    stated = next((r for r in currency_rates if r.currency == currency), stated)
     if currency == "CNY":
         out = RateChoice("CNY", None)
         if submission.exchange_rate is not None:

@@ -292,7 +292,7 @@ def _currency(
 ) -> list[str]:
     """The invoice currency and rate; converts the CNY amounts (``vat_charges``: the charges
     carrying the Chinese VAT, converted as its total is). Returns the warnings."""
-    choice = choose_rate(ctx.submission, ctx.remark.rate, partner)
+    choice = choose_rate(ctx.submission, ctx.remark.rate, partner, ctx.remark.currency_rates)
     inv.currency = choice.currency
     warnings = list(choice.warnings)
     if choice.rate is not None:

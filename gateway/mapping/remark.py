@@ -135,6 +135,9 @@ class RemarkFacts:
     """What :func:`read_remark` found."""
 
     rate: StatedRate | None = None
+    """The first rate stated (:func:`read_rate`)."""
+    currency_rates: list[StatedRate] = field(default_factory=list)
+    """Every rate stated for a named currency (:func:`read_currency_rates`)."""
     contract: str | None = None
     """BT-12."""
     project: str | None = None
@@ -170,20 +173,9 @@ def read_rate(remark: str) -> StatedRate | None:
     so that its ``1`` is never read as one CNY per unit."""
     for form in _RATE_FORMS:
         for found in form.finditer(remark):
-            parts = found.groupdict()
-            value = _decimal(parts["value"])
-            ratio = parts.get("ratio")
-            if ratio is not None and not _power_of_ten(ratio):
-                continue
-            if ratio is not None and parts.get("units") is not None:
-                continue
-            units_text = parts.get("units") or ratio
-            units = _decimal(units_text) if units_text else Decimal(1)
-            currency = _currency(parts["cur"])
-            if value is None or units is None or currency == "CNY":
-                continue
-            rate = value if units == 1 else (value / units).normalize()
-            return StatedRate(rate, currency, found.group(0).strip())
+            stated = _direct(found)
+            if stated is not None:
+                return stated
     inverse = _inverse_rate(remark)
     if inverse is not None:
         return inverse
@@ -196,21 +188,53 @@ def read_rate(remark: str) -> StatedRate | None:
     return None
 
 
+def read_currency_rates(remark: str) -> list[StatedRate]:
+    """Every rate the remark states for a named currency, either way round, in the order the
+    forms are tried: ``美元汇率 7.10；欧元汇率 7.70`` gives one for USD and one for EUR, so an
+    invoice in EUR is converted at the EUR rate, not refused for the USD one read first."""
+    direct = [_direct(found) for form in _RATE_FORMS for found in form.finditer(remark)]
+    inverse = [_inverse(found) for form in _INVERSE_FORMS for found in form.finditer(remark)]
+    return [r for r in (*direct, *inverse) if r is not None and r.currency is not None]
+
+
+def _direct(found: re.Match[str]) -> StatedRate | None:
+    """A match of :data:`_RATE_FORMS` as CNY per unit, or ``None`` when it is no usable rate."""
+    parts = found.groupdict()
+    value = _decimal(parts["value"])
+    ratio = parts.get("ratio")
+    if ratio is not None and (not _power_of_ten(ratio) or parts.get("units") is not None):
+        return None
+    units_text = parts.get("units") or ratio
+    units = _decimal(units_text) if units_text else Decimal(1)
+    currency = _currency(parts["cur"])
+    if value is None or units is None or currency == "CNY":
+        return None
+    rate = value if units == 1 else (value / units).normalize()
+    return StatedRate(rate, currency, found.group(0).strip())
+
+
+def _inverse(found: re.Match[str]) -> StatedRate | None:
+    """A match of :data:`_INVERSE_FORMS` (foreign currency per CNY), or ``None``."""
+    parts = found.groupdict()
+    value = _decimal(parts["value"])
+    units_text = parts.get("units")
+    if units_text is not None and not _power_of_ten(units_text):
+        return None
+    units = _decimal(units_text) if units_text else Decimal(1)
+    currency = _currency(parts["cur"]) if parts.get("cur") else None
+    if value is None or units is None or currency == "CNY":
+        return None
+    rate = value if units == 1 else (value / units).normalize()
+    return StatedRate(rate, currency, found.group(0).strip(), inverse=True)
+
+
 def _inverse_rate(remark: str) -> StatedRate | None:
     """The first rate written as foreign currency per CNY (:data:`_INVERSE_FORMS`)."""
     for form in _INVERSE_FORMS:
         for found in form.finditer(remark):
-            parts = found.groupdict()
-            value = _decimal(parts["value"])
-            units_text = parts.get("units")
-            if units_text is not None and not _power_of_ten(units_text):
-                continue
-            units = _decimal(units_text) if units_text else Decimal(1)
-            currency = _currency(parts["cur"]) if parts.get("cur") else None
-            if value is None or units is None or currency == "CNY":
-                continue
-            rate = value if units == 1 else (value / units).normalize()
-            return StatedRate(rate, currency, found.group(0).strip(), inverse=True)
+            stated = _inverse(found)
+            if stated is not None:
+                return stated
     return None
 
 
@@ -240,6 +264,7 @@ def read_remark(remark: str | None) -> RemarkFacts:
         return RemarkFacts()
     return RemarkFacts(
         rate=read_rate(remark),
+        currency_rates=read_currency_rates(remark),
         contract=_first(CONTRACT, remark),
         project=_first(PROJECT, remark),
         order=_first(ORDER, remark),

@@ -116,3 +116,31 @@ def test_allocation_keeps_the_rounded_sum() -> None:
     exact = [Decimal(1) / 3] * 3
     assert allocate(exact, Decimal("1.00")) == [Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
     assert sum(allocate([Decimal("-0.005"), Decimal("2.005")], Decimal("2.00"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("remark", "currency", "rate"),
+    [
+        ("美元汇率：7.1023；欧元汇率：7.7012", "EUR", "7.7012"),
+        ("USD/CNY 7.1023, EUR/CNY 7.7012", "EUR", "7.7012"),
+        ("1 EUR = 7.7012 CNY; 1 USD = 7.1023 CNY", "USD", "7.1023"),
+        ("1 USD = 7.1023 CNY; 1 CNY = 0.1298 EUR", "EUR", "0.1298"),
+    ],
+)
+def test_a_remark_listing_several_currencies_gives_the_invoice_currencys_rate(
+    remark: str, currency: str, rate: str
+) -> None:
+    """read_rate takes the first statement; an exporter listing the day's rates of several
+    currencies had its EUR invoice refused ("state it in the fapiao's remark (汇率：1 EUR = x
+    CNY)", which the remark did) because the USD rate came first."""
+    found = {r.currency: r for r in read_remark(remark).currency_rates}
+    assert found[currency].rate == Decimal(rate)
+
+
+def test_an_invoice_in_the_second_listed_currency_is_converted_at_its_rate() -> None:
+    from tests.mapping.fidelity import convert, fapiao
+
+    out = convert(fapiao(remark="美元汇率：7.1023；欧元汇率：7.7012"), "bis3", None,
+                  partner={"currency": "EUR"})  # fmt: skip
+    assert out.mapped.invoice.exchange_rate == Decimal("7.7012")
+    assert out.mapped.invoice.currency == "EUR"
