@@ -4,18 +4,21 @@
 (validator, signer, partner directory), builds every configured adapter (one that cannot load
 stops start-up with :class:`~gateway.errors.ConfigError`), and registers the job kinds:
 
-=============  ==========================================================================
-kind           what runs it
-=============  ==========================================================================
-``process``    :class:`~gateway.jobs.ProcessKind`: the submission's flow, then the route
-``deliver``    :class:`~gateway.delivery.DeliverKind`: the stored envelope to its adapter
-``receive``    :class:`~gateway.delivery.ReceiveKind`: the inbound flow on a received message
-``release``    :class:`~gateway.jobs.gate.ReleaseKind`: a released document's ledger entry
-               and delivery job (the export gate)
-``report``     :class:`~gateway.delivery.peppol_reports.ReportKind`: the monthly Peppol
-               reports (registered, and scheduled, when ``[peppol] seat_id`` is set)
-``transfer``   :class:`~gateway.delivery.TransferKind`: an eBL envelope transfer (DCSA PINT)
-=============  ==========================================================================
+================  ========================================================================
+kind              what runs it
+================  ========================================================================
+``process``       :class:`~gateway.jobs.ProcessKind`: the submission's flow, then the route
+``deliver``       :class:`~gateway.delivery.DeliverKind`: the stored envelope to its adapter
+``receive``       :class:`~gateway.delivery.ReceiveKind`: the inbound flow on a received message
+``release``       :class:`~gateway.jobs.gate.ReleaseKind`: a released document's ledger entry
+                  and delivery job (the export gate)
+``report``        :class:`~gateway.delivery.peppol_reports.ReportKind`: the monthly Peppol
+                  reports (registered, and scheduled, when ``[peppol] seat_id`` is set)
+``transfer``      :class:`~gateway.delivery.TransferKind`: an eBL envelope transfer (DCSA PINT)
+``housekeeping``  :class:`~gateway.jobs.housekeeping.HousekeepingKind`: hourly, forgets
+                  idempotency keys past ``[limits] idempotency_hours`` (queued when a worker
+                  pool starts)
+================  ========================================================================
 
 Outbound documents pass the export gate: ``ProcessKind`` finishes them through the export
 ledger (:class:`~gateway.jobs.gate.ExportGate` over :class:`~gateway.store.ledger.LedgerStore`),
@@ -84,6 +87,7 @@ from gateway.jobs.gate import (
     TransferGate,
     jws_checkpoint_signer,
 )
+from gateway.jobs.housekeeping import HousekeepingKind, schedule_housekeeping
 from gateway.jobs.metrics import JobMetrics
 from gateway.private_files import private_dir
 from gateway.render.mls import spis_participant
@@ -172,7 +176,13 @@ class Services:
         self.job_metrics.watch(workers)
         for worker in workers:
             self.hand_offs.add(worker)
-        return WorkerPool(workers, on_start=self.submissions.recover_orphans)
+        return WorkerPool(workers, on_start=self._on_pool_start)
+
+    async def _on_pool_start(self) -> None:
+        """What a worker pool does once it starts: queue the processing of orphaned
+        submissions and the current hour's ``housekeeping`` job."""
+        await self.submissions.recover_orphans()
+        await schedule_housekeeping(self.store, self.store.clock())
 
     async def close(self) -> None:
         """Close adapters, the flow runner and the store. Idempotent."""
@@ -300,6 +310,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
             ),
             ReleaseKind(gate, tools.policy),
             TransferKind(opened, registry),
+            HousekeepingKind(opened, idempotency_hours=settings.limits.idempotency_hours),
         ]
     )
     if settings.peppol.seat_id:

@@ -111,6 +111,14 @@ class LimitsSettings:
     """``[limits]``: what the API accepts."""
 
     max_body_bytes: int = 10 * 1024 * 1024
+    idempotency_hours: float = 168.0
+    """How long an ``Idempotency-Key`` (``POST /v1/documents``, the eBL actions) is
+    remembered: the expiry policy draft-ietf-httpapi-idempotency-key-header §2.3 asks a
+    resource to publish. Once older, the key is forgotten (the submission, its document,
+    receipts and ledger entries stay) and a request with it is a new request. A week
+    outlasts any client's retries across a long holiday outage (the outbox itself gives up
+    within hours), while keys a client reuses by its own numbering become free again.
+    0: never forgotten."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +199,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "worker.breaker_cooldown_seconds": "LINGANG_BREAKER_COOLDOWN",
     "worker.breaker_memory_seconds": "LINGANG_BREAKER_MEMORY",
     "limits.max_body_bytes": "LINGANG_MAX_BODY_BYTES",
+    "limits.idempotency_hours": "LINGANG_IDEMPOTENCY_HOURS",
     "pipeline.default_profile": "LINGANG_DEFAULT_PROFILE",
     "pipeline.partners": "LINGANG_PARTNERS",
     "pipeline.artefacts": "LINGANG_ARTEFACTS",

@@ -93,3 +93,32 @@ def test_migrate_postgres(pg_empty_url: str, capsys: pytest.CaptureFixture[str])
 def test_retry_needs_id_or_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retry"]) == 2
     assert main(["retry", "x", "--list"]) == 2
+
+
+async def keyed_submission(url: str, key: str) -> bool:
+    """Submit under ``key``; whether that made a new submission (the key was free)."""
+    store = await open_store(url)
+    try:
+        if await store.get_tenant("t") is None:
+            await store.create_tenant("T", tenant_id="t")
+        _, created = await store.create_submission(
+            "t", b"x", content_type="text/plain", idempotency_key=key
+        )
+        return created
+    finally:
+        await store.close()
+
+
+def test_idempotency_expire_forgets_keys_past_the_retention(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    assert asyncio.run(keyed_submission(url, "inv-1"))
+    assert main(["idempotency", "expire", "--hours", "24", "--database", url]) == 0
+    assert "forgot 0 document key(s) and 0 eBL answer(s) older than 24 h" in capsys.readouterr().out
+    assert not asyncio.run(keyed_submission(url, "inv-1"))
+    assert main(["idempotency", "expire", "--hours", "0.000001", "--database", url]) == 0
+    assert "forgot 1 document key(s)" in capsys.readouterr().out
+    assert asyncio.run(keyed_submission(url, "inv-1")), "a forgotten key is a new request"
+    assert main(["idempotency", "expire", "--hours", "0", "--database", url]) == 2
+    assert "--hours must be more than 0" in capsys.readouterr().err

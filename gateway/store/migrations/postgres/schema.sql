@@ -460,3 +460,11 @@ CREATE TABLE ebl_idempotency (
     created_at       TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, idempotency_key)
 );
+
+CREATE INDEX submissions_expiring_keys ON submissions (created_at)
+WHERE idempotency_key IS NOT NULL
+  AND idempotency_key NOT LIKE 'mls:%'
+  AND idempotency_key NOT LIKE 'peppol-tsr:%'
+  AND idempotency_key NOT LIKE 'peppol-eusr:%';
+
+CREATE INDEX ebl_idempotency_by_age ON ebl_idempotency (created_at);
