@@ -46,7 +46,14 @@ from gateway.pint.stored import chain_title, entry_payload, issued_visualisation
 from gateway.pint.title import Party, Title
 from gateway.signing.jose import split_compact, verify_compact
 from gateway.store import ConflictError, NotFoundError
-from gateway.store.ebl import CarriedDocument, EblRegistry, NewTitle, Outbound, TitleRecord
+from gateway.store.ebl import (
+    NOT_HELD,
+    CarriedDocument,
+    EblRegistry,
+    NewTitle,
+    Outbound,
+    TitleRecord,
+)
 from gateway.store.ebl_idempotency import Remembered
 from gateway.store.ledger_records import Enclosure, TransferAssessor
 
@@ -450,6 +457,7 @@ class PintPlatform:
             raise ConflictError(
                 f"platform {self.code} issues for no carrier (set carrier, carrier_key)",
                 field="carrier",
+                rule="ebl.no-carrier",
             )
         if tenant_id is not None and not self.may_issue(tenant_id):
             raise NotPermittedError(
@@ -536,6 +544,7 @@ class PintPlatform:
                 f"eBL {record.reference} is {record.state} here: platform {self.code} has no control "
                 "of it to transfer",
                 field="reference",
+                rule=NOT_HELD,
             )
         current = Title(**_title_fields(record.title))
         if action in WITHOUT_RECIPIENT:
@@ -629,12 +638,14 @@ class PintPlatform:
                 f"the carrier's eBL visualisation {visual} is not held here with the eBL: PINT sends it with "
                 "every transfer of this eBL, and the receiver would refuse the envelope (BSIG)",
                 field="documents",
+                rule="ebl.document-not-held",
             )
         for held in by_checksum.values():
             if held.size is None:
                 raise ConflictError(
                     f"supporting document {held.name!r} ({held.checksum}) is not held here",
                     field="documents",
+                    rule="ebl.document-not-held",
                 )
         return Outgoing(
             supporting=[_metadata(d) for d in by_checksum.values()],
@@ -938,7 +949,9 @@ def _implied_recipient(title: Title, action: ActionCode) -> Party:
     if action in SURRENDER_ANSWERS:
         if title.surrender_requested_by is None:
             raise ConflictError(
-                f"{action} answers a surrender request, and none is pending", field="action"
+                f"{action} answers a surrender request, and none is pending",
+                field="action",
+                rule="ebl.no-surrender-request",
             )
         return title.surrender_requested_by
     raise FieldError(f"to is required for {action}", field="to")

@@ -50,6 +50,15 @@ from gateway.store.scripts import fenced, insert_job
 TRANSFER = "transfer"
 """The job kind that sends an outbound envelope transfer until it has a signed answer."""
 
+ALREADY_ISSUED = "ebl.already-issued"
+"""Rule of the conflict of issuing a transport document a second time (PINT's ``ISSU`` is
+once per document)."""
+NOT_HELD = "ebl.not-held"
+"""Rule of the conflict of acting on an eBL this platform does not hold now (sent, being
+sent, surrendered): it has no control of it to give."""
+CHANGED_MEANWHILE = "ebl.changed-meanwhile"
+"""Rule of the conflict of acting on an eBL another request changed since it was read."""
+
 
 @dataclass(frozen=True, slots=True)
 class TitleRecord:
@@ -468,6 +477,7 @@ class EblRegistry:
             raise ConflictError(
                 f"transport document {new.reference} ({new.td_checksum[:12]}…) was issued before",
                 field="transportDocument",
+                rule=ALREADY_ISSUED,
             )
         yield from _link(new.td_checksum, documents, now)
         issued = _title((yield Query("ebl_get_title", {"td_checksum": new.td_checksum}, "one")))
@@ -512,6 +522,7 @@ class EblRegistry:
             raise ConflictError(
                 f"eBL {row['reference']} is {row['state']} here and changed meanwhile",
                 field="reference",
+                rule=CHANGED_MEANWHILE,
             )
         yield from _link(td_checksum, attached, now)
         recorded = _title((yield Query("ebl_get_title", {"td_checksum": td_checksum}, "one")))
@@ -555,6 +566,7 @@ class EblRegistry:
                 raise ConflictError(
                     f"transport document {issue.reference} was issued before",
                     field="transportDocument",
+                    rule=ALREADY_ISSUED,
                 )
             base = ""  # an issue: no head before it
         else:
@@ -567,6 +579,7 @@ class EblRegistry:
                     f"eBL {known.reference} is {known.state} here: this platform has no control "
                     "of it to transfer",
                     field="reference",
+                    rule=NOT_HELD,
                 )
             base = known.head
             params = {
@@ -581,7 +594,11 @@ class EblRegistry:
                 "now": now,
             }
             if not (yield Query("ebl_move_title", params, "rowcount")):
-                raise ConflictError(f"eBL {known.reference} changed meanwhile", field="reference")
+                raise ConflictError(
+                    f"eBL {known.reference} changed meanwhile",
+                    field="reference",
+                    rule=CHANGED_MEANWHILE,
+                )
         yield from _link(td_checksum, attached, now)
         transfer_id = new_id()
         yield Query(

@@ -6,9 +6,11 @@ differs; two replicas racing with one key make one action."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from gateway.store.ebl import EblRegistry
+from gateway.store.idempotency import IdempotencyExpiry
 from gateway.testing.pint import transport_document
 from tests.api.ebl_live import EblPlatforms, ebl_platforms
 
@@ -133,3 +135,44 @@ async def test_two_replicas_racing_with_one_key_make_one_transfer(
                 answers[0][2]["checksum"]
             )
             assert len(outbound) == 1
+
+
+async def test_conflicts_name_a_stable_rule_and_a_forgotten_key_is_a_new_request(
+    tmp_path: Path, reference: Path, store_url: str
+) -> None:
+    """A 409 names its field and rule as every other problem does; once the key's answer
+    is forgotten ([limits] idempotency_hours), the same request with it is a new request."""
+    async with ebl_platforms(tmp_path, reference, store_url) as live:
+        document = transport_document(reference, "IDEM0006")
+        issue = {"transportDocument": document, "to": "AEOT:SHIPPER"}
+        path = "/v1/ebls/IDEM0006/transfers"
+        async with live.replica() as api:
+            status, _, body = await live.call(
+                api, "POST", "/v1/ebls", json=issue, headers={"Idempotency-Key": "issue-6"}
+            )
+            assert status == 201, body
+            status, _, problem = await live.call(
+                api, "POST", "/v1/ebls", json=issue, headers={"Idempotency-Key": "issue-6b"}
+            )
+            assert status == 409, problem
+            assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+                ("transportDocument", "ebl.already-issued")
+            ]
+            key = {"Idempotency-Key": "move-6"}
+            status, _, sent = await live.call(
+                api, "POST", path, json={"to": "IQAX:BUYER"}, headers=key
+            )
+            assert status == 202, sent
+            status, _, problem = await live.call(api, "POST", path, json={"to": "IQAX:BUYER"})
+            assert status == 409, problem
+            assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+                ("reference", "ebl.not-held")
+            ]
+            ahead = api.services.store.clock() + timedelta(hours=200)
+            expiry = IdempotencyExpiry(api.services.store.connector, clock=lambda: ahead)
+            assert (await expiry.expire(168)).ebl_answers == 2
+            status, headers, again = await live.call(
+                api, "POST", path, json={"to": "IQAX:BUYER"}, headers=key
+            )
+            assert (status, "Idempotent-Replayed" in headers) == (409, False), again
+            assert again["errors"][0]["rule"] == "ebl.not-held"
