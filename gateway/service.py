@@ -92,6 +92,7 @@ from gateway.jobs.metrics import JobMetrics
 from gateway.private_files import private_dir
 from gateway.render.mls import spis_participant
 from gateway.settings import Settings
+from gateway.signing.expiry import WatchedCertificate
 from gateway.signing.gateway_key import TokenKey
 from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
 from gateway.store import Store, open_store
@@ -129,6 +130,9 @@ class Services:
     job_metrics: JobMetrics = field(default_factory=JobMetrics)
     """What this process's workers did (``lingang_jobs_total``, ...), in its own registry:
     served at ``/metrics`` beside the API's families and by the ops listener."""
+    certificates: tuple[WatchedCertificate, ...] = ()
+    """The certificates this process presents or signs with, by role (TLS server, signing,
+    each adapter's own): their expiry is at ``/metrics`` and ``/healthz``."""
     draining: bool = False
     """Set once the process has begun to shut down (SIGTERM): ``/readyz`` answers 503 at
     once, so load balancers stop sending while the workers finish their jobs; ``/livez``
@@ -320,6 +324,8 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         "services open",
         extra={"store": _redact(settings.store.url), "adapters": registry.names()},
     )
+    certificates = watched_certificates(settings, registry)
+    warn_expiring(certificates, settings.ops.certificate_warn_days)
     job_metrics = JobMetrics()
     if isinstance(runner, ProcessFlowRunner):
         job_metrics.watch_stages(lambda: runner.stage_processes)
@@ -336,7 +342,66 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
         ledger=ledger,
         holds=HeldDocuments(ledger),
         hand_offs=hand_offs,
+        certificates=certificates,
     )
+
+
+def watched_certificates(
+    settings: Settings, registry: AdapterRegistry
+) -> tuple[WatchedCertificate, ...]:
+    """The certificates to watch: ``server-tls`` (``[server] tls_cert``), ``signing`` (the
+    gateway's signing certificate, also of a PKCS#12 key) and ``adapter:<name>:<what>`` for
+    each adapter that names its own (``certificates()``; a Peppol AP's ``ap``). One that
+    cannot be read is left out with a warning: start-up is the stages' and the listener's
+    to refuse."""
+    from gateway.signing.expiry import pem_leaf
+
+    found: list[WatchedCertificate] = []
+    try:
+        if settings.server.tls_cert is not None:
+            leaf = pem_leaf(settings.server.tls_cert, field="server.tls_cert")
+            found.append(WatchedCertificate.of("server-tls", leaf))
+        signing = _signing_certificate(settings)
+        if signing is not None:
+            found.append(WatchedCertificate.of("signing", signing))
+    except ConfigError as exc:
+        log.warning("certificate not watched: %s", exc.message)
+    for name in registry.names():
+        own = getattr(registry.get(name), "certificates", None)
+        if callable(own):
+            for what, certificate in own().items():
+                found.append(WatchedCertificate.of(f"adapter:{name}:{what}", certificate))
+    return tuple(found)
+
+
+def _signing_certificate(settings: Settings) -> Any:
+    """The gateway's signing certificate (``[signing] cert``, or a PKCS#12 key's), or
+    ``None`` without one."""
+    signing = settings.signing
+    if signing.key is None:
+        return None
+    from gateway.signing.expiry import pem_leaf
+
+    if signing.cert is not None:
+        return pem_leaf(signing.cert, field="signing.cert")
+    from gateway.signing.gateway_key import is_pkcs12, load_gateway_key
+
+    if not is_pkcs12(signing.key):
+        return None
+    return load_gateway_key(signing.key, None, signing.chain).certificate
+
+
+def warn_expiring(certificates: Collection[WatchedCertificate], warn_days: float) -> list[str]:
+    """Log, at start, each certificate expired or expiring within ``warn_days``; the lines."""
+    from datetime import UTC, datetime
+
+    from gateway.signing.expiry import needing_attention
+
+    now = datetime.now(UTC)
+    lines = [w.describe(now) for w in needing_attention(certificates, now, warn_days)]
+    for line in lines:
+        log.warning("certificate %s: renew it before it stops the gateway's traffic", line)
+    return lines
 
 
 async def warn_left_rows(store: Store) -> list[str]:

@@ -306,6 +306,18 @@ class HttpsAdapter:
             details=details,
         )
 
+    def certificates(self) -> dict[str, x509.Certificate]:
+        """The client certificate of mutual TLS (``tls-client``), watched for expiry: the
+        receiver refuses the handshake once it has expired. None without one, or when its
+        file cannot be read now (sending reports that)."""
+        if self.options.client_cert is None:
+            return {}
+        try:
+            found = x509.load_pem_x509_certificates(self.options.client_cert.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return {"tls-client": found[0]}
+
     async def ping(self) -> bool:
         """Whether the receiver answers HTTP at all (any status counts)."""
         try:

@@ -47,6 +47,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
 from adapters.option_values import positive_number
 from adapters.peppol import sml as sml_module
@@ -354,6 +356,12 @@ class PeppolAdapter:
             content_type=RECEIPT_MEDIA_TYPE,
             details={"report": report.as_dict(), PEPPOL_FACTS: facts},
         )
+
+    def certificates(self) -> dict[str, x509.Certificate]:
+        """Our own certificate, watched for expiry (``adapter:<name>:ap`` at ``/metrics``
+        and ``/healthz``): a Peppol AP certificate lasts two years at most, and every
+        partner refuses messages signed with an expired one."""
+        return {"ap": self.sender.credentials.cert}
 
     async def ping(self) -> bool:
         """Whether our own certificate is still valid (the network is asked per message)."""

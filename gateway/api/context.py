@@ -89,6 +89,8 @@ class ApiOptions:
     max_connections: int = 1000
     counts_seconds: float = 5.0
     """How long one reading of the store's counts serves ``/metrics`` (``[ops]``)."""
+    certificate_warn_days: float = 30.0
+    """``/healthz`` warns of a certificate expiring within this many days (``[ops]``)."""
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "idle_timeout"):
@@ -119,6 +121,9 @@ class ApiOptions:
             idle_timeout=float(_option(settings, "idle_timeout", defaults.idle_timeout)),
             max_connections=int(_option(settings, "max_connections", defaults.max_connections)),
             counts_seconds=float(_option(settings, "counts_seconds", defaults.counts_seconds)),
+            certificate_warn_days=float(
+                _option(settings, "certificate_warn_days", defaults.certificate_warn_days)
+            ),
         )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter as Tally
+from collections.abc import Mapping
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -64,7 +65,14 @@ class ApiMetrics:
             ["state"],
             registry=self.registry,
         )
-
+        self.certificates = Gauge(
+            "lingang_certificate_expiry_seconds",
+            "Seconds until each certificate the gateway presents or signs with expires "
+            "(negative once expired), by role: server-tls, signing, adapter:<name>:<what> "
+            "(a Peppol AP's: ap).",
+            ["role"],
+            registry=self.registry,
+        )
         self.breakers = Gauge(
             "lingang_circuit_breakers",
             "Delivery endpoints whose circuit breaker is not closed, by phase (no endpoint "
@@ -106,6 +114,12 @@ class ApiMetrics:
         for phase in BreakerPhase:
             if phase is not BreakerPhase.CLOSED:
                 self.breakers.labels(phase.value).set(not_closed[phase])
+
+    def observe_certificates(self, seconds_left: Mapping[str, float]) -> None:
+        """Set the seconds left of each certificate, by role label."""
+        self.certificates.clear()
+        for role, seconds in seconds_left.items():
+            self.certificates.labels(role).set(seconds)
 
     def render(self) -> bytes:
         """The exposition text: the app's families, then the process's."""

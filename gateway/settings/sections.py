@@ -401,6 +401,11 @@ class OpsSettings:
     """The store-wide gauges of ``/metrics`` (submissions, outbox jobs, breakers) are read
     from the store at most once in this many seconds; scrapes meanwhile, and scrapes that
     come together, share one reading (0: a reading per scrape)."""
+    certificate_warn_days: float = 30.0
+    """``/healthz`` warns of (and start-up logs) a certificate of the gateway's that expires
+    within this many days: the TLS server's, the signing one, a Peppol AP's (valid two years
+    at most; a silent expiry stops all traffic). ``/metrics`` gives the seconds left anyway
+    (``lingang_certificate_expiry_seconds``)."""
 
     @property
     def address(self) -> tuple[str, int] | None:
@@ -426,4 +431,5 @@ ENVIRONMENT = {
     **ENVIRONMENT,
     "ops.listen": "LINGANG_OPS_LISTEN",
     "ops.counts_seconds": "LINGANG_METRICS_COUNTS_SECONDS",
+    "ops.certificate_warn_days": "LINGANG_CERTIFICATE_WARN_DAYS",
 }

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -27,6 +29,7 @@ from gateway.api.disclosure import adapter_label, tenants_adapters
 from gateway.api.metrics import METRICS
 from gateway.api.openapi import openapi_document
 from gateway.errors import LingangError
+from gateway.signing.expiry import WatchedCertificate, needing_attention
 from gateway.store import Store
 
 routes = web.RouteTableDef()
@@ -48,6 +51,11 @@ async def healthz(request: web.Request) -> web.Response:
     results = await asyncio.gather(*(ping_service(target, timeout) for _, target in targets))
     for (name, _), result in zip(targets, results, strict=True):
         checks[name] = result
+    watched = getattr(svc, "certificates", ())
+    if watched:
+        checks["certificates"] = certificates_check(
+            watched, own, request.app[OPTIONS].certificate_warn_days
+        )
     healthy = all(check["status"] == "ok" for check in checks.values())
     body = {"status": "ok" if healthy else "fail", "checks": checks}
     return web.json_response(body, status=200 if healthy else 503)
@@ -113,6 +121,39 @@ async def ping_service(target: Any, timeout: float) -> dict[str, Any]:
     return {"status": "ok"}
 
 
+def certificate_role(watched: WatchedCertificate, own: Collection[str]) -> str:
+    """The role shown without a key: an adapter that is one tenant's own local system by the
+    digest of its name, as in the health checks."""
+    kind, _, rest = watched.role.partition(":")
+    name, _, what = rest.partition(":")
+    if kind == "adapter" and name in own:
+        return f"adapter:{adapter_label(name)}:{what}"
+    return watched.role
+
+
+def certificates_check(
+    watched: Iterable[WatchedCertificate], own: Collection[str], warn_days: float
+) -> dict[str, Any]:
+    """``fail`` once a certificate has expired (its traffic has stopped), else ``ok``, with
+    a ``warning`` for each one expiring within ``warn_days``: role, ``not_after`` and
+    ``days_left``."""
+    now = datetime.now(UTC)
+    due = needing_attention(watched, now, warn_days)
+    check: dict[str, Any] = {
+        "status": "fail" if any(w.status(now, warn_days) == "expired" for w in due) else "ok"
+    }
+    if due:
+        check["warnings"] = [
+            {
+                "role": certificate_role(w, own),
+                "not_after": w.not_after.isoformat(),
+                "days_left": round(w.seconds_left(now) / 86400, 1),
+            }
+            for w in due
+        ]
+    return check
+
+
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition (request counts and latency, jobs, submissions, outbox).
@@ -123,9 +164,17 @@ async def metrics(request: web.Request) -> web.Response:
     and the reading goes on for the next scrape."""
     registry = request.app[METRICS]
     timeout = request.app[OPTIONS].health_timeout
+    svc = services(request)
+    watched: tuple[WatchedCertificate, ...] = getattr(svc, "certificates", ())
+    if watched:
+        own = tenants_adapters(svc)
+        now = datetime.now(UTC)
+        registry.observe_certificates(
+            {certificate_role(w, own): w.seconds_left(now) for w in watched}
+        )
     try:
         async with asyncio.timeout(timeout):
-            await registry.refresh(services(request).store)
+            await registry.refresh(svc.store)
     except TimeoutError:
         log.warning("metrics: store counts not read within %gs; last reading served", timeout)
     except Exception as exc:

@@ -1,0 +1,145 @@
+"""The operator is warned before the gateway's own certificates expire: the TLS server
+certificate it serves, its signing certificate and its Peppol AP certificate (two years at
+most; a silent expiry stops all traffic). Certificates made here with short validity; the
+API served over real TLS with the certificate under watch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+import trustme
+from aiohttp import web
+
+from gateway.api import api_runner, create_app
+from gateway.service import open_services
+from gateway.settings import (
+    AdapterConfig,
+    PipelineSettings,
+    ServerSettings,
+    Settings,
+    SigningSettings,
+    StoreSettings,
+)
+from gateway.signing.peppol_pki import make_peppol_pki
+
+DAY = 86400.0
+
+
+@dataclass
+class Served:
+    base: str
+    session: aiohttp.ClientSession
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        async with self.session.get(self.base + path) as response:
+            return response.status, await response.read()
+
+
+def _leaf(ca: trustme.CA, folder: Path, name: str, not_after: datetime) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 ending at ``not_after``: (chain PEM, key PEM) files."""
+    leaf = ca.issue_cert("127.0.0.1", not_after=not_after)
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    key.write_bytes(leaf.private_key_pem.bytes())
+    return cert, key
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+async def _serve(tmp_path: Path, ca: trustme.CA, signing_ends: datetime) -> AsyncIterator[Served]:
+    now = datetime.now(UTC)
+    tls_cert, tls_key = _leaf(ca, tmp_path, "server", now + timedelta(days=3))
+    sign_cert, sign_key = _leaf(ca, tmp_path, "signing", signing_ends)
+    pki = make_peppol_pki(tmp_path / "peppol", now=now - timedelta(days=360))  # AP: 5 days left
+    peppol = {
+        "key": str(pki.path("ap-sender.key.pem")),
+        "cert": str(pki.path("ap-sender.pem")),
+        "ap_trust": [str(pki.path("ap-ca.pem"))],
+        "smp_trust": [str(pki.path("smp-ca.pem"))],
+        "revocation": "off",
+    }
+    settings = Settings(
+        data_dir=tmp_path / "home",
+        store=StoreSettings(f"sqlite:///{tmp_path}/gateway.db"),
+        server=ServerSettings(tls_cert=tls_cert, tls_key=tls_key),
+        signing=SigningSettings(key=sign_key, cert=sign_cert),
+        pipeline=PipelineSettings(validate=False, sign=False),
+        adapters={"peppol": AdapterConfig(name="peppol", type="peppol", options=peppol)},
+    )
+    services = await open_services(settings)
+    runner = api_runner(create_app(services))
+    await runner.setup()
+    server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ssl.load_cert_chain(tls_cert, tls_key)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    client_ssl = ssl.create_default_context()
+    ca.configure_trust(client_ssl)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_ssl))
+    try:
+        yield Served(f"https://127.0.0.1:{port}", session)
+    finally:
+        await session.close()
+        await runner.cleanup()
+        await services.close()
+
+
+def _expiry_seconds(metrics: bytes) -> dict[str, float]:
+    found = re.findall(
+        rb'^lingang_certificate_expiry_seconds\{role="([^"]+)"\} (\S+)$', metrics, re.M
+    )
+    return {role.decode(): float(value) for role, value in found}
+
+
+async def test_metrics_and_health_warn_of_certificates_about_to_expire(
+    tmp_path: Path, ca: trustme.CA, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="lingang.service")
+    async for served in _serve(tmp_path, ca, datetime.now(UTC) + timedelta(days=400)):
+        status, raw = await served.get("/metrics")
+        assert status == 200
+        left = _expiry_seconds(raw)
+        assert set(left) == {"server-tls", "signing", "adapter:peppol:ap"}, left
+        assert 2.9 * DAY < left["server-tls"] <= 3 * DAY
+        assert 4.9 * DAY < left["adapter:peppol:ap"] <= 5 * DAY
+        assert 399 * DAY < left["signing"] <= 400 * DAY
+
+        status, raw = await served.get("/healthz")
+        body = json.loads(raw)
+        assert status == 200, body
+        check = body["checks"]["certificates"]
+        assert check["status"] == "ok"
+        assert [(w["role"], round(w["days_left"])) for w in check["warnings"]] == [
+            ("server-tls", 3),
+            ("adapter:peppol:ap", 5),
+        ]
+    warned = [r.getMessage() for r in caplog.records if "renew it" in r.getMessage()]
+    assert len(warned) == 2 and "server-tls" in warned[0] and "adapter:peppol:ap" in warned[1]
+
+
+async def test_an_expired_certificate_fails_the_health_check(
+    tmp_path: Path, ca: trustme.CA
+) -> None:
+    async for served in _serve(tmp_path, ca, datetime.now(UTC) - timedelta(days=1)):
+        status, raw = await served.get("/healthz")
+        body = json.loads(raw)
+        assert status == 503, body
+        check = body["checks"]["certificates"]
+        assert check["status"] == "fail"
+        assert check["warnings"][0]["role"] == "signing"
+        assert check["warnings"][0]["days_left"] < 0
+        status, raw = await served.get("/metrics")
+        assert _expiry_seconds(raw)["signing"] < -0.9 * DAY
