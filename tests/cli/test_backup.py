@@ -1,0 +1,135 @@
+"""``lingang backup`` / ``lingang restore`` on a real SQLite store with a signed export
+ledger: the backup is taken while another connection is writing (what is committed, also
+still in the write-ahead log, is in it; what is not, is not), the restore replaces the
+store and its write-ahead log, and the ledger verifies afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.signing.testpki import make_test_pki
+from gateway.store.ledger import LedgerStore
+from gateway.store.ledger_anchor import read_anchor
+from gateway.store.sqlite import SqliteStore
+from tests.cli.test_ledger_cli import cli, ledger_with_entries
+from tests.store.ledger_support import Clock, Stores, drop_guards_sqlite, export
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pki")
+    make_test_pki(folder)
+    return folder
+
+
+def _add_tenant(conn: sqlite3.Connection, tenant_id: str) -> None:
+    conn.execute(
+        "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, '2026-12-06T00:00:00+00:00')",
+        (tenant_id, tenant_id),
+    )
+
+
+async def _tenant_ids(db: str) -> set[str]:
+    store = await SqliteStore.open(f"sqlite:///{db}")
+    try:
+        return {t.id for t in await store.list_tenants()}
+    finally:
+        await store.close()
+
+
+def test_an_online_backup_restores_and_the_ledger_verifies(tmp_path: Path, pki: Path) -> None:
+    db, config = asyncio.run(ledger_with_entries(tmp_path, pki))
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # committed rows stay in gateway.db-wal
+    _add_tenant(writer, "committed")
+    writer.execute("BEGIN IMMEDIATE")
+    _add_tenant(writer, "uncommitted")  # the gateway in the middle of a transaction
+
+    backup = tmp_path / "backups" / "gateway-1.db"
+    backup.parent.mkdir()
+    code, out, err = cli("backup", str(backup), "--config", str(config))
+    assert code == 0, err
+    assert "checked" in out and backup.stat().st_mode & 0o077 == 0
+    assert not Path(f"{backup}-wal").exists()
+    with sqlite3.connect(backup) as copy:
+        ids = {row[0] for row in copy.execute("SELECT id FROM tenants")}
+    assert {"committed", "t"} <= ids and "uncommitted" not in ids
+
+    code, _, err = cli("backup", str(backup), "--config", str(config))
+    assert code == 1 and "never overwrites" in err
+
+    writer.execute("COMMIT")
+    _add_tenant(writer, "after-backup")  # lost by the restore, as it should be
+    writer.execute("BEGIN IMMEDIATE")
+    code, _, err = cli("restore", str(backup), "--config", str(config))
+    assert code == 1 and "stop every gateway process" in err
+    writer.execute("ROLLBACK")
+    writer.close()
+
+    code, out, err = cli("restore", str(backup), "--config", str(config))
+    assert code == 0, err
+    assert asyncio.run(_tenant_ids(db)) == ids
+    code, out, err = cli("ledger", "verify", "--config", str(config))
+    assert code == 0 and "ledger ok: 4 entries" in out, out + err
+
+
+def test_a_file_that_is_no_store_is_not_restored(tmp_path: Path, pki: Path) -> None:
+    db, config = asyncio.run(ledger_with_entries(tmp_path, pki))
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 100)
+    code, _, err = cli("restore", str(junk), "--config", str(config))
+    assert code == 1 and "no gateway store" in err
+    assert "t" in asyncio.run(_tenant_ids(db))
+
+
+def test_postgresql_is_pointed_at_pg_dump(tmp_path: Path) -> None:
+    url = "postgresql://lingang:secret@db.example/lingang"
+    code, _, err = cli("backup", str(tmp_path / "x.db"), "--database", url)
+    assert code == 2 and "pg_dump" in err and "secret" not in err
+
+
+async def _more_exports(db: str, first: int, count: int) -> None:
+    clock = Clock()
+    store = await SqliteStore.open(f"sqlite:///{db}", clock=clock)
+    stores = Stores(store, LedgerStore(store.connector, clock=clock), clock, "sqlite", db)
+    try:
+        for n in range(first, first + count):
+            await export(stores, [(f"s{n}", False)], number=f"DOC-{n}")
+    finally:
+        await store.close()
+
+
+def test_after_a_restore_the_anchor_names_what_was_lost_and_a_cut_anchor_goes_on(
+    tmp_path: Path, pki: Path
+) -> None:
+    """README, Backups: checkpoints anchored after the backup are named as removed; the
+    anchor's lines up to the restored head let verification and anchoring go on."""
+    db, config = asyncio.run(ledger_with_entries(tmp_path, pki, count=3))
+    with sqlite3.connect(db) as conn:  # the helper's checkpoint is in no anchor: sign anew
+        drop_guards_sqlite(conn)
+        conn.execute("DELETE FROM export_checkpoints")
+    assert cli("ledger", "checkpoint", "--config", str(config))[0] == 0
+    backup = tmp_path / "gateway-backup.db"
+    assert cli("backup", str(backup), "--config", str(config))[0] == 0
+    asyncio.run(_more_exports(db, 3, 2))
+    assert cli("ledger", "checkpoint", "--config", str(config))[0] == 0
+    anchor = tmp_path / "ledger" / "anchor.jsonl"
+    assert [m["seq"] for m in read_anchor(anchor)] == [3, 5]
+
+    assert cli("restore", str(backup), "--config", str(config))[0] == 0
+    code, out, _ = cli("ledger", "verify", "--config", str(config))
+    assert code == 1 and "entry 5 was removed" in out, out
+    kept = [line for line in anchor.read_bytes().splitlines(keepends=True) if b'"seq":3,' in line]
+    anchor.rename(anchor.with_suffix(".before-restore.jsonl"))
+    anchor.write_bytes(b"".join(kept))
+    code, out, _ = cli("ledger", "verify", "--config", str(config))
+    assert code == 0 and "ledger ok: 3 entries" in out, out
+    asyncio.run(_more_exports(db, 10, 1))
+    code, out, _ = cli("ledger", "checkpoint", "--config", str(config))
+    assert code == 0 and "anchored in" in out
+    code, out, _ = cli("ledger", "verify", "--config", str(config))
+    assert code == 0 and "ledger ok: 4 entries" in out and "2 anchored" in out, out
