@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,14 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--database) the configured [policy] ledger_anchor when it exists: entries cut off "
         "the end are caught only against it.",
     )
-    parser.add_argument("--cert", type=Path, help="the gateway's signing certificate (PEM)")
+    parser.add_argument(
+        "--cert",
+        type=Path,
+        action="append",
+        default=[],
+        help="a certificate the gateway signs or signed with (PEM; repeat it for the ones "
+        "before a key rotation; default: [signing] cert and previous_certs)",
+    )
     parser.add_argument(
         "--anchor",
         type=Path,
@@ -51,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from gateway.settings import Settings
 
     settings = Settings.load(args.config)
-    trusted = _trusted_cert(args.cert or settings.signing.cert) or _pkcs12_cert(settings)
+    trusted = _trusted_certs(settings, args.cert)
     anchors = list(args.anchor)
     configured = settings.policy.anchor_path(settings.data_dir)
     if not anchors and not args.database and configured.is_file():
@@ -74,6 +82,21 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _trusted_certs(settings: Settings, given: list[Path]) -> list[x509.Certificate]:
+    """The certificates checkpoints may be signed with: ``--cert`` (each), else the
+    configured one (``[signing] cert`` or a PKCS#12 key's) and ``[signing] previous_certs``
+    (those of keys rotated out)."""
+    if given:
+        return [_trusted_cert(path) for path in given]
+    current = (
+        _trusted_cert(settings.signing.cert)
+        if settings.signing.cert is not None
+        else _pkcs12_cert(settings)
+    )
+    previous = [_trusted_cert(path) for path in settings.signing.previous_certs]
+    return [*([current] if current is not None else []), *previous]
+
+
 def _pkcs12_cert(settings: Settings) -> x509.Certificate | None:
     """The certificate inside a PKCS#12 ``[signing] key`` (opened with
     ``LINGANG_SIGNING_PASSWORD``), when no certificate is configured."""
@@ -88,35 +111,36 @@ def _pkcs12_cert(settings: Settings) -> x509.Certificate | None:
         raise UsageError(f"{exc.message}; or give the certificate with --cert") from exc
 
 
-def _trusted_cert(path: Path | None) -> x509.Certificate | None:
-    if path is None:
-        return None
+def _trusted_cert(path: Path) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(Path(path).read_bytes())
     except (OSError, ValueError) as exc:
         raise UsageError(f"the trusted certificate {path}: {exc}") from exc
 
 
-def signature_checker(trusted: x509.Certificate) -> Any:
+def signature_checker(trusted: Sequence[x509.Certificate]) -> Any:
     """``check(payload, signature, certificate_pem)`` for :func:`verify_chain`: the
-    signature is checked against the trusted certificate (a checkpoint stored with another
-    one fails), never against the one stored beside it, which whoever rewrote the chain
-    could have stored."""
+    signature is checked against the trusted certificates (the current one and those rotated
+    out); a checkpoint stored with a certificate that is none of them fails, and the stored
+    one is never trusted by itself (whoever rewrote the chain could have stored it)."""
     from gateway.signing.jws import verify_detached
 
+    def verifies(payload: bytes, signature: str, cert: x509.Certificate) -> bool:
+        try:
+            verify_detached(signature, payload, cert.public_key())
+        except VerificationError:
+            return False
+        return True
+
     def check(payload: bytes, signature: str, certificate: str) -> bool:
+        candidates = list(trusted)
         if certificate:
             try:
                 stored = x509.load_pem_x509_certificate(certificate.encode("ascii"))
             except ValueError:
                 return False
-            if stored != trusted:
-                return False
-        try:
-            verify_detached(signature, payload, trusted.public_key())
-        except VerificationError:
-            return False
-        return True
+            candidates = [cert for cert in trusted if cert == stored]
+        return any(verifies(payload, signature, cert) for cert in candidates)
 
     return check
 
@@ -128,13 +152,13 @@ NO_TRUSTED_CERT = (
 
 
 async def _verify(
-    url: str, trusted: x509.Certificate | None, anchored: list[dict[str, Any]]
+    url: str, trusted: Sequence[x509.Certificate], anchored: list[dict[str, Any]]
 ) -> ChainReport:
     async with gate_store(url) as (_, ledger):
         entries, head, marks = await ledger.chain_state()
     if head is None:
         return ChainReport(False, len(entries), len(marks), "the ledger's head row is missing")
-    if trusted is None:
+    if not trusted:
         report = verify_chain(entries, head)
         if report.ok and (marks or anchored):
             return replace(report, ok=False, problem=NO_TRUSTED_CERT)

@@ -80,7 +80,7 @@ is a ``ConfigError`` naming the variable): ``LINGANG_CONFIG`` (the file itself),
 keys, see :data:`ENVIRONMENT`: ``LINGANG_HOME``, ``LINGANG_LOG_LEVEL``, ``LINGANG_STORE_URL``,
 ``LINGANG_HOST``, ``LINGANG_PORT``, ``LINGANG_TLS_CERT``, ``LINGANG_TLS_KEY``,
 ``LINGANG_CLIENT_CA``, ``LINGANG_SIGNING_KEY``, ``LINGANG_SIGNING_CERT``,
-``LINGANG_SIGNING_CHAIN`` (``os.pathsep``-separated; the password of a protected signing key
+``LINGANG_SIGNING_CHAIN`` and ``LINGANG_SIGNING_PREVIOUS_CERTS`` (``os.pathsep``-separated; the password of a protected signing key
 is ``LINGANG_SIGNING_PASSWORD``, read by :mod:`gateway.signing.gateway_key`, never a
 setting), ``LINGANG_SIGNING_PKCS11``, ``LINGANG_SIGNING_PKCS11_TOKEN``,
 ``LINGANG_SIGNING_PKCS11_LABEL`` (a key inside a token; its PIN is ``LINGANG_SIGNING_PIN``,

@@ -70,6 +70,9 @@ class SigningSettings:
     never leaves the device (the gateway hashes, the token signs)."""
     pkcs11_token: str = ""
     pkcs11_label: str = ""
+    previous_certs: tuple[Path, ...] = ()
+    """Certificates of keys the gateway signed with before a key rotation: ``lingang ledger
+    verify`` trusts the export-ledger checkpoints they signed, beside ``cert``'s."""
     vc_key: Path | None = None
     """The W3C VC issuer key (ECDSA P-256 PEM) signing the eBL's ``tradetrust-vc`` output."""
     vc_did: str | None = None
@@ -183,6 +186,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "signing.pkcs11": "LINGANG_SIGNING_PKCS11",
     "signing.pkcs11_token": "LINGANG_SIGNING_PKCS11_TOKEN",
     "signing.pkcs11_label": "LINGANG_SIGNING_PKCS11_LABEL",
+    "signing.previous_certs": "LINGANG_SIGNING_PREVIOUS_CERTS",
     "signing.vc_key": "LINGANG_SIGNING_VC_KEY",
     "signing.vc_did": "LINGANG_SIGNING_VC_DID",
     "signing.token_registry": "LINGANG_SIGNING_TOKEN_REGISTRY",

@@ -137,10 +137,10 @@ async def test_a_live_server_signs_with_a_pkcs12_key_in_a_stage_process(
         assert marks, "checkpoint_every = 1 signs a checkpoint after the first entry"
         assert head is not None
         trusted = x509.load_pem_x509_certificate(pki.path("signer-rsa.pem").read_bytes())
-        report = verify_chain(entries, head, marks, signature_checker(trusted))
+        report = verify_chain(entries, head, marks, signature_checker([trusted]))
         assert report.ok and report.checkpoints == len(marks), report
         other = x509.load_pem_x509_certificate(pki.path("signer-ec.pem").read_bytes())
-        assert not verify_chain(entries, head, marks, signature_checker(other)).ok
+        assert not verify_chain(entries, head, marks, signature_checker([other])).ok
 
 
 def test_an_encrypted_pem_key_signs_documents_bodies_and_checkpoints(

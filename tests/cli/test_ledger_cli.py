@@ -211,3 +211,40 @@ def test_checkpoint_signatures_verify_with_an_independent_jose_library(
     forged.deserialize(signature)
     with pytest.raises(jws.InvalidJWSSignature):
         forged.verify(key, detached_payload=checkpoint_payload(seq, "0" * 64, at))
+
+
+def test_checkpoints_signed_before_a_key_rotation_still_verify(tmp_path: Path, pki: Path) -> None:
+    """The signing key is rotated (its certificate expires, at the latest): checkpoints the
+    old key signed stay in the ledger, so verification trusts the previous certificates
+    too (``[signing] previous_certs``, or ``--cert`` repeated); before, every old checkpoint
+    was 'a bad signature' and the ledger 'broken' from the first rotation on."""
+    db, _ = asyncio.run(ledger_with_entries(tmp_path, pki, count=2))
+    ec, rsa = pki / "signer-ec.pem", pki / "signer-rsa.pem"
+    rotated = tmp_path / "rotated.toml"
+    rotated.write_text(
+        f'[store]\nurl = "sqlite:///{db}"\n[policy]\nledger_anchor = "{tmp_path}/anchor.jsonl"\n'
+        f'[signing]\nkey = "{pki / "signer-rsa.key.pem"}"\ncert = "{rsa}"\n',
+        encoding="utf-8",
+    )
+    asyncio.run(_more_exports(db, 2))
+    code, out, _ = cli("ledger", "checkpoint", "--config", str(rotated))
+    assert code == 0 and "checkpoint signed at entry 3" in out
+    code, out, _ = cli("ledger", "verify", "--config", str(rotated))
+    assert code == 1 and "checkpoint at entry 2 has a bad signature" in out
+    code, out, _ = cli("ledger", "verify", "--config", str(rotated), "--cert", str(rsa),
+                       "--cert", str(ec))  # fmt: skip
+    assert code == 0 and "ledger ok: 3 entries, 2 signed checkpoints" in out, out
+    with rotated.open("a", encoding="utf-8") as file:
+        file.write(f'previous_certs = ["{ec}"]\n')
+    code, out, _ = cli("ledger", "verify", "--config", str(rotated))
+    assert code == 0 and "ledger ok: 3 entries, 2 signed checkpoints" in out, out
+
+
+async def _more_exports(db: str, number: int) -> None:
+    clock = Clock()
+    store = await SqliteStore.open(f"sqlite:///{db}", clock=clock)
+    stores = Stores(store, LedgerStore(store.connector, clock=clock), clock, "sqlite", db)
+    try:
+        await export(stores, [("later", False)], number=f"DOC-{number}")
+    finally:
+        await store.close()
