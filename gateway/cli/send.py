@@ -2,7 +2,9 @@
 
 Each FILE becomes one ``POST /v1/documents`` (the API's own checks decide; nothing is stored
 when it refuses), with an ``Idempotency-Key`` made from the file's bytes and the metadata
-given, so sending the same file again returns the first submission instead of a second one.
+given, so sending the same file again returns the first submission instead of a second one
+(for as long as the gateway remembers keys, ``[limits] idempotency_hours``: a week by
+default; after that the same file is a new submission).
 ``--wait SECONDS`` then follows each submission until it is delivered (or converted, for an
 eBL with no delivery target), rejected, failed, dead-lettered, held by the export gate or
 refused, and prints its last state with the reason the gateway recorded.
