@@ -5,6 +5,7 @@ gateway's own keys (MLS, monthly reports) are kept; work goes in small batches."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -113,3 +114,23 @@ async def test_zero_hours_keeps_every_key(store: Store) -> None:
         "t1", b"<x/>", content_type="application/xml", idempotency_key="k"
     )
     assert (await later(store, 10_000).expire(0)).total == 0
+
+
+async def test_two_replicas_expiring_at_once_forget_each_key_once(store_url: str) -> None:
+    """Two processes' expiries over one store (a CLI run during the hourly job): between
+    them every key is forgotten once, neither waits on the other's batches."""
+    first, second = await open_store(store_url), await open_store(store_url)
+    try:
+        await first.create_tenant("acme", tenant_id="t1")
+        for n in range(60):
+            await first.create_submission(
+                "t1", b"<x/>", content_type="application/xml", idempotency_key=f"k-{n}"
+            )
+            await _answer(first, f"a-{n}")
+        runs = await asyncio.gather(later(first, 200).expire(168), later(second, 200).expire(168))
+        assert sum(r.submissions for r in runs) == 60
+        assert sum(r.ebl_answers for r in runs) == 60
+        assert (await later(first, 200).expire(168)).total == 0
+    finally:
+        await first.close()
+        await second.close()
