@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from gateway.store import JobSpec, JobState, open_store
+from gateway.store.idempotency import IdempotencyExpiry
 from tests.api.conftest import ApiClient, LiveApi
 
 XML = {"Content-Type": "application/xml"}
@@ -82,6 +83,21 @@ async def test_same_idempotency_key_returns_the_first_submission(
     assert (first_status, again_status) == (202, 200)
     assert again["id"] == first["id"]
     assert len(await api.store.list_submissions(api.tenant_a.id)) == 1
+
+
+async def test_a_key_past_its_retention_starts_a_new_submission(
+    api: LiveApi, fapiao_xml: bytes
+) -> None:
+    """draft-ietf-httpapi-idempotency-key-header §2.3: keys expire after the published
+    [limits] idempotency_hours; the first submission stays, shown without its key."""
+    _, first = await submit(api.a, fapiao_xml, **{"Idempotency-Key": "k-old"})
+    ahead = api.store.clock() + timedelta(hours=169)
+    expiry = IdempotencyExpiry(api.store.connector, clock=lambda: ahead)
+    assert (await expiry.expire(api.services.settings.limits.idempotency_hours)).submissions == 1
+    status, again = await submit(api.a, fapiao_xml, **{"Idempotency-Key": "k-old"})
+    assert status == 202 and again["id"] != first["id"]
+    status, _, raw = await api.a.request("GET", f"/v1/documents/{first['id']}")
+    assert status == 200 and json.loads(raw)["idempotency_key"] is None
 
 
 async def test_same_key_with_another_body_is_a_conflict(api: LiveApi, fapiao_xml: bytes) -> None:
