@@ -43,10 +43,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from adapters.base import AdapterContext, BodySigner, Receiving
@@ -185,8 +186,10 @@ class Services:
     async def _on_pool_start(self) -> None:
         """What a worker pool does once it starts: queue the processing of orphaned
         submissions and the current hour's ``housekeeping`` job."""
-        await self.submissions.recover_orphans()
-        await schedule_housekeeping(self.store, self.store.clock())
+        try:
+            await self.submissions.recover_orphans()
+        finally:  # a store hiccup there must not leave the hour without its housekeeping
+            await schedule_housekeeping(self.store, self.store.clock())
 
     async def close(self) -> None:
         """Close adapters, the flow runner and the store. Idempotent."""
@@ -357,15 +360,19 @@ def watched_certificates(
     from gateway.signing.expiry import pem_leaf
 
     found: list[WatchedCertificate] = []
-    try:
-        if settings.server.tls_cert is not None:
-            leaf = pem_leaf(settings.server.tls_cert, field="server.tls_cert")
-            found.append(WatchedCertificate.of("server-tls", leaf))
-        signing = _signing_certificate(settings)
-        if signing is not None:
-            found.append(WatchedCertificate.of("signing", signing))
-    except ConfigError as exc:
-        log.warning("certificate not watched: %s", exc.message)
+    tls = settings.server.tls_cert
+    readers: list[tuple[str, Callable[[], x509.Certificate | None]]] = [
+        ("server-tls", lambda: None if tls is None else pem_leaf(tls, field="server.tls_cert")),
+        ("signing", lambda: _signing_certificate(settings)),
+    ]
+    for role, read in readers:
+        try:
+            certificate = read()
+        except ConfigError as exc:
+            log.warning("certificate %s not watched: %s", role, exc.message)
+            continue
+        if certificate is not None:
+            found.append(WatchedCertificate.of(role, certificate))
     for name in registry.names():
         own = getattr(registry.get(name), "certificates", None)
         if callable(own):
@@ -374,7 +381,7 @@ def watched_certificates(
     return tuple(found)
 
 
-def _signing_certificate(settings: Settings) -> Any:
+def _signing_certificate(settings: Settings) -> x509.Certificate | None:
     """The gateway's signing certificate (``[signing] cert``, or a PKCS#12 key's), or
     ``None`` without one."""
     signing = settings.signing
