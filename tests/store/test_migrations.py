@@ -111,7 +111,7 @@ def test_migration_files_are_numbered() -> None:
             "received_by_tenant",
             "ledger_append_only",
             "ebl_idempotency",
-            "idempotency_expiry_house",
+            "idempotency_expiry",
         ]
 
 
