@@ -117,6 +117,26 @@ HELP: dict[tuple[str, ...], tuple[str | None, tuple[str, ...]]] = {
         "https://DOMAIN/.well-known/did.json (or under --path) into DIRECTORY.",
         ("lingang keys did-web carrier.example vc-keys/",),
     ),
+    ("backup",): (
+        None,
+        (
+            "lingang backup /var/backups/lingang/gateway-2026-12-06.db",
+            "lingang backup gateway-copy.db --config lingang.toml",
+        ),
+    ),
+    ("idempotency",): (
+        "The idempotency keys clients send with their requests: how long the gateway "
+        "remembers them ([limits] idempotency_hours). Reads the store of --database, else of "
+        "lingang.toml, else $LINGANG_HOME/gateway.db.",
+        ("lingang idempotency expire", "lingang idempotency expire --hours 24"),
+    ),
+    ("idempotency", "expire"): (
+        None,
+        (
+            "lingang idempotency expire",
+            "lingang idempotency expire --hours 336 --config lingang.toml",
+        ),
+    ),
     ("ledger",): (
         "The export ledger the cross-border data gate writes: verify its hash chain, sign "
         "its head, report a year's exports. Reads the store of --database, else of "
@@ -138,6 +158,10 @@ HELP: dict[tuple[str, ...], tuple[str | None, tuple[str, ...]]] = {
     ("migrate",): (
         None,
         ("lingang migrate", "lingang migrate --database postgresql://lingang@db/lingang"),
+    ),
+    ("restore",): (
+        None,
+        ("lingang restore /var/backups/lingang/gateway-2026-12-06.db",),
     ),
     ("parse",): (
         "Read one fapiao (数电票 XML, 数电 OFD, legacy OFD, 乐企 or Nuonuo JSON) and print the "

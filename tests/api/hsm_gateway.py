@@ -168,7 +168,7 @@ async def main(library: Path, artefacts: Path, work: Path, fapiao: Path, mode: s
         entries, head, marks = await live.services.ledger.chain_state()
         assert head is not None
         trusted = x509.load_pem_x509_certificate(cert.read_bytes())
-        report = verify_chain(entries, head, marks, signature_checker(trusted))
+        report = verify_chain(entries, head, marks, signature_checker([trusted]))
         (work / "checkpoints.json").write_text(
             json.dumps({"marks": len(marks), "ok": report.ok, "verified": report.checkpoints})
         )
