@@ -382,10 +382,10 @@ def watched_certificates(
 
 
 def _signing_certificate(settings: Settings) -> x509.Certificate | None:
-    """The gateway's signing certificate (``[signing] cert``, or a PKCS#12 key's), or
-    ``None`` without one."""
+    """The gateway's signing certificate (``[signing] cert``, also of a key in a token, or a
+    PKCS#12 key's), or ``None`` without one."""
     signing = settings.signing
-    if signing.key is None:
+    if signing.key is None and signing.pkcs11 is None:
         return None
     from gateway.signing.expiry import pem_leaf
 
@@ -393,7 +393,7 @@ def _signing_certificate(settings: Settings) -> x509.Certificate | None:
         return pem_leaf(signing.cert, field="signing.cert")
     from gateway.signing.gateway_key import is_pkcs12, load_gateway_key
 
-    if not is_pkcs12(signing.key):
+    if signing.key is None or not is_pkcs12(signing.key):
         return None
     return load_gateway_key(signing.key, None, signing.chain).certificate
 

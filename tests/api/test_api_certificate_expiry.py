@@ -143,3 +143,19 @@ async def test_an_expired_certificate_fails_the_health_check(
         assert check["warnings"][0]["days_left"] < 0
         status, raw = await served.get("/metrics")
         assert _expiry_seconds(raw)["signing"] < -0.9 * DAY
+
+
+def test_the_certificate_of_a_signing_key_in_a_token_is_watched(
+    tmp_path: Path, ca: trustme.CA
+) -> None:
+    """``[signing] pkcs11`` keeps the key in an HSM; its ``cert`` expires all the same."""
+    from gateway.service import _signing_certificate
+
+    ends = datetime.now(UTC) + timedelta(days=10)
+    cert, _ = _leaf(ca, tmp_path, "signing", ends)
+    signing = SigningSettings(
+        pkcs11=tmp_path / "libtoken.so", pkcs11_token="lingang", pkcs11_label="signer", cert=cert
+    )
+    watched = _signing_certificate(Settings.for_data_dir(tmp_path, signing=signing))
+    assert watched is not None
+    assert abs((watched.not_valid_after_utc - ends).total_seconds()) < 2
