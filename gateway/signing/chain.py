@@ -2,7 +2,9 @@
 
 The path is built by name and checked by signature (``verify_directly_issued_by``); every
 issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, when present),
-with no more intermediate CAs below it than its pathLenConstraint allows.
+with no more intermediate CAs below it than its pathLenConstraint allows. A certificate of
+the path (the configured anchor excepted) that marks critical an extension the gateway does
+not process is refused (:data:`PROCESSED_EXTENSIONS`, RFC 5280 4.2).
 Each certificate of the path must be valid at the signing time the signature claims:
 ``expired`` when it ended before, ``not-yet-valid`` when it started after; and, as nothing
 proves that claim, still unexpired now (:func:`check_still_valid`). Certificates signed
@@ -11,7 +13,7 @@ with SHA-1 (or MD5) are refused with ``check=Check.ALGORITHM``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +23,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
@@ -28,6 +31,28 @@ from gateway.signing.keys import ecdsa_raw_to_der, load_certificates
 
 MAX_PATH = 8
 """Longest accepted path, signer and anchor included."""
+
+PROCESSED_EXTENSIONS: Mapping[ObjectIdentifier, str] = {
+    ExtensionOID.BASIC_CONSTRAINTS: "basicConstraints",
+    ExtensionOID.KEY_USAGE: "keyUsage",
+    ExtensionOID.EXTENDED_KEY_USAGE: "extendedKeyUsage",
+    ExtensionOID.SUBJECT_ALTERNATIVE_NAME: "subjectAltName",
+    ExtensionOID.SUBJECT_KEY_IDENTIFIER: "subjectKeyIdentifier",
+    ExtensionOID.AUTHORITY_KEY_IDENTIFIER: "authorityKeyIdentifier",
+}
+"""The certificate extensions the gateway may meet marked critical, by OID.
+
+RFC 5280 4.2: "A certificate-using system MUST reject the certificate if it encounters a
+critical extension it does not recognize or a critical extension that contains information
+that it cannot process." basicConstraints (CA, pathLenConstraint) and keyUsage (keyCertSign
+for issuers, digitalSignature / nonRepudiation for signers) are enforced by path building;
+extendedKeyUsage is read (a responder's OCSPSigning; Peppol AP and SMP certificates mark it
+critical with clientAuth, a purpose signing does not narrow further); subjectAltName (critical
+when the subject is empty, 4.2.1.6) and the key identifiers only name, they restrict nothing.
+Everything else is unprocessed, and refused when critical: nameConstraints (no name
+constraints are applied), the policy extensions (certificatePolicies, policyMappings,
+policyConstraints, inhibitAnyPolicy: no policy processing, RFC 5280 6.1.3 (d)), a
+precertificate's poison, and any extension the gateway does not know."""
 
 
 def load_trust(entries: Sequence[x509.Certificate | str | Path]) -> list[x509.Certificate]:
@@ -126,6 +151,69 @@ def public_key_of(cert: x509.Certificate) -> CertificatePublicKeyTypes:
         ) from exc
 
 
+def _extension_name(oid: ObjectIdentifier) -> str:
+    """The RFC 5280 style name of an extension OID (``nameConstraints``), or ``unknown``."""
+    for attribute, value in vars(ExtensionOID).items():
+        if value == oid:
+            first, *rest = attribute.lower().split("_")
+            return first + "".join(part.title() for part in rest)
+    return "unknown"
+
+
+def unprocessed_critical(
+    cert: x509.Certificate, also: Collection[ObjectIdentifier] = frozenset()
+) -> x509.Extension[x509.ExtensionType] | None:
+    """The first extension ``cert`` marks critical that is neither in
+    :data:`PROCESSED_EXTENSIONS` nor in ``also`` (the extensions one use of a certificate
+    processes besides, e.g. an OCSP responder's id-pkix-ocsp-nocheck); ``None`` when none."""
+    for found in extension_list(cert):
+        if found.critical and found.oid not in PROCESSED_EXTENSIONS and found.oid not in also:
+            return found
+    return None
+
+
+def extension_list(cert: x509.Certificate) -> list[x509.Extension[x509.ExtensionType]]:
+    """Every extension of ``cert``; unreadable ones are a ``check=Check.CHAIN`` refusal."""
+    try:
+        return list(cert.extensions)
+    except ValueError as exc:
+        raise VerificationError(
+            f"the extensions of certificate {cert.subject.rfc4514_string()} cannot be read: {exc}",
+            check=Check.CHAIN,
+        ) from exc
+
+
+class UnprocessedCriticalExtension(VerificationError):
+    """A certificate of the path marks critical an extension the gateway does not process
+    (RFC 5280 4.2); ``check=Check.CHAIN``."""
+
+    def __init__(self, cert: x509.Certificate, found: x509.Extension[x509.ExtensionType]) -> None:
+        role = "CA certificate" if _is_ca(cert) else "certificate"
+        super().__init__(
+            f"{role} {cert.subject.rfc4514_string()} (serial {cert.serial_number:x}) marks "
+            f"the extension {found.oid.dotted_string} ({_extension_name(found.oid)}) critical, "
+            "which the gateway does not process; RFC 5280 4.2: a certificate-using system "
+            "MUST reject a certificate with a critical extension it does not recognize or "
+            "cannot process",
+            check=Check.CHAIN,
+        )
+        self.oid = found.oid.dotted_string
+
+
+def refuse_unprocessed_critical(
+    path: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate]
+) -> None:
+    """:class:`UnprocessedCriticalExtension` for the first certificate of ``path`` with a
+    critical extension the gateway does not process. The configured anchor is not examined:
+    it is trust input, not a certificate of the path (RFC 5280 6.1)."""
+    for cert in path:
+        if cert in anchors:
+            continue
+        found = unprocessed_critical(cert)
+        if found is not None:
+            raise UnprocessedCriticalExtension(cert, found)
+
+
 def _is_ca(cert: x509.Certificate) -> bool:
     constraints = extension(cert, x509.BasicConstraints)
     if constraints is None or not constraints.ca:
@@ -160,6 +248,7 @@ def build_path(
     current = signer
     while len(path) <= MAX_PATH:
         if current in anchors:
+            refuse_unprocessed_critical(path, anchors)
             _check_path_lengths(path)
             return path
         _refuse_weak_signature(current)

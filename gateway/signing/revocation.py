@@ -40,11 +40,17 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID
 
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import extension, public_key_of, readable, verify_with_key
+from gateway.signing.chain import (
+    extension,
+    public_key_of,
+    readable,
+    unprocessed_critical,
+    verify_with_key,
+)
 from gateway.signing.crl_scope import CrlScope, crl_scope
 
 if TYPE_CHECKING:
@@ -384,7 +390,12 @@ def _readable(cert: x509.Certificate) -> bool:
 
 
 def _delegated(responder: x509.Certificate, issuer: x509.Certificate, now: datetime) -> bool:
+    """Whether ``responder`` is a responder ``issuer`` delegated to: issued and signed by it,
+    valid now, with the OCSPSigning purpose, and no critical extension the gateway does not
+    process (RFC 5280 4.2; id-pkix-ocsp-nocheck is processed here)."""
     if responder.issuer != issuer.subject:
+        return False
+    if unprocessed_critical(responder, also={ExtensionOID.OCSP_NO_CHECK}) is not None:
         return False
     if not responder.not_valid_before_utc <= now <= responder.not_valid_after_utc:
         return False

@@ -21,7 +21,12 @@ from cryptography.x509.oid import NameOID
 
 from gateway.errors import ConfigError, InputError, VerificationError
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import build_path, check_validity, readable
+from gateway.signing.chain import (
+    UnprocessedCriticalExtension,
+    build_path,
+    check_validity,
+    readable,
+)
 from gateway.signing.keys import load_certificates
 from gateway.signing.revocation import RevocationChecker
 
@@ -83,6 +88,11 @@ class TrustStore:
         self._refuse_other_kind(cert)
         try:
             path = build_path(cert, (*self.pool, *intermediates), self.anchors)
+        except UnprocessedCriticalExtension as exc:
+            raise VerificationError(
+                f"{self.what} {cert.subject.rfc4514_string()} is refused: {exc.message}",
+                check=Check.CHAIN,
+            ) from exc
         except VerificationError as exc:
             raise VerificationError(
                 f"{self.what} {cert.subject.rfc4514_string()} is not from a trusted CA: {exc.message}",

@@ -357,3 +357,37 @@ async def test_a_sender_of_the_other_peppol_network_is_refused_though_its_ca_is_
     ours = document_message(pki, body)
     answer = await post(ap.url, ours.body, ours.content_type, tls.client_context())
     assert answer.status == 200 and answer.signal(ap_trust).receipt is not None
+
+
+def _with_critical(
+    ca: PeppolIssued, template: PeppolIssued, value: x509.ExtensionType
+) -> PeppolIssued:
+    """``template``'s certificate and key, re-issued by ``ca`` with ``value`` added critical."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(template.cert.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(template.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(template.cert.not_valid_before_utc)
+        .not_valid_after(template.cert.not_valid_after_utc)
+    )
+    for extension in template.cert.extensions:
+        builder = builder.add_extension(extension.value, critical=extension.critical)
+    builder = builder.add_extension(value, critical=True)
+    return PeppolIssued(builder.sign(ca.key, hashes.SHA256()), template.key)
+
+
+async def test_a_sender_certificate_with_an_unknown_critical_extension_is_ebms_0101(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """RFC 5280 4.2: the AP CA's certificate for the sender, with a critical extension the
+    gateway does not process, is refused as a failed authentication (EBMS:0101) naming the
+    extension, and nothing is stored; the same sender without it is received."""
+    private = x509.ObjectIdentifier("1.3.6.1.4.1.55555.7.1")
+    signer = _with_critical(pki.ap_ca, pki.sender, x509.UnrecognizedExtension(private, b"\x05\x00"))
+    message = document_message(pki, (reference / INVOICE).read_bytes(), signer=signer)
+    answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+    assert (answer.status, answer.error_codes(ap_trust)) == (ANSWERED, [("EBMS:0101", "")])
+    assert private.dotted_string in answer.signal(ap_trust).errors[0].description
+    assert await ap.services.store.list_inbound() == []

@@ -18,7 +18,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from gateway.signing.revocation import RevocationChecker, RevokedError
 from tests.live_revocation import RevocationLab, revocation_lab, self_signed_ca
@@ -36,9 +36,14 @@ def lab(tmp_path: Path) -> Iterator[RevocationLab]:
 
 
 def _responder(
-    lab: RevocationLab, *, nocheck: bool, crl_url: str | None
+    lab: RevocationLab,
+    *,
+    nocheck: bool,
+    crl_url: str | None,
+    critical: x509.ExtensionType | None = None,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A delegated responder certificate (OCSPSigning) issued by the lab's CA."""
+    """A delegated responder certificate (OCSPSigning) issued by the lab's CA, with the
+    extension ``critical`` marked critical when given."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
     builder = (
@@ -54,6 +59,8 @@ def _responder(
     )
     if nocheck:
         builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
+    if critical is not None:
+        builder = builder.add_extension(critical, critical=True)
     if crl_url is not None:
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
@@ -140,3 +147,34 @@ def test_a_nocheck_responder_is_trusted_for_its_lifetime(lab: RevocationLab) -> 
             RevocationChecker(timeout=2.0).status(cert, lab.ca_cert) == f"good:ocsp {answers.url}"
         )
         assert crls.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("critical", "believed"),
+    [
+        (x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.55555.7.1"), b"\x05\x00"), False),
+        (
+            x509.CertificatePolicies([x509.PolicyInformation(ObjectIdentifier("1.2.3.4"), None)]),
+            False,
+        ),
+        (x509.SubjectAlternativeName([x509.DNSName("ocsp.example")]), True),
+    ],
+)
+def test_a_responder_with_a_critical_extension_the_gateway_does_not_process_is_not_believed(
+    lab: RevocationLab, critical: x509.ExtensionType, believed: bool
+) -> None:
+    """RFC 5280 4.2: the responder's certificate is a certificate like any other; one with a
+    critical extension the gateway does not process must be rejected, so its "good" answer
+    is no answer and the CRL decides (here: revoked)."""
+    with StaticHttpServer() as answers, StaticHttpServer() as crls:
+        responder = _responder(lab, nocheck=True, crl_url=None, critical=critical)
+        cert, _ = lab.issue("signer", ocsp_url=answers.url, crl_url=crls.url)
+        lab.revoke(cert)
+        crls.body = lab.crl().public_bytes(DER)
+        answers.body = _good(lab, cert, responder)
+        if believed:
+            status = RevocationChecker(timeout=2.0).status(cert, lab.ca_cert)
+            assert status == f"good:ocsp {answers.url}"
+            return
+        with pytest.raises(RevokedError, match="CRL"):
+            RevocationChecker(timeout=2.0).status(cert, lab.ca_cert)
