@@ -10,7 +10,9 @@ For each certificate of a path (the anchor excepted) the checker asks, in order:
    revoked by the issuer's CRL (RFC 6960 4.2.2.2.1), and be current (``thisUpdate`` / ``nextUpdate``;
    without ``nextUpdate``, newer information "is available all the time" (RFC 6960 4.2.2.1),
    so ``thisUpdate`` must be within the clock skew of now, or a recorded answer could be
-   replayed for ever);
+   replayed for ever; ``producedAt`` may not be in the future either). The request carries
+   no nonce unless asked (:attr:`RevocationChecker.nonce`): freshness is judged by time, as
+   RFC 5019 4 has clients do;
 2. the configured CRLs from the issuer, then the CRLs at the certificate's distribution
    points (``http`` only); each CRL's signature and ``nextUpdate`` are checked, and its scope
    (:mod:`.crl_scope`): a delta CRL, or a CRL for other certificates or only some reasons,
@@ -62,6 +64,9 @@ MAX_CRL_BYTES = 16 * 1024 * 1024
 CACHE_SIZE = 4096
 CERT_ID_HASH = hashes.SHA1()
 """The hash of the CertIDs we ask about: SHA-1, as RFC 5019 2.1.1 requires of clients."""
+NONCE_OCTETS = 32
+"""Length of the nonce sent when :attr:`RevocationChecker.nonce` is on: the most RFC 8954 2.1
+allows (1 to 32 octets; a responder may refuse a longer one)."""
 
 
 class RevokedError(VerificationError):
@@ -85,6 +90,18 @@ class RevocationChecker:
     ocsp: bool = True
     fetch_crls: bool = True
     timeout: float = 5.0
+    nonce: bool = False
+    """Send an OCSP nonce (RFC 8954) and refuse an answer echoing another one.
+
+    Off by default, as RFC 5019 2.1.1 asks ("Clients SHOULD NOT include the
+    requestExtensions structure"): the high-volume responders of public CAs answer from
+    pre-produced responses and ignore a nonce, and a request with a nonce is a different
+    GET URL every time, which no HTTP cache in front of the responder can answer (RFC 5019
+    5, 6). Replay is bounded by time instead, for every answer (RFC 5019 4): ``thisUpdate``
+    not ahead of now, ``nextUpdate`` not passed (without it, ``thisUpdate`` within the
+    clock skew), ``producedAt`` not ahead. On, an answer without a nonce is still judged by
+    time (RFC 5019 4: not refused "solely on the basis of the nonexistent expected
+    nonce"); one with another request's nonce is refused."""
     _cache: dict[tuple[x509.Certificate, int], tuple[str, datetime]] = field(default_factory=dict)
     _crl_cache: dict[tuple[str, x509.Certificate], x509.CertificateRevocationList] = field(
         default_factory=dict
@@ -131,9 +148,7 @@ class RevocationChecker:
             single = _single_response(response, cert, issuer)
             if single is None:
                 continue
-            this_update = single.this_update_utc
-            current_until = single.next_update_utc or this_update
-            if this_update > now + CLOCK_SKEW or current_until < now - CLOCK_SKEW:
+            if not _current(response, single, now):
                 continue
             next_update = single.next_update_utc or (now + DEFAULT_CACHE)
             status = single.certificate_status
@@ -173,17 +188,15 @@ class RevocationChecker:
         (issuer name and key, with the serial number), the answer's own signature protects
         it, and SHA-1 signatures on answers are still refused. It is sent by GET when the
         whole URL fits in 255 bytes, as section 5 requires (so caches in front of the
-        responder can answer it), else by POST (:func:`ocsp_http_request`). A nonce is sent;
-        a responder that echoes one must echo ours (responders that serve pre-produced
-        answers send none, and are judged by ``thisUpdate`` alone).
+        responder can answer it), else by POST (:func:`ocsp_http_request`). It carries no
+        nonce unless :attr:`nonce` is on (see there); when it does, an answer with another
+        nonce is refused, one without is judged by time like any other.
         """
-        nonce = x509.OCSPNonce(secrets.token_bytes(16))
-        request = (
-            ocsp.OCSPRequestBuilder()
-            .add_certificate(cert, issuer, CERT_ID_HASH)
-            .add_extension(nonce, critical=False)
-            .build()
-        )
+        nonce = x509.OCSPNonce(secrets.token_bytes(NONCE_OCTETS)) if self.nonce else None
+        builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, CERT_ID_HASH)
+        if nonce is not None:
+            builder = builder.add_extension(nonce, critical=False)
+        request = builder.build()
         try:
             http = ocsp_http_request(url, request.public_bytes(serialization.Encoding.DER))
             with urllib.request.urlopen(http, timeout=self.timeout) as reply:
@@ -193,7 +206,7 @@ class RevocationChecker:
             return None
         if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
             return None
-        if not _echoes(response, nonce):
+        if nonce is not None and not _echoes(response, nonce):
             return None
         return response
 
@@ -320,6 +333,20 @@ def _echoes(response: OCSPResponse, nonce: x509.OCSPNonce) -> bool:
     except ValueError:
         return False
     return echoed.nonce == nonce.nonce
+
+
+def _current(response: OCSPResponse, single: OCSPSingleResponse, now: datetime) -> bool:
+    """Whether an answer is current by its times (RFC 5019 4, RFC 6960 4.2.2.1), within
+    :data:`CLOCK_SKEW`: ``thisUpdate`` and ``producedAt`` not in the future, ``nextUpdate``
+    not passed; without ``nextUpdate``, ``thisUpdate`` no older than the skew."""
+    this_update = single.this_update_utc
+    current_until = single.next_update_utc or this_update
+    ahead = now + CLOCK_SKEW
+    return (
+        this_update <= ahead
+        and response.produced_at_utc <= ahead
+        and current_until >= now - CLOCK_SKEW
+    )
 
 
 def _single_response(

@@ -108,6 +108,9 @@ class Verifier:
     """CRLs (objects or PEM/DER files), used when OCSP gives no answer."""
     ocsp: bool = True
     """Ask the OCSP responders named in the certificates (AIA) first."""
+    ocsp_nonce: bool = False
+    """Send a nonce with OCSP requests (:attr:`RevocationChecker.nonce`; RFC 5019 clients
+    send none and judge answers by time)."""
     soft_fail: bool = False
     """Accept a signature whose revocation status nobody could tell (default: refuse)."""
     fetch_crls: bool = True
@@ -131,7 +134,11 @@ class Verifier:
             c if isinstance(c, x509.CertificateRevocationList) else _read_crl(c) for c in self.crls
         ]
         self._revocation = RevocationChecker(
-            crls=loaded, ocsp=self.ocsp, fetch_crls=self.fetch_crls, timeout=self.timeout
+            crls=loaded,
+            ocsp=self.ocsp,
+            fetch_crls=self.fetch_crls,
+            timeout=self.timeout,
+            nonce=self.ocsp_nonce,
         )
 
     def verify(self, signed: bytes) -> VerifiedDocument:

@@ -407,9 +407,11 @@ async def test_verify_async(pki: TestPki, bis_invoice: bytes) -> None:
 def test_replayed_ocsp_answer_ignored(
     pki: TestPki, live_responder: Responder, bis_invoice: bytes
 ) -> None:
-    """An OCSP answer carrying another request's nonce is not taken; the CRL decides."""
+    """With a nonce asked for, an OCSP answer carrying another request's nonce is not taken;
+    the CRL decides."""
     live_responder.replay = True
     before = live_responder.crl_requests
-    result = Verifier(trust=[pki.root.cert]).verify(signer_for(pki).sign(bis_invoice))
+    verifier = Verifier(trust=[pki.root.cert], ocsp_nonce=True)
+    result = verifier.verify(signer_for(pki).sign(bis_invoice))
     assert result.checks[-1] == "revocation"
     assert live_responder.crl_requests > before
