@@ -55,10 +55,18 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url; refuses padding and foreign characters."""
-    if "=" in text or not text.isascii():
+    """Decode unpadded base64url (RFC 7515 2: no padding, "without the inclusion of any line
+    breaks, whitespace, or other additional characters"); :class:`ValueError` for anything
+    else. The text must be the one encoding of its octets: Python's decoder drops foreign
+    characters, takes ``+`` and ``/`` and ignores the unused low bits of the last character,
+    so ``YW!Jj``, ``YW+j`` and ``YR`` used to pass as other spellings of ``YWJj`` and ``YQ``,
+    and one signed JWS had many string forms (and many PINT checksums)."""
+    if not isinstance(text, str) or not text.isascii():
         raise ValueError("not unpadded base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(decoded) != text:
+        raise ValueError("not unpadded base64url")
+    return decoded
 
 
 # -- JWK ----------------------------------------------------------------------------
@@ -344,13 +352,31 @@ def verify_compact(token: str, keys: KeySet) -> Verified:
         raise VerificationError(f"JWS algorithm {algorithm!r} is refused", check=Check.ALGORITHM)
     critical = header.get("crit")
     if critical is not None:
-        raise VerificationError(f"unsupported critical header {critical!r}", check="jws.crit")
+        raise VerificationError(
+            f"the JWS marks header parameters {critical!r} critical; none is processed here, "
+            "so it must be refused (RFC 7515 4.1.11)",
+            check="jws.crit",
+        )
+    refuse_unencoded_payload(header)
     if "kid" not in header and "x5c" not in header:
         return _verify_without_kid(header, payload, signature, signing_input, keys)
     trusted = keys.resolve(header)
     if not _verify(trusted.key, str(algorithm), signature, signing_input):
         raise VerificationError("the JWS signature does not verify", check=Check.SIGNATURE)
     return Verified(header, payload, trusted)
+
+
+def refuse_unencoded_payload(header: Mapping[str, Any]) -> None:
+    """Refuse a header whose ``b64`` is anything but ``true``: RFC 7797's unencoded payload
+    (``"b64": false``) changes what was signed, and a producer "MUST" list it in ``crit``
+    (RFC 7797 6), which is refused already; without ``crit`` the token is malformed, and
+    reading its payload as base64url would verify something else than its signer meant."""
+    if "b64" in header and header["b64"] is not True:
+        raise VerificationError(
+            f"the JWS header sets b64 to {header['b64']!r}: RFC 7797 unencoded payloads are "
+            "not accepted (and b64 must be listed in crit, RFC 7797 6)",
+            check="jws.b64",
+        )
 
 
 def _verify_without_kid(

@@ -3,7 +3,8 @@
 The header ``X-Lingang-Signature`` carries ``BASE64URL(header)..BASE64URL(signature)``; the
 signing input is ``BASE64URL(header) "." BASE64URL(body)``. A header with ``crit`` is refused:
 no extension is processed here (RFC 7515 4.1.11), the unencoded payload of RFC 7797
-(``"b64": false``) among them. The protected header names the
+(``"b64": false``, refused with or without ``crit``) among them. Both parts must be strict
+unpadded base64url (:func:`gateway.signing.jose.b64url_decode`). The protected header names the
 algorithm and the certificate's SHA-256 thumbprint (``x5t#S256``) so the receiver can pick
 the key. RSA keys sign with RS256, Ed25519 keys with EdDSA, and an EC key with the algorithm
 RFC 7518 3.4 defines for its curve: P-256 with ES256, P-384 with ES384, P-521 with ES512 (the
@@ -29,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from gateway.errors import SigningError, VerificationError
 from gateway.jsontext import loads_bounded
 from gateway.signing.algorithms import SignatureAlgorithm
-from gateway.signing.jose import MAX_HEADER_DEPTH
+from gateway.signing.jose import MAX_HEADER_DEPTH, b64url_decode, refuse_unencoded_payload
 from gateway.signing.keys import KeyProvider, ecdsa_der_to_raw, ecdsa_raw_to_der
 
 SIGNATURE_HEADER = "X-Lingang-Signature"
@@ -60,11 +61,6 @@ def _ec_width(curve: ec.EllipticCurve) -> int:
 def b64url(data: bytes) -> str:
     """Unpadded base64url."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url."""
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +191,7 @@ def verify_detached(token: str, body: bytes, public_key: Any) -> dict[str, Any]:
             "processed here, so it must be refused (RFC 7515 4.1.11)",
             check="jws.crit",
         )
+    refuse_unencoded_payload(header)
     data = f"{protected}.{b64url(body)}".encode("ascii")
     try:
         if isinstance(public_key, rsa.RSAPublicKey) and header.get("alg") == "RS256":
