@@ -153,7 +153,7 @@ class As4Sender:
 
         def check(cert: x509.Certificate) -> None:
             if self.ap_trust is not None:
-                self.ap_trust.check(cert)
+                self.ap_trust.check(cert, signer=True)
             if cert.public_key() == endpoint.certificate.public_key():
                 return
             if self.ap_trust is not None and common_name(cert) == common_name(endpoint.certificate):

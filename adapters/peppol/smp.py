@@ -242,7 +242,7 @@ def read_service_metadata(
         ) from exc
     try:
         if smp_trust is not None:
-            smp_trust.check(cert)
+            smp_trust.check(cert, signer=True)
         key = cert.public_key()
         from cryptography.hazmat.primitives.asymmetric import rsa
 

@@ -101,7 +101,7 @@ class SenderVerdicts:
         path = self.kept(cert, now)
         if path is not None:
             return path
-        path = self.trust.check(cert, moment=now)
+        path = self.trust.check(cert, moment=now, signer=True)
         until = min([now + self.ttl, *(c.not_valid_after_utc for c in path)])
         with self._lock:
             if len(self._paths) >= MAX_VERDICTS:

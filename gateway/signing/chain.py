@@ -4,7 +4,8 @@ The path is built by name and checked by signature (``verify_directly_issued_by`
 issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, when present),
 with no more intermediate CAs below it than its pathLenConstraint allows. A certificate of
 the path (the configured anchor excepted) that marks critical an extension the gateway does
-not process is refused (:data:`PROCESSED_EXTENSIONS`, RFC 5280 4.2).
+not process is refused (:data:`PROCESSED_EXTENSIONS`, RFC 5280 4.2), and so is one whose key
+is too weak (:func:`check_key_strength`: RSA under 2048 bits, EC off the accepted curves, DSA).
 Each certificate of the path must be valid at the signing time the signature claims:
 ``expired`` when it ended before, ``not-yet-valid`` when it started after; and, as nothing
 proves that claim, still unexpired now (:func:`check_still_valid`). Certificates signed
@@ -21,7 +22,7 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
@@ -183,7 +184,12 @@ def extension_list(cert: x509.Certificate) -> list[x509.Extension[x509.Extension
         ) from exc
 
 
-class UnprocessedCriticalExtension(VerificationError):
+class RefusedCertificate(VerificationError):
+    """A path to an anchor exists, but one of its certificates may not be used (its
+    extensions, its key); the message names the certificate and the rule."""
+
+
+class UnprocessedCriticalExtension(RefusedCertificate):
     """A certificate of the path marks critical an extension the gateway does not process
     (RFC 5280 4.2); ``check=Check.CHAIN``."""
 
@@ -212,6 +218,37 @@ def refuse_unprocessed_critical(
         found = unprocessed_critical(cert)
         if found is not None:
             raise UnprocessedCriticalExtension(cert, found)
+
+
+MIN_RSA_BITS = 2048
+"""Smallest RSA modulus accepted in a certificate of a path (Peppol PKI G3 and ETSI TS 119
+312 ask for 2048 bits at least; 1024-bit keys have been breakable for years)."""
+ACCEPTED_CURVES = frozenset(
+    {"secp256r1", "secp384r1", "secp521r1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1"}
+)
+"""EC curves accepted in a certificate of a path: NIST P-256/384/521 (RFC 5480) and the
+Brainpool curves of 256 bits and more (RFC 5639, used by European qualified CAs). Smaller
+curves (P-192, P-224) and the rest are refused."""
+
+
+def check_key_strength(cert: x509.Certificate) -> None:
+    """``check=Check.ALGORITHM`` when ``cert``'s key is too weak to rely on: RSA under
+    :data:`MIN_RSA_BITS`, an EC curve outside :data:`ACCEPTED_CURVES`, or DSA. Ed25519 and
+    Ed448 keys pass."""
+    key = public_key_of(cert)
+    problem = None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        problem = f"an RSA key of {key.key_size} bits (at least {MIN_RSA_BITS} are required)"
+    elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name not in ACCEPTED_CURVES:
+        problem = f"an EC key on {key.curve.name} (accepted: {', '.join(sorted(ACCEPTED_CURVES))})"
+    elif isinstance(key, dsa.DSAPublicKey):
+        problem = "a DSA key (DSA is not accepted)"
+    if problem is not None:
+        raise RefusedCertificate(
+            f"certificate {cert.subject.rfc4514_string()} (serial {cert.serial_number:x}) "
+            f"has {problem}",
+            check=Check.ALGORITHM,
+        )
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -249,6 +286,9 @@ def build_path(
     while len(path) <= MAX_PATH:
         if current in anchors:
             refuse_unprocessed_critical(path, anchors)
+            for cert in path:
+                if cert not in anchors:
+                    check_key_strength(cert)
             _check_path_lengths(path)
             return path
         _refuse_weak_signature(current)
@@ -290,12 +330,18 @@ def _check_path_lengths(path: Sequence[x509.Certificate]) -> None:
 
 
 def check_signer_usage(signer: x509.Certificate) -> None:
-    """The signer's keyUsage (when present) must allow signatures."""
+    """The signer's keyUsage (when present) must allow signatures: digitalSignature or
+    nonRepudiation (contentCommitment), RFC 5280 4.2.1.3."""
     usage = extension(signer, x509.KeyUsage)
     if usage is None:
         return
     if not (usage.digital_signature or usage.content_commitment):
-        raise VerificationError("the signer certificate may not sign documents", check=Check.CHAIN)
+        raise VerificationError(
+            f"the signer certificate {signer.subject.rfc4514_string()} (serial "
+            f"{signer.serial_number:x}) may not sign: its keyUsage allows neither "
+            "digitalSignature nor nonRepudiation (RFC 5280 4.2.1.3)",
+            check=Check.CHAIN,
+        )
 
 
 def check_validity(path: Sequence[x509.Certificate], moment: datetime) -> None:

@@ -227,7 +227,7 @@ class KeySet:
                 "the x5c certificate is not the key named by kid", check="jws.x5c"
             )
         if self.trust is not None:
-            self.trust.check(certificates[0], intermediates=certificates[1:])
+            self.trust.check(certificates[0], intermediates=certificates[1:], signer=True)
         return trusted
 
 

@@ -22,8 +22,9 @@ from cryptography.x509.oid import NameOID
 from gateway.errors import ConfigError, InputError, VerificationError
 from gateway.signing.algorithms import Check
 from gateway.signing.chain import (
-    UnprocessedCriticalExtension,
+    RefusedCertificate,
     build_path,
+    check_signer_usage,
     check_validity,
     readable,
 )
@@ -77,21 +78,26 @@ class TrustStore:
         *,
         moment: datetime | None = None,
         intermediates: Sequence[x509.Certificate] = (),
+        signer: bool = False,
     ) -> list[x509.Certificate]:
         """The path to an anchor; :class:`VerificationError` when there is none, a certificate
         is outside its validity, or revoked (unknown status: refused unless ``soft_fail``).
+        With ``signer``, ``cert`` verified a signature, and its keyUsage (when present) must
+        allow that (:func:`gateway.signing.chain.check_signer_usage`).
         May ask OCSP responders and fetch CRLs: call it off the event loop when revocation
         is on."""
         now = moment or datetime.now(UTC)
         for given in (cert, *intermediates):
             readable(given)
         self._refuse_other_kind(cert)
+        if signer:
+            check_signer_usage(cert)
         try:
             path = build_path(cert, (*self.pool, *intermediates), self.anchors)
-        except UnprocessedCriticalExtension as exc:
+        except RefusedCertificate as exc:
             raise VerificationError(
                 f"{self.what} {cert.subject.rfc4514_string()} is refused: {exc.message}",
-                check=Check.CHAIN,
+                check=exc.check,
             ) from exc
         except VerificationError as exc:
             raise VerificationError(

@@ -362,7 +362,8 @@ async def test_a_sender_of_the_other_peppol_network_is_refused_though_its_ca_is_
 def _with_critical(
     ca: PeppolIssued, template: PeppolIssued, value: x509.ExtensionType
 ) -> PeppolIssued:
-    """``template``'s certificate and key, re-issued by ``ca`` with ``value`` added critical."""
+    """``template``'s certificate and key, re-issued by ``ca`` with ``value`` critical (in
+    place of ``template``'s extension of the same kind, if any)."""
     builder = (
         x509.CertificateBuilder()
         .subject_name(template.cert.subject)
@@ -373,7 +374,8 @@ def _with_critical(
         .not_valid_after(template.cert.not_valid_after_utc)
     )
     for extension in template.cert.extensions:
-        builder = builder.add_extension(extension.value, critical=extension.critical)
+        if extension.oid != value.oid:
+            builder = builder.add_extension(extension.value, critical=extension.critical)
     builder = builder.add_extension(value, critical=True)
     return PeppolIssued(builder.sign(ca.key, hashes.SHA256()), template.key)
 
@@ -390,4 +392,19 @@ async def test_a_sender_certificate_with_an_unknown_critical_extension_is_ebms_0
     answer = await post(ap.url, message.body, message.content_type, tls.client_context())
     assert (answer.status, answer.error_codes(ap_trust)) == (ANSWERED, [("EBMS:0101", "")])
     assert private.dotted_string in answer.signal(ap_trust).errors[0].description
+    assert await ap.services.store.list_inbound() == []
+
+
+async def test_a_sender_certificate_for_encipherment_only_is_ebms_0101(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """RFC 5280 4.2.1.3: a certificate whose keyUsage allows neither digitalSignature nor
+    nonRepudiation may not be used to verify signatures; an AS4 message signed with one is
+    refused (EBMS:0101) naming the rule, and nothing is stored."""
+    usage = x509.KeyUsage(False, False, True, False, False, False, False, False, False)
+    signer = _with_critical(pki.ap_ca, pki.sender, usage)
+    message = document_message(pki, (reference / INVOICE).read_bytes(), signer=signer)
+    answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+    assert (answer.status, answer.error_codes(ap_trust)) == (ANSWERED, [("EBMS:0101", "")])
+    assert "RFC 5280 4.2.1.3" in answer.signal(ap_trust).errors[0].description
     assert await ap.services.store.list_inbound() == []
