@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import ssl
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from adapters.peppol.errors import (
     DnsFailure,
@@ -30,7 +33,7 @@ from adapters.peppol.identifiers import (
 from adapters.peppol.sml import SmlLookup, apply_naptr_regexp, sml_name
 from adapters.peppol.smp import SmpClient, best_wildcard, choose_endpoint, read_signed_metadata
 from adapters.peppol.testing import DnsTestServer, SmpEntry, SmpTestServer
-from gateway.signing.peppol_pki import PeppolTestPki
+from gateway.signing.peppol_pki import PeppolIssued, PeppolTestPki
 from gateway.signing.truststore import TrustStore
 from gateway.testing.tls import TlsFiles
 from tests.peppol.conftest import RECEIVER, UNKNOWN, ZONE, credentials
@@ -232,6 +235,60 @@ async def test_smp_signed_by_an_access_point_key_is_refused(
             await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS)
     finally:
         await smp_client.aclose()
+
+
+def _smp_reissued(pki: PeppolTestPki, value: x509.ExtensionType) -> PeppolIssued:
+    """The SMP's certificate and key, re-issued by the SMP CA with ``value`` critical (in
+    place of its extension of the same kind, if any)."""
+    template = pki.smp
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(template.cert.subject)
+        .issuer_name(pki.smp_ca.cert.subject)
+        .public_key(template.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(template.cert.not_valid_before_utc)
+        .not_valid_after(template.cert.not_valid_after_utc)
+    )
+    for extension in template.cert.extensions:
+        if extension.oid != value.oid:
+            builder = builder.add_extension(extension.value, critical=extension.critical)
+    builder = builder.add_extension(value, critical=True)
+    return PeppolIssued(builder.sign(pki.smp_ca.key, hashes.SHA256()), template.key)
+
+
+SMP_CERTIFICATE_REFUSALS = {
+    "unknown critical extension (RFC 5280 4.2)": (
+        x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.7.1"), b"\x05\x00"),
+        "1.3.6.1.4.1.55555.7.1",
+    ),
+    "keyUsage for encipherment only (RFC 5280 4.2.1.3)": (
+        x509.KeyUsage(False, False, True, False, False, False, False, False, False),
+        "RFC 5280 4.2.1.3",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SMP_CERTIFICATE_REFUSALS))
+async def test_smp_signed_with_a_refused_smp_certificate_is_refused(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    smp: SmpTestServer,
+    smp_trust: TrustStore,
+    ap_trust: TrustStore,
+    case: str,
+) -> None:
+    """An SMP certificate from the SMP CA, but with a critical extension the gateway does not
+    process or a keyUsage that forbids signing: the answer it signed is not trusted."""
+    value, named = SMP_CERTIFICATE_REFUSALS[case]
+    smp.signer = credentials(_smp_reissued(pki, value))
+    smp_client = client(pki, tls, smp_trust, ap_trust)
+    try:
+        with pytest.raises(SmpAnswerInvalid, match=re.escape(named)):
+            await smp_client.endpoint(smp.url, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS)
+    finally:
+        await smp_client.aclose()
+        smp.signer = credentials(pki.smp)
 
 
 async def test_endpoint_certificate_not_from_the_ap_ca_is_refused(
