@@ -282,7 +282,13 @@ def ocsp_http_request(url: str, der: bytes) -> urllib.request.Request:
 
 
 def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
-    """Whether ``issuer`` issued and signed ``crl``."""
+    """Whether ``issuer`` issued and signed ``crl``, with a key allowed to sign CRLs: RFC 5280
+    6.3.3 (f), "If a key usage extension is present in the CRL issuer's certificate, verify
+    that the cRLSign bit is set" (4.2.1.3: otherwise the key "MUST NOT be used to verify
+    signatures on ... CRLs")."""
+    usage = extension(issuer, x509.KeyUsage)
+    if usage is not None and not usage.crl_sign:
+        return False
     return crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
 
 
