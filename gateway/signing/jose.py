@@ -43,6 +43,9 @@ _SUPPORTED_JWK = {("RSA", None), ("EC", "P-256"), ("OKP", "Ed25519")}
 MAX_TOKEN_CHARS = 4 * 1024 * 1024
 """Longest compact JWS accepted (hostile input)."""
 MIN_RSA_BITS = 2048
+"""RFC 7518 3.3 and 3.5: "A key of size 2048 bits or larger MUST be used with" RS256 and
+PS256; smaller RSA keys are refused wherever a key enters (a JWK, a configured key or
+certificate, our own signing key)."""
 MAX_HEADER_DEPTH = 8
 """Deepest nesting a protected header may have (a ``jwk`` in it is two levels)."""
 MAX_PAYLOAD_DEPTH = 32
@@ -113,10 +116,9 @@ def key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
             n = int.from_bytes(b64url_decode(jwk["n"]), "big")
             e = int.from_bytes(b64url_decode(jwk["e"]), "big")
             rsa_key = rsa.RSAPublicNumbers(e, n).public_key()
-            if rsa_key.key_size < MIN_RSA_BITS:
-                raise VerificationError(
-                    f"RSA key of {rsa_key.key_size} bits is too short", check=Check.ALGORITHM
-                )
+            short = short_rsa(rsa_key, "the JWK's RSA key")
+            if short is not None:
+                raise VerificationError(short, check=Check.ALGORITHM)
             return rsa_key
         if kty == "EC" and jwk.get("crv") == "P-256":
             x = int.from_bytes(b64url_decode(jwk["x"]), "big")
@@ -129,6 +131,17 @@ def key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
     raise VerificationError(
         f"unsupported JWK kty={jwk.get('kty')!r} crv={jwk.get('crv')!r}", check="jwk"
     )
+
+
+def short_rsa(key: object, what: str) -> str | None:
+    """Why ``key`` may not be used when it is an RSA key under :data:`MIN_RSA_BITS` (RFC 7518
+    3.3), naming it as ``what``; ``None`` when it may."""
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        return (
+            f"{what} has {key.key_size} bits; RS256 and PS256 need {MIN_RSA_BITS} or more "
+            "(RFC 7518 3.3)"
+        )
+    return None
 
 
 def default_algorithm(key: PublicKey | PrivateKey) -> str:
@@ -168,8 +181,12 @@ class KeySet:
     """Refuse a token whose header carries no certificate chain (needs ``trust``)."""
 
     def add(self, key: PublicKey | PrivateKey, owner: str) -> str:
-        """Add a key held by ``owner``; returns its kid."""
+        """Add a key held by ``owner``; returns its kid. An RSA key under
+        :data:`MIN_RSA_BITS` is a :class:`VerificationError` (RFC 7518 3.3)."""
         public = key.public_key() if isinstance(key, PrivateKey) else key
+        short = short_rsa(public, f"the RSA key of {owner}")
+        if short is not None:
+            raise VerificationError(short, check=Check.ALGORITHM)
         kid = thumbprint(public)
         self.keys[kid] = TrustedKey(public, owner, kid)
         return kid
@@ -270,6 +287,9 @@ class CompactSigner:
     def __post_init__(self) -> None:
         algorithm = self.algorithm or default_algorithm(self.key)
         _check_pair(self.key, algorithm)
+        short = short_rsa(self.key.public_key(), "the JWS signing key")
+        if short is not None:
+            raise SigningError(short)
         object.__setattr__(self, "algorithm", algorithm)
 
     @property
