@@ -185,39 +185,39 @@ def extension_list(cert: x509.Certificate) -> list[x509.Extension[x509.Extension
 
 
 class RefusedCertificate(VerificationError):
-    """A path to an anchor exists, but one of its certificates may not be used (its
-    extensions, its key); the message names the certificate and the rule."""
+    """A path to an anchor exists, but one of its certificates may not be used: a critical
+    extension the gateway does not process (RFC 5280 4.2, ``check=Check.CHAIN``) or a key
+    too weak (``check=Check.ALGORITHM``); the message names the certificate and the rule."""
+
+    code = "certificate-refused"
 
 
-class UnprocessedCriticalExtension(RefusedCertificate):
-    """A certificate of the path marks critical an extension the gateway does not process
-    (RFC 5280 4.2); ``check=Check.CHAIN``."""
-
-    def __init__(self, cert: x509.Certificate, found: x509.Extension[x509.ExtensionType]) -> None:
-        role = "CA certificate" if _is_ca(cert) else "certificate"
-        super().__init__(
-            f"{role} {cert.subject.rfc4514_string()} (serial {cert.serial_number:x}) marks "
-            f"the extension {found.oid.dotted_string} ({_extension_name(found.oid)}) critical, "
-            "which the gateway does not process; RFC 5280 4.2: a certificate-using system "
-            "MUST reject a certificate with a critical extension it does not recognize or "
-            "cannot process",
-            check=Check.CHAIN,
-        )
-        self.oid = found.oid.dotted_string
+def _unprocessed_refusal(
+    cert: x509.Certificate, found: x509.Extension[x509.ExtensionType]
+) -> RefusedCertificate:
+    role = "CA certificate" if _is_ca(cert) else "certificate"
+    return RefusedCertificate(
+        f"{role} {cert.subject.rfc4514_string()} (serial {cert.serial_number:x}) marks "
+        f"the extension {found.oid.dotted_string} ({_extension_name(found.oid)}) critical, "
+        "which the gateway does not process; RFC 5280 4.2: a certificate-using system "
+        "MUST reject a certificate with a critical extension it does not recognize or "
+        "cannot process",
+        check=Check.CHAIN,
+    )
 
 
 def refuse_unprocessed_critical(
     path: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate]
 ) -> None:
-    """:class:`UnprocessedCriticalExtension` for the first certificate of ``path`` with a
-    critical extension the gateway does not process. The configured anchor is not examined:
+    """:class:`RefusedCertificate` for the first certificate of ``path`` with a critical
+    extension the gateway does not process. The configured anchor is not examined:
     it is trust input, not a certificate of the path (RFC 5280 6.1)."""
     for cert in path:
         if cert in anchors:
             continue
         found = unprocessed_critical(cert)
         if found is not None:
-            raise UnprocessedCriticalExtension(cert, found)
+            raise _unprocessed_refusal(cert, found)
 
 
 MIN_RSA_BITS = 2048
