@@ -54,6 +54,7 @@ from gateway.signing.chain import (
     verify_with_key,
 )
 from gateway.signing.crl_scope import CrlScope, crl_scope
+from gateway.signing.deadline_fetch import fetch_within
 
 if TYPE_CHECKING:
     from cryptography.hazmat.bindings._rust.ocsp import OCSPResponse, OCSPSingleResponse
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 CLOCK_SKEW = timedelta(minutes=5)
 DEFAULT_CACHE = timedelta(minutes=5)
 MAX_CRL_BYTES = 16 * 1024 * 1024
+MAX_OCSP_BYTES = 1024 * 1024
 CACHE_SIZE = 4096
 CERT_ID_HASH = hashes.SHA1()
 """The hash of the CertIDs we ask about: SHA-1, as RFC 5019 2.1.1 requires of clients."""
@@ -90,6 +92,9 @@ class RevocationChecker:
     ocsp: bool = True
     fetch_crls: bool = True
     timeout: float = 5.0
+    """Seconds one OCSP or CRL answer may take in all (connecting, redirects, the whole
+    body), not between bytes: a responder trickling its answer is given up on, as one that
+    does not answer (:func:`~gateway.signing.deadline_fetch.fetch_within`)."""
     nonce: bool = False
     """Send an OCSP nonce (RFC 8954) and refuse an answer echoing another one.
 
@@ -199,8 +204,7 @@ class RevocationChecker:
         request = builder.build()
         try:
             http = ocsp_http_request(url, request.public_bytes(serialization.Encoding.DER))
-            with urllib.request.urlopen(http, timeout=self.timeout) as reply:
-                data = reply.read(1024 * 1024)
+            data = fetch_within(http, self.timeout, MAX_OCSP_BYTES)
             response = ocsp.load_der_ocsp_response(data)
         except (OSError, ValueError):
             return None
@@ -252,9 +256,7 @@ class RevocationChecker:
         if cached is not None and (cached.next_update_utc or now) > now:
             return cached
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as reply:
-                data = reply.read(MAX_CRL_BYTES)
-            crl = load_crl(data)
+            crl = load_crl(fetch_within(url, self.timeout, MAX_CRL_BYTES))
         except (OSError, ValueError):
             return None
         if _signed_by(crl, issuer):
