@@ -342,22 +342,54 @@ def read_user_message_header(messaging: etree._Element) -> UserMessageHeader:
         raise As4Invalid(exc.message, ebms_code="EBMS:0009", rule=exc.rule) from exc
 
 
+MAX_GZIP_MEMBERS = 1024
+"""Most gzip members one attachment may have (a compressor writes one, a streaming one a few)."""
+_INFLATE_CHUNK = 64 * 1024
+
+
 def decompress(data: mime.Octets, limit: int = MAX_DECOMPRESSED) -> bytes:
-    """gunzip with a size cap (a gzip bomb is refused, EBMS:0303)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise As4Invalid(f"attachment does not decompress: {exc}", ebms_code="EBMS:0303") from exc
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise As4Invalid(
-            f"attachment decompresses to more than {limit} bytes",
-            ebms_code="EBMS:0303",
-            rule="as4.decompress-limit",
-        )
-    if not inflater.eof:
-        raise As4Invalid("attachment is a truncated gzip stream", ebms_code="EBMS:0303")
-    return out
+    """gunzip with a size cap (a gzip bomb is refused, EBMS:0303).
+
+    Every member is read: a gzip file is "a series of members" (RFC 1952 2.2), which
+    ``gzip``/``GZIPInputStream`` read as one text, so a payload compressed in pieces arrives
+    whole; the cap is for all of them together, and at most :data:`MAX_GZIP_MEMBERS` are
+    read. Bytes after a member that begin no other member are not gzip: refused, not
+    dropped."""
+    view = memoryview(data)
+    out: list[bytes] = []
+    size = position = members = 0
+    while True:
+        if members == MAX_GZIP_MEMBERS:
+            raise As4Invalid(
+                f"attachment has more than {MAX_GZIP_MEMBERS} gzip members",
+                ebms_code="EBMS:0303",
+                rule="as4.gzip-members",
+            )
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while not inflater.eof:
+            if position >= len(view):
+                raise As4Invalid("attachment is a truncated gzip stream", ebms_code="EBMS:0303")
+            chunk = view[position : position + _INFLATE_CHUNK]
+            position += len(chunk)
+            try:
+                piece = inflater.decompress(chunk, limit + 1 - size)
+            except zlib.error as exc:
+                where = f" after {members} gzip members" if members else ""
+                raise As4Invalid(
+                    f"attachment does not decompress{where}: {exc}", ebms_code="EBMS:0303"
+                ) from exc
+            size += len(piece)
+            if size > limit or inflater.unconsumed_tail:
+                raise As4Invalid(
+                    f"attachment decompresses to more than {limit} bytes",
+                    ebms_code="EBMS:0303",
+                    rule="as4.decompress-limit",
+                )
+            out.append(piece)
+        members += 1
+        position -= len(inflater.unused_data)
+        if position >= len(view):
+            return b"".join(out)
 
 
 def parse_soap(soap: bytes) -> etree._Element:

@@ -160,6 +160,42 @@ def test_gzip_bomb_is_refused() -> None:
     assert caught.value.ebms_code == "EBMS:0303"
 
 
+def test_a_payload_gzipped_in_two_members_arrives_whole(
+    pki: PeppolTestPki, ap_trust: TrustStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 1952 2.2: a gzip file is a series of members (what a streaming compressor, or
+    ``cat a.gz b.gz``, writes; ``gzip -d`` and Java's GZIPInputStream read them all). Only
+    the first was read: the sender's SBDH arrived cut in half."""
+    payload = b"<Invoice>" + b"line " * 2000 + b"</Invoice>"
+
+    def in_two_members(data: bytes) -> bytes:
+        half = len(data) // 2
+        return gzip.compress(data[:half], mtime=0) + gzip.compress(data[half:], mtime=0)
+
+    monkeypatch.setattr(as4, "compress", in_two_members)
+    incoming = receive(pki, ap_trust, build(pki, payload))
+    assert incoming.sbdh == payload
+
+
+@pytest.mark.parametrize(
+    ("compressed", "says"),
+    [
+        (gzip.compress(b"<Invoice/>") + b"trailing bytes", "after 1 gzip members"),
+        (gzip.compress(b"<Invoice/>") + gzip.compress(b"<a/>")[:12], "truncated"),
+        (gzip.compress(b"") * (as4.MAX_GZIP_MEMBERS + 1), "gzip members"),
+        (gzip.compress(b"\0" * (700 * 1024)) * 2, "more than 1048576 bytes"),
+    ],
+    ids=["trailing-bytes", "cut-second-member", "too-many-members", "bomb-over-members"],
+)
+def test_what_follows_a_gzip_member_is_gzip_or_refused(compressed: bytes, says: str) -> None:
+    """Bytes after the first member were dropped without a word; what is not gzip is
+    EBMS:0303 (DecompressionFailure), and the size cap counts every member."""
+    with pytest.raises(as4.As4Invalid) as caught:
+        as4.decompress(compressed, limit=1024 * 1024)
+    assert caught.value.ebms_code == "EBMS:0303"
+    assert says in caught.value.message
+
+
 def test_receipt_echoing_other_digests_is_refused(pki: PeppolTestPki, ap_trust: TrustStore) -> None:
     sent, other = build(pki), build(pki, b"<Invoice>other</Invoice>")
     incoming = receive(pki, ap_trust, other)
