@@ -7,6 +7,9 @@ thousand levels deep raises :class:`RecursionError` somewhere far from the input
 
 * :func:`loads_bounded` parses JSON only after :func:`nesting_exceeds` has read the text's
   brackets (outside strings), so it never recurses deeper than asked;
+* :func:`unique_members` refuses an object naming a member twice (``json`` keeps the last
+  without a word; I-JSON, RFC 7493 2.3, which RFC 8785's canonical form requires of its
+  input, forbids it);
 * :func:`depth_of` measures a parsed value without recursing;
 * :func:`unfit_text` finds the first key or string that no store takes (a lone surrogate, a
   NUL: PostgreSQL's text refuses it), or, for values bound for XML, holds a character XML
@@ -49,6 +52,26 @@ def loads_bounded(text: str, max_depth: int, **options: Any) -> Any:
     if nesting_exceeds(text, max_depth):
         raise TooDeep(f"nests deeper than {max_depth} levels")
     return json.loads(text, **options)
+
+
+class DuplicateMember(ValueError):
+    """A JSON object that names one member twice: which of the two values was meant?"""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        shown = _NOT_STORABLE.sub(_escaped, name)
+        super().__init__(f"the member {shown!r} is given twice in one object")
+
+
+def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook`` for text from outside: the object, or a
+    :class:`DuplicateMember` (a ``ValueError``) when a name comes twice."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise DuplicateMember(name)
+        out[name] = value
+    return out
 
 
 def depth_of(value: Any) -> int:

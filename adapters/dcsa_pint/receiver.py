@@ -36,7 +36,7 @@ from adapters.dcsa_pint.options import DEFAULT_MAX_DOCUMENT_BYTES
 from adapters.dcsa_pint.platform import MAX_PARTY_CODE, PintPlatform
 from gateway.bounded_body import read_bounded
 from gateway.errors import VerificationError
-from gateway.jsontext import unfit_text
+from gateway.jsontext import DuplicateMember, unfit_text, unique_members
 from gateway.pint.chain import VerifiedEnvelope
 from gateway.pint.checksums import bytes_checksum, is_checksum, jws_checksum
 from gateway.pint.codes import PintRejection, ResponseCode
@@ -351,7 +351,11 @@ def _check_text(value: Any) -> None:
 def _parsed(raw: bytes, *, check_text: bool = True) -> Any:
     """A request body as JSON (with ``check_text``, no text PostgreSQL or XML cannot keep)."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, object_pairs_hook=unique_members)
+    except DuplicateMember as exc:  # checksums are SHA-256 of RFC 8785 form: I-JSON only
+        raise PintRejection(
+            f"the body is not I-JSON: {exc}", response=ResponseCode.BENV, field="$"
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise PintRejection(
             f"the body is not JSON: {exc}", response=ResponseCode.BENV, field="$"

@@ -14,7 +14,14 @@ import tomllib
 from typing import Any, Literal
 
 from gateway.errors import FieldError
-from gateway.jsontext import TooDeep, depth_of, loads_bounded, unfit_text
+from gateway.jsontext import (
+    DuplicateMember,
+    TooDeep,
+    depth_of,
+    loads_bounded,
+    unfit_text,
+    unique_members,
+)
 
 Syntax = Literal["toml", "json"]
 MAX_DIRECTORY_BYTES = 2 * 1024 * 1024
@@ -56,9 +63,18 @@ def _parsed(text: str, syntax: Syntax) -> Any:
             raise _too_deep()
         return data
     try:
-        return loads_bounded(text, MAX_DIRECTORY_DEPTH, parse_constant=_no_constants)
+        return loads_bounded(
+            text,
+            MAX_DIRECTORY_DEPTH,
+            parse_constant=_no_constants,
+            object_pairs_hook=unique_members,
+        )
     except TooDeep as exc:
         raise _too_deep() from exc
+    except DuplicateMember as exc:  # TOML refuses a key given twice; so does the JSON form
+        raise FieldError(
+            f"the directory is not valid JSON: {exc}", field=exc.name, rule="json.duplicate-key"
+        ) from exc
     except ValueError as exc:
         raise _refused("the directory is not valid JSON", "json") from exc
 

@@ -160,6 +160,14 @@ async def test_only_the_named_tenants_operate_the_platform(api: Any, reference: 
             "visualization",
         ),
         (json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": 5}).encode(), 422, "name"),
+        # which holder, which reference? JSON kept the last; RFC 8785 takes I-JSON only
+        (b'{"transportDocument": {}, "to": "AEOT:SHIPPER", "to": "IQAX:BUYER"}', 422, "to"),
+        (
+            b'{"transportDocument": {"transportDocumentReference": "A", '
+            b'"transportDocumentReference": "B"}, "to": "AEOT:SHIPPER"}',
+            422,
+            "transportDocumentReference",
+        ),
         # a partyName DCSA refuses would lock the eBL only for the receiver to answer BENV
         (
             json.dumps({"transportDocument": {}, "to": "IQAX:X", "name": " Bank "}).encode(),

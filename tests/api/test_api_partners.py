@@ -6,6 +6,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import pytest
+
 from gateway.errors import FieldError
 from gateway.partners import PartnerDirectory
 from gateway.store.partner_directory import directory_document
@@ -95,6 +97,38 @@ async def test_invalid_directories_name_the_field(api: LiveApi) -> None:
         data = problem(raw, 422)
         assert any(e.get("field") == field for e in data["errors"]), data
     status, _, raw = await api.a.request("GET", "/v1/partners")
+    assert json.loads(raw)["partners"] == before["partners"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"partners": [{"buyer_name": "Keep Me"}], "partners": []}', "partners"),
+        (
+            b'{"partners": [{"buyer_name": "Acme", "endpoint": "0195:SGUEN200212345Z", '
+            b'"endpoint": "0088:5790000435975"}]}',
+            "endpoint",
+        ),
+    ],
+    ids=["partners-twice", "endpoint-twice"],
+)
+async def test_a_member_given_twice_is_refused_like_a_toml_key_given_twice(
+    api: LiveApi, body: bytes, field: str
+) -> None:
+    """TOML refuses a key given twice; JSON kept the last one without a word: a second
+    ``partners`` emptied the directory, a second ``endpoint`` routed the buyer's invoices to
+    it. Now both forms refuse, naming the member (I-JSON, RFC 7493 2.3)."""
+    before = {"partners": [{"buyer_name": "Keep Me"}]}
+    await api.a.request("PUT", "/v1/partners", json=before)
+    status, _, raw = await api.a.request(
+        "PUT", "/v1/partners", data=body, headers={"Content-Type": "application/json"}
+    )
+    data = problem(raw, 422)
+    assert [(e.get("field"), e.get("rule")) for e in data["errors"]] == [
+        (field, "json.duplicate-key")
+    ], (status, data)
+    status, _, raw = await api.a.request("GET", "/v1/partners")
+    assert status == 200
     assert json.loads(raw)["partners"] == before["partners"]
 
 

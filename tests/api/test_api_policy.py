@@ -266,6 +266,9 @@ async def test_bad_decisions_are_refused_naming_the_problem(gate: Gate) -> None:
         (b'{"officer": "a\\r\\nFAKE LOG LINE", "basis": "x"}', "officer"),
         (b'{"officer": "\\u202eevil", "basis": "x"}', "officer"),
         (b'{"officer": "Wang", "basis": "a\\u001b[31m"}', "basis"),
+        # two officers or two bases: the last was recorded without a word (I-JSON 2.3)
+        (b'{"officer": "Wang", "basis": "x", "officer": "Li"}', "officer"),
+        (b'{"officer": "Wang", "basis": "x", "basis": "y"}', "basis"),
     ]:
         status, _, raw = await gate.officer_a.request(
             "POST", path, data=body, headers={"Content-Type": "application/json"}

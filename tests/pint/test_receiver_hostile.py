@@ -211,6 +211,42 @@ async def test_deep_or_broken_json_inside_the_signed_parts_is_refused(
     assert verified.payload["reason"]
 
 
+@pytest.mark.parametrize("twice", ["transportDocumentReference", "envelopeTransferChain"])
+async def test_an_envelope_naming_a_member_twice_gets_a_signed_benv(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path, twice: str
+) -> None:
+    """The transport document's checksum is SHA-256 of its RFC 8785 form, which is defined
+    for I-JSON only (RFC 8785 3.1; RFC 7493 2.3: no member name twice). A second
+    ``transportDocumentReference`` or ``envelopeTransferChain`` was taken as the last one
+    given, without a word: the envelope names the eBL, or its chain, two ways."""
+    running, keys, context = receiver
+    sender, iqax = platforms
+    envelope = _envelope(reference, sender, iqax)
+    data = json.dumps(envelope).encode()
+    if twice == "transportDocumentReference":
+        data = data.replace(
+            b'"transportDocumentReference": "LGHOSTILE01"',
+            b'"transportDocumentReference": "LGHOSTILE02", '
+            b'"transportDocumentReference": "LGHOSTILE01"',
+            1,
+        )
+    else:
+        data = (
+            data[:-1]
+            + b', "envelopeTransferChain": '
+            + json.dumps(envelope["envelopeTransferChain"]).encode()
+            + b"}"
+        )
+    assert data.count(f'"{twice}"'.encode()) == 2
+    status, answer = await _call(running, context, "POST", "/v3/envelopes", data)
+    assert status == 422, (status, answer[:300])
+    unread = hashlib.sha256(b"").hexdigest()  # the answer to an envelope it could not read
+    verified = read_response(json.loads(answer), keys, platform="IQAX", last_checksum=unread)
+    assert verified.code.value == "BENV", verified.payload
+    assert twice in verified.payload["reason"]
+    assert await running.adapter.platform.registry.find("LGHOSTILE01") is None
+
+
 async def test_an_x5c_certificate_of_an_unusable_key_type_gets_a_signed_bsig(
     receiver: Any, platforms: list[DemoPlatform], reference: Path
 ) -> None:

@@ -42,7 +42,7 @@ from gateway.api.problems import FieldIssue, Problem
 from gateway.api.routes.documents import MAX_LIST, int_param, time_param
 from gateway.bounded_body import read_bounded
 from gateway.errors import FieldError, NotPermittedError
-from gateway.jsontext import TooDeep, loads_bounded, unfit_text
+from gateway.jsontext import DuplicateMember, TooDeep, loads_bounded, unfit_text, unique_members
 from gateway.pint.checksums import is_checksum
 from gateway.pint.codes import ActionCode
 from gateway.store import ConflictError, NotFoundError
@@ -81,10 +81,14 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if raw is None:
         raise too_large(MAX_EBL_BYTES)
     try:
-        body = loads_bounded(raw.decode("utf-8"), MAX_EBL_DEPTH)
+        body = loads_bounded(raw.decode("utf-8"), MAX_EBL_DEPTH, object_pairs_hook=unique_members)
     except TooDeep as exc:
         detail = f"the body nests deeper than {MAX_EBL_DEPTH} levels"
         raise unprocessable(detail, "body", "json.max-depth") from exc
+    except DuplicateMember as exc:  # the checksum's RFC 8785 form takes I-JSON only
+        raise unprocessable(
+            f"the body is not I-JSON: {exc}", exc.name, "json.duplicate-key"
+        ) from exc
     except ValueError as exc:
         raise unprocessable(f"the body is not JSON: {str(exc)[:200]}", "body", "json") from exc
     if not isinstance(body, dict):

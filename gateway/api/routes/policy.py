@@ -22,7 +22,7 @@ from gateway.api.context import services, store, tenant
 from gateway.api.ingest import check_fields, check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
 from gateway.bounded_body import read_bounded
-from gateway.jsontext import loads_bounded
+from gateway.jsontext import DuplicateMember, loads_bounded, unique_members
 from gateway.policy.report import FIRST_YEAR, LAST_YEAR, ledger_report
 from gateway.store.ledger import LISTED_STATES, Hold, LedgerStore
 
@@ -152,7 +152,13 @@ async def _decision(request: web.Request, what: str) -> dict[str, str]:
         detail = f"a decision is at most {MAX_DECISION_BYTES} bytes"
         raise Problem(413, "too-large", detail, [FieldIssue(detail, "body", "max-body-bytes")])
     try:
-        data: Any = loads_bounded(raw.decode("utf-8"), MAX_DECISION_DEPTH)
+        data: Any = loads_bounded(
+            raw.decode("utf-8"), MAX_DECISION_DEPTH, object_pairs_hook=unique_members
+        )
+    except DuplicateMember as exc:  # two officers, two bases: which one is recorded?
+        raise unprocessable(
+            f"the body is not valid JSON: {exc}", exc.name, "json.duplicate-key"
+        ) from exc
     except ValueError as exc:  # not UTF-8, not JSON or nested too deep
         raise unprocessable("the body is not valid JSON", "body", "json") from exc
     if not isinstance(data, dict):
