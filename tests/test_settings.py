@@ -129,6 +129,16 @@ def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
         Settings.load(tmp_path / "absent.toml", env={})
 
 
+def test_a_configuration_file_that_is_not_utf_8_is_a_config_error(tmp_path: Path) -> None:
+    """TOML 1.0: a TOML file must be UTF-8. A GBK comment in the file raised
+    UnicodeDecodeError out of ``lingang serve`` (a traceback, not a configuration error)."""
+    path = tmp_path / "lingang.toml"
+    path.write_bytes('# 网关\nlog_level = "INFO"\n'.encode("gbk"))
+    error = refused(path)
+    assert "not UTF-8" in error.message and str(path) in error.message
+    assert "offset 2" in error.message
+
+
 def test_a_mistake_in_parsed_data_names_the_key_without_a_file() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_dict({"worker": {"count": "many"}}, env={})

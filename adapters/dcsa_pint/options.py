@@ -54,7 +54,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.option_values import positive_integer, positive_number
-from gateway.errors import ConfigError, LingangError
+from gateway.errors import ConfigError, LingangError, VerificationError
+from gateway.jsontext import unique_members
 from gateway.pint.title import Party
 from gateway.signing.jose import CompactSigner, KeySet, load_private_key, thumbprint
 from gateway.signing.keys import load_certificates
@@ -391,6 +392,19 @@ def _trust_store(name: str, anchors: list[Any], mode: str) -> TrustStore:
     )
 
 
+def _add_jwks(into: KeySet, file: Path, owner: str, where: str) -> None:
+    """Add the keys of the JWKS document in ``file`` (a partner platform's, handed to the
+    operator) to ``into``; a :class:`ConfigError` naming the file and the option when it
+    cannot be read, is not a JSON object or holds a key that cannot be used."""
+    try:
+        document = json.loads(file.read_bytes().decode("utf-8"), object_pairs_hook=unique_members)
+        if not isinstance(document, dict):
+            raise ValueError("a JWKS is a JSON object with a 'keys' array")
+        into.add_jwks(document, owner)
+    except (OSError, ValueError, RecursionError, VerificationError) as exc:
+        raise ConfigError(f"{where}: cannot use the JWKS in {file}: {exc}", field=where) from exc
+
+
 def _partners(
     name: str, table: Any, path: Any, keys: KeySet, carriers: KeySet
 ) -> dict[str, Partner]:
@@ -411,10 +425,9 @@ def _partners(
                 f"adapter {name!r}: partner {code} url must be https:// (got {url!r})",
                 field=f"{where}.url",
             )
-        if spec.get("jwks"):
-            keys.add_jwks(json.loads(path(spec["jwks"]).read_text("utf-8")), str(code))
-        if spec.get("carrier_jwks"):
-            carriers.add_jwks(json.loads(path(spec["carrier_jwks"]).read_text("utf-8")), str(code))
+        for option, into in (("jwks", keys), ("carrier_jwks", carriers)):
+            if spec.get(option):
+                _add_jwks(into, path(spec[option]), str(code), f"{where}.{option}")
         for option, into in (("certificates", keys), ("carrier_certificates", carriers)):
             for entry in spec.get(option) or ():
                 for certificate in load_certificates(path(entry)):

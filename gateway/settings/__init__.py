@@ -217,6 +217,11 @@ class Settings:
             text = source.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read configuration file {source}: {exc}") from exc
+        except UnicodeDecodeError as exc:  # TOML 1.0: "a valid UTF-8 encoded Unicode document"
+            raise ConfigError(
+                f"configuration file {source} is not UTF-8 text, as TOML must be: byte "
+                f"0x{exc.object[exc.start]:02x} at offset {exc.start}"
+            ) from exc
         try:
             data = tomllib.loads(text)
         except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError

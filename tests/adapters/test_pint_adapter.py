@@ -444,3 +444,36 @@ async def deliver_to_hand_written_platform(
     finally:
         await sending.stop()
         await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[1]", b'"keys"', b"\xff\xfe{}", b"{", b'{"keys": [], "keys": []}'],
+    ids=["array", "string", "not-utf-8", "not-json", "keys-twice"],
+)
+def test_a_partner_jwks_file_that_is_no_jwks_is_a_config_error_naming_it(
+    tmp_path: Path, reference: Path, content: bytes
+) -> None:
+    """A partner platform's JWKS file is handed to the operator from outside: one that is a
+    JSON array raised AttributeError from the start (a traceback, not a configuration
+    error), and the others' errors did not say which file or option."""
+    from adapters.dcsa_pint.options import PintOptions
+    from gateway.settings import Settings
+
+    tls = make_tls(tmp_path / "tls")
+    platforms = [
+        platform("AEOT", "ed25519", "SHIPPER", carrier=True),
+        platform("IQAX", "p256", "BUYER"),
+    ]
+    homes = write_platform_homes(
+        tmp_path, platforms, reference_root=reference, tls=tls, ports=[free_port(), free_port()]
+    )
+    settings = Settings.load(homes[0].config, env={})
+    options = settings.adapters["pint"].options
+    jwks = Path(options["partners"]["IQAX"]["jwks"])
+    jwks = jwks if jwks.is_absolute() else settings.data_dir / jwks
+    jwks.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        PintOptions.parse("pint", options, settings.data_dir)
+    assert caught.value.field == "adapters.pint.partners.IQAX.jwks"
+    assert str(jwks) in caught.value.message
