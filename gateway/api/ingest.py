@@ -112,7 +112,13 @@ _ENDPOINT_VALUE = re.compile(r"[\x21-\x7e]{1,200}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _PARAMETER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_FILENAME = 255
-_FILENAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\\ud800-\udfff\ufffe\uffff]")
+_FILENAME_BAD = re.compile(
+    r"[\x00-\x1f\x7f-\x9f/\\\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+"""What a file name may not hold: control characters (C0 and C1), slashes, bidirectional
+embeddings, overrides and isolates (``invoice\\u202egpj.exe`` shows as ``invoiceexe.jpg`` on
+every page and in every list that names the file: Unicode TR #36 2.1, as the ledger refuses
+them in an officer's name), lone surrogates and non-characters."""
 _MALFORMED = (ValueError, LookupError, AssertionError, HttpProcessingError)
 """What aiohttp's multipart reader raises on a malformed body (UnicodeDecodeError and
 binascii.Error are ValueErrors)."""
@@ -428,9 +434,11 @@ def _check_filename(name: str) -> str:
             "filename",
             "format",
         )
-    if _FILENAME_BAD.search(name):
+    found = _FILENAME_BAD.search(name)
+    if found is not None:
         raise unprocessable(
-            "the file name holds a control character, a slash or a backslash",
+            f"the file name holds U+{ord(found.group()):04X}: no control character, "
+            "direction override, slash or backslash",
             "filename",
             "format",
         )
