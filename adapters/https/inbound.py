@@ -59,6 +59,18 @@ from gateway.xmlsafe import parse_xml
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9._@:+/-]{1,200}$")
 _DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
 RECEIVER_HEADER = "X-Lingang-Receiver"
+SENDER_HEADER = "X-Lingang-Sender"
+KEPT_HEADERS = {"X-Lingang-Profile": "profile", "X-Lingang-Submission-Id": "sender_submission"}
+"""The transport headers kept with a message in its metadata, and the names they are kept as."""
+MAX_HEADER_TEXT = 200
+_NOT_IN_HEADER_TEXT = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+"""What a kept header's text may not hold: control characters, bidirectional overrides and
+isolates (they show the sender other than it is on the console's pages), and what bytes
+that are not UTF-8 decode to (lone surrogates: no store takes them)."""
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""``type/subtype`` as RFC 9110 8.3.1 writes them (tokens)."""
 INLINE_PARSE_BYTES = 256 * 1024
 """A body up to this size is checked on the event loop; a larger one in a thread."""
 
@@ -110,7 +122,11 @@ class HttpsInbox:
             return problem(400, "inbound.body", "the body could not be read", "body")
         if body is None:
             return problem(413, "inbound.max-bytes", f"the limit is {self.max_bytes} bytes", "body")
-        refused = self._check(request, body) or self._check_receiver(request)
+        refused = (
+            _check_kept_headers(request)
+            or self._check(request, body)
+            or self._check_receiver(request)
+        )
         if refused is None:
             refused = await unreadable(body)
         if refused is not None:
@@ -122,7 +138,7 @@ class HttpsInbox:
                     message_id=message_id,
                     body=body,
                     media_type=(request.content_type or "application/octet-stream"),
-                    sender=request.headers.get("X-Lingang-Sender", ""),
+                    sender=request.headers.get(SENDER_HEADER, ""),
                     receiver=request.headers.get(RECEIVER_HEADER, ""),
                     tenant_id=self.tenant_id,
                     metadata=_metadata(request),
@@ -200,7 +216,37 @@ def refusal(error: LingangError) -> web.Response:
 
 def _metadata(request: web.Request) -> dict[str, Any]:
     """The transport facts worth keeping with the message."""
-    keep = {"X-Lingang-Profile": "profile", "X-Lingang-Submission-Id": "sender_submission"}
     return {
-        name: request.headers[header] for header, name in keep.items() if header in request.headers
+        name: request.headers[header]
+        for header, name in KEPT_HEADERS.items()
+        if header in request.headers
     }
+
+
+def _check_kept_headers(request: web.Request) -> web.Response | None:
+    """A 400 naming the header when one the message is kept with (its media type, sender,
+    profile, submission id) is not text a store keeps and a page shows as it is: bytes
+    that are not UTF-8 were a 500 (PostgreSQL and SQLite refuse the lone surrogates they
+    decode to), a direction override was shown on the console as the sender's name."""
+    media_type = request.headers.get("Content-Type")
+    if media_type is not None and not _MEDIA_TYPE.fullmatch(request.content_type):
+        return problem(400, "inbound.media-type", "Content-Type names no media type (type/subtype)",
+                       "Content-Type")  # fmt: skip
+    for header in (SENDER_HEADER, *KEPT_HEADERS):
+        value = request.headers.get(header)
+        if value is None:
+            continue
+        if len(value) > MAX_HEADER_TEXT:
+            return problem(400, "inbound.header", f"{header} is longer than {MAX_HEADER_TEXT} characters",
+                           header)  # fmt: skip
+        found = _NOT_IN_HEADER_TEXT.search(value)
+        if found is not None:
+            what = (
+                "a byte that is not UTF-8"
+                if "\udc80" <= found.group() <= "\udcff"
+                else f"U+{ord(found.group()):04X}"
+            )
+            return problem(400, "inbound.header",
+                           f"{header} holds {what}: no control character, direction override or non-UTF-8 byte",
+                           header)  # fmt: skip
+    return None

@@ -490,3 +490,73 @@ async def test_each_tenant_s_received_documents_go_to_its_own_local_system(
         (receipt,) = await store.list_receipts(job_id=job.id)
         assert json.loads(receipt.data)["handed_on"]["adapter"] == folder
     await store.close()
+
+
+async def _post_raw(receiving: Receiving, tls: TlsFiles, headers: bytes) -> tuple[int, Any]:
+    """POST ``<Invoice/>`` with ``headers`` written as bytes (aiohttp's client would not send
+    them) over TLS; the status and the JSON answer."""
+    authority, _, path = receiving.url.removeprefix("https://").partition("/")
+    host, _, port = authority.partition(":")
+    reader, writer = await asyncio.open_connection(host, int(port), ssl=tls.client_context())
+    body = b"<Invoice/>"
+    writer.write(
+        f"POST /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n".encode()
+        + f"Content-Length: {len(body)}\r\nX-Lingang-Message-Id: m-raw\r\n".encode()
+        + headers
+        + b"\r\n"
+        + body
+    )
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), json.loads(rest)
+
+
+@pytest.mark.parametrize(
+    ("headers", "rule", "field"),
+    [
+        (b"Content-Type: application/xml\r\nX-Lingang-Sender: ACME \xff\xfe\r\n",
+         "inbound.header", "X-Lingang-Sender"),
+        (b"Content-Type: application/xml\r\nX-Lingang-Profile: pint\xc3\r\n",
+         "inbound.header", "X-Lingang-Profile"),
+        (b"Content-Type: application/xml\r\nX-Lingang-Sender: " + "ACME \u202eLTD".encode() + b"\r\n",
+         "inbound.header", "X-Lingang-Sender"),
+        (b"Content-Type: application/xml\r\nX-Lingang-Sender: a\xc2\x85b\r\n",
+         "inbound.header", "X-Lingang-Sender"),
+        (b"Content-Type: application/xml\r\nX-Lingang-Submission-Id: " + b"s" * 201 + b"\r\n",
+         "inbound.header", "X-Lingang-Submission-Id"),
+        (b"Content-Type: application/x\xffml\r\n", "inbound.media-type", "Content-Type"),
+    ],
+    ids=["sender-not-utf-8", "profile-not-utf-8", "sender-override", "sender-c1", "long-id", "media-type"],
+)  # fmt: skip
+async def test_transport_headers_kept_with_a_message_are_text_or_a_400(
+    serving_one_receiver: Receiving, tls: TlsFiles, headers: bytes, rule: str, field: str
+) -> None:
+    """The sender, profile, submission id and media type are stored with the message and the
+    sender is shown on the console's received pages. Bytes that are not UTF-8 were a 500
+    (the store refuses the lone surrogates aiohttp decodes them to), and a direction
+    override was stored and shown as the sender's name. Now: a 400 naming the header, and
+    nothing stored."""
+    status, problem = await _post_raw(serving_one_receiver, tls, headers)
+    assert status == 400, problem
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
+    assert await serving_one_receiver.store.list_inbound() == []
+
+
+async def test_plain_transport_headers_are_kept(
+    serving_one_receiver: Receiving, tls: TlsFiles
+) -> None:
+    status, answer = await _post_raw(
+        serving_one_receiver,
+        tls,
+        b"Content-Type: application/xml; charset=utf-8\r\nX-Lingang-Sender: 0199:5493001KJTIIGC8Y1R12\r\n"
+        b"X-Lingang-Profile: pint-sg\r\nX-Lingang-Submission-Id: 01a2495e1b86157efa3301972c3daa56\r\n",
+    )
+    assert status == 200, answer
+    [kept] = await serving_one_receiver.store.list_inbound()
+    assert kept.sender == "0199:5493001KJTIIGC8Y1R12" and kept.media_type == "application/xml"
+    assert kept.metadata == {
+        "profile": "pint-sg",
+        "sender_submission": "01a2495e1b86157efa3301972c3daa56",
+    }
