@@ -21,6 +21,9 @@ MAX_PARTS = 16
 MAX_HEADER_BYTES = 64 * 1024
 """The longest header block of one MIME part."""
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,./:=? -]*[0-9A-Za-z'()+_,./:=?-]")
+"""A boundary of RFC 2046 5.1.1's ``bchars``, not ending in a space (its limit of 70 is not
+enforced: the header's own length bounds it, and a longer one from a peer is still read)."""
 _PARAM = re.compile(r';\s*([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
@@ -116,7 +119,12 @@ def split_message(
     boundary = params.get("boundary")
     if not boundary:
         raise InputError("multipart/related without a boundary", rule="as4.mime.boundary")
-    delimiter = b"--" + boundary.encode("latin-1")
+    if not _BOUNDARY.fullmatch(boundary):
+        raise InputError(
+            "the multipart boundary holds a character RFC 2046 5.1.1 does not allow in one",
+            rule="as4.mime.boundary",
+        )
+    delimiter = b"--" + boundary.encode("ascii")
     starts: list[int] = []
     at = body.find(delimiter)
     while at != -1:

@@ -207,6 +207,10 @@ COUNTRY_C1 = b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>SG</InstanceIde
 OTHER = ParticipantId("0195:SGUEN209999999Z")
 CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "not multipart": (lambda *_: (b"hello", "text/plain"), 400, ("EBMS:0007", "")),
+    # a boundary no Latin-1 byte spells (UnicodeEncodeError, once a 500 and no ebMS error)
+    "boundary outside bchars": (
+        lambda *_: (b"--\xe4\xb8\xad\r\n", 'multipart/related; boundary="\u4e2d"'),
+        400, ("EBMS:0007", "")),
     "SOAP without a message": (
         lambda *_: (b"<x/>", "application/soap+xml"), 400, ("EBMS:0004", "")),
     "missing SBDH": (_bare_invoice, ANSWERED, ("EBMS:0004", "")),
@@ -255,6 +259,7 @@ CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "document over the limit once decompressed": (_inflated, ANSWERED, ("EBMS:0004", "")),
 }  # fmt: skip
 RULES = {
+    "boundary outside bchars": "as4.mime.boundary",
     "SBDH Standard not the payload's": "peppol.sbdh.standard",
     "SBDH TypeVersion not the document type's": "peppol.sbdh.type-version",
     "SBDH with two DOCUMENTID scopes": "peppol.sbdh.scope-repeated",
