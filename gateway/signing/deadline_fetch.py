@@ -7,6 +7,9 @@ going for as long as it likes, and holds the thread that verifies a signature wi
 line and headers, every redirect, the body): when the deadline passes, the sockets it opened
 are shut down, which ends any read blocked on them.
 
+Only ``http`` and ``https`` are spoken: a redirect to ``ftp:`` (which ``urllib`` follows,
+outside any deadline) or ``file:`` is no answer.
+
 Every way the exchange can fail is an :class:`OSError` (a ``TimeoutError`` for the deadline):
 a server that answers with something other than HTTP (``http.client``'s ``BadStatusLine``,
 ``LineTooLong``, a broken chunked body) included, so a caller handles one kind of failure.
@@ -98,7 +101,17 @@ def fetch_within(request: str | urllib.request.Request, timeout: float, limit: i
     and the body at most ``limit`` bytes; an :class:`OSError` saying why not otherwise (an
     HTTP error status included, as ``urllib`` raises it)."""
     deadline = _Deadline(timeout)
-    opener = urllib.request.build_opener(_HttpHandler(deadline), _HttpsHandler(deadline))
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.UnknownHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        _HttpHandler(deadline),
+        _HttpsHandler(deadline),
+    ):
+        opener.add_handler(handler)
     try:
         with opener.open(request, timeout=timeout) as reply:
             chunks: list[bytes] = []

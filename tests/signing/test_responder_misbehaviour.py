@@ -28,16 +28,20 @@ TIMEOUT = 1.0
 
 
 @contextmanager
-def misbehaving_server(head: bytes, body: bytes = b"", pause: float = 0.0) -> Iterator[int]:
+def misbehaving_server(
+    head: bytes, body: bytes = b"", pause: float = 0.0, *, speaks_first: bool = False
+) -> Iterator[int]:
     """A server on 127.0.0.1 that answers every request with ``head``, then ``body`` a
-    byte each ``pause`` seconds; yields its port."""
+    byte each ``pause`` seconds (``speaks_first``: without waiting for a request, as an
+    FTP server greets); yields its port."""
     listener = socket.create_server(("127.0.0.1", 0))
     stopping = threading.Event()
 
     def answer(connection: socket.socket) -> None:
         with connection:
             try:
-                connection.recv(65536)
+                if not speaks_first:
+                    connection.recv(65536)
                 connection.sendall(head)
                 for byte in body:
                     if stopping.is_set():
@@ -119,3 +123,16 @@ def test_a_crl_served_whole_still_counts(lab: RevocationLab) -> None:
     with misbehaving_server(head + crl) as port:
         status, _ = _status_of_cert_served_by(lab, port)
     assert status == f"good:crl http://127.0.0.1:{port}/ca.crl"
+
+
+def test_a_redirect_to_ftp_is_no_answer(lab: RevocationLab) -> None:
+    """urllib follows a redirect to ``ftp:``, whose exchange no HTTP deadline bounds: an FTP
+    server trickling its greeting held the check as long as it liked. Only http and https
+    are spoken now."""
+    greeting = b"220 " + b"x" * 400 + b"\r\n"
+    with misbehaving_server(b"", greeting, pause=0.05, speaks_first=True) as ftp:
+        moved = f"HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1:{ftp}/ca.crl\r\n"
+        with misbehaving_server(f"{moved}Content-Length: 0\r\n\r\n".encode()) as port:
+            status, took = _status_of_cert_served_by(lab, port)
+    assert status == "unknown"
+    assert took < 4 * TIMEOUT, took
