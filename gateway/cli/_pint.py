@@ -15,6 +15,7 @@ from adapters.dcsa_pint.platform import Attachment, PintPlatform
 from gateway.errors import ConfigError, FieldError, InputError
 from gateway.ingest.source import FileTooLarge, read_bounded_file
 from gateway.jobs.gate import TransferGate
+from gateway.jsontext import unique_members
 from gateway.settings import AdapterConfig, Settings
 from gateway.store import open_store
 
@@ -108,8 +109,8 @@ def read_json(path: Path) -> Any:
     limits an eBL request body (refused before it is read whole)."""
     data = read_limited(path, "FILE", MAX_INPUT_BYTES, "the eBL request body limit")
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
+        return json.loads(data, object_pairs_hook=unique_members)
+    except (ValueError, RecursionError) as exc:  # a member given twice: see unique_members
         raise InputError(f"{path.name} is not JSON: {exc}", field="FILE") from exc
 
 

@@ -55,6 +55,8 @@ def test_issue_then_history(home: PlatformHome, reference: Path, tmp_path: Path)
     [
         (["issue", "missing.json", "--to", "IQAX:BUYER"], 2, "cannot use"),
         (["issue", "{bad}", "--to", "IQAX:BUYER"], 1, "is not JSON"),
+        # the API refuses a member given twice (RFC 8785 takes I-JSON only); so does the CLI
+        (["issue", "{twice}", "--to", "AEOT:SHIPPER"], 1, "'transportDocumentReference' is given twice"),
         (["issue", "{td}", "--to", "nocolon"], 1, "PLATFORM:PARTY"),
         (["issue", "{schema}", "--to", "IQAX:BUYER"], 1, "$.transportDocumentTypeCode"),
         (["issue", "{td}", "--to", "ZZZZ:SOMEONE"], 1, "not a configured partner"),
@@ -76,6 +78,8 @@ def test_refusals(
 ) -> None:
     files = {
         "{bad}": "not json at all",
+        "{twice}": '{"transportDocumentReference": "CLITWICE01", '
+        + json.dumps(transport_document(reference, "CLITWICE02"))[1:],
         "{td}": json.dumps(
             transport_document(reference, f"CLIR{abs(hash(tuple(args))) % 10**6:06d}")
         ),
