@@ -42,10 +42,44 @@ one character)."""
 
 
 def canonical_json(value: Any) -> bytes:
-    """The RFC 8785 canonical UTF-8 bytes of ``value`` (JSON data as :mod:`json` reads it)."""
+    """The RFC 8785 canonical UTF-8 bytes of ``value`` (JSON data as :mod:`json` reads it).
+
+    What has no canonical form is a :class:`FieldError` whose ``field`` names the place as a
+    JSON path from ``$`` (``$.charges[0].unitPrice``): a NaN or an infinity (a ``1e999``
+    read as a float), an integer beyond a double, a lone surrogate."""
     out: list[str] = []
-    _write(value, out, 0)
+    try:
+        _write(value, out, 0)
+    except _Unfit as unfit:
+        error = unfit.error
+        raise FieldError(
+            f"{unfit.path}: {error.message}", field=unfit.path, rule=error.rule
+        ) from error
     return "".join(out).encode("utf-8")
+
+
+class _Unfit(Exception):
+    """A :class:`FieldError` on its way out of the nesting, gathering the path to it."""
+
+    def __init__(self, error: FieldError, step: str) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.path = "$" + step
+
+    def within(self, step: str) -> _Unfit:
+        self.path = "$" + step + self.path[1:]
+        return self
+
+
+def _step_into(step: str, write: Any, *args: Any) -> None:
+    """``write(*args)`` for the member or item at ``step`` (``.name`` or ``[i]``), an error
+    in it carrying its path."""
+    try:
+        write(*args)
+    except _Unfit as unfit:
+        raise unfit.within(step) from None
+    except FieldError as error:
+        raise _Unfit(error, step) from None
 
 
 def canonical_sha256(value: Any) -> str:
@@ -75,7 +109,7 @@ def _write(value: Any, out: list[str], depth: int) -> None:
         for index, item in enumerate(value):
             if index:
                 out.append(",")
-            _write(item, out, depth + 1)
+            _step_into(f"[{index}]", _write, item, out, depth + 1)
         out.append("]")
     else:
         raise FieldError(f"{type(value).__name__} is not a JSON value", rule="jcs.type")
@@ -89,10 +123,20 @@ def _object(value: Mapping[Any, Any], out: list[str], depth: int) -> None:
     for index, key in enumerate(sorted(value, key=_utf16_key)):
         if index:
             out.append(",")
-        out.append(_string(key))
+        step = "." + _LONE_SURROGATE.sub(_escaped, key)
+        _step_into(step, _string_into, key, out)
         out.append(":")
-        _write(value[key], out, depth + 1)
+        _step_into(step, _write, value[key], out, depth + 1)
     out.append("}")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    """A lone surrogate of a member name as ``\\uXXXX``, so that its path can be shown."""
+    return f"\\u{ord(found.group()):04x}"
+
+
+def _string_into(text: str, out: list[str]) -> None:
+    out.append(_string(text))
 
 
 def _utf16_key(name: str) -> bytes:
@@ -130,7 +174,8 @@ def _integer(value: int) -> str:
 def number(value: float) -> str:
     """ECMAScript ``Number.prototype.toString`` of a finite double (RFC 8785 section 3.2.2.3)."""
     if not math.isfinite(value):
-        raise FieldError(f"{value} is not a JSON number", rule="jcs.number-finite")
+        shown = "NaN" if math.isnan(value) else "an infinity (a number beyond a double)"
+        raise FieldError(f"{shown} is not a JSON number (RFC 8259 6)", rule="jcs.number-finite")
     if value == 0:
         return "0"
     sign = "-" if value < 0 else ""

@@ -613,3 +613,25 @@ async def test_each_tenant_lists_the_ebls_its_parties_take_part_in(
             bad = await client.get(f"/v1/ebls?{query}", headers=keys["shipper-ops"])
             assert bad.status == 422, await bad.text()
             assert (await bad.json())["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e999"])
+async def test_a_number_without_a_canonical_form_is_named_by_its_path(
+    api: Any, reference: Path, number: str
+) -> None:
+    """RFC 8785 has no form for NaN or an infinity (``1e999`` reads as one), so the
+    document's checksum cannot be made: the 422 said 'nan is not a JSON number', naming no
+    field of a document of hundreds."""
+    client, keys = api
+    headers = {"Authorization": f"Bearer {keys['operator']}", "Content-Type": "application/json"}
+    text = json.dumps(
+        {"transportDocument": transport_document(reference, "APINAN0001"), "to": "AEOT:SHIPPER"}
+    )
+    found = re.search(r'"(weight|value)": [0-9.]+', text)
+    assert found is not None
+    body = text[: found.start()] + f'"{found.group(1)}": {number}' + text[found.end() :]
+    response = await client.post("/v1/ebls", data=body.encode(), headers=headers)
+    assert response.status == 422, await response.text()
+    [error] = (await response.json())["errors"]
+    assert error["rule"] in {"jcs.number-finite", "dcsa.schema"}  # below a schema minimum
+    assert error["field"].startswith("$.") and error["field"].endswith("." + found.group(1)), error

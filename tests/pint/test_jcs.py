@@ -88,6 +88,27 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.parametrize(
+    ("value", "field", "rule"),
+    [
+        ({"charges": [{"unitPrice": float("nan")}]}, "$.charges[0].unitPrice", "jcs.number-finite"),
+        ({"a": [1, {"b": float("-inf")}]}, "$.a[1].b", "jcs.number-finite"),
+        ({"weight": 2**60}, "$.weight", "jcs.number-range"),
+        ({"party": {"name\ud800": "x"}}, "$.party.name\\ud800", "jcs.string"),
+        ([["ok", "a\udfff"]], "$[0][1]", "jcs.string"),
+    ],
+)
+def test_what_has_no_canonical_form_is_named_by_its_path(
+    value: object, field: str, rule: str
+) -> None:
+    """A NaN deep in a transport document was refused as 'nan is not a JSON number', naming
+    no field: the client had to search the document for it."""
+    with pytest.raises(FieldError) as caught:
+        canonical_json(value)
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert caught.value.message.startswith(field + ": ")
+
+
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_agrees_with_an_independent_implementation(value: object) -> None:
