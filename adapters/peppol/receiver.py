@@ -172,7 +172,13 @@ SBDH_HEAD_BYTES = 64 * 1024
 SBDH larger than the document limit plus this is refused unread."""
 INLINE_PAYLOAD = 4 * 1024 * 1024
 """The decompressed size the event loop handles; a larger payload is handled in a thread."""
-_MESSAGE_ID = re.compile(rb"<(?:\w+:)?MessageId>\s*([^<\s]{1,256})\s*</(?:\w+:)?MessageId>")
+_MESSAGE_ID = re.compile(
+    rb"<(?:\w+:)?MessageId>\s*([\x21-\x3b\x3d-\x7e]{1,256})\s*</(?:\w+:)?MessageId>"
+)
+"""A MessageId as an unverified message carries it: printable ASCII (RFC 2822's msg-id,
+which ebMS 3.0 5.2.2.1 requires, has nothing else), so that it can be echoed as the
+RefToMessageId of the error answering it; a control character there made building that
+error fail (lxml refuses it), and the sender got a 500 instead of an ebMS error."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,6 +207,11 @@ COUNTRY_C1 = b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>SG</InstanceIde
 OTHER = ParticipantId("0195:SGUEN209999999Z")
 CASES: dict[str, tuple[Build, int, tuple[str, str]]] = {
     "not multipart": (lambda *_: (b"hello", "text/plain"), 400, ("EBMS:0007", "")),
+    # a MessageId holding a control character, echoed into the error answering it: once a 500
+    "MessageId with a control character": (
+        lambda *_: (b'<S12:Envelope xmlns:S12="http://www.w3.org/2003/05/soap-envelope">'
+                    b"<eb:MessageId>\x01m@x</eb:MessageId></S12:Envelope>", "application/soap+xml"),
+        400, ("EBMS:0004", "")),
     # a boundary no Latin-1 byte spells (UnicodeEncodeError, once a 500 and no ebMS error)
     "boundary outside bchars": (
         lambda *_: (b"--\xe4\xb8\xad\r\n", 'multipart/related; boundary="\u4e2d"'),
