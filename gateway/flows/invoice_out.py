@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.errors import FieldError
 from gateway.flows.common import Fingerprinted, IngestStage, keep_report, skip_validation
-from gateway.flows.stage import Flow, require
+from gateway.flows.stage import Flow, Source, require
 from gateway.flows.tools import Tools
 from gateway.flows.transport import TransportFacts
 
@@ -157,6 +157,28 @@ def document_facts(invoice: Invoice) -> dict[str, str]:
     if invoice.is_credit_note and undated:
         facts["preceding_invoice"] = undated[0]
     return facts
+
+
+def credited_invoice(source: Source) -> str | None:
+    """The number (BT-25) of the invoice the credit note in ``source`` credits, as the
+    red-letter fapiao itself prints it (``RedEInvoice/OriginalInvoiceCode`` or its remark,
+    FORMAT.md §7), read like :class:`ParseStage` reads it; ``None`` for an invoice, a credit
+    note naming none, or a fapiao that cannot be read (the flow rejects that one with the
+    reason).
+
+    The job reads it before the flow runs, so that it can look up the date the flow cannot
+    (BT-26, see :meth:`gateway.store.Store.invoice_issue_dates`) and run the flow once."""
+    from gateway.errors import LingangError
+    from gateway.ingest import parse
+
+    named = str(source.metadata.get("format") or "auto")
+    try:
+        invoice = parse(source.data, format=named, filename=source.filename).invoice
+    except LingangError:
+        return None
+    if not invoice.is_credit_note or not invoice.preceding_invoices:
+        return None
+    return invoice.preceding_invoices[0].number
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,15 @@ outcome into the envelope to persist and the job to queue. This module knows no 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
-from gateway.flows import FlowOutcome, Source
+from gateway.flows import INVOICE_OUT, FlowOutcome, Source
+from gateway.flows.invoice_out import credited_invoice
 from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.loop import abandonable
@@ -119,10 +121,9 @@ class ProcessKind:
         directory = await self._directory(submission.tenant_id)
         flow = job.payload_ref or DEFAULT_FLOW
         async with abandonable():  # nothing is recorded until the flow has run
+            if flow == INVOICE_OUT.name:
+                source = await self._with_sent_invoice_dates(source)
             outcome = await self.runner.run(flow, source, directory)
-            dated = await self._with_sent_invoice_date(submission.tenant_id, source, outcome)
-            if dated is not None:
-                outcome = await self.runner.run(flow, dated, directory)
         outputs = [OutputSpec(o.kind, o.media_type, o.data) for o in outcome.outputs]
         if outcome.error is None and not outcome.delivers:
             await self.store.finish_processing(
@@ -173,22 +174,22 @@ class ProcessKind:
         )
         return self._handed_on(submission, worker_id, queued, stored)
 
-    async def _with_sent_invoice_date(
-        self, tenant_id: str, source: Source, outcome: FlowOutcome
-    ) -> Source | None:
-        """The source again, with the issue dates recorded for the invoice the credit note
-        credits, when the flow found that invoice (fact ``preceding_invoice``) undated and
-        this tenant sent it through the gateway; else ``None`` (run once). With one date the
-        mapping fills BT-26, with several it warns and names them.
+    async def _with_sent_invoice_dates(self, source: Source) -> Source:
+        """``source`` with the issue dates this tenant's processed invoices recorded for the
+        invoice its credit note credits (BT-25, which the red-letter fapiao prints), when
+        there are any; else ``source`` as it is. With one date the mapping fills BT-26, with
+        several it warns and names them.
 
-        The flow reads no store, so the job looks the date up and runs the flow once more
-        (only for such a credit note): BT-26, which the red-letter fapiao does not print."""
-        number = outcome.facts.get("preceding_invoice")
-        if outcome.error is not None or not isinstance(number, str) or not number:
-            return None
-        dates = await self.store.invoice_issue_dates(tenant_id, number)
+        The flow reads no store, so the job reads the credited invoice's number from the
+        fapiao first (:func:`~gateway.flows.invoice_out.credited_invoice`, off the event
+        loop), looks its dates up, and the flow runs once with them: BT-26, which the
+        red-letter fapiao does not print."""
+        number = await asyncio.to_thread(credited_invoice, source)
+        if number is None:
+            return source
+        dates = await self.store.invoice_issue_dates(source.tenant_id, number)
         if not dates:
-            return None
+            return source
         recorded = tuple(day.isoformat() for day in dates)
         return replace(source, sent_invoice_dates={number: recorded})
 
