@@ -315,7 +315,7 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
                 peppol=duties.duties,
                 max_attempts=settings.worker.max_attempts,
             ),
-            ReleaseKind(gate, tools.policy),
+            ReleaseKind(gate, tools.policy, store=opened),
             TransferKind(opened, registry),
             HousekeepingKind(opened, idempotency_hours=settings.limits.idempotency_hours),
         ]

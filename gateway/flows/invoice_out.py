@@ -181,6 +181,29 @@ def credited_invoice(source: Source) -> str | None:
     return invoice.preceding_invoices[0].number
 
 
+def stored_document_facts(source: Source) -> dict[str, str]:
+    """The kind and issue date :func:`document_facts` records, read from the fapiao in
+    ``source`` as :class:`ParseStage` reads it and classed as the mapping classes it (a
+    red-letter fapiao or negative totals make a credit note); ``{}`` when it is no fapiao
+    this flow can read.
+
+    For documents processed, or held and released, before the flow recorded these facts:
+    the credit note's job and the release find them in the stored document instead."""
+    from gateway.errors import LingangError
+    from gateway.ingest import parse
+    from gateway.mapping.lines import is_red
+
+    named = str(source.metadata.get("format") or "auto")
+    try:
+        invoice = parse(source.data, format=named, filename=source.filename).invoice
+    except LingangError:
+        return {}
+    return {
+        "document_type": "credit_note" if is_red(invoice) else "invoice",
+        "issue_date": invoice.issue_date.isoformat(),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyStage:
     """The cross-border data gate (``gateway.policy``): minimises the mapped document for its

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.flows import FlowOutcome
+from gateway.jobs.document_facts import facts_held_without
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.partners.data_export import DataExport
 from gateway.policy import (
@@ -36,7 +37,15 @@ from gateway.policy import (
 from gateway.policy.ebl import EBL_CHANNEL, EBL_KIND, gate_ebl, gate_enclosure
 from gateway.policy.keys import KeyProvider
 from gateway.policy.subjects import key_id_of
-from gateway.store import Job, JobSpec, NotFoundError, OutputSpec, StateChange, Submission
+from gateway.store import (
+    Job,
+    JobSpec,
+    NotFoundError,
+    OutputSpec,
+    StateChange,
+    Store,
+    Submission,
+)
 from gateway.store.ebl import TRANSFER
 from gateway.store.ledger import (
     RELEASE,
@@ -375,21 +384,38 @@ class ReleaseKind:
 
     name = RELEASE
 
-    def __init__(self, gate: ExportGate, policy: PolicySource | None = None) -> None:
+    def __init__(
+        self, gate: ExportGate, policy: PolicySource | None = None, *, store: Store | None = None
+    ) -> None:
         self.gate = gate
         self.policy = policy
+        self.store = store
+        """Where a document held before its kind and issue date were recorded is read
+        from, so that its release records them (:mod:`gateway.jobs.document_facts`)."""
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
         """Finish the release, re-checked against the policy in force (``policy``) and the
         exporter's counts (see :func:`policy_recheck`, :func:`release_recheck`)."""
         recheck = release_recheck(self.gate.ledger.clock)
         result = await self.gate.ledger.finish_release(
-            job.id, worker_id, recheck=recheck, policy_check=policy_recheck(self.policy)
+            job.id,
+            worker_id,
+            recheck=recheck,
+            policy_check=policy_recheck(self.policy),
+            document_facts=await self._unrecorded_facts(job),
         )
         if not result.verdict.allowed:
             log.warning("release of %s stopped: %s", job.submission_id, result.verdict.reason)
         await self.gate.after(result)
         return Recorded()
+
+    async def _unrecorded_facts(self, job: Job) -> dict[str, str]:
+        """The kind and issue date of a document held before they were recorded, read from
+        the stored document (``{}`` when its hold recorded them, or for an eBL transfer)."""
+        if self.store is None or job.endpoint == TRANSFER:
+            return {}
+        events = await self.store.list_events(job.submission_id)
+        return await facts_held_without(self.store, job.submission_id, events)
 
     def dead_event(self, job: Job, reason: str, *, retryable: bool) -> StateChange | None:
         if job.endpoint == TRANSFER:  # an eBL transfer: no submission to record it on

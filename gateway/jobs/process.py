@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
 from gateway.flows import INVOICE_OUT, FlowOutcome, Source
 from gateway.flows.invoice_out import credited_invoice
+from gateway.jobs.document_facts import sent_invoice_dates
 from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.loop import abandonable
@@ -187,7 +188,7 @@ class ProcessKind:
         number = await asyncio.to_thread(credited_invoice, source)
         if number is None:
             return source
-        dates = await self.store.invoice_issue_dates(source.tenant_id, number)
+        dates = await sent_invoice_dates(self.store, source.tenant_id, number)
         if not dates:
             return source
         recorded = tuple(day.isoformat() for day in dates)

@@ -670,6 +670,22 @@ class Store:
                 dates.append(day)
         return dates
 
+    @reads
+    def unrecorded_documents(self, tenant_id: str, number: str) -> Script[list[str]]:
+        """The ids of the tenant's processed documents numbered ``number`` (a ``queued``
+        event, as for :meth:`invoice_issue_dates`) whose event recorded no kind or no issue
+        date: processed, or held and released, before the flow recorded them. The caller
+        reads those facts from the stored document; newest first, each id once."""
+        params = {"tenant_id": tenant_id, "number": number}
+        found = yield Query("queued_details_by_number", params, "all")
+        ids: list[str] = []
+        for row in found:
+            detail = rows.to_opt_json(row["detail"]) or {}
+            recorded = isinstance(detail.get("issue_date"), str) and "document_type" in detail
+            if not recorded and row["submission_id"] not in ids:
+                ids.append(str(row["submission_id"]))
+        return ids
+
     @writes_one
     def put_output(
         self, submission_id: str, kind: str, media_type: str, data: bytes

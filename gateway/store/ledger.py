@@ -433,9 +433,13 @@ class LedgerStore:
         *,
         recheck: Recheck | None = None,
         policy_check: PolicyCheck | None = None,
+        document_facts: Mapping[str, Any] | None = None,
     ) -> Script[ExportResult]:
         """The ``release`` job: the ledger entry (decided by the officer, on their basis),
         the counts and the delivery job, in one transaction fenced by the job's lease.
+        ``document_facts`` (the kind and issue date read from the stored document of one held
+        before its hold recorded them) go into the release's ``queued`` event beneath what
+        the hold recorded.
 
         A document whose individuals count is re-checked first with ``recheck`` and the
         exporter's counts as its release leaves them: when what changed since the hold
@@ -484,7 +488,7 @@ class LedgerStore:
             job = rows.job(job_row)
             return ExportResult(verdict, seq, job, personal, sensitive, entries=len(leaving))
         events = yield Query("list_events", {"submission_id": submission_id}, "all")
-        facts = released_facts(events)
+        facts = {**(document_facts or {}), **released_facts(events)}
         queued = StateChange("queued", f"released by {hold.decided_by}; delivery queued", facts)
         return (
             yield from self._send(

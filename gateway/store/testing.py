@@ -615,15 +615,17 @@ class StoreContract:
         self, store: Store
     ) -> None:
         """Only the tenant's own documents with that number that were processed (a
-        ``queued`` event), only invoices (not credit notes), each date once."""
+        ``queued`` event), only invoices (not credit notes), each date once; those whose
+        event recorded no kind or date are named for the caller to read (newest first)."""
         from datetime import date
 
-        async def processed(tenant: str, facts: dict[str, str]) -> None:
+        async def processed(tenant: str, facts: dict[str, str]) -> str:
             sub_id = await self._submission(store, tenant)
             job = await store.enqueue_job(sub_id, PROCESS)
             await store.claim_jobs("w1", kinds=["process"])
             event = StateChange("queued", "processed", {"number": "N-7", **facts})
             await store.finish_processing(job.id, "w1", event=event)
+            return sub_id
 
         assert await store.invoice_issue_dates("t1", "N-7") == []
         invoice = {"document_type": "invoice", "issue_date": "2026-09-20"}
@@ -631,7 +633,8 @@ class StoreContract:
         await processed("t1", invoice)  # sent twice: one date
         await processed("t1", {"document_type": "credit_note", "issue_date": "2026-10-08"})
         await processed("t2", {"document_type": "invoice", "issue_date": "2026-09-21"})
-        await processed("t1", {"issue_date": "2026-09-22"})  # recorded before the kind was
+        kindless = await processed("t1", {"issue_date": "2026-09-22"})  # before the kind was
+        factless = await processed("t1", {})  # held and released before the facts were kept
         unprocessed = await self._submission(store, "t1")
         await store.record_event(
             unprocessed, "rejected", reason="bad", detail={"number": "N-7", **invoice}
@@ -639,6 +642,9 @@ class StoreContract:
         assert await store.invoice_issue_dates("t1", "N-7") == [date(2026, 9, 20)]
         assert await store.invoice_issue_dates("t2", "N-7") == [date(2026, 9, 21)]
         assert await store.invoice_issue_dates("t1", "N-8") == []
+        assert await store.unrecorded_documents("t1", "N-7") == [factless, kindless]
+        assert await store.unrecorded_documents("t2", "N-7") == []
+        assert await store.unrecorded_documents("t1", "N-8") == []
 
     async def test_a_hand_off_not_yet_due_is_queued(self, store: Store, clock: FakeClock) -> None:
         sub_id = await self._submission(store)

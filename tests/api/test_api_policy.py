@@ -11,11 +11,13 @@ import hashlib
 import io
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import psycopg
 import pytest
 from aiohttp import web
 from lxml import etree
@@ -643,3 +645,66 @@ def _red_letter(number: str, blue: str, confirmation: str) -> SampleInvoice:
         red_original=blue,
         red_confirmation=confirmation,
     )
+
+
+def _forget_document_facts(url: str, submission_id: str, states: tuple[str, ...]) -> None:
+    """Make the ``states`` events of ``submission_id`` as a gateway that did not yet record a
+    document's kind and issue date (``document_type``, ``issue_date``) left them."""
+    marks = ", ".join("?" for _ in states)
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute(
+                "UPDATE events SET detail = json_remove(detail, '$.document_type', "
+                f"'$.issue_date') WHERE submission_id = ? AND state IN ({marks})",
+                (submission_id, *states),
+            )
+        return
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute(
+            "UPDATE events SET detail = detail - 'document_type' - 'issue_date' "
+            f"WHERE submission_id = %s AND state IN ({marks.replace('?', '%s')})".encode(),
+            (submission_id, *states),
+        )
+
+
+async def test_invoices_held_before_their_facts_were_recorded_still_date_credit_notes(
+    gate: Gate,
+) -> None:
+    """Two blue invoices held by a gateway that did not yet keep a held document's kind and
+    issue date: one is released now, the other was released then (its ``queued`` event
+    lacks them too). The release reads them from the stored document and records them;
+    both red-letter credit notes are dated from their blue invoice (BT-26)."""
+    now_number, then_number = "26312000000000100021", "26312000000000100022"
+    issued = "2026-11-03 09:00:00"
+    released_now = await gate.submit(einvoice_xml(with_contact(number=now_number, issued=issued)))
+    released_then = await gate.submit(einvoice_xml(with_contact(number=then_number, issued=issued)))
+    await gate.drain()
+    assert [await gate.state(i) for i in (released_now, released_then)] == ["held", "held"]
+    _forget_document_facts(gate.url, released_now, ("held",))
+    decision = {"officer": "Officer Wang", "basis": "zone approval LG-2026-0043"}
+    for ident in (released_now, released_then):
+        path = f"/v1/holds/{ident}/release"
+        assert (await gate.officer_a.request("POST", path, json=decision))[0] == 202
+    await gate.drain()
+    _forget_document_facts(gate.url, released_then, ("held", "queued"))
+    (queued,) = [
+        e for e in await gate.services.store.list_events(released_now) if e.state == "queued"
+    ]
+    assert queued.detail is not None
+    assert (queued.detail["document_type"], queued.detail["issue_date"]) == (
+        "invoice",
+        "2026-11-03",
+    )
+    credit_notes = {}
+    for n, blue in enumerate((now_number, then_number), start=1):
+        red = _red_letter(f"2631200000000020001{n}", blue, f"3101202611200000002{n}")
+        credit_notes[blue] = await gate.submit(einvoice_xml(red))
+    await gate.drain()
+    ref = "//*[local-name()='BillingReference']/*[local-name()='InvoiceDocumentReference']"
+    for blue, ident in credit_notes.items():
+        assert await gate.state(ident) == "delivered"
+        signed = await gate.services.store.get_output(ident, "signed")
+        assert signed is not None
+        (found,) = etree.fromstring(signed.data).xpath(ref)
+        assert found.xpath("string(*[local-name()='ID'])") == blue
+        assert found.xpath("string(*[local-name()='IssueDate'])") == "2026-11-03", blue

@@ -170,7 +170,7 @@ SELECT * FROM events WHERE submission_id = :submission_id ORDER BY id
 -- with this number, newest first: a credit note's job reads the issue date of the invoice it
 -- credits from it (the tenant's rows through document_facts_by_profile's leading tenant_id,
 -- each one's events through events_by_submission).
-SELECT e.detail
+SELECT e.submission_id, e.detail
 FROM document_facts f
 JOIN events e ON e.submission_id = f.submission_id AND e.state = 'queued'
 WHERE f.tenant_id = :tenant_id AND f.number = :number
