@@ -10,10 +10,12 @@ whichever source gave it (7 and 7.4999 agree, and 7.4999 is used: 7 would shift 
 contradict the exporter's own legal document, and which of the two is a slip is for the
 exporter to say. The partner's standing rate is a plausibility check: a rate used that lies
 more than :data:`STANDING_RATE_TOLERANCE` (10 %) from it is refused (``fx.standing-rate``),
-naming both — a remark rate that names no currency, or one written the wrong way round
-(0.1408 for 7.1023), would otherwise be applied silently; within it, and for a rate the
-submission and the fapiao agree on or the fapiao states for this currency, the difference is a
-warning (the standing rate may be the stale one).
+naming both — a rate for another currency, or one written the wrong way round (0.1408 for
+7.1023), would otherwise be applied silently; within it, and for a rate the submission and the
+fapiao agree on or the fapiao states for this currency, the difference is a warning (the
+standing rate may be the stale one). A remark rate that names no currency is used only when
+the remark names exactly one foreign currency (it is that one's) or the submission's rate
+confirms it; otherwise the conversion is refused (``fx.rate-currency``).
 
 **Rounding.** EN 16931 amounts have two decimals. Each converted amount is rounded half up and
 the cents left over are handed to the amounts with the largest rounding remainders, so that
@@ -139,6 +141,8 @@ def choose_rate(
             )
     partner_rate = partner.exchange_rate if partner.currency == currency else None
     sub = submission.exchange_rate
+    if fapiao_rate is not None and stated is not None and stated.currency is None and sub is None:
+        _refuse_rate_of_no_currency(stated, currency)
     for given, name in ((sub, "submission"), (fapiao_rate, "fapiao")):
         if given is not None:
             _check_plausible(given, currency, name)
@@ -177,23 +181,46 @@ def choose_rate(
             field="metadata.exchange_rate",
         )
     out.rate, out.source = chosen
-    unconfirmed = out.source == "fapiao" and partner_rate is None
-    if unconfirmed and stated is not None and stated.currency is None:
+    if out.source == "fapiao" and stated is not None and stated.inferred:
         out.warnings.append(
-            f"the fapiao's remark states the rate {stated.text!r} without naming a currency: "
-            f"read as {out.rate} CNY per {currency} (rates in China are quoted as CNY per "
-            "unit of the foreign currency), and nothing confirms it (no submission "
-            "exchange_rate, no standing rate for the partner); check it is not written "
-            "the other way round"
+            f"the fapiao's remark states the rate {stated.text!r} without naming its currency; "
+            f"{currency}, the one foreign currency the remark names, is taken as its currency: "
+            f"{out.rate} CNY per {currency} (rates in China are quoted as CNY per unit of the "
+            "foreign currency)"
         )
     if out.source == "partner":
         _check_plausible(out.rate, currency, out.source)
     if partner_rate is not None and out.source != "partner":
         corroborated = (sub is not None and fapiao_rate is not None) or (
-            out.source == "fapiao" and stated is not None and stated.currency == currency
+            out.source == "fapiao"
+            and stated is not None
+            and stated.currency == currency
+            and not stated.inferred
         )
         _check_standing_rate(out, partner_rate, stated, corroborated=corroborated)
     return out
+
+
+def _refuse_rate_of_no_currency(stated: StatedRate, currency: str) -> None:
+    """Refuse a remark rate that names no currency when nothing tells whose it is.
+
+    The fapiao has no currency element; a foreign currency appears only in the remark
+    (FORMAT.md §6, §8), and the invoice currency comes from the partner directory or the
+    submission, which say nothing about the rate the exporter wrote. Unless the remark names
+    exactly one foreign currency (then :func:`~gateway.mapping.remark.read_rate` takes that
+    one) or the submission's ``exchange_rate`` confirms it, taking the rate as CNY per
+    invoice-currency unit is a guess: a USD rate on an EUR invoice is some 8 % off, inside
+    any plausibility band. Refused (``fx.rate-currency``), naming the remark."""
+    named = ", ".join(stated.named)
+    found = f"names several foreign currencies ({named})" if named else "names no currency"
+    raise FieldError(
+        f"the fapiao's remark states the exchange rate {stated.text!r} without naming its "
+        f"currency, and the remark {found}: it cannot be told to be CNY per {currency}; "
+        f"send `exchange_rate` (CNY per {currency}) with the submission, which is checked "
+        f"against the remark, or have the remark name it (汇率：1 {currency} = x CNY)",
+        field=RATE_FIELDS["fapiao"],
+        rule="fx.rate-currency",
+    )
 
 
 def _check_inverse_statement(

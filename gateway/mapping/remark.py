@@ -9,7 +9,7 @@ remark itself still travels unchanged as the note (BT-22).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 CURRENCY_NAMES = {
@@ -27,6 +27,19 @@ CURRENCY_NAMES = {
     "马来西亚林吉特": "MYR",
 }
 """Chinese currency names an exporter may write instead of the ISO code."""
+
+_ISO_4217_CODES = """AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP
+BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN
+ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD
+JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
+MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
+QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA
+XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA YER ZAR ZMW ZWG"""
+ISO_4217 = frozenset(_ISO_4217_CODES.split())
+"""ISO 4217 alphabetic codes (the list the Peppol and PINT rules check BT-5 against)."""
+CURRENCY_SIGNS = {"US$": "USD", "HK$": "HKD", "S$": "SGD", "€": "EUR", "£": "GBP"}
+"""Currency signs that name one currency (``$`` and ``¥`` alone do not)."""
 
 _CNY = r"(?:CNY|RMB|人民币|元)"
 _CUR = r"(?P<cur>(?<![A-Za-z])(?-i:[A-Z]{3})(?![A-Za-z])|" + "|".join(CURRENCY_NAMES) + ")"
@@ -86,6 +99,18 @@ _RATE_PLAIN = re.compile(
     rf"(?!\s*+(?!{_CNY})[A-Za-z\u4e00-\u9fff])(?!\s*+[:：]\s*+[0-9])",
     re.IGNORECASE,
 )
+_NAMED_CURRENCY = re.compile(
+    r"(?<![A-Za-z])(?P<before>[A-Z]{3})\s*+[0-9]|(?<![A-Za-z])(?P<pair>[A-Z]{3})\s*+/\s*+"
+    r"(?:CNY|RMB)|(?:CNY|RMB)\s*+/\s*+(?P<pair2>[A-Z]{3})(?![A-Za-z])|"
+    r"[0-9]\s*+(?P<after>[A-Z]{3})(?![A-Za-z])|(?P<name>"
+    + "|".join(sorted(CURRENCY_NAMES, key=len, reverse=True))
+    + ")|(?P<sign>"
+    + "|".join(re.escape(sign) for sign in CURRENCY_SIGNS)
+    + ")"
+)
+"""Where a remark names a currency: an ISO code next to an amount (``USD 8,000.00``,
+``8000USD``) or in a pair with CNY (``USD/CNY``), a Chinese name (美元), or a sign that names
+one currency (``US$``). A code alone is not taken (``FOB``, ``LTD`` are words too)."""
 """The forms are written so that no text makes them slow (a remark is free text from outside,
 of any length): numbers and blanks are matched possessively (``++``, ``*+``: a number is
 never read cut short, and a run of digits or blanks is not tried again at every split), a
@@ -128,6 +153,12 @@ class StatedRate:
     inverse: bool = False
     """The statement gives :attr:`rate` units of :attr:`currency` per CNY (``1 CNY = 0.19
     SGD``): the other way round from what an invoice is converted with."""
+    inferred: bool = False
+    """The statement names no currency; :attr:`currency` is the only foreign currency the
+    rest of the remark names (:func:`currencies_named`)."""
+    named: tuple[str, ...] = ()
+    """For a statement naming no currency and left without one: the foreign currencies the
+    remark names (none, or several)."""
 
 
 @dataclass(slots=True)
@@ -165,12 +196,43 @@ def _decimal(text: str) -> Decimal | None:
     return value if value.is_finite() and value > 0 else None
 
 
+def currencies_named(remark: str) -> set[str]:
+    """The foreign currencies (ISO 4217, CNY left out) the remark names anywhere
+    (:data:`_NAMED_CURRENCY`)."""
+    named: set[str] = set()
+    for found in _NAMED_CURRENCY.finditer(remark):
+        text = next(value for value in found.groupdict().values() if value)
+        if found.group("name"):
+            code = CURRENCY_NAMES[text]
+        elif found.group("sign"):
+            code = CURRENCY_SIGNS[text]
+        else:
+            code = text
+        if code in ISO_4217 and code != "CNY":
+            named.add(code)
+    return named
+
+
 def read_rate(remark: str) -> StatedRate | None:
     """The exchange rate stated in a remark, if one of the known forms is there.
 
     A rate written the other way round (``1 CNY = 0.19 SGD``) comes back
     :attr:`~StatedRate.inverse`, and is looked for before the forms that name no currency,
-    so that its ``1`` is never read as one CNY per unit."""
+    so that its ``1`` is never read as one CNY per unit. A statement that names no currency
+    takes the one foreign currency the rest of the remark names (FORMAT.md §6: the remark is
+    the only place a fapiao names a foreign currency), marked :attr:`~StatedRate.inferred`;
+    with none or several it stays without one, and :attr:`~StatedRate.named` lists them."""
+    stated = _read_rate(remark)
+    if stated is None or stated.currency is not None:
+        return stated
+    named = currencies_named(remark)
+    if len(named) == 1:
+        return replace(stated, currency=named.pop(), inferred=True)
+    return replace(stated, named=tuple(sorted(named)))
+
+
+def _read_rate(remark: str) -> StatedRate | None:
+    """The first statement of one of the known forms, as written."""
     for form in _RATE_FORMS:
         for found in form.finditer(remark):
             stated = _direct(found)

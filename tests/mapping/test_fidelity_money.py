@@ -46,8 +46,8 @@ def test_the_rate_printed_in_the_remark_is_the_rate_used(
 @pytest.mark.parametrize(
     ("remark", "standing"),
     [
-        ("汇率1:7.1234", None),
-        ("合同号：HT-2026-001 汇率 1：7.1234", None),
+        ("汇率1:7.1234；货值 USD 158.63", None),
+        ("合同号：HT-2026-001 汇率 1：7.1234 货值USD158.63", None),
         ("美元汇率 1:7.1234", "7.1000"),
     ],
 )
@@ -109,8 +109,9 @@ def test_rates_agree_only_within_the_rounding_of_the_less_precise() -> None:
 @pytest.mark.parametrize(
     ("remark", "partner"),
     [
-        ("汇率：7.1012", {"currency": "HKD", "exchange_rate": "0.9125"}),  # names no currency
-        ("汇率：0.1408", {**USD, "exchange_rate": "7.1234"}),  # CNY per USD inverted
+        # the rate names no currency; the remark names HKD only: read as HKD's
+        ("汇率：7.1012；合同金额 HKD 10,000.00", {"currency": "HKD", "exchange_rate": "0.9125"}),
+        ("汇率：0.1408；FOB USD 20,000.00", {**USD, "exchange_rate": "7.1234"}),  # inverted
     ],
 )
 def test_a_remark_rate_far_from_the_standing_rate_is_refused_naming_both(
@@ -120,7 +121,7 @@ def test_a_remark_rate_far_from_the_standing_rate_is_refused_naming_both(
         convert(fapiao(remark=remark), "pint", None, partner=partner)
     assert err.value.rule == "fx.standing-rate" and err.value.field == "fapiao.remark"
     assert partner["exchange_rate"] in str(err.value)
-    assert remark.removeprefix("汇率：") in str(err.value)
+    assert remark.removeprefix("汇率：").split("；")[0] in str(err.value)
     assert "10%" in str(err.value)
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.errors import FieldError
-from gateway.mapping.remark import read_rate
+from gateway.mapping.remark import currencies_named, read_rate
 from tests.mapping.fidelity import convert, fapiao
 
 SGD = {"currency": "SGD"}
@@ -102,10 +102,43 @@ def test_an_inverse_statement_for_another_currency_is_not_used() -> None:
     assert out.warned("USD", "not used")
 
 
-def test_a_rate_naming_no_currency_and_confirmed_by_nothing_is_pointed_out() -> None:
-    out = convert(fapiao(remark="汇率 5.3"), "bis3", None, partner=SGD)
+@pytest.mark.parametrize(
+    ("remark", "named"),
+    [
+        ("汇率 5.3", "names no currency"),
+        ("汇率：5.3；货值 USD 1,000.00，运费 SGD 50.00", "several foreign currencies (SGD, USD)"),
+    ],
+)
+def test_a_rate_naming_no_currency_of_its_own_is_refused(remark: str, named: str) -> None:
+    """The fapiao has no currency element and names a foreign currency only in its remark
+    (FORMAT.md §6, §8): '汇率 5.3' with none, or with two, named there says nothing about
+    whose rate it is. It was read as 5.3 CNY per unit of whatever currency the partner had,
+    with a warning (a USD rate on an EUR invoice is 8 % off); it is refused, naming the
+    remark and what to send."""
+    with pytest.raises(FieldError) as err:
+        convert(fapiao(remark=remark), "bis3", None, partner={**SGD, "exchange_rate": "5.2"})
+    assert (err.value.rule, err.value.field) == ("fx.rate-currency", "fapiao.remark")
+    assert named in err.value.message and "exchange_rate" in err.value.message
+
+
+def test_a_rate_naming_no_currency_is_the_one_currency_the_remark_names() -> None:
+    out = convert(fapiao(remark="汇率 5.3；合同金额 SGD 213.21"), "bis3", None, partner=SGD)
     assert out.mapped.invoice.exchange_rate == Decimal("5.3")
-    assert out.warned("without naming a currency", "5.3 CNY per SGD", "other way round")
+    assert out.warned("without naming its currency", "5.3 CNY per SGD")
+    other = convert(
+        fapiao(remark="汇率 7.1；合同金额 USD 159.15"),
+        "bis3",
+        None,
+        partner={**SGD, "exchange_rate": "5.3"},
+    )
+    assert other.mapped.invoice.exchange_rate == Decimal("5.3")  # USD's rate: not used
+    assert other.warned("USD", "not used")
+
+
+def test_a_rate_naming_no_currency_confirmed_by_the_submission_is_used() -> None:
+    out = convert(fapiao(remark="汇率 5.3"), "bis3", None, partner=SGD, metadata={
+        "exchange_rate": "5.30"})  # fmt: skip
+    assert out.mapped.invoice.exchange_rate == Decimal("5.30")
 
 
 @pytest.mark.parametrize(
@@ -127,3 +160,10 @@ def test_an_inverse_rate_naming_no_foreign_currency_is_not_read_as_one(
 
 def test_a_price_in_yuan_outside_a_rate_statement_is_no_rate() -> None:
     assert read_rate("单价100元：5台") is None
+
+
+def test_the_currencies_a_remark_names_are_codes_by_amounts_names_and_signs() -> None:
+    assert currencies_named("FOB Shanghai，LTD 2026，型号 PG-40，合同 ABC20260915") == set()
+    assert currencies_named("人民币 100 元；RMB 100；CNY/USD") == {"USD"}
+    assert currencies_named("US$100；美元结算；8000USD；USD/CNY 7.1") == {"USD"}
+    assert currencies_named("港币 100，S$ 5，€3，£ 2，EUR 10") == {"HKD", "SGD", "EUR", "GBP"}
