@@ -38,6 +38,18 @@ def _number(text: str) -> Decimal | _Unrepresentable:
         return _Unrepresentable(text)
 
 
+INTEGER_DIGITS_READ = 4000
+"""An integer of more digits is kept as written, not converted (Python refuses integers of
+more than 4,300 digits, without saying where they are): it is far beyond any amount, and
+:func:`_oversized_number` names its place."""
+
+
+def _integer(text: str) -> int | _Unrepresentable:
+    if len(text) > INTEGER_DIGITS_READ:
+        return _Unrepresentable(text)
+    return int(text)
+
+
 def _digits(value: Decimal | int) -> int:
     """How many digits ``value`` takes written out without an exponent."""
     if isinstance(value, int):
@@ -97,6 +109,7 @@ def load_json(
             text,
             limits.json_max_depth,
             parse_float=_number,
+            parse_int=_integer,
             parse_constant=_reject_constant,
             object_pairs_hook=_no_duplicates,
         )
@@ -109,7 +122,7 @@ def load_json(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             rule="json.syntax",
         ) from exc
-    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+    except ValueError as exc:  # a number Python will not convert (see INTEGER_DIGITS_READ)
         raise InputError(f"{what} has an unreadable number: {exc}", rule="json.number") from exc
     oversized = _oversized_number(value, limits.json_max_number_digits)
     if oversized is not None:

@@ -297,6 +297,18 @@ def test_bad_json_is_a_typed_error(text: bytes, rule: str) -> None:
     assert caught.value.rule == rule
 
 
+@pytest.mark.parametrize("digits", [41, 4_299, 4_301, 50_000])
+def test_an_integer_of_any_length_is_refused_naming_its_field(digits: int) -> None:
+    """An integer of more than 4,300 digits was refused without a field ("Exceeds the
+    limit (4300 digits) for integer string conversion", Python's own words): now every
+    over-long number names where it is, like the shorter ones."""
+    text = b'{"fphm": "1", "fpmxList": [{"je": 1' + b"0" * (digits - 1) + b"}]}"
+    with pytest.raises(InputError) as caught:
+        parse(text, "fapiao-json")
+    assert (caught.value.rule, caught.value.field) == ("json.number", "fpmxList[0].je")
+    assert len(caught.value.message) < 200
+
+
 def test_ofd_with_customdatas_only() -> None:
     datas = "".join(
         f'<ofd:CustomData Name="{k}">{v}</ofd:CustomData>'
