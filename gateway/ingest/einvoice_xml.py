@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from gateway.errors import FieldError
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
 
 ROOT = "EInvoice"
@@ -52,9 +53,59 @@ class _Paths:
         return found[0] if found else None
 
 
+SINGLE_BLOCKS = (
+    "Header",
+    LABELS,
+    DATA,
+    SELLER,
+    BUYER,
+    BASIC,
+    SPECIFIC,
+    f"{SPECIFIC}/RedEInvoice",
+    f"{SPECIFIC}/DifferentialTaxation",
+    "TaxSupervisionInfo",
+)
+"""Blocks a fapiao has once (FORMAT.md §2): a second one would mix two invoices' lines or
+facts (one file is one invoice, §13.18)."""
+
+
+def refuse_repeated(path: str, found: list[etree._Element]) -> None:
+    """Refuse a field given several times with different values (:class:`FieldError` naming
+    it): which one states the fact cannot be told, and taking the first would be a silent
+    guess (as a JSON key given twice is refused). The same value repeated is left to the
+    schema's finding."""
+    values = list(dict.fromkeys(_element_text(e).strip() for e in found))
+    if len(values) < 2:
+        return
+    shown = ", ".join(repr(v if len(v) <= 40 else v[:37] + "...") for v in values[:3])
+    raise FieldError(
+        f"{path} is given {len(found)} times with different values ({shown}): which one the "
+        "fapiao states cannot be told",
+        field=path,
+        rule="fapiao.repeated",
+    )
+
+
+def _check_single_blocks(root: _Paths) -> None:
+    """Refuse a repeated :data:`SINGLE_BLOCKS` block, naming it."""
+    for path in SINGLE_BLOCKS:
+        found = root.all(path)
+        if len(found) > 1:
+            raise FieldError(
+                f"{path} appears {len(found)} times: a fapiao XML holds one (one file is one "
+                "invoice, FORMAT.md §13.18)",
+                field=path,
+                rule="fapiao.repeated",
+            )
+
+
 def _text(root: _Paths, path: str) -> str | None:
-    found = root.first(path)
-    return None if found is None else _element_text(found)
+    """The text of the field at ``path``; one given several times with different values is
+    refused (:func:`refuse_repeated`)."""
+    found = root.all(path)
+    if len(found) > 1:
+        refuse_repeated(path, found)
+    return _element_text(found[0]) if found else None
 
 
 def _element_text(found: etree._Element) -> str:
@@ -97,8 +148,12 @@ def _line(element: etree._Element, path: str) -> RawLine:
     children: dict[str, etree._Element] = {}
     for child in element:
         tag = child.tag
-        if isinstance(tag, str) and tag not in children:
+        if not isinstance(tag, str):
+            continue
+        if tag not in children:
             children[tag] = child
+        else:
+            refuse_repeated(f"{path}/{tag}", [children[tag], child])
 
     def src(name: str) -> Src:
         found = children.get(name)
@@ -231,6 +286,7 @@ def _special(root: _Paths) -> list[tuple[str, dict[str, str]]]:
 def read_einvoice(tree: etree._Element) -> RawFapiao:
     """Locate every field the canonical invoice needs in a parsed ``EInvoice`` tree."""
     root = _Paths(tree)
+    _check_single_blocks(root)
     number = _src(root, "TaxSupervisionInfo/InvoiceNumber")
     eiid = _src(root, "Header/EIid")
     if number.value is None and eiid.value is not None:
