@@ -73,9 +73,19 @@ def _gross(raw: RawFapiao, net: Decimal, tax: Decimal, warn: Warn) -> Decimal:
                 rule="fapiao.number",
             )
         printed = net + tax
+        if in_words is not None and in_words != printed:
+            where = raw.gross_in_words.path if raw.gross_in_words else raw.gross_total.path
+            raise FieldError(
+                f"{raw.gross_total.path} prints no amount (the OFD shows only ¥), and net + tax "
+                f"= {printed} differs from the amount in words {words} = {in_words}: the net or "
+                "the tax total was not read as printed (FORMAT.md §13.15)",
+                field=where,
+                rule="fapiao.gross-words",
+            )
         warn(
             "fapiao.gross-recomputed",
-            f"gross total missing; net + tax = {printed} used",
+            f"gross total missing; net + tax = {printed} used"
+            + (", as the amount in words says" if in_words is not None else ""),
             raw.gross_total.path,
         )
     if words and in_words is None:

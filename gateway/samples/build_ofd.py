@@ -29,6 +29,8 @@ class OfdOptions:
     """Document.xml names ``PAGES/…`` and ``TAGS/…`` while the zip holds ``Pages/`` / ``Tags/``."""
     customdata_net: str | None = None
     """Override CustomData 合计金额 (to test the cross-check)."""
+    words_tag: bool = False
+    """Tag the amount in words (价税合计大写) too, as EInvoice-shaped templates do."""
     partial_columns: bool = False
     """Write a column also when some lines have no value in it, with a text object for each
     line that has one (a discount row prints no quantity or unit price); otherwise such a
@@ -99,6 +101,8 @@ def _tags(inv: SampleInvoice, page: _Page, options: OfdOptions) -> etree._Elemen
     tag(root, "TaxTotalAmount", page.amount(inv.tax))
     gross_ids = page.amount(inv.gross or "")
     tag(root, "TaxInclusiveTotalAmount", gross_ids[:1] if options.gross_only_yen else gross_ids)
+    if options.words_tag and inv.words:
+        tag(root, "TotalTax-includedAmountInChinese", [page.text(inv.words)])
     tag(root, "InvoiceClerk", [page.text(inv.drawer)])
     names: list[str] = []
     for line in inv.lines:

@@ -31,6 +31,24 @@ def test_gross_printed_only_as_yen_is_recomputed() -> None:
     assert {w.code for w in parsed.warnings} == {"fapiao.gross-recomputed"}
 
 
+def test_gross_recomputed_against_the_amount_in_words_is_refused_when_they_differ() -> None:
+    """FORMAT.md §13.15: a gross printed only as ``¥`` is recomputed as net + tax *and
+    cross-checked with the amount in words*. When the two differ, the net or the tax was
+    not read as printed; the recomputed gross went out with a warning. Refused now, naming
+    the amount in words, which is then the only printed gross."""
+    same = replace(INV, words="肆万玖仟捌佰贰拾圆整")
+    agreeing = parse(ofd_package(same, OfdOptions(gross_only_yen=True, words_tag=True)))
+    assert agreeing.invoice.totals.tax_inclusive == Decimal("49820.00")
+    (recomputed,) = agreeing.warnings
+    assert recomputed.code == "fapiao.gross-recomputed" and "amount in words" in recomputed.message
+    words = replace(INV, words="肆万玖仟捌佰贰拾壹圆整")  # 49821.00, one yuan more
+    with pytest.raises(FieldError) as caught:
+        parse(ofd_package(words, OfdOptions(gross_only_yen=True, words_tag=True)))
+    assert caught.value.rule == "fapiao.gross-words"
+    assert caught.value.field is not None and "gross_words" in caught.value.field
+    assert "49820.00" in caught.value.message and "49821.00" in caught.value.message
+
+
 @pytest.mark.parametrize("cut", [None, 1, 5, 9])
 def test_item_names_split_over_text_objects(cut: int | None) -> None:
     parsed = parse(ofd_package(INV, OfdOptions(split_names_at=cut)))
