@@ -91,15 +91,32 @@ def _number(o: JsonObject, extra: dict[str, str]) -> Src:
     return number
 
 
+EPOCH_MS_DIGITS = 13
+"""Milliseconds since 1970 for any day from 2001-09-09 to 2286 are 13 digits."""
+COMPACT_DATE_DIGITS = frozenset({8, 14, 17})
+"""``yyyyMMdd``, ``yyyyMMddHHmmss``, ``yyyyMMddHHmmssSSS`` (FORMAT.md §4): digits too."""
+
+
 def _issued(o: JsonObject) -> Src:
-    """``invoiceTime`` in milliseconds since 1970 as China's local time; a text date as sent."""
+    """``invoiceTime`` in milliseconds since 1970 (13 digits) as China's local time; a date
+    written out, compact ones (``20261102``) included, as sent. Other digits are refused:
+    ``20261102`` read as milliseconds was 1970-01-01, and seconds since 1970 were read as a
+    day in January 1970, each with no more than a warning about the number's year."""
     src = o.src("invoiceTime")
     raw = src.value
-    if raw is None or not (raw.isascii() and raw.isdigit()):
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) in COMPACT_DATE_DIGITS:
         return src
-    seconds = int(raw) // 1000
+    if len(raw) != EPOCH_MS_DIGITS:
+        seconds = " (seconds, not milliseconds?)" if len(raw) == EPOCH_MS_DIGITS - 3 else ""
+        raise FieldError(
+            f"{src.path} is {raw}: expected milliseconds since 1970 ({EPOCH_MS_DIGITS} digits, "
+            f"FORMAT.md §11) or a date such as 2026-11-02 10:00:00{seconds}",
+            field=src.path,
+            rule="fapiao.date",
+        )
+    seconds_since = int(raw) // 1000
     try:
-        moment = dt.datetime.fromtimestamp(seconds, CHINA_TIME)
+        moment = dt.datetime.fromtimestamp(seconds_since, CHINA_TIME)
     except (OverflowError, OSError, ValueError):
         raise FieldError(
             f"{src.path} is {raw}: not a time in milliseconds since 1970",

@@ -219,6 +219,29 @@ def test_invoice_time_as_text_or_unreadable() -> None:
         assert (caught.value.rule, caught.value.field) == (rule, "invoiceTime")
 
 
+@pytest.mark.parametrize("seconds", [False, True])
+def test_invoice_time_in_seconds_or_other_digits_is_refused(seconds: bool) -> None:
+    """FORMAT.md §11: ``invoiceTime`` is milliseconds since 1970. Seconds since 1970 were
+    read as a day in January 1970, ``0`` as 1970-01-01, each with no more than a warning that
+    the number's year differs: refused now, naming the field (and the likely slip)."""
+    moment = int(dt.datetime(2026, 11, 20, 2, 15, tzinfo=dt.UTC).timestamp())
+    with pytest.raises(FieldError) as caught:
+        parse(_dump(_doc(invoiceTime=moment if seconds else 0)))
+    assert (caught.value.rule, caught.value.field) == ("fapiao.date", "invoiceTime")
+    assert ("seconds, not milliseconds" in caught.value.message) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "time"),
+    [("20261120", "None"), ("20261120101500", "10:15:00"), ("20261120101500123", "10:15:00")],
+)
+def test_invoice_time_written_as_compact_digits_is_a_date(text: str, time: str) -> None:
+    """Digits only, as FORMAT.md §4 shows dates written (``yyyyMMddHHmmssSSS``): '20261120'
+    was read as 20,261,120 milliseconds since 1970, 1970-01-01 13:37."""
+    inv = parse(_dump(_doc(invoiceTime=text))).invoice
+    assert (str(inv.issue_date), str(inv.issue_time)) == ("2026-11-20", time)
+
+
 def test_invoice_time_is_china_time() -> None:
     """1 January 2026 00:30 in Shanghai is 31 December 2025 16:30 UTC."""
     moment = dt.datetime(2025, 12, 31, 16, 30, tzinfo=dt.UTC)
