@@ -10,7 +10,7 @@ from gateway.ingest.taxcase import EXEMPTION_TEXT, TaxContext, line_tax
 from gateway.ingest.types import Warn
 from gateway.ingest.units import unit_code
 from gateway.ingest.values import RateText, money, number_or_none, read_rate, require_number
-from gateway.model.invoice import Item, ItemAttribute, Line, VatBreakdown
+from gateway.model.invoice import Item, ItemAttribute, Line, TaxCase, VatBreakdown
 
 _PRICE_STEP = Decimal("0.00000001")
 NO_TAX_MARKERS = frozenset({"***", "*"})
@@ -66,6 +66,45 @@ def _require_rated_tax(raw: RawLine, rate: RateText) -> None:
     )
 
 
+def _require_tax_of_its_case(
+    raw: RawLine, rate: RateText, case: TaxCase, tax: Decimal | None, ctx: TaxContext
+) -> None:
+    """Refuse a line whose 税额 (ComTaxAm) contradicts its rate (FORMAT.md §2.1: ``0.00`` on
+    a zero-rate line, ``***`` on an exempt one, empty on a not-subject one, a number on a
+    taxed one): a tax on a 免税 / 不征税 line, a rate hidden as ``***`` with a tax but no
+    differential (差额) data, or the markers ``***`` / ``*`` / an empty 税额 on a line taxed
+    at a rate above zero. Each was refused only by the mapping, for totals that do not add
+    up, naming a total instead of the line."""
+    src = raw.tax
+    differential = ctx.differential is not None or ctx.special_tax_method == "03"
+    if case in (TaxCase.EXEMPT, TaxCase.NOT_SUBJECT) and tax:
+        if rate.marker == "hidden":
+            raise FieldError(
+                f"{raw.rate.path} hides the rate as '***', as a differential (差额) line does, "
+                f"but the fapiao has no DifferentialTaxation block to derive it from, and the "
+                f"line's tax {src.text!r} says it is no exempt line",
+                field=raw.rate.path,
+                rule="fapiao.tax-case",
+            )
+        what = "不征税 (not subject to VAT)" if case is TaxCase.NOT_SUBJECT else "免税 (exempt)"
+        raise FieldError(
+            f"{src.path} is {src.text!r}: the line is {what} and carries no tax "
+            "(FORMAT.md §2.1: ***, 0.00 or empty)",
+            field=src.path,
+            rule="fapiao.tax-case",
+        )
+    if differential or rate.percent is None or rate.percent == 0:
+        return
+    if src.text is not None and (src.value is None or src.value in NO_TAX_MARKERS):
+        raise FieldError(
+            f"{src.path} is {src.text!r}: the line is taxed at {rate.percent} % and its tax "
+            "(税额) must be a number such as 130.00 (***, * and an empty 税额 belong to exempt, "
+            "not-subject and differential lines)",
+            field=src.path,
+            rule="fapiao.number",
+        )
+
+
 def build_line(raw: RawLine, index: int, ctx: TaxContext, is_red: bool, warn: Warn) -> Line:
     """One canonical line; ``index`` is its 1-based position (BT-126)."""
     amount = money(require_number(raw.amount.text, raw.amount.path))
@@ -81,6 +120,7 @@ def build_line(raw: RawLine, index: int, ctx: TaxContext, is_red: bool, warn: Wa
     tax_raw = optional_number(raw.tax, warn, NO_TAX_MARKERS)
     tax = None if tax_raw is None else money(tax_raw)
     decided = line_tax(rate, tax, ctx, raw.policy_flag)
+    _require_tax_of_its_case(raw, rate, decided.case, tax, ctx)
     if decided.note:
         warn("fapiao.rate-guess", f"line {index}: {decided.note}", raw.rate.path)
     qty, price, given = _quantity_and_price(raw, amount, warn)

@@ -207,6 +207,34 @@ def test_text_as_the_tax_of_a_rated_line_is_a_field_error(tax: str) -> None:
     assert repr(tax) in caught.value.message and "13 %" in caught.value.message
 
 
+@pytest.mark.parametrize("tax", ["***", "*", ""])
+def test_a_no_tax_marker_on_a_rated_line_is_a_field_error(tax: str) -> None:
+    """FORMAT.md §2.1: ``***`` is an exempt line's 税额, ``*`` a telecom summary's, empty a
+    not-subject one's. On a line at 13 % they left it without its tax, and the mapping then
+    refused the invoice for a VAT total 'its lines add up to 0', naming no line."""
+    line = SampleLine("*通用设备*液压泵", "100.00", "0.13", tax, "113.00")
+    with pytest.raises(FieldError) as caught:
+        _parse(_one_line(line, "100.00", "13.00", "113.00"))
+    assert caught.value.field == "EInvoiceData/IssuItemInformation[1]/ComTaxAm"
+    assert (caught.value.rule, "13 %" in caught.value.message) == ("fapiao.number", True)
+
+
+@pytest.mark.parametrize(
+    ("rate", "field"),
+    [("免税", "ComTaxAm"), ("不征税", "ComTaxAm"), ("***", "TaxRate")],
+)
+def test_a_tax_on_an_untaxed_line_is_a_field_error(rate: str, field: str) -> None:
+    """A 免税 or 不征税 line carries no tax (``***``, ``0.00`` or empty, FORMAT.md §2.1), and
+    a rate hidden as ``***`` with a tax is a differential line whose DifferentialTaxation
+    block is missing. A tax of 13.00 there was read onto an exempt line, and the mapping
+    refused the invoice for an amount due its lines do not add up to, naming a total."""
+    line = SampleLine("*现代服务*咨询服务", "100.00", rate, "13.00", "113.00")
+    with pytest.raises(FieldError) as caught:
+        _parse(_one_line(line, "100.00", "13.00", "113.00"))
+    assert caught.value.field == f"EInvoiceData/IssuItemInformation[1]/{field}"
+    assert caught.value.rule == "fapiao.tax-case"
+
+
 def test_unreadable_rate_is_a_field_error() -> None:
     line = SampleLine("*通用设备*液压泵", "100.00", "thirteen", "13.00", "113.00")
     with pytest.raises(FieldError) as caught:
