@@ -17,6 +17,8 @@ import re
 
 from lxml import etree
 
+from gateway.errors import FieldError
+from gateway.ingest.einvoice_xml import refuse_repeated
 from gateway.ingest.platform_nuonuo import ZERO_RATE_POLICY
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
 
@@ -50,9 +52,23 @@ class _Reader:
         self.part = part
 
     def src(self, *names: str, within: etree._Element | None = None, path: str = "") -> Src:
+        """The text at ``names`` below ``within`` (default: the root); a block on the way
+        given twice, or the field given twice with different values, is refused
+        (:func:`~gateway.ingest.einvoice_xml.refuse_repeated`)."""
         element: etree._Element | None = self.root if within is None else within
-        for name in names:
-            element = _kid(element, name)
+        where = f"{self.part}:{path or '/'.join(names)}"
+        for step, name in enumerate(names, start=1):
+            found = [c for c in element if _local(c) == name] if element is not None else []
+            if len(found) > 1 and step < len(names):
+                raise FieldError(
+                    f"{where}: {name} appears {len(found)} times; a legacy invoice XML holds "
+                    "it once",
+                    field=where,
+                    rule="fapiao.repeated",
+                )
+            if len(found) > 1:
+                refuse_repeated(where, found)
+            element = found[0] if found else None
         text = (
             None
             if element is None

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from copy import deepcopy as copy_element
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
+from gateway.errors import FieldError
 from gateway.ingest import detect, parse
 from gateway.model import IdScheme, TaxCase
 
@@ -160,3 +164,51 @@ def test_legacy_free_tax_mark_decides_exempt_and_not_subject(reference: Path) ->
     cases = [line.tax_case for line in parse(buffer.getvalue()).invoice.lines]
     assert cases[:2] == [TaxCase.EXEMPT, TaxCase.NOT_SUBJECT]
     assert cases[2] in (TaxCase.ZERO_RATE, TaxCase.ZERO_RATE_EXPORT)
+
+
+def _legacy_with(reference: Path, change: Callable[[etree._Element], None]) -> bytes:
+    """The legacy reference OFD with its ``original_invoice.xml`` changed in memory."""
+    path = reference / "fapiao/samples/ofd/ofdrw_fapiao-shili_vat-e-ordinary-2020.ofd"
+    with zipfile.ZipFile(path) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    root = etree.fromstring(members["Doc_0/Attachs/original_invoice.xml"])
+    change(root)
+    members["Doc_0/Attachs/original_invoice.xml"] = etree.tostring(root, encoding="utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _twice(name: str, text: str | None) -> Callable[[etree._Element], None]:
+    def change(root: etree._Element) -> None:
+        element = root.find(f".//{FP}{name}")
+        assert element is not None
+        copy = copy_element(element)
+        if text is not None:
+            copy.text = text
+        element.addnext(copy)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("TaxInclusiveTotalAmount", "TaxInclusiveTotalAmount"),
+        ("InvoiceNo", "InvoiceNo"),
+        ("Amount", "GoodsInfos/GoodsInfo[1]/Amount"),
+    ],
+)
+def test_a_legacy_field_given_twice_with_different_values_is_refused(
+    reference: Path, name: str, field: str
+) -> None:
+    """The legacy reader took the first of two different totals, numbers or line amounts:
+    refused now, naming the field, as in a 数电票 XML; the same value twice is still read."""
+    with pytest.raises(FieldError) as caught:
+        parse(_legacy_with(reference, _twice(name, "1")))
+    assert caught.value.rule == "fapiao.repeated"
+    assert caught.value.field == f"Doc_0/Attachs/original_invoice.xml:{field}"
+    same = parse(_legacy_with(reference, _twice(name, None)))
+    assert same.invoice.totals.tax_inclusive == Decimal("318.00")
