@@ -15,7 +15,10 @@ Public API::
 
 Faithful, not strict: what can be read is read and anything odd becomes a :class:`ParseWarning`
 (``code`` below); only what the invoice cannot exist without (number, date, totals, line
-amounts and rates) raises a :class:`~gateway.errors.FieldError` naming the source path.
+amounts and rates), or what states one of them two ways (a field given twice with different
+values, ``fapiao.repeated``; a line's tax against its rate, ``fapiao.tax-case``; a gross
+recomputed against the amount in words, ``fapiao.gross-words``), raises a
+:class:`~gateway.errors.FieldError` naming the source path.
 
 =================================  ==========================================================
 warning codes                      meaning

@@ -73,6 +73,7 @@ from gateway.mapping.taxes import (
     absorb_tax_gap,
     assign_categories,
     build_breakdown,
+    check_vat_gap,
     group_lines,
     money,
     printed_gap,
@@ -257,6 +258,7 @@ def _amounts(
     ng_base = sum((c.amount if c.is_charge else -c.amount for c in charges), ZERO)
     groups = group_lines(lines, doc, {(NG_CATEGORY, ZERO): ng_base} if charges else None)
     breakdown, rounding = build_breakdown(groups, money)
+    check_vat_gap(rounding, lines)
     if spec.tax_scheme == "VAT" and tax_gap:
         absorb_tax_gap(breakdown, tax_gap)
     if rounding:

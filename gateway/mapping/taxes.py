@@ -215,6 +215,41 @@ def build_breakdown(
     return out, rounding
 
 
+STA_TOTAL_TAX_TOLERANCE = Decimal("1.27")
+"""The tax bureau's largest accepted |Σ (line amount × rate) − total tax| on one fapiao
+(FORMAT.md §6): the most VAT a fapiao the platform issued can print away from its rates."""
+
+
+def check_vat_gap(rounding: Decimal, lines: list[Line]) -> None:
+    """Refuse when the VAT the rates give differs from the printed VAT by more than the tax
+    bureau allows (:data:`STA_TOTAL_TAX_TOLERANCE`), instead of carrying the difference as
+    the rounding amount (BT-114, meant for rounding the amount due): no issued fapiao can
+    print that, so a line's rate or tax is not what the fapiao means (``0.5`` read as 50 %
+    where 0.5 % was meant). The lines furthest off are named."""
+    if abs(rounding) <= STA_TOTAL_TAX_TOLERANCE:
+        return
+    off: list[tuple[Decimal, Line, Decimal, Decimal]] = []
+    for ln in lines:
+        if ln.vat_category == "S" and ln.vat_rate and ln.tax_amount is not None:
+            computed = money(abs(ln.net_amount * ln.vat_rate / 100))
+            printed = abs(ln.tax_amount)
+            off.append((abs(computed - printed), ln, computed, printed))
+    off.sort(key=lambda found: found[0], reverse=True)
+    named = "; ".join(
+        f"line {ln.id}: {ln.source_rate_text or ln.vat_rate} read as {ln.vat_rate} %, so "
+        f"{abs(ln.net_amount)} × {ln.vat_rate} % = {computed} against the printed tax {printed}"
+        for gap, ln, computed, printed in off[:3]
+        if gap > STA_TOTAL_TAX_TOLERANCE / 10
+    )
+    raise FieldError(
+        f"the printed VAT differs from the taxable amounts × their rates by {abs(rounding)}, more "
+        f"than the tax bureau's own tolerance of {STA_TOTAL_TAX_TOLERANCE} (FORMAT.md §6): "
+        f"a rate or a tax is not read as the fapiao means it ({named or 'see the lines'})",
+        field="TaxRate",
+        rule="mapping.vat-rate-gap",
+    )
+
+
 PRINTED_TOTAL_TOLERANCE = Decimal("0.01")
 """Largest gap accepted between a fapiao's printed total and the sum of its lines: the tax
 bureau's own tolerance for Σ line amounts and Σ line taxes (FORMAT.md §6, 0.01)."""

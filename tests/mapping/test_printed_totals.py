@@ -171,3 +171,21 @@ def test_a_total_or_line_amount_below_the_fen_is_refused_naming_it(profile: str)
     with pytest.raises(FieldError) as err:
         convert(fapiao([line], net="100.12", gross="113.14"), profile, None)
     assert (err.value.field, err.value.rule) == ("lines[1].net_amount", "BR-DEC-23")
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint", "cii"])
+@pytest.mark.parametrize(("rate", "tax"), [("0.5", "0.50"), ("0.13", "0.13")])
+def test_vat_beyond_the_tax_bureaus_tolerance_is_refused_not_rounded(
+    profile: str, rate: str, tax: str
+) -> None:
+    """A rate of 0.5 (a fraction: 50 %, where the 0.5 % reduced levy is 0.005) on 100.00
+    with a printed tax of 0.50 went out as VAT 50.00 with a rounding amount (BT-114) of
+    -49.50, valid to every rule and 49.50 away from the fapiao's VAT. No issued fapiao is
+    more than 1.27 from its rates (FORMAT.md §6): refused, naming the line."""
+    gross = f"{Decimal('100.00') + Decimal(tax):.2f}"
+    line = SampleLine("*机械设备*数控机床", "100.00", rate, tax, gross, unit="台",
+                      quantity="1", price="100")  # fmt: skip
+    with pytest.raises(FieldError) as err:
+        convert(fapiao([line]), profile, None)
+    assert (err.value.rule, err.value.field) == ("mapping.vat-rate-gap", "TaxRate")
+    assert "line 1" in err.value.message and f"printed tax {tax}" in err.value.message
