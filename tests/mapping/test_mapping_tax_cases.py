@@ -326,8 +326,9 @@ def test_a_tax_printed_on_a_line_without_vat_is_refused_naming_the_line(
 def test_a_hidden_rate_with_a_tax_is_refused_as_differential_without_its_data(
     profile: str,
 ) -> None:
-    """'***' with a tax is a 差额征税 line whose DifferentialTaxation data is missing (the
-    parser reads '***' alone as exempt). PINT SG turned its tax into "China VAT 0 %"."""
+    """'***' with a tax is a 差额 (differential) line whose DifferentialTaxation data is
+    missing. PINT SG turned its tax into "China VAT 0 %". The reader now refuses it at the
+    line (``fapiao.tax-case`` on its TaxRate), before the mapping's own check."""
     from gateway.samples.writers import SampleLine
     from tests.mapping.fidelity import convert
     from tests.mapping.fidelity import fapiao as sample_fapiao
@@ -338,8 +339,9 @@ def test_a_hidden_rate_with_a_tax_is_refused_as_differential_without_its_data(
     )  # fmt: skip
     with pytest.raises(FieldError) as err:
         convert(sample_fapiao([travel]), profile, None)
-    assert (err.value.rule, err.value.field) == ("mapping.untaxed-line-tax", "lines[1].vat_rate")
-    assert "差额征税" in str(err.value) and "283.02" in str(err.value)
+    assert err.value.rule == "fapiao.tax-case"
+    assert err.value.field == "EInvoiceData/IssuItemInformation[1]/TaxRate"
+    assert "DifferentialTaxation" in str(err.value) and "283.02" in str(err.value)
 
 
 def test_converted_price_keeps_large_quantities_exact_enough() -> None:
