@@ -16,7 +16,7 @@ from datetime import date
 
 from gateway.flows import Source
 from gateway.flows.invoice_out import stored_document_facts
-from gateway.store import Event, Store
+from gateway.store import Event, Store, Submission
 
 RECORDED = ("document_type", "issue_date")
 """The facts a credit note's job reads from an invoice's ``queued`` event."""
@@ -28,7 +28,12 @@ async def facts_of_stored(store: Store, submission_id: str) -> dict[str, str]:
     submission = await store.get_submission_any_tenant(submission_id)
     if submission is None:
         return {}
-    source = Source(
+    return await asyncio.to_thread(stored_document_facts, source_of(submission))
+
+
+def source_of(submission: Submission) -> Source:
+    """What a flow reads of a stored submission: its bytes, type, name, metadata and ids."""
+    return Source(
         data=submission.data,
         content_type=submission.content_type,
         filename=submission.filename,
@@ -36,7 +41,6 @@ async def facts_of_stored(store: Store, submission_id: str) -> dict[str, str]:
         document_id=submission.id,
         tenant_id=submission.tenant_id,
     )
-    return await asyncio.to_thread(stored_document_facts, source)
 
 
 async def facts_held_without(

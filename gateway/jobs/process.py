@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from gateway.errors import InputError, LingangError, MissingFactError, ValidationFailed
 from gateway.flows import INVOICE_OUT, FlowOutcome, Source
 from gateway.flows.invoice_out import credited_invoice
-from gateway.jobs.document_facts import sent_invoice_dates
+from gateway.jobs.document_facts import sent_invoice_dates, source_of
 from gateway.jobs.handoff import HandedOutputs, ReceivedSubmissions
 from gateway.jobs.kinds import JobResult, Recorded
 from gateway.jobs.loop import abandonable
@@ -111,14 +111,7 @@ class ProcessKind:
         if await self._already_processed(submission, job):
             await self.store.complete_job(job.id, worker_id, None)
             return Recorded()
-        source = Source(
-            data=submission.data,
-            content_type=submission.content_type,
-            filename=submission.filename,
-            metadata=submission.metadata,
-            document_id=submission.id,
-            tenant_id=submission.tenant_id,
-        )
+        source = source_of(submission)
         directory = await self._directory(submission.tenant_id)
         flow = job.payload_ref or DEFAULT_FLOW
         async with abandonable():  # nothing is recorded until the flow has run

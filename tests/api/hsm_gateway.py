@@ -21,13 +21,11 @@ import os
 import shutil
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pkcs11
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from pkcs11 import Attribute, KeyType
 from pkcs11.util.ec import encode_named_curve_parameters
 
@@ -35,38 +33,14 @@ from gateway.cli._ledger_verify import signature_checker
 from gateway.errors import ConfigError
 from gateway.service import load_body_signer, open_services
 from gateway.settings import PipelineSettings, Settings, SigningSettings
-from gateway.signing.keys import PublicKey
 from gateway.signing.pkcs11 import Pkcs11Backend
 from gateway.signing.testpki import make_test_pki
 from gateway.store.ledger_chain import verify_chain
 from tests.api.conftest import FullStages, start_api
 from tests.api.test_api_flow import deliver_one
+from tests.signing.hsm_signer import certificate as certificate_for
 
 TOKEN = "lingang"
-
-
-def certify(pki: Path, public: PublicKey, name: str) -> x509.Certificate:
-    """A signing certificate for ``public`` from the test PKI's intermediate."""
-    issuer = x509.load_pem_x509_certificate((pki / "intermediate.pem").read_bytes())
-    issuer_key = serialization.load_pem_private_key(
-        (pki / "intermediate.key.pem").read_bytes(), None
-    )
-    now = datetime.now(UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(issuer.subject)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(issuer_key, hashes.SHA256())  # type: ignore[arg-type]
-    )
 
 
 def make_key(library: Path, kind: str) -> None:
@@ -133,7 +107,7 @@ async def main(library: Path, artefacts: Path, work: Path, fapiao: Path, mode: s
     backend = Pkcs11Backend(library, TOKEN, os.environ["LINGANG_SIGNING_PIN"])
     certificates = {}
     for label in (kind, other):
-        certificate = certify(pki.folder, backend.public_key(label), f"HSM gateway {label}")
+        certificate = certificate_for(pki.folder, backend.public_key(label), f"HSM gateway {label}")
         certificates[label] = work / f"{label}.pem"
         certificates[label].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     cert = certificates[kind]
