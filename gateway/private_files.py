@@ -55,17 +55,18 @@ def replace_private(path: Path, data: bytes) -> Path:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _sync_folder(path.parent)
+    fsync_path(path.parent)
     return path
 
 
-def _sync_folder(path: Path) -> None:
-    """``fsync`` a folder: a file renamed or linked into it stays there after a power cut."""
-    folder = os.open(path, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """``fsync`` a file or a folder by its path (a folder: a file renamed or linked into it
+    stays there after a power cut)."""
+    descriptor = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(folder)
+        os.fsync(descriptor)
     finally:
-        os.close(folder)
+        os.close(descriptor)
 
 
 def create_private(path: Path, data: bytes) -> bool:
@@ -85,7 +86,7 @@ def create_private(path: Path, data: bytes) -> bool:
             return _create_exclusive(path, data)
     finally:
         temp.unlink(missing_ok=True)
-    _sync_folder(path.parent)
+    fsync_path(path.parent)
     return True
 
 
@@ -103,7 +104,7 @@ def _create_exclusive(path: Path, data: bytes) -> bool:
         os.fsync(fd)
     finally:
         os.close(fd)
-    _sync_folder(path.parent)
+    fsync_path(path.parent)
     return True
 
 

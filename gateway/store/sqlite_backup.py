@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.private_files import PRIVATE_FILE
+from gateway.private_files import PRIVATE_FILE, fsync_path
 from gateway.store.records import StoreError
 
 BUSY_MILLISECONDS = 5000
@@ -56,9 +56,9 @@ def backup(source: Path, target: Path) -> BackupFacts:
             live.backup(copy)
             copy.execute("PRAGMA journal_mode=DELETE")
         facts = check_backup(temp)
-        _fsync(temp)
+        fsync_path(temp)
         os.replace(temp, target)
-        _fsync(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -106,11 +106,3 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
     conn.execute(f"PRAGMA busy_timeout={BUSY_MILLISECONDS}")
     return conn
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
