@@ -63,6 +63,24 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def _algorithm_of(public: Any) -> str:
+    """The JWS ``alg`` a key signs with: RS256 for RSA, the curve's ES256 / ES384 / ES512 for
+    EC (RFC 7518 3.4), EdDSA for Ed25519; :class:`SigningError` for any other."""
+    if isinstance(public, rsa.RSAPublicKey):
+        return "RS256"
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        found = _ec_alg_name(public.curve)
+        if found is None:
+            raise SigningError(
+                f"EC curve {public.curve.name} has no JWS algorithm "
+                "(RFC 7518 3.4: P-256, P-384 or P-521)"
+            )
+        return found
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return "EdDSA"
+    raise SigningError(f"unsupported key type {type(public).__name__}")
+
+
 @dataclass(frozen=True, slots=True)
 class DetachedJwsSigner:
     """Signs transport bodies with the gateway's key; never logs or exposes the key."""
@@ -88,19 +106,7 @@ class DetachedJwsSigner:
 
     def algorithm(self) -> str:
         """The JWS ``alg`` for this key."""
-        if isinstance(self.key, rsa.RSAPrivateKey):
-            return "RS256"
-        if isinstance(self.key, ec.EllipticCurvePrivateKey):
-            found = _ec_algorithm(self.key.curve)
-            if found is None:
-                raise SigningError(
-                    f"EC curve {self.key.curve.name} has no JWS algorithm "
-                    "(RFC 7518 3.4: P-256, P-384 or P-521)"
-                )
-            return found[0]
-        if isinstance(self.key, ed25519.Ed25519PrivateKey):
-            return "EdDSA"
-        raise SigningError(f"unsupported key type {type(self.key).__name__}")
+        return _algorithm_of(self.key.public_key())
 
     def sign_detached(self, body: bytes) -> str:
         """``header..signature`` over ``body``."""
@@ -129,19 +135,11 @@ class ProviderJwsSigner:
     provider: KeyProvider
 
     def algorithm(self) -> str:
-        """The JWS ``alg`` for the provider's certificate."""
+        """The JWS ``alg`` for the provider's certificate (RSA or EC: what a provider signs)."""
         public = self.provider.certificate.public_key()
-        if isinstance(public, rsa.RSAPublicKey):
-            return "RS256"
-        if isinstance(public, ec.EllipticCurvePublicKey):
-            found = _ec_alg_name(public.curve)
-            if found is not None:
-                return found
-            raise SigningError(
-                f"EC curve {public.curve.name} has no JWS algorithm "
-                "(RFC 7518 3.4: P-256, P-384 or P-521)"
-            )
-        raise SigningError(f"unsupported certificate key type {type(public).__name__}")
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            raise SigningError("a key provider signs with RSA or EC keys, not Ed25519")
+        return _algorithm_of(public)
 
     def sign_detached(self, body: bytes) -> str:
         """``header..signature`` over ``body``."""
