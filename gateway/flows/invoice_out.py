@@ -168,15 +168,8 @@ def credited_invoice(source: Source) -> str | None:
 
     The job reads it before the flow runs, so that it can look up the date the flow cannot
     (BT-26, see :meth:`gateway.store.Store.invoice_issue_dates`) and run the flow once."""
-    from gateway.errors import LingangError
-    from gateway.ingest import parse
-
-    named = str(source.metadata.get("format") or "auto")
-    try:
-        invoice = parse(source.data, format=named, filename=source.filename).invoice
-    except LingangError:
-        return None
-    if not invoice.is_credit_note or not invoice.preceding_invoices:
+    invoice = _readable_invoice(source)
+    if invoice is None or not invoice.is_credit_note or not invoice.preceding_invoices:
         return None
     return invoice.preceding_invoices[0].number
 
@@ -189,19 +182,28 @@ def stored_document_facts(source: Source) -> dict[str, str]:
 
     For documents processed, or held and released, before the flow recorded these facts:
     the credit note's job and the release find them in the stored document instead."""
-    from gateway.errors import LingangError
-    from gateway.ingest import parse
     from gateway.mapping.lines import is_red
 
-    named = str(source.metadata.get("format") or "auto")
-    try:
-        invoice = parse(source.data, format=named, filename=source.filename).invoice
-    except LingangError:
+    invoice = _readable_invoice(source)
+    if invoice is None:
         return {}
     return {
         "document_type": "credit_note" if is_red(invoice) else "invoice",
         "issue_date": invoice.issue_date.isoformat(),
     }
+
+
+def _readable_invoice(source: Source) -> Invoice | None:
+    """The canonical invoice of the fapiao in ``source``, read as :class:`ParseStage` reads it
+    (its ``format`` metadata, else detected), or ``None`` when it cannot be read."""
+    from gateway.errors import LingangError
+    from gateway.ingest import parse
+
+    named = str(source.metadata.get("format") or "auto")
+    try:
+        return parse(source.data, format=named, filename=source.filename).invoice
+    except LingangError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
