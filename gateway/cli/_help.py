@@ -274,6 +274,9 @@ HELP: dict[tuple[str, ...], tuple[str | None, tuple[str, ...]]] = {
             "--cert pki/signer-rsa.pem --chain pki/chain.pem -o invoice.sig.xml",
             "lingang sign bl.xml --key pki/signer-rsa.p12 --password-env P12_PASSWORD "
             "-o bl.signed.xml",
+            "LINGANG_SIGNING_PIN=... lingang sign invoice.xml --detached --pkcs11 "
+            "/usr/lib/softhsm/libsofthsm2.so --token lingang --key-label gateway "
+            "--cert gateway.pem -o invoice.sig.xml",
         ),
     ),
     ("tenants",): (

@@ -2,7 +2,10 @@
 
 UBL documents get an enveloped signature in ``ext:UBLExtensions``; other XML an enveloped
 ``ds:Signature`` as the root's last child; ``--detached`` makes a detached signature over the
-file's bytes (CII, JSON). A PKCS#12 file can be given as ``--key`` without ``--cert``.
+file's bytes (CII, JSON). A PKCS#12 file can be given as ``--key`` without ``--cert``. A key
+that stays in an HSM is named as the gateway's ``[signing] pkcs11`` names it: ``--pkcs11``
+(the token's PKCS#11 library), ``--token`` and ``--key-label``, with ``--cert``; the user PIN
+is read only from ``LINGANG_SIGNING_PIN``, never from the command line.
 
 Peppol profiles (BIS 3, PINT, PINT SG) forbid empty elements (PEPPOL-EN16931-R008, PINT
 ibr-079) and an enveloped signature is made of them: such a document is refused unless
@@ -17,10 +20,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.cli._io import write_output
-from gateway.errors import InputError, LingangError, SigningError
+from gateway.cli._io import UsageError, write_output
+from gateway.errors import ConfigError, InputError, LingangError, SigningError
 from gateway.settings import environment_value
 from gateway.signing import XadesSigner
+from gateway.signing.gateway_key import TokenKey, load_token_key
 from gateway.validation.profiles import detect_profile
 from gateway.xmlsafe import parse_xml
 
@@ -29,7 +33,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``sign`` command."""
     parser = sub.add_parser("sign", help="sign a document with XAdES (enveloped or detached)")
     parser.add_argument("file", type=Path, help="the document to sign")
-    parser.add_argument("--key", type=Path, required=True, help="PEM private key or PKCS#12 file")
+    parser.add_argument("--key", type=Path, help="PEM private key or PKCS#12 file")
+    parser.add_argument(
+        "--pkcs11",
+        type=Path,
+        metavar="LIBRARY",
+        help="PKCS#11 library of the token holding the key (instead of --key; the PIN is "
+        "read from LINGANG_SIGNING_PIN)",
+    )
+    parser.add_argument("--token", metavar="LABEL", help="the token's label (with --pkcs11)")
+    parser.add_argument(
+        "--key-label", metavar="LABEL", help="the key's label on the token (with --pkcs11)"
+    )
     parser.add_argument("--cert", type=Path, help="PEM certificate (not needed with PKCS#12)")
     parser.add_argument(
         "--chain", type=Path, action="append", default=[], help="PEM intermediate certificate(s)"
@@ -64,7 +79,7 @@ def _sign(args: argparse.Namespace) -> int:
         print(f"lingang sign: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        signer = XadesSigner.from_files(args.key, args.cert, args.chain, _password(args))
+        signer = _signer(args)
         if args.detached:
             mime = args.mime_type or _guess_mime(args.file)
             out = signer.sign_detached(data, name=args.file.name, mime_type=mime)
@@ -78,6 +93,32 @@ def _sign(args: argparse.Namespace) -> int:
     if args.output:
         print(f"signed {args.file} -> {args.output}", file=sys.stderr)
     return 0
+
+
+def _signer(args: argparse.Namespace) -> XadesSigner:
+    """The signer the arguments name: a key file, or a key on a PKCS#11 token. A missing or
+    doubled choice is a usage error (:class:`UsageError`, exit 2); a token that refuses (no
+    PIN, wrong PIN, no such key, a certificate of another key) a :class:`SigningError`."""
+    if args.pkcs11 is None:
+        if args.key is None:
+            raise UsageError("give the key: --key FILE, or --pkcs11 with --token and --key-label")
+        if args.token or args.key_label:
+            raise UsageError("--token and --key-label name a key on a token: give --pkcs11 too")
+        return XadesSigner.from_files(args.key, args.cert, args.chain, _password(args))
+    if args.key is not None:
+        raise UsageError("give the key once: --key FILE or --pkcs11, not both")
+    if not args.token or not args.key_label:
+        raise UsageError("--pkcs11 needs --token (the token's label) and --key-label")
+    if args.cert is None:
+        raise UsageError("--pkcs11 needs --cert: the key's certificate")
+    if not args.pkcs11.is_file():
+        raise UsageError(f"--pkcs11 names {args.pkcs11}, which does not exist")
+    token_key = TokenKey(args.pkcs11, args.token, args.key_label)
+    try:
+        provider = load_token_key(token_key, args.cert, args.chain)
+    except ConfigError as exc:
+        raise SigningError(exc.message, field="pkcs11") from None
+    return XadesSigner(provider)
 
 
 PEPPOL_PROFILES = frozenset({"bis3", "bis3-cii", "bis3-selfbilling", "pint", "pint-sg"})

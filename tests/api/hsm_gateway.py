@@ -10,7 +10,8 @@ work folder, the fapiao to send, the key type (``rsa`` or ``ec``). Makes a test 
 folder: the delivered bytes (``delivered.xml``), their detached XAdES (``signature.xml``),
 a transport-body JWS over ``{}`` (``body.jws``), the ledger's checkpoints verified against
 the certificate (``checkpoints.json``) and the certificate (``signer.pem``); with the key type
-``refusals`` instead, what each misconfiguration says at start (``errors.json``).
+``refusals`` instead, what each misconfiguration says at start (``errors.json``); with ``cli``,
+what ``lingang sign`` does with the token's key (``exits.json``, ``cli-signature.xml``).
 """
 
 from __future__ import annotations
@@ -96,11 +97,34 @@ async def refusals(work: Path, library: Path, cert: Path, other_cert: Path) -> d
     return said
 
 
+def sign_on_the_command_line(library: Path, work: Path, fapiao: Path) -> dict[str, int]:
+    """``lingang sign --detached`` with the ``rsa`` key on the token (the signature in
+    ``cli-signature.xml``), then with another key's certificate and with no PIN: the exit
+    code of each."""
+    from gateway.cli import main as lingang
+
+    def sign(cert: str, output: str) -> int:
+        return lingang(
+            ["sign", str(fapiao), "--detached", "--pkcs11", str(library), "--token", TOKEN,
+             "--key-label", "rsa", "--cert", str(work / cert),
+             "--chain", str(work / "pki/chain.pem"), "-o", str(work / output)]
+        )  # fmt: skip
+
+    exits = {"signed": sign("rsa.pem", "cli-signature.xml")}
+    exits["another key's certificate"] = sign("ec.pem", "refused.xml")
+    pin = os.environ.pop("LINGANG_SIGNING_PIN")
+    try:
+        exits["no PIN"] = sign("rsa.pem", "refused.xml")
+    finally:
+        os.environ["LINGANG_SIGNING_PIN"] = pin
+    return exits
+
+
 async def main(library: Path, artefacts: Path, work: Path, fapiao: Path, mode: str) -> None:
     """``mode``: the key type to serve with (``rsa``, ``ec``), or ``refusals`` (start with
     each misconfiguration instead and write what it says)."""
     pki = make_test_pki(work / "pki")
-    kind = "ec" if mode == "refusals" else mode
+    kind = {"refusals": "ec", "cli": "rsa"}.get(mode, mode)
     other = "rsa" if kind == "ec" else "ec"
     make_key(library, kind)
     make_key(library, other)
@@ -114,6 +138,11 @@ async def main(library: Path, artefacts: Path, work: Path, fapiao: Path, mode: s
     if mode == "refusals":
         said = await refusals(work, library, cert, certificates[other])
         (work / "errors.json").write_text(json.dumps(said))
+        return
+    if mode == "cli":
+        (work / "exits.json").write_text(
+            json.dumps(sign_on_the_command_line(library, work, fapiao))
+        )
         return
     shutil.copy(cert, work / "signer.pem")
 

@@ -64,17 +64,12 @@ def run_gateway(tmp_path: Path, artefacts: Path, fapiao: Path, kind: str) -> Pat
     return work
 
 
-@pytest.mark.parametrize("kind", ["rsa", "ec"])
-def test_a_live_gateway_signs_with_a_key_that_stays_in_the_token(
-    tmp_path: Path, artefacts_home: Path, reference: Path, kind: str
-) -> None:
-    fapiao = reference / "fapiao/samples/xml/invoice-precheck_official-gd-special.xml"
-    work = run_gateway(tmp_path, artefacts_home, fapiao, kind)
+def xmlsec1_verifies(work: Path, signature: bytes, data: bytes, folder: Path) -> None:
+    """xmlsec1 verifies the detached XAdES ``signature`` over ``data`` to the root of the
+    PKI ``hsm_gateway.py`` made in ``work``."""
     xmlsec1 = require_tool("xmlsec1")
-    signature = (work / "signature.xml").read_bytes()
-    folder = tmp_path / "check"
     folder.mkdir()
-    (folder / reference_name(signature)).write_bytes((work / "delivered.xml").read_bytes())
+    (folder / reference_name(signature)).write_bytes(data)
     (folder / "signature.xml").write_bytes(signature)
     checked = subprocess.run(
         [xmlsec1, "--verify", "--trusted-pem", str(work / "pki/root.pem"),
@@ -83,6 +78,16 @@ def test_a_live_gateway_signs_with_a_key_that_stays_in_the_token(
         cwd=folder, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_a_live_gateway_signs_with_a_key_that_stays_in_the_token(
+    tmp_path: Path, artefacts_home: Path, reference: Path, kind: str
+) -> None:
+    fapiao = reference / "fapiao/samples/xml/invoice-precheck_official-gd-special.xml"
+    work = run_gateway(tmp_path, artefacts_home, fapiao, kind)
+    delivered = (work / "delivered.xml").read_bytes()
+    xmlsec1_verifies(work, (work / "signature.xml").read_bytes(), delivered, tmp_path / "check")
 
     public = x509.load_pem_x509_certificate((work / "signer.pem").read_bytes()).public_key()
     header = verify_detached((work / "body.jws").read_text(), b"{}", public)
@@ -118,3 +123,15 @@ def test_each_misconfigured_token_key_is_named_at_start(
         errors["no PIN"].startswith("signing.pkcs11: ")
         and "LINGANG_SIGNING_PIN" in errors["no PIN"]
     )
+
+
+def test_lingang_sign_signs_with_a_key_that_stays_in_the_token(
+    tmp_path: Path, artefacts_home: Path, reference: Path
+) -> None:
+    fapiao = reference / "fapiao/samples/xml/invoice-precheck_official-gd-special.xml"
+    work = run_gateway(tmp_path, artefacts_home, fapiao, "cli")
+    exits = json.loads((work / "exits.json").read_text())
+    assert exits == {"signed": 0, "another key's certificate": 1, "no PIN": 1}, exits
+    assert not (work / "refused.xml").exists()
+    signature = (work / "cli-signature.xml").read_bytes()
+    xmlsec1_verifies(work, signature, fapiao.read_bytes(), tmp_path / "check")

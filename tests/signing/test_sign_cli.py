@@ -168,3 +168,30 @@ def test_verify_names_the_signature_forms(
     capsys.readouterr()
     assert main(["verify", str(detached), *trust, "--data", str(source), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["form"] == "detached"
+
+
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        ([], "give the key: --key FILE, or --pkcs11"),
+        (["--key", "k.pem", "--pkcs11", "lib.so", "--token", "t", "--key-label", "k"], "not both"),
+        (["--token", "t", "--key-label", "k", "--key", "k.pem"], "give --pkcs11 too"),
+        (["--pkcs11", "lib.so", "--key-label", "k"], "--pkcs11 needs --token"),
+        (["--pkcs11", "lib.so", "--token", "t", "--key-label", "k"], "needs --cert"),
+        (["--pkcs11", "nowhere.so", "--token", "t", "--key-label", "k", "--cert", "c.pem"],
+         "nowhere.so, which does not exist"),
+    ],
+)  # fmt: skip
+def test_sign_names_a_missing_or_doubled_key_as_a_usage_error(
+    tmp_path: Path,
+    bis_invoice: bytes,
+    capsys: pytest.CaptureFixture[str],
+    choice: list[str],
+    said: str,
+) -> None:
+    source = tmp_path / "invoice.xml"
+    source.write_bytes(bis_invoice)
+    (tmp_path / "lib.so").write_bytes(b"")
+    words = [w if not w.endswith(".so") or w == "nowhere.so" else str(tmp_path / w) for w in choice]
+    assert main(["sign", str(source), "--detached", *words]) == 2
+    assert said in capsys.readouterr().err
