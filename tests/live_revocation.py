@@ -190,9 +190,10 @@ class RevocationLab:
         signed = answer.sign(signer_key, hashes.SHA256())
         return signed.public_bytes(serialization.Encoding.DER)
 
-    def start_ocsp(self) -> None:
-        """Write the CA index and start ``openssl ocsp`` on :attr:`ocsp_port` (signing its
-        answers with the CA's own key)."""
+    def start_ocsp(self, signer: tuple[x509.Certificate, SubjectKey] | None = None) -> None:
+        """Write the CA index and start ``openssl ocsp`` on :attr:`ocsp_port`, signing its
+        answers with the CA's own key or, given ``signer``, as that delegated responder
+        (whose certificate it puts in every answer)."""
         openssl = shutil.which("openssl")
         if openssl is None:
             raise RuntimeError("openssl is not installed")
@@ -206,6 +207,15 @@ class RevocationLab:
                 pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         )
+        rsigner, rkey = self.folder / "ca.pem", self.folder / "ca.key.pem"
+        if signer is not None:
+            rsigner, rkey = self.folder / "responder.pem", self.folder / "responder.key.pem"
+            rsigner.write_bytes(signer[0].public_bytes(pem))
+            rkey.write_bytes(
+                signer[1].private_bytes(
+                    pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
         self._responder = subprocess.Popen(
             [
                 openssl,
@@ -217,9 +227,9 @@ class RevocationLab:
                 "-CA",
                 str(self.folder / "ca.pem"),
                 "-rsigner",
-                str(self.folder / "ca.pem"),
+                str(rsigner),
                 "-rkey",
-                str(self.folder / "ca.key.pem"),
+                str(rkey),
                 "-nmin",
                 "5",
             ],

@@ -47,6 +47,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
 from gateway.signing.chain import (
+    check_key_strength,
     extension,
     public_key_of,
     readable,
@@ -425,9 +426,17 @@ def _readable(cert: x509.Certificate) -> bool:
 
 
 def _delegated(responder: x509.Certificate, issuer: x509.Certificate, now: datetime) -> bool:
-    """Whether ``responder`` is a responder ``issuer`` delegated to: issued and signed by it,
-    valid now, with the OCSPSigning purpose, and no critical extension the gateway does not
-    process (RFC 5280 4.2; id-pkix-ocsp-nocheck is processed here)."""
+    """Whether ``responder`` is a responder ``issuer`` delegated to (RFC 6960 4.2.2.2):
+    issued directly by it and signed by it (not with SHA-1, which ``cryptography`` does not
+    verify), valid now, with the OCSPSigning purpose in extendedKeyUsage, a keyUsage (when present) allowing digitalSignature (RFC 5280
+    4.2.1.3: the bit for verifying signatures other than on certificates and CRLs, which an
+    OCSP answer is), a key as strong as any certificate of a path must have
+    (:func:`~gateway.signing.chain.check_key_strength`), and no critical extension the
+    gateway does not process (RFC 5280 4.2; id-pkix-ocsp-nocheck is processed here).
+
+    The answer it signs stands for the CA's own word, so it is held to what a certificate of
+    a path is held to: a responder key of 1024 bits or on P-192 would let whoever breaks that
+    weaker key say "good" for every certificate of the CA."""
     if responder.issuer != issuer.subject:
         return False
     if unprocessed_critical(responder, also={ExtensionOID.OCSP_NO_CHECK}) is not None:
@@ -435,8 +444,19 @@ def _delegated(responder: x509.Certificate, issuer: x509.Certificate, now: datet
     if not responder.not_valid_before_utc <= now <= responder.not_valid_after_utc:
         return False
     try:
+        check_key_strength(responder)
         responder.verify_directly_issued_by(issuer)
-        usage = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+        purposes = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (
+        ValueError,
+        TypeError,
+        InvalidSignature,
+        UnsupportedAlgorithm,
+        VerificationError,
+        x509.ExtensionNotFound,
+    ):
         return False
-    return ExtendedKeyUsageOID.OCSP_SIGNING in usage
+    usage = extension(responder, x509.KeyUsage)
+    if usage is not None and not usage.digital_signature:
+        return False
+    return ExtendedKeyUsageOID.OCSP_SIGNING in purposes
