@@ -354,7 +354,9 @@ def watched_certificates(
 ) -> tuple[WatchedCertificate, ...]:
     """The certificates to watch: ``server-tls`` (``[server] tls_cert``), ``signing`` (the
     gateway's signing certificate, also of a PKCS#12 key) and ``adapter:<name>:<what>`` for
-    each adapter that names its own (``certificates()``; a Peppol AP's ``ap``). One that
+    each adapter that names its own (``certificates()``; a Peppol AP's ``ap``, a PINT
+    platform's ``signing``) or those of partners it trusts (``trusted_certificates()``; a
+    PINT partner's ``partner:<code>:<n>``). One that
     cannot be read is left out with a warning: start-up is the stages' and the listener's
     to refuse."""
     from gateway.signing.expiry import pem_leaf
@@ -374,10 +376,13 @@ def watched_certificates(
         if certificate is not None:
             found.append(WatchedCertificate.of(role, certificate))
     for name in registry.names():
-        own = getattr(registry.get(name), "certificates", None)
-        if callable(own):
-            for what, certificate in own().items():
-                found.append(WatchedCertificate.of(f"adapter:{name}:{what}", certificate))
+        adapter = registry.get(name)
+        for method, trusted in (("certificates", False), ("trusted_certificates", True)):
+            listed = getattr(adapter, method, None)
+            if callable(listed):
+                for what, certificate in listed().items():
+                    role = f"adapter:{name}:{what}"
+                    found.append(WatchedCertificate.of(role, certificate, trusted=trusted))
     return tuple(found)
 
 
@@ -405,10 +410,19 @@ def warn_expiring(certificates: Collection[WatchedCertificate], warn_days: float
     from gateway.signing.expiry import needing_attention
 
     now = datetime.now(UTC)
-    lines = [w.describe(now) for w in needing_attention(certificates, now, warn_days)]
-    for line in lines:
-        log.warning("certificate %s: renew it before it stops the gateway's traffic", line)
-    return lines
+    due = needing_attention(certificates, now, warn_days)
+    for watched in due:
+        if watched.trusted:
+            log.warning(
+                "certificate %s: a partner's; ask that partner for its renewed certificate",
+                watched.describe(now),
+            )
+        else:
+            log.warning(
+                "certificate %s: renew it before it stops the gateway's traffic",
+                watched.describe(now),
+            )
+    return [w.describe(now) for w in due]
 
 
 async def warn_left_rows(store: Store) -> list[str]:

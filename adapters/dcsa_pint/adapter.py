@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from cryptography import x509
 
 from adapters.base import AdapterContext, Envelope, InboundRoute, Receipt
 from adapters.dcsa_pint.ctr import ControlTrackingRegistry, transfer_record
@@ -158,6 +159,19 @@ class PintAdapter:
 
     def inbound_routes(self) -> Sequence[InboundRoute]:
         return self.receiver.routes()
+
+    def certificates(self) -> dict[str, x509.Certificate]:
+        """The certificates this platform sends in ``x5c`` (``signing``, its CAs), watched for
+        expiry (``adapter:<name>:signing`` at ``/metrics`` and ``/healthz``): partners
+        requiring ``x5c`` refuse every envelope signed under an expired one."""
+        return dict(self.options.own_certificates)
+
+    def trusted_certificates(self) -> dict[str, x509.Certificate]:
+        """The certificates of partners this platform trusts (their platform and carrier keys
+        given as certificates, the ``x5c`` anchors), watched for expiry: a partner's
+        certificate expiring is the operator's cue to get its renewed one, before its
+        envelopes signed with the new key are refused (BSIG)."""
+        return dict(self.options.trusted_certificates)
 
     async def ping(self) -> bool:
         return True

@@ -47,11 +47,13 @@ from __future__ import annotations
 import json
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from cryptography import x509
 
 from adapters.option_values import positive_integer, positive_number
 from gateway.errors import ConfigError, LingangError, VerificationError
@@ -143,6 +145,13 @@ class PintOptions:
     control_tracking_registry_ca: Path | None = None
     """CA certificate (PEM) the registry's TLS certificate must chain to (default: the
     system's)."""
+    own_certificates: dict[str, x509.Certificate] = field(default_factory=dict)
+    """The certificates this platform sends as ``x5c`` (``signing``, then ``signing-chain:<n>``
+    for the CAs of ``signing_chain``), by the name they are watched for expiry under."""
+    trusted_certificates: dict[str, x509.Certificate] = field(default_factory=dict)
+    """The certificates of others this platform trusts: a partner's platform and carrier keys
+    given as certificates (``partner:<code>:<n>``, ``carrier:<code>:<n>``) and the ``x5c``
+    anchors (``x5c-anchor:<n>``), by the name they are watched for expiry under."""
 
     def party(self, code: str, name: str = "") -> Party:
         """A party of this platform (codes issued by the platform itself)."""
@@ -240,13 +249,14 @@ class PintOptions:
                     load_private_key(path(required("carrier_key")).read_bytes())
                 )
                 carriers.add(carrier_signer.key, platform)
-            partners = _partners(name, options.get("partners") or {}, path, keys, carriers)
+            trusted: dict[str, x509.Certificate] = {}
+            partners = _partners(name, options.get("partners") or {}, path, keys, carriers, trusted)
             if options.get("trust"):
+                anchors = [c for entry in options["trust"] for c in load_certificates(path(entry))]
                 keys.trust = carriers.trust = _trust_store(
-                    name,
-                    [c for entry in options["trust"] for c in load_certificates(path(entry))],
-                    str(options.get("revocation", "soft-fail")),
+                    name, anchors, str(options.get("revocation", "soft-fail"))
                 )
+                trusted.update(_numbered("x5c-anchor", anchors))
             keys.require_x5c = bool(options.get("require_x5c", False))
         except (OSError, ValueError, LingangError) as exc:
             if isinstance(exc, ConfigError):
@@ -284,6 +294,10 @@ class PintOptions:
                 if options.get("control_tracking_registry_ca")
                 else None
             ),
+            own_certificates=(
+                {"signing": chain[0], **_numbered("signing-chain", chain[1:])} if chain else {}
+            ),
+            trusted_certificates=trusted,
         )
 
 
@@ -405,9 +419,21 @@ def _add_jwks(into: KeySet, file: Path, owner: str, where: str) -> None:
         raise ConfigError(f"{where}: cannot use the JWKS in {file}: {exc}", field=where) from exc
 
 
+def _numbered(prefix: str, certificates: Sequence[x509.Certificate]) -> dict[str, x509.Certificate]:
+    """``{"<prefix>:1": first, "<prefix>:2": second, ...}``."""
+    return {f"{prefix}:{n}": c for n, c in enumerate(certificates, start=1)}
+
+
 def _partners(
-    name: str, table: Any, path: Any, keys: KeySet, carriers: KeySet
+    name: str,
+    table: Any,
+    path: Any,
+    keys: KeySet,
+    carriers: KeySet,
+    trusted: dict[str, x509.Certificate],
 ) -> dict[str, Partner]:
+    """The partner platforms; their keys go into ``keys`` and ``carriers``, the certificates
+    among them into ``trusted`` (``partner:<code>:<n>``, ``carrier:<code>:<n>``)."""
     if not isinstance(table, Mapping):
         raise ConfigError(
             f"adapter {name!r}: partners is a table per platform", field=f"adapters.{name}.partners"
@@ -428,10 +454,14 @@ def _partners(
         for option, into in (("jwks", keys), ("carrier_jwks", carriers)):
             if spec.get(option):
                 _add_jwks(into, path(spec[option]), str(code), f"{where}.{option}")
-        for option, into in (("certificates", keys), ("carrier_certificates", carriers)):
-            for entry in spec.get(option) or ():
-                for certificate in load_certificates(path(entry)):
-                    into.add(certificate.public_key(), str(code))  # type: ignore[arg-type]
+        for option, into, role in (
+            ("certificates", keys, "partner"),
+            ("carrier_certificates", carriers, "carrier"),
+        ):
+            given = [c for entry in spec.get(option) or () for c in load_certificates(path(entry))]
+            for certificate in given:
+                into.add(certificate.public_key(), str(code))  # type: ignore[arg-type]
+            trusted.update(_numbered(f"{role}:{code}", given))
         jwks_url = str(spec["jwks_url"]) if spec.get("jwks_url") else None
         if jwks_url is not None and urlsplit(jwks_url).scheme != "https":
             raise ConfigError(

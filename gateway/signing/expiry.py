@@ -4,10 +4,11 @@ A certificate the gateway presents or signs with stops all its traffic the momen
 expires: the TLS server certificate (clients refuse the handshake), the signing
 certificate (receivers refuse the signatures), a Peppol access point certificate (valid
 two years at most under the Peppol PKI; senders and the SMP refuse it). Each is watched
-under a *role* (``server-tls``, ``signing``, ``adapter:<name>:<what>``): ``/metrics``
+under a *role* (``server-tls``, ``signing``, ``adapter:<name>:<what>``), and so are the
+partners' certificates an adapter trusts (a DCSA PINT partner's keys): ``/metrics``
 exposes the seconds left per role (``lingang_certificate_expiry_seconds``), ``/healthz``
 warns :data:`DEFAULT_WARN_DAYS` days ahead (``[ops] certificate_warn_days``) and fails
-once one has expired, the process logs the same at start, and ``lingang certificates``
+once one of the gateway's own has expired, the process logs the same at start, and ``lingang certificates``
 lists them.
 """
 
@@ -34,10 +35,17 @@ class WatchedCertificate:
     role: str
     subject: str
     not_after: datetime
+    trusted: bool = False
+    """A partner's certificate the gateway trusts (a DCSA PINT platform's key), not one it
+    presents: warned of like the gateway's own, but its expiry does not fail ``/healthz``
+    (the gateway itself still works; that partner must send its renewed one)."""
 
     @classmethod
-    def of(cls, role: str, certificate: x509.Certificate) -> WatchedCertificate:
-        return cls(role, certificate.subject.rfc4514_string(), certificate.not_valid_after_utc)
+    def of(
+        cls, role: str, certificate: x509.Certificate, *, trusted: bool = False
+    ) -> WatchedCertificate:
+        subject = certificate.subject.rfc4514_string()
+        return cls(role, subject, certificate.not_valid_after_utc, trusted)
 
     def seconds_left(self, now: datetime) -> float:
         """Seconds until it expires (negative once it has)."""

@@ -30,6 +30,7 @@ from gateway.settings import (
     StoreSettings,
 )
 from gateway.signing.peppol_pki import make_peppol_pki
+from gateway.testing.pint import SCHEMA
 
 DAY = 86400.0
 
@@ -58,7 +59,12 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-async def _serve(tmp_path: Path, ca: trustme.CA, signing_ends: datetime) -> AsyncIterator[Served]:
+async def _serve(
+    tmp_path: Path,
+    ca: trustme.CA,
+    signing_ends: datetime,
+    more: tuple[AdapterConfig, ...] = (),
+) -> AsyncIterator[Served]:
     now = datetime.now(UTC)
     tls_cert, tls_key = _leaf(ca, tmp_path, "server", now + timedelta(days=3))
     sign_cert, sign_key = _leaf(ca, tmp_path, "signing", signing_ends)
@@ -76,7 +82,10 @@ async def _serve(tmp_path: Path, ca: trustme.CA, signing_ends: datetime) -> Asyn
         server=ServerSettings(tls_cert=tls_cert, tls_key=tls_key),
         signing=SigningSettings(key=sign_key, cert=sign_cert),
         pipeline=PipelineSettings(validate=False, sign=False),
-        adapters={"peppol": AdapterConfig(name="peppol", type="peppol", options=peppol)},
+        adapters={
+            "peppol": AdapterConfig(name="peppol", type="peppol", options=peppol),
+            **{config.name: config for config in more},
+        },
     )
     services = await open_services(settings)
     runner = api_runner(create_app(services))
@@ -159,3 +168,71 @@ def test_the_certificate_of_a_signing_key_in_a_token_is_watched(
     watched = _signing_certificate(Settings.for_data_dir(tmp_path, signing=signing))
     assert watched is not None
     assert abs((watched.not_valid_after_utc - ends).total_seconds()) < 2
+
+
+def _pint(tmp_path: Path, reference: Path, ca: trustme.CA, now: datetime) -> AdapterConfig:
+    """A DCSA PINT platform whose x5c signing certificate ends in 6 days, trusting a partner
+    (IQAX) by two certificates, one expired yesterday, and a carrier's ending in 20 days."""
+    folder = tmp_path / "pint"
+    folder.mkdir()
+    signing = ca.issue_cert("aeot.example", not_after=now + timedelta(days=6))
+    (folder / "aeot.pem").write_bytes(signing.cert_chain_pems[0].bytes())
+    (folder / "aeot.key").write_bytes(signing.private_key_pem.bytes())
+    partner = trustme.CA()
+    (folder / "iqax.pem").write_bytes(
+        partner.issue_cert("iqax.example", not_after=now + timedelta(days=200))
+        .cert_chain_pems[0]
+        .bytes()
+        + partner.issue_cert("old.iqax.example", not_after=now - timedelta(days=1))
+        .cert_chain_pems[0]
+        .bytes()
+    )
+    carrier = partner.issue_cert("carrier.iqax.example", not_after=now + timedelta(days=20))
+    (folder / "carrier.pem").write_bytes(carrier.cert_chain_pems[0].bytes())
+    options = {
+        "platform": "AEOT",
+        "signing_key": str(folder / "aeot.key"),
+        "signing_chain": [str(folder / "aeot.pem")],
+        "envelope_schema": str(reference / SCHEMA),
+        "partners": {
+            "IQAX": {
+                "url": "https://iqax.example",
+                "certificates": [str(folder / "iqax.pem")],
+                "carrier_certificates": [str(folder / "carrier.pem")],
+            }
+        },
+    }
+    return AdapterConfig(name="pint", type="dcsa_pint", options=options)
+
+
+async def test_pint_platform_and_partner_certificates_are_watched(
+    tmp_path: Path, reference: Path, ca: trustme.CA, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The PINT platform's x5c certificate is the gateway's own (warned, fails once expired);
+    a partner's certificates are trusted ones: warned of, expired too, without failing
+    ``/healthz``. Until now none of them was watched."""
+    caplog.set_level(logging.WARNING, logger="lingang.service")
+    now = datetime.now(UTC)
+    more = (_pint(tmp_path, reference, ca, now),)
+    async for served in _serve(tmp_path, ca, now + timedelta(days=400), more):
+        status, raw = await served.get("/metrics")
+        left = _expiry_seconds(raw)
+        assert 5.9 * DAY < left["adapter:pint:signing"] <= 6 * DAY
+        assert 199 * DAY < left["adapter:pint:partner:IQAX:1"] <= 200 * DAY
+        assert left["adapter:pint:partner:IQAX:2"] < -0.9 * DAY
+        assert 19 * DAY < left["adapter:pint:carrier:IQAX:1"] <= 20 * DAY
+
+        status, raw = await served.get("/healthz")
+        body = json.loads(raw)
+        assert status == 200, body
+        check = body["checks"]["certificates"]
+        assert check["status"] == "ok"
+        assert [w["role"] for w in check["warnings"]] == [
+            "adapter:pint:partner:IQAX:2",
+            "server-tls",
+            "adapter:peppol:ap",
+            "adapter:pint:signing",
+            "adapter:pint:carrier:IQAX:1",
+        ]
+    warned = [r.getMessage() for r in caplog.records if "IQAX:2" in r.getMessage()]
+    assert len(warned) == 1 and "ask that partner for its renewed certificate" in warned[0]

@@ -134,14 +134,13 @@ def certificate_role(watched: WatchedCertificate, own: Collection[str]) -> str:
 def certificates_check(
     watched: Iterable[WatchedCertificate], own: Collection[str], warn_days: float
 ) -> dict[str, Any]:
-    """``fail`` once a certificate has expired (its traffic has stopped), else ``ok``, with
-    a ``warning`` for each one expiring within ``warn_days``: role, ``not_after`` and
-    ``days_left``."""
+    """``fail`` once a certificate of the gateway's own has expired (its traffic has
+    stopped), else ``ok``, with a ``warning`` for each one expired or expiring within
+    ``warn_days`` (a partner's trusted one too): role, ``not_after`` and ``days_left``."""
     now = datetime.now(UTC)
     due = needing_attention(watched, now, warn_days)
-    check: dict[str, Any] = {
-        "status": "fail" if any(w.status(now, warn_days) == "expired" for w in due) else "ok"
-    }
+    expired = any(w.status(now, warn_days) == "expired" and not w.trusted for w in due)
+    check: dict[str, Any] = {"status": "fail" if expired else "ok"}
     if due:
         check["warnings"] = [
             {
