@@ -32,7 +32,7 @@ from adapters.dcsa_pint.options import MAX_PARTY_NAME, PintOptions
 from adapters.dcsa_pint.receiver_check import ValidateReceiver
 from gateway.errors import FieldError, InputError, NotPermittedError, VerificationError
 from gateway.pint import build
-from gateway.pint.chain import VerifiedEnvelope, verify_envelope
+from gateway.pint.chain import VerifiedEnvelope, claimed_time, verify_envelope
 from gateway.pint.checksums import bytes_checksum, document_checksum, jws_checksum
 from gateway.pint.codes import (
     SURRENDER_ANSWERS,
@@ -770,11 +770,14 @@ class PintPlatform:
         """An entry's signature (and, in the first, the carrier's issuance manifest)
         verified again with the keys known now: ``signedBy``, ``kid``, ``signatureVerified``
         and, when it does not verify now, ``signatureProblem``. The registry verified every
-        entry when it took the chain; a key retired since (a partner rotated its keys, a
-        certificate expired) makes the entry unverifiable now, which the history says
-        rather than hiding the eBL."""
+        entry when it took the chain; a key retired since (a partner rotated its keys)
+        makes the entry unverifiable now, which the history says rather than hiding the
+        eBL. Every entry of a stored chain is historic evidence, so an ``x5c`` certificate
+        is judged at the time the entry claims (:func:`~gateway.pint.chain.claimed_time`):
+        one that has merely expired since still verifies."""
+        signed_at = claimed_time(token)
         try:
-            verified = verify_compact(token, self.options.keys)
+            verified = verify_compact(token, self.options.keys, signed_at=signed_at)
         except VerificationError as exc:
             header, _, _, _ = split_compact(token)
             kid = header.get("kid")
@@ -788,7 +791,7 @@ class PintPlatform:
         if first:
             issuance = str(payload.get("issuanceManifestSignedContent"))
             try:
-                verify_compact(issuance, self.options.carriers)
+                verify_compact(issuance, self.options.carriers, signed_at=signed_at)
             except VerificationError as exc:
                 problem = f"the carrier's issuance manifest: {exc.message}"
         return {

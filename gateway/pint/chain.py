@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.errors import FieldError, VerificationError
@@ -34,7 +35,14 @@ from gateway.pint.checksums import document_checksum, jws_checksum
 from gateway.pint.codes import PintRejection, ResponseCode
 from gateway.pint.schema import EnvelopeSchema
 from gateway.pint.title import Party, Title, replay
-from gateway.signing.jose import KeySet, Verified, verify_compact
+from gateway.signing.jose import (
+    MAX_PAYLOAD_DEPTH,
+    KeySet,
+    Verified,
+    json_part,
+    split_compact,
+    verify_compact,
+)
 
 MAX_CHAIN = 1000
 """Longest transfer chain accepted."""
@@ -83,13 +91,32 @@ def _benv(message: str, field: str) -> PintRejection:
     return PintRejection(message, response=ResponseCode.BENV, field=field)
 
 
-def _verify(token: Any, keys: KeySet, field: str) -> Verified:
+def _verify(token: Any, keys: KeySet, field: str, *, signed_at: datetime | None = None) -> Verified:
     if not isinstance(token, str):
         raise _benv(f"{field} is not a compact JWS string", field)
     try:
-        return verify_compact(token, keys)
+        return verify_compact(token, keys, signed_at=signed_at)
     except VerificationError as exc:
         raise _bsig(f"{field}: {exc.message}", field) from exc
+
+
+def claimed_time(token: Any, now: datetime | None = None) -> datetime:
+    """When a transfer chain entry says it was made: the latest ``actionDateTime`` of its
+    transactions, read before its signature is checked (the signature covers it, so once
+    it verifies this is the time its signer claimed). Never later than ``now``; now when
+    the entry names no readable time (its schema check refuses it afterwards)."""
+    current = now or datetime.now(UTC)
+    try:
+        _, payload, _, _ = split_compact(token)
+        entry = json_part(payload, MAX_PAYLOAD_DEPTH, "the entry", "jws.payload")
+        transactions = entry.get("transactions")
+        times = [datetime.fromisoformat(t["actionDateTime"]) for t in transactions]
+        latest = max(times)
+    except (VerificationError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return current
+    if latest.tzinfo is None:
+        return current
+    return min(latest, current)
 
 
 def _payload(verified: Verified, field: str) -> dict[str, Any]:
@@ -188,7 +215,8 @@ def _verify_entries(
     entries: list[dict[str, Any]] = []
     for index, token in enumerate(chain):
         field = f"envelopeTransferChain[{index}]"
-        verified = _verify(token, keys, field)
+        signed_at = None if index == len(chain) - 1 else claimed_time(token)
+        verified = _verify(token, keys, field, signed_at=signed_at)
         entry = _payload(verified, field)
         if schema is not None:
             schema.check_payload("EnvelopeTransferChainEntry", entry, where=field)
@@ -210,7 +238,7 @@ def _verify_entries(
                 f"{field}.previousEnvelopeTransferChainEntrySignedContentChecksum",
             )
         if index == 0:
-            _check_issuance(entry, td_checksum, manifest, carriers, schema, field)
+            _check_issuance(entry, td_checksum, manifest, carriers, schema, field, signed_at)
         elif "issuanceManifestSignedContent" in entry or "controlTrackingRegistry" in entry:
             raise _benv(
                 f"{field}: only the first entry carries the issuance manifest and registry", field
@@ -226,11 +254,12 @@ def _check_issuance(
     carriers: KeySet,
     schema: EnvelopeSchema | None,
     field: str,
+    signed_at: datetime | None,
 ) -> None:
     where = f"{field}.issuanceManifestSignedContent"
     if "issuanceManifestSignedContent" not in entry:
         raise _benv("the first entry must carry the carrier-signed issuance manifest", where)
-    signed = _verify(entry["issuanceManifestSignedContent"], carriers, where)
+    signed = _verify(entry["issuanceManifestSignedContent"], carriers, where, signed_at=signed_at)
     if signed.signer.owner != entry.get("eblPlatform"):
         raise _bsig(
             f"the issuance manifest is signed by a carrier of {signed.signer.owner}, "

@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -220,9 +221,13 @@ class KeySet:
             kids.append(kid)
         return kids
 
-    def resolve(self, header: Mapping[str, Any]) -> TrustedKey:
+    def resolve(
+        self, header: Mapping[str, Any], *, signed_at: datetime | None = None
+    ) -> TrustedKey:
         """The trusted key a protected header names (``kid``: its thumbprint or its JWKS
-        name; without ``kid``, the key of the ``x5c`` certificate), checked against ``x5c``."""
+        name; without ``kid``, the key of the ``x5c`` certificate), checked against ``x5c``:
+        its chain valid now, or at ``signed_at`` for a signature other signatures already
+        vouch for (:func:`verify_compact`)."""
         kid = header.get("kid")
         chain = header.get("x5c")
         certificates = _x5c(chain) if chain is not None else []
@@ -244,7 +249,9 @@ class KeySet:
                 "the x5c certificate is not the key named by kid", check="jws.x5c"
             )
         if self.trust is not None:
-            self.trust.check(certificates[0], intermediates=certificates[1:], signer=True)
+            self.trust.check(
+                certificates[0], intermediates=certificates[1:], signer=True, moment=signed_at
+            )
         return trusted
 
 
@@ -364,8 +371,13 @@ def json_part(data: bytes, max_depth: int, what: str, check: str) -> Any:
     return value
 
 
-def verify_compact(token: str, keys: KeySet) -> Verified:
-    """Verify a compact JWS with the key its ``kid`` names; raise :class:`VerificationError`."""
+def verify_compact(token: str, keys: KeySet, *, signed_at: datetime | None = None) -> Verified:
+    """Verify a compact JWS with the key its ``kid`` names; raise :class:`VerificationError`.
+
+    A JWS carries no trusted time, so its ``x5c`` chain must be valid now. ``signed_at``
+    is for a signature that is historic evidence, vouched for by later signatures made now
+    (a DCSA PINT transfer chain's earlier entries): its chain must have been valid at the
+    time it claims, ``signed_at``, and may have expired since."""
     header, payload, signature, signing_input = split_compact(token)
     algorithm = header.get("alg")
     if algorithm not in ALGORITHMS:
@@ -380,7 +392,7 @@ def verify_compact(token: str, keys: KeySet) -> Verified:
     refuse_unencoded_payload(header)
     if "kid" not in header and "x5c" not in header:
         return _verify_without_kid(header, payload, signature, signing_input, keys)
-    trusted = keys.resolve(header)
+    trusted = keys.resolve(header, signed_at=signed_at)
     if not _verify(trusted.key, str(algorithm), signature, signing_input):
         raise VerificationError("the JWS signature does not verify", check=Check.SIGNATURE)
     return Verified(header, payload, trusted)

@@ -84,9 +84,14 @@ class TrustStore:
         is outside its validity, or revoked (unknown status: refused unless ``soft_fail``).
         With ``signer``, ``cert`` verified a signature, and its keyUsage (when present) must
         allow that (:func:`gateway.signing.chain.check_signer_usage`).
+        With ``moment`` (a past signing time) a certificate valid then that has expired
+        since is not asked about: a CA need not publish the status of an expired certificate
+        (RFC 5280 3.3, CRLs may drop it; RFC 6960 4.4.4), so no answer would come but
+        ``unknown``. One still valid is asked, and refused when revoked.
         May ask OCSP responders and fetch CRLs: call it off the event loop when revocation
         is on."""
-        now = moment or datetime.now(UTC)
+        current = datetime.now(UTC)
+        now = moment or current
         for given in (cert, *intermediates):
             readable(given)
         self._refuse_other_kind(cert)
@@ -107,6 +112,8 @@ class TrustStore:
         check_validity(path, now)
         if self.revocation is not None:
             for child, issuer in itertools.pairwise(path):
+                if child.not_valid_after_utc < current:
+                    continue
                 status = self.revocation.status(child, issuer)
                 if status == "unknown" and not self.soft_fail:
                     raise VerificationError(
