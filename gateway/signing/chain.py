@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdentifier
 
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
@@ -47,8 +47,9 @@ RFC 5280 4.2: "A certificate-using system MUST reject the certificate if it enco
 critical extension it does not recognize or a critical extension that contains information
 that it cannot process." basicConstraints (CA, pathLenConstraint) and keyUsage (keyCertSign
 for issuers, digitalSignature / nonRepudiation for signers) are enforced by path building;
-extendedKeyUsage is read (a responder's OCSPSigning; Peppol AP and SMP certificates mark it
-critical with clientAuth, a purpose signing does not narrow further); subjectAltName (critical
+extendedKeyUsage is read (a responder's OCSPSigning; a signer's purposes,
+:data:`SIGNING_PURPOSES`, where Peppol AP and SMP certificates' critical clientAuth is one);
+subjectAltName (critical
 when the subject is empty, 4.2.1.6) and the key identifiers only name, they restrict nothing.
 Everything else is unprocessed, and refused when critical: nameConstraints (no name
 constraints are applied), the policy extensions (certificatePolicies, policyMappings,
@@ -329,17 +330,63 @@ def _check_path_lengths(path: Sequence[x509.Certificate]) -> None:
             )
 
 
-def check_signer_usage(signer: x509.Certificate) -> None:
+SIGNING_PURPOSES: Mapping[ObjectIdentifier, str] = {
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+    ObjectIdentifier("1.3.6.1.5.5.7.3.36"): "documentSigning",
+    ObjectIdentifier("1.3.6.1.4.1.311.10.3.12"): "Microsoft documentSigning",
+    ObjectIdentifier("1.2.840.113583.1.1.5"): "Adobe authenticDocumentsTrust",
+}
+"""The extendedKeyUsage purposes under which a certificate may sign documents, AS4 messages
+and receipts, SMP answers and JWS, by OID.
+
+RFC 5280 4.2.1.12: with the extension present, "the certificate MUST only be used for one of
+the purposes indicated". No purpose is defined for XML or JWS signing, so the accepted ones
+are those signing certificates carry in practice: clientAuth (every Peppol AP and SMP
+certificate has exactly it, critical, and signs AS4 messages, receipts and SMP answers with
+it; eIDAS e-seal certificates carry it too), emailProtection (S/MIME signing, on qualified
+signature and seal certificates), documentSigning (RFC 9336) and its Microsoft and Adobe
+forerunners, and anyExtendedKeyUsage. A certificate listing none of them was issued for
+something else only: serverAuth (a TLS server), codeSigning, timeStamping (RFC 3161: that
+purpose alone), OCSPSigning."""
+
+
+_OTHER_PURPOSES: Mapping[ObjectIdentifier, str] = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
+    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+}
+
+
+def _purpose_name(oid: ObjectIdentifier) -> str:
+    """``serverAuth`` … for a purpose of RFC 5280 4.2.1.12, else the dotted OID."""
+    return _OTHER_PURPOSES.get(oid) or SIGNING_PURPOSES.get(oid) or oid.dotted_string
+
+
+def check_signer_usage(signer: x509.Certificate, what: str = "signer certificate") -> None:
     """The signer's keyUsage (when present) must allow signatures: digitalSignature or
-    nonRepudiation (contentCommitment), RFC 5280 4.2.1.3."""
+    nonRepudiation (contentCommitment), RFC 5280 4.2.1.3; its extendedKeyUsage (when
+    present) must list a purpose of :data:`SIGNING_PURPOSES` (RFC 5280 4.2.1.12). Either
+    refusal is ``check=Check.CHAIN`` naming ``what`` (the signer's role), the certificate's
+    subject and serial number, and the rule."""
+    named = f"the {what} {signer.subject.rfc4514_string()} (serial {signer.serial_number:x})"
     usage = extension(signer, x509.KeyUsage)
-    if usage is None:
-        return
-    if not (usage.digital_signature or usage.content_commitment):
+    if usage is not None and not (usage.digital_signature or usage.content_commitment):
         raise VerificationError(
-            f"the signer certificate {signer.subject.rfc4514_string()} (serial "
-            f"{signer.serial_number:x}) may not sign: its keyUsage allows neither "
-            "digitalSignature nor nonRepudiation (RFC 5280 4.2.1.3)",
+            f"{named} may not sign: its keyUsage allows neither digitalSignature nor "
+            "nonRepudiation (RFC 5280 4.2.1.3)",
+            check=Check.CHAIN,
+        )
+    purposes = extension(signer, x509.ExtendedKeyUsage)
+    if purposes is not None and not any(oid in SIGNING_PURPOSES for oid in purposes):
+        listed = ", ".join(_purpose_name(oid) for oid in purposes) or "nothing"
+        raise VerificationError(
+            f"{named} may not sign: its extendedKeyUsage lists only {listed}, and a "
+            "certificate with that extension may be used only for a purpose it lists "
+            "(RFC 5280 4.2.1.12); a signer needs one of "
+            f"{', '.join(SIGNING_PURPOSES.values())}",
             check=Check.CHAIN,
         )
 

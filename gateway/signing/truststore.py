@@ -96,7 +96,7 @@ class TrustStore:
             readable(given)
         self._refuse_other_kind(cert)
         if signer:
-            check_signer_usage(cert)
+            check_signer_usage(cert, self.what)
         try:
             path = build_path(cert, (*self.pool, *intermediates), self.anchors)
         except RefusedCertificate as exc:

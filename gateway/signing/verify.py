@@ -217,7 +217,7 @@ class Verifier:
         form: SignatureForm = SignatureForm.ENVELOPED,
     ) -> VerifiedDocument:
         checks = ["structure", "algorithm", "signature", "reference", "signed-properties"]
-        check_signer_usage(signer)
+        check_signer_usage(signer, "document signer certificate")
         path = self._path(signer, [*parsed.certificates, *self._pool])
         checks.append("chain")
         check_validity(path, parsed.signing_time)
