@@ -5,7 +5,8 @@ issuer must be a CA (basicConstraints) allowed to sign certificates (keyUsage, w
 with no more intermediate CAs below it than its pathLenConstraint allows. A certificate of
 the path (the configured anchor excepted) that marks critical an extension the gateway does
 not process is refused (:data:`PROCESSED_EXTENSIONS`, RFC 5280 4.2), and so is one whose key
-is too weak (:func:`check_key_strength`: RSA under 2048 bits, EC off the accepted curves, DSA).
+is too weak (:func:`check_key_strength`: RSA under 2048 bits, EC off the accepted curves, DSA),
+and so is one whose names break a CA's nameConstraints (:mod:`.name_constraints`).
 Each certificate of the path must be valid at the signing time the signature claims:
 ``expired`` when it ended before, ``not-yet-valid`` when it started after; and, as nothing
 proves that claim, still unexpired now (:func:`check_still_valid`). Certificates signed
@@ -29,6 +30,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, ObjectIdent
 from gateway.errors import VerificationError
 from gateway.signing.algorithms import Check
 from gateway.signing.keys import ecdsa_raw_to_der, load_certificates
+from gateway.signing.name_constraints import first_violation
 
 MAX_PATH = 8
 """Longest accepted path, signer and anchor included."""
@@ -40,6 +42,7 @@ PROCESSED_EXTENSIONS: Mapping[ObjectIdentifier, str] = {
     ExtensionOID.SUBJECT_ALTERNATIVE_NAME: "subjectAltName",
     ExtensionOID.SUBJECT_KEY_IDENTIFIER: "subjectKeyIdentifier",
     ExtensionOID.AUTHORITY_KEY_IDENTIFIER: "authorityKeyIdentifier",
+    ExtensionOID.NAME_CONSTRAINTS: "nameConstraints",
 }
 """The certificate extensions the gateway may meet marked critical, by OID.
 
@@ -50,9 +53,10 @@ for issuers, digitalSignature / nonRepudiation for signers) are enforced by path
 extendedKeyUsage is read (a responder's OCSPSigning; a signer's purposes,
 :data:`SIGNING_PURPOSES`, where Peppol AP and SMP certificates' critical clientAuth is one);
 subjectAltName (critical
-when the subject is empty, 4.2.1.6) and the key identifiers only name, they restrict nothing.
-Everything else is unprocessed, and refused when critical: nameConstraints (no name
-constraints are applied), the policy extensions (certificatePolicies, policyMappings,
+when the subject is empty, 4.2.1.6) and the key identifiers only name, they restrict nothing;
+nameConstraints are applied to the names below each CA (:mod:`.name_constraints`, which
+refuses a name of a form it cannot match against a constraint on that form).
+Everything else is unprocessed, and refused when critical: the policy extensions (certificatePolicies, policyMappings,
 policyConstraints, inhibitAnyPolicy: no policy processing, RFC 5280 6.1.3 (d)), a
 precertificate's poison, and any extension the gateway does not know."""
 
@@ -291,6 +295,7 @@ def build_path(
                 if cert not in anchors:
                     check_key_strength(cert)
             _check_path_lengths(path)
+            _check_name_constraints(path)
             return path
         _refuse_weak_signature(current)
         issuer = next((a for a in anchors if _issued_by(current, a)), None)
@@ -308,6 +313,25 @@ def build_path(
         path.append(issuer)
         current = issuer
     raise VerificationError("the certificate path is too long", check=Check.CHAIN)
+
+
+def _check_name_constraints(path: Sequence[x509.Certificate]) -> None:
+    """:class:`RefusedCertificate` naming the certificate, the CA and the name when a name
+    of a certificate lies outside the nameConstraints of a CA above it (RFC 5280 4.2.1.10)."""
+    try:
+        found = first_violation(path)
+    except ValueError as exc:
+        raise VerificationError(
+            f"the names of a certificate of the path cannot be read: {exc}", check=Check.CHAIN
+        ) from exc
+    if found is not None:
+        cert, ca, reason = found
+        raise RefusedCertificate(
+            f"certificate {cert.subject.rfc4514_string()} (serial {cert.serial_number:x}) "
+            f"breaks the nameConstraints of CA {ca.subject.rfc4514_string()} (serial "
+            f"{ca.serial_number:x}): {reason} (RFC 5280 4.2.1.10)",
+            check=Check.CHAIN,
+        )
 
 
 def _check_path_lengths(path: Sequence[x509.Certificate]) -> None:

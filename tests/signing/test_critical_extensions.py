@@ -10,8 +10,9 @@ gateway never applies, verified. Now the path is refused, naming the certificate
 extension's OID, wherever certificates are checked: XAdES signatures (:class:`Verifier`), the
 shared :class:`TrustStore` (AS4 and SMP signers, JWS ``x5c`` chains) and delegated OCSP
 responders. ``openssl verify`` (code we did not write) is the reference for the unknown
-extension; it processes name constraints and policies itself, which the gateway does not, so
-for those the gateway is the stricter of the two, as RFC 5280 4.2 asks of it.
+extension; it processes policies itself, which the gateway does not, so for those the gateway
+is the stricter of the two, as RFC 5280 4.2 asks of it. Name constraints are processed now
+(``test_name_constraints.py``): a CA's critical nameConstraints no longer refuse its path.
 """
 
 from __future__ import annotations
@@ -100,7 +101,6 @@ POLICIES = x509.CertificatePolicies([x509.PolicyInformation(ObjectIdentifier("1.
 CLIENT_AUTH = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH])
 REFUSED = {
     "leaf: unknown critical": ("leaf", UNKNOWN, PRIVATE_OID.dotted_string),
-    "CA: critical nameConstraints": ("ca", NAME_CONSTRAINTS, "2.5.29.30 (nameConstraints)"),
     "CA: critical certificatePolicies": ("ca", POLICIES, "2.5.29.32 (certificatePolicies)"),
     "leaf: critical certificatePolicies": ("leaf", POLICIES, "2.5.29.32 (certificatePolicies)"),
 }
@@ -110,6 +110,7 @@ ACCEPTED = {
     "leaf: critical subjectAltName": ("leaf", x509.SubjectAlternativeName([]), True),
     "CA: certificatePolicies, not critical": ("ca", POLICIES, False),
     "root (the anchor): unknown critical": ("root", UNKNOWN, True),
+    "CA: critical nameConstraints (processed)": ("ca", NAME_CONSTRAINTS, True),
 }
 
 
