@@ -124,6 +124,12 @@ def readable(cert: x509.Certificate) -> x509.Certificate:
     return cert
 
 
+def named(cert: x509.Certificate) -> str:
+    """``<subject> (serial <hex>)``: how a refusal names a certificate (the serial number in
+    hex, as ``openssl x509 -serial`` and CA portals show it)."""
+    return f"{cert.subject.rfc4514_string()} (serial {cert.serial_number:x})"
+
+
 ExtensionT = TypeVar("ExtensionT", bound=x509.ExtensionType)
 
 
@@ -138,7 +144,7 @@ def extension(cert: x509.Certificate, kind: type[ExtensionT]) -> ExtensionT | No
         return None
     except ValueError as exc:
         raise VerificationError(
-            f"the extensions of certificate {cert.subject.rfc4514_string()} cannot be read: {exc}",
+            f"the extensions of certificate {named(cert)} cannot be read: {exc}",
             check=Check.CHAIN,
         ) from exc
 
@@ -151,8 +157,7 @@ def public_key_of(cert: x509.Certificate) -> CertificatePublicKeyTypes:
         return cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise VerificationError(
-            f"the key of certificate {cert.subject.rfc4514_string()} is of a type that is not "
-            f"supported: {exc}",
+            f"the key of certificate {named(cert)} is of a type that is not supported: {exc}",
             check=Check.ALGORITHM,
         ) from exc
 
@@ -184,7 +189,7 @@ def extension_list(cert: x509.Certificate) -> list[x509.Extension[x509.Extension
         return list(cert.extensions)
     except ValueError as exc:
         raise VerificationError(
-            f"the extensions of certificate {cert.subject.rfc4514_string()} cannot be read: {exc}",
+            f"the extensions of certificate {named(cert)} cannot be read: {exc}",
             check=Check.CHAIN,
         ) from exc
 
@@ -269,13 +274,14 @@ def _refuse_weak_signature(cert: x509.Certificate) -> None:
         algorithm = cert.signature_hash_algorithm
     except UnsupportedAlgorithm as exc:
         raise VerificationError(
-            f"certificate {cert.subject.rfc4514_string()} is signed with an algorithm that is "
+            f"certificate {named(cert)} is signed with an algorithm that is "
             f"not supported ({cert.signature_algorithm_oid.dotted_string})",
             check=Check.ALGORITHM,
         ) from exc
     if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
         raise VerificationError(
-            f"certificate {cert.subject.rfc4514_string()} is signed with {algorithm.name}",
+            f"certificate {named(cert)} is signed with {algorithm.name}, which is refused "
+            "(SHA-1 and MD5 are broken for signatures)",
             check=Check.ALGORITHM,
         )
 
@@ -302,12 +308,11 @@ def build_path(
         if issuer is None:
             issuer = next((c for c in pool if c not in path and _issued_by(current, c)), None)
         if issuer is None:
-            raise VerificationError(
-                f"no trusted issuer for {current.subject.rfc4514_string()}", check=Check.CHAIN
-            )
+            raise VerificationError(f"no trusted issuer for {named(current)}", check=Check.CHAIN)
         if not _is_ca(issuer):
             raise VerificationError(
-                f"{issuer.subject.rfc4514_string()} is not a CA allowed to sign certificates",
+                f"{named(issuer)} is not a CA allowed to sign certificates (RFC 5280 "
+                "4.2.1.9: basicConstraints cA; 4.2.1.3: keyCertSign)",
                 check=Check.CHAIN,
             )
         path.append(issuer)
@@ -347,7 +352,7 @@ def _check_path_lengths(path: Sequence[x509.Certificate]) -> None:
         below = [c for c in path[1:index] if c.subject != c.issuer]
         if len(below) > limit:
             raise VerificationError(
-                f"{ca.subject.rfc4514_string()} allows {limit} intermediate CA certificate(s) "
+                f"{named(ca)} allows {limit} intermediate CA certificate(s) "
                 f"below it (pathLenConstraint, RFC 5280 4.2.1.9); this path has {len(below)}: "
                 f"{'; '.join(c.subject.rfc4514_string() for c in below)}",
                 check=Check.CHAIN,
@@ -420,16 +425,16 @@ def check_validity(path: Sequence[x509.Certificate], moment: datetime) -> None:
     for cert in path:
         if moment > cert.not_valid_after_utc:
             raise VerificationError(
-                f"certificate {cert.subject.rfc4514_string()} expired "
+                f"certificate {named(cert)} expired "
                 f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, "
-                f"before the signing time {moment:%Y-%m-%d %H:%M} UTC",
+                f"before the signing time {moment:%Y-%m-%d %H:%M} UTC (RFC 5280 4.1.2.5)",
                 check=Check.EXPIRED,
             )
         if moment < cert.not_valid_before_utc:
             raise VerificationError(
-                f"certificate {cert.subject.rfc4514_string()} is valid only from "
+                f"certificate {named(cert)} is valid only from "
                 f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC, "
-                f"after the signing time {moment:%Y-%m-%d %H:%M} UTC",
+                f"after the signing time {moment:%Y-%m-%d %H:%M} UTC (RFC 5280 4.1.2.5)",
                 check=Check.NOT_YET_VALID,
             )
 
@@ -446,7 +451,7 @@ def check_still_valid(path: Sequence[x509.Certificate], now: datetime) -> None:
     for cert in path:
         if now > cert.not_valid_after_utc:
             raise VerificationError(
-                f"certificate {cert.subject.rfc4514_string()} expired "
+                f"certificate {named(cert)} expired "
                 f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC; the signature carries no "
                 "time-stamp proving it was made before then (EN 319 102-1: out of bounds, "
                 "no proof of existence)",

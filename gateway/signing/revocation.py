@@ -49,6 +49,7 @@ from gateway.signing.algorithms import Check
 from gateway.signing.chain import (
     check_key_strength,
     extension,
+    named,
     public_key_of,
     readable,
     unprocessed_critical,
@@ -135,10 +136,7 @@ class RevocationChecker:
     @staticmethod
     def _conclude(answer: str, cert: x509.Certificate) -> str:
         if answer.startswith("revoked"):
-            raise RevokedError(
-                f"certificate {cert.subject.rfc4514_string()} (serial {cert.serial_number}) "
-                f"is revoked ({answer.split(':', 1)[1]})"
-            )
+            raise RevokedError(f"certificate {named(cert)} is revoked ({answer.split(':', 1)[1]})")
         return answer
 
     def _ocsp_status(

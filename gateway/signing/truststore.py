@@ -26,6 +26,7 @@ from gateway.signing.chain import (
     build_path,
     check_signer_usage,
     check_validity,
+    named,
     readable,
 )
 from gateway.signing.keys import load_certificates
@@ -101,12 +102,12 @@ class TrustStore:
             path = build_path(cert, (*self.pool, *intermediates), self.anchors)
         except RefusedCertificate as exc:
             raise VerificationError(
-                f"{self.what} {cert.subject.rfc4514_string()} is refused: {exc.message}",
+                f"{self.what} {named(cert)} is refused: {exc.message}",
                 check=exc.check,
             ) from exc
         except VerificationError as exc:
             raise VerificationError(
-                f"{self.what} {cert.subject.rfc4514_string()} is not from a trusted CA: {exc.message}",
+                f"{self.what} {named(cert)} is not from a trusted CA: {exc.message}",
                 check=Check.CHAIN,
             ) from exc
         check_validity(path, now)
@@ -117,7 +118,8 @@ class TrustStore:
                 status = self.revocation.status(child, issuer)
                 if status == "unknown" and not self.soft_fail:
                     raise VerificationError(
-                        f"revocation status of {child.subject.rfc4514_string()} is unknown",
+                        f"revocation status of {self.what} path certificate {named(child)} is "
+                        "unknown: no OCSP responder or CRL gave a usable answer (hard-fail)",
                         check=Check.REVOCATION_UNKNOWN,
                     )
         return path
@@ -131,7 +133,6 @@ class TrustStore:
             unit = str(attribute.value).strip()
             if unit.casefold() in refused:
                 raise VerificationError(
-                    f"{cert.subject.rfc4514_string()} is a {unit} certificate, "
-                    f"not a trusted {self.what}",
+                    f"{named(cert)} is a {unit} certificate, not a trusted {self.what}",
                     check=Check.CHAIN,
                 )
