@@ -33,8 +33,9 @@
     jwks_url = "https://pint.iqax.example/.well-known/jwks.json"   # or where it publishes them
                                           # (fetched on first need and on an unknown kid)
     carrier_jwks = "pint/iqax.carrier.jwks.json"   # optional: carriers issuing on it
-    certificates = ["pint/iqax.pem"]      # or: its keys as X.509 certificates (PEM), out of band
-    carrier_certificates = []             #   (tokens whose header has no kid are tried on them)
+    certificates = ["pint/iqax.pem"]      # or: its keys as X.509 certificates (PEM), out of band,
+    carrier_certificates = []             #   trusted within their validity (tokens whose header
+                                          #   has no kid are tried on them)
     ca = "pint/iqax-ca.pem"               # optional: TLS trust for its server
     receiver_validation = true            # ask POST /v3/receiver-validation before a transfer
                                           # locks the eBL (false: never ask this partner)
@@ -460,7 +461,7 @@ def _partners(
         ):
             given = [c for entry in spec.get(option) or () for c in load_certificates(path(entry))]
             for certificate in given:
-                into.add(certificate.public_key(), str(code))  # type: ignore[arg-type]
+                into.add(certificate.public_key(), str(code), certificate=certificate)  # type: ignore[arg-type]
             trusted.update(_numbered(f"{role}:{code}", given))
         jwks_url = str(spec["jwks_url"]) if spec.get("jwks_url") else None
         if jwks_url is not None and urlsplit(jwks_url).scheme != "https":

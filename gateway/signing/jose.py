@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 from gateway.errors import SigningError, VerificationError
 from gateway.jsontext import TooDeep, loads_bounded, unfit_text
 from gateway.signing.algorithms import Check
-from gateway.signing.chain import public_key_of, readable
+from gateway.signing.chain import named, public_key_of, readable
 from gateway.signing.truststore import TrustStore
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -164,6 +164,31 @@ class TrustedKey:
     key: PublicKey
     owner: str
     kid: str
+    certificates: tuple[x509.Certificate, ...] = ()
+    """The certificates the key was handed over in, out of band (a PINT partner's
+    ``certificates``): the key is trusted within their validity only. Empty: a bare key (a
+    JWKS, a PEM key, ours), trusted for as long as it is configured."""
+
+    def check_certified(self, signed_at: datetime | None = None) -> None:
+        """``check=Check.EXPIRED`` when the key was given in certificates and none of them is
+        valid now, or at ``signed_at`` for a signature other signatures vouch for (see
+        :func:`verify_compact`): DCSA PINT answers a signature whose "key ... expired" BSIG,
+        and a key the partner certified for a time is not theirs to use after it."""
+        if not self.certificates:
+            return
+        moment = signed_at or datetime.now(UTC)
+        if any(
+            c.not_valid_before_utc <= moment <= c.not_valid_after_utc for c in self.certificates
+        ):
+            return
+        last = max(self.certificates, key=lambda c: c.not_valid_after_utc)
+        at = "the time the signature claims" if signed_at is not None else "now"
+        raise VerificationError(
+            f"the key {self.kid} of {self.owner} is certified by {named(last)} from "
+            f"{last.not_valid_before_utc:%Y-%m-%d %H:%M} to {last.not_valid_after_utc:%Y-%m-%d %H:%M}"
+            f" UTC, not at {at} ({moment:%Y-%m-%d %H:%M} UTC; RFC 5280 4.1.2.5)",
+            check=Check.EXPIRED,
+        )
 
 
 @dataclass(slots=True)
@@ -181,15 +206,27 @@ class KeySet:
     require_x5c: bool = False
     """Refuse a token whose header carries no certificate chain (needs ``trust``)."""
 
-    def add(self, key: PublicKey | PrivateKey, owner: str) -> str:
+    def add(
+        self,
+        key: PublicKey | PrivateKey,
+        owner: str,
+        *,
+        certificate: x509.Certificate | None = None,
+    ) -> str:
         """Add a key held by ``owner``; returns its kid. An RSA key under
-        :data:`MIN_RSA_BITS` is a :class:`VerificationError` (RFC 7518 3.3)."""
+        :data:`MIN_RSA_BITS` is a :class:`VerificationError` (RFC 7518 3.3). Given in a
+        ``certificate``, the key is trusted within its validity (and that of any other
+        certificate it was given in); given bare as well, without limit."""
         public = key.public_key() if isinstance(key, PrivateKey) else key
         short = short_rsa(public, f"the RSA key of {owner}")
         if short is not None:
             raise VerificationError(short, check=Check.ALGORITHM)
         kid = thumbprint(public)
-        self.keys[kid] = TrustedKey(public, owner, kid)
+        known = self.keys.get(kid)
+        certificates: tuple[x509.Certificate, ...] = ()
+        if certificate is not None and (known is None or known.certificates):
+            certificates = (*(known.certificates if known else ()), certificate)
+        self.keys[kid] = TrustedKey(public, owner, kid, certificates)
         return kid
 
     def add_jwks(self, jwks: Mapping[str, Any], owner: str) -> list[str]:
@@ -240,6 +277,7 @@ class KeySet:
                 f"unknown signing key kid={header.get('kid')!r}", check="jws.key"
             )
         trusted = self.keys[kid]
+        trusted.check_certified(signed_at)
         if chain is None:
             if self.require_x5c:
                 raise VerificationError("the JWS header carries no x5c chain", check=Check.CHAIN)
@@ -391,7 +429,9 @@ def verify_compact(token: str, keys: KeySet, *, signed_at: datetime | None = Non
         )
     refuse_unencoded_payload(header)
     if "kid" not in header and "x5c" not in header:
-        return _verify_without_kid(header, payload, signature, signing_input, keys)
+        verified = _verify_without_kid(header, payload, signature, signing_input, keys)
+        verified.signer.check_certified(signed_at)
+        return verified
     trusted = keys.resolve(header, signed_at=signed_at)
     if not _verify(trusted.key, str(algorithm), signature, signing_input):
         raise VerificationError("the JWS signature does not verify", check=Check.SIGNATURE)

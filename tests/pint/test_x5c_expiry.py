@@ -19,10 +19,12 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from adapters.dcsa_pint.options import PintOptions
+from gateway.errors import VerificationError
 from gateway.pint import build
 from gateway.pint.chain import verify_envelope
 from gateway.pint.checksums import document_checksum
@@ -31,7 +33,7 @@ from gateway.pint.schema import EnvelopeSchema
 from gateway.signing.jose import CompactSigner, KeySet
 from gateway.signing.revocation import RevocationChecker
 from gateway.signing.truststore import TrustStore
-from gateway.testing.pint import DemoPlatform, key_sets
+from gateway.testing.pint import SCHEMA, DemoPlatform, key_sets
 from tests.live_revocation import RevocationLab, revocation_lab, self_signed_ca
 
 NOW = datetime.now(UTC)
@@ -212,3 +214,77 @@ def test_an_earlier_entry_under_a_revoked_certificate_is_still_bsig(
     with pytest.raises(PintRejection) as caught:
         _at_a(env, keys, carriers, schema)
     assert caught.value.response is ResponseCode.BSIG and "revoked" in caught.value.message
+
+
+def _certified_keys(
+    platforms: dict[str, DemoPlatform], certified: str, certificate: x509.Certificate
+) -> tuple[KeySet, KeySet]:
+    """Every platform's key bare, but ``certified``'s given only in ``certificate`` (a
+    partner's ``certificates`` option), no x5c trust store."""
+    keys, carriers = KeySet(), KeySet()
+    for each in platforms.values():
+        if each.code == certified:
+            keys.add(each.key.public_key(), each.code, certificate=certificate)
+        else:
+            keys.add(each.key, each.code)
+        if each.carrier_key is not None:
+            carriers.add(each.carrier_key, each.code)
+    return keys, carriers
+
+
+def test_a_partner_key_given_in_an_expired_certificate_no_longer_signs_now(
+    platforms: dict[str, DemoPlatform],
+    schema: EnvelopeSchema,
+    document: dict[str, Any],
+    ca: tuple[x509.Certificate, rsa.RSAPrivateKey],
+) -> None:
+    """A partner handed its key over in a certificate (out of band, no x5c): once that
+    certificate has expired, the key's signatures made now are BSIG ("the key ... expired",
+    PINT 3.0); until now the key was trusted for as long as it was configured."""
+    expired = _certificate(ca, platforms["C"], since=timedelta(days=-400), until=timedelta(days=-1))
+    keys, carriers = _certified_keys(platforms, "SGTD", expired)
+    with pytest.raises(PintRejection) as caught:
+        _at_a(_envelope(platforms, document), keys, carriers, schema)
+    assert caught.value.response is ResponseCode.BSIG
+    assert f"CN=SGTD signing (serial {expired.serial_number:x})" in caught.value.message
+    renewed = _certificate(ca, platforms["C"], since=timedelta(days=-2), until=timedelta(days=300))
+    keys.add(platforms["C"].key.public_key(), "SGTD", certificate=renewed)
+    assert _at_a(_envelope(platforms, document), keys, carriers, schema).sender == "SGTD"
+
+
+def test_an_earlier_entry_by_a_partner_key_certified_then_still_verifies(
+    platforms: dict[str, DemoPlatform],
+    schema: EnvelopeSchema,
+    document: dict[str, Any],
+    ca: tuple[x509.Certificate, rsa.RSAPrivateKey],
+) -> None:
+    expired = _certificate(
+        ca, platforms["B"], since=timedelta(days=-400), until=timedelta(days=-10)
+    )
+    keys, carriers = _certified_keys(platforms, "IQAX", expired)
+    assert _at_a(_envelope(platforms, document), keys, carriers, schema).sender == "SGTD"
+    late = _envelope(platforms, document, b_signed=timedelta(days=-5))
+    with pytest.raises(PintRejection, match="not at the time the signature claims"):
+        _at_a(late, keys, carriers, schema)
+
+
+def test_partner_certificates_option_limits_the_key_to_their_validity(
+    tmp_path: Path,
+    reference: Path,
+    platforms: dict[str, DemoPlatform],
+    ca: tuple[x509.Certificate, rsa.RSAPrivateKey],
+) -> None:
+    paths = platforms["A"].write(tmp_path / "keys")
+    expired = _certificate(ca, platforms["C"], since=timedelta(days=-400), until=timedelta(days=-1))
+    (tmp_path / "sgtd.pem").write_bytes(expired.public_bytes(serialization.Encoding.PEM))
+    options = {
+        "platform": "AEOT",
+        "signing_key": str(paths["key"]),
+        "envelope_schema": str(reference / SCHEMA),
+        "partners": {"SGTD": {"url": "https://sgtd.example", "certificates": ["sgtd.pem"]}},
+    }
+    parsed = PintOptions.parse("pint", options, tmp_path)
+    (trusted,) = [k for k in parsed.keys.keys.values() if k.owner == "SGTD"]
+    assert trusted.certificates == (expired,)
+    with pytest.raises(VerificationError, match="certified by"):
+        trusted.check_certified()
