@@ -316,6 +316,58 @@ async def test_the_history_survives_a_partners_key_rotation(pair: Any, reference
     assert [t["actionCode"] for t in entry["transactions"]] == ["ISSUE"]
 
 
+async def test_the_history_judges_a_certified_key_at_the_entry_s_time(
+    pair: Any, reference: Path
+) -> None:
+    """The carrier's platform gave its key in a certificate that has expired since the
+    entry was signed: the entry is history, verified at the time it claims. A certificate
+    that ended before that time does not cover it, and the history says so."""
+    import asyncio
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    from gateway.signing.jose import KeySet
+    from tests.live_revocation import self_signed_ca
+
+    a, b = pair
+    pa, pb = a.adapter.platform, b.adapter.platform
+    await pa.issue(transport_document(reference, "CERTIFIED1"), to=pb.options.party("BANK"))
+    assert await run_transfers(a) == ["RECE"]
+    ca_cert, ca_key = self_signed_ca("Partner keys CA")
+    aeot_key = pa.options.signer.key.public_key()
+
+    def certified_until(end: datetime) -> x509.Certificate:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name.from_rfc4514_string("CN=AEOT signing"))
+            .issuer_name(ca_cert.subject)
+            .public_key(aeot_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(datetime.now(UTC) - timedelta(days=1))
+            .not_valid_after(end)
+            .sign(ca_key, hashes.SHA256())
+        )
+
+    def history_with(certificate: x509.Certificate) -> Any:
+        keys = KeySet()
+        keys.add(pb.options.signer.key, "IQAX")
+        keys.add(aeot_key, "AEOT", certificate=certificate)
+        pb.options = dataclasses.replace(pb.options, keys=keys)
+        return pb.history("CERTIFIED1")
+
+    lapsing = certified_until(datetime.now(UTC) + timedelta(seconds=2))
+    await asyncio.sleep(2.5)
+    (entry,) = (await history_with(lapsing))["chain"]
+    assert (entry["signatureVerified"], entry["signedBy"]) == (True, "AEOT"), entry
+    ended = certified_until(datetime.now(UTC) - timedelta(hours=1))
+    (entry,) = (await history_with(ended))["chain"]
+    assert entry["signatureVerified"] is False
+    assert f"CN=AEOT signing (serial {ended.serial_number:x})" in entry["signatureProblem"]
+
+
 async def test_a_refused_issue_is_shown_not_issued_with_the_signed_refusal(
     pair: Any, reference: Path
 ) -> None:
