@@ -40,6 +40,8 @@ LINE_FIELDS = {
 }  # fmt: skip
 SKIP_BLOCKS = frozenset({"SpecificInformation", "AdditionalInformation"})
 """EInvoice-shaped blocks whose ``ItemName`` / ``Amount`` are not line fields (§13.3)."""
+NOT_SUBJECT = "不征税"
+"""The rate text of a line not subject to VAT, whose tax cell is left empty (FORMAT.md §2.1)."""
 _CURRENCY_ONLY = re.compile(r"^[¥￥\s]*$")
 _DATA_NAMES = {
     "number": "发票号码", "issued": "开票日期", "buyer_id": "购买方纳税人识别号",
@@ -185,8 +187,10 @@ def _flat_lines(tagged: _Tagged, warnings: list[ParseWarning]) -> list[dict[str,
     lines: list[dict[str, str | None]] = [dict.fromkeys(columns) for _ in numbers]
     regular = [i for i, number in enumerate(numbers) if not number.strip().startswith("-")]
     short: list[str] = []
-    for key, column in columns.items():
-        rows = _column_rows(len(column), len(numbers), regular)
+    for key in sorted(columns, key=lambda k: k != "rate"):
+        column = columns[key]
+        sparse = _taxed_rows(lines) if key == "tax" else regular
+        rows = _column_rows(len(column), len(numbers), sparse)
         if rows is None:
             short.append(key)
             continue
@@ -204,18 +208,24 @@ def _flat_lines(tagged: _Tagged, warnings: list[ParseWarning]) -> list[dict[str,
     return lines
 
 
-def _column_rows(pieces: int, rows: int, regular: list[int]) -> list[int] | None:
+def _taxed_rows(lines: list[dict[str, str | None]]) -> list[int]:
+    """The rows that print a tax: all but those whose rate reads 不征税, whose tax cell is
+    empty (FORMAT.md §2.1: ComTaxAm "empty for 不征税"). Needs the rate column read first."""
+    return [i for i, line in enumerate(lines) if (line.get("rate") or "").strip() != NOT_SUBJECT]
+
+
+def _column_rows(pieces: int, rows: int, sparse: list[int]) -> list[int] | None:
     """The rows a flat column's pieces belong to, in order; ``None`` when they do not line up.
 
-    A column with one piece per row fills every row. A discount row (negative amount, right
-    after the line it discounts, FORMAT.md §6) prints no quantity, unit price or unit, so a
-    column with one piece per non-negative row fills those rows in order and leaves the
-    discount rows empty.
+    A column with one piece per row fills every row. Some rows print nothing in some columns:
+    a discount row (negative amount, right after the line it discounts, FORMAT.md §6) prints
+    no quantity, unit price or unit, and a 不征税 row no tax. A column with one piece per row
+    that prints it (``sparse``) fills those rows in order and leaves the others empty.
     """
     if pieces == rows:
         return list(range(rows))
-    if pieces == len(regular) and 0 < pieces < rows:
-        return regular
+    if pieces == len(sparse) and 0 < pieces < rows:
+        return sparse
     return None
 
 

@@ -7,6 +7,7 @@ import json
 import zipfile
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,9 @@ from gateway.model import TaxCase
 from gateway.samples import catalogue
 from gateway.samples.build_ofd import OfdOptions, ofd_package
 from gateway.samples.writers import SampleLine, einvoice_xml, platform_json, zip_bytes
+from gateway.validation import Validator
 from tests.ingest.leqi import differential_upload
+from tests.mapping.fidelity import BUYER, convert
 
 INV = catalogue.OFD_SERVICES
 
@@ -82,6 +85,42 @@ def test_flat_columns_skip_the_discount_row() -> None:
         for ln in parsed.invoice.lines
     ]
     assert printed_units == [["项"], [], ["次"]]
+
+
+_PREPAID = SampleLine("*预付卡销售*充值卡", "1000.00", "不征税", None, unit="张", quantity="1",
+                      price="1000.00")  # fmt: skip
+
+
+@pytest.mark.parametrize("discounted", [False, True])
+def test_a_not_subject_row_prints_no_tax_and_keeps_the_other_rows_taxes(
+    artefacts_home: Path, discounted: bool
+) -> None:
+    """FORMAT.md §2.1: a 不征税 line's tax cell (ComTaxAm) is empty, so the flat tax column
+    has one piece fewer than there are rows. It was taken as a column that does not line up
+    and dropped for every line: the two 6 % lines lost their 2,820.00 of VAT and the
+    conversion was refused for totals that do not add up. The pieces now fill the rows whose
+    rate is not 不征税, in order (also next to a discount row, which prints a tax but no
+    quantity), and the output passes the official rules."""
+    first, second = INV.lines
+    rows = [first, _PREPAID, second]
+    net, tax = "48000.00", "2820.00"
+    if discounted:
+        rows.insert(1, SampleLine(first.name, "-3000.00", "6%", "-180.00"))
+        net, tax = "45000.00", "2640.00"
+    gross = f"{Decimal(net) + Decimal(tax):.2f}"
+    inv = replace(INV, lines=rows, net=net, tax=tax, gross=gross, buyer_name=BUYER)
+    data = ofd_package(inv, OfdOptions(partial_columns=True))
+    parsed = parse(data)
+    assert "ofd.line-columns" not in {w.code for w in parsed.warnings}
+    got = [(ln.net_amount, ln.tax_amount, ln.tax_case) for ln in parsed.invoice.lines]
+    expected = [(Decimal(r.amount), None if r.tax is None else Decimal(r.tax)) for r in rows]
+    assert [(amount, tax) for amount, tax, _ in got] == expected
+    assert [case for *_, case in got].count(TaxCase.NOT_SUBJECT) == 1
+    validator = Validator.default(artefacts_home)
+    for profile in ("pint-sg", "bis3"):
+        out = convert(data, profile, validator)
+        assert out.fatal == [], profile
+        assert out.mapped.invoice.totals.tax_inclusive == Decimal(gross)
 
 
 def test_case_mismatched_package_paths() -> None:
