@@ -17,8 +17,10 @@ standing rate may be the stale one). A remark rate that names no currency is use
 the remark names exactly one foreign currency (it is that one's) or the submission's rate
 confirms it; otherwise the conversion is refused (``fx.rate-currency``).
 
-**Rounding.** EN 16931 amounts have two decimals. Each converted amount is rounded half up and
-the cents left over are handed to the amounts with the largest rounding remainders, so that
+**Rounding.** EN 16931 amounts have at most two decimals; a converted amount has its currency's
+(:mod:`gateway.model.currencies`: whole units for JPY or KRW, two decimals otherwise, three-
+decimal currencies capped at two). Each converted amount is rounded half up to that unit and
+the units left over are handed to the amounts with the largest rounding remainders, so that
 the net total, the VAT total and the amount due are each the converted fapiao figure rounded
 once (the amount due equals the converted fapiao total). Three figures rounded once need not
 add up (10.005 + 1.005 = 11.01, but 10.01 + 1.01 = 11.02): the cent between net + VAT and the
@@ -43,6 +45,7 @@ from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.remark import StatedRate
 from gateway.mapping.submission import Submission
 from gateway.model import AllowanceCharge, Invoice, Totals, VatBreakdown
+from gateway.model.currencies import amount_unit
 from gateway.partners import Partner
 
 CENT = Decimal("0.01")
@@ -307,23 +310,23 @@ def _check_plausible(rate: Decimal, currency: str, source: str) -> None:
     )
 
 
-def round_money(value: Decimal) -> Decimal:
-    """Round half up to cents."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+def round_money(value: Decimal, unit: Decimal = CENT) -> Decimal:
+    """Round half up to cents (or to ``unit``: ``1`` for a currency without minor unit)."""
+    return value.quantize(unit, rounding=ROUND_HALF_UP)
 
 
-def allocate(exact: Sequence[Decimal], target: Decimal) -> list[Decimal]:
-    """Round each value to cents so that they sum to ``target`` (largest remainder).
+def allocate(exact: Sequence[Decimal], target: Decimal, unit: Decimal = CENT) -> list[Decimal]:
+    """Round each value to ``unit`` so that they sum to ``target`` (largest remainder).
 
-    Each result stays within one cent of its exact value as long as ``target`` is within
-    half a cent per value of the exact sum.
+    Each result stays within one unit of its exact value as long as ``target`` is within
+    half a unit per value of the exact sum.
     """
-    rounded = [round_money(v) for v in exact]
+    rounded = [round_money(v, unit) for v in exact]
     diff = target - sum(rounded, ZERO)
-    steps = int((abs(diff) / CENT).to_integral_value())
+    steps = int((abs(diff) / unit).to_integral_value())
     if steps == 0 or not rounded:
         return rounded
-    sign = CENT if diff > 0 else -CENT
+    sign = unit if diff > 0 else -unit
     order = sorted(
         range(len(exact)),
         key=lambda i: (exact[i] - rounded[i]) * (1 if diff > 0 else -1),
@@ -386,17 +389,22 @@ def convert_invoice(
     and the other allowances to the converted goods total.
     """
     t = inv.totals
+    unit = amount_unit(inv.currency)
     carried = {id(a) for a in vat_charges}
     goods = [a for a in inv.allowances if id(a) not in carried]
     vat = [a for a in inv.allowances if id(a) in carried]
     vat_total = sum((_signed(a) for a in vat), ZERO)
     goods_exact = [ln.net_amount / rate for ln in inv.lines] + [_signed(a) / rate for a in goods]
-    goods_values = allocate(goods_exact, round_money((t.tax_exclusive - vat_total) / rate))
-    vat_values = allocate([_signed(a) / rate for a in vat], round_money(vat_total / rate))
+    goods_values = allocate(
+        goods_exact, round_money((t.tax_exclusive - vat_total) / rate, unit), unit
+    )
+    vat_values = allocate(
+        [_signed(a) / rate for a in vat], round_money(vat_total / rate, unit), unit
+    )
     for line, value in zip(inv.lines, goods_values, strict=False):
         line.net_amount = value
         for ac in line.allowances:
-            ac.amount = round_money(ac.amount / rate)
+            ac.amount = round_money(ac.amount / rate, unit)
         gross = value + sum((a.amount for a in line.allowances if not a.is_charge), ZERO)
         gross -= sum((a.amount for a in line.allowances if a.is_charge), ZERO)
         line.price, line.base_quantity = convert_price(line.price, rate, line.quantity, gross)
@@ -405,12 +413,12 @@ def convert_invoice(
         [*goods, *vat], [*goods_values[len(inv.lines) :], *vat_values], strict=True
     ):
         ac.amount = abs(value)
-    payable = round_money(cny_gross / rate)
+    payable = round_money(cny_gross / rate, unit)
     net = sum(goods_values, ZERO) + sum(vat_values, ZERO)
     taxed = [b for b in inv.vat_breakdown if b.tax_amount]
-    tax_target = round_money(t.tax / rate)
+    tax_target = round_money(t.tax / rate, unit)
     for b, value in zip(
-        taxed, allocate([b.tax_amount / rate for b in taxed], tax_target), strict=True
+        taxed, allocate([b.tax_amount / rate for b in taxed], tax_target, unit), strict=True
     ):
         b.tax_amount = value
     groups: dict[tuple[str, Decimal | None], Decimal] = {}
@@ -450,12 +458,14 @@ def fit_converted_vat(breakdown: Sequence[VatBreakdown], currency: str) -> list[
     from the base × rate (the tax bureau's tolerance, FORMAT.md §6), and the conversion
     multiplies that gap by 1 / rate (about 20 for JPY, 190 for KRW). The caller's amount due
     stays the converted fapiao total, so the difference becomes the rounding amount (BT-114).
+    The product is rounded to the currency's unit (whole yen or won; cents otherwise).
     """
+    unit = amount_unit(currency)
     warnings = []
     for b in breakdown:
         if b.category != "S" or not b.rate:
             continue
-        computed = round_money(b.taxable_amount * b.rate / 100)
+        computed = round_money(b.taxable_amount * b.rate / 100, unit)
         if abs(b.tax_amount - computed) < 1:
             continue
         warnings.append(

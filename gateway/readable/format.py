@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from gateway.model.currencies import amount_places
+
 
 def amount(value: Decimal | int | float | None, currency: str | None = None) -> str:
-    """``1,234.50 SGD`` (two decimals at least, the value's own when it has more)."""
+    """``1,234.50 SGD``, ``31,989 JPY``: the currency's decimals (two, none for a currency
+    without minor unit), the value's own when it has more."""
     if value is None:
         return ""
     value = Decimal(str(value))
     exponent = value.as_tuple().exponent
-    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    least = amount_places(currency) if currency else 2
+    places = max(least, -exponent) if isinstance(exponent, int) else least
     text = f"{value:,.{places}f}"
     return f"{text} {currency}" if currency else text
 

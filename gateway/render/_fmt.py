@@ -8,12 +8,14 @@ from decimal import Decimal
 CENT = Decimal("0.01")
 
 
-def amount(value: Decimal) -> str:
-    """A monetary amount with two decimals, or as given when it has more (never rounded)."""
+def amount(value: Decimal, places: int = 2) -> str:
+    """A monetary amount with ``places`` decimals (two; none for a currency without minor
+    unit such as JPY, :func:`gateway.model.currencies.amount_places`), or as given when it has
+    more (never rounded)."""
     exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
+    if isinstance(exponent, int) and exponent < -places:
         return f"{value:f}"
-    return f"{value.quantize(CENT):f}"
+    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
 
 
 def decimal(value: Decimal) -> str:

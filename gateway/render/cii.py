@@ -14,6 +14,7 @@ from typing import cast
 from lxml import etree
 
 from gateway.model import AllowanceCharge, Attachment, Invoice, Line, Party
+from gateway.model.currencies import amount_places
 from gateway.model.party import Address
 from gateway.render._fmt import amount, decimal
 from gateway.render._xml import serialise
@@ -84,15 +85,16 @@ def cii_tree(inv: Invoice) -> _El:
     for note in inv.notes:
         _sub(_sub(doc, "ram:IncludedNote"), "ram:Content", note)
     tx = _sub(root, "rsm:SupplyChainTradeTransaction")
+    places = amount_places(inv.currency)
     for line in inv.lines:
-        _line(tx, line)
+        _line(tx, line, places)
     _agreement(tx, inv)
     _delivery(tx, inv)
-    _settlement(tx, inv)
+    _settlement(tx, inv, places)
     return root
 
 
-def _line(tx: _El, line: Line) -> None:
+def _line(tx: _El, line: Line, places: int) -> None:
     item = _sub(tx, "ram:IncludedSupplyChainTradeLineItem")
     doc = _sub(item, "ram:AssociatedDocumentLineDocument")
     _sub(doc, "ram:LineID", line.id)
@@ -143,9 +145,9 @@ def _line(tx: _El, line: Line) -> None:
     if line.period is not None and (line.period.start or line.period.end):
         _period(st, line.period.start, line.period.end)
     for ac in line.allowances:
-        _allowance(st, ac, header=False)
+        _allowance(st, ac, places, header=False)
     summ = _sub(st, "ram:SpecifiedTradeSettlementLineMonetarySummation")
-    _sub(summ, "ram:LineTotalAmount", amount(line.net_amount))
+    _sub(summ, "ram:LineTotalAmount", amount(line.net_amount, places))
     if line.object_id:
         ref = _sub(st, "ram:AdditionalReferencedDocument")
         _sub(ref, "ram:IssuerAssignedID", line.object_id)
@@ -161,6 +163,7 @@ def _trade_tax(
     category: str,
     rate: Decimal | None,
     *,
+    places: int = 2,
     calculated: Decimal | None = None,
     basis: Decimal | None = None,
     reason: str | None = None,
@@ -169,11 +172,11 @@ def _trade_tax(
 ) -> None:
     tax = _sub(parent, tag)
     if calculated is not None:
-        _sub(tax, "ram:CalculatedAmount", amount(calculated))
+        _sub(tax, "ram:CalculatedAmount", amount(calculated, places))
     _sub(tax, "ram:TypeCode", "VAT")
     _opt(tax, "ram:ExemptionReason", reason)
     if basis is not None:
-        _sub(tax, "ram:BasisAmount", amount(basis))
+        _sub(tax, "ram:BasisAmount", amount(basis, places))
     _sub(tax, "ram:CategoryCode", category)
     _opt(tax, "ram:ExemptionReasonCode", reason_code)
     if rate is not None and category != "O":
@@ -188,14 +191,14 @@ def _period(parent: _El, start: dt.date | None, end: dt.date | None) -> None:
         _date(period, "ram:EndDateTime", end)
 
 
-def _allowance(parent: _El, ac: AllowanceCharge, *, header: bool) -> None:
+def _allowance(parent: _El, ac: AllowanceCharge, places: int, *, header: bool) -> None:
     el = _sub(parent, "ram:SpecifiedTradeAllowanceCharge")
     _indicator(el, ac.is_charge)
     if ac.percentage is not None:
         _sub(el, "ram:CalculationPercent", decimal(ac.percentage))
     if ac.base_amount is not None:
-        _sub(el, "ram:BasisAmount", amount(ac.base_amount))
-    _sub(el, "ram:ActualAmount", amount(ac.amount))
+        _sub(el, "ram:BasisAmount", amount(ac.base_amount, places))
+    _sub(el, "ram:ActualAmount", amount(ac.amount, places))
     _opt(el, "ram:ReasonCode", ac.reason_code)
     _opt(el, "ram:Reason", ac.reason)
     if header and ac.vat_category:
@@ -326,7 +329,7 @@ def _delivery(tx: _El, inv: Invoice) -> None:
         _date(_sub(el, "ram:ActualDeliverySupplyChainEvent"), "ram:OccurrenceDateTime", d.date)
 
 
-def _settlement(tx: _El, inv: Invoice) -> None:
+def _settlement(tx: _El, inv: Invoice, places: int) -> None:
     st = _sub(tx, "ram:ApplicableHeaderTradeSettlement")
     pay = inv.payment
     if pay is not None:
@@ -352,6 +355,7 @@ def _settlement(tx: _El, inv: Invoice) -> None:
             st,
             b.category,
             b.rate,
+            places=places,
             calculated=b.tax_amount,
             basis=b.taxable_amount,
             reason=b.exemption_reason,
@@ -360,13 +364,13 @@ def _settlement(tx: _El, inv: Invoice) -> None:
     if inv.period is not None and (inv.period.start or inv.period.end):
         _period(st, inv.period.start, inv.period.end)
     for ac in inv.allowances:
-        _allowance(st, ac, header=True)
+        _allowance(st, ac, places, header=True)
     if inv.payment_terms or inv.due_date:
         terms = _sub(st, "ram:SpecifiedTradePaymentTerms")
         _opt(terms, "ram:Description", inv.payment_terms)
         if inv.due_date:
             _date(terms, "ram:DueDateDateTime", inv.due_date)
-    _summation(st, inv)
+    _summation(st, inv, places)
     for pre in inv.preceding_invoices:
         ref = _sub(st, "ram:InvoiceReferencedDocument")
         _sub(ref, "ram:IssuerAssignedID", pre.number)
@@ -380,16 +384,16 @@ def _settlement(tx: _El, inv: Invoice) -> None:
         )
 
 
-def _summation(st: _El, inv: Invoice) -> None:
+def _summation(st: _El, inv: Invoice, places: int) -> None:
     t = inv.totals
     s = _sub(st, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    _sub(s, "ram:LineTotalAmount", amount(t.line_net))
+    _sub(s, "ram:LineTotalAmount", amount(t.line_net, places))
     if t.charges is not None:
-        _sub(s, "ram:ChargeTotalAmount", amount(t.charges))
+        _sub(s, "ram:ChargeTotalAmount", amount(t.charges, places))
     if t.allowances is not None:
-        _sub(s, "ram:AllowanceTotalAmount", amount(t.allowances))
-    _sub(s, "ram:TaxBasisTotalAmount", amount(t.tax_exclusive))
-    _sub(s, "ram:TaxTotalAmount", amount(t.tax), currencyID=inv.currency)
+        _sub(s, "ram:AllowanceTotalAmount", amount(t.allowances, places))
+    _sub(s, "ram:TaxBasisTotalAmount", amount(t.tax_exclusive, places))
+    _sub(s, "ram:TaxTotalAmount", amount(t.tax, places), currencyID=inv.currency)
     if inv.tax_currency and t.tax_in_accounting_currency is not None:
         _sub(
             s,
@@ -398,8 +402,8 @@ def _summation(st: _El, inv: Invoice) -> None:
             currencyID=inv.tax_currency,
         )
     if t.rounding is not None:
-        _sub(s, "ram:RoundingAmount", amount(t.rounding))
-    _sub(s, "ram:GrandTotalAmount", amount(t.tax_inclusive))
+        _sub(s, "ram:RoundingAmount", amount(t.rounding, places))
+    _sub(s, "ram:GrandTotalAmount", amount(t.tax_inclusive, places))
     if t.prepaid is not None:
-        _sub(s, "ram:TotalPrepaidAmount", amount(t.prepaid))
-    _sub(s, "ram:DuePayableAmount", amount(t.payable))
+        _sub(s, "ram:TotalPrepaidAmount", amount(t.prepaid, places))
+    _sub(s, "ram:DuePayableAmount", amount(t.payable, places))

@@ -20,6 +20,7 @@ from gateway.model import (
     Party,
     VatBreakdown,
 )
+from gateway.model.currencies import amount_places
 from gateway.model.party import Address
 from gateway.render._fmt import amount, date, decimal, time
 from gateway.render._tree import Node, to_lxml
@@ -51,7 +52,7 @@ def _scheme(scheme: str | None) -> dict[str, str]:
 
 
 def _amt(parent: _El, name: str, value: Decimal, currency: str) -> None:
-    _sub(parent, name, amount(value), currencyID=currency)
+    _sub(parent, name, amount(value, amount_places(currency)), currencyID=currency)
 
 
 def render_ubl(inv: Invoice) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.model.currencies import amount_unit
 from gateway.samples.writers import SampleInvoice, SampleLine
 from gateway.validation import Validator
 from tests.mapping.fidelity import convert, fapiao
@@ -25,8 +26,9 @@ CURRENCIES = {"USD": "7.1", "SGD": "5.3", "EUR": "7.7", "JPY": "0.047", "HKD": "
 PROFILES = ("bis3", "pint", "cii", "bis3-cii", "pint-sg")
 
 
-def _round(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)
+def _round(value: Decimal, currency: str = "CNY") -> Decimal:
+    """Half up to the currency's unit (whole yen or won, cents otherwise)."""
+    return value.quantize(amount_unit(currency), ROUND_HALF_UP)
 
 
 def _case(rnd: random.Random) -> tuple[SampleInvoice, str, Decimal]:
@@ -60,30 +62,41 @@ def _cases(seed: int, count: int) -> list[tuple[SampleInvoice, str, Decimal]]:
     return [_case(rnd) for _ in range(count)]
 
 
-def _check(inv: SampleInvoice, profile: str, fx: Decimal, mapped: object) -> None:
+def _check(inv: SampleInvoice, profile: str, currency: str, fx: Decimal, mapped: object) -> None:
     from gateway.mapping import MappedDocument
 
     assert isinstance(mapped, MappedDocument)
     out = mapped.invoice
     t = out.totals
     net, vat, gross = Decimal(inv.net), Decimal(inv.tax), Decimal(inv.gross)
-    assert t.payable == _round(gross / fx)
-    assert abs(t.rounding or 0) <= CENT
+    unit = amount_unit(currency)
+    fitted = [
+        b
+        for b in out.vat_breakdown
+        if any(f"{b.rate.normalize():f}%" in w for w in mapped.warnings)
+    ]
+    assert t.payable == _round(gross / fx, currency)
+    assert abs(t.rounding or 0) <= unit * (1 + 2 * len(fitted))
     assert t.payable == t.tax_inclusive + (t.rounding or 0)
     if profile == "pint-sg":
         charges = [a.amount for a in out.allowances if a.is_charge]
-        assert sum(charges) == _round(vat / fx), (charges, vat, fx)
-        assert t.tax_exclusive - sum(charges) == _round(net / fx)
+        assert sum(charges) == _round(vat / fx, currency), (charges, vat, fx)
+        assert t.tax_exclusive - sum(charges) == _round(net / fx, currency)
         by_rate: dict[str, Decimal] = {}
         for line in inv.lines:
             by_rate[line.rate or ""] = by_rate.get(line.rate or "", Decimal(0)) + Decimal(
                 line.tax or "0"
             )
         exact = [tax / fx for _, tax in sorted(by_rate.items(), key=lambda kv: Decimal(kv[0]))]
-        assert all(abs(c - e) < CENT for c, e in zip(charges, exact, strict=True))
+        assert all(abs(c - e) < unit for c, e in zip(charges, exact, strict=True))
+    elif fitted:
+        # whole yen or won: a group a unit from its base × rate states the product (BR-S-09)
+        assert all(b.tax_amount == _round(b.taxable_amount * b.rate / 100, currency)
+                   for b in fitted)  # fmt: skip
+        assert t.tax_exclusive == _round(net / fx, currency)
     else:
-        assert t.tax == _round(vat / fx), (t.tax, vat, fx)
-        assert t.tax_exclusive == _round(net / fx)
+        assert t.tax == _round(vat / fx, currency), (t.tax, vat, fx)
+        assert t.tax_exclusive == _round(net / fx, currency)
         assert t.tax_in_accounting_currency == vat
 
 
@@ -91,7 +104,7 @@ def _check(inv: SampleInvoice, profile: str, fx: Decimal, mapped: object) -> Non
 def test_converted_vat_is_the_fapiaos_vat_divided_by_the_rate(profile: str) -> None:
     for inv, currency, fx in _cases(20261206, 120):
         out = convert(inv, profile, None, partner={"currency": currency, "exchange_rate": str(fx)})
-        _check(inv, profile, fx, out.mapped)
+        _check(inv, profile, currency, fx, out.mapped)
 
 
 def test_a_known_case_was_a_cent_off() -> None:
@@ -129,7 +142,7 @@ def test_converted_invoices_pass_the_official_rules(validator: Validator, profil
             inv, profile, validator, partner={"currency": currency, "exchange_rate": str(fx)}
         )
         assert out.fatal == [], (currency, fx, out.fatal)
-        _check(inv, profile, fx, out.mapped)
+        _check(inv, profile, currency, fx, out.mapped)
 
 
 def _kitchen_lines(count: int) -> list[SampleLine]:
@@ -164,8 +177,8 @@ def test_a_vat_gap_the_rate_magnifies_stays_within_br_s_09(
     assert out.fatal == []
     t = out.mapped.invoice.totals
     (group,) = out.mapped.invoice.vat_breakdown
-    assert group.tax_amount == _round(group.taxable_amount * Decimal("0.13"))
-    assert t.payable == _round(Decimal(inv.gross) / Decimal(fx))
+    assert group.tax_amount == _round(group.taxable_amount * Decimal("0.13"), currency)
+    assert t.payable == _round(Decimal(inv.gross) / Decimal(fx), currency)
     assert t.payable == t.tax_inclusive + (t.rounding or 0)
     assert t.tax_in_accounting_currency == Decimal(inv.tax)
     assert out.warned("BR-S-09", "rounding amount (BT-114)")

@@ -11,6 +11,7 @@ import pytest
 
 from gateway.errors import FieldError, MissingFactError
 from gateway.mapping.currency import rates_agree
+from gateway.model.currencies import amount_unit
 from gateway.samples.writers import SampleInvoice, SampleLine
 from gateway.validation import Validator
 from tests.mapping.fidelity import NS, SELLER_NAME, convert, fapiao, machine_line
@@ -24,8 +25,9 @@ def validator(artefacts_home: Path) -> Validator:
     return Validator.default(artefacts_home)
 
 
-def _due(gross: str, rate: str) -> Decimal:
-    return (Decimal(gross) / Decimal(rate)).quantize(CENT, ROUND_HALF_UP)
+def _due(gross: str, rate: str, currency: str = "USD") -> Decimal:
+    """The converted amount due, in whole units for a currency without minor unit."""
+    return (Decimal(gross) / Decimal(rate)).quantize(amount_unit(currency), ROUND_HALF_UP)
 
 
 # 1. exchange rate -------------------------------------------------------------------------
@@ -94,7 +96,7 @@ def test_of_two_agreeing_rates_the_more_precise_is_used(remark: str, sent: str, 
         metadata={"exchange_rate": sent},
     )
     assert out.mapped.invoice.exchange_rate == Decimal(used)
-    assert out.mapped.invoice.totals.payable == _due("1130.00", used)
+    assert out.mapped.invoice.totals.payable == _due("1130.00", used, currency)
     assert out.warned(used, sent)
 
 
@@ -233,6 +235,56 @@ def test_converted_totals_are_the_converted_fapiao_totals(
     if profile != "pint-sg":
         assert t.tax_exclusive == Decimal("1.00") and t.tax == Decimal("0.13")
     assert sum(ln.net_amount for ln in out.mapped.invoice.lines) == t.line_net
+
+
+_MONEY = (
+    "//cbc:LineExtensionAmount", "//cbc:TaxableAmount", "//cbc:TaxAmount", "//cbc:Amount",
+    "//cbc:TaxExclusiveAmount", "//cbc:TaxInclusiveAmount", "//cbc:PayableAmount",
+    "//cbc:PayableRoundingAmount", "//cbc:ChargeTotalAmount", "//ram:LineTotalAmount",
+    "//ram:BasisAmount", "//ram:CalculatedAmount", "//ram:TaxBasisTotalAmount",
+    "//ram:TaxTotalAmount", "//ram:GrandTotalAmount", "//ram:DuePayableAmount",
+    "//ram:RoundingAmount",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("profile", ["bis3", "pint-sg", "pint", "cii", "bis3-cii"])
+@pytest.mark.parametrize(
+    ("currency", "rate", "places"),
+    [("JPY", "0.0471", 0), ("KRW", "0.00523", 0), ("BHD", "18.9", 2), ("USD", "7.1", 2)],
+)
+def test_amounts_have_the_currencys_decimals(
+    validator: Validator, profile: str, currency: str, rate: str, places: int
+) -> None:
+    """ISO 4217: the yen and the won have no minor unit; an invoice for 31,988.54 JPY cannot
+    be paid as stated and a Japanese or Korean buyer's books hold whole units. They were
+    converted to two decimals like the dollar. Every amount in the invoice currency now has
+    the currency's decimals (none for JPY, KRW; two otherwise: EN 16931 BR-DEC-* allow no
+    more, so the dinar's third stays out), the amount due is the converted fapiao total
+    rounded once to that unit, BT-111 stays the fapiao's CNY VAT in fen, and the document
+    passes the official rules."""
+    lines = [
+        machine_line(),
+        machine_line(amount="333.33", tax="43.33", gross="376.66", quantity="3", price="111.11"),
+    ]
+    out = convert(
+        fapiao(lines), profile, validator, partner={"currency": currency, "exchange_rate": rate}
+    )
+    assert out.fatal == []
+    t = out.mapped.invoice.totals
+    assert t.payable == _due("1506.66", rate, currency)
+    assert t.payable == t.tax_inclusive + (t.rounding or 0)
+    texts = {}
+    for path in _MONEY:
+        for el in out.root.xpath(path, namespaces=NS):
+            texts[el.text] = el.get("currencyID", currency)
+    stated = [text for text, cur in texts.items() if cur == currency]
+    assert stated and all(
+        len(text.partition(".")[2]) == places
+        and Decimal(text) == Decimal(text).quantize(amount_unit(currency))
+        for text in stated
+    ), stated
+    if profile != "pint-sg":
+        assert "173.33" in [text for text, cur in texts.items() if cur == "CNY"]
 
 
 def test_converted_prices_carry_few_decimals(validator: Validator) -> None:
