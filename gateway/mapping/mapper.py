@@ -302,9 +302,34 @@ def _currency(
     inv.exchange_rate = choice.rate
     inv.tax_currency = None
     if choice.rate is not None and spec.tax_scheme == "VAT":
-        inv.tax_currency = "CNY"
-        inv.totals.tax_in_accounting_currency = printed_total
+        if (inv.totals.tax < 0) == (printed_total < 0):
+            inv.tax_currency = "CNY"
+            inv.totals.tax_in_accounting_currency = printed_total
+        else:
+            warnings.append(_vat_sign_warning(inv, printed_total))
     return warnings
+
+
+def _vat_sign_warning(inv: Invoice, printed_total: Decimal) -> str:
+    """Why the fapiao's CNY VAT is not stated as BT-111 (with BT-6 CNY).
+
+    Each VAT group states its converted base × rate when the converted printed VAT lies a unit
+    or more from it (BR-S-09, :func:`~gateway.mapping.currency.fit_converted_vat`), so the
+    converted VAT total (BT-110) can be below zero while the fapiao's is zero (or the reverse):
+    a 1 % group made negative by a discount, in a currency of small units such as IDR.
+    PEPPOL-EN16931-R055 wants BT-110 and BT-111 of the same sign; its CII form counts zero as
+    positive (``< 0`` on both sides or ``>= 0`` on both), its UBL form zero as either, so such
+    an invoice failed in ``bis3-cii`` only, and told the buyer of a VAT total of the wrong sign
+    in UBL. BT-6 and BT-111 are optional (BR-53 asks BT-111 only with BT-6): they are left out
+    in every syntax, and the fapiao's CNY VAT stays in the conversion note.
+    """
+    return (
+        f"the fapiao's VAT total {printed_total} CNY is {inv.totals.tax} {inv.currency} once "
+        "each VAT group states its converted base × rate (EN 16931 BR-S-09; the difference "
+        "is the rounding amount, BT-114): the two differ in sign, which PEPPOL-EN16931-R055 "
+        "forbids, so the VAT in CNY (BT-6, BT-111) is not stated; the conversion note gives "
+        "the fapiao's CNY totals"
+    )
 
 
 def _prepare_lines(

@@ -18,7 +18,7 @@ import pytest
 from gateway.model.currencies import amount_unit
 from gateway.samples.writers import SampleInvoice, SampleLine
 from gateway.validation import Validator
-from tests.mapping.fidelity import convert, fapiao
+from tests.mapping.fidelity import convert, fapiao, machine_line
 
 CENT = Decimal("0.01")
 RATES = ("0.13", "0.09", "0.06", "0.03", "0.01")
@@ -182,3 +182,37 @@ def test_a_vat_gap_the_rate_magnifies_stays_within_br_s_09(
     assert t.payable == t.tax_inclusive + (t.rounding or 0)
     assert t.tax_in_accounting_currency == Decimal(inv.tax)
     assert out.warned("BR-S-09", "rounding amount (BT-114)")
+
+
+def _rice(amount: str, tax: str, qty: str | None = None) -> SampleLine:
+    return SampleLine(name="*农产品*大米", amount=amount, rate="0.01", tax=tax,
+                      unit="吨" if qty else None, quantity=qty, price=amount if qty else None)  # fmt: skip
+
+
+@pytest.mark.parametrize("profile", ["bis3", "bis3-cii", "cii", "pint"])
+def test_a_converted_vat_total_of_another_sign_states_no_cny_vat(
+    validator: Validator, profile: str
+) -> None:
+    """An IDR invoice whose 1 % group a discount makes negative: the fapiao's VAT adds up to
+    0.00 CNY, but the 1 % group's printed VAT lies 11 rupiah from its converted base × rate
+    and states the product (BR-S-09), so the converted VAT total is -11.11 IDR. BT-111 said
+    0.00 CNY: PEPPOL-EN16931-R055 (same sign) failed in bis3-cii, whose CII form counts zero
+    as positive, and passed in UBL, whose form counts it as either. BT-6 / BT-111 are now
+    left out in every syntax, with a warning; the note keeps the fapiao's CNY totals."""
+    lines = [
+        machine_line(amount="5000.00", rate="0", tax="0.00", gross="5000.00", quantity="1",
+                     price="5000"),
+        machine_line(amount="100.00", tax="13.00", gross="113.00", quantity="1", price="100"),
+        _rice("500.00", "5.00", "1"),
+        _rice("-1800.50", "-18.00"),
+    ]  # fmt: skip
+    out = convert(
+        fapiao(lines), profile, validator, partner={"currency": "IDR", "exchange_rate": "0.00045"}
+    )
+    assert out.fatal == []
+    inv = out.mapped.invoice
+    assert inv.totals.tax == Decimal("-11.11") and inv.totals.rounding == Decimal("11.11")
+    assert inv.tax_currency is None and inv.totals.tax_in_accounting_currency is None
+    assert b'currencyID="CNY"' not in out.xml and b"TaxCurrencyCode" not in out.xml
+    assert out.warned("PEPPOL-EN16931-R055", "0.00 CNY", "-11.11 IDR")
+    assert any("VAT 0.00" in note for note in inv.notes)
