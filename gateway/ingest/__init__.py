@@ -17,7 +17,8 @@ Faithful, not strict: what can be read is read and anything odd becomes a :class
 (``code`` below); only what the invoice cannot exist without (number, date, totals, line
 amounts and rates), or what states one of them two ways (a field given twice with different
 values, ``fapiao.repeated``; a line's tax against its rate, ``fapiao.tax-case``; a gross
-recomputed against the amount in words, ``fapiao.gross-words``), raises a
+recomputed against the amount in words, ``fapiao.gross-words``), or a value no issued fapiao
+prints (a quantity or unit price beyond its 25 characters, ``fapiao.number-length``), raises a
 :class:`~gateway.errors.FieldError` naming the source path.
 
 =================================  ==========================================================

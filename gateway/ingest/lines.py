@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from gateway.errors import FieldError
@@ -13,6 +14,9 @@ from gateway.ingest.values import RateText, money, number_or_none, read_rate, re
 from gateway.model.invoice import Item, ItemAttribute, Line, TaxCase, VatBreakdown
 
 _PRICE_STEP = Decimal("0.00000001")
+PRINTED_DECIMAL_CHARS = 25
+"""The length of a line's Quantity and UnPrice (FORMAT.md §2.1: varchar(25))."""
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 NO_TAX_MARKERS = frozenset({"***", "*"})
 
 
@@ -33,9 +37,33 @@ def _plain(value: Decimal) -> Decimal:
     return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
 
 
+def _printed_decimal(src: Src | None, what: str, warn: Warn) -> Decimal | None:
+    """A line's 数量 or 单价 exactly as printed, however many decimals it has.
+
+    Both are decimal strings of up to 25 characters (FORMAT.md §2.1: varchar(25); a unit price
+    such as ``4197.16981132075``), so ``0.33333333333333333333333`` is a quantity an issued
+    fapiao may print. Read as an amount (at most 20 decimals) it was "not a number", ignored,
+    and the quantity recomputed from the amount and price, or both replaced by 1 × amount.
+    Longer than 25 characters it is no value the format has: refused, naming the field
+    (``fapiao.number-length``). Other text falls back to :func:`optional_number`.
+    """
+    text = src.value if src is not None else None
+    if src is None or text is None or not _DECIMAL_TEXT.fullmatch(text):
+        return optional_number(src, warn)
+    if len(text) > PRINTED_DECIMAL_CHARS:
+        raise FieldError(
+            f"{src.path} is {text!r}, {len(text)} characters: {what} is a decimal of at most "
+            f"{PRINTED_DECIMAL_CHARS} characters (FORMAT.md §2.1, varchar(25)); no issued "
+            "fapiao prints a longer one",
+            field=src.path,
+            rule="fapiao.number-length",
+        )
+    return Decimal(text)
+
+
 def _quantity_and_price(raw: RawLine, amount: Decimal, warn: Warn) -> tuple[Decimal, Decimal, bool]:
-    qty = optional_number(raw.quantity, warn)
-    price = optional_number(raw.price, warn)
+    qty = _printed_decimal(raw.quantity, "数量 (Quantity)", warn)
+    price = _printed_decimal(raw.price, "单价 (UnPrice)", warn)
     if qty is not None and qty != 0 and price is None:
         return qty, _plain((amount / qty).quantize(_PRICE_STEP)), True
     if price is not None and price != 0 and qty is None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import FieldError
+from gateway.ingest import parse
 from gateway.mapping.currency import convert_price
-from gateway.samples.writers import SampleLine
+from gateway.samples.writers import SampleLine, einvoice_xml, platform_json
 from gateway.validation import Validator
-from tests.mapping.fidelity import convert, fapiao
+from tests.mapping.fidelity import convert, fapiao, machine_line
 
 PROFILES = ["bis3", "pint-sg", "pint", "cii", "bis3-cii"]
 
@@ -106,3 +107,44 @@ def test_a_converted_price_keeps_the_line_within_a_cent(
     price, base = convert_price(Decimal(cny_price), Decimal("7.1234"), Decimal(qty), Decimal(gross))
     assert abs(Decimal(qty) * price / (base or 1) - Decimal(gross)) <= Decimal("0.01")
     assert -price.as_tuple().exponent <= 6  # type: ignore[operator]
+
+
+THIRD = "0.33333333333333333333333"  # 25 characters, 23 decimals
+
+
+@pytest.mark.parametrize("source", ["xml", "json"])
+@pytest.mark.parametrize(
+    ("quantity", "price"), [(THIRD, "3000"), ("3", "333.333333333333333333333")]
+)
+def test_a_quantity_or_price_of_25_characters_is_read_as_printed(
+    validator: Validator, source: str, quantity: str, price: str
+) -> None:
+    """FORMAT.md §2.1: 数量 and 单价 are decimal strings of up to 25 characters (varchar(25)),
+    so a third of a tonne may be printed with 23 decimals. Beyond 20 decimals the value was
+    "not a number; ignored": the quantity became the amount ÷ price (8 decimals) and, with
+    both too long, the line 1 × amount. Both are now read exactly and go out as printed
+    (UBL and CII quantities and prices have no decimal limit; the line stays 1,000.00)."""
+    inv = fapiao([machine_line(quantity=quantity, price=price)])
+    data = einvoice_xml(inv) if source == "xml" else platform_json(inv)
+    for profile in PROFILES:
+        out = convert(data, profile, validator)
+        assert out.fatal == []
+        (line,) = out.mapped.invoice.lines
+        assert (line.quantity, line.price) == (Decimal(quantity), Decimal(price)), profile
+        assert line.net_amount == Decimal("1000.00")
+        assert quantity in out.xml.decode() and price in out.xml.decode()
+    assert "fapiao.number" not in {w.code for w in parse(data).warnings}
+
+
+@pytest.mark.parametrize("source", ["xml", "json"])
+def test_a_quantity_longer_than_the_format_allows_is_refused_naming_the_line(source: str) -> None:
+    """26 characters and more is no value an issued fapiao prints (varchar(25)): refused,
+    naming the line's quantity field, where it was silently replaced before."""
+    inv = fapiao([machine_line(), machine_line(quantity=THIRD + "3", price="3000")])
+    data = einvoice_xml(inv) if source == "xml" else platform_json(inv)
+    with pytest.raises(FieldError) as caught:
+        parse(data)
+    assert caught.value.rule == "fapiao.number-length"
+    field = caught.value.field or ""
+    assert field in ("EInvoiceData/IssuItemInformation[2]/Quantity", "fpmxList[2].sl")
+    assert "26 characters" in caught.value.message
