@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.errors import UnknownFormatError, UnsafeInputError
-from gateway.ingest.bundle import ZIP_MAGIC, bundle_member
+from gateway.ingest.bundle import ZIP_MAGIC, bundle_member, ofds_beside
 from gateway.ingest.fapiao_xml import parse_fapiao_xml
 from gateway.ingest.not_fapiao import EBL_NOT_FAPIAO, UBL_BILL_OF_LADING
+from gateway.ingest.renditions import compare_renditions
 from gateway.ingest.textenc import head_text, xml_root_name
 from gateway.ingest.types import DEFAULT_LIMITS, IngestLimits, ParsedInvoice
 
@@ -102,6 +103,7 @@ def parse(
         )
     if data.startswith(ZIP_MAGIC) and (member := bundle_member(data, limits)) is not None:
         parsed = _parser(chosen)(member[1], limits)
+        compare_renditions(parsed, member[0], ofds_beside(data, member[0], limits), limits)
         parsed.original = data
         parsed.facts.extra["bundle_member"] = member[0]
         return parsed

@@ -1,8 +1,9 @@
 """A download bundle: a zip holding one fapiao as XML (and often its OFD / PDF beside it).
 
 The tax platform hands out single invoices as ``.zip`` with XML + OFD + PDF (FORMAT.md §1, §13.18).
-The XML is the legal data set, so it is read when present; otherwise a lone OFD. One file is
-one invoice: a zip of several invoices is refused, naming them. An OFD is itself a zip; it is
+The XML is the legal data set, so it is read when present, and an OFD beside it is compared
+with it (:mod:`gateway.ingest.renditions`); otherwise a lone OFD is read. One file is one
+invoice: a zip of several invoices is refused, naming them. An OFD is itself a zip; it is
 told apart by its ``OFD.xml`` and is not a bundle.
 """
 
@@ -45,6 +46,16 @@ def bundle_member(data: bytes, limits: IngestLimits) -> tuple[str, bytes] | None
         "one file is one invoice: submit them one by one",
         rule="zip.many-invoices",
     )
+
+
+def ofds_beside(data: bytes, member: str, limits: IngestLimits) -> list[tuple[str, bytes]]:
+    """The OFDs beside the XML ``member`` of a bundle: its printed renditions, to compare
+    (:mod:`gateway.ingest.renditions`); none when the member read is itself the OFD."""
+    if not member.lower().endswith(".xml"):
+        return []
+    archive = SafeZip(data, limits, "zip bundle")
+    names = [n for n in visible_names(archive) if n.lower().endswith(".ofd")]
+    return [(n, archive.read(n)) for n in names]
 
 
 def _is_ofd(member: bytes, name: str, limits: IngestLimits) -> bool:

@@ -16,7 +16,14 @@ from gateway.ingest import detect, parse
 from gateway.model import TaxCase
 from gateway.samples import catalogue
 from gateway.samples.build_ofd import OfdOptions, ofd_package
-from gateway.samples.writers import SampleLine, einvoice_xml, platform_json, zip_bytes
+from gateway.samples.writers import (
+    SELLER_USCC,
+    SampleInvoice,
+    SampleLine,
+    einvoice_xml,
+    platform_json,
+    zip_bytes,
+)
 from gateway.validation import Validator
 from tests.ingest.leqi import differential_upload
 from tests.mapping.fidelity import BUYER, convert
@@ -162,21 +169,81 @@ def test_zip_without_any_invoice() -> None:
     assert caught.value.rule == "zip.no-invoice"
 
 
-def test_download_bundle_reads_the_xml() -> None:
-    xml = einvoice_xml(catalogue.EXPORT_ZERO_RATE)
-    data = zip_bytes(
+def _bundle(xml: SampleInvoice, ofd: SampleInvoice) -> bytes:
+    stem = "dzfp_26312000000000000101_示例_20260914102133"
+    return zip_bytes(
         {
-            "dzfp_26312000000000000101_示例_20260914102133.xml": xml,
-            "dzfp_26312000000000000101_示例_20260914102133.ofd": ofd_package(INV),
-            "dzfp_26312000000000000101_示例_20260914102133.pdf": b"%PDF-1.7",
+            f"{stem}.xml": einvoice_xml(xml),
+            f"{stem}.ofd": ofd_package(ofd),
+            f"{stem}.pdf": b"%PDF-1.7",
         }
     )
+
+
+@pytest.mark.parametrize(
+    "sample", ["EXPORT_ZERO_RATE", "MULTI_RATE_DISCOUNT", "RED_LETTER", "EXEMPT", "OFD_SERVICES"]
+)
+def test_download_bundle_reads_the_xml_and_says_its_ofd_agrees(sample: str) -> None:
+    inv = getattr(catalogue, sample)
+    data = _bundle(inv, inv)
     assert detect(data) == "fapiao-xml"
     parsed = parse(data)
     assert parsed.source_format == "fapiao-xml" and parsed.original == data
-    assert parsed.original_xml == xml
-    assert parsed.invoice.number == catalogue.EXPORT_ZERO_RATE.number
+    assert parsed.original_xml == einvoice_xml(inv)
+    assert parsed.invoice.number == inv.number
     assert parsed.facts.extra["bundle_member"].endswith(".xml")
+    (agree,) = [w for w in parsed.warnings if w.code.startswith("bundle.")]
+    assert agree.code == "bundle.renditions-agree" and agree.field and agree.field.endswith(".ofd")
+    assert "XML" in agree.message and "is used" in agree.message
+    assert f"line {len(inv.lines)} amount" in agree.message and "gross total" in agree.message
+
+
+def _moved_line_amount(inv: SampleInvoice) -> SampleInvoice:
+    """Ten yuan moved from the second line to the first: every total unchanged."""
+    first, second = inv.lines
+    return replace(
+        inv,
+        lines=[
+            replace(first, amount="40010.00", price="40010.00"),
+            replace(second, amount="6990.00", price="3495.00"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("ofd", "field", "values"),
+    [
+        (catalogue.EXPORT_ZERO_RATE, "InvoiceNumber", (INV.number, "26312000000000000101")),
+        (replace(INV, issued="2026-11-11 09:00:00"), "RequestTime", ("2026-11-10", "2026-11-11")),
+        (replace(INV, tax="2830.00", gross="49830.00"), "TotalTaxAm", ("2820.00", "2830.00")),
+        (replace(INV, seller_id="91310000MA1K4LXX3Q"), "SellerIdNum", (SELLER_USCC, "91310000MA1K4LXX3Q")),
+        (replace(INV, lines=INV.lines[:1], net="40000.00", tax="2400.00", gross="42400.00"),
+         "TotalAmWithoutTax", ("47000.00", "40000.00")),
+        (_moved_line_amount(INV), "IssuItemInformation[1]/Amount", ("40000.00", "40010.00")),
+    ],
+)  # fmt: skip
+def test_a_bundle_whose_ofd_shows_another_invoice_is_refused(
+    ofd: SampleInvoice, field: str, values: tuple[str | None, str]
+) -> None:
+    """The bundle's XML was read and the OFD beside it ignored, whatever it showed: another
+    invoice's OFD (a wrong pairing), or one with a changed figure. The two renditions of one
+    fapiao (FORMAT.md §1, §13.18) are now compared on number, date, seller and buyer ids,
+    totals, line count and line amounts; the first difference refuses the bundle naming the
+    field and both values."""
+    with pytest.raises(FieldError) as caught:
+        parse(_bundle(INV, ofd))
+    assert caught.value.rule == "bundle.mismatch"
+    assert caught.value.field is not None and caught.value.field.endswith(f".ofd:{field}")
+    assert all(v in caught.value.message for v in values if v)
+
+
+def test_an_unreadable_ofd_beside_the_xml_is_reported_not_compared() -> None:
+    stem = "dzfp_26312000000000000163"
+    data = zip_bytes({f"{stem}.xml": einvoice_xml(INV), f"{stem}.ofd": b"not a zip"})
+    parsed = parse(data)
+    assert parsed.invoice.number == INV.number
+    (unread,) = [w for w in parsed.warnings if w.code.startswith("bundle.")]
+    assert unread.code == "bundle.ofd-unread" and f"{stem}.xml is used" in unread.message
 
 
 def test_download_bundle_with_only_an_ofd() -> None:
