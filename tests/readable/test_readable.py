@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import socket
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,14 @@ def test_a_price_per_base_quantity_says_so(reference: Path) -> None:
     example = reference / "openpeppol-peppol-bis-invoice-3/rules/examples/Allowance-example.xml"
     text = page_text(render_html(RenderSource(data=example.read_bytes())))
     assert "10 C62 200.00 EUR / 2 C62 1,000.00 EUR" in text
+
+
+def test_amounts_show_their_currencys_decimals() -> None:
+    """ISO 4217: a yen or won amount has no decimals; it showed as 31,989.00 JPY."""
+    from gateway.readable.format import amount
+
+    assert amount(Decimal("31989"), "JPY") == "31,989 JPY"
+    assert amount(Decimal("288080"), "KRW") == "288,080 KRW"
+    assert amount(Decimal("10615.5"), "JPY") == "10,615.5 JPY"  # a unit price keeps its own
+    assert amount(Decimal("212.2"), "USD") == "212.20 USD"
+    assert amount(Decimal("5")) == "5.00"
