@@ -11,11 +11,12 @@ CENT = Decimal("0.01")
 def amount(value: Decimal, places: int = 2) -> str:
     """A monetary amount with ``places`` decimals (two; none for a currency without minor
     unit such as JPY, :func:`gateway.model.currencies.amount_places`), or as given when it has
-    more (never rounded)."""
+    more that are not all zeros (never rounded: a CNY ``0.00`` is ``0`` in yen)."""
+    step = Decimal(1).scaleb(-places)
     exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -places:
+    if isinstance(exponent, int) and exponent < -places and value != value.quantize(step):
         return f"{value:f}"
-    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+    return f"{value.quantize(step):f}"
 
 
 def decimal(value: Decimal) -> str:
