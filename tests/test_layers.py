@@ -24,7 +24,7 @@ GATEWAY = Path(__file__).resolve().parents[1] / "gateway"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {"gateway", "errors", "jsontext", "xmlsafe", "resources", "private_files"}
-        | {"toml_lines", "bounded_body"}
+        | {"toml_lines", "bounded_body", "shown_text"}
     ),
     frozenset({"model"}),
     frozenset({"partners"}),

@@ -44,6 +44,7 @@ from gateway.pint.codes import (
 from gateway.pint.schema import EnvelopeSchema, load_schema
 from gateway.pint.stored import chain_title, entry_payload, issued_visualisation
 from gateway.pint.title import Party, Title
+from gateway.shown_text import check_identifier, check_name
 from gateway.signing.jose import split_compact, verify_compact
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import (
@@ -118,6 +119,7 @@ class Attachment:
                 field=where,
                 rule="max-document-bytes",
             )
+        check_name(self.name, where, "a document's name")
         if not DOCUMENT_NAME.fullmatch(self.name):
             raise FieldError(
                 f"{where} name {self.name[:100]!r} must be non-empty without white space at "
@@ -179,6 +181,8 @@ def parse_party(text: str, *, name: str = "") -> Party:
     most 70 characters), else a :class:`FieldError` naming ``name``. A chain entry carrying
     another would be refused by the receiving platform (BENV) after the eBL was locked, and,
     recorded here, would make every later envelope of the eBL refused."""
+    check_identifier(text, "to", "a platform and party code")
+    check_name(name, "name", "a party's name")
     platform, sep, code = text.partition(":")
     if not sep or not platform or not code or len(platform) > 4:
         raise FieldError(f"{text[:60]!r} is not PLATFORM:PARTY (e.g. IQAX:HK-TRADER)", field="to")
@@ -350,6 +354,8 @@ class PintPlatform:
             self.schema.check_payload("TransportDocument", document)
         except PintRejection as exc:
             raise FieldError(exc.message, field=exc.field, rule="dcsa.schema") from exc
+        reference = document["transportDocumentReference"]
+        check_identifier(reference, "$.transportDocumentReference", "an eBL reference")
         return document
 
     # -- who may do what ---------------------------------------------------------------

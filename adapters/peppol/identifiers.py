@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from gateway.errors import FieldError
 from gateway.mapping.profiles import PROFILE_SPECS, profile_spec
 from gateway.render.peppol_reports import EUSR_NS, TSR_NS
+from gateway.shown_text import check_identifier
 from gateway.validation.profiles import CII
 
 PARTICIPANT_SCHEME = "iso6523-actorid-upis"
@@ -61,6 +62,7 @@ class ParticipantId:
                 field=field,
                 rule="peppol.participant-id",
             )
+        check_identifier(raw, field, "a Peppol participant id")
         return cls(raw)
 
     @property

@@ -22,6 +22,7 @@ from typing import TypeVar
 from gateway.cli._stores import open_command_store
 from gateway.cli.migrate import add_database_arguments, database_url, shown_url
 from gateway.errors import FieldError
+from gateway.shown_text import check_name
 from gateway.store import ApiKey, Store, Tenant
 from gateway.store.records import ROLES, SUBMITTER
 
@@ -83,6 +84,7 @@ def run_create(args: argparse.Namespace) -> int:
             field="name",
             rule="tenant.name",
         )
+    check_name(args.name, "name", "a tenant's name")
 
     async def work(store: Store) -> tuple[Tenant, str, str]:
         if await find_tenant(store, args.name) is not None:

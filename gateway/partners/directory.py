@@ -52,6 +52,7 @@ from gateway.jsontext import unfit_text
 from gateway.model import Endpoint
 from gateway.model.countries import ISO_3166_ALPHA2
 from gateway.partners.data_export import DataExport, parse_data_export
+from gateway.shown_text import check_identifier, check_name
 
 PROFILES = ("pint-sg", "bis3", "pint", "cii", "bis3-cii")
 """Target profiles a partner may prefer (the names of ``gateway.mapping.profiles``; this
@@ -274,6 +275,15 @@ MAX_KEY_TEXT = 500
 fit)."""
 MAX_TEXT = 2000
 """Longest other text (an address line, payment terms)."""
+IDENTIFIER_FIELDS = frozenset(
+    {"buyer_id", "seller_id", "endpoint", "vat_id", "legal_id", "account", "bic"}
+    | {"buyer_reference", "order_reference"}
+)
+"""Identifiers an operator or the counterpart matches by eye: no control, direction or
+invisible format character (:func:`gateway.shown_text.check_identifier`)."""
+NAME_FIELDS = frozenset({"buyer_name", "bank", "holder"})
+"""Names shown on pages and documents: no control or direction character
+(:func:`gateway.shown_text.check_name`)."""
 
 
 def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -285,6 +295,10 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
     unfit = unfit_text(value, xml=True)
     if unfit is not None:
         raise FieldError(f"{where}: `{key}` {unfit[1]}", field=f"{where}.{key}")
+    if key in IDENTIFIER_FIELDS:
+        check_identifier(value, f"{where}.{key}", f"`{key}`")
+    elif key in NAME_FIELDS:
+        check_name(value, f"{where}.{key}", f"`{key}`")
     longest = MAX_KEY_TEXT if key in KEY_FIELDS else MAX_TEXT
     if len(value) > longest:  # as written, blanks around it too: the API schema's maxLength
         raise FieldError(

@@ -82,3 +82,21 @@ def test_add_an_officer_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):  # argparse: the roles are named in the usage
         main(["tenants", "add-key", "acme", "--role", "admin", "--database", url])
     assert "choose from 'submitter', 'officer'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("acme\u202eevil", "U+202E"), ("acme\u2067x", "U+2067"), ("acme\x1b[31m", "U+001B")],
+)
+def test_a_tenant_name_with_a_direction_or_control_character_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, code: str
+) -> None:
+    """``lingang tenants list`` and every page print the name: U+202E reorders it, an
+    escape sequence recolours the terminal (Unicode TR #36 2.1). Refused, naming it."""
+    url = f"sqlite:///{tmp_path}/gateway.db"
+    assert main(["tenants", "create", "first", "--database", url]) == 0
+    capsys.readouterr()
+    assert main(["tenants", "create", name, "--database", url]) == 1
+    assert code in capsys.readouterr().err
+    assert main(["tenants", "list", "--database", url]) == 0
+    assert "acme" not in capsys.readouterr().out

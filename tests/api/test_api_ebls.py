@@ -635,3 +635,43 @@ async def test_a_number_without_a_canonical_form_is_named_by_its_path(
     [error] = (await response.json())["errors"]
     assert error["rule"] in {"jcs.number-finite", "dcsa.schema"}  # below a schema minimum
     assert error["field"].startswith("$.") and error["field"].endswith("." + found.group(1)), error
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"reference": "LG\u202e0001DB"}, "$.transportDocumentReference"),
+        ({"reference": "LG\u20660001"}, "$.transportDocumentReference"),
+        ({"reference": "LG\u200b0001"}, "$.transportDocumentReference"),
+        ({"to": "AEOT:SHIP\u202ePER"}, "to"),
+        ({"to": "AE\u200fOT:SHIPPER"}, "to"),
+        ({"name": "Shipper \u202eLtd"}, "name"),
+        ({"document": "invoice\u202efdp.exe"}, "documents[0]"),
+    ],
+)
+async def test_identifiers_shown_to_people_refuse_direction_and_control_characters(
+    api: Any, reference: Path, change: dict[str, str], field: str
+) -> None:
+    """DCSA's pattern for a transportDocumentReference (``^\\S(?:.*\\S)?$``) lets U+202E
+    through, and ``LG\\u202e0001DB`` shows as ``LGBD1000`` in every list and history an
+    operator or the next holder reads (Unicode TR #36 2.1). Such an eBL was issued (201);
+    now the 422 names the field and the character, and nothing is issued."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    number = change.get("reference", "APIBIDI001")
+    body: dict[str, Any] = {
+        "transportDocument": transport_document(reference, number),
+        "to": change.get("to", "AEOT:SHIPPER"),
+    }
+    if "name" in change:
+        body["name"] = change["name"]
+    if "document" in change:
+        content = base64.b64encode(b"%PDF-1.7").decode()
+        body["documents"] = [{"name": change["document"], "content": content}]
+    refused = await client.post("/v1/ebls", json=body, headers=auth)
+    assert refused.status == 422, await refused.text()
+    [error] = (await refused.json())["errors"]
+    assert (error["field"], error["rule"]) == (field, "text.unsafe-character"), error
+    assert re.search(r"U\+[0-9A-F]{4} \(", error["message"]), error
+    listed = await (await client.get("/v1/ebls", headers=auth)).json()
+    assert listed["items"] == []

@@ -222,3 +222,32 @@ async def test_a_huge_directory_is_413(api: LiveApi) -> None:
         "PUT", "/v1/partners", data=huge, headers={"Content-Type": "application/json"}
     )
     assert named(problem(raw, 413), "body", "max-directory-bytes")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "character"),
+    [
+        ("endpoint", "0195:SGUEN\u202e200212345Z", "U+202E"),
+        ("buyer_id", "T08GA\u20680028A", "U+2068"),
+        ("buyer_id", "T08GA\u200b0028A", "U+200B"),
+        ("buyer_name", "Acme \u202eTrading", "U+202E"),
+    ],
+)
+async def test_identifiers_and_names_refuse_direction_characters(
+    api: LiveApi, key: str, value: str, character: str
+) -> None:
+    """A participant id or buyer id with U+202E shows reordered on every page that names
+    the partner (Unicode TR #36 2.1); it was stored. Now a 422 names the key and the
+    character, and the directory is unchanged."""
+    entry = {"buyer_name": "Acme", "endpoint": "0195:SGUEN200212345Z", "country": "SG", key: value}
+    _, _, raw = await api.a.request(
+        "PUT",
+        "/v1/partners",
+        data=json.dumps({"partners": [entry]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    data = problem(raw, 422)
+    assert named(data, f"partners[0].{key}", "text.unsafe-character"), data
+    assert character in data["detail"]
+    _, _, raw = await api.a.request("GET", "/v1/partners")
+    assert json.loads(raw)["partners"] == []

@@ -528,3 +528,13 @@ def test_a_long_cii_invoice_is_read_without_keeping_its_lines() -> None:
     size, grown, receiver = done.stdout.split()
     assert receiver == CII_BUYER.value
     assert int(grown) < int(size) // 4, done.stdout
+
+
+@pytest.mark.parametrize("text", ["0195:SGUEN\u202e200212345Z", "0088:579\u200b0000435975"])
+def test_a_participant_id_with_a_direction_or_format_character_is_refused(text: str) -> None:
+    """``[^\\s]`` let U+202E and U+200B through: an id that shows other than it is, or two
+    ids that look the same (Unicode TR #36 2.1). Refused naming the field and character."""
+    with pytest.raises(FieldError) as caught:
+        ParticipantId.parse(text, field="recipient")
+    assert (caught.value.field, caught.value.rule) == ("recipient", "text.unsafe-character")
+    assert "U+20" in caught.value.message
