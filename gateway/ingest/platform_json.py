@@ -141,19 +141,20 @@ def _line(obj: dict[str, Any], path: str) -> RawLine:
 def _lines(doc: dict[str, Any]) -> list[RawLine]:
     key = next((k for k in _LINE_LISTS if k in doc), _LINE_LISTS[0])
     items = object_list(doc, key, "line")
-    return [_line(item, f"{key}[{i}]") for i, item in enumerate(items, start=1)]
+    return [_line(item, f"{key}[{i}]") for i, item in enumerate(items)]
 
 
 def _additional(doc: dict[str, Any]) -> dict[str, str]:
     """附加要素 ``fjysList[]{fjysmc 名称, fjyslx 类型, fjysz 值}``, kept as the XML reader keeps
-    ``AdditionalInformation/Additional``: ``additional.<n>.<name>`` facts, pairs with a name
-    and a value only."""
+    ``AdditionalInformation/Additional``: ``additional.<n>.<name>`` facts (``n`` counted
+    from 1, as that reader counts), pairs with a name and a value only. A path names the
+    JSON item from 0 (``fjysList[0]``), as every JSON path here does (RFC 6901)."""
     extra: dict[str, str] = {}
-    for index, item in enumerate(object_list(doc, "fjysList", "附加要素"), start=1):
+    for index, item in enumerate(object_list(doc, "fjysList", "附加要素")):
         o = JsonObject(item, f"fjysList[{index}].")
         name, value = o.value("fjysmc"), o.value("fjysz")
         if name and value:
-            extra[f"additional.{index}.{name}"] = value
+            extra[f"additional.{index + 1}.{name}"] = value
     return extra
 
 
@@ -173,7 +174,7 @@ def _deduction(o: JsonObject, doc: dict[str, Any]) -> Src | None:
     key = next((k for k in _LINE_LISTS if k in doc), _LINE_LISTS[0])
     found += [
         JsonObject(item, f"{key}[{i}].").src("kce")
-        for i, item in enumerate(object_list(doc, key, "line"), start=1)
+        for i, item in enumerate(object_list(doc, key, "line"))
     ]
     for kce in found:
         if kce.value is not None and number_or_none(kce.text) != 0:

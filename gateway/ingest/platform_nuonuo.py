@@ -191,7 +191,7 @@ def read_nuonuo(doc: dict[str, Any]) -> RawFapiao:
     extra = {k: v for k in EXTRA_KEYS if (v := o.value(k))}
     items = [
         JsonObject(item, f"invoiceItems[{i}].")
-        for i, item in enumerate(object_list(doc, "invoiceItems", "line"), start=1)
+        for i, item in enumerate(object_list(doc, "invoiceItems", "line"))
     ]
     gross = o.src("orderAmount")
     number = _number(o, extra)

@@ -152,7 +152,7 @@ def test_tax_inclusive_item_is_taken_net() -> None:
     with pytest.raises(FieldError) as caught:
         parse(_dump(doc))
     assert caught.value.rule == "json.tax-inclusive"
-    assert caught.value.field == "invoiceItems[1].itemTaxAmount"
+    assert caught.value.field == "invoiceItems[0].itemTaxAmount"  # the first item
     assert "isIncludeTax true" in caught.value.message
 
 

@@ -92,7 +92,7 @@ def test_a_tax_inclusive_platform_line_without_its_tax_is_refused() -> None:
     with pytest.raises(FieldError) as err:
         parse(_platform_json({"se": ""}))
     assert err.value.rule == "json.tax-inclusive"
-    assert err.value.field == "fpmxList[1].se"
+    assert err.value.field == "fpmxList[0].se"  # the first line: JSON counts from 0
 
 
 @pytest.mark.parametrize("profile", ["bis3", "cii"])
