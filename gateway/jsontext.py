@@ -135,3 +135,27 @@ def _why(character: str, xml: bool) -> str:
     if not xml:
         return f"holds {code} (NUL), which cannot be stored"
     return f"holds {code}, which an XML document cannot carry"
+
+
+_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
+"""One step of a path written ``.name``, ``[0]`` or ``['name']`` (JSONPath's forms)."""
+
+
+def json_pointer(path: str) -> str | None:
+    """The RFC 6901 JSON Pointer of a member named by a path as the gateway's errors write
+    it: ``documents[1].name``, JSONPath ``$.consignmentItems[0].cargoItems`` (``$``: the
+    whole document) or a pointer already (``/consignmentItems/0``); ``None`` when ``path``
+    is none of these. Array items count from 0 in every form, as in a pointer."""
+    if path.startswith("/"):
+        return path
+    rest = path[1:] if path.startswith("$") else "." + path
+    tokens: list[str] = []
+    position = 0
+    while position < len(rest):
+        step = _PATH_STEP.match(rest, position)
+        if step is None:
+            return None
+        name, index, quoted = step.groups()
+        tokens.append(index if index is not None else name if name is not None else quoted)
+        position = step.end()
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)

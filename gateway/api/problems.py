@@ -2,7 +2,9 @@
 
 A problem body is ``application/problem+json`` with ``type``, ``title``, ``status``,
 ``detail`` and ``instance``, plus ``errors`` — a list of ``{field, rule, message}`` naming what
-was wrong. Handlers raise :class:`Problem` (or any :class:`~gateway.errors.LingangError`); the
+was wrong; an error about a member of a JSON request body also has ``pointer``, its JSON
+Pointer (RFC 6901: ``/documents/0/name``, array items counted from 0) into that body, as RFC
+9457 3's example extension does. Handlers raise :class:`Problem` (or any :class:`~gateway.errors.LingangError`); the
 middleware in :mod:`gateway.api.middleware` turns both, and aiohttp's own HTTP errors, into a
 response. Nothing a client sends may produce a 5xx; an unexpected exception becomes a bare 500
 problem with no internals in it.
@@ -11,7 +13,8 @@ problem with no internals in it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -41,6 +44,9 @@ class FieldIssue:
     message: str
     field: str | None = None
     rule: str | None = None
+    pointer: str | None = None
+    """Where in the JSON request body (RFC 6901 JSON Pointer, ``""`` the whole body), when
+    the issue is about a member of one."""
 
     def as_dict(self) -> dict[str, str]:
         out = {"message": self.message}
@@ -48,6 +54,8 @@ class FieldIssue:
             out["field"] = self.field
         if self.rule:
             out["rule"] = self.rule
+        if self.pointer is not None:
+            out["pointer"] = self.pointer
         return out
 
 
@@ -82,6 +90,15 @@ class Problem(Exception):
         out["errors"] = [issue.as_dict() for issue in self.errors]
         out.update(self.extra)
         return out
+
+    def pointing(self, locate: Callable[[FieldIssue], str | None]) -> Problem:
+        """This problem with each issue's ``pointer`` set to what ``locate`` finds for it
+        (issues it finds nothing for keep none)."""
+        issues = [
+            issue if issue.pointer is not None else replace(issue, pointer=locate(issue))
+            for issue in self.errors
+        ]
+        return replace(self, errors=issues)
 
     def response(self, instance: str | None) -> web.Response:
         """The problem as an aiohttp response."""

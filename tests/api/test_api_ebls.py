@@ -675,3 +675,58 @@ async def test_identifiers_shown_to_people_refuse_direction_and_control_characte
     assert re.search(r"U\+[0-9A-F]{4} \(", error["message"]), error
     listed = await (await client.get("/v1/ebls", headers=auth)).json()
     assert listed["items"] == []
+
+
+async def test_every_issue_about_the_body_points_at_it_from_zero(api: Any, reference: Path) -> None:
+    """RFC 9457 problems named the place in the body three ways: ``documents[1]``, the
+    official schema's JSONPath relative to the transport document (``$.consignmentItems[0]``,
+    not where it is in the request) and none for an unknown member. Each issue about the
+    body now also carries ``pointer``, its RFC 6901 JSON Pointer into the request body,
+    items counted from 0; an issue about a header has none."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    pdf = base64.b64encode(b"%PDF-1.7").decode()
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        (
+            {
+                "transportDocument": transport_document(reference, "APIPTR0001"),
+                "to": "AEOT:SHIPPER",
+                "documents": [{"name": "a.pdf", "content": pdf}, {"name": " b", "content": pdf}],
+            },
+            "documents[1]",
+            "/documents/1",
+        ),
+        (
+            {
+                "transportDocument": transport_document(
+                    reference, "APIPTR0002", consignmentItems=[{}]
+                ),
+                "to": "AEOT:SHIPPER",
+            },
+            "$.consignmentItems[0]",
+            "/transportDocument/consignmentItems/0",
+        ),
+        (
+            {"transportDocument": transport_document(reference, "LG\u202e01"), "to": "AEOT:X"},
+            "$.transportDocumentReference",
+            "/transportDocument/transportDocumentReference",
+        ),
+        (
+            {"transportDocument": {}, "to": "AEOT:SHIPPER", "visualization": {}},
+            "visualization",
+            "/visualization",
+        ),
+        ({"transportDocument": {}, "to": "NOPARTY"}, "to", "/to"),
+    ]
+    for body, field, pointer in cases:
+        refused = await client.post("/v1/ebls", json=body, headers=auth)
+        assert refused.status == 422, await refused.text()
+        [error] = (await refused.json())["errors"]
+        assert (error["field"], error.get("pointer")) == (field, pointer), error
+    typo = await client.post(
+        "/v1/ebls/APIPTR0001/transfers", json={"to": "IQAX:BUYER", "actoin": "x"}, headers=auth
+    )
+    assert [e.get("pointer") for e in (await typo.json())["errors"]] == ["/actoin"]
+    header = await client.post("/v1/ebls", data=b"{}", headers=auth)
+    assert header.status == 415
+    assert "pointer" not in (await header.json())["errors"][0]

@@ -251,3 +251,24 @@ async def test_identifiers_and_names_refuse_direction_characters(
     assert character in data["detail"]
     _, _, raw = await api.a.request("GET", "/v1/partners")
     assert json.loads(raw)["partners"] == []
+
+
+async def test_a_json_directory_issue_points_at_its_member(api: LiveApi) -> None:
+    """RFC 9457 issue with an RFC 6901 pointer into the JSON body (items from 0); a TOML
+    body has no JSON to point into."""
+    second = {"buyer_name": "B", "endpoint": "0195", "country": "SG"}
+    partners = [{"buyer_name": "A", "endpoint": "0195:SGUEN1", "country": "SG"}, second]
+    _, _, raw = await api.a.request(
+        "PUT",
+        "/v1/partners",
+        data=json.dumps({"partners": partners}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    [error] = problem(raw, 422)["errors"]
+    assert (error["field"], error["pointer"]) == ("partners[1].endpoint", "/partners/1/endpoint")
+    toml = '[[partners]]\nbuyer_name = "B"\nendpoint = "0195"\ncountry = "SG"\n'
+    _, _, raw = await api.a.request(
+        "PUT", "/v1/partners", data=toml.encode(), headers={"Content-Type": "application/toml"}
+    )
+    [error] = problem(raw, 422)["errors"]
+    assert error["field"] == "partners[0].endpoint" and "pointer" not in error

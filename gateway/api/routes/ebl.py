@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
@@ -38,11 +40,18 @@ from gateway.api.ingest import (
     unprocessable,
 )
 from gateway.api.platforms import operated_platform
-from gateway.api.problems import FieldIssue, Problem
+from gateway.api.problems import FieldIssue, Problem, from_lingang_error
 from gateway.api.routes.documents import MAX_LIST, int_param, time_param
 from gateway.bounded_body import read_bounded
-from gateway.errors import FieldError, NotPermittedError
-from gateway.jsontext import DuplicateMember, TooDeep, loads_bounded, unfit_text, unique_members
+from gateway.errors import FieldError, LingangError, NotPermittedError
+from gateway.jsontext import (
+    DuplicateMember,
+    TooDeep,
+    json_pointer,
+    loads_bounded,
+    unfit_text,
+    unique_members,
+)
 from gateway.pint.checksums import is_checksum
 from gateway.pint.codes import ActionCode
 from gateway.store import ConflictError, NotFoundError
@@ -63,6 +72,52 @@ visualisation would be left out of the issuance manifest it signs, for good) is 
 MAX_EBL_BYTES = 16 * 1024 * 1024
 MAX_EBL_DEPTH = 32
 """Deepest nesting a request body may have (DCSA's transport document needs about ten)."""
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def pointing_into_body(
+    members: Iterable[str], document: str | None = None
+) -> Callable[[Handler], Handler]:
+    """A handler whose 4xx problems point (RFC 6901) at the body member each issue names:
+    a member of ``members`` written ``documents[1].name`` (``/documents/1/name``), an unknown
+    member, the body itself; with ``document``, the pointer of the DCSA document in the body
+    (``/transportDocument``), also a place in that document, which the official schema's
+    errors name by JSONPath (``$.consignmentItems[0]`` is
+    ``/transportDocument/consignmentItems/0``). Headers, the path and the tenant have none."""
+    known = frozenset(members)
+
+    def locate(issue: FieldIssue) -> str | None:
+        where = issue.field
+        if not where or issue.rule == "json.duplicate-key":  # a member's name, not its path
+            return None
+        if where == "body":
+            return ""
+        if where.startswith(("$", "/")):
+            inner = json_pointer(where) if document is not None else None
+            return None if inner is None else f"{document}{inner}"
+        root = re.match(r"[^.\[]*", where)
+        if issue.rule == "unknown-field" or (root is not None and root.group() in known):
+            return json_pointer(where)
+        return None
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def pointed(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except Problem as problem:
+                raise problem.pointing(locate) from problem
+            except LingangError as exc:
+                mapped = from_lingang_error(exc)
+                if mapped.status >= 500:
+                    raise
+                raise mapped.pointing(locate) from exc
+
+        return pointed
+
+    return decorate
 
 
 def _platform(request: web.Request) -> PintPlatform:
@@ -235,6 +290,7 @@ async def _act(
 
 
 @routes.post("/v1/ebls")
+@pointing_into_body(ISSUE_FIELDS, document="/transportDocument")
 async def issue_ebl(request: web.Request) -> web.Response:
     """Issue a DCSA transport document to ``to`` (``PLATFORM:PARTY``)."""
     platform = _platform(request)
@@ -264,6 +320,7 @@ async def issue_ebl(request: web.Request) -> web.Response:
 
 
 @routes.post("/v1/ebls/{reference}/transfers")
+@pointing_into_body(TRANSFER_FIELDS)
 async def transfer_ebl(request: web.Request) -> web.Response:
     """Transfer (endorse, surrender, answer a surrender …) a held eBL to ``to``: queued for
     a party of another platform (202), recorded at once for a party of this one (200).

@@ -13,9 +13,10 @@ from aiohttp import web
 
 from gateway.api.context import store, tenant
 from gateway.api.ingest import check_query, unprocessable
-from gateway.api.problems import FieldIssue, Problem
+from gateway.api.problems import FieldIssue, Problem, from_lingang_error
 from gateway.bounded_body import read_bounded
 from gateway.errors import FieldError
+from gateway.jsontext import json_pointer
 from gateway.partners.document import MAX_DIRECTORY_BYTES, Syntax, read_directory
 from gateway.store.partner_directory import directory_document, replace_directory
 
@@ -38,7 +39,13 @@ async def put_partners(request: web.Request) -> web.Response:
     check_query(request, ())
     data = await _read_directory(request)
     who = tenant(request).id
-    count = await replace_directory(store(request), who, data)
+    try:
+        count = await replace_directory(store(request), who, data)
+    except FieldError as exc:  # the entries' meaning, checked as they are stored
+        problem = from_lingang_error(exc)
+        if request.content_type in JSON_TYPES:
+            problem = problem.pointing(_pointer)
+        raise problem from exc
     document = await directory_document(store(request), who)
     return web.json_response({"entries": count, **document})
 
@@ -73,7 +80,20 @@ def directory_from_bytes(raw: bytes, media_type: str) -> dict[str, Any]:
     try:
         return read_directory(raw, syntax)
     except FieldError as exc:
-        raise unprocessable(exc.message, exc.field or "body", exc.rule or "directory") from exc
+        problem = unprocessable(exc.message, exc.field or "body", exc.rule or "directory")
+        if syntax == "json":  # RFC 6901 pointer into the body; a TOML body has none
+            problem = problem.pointing(_pointer)
+        raise problem from exc
+
+
+def _pointer(issue: FieldIssue) -> str | None:
+    """Where a directory issue is in a JSON body: ``partners[0].endpoint`` is
+    ``/partners/0/endpoint``, ``body`` the whole body."""
+    if issue.field == "body":
+        return ""
+    if issue.field and issue.field.startswith(("partners", "exporters")):
+        return json_pointer(issue.field)
+    return None
 
 
 def _too_large() -> Problem:
