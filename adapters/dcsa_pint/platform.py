@@ -35,6 +35,7 @@ from gateway.pint import build
 from gateway.pint.chain import VerifiedEnvelope, claimed_time, verify_envelope
 from gateway.pint.checksums import bytes_checksum, document_checksum, jws_checksum
 from gateway.pint.codes import (
+    NEEDS_RECIPIENT,
     SURRENDER_ANSWERS,
     SURRENDERS,
     ActionCode,
@@ -563,6 +564,7 @@ class PintPlatform:
                 field="to",
             )
         acting = actor or current.possessor
+        _check_not_to_itself(action, acting, to)
         if tenant_id is not None and not self.options.acts_for(tenant_id, acting):
             raise NotPermittedError(
                 f"eBL {record.reference} is in the possession of {acting.label()}, for whom "
@@ -948,6 +950,20 @@ def _kept_here(action: ActionCode, to: Party | None, title: Title, platform: str
             rule="pint.no-recipient",
         )
     return title.possessor
+
+
+def _check_not_to_itself(action: ActionCode, acting: Party, to: Party) -> None:
+    """Refuse (409) a ``TRANSFER``, ``ENDORSE`` or ``ENDORSE_TO_ORDER`` whose recipient is
+    the party acting: it hands the eBL (or its endorsement) to whoever has it already, so
+    it changes nothing in the title, yet its signed entry would stay in the chain every
+    later platform receives and verifies (a ``to`` mistyped as the possessor's own code)."""
+    if action in NEEDS_RECIPIENT and action is not ActionCode.ISSUE and to.same(acting):
+        raise ConflictError(
+            f"{action} to {to.label()}, who is acting: a party cannot transfer or endorse "
+            "an eBL to itself",
+            field="to",
+            rule="pint.to-itself",
+        )
 
 
 def _implied_recipient(title: Title, action: ActionCode) -> Party:

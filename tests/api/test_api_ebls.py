@@ -730,3 +730,28 @@ async def test_every_issue_about_the_body_points_at_it_from_zero(api: Any, refer
     header = await client.post("/v1/ebls", data=b"{}", headers=auth)
     assert header.status == 415
     assert "pointer" not in (await header.json())["errors"][0]
+
+
+@pytest.mark.parametrize("action", ["TRANSFER", "ENDORSE", "ENDORSE_TO_ORDER"])
+async def test_a_transfer_to_the_party_acting_is_refused(
+    api: Any, reference: Path, action: str
+) -> None:
+    """The possessor transferring (or the holder endorsing) the eBL to itself was recorded
+    (200): a signed chain entry that changes nothing in the title, yet goes to every later
+    platform. Now a 409 naming ``to``, and the chain is as it was."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    document = transport_document(reference, "APISELF01", isToOrder=action != "TRANSFER")
+    issued = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=auth
+    )
+    assert issued.status == 201, await issued.text()
+    refused = await client.post(
+        "/v1/ebls/APISELF01/transfers", json={"to": "AEOT:SHIPPER", "action": action}, headers=auth
+    )
+    assert refused.status == 409, await refused.text()
+    [error] = (await refused.json())["errors"]
+    assert (error["field"], error["rule"], error["pointer"]) == ("to", "pint.to-itself", "/to")
+    history = await (await client.get("/v1/ebls/APISELF01", headers=auth)).json()
+    assert len(history["chain"]) == 1 and history["possessor"] == "AEOT:AEOT/SHIPPER"
+
