@@ -251,7 +251,9 @@ class PintOptions:
                 )
                 carriers.add(carrier_signer.key, platform)
             trusted: dict[str, x509.Certificate] = {}
-            partners = _partners(name, options.get("partners") or {}, path, keys, carriers, trusted)
+            partners = _partners(
+                name, options.get("partners") or {}, path, keys, carriers, trusted, own=platform
+            )
             if options.get("trust"):
                 anchors = [c for entry in options["trust"] for c in load_certificates(path(entry))]
                 keys.trust = carriers.trust = _trust_store(
@@ -432,9 +434,15 @@ def _partners(
     keys: KeySet,
     carriers: KeySet,
     trusted: dict[str, x509.Certificate],
+    *,
+    own: str,
 ) -> dict[str, Partner]:
-    """The partner platforms; their keys go into ``keys`` and ``carriers``, the certificates
-    among them into ``trusted`` (``partner:<code>:<n>``, ``carrier:<code>:<n>``)."""
+    """The partner platforms of ``table``; their keys go into ``keys`` and ``carriers``, the
+    certificates among them into ``trusted`` (``partner:<code>:<n>``, ``carrier:<code>:<n>``).
+    A partner named ``own`` (this platform's code: a partners block shared by every
+    platform of a network, copied whole) is refused: its keys would sign chain entries and
+    carrier manifests as this platform, and a transfer to one of its parties is recorded
+    here, never sent to its URL."""
     if not isinstance(table, Mapping):
         raise ConfigError(
             f"adapter {name!r}: partners is a table per platform", field=f"adapters.{name}.partners"
@@ -442,6 +450,12 @@ def _partners(
     partners: dict[str, Partner] = {}
     for code, spec in table.items():
         where = f"adapters.{name}.partners.{code}"
+        if str(code) == own:
+            raise ConfigError(
+                f"adapter {name!r}: partner {code} is this platform itself (platform = "
+                f"{own!r}): leave it out of partners",
+                field=where,
+            )
         if not isinstance(spec, Mapping) or set(spec) - _PARTNER_KNOWN:
             raise ConfigError(
                 f"adapter {name!r}: partner {code} takes {sorted(_PARTNER_KNOWN)}", field=where

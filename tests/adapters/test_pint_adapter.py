@@ -477,3 +477,28 @@ def test_a_partner_jwks_file_that_is_no_jwks_is_a_config_error_naming_it(
         PintOptions.parse("pint", options, settings.data_dir)
     assert caught.value.field == "adapters.pint.partners.IQAX.jwks"
     assert str(jwks) in caught.value.message
+
+
+def test_a_partner_named_as_this_platform_is_refused(tmp_path: Path) -> None:
+    """A partners block shared by a network's platforms, copied whole, names this platform
+    too: its keys were added as this platform's (they would verify chain entries and
+    carrier manifests signed "by" this platform). Refused at start, naming the partner."""
+    (tmp_path / "k.pem").write_bytes(pem(make_key("p256")))
+
+    class FakeStore:
+        connector: Any = None
+        clock: Any = None
+
+    options = {
+        "platform": "AEOT",
+        "signing_key": "k.pem",
+        "envelope_schema": "x",
+        "partners": {
+            "IQAX": {"url": "https://iqax.example"},
+            "AEOT": {"url": "https://aeot.example"},
+        },
+    }
+    context = AdapterContext(data_dir=tmp_path, store=FakeStore())
+    with pytest.raises(ConfigError, match="is this platform itself") as caught:
+        PintAdapter.from_config("pint", options, context)
+    assert caught.value.field == "adapters.pint.partners.AEOT"
