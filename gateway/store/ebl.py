@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -150,6 +150,53 @@ def _dump(value: Any) -> str:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
+
+
+REFERENCE_LIVE = "ebl.reference-live"
+"""Rule of the conflict of issuing a transport document under the reference of an eBL of
+the same carrier that is still live."""
+
+
+def _check_reference_free(new: NewTitle) -> Script[None]:
+    """Refuse (:class:`ConflictError`) to issue ``new`` while an eBL its carrier issued under
+    the same ``transportDocumentReference`` is live: held, being sent or transferred, i.e.
+    not surrendered to the carrier (``SACC``). DCSA eBL 3.0.3 has the reference be "a
+    unique number allocated by the shipping line to the transport document"; two live
+    eBLs under one number are two originals of one bill of lading, each with its holder.
+    Another transport document under that reference (an amendment) is issued once the
+    first is surrendered; the same one is :data:`ALREADY_ISSUED`."""
+    yield Query("ebl_lock_reference", {"reference": new.reference})
+    rows = yield Query("ebl_titles_by_reference", {"reference": new.reference}, "all")
+    carrier = new.title.get("carrier")
+    for row in rows:
+        known = _title(row)
+        if known.td_checksum == new.td_checksum or known.state == "surrendered":
+            continue
+        if _same_party(known.title.get("carrier"), carrier):
+            raise ConflictError(
+                f"eBL {new.reference} ({known.td_checksum[:12]}…) issued by this carrier is "
+                f"{known.state}, not surrendered: a transport document is issued under its "
+                "reference once that one is surrendered (SACC)",
+                field="transportDocument.transportDocumentReference",
+                rule=REFERENCE_LIVE,
+            )
+
+
+def _same_party(one: Any, other: Any) -> bool:
+    """Whether two PINT party objects name the same party: the same platform and an
+    identifying code in common."""
+    if not isinstance(one, Mapping) or not isinstance(other, Mapping):
+        return False
+
+    def codes(party: Mapping[str, Any]) -> set[tuple[Any, Any]]:
+        found = party.get("identifyingCodes")
+        return {
+            (c.get("codeListProvider"), c.get("partyCode"))
+            for c in (found if isinstance(found, list) else [])
+            if isinstance(c, Mapping)
+        }
+
+    return one.get("eblPlatform") == other.get("eblPlatform") and bool(codes(one) & codes(other))
 
 
 def _title(row: Row) -> TitleRecord:
@@ -472,6 +519,7 @@ class EblRegistry:
         (``ISSUE`` once: a second issue of the same transport document is a
         :class:`ConflictError`); with ``remembered``, its answer in the same transaction."""
         now = self.clock()
+        yield from _check_reference_free(new)
         changed = yield Query("ebl_insert_title", _title_params(new, now), "rowcount")
         if not changed:
             raise ConflictError(
@@ -561,6 +609,7 @@ class EblRegistry:
         With ``remembered``, the answer is written in the same transaction."""
         now = self.clock()
         if issue is not None:
+            yield from _check_reference_free(issue)
             params = _title_params(issue, now) | {"state": "sending"}
             if not (yield Query("ebl_insert_title", params, "rowcount")):
                 raise ConflictError(

@@ -755,3 +755,31 @@ async def test_a_transfer_to_the_party_acting_is_refused(
     history = await (await client.get("/v1/ebls/APISELF01", headers=auth)).json()
     assert len(history["chain"]) == 1 and history["possessor"] == "AEOT:AEOT/SHIPPER"
 
+
+async def test_a_second_live_ebl_under_one_reference_is_refused(api: Any, reference: Path) -> None:
+    """A changed transport document under the reference of an eBL still held here was
+    issued too (201): two live originals of bill of lading APIDUP001. Now a 409 naming the
+    reference; once the first is surrendered (SACC) the amended one is issued."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    first = transport_document(reference, "APIDUP001")
+    amended = transport_document(reference, "APIDUP001", termsAndConditions="Amended terms.")
+    for document, status in ((first, 201), (amended, 409)):
+        answer = await client.post(
+            "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=auth
+        )
+        assert answer.status == status, await answer.text()
+    [error] = (await answer.json())["errors"]
+    assert (error["rule"], error["pointer"]) == (
+        "ebl.reference-live",
+        "/transportDocument/transportDocumentReference",
+    )
+    for action in ("SURRENDER_FOR_AMENDMENT", "SACC"):
+        done = await client.post(
+            "/v1/ebls/APIDUP001/transfers", json={"action": action}, headers=auth
+        )
+        assert done.status == 200, await done.text()
+    again = await client.post(
+        "/v1/ebls", json={"transportDocument": amended, "to": "AEOT:SHIPPER"}, headers=auth
+    )
+    assert again.status == 201, await again.text()

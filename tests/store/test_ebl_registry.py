@@ -450,3 +450,57 @@ async def test_a_return_racing_the_senders_own_answer_leaves_one_consistent_titl
         assert now is not None and answered.state == "accepted"
         assert back.code == "RECE", back.reason
         assert (now.state, len(now.chain)) == ("held", 3)
+
+
+def _issued_by(carrier: str, td: str, reference: str = "LGTD0001") -> NewTitle:
+    """A transport document ``td`` issued by ``carrier`` (AEOT's party) under ``reference``."""
+    party = {
+        "partyName": carrier,
+        "eblPlatform": "AEOT",
+        "identifyingCodes": [{"codeListProvider": "AEOT", "partyCode": carrier}],
+    }
+    return NewTitle(
+        td_checksum=_sum(td),
+        reference=reference,
+        state="held",
+        possessor="AEOT:AEOT/SHIPPER",
+        chain=[f"issue-{td}"],
+        checksums=[_sum(f"issue-{td}")],
+        title={"carrier": party, "possessor": party},
+        transport_document={"transportDocumentReference": reference, "td": td},
+    )
+
+
+async def test_one_live_ebl_per_reference_and_carrier_even_when_racing(opener: Opener) -> None:
+    """Two different transport documents issued under one transportDocumentReference by one
+    carrier were both issued and held: two originals of one bill of lading, each with its
+    own holder. DCSA eBL 3.0.3: the reference is "a unique number allocated by the shipping
+    line to the transport document". Of racing issues (two stores, as two replicas) one is
+    issued; the next comes once the first is surrendered; another carrier's number is its own."""
+    stores = [await opener(), await opener()]
+    registries = [EblRegistry.of(s) for s in stores]
+
+    async def attempt(n: int) -> str:
+        try:
+            await registries[n % 2].issue(_issued_by("COSCO", f"td-{n}"))
+        except ConflictError as exc:
+            assert exc.rule == "ebl.reference-live", exc
+            return "refused"
+        return "issued"
+
+    outcomes = sorted(await asyncio.gather(*(attempt(n) for n in range(8))))
+    assert outcomes == ["issued"] + ["refused"] * 7
+    assert (await registries[0].issue(_issued_by("MAERSK", "td-other"))).state == "held"
+    [live] = [
+        r for r in await registries[0].find_all("LGTD0001") if r.td_checksum != _sum("td-other")
+    ]
+    await registries[0].record_here(
+        live.td_checksum,
+        base_head=live.head,
+        chain=[*live.chain, "sacc"],
+        state="surrendered",
+        possessor="AEOT:AEOT/COSCO",
+        title=live.title,
+    )
+    amended = await registries[1].issue(_issued_by("COSCO", "td-amended"))
+    assert amended.state == "held"

@@ -6,6 +6,10 @@ SELECT * FROM ebl_titles WHERE td_checksum = %(td_checksum)s
 -- name: ebl_titles_by_reference
 SELECT * FROM ebl_titles WHERE reference = %(reference)s ORDER BY created_at
 
+-- name: ebl_lock_reference
+-- Issues of one transportDocumentReference, one at a time (till the transaction ends).
+SELECT pg_advisory_xact_lock(hashtextextended('lingang-ebl-reference:' || %(reference)s, 0))
+
 -- name: ebl_list_titles
 -- The eBLs the registry knows, most recently changed first (before: changed earlier, or at
 -- that time with a checksum below before_checksum: the page after the row seen last).
