@@ -27,6 +27,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -110,11 +111,14 @@ class PintReceiver:
 
     @staticmethod
     def _error(request: web.Request, status: int, text: str, message: str) -> web.Response:
+        """A DCSA ``ErrorResponse``: ``statusCodeText`` is the status's standard phrase
+        ("a standard short description corresponding to the HTTP status code": ``Not
+        Found``), ``text`` the error's own short description (``errorCodeText``)."""
         body = {
             "httpMethod": request.method,
             "requestUri": request.path,
             "statusCode": status,
-            "statusCodeText": text,
+            "statusCodeText": HTTPStatus(status).phrase,
             "statusCodeMessage": message[:200],
             "errorDateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "errors": [

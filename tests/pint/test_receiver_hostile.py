@@ -280,3 +280,32 @@ async def test_an_x5c_certificate_of_an_unusable_key_type_gets_a_signed_bsig(
     verified = read_response(json.loads(answer), keys, platform="IQAX", last_checksum=_last(data))
     assert verified.code.value == "BSIG"
     assert "secp384r1" in verified.payload["reason"]
+
+
+async def test_error_responses_are_the_official_error_response(
+    receiver: Any, reference: Path
+) -> None:
+    """Every unsigned answer validates against PINT 3.0's ``ErrorResponse``, and its
+    ``statusCodeText`` is "a standard short description corresponding to the HTTP status
+    code" (``Not Found``, as the official example's ``Bad Request``); it said ``Unknown
+    party`` / ``Unknown envelope``, which now is the detailed error's ``errorCodeText``."""
+    import jsonschema
+
+    running, _, context = receiver
+    schema = json.loads(
+        (reference / "ebl/dcsa/jsonschema/EBL_PINT_v3.0.0.EblEnvelope.schema.json").read_text()
+    )
+    error_response = {"$ref": "#/$defs/ErrorResponse", "$defs": schema["$defs"]}
+    unknown = json.dumps({"codeListProvider": "IQAX", "partyCode": "NOBODY"}).encode()
+    for method, path, body, status, phrase, text in [
+        ("POST", "/v3/receiver-validation", unknown, 404, "Not Found", "Unknown party"),
+        ("PUT", f"/v3/envelopes/{'a' * 64}/finish-transfer", b"", 404, "Not Found",
+         "Unknown envelope"),
+        ("POST", "/v3/receiver-validation", b"{}", 400, "Bad Request", "Bad Request"),
+    ]:  # fmt: skip
+        answer_status, answer = await _call(running, context, method, path, body)
+        data = json.loads(answer)
+        assert answer_status == status, data
+        jsonschema.Draft202012Validator(error_response).validate(data)
+        assert data["statusCodeText"] == phrase, data
+        assert data["errors"][0]["errorCodeText"] == text, data
