@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gateway.model.transport_document import SourceKind, TransportDocument
+from gateway.shown_text import describe, unsafe_in_identifier
 from gateway.validation.report import Finding
 
 SOURCE = "ebl-rules"
@@ -28,6 +29,14 @@ def check_transport_document(doc: TransportDocument) -> list[Finding]:
 
 
 def _title(doc: TransportDocument) -> Iterator[Finding]:
+    unsafe = unsafe_in_identifier(doc.reference) if doc.reference else None
+    if unsafe is not None:
+        yield _fatal(
+            "text.unsafe-character",
+            "/transportDocumentReference",
+            f"the transportDocumentReference holds {describe(unsafe)}, which shows it other "
+            "than it is (a control, direction or invisible format character; Unicode TR #36)",
+        )
     if doc.type_code == "SWB" and doc.is_to_order:
         yield _fatal(
             "ebl.swb-not-negotiable",

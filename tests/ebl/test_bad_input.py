@@ -190,3 +190,19 @@ def test_a_quantity_with_an_exponent_is_refused_naming_it(
         read_ebl(data)
     assert caught.value.field is not None
     assert caught.value.field.endswith("cbc:TotalPackagesQuantity")
+
+
+@pytest.mark.parametrize("character", ["\u202e", "\u2067", "\u200b", "\u200f"])
+def test_a_reference_that_shows_other_than_it_is_is_refused(
+    artefacts_home: Path, ebl_inputs: dict[str, bytes], character: str
+) -> None:
+    """DCSA's pattern for a transportDocumentReference lets U+202E through: converted, the
+    eBL was listed and shown under a reordered number. Unicode TR #36: now a fatal finding
+    at /transportDocumentReference naming the character, as POST /v1/ebls refuses it."""
+    doc = _doc(ebl_inputs)
+    doc["transportDocumentReference"] = f"LG{character}0001"
+    with pytest.raises(ValidationFailed) as exc:
+        check_ebl(json.dumps(doc).encode(), artefacts_home)
+    assert ("text.unsafe-character", "/transportDocumentReference") in _findings(exc)
+    [finding] = [f for f in exc.value.report.findings if f.rule_id == "text.unsafe-character"]
+    assert f"U+{ord(character):04X}" in finding.text
