@@ -519,8 +519,13 @@ class PintPlatform:
         forward_documents: bool = False,
         tenant_id: str | None = None,
         remembered: Remembered | None = None,
+        reason_code: str | None = None,
+        comments: str = "",
     ) -> Outbound | TitleRecord:
         """Transfer (or endorse, or surrender, or answer a surrender) a held eBL to ``to``.
+
+        The transaction carries ``comments`` for the recipient, and a
+        ``SURRENDER_FOR_AMENDMENT`` its ``reason_code`` (:func:`check_remarks`).
 
         To a party of another platform the eBL is locked and an envelope transfer queued
         (:class:`Outbound`). Its envelope announces ``attachments``, the supporting documents
@@ -544,6 +549,7 @@ class PintPlatform:
         Given ``tenant_id``, the eBL must be one it may read (else "no such eBL") and it must
         act for the party acting (the possessor, or ``actor``). With ``remembered``, the
         answer is stored with the change (an idempotent request's first answer)."""
+        check_remarks(action, reason_code, comments)
         _check_attachments(attachments, self.document_limit)
         record = await self.find(key, tenant_id)
         if record.state != "held":
@@ -573,7 +579,13 @@ class PintPlatform:
                 field="reference",
                 rule="pint.tenant-acts-for",
             )
-        transaction = build.transaction(action, acting, None if action in WITHOUT_RECIPIENT else to)
+        transaction = build.transaction(
+            action,
+            acting,
+            None if action in WITHOUT_RECIPIENT else to,
+            comments=comments,
+            reason_code=reason_code,
+        )
         entry = build.chain_entry(
             self.options.signer,
             self.code,
@@ -839,6 +851,7 @@ class PintPlatform:
                             if t.get("recipient")
                             else None,
                             "actionDateTime": t.get("actionDateTime"),
+                            **{k: t[k] for k in ("reasonCode", "comments") if k in t},
                         }
                         for t in payload.get("transactions") or ()
                     ],
@@ -927,6 +940,46 @@ def _transfer_view(transfer: Outbound) -> dict[str, Any]:
         "exportHold": export_hold(transfer),
         "held": transfer.held,
     }
+
+
+AMENDMENT_REASONS = {"SWTP": "switch to paper", "COD": "change of destination", "SWI": "switch BL"}
+"""PINT 3.0 ``Transaction.reasonCode`` values, "on actionCode being SURRENDER_FOR_AMENDMENT"."""
+MAX_COMMENTS = 255
+"""``Transaction.comments``: at most 255 characters, ``^\\S(?:.*\\S)?$``."""
+
+
+def check_remarks(action: ActionCode, reason_code: str | None, comments: str) -> None:
+    """Refuse (``FieldError``) a ``reasonCode`` or ``comments`` PINT 3.0's ``Transaction``
+    does not allow: a reason code other than ``SWTP``, ``COD`` or ``SWI``, or on an action
+    other than ``SURRENDER_FOR_AMENDMENT``; comments over 255 characters, with white space
+    at either end, breaking a line or holding a control or direction character. The
+    receiving platform would refuse the envelope (BENV) after the eBL was locked."""
+    if reason_code is not None:
+        if action is not ActionCode.SURRENDER_FOR_AMENDMENT:
+            raise FieldError(
+                f"reasonCode goes only with SURRENDER_FOR_AMENDMENT, not {action} (PINT 3.0 "
+                "Transaction.reasonCode); say why in comments",
+                field="reasonCode",
+                rule="pint.reasonCode",
+            )
+        if reason_code not in AMENDMENT_REASONS:
+            known = ", ".join(f"{c} ({w})" for c, w in AMENDMENT_REASONS.items())
+            raise FieldError(
+                f"reasonCode {reason_code[:20]!r} is not one of {known}; another reason goes "
+                "in comments",
+                field="reasonCode",
+                rule="pint.reasonCode",
+            )
+    if not comments:
+        return
+    if len(comments) > MAX_COMMENTS or not DOCUMENT_NAME.fullmatch(comments):
+        raise FieldError(
+            f"comments must be 1 to {MAX_COMMENTS} characters on one line, without white "
+            f"space at either end (PINT 3.0 Transaction.comments); it has {len(comments)}",
+            field="comments",
+            rule="pint.comments",
+        )
+    check_name(comments, "comments", "a transaction's comments")
 
 
 def _check_attachments(attachments: Sequence[Attachment], limit: DocumentLimit) -> None:

@@ -50,6 +50,15 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default=ActionCode.TRANSFER.value,
         choices=[a.value for a in ActionCode if a is not ActionCode.ISSUE],
     )
+    parser.add_argument(
+        "--reason-code",
+        choices=["SWTP", "COD", "SWI"],
+        help="why a SURRENDER_FOR_AMENDMENT is asked: switch to paper, change of destination, "
+        "switch BL",
+    )
+    parser.add_argument(
+        "--comments", default="", help="a line for the recipient (at most 255 characters)"
+    )
     add_document_arguments(parser)
     parser.add_argument(
         "--forward-documents",
@@ -85,6 +94,8 @@ async def _transfer(args: argparse.Namespace) -> dict[str, str]:
             action=ActionCode(args.action),
             attachments=attachments(platform, args.document),
             forward_documents=args.forward_documents,
+            reason_code=args.reason_code,
+            comments=args.comments,
         )
     if isinstance(sent, TitleRecord):
         return {"checksum": sent.td_checksum, "state": sent.state, "possessor": sent.possessor}

@@ -25,8 +25,10 @@ def transaction(
     *,
     at: datetime | None = None,
     comments: str = "",
+    reason_code: str | None = None,
 ) -> dict[str, Any]:
-    """A ``Transaction`` object."""
+    """A ``Transaction`` object (``reason_code``: a ``SURRENDER_FOR_AMENDMENT``'s
+    ``reasonCode``)."""
     out: dict[str, Any] = {
         "actionCode": action.value,
         "actor": actor.as_json(),
@@ -34,6 +36,8 @@ def transaction(
     }
     if recipient is not None:
         out["recipient"] = recipient.as_json()
+    if reason_code is not None:
+        out["reasonCode"] = reason_code
     if comments:
         out["comments"] = comments
     return out

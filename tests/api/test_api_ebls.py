@@ -783,3 +783,50 @@ async def test_a_second_live_ebl_under_one_reference_is_refused(api: Any, refere
         "/v1/ebls", json={"transportDocument": amended, "to": "AEOT:SHIPPER"}, headers=auth
     )
     assert again.status == 201, await again.text()
+
+
+async def test_a_surrender_for_amendment_states_its_reason(api: Any, reference: Path) -> None:
+    """PINT 3.0 gives a SURRENDER_FOR_AMENDMENT a ``reasonCode`` (SWTP switch to paper, COD
+    change of destination, SWI switch BL) and any transaction ``comments`` for the
+    recipient; a transfer request could state neither (422 unknown field), so the carrier
+    learnt nothing of why. Now both are signed into the transaction and shown in the
+    history; a reason code on another action, an unknown one or comments PINT's pattern
+    refuses are a 422 naming the member, before anything is recorded."""
+    client, keys = api
+    auth = {"Authorization": f"Bearer {keys['operator']}"}
+    document = transport_document(reference, "APIAMEND01")
+    issued = await client.post(
+        "/v1/ebls", json={"transportDocument": document, "to": "AEOT:SHIPPER"}, headers=auth
+    )
+    assert issued.status == 201, await issued.text()
+    path = "/v1/ebls/APIAMEND01/transfers"
+    for body, field in [
+        ({"action": "SURRENDER_FOR_DELIVERY", "reasonCode": "SWTP"}, "reasonCode"),
+        ({"action": "SURRENDER_FOR_AMENDMENT", "reasonCode": "PAPR"}, "reasonCode"),
+        ({"action": "SURRENDER_FOR_AMENDMENT", "comments": " padded"}, "comments"),
+        ({"action": "SURRENDER_FOR_AMENDMENT", "comments": "two\nlines"}, "comments"),
+        ({"action": "SURRENDER_FOR_AMENDMENT", "comments": "x" * 256}, "comments"),
+        ({"action": "SURRENDER_FOR_AMENDMENT", "comments": "fix \u202eit"}, "comments"),
+        ({"action": "SURRENDER_FOR_AMENDMENT", "reasonCode": 7}, "reasonCode"),
+    ]:
+        refused = await client.post(path, json=body, headers=auth)
+        assert refused.status == 422, await refused.text()
+        [error] = (await refused.json())["errors"]
+        assert (error["field"], error["pointer"]) == (field, f"/{field}"), error
+    asked = await client.post(
+        path,
+        json={
+            "action": "SURRENDER_FOR_AMENDMENT",
+            "reasonCode": "COD",
+            "comments": "Discharge at Nansha, not Yantian.",
+        },
+        headers=auth,
+    )
+    assert asked.status == 200, await asked.text()
+    history = await (await client.get("/v1/ebls/APIAMEND01", headers=auth)).json()
+    [issue], [surrender] = (entry["transactions"] for entry in history["chain"])
+    assert "reasonCode" not in issue
+    assert (surrender["reasonCode"], surrender["comments"]) == (
+        "COD",
+        "Discharge at Nansha, not Yantian.",
+    )

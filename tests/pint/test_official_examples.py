@@ -59,3 +59,22 @@ def test_what_we_sign_is_what_the_official_definitions_allow(
         verify_envelope(made, keys=keys, carriers=carriers, platform="IQAX", schema=schema).sender
         == "AEOT"
     )
+
+
+def test_a_surrender_for_amendment_with_its_reason_is_what_the_definitions_allow(
+    platforms: dict[str, DemoPlatform], schema: EnvelopeSchema
+) -> None:
+    """The reasonCode and comments a transfer request may now give travel as PINT 3.0's
+    Transaction has them."""
+    from gateway.pint import build
+    from gateway.pint.codes import ActionCode
+
+    a = platforms["A"]
+    transaction = build.transaction(
+        ActionCode.SURRENDER_FOR_AMENDMENT, a.party, a.carrier, reason_code="SWTP",
+        comments="Switch to paper at the consignee's request.",
+    )  # fmt: skip
+    entry = build.chain_entry(a.signer, a.code, "c" * 64, [transaction], previous="e.e.e")
+    payload = json.loads(split_compact(entry)[1])
+    schema.check_payload("EnvelopeTransferChainEntry", payload)
+    assert payload["transactions"][0]["reasonCode"] == "SWTP"

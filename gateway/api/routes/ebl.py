@@ -64,7 +64,9 @@ IMPLIED_RECIPIENT = frozenset(
     {"SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT", "SACC", "SREJ", "SIGN", "BLANK_ENDORSE"}
 )
 """Actions whose ``to`` the title implies (the carrier; the party that asked to surrender)."""
-TRANSFER_FIELDS = ("action", "to", "name", "documents", "forwardDocuments")
+TRANSFER_FIELDS = (
+    "action", "to", "name", "documents", "forwardDocuments", "reasonCode", "comments",
+)  # fmt: skip
 """The members a transfer request may have; any other (``actoin``) is refused by name."""
 ISSUE_FIELDS = ("transportDocument", "to", "name", "documents", "visualisation")
 """The members an issue request may have; any other (``visualization``: the carrier's
@@ -324,6 +326,8 @@ async def issue_ebl(request: web.Request) -> web.Response:
 async def transfer_ebl(request: web.Request) -> web.Response:
     """Transfer (endorse, surrender, answer a surrender …) a held eBL to ``to``: queued for
     a party of another platform (202), recorded at once for a party of this one (200).
+    ``comments`` go to the recipient, ``reasonCode`` (``SWTP``, ``COD``, ``SWI``) with a
+    ``SURRENDER_FOR_AMENDMENT`` (PINT 3.0 ``Transaction``).
     ``to`` may be left out for a surrender (the issuing carrier), for ``SACC`` / ``SREJ``
     (the party that requested the surrender), wherever that party is, and for ``SIGN`` /
     ``BLANK_ENDORSE`` (no recipient: recorded here, with the possessor)."""
@@ -345,6 +349,7 @@ async def transfer_ebl(request: web.Request) -> web.Response:
     if not isinstance(forward, bool):
         raise unprocessable("forwardDocuments must be true or false", "forwardDocuments", "type")
     attachments = _attachments(platform, body)
+    reason_code, comments = _optional_text(body, "reasonCode"), _optional_text(body, "comments")
     return await _act(
         request,
         wanted,
@@ -357,8 +362,18 @@ async def transfer_ebl(request: web.Request) -> web.Response:
             forward_documents=forward,
             tenant_id=tenant(request).id,
             remembered=remembered,
+            reason_code=reason_code,
+            comments=comments or "",
         ),
     )
+
+
+def _optional_text(body: dict[str, Any], key: str) -> str | None:
+    """The string member ``key`` of ``body``, ``None`` when absent (a 422 when not a string)."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise unprocessable(f"{key} must be a string", key, "type")
+    return value
 
 
 EBL_STATES = frozenset({"held", "sending", "transferred", "surrendered"})
