@@ -12,13 +12,15 @@ as it already refuses them in an uploaded file's name and an officer's name, wit
 Two strengths:
 
 * :func:`unsafe_in_name`, for names (a tenant, a partner, a party's name): control
-  characters (C0, DEL, C1), the bidirectional controls (Unicode's ``Bidi_Control``
-  property: U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), line and paragraph
-  separators, lone surrogates and the non-characters U+FFFE / U+FFFF. Zero-width joiners
-  stay allowed: some scripts need them in a name.
+  characters (C0, DEL, C1), the bidirectional embeddings, overrides and isolates
+  (U+202A–U+202E, U+2066–U+2069: they reorder the text that follows), line and paragraph
+  separators, lone surrogates and the non-characters U+FFFE / U+FFFF. The direction marks
+  (U+200E, U+200F, U+061C) and zero-width joiners stay allowed: an Arabic or Hebrew name
+  may need a mark to show right among Latin text, some scripts need the joiners.
 * :func:`unsafe_in_identifier`, for references and codes: the same and every other
-  invisible format character (general category ``Cf``: zero-width space and joiners, the
-  byte order mark, soft hyphen, tag characters), which no identifier needs.
+  invisible format character (general category ``Cf``: the direction marks, zero-width
+  space and joiners, the byte order mark, soft hyphen, tag characters), which no
+  identifier needs.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 """The characters with Unicode's ``Bidi_Control`` property (PropList.txt)."""
+BIDI_REORDERING = BIDI_CONTROLS - frozenset("\u061c\u200e\u200f")
+"""The embeddings, overrides and isolates: the bidirectional controls but the marks."""
 _UNSEEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 """Controls, surrogates, line and paragraph separators."""
 _NON_CHARACTERS = frozenset("\ufffe\uffff")
@@ -40,7 +44,7 @@ def unsafe_in_name(text: str) -> str | None:
     """The first character of ``text`` a shown name may not hold, ``None`` when all may."""
     for character in text:
         if (
-            character in BIDI_CONTROLS
+            character in BIDI_REORDERING
             or character in _NON_CHARACTERS
             or unicodedata.category(character) in _UNSEEN_CATEGORIES
         ):

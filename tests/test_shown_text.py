@@ -17,7 +17,9 @@ BIDI = [
 """Every character with the Bidi_Control property (PropList.txt)."""
 
 
-@pytest.mark.parametrize("character", [*BIDI, "\x00", "\x1b", "\n", "\x7f", "\x85", "\x9f"])
+@pytest.mark.parametrize(
+    "character", [*BIDI[3:], "\x00", "\x1b", "\n", "\x7f", "\x85", "\x9f", "\u2028"]
+)
 def test_controls_and_direction_characters_are_refused_in_names_and_identifiers(
     character: str,
 ) -> None:
@@ -26,9 +28,12 @@ def test_controls_and_direction_characters_are_refused_in_names_and_identifiers(
     assert unsafe_in_identifier(text) == character
 
 
-@pytest.mark.parametrize("character", ["\u200b", "\u200d", "\ufeff", "\u00ad", "\U000e0041"])
+@pytest.mark.parametrize(
+    "character", [*BIDI[:3], "\u200b", "\u200d", "\ufeff", "\u00ad", "\U000e0041"]
+)
 def test_invisible_format_characters_are_refused_in_identifiers_only(character: str) -> None:
-    """A zero-width joiner may belong in a name (some scripts need it), never in a code."""
+    """A zero-width joiner or a right-to-left mark may belong in a name (an Arabic name
+    among Latin text, scripts that need the joiners), never in a code."""
     assert unsafe_in_identifier(f"LG{character}0001") == character
     assert unsafe_in_name(f"Name{character}x") is None
 
