@@ -45,7 +45,13 @@ from gateway.pint.codes import (
 from gateway.pint.schema import EnvelopeSchema, load_schema
 from gateway.pint.stored import chain_title, entry_payload, issued_visualisation
 from gateway.pint.title import Party, Title
-from gateway.shown_text import check_identifier, check_name
+from gateway.shown_text import (
+    check_identifier,
+    check_name,
+    describe,
+    unsafe_in_identifier,
+    unsafe_in_name,
+)
 from gateway.signing.jose import split_compact, verify_compact
 from gateway.store import ConflictError, NotFoundError
 from gateway.store.ebl import (
@@ -325,6 +331,7 @@ class PintPlatform:
             schema=self.schema,
         )
         self._check_recipient_known(verified)
+        _check_shown_text(verified)
         registry = verified.entries[0].get("controlTrackingRegistry")
         if registry is not None:
             raise PintRejection(
@@ -980,6 +987,46 @@ def check_remarks(action: ActionCode, reason_code: str | None, comments: str) ->
             rule="pint.comments",
         )
     check_name(comments, "comments", "a transaction's comments")
+
+
+def _check_shown_text(verified: VerifiedEnvelope) -> None:
+    """Refuse (``BENV``) an envelope whose eBL reference, or a party's platform, code or
+    name in its chain, holds a character that shows it other than it is (Unicode TR #36;
+    :mod:`gateway.shown_text`): this platform's operators would list and act on the eBL
+    under what they see, as the API refuses to issue or address one so."""
+    places: list[tuple[Any, str, Callable[[str], str | None]]] = [
+        (
+            verified.transport_document.get("transportDocumentReference"),
+            "$.transportDocument.transportDocumentReference",
+            unsafe_in_identifier,
+        )
+    ]
+    for index, entry in enumerate(verified.entries):
+        for number, transaction in enumerate(entry.get("transactions") or ()):
+            for role in ("actor", "recipient"):
+                party = transaction.get(role) if isinstance(transaction, Mapping) else None
+                if not isinstance(party, Mapping):
+                    continue
+                where = f"envelopeTransferChain[{index}].transactions[{number}].{role}"
+                places += [
+                    (party.get("eblPlatform"), f"{where}.eblPlatform", unsafe_in_identifier),
+                    (party.get("partyName"), f"{where}.partyName", unsafe_in_name),
+                ]
+                for k, code in enumerate(party.get("identifyingCodes") or ()):
+                    for member in ("codeListProvider", "partyCode"):
+                        value = code.get(member) if isinstance(code, Mapping) else None
+                        places.append(
+                            (value, f"{where}.identifyingCodes[{k}].{member}", unsafe_in_identifier)
+                        )
+    for value, where, unsafe in places:
+        found = unsafe(value) if isinstance(value, str) else None
+        if found is not None:
+            raise PintRejection(
+                f"{where} holds {describe(found)}, which shows it other than it is (a "
+                "control, direction or invisible format character; Unicode TR #36)",
+                response=ResponseCode.BENV,
+                field=where,
+            )
 
 
 def _check_attachments(attachments: Sequence[Attachment], limit: DocumentLimit) -> None:

@@ -309,3 +309,47 @@ async def test_error_responses_are_the_official_error_response(
         jsonschema.Draft202012Validator(error_response).validate(data)
         assert data["statusCodeText"] == phrase, data
         assert data["errors"][0]["errorCodeText"] == text, data
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ("reference", "$.transportDocument.transportDocumentReference"),
+        ("shipper code", "envelopeTransferChain[0].transactions[0].recipient.identifyingCodes[0].partyCode"),
+        ("shipper name", "envelopeTransferChain[0].transactions[0].recipient.partyName"),
+    ],
+)  # fmt: skip
+async def test_an_envelope_naming_the_ebl_or_a_party_deceptively_gets_a_signed_benv(
+    receiver: Any, platforms: list[DemoPlatform], reference: Path, change: str, field: str
+) -> None:
+    """DCSA's patterns let U+202E (and U+200B) into a transportDocumentReference, a party
+    code or name: accepted, the eBL was listed here under ``LG0001`` reordered, its shipper
+    under a look-alike code (Unicode TR #36). Now a signed BENV naming the member; nothing
+    is recorded."""
+    from gateway.pint.title import Party
+
+    running, keys, context = receiver
+    sender, iqax = platforms
+    number = "LG\u202e0001" if change == "reference" else "LGBIDI0001"
+    document = transport_document(reference, number)
+    shipper = sender.party
+    if change == "shipper code":
+        shipper = Party(shipper.platform, shipper.name, frozenset({("AEOT", "A\u200b")}))
+    elif change == "shipper name":
+        shipper = Party(shipper.platform, "Shipper \u202eLtd", shipper.codes)
+    assert sender.carrier is not None and sender.carrier_key is not None
+    issuance = build.issuance_manifest(document, shipper, CompactSigner(sender.carrier_key))
+    transactions = [
+        build.transaction(ActionCode.ISSUE, sender.carrier, shipper),
+        build.transaction(ActionCode.TRANSFER, shipper, iqax.party),
+    ]
+    entry = build.chain_entry(
+        sender.signer, sender.code, document_checksum(document), transactions, issuance=issuance
+    )
+    data = json.dumps(build.envelope(sender.signer, document, [entry], [])).encode()
+    status, answer = await _call(running, context, "POST", "/v3/envelopes", data)
+    assert status == 422, (status, answer[:300])
+    verified = read_response(json.loads(answer), keys, platform="IQAX", last_checksum=_last(data))
+    assert verified.code.value == "BENV", verified.payload
+    assert verified.payload["reason"].startswith(field), verified.payload
+    assert await running.adapter.platform.registry.find(number) is None
