@@ -157,6 +157,7 @@ async def test_held_then_released_by_an_officer_then_delivered(gate: Gate) -> No
     assert status == 404
     status, _, raw = await gate.officer_a.request("POST", f"/v1/holds/{ident}/release", json={})
     assert status == 422 and b"officer" in raw
+    assert json.loads(raw)["errors"][0]["pointer"] == "/officer"  # RFC 6901, into the body
     path = f"/v1/holds/{ident}/release"
     status, _, raw = await gate.officer_a.request("POST", path, json=decision)
     assert status == 202 and json.loads(raw)["state"] == "releasing"

@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import json
-import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from adapters.dcsa_pint.platform import Attachment, PintPlatform, parse_party, transfer_accepted
+from gateway.api.body_pointers import pointing_into_body
 from gateway.api.context import store, tenant
 from gateway.api.ingest import (
     check_fields,
@@ -40,18 +39,11 @@ from gateway.api.ingest import (
     unprocessable,
 )
 from gateway.api.platforms import operated_platform
-from gateway.api.problems import FieldIssue, Problem, from_lingang_error
+from gateway.api.problems import FieldIssue, Problem
 from gateway.api.routes.documents import MAX_LIST, int_param, time_param
 from gateway.bounded_body import read_bounded
-from gateway.errors import FieldError, LingangError, NotPermittedError
-from gateway.jsontext import (
-    DuplicateMember,
-    TooDeep,
-    json_pointer,
-    loads_bounded,
-    unfit_text,
-    unique_members,
-)
+from gateway.errors import FieldError, NotPermittedError
+from gateway.jsontext import DuplicateMember, TooDeep, loads_bounded, unfit_text, unique_members
 from gateway.pint.checksums import is_checksum
 from gateway.pint.codes import ActionCode
 from gateway.store import ConflictError, NotFoundError
@@ -74,52 +66,6 @@ visualisation would be left out of the issuance manifest it signs, for good) is 
 MAX_EBL_BYTES = 16 * 1024 * 1024
 MAX_EBL_DEPTH = 32
 """Deepest nesting a request body may have (DCSA's transport document needs about ten)."""
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def pointing_into_body(
-    members: Iterable[str], document: str | None = None
-) -> Callable[[Handler], Handler]:
-    """A handler whose 4xx problems point (RFC 6901) at the body member each issue names:
-    a member of ``members`` written ``documents[1].name`` (``/documents/1/name``), an unknown
-    member, the body itself; with ``document``, the pointer of the DCSA document in the body
-    (``/transportDocument``), also a place in that document, which the official schema's
-    errors name by JSONPath (``$.consignmentItems[0]`` is
-    ``/transportDocument/consignmentItems/0``). Headers, the path and the tenant have none."""
-    known = frozenset(members)
-
-    def locate(issue: FieldIssue) -> str | None:
-        where = issue.field
-        if not where or issue.rule == "json.duplicate-key":  # a member's name, not its path
-            return None
-        if where == "body":
-            return ""
-        if where.startswith(("$", "/")):
-            inner = json_pointer(where) if document is not None else None
-            return None if inner is None else f"{document}{inner}"
-        root = re.match(r"[^.\[]*", where)
-        if issue.rule == "unknown-field" or (root is not None and root.group() in known):
-            return json_pointer(where)
-        return None
-
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def pointed(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except Problem as problem:
-                raise problem.pointing(locate) from problem
-            except LingangError as exc:
-                mapped = from_lingang_error(exc)
-                if mapped.status >= 500:
-                    raise
-                raise mapped.pointing(locate) from exc
-
-        return pointed
-
-    return decorate
 
 
 def _platform(request: web.Request) -> PintPlatform:

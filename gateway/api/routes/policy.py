@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.auth import require_officer
+from gateway.api.body_pointers import pointing_into_body
 from gateway.api.context import services, store, tenant
 from gateway.api.ingest import check_fields, check_query, unprocessable
 from gateway.api.problems import FieldIssue, Problem, not_found
@@ -105,6 +106,7 @@ def _year(text: str | None) -> int:
 
 
 @routes.post("/v1/holds/{id}/release")
+@pointing_into_body(("officer", "basis"))
 async def release_hold(request: web.Request) -> web.Response:
     """Release a held document on a recorded ``basis``, decided by ``officer`` (an officer's
     key)."""
@@ -118,6 +120,7 @@ async def release_hold(request: web.Request) -> web.Response:
 
 
 @routes.post("/v1/holds/{id}/refuse")
+@pointing_into_body(("officer", "reason"))
 async def refuse_hold(request: web.Request) -> web.Response:
     """Refuse a held document for good, with the ``reason``, decided by ``officer`` (an
     officer's key)."""
