@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from gateway.api.ingest import UNPRINTABLE
 from gateway.api.problems import FieldIssue, Problem, from_lingang_error
 from gateway.errors import LingangError
 from gateway.jsontext import json_pointer
@@ -31,6 +32,8 @@ def pointing_into_body(
     def locate(issue: FieldIssue) -> str | None:
         where = issue.field
         if not where or issue.rule == "json.duplicate-key":  # a member's name, not its path
+            return None
+        if where == UNPRINTABLE:  # an unknown member's name, not shown
             return None
         if where == "body":
             return ""

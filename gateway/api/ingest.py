@@ -210,13 +210,17 @@ def check_query(request: web.Request, known: Iterable[str]) -> None:
             raise unprocessable(f"{name} is given more than once", name, "conflict")
 
 
+UNPRINTABLE = "(unprintable)"
+"""What an unknown member's name that is not a plain parameter name is shown as."""
+
+
 def check_fields(body: dict[str, Any], known: Iterable[str]) -> None:
     """Refuse a JSON body with a member the operation does not take (a typo such as
     ``actoin`` must not silently fall back to a default): 422 naming every one."""
     known = tuple(known)
     unknown = sorted(set(body) - set(known))
     if unknown:
-        shown = [name if _PARAMETER.fullmatch(name) else "(unprintable)" for name in unknown]
+        shown = [name if _PARAMETER.fullmatch(name) else UNPRINTABLE for name in unknown]
         detail = (
             f"unknown field(s) {', '.join(map(repr, shown))}; known: {', '.join(sorted(known))}"
         )

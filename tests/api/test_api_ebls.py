@@ -727,6 +727,11 @@ async def test_every_issue_about_the_body_points_at_it_from_zero(api: Any, refer
         "/v1/ebls/APIPTR0001/transfers", json={"to": "IQAX:BUYER", "actoin": "x"}, headers=auth
     )
     assert [e.get("pointer") for e in (await typo.json())["errors"]] == ["/actoin"]
+    unshown = await client.post(
+        "/v1/ebls/APIPTR0001/transfers", json={"to": "IQAX:BUYER", "a b": 1}, headers=auth
+    )
+    [error] = (await unshown.json())["errors"]
+    assert error["field"] == "(unprintable)" and "pointer" not in error  # no false pointer
     header = await client.post("/v1/ebls", data=b"{}", headers=auth)
     assert header.status == 415
     assert "pointer" not in (await header.json())["errors"][0]
