@@ -959,8 +959,9 @@ def check_remarks(action: ActionCode, reason_code: str | None, comments: str) ->
     """Refuse (``FieldError``) a ``reasonCode`` or ``comments`` PINT 3.0's ``Transaction``
     does not allow: a reason code other than ``SWTP``, ``COD`` or ``SWI``, or on an action
     other than ``SURRENDER_FOR_AMENDMENT``; comments over 255 characters, with white space
-    at either end, breaking a line or holding a control or direction character. The
-    receiving platform would refuse the envelope (BENV) after the eBL was locked."""
+    at either end, breaking a line or holding a control or direction character (the
+    receiving platform's schema refuses those comments with BENV after the eBL was
+    locked)."""
     if reason_code is not None:
         if action is not ActionCode.SURRENDER_FOR_AMENDMENT:
             raise FieldError(
