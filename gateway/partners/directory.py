@@ -52,7 +52,7 @@ from gateway.jsontext import unfit_text
 from gateway.model import Endpoint
 from gateway.model.countries import ISO_3166_ALPHA2
 from gateway.partners.data_export import DataExport, parse_data_export
-from gateway.shown_text import check_identifier, check_name
+from gateway.shown_text import check_name
 
 PROFILES = ("pint-sg", "bis3", "pint", "cii", "bis3-cii")
 """Target profiles a partner may prefer (the names of ``gateway.mapping.profiles``; this
@@ -275,15 +275,15 @@ MAX_KEY_TEXT = 500
 fit)."""
 MAX_TEXT = 2000
 """Longest other text (an address line, payment terms)."""
-IDENTIFIER_FIELDS = frozenset(
-    {"buyer_id", "seller_id", "endpoint", "vat_id", "legal_id", "account", "bic"}
-    | {"buyer_reference", "order_reference"}
+SHOWN_FIELDS = frozenset(
+    {"buyer_name", "buyer_id", "seller_id", "buyer_reference", "order_reference"}
 )
-"""Identifiers an operator or the counterpart matches by eye: no control, direction or
-invisible format character (:func:`gateway.shown_text.check_identifier`)."""
-NAME_FIELDS = frozenset({"buyer_name", "bank", "holder"})
-"""Names shown on pages and documents: no control or direction character
-(:func:`gateway.shown_text.check_name`)."""
+"""Names and identifiers an operator or the counterpart matches by eye (and the
+``endpoint``'s value): once the white space around them is stripped, no control character,
+direction override or isolate, line or paragraph separator
+(:func:`gateway.shown_text.check_name`; ``schemas/openapi.json`` states the same by
+pattern). A participant id's invisible format characters are refused where it is read as
+one (``ParticipantId.parse``)."""
 
 
 def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -295,10 +295,8 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
     unfit = unfit_text(value, xml=True)
     if unfit is not None:
         raise FieldError(f"{where}: `{key}` {unfit[1]}", field=f"{where}.{key}")
-    if key in IDENTIFIER_FIELDS:
-        check_identifier(value, f"{where}.{key}", f"`{key}`")
-    elif key in NAME_FIELDS:
-        check_name(value, f"{where}.{key}", f"`{key}`")
+    if key in SHOWN_FIELDS:
+        check_name(value.strip(), f"{where}.{key}", f"`{key}`")
     longest = MAX_KEY_TEXT if key in KEY_FIELDS else MAX_TEXT
     if len(value) > longest:  # as written, blanks around it too: the API schema's maxLength
         raise FieldError(
@@ -317,6 +315,7 @@ def _endpoint(table: Mapping[str, Any], where: str, schemes: frozenset[str] | No
         endpoint = Endpoint.parse(text)
     except ValueError as exc:
         raise FieldError(f"{where}: {exc}", field=f"{where}.endpoint") from exc
+    check_name(endpoint.value, f"{where}.endpoint", "`endpoint`")
     if not _SCHEME.match(endpoint.scheme):
         raise FieldError(
             f"{where}: endpoint scheme {endpoint.scheme!r} is not a 4-digit EAS code",
