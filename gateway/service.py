@@ -250,7 +250,10 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
     spec = tools_spec(settings)
     in_children = settings.pipeline.stage_processes > 0
     tools = load_tools(spec, compile_rules=not in_children)
-    opened = store if store is not None else await open_store(settings.store.url)
+    opened = store
+    if opened is None:
+        idle = settings.store.idle_transaction_seconds
+        opened = await open_store(settings.store.url, idle_transaction_seconds=idle)
     await warn_left_rows(opened)
     duties = peppol_duties(settings, opened)
     warn_shared_hand_on(settings, receiving_tenants(settings, duties.participants))

@@ -8,6 +8,7 @@ per table::
 
     [store]
     url = "sqlite:///var/lib/lingang/gateway.db"   # or postgresql://user@host/db
+    idle_transaction_seconds = 30.0        # PostgreSQL: a session idle in a transaction ends
 
     [server]
     host = "127.0.0.1"

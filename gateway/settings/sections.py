@@ -24,6 +24,11 @@ class StoreSettings:
 
     url: str
     """``sqlite:///PATH`` or ``postgresql://…`` (default: ``gateway.db`` in ``data_dir``)."""
+    idle_transaction_seconds: float = 30.0
+    """PostgreSQL: seconds a gateway session may sit idle inside a transaction before the
+    server ends it (``idle_in_transaction_session_timeout``; 0: the server's own setting). A
+    replica frozen or cut off mid-transaction then stops holding the rows other replicas
+    need to take its jobs over (:data:`gateway.store.postgres.IDLE_TRANSACTION_SECONDS`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,21 +66,27 @@ __all__ = [
 ]
 
 
-async def open_store(url: str, *, migrate: bool = True) -> Store:
+async def open_store(
+    url: str, *, migrate: bool = True, idle_transaction_seconds: float | None = None
+) -> Store:
     """Open the store named by ``url`` and (by default) apply pending migrations.
 
     ``sqlite:///relative/or/absolute/path.db`` (``sqlite:////abs/path.db`` also works) or
     ``postgresql://user@host:port/db`` (``postgres://`` too). Unknown schemes raise
-    :class:`StoreError`.
+    :class:`StoreError`. ``idle_transaction_seconds`` (PostgreSQL; ``None``: the default)
+    bounds how long a transaction may sit idle
+    (:data:`~gateway.store.postgres.IDLE_TRANSACTION_SECONDS`).
     """
     if url.startswith("sqlite:"):
         from gateway.store.sqlite import SqliteStore
 
         store: Store = await SqliteStore.open(url)
     elif url.startswith(("postgresql:", "postgres:")):
-        from gateway.store.postgres import PostgresStore
+        from gateway.store.postgres import IDLE_TRANSACTION_SECONDS, PostgresStore
 
-        store = await PostgresStore.open(url)
+        if idle_transaction_seconds is None:
+            idle_transaction_seconds = IDLE_TRANSACTION_SECONDS
+        store = await PostgresStore.open(url, idle_transaction_seconds=idle_transaction_seconds)
     else:
         raise StoreError(f"unsupported store URL scheme in {url.split(':', 1)[0]!r}", field="url")
     if migrate:

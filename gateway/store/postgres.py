@@ -62,6 +62,24 @@ ends lets the next request that needs a connection start a new one, from a one-s
 the gateway is back within a few seconds of the server. (While the pool opens, the default
 stands: start-up waits ``timeout`` for its first connection, as before.)"""
 
+IDLE_TRANSACTION_SECONDS = 30.0
+"""How long PostgreSQL lets a gateway session sit idle inside an open transaction before it
+ends the session and rolls the transaction back (``idle_in_transaction_session_timeout``,
+set on each pooled connection; ``[store] idle_transaction_seconds``).
+
+A write keeps its transaction open across round trips (a script reads a row, then writes on
+what it read), and the rows it touched stay locked meanwhile. A replica that stops between
+two of them — frozen (a paused VM, SIGSTOP, a stalled host) or cut off from the database by a
+network that drops packets without a reset — leaves its session idle in the transaction,
+which PostgreSQL by default keeps for as long as the TCP connection seems alive (the
+kernel's keep-alive: two hours and more). Its job rows stay locked all that time: the other
+replicas' claims (``FOR UPDATE SKIP LOCKED``) pass over them once the lease has expired, so
+nobody takes the job over, and a locked exporter's row of counts stops every other
+replica's export of that exporter. The gateway's own transactions are never idle for more
+than an event-loop pause (no script waits for anything but the database), so a bound of
+this size ends only those of a replica that is gone: its rows are free again, its jobs are
+taken over after their leases, and what it had not committed it never committed."""
+
 UNREACHABLE_WAIT_SECONDS = 2.0
 """How long a request waits for a connection once an attempt to reach the server has
 failed (:class:`Reachability`), instead of the pool's ``timeout``: during an outage the API
@@ -81,13 +99,22 @@ class Reachability:
     can fail while its connections work (the server at ``max_connections``), and a request
     then waits for one of them to come back, for the pool's whole timeout, as before."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_transaction_seconds: float = IDLE_TRANSACTION_SECONDS) -> None:
         self.unreachable = False
         self.in_use = 0
         """Connections handed out by :meth:`PostgresConnector._pooled` and not yet back."""
+        self.idle_transaction_seconds = idle_transaction_seconds
+        """:data:`IDLE_TRANSACTION_SECONDS` of each new connection (0: the server's own)."""
 
     async def connected(self, conn: Conn) -> None:
-        """The pool's ``configure`` callback (each new connection)."""
+        """The pool's ``configure`` callback (each new connection): bound how long its
+        transactions may sit idle (:data:`IDLE_TRANSACTION_SECONDS`)."""
+        if self.idle_transaction_seconds > 0:
+            bound = f"{max(1, round(self.idle_transaction_seconds * 1000))}ms"
+            await conn.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', %(bound)s, false)",
+                {"bound": bound},
+            )
         if self.unreachable:
             log.warning("PostgreSQL reachable again")
         self.unreachable = False
@@ -140,7 +167,11 @@ class PostgresConnector(Connector):
     ) -> tuple[T, bool]:
         """Drive ``script`` on ``conn``. In ``pipeline`` mode a request whose result the
         script does not read (``fetch="none"``, :class:`QueryMany`) is only queued: it
-        travels with the next request that must wait, or the commit. :class:`Notify` is
+        travels with the next request that must wait, or the commit. One whose result it
+        reads ends with a ``Sync``, not a mere flush: only a session that has answered a
+        ``Sync`` counts for the server as idle in its transaction, which
+        :data:`IDLE_TRANSACTION_SECONDS` bounds (one mid-pipeline waits for its client
+        as "active" for ever). :class:`Notify` is
         sent once the script's transaction has committed (:mod:`postgres_wake`); returns
         ``(result, whether it asked to wake workers)``."""
         notified: list[bool] = []
@@ -156,13 +187,13 @@ class PostgresConnector(Connector):
         async def execute(request: Request) -> Any:
             if isinstance(request, Query):
                 cursor = await conn.execute(self._queries[request.name], self.bind(request.params))
+                if request.fetch != "none" and pipeline is not None:
+                    await pipeline.sync()  # the session waits idle in the transaction now
                 if request.fetch == "one":
                     return await cursor.fetchone()
                 if request.fetch == "all":
                     return await cursor.fetchall()
                 if request.fetch == "rowcount":
-                    if pipeline is not None:
-                        await pipeline.sync()
                     return cursor.rowcount
             elif isinstance(request, QueryMany):
                 await self._execute_many(conn, request)
@@ -379,13 +410,16 @@ class PostgresStore(Store):
         max_size: int = 20,
         timeout: float = 30.0,
         reconnect_seconds: float = RECONNECT_SECONDS,
+        idle_transaction_seconds: float = IDLE_TRANSACTION_SECONDS,
     ) -> PostgresStore:
         """Open a pool on ``postgresql://...`` and wait for a first connection; lost
-        connections are then replaced as :data:`RECONNECT_SECONDS` says.
+        connections are then replaced as :data:`RECONNECT_SECONDS` says. Each connection's
+        transactions may sit idle for ``idle_transaction_seconds`` (0: as long as the
+        server's own setting lets them; see :data:`IDLE_TRANSACTION_SECONDS`).
 
         ``queue_clock`` (tests only) decides the job queue's times instead of the
         database's clock (see :attr:`~gateway.store.connector.Connector.queue_clock`)."""
-        reachability = Reachability()
+        reachability = Reachability(idle_transaction_seconds)
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             url,
             connection_class=psycopg.AsyncConnection[DictRow],

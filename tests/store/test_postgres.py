@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -288,3 +289,65 @@ async def test_a_server_that_cannot_be_reached_at_start_is_named_with_its_reason
     message = str(failed.value)
     assert message.startswith("cannot connect to PostgreSQL: ")
     assert "refused" in message.lower() and "initialization incomplete" not in message
+
+
+async def test_a_replica_frozen_mid_transaction_does_not_keep_its_job_from_the_others(
+    pg_url: str,
+) -> None:
+    """A replica that stops between two round trips of a write (a paused VM, SIGSTOP, a
+    network dropping its packets) left its session idle in the transaction, its rows locked,
+    for as long as the server kept the TCP connection (hours): once the job's lease expired
+    the other replicas' claims (``SKIP LOCKED``) passed over the locked row, and nobody took
+    the job over. The server now ends a gateway session idle in a transaction after
+    ``idle_transaction_seconds``; its transaction is rolled back and the job is claimed."""
+    from gateway.store.connector import Query
+    from gateway.store.scripts import lease_params
+
+    frozen_replica = await PostgresStore.open(pg_url, idle_transaction_seconds=1.0)
+    other_replica = await PostgresStore.open(pg_url)
+    try:
+        await other_replica.create_tenant("T", tenant_id="t")
+        sub, _ = await other_replica.create_submission("t", b"x", content_type="text/plain")
+        await other_replica.enqueue_job(sub.id, JobSpec("deliver", "folder", "out"))
+        [job] = await frozen_replica.claim_jobs("frozen", lease_seconds=1.0)
+
+        def touch_then_write_on() -> Iterator[Query]:
+            params = {"id": job.id, "worker_id": "frozen", "now": frozen_replica.clock()}
+            params |= lease_params(None, 60.0)
+            yield Query("renew_lease", params, "one")  # the job's row is locked from here
+            yield Query("renew_lease", params, "one")
+
+        stopped = asyncio.Event()
+        connector = frozen_replica.connector
+        executor = connector._executor  # type: ignore[attr-defined]
+
+        def stopping_after_the_first_answer(*args: object) -> object:
+            execute = executor(*args)
+            answered = 0
+
+            async def run(request: object) -> object:
+                nonlocal answered
+                if answered:
+                    await stopped.wait()  # the replica is frozen here, its transaction open
+                answered += 1
+                return await execute(request)
+
+            return run
+
+        connector._executor = stopping_after_the_first_answer  # type: ignore[attr-defined]
+        writing = asyncio.create_task(connector.write(touch_then_write_on()))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        claimed: list[object] = []
+        while not claimed and loop.time() - started < 15.0:
+            await asyncio.sleep(0.2)
+            claimed = await other_replica.claim_jobs("other", lease_seconds=30.0)
+        assert claimed, "the frozen replica's job was never taken over: its row stays locked"
+        stopped.set()
+        with pytest.raises(StoreError):
+            await writing  # its session was ended: nothing it wrote was committed
+        after = await other_replica.get_job(job.id)
+        assert after is not None and after.lease_owner == "other"
+    finally:
+        await frozen_replica.close()
+        await other_replica.close()
