@@ -102,6 +102,8 @@ class ClusterConfig:
     stage_pin: bool = False
     checkpoint_every: int = 100
     """``[policy] checkpoint_every``: ledger entries between signed checkpoints."""
+    idle_transaction_seconds: float | None = None
+    """``[store] idle_transaction_seconds`` (``None``: the default)."""
 
     @property
     def base_url(self) -> str:
@@ -116,6 +118,11 @@ def write_config(config: ClusterConfig) -> Path:
         "log_level = 'WARNING'",
         "[store]",
         f"url = {_toml(config.store_url)}",
+        *(
+            [f"idle_transaction_seconds = {config.idle_transaction_seconds}"]
+            if config.idle_transaction_seconds is not None
+            else []
+        ),
         "[server]",
         "host = '127.0.0.1'",
         f"port = {config.port}",
