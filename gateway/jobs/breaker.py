@@ -15,6 +15,9 @@ errors, timeouts, 5xx) count: a permanent rejection proves the endpoint is up.
 State lives in the store's ``breakers`` table and every change is a compare-and-set on its
 version, so replicas agree on the phase and exactly one of them gets the half-open probe.
 A probe whose worker died is given up after another cool-down and a new one is allowed.
+Times (``opened_at``, the cool-down) are the queue's: each state read carries the time it was
+read at (``seen_at``: the database's clock on PostgreSQL), so replicas whose clocks disagree
+agree on when a cool-down ends, as they agree on leases.
 
 With ``memory_seconds > 0`` a breaker remembers, for that long, what it last saw: an endpoint
 seen closed and clean is let through (and a success there recorded) without asking the store,
@@ -73,25 +76,32 @@ class CircuitBreaker:
         else:
             self._clean_until.pop(state.endpoint, None)
 
-    def now(self) -> datetime:
-        return self._clock() if self._clock is not None else self.store.clock()
+    def now(self, state: BreakerState | None = None) -> datetime:
+        """The time to judge ``state`` by: the clock given to this breaker (tests), else
+        the time the store read ``state`` at (``seen_at``, the queue's clock), else the
+        store's clock."""
+        if self._clock is not None:
+            return self._clock()
+        if state is not None and state.seen_at is not None:
+            return state.seen_at
+        return self.store.clock()
 
     def reopens_at(self, state: BreakerState) -> datetime:
         """When an open breaker lets a probe through (or a stale probe is replaced)."""
-        return (state.opened_at or self.now()) + self.cooldown
+        return (state.opened_at or self.now(state)) + self.cooldown
 
     def defer_until(self, state: BreakerState) -> datetime:
         """When a job refused by the breaker should be due again: the end of the
         cool-down while open; shortly (``probe_wait``) while a probe is in flight, so the
         queue drains soon after the probe succeeds (until then claims skip the endpoint)."""
         if state.phase is BreakerPhase.HALF_OPEN:
-            return min(self.reopens_at(state), self.now() + self.probe_wait)
+            return min(self.reopens_at(state), self.now(state) + self.probe_wait)
         return self.reopens_at(state)
 
     def defer_seconds(self, state: BreakerState) -> float:
         """:meth:`defer_until` as seconds from now (what the store takes: a job's due time
         is the queue's clock, which on PostgreSQL is the database's, not this one)."""
-        return max(0.0, (self.defer_until(state) - self.now()).total_seconds())
+        return max(0.0, (self.defer_until(state) - self.now(state)).total_seconds())
 
     async def allow(self, endpoint: str) -> bool:
         """Whether a delivery to ``endpoint`` may go ahead now.
@@ -106,9 +116,9 @@ class CircuitBreaker:
             self._remember(state)
             if state.phase is BreakerPhase.CLOSED:
                 return True
-            if self.now() < self.reopens_at(state):
+            if self.now(state) < self.reopens_at(state):
                 return False
-            probe = replace(state, phase=BreakerPhase.HALF_OPEN, opened_at=self.now())
+            probe = replace(state, phase=BreakerPhase.HALF_OPEN, opened_at=self.now(state))
             if await self.store.update_breaker(probe, state.version):
                 log.info("breaker half-open: probing", extra={"endpoint": endpoint})
                 return True
@@ -151,7 +161,8 @@ class CircuitBreaker:
         if state.phase is BreakerPhase.OPEN:
             return state
         if state.phase is BreakerPhase.HALF_OPEN or failures >= self.failure_threshold:
-            return replace(state, phase=BreakerPhase.OPEN, failures=failures, opened_at=self.now())
+            opened = self.now(state)
+            return replace(state, phase=BreakerPhase.OPEN, failures=failures, opened_at=opened)
         return replace(state, failures=failures)
 
     async def blocked_endpoints(self) -> set[str]:
@@ -160,8 +171,8 @@ class CircuitBreaker:
         fresh_until, blocked = self._blocked
         if fresh_until > time.monotonic():
             return set(blocked)
-        now = self.now()
-        blocked = {s.endpoint for s in await self.store.open_breakers() if now < self.reopens_at(s)}
+        states = await self.store.open_breakers()
+        blocked = {s.endpoint for s in states if self.now(s) < self.reopens_at(s)}
         if self.memory_seconds > 0:
             self._blocked = (time.monotonic() + self.memory_seconds, blocked)
         return set(blocked)

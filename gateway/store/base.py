@@ -189,6 +189,14 @@ def writes_one(script: Callable[Concatenate[S, P], Script[T]]) -> Operation[S, P
     return _operation(script, lambda connector, run: connector.write_one(run))
 
 
+def _seen_at(at: datetime | None, row: Mapping[str, Any] | None) -> datetime | None:
+    """When a breaker was read: the queue time ``at``, or where the database's clock decides
+    (``at`` is ``None``) the ``seen_at`` its query returned."""
+    if at is not None or row is None:
+        return at
+    return rows.to_opt_time(row.get("seen_at"))
+
+
 class Store:
     """The durable store. Every method is one transaction; every read is tenant-scoped
     where the record belongs to a tenant.
@@ -1039,9 +1047,12 @@ class Store:
 
     @reads
     def get_breaker(self, endpoint: str) -> Script[BreakerState]:
-        """The endpoint's breaker record (a fresh closed one, version 0, if none)."""
+        """The endpoint's breaker record (a fresh closed one, version 0, if none), seen at
+        the queue's time (``seen_at``)."""
+        at = self.queue_time()
         row = yield Query("get_breaker", {"endpoint": endpoint}, "one")
-        return BreakerState(endpoint=endpoint) if row is None else rows.breaker(row)
+        state = BreakerState(endpoint) if row is None or not row["endpoint"] else rows.breaker(row)
+        return replace(state, seen_at=_seen_at(at, row))
 
     @writes_one
     def update_breaker(self, state: BreakerState, expected_version: int) -> Script[bool]:
@@ -1059,8 +1070,10 @@ class Store:
 
     @reads
     def open_breakers(self) -> Script[list[BreakerState]]:
-        """Every breaker not closed (open or half-open)."""
-        return [rows.breaker(r) for r in (yield Query("open_breakers", {}, "all"))]
+        """Every breaker not closed (open or half-open), seen at the queue's time."""
+        at = self.queue_time()
+        found = yield Query("open_breakers", {}, "all")
+        return [replace(rows.breaker(r), seen_at=_seen_at(at, r)) for r in found]
 
     # -- inbound ---------------------------------------------------------------------
 

@@ -383,3 +383,7 @@ class BreakerState:
     failures: int = 0
     opened_at: datetime | None = None
     version: int = 0
+    seen_at: datetime | None = field(default=None, compare=False)
+    """When the store read it, by the queue's clock (:meth:`Store.queue_time`: the
+    database's on PostgreSQL): what the breaker stamps ``opened_at`` with and measures the
+    cool-down by, so replicas whose clocks disagree agree on it. Not stored."""

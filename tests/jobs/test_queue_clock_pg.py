@@ -261,3 +261,33 @@ async def done(store: Store, job_id: str) -> Job:
             if found is not None and found.state is JobState.DONE:
                 return found
             await asyncio.sleep(0.05)
+
+
+async def test_a_breaker_opened_by_a_host_running_behind_keeps_its_cool_down(
+    hosts: Hosts,
+) -> None:
+    """The per-endpoint breaker is shared through the store, but it was stamped and read with
+    each host's own clock: a breaker opened by a host an hour behind looked an hour old to
+    the others, which probed the failing endpoint at once, every one of them (the cool-down
+    was skipped); opened by a host an hour ahead, it held the endpoint back on the others for
+    an hour more than the cool-down. Now the breaker, like the queue, runs on the database's
+    clock."""
+    from gateway.jobs.breaker import CircuitBreaker
+
+    def breaker(store: Store, cooldown: float) -> CircuitBreaker:
+        return CircuitBreaker(store, failure_threshold=1, cooldown_seconds=cooldown)
+
+    await breaker(hosts.behind, 60.0).record_failure("https://down.example/a")
+    assert not await breaker(hosts.on_time, 60.0).allow("https://down.example/a")
+    assert not await breaker(hosts.ahead, 60.0).allow("https://down.example/a")
+    assert "https://down.example/a" in await breaker(hosts.ahead, 60.0).blocked_endpoints()
+
+    await breaker(hosts.ahead, 1.0).record_failure("https://down.example/b")
+    behind = breaker(hosts.behind, 1.0)
+    assert "https://down.example/b" in await behind.blocked_endpoints()
+    await asyncio.sleep(1.5)  # the cool-down is over, by every host's reckoning
+    assert "https://down.example/b" not in await behind.blocked_endpoints()
+    state = await hosts.behind.get_breaker("https://down.example/b")
+    assert behind.defer_seconds(state) == 0.0
+    assert await behind.allow("https://down.example/b")  # the one probe
+    assert not await breaker(hosts.on_time, 1.0).allow("https://down.example/b")

@@ -517,7 +517,10 @@ WHERE (%(job_id)s::text IS NULL OR r.job_id = %(job_id)s)
 ORDER BY r.received_at, r.id
 
 -- name: get_breaker
-SELECT * FROM breakers WHERE endpoint = %(endpoint)s
+-- One row even when the endpoint has none yet (its columns NULL), with the database's time
+-- of the read: the breakers run on the database's clock, as the queue does.
+SELECT breakers.*, now() AS seen_at
+FROM (SELECT 1) AS one LEFT JOIN breakers ON breakers.endpoint = %(endpoint)s
 
 -- name: insert_breaker
 INSERT INTO breakers (endpoint, phase, failures, opened_at, version)
@@ -530,7 +533,7 @@ SET phase = %(phase)s, failures = %(failures)s, opened_at = %(opened_at)s, versi
 WHERE endpoint = %(endpoint)s AND version = %(expected_version)s
 
 -- name: open_breakers
-SELECT * FROM breakers WHERE phase <> 'closed' ORDER BY endpoint
+SELECT *, now() AS seen_at FROM breakers WHERE phase <> 'closed' ORDER BY endpoint
 
 -- name: remember_inbound
 INSERT INTO inbound_keys (key, seen_at) VALUES (%(key)s, %(now)s) ON CONFLICT (key) DO NOTHING
