@@ -6,9 +6,11 @@ replaces the SQLite one, so pytest runs the same checks against PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from gateway.signing.testpki import make_test_pki
@@ -79,3 +81,39 @@ async def full_api(tmp_path: Path, pg_url: str, artefacts_home: Path) -> AsyncIt
     full = FullStages(artefacts_home, make_test_pki(tmp_path / "pki"))
     async for live in start_api(tmp_path, pg_url, full=full):
         yield live
+
+
+async def test_a_submission_whose_session_the_server_ended_is_a_503_then_stored_once(
+    api: LiveApi, fapiao_xml: bytes, pg_url: str
+) -> None:
+    """The server ends the session of a POST while its insert waits (a failover, an
+    operator's ``pg_terminate_backend``): the answer is a 503 with ``Retry-After``, never a
+    500, nothing was stored, and the client's retry with the same Idempotency-Key stores
+    the document once."""
+    headers = {"Content-Type": "application/xml", "Idempotency-Key": "cut-1"}
+    async with await psycopg.AsyncConnection.connect(pg_url) as lock:
+        await lock.execute("LOCK TABLE submissions IN ACCESS EXCLUSIVE MODE")
+        posting = asyncio.create_task(
+            api.a.request("POST", "/v1/documents", data=fapiao_xml, headers=headers)
+        )
+        ended: list[tuple[bool]] = []
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
+            for _ in range(500):
+                cursor = await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                ended = await cursor.fetchall()
+                if ended:
+                    break
+                await asyncio.sleep(0.01)
+        await lock.rollback()
+    status, answer_headers, body = await posting
+    assert ended and status == 503, body
+    assert answer_headers["Retry-After"]
+    assert await api.store.list_submissions(api.tenant_a.id) == []
+    status, _, body = await api.a.request("POST", "/v1/documents", data=fapiao_xml, headers=headers)
+    assert status == 202, body
+    again, _, _ = await api.a.request("POST", "/v1/documents", data=fapiao_xml, headers=headers)
+    assert again == 200
+    assert len(await api.store.list_submissions(api.tenant_a.id)) == 1
