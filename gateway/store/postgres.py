@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Generic, TypeVar, cast
 
 import psycopg
@@ -165,45 +165,36 @@ class PostgresConnector(Connector):
     async def _run(
         self, conn: Conn, script: Script[T], pipeline: Pipeline | None
     ) -> tuple[T, bool]:
-        """Drive ``script`` on ``conn``. In ``pipeline`` mode a request whose result the
-        script does not read (``fetch="none"``, :class:`QueryMany`) is only queued: it
-        travels with the next request that must wait, or the commit. One whose result it
-        reads ends with a ``Sync``, not a mere flush: only a session that has answered a
-        ``Sync`` counts for the server as idle in its transaction, which
-        :data:`IDLE_TRANSACTION_SECONDS` bounds (one mid-pipeline waits for its client
-        as "active" for ever). :class:`Notify` is
-        sent once the script's transaction has committed (:mod:`postgres_wake`); returns
-        ``(result, whether it asked to wake workers)``."""
+        """Drive ``script`` on ``conn`` (in ``pipeline`` mode as :class:`_Sender` says).
+        :class:`Notify` is sent once the script's transaction has committed
+        (:mod:`postgres_wake`); returns ``(result, whether it asked to wake workers)``."""
         notified: list[bool] = []
-        execute = self._executor(conn, pipeline, notified)
+        execute = _Sender(self, conn, pipeline, notified)
         return await drive_async(script, execute), bool(notified)
 
-    def _executor(
-        self, conn: Conn, pipeline: Pipeline | None, notified: list[bool]
-    ) -> Callable[[Request], Awaitable[Any]]:
-        """What answers a script's requests on ``conn`` (see :meth:`_run`); a
-        :class:`Notify` appends to ``notified``."""
-
-        async def execute(request: Request) -> Any:
-            if isinstance(request, Query):
-                cursor = await conn.execute(self._queries[request.name], self.bind(request.params))
-                if request.fetch != "none" and pipeline is not None:
-                    await pipeline.sync()  # the session waits idle in the transaction now
-                if request.fetch == "one":
-                    return await cursor.fetchone()
-                if request.fetch == "all":
-                    return await cursor.fetchall()
-                if request.fetch == "rowcount":
-                    return cursor.rowcount
-            elif isinstance(request, QueryMany):
-                await self._execute_many(conn, request)
-            elif isinstance(request, Notify):
-                notified.append(True)
-            else:
-                await conn.execute(request.sql.encode())
-            return None
-
-        return execute
+    async def answer(self, conn: Conn, request: Request | bytes, pipeline: Pipeline | None) -> Any:
+        """Run one request (or a plain statement) on ``conn`` and return what the script
+        reads of it. In ``pipeline`` mode a request whose result is read ends with a
+        ``Sync``, not a mere flush: only a session that has answered a ``Sync`` counts for
+        the server as idle in its transaction, which :data:`IDLE_TRANSACTION_SECONDS`
+        bounds (one left mid-pipeline waits for its client as "active", for ever)."""
+        if isinstance(request, bytes):
+            await conn.execute(request)
+        elif isinstance(request, Query):
+            cursor = await conn.execute(self._queries[request.name], self.bind(request.params))
+            if request.fetch != "none" and pipeline is not None:
+                await pipeline.sync()  # the session waits idle in the transaction now
+            if request.fetch == "one":
+                return await cursor.fetchone()
+            if request.fetch == "all":
+                return await cursor.fetchall()
+            if request.fetch == "rowcount":
+                return cursor.rowcount
+        elif isinstance(request, QueryMany):
+            await self._execute_many(conn, request)
+        elif not isinstance(request, Notify):
+            await conn.execute(request.sql.encode())
+        return None
 
     async def _execute_many(self, conn: Conn, request: QueryMany) -> None:
         """Run every parameter set of ``request``: as one statement when the query file
@@ -314,11 +305,12 @@ class PostgresConnector(Connector):
 
     async def _write_on(self, conn: Conn, steps: _Steps[T], notified: list[bool]) -> T:
         async with conn.pipeline() as pipeline:
-            execute = self._executor(conn, pipeline, notified)
-            await conn.execute(b"BEGIN")
+            execute = _Sender(self, conn, pipeline, notified)
+            execute.hold(b"BEGIN")
             request = steps.send(None)
             while request is not None and not is_last(request):
                 request = steps.send(await execute(request))
+            await execute.send_held()
             if request is None:
                 await conn.execute(b"COMMIT")
                 return steps.result
@@ -355,6 +347,53 @@ class PostgresConnector(Connector):
 
     async def wait_for_jobs(self, timeout: float) -> bool:
         return await self._wakeups.wait(timeout)
+
+
+class _Sender:
+    """Answers a script's requests on one connection (:meth:`PostgresConnector.answer`).
+
+    In pipeline mode a request whose result the script does not read (``fetch="none"``,
+    :class:`QueryMany`, and the ``BEGIN``) is held here, and sent with the next request
+    whose result it reads, or with the ``COMMIT``: those travel together and end with a
+    ``Sync``. So whenever the gateway computes between two round trips, the server holds
+    nothing half-sent: the session is idle in its transaction, the state
+    :data:`IDLE_TRANSACTION_SECONDS` bounds. (Sent at once, a statement left the session
+    "active", waiting for the rest of the pipeline with the rows it had locked, for as long
+    as the gateway was stopped there.)"""
+
+    def __init__(
+        self,
+        connector: PostgresConnector,
+        conn: Conn,
+        pipeline: Pipeline | None,
+        notified: list[bool],
+    ) -> None:
+        self._connector = connector
+        self._conn = conn
+        self._pipeline = pipeline
+        self._notified = notified
+        self._held: list[Request | bytes] = []
+
+    def hold(self, request: Request | bytes) -> None:
+        """Keep ``request`` until the next one that is sent."""
+        self._held.append(request)
+
+    async def send_held(self) -> None:
+        """Send what is held, in order."""
+        held, self._held = self._held, []
+        for request in held:
+            await self._connector.answer(self._conn, request, self._pipeline)
+
+    async def __call__(self, request: Request) -> Any:
+        if isinstance(request, Notify):
+            self._notified.append(True)
+            return None
+        read = isinstance(request, Query) and request.fetch != "none"
+        if self._pipeline is not None and not read:
+            self.hold(request)
+            return None
+        await self.send_held()
+        return await self._connector.answer(self._conn, request, self._pipeline)
 
 
 class _Steps(Generic[T]):

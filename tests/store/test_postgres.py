@@ -315,26 +315,23 @@ async def test_a_replica_frozen_mid_transaction_does_not_keep_its_job_from_the_o
             params = {"id": job.id, "worker_id": "frozen", "now": frozen_replica.clock()}
             params |= lease_params(None, 60.0)
             yield Query("renew_lease", params, "one")  # the job's row is locked from here
-            yield Query("renew_lease", params, "one")
+            yield Query("renew_lease", params)
 
         stopped = asyncio.Event()
         connector = frozen_replica.connector
-        executor = connector._executor  # type: ignore[attr-defined]
+        answer = connector.answer  # type: ignore[attr-defined]
+        queries: list[object] = []
 
-        def stopping_after_the_first_answer(*args: object) -> object:
-            execute = executor(*args)
-            answered = 0
-
-            async def run(request: object) -> object:
-                nonlocal answered
-                if answered:
+        async def stopping_after_the_first_query(
+            conn: object, request: object, *rest: object
+        ) -> object:
+            if isinstance(request, Query):
+                if queries:
                     await stopped.wait()  # the replica is frozen here, its transaction open
-                answered += 1
-                return await execute(request)
+                queries.append(request)
+            return await answer(conn, request, *rest)
 
-            return run
-
-        connector._executor = stopping_after_the_first_answer  # type: ignore[attr-defined]
+        connector.answer = stopping_after_the_first_query  # type: ignore[attr-defined]
         writing = asyncio.create_task(connector.write(touch_then_write_on()))
         loop = asyncio.get_running_loop()
         started = loop.time()
