@@ -2,7 +2,7 @@
 important, with the reason, and whether its value still leaves after minimisation.
 
 The fapiao as received is classified (its buyer, contacts, issuing clerk (and a legacy
-invoice's payee and checker), special-business
+invoice's payee and checker, and the staff its remark names), special-business
 blocks, resident ID numbers written into its remark or 附加要素, and lines); a value *leaves*
 when it occurs in the outgoing invoice — its business terms or an embedded attachment such as
 the original fapiao (BT-125). The distinct natural persons whose data leaves are the
@@ -22,6 +22,8 @@ from gateway.model import Invoice
 from gateway.model.party import IdScheme, Party
 from gateway.policy.categories import Category, Classification, Finding
 from gateway.policy.policyfile import ImportantData
+from gateway.policy.remark_staff import KEEP as STAFF_IN_REMARK
+from gateway.policy.remark_staff import staff_in
 
 if TYPE_CHECKING:
     from gateway.ingest.types import ParsedInvoice
@@ -119,6 +121,10 @@ def _findings(
             subject = f"clerk:{name}@{_org_key(invoice.seller)}"
             reason = f"name of the {role}, a natural person"
             yield Finding(key.capitalize(), Category.PERSONAL, reason, subject=subject), name
+    for role, name in staff_in(parsed.facts.remark):
+        subject = f"clerk:{name}@{_org_key(invoice.seller)}"
+        reason = f"name of the {role} written into the remark (备注), a natural person"
+        yield Finding(STAFF_IN_REMARK, Category.PERSONAL, reason, subject=subject), name
     yield from _special_blocks(parsed.facts.special)
     yield from _written_ids(parsed.facts.remark, parsed.facts.extra)
     yield from _lines(invoice, important)

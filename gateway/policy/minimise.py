@@ -11,6 +11,8 @@ rule may ``keep`` a field):
   legacy ``original_invoice.xml`` (root ``eInvoice``), the payee's (收款人) and the checker's
   (复核人), with a personal buyer's phone (the tail of ``BuyerAddrTel``), ID-card number
   (``BuyerTaxID``) and account number (the tail of ``BuyerFinancialAccount``);
+* the seller's staff its remark names (``收款人:李蓉蓉``, :mod:`gateway.policy.remark_staff`)
+  are masked with the clerk, in the invoice's note and the embedded original's remark;
 * the passenger and medical blocks of the embedded original are removed (the mapping already
   leaves them out of the invoice), and a resident ID number written into its remark or a
   附加要素 is blanked (the mapping already did, for the copy it embedded).
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from lxml import etree
 
@@ -31,6 +33,8 @@ from gateway.mapping.special import strip_personal_blocks
 from gateway.model import Invoice
 from gateway.model.party import Contact, IdScheme, Party
 from gateway.policy.policyfile import Minimisation
+from gateway.policy.remark_staff import KEEP as STAFF_IN_REMARK
+from gateway.policy.remark_staff import mask_staff
 from gateway.xmlsafe import parse_xml
 
 _BUYER = "EInvoiceData/BuyerInformation"
@@ -61,6 +65,11 @@ def minimise(
     buyer = invoice.buyer
     if buyer.is_natural_person:
         buyer = _buyer(buyer, rules, keep, done)
+    notes = invoice.notes
+    if _masks_remark_staff(rules, keep):
+        notes, count = _masked_notes(invoice.notes)
+        if count:
+            done.append(f"{count} staff name(s) written into the remark masked in the note")
     attachments = []
     for attachment in invoice.attachments:
         content = attachment.content
@@ -72,7 +81,35 @@ def minimise(
         attachments.append(attachment)
     if not done:
         return invoice, done
-    return dataclasses.replace(invoice, buyer=buyer, attachments=attachments), done
+    return dataclasses.replace(invoice, buyer=buyer, notes=notes, attachments=attachments), done
+
+
+def _masks_remark_staff(rules: Minimisation, keep: Collection[str]) -> bool:
+    """Whether the staff a remark names are masked: with the clerk, unless a rule keeps them."""
+    return rules.mask_clerk and STAFF_IN_REMARK not in keep
+
+
+def _masked_notes(notes: list[str]) -> tuple[list[str], int]:
+    """``notes`` with the staff names in them masked, and how many were."""
+    masked: list[str] = []
+    total = 0
+    for note in notes:
+        text, count = mask_staff(note, mask)
+        masked.append(text)
+        total += count
+    return masked, total
+
+
+def _mask_remark_staff(elements: Iterable[etree._Element], changes: list[str]) -> bool:
+    """Mask the staff names in the text of each remark element; whether any changed."""
+    touched = False
+    for element in elements:
+        text, count = mask_staff(element.text or "", mask)
+        if count:
+            element.text = text
+            changes.append(f"{count} staff name(s) masked in {etree.QName(element).localname}")
+            touched = True
+    return touched
 
 
 def _is_fapiao(content: bytes) -> bool:
@@ -144,6 +181,9 @@ def _minimise_einvoice(
         if _mask_element(root.find(path)):
             changes.append(f"{path.rsplit('/', 1)[-1]} masked")
             touched = True
+    if _masks_remark_staff(rules, keep):
+        remarks = root.findall("EInvoiceData/AdditionalInformation/Remark")
+        touched = _mask_remark_staff(remarks, changes) or touched
     return touched
 
 
@@ -165,6 +205,9 @@ def _minimise_legacy(
             if _mask_element(_child(root, name)):
                 changes.append(f"{name} masked")
                 touched = True
+    if _masks_remark_staff(rules, keep):
+        note = _child(root, "Note")
+        touched = _mask_remark_staff([note] if note is not None else [], changes) or touched
     buyer = _child(root, "Buyer") if personal_buyer else None
     if buyer is None:
         return touched

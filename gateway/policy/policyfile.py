@@ -34,7 +34,8 @@
 
     [minimisation]
     mask_personal_phone = true         # a personal buyer's phone, unless a rule keeps it
-    mask_clerk = true                  # the issuing clerk's name in an embedded original
+    mask_clerk = true                  # the issuing clerk's name in an embedded original,
+                                       # and the staff a remark names (收款人:…) in the note too
     mask_personal_id = true            # a personal buyer's ID-card number in an embedded original
 
 Without a file the gateway runs :data:`DEFAULT_POLICY` (no lists, the Provisions' defaults).
@@ -58,7 +59,7 @@ from gateway.toml_lines import line_of
 
 EFFECTS = ("forbid", "approval")
 KINDS = ("invoice", "credit-note", "bill-of-lading")
-KEEPABLE = ("buyer.phone", "buyer.id", "Drawer")
+KEEPABLE = ("buyer.phone", "buyer.id", "Drawer", "remark.staff")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _RULE_KEYS = frozenset(
     {"id", "effect", "destinations", "platforms", "kinds", "categories", "reason", "source"}
