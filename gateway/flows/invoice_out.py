@@ -82,7 +82,9 @@ class DetectStage:
 
 @dataclass(frozen=True, slots=True)
 class ParseStage:
-    """Parses the fapiao into the canonical model (``gateway.ingest``)."""
+    """Parses the fapiao into the canonical model (``gateway.ingest``); records its number
+    and the seller's tax number as printed (facts ``number``, ``seller_id``: with its
+    ``document_type``, what identifies the fapiao, see :mod:`gateway.store.sent_documents`)."""
 
     name: str = "parse"
     reads: tuple[str, ...] = ("source", "source_format")
@@ -90,6 +92,7 @@ class ParseStage:
 
     def run(self, state: InvoiceOut, tools: Tools) -> dict[str, Any]:
         from gateway.ingest import parse
+        from gateway.mapping.parties import printed_seller_id
 
         parsed = parse(
             state.source.data,
@@ -98,6 +101,7 @@ class ParseStage:
         )
         state.parsed = parsed
         state.facts["number"] = str(parsed.invoice.number)
+        state.facts["seller_id"] = printed_seller_id(parsed.invoice.seller) or ""
         return {"number": str(parsed.invoice.number), "warnings": [w.code for w in parsed.warnings]}
 
 

@@ -60,6 +60,7 @@ from gateway.store.ledger import (
 from gateway.store.ledger_anchor import append_anchor
 from gateway.store.ledger_records import Enclosure, EnclosureExport, Judge, TransferExport
 from gateway.store.records import Clock, utcnow
+from gateway.store.sent_documents import Claim
 
 log = logging.getLogger("lingang.gate")
 
@@ -102,10 +103,13 @@ class ExportGate:
         detail: Mapping[str, Any],
         *,
         hand_off_seconds: float | None = None,
+        claim: Claim | None = None,
     ) -> ExportResult:
         """Record the processing result through the ledger (one transaction); with
         ``hand_off_seconds`` the delivery job is queued leased to ``worker_id`` (see
-        :meth:`~gateway.store.Store.finish_processing`)."""
+        :meth:`~gateway.store.Store.finish_processing`); with ``claim`` the fapiao is
+        registered as sent in it, or :class:`~gateway.store.sent_documents.AlreadySent`
+        is raised and nothing is recorded."""
         policy = dict(outcome.facts["policy"])
         subjects = tuple((str(h), bool(s)) for h, s in policy.pop("subjects", ()))
         decision = Decision.from_json(policy["decision"])
@@ -135,6 +139,7 @@ class ExportGate:
             enqueue=enqueue,
             queued=queued,
             hand_off_seconds=hand_off_seconds,
+            claim=claim,
         )
         for warning in result.verdict.detail.get("warnings", ()):
             log.warning("exporter %s: %s", record.exporter, warning)

@@ -45,6 +45,7 @@ from gateway.store import (
     Store,
     Submission,
 )
+from gateway.store.sent_documents import AlreadySent, Claim, SentDocument
 
 if TYPE_CHECKING:
     from gateway.jobs.gate import ExportGate
@@ -54,6 +55,25 @@ DIRECTORY_TTL_SECONDS = 2.0
 
 DOCUMENT_ERRORS: tuple[type[LingangError], ...] = (InputError, MissingFactError, ValidationFailed)
 """Errors that mean the document itself is wrong: state ``rejected``, never retried."""
+DUPLICATE_FACTS = ("number", "seller_id", "document_type", "issue_date", "profile", "receiver")
+"""What the refusal of a fapiao sent already keeps of the flow's facts (not the export
+decision: nothing was exported)."""
+RESEND = "resend"
+"""The submission metadata asking for a deliberate resend (``"true"``)."""
+
+
+def sent_claim(submission: Submission, outcome: FlowOutcome) -> Claim | None:
+    """The fapiao the invoice flow processed, to register as sent
+    (:mod:`gateway.store.sent_documents`): its seller, number and kind from the flow's facts,
+    a resend when the submission asked for one. ``None`` when the flow recorded no number
+    or kind (then there is nothing to compare)."""
+    facts = outcome.facts
+    number, kind = facts.get("number"), facts.get("document_type")
+    if not isinstance(number, str) or not number or not isinstance(kind, str):
+        return None
+    document = SentDocument(str(facts.get("seller_id") or ""), number, kind)
+    resend = str(submission.metadata.get(RESEND, "")).lower() == "true"
+    return Claim(submission.id, submission.tenant_id, document, resend=resend)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,32 +161,60 @@ class ProcessKind:
             await self._record_failure(submission, job, worker_id, outputs, outcome)
             return Recorded()
         stored = [*outputs, *plan.outputs]
-        if self.gate is not None and plan.job is not None and self.gate.applies(outcome):
-            result = await self.gate.finish(
-                job,
+        claim = sent_claim(submission, outcome) if flow == INVOICE_OUT.name else None
+        try:
+            if self.gate is not None and plan.job is not None and self.gate.applies(outcome):
+                result = await self.gate.finish(
+                    job,
+                    worker_id,
+                    submission,
+                    outcome,
+                    stored,
+                    plan.job,
+                    plan.reason,
+                    plan.detail,
+                    hand_off_seconds=self.hand_off_seconds,
+                    claim=claim,
+                )
+                return self._handed_on(submission, worker_id, result.job, stored)
+            queued = await self.store.finish_processing(
+                job.id,
                 worker_id,
-                submission,
-                outcome,
-                stored,
-                plan.job,
-                plan.reason,
-                plan.detail,
+                outputs=stored,
+                event=StateChange(
+                    SubmissionState.QUEUED,
+                    plan.reason,
+                    {"stages": outcome.timings, **outcome.facts, **plan.detail},
+                ),
+                enqueue=plan.job,
                 hand_off_seconds=self.hand_off_seconds,
+                claim=claim,
             )
-            return self._handed_on(submission, worker_id, result.job, stored)
-        queued = await self.store.finish_processing(
-            job.id,
-            worker_id,
-            outputs=stored,
-            event=StateChange(
-                SubmissionState.QUEUED,
-                plan.reason,
-                {"stages": outcome.timings, **outcome.facts, **plan.detail},
-            ),
-            enqueue=plan.job,
-            hand_off_seconds=self.hand_off_seconds,
-        )
+        except AlreadySent as exc:
+            await self._refuse_duplicate(job, worker_id, outputs, outcome, exc)
+            return Recorded()
         return self._handed_on(submission, worker_id, queued, stored)
+
+    async def _refuse_duplicate(
+        self,
+        job: Job,
+        worker_id: str,
+        outputs: list[OutputSpec],
+        outcome: FlowOutcome,
+        error: AlreadySent,
+    ) -> None:
+        """Record the refusal of a fapiao the tenant sent already (state ``refused``, the
+        error ``already-sent`` naming the earlier submission): the flow's outputs are kept
+        as a rejected document's are; nothing is queued, no ledger entry is written."""
+        detail: dict[str, Any] = {
+            "stages": outcome.timings,
+            **{k: outcome.facts[k] for k in DUPLICATE_FACTS if k in outcome.facts},
+            "error": error.as_dict(),
+        }
+        if error.earlier is not None:
+            detail["earlier"] = error.earlier.to_json()
+        event = StateChange(SubmissionState.REFUSED, error.message, detail)
+        await self.store.finish_processing(job.id, worker_id, outputs=outputs, event=event)
 
     async def _with_sent_invoice_dates(self, source: Source) -> Source:
         """``source`` with the issue dates this tenant's processed invoices recorded for the

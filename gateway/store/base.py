@@ -105,6 +105,7 @@ from gateway.store.scripts import (
     with_job,
     with_jobs,
 )
+from gateway.store.sent_documents import Claim, claim_sent, with_resend
 
 __all__ = [
     "JSON",
@@ -927,11 +928,17 @@ class Store:
         event: StateChange | None = None,
         enqueue: JobSpec | None = None,
         hand_off_seconds: float | None = None,
+        claim: Claim | None = None,
     ) -> Script[Job | None]:
         """Record a processing job's whole result in one transaction: replace ``outputs``
         (per kind), queue ``enqueue`` (idempotent per ``(submission, kind, adapter)`` like
         :meth:`enqueue_job`; workers are woken), record ``event`` (its detail gains the
         queued job's ``job_id`` and ``message_id``) and mark the job ``done``.
+
+        With ``claim``, the fapiao is registered as sent first
+        (:func:`~gateway.store.sent_documents.claim_sent`): one this tenant sent already is
+        :class:`~gateway.store.sent_documents.AlreadySent` and nothing is written; a
+        deliberate resend's ``event`` names the submission it resends.
 
         With ``hand_off_seconds``, a job due now is queued already leased to ``worker_id``
         for that long (its first attempt), so the same worker runs it next without a claim
@@ -943,6 +950,9 @@ class Store:
         or ``None`` without ``enqueue``."""
         now = self.clock()
         lease = None if hand_off_seconds is None else (worker_id, hand_off_seconds)
+        earlier = yield from claim_sent(claim, now)
+        if event is not None:
+            event = with_resend(event, claim, earlier)
         if enqueue is not None and event is not None:  # the usual end: one statement
             row = yield from finish_and_queue(
                 job_id, worker_id, enqueue, event, now, self.queue_time(), lease=lease

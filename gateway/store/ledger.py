@@ -73,14 +73,19 @@ from gateway.store.scripts import (
     queue_job,
     with_job,
 )
+from gateway.store.sent_documents import Claim, claim_sent, forget_sent, with_resend
 
 HELD = "held"
-HELD_FACTS = ("stages", "profile", "receiver", "number", "document_type", "issue_date")
+HELD_FACTS = (
+    "stages", "profile", "receiver", "number", "document_type", "issue_date", "seller_id",
+    "resend",
+)  # fmt: skip
 """What a ``held`` event keeps of the ``queued`` one it stands in for: the stage timings, the
 document facts the console lists (a held fapiao is found by its number and receiver) and the
 kind and issue date a later credit note is dated from (see
 :meth:`gateway.store.Store.invoice_issue_dates`), which the release's ``queued`` event
-carries on (:func:`released_facts`)."""
+carries on (:func:`released_facts`), with the seller it was registered under and, for a
+deliberate resend, what it resends (:mod:`gateway.store.sent_documents`)."""
 REFUSED = "refused"
 RELEASE_FAILED = "release_failed"
 """How a listing shows a hold still ``releasing`` whose release job was dead-lettered."""
@@ -183,13 +188,19 @@ class LedgerStore:
         enqueue: JobSpec,
         queued: StateChange,
         hand_off_seconds: float | None = None,
+        claim: Claim | None = None,
     ) -> Script[ExportResult]:
         """Finish a process job whose document passed the gate's rules (see the module
         docstring): outputs, counts, ledger entry and delivery job — or the hold. With
         ``hand_off_seconds`` the delivery job is queued leased to ``worker_id``, as
-        :meth:`~gateway.store.Store.finish_processing` does."""
+        :meth:`~gateway.store.Store.finish_processing` does. With ``claim``, the fapiao is
+        registered as sent before anything else, as there: one sent already is
+        :class:`~gateway.store.sent_documents.AlreadySent` and nothing is written (no
+        count, no ledger entry, no hold)."""
         now = self.clock()
         lease = None if hand_off_seconds is None else (worker_id, hand_off_seconds)
+        earlier = yield from claim_sent(claim, now)
+        queued = with_resend(queued, claim, earlier)
         if isinstance(judge, Verdict) and judge.allowed:
             return (
                 yield from self._allowed_export(
@@ -373,6 +384,7 @@ class LedgerStore:
         else:
             event = StateChange(REFUSED, why, {"decided_by": officer, "principal": principal})
             yield from change_state(submission_id, event, now)
+            yield from forget_sent(submission_id)  # never sent: it may be submitted again
         return hold
 
     def _decide(

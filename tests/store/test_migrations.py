@@ -112,6 +112,7 @@ def test_migration_files_are_numbered() -> None:
             "ledger_append_only",
             "ebl_idempotency",
             "idempotency_expiry",
+            "sent_documents",
         ]
 
 

@@ -468,3 +468,18 @@ WHERE idempotency_key IS NOT NULL
   AND idempotency_key NOT LIKE 'peppol-eusr:%';
 
 CREATE INDEX ebl_idempotency_by_age ON ebl_idempotency (created_at);
+
+-- The register of fapiao each tenant has sent, one row per submission queued or held (0025),
+-- and its lookup by number.
+
+CREATE TABLE sent_documents (
+    submission_id  TEXT PRIMARY KEY REFERENCES submissions (id) ON DELETE CASCADE,
+    tenant_id      TEXT NOT NULL,
+    seller_id      TEXT NOT NULL,
+    number         TEXT NOT NULL,
+    document_type  TEXT NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX sent_documents_by_number
+ON sent_documents (tenant_id, number, seller_id, document_type, created_at);
