@@ -162,7 +162,9 @@ class ApiConnection:
 
 class ApiClients:
     """Keep-alive connections to the API, taken one per request in flight, with the
-    request head of each body encoded once."""
+    request head of each body encoded once. The few sample fapiao are sent over and over,
+    so every request is a deliberate resend (``resend=true``): otherwise the gateway sends
+    each fapiao once and refuses the rest as ``already-sent``, which never deliver."""
 
     def __init__(self, base_url: str, api_key: str, bodies: list[bytes]) -> None:
         from urllib.parse import urlsplit
@@ -171,7 +173,7 @@ class ApiClients:
         self.host, self.port = parts.hostname or "127.0.0.1", int(parts.port or 80)
         self.heads = {
             id(body): (
-                f"POST /v1/documents HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"POST /v1/documents?resend=true HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"Authorization: Bearer {api_key}\r\nContent-Type: application/xml\r\n"
                 f"Content-Length: {len(body)}\r\nIdempotency-Key: "
             ).encode()

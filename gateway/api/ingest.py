@@ -4,7 +4,8 @@ Two shapes are accepted:
 
 * a raw body — fapiao XML (``application/xml``, ``text/xml``), OFD (``application/ofd``,
   ``application/zip``, ``application/octet-stream``) or platform JSON (``application/json``)
-  — with metadata in the query string (``profile``, ``recipient``, ``filename``);
+  — with metadata in the query string (``profile``, ``recipient``, ``filename``, ``resend``
+  ...);
 * ``multipart/form-data`` with one ``document`` file part and the metadata as form fields
   and/or one ``metadata`` JSON part.
 
@@ -75,9 +76,12 @@ credit note credits), each with its form."""
 DOCUMENT_FIELDS: dict[str, re.Pattern[str]] = {
     "kind": re.compile(r"invoice|ebl"),
     "targets": re.compile(r"[a-z-]{1,20}(,[a-z-]{1,20}){0,7}"),
+    "resend": re.compile(r"true|false"),
 }
-"""What the document is (``kind``: ``invoice``, the default, or ``ebl``) and, for an eBL, the
-formats to convert it to (``targets``, comma-separated; see ``gateway.flows.ebl_out``)."""
+"""What the document is (``kind``: ``invoice``, the default, or ``ebl``), for an eBL the
+formats to convert it to (``targets``, comma-separated; see ``gateway.flows.ebl_out``), and
+for a fapiao whether it is sent again on purpose (``resend=true``: a fapiao the tenant sent
+already is otherwise refused, ``already-sent``; see ``gateway.store.sent_documents``)."""
 EBL_TARGETS = tuple(target.value for target in EblTarget)
 """The names ``targets`` may list; whether ``tradetrust-vc`` is offered depends on the
 configuration (a VC issuer key), which the flow checks."""
@@ -99,6 +103,7 @@ FORMS: dict[str, str] = {
     "preceding_invoice_date": "a date written YYYY-MM-DD",
     "kind": "invoice or ebl",
     "targets": f"comma-separated formats, each one of {', '.join(EBL_TARGETS)}",
+    "resend": "true or false",
 }
 """What each metadata field's form is, in words, for the 422 that refuses one."""
 METADATA_FIELDS = ("profile", "recipient", "idempotency_key", *MAPPING_FIELDS, *DOCUMENT_FIELDS)
@@ -414,6 +419,8 @@ def _check_metadata(metadata: dict[str, str]) -> None:
         )
     if "targets" in metadata and metadata.get("kind") != "ebl":
         raise unprocessable("targets applies to an eBL (kind=ebl) only", "targets", "kind")
+    if "resend" in metadata and metadata.get("kind", "invoice") != "invoice":
+        raise unprocessable("resend applies to a fapiao (kind=invoice) only", "resend", "kind")
     named = metadata["targets"].split(",") if "targets" in metadata else []
     unknown = [name for name in named if name not in EBL_TARGETS]
     if unknown:

@@ -258,6 +258,7 @@ HELP: dict[tuple[str, ...], tuple[str | None, tuple[str, ...]]] = {
             "--wait 60",
             "lingang send --key-file key.txt --server https://gw.example:8443 "
             "--cacert ca.pem fapiao/*.xml",
+            "lingang send fapiao.xml --resend --wait 60",
         ),
     ),
     ("serve",): (

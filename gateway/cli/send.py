@@ -4,7 +4,9 @@ Each FILE becomes one ``POST /v1/documents`` (the API's own checks decide; nothi
 when it refuses), with an ``Idempotency-Key`` made from the file's bytes and the metadata
 given, so sending the same file again returns the first submission instead of a second one
 (for as long as the gateway remembers keys, ``[limits] idempotency_hours``: a week by
-default; after that the same file is a new submission).
+default; after that the same file is a new submission, which the gateway refuses as
+``already-sent`` when it is a fapiao it sent already). ``--resend`` sends such a fapiao again
+on purpose (``resend=true``, a new key).
 ``--wait SECONDS`` then follows each submission until it is delivered (or converted, for an
 eBL with no delivery target), rejected, failed, dead-lettered, held by the export gate or
 refused, and prints its last state with the reason the gateway recorded.
@@ -90,6 +92,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--idempotency-key", help="the key of a single FILE (default: from its bytes and metadata)"
+    )
+    parser.add_argument(
+        "--resend",
+        action="store_true",
+        help="send a fapiao this tenant has sent already again, on purpose (resend=true); "
+        "without it the gateway refuses it (already-sent) and names the earlier submission",
     )
     parser.add_argument(
         "--wait",
@@ -181,6 +189,8 @@ def _metadata(args: argparse.Namespace) -> dict[str, str]:
         value = getattr(args, name)
         if value is not None:
             metadata[name] = value
+    if args.resend:
+        metadata["resend"] = "true"
     return metadata
 
 

@@ -1,7 +1,8 @@
 """``lingang send``: documents handed to a live gateway over its API, followed to their end.
 
 A real server on 127.0.0.1 with a worker pool (validation and signing off, a folder adapter):
-a fapiao is delivered and ``--wait`` says so; the same file again is the first submission;
+a fapiao is delivered and ``--wait`` says so; the same file again is the first submission,
+and under another key refused as sent already unless ``--resend``;
 an unknown buyer ends ``rejected`` with the gateway's reason; a hostile body is refused by
 the API with its rule and nothing is stored; no key or no server is a usage error.
 """
@@ -64,6 +65,33 @@ async def test_delivered_then_the_same_file_is_the_same_submission(
     again = json.loads(capsys.readouterr().out)
     assert again["id"] == first["id"] and again["replayed"] is True
     assert len(await api.store.list_submissions(api.tenant_a.id)) == 1
+
+
+async def test_a_fapiao_sent_already_is_refused_and_resent_only_on_purpose(
+    api: LiveApi,
+    working: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Once the first key is forgotten (here: another key), the same fapiao is a new
+    submission, which the gateway refuses as sent already, naming the first; ``--resend``
+    sends it again."""
+    monkeypatch.setenv("LINGANG_API_KEY", api.key_a)
+    common = (str(SAMPLE), "--server", api.base, "--wait", "120", "--json")
+    assert await _send(*common) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["status"] == "delivered"
+    assert await _send(*common, "--idempotency-key", "a-week-later") == 1
+    again = json.loads(capsys.readouterr().out)
+    assert again["status"] == "refused" and again["id"] != first["id"]
+    for words in (first["id"], "is delivered", "not sent", "--resend"):
+        assert words in again["reason"], again["reason"]
+    assert await _send(*common, "--resend") == 0
+    resent = json.loads(capsys.readouterr().out)
+    assert resent["status"] == "delivered" and resent["id"] not in (first["id"], again["id"])
+    (sub,) = [s for s in await api.store.list_submissions(api.tenant_a.id) if s.id == resent["id"]]
+    stored = await api.store.get_submission(api.tenant_a.id, sub.id)
+    assert stored is not None and stored.metadata["resend"] == "true"
 
 
 async def test_an_unknown_buyer_ends_rejected_with_the_reason(

@@ -188,8 +188,9 @@ REPLAYED_FIELDS = (
     *((name, name) for name in (*MAPPING_FIELDS, *DOCUMENT_FIELDS)),
 )
 """Metadata a replay must repeat exactly: ``(name in the API, key in the submission)``."""
-METADATA_DEFAULTS = {"kind": "invoice"}
-"""What a metadata field left out means (``kind=invoice`` repeats a submission without it)."""
+METADATA_DEFAULTS = {"kind": "invoice", "resend": "false"}
+"""What a metadata field left out means (``kind=invoice`` repeats a submission without it,
+as ``resend=false`` does)."""
 
 
 def _check_replay(first: Submission, again: Upload) -> None:
