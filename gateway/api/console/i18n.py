@@ -166,6 +166,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error": ("出错了", "Something went wrong"),
     "actions": ("操作", "Actions"),
     "profile_from_directory": ("按合作伙伴目录", "as the partner directory says"),
+    "resend_on_purpose": (
+        "有意重新发送（该发票已发送过）",
+        "Send again on purpose (a fapiao already sent)",
+    ),
     "location": ("位置", "Location"),
     "report_valid": ("有效", "valid"),
     "report_invalid": ("无效", "invalid"),

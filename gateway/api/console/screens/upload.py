@@ -4,7 +4,9 @@ The form goes through the same checks as ``POST /v1/documents`` (:func:`checked_
 the same refusals, shown with their field and rule. The document's kind is detected by the
 readable registry (the renderer that recognises the bytes): an eBL (DCSA JSON, a PINT
 envelope, UBL BillOfLading) goes to the ``ebl-out`` flow as ``POST /v1/documents?kind=ebl``
-would, anything else to the invoice flow, whose checks name what is wrong with it.
+would, anything else to the invoice flow, whose checks name what is wrong with it. The
+"send again on purpose" box is ``resend=true``: without it, a fapiao sent already is refused
+(``already-sent``), so a second click sends nothing twice.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _read(request: web.Request) -> Upload:
     suffix = "." + part.filename.rpartition(".")[2].lower() if "." in part.filename else ""
     if media_type not in RAW_TYPES:
         media_type = SUFFIX_TYPES.get(suffix, "application/octet-stream")
-    metadata = {name: field(request, name) for name in ("profile", "recipient")}
+    metadata = {name: field(request, name) for name in ("profile", "recipient", "resend")}
     upload = Upload(
         body, media_type, part.filename or None, {k: v for k, v in metadata.items() if v}
     )
