@@ -12,7 +12,9 @@ and a job whose worker died is simply run again. A document error (the input, a 
 a fatal finding, a recipient that is not the receiver) ends in ``rejected`` with its outputs
 (e.g. the validation report) kept: retrying cannot help. An operational error (artefacts
 missing, key unreadable) records ``failed`` and propagates, so the loop retries or
-dead-letters it by the error's ``retryable``.
+dead-letters it by the error's ``retryable``. A fapiao the tenant sent already (same seller,
+number and kind, :mod:`gateway.store.sent_documents`) ends in ``refused`` (``already-sent``)
+unless it is a deliberate resend: checked and registered inside the finishing transaction.
 
 What happens after the flow is the delivery layer's: a :class:`DeliveryPlanner` turns the
 outcome into the envelope to persist and the job to queue. This module knows no adapter.

@@ -13,7 +13,7 @@ FROM sent_documents d
 JOIN submissions s ON s.id = d.submission_id
 WHERE d.tenant_id = %(tenant_id)s AND d.number = %(number)s AND d.seller_id = %(seller_id)s
   AND d.document_type = %(document_type)s AND d.submission_id <> %(submission_id)s
-ORDER BY d.created_at DESC, d.submission_id DESC
+ORDER BY d.created_at DESC
 LIMIT 1
 
 -- name: insert_sent_document

@@ -12,7 +12,7 @@ FROM sent_documents d
 JOIN submissions s ON s.id = d.submission_id
 WHERE d.tenant_id = :tenant_id AND d.number = :number AND d.seller_id = :seller_id
   AND d.document_type = :document_type AND d.submission_id <> :submission_id
-ORDER BY d.created_at DESC, d.submission_id DESC
+ORDER BY d.created_at DESC
 LIMIT 1
 
 -- name: insert_sent_document
