@@ -37,6 +37,11 @@ SAMPLES = (
 )
 
 
+RESEND = {"resend": "true"}
+"""Submission metadata of a deliberate resend: the harness sends its few samples over and over
+(without it each fapiao is sent once and its copies are refused, ``already-sent``)."""
+
+
 def sample_bodies(reference: Path) -> list[bytes]:
     """The reference 数电票 XML samples (their buyers are in tests/data/partners.toml)."""
     folder = reference / "fapiao" / "samples" / "xml"
@@ -59,7 +64,9 @@ class Submitter:
     """Posts documents until each one is acknowledged (202 or an idempotent 200).
 
     A connection error, a reset or a 5xx is retried with the same Idempotency-Key, so a
-    document the server stored but could not acknowledge is never stored twice.
+    document the server stored but could not acknowledge is never stored twice. The few
+    samples are sent over and over, each time on purpose (``resend=true``): otherwise the
+    gateway sends each fapiao once and refuses the rest as ``already-sent``.
     """
 
     base_url: str
@@ -116,7 +123,7 @@ class Submitter:
                 self.on_post(key)
             try:
                 async with session.post(
-                    "/v1/documents",
+                    "/v1/documents?resend=true",
                     data=body,
                     headers={"Content-Type": "application/xml", "Idempotency-Key": key},
                 ) as response:

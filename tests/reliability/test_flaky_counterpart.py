@@ -23,7 +23,7 @@ from gateway.settings import (
 from gateway.store import JobState
 from gateway.testing.receiver import Receiver
 from reliability.conftest import MakeConfig
-from reliability.harness import check_exactly_once, sample_bodies
+from reliability.harness import RESEND, check_exactly_once, sample_bodies
 
 
 def settings_for(make_config: MakeConfig, store_url: str, max_attempts: int) -> Settings:
@@ -98,7 +98,11 @@ async def test_recovers_from_500_reset_and_timeout(
     ids = []
     for index, body in enumerate(sample_bodies(reference) * 2):
         submission, _ = await services.submissions.submit(
-            tenant.id, body, content_type="application/xml", idempotency_key=f"f-{index}"
+            tenant.id,
+            body,
+            content_type="application/xml",
+            idempotency_key=f"f-{index}",
+            metadata=RESEND,
         )
         ids.append(submission.id)
     await until(lambda: receiver.failures["500"] >= 3)

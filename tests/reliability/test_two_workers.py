@@ -13,6 +13,7 @@ from gateway.testing.cluster import GatewayProcess, write_config
 from gateway.testing.receiver import Receiver
 from reliability.conftest import MakeConfig
 from reliability.harness import (
+    RESEND,
     check_exactly_once,
     sample_bodies,
     stop_tasks,
@@ -39,7 +40,10 @@ async def test_two_worker_processes_deliver_each_job_once(
         ids = set()
         for index in range(DOCS):
             submission, _ = await services.submissions.submit(
-                tenant.id, bodies[index % len(bodies)], content_type="application/xml"
+                tenant.id,
+                bodies[index % len(bodies)],
+                content_type="application/xml",
+                metadata=RESEND,
             )
             ids.add(submission.id)
     finally:

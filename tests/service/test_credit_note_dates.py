@@ -65,11 +65,11 @@ async def test_the_credit_note_is_dated_from_the_tenants_own_blue_invoice(
         assert (await settle(services, [blue]))[blue] == "delivered"
         red = await _submit(services, exporter.id, "red-letter.xml")
         stranger = await _submit(services, other.id, "red-letter.xml")
-        given = await _submit(
+        given = await _submit(  # the same red-letter fapiao again: a deliberate resend
             services,
             exporter.id,
             "red-letter.xml",
-            {"preceding_invoice_date": "2026-09-19"},
+            {"preceding_invoice_date": "2026-09-19", "resend": "true"},
         )
         states = await settle(services, [red, stranger, given])
     finally:
@@ -116,7 +116,11 @@ async def test_several_dates_for_the_credited_invoice_are_named_not_guessed(
         )
         assert earlier != (SAMPLES / "multi-rate-discount.xml").read_bytes()
         copy, _ = await services.submissions.submit(
-            exporter.id, earlier, content_type="application/xml", filename="corrected.xml"
+            exporter.id,
+            earlier,
+            content_type="application/xml",
+            filename="corrected.xml",
+            metadata={"resend": "true"},  # the same number again, on purpose
         )
         assert set((await settle(services, [blue, copy.id])).values()) == {"delivered"}
         red = await _submit(services, exporter.id, "red-letter.xml")
