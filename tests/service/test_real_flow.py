@@ -86,7 +86,7 @@ async def settle(services: Services, ids: list[str]) -> dict[str, str]:
             found = await services.store.get_submission_any_tenant(submission_id)
             assert found is not None
             states[submission_id] = found.state
-        if all(s in {"delivered", "rejected", "dead"} for s in states.values()):
+        if all(s in {"delivered", "rejected", "dead", "refused"} for s in states.values()):
             return states
         await asyncio.sleep(0.05)
     raise AssertionError(f"not settled: {states}")
@@ -121,11 +121,11 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
             content_type="application/xml",
             metadata={"receiver": "0195:SGUEN999999999X"},
         )  # a submission that got past the door (no tools there) is rejected by the flow
-        agreed, _ = await services.submissions.submit(
+        agreed, _ = await services.submissions.submit(  # the first sample again, on purpose
             tenant.id,
             good[0].read_bytes(),
             content_type="application/xml",
-            metadata={"receiver": "0195:SGUEN199912345A"},
+            metadata={"receiver": "0195:SGUEN199912345A", "resend": "true"},
         )
         ids.append(agreed.id)
         stranger = good[0].read_bytes().replace(b"Merlion Research", b"Unknown Research")
