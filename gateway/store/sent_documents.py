@@ -31,7 +31,7 @@ its event names the submission it resends. Documents sent before this register e
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from gateway.store import rows
@@ -59,7 +59,7 @@ class SentDocument:
         """The fapiao in words: kind, number and seller."""
         kind = KINDS.get(self.document_type, self.document_type)
         seller = f" of seller {self.seller_id}" if self.seller_id else ""
-        return f"{kind} {self.number}{seller}"
+        return f"fapiao {self.number} ({kind}){seller}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +93,8 @@ class EarlierSubmission:
         }
 
 
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+"""The time the seller's finance team reads (UTC+8, no daylight saving), beside UTC."""
 RESEND_HINT = (
     "To send it again on purpose, submit it with resend=true "
     "(POST /v1/documents?resend=true, lingang send --resend)."
@@ -133,7 +135,8 @@ class AlreadySent(ConflictError):
     @classmethod
     def of(cls, document: SentDocument, earlier: EarlierSubmission) -> AlreadySent:
         """The refusal of ``document``, sent already by ``earlier``."""
-        at = earlier.sent_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        beijing = earlier.sent_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
+        at = f"{beijing} Beijing time ({earlier.sent_at.strftime('%H:%M:%S')} UTC)"
         state = STATE_WORDS.get(earlier.state, earlier.state).replace("{id}", earlier.submission_id)
         message = (
             f"{document.describe()} was sent already: submission {earlier.submission_id}, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,11 @@ async def test_the_same_fapiao_again_is_refused_naming_the_first(services: Servi
     assert event.detail["earlier"]["id"] == first
     assert event.detail["earlier"]["state"] == "queued"
     assert event.reason is not None
-    for words in (NUMBER, SELLER_USCC, first, "is queued", "not sent", "resend=true", "UTC"):
+    for words in (NUMBER, SELLER_USCC, first, "is queued", "not sent", "resend=true"):
         assert words in event.reason
+    beijing = event.detail["earlier"]["sent_at"]
+    sent = datetime.fromisoformat(beijing).astimezone(timezone(timedelta(hours=8)))
+    assert f"processed {sent:%Y-%m-%d %H:%M:%S} Beijing time (" in event.reason
     assert (event.detail["number"], event.detail["document_type"]) == (NUMBER, "invoice")
     assert "policy" not in event.detail and "job_id" not in event.detail
     assert await deliveries(services.store, second) == 0
