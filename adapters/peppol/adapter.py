@@ -8,7 +8,8 @@ Options (the adapter's ``[adapters.<name>]`` table; paths relative to the data d
     ap_trust = ["pki/ap-ca.pem"]             # CAs of access points (receipts, SMP endpoints)
     smp_trust = ["pki/smp-ca.pem"]           # CAs of SMPs (signed service metadata)
     revocation = "soft-fail"                 # OCSP → CRL: "off", "soft-fail" or "hard-fail"
-    sml_zone = "production"                  # "production", "test" or a DNS zone
+    sml_zone = "production"                  # "production", "test" or a DNS zone (default:
+                                             # the network of our certificate, cert)
     sml_nameservers = []                     # DNS servers to ask ("host" or "host:port")
     tls_ca = ""                              # CA bundle for TLS to SMPs and APs (default: system)
     country_c1 = "CN"                        # COUNTRY_C1 when the document names no C1 country
@@ -59,7 +60,13 @@ from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.sbdh import MLS_TYPES
 from adapters.peppol.sender import As4Sender, SendReport
 from adapters.peppol.smp import SmpClient
-from adapters.peppol.trust import ACCESS_POINT_UNITS, SMP_UNITS, common_name, load_certificates
+from adapters.peppol.trust import (
+    ACCESS_POINT_UNITS,
+    SMP_UNITS,
+    common_name,
+    load_certificates,
+    peppol_network,
+)
 from adapters.peppol.wssec import Credentials
 from gateway.errors import ConfigError, DeliveryError, InputError, PermanentDeliveryError
 from gateway.private_files import private_dir, replace_private
@@ -157,8 +164,10 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
     tls = _paths(name, options, "tls_ca", data_dir)
     context = ssl.create_default_context(cafile=str(tls[0]) if tls else None)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    zone = str(options.get("sml_zone", "production"))
+    network = peppol_network(credentials.cert)
+    zone = str(options.get("sml_zone") or network or "production")
     zone = {"production": sml_module.PRODUCTION_ZONE, "test": sml_module.TEST_ZONE}.get(zone, zone)
+    _check_sml_network(name, zone, network)
     routes: dict[str, StaticRoute] = {}
     for index, raw in enumerate(options.get("routes") or []):
         try:
@@ -187,6 +196,7 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
             ssl_context=context,
             timeout=timeout,
             ttl=positive_number(name, options, "smp_cache_seconds", 600),
+            network=network,
         ),
         sml=sml_module.SmlLookup(zone=zone, nameservers=_list(options.get("sml_nameservers"))),
         static=routes,
@@ -204,6 +214,21 @@ def build_sender(name: str, options: Mapping[str, Any], data_dir: Path) -> As4Se
         else None,
         mls_type=_mls_type(name, options),
     )
+
+
+def _check_sml_network(name: str, zone: str, network: str | None) -> None:
+    """OpenPeppol's production SML serves the production network and its test SML the test
+    network: our certificate's network (:func:`peppol_network`) must be the zone's, or every
+    lookup would find SMPs and access points of the other network. A zone of one's own (a
+    private or loopback SML) is not compared."""
+    zones = {sml_module.PRODUCTION_ZONE: "production", sml_module.TEST_ZONE: "test"}
+    expected = zones.get(zone.rstrip(".") + ".")
+    if network is not None and expected is not None and expected != network:
+        raise ConfigError(
+            f"adapter {name!r}: sml_zone {zone!r} is the Peppol {expected} network's SML, but "
+            f"our AP certificate (cert) is of the {network} network",
+            field=f"adapters.{name}.sml_zone",
+        )
 
 
 def _mls_type(name: str, options: Mapping[str, Any]) -> str | None:

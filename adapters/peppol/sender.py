@@ -11,6 +11,9 @@ envelope. Outcomes:
 * an ebMS error answer → :class:`As4Rejected` (final: ``EBMS:0004`` / ``PEPPOL:NOT_SERVICED``
   and the rest) or :class:`As4RetryLater` (``EBMS:0005``);
 * connection failures, timeouts, 5xx without an ebMS answer, 429 → retryable;
+* a receiving AP's or receipt signer's certificate of the other Peppol network (production
+  vs test) → final, before anything is sent (``as4.endpoint-network``) or after
+  (``as4.receipt-network``);
 * a receipt that does not verify or covers other digests → final (``as4.receipt-*``);
 * an answer over :data:`MAX_ANSWER_BYTES` → not read on (``as4.answer-size``): retryable
   after HTTP 429 / 5xx, final otherwise.
@@ -36,7 +39,7 @@ from adapters.peppol.errors import As4Rejected, As4RetryLater, DiscoveryError
 from adapters.peppol.identifiers import ParticipantId
 from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.smp import Endpoint
-from adapters.peppol.trust import common_name
+from adapters.peppol.trust import check_network, common_name, peppol_network
 from adapters.peppol.wssec import Credentials
 from adapters.retry_after import asked_wait
 from gateway.bounded_body import read_bounded
@@ -137,6 +140,26 @@ class As4Sender:
     def seat_id(self) -> str:
         return common_name(self.credentials.cert)
 
+    @property
+    def network(self) -> str | None:
+        """Our Peppol network, ``production`` or ``test`` (:func:`peppol_network` of our AP
+        certificate; ``None``: a certificate naming neither)."""
+        return peppol_network(self.credentials.cert)
+
+    def _check_endpoint_network(self, endpoint: Endpoint) -> None:
+        """The receiving AP's certificate — from the SMP, a static route or the caller — must
+        be of our network (:func:`check_network`): checked before anything is sent, as the
+        Peppol AS4 profile has certificates "verified upon fetching from the SMP"."""
+        try:
+            check_network(
+                endpoint.certificate,
+                self.network,
+                "the receiving AP's certificate",
+                rule="as4.endpoint-network",
+            )
+        except VerificationError as exc:
+            raise PermanentDeliveryError(exc.message, rule=exc.rule) from exc
+
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
@@ -154,6 +177,7 @@ class As4Sender:
         def check(cert: x509.Certificate) -> None:
             if self.ap_trust is not None:
                 self.ap_trust.check(cert, signer=True)
+            check_network(cert, self.network, "the receipt's signer", rule="as4.receipt-network")
             if cert.public_key() == endpoint.certificate.public_key():
                 return
             if self.ap_trust is not None and common_name(cert) == common_name(endpoint.certificate):
@@ -248,6 +272,7 @@ class As4Sender:
             report.timings["lookup"] = lookup.seconds
         else:
             report.lookup = {"source": "given", "endpoint": endpoint.as_dict()}
+        self._check_endpoint_network(endpoint)
         built = time.perf_counter()
         message_header = as4.UserMessageHeader(
             from_party=self.seat_id,

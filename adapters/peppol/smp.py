@@ -4,7 +4,9 @@
 The ``SignedServiceMetadata`` must carry an enveloped signature that verifies against a
 certificate from the SMP trust store; the participant and document type in the answer must be
 the ones asked for, and the process too; the ``peppol-transport-as4-v2_0`` endpoint is chosen
-(active, https, its certificate from the AP trust store). Answers are cached for ``ttl``.
+(active, https, its certificate from the AP trust store). The SMP's signing certificate and
+the endpoint's must be of our Peppol network (:attr:`SmpClient.network`: production or test,
+``smp.signer-network`` / ``smp.endpoint-network``). Answers are cached for ``ttl``.
 
 A signed ``smp:Redirect`` (:mod:`adapters.peppol.smp_redirect`) is followed once: its ``href``
 (the full URL of the service metadata at the other SMP, https only: ``smp.redirect-https``)
@@ -51,6 +53,7 @@ from adapters.peppol.identifiers import (
     ProcessId,
 )
 from adapters.peppol.smp_redirect import MAX_REDIRECTS, Redirect, certificate_uid_matches
+from adapters.peppol.trust import check_network
 from gateway.bounded_body import read_bounded
 from gateway.errors import LingangError, VerificationError
 from gateway.signing.truststore import TrustStore
@@ -322,8 +325,11 @@ def choose_endpoint(
     *,
     now: datetime | None = None,
     smp_url: str = "",
+    network: str | None = None,
 ) -> Endpoint:
-    """Check the identifiers in ``info`` and pick the active AS4 v2 endpoint."""
+    """Check the identifiers in ``info`` and pick the active AS4 v2 endpoint; its certificate
+    must be trusted (``ap_trust``) and of our Peppol ``network``
+    (``smp.endpoint-network``, :func:`adapters.peppol.trust.check_network`)."""
     got_participant = info.find("ids:ParticipantIdentifier", SMP_NS)
     got_doctype = info.find("ids:DocumentIdentifier", SMP_NS)
     if got_participant is None or not ParticipantId(
@@ -396,6 +402,12 @@ def choose_endpoint(
                         f"the receiving AP's certificate is not trusted: {exc.message}",
                         rule="smp.endpoint-certificate",
                     ) from exc
+            try:
+                check_network(
+                    cert, network, "the receiving AP's certificate", rule="smp.endpoint-network"
+                )
+            except VerificationError as exc:
+                raise SmpAnswerInvalid(exc.message, rule=exc.rule) from exc
             pid = proc.find("ids:ProcessIdentifier", SMP_NS)
             return Endpoint(
                 url=address,
@@ -428,6 +440,10 @@ class SmpClient:
     ttl: float = 600.0
     legacy_sha1: bool = False
     """Accept SMP answers still signed with RSA-SHA1 (before Peppol SMP 1.3)."""
+    network: str | None = None
+    """Our Peppol network (``production`` or ``test``: :func:`adapters.peppol.trust.
+    peppol_network` of our AP certificate): the SMP's signing certificate and the endpoint
+    certificate it publishes must be of it (``None``: not compared)."""
     _cache: dict[tuple[str, str, str, str], tuple[float, Endpoint]] = field(default_factory=dict)
     _session: aiohttp.ClientSession | None = None
 
@@ -556,6 +572,15 @@ class SmpClient:
         network); the redirect, when the SMP answered one and none is being ``following``."""
         try:
             answer = read_service_metadata(body, self.smp_trust, legacy_sha1=self.legacy_sha1)
+            try:
+                check_network(
+                    answer.signer,
+                    self.network,
+                    "the SMP's signing certificate",
+                    rule="smp.signer-network",
+                )
+            except VerificationError as exc:
+                raise SmpAnswerInvalid(exc.message, rule=exc.rule) from exc
             if following is not None:
                 info = check_redirect_target(following, answer)
             elif answer.redirect is not None:
@@ -564,7 +589,13 @@ class SmpClient:
                 assert answer.info is not None
                 info = answer.info
             found = choose_endpoint(
-                info, participant, doctype, process, self.ap_trust, smp_url=smp_url
+                info,
+                participant,
+                doctype,
+                process,
+                self.ap_trust,
+                smp_url=smp_url,
+                network=self.network,
             )
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise SmpAnswerInvalid(

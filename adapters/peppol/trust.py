@@ -16,16 +16,18 @@ from pathlib import Path
 
 from cryptography import x509
 
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, VerificationError
 from gateway.signing.truststore import TrustStore
 
 __all__ = [
     "ACCESS_POINT_UNITS",
     "SMP_UNITS",
     "SenderVerdicts",
+    "check_network",
     "common_name",
     "load_certificates",
     "network_unit",
+    "peppol_network",
 ]
 
 ACCESS_POINT_UNITS = frozenset({"PEPPOL PRODUCTION AP", "PEPPOL TEST AP"})
@@ -61,6 +63,43 @@ def network_unit(cert: x509.Certificate) -> str | None:
         if unit in ACCESS_POINT_UNITS:
             return unit
     return None
+
+
+PRODUCTION = "production"
+TEST = "test"
+_NETWORK_OF_UNIT = {
+    "PEPPOL PRODUCTION AP": PRODUCTION,
+    "PEPPOL PRODUCTION SMP": PRODUCTION,
+    "PEPPOL TEST AP": TEST,
+    "PEPPOL TEST SMP": TEST,
+}
+
+
+def peppol_network(cert: x509.Certificate) -> str | None:
+    """The Peppol network an AP or SMP certificate is of, by its subject OU: ``production``
+    (``PEPPOL PRODUCTION AP`` / ``SMP``) or ``test`` (``PEPPOL TEST AP`` / ``SMP``; the test
+    network, also called pilot); ``None`` for a certificate naming neither (a private PKI)."""
+    for attribute in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME):
+        network = _NETWORK_OF_UNIT.get(str(attribute.value).strip().upper())
+        if network is not None:
+            return network
+    return None
+
+
+def check_network(cert: x509.Certificate, ours: str | None, what: str, *, rule: str) -> None:
+    """``cert`` (``what``: "the SMP's signing certificate", ...) must be of our Peppol network,
+    ``ours`` (:func:`peppol_network` of our own AP certificate): production and test are
+    separate networks, each with its own CAs, SML and SMPs, and a document for the one must
+    never travel over the other, even where a trust store holds the CAs of both.
+    :class:`VerificationError` with check ``rule`` else; nothing is compared when either
+    certificate names no Peppol network."""
+    theirs = peppol_network(cert)
+    if ours is not None and theirs is not None and theirs != ours:
+        raise VerificationError(
+            f"{what} {cert.subject.rfc4514_string()} is of the Peppol {theirs} network, this "
+            f"access point is on the {ours} network: production and test are separate networks",
+            check=rule,
+        )
 
 
 VERDICT_TTL = timedelta(minutes=5)

@@ -139,12 +139,18 @@ def issue_access_point(
 
 
 def issue_smp(
-    ca: PeppolIssued, seat_id: str, *, uid: str | None = None, now: datetime | None = None
+    ca: PeppolIssued,
+    seat_id: str,
+    *,
+    uid: str | None = None,
+    now: datetime | None = None,
+    unit: str = "PEPPOL TEST SMP",
 ) -> PeppolIssued:
     """One more SMP certificate from ``ca`` (a second SMP, the target of a redirect), with a
-    ``UID`` attribute in its subject when ``uid`` is given."""
+    ``UID`` attribute in its subject when ``uid`` is given, of the network ``unit`` names
+    (its subject OU)."""
     return _issue(
-        _name(seat_id, "PEPPOL TEST SMP", uid=uid),
+        _name(seat_id, unit, uid=uid),
         ca,
         ca=False,
         now=now or datetime.now(UTC),
