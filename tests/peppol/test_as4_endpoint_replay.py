@@ -11,12 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from adapters.peppol import signals
+from gateway.delivery.peppol_reports import build_month_reports
+from gateway.render.peppol_reports import EUSR_NS, TSR_NS, ReportPeriod
 from gateway.signing.peppol_pki import PeppolTestPki, issue_access_point
 from gateway.signing.truststore import TrustStore
 from gateway.store.peppol_instances import PeppolInstances
 from gateway.testing.tls import TlsFiles
+from gateway.validation import Validator
 from tests.peppol.as4_gateway import INVOICE, document_message, post, running_gateway, sbdh_header
 
 
@@ -96,3 +100,41 @@ async def test_a_replay_is_receipted_but_handed_on_once_across_replicas(
         await two.drain()
         delivered = [p for d in (one, two) for p in d.received.glob("*.xml")]
         assert len(delivered) == 1
+
+
+async def test_a_replay_is_counted_once_in_the_months_reports(
+    tmp_path: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    artefacts_home: Path,
+    reference: Path,
+    store_url: str,
+    engine_validator: Validator,
+) -> None:
+    """A replay (the same document under a new MessageId) and a retry (the same MessageId)
+    are one dataset received: the month's TSR counts it once as incoming and the EUSR one
+    receiving end user, and both reports pass the official XSDs and rules (TSR 1.0.1 XSD:
+    Incoming is the "Number of incoming/received datasets"; the SBDH InstanceIdentifier,
+    the same in both, names the dataset)."""
+    body = (reference / INVOICE).read_bytes()
+    header = replace(sbdh_header(), instance_id="6c2e1f3a-counted-once")
+    first = document_message(pki, body, header, message_id="counted@sender")
+    replay = document_message(pki, body, header, message_id="counted-again@sender")
+    context = tls.client_context()
+    async with running_gateway(
+        tmp_path / "c3", pki=pki, tls=tls, artefacts_home=artefacts_home, store_url=store_url
+    ) as gateway:
+        for message in (first, first, replay, replay):
+            answer = await post(gateway.url, message.body, message.content_type, context)
+            assert answer.status == 200 and b"Receipt" in answer.body
+        await gateway.drain()
+        period = ReportPeriod.of_month(f"{datetime.now(UTC):%Y-%m}")
+        reports = await build_month_reports(
+            gateway.services.store, engine_validator, "PSG000002", period
+        )
+    assert not reports.checks["tsr"].findings and not reports.checks["eusr"].findings
+    assert reports.transmissions == 1
+    tsr, eusr = etree.fromstring(reports.tsr), etree.fromstring(reports.eusr)
+    assert tsr.findtext(f"{{{TSR_NS}}}Total/{{{TSR_NS}}}Incoming") == "1"
+    assert tsr.findtext(f"{{{TSR_NS}}}Total/{{{TSR_NS}}}Outgoing") == "0"
+    assert eusr.findtext(f"{{{EUSR_NS}}}FullSet/{{{EUSR_NS}}}ReceivingEndUsers") == "1"
