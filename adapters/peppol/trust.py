@@ -75,14 +75,28 @@ _NETWORK_OF_UNIT = {
 }
 
 
+_PEPPOL_ISSUING_CAS = ("PEPPOL ACCESS POINT ", "PEPPOL SERVICE METADATA PUBLISHER ")
+"""How OpenPeppol's issuing CAs are named (``PEPPOL ACCESS POINT CA - G3``, ``PEPPOL SERVICE
+METADATA PUBLISHER TEST CA - G3``, …: the truststores OpenPeppol publishes, G2 and G3)."""
+
+
 def peppol_network(cert: x509.Certificate) -> str | None:
-    """The Peppol network an AP or SMP certificate is of, by its subject OU: ``production``
+    """The Peppol network an AP or SMP certificate is of: by its subject OU, ``production``
     (``PEPPOL PRODUCTION AP`` / ``SMP``) or ``test`` (``PEPPOL TEST AP`` / ``SMP``; the test
-    network, also called pilot); ``None`` for a certificate naming neither (a private PKI)."""
+    network, also called pilot); without such an OU, by its issuer, one of OpenPeppol's CAs
+    (``… TEST CA - G3``: test; ``… CA - G3``: production); ``None`` for a certificate naming
+    neither (a private PKI)."""
     for attribute in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME):
         network = _NETWORK_OF_UNIT.get(str(attribute.value).strip().upper())
         if network is not None:
             return network
+    organisations = cert.issuer.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
+    if not any(str(o.value).strip().upper() == "OPENPEPPOL AISBL" for o in organisations):
+        return None
+    for attribute in cert.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME):
+        issuer = str(attribute.value).strip().upper()
+        if issuer.startswith(_PEPPOL_ISSUING_CAS):
+            return TEST if " TEST CA" in issuer else PRODUCTION
     return None
 
 

@@ -10,6 +10,7 @@ reverse."""
 
 from __future__ import annotations
 
+import base64
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,10 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 
 from adapters.base import AdapterContext
-from adapters.peppol import PeppolAdapter
+from adapters.peppol import PeppolAdapter, as4, mime
 from adapters.peppol.errors import SmpAnswerInvalid
 from adapters.peppol.identifiers import (
     PINT_PROCESS,
@@ -40,6 +43,7 @@ from gateway.testing.tls import TlsFiles
 from tests.peppol.conftest import RECEIVER, adapter_options
 from tests.peppol.test_peppol_adapter import INVOICE, envelope_for
 
+PHASE4_MESSAGE = "phax-phase4-examples/usermessage/dump-raw.as4out"
 REAL_ANSWER = "phax-peppol-commons/smp-examples/signed-service-metadata3-c14n-inclusive.xml"
 
 
@@ -96,10 +100,58 @@ def make_adapter(
     return adapter
 
 
-def test_the_network_is_read_from_the_subject_ou(pki: PeppolTestPki) -> None:
+def test_the_network_is_read_from_the_subject_ou(pki: PeppolTestPki, reference: Path) -> None:
     assert peppol_network(pki.sender.cert) == peppol_network(pki.smp.cert) == "test"
     assert peppol_network(production_ap(pki, "PSG000001").cert) == "production"
     assert peppol_network(pki.root.cert) is None  # no Peppol network named: not compared
+    # phase4's real G3 test AP certificate (OU=PEPPOL TEST AP, PEPPOL ACCESS POINT TEST CA - G3)
+    headers, body = mime.split_http_dump((reference / PHASE4_MESSAGE).read_bytes())
+    root = as4.parse_soap(mime.parse_message(headers["content-type"], body).soap)
+    tokens = root.iterfind(".//{*}BinarySecurityToken")
+    certs = [x509.load_der_x509_certificate(base64.b64decode(t.text or "")) for t in tokens]
+    assert {c.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value for c in certs} >= {
+        "PEPPOL ACCESS POINT TEST CA - G3"
+    }
+    assert {peppol_network(c) for c in certs} == {"test"}
+
+
+@pytest.mark.parametrize(
+    ("issuer", "network"),
+    [
+        ("PEPPOL ACCESS POINT TEST CA - G3", "test"),
+        ("PEPPOL SERVICE METADATA PUBLISHER TEST CA - G3", "test"),
+        ("PEPPOL ACCESS POINT CA - G3", "production"),
+        ("PEPPOL SERVICE METADATA PUBLISHER CA - G2", "production"),
+    ],
+)
+def test_without_its_ou_a_certificate_is_of_its_issuing_cas_network(
+    pki: PeppolTestPki, issuer: str, network: str
+) -> None:
+    """OpenPeppol's issuing CAs (the names in its published truststores) say the network of a
+    certificate whose subject names none; another organisation's CA of that name says none."""
+
+    def issued_by(organisation: str) -> x509.Certificate:
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+                x509.NameAttribute(NameOID.COMMON_NAME, issuer),
+            ]
+        )
+        now = datetime.now(UTC)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "POP000001")]))
+            .issuer_name(name)
+            .public_key(pki.sender.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + timedelta(days=1))
+            .sign(pki.ap_ca.key, hashes.SHA256())
+        )
+
+    assert peppol_network(issued_by("OpenPEPPOL AISBL")) == network
+    assert peppol_network(issued_by("Someone Else")) is None
 
 
 async def test_a_production_sender_refuses_a_test_smp_before_sending(
