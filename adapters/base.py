@@ -95,6 +95,10 @@ class Envelope:
     """``invoice``, ``credit-note``, ``bill-of-lading`` …"""
     attachments: Mapping[str, bytes] = field(default_factory=dict)
     """Further parts that travel with the body, by kind (e.g. a detached ``signature``)."""
+    created_at: datetime | None = None
+    """When the envelope was fixed (stored once for all attempts, on any worker): the time a
+    transport that must rebuild the same message on every retry gives it (``peppol``: the
+    AS4 and SBDH timestamps); ``None``: the time of the attempt."""
 
 
 @dataclass(frozen=True, slots=True)

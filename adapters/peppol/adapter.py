@@ -35,7 +35,10 @@ message id (written atomically and durably): delivering the same envelope again 
 receipt with ``duplicate=True`` and sends nothing. Until that receipt is kept, the built message
 is kept under ``<data>/peppol/built/`` and a retry (also after a crash between the AP's answer
 and the kept receipt) sends it again byte for byte (same MessageId, same signature), so the
-receiving AP's original receipt for it verifies (:mod:`adapters.peppol.resend`).
+receiving AP's original receipt for it verifies (:mod:`adapters.peppol.resend`). A retry on
+another worker, without that folder, rebuilds the message with the same signed digests (ids
+from the MessageId, timestamps from the envelope's ``created_at``:
+:func:`adapters.peppol.as4.part_ids`), so the original receipt verifies there too.
 """
 
 from __future__ import annotations
@@ -361,6 +364,7 @@ class PeppolAdapter:
                 sender=sender,
                 report=report,
                 profile=envelope.profile,
+                created=envelope.created_at,
             )
         except DeliveryError as exc:
             exc.details.setdefault("report", report.as_dict())

@@ -42,6 +42,22 @@ from adapters.peppol.xmldsig import SignedReference
 from gateway.errors import InputError, LingangError, VerificationError
 from gateway.xmlsafe import XmlLimits, parse_xml
 
+PART_IDS = uuid.UUID("0c6f5d2e-8a4b-4f1e-9b7d-2e5c3a1f6d48")
+"""The namespace of the ids :func:`part_ids` derives from a MessageId."""
+
+
+def part_ids(message_id: str) -> tuple[str, str, str]:
+    """The payload's Content-ID and the ``wsu:Id`` of ``eb:Messaging`` and of the Body, derived
+    from the MessageId (globally unique, so these are too): with the same timestamp, a
+    message rebuilt for a retry on any host signs exactly the digests the first one did,
+    so the receiving AP's original receipt for the MessageId verifies against it."""
+
+    def derived(part: str) -> str:
+        return str(uuid.uuid5(PART_IDS, f"{part}\n{message_id}"))
+
+    return f"{derived('payload')}@lingang", f"msg-{derived('messaging')}", f"body-{derived('body')}"
+
+
 SOAP_LIMITS = XmlLimits(max_bytes=4 * 1024 * 1024, max_depth=32, max_elements=5_000)
 MAX_DECOMPRESSED = 256 * 1024 * 1024
 
@@ -205,9 +221,7 @@ def build_user_message(
 ) -> OutgoingMessage:
     """The signed (and, with ``receiver_cert``, encrypted) MIME UserMessage carrying ``sbdh``
     (bytes, or pieces such as :func:`adapters.peppol.sbdh.sbdh_parts`)."""
-    content_id = f"{uuid.uuid4()}@lingang"
-    messaging_id = wssec.new_id("msg")
-    body_id = wssec.new_id("body")
+    content_id, messaging_id, body_id = part_ids(header.message_id)
     compressed = compress(sbdh)
     security = wssec.security_header()
     envelope = soap_envelope(security, messaging_element(header, content_id, messaging_id), body_id)

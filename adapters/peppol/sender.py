@@ -200,14 +200,25 @@ class As4Sender:
         endpoint: Endpoint | None = None,
         report: SendReport | None = None,
         profile: str = "",
+        created: datetime | None = None,
     ) -> Sent:
         """Send ``document`` (a UBL invoice or credit note, a BIS 3 CII invoice, a Peppol report
-        or MLS); see the module docstring."""
+        or MLS); see the module docstring. ``created`` is the message's time (its
+        ``eb:Timestamp`` and SBDH ``CreationDateAndTime``): give the same on every attempt
+        (the time the envelope was fixed), so a message rebuilt on another worker signs the
+        same digests as the first (:func:`adapters.peppol.as4.part_ids`); default now."""
         report = report or SendReport(message_id)
         started = time.perf_counter()
         try:
             sent = await self._send(
-                document, message_id, receiver, sender, endpoint, report, profile
+                document,
+                message_id,
+                receiver,
+                sender,
+                endpoint,
+                report,
+                profile,
+                created or datetime.now(UTC),
             )
         except LingangError as exc:
             report.outcome = "retry" if exc.retryable else "failed"
@@ -227,6 +238,7 @@ class As4Sender:
         endpoint: Endpoint | None,
         report: SendReport,
         profile: str,
+        created: datetime,
     ) -> Sent:
         try:
             facts = document_facts(document, limits=XmlLimits(max_bytes=self.max_document_bytes))
@@ -239,6 +251,7 @@ class As4Sender:
                 instance_id=sbdh_instance_id(message_id),
                 profile=profile,
             )
+            header = replace(header, created=created)
             if self.mls_type and facts.local_name != "ApplicationResponse":
                 header = replace(header, mls_type=self.mls_type)
             envelope_parts = sbdh.sbdh_parts(document, header)
@@ -282,6 +295,7 @@ class As4Sender:
             original_sender=header.sender,
             final_recipient=header.receiver,
             message_id=message_id,
+            timestamp=created,
         )
         kept = self.built.get(message_id, endpoint.certificate) if self.built else None
         outgoing = kept or as4.build_user_message(

@@ -79,18 +79,21 @@ class StoredEnvelope:
         return [self.facts.body, *self.facts.attachments]
 
     def for_adapter(self, outputs: Mapping[str, Output], attempt: int) -> Envelope:
-        """The adapter's envelope, built only from what is stored."""
+        """The adapter's envelope, built only from what is stored; its ``created_at`` is
+        when the envelope output was stored (the same for every attempt, on any worker)."""
         body = outputs.get(self.facts.body)
         if body is None:
             raise PermanentDeliveryError(
                 f"the stored envelope names body {self.facts.body!r}, which is not stored",
                 field=f"outputs.{self.facts.body}",
             )
+        stored = outputs.get(ENVELOPE)
         return replace(
             self.preview(),
             body=body.data,
             attempt=attempt,
             attachments={k: outputs[k].data for k in self.facts.attachments if k in outputs},
+            created_at=stored.created_at if stored is not None else None,
         )
 
     def preview(self) -> Envelope:

@@ -377,6 +377,8 @@ async def test_the_envelope_is_persisted_and_delivered_as_stored(
     assert sent.body == b"<stored/>" and sent.profile == "bis3"
     assert sent.headers == {"X-Test": "sealed"} and sent.receiver == "0195:T08GB0001A"
     assert json.loads(stored.data)["endpoint"] == delivery.endpoint
+    # every attempt, on any worker, gets the time the envelope was fixed (not its own)
+    assert sent.created_at == stored.created_at
 
 
 async def test_fatal_finding_rejects_and_keeps_report(store: Store, make_kit: MakeKit) -> None:
