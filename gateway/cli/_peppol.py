@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.peppol.adapter import build_sender
+from adapters.peppol.resend import BuiltMessages
 from adapters.peppol.sender import As4Sender
 from gateway.errors import ConfigError
 from gateway.settings import Settings
@@ -34,7 +35,10 @@ def add_peppol_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def sender_from(args: argparse.Namespace) -> As4Sender:
-    """The sender the configuration and the options describe; :class:`ConfigError` else."""
+    """The sender the configuration and the options describe; :class:`ConfigError` else. It
+    keeps what it builds until the receipt, where the adapter does (``<data>/peppol/built``):
+    a send retried with the same ``--message-id`` after a lost answer sends the very message
+    the receiving AP may have stored, so the receipt it answers again verifies."""
     settings = Settings.load(args.config)
     options: dict[str, Any] = {}
     name = args.adapter or "peppol"
@@ -55,7 +59,9 @@ def sender_from(args: argparse.Namespace) -> As4Sender:
     }
     options.update({k: v for k, v in overrides.items() if v is not None})
     options.pop("type", None)
-    return build_sender(name, options, settings.data_dir)
+    sender = build_sender(name, options, settings.data_dir)
+    sender.built = BuiltMessages(settings.data_dir / "peppol" / "built")
+    return sender
 
 
 def _given(path: Path) -> str:

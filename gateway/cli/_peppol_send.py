@@ -211,7 +211,7 @@ async def _deliver(
     report: SendReport,
 ) -> int:
     try:
-        await sender.send(
+        sent = await sender.send(
             document,
             message_id=report.message_id,
             receiver=receiver,
@@ -224,4 +224,5 @@ async def _deliver(
         return RETRY_LATER if exc.retryable else 1
     finally:
         await sender.aclose()
+    sender.forget_built(report.message_id, sent)
     return 0

@@ -9,11 +9,15 @@ import os
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from adapters.peppol.testing import As4TestReceiver, DnsTestServer, SmpTestServer
 from gateway.signing.peppol_pki import PeppolTestPki
 from gateway.testing.tls import TlsFiles
+from tests.peppol.as4_gateway import INVOICE as AP_INVOICE
+from tests.peppol.as4_gateway import GatewayAp
 from tests.peppol.conftest import RECEIVER, UNKNOWN, ZONE
 
 INVOICE = (
@@ -353,3 +357,79 @@ async def test_lookup_does_not_trust_the_ap_ca_for_smp_answers(pki: PeppolTestPk
         "--nameserver", "127.0.0.1:9",
     )  # fmt: skip
     assert code == 2 and "smp_trust" in err, (code, out, err)
+
+
+class AnswerLosingProxy:
+    """An HTTPS proxy on 127.0.0.1 in front of an AP that, for its first request, hands the
+    request on, waits for the AP's whole answer (the AP stored the message) and drops the
+    connection instead of answering: the sender never hears so."""
+
+    def __init__(self, target: str, tls: TlsFiles) -> None:
+        self.target = target
+        self.tls = tls
+        self.requests = 0
+        self.runner: web.AppRunner | None = None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        body = await request.read()
+        connector = aiohttp.TCPConnector(ssl=self.tls.client_context())
+        async with (
+            aiohttp.ClientSession(connector=connector) as session,
+            session.post(self.target, data=body, headers=dict(request.headers)) as answer,
+        ):
+            data = await answer.read()
+            if self.requests == 1:
+                assert request.transport is not None
+                request.transport.abort()
+                return web.Response(status=500)
+            return web.Response(status=answer.status, body=data, headers=answer.headers)
+
+    async def __aenter__(self) -> str:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/as4", self._handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(
+            self.runner,
+            "127.0.0.1",
+            0,
+            ssl_context=self.tls.server_context(require_client_cert=False),
+        )
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"https://127.0.0.1:{port}/as4"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def test_a_send_retried_with_its_message_id_after_a_lost_answer_is_delivered_once(
+    reference: Path,
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    ap: GatewayAp,
+    tmp_path: Path,
+) -> None:
+    """``exit 3: retry later with --message-id``: the AP stored the first try, whose answer was
+    lost; the retry sends the same message again (kept under the data folder), and the AP's
+    original receipt for it verifies (a rebuilt message would sign other digests)."""
+    config = tmp_path / "lingang.toml"
+    config.write_text(f'data_dir = "{tmp_path / "home"}"\n', "utf-8")
+    flags = [*peppol_flags(pki, tls, dns_server), "--config", str(config), "--no-validate"]
+    async with AnswerLosingProxy(ap.url, tls) as url:
+        send = (
+            "peppol", "send", str(reference / AP_INVOICE), "--receiver", RECEIVER.value,
+            "--endpoint", url, "--receiver-cert", str(pki.path("ap-receiver.pem")),
+            "--message-id", "cli-lost-answer@lingang", *flags,
+        )  # fmt: skip
+        code, out, err = await lingang(*send)
+        assert code == 3, (out, err)
+        code, out, err = await lingang(*send)
+    assert code == 0, err
+    assert "delivered cli-lost-answer@lingang" in out and "(verified)" in out
+    (stored,) = await ap.services.store.list_inbound()
+    assert stored.message_id == "cli-lost-answer@lingang"
+    assert not list((tmp_path / "home" / "peppol" / "built").glob("*"))  # forgotten once receipted
