@@ -261,8 +261,22 @@ def check_receipt_covers(receipt: VerifiedReceipt, sent: OutgoingMessage) -> Non
     ours = {(r.uri, r.digest) for r in sent.signed_references}
     theirs = {(r.uri, r.digest) for r in receipt.references}
     if ours != theirs or len(receipt.references) != len(sent.signed_references):
+        signed = {r.uri: r.digest for r in sent.signed_references}
+        echoed = {r.uri: r.digest for r in receipt.references}
+        problems = [
+            f"{label} {uris}"
+            for label, uris in (
+                (
+                    "another digest for",
+                    sorted(u for u in signed.keys() & echoed.keys() if signed[u] != echoed[u]),
+                ),
+                ("not echoed", sorted(signed.keys() - echoed.keys())),
+                ("not ours", sorted(echoed.keys() - signed.keys())),
+            )
+            if uris
+        ] or [f"{len(receipt.references)} references for our {len(sent.signed_references)}"]
         raise VerificationError(
-            "the receipt's digests are not the ones we signed "
-            f"(missing {sorted(u for u, _ in ours - theirs)}, other {sorted(u for u, _ in theirs - ours)})",
+            "the receipt's digests are not the ones we signed (" + "; ".join(problems) + "): "
+            "a receipt for another message, or for an earlier build of this MessageId",
             check="as4.receipt-digests",
         )

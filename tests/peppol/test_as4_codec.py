@@ -207,6 +207,9 @@ def test_receipt_echoing_other_digests_is_refused(pki: PeppolTestPki, ap_trust: 
     with pytest.raises(VerificationError) as caught:
         signals.check_receipt_covers(answer.receipt, sent)
     assert caught.value.check == "as4.receipt-digests"
+    # each part named once, by what is wrong with it (the same URIs, other digests here)
+    assert "another digest for ['#msg-" in caught.value.message
+    assert "not echoed" not in caught.value.message
     with pytest.raises(VerificationError):
         signals.parse_signal(
             signals.SOAP_CONTENT_TYPE,
