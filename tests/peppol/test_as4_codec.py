@@ -545,3 +545,39 @@ def test_an_attachment_in_a_transfer_encoding_is_decoded(
         "EBMS:0007",
         "as4.mime.transfer-encoding",
     )
+
+
+OPTIONAL_IN_PHASE4 = {"InclusiveNamespaces"}
+"""What phase4 adds that changes nothing here: exclusive C14N's ``PrefixList="S12"`` (the
+``S12:mustUnderstand`` attribute makes the prefix visibly used, so it is rendered anyway)."""
+
+
+def _shape(element: etree._Element, depth: int = 0) -> list[str]:
+    """Each element's name, depth and the attributes that carry meaning (algorithms, types,
+    property names, mustUnderstand), not ids or values that differ per message."""
+    meaningful = ("Algorithm", "ValueType", "EncodingType", "Type", "MimeType", "name", "type")
+    attributes = sorted(
+        f"{etree.QName(key).localname}={value}"
+        for key, value in element.attrib.items()
+        if etree.QName(key).localname in meaningful or key.endswith("mustUnderstand")
+    )
+    lines = ["  " * depth + " ".join([etree.QName(element).localname, *attributes])]
+    for child in element:
+        if isinstance(child.tag, str) and etree.QName(child).localname not in OPTIONAL_IN_PHASE4:
+            lines.extend(_shape(child, depth + 1))
+    return lines
+
+
+def test_our_user_message_has_the_shape_of_phase4s(pki: PeppolTestPki, reference: Path) -> None:
+    """Element by element, ours and phase4's real Peppol UserMessage (signed, encrypted, one
+    gzip attachment) carry the same headers, algorithms, token types, MPC-less PartyInfo,
+    CollaborationInfo, originalSender / finalRecipient and PartProperties, in the same order."""
+    headers, body = mime.split_http_dump(
+        (reference / PHASE4 / "usermessage" / "dump-raw.as4out").read_bytes()
+    )
+    theirs = as4.parse_soap(mime.parse_message(headers["content-type"], body).soap)
+    sent = build(pki)
+    ours = as4.parse_soap(mime.parse_message(sent.content_type, sent.body).soap)
+    assert _shape(ours) == _shape(theirs)
+    assert sent.content_type.split(";")[0] == headers["content-type"].split(";")[0]
+    assert 'type="application/soap+xml"' in sent.content_type
