@@ -2,13 +2,14 @@
 can help.
 
 Discovery keeps "not there" apart from "could not look": a participant that is not registered
-or a document type it does not accept is final; a DNS or SMP failure is retryable and never
-reported as "not registered".
+or a document type it does not accept is final; a DNS or SMP failure, or an endpoint not
+active yet, is retryable and never reported as "not registered".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.errors import (
     InputError,
@@ -35,6 +36,19 @@ class DocumentTypeNotSupported(DiscoveryError):
     """The participant is registered but accepts not this document type / process over AS4."""
 
     code = "peppol-doctype-unsupported"
+
+
+class EndpointNotYetActive(DiscoveryError):
+    """The participant's AS4 endpoint for the document type is registered but not active yet
+    (its ``ServiceActivationDate`` is ahead, and no other one is active): try again once it
+    is, after :attr:`retry_after` seconds."""
+
+    code = "peppol-endpoint-not-yet-active"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class DnsFailure(DiscoveryError):

@@ -279,7 +279,10 @@ class As4Sender:
                 report.lookup = lookup.as_dict()
                 wrapper = TransientDeliveryError if exc.retryable else PermanentDeliveryError
                 raise wrapper(
-                    f"Peppol discovery: {exc.message}", field=exc.field, rule=exc.code
+                    f"Peppol discovery: {exc.message}",
+                    field=exc.field,
+                    rule=exc.code,
+                    retry_after=getattr(exc, "retry_after", None),
                 ) from exc
             report.lookup = lookup.as_dict()
             report.timings["lookup"] = lookup.seconds

@@ -41,6 +41,7 @@ from yarl import URL
 from adapters.peppol import ns, xmldsig
 from adapters.peppol.errors import (
     DocumentTypeNotSupported,
+    EndpointNotYetActive,
     ParticipantNotRegistered,
     SmpAnswerInvalid,
     SmpUnavailable,
@@ -351,6 +352,7 @@ def choose_endpoint(
             rule="smp.doctype-mismatch",
         )
     moment = now or datetime.now(UTC)
+    next_activation: datetime | None = None
     processes = info.findall("smp:ProcessList/smp:Process", SMP_NS)
     matching = [
         p
@@ -378,6 +380,8 @@ def choose_endpoint(
                 raise SmpAnswerInvalid(
                     f"an endpoint date is malformed: {exc}", rule="smp.endpoint-date"
                 ) from exc
+            if start and moment < start and not (end and end < start):
+                next_activation = min(start, next_activation or start)
             if (start and moment < start) or (end and moment > end):
                 continue
             address = (
@@ -423,6 +427,14 @@ def choose_endpoint(
                 document_type=doctype.uri(),
                 valid_until=min(d for d in (end, cert.not_valid_after_utc) if d is not None),
             )
+    if next_activation is not None:
+        raise EndpointNotYetActive(
+            f"{participant}'s {TRANSPORT_PROFILE_AS4} endpoint for {doctype.value} becomes "
+            f"active at {next_activation.isoformat()} (its ServiceActivationDate; the SMP XSD: "
+            '"Senders should ignore services that are not yet activated")',
+            rule="smp.endpoint-not-yet-active",
+            retry_after=(next_activation - moment).total_seconds(),
+        )
     raise DocumentTypeNotSupported(
         f"{participant} has no active {TRANSPORT_PROFILE_AS4} endpoint for {doctype.value}",
         rule="smp.transport-profile",

@@ -129,6 +129,8 @@ class SmpEntry:
     transport_profile: str = TRANSPORT_PROFILE_AS4
     expires: datetime | None = None
     """The endpoint's ``ServiceExpirationDate``, when it has one."""
+    activates: datetime | None = None
+    """The endpoint's ``ServiceActivationDate``, when it has one."""
 
 
 def _e(
@@ -170,6 +172,8 @@ def signed_metadata(
     )
     _e(_e(endpoint, WSA, "EndpointReference"), WSA, "Address", entry.endpoint_url)
     _e(endpoint, SMP, "RequireBusinessLevelSignature", "false")
+    if entry.activates is not None:
+        _e(endpoint, SMP, "ServiceActivationDate", entry.activates.isoformat())
     if entry.expires is not None:
         _e(endpoint, SMP, "ServiceExpirationDate", entry.expires.isoformat())
     der = entry.ap_cert.public_bytes(serialization.Encoding.DER)

@@ -579,3 +579,68 @@ def test_the_endpoint_certificate_is_read_with_or_without_its_pem_armour(
     with pytest.raises(SmpAnswerInvalid) as caught:
         choose_endpoint(info, RECEIVER, PINT_SG_INVOICE, PINT_PROCESS, ap_trust)
     assert caught.value.rule == "smp.endpoint-certificate"
+
+
+def test_an_endpoint_not_active_yet_is_retried_at_its_activation(reference: Path) -> None:
+    """The real answer's endpoint activates on 2018-08-15: asked before, the lookup is not
+    final ("Senders should ignore services that are not yet activated", the SMP XSD, but the
+    participant will receive then): retryable, after the time left; after 2020-08-04 (expired)
+    it is final."""
+    from datetime import UTC, datetime
+
+    from adapters.peppol.errors import EndpointNotYetActive
+    from adapters.peppol.identifiers import ParticipantId
+
+    info = read_signed_metadata(
+        (reference / SMP_EXAMPLES / "signed-service-metadata3-c14n-inclusive.xml").read_bytes(),
+        None,
+        legacy_sha1=True,
+    )
+    participant = ParticipantId("0106:55872255")
+    doctype = DocumentTypeId(
+        info.findtext("{http://busdox.org/transport/identifiers/1.0/}DocumentIdentifier") or "",
+        "busdox-docid-qns",
+    )
+    process = ProcessId("urn:www.cenbii.eu:profile:bii04:ver1.0")
+    before = datetime(2018, 8, 14, 23, 0, tzinfo=UTC)
+    with pytest.raises(EndpointNotYetActive) as caught:
+        choose_endpoint(info, participant, doctype, process, None, now=before)
+    assert caught.value.retryable and caught.value.retry_after == 3600
+    assert caught.value.rule == "smp.endpoint-not-yet-active"
+    assert "2018-08-15T00:00:00+00:00" in caught.value.message
+    with pytest.raises(DocumentTypeNotSupported) as expired:
+        choose_endpoint(
+            info, participant, doctype, process, None, now=datetime(2021, 1, 1, tzinfo=UTC)
+        )
+    assert not expired.value.retryable
+
+
+async def test_a_send_to_an_endpoint_not_active_yet_waits_for_it(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    smp: SmpTestServer,
+    dns_server: DnsTestServer,
+    reference: Path,
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from adapters.base import AdapterContext
+    from adapters.peppol import PeppolAdapter
+    from gateway.errors import TransientDeliveryError
+    from tests.peppol.conftest import adapter_options
+    from tests.peppol.test_peppol_adapter import INVOICE, envelope_for
+
+    entries = smp.entries[RECEIVER.value.lower()]
+    entries[0] = replace(entries[0], activates=datetime.now(UTC) + timedelta(hours=2))
+    adapter = PeppolAdapter.from_config(
+        "peppol", adapter_options(pki, tls, dns_server), AdapterContext(data_dir=tmp_path)
+    )
+    try:
+        with pytest.raises(TransientDeliveryError) as caught:
+            await adapter.deliver(envelope_for(reference, INVOICE, "sub-later.peppol@lingang"))
+    finally:
+        await adapter.aclose()
+    assert caught.value.retry_after is not None
+    assert 2 * 3600 - 60 < caught.value.retry_after <= 2 * 3600
+    assert "ServiceActivationDate" in caught.value.message
