@@ -8,8 +8,9 @@ active yet, is retryable and never reported as "not registered".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from gateway.errors import (
     InputError,
@@ -46,9 +47,19 @@ class EndpointNotYetActive(DiscoveryError):
     code = "peppol-endpoint-not-yet-active"
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+    def _wire_extras(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+    @classmethod
+    def _from_wire(cls, data: Mapping[str, Any]) -> Self:
+        error = super()._from_wire(data)
+        wait = data.get("retry_after")
+        error.retry_after = float(wait) if isinstance(wait, int | float) else None
+        return error
 
 
 class DnsFailure(DiscoveryError):

@@ -608,6 +608,10 @@ def test_an_endpoint_not_active_yet_is_retried_at_its_activation(reference: Path
     assert caught.value.retryable and caught.value.retry_after == 3600
     assert caught.value.rule == "smp.endpoint-not-yet-active"
     assert "2018-08-15T00:00:00+00:00" in caught.value.message
+    from gateway.errors import from_wire
+
+    back = from_wire(caught.value.to_wire())  # as it crosses processes
+    assert isinstance(back, EndpointNotYetActive) and back.retry_after == 3600
     with pytest.raises(DocumentTypeNotSupported) as expired:
         choose_endpoint(
             info, participant, doctype, process, None, now=datetime(2021, 1, 1, tzinfo=UTC)
