@@ -160,6 +160,22 @@ class As4Sender:
         except VerificationError as exc:
             raise PermanentDeliveryError(exc.message, rule=exc.rule) from exc
 
+    def _check_endpoint_trust(self, endpoint: Endpoint) -> None:
+        """A receiving AP's certificate that did not come from the SMP (which checks it as
+        it reads the answer) — a static route's, the caller's — is checked against
+        ``ap_trust`` now, before the document is encrypted to it: from a Peppol AP CA,
+        within its validity, not revoked (the Peppol AS4 profile: "Certificates MUST be
+        verified"; a route configured once outlives its partner's certificate)."""
+        if self.ap_trust is None:
+            return
+        try:
+            self.ap_trust.check(endpoint.certificate)
+        except VerificationError as exc:
+            raise PermanentDeliveryError(
+                f"the receiving AP's certificate ({endpoint.source}) is not trusted: {exc.message}",
+                rule="as4.endpoint-certificate",
+            ) from exc
+
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
@@ -289,6 +305,11 @@ class As4Sender:
         else:
             report.lookup = {"source": "given", "endpoint": endpoint.as_dict()}
         self._check_endpoint_network(endpoint)
+        if endpoint.source != "smp" and self.ap_trust is not None:
+            if self.ap_trust.revocation is not None:  # OCSP / CRL: not on the event loop
+                await asyncio.to_thread(self._check_endpoint_trust, endpoint)
+            else:
+                self._check_endpoint_trust(endpoint)
         built = time.perf_counter()
         message_header = as4.UserMessageHeader(
             from_party=self.seat_id,

@@ -346,3 +346,38 @@ def test_the_sml_zone_defaults_to_the_network_of_our_certificate(
         "peppol", {**options, "key": str(key), "cert": str(cert)}, tmp_path
     ).discovery.sml
     assert sml is not None and sml.zone == PRODUCTION_ZONE
+
+
+@pytest.mark.parametrize("kind", ["expired", "untrusted"])
+async def test_a_static_routes_certificate_is_checked_before_anything_is_sent(
+    pki: PeppolTestPki,
+    tls: TlsFiles,
+    dns_server: DnsTestServer,
+    receiver: As4TestReceiver,
+    reference: Path,
+    tmp_path: Path,
+    made: list[PeppolAdapter],
+    kind: str,
+) -> None:
+    """A route configured once outlives its partner's certificate: an expired one, or one from
+    a CA outside ``ap_trust``, is refused before the document is encrypted to it."""
+    now = datetime.now(UTC)
+    cert = (
+        issue_access_point(
+            pki.ap_ca,
+            "PSG000002",
+            not_before=now - timedelta(days=30),
+            not_after=now - timedelta(days=1),
+        ).cert
+        if kind == "expired"
+        else pki.rogue.cert
+    )
+    route_cert = tmp_path / "route.pem"
+    route_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    route = {"participant": RECEIVER.value, "url": receiver.url, "certificate": str(route_cert)}
+    adapter = make_adapter(made, pki, tls, dns_server, tmp_path / "data", routes=[route])
+    with pytest.raises(PermanentDeliveryError) as caught:
+        await adapter.deliver(envelope_for(reference, INVOICE, f"sub-{kind}.peppol@lingang"))
+    assert caught.value.rule == "as4.endpoint-certificate"
+    assert "(static) is not trusted" in caught.value.message
+    assert receiver.deliveries == 0
