@@ -126,7 +126,8 @@ def test_a_worker_process_serves_its_own_job_counters(tmp_path: Path, reference:
         assert (status, json.loads(body)["checks"]) == (200, {"store": {"status": "ok"}})
         status, before = get(f"{base}/metrics")
         assert status == 200
-        assert sample(before, "lingang_jobs_in_flight") == 0.0
+        # nothing but, perhaps, the hour's housekeeping job the pool queued as it started
+        assert sample(before, "lingang_jobs_in_flight") in (0.0, 1.0)
         for kind, adapter in (("process", ""), ("deliver", "local")):  # no document's job yet
             assert sample(before, "lingang_jobs_total", kind=kind, adapter=adapter,
                           outcome="completed") is None  # fmt: skip
