@@ -84,11 +84,11 @@ from adapters.peppol.identifiers import (
     profile_document_type,
 )
 from adapters.peppol.sbdh import Sbdh, parse_sbdh
-from adapters.peppol.trust import SenderVerdicts, common_name, network_unit
+from adapters.peppol.trust import SenderVerdicts, check_network, common_name, peppol_network
 from adapters.peppol.wssec import Credentials
 from adapters.retry_after import ASK_TO_WAIT
 from gateway.bounded_body import read_bounded
-from gateway.errors import ConfigError, LingangError, VerificationError
+from gateway.errors import ConfigError, LingangError
 from gateway.signing.truststore import TrustStore
 from gateway.store.peppol_instances import (
     DUPLICATE,
@@ -262,7 +262,7 @@ class As4Receiver:
         self.instances = instances
         """Replay detection by SBDH InstanceIdentifier (``None``: by MessageId only)."""
         self.seat_id = options.seat_id
-        self.network = network_unit(options.credentials.cert)
+        self.network = peppol_network(options.credentials.cert)
         """Our Peppol network (our certificate's OU; ``None``: it names none)."""
         self.senders = SenderVerdicts(options.ap_trust)
         self.sbdh_schema = (
@@ -441,19 +441,16 @@ class As4Receiver:
 
     def _check_network(self, cert: x509.Certificate) -> None:
         """The sending AP's certificate must be of our Peppol network: production and test
-        are separate networks (each AP certificate says which in its subject OU, ``PEPPOL
-        PRODUCTION AP`` / ``PEPPOL TEST AP``), so a test AP's message never reaches a
-        production receiver, nor the reverse, even where ``ap_trust`` holds the CAs of both
-        (a combined bundle). :class:`VerificationError` (``EBMS:0101``) else; a certificate
-        of ours that names neither network (a private PKI) is not compared."""
-        ours = self.network
-        theirs = network_unit(cert)
-        if ours is not None and theirs is not None and theirs != ours:
-            raise VerificationError(
-                f"the sending access point's certificate is of the network {theirs!r}, this "
-                f"access point's of {ours!r}: Peppol production and test are separate networks",
-                check="as4.sender-network",
-            )
+        are separate networks (an AP certificate says which in its subject OU, ``PEPPOL
+        PRODUCTION AP`` / ``PEPPOL TEST AP``, else through its issuing OpenPeppol CA), so a
+        test AP's message never reaches a production receiver, nor the reverse, even where
+        ``ap_trust`` holds the CAs of both (a combined bundle). The same rule as the sending
+        side's (:func:`~adapters.peppol.trust.check_network`); :class:`VerificationError`
+        (``EBMS:0101``) else; a certificate of ours that names neither network (a private
+        PKI) is not compared."""
+        check_network(
+            cert, self.network, "the sending access point's certificate", rule="as4.sender-network"
+        )
 
     async def _store(self, accepted: Accepted) -> tuple[bytes, str]:
         """Hand the message to the sink unless it is known; the answer to give (the first

@@ -26,7 +26,6 @@ __all__ = [
     "check_network",
     "common_name",
     "load_certificates",
-    "network_unit",
     "peppol_network",
 ]
 
@@ -53,16 +52,6 @@ def common_name(cert: x509.Certificate) -> str:
     """The subject CN (a Peppol seat id such as ``PSG000001``; kept per certificate)."""
     names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return str(names[0].value) if names else ""
-
-
-def network_unit(cert: x509.Certificate) -> str | None:
-    """The Peppol network an access point certificate belongs to: its subject OU, ``PEPPOL
-    PRODUCTION AP`` or ``PEPPOL TEST AP`` (``None``: neither, no Peppol AP certificate)."""
-    for attribute in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME):
-        unit = str(attribute.value).strip().upper()
-        if unit in ACCESS_POINT_UNITS:
-            return unit
-    return None
 
 
 PRODUCTION = "production"

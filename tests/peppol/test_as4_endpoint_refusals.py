@@ -362,7 +362,9 @@ async def test_a_sender_of_the_other_peppol_network_is_refused_though_its_ca_is_
     answer = await post(ap.url, message.body, message.content_type, tls.client_context())
     assert (answer.status, answer.error_codes(ap_trust)) == (ANSWERED, [("EBMS:0101", "")])
     (error,) = answer.signal(ap_trust).errors
-    assert "PEPPOL PRODUCTION AP" in error.description and "PEPPOL TEST AP" in error.description
+    assert "OU=PEPPOL PRODUCTION AP" in error.description
+    assert "Peppol production network" in error.description
+    assert "on the test network" in error.description
     assert await ap.services.store.list_inbound() == []
     ours = document_message(pki, body)
     answer = await post(ap.url, ours.body, ours.content_type, tls.client_context())
