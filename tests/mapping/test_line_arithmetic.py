@@ -146,5 +146,5 @@ def test_a_quantity_longer_than_the_format_allows_is_refused_naming_the_line(sou
         parse(data)
     assert caught.value.rule == "fapiao.number-length"
     field = caught.value.field or ""
-    assert field in ("EInvoiceData/IssuItemInformation[2]/Quantity", "fpmxList[2].sl")
+    assert field in ("EInvoiceData/IssuItemInformation[2]/Quantity", "fpmxList[1].sl")
     assert "26 characters" in caught.value.message
