@@ -2,7 +2,8 @@
 
 Layout: ``<data home>/artefacts/<set>/<version>/<path>``. Every file is checked against the
 manifest's SHA-256 before it is installed; a file already installed with the right hash is
-skipped, so a repeated import is quick. Files are written atomically (temporary file, rename).
+skipped, so a repeated import is quick. Files are written atomically and durably (temporary
+file, fsync, rename, folder fsync).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from gateway.artefacts.manifest import ArtefactFile, ArtefactSet, Manifest, load_manifest
 from gateway.errors import ArtefactError
+from gateway.private_files import fsync_path
 
 INSTALL_HINT = "install them with `lingang artefacts import <mirror>` or `lingang artefacts sync`"
 
@@ -46,16 +48,36 @@ def file_matches(path: Path, entry: ArtefactFile) -> bool:
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``target`` atomically and durably: a temporary file in the same
+    folder is written and ``fsync``-ed, renamed over ``target``, and the folder ``fsync``-ed
+    (with every folder this call had to create, and the one holding it). After a crash or a
+    power cut ``target`` holds its old content or ``data``, never a part or nothing, and a
+    set reported installed stays installed."""
+    _make_folders_durably(target.parent)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_path(target.parent)
+
+
+def _make_folders_durably(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, ``fsync``-ing the folder that holds each
+    one made (a new folder's name is an entry in its parent, lost in a power cut until the
+    parent is synced)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(exist_ok=True)
+        fsync_path(made.parent)
 
 
 def check_content(aset: ArtefactSet, entry: ArtefactFile, data: bytes, origin: str) -> None:

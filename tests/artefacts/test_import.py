@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from gateway.artefacts import import_mirror, load_manifest, require_files, set_root, status
+from gateway.artefacts.store import write_atomically
 from gateway.cli import main
 from gateway.errors import ArtefactError
 
@@ -130,3 +132,39 @@ def test_cli_list_json(
     assert rows[("cen-ubl", "1.3.16")]["intact"] is True
     assert rows[("pint-sg", "1.4.1")]["installed"] is False
     assert rows[("pint-sg", "1.4.1")]["missing"]
+
+
+def test_an_installed_file_is_synced_renamed_then_its_folder_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``write_atomically`` makes the file durable before it is renamed into place and the
+    rename durable after: fsync(file), rename, fsync(folder); each folder it creates is
+    synced into its parent. The real calls run; the spies only record which inode each
+    fsync was given."""
+    steps: list[tuple[str, int]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        steps.append(("fsync", os.fstat(fd).st_ino))
+        real_fsync(fd)
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        steps.append(("replace", os.stat(source).st_ino))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "new" / "deeper" / "rules.xslt"
+    write_atomically(target, b"<xsl/>")
+    monkeypatch.undo()
+    inode = {path: path.stat().st_ino for path in (tmp_path, target.parent.parent, target.parent)}
+    file_inode = target.stat().st_ino
+    assert steps == [
+        ("fsync", inode[tmp_path]),
+        ("fsync", inode[target.parent.parent]),
+        ("fsync", file_inode),
+        ("replace", file_inode),
+        ("fsync", inode[target.parent]),
+    ]
+    assert target.read_bytes() == b"<xsl/>"
+    assert [p.name for p in target.parent.iterdir()] == ["rules.xslt"]
