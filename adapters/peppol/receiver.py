@@ -339,8 +339,12 @@ class As4Receiver:
     def verify(self, content_type: str, body: bytes, *, inline: bool = False) -> Accepted:
         """Authenticate, decrypt, check the SBDH and build the receipt (CPU and, for
         revocation, network work). ``inline``: raise :class:`_NeedsThread` instead of asking
-        the network about a certificate or decompressing more than :data:`INLINE_PAYLOAD`."""
-        limit = self.max_bytes * 8
+        the network about a certificate or decompressing more than :data:`INLINE_PAYLOAD`.
+
+        The SBDH is decompressed up to the largest one a document within the limit can
+        have (:data:`SBDH_HEAD_BYTES` more than ``max_bytes``) and no further: a larger
+        one is refused at its first byte over, never held in memory whole."""
+        limit = self.max_bytes + SBDH_HEAD_BYTES
         try:
             incoming = as4.parse_user_message(
                 content_type,
@@ -350,8 +354,10 @@ class As4Receiver:
                 max_payload=min(limit, INLINE_PAYLOAD) if inline else limit,
             )
         except as4.As4Invalid as exc:
-            if inline and exc.rule == "as4.decompress-limit" and limit > INLINE_PAYLOAD:
-                raise _NeedsThread from exc
+            if exc.rule == "as4.decompress-limit":
+                if inline and limit > INLINE_PAYLOAD:
+                    raise _NeedsThread from exc
+                raise self._too_large(f"more than {limit} bytes with its SBDH") from exc
             raise _refusal(exc.ebms_code, exc.message, exc.rule) from exc
         header = incoming.header
         if header.to_party != self.seat_id:
@@ -369,14 +375,14 @@ class As4Receiver:
                 f"signed by {signer} (PartyId is the CN of the sender's AP certificate)",
                 "as4.from-party",
             )
-        if len(incoming.sbdh) > self.max_bytes + SBDH_HEAD_BYTES:
-            raise self._too_large(len(incoming.sbdh))
+        if len(incoming.sbdh) > limit:
+            raise self._too_large(f"{len(incoming.sbdh)} bytes with its SBDH")
         try:
             sbdh = parse_sbdh(incoming.sbdh, schema=self.sbdh_schema)
         except LingangError as exc:
             raise _refusal("EBMS:0004", f"SBDH: {exc.message}", exc.rule or "peppol.sbdh") from exc
         if len(sbdh.payload) > self.max_bytes:
-            raise self._too_large(len(sbdh.payload))
+            raise self._too_large(f"{len(sbdh.payload)} bytes")
         try:
             as4.check_header_matches_sbdh(header, sbdh.header)
         except as4.As4Invalid as exc:
@@ -416,14 +422,14 @@ class As4Receiver:
         receipt = signals.build_receipt(incoming, self.options.credentials)
         return Accepted(incoming, sbdh, receipt)
 
-    def _too_large(self, size: int) -> Refused:
+    def _too_large(self, size: str) -> Refused:
         """The business document, once decompressed, is over the limit the inbound flow holds
         every received document to (``[limits] max_body_bytes``, rule ``ingest.max-bytes``):
         refused now, before a receipt acknowledges a document that can never be processed
         (it used to be receipted, stored, then rejected by MLS as a syntax violation)."""
         return _refusal(
             "EBMS:0004",
-            f"the business document is {size} bytes once decompressed; this access point "
+            f"the business document is {size} once decompressed; this access point "
             f"takes documents of up to {self.max_bytes} bytes",
             "as4.payload-max-bytes",
         )

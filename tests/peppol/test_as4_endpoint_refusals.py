@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -325,6 +326,29 @@ async def test_a_payload_that_does_not_decompress_is_ebms_0303(
     assert (answer.status, answer.error_codes(ap_trust)) == (ANSWERED, [("EBMS:0303", "")])
     (error,) = answer.signal(ap_trust).errors
     assert (error.short_description, error.category) == ("DecompressionFailure", "Communication")
+    assert await ap.services.store.list_inbound() == []
+
+
+async def test_a_payload_inflating_past_the_limit_is_refused_without_inflating_it_whole(
+    ap: GatewayAp, pki: PeppolTestPki, tls: TlsFiles, ap_trust: TrustStore, reference: Path
+) -> None:
+    """A 2 MB document in a 300000-byte-limit access point (under 8 times the limit, which
+    the receiver used to inflate before it looked at the size) is refused as over the limit
+    while its SBDH is being decompressed: the refusal never holds more than the limit, so
+    the peak of memory allocated while it is answered stays under the document's size."""
+    document = large_document((reference / INVOICE).read_bytes(), 2_000_000)
+    message = document_message(pki, document)
+    tracemalloc.start()
+    try:
+        answer = await post(ap.url, message.body, message.content_type, tls.client_context())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < len(document), peak
+    assert answer.error_codes(ap_trust) == [("EBMS:0004", "")]
+    (error,) = answer.signal(ap_trust).errors
+    assert "more than 365536 bytes with its SBDH" in error.description
+    assert "up to 300000 bytes" in error.description
     assert await ap.services.store.list_inbound() == []
 
 
