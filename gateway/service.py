@@ -16,8 +16,8 @@ kind              what runs it
                   reports (registered, and scheduled, when ``[peppol] seat_id`` is set)
 ``transfer``      :class:`~gateway.delivery.TransferKind`: an eBL envelope transfer (DCSA PINT)
 ``housekeeping``  :class:`~gateway.jobs.housekeeping.HousekeepingKind`: hourly, forgets
-                  idempotency keys past ``[limits] idempotency_hours`` (queued when a worker
-                  pool starts)
+                  idempotency keys past ``[limits] idempotency_hours`` and prunes by
+                  ``[retention]`` (queued when a worker pool starts)
 ================  ========================================================================
 
 Outbound documents pass the export gate: ``ProcessKind`` finishes them through the export
@@ -99,6 +99,7 @@ from gateway.signing.reporting_key import DEFAULT_KEY_FILE, load_reporting_key
 from gateway.store import Store, open_store
 from gateway.store.ebl import EblRegistry
 from gateway.store.ledger import LedgerStore
+from gateway.store.retention import RetentionPolicy
 
 __all__ = ["Services", "Settings", "check_assurance", "open_services", "tools_spec"]
 
@@ -199,6 +200,12 @@ class Services:
         await self.adapters.aclose()
         self.runner.close()
         await self.store.close()
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """What ``[retention]`` lets the housekeeping job (and ``lingang prune``) delete."""
+    kept = settings.retention
+    return RetentionPolicy(kept.jobs_days, kept.documents_days, kept.receipts_days)
 
 
 def tools_spec(settings: Settings) -> ToolsSpec:
@@ -320,7 +327,11 @@ async def open_services(settings: Settings, *, store: Store | None = None) -> Se
             ),
             ReleaseKind(gate, tools.policy, store=opened),
             TransferKind(opened, registry),
-            HousekeepingKind(opened, idempotency_hours=settings.limits.idempotency_hours),
+            HousekeepingKind(
+                opened,
+                idempotency_hours=settings.limits.idempotency_hours,
+                retention=retention_policy(settings),
+            ),
         ]
     )
     if settings.peppol.seat_id:

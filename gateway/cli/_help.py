@@ -159,6 +159,14 @@ HELP: dict[tuple[str, ...], tuple[str | None, tuple[str, ...]]] = {
         None,
         ("lingang migrate", "lingang migrate --database postgresql://lingang@db/lingang"),
     ),
+    ("prune",): (
+        None,
+        (
+            "lingang prune --dry-run",
+            "lingang prune --config lingang.toml",
+            "lingang prune --documents-days 1825 --receipts-days 3650 --dry-run",
+        ),
+    ),
     ("restore",): (
         None,
         ("lingang restore /var/backups/lingang/gateway-2026-12-06.db",),

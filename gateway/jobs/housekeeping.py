@@ -1,5 +1,7 @@
 """The hourly ``housekeeping`` job kind: forgets idempotency keys past their retention
-(:class:`~gateway.store.idempotency.IdempotencyExpiry`, ``[limits] idempotency_hours``).
+(:class:`~gateway.store.idempotency.IdempotencyExpiry`, ``[limits] idempotency_hours``),
+then deletes what ``[retention]`` lets go (:class:`~gateway.store.retention.Retention`:
+finished housekeeping jobs, and finished documents where the operator chose so).
 
 It rides the one claim loop, like the monthly Peppol reports: a job keyed
 ``housekeeping:<YYYY-MM-DDTHH>`` (UTC) is due from the start of that hour. Every worker pool
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.jobs.kinds import Completed, JobResult
 from gateway.store import Job, JobSpec, Receipt, StateChange, Store
 from gateway.store.idempotency import IdempotencyExpiry
+from gateway.store.retention import Retention, RetentionPolicy
 
 log = logging.getLogger("lingang.housekeeping")
 
@@ -45,13 +48,21 @@ async def schedule_housekeeping(store: Store, now: datetime) -> str:
 
 
 class HousekeepingKind:
-    """Forgets idempotency keys older than ``idempotency_hours`` (0: none), then is done."""
+    """Forgets idempotency keys older than ``idempotency_hours`` (0: none) and prunes by
+    ``retention`` (default: finished housekeeping jobs after 30 days), then is done."""
 
     name = HOUSEKEEPING
 
-    def __init__(self, store: Store, *, idempotency_hours: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        idempotency_hours: float,
+        retention: RetentionPolicy | None = None,
+    ) -> None:
         self.store = store
         self.idempotency_hours = idempotency_hours
+        self.retention = retention or RetentionPolicy()
 
     async def run(self, job: Job, worker_id: str) -> JobResult:
         hour = datetime.strptime(job.submission_id.removeprefix(JOB_PREFIX), "%Y-%m-%dT%H")
@@ -60,14 +71,22 @@ class HousekeepingKind:
             housekeeping_job_key(following), JobSpec(HOUSEKEEPING, not_before=following)
         )
         forgotten = await IdempotencyExpiry.of(self.store).expire(self.idempotency_hours)
+        pruned = await Retention.of(self.store).prune(self.retention)
         detail = {
             "idempotency_hours": self.idempotency_hours,
             "forgotten_document_keys": forgotten.submissions,
             "forgotten_ebl_answers": forgotten.ebl_answers,
         }
-        if not forgotten.total:
+        if pruned.total:
+            detail |= {
+                "pruned_documents": pruned.documents,
+                "pruned_document_jobs": pruned.document_jobs,
+                "pruned_receipts": pruned.receipts,
+                "pruned_housekeeping_jobs": pruned.housekeeping_jobs,
+            }
+        if not forgotten.total and not pruned.total:
             return Completed()
-        log.info("idempotency keys forgotten", extra=detail)
+        log.info("housekeeping forgot keys or pruned rows", extra=detail)
         return Completed(
             Receipt(kind="housekeeping", data=b"", media_type="application/json", detail=detail)
         )

@@ -40,6 +40,11 @@ per table::
     max_body_bytes = 10485760
     idempotency_hours = 168.0              # Idempotency-Keys forgotten after a week (0: never)
 
+    [retention]                            # days; 0 keeps for good (the ledger: always)
+    jobs_days = 30.0                       # finished housekeeping jobs
+    documents_days = 0.0                   # finished documents, whole
+    receipts_days = 0.0                    # documents holding a receipt, counted from it
+
     [pipeline]
     default_profile = "pint-sg"
     partners = "partners.toml"             # partner directory file (optional)
@@ -89,7 +94,8 @@ never a setting), ``LINGANG_WORKERS``,
 ``LINGANG_CONCURRENCY``, ``LINGANG_LEASE_SECONDS``, ``LINGANG_POLL_SECONDS``,
 ``LINGANG_MAX_ATTEMPTS``, ``LINGANG_RETRY_BASE_SECONDS``, ``LINGANG_RETRY_CAP_SECONDS``,
 ``LINGANG_BREAKER_FAILURES``, ``LINGANG_BREAKER_COOLDOWN``, ``LINGANG_MAX_BODY_BYTES``,
-``LINGANG_IDEMPOTENCY_HOURS``,
+``LINGANG_IDEMPOTENCY_HOURS``, ``LINGANG_RETENTION_JOBS_DAYS``,
+``LINGANG_RETENTION_DOCUMENTS_DAYS``, ``LINGANG_RETENTION_RECEIPTS_DAYS``,
 ``LINGANG_DEFAULT_PROFILE``, ``LINGANG_PARTNERS``, ``LINGANG_ARTEFACTS``, ``LINGANG_VALIDATE``,
 ``LINGANG_SIGN``, ``LINGANG_STAGE_PROCESSES``, ``LINGANG_SCHEMATRON_ENGINE``,
 ``LINGANG_SAXON_JAR``, ``JAVA_HOME``, ``LINGANG_JVM_THREADS``, ``LINGANG_JVM_OPTIONS``
@@ -130,6 +136,7 @@ from gateway.settings.sections import (
     PeppolSettings,
     PipelineSettings,
     PolicySettings,
+    RetentionSettings,
     Routing,
     ServerSettings,
     SigningSettings,
@@ -154,6 +161,7 @@ __all__ = [
     "PeppolSettings",
     "PipelineSettings",
     "PolicySettings",
+    "RetentionSettings",
     "Routing",
     "ServerSettings",
     "Settings",
@@ -190,6 +198,8 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
     """The operations listener and the metrics' store readings (``[ops]``)."""
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    """What the hourly housekeeping deletes once old enough (``[retention]``)."""
     adapters: Mapping[str, AdapterConfig] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     log_level: str = "INFO"

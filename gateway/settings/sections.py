@@ -442,3 +442,40 @@ ENVIRONMENT = {
     "ops.counts_seconds": "LINGANG_METRICS_COUNTS_SECONDS",
     "ops.certificate_warn_days": "LINGANG_CERTIFICATE_WARN_DAYS",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """``[retention]``: what the hourly ``housekeeping`` job (and ``lingang prune``) deletes
+    once it is old enough (:mod:`gateway.store.retention`). Days; 0 keeps for good.
+
+    Never deleted, whatever these say: the export ledger and its checkpoints (append-only,
+    hash-chained evidence), export holds, the yearly export counts, the Peppol
+    transmissions the monthly reports count, received messages with the signed receipts
+    answered to them, and the gateway's own Message Level Status and Peppol report
+    documents."""
+
+    jobs_days: float = 30.0
+    """Finished jobs that belong to no document (the hourly ``housekeeping`` job, about
+    8,760 a year, with the summary each left) are deleted this long after they finished."""
+    documents_days: float = 0.0
+    """Documents whose processing has ended (delivered, converted, rejected, failed,
+    refused; never one dead-lettered, held or still queued) are deleted whole — the
+    document, its outputs, events, jobs and receipts — this long after their last change.
+    0 (the default) keeps them: the gateway does not know whether it is the archive of
+    record (China keeps accounting vouchers 30 years, 会计档案管理办法 Art. 14; Singapore's
+    IRAS 5 years), so deleting documents is the operator's decision."""
+    receipts_days: float = 0.0
+    """A document holding a receipt (the receiver's signed AS4 receipt, non-repudiation of
+    receipt; a DCSA signed response) is deleted only once its newest receipt is this old
+    as well (and ``documents_days`` has passed). 0 (the default): such documents are kept
+    for good."""
+
+
+SECTIONS = {**SECTIONS, "retention": RetentionSettings}
+ENVIRONMENT = {
+    **ENVIRONMENT,
+    "retention.jobs_days": "LINGANG_RETENTION_JOBS_DAYS",
+    "retention.documents_days": "LINGANG_RETENTION_DOCUMENTS_DAYS",
+    "retention.receipts_days": "LINGANG_RETENTION_RECEIPTS_DAYS",
+}

@@ -72,3 +72,11 @@ def test_a_command_help_through_the_console_script_ends_with_its_examples() -> N
     assert done.returncode == 0
     assert "examples:\n  lingang convert fapiao.xml --partners partners.toml" in done.stdout
     assert "nothing is written for a fapiao that fails" in done.stdout
+
+
+def test_prune_help_says_what_stays_and_shows_a_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["prune", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Never deleted: the export ledger and its checkpoints" in out
+    assert "examples: lingang prune --dry-run" in out

@@ -13,16 +13,25 @@ import pytest
 
 from gateway.jobs.housekeeping import HOUSEKEEPING, PERIOD, hour_of, housekeeping_job_key
 from gateway.service import Services, open_services
-from gateway.settings import LimitsSettings, PipelineSettings, Settings, StoreSettings
-from gateway.store import JobState
+from gateway.settings import (
+    LimitsSettings,
+    PipelineSettings,
+    RetentionSettings,
+    Settings,
+    StoreSettings,
+)
+from gateway.store import JobSpec, JobState, Receipt
 
 
-def _settings(store_url: str, home: Path, hours: float) -> Settings:
+def _settings(
+    store_url: str, home: Path, hours: float, retention: RetentionSettings | None = None
+) -> Settings:
     return Settings(
         data_dir=home,
         store=StoreSettings(store_url),
         pipeline=PipelineSettings(validate=False, sign=False),
         limits=LimitsSettings(idempotency_hours=hours),
+        retention=retention or RetentionSettings(),
     )
 
 
@@ -73,3 +82,31 @@ async def test_a_started_pool_queues_one_job_that_forgets_old_keys_and_queues_th
         "t", b"<x/>", content_type="application/xml", idempotency_key="inv-1"
     )
     assert created, "after expiry the key starts a new request"
+
+
+async def test_the_hourly_job_deletes_finished_housekeeping_jobs_past_jobs_days(
+    store_url: str, tmp_path: Path
+) -> None:
+    """``[retention] jobs_days``: the job of an earlier hour, finished with its summary, is
+    deleted by the next hour's run (here after 86 ms); the running one and the next stay."""
+    retention = RetentionSettings(jobs_days=1e-6)
+    services = await open_services(_settings(store_url, tmp_path / "home", 0, retention))
+    store = services.store
+    now = store.clock()
+    earlier = housekeeping_job_key(hour_of(now) - PERIOD)
+    await store.enqueue_job(earlier, JobSpec(HOUSEKEEPING))
+    (job,) = await store.claim_jobs("old", limit=1)
+    await store.complete_job(job.id, "old", Receipt("housekeeping", b"", "application/json"))
+    await asyncio.sleep(0.2)
+    pool = services.worker_pool(1)
+    pool.start()
+    this_hour = housekeeping_job_key(now)
+    try:
+        async with asyncio.timeout(30):
+            while not (await store.list_jobs(submission_id=this_hour)) or (
+                await store.list_jobs(submission_id=earlier)
+            ):
+                await asyncio.sleep(0.05)
+    finally:
+        await pool.stop()
+        await services.close()
