@@ -15,7 +15,9 @@ The API key comes from ``$LINGANG_API_KEY`` or ``--key-file`` (never from the co
 where other users of the machine could read it); the server from ``--server`` or
 ``$LINGANG_SERVER`` (default ``http://127.0.0.1:8080``). Exit codes: 0 every document
 accepted (with ``--wait``: delivered or converted), 1 a document refused or, with ``--wait``,
-not delivered in time or ended otherwise, 2 a usage error or a server that cannot be reached.
+not delivered in time or ended otherwise, or a server that cannot be reached (as every
+command answers a store or server it cannot use), 2 a usage error (a bad option or URL, no
+API key, a file that is not there).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.cli._io import UsageError
+from gateway.cli._io import EXIT_REJECTED, UsageError
 from gateway.ingest.bundle import ZIP_MAGIC
 from gateway.ingest.source import FileTooLarge, read_bounded_file
 from gateway.ingest.textenc import head_text
@@ -68,7 +70,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="send documents to a running gateway (its HTTP API) and follow them",
         description="Submit each FILE (fapiao XML/OFD/JSON, or an eBL with --kind ebl) to "
         "POST /v1/documents of a running gateway; with --wait, follow each to its end. The "
-        "API key is read from $LINGANG_API_KEY or --key-file.",
+        "API key is read from $LINGANG_API_KEY or --key-file. Exit codes: 0 every "
+        "document accepted (with --wait: delivered or converted), 1 a document refused or "
+        "not delivered, or the gateway cannot be reached, 2 a usage error.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument(
@@ -148,7 +152,9 @@ class Client:
             return Answer(error.code, _json(error.read()))
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise UsageError(f"cannot reach the gateway at {self.base}: {reason}") from error
+            raise UsageError(
+                f"cannot reach the gateway at {self.base}: {reason}", EXIT_REJECTED
+            ) from error
 
 
 def _json(raw: bytes) -> dict[str, Any]:

@@ -148,14 +148,16 @@ async def test_a_wrong_key_is_refused(
     assert "refused-by-api" in capsys.readouterr().err
 
 
-def test_no_key_or_no_server_is_a_usage_error(
+def test_no_key_or_a_bad_server_url_is_a_usage_error_an_unreachable_one_is_not(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Exit 2 is for a mistake in the command line; a gateway that is down is 1, as every
+    command answers a store or server it cannot use (``lingang --help``: exit codes)."""
     monkeypatch.delenv("LINGANG_API_KEY", raising=False)
     assert main(["send", str(SAMPLE)]) == 2
     assert "no API key" in capsys.readouterr().err
     monkeypatch.setenv("LINGANG_API_KEY", "lgk_x")
-    assert main(["send", str(SAMPLE), "--server", "http://127.0.0.1:9"]) == 2
+    assert main(["send", str(SAMPLE), "--server", "http://127.0.0.1:9"]) == 1
     assert "cannot reach the gateway" in capsys.readouterr().err
     assert main(["send", str(SAMPLE), "--server", "ftp://example"]) == 2
     assert main(["send", str(SAMPLE), str(SAMPLE), "--idempotency-key", "k"]) == 2
