@@ -54,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _history(args: argparse.Namespace) -> dict[str, Any]:
-    async with pint_platform(args) as platform:
+    async with pint_platform(args, create=False) as platform:
         return await platform.history(args.reference)

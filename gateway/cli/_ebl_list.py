@@ -53,5 +53,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _listing(args: argparse.Namespace) -> list[dict[str, Any]]:
-    async with pint_platform(args) as platform:
+    async with pint_platform(args, create=False) as platform:
         return await platform.listing(state=args.state, limit=args.limit)

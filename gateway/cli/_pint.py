@@ -12,12 +12,12 @@ from typing import Any
 from adapters.base import AdapterContext
 from adapters.dcsa_pint import PintAdapter
 from adapters.dcsa_pint.platform import Attachment, PintPlatform
+from gateway.cli._stores import open_command_store
 from gateway.errors import ConfigError, FieldError, InputError
 from gateway.ingest.source import FileTooLarge, read_bounded_file
 from gateway.jobs.gate import TransferGate
 from gateway.jsontext import unique_members
 from gateway.settings import AdapterConfig, Settings
-from gateway.store import open_store
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 """Largest transport document (JSON) read: the API's ``MAX_EBL_BYTES`` for a request body."""
@@ -160,12 +160,16 @@ def _pint_table(settings: Settings, chosen: str | None) -> tuple[str, AdapterCon
 
 
 @asynccontextmanager
-async def pint_platform(args: argparse.Namespace) -> AsyncIterator[PintPlatform]:
+async def pint_platform(
+    args: argparse.Namespace, *, create: bool = True
+) -> AsyncIterator[PintPlatform]:
     """The PINT platform of the configuration, over its store; the adapter (its HTTP
-    session) and the store are closed however the command ends."""
+    session) and the store are closed however the command ends. ``create=False`` (the
+    commands that only read: ``list``, ``history``): an SQLite store that is not there is
+    a usage error naming it, not made empty (:func:`~gateway.cli._stores.open_command_store`)."""
     settings = Settings.load(args.config)
     name, config = _pint_table(settings, args.adapter)
-    store = await open_store(settings.store.url)
+    store = await open_command_store(settings.store.url, create=create)
     try:
         context = AdapterContext(
             data_dir=settings.data_dir, store=store, export_gate=transfer_gate(settings, store)

@@ -7,8 +7,8 @@ import argparse
 import asyncio
 
 from gateway.cli._io import UsageError
+from gateway.cli._stores import open_command_store
 from gateway.cli.migrate import add_database_arguments, database_url
-from gateway.store import open_store
 from gateway.store.idempotency import Forgotten, IdempotencyExpiry
 
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _expire(url: str, hours: float) -> Forgotten:
-    store = await open_store(url)
+    store = await open_command_store(url)
     try:
         return await IdempotencyExpiry.of(store).expire(hours)
     finally:

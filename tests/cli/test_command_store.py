@@ -27,6 +27,8 @@ READERS = [
     ["received", "--unclaimed"],
     ["retry", "--list"],
     ["partners", "show", "--tenant", "Acme"],
+    ["idempotency", "expire"],
+    ["prune", "--dry-run"],
 ]
 
 

@@ -271,3 +271,23 @@ def test_list_shows_state_possessor_and_what_may_be_transferred(
     assert [i["transportDocumentReference"] for i in listed] == ["CLILIST001"]
     refused = lingang(home, "list", "--limit", "0")
     assert refused.returncode == 2 and "at least 1" in refused.stderr
+
+
+@pytest.mark.parametrize("command", [["list"], ["history", "CLIREF01"]], ids=" ".join)
+def test_the_reading_commands_refuse_a_store_that_is_not_there(
+    home: PlatformHome, tmp_path: Path, command: list[str]
+) -> None:
+    """``ebl list`` and ``ebl history`` only read: a mistyped store path is named (exit 2),
+    not made empty and answered "no eBLs" about, as the other reading commands do."""
+    missing = tmp_path / "typo" / "gateway.db"
+    config = tmp_path / "lingang.toml"
+    text = home.config.read_text()
+    config.write_text(
+        text.replace(f'"sqlite:///{home.home / "gateway.db"}"', f'"sqlite:///{missing}"')
+    )
+    assert f"sqlite:///{missing}" in config.read_text()
+    done = subprocess.run([sys.executable, "-m", "gateway", "ebl", *command, "--config", str(config)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"no store at {missing}" in done.stderr
+    assert not missing.parent.exists()
