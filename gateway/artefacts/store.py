@@ -120,12 +120,39 @@ def import_mirror(
     if not mirror.is_dir():
         raise ArtefactError(f"artefact mirror {mirror} is not a folder", field=str(mirror))
     wanted = set(names) if names else None
+    chosen = [
+        aset
+        for aset in manifest.sets
+        if wanted is None or aset.name in wanted or aset.key in wanted
+    ]
+    _check_mirror_holds(mirror, chosen)
     result = InstallResult()
-    for aset in manifest.sets:
-        if wanted is not None and aset.name not in wanted and aset.key not in wanted:
-            continue
+    for aset in chosen:
         _import_set(aset, mirror / aset.mirror, set_root(aset, home), result)
     return result
+
+
+def _check_mirror_holds(mirror: Path, sets: list[ArtefactSet]) -> None:
+    """Refuse a mirror without the folder of each set to import: a set already installed is
+    otherwise skipped without reading the mirror at all, and any folder — a typo, the
+    wrong one — was reported "already up to date"."""
+    absent = [aset for aset in sets if not (mirror / aset.mirror).is_dir()]
+    if not absent:
+        return
+    if len(absent) == len(sets):
+        example = ", ".join(f"{aset.mirror}/" for aset in sets[:2])
+        raise ArtefactError(
+            f"{mirror} holds none of the pinned artefact sets: it is not a reference mirror "
+            f"(one holds folders such as {example}; e.g. ../shared/reference)",
+            field=str(mirror),
+            rule="artefacts.not-a-mirror",
+        )
+    missing = ", ".join(f"{aset.key} ({aset.mirror}/)" for aset in absent)
+    raise ArtefactError(
+        f"{mirror} lacks the artefact sets {missing}; import the others with --set",
+        field=str(mirror),
+        rule="artefacts.not-a-mirror",
+    )
 
 
 def _import_set(aset: ArtefactSet, source: Path, target: Path, result: InstallResult) -> None:

@@ -168,3 +168,28 @@ def test_an_installed_file_is_synced_renamed_then_its_folder_synced(
     ]
     assert target.read_bytes() == b"<xsl/>"
     assert [p.name for p in target.parent.iterdir()] == ["rules.xslt"]
+
+
+def test_a_folder_that_is_no_mirror_is_refused_even_when_everything_is_installed(
+    reference: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With every set installed, any folder used to be "0 files installed, N already up to
+    date" (the mirror was never read); now a folder holding no set is named as no mirror."""
+    monkeypatch.setenv("LINGANG_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LINGANG_CONFIG", raising=False)
+    assert main(["artefacts", "import", str(reference), "--set", "sbdh/1.3"]) == 0
+    capsys.readouterr()
+    wrong = tmp_path / "Downloads"
+    wrong.mkdir()
+    assert main(["artefacts", "import", str(wrong), "--set", "sbdh/1.3"]) == 1
+    err = capsys.readouterr().err
+    assert f"{wrong} holds none of the pinned artefact sets: it is not a reference mirror" in err
+    assert "up to date" not in err
+    partial = _mirror_of(reference, tmp_path, "unece-sbdh-1.3/xsd")
+    with pytest.raises(
+        ArtefactError, match=r"lacks the artefact sets .*import the others with --set"
+    ):
+        import_mirror(partial, tmp_path / "home")
