@@ -7,6 +7,7 @@ import asyncio
 import json
 from typing import Any
 
+from gateway.cli._io import positive_int
 from gateway.cli._pint import add_platform_arguments, pint_platform
 
 STATES = ("held", "sending", "transferred", "surrendered")
@@ -21,20 +22,10 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     parser.add_argument("--state", choices=STATES, help="only eBLs in this state here")
     parser.add_argument(
-        "--limit", type=_positive, default=50, help="at most this many (default 50)"
+        "--limit", type=positive_int, default=50, help="at most this many (default 50)"
     )
     add_platform_arguments(parser)
     parser.set_defaults(handler=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ unwritable output).
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 import sys
@@ -32,6 +33,19 @@ class UsageError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def positive_int(text: str) -> int:
+    """An option's whole number of at least 1 (``--jobs``, ``--limit``): 0 or a negative
+    one is refused by the parser (exit 2) naming the option, never taken as the default or
+    clamped to 1 without a word."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
 
 
 def read_source(name: str | Path) -> tuple[bytes, str]:

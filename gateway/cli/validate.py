@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from gateway.cli._artefacts import require_artefacts
-from gateway.cli._io import read_source
+from gateway.cli._io import positive_int, read_source
 from gateway.cli._not_validatable import fapiao_not_document
 from gateway.cli._validator import one_shot_validator
 from gateway.errors import InputError
@@ -48,7 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     """``--jobs`` and ``--report`` (batches)."""
-    parser.add_argument("--jobs", type=int, help="processes for a batch (default: one per CPU)")
+    parser.add_argument(
+        "--jobs", type=positive_int, help="processes for a batch (default: one per CPU)"
+    )
     parser.add_argument(
         "--report", type=Path, help="write the batch report as JSON here and as HTML beside it"
     )

@@ -155,3 +155,18 @@ def test_a_meta_key_the_mapper_does_not_read_is_a_usage_error(
             err = capsys.readouterr().err
             assert words in err and "Traceback" not in err, err
     assert not (tmp_path / "x.xml").exists()
+
+
+@pytest.mark.parametrize("command", ["convert", "validate"])
+@pytest.mark.parametrize("jobs", ["0", "-3", "two"])
+def test_a_jobs_count_below_one_is_refused_naming_the_option(
+    command: str, jobs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--jobs 0`` ran one process per CPU (0 taken as "not given") and ``--jobs -3`` one
+    process, both without a word; both are a usage error now."""
+    with pytest.raises(SystemExit) as done:
+        main([command, str(tmp_path / "a.xml"), str(tmp_path / "b.xml"), "--jobs", jobs])
+    assert done.value.code == 2
+    assert (
+        f"argument --jobs: '{jobs}' is not a whole number of at least 1" in capsys.readouterr().err
+    )
