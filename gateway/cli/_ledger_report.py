@@ -21,7 +21,9 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "distinct individuals counted this year (Beijing time), and the documents that left "
         "per destination, per data category and per legal basis, with the individuals "
         "carried. Counts are each tenant's own: an exporter two tenants send for appears "
-        "under each.",
+        "under each. Tenants are keyed by id (a name may change), each named in "
+        "tenant_names (JSON) or the tenant_name column (CSV); an entry from before entries "
+        'recorded their tenant, of no known submission, is under the tenant "".',
     )
     parser.add_argument("--year", type=_year, required=True, help="the calendar year, YYYY")
     parser.add_argument("--tenant", help="one tenant (its id or name)")
@@ -55,4 +57,7 @@ async def _report(url: str, year: int, exporter: str | None, tenant: str | None)
             tenant = (await tenant_named(store, tenant)).id
         entries = await ledger.entries_for_year(year, exporter, tenant_id=tenant)
         counts = await ledger.counts(year, exporter, tenant_id=tenant)
-    return ledger_report(year, entries, counts)
+        names = {known.id: known.name for known in await store.list_tenants()}
+    report = ledger_report(year, entries, counts)
+    report["tenant_names"] = {owner: names.get(owner, "") for owner in report["tenants"]}
+    return report

@@ -100,14 +100,18 @@ class _SafeWriter:
 
 
 def report_csv(report: Mapping[str, Any]) -> str:
-    """The report as CSV: ``year,tenant,exporter,dimension,key,value`` rows (text cells
-    that a spreadsheet would take for a formula are quoted, see :func:`cell`)."""
+    """The report as CSV: ``year,tenant,exporter,dimension,key,value`` rows, with a
+    ``tenant_name`` column after ``tenant`` when the report has ``tenant_names`` (text
+    cells that a spreadsheet would take for a formula are quoted, see :func:`cell`)."""
     out = io.StringIO()
     writer = _SafeWriter(out)
-    writer.writerow(["year", "tenant", "exporter", "dimension", "key", "value"])
+    names: Mapping[str, str] | None = report.get("tenant_names")
+    named = ["tenant_name"] if names is not None else []
+    writer.writerow(["year", "tenant", *named, "exporter", "dimension", "key", "value"])
     for tenant, exporters in report["tenants"].items():
+        name = [names.get(tenant, "")] if names is not None else []
         for exporter, part in exporters.items():
-            row = [report["year"], tenant, exporter]
+            row = [report["year"], tenant, *name, exporter]
             for key in ("individuals", "sensitive_individuals", "counted_documents",
                         "documents", "subjects_carried"):  # fmt: skip
                 writer.writerow([*row, "total", key, part[key]])

@@ -138,7 +138,21 @@ def test_checkpoint_command_and_report(tmp_path: Path, pki: Path) -> None:
     assert exporter["by_category"] == {"business": 2, "personal": 2}
     code, out, _ = cli("ledger", "report", "--year", "2025", "--format", "csv",
                        "--database", f"sqlite:///{db}")  # fmt: skip
-    assert code == 0 and out == "year,tenant,exporter,dimension,key,value\n"
+    assert code == 0 and out == "year,tenant,tenant_name,exporter,dimension,key,value\n"
+
+
+def test_the_report_names_each_tenant_beside_its_id(tmp_path: Path, pki: Path) -> None:
+    """The report was keyed by tenant id alone ("t"), where an operator knows tenants by
+    the name ``lingang tenants list`` shows ("T"): JSON now has ``tenant_names`` and CSV a
+    ``tenant_name`` column beside the id."""
+    db, _ = asyncio.run(ledger_with_entries(tmp_path, pki, count=2))
+    url = f"sqlite:///{db}"
+    code, out, _ = cli("ledger", "report", "--year", "2026", "--database", url)
+    assert code == 0 and json.loads(out)["tenant_names"] == {"t": "T"}
+    code, out, _ = cli("ledger", "report", "--year", "2026", "--format", "csv", "--database", url)
+    header, first, *_ = out.splitlines()
+    assert header == "year,tenant,tenant_name,exporter,dimension,key,value"
+    assert first.startswith("2026,t,T,91310115MA1FL8K22H,total,")
 
 
 def test_the_report_of_one_tenant_names_it_by_id_or_name_and_refuses_an_unknown_one(
