@@ -11,8 +11,8 @@ renames it into place.
 :func:`restore` checks a backup the same way and copies it *into* the store through the
 same API, so the store's own write-ahead log is reset with it: copying the file over
 ``gateway.db`` by hand would leave a stale ``gateway.db-wal`` that SQLite then replays onto
-the restored file. Stop every gateway process of the store first (it refuses while another
-connection is writing).
+the restored file. Stop every gateway process of the store first (it refuses while any
+other process has the store open, idle or writing).
 """
 
 from __future__ import annotations
@@ -87,18 +87,33 @@ def restore(backup_file: Path, target: Path) -> BackupFacts:
         contextlib.closing(_connect(backup_file, read_only=True)) as source,
         contextlib.closing(_connect(target, read_only=False)) as live,
     ):
-        try:
-            live.execute("BEGIN EXCLUSIVE")
-            live.rollback()
-        except sqlite3.OperationalError as exc:
-            raise StoreError(
-                f"{target} is in use ({exc}): stop every gateway process of this store "
-                "before restoring it",
-                field="database",
-            ) from exc
+        _take_for_restore(live, target)
         source.backup(live)
         live.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return facts
+
+
+def _take_for_restore(live: sqlite3.Connection, target: Path) -> None:
+    """Hold the store at ``target`` alone until ``live`` closes, or refuse: any other
+    connection to it — a gateway process between two requests included — is in use.
+
+    In WAL mode ``BEGIN EXCLUSIVE`` waits only for another *writer*: an idle gateway, its
+    pool's connections open, let the restore through, and went on serving over the
+    replaced store with what it held in memory (leases, queued work) while its clients
+    were answered from the old one. A connection in ``EXCLUSIVE`` locking mode takes the
+    database file's exclusive lock, which every open WAL connection's shared lock blocks,
+    and keeps it after the transaction ends, so no process opens the store mid-restore."""
+    try:
+        live.execute("PRAGMA locking_mode=EXCLUSIVE")
+        live.execute("BEGIN EXCLUSIVE")
+        live.rollback()
+    except sqlite3.OperationalError as exc:
+        raise StoreError(
+            f"{target} is in use ({exc}): another process has it open; stop every "
+            "gateway process of this store (lingang serve, lingang worker) before "
+            "restoring it",
+            field="database",
+        ) from exc
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:

@@ -6,7 +6,10 @@ store and its write-ahead log, and the ledger verifies afterwards."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,6 +80,47 @@ def test_an_online_backup_restores_and_the_ledger_verifies(tmp_path: Path, pki: 
     assert code == 0 and "ledger ok: 4 entries" in out, out + err
 
 
+def test_a_restore_is_refused_while_an_idle_process_has_the_store_open(
+    tmp_path: Path, pki: Path
+) -> None:
+    """A gateway between two requests writes nothing, but its connections are open: a
+    restore went through under it, and it went on serving the replaced store. Another
+    process holding a connection (here: one read, then idle) now makes the restore refuse,
+    the store untouched; once that process has ended, the restore goes through."""
+    db, config = asyncio.run(ledger_with_entries(tmp_path, pki))
+    backup = tmp_path / "gateway-1.db"
+    assert cli("backup", str(backup), "--config", str(config))[0] == 0
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        _add_tenant(conn, "after-backup")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _IDLE_CONNECTION, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        code, _, err = cli("restore", str(backup), "--config", str(config))
+        assert code == 1 and "another process has it open" in err, err
+        assert "after-backup" in asyncio.run(_tenant_ids(db)), "the store is untouched"
+    finally:
+        holder.communicate("", timeout=30)
+    code, _, err = cli("restore", str(backup), "--config", str(config))
+    assert code == 0, err
+    assert "after-backup" not in asyncio.run(_tenant_ids(db))
+
+
+_IDLE_CONNECTION = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("SELECT count(*) FROM tenants").fetchone()
+print("open", flush=True)
+sys.stdin.read()
+"""
+"""A process with the store open and idle, as a gateway between requests, until its stdin
+closes."""
+
+
 def test_a_file_that_is_no_store_is_not_restored(tmp_path: Path, pki: Path) -> None:
     db, config = asyncio.run(ledger_with_entries(tmp_path, pki))
     junk = tmp_path / "junk.db"
@@ -109,7 +153,10 @@ def test_after_a_restore_the_anchor_names_what_was_lost_and_a_cut_anchor_goes_on
     """README, Backups: checkpoints anchored after the backup are named as removed; the
     anchor's lines up to the restored head let verification and anchoring go on."""
     db, config = asyncio.run(ledger_with_entries(tmp_path, pki, count=3))
-    with sqlite3.connect(db) as conn:  # the helper's checkpoint is in no anchor: sign anew
+    with (
+        contextlib.closing(sqlite3.connect(db)) as conn,
+        conn,
+    ):  # the helper's checkpoint is in no anchor: sign anew
         drop_guards_sqlite(conn)
         conn.execute("DELETE FROM export_checkpoints")
     assert cli("ledger", "checkpoint", "--config", str(config))[0] == 0
