@@ -31,13 +31,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
     )
     parser.add_argument(
-        "--jobs-days", type=_days, help="finished housekeeping jobs older than this go"
+        "--jobs-days",
+        type=_days,
+        metavar="DAYS",
+        help="finished housekeeping jobs older than this go (0: none)",
     )
     parser.add_argument(
-        "--documents-days", type=_days, help="finished documents unchanged this long go"
+        "--documents-days",
+        type=_days,
+        metavar="DAYS",
+        help="finished documents unchanged this long go (0: none)",
     )
     parser.add_argument(
-        "--receipts-days", type=_days, help="a document's newest receipt must be this old too"
+        "--receipts-days",
+        type=_days,
+        metavar="DAYS",
+        help="a document's newest receipt must be this old too (0: such documents stay)",
     )
     add_database_arguments(parser)
     parser.set_defaults(handler=run)

@@ -14,6 +14,7 @@ from gateway.store.ledger_chain import verify_chain
 from gateway.store.peppol_reporting import PeppolReportingStore, Transmission
 from gateway.store.retention import Retention, RetentionPolicy
 from tests.store.ledger_support import Stores, backend, export, stores
+from tests.store.test_ledger_tamper import sql
 
 __all__ = ["backend", "stores"]
 
@@ -140,3 +141,22 @@ async def test_finished_housekeeping_jobs_go_with_their_summaries(stores: Stores
     (left,) = await s.store.list_jobs()
     assert left.state is JobState.PENDING, "the job still to run stays"
     assert (await _retention(s).prune(RetentionPolicy(jobs_days=0))).total == 0
+
+
+async def test_a_document_a_pre_tenant_ledger_entry_is_attributed_through_is_kept(
+    stores: Stores,
+) -> None:
+    """An entry written before entries recorded their tenant (``tenant_id`` NULL) is
+    attributed to its submission's tenant by the yearly report: deleting that submission
+    would move the entry to the unknown tenant "" and change a reported year's figures."""
+    s = stores
+    legacy = await _delivered(s, number="old")
+    recent = await _delivered(s, number="new")
+    await sql(s, "UPDATE export_ledger SET tenant_id = NULL WHERE submission_id = ?", (legacy,))
+    year = s.clock.now.year
+    owners = [e["owner"] for e in await s.ledger.entries_for_year(year)]
+    s.clock.now += 2 * YEAR
+    pruned = await _retention(s).prune(RetentionPolicy(documents_days=30))
+    assert pruned.documents == 1 and await _gone(s, recent)
+    assert await s.store.get_submission("t", legacy) is not None
+    assert [e["owner"] for e in await s.ledger.entries_for_year(year)] == owners == ["t", "t"]
