@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.private_files import private_dir
+from gateway.private_files import fsync_path, private_dir
 
 ANCHOR_FIELDS = ("seq", "head_hash", "at", "signature")
 """What a line of the anchor file holds (the checkpoint's payload and its signature)."""
@@ -34,14 +34,26 @@ def anchor_line(mark: Mapping[str, Any]) -> bytes:
 
 def append_anchor(path: Path, mark: Mapping[str, Any]) -> None:
     """Append ``mark`` to the anchor file at ``path`` and flush it to disk (the folder is
-    made owner-only when missing; the file is only ever appended to)."""
+    made owner-only when missing; the file is only ever appended to). The line is written
+    whole (a short write goes on where it stopped), and a file this call creates is
+    ``fsync``-ed into its folder as well: the first checkpoint's line, synced in a file
+    whose name a power cut then lost, was no anchor."""
     private_dir(path.parent)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(descriptor, anchor_line(mark))
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+        created = True
+    except FileExistsError:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
+        created = False
+    try:
+        line = memoryview(anchor_line(mark))
+        while line:
+            line = line[os.write(descriptor, line) :]
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+    if created:
+        fsync_path(path.parent)
 
 
 class AnchorError(ValueError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -167,3 +168,27 @@ async def test_the_gate_anchors_each_checkpoint_and_retries_a_missed_one(tmp_pat
     append_anchor(anchor, {"seq": 20, "head_hash": "cd" * 32, "at": "t", "signature": "s"})
     assert [m["seq"] for m in read_anchor(anchor)] == [12, 13, 20]
     assert anchor.stat().st_mode & 0o077 == 0
+
+
+def test_the_anchor_file_is_synced_into_its_folder_when_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first line was fsync-ed, but not the folder the new file's name is in: after a
+    power cut the anchor file, and the first checkpoint with it, could be gone. Now the
+    file is synced, then its folder (once, when it is made); the real calls run, the spy
+    only records which inode each fsync was given."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    anchor = tmp_path / "ledger" / "anchor.jsonl"
+    monkeypatch.setattr(os, "fsync", fsync)
+    append_anchor(anchor, {"seq": 1, "head_hash": "ab" * 32, "at": "t", "signature": "s"})
+    append_anchor(anchor, {"seq": 2, "head_hash": "cd" * 32, "at": "t", "signature": "s"})
+    monkeypatch.undo()
+    file, folder = anchor.stat().st_ino, anchor.parent.stat().st_ino
+    assert synced == [file, folder, file]
+    assert [m["seq"] for m in read_anchor(anchor)] == [1, 2]
