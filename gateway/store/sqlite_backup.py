@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.private_files import PRIVATE_FILE, fsync_path
+from gateway.private_files import PRIVATE_FILE, fsync_path, private_dir, touch_private
 from gateway.store.records import StoreError
 
 BUSY_MILLISECONDS = 5000
@@ -81,8 +81,13 @@ def check_backup(path: Path) -> BackupFacts:
 
 
 def restore(backup_file: Path, target: Path) -> BackupFacts:
-    """Replace the store at ``target`` with the checked ``backup_file``; its facts."""
+    """Replace the store at ``target`` with the checked ``backup_file``; its facts. A store
+    that is not there yet (a new host) is made as the gateway makes one: its folder ``0700``
+    when missing, the file ``0600`` (it holds documents and key hashes)."""
     facts = check_backup(backup_file)
+    if not target.parent.exists():
+        private_dir(target.parent)
+    touch_private(target)
     with (
         contextlib.closing(_connect(backup_file, read_only=True)) as source,
         contextlib.closing(_connect(target, read_only=False)) as live,

@@ -121,6 +121,25 @@ sys.stdin.read()
 closes."""
 
 
+def test_a_restore_on_a_new_host_makes_a_private_store(tmp_path: Path, pki: Path) -> None:
+    """Restoring where no store is yet (a new host, its data home not made) crashed with
+    a traceback when the folder was missing, and made ``gateway.db`` with the umask's mode
+    (``0644``: documents and key hashes readable by every user) when it was there."""
+    _, config = asyncio.run(ledger_with_entries(tmp_path, pki))
+    backup = tmp_path / "gateway-1.db"
+    assert cli("backup", str(backup), "--config", str(config))[0] == 0
+    for home in (tmp_path / "new-host", tmp_path / "made"):
+        if home.name == "made":
+            home.mkdir(mode=0o755)
+        store = home / "gateway.db"
+        code, _, err = cli("restore", str(backup), "--database", f"sqlite:///{store}")
+        assert code == 0, err
+        assert store.stat().st_mode & 0o777 == 0o600
+        if home.name == "new-host":
+            assert home.stat().st_mode & 0o777 == 0o700
+        assert "t" in asyncio.run(_tenant_ids(str(store)))
+
+
 def test_a_file_that_is_no_store_is_not_restored(tmp_path: Path, pki: Path) -> None:
     db, config = asyncio.run(ledger_with_entries(tmp_path, pki))
     junk = tmp_path / "junk.db"
