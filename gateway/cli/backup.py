@@ -49,6 +49,9 @@ def run_backup(args: argparse.Namespace) -> int:
     from gateway.store.sqlite_backup import backup
 
     url = database_url(args)
+    folder = args.file.parent
+    if not folder.is_dir():
+        raise UsageError(f"{args.file}: the folder {folder} does not exist (make it first)")
     facts = backup(_sqlite_file(url), args.file)
     print(
         f"backed up {shown_url(url)} to {facts.path} "
@@ -61,6 +64,8 @@ def run_restore(args: argparse.Namespace) -> int:
     from gateway.store.sqlite_backup import restore
 
     url = database_url(args)
+    if not args.file.is_file():
+        raise UsageError(f"no backup file at {args.file}")
     facts = restore(args.file, _sqlite_file(url))
     print(
         f"restored {shown_url(url)} from {facts.path} (schema version {facts.version}); "

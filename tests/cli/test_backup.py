@@ -149,6 +149,20 @@ def test_a_file_that_is_no_store_is_not_restored(tmp_path: Path, pki: Path) -> N
     assert "t" in asyncio.run(_tenant_ids(db))
 
 
+def test_a_backup_into_a_missing_folder_or_from_a_missing_file_is_a_usage_error(
+    tmp_path: Path, pki: Path
+) -> None:
+    """The backup named its own temp file (``cannot use .../.x.db.1a2b.part``) where the
+    folder was missing; a restore from a file that is not there said "is no gateway store:
+    unable to open database file" (exit 1). Both are mistakes in the command line (exit 2)."""
+    _, config = asyncio.run(ledger_with_entries(tmp_path, pki))
+    code, _, err = cli("backup", str(tmp_path / "nodir" / "x.db"), "--config", str(config))
+    assert code == 2 and f"the folder {tmp_path / 'nodir'} does not exist" in err, err
+    assert ".part" not in err
+    code, _, err = cli("restore", str(tmp_path / "nothere.db"), "--config", str(config))
+    assert code == 2 and f"no backup file at {tmp_path / 'nothere.db'}" in err, err
+
+
 def test_postgresql_is_pointed_at_pg_dump(tmp_path: Path) -> None:
     url = "postgresql://lingang:secret@db.example/lingang"
     code, _, err = cli("backup", str(tmp_path / "x.db"), "--database", url)
