@@ -4,6 +4,7 @@ file, the dotted key and its line (or the environment variable)."""
 from __future__ import annotations
 
 import difflib
+import math
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -273,7 +274,9 @@ class Loader:
 
 def check_value(dotted: str, found: Any) -> tuple[Any, str | None]:
     """``found`` for key ``dotted`` (a choice in its canonical case) and what is wrong with
-    it, if anything: not one of the key's choices, a negative number (0 for a key in
+    it, if anything: not one of the key's choices, ``inf`` or ``nan`` (TOML has both, and
+    ``float()`` reads them from the environment; no setting means either: 0 is "never"), a
+    negative number (0 for a key in
     :data:`AT_LEAST_ONE`), a port out of range, a listen address that is not ``HOST:PORT``. The loader's check of every file key and
     environment variable, and of the command-line flags that override them."""
     problem = None
@@ -283,7 +286,9 @@ def check_value(dotted: str, found: Any) -> tuple[Any, str | None]:
         if found not in choices:
             problem = f"must be one of {', '.join(choices)}, got {found!r}"
     elif isinstance(found, int | float) and not isinstance(found, bool):
-        if found < 0:
+        if not math.isfinite(found):
+            problem = f"must be a finite number, got {found}"
+        elif found < 0:
             problem = f"must not be negative, got {found}"
         elif found < 1 and dotted in AT_LEAST_ONE:
             problem = f"must be at least 1, got {found}"
