@@ -9,7 +9,8 @@ documents themselves with their outputs, events, delivery jobs and receipts.
 * **Documents** whose processing has ended (delivered, converted, rejected, failed,
   refused) and that have not changed for ``documents_days`` are deleted whole: the
   document, its outputs, events, facts, jobs and receipts. Left alone: a document with a
-  job still pending or leased, a dead-lettered one (an operator may retry it), one the
+  job still pending or leased, or a dead-lettered one (an operator may retry it; a
+  document delivered on one route can have a dead job on another), one the
   export gate holds, the gateway's own Message Level Status and Peppol report documents,
   one an export-ledger entry written before entries recorded their tenant is attributed
   through, and — unless ``receipts_days`` allows it — one holding a receipt (the

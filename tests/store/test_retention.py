@@ -92,6 +92,10 @@ async def test_dead_held_and_own_duty_documents_are_kept(stores: Stores) -> None
         "t", b"<ApplicationResponse/>", content_type="application/xml", idempotency_key="mls:m1"
     )
     await s.store.record_event(mls.id, "delivered")
+    two_routes = await _delivered(s, number="2r")
+    await s.store.enqueue_job(two_routes, JobSpec("deliver", "other", "ep2"))
+    (second,) = await s.store.claim_jobs("w1", limit=10)
+    await s.store.fail_job(second.id, "w1", "refused", retryable=False, retry_after=None)
     reports = PeppolReportingStore(s.store.connector, clock=s.clock)
     sid = await _delivered(s)
     await reports.record(_transmission(s.clock.now, sid))
@@ -101,6 +105,7 @@ async def test_dead_held_and_own_duty_documents_are_kept(stores: Stores) -> None
     pruned = await _retention(s).prune(RetentionPolicy(documents_days=30))
     assert pruned.documents == 1 and await _gone(s, sid)
     assert await s.store.get_submission("t", dead.id) is not None, "an operator may retry it"
+    assert await s.store.get_submission("t", two_routes) is not None, "its dead job too"
     assert await s.store.get_submission("t", mls.id) is not None, "the MLS sent stays"
     assert await reports.between(*month) == before, "the reports count the same"
 

@@ -18,7 +18,7 @@ WHERE s.tenant_id = %(tenant_id)s
        AND s.idempotency_key NOT LIKE 'peppol-eusr:%%'))
   AND NOT EXISTS (
       SELECT 1 FROM outbox_jobs AS j
-      WHERE j.submission_id = s.id AND j.state IN ('pending', 'leased'))
+      WHERE j.submission_id = s.id AND j.state IN ('pending', 'leased', 'dead'))
   AND NOT EXISTS (
       SELECT 1 FROM outbox_jobs AS j JOIN receipts AS r ON r.job_id = j.id
       WHERE j.submission_id = s.id
