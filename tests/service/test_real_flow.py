@@ -121,6 +121,8 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
             content_type="application/xml",
             metadata={"receiver": "0195:SGUEN999999999X"},
         )  # a submission that got past the door (no tools there) is rejected by the flow
+        # the samples are sent first, so that the first one below is the deliberate resend
+        sent = await settle(services, ids)
         agreed, _ = await services.submissions.submit(  # the first sample again, on purpose
             tenant.id,
             good[0].read_bytes(),
@@ -132,7 +134,7 @@ async def test_samples_delivered_and_unknown_buyer_rejected(
         unknown, _ = await services.submissions.submit(
             tenant.id, stranger, content_type="application/xml"
         )
-        states = await settle(services, [*ids, unknown.id, elsewhere.id])
+        states = {**sent, **await settle(services, [agreed.id, unknown.id, elsewhere.id])}
     finally:
         await pool.stop()
     try:
