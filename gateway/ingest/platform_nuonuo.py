@@ -41,6 +41,7 @@ from gateway.errors import FieldError
 from gateway.ingest.platform_fields import JsonObject, includes_tax, net_of_tax, object_list
 from gateway.ingest.record import RawFapiao, RawLine, RawParty, Src
 from gateway.ingest.values import number_or_none
+from gateway.model.china_time import CHINA_TIME
 
 NUMBER_KEYS = ("allElectronicInvoiceNumber", "allElectronicInvoiceNumbe")
 """The 20-digit 数电 number: FORMAT.md quotes the key as Nuonuo's documentation misspells it,
@@ -64,7 +65,6 @@ ZERO_RATE_POLICY = {"1": "03", "2": "04"}
 meaning: 1 免税 → 03 exempt, 2 不征税 → 04 not subject. 0 (export) and 3 (ordinary zero rate)
 are left to the rate and the buyer, as for every input."""
 EXTRA_KEYS = ("serialNo", "orderNo", "status", "invoiceKind", "redReason", "specificFactor")
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
 
 
 def _check_status(o: JsonObject) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gateway.model.china_time import CHINA_TIME
 from gateway.partners.data_export import DataExport
 from gateway.policy.categories import Category, Classification
 from gateway.policy.classify import classify
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from gateway.mapping import MappedDocument
     from gateway.policy.keys import KeyProvider
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
+CHINA = CHINA_TIME
 """The Provisions count from 1 January, Beijing time."""
 
 

@@ -26,13 +26,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from gateway.model.china_time import CHINA_TIME
 from gateway.store.connector import Query, Script
 from gateway.store.ledger_chain import entry_text
 from gateway.store.ledger_records import ExportRecord, Judge, Verdict, hold_export
 from gateway.store.records import JobSpec
 from gateway.store.scripts import one
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
+CHINA = CHINA_TIME
 
 
 def china_year(moment: dt.datetime) -> int:

@@ -31,9 +31,10 @@ its event names the submission it resends. Documents sent before this register e
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
+from gateway.model.china_time import CHINA_TIME
 from gateway.store import rows
 from gateway.store.connector import Query, Script
 from gateway.store.records import ConflictError, StateChange
@@ -93,8 +94,6 @@ class EarlierSubmission:
         }
 
 
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
-"""The time the seller's finance team reads (UTC+8, no daylight saving), beside UTC."""
 RESEND_HINT = (
     "To send it again on purpose, submit it with resend=true "
     "(POST /v1/documents?resend=true, lingang send --resend)."
