@@ -31,8 +31,10 @@ replicas pruning together do not collide and no run holds a lock for long::
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from gateway.store.base import HasConnector, reads, writes
 from gateway.store.connector import Connector, Query, Script
@@ -116,29 +118,31 @@ class Retention:
         pruned = Pruned()
         if cutoffs.documents is not None:
             for tenant_id in await self._tenants():
-                pruned += await self._drain_documents(tenant_id, cutoffs, dry_run)
+                if dry_run:
+                    pruned += await self._count_documents(tenant_id, cutoffs)
+                else:
+                    pruned += await self._drain(
+                        partial(self._prune_documents, tenant_id, cutoffs),
+                        lambda batch: batch.documents,
+                    )
         if cutoffs.jobs is not None:
-            pruned += await self._drain_jobs(cutoffs.jobs, dry_run)
+            if dry_run:
+                pruned += await self._count_jobs(cutoffs.jobs)
+            else:
+                pruned += await self._drain(
+                    partial(self._prune_jobs, cutoffs.jobs), lambda batch: batch.housekeeping_jobs
+                )
         return pruned
 
-    async def _drain_documents(self, tenant_id: str, cutoffs: _Cutoffs, dry_run: bool) -> Pruned:
+    async def _drain(
+        self, prune_batch: Callable[[], Awaitable[Pruned]], size: Callable[[Pruned], int]
+    ) -> Pruned:
+        """Run ``prune_batch`` until a batch of fewer than :attr:`batch` rows (by ``size``)."""
         total = Pruned()
         while True:
-            if dry_run:
-                return await self._count_documents(tenant_id, cutoffs)
-            batch = await self._prune_documents(tenant_id, cutoffs)
+            batch = await prune_batch()
             total += batch
-            if batch.documents < self.batch:
-                return total
-
-    async def _drain_jobs(self, before: datetime, dry_run: bool) -> Pruned:
-        total = Pruned()
-        while True:
-            if dry_run:
-                return await self._count_jobs(before)
-            batch = await self._prune_jobs(before)
-            total += batch
-            if batch.housekeeping_jobs < self.batch:
+            if size(batch) < self.batch:
                 return total
 
     @reads
