@@ -50,6 +50,14 @@ def lab(tmp_path: Path, ca: tuple[x509.Certificate, rsa.RSAPrivateKey]) -> Itera
         yield made
 
 
+@pytest.fixture
+def expired(
+    ca: tuple[x509.Certificate, rsa.RSAPrivateKey], platforms: dict[str, DemoPlatform]
+) -> x509.Certificate:
+    """B's signing certificate, valid from 400 days ago until 10 days ago."""
+    return _certificate(ca, platforms["B"], since=timedelta(days=-400), until=timedelta(days=-10))
+
+
 def _certificate(
     ca: tuple[x509.Certificate, rsa.RSAPrivateKey],
     platform: DemoPlatform,
@@ -137,13 +145,11 @@ def test_an_earlier_entry_verifies_after_its_certificate_expired(
     schema: EnvelopeSchema,
     document: dict[str, Any],
     ca: tuple[x509.Certificate, rsa.RSAPrivateKey],
+    expired: x509.Certificate,
 ) -> None:
     """B signed 30 days ago under a certificate that ended 10 days ago: historic evidence,
     valid when made. Its revocation is not asked (no CA publishes the status of an expired
     certificate), even with hard-fail revocation."""
-    expired = _certificate(
-        ca, platforms["B"], since=timedelta(days=-400), until=timedelta(days=-10)
-    )
     env = _envelope(platforms, document, b_x5c=expired)
     keys, carriers = _keys(platforms, ca[0])
     verified = _at_a(env, keys, carriers, schema)
@@ -155,10 +161,8 @@ def test_an_earlier_entry_claiming_a_time_after_its_certificate_expired_is_bsig(
     schema: EnvelopeSchema,
     document: dict[str, Any],
     ca: tuple[x509.Certificate, rsa.RSAPrivateKey],
+    expired: x509.Certificate,
 ) -> None:
-    expired = _certificate(
-        ca, platforms["B"], since=timedelta(days=-400), until=timedelta(days=-10)
-    )
     env = _envelope(platforms, document, b_x5c=expired, b_signed=timedelta(days=-5))
     keys, carriers = _keys(platforms, ca[0])
     with pytest.raises(PintRejection) as caught:
@@ -256,11 +260,8 @@ def test_an_earlier_entry_by_a_partner_key_certified_then_still_verifies(
     platforms: dict[str, DemoPlatform],
     schema: EnvelopeSchema,
     document: dict[str, Any],
-    ca: tuple[x509.Certificate, rsa.RSAPrivateKey],
+    expired: x509.Certificate,
 ) -> None:
-    expired = _certificate(
-        ca, platforms["B"], since=timedelta(days=-400), until=timedelta(days=-10)
-    )
     keys, carriers = _certified_keys(platforms, "IQAX", expired)
     assert _at_a(_envelope(platforms, document), keys, carriers, schema).sender == "SGTD"
     late = _envelope(platforms, document, b_signed=timedelta(days=-5))
