@@ -19,24 +19,22 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from gateway.errors import VerificationError
 from gateway.signing import Verifier, XadesSigner
 from gateway.signing.jose import CompactSigner, KeySet, verify_compact
 from gateway.signing.keys import PrivateKeyProvider
 from gateway.signing.truststore import TrustStore
+from tests.signing.issued import Issued, issue
 
 from .signing_support import BILL_OF_LADING
 
-Issued = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
 PRIVATE_OID = ObjectIdentifier("1.3.6.1.4.1.55555.7.1")
 """An extension OID nobody processes (a private enterprise arc)."""
 UNKNOWN = x509.UnrecognizedExtension(PRIVATE_OID, b"\x05\x00")
@@ -49,34 +47,7 @@ def _issue(
     ca: bool,
     extra: list[tuple[x509.ExtensionType, bool]] = [],  # noqa: B006 - never mutated
 ) -> Issued:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    usage = x509.KeyUsage(
-        digital_signature=not ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer[0].subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-    )
-    for value, critical in extra:
-        builder = builder.add_extension(value, critical=critical)
-    return builder.sign(issuer[1] if issuer else key, hashes.SHA256()), key
+    return issue(name, issuer, ca=ca, usage=True, extensions=extra)
 
 
 def _openssl_accepts(folder: Path, root: Issued, ca: Issued, leaf: Issued) -> bool:

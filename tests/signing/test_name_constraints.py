@@ -14,23 +14,21 @@ from __future__ import annotations
 import ipaddress
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from gateway.errors import VerificationError
 from gateway.signing import Verifier, XadesSigner
 from gateway.signing.keys import PrivateKeyProvider
 from gateway.signing.truststore import TrustStore
+from tests.signing.issued import Issued, issue
 
 from .signing_support import BILL_OF_LADING
 
-Issued = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
 ORG = [
     x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
     x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lingang Test"),
@@ -52,23 +50,12 @@ def _issue(
     constraints: x509.NameConstraints | None = None,
     alternative: list[x509.GeneralName] | None = None,
 ) -> Issued:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer[0].subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
+    extensions: list[tuple[x509.ExtensionType, bool]] = []
     if constraints is not None:
-        builder = builder.add_extension(constraints, critical=True)
+        extensions.append((constraints, True))
     if alternative:
-        builder = builder.add_extension(x509.SubjectAlternativeName(alternative), critical=False)
-    return builder.sign(issuer[1] if issuer else key, hashes.SHA256()), key
+        extensions.append((x509.SubjectAlternativeName(alternative), False))
+    return issue(subject, issuer, ca=ca, extensions=extensions)
 
 
 def _constraints(

@@ -10,53 +10,22 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from gateway.errors import VerificationError
 from gateway.signing import Verifier, XadesSigner
 from gateway.signing.keys import PrivateKeyProvider
 from gateway.signing.truststore import TrustStore
+from tests.signing.issued import Issued, issue
 
 from .signing_support import BILL_OF_LADING
 
-Issued = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
-
 
 def _issue(name: str, issuer: Issued | None, *, ca: bool, path_length: int | None) -> Issued:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    usage = x509.KeyUsage(
-        digital_signature=not ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer[0].subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
-        .add_extension(usage, critical=True)
-        .sign(issuer[1] if issuer else key, hashes.SHA256())
-    )
-    return cert, key
+    return issue(name, issuer, ca=ca, path_length=path_length, usage=True)
 
 
 def _openssl_accepts(folder: Path, root: Issued, cas: list[Issued], leaf: Issued) -> bool:

@@ -15,16 +15,13 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from gateway.errors import VerificationError
 from gateway.signing.revocation import RevocationChecker, RevokedError
 from gateway.signing.truststore import TrustStore
 from tests.live_revocation import revocation_lab, self_signed_ca
+from tests.signing.issued import Issued, issue
 
-Issued = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
 NOW = datetime.now(UTC)
 
 
@@ -36,20 +33,7 @@ def _issue(
     since: timedelta = timedelta(days=-1),
     until: timedelta = timedelta(days=30),
 ) -> Issued:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer[0].subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + since)
-        .not_valid_after(NOW + until)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .sign(issuer[1] if issuer else key, hashes.SHA256())
-    )
-    return cert, key
+    return issue(name, issuer, ca=ca, since=since, until=until, now=NOW)
 
 
 def _refusal(store: TrustStore, cert: x509.Certificate, **given: Any) -> str:

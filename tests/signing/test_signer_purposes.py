@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from gateway.errors import VerificationError
@@ -29,10 +26,10 @@ from gateway.signing.jose import CompactSigner, KeySet, verify_compact
 from gateway.signing.keys import PrivateKeyProvider
 from gateway.signing.peppol_pki import make_peppol_pki
 from gateway.signing.truststore import TrustStore
+from tests.signing.issued import Issued, issue
 
 from .signing_support import BILL_OF_LADING
 
-Issued = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 """id-kp-documentSigning, RFC 9336."""
 EKU = ExtendedKeyUsageOID
@@ -54,22 +51,8 @@ ACCEPTED = {
 
 
 def _issue(name: str, issuer: Issued | None, purposes: list[ObjectIdentifier] | None) -> Issued:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer[0].subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
-    )
-    if purposes is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(purposes), critical=True)
-    return builder.sign(issuer[1] if issuer else key, hashes.SHA256()), key
+    extensions = [] if purposes is None else [(x509.ExtendedKeyUsage(purposes), True)]
+    return issue(name, issuer, ca=issuer is None, extensions=extensions)
 
 
 def _pair(purposes: list[ObjectIdentifier] | None) -> tuple[Issued, Issued]:
