@@ -51,9 +51,6 @@ def mask_staff(text: str, mask: Callable[[str], str]) -> tuple[str, int]:
         if "*" in name:
             return found.group(0)
         count += 1
-        start, end = found.span(2)
-        whole_start = found.start(0)
-        prefix = found.group(0)[: start - whole_start]
-        return prefix + mask(name) + found.group(0)[end - whole_start :]
+        return found.string[found.start() : found.start(2)] + mask(name)  # the name ends it
 
     return _NAMED.sub(masked, text), count
