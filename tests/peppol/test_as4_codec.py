@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,14 @@ def header(message_id: str = "m-1@lingang") -> as4.UserMessageHeader:
     )
 
 
-def build(pki: PeppolTestPki, payload: bytes = b"<Invoice>hello</Invoice>") -> as4.OutgoingMessage:
-    return as4.build_user_message(payload, header(), credentials(pki.sender), pki.receiver.cert)
+def build(
+    pki: PeppolTestPki,
+    payload: bytes = b"<Invoice>hello</Invoice>",
+    head: as4.UserMessageHeader | None = None,
+) -> as4.OutgoingMessage:
+    return as4.build_user_message(
+        payload, head or header(), credentials(pki.sender), pki.receiver.cert
+    )
 
 
 def receive(
@@ -197,7 +204,12 @@ def test_what_follows_a_gzip_member_is_gzip_or_refused(compressed: bytes, says: 
 
 
 def test_receipt_echoing_other_digests_is_refused(pki: PeppolTestPki, ap_trust: TrustStore) -> None:
-    sent, other = build(pki), build(pki, b"<Invoice>other</Invoice>")
+    # another build of the MessageId a second earlier: the same part ids (derived from the
+    # MessageId), another timestamp, so another messaging-header digest however close in
+    # time the two builds run
+    sent = build(pki)
+    earlier = replace(header(), timestamp=header().timestamp - timedelta(seconds=1))
+    other = build(pki, b"<Invoice>other</Invoice>", earlier)
     incoming = receive(pki, ap_trust, other)
     receipt_for_other = signals.build_receipt(incoming, credentials(pki.receiver))
     answer = signals.parse_signal(
